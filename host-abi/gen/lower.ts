@@ -1,0 +1,257 @@
+// The one lowering step: every rich-typed ABI function becomes a flat wasm
+// signature plus a marshalling plan that says, parameter by parameter, which
+// wasm values carry it and what the host must check before using it. Every
+// emitter (AssemblyScript, TypeScript host, C/wasm3, docs) prints from this
+// model and never re-derives it from the spec.
+
+import { createHash } from "node:crypto";
+import type {
+  AbiSpec, CapabilitySpec, EnumSpec, EventSpec, FlagsSpec, FunctionSpec, HandleSpec,
+  InterfaceSpec, LifecycleExportSpec, ParamSpec, StatusCodeSpec,
+} from "../schema.js";
+import { integerRange, parseType, wasmTypeOf, type RichType, type WasmType } from "./types.js";
+import { validateAbi } from "./validate.js";
+
+export interface FlatParam {
+  name: string;
+  type: WasmType;
+  /** True for i32 values that are guest memory offsets (wasm3 signature char `*`). */
+  pointer: boolean;
+}
+
+/** What the host does with one rich parameter before the implementation sees it. */
+export type Marshal =
+  | { kind: "int"; scalar: string; wasm: WasmType; range: [number, number] | null }
+  | { kind: "float"; scalar: "f32" | "f64" }
+  | { kind: "bool" }
+  | { kind: "enum"; name: string; values: number[] }
+  | { kind: "flags"; name: string; mask: number }
+  | { kind: "handle"; name: string }
+  /** Guest pointer + byte length, read-only; strings are also UTF-8 validated. */
+  | { kind: "string" }
+  | { kind: "buffer" }
+  /** Guest pointer + byte capacity the host writes into. */
+  | { kind: "mut-buffer" };
+
+export interface LoweredParam {
+  spec: ParamSpec;
+  type: RichType;
+  /** The flat wasm parameters carrying it, in order. */
+  flat: FlatParam[];
+  marshal: Marshal;
+  /** Whether a bad value is answered with `invalid-arg` (range, enum, flags, UTF-8 checks). */
+  checked: boolean;
+}
+
+/**
+ * A value the host stores through an out-pointer on success. Layout is fixed:
+ * 8 bytes little-endian for u64/i64/f64, 4 bytes for everything else (f32 as
+ * IEEE single; integers, bool, enum, flags and handles as u32/i32).
+ */
+export interface LoweredOutput {
+  spec: ParamSpec;
+  type: RichType;
+  /** Name of the flat pointer parameter, `<name>_ptr`. */
+  pointer: string;
+  size: 4 | 8;
+  /** How to store it: "u32" "i32" "u64" "i64" "f32" "f64". */
+  store: "u32" | "i32" | "u64" | "i64" | "f32" | "f64";
+}
+
+export interface LoweredFunction {
+  spec: FunctionSpec;
+  iface: string;
+  /** wasm import module, "fwx:<interface>@<major>". */
+  module: string;
+  /** wasm import field name. */
+  name: string;
+  /** "<interface>_<name>", used for generated symbols in every language. */
+  symbol: string;
+  params: LoweredParam[];
+  outputs: LoweredOutput[];
+  resultKind: "status" | "never" | "value";
+  /** For resultKind "value": the rich result type. */
+  resultType: RichType | null;
+  flat: { params: FlatParam[]; results: WasmType[] };
+  /** e.g. "(i32, i32, i32) -> i32" */
+  signature: string;
+  /** wasm3 signature string, e.g. "i(i*i)". */
+  wasm3Signature: string;
+  /** Status code names the function can return, "ok" first for status functions. */
+  statuses: string[];
+  capability: CapabilitySpec | null;
+}
+
+export interface LoweredInterface {
+  spec: InterfaceSpec;
+  name: string;
+  module: string;
+  major: number;
+  minor: number;
+  enums: EnumSpec[];
+  flags: FlagsSpec[];
+  handles: HandleSpec[];
+  events: EventSpec[];
+  capabilities: CapabilitySpec[];
+  functions: LoweredFunction[];
+}
+
+export interface LoweredLifecycle {
+  spec: LifecycleExportSpec;
+  flat: { params: WasmType[]; results: WasmType[] };
+  signature: string;
+}
+
+export interface LoweredAbi {
+  spec: AbiSpec;
+  /** SHA-256 (hex) of the canonical JSON of the spec: stamped into every generated file. */
+  hash: string;
+  statusCodes: StatusCodeSpec[];
+  statusByName: Map<string, StatusCodeSpec>;
+  interfaces: LoweredInterface[];
+  lifecycle: LoweredLifecycle[];
+  capabilities: CapabilitySpec[];
+  events: EventSpec[];
+  /** Import lookup: "fwx:gpio@1" + "\0" + "write". */
+  functionByImport: Map<string, LoweredFunction>;
+}
+
+const WASM3_CHAR: Record<WasmType, string> = { i32: "i", i64: "I", f32: "f", f64: "F" };
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      const sorted: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+      return sorted;
+    }
+    return v;
+  });
+}
+
+export function specHash(spec: AbiSpec): string {
+  return createHash("sha256").update(canonicalJson(spec)).digest("hex");
+}
+
+export function formatSignature(params: readonly WasmType[], results: readonly WasmType[]): string {
+  const r = results.length === 0 ? "()" : results.length === 1 ? results[0]! : `(${results.join(", ")})`;
+  return `(${params.join(", ")}) -> ${r}`;
+}
+
+export function importKey(module: string, name: string): string {
+  return `${module}\0${name}`;
+}
+
+function major(version: string): number {
+  return Number(version.split(".")[0]);
+}
+
+function lowerParam(p: ParamSpec, iface: InterfaceSpec): LoweredParam {
+  const type = parseType(p.type) as RichType;
+  const single = wasmTypeOf(type);
+  const one = (marshal: Marshal, checked: boolean): LoweredParam =>
+    ({ spec: p, type, flat: [{ name: p.name, type: single!, pointer: false }], marshal, checked });
+  switch (type.kind) {
+    case "scalar": {
+      if (type.scalar === "f32" || type.scalar === "f64") return one({ kind: "float", scalar: type.scalar }, false);
+      const range = integerRange(type.scalar);
+      return one({ kind: "int", scalar: type.scalar, wasm: single!, range }, range !== null);
+    }
+    case "bool": return one({ kind: "bool" }, true);
+    case "enum": {
+      const e = iface.enums!.find((x) => x.name === type.name)!;
+      return one({ kind: "enum", name: type.name, values: e.cases.map((c) => c.value) }, true);
+    }
+    case "flags": {
+      const f = iface.flags!.find((x) => x.name === type.name)!;
+      const mask = f.flags.reduce((m, fl) => (m | (1 << fl.bit)) >>> 0, 0);
+      return one({ kind: "flags", name: type.name, mask }, true);
+    }
+    case "handle": return one({ kind: "handle", name: type.name }, false);
+    case "string": case "buffer": case "mut-buffer":
+      return {
+        spec: p, type,
+        flat: [
+          { name: `${p.name}_ptr`, type: "i32", pointer: true },
+          { name: `${p.name}_len`, type: "i32", pointer: false },
+        ],
+        marshal: { kind: type.kind } as Marshal,
+        checked: type.kind === "string",
+      };
+  }
+}
+
+function lowerOutput(p: ParamSpec): LoweredOutput {
+  const type = parseType(p.type) as RichType;
+  let store: LoweredOutput["store"] = "u32";
+  if (type.kind === "scalar") {
+    if (type.scalar === "u64" || type.scalar === "i64" || type.scalar === "f64" || type.scalar === "f32") store = type.scalar;
+    else if (type.scalar.startsWith("i")) store = "i32";
+  }
+  return { spec: p, type, pointer: `${p.name}_ptr`, size: store === "u64" || store === "i64" || store === "f64" ? 8 : 4, store };
+}
+
+function lowerFunction(f: FunctionSpec, iface: InterfaceSpec, caps: Map<string, CapabilitySpec>): LoweredFunction {
+  const module = `fwx:${iface.name}@${major(iface.version)}`;
+  const params = f.params.map((p) => lowerParam(p, iface));
+  const outputs = (f.outputs ?? []).map(lowerOutput);
+  const flatParams: FlatParam[] = [
+    ...params.flatMap((p) => p.flat),
+    ...outputs.map((o) => ({ name: o.pointer, type: "i32" as const, pointer: true })),
+  ];
+  let resultKind: LoweredFunction["resultKind"];
+  let resultType: RichType | null = null;
+  let results: WasmType[];
+  if (f.result === "status") { resultKind = "status"; results = ["i32"]; }
+  else if (f.result === "never") { resultKind = "never"; results = []; }
+  else {
+    resultKind = "value";
+    resultType = parseType(f.result) as RichType;
+    results = [wasmTypeOf(resultType)!];
+  }
+  const wasm3Signature = `${results.length ? WASM3_CHAR[results[0]!] : "v"}(${flatParams.map((p) => (p.pointer ? "*" : WASM3_CHAR[p.type])).join("")})`;
+  return {
+    spec: f, iface: iface.name, module, name: f.name, symbol: `${iface.name}_${f.name}`,
+    params, outputs, resultKind, resultType,
+    flat: { params: flatParams, results },
+    signature: formatSignature(flatParams.map((p) => p.type), results),
+    wasm3Signature,
+    statuses: resultKind === "status" ? ["ok", ...f.errors.map((e) => e.code)] : [],
+    capability: f.capability ? caps.get(f.capability)! : null,
+  };
+}
+
+function lowerLifecycle(l: LifecycleExportSpec): LoweredLifecycle {
+  const params = l.params.map((p) => wasmTypeOf(parseType(p.type) as RichType)!);
+  const results = l.result === "none" ? [] : [wasmTypeOf(parseType(l.result) as RichType)!];
+  return { spec: l, flat: { params, results }, signature: formatSignature(params, results) };
+}
+
+/** Validates and lowers the ABI. Throws an AbiSpecError listing every problem by item path. */
+export function lowerAbi(spec: AbiSpec): LoweredAbi {
+  validateAbi(spec);
+  const capabilities = spec.interfaces.flatMap((i) => i.capabilities ?? []);
+  const caps = new Map(capabilities.map((c) => [c.name, c]));
+  const functionByImport = new Map<string, LoweredFunction>();
+  const interfaces = spec.interfaces.map((iface): LoweredInterface => {
+    const functions = iface.functions.map((f) => lowerFunction(f, iface, caps));
+    for (const f of functions) functionByImport.set(importKey(f.module, f.name), f);
+    const [maj, min] = iface.version.split(".").map(Number);
+    return {
+      spec: iface, name: iface.name, module: `fwx:${iface.name}@${maj}`, major: maj!, minor: min!,
+      enums: iface.enums ?? [], flags: iface.flags ?? [], handles: iface.handles ?? [],
+      events: iface.events ?? [], capabilities: iface.capabilities ?? [], functions,
+    };
+  });
+  return {
+    spec,
+    hash: specHash(spec),
+    statusCodes: spec.statusCodes,
+    statusByName: new Map(spec.statusCodes.map((s) => [s.name, s])),
+    interfaces,
+    lifecycle: spec.lifecycle.map(lowerLifecycle),
+    capabilities,
+    events: interfaces.flatMap((i) => i.events),
+    functionByImport,
+  };
+}

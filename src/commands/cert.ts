@@ -1,0 +1,12 @@
+import type { Command } from "../cli/command.js";
+
+// Placeholder until its owner lands it; every command here is replaced before release.
+export const command: Command = {
+  name: "cert",
+  summary: "",
+  help: "fwx cert: not available in this build yet",
+  async run() {
+    console.error("fwx cert: not available in this build yet");
+    return 1;
+  },
+};
