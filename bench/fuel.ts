@@ -1,0 +1,128 @@
+// Fuel metering overhead: the same -O3 AssemblyScript kernels run unmetered,
+// metered (instrumentFuel default strategy) and naively metered (every charge
+// on the global), interleaved round by round in one process; medians compared
+// as ratios. Run alone: node scripts/run-ts.mjs bench/fuel.ts
+
+import { instrumentFuel } from "../src/fuel/instrument.js";
+import { arithSource } from "./kernels/arith.js";
+import { compileKernel } from "./kernels/compile.js";
+import { crc32Source } from "./kernels/crc32.js";
+import { spectrumSource } from "./kernels/spectrum.js";
+import type { BenchRow } from "./row.js";
+
+const GOAL_RATIO = 1.25;
+const ROUNDS = 15;
+const TARGET_CALL_MS = 25;
+/** A budget no benchmark call can spend: metering is measured here, not exhaustion. */
+const UNLIMITED = 1n << 62n;
+
+interface Kernel {
+  name: string;
+  label: string;
+  source: string;
+  /** Argument for a first, short timing call; scaled up to TARGET_CALL_MS. */
+  probeArg: number;
+}
+
+const kernels: Kernel[] = [
+  { name: "crc32", label: "CRC32 over 64 KiB", source: crc32Source, probeArg: 2 },
+  { name: "arith", label: "tight integer loop", source: arithSource, probeArg: 1_000_000 },
+  { name: "spectrum", label: "FFT-1024 + RMS (f64)", source: spectrumSource, probeArg: 20 },
+];
+
+type Run = (arg: number) => unknown;
+
+class FuelExhausted extends Error {}
+
+function instantiate(bytes: Uint8Array): { run: Run; setFuel?: (f: bigint) => void } {
+  const imports = {
+    env: { abort: () => { throw new Error("abort"); } },
+    "fwx:core@1": { fuel_exhausted: () => { throw new FuelExhausted("fuel exhausted"); } },
+  };
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), imports);
+  const e = instance.exports as Record<string, unknown>;
+  const setFuel = e.__fwx_fuel_set as ((f: bigint) => void) | undefined;
+  setFuel?.(UNLIMITED);
+  if (typeof e.init === "function") (e.init as () => void)();
+  return { run: e.run as Run, setFuel };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function timeCall(v: ReturnType<typeof instantiate>, arg: number): { ms: number; result: unknown } {
+  v.setFuel?.(UNLIMITED);
+  const t0 = performance.now();
+  const result = v.run(arg);
+  return { ms: performance.now() - t0, result };
+}
+
+export async function benchFuel(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const k of kernels) {
+    const plainBytes = await compileKernel(k.name, k.source, { optimizeLevel: 3 });
+    // Median of three: the first run also pays for binaryen's own JIT warm-up.
+    const instrumentTimes: number[] = [];
+    let metered = instrumentFuel(plainBytes);
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      metered = instrumentFuel(plainBytes);
+      instrumentTimes.push(performance.now() - t0);
+    }
+    const instrumentMs = median(instrumentTimes);
+    const naive = instrumentFuel(plainBytes, { strategy: "global" });
+    const variants = { plain: instantiate(plainBytes), metered: instantiate(metered.bytes), naive: instantiate(naive.bytes) };
+
+    // Warm up (tier-up to the optimizing compiler), then scale the argument to the target duration.
+    for (let i = 0; i < 5; i++) for (const v of Object.values(variants)) timeCall(v, k.probeArg);
+    const probe = median([0, 1, 2].map(() => timeCall(variants.plain, k.probeArg).ms));
+    const arg = Math.max(1, Math.round((k.probeArg * TARGET_CALL_MS) / Math.max(probe, 0.01)));
+
+    const times: Record<keyof typeof variants, number[]> = { plain: [], metered: [], naive: [] };
+    const order = Object.keys(variants) as (keyof typeof variants)[];
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order so no variant always runs first (cache, GC, frequency effects).
+      const rotated = [...order.slice(round % 3), ...order.slice(0, round % 3)];
+      const results = new Map<string, unknown>();
+      for (const name of rotated) {
+        const { ms, result } = timeCall(variants[name], arg);
+        times[name].push(ms);
+        results.set(name, result);
+      }
+      const expected = results.get("plain");
+      for (const [name, r] of results) {
+        if (!Object.is(r, expected)) throw new Error(`fuel bench ${k.name}: ${name} returned ${String(r)}, unmetered returned ${String(expected)}`);
+      }
+    }
+    const plainMs = median(times.plain);
+    const meteredRatio = median(times.metered) / plainMs;
+    const naiveRatio = median(times.naive) / plainMs;
+    rows.push(
+      { name: `${k.label}: unmetered`, value: plainMs, unit: "ms/call" },
+      { name: `${k.label}: metered / unmetered`, value: meteredRatio, unit: "x", goal: `≤ ${GOAL_RATIO}x`, met: meteredRatio <= GOAL_RATIO },
+      { name: `${k.label}: naive global counter / unmetered`, value: naiveRatio, unit: "x" },
+      { name: `${k.label}: code size metered / unmetered`, value: metered.bytes.length / plainBytes.length, unit: "x" },
+      { name: `${k.label}: instrumentation time`, value: instrumentMs, unit: "ms" },
+    );
+  }
+  return rows;
+}
+
+const isMain = process.argv[1]?.replace(/\\/g, "/").endsWith("bench/fuel.ts");
+if (isMain) {
+  try {
+    const rows = await benchFuel();
+    const width = Math.max(...rows.map((r) => r.name.length));
+    for (const r of rows) {
+      const goal = r.goal ? `  goal ${r.goal}: ${r.met ? "met" : "MISSED"}` : "";
+      console.log(`${r.name.padEnd(width)}  ${r.value.toFixed(3).padStart(9)} ${r.unit}${goal}`);
+    }
+  } catch (e) {
+    // Caught here: binaryen installs an uncaughtException handler that would print its whole source.
+    console.error((e as Error).stack ?? String(e));
+    process.exitCode = 1;
+  }
+}

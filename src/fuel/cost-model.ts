@@ -1,0 +1,36 @@
+// The static cost model: how much fuel each construct charges. Fuel is an
+// abstract unit (roughly "one wasm instruction"), not time: its job is to make
+// every callback's work bounded and the same on every run, on Node and on
+// wasm3 alike. Bump COST_MODEL_VERSION whenever a weight changes, because
+// budgets in manifests are calibrated against it and the `fwx.fuel` section
+// records which model a payload was metered with.
+
+export const COST_MODEL_VERSION = 1;
+
+export interface CostModel {
+  version: number;
+  /** Ordinary instruction (arithmetic, local/global access, load/store, branch). */
+  instruction: number;
+  /** call / call_indirect: the instruction plus frame set-up. */
+  call: number;
+  /** memory.copy / memory.fill: charged on top of `instruction`, per `bulkBytesPerUnit` bytes moved. */
+  bulkBytesPerUnit: number;
+  /** memory.grow: charged on top of `instruction`, per 64 KiB page requested (the host zeroes it). */
+  growPerPage: number;
+  /** Minimum charge of one loop iteration, so that an empty loop still pays. */
+  loopIterationMinimum: number;
+}
+
+export const COST_MODEL: Readonly<CostModel> = Object.freeze({
+  version: COST_MODEL_VERSION,
+  instruction: 1,
+  call: 2,
+  bulkBytesPerUnit: 64,
+  growPerPage: 1024,
+  loopIterationMinimum: 1,
+});
+
+/** log2(bulkBytesPerUnit): the dynamic charge is a shift, not a division. */
+export const BULK_BYTES_SHIFT = Math.log2(COST_MODEL.bulkBytesPerUnit);
+/** log2(growPerPage). */
+export const GROW_PAGE_SHIFT = Math.log2(COST_MODEL.growPerPage);

@@ -1,0 +1,221 @@
+// Fuel metering by binary instrumentation, portable to wasm3 (which cannot
+// interrupt running code). See rewrite.ts for the charging model and
+// cost-model.ts for the weights. The output:
+//   - imports fwx:core@1 fuel_exhausted () -> () (reusing the module's own import of it),
+//   - exports __fwx_fuel_set(i64) and __fwx_fuel_get() -> i64,
+//   - carries the `fwx.fuel` custom section,
+//   - keeps the name section and every other custom section (fwx.abi).
+//
+// Pre-instrumented input is REFUSED (code "already-instrumented"): a module
+// carrying `fwx.fuel` or exporting anything in the reserved `__fwx_` namespace.
+// Instrumentation is never trusted, and a foreign fuel counter cannot be told
+// apart from ordinary code to strip it reliably (left in place, it would run
+// down with nobody refilling it and trap spuriously). Packages therefore keep
+// the uninstrumented payload; the agent instruments that, and microcontroller
+// payloads are instrumented at pack time from the same source.
+
+import binaryen from "binaryen";
+import { COST_MODEL, COST_MODEL_VERSION, type CostModel } from "./cost-model.js";
+import { FuelError } from "./errors.js";
+import { isWasm3Type, typeName, UnsupportedExpression, X } from "./expressions.js";
+import { FunctionRewriter, needsCachedFuel, type FunctionMode, type FuelSymbols, type RewriteCounters } from "./rewrite.js";
+import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections } from "./section.js";
+
+export const FUEL_IMPORT_MODULE = "fwx:core@1";
+export const FUEL_IMPORT_NAME = "fuel_exhausted";
+export const FUEL_SET_EXPORT = "__fwx_fuel_set";
+export const FUEL_GET_EXPORT = "__fwx_fuel_get";
+export const RESERVED_EXPORT_PREFIX = "__fwx_";
+/** Fuel available before the host's first __fwx_fuel_set: it pays for the start function. */
+export const DEFAULT_INSTANTIATE_FUEL = 1_000_000n;
+
+export interface InstrumentOptions {
+  /**
+   * "cached" (default): fuel in a local per function, written back around calls.
+   * "global": every charge goes straight to the global, the naive baseline kept for benchmarks.
+   */
+  strategy?: "cached" | "global";
+  /** Initial value of the fuel counter, spent by the start function. Default DEFAULT_INSTANTIATE_FUEL. */
+  instantiateFuel?: bigint;
+}
+
+export interface FuelStats extends RewriteCounters {
+  strategy: "cached" | "global";
+  functionsInstrumented: number;
+  /** Functions that keep the fuel in a local (they have loops or size-dependent charges). */
+  functionsCached: number;
+  /** Whether the module already imported fuel_exhausted and that import was reused. */
+  fuelImportReused: boolean;
+  costModel: CostModel;
+}
+
+export interface InstrumentResult {
+  bytes: Uint8Array;
+  stats: FuelStats;
+}
+
+/** Features wasm3 runs; binaryen validates the output against exactly these, so no pass can add others. */
+const WASM3_FEATURES =
+  binaryen.Features.MVP |
+  binaryen.Features.MutableGlobals |
+  binaryen.Features.SignExt |
+  binaryen.Features.NontrappingFPToInt |
+  binaryen.Features.BulkMemory |
+  binaryen.Features.Multivalue |
+  // Newer binaryen splits memory.copy/fill out of BulkMemory and asserts unless both are set.
+  ((binaryen.Features as unknown as Record<string, number>)["BulkMemoryOpt"] ?? 0);
+
+export function instrumentFuel(bytes: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
+  const strategy = options.strategy ?? "cached";
+  const instantiateFuel = options.instantiateFuel ?? DEFAULT_INSTANTIATE_FUEL;
+  if (instantiateFuel < 0n || instantiateFuel >= 1n << 63n) throw new RangeError(`instantiateFuel ${instantiateFuel} is outside 0..2^63-1`);
+  if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) throw new FuelError("invalid-module", "input is not a valid WebAssembly module");
+  let customSections: string[];
+  try {
+    customSections = listCustomSections(bytes).map((s) => s.name);
+  } catch (e) {
+    throw new FuelError("invalid-module", (e as Error).message);
+  }
+  if (customSections.includes(FUEL_SECTION_NAME)) {
+    throw new FuelError(
+      "already-instrumented",
+      `input carries a "${FUEL_SECTION_NAME}" section; pre-instrumented modules are not trusted, instrument the uninstrumented payload instead`,
+    );
+  }
+  let m: binaryen.Module;
+  try {
+    m = binaryen.readBinary(bytes);
+  } catch (e) {
+    throw new FuelError("invalid-module", `binaryen could not read the module: ${(e as Error).message}`);
+  }
+  try {
+    m.setFeatures(WASM3_FEATURES);
+    return instrumentModule(m, strategy, instantiateFuel, customSections.includes("name"));
+  } finally {
+    m.dispose();
+  }
+}
+
+function instrumentModule(m: binaryen.Module, strategy: "cached" | "global", instantiateFuel: bigint, keepNames: boolean): InstrumentResult {
+  checkModuleLevelFeatures(m);
+  for (let i = 0; i < m.getNumExports(); i++) {
+    const name = binaryen.getExportInfo(m.getExportByIndex(i)).name;
+    if (name.startsWith(RESERVED_EXPORT_PREFIX)) {
+      throw new FuelError(
+        "already-instrumented",
+        `input exports "${name}" from the reserved ${RESERVED_EXPORT_PREFIX} namespace; pre-instrumented modules are not trusted, instrument the uninstrumented payload instead`,
+      );
+    }
+  }
+
+  const funcs: binaryen.FunctionInfo[] = [];
+  let fuelImport: string | null = null;
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
+    if (info.module) {
+      if (info.module === FUEL_IMPORT_MODULE && info.base === FUEL_IMPORT_NAME) {
+        if (info.params !== binaryen.none || info.results !== binaryen.none) {
+          throw new FuelError("bad-fuel-import", `imports ${FUEL_IMPORT_MODULE} ${FUEL_IMPORT_NAME} with a signature other than () -> ()`);
+        }
+        fuelImport = info.name;
+      }
+    } else funcs.push(info);
+  }
+  const fuelImportReused = fuelImport !== null;
+  if (fuelImport === null) {
+    fuelImport = uniqueName(m, "__fwx_fuel_exhausted");
+    m.addFunctionImport(fuelImport, FUEL_IMPORT_MODULE, FUEL_IMPORT_NAME, binaryen.none, binaryen.none);
+  }
+  const sym: FuelSymbols = { global: uniqueName(m, "__fwx_fuel"), outOfFuel: uniqueName(m, "__fwx_fuel_out") };
+  m.addGlobal(sym.global, binaryen.i64, true, m.i64.const(Number(instantiateFuel & 0xffffffffn), Number(instantiateFuel >> 32n)));
+
+  const counters: RewriteCounters = { loops: 0, chargePoints: 0, dynamicChargePoints: 0, callsWrapped: 0, spilledOperands: 0, staticCost: 0 };
+  let functionsCached = 0;
+  const rebuilt = funcs.map((info) => {
+    const ref = m.getFunction(info.name);
+    const params = binaryen.expandType(info.params);
+    for (const t of [...params, ...binaryen.expandType(info.results), ...info.vars]) {
+      if (!isWasm3Type(t)) throw new FuelError("unsupported-feature", `uses ${typeName(t)}, a type wasm3 does not run`, info.name);
+    }
+    const localNames = new Map<number, string>();
+    const numLocals = params.length + info.vars.length;
+    for (let l = 0; l < numLocals; l++) {
+      if (X.Function.hasLocalName(ref, l)) localNames.set(l, X.Function.getLocalName(ref, l));
+    }
+    try {
+      const mode: FunctionMode = strategy === "global" || !needsCachedFuel(info.body) ? "global" : "cached";
+      if (mode === "cached") functionsCached++;
+      const { body, extraVars } = new FunctionRewriter(m, sym, mode, numLocals, counters).rewrite(info.body);
+      return { info, body, vars: [...info.vars, ...extraVars], localNames };
+    } catch (e) {
+      if (e instanceof UnsupportedExpression) throw new FuelError("unsupported-feature", e.message, info.name);
+      throw e;
+    }
+  });
+
+  // binaryen.js cannot add locals to an existing function, so every defined
+  // function is re-added in its original order: indices (and with them the
+  // name section and any index-based crash reports) stay the same.
+  for (const f of rebuilt) m.removeFunction(f.info.name);
+  for (const f of rebuilt) {
+    const ref = m.addFunction(f.info.name, f.info.params, f.info.results, f.vars, f.body);
+    for (const [index, name] of f.localNames) X.Function.setLocalName(ref, index, name);
+  }
+
+  addRuntimeFunctions(m, sym, fuelImport);
+  m.addCustomSection(FUEL_SECTION_NAME, encodeFuelSection(COST_MODEL_VERSION));
+  if (!m.validate()) throw new FuelError("internal", "the instrumented module failed binaryen validation (a bug in the instrumenter)");
+
+  const previousDebugInfo = binaryen.getDebugInfo();
+  let out: Uint8Array;
+  try {
+    // Names are emitted only when the input had them: binaryen would otherwise invent "0", "1", ...
+    binaryen.setDebugInfo(keepNames);
+    out = m.emitBinary();
+  } finally {
+    binaryen.setDebugInfo(previousDebugInfo);
+  }
+  return {
+    bytes: out,
+    stats: { ...counters, strategy, functionsInstrumented: rebuilt.length, functionsCached, fuelImportReused, costModel: { ...COST_MODEL } },
+  };
+}
+
+function addRuntimeFunctions(m: binaryen.Module, sym: FuelSymbols, fuelImport: string): void {
+  const i64 = binaryen.i64;
+  // Zeroing first makes "fuel used" after an exhaustion trap exactly the budget.
+  m.addFunction(sym.outOfFuel, binaryen.none, binaryen.none, [], m.block(null, [
+    m.global.set(sym.global, m.i64.const(0, 0)),
+    m.call(fuelImport, [], binaryen.none),
+    m.unreachable(),
+  ]));
+  const setName = uniqueName(m, FUEL_SET_EXPORT);
+  // A negative budget is stored as 0: subtracting from a value near i64 min would wrap to a huge positive budget.
+  const requested = () => m.local.get(0, i64);
+  m.addFunction(setName, i64, binaryen.none, [], m.global.set(sym.global,
+    m.select(m.i64.ge_s(requested(), m.i64.const(0, 0)), requested(), m.i64.const(0, 0))));
+  m.addFunctionExport(setName, FUEL_SET_EXPORT);
+  const getName = uniqueName(m, FUEL_GET_EXPORT);
+  m.addFunction(getName, binaryen.none, i64, [], m.global.get(sym.global, i64));
+  m.addFunctionExport(getName, FUEL_GET_EXPORT);
+}
+
+/** Module-level constructs outside function bodies that wasm3 cannot run. */
+function checkModuleLevelFeatures(m: binaryen.Module): void {
+  if (m.hasMemory()) {
+    const mem = m.getMemoryInfo();
+    if (mem.shared) throw new FuelError("unsupported-feature", "shared memory (threads) is not supported by wasm3");
+    if (mem.is64) throw new FuelError("unsupported-feature", "memory64 is not supported by wasm3");
+  }
+  if (m.getNumTables() > 1) throw new FuelError("unsupported-feature", `${m.getNumTables()} tables need reference types, which wasm3 does not run`);
+  for (let i = 0; i < m.getNumGlobals(); i++) {
+    const g = binaryen.getGlobalInfo(m.getGlobalByIndex(i));
+    if (!isWasm3Type(g.type)) throw new FuelError("unsupported-feature", `global ${g.name} has ${typeName(g.type)}, a type wasm3 does not run`);
+  }
+}
+
+function uniqueName(m: binaryen.Module, base: string): string {
+  let name = base;
+  for (let n = 1; m.getFunction(name) !== 0 || m.getGlobal(name) !== 0; n++) name = `${base}_${n}`;
+  return name;
+}
