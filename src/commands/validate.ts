@@ -1,12 +1,75 @@
-import type { Command } from "../cli/command.js";
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { formatValidation, parseRamBudget, validateModule } from "../validate/validate.js";
 
-// Placeholder until its owner lands it; every command here is replaced before release.
+const HELP = `usage: fwx validate <module.wasm> [--json] [--ram-budget <size>]
+
+Checks any WebAssembly module (AssemblyScript, C, Rust, TinyGo output) against
+the fwx host ABI and what wasm3 can run on a device:
+  - every import is an fwx host ABI function with the right signature
+    (no env.*, WASI, memory, table or global imports);
+  - fwx_init is exported, and lifecycle exports have the right signatures;
+  - no features wasm3 lacks: SIMD, threads/atomics, memory64, multiple
+    memories, exception handling, GC, tail calls, reference types,
+    memory.init/data.drop (every function body is decoded; the first
+    offending instruction is reported at its byte offset);
+  - the fwx.abi section, if present, agrees with the imports and this device;
+  - initial memory and static data fit the RAM budget.
+Then it reports flash size, RAM need and the interfaces used.
+
+options:
+  --json               print the full result as JSON (errors, warnings, report)
+  --ram-budget <size>  linear-memory budget: bytes (65536), KiB (64k), MiB (1m)
+                       or 64 KiB pages (1p); default 64k
+  -h, --help           show this help
+
+exit codes:
+  0  valid
+  1  internal error
+  2  invalid module (including unreadable or truncated wasm), or a usage error
+
+example:
+  fwx validate build/sensor.wasm --ram-budget 32k
+  fwx validate build/sensor.wasm --json | jq .report.ram`;
+
 export const command: Command = {
   name: "validate",
-  summary: "",
-  help: "fwx validate: not available in this build yet",
-  async run() {
-    console.error("fwx validate: not available in this build yet");
-    return 1;
+  summary: "Check any .wasm against the host ABI and what wasm3 can run",
+  help: HELP,
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { json: { type: "boolean" }, "ram-budget": { type: "string" } },
+      });
+    } catch (e) {
+      throw new UsageError(`validate: ${(e as Error).message}\n\n${HELP}`);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1) {
+      throw new UsageError(`validate: expected exactly one module file, got ${positionals.length}\n\n${HELP}`);
+    }
+    const file = positionals[0]!;
+    let ramBudgetBytes: number | undefined;
+    if (values["ram-budget"] !== undefined) {
+      try {
+        ramBudgetBytes = parseRamBudget(values["ram-budget"]);
+      } catch (e) {
+        throw new UsageError(`validate: --ram-budget: ${(e as Error).message}`);
+      }
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(file));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new UsageError(`validate: cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
+    }
+    const result = validateModule(bytes, ramBudgetBytes === undefined ? {} : { ramBudgetBytes });
+    console.log(values.json ? JSON.stringify(result, null, 2) : formatValidation(result, file));
+    return result.ok ? EXIT.ok : EXIT.invalid;
   },
 };

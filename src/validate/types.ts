@@ -1,0 +1,70 @@
+// The result shapes of validation (see the validator contract).
+
+import type { InterfaceRequirement } from "../wasm/abi-section.js";
+
+export interface ValidationIssue {
+  /** Stable machine-readable code, e.g. "import-not-in-abi", "unsupported-simd". */
+  code: string;
+  message: string;
+  /** Absolute byte offset in the module the problem was found at. */
+  offset?: number;
+  /** "module.name" of the import concerned. */
+  importName?: string;
+  /** Function index (imports first) concerned. */
+  funcIndex?: number;
+  /** Human-readable place, e.g. `import 2 "env.system"`, `function 5 "main"`, `export "fwx_init"`. */
+  location?: string;
+}
+
+export interface RamReport {
+  /** Initial pages of memory 0 (0 when the module has no memory). */
+  declaredPages: number;
+  maxPages: number | null;
+  /** One past the last byte any active data segment initialises. */
+  dataEnd: number;
+  /** `__heap_base` when exported, otherwise the end of the data (AssemblyScript's layout). */
+  heapBase: number | null;
+  /** Shadow-stack size derived from a `__stack_pointer`-style global (C, Rust, TinyGo). */
+  stackBytes: number | null;
+  /** Linear memory the module needs before any heap allocation: data, heap base and stack. */
+  needBytes: number;
+  budgetBytes: number;
+}
+
+export interface ModuleReport {
+  flashBytes: number;
+  ram: RamReport;
+  interfaces: InterfaceRequirement[];
+  imports: { module: string; name: string; signature: string }[];
+  exports: string[];
+  /** Post-MVP features the module uses (the supported ones included). */
+  features: string[];
+}
+
+export interface ValidationResult {
+  ok: boolean;
+  errors: ValidationIssue[];
+  warnings: ValidationIssue[];
+  report: ModuleReport;
+}
+
+export interface ValidateOptions {
+  /** Linear-memory budget in bytes; default 65536. */
+  ramBudgetBytes?: number;
+}
+
+export const DEFAULT_RAM_BUDGET = 65536;
+
+/** Collects issues as the checks run. */
+export class IssueList {
+  readonly errors: ValidationIssue[] = [];
+  readonly warnings: ValidationIssue[] = [];
+
+  error(issue: ValidationIssue): void {
+    this.errors.push(issue);
+  }
+
+  warn(issue: ValidationIssue): void {
+    this.warnings.push(issue);
+  }
+}
