@@ -1,12 +1,145 @@
-import type { Command } from "../cli/command.js";
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { writeFileAtomic } from "../pkg/atomic.js";
+import { NAME_PATTERN, certificateDigest, encodeCertificateBody, issueCertificate, type IntegratorCertificate } from "../pkg/certificate.js";
+import { list, loadCapabilities, loadCertificate, loadPrivateKey, loadPublicKey, loadRevocationList, parseTime, parseUint } from "../pkg/files.js";
+import { keyId, rawPublicKey } from "../pkg/keys.js";
+import { emptyRevocationList, extendRevocationList, signRevocationList } from "../pkg/revocation.js";
+import { describeCertificate } from "./inspect.js";
 
-// Placeholder until its owner lands it; every command here is replaced before release.
+const help = `fwx cert — integrator certificates and their revocation, signed by the product root key
+
+usage:
+  fwx cert issue --root-key root.key --integrator-pub acme.pub --id acme
+                 --module-prefix com.acme. --caps caps.json --customers a,b
+                 [--groups g1,g2] [--valid-days N | --not-before DATE --not-after DATE]
+                 -o acme.cert
+  fwx cert revoke --root-key root.key (--cert acme.cert | --integrator-pub acme.pub)...
+                 [--list revoked.fwxrl] [-o revoked.fwxrl]
+  fwx cert show acme.cert [--root root.pub] [--json]
+
+issue    certifies that the integrator's key may sign modules whose id starts
+         with --module-prefix, requesting at most the capabilities in --caps
+         (JSON, the board-profile capability shape), for devices of the listed
+         customers ("*" = all) and, if given, only these device groups.
+         Valid from --not-before (default now) for --valid-days (default 365)
+         or until --not-after.
+revoke   adds certificates (by digest) or integrator keys (all their
+         certificates) to the root-signed revocation list, raising its serial.
+         --list is the current list (verified against the root key); the
+         result goes to -o (default: back to --list, replaced atomically).
+show     prints a certificate; with --root, also checks its signature.
+
+exit codes: 0 ok, 2 bad arguments, unreadable or invalid input, 1 internal error
+
+example:
+  fwx cert issue --root-key keys/root.key --integrator-pub keys/acme.pub --id acme \\
+      --module-prefix com.acme. --caps acme-caps.json --customers plant-a \\
+      --groups line-1 --valid-days 180 -o acme.cert
+  fwx cert revoke --root-key keys/root.key --cert acme.cert -o revoked.fwxrl`;
+
+function issue(v: Record<string, string | string[] | boolean | undefined>): number {
+  const str = (k: string) => v[k] as string | undefined;
+  const need = (k: string) => {
+    const x = str(k);
+    if (!x) throw new UsageError(`cert issue: --${k} is required`);
+    return x;
+  };
+  const rootKey = loadPrivateKey(need("root-key"));
+  const integratorKey = loadPublicKey(need("integrator-pub"));
+  const id = need("id");
+  if (!NAME_PATTERN.test(id) || id.includes("*")) throw new UsageError(`cert issue: --id "${id}" must be letters, digits, . _ - (at most 64)`);
+  const modulePrefix = need("module-prefix");
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(modulePrefix)) throw new UsageError(`cert issue: --module-prefix "${modulePrefix}" must be lowercase letters, digits, . _ -`);
+  if (!modulePrefix.endsWith(".")) console.error(`fwx: warning: --module-prefix "${modulePrefix}" does not end in "."; it also matches e.g. "${modulePrefix}x.y"`);
+  const capabilities = loadCapabilities(need("caps"));
+  const customers = list(need("customers")) ?? [];
+  const groups = list(str("groups"));
+  for (const [opt, names] of [["--customers", customers], ["--groups", groups ?? []]] as const) {
+    for (const n of names) if (!NAME_PATTERN.test(n)) throw new UsageError(`cert issue: ${opt}: "${n}" is not a name (letters, digits, . _ -, or "*")`);
+  }
+  if (customers.length === 0) throw new UsageError("cert issue: --customers lists no customer (use \"*\" for all)");
+  if (groups && groups.length === 0) throw new UsageError("cert issue: --groups is empty (leave it out to allow every group)");
+  if (str("valid-days") && str("not-after")) throw new UsageError("cert issue: give --valid-days or --not-after, not both");
+  const notBefore = str("not-before") ? parseTime(str("not-before")!, "--not-before") : Math.floor(Date.now() / 1000);
+  const days = parseUint(str("valid-days"), "--valid-days", 36500) ?? 365;
+  const notAfter = str("not-after") ? parseTime(str("not-after")!, "--not-after") : notBefore + days * 86400;
+  if (notAfter <= notBefore) throw new UsageError("cert issue: the validity period is empty (--not-after is not after --not-before)");
+  const out = need("out");
+  const cert: IntegratorCertificate = { integratorId: id, integratorKey, modulePrefix, capabilities, customers, notBefore, notAfter };
+  if (groups) cert.groups = groups;
+  const bytes = issueCertificate(cert, rootKey);
+  writeFileAtomic(out, bytes);
+  console.log(`wrote ${out} (${bytes.length} bytes), signed by root ${keyId(rawPublicKey(rootKey))}`);
+  console.log(describeCertificate(cert, certificateDigest(encodeCertificateBody(cert))));
+  return EXIT.ok;
+}
+
+function revoke(v: Record<string, string | string[] | boolean | undefined>): number {
+  const rootKeyFile = v["root-key"] as string | undefined;
+  if (!rootKeyFile) throw new UsageError("cert revoke: --root-key is required");
+  const rootKey = loadPrivateKey(rootKeyFile);
+  const rootPub = rawPublicKey(rootKey);
+  const certs = (v.cert as string[] | undefined) ?? [];
+  const keys = (v["integrator-pub"] as string[] | undefined) ?? [];
+  if (certs.length + keys.length === 0) throw new UsageError("cert revoke: name at least one --cert or --integrator-pub to revoke");
+  const listFile = v.list as string | undefined;
+  const out = (v.out as string | undefined) ?? listFile;
+  if (!out) throw new UsageError("cert revoke: give -o <file> (or --list to update a list in place)");
+  if (listFile && !existsSync(listFile)) throw new UsageError(`cert revoke: --list ${listFile} does not exist (leave --list out to start a new list)`);
+  if (!listFile && existsSync(out)) throw new UsageError(`cert revoke: ${out} exists; pass --list ${out} to extend it (a fresh list would un-revoke its entries)`);
+  const current = listFile ? loadRevocationList(listFile, rootPub) : emptyRevocationList();
+  const certDigests = certs.map((f) => {
+    const c = loadCertificate(f, rootPub);
+    return certificateDigest(c.envelope.body);
+  });
+  const next = extendRevocationList(current, { certificates: certDigests, integratorKeys: keys.map(loadPublicKey) }, Math.floor(Date.now() / 1000));
+  writeFileAtomic(out, signRevocationList(next, rootKey));
+  console.log(`wrote ${out}: serial ${next.serial}, ${next.certificates.length} revoked certificate(s), ${next.integratorKeys.length} revoked integrator key(s)`);
+  return EXIT.ok;
+}
+
+function show(file: string | undefined, v: Record<string, string | string[] | boolean | undefined>): number {
+  if (!file) throw new UsageError("cert show: give a certificate file");
+  const root = v.root as string | undefined;
+  const c = loadCertificate(file, root ? loadPublicKey(root) : undefined);
+  const digest = certificateDigest(c.envelope.body);
+  if (v.json) {
+    console.log(JSON.stringify({ ...c.cert, integratorKey: Buffer.from(c.cert.integratorKey).toString("hex"), digest: Buffer.from(digest).toString("hex"), signatureChecked: Boolean(root) }, null, 2));
+  } else {
+    console.log(`${file} (${c.bytes.length} bytes)${root ? ", signature verified against " + root : ", signature NOT checked (give --root)"}`);
+    console.log(describeCertificate(c.cert, digest));
+  }
+  return EXIT.ok;
+}
+
 export const command: Command = {
   name: "cert",
-  summary: "",
-  help: "fwx cert: not available in this build yet",
-  async run() {
-    console.error("fwx cert: not available in this build yet");
-    return 1;
+  summary: "Issue and revoke integrator certificates",
+  help,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        "root-key": { type: "string" }, "integrator-pub": { type: "string", multiple: true }, id: { type: "string" },
+        "module-prefix": { type: "string" }, caps: { type: "string" }, customers: { type: "string" }, groups: { type: "string" },
+        "valid-days": { type: "string" }, "not-before": { type: "string" }, "not-after": { type: "string" },
+        out: { type: "string", short: "o" }, cert: { type: "string", multiple: true }, list: { type: "string" },
+        root: { type: "string" }, json: { type: "boolean", default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    const [action, ...rest] = positionals;
+    if (action === "issue") {
+      const pubs = values["integrator-pub"] ?? [];
+      if (pubs.length > 1) throw new UsageError("cert issue: give one --integrator-pub");
+      if (rest.length) throw new UsageError(`cert issue: unexpected argument "${rest[0]}"`);
+      return issue({ ...values, "integrator-pub": pubs[0] });
+    }
+    if (action === "revoke") return revoke(values);
+    if (action === "show") return show(rest[0], values);
+    throw new UsageError(action ? `cert: unknown action "${action}" (issue, revoke, show)` : "cert: give an action: issue, revoke or show (fwx cert --help)");
   },
 };

@@ -1,12 +1,142 @@
-import type { Command } from "../cli/command.js";
+import { statSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { EXIT, UsageError, type Command } from "../cli/command.js";
+import type { Capabilities } from "../caps/capabilities.js";
+import { ManifestError, readManifest, type ModuleManifest } from "../build/manifest.js";
+import { FWX_VERSION } from "../version.js";
+import { writeFileAtomic } from "../pkg/atomic.js";
+import { loadCapabilities, loadPrivateKey, parseUint, readInput } from "../pkg/files.js";
+import { DEVICE_CLASSES, type DeviceClass, type Manifest } from "../pkg/manifest.js";
+import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields, payloadFacts } from "../pkg/pack.js";
+import { buildProjectPayload } from "../pkg/project.js";
 
-// Placeholder until its owner lands it; every command here is replaced before release.
+const help = `fwx pack — build a signed .fwx package
+
+usage: fwx pack <module.wasm | project-dir> --key acme.key --cert acme.cert -o out.fwx
+                [--seq N] [--id ID] [--version V] [--caps caps.json]
+                [--project DIR] [--target any|mcu|gateway] [--ram BYTES] [--fuel N]
+
+Given a project directory, builds it (as \`fwx build\` does) and reads
+<dir>/fwx.json for id, version, capabilities, config schema and RAM budget.
+Given a .wasm, packs it byte for byte as built; id and version then come from
+--id/--version or from --project <dir>'s fwx.json. The payload's fwx.abi
+section gives the required interfaces, its fwx.fuel section whether it is
+fuel-instrumented.
+
+Before signing, the package is checked against the certificate: the module id
+must be under its prefix, the capabilities within it, and it must be valid now.
+
+options:
+  --key <file>        integrator private key (fwx keys gen)
+  --cert <file>       integrator certificate issued by the product root (fwx cert issue)
+  -o, --out <file>    output package (written atomically)
+  --seq <n>           anti-rollback sequence number, must grow with every release
+                      (default: the current Unix time in seconds)
+  --id, --version     module id and semantic version (override fwx.json)
+  --caps <file>       requested capabilities JSON (overrides fwx.json)
+  --project <dir>     read fwx.json from this directory when packing a .wasm
+  --target <class>    mcu (wasm3: the payload is fuel-instrumented) or gateway (the
+                      agent meters it itself: the payload is left as built).
+                      A project builds for gateway unless --target mcu; a
+                      .wasm's target follows from its fwx.fuel section.
+  --ram <bytes>       RAM budget (default: fwx.json ramBudget, else ${DEFAULT_RAM_BYTES})
+  --fuel <n>          fuel per callback (default ${DEFAULT_FUEL_PER_CALLBACK})
+
+exit codes: 0 written, 2 bad arguments or a package a device would refuse, 1 internal error
+
+example:
+  fwx pack examples/cold-chain --key keys/acme.key --cert acme.cert --seq 12 -o cold-chain.fwx`;
+
+function readProject(dir: string): ModuleManifest {
+  try {
+    return readManifest(dir);
+  } catch (e) {
+    if (e instanceof ManifestError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 export const command: Command = {
   name: "pack",
-  summary: "",
-  help: "fwx pack: not available in this build yet",
-  async run() {
-    console.error("fwx pack: not available in this build yet");
-    return 1;
+  summary: "Build a signed .fwx package",
+  help,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        key: { type: "string" }, cert: { type: "string" }, out: { type: "string", short: "o" }, seq: { type: "string" },
+        id: { type: "string" }, version: { type: "string" }, caps: { type: "string" }, project: { type: "string" },
+        target: { type: "string" }, ram: { type: "string" }, fuel: { type: "string" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length !== 1) throw new UsageError("pack: give exactly one module (.wasm file or project directory)");
+    for (const opt of ["key", "cert", "out"] as const) if (!values[opt]) throw new UsageError(`pack: --${opt} is required`);
+    const input = positionals[0]!;
+    const requestedTarget = values.target as DeviceClass | undefined;
+    if (requestedTarget !== undefined && !DEVICE_CLASSES.includes(requestedTarget)) throw new UsageError(`pack: --target must be one of ${DEVICE_CLASSES.join(", ")}`);
+
+    let isDir: boolean;
+    try {
+      isDir = statSync(input).isDirectory();
+    } catch {
+      throw new UsageError(`pack: ${input} does not exist`);
+    }
+    if (isDir && values.project) throw new UsageError("pack: --project is for .wasm inputs; a directory is its own project");
+    const projectDir = isDir ? input : values.project;
+    const project = projectDir ? readProject(projectDir) : undefined;
+
+    let payload: Uint8Array;
+    let build: Manifest["build"] = { fwx: FWX_VERSION };
+    let target: DeviceClass;
+    if (isDir) {
+      target = requestedTarget ?? "gateway";
+      const built = await buildProjectPayload(input, target);
+      payload = built.payload;
+      build = built.build;
+    } else {
+      payload = new Uint8Array(readInput(input, "module"));
+      // A built .wasm is packed as is, so its own metering decides what it can run on.
+      let instrumented: boolean;
+      try {
+        instrumented = payloadFacts(payload).fuelInstrumented;
+      } catch (e) {
+        if (e instanceof PackError) throw new UsageError(`pack: ${input}: ${e.message}`);
+        throw e;
+      }
+      target = requestedTarget ?? (instrumented ? "mcu" : "gateway");
+    }
+
+    const id = values.id ?? project?.id;
+    const version = values.version ?? project?.version;
+    if (!id) throw new UsageError("pack: no module id: give --id or --project <dir with fwx.json>");
+    if (!version) throw new UsageError("pack: no version: give --version or --project <dir with fwx.json>");
+    const capabilities: Capabilities = values.caps ? loadCapabilities(values.caps) : (project?.capabilities ?? {});
+    const now = Math.floor(Date.now() / 1000);
+    const sequence = parseUint(values.seq, "--seq") ?? now;
+    const key = loadPrivateKey(values.key!);
+    const certificate = new Uint8Array(readInput(values.cert!, "certificate"));
+
+    let result: ReturnType<typeof buildPackage>;
+    try {
+      result = buildPackage({
+        payload, id, version, sequence, deviceClass: target, capabilities,
+        config: configFields(project?.config ?? {}),
+        ramBytes: parseUint(values.ram, "--ram", 0xffffffff) ?? project?.ramBudgetBytes ?? DEFAULT_RAM_BYTES,
+        fuelPerCallback: parseUint(values.fuel, "--fuel") ?? DEFAULT_FUEL_PER_CALLBACK,
+        build, certificate, integratorKey: key, now,
+      });
+    } catch (e) {
+      if (e instanceof PackError) throw new UsageError(`pack: ${input}: ${e.message}`);
+      throw e;
+    }
+    writeFileAtomic(values.out!, result.bytes);
+    const m = result.manifest;
+    const overhead = result.bytes.length - payload.length;
+    console.log(`wrote ${values.out}: ${m.id} ${m.version} sequence ${m.sequence}, target ${m.deviceClass}${m.payload.fuelInstrumented ? " (fuel-instrumented)" : ""}, signed with certificate of ${values.cert}`);
+    console.log(`  payload ${payload.length} bytes + package overhead ${overhead} bytes = ${result.bytes.length} bytes`);
+    console.log(`  interfaces ${m.interfaces.map((i) => `${i.name}@${i.major}.${i.minor}`).join(", ") || "(none)"}`);
+    return EXIT.ok;
   },
 };

@@ -1,0 +1,129 @@
+// Signed-package figures: the bytes a package adds around its payload (the
+// comparison points are a signed SUIT manifest, ~240–270 B, and MCUboot's
+// header + TLVs + trailer, ~1.5 KB) and the time verifyPackage takes.
+import { createHash } from "node:crypto";
+import type { Capabilities } from "../src/caps/capabilities.js";
+import { issueCertificate, type IntegratorCertificate } from "../src/pkg/certificate.js";
+import { assemblePackage, splitPackage } from "../src/pkg/format.js";
+import { generateKeyPair } from "../src/pkg/keys.js";
+import { encodeManifest, type Manifest } from "../src/pkg/manifest.js";
+import { verifyPackage, type VerifyContext } from "../src/pkg/verify.js";
+import { encodeAbiSection, type InterfaceRequirement } from "../src/wasm/abi-section.js";
+import { encodeU32 } from "../src/wasm/leb128.js";
+import { join } from "node:path";
+import { packageRoot } from "../src/build/compile.js";
+import { readManifest } from "../src/build/manifest.js";
+import { configFields } from "../src/pkg/pack.js";
+import { FWX_VERSION } from "../src/version.js";
+import type { BenchRow } from "./row.js";
+
+const RUNS = 300;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/** A valid module of about `size` bytes: fwx.abi and fwx.fuel sections plus a filler custom section standing in for code. */
+function payloadOfSize(size: number, interfaces: InterfaceRequirement[]): Uint8Array {
+  const custom = (name: string, body: Uint8Array) => {
+    const n = [...Buffer.from(name)];
+    const content = [...encodeU32(n.length), ...n, ...body];
+    return [0, ...encodeU32(content.length), ...content];
+  };
+  const head = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...custom("fwx.abi", encodeAbiSection(interfaces)), ...custom("fwx.fuel", Uint8Array.of(1, 1))];
+  const filler = Math.max(0, size - head.length - 16);
+  return Uint8Array.from([...head, ...custom("filler", new Uint8Array(filler).fill(0xaa))]);
+}
+
+interface Shape {
+  id: string;
+  interfaces: InterfaceRequirement[];
+  requested: Capabilities;
+  config: Manifest["config"];
+}
+
+/** A package of the given shape, under a certificate that grants exactly what it requests plus a little headroom. */
+function packageFor(shape: Shape, payloadBytes: number) {
+  const root = generateKeyPair();
+  const integrator = generateKeyPair();
+  const certCaps: Capabilities = { ...shape.requested, timers: 4, kv: 4096 };
+  const now = Math.floor(Date.now() / 1000);
+  const cert: IntegratorCertificate = {
+    integratorId: "acme", integratorKey: integrator.publicKey, modulePrefix: shape.id.slice(0, shape.id.lastIndexOf(".") + 1), capabilities: certCaps,
+    customers: ["plant-a"], groups: ["line-1"], notBefore: now - 86400, notAfter: now + 365 * 86400,
+  };
+  const payload = payloadOfSize(payloadBytes, shape.interfaces);
+  const manifest: Manifest = {
+    id: shape.id, version: "1.4.2", sequence: 1_760_000_000, deviceClass: "mcu", interfaces: shape.interfaces, capabilities: shape.requested,
+    budgets: { ramBytes: 65536, fuelPerCallback: 1_000_000 }, config: shape.config,
+    payload: { sha256: new Uint8Array(createHash("sha256").update(payload).digest()), fuelInstrumented: true },
+    build: { fwx: FWX_VERSION, assemblyscript: "0.27.37", sourceHash: new Uint8Array(16).fill(1) },
+  };
+  const bytes = assemblePackage(encodeManifest(manifest), payload, issueCertificate(cert, root.privateKey), integrator.privateKey);
+  const ctx: VerifyContext = {
+    rootPublicKey: root.publicKey, now: Date.now(), installedSeq: 1,
+    device: { customer: "plant-a", group: "line-1", deviceClass: "mcu", capabilities: certCaps, offeredInterfaces: shape.interfaces },
+  };
+  return { bytes, payload, ctx };
+}
+
+const MINIMAL: Shape = {
+  id: "com.acme.blink",
+  interfaces: [{ name: "core", major: 1, minor: 0 }, { name: "gpio", major: 1, minor: 0 }, { name: "timer", major: 1, minor: 0 }],
+  requested: { timers: 1, gpio: [{ pin: 5, modes: ["output"] }] },
+  config: [{ name: "period_ms", type: "integer", default: 500, min: 10, max: 60000 }],
+};
+
+/** The shape of examples/cold-chain-alarm (its fwx.json: six settings, five capability kinds, six interfaces). */
+function exampleShape(): Shape | null {
+  let project;
+  try {
+    project = readManifest(join(packageRoot(), "examples", "cold-chain-alarm"));
+  } catch {
+    return null;
+  }
+  return {
+    id: project.id,
+    interfaces: ["core", "gpio", "kv", "sensor", "telemetry", "timer"].map((name) => ({ name, major: 1, minor: 0 })),
+    requested: project.capabilities,
+    config: configFields(project.config),
+  };
+}
+
+function overheadRows(label: string, shape: Shape): BenchRow[] {
+  const { bytes, payload } = packageFor(shape, 8 * 1024);
+  const raw = splitPackage(bytes);
+  const overhead = bytes.length - payload.length;
+  const manifestBytes = raw.layout.manifest[1] - raw.layout.manifest[0];
+  const certBytes = raw.certificateBytes.length;
+  return [
+    { name: `${label}: package overhead`, value: overhead, unit: "B", goal: "≤ 512 B", met: overhead <= 512 },
+    { name: `${label}:   manifest`, value: manifestBytes, unit: "B" },
+    { name: `${label}:   certificate (incl. root signature)`, value: certBytes, unit: "B" },
+    { name: `${label}:   header + package signature + framing`, value: overhead - manifestBytes - certBytes, unit: "B" },
+  ];
+}
+
+function timeVerify(bytes: Uint8Array, ctx: VerifyContext): number {
+  for (let i = 0; i < 20; i++) verifyPackage(bytes, ctx);
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    verifyPackage(bytes, ctx);
+    times.push(performance.now() - t0);
+  }
+  return median(times) * 1000;
+}
+
+export async function benchPackage(): Promise<BenchRow[]> {
+  const example = exampleShape();
+  const small = packageFor(MINIMAL, 8 * 1024);
+  const large = packageFor(MINIMAL, 256 * 1024);
+  return [
+    ...overheadRows("blink (1 setting)", MINIMAL),
+    ...(example ? overheadRows("cold-chain example (6 settings)", example) : []),
+    { name: "verifyPackage, 8 KiB payload (median)", value: timeVerify(small.bytes, small.ctx), unit: "µs" },
+    { name: "verifyPackage, 256 KiB payload (median)", value: timeVerify(large.bytes, large.ctx), unit: "µs" },
+  ];
+}
