@@ -1,12 +1,82 @@
-import type { Command } from "../cli/command.js";
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { replayRecording } from "../agent/replay.js";
+import { RecordFormatError } from "../agent/record-codec.js";
+import { ModuleRefused } from "../agent/prepare.js";
 
-// Placeholder until its owner lands it; every command here is replaced before release.
+const HELP = `usage: fwx replay <run.fwxrec> <module.wasm> [--module <id>] [--json]
+
+Re-runs a module against a recording made with \`fwx run --record\`: every
+callback the module received is delivered again at its recorded device time,
+and each host call is answered with the recorded result instead of the board.
+Each call's function and arguments (strings and buffer contents, not raw
+pointers) are compared with the recording; the first mismatch is reported
+with the call index, function, and expected vs actual arguments. Use it to
+check that a rebuilt or changed module still behaves the same on a real trace.
+
+options:
+  --module <id>   which recorded module to replay (needed when the recording
+                  holds several and none has the same binary)
+  --json          print the result as JSON
+  -h, --help      show this help
+
+exit codes:
+  0  same behaviour: every call and every callback outcome matched
+  1  internal error
+  2  invalid input (unreadable recording, module refused)
+  3  diverged (first divergence printed)
+
+example:
+  fwx run build/alarm.wasm --duration 1h --record run.fwxrec
+  fwx replay run.fwxrec build/alarm.wasm`;
+
 export const command: Command = {
   name: "replay",
-  summary: "",
-  help: "fwx replay: not available in this build yet",
-  async run() {
-    console.error("fwx replay: not available in this build yet");
-    return 1;
+  summary: "Replay a recorded run against a module and report the first divergence",
+  help: HELP,
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { module: { type: "string" }, json: { type: "boolean" } } });
+    } catch (e) {
+      throw new UsageError(`replay: ${(e as Error).message}\n\n${HELP}`);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 2) throw new UsageError(`replay: expected a recording and a module, got ${positionals.length} arguments\n\n${HELP}`);
+    const [recFile, wasmFile] = positionals as [string, string];
+    const read = (f: string) => {
+      try {
+        return new Uint8Array(readFileSync(f));
+      } catch (e) {
+        throw new UsageError(`replay: ${f}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+      }
+    };
+    const recording = read(recFile);
+    const bytes = read(wasmFile);
+    let result;
+    try {
+      result = replayRecording(recording, bytes, values.module);
+    } catch (e) {
+      if (e instanceof RecordFormatError) throw new UsageError(`replay: ${recFile}: ${e.message}`);
+      if (e instanceof ModuleRefused) throw new UsageError(`replay: ${wasmFile} refused (${e.step}):\n${e.report}`);
+      if (e instanceof Error && /^the recording/.test(e.message)) throw new UsageError(`replay: ${e.message}`);
+      throw e;
+    }
+    if (values.json) {
+      console.log(JSON.stringify(result));
+    } else {
+      const binary = result.sameBinary ? "the recorded binary" : "a different binary than recorded";
+      if (!result.divergence) {
+        console.log(`same: ${result.module} (${binary}) made all ${result.calls} recorded host calls in ${result.callbacks} callbacks, and every callback ended as recorded`);
+      } else {
+        const d = result.divergence;
+        console.log(`diverged: ${result.module} (${binary}) at host call #${d.callIndex}, during ${d.callback}`);
+        console.log(`  function: ${d.function}`);
+        console.log(`  expected: ${d.expected}`);
+        console.log(`  actual:   ${d.actual}`);
+      }
+    }
+    return result.divergence ? 3 : EXIT.ok;
   },
 };

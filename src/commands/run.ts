@@ -1,12 +1,207 @@
-import type { Command } from "../cli/command.js";
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { EXIT, UsageError, type Command } from "../cli/command.js";
+import type { Capabilities } from "../caps/capabilities.js";
+import { BoardProfileError, TraceError } from "../sim/errors.js";
+import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
+import { parseTraceCsv } from "../sim/trace.js";
+import { parsePublicKey } from "../pkg/keys.js";
+import { writeFileAtomic } from "../pkg/atomic.js";
+import { loadModule, parseGrant, mergeCapabilities, GrantSyntaxError, type LoadedModule } from "../agent/load.js";
+import { ModuleRefused } from "../agent/prepare.js";
+import { runSimulation } from "../agent/simulate.js";
+import { eventToJson, eventToLine, type LoggedEvent } from "../agent/event-log.js";
+import { formatTime } from "../agent/faults.js";
+import { LOG_LEVEL_NAMES } from "../agent/host/core.js";
+import type { ModuleSpec } from "../agent/runtime.js";
 
-// Placeholder until its owner lands it; every command here is replaced before release.
+const HELP = `usage: fwx run <module.wasm|project-dir|package.fwx>... [options]
+
+Runs one or more modules on a simulated board, on a virtual clock, and prints
+what happens as a timeline (logs, GPIO/PWM changes, bus traffic, telemetry,
+faults). Project directories are built in memory from their fwx.json;
+packages are verified when --root is given. Runs are deterministic: the same
+modules, board, trace, config and seed give the same event log.
+
+options:
+  --board <profile.json>   board profile (default: the bundled demo board and its trace)
+  --trace <file.csv>       sensor/input trace (overrides the profile's own)
+  --duration <time>        device time to simulate: 90s, 10m, 2h, 500ms (default 10m)
+  --speed max|1x|<N>x      max: as fast as possible (default); 1x: real time
+  --config [module:]key=value   set a config value (repeatable; name the module when
+                           running several)
+  --grant [module:]cap     grant a capability on top of the manifest (repeatable):
+                           timers:4  kv:1024  sensor:cold_room  gpio:5:output
+                           adc:0  pwm:1  uart:1  i2c:0:0x48  spi:0:1  telemetry:alarms/#
+  --fuel <N>               fuel per callback for every module (default 10000000)
+  --seed <N>               noise seed (default: the profile's)
+  --record <file.fwxrec>   record every host call and delivery for fwx replay
+  --root <root.pub>        verify packages against this product root key
+  --state-dir <dir>        keep module KV stores there (default: in memory)
+  --log-level <level>      debug|info|warn|error (default debug)
+  --json                   print events as JSON lines
+  -h, --help               show this help
+
+A bare .wasm without a manifest and without --grant is granted everything the
+board can grant (with a warning), so any valid module runs with no setup.
+
+exit codes:
+  0  ran to the end without a fault
+  1  internal error
+  2  invalid input (module refused, bad profile, trace, option)
+  3  a module faulted (crash report printed)
+
+example:
+  fwx run examples/cold-chain-alarm --duration 30m
+  fwx run build/alarm.wasm --grant gpio:5:output --config threshold_c=6 --json`;
+
+export function parseDuration(text: string): bigint {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`run: --duration ${text}: expected a time like 90s, 10m, 2h or 500ms`);
+  const scale = { ms: 1e3, s: 1e6, m: 60e6, h: 3600e6 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
+  return BigInt(Math.round(Number(m[1]) * scale));
+}
+
+function parseSpeed(text: string): "max" | number {
+  if (text === "max") return "max";
+  const m = /^(\d+(?:\.\d+)?)x$/.exec(text);
+  if (!m || Number(m[1]) <= 0) throw new UsageError(`run: --speed ${text}: expected max, 1x or another positive factor like 10x`);
+  return Number(m[1]);
+}
+
+/** `[module:]key=value` → the module it names (by id, or the id's last dot-part), or the only one. */
+function target(mods: LoadedModule[], name: string | null, what: string): LoadedModule {
+  if (name === null) {
+    if (mods.length === 1) return mods[0]!;
+    throw new UsageError(`run: ${what}: several modules are running; prefix it with the module (${mods.map((m) => m.id).join(", ")})`);
+  }
+  const m = mods.find((x) => x.id === name || x.id.split(".").pop() === name);
+  if (!m) throw new UsageError(`run: ${what}: no module "${name}" (running: ${mods.map((x) => x.id).join(", ")})`);
+  return m;
+}
+
+function loadBoard(values: { board?: string; trace?: string; seed?: string }): Board {
+  const seed = values.seed !== undefined ? Number(values.seed) : undefined;
+  if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`run: --seed ${values.seed}: expected an integer`);
+  try {
+    const trace = values.trace ? parseTraceCsv(readFileSync(values.trace, "utf8"), values.trace) : undefined;
+    return loadBoardFile(values.board ?? defaultBoardPath(), { ...(trace ? { trace } : {}), ...(seed !== undefined ? { seed } : {}) });
+  } catch (e) {
+    if (e instanceof BoardProfileError || e instanceof TraceError) throw new UsageError(`run: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new UsageError(`run: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
 export const command: Command = {
   name: "run",
-  summary: "",
-  help: "fwx run: not available in this build yet",
-  async run() {
-    console.error("fwx run: not available in this build yet");
-    return 1;
+  summary: "Run modules or packages on the simulated board",
+  help: HELP,
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv, allowPositionals: true,
+        options: {
+          board: { type: "string" }, trace: { type: "string" }, duration: { type: "string" }, speed: { type: "string" },
+          config: { type: "string", multiple: true }, grant: { type: "string", multiple: true },
+          fuel: { type: "string" }, seed: { type: "string" }, record: { type: "string" }, root: { type: "string" },
+          "state-dir": { type: "string" }, "log-level": { type: "string" }, json: { type: "boolean" },
+        },
+      });
+    } catch (e) {
+      throw new UsageError(`run: ${(e as Error).message}\n\n${HELP}`);
+    }
+    const { values, positionals } = parsed;
+    if (!positionals.length) throw new UsageError(`run: name at least one module\n\n${HELP}`);
+    const durationUs = parseDuration(values.duration ?? "10m");
+    const speed = parseSpeed(values.speed ?? "max");
+    let fuel: bigint | undefined;
+    if (values.fuel !== undefined) {
+      if (!/^\d+$/.test(values.fuel) || BigInt(values.fuel) === 0n) throw new UsageError(`run: --fuel ${values.fuel}: expected a positive integer`);
+      fuel = BigInt(values.fuel);
+    }
+    const minLogLevel = values["log-level"] === undefined ? 0 : LOG_LEVEL_NAMES.indexOf(values["log-level"] as "debug");
+    if (minLogLevel < 0) throw new UsageError(`run: --log-level ${values["log-level"]}: expected ${LOG_LEVEL_NAMES.join(", ")}`);
+    const board = loadBoard(values);
+    // `fwx run … | head` closes stdout early: stop quietly instead of dying on EPIPE.
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(0);
+      throw e;
+    });
+    const out = (line: string) => process.stdout.write(line + "\n");
+    const note = (line: string) => process.stderr.write(line + "\n");
+
+    let rootPublicKey: Uint8Array | undefined;
+    if (values.root) {
+      try {
+        rootPublicKey = parsePublicKey(readFileSync(values.root));
+      } catch (e) {
+        throw new UsageError(`run: --root ${values.root}: ${(e as Error).message}`);
+      }
+    }
+    try {
+      const loaded: LoadedModule[] = [];
+      for (const p of positionals) loaded.push(await loadModule(p, { ...(rootPublicKey ? { rootPublicKey } : {}), device: { customer: "simulator", group: "simulator", deviceClass: "gateway", capabilities: board.profile.grantable } }));
+      const grants = new Map<LoadedModule, Capabilities>();
+      for (const g of values.grant ?? []) {
+        let parsedGrant;
+        try {
+          parsedGrant = parseGrant(g);
+        } catch (e) {
+          if (e instanceof GrantSyntaxError) throw new UsageError(`run: ${e.message}`);
+          throw e;
+        }
+        const m = target(loaded, parsedGrant.module, `--grant ${g}`);
+        grants.set(m, mergeCapabilities(grants.get(m) ?? {}, parsedGrant.caps));
+      }
+      for (const c of values.config ?? []) {
+        const mm = /^(?:([^:=]+):)?([^=]+)=(.*)$/.exec(c);
+        if (!mm) throw new UsageError(`run: --config ${c}: expected key=value or module:key=value`);
+        const m = target(loaded, mm[1] ?? null, `--config ${c}`);
+        if (m.knownConfigKeys && !m.knownConfigKeys.has(mm[2]!)) {
+          throw new UsageError(`run: --config ${c}: ${m.id} has no setting "${mm[2]}" (settings: ${[...m.knownConfigKeys].join(", ") || "none"})`);
+        }
+        m.config.set(mm[2]!, mm[3]!);
+      }
+      const specs: ModuleSpec[] = loaded.map((m) => {
+        for (const w of m.warnings) note(`warning: ${w}`);
+        let requested = m.requested ?? {};
+        const extra = grants.get(m);
+        if (extra) requested = mergeCapabilities(requested, extra);
+        else if (m.requested === null) {
+          requested = board.profile.grantable;
+          note(`warning: ${m.source} has no manifest and no --grant: granting everything board "${board.profile.name}" can grant`);
+        }
+        const fuelFor = fuel ?? m.fuel;
+        return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) };
+      });
+      const width = Math.max(8, ...specs.map((s) => (s.id.split(".").pop() ?? s.id).length));
+      const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : `${speed}x`})`); };
+      const print = (e: LoggedEvent) => {
+        if (values.json) return out(eventToJson(e));
+        out(eventToLine({ ...e, module: e.module.split(".").pop() ?? e.module }, width));
+        if (e.kind === "fault" && typeof e.report === "string") out(e.report.split("\n").map((l) => `      ${l}`).join("\n"));
+      };
+      const result = await runSimulation({
+        board, modules: specs, durationUs, speed, record: values.record !== undefined, onEvent: print,
+        stateDir: values["state-dir"] ?? null, minLogLevel, onReady: header,
+      });
+      if (values.record && result.recording) {
+        writeFileAtomic(values.record, result.recording);
+        note(`recorded ${result.recording.length} bytes to ${values.record}`);
+      }
+      const s = result.summary;
+      const line = `${s.modules.map((m) => `${m.id}: ${m.state}, ${m.faults} fault${m.faults === 1 ? "" : "s"}, ${m.restarts} restart${m.restarts === 1 ? "" : "s"}`).join("; ")}; ${s.events} events`;
+      if (values.json) note(line);
+      else out(`done at ${formatTime(s.endUs)}: ${line}`);
+      return result.faults.length ? 3 : EXIT.ok;
+    } catch (e) {
+      if (e instanceof ModuleRefused) {
+        process.stderr.write(`fwx run: ${e.moduleId} refused (${e.step}):\n${e.report}\n`);
+        return EXIT.invalid;
+      }
+      throw e;
+    }
   },
 };

@@ -1,0 +1,120 @@
+// Faults: how any way a module's callback can end badly becomes one named
+// reason, and the crash report that goes with it.
+
+import { FUNCTIONS } from "../abi/host.generated.js";
+
+export const FAULT_REASONS = [
+  "fuel-exhausted", "stack-overflow", "memory-limit", "unreachable", "abort",
+  "out-of-bounds", "foreign-handle", "watchdog", "trap", "init-failed",
+] as const;
+export type FaultReason = (typeof FAULT_REASONS)[number];
+
+/** Thrown through the guest by the host (ctx.trap, abort, fuel): never caught by wasm. */
+export class GuestTrap extends Error {
+  constructor(readonly reason: FaultReason, readonly detail: string) {
+    super(`${reason}: ${detail}`);
+    this.name = "GuestTrap";
+  }
+}
+
+/** One completed host call, as the glue reported it. Arguments are the flat wasm values. */
+export interface HostCallRecord {
+  /** Index into FUNCTIONS. */
+  fn: number;
+  /** Sequence number within the instance, from 0. */
+  seq: number;
+  tUs: bigint;
+  args: (number | bigint)[];
+  result: number | bigint;
+}
+
+export interface WasmLocation {
+  funcIndex: number;
+  /** From the name section when the module has one. */
+  funcName: string | null;
+  /** Byte offset in the module as instantiated (after fuel instrumentation). */
+  offset: number;
+}
+
+export interface CrashReport {
+  module: string;
+  reason: FaultReason;
+  detail: string;
+  tUs: bigint;
+  /** The callback that faulted: "fwx_init", "fwx_on_timer(3)", … */
+  callback: string;
+  /** Innermost wasm frame first. */
+  frames: WasmLocation[];
+  lastCalls: { fn: string; args: Record<string, string>; result: string }[];
+  fuelUsed: number | null;
+  fuelBudget: number;
+  memoryPages: number;
+  memoryHighWaterBytes: number;
+  memoryLimitBytes: number;
+}
+
+const FRAME = /wasm-function\[(\d+)\]:0x([0-9a-f]+)/;
+
+export function wasmFrames(err: unknown, names: ReadonlyMap<number, string>): WasmLocation[] {
+  const stack = err instanceof Error ? err.stack ?? "" : "";
+  const out: WasmLocation[] = [];
+  for (const line of stack.split("\n")) {
+    const m = FRAME.exec(line);
+    if (!m) continue;
+    const funcIndex = Number(m[1]);
+    out.push({ funcIndex, funcName: names.get(funcIndex) ?? null, offset: parseInt(m[2]!, 16) });
+  }
+  return out;
+}
+
+/** Maps whatever a guest call threw to a reason. Returns null for errors that are the agent's own bugs. */
+export function classifyError(err: unknown): { reason: FaultReason; detail: string } | null {
+  if (err instanceof GuestTrap) return { reason: err.reason, detail: err.detail };
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return { reason: "stack-overflow", detail: "the call stack overflowed (unbounded recursion?)" };
+  if ((err as { code?: string } | null)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT") {
+    return { reason: "watchdog", detail: "the callback overran the wall-clock watchdog" };
+  }
+  if (err instanceof WebAssembly.RuntimeError) {
+    const msg = err.message;
+    if (/^unreachable/.test(msg)) return { reason: "unreachable", detail: "executed an unreachable instruction" };
+    if (/out of bounds/.test(msg)) return { reason: "out-of-bounds", detail: msg };
+    return { reason: "trap", detail: msg };
+  }
+  return null;
+}
+
+// Pointers read best in hex (they are compared with memory sizes and offsets), everything else in decimal.
+const show = (param: string, v: number | bigint) => (typeof v === "bigint" ? v.toString() : param.endsWith("_ptr") ? `0x${(v >>> 0).toString(16)}` : String(v));
+
+export function describeCall(rec: HostCallRecord): CrashReport["lastCalls"][number] {
+  const f = FUNCTIONS[rec.fn];
+  const args: Record<string, string> = {};
+  (f?.params ?? []).forEach((p, i) => {
+    const v = rec.args[i];
+    if (v !== undefined) args[p] = show(p, v);
+  });
+  return { fn: f ? `${f.iface}.${f.name}` : `#${rec.fn}`, args, result: String(rec.result) };
+}
+
+export function formatCrashReport(r: CrashReport): string {
+  const lines = [`fault in ${r.module}: ${r.reason} — ${r.detail}`, `  during ${r.callback} at t=${formatTime(r.tUs)}`];
+  if (r.frames.length) {
+    lines.push("  wasm stack (innermost first):");
+    for (const f of r.frames.slice(0, 8)) lines.push(`    ${f.funcName ?? `function[${f.funcIndex}]`} (function ${f.funcIndex}, offset 0x${f.offset.toString(16)})`);
+  }
+  lines.push(`  fuel: ${r.fuelUsed === null ? "unknown (module not metered)" : `${r.fuelUsed} of ${r.fuelBudget}`}`);
+  lines.push(`  memory: ${r.memoryPages} pages now, high-water ${r.memoryHighWaterBytes} bytes of ${r.memoryLimitBytes}`);
+  if (r.lastCalls.length) {
+    lines.push(`  last ${r.lastCalls.length} host calls (oldest first):`);
+    for (const c of r.lastCalls) lines.push(`    ${c.fn}(${Object.entries(c.args).map(([k, v]) => `${k}=${v}`).join(", ")}) → ${c.result}`);
+  } else lines.push("  no host calls before the fault");
+  return lines.join("\n");
+}
+
+/** 00:12:30.000 from virtual µs. */
+export function formatTime(tUs: bigint): string {
+  const ms = tUs / 1000n;
+  const h = ms / 3_600_000n, m = (ms / 60_000n) % 60n, s = (ms / 1000n) % 60n, milli = ms % 1000n;
+  const p = (v: bigint, n = 2) => v.toString().padStart(n, "0");
+  return `${p(h)}:${p(m)}:${p(s)}.${p(milli, 3)}`;
+}

@@ -1,0 +1,197 @@
+// One running instance of a prepared module: its context (what the host
+// implementations see), its import object, and guarded calls into it. Every
+// way a guarded call can go wrong ends as a CrashReport, never as an
+// exception out of the agent.
+
+import vm from "node:vm";
+import { createHostImports, FUNCTIONS, type GuestContext, type HostImpl } from "../abi/host.generated.js";
+import type { Capabilities } from "../caps/capabilities.js";
+import { FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/instrument.js";
+import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
+import { CallRing } from "./call-ring.js";
+import { classifyError, describeCall, FAULT_REASONS, GuestTrap, wasmFrames, type CrashReport, type FaultReason } from "./faults.js";
+import { InstanceHandleTable } from "./handles.js";
+import { newMemory, PAGE_BYTES } from "./memory-cap.js";
+import type { PreparedModule } from "./prepare.js";
+
+const PARAM_COUNT = Uint8Array.from(FUNCTIONS.map((f) => f.params.length));
+
+export interface InstanceEnv {
+  caps: Capabilities;
+  config: ReadonlyMap<string, string>;
+  claims: ClaimRegistry;
+  nowUs(): bigint;
+  emit(event: AgentEvent): void;
+  postEvent(kind: number, handle: number, arg: number): void;
+  /** Fuel per callback. */
+  fuel: bigint;
+  /** Wall-clock limit per callback in ms; 0 disables the watchdog. */
+  watchdogMs: number;
+  /** Builds the host implementations for this instance. */
+  createHost(ctx: InstanceContext): HostImpl;
+}
+
+export type CallOutcome = { ok: true; value: unknown; fuelUsed: bigint | null } | { ok: false; report: CrashReport };
+
+/** ModuleHostContext for the implementations and GuestContext for the glue, in one object. */
+export class InstanceContext implements ModuleHostContext, GuestContext {
+  readonly handles = new InstanceHandleTable();
+  readonly ring = new CallRing(16);
+  lastErrorDetail = "";
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(readonly moduleId: string, readonly memory: WebAssembly.Memory, private readonly env: InstanceEnv) {}
+
+  get caps(): Capabilities { return this.env.caps; }
+  get config(): ReadonlyMap<string, string> { return this.env.config; }
+  get claims(): ClaimRegistry { return this.env.claims; }
+  nowUs(): bigint { return this.env.nowUs(); }
+  emit(event: AgentEvent): void { this.env.emit(event); }
+  postEvent(kind: number, handle: number, arg: number): void { this.env.postEvent(kind, handle, arg); }
+  onStop(cleanup: () => void): void { this.cleanups.push(cleanup); }
+
+  fail(statusOrFn: number, statusOrDetail: number | string, detail?: string): number {
+    // Two callers share the name: implementations call fail(status, detail),
+    // the glue calls fail(fn, status, detail).
+    if (typeof statusOrDetail === "string") {
+      this.lastErrorDetail = statusOrDetail;
+      return statusOrFn;
+    }
+    this.lastErrorDetail = detail ?? "";
+    return statusOrDetail;
+  }
+
+  owns(kind: string, handle: number): boolean {
+    return this.handles.owns(kind, handle);
+  }
+
+  trap(reason: string, detail: string): never {
+    const r = (FAULT_REASONS as readonly string[]).includes(reason) ? (reason as FaultReason) : "trap";
+    throw new GuestTrap(r, r === reason ? detail : `${reason}: ${detail}`);
+  }
+
+  record(fn: number, result: number | bigint, a0?: number | bigint, a1?: number | bigint, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): void {
+    this.ring.push(fn, result, PARAM_COUNT[fn] ?? 0, a0, a1, a2, a3, a4, a5);
+  }
+
+  /** Runs cleanups once, newest first (a port opened after a pin is closed before it). */
+  runCleanups(): void {
+    while (this.cleanups.length) {
+      const c = this.cleanups.pop()!;
+      c();
+    }
+  }
+}
+
+// One context for all watchdog-guarded calls; the call target is swapped in.
+const watchdogRealm = vm.createContext({ __fwxTarget: null as null | (() => unknown) });
+const watchdogScript = new vm.Script("__fwxTarget()");
+
+export class ModuleInstance {
+  readonly ctx: InstanceContext;
+  private readonly memory: WebAssembly.Memory;
+  private exports: WebAssembly.Exports | null = null;
+  highWaterBytes: number;
+  /** Fuel spent by the last completed callback. */
+  lastFuelUsed: bigint | null = null;
+
+  constructor(readonly prepared: PreparedModule, private readonly env: InstanceEnv) {
+    this.memory = newMemory(prepared.memory);
+    this.highWaterBytes = this.memory.buffer.byteLength;
+    this.ctx = new InstanceContext(prepared.id, this.memory, env);
+  }
+
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Instantiates (running the module's start function, if any) and calls fwx_init. */
+  start(): CallOutcome {
+    const host = this.env.createHost(this.ctx);
+    const imports = createHostImports(host, this.ctx) as unknown as WebAssembly.Imports;
+    const { importModule, importName } = this.prepared.memory;
+    imports[importModule] = { ...(imports[importModule] ?? {}), [importName]: this.memory };
+    const made = this.guard("instantiate", () => {
+      this.exports = new WebAssembly.Instance(this.prepared.compiled, imports).exports;
+    }, false);
+    if (!made.ok) return made;
+    const init = this.call("fwx_init", []);
+    if (init.ok && init.value !== 0) {
+      return { ok: false, report: this.report("init-failed", `fwx_init returned ${String(init.value)}`, "fwx_init", null, init.fuelUsed) };
+    }
+    return init;
+  }
+
+  has(exportName: string): boolean {
+    return this.prepared.exports.has(exportName);
+  }
+
+  /** Calls a lifecycle export with a fresh fuel budget under the watchdog. */
+  call(exportName: string, args: number[]): CallOutcome {
+    const fn = this.exports?.[exportName] as ((...a: number[]) => unknown) | undefined;
+    if (!fn) throw new Error(`${this.prepared.id}: ${exportName} is not exported (caller must check has())`);
+    const label = args.length ? `${exportName}(${args.join(", ")})` : exportName;
+    return this.guard(label, () => fn(...args), true);
+  }
+
+  private guard(label: string, body: () => unknown, metered: boolean): CallOutcome {
+    const ex = this.exports;
+    if (metered && ex) (ex[FUEL_SET_EXPORT] as (v: bigint) => void)(this.env.fuel);
+    this.ctx.ring.nowUs = Number(this.env.nowUs());
+    let value: unknown;
+    try {
+      if (this.env.watchdogMs > 0) {
+        watchdogRealm.__fwxTarget = body;
+        try {
+          value = watchdogScript.runInContext(watchdogRealm, { timeout: this.env.watchdogMs });
+        } finally {
+          watchdogRealm.__fwxTarget = null;
+        }
+      } else value = body();
+    } catch (err) {
+      const fuelUsed = metered ? this.fuelUsed() : null;
+      this.highWaterBytes = Math.max(this.highWaterBytes, this.memory.buffer.byteLength);
+      const c = classifyError(err);
+      if (!c) throw err;
+      return { ok: false, report: this.report(c.reason, c.detail, label, err, fuelUsed) };
+    }
+    this.highWaterBytes = Math.max(this.highWaterBytes, this.memory.buffer.byteLength);
+    const fuelUsed = metered ? this.fuelUsed() : null;
+    this.lastFuelUsed = fuelUsed;
+    return { ok: true, value, fuelUsed };
+  }
+
+  private fuelUsed(): bigint | null {
+    const get = this.exports?.[FUEL_GET_EXPORT] as (() => bigint) | undefined;
+    if (!get) return null;
+    const left = get();
+    return left < 0n ? this.env.fuel : this.env.fuel - left;
+  }
+
+  private report(reason: FaultReason, detail: string, callback: string, err: unknown, fuelUsed: bigint | null): CrashReport {
+    const limit = this.prepared.memory.maxPages * PAGE_BYTES;
+    const atCap = this.memory.buffer.byteLength >= limit && limit > this.prepared.memory.initialPages * PAGE_BYTES;
+    // A module that grew its memory to the cap and then failed almost always
+    // failed because a grow was refused (AssemblyScript's allocator traps with
+    // `unreachable` when memory.grow returns -1; a naive bomb spins until its
+    // fuel runs out). Name the cause; keep the symptom in the detail.
+    if (atCap && (reason === "unreachable" || reason === "fuel-exhausted" || reason === "abort" || reason === "trap")) {
+      detail = `memory reached its cap of ${this.prepared.memory.maxPages} pages (${limit} bytes); the callback then ended with ${reason}: ${detail}`;
+      reason = "memory-limit";
+    }
+    return {
+      module: this.prepared.id,
+      reason,
+      detail,
+      tUs: this.env.nowUs(),
+      callback,
+      frames: wasmFrames(err, this.prepared.names),
+      lastCalls: this.ctx.ring.list().map(describeCall),
+      fuelUsed: fuelUsed === null ? null : Number(fuelUsed),
+      fuelBudget: Number(this.env.fuel),
+      memoryPages: this.memory.buffer.byteLength / PAGE_BYTES,
+      memoryHighWaterBytes: this.highWaterBytes,
+      memoryLimitBytes: limit,
+    };
+  }
+}

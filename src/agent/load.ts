@@ -1,0 +1,160 @@
+// Turning what a user names on the command line into ModuleSpecs: a .wasm
+// file, a project directory (built in memory) or a .fwx package; plus
+// `--grant` and `--config` arguments.
+
+import { readFileSync, statSync } from "node:fs";
+import { basename, extname } from "node:path";
+import { parseCapabilities, CapabilityError, PIN_MODES, type Capabilities } from "../caps/capabilities.js";
+import { buildModule } from "../build/build.js";
+import { formatDiagnostic } from "../build/compile.js";
+import { configDefaults, configText, ManifestError } from "../build/manifest.js";
+import { formatValidation } from "../validate/validate.js";
+import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type DeviceContext } from "../pkg/index.js";
+import { LOWERED } from "./abi.js";
+import { ModuleRefused } from "./prepare.js";
+
+export interface LoadedModule {
+  id: string;
+  bytes: Uint8Array;
+  source: string;
+  /** null when nothing declares what the module needs (a bare .wasm). */
+  requested: Capabilities | null;
+  /** Config defaults as text, plus the known keys (null: any key accepted). */
+  config: Map<string, string>;
+  knownConfigKeys: Set<string> | null;
+  ramBudgetBytes?: number;
+  fuel?: bigint;
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  /** Raw Ed25519 product root key; packages are verified when given. */
+  rootPublicKey?: Uint8Array;
+  device?: Omit<DeviceContext, "offeredInterfaces">;
+}
+
+const idFromFile = (path: string) => basename(path, extname(path)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "") || "module";
+
+export async function loadModule(path: string, opts: LoadOptions = {}): Promise<LoadedModule> {
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new ModuleRefused(idFromFile(path), "manifest", `${path}: no such file or directory`);
+  }
+  if (isDir) return loadProject(path);
+  const bytes = new Uint8Array(readFileSync(path));
+  if (extname(path) === ".fwx") return loadPackage(path, bytes, opts);
+  return { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), knownConfigKeys: null, warnings: [] };
+}
+
+async function loadProject(dir: string): Promise<LoadedModule> {
+  let result;
+  try {
+    result = await buildModule(dir, { write: false, debugNames: true });
+  } catch (e) {
+    if (e instanceof ManifestError) throw new ModuleRefused(basename(dir), "manifest", e.message);
+    throw e;
+  }
+  const id = result.manifest?.id ?? basename(dir);
+  if (!result.ok || !result.bytes || !result.manifest) {
+    const text = result.stage === "compile"
+      ? [`${dir}: build failed`, ...result.diagnostics.map(formatDiagnostic), ...(result.compileFailure ? [result.compileFailure] : [])].join("\n")
+      : result.validation ? formatValidation(result.validation, result.outPath) : `${dir}: build failed`;
+    throw new ModuleRefused(id, result.stage === "compile" ? "manifest" : "validation", text);
+  }
+  const m = result.manifest;
+  return {
+    id, bytes: result.bytes, source: dir, requested: m.capabilities,
+    config: new Map(Object.entries(configDefaults(m))), knownConfigKeys: new Set(Object.keys(m.config)),
+    ramBudgetBytes: m.ramBudgetBytes, warnings: [],
+  };
+}
+
+function loadPackage(path: string, bytes: Uint8Array, opts: LoadOptions): LoadedModule {
+  const warnings: string[] = [];
+  try {
+    let manifest, payload: Uint8Array;
+    if (opts.rootPublicKey) {
+      const offered = LOWERED.interfaces.map((i) => ({ name: i.name, major: i.major, minor: i.minor }));
+      const device: DeviceContext = { customer: "simulator", group: "simulator", deviceClass: "gateway", capabilities: {}, ...opts.device, offeredInterfaces: offered };
+      ({ manifest, payload } = verifyPackage(bytes, { rootPublicKey: opts.rootPublicKey, now: Date.now(), device }));
+    } else {
+      const unverified = readPackageUnverified(bytes);
+      if ("error" in unverified.manifest) throw new ModuleRefused(idFromFile(path), "package", `${path}: manifest unreadable: ${unverified.manifest.error}`);
+      manifest = unverified.manifest;
+      payload = splitPackage(bytes).payload;
+      warnings.push(`${path}: signature NOT verified (pass --root <product root public key> to verify)`);
+    }
+    const config = new Map<string, string>();
+    for (const f of manifest.config) if (f.default !== undefined) config.set(f.name, configText(f.default));
+    return {
+      id: manifest.id, bytes: payload, source: path, requested: manifest.capabilities,
+      config, knownConfigKeys: new Set(manifest.config.map((f) => f.name)),
+      ramBudgetBytes: manifest.budgets.ramBytes, fuel: BigInt(manifest.budgets.fuelPerCallback), warnings,
+    };
+  } catch (e) {
+    if (e instanceof PackageError) throw new ModuleRefused(idFromFile(path), "package", `${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+const GRANT_KINDS = ["timers", "sensor", "gpio", "adc", "pwm", "i2c", "spi", "uart", "telemetry", "kv"];
+
+export class GrantSyntaxError extends Error {}
+
+/**
+ * Parses one --grant: `[module:]kind:args`, e.g. `gpio:5:output`, `sensor:cold_room`,
+ * `i2c:0:0x48`, `telemetry:alarms/#`, `timers:4`, `kv:1024`, `uart:1`.
+ */
+export function parseGrant(text: string): { module: string | null; caps: Capabilities } {
+  const parts = text.split(":");
+  let module: string | null = null;
+  if (!GRANT_KINDS.includes(parts[0]!) && parts.length > 2) module = parts.shift()!;
+  const [kind, ...args] = parts;
+  const num = (s: string | undefined, what: string) => {
+    const n = s !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(s) ? Number(s) : NaN;
+    if (!Number.isInteger(n)) throw new GrantSyntaxError(`--grant ${text}: ${what} must be a number`);
+    return n;
+  };
+  let raw: Record<string, unknown>;
+  switch (kind) {
+    case "timers": raw = { timers: num(args[0], "the timer count") }; break;
+    case "kv": raw = { kv: num(args[0], "the kv quota") }; break;
+    case "sensor": raw = { sensors: [args.join(":")] }; break;
+    case "telemetry": raw = { telemetry: [args.join(":")] }; break;
+    case "gpio": {
+      const modes = (args[1] ?? "").split(",").filter(Boolean);
+      if (!modes.length) throw new GrantSyntaxError(`--grant ${text}: name the modes, e.g. gpio:5:output or gpio:4:input,input-pull-up (modes: ${PIN_MODES.join(", ")})`);
+      raw = { gpio: [{ pin: num(args[0], "the pin"), modes }] };
+      break;
+    }
+    case "adc": case "pwm": case "uart": raw = { [kind]: [num(args[0], "the channel or port")] }; break;
+    case "i2c": raw = { i2c: [{ bus: num(args[0], "the bus"), address: num(args[1], "the address") }] }; break;
+    case "spi": raw = { spi: [{ bus: num(args[0], "the bus"), cs: num(args[1], "the chip select") }] }; break;
+    default: throw new GrantSyntaxError(`--grant ${text}: unknown capability "${kind}" (known: ${GRANT_KINDS.join(", ")})`);
+  }
+  try {
+    return { module, caps: parseCapabilities(raw, `--grant ${text}`) };
+  } catch (e) {
+    if (e instanceof CapabilityError) throw new GrantSyntaxError(e.message);
+    throw e;
+  }
+}
+
+/** Union of two capability sets (grants add to what a manifest asks for). */
+export function mergeCapabilities(a: Capabilities, b: Capabilities): Capabilities {
+  const out: Capabilities = { ...a };
+  const uniq = <T>(xs: T[]) => [...new Map(xs.map((x) => [JSON.stringify(x), x])).values()];
+  if (b.timers !== undefined) out.timers = Math.max(a.timers ?? 0, b.timers);
+  if (b.kv !== undefined) out.kv = Math.max(a.kv ?? 0, b.kv);
+  if (b.sensors) out.sensors = uniq([...(a.sensors ?? []), ...b.sensors]);
+  if (b.gpio) out.gpio = uniq([...(a.gpio ?? []), ...b.gpio]);
+  if (b.adc) out.adc = uniq([...(a.adc ?? []), ...b.adc]);
+  if (b.pwm) out.pwm = uniq([...(a.pwm ?? []), ...b.pwm]);
+  if (b.uart) out.uart = uniq([...(a.uart ?? []), ...b.uart]);
+  if (b.i2c) out.i2c = uniq([...(a.i2c ?? []), ...b.i2c]);
+  if (b.spi) out.spi = uniq([...(a.spi ?? []), ...b.spi]);
+  if (b.telemetry) out.telemetry = uniq([...(a.telemetry ?? []), ...b.telemetry]);
+  return out;
+}

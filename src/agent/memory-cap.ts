@@ -1,0 +1,106 @@
+// Caps a module's linear memory at its RAM budget.
+//
+// Node cannot cap a memory a module defines itself (there is no Memory.type()
+// and no hook on memory.grow), so before instantiation the module's memory
+// definition is rewritten into an import, `fwx:agent`.`memory`, and the agent
+// passes in a WebAssembly.Memory it created with `maximum` = budget pages.
+// Chosen over patching the limits of the memory section in place because:
+//   - the agent then owns the Memory object whether or not the module exports
+//     it, so the glue's bounds checks and the high-water mark always work;
+//   - the engine enforces the maximum (memory.grow returns -1), so there is no
+//     instruction rewriting to get wrong;
+//   - a module that already imports its memory gets the same treatment.
+// Only the import and memory sections change; function, memory and data
+// indices stay the same (memory 0 stays memory 0).
+
+import { encodeU32 } from "../wasm/leb128.js";
+import { ByteReader } from "../wasm/byte-reader.js";
+import { readModuleFacts, type ImportEntry } from "./wasm-binary.js";
+
+export const PAGE_BYTES = 65536;
+export const AGENT_IMPORT_MODULE = "fwx:agent";
+
+export class MemoryBudgetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MemoryBudgetError";
+  }
+}
+
+export interface CappedModule {
+  bytes: Uint8Array;
+  /** Where the Memory goes in the import object; create one per instance with newMemory(). */
+  importModule: string;
+  importName: string;
+  initialPages: number;
+  maxPages: number;
+}
+
+const enc = new TextEncoder();
+const name = (s: string) => { const b = enc.encode(s); return [...encodeU32(b.length), ...b]; };
+const limits = (min: number, max: number) => [0x01, ...encodeU32(min), ...encodeU32(max)];
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function section(id: number, payload: number[] | Uint8Array): number[] {
+  return [id, ...encodeU32(payload.length), ...payload];
+}
+
+/**
+ * Rewrites `bytes` so its memory is host-provided and capped at `budgetPages`.
+ * A module with no memory gets an empty, ungrowable one (so every pointer it
+ * passes fails the glue's bounds check instead of reaching a missing memory).
+ */
+export function capMemory(bytes: Uint8Array, budgetPages: number): CappedModule {
+  const facts = readModuleFacts(bytes);
+  const imported = facts.imports.find((i): i is ImportEntry & { desc: { kind: "memory" } } => i.desc.kind === "memory");
+  const declared = imported ? imported.desc.limits : facts.definedMemory;
+  const initial = declared?.min ?? 0;
+  const maxPages = Math.min(declared?.max ?? budgetPages, budgetPages);
+  if (initial > budgetPages) {
+    throw new MemoryBudgetError(`the module declares ${initial} initial memory pages (${initial * 64} KiB) but its RAM budget is ${budgetPages} pages (${budgetPages * 64} KiB)`);
+  }
+  if (imported) {
+    // Already imported: provide ours under its name; the declared limits must admit it.
+    return { bytes, importModule: imported.module, importName: imported.name, initialPages: initial, maxPages };
+  }
+  // Parts are kept as views and joined once: modules can be far larger than
+  // what spreading into an array (one argument per byte) tolerates.
+  const out: Uint8Array[] = [bytes.subarray(0, 8)];
+  const importEntry = [...name(AGENT_IMPORT_MODULE), ...name("memory"), 0x02, ...limits(initial, maxPages)];
+  const importSec = facts.sections.find((s) => s.id === 2);
+  let inserted = false;
+  for (const s of facts.sections) {
+    if (s.id === 2) {
+      const r = new ByteReader(bytes, s.payloadStart, s.end, "import section");
+      const count = r.u32("import count");
+      const rest = bytes.subarray(r.pos, s.end);
+      const countBytes = encodeU32(count + 1);
+      out.push(Uint8Array.from([2, ...encodeU32(countBytes.length + rest.length + importEntry.length), ...countBytes]), rest, Uint8Array.from(importEntry));
+      inserted = true;
+      continue;
+    }
+    if (s.id === 5) continue; // the definition moves into the import
+    // No import section: it goes right after the type section (or first if there is none).
+    if (!importSec && !inserted && s.id !== 0 && s.id !== 1) {
+      out.push(Uint8Array.from(section(2, [...encodeU32(1), ...importEntry])));
+      inserted = true;
+    }
+    out.push(bytes.subarray(s.start, s.end));
+  }
+  if (!inserted) out.push(Uint8Array.from(section(2, [...encodeU32(1), ...importEntry])));
+  return { bytes: concat(out), importModule: AGENT_IMPORT_MODULE, importName: "memory", initialPages: initial, maxPages };
+}
+
+/** A fresh linear memory for one instance of a capped module. */
+export function newMemory(plan: CappedModule): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: plan.initialPages, maximum: plan.maxPages });
+}

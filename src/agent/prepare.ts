@@ -1,0 +1,88 @@
+// Everything done once per module binary before any instance runs: validate,
+// link, instrument for fuel, cap memory, compile. Each step that can refuse a
+// module throws ModuleRefused naming the step and every problem found.
+
+import { validateModule, formatValidation } from "../validate/validate.js";
+import { instrumentFuel, FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/instrument.js";
+import { FuelError } from "../fuel/errors.js";
+import { WasmParseError } from "../wasm/byte-reader.js";
+import { capMemory, MemoryBudgetError, PAGE_BYTES, type CappedModule } from "./memory-cap.js";
+import { formatLinkReport, linkModule, type LinkReport } from "./link.js";
+import { readFunctionNames, readModuleFacts } from "./wasm-binary.js";
+
+export type RefusalStep = "validation" | "link" | "capabilities" | "memory" | "instrumentation" | "compile" | "manifest" | "package";
+
+export class ModuleRefused extends Error {
+  constructor(readonly moduleId: string, readonly step: RefusalStep, readonly report: string, readonly problems: string[] = []) {
+    super(report);
+    this.name = "ModuleRefused";
+  }
+}
+
+export interface PrepareOptions {
+  moduleId: string;
+  /** File name used in reports. */
+  source: string;
+  ramBudgetBytes: number;
+}
+
+export interface PreparedModule {
+  id: string;
+  source: string;
+  /** The bytes as given (what record/replay fingerprints). */
+  original: Uint8Array;
+  compiled: WebAssembly.Module;
+  memory: CappedModule;
+  /** Function names of the instantiated (instrumented) module, by function index. */
+  names: ReadonlyMap<number, string>;
+  exports: ReadonlySet<string>;
+  link: LinkReport;
+  ramBudgetBytes: number;
+}
+
+export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
+  const { moduleId: id, source } = opts;
+  let facts;
+  try {
+    facts = readModuleFacts(bytes);
+  } catch (e) {
+    if (e instanceof WasmParseError) throw new ModuleRefused(id, "validation", `${source}: ${e.message}`);
+    throw e;
+  }
+  const link = linkModule(facts, bytes);
+  if (!link.ok) {
+    throw new ModuleRefused(id, "link", formatLinkReport(link, source), link.problems.map((p) => `${p.importName}: expected ${p.expected}, found ${p.found}`));
+  }
+  // Linking first: for import problems the per-import link report (with what
+  // this device offers) is the more useful answer; the validator covers the rest.
+  const validation = validateModule(bytes, { ramBudgetBytes: opts.ramBudgetBytes });
+  if (!validation.ok) {
+    throw new ModuleRefused(id, "validation", formatValidation(validation, source), validation.errors.map((e) => e.message));
+  }
+  let instrumented: Uint8Array;
+  try {
+    instrumented = instrumentFuel(bytes).bytes;
+  } catch (e) {
+    if (e instanceof FuelError) throw new ModuleRefused(id, "instrumentation", `${source}: cannot meter the module: ${e.message}`);
+    throw e;
+  }
+  const budgetPages = Math.max(1, Math.floor(opts.ramBudgetBytes / PAGE_BYTES));
+  let memory: CappedModule;
+  try {
+    memory = capMemory(instrumented, budgetPages);
+  } catch (e) {
+    if (e instanceof MemoryBudgetError) throw new ModuleRefused(id, "memory", `${source}: ${e.message}`);
+    throw e;
+  }
+  let compiled: WebAssembly.Module;
+  try {
+    compiled = new WebAssembly.Module(memory.bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new ModuleRefused(id, "compile", `${source}: the engine rejected the module: ${(e as Error).message}`);
+  }
+  const exports = new Set(WebAssembly.Module.exports(compiled).map((x) => x.name));
+  for (const need of [FUEL_SET_EXPORT, FUEL_GET_EXPORT]) {
+    if (!exports.has(need)) throw new ModuleRefused(id, "instrumentation", `${source}: the instrumented module lacks ${need}`);
+  }
+  return { id, source, original: bytes, compiled, memory, names: readFunctionNames(memory.bytes), exports, link, ramBudgetBytes: budgetPages * PAGE_BYTES };
+}

@@ -1,0 +1,162 @@
+// Replaying a recording against a module: the module gets the recorded host
+// results instead of a board, callback by callback, and every call it makes
+// is compared with the recorded one. The first mismatch is the divergence.
+
+import { FUNCTIONS, type HostImpl } from "../abi/host.generated.js";
+import { FUNCTION_BY_INDEX, methodName } from "./abi.js";
+import { DeviceClaimRegistry } from "./handles.js";
+import { GuestTrap, FAULT_REASONS, type FaultReason } from "./faults.js";
+import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
+import { prepareModule } from "./prepare.js";
+import { outputFields, readRecording, sha256, type RecordEntry } from "./record.js";
+import { sameValue, showValue, type RecValue } from "./record-codec.js";
+import { DEFAULT_WATCHDOG_MS } from "./runtime.js";
+
+export interface Divergence {
+  /** 0-based index among the module's recorded host calls. */
+  callIndex: number;
+  /** The callback it happened in: "fwx_on_timer(1) at 00:00:05.000". */
+  callback: string;
+  /** "gpio.write", or the recorded outcome when the difference is in how a callback ended. */
+  function: string;
+  expected: string;
+  actual: string;
+}
+
+export interface ReplayResult {
+  module: string;
+  callbacks: number;
+  calls: number;
+  sameBinary: boolean;
+  divergence: Divergence | null;
+}
+
+class DivergenceSignal extends Error {
+  constructor(readonly divergence: Omit<Divergence, "callback">) {
+    super("replay diverged");
+  }
+}
+
+const fnName = (fn: number) => `${FUNCTIONS[fn]!.iface}.${FUNCTIONS[fn]!.name}`;
+const showArgs = (args: RecValue[], fn: number) =>
+  `(${args.map((a, i) => `${FUNCTION_BY_INDEX[fn]!.params[i]?.spec.name ?? `arg${i}`}=${showValue(a)}`).join(", ")})`;
+const isCapacity = (v: RecValue | undefined): v is { capacity: number } => typeof v === "object" && !(v instanceof Uint8Array);
+
+// The glue checks handle ownership before the implementation runs, so the
+// replayed instance must own what the recorded implementation handed out:
+// handle outputs of successful calls are adopted, and the ABI's handle-ending
+// calls (gpio.release, pwm.close, uart.close) give them up again.
+const ENDS_HANDLE = new Set(["release", "close"]);
+
+/** A HostImpl that answers from the recorded calls of one module, checking each call's arguments. */
+function replayHost(calls: Extract<RecordEntry, { tag: "call" }>[], cursor: { i: number }, ctx: InstanceContext): HostImpl {
+  const host = {} as Record<string, Record<string, (...a: unknown[]) => unknown>>;
+  FUNCTIONS.forEach((f, fn) => {
+    const outs = outputFields(fn);
+    (host[f.iface] ??= {})[methodName(f.name)] = (...rawArgs: unknown[]) => {
+      const argc = rawArgs.length - (outs.length ? 1 : 0);
+      const args = rawArgs.slice(0, argc).map((a) => (a instanceof Uint8Array ? a : (a as RecValue)));
+      const index = cursor.i;
+      const rec = calls[index];
+      const mut = FUNCTION_BY_INDEX[fn]!.params.map((p) => p.marshal.kind === "mut-buffer");
+      const actual = args.map((a, i) => (mut[i] && a instanceof Uint8Array ? { capacity: a.length } : a)) as RecValue[];
+      if (!rec) throw new DivergenceSignal({ callIndex: index, function: fnName(fn), expected: "no further host call (the recording ends here)", actual: `${fnName(fn)}${showArgs(actual, fn)}` });
+      if (rec.fn !== fn || rec.args.length !== actual.length || rec.args.some((v, i) => !sameValue(v, actual[i]!))) {
+        throw new DivergenceSignal({ callIndex: index, function: fnName(rec.fn), expected: `${fnName(rec.fn)}${showArgs(rec.args, rec.fn)}`, actual: `${fnName(fn)}${showArgs(actual, fn)}` });
+      }
+      cursor.i++;
+      if (rec.trap) throw new GuestTrap((FAULT_REASONS as readonly string[]).includes(rec.trap.reason) ? (rec.trap.reason as FaultReason) : "trap", rec.trap.detail);
+      const lowered = FUNCTION_BY_INDEX[fn]!;
+      if (outs.length) {
+        const out = rawArgs[rawArgs.length - 1] as Record<string, unknown>;
+        outs.forEach((k, i) => {
+          out[k] = rec.outputs[i];
+          const t = lowered.outputs[i]!.type;
+          if (rec.result === 0 && t.kind === "handle") ctx.handles.adopt(`${f.iface}.${t.name}`, Number(rec.outputs[i]), null);
+        });
+      }
+      const first = lowered.params[0];
+      if (rec.result === 0 && ENDS_HANDLE.has(f.name) && first?.type.kind === "handle") ctx.handles.release(`${f.iface}.${first.type.name}`, Number(args[0]));
+      let w = 0;
+      args.forEach((a, i) => {
+        if (isCapacity(rec.args[i]) && a instanceof Uint8Array) a.set(rec.written[w++]!);
+      });
+      return rec.result;
+    };
+  });
+  return host as unknown as HostImpl;
+}
+
+function outcomeText(o: { ok: boolean; value: unknown; reason: string; detail: string }): string {
+  return o.ok ? `returned ${String(o.value)}` : `faulted: ${o.reason} (${o.detail})`;
+}
+
+/**
+ * Re-runs `bytes` as module `moduleId` of the recording. Returns the first divergence, or null
+ * when every callback made the same calls with the same arguments and ended the same way.
+ */
+export function replayRecording(recording: Uint8Array, bytes: Uint8Array, moduleId?: string): ReplayResult {
+  const { header, entries } = readRecording(recording);
+  let index = moduleId !== undefined ? header.modules.findIndex((m) => m.id === moduleId) : -1;
+  if (moduleId !== undefined && index < 0) throw new Error(`the recording has no module "${moduleId}" (it has: ${header.modules.map((m) => m.id).join(", ")})`);
+  if (index < 0) {
+    const digest = sha256(bytes);
+    index = header.modules.length === 1 ? 0 : header.modules.findIndex((m) => m.sha256 === digest);
+    if (index < 0) throw new Error(`the recording holds ${header.modules.length} modules (${header.modules.map((m) => m.id).join(", ")}); name one with --module`);
+  }
+  const meta = header.modules[index]!;
+  const mine = entries.filter((e) => e.module === index);
+  const calls = mine.filter((e): e is Extract<RecordEntry, { tag: "call" }> => e.tag === "call");
+  const cursor = { i: 0 };
+  const prepared = prepareModule(bytes, { moduleId: meta.id, source: meta.id, ramBudgetBytes: meta.ramBudgetBytes });
+  let nowUs = 0n;
+  let instance: ModuleInstance | null = null;
+  const env = {
+    caps: meta.caps,
+    config: new Map(Object.entries(meta.config)),
+    claims: new DeviceClaimRegistry(),
+    nowUs: () => nowUs,
+    emit: () => {},
+    postEvent: () => {},
+    fuel: BigInt(meta.fuel),
+    watchdogMs: DEFAULT_WATCHDOG_MS,
+    createHost: (ctx: InstanceContext) => replayHost(calls, cursor, ctx),
+  };
+  let callbacks = 0;
+  const result = (divergence: Divergence | null): ReplayResult => ({ module: meta.id, callbacks, calls: cursor.i, sameBinary: sha256(bytes) === meta.sha256, divergence });
+  for (let k = 0; k < mine.length; k++) {
+    const d = mine[k]!;
+    if (d.tag !== "delivery") continue;
+    nowUs = d.tUs;
+    const callEnd = mine.slice(k + 1).findIndex((e) => e.tag === "delivery");
+    const segment = callEnd < 0 ? mine.slice(k + 1) : mine.slice(k + 1, k + 1 + callEnd);
+    const expectedCalls = cursor.i + segment.filter((e) => e.tag === "call").length;
+    const recordedOutcome = segment.find((e): e is Extract<RecordEntry, { tag: "outcome" }> => e.tag === "outcome");
+    const label = `${d.kind === "init" ? "fwx_init" : d.kind === "deinit" ? "fwx_deinit" : d.kind === "timer" ? `fwx_on_timer(${d.args.join(", ")})` : `fwx_on_event(${d.args.join(", ")})`} at ${(Number(d.tUs) / 1e6).toFixed(3)} s`;
+    callbacks++;
+    let outcome: CallOutcome;
+    try {
+      if (d.kind === "init") {
+        instance?.ctx.runCleanups();
+        instance = new ModuleInstance(prepared, env);
+        outcome = instance.start();
+      } else {
+        if (!instance) throw new Error(`recording delivers ${label} before any fwx_init`);
+        outcome = instance.call(d.kind === "timer" ? "fwx_on_timer" : d.kind === "event" ? "fwx_on_event" : "fwx_deinit", d.args);
+      }
+    } catch (e) {
+      if (e instanceof DivergenceSignal) return result({ ...e.divergence, callback: label });
+      throw e;
+    }
+    if (cursor.i < expectedCalls) {
+      const next = calls[cursor.i]!;
+      return result({ callIndex: cursor.i, callback: label, function: fnName(next.fn), expected: `${fnName(next.fn)}${showArgs(next.args, next.fn)}`, actual: `the callback ended (${outcome.ok ? "returned" : `faulted: ${outcome.report.reason}`}) without making it` });
+    }
+    if (recordedOutcome) {
+      const actual = outcome.ok ? { ok: true, value: typeof outcome.value === "number" ? outcome.value : 0, reason: "", detail: "" } : { ok: false, value: 0, reason: outcome.report.reason, detail: outcome.report.detail };
+      const same = actual.ok === recordedOutcome.ok && (actual.ok ? sameValue(actual.value, recordedOutcome.value) : actual.reason === recordedOutcome.reason);
+      if (!same) return result({ callIndex: cursor.i, callback: label, function: "callback outcome", expected: outcomeText(recordedOutcome), actual: outcomeText(actual) });
+    }
+  }
+  return result(null);
+}

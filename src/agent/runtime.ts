@@ -1,0 +1,310 @@
+// The device agent's runtime: modules on one board, one event loop on the
+// device clock. Each step advances the clock to the next thing due (a
+// scheduled callback or a board event), lets the board catch up, then runs
+// everything due in (time, module order, sequence) order. Callbacks run one at
+// a time, so a module's callbacks never overlap and nothing depends on wall time.
+
+import type { HostImpl } from "../abi/host.generated.js";
+import { capabilityExcess, type Capabilities } from "../caps/capabilities.js";
+import type { AgentEvent } from "./host-context.js";
+import { DeviceClaimRegistry } from "./handles.js";
+import { EventLog } from "./event-log.js";
+import { formatCrashReport, type CrashReport } from "./faults.js";
+import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
+import { prepareModule, ModuleRefused, type PreparedModule } from "./prepare.js";
+import { Scheduler, VirtualClock, type DeviceClock } from "./scheduler.js";
+import { DEFAULT_RESTART_POLICY, FaultHistory, type RestartPolicy } from "./supervisor.js";
+import { KvStore } from "./host/kv.js";
+import { TelemetryQueue, type TelemetryMessage, type TelemetrySink } from "./host/telemetry.js";
+import type { CoreServices } from "./host/core.js";
+import type { TimerServices } from "./host/timer.js";
+
+/** What the runtime needs of a board (src/sim/board.ts Board satisfies it). */
+export interface BoardLike {
+  readonly profile: { name?: string; grantable: Capabilities };
+  nextEventAt(): bigint | null;
+  advanceTo(nowUs: bigint): void;
+}
+
+export interface HostServices<B extends BoardLike = BoardLike> {
+  board: B;
+  core: CoreServices;
+  timer: TimerServices;
+  kv: KvStore;
+  telemetry: { queue: TelemetryQueue; rate: { perSecond: number; burst: number } };
+}
+
+export type HostFactory<B extends BoardLike = BoardLike> = (ctx: InstanceContext, services: HostServices<B>) => HostImpl;
+
+export interface ModuleSpec {
+  id: string;
+  bytes: Uint8Array;
+  /** File name for reports. */
+  source: string;
+  /** What the module asks for (manifest and --grant); the board must be able to grant all of it. */
+  requested: Capabilities;
+  config?: ReadonlyMap<string, string>;
+  /** Fuel per callback. */
+  fuel?: bigint;
+  ramBudgetBytes?: number;
+}
+
+/** Sees every delivery and every outcome (the recorder). */
+export interface RunObserver {
+  delivery(moduleIndex: number, tUs: bigint, callback: DeliveryKind, args: number[]): void;
+  outcome(moduleIndex: number, outcome: CallOutcome): void;
+  /** May wrap the host an instance gets (to record its calls). */
+  wrapHost?(moduleIndex: number, host: HostImpl): HostImpl;
+}
+
+export type DeliveryKind = "init" | "timer" | "event" | "deinit";
+
+export interface AgentOptions<B extends BoardLike> {
+  board: B;
+  createHost: HostFactory<B>;
+  clock?: DeviceClock;
+  stateDir?: string | null;
+  /** Wall-clock limit per callback (ms); the second line of defence behind fuel. 0 disables. */
+  watchdogMs?: number;
+  restart?: Partial<RestartPolicy>;
+  /** 0 debug … 3 error. */
+  minLogLevel?: number;
+  logRate?: { perSecond: number; burst: number };
+  telemetryRate?: { perSecond: number; burst: number };
+  telemetryQueueLength?: number;
+  /** Where accepted telemetry goes; default: the event log. */
+  telemetrySink?: TelemetrySink;
+  observer?: RunObserver;
+  /** Keep every event in memory (default true); streaming callers may turn it off. */
+  keepEvents?: boolean;
+}
+
+export type ModuleState = "idle" | "running" | "backoff" | "quarantined" | "stopped";
+
+export const DEFAULT_FUEL = 10_000_000n;
+export const DEFAULT_RAM_BUDGET = 65536;
+export const DEFAULT_WATCHDOG_MS = 2000;
+
+interface Slot {
+  index: number;
+  spec: ModuleSpec;
+  prepared: PreparedModule;
+  caps: Capabilities;
+  config: ReadonlyMap<string, string>;
+  fuel: bigint;
+  kv: KvStore;
+  history: FaultHistory;
+  state: ModuleState;
+  instance: ModuleInstance | null;
+  /** Bumped per instance, so events posted to a dead instance are dropped. */
+  generation: number;
+  faults: CrashReport[];
+  restarts: number;
+}
+
+export interface ModuleSummary { id: string; state: ModuleState; faults: number; restarts: number; fuelUsedLast: number | null; memoryHighWaterBytes: number }
+export interface RunSummary { endUs: bigint; modules: ModuleSummary[]; faults: CrashReport[]; events: number }
+
+export class Agent<B extends BoardLike = BoardLike> {
+  readonly log: EventLog;
+  readonly clock: DeviceClock;
+  readonly claims = new DeviceClaimRegistry();
+  private readonly scheduler = new Scheduler();
+  private readonly slots: Slot[] = [];
+  private readonly policy: RestartPolicy;
+  private readonly telemetry: TelemetryQueue;
+  private eventCount = 0;
+
+  constructor(private readonly opts: AgentOptions<B>) {
+    this.clock = opts.clock ?? new VirtualClock();
+    this.log = new EventLog(opts.keepEvents ?? true);
+    this.log.on(() => this.eventCount++);
+    this.policy = { ...DEFAULT_RESTART_POLICY, ...opts.restart };
+    const sink: TelemetrySink = opts.telemetrySink ?? { accept: (m) => (this.emitTelemetry(m), true) };
+    this.telemetry = new TelemetryQueue(opts.telemetryQueueLength ?? 64, sink);
+  }
+
+  /** Checks and prepares a module; throws ModuleRefused (capabilities, validation, link, memory, …). */
+  addModule(spec: ModuleSpec): void {
+    if (this.slots.some((s) => s.spec.id === spec.id)) throw new ModuleRefused(spec.id, "manifest", `two modules are named "${spec.id}"; module ids must be unique on a device`);
+    const excess = capabilityExcess(spec.requested, this.opts.board.profile.grantable);
+    if (excess.length) {
+      throw new ModuleRefused(spec.id, "capabilities",
+        `${spec.source}: the board${this.opts.board.profile.name ? ` "${this.opts.board.profile.name}"` : ""} cannot grant ${excess.length} requested capabilit${excess.length === 1 ? "y" : "ies"}:\n${excess.map((x) => `  - ${x}`).join("\n")}`,
+        excess);
+    }
+    const prepared = prepareModule(spec.bytes, { moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.ramBudgetBytes ?? DEFAULT_RAM_BUDGET });
+    this.slots.push({
+      index: this.slots.length, spec, prepared,
+      // granted = requested ∩ grantable, and requested ⊆ grantable was just checked.
+      caps: spec.requested,
+      config: spec.config ?? new Map(),
+      fuel: spec.fuel ?? DEFAULT_FUEL,
+      kv: new KvStore(spec.id, this.opts.stateDir ?? null),
+      history: new FaultHistory(this.policy),
+      state: "idle", instance: null, generation: 0, faults: [], restarts: 0,
+    });
+  }
+
+  get modules(): readonly { id: string; state: ModuleState }[] {
+    return this.slots.map((s) => ({ id: s.spec.id, state: s.state }));
+  }
+
+  private emit(module: string, event: AgentEvent): void {
+    this.log.append(this.clock.nowUs(), module, event);
+  }
+
+  private emitTelemetry(m: TelemetryMessage): void {
+    let text: string | undefined;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(m.payload);
+    } catch {
+      text = undefined;
+    }
+    const printable = text !== undefined && !/[\x00-\x08\x0e-\x1f]/.test(text);
+    this.log.append(m.tUs, m.module, { kind: "telemetry", topic: m.topic, bytes: m.payload.length, ...(printable ? { text } : { payloadHex: Buffer.from(m.payload).toString("hex") }) });
+  }
+
+  /** Runs every module from device time 0 until `untilUs`, then stops them. */
+  async run(untilUs: bigint): Promise<RunSummary> {
+    for (const slot of this.slots) this.startSlot(slot);
+    const board = this.opts.board;
+    for (;;) {
+      const tq = this.scheduler.nextAt();
+      const tb = board.nextEventAt();
+      const t = tq === null ? tb : tb === null ? tq : tq < tb ? tq : tb;
+      if (t === null || t > untilUs) break;
+      if (tb !== null && tb < this.clock.nowUs()) throw new Error(`board reported an event at ${tb} µs, before the current time ${this.clock.nowUs()} µs`);
+      await this.clock.advanceTo(t);
+      board.advanceTo(t);
+      for (let task = this.scheduler.popDue(t); task; task = this.scheduler.popDue(t)) task.run();
+      this.telemetry.flush();
+      if (tb === t && board.nextEventAt() === t) throw new Error(`board did not advance past its event at ${t} µs`);
+    }
+    await this.clock.advanceTo(untilUs);
+    board.advanceTo(untilUs);
+    for (const slot of this.slots) this.stopSlot(slot, "end of run");
+    this.telemetry.flush();
+    return this.summary();
+  }
+
+  summary(): RunSummary {
+    return {
+      endUs: this.clock.nowUs(),
+      modules: this.slots.map((s) => ({
+        id: s.spec.id, state: s.state, faults: s.faults.length, restarts: s.restarts,
+        fuelUsedLast: s.instance?.lastFuelUsed != null ? Number(s.instance.lastFuelUsed) : null,
+        memoryHighWaterBytes: s.instance?.highWaterBytes ?? 0,
+      })),
+      faults: this.slots.flatMap((s) => s.faults).sort((a, b) => (a.tUs < b.tUs ? -1 : a.tUs > b.tUs ? 1 : 0)),
+      events: this.eventCount,
+    };
+  }
+
+  private services(slot: Slot, gen: number): HostServices<B> {
+    return {
+      board: this.opts.board,
+      core: {
+        lastErrorDetail: () => slot.instance?.ctx.lastErrorDetail ?? "",
+        minLogLevel: this.opts.minLogLevel ?? 0,
+        logRate: this.opts.logRate ?? { perSecond: 20, burst: 50 },
+      },
+      timer: {
+        schedule: (atUs, fire) => {
+          const task = this.scheduler.schedule(atUs, slot.index, fire);
+          return { cancel: () => { task.cancelled = true; } };
+        },
+        deliver: (id) => this.deliver(slot, gen, "timer", "fwx_on_timer", [id]),
+      },
+      kv: slot.kv,
+      telemetry: { queue: this.telemetry, rate: this.opts.telemetryRate ?? { perSecond: 2, burst: 10 } },
+    };
+  }
+
+  private startSlot(slot: Slot): void {
+    const gen = ++slot.generation;
+    const id = slot.spec.id;
+    const instance = new ModuleInstance(slot.prepared, {
+      caps: slot.caps,
+      config: slot.config,
+      claims: this.claims,
+      nowUs: () => this.clock.nowUs(),
+      emit: (e) => this.emit(id, e),
+      postEvent: (kind, handle, arg) => {
+        this.scheduler.schedule(this.clock.nowUs(), slot.index, () => this.deliver(slot, gen, "event", "fwx_on_event", [kind, handle, arg]));
+      },
+      fuel: slot.fuel,
+      watchdogMs: this.opts.watchdogMs ?? DEFAULT_WATCHDOG_MS,
+      createHost: (ctx) => {
+        const host = this.opts.createHost(ctx, this.services(slot, gen));
+        return this.opts.observer?.wrapHost?.(slot.index, host) ?? host;
+      },
+    });
+    slot.instance = instance;
+    slot.state = "running";
+    this.opts.observer?.delivery(slot.index, this.clock.nowUs(), "init", []);
+    const outcome = instance.start();
+    this.opts.observer?.outcome(slot.index, outcome);
+    if (outcome.ok) this.emit(id, { kind: "lifecycle", summary: slot.restarts ? `restarted (restart ${slot.restarts})` : "started", state: "running" });
+    else this.onFault(slot, outcome.report);
+  }
+
+  private deliver(slot: Slot, gen: number, kind: DeliveryKind, exportName: string, args: number[]): void {
+    if (slot.generation !== gen || slot.state !== "running" || !slot.instance) return;
+    if (!slot.instance.has(exportName)) {
+      this.emit(slot.spec.id, { kind: "lifecycle", summary: `dropped ${kind} (${args.join(", ")}): the module does not export ${exportName}` });
+      return;
+    }
+    this.opts.observer?.delivery(slot.index, this.clock.nowUs(), kind, args);
+    const outcome = slot.instance.call(exportName, args);
+    this.opts.observer?.outcome(slot.index, outcome);
+    if (!outcome.ok) this.onFault(slot, outcome.report);
+  }
+
+  private teardown(slot: Slot): void {
+    slot.instance?.ctx.runCleanups();
+    // Safety net: whatever an implementation forgot to release is released here.
+    this.claims.releaseAll(slot.spec.id);
+  }
+
+  private onFault(slot: Slot, report: CrashReport): void {
+    slot.faults.push(report);
+    this.emit(slot.spec.id, { kind: "fault", reason: report.reason, detail: report.detail, callback: report.callback, report: formatCrashReport(report) });
+    this.teardown(slot);
+    slot.generation++;
+    const decision = slot.history.onFault(this.clock.nowUs());
+    if (decision.action === "quarantine") {
+      slot.state = "quarantined";
+      this.emit(slot.spec.id, { kind: "lifecycle", state: "quarantined", summary: `quarantined after ${decision.faultsInWindow} faults within ${this.policy.windowMs / 1000} s` });
+      return;
+    }
+    slot.state = "backoff";
+    this.emit(slot.spec.id, { kind: "lifecycle", state: "backoff", summary: `restarting in ${Number(decision.afterUs) / 1e6} s (fault ${decision.faultsInWindow} of ${this.policy.quarantineAfter} allowed within ${this.policy.windowMs / 1000} s)` });
+    const gen = slot.generation;
+    this.scheduler.schedule(this.clock.nowUs() + decision.afterUs, slot.index, () => {
+      if (slot.generation !== gen || slot.state !== "backoff") return;
+      slot.restarts++;
+      this.startSlot(slot);
+    });
+  }
+
+  private stopSlot(slot: Slot, why: string): void {
+    if (slot.state !== "running" || !slot.instance) {
+      if (slot.state === "backoff") slot.state = "stopped";
+      return;
+    }
+    if (slot.instance.has("fwx_deinit")) {
+      this.opts.observer?.delivery(slot.index, this.clock.nowUs(), "deinit", []);
+      const outcome = slot.instance.call("fwx_deinit", []);
+      this.opts.observer?.outcome(slot.index, outcome);
+      if (!outcome.ok) {
+        slot.faults.push(outcome.report);
+        this.emit(slot.spec.id, { kind: "fault", reason: outcome.report.reason, detail: outcome.report.detail, callback: "fwx_deinit", report: formatCrashReport(outcome.report) });
+      }
+    }
+    this.teardown(slot);
+    slot.generation++;
+    slot.state = "stopped";
+    this.emit(slot.spec.id, { kind: "lifecycle", state: "stopped", summary: `stopped (${why})` });
+  }
+}
