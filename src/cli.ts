@@ -37,6 +37,15 @@ async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
+// Installed before any command loads: binaryen's Emscripten loader adds a
+// handler that rethrows, which would print its whole minified source. Ours
+// runs first, reports briefly and exits.
+process.on("uncaughtException", (err: unknown) => {
+  if ((err as NodeJS.ErrnoException)?.code === "EPIPE") process.exit(0);
+  console.error(`fwx: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(EXIT.internal);
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {

@@ -1,0 +1,92 @@
+// fwx:gpio@1 on the simulated board. Pins are claimed exclusively across
+// modules (claim key `gpio:<pin>`); input edges from the trace become
+// `gpio edge` events at their exact virtual times. Check order: see sensor.ts.
+
+import { Edge, EventKind, Status, type GpioHost } from "../../abi/host.generated.js";
+import { allows, PIN_MODES } from "../../caps/capabilities.js";
+import type { Board } from "../../sim/board.js";
+import type { SimPin } from "../../sim/peripherals.js";
+import type { PinModeName } from "../../sim/profile-types.js";
+import type { ModuleHostContext } from "../host-context.js";
+
+const KIND = "gpio.pin";
+
+export function createGpioHost(board: Board, ctx: ModuleHostContext): GpioHost {
+  const held = new Set<SimPin>();
+  const claimKey = (pin: SimPin) => `gpio:${pin.spec.pin}`;
+
+  const free = (pin: SimPin) => {
+    const wasOutput = pin.isOutput;
+    pin.setMode(null);
+    ctx.claims.release(claimKey(pin), ctx.moduleId);
+    held.delete(pin);
+    ctx.emit({ kind: "gpio", pin: pin.spec.pin, name: pin.spec.name, released: true, ...(wasOutput ? { mode: "input" } : {}) });
+  };
+  ctx.onStop(() => {
+    for (const pin of [...held]) free(pin);
+  });
+
+  return {
+    claim(pinNumber, mode, out) {
+      const modeName = PIN_MODES[mode] as PinModeName | undefined;
+      if (modeName === undefined) return ctx.fail(Status.invalidArg, `gpio.claim: mode ${mode} is not a pin-mode value`);
+      const pin = board.pin(pinNumber);
+      if (!pin) return ctx.fail(Status.notFound, `gpio.claim: board ${board.profile.name} has no pin ${pinNumber}`);
+      if (!pin.spec.modes.includes(modeName))
+        return ctx.fail(Status.unsupported, `gpio.claim: pin ${pinNumber} (${pin.spec.name}) cannot be ${modeName} (it supports ${pin.spec.modes.join(", ")})`);
+      if (!allows.gpio(ctx.caps, pinNumber, modeName)) return ctx.fail(Status.notPermitted, `gpio.claim: module ${ctx.moduleId} was not granted pin ${pinNumber} as ${modeName}`);
+      const owner = ctx.claims.owner(claimKey(pin));
+      if (owner !== undefined)
+        return ctx.fail(Status.busy, `gpio.claim: pin ${pinNumber} (${pin.spec.name}) is claimed by ${owner === ctx.moduleId ? "this module" : `module ${owner}`}`);
+      ctx.claims.claim(claimKey(pin), ctx.moduleId);
+      pin.setMode(modeName);
+      held.add(pin);
+      out.handle = ctx.handles.issue(KIND, pin);
+      const now = ctx.nowUs();
+      ctx.emit({ kind: "gpio", pin: pinNumber, name: pin.spec.name, mode: modeName, level: pin.level(now, board.sources) ? 1 : 0 });
+      return Status.ok;
+    },
+
+    read(handle, out) {
+      const pin = ctx.handles.get<SimPin>(KIND, handle)!;
+      const now = ctx.nowUs();
+      board.advanceTo(now);
+      out.level = pin.level(now, board.sources);
+      return Status.ok;
+    },
+
+    write(handle, level) {
+      const pin = ctx.handles.get<SimPin>(KIND, handle)!;
+      if (!pin.isOutput) return ctx.fail(Status.unsupported, `gpio.write: pin ${pin.spec.pin} (${pin.spec.name}) was claimed as ${pin.mode}`);
+      const before = pin.level(ctx.nowUs(), board.sources);
+      pin.write(level);
+      if (before !== level) ctx.emit({ kind: "gpio", pin: pin.spec.pin, name: pin.spec.name, level: level ? 1 : 0 });
+      return Status.ok;
+    },
+
+    watch(handle, edges) {
+      const pin = ctx.handles.get<SimPin>(KIND, handle)!;
+      if ((edges & ~(Edge.rising | Edge.falling)) !== 0) return ctx.fail(Status.invalidArg, `gpio.watch: edges 0x${edges.toString(16)} has bits outside rising|falling`);
+      if (pin.isOutput) return ctx.fail(Status.unsupported, `gpio.watch: pin ${pin.spec.pin} (${pin.spec.name}) was claimed as ${pin.mode}`);
+      const now = ctx.nowUs();
+      board.advanceTo(now);
+      if (edges === 0) {
+        pin.watch(null, now);
+        return Status.ok;
+      }
+      pin.watch((level) => {
+        if (!(edges & (level ? Edge.rising : Edge.falling))) return;
+        ctx.emit({ kind: "gpio", pin: pin.spec.pin, name: pin.spec.name, edge: level ? "rising" : "falling", level: level ? 1 : 0 });
+        ctx.postEvent(EventKind.gpioEdge, handle, level ? 1 : 0);
+      }, now);
+      return Status.ok;
+    },
+
+    release(handle) {
+      const pin = ctx.handles.get<SimPin>(KIND, handle)!;
+      free(pin);
+      ctx.handles.release(KIND, handle);
+      return Status.ok;
+    },
+  };
+}

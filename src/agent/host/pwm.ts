@@ -1,0 +1,61 @@
+// fwx:pwm@1 on the simulated board. Channels are claimed exclusively (claim
+// key `pwm:<channel>`); duty changes go to the event log with the channel's
+// name. Check order: see sensor.ts.
+
+import { Status, type PwmHost } from "../../abi/host.generated.js";
+import { allows } from "../../caps/capabilities.js";
+import type { Board } from "../../sim/board.js";
+import type { SimPwmChannel } from "../../sim/peripherals.js";
+import type { ModuleHostContext } from "../host-context.js";
+
+const KIND = "pwm.channel";
+
+export function createPwmHost(board: Board, ctx: ModuleHostContext): PwmHost {
+  const held = new Set<SimPwmChannel>();
+  const claimKey = (ch: SimPwmChannel) => `pwm:${ch.spec.channel}`;
+  const stop = (ch: SimPwmChannel) => {
+    ch.duty = 0;
+    ch.claimed = false;
+    held.delete(ch);
+    ctx.claims.release(claimKey(ch), ctx.moduleId);
+    ctx.emit({ kind: "pwm", channel: ch.spec.channel, name: ch.spec.name, duty: 0, closed: true });
+  };
+  ctx.onStop(() => {
+    for (const ch of [...held]) stop(ch);
+  });
+
+  return {
+    open(channel, frequencyHz, out) {
+      if (frequencyHz === 0) return ctx.fail(Status.invalidArg, "pwm.open: frequency_hz is 0");
+      const ch = board.pwm(channel);
+      if (!ch) return ctx.fail(Status.notFound, `pwm.open: board ${board.profile.name} has no PWM channel ${channel}`);
+      if (frequencyHz < ch.spec.minHz || frequencyHz > ch.spec.maxHz)
+        return ctx.fail(Status.unsupported, `pwm.open: channel ${channel} (${ch.spec.name}) makes ${ch.spec.minHz}..${ch.spec.maxHz} Hz, not ${frequencyHz} Hz`);
+      if (!allows.pwm(ctx.caps, channel)) return ctx.fail(Status.notPermitted, `pwm.open: module ${ctx.moduleId} was not granted PWM channel ${channel}`);
+      const owner = ctx.claims.owner(claimKey(ch));
+      if (owner !== undefined) return ctx.fail(Status.busy, `pwm.open: channel ${channel} (${ch.spec.name}) is claimed by ${owner === ctx.moduleId ? "this module" : `module ${owner}`}`);
+      ctx.claims.claim(claimKey(ch), ctx.moduleId);
+      ch.claimed = true;
+      ch.frequencyHz = frequencyHz;
+      ch.duty = 0;
+      held.add(ch);
+      out.handle = ctx.handles.issue(KIND, ch);
+      ctx.emit({ kind: "pwm", channel, name: ch.spec.name, frequencyHz, duty: 0 });
+      return Status.ok;
+    },
+
+    setDuty(handle, duty) {
+      const ch = ctx.handles.get<SimPwmChannel>(KIND, handle)!;
+      if (Number.isNaN(duty) || duty < 0 || duty > 1) return ctx.fail(Status.invalidArg, `pwm.set_duty: duty ${duty} is outside 0.0 .. 1.0`);
+      if (duty !== ch.duty) ctx.emit({ kind: "pwm", channel: ch.spec.channel, name: ch.spec.name, duty });
+      ch.duty = duty;
+      return Status.ok;
+    },
+
+    close(handle) {
+      stop(ctx.handles.get<SimPwmChannel>(KIND, handle)!);
+      ctx.handles.release(KIND, handle);
+      return Status.ok;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// fwx:sensor@1 on the simulated board.
+//
+// Check order (here and in the other peripheral hosts): argument values, then
+// whether the board has the resource (not-found) and can do the request with
+// it (unsupported), then the grant (not-permitted), then device state (busy,
+// bus errors). Facts about hardware come before policy because a grant can
+// only name hardware the board declares: checking the grant first would make
+// not-found and unsupported unreachable.
+
+import { Status, type SensorHost } from "../../abi/host.generated.js";
+import { allows } from "../../caps/capabilities.js";
+import type { Board } from "../../sim/board.js";
+import type { SimSensor } from "../../sim/peripherals.js";
+import type { ModuleHostContext } from "../host-context.js";
+
+const KIND = "sensor.sensor";
+
+export function createSensorHost(board: Board, ctx: ModuleHostContext): SensorHost {
+  return {
+    find(name, out) {
+      if (name === "") return ctx.fail(Status.invalidArg, "sensor.find: the name is empty");
+      const sensor = board.sensor(name);
+      if (!sensor) return ctx.fail(Status.notFound, `sensor.find: board ${board.profile.name} has no sensor named ${JSON.stringify(name)}`);
+      if (!allows.sensor(ctx.caps, name)) return ctx.fail(Status.notPermitted, `sensor.find: module ${ctx.moduleId} was not granted sensor ${name}`);
+      const existing = ctx.handles.entries<SimSensor>(KIND).find(([, s]) => s === sensor);
+      out.handle = existing ? existing[0] : ctx.handles.issue(KIND, sensor);
+      return Status.ok;
+    },
+
+    read(handle, out) {
+      const sensor = ctx.handles.get<SimSensor>(KIND, handle)!;
+      const now = ctx.nowUs();
+      board.advanceTo(now);
+      const sample = sensor.read(now);
+      if (!sample.ok) return ctx.fail(sample.fault === "timeout" ? Status.timeout : Status.other, `sensor.read: ${sample.detail}`);
+      out.value = sample.value;
+      out.timestampUs = now;
+      return Status.ok;
+    },
+
+    info(handle, unit, out) {
+      const { spec } = ctx.handles.get<SimSensor>(KIND, handle)!;
+      const bytes = new TextEncoder().encode(spec.unit);
+      out.unitLen = bytes.length;
+      if (bytes.length > unit.length) return ctx.fail(Status.noSpace, `sensor.info: the unit of ${spec.name} needs ${bytes.length} bytes, the buffer has ${unit.length}`);
+      unit.set(bytes);
+      out.min = spec.range.min;
+      out.max = spec.range.max;
+      return Status.ok;
+    },
+  };
+}

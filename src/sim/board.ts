@@ -1,0 +1,164 @@
+// The simulated board: a validated profile, a trace and a seed turned into
+// peripherals on a virtual clock. The agent's scheduler asks nextEventAt()
+// when the board next has something to report (a watched input edge, a UART
+// burst, a Modbus request to answer, a line a serial device sends) and calls
+// advanceTo(t) to get there; host implementations read and drive the
+// peripherals at the module's current virtual time.
+
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SimI2cBus, SimSpiBus, type I2cDevice } from "./bus.js";
+import { Adxl345 } from "./devices/adxl345.js";
+import { Eeprom24c02 } from "./devices/eeprom24c02.js";
+import { Mcp3008 } from "./devices/mcp3008.js";
+import { Tmp102 } from "./devices/tmp102.js";
+import { BoardProfileError } from "./errors.js";
+import { SimAdcChannel, SimPin, SimPwmChannel, SimSensor } from "./peripherals.js";
+import { JsonReader } from "./profile-json.js";
+import type { BoardProfile, I2cDeviceSpec, SourceSpec } from "./profile-types.js";
+import { checkSources, validateProfile } from "./profile-validate.js";
+import { Sources } from "./source.js";
+import { parseTraceCsv, type Trace } from "./trace.js";
+import { SimUartPort } from "./uart-port.js";
+
+export interface BoardOptions {
+  /** File name for error messages (`boards/demo.json`). */
+  source: string;
+  trace?: Trace;
+  /** Overrides the profile's seed. */
+  seed?: number;
+}
+
+export interface Board {
+  readonly profile: BoardProfile;
+  readonly trace: Trace | undefined;
+  readonly seed: number;
+  /** Virtual time the board has been advanced to. */
+  readonly nowUs: bigint;
+  /** Earliest virtual time (µs) at which the board has something to do, or null. */
+  nextEventAt(): bigint | null;
+  /** Advances simulated peripherals to `nowUs`, firing subscribed callbacks in time order. Earlier times are ignored. */
+  advanceTo(nowUs: bigint): void;
+  readonly sources: Sources;
+  sensor(name: string): SimSensor | undefined;
+  pin(pin: number): SimPin | undefined;
+  adc(channel: number): SimAdcChannel | undefined;
+  pwm(channel: number): SimPwmChannel | undefined;
+  i2c(bus: number): SimI2cBus | undefined;
+  spi(bus: number): SimSpiBus | undefined;
+  uart(port: number): SimUartPort | undefined;
+}
+
+class SimBoard implements Board {
+  readonly sources: Sources;
+  private now = 0n;
+  private readonly sensors = new Map<string, SimSensor>();
+  private readonly pins = new Map<number, SimPin>();
+  private readonly adcs = new Map<number, SimAdcChannel>();
+  private readonly pwms = new Map<number, SimPwmChannel>();
+  private readonly i2cs = new Map<number, SimI2cBus>();
+  private readonly spis = new Map<number, SimSpiBus>();
+  private readonly uarts = new Map<number, SimUartPort>();
+  /** Everything that can have a timed event, in a fixed order (ties fire in this order). */
+  private readonly timed: { nextEventAt(): bigint | null; runUntil(t: bigint): void }[];
+
+  constructor(readonly profile: BoardProfile, readonly trace: Trace | undefined, readonly seed: number) {
+    this.sources = new Sources(trace, new Map<string, SourceSpec>(profile.sensors.map((s) => [s.name, s.source])));
+    for (const s of profile.sensors) this.sensors.set(s.name, new SimSensor(s, this.sources, seed));
+    for (const p of profile.gpio) this.pins.set(p.pin, new SimPin(p, trace));
+    for (const a of profile.adc) this.adcs.set(a.channel, new SimAdcChannel(a, this.sources, seed));
+    for (const p of profile.pwm) this.pwms.set(p.channel, new SimPwmChannel(p));
+    for (const b of profile.i2c) this.i2cs.set(b.bus, new SimI2cBus(b, b.devices.map((d) => this.i2cDevice(d))));
+    for (const b of profile.spi) this.spis.set(b.bus, new SimSpiBus(b, b.devices.map((d) => new Mcp3008(d, this.sources, seed))));
+    for (const u of profile.uart) this.uarts.set(u.port, new SimUartPort(u, this.sources));
+    this.timed = [...this.pins.values(), ...this.uarts.values()];
+  }
+
+  private i2cDevice(d: I2cDeviceSpec): I2cDevice {
+    switch (d.type) {
+      case "tmp102": return new Tmp102(d, this.sources, this.seed);
+      case "24c02": return new Eeprom24c02(d);
+      case "adxl345": return new Adxl345(d, this.sources, this.seed);
+    }
+  }
+
+  get nowUs(): bigint { return this.now; }
+
+  nextEventAt(): bigint | null {
+    let best: bigint | null = null;
+    for (const t of this.timed) {
+      const n = t.nextEventAt();
+      if (n !== null && (best === null || n < best)) best = n;
+    }
+    return best;
+  }
+
+  advanceTo(nowUs: bigint): void {
+    if (nowUs < this.now) return;
+    for (;;) {
+      const next = this.nextEventAt();
+      if (next === null || next > nowUs) break;
+      // Events already due (scheduled at or before the current time) run now.
+      this.now = next > this.now ? next : this.now;
+      for (const t of this.timed) {
+        const n = t.nextEventAt();
+        if (n !== null && n <= this.now) t.runUntil(this.now);
+      }
+    }
+    this.now = nowUs;
+  }
+
+  sensor(name: string) { return this.sensors.get(name); }
+  pin(pin: number) { return this.pins.get(pin); }
+  adc(channel: number) { return this.adcs.get(channel); }
+  pwm(channel: number) { return this.pwms.get(channel); }
+  i2c(bus: number) { return this.i2cs.get(bus); }
+  spi(bus: number) { return this.spis.get(bus); }
+  uart(port: number) { return this.uarts.get(port); }
+}
+
+export function loadBoard(profileJson: unknown, opts: BoardOptions): Board {
+  const validated = validateProfile(profileJson, opts.source);
+  checkSources(new JsonReader(opts.source), validated, opts.trace);
+  const seed = opts.seed ?? validated.profile.seed;
+  return new SimBoard(validated.profile, opts.trace, seed >>> 0);
+}
+
+/** Reads a profile file and, unless a trace is passed, the trace file its `trace` field names (relative to the profile). */
+export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number; source?: string } = {}): Board {
+  const source = opts.source ?? path;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new BoardProfileError(source, "", (e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `not valid JSON: ${(e as Error).message}`);
+  }
+  let trace = opts.trace;
+  const tracePath = (json as { trace?: unknown } | null)?.trace;
+  if (!trace && typeof tracePath === "string") {
+    const full = resolve(dirname(path), tracePath);
+    let text: string;
+    try {
+      text = readFileSync(full, "utf8");
+    } catch {
+      throw new BoardProfileError(source, "trace", `cannot read trace file ${full}`);
+    }
+    trace = parseTraceCsv(text, join(dirname(source), tracePath));
+  }
+  const o: BoardOptions = { source };
+  if (trace) o.trace = trace;
+  if (opts.seed !== undefined) o.seed = opts.seed;
+  return loadBoard(json, o);
+}
+
+/** The bundled demo profile (boards/demo.json of the fwx package), found from this file's location in src/ or dist/. */
+export function defaultBoardPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "boards", "demo.json");
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error("the bundled board profile boards/demo.json was not found next to the fwx installation");
+}

@@ -1,0 +1,202 @@
+// A simulated UART port with the device wired to it. The module's bytes go
+// out at the port's baud rate; the device decodes them with its own line
+// settings; the device's answers are decoded with the port's settings. So a
+// port opened with the wrong baud or parity gets framing/parity/noise errors
+// (line-stream devices) or silence (a Modbus slave that cannot read the
+// request), exactly as on a real RS-485 bus.
+//
+// Modbus RTU timing: the slave sees the end of a request after 3.5 character
+// times of silence (1750 µs above 19200 baud), waits its responseDelayMs, then
+// answers. A gap above 1.5 characters inside a frame makes it invalid.
+
+import { ModbusSlave } from "./modbus.js";
+import type { LineSettings, LineStreamSpec, UartPortSpec } from "./profile-types.js";
+import type { Sources } from "./source.js";
+import { charTimeUs, decodeWaveform, Waveform, type RxChar } from "./uart-line.js";
+
+const ceilUs = (t: number): bigint => BigInt(Math.ceil(t - 1e-6));
+
+/** Called when a burst of bytes has arrived (idle line after it): the burst, and how many bytes now wait. */
+export type RxListener = (burst: readonly RxChar[], waiting: number, atUs: bigint) => void;
+
+export interface UartReadResult {
+  bytes: number[];
+  error?: "overrun" | "frame-format" | "parity" | "noise";
+}
+
+export function modbusGapsUs(line: LineSettings): { t15: number; t35: number } {
+  if (line.baud > 19200) return { t15: 750, t35: 1750 };
+  const c = charTimeUs(line);
+  return { t15: 1.5 * c, t35: 3.5 * c };
+}
+
+export class SimUartPort {
+  readonly slave: ModbusSlave | null;
+  private settings: LineSettings | null = null;
+  private listener: RxListener | null = null;
+  /** End times of the module's bytes still being sent (the transmit buffer). */
+  private txEnds: number[] = [];
+  private lineFreeAtUs = 0;
+  /** Decoded bytes on their way in, by arrival time. */
+  private incoming: RxChar[] = [];
+  /** Incoming bursts (one device transmission each), by arrival of their last byte. */
+  private bursts: { endUs: number; chars: RxChar[] }[] = [];
+  private rxBuffer: RxChar[] = [];
+  private overrun = false;
+  /** The request the slave is receiving. */
+  private slaveFrame: RxChar[] = [];
+  private slaveFrameBad = false;
+  private nextLineAtUs: bigint | null = null;
+
+  constructor(readonly spec: UartPortSpec, private readonly sources: Sources) {
+    this.slave = spec.device?.type === "modbus-rtu-slave" ? new ModbusSlave(spec.device, sources) : null;
+  }
+
+  get isOpen(): boolean { return this.settings !== null; }
+  get lineSettings(): LineSettings | null { return this.settings; }
+
+  open(settings: LineSettings, nowUs: bigint, listener: RxListener | null): void {
+    this.settings = settings;
+    this.listener = listener;
+    this.incoming = [];
+    this.bursts = [];
+    this.rxBuffer = [];
+    this.overrun = false;
+    const dev = this.spec.device;
+    if (dev?.type === "line-stream") this.nextLineAtUs = ((nowUs + dev.periodUs) / dev.periodUs) * dev.periodUs;
+  }
+
+  close(): void {
+    this.settings = null;
+    this.listener = null;
+    this.txEnds = [];
+    this.incoming = [];
+    this.bursts = [];
+    this.rxBuffer = [];
+    this.nextLineAtUs = null;
+  }
+
+  /** Bytes still waiting to be sent at time t. */
+  txPending(nowUs: bigint): number {
+    const t = Number(nowUs);
+    this.txEnds = this.txEnds.filter((e) => e > t);
+    return this.txEnds.length;
+  }
+
+  /** Queues what fits in the transmit buffer; returns how many bytes were taken. */
+  write(data: Uint8Array, nowUs: bigint): number {
+    if (!this.settings) throw new Error("write on a closed port");
+    const n = Math.min(data.length, this.spec.txBufferBytes - this.txPending(nowUs));
+    if (n <= 0) return 0;
+    const bytes = data.slice(0, n);
+    const start = Math.max(Number(nowUs), this.lineFreeAtUs);
+    const wave = new Waveform(start, bytes, this.settings);
+    const c = charTimeUs(this.settings);
+    for (let i = 0; i < n; i++) this.txEnds.push(start + (i + 1) * c);
+    this.lineFreeAtUs = wave.endUs;
+    if (this.slave) this.slaveReceive(decodeWaveform(wave, this.slave.spec.line));
+    return n;
+  }
+
+  private slaveReceive(chars: RxChar[]): void {
+    const { t15 } = modbusGapsUs(this.slave!.spec.line);
+    const c = charTimeUs(this.slave!.spec.line);
+    for (const ch of chars) {
+      const last = this.slaveFrame[this.slaveFrame.length - 1];
+      if (last && ch.atUs - last.atUs - c > t15) this.slaveFrameBad = true;
+      if (ch.error) this.slaveFrameBad = true;
+      this.slaveFrame.push(ch);
+    }
+  }
+
+  private slaveDeadline(): number | null {
+    const last = this.slaveFrame[this.slaveFrame.length - 1];
+    return last ? last.atUs + modbusGapsUs(this.slave!.spec.line).t35 : null;
+  }
+
+  /** Bytes the device sends from `startUs`, as this port receives them. */
+  private deviceTransmit(bytes: Uint8Array, line: LineSettings, startUs: number): void {
+    if (!this.settings || bytes.length === 0) return;
+    const chars = decodeWaveform(new Waveform(startUs, bytes, line), this.settings);
+    if (chars.length === 0) return;
+    this.incoming.push(...chars);
+    this.incoming.sort((a, b) => a.atUs - b.atUs);
+    this.bursts.push({ endUs: chars[chars.length - 1]!.atUs, chars });
+    this.bursts.sort((a, b) => a.endUs - b.endUs);
+  }
+
+  /** Earliest time this port has something to do. */
+  nextEventAt(): bigint | null {
+    const times: bigint[] = [];
+    if (this.incoming[0]) times.push(ceilUs(this.incoming[0].atUs));
+    if (this.bursts[0]) times.push(ceilUs(this.bursts[0].endUs));
+    const deadline = this.slaveDeadline();
+    if (deadline !== null) times.push(ceilUs(deadline));
+    if (this.nextLineAtUs !== null) times.push(this.nextLineAtUs);
+    return times.length === 0 ? null : times.reduce((a, b) => (b < a ? b : a));
+  }
+
+  /** Does everything due at or before t (the board calls this in time order). */
+  runUntil(tUs: bigint): void {
+    const dev = this.spec.device;
+    const deadline = this.slaveDeadline();
+    if (deadline !== null && ceilUs(deadline) <= tUs) {
+      const frame = Uint8Array.from(this.slaveFrame, (c) => c.byte);
+      const bad = this.slaveFrameBad;
+      this.slaveFrame = [];
+      this.slaveFrameBad = false;
+      const response = bad ? null : this.slave!.handle(frame, ceilUs(deadline));
+      if (response) this.deviceTransmit(response, this.slave!.spec.line, deadline + this.slave!.spec.responseDelayUs);
+    }
+    if (dev?.type === "line-stream" && this.nextLineAtUs !== null && this.nextLineAtUs <= tUs) {
+      this.deviceTransmit(this.formatLine(dev, this.nextLineAtUs), dev.line, Number(this.nextLineAtUs));
+      this.nextLineAtUs += dev.periodUs;
+    }
+    while (this.incoming[0] && ceilUs(this.incoming[0].atUs) <= tUs) {
+      const ch = this.incoming.shift()!;
+      if (this.rxBuffer.length >= this.spec.rxBufferBytes) this.overrun = true;
+      else this.rxBuffer.push(ch);
+    }
+    while (this.bursts[0] && ceilUs(this.bursts[0].endUs) <= tUs) {
+      const burst = this.bursts.shift()!;
+      this.listener?.(burst.chars, this.rxBuffer.length, ceilUs(burst.endUs));
+    }
+  }
+
+  private formatLine(dev: LineStreamSpec, atUs: bigint): Uint8Array {
+    const v = this.sources.valueAt(dev.source, atUs);
+    const text = typeof v === "number" ? v.toFixed(dev.decimals) : v.toUpperCase();
+    return new TextEncoder().encode(dev.prefix + text + dev.suffix);
+  }
+
+  /**
+   * Takes up to `max` received bytes, stopping before the first byte received
+   * with an error; that byte is dropped and its error reported. A lost-bytes
+   * condition (receive buffer full) is reported first.
+   */
+  read(max: number): UartReadResult {
+    const bytes: number[] = [];
+    let error: UartReadResult["error"];
+    if (this.overrun) {
+      error = "overrun";
+      this.overrun = false;
+    }
+    while (bytes.length < max && this.rxBuffer.length > 0) {
+      const ch = this.rxBuffer[0]!;
+      if (ch.error) {
+        if (!error) {
+          error = ch.error;
+          this.rxBuffer.shift();
+        }
+        break;
+      }
+      bytes.push(ch.byte);
+      this.rxBuffer.shift();
+    }
+    return error ? { bytes, error } : { bytes };
+  }
+
+  get waiting(): number {
+    return this.rxBuffer.length;
+  }
+}
