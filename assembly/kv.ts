@@ -1,0 +1,68 @@
+// The module's private persistent store. Values survive restarts and updates
+// of the same module id; set() is atomic across power loss.
+import { Status } from "./raw/types";
+import { kv_delete, kv_get, kv_set } from "./raw/kv";
+import { OUT, encodeName, encodeText, utf8Len, utf8Ptr } from "./internal/scratch";
+
+const WORD: usize = memory.data(8, 8);
+
+export class Kv {
+  /** Bytes written by the last get() (with NoSpace: the bytes needed). */
+  static valueLength: u32 = 0;
+
+  /** Copies the value stored under `key` into `out`. */
+  static get(key: string, out: Uint8Array): Status {
+    return Kv.getRaw(key, out.dataStart, <usize>out.byteLength);
+  }
+
+  private static getRaw(key: string, ptr: usize, cap: usize): Status {
+    encodeName(key);
+    const s = <Status>kv_get(utf8Ptr, utf8Len, ptr, cap, OUT);
+    Kv.valueLength = load<u32>(OUT);
+    return s;
+  }
+
+  static set(key: string, value: Uint8Array): Status {
+    encodeName(key);
+    return <Status>kv_set(utf8Ptr, utf8Len, value.dataStart, <usize>value.byteLength);
+  }
+
+  static setString(key: string, value: string): Status {
+    encodeName(key);
+    const keyPtr = utf8Ptr;
+    const keyLen = utf8Len;
+    encodeText(value);
+    return <Status>kv_set(keyPtr, keyLen, utf8Ptr, utf8Len);
+  }
+
+  /** Stores a u32 as 4 bytes little-endian. */
+  static setU32(key: string, value: u32): Status {
+    store<u32>(WORD, value);
+    encodeName(key);
+    return <Status>kv_set(utf8Ptr, utf8Len, WORD, 4);
+  }
+
+  /** A u32 stored by setU32, or `fallback` when missing or not 4 bytes long. */
+  static getU32(key: string, fallback: u32): u32 {
+    if (Kv.getRaw(key, WORD, 8) != Status.Ok || Kv.valueLength != 4) return fallback;
+    return load<u32>(WORD);
+  }
+
+  /** Stores an f64 as 8 bytes little-endian. */
+  static setF64(key: string, value: f64): Status {
+    store<f64>(WORD, value);
+    encodeName(key);
+    return <Status>kv_set(utf8Ptr, utf8Len, WORD, 8);
+  }
+
+  /** An f64 stored by setF64, or `fallback`. */
+  static getF64(key: string, fallback: f64): f64 {
+    if (Kv.getRaw(key, WORD, 8) != Status.Ok || Kv.valueLength != 8) return fallback;
+    return load<f64>(WORD);
+  }
+
+  static delete(key: string): Status {
+    encodeName(key);
+    return <Status>kv_delete(utf8Ptr, utf8Len);
+  }
+}

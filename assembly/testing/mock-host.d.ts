@@ -1,0 +1,28 @@
+// Types of mock-host.js for TypeScript callers (tests, tools).
+import type { SimDevice } from "./sim-device.js";
+
+export class MockTrap extends Error {}
+
+export interface MockCall {
+  fn: string;
+  args: Record<string, number | bigint>;
+  status: number | bigint | undefined;
+  detail: string | undefined;
+}
+
+export class MockHost {
+  constructor(options?: { configDefaults?: Record<string, string> });
+  readonly sim: SimDevice;
+  calls: MockCall[];
+  configDefaults: Record<string, string>;
+  reset(): void;
+  attach(memory: WebAssembly.Memory, exports?: WebAssembly.Exports): void;
+  callCount(fn: string): number;
+  failNext(fn: string, status: number): void;
+  failAlways(fn: string, status: number): void;
+  imports(): Record<string, Record<string, (...args: never[]) => unknown>>;
+}
+
+export function statusName(value: number): string;
+export const STATUS: Readonly<Record<string, number>>;
+export const FUNCTIONS: Readonly<Record<string, { module: string; name: string; statuses: string[] }>>;

@@ -1,0 +1,115 @@
+// `buildModule`: project directory (or entry file) → validated .wasm with its
+// fwx.abi section, written atomically. Used by `fwx build` and by every
+// command that accepts a project directory (demo, pack, run).
+
+import { mkdirSync, statSync } from "node:fs";
+import { basename, dirname, extname, join, relative, resolve } from "node:path";
+import { encodeAbiSection, ABI_SECTION_NAME } from "../wasm/abi-section.js";
+import { appendCustomSection } from "../wasm/reader.js";
+import { requiredInterfaces, validateModule, type ValidationResult } from "../validate/validate.js";
+import { writeFileAtomic } from "../pkg/atomic.js";
+import { compileAssemblyScript, type Diagnostic, type Runtime } from "./compile.js";
+import { readManifest, type ModuleManifest } from "./manifest.js";
+
+export interface BuildOptions {
+  /** Output path; default `<project>/build/<module id>.wasm` (or `<entry dir>/build/<name>.wasm`). */
+  out?: string;
+  /** Overrides the manifest's ramBudget. */
+  ramBudgetBytes?: number;
+  /** Default "stub": the module's heap never frees, which suits init-time allocation and costs least. */
+  runtime?: Runtime;
+  /** Keep the result in memory only (demo/run use the bytes directly). */
+  write?: boolean;
+  /** Keep function names in the binary. */
+  debugNames?: boolean;
+}
+
+export interface BuildResult {
+  ok: boolean;
+  /** Where it stopped: "compile" and "validate" failures are the integrator's to fix. */
+  stage: "compile" | "validate" | "done";
+  projectDir: string;
+  entry: string;
+  manifest: ModuleManifest | null;
+  runtime: Runtime;
+  /** Final bytes (with the fwx.abi section) when compilation succeeded, even if validation failed. */
+  bytes: Uint8Array | null;
+  /** Written output path (only when ok and writing). */
+  outFile: string | null;
+  /** Where the output goes (or would go). */
+  outPath: string;
+  diagnostics: Diagnostic[];
+  /** Set when compilation failed without a diagnostic (rare: a compiler crash). */
+  compileFailure?: string;
+  validation: ValidationResult | null;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves the build target: a project directory with fwx.json, or a single entry file. */
+function locate(target: string): { projectDir: string; entry: string; manifest: ModuleManifest | null } {
+  const abs = resolve(target);
+  try {
+    statSync(abs);
+  } catch {
+    throw new BuildInputError(`${target}: no such file or directory`);
+  }
+  if (isDirectory(abs)) {
+    const manifest = readManifest(abs);
+    return { projectDir: abs, entry: join(abs, manifest.entry), manifest };
+  }
+  if (extname(abs) !== ".ts") throw new BuildInputError(`${target}: not a project directory (with fwx.json) or an AssemblyScript .ts entry file`);
+  return { projectDir: dirname(abs), entry: abs, manifest: null };
+}
+
+/** A build target that does not exist or is not buildable: the user's mistake, not a compile error. */
+export class BuildInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BuildInputError";
+  }
+}
+
+export async function buildModule(target: string, options: BuildOptions = {}): Promise<BuildResult> {
+  const { projectDir, entry, manifest } = locate(target);
+  const runtime = options.runtime ?? "stub";
+  const name = manifest ? manifest.id : basename(entry, ".ts");
+  const outPath = resolve(options.out ?? join(projectDir, "build", `${name}.wasm`));
+  const base: Omit<BuildResult, "ok" | "stage"> = {
+    projectDir, entry, manifest, runtime, bytes: null, outFile: null, outPath, diagnostics: [], validation: null,
+  };
+
+  const compiled = await compileAssemblyScript({ baseDir: projectDir, entry: relative(projectDir, entry), runtime, debugNames: options.debugNames ?? false });
+  base.diagnostics = compiled.diagnostics;
+  if (!compiled.binary) {
+    return { ...base, ok: false, stage: "compile", ...(compiled.failure ? { compileFailure: compiled.failure } : {}) };
+  }
+
+  // The section goes in before validation: the validator checks that it
+  // matches the imports, exactly as a device will.
+  let bytes = compiled.binary;
+  try {
+    bytes = appendCustomSection(bytes, ABI_SECTION_NAME, encodeAbiSection(requiredInterfaces(bytes)));
+  } catch (e) {
+    // Unreadable compiler output: let the validator describe it precisely.
+    if (!(e instanceof Error) || e.name !== "WasmParseError") throw e;
+  }
+  const ramBudgetBytes = options.ramBudgetBytes ?? manifest?.ramBudgetBytes;
+  const validation = validateModule(bytes, ramBudgetBytes === undefined ? {} : { ramBudgetBytes });
+  base.bytes = bytes;
+  base.validation = validation;
+  if (!validation.ok) return { ...base, ok: false, stage: "validate" };
+
+  if (options.write ?? true) {
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileAtomic(outPath, bytes);
+    base.outFile = outPath;
+  }
+  return { ...base, ok: true, stage: "done" };
+}

@@ -1,0 +1,183 @@
+// The in-process AssemblyScript compile of `fwx build`. Hermetic: the
+// project's own asconfig.json is not read (a virtual empty one is), the
+// `fwx` package resolves to this package's SDK through a virtual package
+// directory served by readFile (so the project's node_modules need not link
+// to us), and the output stays in memory until the build decides to write it.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export type Runtime = "stub" | "minimal" | "incremental";
+export const RUNTIMES: readonly Runtime[] = ["stub", "minimal", "incremental"];
+
+export interface Diagnostic {
+  severity: "error" | "warning" | "info";
+  /** AssemblyScript diagnostic code, e.g. 2304. */
+  code: number;
+  message: string;
+  /** Path as the user should see it (relative to the working directory), when known. */
+  file?: string;
+  /** 1-based. */
+  line?: number;
+  column?: number;
+  /** The source line the diagnostic points into, for a code frame. */
+  sourceLine?: string;
+}
+
+export interface CompileResult {
+  binary: Uint8Array | null;
+  diagnostics: Diagnostic[];
+  /** The compiler's own failure message when it failed without a diagnostic. */
+  failure?: string;
+}
+
+/** The directory of this package (holds assembly/ and package.json), found from this file upwards. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string };
+      if (pkg.name === "fwx" && readFileSync(join(dir, "assembly", "index.ts"), "utf8")) return dir;
+    } catch {
+      // not here; keep walking up
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`cannot find the fwx package (with assembly/index.ts) above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
+
+// Never touched on disk: readFile answers for everything below it.
+const VIRTUAL_ROOT = resolve("/__fwx_build__");
+const VIRTUAL_PACKAGES = join(VIRTUAL_ROOT, "packages");
+const VIRTUAL_CONFIG = join(VIRTUAL_ROOT, "asconfig.json");
+/** Served inside the project directory, so its internal path has no "..". */
+const VIRTUAL_ENTRY_NAME = ".fwx-abort-entry.ts";
+/** The abort handler's internal name (file ~lib/fwx/abort.ts, function fwxAbort). */
+const ABORT_ALIAS = "abort=~lib/fwx/abort/fwxAbort";
+
+export interface CompileOptions {
+  /** Project directory: relative paths in diagnostics are resolved from here. */
+  baseDir: string;
+  /** Entry file, absolute or relative to baseDir. */
+  entry: string;
+  runtime: Runtime;
+  /** Include a name section (function names for traps and profiles). Costs flash. */
+  debugNames?: boolean;
+}
+
+let ascModule: typeof import("assemblyscript/asc") | null = null;
+
+async function loadAsc(): Promise<typeof import("assemblyscript/asc")> {
+  // Loaded on first use: importing the compiler costs about half a second.
+  ascModule ??= await import("assemblyscript/asc");
+  return ascModule;
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+export async function compileAssemblyScript(options: CompileOptions): Promise<CompileResult> {
+  const asc = await loadAsc();
+  const sdkDir = join(packageRoot(), "assembly");
+  const baseDir = resolve(options.baseDir);
+  const sdkPrefix = join(VIRTUAL_PACKAGES, "fwx") + sep;
+  const virtualEntry = join(baseDir, VIRTUAL_ENTRY_NAME);
+
+  /** Maps a path the compiler asks for to the file on disk, or a virtual file's contents. */
+  const physical = (abs: string): string => (abs.startsWith(sdkPrefix) ? join(sdkDir, abs.slice(sdkPrefix.length)) : abs);
+  const sources = new Map<string, string>();
+  let binary: Uint8Array | null = null;
+
+  const readFile = (filename: string, dir: string): string | null => {
+    const abs = resolve(dir, filename);
+    if (abs === VIRTUAL_CONFIG) return "{}";
+    // Loading the abort handler from its own entry keeps it in the program
+    // even when the module never imports "fwx".
+    if (abs === virtualEntry) return 'import "fwx/abort";\n';
+    const file = physical(abs);
+    try {
+      const text = readFileSync(file, "utf8");
+      sources.set(file, text);
+      return text;
+    } catch {
+      return null;
+    }
+  };
+
+  const diagnostics: Diagnostic[] = [];
+  const argv = [
+    relative(baseDir, resolve(baseDir, options.entry)),
+    VIRTUAL_ENTRY_NAME,
+    "--baseDir", baseDir,
+    "--config", VIRTUAL_CONFIG,
+    "--path", relative(baseDir, VIRTUAL_PACKAGES),
+    "--use", ABORT_ALIAS,
+    "--runtime", options.runtime,
+    // Size first: flash is the scarce resource on the devices. Measured on
+    // the cold-chain example (stub runtime): -O3s --converge 6921 B,
+    // -Oz 7085 B, -O3z 7101 B, -O3 8243 B; the scaffold and a small sensor
+    // module rank the same way.
+    "-O3s", "--converge", "--noAssert",
+    "--outFile", "module.wasm",
+    "--noColors",
+    ...(options.debugNames ? ["--debug"] : []),
+  ];
+  const result = await asc.main(argv, {
+    readFile,
+    writeFile: (name: string, contents: Uint8Array | string) => {
+      if (name.endsWith(".wasm") && typeof contents !== "string") binary = contents;
+    },
+    listFiles: (dirname: string, dir: string) => {
+      try {
+        return readdirSync(physical(resolve(dir, dirname))).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+      } catch {
+        return null;
+      }
+    },
+    stdout: { write: () => true } as never,
+    stderr: { write: () => true } as never,
+    reportDiagnostic: (d) => {
+      const severity = d.category === 3 ? "error" : d.category === 2 ? "warning" : "info";
+      const diag: Diagnostic = { severity, code: d.code, message: d.message };
+      if (d.range) {
+        const internal = d.range.source.normalizedPath;
+        // ~lib/fwx/... is the SDK; other ~lib paths are the compiler's standard library.
+        const abs = internal.startsWith("~lib/fwx/") ? join(sdkDir, internal.slice("~lib/fwx/".length)) : internal.startsWith("~lib/") ? null : resolve(baseDir, internal);
+        if (abs) {
+          diag.file = relative(process.cwd(), abs) || abs;
+          const text = sources.get(abs);
+          if (text !== undefined) {
+            const at = lineColumn(text, d.range.start);
+            Object.assign(diag, at, { sourceLine: text.split("\n")[at.line - 1]?.replace(/\r$/, "") ?? "" });
+          }
+        } else diag.file = internal;
+      }
+      diagnostics.push(diag);
+    },
+  });
+  const out: CompileResult = { binary: result.error ? null : binary, diagnostics };
+  if (result.error && !diagnostics.some((d) => d.severity === "error")) out.failure = result.error.message;
+  return out;
+}
+
+/** `file:line:col: error AS2304: message`, then the source line and a caret when known. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.file ? `${d.file}${d.line ? `:${d.line}:${d.column}` : ""}: ` : "";
+  const head = `${where}${d.severity} AS${d.code}: ${d.message}`;
+  if (d.sourceLine === undefined || d.column === undefined) return head;
+  const gutter = `${d.line} | `;
+  // Tabs stay tabs under the caret so it lines up in any terminal.
+  const pad = d.sourceLine.slice(0, d.column - 1).replace(/[^\t]/g, " ");
+  return `${head}\n  ${gutter}${d.sourceLine}\n  ${" ".repeat(gutter.length)}${pad}^`;
+}

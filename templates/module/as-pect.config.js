@@ -1,0 +1,5 @@
+// Specs run against fwx's simulated device (see `Mock` in "fwx/testing").
+import { fwxAspectConfig } from "fwx/assembly/testing/aspect.js";
+
+// fwx.json's config defaults are served as on a device; Mock.config overrides them.
+export default fwxAspectConfig({ entries: ["assembly/__tests__/**/*.spec.ts"], manifest: "fwx.json" });

@@ -1,0 +1,44 @@
+import { Status } from "fwx";
+import { Mock } from "fwx/testing";
+import { fwx_init, fwx_on_timer } from "../index";
+
+const OUTPUT_PIN: u32 = 5;
+
+describe("module", () => {
+  beforeEach(() => {
+    Mock.reset();
+    Mock.sensor("temperature", 21.0);
+    Mock.config("limit_c", "30");
+  });
+
+  test("starts and keeps the output off while below the limit", () => {
+    expect(fwx_init()).toBe(0);
+    Mock.advance(5_000, fwx_on_timer);
+    expect(Mock.pinLevel(OUTPUT_PIN)).toBe(false);
+    expect(Mock.telemetryCount()).toBe(0);
+  });
+
+  test("switches the output on above the limit and reports it once", () => {
+    expect(fwx_init()).toBe(0);
+    Mock.sensor("temperature", 31.5);
+    Mock.advance(3_000, fwx_on_timer);
+    expect(Mock.pinLevel(OUTPUT_PIN)).toBe(true);
+    expect(Mock.telemetryCount()).toBe(1);
+    expect(Mock.lastTelemetry()).toBe('{"temp_c":31.5,"on":true}');
+  });
+
+  test("refuses to start without its sensor", () => {
+    Mock.removeSensor("temperature");
+    expect(fwx_init()).toBe(1);
+  });
+
+  test("keeps going when a read times out", () => {
+    expect(fwx_init()).toBe(0);
+    Mock.failNext("sensor.read", Status.Timeout);
+    Mock.sensor("temperature", 35.0);
+    Mock.advance(1_000, fwx_on_timer);
+    expect(Mock.pinLevel(OUTPUT_PIN)).toBe(false);
+    Mock.advance(1_000, fwx_on_timer);
+    expect(Mock.pinLevel(OUTPUT_PIN)).toBe(true);
+  });
+});

@@ -1,0 +1,43 @@
+// A small fwx module: samples the "temperature" sensor every period_ms and
+// switches output pin 5 on while it reads above limit_c, with a telemetry
+// message on every change. Replace it with your own logic; the spec in
+// assembly/__tests__ shows how to test it against the simulated device.
+import { Config, Gpio, Json, Log, Pin, PinMode, Sensor, Status, Telemetry, Timer } from "fwx";
+
+// Not exported: everything the entry file exports becomes a wasm export.
+const SENSOR = "temperature";
+const OUTPUT_PIN: u32 = 5;
+const SAMPLE_TIMER: u32 = 1;
+
+let sensor: Sensor | null = null;
+let output: Pin | null = null;
+let limitC: f64 = 30;
+let on = false;
+
+export function fwx_init(): i32 {
+  limitC = Config.getNumber("limit_c", 30);
+  const s = Sensor.find(SENSOR);
+  if (!s.ok) {
+    Log.error("sensor 'temperature' is not available");
+    return 1;
+  }
+  const o = Gpio.claim(OUTPUT_PIN, PinMode.Output);
+  if (!o.ok) return 2;
+  sensor = s;
+  output = o;
+  on = false;
+  return Timer.every(SAMPLE_TIMER, Config.getU32("period_ms", 1000)) == Status.Ok ? 0 : 3;
+}
+
+export function fwx_on_timer(id: u32): void {
+  const s = sensor;
+  const o = output;
+  if (id != SAMPLE_TIMER || s === null || o === null) return;
+  if (s.read() != Status.Ok) return;
+  const over = s.value > limitC;
+  if (over == on) return;
+  on = over;
+  o.write(on);
+  Json.begin().num("temp_c", s.value, 1).bool("on", on);
+  Telemetry.publishJson("status");
+}

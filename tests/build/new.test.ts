@@ -1,0 +1,70 @@
+// fwx new: the scaffold builds and its specs pass before anyone edits it.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildModule } from "../../src/build/build.js";
+import { readManifest } from "../../src/build/manifest.js";
+import { scaffoldProject, ScaffoldError } from "../../src/build/scaffold.js";
+import { command as newCommand } from "../../src/commands/new.js";
+
+const REPO = resolve(".");
+let work: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "fwx-new-test-"));
+});
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** What `npm install` would leave behind, linked from this checkout instead of downloaded. */
+function linkInstall(dir: string): void {
+  mkdirSync(join(dir, "node_modules", "@as-pect"), { recursive: true });
+  symlinkSync(REPO, join(dir, "node_modules", "fwx"), "dir");
+  symlinkSync(join(REPO, "node_modules", "assemblyscript"), join(dir, "node_modules", "assemblyscript"), "dir");
+  for (const p of ["cli", "assembly", "core", "transform"]) symlinkSync(join(REPO, "node_modules", "@as-pect", p), join(dir, "node_modules", "@as-pect", p), "dir");
+}
+
+describe("fwx new", () => {
+  it("scaffolds a project with the given id that depends on this checkout", () => {
+    const dir = join(work, "pump-monitor");
+    const r = scaffoldProject(dir, { id: "com.acme.pump-monitor" });
+    expect(r.files).toEqual(expect.arrayContaining(["fwx.json", "package.json", ".gitignore", "assembly/index.ts", "assembly/__tests__/module.spec.ts", "as-pect.config.js"]));
+    expect(readManifest(dir).id).toBe("com.acme.pump-monitor");
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string; dependencies: Record<string, string> };
+    expect(pkg.name).toBe("pump-monitor");
+    expect(pkg.dependencies.fwx).toBe(`file:${REPO}`);
+  });
+
+  it("refuses a non-empty directory and a bad id, leaving nothing behind", async () => {
+    const dir = join(work, "occupied");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "notes.txt"), "mine");
+    expect(() => scaffoldProject(dir)).toThrow(ScaffoldError);
+    expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("mine");
+    await expect(newCommand.run([dir])).rejects.toThrow(/not empty/);
+    await expect(newCommand.run([join(work, "bad-id"), "--id", "Not An Id"])).rejects.toThrow(/reverse-DNS/);
+    expect(existsSync(join(work, "bad-id"))).toBe(false);
+  });
+
+  it("builds green without node_modules, and its specs pass", async () => {
+    const dir = join(work, "green");
+    scaffoldProject(dir);
+    const built = await buildModule(dir);
+    expect(built.ok).toBe(true);
+    expect(built.outFile).toBe(join(dir, "build", "com.example.green.wasm"));
+
+    linkInstall(dir);
+    const run = spawnSync(process.execPath, [join(dir, "node_modules", "@as-pect", "cli", "bin", "asp.js"), "--config", "as-pect.config.js"], {
+      cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, FORCE_COLOR: "0" },
+    });
+    const output = run.stdout.replace(/\x1b\[[0-9;]*m/g, "");
+    expect(run.status, output + run.stderr).toBe(0);
+    const counts = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(output);
+    expect(counts).not.toBeNull();
+    expect(Number(counts![1])).toBe(Number(counts![2]));
+    expect(Number(counts![2])).toBe(4);
+  });
+});
