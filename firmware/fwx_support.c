@@ -1,0 +1,146 @@
+/* Trap texts, UTF-8 validation and the abort message builder. */
+#include "fwx_support.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* The abort text needs room for at least its prefix and the "..." mark. */
+typedef char fwx_trap_text_max_too_small[(FWX_TRAP_TEXT_MAX >= 32u) ? 1 : -1];
+
+const char fwx_trap_out_of_bounds[] = "[trap] fwx: out of bounds memory access";
+const char fwx_trap_handle_not_owned[] = "[trap] fwx: handle not owned by module";
+const char fwx_trap_fuel_exhausted[] = "[trap] fwx: fuel exhausted";
+
+fwx_trap_kind_t fwx_trap_kind(const fwx_module_t *m, const char *result)
+{
+    if (result == NULL) return FWX_TRAP_NONE;
+    if (result == fwx_trap_out_of_bounds) return FWX_TRAP_OUT_OF_BOUNDS;
+    if (result == fwx_trap_handle_not_owned) return FWX_TRAP_HANDLE;
+    if (result == fwx_trap_fuel_exhausted) return FWX_TRAP_FUEL;
+    if (m != NULL && result == m->trap_text) return FWX_TRAP_ABORT;
+    return FWX_TRAP_RUNTIME;
+}
+
+static bool is_continuation(uint8_t b) { return (b & 0xc0u) == 0x80u; }
+
+unsigned fwx_utf8_sequence(const uint8_t *p, uint32_t n)
+{
+    uint8_t b0, lo = 0x80u, hi = 0xbfu;
+    unsigned len, i;
+    if (n == 0u) return 0u;
+    b0 = p[0];
+    if (b0 < 0x80u) return 1u;
+    if (b0 < 0xc2u) return 0u; /* continuation byte or overlong 2-byte lead */
+    if (b0 < 0xe0u) len = 2u;
+    else if (b0 < 0xf0u) {
+        len = 3u;
+        if (b0 == 0xe0u) lo = 0xa0u;      /* overlong */
+        else if (b0 == 0xedu) hi = 0x9fu; /* UTF-16 surrogates */
+    } else if (b0 < 0xf5u) {
+        len = 4u;
+        if (b0 == 0xf0u) lo = 0x90u;      /* overlong */
+        else if (b0 == 0xf4u) hi = 0x8fu; /* above U+10FFFF */
+    } else return 0u;
+    if (n < len) return 0u;
+    if (p[1] < lo || p[1] > hi) return 0u;
+    for (i = 2u; i < len; i++)
+        if (!is_continuation(p[i])) return 0u;
+    return len;
+}
+
+bool fwx_utf8_valid(const uint8_t *p, uint32_t n)
+{
+    uint32_t at = 0u;
+    while (at < n) {
+        unsigned len = fwx_utf8_sequence(p + at, n - at);
+        if (len == 0u) return false;
+        at += len;
+    }
+    return true;
+}
+
+/* Bounded text writer: keeps room for "..." and the NUL so a cut text is
+ * always marked as cut. */
+typedef struct {
+    char *buf;
+    size_t cap;
+    size_t len;
+    bool cut;
+} text_writer;
+
+#define ELLIPSIS_ROOM 4u /* "..." + NUL */
+
+static bool writer_fits(const text_writer *w, size_t n)
+{
+    return !w->cut && w->len + n + ELLIPSIS_ROOM <= w->cap;
+}
+
+static void write_bytes(text_writer *w, const char *s, size_t n)
+{
+    if (!writer_fits(w, n)) {
+        w->cut = true;
+        return;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static void write_ascii(text_writer *w, const char *s)
+{
+    write_bytes(w, s, strlen(s));
+}
+
+static void write_guest_text(text_writer *w, const uint8_t *p, uint32_t n)
+{
+    uint32_t at = 0u;
+    while (at < n && !w->cut) {
+        unsigned len = fwx_utf8_sequence(p + at, n - at);
+        bool control = len == 1u && (p[at] < 0x20u || p[at] == 0x7fu);
+        /* C1 controls U+0080..U+009F are C2 80..C2 9F. */
+        bool c1 = len == 2u && p[at] == 0xc2u && p[at + 1u] < 0xa0u;
+        if (len == 0u || control || c1) {
+            write_bytes(w, "?", 1u);
+            at += len == 0u ? 1u : len;
+        } else {
+            write_bytes(w, (const char *)(p + at), len);
+            at += len;
+        }
+    }
+}
+
+static void write_u32(text_writer *w, uint32_t v)
+{
+    char digits[10];
+    char out[10];
+    size_t n = 0u, i;
+    do {
+        digits[n++] = (char)('0' + (char)(v % 10u));
+        v /= 10u;
+    } while (v != 0u);
+    for (i = 0u; i < n; i++) out[i] = digits[n - 1u - i];
+    write_bytes(w, out, n);
+}
+
+const char *fwx_abort_trap(fwx_module_t *m, const uint8_t *message, uint32_t message_len,
+                           const uint8_t *file, uint32_t file_len, uint32_t line, uint32_t column)
+{
+    text_writer w;
+    w.buf = m->trap_text;
+    w.cap = sizeof m->trap_text;
+    w.len = 0u;
+    w.cut = false;
+    write_ascii(&w, "[trap] fwx: abort: ");
+    write_guest_text(&w, message, message_len);
+    write_ascii(&w, " at ");
+    write_guest_text(&w, file, file_len);
+    write_ascii(&w, ":");
+    write_u32(&w, line);
+    write_ascii(&w, ":");
+    write_u32(&w, column);
+    if (w.cut) {
+        memcpy(w.buf + w.len, "...", 3u);
+        w.len += 3u;
+    }
+    w.buf[w.len] = '\0';
+    return m->trap_text;
+}

@@ -1,0 +1,92 @@
+/*
+ * fwx_wasm_read.h: a bounds-checked cursor over untrusted wasm bytes, shared
+ * by the module checker and the fwx.abi reader. Every read checks against
+ * `end` with subtraction (never `pos + n`, which could wrap), and the first
+ * error sticks: later reads fail without moving, so callers test once.
+ */
+#ifndef FWX_WASM_READ_H
+#define FWX_WASM_READ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum fwx_read_error {
+    FWX_READ_OK = 0,
+    FWX_READ_TRUNCATED = 1,   /* a value or byte run goes past the end of its enclosing range */
+    FWX_READ_LEB_OVERFLOW = 2 /* a LEB128 u32 with more than 5 bytes or bits above bit 31 */
+} fwx_read_error_t;
+
+typedef struct fwx_cursor {
+    const uint8_t *bytes; /* the whole module: offsets are reported relative to it */
+    uint32_t pos;
+    uint32_t end;
+    fwx_read_error_t error;
+    uint32_t error_at;
+} fwx_cursor_t;
+
+static inline void fwx_cursor_fail(fwx_cursor_t *c, fwx_read_error_t e, uint32_t at)
+{
+    if (c->error == FWX_READ_OK) {
+        c->error = e;
+        c->error_at = at;
+    }
+}
+
+static inline bool fwx_read_u8(fwx_cursor_t *c, uint8_t *out)
+{
+    if (c->error != FWX_READ_OK) return false;
+    if (c->pos >= c->end) {
+        fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
+        return false;
+    }
+    *out = c->bytes[c->pos++];
+    return true;
+}
+
+static inline bool fwx_read_u32(fwx_cursor_t *c, uint32_t *out)
+{
+    uint32_t result = 0u, at = c->pos;
+    unsigned i;
+    if (c->error != FWX_READ_OK) return false;
+    for (i = 0u; i < 5u; i++) {
+        uint8_t b;
+        if (c->pos >= c->end) {
+            fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
+            return false;
+        }
+        b = c->bytes[c->pos++];
+        /* The fifth byte carries bits 28..31 only and must end the number. */
+        if (i == 4u && b > 0x0fu) {
+            fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+            return false;
+        }
+        result |= (uint32_t)(b & 0x7fu) << (7u * i);
+        if ((b & 0x80u) == 0u) {
+            *out = result;
+            return true;
+        }
+    }
+    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+    return false;
+}
+
+/* n bytes in place; *out points into the checked bytes. */
+static inline bool fwx_read_bytes(fwx_cursor_t *c, uint32_t n, const uint8_t **out)
+{
+    if (c->error != FWX_READ_OK) return false;
+    if (n > c->end - c->pos) {
+        fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
+        return false;
+    }
+    *out = c->bytes + c->pos;
+    c->pos += n;
+    return true;
+}
+
+/* A length-prefixed byte string (wasm `name` / `vec(byte)`). */
+static inline bool fwx_read_name(fwx_cursor_t *c, const uint8_t **out, uint32_t *len)
+{
+    return fwx_read_u32(c, len) && fwx_read_bytes(c, *len, out);
+}
+
+#endif /* FWX_WASM_READ_H */

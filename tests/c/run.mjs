@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+// The C test suite (part of `npm test`). Uses the checked-in firmware/ and
+// tests/c/generated/ as they are (regenerating is `npm run gen`'s job, and
+// `gen --check` fails when they are stale), then:
+//   1. makes sure gcc with ASan/UBSan is there (scripts/ensure-gcc.mjs);
+//   2. compiles firmware/*.c as C99 and C11 with -Wall -Wextra -Werror
+//      -pedantic -Wconversion -Wshadow at -O2 (what embedded builds use);
+//   3. builds the unit tests and the module-check tool with
+//      -fsanitize=address,undefined -fno-sanitize-recover=all, and runs them;
+//   4. checks hand-assembled wasm modules and the built examples with the
+//      firmware's install-time module check, comparing each verdict.
+// Prints one JSON line {"suite":"c","passed":N,"failed":M} and then, as its
+// last line, exactly "N passed, N failed". Exit 1 if anything failed.
+// Build output goes to tests/c/build/ (gitignored).
+
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureGcc } from "../../scripts/ensure-gcc.mjs";
+import { fixtures, wellFormed } from "./wasm-fixtures.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..", "..");
+const build = join(here, "build");
+const wasmDir = join(build, "wasm");
+const firmware = join(root, "firmware");
+const rel = (p) => relative(root, p);
+
+let passed = 0;
+let failed = 0;
+const pass = () => passed++;
+const fail = (what, detail = "") => {
+  failed++;
+  console.log(`FAIL ${what}${detail ? `\n  ${detail.trim().split("\n").join("\n  ")}` : ""}`);
+};
+
+function finish() {
+  console.log(JSON.stringify({ suite: "c", passed, failed }));
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+/** Runs a command asynchronously, capturing output (two compiles at a time on two cores). */
+function exec(cmd, args) {
+  return new Promise((resolveRun) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("error", (e) => resolveRun({ status: 127, out, err: err + e.message }));
+    child.on("close", (status) => resolveRun({ status: status ?? 1, out, err }));
+  });
+}
+
+const STRICT = ["-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wstrict-prototypes", "-Wmissing-prototypes"];
+const SANITIZE = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-O1", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
+const INCLUDES = ["-I", firmware, "-I", here, "-I", join(here, "fake_wasm3")];
+
+const firmwareSources = readdirSync(firmware).filter((f) => f.endsWith(".c")).sort().map((f) => join(firmware, f));
+const testSources = ["fake_wasm3/fake_wasm3.c", "generated/fwx_test_abi.c", "test_main.c", "test_glue.c", "test_glue_hostile.c", "test_support.c", "test_link_check.c"].map((f) => join(here, f));
+
+try {
+  ensureGcc();
+  pass();
+} catch (e) {
+  fail("gcc with AddressSanitizer and UBSan is available", e.message);
+  finish();
+}
+
+rmSync(wasmDir, { recursive: true, force: true });
+mkdirSync(wasmDir, { recursive: true });
+
+// Strict compiles of the firmware sources, one object per standard.
+const strict = await Promise.all(["c99", "c11"].map(async (std) => {
+  const results = await Promise.all(firmwareSources.map((src) => exec("gcc", [`-std=${std}`, ...STRICT, ...INCLUDES, "-c", src, "-o", join(build, `strict-${std}-${src.split("/").pop()}.o`)])));
+  return { std, results };
+}));
+for (const { std, results } of strict) {
+  const bad = results.map((r, i) => ({ r, src: firmwareSources[i] })).filter(({ r }) => r.status !== 0);
+  if (bad.length) fail(`firmware/*.c compiles as ${std} with ${STRICT.join(" ")}`, bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
+  else pass();
+}
+
+const unitExe = join(build, "fwx_c_tests");
+const toolExe = join(build, "check_tool");
+const moduleCheckSources = ["fwx_abi_tables.c", "fwx_abi_section.c", "fwx_module_check.c", "fwx_module_check_text.c", "fwx_support.c"].map((f) => join(firmware, f));
+const [unitBuild, toolBuild] = await Promise.all([
+  exec("gcc", [...SANITIZE, ...INCLUDES, ...firmwareSources, ...testSources, "-o", unitExe]),
+  exec("gcc", [...SANITIZE, ...INCLUDES, ...moduleCheckSources, join(here, "check_tool.c"), "-o", toolExe]),
+]);
+if (unitBuild.status !== 0) fail("C unit tests build with ASan/UBSan", unitBuild.err);
+else pass();
+if (toolBuild.status !== 0) fail("check_tool builds with ASan/UBSan (without wasm3)", toolBuild.err);
+else pass();
+if (unitBuild.status !== 0 || toolBuild.status !== 0) finish();
+
+// Modules to check: the hand-assembled fixtures and the examples, built with the CLI.
+const fixtureList = fixtures();
+for (const f of fixtureList) writeFileSync(join(wasmDir, `${f.name}.wasm`), f.bytes);
+const examples = [];
+const cli = join(root, "dist", "cli.js");
+const examplesDir = join(root, "examples");
+for (const name of existsSync(examplesDir) ? readdirSync(examplesDir).sort() : []) {
+  if (!existsSync(join(examplesDir, name, "fwx.json"))) continue;
+  const out = join(wasmDir, `example-${name}.wasm`);
+  if (!existsSync(cli)) {
+    fail(`example ${name} builds`, `${rel(cli)} is missing: run \`npx rollup -c\` first`);
+    continue;
+  }
+  const r = spawnSync(process.execPath, [cli, "build", join("examples", name), "-o", out], { cwd: root, encoding: "utf8" });
+  if (r.status !== 0 || !existsSync(out)) fail(`example ${name} builds with \`fwx build\``, `${r.stdout}${r.stderr}`);
+  else {
+    pass();
+    examples.push({ name, path: out });
+  }
+}
+
+// The unit tests, with the well-formed modules for the truncation/corruption sweep.
+const sweep = [...wellFormed().map((f) => join(wasmDir, `${f.name}.wasm`)), ...examples.map((e) => e.path)];
+const unit = await exec(unitExe, sweep);
+process.stdout.write(unit.out.split("\n").filter((l) => !l.startsWith("{") && !/^\d+ passed, \d+ failed$/.test(l)).join("\n"));
+const counts = /^\{"suite":"c-unit","passed":(\d+),"failed":(\d+)\}$/m.exec(unit.out);
+if (!counts) fail("C unit tests report their counts", `exit ${unit.status}\n${unit.out.slice(-2000)}${unit.err.slice(-4000)}`);
+else {
+  passed += Number(counts[1]);
+  failed += Number(counts[2]);
+  if (unit.status !== 0 && Number(counts[2]) === 0) fail("C unit tests exit 0", unit.err.slice(-4000));
+}
+
+/** Whether `actual` has every field of `expected` (arrays: same length, element-wise subset). */
+function mismatch(actual, expected, path = "") {
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return `${path}: expected an array, got ${JSON.stringify(actual)}`;
+    if (actual.length !== expected.length) return `${path}: expected ${expected.length} entries, got ${actual.length}: ${JSON.stringify(actual)}`;
+    for (let i = 0; i < expected.length; i++) {
+      const m = mismatch(actual[i], expected[i], `${path}[${i}]`);
+      if (m) return m;
+    }
+    return null;
+  }
+  if (expected && typeof expected === "object") {
+    for (const [k, v] of Object.entries(expected)) {
+      const m = mismatch(actual?.[k], v, path ? `${path}.${k}` : k);
+      if (m) return m;
+    }
+    return null;
+  }
+  return actual === expected ? null : `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
+}
+
+// The module check on every fixture and example.
+const paths = [...fixtureList.map((f) => join(wasmDir, `${f.name}.wasm`)), ...examples.map((e) => e.path)];
+const tool = await exec(toolExe, paths);
+const reports = new Map();
+for (const line of tool.out.split("\n").filter(Boolean)) {
+  try {
+    const r = JSON.parse(line);
+    reports.set(r.file, r);
+  } catch {
+    fail("check_tool prints JSON", line);
+  }
+}
+if (tool.status !== 0) fail("check_tool exits 0", tool.err.slice(-4000));
+for (const f of fixtureList) {
+  const r = reports.get(join(wasmDir, `${f.name}.wasm`));
+  const m = r ? mismatch(r, f.expect) : "no report";
+  if (m) fail(`module check: ${f.name}`, `${m}\n${JSON.stringify(r)}`);
+  else pass();
+}
+for (const e of examples) {
+  const r = reports.get(e.path);
+  const m = r ? mismatch(r, { accepted: true, error: "ok", hasAbiSection: true, exports: { fwx_init: "ok" } }) : "no report";
+  const rejected = r?.imports?.filter((i) => i.verdict !== "ok").map((i) => `${i.module}.${i.name}: ${i.verdict}`) ?? [];
+  if (m || rejected.length || !r.imports.length) fail(`module check accepts example ${e.name}`, `${m ?? ""}\n${rejected.join("\n")}\n${JSON.stringify(r)}`);
+  else pass();
+}
+
+finish();
