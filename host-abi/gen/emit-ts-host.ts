@@ -105,7 +105,9 @@ function glue(f: LoweredFunction, index: number): string[] {
   body.push(...checks);
   const outVar = `out${index}`;
   if (f.outputs.length) {
-    body.push(...f.outputs.map((o) => `${outVar}.${camel(o.spec.name)} = ${tsType(o.type) === "bigint" ? "0n" : tsType(o.type) === "boolean" ? "false" : "0"};`));
+    // Unset until the implementation stores a value: after a non-ok status only
+    // the outputs it set are written (no-space sets just the needed length).
+    body.push(...f.outputs.map((o) => `${outVar}.${camel(o.spec.name)} = UNSET as never;`));
     args.push(outVar);
   }
   const call = `host.${f.iface}.${camel(f.name)}(${args.join(", ")})`;
@@ -120,16 +122,19 @@ function glue(f: LoweredFunction, index: number): string[] {
     if (f.outputs.length) {
       body.push("const view = new DataView(ctx.memory.buffer);");
       for (const o of f.outputs) {
-        const v = `${outVar}.${camel(o.spec.name)}`;
+        const field = `${outVar}.${camel(o.spec.name)}`;
+        const v = `(${field} ?? ${tsType(o.type) === "bigint" ? "0n" : "0"})`;
         const ptr = `${o.pointer} >>> 0`;
+        let store: string;
         switch (o.store) {
-          case "u64": body.push(`view.setBigUint64(${ptr}, ${v}, true);`); break;
-          case "i64": body.push(`view.setBigInt64(${ptr}, ${v}, true);`); break;
-          case "f64": body.push(`view.setFloat64(${ptr}, ${v}, true);`); break;
-          case "f32": body.push(`view.setFloat32(${ptr}, ${v}, true);`); break;
-          case "i32": body.push(`view.setInt32(${ptr}, ${v}, true);`); break;
-          default: body.push(`view.setUint32(${ptr}, ${tsType(o.type) === "boolean" ? `${v} ? 1 : 0` : v}, true);`);
+          case "u64": store = `view.setBigUint64(${ptr}, ${v}, true);`; break;
+          case "i64": store = `view.setBigInt64(${ptr}, ${v}, true);`; break;
+          case "f64": store = `view.setFloat64(${ptr}, ${v}, true);`; break;
+          case "f32": store = `view.setFloat32(${ptr}, ${v}, true);`; break;
+          case "i32": store = `view.setInt32(${ptr}, ${v}, true);`; break;
+          default: store = `view.setUint32(${ptr}, ${tsType(o.type) === "boolean" ? `${field} ? 1 : 0` : v}, true);`;
         }
+        body.push(`if (r === 0 || ${field} !== UNSET) ${store}`);
       }
     }
     body.push(rec, "return r;");
@@ -203,6 +208,8 @@ export function emitTsHostSource(abi: LoweredAbi): string {
     "  record(fn: number, result: number | bigint, a0?: number | bigint, a1?: number | bigint, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): void;",
     "}",
     "",
+    "/** An output the implementation has not stored. */",
+    "const UNSET = undefined;",
     "const utf8 = new TextDecoder(\"utf-8\", { fatal: true });",
     "const lossyUtf8 = new TextDecoder(\"utf-8\");",
     "function decodeUtf8(bytes: Uint8Array): string | null {",
@@ -217,7 +224,7 @@ export function emitTsHostSource(abi: LoweredAbi): string {
     "export function createHostImports(host: HostImpl, ctx: GuestContext): Record<string, Record<string, (...args: never[]) => unknown>> {",
   );
   fns.forEach((f, idx) => {
-    if (f.outputs.length) out.push(`  const out${idx}: ${outType(f)} = { ${f.outputs.map((o) => `${camel(o.spec.name)}: ${tsType(o.type) === "bigint" ? "0n" : tsType(o.type) === "boolean" ? "false" : "0"}`).join(", ")} };`);
+    if (f.outputs.length) out.push(`  const out${idx}: ${outType(f)} = { ${f.outputs.map((o) => `${camel(o.spec.name)}: UNSET as never`).join(", ")} };`);
   });
   out.push("  return {");
   let idx = 0;

@@ -288,6 +288,8 @@ export interface GuestContext {
   record(fn: number, result: number | bigint, a0?: number | bigint, a1?: number | bigint, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): void;
 }
 
+/** An output the implementation has not stored. */
+const UNSET = undefined;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const lossyUtf8 = new TextDecoder("utf-8");
 function decodeUtf8(bytes: Uint8Array): string | null {
@@ -300,21 +302,21 @@ function decodeUtf8(bytes: Uint8Array): string | null {
 
 /** Builds the wasm import object for one module instance: every ABI function, checked and lowered. */
 export function createHostImports(host: HostImpl, ctx: GuestContext): Record<string, Record<string, (...args: never[]) => unknown>> {
-  const out4: { valueLen: number } = { valueLen: 0 };
-  const out5: { textLen: number } = { textLen: 0 };
-  const out9: { handle: number } = { handle: 0 };
-  const out10: { value: number; timestampUs: bigint } = { value: 0, timestampUs: 0n };
-  const out11: { unitLen: number; min: number; max: number } = { unitLen: 0, min: 0, max: 0 };
-  const out12: { handle: number } = { handle: 0 };
-  const out13: { level: boolean } = { level: false };
-  const out17: { handle: number } = { handle: 0 };
-  const out18: { raw: number; millivolts: number } = { raw: 0, millivolts: 0 };
-  const out19: { bits: number; vrefMv: number } = { bits: 0, vrefMv: 0 };
-  const out20: { handle: number } = { handle: 0 };
-  const out27: { handle: number } = { handle: 0 };
-  const out28: { written: number } = { written: 0 };
-  const out29: { received: number } = { received: 0 };
-  const out31: { valueLen: number } = { valueLen: 0 };
+  const out4: { valueLen: number } = { valueLen: UNSET as never };
+  const out5: { textLen: number } = { textLen: UNSET as never };
+  const out9: { handle: number } = { handle: UNSET as never };
+  const out10: { value: number; timestampUs: bigint } = { value: UNSET as never, timestampUs: UNSET as never };
+  const out11: { unitLen: number; min: number; max: number } = { unitLen: UNSET as never, min: UNSET as never, max: UNSET as never };
+  const out12: { handle: number } = { handle: UNSET as never };
+  const out13: { level: boolean } = { level: UNSET as never };
+  const out17: { handle: number } = { handle: UNSET as never };
+  const out18: { raw: number; millivolts: number } = { raw: UNSET as never, millivolts: UNSET as never };
+  const out19: { bits: number; vrefMv: number } = { bits: UNSET as never, vrefMv: UNSET as never };
+  const out20: { handle: number } = { handle: UNSET as never };
+  const out27: { handle: number } = { handle: UNSET as never };
+  const out28: { written: number } = { written: UNSET as never };
+  const out29: { received: number } = { received: UNSET as never };
+  const out31: { valueLen: number } = { valueLen: UNSET as never };
   return {
     "fwx:core@1": {
       abort: (message_ptr: number, message_len: number, file_ptr: number, file_len: number, line: number, column: number) => {
@@ -351,10 +353,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((value_len_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `core.config_get: out-pointer value_len ${value_len_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         const key_str = decodeUtf8(new Uint8Array(mem, key_ptr >>> 0, key_len >>> 0));
         if (key_str === null) return ctx.fail(4, STATUS_INVALID_ARG, `core.config_get: key is not valid UTF-8`);
-        out4.valueLen = 0;
+        out4.valueLen = UNSET as never;
         const r = host.core.configGet(key_str, new Uint8Array(mem, value_ptr >>> 0, value_len >>> 0), out4);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(value_len_ptr >>> 0, out4.valueLen, true);
+        if (r === 0 || out4.valueLen !== UNSET) view.setUint32(value_len_ptr >>> 0, (out4.valueLen ?? 0), true);
         ctx.record(4, r, key_ptr, key_len, value_ptr, value_len, value_len_ptr);
         return r;
       },
@@ -362,10 +364,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         const mem = ctx.memory.buffer;
         if ((text_len >>> 0) > mem.byteLength || (text_ptr >>> 0) > mem.byteLength - (text_len >>> 0)) ctx.trap("out-of-bounds", `core.error_detail: text [${text_ptr >>> 0}, +${text_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if ((text_len_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `core.error_detail: out-pointer text_len ${text_len_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
-        out5.textLen = 0;
+        out5.textLen = UNSET as never;
         const r = host.core.errorDetail(new Uint8Array(mem, text_ptr >>> 0, text_len >>> 0), out5);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(text_len_ptr >>> 0, out5.textLen, true);
+        if (r === 0 || out5.textLen !== UNSET) view.setUint32(text_len_ptr >>> 0, (out5.textLen ?? 0), true);
         ctx.record(5, r, text_ptr, text_len, text_len_ptr);
         return r;
       },
@@ -394,10 +396,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((handle_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `sensor.find: out-pointer handle ${handle_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         const name_str = decodeUtf8(new Uint8Array(mem, name_ptr >>> 0, name_len >>> 0));
         if (name_str === null) return ctx.fail(9, STATUS_INVALID_ARG, `sensor.find: name is not valid UTF-8`);
-        out9.handle = 0;
+        out9.handle = UNSET as never;
         const r = host.sensor.find(name_str, out9);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(handle_ptr >>> 0, out9.handle, true);
+        if (r === 0 || out9.handle !== UNSET) view.setUint32(handle_ptr >>> 0, (out9.handle ?? 0), true);
         ctx.record(9, r, name_ptr, name_len, handle_ptr);
         return r;
       },
@@ -406,12 +408,12 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if (!ctx.owns("sensor.sensor", handle >>> 0)) ctx.trap("foreign-handle", `sensor.read: handle ${handle >>> 0} is not a sensor.sensor this module owns`);
         if ((value_ptr >>> 0) > mem.byteLength - 8) ctx.trap("out-of-bounds", `sensor.read: out-pointer value ${value_ptr >>> 0} (+8) is outside memory (${mem.byteLength} bytes)`);
         if ((timestamp_us_ptr >>> 0) > mem.byteLength - 8) ctx.trap("out-of-bounds", `sensor.read: out-pointer timestamp_us ${timestamp_us_ptr >>> 0} (+8) is outside memory (${mem.byteLength} bytes)`);
-        out10.value = 0;
-        out10.timestampUs = 0n;
+        out10.value = UNSET as never;
+        out10.timestampUs = UNSET as never;
         const r = host.sensor.read((handle >>> 0), out10);
         const view = new DataView(ctx.memory.buffer);
-        view.setFloat64(value_ptr >>> 0, out10.value, true);
-        view.setBigUint64(timestamp_us_ptr >>> 0, out10.timestampUs, true);
+        if (r === 0 || out10.value !== UNSET) view.setFloat64(value_ptr >>> 0, (out10.value ?? 0), true);
+        if (r === 0 || out10.timestampUs !== UNSET) view.setBigUint64(timestamp_us_ptr >>> 0, (out10.timestampUs ?? 0n), true);
         ctx.record(10, r, handle, value_ptr, timestamp_us_ptr);
         return r;
       },
@@ -422,14 +424,14 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((unit_len_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `sensor.info: out-pointer unit_len ${unit_len_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         if ((min_ptr >>> 0) > mem.byteLength - 8) ctx.trap("out-of-bounds", `sensor.info: out-pointer min ${min_ptr >>> 0} (+8) is outside memory (${mem.byteLength} bytes)`);
         if ((max_ptr >>> 0) > mem.byteLength - 8) ctx.trap("out-of-bounds", `sensor.info: out-pointer max ${max_ptr >>> 0} (+8) is outside memory (${mem.byteLength} bytes)`);
-        out11.unitLen = 0;
-        out11.min = 0;
-        out11.max = 0;
+        out11.unitLen = UNSET as never;
+        out11.min = UNSET as never;
+        out11.max = UNSET as never;
         const r = host.sensor.info((handle >>> 0), new Uint8Array(mem, unit_ptr >>> 0, unit_len >>> 0), out11);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(unit_len_ptr >>> 0, out11.unitLen, true);
-        view.setFloat64(min_ptr >>> 0, out11.min, true);
-        view.setFloat64(max_ptr >>> 0, out11.max, true);
+        if (r === 0 || out11.unitLen !== UNSET) view.setUint32(unit_len_ptr >>> 0, (out11.unitLen ?? 0), true);
+        if (r === 0 || out11.min !== UNSET) view.setFloat64(min_ptr >>> 0, (out11.min ?? 0), true);
+        if (r === 0 || out11.max !== UNSET) view.setFloat64(max_ptr >>> 0, (out11.max ?? 0), true);
         ctx.record(11, r, handle, unit_ptr, unit_len, unit_len_ptr, min_ptr, max_ptr);
         return r;
       },
@@ -439,10 +441,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         const mem = ctx.memory.buffer;
         if ((handle_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `gpio.claim: out-pointer handle ${handle_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         if (mode !== 0 && mode !== 1 && mode !== 2 && mode !== 3 && mode !== 4) return ctx.fail(12, STATUS_INVALID_ARG, `gpio.claim: mode = ${mode} is not a pin-mode value`);
-        out12.handle = 0;
+        out12.handle = UNSET as never;
         const r = host.gpio.claim((pin >>> 0), mode, out12);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(handle_ptr >>> 0, out12.handle, true);
+        if (r === 0 || out12.handle !== UNSET) view.setUint32(handle_ptr >>> 0, (out12.handle ?? 0), true);
         ctx.record(12, r, pin, mode, handle_ptr);
         return r;
       },
@@ -450,10 +452,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         const mem = ctx.memory.buffer;
         if (!ctx.owns("gpio.pin", handle >>> 0)) ctx.trap("foreign-handle", `gpio.read: handle ${handle >>> 0} is not a gpio.pin this module owns`);
         if ((level_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `gpio.read: out-pointer level ${level_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
-        out13.level = false;
+        out13.level = UNSET as never;
         const r = host.gpio.read((handle >>> 0), out13);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(level_ptr >>> 0, out13.level ? 1 : 0, true);
+        if (r === 0 || out13.level !== UNSET) view.setUint32(level_ptr >>> 0, out13.level ? 1 : 0, true);
         ctx.record(13, r, handle, level_ptr);
         return r;
       },
@@ -482,10 +484,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       open: (channel: number, handle_ptr: number) => {
         const mem = ctx.memory.buffer;
         if ((handle_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `adc.open: out-pointer handle ${handle_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
-        out17.handle = 0;
+        out17.handle = UNSET as never;
         const r = host.adc.open((channel >>> 0), out17);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(handle_ptr >>> 0, out17.handle, true);
+        if (r === 0 || out17.handle !== UNSET) view.setUint32(handle_ptr >>> 0, (out17.handle ?? 0), true);
         ctx.record(17, r, channel, handle_ptr);
         return r;
       },
@@ -494,12 +496,12 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if (!ctx.owns("adc.channel", handle >>> 0)) ctx.trap("foreign-handle", `adc.read: handle ${handle >>> 0} is not a adc.channel this module owns`);
         if ((raw_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `adc.read: out-pointer raw ${raw_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         if ((millivolts_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `adc.read: out-pointer millivolts ${millivolts_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
-        out18.raw = 0;
-        out18.millivolts = 0;
+        out18.raw = UNSET as never;
+        out18.millivolts = UNSET as never;
         const r = host.adc.read((handle >>> 0), out18);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(raw_ptr >>> 0, out18.raw, true);
-        view.setUint32(millivolts_ptr >>> 0, out18.millivolts, true);
+        if (r === 0 || out18.raw !== UNSET) view.setUint32(raw_ptr >>> 0, (out18.raw ?? 0), true);
+        if (r === 0 || out18.millivolts !== UNSET) view.setUint32(millivolts_ptr >>> 0, (out18.millivolts ?? 0), true);
         ctx.record(18, r, handle, raw_ptr, millivolts_ptr);
         return r;
       },
@@ -508,12 +510,12 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if (!ctx.owns("adc.channel", handle >>> 0)) ctx.trap("foreign-handle", `adc.info: handle ${handle >>> 0} is not a adc.channel this module owns`);
         if ((bits_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `adc.info: out-pointer bits ${bits_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         if ((vref_mv_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `adc.info: out-pointer vref_mv ${vref_mv_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
-        out19.bits = 0;
-        out19.vrefMv = 0;
+        out19.bits = UNSET as never;
+        out19.vrefMv = UNSET as never;
         const r = host.adc.info((handle >>> 0), out19);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(bits_ptr >>> 0, out19.bits, true);
-        view.setUint32(vref_mv_ptr >>> 0, out19.vrefMv, true);
+        if (r === 0 || out19.bits !== UNSET) view.setUint32(bits_ptr >>> 0, (out19.bits ?? 0), true);
+        if (r === 0 || out19.vrefMv !== UNSET) view.setUint32(vref_mv_ptr >>> 0, (out19.vrefMv ?? 0), true);
         ctx.record(19, r, handle, bits_ptr, vref_mv_ptr);
         return r;
       },
@@ -522,10 +524,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       open: (channel: number, frequency_hz: number, handle_ptr: number) => {
         const mem = ctx.memory.buffer;
         if ((handle_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `pwm.open: out-pointer handle ${handle_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
-        out20.handle = 0;
+        out20.handle = UNSET as never;
         const r = host.pwm.open((channel >>> 0), (frequency_hz >>> 0), out20);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(handle_ptr >>> 0, out20.handle, true);
+        if (r === 0 || out20.handle !== UNSET) view.setUint32(handle_ptr >>> 0, (out20.handle ?? 0), true);
         ctx.record(20, r, channel, frequency_hz, handle_ptr);
         return r;
       },
@@ -585,10 +587,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((handle_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `uart.open: out-pointer handle ${handle_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         if (parity !== 0 && parity !== 1 && parity !== 2) return ctx.fail(27, STATUS_INVALID_ARG, `uart.open: parity = ${parity} is not a parity value`);
         if (stop_bits !== 1 && stop_bits !== 2) return ctx.fail(27, STATUS_INVALID_ARG, `uart.open: stop_bits = ${stop_bits} is not a stop-bits value`);
-        out27.handle = 0;
+        out27.handle = UNSET as never;
         const r = host.uart.open((port >>> 0), (baud >>> 0), parity, stop_bits, out27);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(handle_ptr >>> 0, out27.handle, true);
+        if (r === 0 || out27.handle !== UNSET) view.setUint32(handle_ptr >>> 0, (out27.handle ?? 0), true);
         ctx.record(27, r, port, baud, parity, stop_bits, handle_ptr);
         return r;
       },
@@ -597,10 +599,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if (!ctx.owns("uart.port", handle >>> 0)) ctx.trap("foreign-handle", `uart.write: handle ${handle >>> 0} is not a uart.port this module owns`);
         if ((data_len >>> 0) > mem.byteLength || (data_ptr >>> 0) > mem.byteLength - (data_len >>> 0)) ctx.trap("out-of-bounds", `uart.write: data [${data_ptr >>> 0}, +${data_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if ((written_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `uart.write: out-pointer written ${written_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
-        out28.written = 0;
+        out28.written = UNSET as never;
         const r = host.uart.write((handle >>> 0), new Uint8Array(mem, data_ptr >>> 0, data_len >>> 0), out28);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(written_ptr >>> 0, out28.written, true);
+        if (r === 0 || out28.written !== UNSET) view.setUint32(written_ptr >>> 0, (out28.written ?? 0), true);
         ctx.record(28, r, handle, data_ptr, data_len, written_ptr);
         return r;
       },
@@ -609,10 +611,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if (!ctx.owns("uart.port", handle >>> 0)) ctx.trap("foreign-handle", `uart.read: handle ${handle >>> 0} is not a uart.port this module owns`);
         if ((rx_len >>> 0) > mem.byteLength || (rx_ptr >>> 0) > mem.byteLength - (rx_len >>> 0)) ctx.trap("out-of-bounds", `uart.read: rx [${rx_ptr >>> 0}, +${rx_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if ((received_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `uart.read: out-pointer received ${received_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
-        out29.received = 0;
+        out29.received = UNSET as never;
         const r = host.uart.read((handle >>> 0), new Uint8Array(mem, rx_ptr >>> 0, rx_len >>> 0), out29);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(received_ptr >>> 0, out29.received, true);
+        if (r === 0 || out29.received !== UNSET) view.setUint32(received_ptr >>> 0, (out29.received ?? 0), true);
         ctx.record(29, r, handle, rx_ptr, rx_len, received_ptr);
         return r;
       },
@@ -631,10 +633,10 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((value_len_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `kv.get: out-pointer value_len ${value_len_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         const key_str = decodeUtf8(new Uint8Array(mem, key_ptr >>> 0, key_len >>> 0));
         if (key_str === null) return ctx.fail(31, STATUS_INVALID_ARG, `kv.get: key is not valid UTF-8`);
-        out31.valueLen = 0;
+        out31.valueLen = UNSET as never;
         const r = host.kv.get(key_str, new Uint8Array(mem, value_ptr >>> 0, value_len >>> 0), out31);
         const view = new DataView(ctx.memory.buffer);
-        view.setUint32(value_len_ptr >>> 0, out31.valueLen, true);
+        if (r === 0 || out31.valueLen !== UNSET) view.setUint32(value_len_ptr >>> 0, (out31.valueLen ?? 0), true);
         ctx.record(31, r, key_ptr, key_len, value_ptr, value_len, value_len_ptr);
         return r;
       },
