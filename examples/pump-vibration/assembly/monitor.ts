@@ -1,0 +1,238 @@
+// The pump-vibration monitor: every period, while the pump runs, one block
+// of FFT_SIZE samples is drained from the accelerometer's FIFO, analysed,
+// judged against the ISO 10816 zones, and reported. The maintenance alert
+// lights the red LED and is counted in KV, so the count survives restarts
+// and module updates.
+import { Clock, Gpio, Json, Kv, Log, Pin, PinMode, Status, Telemetry, Timer } from "fwx";
+import { Adxl345 } from "./adxl345";
+import { AlertState, Change } from "./alert";
+import { Analysis, BANDS, analyse, zoneOf } from "./analysis";
+import { FFT_SIZE } from "./fft";
+import { Line } from "./line";
+import { Settings } from "./settings";
+
+export const RUNNING_PIN: u32 = 3;
+export const LED_PIN: u32 = 7;
+export const PERIOD_TIMER: u32 = 1;
+export const DRAIN_TIMER: u32 = 2;
+export const ALERT_COUNT_KEY = "alert_count";
+export const TOPIC_READING = "pump/vibration";
+export const TOPIC_ALERT = "pump/alert";
+export const TOPIC_FAULT = "pump/fault";
+/** Overruns tolerated in one block before it is given up until the next period. */
+const MAX_RESTARTS: u32 = 3;
+/** Failed blocks in a row before the accelerometer is reported faulty. */
+const FAULT_AFTER: u32 = 3;
+
+/** Why fwx_init failed; the host reports the number. */
+export const enum InitError {
+  None = 0,
+  AccelerometerMissing = 1,
+  PinUnavailable = 2,
+  TimerUnavailable = 3,
+}
+
+const BAND_KEYS: StaticArray<string> = ["band1_g", "band2_g", "band3_g", "band4_g"];
+
+export class Monitor {
+  static current: Monitor | null = null;
+
+  readonly samples: StaticArray<f64> = new StaticArray<f64>(FFT_SIZE);
+  readonly result: Analysis = new Analysis();
+  readonly alert: AlertState;
+  collected: i32 = 0;
+  collecting: bool = false;
+  restarts: u32 = 0;
+  running: bool = false;
+  runningSinceMs: u64 = 0;
+  blocks: u32 = 0;
+  failedBlocks: u32 = 0;
+  sensorFault: bool = false;
+  alertCount: u32 = 0;
+
+  constructor(readonly settings: Settings, readonly accel: Adxl345, readonly runningPin: Pin, readonly led: Pin) {
+    this.alert = new AlertState(settings.alertMmS, settings.hysteresisMmS, settings.confirmBlocks);
+  }
+
+  static start(): Monitor | null {
+    const s = Settings.load();
+    const accel = new Adxl345();
+    if (!accel.configure(s.rate)) {
+      Line.begin().s("accelerometer at I2C 1/0x53 not usable: status ").u(accel.status).error();
+      return null;
+    }
+    const runningPin = Gpio.claim(RUNNING_PIN, PinMode.Input);
+    const led = Gpio.claim(LED_PIN, PinMode.Output);
+    if (!runningPin.ok || !led.ok || led.low() != Status.Ok) {
+      Log.error("pump-running input (pin 3) or alarm LED (pin 7) unavailable");
+      return null;
+    }
+    const m = new Monitor(s, accel, runningPin, led);
+    m.alertCount = Kv.getU32(ALERT_COUNT_KEY, 0);
+    Line.begin().s("pump vibration monitor: ").u(FFT_SIZE).s(" samples at ").u(s.sampleRateHz).s(" Hz every ")
+      .u(s.periodMs / 1000).s(" s, alert at ").f(s.alertMmS, 1).s(" mm/s, ").u(m.alertCount).s(" alerts so far").info();
+    Monitor.current = m;
+    return m;
+  }
+
+  /** Starts the period timer and the first block right away. */
+  startMonitoring(): Status {
+    const st = Timer.every(PERIOD_TIMER, this.settings.periodMs);
+    if (st == Status.Ok) this.startBlock();
+    return st;
+  }
+
+  stop(): void {
+    Timer.cancel(PERIOD_TIMER);
+    Timer.cancel(DRAIN_TIMER);
+    this.accel.standby();
+    Monitor.current = null;
+  }
+
+  health(): i32 {
+    return this.sensorFault ? 1 : 0;
+  }
+
+  onTimer(id: u32): void {
+    if (id == PERIOD_TIMER) this.startBlock();
+    else if (id == DRAIN_TIMER && this.collecting) this.drain();
+  }
+
+  private startBlock(): void {
+    if (this.collecting) return;
+    const running = this.runningPin.isHigh(false);
+    if (running != this.running) {
+      this.running = running;
+      this.runningSinceMs = Clock.nowMs();
+      // A stopped pump does not vibrate; judging it would clear a real alert.
+      if (running) Line.begin().s("pump running: vibration monitoring starts in ").u(this.settings.startDelayMs / 1000).s(" s").info();
+      else Log.info("pump stopped: vibration monitoring paused");
+    }
+    if (!running) return;
+    // Run-up transients say nothing about the bearings.
+    if (Clock.nowMs() - this.runningSinceMs < <u64>this.settings.startDelayMs) return;
+    if (!this.accel.start()) {
+      this.blockFailed();
+      return;
+    }
+    this.collected = 0;
+    this.restarts = 0;
+    this.collecting = true;
+    Timer.every(DRAIN_TIMER, this.settings.drainMs);
+  }
+
+  private drain(): void {
+    const a = this.accel;
+    if (a.overrun()) {
+      // A gap in the block would put a step into the spectrum: start over.
+      if (++this.restarts > MAX_RESTARTS) {
+        Log.warn("accelerometer FIFO keeps overrunning (timer late?); block skipped");
+        this.endBlock();
+        return;
+      }
+      this.collected = 0;
+      if (!a.start()) this.blockFailed();
+      return;
+    }
+    if (a.status != Status.Ok) {
+      this.blockFailed();
+      return;
+    }
+    const waiting = a.waiting();
+    if (waiting < 0) {
+      this.blockFailed();
+      return;
+    }
+    const take = min<i32>(waiting, FFT_SIZE - this.collected);
+    for (let i = 0; i < take; i++) {
+      if (!a.readSample()) {
+        this.blockFailed();
+        return;
+      }
+      unchecked((this.samples[this.collected++] = a.x));
+    }
+    if (this.collected == FFT_SIZE) this.finishBlock();
+  }
+
+  private endBlock(): void {
+    this.collecting = false;
+    Timer.cancel(DRAIN_TIMER);
+    this.accel.standby();
+  }
+
+  private blockFailed(): void {
+    const status = this.accel.status;
+    this.endBlock();
+    this.failedBlocks++;
+    Line.begin().s("accelerometer transfer failed: status ").u(status).debug();
+    if (this.failedBlocks >= FAULT_AFTER && !this.sensorFault) {
+      this.sensorFault = true;
+      Line.begin().s("accelerometer failing (").u(this.failedBlocks).s(" blocks in a row, status ").u(status).s(")").error();
+      Json.begin().str("fault", "accelerometer").bool("active", true).int("status", status);
+      Telemetry.publishJson(TOPIC_FAULT);
+    }
+  }
+
+  private finishBlock(): void {
+    this.endBlock();
+    if (this.sensorFault) {
+      this.sensorFault = false;
+      Log.info("accelerometer working again");
+      Json.begin().str("fault", "accelerometer").bool("active", false);
+      Telemetry.publishJson(TOPIC_FAULT);
+    }
+    this.failedBlocks = 0;
+    this.blocks++;
+    const r = this.result;
+    const s = this.settings;
+    analyse(this.samples, <f64>s.sampleRateHz, s.lowCutHz, r);
+    const zone = zoneOf(r.velocityRmsMmS, s.zoneBMmS, s.zoneCMmS, s.alertMmS);
+    Line.begin().s("block ").u(this.blocks).s(": ").f(r.velocityRmsMmS, 2).s(" mm/s (zone ").s(zone).s("), ")
+      .f(r.accelRmsG, 3).s(" g RMS, peak ").f(r.peakHz, 1).s(" Hz").debug();
+    const change = this.alert.update(r.velocityRmsMmS);
+    if (change == Change.Raised) this.raise(zone);
+    else if (change == Change.Cleared) this.clear(zone);
+    if (s.reportEvery != 0 && this.blocks % s.reportEvery == 0) this.report(zone);
+  }
+
+  private raise(zone: string): void {
+    const r = this.result;
+    this.alertCount++;
+    Kv.setU32(ALERT_COUNT_KEY, this.alertCount);
+    this.led.high();
+    Line.begin().s("maintenance alert: vibration ").f(r.velocityRmsMmS, 2).s(" mm/s >= ").f(this.settings.alertMmS, 1)
+      .s(" mm/s (zone ").s(zone).s("), dominant ").f(r.peakHz, 1).s(" Hz; alert #").u(this.alertCount).warn();
+    this.alertMessage(true, zone);
+  }
+
+  private clear(zone: string): void {
+    this.led.low();
+    Line.begin().s("vibration back to ").f(this.result.velocityRmsMmS, 2).s(" mm/s (zone ").s(zone).s("): alert cleared").info();
+    this.alertMessage(false, zone);
+  }
+
+  private alertMessage(active: bool, zone: string): void {
+    const r = this.result;
+    Json.begin()
+      .str("alert", "vibration")
+      .bool("active", active)
+      .num("v_rms_mm_s", r.velocityRmsMmS, 2)
+      .num("limit_mm_s", this.settings.alertMmS, 2)
+      .str("zone", zone)
+      .num("peak_hz", r.peakHz, 1)
+      .int("alerts_total", this.alertCount);
+    Telemetry.publishJson(TOPIC_ALERT);
+  }
+
+  private report(zone: string): void {
+    const r = this.result;
+    const j = Json.begin()
+      .num("v_rms_mm_s", r.velocityRmsMmS, 2)
+      .num("a_rms_g", r.accelRmsG, 4)
+      .num("peak_hz", r.peakHz, 1)
+      .str("zone", zone);
+    for (let b = 0; b < BANDS; b++) j.num(BAND_KEYS[b], r.bandG[b], 4);
+    j.bool("alert", this.alert.active);
+    Telemetry.publishJson(TOPIC_READING);
+  }
+}
