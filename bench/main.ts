@@ -1,0 +1,82 @@
+// `npm run bench`: every benchmark suite in one process, one table per suite,
+// then one line about the goals. Goals are reported, not asserted: speed
+// targets never gate `npm test`. The exit code is 1 only when a suite fails to
+// run (a missed goal is a figure, not a failure).
+//   npm run bench                 all suites
+//   npm run bench -- fuel         suites whose title contains "fuel"
+import { benchAgent } from "./agent.js";
+import { benchExamples } from "./examples.js";
+import { benchFuel } from "./fuel.js";
+import { benchOta } from "./ota.js";
+import { benchPackage } from "./package.js";
+import type { BenchRow } from "./row.js";
+
+const suites: [string, () => Promise<BenchRow[]>][] = [
+  ["host calls and cold start", benchAgent],
+  ["fuel metering, synthetic kernels", benchFuel],
+  ["fuel metering, example kernels", benchExamples],
+  ["signed packages", benchPackage],
+  ["OTA delivery", benchOta],
+];
+
+function fmt(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3);
+}
+
+function printTable(rows: BenchRow[]): void {
+  const nameWidth = Math.max(...rows.map((r) => r.name.length));
+  const valueWidth = Math.max(...rows.map((r) => fmt(r.value).length));
+  const unitWidth = Math.max(...rows.map((r) => (r.goal ? r.unit.length : 0)));
+  for (const r of rows) {
+    const goal = r.goal ? `  goal ${r.goal}: ${r.met ? "met" : "MISSED"}` : "";
+    console.log(`  ${r.name.padEnd(nameWidth)}  ${fmt(r.value).padStart(valueWidth)} ${goal ? r.unit.padEnd(unitWidth) : r.unit}${goal}`);
+  }
+}
+
+async function main(): Promise<number> {
+  const only = process.argv.slice(2);
+  const selected = suites.filter(([title]) => !only.length || only.some((o) => title.includes(o)));
+  if (!selected.length) {
+    console.error(`no suite matches ${only.map((o) => JSON.stringify(o)).join(", ")}; suites: ${suites.map(([t]) => JSON.stringify(t)).join(", ")}`);
+    return 2;
+  }
+  let goals = 0;
+  const missed: string[] = [];
+  const failed: string[] = [];
+  for (const [title, run] of selected) {
+    console.log(`\n## ${title}`);
+    const t0 = performance.now();
+    let rows: BenchRow[];
+    try {
+      rows = await run();
+    } catch (e) {
+      // One broken suite must not hide the others' figures.
+      console.log(`  FAILED: ${(e as Error).stack ?? String(e)}`);
+      failed.push(title);
+      continue;
+    }
+    printTable(rows);
+    console.log(`  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    for (const r of rows) {
+      if (!r.goal) continue;
+      goals++;
+      if (!r.met) missed.push(`${r.name} (${fmt(r.value)} ${r.unit}, goal ${r.goal})`);
+    }
+  }
+  console.log("");
+  if (missed.length) console.log(`${missed.length} of ${goals} goals missed:\n${missed.map((m) => `  ${m}`).join("\n")}`);
+  else if (goals) console.log(`all ${goals} goals met`);
+  else console.log("no goals among the suites that ran");
+  if (failed.length) console.log(`${failed.length} suite(s) failed to run: ${failed.join(", ")}`);
+  return failed.length ? 1 : 0;
+}
+
+// Every error is caught here: binaryen (loaded by the fuel suites) installs an
+// uncaughtException handler that would print its whole bundled source.
+try {
+  process.exitCode = await main();
+} catch (e) {
+  console.error((e as Error).stack ?? String(e));
+  process.exitCode = 1;
+}
