@@ -11,14 +11,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { instrumentFuel } from "../src/fuel/instrument.js";
+import { instantiate, median, timeCall } from "./measure.js";
 import type { BenchRow } from "./row.js";
 
 const GOAL_RATIO = 1.25;
 const ROUNDS = 15;
 const WARM_ROUNDS = 3;
 const TARGET_CALL_MS = 25;
-/** A budget no benchmark call can spend: metering is measured here, not exhaustion. */
-const UNLIMITED = 1n << 62n;
 
 // import.meta.dirname, not import.meta.url: scripts/run-ts.mjs bundles into a cache
 // directory and defines dirname as the source file's own directory.
@@ -238,39 +237,6 @@ async function compileEntry(k: ExampleKernel, optimizeFlags: readonly string[]):
   return binary;
 }
 
-// instantiate/median/timeCall mirror bench/fuel.ts, which keeps its own private.
-interface Variant {
-  exports: Record<string, unknown>;
-  run: (n: number) => number;
-  setFuel?: (fuel: bigint) => void;
-}
-
-function instantiate(bytes: Uint8Array): Variant {
-  const imports = {
-    env: { abort: () => { throw new Error("abort"); } },
-    "fwx:core@1": { fuel_exhausted: () => { throw new Error("fuel exhausted"); } },
-  };
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), imports);
-  const exports = instance.exports as Record<string, unknown>;
-  const setFuel = exports.__fwx_fuel_set as ((fuel: bigint) => void) | undefined;
-  setFuel?.(UNLIMITED);
-  (exports.init as () => void)();
-  return { exports, run: exports.run as (n: number) => number, setFuel };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function timeCall(v: Variant, n: number): { ms: number; result: number } {
-  v.setFuel?.(UNLIMITED);
-  const t0 = performance.now();
-  const result = v.run(n);
-  return { ms: performance.now() - t0, result };
-}
-
 interface Measurement {
   /** Units of work per timed call, scaled so a call takes about TARGET_CALL_MS. */
   n: number;
@@ -315,7 +281,7 @@ async function measure(k: ExampleKernel, optimizeFlags: readonly string[]): Prom
     const first = timeCall(a, n);
     const second = timeCall(b, n);
     if (!Object.is(first.result, second.result)) {
-      throw new Error(`${k.label}: metered and unmetered runs disagree (${first.result} vs ${second.result}) on n=${n}`);
+      throw new Error(`${k.label}: metered and unmetered runs disagree (${String(first.result)} vs ${String(second.result)}) on n=${n}`);
     }
     const [p, f] = a === plain ? [first.ms, second.ms] : [second.ms, first.ms];
     plainMs.push(p);
@@ -349,8 +315,9 @@ async function benchKernel(k: ExampleKernel): Promise<BenchRow[]> {
     { name: `${k.label}: instrumentation time`, value: m.instrumentMs, unit: "ms" },
   );
   if (k.compareAtO3) {
-    // Not what ships; shows how much of the overhead comes from calls the
-    // size-first build leaves un-inlined (every call writes the cached fuel back).
+    // Not what ships; shows whether the calls the size-first build leaves
+    // un-inlined still cost metering anything (small leaf callees are charged
+    // at their call sites, so they need no fuel write-back; see src/fuel/rewrite.ts).
     const o3 = await measure(k, ["-O3"]);
     rows.push(
       { name: `${k.label} at -O3: unmetered`, value: (o3.plainMs * 1000) / o3.n, unit: `µs per ${k.unit}` },

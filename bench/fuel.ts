@@ -8,13 +8,12 @@ import { arithSource } from "./kernels/arith.js";
 import { compileKernel } from "./kernels/compile.js";
 import { crc32Source } from "./kernels/crc32.js";
 import { spectrumSource } from "./kernels/spectrum.js";
+import { instantiate, median, timeCall } from "./measure.js";
 import type { BenchRow } from "./row.js";
 
 const GOAL_RATIO = 1.25;
 const ROUNDS = 15;
 const TARGET_CALL_MS = 25;
-/** A budget no benchmark call can spend: metering is measured here, not exhaustion. */
-const UNLIMITED = 1n << 62n;
 
 interface Kernel {
   name: string;
@@ -29,36 +28,6 @@ const kernels: Kernel[] = [
   { name: "arith", label: "tight integer loop", source: arithSource, probeArg: 1_000_000 },
   { name: "spectrum", label: "FFT-1024 + RMS (f64)", source: spectrumSource, probeArg: 20 },
 ];
-
-type Run = (arg: number) => unknown;
-
-class FuelExhausted extends Error {}
-
-function instantiate(bytes: Uint8Array): { run: Run; setFuel?: (f: bigint) => void } {
-  const imports = {
-    env: { abort: () => { throw new Error("abort"); } },
-    "fwx:core@1": { fuel_exhausted: () => { throw new FuelExhausted("fuel exhausted"); } },
-  };
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), imports);
-  const e = instance.exports as Record<string, unknown>;
-  const setFuel = e.__fwx_fuel_set as ((f: bigint) => void) | undefined;
-  setFuel?.(UNLIMITED);
-  if (typeof e.init === "function") (e.init as () => void)();
-  return { run: e.run as Run, setFuel };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function timeCall(v: ReturnType<typeof instantiate>, arg: number): { ms: number; result: unknown } {
-  v.setFuel?.(UNLIMITED);
-  const t0 = performance.now();
-  const result = v.run(arg);
-  return { ms: performance.now() - t0, result };
-}
 
 export async function benchFuel(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];

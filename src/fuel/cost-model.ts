@@ -3,9 +3,12 @@
 // every callback's work bounded and the same on every run, on Node and on
 // wasm3 alike. Bump COST_MODEL_VERSION whenever a weight changes, because
 // budgets in manifests are calibrated against it and the `fwx.fuel` section
-// records which model a payload was metered with.
+// records which model a payload was metered with. The version also covers
+// where charges are placed when that changes totals: 2 charges small
+// caller-charged functions at their call sites (rewrite.ts), which weighs an
+// `if` arm holding such a call differently from 1.
 
-export const COST_MODEL_VERSION = 1;
+export const COST_MODEL_VERSION = 2;
 
 export interface CostModel {
   version: number;

@@ -31,7 +31,7 @@ interface ExpressionAccessors {
   Loop: { getBody: Get; setBody: Set };
   Break: { getValue: Get; setValue: Set; getCondition: Get; setCondition: Set };
   Switch: { getValue: Get; setValue: Set; getCondition: Get; setCondition: Set };
-  Call: { isReturn: Flag; getNumOperands: Count; getOperandAt: GetAt; setOperandAt: SetAt };
+  Call: { getTarget: (e: Expr) => string; isReturn: Flag; getNumOperands: Count; getOperandAt: GetAt; setOperandAt: SetAt };
   CallIndirect: { isReturn: Flag; getNumOperands: Count; getOperandAt: GetAt; setOperandAt: SetAt; getTarget: Get; setTarget: Set };
   LocalSet: { getValue: Get; setValue: Set };
   GlobalSet: { getValue: Get; setValue: Set };

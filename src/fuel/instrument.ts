@@ -17,9 +17,10 @@
 import binaryen from "binaryen";
 import { COST_MODEL, COST_MODEL_VERSION, type CostModel } from "./cost-model.js";
 import { FuelError } from "./errors.js";
+import { callShape, externallyEnteredFunctions, planCallSiteCharges, type CallShape } from "./call-site.js";
 import { isWasm3Type, typeName, UnsupportedExpression, X } from "./expressions.js";
-import { FunctionRewriter, needsCachedFuel, type FunctionMode, type FuelSymbols, type RewriteCounters } from "./rewrite.js";
-import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections } from "./section.js";
+import { FunctionRewriter, type FunctionMode, type FuelSymbols, type RewriteCounters } from "./rewrite.js";
+import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections, readStartFunctionIndex } from "./section.js";
 
 export const FUEL_IMPORT_MODULE = "fwx:core@1";
 export const FUEL_IMPORT_NAME = "fuel_exhausted";
@@ -31,8 +32,11 @@ export const DEFAULT_INSTANTIATE_FUEL = 1_000_000n;
 
 export interface InstrumentOptions {
   /**
-   * "cached" (default): fuel in a local per function, written back around calls.
-   * "global": every charge goes straight to the global, the naive baseline kept for benchmarks.
+   * "cached" (default): fuel in a local per function, written back around calls;
+   * small leaf-like functions are charged at their call sites (rewrite.ts).
+   * "global": every function charges the global at its entry and every loop
+   * iteration, the naive baseline kept for benchmarks. Its fuel totals can
+   * differ slightly from "cached" where an `if` arm calls a caller-charged function.
    */
   strategy?: "cached" | "global";
   /** Initial value of the fuel counter, spent by the start function. Default DEFAULT_INSTANTIATE_FUEL. */
@@ -44,6 +48,8 @@ export interface FuelStats extends RewriteCounters {
   functionsInstrumented: number;
   /** Functions that keep the fuel in a local (they have loops or size-dependent charges). */
   functionsCached: number;
+  /** Functions without a charge of their own: their call sites pay for them. */
+  functionsChargedAtCallSites: number;
   /** Whether the module already imported fuel_exhausted and that import was reused. */
   fuelImportReused: boolean;
   costModel: CostModel;
@@ -83,20 +89,28 @@ export function instrumentFuel(bytes: Uint8Array, options: InstrumentOptions = {
     );
   }
   let m: binaryen.Module;
+  let startIndex: number | null;
   try {
+    startIndex = readStartFunctionIndex(bytes);
     m = binaryen.readBinary(bytes);
   } catch (e) {
     throw new FuelError("invalid-module", `binaryen could not read the module: ${(e as Error).message}`);
   }
   try {
     m.setFeatures(WASM3_FEATURES);
-    return instrumentModule(m, strategy, instantiateFuel, customSections.includes("name"));
+    return instrumentModule(m, strategy, instantiateFuel, customSections.includes("name"), startIndex);
   } finally {
     m.dispose();
   }
 }
 
-function instrumentModule(m: binaryen.Module, strategy: "cached" | "global", instantiateFuel: bigint, keepNames: boolean): InstrumentResult {
+function instrumentModule(
+  m: binaryen.Module,
+  strategy: "cached" | "global",
+  instantiateFuel: bigint,
+  keepNames: boolean,
+  startIndex: number | null,
+): InstrumentResult {
   checkModuleLevelFeatures(m);
   for (let i = 0; i < m.getNumExports(); i++) {
     const name = binaryen.getExportInfo(m.getExportByIndex(i)).name;
@@ -108,6 +122,8 @@ function instrumentModule(m: binaryen.Module, strategy: "cached" | "global", ins
     }
   }
 
+  // Read before anything is added: binaryen numbers imported functions first, as the binary does.
+  const startFunction = startIndex === null ? null : binaryen.getFunctionInfo(m.getFunctionByIndex(startIndex)).name;
   const funcs: binaryen.FunctionInfo[] = [];
   let fuelImport: string | null = null;
   for (let i = 0; i < m.getNumFunctions(); i++) {
@@ -129,28 +145,46 @@ function instrumentModule(m: binaryen.Module, strategy: "cached" | "global", ins
   const sym: FuelSymbols = { global: uniqueName(m, "__fwx_fuel"), outOfFuel: uniqueName(m, "__fwx_fuel_out") };
   m.addGlobal(sym.global, binaryen.i64, true, m.i64.const(Number(instantiateFuel & 0xffffffffn), Number(instantiateFuel >> 32n)));
 
-  const counters: RewriteCounters = { loops: 0, chargePoints: 0, dynamicChargePoints: 0, callsWrapped: 0, spilledOperands: 0, staticCost: 0 };
+  const counters: RewriteCounters = {
+    loops: 0, chargePoints: 0, dynamicChargePoints: 0, callsWrapped: 0, callsChargedAtSite: 0, spilledOperands: 0, staticCost: 0,
+  };
+  const infoByName = new Map(funcs.map((info) => [info.name, info]));
+  const numLocalsOf = (info: binaryen.FunctionInfo) => binaryen.expandType(info.params).length + info.vars.length;
+  const shapes = new Map<string, CallShape>();
+  for (const info of funcs) {
+    checkSignatureTypes(info);
+    shapes.set(info.name, inFunction(info.name, () => callShape(info.body)));
+  }
+  // The naive baseline stays naive: every function charges at its own entry.
+  const callSiteCosts =
+    strategy === "global"
+      ? new Map<string, number>()
+      : planCallSiteCharges(shapes, externallyEnteredFunctions(m, startFunction), (name, calleeCosts) => {
+          const info = infoByName.get(name)!;
+          // Measuring leaves the body as it is: every call in it is caller-charged, so nothing is wrapped.
+          const scratch = { ...counters };
+          const rewriter = new FunctionRewriter(m, sym, "caller-charged", numLocalsOf(info), scratch, calleeCosts);
+          return inFunction(name, () => rewriter.rewrite(info.body).entryCost);
+        });
+
   let functionsCached = 0;
   const rebuilt = funcs.map((info) => {
     const ref = m.getFunction(info.name);
-    const params = binaryen.expandType(info.params);
-    for (const t of [...params, ...binaryen.expandType(info.results), ...info.vars]) {
-      if (!isWasm3Type(t)) throw new FuelError("unsupported-feature", `uses ${typeName(t)}, a type wasm3 does not run`, info.name);
-    }
     const localNames = new Map<number, string>();
-    const numLocals = params.length + info.vars.length;
+    const numLocals = numLocalsOf(info);
     for (let l = 0; l < numLocals; l++) {
       if (X.Function.hasLocalName(ref, l)) localNames.set(l, X.Function.getLocalName(ref, l));
     }
-    try {
-      const mode: FunctionMode = strategy === "global" || !needsCachedFuel(info.body) ? "global" : "cached";
-      if (mode === "cached") functionsCached++;
-      const { body, extraVars } = new FunctionRewriter(m, sym, mode, numLocals, counters).rewrite(info.body);
-      return { info, body, vars: [...info.vars, ...extraVars], localNames };
-    } catch (e) {
-      if (e instanceof UnsupportedExpression) throw new FuelError("unsupported-feature", e.message, info.name);
-      throw e;
-    }
+    const mode: FunctionMode = callSiteCosts.has(info.name)
+      ? "caller-charged"
+      : strategy === "global" || !shapes.get(info.name)!.needsCachedFuel
+        ? "global"
+        : "cached";
+    if (mode === "cached") functionsCached++;
+    const { body, extraVars } = inFunction(info.name, () =>
+      new FunctionRewriter(m, sym, mode, numLocals, counters, callSiteCosts).rewrite(info.body),
+    );
+    return { info, body, vars: [...info.vars, ...extraVars], localNames };
   });
 
   // binaryen.js cannot add locals to an existing function, so every defined
@@ -177,8 +211,32 @@ function instrumentModule(m: binaryen.Module, strategy: "cached" | "global", ins
   }
   return {
     bytes: out,
-    stats: { ...counters, strategy, functionsInstrumented: rebuilt.length, functionsCached, fuelImportReused, costModel: { ...COST_MODEL } },
+    stats: {
+      ...counters,
+      strategy,
+      functionsInstrumented: rebuilt.length,
+      functionsCached,
+      functionsChargedAtCallSites: callSiteCosts.size,
+      fuelImportReused,
+      costModel: { ...COST_MODEL },
+    },
   };
+}
+
+function checkSignatureTypes(info: binaryen.FunctionInfo): void {
+  for (const t of [...binaryen.expandType(info.params), ...binaryen.expandType(info.results), ...info.vars]) {
+    if (!isWasm3Type(t)) throw new FuelError("unsupported-feature", `uses ${typeName(t)}, a type wasm3 does not run`, info.name);
+  }
+}
+
+/** Runs `fn` on behalf of function `name`, so that a refused instruction is reported with the function named. */
+function inFunction<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof UnsupportedExpression) throw new FuelError("unsupported-feature", e.message, name);
+    throw e;
+  }
 }
 
 function addRuntimeFunctions(m: binaryen.Module, sym: FuelSymbols, fuelImport: string): void {
@@ -208,11 +266,21 @@ function checkModuleLevelFeatures(m: binaryen.Module): void {
     if (mem.is64) throw new FuelError("unsupported-feature", "memory64 is not supported by wasm3");
   }
   if (m.getNumTables() > 1) throw new FuelError("unsupported-feature", `${m.getNumTables()} tables need reference types, which wasm3 does not run`);
+  for (let i = 0; i < m.getNumElementSegments(); i++) {
+    // Checked before binaryen.getElementSegmentInfo is ever called: it aborts on a passive segment, which has no offset.
+    if (isPassiveElementSegment(m.getElementSegmentByIndex(i))) {
+      throw new FuelError("unsupported-feature", `element segment ${i} is passive (table.init, reference types), which wasm3 does not run`);
+    }
+  }
   for (let i = 0; i < m.getNumGlobals(); i++) {
     const g = binaryen.getGlobalInfo(m.getGlobalByIndex(i));
     if (!isWasm3Type(g.type)) throw new FuelError("unsupported-feature", `global ${g.name} has ${typeName(g.type)}, a type wasm3 does not run`);
   }
 }
+
+/** binaryen.js wraps this C export in getElementSegmentInfo but does not expose the flag by itself. */
+const isPassiveElementSegment = (binaryen as unknown as { _BinaryenElementSegmentIsPassive(segment: number): number })
+  ._BinaryenElementSegmentIsPassive;
 
 function uniqueName(m: binaryen.Module, base: string): string {
   let name = base;

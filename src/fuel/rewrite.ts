@@ -12,6 +12,21 @@
 //   global) and re-read after, and written back before every return and at the
 //   end of the body. Functions without loops charge the global once at entry
 //   and never touch it again (*global* mode): they need no write-backs.
+// * Small loop-free functions that only the module's own direct calls can
+//   reach (*caller-charged* mode; call-site.ts decides which) have no charge
+//   of their own: each call site adds the callee's static cost to the
+//   caller's region, so such a call cannot change the fuel and a cached-mode
+//   caller needs no write-back or reload around it. On the path through the
+//   call the total is what the callee's entry charge would have been; an `if`
+//   arm holding such a call just weighs more when the dearer arm is picked.
+//   Why: `fwx build` optimises for size (-O3s), at which binaryen leaves
+//   accessors such as StaticArray#__uset un-inlined, and the pump example's
+//   FFT paid more for a write-back, reload and entry check per call than for
+//   the accessor itself. Why not inline those callees with binaryen instead:
+//   that would meter different code from what the developer built and tested
+//   (sizes on flash, function indices in crash reports, a second optimiser
+//   run); charging at the call site leaves every instruction as compiled and
+//   only moves where the fuel is subtracted.
 // * memory.grow / memory.copy / memory.fill charge in proportion to their size
 //   operand at run time.
 // * Running out: a cached-mode charge branches (br_if) out of a block wrapped
@@ -26,7 +41,7 @@ import binaryen from "binaryen";
 import { BULK_BYTES_SHIFT, COST_MODEL, GROW_PAGE_SHIFT } from "./cost-model.js";
 import { childSlots, isWasm3Type, X, kindName, typeName, UnsupportedExpression, type ChildSlot, type Expr } from "./expressions.js";
 
-export type FunctionMode = "cached" | "global";
+export type FunctionMode = "cached" | "global" | "caller-charged";
 
 export interface FuelSymbols {
   /** Internal name of the i64 global holding the remaining fuel. */
@@ -40,6 +55,8 @@ export interface RewriteCounters {
   chargePoints: number;
   dynamicChargePoints: number;
   callsWrapped: number;
+  /** Calls to caller-charged functions: paid in the caller's region, no write-back needed. */
+  callsChargedAtSite: number;
   spilledOperands: number;
   /** Sum of the constant charges over all charge points (the static cost of the module's code). */
   staticCost: number;
@@ -52,13 +69,6 @@ const B = binaryen;
 
 function i64Const(m: binaryen.Module, value: number): Expr {
   return m.i64.const(value >>> 0, Math.floor(value / 2 ** 32));
-}
-
-/** Whether a body needs the fuel cached in a local (it has loops or size-dependent charges). */
-export function needsCachedFuel(expr: Expr): boolean {
-  const id = B.getExpressionId(expr);
-  if (id === B.LoopId || id === B.MemoryGrowId || id === B.MemoryCopyId || id === B.MemoryFillId) return true;
-  return childSlots(expr).some((s) => needsCachedFuel(s.get()));
 }
 
 export class FunctionRewriter {
@@ -75,14 +85,25 @@ export class FunctionRewriter {
     private readonly mode: FunctionMode,
     private readonly firstFreeLocal: number,
     private readonly counters: RewriteCounters,
+    /** Caller-charged functions and what a call site pays for each one's body. */
+    private readonly callSiteCosts: ReadonlyMap<string, number>,
   ) {}
 
-  /** Returns the instrumented body and the locals to append to the function. */
-  rewrite(body: Expr): { body: Expr; extraVars: binaryen.Type[] } {
+  /**
+   * Returns the instrumented body, the locals to append to the function, and
+   * the static cost of its entry region (what a caller-charged function's
+   * call sites pay for it).
+   */
+  rewrite(body: Expr): { body: Expr; extraVars: binaryen.Type[]; entryCost: number } {
     const m = this.m;
     if (this.mode === "cached") this.fuelLocal = this.newLocal(B.i64);
     const newBody = this.visit(body);
     const entryCost = Math.max(COST_MODEL.loopIterationMinimum, this.regionCost);
+    if (this.mode === "caller-charged") {
+      // call-site.ts only lets through bodies whose every call is itself caller-charged.
+      if (this.touches !== 0) throw new Error("fuel instrumentation: a caller-charged function changes the fuel (instrumenter bug)");
+      return { body: newBody, extraVars: [], entryCost };
+    }
     this.counters.chargePoints++;
     this.counters.staticCost += entryCost;
     let result: Expr;
@@ -109,7 +130,7 @@ export class FunctionRewriter {
         m.unreachable(),
       ], B.unreachable);
     }
-    return { body: result, extraVars: this.extraVars };
+    return { body: result, extraVars: this.extraVars, entryCost };
   }
 
   private newLocal(type: binaryen.Type): number {
@@ -174,7 +195,17 @@ export class FunctionRewriter {
       case B.TupleMakeId:
       case B.TupleExtractId:
         return expr;
-      case B.CallId:
+      case B.CallId: {
+        const calleeCost = this.callSiteCosts.get(X.Call.getTarget(expr));
+        if (calleeCost === undefined) {
+          this.regionCost += COST_MODEL.call;
+          this.touches++;
+          return this.wrapCall(expr, slots, operandsTouchFuel);
+        }
+        this.regionCost += COST_MODEL.call + calleeCost;
+        this.counters.callsChargedAtSite++;
+        return expr;
+      }
       case B.CallIndirectId:
         this.regionCost += COST_MODEL.call;
         this.touches++;
@@ -250,7 +281,7 @@ export class FunctionRewriter {
   private wrapCall(expr: Expr, slots: ChildSlot[], operandsTouchFuel: boolean): Expr {
     const type = B.getExpressionType(expr);
     // An unreachable-typed call has an operand that never returns: the call itself never happens.
-    if (this.mode === "global" || type === B.unreachable) return expr;
+    if (this.mode !== "cached" || type === B.unreachable) return expr;
     const m = this.m;
     this.counters.callsWrapped++;
     // The write-back may only precede the operands when evaluating them cannot change the cached fuel.
@@ -261,7 +292,7 @@ export class FunctionRewriter {
   }
 
   private wrapReturn(expr: Expr, slots: ChildSlot[], valueTouchesFuel: boolean): Expr {
-    if (this.mode === "global") return expr;
+    if (this.mode !== "cached") return expr;
     const m = this.m;
     const value = slots[0]?.get();
     if (value === undefined) return m.block(null, [this.writeBack(), expr], B.auto);

@@ -5,9 +5,17 @@ import { crc32Source } from "../../bench/kernels/crc32.js";
 import { spectrumSource } from "../../bench/kernels/spectrum.js";
 import { instrumentFuel } from "../../src/fuel/instrument.js";
 import { call, compileKernel, instantiate, wat, type Metered } from "./helpers.js";
-import { shapesSource } from "./kernels.js";
+import { helpersSource, shapesSource } from "./kernels.js";
 
 const BUDGET = 1n << 50n;
+
+/** -O3s and -Oz are what `fwx build` ships: binaryen leaves small helpers un-inlined there, so calls are charged at their sites. */
+const builds = [
+  { label: "-O0", optimizeLevel: 0, shrinkLevel: 0 },
+  { label: "-O3", optimizeLevel: 3, shrinkLevel: 0 },
+  { label: "-O3s", optimizeLevel: 3, shrinkLevel: 1 },
+  { label: "-Oz", optimizeLevel: 2, shrinkLevel: 2 },
+];
 
 interface Case {
   kernel: string;
@@ -33,6 +41,11 @@ const cases: Case[] = [
       ["grow", 1], ["grow", 0],
     ],
   },
+  {
+    kernel: "helpers",
+    source: helpersSource,
+    calls: [["run", 0], ["run", 1], ["run", 77], ["checksum"], ["viaPointer", 40], ["setOp", 1], ["viaPointer", 40], ["run", 5], ["scale", 12345]],
+  },
 ];
 
 function runAll(m: Metered, c: Case, metered: boolean): unknown[] {
@@ -43,9 +56,9 @@ function runAll(m: Metered, c: Case, metered: boolean): unknown[] {
 
 describe("instrumented kernels compute the same results", () => {
   for (const c of cases) {
-    for (const optimizeLevel of [0, 3]) {
-      it(`${c.kernel} at -O${optimizeLevel}, both strategies`, async () => {
-        const plain = await compileKernel(c.kernel, c.source, { optimizeLevel });
+    for (const { label, optimizeLevel, shrinkLevel } of builds) {
+      it(`${c.kernel} at ${label}, both strategies`, async () => {
+        const plain = await compileKernel(c.kernel, c.source, { optimizeLevel, shrinkLevel });
         const expected = runAll(instantiate(plain), c, false);
         for (const strategy of ["cached", "global"] as const) {
           const { bytes } = instrumentFuel(plain, { strategy });

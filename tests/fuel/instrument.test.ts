@@ -82,7 +82,8 @@ describe("instrumented output", () => {
     expect(stats.strategy).toBe("cached");
     expect(stats.functionsInstrumented).toBe(functionNames(shapes).length);
     expect(stats.loops).toBeGreaterThanOrEqual(5);
-    expect(stats.chargePoints).toBe(stats.functionsInstrumented + stats.loops + stats.dynamicChargePoints);
+    // Caller-charged functions have no charge point of their own.
+    expect(stats.chargePoints).toBe(stats.functionsInstrumented - stats.functionsChargedAtCallSites + stats.loops + stats.dynamicChargePoints);
     expect(stats.dynamicChargePoints).toBe(3); // memory.fill, memory.copy, memory.grow
     expect(stats.staticCost).toBeGreaterThan(stats.chargePoints);
     expect(stats.costModel.version).toBe(COST_MODEL_VERSION);
@@ -146,12 +147,14 @@ describe("refused input", () => {
     expectFuelError(() => instrumentFuel(input), "unsupported-feature", /function splat: SIMD\w+ belongs to SIMD/);
   });
 
-  it("atomics, passive data and tail calls are refused", () => {
+  it("atomics, passive data and element segments, and tail calls are refused", () => {
     const atomics = wat(`(module (memory 1 1 shared) (func (export "f") (result i32) (i32.atomic.load (i32.const 0))))`);
     expectFuelError(() => instrumentFuel(atomics), "unsupported-feature", /shared memory|atomic/);
     const passive = wat(`(module (memory 1) (data $d "abc") (func (export "f") (memory.init $d (i32.const 0) (i32.const 0) (i32.const 3))))`);
     expectFuelError(() => instrumentFuel(passive), "unsupported-feature", /memory\.init/);
     const tail = wat(`(module (func $g (result i32) (i32.const 1)) (func (export "f") (result i32) (return_call $g)))`);
     expectFuelError(() => instrumentFuel(tail), "unsupported-feature", /tail calls/);
+    const passiveElem = wat(`(module (table 1 funcref) (elem funcref (ref.func $g)) (func $g) (func (export "f") (call $g)))`);
+    expectFuelError(() => instrumentFuel(passiveElem), "unsupported-feature", /element segment 0 is passive/);
   });
 });
