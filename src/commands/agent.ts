@@ -1,12 +1,110 @@
-import type { Command } from "../cli/command.js";
+import { parseArgs } from "node:util";
+import { UsageError, type Command } from "../cli/command.js";
+import { loadPublicKey } from "../pkg/files.js";
+import { crashHookFromSpec } from "../ota/crash.js";
+import { checkBrokerUrl, checkDevice, parseSeconds } from "../ota/cli-support.js";
+import { DEFAULT_BROKER } from "../ota/protocol.js";
+import { startSimDevice } from "../ota/sim-device.js";
+import { jsonText } from "../ota/device-agent.js";
+import { BoardProfileError } from "../sim/errors.js";
 
-// Placeholder until its owner lands it; every command here is replaced before release.
+const help = `fwx agent — run the device agent: hosts modules, installs updates over MQTT
+
+usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir>
+                 --root <root.pub> --customer <c> --group <g>
+                 [--broker mqtt://127.0.0.1:1883] [--health-callbacks N]
+                 [--health-seconds T] [--speed X] [--json]
+
+Long-running. Keeps per module an A and a B slot, the confirmed slot, the
+installed sequence numbers and config values in --state-dir, and restarts
+from there: interrupted trials are retried once, then reverted; every slot
+is re-hashed and re-verified before it runs. A new package is verified with
+--root (signature chain, customer/group scope, board capabilities,
+anti-rollback), written to the inactive slot, started on trial and
+confirmed after the health window (N callbacks and T seconds without a
+fault, and the module's fwx_health() returning 0 if it exports one), or
+reverted automatically.
+
+options:
+  --device-id <id>        this device's id (MQTT topics fwx/v1/<id>/…)
+  --board <file>          board profile (default: the bundled demo board)
+  --state-dir <dir>       where slots and state live (created if missing)
+  --root <file>           product root public key (PEM, hex or raw)
+  --customer, --group     this device's customer and device group (package scope)
+  --broker <url>          MQTT broker (default ${DEFAULT_BROKER})
+  --health-callbacks <n>  callbacks a trial must complete (default 3)
+  --health-seconds <t>    device-time seconds a trial must run fault-free (default 10)
+  --speed <x>             device clock speed-up for demos (default 1)
+  --json                  module logs and install events as JSON lines on stdout
+
+environment:
+  FWX_CRASH_AT=<point>[#n]  power-loss testing: die abruptly (SIGKILL) at that
+                            point of an install (see docs/ota-protocol.md)
+
+exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad arguments or board profile, 1 internal error
+
+example: fwx agent --device-id gw-17 --board boards/demo.json --state-dir /var/lib/fwx \\
+           --root root.pub --customer acme-foods --group cold-store-3`;
+
 export const command: Command = {
   name: "agent",
-  summary: "",
-  help: "fwx agent: not available in this build yet",
-  async run() {
-    console.error("fwx agent: not available in this build yet");
-    return 1;
+  summary: "Run the device agent (A/B slots, OTA over MQTT)",
+  help,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, broker: { type: "string" },
+        root: { type: "string" }, customer: { type: "string" }, group: { type: "string" },
+        "health-callbacks": { type: "string" }, "health-seconds": { type: "string" }, speed: { type: "string" }, json: { type: "boolean" },
+      },
+    });
+    const deviceId = checkDevice(values["device-id"], "--device-id");
+    if (!values["state-dir"]) throw new UsageError("--state-dir is required");
+    if (!values.root) throw new UsageError("--root is required (the product root public key the device trusts)");
+    if (!values.customer || !values.group) throw new UsageError("--customer and --group are required (they scope which packages this device accepts)");
+    const callbacks = values["health-callbacks"] === undefined ? undefined : Number(values["health-callbacks"]);
+    if (callbacks !== undefined && (!Number.isInteger(callbacks) || callbacks < 1)) throw new UsageError(`--health-callbacks "${values["health-callbacks"]}" must be a positive integer`);
+    const seconds = parseSeconds(values["health-seconds"], "--health-seconds");
+    const speed = parseSeconds(values.speed, "--speed");
+    let rootPublicKey: Uint8Array;
+    try {
+      rootPublicKey = loadPublicKey(values.root);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    let crash;
+    try {
+      crash = crashHookFromSpec(process.env.FWX_CRASH_AT);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const json = !!values.json;
+    let agent;
+    try {
+      agent = await startSimDevice({
+        deviceId, brokerUrl: checkBrokerUrl(values.broker ?? DEFAULT_BROKER), stateDir: values["state-dir"], rootPublicKey,
+        customer: values.customer, group: values.group, crash, waitForBroker: false,
+        ...(values.board ? { boardPath: values.board } : {}),
+        ...(speed ? { speed } : {}),
+        health: { ...(callbacks ? { callbacks } : {}), ...(seconds ? { seconds, timeoutSeconds: Math.max(60, seconds * 6) } : {}) },
+        onTimeline: (e) => {
+          if (json) process.stdout.write(jsonText(e) + "\n");
+          else if (e.kind === "install") process.stderr.write(`[install] ${e.event.module} ${e.event.phase}${e.event.version ? ` ${e.event.version}` : ""}${e.event.reason ? `: ${e.event.reason}` : ""}\n`);
+          else if (e.kind === "module" && (e.event.kind === "log" || e.event.kind === "fault" || e.event.kind === "lifecycle")) {
+            process.stderr.write(`[${e.module}] ${e.event.kind}: ${String(e.event.message ?? e.event.summary ?? `${e.event.reason}: ${e.event.detail}`)}\n`);
+          } else if (e.kind === "agent") process.stderr.write(`[agent] ${e.message}\n`);
+        },
+      });
+    } catch (e) {
+      if (e instanceof BoardProfileError) throw new UsageError(e.message);
+      throw e;
+    }
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await agent.stop();
+    return 0;
   },
 };

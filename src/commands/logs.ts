@@ -1,12 +1,88 @@
-import type { Command } from "../cli/command.js";
+import { parseArgs } from "node:util";
+import { UsageError, type Command } from "../cli/command.js";
+import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP, OTA_EXIT, reportRemoteError } from "../ota/cli-support.js";
+import { DEFAULT_BROKER, parseJson, topicsFor } from "../ota/protocol.js";
+import { ToolConnection } from "../ota/rpc.js";
 
-// Placeholder until its owner lands it; every command here is replaced before release.
+const help = `fwx logs — show a device's recent module logs, faults and lifecycle events
+
+usage: fwx logs <device> [--module <id>] [--lines N] [--follow] [--broker url] [--json]
+
+Asks the device for the lines it keeps (the last 500), then with --follow
+keeps printing new ones as the device publishes them (Ctrl-C to stop).
+
+options:
+  --module <id>    only this module's lines
+  --lines <n>      how many recent lines (default 100)
+  --follow, -f     keep printing new lines
+  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
+  --json           one JSON object per line
+
+${EXIT_CODES_HELP}
+
+example: fwx logs gw-17 --module com.acme.alarm --follow`;
+
+type Line = { ts: number; tUs?: number; module: string; kind: string; [k: string]: unknown };
+
+function format(l: Line): string {
+  const detail = l.kind === "log" ? `${String(l.level)}: ${String(l.message)}`
+    : l.kind === "fault" ? `FAULT ${String(l.reason)} in ${String(l.callback)}: ${String(l.detail)}`
+    : l.kind === "lifecycle" ? String(l.summary ?? l.state)
+    : JSON.stringify(Object.fromEntries(Object.entries(l).filter(([k]) => !["ts", "tUs", "module", "kind"].includes(k))));
+  return `${new Date(l.ts).toISOString()} ${l.module} ${l.kind} ${detail}`;
+}
+
 export const command: Command = {
   name: "logs",
-  summary: "",
-  help: "fwx logs: not available in this build yet",
-  async run() {
-    console.error("fwx logs: not available in this build yet");
-    return 1;
+  summary: "Show or follow a device's logs",
+  help,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv, allowPositionals: true,
+      options: { module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, broker: { type: "string" }, json: { type: "boolean" } },
+    });
+    if (positionals.length !== 1) throw new UsageError("expected one device id");
+    const device = checkDevice(positionals[0], "<device>");
+    const limit = values.lines === undefined ? 100 : Number(values.lines);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--lines "${values.lines}" must be a positive integer`);
+    const json = !!values.json;
+    const print = (l: Line) => process.stdout.write((json ? JSON.stringify(l) : format(l)) + "\n");
+    let conn: ToolConnection | null = null;
+    try {
+      conn = await ToolConnection.open({ brokerUrl: checkBrokerUrl(values.broker ?? DEFAULT_BROKER) });
+      const topics = topicsFor(device);
+      const live: Line[] = [];
+      let backlogDone = false;
+      if (values.follow) {
+        conn.onMessage((topic, payload) => {
+          if (topic !== topics.log) return;
+          try {
+            const l = parseJson<Line>(payload, "log");
+            if (values.module && l.module !== values.module) return;
+            if (backlogDone) print(l);
+            else live.push(l);
+          } catch { /* not a log line */ }
+        });
+        await conn.subscribe([topics.log], 0);
+      }
+      const r = await conn.request(device, { op: "logs", limit, ...(values.module ? { module: values.module } : {}) });
+      const lines = (r.lines as Line[]) ?? [];
+      for (const l of lines) print(l);
+      if (!values.follow) return OTA_EXIT.ok;
+      const lastTs = lines.length ? lines[lines.length - 1]!.ts : 0;
+      for (const l of live) if (l.ts > lastTs) print(l);
+      backlogDone = true;
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      return OTA_EXIT.ok;
+    } catch (e) {
+      const code = reportRemoteError(e, json);
+      if (code !== null) return code;
+      throw e;
+    } finally {
+      await conn?.close();
+    }
   },
 };

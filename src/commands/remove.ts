@@ -1,12 +1,33 @@
-import type { Command } from "../cli/command.js";
+import { parseArgs } from "node:util";
+import { UsageError, type Command } from "../cli/command.js";
+import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP } from "../ota/cli-support.js";
+import { DEFAULT_BROKER } from "../ota/protocol.js";
+import { runDeviceCommand } from "../ota/simple-command.js";
 
-// Placeholder until its owner lands it; every command here is replaced before release.
+const help = `fwx remove — stop a module and delete it from a device
+
+usage: fwx remove <device> <module> [--broker url] [--json]
+
+Stops the module (fwx_deinit runs if exported), deletes both slots and its
+config values. Its key-value store (kv/<module>.json) is kept, so a later
+install of the same module id finds its data again. Refused while the
+module is on trial or the device is installing.
+
+options:
+  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
+  --json           print the device's event as JSON
+
+${EXIT_CODES_HELP}
+
+example: fwx remove gw-17 com.acme.alarm`;
+
 export const command: Command = {
   name: "remove",
-  summary: "",
-  help: "fwx remove: not available in this build yet",
-  async run() {
-    console.error("fwx remove: not available in this build yet");
-    return 1;
+  summary: "Remove a module from a device",
+  help,
+  async run(argv) {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" } } });
+    if (positionals.length !== 2) throw new UsageError("expected <device> <module>");
+    return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), checkDevice(positionals[0], "<device>"), { op: "remove", module: positionals[1]! }, !!values.json);
   },
 };

@@ -1,12 +1,35 @@
-import type { Command } from "../cli/command.js";
+import { parseArgs } from "node:util";
+import { UsageError, type Command } from "../cli/command.js";
+import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP } from "../ota/cli-support.js";
+import { DEFAULT_BROKER } from "../ota/protocol.js";
+import { runDeviceCommand } from "../ota/simple-command.js";
 
-// Placeholder until its owner lands it; every command here is replaced before release.
+const help = `fwx rollback — run a module's previous version again (its other slot)
+
+usage: fwx rollback <device> <module> [--broker url] [--json]
+
+The other slot holds the package that was confirmed before the current one.
+The device re-hashes and re-verifies it, makes it the confirmed slot and
+restarts the module from it. The installed sequence number is not lowered:
+the rolled-back version runs, but re-flashing an older package is still
+refused (anti-rollback applies to new packages, not to the slot switch).
+Refused while the module is on trial or the device is installing.
+
+options:
+  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
+  --json           print the device's event as JSON
+
+${EXIT_CODES_HELP}
+
+example: fwx rollback gw-17 com.acme.alarm`;
+
 export const command: Command = {
   name: "rollback",
-  summary: "",
-  help: "fwx rollback: not available in this build yet",
-  async run() {
-    console.error("fwx rollback: not available in this build yet");
-    return 1;
+  summary: "Roll a module back to its previous slot",
+  help,
+  async run(argv) {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" } } });
+    if (positionals.length !== 2) throw new UsageError("expected <device> <module>");
+    return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), checkDevice(positionals[0], "<device>"), { op: "rollback", module: positionals[1]! }, !!values.json);
   },
 };

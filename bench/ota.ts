@@ -1,0 +1,118 @@
+// OTA figures: how many bytes a flash puts on the device's link per package
+// byte, how small a delta is for a one-constant change to an example, and
+// how long a flash takes over a slow lossy link against its physical limit.
+
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { BenchRow } from "./row.js";
+import { buildModule } from "../src/build/build.js";
+import { appendCustomSection } from "../src/wasm/reader.js";
+import { generateKeyPair, issueCertificate } from "../src/pkg/index.js";
+import { buildPackage, configFields } from "../src/pkg/pack.js";
+import { startBroker } from "../src/ota/broker.js";
+import { encodeDelta } from "../src/ota/delta.js";
+import { flash } from "../src/ota/flasher.js";
+import { LinkSimulator } from "../src/ota/link-sim.js";
+import { startSimDevice } from "../src/ota/sim-device.js";
+
+const root = resolve(import.meta.dirname, "..");
+const EXAMPLE = join(root, "examples", "cold-chain-alarm");
+const CONSTANT = /MAX_FAILED_READS: u32 = 3;/;
+
+async function examplePackages() {
+  const work = mkdtempSync(join(tmpdir(), "fwx-bench-ota-"));
+  try {
+    const a = await buildModule(EXAMPLE, { write: false });
+    if (!a.ok || !a.bytes || !a.manifest) throw new Error(`building ${EXAMPLE} failed at ${a.stage}`);
+    // The same project with one constant changed.
+    const copy = join(work, "cold-chain-alarm");
+    cpSync(EXAMPLE, copy, { recursive: true, filter: (p) => !p.includes("/build") });
+    const src = join(copy, "assembly", "monitor.ts");
+    const text = readFileSync(src, "utf8");
+    if (!CONSTANT.test(text)) throw new Error(`${src}: the constant the benchmark changes (${CONSTANT}) is gone; update bench/ota.ts`);
+    writeFileSync(src, text.replace(CONSTANT, "MAX_FAILED_READS: u32 = 5;"));
+    const b = await buildModule(copy, { write: false });
+    if (!b.ok || !b.bytes) throw new Error(`building the modified example failed at ${b.stage}`);
+    const m = a.manifest;
+    const rootKey = generateKeyPair();
+    const integrator = generateKeyPair();
+    const now = Math.floor(Date.now() / 1000);
+    const certificate = issueCertificate({
+      integratorId: "example", integratorKey: integrator.publicKey, modulePrefix: "com.example.", capabilities: m.capabilities,
+      customers: ["bench"], notBefore: now - 60, notAfter: now + 3600,
+    }, rootKey.privateKey);
+    const pack = (payload: Uint8Array, version: string, sequence: number) => buildPackage({
+      payload, id: m.id, version, sequence, deviceClass: "gateway", capabilities: m.capabilities, config: configFields(m.config),
+      ramBytes: m.ramBudgetBytes, fuelPerCallback: 1_000_000, build: { fwx: "bench" }, certificate, integratorKey: integrator.privateKey, now,
+    }).bytes;
+    // A bigger module of the same kind: the example plus 24 KiB of calibration table in a custom section.
+    const table = new Uint8Array(24 * 1024);
+    let x = 0x2545f491;
+    for (let i = 0; i < table.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; table[i] = x & 0xff; }
+    const large = pack(appendCustomSection(a.bytes, "acme.calibration", table), "1.1.0", 3);
+    return { v1: pack(a.bytes, "1.0.0", 1), v2: pack(b.bytes, "1.0.1", 2), large, rootPub: rootKey.publicKey };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** One flash of `pkg` to a fresh device behind a link with `profile`; bytes on that link during the transfer. */
+async function flashOver(pkg: Uint8Array, rootPub: Uint8Array, profile: ConstructorParameters<typeof LinkSimulator>[1]) {
+  const broker = await startBroker();
+  const link = await new LinkSimulator({ host: broker.host, port: broker.port }, profile).start();
+  const state = mkdtempSync(join(tmpdir(), "fwx-bench-dev-"));
+  let wire = -1;
+  // The device reports "received" right after publishing its final ack: the transfer's bytes are
+  // what crossed the link by then, plus that ack (PUBLISH header 2 + topic length 2 + topic + 10-byte frame),
+  // which is still on its way out of the device's socket.
+  const finalAck = 2 + 2 + "fwx/v1/bench/ack".length + 10;
+  const device = await startSimDevice({
+    deviceId: "bench", brokerUrl: link.url, stateDir: state, rootPublicKey: rootPub, customer: "bench", group: "g",
+    speed: 100, health: { callbacks: 1, seconds: 1, timeoutSeconds: 600 },
+    onTimeline: (e) => { if (wire < 0 && e.kind === "install" && e.event.phase === "received") wire = link.stats.upBytes + link.stats.downBytes + finalAck; },
+  });
+  try {
+    link.resetStats();
+    wire = -1;
+    const r = await flash({ brokerUrl: broker.url, device: "bench", pkg, cache: null, stallTimeoutMs: 120_000 });
+    if (r.verdict !== "confirmed") throw new Error(`bench flash ended ${r.verdict}: ${r.reason}`);
+    return { wire, total: link.stats.upBytes + link.stats.downBytes, transferMs: r.transferMs, retransmits: link.stats.retransmittedSegments };
+  } finally {
+    await device.stop();
+    await link.close();
+    await broker.close();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+export async function benchOta(): Promise<BenchRow[]> {
+  const { v1, v2, large, rootPub } = await examplePackages();
+  const rows: BenchRow[] = [];
+
+  // Bytes on the device's link (MQTT over TCP payload, both directions) from the begin command to the last ack.
+  for (const [label, pkg, goal] of [["example + 24 KiB table", large, true], ["cold-chain-alarm example", v1, false]] as const) {
+    const r = await flashOver(pkg, rootPub, {});
+    const ratio = r.wire / pkg.length;
+    rows.push({ name: `wire bytes / package bytes, 1 KiB chunks, ${label} (${pkg.length} B)`, value: ratio, unit: "x", ...(goal ? { goal: "≤ 1.05", met: ratio <= 1.05 } : {}) });
+  }
+
+  const delta = encodeDelta(v1, v2);
+  const deltaRatio = delta.length / v2.length;
+  rows.push({ name: `delta / full size, one constant changed in cold-chain-alarm (${delta.length} of ${v2.length} B)`, value: deltaRatio, unit: "x", goal: "≤ 0.2", met: deltaRatio <= 0.2 });
+
+  // 20 kbit/s, 2 % segment loss (TCP retransmission after 200 ms), 50 ms one way; five loss patterns.
+  const bps = 20_000;
+  for (const [label, pkg, goal] of [["example + 24 KiB table", large, true], ["cold-chain-alarm example", v1, false]] as const) {
+    const limitMs = (pkg.length * 8 * 1000) / bps;
+    const runs = [];
+    for (const seed of [1, 2, 3, 4, 5]) runs.push(await flashOver(pkg, rootPub, { bandwidthBps: bps, loss: 0.02, latencyMs: 50, seed }));
+    const meanMs = runs.reduce((s, r) => s + r.transferMs, 0) / runs.length;
+    const ratio = meanMs / limitMs;
+    rows.push({
+      name: `flash time / physical limit, 20 kbit/s, 2 % loss, 50 ms: ${label} (limit ${(limitMs / 1000).toFixed(1)} s, mean of 5, ${runs.map((r) => r.retransmits).join("+")} segments lost)`,
+      value: ratio, unit: "x", ...(goal ? { goal: "≤ 1.15", met: ratio <= 1.15 } : {}),
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,51 @@
+// Shared by the OTA subcommands: exit codes, option checks, error mapping.
+
+import { UsageError } from "../cli/command.js";
+import { DEVICE_ID } from "./protocol.js";
+import { DeviceRefused, DeviceUnreachable } from "./rpc.js";
+
+/** Exit codes of the OTA commands (fwx flash, devices, logs, rollback, remove, config). */
+export const OTA_EXIT = { ok: 0, internal: 1, invalid: 2, deviceFailed: 3, unreachable: 4 } as const;
+
+export const EXIT_CODES_HELP = `exit codes:
+  0  done (flash: the device confirmed the new version)
+  1  internal error
+  2  invalid input, or the device refused the package / request
+  3  the update was reverted or failed on the device
+  4  broker or device unreachable, device busy, or a timeout`;
+
+export function checkDevice(id: string | undefined, option = "--device"): string {
+  if (!id) throw new UsageError(`${option} is required`);
+  if (!DEVICE_ID.test(id)) throw new UsageError(`${option} "${id}": device ids are 1-64 letters, digits, . _ - (they become MQTT topic levels)`);
+  return id;
+}
+
+export function checkBrokerUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`--broker "${url}" is not a URL (expected e.g. mqtt://127.0.0.1:1883)`);
+  }
+  if (!["mqtt:", "mqtts:", "tcp:", "ws:", "wss:"].includes(u.protocol)) throw new UsageError(`--broker "${url}": unsupported scheme ${u.protocol} (mqtt, mqtts, ws, wss)`);
+  return url;
+}
+
+export function parseSeconds(v: string | undefined, option: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${option} "${v}" must be a positive number of seconds`);
+  return n;
+}
+
+/** Maps errors from the control channel to exit codes and one line on stderr. Returns null for errors it does not know. */
+export function reportRemoteError(e: unknown, json: boolean): number | null {
+  const out = (code: string, message: string, exit: number) => {
+    if (json) process.stdout.write(JSON.stringify({ ok: false, code, message }) + "\n");
+    else process.stderr.write(`error: ${message}\n`);
+    return exit;
+  };
+  if (e instanceof DeviceUnreachable) return out("unreachable", e.message, OTA_EXIT.unreachable);
+  if (e instanceof DeviceRefused) return out(e.code, `device refused: ${e.message}`, e.code === "busy" ? OTA_EXIT.unreachable : OTA_EXIT.invalid);
+  return null;
+}

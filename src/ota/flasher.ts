@@ -1,0 +1,304 @@
+// `fwx flash` as a function: announce the transfer, stream chunks through a
+// sliding window, resume from the device's acknowledged offset after any
+// interruption, then wait for the device's verdict.
+
+import { randomInt } from "node:crypto";
+import { readPackageUnverified } from "../pkg/index.js";
+import { encodeDelta } from "./delta.js";
+import { PackageCache } from "./package-cache.js";
+import { decodeAck, DEFAULT_CHUNK_BYTES, encodeChunk, isVerdict, parseJson, topicsFor, type InstallEvent, type TransferSpec, type Verdict } from "./protocol.js";
+import { DeviceRefused, DeviceUnreachable, ToolConnection } from "./rpc.js";
+import { sha256Hex } from "./state-store.js";
+
+export interface FlashProgress {
+  phase: "connecting" | "transferring" | "installing" | "done";
+  mode: "full" | "delta";
+  acked: number;
+  total: number;
+  /** Bytes per second over the transfer so far (acknowledged bytes). */
+  rate: number;
+  etaSeconds: number | null;
+  /** The device's latest install step while installing. */
+  step?: string;
+}
+
+export interface FlashOptions {
+  brokerUrl: string;
+  device: string;
+  pkg: Uint8Array;
+  chunkBytes?: number;
+  /** Chunks in flight. */
+  window?: number;
+  /** Delta base lookup; null disables deltas. */
+  cache?: PackageCache | null;
+  delta?: boolean;
+  connectTimeoutMs?: number;
+  replyTimeoutMs?: number;
+  /** Give up when no byte is acknowledged for this long. */
+  stallTimeoutMs?: number;
+  verdictTimeoutMs?: number;
+  onProgress?(p: FlashProgress): void;
+  signal?: AbortSignal;
+  clientId?: string;
+}
+
+export interface FlashResult {
+  verdict: Verdict;
+  reason: string;
+  code?: string;
+  event: InstallEvent | null;
+  module: string;
+  version: string;
+  mode: "full" | "delta";
+  packageBytes: number;
+  transferBytes: number;
+  resumedFrom: number;
+  /** Device offsets the transfer continued from after each interruption (reconnect or retransmission timeout). */
+  resumes: number[];
+  /** Chunk payload bytes published (resends included). */
+  sentBytes: number;
+  /** From the begin command to the device's acknowledgement of the last byte. */
+  transferMs: number;
+  totalMs: number;
+}
+
+export class FlashAborted extends Error {
+  constructor() {
+    super("flash aborted");
+    this.name = "FlashAborted";
+  }
+}
+
+/** The package could not be read locally (exit code 2). */
+export class BadPackage extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BadPackage";
+  }
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new FlashAborted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new FlashAborted());
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then((v) => { signal.removeEventListener("abort", onAbort); resolve(v); }, (e) => { signal.removeEventListener("abort", onAbort); reject(e); });
+  });
+}
+
+export async function flash(opts: FlashOptions): Promise<FlashResult> {
+  const t0 = performance.now();
+  const chunk = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const windowChunks = opts.window ?? 16;
+  const peek = (() => {
+    try {
+      return readPackageUnverified(opts.pkg);
+    } catch (e) {
+      throw new BadPackage(`not a package: ${(e as Error).message}`);
+    }
+  })();
+  if ("error" in peek.manifest) throw new BadPackage(`package manifest is unreadable: ${peek.manifest.error}`);
+  const manifest = peek.manifest;
+  const pkgSha = sha256Hex(opts.pkg);
+  const topics = topicsFor(opts.device);
+  const progress = (p: Omit<FlashProgress, "mode">) => opts.onProgress?.({ mode, ...p });
+  let mode: "full" | "delta" = "full";
+  progress({ phase: "connecting", acked: 0, total: opts.pkg.length, rate: 0, etaSeconds: null });
+
+  const conn = await ToolConnection.open({ brokerUrl: opts.brokerUrl, connectTimeoutMs: opts.connectTimeoutMs ?? 5000, ...(opts.clientId ? { clientId: opts.clientId } : {}) });
+  try {
+    // Everything the device says about this flash: acks, install events.
+    let onAck: (offset: number, gap: boolean, session: number) => void = () => {};
+    let onEvent: (e: InstallEvent) => void = () => {};
+    conn.onMessage((topic, payload) => {
+      if (topic === topics.ack) {
+        try {
+          const a = decodeAck(payload);
+          onAck(a.offset, a.gap, a.session);
+        } catch { /* not an ack */ }
+      } else if (topic === topics.event) {
+        try {
+          onEvent(parseJson<InstallEvent>(payload, "event"));
+        } catch { /* not an event */ }
+      }
+    });
+    await conn.waitOnline(opts.device, opts.connectTimeoutMs ?? 5000);
+    await conn.subscribe([topics.ack], 0);
+    await conn.subscribe([topics.event], 1);
+
+    // Delta against the device's confirmed package, when the tool has those bytes.
+    let body = opts.pkg;
+    let transfer: TransferSpec = { mode: "full", size: opts.pkg.length, sha256: pkgSha };
+    const status = await conn.status(opts.device, 500);
+    const mod = status?.modules.find((m) => m.id === manifest.id);
+    const baseSha = mod?.confirmed ? mod.slots[mod.confirmed]?.sha256 : undefined;
+    const base = baseSha && opts.delta !== false && opts.cache ? opts.cache.get(baseSha) : null;
+    if (base && baseSha) {
+      const d = encodeDelta(base, opts.pkg);
+      if (d.length < opts.pkg.length) {
+        body = d;
+        mode = "delta";
+        transfer = { mode: "delta", size: d.length, sha256: sha256Hex(d), base: baseSha };
+      }
+    }
+
+    const session = randomInt(1, 2 ** 31);
+    const pkgRef = { module: manifest.id, version: manifest.version, sequence: manifest.sequence, size: opts.pkg.length, sha256: pkgSha };
+    const replyTimeout = opts.replyTimeoutMs ?? 5000;
+    const begin = async () => {
+      try {
+        return await conn.request(opts.device, { op: "begin", session, chunkBytes: chunk, transfer, package: pkgRef }, replyTimeout);
+      } catch (e) {
+        if (e instanceof DeviceRefused && e.code === "base-mismatch" && mode === "delta") {
+          mode = "full";
+          body = opts.pkg;
+          transfer = { mode: "full", size: opts.pkg.length, sha256: pkgSha };
+          return conn.request(opts.device, { op: "begin", session, chunkBytes: chunk, transfer, package: pkgRef }, replyTimeout);
+        }
+        throw e;
+      }
+    };
+
+    const verdictFromEvent = (e: InstallEvent, transferMs: number, resumedFrom: number, sentBytes: number): FlashResult => ({
+      verdict: e.phase as Verdict, reason: e.reason ?? "", ...(e.code ? { code: e.code } : {}), event: e,
+      module: manifest.id, version: manifest.version, mode, packageBytes: opts.pkg.length, transferBytes: body.length,
+      resumedFrom, resumes, sentBytes, transferMs, totalMs: performance.now() - t0,
+    });
+
+    // Verdict listener first, so an instant refusal is not missed.
+    let verdictEvent: InstallEvent | null = null;
+    let verdictWake: () => void = () => {};
+    onEvent = (e) => {
+      if (e.session !== session && e.package !== pkgSha) return;
+      if (isVerdict(e.phase)) {
+        verdictEvent = e;
+        verdictWake();
+      } else progress({ phase: "installing", acked: body.length, total: body.length, rate: 0, etaSeconds: null, step: e.phase });
+    };
+
+    const resumes: number[] = [];
+    const tBegin = performance.now();
+    const first = await abortable(begin(), opts.signal);
+    if (first.done) return verdictFromEvent(first.done as InstallEvent, 0, 0, 0);
+    const resumedFrom = Number(first.resumeFrom ?? 0);
+    let acked = resumedFrom;
+    let next = acked;
+    let sent = 0;
+    const tStart = performance.now();
+    let lastProgressAt = tStart;
+    let lastGapResend = -1;
+    const windowBytes = windowChunks * chunk;
+    const report = () => {
+      const secs = (performance.now() - tStart) / 1000;
+      const rate = secs > 0 ? (acked - resumedFrom) / secs : 0;
+      progress({ phase: "transferring", acked, total: body.length, rate, etaSeconds: rate > 0 ? (body.length - acked) / rate : null });
+    };
+    const sendAt = (offset: number) => {
+      const data = body.subarray(offset, Math.min(offset + chunk, body.length));
+      conn.client.publish(topics.chunk, encodeChunk(session, offset, data), { qos: 0 });
+      sent += data.length;
+    };
+    const pump = () => {
+      if (!conn.client.connected) return;
+      while (next < body.length && next - acked < windowBytes) {
+        sendAt(next);
+        next = Math.min(next + chunk, body.length);
+      }
+    };
+    report();
+
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(watchdog);
+        conn.client.off("connect", onReconnect);
+        opts.signal?.removeEventListener("abort", onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = () => finish(new FlashAborted());
+      opts.signal?.addEventListener("abort", onAbort);
+      verdictWake = () => finish();
+      onAck = (offset, gap, s) => {
+        if (s !== session) return;
+        if (offset > acked) {
+          acked = offset;
+          lastProgressAt = performance.now();
+          if (next < acked) next = acked;
+          report();
+        }
+        if (gap && offset !== lastGapResend && offset < body.length) {
+          // The device saw a later chunk: exactly this one went missing.
+          lastGapResend = offset;
+          sendAt(offset);
+        }
+        if (acked >= body.length) finish();
+        else pump();
+      };
+      // Whatever happened while disconnected, the device's acknowledged offset is the truth.
+      const resync = async () => {
+        try {
+          const r = await begin();
+          if (r.done) {
+            verdictEvent = r.done as InstallEvent;
+            return finish();
+          }
+          const from = Number(r.resumeFrom ?? 0);
+          resumes.push(from);
+          // The device's durable offset is the truth; it never goes below an offset it acknowledged.
+          acked = from;
+          next = acked;
+          lastProgressAt = performance.now();
+          if (acked >= body.length) finish();
+          else pump();
+        } catch (e) {
+          if (e instanceof DeviceUnreachable) return; // retried by the watchdog
+          finish(e as Error);
+        }
+      };
+      const onReconnect = () => void resync();
+      conn.client.on("connect", onReconnect);
+      let lastQueryAt = performance.now();
+      const stallTimeout = opts.stallTimeoutMs ?? 60_000;
+      const watchdog = setInterval(() => {
+        const now = performance.now();
+        if (now - lastProgressAt > stallTimeout) return finish(new DeviceUnreachable(`no progress for ${Math.round(stallTimeout / 1000)} s at byte ${acked} of ${body.length}`));
+        // Rough retransmission timeout: a whole window's worth of time at the observed rate, at least 2 s.
+        // The rate is measured up to the last progress, so a stall does not stretch its own timeout.
+        const secs = (lastProgressAt - tStart) / 1000;
+        const rate = secs > 0.5 && acked > resumedFrom ? (acked - resumedFrom) / secs : 2000;
+        const rto = Math.min(15_000, Math.max(2000, (3 * windowBytes * 1000) / rate));
+        if (now - lastProgressAt > rto && now - lastQueryAt > rto && conn.client.connected) {
+          lastQueryAt = now;
+          void resync();
+        }
+      }, 250);
+      pump();
+    });
+
+    // From the begin command to the last acknowledgement: what the link costs.
+    const transferMs = performance.now() - tBegin;
+    if (verdictEvent) return verdictFromEvent(verdictEvent, transferMs, resumedFrom, sent);
+    const verdictTimeout = opts.verdictTimeoutMs ?? 120_000;
+    const e = await new Promise<InstallEvent>((resolve, reject) => {
+      if (verdictEvent) return resolve(verdictEvent);
+      const t = setTimeout(() => reject(new DeviceUnreachable(`transfer complete, but no verdict from ${opts.device} within ${Math.round(verdictTimeout / 1000)} s`)), verdictTimeout);
+      const onAbort = () => { clearTimeout(t); reject(new FlashAborted()); };
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      verdictWake = () => {
+        clearTimeout(t);
+        opts.signal?.removeEventListener("abort", onAbort);
+        resolve(verdictEvent!);
+      };
+    });
+    const result = verdictFromEvent(e, transferMs, resumedFrom, sent);
+    progress({ phase: "done", acked: body.length, total: body.length, rate: 0, etaSeconds: 0, step: e.phase });
+    if (result.verdict === "confirmed") opts.cache?.put(opts.pkg);
+    return result;
+  } finally {
+    await conn.close();
+  }
+}

@@ -1,0 +1,389 @@
+// The install state machine of one device: A/B slots per module, trial →
+// confirm → automatic revert, and recovery at boot.
+//
+//   verify ─► write inactive slot ─► device.json: trial ─► start ─► health window
+//      │                                                     │            │
+//   refused                                         fault / veto / timeout  passed
+//                                                            ▼            ▼
+//                                   device.json: drop trial, restart old   device.json: confirmed
+//
+// device.json is replaced atomically at each arrow that changes it, after the
+// slot bytes it points to are durable. At boot every slot that is to run is
+// re-hashed and re-verified; a trial found at boot is retried once (the
+// restart may have been a power cut, not the module's fault) and reverted
+// when it is found a second time.
+
+import { PackageError, verifyPackage, readPackageUnverified, type DeviceContext, type VerifiedPackage } from "../pkg/index.js";
+import type { Manifest } from "../pkg/manifest.js";
+import { checkConfigValues, effectiveConfig } from "./config-values.js";
+import { ModuleStartError, type HostedModule, type ModuleHost } from "./module-host.js";
+import type { InstallEvent, ModuleStatus, Verdict } from "./protocol.js";
+import { otherSlot, sha256Hex, type DeviceState, type ModuleRecord, type SlotName, type StateStore } from "./state-store.js";
+
+export interface TrustContext {
+  rootPublicKey: Uint8Array;
+  device: DeviceContext;
+  /** Device wall clock in ms (certificate validity). */
+  now(): number;
+}
+
+export interface HealthPolicy {
+  /** Completed callbacks (fwx_init included) the trial must reach. */
+  callbacks: number;
+  /** Device-time seconds the trial must run without a fault. */
+  seconds: number;
+  /** Give up when `callbacks` are not reached within this many seconds. */
+  timeoutSeconds: number;
+  /** Times a trial may be started before a restart during it counts as a failure. */
+  maxTrialBoots: number;
+}
+
+export const DEFAULT_HEALTH: HealthPolicy = { callbacks: 3, seconds: 10, timeoutSeconds: 60, maxTrialBoots: 2 };
+
+/** A request the device refuses for a reason the tool's user can act on. */
+export class RequestRefused extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = "RequestRefused";
+  }
+}
+
+interface Live {
+  slot: SlotName;
+  manifest: Manifest;
+  payload: Uint8Array;
+  hosted: HostedModule | null;
+  trial: { session: number | null; package: string; settle: (v: InstallEvent) => void; timers: { cancel(): void }[]; startedMs: number } | null;
+}
+
+export class ModuleManager {
+  private state: DeviceState;
+  private readonly live = new Map<string, Live>();
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly host: ModuleHost,
+    private readonly trust: TrustContext,
+    private readonly health: HealthPolicy,
+    private readonly emit: (e: InstallEvent) => void,
+  ) {
+    this.state = store.load();
+  }
+
+  get lastInstall(): InstallEvent | null {
+    return this.state.lastInstall;
+  }
+
+  /** The package bytes in a module's confirmed slot (delta base), if intact. */
+  confirmedPackage(module: string): { bytes: Uint8Array; sha256: string } | null {
+    const rec = this.state.modules[module];
+    if (!rec?.confirmed) return null;
+    const slotRec = rec.slots[rec.confirmed];
+    if (!slotRec) return null;
+    const r = this.store.readSlot(module, rec.confirmed, slotRec);
+    return "bytes" in r ? { bytes: r.bytes, sha256: slotRec.sha256 } : null;
+  }
+
+  /** SHA-256 of the package a module is trialling, if any. */
+  trialPackage(module: string): string | null {
+    return this.live.get(module)?.trial?.package ?? null;
+  }
+
+  /** Whether a package with this hash sits in any slot (an install that got that far). */
+  hasPackage(sha256: string): boolean {
+    return Object.values(this.state.modules).some((r) => r.slots.A?.sha256 === sha256 || r.slots.B?.sha256 === sha256);
+  }
+
+  isOnTrial(module?: string): boolean {
+    return [...this.live.entries()].some(([id, l]) => l.trial !== null && (module === undefined || id === module));
+  }
+
+  private event(module: string, phase: InstallEvent["phase"], extra: Partial<InstallEvent> = {}): InstallEvent {
+    const e: InstallEvent = { session: null, module, phase, ts: Date.now(), ...extra };
+    this.emit(e);
+    return e;
+  }
+
+  /** Re-hashes and re-verifies a slot; the package's own checks, at the instant it was first accepted. */
+  private loadSlot(module: string, rec: ModuleRecord, slot: SlotName): { verified: VerifiedPackage } | { problem: string } {
+    const slotRec = rec.slots[slot];
+    if (!slotRec) return { problem: `slot ${slot} is empty` };
+    const r = this.store.readSlot(module, slot, slotRec);
+    if ("problem" in r) return r;
+    try {
+      return { verified: verifyPackage(r.bytes, { rootPublicKey: this.trust.rootPublicKey, now: slotRec.verifiedAt, device: this.trust.device }) };
+    } catch (e) {
+      if (e instanceof PackageError) return { problem: `slot ${slot} no longer verifies: ${e.message}` };
+      throw e;
+    }
+  }
+
+  private config(module: string, manifest: Manifest): Map<string, string> {
+    return effectiveConfig(manifest.config, this.state.modules[module]?.config ?? {});
+  }
+
+  private startHosted(module: string, slot: SlotName, v: VerifiedPackage, trial: boolean, onFault: (why: string) => void): HostedModule {
+    return this.host.start(
+      {
+        id: module, payload: v.payload, manifest: v.manifest, config: this.config(module, v.manifest),
+        source: `${module} slot ${slot} (${v.manifest.version})`, restartOnFault: !trial,
+      },
+      { callback: () => this.onCallback(module), fault: (reason, detail) => onFault(`${reason}: ${detail}`) },
+    );
+  }
+
+  /** Starts every installed module after a restart; finishes or reverts interrupted trials. */
+  boot(): void {
+    let changed = false;
+    for (const [id, rec] of Object.entries(this.state.modules)) {
+      if (rec.trial) {
+        rec.trial.boots++;
+        const trial = rec.trial;
+        const load = trial.boots > this.health.maxTrialBoots ? { problem: `the agent restarted ${trial.boots - 1} times during the trial` } : this.loadSlot(id, rec, trial.slot);
+        if ("verified" in load) {
+          this.store.save(this.state, "state");
+          this.beginTrial(id, trial.slot, load.verified, trial.session);
+          continue;
+        }
+        rec.trial = null;
+        rec.slots[trial.slot] = null;
+        const verdict = this.event(id, "reverted", { session: trial.session, package: rec.slots[trial.slot]?.sha256 ?? "", reason: `trial of slot ${trial.slot} abandoned at boot: ${load.problem}` });
+        this.state.lastInstall = verdict;
+        changed = true;
+      }
+      if (!rec.confirmed) continue;
+      let slot = rec.confirmed;
+      let load = this.loadSlot(id, rec, slot);
+      if ("problem" in load) {
+        // The confirmed slot is damaged on disk: the other slot held the previously confirmed package.
+        const fallback = this.loadSlot(id, rec, otherSlot(slot));
+        if (!("verified" in fallback)) {
+          this.event(id, "failed", { reason: `cannot start: ${load.problem}; other slot: ${fallback.problem}` });
+          continue;
+        }
+        this.event(id, "recovered", { reason: `${load.problem}; running slot ${otherSlot(slot)} instead` });
+        slot = otherSlot(slot);
+        rec.confirmed = slot;
+        changed = true;
+        load = fallback;
+      }
+      this.runConfirmed(id, slot, load.verified);
+    }
+    if (changed) this.store.save(this.state, "state");
+  }
+
+  private runConfirmed(module: string, slot: SlotName, v: VerifiedPackage): void {
+    const live: Live = { slot, manifest: v.manifest, payload: v.payload, hosted: null, trial: null };
+    this.live.set(module, live);
+    try {
+      live.hosted = this.startHosted(module, slot, v, false, () => {});
+    } catch (e) {
+      if (!(e instanceof ModuleStartError)) throw e;
+      this.event(module, "failed", { reason: `slot ${slot} cannot start: ${e.message}` });
+    }
+  }
+
+  private onCallback(module: string): void {
+    this.live.get(module)?.trial && this.checkHealth(module);
+  }
+
+  /** Verifies, writes and trials a package; resolves with the verdict event. */
+  install(bytes: Uint8Array, session: number | null): Promise<InstallEvent> {
+    let id = "?";
+    const pkg = sha256Hex(bytes);
+    let verified: VerifiedPackage;
+    try {
+      const peek = readPackageUnverified(bytes);
+      if ("error" in peek.manifest) throw new PackageError("FWX_PKG_E_MANIFEST", peek.manifest.error);
+      id = peek.manifest.id;
+      if (this.isOnTrial(id)) throw new RequestRefused("busy", `module ${id} is on trial; wait for its verdict`);
+      const rec = this.state.modules[id];
+      verified = verifyPackage(bytes, {
+        rootPublicKey: this.trust.rootPublicKey, now: this.trust.now(), device: this.trust.device,
+        ...(rec && rec.installedSeq > 0 ? { installedSeq: rec.installedSeq } : {}),
+      });
+    } catch (e) {
+      if (e instanceof PackageError || e instanceof RequestRefused) return Promise.resolve(this.finish(id, "refused", session, { reason: e.message, code: e.code, package: pkg }));
+      throw e;
+    }
+    this.store.hit("package-verified");
+    const m = verified.manifest;
+    const tag = { session, version: m.version, sequence: m.sequence, package: pkg };
+    this.event(id, "verified", tag);
+    const rec: ModuleRecord = this.state.modules[id] ?? { slots: { A: null, B: null }, confirmed: null, trial: null, installedSeq: 0, config: {} };
+    const target: SlotName = rec.confirmed ? otherSlot(rec.confirmed) : "A";
+    this.store.writeSlot(id, target, bytes);
+    this.event(id, "written", { ...tag, reason: `slot ${target}` });
+    rec.slots[target] = { sha256: pkg, size: bytes.length, version: m.version, sequence: m.sequence, verifiedAt: this.trust.now() };
+    rec.trial = { slot: target, session, boots: 1 };
+    this.state.modules[id] = rec;
+    this.store.save(this.state, "trial-state");
+    this.store.hit("trial-committed");
+    return this.beginTrial(id, target, verified, session);
+  }
+
+  private beginTrial(module: string, slot: SlotName, v: VerifiedPackage, session: number | null): Promise<InstallEvent> {
+    return new Promise((settle) => {
+      const previous = this.live.get(module);
+      previous?.hosted?.stop(`replaced by slot ${slot} (${v.manifest.version}) on trial`);
+      const pkg = this.state.modules[module]?.slots[slot]?.sha256 ?? "";
+      const live: Live = { slot, manifest: v.manifest, payload: v.payload, hosted: null, trial: { session, package: pkg, settle, timers: [], startedMs: this.host.nowMs() } };
+      this.live.set(module, live);
+      this.event(module, "trial", { session, package: pkg, version: v.manifest.version, sequence: v.manifest.sequence, reason: `slot ${slot}: ${this.health.callbacks} callbacks and ${this.health.seconds} s without a fault to confirm` });
+      try {
+        live.hosted = this.startHosted(module, slot, v, true, (why) => this.revert(module, `faulted during trial: ${why}`));
+      } catch (e) {
+        if (!(e instanceof ModuleStartError)) throw e;
+        this.revert(module, `could not start: ${e.message}`);
+        return;
+      }
+      this.store.hit("trial-started");
+      if (!live.trial) return; // fwx_init already faulted and the trial was reverted
+      live.trial.timers.push(this.host.after(this.health.seconds * 1000, () => this.checkHealth(module)));
+      live.trial.timers.push(this.host.after(this.health.timeoutSeconds * 1000, () => {
+        const l = this.live.get(module);
+        if (l?.trial) this.revert(module, `only ${l.hosted?.callbacks ?? 0} of ${this.health.callbacks} callbacks within ${this.health.timeoutSeconds} s`);
+      }));
+      this.checkHealth(module);
+    });
+  }
+
+  private checkHealth(module: string): void {
+    const live = this.live.get(module);
+    if (!live?.trial || !live.hosted) return;
+    if (live.hosted.callbacks < this.health.callbacks) return;
+    if (this.host.nowMs() - live.trial.startedMs < this.health.seconds * 1000) return;
+    const veto = live.hosted.healthVeto();
+    if (veto) return this.revert(module, veto);
+    this.store.hit("health-passed");
+    const rec = this.state.modules[module]!;
+    const trial = live.trial;
+    for (const t of trial.timers) t.cancel();
+    live.trial = null;
+    rec.confirmed = live.slot;
+    rec.trial = null;
+    rec.installedSeq = Math.max(rec.installedSeq, live.manifest.sequence);
+    const verdict: InstallEvent = { session: trial.session, module, phase: "confirmed", ts: Date.now(), package: trial.package, version: live.manifest.version, sequence: live.manifest.sequence, reason: `${live.hosted.callbacks} callbacks, no fault, in slot ${live.slot}` };
+    this.state.lastInstall = verdict;
+    this.store.save(this.state, "confirm-state");
+    this.store.hit("confirmed");
+    live.hosted.promote();
+    this.emit(verdict);
+    trial.settle(verdict);
+  }
+
+  private revert(module: string, reason: string): void {
+    const live = this.live.get(module);
+    if (!live?.trial) return;
+    this.store.hit("revert-decided");
+    const trial = live.trial;
+    for (const t of trial.timers) t.cancel();
+    live.trial = null;
+    live.hosted?.stop("trial failed");
+    const rec = this.state.modules[module]!;
+    rec.trial = null;
+    // The failed package overwrote the version before the confirmed one: nothing to roll back to there.
+    rec.slots[live.slot] = null;
+    const verdict: InstallEvent = { session: trial.session, module, phase: "reverted", ts: Date.now(), package: trial.package, version: live.manifest.version, sequence: live.manifest.sequence, reason };
+    this.state.lastInstall = verdict;
+    if (!rec.confirmed) delete this.state.modules[module];
+    this.store.save(this.state, "revert-state");
+    this.store.hit("reverted");
+    this.live.delete(module);
+    if (rec.confirmed) {
+      const load = this.loadSlot(module, rec, rec.confirmed);
+      if ("verified" in load) this.runConfirmed(module, rec.confirmed, load.verified);
+      else this.event(module, "failed", { reason: `previous slot ${rec.confirmed} cannot run: ${load.problem}` });
+    } else this.store.removeModuleFiles(module);
+    this.emit(verdict);
+    trial.settle(verdict);
+  }
+
+  private finish(module: string, phase: Verdict, session: number | null, extra: Partial<InstallEvent>): InstallEvent {
+    const e: InstallEvent = { session, module, phase, ts: Date.now(), ...extra };
+    this.state.lastInstall = e;
+    this.store.save(this.state, "state");
+    this.emit(e);
+    return e;
+  }
+
+  private requireIdle(module: string): ModuleRecord {
+    const rec = this.state.modules[module];
+    if (!rec) throw new RequestRefused("not-found", `module ${module} is not installed (installed: ${Object.keys(this.state.modules).join(", ") || "none"})`);
+    if (this.isOnTrial(module)) throw new RequestRefused("busy", `module ${module} is on trial; wait for its verdict`);
+    return rec;
+  }
+
+  /** Makes the other slot (the previously confirmed package) the confirmed one and runs it. */
+  rollback(module: string): InstallEvent {
+    const rec = this.requireIdle(module);
+    if (!rec.confirmed) throw new RequestRefused("no-previous", `module ${module} has no confirmed slot`);
+    const to = otherSlot(rec.confirmed);
+    if (!rec.slots[to]) throw new RequestRefused("no-previous", `module ${module} has nothing in slot ${to} to roll back to`);
+    const load = this.loadSlot(module, rec, to);
+    if ("problem" in load) throw new RequestRefused("slot-damaged", `cannot roll back ${module}: ${load.problem}`);
+    this.live.get(module)?.hosted?.stop(`rolled back to slot ${to}`);
+    const from = rec.confirmed;
+    rec.confirmed = to;
+    this.store.save(this.state, "state");
+    this.runConfirmed(module, to, load.verified);
+    return this.event(module, "rolled-back", { version: load.verified.manifest.version, sequence: load.verified.manifest.sequence, reason: `slot ${from} → slot ${to}` });
+  }
+
+  remove(module: string): InstallEvent {
+    this.requireIdle(module);
+    this.live.get(module)?.hosted?.stop("removed");
+    this.live.delete(module);
+    delete this.state.modules[module];
+    this.store.save(this.state, "state");
+    this.store.removeModuleFiles(module);
+    return this.event(module, "removed");
+  }
+
+  /** Checks values against the running package's manifest, persists them and restarts the module with them. */
+  setConfig(module: string, values: Record<string, string>): InstallEvent {
+    const rec = this.requireIdle(module);
+    const live = this.live.get(module);
+    if (!live) throw new RequestRefused("not-running", `module ${module} has no runnable slot`);
+    const checked = checkConfigValues(module, live.manifest.config, values);
+    rec.config = { ...rec.config, ...checked };
+    this.store.save(this.state, "state");
+    live.hosted?.stop("config changed");
+    const load = this.loadSlot(module, rec, live.slot);
+    if ("problem" in load) throw new RequestRefused("slot-damaged", load.problem);
+    this.runConfirmed(module, live.slot, load.verified);
+    return this.event(module, "reconfigured", { reason: Object.entries(checked).map(([k, v]) => `${k}=${v}`).join(", ") });
+  }
+
+  status(): ModuleStatus[] {
+    return Object.entries(this.state.modules).map(([id, rec]) => {
+      const live = this.live.get(id);
+      const h = live?.hosted;
+      const slot = (s: SlotName) => {
+        const r = rec.slots[s];
+        return r ? { version: r.version, sequence: r.sequence, sha256: r.sha256, size: r.size } : null;
+      };
+      const hostedState = h?.state ?? "stopped";
+      return {
+        id,
+        active: live?.slot ?? null,
+        state: live?.trial ? "trial" : hostedState === "running" || hostedState === "backoff" ? "confirmed" : hostedState === "quarantined" ? "quarantined" : hostedState === "faulted" ? "faulted" : "stopped",
+        version: live?.manifest.version ?? null,
+        sequence: live?.manifest.sequence ?? null,
+        slots: { A: slot("A"), B: slot("B") },
+        confirmed: rec.confirmed,
+        installedSeq: rec.installedSeq,
+        health: { callbacks: h?.callbacks ?? 0, faults: h?.faults ?? 0, restarts: h?.restarts ?? 0, lastFault: h?.lastFault ?? null },
+        config: Object.fromEntries(live ? this.config(id, live.manifest) : Object.entries(rec.config)),
+      };
+    });
+  }
+
+  shutdown(): void {
+    for (const l of this.live.values()) {
+      for (const t of l.trial?.timers ?? []) t.cancel();
+      l.hosted?.stop("agent shutting down");
+    }
+    this.live.clear();
+  }
+}

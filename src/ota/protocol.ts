@@ -1,0 +1,185 @@
+// The OTA wire protocol (docs/ota-protocol.md is the prose version).
+//
+// Topics, all under fwx/v1/<device>/:
+//   cmd            tool → device   JSON command            QoS 1
+//   reply/<client> device → tool   JSON reply to one cmd   QoS 1
+//   chunk          tool → device   binary chunk frame      QoS 0 (the window protocol retransmits)
+//   ack            device → tool   binary ack frame        QoS 0 (cumulative: a lost ack is covered by the next)
+//   event          device → tools  JSON install progress and verdicts   QoS 1
+//   status         device → fleet  JSON device state, retained          QoS 1
+//   presence       device → fleet  JSON online flag, retained, also the last will   QoS 1
+//   log            device → tools  JSON module log lines and lifecycle  QoS 0
+//   telemetry/<module>/<topic>  module telemetry, raw payload           QoS 0
+
+import { crc32 } from "./crc32.js";
+
+export const TOPIC_ROOT = "fwx/v1";
+export const DEFAULT_BROKER = "mqtt://127.0.0.1:1883";
+export const DEFAULT_CHUNK_BYTES = 1024;
+/** Device ids become topic levels: no wildcards, separators or NUL. */
+export const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function topicsFor(device: string) {
+  const base = `${TOPIC_ROOT}/${device}`;
+  return {
+    cmd: `${base}/cmd`,
+    reply: (client: string) => `${base}/reply/${client}`,
+    chunk: `${base}/chunk`,
+    ack: `${base}/ack`,
+    event: `${base}/event`,
+    status: `${base}/status`,
+    presence: `${base}/presence`,
+    log: `${base}/log`,
+    telemetry: (module: string, topic: string) => `${base}/telemetry/${module}/${topic}`,
+  };
+}
+
+/** The device id in a topic under fwx/v1/, or null. */
+export function deviceOfTopic(topic: string): string | null {
+  const parts = topic.split("/");
+  return parts.length >= 4 && `${parts[0]}/${parts[1]}` === TOPIC_ROOT ? parts[2]! : null;
+}
+
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+// ---- binary frames -------------------------------------------------------
+// chunk: 'C' u32 session, u32 offset, u32 crc32(data), data…      (13 bytes of header)
+// ack:   'A' u8 flags, u32 session, u32 contiguous offset          (10 bytes)
+// All integers big-endian. The data length is the rest of the MQTT payload.
+
+export const CHUNK_HEADER_BYTES = 13;
+const CHUNK_TAG = 0x43;
+const ACK_TAG = 0x41;
+/** The device saw a chunk beyond `offset`: the chunk at `offset` is missing, resend it now. */
+export const ACK_GAP = 0x01;
+
+export interface ChunkFrame { session: number; offset: number; data: Uint8Array }
+export interface AckFrame { session: number; offset: number; gap: boolean }
+
+export function encodeChunk(session: number, offset: number, data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + data.length);
+  out[0] = CHUNK_TAG;
+  out.writeUInt32BE(session >>> 0, 1);
+  out.writeUInt32BE(offset >>> 0, 5);
+  out.writeUInt32BE(crc32(data), 9);
+  out.set(data, CHUNK_HEADER_BYTES);
+  return out;
+}
+
+/** Decodes a chunk frame; throws ProtocolError for a malformed frame or a CRC mismatch. */
+export function decodeChunk(frame: Uint8Array): ChunkFrame {
+  if (frame.length < CHUNK_HEADER_BYTES || frame[0] !== CHUNK_TAG) throw new ProtocolError(`chunk frame of ${frame.length} bytes has no chunk header`);
+  const b = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  const data = frame.subarray(CHUNK_HEADER_BYTES);
+  const offset = b.readUInt32BE(5);
+  const want = b.readUInt32BE(9);
+  const got = crc32(data);
+  if (want !== got) throw new ProtocolError(`chunk at offset ${offset}: CRC32 ${got.toString(16).padStart(8, "0")} does not match ${want.toString(16).padStart(8, "0")} in the frame`);
+  return { session: b.readUInt32BE(1), offset, data };
+}
+
+export function encodeAck(a: AckFrame): Buffer {
+  const out = Buffer.allocUnsafe(10);
+  out[0] = ACK_TAG;
+  out[1] = a.gap ? ACK_GAP : 0;
+  out.writeUInt32BE(a.session >>> 0, 2);
+  out.writeUInt32BE(a.offset >>> 0, 6);
+  return out;
+}
+
+export function decodeAck(frame: Uint8Array): AckFrame {
+  if (frame.length !== 10 || frame[0] !== ACK_TAG) throw new ProtocolError(`ack frame of ${frame.length} bytes is not an ack`);
+  const b = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  return { session: b.readUInt32BE(2), offset: b.readUInt32BE(6), gap: (frame[1]! & ACK_GAP) !== 0 };
+}
+
+// ---- JSON control messages ---------------------------------------------
+
+export interface TransferSpec {
+  /** What is sent: the package itself or a delta against the package in the device's confirmed slot. */
+  mode: "full" | "delta";
+  size: number;
+  /** SHA-256 (hex) of the bytes sent. */
+  sha256: string;
+  /** Delta only: SHA-256 of the base package the delta applies to. */
+  base?: string;
+}
+
+export interface PackageRef { module: string; version: string; sequence: number; size: number; sha256: string }
+
+interface CmdBase { req: string; from: string }
+export type Command =
+  | (CmdBase & { op: "begin"; session: number; chunkBytes: number; transfer: TransferSpec; package: PackageRef })
+  | (CmdBase & { op: "query"; session: number })
+  | (CmdBase & { op: "abort"; session: number })
+  | (CmdBase & { op: "rollback"; module: string })
+  | (CmdBase & { op: "remove"; module: string })
+  | (CmdBase & { op: "config"; module: string; values: Record<string, string> })
+  | (CmdBase & { op: "logs"; module?: string; limit: number })
+  | (CmdBase & { op: "status" });
+
+export type Reply = { req: string; ok: true; [k: string]: unknown } | { req: string; ok: false; code: string; message: string };
+
+export const VERDICTS = ["confirmed", "reverted", "refused", "failed"] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** One step of an install on the device, published on the event topic. */
+export interface InstallEvent {
+  session: number | null;
+  module: string;
+  phase: "received" | "verified" | "written" | "trial" | "health" | Verdict | "rolled-back" | "removed" | "reconfigured" | "recovered";
+  /** Wall-clock ms on the device. */
+  ts: number;
+  version?: string;
+  sequence?: number;
+  /** Why: the refusal's message, the fault that reverted a trial, … */
+  reason?: string;
+  /** PackageError code for refusals. */
+  code?: string;
+  /** SHA-256 (hex) of the package concerned, so a tool that reconnected under a new session still recognises its verdict. */
+  package?: string;
+}
+
+export function isVerdict(phase: string): phase is Verdict {
+  return (VERDICTS as readonly string[]).includes(phase);
+}
+
+export interface SlotStatus { version: string; sequence: number; sha256: string; size: number }
+export interface ModuleStatus {
+  id: string;
+  /** The slot running now and whether it is confirmed or on trial. */
+  active: "A" | "B" | null;
+  state: "confirmed" | "trial" | "stopped" | "faulted" | "quarantined";
+  version: string | null;
+  sequence: number | null;
+  slots: { A: SlotStatus | null; B: SlotStatus | null };
+  confirmed: "A" | "B" | null;
+  installedSeq: number;
+  health: { callbacks: number; faults: number; restarts: number; lastFault: string | null };
+  config: Record<string, string>;
+}
+export interface DeviceStatus {
+  device: string;
+  ts: number;
+  board: string;
+  /** fwx version of the agent. */
+  agent: string;
+  customer: string;
+  group: string;
+  busy: number | null;
+  modules: ModuleStatus[];
+  lastInstall: InstallEvent | null;
+}
+
+export function parseJson<T>(payload: Uint8Array, what: string): T {
+  try {
+    return JSON.parse(Buffer.from(payload).toString("utf8")) as T;
+  } catch (e) {
+    throw new ProtocolError(`${what}: not JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,44 @@
+// A device agent on the simulated board: what `fwx agent` runs and what the
+// demo and the tests start in-process.
+
+import { createDeviceHost } from "../agent/host/index.js";
+import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
+import type { CrashHook } from "./crash.js";
+import { DeviceAgent, type TimelineEntry } from "./device-agent.js";
+import type { HealthPolicy } from "./install.js";
+import type { ReceiverOptions } from "./receiver.js";
+
+export interface SimDeviceOptions {
+  deviceId: string;
+  brokerUrl: string;
+  stateDir: string;
+  rootPublicKey: Uint8Array;
+  customer: string;
+  group: string;
+  /** Board profile file; default: the bundled demo board. */
+  boardPath?: string;
+  speed?: number;
+  health?: Partial<HealthPolicy>;
+  receiver?: Partial<ReceiverOptions>;
+  crash?: CrashHook | null;
+  heartbeatMs?: number;
+  onTimeline?(e: TimelineEntry): void;
+  /** Resolve only once connected to the broker (default true; a daemon starts its modules regardless). */
+  waitForBroker?: boolean;
+}
+
+export async function startSimDevice(opts: SimDeviceOptions): Promise<DeviceAgent<Board>> {
+  const board = loadBoardFile(opts.boardPath ?? defaultBoardPath());
+  const agent = new DeviceAgent<Board>({
+    deviceId: opts.deviceId, brokerUrl: opts.brokerUrl, stateDir: opts.stateDir, board, createHost: createDeviceHost,
+    rootPublicKey: opts.rootPublicKey, customer: opts.customer, group: opts.group,
+    ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
+    ...(opts.health ? { health: opts.health } : {}),
+    ...(opts.receiver ? { receiver: opts.receiver } : {}),
+    ...(opts.crash !== undefined ? { crash: opts.crash } : {}),
+    ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    ...(opts.onTimeline ? { onTimeline: opts.onTimeline } : {}),
+  });
+  await agent.start(opts.waitForBroker ?? true);
+  return agent;
+}

@@ -1,0 +1,128 @@
+// The device's persistent state directory:
+//
+//   device.json                  which slot of each module is confirmed / on trial,
+//                                installed sequence numbers, config values, last verdict
+//   slots/<module>/A.fwx, B.fwx  whole signed packages (re-verified at every boot)
+//   partial/transfer.bin, .json  the one download in progress (bytes + acknowledged offset)
+//   kv/<module>.json             the modules' key-value stores (src/agent)
+//
+// device.json is the commit point of every install step: a slot file is made
+// durable first, then device.json is replaced atomically to point at it, so
+// a crash between the two leaves a spare slot file that nothing refers to.
+
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CrashHook, CrashPoint } from "./crash.js";
+import { removeTreeDurable, writeDurable } from "./durable.js";
+import type { InstallEvent } from "./protocol.js";
+
+export type SlotName = "A" | "B";
+export const otherSlot = (s: SlotName): SlotName => (s === "A" ? "B" : "A");
+
+export interface SlotRecord {
+  /** SHA-256 (hex) of the whole package file in the slot. */
+  sha256: string;
+  size: number;
+  version: string;
+  sequence: number;
+  /** Device wall clock (ms) when the package was verified: boot re-verification checks the certificate's validity at this instant. */
+  verifiedAt: number;
+}
+
+export interface TrialRecord {
+  slot: SlotName;
+  session: number | null;
+  /** How many times the trial has been started (a restart during trial counts one). */
+  boots: number;
+}
+
+export interface ModuleRecord {
+  slots: { A: SlotRecord | null; B: SlotRecord | null };
+  confirmed: SlotName | null;
+  trial: TrialRecord | null;
+  /** Highest sequence ever confirmed: the anti-rollback floor for new packages. */
+  installedSeq: number;
+  /** Deploy-time values set with `fwx config set`, as text (what core.config_get returns). */
+  config: Record<string, string>;
+}
+
+export interface DeviceState {
+  format: 1;
+  modules: Record<string, ModuleRecord>;
+  lastInstall: InstallEvent | null;
+}
+
+export type StateLabel = "trial-state" | "confirm-state" | "revert-state" | "state";
+
+export class StateFileError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = "StateFileError";
+  }
+}
+
+export const sha256Hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+export class StateStore {
+  readonly file: string;
+
+  constructor(readonly dir: string, private readonly crash: CrashHook | null = null) {
+    mkdirSync(dir, { recursive: true });
+    this.file = join(dir, "device.json");
+  }
+
+  hit(point: CrashPoint): void {
+    this.crash?.(point);
+  }
+
+  load(): DeviceState {
+    if (!existsSync(this.file)) return { format: 1, modules: {}, lastInstall: null };
+    let doc: DeviceState;
+    try {
+      doc = JSON.parse(readFileSync(this.file, "utf8")) as DeviceState;
+    } catch (e) {
+      throw new StateFileError(this.file, `unreadable device state: ${(e as Error).message}`);
+    }
+    if (doc.format !== 1 || typeof doc.modules !== "object" || doc.modules === null) throw new StateFileError(this.file, "not a format 1 device state");
+    return doc;
+  }
+
+  save(state: DeviceState, label: StateLabel): void {
+    writeDurable(this.file, JSON.stringify(state, null, 1) + "\n", (step) => {
+      if (label !== "state") this.hit(`${label}:${step}` as CrashPoint);
+    });
+  }
+
+  slotPath(module: string, slot: SlotName): string {
+    return join(this.dir, "slots", module, `${slot}.fwx`);
+  }
+
+  writeSlot(module: string, slot: SlotName, bytes: Uint8Array): void {
+    writeDurable(this.slotPath(module, slot), bytes, (step) => this.hit(`slot:${step}`));
+    this.hit("slot-written");
+  }
+
+  /** The slot's bytes if present and matching the recorded hash; otherwise why not. */
+  readSlot(module: string, slot: SlotName, rec: SlotRecord): { bytes: Uint8Array } | { problem: string } {
+    const path = this.slotPath(module, slot);
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(path));
+    } catch (e) {
+      return { problem: `${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : (e as Error).message}` };
+    }
+    const h = sha256Hex(bytes);
+    if (h !== rec.sha256) return { problem: `${path}: SHA-256 ${h.slice(0, 16)}… does not match the recorded ${rec.sha256.slice(0, 16)}… (${bytes.length} of ${rec.size} bytes)` };
+    return { bytes };
+  }
+
+  removeModuleFiles(module: string): void {
+    const dir = join(this.dir, "slots", module);
+    if (existsSync(dir)) removeTreeDurable(dir);
+  }
+
+  get partialDir(): string {
+    return join(this.dir, "partial");
+  }
+}
