@@ -29,11 +29,25 @@ export interface HostCallRecord {
 }
 
 export interface WasmLocation {
-  funcIndex: number;
-  /** From the name section when the module has one. */
+  /** Index of the function in the module as given (before fuel instrumentation); null for code the instrumentation added. */
+  funcIndex: number | null;
+  /** From the module's name section when it has one; the instrumentation's own helpers are named too ("__fwx_fuel_out"). */
   funcName: string | null;
-  /** Byte offset in the module as instantiated (after fuel instrumentation). */
+  /** Byte offset in the instrumented module the engine ran (not an offset into the file as given). */
   offset: number;
+  /** The same position counted from the start of the function's instrumented body (after its locals), or null if unknown. */
+  bodyOffset: number | null;
+}
+
+/** What wasmFrames needs to translate the engine's positions (see prepareModule). */
+export interface FrameMap {
+  originalImports: number;
+  originalDefined: number;
+  instrumentedImports: number;
+  /** Code offset (first instruction) of each defined function of the instrumented module, in the bytes compiled. */
+  bodyStarts: readonly number[];
+  originalNames: ReadonlyMap<number, string>;
+  instrumentedNames: ReadonlyMap<number, string>;
 }
 
 export interface CrashReport {
@@ -55,14 +69,23 @@ export interface CrashReport {
 
 const FRAME = /wasm-function\[(\d+)\]:0x([0-9a-f]+)/;
 
-export function wasmFrames(err: unknown, names: ReadonlyMap<number, string>): WasmLocation[] {
+export function wasmFrames(err: unknown, map: FrameMap): WasmLocation[] {
   const stack = err instanceof Error ? err.stack ?? "" : "";
   const out: WasmLocation[] = [];
   for (const line of stack.split("\n")) {
     const m = FRAME.exec(line);
     if (!m) continue;
-    const funcIndex = Number(m[1]);
-    out.push({ funcIndex, funcName: names.get(funcIndex) ?? null, offset: parseInt(m[2]!, 16) });
+    const index = Number(m[1]);
+    const offset = parseInt(m[2]!, 16);
+    const defined = index - map.instrumentedImports;
+    const start = defined >= 0 ? map.bodyStarts[defined] : undefined;
+    const bodyOffset = start !== undefined && offset >= start ? offset - start : null;
+    if (defined >= 0 && defined < map.originalDefined) {
+      const funcIndex = map.originalImports + defined;
+      out.push({ funcIndex, funcName: map.originalNames.get(funcIndex) ?? null, offset, bodyOffset });
+    } else {
+      out.push({ funcIndex: null, funcName: map.instrumentedNames.get(index) ?? null, offset, bodyOffset });
+    }
   }
   return out;
 }
@@ -100,7 +123,11 @@ export function formatCrashReport(r: CrashReport): string {
   const lines = [`fault in ${r.module}: ${r.reason} — ${r.detail}`, `  during ${r.callback} at t=${formatTime(r.tUs)}`];
   if (r.frames.length) {
     lines.push("  wasm stack (innermost first):");
-    for (const f of r.frames.slice(0, 8)) lines.push(`    ${f.funcName ?? `function[${f.funcIndex}]`} (function ${f.funcIndex}, offset 0x${f.offset.toString(16)})`);
+    for (const f of r.frames.slice(0, 8)) {
+      const fn = f.funcIndex === null ? `${f.funcName ?? "(unnamed)"} (added by fuel instrumentation)` : `${f.funcName ?? `function[${f.funcIndex}]`} (function ${f.funcIndex})`;
+      const within = f.bodyOffset === null ? "" : `+0x${f.bodyOffset.toString(16)} into its body, `;
+      lines.push(`    ${fn} at ${within}byte 0x${f.offset.toString(16)} of the instrumented code`);
+    }
   }
   lines.push(`  fuel: ${r.fuelUsed === null ? "unknown (module not metered)" : `${r.fuelUsed} of ${r.fuelBudget}`}`);
   lines.push(`  memory: ${r.memoryPages} pages now, high-water ${r.memoryHighWaterBytes} bytes of ${r.memoryLimitBytes}`);

@@ -4,47 +4,75 @@
 
 import type { ClaimRegistry, HandleTable } from "./host-context.js";
 
+interface HandleEntry {
+  readonly kind: string;
+  readonly resource: unknown;
+}
+
 export class InstanceHandleTable implements HandleTable {
   private next = 1;
-  private readonly byKind = new Map<string, Map<number, unknown>>();
+  // One map keyed by handle number (numbers are unique across kinds), so the
+  // glue's ownership check and the implementation's lookup are one probe each.
+  private readonly byHandle = new Map<number, HandleEntry>();
+  // A module usually drives the same handle many times in a row (a relay pin,
+  // a port): the last entry looked up answers those without touching the map.
+  private lastHandle = 0;
+  private lastEntry: HandleEntry | undefined = undefined;
+
+  private lookup(handle: number): HandleEntry | undefined {
+    if (handle === this.lastHandle) return this.lastEntry;
+    const entry = this.byHandle.get(handle);
+    if (entry !== undefined) {
+      this.lastHandle = handle;
+      this.lastEntry = entry;
+    }
+    return entry;
+  }
 
   issue<T>(kind: string, resource: T): number {
     const handle = this.next++;
-    let table = this.byKind.get(kind);
-    if (!table) this.byKind.set(kind, (table = new Map()));
-    table.set(handle, resource);
+    this.byHandle.set(handle, { kind, resource });
     return handle;
   }
 
   /** Takes over a handle number issued elsewhere (replay: the recorded implementation issued it). */
   adopt(kind: string, handle: number, resource: unknown): void {
-    let table = this.byKind.get(kind);
-    if (!table) this.byKind.set(kind, (table = new Map()));
-    table.set(handle, resource);
+    this.byHandle.set(handle, { kind, resource });
+    this.forget(handle);
     if (handle >= this.next) this.next = handle + 1;
   }
 
   get<T>(kind: string, handle: number): T | undefined {
-    return this.byKind.get(kind)?.get(handle) as T | undefined;
+    const entry = this.lookup(handle);
+    return entry !== undefined && entry.kind === kind ? (entry.resource as T) : undefined;
   }
 
   owns(kind: string, handle: number): boolean {
-    return this.byKind.get(kind)?.has(handle) ?? false;
+    const entry = this.lookup(handle);
+    return entry !== undefined && entry.kind === kind;
   }
 
   release(kind: string, handle: number): void {
-    this.byKind.get(kind)?.delete(handle);
+    if (this.byHandle.get(handle)?.kind !== kind) return;
+    this.byHandle.delete(handle);
+    this.forget(handle);
+  }
+
+  private forget(handle: number): void {
+    if (handle !== this.lastHandle) return;
+    this.lastHandle = 0; // never a handle: numbering starts at 1
+    this.lastEntry = undefined;
   }
 
   entries<T>(kind: string): [number, T][] {
-    return [...(this.byKind.get(kind)?.entries() ?? [])] as [number, T][];
+    const out: [number, T][] = [];
+    for (const [handle, e] of this.byHandle) if (e.kind === kind) out.push([handle, e.resource as T]);
+    return out;
   }
 
   /** How many handles are live, all kinds together (crash reports). */
   count(): number {
-    let n = 0;
-    for (const t of this.byKind.values()) n += t.size;
-    return n;
+    return this.byHandle.size;
   }
 }
 

@@ -3,8 +3,7 @@
 // way a guarded call can go wrong ends as a CrashReport, never as an
 // exception out of the agent.
 
-import vm from "node:vm";
-import { createHostImports, FUNCTIONS, type GuestContext, type HostImpl } from "../abi/host.generated.js";
+import { createHostImports, type GuestContext, type HostImpl } from "../abi/host.generated.js";
 import type { Capabilities } from "../caps/capabilities.js";
 import { FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/instrument.js";
 import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
@@ -13,8 +12,7 @@ import { classifyError, describeCall, FAULT_REASONS, GuestTrap, wasmFrames, type
 import { InstanceHandleTable } from "./handles.js";
 import { newMemory, PAGE_BYTES } from "./memory-cap.js";
 import type { PreparedModule } from "./prepare.js";
-
-const PARAM_COUNT = Uint8Array.from(FUNCTIONS.map((f) => f.params.length));
+import { insideFrame, runWithTimeout } from "./watchdog.js";
 
 export interface InstanceEnv {
   caps: Capabilities;
@@ -31,12 +29,21 @@ export interface InstanceEnv {
   createHost(ctx: InstanceContext): HostImpl;
 }
 
+/** A guarded call; its label ("fwx_on_timer(3)") is only built when a report needs it. */
+interface GuardedCall {
+  name: string;
+  args: number[];
+  metered: boolean;
+}
+
+const callLabel = (c: GuardedCall) => (c.args.length ? `${c.name}(${c.args.join(", ")})` : c.name);
+
 export type CallOutcome = { ok: true; value: unknown; fuelUsed: bigint | null } | { ok: false; report: CrashReport };
 
 /** ModuleHostContext for the implementations and GuestContext for the glue, in one object. */
 export class InstanceContext implements ModuleHostContext, GuestContext {
   readonly handles = new InstanceHandleTable();
-  readonly ring = new CallRing(16);
+  readonly ring = new CallRing();
   lastErrorDetail = "";
   private readonly cleanups: (() => void)[] = [];
 
@@ -71,7 +78,7 @@ export class InstanceContext implements ModuleHostContext, GuestContext {
   }
 
   record(fn: number, result: number | bigint, a0?: number | bigint, a1?: number | bigint, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): void {
-    this.ring.push(fn, result, PARAM_COUNT[fn] ?? 0, a0, a1, a2, a3, a4, a5);
+    this.ring.push(fn, result, a0, a1, a2, a3, a4, a5);
   }
 
   /** Runs cleanups once, newest first (a port opened after a pin is closed before it). */
@@ -83,10 +90,6 @@ export class InstanceContext implements ModuleHostContext, GuestContext {
   }
 }
 
-// One context for all watchdog-guarded calls; the call target is swapped in.
-const watchdogRealm = vm.createContext({ __fwxTarget: null as null | (() => unknown) });
-const watchdogScript = new vm.Script("__fwxTarget()");
-
 export class ModuleInstance {
   readonly ctx: InstanceContext;
   private readonly memory: WebAssembly.Memory;
@@ -94,6 +97,8 @@ export class ModuleInstance {
   highWaterBytes: number;
   /** Fuel spent by the last completed callback. */
   lastFuelUsed: bigint | null = null;
+  /** The guarded call running now; left set when a watchdog frame unwound it (see abandonCall). */
+  private inFlight: GuardedCall | null = null;
 
   constructor(readonly prepared: PreparedModule, private readonly env: InstanceEnv) {
     this.memory = newMemory(prepared.memory);
@@ -111,9 +116,9 @@ export class ModuleInstance {
     const imports = createHostImports(host, this.ctx) as unknown as WebAssembly.Imports;
     const { importModule, importName } = this.prepared.memory;
     imports[importModule] = { ...(imports[importModule] ?? {}), [importName]: this.memory };
-    const made = this.guard("instantiate", () => {
+    const made = this.guard({ name: "instantiate", args: [], metered: false }, () => {
       this.exports = new WebAssembly.Instance(this.prepared.compiled, imports).exports;
-    }, false);
+    });
     if (!made.ok) return made;
     const init = this.call("fwx_init", []);
     if (init.ok && init.value !== 0) {
@@ -130,35 +135,54 @@ export class ModuleInstance {
   call(exportName: string, args: number[]): CallOutcome {
     const fn = this.exports?.[exportName] as ((...a: number[]) => unknown) | undefined;
     if (!fn) throw new Error(`${this.prepared.id}: ${exportName} is not exported (caller must check has())`);
-    const label = args.length ? `${exportName}(${args.join(", ")})` : exportName;
-    return this.guard(label, () => fn(...args), true);
+    return this.guard({ name: exportName, args, metered: true }, () => fn(...args));
   }
 
-  private guard(label: string, body: () => unknown, metered: boolean): CallOutcome {
+  /** Whether a guarded call of this instance is running, or was unwound by a watchdog frame and not yet abandoned. */
+  get callInFlight(): boolean {
+    return this.inFlight !== null;
+  }
+
+  private guard(call: GuardedCall, body: () => unknown): CallOutcome {
+    const metered = call.metered;
     const ex = this.exports;
     if (metered && ex) (ex[FUEL_SET_EXPORT] as (v: bigint) => void)(this.env.fuel);
-    this.ctx.ring.nowUs = Number(this.env.nowUs());
+    this.ctx.ring.beginCallback(this.env.nowUs());
+    this.inFlight = call;
     let value: unknown;
     try {
-      if (this.env.watchdogMs > 0) {
-        watchdogRealm.__fwxTarget = body;
-        try {
-          value = watchdogScript.runInContext(watchdogRealm, { timeout: this.env.watchdogMs });
-        } finally {
-          watchdogRealm.__fwxTarget = null;
-        }
-      } else value = body();
+      // Inside the agent's watchdog frame the frame's timer covers the call (see watchdog.ts).
+      value = this.env.watchdogMs > 0 && !insideFrame() ? runWithTimeout(this.env.watchdogMs, body) : body();
     } catch (err) {
-      const fuelUsed = metered ? this.fuelUsed() : null;
-      this.highWaterBytes = Math.max(this.highWaterBytes, this.memory.buffer.byteLength);
-      const c = classifyError(err);
-      if (!c) throw err;
-      return { ok: false, report: this.report(c.reason, c.detail, label, err, fuelUsed) };
+      this.inFlight = null;
+      return this.failed(err, call);
     }
+    this.inFlight = null;
     this.highWaterBytes = Math.max(this.highWaterBytes, this.memory.buffer.byteLength);
     const fuelUsed = metered ? this.fuelUsed() : null;
     this.lastFuelUsed = fuelUsed;
     return { ok: true, value, fuelUsed };
+  }
+
+  private failed(err: unknown, call: GuardedCall): CallOutcome & { ok: false } {
+    const { metered } = call;
+    const fuelUsed = metered ? this.fuelUsed() : null;
+    this.highWaterBytes = Math.max(this.highWaterBytes, this.memory.buffer.byteLength);
+    const c = classifyError(err);
+    if (!c) throw err;
+    return { ok: false, report: this.report(c.reason, c.detail, callLabel(call), err, fuelUsed) };
+  }
+
+  /**
+   * The outcome of the call a watchdog frame unwound (`err` is the frame's
+   * timeout): what guard() would have returned had the call had its own
+   * timer. Null when no call of this instance was in flight.
+   */
+  abandonCall(err: unknown): (CallOutcome & { ok: false }) | null {
+    const call = this.inFlight;
+    if (!call) return null;
+    this.inFlight = null;
+    return this.failed(err, call);
   }
 
   private fuelUsed(): bigint | null {
@@ -185,7 +209,7 @@ export class ModuleInstance {
       detail,
       tUs: this.env.nowUs(),
       callback,
-      frames: wasmFrames(err, this.prepared.names),
+      frames: wasmFrames(err, this.prepared.frames),
       lastCalls: this.ctx.ring.list().map(describeCall),
       fuelUsed: fuelUsed === null ? null : Number(fuelUsed),
       fuelBudget: Number(this.env.fuel),

@@ -5,8 +5,8 @@
 // them at once instead of the first LinkError V8 happens to throw.
 
 import { decodeAbiSection, ABI_SECTION_NAME, AbiSectionError } from "../wasm/abi-section.js";
+import { formatSignature, type ParsedModule } from "../wasm/reader.js";
 import { LOWERED, offeredInterfaces } from "./abi.js";
-import type { ModuleFacts } from "./wasm-binary.js";
 
 export interface LinkProblem {
   /** "fwx:gpio@1.write", or "fwx.abi section" for version requirements. */
@@ -26,15 +26,15 @@ export interface LinkReport {
 
 const IFACE_MODULE = /^fwx:([a-z][a-z0-9-]*)@(\d+)$/;
 
-export function linkModule(facts: ModuleFacts, bytes: Uint8Array): LinkReport {
+export function linkModule(module: ParsedModule): LinkReport {
   const problems: LinkProblem[] = [];
   const ifaces = new Map(LOWERED.interfaces.map((i) => [i.name, i]));
-  for (const im of facts.imports) {
+  for (const im of module.imports) {
     const importName = `${im.module}.${im.name}`;
     const at = { importName, offset: im.offset };
-    if (im.desc.kind === "memory") continue; // the agent supplies a capped memory under any name
-    if (im.desc.kind !== "func") {
-      problems.push({ ...at, expected: "a function import from fwx:<interface>@<major>", found: `a ${im.desc.kind} import` });
+    if (im.kind === "memory") continue; // the agent supplies a capped memory under any name
+    if (im.kind !== "func" || !im.signature) {
+      problems.push({ ...at, expected: "a function import from fwx:<interface>@<major>", found: `a ${im.kind} import` });
       continue;
     }
     const m = IFACE_MODULE.exec(im.module);
@@ -56,16 +56,13 @@ export function linkModule(facts: ModuleFacts, bytes: Uint8Array): LinkReport {
       problems.push({ ...at, expected: `one of ${iface.functions.map((f) => f.name).join(", ")}`, found: `unknown function "${im.name}" in ${iface.name}@${iface.major}.${iface.minor}` });
       continue;
     }
-    if (fn.signature !== im.desc.signature) {
-      problems.push({ ...at, expected: fn.signature, found: im.desc.signature });
-    }
+    const signature = formatSignature(im.signature);
+    if (fn.signature !== signature) problems.push({ ...at, expected: fn.signature, found: signature });
   }
-  const abiSection = facts.sections.find((s) => s.id === 0 && s.name === ABI_SECTION_NAME);
+  const abiSection = module.customSections.find((s) => s.name === ABI_SECTION_NAME);
   if (abiSection) {
-    // The payload starts after the section's own name.
-    const nameLen = ABI_SECTION_NAME.length + 1;
     try {
-      for (const req of decodeAbiSection(bytes.subarray(abiSection.payloadStart + nameLen, abiSection.end))) {
+      for (const req of decodeAbiSection(abiSection.payload)) {
         const iface = ifaces.get(req.name);
         const wanted = `${req.name}@${req.major}.${req.minor}`;
         if (!iface) problems.push({ importName: "fwx.abi section", expected: "an interface this device offers", found: `${wanted} (unknown interface)` });
@@ -75,7 +72,7 @@ export function linkModule(facts: ModuleFacts, bytes: Uint8Array): LinkReport {
       }
     } catch (e) {
       if (!(e instanceof AbiSectionError)) throw e;
-      problems.push({ importName: "fwx.abi section", offset: abiSection.payloadStart + nameLen, expected: "a well-formed fwx.abi section", found: e.message });
+      problems.push({ importName: "fwx.abi section", offset: abiSection.payloadOffset, expected: "a well-formed fwx.abi section", found: e.message });
     }
   }
   return { ok: problems.length === 0, problems, offered: offeredInterfaces() };

@@ -15,7 +15,8 @@
 
 import { encodeU32 } from "../wasm/leb128.js";
 import { ByteReader } from "../wasm/byte-reader.js";
-import { readModuleFacts, type ImportEntry } from "./wasm-binary.js";
+import { parseModule, type MemoryType, type ParsedModule } from "../wasm/reader.js";
+import { SECTION } from "../wasm/sections.js";
 
 export const PAGE_BYTES = 65536;
 export const AGENT_IMPORT_MODULE = "fwx:agent";
@@ -54,17 +55,28 @@ function section(id: number, payload: number[] | Uint8Array): number[] {
   return [id, ...encodeU32(payload.length), ...payload];
 }
 
+/** The module's one memory (imported or defined), refusing what the agent cannot cap. */
+function singleMemory(module: ParsedModule): MemoryType | null {
+  if (module.memories.length > 1) throw new MemoryBudgetError(`the module has ${module.memories.length} memories; the agent runs single-memory modules only`);
+  const mem = module.memories[0] ?? null;
+  if (mem && (mem.shared || mem.memory64 || mem.pageSize !== PAGE_BYTES)) {
+    const what = mem.shared ? "a shared memory" : mem.memory64 ? "a 64-bit memory" : `a memory with ${mem.pageSize}-byte pages`;
+    throw new MemoryBudgetError(`the module declares ${what} (byte 0x${mem.offset.toString(16)}); the agent caps only plain 32-bit memories`);
+  }
+  return mem;
+}
+
 /**
  * Rewrites `bytes` so its memory is host-provided and capped at `budgetPages`.
  * A module with no memory gets an empty, ungrowable one (so every pointer it
  * passes fails the glue's bounds check instead of reaching a missing memory).
+ * `module` is `bytes` parsed, when the caller has it already.
  */
-export function capMemory(bytes: Uint8Array, budgetPages: number): CappedModule {
-  const facts = readModuleFacts(bytes);
-  const imported = facts.imports.find((i): i is ImportEntry & { desc: { kind: "memory" } } => i.desc.kind === "memory");
-  const declared = imported ? imported.desc.limits : facts.definedMemory;
-  const initial = declared?.min ?? 0;
-  const maxPages = Math.min(declared?.max ?? budgetPages, budgetPages);
+export function capMemory(bytes: Uint8Array, budgetPages: number, module: ParsedModule = parseModule(bytes, { decodeCode: false })): CappedModule {
+  const declared = singleMemory(module);
+  const imported = module.imports.find((i) => i.kind === "memory");
+  const initial = declared?.initial ?? 0;
+  const maxPages = Math.min(declared?.maximum ?? budgetPages, budgetPages);
   if (initial > budgetPages) {
     throw new MemoryBudgetError(`the module declares ${initial} initial memory pages (${initial * 64} KiB) but its RAM budget is ${budgetPages} pages (${budgetPages * 64} KiB)`);
   }
@@ -76,27 +88,27 @@ export function capMemory(bytes: Uint8Array, budgetPages: number): CappedModule 
   // what spreading into an array (one argument per byte) tolerates.
   const out: Uint8Array[] = [bytes.subarray(0, 8)];
   const importEntry = [...name(AGENT_IMPORT_MODULE), ...name("memory"), 0x02, ...limits(initial, maxPages)];
-  const importSec = facts.sections.find((s) => s.id === 2);
+  const importSec = module.sections.find((s) => s.id === SECTION.import);
   let inserted = false;
-  for (const s of facts.sections) {
-    if (s.id === 2) {
-      const r = new ByteReader(bytes, s.payloadStart, s.end, "import section");
+  for (const s of module.sections) {
+    if (s.id === SECTION.import) {
+      const r = new ByteReader(bytes, s.payloadOffset, s.end, "import section");
       const count = r.u32("import count");
       const rest = bytes.subarray(r.pos, s.end);
       const countBytes = encodeU32(count + 1);
-      out.push(Uint8Array.from([2, ...encodeU32(countBytes.length + rest.length + importEntry.length), ...countBytes]), rest, Uint8Array.from(importEntry));
+      out.push(Uint8Array.from([SECTION.import, ...encodeU32(countBytes.length + rest.length + importEntry.length), ...countBytes]), rest, Uint8Array.from(importEntry));
       inserted = true;
       continue;
     }
-    if (s.id === 5) continue; // the definition moves into the import
+    if (s.id === SECTION.memory) continue; // the definition moves into the import
     // No import section: it goes right after the type section (or first if there is none).
-    if (!importSec && !inserted && s.id !== 0 && s.id !== 1) {
-      out.push(Uint8Array.from(section(2, [...encodeU32(1), ...importEntry])));
+    if (!importSec && !inserted && s.id !== SECTION.custom && s.id !== SECTION.type) {
+      out.push(Uint8Array.from(section(SECTION.import, [...encodeU32(1), ...importEntry])));
       inserted = true;
     }
-    out.push(bytes.subarray(s.start, s.end));
+    out.push(bytes.subarray(s.offset, s.end));
   }
-  if (!inserted) out.push(Uint8Array.from(section(2, [...encodeU32(1), ...importEntry])));
+  if (!inserted) out.push(Uint8Array.from(section(SECTION.import, [...encodeU32(1), ...importEntry])));
   return { bytes: concat(out), importModule: AGENT_IMPORT_MODULE, importName: "memory", initialPages: initial, maxPages };
 }
 

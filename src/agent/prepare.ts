@@ -5,10 +5,15 @@
 import { validateModule, formatValidation } from "../validate/validate.js";
 import { instrumentFuel, FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/instrument.js";
 import { FuelError } from "../fuel/errors.js";
-import { WasmParseError } from "../wasm/byte-reader.js";
+import { parseModule, WasmParseError, type ParsedModule } from "../wasm/reader.js";
+import { SECTION, walkSections } from "../wasm/sections.js";
 import { capMemory, MemoryBudgetError, PAGE_BYTES, type CappedModule } from "./memory-cap.js";
 import { formatLinkReport, linkModule, type LinkReport } from "./link.js";
-import { readFunctionNames, readModuleFacts } from "./wasm-binary.js";
+import type { FrameMap } from "./faults.js";
+
+// The validator decodes every instruction of the module; the agent's own
+// reads (linking, the memory cap, stack positions) need only its structure.
+const STRUCTURE_ONLY = { decodeCode: false } as const;
 
 export type RefusalStep = "validation" | "link" | "capabilities" | "memory" | "instrumentation" | "compile" | "manifest" | "package";
 
@@ -35,6 +40,8 @@ export interface PreparedModule {
   memory: CappedModule;
   /** Function names of the instantiated (instrumented) module, by function index. */
   names: ReadonlyMap<number, string>;
+  /** Turns the engine's stack positions (instrumented module) into the module's own function indices and names. */
+  frames: FrameMap;
   exports: ReadonlySet<string>;
   link: LinkReport;
   ramBudgetBytes: number;
@@ -42,14 +49,14 @@ export interface PreparedModule {
 
 export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
   const { moduleId: id, source } = opts;
-  let facts;
+  let parsed: ParsedModule;
   try {
-    facts = readModuleFacts(bytes);
+    parsed = parseModule(bytes, STRUCTURE_ONLY);
   } catch (e) {
     if (e instanceof WasmParseError) throw new ModuleRefused(id, "validation", `${source}: ${e.message}`);
     throw e;
   }
-  const link = linkModule(facts, bytes);
+  const link = linkModule(parsed);
   if (!link.ok) {
     throw new ModuleRefused(id, "link", formatLinkReport(link, source), link.problems.map((p) => `${p.importName}: expected ${p.expected}, found ${p.found}`));
   }
@@ -60,16 +67,18 @@ export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): Prepared
     throw new ModuleRefused(id, "validation", formatValidation(validation, source), validation.errors.map((e) => e.message));
   }
   let instrumented: Uint8Array;
+  let instrumentedParsed: ParsedModule;
   try {
     instrumented = instrumentFuel(bytes).bytes;
+    instrumentedParsed = parseModule(instrumented, STRUCTURE_ONLY);
   } catch (e) {
-    if (e instanceof FuelError) throw new ModuleRefused(id, "instrumentation", `${source}: cannot meter the module: ${e.message}`);
+    if (e instanceof FuelError || e instanceof WasmParseError) throw new ModuleRefused(id, "instrumentation", `${source}: cannot meter the module: ${e.message}`);
     throw e;
   }
   const budgetPages = Math.max(1, Math.floor(opts.ramBudgetBytes / PAGE_BYTES));
   let memory: CappedModule;
   try {
-    memory = capMemory(instrumented, budgetPages);
+    memory = capMemory(instrumented, budgetPages, instrumentedParsed);
   } catch (e) {
     if (e instanceof MemoryBudgetError) throw new ModuleRefused(id, "memory", `${source}: ${e.message}`);
     throw e;
@@ -84,5 +93,29 @@ export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): Prepared
   for (const need of [FUEL_SET_EXPORT, FUEL_GET_EXPORT]) {
     if (!exports.has(need)) throw new ModuleRefused(id, "instrumentation", `${source}: the instrumented module lacks ${need}`);
   }
-  return { id, source, original: bytes, compiled, memory, names: readFunctionNames(memory.bytes), exports, link, ramBudgetBytes: budgetPages * PAGE_BYTES };
+  return {
+    id, source, original: bytes, compiled, memory, names: instrumentedParsed.functionNames, frames: frameMap(parsed, instrumentedParsed, memory.bytes),
+    exports, link, ramBudgetBytes: budgetPages * PAGE_BYTES,
+  };
+}
+
+/**
+ * Instrumentation re-adds every defined function in its original order and
+ * appends its own; an import it adds (fuel_exhausted, when the module did not
+ * import it) shifts defined functions up by one. Capping the memory rewrites
+ * only sections before the code section, so function bodies move by one
+ * constant. The engine reports positions in the capped module.
+ */
+function frameMap(original: ParsedModule, instrumented: ParsedModule, capped: Uint8Array): FrameMap {
+  const imports = (m: ParsedModule) => m.functions.filter((f) => f.imported).length;
+  const codeAt = (sections: readonly { id: number; offset: number }[]) => sections.find((s) => s.id === SECTION.code)?.offset ?? 0;
+  const shift = codeAt(walkSections(capped)) - codeAt(instrumented.sections);
+  return {
+    originalImports: imports(original),
+    originalDefined: original.functions.length - imports(original),
+    instrumentedImports: imports(instrumented),
+    bodyStarts: instrumented.functions.filter((f) => !f.imported).map((f) => (f.codeOffset ?? 0) + shift),
+    originalNames: original.functionNames,
+    instrumentedNames: instrumented.functionNames,
+  };
 }

@@ -7,10 +7,14 @@ export class RecordFormatError extends Error {
   }
 }
 
-/** A host-call argument or output as the implementation saw it. */
-export type RecValue = number | bigint | boolean | string | Uint8Array | { capacity: number };
+/**
+ * A host-call argument or output as the implementation saw it. `undefined`
+ * is an output the implementation left unset (the glue then leaves guest
+ * memory alone after a non-ok status), which replay must reproduce.
+ */
+export type RecValue = number | bigint | boolean | string | Uint8Array | { capacity: number } | undefined;
 
-const T_INT = 0, T_BIG = 1, T_F64 = 2, T_FALSE = 3, T_TRUE = 4, T_STR = 5, T_BYTES = 6, T_CAP = 7;
+const T_INT = 0, T_BIG = 1, T_F64 = 2, T_FALSE = 3, T_TRUE = 4, T_STR = 5, T_BYTES = 6, T_CAP = 7, T_UNSET = 8;
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
@@ -60,7 +64,8 @@ export class Writer {
   }
 
   value(v: RecValue): void {
-    if (typeof v === "number") {
+    if (v === undefined) this.u8(T_UNSET);
+    else if (typeof v === "number") {
       if (Number.isSafeInteger(v)) { this.u8(T_INT); this.svar(v); }
       else { this.u8(T_F64); this.ensure(8); new DataView(this.buf.buffer).setFloat64(this.len, v, true); this.len += 8; }
     } else if (typeof v === "bigint") { this.u8(T_BIG); this.svar(v); }
@@ -145,6 +150,7 @@ export class Reader {
       case T_STR: return this.str();
       case T_BYTES: return this.bytes();
       case T_CAP: return { capacity: this.uvar() };
+      case T_UNSET: return undefined;
       default: throw new RecordFormatError(`unknown value tag ${tag}`, at);
     }
   }
@@ -152,12 +158,14 @@ export class Reader {
 
 export function sameValue(a: RecValue, b: RecValue): boolean {
   if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (a === undefined || b === undefined) return a === b;
   if (typeof a === "object" && typeof b === "object" && !(a instanceof Uint8Array) && !(b instanceof Uint8Array)) return a.capacity === b.capacity;
   if (typeof a === "number" && typeof b === "number") return Object.is(a, b) || a === b;
   return a === b;
 }
 
 export function showValue(v: RecValue): string {
+  if (v === undefined) return "(not set)";
   if (v instanceof Uint8Array) {
     const text = (() => { try { return dec.decode(v); } catch { return null; } })();
     return text !== null && !/[\x00-\x1f]/.test(text) ? JSON.stringify(text) : `bytes[${v.length}] ${Buffer.from(v.subarray(0, 32)).toString("hex")}${v.length > 32 ? "…" : ""}`;

@@ -9,8 +9,9 @@
 //                  flags bit 0 = the implementation trapped: str reason, str detail
 //                  otherwise: value result, uvar n, value outputs… (ABI order), uvar m, bytes written into mut-buffers…
 //   0x03 OUTCOME   uvar module, u8 ok; ok: value returned (0 when none); fault: str reason, str detail
-// Values are tagged (int, bigint, f64, bool, str, bytes, mut-buffer capacity), so
-// a call's arguments are recorded as the implementation saw them: strings and
+// Values are tagged (int, bigint, f64, bool, str, bytes, mut-buffer capacity,
+// an output left unset), so a call's arguments are recorded as the
+// implementation saw them: strings and
 // buffer contents, not guest pointers that would differ after any rebuild.
 
 import { createHash } from "node:crypto";
@@ -23,7 +24,8 @@ import { Reader, RecordFormatError, Writer, type RecValue } from "./record-codec
 import type { DeliveryKind, RunObserver } from "./runtime.js";
 
 export const RECORD_MAGIC = "FWXREC";
-export const RECORD_VERSION = 1;
+/** 2: outputs an implementation left unset are recorded as such (tag 8). */
+export const RECORD_VERSION = 2;
 const TAG_DELIVERY = 1, TAG_CALL = 2, TAG_OUTCOME = 3;
 export const DELIVERY_KINDS: readonly DeliveryKind[] = ["init", "timer", "event", "deinit"];
 
@@ -116,7 +118,7 @@ export class Recorder implements RunObserver {
         }
         const out = outs.length ? (args[args.length - 1] as Record<string, RecValue>) : null;
         const written = before.flatMap((b, i) => (b ? [writtenPrefix(b, args[i] as Uint8Array)] : []));
-        this.call(moduleIndex, fn, recArgs, null, result as RecValue, out ? outs.map((k) => out[k]!) : [], written);
+        this.call(moduleIndex, fn, recArgs, null, result as RecValue, out ? outs.map((k) => out[k]) : [], written);
         return result;
       };
     });

@@ -11,6 +11,7 @@ import { prepareModule } from "./prepare.js";
 import { outputFields, readRecording, sha256, type RecordEntry } from "./record.js";
 import { sameValue, showValue, type RecValue } from "./record-codec.js";
 import { DEFAULT_WATCHDOG_MS } from "./runtime.js";
+import { frameIsFresh, isWatchdogTimeout, runFrame } from "./watchdog.js";
 
 export interface Divergence {
   /** 0-based index among the module's recorded host calls. */
@@ -95,7 +96,8 @@ function outcomeText(o: { ok: boolean; value: unknown; reason: string; detail: s
  * Re-runs `bytes` as module `moduleId` of the recording. Returns the first divergence, or null
  * when every callback made the same calls with the same arguments and ended the same way.
  */
-export function replayRecording(recording: Uint8Array, bytes: Uint8Array, moduleId?: string): ReplayResult {
+export function replayRecording(recording: Uint8Array, bytes: Uint8Array, moduleId?: string, opts: { watchdogMs?: number } = {}): ReplayResult {
+  const watchdogMs = opts.watchdogMs ?? DEFAULT_WATCHDOG_MS;
   const { header, entries } = readRecording(recording);
   let index = moduleId !== undefined ? header.modules.findIndex((m) => m.id === moduleId) : -1;
   if (moduleId !== undefined && index < 0) throw new Error(`the recording has no module "${moduleId}" (it has: ${header.modules.map((m) => m.id).join(", ")})`);
@@ -119,21 +121,43 @@ export function replayRecording(recording: Uint8Array, bytes: Uint8Array, module
     emit: () => {},
     postEvent: () => {},
     fuel: BigInt(meta.fuel),
-    watchdogMs: DEFAULT_WATCHDOG_MS,
+    watchdogMs,
     createHost: (ctx: InstanceContext) => replayHost(calls, cursor, ctx),
   };
   let callbacks = 0;
   const result = (divergence: Divergence | null): ReplayResult => ({ module: meta.id, callbacks, calls: cursor.i, sameBinary: sha256(bytes) === meta.sha256, divergence });
-  for (let k = 0; k < mine.length; k++) {
-    const d = mine[k]!;
-    if (d.tag !== "delivery") continue;
+  // Each delivery with what the recording says happened during it (up to the next delivery), in one pass.
+  const deliveries: { d: Extract<RecordEntry, { tag: "delivery" }>; calls: number; outcome: Extract<RecordEntry, { tag: "outcome" }> | undefined }[] = [];
+  for (const e of mine) {
+    if (e.tag === "delivery") deliveries.push({ d: e, calls: 0, outcome: undefined });
+    else if (deliveries.length) {
+      const last = deliveries[deliveries.length - 1]!;
+      if (e.tag === "call") last.calls++;
+      else if (e.tag === "outcome") last.outcome ??= e;
+    }
+  }
+
+  let current: { label: string; expectedCalls: number; recorded: Extract<RecordEntry, { tag: "outcome" }> | undefined } | null = null;
+  /** Compares how the current callback ended with the recording; a divergence, or null. */
+  const check = (outcome: CallOutcome): ReplayResult | null => {
+    const { label, expectedCalls, recorded } = current!;
+    current = null;
+    if (cursor.i < expectedCalls) {
+      const next = calls[cursor.i]!;
+      return result({ callIndex: cursor.i, callback: label, function: fnName(next.fn), expected: `${fnName(next.fn)}${showArgs(next.args, next.fn)}`, actual: `the callback ended (${outcome.ok ? "returned" : `faulted: ${outcome.report.reason}`}) without making it` });
+    }
+    if (recorded) {
+      const actual = outcome.ok ? { ok: true, value: typeof outcome.value === "number" ? outcome.value : 0, reason: "", detail: "" } : { ok: false, value: 0, reason: outcome.report.reason, detail: outcome.report.detail };
+      const same = actual.ok === recorded.ok && (actual.ok ? sameValue(actual.value, recorded.value) : actual.reason === recorded.reason);
+      if (!same) return result({ callIndex: cursor.i, callback: label, function: "callback outcome", expected: outcomeText(recorded), actual: outcomeText(actual) });
+    }
+    return null;
+  };
+  const replayOne = ({ d, calls: n, outcome: recorded }: (typeof deliveries)[number]): ReplayResult | null => {
     nowUs = d.tUs;
-    const callEnd = mine.slice(k + 1).findIndex((e) => e.tag === "delivery");
-    const segment = callEnd < 0 ? mine.slice(k + 1) : mine.slice(k + 1, k + 1 + callEnd);
-    const expectedCalls = cursor.i + segment.filter((e) => e.tag === "call").length;
-    const recordedOutcome = segment.find((e): e is Extract<RecordEntry, { tag: "outcome" }> => e.tag === "outcome");
     const label = `${d.kind === "init" ? "fwx_init" : d.kind === "deinit" ? "fwx_deinit" : d.kind === "timer" ? `fwx_on_timer(${d.args.join(", ")})` : `fwx_on_event(${d.args.join(", ")})`} at ${(Number(d.tUs) / 1e6).toFixed(3)} s`;
     callbacks++;
+    current = { label, expectedCalls: cursor.i + n, recorded };
     let outcome: CallOutcome;
     try {
       if (d.kind === "init") {
@@ -148,15 +172,29 @@ export function replayRecording(recording: Uint8Array, bytes: Uint8Array, module
       if (e instanceof DivergenceSignal) return result({ ...e.divergence, callback: label });
       throw e;
     }
-    if (cursor.i < expectedCalls) {
-      const next = calls[cursor.i]!;
-      return result({ callIndex: cursor.i, callback: label, function: fnName(next.fn), expected: `${fnName(next.fn)}${showArgs(next.args, next.fn)}`, actual: `the callback ended (${outcome.ok ? "returned" : `faulted: ${outcome.report.reason}`}) without making it` });
+    return check(outcome);
+  };
+
+  // Callbacks run in shared watchdog frames, as in Agent.run (see watchdog.ts).
+  let next = 0;
+  while (next < deliveries.length) {
+    let found: ReplayResult | null;
+    try {
+      const run = () => {
+        while (next < deliveries.length && frameIsFresh()) {
+          const r = replayOne(deliveries[next++]!);
+          if (r) return r;
+        }
+        return null;
+      };
+      found = watchdogMs > 0 ? runFrame(watchdogMs, run) : run();
+    } catch (err) {
+      if (!isWatchdogTimeout(err)) throw err;
+      const outcome = (instance as ModuleInstance | null)?.abandonCall(err);
+      if (!outcome || !current) throw new Error(`replay's own work, outside any module callback, ran past the ${watchdogMs} ms watchdog`, { cause: err });
+      found = check(outcome);
     }
-    if (recordedOutcome) {
-      const actual = outcome.ok ? { ok: true, value: typeof outcome.value === "number" ? outcome.value : 0, reason: "", detail: "" } : { ok: false, value: 0, reason: outcome.report.reason, detail: outcome.report.detail };
-      const same = actual.ok === recordedOutcome.ok && (actual.ok ? sameValue(actual.value, recordedOutcome.value) : actual.reason === recordedOutcome.reason);
-      if (!same) return result({ callIndex: cursor.i, callback: label, function: "callback outcome", expected: outcomeText(recordedOutcome), actual: outcomeText(actual) });
-    }
+    if (found) return found;
   }
   return result(null);
 }

@@ -13,6 +13,7 @@ import { formatCrashReport, type CrashReport } from "./faults.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
 import { prepareModule, ModuleRefused, type PreparedModule } from "./prepare.js";
 import { Scheduler, VirtualClock, type DeviceClock } from "./scheduler.js";
+import { frameIsFresh, isWatchdogTimeout, runFrame } from "./watchdog.js";
 import { DEFAULT_RESTART_POLICY, FaultHistory, type RestartPolicy } from "./supervisor.js";
 import { KvStore } from "./host/kv.js";
 import { TelemetryQueue, type TelemetryMessage, type TelemetrySink } from "./host/telemetry.js";
@@ -114,6 +115,8 @@ export class Agent<B extends BoardLike = BoardLike> {
   private readonly policy: RestartPolicy;
   private readonly telemetry: TelemetryQueue;
   private eventCount = 0;
+  /** The loop step in progress: its time, the board's event time it was for, and whether the board has caught up to it. */
+  private step: { t: bigint; tb: bigint | null; boardAdvanced: boolean } | null = null;
 
   constructor(private readonly opts: AgentOptions<B>) {
     this.clock = opts.clock ?? new VirtualClock();
@@ -168,24 +171,75 @@ export class Agent<B extends BoardLike = BoardLike> {
   /** Runs every module from device time 0 until `untilUs`, then stops them. */
   async run(untilUs: bigint): Promise<RunSummary> {
     for (const slot of this.slots) this.startSlot(slot);
-    const board = this.opts.board;
     for (;;) {
-      const tq = this.scheduler.nextAt();
-      const tb = board.nextEventAt();
-      const t = tq === null ? tb : tb === null ? tq : tq < tb ? tq : tb;
-      if (t === null || t > untilUs) break;
-      if (tb !== null && tb < this.clock.nowUs()) throw new Error(`board reported an event at ${tb} µs, before the current time ${this.clock.nowUs()} µs`);
-      await this.clock.advanceTo(t);
-      board.advanceTo(t);
-      for (let task = this.scheduler.popDue(t); task; task = this.scheduler.popDue(t)) task.run();
-      this.telemetry.flush();
-      if (tb === t && board.nextEventAt() === t) throw new Error(`board did not advance past its event at ${t} µs`);
+      const r = this.inWatchdogFrame(() => this.runSteps(untilUs));
+      if (r === "done") break;
+      if (r !== "renew") await r;
     }
     await this.clock.advanceTo(untilUs);
-    board.advanceTo(untilUs);
+    this.opts.board.advanceTo(untilUs);
     for (const slot of this.slots) this.stopSlot(slot, "end of run");
     this.telemetry.flush();
     return this.summary();
+  }
+
+  /**
+   * Steps of the run loop, each: advance the clock to the next thing due (a
+   * scheduled callback or a board event), let the board catch up, run
+   * everything due then, flush telemetry. Returns "done" at the end of the
+   * run, "renew" when the watchdog frame is too old to start another
+   * callback in, or the clock's promise when it must wait for wall time; the
+   * step in progress is kept in `this.step`, so the next call resumes it.
+   */
+  private runSteps(untilUs: bigint): "done" | "renew" | Promise<void> {
+    const board = this.opts.board;
+    for (;;) {
+      let step = this.step;
+      if (step === null) {
+        const tq = this.scheduler.nextAt();
+        const tb = board.nextEventAt();
+        const t = tq === null ? tb : tb === null ? tq : tq < tb ? tq : tb;
+        if (t === null || t > untilUs) return "done";
+        if (tb !== null && tb < this.clock.nowUs()) throw new Error(`board reported an event at ${tb} µs, before the current time ${this.clock.nowUs()} µs`);
+        step = this.step = { t, tb, boardAdvanced: false };
+        const waiting = this.clock.advanceTo(t);
+        if (waiting) return waiting;
+      }
+      if (!step.boardAdvanced) {
+        board.advanceTo(step.t);
+        step.boardAdvanced = true;
+      }
+      for (;;) {
+        if (!frameIsFresh()) return "renew";
+        const task = this.scheduler.popDue(step.t);
+        if (!task) break;
+        task.run();
+      }
+      this.telemetry.flush();
+      this.step = null;
+      if (step.tb === step.t && board.nextEventAt() === step.t) throw new Error(`board did not advance past its event at ${step.t} µs`);
+    }
+  }
+
+  /**
+   * Runs a stretch of the loop inside one watchdog frame (see watchdog.ts).
+   * When the frame's timer fires, the callback it interrupted ends as a
+   * `watchdog` fault exactly as if it had had a timer of its own.
+   */
+  private inWatchdogFrame(body: () => "done" | "renew" | Promise<void>): "done" | "renew" | Promise<void> {
+    const limitMs = this.opts.watchdogMs ?? DEFAULT_WATCHDOG_MS;
+    if (limitMs <= 0) return body();
+    try {
+      return runFrame(limitMs, body);
+    } catch (err) {
+      if (!isWatchdogTimeout(err)) throw err;
+      const slot = this.slots.find((s) => s.instance?.callInFlight);
+      const outcome = slot?.instance?.abandonCall(err);
+      if (!slot || !outcome) throw new Error(`the agent's own work, outside any module callback, ran past the ${limitMs} ms watchdog`, { cause: err });
+      this.opts.observer?.outcome(slot.index, outcome);
+      this.onFault(slot, outcome.report);
+      return "renew";
+    }
   }
 
   summary(): RunSummary {

@@ -106,6 +106,7 @@ class SimBoard implements Board {
         if (n !== null && n <= this.now) t.runUntil(this.now);
       }
     }
+    for (const u of this.uarts.values()) u.settle(nowUs);
     this.now = nowUs;
   }
 

@@ -2,11 +2,15 @@
 
 /** Bytes as `01 03 00 00`, cut after `max` bytes with a count of the rest. */
 export function hexBytes(bytes: ArrayLike<number>, max = 64): string {
-  const parts: string[] = [];
-  for (let i = 0; i < Math.min(bytes.length, max); i++) parts.push(bytes[i]!.toString(16).padStart(2, "0"));
-  if (bytes.length > max) parts.push(`… (+${bytes.length - max})`);
-  return parts.join(" ");
+  // Called for every bus transfer the event log shows: one table lookup per byte.
+  const n = Math.min(bytes.length, max);
+  let text = n > 0 ? HEX[bytes[0]! & 0xff]! : "";
+  for (let i = 1; i < n; i++) text += " " + HEX[bytes[i]! & 0xff]!;
+  if (bytes.length > max) text += `${n > 0 ? " " : ""}… (+${bytes.length - max})`;
+  return text;
 }
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 export function hexAddress(address: number): string {
   return "0x" + address.toString(16).padStart(2, "0");

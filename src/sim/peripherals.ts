@@ -34,8 +34,8 @@ export class SimSensor {
 export type EdgeListener = (level: boolean, atUs: bigint) => void;
 
 export class SimPin {
-  /** Mode while claimed; null when free (a free pin is a floating input). */
-  mode: PinModeName | null = null;
+  private claimedMode: PinModeName | null = null;
+  private output = false;
   /** Level written to an output (push-pull: driven; open-drain: false = pulled low, true = released). */
   private outputLevel = false;
   private listener: EdgeListener | null = null;
@@ -47,19 +47,31 @@ export class SimPin {
     this.edges = d?.kind === "trace" && trace ? traceEdges(trace.series.get(d.column) ?? []) : [];
   }
 
+  /** Mode while claimed; null when free (a free pin is a floating input). */
+  get mode(): PinModeName | null {
+    return this.claimedMode;
+  }
+
+  /** Whether the pin is claimed as an output (either kind): kept with the mode, as gpio.write asks on every call. */
   get isOutput(): boolean {
-    return this.mode === "output" || this.mode === "output-open-drain";
+    return this.output;
   }
 
   /** Claims in a mode: push-pull outputs start low, open-drain outputs start released (high). */
   setMode(mode: PinModeName | null): void {
-    this.mode = mode;
+    this.claimedMode = mode;
+    this.output = mode === "output" || mode === "output-open-drain";
     this.outputLevel = mode === "output-open-drain";
     this.listener = null;
   }
 
   write(level: boolean): void {
     this.outputLevel = level;
+  }
+
+  /** The level last written (what an output drives); level() of an output, without the time lookup. */
+  get writtenLevel(): boolean {
+    return this.outputLevel;
   }
 
   /** The level on the pin at time t. */

@@ -16,7 +16,7 @@ function splitmix32(state: number): [next: number, output: number] {
 }
 
 /** FNV-1a over the UTF-16 code units of a name: only used to separate streams. */
-function hashName(name: string): number {
+export function hashName(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
   return h;
@@ -29,6 +29,13 @@ export class Prng {
 
   constructor(seed: number, stream = "") {
     this.state = (seed ^ hashName(stream)) >>> 0;
+  }
+
+  /** new Prng(seed, stream) for a stream whose hashName() the caller keeps (streams made per sample). */
+  static ofHashedStream(seed: number, streamHash: number): Prng {
+    const p = new Prng(0);
+    p.state = (seed ^ streamHash) >>> 0;
+    return p;
   }
 
   /** Uniform 32-bit unsigned integer. */

@@ -32,58 +32,92 @@ function parityBit(byte: number, parity: LineSettings["parity"]): number {
   return parity === "even" ? ones & 1 : (ones & 1) ^ 1;
 }
 
-/** Bytes sent back to back from `startUs`: the waveform as level changes (the line idles high). */
-export class Waveform {
-  /** Times of level changes and the level after each; level before the first is 1 (idle). */
-  readonly times: number[] = [];
-  readonly levels: number[] = [];
-  readonly endUs: number;
+/** Whether a receiver with `rx` settings reads a transmission sent with `tx` exactly as sent. */
+export function sameLine(tx: LineSettings, rx: LineSettings): boolean {
+  return tx.baud === rx.baud && tx.parity === rx.parity && tx.stopBits === rx.stopBits;
+}
 
-  constructor(readonly startUs: number, bytes: Uint8Array, readonly line: LineSettings) {
+/**
+ * Bytes sent back to back from `startUs`: the waveform as level changes (the
+ * line idles high). The level changes are worked out only when a receiver
+ * with other settings needs them (see decodeWaveform); the end time is known
+ * at once.
+ */
+export class Waveform {
+  readonly endUs: number;
+  private edges: { times: number[]; levels: number[] } | null = null;
+
+  constructor(readonly startUs: number, readonly bytes: Uint8Array, readonly line: LineSettings) {
+    // Time advances by one bit at a time, as in edges(), so every time agrees
+    // with the level changes to the last floating-point bit.
     const bit = 1e6 / line.baud;
+    const perChar = bitsPerChar(line);
     let t = startUs;
+    for (let i = 0; i < bytes.length * perChar; i++) t += bit;
+    this.endUs = t;
+  }
+
+  /** Times of level changes; level before the first is 1 (idle). */
+  get times(): readonly number[] {
+    return this.levelChanges().times;
+  }
+
+  /** The level after each change in `times`. */
+  get levels(): readonly number[] {
+    return this.levelChanges().levels;
+  }
+
+  private levelChanges(): { times: number[]; levels: number[] } {
+    if (this.edges) return this.edges;
+    const times: number[] = [];
+    const levels: number[] = [];
+    const bit = 1e6 / this.line.baud;
+    let t = this.startUs;
     let level = 1;
     const push = (l: number) => {
       if (l !== level) {
-        this.times.push(t);
-        this.levels.push(l);
+        times.push(t);
+        levels.push(l);
         level = l;
       }
       t += bit;
     };
-    for (const byte of bytes) {
+    for (const byte of this.bytes) {
       push(0);
       for (let i = 0; i < 8; i++) push((byte >> i) & 1);
-      if (line.parity !== "none") push(parityBit(byte, line.parity));
-      for (let s = 0; s < line.stopBits; s++) push(1);
+      if (this.line.parity !== "none") push(parityBit(byte, this.line.parity));
+      for (let s = 0; s < this.line.stopBits; s++) push(1);
     }
-    this.endUs = t;
+    this.edges = { times, levels };
+    return this.edges;
   }
 
   levelAt(tUs: number): number {
+    const { times, levels } = this.levelChanges();
     let lo = 0;
-    let hi = this.times.length - 1;
+    let hi = times.length - 1;
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.times[mid]! <= tUs) {
+      if (times[mid]! <= tUs) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    return found < 0 ? 1 : this.levels[found]!;
+    return found < 0 ? 1 : levels[found]!;
   }
 
   /** First falling edge at or after t, or null. */
   nextFallingEdge(tUs: number): number | null {
+    const { times, levels } = this.levelChanges();
     let lo = 0;
-    let hi = this.times.length;
+    let hi = times.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.times[mid]! < tUs) lo = mid + 1;
+      if (times[mid]! < tUs) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < this.times.length; i++) if (this.levels[i] === 0) return this.times[i]!;
+    for (let i = lo; i < times.length; i++) if (levels[i] === 0) return times[i]!;
     return null;
   }
 }
@@ -96,6 +130,31 @@ export class Waveform {
  * wrong parity bit is a parity error. Only the first stop bit is checked.
  */
 export function decodeWaveform(w: Waveform, rx: LineSettings): RxChar[] {
+  return sameLine(w.line, rx) ? decodeMatching(w) : decodeBits(w, rx);
+}
+
+/**
+ * What decodeBits returns when the receiver's settings match the
+ * transmitter's, without sampling: every byte arrives intact, each at the
+ * middle of its first stop bit. Start bits are found on the same
+ * bit-by-bit time accumulation the waveform uses, so the arrival times are
+ * identical to the sampled ones (the simulation stays bit-for-bit the same).
+ */
+function decodeMatching(w: Waveform): RxChar[] {
+  const bit = 1e6 / w.line.baud;
+  const perChar = bitsPerChar(w.line);
+  const stopIndex = w.line.parity === "none" ? 9 : 10;
+  const out: RxChar[] = new Array(w.bytes.length);
+  let t = w.startUs;
+  for (let i = 0; i < w.bytes.length; i++) {
+    out[i] = { byte: w.bytes[i]!, atUs: t + (stopIndex + 0.5) * bit };
+    for (let k = 0; k < perChar; k++) t += bit;
+  }
+  return out;
+}
+
+/** The bit-level receiver described above decodeWaveform. Exported for tests that compare it with the matching-settings shortcut. */
+export function decodeBits(w: Waveform, rx: LineSettings): RxChar[] {
   const bit = 1e6 / rx.baud;
   const out: RxChar[] = [];
   let cursor = w.startUs;

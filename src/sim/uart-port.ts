@@ -47,9 +47,12 @@ export class SimUartPort {
   private slaveFrame: RxChar[] = [];
   private slaveFrameBad = false;
   private nextLineAtUs: bigint | null = null;
+  /** The slave's fixed line timing (character time, Modbus t1.5 and t3.5), worked out once. */
+  private readonly slaveTiming: { charUs: number; t15: number; t35: number } | null;
 
   constructor(readonly spec: UartPortSpec, private readonly sources: Sources) {
     this.slave = spec.device?.type === "modbus-rtu-slave" ? new ModbusSlave(spec.device, sources) : null;
+    this.slaveTiming = this.slave ? { charUs: charTimeUs(this.slave.spec.line), ...modbusGapsUs(this.slave.spec.line) } : null;
   }
 
   get isOpen(): boolean { return this.settings !== null; }
@@ -99,8 +102,7 @@ export class SimUartPort {
   }
 
   private slaveReceive(chars: RxChar[]): void {
-    const { t15 } = modbusGapsUs(this.slave!.spec.line);
-    const c = charTimeUs(this.slave!.spec.line);
+    const { t15, charUs: c } = this.slaveTiming!;
     for (const ch of chars) {
       const last = this.slaveFrame[this.slaveFrame.length - 1];
       if (last && ch.atUs - last.atUs - c > t15) this.slaveFrameBad = true;
@@ -111,7 +113,7 @@ export class SimUartPort {
 
   private slaveDeadline(): number | null {
     const last = this.slaveFrame[this.slaveFrame.length - 1];
-    return last ? last.atUs + modbusGapsUs(this.slave!.spec.line).t35 : null;
+    return last ? last.atUs + this.slaveTiming!.t35 : null;
   }
 
   /** Bytes the device sends from `startUs`, as this port receives them. */
@@ -127,13 +129,18 @@ export class SimUartPort {
 
   /** Earliest time this port has something to do. */
   nextEventAt(): bigint | null {
-    const times: bigint[] = [];
-    if (this.incoming[0]) times.push(ceilUs(this.incoming[0].atUs));
-    if (this.bursts[0]) times.push(ceilUs(this.bursts[0].endUs));
+    // Single bytes arriving are not events: nothing outside the port sees one
+    // until its burst ends (the listener) or the module reads (read() follows
+    // the board's advanceTo, which settles them). Leaving them out saves the
+    // run loop a step per received byte. Asked before every step: compare
+    // the raw µs first, round to the clock's whole µs once.
+    let soonest = Infinity;
+    if (this.bursts[0]) soonest = this.bursts[0].endUs;
     const deadline = this.slaveDeadline();
-    if (deadline !== null) times.push(ceilUs(deadline));
-    if (this.nextLineAtUs !== null) times.push(this.nextLineAtUs);
-    return times.length === 0 ? null : times.reduce((a, b) => (b < a ? b : a));
+    if (deadline !== null && deadline < soonest) soonest = deadline;
+    const timed = soonest === Infinity ? null : ceilUs(soonest);
+    if (this.nextLineAtUs !== null && (timed === null || this.nextLineAtUs < timed)) return this.nextLineAtUs;
+    return timed;
   }
 
   /** Does everything due at or before t (the board calls this in time order). */
@@ -152,14 +159,19 @@ export class SimUartPort {
       this.deviceTransmit(this.formatLine(dev, this.nextLineAtUs), dev.line, Number(this.nextLineAtUs));
       this.nextLineAtUs += dev.periodUs;
     }
+    this.settle(tUs);
+    while (this.bursts[0] && ceilUs(this.bursts[0].endUs) <= tUs) {
+      const burst = this.bursts.shift()!;
+      this.listener?.(burst.chars, this.rxBuffer.length, ceilUs(burst.endUs));
+    }
+  }
+
+  /** Moves the bytes that have arrived by t into the receive buffer (the board calls this for every port when it reaches a time). */
+  settle(tUs: bigint): void {
     while (this.incoming[0] && ceilUs(this.incoming[0].atUs) <= tUs) {
       const ch = this.incoming.shift()!;
       if (this.rxBuffer.length >= this.spec.rxBufferBytes) this.overrun = true;
       else this.rxBuffer.push(ch);
-    }
-    while (this.bursts[0] && ceilUs(this.bursts[0].endUs) <= tUs) {
-      const burst = this.bursts.shift()!;
-      this.listener?.(burst.chars, this.rxBuffer.length, ceilUs(burst.endUs));
     }
   }
 

@@ -60,7 +60,17 @@ function codeContext(m: ParsedModule, elementCount: number): CodeContext {
   };
 }
 
-export function parseModule(bytes: Uint8Array): ParsedModule {
+export interface ParseOptions {
+  /**
+   * false: read function bodies' sizes, locals and offsets but not their
+   * instructions (no feature uses from code). For callers that need only the
+   * module's structure and have the module fully checked elsewhere (the
+   * device agent, which runs the validator too).
+   */
+  decodeCode?: boolean;
+}
+
+export function parseModule(bytes: Uint8Array, options: ParseOptions = {}): ParsedModule {
   const sections = walkSections(bytes);
   const m = emptyModule(bytes.length, sections);
   const log = new FeatureLog();
@@ -95,7 +105,7 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
       case SECTION.start: readStartSection(r, m); break;
       case SECTION.element: elementCount = readElementSection(r, m, note, (w) => constExpr(w, "offset")); break;
       case SECTION.dataCount: m.dataCount = r.u32("data count"); break;
-      case SECTION.code: readCodeSection(r, m, log, declaredFunctions ?? 0, codeContext(m, elementCount)); sawCode = true; break;
+      case SECTION.code: readCodeSection(r, m, log, declaredFunctions ?? 0, codeContext(m, elementCount), options.decodeCode ?? true); sawCode = true; break;
       case SECTION.data: readDataSection(r, m, note, (w) => constExpr(w, "offset")); break;
     }
     if (!r.atEnd()) r.fail(`${r.remaining} unexpected bytes at the end of ${label}`);
@@ -148,7 +158,7 @@ function readElementSection(r: ByteReader, m: ParsedModule, note: FeatureSink, o
   return n;
 }
 
-function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declared: number, ctx: CodeContext): void {
+function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declared: number, ctx: CodeContext, decode: boolean): void {
   const countAt = r.pos;
   const n = r.count("function body", 2);
   if (n !== declared) r.fail(`the code section has ${n} bodies, but the function section declares ${declared} functions`, countAt);
@@ -178,6 +188,10 @@ function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declar
     f.bodyOffset = bodyOffset;
     f.codeOffset = body.pos;
     f.bodyEnd = end;
+    if (!decode) {
+      r.pos = end;
+      continue;
+    }
     decodeInstructions(body, ctx, locals, "body", note);
     if (!body.atEnd()) body.fail(`${body.remaining} bytes after the final end of function ${f.index}`);
     r.pos = end;

@@ -58,7 +58,8 @@ export function createGpioHost(board: Board, ctx: ModuleHostContext): GpioHost {
     write(handle, level) {
       const pin = ctx.handles.get<SimPin>(KIND, handle)!;
       if (!pin.isOutput) return ctx.fail(Status.unsupported, `gpio.write: pin ${pin.spec.pin} (${pin.spec.name}) was claimed as ${pin.mode}`);
-      const before = pin.level(ctx.nowUs(), board.sources);
+      // An output's level is what was last written: no clock read, no trace lookup.
+      const before = pin.writtenLevel;
       pin.write(level);
       if (before !== level) ctx.emit({ kind: "gpio", pin: pin.spec.pin, name: pin.spec.name, level: level ? 1 : 0 });
       return Status.ok;

@@ -20,12 +20,14 @@
 // after Measure was set or the rate changed; the FIFO holds 32 entries.
 
 import type { I2cDevice } from "../bus.js";
-import { Prng } from "../prng.js";
+import { hashName, Prng } from "../prng.js";
 import type { Adxl345Spec } from "../profile-types.js";
 import type { Sources } from "../source.js";
 
 const STANDARD_GRAVITY_MM_S2 = 9806.65;
 const FIFO_DEPTH = 32;
+/** Output data rate by BW_RATE rate code: 3200 Hz / 2^(15 - code). A table: the rate is asked per sample. */
+const ODR_HZ = Array.from({ length: 16 }, (_, code) => 3200 / 2 ** (15 - code));
 
 type Sample = [x: number, y: number, z: number];
 
@@ -42,16 +44,19 @@ export class Adxl345 implements I2cDevice {
   private output: Sample = [0, 0, 0];
   private overrun = false;
   private dataReady = false;
+  /** hashName of this device's noise stream: a stream is made per sample (noise is a function of k). */
+  private readonly noiseStream: number;
 
   constructor(private readonly spec: Adxl345Spec, private readonly sources: Sources, private readonly seed: number) {
     this.address = spec.address;
     this.name = spec.name;
+    this.noiseStream = hashName(`i2c:${spec.name}`);
     this.regs[0x00] = 0xe5;
     this.regs[0x2c] = 0x0a;
   }
 
   private odrHz(): number {
-    return 3200 / 2 ** (15 - (this.regs[0x2c]! & 0x0f));
+    return ODR_HZ[this.regs[0x2c]! & 0x0f]!;
   }
 
   /** Acceleration in g on each axis at sample k (noise is a pure function of k, not of read order). */
@@ -62,7 +67,7 @@ export class Adxl345 implements I2cDevice {
     const vRms = Math.max(0, this.sources.numberAt(this.spec.velocity, tUs, 0));
     const aPeak = (vRms * Math.SQRT2 * 2 * Math.PI * f) / STANDARD_GRAVITY_MM_S2;
     const w = 2 * Math.PI * f * tS;
-    const n = new Prng(this.seed ^ k, `i2c:${this.spec.name}`);
+    const n = Prng.ofHashedStream(this.seed ^ k, this.noiseStream);
     const sd = this.spec.noise;
     return [
       aPeak * Math.sin(w) + 0.3 * aPeak * Math.sin(2 * w) + sd * n.nextNormal(),

@@ -1,0 +1,64 @@
+// Crash-report stack frames name the function in the module as given: fuel
+// instrumentation adds an import (shifting defined functions by one) and
+// helper functions, and the agent's memory cap moves the code section; the
+// report undoes all of that and labels the byte offset as instrumented code.
+
+import { describe, expect, it } from "vitest";
+import type { HostImpl } from "../../src/abi/host.generated.js";
+import { formatCrashReport, type CrashReport } from "../../src/agent/faults.js";
+import { DeviceClaimRegistry } from "../../src/agent/handles.js";
+import { createCoreHost } from "../../src/agent/host/core.js";
+import { ModuleInstance } from "../../src/agent/instance.js";
+import { prepareModule } from "../../src/agent/prepare.js";
+import { ModuleBuilder, op } from "../fixtures/hostile/builder.js";
+import { CULPRIT_INDEX, hostile } from "../fixtures/hostile/modules.js";
+
+function crash(bytes: Uint8Array, fuel = 100_000n): CrashReport {
+  const prepared = prepareModule(bytes, { moduleId: "m", source: "m.wasm", ramBudgetBytes: 65536 });
+  const inst = new ModuleInstance(prepared, {
+    caps: { timers: 1 }, config: new Map(), claims: new DeviceClaimRegistry(), nowUs: () => 0n, emit: () => {}, postEvent: () => {},
+    fuel, watchdogMs: 0,
+    createHost: (ctx) => ({
+      core: createCoreHost(ctx, { lastErrorDetail: () => "", minLogLevel: 0, logRate: { perSecond: 1, burst: 1 } }),
+      timer: { start: () => 0, cancel: () => 0 },
+    }) as unknown as HostImpl,
+  });
+  expect(inst.start().ok).toBe(true);
+  const outcome = inst.call("fwx_on_timer", [1]);
+  if (outcome.ok) throw new Error("expected a fault");
+  return outcome.report;
+}
+
+describe("crash-report frames", () => {
+  it("map back to the module's own function indices and names when instrumentation added the fuel import", () => {
+    const r = crash(hostile.unreachable());
+    expect(r.frames.map((f) => [f.funcIndex, f.funcName])).toEqual([[CULPRIT_INDEX, "culprit"], [CULPRIT_INDEX - 1, "fwx_on_timer"]]);
+    for (const f of r.frames) {
+      expect(f.bodyOffset).not.toBeNull();
+      expect(f.bodyOffset!).toBeLessThan(f.offset);
+    }
+    const text = formatCrashReport(r);
+    expect(text).toMatch(/culprit \(function 3\) at \+0x[0-9a-f]+ into its body, byte 0x[0-9a-f]+ of the instrumented code/);
+  });
+
+  it("map correctly when the module already imported fuel_exhausted (no shift)", () => {
+    const b = new ModuleBuilder();
+    const start = b.import("fwx:timer@1", "start", ["i32", "i32", "i32"], ["i32"]);
+    b.import("fwx:core@1", "fuel_exhausted", [], []);
+    b.mem(1);
+    b.func("fwx_init", { params: [], results: ["i32"] }, [...op.i32(1), ...op.i32(100), ...op.i32(0), ...op.call(start)], { export: true });
+    const culprit = b.nextFuncIndex() + 1;
+    b.func("fwx_on_timer", { params: ["i32"], results: [] }, op.call(culprit), { export: true });
+    b.func("culprit", { params: [], results: [] }, op.unreachable);
+    const r = crash(b.build());
+    expect(r.frames.map((f) => [f.funcIndex, f.funcName])).toEqual([[culprit, "culprit"], [culprit - 1, "fwx_on_timer"]]);
+  });
+
+  it("mark the instrumentation's own helper as added code", () => {
+    const r = crash(hostile.infiniteLoop(), 5_000n);
+    expect(r.reason).toBe("fuel-exhausted");
+    expect(r.frames[0]).toMatchObject({ funcIndex: null, funcName: "__fwx_fuel_out" });
+    expect(r.frames[1]).toMatchObject({ funcIndex: CULPRIT_INDEX, funcName: "culprit" });
+    expect(formatCrashReport(r)).toContain("__fwx_fuel_out (added by fuel instrumentation)");
+  });
+});

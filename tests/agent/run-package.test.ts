@@ -1,0 +1,110 @@
+// `fwx run` with signed .fwx packages: verified against a product root key
+// (--root), run unverified with a warning (no --root), refused when the
+// signature chain does not lead to the given root, and the manifest's budgets
+// and configuration reaching the running module.
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { command } from "../../src/commands/run.js";
+import { ANY } from "../../src/pkg/certificate.js";
+import { publicKeyPem } from "../../src/pkg/keys.js";
+import type { Manifest } from "../../src/pkg/manifest.js";
+import { appendCustomSection } from "../../src/wasm/reader.js";
+import { encodeAbiSection } from "../../src/wasm/abi-section.js";
+import { hostile, tickerModule } from "../fixtures/hostile/modules.js";
+import { makeFixture, pack, seededKey } from "../pkg/fixtures.js";
+import { createHash } from "node:crypto";
+
+const dir = mkdtempSync(join(tmpdir(), "fwx-run-pkg-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+const DAY = 86400;
+const interfaces = [{ name: "core", major: 1, minor: 0 }, { name: "timer", major: 1, minor: 0 }];
+
+/** A gateway package (uninstrumented payload: the agent meters it itself) signed by the fixture's integrator under root key 1. */
+function gatewayPackage(payloadModule: Uint8Array, manifest: Partial<Manifest> = {}): { pkg: Uint8Array; rootPem: string; payload: Uint8Array } {
+  const payload = appendCustomSection(payloadModule, "fwx.abi", encodeAbiSection(interfaces));
+  // Valid around the wall clock: `fwx run` verifies against the machine's time.
+  const now = Math.floor(Date.now() / 1000);
+  const f = makeFixture({
+    cert: { customers: [ANY], groups: [ANY], capabilities: { timers: 4, telemetry: ["acme/#"] }, modulePrefix: "com.acme.", notBefore: now - DAY, notAfter: now + 30 * DAY },
+    payload,
+    manifest: {
+      id: "com.acme.ticker", deviceClass: "gateway", interfaces, capabilities: { timers: 1 }, config: [],
+      payload: { sha256: new Uint8Array(createHash("sha256").update(payload).digest()), fuelInstrumented: false },
+      ...manifest,
+    },
+  });
+  return { pkg: pack(f), rootPem: publicKeyPem(f.rootPub), payload };
+}
+
+function file(name: string, content: Uint8Array | string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => { out.push(String(chunk)); return true; });
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => { err.push(String(chunk)); return true; });
+  const code = await command.run(args);
+  vi.restoreAllMocks();
+  return { code, out: out.join(""), err: err.join("") };
+}
+
+const events = (out: string) => out.trim().split("\n").map((l) => JSON.parse(l) as { module: string; kind: string; message?: string; reason?: string; tUs: string | number });
+
+describe("fwx run with a .fwx package", () => {
+  it("with --root: verifies the chain, then runs the payload under the manifest's id", async () => {
+    const { pkg, rootPem } = gatewayPackage(tickerModule(1000, "tick"));
+    const r = await run([file("ticker.fwx", pkg), "--root", file("root.pub", rootPem), "--duration", "3500ms", "--json"]);
+    expect(r.err).not.toContain("NOT verified");
+    expect(r.code).toBe(0);
+    const ticks = events(r.out).filter((e) => e.module === "com.acme.ticker" && e.kind === "log");
+    expect(ticks.map((e) => e.message)).toEqual(["tick", "tick", "tick"]);
+  });
+
+  it("without --root: runs, and says the signature was not verified", async () => {
+    const { pkg } = gatewayPackage(tickerModule(1000, "tock"));
+    const r = await run([file("unverified.fwx", pkg), "--duration", "1500ms", "--json"]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/unverified\.fwx: signature NOT verified \(pass --root/);
+    expect(events(r.out).filter((e) => e.kind === "log").map((e) => e.message)).toEqual(["tock"]);
+  });
+
+  it("with the wrong --root: refuses the package and names the failed check; nothing runs", async () => {
+    const { pkg } = gatewayPackage(tickerModule());
+    const other = publicKeyPem(seededKey(9).publicKey);
+    const r = await run([file("foreign.fwx", pkg), "--root", file("other.pub", other), "--duration", "2s", "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/refused \(package\)/);
+    expect(r.err).toMatch(/foreign\.fwx: FWX_PKG_E_CERT_SIG: the integrator certificate \(byte \d+\) is not signed by this product root key/);
+    expect(r.out).toBe("");
+  });
+
+  it("with --root: a payload changed after signing is refused", async () => {
+    const { pkg, rootPem, payload } = gatewayPackage(tickerModule());
+    const at = Buffer.from(pkg).indexOf(Buffer.from(payload));
+    expect(at).toBeGreaterThan(0);
+    const tampered = pkg.slice();
+    tampered[at + payload.length - 1]! ^= 0x01; // last byte of the fwx.abi section
+    const r = await run([file("tampered.fwx", tampered), "--root", file("root2.pub", rootPem), "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/tampered\.fwx: FWX_PKG_E_/);
+    expect(r.out).toBe("");
+  });
+
+  it("the manifest's fuel budget applies to the payload's callbacks", async () => {
+    const { pkg, rootPem } = gatewayPackage(hostile.infiniteLoop(), { budgets: { ramBytes: 65536, fuelPerCallback: 5000 } });
+    const r = await run([file("spin.fwx", pkg), "--root", file("root3.pub", rootPem), "--duration", "1s", "--json"]);
+    expect(r.code).toBe(3);
+    const fault = events(r.out).find((e) => e.kind === "fault");
+    expect(fault?.reason).toBe("fuel-exhausted");
+    expect(fault?.module).toBe("com.acme.ticker");
+    expect(JSON.stringify(fault)).toContain("of 5000");
+  });
+});
