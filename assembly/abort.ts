@@ -4,23 +4,17 @@
 // with its message and source position, and the module imports nothing from
 // `env`. Not exported: an exported abort would become a wasm export.
 import { core_abort } from "./raw/core";
-import { encodeName, encodeText, utf8Len, utf8Ptr } from "./internal/scratch";
+import { ABORT_FILE_CAP, ABORT_MESSAGE_CAP, abortBuffer, encodePrefix } from "./internal/scratch";
 
-function fwxAbort(message: string | null, fileName: string | null, lineNumber: u32, columnNumber: u32): void {
-  let messagePtr: usize = 0;
-  let messageLen: usize = 0;
-  if (message !== null) {
-    encodeText(message);
-    messagePtr = utf8Ptr;
-    messageLen = utf8Len;
-  }
-  let filePtr: usize = 0;
-  let fileLen: usize = 0;
-  if (fileName !== null) {
-    encodeName(fileName);
-    filePtr = utf8Ptr;
-    fileLen = utf8Len;
-  }
+// Message and file name are cut to fit rather than copied to the heap: an
+// abort may be the allocator failing, and a fault report needs no more.
+// The defaults match the standard library's abort(), so a module's own
+// `abort("why")` compiles against this replacement too.
+function fwxAbort(message: string | null = null, fileName: string | null = null, lineNumber: u32 = 0, columnNumber: u32 = 0): void {
+  const messagePtr = abortBuffer();
+  const filePtr = messagePtr + ABORT_MESSAGE_CAP;
+  const messageLen = message !== null ? encodePrefix(message, messagePtr, ABORT_MESSAGE_CAP) : 0;
+  const fileLen = fileName !== null ? encodePrefix(fileName, filePtr, ABORT_FILE_CAP) : 0;
   core_abort(messagePtr, messageLen, filePtr, fileLen, lineNumber, columnNumber);
   // core_abort never returns; this tells the compiler so.
   unreachable();

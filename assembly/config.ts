@@ -8,7 +8,11 @@ import { OUT, encodeName, utf8Len, utf8Ptr } from "./internal/scratch";
 import { parseDecimal } from "./internal/number";
 
 const VALUE_CAP: usize = 64;
-const VALUE_BUF: usize = memory.data(<i32>VALUE_CAP);
+
+// Reserved only when a typed getter is used (see internal/scratch.ts).
+function valueBuffer(): usize {
+  return memory.data(<i32>VALUE_CAP);
+}
 
 export class Config {
   /** Bytes written by the last get() (with NoSpace: the bytes needed). */
@@ -31,8 +35,8 @@ export class Config {
 
   /** The value as a number ("8", "-2.5", "1e3"), or `fallback`. */
   static getNumber(key: string, fallback: f64): f64 {
-    if (Config.getRaw(key, VALUE_BUF, VALUE_CAP) != Status.Ok) return fallback;
-    const v = parseDecimal(VALUE_BUF, <usize>Config.valueLength);
+    if (Config.getRaw(key, valueBuffer(), VALUE_CAP) != Status.Ok) return fallback;
+    const v = parseDecimal(valueBuffer(), <usize>Config.valueLength);
     if (isNaN(v)) {
       Config.lastStatus = Status.InvalidArg;
       return fallback;
@@ -53,14 +57,14 @@ export class Config {
 
   /** "true"/"1"/"yes"/"on" or "false"/"0"/"no"/"off" (ASCII case-insensitive), or `fallback`. */
   static getBool(key: string, fallback: bool): bool {
-    if (Config.getRaw(key, VALUE_BUF, VALUE_CAP) != Status.Ok) return fallback;
+    if (Config.getRaw(key, valueBuffer(), VALUE_CAP) != Status.Ok) return fallback;
     const len = Config.valueLength;
     let word: u64 = 0;
     if (len == 0 || len > 5) {
       Config.lastStatus = Status.InvalidArg;
       return fallback;
     }
-    for (let i: u32 = 0; i < len; i++) word = (word << 8) | <u64>(load<u8>(VALUE_BUF + i) | 0x20);
+    for (let i: u32 = 0; i < len; i++) word = (word << 8) | <u64>(load<u8>(valueBuffer() + i) | 0x20);
     // Byte-packed lowercase words, most significant byte first.
     if (word == 0x74727565 || word == 0x31 || word == 0x796573 || word == 0x6f6e) return true; // true 1 yes on
     if (word == 0x66616c7365 || word == 0x30 || word == 0x6e6f || word == 0x6f6666) return false; // false 0 no off
@@ -70,7 +74,7 @@ export class Config {
 
   /** The value as a string (allocates; meant for init), or `fallback`. */
   static getString(key: string, fallback: string): string {
-    if (Config.getRaw(key, VALUE_BUF, VALUE_CAP) == Status.Ok) return String.UTF8.decodeUnsafe(VALUE_BUF, <usize>Config.valueLength);
+    if (Config.getRaw(key, valueBuffer(), VALUE_CAP) == Status.Ok) return String.UTF8.decodeUnsafe(valueBuffer(), <usize>Config.valueLength);
     if (Config.lastStatus != Status.NoSpace) return fallback;
     const buf = new Uint8Array(Config.valueLength);
     if (Config.get(key, buf) != Status.Ok) return fallback;

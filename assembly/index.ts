@@ -11,7 +11,7 @@ import "./abort";
 export { Status, statusName, isOk, errorDetail, errorDetailLength } from "./status";
 export { ABI_VERSION } from "./raw/types";
 export { Clock } from "./clock";
-export { Log, LogLevel } from "./log";
+export { Log, LogLevel, LogLine } from "./log";
 export { Config } from "./config";
 export { Timer } from "./timer";
 export { Sensor } from "./sensor";

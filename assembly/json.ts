@@ -4,10 +4,15 @@
 //
 //   Json.begin().num("temp_c", 9.46, 1).str("state", "alarm").bool("door_open", false);
 //   Telemetry.publishJson("alarm");
-import { formatFixed, formatUnsigned } from "./internal/number";
+import { DECIMAL_MAX_BYTES, formatDecimal, formatSigned } from "./internal/number";
 
 const CAP: usize = 1024;
-const BUF: usize = memory.data(<i32>CAP);
+
+// Reserved only in modules that use Json (a top-level memory.data would be
+// reserved in every module importing the SDK).
+function jsonBuffer(): usize {
+  return memory.data(<i32>CAP);
+}
 const HEX = "0123456789abcdef";
 
 export class Json {
@@ -20,7 +25,7 @@ export class Json {
 
   /** Pointer to the encoded bytes (valid until the next begin()). */
   static get ptr(): usize {
-    return BUF;
+    return jsonBuffer();
   }
 
   static begin(): Json {
@@ -42,7 +47,7 @@ export class Json {
       Json.overflow = true;
       return;
     }
-    store<u8>(BUF + Json.length, <u8>b);
+    store<u8>(jsonBuffer() + Json.length, <u8>b);
     Json.length++;
   }
 
@@ -98,19 +103,24 @@ export class Json {
     Json.byte(0x3a);
   }
 
-  /** A number with `decimals` fraction digits (0..6); NaN and infinities become null. */
+  /**
+   * A number with `decimals` fraction digits (0..6). NaN, the infinities and
+   * magnitudes from 1e15 up (beyond exact f64 integers) become null.
+   */
   num(name: string, value: f64, decimals: i32 = 2): Json {
     this.key(name);
-    if (Json.room(32)) Json.length += formatFixed(BUF + Json.length, value, decimals);
+    if (!Json.room(DECIMAL_MAX_BYTES)) return this;
+    const n = formatDecimal(jsonBuffer() + Json.length, value, decimals);
+    if (n == 0) {
+      store<u32>(jsonBuffer() + Json.length, 0x6c6c756e); // "null"
+      Json.length += 4;
+    } else Json.length += n;
     return this;
   }
 
   int(name: string, value: i64): Json {
     this.key(name);
-    if (!Json.room(21)) return this;
-    if (value < 0) Json.byte(0x2d);
-    // Two's-complement negation is also right for i64.MIN_VALUE read as u64.
-    Json.length += formatUnsigned(BUF + Json.length, value < 0 ? <u64>(-value) : <u64>value);
+    if (Json.room(20)) Json.length += formatSigned(jsonBuffer() + Json.length, value);
     return this;
   }
 
@@ -124,10 +134,10 @@ export class Json {
     this.key(name);
     if (!Json.room(5)) return this;
     if (value) {
-      store<u32>(BUF + Json.length, 0x65757274); // "true"
+      store<u32>(jsonBuffer() + Json.length, 0x65757274); // "true"
       Json.length += 4;
     } else {
-      store<u32>(BUF + Json.length, 0x736c6166); // "fals"
+      store<u32>(jsonBuffer() + Json.length, 0x736c6166); // "fals"
       Json.length += 4;
       Json.byte(0x65);
     }

@@ -1,16 +1,164 @@
 // Log lines attributed to this module. The host truncates a line at 256 bytes
 // and may drop lines below its level (still Ok) or over its rate (Busy).
+//
+// Log.info("door opened") passes a string as is: a literal lives in static
+// data, so that allocates nothing. A line with numbers in it must not be
+// built with `+` or toString(): under `fwx build`'s default stub runtime
+// nothing is ever freed, and a module that logs on every poll would run out
+// of memory. Log.line() builds it in one static buffer instead:
+//
+//   Log.line(LogLevel.Warn).str("over-current: ").num(currentA, 2).str(" A > ").num(limitA, 2).str(" A").send();
 import { LogLevel } from "./raw/types";
 import { Status } from "./raw/types";
 import { core_log } from "./raw/core";
-import { encodeText, utf8Len, utf8Ptr } from "./internal/scratch";
+import { encodePrefix, prefixComplete } from "./internal/scratch";
+import { DECIMAL_MAX_BYTES, formatDecimal, formatHex, formatSigned, formatUnsigned } from "./internal/number";
 
 export { LogLevel };
 
+/** The host keeps at most this many bytes of a line. */
+const LINE_CAP: usize = 256;
+
+/**
+ * The line's static buffer. Numbers are formatted in place past the end of
+ * the line and kept only when they fit whole, so it has room for one number
+ * beyond LINE_CAP. Reserved inside a function rather than by a top-level
+ * constant: AssemblyScript reserves a top-level memory.data in every module
+ * that imports this file, while a function's is reserved only when the
+ * function is used, so modules that never build a line do not pay 279 bytes
+ * of RAM for it.
+ */
+function lineBuffer(): usize {
+  return memory.data(<i32>(LINE_CAP + DECIMAL_MAX_BYTES));
+}
+/** What a cut line ends with, so a reader knows text is missing. */
+const ELLIPSIS_LEN: usize = 3;
+
+/**
+ * One log line under construction, in a static buffer: nothing allocates.
+ * Start it with Log.line(level), append pieces, finish with send(). There is
+ * one line at a time; Log.line() starts over, discarding an unsent line.
+ *
+ * A line longer than 256 bytes is cut at a character boundary, a number is
+ * never cut in half, and the line then ends in "..." (`truncated` is set).
+ */
+export class LogLine {
+  /** Bytes in the line so far. */
+  static length: usize = 0;
+  /** Set when something did not fit; later pieces are dropped. */
+  static truncated: bool = false;
+  private static level: LogLevel = LogLevel.Info;
+  // Created on first use: a static initializer would run (and allocate) in
+  // every module that imports the SDK, whether it logs lines or not.
+  private static writer: LogLine | null = null;
+
+  /** Pointer to the line's UTF-8 bytes (valid until the next Log.line()). */
+  static get ptr(): usize {
+    return lineBuffer();
+  }
+
+  static begin(level: LogLevel): LogLine {
+    LogLine.length = 0;
+    LogLine.truncated = false;
+    LogLine.level = level;
+    let writer = LogLine.writer;
+    if (writer === null) LogLine.writer = writer = new LogLine();
+    return writer;
+  }
+
+  /** Ends the line with "..." at a character boundary; nothing is appended after. */
+  private static cut(): void {
+    if (LogLine.truncated) return;
+    LogLine.truncated = true;
+    let end = min(LogLine.length, LINE_CAP - ELLIPSIS_LEN);
+    // Back off over UTF-8 continuation bytes (10xxxxxx) to the start of a character.
+    while (end > 0 && end < LogLine.length && (load<u8>(lineBuffer() + end) & 0xc0) == 0x80) end--;
+    memory.fill(lineBuffer() + end, 0x2e, ELLIPSIS_LEN);
+    LogLine.length = end + ELLIPSIS_LEN;
+  }
+
+  /** Keeps `n` bytes just formatted at the end of the line, or cuts the line when they do not fit. */
+  private static commit(n: usize): void {
+    if (LogLine.length + n <= LINE_CAP) LogLine.length += n;
+    else LogLine.cut();
+  }
+
+  /** Where the next piece goes, or 0 once the line is cut. */
+  private static get end(): usize {
+    return LogLine.truncated ? 0 : lineBuffer() + LogLine.length;
+  }
+
+  /** Appends text as UTF-8 (lone surrogates become U+FFFD). */
+  str(text: string): LogLine {
+    const at = LogLine.end;
+    if (at == 0) return this;
+    LogLine.length += encodePrefix(text, at, LINE_CAP - LogLine.length);
+    if (!prefixComplete) LogLine.cut();
+    return this;
+  }
+
+  /** A signed integer in decimal. */
+  int(value: i64): LogLine {
+    const at = LogLine.end;
+    if (at != 0) LogLine.commit(formatSigned(at, value));
+    return this;
+  }
+
+  /** An unsigned integer in decimal. */
+  uint(value: u64): LogLine {
+    const at = LogLine.end;
+    if (at != 0) LogLine.commit(formatUnsigned(at, value));
+    return this;
+  }
+
+  /**
+   * A number with `decimals` fraction digits (0..6), as Json.num writes it;
+   * NaN and the infinities as `nan`, `inf`, `-inf`, and magnitudes from
+   * 1e15 up (beyond exact f64 integers) as `>=1e15` or `<=-1e15`.
+   */
+  num(value: f64, decimals: i32 = 2): LogLine {
+    const at = LogLine.end;
+    if (at == 0) return this;
+    const n = formatDecimal(at, value, decimals);
+    if (n != 0) LogLine.commit(n);
+    else if (isNaN(value)) this.str("nan");
+    else if (!isFinite(value)) this.str(value < 0 ? "-inf" : "inf");
+    else this.str(value < 0 ? "<=-1e15" : ">=1e15");
+    return this;
+  }
+
+  /** The low `digits` (1..16) hex digits of `value`, lowercase, leading zeros kept, no prefix. */
+  hex(value: u64, digits: i32 = 2): LogLine {
+    const at = LogLine.end;
+    if (at != 0) LogLine.commit(formatHex(at, value, digits));
+    return this;
+  }
+
+  /** `true` or `false`. */
+  bool(value: bool): LogLine {
+    return this.str(value ? "true" : "false");
+  }
+
+  /** Hands the line to the host at its level; the line is then done. */
+  send(): Status {
+    return <Status>core_log(LogLine.level, lineBuffer(), LogLine.length);
+  }
+}
+
 export class Log {
+  /**
+   * Logs `message`, cut at a character boundary to the 256 bytes the host
+   * keeps. Allocates nothing itself, whatever the length; building the
+   * message with `+` does: use Log.line() for lines with numbers.
+   */
   static write(level: LogLevel, message: string): Status {
-    encodeText(message);
-    return <Status>core_log(level, utf8Ptr, utf8Len);
+    const buf = lineBuffer();
+    return <Status>core_log(level, buf, encodePrefix(message, buf, LINE_CAP));
+  }
+
+  /** Starts an allocation-free line with numbers in it; finish it with send(). */
+  static line(level: LogLevel): LogLine {
+    return LogLine.begin(level);
   }
 
   static debug(message: string): Status {

@@ -74,26 +74,38 @@ export function parseDecimal(ptr: usize, len: usize): f64 {
   return negative ? -value : value;
 }
 
+/** Longest text formatDecimal writes: "-" + 15 integer digits + "." + 6 digits. */
+export const DECIMAL_MAX_BYTES: usize = 23;
+
 /**
- * Writes `value` with `decimals` fraction digits (0..6) as ASCII at `ptr`.
- * Returns the bytes written (at most 32). Non-finite values are written as
- * `null`, which is what JSON needs.
+ * From this magnitude on formatDecimal gives up: integers above 2^53 are no
+ * longer exact in an f64, so the digits would be invented.
  */
-export function formatFixed(ptr: usize, value: f64, decimals: i32): usize {
-  if (!isFinite(value) || Math.abs(value) >= 1e15) {
-    store<u32>(ptr, 0x6c6c756e); // "null"
-    return 4;
-  }
+export const DECIMAL_LIMIT: f64 = 1e15;
+
+/**
+ * Writes `value` with `decimals` fraction digits (clamped to 0..6) as ASCII
+ * at `ptr`. Returns the bytes written (at most DECIMAL_MAX_BYTES), or 0 for
+ * NaN, the infinities and magnitudes from DECIMAL_LIMIT up: each caller
+ * words those its own way (JSON `null`, a log line `nan`/`inf`).
+ */
+export function formatDecimal(ptr: usize, value: f64, decimals: i32): usize {
+  const magnitude = Math.abs(value);
+  // Also false for NaN.
+  if (!(magnitude < DECIMAL_LIMIT)) return 0;
   if (decimals < 0) decimals = 0;
   if (decimals > 6) decimals = 6;
-  let pos: usize = 0;
+  // Keep the scaled value inside u64: 1e14 with 6 decimals would be 1e20
+  // units, while anything under 1e15 with 4 decimals stays under 1e19.
+  if (decimals > 4 && magnitude >= 1e13) decimals = 4;
   const scale = pow10(decimals);
-  let scaled = Math.round(Math.abs(value) * scale);
-  if (value < 0 && scaled != 0) {
+  const units = <u64>Math.round(magnitude * scale);
+  let pos: usize = 0;
+  // A value that rounds to zero prints without a sign ("0.00", not "-0.00").
+  if (value < 0 && units != 0) {
     store<u8>(ptr, 0x2d);
     pos = 1;
   }
-  let units = <u64>scaled;
   const divisor = <u64>scale;
   pos += formatUnsigned(ptr + pos, units / divisor);
   if (decimals > 0) {
@@ -109,7 +121,7 @@ export function formatFixed(ptr: usize, value: f64, decimals: i32): usize {
   return pos;
 }
 
-/** Writes an unsigned integer as ASCII digits at `ptr`; returns the count. */
+/** Writes an unsigned integer as ASCII digits at `ptr`; returns the count (at most 20). */
 export function formatUnsigned(ptr: usize, value: u64): usize {
   let digits: usize = 1;
   for (let v = value / 10; v != 0; v /= 10) digits++;
@@ -119,4 +131,24 @@ export function formatUnsigned(ptr: usize, value: u64): usize {
     v /= 10;
   }
   return digits;
+}
+
+/** Writes a signed integer at `ptr`; returns the count (at most 20). */
+export function formatSigned(ptr: usize, value: i64): usize {
+  if (value >= 0) return formatUnsigned(ptr, <u64>value);
+  store<u8>(ptr, 0x2d);
+  // Two's-complement negation is also right for i64.MIN_VALUE read as u64.
+  return 1 + formatUnsigned(ptr + 1, <u64>(-value));
+}
+
+/** Writes the low `digits` (1..16) hex digits of `value`, lowercase, leading zeros kept; returns `digits`. */
+export function formatHex(ptr: usize, value: u64, digits: i32): usize {
+  if (digits < 1) digits = 1;
+  if (digits > 16) digits = 16;
+  for (let i = digits - 1; i >= 0; i--) {
+    const nibble = <u32>(value & 15);
+    store<u8>(ptr + <usize>i, <u8>(nibble < 10 ? 0x30 + nibble : 0x57 + nibble));
+    value >>= 4;
+  }
+  return <usize>digits;
 }

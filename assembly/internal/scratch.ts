@@ -12,41 +12,85 @@ export const OUT: usize = memory.data(24, 8);
 // telemetry payloads at most 1024.
 const NAME_CAP: usize = 192;
 const TEXT_CAP: usize = 1024;
-const NAME_BUF: usize = memory.data(<i32>NAME_CAP);
-const TEXT_BUF: usize = memory.data(<i32>TEXT_CAP);
+
+// The slots are reserved inside functions, not by top-level constants:
+// AssemblyScript reserves a top-level memory.data in every module that
+// imports the file, a function's only when the function is compiled, i.e.
+// used. A module that never sends a payload string does not carry 1 KiB of
+// RAM for it.
+function nameBuffer(): usize {
+  return memory.data(<i32>NAME_CAP);
+}
+
+function textBuffer(): usize {
+  return memory.data(<i32>TEXT_CAP);
+}
 
 /** Pointer and byte length of the string most recently encoded by encodeName/encodeText. */
 export let utf8Ptr: usize = 0;
 export let utf8Len: usize = 0;
 
 function encodeInto(s: string, buf: usize, cap: usize): void {
-  const units = <usize>s.length;
-  // Fast path: 3 bytes per UTF-16 unit is the worst case (surrogate pairs
-  // produce 4 bytes for 2 units), so this bound is exact enough to skip a
-  // separate length pass.
-  if (units * 3 <= cap) {
+  const n = encodePrefix(s, buf, cap);
+  if (prefixComplete) {
     utf8Ptr = buf;
-    utf8Len = String.UTF8.encodeUnsafe(changetype<usize>(s), <i32>units, buf, false, String.UTF8.ErrorMode.REPLACE);
+    utf8Len = n;
     return;
   }
-  const needed = <usize>String.UTF8.byteLength(s);
-  if (needed <= cap) {
-    utf8Ptr = buf;
-  } else {
-    // Too long for the static slot: allocate once. The host will usually
-    // refuse such a string anyway (invalid-arg / no-space), but it must see
-    // the real length to say so.
-    utf8Ptr = changetype<usize>(String.UTF8.encode(s, false, String.UTF8.ErrorMode.REPLACE));
-  }
-  utf8Len = String.UTF8.encodeUnsafe(changetype<usize>(s), <i32>units, utf8Ptr, false, String.UTF8.ErrorMode.REPLACE);
+  // Too long for the static slot: allocate once. The host will usually
+  // refuse such a string anyway (invalid-arg / no-space), but it must see
+  // the real length to say so.
+  utf8Ptr = changetype<usize>(String.UTF8.encode(s, false, String.UTF8.ErrorMode.REPLACE));
+  utf8Len = <usize>String.UTF8.byteLength(s, false);
 }
 
 /** Encodes a short string (name, key, topic) into the name slot. */
 export function encodeName(s: string): void {
-  encodeInto(s, NAME_BUF, NAME_CAP);
+  encodeInto(s, nameBuffer(), NAME_CAP);
 }
 
 /** Encodes a long string (message, payload) into the text slot. */
 export function encodeText(s: string): void {
-  encodeInto(s, TEXT_BUF, TEXT_CAP);
+  encodeInto(s, textBuffer(), TEXT_CAP);
 }
+
+/** Whether the last encodePrefix took the whole string. */
+export let prefixComplete: bool = true;
+
+/**
+ * Encodes as much of `s` as fits in `cap` bytes at `buf` as UTF-8 (lone
+ * surrogates become U+FFFD) and returns the bytes written. The cut falls
+ * between characters, never inside one or between the halves of a
+ * surrogate pair. Never allocates: for text the host shortens anyway (log
+ * lines, fault reports).
+ */
+export function encodePrefix(s: string, buf: usize, cap: usize): usize {
+  const units = s.length;
+  let bytes: usize = 0;
+  let fit = 0;
+  while (fit < units) {
+    const c = <u32>s.charCodeAt(fit);
+    let size: usize = 1;
+    let width = 1;
+    if (c >= 0x800) {
+      size = 3;
+      if ((c & 0xfc00) == 0xd800 && fit + 1 < units && (<u32>s.charCodeAt(fit + 1) & 0xfc00) == 0xdc00) {
+        size = 4;
+        width = 2;
+      }
+    } else if (c >= 0x80) size = 2;
+    if (bytes + size > cap) break;
+    bytes += size;
+    fit += width;
+  }
+  prefixComplete = fit == units;
+  return <usize>String.UTF8.encodeUnsafe(changetype<usize>(s), fit, buf, false, String.UTF8.ErrorMode.REPLACE);
+}
+
+/** The abort handler's area: the name slot, which nothing else uses once the module is failing. */
+export function abortBuffer(): usize {
+  return nameBuffer();
+}
+
+export const ABORT_MESSAGE_CAP: usize = 128;
+export const ABORT_FILE_CAP: usize = NAME_CAP - ABORT_MESSAGE_CAP;

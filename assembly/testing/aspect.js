@@ -7,7 +7,8 @@
 //   export default fwxAspectConfig({ entries: ["assembly/__tests__/**/*.spec.ts"] });
 //
 // The as-pect asconfig must list "./node_modules/.cache/fwx-as" in
-// options.path (the scaffold from `fwx new` does).
+// options.path, and `"use": ["ASC_RTRACE=1"]` for Mock.allocations() (the
+// scaffold from `fwx new` has both).
 
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -76,7 +77,14 @@ export function fwxAspectConfig({ entries, include = [], disclude = [/node_modul
     outputBinary: false,
     async instantiate(memory, createImports, instantiate, binary) {
       const host = new MockHost({ configDefaults });
-      const result = await instantiate(binary, createImports({ env: { memory }, ...host.imports() }));
+      // Compiled here (and handed on as a module) to see whether the spec
+      // binary reports its allocations: only with ASC_RTRACE does the runtime
+      // import rtrace.onalloc.
+      const module = await WebAssembly.compile(binary);
+      const imports = createImports({ env: { memory }, ...host.imports() });
+      const traced = WebAssembly.Module.imports(module).some((i) => i.module === "rtrace" && i.name === "onalloc");
+      if (traced) host.traceAllocations(imports);
+      const result = await instantiate(module, imports);
       host.attach(result.exports.memory ?? memory, result.exports);
       if (onHost) onHost(host);
       return result;

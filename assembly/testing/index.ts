@@ -50,10 +50,19 @@ import { Status } from "../raw/types";
 @external("fwx:mock", "kv_quota") declare function mock_kv_quota(bytes: u32): void;
 @external("fwx:mock", "i2c_device") declare function mock_i2c_device(bus: u32, address: u32, rp: usize, rn: i32): void;
 @external("fwx:mock", "i2c_register") declare function mock_i2c_register(bus: u32, address: u32, reg: u32): i32;
+@external("fwx:mock", "i2c_set_register") declare function mock_i2c_set_register(bus: u32, address: u32, reg: u32, value: u32): void;
+@external("fwx:mock", "i2c_queue") declare function mock_i2c_queue(bus: u32, address: u32, reg: u32, vp: usize, vn: i32, width: i32): void;
+@external("fwx:mock", "i2c_queued") declare function mock_i2c_queued(bus: u32, address: u32, reg: u32): i32;
 @external("fwx:mock", "spi_device") declare function mock_spi_device(bus: u32, cs: u32, rp: usize, rn: i32): void;
 @external("fwx:mock", "spi_sent") declare function mock_spi_sent(bus: u32, cs: u32, index: i32, ptr: usize, cap: i32): i32;
 @external("fwx:mock", "uart_receive") declare function mock_uart_receive(port: u32, ptr: usize, len: i32): i32;
 @external("fwx:mock", "uart_sent") declare function mock_uart_sent(port: u32, ptr: usize, cap: i32): i32;
+@external("fwx:mock", "uart_handle") declare function mock_uart_handle(port: u32): u32;
+@external("fwx:mock", "uart_waiting") declare function mock_uart_waiting(port: u32): i32;
+@external("fwx:mock", "uart_baud") declare function mock_uart_baud(port: u32): u32;
+@external("fwx:mock", "uart_parity") declare function mock_uart_parity(port: u32): i32;
+@external("fwx:mock", "uart_stop_bits") declare function mock_uart_stop_bits(port: u32): i32;
+@external("fwx:mock", "allocations") declare function mock_allocations(): i32;
 @external("fwx:mock", "adc_set") declare function mock_adc_set(channel: u32, raw: u32, bits: u32, vrefMv: u32): void;
 @external("fwx:mock", "pwm_duty") declare function mock_pwm_duty(channel: u32): f64;
 
@@ -172,6 +181,22 @@ export class Mock {
   /** Times the module called core.abort. */
   static abortCount(): i32 { return mock_abort_count(); }
 
+  // ---- memory ----
+  /**
+   * Heap allocations (objects, arrays, strings built at run time) made since
+   * the spec binary started. Compare two readings around the code under test
+   * to prove a hot path allocates nothing, which matters because `fwx build`
+   * links the stub runtime, where nothing is ever freed:
+   *
+   *   const before = Mock.allocations();
+   *   Mock.advance(60_000, fwx_on_timer);
+   *   expect(Mock.allocations() - before).toBe(0);
+   *
+   * Keep spec helpers that allocate (new Uint8Array, Mock.logMessage,
+   * string concatenation) outside the two readings.
+   */
+  static allocations(): i32 { return mock_allocations(); }
+
   // ---- call records and forced statuses ----
   /** Calls of an ABI function, named "<interface>.<function>" ("gpio.write"). */
   static callCount(fn: string): i32 { return mock_call_count(sp(fn), fn.length); }
@@ -208,6 +233,21 @@ export class Mock {
   }
   /** A register of a simulated I2C target, or -1. */
   static i2cRegister(bus: u32, address: u8, reg: u32): i32 { return mock_i2c_register(bus, address, reg); }
+  /** Sets one register of a simulated I2C target (a status flag, a device id); the others stay. */
+  static i2cSetRegister(bus: u32, address: u8, reg: u32, value: u8): void { mock_i2c_set_register(bus, address, reg, value); }
+  /**
+   * Scripts what register `reg` reads next, for FIFO and data registers:
+   * `values` holds entries of `width` bytes each, and every later read
+   * transaction that covers `reg` first loads the next entry into
+   * reg..reg+width-1 (so a 6-byte burst from an accelerometer's DATAX0 takes
+   * one x/y/z sample). Calls append to the queue; when it runs dry the last
+   * entry stays in the registers. Mock.i2cDevice clears the queues.
+   */
+  static i2cQueue(bus: u32, address: u8, reg: u32, values: Uint8Array, width: i32 = 1): void {
+    mock_i2c_queue(bus, address, reg, values.dataStart, values.byteLength, width);
+  }
+  /** Entries still queued for `reg` (-1 when there is no device at bus/address). */
+  static i2cQueued(bus: u32, address: u8, reg: u32): i32 { return mock_i2c_queued(bus, address, reg); }
   /** Puts an SPI device at bus/cs that answers with `response` (repeated). */
   static spiDevice(bus: u32, cs: u32, response: Uint8Array): void {
     mock_spi_device(bus, cs, response.dataStart, response.byteLength);
@@ -221,6 +261,16 @@ export class Mock {
   }
   /** Queues bytes as received on `port`; returns the bytes now waiting. */
   static uartReceive(port: u32, bytes: Uint8Array): i32 { return mock_uart_receive(port, bytes.dataStart, bytes.byteLength); }
+  /** The handle of the module's open `port` (0 when it is not open): pass it to fwx_on_event. */
+  static uartHandle(port: u32): u32 { return mock_uart_handle(port); }
+  /** Received bytes the module has not read yet. */
+  static uartWaiting(port: u32): i32 { return mock_uart_waiting(port); }
+  /** Baud rate of the last open of `port` (0 when never opened). */
+  static uartBaud(port: u32): u32 { return mock_uart_baud(port); }
+  /** Parity (a Parity value) of the last open of `port`, or -1. */
+  static uartParity(port: u32): i32 { return mock_uart_parity(port); }
+  /** Stop bits (a StopBits value) of the last open of `port`, or -1. */
+  static uartStopBits(port: u32): i32 { return mock_uart_stop_bits(port); }
   /** Everything the module wrote to `port`, or null when it never opened it. */
   static uartSent(port: u32): Uint8Array | null {
     argPort = port;

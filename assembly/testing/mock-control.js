@@ -69,6 +69,10 @@ export function createControlImports(host) {
     log_message: (index, ptr, cap) => { const l = at(sim.logs, index); return l ? give(utf8.encode(l.message), ptr, cap) : -1; },
 
     abort_count: () => sim.aborts.length,
+    allocations: () => {
+      if (host.allocations === null) throw new MockTrap('fwx mock: Mock.allocations() needs the runtime\'s allocation trace: add "ASC_RTRACE=1" to options.use in as-pect.asconfig.json (the fwx scaffold has it)');
+      return host.allocations;
+    },
 
     call_count: (p, n) => host.callCount(str(p, n)),
     last_status: (p, n) => {
@@ -86,11 +90,28 @@ export function createControlImports(host) {
 
     i2c_device: (bus, address, rp, rn) => {
       host.checkRange("fwx:mock", "registers", rp, rn);
-      sim.i2cDevices.set(`${bus >>> 0}:${address & 0x7f}`, { regs: Uint8Array.from(host.view(rp, rn)), pointer: 0 });
+      sim.addI2cDevice(bus >>> 0, address & 0x7f, host.view(rp, rn));
     },
     i2c_register: (bus, address, reg) => {
       const dev = sim.i2cDevices.get(`${bus >>> 0}:${address & 0x7f}`);
       return dev && reg >>> 0 < dev.regs.length ? dev.regs[reg >>> 0] : -1;
+    },
+    i2c_set_register: (bus, address, reg, value) => {
+      const dev = sim.i2cDevices.get(`${bus >>> 0}:${address & 0x7f}`);
+      if (!dev || reg >>> 0 >= dev.regs.length) throw new MockTrap(`fwx mock: Mock.i2cSetRegister: no register 0x${(reg >>> 0).toString(16)} on an I2C device at bus ${bus >>> 0} address 0x${(address & 0x7f).toString(16)}`);
+      dev.regs[reg >>> 0] = value & 0xff;
+    },
+    i2c_queue: (bus, address, reg, vp, vn, width) => {
+      host.checkRange("fwx:mock", "values", vp, vn);
+      try {
+        sim.queueI2cReads(bus >>> 0, address & 0x7f, reg >>> 0, host.view(vp, vn), width | 0);
+      } catch (e) {
+        throw new MockTrap(`fwx mock: Mock.i2cQueue: ${e.message}`);
+      }
+    },
+    i2c_queued: (bus, address, reg) => {
+      const dev = sim.i2cDevices.get(`${bus >>> 0}:${address & 0x7f}`);
+      return dev ? (dev.queues.get(reg >>> 0)?.entries.length ?? 0) : -1;
     },
 
     spi_device: (bus, cs, rp, rn) => {
@@ -105,12 +126,17 @@ export function createControlImports(host) {
 
     uart_receive: (port, ptr, len) => {
       host.checkRange("fwx:mock", "bytes", ptr, len);
-      let p = sim.ports.get(port >>> 0);
-      if (!p) { p = { rx: [], tx: [], open: 0 }; sim.ports.set(port >>> 0, p); }
+      const p = sim.port(port >>> 0);
       p.rx.push(...host.view(ptr, len));
       return p.rx.length;
     },
     uart_sent: (port, ptr, cap) => { const p = sim.ports.get(port >>> 0); return p ? give(Uint8Array.from(p.tx), ptr, cap) : -1; },
+    uart_handle: (port) => sim.ports.get(port >>> 0)?.open ?? 0,
+    uart_waiting: (port) => sim.ports.get(port >>> 0)?.rx.length ?? 0,
+    // Line settings of the last open, kept after close; 0 / -1 when never opened.
+    uart_baud: (port) => sim.ports.get(port >>> 0)?.baud ?? 0,
+    uart_parity: (port) => sim.ports.get(port >>> 0)?.parity ?? -1,
+    uart_stop_bits: (port) => sim.ports.get(port >>> 0)?.stopBits ?? -1,
 
     adc_set: (channel, raw, bits, vrefMv) => { sim.adcChannels.set(channel >>> 0, { raw: raw >>> 0, bits: bits >>> 0, vrefMv: vrefMv >>> 0 }); },
     pwm_duty: (channel) => { const ch = sim.pwmChannels.get(channel >>> 0); return ch && ch.handle ? ch.duty : -1; },

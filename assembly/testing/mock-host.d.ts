@@ -14,6 +14,9 @@ export class MockHost {
   constructor(options?: { configDefaults?: Record<string, string> });
   readonly sim: SimDevice;
   calls: MockCall[];
+  /** Heap allocations since instantiation, or null without ASC_RTRACE. */
+  allocations: number | null;
+  traceAllocations(imports: Record<string, Record<string, unknown>>): void;
   configDefaults: Record<string, string>;
   reset(): void;
   attach(memory: WebAssembly.Memory, exports?: WebAssembly.Exports): void;

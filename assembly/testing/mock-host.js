@@ -27,6 +27,12 @@ export class MockHost {
     this.memory = null;
     /** The module's exports, for timer and event delivery from Mock.advance. */
     this.exports = null;
+    /**
+     * Heap blocks the module allocated since instantiation (never reset, so
+     * specs compare before/after), or null when the spec binary was built
+     * without the runtime's allocation trace (`--use ASC_RTRACE=1`).
+     */
+    this.allocations = null;
     this.sim = new SimDevice(this);
     this.reset();
   }
@@ -44,6 +50,21 @@ export class MockHost {
     this.nextHandle = 1;
     this.sim.reset();
     for (const [key, value] of Object.entries(this.configDefaults)) this.sim.config.set(key, value);
+  }
+
+  /**
+   * Counts allocations through the runtime's allocation hook, for a spec
+   * binary built with ASC_RTRACE (which imports rtrace.onalloc); keeps
+   * calling whatever hook the test runner installed there.
+   */
+  traceAllocations(imports) {
+    imports.rtrace ??= {};
+    const previous = imports.rtrace.onalloc;
+    this.allocations = 0;
+    imports.rtrace.onalloc = (block) => {
+      this.allocations++;
+      if (typeof previous === "function") previous(block);
+    };
   }
 
   attach(memory, exports) {

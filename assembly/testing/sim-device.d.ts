@@ -9,6 +9,11 @@ export class SimDevice {
   logs: { level: number; message: string }[];
   published: { topic: string; payload: Uint8Array; atUs: bigint }[];
   aborts: { message: string | null; file: string | null; line: number; column: number }[];
+  i2cDevices: Map<string, { regs: Uint8Array; pointer: number; queues: Map<number, { width: number; entries: Uint8Array[] }> }>;
+  ports: Map<number, { rx: number[]; tx: number[]; open: number; baud: number; parity: number; stopBits: number }>;
+  addI2cDevice(bus: number, address: number, registers: Uint8Array): void;
+  queueI2cReads(bus: number, address: number, reg: number, values: Uint8Array, width: number): void;
+  port(number: number): { rx: number[]; tx: number[]; open: number; baud: number; parity: number; stopBits: number };
   stepTimers(targetUs: bigint): number;
   stopModule(): void;
 }

@@ -48,11 +48,11 @@ export class SimDevice {
     this.logs = [];
     this.published = [];
     this.aborts = [];
-    /** "bus:addr" → { regs: Uint8Array, pointer } */
+    /** "bus:addr" → { regs: Uint8Array, pointer, queues: Map(reg → { width, entries: Uint8Array[] }) } */
     this.i2cDevices = new Map();
     /** "bus:cs" → { response: Uint8Array, sent: Uint8Array[] } */
     this.spiDevices = new Map();
-    /** port → { rx: number[], tx: number[], open: handle|0 } */
+    /** port → { rx: number[], tx: number[], open: handle|0, baud, parity, stopBits } (line settings of the last open) */
     this.ports = new Map();
     /** channel → { raw, bits, vrefMv } */
     this.adcChannels = new Map();
@@ -253,10 +253,35 @@ export class SimDevice {
     };
   }
 
+  /** A register-file I2C target at bus/address (replacing one there): registers and no queued reads. */
+  addI2cDevice(bus, address, registers) {
+    this.i2cDevices.set(`${bus}:${address}`, { regs: Uint8Array.from(registers), pointer: 0, queues: new Map() });
+  }
+
+  /**
+   * Queues successive values of register `reg` (a FIFO data register, a
+   * conversion result): every later read transaction that covers `reg` first
+   * takes the next `width`-byte entry into reg..reg+width-1, so one burst
+   * read sees one whole entry. An empty queue leaves the registers as they
+   * are (the last entry stays readable, as on most FIFOs when empty).
+   */
+  queueI2cReads(bus, address, reg, values, width) {
+    const dev = this.i2cDevices.get(`${bus}:${address}`);
+    if (!dev) throw new Error(`no I2C device at bus ${bus} address 0x${address.toString(16)}: create it with Mock.i2cDevice first`);
+    if (width < 1 || reg + width > dev.regs.length) throw new Error(`queued entries of ${width} bytes at register 0x${reg.toString(16)} do not fit the device's ${dev.regs.length} registers`);
+    if (values.length % width !== 0) throw new Error(`${values.length} queued bytes are not whole ${width}-byte entries`);
+    let queue = dev.queues.get(reg);
+    if (!queue || queue.width !== width) {
+      queue = { width, entries: [] };
+      dev.queues.set(reg, queue);
+    }
+    for (let i = 0; i < values.length; i += width) queue.entries.push(Uint8Array.from(values.subarray(i, i + width)));
+  }
+
   makeI2c() {
     // A simulated target is a register file: the first byte written selects
     // the register, later bytes are written from there; reads continue from
-    // the selected register.
+    // the selected register, wrapping at the end of the file.
     const target = (bus, address) => this.i2cDevices.get(`${bus}:${address}`);
     const write = (dev, data) => {
       if (data.length === 0) return;
@@ -264,7 +289,13 @@ export class SimDevice {
       for (let i = 1; i < data.length; i++) dev.regs[(dev.pointer + i - 1) % dev.regs.length] = data[i];
     };
     const read = (dev, rx) => {
-      for (let i = 0; i < rx.length; i++) rx[i] = dev.regs[(dev.pointer + i) % dev.regs.length];
+      const size = dev.regs.length;
+      for (const [reg, queue] of dev.queues) {
+        // Distance from the first register read to `reg`, going round the file.
+        const covered = (reg - dev.pointer + size) % size < rx.length;
+        if (covered && queue.entries.length) dev.regs.set(queue.entries.shift(), reg);
+      }
+      for (let i = 0; i < rx.length; i++) rx[i] = dev.regs[(dev.pointer + i) % size];
     };
     return {
       write: (bus, address, data) => {
@@ -308,14 +339,13 @@ export class SimDevice {
   makeUart() {
     const port = (handle) => this.ports.get(this.host.resource("uart.port", handle));
     return {
-      open: (number, baud, _parity, _stopBits, out) => {
+      open: (number, baud, parity, stopBits, out) => {
         if (baud === 0) return S["invalid-arg"];
-        let p = this.ports.get(number);
-        if (!p) {
-          p = { rx: [], tx: [], open: 0 };
-          this.ports.set(number, p);
-        }
+        const p = this.port(number);
         if (p.open) return S.busy;
+        p.baud = baud;
+        p.parity = parity;
+        p.stopBits = stopBits;
         p.open = this.host.issueHandle("uart.port", number);
         out.handle = p.open;
         return S.ok;
@@ -338,6 +368,16 @@ export class SimDevice {
         return S.ok;
       },
     };
+  }
+
+  /** Port `number`, created on first use (a spec may queue bytes before the module opens it). */
+  port(number) {
+    let p = this.ports.get(number);
+    if (!p) {
+      p = { rx: [], tx: [], open: 0, baud: 0, parity: -1, stopBits: -1 };
+      this.ports.set(number, p);
+    }
+    return p;
   }
 
   kvUsed(exceptKey) {

@@ -139,4 +139,36 @@ describe("single entry files", () => {
     const imports = parseModule(r.bytes!).imports.map((i) => `${i.module}.${i.name}`);
     expect(imports).toEqual(["fwx:core@1.abort"]);
   });
+
+  it("routes aborts, a module's own and the runtime's, as UTF-8 from static memory to fwx:core@1 abort", async () => {
+    const dir = join(work, "abort");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "main.ts"), [
+      "const table = new StaticArray<i32>(2);",
+      'export function fwx_init(): i32 { abort("sensor table empty ✗"); return 0; }',
+      "export function fwx_on_timer(id: u32): void { table[id] = 1; }",
+      "",
+    ].join("\n"));
+    const r = await buildModule(join(dir, "main.ts"));
+    expect(r.ok).toBe(true);
+    let memory: WebAssembly.Memory | null = null;
+    const seen: { message: string; file: string; line: number }[] = [];
+    const text = (ptr: number, len: number) => new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(memory!.buffer, ptr, len));
+    const { instance } = await WebAssembly.instantiate(r.bytes! as Uint8Array<ArrayBuffer>, {
+      "fwx:core@1": {
+        abort: (mp: number, ml: number, fp: number, fl: number, line: number) => {
+          seen.push({ message: text(mp, ml), file: text(fp, fl), line });
+          throw new Error("aborted");
+        },
+      },
+    });
+    memory = instance.exports.memory as WebAssembly.Memory;
+    expect(() => (instance.exports.fwx_init as () => number)()).toThrow("aborted");
+    expect(() => (instance.exports.fwx_on_timer as (id: number) => void)(7)).toThrow("aborted");
+    // An explicit abort("...") has no position; the runtime's carry the library file and line.
+    expect(seen[0]).toEqual({ message: "sensor table empty ✗", file: "", line: 0 });
+    expect(seen[1]!.message).toMatch(/out of range/i);
+    expect(seen[1]!.file).toMatch(/^~lib\/.+\.ts$/);
+    expect(seen[1]!.line).toBeGreaterThan(0);
+  });
 });

@@ -13,7 +13,7 @@ import { EXAMPLES_DIR, buildExample } from "./helpers.js";
 
 const LOWERED = lowerAbi(abi);
 
-const EXAMPLES = ["modbus-energy-meter", "pump-vibration"];
+const EXAMPLES = ["cold-chain-alarm", "modbus-energy-meter", "pump-vibration"];
 
 const LIFECYCLE = new Set(["fwx_init", "fwx_on_timer", "fwx_on_event", "fwx_health", "fwx_deinit", "memory"]);
 

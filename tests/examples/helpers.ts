@@ -1,5 +1,5 @@
 // Builds an example project and runs it on the bundled demo board, the way
-// `fwx run examples/<name> --trace examples/<name>/trace.csv` does.
+// `fwx run examples/<name> [--trace examples/<name>/trace.csv]` does.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildModule, type BuildResult } from "../../src/build/build.js";
@@ -26,12 +26,17 @@ export interface ExampleRun {
   logs(level?: string): string[];
 }
 
-/** Runs an example on the demo board with its own trace, for `durationUs` of device time. */
-export async function runExample(name: string, durationUs: bigint, config: Record<string, string> = {}): Promise<ExampleRun> {
+/**
+ * Runs an example on the demo board for `durationUs` of device time, against
+ * the example's own trace or (`trace: "board"`) the board's day-long one, as
+ * a plain `fwx run examples/<name>` does.
+ */
+export async function runExample(name: string, durationUs: bigint, config: Record<string, string> = {}, options: { trace?: "example" | "board" } = {}): Promise<ExampleRun> {
   const dir = exampleDir(name);
   const tracePath = join(dir, "trace.csv");
-  const trace = parseTraceCsv(readFileSync(tracePath, "utf8"), tracePath);
-  const board = loadBoardFile(defaultBoardPath(), { trace });
+  const board = options.trace === "board"
+    ? loadBoardFile(defaultBoardPath())
+    : loadBoardFile(defaultBoardPath(), { trace: parseTraceCsv(readFileSync(tracePath, "utf8"), tracePath) });
   const loaded = await loadModule(dir);
   for (const [k, v] of Object.entries(config)) {
     if (loaded.knownConfigKeys && !loaded.knownConfigKeys.has(k)) throw new Error(`${name} has no setting ${k}`);

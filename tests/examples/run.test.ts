@@ -2,7 +2,50 @@
 // the demo board against its own trace, and what it publishes must match
 // the scenario the trace describes.
 import { describe, expect, test } from "vitest";
-import { runExample, seconds } from "./helpers.js";
+import { runExample, seconds, type ExampleRun } from "./helpers.js";
+
+describe("cold-chain-alarm on the demo board", () => {
+  // A reading is due every 6th sample of a 10 s timer: once a minute, on the
+  // minute. Two at one instant (reported at 00:15:00, where the board's
+  // trace steps at the same time as the sample timer fires) or a gap would
+  // mean a timer delivered twice or lost between the SDK, the agent's
+  // scheduler and the board's event stepping.
+  const readingTimes = (run: ExampleRun) =>
+    run.events.filter((e) => e.kind === "telemetry" && e.topic === "cold-chain/reading").map((e) => Number(e.tUs) / 1e6);
+  const everyMinute = (minutes: number) => Array.from({ length: minutes }, (_, i) => 60 * (i + 1));
+
+  test("`fwx run examples/cold-chain-alarm --duration 30m`: one reading per minute, on the minute", async () => {
+    const run = await runExample("cold-chain-alarm", seconds(1800), {}, { trace: "board" });
+    expect(run.result.faults).toEqual([]);
+    expect(readingTimes(run)).toEqual(everyMinute(30));
+    for (const r of run.telemetry("cold-chain/reading")) expect(r).toMatchObject({ state: 0, door_open: false, alarms: 0 });
+  });
+
+  test("2-hour scenario: brief door opening quiet, door left open buzzes, then one temperature alarm and its clear", async () => {
+    const run = await runExample("cold-chain-alarm", seconds(7200));
+    expect(run.result.faults).toEqual([]);
+    expect(readingTimes(run)).toEqual(everyMinute(120));
+
+    // Door open 600-645 s (inside the 120 s grace) and 1800-2160 s.
+    expect(run.telemetry("cold-chain/door").map((d) => d.event)).toEqual(["open_too_long", "closed"]);
+    const doorAt = run.events.filter((e) => e.kind === "telemetry" && e.topic === "cold-chain/door").map((e) => Number(e.tUs) / 1e6);
+    expect(doorAt).toEqual([1920, 2160]);
+
+    // Warm time counts only with the door closed: from 2160 s, 300 s of it.
+    const alarms = run.telemetry("cold-chain/alarm");
+    expect(alarms.map((a) => a.state)).toEqual(["alarm", "clear"]);
+    expect(alarms[0]).toMatchObject({ warm_s: 300, count: 1 });
+    const alarmAt = run.events.filter((e) => e.kind === "telemetry" && e.topic === "cold-chain/alarm").map((e) => Number(e.tUs) / 1e6);
+    expect(alarmAt[0]).toBe(2460);
+    // Cleared below threshold - hysteresis (7 °C), which the trace crosses near 3250 s.
+    expect(Number(alarms[1]!.temp_c)).toBeLessThan(7);
+    expect(alarmAt[1]).toBeGreaterThan(3200);
+    expect(alarmAt[1]).toBeLessThan(3300);
+
+    const relay = run.events.filter((e) => e.kind === "gpio" && e.pin === 5 && e.level !== undefined && e.mode === undefined).map((e) => e.level);
+    expect(relay).toEqual([1, 0]);
+  });
+});
 
 describe("modbus-energy-meter on the demo board", () => {
   test("10-minute scenario: readings every poll, limit alarms and the comm alarm at the right times", async () => {

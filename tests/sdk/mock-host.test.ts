@@ -107,3 +107,77 @@ describe("simulated device", () => {
     expect(host.sim.aborts).toEqual([{ message: "boom", file: "a.ts", line: 3, column: 7 }]);
   });
 });
+
+describe("uart line settings", () => {
+  it("records baud, parity and stop bits of each open, kept after close for the spec to check", () => {
+    expect(fn("fwx:uart@1", "open")(1, 19200, 1, 2, 16)).toBe(STATUS.ok);
+    const handle = u32At(16);
+    expect(host.sim.ports.get(1)).toMatchObject({ open: handle, baud: 19200, parity: 1, stopBits: 2 });
+    const control = host.imports()["fwx:mock"]!;
+    const call = (name: string, ...args: number[]) => (control[name] as unknown as (...a: number[]) => number)(...args);
+    expect(call("uart_handle", 1)).toBe(handle);
+    expect(call("uart_baud", 1)).toBe(19200);
+    expect(fn("fwx:uart@1", "close")(handle)).toBe(STATUS.ok);
+    expect(call("uart_handle", 1)).toBe(0);
+    expect(call("uart_parity", 1)).toBe(1);
+    expect(call("uart_stop_bits", 1)).toBe(2);
+    expect(call("uart_baud", 7)).toBe(0);
+    expect(call("uart_parity", 7)).toBe(-1);
+  });
+
+  it("keeps bytes queued before the module opens the port", () => {
+    bytes().set([1, 2, 3], 100);
+    const control = host.imports()["fwx:mock"]!;
+    expect((control.uart_receive as unknown as (...a: number[]) => number)(4, 100, 3)).toBe(3);
+    expect(fn("fwx:uart@1", "open")(4, 9600, 0, 1, 16)).toBe(STATUS.ok);
+    expect(fn("fwx:uart@1", "read")(u32At(16), 200, 8, 20)).toBe(STATUS.ok);
+    expect(u32At(20)).toBe(3);
+    expect([...bytes().subarray(200, 203)]).toEqual([1, 2, 3]);
+  });
+});
+
+describe("scripted I2C reads", () => {
+  const readAt = (reg: number, n: number): number[] => {
+    bytes()[300] = reg;
+    expect(fn("fwx:i2c@1", "write_read")(1, 0x53, 300, 1, 310, n)).toBe(STATUS.ok);
+    return [...bytes().subarray(310, 310 + n)];
+  };
+
+  it("takes one queued entry per transaction covering the register, wrapping round the register file", () => {
+    host.sim.addI2cDevice(1, 0x53, new Uint8Array(8));
+    host.sim.queueI2cReads(1, 0x53, 0, Uint8Array.from([0xa1, 0xa2, 0xb1, 0xb2]), 2);
+    // A burst from register 7 wraps to 0 and 1: it covers the queued register.
+    expect(readAt(7, 3)).toEqual([0, 0xa1, 0xa2]);
+    expect(readAt(0, 2)).toEqual([0xb1, 0xb2]);
+    // Empty: the last entry stays.
+    expect(readAt(0, 2)).toEqual([0xb1, 0xb2]);
+    expect(readAt(2, 2)).toEqual([0, 0]);
+  });
+
+  it("refuses entries that do not fit the register file or are not whole", () => {
+    host.sim.addI2cDevice(1, 0x53, new Uint8Array(8));
+    expect(() => host.sim.queueI2cReads(1, 0x53, 7, new Uint8Array(2), 2)).toThrow(/do not fit the device's 8 registers/);
+    expect(() => host.sim.queueI2cReads(1, 0x53, 0, new Uint8Array(3), 2)).toThrow(/not whole 2-byte entries/);
+    expect(() => host.sim.queueI2cReads(1, 0x54, 0, new Uint8Array(2), 2)).toThrow(/no I2C device at bus 1 address 0x54/);
+  });
+});
+
+describe("allocation tracking", () => {
+  it("counts through the runtime's rtrace hook and still calls the runner's", () => {
+    const seen: number[] = [];
+    const imports: Record<string, Record<string, unknown>> = { rtrace: { onalloc: (block: number) => seen.push(block) } };
+    host.traceAllocations(imports);
+    const onalloc = imports.rtrace!.onalloc as (block: number) => void;
+    onalloc(64);
+    onalloc(128);
+    expect(host.allocations).toBe(2);
+    expect(seen).toEqual([64, 128]);
+    host.reset();
+    expect(host.allocations).toBe(2);
+  });
+
+  it("Mock.allocations() traps with the fix when the spec binary was built without ASC_RTRACE", () => {
+    const control = host.imports()["fwx:mock"]!;
+    expect(() => (control.allocations as () => number)()).toThrow(/ASC_RTRACE=1/);
+  });
+});

@@ -10,8 +10,7 @@
 // non-blocking reads; the reply timer bounds how long a response may take
 // and, between attempts, keeps the line silent for 3.5 characters so the
 // slave sees the retry as a new frame.
-import { EventKind, Log, Parity, Status, Timer, Uart, UartPort } from "fwx";
-import { Line } from "./line";
+import { EventKind, Log, LogLevel, Parity, Status, Timer, Uart, UartPort } from "fwx";
 import { Settings } from "./settings";
 import { Publisher } from "./publisher";
 import {
@@ -81,9 +80,9 @@ export class Meter {
   exceptions: u32 = 0;
   strayBytes: u32 = 0;
 
+  /** The response being assembled; between transactions also where stray bytes are drained to. */
   readonly frame: Uint8Array = new Uint8Array(RX_CAP);
   frameLength: i32 = 0;
-  private readonly chunk: Uint8Array = new Uint8Array(32);
   private readonly request: Uint8Array = new Uint8Array(REQUEST_LENGTH);
   readonly out: Publisher;
 
@@ -95,12 +94,12 @@ export class Meter {
     const s = Settings.load();
     const port = Uart.open(UART_PORT, s.baud, s.parity, s.stopBits);
     if (!port.ok) {
-      Line.begin().s("cannot open UART port ").u(UART_PORT).s(": status ").u(port.status).error();
+      Log.line(LogLevel.Error).str("cannot open UART port ").uint(UART_PORT).str(": status ").uint(port.status).send();
       return null;
     }
-    Line.begin().s("meter unit ").u(s.unitId).s(" on UART ").u(UART_PORT).s(" at ").u(s.baud)
-      .s(s.parity == Parity.None ? " 8N" : s.parity == Parity.Even ? " 8E" : " 8O").u(s.stopBits)
-      .s(", polling every ").u(s.pollPeriodMs / 1000).s(" s").info();
+    Log.line(LogLevel.Info).str("meter unit ").uint(s.unitId).str(" on UART ").uint(UART_PORT).str(" at ").uint(s.baud)
+      .str(s.parity == Parity.None ? " 8N" : s.parity == Parity.Even ? " 8E" : " 8O").uint(s.stopBits)
+      .str(", polling every ").uint(s.pollPeriodMs / 1000).str(" s").send();
     const m = new Meter(s, port);
     Meter.current = m;
     return m;
@@ -174,29 +173,27 @@ export class Meter {
   /** Reads and forgets whatever is waiting: late answers, line noise. */
   private drain(): void {
     for (let guard = 0; guard < 64; guard++) {
-      const st = this.port.read(this.chunk);
+      const st = this.port.read(this.frame);
       this.strayBytes += this.port.received;
       if (this.port.received == 0 && st == Status.Ok) return;
     }
   }
 
   private receive(): void {
-    for (;;) {
-      const st = this.port.read(this.chunk);
-      const n = <i32>this.port.received;
-      if (this.frameLength + n > RX_CAP) {
-        Timer.cancel(REPLY_TIMER);
-        this.attemptFailed(Verdict.BadLength);
-        return;
-      }
-      memory.copy(this.frame.dataStart + <usize>this.frameLength, this.chunk.dataStart, <usize>n);
-      this.frameLength += n;
-      if (st != Status.Ok) {
-        Timer.cancel(REPLY_TIMER);
-        this.attemptFailed(FAIL_LINE);
-        return;
-      }
-      if (n < this.chunk.length) break;
+    // Appended in place behind what earlier rx events brought.
+    const st = this.port.readAt(this.frame, this.frameLength);
+    this.frameLength += <i32>this.port.received;
+    if (st != Status.Ok) {
+      Timer.cancel(REPLY_TIMER);
+      this.attemptFailed(FAIL_LINE);
+      return;
+    }
+    // The longest response asked for is 25 bytes: a full buffer is noise or
+    // a slave talking out of turn, whatever is still waiting.
+    if (this.frameLength == RX_CAP) {
+      Timer.cancel(REPLY_TIMER);
+      this.attemptFailed(Verdict.BadLength);
+      return;
     }
     const v = checkReadResponse(this.frame, this.frameLength, this.settings.unitId, this.fn, this.count);
     if (v == Verdict.Incomplete) return;
@@ -214,8 +211,8 @@ export class Meter {
       return;
     }
     // Asking again cannot help: this meter does not have what we ask for.
-    Line.begin().s("meter unit ").u(this.settings.unitId).s(" refused function ").hex(this.fn)
-      .s(": exception ").hex(code).s(" (").s(exceptionName(code)).s(")").error();
+    Log.line(LogLevel.Error).str("meter unit ").uint(this.settings.unitId).str(" refused function ").hex(this.fn)
+      .str(": exception ").hex(code).str(" (").str(exceptionName(code)).str(")").send();
     this.phase = Phase.Idle;
     if (!this.identified) {
       // Identification is informative only; a meter without these holding
@@ -231,14 +228,12 @@ export class Meter {
 
   private attemptFailed(reason: i32): void {
     this.lastFailure = reason;
-    const line = Line.begin().s("meter unit ").u(this.settings.unitId).s(": ");
-    if (reason == Verdict.Exception) line.s("exception ").hex(this.lastException).s(" (");
-    line.s(failureName(reason, this.lastException));
-    if (reason == Verdict.Exception) line.s(")");
-    line.s(" (attempt ").u(this.attempt + 1).s(" of ").u(this.settings.retries + 1).s(")");
     // Once the comm alarm is up, every poll fails the same way: keep the log readable.
-    if (this.out.commLost) line.debug();
-    else line.warn();
+    const line = Log.line(this.out.commLost ? LogLevel.Debug : LogLevel.Warn).str("meter unit ").uint(this.settings.unitId).str(": ");
+    if (reason == Verdict.Exception) line.str("exception ").hex(this.lastException).str(" (");
+    line.str(failureName(reason, this.lastException));
+    if (reason == Verdict.Exception) line.str(")");
+    line.str(" (attempt ").uint(this.attempt + 1).str(" of ").uint(this.settings.retries + 1).str(")").send();
     if (this.attempt < this.settings.retries) {
       this.attempt++;
       this.retriesSent++;
@@ -263,8 +258,8 @@ export class Meter {
       const demandMin = registerU16(this.frame, 0);
       const ctRatio = registerU16(this.frame, 1);
       const unitReg = registerU16(this.frame, 2);
-      Line.begin().s("meter unit ").u(this.settings.unitId).s(" identified: demand period ").u(demandMin)
-        .s(" min, CT ratio ").u(ctRatio).s(", unit register ").u(unitReg).info();
+      Log.line(LogLevel.Info).str("meter unit ").uint(this.settings.unitId).str(" identified: demand period ").uint(demandMin)
+        .str(" min, CT ratio ").uint(ctRatio).str(", unit register ").uint(unitReg).send();
       this.out.publishInfo(this.settings.unitId, demandMin, ctRatio);
       // Measure in the same poll slot, right away.
       this.attempt = 0;

@@ -1,8 +1,7 @@
 // What leaves the device: a compact reading per poll, and alarms that are
 // raised once per excursion and cleared with hysteresis, so a current
 // hovering at the limit does not flood the cloud with alarm/clear pairs.
-import { Json, Log, Telemetry } from "fwx";
-import { Line } from "./line";
+import { Json, Log, LogLevel, Telemetry } from "fwx";
 import { Settings } from "./settings";
 
 export const TOPIC_READING = "energy-meter/reading";
@@ -35,11 +34,11 @@ export class Publisher {
     if (isNaN(currentA)) return;
     if (!this.overCurrent && currentA > limit) {
       this.overCurrent = true;
-      Line.begin().s("over-current: ").f(currentA, 2).s(" A > ").f(limit, 2).s(" A").warn();
+      Log.line(LogLevel.Warn).str("over-current: ").num(currentA, 2).str(" A > ").num(limit, 2).str(" A").send();
       this.limitAlarm("over_current", true, "current_a", currentA, "limit_a", limit);
     } else if (this.overCurrent && currentA < limit * (1 - this.settings.hysteresisPct / 100)) {
       this.overCurrent = false;
-      Line.begin().s("current back to normal: ").f(currentA, 2).s(" A").info();
+      Log.line(LogLevel.Info).str("current back to normal: ").num(currentA, 2).str(" A").send();
       this.limitAlarm("over_current", false, "current_a", currentA, "limit_a", limit);
     }
   }
@@ -49,11 +48,11 @@ export class Publisher {
     if (isNaN(voltageV)) return;
     if (!this.underVoltage && voltageV < limit) {
       this.underVoltage = true;
-      Line.begin().s("under-voltage: ").f(voltageV, 1).s(" V < ").f(limit, 1).s(" V").warn();
+      Log.line(LogLevel.Warn).str("under-voltage: ").num(voltageV, 1).str(" V < ").num(limit, 1).str(" V").send();
       this.limitAlarm("under_voltage", true, "voltage_v", voltageV, "limit_v", limit);
     } else if (this.underVoltage && voltageV > limit * (1 + this.settings.hysteresisPct / 100)) {
       this.underVoltage = false;
-      Line.begin().s("voltage back to normal: ").f(voltageV, 1).s(" V").info();
+      Log.line(LogLevel.Info).str("voltage back to normal: ").num(voltageV, 1).str(" V").send();
       this.limitAlarm("under_voltage", false, "voltage_v", voltageV, "limit_v", limit);
     }
   }
@@ -68,7 +67,7 @@ export class Publisher {
     if (this.commLost) return;
     this.commLost = true;
     this.alarmsRaised++;
-    Line.begin().s("meter poll failed after all attempts: ").s(reason).s("; meter_comm alarm raised").error();
+    Log.line(LogLevel.Error).str("meter poll failed after all attempts: ").str(reason).str("; meter_comm alarm raised").send();
     Json.begin().str("alarm", "meter_comm").bool("active", true).str("reason", reason).int("failed_polls", failedPolls);
     Telemetry.publishJson(TOPIC_ALARM);
   }

@@ -3,12 +3,11 @@
 // judged against the ISO 10816 zones, and reported. The maintenance alert
 // lights the red LED and is counted in KV, so the count survives restarts
 // and module updates.
-import { Clock, Gpio, Json, Kv, Log, Pin, PinMode, Status, Telemetry, Timer } from "fwx";
+import { Clock, Gpio, Json, Kv, Log, LogLevel, Pin, PinMode, Status, Telemetry, Timer } from "fwx";
 import { Adxl345 } from "./adxl345";
 import { AlertState, Change } from "./alert";
 import { Analysis, BANDS, analyse, zoneOf } from "./analysis";
 import { FFT_SIZE } from "./fft";
-import { Line } from "./line";
 import { Settings } from "./settings";
 
 export const RUNNING_PIN: u32 = 3;
@@ -58,7 +57,7 @@ export class Monitor {
     const s = Settings.load();
     const accel = new Adxl345();
     if (!accel.configure(s.rate)) {
-      Line.begin().s("accelerometer at I2C 1/0x53 not usable: status ").u(accel.status).error();
+      Log.line(LogLevel.Error).str("accelerometer at I2C 1/0x53 not usable: status ").uint(accel.status).send();
       return null;
     }
     const runningPin = Gpio.claim(RUNNING_PIN, PinMode.Input);
@@ -69,8 +68,8 @@ export class Monitor {
     }
     const m = new Monitor(s, accel, runningPin, led);
     m.alertCount = Kv.getU32(ALERT_COUNT_KEY, 0);
-    Line.begin().s("pump vibration monitor: ").u(FFT_SIZE).s(" samples at ").u(s.sampleRateHz).s(" Hz every ")
-      .u(s.periodMs / 1000).s(" s, alert at ").f(s.alertMmS, 1).s(" mm/s, ").u(m.alertCount).s(" alerts so far").info();
+    Log.line(LogLevel.Info).str("pump vibration monitor: ").uint(FFT_SIZE).str(" samples at ").uint(s.sampleRateHz).str(" Hz every ")
+      .uint(s.periodMs / 1000).str(" s, alert at ").num(s.alertMmS, 1).str(" mm/s, ").uint(m.alertCount).str(" alerts so far").send();
     Monitor.current = m;
     return m;
   }
@@ -105,7 +104,7 @@ export class Monitor {
       this.running = running;
       this.runningSinceMs = Clock.nowMs();
       // A stopped pump does not vibrate; judging it would clear a real alert.
-      if (running) Line.begin().s("pump running: vibration monitoring starts in ").u(this.settings.startDelayMs / 1000).s(" s").info();
+      if (running) Log.line(LogLevel.Info).str("pump running: vibration monitoring starts in ").uint(this.settings.startDelayMs / 1000).str(" s").send();
       else Log.info("pump stopped: vibration monitoring paused");
     }
     if (!running) return;
@@ -164,10 +163,10 @@ export class Monitor {
     const status = this.accel.status;
     this.endBlock();
     this.failedBlocks++;
-    Line.begin().s("accelerometer transfer failed: status ").u(status).debug();
+    Log.line(LogLevel.Debug).str("accelerometer transfer failed: status ").uint(status).send();
     if (this.failedBlocks >= FAULT_AFTER && !this.sensorFault) {
       this.sensorFault = true;
-      Line.begin().s("accelerometer failing (").u(this.failedBlocks).s(" blocks in a row, status ").u(status).s(")").error();
+      Log.line(LogLevel.Error).str("accelerometer failing (").uint(this.failedBlocks).str(" blocks in a row, status ").uint(status).str(")").send();
       Json.begin().str("fault", "accelerometer").bool("active", true).int("status", status);
       Telemetry.publishJson(TOPIC_FAULT);
     }
@@ -187,8 +186,8 @@ export class Monitor {
     const s = this.settings;
     analyse(this.samples, <f64>s.sampleRateHz, s.lowCutHz, r);
     const zone = zoneOf(r.velocityRmsMmS, s.zoneBMmS, s.zoneCMmS, s.alertMmS);
-    Line.begin().s("block ").u(this.blocks).s(": ").f(r.velocityRmsMmS, 2).s(" mm/s (zone ").s(zone).s("), ")
-      .f(r.accelRmsG, 3).s(" g RMS, peak ").f(r.peakHz, 1).s(" Hz").debug();
+    Log.line(LogLevel.Debug).str("block ").uint(this.blocks).str(": ").num(r.velocityRmsMmS, 2).str(" mm/s (zone ").str(zone).str("), ")
+      .num(r.accelRmsG, 3).str(" g RMS, peak ").num(r.peakHz, 1).str(" Hz").send();
     const change = this.alert.update(r.velocityRmsMmS);
     if (change == Change.Raised) this.raise(zone);
     else if (change == Change.Cleared) this.clear(zone);
@@ -200,14 +199,14 @@ export class Monitor {
     this.alertCount++;
     Kv.setU32(ALERT_COUNT_KEY, this.alertCount);
     this.led.high();
-    Line.begin().s("maintenance alert: vibration ").f(r.velocityRmsMmS, 2).s(" mm/s >= ").f(this.settings.alertMmS, 1)
-      .s(" mm/s (zone ").s(zone).s("), dominant ").f(r.peakHz, 1).s(" Hz; alert #").u(this.alertCount).warn();
+    Log.line(LogLevel.Warn).str("maintenance alert: vibration ").num(r.velocityRmsMmS, 2).str(" mm/s >= ").num(this.settings.alertMmS, 1)
+      .str(" mm/s (zone ").str(zone).str("), dominant ").num(r.peakHz, 1).str(" Hz; alert #").uint(this.alertCount).send();
     this.alertMessage(true, zone);
   }
 
   private clear(zone: string): void {
     this.led.low();
-    Line.begin().s("vibration back to ").f(this.result.velocityRmsMmS, 2).s(" mm/s (zone ").s(zone).s("): alert cleared").info();
+    Log.line(LogLevel.Info).str("vibration back to ").num(this.result.velocityRmsMmS, 2).str(" mm/s (zone ").str(zone).str("): alert cleared").send();
     this.alertMessage(false, zone);
   }
 

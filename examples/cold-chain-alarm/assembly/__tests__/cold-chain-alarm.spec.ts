@@ -124,6 +124,34 @@ describe("temperature alarm", () => {
     expect(Mock.telemetryTopic()).toBe("cold-chain/reading");
     expect(Mock.lastTelemetry()).toBe('{"temp_c":4.25,"state":0,"door_open":false,"alarms":0}');
   });
+
+  test("one reading per minute, on the minute, also when a door edge lands on a sample instant", () => {
+    boot(4.0);
+    Mock.advance(890_000, fwx_on_timer);
+    // The door opens and closes exactly at 900 s, the 90th sample.
+    door(true);
+    door(false);
+    Mock.advance(910_000, fwx_on_timer);
+    expect(Mock.telemetryCount()).toBe(30);
+    for (let i = 0; i < 30; i++) expect(Mock.telemetryTopic(i)).toBe("cold-chain/reading");
+  });
+
+  test("a day of sampling, readings, door openings and an alarm allocates nothing (the stub runtime never frees)", () => {
+    boot(4.0);
+    Mock.advance(60_000, fwx_on_timer);
+    const before = Mock.allocations();
+    for (let hour = 0; hour < 24; hour++) {
+      door(true);
+      Mock.advance(150_000, fwx_on_timer);
+      door(false);
+      Mock.sensor("cold_room", hour == 12 ? 9.5 : 4.0);
+      Mock.advance(3_450_000, fwx_on_timer);
+    }
+    const after = Mock.allocations();
+    expect(after - before).toBe(0);
+    expect(alarms()).toBe(2);
+    expect(Mock.logCount(LogLevel.Warn)).toBe(24 + 1);
+  });
 });
 
 describe("door", () => {

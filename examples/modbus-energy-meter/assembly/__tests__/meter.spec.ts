@@ -1,8 +1,9 @@
-import { EventKind, LogLevel, Status } from "fwx";
+import { EventKind, LogLevel, Parity, Status, StopBits } from "fwx";
 import { Mock } from "fwx/testing";
 import { fwx_deinit, fwx_health, fwx_init, fwx_on_event, fwx_on_timer } from "../index";
 import { Meter, POLL_TIMER, REPLY_TIMER, UART_PORT } from "../meter";
 import { crc16Of } from "../crc16";
+import { Verdict } from "../frame";
 import { TOPIC_ALARM, TOPIC_INFO, TOPIC_READING } from "../publisher";
 
 // Frames as the demo board's meter sends them (cross-checked in frame.spec.ts).
@@ -39,10 +40,10 @@ function measurement(voltage: f32, current: f32, power: f32, energy: f32, hz: f3
   return out;
 }
 
-/** The meter's bytes arrive; the host raises the rx event. */
+/** The meter's bytes arrive; the host raises the rx event for the module's port. */
 function receive(bytes: Uint8Array): void {
   const waiting = Mock.uartReceive(UART_PORT, bytes);
-  fwx_on_event(EventKind.UartRx, Meter.current!.port.handle, <u32>waiting);
+  fwx_on_event(EventKind.UartRx, Mock.uartHandle(UART_PORT), <u32>waiting);
 }
 
 /** Bytes the module has sent so far. */
@@ -75,6 +76,10 @@ describe("start-up", () => {
     Mock.reset();
     expect(fwx_init()).toBe(0);
     expect(Mock.callCount("uart.open")).toBe(1);
+    // fwx.json's defaults: 9600 baud, 8E1 (the Modbus RTU default framing).
+    expect(Mock.uartBaud(UART_PORT)).toBe(9600);
+    expect(Mock.uartParity(UART_PORT)).toBe(Parity.Even);
+    expect(Mock.uartStopBits(UART_PORT)).toBe(StopBits.One);
     expect(sentLength()).toBe(8);
     const expected = frame([0x01, 0x03, 0x00, 0x00, 0x00, 0x03, 0x05, 0xcb]);
     for (let i = 0; i < 8; i++) expect(lastRequest(i)).toBe(expected[i]);
@@ -89,6 +94,26 @@ describe("start-up", () => {
     Mock.failNext("uart.open", Status.Busy);
     expect(fwx_init()).toBe(1);
     expect(Mock.logCount(LogLevel.Error)).toBe(1);
+  });
+
+  test("opens the port with the configured line settings", () => {
+    Mock.reset();
+    Mock.config("baud", "19200");
+    Mock.config("parity", "none");
+    Mock.config("stop_bits", "2");
+    expect(fwx_init()).toBe(0);
+    expect(Mock.uartBaud(UART_PORT)).toBe(19200);
+    expect(Mock.uartParity(UART_PORT)).toBe(Parity.None);
+    expect(Mock.uartStopBits(UART_PORT)).toBe(StopBits.Two);
+    expect(Mock.logMessage(0)).toBe("meter unit 1 on UART 1 at 19200 8N2, polling every 10 s");
+  });
+
+  test("an unknown parity falls back to even, with a warning", () => {
+    Mock.reset();
+    Mock.config("parity", "mark");
+    expect(fwx_init()).toBe(0);
+    expect(Mock.uartParity(UART_PORT)).toBe(Parity.Even);
+    expect(Mock.logCount(LogLevel.Warn)).toBe(1);
   });
 
   test("takes the poll period and timeout from the configuration", () => {
@@ -139,6 +164,52 @@ describe("readings", () => {
     Mock.advance(10_000, fwx_on_timer);
     expect(sentLength()).toBe(24);
     expect(lastRequest(1)).toBe(0x04);
+  });
+
+  test("a response arriving byte by byte is assembled in place", () => {
+    online();
+    const whole = measurement(229.5, 12.25, 2810, 18342.5, 50.01);
+    const one = new Uint8Array(1);
+    for (let i = 0; i < whole.length; i++) {
+      one[0] = whole[i];
+      receive(one);
+    }
+    expect(count(TOPIC_READING)).toBe(1);
+    expect(Meter.current!.frameLength).toBe(whole.length);
+  });
+
+  test("more bytes than any response can have fail the attempt as a bad length", () => {
+    online();
+    receive(new Uint8Array(80));
+    expect(count(TOPIC_READING)).toBe(0);
+    expect(Meter.current!.lastFailure).toBe(Verdict.BadLength);
+    expect(Mock.timerRunning(REPLY_TIMER)).toBe(true);
+    expect(Mock.timerPeriodMs(REPLY_TIMER)).toBe(5);
+  });
+
+  test("polling, answering and publishing allocate nothing (the stub runtime never frees)", () => {
+    online();
+    const reply = measurement(229.5, 12.25, 2810, 18342.5, 50.01);
+    const half = new Uint8Array(10);
+    const rest = new Uint8Array(reply.length - 10);
+    for (let i = 0; i < reply.length; i++) {
+      if (i < 10) half[i] = reply[i];
+      else rest[i - 10] = reply[i];
+    }
+    receive(reply);
+    const before = Mock.allocations();
+    for (let i = 0; i < 50; i++) {
+      Mock.advance(10_000, fwx_on_timer);
+      receive(half);
+      receive(rest);
+    }
+    // A timed-out poll with its retries and warning lines, too.
+    Mock.advance(10_000, fwx_on_timer);
+    Mock.advance(1_000, fwx_on_timer);
+    const after = Mock.allocations();
+    expect(after - before).toBe(0);
+    expect(count(TOPIC_READING)).toBe(51);
+    expect(Mock.logCount(LogLevel.Warn)).toBeGreaterThanOrEqual(3);
   });
 
   test("bytes arriving while no request is out are discarded", () => {

@@ -32,6 +32,17 @@ describe("module", () => {
     expect(fwx_init()).toBe(1);
   });
 
+  test("sampling allocates nothing (fwx build's stub runtime never frees)", () => {
+    expect(fwx_init()).toBe(0);
+    const before = Mock.allocations();
+    for (let i = 0; i < 10; i++) {
+      Mock.sensor("temperature", i % 2 == 0 ? 35.0 : 21.0);
+      Mock.advance(1_000, fwx_on_timer);
+    }
+    expect(Mock.allocations() - before).toBe(0);
+    expect(Mock.telemetryCount()).toBe(10);
+  });
+
   test("keeps going when a read times out", () => {
     expect(fwx_init()).toBe(0);
     Mock.failNext("sensor.read", Status.Timeout);
