@@ -96,9 +96,14 @@ if (toolBuild.status !== 0) fail("check_tool builds with ASan/UBSan (without was
 else pass();
 if (unitBuild.status !== 0 || toolBuild.status !== 0) finish();
 
-// Modules to check: the hand-assembled fixtures and the examples, built with the CLI.
+// Modules to check: the hand-assembled fixtures, the device agent's hostile
+// modules (written by agent-fixtures.ts, which shares the agent tests' builders)
+// and the examples, built with the CLI.
 const fixtureList = fixtures();
 for (const f of fixtureList) writeFileSync(join(wasmDir, `${f.name}.wasm`), f.bytes);
+const agentDump = spawnSync(process.execPath, [join(root, "scripts", "run-ts.mjs"), join(here, "agent-fixtures.ts"), wasmDir], { cwd: root, encoding: "utf8" });
+if (agentDump.status !== 0) fail("the device agent's hostile modules are written", `${agentDump.stdout}${agentDump.stderr}`);
+else fixtureList.push(...JSON.parse(agentDump.stdout));
 const examples = [];
 const cli = join(root, "dist", "cli.js");
 const examplesDir = join(root, "examples");
