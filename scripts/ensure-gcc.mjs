@@ -1,28 +1,21 @@
 #!/usr/bin/env node
 // Makes sure gcc, with the AddressSanitizer and UBSan runtimes, is available
 // for the C tests (tests/c/run.mjs). Installs Debian's `gcc` package when it
-// is missing (it pulls in libasan and libubsan through libgcc-N-dev);
-// `apt-get update` runs only when the first install attempt fails, since a
-// fresh container has no package lists yet. Nothing installed by hand is
-// assumed. Usable as a module (`ensureGcc()`) or run directly: exit 0 when
+// is missing (it pulls in libasan and libubsan through libgcc-N-dev; see
+// scripts/apt.mjs). Nothing installed by hand is assumed. Usable as a module (`ensureGcc()`) or run directly: exit 0 when
 // gcc and both sanitizers work afterwards, 1 otherwise.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { aptAvailable, aptInstall } from "./apt.mjs";
 
 const log = (msg) => console.error(`ensure-gcc: ${msg}`);
 
 function gccVersion() {
   const r = spawnSync("gcc", ["-dumpfullversion"], { encoding: "utf8" });
   return r.status === 0 ? r.stdout.trim() : null;
-}
-
-function run(cmd, args) {
-  log(`${cmd} ${args.join(" ")}`);
-  const r = spawnSync(cmd, args, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-  return r.status === 0;
 }
 
 /** Compiles and runs a tiny program under ASan + UBSan; returns an error text or null. */
@@ -45,14 +38,8 @@ function sanitizerProblem() {
 /** Ensures gcc with sanitizers; returns its version. Throws with the reason when that is impossible. */
 export function ensureGcc() {
   if (gccVersion() === null) {
-    const hasApt = process.platform === "linux" && spawnSync("sh", ["-c", "command -v apt-get"], { stdio: "ignore" }).status === 0;
-    if (!hasApt) throw new Error("gcc is not installed and apt-get is not available; install gcc (with libasan/libubsan) with your package manager");
-    const sudo = typeof process.getuid === "function" && process.getuid() !== 0;
-    const apt = (...args) => (sudo ? run("sudo", ["apt-get", ...args]) : run("apt-get", args));
-    if (!apt("install", "-y", "--no-install-recommends", "gcc", "libc6-dev")) {
-      apt("update");
-      apt("install", "-y", "--no-install-recommends", "gcc", "libc6-dev");
-    }
+    if (!aptAvailable()) throw new Error("gcc is not installed and apt-get is not available; install gcc (with libasan/libubsan) with your package manager");
+    aptInstall(["gcc", "libc6-dev"], log);
   }
   const version = gccVersion();
   if (version === null) throw new Error("gcc is still missing after apt-get install gcc");

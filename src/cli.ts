@@ -1,41 +1,6 @@
 #!/usr/bin/env node
-import { EXIT, UsageError } from "./cli/command.js";
-import { commands } from "./cli/registry.js";
-import { FWX_VERSION } from "./version.js";
-
-function overview(): string {
-  const width = Math.max(...Object.keys(commands).map((n) => n.length));
-  return [
-    `fwx ${FWX_VERSION} — sandboxed WebAssembly modules for industrial IoT firmware`,
-    "",
-    "usage: fwx <command> [options]     fwx <command> --help for details",
-    "",
-    ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`),
-  ].join("\n");
-}
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    console.log(overview());
-    return name ? EXIT.ok : EXIT.invalid;
-  }
-  if (name === "--version" || name === "-v") {
-    console.log(FWX_VERSION);
-    return EXIT.ok;
-  }
-  const entry = commands[name];
-  if (!entry) {
-    console.error(`fwx: unknown command "${name}"\n\n${overview()}`);
-    return EXIT.invalid;
-  }
-  const command = await entry.load();
-  if (rest.includes("--help") || rest.includes("-h")) {
-    console.log(command.help);
-    return EXIT.ok;
-  }
-  return command.run(rest);
-}
+import { EXIT } from "./cli/command.js";
+import { runCli } from "./cli/main.js";
 
 // Installed before any command loads: binaryen's Emscripten loader adds a
 // handler that rethrows, which would print its whole minified source. Ours
@@ -46,15 +11,6 @@ process.on("uncaughtException", (err: unknown) => {
   process.exit(EXIT.internal);
 });
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      console.error(`fwx: ${err.message}`);
-      process.exitCode = err.exitCode;
-    } else {
-      console.error(`fwx: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      process.exitCode = EXIT.internal;
-    }
-  },
-);
+void runCli(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

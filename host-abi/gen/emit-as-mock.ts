@@ -10,14 +10,19 @@
 import type { GeneratedFile } from "./emitter.js";
 import { generatedHeader } from "./header.js";
 import type { LoweredAbi, LoweredFunction, LoweredParam } from "./lower.js";
+import { camel } from "./names.js";
 
 const GENERATOR = "emit-as-mock";
 export const AS_MOCK_GLUE_PATH = "assembly/testing/mock-glue.generated.js";
 
-const camel = (s: string) => s.replace(/[-_]([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-
-/** Statements that turn the raw wasm arguments of `p` into `v_<name>`, or return early. */
-function lowerParamChecks(p: LoweredParam, f: LoweredFunction, abi: LoweredAbi, phase: "trap" | "check"): string[] {
+/**
+ * Statements for one parameter. "trap": the contract checks (memory range,
+ * handle ownership) that trap. "check": turn the raw wasm arguments into
+ * `v_<name>`, returning invalid-arg early for a bad value. "decode": the same
+ * values without the checks, for functions that never return and so cannot
+ * answer with a status.
+ */
+function lowerParamChecks(p: LoweredParam, f: LoweredFunction, abi: LoweredAbi, phase: "trap" | "check" | "decode"): string[] {
   const name = p.spec.name;
   const key = `${f.iface}.${f.name}`;
   const invalid = abi.statusByName.get("invalid-arg")!.value;
@@ -30,8 +35,9 @@ function lowerParamChecks(p: LoweredParam, f: LoweredFunction, abi: LoweredAbi, 
       lines.push(`host.checkHandle(${JSON.stringify(key)}, ${JSON.stringify(`${f.iface}.${m.name}`)}, ${name} >>> 0);`);
     return lines;
   }
-  const bad = (cond: string, why: string) =>
-    lines.push(`if (${cond}) return host.finish(call, ${invalid}, ${JSON.stringify(`${name}: ${why}`)});`);
+  const bad = (cond: string, why: string) => {
+    if (phase === "check") lines.push(`if (${cond}) return host.finish(call, ${invalid}, ${JSON.stringify(`${name}: ${why}`)});`);
+  };
   switch (m.kind) {
     case "int":
       if (m.wasm === "i64") lines.push(`const v_${name} = ${m.scalar === "u64" ? "BigInt.asUintN(64, " + name + ")" : "BigInt.asIntN(64, " + name + ")"};`);
@@ -82,7 +88,7 @@ function functionGlue(f: LoweredFunction, abi: LoweredAbi): string {
   const implArgs = f.params.map((p) => `v_${p.spec.name}`);
 
   if (f.resultKind === "never") {
-    for (const p of f.params) body.push(...lowerParamChecks(p, f, abi, "check").filter((l) => !l.startsWith("if (")));
+    for (const p of f.params) body.push(...lowerParamChecks(p, f, abi, "decode"));
     body.push(`host.sim.${camel(f.iface)}.${camel(f.name)}(${implArgs.join(", ")});`);
     body.push(`throw host.trap(${JSON.stringify(key)}, "the host ends the callback");`);
   } else if (f.resultKind === "value") {
@@ -109,8 +115,7 @@ export function emitAsMock(abi: LoweredAbi): GeneratedFile[] {
     (i) => `  ${JSON.stringify(i.module)}: {\n${i.functions.map((f) => functionGlue(f, abi)).join("\n")}\n  },`,
   );
   const statuses = abi.statusCodes.map((s) => `  ${JSON.stringify(s.name)}: ${s.value},`).join("\n");
-  const functions = abi.interfaces
-    .flatMap((i) => i.functions)
+  const functions = abi.functions
     .map((f) => `  ${JSON.stringify(`${f.iface}.${f.name}`)}: { module: ${JSON.stringify(f.module)}, name: ${JSON.stringify(f.name)}, statuses: ${JSON.stringify(f.statuses)} },`)
     .join("\n");
   const content = `${generatedHeader(GENERATOR, abi.hash, "//")}

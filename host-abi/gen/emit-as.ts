@@ -8,13 +8,11 @@ import type { EnumSpec, FlagsSpec } from "../schema.js";
 import type { GeneratedFile } from "./emitter.js";
 import { generatedHeader } from "./header.js";
 import type { LoweredAbi, LoweredFunction, LoweredInterface, LoweredParam } from "./lower.js";
+import { pascal } from "./names.js";
 import type { RichType } from "./types.js";
 
 const GENERATOR = "emit-as";
 export const AS_RAW_DIR = "assembly/raw";
-
-const camel = (s: string) => s.replace(/[-_]([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-export const pascal = (s: string) => camel(s).replace(/^[a-z]/, (c) => c.toUpperCase());
 
 /** The AS enum name of an interface enum or flags set (`pin-mode` → `PinMode`). */
 export function asEnumName(name: string): string {
@@ -45,11 +43,11 @@ function paramDecls(p: LoweredParam): string[] {
 }
 
 function paramDocs(p: LoweredParam): string[] {
-  const kind = p.type.kind;
-  if (kind === "string") return [`@param ${p.spec.name}_ptr ${p.spec.doc} (UTF-8 bytes)`, `@param ${p.spec.name}_len Byte length of ${p.spec.name}.`];
-  if (kind === "buffer") return [`@param ${p.spec.name}_ptr ${p.spec.doc}`, `@param ${p.spec.name}_len Byte length of ${p.spec.name}.`];
-  if (kind === "mut-buffer") return [`@param ${p.spec.name}_ptr ${p.spec.doc} (the host writes here)`, `@param ${p.spec.name}_len Capacity of ${p.spec.name} in bytes.`];
-  const suffix = kind === "flags" ? ` (${asEnumName(p.type.kind === "flags" ? p.type.name : "")} bits)` : "";
+  const t = p.type;
+  if (t.kind === "string") return [`@param ${p.spec.name}_ptr ${p.spec.doc} (UTF-8 bytes)`, `@param ${p.spec.name}_len Byte length of ${p.spec.name}.`];
+  if (t.kind === "buffer") return [`@param ${p.spec.name}_ptr ${p.spec.doc}`, `@param ${p.spec.name}_len Byte length of ${p.spec.name}.`];
+  if (t.kind === "mut-buffer") return [`@param ${p.spec.name}_ptr ${p.spec.doc} (the host writes here)`, `@param ${p.spec.name}_len Capacity of ${p.spec.name} in bytes.`];
+  const suffix = t.kind === "flags" ? ` (${asEnumName(t.name)} bits)` : "";
   return [`@param ${p.spec.name} ${p.spec.doc}${suffix}`];
 }
 

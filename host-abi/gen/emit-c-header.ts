@@ -6,7 +6,7 @@ import { generatedHeader } from "./header.js";
 import type { LoweredAbi, LoweredFunction, LoweredInterface } from "./lower.js";
 import {
   assertUniqueIdentifiers, blockComment, capMacro, commentText, cString, enumCaseMacro, enumType, eventMacro, flagMacro,
-  flagsMaskMacro, flagsType, halName, halParams, halReturnType, handleKindMacro, handleType, statusMacro, upper,
+  flagsMaskMacro, flagsType, halName, halParams, halReturnType, handleKindMacro, handleType, snake, statusMacro, upper,
   wrapComment,
 } from "./emit-c-names.js";
 
@@ -68,7 +68,7 @@ function interfaceSection(iface: LoweredInterface, defined: string[]): string[] 
   ];
   defined.push(`FWX_${u}_MODULE`, `FWX_${u}_VERSION_MAJOR`, `FWX_${u}_VERSION_MINOR`);
   for (const e of iface.enums) {
-    out.push(`/* ${commentText(e.doc)} */`, `typedef enum fwx_${iface.name}_${e.name.replace(/-/g, "_")} {`);
+    out.push(`/* ${commentText(e.doc)} */`, `typedef enum fwx_${iface.name}_${snake(e.name)} {`);
     e.cases.forEach((c, i) => {
       defined.push(enumCaseMacro(iface.name, e.name, c.name));
       out.push(`    ${enumCaseMacro(iface.name, e.name, c.name)} = ${c.value}${i === e.cases.length - 1 ? "" : ","} /* ${commentText(c.doc)} */`);
@@ -101,7 +101,7 @@ function interfaceSection(iface: LoweredInterface, defined: string[]): string[] 
   return out;
 }
 
-function halPrototype(abi: LoweredAbi, f: LoweredFunction): string[] {
+function halPrototype(f: LoweredFunction): string[] {
   const out = ["/*", ` * ${f.module} ${f.name} ${f.wasm3Signature} (since ${f.spec.since})`];
   out.push(...wrapComment(f.spec.doc, " * "));
   for (const p of f.params) out.push(...wrapComment(`${p.spec.name} (${p.spec.type}): ${p.spec.doc}`, " *   "));
@@ -116,7 +116,6 @@ function halPrototype(abi: LoweredAbi, f: LoweredFunction): string[] {
   out.push(" */");
   const params = ["fwx_module_t *m", ...halParams(f)];
   out.push(`${halReturnType(f)} ${halName(f)}(${params.join(", ")});`, "");
-  void abi;
   return out;
 }
 
@@ -183,9 +182,9 @@ export function emitCHeader(abi: LoweredAbi): string {
     "bool fwx_hal_handle_owned(fwx_module_t *m, fwx_handle_kind_t kind, uint32_t handle);",
     "",
   );
-  for (const i of abi.interfaces) for (const f of i.functions) {
+  for (const f of abi.functions) {
     defined.push(halName(f));
-    lines.push(...halPrototype(abi, f));
+    lines.push(...halPrototype(f));
   }
   lines.push("#ifdef __cplusplus", "}", "#endif", "", "#endif /* FWX_ABI_H */", "");
   assertUniqueIdentifiers(defined, HEADER_PATH);

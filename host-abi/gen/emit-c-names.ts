@@ -2,7 +2,7 @@
 // identifier the C emitters print comes from here, so a spec name that would
 // collide or hit a C keyword fails generation instead of compilation.
 
-import type { LoweredAbi, LoweredFunction, LoweredOutput, LoweredParam } from "./lower.js";
+import type { LoweredFunction, LoweredOutput, LoweredParam } from "./lower.js";
 import type { RichType, Scalar } from "./types.js";
 
 const C_KEYWORDS = new Set([
@@ -143,12 +143,6 @@ export function assertUniqueIdentifiers(idents: Iterable<string>, file: string):
     seen.add(id);
   }
 }
-
-export function allFunctions(abi: LoweredAbi): LoweredFunction[] {
-  return abi.interfaces.flatMap((i) => i.functions);
-}
-
-export type { LoweredParam };
 
 /** A block comment: one line when it fits, otherwise wrapped lines under "/*". */
 export function blockComment(text: string, indent = "", width = 96): string[] {

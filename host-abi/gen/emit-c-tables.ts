@@ -5,14 +5,13 @@
 
 import { generatedHeader } from "./header.js";
 import type { LoweredAbi, LoweredFunction } from "./lower.js";
-import type { WasmType } from "./types.js";
-import { allFunctions, assertUniqueIdentifiers, capMacro, cString, importIndexMacro, statusMacro } from "./emit-c-names.js";
+import { WASM_TYPE_CHAR, type WasmType } from "./types.js";
+import { assertUniqueIdentifiers, capMacro, cString, importIndexMacro, statusMacro } from "./emit-c-names.js";
 
 export const TABLES_H_PATH = "firmware/fwx_abi_tables.h";
 export const TABLES_C_PATH = "firmware/fwx_abi_tables.c";
 
-const VALUE_CHAR: Record<WasmType, string> = { i32: "i", i64: "I", f32: "f", f64: "F" };
-export const valueChars = (types: readonly WasmType[]): string => types.map((t) => VALUE_CHAR[t]).join("");
+const valueChars = (types: readonly WasmType[]): string => types.map((t) => WASM_TYPE_CHAR[t]).join("");
 
 function statusMask(abi: LoweredAbi, f: LoweredFunction): string {
   if (f.resultKind !== "status") return "0u";
@@ -24,7 +23,7 @@ function statusMask(abi: LoweredAbi, f: LoweredFunction): string {
 }
 
 export function emitCTablesHeader(abi: LoweredAbi): string {
-  const fns = allFunctions(abi);
+  const fns = abi.functions;
   const indices = fns.map((f, i) => `    ${importIndexMacro(f)} = ${i}${i === fns.length - 1 ? "" : ","}`);
   assertUniqueIdentifiers(fns.map(importIndexMacro), TABLES_H_PATH);
   const lines = [
@@ -104,7 +103,7 @@ export function emitCTablesSource(abi: LoweredAbi): string {
     "",
     "const fwx_import_desc_t fwx_imports[FWX_IMPORT_COUNT] = {",
   ];
-  for (const f of allFunctions(abi)) {
+  for (const f of abi.functions) {
     const minor = Number(f.spec.since.split(".")[1]);
     if (minor > 255) throw new Error(`emit-c: ${f.module} ${f.name}: minor ${minor} does not fit a uint8_t`);
     lines.push(

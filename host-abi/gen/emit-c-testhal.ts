@@ -5,7 +5,7 @@
 import { generatedHeader } from "./header.js";
 import type { LoweredAbi, LoweredFunction, LoweredOutput, LoweredParam } from "./lower.js";
 import type { RichType } from "./types.js";
-import { allFunctions, capMacro, cParamName, cValueType, cString, flagsMaskMacro, halName, halParams, halReturnType, handleKindMacro, importIndexMacro, lengthName } from "./emit-c-names.js";
+import { capMacro, cParamName, cValueType, cString, flagsMaskMacro, halName, halParams, halReturnType, handleKindMacro, importIndexMacro, lengthName } from "./emit-c-names.js";
 
 export const TEST_HAL_PATH = "tests/c/generated/fwx_test_abi.c";
 
@@ -98,7 +98,7 @@ function fakeHal(f: LoweredFunction, index: number): string[] {
 }
 
 export function emitCTestHal(abi: LoweredAbi): string {
-  const fns = allFunctions(abi);
+  const fns = abi.functions;
   const enumArrays: string[] = [];
   const tables: string[] = [];
   const descs: string[] = [];

@@ -3,7 +3,7 @@
 import type { LoweredAbi, LoweredFunction, LoweredInterface } from "./lower.js";
 import { typeToString } from "./types.js";
 import {
-  code, flatParamsText, functionAnchor, hex32, hostCheck, outputEncoding, summary, table, watImport,
+  code, flatParamsText, functionAnchor, hex32, hostCheck, outputEncoding, page, summary, table, watImport,
 } from "./emit-docs-md.js";
 
 function capabilitiesSection(i: LoweredInterface): string[] {
@@ -121,5 +121,5 @@ export function interfacePage(abi: LoweredAbi, i: LoweredInterface, header: stri
     "",
   ];
   for (const f of i.functions) lines.push(...functionSection(abi, f));
-  return header + "\n" + lines.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
+  return page(header, lines);
 }

@@ -9,6 +9,11 @@ export function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 
+/** A whole page: the generated header, then the lines with blank runs collapsed and one final newline. */
+export function page(header: string, lines: string[]): string {
+  return header + "\n" + lines.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
+}
+
 export function code(text: string): string {
   return "`" + text + "`";
 }

@@ -6,16 +6,12 @@
 
 import type { Emitter, GeneratedFile } from "./emitter.js";
 import { interfacePage } from "./emit-docs-interface.js";
-import { code, functionLink, summary, table } from "./emit-docs-md.js";
+import { code, functionLink, page, summary, table } from "./emit-docs-md.js";
 import { generatedHeader } from "./header.js";
 import type { LoweredAbi } from "./lower.js";
 import { typeToString, type RichType } from "./types.js";
 
 const DIR = "docs/abi";
-
-function finish(header: string, lines: string[]): string {
-  return header + "\n" + lines.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
-}
 
 /** Distinct rows, in first-seen order: the lowering tables list each type once. */
 function distinct(rows: string[][]): string[][] {
@@ -37,9 +33,8 @@ function byTypeOrder(rows: string[][]): string[][] {
 }
 
 function indexPage(abi: LoweredAbi, header: string): string {
-  const functions = abi.interfaces.flatMap((i) => i.functions);
-  const params = functions.flatMap((f) => f.params);
-  const outputs = functions.flatMap((f) => f.outputs);
+  const params = abi.functions.flatMap((f) => f.params);
+  const outputs = abi.functions.flatMap((f) => f.outputs);
   const lines = [
     `# fwx host ABI ${abi.spec.version}`,
     "",
@@ -124,11 +119,10 @@ function indexPage(abi: LoweredAbi, header: string): string {
     "",
     "Interfaces are versioned independently. A new function needs a minor bump, a removed or changed one a major bump (and with it a new import module name); released status code values never change. `npm run gen -- --check` enforces this against `host-abi/abi.lock.json`; see [ABI versioning](../abi-versioning.md).",
   ];
-  return finish(header, lines);
+  return page(header, lines);
 }
 
 function statusPage(abi: LoweredAbi, header: string): string {
-  const functions = abi.interfaces.flatMap((i) => i.functions);
   const lines = [
     "# Status codes",
     "",
@@ -145,10 +139,10 @@ function statusPage(abi: LoweredAbi, header: string): string {
     "",
     table(["Name", "Returned by"], abi.statusCodes.filter((s) => s.name !== "ok").map((s) => [
       code(s.name),
-      functions.filter((f) => f.statuses.includes(s.name)).map((f) => functionLink(f, true)).join(", ") || "no function of this ABI version",
+      abi.functions.filter((f) => f.statuses.includes(s.name)).map((f) => functionLink(f, true)).join(", ") || "no function of this ABI version",
     ])),
   ];
-  return finish(header, lines);
+  return page(header, lines);
 }
 
 export const emitDocs: Emitter = (abi) => {

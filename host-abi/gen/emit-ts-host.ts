@@ -7,10 +7,9 @@
 import type { GeneratedFile } from "./emitter.js";
 import { generatedHeader } from "./header.js";
 import type { LoweredAbi, LoweredFunction, LoweredParam } from "./lower.js";
+import { camel, pascal } from "./names.js";
 import type { RichType } from "./types.js";
 
-const camel = (s: string) => s.replace(/[-_]([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-const pascal = (s: string) => camel(s).replace(/^[a-z]/, (c) => c.toUpperCase());
 const doc = (text: string, indent = "") => `${indent}/** ${text.replace(/\*\//g, "*\\/")} */`;
 
 function tsType(t: RichType): string {
@@ -88,7 +87,7 @@ function lowerParamLines(f: LoweredFunction, p: LoweredParam, fail: (msg: string
 function glue(f: LoweredFunction, index: number): string[] {
   const flat = f.flat.params.map((p) => p.name);
   const needsMem = f.flat.params.some((p) => p.pointer);
-  const failFn = (msg: string) => `ctx.fail(${index}, ${"STATUS_INVALID_ARG"}, \`${msg}\`)`;
+  const failFn = (msg: string) => `ctx.fail(${index}, STATUS_INVALID_ARG, \`${msg}\`)`;
   const body: string[] = [];
   if (needsMem) body.push("const mem = ctx.memory.buffer;");
   const args: string[] = [];
@@ -179,7 +178,7 @@ export function emitTsHostSource(abi: LoweredAbi): string {
   }
   out.push(doc("Every ABI function by index: the index crash reports and the call record use."));
   out.push("export const FUNCTIONS: readonly { module: string; name: string; iface: string; params: readonly string[] }[] = [");
-  const fns = abi.interfaces.flatMap((i) => i.functions);
+  const fns = abi.functions;
   for (const f of fns) out.push(`  { module: "${f.module}", name: "${f.name}", iface: "${f.iface}", params: [${f.flat.params.map((p) => `"${p.name}"`).join(", ")}] },`);
   out.push("];", "");
   for (const i of abi.interfaces) {

@@ -9,7 +9,7 @@ import type {
   AbiSpec, CapabilitySpec, EnumSpec, EventSpec, FlagsSpec, FunctionSpec, HandleSpec,
   InterfaceSpec, LifecycleExportSpec, ParamSpec, StatusCodeSpec,
 } from "../schema.js";
-import { integerRange, parseType, wasmTypeOf, type RichType, type WasmType } from "./types.js";
+import { integerRange, isValueChecked, parseType, WASM_TYPE_CHAR, wasmTypeOf, type RichType, type WasmType } from "./types.js";
 import { validateAbi } from "./validate.js";
 
 export interface FlatParam {
@@ -109,14 +109,18 @@ export interface LoweredAbi {
   statusCodes: StatusCodeSpec[];
   statusByName: Map<string, StatusCodeSpec>;
   interfaces: LoweredInterface[];
+  /**
+   * Every function of every interface, in spec order. A function's position
+   * here is its import index: the C tables, the TypeScript glue's call
+   * records and crash reports all number functions this way.
+   */
+  functions: LoweredFunction[];
   lifecycle: LoweredLifecycle[];
   capabilities: CapabilitySpec[];
   events: EventSpec[];
   /** Import lookup: "fwx:gpio@1" + "\0" + "write". */
   functionByImport: Map<string, LoweredFunction>;
 }
-
-const WASM3_CHAR: Record<WasmType, string> = { i32: "i", i64: "I", f32: "f", f64: "F" };
 
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
@@ -142,32 +146,28 @@ export function importKey(module: string, name: string): string {
   return `${module}\0${name}`;
 }
 
-function major(version: string): number {
-  return Number(version.split(".")[0]);
-}
-
 function lowerParam(p: ParamSpec, iface: InterfaceSpec): LoweredParam {
   const type = parseType(p.type) as RichType;
   const single = wasmTypeOf(type);
-  const one = (marshal: Marshal, checked: boolean): LoweredParam =>
+  const checked = isValueChecked(type);
+  const one = (marshal: Marshal): LoweredParam =>
     ({ spec: p, type, flat: [{ name: p.name, type: single!, pointer: false }], marshal, checked });
   switch (type.kind) {
     case "scalar": {
-      if (type.scalar === "f32" || type.scalar === "f64") return one({ kind: "float", scalar: type.scalar }, false);
-      const range = integerRange(type.scalar);
-      return one({ kind: "int", scalar: type.scalar, wasm: single!, range }, range !== null);
+      if (type.scalar === "f32" || type.scalar === "f64") return one({ kind: "float", scalar: type.scalar });
+      return one({ kind: "int", scalar: type.scalar, wasm: single!, range: integerRange(type.scalar) });
     }
-    case "bool": return one({ kind: "bool" }, true);
+    case "bool": return one({ kind: "bool" });
     case "enum": {
       const e = iface.enums!.find((x) => x.name === type.name)!;
-      return one({ kind: "enum", name: type.name, values: e.cases.map((c) => c.value) }, true);
+      return one({ kind: "enum", name: type.name, values: e.cases.map((c) => c.value) });
     }
     case "flags": {
       const f = iface.flags!.find((x) => x.name === type.name)!;
       const mask = f.flags.reduce((m, fl) => (m | (1 << fl.bit)) >>> 0, 0);
-      return one({ kind: "flags", name: type.name, mask }, true);
+      return one({ kind: "flags", name: type.name, mask });
     }
-    case "handle": return one({ kind: "handle", name: type.name }, false);
+    case "handle": return one({ kind: "handle", name: type.name });
     case "string": case "buffer": case "mut-buffer":
       return {
         spec: p, type,
@@ -175,8 +175,8 @@ function lowerParam(p: ParamSpec, iface: InterfaceSpec): LoweredParam {
           { name: `${p.name}_ptr`, type: "i32", pointer: true },
           { name: `${p.name}_len`, type: "i32", pointer: false },
         ],
-        marshal: { kind: type.kind } as Marshal,
-        checked: type.kind === "string",
+        marshal: { kind: type.kind },
+        checked,
       };
   }
 }
@@ -191,8 +191,7 @@ function lowerOutput(p: ParamSpec): LoweredOutput {
   return { spec: p, type, pointer: `${p.name}_ptr`, size: store === "u64" || store === "i64" || store === "f64" ? 8 : 4, store };
 }
 
-function lowerFunction(f: FunctionSpec, iface: InterfaceSpec, caps: Map<string, CapabilitySpec>): LoweredFunction {
-  const module = `fwx:${iface.name}@${major(iface.version)}`;
+function lowerFunction(f: FunctionSpec, iface: InterfaceSpec, module: string, caps: Map<string, CapabilitySpec>): LoweredFunction {
   const params = f.params.map((p) => lowerParam(p, iface));
   const outputs = (f.outputs ?? []).map(lowerOutput);
   const flatParams: FlatParam[] = [
@@ -209,7 +208,7 @@ function lowerFunction(f: FunctionSpec, iface: InterfaceSpec, caps: Map<string, 
     resultType = parseType(f.result) as RichType;
     results = [wasmTypeOf(resultType)!];
   }
-  const wasm3Signature = `${results.length ? WASM3_CHAR[results[0]!] : "v"}(${flatParams.map((p) => (p.pointer ? "*" : WASM3_CHAR[p.type])).join("")})`;
+  const wasm3Signature = `${results.length ? WASM_TYPE_CHAR[results[0]!] : "v"}(${flatParams.map((p) => (p.pointer ? "*" : WASM_TYPE_CHAR[p.type])).join("")})`;
   return {
     spec: f, iface: iface.name, module, name: f.name, symbol: `${iface.name}_${f.name}`,
     params, outputs, resultKind, resultType,
@@ -234,11 +233,12 @@ export function lowerAbi(spec: AbiSpec): LoweredAbi {
   const caps = new Map(capabilities.map((c) => [c.name, c]));
   const functionByImport = new Map<string, LoweredFunction>();
   const interfaces = spec.interfaces.map((iface): LoweredInterface => {
-    const functions = iface.functions.map((f) => lowerFunction(f, iface, caps));
-    for (const f of functions) functionByImport.set(importKey(f.module, f.name), f);
     const [maj, min] = iface.version.split(".").map(Number);
+    const module = `fwx:${iface.name}@${maj}`;
+    const functions = iface.functions.map((f) => lowerFunction(f, iface, module, caps));
+    for (const f of functions) functionByImport.set(importKey(f.module, f.name), f);
     return {
-      spec: iface, name: iface.name, module: `fwx:${iface.name}@${maj}`, major: maj!, minor: min!,
+      spec: iface, name: iface.name, module, major: maj!, minor: min!,
       enums: iface.enums ?? [], flags: iface.flags ?? [], handles: iface.handles ?? [],
       events: iface.events ?? [], capabilities: iface.capabilities ?? [], functions,
     };
@@ -249,6 +249,7 @@ export function lowerAbi(spec: AbiSpec): LoweredAbi {
     statusCodes: spec.statusCodes,
     statusByName: new Map(spec.statusCodes.map((s) => [s.name, s])),
     interfaces,
+    functions: interfaces.flatMap((i) => i.functions),
     lifecycle: spec.lifecycle.map(lowerLifecycle),
     capabilities,
     events: interfaces.flatMap((i) => i.events),

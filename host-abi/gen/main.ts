@@ -129,16 +129,17 @@ export function runGen(argv: string[], options: GenOptions = {}): number {
     return 2;
   }
 
+  const emitters = options.emitters ?? registeredEmitters;
   let plans: FilePlan[];
   try {
-    plans = planFiles(root, collectOutputs(lowered, options.emitters ?? registeredEmitters));
+    plans = planFiles(root, collectOutputs(lowered, emitters));
   } catch (e) {
     if (!(e instanceof EmitterContractError)) throw e;
     io.err(`gen: ${e.message}`);
     return 2;
   }
 
-  const emitterCount = (options.emitters ?? registeredEmitters).length;
+  const emitterCount = emitters.length;
   const produced = plans.filter((p) => p.state !== "orphan");
   const outOfDate = plans.filter((p) => p.state !== "unchanged");
 

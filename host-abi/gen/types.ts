@@ -46,6 +46,9 @@ export function wasmTypeOf(t: RichType): WasmType | null {
   }
 }
 
+/** One char per wasm value type, as wasm3 signatures and the C import tables spell them. */
+export const WASM_TYPE_CHAR: Readonly<Record<WasmType, string>> = { i32: "i", i64: "I", f32: "f", f64: "F" };
+
 /** Inclusive range a narrow integer must be in, checked by the host. */
 export function integerRange(s: Scalar): [number, number] | null {
   switch (s) {
@@ -54,5 +57,19 @@ export function integerRange(s: Scalar): [number, number] | null {
     case "i8": return [-0x80, 0x7f];
     case "i16": return [-0x8000, 0x7fff];
     default: return null;
+  }
+}
+
+/**
+ * Whether the host checks a parameter's value and answers a bad one with
+ * `invalid-arg`: narrow integers (range), bool (0 or 1), enums (declared
+ * values), flags (declared bits) and strings (UTF-8). Handles and memory
+ * ranges are checked too, but a violation traps instead.
+ */
+export function isValueChecked(t: RichType): boolean {
+  switch (t.kind) {
+    case "scalar": return integerRange(t.scalar) !== null;
+    case "bool": case "enum": case "flags": case "string": return true;
+    default: return false;
   }
 }

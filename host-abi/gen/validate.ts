@@ -4,7 +4,7 @@
 
 import type { AbiSpec, FunctionSpec, InterfaceSpec } from "../schema.js";
 import { TRAP_HANDLE, TRAP_MEMORY, TRAP_OUTPUT } from "../spec/common.js";
-import { parseType, wasmTypeOf, type RichType } from "./types.js";
+import { isValueChecked, parseType, wasmTypeOf, type RichType } from "./types.js";
 
 export class AbiSpecError extends Error {
   constructor(readonly problems: string[]) {
@@ -156,8 +156,7 @@ export function validateAbi(spec: AbiSpec): void {
     checkSince(fp, f.since, iface.version);
     checkDoc(fp, f.doc);
     if (f.capability !== null && !capNames.has(f.capability)) bad(`${fp}.capability`, `no capability "${f.capability}" is declared`);
-    const names = [...f.params, ...(f.outputs ?? [])].map((p) => p.name);
-    unique(`${fp}.params`, names.map((n) => ({ n })), (x) => x.n, "parameter");
+    unique(`${fp}.params`, [...f.params, ...(f.outputs ?? [])], (p) => p.name, "parameter");
     let needsInvalidArg = false, hasHandle = false, hasMemory = false;
     for (const p of f.params) {
       const pp = `${fp}.params[${p.name}]`;
@@ -168,8 +167,7 @@ export function validateAbi(spec: AbiSpec): void {
       resolveRef(iface, t, `${pp}.type`);
       if (t.kind === "handle") hasHandle = true;
       if (t.kind === "string" || t.kind === "buffer" || t.kind === "mut-buffer") hasMemory = true;
-      if (t.kind === "bool" || t.kind === "enum" || t.kind === "flags" || t.kind === "string") needsInvalidArg = true;
-      if (t.kind === "scalar" && ["u8", "u16", "i8", "i16"].includes(t.scalar)) needsInvalidArg = true;
+      if (isValueChecked(t)) needsInvalidArg = true;
     }
     for (const o of f.outputs ?? []) {
       const op = `${fp}.outputs[${o.name}]`;
@@ -183,8 +181,10 @@ export function validateAbi(spec: AbiSpec): void {
     if (f.result !== "status" && f.result !== "never") {
       const t = parseType(f.result);
       if (typeof t === "string" || wasmTypeOf(t) === null) bad(`${fp}.result`, `must be "status", "never" or a scalar type`);
-      if ((f.outputs ?? []).length) bad(`${fp}.outputs`, "only status functions use out-pointers");
     }
+    // Outputs are stored only after the call returns a status; a value
+    // function returns its one value directly and a never function never returns.
+    if (f.result !== "status" && (f.outputs ?? []).length) bad(`${fp}.outputs`, "only status functions use out-pointers");
     unique(`${fp}.errors`, f.errors, (e) => e.code, "status code");
     for (const e of f.errors) {
       const ep = `${fp}.errors[${e.code}]`;
@@ -196,6 +196,10 @@ export function validateAbi(spec: AbiSpec): void {
     const listed = new Set(f.errors.map((e) => e.code));
     if (f.result === "status" && needsInvalidArg && !listed.has("invalid-arg"))
       bad(`${fp}.errors`, "a parameter is range/enum/flags/UTF-8 checked, so invalid-arg must be listed");
+    // A grant is enforced either by the call itself (answering not-permitted)
+    // or by the call that issued the handle it takes; with neither, nothing would.
+    if (f.capability !== null && !listed.has("not-permitted") && !hasHandle)
+      bad(`${fp}.errors`, `needs capability ${f.capability} but takes no handle, so not-permitted must be listed`);
     const traps = f.traps ?? [];
     if (hasHandle && !traps.includes(TRAP_HANDLE)) bad(`${fp}.traps`, "takes a handle, so must document the foreign-handle trap");
     if (hasMemory && !traps.includes(TRAP_MEMORY)) bad(`${fp}.traps`, "takes guest memory, so must document the out-of-bounds trap");

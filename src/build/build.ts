@@ -5,7 +5,7 @@
 import { mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { encodeAbiSection, ABI_SECTION_NAME } from "../wasm/abi-section.js";
-import { appendCustomSection } from "../wasm/reader.js";
+import { appendCustomSection, WasmParseError } from "../wasm/reader.js";
 import { requiredInterfaces, validateModule, type ValidationResult } from "../validate/validate.js";
 import { writeFileAtomic } from "../pkg/atomic.js";
 import { compileAssemblyScript, type Diagnostic, type Runtime } from "./compile.js";
@@ -98,7 +98,7 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
     bytes = appendCustomSection(bytes, ABI_SECTION_NAME, encodeAbiSection(requiredInterfaces(bytes)));
   } catch (e) {
     // Unreadable compiler output: let the validator describe it precisely.
-    if (!(e instanceof Error) || e.name !== "WasmParseError") throw e;
+    if (!(e instanceof WasmParseError)) throw e;
   }
   const ramBudgetBytes = options.ramBudgetBytes ?? manifest?.ramBudgetBytes;
   const validation = validateModule(bytes, ramBudgetBytes === undefined ? {} : { ramBudgetBytes });

@@ -32,8 +32,15 @@ export interface CompileResult {
   failure?: string;
 }
 
-/** The directory of this package (holds assembly/ and package.json), found from this file upwards. */
+let foundRoot: string | undefined;
+
+/** The directory of this package (holds assembly/ and package.json), found from this file upwards once per process. */
 export function packageRoot(): string {
+  foundRoot ??= findPackageRoot();
+  return foundRoot;
+}
+
+function findPackageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     try {

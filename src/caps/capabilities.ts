@@ -35,12 +35,17 @@ export class CapabilityError extends Error {
 }
 
 const isUint = (v: unknown, max = 0xffffffff): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Longest telemetry topic or prefix, in UTF-8 bytes, as telemetry.publish limits topics. */
+const MAX_TOPIC_BYTES = 64;
+const utf8 = new TextEncoder();
 
 /** Checks untrusted JSON; throws CapabilityError naming the field (`path.gpio[2].modes[0]`). */
 export function parseCapabilities(json: unknown, path: string): Capabilities {
   if (json === undefined || json === null) return {};
-  if (typeof json !== "object" || Array.isArray(json)) throw new CapabilityError(path, "must be an object");
-  const o = json as Record<string, unknown>;
+  if (!isRecord(json)) throw new CapabilityError(path, "must be an object");
+  const o = json;
   const known = ["timers", "sensors", "gpio", "adc", "pwm", "i2c", "spi", "uart", "telemetry", "kv"];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new CapabilityError(`${path}.${k}`, `unknown capability (known: ${known.join(", ")})`);
   const out: Capabilities = {};
@@ -70,8 +75,8 @@ export function parseCapabilities(json: unknown, path: string): Capabilities {
   const gpio = arr("gpio");
   if (gpio) out.gpio = gpio.map((g, i) => {
     const p = `${path}.gpio[${i}]`;
-    if (!g || typeof g !== "object") throw new CapabilityError(p, "must be { pin, modes }");
-    const { pin, modes } = g as Record<string, unknown>;
+    if (!isRecord(g)) throw new CapabilityError(p, "must be { pin, modes }");
+    const { pin, modes } = g;
     if (!isUint(pin)) throw new CapabilityError(`${p}.pin`, "must be a pin number");
     if (!Array.isArray(modes) || modes.length === 0) throw new CapabilityError(`${p}.modes`, "must list at least one mode");
     modes.forEach((m, j) => {
@@ -84,22 +89,26 @@ export function parseCapabilities(json: unknown, path: string): Capabilities {
   const uart = uints("uart"); if (uart) out.uart = uart;
   const i2c = arr("i2c");
   if (i2c) out.i2c = i2c.map((g, i) => {
-    const { bus, address } = (g ?? {}) as Record<string, unknown>;
+    if (!isRecord(g)) throw new CapabilityError(`${path}.i2c[${i}]`, "must be { bus, address }");
+    const { bus, address } = g;
     if (!isUint(bus)) throw new CapabilityError(`${path}.i2c[${i}].bus`, "must be a bus number");
     if (!isUint(address, 0x7f)) throw new CapabilityError(`${path}.i2c[${i}].address`, "must be a 7-bit address 0..127");
     return { bus, address };
   });
   const spi = arr("spi");
   if (spi) out.spi = spi.map((g, i) => {
-    const { bus, cs } = (g ?? {}) as Record<string, unknown>;
+    if (!isRecord(g)) throw new CapabilityError(`${path}.spi[${i}]`, "must be { bus, cs }");
+    const { bus, cs } = g;
     if (!isUint(bus)) throw new CapabilityError(`${path}.spi[${i}].bus`, "must be a bus number");
     if (!isUint(cs)) throw new CapabilityError(`${path}.spi[${i}].cs`, "must be a chip-select number");
     return { bus, cs };
   });
   const telemetry = arr("telemetry");
   if (telemetry) out.telemetry = telemetry.map((t, i) => {
-    if (typeof t !== "string" || t === "" || t.length > 64 || /[+\0]/.test(t) || (t.includes("#") && !(t === "#" || t.endsWith("/#")) ))
+    if (typeof t !== "string" || t === "" || /[+\0]/.test(t) || (t.includes("#") && !(t === "#" || t.endsWith("/#"))))
       throw new CapabilityError(`${path}.telemetry[${i}]`, "must be a topic (no + or NUL) or a prefix ending in /#");
+    const bytes = utf8.encode(t).length;
+    if (bytes > MAX_TOPIC_BYTES) throw new CapabilityError(`${path}.telemetry[${i}]`, `is ${bytes} bytes of UTF-8; topics are at most ${MAX_TOPIC_BYTES}`);
     return t;
   });
   return out;

@@ -1,10 +1,10 @@
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandArgs, ramBudgetOption } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { buildModule, BuildInputError, type BuildResult } from "../build/build.js";
 import { formatDiagnostic, RUNTIMES, type Runtime } from "../build/compile.js";
 import { ManifestError } from "../build/manifest.js";
-import { formatValidation, parseRamBudget } from "../validate/validate.js";
+import { formatValidation } from "../validate/validate.js";
 
 const HELP = `usage: fwx build [dir | entry.ts] [-o out.wasm] [--json] [--ram-budget <size>]
                  [--runtime stub|minimal|incremental] [--debug-names]
@@ -63,34 +63,21 @@ export const command: Command = {
   summary: "Compile an AssemblyScript module, validate it and report its size and RAM",
   help: HELP,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          out: { type: "string", short: "o" },
-          json: { type: "boolean" },
-          "ram-budget": { type: "string" },
-          runtime: { type: "string" },
-          "debug-names": { type: "boolean" },
-        },
-      });
-    } catch (e) {
-      throw new UsageError(`build: ${(e as Error).message}\n\n${HELP}`);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs("build", HELP, {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: "string", short: "o" },
+        json: { type: "boolean" },
+        "ram-budget": { type: "string" },
+        runtime: { type: "string" },
+        "debug-names": { type: "boolean" },
+      },
+    });
     if (positionals.length > 1) throw new UsageError(`build: expected one project directory or entry file, got ${positionals.length}\n\n${HELP}`);
     const runtime = values.runtime ?? "stub";
     if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new UsageError(`build: --runtime must be one of ${RUNTIMES.join(", ")}, not "${runtime}"`);
-    let ramBudgetBytes: number | undefined;
-    if (values["ram-budget"] !== undefined) {
-      try {
-        ramBudgetBytes = parseRamBudget(values["ram-budget"]);
-      } catch (e) {
-        throw new UsageError(`build: --ram-budget: ${(e as Error).message}`);
-      }
-    }
+    const ramBudgetBytes = ramBudgetOption("build", values["ram-budget"]);
 
     let result: BuildResult;
     try {

@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { scaffoldProject, ScaffoldError } from "../build/scaffold.js";
 
@@ -10,6 +10,7 @@ Scaffolds an integrator project that builds and tests green immediately:
   assembly/__tests__/module.spec.ts as-pect specs against fwx's simulated device
   fwx.json                          module id, version, capabilities, config defaults
   package.json                      depends on fwx; npm test runs the specs
+  assembly/tsconfig.json            editor settings for AssemblyScript sources
   asconfig.json, as-pect.config.js, as-pect.asconfig.json, README.md, .gitignore
 
 <dir> must not exist or be empty.
@@ -34,13 +35,9 @@ export const command: Command = {
   summary: "Scaffold an integrator project that builds and tests green",
   help: HELP,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { id: { type: "string" }, fwx: { type: "string" } } });
-    } catch (e) {
-      throw new UsageError(`new: ${(e as Error).message}\n\n${HELP}`);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs("new", HELP, {
+      args: argv, allowPositionals: true, options: { id: { type: "string" }, fwx: { type: "string" } },
+    });
     if (positionals.length !== 1) throw new UsageError(`new: expected exactly one target directory, got ${positionals.length}\n\n${HELP}`);
     const target = positionals[0]!;
     let result;

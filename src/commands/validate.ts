@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { parseCommandArgs, ramBudgetOption } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
-import { formatValidation, parseRamBudget, validateModule } from "../validate/validate.js";
+import { formatValidation, validateModule } from "../validate/validate.js";
 
 const HELP = `usage: fwx validate <module.wasm> [--json] [--ram-budget <size>]
 
@@ -38,29 +38,16 @@ export const command: Command = {
   summary: "Check any .wasm against the host ABI and what wasm3 can run",
   help: HELP,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: { json: { type: "boolean" }, "ram-budget": { type: "string" } },
-      });
-    } catch (e) {
-      throw new UsageError(`validate: ${(e as Error).message}\n\n${HELP}`);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs("validate", HELP, {
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: "boolean" }, "ram-budget": { type: "string" } },
+    });
     if (positionals.length !== 1) {
       throw new UsageError(`validate: expected exactly one module file, got ${positionals.length}\n\n${HELP}`);
     }
     const file = positionals[0]!;
-    let ramBudgetBytes: number | undefined;
-    if (values["ram-budget"] !== undefined) {
-      try {
-        ramBudgetBytes = parseRamBudget(values["ram-budget"]);
-      } catch (e) {
-        throw new UsageError(`validate: --ram-budget: ${(e as Error).message}`);
-      }
-    }
+    const ramBudgetBytes = ramBudgetOption("validate", values["ram-budget"]);
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await readFile(file));

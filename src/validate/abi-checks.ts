@@ -5,6 +5,7 @@ import { abi } from "../../host-abi/spec/index.js";
 import { importKey, lowerAbi, type LoweredAbi, type LoweredFunction } from "../../host-abi/gen/lower.js";
 import { ABI_SECTION_NAME, AbiSectionError, decodeAbiSection, type InterfaceRequirement } from "../wasm/abi-section.js";
 import { formatSignature, type Import, type ParsedModule } from "../wasm/reader.js";
+import { SECTION } from "../wasm/sections.js";
 import type { IssueList } from "./types.js";
 
 let cached: LoweredAbi | undefined;
@@ -95,13 +96,15 @@ export function interfacesOf(functions: readonly LoweredFunction[]): InterfaceRe
 
 export function checkLifecycleExports(m: ParsedModule, used: readonly LoweredFunction[], issues: IssueList): void {
   const lowered = hostAbi();
-  const exportSection = m.sections.find((s) => s.id === 7);
+  const exportSection = m.sections.find((s) => s.id === SECTION.export);
+  // Where a missing export is reported: the export section, or the end of a module without one.
+  const exportsAt = exportSection ? { offset: exportSection.offset, location: "export section" } : { offset: m.size, location: "end of module" };
   for (const lc of lowered.lifecycle) {
     const exp = m.exports.find((e) => e.name === lc.spec.name);
     if (!exp) {
       if (lc.spec.required) {
         issues.error({
-          code: "missing-init", offset: exportSection?.offset ?? m.size, location: exportSection ? "export section" : "end of module",
+          code: "missing-init", ...exportsAt,
           message: `the module does not export ${lc.spec.name}, which the host calls to start it (expected ${lc.signature})`,
         });
       }
@@ -132,7 +135,7 @@ export function checkLifecycleExports(m: ParsedModule, used: readonly LoweredFun
   }
   if (used.some((f) => f.iface === "timer" && f.name === "start") && !m.exports.some((e) => e.name === "fwx_on_timer")) {
     issues.error({
-      code: "missing-timer-callback", offset: exportSection?.offset ?? m.size, location: exportSection ? "export section" : "end of module",
+      code: "missing-timer-callback", ...exportsAt,
       message: "the module starts timers (fwx:timer@1 start) but does not export fwx_on_timer(id: i32), so expiries could never be delivered",
     });
   }

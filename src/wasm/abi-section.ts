@@ -16,6 +16,9 @@ export interface InterfaceRequirement {
   minor: number;
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
 export class AbiSectionError extends Error {
   constructor(message: string, readonly offset: number) {
     super(`${ABI_SECTION_NAME} section, byte ${offset}: ${message}`);
@@ -27,7 +30,7 @@ export function encodeAbiSection(reqs: readonly InterfaceRequirement[]): Uint8Ar
   const sorted = [...reqs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: number[] = [ABI_SECTION_FORMAT, ...encodeU32(sorted.length)];
   for (const r of sorted) {
-    const name = new TextEncoder().encode(r.name);
+    const name = encoder.encode(r.name);
     out.push(...encodeU32(name.length), ...name, ...encodeU32(r.major), ...encodeU32(r.minor));
   }
   return Uint8Array.from(out);
@@ -55,7 +58,7 @@ export function decodeAbiSection(payload: Uint8Array): InterfaceRequirement[] {
     if (pos + len > payload.length) throw new AbiSectionError(`interface name of ${len} bytes runs past the end`, at);
     let name: string;
     try {
-      name = new TextDecoder("utf-8", { fatal: true }).decode(payload.subarray(pos, pos + len));
+      name = utf8.decode(payload.subarray(pos, pos + len));
     } catch {
       throw new AbiSectionError("interface name is not valid UTF-8", pos);
     }

@@ -14,7 +14,7 @@ import {
   readMemorySection, readStartSection, readTableSection, readTagSection, readTypeSection,
 } from "./module-sections.js";
 import { SECTION, walkSections, type SectionInfo } from "./sections.js";
-import { readRefType, readValType } from "./valtypes.js";
+import { isNumeric, readRefType, readValType } from "./valtypes.js";
 
 export { WasmParseError } from "./byte-reader.js";
 export { appendCustomSection } from "./sections.js";
@@ -172,7 +172,7 @@ function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declar
     const body = new ByteReader(r.bytes, r.pos, end, `the body of function ${f.index}`);
     const note = log.sink(`function ${f.index}`, f.index);
     for (const [j, p] of f.signature.params.entries()) {
-      if (!isMvpValue(p)) note(featureOfValue(p), m.types[f.typeIndex]!.offset, `${p} parameter ${j} of function ${f.index}`);
+      if (!isNumeric(p)) note(featureOfValue(p), m.types[f.typeIndex]!.offset, `${p} parameter ${j} of function ${f.index}`);
     }
     let locals = f.signature.params.length;
     const groups = body.count("local declaration", 2);
@@ -196,10 +196,6 @@ function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declar
     if (!body.atEnd()) body.fail(`${body.remaining} bytes after the final end of function ${f.index}`);
     r.pos = end;
   }
-}
-
-function isMvpValue(t: string): boolean {
-  return t === "i32" || t === "i64" || t === "f32" || t === "f64";
 }
 
 function featureOfValue(t: string): WasmFeature {

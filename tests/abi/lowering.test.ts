@@ -5,6 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { abi } from "../../host-abi/spec/index.js";
 import { importKey, lowerAbi, specHash } from "../../host-abi/gen/lower.js";
+import { FUNCTIONS } from "../../src/abi/host.generated.js";
 import { fn, loweredFn, specCopy } from "./helpers.js";
 
 const lowered = lowerAbi(abi);
@@ -104,6 +105,13 @@ describe("statuses", () => {
   test("value and never functions return no status", () => {
     expect(loweredFn(lowered, "core", "now_ms").statuses).toEqual([]);
     expect(loweredFn(lowered, "core", "abort").statuses).toEqual([]);
+  });
+});
+
+describe("functions", () => {
+  test("lists every function of every interface in spec order: the import index the generated glue uses", () => {
+    expect(lowered.functions).toEqual(lowered.interfaces.flatMap((i) => i.functions));
+    expect(lowered.functions.map((f) => [f.module, f.name, f.iface])).toEqual(FUNCTIONS.map((f) => [f.module, f.name, f.iface]));
   });
 });
 

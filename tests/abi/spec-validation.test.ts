@@ -5,6 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { abi } from "../../host-abi/spec/index.js";
 import { lowerAbi } from "../../host-abi/gen/lower.js";
+import { TRAP_OUTPUT } from "../../host-abi/spec/common.js";
 import { fn, iface, specCopy, specProblems } from "./helpers.js";
 
 describe("spec validation names the broken item", () => {
@@ -93,6 +94,20 @@ describe("spec validation names the broken item", () => {
       name: "outputs on a value function",
       mutate: (s) => { fn(s, "core", "now_ms").outputs = [{ name: "extra", type: "u32", doc: "x" }]; },
       problem: "interfaces[core].functions[now_ms].outputs: only status functions use out-pointers",
+    },
+    {
+      name: "outputs on a never function",
+      mutate: (s) => {
+        const f = fn(s, "core", "fuel_exhausted");
+        f.outputs = [{ name: "left", type: "u32", doc: "x" }];
+        f.traps = [...(f.traps ?? []), TRAP_OUTPUT];
+      },
+      problem: "interfaces[core].functions[fuel_exhausted].outputs: only status functions use out-pointers",
+    },
+    {
+      name: "capability that nothing enforces",
+      mutate: (s) => { const f = fn(s, "timer", "cancel"); f.errors = f.errors.filter((e) => e.code !== "not-permitted"); },
+      problem: "interfaces[timer].functions[cancel].errors: needs capability timer but takes no handle, so not-permitted must be listed",
     },
   ];
 
