@@ -10,6 +10,7 @@ import { encodeManifest, type Manifest } from "../src/pkg/manifest.js";
 import { verifyPackage, type VerifyContext } from "../src/pkg/verify.js";
 import { encodeAbiSection, type InterfaceRequirement } from "../src/wasm/abi-section.js";
 import { encodeU32 } from "../src/wasm/leb128.js";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../src/build/compile.js";
 import { readManifest } from "../src/build/manifest.js";
@@ -75,20 +76,21 @@ const MINIMAL: Shape = {
   config: [{ name: "period_ms", type: "integer", default: 500, min: 10, max: 60000 }],
 };
 
-/** The shape of examples/cold-chain-alarm (its fwx.json: six settings, five capability kinds, six interfaces). */
-function exampleShape(): Shape | null {
-  let project;
-  try {
-    project = readManifest(join(packageRoot(), "examples", "cold-chain-alarm"));
-  } catch {
-    return null;
-  }
-  return {
-    id: project.id,
-    interfaces: ["core", "gpio", "kv", "sensor", "telemetry", "timer"].map((name) => ({ name, major: 1, minor: 0 })),
-    requested: project.capabilities,
-    config: configFields(project.config),
-  };
+// The interface each capability kind is used through; every module also imports core.
+const INTERFACE_OF: Record<keyof Capabilities, string> = {
+  timers: "timer", sensors: "sensor", gpio: "gpio", adc: "adc", pwm: "pwm", i2c: "i2c", spi: "spi", uart: "uart", telemetry: "telemetry", kv: "kv",
+};
+
+/** The shape of each example's fwx.json: its settings, its capabilities and the interfaces they need. */
+function exampleShapes(): { name: string; shape: Shape }[] {
+  const dir = join(packageRoot(), "examples");
+  const names = existsSync(dir) ? readdirSync(dir).filter((n) => existsSync(join(dir, n, "fwx.json"))).sort() : [];
+  return names.map((name) => {
+    const project = readManifest(join(dir, name));
+    const kinds = Object.keys(project.capabilities) as (keyof Capabilities)[];
+    const interfaces = ["core", ...kinds.map((k) => INTERFACE_OF[k])].sort().map((i) => ({ name: i, major: 1, minor: 0 }));
+    return { name, shape: { id: project.id, interfaces, requested: project.capabilities, config: configFields(project.config) } };
+  });
 }
 
 function overheadRows(label: string, shape: Shape): BenchRow[] {
@@ -117,12 +119,11 @@ function timeVerify(bytes: Uint8Array, ctx: VerifyContext): number {
 }
 
 export async function benchPackage(): Promise<BenchRow[]> {
-  const example = exampleShape();
   const small = packageFor(MINIMAL, 8 * 1024);
   const large = packageFor(MINIMAL, 256 * 1024);
   return [
     ...overheadRows("blink (1 setting)", MINIMAL),
-    ...(example ? overheadRows("cold-chain example (6 settings)", example) : []),
+    ...exampleShapes().flatMap(({ name, shape }) => overheadRows(`${name} example (${shape.config.length} settings)`, shape)),
     { name: "verifyPackage, 8 KiB payload (median)", value: timeVerify(small.bytes, small.ctx), unit: "µs" },
     { name: "verifyPackage, 256 KiB payload (median)", value: timeVerify(large.bytes, large.ctx), unit: "µs" },
   ];

@@ -28,6 +28,8 @@ bool fwx_abi_section_open(fwx_abi_reader_t *r, const uint8_t *bytes, uint32_t of
     memset(r, 0, sizeof *r);
     r->cursor.bytes = bytes;
     r->cursor.pos = offset;
+    /* A range that would wrap past 2^32 cannot lie inside `bytes`. */
+    if (len > UINT32_MAX - offset) return fail(r, FWX_ABI_SECTION_TRUNCATED, offset);
     r->cursor.end = offset + len;
     if (len == 0u) return fail(r, FWX_ABI_SECTION_BAD_FORMAT, offset);
     if (!fwx_read_u8(&r->cursor, &format)) return cursor_failed(r);

@@ -353,10 +353,15 @@ static bool check_export_section(walk_t *w, uint32_t start, uint32_t end)
         uint8_t kind;
         if (!fwx_read_name(&c, &name, &name_len) || !fwx_read_u8(&c, &kind) || !fwx_read_u32(&c, &index)) return cursor_error(check, &c);
         if (!fwx_utf8_valid(name, name_len) || kind > 4u) return set_error(check, FWX_CHECK_MALFORMED, at);
-        if (kind == 0u && index >= w->imported_functions + w->defined_functions) return set_error(check, FWX_CHECK_MALFORMED, at);
+        /* Subtraction, not imported + defined, which could wrap. */
+        if (kind == 0u && index >= w->imported_functions && index - w->imported_functions >= w->defined_functions)
+            return set_error(check, FWX_CHECK_MALFORMED, at);
         for (k = 0u; k < FWX_EXPORT_COUNT; k++) {
             const fwx_export_desc_t *d = &fwx_exports[k];
             if (!bytes_equal_cstr(name, name_len, d->name)) continue;
+            /* Export names are unique in wasm. Refusing a repeat also bounds the
+             * work: each lifecycle name walks the function tables at most once. */
+            if (check->exports[k] != FWX_EXPORT_ABSENT) return set_error(check, FWX_CHECK_MALFORMED, at);
             if (kind != 0u) check->exports[k] = FWX_EXPORT_NOT_A_FUNCTION;
             else if (function_type(w, index, &type_index) && type_matches(w, type_index, d->params, d->results)) check->exports[k] = FWX_EXPORT_OK;
             else check->exports[k] = FWX_EXPORT_SIGNATURE_MISMATCH;

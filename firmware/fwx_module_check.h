@@ -7,7 +7,8 @@
  * It walks the section headers, the type, import, function and export
  * sections and the custom sections (for fwx.abi) with bounds-checked reads: no allocation, no
  * recursion, stack use independent of the input. Work is bounded by
- * FWX_CHECK_MAX_IMPORTS x the type section size.
+ * (FWX_CHECK_MAX_IMPORTS + FWX_EXPORT_COUNT) x the size of the type, import
+ * and function sections.
  */
 #ifndef FWX_MODULE_CHECK_H
 #define FWX_MODULE_CHECK_H
@@ -33,7 +34,8 @@ typedef enum fwx_check_error {
     FWX_CHECK_LEB_OVERFLOW,      /* a LEB128 u32 longer than 5 bytes or above 32 bits */
     FWX_CHECK_MALFORMED,         /* unknown section id, sections out of order or repeated,
                                     size mismatch, bad type form, value type or import kind,
-                                    type index out of range, name not UTF-8 */
+                                    type index out of range, name not UTF-8,
+                                    a lifecycle export name exported twice */
     FWX_CHECK_TOO_MANY_IMPORTS,  /* more than FWX_CHECK_MAX_IMPORTS imports */
     FWX_CHECK_BAD_ABI_SECTION    /* fwx.abi malformed or present twice; see abi_error */
 } fwx_check_error_t;

@@ -5,6 +5,7 @@ import { writeFileAtomic } from "../pkg/atomic.js";
 import { NAME_PATTERN, certificateDigest, encodeCertificateBody, issueCertificate, type IntegratorCertificate } from "../pkg/certificate.js";
 import { list, loadCapabilities, loadCertificate, loadPrivateKey, loadPublicKey, loadRevocationList, parseTime, parseUint } from "../pkg/files.js";
 import { keyId, rawPublicKey } from "../pkg/keys.js";
+import { MODULE_ID } from "../pkg/manifest.js";
 import { emptyRevocationList, extendRevocationList, signRevocationList } from "../pkg/revocation.js";
 import { describeCertificate } from "./inspect.js";
 
@@ -51,7 +52,7 @@ function issue(v: Record<string, string | string[] | boolean | undefined>): numb
   const id = need("id");
   if (!NAME_PATTERN.test(id) || id.includes("*")) throw new UsageError(`cert issue: --id "${id}" must be letters, digits, . _ - (at most 64)`);
   const modulePrefix = need("module-prefix");
-  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(modulePrefix)) throw new UsageError(`cert issue: --module-prefix "${modulePrefix}" must be lowercase letters, digits, . _ -`);
+  if (!MODULE_ID.test(modulePrefix)) throw new UsageError(`cert issue: --module-prefix "${modulePrefix}" must be lowercase letters, digits, . _ -`);
   if (!modulePrefix.endsWith(".")) console.error(`fwx: warning: --module-prefix "${modulePrefix}" does not end in "."; it also matches e.g. "${modulePrefix}x.y"`);
   const capabilities = loadCapabilities(need("caps"));
   const customers = list(need("customers")) ?? [];

@@ -14,7 +14,7 @@ const help = `fwx pack — build a signed .fwx package
 
 usage: fwx pack <module.wasm | project-dir> --key acme.key --cert acme.cert -o out.fwx
                 [--seq N] [--id ID] [--version V] [--caps caps.json]
-                [--project DIR] [--target any|mcu|gateway] [--ram BYTES] [--fuel N]
+                [--project DIR] [--target mcu|gateway] [--ram BYTES] [--fuel N]
 
 Given a project directory, builds it (as \`fwx build\` does) and reads
 <dir>/fwx.json for id, version, capabilities, config schema and RAM budget.

@@ -7,6 +7,7 @@ import { PackageError } from "../pkg/errors.js";
 import { capabilitiesFrom, loadCapabilities, loadJson, loadPublicKey, loadRevocationList, parseTime, parseUint, readInput } from "../pkg/files.js";
 import { offeredInterfaces } from "../pkg/interfaces.js";
 import { keyId } from "../pkg/keys.js";
+import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
 import { verifyPackage, type DeviceContext, type VerifyContext } from "../pkg/verify.js";
 
 const help = `fwx verify — decide, exactly as a device would, whether it accepts a package
@@ -41,14 +42,16 @@ example:
   fwx verify build/temp-alarm.fwx --root keys/root.pub --board boards/demo.json \\
       --customer plant-a --group line-1 --installed-seq 6`;
 
-function deviceFromBoard(file: string): { capabilities: Capabilities; deviceClass?: "mcu" | "gateway" } {
+const isDeviceClass = (v: unknown): v is DeviceClass => (DEVICE_CLASSES as readonly unknown[]).includes(v);
+
+function deviceFromBoard(file: string): { capabilities: Capabilities; deviceClass?: DeviceClass } {
   const json = loadJson(file, "board profile");
   if (!json || typeof json !== "object") throw new UsageError(`${file}: a board profile must be a JSON object`);
   const o = json as Record<string, unknown>;
   if (o.grantable === undefined) throw new UsageError(`${file}: board profile has no "grantable" capabilities (what the board can grant)`);
-  const out: { capabilities: Capabilities; deviceClass?: "mcu" | "gateway" } = { capabilities: capabilitiesFrom(o.grantable, `${file}: grantable`) };
-  if (o.deviceClass === "mcu" || o.deviceClass === "gateway") out.deviceClass = o.deviceClass;
-  else if (o.deviceClass !== undefined) throw new UsageError(`${file}: deviceClass ${JSON.stringify(o.deviceClass)} is neither "mcu" nor "gateway"`);
+  const out: { capabilities: Capabilities; deviceClass?: DeviceClass } = { capabilities: capabilitiesFrom(o.grantable, `${file}: grantable`) };
+  if (isDeviceClass(o.deviceClass)) out.deviceClass = o.deviceClass;
+  else if (o.deviceClass !== undefined) throw new UsageError(`${file}: deviceClass ${JSON.stringify(o.deviceClass)} is not one of ${DEVICE_CLASSES.join(", ")}`);
   return out;
 }
 
@@ -75,7 +78,7 @@ export const command: Command = {
     const rootPublicKey = loadPublicKey(values.root);
     const board = values.board ? deviceFromBoard(values.board) : { capabilities: loadCapabilities(values["device-caps"]!) };
     const cls = values["device-class"] ?? board.deviceClass;
-    if (cls !== undefined && cls !== "mcu" && cls !== "gateway") throw new UsageError(`verify: --device-class "${cls}" must be mcu or gateway`);
+    if (cls !== undefined && !isDeviceClass(cls)) throw new UsageError(`verify: --device-class "${cls}" must be one of ${DEVICE_CLASSES.join(", ")}`);
     const device: DeviceContext = {
       customer: values.customer, group: values.group, capabilities: board.capabilities,
       offeredInterfaces: offeredInterfaces(lowerAbi(abi)),

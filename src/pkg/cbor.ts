@@ -86,6 +86,8 @@ function encodeInto(w: Writer, v: CborValue, depth: number): void {
     return w.bytes(b);
   }
   if (typeof v === "string") {
+    // TextEncoder would turn a lone surrogate into U+FFFD: the bytes would decode to another string.
+    if (/\p{Cs}/u.test(v)) throw new RangeError(`text ${JSON.stringify(v)} has a lone UTF-16 surrogate and no UTF-8 encoding`);
     const b = new TextEncoder().encode(v);
     w.head(3, b.length);
     return w.bytes(b);
@@ -117,7 +119,9 @@ export function encodeCbor(value: CborValue): Uint8Array {
 
 // ---------------------------------------------------------------- decoding
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the string: by default it is dropped, so
+// the decoded text would differ from the signed bytes a C verifier compares.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 class Reader {
   pos = 0;
@@ -160,6 +164,8 @@ class Reader {
       case 0:
         return arg;
       case 1:
+        // -1 - (2^53 - 1) is -2^53, one past what the encoder accepts: the range is symmetric, ±(2^53 − 1).
+        if (arg === Number.MAX_SAFE_INTEGER) this.fail("negative integer below −(2^53−1)", at);
         return -1 - arg;
       case 2:
         this.need(arg, `byte string of ${arg} bytes`, at);

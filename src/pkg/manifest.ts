@@ -4,7 +4,7 @@
 
 import type { Capabilities } from "../caps/capabilities.js";
 import type { InterfaceRequirement } from "../wasm/abi-section.js";
-import { decodeCbor, encodeCbor, type CborMap, type CborValue } from "./cbor.js";
+import { decodeCbor, encodeCbor, type CborValue } from "./cbor.js";
 import { decodeCapabilities, encodeCapabilities } from "./caps-codec.js";
 import { FieldError, Fields, asArray, asBool, asBytes, asMap, asText, asUint, compactMap } from "./fields.js";
 
@@ -53,7 +53,6 @@ export const MANIFEST_KEYS = {
 } as const;
 const NAMES: Record<number, string> = Object.fromEntries(Object.entries(MANIFEST_KEYS).map(([n, k]) => [k, n]));
 const BUDGET_NAMES: Record<number, string> = { 1: "ramBytes", 2: "fuelPerCallback" };
-const CONFIG_NAMES: Record<number, string> = { 1: "name", 2: "type", 3: "default", 4: "min", 5: "max" };
 const BUILD_NAMES: Record<number, string> = { 1: "fwx", 2: "assemblyscript", 3: "sourceHash" };
 
 export const MODULE_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -68,32 +67,39 @@ function configValue(type: ConfigType, v: CborValue, path: string): number | boo
   return v;
 }
 
-function encodeConfigField(c: ConfigField): CborMap {
-  return compactMap({ 1: c.name, 2: CONFIG_TYPES.indexOf(c.type), 3: c.default, 4: c.min, 5: c.max });
+// A config entry is a positional array, not a keyed map: it is repeated once
+// per setting, and keys would cost 5 bytes an entry (a schema of ten settings,
+// 50 bytes). Interfaces and capability pairs are positional for the same reason.
+//   [name, type, default?, min?, max?]
+// Trailing absent fields are left out; an absent field before a present one is
+// null. So the last item is never null and each entry has one encoding.
+const CONFIG_POSITIONS = ["name", "type", "default", "min", "max"] as const;
+
+function encodeConfigField(c: ConfigField): CborValue[] {
+  const items: CborValue[] = [c.name, CONFIG_TYPES.indexOf(c.type), c.default ?? null, c.min ?? null, c.max ?? null];
+  while (items[items.length - 1] === null) items.pop();
+  return items;
 }
 
 function decodeConfigField(v: CborValue, path: string): ConfigField {
-  const f = new Fields(asMap(v, path), path, CONFIG_NAMES);
-  const typeCode = f.required(2, (x, p) => asUint(x, p, CONFIG_TYPES.length - 1));
-  const type = CONFIG_TYPES[typeCode]!;
-  const bound = (x: CborValue, p: string) => {
-    if (typeof x !== "number") throw new FieldError(p, "expected a number");
-    if (type !== "number" && type !== "integer") throw new FieldError(p, `${type} settings have no bounds`);
-    return x;
-  };
-  const field: ConfigField = {
-    name: f.required(1, (x, p) => asText(x, p, 64)),
-    type,
-  };
-  const dflt = f.optional(3, (x, p) => configValue(type, x, p));
-  if (dflt !== undefined) field.default = dflt;
-  const min = f.optional(4, bound);
-  const max = f.optional(5, bound);
-  if (min !== undefined) field.min = min;
-  if (max !== undefined) field.max = max;
-  const d = field.default;
-  if (typeof d === "number" && ((min !== undefined && d < min) || (max !== undefined && d > max))) throw new FieldError(f.at(3), `default ${d} is outside [${min ?? "-∞"}, ${max ?? "∞"}]`);
-  if (min !== undefined && max !== undefined && min > max) throw new FieldError(f.at(4), `min ${min} is above max ${max}`);
+  const items = asArray(v, path, CONFIG_POSITIONS.length);
+  if (items.length < 2) throw new FieldError(path, `expected [name, type, default?, min?, max?], found ${items.length} items`);
+  if (items[items.length - 1] === null) throw new FieldError(`${path}[${items.length - 1}]`, "trailing null (an absent trailing field is left out)");
+  const at = (i: number) => `${path}[${i}] ${CONFIG_POSITIONS[i]}`;
+  const present = (i: number) => (items[i] ?? null) !== null;
+  const type = CONFIG_TYPES[asUint(items[1]!, at(1), CONFIG_TYPES.length - 1)]!;
+  const field: ConfigField = { name: asText(items[0]!, at(0), 64), type };
+  if (present(2)) field.default = configValue(type, items[2]!, at(2));
+  for (const [i, key] of [[3, "min"], [4, "max"]] as const) {
+    if (!present(i)) continue;
+    const x = items[i]!;
+    if (typeof x !== "number") throw new FieldError(at(i), "expected a number");
+    if (type !== "number" && type !== "integer") throw new FieldError(at(i), `${type} settings have no bounds`);
+    field[key] = x;
+  }
+  const { default: d, min, max } = field;
+  if (typeof d === "number" && ((min !== undefined && d < min) || (max !== undefined && d > max))) throw new FieldError(at(2), `default ${d} is outside [${min ?? "-∞"}, ${max ?? "∞"}]`);
+  if (min !== undefined && max !== undefined && min > max) throw new FieldError(at(3), `min ${min} is above max ${max}`);
   return field;
 }
 

@@ -15,6 +15,7 @@ import { rawPublicKey } from "./keys.js";
 import { MODULE_ID, SEMVER, encodeManifest, type ConfigField, type DeviceClass, type Manifest } from "./manifest.js";
 import { openEnvelopeBytes } from "./signed.js";
 import { FUEL_SECTION_NAME } from "./verify.js";
+import { customSections } from "./wasm-sections.js";
 
 export const DEFAULT_RAM_BYTES = 65536;
 export const DEFAULT_FUEL_PER_CALLBACK = 1_000_000;
@@ -45,21 +46,23 @@ export class PackError extends Error {
 }
 
 export function payloadFacts(payload: Uint8Array): { interfaces: InterfaceRequirement[]; fuelInstrumented: boolean } {
-  let parsed: ReturnType<typeof parseModule>;
+  let sections: Map<string, Uint8Array>;
   try {
-    parsed = parseModule(payload);
+    parseModule(payload);
+    // The verifier's own walk, so a payload it would refuse (a custom section name twice) is refused before signing.
+    sections = customSections(payload);
   } catch (e) {
     throw new PackError(`payload is not a readable wasm module: ${(e as Error).message}`);
   }
-  const abi = parsed.customSections.find((s) => s.name === ABI_SECTION_NAME);
+  const abi = sections.get(ABI_SECTION_NAME);
   if (!abi) throw new PackError(`payload has no ${ABI_SECTION_NAME} section saying which interfaces it needs; build it with \`fwx build\``);
   let interfaces: InterfaceRequirement[];
   try {
-    interfaces = decodeAbiSection(abi.payload);
+    interfaces = decodeAbiSection(abi);
   } catch (e) {
     throw new PackError(`payload: ${(e as Error).message}`);
   }
-  return { interfaces, fuelInstrumented: parsed.customSections.some((s) => s.name === FUEL_SECTION_NAME) };
+  return { interfaces, fuelInstrumented: sections.has(FUEL_SECTION_NAME) };
 }
 
 export function buildPackage(input: PackInput): { bytes: Uint8Array; manifest: Manifest } {

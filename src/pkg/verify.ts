@@ -19,7 +19,7 @@ import { FieldError } from "./fields.js";
 import { signedRegion, splitPackage, type Header, type Layout } from "./format.js";
 import { interfaceShortfall } from "./interfaces.js";
 import { verifyWithDomain } from "./keys.js";
-import { decodeManifest, type Manifest } from "./manifest.js";
+import { decodeManifest, type DeviceClass, type Manifest } from "./manifest.js";
 import { isRevoked, type RevocationList } from "./revocation.js";
 import { WasmSectionError, customSections } from "./wasm-sections.js";
 
@@ -29,7 +29,7 @@ export interface DeviceContext {
   customer: string;
   group: string;
   /** The runtime class of this device; packages targeting another class are refused. */
-  deviceClass?: "mcu" | "gateway";
+  deviceClass?: DeviceClass;
   /** What the board can grant at all. */
   capabilities: Capabilities;
   /** Interfaces the firmware implements, each at its newest minor version. */

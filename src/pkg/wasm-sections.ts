@@ -6,6 +6,9 @@
 import { decodeU32 } from "../wasm/leb128.js";
 
 const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+// Names must be UTF-8 (as in the wasm spec and firmware/fwx_module_check.c): a
+// lenient decoder would map different invalid names to the same U+FFFD string.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export class WasmSectionError extends Error {
   constructor(message: string, readonly offset: number) {
@@ -38,7 +41,12 @@ export function customSections(wasm: Uint8Array): Map<string, Uint8Array> {
     if (id === 0) {
       const [nameLen, m] = u32(pos);
       if (nameLen > end - pos - m) throw new WasmSectionError("custom section name runs past its section", pos);
-      const name = Buffer.from(wasm.subarray(pos + m, pos + m + nameLen)).toString("utf8");
+      let name: string;
+      try {
+        name = utf8.decode(wasm.subarray(pos + m, pos + m + nameLen));
+      } catch {
+        throw new WasmSectionError("custom section name is not UTF-8", pos + m);
+      }
       if (out.has(name)) throw new WasmSectionError(`custom section "${name}" appears twice`, sectionAt);
       out.set(name, wasm.subarray(pos + m + nameLen, end));
     }

@@ -121,6 +121,14 @@ void test_abi_section(void)
     CHECK(read_all(bad_utf8, sizeof bad_utf8, e, 4u, &err, &at) == -1 && err == FWX_ABI_SECTION_BAD_NAME);
     CHECK(strcmp(fwx_abi_section_error_text(FWX_ABI_SECTION_UNSORTED), "fwx.abi entries are not sorted and unique") == 0);
     case_end();
+    case_begin("fwx.abi: a range that would wrap past 2^32 is refused before any read");
+    {
+        fwx_abi_reader_t r;
+        CHECK(!fwx_abi_section_open(&r, good, UINT32_MAX - 1u, 4u));
+        CHECK(r.error == FWX_ABI_SECTION_TRUNCATED && r.error_at == UINT32_MAX - 1u);
+        CHECK(fwx_abi_section_next(&r, e) == -1);
+    }
+    case_end();
     case_begin("fwx.abi: every truncation of a good section is refused, none reads past it");
     {
         uint32_t n;

@@ -93,6 +93,9 @@ export function fixtures() {
     ["export-function-index-out-of-range", module(TYPES, exportSection([["fwx_init", 0x00, 3]])), {
       accepted: false, error: "malformed",
     }],
+    ["lifecycle-export-twice", module(TYPES, functionSection([5]), exportSection([["fwx_init", 0x00, 0], ["fwx_init", 0x00, 0]]), codeSection([true])), {
+      accepted: false, error: "malformed",
+    }],
     ["env-system", module(TYPES, importSection([funcImport("env", "system", 0)])), {
       accepted: false, error: "ok", imports: [{ module: "env", name: "system", verdict: "not-fwx" }],
     }],

@@ -49,6 +49,7 @@ describe("deterministic CBOR", () => {
     ["huge array count", "9b0000000100000000", /array of/],
     ["huge map count", "ba00010000", /map of/],
     ["integer beyond 2^53", "1b0020000000000000", /2\^53/],
+    ["negative integer −2^53 (the encoder's range is symmetric)", "3b001fffffffffffff", /below −\(2\^53−1\)/],
     ["invalid UTF-8", "62c328", /UTF-8/],
     ["empty input", "", /needs 1 bytes/],
   ];
@@ -86,7 +87,20 @@ describe("deterministic CBOR", () => {
     }
   });
 
+  it("decodes the most negative integer it can encode", () => {
+    expect(decodeCbor(hex("3b001ffffffffffffe"))).toBe(-Number.MAX_SAFE_INTEGER);
+    expect(toHex(encodeCbor(-Number.MAX_SAFE_INTEGER))).toBe("3b001ffffffffffffe");
+  });
+
+  it("keeps a leading byte order mark in text, so the string is exactly the signed bytes", () => {
+    const bytes = hex("64 efbbbf 61");
+    const s = decodeCbor(bytes);
+    expect(s).toBe("\uFEFFa");
+    expect(toHex(encodeCbor(s))).toBe(toHex(bytes));
+  });
+
   it("refuses to encode what it could not decode", () => {
+    expect(() => encodeCbor("a\uD800")).toThrow(/lone UTF-16 surrogate/);
     expect(() => encodeCbor(2 ** 60)).toThrow(RangeError);
     expect(() => encodeCbor(Infinity)).toThrow(RangeError);
     expect(() => encodeCbor(new Map([[-1, 0]]))).toThrow(RangeError);

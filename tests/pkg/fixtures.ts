@@ -15,8 +15,8 @@ function section(id: number, body: number[]): number[] {
   return [id, ...encodeU32(body.length), ...body];
 }
 
-function customSection(name: string, payload: Uint8Array): number[] {
-  const n = [...Buffer.from(name)];
+export function customSection(name: string | Uint8Array, payload: Uint8Array): number[] {
+  const n = [...(typeof name === "string" ? Buffer.from(name) : name)];
   return section(0, [...encodeU32(n.length), ...n, ...payload]);
 }
 

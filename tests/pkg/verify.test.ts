@@ -7,10 +7,11 @@ import { offeredInterfaces } from "../../src/pkg/interfaces.js";
 import { decodeManifest, encodeManifest } from "../../src/pkg/manifest.js";
 import { emptyRevocationList, extendRevocationList, signRevocationList, verifyRevocationList } from "../../src/pkg/revocation.js";
 import { openEnvelopeBytes, sealEnvelope } from "../../src/pkg/signed.js";
+import { payloadFacts } from "../../src/pkg/pack.js";
 import { readPackageUnverified, verifyPackage, type VerifyContext } from "../../src/pkg/verify.js";
 import { abi } from "../../host-abi/spec/index.js";
 import { lowerAbi } from "../../host-abi/gen/lower.js";
-import { T0, deviceCtx, interfaces, makeFixture, pack, seededKey, tinyWasm, type Fixture } from "./fixtures.js";
+import { T0, customSection, deviceCtx, interfaces, makeFixture, pack, seededKey, tinyWasm, type Fixture } from "./fixtures.js";
 
 function codeOf(bytes: Uint8Array, ctx: VerifyContext): PackageErrorCode | "ok" {
   try {
@@ -184,6 +185,13 @@ describe("verifyPackage: each check fails on its own, with its own code", () => 
     rejects(pack(h), deviceCtx(h), "FWX_PKG_E_PAYLOAD", /requires \[core@1\.0, gpio@1\.0, sensor@1\.0\] but the manifest lists \[core@1\.0\]/);
   });
 
+  it("payload with a custom section name that is not UTF-8 (the device's module check refuses it too)", () => {
+    const payload = Uint8Array.from([...tinyWasm(interfaces), ...customSection(Uint8Array.of(0x66, 0xff), Uint8Array.of(0))]);
+    const g = makeFixture({ payload });
+    const nameAt = payload.length - 3;
+    rejects(pack(g), deviceCtx(g), "FWX_PKG_E_PAYLOAD", new RegExp(`payload at byte ${splitPackage(pack(g)).layout.payload[0] + nameAt}: wasm byte ${nameAt}: custom section name is not UTF-8`));
+  });
+
   it("capabilities beyond the certificate (though the board has them)", () => {
     rejects(pack(f, { ...f.manifest, capabilities: { ...f.manifest.capabilities, gpio: [{ pin: 7, modes: ["output"] }] } }), ctx, "FWX_PKG_E_CAPS_CERT", /gpio pin 7 mode output/);
   });
@@ -208,6 +216,14 @@ describe("verifyPackage: each check fails on its own, with its own code", () => 
   it("a replayed older or equal sequence is refused", () => {
     rejects(ok, { ...ctx, installedSeq: 7 }, "FWX_PKG_E_ROLLBACK", /sequence 7 .* installed sequence 7/);
     rejects(ok, { ...ctx, installedSeq: 100 }, "FWX_PKG_E_ROLLBACK");
+  });
+});
+
+describe("payloadFacts (pack time)", () => {
+  it("refuses a payload every verifier would refuse: a custom section name twice", () => {
+    const twice = Uint8Array.from([...tinyWasm(interfaces), ...customSection("fwx.fuel", Uint8Array.of(1, 1))]);
+    expect(() => payloadFacts(twice)).toThrow(/custom section "fwx\.fuel" appears twice/);
+    expect(payloadFacts(tinyWasm(interfaces))).toEqual({ interfaces, fuelInstrumented: true });
   });
 });
 
