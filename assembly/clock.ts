@@ -1,6 +1,7 @@
 // The monotonic clock. In simulation it is the virtual clock of the run.
 import { core_now_ms, core_now_us } from "./raw/core";
 
+/** Time since the device started, on one monotonic clock. */
 export class Clock {
   /** Milliseconds since the device started; never goes backwards. */
   // @ts-ignore: decorator

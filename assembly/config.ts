@@ -4,7 +4,7 @@
 // missing or the text does not parse, so a bad setting never crashes init.
 import { Status } from "./raw/types";
 import { core_config_get } from "./raw/core";
-import { OUT, encodeName, utf8Len, utf8Ptr } from "./internal/scratch";
+import { encodeName, lengthOut, utf8Len, utf8Ptr } from "./internal/scratch";
 import { parseDecimal } from "./internal/number";
 
 const VALUE_CAP: usize = 64;
@@ -14,21 +14,23 @@ function valueBuffer(): usize {
   return memory.data(<i32>VALUE_CAP);
 }
 
+/** Deploy-time settings of this module; see the file comment for the fallback rules. */
 export class Config {
   /** Bytes written by the last get() (with NoSpace: the bytes needed). */
   static valueLength: u32 = 0;
   /** Status of the last typed getter, to tell a default from a configured value. */
   static lastStatus: Status = Status.Ok;
 
-  /** Copies the value's UTF-8 bytes into `out`. */
+  /** Copies the value's UTF-8 bytes into `out`; NotFound when the key has no value and no default. */
   static get(key: string, out: Uint8Array): Status {
     return Config.getRaw(key, out.dataStart, <usize>out.byteLength);
   }
 
   private static getRaw(key: string, ptr: usize, cap: usize): Status {
     encodeName(key);
-    const s = <Status>core_config_get(utf8Ptr, utf8Len, ptr, cap, OUT);
-    Config.valueLength = load<u32>(OUT);
+    const out = lengthOut();
+    const s = <Status>core_config_get(utf8Ptr, utf8Len, ptr, cap, out);
+    Config.valueLength = load<u32>(out);
     Config.lastStatus = s;
     return s;
   }
@@ -64,7 +66,11 @@ export class Config {
       Config.lastStatus = Status.InvalidArg;
       return fallback;
     }
-    for (let i: u32 = 0; i < len; i++) word = (word << 8) | <u64>(load<u8>(valueBuffer() + i) | 0x20);
+    for (let i: u32 = 0; i < len; i++) {
+      const c = load<u8>(valueBuffer() + i);
+      // Only letters are folded: OR-ing 0x20 into every byte would read the control characters 0x10/0x11 as "0"/"1".
+      word = (word << 8) | <u64>(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+    }
     // Byte-packed lowercase words, most significant byte first.
     if (word == 0x74727565 || word == 0x31 || word == 0x796573 || word == 0x6f6e) return true; // true 1 yes on
     if (word == 0x66616c7365 || word == 0x30 || word == 0x6e6f || word == 0x6f6666) return false; // false 0 no off

@@ -1,48 +1,41 @@
-// Digital pins. A Pin object remembers why its claim failed, so calls can be
+// Digital pins. A Pin remembers why its claim failed, so calls can be
 // chained (`Gpio.claim(5, PinMode.Output).write(true)`) and still report the
-// first failure instead of passing the host a handle it never issued (which
-// would trap).
+// first failure (see internal/resource.ts).
 import { Edge, PinMode, Status } from "./raw/types";
 import { gpio_claim, gpio_read, gpio_release, gpio_watch, gpio_write } from "./raw/gpio";
 import { OUT } from "./internal/scratch";
+import { HostResource, openedHandle } from "./internal/resource";
 
 export { Edge, PinMode };
 
-export class Pin {
+/** A claimed pin: `Gpio.claim` returns one; check `.ok` or `.status`. */
+export class Pin extends HostResource {
   /** Level seen by the last successful read(). */
   level: bool = false;
-  private released: bool = false;
 
   constructor(
     /** Connector pin number. */
     readonly pin: u32,
+    /** The mode it was claimed in. */
     readonly mode: PinMode,
-    /** Host handle; compare it with the `handle` argument of fwx_on_event. */
-    readonly handle: u32,
-    /** Result of the claim: anything but Ok makes every other call return it. */
-    readonly status: Status,
-  ) {}
-
-  get ok(): bool {
-    return this.status == Status.Ok && !this.released;
+    handle: u32,
+    status: Status,
+  ) {
+    super(handle, status);
   }
 
-  /** Status to return instead of calling the host, or Ok to go ahead. */
-  private usable(): Status {
-    if (this.status != Status.Ok) return this.status;
-    // A released handle would trap in the host; report it as a bad argument.
-    return this.released ? Status.InvalidArg : Status.Ok;
-  }
-
+  /** Drives an output high (true) or low; Unsupported on an input. */
   write(level: bool): Status {
     const s = this.usable();
     return s != Status.Ok ? s : <Status>gpio_write(this.handle, level);
   }
 
+  /** write(true). */
   high(): Status {
     return this.write(true);
   }
 
+  /** write(false). */
   low(): Status {
     return this.write(false);
   }
@@ -69,17 +62,16 @@ export class Pin {
 
   /** Gives the pin back. Later calls on this Pin return InvalidArg. */
   release(): Status {
-    const s = this.usable();
-    if (s != Status.Ok) return s;
-    this.released = true;
-    return <Status>gpio_release(this.handle);
+    const s = this.giveBack();
+    return s != Status.Ok ? s : <Status>gpio_release(this.handle);
   }
 }
 
+/** Claims digital pins. */
 export class Gpio {
   /** Claims `pin` in `mode`. Check `.status` (or `.ok`) on the result. */
   static claim(pin: u32, mode: PinMode): Pin {
     const s = <Status>gpio_claim(pin, mode, OUT);
-    return new Pin(pin, mode, s == Status.Ok ? load<u32>(OUT) : 0, s);
+    return new Pin(pin, mode, openedHandle(s), s);
   }
 }

@@ -3,6 +3,7 @@
 import { Status } from "./raw/types";
 import { i2c_read, i2c_write, i2c_write_read } from "./raw/i2c";
 
+/** I2C controller transactions on the buses the board profile names. */
 export class I2c {
   /** START, address+W, data, STOP. An empty `data` probes the address. */
   static write(bus: u32, address: u8, data: Uint8Array): Status {

@@ -4,7 +4,8 @@
 //
 //   Json.begin().num("temp_c", 9.46, 1).str("state", "alarm").bool("door_open", false);
 //   Telemetry.publishJson("alarm");
-import { DECIMAL_MAX_BYTES, formatDecimal, formatSigned } from "./internal/number";
+import { DECIMAL_MAX_BYTES, formatDecimal, formatHex, formatSigned } from "./internal/number";
+import { encodeUnitsPrefix, prefixComplete } from "./internal/scratch";
 
 const CAP: usize = 1024;
 
@@ -13,8 +14,8 @@ const CAP: usize = 1024;
 function jsonBuffer(): usize {
   return memory.data(<i32>CAP);
 }
-const HEX = "0123456789abcdef";
 
+/** One JSON object at a time, built in place; see the file comment. */
 export class Json {
   /** Bytes written so far, including the closing brace end() adds. */
   static length: usize = 0;
@@ -28,6 +29,7 @@ export class Json {
     return jsonBuffer();
   }
 
+  /** Starts a new object, discarding the previous one; chain the fields on the result. */
   static begin(): Json {
     Json.length = 0;
     Json.overflow = false;
@@ -59,41 +61,40 @@ export class Json {
     return true;
   }
 
+  /** `s` as a JSON string: UTF-8, with quote, backslash and control characters escaped. */
   private static quoted(s: string): void {
     Json.byte(0x22);
-    for (let i = 0, n = s.length; i < n; i++) {
+    // Runs of characters that need no escape go to the UTF-8 encoder whole.
+    let run = 0;
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
       const c = <u32>s.charCodeAt(i);
-      if (c == 0x22 || c == 0x5c) {
-        Json.byte(0x5c);
-        Json.byte(c);
-      } else if (c < 0x20) {
-        Json.byte(0x5c);
-        Json.byte(0x75);
-        Json.byte(0x30);
-        Json.byte(0x30);
-        Json.byte(<u32>HEX.charCodeAt(<i32>(c >> 4)));
-        Json.byte(<u32>HEX.charCodeAt(<i32>(c & 15)));
-      } else if (c < 0x80) {
-        Json.byte(c);
-      } else if (c < 0x800) {
-        Json.byte(0xc0 | (c >> 6));
-        Json.byte(0x80 | (c & 63));
-      } else if ((c & 0xfc00) == 0xd800 && i + 1 < n && (<u32>s.charCodeAt(i + 1) & 0xfc00) == 0xdc00) {
-        const cp = 0x10000 + (((c & 0x3ff) << 10) | (<u32>s.charCodeAt(i + 1) & 0x3ff));
-        i++;
-        Json.byte(0xf0 | (cp >> 18));
-        Json.byte(0x80 | ((cp >> 12) & 63));
-        Json.byte(0x80 | ((cp >> 6) & 63));
-        Json.byte(0x80 | (cp & 63));
-      } else {
-        // Lone surrogates become U+FFFD so the payload stays valid UTF-8.
-        const cp = (c & 0xf800) == 0xd800 ? 0xfffd : c;
-        Json.byte(0xe0 | (cp >> 12));
-        Json.byte(0x80 | ((cp >> 6) & 63));
-        Json.byte(0x80 | (cp & 63));
-      }
+      if (c >= 0x20 && c != 0x22 && c != 0x5c) continue;
+      Json.text(s, run, i);
+      Json.escape(c);
+      run = i + 1;
     }
+    Json.text(s, run, n);
     Json.byte(0x22);
+  }
+
+  /** Code units from..to of `s` as UTF-8 (lone surrogates become U+FFFD). */
+  private static text(s: string, from: i32, to: i32): void {
+    Json.length += encodeUnitsPrefix(s, from, to, jsonBuffer() + Json.length, CAP - Json.length);
+    if (!prefixComplete) Json.overflow = true;
+  }
+
+  /** A quote or backslash after a backslash; any other control character as \u00XX. */
+  private static escape(c: u32): void {
+    if (c == 0x22 || c == 0x5c) {
+      Json.byte(0x5c);
+      Json.byte(c);
+    } else if (Json.room(6)) {
+      const at = jsonBuffer() + Json.length;
+      store<u32>(at, 0x3030755c); // "\u00"
+      formatHex(at + 4, c, 2);
+      Json.length += 6;
+    }
   }
 
   private key(name: string): void {
@@ -118,28 +119,32 @@ export class Json {
     return this;
   }
 
+  /** A whole number, all 64 bits of it. */
   int(name: string, value: i64): Json {
     this.key(name);
     if (Json.room(20)) Json.length += formatSigned(jsonBuffer() + Json.length, value);
     return this;
   }
 
+  /** A string, escaped as JSON needs. */
   str(name: string, value: string): Json {
     this.key(name);
     Json.quoted(value);
     return this;
   }
 
+  /** `true` or `false`. */
   bool(name: string, value: bool): Json {
     this.key(name);
     if (!Json.room(5)) return this;
+    const at = jsonBuffer() + Json.length;
     if (value) {
-      store<u32>(jsonBuffer() + Json.length, 0x65757274); // "true"
+      store<u32>(at, 0x65757274); // "true"
       Json.length += 4;
     } else {
-      store<u32>(jsonBuffer() + Json.length, 0x736c6166); // "fals"
-      Json.length += 4;
-      Json.byte(0x65);
+      store<u32>(at, 0x736c6166); // "fals"
+      store<u8>(at, 0x65, 4); // "e"
+      Json.length += 5;
     }
     return this;
   }

@@ -2,31 +2,36 @@
 // of the same module id; set() is atomic across power loss.
 import { Status } from "./raw/types";
 import { kv_delete, kv_get, kv_set } from "./raw/kv";
-import { OUT, encodeName, encodeText, utf8Len, utf8Ptr } from "./internal/scratch";
+import { encodeName, encodeText, lengthOut, utf8Len, utf8Ptr } from "./internal/scratch";
 
+/** Scratch for the typed getters and setters: one u32 or f64. */
 const WORD: usize = memory.data(8, 8);
 
+/** The module's key-value store; every call is one host call, nothing is cached. */
 export class Kv {
   /** Bytes written by the last get() (with NoSpace: the bytes needed). */
   static valueLength: u32 = 0;
 
-  /** Copies the value stored under `key` into `out`. */
+  /** Copies the value stored under `key` into `out`; NotFound when there is none, NoSpace when it does not fit. */
   static get(key: string, out: Uint8Array): Status {
     return Kv.getRaw(key, out.dataStart, <usize>out.byteLength);
   }
 
   private static getRaw(key: string, ptr: usize, cap: usize): Status {
     encodeName(key);
-    const s = <Status>kv_get(utf8Ptr, utf8Len, ptr, cap, OUT);
-    Kv.valueLength = load<u32>(OUT);
+    const out = lengthOut();
+    const s = <Status>kv_get(utf8Ptr, utf8Len, ptr, cap, out);
+    Kv.valueLength = load<u32>(out);
     return s;
   }
 
+  /** Stores `value` under `key` (at most 32 bytes of UTF-8); NoSpace past the module's quota. */
   static set(key: string, value: Uint8Array): Status {
     encodeName(key);
     return <Status>kv_set(utf8Ptr, utf8Len, value.dataStart, <usize>value.byteLength);
   }
 
+  /** Stores the UTF-8 of `value` under `key`. */
   static setString(key: string, value: string): Status {
     encodeName(key);
     const keyPtr = utf8Ptr;
@@ -61,6 +66,7 @@ export class Kv {
     return load<f64>(WORD);
   }
 
+  /** Removes `key`; NotFound when it was not stored. */
   static delete(key: string): Status {
     encodeName(key);
     return <Status>kv_delete(utf8Ptr, utf8Len);

@@ -8,8 +8,7 @@
 // of memory. Log.line() builds it in one static buffer instead:
 //
 //   Log.line(LogLevel.Warn).str("over-current: ").num(currentA, 2).str(" A > ").num(limitA, 2).str(" A").send();
-import { LogLevel } from "./raw/types";
-import { Status } from "./raw/types";
+import { LogLevel, Status } from "./raw/types";
 import { core_log } from "./raw/core";
 import { encodePrefix, prefixComplete } from "./internal/scratch";
 import { DECIMAL_MAX_BYTES, formatDecimal, formatHex, formatSigned, formatUnsigned } from "./internal/number";
@@ -57,6 +56,7 @@ export class LogLine {
     return lineBuffer();
   }
 
+  /** Starts a line at `level`; Log.line(level) is the usual way in. */
   static begin(level: LogLevel): LogLine {
     LogLine.length = 0;
     LogLine.truncated = false;
@@ -145,6 +145,7 @@ export class LogLine {
   }
 }
 
+/** Log lines attributed to this module; every call returns the host's status (Busy when rate-limited). */
 export class Log {
   /**
    * Logs `message`, cut at a character boundary to the 256 bytes the host
@@ -161,18 +162,22 @@ export class Log {
     return LogLine.begin(level);
   }
 
+  /** Log.write(LogLevel.Debug, message). */
   static debug(message: string): Status {
     return Log.write(LogLevel.Debug, message);
   }
 
+  /** Log.write(LogLevel.Info, message). */
   static info(message: string): Status {
     return Log.write(LogLevel.Info, message);
   }
 
+  /** Log.write(LogLevel.Warn, message). */
   static warn(message: string): Status {
     return Log.write(LogLevel.Warn, message);
   }
 
+  /** Log.write(LogLevel.Error, message). */
   static error(message: string): Status {
     return Log.write(LogLevel.Error, message);
   }

@@ -2,34 +2,37 @@
 import { Status } from "./raw/types";
 import { pwm_close, pwm_open, pwm_set_duty } from "./raw/pwm";
 import { OUT } from "./internal/scratch";
+import { HostResource, openedHandle } from "./internal/resource";
 
-export class PwmChannel {
-  private closed: bool = false;
-
-  constructor(readonly channel: u32, readonly handle: u32, readonly status: Status) {}
-
-  get ok(): bool {
-    return this.status == Status.Ok && !this.closed;
+/** A claimed PWM channel: `Pwm.open` returns one; check `.ok` or `.status`. */
+export class PwmChannel extends HostResource {
+  constructor(
+    /** Channel number as in the board profile. */
+    readonly channel: u32,
+    handle: u32,
+    status: Status,
+  ) {
+    super(handle, status);
   }
 
   /** Fraction of the period high, 0.0 .. 1.0 (InvalidArg outside, or NaN). */
   setDuty(duty: f32): Status {
-    if (this.status != Status.Ok) return this.status;
-    if (this.closed) return Status.InvalidArg;
-    return <Status>pwm_set_duty(this.handle, duty);
+    const s = this.usable();
+    return s != Status.Ok ? s : <Status>pwm_set_duty(this.handle, duty);
   }
 
+  /** Stops the output (low) and gives the channel back. Later calls return InvalidArg. */
   close(): Status {
-    if (this.status != Status.Ok) return this.status;
-    if (this.closed) return Status.InvalidArg;
-    this.closed = true;
-    return <Status>pwm_close(this.handle);
+    const s = this.giveBack();
+    return s != Status.Ok ? s : <Status>pwm_close(this.handle);
   }
 }
 
+/** Claims PWM channels. */
 export class Pwm {
+  /** Claims `channel` at `frequencyHz`, duty 0. Check `.status` (or `.ok`) on the result. */
   static open(channel: u32, frequencyHz: u32): PwmChannel {
     const s = <Status>pwm_open(channel, frequencyHz, OUT);
-    return new PwmChannel(channel, s == Status.Ok ? load<u32>(OUT) : 0, s);
+    return new PwmChannel(channel, openedHandle(s), s);
   }
 }

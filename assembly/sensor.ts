@@ -2,34 +2,42 @@
 // so polling a sensor allocates nothing.
 import { Status } from "./raw/types";
 import { sensor_find, sensor_info, sensor_read } from "./raw/sensor";
-import { OUT, encodeName, utf8Len, utf8Ptr } from "./internal/scratch";
+import { OUT, encodeName, lengthOut, utf8Len, utf8Ptr } from "./internal/scratch";
+import { HostResource, openedHandle } from "./internal/resource";
 
-export class Sensor {
+/** A sensor found by name: `Sensor.find` returns one; check `.ok` or `.status`. */
+export class Sensor extends HostResource {
   /** The last successful sample. */
   value: f64 = NaN;
   /** When it was taken, on the Clock.nowUs clock. */
   timestampUs: u64 = 0;
-  /** From info(): measuring range and unit length in bytes. */
+  /** Lower end of the measuring range, from info(). */
   min: f64 = NaN;
+  /** Upper end of the measuring range, from info(). */
   max: f64 = NaN;
+  /** Bytes of the unit text written (with NoSpace: needed) by the last info(). */
   unitLength: u32 = 0;
 
-  constructor(readonly name: string, readonly handle: u32, readonly status: Status) {}
+  constructor(
+    /** The board-profile name it was found by. */
+    readonly name: string,
+    handle: u32,
+    status: Status,
+  ) {
+    super(handle, status);
+  }
 
   /** Looks a sensor up by its board-profile name (e.g. "cold_room"). */
   static find(name: string): Sensor {
     encodeName(name);
     const s = <Status>sensor_find(utf8Ptr, utf8Len, OUT);
-    return new Sensor(name, s == Status.Ok ? load<u32>(OUT) : 0, s);
-  }
-
-  get ok(): bool {
-    return this.status == Status.Ok;
+    return new Sensor(name, openedHandle(s), s);
   }
 
   /** Takes one sample into `value` and `timestampUs`. */
   read(): Status {
-    if (this.status != Status.Ok) return this.status;
+    const s = this.usable();
+    if (s != Status.Ok) return s;
     const r = <Status>sensor_read(this.handle, OUT, OUT + 8);
     if (r == Status.Ok) {
       this.value = load<f64>(OUT);
@@ -45,8 +53,9 @@ export class Sensor {
 
   /** Writes the unit text ("°C") into `unit` and fills min, max and unitLength. */
   info(unit: Uint8Array): Status {
-    if (this.status != Status.Ok) return this.status;
-    const r = <Status>sensor_info(this.handle, unit.dataStart, <usize>unit.byteLength, OUT, OUT + 8, OUT + 16);
+    const s = this.usable();
+    if (s != Status.Ok) return s;
+    const r = <Status>sensor_info(this.handle, unit.dataStart, <usize>unit.byteLength, lengthOut(), OUT + 8, OUT + 16);
     this.unitLength = load<u32>(OUT);
     if (r == Status.Ok) {
       this.min = load<f64>(OUT, 8);

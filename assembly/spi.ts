@@ -2,6 +2,7 @@
 import { Status } from "./raw/types";
 import { spi_transfer } from "./raw/spi";
 
+/** SPI transfers to the devices the board profile names by bus and chip select. */
 export class Spi {
   /** Clocks `tx` out and, unless `rx` is empty, the same number of bytes into `rx`. */
   static transfer(bus: u32, cs: u32, tx: Uint8Array, rx: Uint8Array): Status {

@@ -2,7 +2,7 @@
 // returns a Status; nothing in the SDK throws.
 import { Status, statusName } from "./raw/types";
 import { core_error_detail } from "./raw/core";
-import { OUT } from "./internal/scratch";
+import { lengthOut } from "./internal/scratch";
 
 export { Status, statusName };
 
@@ -20,8 +20,9 @@ export function isOk(status: Status): bool {
  * needed).
  */
 export function errorDetail(out: Uint8Array): Status {
-  const status = <Status>core_error_detail(out.dataStart, <usize>out.byteLength, OUT);
-  errorDetailLength = load<u32>(OUT);
+  const length = lengthOut();
+  const status = <Status>core_error_detail(out.dataStart, <usize>out.byteLength, length);
+  errorDetailLength = load<u32>(length);
   return status;
 }
 

@@ -5,12 +5,15 @@ import { telemetry_publish } from "./raw/telemetry";
 import { encodeName, encodeText, utf8Len, utf8Ptr } from "./internal/scratch";
 import { Json } from "./json";
 
+/** Publishing to the cloud; the host adds the device's topic prefix. */
 export class Telemetry {
+  /** Publishes `payload` (at most 1 KiB) on `topic`; NotPermitted outside the granted topics. */
   static publish(topic: string, payload: Uint8Array): Status {
     encodeName(topic);
     return <Status>telemetry_publish(utf8Ptr, utf8Len, payload.dataStart, <usize>payload.byteLength);
   }
 
+  /** Publishes the UTF-8 of `payload` on `topic`. */
   static publishString(topic: string, payload: string): Status {
     encodeName(topic);
     const topicPtr = utf8Ptr;

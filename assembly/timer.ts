@@ -3,8 +3,9 @@
 import { Status } from "./raw/types";
 import { timer_cancel, timer_start } from "./raw/timer";
 
+/** Module timers by id; how many may run at once is a capability (`timers`). */
 export class Timer {
-  /** Starts (or restarts) timer `id`. */
+  /** Starts (or restarts) timer `id`: every periodMs, or once after it. InvalidArg for 0 ms. */
   static start(id: u32, periodMs: u32, periodic: bool): Status {
     return <Status>timer_start(id, periodMs, periodic);
   }

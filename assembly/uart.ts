@@ -4,26 +4,25 @@
 // object on every call.
 import { Parity, Status, StopBits } from "./raw/types";
 import { uart_close, uart_open, uart_read, uart_write } from "./raw/uart";
-import { OUT, encodeText, utf8Len, utf8Ptr } from "./internal/scratch";
+import { OUT, encodeText, lengthOut, utf8Len, utf8Ptr } from "./internal/scratch";
+import { HostResource, openedHandle } from "./internal/resource";
 
 export { Parity, StopBits };
 
-export class UartPort {
+/** An open serial port: `Uart.open` returns one; check `.ok` or `.status`. */
+export class UartPort extends HostResource {
   /** Bytes taken by the last write, possibly fewer than offered. */
   written: u32 = 0;
   /** Bytes placed by the last read. */
   received: u32 = 0;
-  private closed: bool = false;
 
-  constructor(readonly port: u32, readonly handle: u32, readonly status: Status) {}
-
-  get ok(): bool {
-    return this.status == Status.Ok && !this.closed;
-  }
-
-  private usable(): Status {
-    if (this.status != Status.Ok) return this.status;
-    return this.closed ? Status.InvalidArg : Status.Ok;
+  constructor(
+    /** Port number as in the board profile. */
+    readonly port: u32,
+    handle: u32,
+    status: Status,
+  ) {
+    super(handle, status);
   }
 
   /** Sends all of `data`; `written` says how many bytes the host took, possibly fewer. */
@@ -34,7 +33,10 @@ export class UartPort {
   /** Sends the UTF-8 of `text` (no allocation up to 1 KiB). */
   writeString(text: string): Status {
     const s = this.usable();
-    if (s != Status.Ok) return s;
+    if (s != Status.Ok) {
+      this.written = 0;
+      return s;
+    }
     encodeText(text);
     return this.writeFrom(utf8Ptr, utf8Len);
   }
@@ -81,24 +83,23 @@ export class UartPort {
       this.received = 0;
       return s;
     }
-    store<u32>(OUT, 0);
-    const r = <Status>uart_read(this.handle, ptr, capacity, OUT);
+    const r = <Status>uart_read(this.handle, ptr, capacity, lengthOut());
     this.received = load<u32>(OUT);
     return r;
   }
 
+  /** Closes the port. Later calls on this UartPort return InvalidArg. */
   close(): Status {
-    const s = this.usable();
-    if (s != Status.Ok) return s;
-    this.closed = true;
-    return <Status>uart_close(this.handle);
+    const s = this.giveBack();
+    return s != Status.Ok ? s : <Status>uart_close(this.handle);
   }
 }
 
+/** Opens serial ports. */
 export class Uart {
-  /** Opens `port` with 8 data bits. */
+  /** Opens `port` with 8 data bits. Check `.status` (or `.ok`) on the result. */
   static open(port: u32, baud: u32, parity: Parity = Parity.None, stopBits: StopBits = StopBits.One): UartPort {
     const s = <Status>uart_open(port, baud, parity, stopBits, OUT);
-    return new UartPort(port, s == Status.Ok ? load<u32>(OUT) : 0, s);
+    return new UartPort(port, openedHandle(s), s);
   }
 }

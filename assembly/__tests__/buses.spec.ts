@@ -154,7 +154,13 @@ describe("Spi, Uart, Adc, Pwm", () => {
     expect(ch.read()).toBe(Status.Ok);
     expect(ch.raw).toBe(2048);
     expect(ch.millivolts).toBe(1650);
-    expect(Adc.open(5).status).toBe(Status.NotFound);
+    expect(ch.info()).toBe(Status.Ok);
+    expect(ch.bits).toBe(12);
+    expect(ch.vrefMv).toBe(3300);
+    const missing = Adc.open(5);
+    expect(missing.status).toBe(Status.NotFound);
+    expect(missing.read()).toBe(Status.NotFound);
+    expect(Mock.callCount("adc.read")).toBe(1);
   });
 
   test("pwm duty is checked and visible to the spec", () => {
@@ -164,5 +170,11 @@ describe("Spi, Uart, Adc, Pwm", () => {
     expect(fan.setDuty(1.5)).toBe(Status.InvalidArg);
     expect(fan.close()).toBe(Status.Ok);
     expect(Mock.pwmDuty(1)).toBe(-1);
+    // Given back: the object refuses further calls without reaching the host.
+    expect(fan.ok).toBe(false);
+    expect(fan.setDuty(0.5)).toBe(Status.InvalidArg);
+    expect(fan.close()).toBe(Status.InvalidArg);
+    expect(Mock.callCount("pwm.close")).toBe(1);
+    expect(Pwm.open(9, 0).setDuty(0.5)).toBe(Status.InvalidArg);
   });
 });

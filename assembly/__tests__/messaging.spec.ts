@@ -1,4 +1,4 @@
-import { Json, Kv, Log, LogLevel, Status, Telemetry, Timer, errorDetail, errorDetailLength, statusName } from "fwx";
+import { Json, Kv, Log, LogLevel, Sensor, Status, Telemetry, Timer, errorDetail, errorDetailLength, statusName } from "fwx";
 import { Mock } from "fwx/testing";
 
 function bytes(s: string): Uint8Array {
@@ -13,6 +13,22 @@ describe("Telemetry and Json", () => {
     expect(Telemetry.publishJson("cold-chain/alarm")).toBe(Status.Ok);
     expect(Mock.telemetryTopic()).toBe("cold-chain/alarm");
     expect(Mock.lastTelemetry()).toBe('{"temp_c":9.46,"n":-42,"open":true,"shut":false,"note":"a \\"q\\"\\u000a°"}');
+  });
+
+  test("strings are UTF-8 with every control character escaped; lone surrogates become U+FFFD", () => {
+    Json.begin().str("s", "t\there\x1f ✓ 😀 " + String.fromCharCode(0xd800) + "\\").str("k\"ey", "");
+    expect(Telemetry.publishJson("t")).toBe(Status.Ok);
+    expect(Mock.lastTelemetry()).toBe('{"s":"t\\u0009here\\u001f ✓ 😀 \uFFFD\\\\","k\\"ey":""}');
+  });
+
+  test("an overflow inside a string is refused like any other", () => {
+    const j = Json.begin();
+    j.str("a", "é".repeat(500));
+    expect(Json.overflow).toBe(false);
+    j.str("b", "é".repeat(20));
+    expect(Json.overflow).toBe(true);
+    expect(Json.length).toBeLessThanOrEqual(<usize>1024);
+    expect(Telemetry.publishJson("t")).toBe(Status.NoSpace);
   });
 
   test("non-finite numbers become null; rounding carries into the integer part", () => {
@@ -55,6 +71,13 @@ describe("Kv", () => {
     expect(Kv.valueLength).toBe(9);
     expect(Kv.delete("name")).toBe(Status.Ok);
     expect(Kv.delete("name")).toBe(Status.NotFound);
+  });
+
+  test("a missing key reports length 0, not what an earlier call left in the out-pointer", () => {
+    Mock.sensor("t", 0);
+    expect(Sensor.find("t").handle).toBeGreaterThan(0);
+    expect(Kv.get("missing", new Uint8Array(8))).toBe(Status.NotFound);
+    expect(Kv.valueLength).toBe(0);
   });
 
   test("keys over 32 bytes are invalid; the quota is enforced", () => {

@@ -44,6 +44,15 @@ describe("Sensor", () => {
     expect(s.info(new Uint8Array(1))).toBe(Status.NoSpace);
     expect(s.unitLength).toBe(3);
   });
+
+  test("a failed info reports no unit length, not what an earlier call left in the out-pointer", () => {
+    Mock.sensor("t", 0);
+    const s = Sensor.find("t");
+    expect(s.handle).toBeGreaterThan(0);
+    Mock.failNext("sensor.info", Status.Other);
+    expect(s.info(new Uint8Array(8))).toBe(Status.Other);
+    expect(s.unitLength).toBe(0);
+  });
 });
 
 describe("Config", () => {
@@ -81,6 +90,15 @@ describe("Config", () => {
     expect(Config.getBool("c", true)).toBe(true);
   });
 
+  test("booleans fold only letters: control characters are not digits", () => {
+    Mock.config("ctl1", "\x11");
+    Mock.config("ctl0", "\x10");
+    expect(Config.getBool("ctl1", false)).toBe(false);
+    expect(Config.lastStatus).toBe(Status.InvalidArg);
+    expect(Config.getBool("ctl0", true)).toBe(true);
+    expect(Config.lastStatus).toBe(Status.InvalidArg);
+  });
+
   test("strings, including ones longer than the scratch buffer", () => {
     Mock.config("site", "Kühlhaus 3");
     expect(Config.getString("site", "")).toBe("Kühlhaus 3");
@@ -94,5 +112,12 @@ describe("Config", () => {
     Mock.config("k", "123456");
     expect(Config.get("k", new Uint8Array(3))).toBe(Status.NoSpace);
     expect(Config.valueLength).toBe(6);
+  });
+
+  test("a missing key reports length 0, not what an earlier call left in the out-pointer", () => {
+    Mock.sensor("t", 0);
+    expect(Sensor.find("t").handle).toBeGreaterThan(0);
+    expect(Config.get("missing", new Uint8Array(8))).toBe(Status.NotFound);
+    expect(Config.valueLength).toBe(0);
   });
 });

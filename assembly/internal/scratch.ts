@@ -7,6 +7,16 @@
 /** Out-pointer area: room for three 8-byte outputs, 8-byte aligned for f64/u64. */
 export const OUT: usize = memory.data(24, 8);
 
+/**
+ * OUT, cleared, for a length the host writes only with some statuses (ok,
+ * no-space): after any other failure the length then reads 0 instead of
+ * whatever the previous call left there.
+ */
+export function lengthOut(): usize {
+  store<u32>(OUT, 0);
+  return OUT;
+}
+
 // Two text slots, because one call may pass two strings (key + payload).
 // Sizes follow the ABI limits: names, keys and topics are at most 64 bytes;
 // telemetry payloads at most 1024.
@@ -26,8 +36,9 @@ function textBuffer(): usize {
   return memory.data(<i32>TEXT_CAP);
 }
 
-/** Pointer and byte length of the string most recently encoded by encodeName/encodeText. */
+/** Pointer to the string most recently encoded by encodeName/encodeText. */
 export let utf8Ptr: usize = 0;
+/** Its length in bytes. */
 export let utf8Len: usize = 0;
 
 function encodeInto(s: string, buf: usize, cap: usize): void {
@@ -65,16 +76,20 @@ export let prefixComplete: bool = true;
  * lines, fault reports).
  */
 export function encodePrefix(s: string, buf: usize, cap: usize): usize {
-  const units = s.length;
+  return encodeUnitsPrefix(s, 0, s.length, buf, cap);
+}
+
+/** encodePrefix for the UTF-16 code units from..to of `s` (a run between JSON escapes). */
+export function encodeUnitsPrefix(s: string, from: i32, to: i32, buf: usize, cap: usize): usize {
   let bytes: usize = 0;
-  let fit = 0;
-  while (fit < units) {
+  let fit = from;
+  while (fit < to) {
     const c = <u32>s.charCodeAt(fit);
     let size: usize = 1;
     let width = 1;
     if (c >= 0x800) {
       size = 3;
-      if ((c & 0xfc00) == 0xd800 && fit + 1 < units && (<u32>s.charCodeAt(fit + 1) & 0xfc00) == 0xdc00) {
+      if ((c & 0xfc00) == 0xd800 && fit + 1 < to && (<u32>s.charCodeAt(fit + 1) & 0xfc00) == 0xdc00) {
         size = 4;
         width = 2;
       }
@@ -83,8 +98,9 @@ export function encodePrefix(s: string, buf: usize, cap: usize): usize {
     bytes += size;
     fit += width;
   }
-  prefixComplete = fit == units;
-  return <usize>String.UTF8.encodeUnsafe(changetype<usize>(s), fit, buf, false, String.UTF8.ErrorMode.REPLACE);
+  prefixComplete = fit == to;
+  const start = changetype<usize>(s) + (<usize>from << 1);
+  return <usize>String.UTF8.encodeUnsafe(start, fit - from, buf, false, String.UTF8.ErrorMode.REPLACE);
 }
 
 /** The abort handler's area: the name slot, which nothing else uses once the module is failing. */
@@ -92,5 +108,7 @@ export function abortBuffer(): usize {
   return nameBuffer();
 }
 
+/** Bytes of an abort message kept; the file name gets the rest of the slot. */
 export const ABORT_MESSAGE_CAP: usize = 128;
+/** Bytes of an abort's file name kept. */
 export const ABORT_FILE_CAP: usize = NAME_CAP - ABORT_MESSAGE_CAP;

@@ -91,6 +91,7 @@ let argBus: u32 = 0;
 let argCs: u32 = 0;
 let argKey: string = "";
 
+/** Spec-side control of the simulated device; every method is a static. */
 export class Mock {
   /** A fresh simulated board: no sensors, pins, timers, config, kv, records or forced statuses; clock at 0. */
   static reset(): void { mock_reset(); }
@@ -106,6 +107,7 @@ export class Mock {
   static sensor(name: string, value: f64): void { mock_sensor_set(sp(name), name.length, value); }
   /** The next reads of `name` return `status` (Timeout, Other) until sensor() sets a value. */
   static sensorFault(name: string, status: Status): void { mock_sensor_fault(sp(name), name.length, status); }
+  /** What `sensor.info` reports for `name`: unit text and measuring range. */
   static sensorInfo(name: string, unit: string, min: f64, max: f64): void {
     mock_sensor_describe(sp(name), name.length, sp(unit), unit.length, min, max);
   }
@@ -113,11 +115,15 @@ export class Mock {
   static removeSensor(name: string): void { mock_sensor_remove(sp(name), name.length); }
 
   // ---- configuration ----
+  /** Sets configuration `key` to `value`, as `fwx config` would; overrides the fwx.json default. */
   static config(key: string, value: string): void { mock_config_set(sp(key), key.length, sp(value), value.length); }
+  /** The device has no value for `key`, not even the fwx.json default: the module sees NotFound. */
   static removeConfig(key: string): void { mock_config_delete(sp(key), key.length); }
 
   // ---- clock and timers ----
+  /** The simulated clock in milliseconds (what Clock.nowMs returns). */
   static nowMs(): u64 { return mock_now_us() / 1000; }
+  /** The simulated clock in microseconds. */
   static nowUs(): u64 { return mock_now_us(); }
 
   /**
@@ -135,8 +141,11 @@ export class Mock {
     return delivered;
   }
 
+  /** Whether timer `id` is started and has not expired (one-shot) or been cancelled. */
   static timerRunning(id: u32): bool { return mock_timer_running(id) != 0; }
+  /** Period (or delay) timer `id` was last started with; 0 when it is not running. */
   static timerPeriodMs(id: u32): u32 { return mock_timer_period(id); }
+  /** Whether running timer `id` repeats. */
   static timerPeriodic(id: u32): bool { return mock_timer_periodic(id) != 0; }
   /** How many timers the module may run at once (default 8). */
   static timerLimit(n: u32): void { mock_timer_limit(n); }
@@ -156,6 +165,7 @@ export class Mock {
   static removePin(pin: u32): void { mock_pin_remove(pin); }
 
   // ---- telemetry ----
+  /** Messages the module published since Mock.reset(). */
   static telemetryCount(): i32 { return mock_telemetry_count(); }
   /** Topic of message `index` (negative counts from the end); "" when there is none. */
   static telemetryTopic(index: i32 = -1): string {
@@ -167,12 +177,15 @@ export class Mock {
     argIndex = index;
     return text(fetch((ptr: usize, cap: i32): i32 => mock_telemetry_payload(argIndex, ptr, cap)));
   }
+  /** Payload of the last message, as UTF-8 text; "" when there is none. */
   static lastTelemetry(): string { return Mock.telemetry(-1); }
 
   // ---- logs ----
   /** Log lines written, of one LogLevel or (-1) of all. */
   static logCount(level: i32 = -1): i32 { return mock_log_count(level); }
+  /** LogLevel of line `index` (negative counts from the end), or -1 when there is none. */
   static logLevel(index: i32 = -1): i32 { return mock_log_level(index); }
+  /** Text of line `index` (negative counts from the end); "" when there is none. */
   static logMessage(index: i32 = -1): string {
     argIndex = index;
     return text(fetch((ptr: usize, cap: i32): i32 => mock_log_message(argIndex, ptr, cap)));
@@ -208,7 +221,9 @@ export class Mock {
   static failAlways(fn: string, status: Status): void { mock_fail_always(sp(fn), fn.length, status); }
 
   // ---- kv ----
+  /** Stores `value` under `key` in the module's KV store, bypassing the quota (state from an earlier run). */
   static kvSet(key: string, value: Uint8Array): void { mock_kv_put(sp(key), key.length, value.dataStart, value.byteLength); }
+  /** Stores `value` as 4 bytes little-endian, as Kv.setU32 does. */
   static kvSetU32(key: string, value: u32): void {
     const b = new Uint8Array(4);
     store<u32>(b.dataStart, value);
@@ -224,6 +239,7 @@ export class Mock {
     const v = Mock.kv(key);
     return v !== null && v.byteLength == 4 ? load<u32>(v.dataStart) : fallback;
   }
+  /** The module's KV quota in bytes, key and value bytes counted (default 4096). */
   static kvQuota(bytes: u32): void { mock_kv_quota(bytes); }
 
   // ---- buses ----
@@ -276,6 +292,7 @@ export class Mock {
     argPort = port;
     return fetch((ptr: usize, cap: i32): i32 => mock_uart_sent(argPort, ptr, cap));
   }
+  /** Creates (or updates) ADC `channel` reading `raw` counts at `bits` resolution and `vrefMv` full scale. */
   static adcChannel(channel: u32, raw: u32, bits: u32 = 12, vrefMv: u32 = 3300): void { mock_adc_set(channel, raw, bits, vrefMv); }
   /** Duty of an open PWM channel, or -1 when it is not open. */
   static pwmDuty(channel: u32): f64 { return mock_pwm_duty(channel); }

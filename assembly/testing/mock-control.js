@@ -8,13 +8,14 @@
 import { MockTrap } from "./mock-host.js";
 
 const utf8 = new TextEncoder();
+const utf16 = new TextDecoder("utf-16le");
 
 export function createControlImports(host) {
   const sim = host.sim;
   const str = (ptr, units) => {
     const bytes = host.bytes();
     if ((ptr >>> 0) + units * 2 > bytes.length) throw new MockTrap("fwx mock: string outside memory");
-    return new TextDecoder("utf-16le").decode(bytes.subarray(ptr >>> 0, (ptr >>> 0) + units * 2));
+    return utf16.decode(bytes.subarray(ptr >>> 0, (ptr >>> 0) + units * 2));
   };
   /** Copies `data` to [ptr, ptr+cap) when it fits; always returns its length. */
   const give = (data, ptr, cap) => {
@@ -93,11 +94,11 @@ export function createControlImports(host) {
       sim.addI2cDevice(bus >>> 0, address & 0x7f, host.view(rp, rn));
     },
     i2c_register: (bus, address, reg) => {
-      const dev = sim.i2cDevices.get(`${bus >>> 0}:${address & 0x7f}`);
+      const dev = sim.i2cTarget(bus >>> 0, address & 0x7f);
       return dev && reg >>> 0 < dev.regs.length ? dev.regs[reg >>> 0] : -1;
     },
     i2c_set_register: (bus, address, reg, value) => {
-      const dev = sim.i2cDevices.get(`${bus >>> 0}:${address & 0x7f}`);
+      const dev = sim.i2cTarget(bus >>> 0, address & 0x7f);
       if (!dev || reg >>> 0 >= dev.regs.length) throw new MockTrap(`fwx mock: Mock.i2cSetRegister: no register 0x${(reg >>> 0).toString(16)} on an I2C device at bus ${bus >>> 0} address 0x${(address & 0x7f).toString(16)}`);
       dev.regs[reg >>> 0] = value & 0xff;
     },
@@ -110,7 +111,7 @@ export function createControlImports(host) {
       }
     },
     i2c_queued: (bus, address, reg) => {
-      const dev = sim.i2cDevices.get(`${bus >>> 0}:${address & 0x7f}`);
+      const dev = sim.i2cTarget(bus >>> 0, address & 0x7f);
       return dev ? (dev.queues.get(reg >>> 0)?.entries.length ?? 0) : -1;
     },
 

@@ -1,12 +1,13 @@
 // The simulated device behind the as-pect host mock: a small in-memory board
 // with named sensors, pins, timers on a controllable clock, a KV store,
-// configuration, telemetry and log records. The generated glue has already
-// checked bounds, handles, enums and UTF-8; these methods implement what a
-// well-behaved device does with valid arguments. Methods follow the host
-// interface convention: params in spec order, outputs through `out`, return a
-// status number.
+// configuration, telemetry and log records (its buses are in sim-buses.js).
+// The generated glue has already checked bounds, handles, enums and UTF-8;
+// these methods implement what a well-behaved device does with valid
+// arguments. Methods follow the host interface convention: params in spec
+// order, outputs through `out`, return a status number.
 
 import { STATUS } from "./mock-glue.generated.js";
+import { I2cTarget, makeI2c, makeSpi, makeUart } from "./sim-buses.js";
 
 const S = STATUS;
 const utf8 = new TextEncoder();
@@ -24,9 +25,9 @@ export class SimDevice {
     this.gpio = this.makeGpio();
     this.adc = this.makeAdc();
     this.pwm = this.makePwm();
-    this.i2c = this.makeI2c();
-    this.spi = this.makeSpi();
-    this.uart = this.makeUart();
+    this.i2c = makeI2c(this);
+    this.spi = makeSpi(this);
+    this.uart = makeUart(this);
     this.kv = this.makeKv();
     this.telemetry = this.makeTelemetry();
   }
@@ -255,119 +256,19 @@ export class SimDevice {
 
   /** A register-file I2C target at bus/address (replacing one there): registers and no queued reads. */
   addI2cDevice(bus, address, registers) {
-    this.i2cDevices.set(`${bus}:${address}`, { regs: Uint8Array.from(registers), pointer: 0, queues: new Map() });
+    this.i2cDevices.set(`${bus}:${address}`, new I2cTarget(registers));
   }
 
-  /**
-   * Queues successive values of register `reg` (a FIFO data register, a
-   * conversion result): every later read transaction that covers `reg` first
-   * takes the next `width`-byte entry into reg..reg+width-1, so one burst
-   * read sees one whole entry. An empty queue leaves the registers as they
-   * are (the last entry stays readable, as on most FIFOs when empty).
-   */
+  /** The I2C target at bus/address, or undefined. */
+  i2cTarget(bus, address) {
+    return this.i2cDevices.get(`${bus}:${address}`);
+  }
+
+  /** Queues successive values of register `reg` of the target at bus/address; see I2cTarget.queue. */
   queueI2cReads(bus, address, reg, values, width) {
-    const dev = this.i2cDevices.get(`${bus}:${address}`);
+    const dev = this.i2cTarget(bus, address);
     if (!dev) throw new Error(`no I2C device at bus ${bus} address 0x${address.toString(16)}: create it with Mock.i2cDevice first`);
-    if (width < 1 || reg + width > dev.regs.length) throw new Error(`queued entries of ${width} bytes at register 0x${reg.toString(16)} do not fit the device's ${dev.regs.length} registers`);
-    if (values.length % width !== 0) throw new Error(`${values.length} queued bytes are not whole ${width}-byte entries`);
-    let queue = dev.queues.get(reg);
-    if (!queue || queue.width !== width) {
-      queue = { width, entries: [] };
-      dev.queues.set(reg, queue);
-    }
-    for (let i = 0; i < values.length; i += width) queue.entries.push(Uint8Array.from(values.subarray(i, i + width)));
-  }
-
-  makeI2c() {
-    // A simulated target is a register file: the first byte written selects
-    // the register, later bytes are written from there; reads continue from
-    // the selected register, wrapping at the end of the file.
-    const target = (bus, address) => this.i2cDevices.get(`${bus}:${address}`);
-    const write = (dev, data) => {
-      if (data.length === 0) return;
-      dev.pointer = data[0] % dev.regs.length;
-      for (let i = 1; i < data.length; i++) dev.regs[(dev.pointer + i - 1) % dev.regs.length] = data[i];
-    };
-    const read = (dev, rx) => {
-      const size = dev.regs.length;
-      for (const [reg, queue] of dev.queues) {
-        // Distance from the first register read to `reg`, going round the file.
-        const covered = (reg - dev.pointer + size) % size < rx.length;
-        if (covered && queue.entries.length) dev.regs.set(queue.entries.shift(), reg);
-      }
-      for (let i = 0; i < rx.length; i++) rx[i] = dev.regs[(dev.pointer + i) % size];
-    };
-    return {
-      write: (bus, address, data) => {
-        if (address > 0x7f) return S["invalid-arg"];
-        const dev = target(bus, address);
-        if (!dev) return S["nack-address"];
-        write(dev, data);
-        return S.ok;
-      },
-      read: (bus, address, rx) => {
-        if (address > 0x7f) return S["invalid-arg"];
-        const dev = target(bus, address);
-        if (!dev) return S["nack-address"];
-        read(dev, rx);
-        return S.ok;
-      },
-      writeRead: (bus, address, tx, rx) => {
-        if (address > 0x7f) return S["invalid-arg"];
-        const dev = target(bus, address);
-        if (!dev) return S["nack-address"];
-        write(dev, tx);
-        read(dev, rx);
-        return S.ok;
-      },
-    };
-  }
-
-  makeSpi() {
-    return {
-      transfer: (bus, cs, tx, rx) => {
-        if (tx.length === 0 || (rx.length !== 0 && rx.length !== tx.length)) return S["invalid-arg"];
-        const dev = this.spiDevices.get(`${bus}:${cs}`);
-        if (!dev) return S["not-found"];
-        dev.sent.push(Uint8Array.from(tx));
-        for (let i = 0; i < rx.length; i++) rx[i] = dev.response.length ? dev.response[i % dev.response.length] : 0;
-        return S.ok;
-      },
-    };
-  }
-
-  makeUart() {
-    const port = (handle) => this.ports.get(this.host.resource("uart.port", handle));
-    return {
-      open: (number, baud, parity, stopBits, out) => {
-        if (baud === 0) return S["invalid-arg"];
-        const p = this.port(number);
-        if (p.open) return S.busy;
-        p.baud = baud;
-        p.parity = parity;
-        p.stopBits = stopBits;
-        p.open = this.host.issueHandle("uart.port", number);
-        out.handle = p.open;
-        return S.ok;
-      },
-      write: (handle, data, out) => {
-        port(handle).tx.push(...data);
-        out.written = data.length;
-        return S.ok;
-      },
-      read: (handle, rx, out) => {
-        const p = port(handle);
-        const n = Math.min(rx.length, p.rx.length);
-        rx.set(p.rx.splice(0, n));
-        out.received = n;
-        return S.ok;
-      },
-      close: (handle) => {
-        port(handle).open = 0;
-        this.host.releaseHandle("uart.port", handle);
-        return S.ok;
-      },
-    };
+    dev.queue(reg, values, width);
   }
 
   /** Port `number`, created on first use (a spec may queue bytes before the module opens it). */

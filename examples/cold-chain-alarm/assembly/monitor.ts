@@ -8,7 +8,8 @@
 // Door alarm: the buzzer sounds when the door stays open past door_grace_s.
 // Three failed sensor reads in a row raise a sensor fault, which also drives
 // the alarm relay: a cold store with a blind monitor must not look healthy.
-import { Clock, Config, Edge, Gpio, Json, Kv, Log, Pin, PinMode, Sensor, Status, Telemetry, Timer } from "fwx";
+import { Clock, Json, Kv, Log, Pin, Sensor, Status, Telemetry, Timer } from "fwx";
+import { Settings } from "./settings";
 
 export const SENSOR_NAME = "cold_room";
 export const DOOR_PIN: u32 = 2;
@@ -34,27 +35,10 @@ export const enum TempState {
   Alarm = 2,
 }
 
-export class Settings {
-  thresholdC: f64 = 8;
-  hysteresisC: f64 = 1;
-  alarmDelayMs: u64 = 300_000;
-  doorGraceMs: u32 = 120_000;
-  samplePeriodMs: u32 = 10_000;
-  reportEvery: u32 = 6;
-
-  static load(): Settings {
-    const s = new Settings();
-    s.thresholdC = Config.getNumber("threshold_c", s.thresholdC);
-    s.hysteresisC = Math.max(0, Config.getNumber("hysteresis_c", s.hysteresisC));
-    s.alarmDelayMs = <u64>Config.getU32("alarm_delay_s", 300) * 1000;
-    s.doorGraceMs = max<u32>(1, Config.getU32("door_grace_s", 120)) * 1000;
-    s.samplePeriodMs = max<u32>(1, Config.getU32("sample_period_s", 10)) * 1000;
-    s.reportEvery = Config.getU32("report_every", 6);
-    return s;
-  }
-}
-
 export class Monitor {
+  /** The running monitor, set by fwx_init once everything is claimed, cleared by stop(). */
+  static current: Monitor | null = null;
+
   state: TempState = TempState.Normal;
   /** Time the room has spent too warm with the door closed, in this excursion. */
   warmMs: u64 = 0;
@@ -73,33 +57,21 @@ export class Monitor {
     readonly door: Pin,
     readonly relay: Pin,
     readonly buzzer: Pin,
-  ) {}
-
-  /** Claims everything and starts sampling; InitError.None on success. */
-  static start(): Monitor | null {
-    const settings = Settings.load();
-    const sensor = Sensor.find(SENSOR_NAME);
-    if (!sensor.ok) {
-      Log.error("cold_room sensor unavailable");
-      return null;
-    }
-    const door = Gpio.claim(DOOR_PIN, PinMode.InputPullUp);
-    const relay = Gpio.claim(RELAY_PIN, PinMode.Output);
-    const buzzer = Gpio.claim(BUZZER_PIN, PinMode.Output);
-    if (!door.ok || !relay.ok || !buzzer.ok || door.watch(Edge.Rising | Edge.Falling) != Status.Ok) {
-      Log.error("door, relay or buzzer pin unavailable");
-      return null;
-    }
-    const m = new Monitor(settings, sensor, door, relay, buzzer);
-    m.alarmCount = Kv.getU32(ALARM_COUNT_KEY, 0);
-    m.lastSampleMs = Clock.nowMs();
-    // Door switch to ground with a pull-up: high means the door is open.
-    m.setDoor(door.isHigh(false));
-    return m;
+  ) {
+    this.alarmCount = Kv.getU32(ALARM_COUNT_KEY, 0);
+    this.lastSampleMs = Clock.nowMs();
   }
 
+  /** Starts the sample timer. */
   startSampling(): Status {
     return Timer.every(SAMPLE_TIMER, this.settings.samplePeriodMs);
+  }
+
+  /** Cancels both timers; the host releases the pins after fwx_deinit. */
+  stop(): void {
+    Timer.cancel(SAMPLE_TIMER);
+    Timer.cancel(DOOR_TIMER);
+    Monitor.current = null;
   }
 
   onTimer(id: u32): void {
@@ -107,11 +79,8 @@ export class Monitor {
     else if (id == DOOR_TIMER) this.doorTooLong();
   }
 
-  onDoorEdge(level: bool): void {
-    this.setDoor(level);
-  }
-
-  private setDoor(open: bool): void {
+  /** The door switch's level: true when the door is open. */
+  setDoor(open: bool): void {
     if (open == this.doorOpen) return;
     this.doorOpen = open;
     if (open) {
@@ -217,7 +186,7 @@ export class Monitor {
     Telemetry.publishJson(topic);
   }
 
-  /** 0 when healthy: the sensor answers and the outputs are ours. */
+  /** fwx_health's answer: 1 during a sensor fault (an update trial then rolls back), else 0. */
   health(): i32 {
     return this.sensorFault ? 1 : 0;
   }

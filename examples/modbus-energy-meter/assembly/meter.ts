@@ -10,7 +10,7 @@
 // non-blocking reads; the reply timer bounds how long a response may take
 // and, between attempts, keeps the line silent for 3.5 characters so the
 // slave sees the retry as a new frame.
-import { EventKind, Log, LogLevel, Parity, Status, Timer, Uart, UartPort } from "fwx";
+import { EventKind, Log, LogLevel, Status, Timer, UartPort } from "fwx";
 import { Settings } from "./settings";
 import { Publisher } from "./publisher";
 import {
@@ -62,47 +62,31 @@ function failureName(reason: i32, exceptionCode: u32): string {
 const RX_CAP: i32 = 64;
 
 export class Meter {
+  /** The running meter, set by fwx_init once the port is open and polling, cleared by stop(). */
   static current: Meter | null = null;
 
   phase: Phase = Phase.Idle;
   identified: bool = false;
   attempt: u32 = 0;
-  /** The reason of the last failed attempt (for the comm alarm). */
+  /** The reason of the last failed attempt, for diagnostics. */
   lastFailure: i32 = 0;
   /** Code of the last exception response. */
   lastException: u32 = 0;
-  // Counters since start, for health and diagnostics.
-  polls: u32 = 0;
-  goodPolls: u32 = 0;
+  /** Polls that failed all their attempts (reported with the comm alarm). */
   failedPolls: u32 = 0;
+  /** Polls skipped because the previous one was still running (logged once). */
   skippedPolls: u32 = 0;
-  retriesSent: u32 = 0;
-  exceptions: u32 = 0;
+  /** Bytes drained outside a transaction: late answers, line noise. */
   strayBytes: u32 = 0;
 
   /** The response being assembled; between transactions also where stray bytes are drained to. */
   readonly frame: Uint8Array = new Uint8Array(RX_CAP);
   frameLength: i32 = 0;
   private readonly request: Uint8Array = new Uint8Array(REQUEST_LENGTH);
-  readonly out: Publisher;
+  readonly publisher: Publisher;
 
   constructor(readonly settings: Settings, readonly port: UartPort) {
-    this.out = new Publisher(settings);
-  }
-
-  static start(): Meter | null {
-    const s = Settings.load();
-    const port = Uart.open(UART_PORT, s.baud, s.parity, s.stopBits);
-    if (!port.ok) {
-      Log.line(LogLevel.Error).str("cannot open UART port ").uint(UART_PORT).str(": status ").uint(port.status).send();
-      return null;
-    }
-    Log.line(LogLevel.Info).str("meter unit ").uint(s.unitId).str(" on UART ").uint(UART_PORT).str(" at ").uint(s.baud)
-      .str(s.parity == Parity.None ? " 8N" : s.parity == Parity.Even ? " 8E" : " 8O").uint(s.stopBits)
-      .str(", polling every ").uint(s.pollPeriodMs / 1000).str(" s").send();
-    const m = new Meter(s, port);
-    Meter.current = m;
-    return m;
+    this.publisher = new Publisher(settings);
   }
 
   /** Starts the poll timer and the first transaction (identification). */
@@ -112,6 +96,7 @@ export class Meter {
     return st;
   }
 
+  /** Cancels both timers and closes the port. */
   stop(): void {
     Timer.cancel(POLL_TIMER);
     Timer.cancel(REPLY_TIMER);
@@ -121,7 +106,7 @@ export class Meter {
 
   /** 1 while the meter_comm alarm is active (the last poll failed all its attempts), else 0. */
   health(): i32 {
-    return this.out.commLost ? 1 : 0;
+    return this.publisher.commLost ? 1 : 0;
   }
 
   onTimer(id: u32): void {
@@ -148,7 +133,6 @@ export class Meter {
       if (this.skippedPolls++ == 0) Log.warn("poll skipped: previous request still in progress (poll_period_s too short for the timeout and retries?)");
       return;
     }
-    this.polls++;
     this.attempt = 0;
     this.send();
   }
@@ -204,7 +188,6 @@ export class Meter {
   }
 
   private exception(code: u32): void {
-    this.exceptions++;
     this.lastException = code;
     if (exceptionIsTransient(code)) {
       this.attemptFailed(Verdict.Exception);
@@ -229,14 +212,13 @@ export class Meter {
   private attemptFailed(reason: i32): void {
     this.lastFailure = reason;
     // Once the comm alarm is up, every poll fails the same way: keep the log readable.
-    const line = Log.line(this.out.commLost ? LogLevel.Debug : LogLevel.Warn).str("meter unit ").uint(this.settings.unitId).str(": ");
+    const line = Log.line(this.publisher.commLost ? LogLevel.Debug : LogLevel.Warn).str("meter unit ").uint(this.settings.unitId).str(": ");
     if (reason == Verdict.Exception) line.str("exception ").hex(this.lastException).str(" (");
     line.str(failureName(reason, this.lastException));
     if (reason == Verdict.Exception) line.str(")");
     line.str(" (attempt ").uint(this.attempt + 1).str(" of ").uint(this.settings.retries + 1).str(")").send();
     if (this.attempt < this.settings.retries) {
       this.attempt++;
-      this.retriesSent++;
       this.phase = Phase.Pausing;
       Timer.after(REPLY_TIMER, this.settings.silenceMs);
       return;
@@ -247,12 +229,12 @@ export class Meter {
 
   private pollFailed(reason: i32): void {
     this.failedPolls++;
-    this.out.commFailed(failureName(reason, this.lastException), this.failedPolls);
+    this.publisher.commFailed(failureName(reason, this.lastException), this.failedPolls);
   }
 
   private completed(): void {
     this.phase = Phase.Idle;
-    this.out.commRestored();
+    this.publisher.commRestored();
     if (!this.identified) {
       this.identified = true;
       const demandMin = registerU16(this.frame, 0);
@@ -260,14 +242,13 @@ export class Meter {
       const unitReg = registerU16(this.frame, 2);
       Log.line(LogLevel.Info).str("meter unit ").uint(this.settings.unitId).str(" identified: demand period ").uint(demandMin)
         .str(" min, CT ratio ").uint(ctRatio).str(", unit register ").uint(unitReg).send();
-      this.out.publishInfo(this.settings.unitId, demandMin, ctRatio);
+      this.publisher.publishInfo(this.settings.unitId, demandMin, ctRatio);
       // Measure in the same poll slot, right away.
       this.attempt = 0;
       this.send();
       return;
     }
-    this.goodPolls++;
-    this.out.reading(
+    this.publisher.reading(
       <f64>registerF32(this.frame, 0),
       <f64>registerF32(this.frame, 2),
       <f64>registerF32(this.frame, 4),

@@ -30,10 +30,6 @@ export class Analysis {
   peakG: f64 = 0;
   /** RMS acceleration per band; band b spans b·fs/8 .. (b+1)·fs/8. */
   readonly bandG: StaticArray<f64> = new StaticArray<f64>(BANDS);
-
-  get binHz(): f64 {
-    return this.sampleRateHz / <f64>FFT_SIZE;
-  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // judged against the ISO 10816 zones, and reported. The maintenance alert
 // lights the red LED and is counted in KV, so the count survives restarts
 // and module updates.
-import { Clock, Gpio, Json, Kv, Log, LogLevel, Pin, PinMode, Status, Telemetry, Timer } from "fwx";
+import { Clock, Json, Kv, Log, LogLevel, Pin, Status, Telemetry, Timer } from "fwx";
 import { Adxl345 } from "./adxl345";
 import { AlertState, Change } from "./alert";
 import { Analysis, BANDS, analyse, zoneOf } from "./analysis";
@@ -34,6 +34,7 @@ export const enum InitError {
 const BAND_KEYS: StaticArray<string> = ["band1_g", "band2_g", "band3_g", "band4_g"];
 
 export class Monitor {
+  /** The running monitor, set by fwx_init once everything is claimed and started, cleared by stop(). */
   static current: Monitor | null = null;
 
   readonly samples: StaticArray<f64> = new StaticArray<f64>(FFT_SIZE);
@@ -51,27 +52,7 @@ export class Monitor {
 
   constructor(readonly settings: Settings, readonly accel: Adxl345, readonly runningPin: Pin, readonly led: Pin) {
     this.alert = new AlertState(settings.alertMmS, settings.hysteresisMmS, settings.confirmBlocks);
-  }
-
-  static start(): Monitor | null {
-    const s = Settings.load();
-    const accel = new Adxl345();
-    if (!accel.configure(s.rate)) {
-      Log.line(LogLevel.Error).str("accelerometer at I2C 1/0x53 not usable: status ").uint(accel.status).send();
-      return null;
-    }
-    const runningPin = Gpio.claim(RUNNING_PIN, PinMode.Input);
-    const led = Gpio.claim(LED_PIN, PinMode.Output);
-    if (!runningPin.ok || !led.ok || led.low() != Status.Ok) {
-      Log.error("pump-running input (pin 3) or alarm LED (pin 7) unavailable");
-      return null;
-    }
-    const m = new Monitor(s, accel, runningPin, led);
-    m.alertCount = Kv.getU32(ALERT_COUNT_KEY, 0);
-    Log.line(LogLevel.Info).str("pump vibration monitor: ").uint(FFT_SIZE).str(" samples at ").uint(s.sampleRateHz).str(" Hz every ")
-      .uint(s.periodMs / 1000).str(" s, alert at ").num(s.alertMmS, 1).str(" mm/s, ").uint(m.alertCount).str(" alerts so far").send();
-    Monitor.current = m;
-    return m;
+    this.alertCount = Kv.getU32(ALERT_COUNT_KEY, 0);
   }
 
   /** Starts the period timer and the first block right away. */
@@ -81,6 +62,7 @@ export class Monitor {
     return st;
   }
 
+  /** Cancels both timers and puts the accelerometer in standby. */
   stop(): void {
     Timer.cancel(PERIOD_TIMER);
     Timer.cancel(DRAIN_TIMER);
@@ -88,6 +70,7 @@ export class Monitor {
     Monitor.current = null;
   }
 
+  /** fwx_health's answer: 1 while the accelerometer is reported faulty (an update trial then rolls back), else 0. */
   health(): i32 {
     return this.sensorFault ? 1 : 0;
   }

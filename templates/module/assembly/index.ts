@@ -14,6 +14,8 @@ let output: Pin | null = null;
 let limitC: f64 = 30;
 let on = false;
 
+// A non-zero result refuses the start, and the host reports the number: here
+// 1 = no sensor, 2 = output pin unavailable, 3 = no timer.
 export function fwx_init(): i32 {
   limitC = Config.getNumber("limit_c", 30);
   const s = Sensor.find(SENSOR);
@@ -22,7 +24,10 @@ export function fwx_init(): i32 {
     return 1;
   }
   const o = Gpio.claim(OUTPUT_PIN, PinMode.Output);
-  if (!o.ok) return 2;
+  if (!o.ok) {
+    Log.error("output pin 5 is not available");
+    return 2;
+  }
   sensor = s;
   output = o;
   on = false;

@@ -1,7 +1,7 @@
-import { EventKind, LogLevel, PinMode, Status } from "fwx";
+import { EventKind, Gpio, LogLevel, PinMode, Status } from "fwx";
 import { Mock } from "fwx/testing";
 import { fwx_deinit, fwx_health, fwx_init, fwx_on_event, fwx_on_timer } from "../index";
-import { BUZZER_PIN, DOOR_PIN, DOOR_TIMER, RELAY_PIN, SAMPLE_TIMER } from "../monitor";
+import { BUZZER_PIN, DOOR_PIN, DOOR_TIMER, InitError, RELAY_PIN, SAMPLE_TIMER } from "../monitor";
 
 // Defaults as in fwx.json: 8 °C threshold, 1 °C hysteresis, 300 s delay,
 // 120 s door grace, a sample every 10 s, a reading every 6th sample.
@@ -43,15 +43,24 @@ describe("start-up", () => {
 
   test("fails to start without its sensor", () => {
     Mock.reset();
-    expect(fwx_init()).toBe(1);
+    expect(fwx_init()).toBe(InitError.SensorMissing);
     expect(Mock.logCount(LogLevel.Error)).toBe(1);
   });
 
-  test("fails to start when the relay pin is taken", () => {
+  test("fails to start, saying why, when the relay pin is taken", () => {
     Mock.reset();
     Mock.sensor("cold_room", 4.0);
-    Mock.failNext("gpio.claim", Status.Busy);
-    expect(fwx_init()).not.toBe(0);
+    expect(Gpio.claim(RELAY_PIN, PinMode.Output).ok).toBe(true);
+    expect(fwx_init()).toBe(InitError.PinUnavailable);
+    expect(Mock.logCount(LogLevel.Error)).toBe(1);
+  });
+
+  test("fails to start without a timer for sampling", () => {
+    Mock.reset();
+    Mock.sensor("cold_room", 4.0);
+    Mock.timerLimit(0);
+    expect(fwx_init()).toBe(InitError.TimerUnavailable);
+    expect(fwx_health()).toBe(1);
   });
 
   test("uses the fwx.json defaults when the device has no configuration", () => {
@@ -213,10 +222,13 @@ describe("sensor faults", () => {
     expect(Mock.lastStatus("telemetry.publish")).toBe(Status.Busy);
   });
 
-  test("deinit stops sampling", () => {
+  test("deinit stops sampling and the door timer", () => {
     boot(4.0);
+    door(true);
+    expect(Mock.timerRunning(DOOR_TIMER)).toBe(true);
     fwx_deinit();
     expect(Mock.timerRunning(SAMPLE_TIMER)).toBe(false);
-    expect(Mock.advance(60_000, fwx_on_timer)).toBe(0);
+    expect(Mock.timerRunning(DOOR_TIMER)).toBe(false);
+    expect(Mock.advance(200_000, fwx_on_timer)).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { EventKind, LogLevel, Parity, Status, StopBits } from "fwx";
 import { Mock } from "fwx/testing";
 import { fwx_deinit, fwx_health, fwx_init, fwx_on_event, fwx_on_timer } from "../index";
-import { Meter, POLL_TIMER, REPLY_TIMER, UART_PORT } from "../meter";
+import { InitError, Meter, POLL_TIMER, REPLY_TIMER, UART_PORT } from "../meter";
 import { crc16Of } from "../crc16";
 import { Verdict } from "../frame";
 import { TOPIC_ALARM, TOPIC_INFO, TOPIC_READING } from "../publisher";
@@ -92,8 +92,16 @@ describe("start-up", () => {
   test("fails to start when the port is taken", () => {
     Mock.reset();
     Mock.failNext("uart.open", Status.Busy);
-    expect(fwx_init()).toBe(1);
+    expect(fwx_init()).toBe(InitError.PortUnavailable);
     expect(Mock.logCount(LogLevel.Error)).toBe(1);
+  });
+
+  test("fails to start without a poll timer, and sends nothing", () => {
+    Mock.reset();
+    Mock.timerLimit(0);
+    expect(fwx_init()).toBe(InitError.TimerUnavailable);
+    expect(sentLength()).toBe(0);
+    expect(fwx_health()).toBe(1);
   });
 
   test("opens the port with the configured line settings", () => {

@@ -1,7 +1,7 @@
-import { LogLevel, PinMode, Status } from "fwx";
+import { Gpio, LogLevel, PinMode, Status } from "fwx";
 import { Mock } from "fwx/testing";
 import { fwx_deinit, fwx_health, fwx_init, fwx_on_timer } from "../index";
-import { ALERT_COUNT_KEY, DRAIN_TIMER, LED_PIN, Monitor, PERIOD_TIMER, RUNNING_PIN, TOPIC_ALERT, TOPIC_FAULT, TOPIC_READING } from "../monitor";
+import { ALERT_COUNT_KEY, DRAIN_TIMER, InitError, LED_PIN, Monitor, PERIOD_TIMER, RUNNING_PIN, TOPIC_ALERT, TOPIC_FAULT, TOPIC_READING } from "../monitor";
 import { ACCEL_ADDRESS, I2C_BUS } from "../adxl345";
 
 // The mock's I2C target is a register file: the module's register writes land
@@ -97,7 +97,15 @@ describe("start-up", () => {
 
   test("fails to start without the accelerometer", () => {
     Mock.reset();
-    expect(fwx_init()).toBe(1);
+    expect(fwx_init()).toBe(InitError.AccelerometerMissing);
+    expect(Mock.logCount(LogLevel.Error)).toBe(1);
+  });
+
+  test("fails to start, saying why, when the LED pin is taken", () => {
+    Mock.reset();
+    accelerometer();
+    expect(Gpio.claim(LED_PIN, PinMode.Output).ok).toBe(true);
+    expect(fwx_init()).toBe(InitError.PinUnavailable);
     expect(Mock.logCount(LogLevel.Error)).toBe(1);
   });
 
@@ -106,7 +114,7 @@ describe("start-up", () => {
     const regs = new Uint8Array(64);
     regs[0] = 0x1e;
     Mock.i2cDevice(I2C_BUS, ACCEL_ADDRESS, regs);
-    expect(fwx_init()).toBe(1);
+    expect(fwx_init()).toBe(InitError.AccelerometerMissing);
   });
 
   test("does not sample while the pump is stopped, and puts the sensor in standby after a block", () => {
