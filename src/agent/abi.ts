@@ -14,12 +14,6 @@ export const FUNCTION_BY_INDEX: readonly LoweredFunction[] = FUNCTIONS.map((f) =
   return lf;
 });
 
-/** "gpio.write" */
-export const qualifiedName = (fn: number): string => {
-  const f = FUNCTIONS[fn];
-  return f ? `${f.iface}.${f.name}` : `function#${fn}`;
-};
-
 /** The TS method name an implementation uses: set_duty → setDuty. */
 export const methodName = (abiName: string): string => abiName.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 

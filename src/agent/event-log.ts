@@ -67,12 +67,16 @@ function describe(e: LoggedEvent): string {
     case "fault": return `${plain(f.reason)}: ${plain(f.detail)}`;
     case "gpio":
       if (typeof f.pin === "number" && f.level !== undefined && !f.released) return `${f.name ? `${plain(f.name)} (pin ${f.pin})` : `pin ${f.pin}`} → ${f.level === true || f.level === 1 ? "high" : "low"}`;
-      return Object.entries(f).filter(([k]) => !["tUs", "module", "kind"].includes(k)).map(([k, v]) => `${k}=${plain(v)}`).join(" ");
-    default: {
-      const { tUs: _t, module: _m, kind: _k, ...rest } = f;
-      return Object.entries(rest).map(([k, v]) => `${k}=${plain(v)}`).join(" ");
-    }
+      return fieldsText(e);
+    default:
+      return fieldsText(e);
   }
+}
+
+/** `key=value …` for every field after the stamp and the kind. */
+function fieldsText(e: LoggedEvent): string {
+  const { tUs: _t, module: _m, kind: _k, ...rest } = e;
+  return Object.entries(rest).map(([k, v]) => `${k}=${plain(v)}`).join(" ");
 }
 
 export function eventToLine(e: LoggedEvent, moduleWidth = 16): string {

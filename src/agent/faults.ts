@@ -2,12 +2,16 @@
 // reason, and the crash report that goes with it.
 
 import { FUNCTIONS } from "../abi/host.generated.js";
+import { PAGE_BYTES } from "./memory-cap.js";
+import { isWatchdogTimeout } from "./watchdog.js";
 
 export const FAULT_REASONS = [
   "fuel-exhausted", "stack-overflow", "memory-limit", "unreachable", "abort",
   "out-of-bounds", "foreign-handle", "watchdog", "trap", "init-failed",
 ] as const;
 export type FaultReason = (typeof FAULT_REASONS)[number];
+
+export const isFaultReason = (name: string): name is FaultReason => (FAULT_REASONS as readonly string[]).includes(name);
 
 /** Thrown through the guest by the host (ctx.trap, abort, fuel): never caught by wasm. */
 export class GuestTrap extends Error {
@@ -63,6 +67,7 @@ export interface CrashReport {
   fuelUsed: number | null;
   fuelBudget: number;
   memoryPages: number;
+  /** The largest size the linear memory reached: whole 64 KiB pages, the unit wasm memory grows in (the heap use inside is not visible). */
   memoryHighWaterBytes: number;
   memoryLimitBytes: number;
 }
@@ -94,9 +99,7 @@ export function wasmFrames(err: unknown, map: FrameMap): WasmLocation[] {
 export function classifyError(err: unknown): { reason: FaultReason; detail: string } | null {
   if (err instanceof GuestTrap) return { reason: err.reason, detail: err.detail };
   if (err instanceof RangeError && /call stack/i.test(err.message)) return { reason: "stack-overflow", detail: "the call stack overflowed (unbounded recursion?)" };
-  if ((err as { code?: string } | null)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT") {
-    return { reason: "watchdog", detail: "the callback overran the wall-clock watchdog" };
-  }
+  if (isWatchdogTimeout(err)) return { reason: "watchdog", detail: "the callback overran the wall-clock watchdog" };
   if (err instanceof WebAssembly.RuntimeError) {
     const msg = err.message;
     if (/^unreachable/.test(msg)) return { reason: "unreachable", detail: "executed an unreachable instruction" };
@@ -109,14 +112,19 @@ export function classifyError(err: unknown): { reason: FaultReason; detail: stri
 // Pointers read best in hex (they are compared with memory sizes and offsets), everything else in decimal.
 const show = (param: string, v: number | bigint) => (typeof v === "bigint" ? v.toString() : param.endsWith("_ptr") ? `0x${(v >>> 0).toString(16)}` : String(v));
 
+/** "gpio.write" for an index into FUNCTIONS. */
+export function qualifiedName(fn: number): string {
+  const f = FUNCTIONS[fn];
+  return f ? `${f.iface}.${f.name}` : `function#${fn}`;
+}
+
 export function describeCall(rec: HostCallRecord): CrashReport["lastCalls"][number] {
-  const f = FUNCTIONS[rec.fn];
   const args: Record<string, string> = {};
-  (f?.params ?? []).forEach((p, i) => {
+  (FUNCTIONS[rec.fn]?.params ?? []).forEach((p, i) => {
     const v = rec.args[i];
     if (v !== undefined) args[p] = show(p, v);
   });
-  return { fn: f ? `${f.iface}.${f.name}` : `#${rec.fn}`, args, result: String(rec.result) };
+  return { fn: qualifiedName(rec.fn), args, result: String(rec.result) };
 }
 
 export function formatCrashReport(r: CrashReport): string {
@@ -130,7 +138,7 @@ export function formatCrashReport(r: CrashReport): string {
     }
   }
   lines.push(`  fuel: ${r.fuelUsed === null ? "unknown (module not metered)" : `${r.fuelUsed} of ${r.fuelBudget}`}`);
-  lines.push(`  memory: ${r.memoryPages} pages now, high-water ${r.memoryHighWaterBytes} bytes of ${r.memoryLimitBytes}`);
+  lines.push(`  memory: ${r.memoryPages} pages now, high-water ${r.memoryHighWaterBytes / PAGE_BYTES} of ${r.memoryLimitBytes / PAGE_BYTES} pages (64 KiB each)`);
   if (r.lastCalls.length) {
     lines.push(`  last ${r.lastCalls.length} host calls (oldest first):`);
     for (const c of r.lastCalls) lines.push(`    ${c.fn}(${Object.entries(c.args).map(([k, v]) => `${k}=${v}`).join(", ")}) → ${c.result}`);

@@ -70,7 +70,7 @@ export class InstanceHandleTable implements HandleTable {
     return out;
   }
 
-  /** How many handles are live, all kinds together (crash reports). */
+  /** How many handles are live, all kinds together. */
   count(): number {
     return this.byHandle.size;
   }

@@ -8,7 +8,7 @@ import type { Capabilities } from "../caps/capabilities.js";
 import { FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/instrument.js";
 import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
 import { CallRing } from "./call-ring.js";
-import { classifyError, describeCall, FAULT_REASONS, GuestTrap, wasmFrames, type CrashReport, type FaultReason } from "./faults.js";
+import { classifyError, describeCall, GuestTrap, isFaultReason, wasmFrames, type CrashReport, type FaultReason } from "./faults.js";
 import { InstanceHandleTable } from "./handles.js";
 import { newMemory, PAGE_BYTES } from "./memory-cap.js";
 import type { PreparedModule } from "./prepare.js";
@@ -73,8 +73,8 @@ export class InstanceContext implements ModuleHostContext, GuestContext {
   }
 
   trap(reason: string, detail: string): never {
-    const r = (FAULT_REASONS as readonly string[]).includes(reason) ? (reason as FaultReason) : "trap";
-    throw new GuestTrap(r, r === reason ? detail : `${reason}: ${detail}`);
+    if (isFaultReason(reason)) throw new GuestTrap(reason, detail);
+    throw new GuestTrap("trap", `${reason}: ${detail}`);
   }
 
   record(fn: number, result: number | bigint, a0?: number | bigint, a1?: number | bigint, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): void {
@@ -94,9 +94,16 @@ export class ModuleInstance {
   readonly ctx: InstanceContext;
   private readonly memory: WebAssembly.Memory;
   private exports: WebAssembly.Exports | null = null;
+  /**
+   * The largest size the linear memory has had, in bytes: always a whole number
+   * of 64 KiB pages, because that is the unit a wasm memory grows in. How much
+   * of it the module's allocator uses is invisible from outside.
+   */
   highWaterBytes: number;
   /** Fuel spent by the last completed callback. */
   lastFuelUsed: bigint | null = null;
+  /** Fuel spent by every metered callback of this instance, faulted ones included. */
+  fuelUsedTotal = 0n;
   /** The guarded call running now; left set when a watchdog frame unwound it (see abandonCall). */
   private inFlight: GuardedCall | null = null;
 
@@ -161,12 +168,13 @@ export class ModuleInstance {
     this.highWaterBytes = Math.max(this.highWaterBytes, this.memory.buffer.byteLength);
     const fuelUsed = metered ? this.fuelUsed() : null;
     this.lastFuelUsed = fuelUsed;
+    if (fuelUsed !== null) this.fuelUsedTotal += fuelUsed;
     return { ok: true, value, fuelUsed };
   }
 
   private failed(err: unknown, call: GuardedCall): CallOutcome & { ok: false } {
-    const { metered } = call;
-    const fuelUsed = metered ? this.fuelUsed() : null;
+    const fuelUsed = call.metered ? this.fuelUsed() : null;
+    if (fuelUsed !== null) this.fuelUsedTotal += fuelUsed;
     this.highWaterBytes = Math.max(this.highWaterBytes, this.memory.buffer.byteLength);
     const c = classifyError(err);
     if (!c) throw err;

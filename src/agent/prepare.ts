@@ -8,7 +8,7 @@ import { FuelError } from "../fuel/errors.js";
 import { parseModule, WasmParseError, type ParsedModule } from "../wasm/reader.js";
 import { SECTION, walkSections } from "../wasm/sections.js";
 import { capMemory, MemoryBudgetError, PAGE_BYTES, type CappedModule } from "./memory-cap.js";
-import { formatLinkReport, linkModule, type LinkReport } from "./link.js";
+import { formatLinkReport, linkModule } from "./link.js";
 import type { FrameMap } from "./faults.js";
 
 // The validator decodes every instruction of the module; the agent's own
@@ -33,18 +33,11 @@ export interface PrepareOptions {
 
 export interface PreparedModule {
   id: string;
-  source: string;
-  /** The bytes as given (what record/replay fingerprints). */
-  original: Uint8Array;
   compiled: WebAssembly.Module;
   memory: CappedModule;
-  /** Function names of the instantiated (instrumented) module, by function index. */
-  names: ReadonlyMap<number, string>;
   /** Turns the engine's stack positions (instrumented module) into the module's own function indices and names. */
   frames: FrameMap;
   exports: ReadonlySet<string>;
-  link: LinkReport;
-  ramBudgetBytes: number;
 }
 
 export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
@@ -93,10 +86,7 @@ export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): Prepared
   for (const need of [FUEL_SET_EXPORT, FUEL_GET_EXPORT]) {
     if (!exports.has(need)) throw new ModuleRefused(id, "instrumentation", `${source}: the instrumented module lacks ${need}`);
   }
-  return {
-    id, source, original: bytes, compiled, memory, names: instrumentedParsed.functionNames, frames: frameMap(parsed, instrumentedParsed, memory.bytes),
-    exports, link, ramBudgetBytes: budgetPages * PAGE_BYTES,
-  };
+  return { id, compiled, memory, frames: frameMap(parsed, instrumentedParsed, memory.bytes), exports };
 }
 
 /**

@@ -66,7 +66,8 @@ export class Writer {
   value(v: RecValue): void {
     if (v === undefined) this.u8(T_UNSET);
     else if (typeof v === "number") {
-      if (Number.isSafeInteger(v)) { this.u8(T_INT); this.svar(v); }
+      // -0 is a safe integer too, but the integer coding would bring it back as +0.
+      if (Number.isSafeInteger(v) && !Object.is(v, -0)) { this.u8(T_INT); this.svar(v); }
       else { this.u8(T_F64); this.ensure(8); new DataView(this.buf.buffer).setFloat64(this.len, v, true); this.len += 8; }
     } else if (typeof v === "bigint") { this.u8(T_BIG); this.svar(v); }
     else if (typeof v === "boolean") this.u8(v ? T_TRUE : T_FALSE);
@@ -100,7 +101,7 @@ export class Reader {
       x |= BigInt(byte & 0x7f) << shift;
       if ((byte & 0x80) === 0) return x;
       shift += 7n;
-      if (shift > 70n) throw new RecordFormatError("integer longer than 10 bytes", this.pos);
+      if (shift >= 70n) throw new RecordFormatError("integer longer than 10 bytes", this.pos);
     }
   }
 

@@ -1,6 +1,6 @@
 // Recording a run (.fwxrec) so it can be replayed against a module later.
 //
-// Format, version 1 (all integers LEB128; "svar" zigzag-signed):
+// Format, version 2 (all integers LEB128; "svar" zigzag-signed):
 //   "FWXREC" u8 version
 //   str header                 JSON: modules (id, source, sha256, fuel, RAM budget, caps, config), board, ABI hash, end time
 //   records until the end of the file, each starting with a tag byte:
@@ -11,12 +11,13 @@
 //   0x03 OUTCOME   uvar module, u8 ok; ok: value returned (0 when none); fault: str reason, str detail
 // Values are tagged (int, bigint, f64, bool, str, bytes, mut-buffer capacity,
 // an output left unset), so a call's arguments are recorded as the
-// implementation saw them: strings and
-// buffer contents, not guest pointers that would differ after any rebuild.
+// implementation saw them: strings and buffer contents, not guest pointers
+// that would differ after any rebuild. Function numbers are indices into
+// FUNCTIONS, which depend on the ABI: the header's ABI hash must match.
 
 import { createHash } from "node:crypto";
 import { FUNCTIONS, type HostImpl } from "../abi/host.generated.js";
-import type { Capabilities } from "../caps/capabilities.js";
+import { CapabilityError, parseCapabilities, type Capabilities } from "../caps/capabilities.js";
 import { FUNCTION_BY_INDEX, LOWERED, methodName } from "./abi.js";
 import { GuestTrap, type FaultReason } from "./faults.js";
 import type { CallOutcome } from "./instance.js";
@@ -55,7 +56,7 @@ export const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("
 /** The output fields an implementation fills, in ABI order (camelCase). */
 export const outputFields = (fn: number) => FUNCTION_BY_INDEX[fn]!.outputs.map((o) => methodName(o.spec.name));
 /** Which implementation arguments are mut-buffers. */
-const mutArgs = (fn: number) => FUNCTION_BY_INDEX[fn]!.params.map((p) => p.marshal.kind === "mut-buffer");
+export const mutArgs = (fn: number): boolean[] => FUNCTION_BY_INDEX[fn]!.params.map((p) => p.marshal.kind === "mut-buffer");
 
 /** Converts an implementation argument to a recorded value. */
 function recArg(v: unknown, isMut: boolean): RecValue {
@@ -157,15 +158,15 @@ export function readRecording(bytes: Uint8Array): { header: RecordingHeader; ent
   r.pos = RECORD_MAGIC.length;
   const version = r.u8();
   if (version !== RECORD_VERSION) throw new RecordFormatError(`recording format version ${version}; this fwx reads version ${RECORD_VERSION}`, RECORD_MAGIC.length);
-  let header: RecordingHeader;
   const at = r.pos;
+  let json: unknown;
   try {
-    header = JSON.parse(r.str()) as RecordingHeader;
+    json = JSON.parse(r.str());
   } catch (e) {
     if (e instanceof RecordFormatError) throw e;
     throw new RecordFormatError(`header is not JSON: ${(e as Error).message}`, at);
   }
-  if (!Array.isArray(header.modules)) throw new RecordFormatError("header lists no modules", at);
+  const header = checkHeader(json, at);
   const entries: RecordEntry[] = [];
   while (!r.atEnd) {
     const start = r.pos;
@@ -203,6 +204,38 @@ export function readRecording(bytes: Uint8Array): { header: RecordingHeader; ent
     } else throw new RecordFormatError(`unknown record tag ${tag}`, start);
   }
   return { header, entries };
+}
+
+/** The header as replay relies on it; anything else is a RecordFormatError at `at` naming the field. */
+function checkHeader(json: unknown, at: number): RecordingHeader {
+  const fail = (field: string, problem: string): never => {
+    throw new RecordFormatError(`header ${field}: ${problem}`, at);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(json)) return fail("", "is not a JSON object");
+  if (typeof json.abiHash !== "string") fail("abiHash", "is missing");
+  if (json.abiHash !== LOWERED.hash) {
+    fail("abiHash", `the run was recorded against host ABI ${String(json.abiHash)}, this fwx has ${LOWERED.hash} (function numbers differ between ABIs)`);
+  }
+  if (typeof json.board !== "string") fail("board", "is not a string");
+  if (!Array.isArray(json.modules)) fail("modules", "is not a list");
+  const modules = (json.modules as unknown[]).map((m, i): RecordedModule => {
+    const p = `modules[${i}]`;
+    if (!isObject(m)) return fail(p, "is not an object");
+    for (const k of ["id", "source", "sha256"] as const) if (typeof m[k] !== "string") fail(`${p}.${k}`, "is not a string");
+    if (typeof m.fuel !== "string" || !/^[1-9]\d*$/.test(m.fuel)) fail(`${p}.fuel`, "is not a positive integer in decimal text");
+    if (!Number.isSafeInteger(m.ramBudgetBytes) || (m.ramBudgetBytes as number) <= 0) fail(`${p}.ramBudgetBytes`, "is not a positive integer");
+    if (!isObject(m.config) || Object.values(m.config).some((v) => typeof v !== "string")) fail(`${p}.config`, "is not an object of strings");
+    let caps: Capabilities;
+    try {
+      caps = parseCapabilities(m.caps, `header ${p}.caps`);
+    } catch (e) {
+      if (e instanceof CapabilityError) throw new RecordFormatError(e.message, at);
+      throw e;
+    }
+    return { ...(m as unknown as RecordedModule), caps };
+  });
+  return { abiHash: json.abiHash as string, board: json.board as string, modules };
 }
 
 export function recordingHeader(board: string, modules: RecordedModule[]): RecordingHeader {

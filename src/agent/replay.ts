@@ -5,10 +5,10 @@
 import { FUNCTIONS, type HostImpl } from "../abi/host.generated.js";
 import { FUNCTION_BY_INDEX, methodName } from "./abi.js";
 import { DeviceClaimRegistry } from "./handles.js";
-import { GuestTrap, FAULT_REASONS, type FaultReason } from "./faults.js";
+import { GuestTrap, isFaultReason, qualifiedName as fnName } from "./faults.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
 import { prepareModule } from "./prepare.js";
-import { outputFields, readRecording, sha256, type RecordEntry } from "./record.js";
+import { mutArgs, outputFields, readRecording, sha256, type RecordEntry } from "./record.js";
 import { sameValue, showValue, type RecValue } from "./record-codec.js";
 import { DEFAULT_WATCHDOG_MS } from "./runtime.js";
 import { frameIsFresh, isWatchdogTimeout, runFrame } from "./watchdog.js";
@@ -16,7 +16,7 @@ import { frameIsFresh, isWatchdogTimeout, runFrame } from "./watchdog.js";
 export interface Divergence {
   /** 0-based index among the module's recorded host calls. */
   callIndex: number;
-  /** The callback it happened in: "fwx_on_timer(1) at 00:00:05.000". */
+  /** The callback it happened in: "fwx_on_timer(1) at 5.000 s". */
   callback: string;
   /** "gpio.write", or the recorded outcome when the difference is in how a callback ended. */
   function: string;
@@ -32,13 +32,20 @@ export interface ReplayResult {
   divergence: Divergence | null;
 }
 
+/** The recording and the request do not fit together (no such module, several to choose from, a delivery before fwx_init). */
+export class ReplayInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ReplayInputError";
+  }
+}
+
 class DivergenceSignal extends Error {
   constructor(readonly divergence: Omit<Divergence, "callback">) {
     super("replay diverged");
   }
 }
 
-const fnName = (fn: number) => `${FUNCTIONS[fn]!.iface}.${FUNCTIONS[fn]!.name}`;
 const showArgs = (args: RecValue[], fn: number) =>
   `(${args.map((a, i) => `${FUNCTION_BY_INDEX[fn]!.params[i]?.spec.name ?? `arg${i}`}=${showValue(a)}`).join(", ")})`;
 const isCapacity = (v: RecValue | undefined): v is { capacity: number } => typeof v === "object" && !(v instanceof Uint8Array);
@@ -54,20 +61,19 @@ function replayHost(calls: Extract<RecordEntry, { tag: "call" }>[], cursor: { i:
   const host = {} as Record<string, Record<string, (...a: unknown[]) => unknown>>;
   FUNCTIONS.forEach((f, fn) => {
     const outs = outputFields(fn);
+    const mut = mutArgs(fn);
+    const lowered = FUNCTION_BY_INDEX[fn]!;
     (host[f.iface] ??= {})[methodName(f.name)] = (...rawArgs: unknown[]) => {
-      const argc = rawArgs.length - (outs.length ? 1 : 0);
-      const args = rawArgs.slice(0, argc).map((a) => (a instanceof Uint8Array ? a : (a as RecValue)));
+      const args = rawArgs.slice(0, rawArgs.length - (outs.length ? 1 : 0)) as RecValue[];
       const index = cursor.i;
       const rec = calls[index];
-      const mut = FUNCTION_BY_INDEX[fn]!.params.map((p) => p.marshal.kind === "mut-buffer");
-      const actual = args.map((a, i) => (mut[i] && a instanceof Uint8Array ? { capacity: a.length } : a)) as RecValue[];
+      const actual = args.map((a, i) => (mut[i] && a instanceof Uint8Array ? { capacity: a.length } : a));
       if (!rec) throw new DivergenceSignal({ callIndex: index, function: fnName(fn), expected: "no further host call (the recording ends here)", actual: `${fnName(fn)}${showArgs(actual, fn)}` });
       if (rec.fn !== fn || rec.args.length !== actual.length || rec.args.some((v, i) => !sameValue(v, actual[i]!))) {
         throw new DivergenceSignal({ callIndex: index, function: fnName(rec.fn), expected: `${fnName(rec.fn)}${showArgs(rec.args, rec.fn)}`, actual: `${fnName(fn)}${showArgs(actual, fn)}` });
       }
       cursor.i++;
-      if (rec.trap) throw new GuestTrap((FAULT_REASONS as readonly string[]).includes(rec.trap.reason) ? (rec.trap.reason as FaultReason) : "trap", rec.trap.detail);
-      const lowered = FUNCTION_BY_INDEX[fn]!;
+      if (rec.trap) throw new GuestTrap(isFaultReason(rec.trap.reason) ? rec.trap.reason : "trap", rec.trap.detail);
       if (outs.length) {
         const out = rawArgs[rawArgs.length - 1] as Record<string, unknown>;
         outs.forEach((k, i) => {
@@ -99,12 +105,12 @@ function outcomeText(o: { ok: boolean; value: unknown; reason: string; detail: s
 export function replayRecording(recording: Uint8Array, bytes: Uint8Array, moduleId?: string, opts: { watchdogMs?: number } = {}): ReplayResult {
   const watchdogMs = opts.watchdogMs ?? DEFAULT_WATCHDOG_MS;
   const { header, entries } = readRecording(recording);
+  const digest = sha256(bytes);
   let index = moduleId !== undefined ? header.modules.findIndex((m) => m.id === moduleId) : -1;
-  if (moduleId !== undefined && index < 0) throw new Error(`the recording has no module "${moduleId}" (it has: ${header.modules.map((m) => m.id).join(", ")})`);
+  if (moduleId !== undefined && index < 0) throw new ReplayInputError(`the recording has no module "${moduleId}" (it has: ${header.modules.map((m) => m.id).join(", ")})`);
   if (index < 0) {
-    const digest = sha256(bytes);
     index = header.modules.length === 1 ? 0 : header.modules.findIndex((m) => m.sha256 === digest);
-    if (index < 0) throw new Error(`the recording holds ${header.modules.length} modules (${header.modules.map((m) => m.id).join(", ")}); name one with --module`);
+    if (index < 0) throw new ReplayInputError(`the recording holds ${header.modules.length} modules (${header.modules.map((m) => m.id).join(", ")}); name one with --module`);
   }
   const meta = header.modules[index]!;
   const mine = entries.filter((e) => e.module === index);
@@ -125,7 +131,7 @@ export function replayRecording(recording: Uint8Array, bytes: Uint8Array, module
     createHost: (ctx: InstanceContext) => replayHost(calls, cursor, ctx),
   };
   let callbacks = 0;
-  const result = (divergence: Divergence | null): ReplayResult => ({ module: meta.id, callbacks, calls: cursor.i, sameBinary: sha256(bytes) === meta.sha256, divergence });
+  const result = (divergence: Divergence | null): ReplayResult => ({ module: meta.id, callbacks, calls: cursor.i, sameBinary: digest === meta.sha256, divergence });
   // Each delivery with what the recording says happened during it (up to the next delivery), in one pass.
   const deliveries: { d: Extract<RecordEntry, { tag: "delivery" }>; calls: number; outcome: Extract<RecordEntry, { tag: "outcome" }> | undefined }[] = [];
   for (const e of mine) {
@@ -165,7 +171,7 @@ export function replayRecording(recording: Uint8Array, bytes: Uint8Array, module
         instance = new ModuleInstance(prepared, env);
         outcome = instance.start();
       } else {
-        if (!instance) throw new Error(`recording delivers ${label} before any fwx_init`);
+        if (!instance) throw new ReplayInputError(`the recording delivers ${label} before any fwx_init`);
         outcome = instance.call(d.kind === "timer" ? "fwx_on_timer" : d.kind === "event" ? "fwx_on_event" : "fwx_deinit", d.args);
       }
     } catch (e) {

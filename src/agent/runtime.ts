@@ -45,7 +45,7 @@ export interface ModuleSpec {
   /** What the module asks for (manifest and --grant); the board must be able to grant all of it. */
   requested: Capabilities;
   config?: ReadonlyMap<string, string>;
-  /** Fuel per callback. */
+  /** Fuel per callback, 1 ..= MAX_FUEL. */
   fuel?: bigint;
   ramBudgetBytes?: number;
 }
@@ -83,6 +83,8 @@ export interface AgentOptions<B extends BoardLike> {
 export type ModuleState = "idle" | "running" | "backoff" | "quarantined" | "stopped";
 
 export const DEFAULT_FUEL = 10_000_000n;
+/** The fuel counter is an i64: a larger budget would wrap negative and end every callback at once. */
+export const MAX_FUEL = (1n << 63n) - 1n;
 export const DEFAULT_RAM_BUDGET = 65536;
 export const DEFAULT_WATCHDOG_MS = 2000;
 
@@ -101,10 +103,25 @@ interface Slot {
   generation: number;
   faults: CrashReport[];
   restarts: number;
+  /** What the instances before the current one used (a restart starts a fresh instance). */
+  retired: { fuelUsed: bigint; memoryHighWaterBytes: number };
 }
 
-export interface ModuleSummary { id: string; state: ModuleState; faults: number; restarts: number; fuelUsedLast: number | null; memoryHighWaterBytes: number }
+export interface ModuleSummary {
+  id: string;
+  state: ModuleState;
+  faults: number;
+  restarts: number;
+  /** Fuel of the module's last completed callback (null before any). */
+  fuelUsedLast: number | null;
+  /** Fuel of every callback over the run, restarts and faulted callbacks included. */
+  fuelUsedTotal: number;
+  /** Largest linear memory over the run, restarts included: whole 64 KiB pages (wasm memory grows by pages; the heap use inside is not visible). */
+  memoryHighWaterBytes: number;
+}
 export interface RunSummary { endUs: bigint; modules: ModuleSummary[]; faults: CrashReport[]; events: number }
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class Agent<B extends BoardLike = BoardLike> {
   readonly log: EventLog;
@@ -130,6 +147,9 @@ export class Agent<B extends BoardLike = BoardLike> {
   /** Checks and prepares a module; throws ModuleRefused (capabilities, validation, link, memory, …). */
   addModule(spec: ModuleSpec): void {
     if (this.slots.some((s) => s.spec.id === spec.id)) throw new ModuleRefused(spec.id, "manifest", `two modules are named "${spec.id}"; module ids must be unique on a device`);
+    if (spec.fuel !== undefined && (spec.fuel < 1n || spec.fuel > MAX_FUEL)) {
+      throw new ModuleRefused(spec.id, "manifest", `${spec.source}: fuel per callback ${spec.fuel} is outside 1..${MAX_FUEL} (the fuel counter is a signed 64-bit integer)`);
+    }
     const excess = capabilityExcess(spec.requested, this.opts.board.profile.grantable);
     if (excess.length) {
       throw new ModuleRefused(spec.id, "capabilities",
@@ -145,7 +165,7 @@ export class Agent<B extends BoardLike = BoardLike> {
       fuel: spec.fuel ?? DEFAULT_FUEL,
       kv: new KvStore(spec.id, this.opts.stateDir ?? null),
       history: new FaultHistory(this.policy),
-      state: "idle", instance: null, generation: 0, faults: [], restarts: 0,
+      state: "idle", instance: null, generation: 0, faults: [], restarts: 0, retired: { fuelUsed: 0n, memoryHighWaterBytes: 0 },
     });
   }
 
@@ -160,7 +180,7 @@ export class Agent<B extends BoardLike = BoardLike> {
   private emitTelemetry(m: TelemetryMessage): void {
     let text: string | undefined;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(m.payload);
+      text = strictUtf8.decode(m.payload);
     } catch {
       text = undefined;
     }
@@ -248,7 +268,8 @@ export class Agent<B extends BoardLike = BoardLike> {
       modules: this.slots.map((s) => ({
         id: s.spec.id, state: s.state, faults: s.faults.length, restarts: s.restarts,
         fuelUsedLast: s.instance?.lastFuelUsed != null ? Number(s.instance.lastFuelUsed) : null,
-        memoryHighWaterBytes: s.instance?.highWaterBytes ?? 0,
+        fuelUsedTotal: Number(s.retired.fuelUsed + (s.instance?.fuelUsedTotal ?? 0n)),
+        memoryHighWaterBytes: Math.max(s.retired.memoryHighWaterBytes, s.instance?.highWaterBytes ?? 0),
       })),
       faults: this.slots.flatMap((s) => s.faults).sort((a, b) => (a.tUs < b.tUs ? -1 : a.tUs > b.tUs ? 1 : 0)),
       events: this.eventCount,
@@ -276,6 +297,11 @@ export class Agent<B extends BoardLike = BoardLike> {
   }
 
   private startSlot(slot: Slot): void {
+    const old = slot.instance;
+    if (old) {
+      slot.retired.fuelUsed += old.fuelUsedTotal;
+      slot.retired.memoryHighWaterBytes = Math.max(slot.retired.memoryHighWaterBytes, old.highWaterBytes);
+    }
     const gen = ++slot.generation;
     const id = slot.spec.id;
     const instance = new ModuleInstance(slot.prepared, {

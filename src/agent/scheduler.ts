@@ -37,10 +37,6 @@ export class Scheduler {
     return top;
   }
 
-  get size(): number {
-    return this.heap.filter((t) => !t.cancelled).length;
-  }
-
   private dropCancelled(): void {
     while (this.heap[0]?.cancelled) this.removeTop();
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
-import { replayRecording } from "../agent/replay.js";
+import { replayRecording, ReplayInputError } from "../agent/replay.js";
 import { RecordFormatError } from "../agent/record-codec.js";
 import { ModuleRefused } from "../agent/prepare.js";
 
@@ -60,7 +60,7 @@ export const command: Command = {
     } catch (e) {
       if (e instanceof RecordFormatError) throw new UsageError(`replay: ${recFile}: ${e.message}`);
       if (e instanceof ModuleRefused) throw new UsageError(`replay: ${wasmFile} refused (${e.step}):\n${e.report}`);
-      if (e instanceof Error && /^the recording/.test(e.message)) throw new UsageError(`replay: ${e.message}`);
+      if (e instanceof ReplayInputError) throw new UsageError(`replay: ${recFile}: ${e.message}`);
       throw e;
     }
     if (values.json) {

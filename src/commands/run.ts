@@ -13,7 +13,7 @@ import { runSimulation } from "../agent/simulate.js";
 import { eventToJson, eventToLine, type LoggedEvent } from "../agent/event-log.js";
 import { formatTime } from "../agent/faults.js";
 import { LOG_LEVEL_NAMES } from "../agent/host/core.js";
-import type { ModuleSpec } from "../agent/runtime.js";
+import { MAX_FUEL, type ModuleSpec } from "../agent/runtime.js";
 
 const HELP = `usage: fwx run <module.wasm|project-dir|package.fwx>... [options]
 
@@ -118,7 +118,9 @@ export const command: Command = {
     const speed = parseSpeed(values.speed ?? "max");
     let fuel: bigint | undefined;
     if (values.fuel !== undefined) {
-      if (!/^\d+$/.test(values.fuel) || BigInt(values.fuel) === 0n) throw new UsageError(`run: --fuel ${values.fuel}: expected a positive integer`);
+      if (!/^\d+$/.test(values.fuel) || BigInt(values.fuel) === 0n || BigInt(values.fuel) > MAX_FUEL) {
+        throw new UsageError(`run: --fuel ${values.fuel}: expected a positive integer up to ${MAX_FUEL} (the fuel counter is a signed 64-bit integer)`);
+      }
       fuel = BigInt(values.fuel);
     }
     const minLogLevel = values["log-level"] === undefined ? 0 : LOG_LEVEL_NAMES.indexOf(values["log-level"] as "debug");

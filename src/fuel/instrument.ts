@@ -21,6 +21,7 @@ import { callShape, externallyEnteredFunctions, planCallSiteCharges, type CallSh
 import { isWasm3Type, typeName, UnsupportedExpression, X } from "./expressions.js";
 import { FunctionRewriter, type FunctionMode, type FuelSymbols, type RewriteCounters } from "./rewrite.js";
 import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections, readStartFunctionIndex } from "./section.js";
+import { walkSections, type SectionInfo } from "../wasm/sections.js";
 
 export const FUEL_IMPORT_MODULE = "fwx:core@1";
 export const FUEL_IMPORT_NAME = "fuel_exhausted";
@@ -76,12 +77,13 @@ export function instrumentFuel(bytes: Uint8Array, options: InstrumentOptions = {
   const instantiateFuel = options.instantiateFuel ?? DEFAULT_INSTANTIATE_FUEL;
   if (instantiateFuel < 0n || instantiateFuel >= 1n << 63n) throw new RangeError(`instantiateFuel ${instantiateFuel} is outside 0..2^63-1`);
   if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) throw new FuelError("invalid-module", "input is not a valid WebAssembly module");
-  let customSections: string[];
+  let sections: SectionInfo[];
   try {
-    customSections = listCustomSections(bytes).map((s) => s.name);
+    sections = walkSections(bytes);
   } catch (e) {
     throw new FuelError("invalid-module", (e as Error).message);
   }
+  const customSections = listCustomSections(bytes, sections).map((s) => s.name);
   if (customSections.includes(FUEL_SECTION_NAME)) {
     throw new FuelError(
       "already-instrumented",
@@ -91,7 +93,7 @@ export function instrumentFuel(bytes: Uint8Array, options: InstrumentOptions = {
   let m: binaryen.Module;
   let startIndex: number | null;
   try {
-    startIndex = readStartFunctionIndex(bytes);
+    startIndex = readStartFunctionIndex(bytes, sections);
     m = binaryen.readBinary(bytes);
   } catch (e) {
     throw new FuelError("invalid-module", `binaryen could not read the module: ${(e as Error).message}`);

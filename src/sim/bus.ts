@@ -3,6 +3,7 @@
 // ABI status the transaction ends with.
 
 import { Status } from "../abi/host.generated.js";
+import { hexByte } from "./format.js";
 import type { BusFault, I2cBusSpec, SpiBusSpec } from "./profile-types.js";
 
 export interface BusResult {
@@ -44,8 +45,6 @@ function activeFault<S extends string>(faults: readonly BusFault<S>[], target: n
   return faults.find((f) => f.fromUs <= tUs && tUs < f.toUs && (f.target === undefined || f.target === target));
 }
 
-const hex2 = (n: number) => "0x" + n.toString(16).padStart(2, "0");
-
 export class SimI2cBus {
   private readonly devices = new Map<number, I2cDevice>();
 
@@ -63,7 +62,7 @@ export class SimI2cBus {
    */
   transaction(address: number, tx: Uint8Array | null, rxLength: number | null, tUs: bigint): BusResult {
     const rx = new Uint8Array(rxLength ?? 0);
-    const where = `I2C bus ${this.spec.bus} address ${hex2(address)}`;
+    const where = `I2C bus ${this.spec.bus} address ${hexByte(address)}`;
     const fault = activeFault(this.spec.faults, address, tUs);
     if (fault) return { status: FAULT_STATUS[fault.status]!, detail: `${where}: ${fault.detail}`, rx };
     const dev = this.devices.get(address);
@@ -73,7 +72,7 @@ export class SimI2cBus {
       for (let i = 0; i < tx.length; i++) {
         if (!dev.writeByte(tx[i]!, i, tUs)) {
           dev.stop(tUs);
-          return { status: Status.nackData, detail: `${where} (${dev.name}) refused data byte ${i} (${hex2(tx[i]!)})`, rx };
+          return { status: Status.nackData, detail: `${where} (${dev.name}) refused data byte ${i} (${hexByte(tx[i]!)})`, rx };
         }
       }
     }

@@ -12,6 +12,7 @@ export function hexBytes(bytes: ArrayLike<number>, max = 64): string {
 
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
-export function hexAddress(address: number): string {
-  return "0x" + address.toString(16).padStart(2, "0");
+/** One byte (an I2C address, a data byte) as `0x48`. */
+export function hexByte(byte: number): string {
+  return "0x" + byte.toString(16).padStart(2, "0");
 }

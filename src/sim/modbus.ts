@@ -9,7 +9,7 @@
 // Frames with a bad CRC or for another unit id get no answer; broadcasts
 // (unit 0) of writes are executed without an answer.
 
-import { registerWords } from "./profile-buses.js";
+import { registerRange, registerWords } from "./profile-buses.js";
 import type { ModbusSlaveSpec, RegisterSpec } from "./profile-types.js";
 import type { Sources } from "./source.js";
 
@@ -44,8 +44,8 @@ export function encodeRegister(reg: RegisterSpec, value: number): number[] {
     dv.setFloat32(0, value, false);
     return [dv.getUint16(0, false), dv.getUint16(2, false)];
   }
-  const limits = { uint16: [0, 0xffff], int16: [-0x8000, 0x7fff], uint32: [0, 0xffffffff], int32: [-0x80000000, 0x7fffffff] }[reg.format];
-  const raw = Math.max(limits[0]!, Math.min(limits[1]!, Math.round(value / reg.scale)));
+  const [min, max] = registerRange(reg.format);
+  const raw = Math.max(min, Math.min(max, Math.round(value / reg.scale)));
   if (reg.format === "uint16" || reg.format === "int16") return [raw & 0xffff];
   const u = raw >>> 0;
   return [u >>> 16, u & 0xffff];

@@ -152,6 +152,11 @@ export function registerWords(format: RegisterSpec["format"]): number {
   return FORMAT_WORDS[format];
 }
 
+/** The raw values a register format holds (float32: its finite range, rounded). */
+export function registerRange(format: RegisterSpec["format"]): readonly [min: number, max: number] {
+  return FORMAT_RANGE[format];
+}
+
 function uartDevice(r: JsonReader, v: unknown, path: string, refs: SourceRef[]): UartDeviceSpec {
   const fields = ["type", "name", "baud", "parity", "stopBits"];
   const type = r.oneOf(r.object(v, path, [...fields, "unitId", "responseDelayMs", "holdingRegisters", "inputRegisters", "periodMs", "prefix", "suffix", "decimals", "source"]), "type", path, ["modbus-rtu-slave", "line-stream"] as const);

@@ -14,6 +14,7 @@ import type { LineSettings, LineStreamSpec, UartPortSpec } from "./profile-types
 import type { Sources } from "./source.js";
 import { charTimeUs, decodeWaveform, Waveform, type RxChar } from "./uart-line.js";
 
+const utf8 = new TextEncoder();
 const ceilUs = (t: number): bigint => BigInt(Math.ceil(t - 1e-6));
 
 /** Called when a burst of bytes has arrived (idle line after it): the burst, and how many bytes now wait. */
@@ -55,9 +56,6 @@ export class SimUartPort {
     this.slaveTiming = this.slave ? { charUs: charTimeUs(this.slave.spec.line), ...modbusGapsUs(this.slave.spec.line) } : null;
   }
 
-  get isOpen(): boolean { return this.settings !== null; }
-  get lineSettings(): LineSettings | null { return this.settings; }
-
   open(settings: LineSettings, nowUs: bigint, listener: RxListener | null): void {
     this.settings = settings;
     this.listener = listener;
@@ -80,7 +78,7 @@ export class SimUartPort {
   }
 
   /** Bytes still waiting to be sent at time t. */
-  txPending(nowUs: bigint): number {
+  private txPending(nowUs: bigint): number {
     const t = Number(nowUs);
     this.txEnds = this.txEnds.filter((e) => e > t);
     return this.txEnds.length;
@@ -178,7 +176,7 @@ export class SimUartPort {
   private formatLine(dev: LineStreamSpec, atUs: bigint): Uint8Array {
     const v = this.sources.valueAt(dev.source, atUs);
     const text = typeof v === "number" ? v.toFixed(dev.decimals) : v.toUpperCase();
-    return new TextEncoder().encode(dev.prefix + text + dev.suffix);
+    return utf8.encode(dev.prefix + text + dev.suffix);
   }
 
   /**

@@ -4,27 +4,13 @@
 // report undoes all of that and labels the byte offset as instrumented code.
 
 import { describe, expect, it } from "vitest";
-import type { HostImpl } from "../../src/abi/host.generated.js";
 import { formatCrashReport, type CrashReport } from "../../src/agent/faults.js";
-import { DeviceClaimRegistry } from "../../src/agent/handles.js";
-import { createCoreHost } from "../../src/agent/host/core.js";
-import { ModuleInstance } from "../../src/agent/instance.js";
-import { prepareModule } from "../../src/agent/prepare.js";
+import { standaloneInstance } from "./helpers.js";
 import { ModuleBuilder, op } from "../fixtures/hostile/builder.js";
 import { CULPRIT_INDEX, hostile } from "../fixtures/hostile/modules.js";
 
 function crash(bytes: Uint8Array, fuel = 100_000n): CrashReport {
-  const prepared = prepareModule(bytes, { moduleId: "m", source: "m.wasm", ramBudgetBytes: 65536 });
-  const inst = new ModuleInstance(prepared, {
-    caps: { timers: 1 }, config: new Map(), claims: new DeviceClaimRegistry(), nowUs: () => 0n, emit: () => {}, postEvent: () => {},
-    fuel, watchdogMs: 0,
-    createHost: (ctx) => ({
-      core: createCoreHost(ctx, { lastErrorDetail: () => "", minLogLevel: 0, logRate: { perSecond: 1, burst: 1 } }),
-      timer: { start: () => 0, cancel: () => 0 },
-    }) as unknown as HostImpl,
-  });
-  expect(inst.start().ok).toBe(true);
-  const outcome = inst.call("fwx_on_timer", [1]);
+  const outcome = standaloneInstance(bytes, { fuel, watchdogMs: 0 }).call("fwx_on_timer", [1]);
   if (outcome.ok) throw new Error("expected a fault");
   return outcome.report;
 }

@@ -5,7 +5,9 @@
 import { Status, PinMode, type HostImpl } from "../../src/abi/host.generated.js";
 import { allows, PIN_MODES, type Capabilities } from "../../src/caps/capabilities.js";
 import { Agent, type AgentOptions, type BoardLike, type HostServices, type ModuleSpec } from "../../src/agent/runtime.js";
-import type { InstanceContext } from "../../src/agent/instance.js";
+import { ModuleInstance, type InstanceContext } from "../../src/agent/instance.js";
+import { DeviceClaimRegistry } from "../../src/agent/handles.js";
+import { prepareModule } from "../../src/agent/prepare.js";
 import { createCoreHost } from "../../src/agent/host/core.js";
 import { createTimerHost } from "../../src/agent/host/timer.js";
 import { createKvHost } from "../../src/agent/host/kv.js";
@@ -66,3 +68,23 @@ export function spec(id: string, bytes: Uint8Array, extra: Partial<ModuleSpec> =
 }
 
 export const seconds = (s: number) => BigInt(Math.round(s * 1e6));
+
+/**
+ * A ModuleInstance on its own, outside any Agent (as the OTA live host uses
+ * it), already started: a real core host and a timer host that accepts
+ * everything, so the hostile fixtures' fwx_init succeeds.
+ */
+export function standaloneInstance(bytes: Uint8Array, opts: { fuel: bigint; watchdogMs: number }): ModuleInstance {
+  const prepared = prepareModule(bytes, { moduleId: "m", source: "m.wasm", ramBudgetBytes: 65536 });
+  const inst = new ModuleInstance(prepared, {
+    caps: { timers: 1 }, config: new Map(), claims: new DeviceClaimRegistry(), nowUs: () => 0n, emit: () => {}, postEvent: () => {},
+    ...opts,
+    createHost: (ctx) => ({
+      core: createCoreHost(ctx, { lastErrorDetail: () => "", minLogLevel: 0, logRate: { perSecond: 1, burst: 1 } }),
+      timer: { start: () => Status.ok, cancel: () => Status.ok },
+    }) as unknown as HostImpl,
+  });
+  const started = inst.start();
+  if (!started.ok) throw new Error(`standaloneInstance: fwx_init faulted: ${started.report.reason}`);
+  return inst;
+}

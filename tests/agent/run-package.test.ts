@@ -108,3 +108,14 @@ describe("fwx run with a .fwx package", () => {
     expect(JSON.stringify(fault)).toContain("of 5000");
   });
 });
+
+describe("fwx run options", () => {
+  it("--fuel above what the i64 fuel counter holds is a usage error, not a run where every callback runs out", async () => {
+    const wasm = file("tick.wasm", tickerModule());
+    const err = await command.run([wasm, "--fuel", "9223372036854775808"]).then(() => null, (e: unknown) => e);
+    expect((err as Error).message).toMatch(/--fuel 9223372036854775808: expected a positive integer up to 9223372036854775807/);
+    const ok = await run([wasm, "--fuel", "9223372036854775807", "--duration", "1500ms", "--json", "--grant", "timers:1"]);
+    expect(ok.code).toBe(0);
+    expect(events(ok.out).filter((e) => e.kind === "log").map((e) => e.message)).toEqual(["tick"]);
+  });
+});

@@ -161,3 +161,44 @@ describe("memory cap", () => {
   });
 });
 
+
+describe("run summary", () => {
+  // On its timer (100 ms after fwx_init) the culprit grows memory by one page, then traps.
+  const growThenTrap = () => misbehaveOnTimer([...op.i32(1), ...op.memoryGrow, ...op.drop, ...op.unreachable], { mem: [1, 4] });
+
+  it("totals fuel over every callback of the run, faulted ones and restarts included", async () => {
+    let observed = 0n;
+    const agent = testAgent({
+      observer: {
+        delivery: () => {},
+        outcome: (_i, o) => { observed += BigInt(o.ok ? o.fuelUsed ?? 0n : o.report.fuelUsed ?? 0); },
+      },
+      restart: { backoffBaseMs: 1000 },
+    });
+    agent.addModule(spec("grower", growThenTrap(), { ramBudgetBytes: 4 * 65536 }));
+    // init, fault at 0.1 s; restart at 1.1 s, init, fault at 1.2 s
+    const summary = await agent.run(seconds(1.5));
+    const m = summary.modules[0]!;
+    expect(m.restarts).toBe(1);
+    expect(m.faults).toBe(2);
+    expect(observed).toBeGreaterThan(0n);
+    expect(m.fuelUsedTotal).toBe(Number(observed));
+    expect(m.fuelUsedTotal).toBeGreaterThan(m.fuelUsedLast ?? 0);
+  });
+
+  it("keeps the memory high-water of an instance that was restarted", async () => {
+    const agent = testAgent({ restart: { backoffBaseMs: 1000 } });
+    agent.addModule(spec("grower", growThenTrap(), { ramBudgetBytes: 4 * 65536 }));
+    // Ends after the restart's fwx_init (1.1 s), before its timer grows the new instance.
+    const summary = await agent.run(seconds(1.15));
+    expect(summary.modules[0]!.restarts).toBe(1);
+    expect(summary.modules[0]!.memoryHighWaterBytes).toBe(2 * 65536);
+  });
+
+  it("refuses a fuel budget the i64 fuel counter cannot hold", () => {
+    const e = refusal(() => testAgent().addModule(spec("greedy", tickerModule(), { fuel: 1n << 63n })));
+    expect(e.step).toBe("manifest");
+    expect(e.report).toMatch(/greedy\.wasm: fuel per callback 9223372036854775808 is outside 1\.\.9223372036854775807/);
+    expect(() => testAgent().addModule(spec("ok", tickerModule(), { fuel: (1n << 63n) - 1n }))).not.toThrow();
+  });
+});

@@ -4,18 +4,14 @@
 // goes on with the right outcome reported for the callback that was cut off.
 
 import { describe, expect, it } from "vitest";
-import type { HostImpl } from "../../src/abi/host.generated.js";
-import { DeviceClaimRegistry } from "../../src/agent/handles.js";
-import { createCoreHost } from "../../src/agent/host/core.js";
-import { ModuleInstance, type CallOutcome } from "../../src/agent/instance.js";
-import { prepareModule } from "../../src/agent/prepare.js";
+import type { CallOutcome } from "../../src/agent/instance.js";
 import type { DeliveryKind } from "../../src/agent/runtime.js";
 import { replayRecording } from "../../src/agent/replay.js";
 import { runSimulation } from "../../src/agent/simulate.js";
 import { defaultBoardPath, loadBoardFile } from "../../src/sim/board.js";
 import { frameIsFresh, insideFrame, isWatchdogTimeout, runFrame } from "../../src/agent/watchdog.js";
 import { hostile, tickerModule } from "../fixtures/hostile/modules.js";
-import { seconds, spec, testAgent, testBoard } from "./helpers.js";
+import { seconds, spec, standaloneInstance, testAgent, testBoard } from "./helpers.js";
 
 const spin = (ms: number) => {
   const end = performance.now() + ms;
@@ -55,16 +51,7 @@ describe("watchdog frames", () => {
 
 describe("watchdog faults", () => {
   it("an instance used alone gets its own timer", () => {
-    const prepared = prepareModule(hostile.infiniteLoop(), { moduleId: "spin", source: "spin.wasm", ramBudgetBytes: 65536 });
-    const inst = new ModuleInstance(prepared, {
-      caps: { timers: 1 }, config: new Map(), claims: new DeviceClaimRegistry(), nowUs: () => 0n, emit: () => {}, postEvent: () => {},
-      fuel: 1n << 60n, watchdogMs: 50,
-      createHost: (ctx) => ({
-        core: createCoreHost(ctx, { lastErrorDetail: () => "", minLogLevel: 0, logRate: { perSecond: 1, burst: 1 } }),
-        timer: { start: () => 0, cancel: () => 0 },
-      }) as unknown as HostImpl,
-    });
-    expect(inst.start().ok).toBe(true);
+    const inst = standaloneInstance(hostile.infiniteLoop(), { fuel: 1n << 60n, watchdogMs: 50 });
     const outcome = inst.call("fwx_on_timer", [1]);
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;

@@ -1,51 +1,13 @@
-// A ModuleHostContext test double: real (small) handle table and claim
+// A ModuleHostContext test double: the agent's own handle table and claim
 // registry, a settable virtual clock, and recorders for events, posted module
 // events, error details and stop callbacks.
 
 import type { Capabilities } from "../../src/caps/capabilities.js";
-import type { AgentEvent, ClaimRegistry, HandleTable, ModuleHostContext } from "../../src/agent/host-context.js";
-
-export class TestHandles implements HandleTable {
-  private next = 1;
-  private readonly tables = new Map<string, Map<number, unknown>>();
-  issue<T>(kind: string, resource: T): number {
-    const h = this.next++;
-    if (!this.tables.has(kind)) this.tables.set(kind, new Map());
-    this.tables.get(kind)!.set(h, resource);
-    return h;
-  }
-  get<T>(kind: string, handle: number): T | undefined {
-    return this.tables.get(kind)?.get(handle) as T | undefined;
-  }
-  owns(kind: string, handle: number): boolean {
-    return this.tables.get(kind)?.has(handle) ?? false;
-  }
-  release(kind: string, handle: number): void {
-    this.tables.get(kind)?.delete(handle);
-  }
-  entries<T>(kind: string): [number, T][] {
-    return [...(this.tables.get(kind)?.entries() ?? [])] as [number, T][];
-  }
-}
-
-export class TestClaims implements ClaimRegistry {
-  readonly owners = new Map<string, string>();
-  claim(resource: string, moduleId: string): boolean {
-    const o = this.owners.get(resource);
-    if (o !== undefined) return o === moduleId;
-    this.owners.set(resource, moduleId);
-    return true;
-  }
-  release(resource: string, moduleId: string): void {
-    if (this.owners.get(resource) === moduleId) this.owners.delete(resource);
-  }
-  owner(resource: string): string | undefined {
-    return this.owners.get(resource);
-  }
-}
+import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "../../src/agent/host-context.js";
+import { DeviceClaimRegistry, InstanceHandleTable } from "../../src/agent/handles.js";
 
 export class FakeContext implements ModuleHostContext {
-  readonly handles = new TestHandles();
+  readonly handles = new InstanceHandleTable();
   readonly config = new Map<string, string>();
   now = 0n;
   readonly events: AgentEvent[] = [];
@@ -53,7 +15,7 @@ export class FakeContext implements ModuleHostContext {
   lastDetail = "";
   private readonly stops: (() => void)[] = [];
 
-  constructor(readonly moduleId: string, readonly caps: Capabilities, readonly claims: ClaimRegistry = new TestClaims()) {}
+  constructor(readonly moduleId: string, readonly caps: Capabilities, readonly claims: ClaimRegistry = new DeviceClaimRegistry()) {}
 
   nowUs(): bigint { return this.now; }
   fail(status: number, detail: string): number {

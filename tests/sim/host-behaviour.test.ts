@@ -7,7 +7,8 @@ import { createSensorHost } from "../../src/agent/host/sensor.js";
 import { createSpiHost } from "../../src/agent/host/spi.js";
 import { createUartHost } from "../../src/agent/host/uart.js";
 import { withCrc } from "../../src/sim/modbus.js";
-import { FakeContext, TestClaims } from "./fake-context.js";
+import { FakeContext } from "./fake-context.js";
+import { DeviceClaimRegistry } from "../../src/agent/handles.js";
 import { demoBoard, S } from "./helpers.js";
 
 function demo() {
@@ -118,7 +119,7 @@ describe("host implementations on the demo board", () => {
 
   it("claims are exclusive across modules and come back after close", () => {
     const board = demoBoard();
-    const claims = new TestClaims();
+    const claims = new DeviceClaimRegistry();
     const a = new FakeContext("a", board.profile.grantable, claims);
     const b = new FakeContext("b", board.profile.grantable, claims);
     const ua = createUartHost(board, a);

@@ -14,7 +14,8 @@ import { createSensorHost } from "../../src/agent/host/sensor.js";
 import { createSpiHost } from "../../src/agent/host/spi.js";
 import { createUartHost } from "../../src/agent/host/uart.js";
 import type { Board } from "../../src/sim/board.js";
-import { FakeContext, TestClaims } from "./fake-context.js";
+import { FakeContext } from "./fake-context.js";
+import { DeviceClaimRegistry } from "../../src/agent/handles.js";
 import { boardFrom, S } from "./helpers.js";
 
 const FAULTS = (statuses: string[]) => statuses.map((status, i) => ({ from: 100 + i, to: 101 + i, status, detail: `injected ${status}` }));
@@ -49,7 +50,7 @@ function hostsFor(board: Board, ctx: FakeContext) {
 
 function env(caps?: object) {
   const board = boardFrom(CONFORMANCE_PROFILE, TRACE);
-  const claims = new TestClaims();
+  const claims = new DeviceClaimRegistry();
   const ctx = new FakeContext("mod-a", (caps ?? board.profile.grantable) as never, claims);
   const other = new FakeContext("mod-b", board.profile.grantable, claims);
   return { board, ctx, h: hostsFor(board, ctx), other: hostsFor(board, other) };

@@ -8,22 +8,15 @@ import type { Board } from "../../sim/board.js";
 import type { SimPin } from "../../sim/peripherals.js";
 import type { PinModeName } from "../../sim/profile-types.js";
 import type { ModuleHostContext } from "../host-context.js";
+import { exclusiveResources } from "./exclusive.js";
 
 const KIND = "gpio.pin";
 
 export function createGpioHost(board: Board, ctx: ModuleHostContext): GpioHost {
-  const held = new Set<SimPin>();
-  const claimKey = (pin: SimPin) => `gpio:${pin.spec.pin}`;
-
-  const free = (pin: SimPin) => {
+  const pins = exclusiveResources<SimPin>(ctx, "gpio", (pin) => pin.spec.pin, (pin) => {
     const wasOutput = pin.isOutput;
     pin.setMode(null);
-    ctx.claims.release(claimKey(pin), ctx.moduleId);
-    held.delete(pin);
     ctx.emit({ kind: "gpio", pin: pin.spec.pin, name: pin.spec.name, released: true, ...(wasOutput ? { mode: "input" } : {}) });
-  };
-  ctx.onStop(() => {
-    for (const pin of [...held]) free(pin);
   });
 
   return {
@@ -35,12 +28,10 @@ export function createGpioHost(board: Board, ctx: ModuleHostContext): GpioHost {
       if (!pin.spec.modes.includes(modeName))
         return ctx.fail(Status.unsupported, `gpio.claim: pin ${pinNumber} (${pin.spec.name}) cannot be ${modeName} (it supports ${pin.spec.modes.join(", ")})`);
       if (!allows.gpio(ctx.caps, pinNumber, modeName)) return ctx.fail(Status.notPermitted, `gpio.claim: module ${ctx.moduleId} was not granted pin ${pinNumber} as ${modeName}`);
-      const owner = ctx.claims.owner(claimKey(pin));
-      if (owner !== undefined)
-        return ctx.fail(Status.busy, `gpio.claim: pin ${pinNumber} (${pin.spec.name}) is claimed by ${owner === ctx.moduleId ? "this module" : `module ${owner}`}`);
-      ctx.claims.claim(claimKey(pin), ctx.moduleId);
+      const holder = pins.holder(pin);
+      if (holder !== undefined) return ctx.fail(Status.busy, `gpio.claim: pin ${pinNumber} (${pin.spec.name}) is claimed by ${holder}`);
+      pins.take(pin);
       pin.setMode(modeName);
-      held.add(pin);
       out.handle = ctx.handles.issue(KIND, pin);
       const now = ctx.nowUs();
       ctx.emit({ kind: "gpio", pin: pinNumber, name: pin.spec.name, mode: modeName, level: pin.level(now, board.sources) ? 1 : 0 });
@@ -84,8 +75,7 @@ export function createGpioHost(board: Board, ctx: ModuleHostContext): GpioHost {
     },
 
     release(handle) {
-      const pin = ctx.handles.get<SimPin>(KIND, handle)!;
-      free(pin);
+      pins.release(ctx.handles.get<SimPin>(KIND, handle)!);
       ctx.handles.release(KIND, handle);
       return Status.ok;
     },

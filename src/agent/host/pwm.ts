@@ -7,21 +7,15 @@ import { allows } from "../../caps/capabilities.js";
 import type { Board } from "../../sim/board.js";
 import type { SimPwmChannel } from "../../sim/peripherals.js";
 import type { ModuleHostContext } from "../host-context.js";
+import { exclusiveResources } from "./exclusive.js";
 
 const KIND = "pwm.channel";
 
 export function createPwmHost(board: Board, ctx: ModuleHostContext): PwmHost {
-  const held = new Set<SimPwmChannel>();
-  const claimKey = (ch: SimPwmChannel) => `pwm:${ch.spec.channel}`;
-  const stop = (ch: SimPwmChannel) => {
+  const channels = exclusiveResources<SimPwmChannel>(ctx, "pwm", (ch) => ch.spec.channel, (ch) => {
     ch.duty = 0;
     ch.claimed = false;
-    held.delete(ch);
-    ctx.claims.release(claimKey(ch), ctx.moduleId);
     ctx.emit({ kind: "pwm", channel: ch.spec.channel, name: ch.spec.name, duty: 0, closed: true });
-  };
-  ctx.onStop(() => {
-    for (const ch of [...held]) stop(ch);
   });
 
   return {
@@ -32,13 +26,12 @@ export function createPwmHost(board: Board, ctx: ModuleHostContext): PwmHost {
       if (frequencyHz < ch.spec.minHz || frequencyHz > ch.spec.maxHz)
         return ctx.fail(Status.unsupported, `pwm.open: channel ${channel} (${ch.spec.name}) makes ${ch.spec.minHz}..${ch.spec.maxHz} Hz, not ${frequencyHz} Hz`);
       if (!allows.pwm(ctx.caps, channel)) return ctx.fail(Status.notPermitted, `pwm.open: module ${ctx.moduleId} was not granted PWM channel ${channel}`);
-      const owner = ctx.claims.owner(claimKey(ch));
-      if (owner !== undefined) return ctx.fail(Status.busy, `pwm.open: channel ${channel} (${ch.spec.name}) is claimed by ${owner === ctx.moduleId ? "this module" : `module ${owner}`}`);
-      ctx.claims.claim(claimKey(ch), ctx.moduleId);
+      const holder = channels.holder(ch);
+      if (holder !== undefined) return ctx.fail(Status.busy, `pwm.open: channel ${channel} (${ch.spec.name}) is claimed by ${holder}`);
+      channels.take(ch);
       ch.claimed = true;
       ch.frequencyHz = frequencyHz;
       ch.duty = 0;
-      held.add(ch);
       out.handle = ctx.handles.issue(KIND, ch);
       ctx.emit({ kind: "pwm", channel, name: ch.spec.name, frequencyHz, duty: 0 });
       return Status.ok;
@@ -53,7 +46,7 @@ export function createPwmHost(board: Board, ctx: ModuleHostContext): PwmHost {
     },
 
     close(handle) {
-      stop(ctx.handles.get<SimPwmChannel>(KIND, handle)!);
+      channels.release(ctx.handles.get<SimPwmChannel>(KIND, handle)!);
       ctx.handles.release(KIND, handle);
       return Status.ok;
     },

@@ -12,10 +12,12 @@ import { allows } from "../../caps/capabilities.js";
 import type { Board } from "../../sim/board.js";
 import type { SimSensor } from "../../sim/peripherals.js";
 import type { ModuleHostContext } from "../host-context.js";
+import { writeText } from "./core.js";
 
 const KIND = "sensor.sensor";
 
 export function createSensorHost(board: Board, ctx: ModuleHostContext): SensorHost {
+  const scratch = { len: 0 };
   return {
     find(name, out) {
       if (name === "") return ctx.fail(Status.invalidArg, "sensor.find: the name is empty");
@@ -40,10 +42,9 @@ export function createSensorHost(board: Board, ctx: ModuleHostContext): SensorHo
 
     info(handle, unit, out) {
       const { spec } = ctx.handles.get<SimSensor>(KIND, handle)!;
-      const bytes = new TextEncoder().encode(spec.unit);
-      out.unitLen = bytes.length;
-      if (bytes.length > unit.length) return ctx.fail(Status.noSpace, `sensor.info: the unit of ${spec.name} needs ${bytes.length} bytes, the buffer has ${unit.length}`);
-      unit.set(bytes);
+      const written = writeText(spec.unit, unit, scratch);
+      out.unitLen = scratch.len;
+      if (written !== Status.ok) return ctx.fail(written, `sensor.info: the unit of ${spec.name} needs ${scratch.len} bytes, the buffer has ${unit.length}`);
       out.min = spec.range.min;
       out.max = spec.range.max;
       return Status.ok;

@@ -13,22 +13,16 @@ import { hexBytes } from "../../sim/format.js";
 import type { ParityName } from "../../sim/profile-types.js";
 import type { SimUartPort } from "../../sim/uart-port.js";
 import type { ModuleHostContext } from "../host-context.js";
+import { exclusiveResources } from "./exclusive.js";
 
 const KIND = "uart.port";
 const PARITY: readonly ParityName[] = ["none", "even", "odd"];
 const READ_STATUS = { overrun: Status.overrun, "frame-format": Status.frameFormat, parity: Status.parity, noise: Status.noise } as const;
 
 export function createUartHost(board: Board, ctx: ModuleHostContext): UartHost {
-  const held = new Set<SimUartPort>();
-  const claimKey = (p: SimUartPort) => `uart:${p.spec.port}`;
-  const close = (p: SimUartPort) => {
+  const ports = exclusiveResources<SimUartPort>(ctx, "uart", (p) => p.spec.port, (p) => {
     p.close();
-    held.delete(p);
-    ctx.claims.release(claimKey(p), ctx.moduleId);
     ctx.emit({ kind: "uart", port: p.spec.port, name: p.spec.name, closed: true });
-  };
-  ctx.onStop(() => {
-    for (const p of [...held]) close(p);
   });
 
   return {
@@ -43,9 +37,9 @@ export function createUartHost(board: Board, ctx: ModuleHostContext): UartHost {
       if (!s.parities.includes(parityName) || !s.stopBits.includes(stopBits))
         return ctx.fail(Status.unsupported, `uart.open: port ${portNumber} (${s.name}) cannot frame 8${parityName[0]!.toUpperCase()}${stopBits}`);
       if (!allows.uart(ctx.caps, portNumber)) return ctx.fail(Status.notPermitted, `uart.open: module ${ctx.moduleId} was not granted UART port ${portNumber}`);
-      const owner = ctx.claims.owner(claimKey(port));
-      if (owner !== undefined) return ctx.fail(Status.busy, `uart.open: port ${portNumber} (${s.name}) is open by ${owner === ctx.moduleId ? "this module" : `module ${owner}`}`);
-      ctx.claims.claim(claimKey(port), ctx.moduleId);
+      const holder = ports.holder(port);
+      if (holder !== undefined) return ctx.fail(Status.busy, `uart.open: port ${portNumber} (${s.name}) is open by ${holder}`);
+      ports.take(port);
       const now = ctx.nowUs();
       board.advanceTo(now);
       const handle = ctx.handles.issue(KIND, port);
@@ -54,7 +48,6 @@ export function createUartHost(board: Board, ctx: ModuleHostContext): UartHost {
         ctx.emit({ kind: "uart", port: portNumber, dir: "rx", bytes: burst.length, hex: hexBytes(burst.map((c) => c.byte)), ...(errors ? { errors } : {}) });
         ctx.postEvent(EventKind.uartRx, handle, waiting);
       });
-      held.add(port);
       out.handle = handle;
       ctx.emit({ kind: "uart", port: portNumber, name: s.name, open: `${baud} 8${parityName[0]!.toUpperCase()}${stopBits}` });
       return Status.ok;
@@ -83,7 +76,7 @@ export function createUartHost(board: Board, ctx: ModuleHostContext): UartHost {
     },
 
     close(handle) {
-      close(ctx.handles.get<SimUartPort>(KIND, handle)!);
+      ports.release(ctx.handles.get<SimUartPort>(KIND, handle)!);
       ctx.handles.release(KIND, handle);
       return Status.ok;
     },

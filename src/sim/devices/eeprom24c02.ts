@@ -30,7 +30,7 @@ export class Eeprom24c02 implements I2cDevice {
   }
 
   /** True while the internal write cycle runs at time t. */
-  busyAt(tUs: bigint): boolean {
+  private busyAt(tUs: bigint): boolean {
     return tUs < this.busyUntilUs;
   }
 
