@@ -94,15 +94,15 @@ export const command: Command = {
       const t = counts.get(m.id) ?? { telemetry: 0, alerts: 0, outputsSwitched: 0, warnings: 0, faults: 0 };
       return {
         module: shortId(m.id), state: m.state, telemetry: t.telemetry, alarms: t.alerts, outputsSwitched: t.outputsSwitched,
-        warnings: t.warnings, faults: m.faults, restarts: m.restarts, fuelLastCallback: m.fuelUsedLast, memoryHighWaterBytes: m.memoryHighWaterBytes,
+        warnings: t.warnings, faults: m.faults, restarts: m.restarts, fuelUsed: m.fuelUsedTotal, memoryPages: m.memoryHighWaterBytes / 65536,
       };
     });
     if (values.json) {
       process.stdout.write(JSON.stringify({ summary: { deviceTime: formatTime(result.summary.endUs), wallMs: Math.round(wallMs), events: result.summary.events, modules: rows } }) + "\n");
     } else {
       say(`\nsummary: ${formatTime(result.summary.endUs)} of device time in ${(wallMs / 1000).toFixed(1)} s, ${result.summary.events} events`);
-      const header = ["module", "state", "telemetry", "alarms", "outputs switched", "warnings", "faults", "fuel (last callback)", "memory high-water"];
-      const table = rows.map((r) => [r.module, r.state, r.telemetry, r.alarms, r.outputsSwitched, r.warnings, r.faults, r.fuelLastCallback ?? "-", `${r.memoryHighWaterBytes} B`].map(String));
+      const header = ["module", "state", "telemetry", "alarms", "outputs switched", "warnings", "faults", "fuel used", "memory (64 KiB pages)"];
+      const table = rows.map((r) => [r.module, r.state, r.telemetry, r.alarms, r.outputsSwitched, r.warnings, r.faults, r.fuelUsed.toLocaleString("en-US"), r.memoryPages].map(String));
       const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
       say("  " + header.map((h, i) => h.padEnd(widths[i]!)).join("  "));
       for (const row of table) say("  " + row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "));
