@@ -9,7 +9,8 @@ import { buildModule } from "../build/build.js";
 import { formatDiagnostic } from "../build/compile.js";
 import { configDefaults, configText, ManifestError } from "../build/manifest.js";
 import { formatValidation } from "../validate/validate.js";
-import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type DeviceContext } from "../pkg/index.js";
+import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type ConfigField, type DeviceContext } from "../pkg/index.js";
+import { configFields } from "../pkg/pack.js";
 import { LOWERED } from "./abi.js";
 import { ModuleRefused } from "./prepare.js";
 
@@ -21,7 +22,8 @@ export interface LoadedModule {
   requested: Capabilities | null;
   /** Config defaults as text, plus the known keys (null: any key accepted). */
   config: Map<string, string>;
-  knownConfigKeys: Set<string> | null;
+  /** The settings the manifest declares, with types and bounds (null: a bare .wasm, any key accepted). */
+  configFields: ConfigField[] | null;
   ramBudgetBytes?: number;
   fuel?: bigint;
   warnings: string[];
@@ -45,7 +47,7 @@ export async function loadModule(path: string, opts: LoadOptions = {}): Promise<
   if (isDir) return loadProject(path);
   const bytes = new Uint8Array(readFileSync(path));
   if (extname(path) === ".fwx") return loadPackage(path, bytes, opts);
-  return { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), knownConfigKeys: null, warnings: [] };
+  return { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, warnings: [] };
 }
 
 async function loadProject(dir: string): Promise<LoadedModule> {
@@ -66,7 +68,7 @@ async function loadProject(dir: string): Promise<LoadedModule> {
   const m = result.manifest;
   return {
     id, bytes: result.bytes, source: dir, requested: m.capabilities,
-    config: new Map(Object.entries(configDefaults(m))), knownConfigKeys: new Set(Object.keys(m.config)),
+    config: new Map(Object.entries(configDefaults(m))), configFields: configFields(m.config),
     ramBudgetBytes: m.ramBudgetBytes, warnings: [],
   };
 }
@@ -90,7 +92,7 @@ function loadPackage(path: string, bytes: Uint8Array, opts: LoadOptions): Loaded
     for (const f of manifest.config) if (f.default !== undefined) config.set(f.name, configText(f.default));
     return {
       id: manifest.id, bytes: payload, source: path, requested: manifest.capabilities,
-      config, knownConfigKeys: new Set(manifest.config.map((f) => f.name)),
+      config, configFields: manifest.config,
       ramBudgetBytes: manifest.budgets.ramBytes, fuel: BigInt(manifest.budgets.fuelPerCallback), warnings,
     };
   } catch (e) {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { checkConfigValues, ConfigValueError } from "../ota/config-values.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import type { Capabilities } from "../caps/capabilities.js";
 import { BoardProfileError, TraceError } from "../sim/errors.js";
@@ -161,10 +162,17 @@ export const command: Command = {
         const mm = /^(?:([^:=]+):)?([^=]+)=(.*)$/.exec(c);
         if (!mm) throw new UsageError(`run: --config ${c}: expected key=value or module:key=value`);
         const m = target(loaded, mm[1] ?? null, `--config ${c}`);
-        if (m.knownConfigKeys && !m.knownConfigKeys.has(mm[2]!)) {
-          throw new UsageError(`run: --config ${c}: ${m.id} has no setting "${mm[2]}" (settings: ${[...m.knownConfigKeys].join(", ") || "none"})`);
+        let value = mm[3]!;
+        if (m.configFields) {
+          // The same check a device makes for `fwx config set`: the setting exists, has the right type and is within its bounds.
+          try {
+            value = checkConfigValues(m.id, m.configFields, { [mm[2]!]: value })[mm[2]!]!;
+          } catch (e) {
+            if (e instanceof ConfigValueError) throw new UsageError(`run: --config ${c}: ${e.message}`);
+            throw e;
+          }
         }
-        m.config.set(mm[2]!, mm[3]!);
+        m.config.set(mm[2]!, value);
       }
       const specs: ModuleSpec[] = loaded.map((m) => {
         for (const w of m.warnings) note(`warning: ${w}`);

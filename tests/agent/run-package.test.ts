@@ -118,4 +118,14 @@ describe("fwx run options", () => {
     expect(ok.code).toBe(0);
     expect(events(ok.out).filter((e) => e.kind === "log").map((e) => e.message)).toEqual(["tick"]);
   });
+
+  it("--config is checked against the manifest's settings as a device checks `fwx config set`", async () => {
+    const { pkg } = gatewayPackage(tickerModule(), { config: [{ name: "period_s", type: "integer", default: 10, min: 1, max: 3600 }] });
+    const path = file("configured.fwx", pkg);
+    const refused = async (setting: string) => (await command.run([path, "--config", setting, "--duration", "1s"]).then(() => null, (e: unknown) => e)) as Error;
+    expect((await refused("period_s=5000000")).message).toMatch(/--config period_s=5000000: com\.acme\.ticker\.period_s: 5000000 is outside \[1, 3600\]/);
+    expect((await refused("period_s=2.5")).message).toMatch(/expected an integer, got 2\.5/);
+    expect((await refused("speed=3")).message).toMatch(/has no config field "speed" \(fields: period_s\)/);
+    expect((await run([path, "--config", "period_s=60", "--duration", "1s", "--json"])).code).toBe(0);
+  });
 });

@@ -39,7 +39,7 @@ export async function runExample(name: string, durationUs: bigint, config: Recor
     : loadBoardFile(defaultBoardPath(), { trace: parseTraceCsv(readFileSync(tracePath, "utf8"), tracePath) });
   const loaded = await loadModule(dir);
   for (const [k, v] of Object.entries(config)) {
-    if (loaded.knownConfigKeys && !loaded.knownConfigKeys.has(k)) throw new Error(`${name} has no setting ${k}`);
+    if (loaded.configFields && !loaded.configFields.some((f) => f.name === k)) throw new Error(`${name} has no setting ${k}`);
     loaded.config.set(k, v);
   }
   const result = await runSimulation({
