@@ -7,7 +7,7 @@ import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { encodeAbiSection, ABI_SECTION_NAME } from "../wasm/abi-section.js";
 import { appendCustomSection, WasmParseError } from "../wasm/reader.js";
 import { requiredInterfaces, validateModule, type ValidationResult } from "../validate/validate.js";
-import { writeFileAtomic } from "../pkg/atomic.js";
+import { writeFileDurable } from "../fs/durable.js";
 import { compileAssemblyScript, type Diagnostic, type Runtime } from "./compile.js";
 import { readManifest, type ModuleManifest } from "./manifest.js";
 
@@ -108,7 +108,7 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
 
   if (options.write ?? true) {
     mkdirSync(dirname(outPath), { recursive: true });
-    writeFileAtomic(outPath, bytes);
+    writeFileDurable(outPath, bytes);
     base.outFile = outPath;
   }
   return { ...base, ok: true, stage: "done" };

@@ -4,7 +4,7 @@
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join, relative, resolve, sep } from "node:path";
-import { writeFileAtomic } from "../pkg/atomic.js";
+import { writeFileDurable } from "../fs/durable.js";
 import { FWX_VERSION } from "../version.js";
 import { packageRoot } from "./compile.js";
 import { MODULE_ID_PATTERN } from "./manifest.js";
@@ -84,7 +84,7 @@ export function scaffoldProject(target: string, options: ScaffoldOptions = {}): 
       parts[parts.length - 1] = RENAMES[parts[parts.length - 1]!] ?? parts[parts.length - 1]!;
       const out = join(dir, ...parts);
       mkdirSync(resolve(out, ".."), { recursive: true });
-      writeFileAtomic(out, text);
+      writeFileDurable(out, text);
       written.push(relative(dir, out));
     }
   } catch (e) {

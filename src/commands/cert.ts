@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
-import { writeFileAtomic } from "../pkg/atomic.js";
+import { writeFileDurable } from "../fs/durable.js";
 import { NAME_PATTERN, certificateDigest, encodeCertificateBody, issueCertificate, type IntegratorCertificate } from "../pkg/certificate.js";
 import { list, loadCapabilities, loadCertificate, loadPrivateKey, loadPublicKey, loadRevocationList, parseTime, parseUint } from "../pkg/files.js";
 import { keyId, rawPublicKey } from "../pkg/keys.js";
@@ -71,7 +71,7 @@ function issue(v: Record<string, string | string[] | boolean | undefined>): numb
   const cert: IntegratorCertificate = { integratorId: id, integratorKey, modulePrefix, capabilities, customers, notBefore, notAfter };
   if (groups) cert.groups = groups;
   const bytes = issueCertificate(cert, rootKey);
-  writeFileAtomic(out, bytes);
+  writeFileDurable(out, bytes);
   console.log(`wrote ${out} (${bytes.length} bytes), signed by root ${keyId(rawPublicKey(rootKey))}`);
   console.log(describeCertificate(cert, certificateDigest(encodeCertificateBody(cert))));
   return EXIT.ok;
@@ -96,7 +96,7 @@ function revoke(v: Record<string, string | string[] | boolean | undefined>): num
     return certificateDigest(c.envelope.body);
   });
   const next = extendRevocationList(current, { certificates: certDigests, integratorKeys: keys.map(loadPublicKey) }, Math.floor(Date.now() / 1000));
-  writeFileAtomic(out, signRevocationList(next, rootKey));
+  writeFileDurable(out, signRevocationList(next, rootKey));
   console.log(`wrote ${out}: serial ${next.serial}, ${next.certificates.length} revoked certificate(s), ${next.integratorKeys.length} revoked integrator key(s)`);
   return EXIT.ok;
 }

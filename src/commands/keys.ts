@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
-import { writeFileAtomic } from "../pkg/atomic.js";
+import { writeFileDurable } from "../fs/durable.js";
 import { loadPublicKey, readInput } from "../pkg/files.js";
 import { generateKeyPair, keyId, parsePrivateKey, privateKeyPem, publicKeyPem, rawPublicKey } from "../pkg/keys.js";
 
@@ -52,8 +52,8 @@ export const command: Command = {
       // Checked for both before writing either, so a refusal never leaves a new private key beside an old public key.
       for (const f of [keyFile, pubFile]) if (!values.force && existsSync(f)) throw new UsageError(`keys gen: ${f} already exists (use --force to replace it)`);
       try {
-        writeFileAtomic(keyFile, privateKeyPem(privateKey), { mode: 0o600, noClobber: !values.force });
-        writeFileAtomic(pubFile, publicKeyPem(publicKey), { mode: 0o644, noClobber: !values.force });
+        writeFileDurable(keyFile, privateKeyPem(privateKey), { mode: 0o600, noClobber: !values.force });
+        writeFileDurable(pubFile, publicKeyPem(publicKey), { mode: 0o644, noClobber: !values.force });
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (err.code === "EEXIST") throw new UsageError(`keys gen: ${(err as { dest?: string }).dest ?? err.path ?? values.out} already exists (use --force to replace it)`);

@@ -4,7 +4,7 @@ import { EXIT, UsageError, type Command } from "../cli/command.js";
 import type { Capabilities } from "../caps/capabilities.js";
 import { ManifestError, readManifest, type ModuleManifest } from "../build/manifest.js";
 import { FWX_VERSION } from "../version.js";
-import { writeFileAtomic } from "../pkg/atomic.js";
+import { writeFileDurable } from "../fs/durable.js";
 import { loadCapabilities, loadPrivateKey, parseUint, readInput } from "../pkg/files.js";
 import { DEVICE_CLASSES, type DeviceClass, type Manifest } from "../pkg/manifest.js";
 import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields, payloadFacts } from "../pkg/pack.js";
@@ -131,7 +131,7 @@ export const command: Command = {
       if (e instanceof PackError) throw new UsageError(`pack: ${input}: ${e.message}`);
       throw e;
     }
-    writeFileAtomic(values.out!, result.bytes);
+    writeFileDurable(values.out!, result.bytes);
     const m = result.manifest;
     const overhead = result.bytes.length - payload.length;
     console.log(`wrote ${values.out}: ${m.id} ${m.version} sequence ${m.sequence}, target ${m.deviceClass}${m.payload.fuelInstrumented ? " (fuel-instrumented)" : ""}, signed with certificate of ${values.cert}`);

@@ -7,7 +7,7 @@ import { BoardProfileError, TraceError } from "../sim/errors.js";
 import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
 import { parseTraceCsv } from "../sim/trace.js";
 import { parsePublicKey } from "../pkg/keys.js";
-import { writeFileAtomic } from "../pkg/atomic.js";
+import { writeFileDurable } from "../fs/durable.js";
 import { loadModule, parseGrant, mergeCapabilities, GrantSyntaxError, type LoadedModule } from "../agent/load.js";
 import { ModuleRefused } from "../agent/prepare.js";
 import { runSimulation } from "../agent/simulate.js";
@@ -198,7 +198,7 @@ export const command: Command = {
         stateDir: values["state-dir"] ?? null, minLogLevel, onReady: header,
       });
       if (values.record && result.recording) {
-        writeFileAtomic(values.record, result.recording);
+        writeFileDurable(values.record, result.recording);
         note(`recorded ${result.recording.length} bytes to ${values.record}`);
       }
       const s = result.summary;

@@ -13,7 +13,7 @@ import { join, relative, sep } from "node:path";
 import { describe, expect, test } from "vitest";
 import { abi } from "../../host-abi/spec/index.js";
 import { emitters } from "../../host-abi/gen/emitters.js";
-import { writeFileAtomic } from "../../host-abi/gen/gen-fs.js";
+import { writeFileDurable } from "../../src/fs/durable.js";
 import { parseGeneratedHeader } from "../../host-abi/gen/gen-plan.js";
 import { generatedHeader, type CommentStyle } from "../../host-abi/gen/header.js";
 import { lowerAbi } from "../../host-abi/gen/lower.js";
@@ -40,7 +40,7 @@ describe.each(emitters.map((e) => [e.name, e] as const))("emitter %s", (name, em
   test("output equals the golden files", () => {
     if (UPDATE) {
       rmSync(dir, { recursive: true, force: true });
-      for (const f of files) writeFileAtomic(join(dir, f.path + SUFFIX), f.content);
+      for (const f of files) writeFileDurable(join(dir, f.path + SUFFIX), f.content, { createDirs: true });
     }
     const produced = files.map((f) => f.path).sort();
     expect(produced, `the set of files emitter ${name} produces changed; ${HINT}`).toEqual(filesUnder(dir));

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Status, type KvHost } from "../../abi/host.generated.js";
 import type { ModuleHostContext } from "../host-context.js";
-import { writeFileAtomic } from "../../pkg/atomic.js";
+import { writeFileDurable } from "../../fs/durable.js";
 
 export const KV_KEY_MAX_BYTES = 32;
 const FORMAT = 1;
@@ -87,7 +87,7 @@ export class KvStore {
     const entries: Record<string, string> = {};
     for (const k of [...this.entries.keys()].sort()) entries[k] = Buffer.from(this.entries.get(k)!).toString("base64");
     mkdirSync(join(this.file, ".."), { recursive: true });
-    writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, module: this.moduleId, entries }, null, 1) + "\n");
+    writeFileDurable(this.file, JSON.stringify({ format: FORMAT, module: this.moduleId, entries }, null, 1) + "\n");
   }
 }
 
