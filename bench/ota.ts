@@ -14,13 +14,15 @@ import { startBroker } from "../src/ota/broker.js";
 import { encodeDelta } from "../src/ota/delta.js";
 import { flash } from "../src/ota/flasher.js";
 import { LinkSimulator } from "../src/ota/link-sim.js";
+import { LinkTally, packetBucket, parsePublish } from "../src/ota/mqtt-tally.js";
+import { decodeAck, topicsFor } from "../src/ota/protocol.js";
 import { startSimDevice } from "../src/ota/sim-device.js";
 
 const root = resolve(import.meta.dirname, "..");
 const EXAMPLE = join(root, "examples", "cold-chain-alarm");
 const CONSTANT = /MAX_FAILED_READS: u32 = 3;/;
 
-async function examplePackages() {
+export async function examplePackages() {
   const work = mkdtempSync(join(tmpdir(), "fwx-bench-ota-"));
   try {
     const a = await buildModule(EXAMPLE, { write: false });
@@ -57,27 +59,42 @@ async function examplePackages() {
   }
 }
 
-/** One flash of `pkg` to a fresh device behind a link with `profile`; bytes on that link during the transfer. */
-async function flashOver(pkg: Uint8Array, rootPub: Uint8Array, profile: ConstructorParameters<typeof LinkSimulator>[1]) {
+/**
+ * One flash of `pkg` to a fresh device behind a link with `profile`. Byte accounting: every MQTT
+ * packet that enters the device's link in either direction (MQTT fixed header, topic, packet id,
+ * payload; TCP/IP headers are not modelled), from before the tool sends `begin` up to and including
+ * the device's ack of the last byte and the broker's PUBACK of it. The tool connects to the broker directly, so its own
+ * connection set-up and subscriptions are not on this link; everything the transfer needs
+ * from the device (begin, its reply, chunks, acks, PUBACKs, anything else the device publishes
+ * meanwhile) is.
+ */
+export async function flashOver(pkg: Uint8Array, rootPub: Uint8Array, profile: ConstructorParameters<typeof LinkSimulator>[1]) {
   const broker = await startBroker();
   const link = await new LinkSimulator({ host: broker.host, port: broker.port }, profile).start();
   const state = mkdtempSync(join(tmpdir(), "fwx-bench-dev-"));
-  let wire = -1;
-  // The device reports "received" right after publishing its final ack: the transfer's bytes are
-  // what crossed the link by then, plus that ack (PUBLISH header 2 + topic length 2 + topic + 10-byte frame),
-  // which is still on its way out of the device's socket.
-  const finalAck = 2 + 2 + "fwx/v1/bench/ack".length + 10;
+  const ackTopic = topicsFor("bench").ack;
+  // The last packet counted: the broker's PUBACK of the device's final ack (the only QoS 1 ack).
+  let finalAckSeen = false;
+  const tally = new LinkTally((direction, packet) => {
+    if (finalAckSeen) return direction === "down" && packetBucket(packet) === "puback";
+    const p = direction === "up" ? parsePublish(packet) : null;
+    if (!p || p.topic !== ackTopic) return false;
+    try {
+      finalAckSeen = decodeAck(p.payload).offset === pkg.length;
+    } catch { /* not an ack */ }
+    return false;
+  });
   const device = await startSimDevice({
     deviceId: "bench", brokerUrl: link.url, stateDir: state, rootPublicKey: rootPub, customer: "bench", group: "g",
     speed: 100, health: { callbacks: 1, seconds: 1, timeoutSeconds: 600 },
-    onTimeline: (e) => { if (wire < 0 && e.kind === "install" && e.event.phase === "received") wire = link.stats.upBytes + link.stats.downBytes + finalAck; },
   });
   try {
     link.resetStats();
-    wire = -1;
+    link.tap = (direction, connection, data) => tally.feed(direction, connection, data);
     const r = await flash({ brokerUrl: broker.url, device: "bench", pkg, cache: null, stallTimeoutMs: 120_000 });
     if (r.verdict !== "confirmed") throw new Error(`bench flash ended ${r.verdict}: ${r.reason}`);
-    return { wire, total: link.stats.upBytes + link.stats.downBytes, transferMs: r.transferMs, retransmits: link.stats.retransmittedSegments };
+    if (!tally.stopped) throw new Error("the device's final ack never crossed the link");
+    return { wire: tally.totalBytes, tally, transferMs: r.transferMs, retransmits: link.stats.retransmittedSegments };
   } finally {
     await device.stop();
     await link.close();
@@ -90,11 +107,16 @@ export async function benchOta(): Promise<BenchRow[]> {
   const { v1, v2, large, rootPub } = await examplePackages();
   const rows: BenchRow[] = [];
 
-  // Bytes on the device's link (MQTT over TCP payload, both directions) from the begin command to the last ack.
+  // Every MQTT byte on the device's link, both directions, from the begin command to the PUBACK of the
+  // final ack (see flashOver); for the goal's package also where the bytes go.
   for (const [label, pkg, goal] of [["example + 24 KiB table", large, true], ["cold-chain-alarm example", v1, false]] as const) {
     const r = await flashOver(pkg, rootPub, {});
     const ratio = r.wire / pkg.length;
-    rows.push({ name: `wire bytes / package bytes, 1 KiB chunks, ${label} (${pkg.length} B)`, value: ratio, unit: "x", ...(goal ? { goal: "≤ 1.05", met: ratio <= 1.05 } : {}) });
+    rows.push({ name: `wire bytes / package bytes, 1 KiB chunks, ${label} (${pkg.length} B; all MQTT packets both ways, begin to final ack's PUBACK)`, value: ratio, unit: "x", ...(goal ? { goal: "≤ 1.05", met: ratio <= 1.05 } : {}) });
+    if (!goal) continue;
+    for (const [bucket, e] of [...r.tally.entries].sort((x, y) => y[1].bytes - x[1].bytes)) {
+      rows.push({ name: `  of which ${bucket} (${e.packets} packet${e.packets === 1 ? "" : "s"})`, value: e.bytes, unit: "B" });
+    }
   }
 
   const delta = encodeDelta(v1, v2);
@@ -109,8 +131,9 @@ export async function benchOta(): Promise<BenchRow[]> {
     for (const seed of [1, 2, 3, 4, 5]) runs.push(await flashOver(pkg, rootPub, { bandwidthBps: bps, loss: 0.02, latencyMs: 50, seed }));
     const meanMs = runs.reduce((s, r) => s + r.transferMs, 0) / runs.length;
     const ratio = meanMs / limitMs;
+    const wire = runs.reduce((n, r) => n + r.wire, 0) / runs.length / pkg.length;
     rows.push({
-      name: `flash time / physical limit, 20 kbit/s, 2 % loss, 50 ms: ${label} (limit ${(limitMs / 1000).toFixed(1)} s, mean of 5, ${runs.map((r) => r.retransmits).join("+")} segments lost)`,
+      name: `flash time (begin to final ack at the tool) / physical limit, 20 kbit/s, 2 % loss, 50 ms: ${label} (limit ${(limitMs / 1000).toFixed(1)} s, mean of 5, ${runs.map((r) => r.retransmits).join("+")} segments lost, wire ${wire.toFixed(3)}x)`,
       value: ratio, unit: "x", ...(goal ? { goal: "≤ 1.15", met: ratio <= 1.15 } : {}),
     });
   }

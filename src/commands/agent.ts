@@ -26,7 +26,7 @@ fault, and the module's fwx_health() returning 0 if it exports one), or
 reverted automatically.
 
 options:
-  --device-id <id>        this device's id (MQTT topics fwx/v1/<id>/…)
+  --device-id <id>        this device's id (MQTT topics fwx/v2/<id>/…)
   --board <file>          board profile (default: the bundled demo board)
   --state-dir <dir>       where slots and state live (created if missing)
   --root <file>           product root public key (PEM, hex or raw)

@@ -9,7 +9,7 @@ const help = `fwx devices — list devices with their modules, versions, slot st
 usage: fwx devices [--broker mqtt://127.0.0.1:1883] [--json]
 
 Reads the retained status and presence every device agent publishes
-(fwx/v1/<device>/status and /presence), so it shows devices that are
+(fwx/v2/<device>/status and /presence), so it shows devices that are
 offline too, with when they were last seen.
 
 options:

@@ -15,7 +15,7 @@ import { applyDelta, DeltaError } from "./delta.js";
 import { ConfigValueError } from "./config-values.js";
 import { DEFAULT_HEALTH, ModuleManager, RequestRefused, type HealthPolicy } from "./install.js";
 import { LiveModuleHost, type LiveHostFactory } from "./live-host.js";
-import { decodeChunk, encodeAck, isVerdict, parseJson, ProtocolError, topicsFor, type Command, type DeviceStatus, type InstallEvent, type Reply } from "./protocol.js";
+import { decodeChunk, encodeAck, isVerdict, MAX_SESSION, parseJson, ProtocolError, topicsFor, transferOf, type Command, type DeviceStatus, type InstallEvent, type Reply } from "./protocol.js";
 import { DEFAULT_RECEIVER, TransferReceiver, type PartialMeta, type ReceiverOptions } from "./receiver.js";
 import { sha256Hex, StateStore } from "./state-store.js";
 
@@ -84,7 +84,11 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     };
     this.manager = new ModuleManager(this.store, this.host, trust, { ...DEFAULT_HEALTH, ...opts.health }, (e) => this.onInstallEvent(e));
     this.receiver = new TransferReceiver(this.store.partialDir, { ...DEFAULT_RECEIVER, ...opts.receiver }, opts.crash ?? null,
-      (a) => this.client?.publish(this.topics.ack, encodeAck(a), { qos: 0 }),
+      (a, delivered) => {
+        // Acks are QoS 0 (cumulative: the next one covers a lost one); the final one is QoS 1, and its PUBACK starts the install.
+        if (delivered) this.client?.publish(this.topics.ack, encodeAck(a), { qos: 1 }, () => delivered());
+        else this.client?.publish(this.topics.ack, encodeAck(a), { qos: 0 });
+      },
       (meta, bytes) => this.onTransferComplete(meta, bytes));
   }
 
@@ -110,9 +114,16 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       client.on("connect", () => {
         client.subscribe([this.topics.cmd, this.topics.chunk], { qos: 1 }, () => {
           // Online only once commands can be received: tools wait for this before sending.
-          client.publish(this.topics.presence, JSON.stringify({ online: true, ts: Date.now() }), { qos: 1, retain: true });
-          client.publish(this.topics.status, jsonText(this.status()), { qos: 1, retain: true });
-          resolve();
+          // Started = both announcements acknowledged by the broker, so nothing of the start-up is still on the link.
+          let announced = 0;
+          const done = () => {
+            if (++announced !== 2) return;
+            // A readiness signal for supervisors and tests: commands sent from now on are received.
+            this.timeline({ kind: "agent", ts: Date.now(), message: `online at ${this.opts.brokerUrl}` });
+            resolve();
+          };
+          client.publish(this.topics.presence, JSON.stringify({ online: true, ts: Date.now() }), { qos: 1, retain: true }, done);
+          client.publish(this.topics.status, jsonText(this.status()), { qos: 1, retain: true }, done);
         });
       });
     });
@@ -142,6 +153,8 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     if (this.installing && e.session === null) e.session = this.installing.session;
     if (this.installing && !e.package) e.package = this.installing.package;
     this.timeline({ kind: "install", event: e });
+    // The verdict ends the install: the status published with it already says the device is free.
+    if (isVerdict(e.phase) && this.installing && (!e.package || e.package === this.installing.package)) this.installing = null;
     if (isVerdict(e.phase) || e.phase === "rolled-back" || e.phase === "removed" || e.phase === "reconfigured") {
       // Retained status first: a tool that acts on the verdict (the next flash's delta base) reads it next.
       if (this.statusTimer) clearTimeout(this.statusTimer);
@@ -240,18 +253,20 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     }
     if (this.manager.trialPackage(cmd.package.module) === cmd.package.sha256) {
       // Transferred and on trial already (e.g. the agent restarted mid-trial): the verdict follows on the event topic.
-      return { resumeFrom: cmd.transfer.size, installing: true };
+      return { resumeFrom: transferOf(cmd).size, installing: true };
     }
     if (this.installing && this.installing.package !== cmd.package.sha256) {
       throw new RequestRefused("busy", `device is installing another package (session ${this.installing.session}); try again after its verdict`);
     }
-    if (cmd.transfer.mode === "delta") {
+    if (!(Number.isInteger(cmd.session) && cmd.session >= 1 && cmd.session <= MAX_SESSION)) throw new RequestRefused("bad-request", `session ${cmd.session} is not a 16-bit nonce (1..${MAX_SESSION})`);
+    const transfer = transferOf(cmd);
+    if (transfer.mode === "delta") {
       const base = this.manager.confirmedPackage(cmd.package.module);
-      if (!base || base.sha256 !== cmd.transfer.base) {
-        throw new RequestRefused("base-mismatch", `delta base ${cmd.transfer.base?.slice(0, 16)}… is not the confirmed package of ${cmd.package.module} (${base ? base.sha256.slice(0, 16) + "…" : "none"}); send the full package`);
+      if (!base || base.sha256 !== transfer.base) {
+        throw new RequestRefused("base-mismatch", `delta base ${transfer.base?.slice(0, 16)}… is not the confirmed package of ${cmd.package.module} (${base ? base.sha256.slice(0, 16) + "…" : "none"}); send the full package`);
       }
     }
-    const resumeFrom = this.receiver.begin({ session: cmd.session, from: cmd.from, chunkBytes: cmd.chunkBytes, transfer: cmd.transfer, package: cmd.package }, Date.now());
+    const resumeFrom = this.receiver.begin({ session: cmd.session, from: cmd.from, window: cmd.window, transfer, package: cmd.package }, Date.now());
     if (this.installing) this.installing.session = cmd.session;
     else if (this.receiver.isComplete) setImmediate(() => this.receiver.complete());
     return { resumeFrom };
@@ -284,9 +299,9 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     this.onInstallEvent({ session: meta.session, module: meta.package.module, phase: "received", ts: Date.now(), version: meta.package.version, sequence: meta.package.sequence, package: meta.package.sha256, reason: `${bytes.length} bytes (${meta.transfer.mode})` });
     this.manager.install(pkg, meta.session).then(
       () => {
+        // The verdict event already cleared `installing` and published the status.
         this.installing = null;
         this.receiver.discard();
-        this.publishStatus();
       },
       (e: Error) => fail(`install failed on the device: ${e.message}`),
     );

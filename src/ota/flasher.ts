@@ -6,7 +6,7 @@ import { randomInt } from "node:crypto";
 import { readPackageUnverified } from "../pkg/index.js";
 import { encodeDelta } from "./delta.js";
 import { PackageCache } from "./package-cache.js";
-import { decodeAck, DEFAULT_CHUNK_BYTES, encodeChunk, isVerdict, parseJson, topicsFor, type InstallEvent, type TransferSpec, type Verdict } from "./protocol.js";
+import { decodeAck, DEFAULT_CHUNK_BYTES, encodeChunk, isVerdict, MAX_SESSION, parseJson, topicsFor, type DeltaSpec, type InstallEvent, type Verdict } from "./protocol.js";
 import { DeviceRefused, DeviceUnreachable, ToolConnection } from "./rpc.js";
 import { sha256Hex } from "./state-store.js";
 
@@ -57,6 +57,8 @@ export interface FlashResult {
   resumes: number[];
   /** Chunk payload bytes published (resends included). */
   sentBytes: number;
+  /** Chunks resent at once because the device reported them missing (GAP acks). */
+  gapResends: number;
   /** From the begin command to the device's acknowledgement of the last byte. */
   transferMs: number;
   totalMs: number;
@@ -77,6 +79,24 @@ export class BadPackage extends Error {
   }
 }
 
+/** Default chunks in flight. The device acknowledges every half window, so the window must cover half a window plus the link's bandwidth-delay product; 16 KiB does up to about 1 Mbit/s at 100 ms. */
+export const DEFAULT_WINDOW_CHUNKS = 16;
+
+/**
+ * Chunks sent right behind the begin, before its reply: they keep the link busy during the begin's round trip
+ * (at 20 kbit/s and 50 ms one way, about one chunk's worth). Few, because a resuming device drops those below
+ * its offset: a resume costs at most these bytes again.
+ */
+export const PIPELINED_CHUNKS = 2;
+
+/** A fresh 16-bit session nonce, never `avoid` (the session it replaces). */
+function newSession(avoid: number): number {
+  for (;;) {
+    const s = randomInt(1, MAX_SESSION + 1);
+    if (s !== avoid) return s;
+  }
+}
+
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;
   if (signal.aborted) return Promise.reject(new FlashAborted());
@@ -90,7 +110,7 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
 export async function flash(opts: FlashOptions): Promise<FlashResult> {
   const t0 = performance.now();
   const chunk = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const windowChunks = opts.window ?? 16;
+  const windowChunks = opts.window ?? DEFAULT_WINDOW_CHUNKS;
   const peek = (() => {
     try {
       return readPackageUnverified(opts.pkg);
@@ -129,7 +149,7 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
 
     // Delta against the device's confirmed package, when the tool has those bytes.
     let body = opts.pkg;
-    let transfer: TransferSpec = { mode: "full", size: opts.pkg.length, sha256: pkgSha };
+    let delta: DeltaSpec | null = null;
     const status = await conn.status(opts.device, 500);
     const mod = status?.modules.find((m) => m.id === manifest.id);
     const baseSha = mod?.confirmed ? mod.slots[mod.confirmed]?.sha256 : undefined;
@@ -139,58 +159,37 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       if (d.length < opts.pkg.length) {
         body = d;
         mode = "delta";
-        transfer = { mode: "delta", size: d.length, sha256: sha256Hex(d), base: baseSha };
+        delta = { base: baseSha, size: d.length, sha256: sha256Hex(d) };
       }
     }
 
-    const session = randomInt(1, 2 ** 31);
+    let session = newSession(0);
     const pkgRef = { module: manifest.id, version: manifest.version, sequence: manifest.sequence, size: opts.pkg.length, sha256: pkgSha };
     const replyTimeout = opts.replyTimeoutMs ?? 5000;
-    const begin = async () => {
-      try {
-        return await conn.request(opts.device, { op: "begin", session, chunkBytes: chunk, transfer, package: pkgRef }, replyTimeout);
-      } catch (e) {
-        if (e instanceof DeviceRefused && e.code === "base-mismatch" && mode === "delta") {
-          mode = "full";
-          body = opts.pkg;
-          transfer = { mode: "full", size: opts.pkg.length, sha256: pkgSha };
-          return conn.request(opts.device, { op: "begin", session, chunkBytes: chunk, transfer, package: pkgRef }, replyTimeout);
-        }
-        throw e;
-      }
-    };
+    // Subscribed before the begin goes out, so the begin is published synchronously, ahead of the pipelined chunks.
+    await conn.subscribe([topics.reply(conn.clientId)], 1);
+    const sendBegin = () => conn.request(opts.device, { op: "begin", session, window: windowChunks, package: pkgRef, ...(delta ? { delta } : {}) }, replyTimeout);
 
+    const resumes: number[] = [];
     const verdictFromEvent = (e: InstallEvent, transferMs: number, resumedFrom: number, sentBytes: number): FlashResult => ({
       verdict: e.phase as Verdict, reason: e.reason ?? "", ...(e.code ? { code: e.code } : {}), event: e,
       module: manifest.id, version: manifest.version, mode, packageBytes: opts.pkg.length, transferBytes: body.length,
-      resumedFrom, resumes, sentBytes, transferMs, totalMs: performance.now() - t0,
+      resumedFrom, resumes, sentBytes, gapResends, transferMs, totalMs: performance.now() - t0,
     });
-
-    // Verdict listener first, so an instant refusal is not missed.
     let verdictEvent: InstallEvent | null = null;
     let verdictWake: () => void = () => {};
-    onEvent = (e) => {
-      if (e.session !== session && e.package !== pkgSha) return;
-      if (isVerdict(e.phase)) {
-        verdictEvent = e;
-        verdictWake();
-      } else progress({ phase: "installing", acked: body.length, total: body.length, rate: 0, etaSeconds: null, step: e.phase });
-    };
-
-    const resumes: number[] = [];
-    const tBegin = performance.now();
-    const first = await abortable(begin(), opts.signal);
-    if (first.done) return verdictFromEvent(first.done as InstallEvent, 0, 0, 0);
-    const resumedFrom = Number(first.resumeFrom ?? 0);
-    let acked = resumedFrom;
-    let next = acked;
+    let resumedFrom = 0;
+    let acked = 0;
+    let next = 0;
     let sent = 0;
-    const tStart = performance.now();
-    let lastProgressAt = tStart;
+    /** False until the device answered the begin: only the pipelined first chunks may be in flight. */
+    let began = false;
     let lastGapResend = -1;
-    const windowBytes = windowChunks * chunk;
+    let gapResends = 0;
+    const tBegin = performance.now();
+    let lastProgressAt = tBegin;
     const report = () => {
-      const secs = (performance.now() - tStart) / 1000;
+      const secs = (performance.now() - tBegin) / 1000;
       const rate = secs > 0 ? (acked - resumedFrom) / secs : 0;
       progress({ phase: "transferring", acked, total: body.length, rate, etaSeconds: rate > 0 ? (body.length - acked) / rate : null });
     };
@@ -201,13 +200,23 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     };
     const pump = () => {
       if (!conn.client.connected) return;
+      const windowBytes = (began ? windowChunks : Math.min(windowChunks, PIPELINED_CHUNKS)) * chunk;
       while (next < body.length && next - acked < windowBytes) {
         sendAt(next);
         next = Math.min(next + chunk, body.length);
       }
     };
-    report();
 
+    // Verdict listener first, so an instant refusal is not missed.
+    onEvent = (e) => {
+      if (e.session !== session && e.package !== pkgSha) return;
+      if (isVerdict(e.phase)) {
+        verdictEvent = e;
+        verdictWake();
+      } else progress({ phase: "installing", acked: body.length, total: body.length, rate: 0, etaSeconds: null, step: e.phase });
+    };
+
+    report();
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       const finish = (err?: Error) => {
@@ -220,8 +229,10 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
         else resolve();
       };
       const onAbort = () => finish(new FlashAborted());
+      if (opts.signal?.aborted) return finish(new FlashAborted());
       opts.signal?.addEventListener("abort", onAbort);
       verdictWake = () => finish();
+      // Acks are handled from the start: those of pipelined chunks may overtake the begin's reply.
       onAck = (offset, gap, s) => {
         if (s !== session) return;
         if (offset > acked) {
@@ -233,50 +244,91 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
         if (gap && offset !== lastGapResend && offset < body.length) {
           // The device saw a later chunk: exactly this one went missing.
           lastGapResend = offset;
+          gapResends++;
           sendAt(offset);
         }
         if (acked >= body.length) finish();
         else pump();
       };
+      /** The device's answer to a begin: the offset it continues from, or null when it already has a verdict. */
+      const onBeginReply = (r: Record<string, unknown>, resync: boolean): number | null => {
+        if (r.done) {
+          verdictEvent = r.done as InstallEvent;
+          finish();
+          return null;
+        }
+        const from = Number(r.resumeFrom ?? 0);
+        began = true;
+        if (resync) {
+          // The device's durable offset is the truth; it never goes below an offset it acknowledged.
+          // Everything after it is sent again: whatever was in flight may be lost.
+          acked = from;
+          next = from;
+        } else {
+          // First answer: acks of pipelined chunks may already be in; pipelined chunks below `from` are dropped by the device.
+          acked = Math.max(acked, from);
+          next = Math.max(next, acked);
+        }
+        lastProgressAt = performance.now();
+        if (acked >= body.length) finish();
+        else pump();
+        return from;
+      };
+      const start = async () => {
+        try {
+          let reply: Promise<Record<string, unknown>> = sendBegin();
+          // The begin and the first chunks share the link: no idle round trip before the data.
+          pump();
+          let r: Record<string, unknown>;
+          try {
+            r = await reply;
+          } catch (e) {
+            if (!(e instanceof DeviceRefused && e.code === "base-mismatch" && mode === "delta")) throw e;
+            // The device's confirmed package is not the delta's base: send the package itself, under a new
+            // session so no pipelined delta chunk still in flight can land in the new transfer.
+            mode = "full";
+            body = opts.pkg;
+            delta = null;
+            session = newSession(session);
+            acked = next = sent = 0;
+            reply = sendBegin();
+            pump();
+            r = await reply;
+          }
+          resumedFrom = onBeginReply(r, false) ?? 0;
+        } catch (e) {
+          finish(e as Error);
+        }
+      };
       // Whatever happened while disconnected, the device's acknowledged offset is the truth.
       const resync = async () => {
         try {
-          const r = await begin();
-          if (r.done) {
-            verdictEvent = r.done as InstallEvent;
-            return finish();
-          }
-          const from = Number(r.resumeFrom ?? 0);
-          resumes.push(from);
-          // The device's durable offset is the truth; it never goes below an offset it acknowledged.
-          acked = from;
-          next = acked;
-          lastProgressAt = performance.now();
-          if (acked >= body.length) finish();
-          else pump();
+          const from = onBeginReply(await sendBegin(), true);
+          if (from !== null) resumes.push(from);
         } catch (e) {
           if (e instanceof DeviceUnreachable) return; // retried by the watchdog
           finish(e as Error);
         }
       };
-      const onReconnect = () => void resync();
+      const onReconnect = () => void (began && resync());
       conn.client.on("connect", onReconnect);
       let lastQueryAt = performance.now();
       const stallTimeout = opts.stallTimeoutMs ?? 60_000;
       const watchdog = setInterval(() => {
         const now = performance.now();
         if (now - lastProgressAt > stallTimeout) return finish(new DeviceUnreachable(`no progress for ${Math.round(stallTimeout / 1000)} s at byte ${acked} of ${body.length}`));
-        // Rough retransmission timeout: a whole window's worth of time at the observed rate, at least 2 s.
+        if (!began) return; // the begin's own retries and timeout cover this phase
+        // Rough retransmission timeout: three windows' worth of time at the observed rate, at least 2 s.
         // The rate is measured up to the last progress, so a stall does not stretch its own timeout.
-        const secs = (lastProgressAt - tStart) / 1000;
+        const secs = (lastProgressAt - tBegin) / 1000;
         const rate = secs > 0.5 && acked > resumedFrom ? (acked - resumedFrom) / secs : 2000;
-        const rto = Math.min(15_000, Math.max(2000, (3 * windowBytes * 1000) / rate));
+        const rto = Math.min(15_000, Math.max(2000, (3 * windowChunks * chunk * 1000) / rate));
         if (now - lastProgressAt > rto && now - lastQueryAt > rto && conn.client.connected) {
           lastQueryAt = now;
           void resync();
         }
       }, 250);
-      pump();
+      void start();
     });
 
     // From the begin command to the last acknowledgement: what the link costs.

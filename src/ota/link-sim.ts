@@ -88,6 +88,8 @@ export class LinkSimulator {
   private down = false;
   readonly random: () => number;
   port = 0;
+  /** Sees every byte entering the link, per direction and connection (byte accounting in benchmarks). */
+  tap: ((direction: "up" | "down", connection: number, data: Buffer) => void) | null = null;
 
   constructor(private readonly target: { host: string; port: number }, profile: Partial<LinkProfile> = {}) {
     this.profile = { ...DEFAULT_LINK, ...profile };
@@ -111,15 +113,21 @@ export class LinkSimulator {
       client.destroy();
       return;
     }
-    this.stats.connections++;
+    const id = ++this.stats.connections;
     const upstream = connect(this.target.port, this.target.host);
     const pair: [Socket, Socket] = [client, upstream];
     this.pairs.add(pair);
     // "up" = client → broker (the device's uplink when the device is the client).
     const up = new Direction(this, upstream, (n) => (this.stats.upBytes += n));
     const downDir = new Direction(this, client, (n) => (this.stats.downBytes += n));
-    client.on("data", (d) => up.push(d));
-    upstream.on("data", (d) => downDir.push(d));
+    client.on("data", (d) => {
+      this.tap?.("up", id, d);
+      up.push(d);
+    });
+    upstream.on("data", (d) => {
+      this.tap?.("down", id, d);
+      downDir.push(d);
+    });
     const close = () => {
       this.pairs.delete(pair);
       client.destroy();

@@ -1,10 +1,11 @@
 // The OTA wire protocol (docs/ota-protocol.md is the prose version).
 //
-// Topics, all under fwx/v1/<device>/:
+// Topics, all under fwx/v2/<device>/:
 //   cmd            tool → device   JSON command            QoS 1
 //   reply/<client> device → tool   JSON reply to one cmd   QoS 1
 //   chunk          tool → device   binary chunk frame      QoS 0 (the window protocol retransmits)
-//   ack            device → tool   binary ack frame        QoS 0 (cumulative: a lost ack is covered by the next)
+//   ack            device → tool   binary ack frame        QoS 0 (cumulative: a lost ack is covered by the next);
+//                                                          the final ack QoS 1 (its PUBACK starts the install)
 //   event          device → tools  JSON install progress and verdicts   QoS 1
 //   status         device → fleet  JSON device state, retained          QoS 1
 //   presence       device → fleet  JSON online flag, retained, also the last will   QoS 1
@@ -13,9 +14,12 @@
 
 import { crc32 } from "./crc32.js";
 
-export const TOPIC_ROOT = "fwx/v1";
+/** The protocol version is the second topic level: v2 = the frame layouts below (v1 had tagged frames and 32-bit sessions). */
+export const TOPIC_ROOT = "fwx/v2";
 export const DEFAULT_BROKER = "mqtt://127.0.0.1:1883";
 export const DEFAULT_CHUNK_BYTES = 1024;
+/** Largest chunk data a device takes (the tool's --chunk range is 64..MAX_CHUNK_BYTES). */
+export const MAX_CHUNK_BYTES = 65536;
 /** Device ids become topic levels: no wildcards, separators or NUL. */
 export const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -34,7 +38,7 @@ export function topicsFor(device: string) {
   };
 }
 
-/** The device id in a topic under fwx/v1/, or null. */
+/** The device id in a topic under TOPIC_ROOT, or null. */
 export function deviceOfTopic(topic: string): string | null {
   const parts = topic.split("/");
   return parts.length >= 4 && `${parts[0]}/${parts[1]}` === TOPIC_ROOT ? parts[2]! : null;
@@ -48,54 +52,54 @@ export class ProtocolError extends Error {
 }
 
 // ---- binary frames -------------------------------------------------------
-// chunk: 'C' u32 session, u32 offset, u32 crc32(data), data…      (13 bytes of header)
-// ack:   'A' u8 flags, u32 session, u32 contiguous offset          (10 bytes)
-// All integers big-endian. The data length is the rest of the MQTT payload.
+// The topic names the frame kind, so frames carry no tag. All integers big-endian.
+// chunk: u16 session | u32 offset | u32 crc32(data) | data…      (10 bytes of header)
+// ack:   u8 flags | u16 session | u32 contiguous offset          (7 bytes)
+// The data length is the rest of the MQTT payload.
 
-export const CHUNK_HEADER_BYTES = 13;
-const CHUNK_TAG = 0x43;
-const ACK_TAG = 0x41;
+export const CHUNK_HEADER_BYTES = 10;
+export const ACK_BYTES = 7;
 /** The device saw a chunk beyond `offset`: the chunk at `offset` is missing, resend it now. */
 export const ACK_GAP = 0x01;
+/** Sessions are 16-bit nonces, 1..65535 (0 is never used, so a zeroed frame is no session). */
+export const MAX_SESSION = 0xffff;
 
 export interface ChunkFrame { session: number; offset: number; data: Uint8Array }
 export interface AckFrame { session: number; offset: number; gap: boolean }
 
 export function encodeChunk(session: number, offset: number, data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + data.length);
-  out[0] = CHUNK_TAG;
-  out.writeUInt32BE(session >>> 0, 1);
-  out.writeUInt32BE(offset >>> 0, 5);
-  out.writeUInt32BE(crc32(data), 9);
+  out.writeUInt16BE(session & MAX_SESSION, 0);
+  out.writeUInt32BE(offset >>> 0, 2);
+  out.writeUInt32BE(crc32(data), 6);
   out.set(data, CHUNK_HEADER_BYTES);
   return out;
 }
 
-/** Decodes a chunk frame; throws ProtocolError for a malformed frame or a CRC mismatch. */
+/** Decodes a chunk frame; throws ProtocolError for a frame too short to hold a header and data, or a CRC mismatch. */
 export function decodeChunk(frame: Uint8Array): ChunkFrame {
-  if (frame.length < CHUNK_HEADER_BYTES || frame[0] !== CHUNK_TAG) throw new ProtocolError(`chunk frame of ${frame.length} bytes has no chunk header`);
+  if (frame.length <= CHUNK_HEADER_BYTES) throw new ProtocolError(`chunk frame of ${frame.length} bytes holds no data after its ${CHUNK_HEADER_BYTES}-byte header`);
   const b = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
   const data = frame.subarray(CHUNK_HEADER_BYTES);
-  const offset = b.readUInt32BE(5);
-  const want = b.readUInt32BE(9);
+  const offset = b.readUInt32BE(2);
+  const want = b.readUInt32BE(6);
   const got = crc32(data);
   if (want !== got) throw new ProtocolError(`chunk at offset ${offset}: CRC32 ${got.toString(16).padStart(8, "0")} does not match ${want.toString(16).padStart(8, "0")} in the frame`);
-  return { session: b.readUInt32BE(1), offset, data };
+  return { session: b.readUInt16BE(0), offset, data };
 }
 
 export function encodeAck(a: AckFrame): Buffer {
-  const out = Buffer.allocUnsafe(10);
-  out[0] = ACK_TAG;
-  out[1] = a.gap ? ACK_GAP : 0;
-  out.writeUInt32BE(a.session >>> 0, 2);
-  out.writeUInt32BE(a.offset >>> 0, 6);
+  const out = Buffer.allocUnsafe(ACK_BYTES);
+  out[0] = a.gap ? ACK_GAP : 0;
+  out.writeUInt16BE(a.session & MAX_SESSION, 1);
+  out.writeUInt32BE(a.offset >>> 0, 3);
   return out;
 }
 
 export function decodeAck(frame: Uint8Array): AckFrame {
-  if (frame.length !== 10 || frame[0] !== ACK_TAG) throw new ProtocolError(`ack frame of ${frame.length} bytes is not an ack`);
+  if (frame.length !== ACK_BYTES) throw new ProtocolError(`ack frame of ${frame.length} bytes is not an ack (${ACK_BYTES} bytes)`);
   const b = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-  return { session: b.readUInt32BE(2), offset: b.readUInt32BE(6), gap: (frame[1]! & ACK_GAP) !== 0 };
+  return { session: b.readUInt16BE(1), offset: b.readUInt32BE(3), gap: (frame[0]! & ACK_GAP) !== 0 };
 }
 
 // ---- JSON control messages ---------------------------------------------
@@ -112,9 +116,19 @@ export interface TransferSpec {
 
 export interface PackageRef { module: string; version: string; sequence: number; size: number; sha256: string }
 
+/** What a `begin` carries when the bytes sent are a delta rather than the package itself. */
+export interface DeltaSpec { base: string; size: number; sha256: string }
+
+/** The transfer a begin announces: the package itself unless `delta` is given. */
+export function transferOf(cmd: { package: PackageRef; delta?: DeltaSpec }): TransferSpec {
+  return cmd.delta
+    ? { mode: "delta", size: cmd.delta.size, sha256: cmd.delta.sha256, base: cmd.delta.base }
+    : { mode: "full", size: cmd.package.size, sha256: cmd.package.sha256 };
+}
+
 interface CmdBase { req: string; from: string }
 export type Command =
-  | (CmdBase & { op: "begin"; session: number; chunkBytes: number; transfer: TransferSpec; package: PackageRef })
+  | (CmdBase & { op: "begin"; session: number; window: number; package: PackageRef; delta?: DeltaSpec })
   | (CmdBase & { op: "query"; session: number })
   | (CmdBase & { op: "abort"; session: number })
   | (CmdBase & { op: "rollback"; module: string })

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { CrashHook } from "./crash.js";
 import { removeDurable, writeAll, writeDurable } from "./durable.js";
 import { RequestRefused } from "./install.js";
-import type { AckFrame, ChunkFrame, PackageRef, TransferSpec } from "./protocol.js";
+import { MAX_CHUNK_BYTES, type AckFrame, type ChunkFrame, type PackageRef, type TransferSpec } from "./protocol.js";
 
 export const MAX_TRANSFER_BYTES = 16 * 1024 * 1024;
 
@@ -19,21 +19,28 @@ export interface PartialMeta {
   session: number;
   /** MQTT client id of the tool driving the transfer. */
   from: string;
-  chunkBytes: number;
+  /** Chunks the tool keeps in flight: the device acknowledges at least every half window, so the tool never waits on a full window. */
+  window: number;
   transfer: TransferSpec;
   package: PackageRef;
   acked: number;
 }
 
 export interface ReceiverOptions {
-  /** Acknowledge after this many in-order chunks (and at the end, on a gap, or after ackDelayMs). */
+  /** Acknowledge after this many in-order chunks (fewer when the tool's window is small), at the end, and on a gap. */
   ackEvery: number;
+  /**
+   * Safety net for a stream that pauses with progress unacknowledged (a lost chunk at the tail, a
+   * tool that stopped sending): acknowledge when no chunk came for twice the recent gap between
+   * chunks (a decaying maximum), at least this long and at most a second. Relative to the chunk rate, so a slow link
+   * does not turn it into one ack per chunk.
+   */
   ackDelayMs: number;
   /** A transfer with no chunk for this long may be displaced by a different one. */
   staleMs: number;
 }
 
-export const DEFAULT_RECEIVER: ReceiverOptions = { ackEvery: 8, ackDelayMs: 25, staleMs: 15_000 };
+export const DEFAULT_RECEIVER: ReceiverOptions = { ackEvery: 8, ackDelayMs: 200, staleMs: 15_000 };
 
 interface Active {
   meta: PartialMeta;
@@ -44,13 +51,24 @@ interface Active {
   inOrderSinceAck: number;
   gapReportedAt: number;
   lastActivityMs: number;
+  /** performance.now() of the last chunk, and a decaying maximum of the gaps between chunks (for the pause timer). */
+  lastChunkAt: number;
+  chunkGapMs: number;
   ackTimer: NodeJS.Timeout | null;
 }
 
+const MAX_ACK_DELAY_MS = 1000;
+/** The install waits for the broker's PUBACK of the final ack at most this long (a broker drop must not hold it up). */
+const FINAL_ACK_WAIT_MS = 2000;
+
 const MAX_PENDING = 128;
+/** Chunks of a not-yet-begun session kept: more than the tool pipelines behind a begin. */
+const MAX_EARLY = 8;
+const fresh = () => ({ pending: new Map<number, Uint8Array>(), inOrderSinceAck: 0, gapReportedAt: -1, lastActivityMs: 0, lastChunkAt: 0, chunkGapMs: 0, ackTimer: null });
 
 export class TransferReceiver {
   private active: Active | null = null;
+  private early: ChunkFrame[] = [];
   private readonly dataFile: string;
   private readonly metaFile: string;
 
@@ -58,7 +76,8 @@ export class TransferReceiver {
     dir: string,
     private readonly opts: ReceiverOptions,
     private readonly crash: CrashHook | null,
-    private readonly sendAck: (a: AckFrame) => void,
+    /** Publishes an ack; with `delivered`, as the final ack, calling it once the broker has acknowledged it. */
+    private readonly sendAck: (a: AckFrame, delivered: (() => void) | null) => void,
     private readonly onComplete: (meta: PartialMeta, bytes: Uint8Array) => void,
   ) {
     mkdirSync(dir, { recursive: true });
@@ -83,22 +102,38 @@ export class TransferReceiver {
     const fd = openSync(this.dataFile, "r+");
     // Bytes past the recorded ack may be torn: they are rewritten when resent.
     const acked = Math.min(meta.acked, fstatSync(fd).size);
-    this.active = { meta: { ...meta, acked }, fd, contiguous: acked, pending: new Map(), inOrderSinceAck: 0, gapReportedAt: -1, lastActivityMs: 0, ackTimer: null };
+    // A partial written by an agent before windows were announced: assume the tool's default.
+    const window = Number.isInteger(meta.window) && meta.window >= 1 ? meta.window : 16;
+    this.active = { meta: { ...meta, window, acked }, fd, contiguous: acked, ...fresh() };
   }
 
   get current(): Readonly<PartialMeta> | null {
     return this.active?.meta ?? null;
   }
 
-  /** Starts or resumes a transfer; returns the offset to send from. */
+  /** Starts or resumes a transfer; returns the offset to send from. Chunks of its session that came early are taken in right after. */
   begin(meta: Omit<PartialMeta, "acked">, nowMs: number): number {
+    const from = this.start(meta, nowMs);
+    const early = this.early.filter((c) => c.session === meta.session);
+    this.early = this.early.filter((c) => c.session !== meta.session);
+    if (early.length) {
+      // After the begin's reply has gone out.
+      setImmediate(() => {
+        for (const c of early) this.onChunk(c, Date.now());
+      });
+    }
+    return from;
+  }
+
+  private start(meta: Omit<PartialMeta, "acked">, nowMs: number): number {
     if (meta.transfer.size > MAX_TRANSFER_BYTES) throw new RequestRefused("too-large", `transfer of ${meta.transfer.size} bytes exceeds the device limit of ${MAX_TRANSFER_BYTES}`);
-    if (!(meta.chunkBytes >= 64 && meta.chunkBytes <= 65536)) throw new RequestRefused("bad-request", `chunk size ${meta.chunkBytes} is outside 64..65536`);
+    if (!(Number.isInteger(meta.window) && meta.window >= 1 && meta.window <= 1024)) throw new RequestRefused("bad-request", `window ${meta.window} is outside 1..1024 chunks`);
     const a = this.active;
     if (a && a.meta.transfer.sha256 === meta.transfer.sha256) {
       // Same bytes: a resumed tool (new session) takes over from where the device got to.
       a.meta = { ...meta, acked: a.contiguous };
       a.pending.clear();
+      a.gapReportedAt = -1;
       a.lastActivityMs = nowMs;
       this.persist();
       return a.contiguous;
@@ -108,7 +143,7 @@ export class TransferReceiver {
     }
     this.discard();
     const fd = openSync(this.dataFile, "w+");
-    this.active = { meta: { ...meta, acked: 0 }, fd, contiguous: 0, pending: new Map(), inOrderSinceAck: 0, gapReportedAt: -1, lastActivityMs: nowMs, ackTimer: null };
+    this.active = { meta: { ...meta, acked: 0 }, fd, contiguous: 0, ...fresh(), lastActivityMs: nowMs };
     this.persist();
     return 0;
   }
@@ -120,11 +155,23 @@ export class TransferReceiver {
 
   onChunk(c: ChunkFrame, nowMs: number): void {
     const a = this.active;
-    if (!a || c.session !== a.meta.session) return;
+    if (!a || c.session !== a.meta.session) {
+      // Possibly a chunk pipelined behind a begin that the broker has not delivered yet (brokers may
+      // forward QoS 0 ahead of QoS 1): kept, a few, until a begin for its session arrives.
+      this.early.push({ ...c, data: c.data.slice() });
+      if (this.early.length > MAX_EARLY) this.early.shift();
+      return;
+    }
     a.lastActivityMs = nowMs;
+    const t = performance.now();
+    // A decaying maximum, not the last gap: on a slow link chunks often arrive in pairs (two in one
+    // TCP segment), and the near-zero gap inside a pair must not shrink the timer below the real pace.
+    if (a.lastChunkAt > 0) a.chunkGapMs = Math.max(t - a.lastChunkAt, a.chunkGapMs * 0.75);
+    a.lastChunkAt = t;
     const size = a.meta.transfer.size;
-    if (c.offset + c.data.length > size || c.data.length === 0) return;
+    if (c.offset + c.data.length > size || c.data.length === 0 || c.data.length > MAX_CHUNK_BYTES) return;
     if (c.offset < a.contiguous) {
+      // A resend of something already stored (the tool missed an ack): tell it where the device is.
       this.scheduleAck(0);
       return;
     }
@@ -141,8 +188,13 @@ export class TransferReceiver {
       a.pending.delete(a.contiguous);
       this.write(a, a.contiguous, next);
     }
-    if (a.contiguous === size || a.inOrderSinceAck >= this.opts.ackEvery) this.ackNow(false);
-    else this.scheduleAck(this.opts.ackDelayMs);
+    if (a.contiguous === size || a.inOrderSinceAck >= this.ackEvery(a)) this.ackNow(false);
+    else this.scheduleAck(Math.min(MAX_ACK_DELAY_MS, Math.max(this.opts.ackDelayMs, 2 * a.chunkGapMs)));
+  }
+
+  /** At most half the tool's window, so an ack is always under way before the window runs out. */
+  private ackEvery(a: Active): number {
+    return Math.max(1, Math.min(this.opts.ackEvery, Math.floor(a.meta.window / 2)));
   }
 
   private write(a: Active, offset: number, data: Uint8Array): void {
@@ -152,9 +204,11 @@ export class TransferReceiver {
     this.crash?.("chunk-written");
   }
 
+  /** (Re)arms the pause timer: every chunk pushes it back, so it fires only when the stream really pauses. */
   private scheduleAck(delayMs: number): void {
     const a = this.active;
-    if (!a || a.ackTimer) return;
+    if (!a) return;
+    if (a.ackTimer) clearTimeout(a.ackTimer);
     a.ackTimer = setTimeout(() => {
       a.ackTimer = null;
       if (this.active === a) this.ackNow(false);
@@ -180,8 +234,19 @@ export class TransferReceiver {
       this.crash?.("ack-persisted");
     }
     a.inOrderSinceAck = 0;
-    this.sendAck({ session: a.meta.session, offset: a.contiguous, gap });
-    if (a.contiguous === a.meta.transfer.size && !gap) this.complete();
+    const frame = { session: a.meta.session, offset: a.contiguous, gap };
+    if (a.contiguous !== a.meta.transfer.size || gap) return this.sendAck(frame, null);
+    // The final ack goes out first and alone: the install starts once the broker has it, so the tool
+    // learns that the transfer is complete before the install's events compete for the uplink.
+    let started = false;
+    const install = () => {
+      if (started) return;
+      started = true;
+      clearTimeout(fallback);
+      if (this.active === a) this.complete();
+    };
+    const fallback = setTimeout(install, FINAL_ACK_WAIT_MS);
+    this.sendAck(frame, install);
   }
 
   /** Hands the received bytes on once (again after a resume that finds them complete). */

@@ -36,6 +36,8 @@ export class ToolConnection {
   readonly clientId: string;
   private readonly pending = new Map<string, { resolve(r: Reply): void }>();
   private readonly handlers: ((topic: string, payload: Buffer) => void)[] = [];
+  /** Filters subscribed on this connection (clean session: a reconnect resubscribes them, mqtt.js does that itself). */
+  private readonly subscribed = new Set<string>();
   private seq = 0;
 
   private constructor(readonly client: MqttClient, clientId: string) {
@@ -79,26 +81,41 @@ export class ToolConnection {
   }
 
   subscribe(topics: string[], qos: 0 | 1 = 1): Promise<void> {
-    return new Promise((resolve, reject) => this.client.subscribe(topics, { qos }, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) => this.client.subscribe(topics, { qos }, (err) => {
+      if (err) return reject(err);
+      for (const t of topics) this.subscribed.add(t);
+      resolve();
+    }));
   }
 
   /** Sends a command and waits for its reply; refusals throw DeviceRefused, silence DeviceUnreachable. */
   async request(device: string, body: CommandBody, timeoutMs = 5000): Promise<Record<string, unknown>> {
     const t = topicsFor(device);
-    await this.subscribe([t.reply(this.clientId)]);
-    const req = `${this.clientId}-${++this.seq}`;
+    // Already subscribed: the command goes out synchronously, in order with what the caller publishes next.
+    if (!this.subscribed.has(t.reply(this.clientId))) await this.subscribe([t.reply(this.clientId)]);
+    // Replies come back on this client's own topic, so a per-connection counter is unique enough.
+    const req = String(++this.seq);
     const payload = JSON.stringify({ ...body, req, from: this.clientId });
     // Idempotent commands are repeated until answered: a device that is just (re)starting
     // has not subscribed yet, and a command published before that reaches nobody.
     const repeat = IDEMPOTENT.has(body.op);
     const reply = await new Promise<Reply>((resolve, reject) => {
-      const again = repeat ? setInterval(() => this.client.publish(t.cmd, payload, { qos: 1 }), 1000) : null;
+      // Backing off (1.5 s, 3 s, 6 s, …): on a slow lossy link one TCP retransmission already holds a
+      // command back for most of a second, and a repeat then only costs the link its bytes again.
+      let again: NodeJS.Timeout | null = null;
+      const repeatAfter = (ms: number) => {
+        again = setTimeout(() => {
+          this.client.publish(t.cmd, payload, { qos: 1 });
+          repeatAfter(ms * 2);
+        }, ms);
+      };
+      if (repeat) repeatAfter(1500);
       const timer = setTimeout(() => {
-        if (again) clearInterval(again);
+        if (again) clearTimeout(again);
         this.pending.delete(req);
         reject(new DeviceUnreachable(`device ${device} did not answer "${body.op}" within ${timeoutMs} ms (is its agent running and connected to this broker?)`));
       }, timeoutMs);
-      this.pending.set(req, { resolve: (r) => { clearTimeout(timer); if (again) clearInterval(again); resolve(r); } });
+      this.pending.set(req, { resolve: (r) => { clearTimeout(timer); if (again) clearTimeout(again); resolve(r); } });
       this.client.publish(t.cmd, payload, { qos: 1 });
     });
     if (!reply.ok) throw new DeviceRefused(reply.code, reply.message);

@@ -25,6 +25,11 @@ export interface ChildAgent {
   proc: ChildProcess;
   /** Resolves with the exit code or signal when the process ends. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Resolves when the agent says it is online (subscribed, presence and status acknowledged by the
+   * broker): a command sent after this is received at once. Rejects if the process ends first.
+   */
+  online: Promise<void>;
   stderr(): string;
   stop(): Promise<void>;
 }
@@ -35,16 +40,33 @@ export function writeRootKey(dir: string, trust: Trust): string {
   return p;
 }
 
+/** The agent's readiness line on stderr (src/ota/device-agent.ts, printed by `fwx agent`). */
+const ONLINE = /^\[agent\] online at /m;
+
 export function startChildAgent(cli: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; crashAt?: string }): ChildAgent {
+  // A short health window (3 callbacks of a 40 ms ticker and 0.1 s without a fault): trials decide in
+  // about 0.1 s, so each install costs little wall time even on a loaded machine.
   const proc = spawn(process.execPath, [cli, "agent", "--device-id", o.deviceId, "--board", join(root, "boards/demo.json"), "--state-dir", o.stateDir,
-    "--root", o.rootFile, "--customer", CUSTOMER, "--group", GROUP, "--broker", o.broker, "--health-callbacks", "3", "--health-seconds", "0.3"], {
-    cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...(o.crashAt ? { FWX_CRASH_AT: o.crashAt } : { FWX_CRASH_AT: "" }) },
+    "--root", o.rootFile, "--customer", CUSTOMER, "--group", GROUP, "--broker", o.broker, "--health-callbacks", "3", "--health-seconds", "0.1"], {
+    cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, FWX_CRASH_AT: o.crashAt ?? "" },
   });
   let err = "";
-  proc.stderr!.on("data", (d) => { err += d; });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on("exit", (code, signal) => res({ code, signal })));
+  let isOnline = false;
+  const online = new Promise<void>((res, rej) => {
+    proc.stderr!.on("data", (d) => {
+      err += d;
+      if (!isOnline && ONLINE.test(err)) {
+        isOnline = true;
+        res();
+      }
+    });
+    void exited.then((e) => rej(new Error(`agent ${o.deviceId} ended (${e.signal ?? `exit ${e.code}`}) before it was online: ${err}`)));
+  });
+  // Callers that never wait for `online` (an agent expected to crash) must not see an unhandled rejection.
+  online.catch(() => {});
   return {
-    proc, exited, stderr: () => err,
+    proc, exited, online, stderr: () => err,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
       await exited;

@@ -3,8 +3,9 @@ import { applyDelta, DeltaError, encodeDelta } from "../../src/ota/delta.js";
 import { crc32 } from "../../src/ota/crc32.js";
 import { crashHookFromSpec } from "../../src/ota/crash.js";
 import { checkConfigValues, ConfigValueError, effectiveConfig } from "../../src/ota/config-values.js";
-import { decodeAck, decodeChunk, encodeAck, encodeChunk, ProtocolError } from "../../src/ota/protocol.js";
+import { ACK_BYTES, CHUNK_HEADER_BYTES, decodeAck, decodeChunk, encodeAck, encodeChunk, ProtocolError, transferOf } from "../../src/ota/protocol.js";
 import { topicMatches } from "../../src/ota/rpc.js";
+import { LinkTally, parsePublish } from "../../src/ota/mqtt-tally.js";
 
 function bytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -55,7 +56,8 @@ describe("protocol frames", () => {
   it("encodes chunks and acks and detects a corrupted chunk", () => {
     const data = bytes(1024, 5);
     const frame = encodeChunk(77, 4096, data);
-    expect(frame.length).toBe(1024 + 13);
+    expect(frame.length).toBe(1024 + CHUNK_HEADER_BYTES);
+    expect(CHUNK_HEADER_BYTES).toBe(10);
     const c = decodeChunk(frame);
     expect(c.session).toBe(77);
     expect(c.offset).toBe(4096);
@@ -63,13 +65,55 @@ describe("protocol frames", () => {
     frame[500]! ^= 4;
     expect(() => decodeChunk(frame)).toThrow(ProtocolError);
     expect(() => decodeChunk(frame)).toThrow(/chunk at offset 4096: CRC32/);
-    expect(decodeAck(encodeAck({ session: 9, offset: 123456, gap: true }))).toEqual({ session: 9, offset: 123456, gap: true });
+    expect(() => decodeChunk(frame.subarray(0, CHUNK_HEADER_BYTES))).toThrow(/holds no data/);
+    const ack = encodeAck({ session: 0xfedc, offset: 123456, gap: true });
+    expect(ack.length).toBe(ACK_BYTES);
+    expect(decodeAck(ack)).toEqual({ session: 0xfedc, offset: 123456, gap: true });
+    expect(() => decodeAck(ack.subarray(1))).toThrow(/not an ack/);
+  });
+
+  it("derives the transfer a begin announces: the package itself unless a delta is given", () => {
+    const pkg = { module: "m", version: "1", sequence: 1, size: 5000, sha256: "a".repeat(64) };
+    expect(transferOf({ package: pkg })).toEqual({ mode: "full", size: 5000, sha256: "a".repeat(64) });
+    expect(transferOf({ package: pkg, delta: { base: "b".repeat(64), size: 120, sha256: "c".repeat(64) } }))
+      .toEqual({ mode: "delta", size: 120, sha256: "c".repeat(64), base: "b".repeat(64) });
   });
 
   it("matches MQTT topic filters", () => {
-    expect(topicMatches("fwx/v1/+/status", "fwx/v1/gw-1/status")).toBe(true);
-    expect(topicMatches("fwx/v1/+/status", "fwx/v1/gw-1/presence")).toBe(false);
-    expect(topicMatches("fwx/v1/#", "fwx/v1/gw-1/telemetry/m/t")).toBe(true);
+    expect(topicMatches("fwx/v2/+/status", "fwx/v2/gw-1/status")).toBe(true);
+    expect(topicMatches("fwx/v2/+/status", "fwx/v2/gw-1/presence")).toBe(false);
+    expect(topicMatches("fwx/v2/#", "fwx/v2/gw-1/telemetry/m/t")).toBe(true);
+  });
+});
+
+describe("link byte accounting", () => {
+  /** An MQTT 3.1.1 PUBLISH, QoS 0 or 1 (packet id 7), with a one- or two-byte remaining length. */
+  function publish(topic: string, payload: Uint8Array, qos: 0 | 1): Buffer {
+    const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), Buffer.from(topic), qos ? Buffer.from([0, 7]) : Buffer.alloc(0), Buffer.from(payload)]);
+    const len = body.length < 128 ? [body.length] : [(body.length & 0x7f) | 0x80, body.length >> 7];
+    return Buffer.concat([Buffer.from([0x30 | (qos << 1), ...len]), body]);
+  }
+
+  it("attributes every byte to one packet across arbitrary read boundaries, and stops after the last one", () => {
+    const chunk = publish("fwx/v2/d/chunk", encodeChunk(3, 0, bytes(1024, 6)), 0);
+    const ack = publish("fwx/v2/d/ack", encodeAck({ session: 3, offset: 1024, gap: false }), 1);
+    const puback = Buffer.from([0x40, 2, 0, 7]);
+    expect(parsePublish(ack)!.payload.length).toBe(ACK_BYTES);
+    const tally = new LinkTally((direction, p) => direction === "down" && p[0] === 0x40);
+    const down = Buffer.concat([chunk, chunk]);
+    // Reads cut through headers and payloads.
+    for (const [from, to] of [[0, 1], [1, 2], [2, 700], [700, down.length]] as const) tally.feed("down", 1, down.subarray(from, to));
+    tally.feed("up", 1, ack.subarray(0, 5));
+    tally.feed("up", 1, ack.subarray(5));
+    expect(tally.stopped).toBe(false);
+    tally.feed("down", 1, Buffer.concat([puback, chunk]));
+    expect(tally.stopped).toBe(true);
+    expect(Object.fromEntries(tally.entries)).toEqual({
+      "down publish chunk": { packets: 2, bytes: 2 * chunk.length },
+      "up publish ack": { packets: 1, bytes: ack.length },
+      "down puback": { packets: 1, bytes: 4 },
+    });
+    expect(tally.totalBytes).toBe(2 * chunk.length + ack.length + 4);
   });
 });
 
