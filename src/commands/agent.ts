@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
 import { loadPublicKey } from "../pkg/files.js";
 import { crashHookFromSpec } from "../ota/crash.js";
-import { checkBrokerUrl, checkDevice, parseSeconds } from "../ota/cli-support.js";
+import { checkBrokerUrl, checkDevice, parseSeconds, untilStopSignal } from "../ota/cli-support.js";
 import { DEFAULT_BROKER } from "../ota/protocol.js";
 import { startSimDevice } from "../ota/sim-device.js";
 import { jsonText } from "../ota/device-agent.js";
@@ -100,10 +100,7 @@ export const command: Command = {
       if (e instanceof BoardProfileError) throw new UsageError(e.message);
       throw e;
     }
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
+    await untilStopSignal();
     await agent.stop();
     return 0;
   },

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
 import { startBroker } from "../ota/broker.js";
+import { untilStopSignal } from "../ota/cli-support.js";
 
 const help = `fwx broker — run the embedded MQTT broker (aedes) for a bench, a demo or a small site
 
@@ -38,10 +39,7 @@ export const command: Command = {
     }
     if (values.json) process.stdout.write(JSON.stringify({ url: broker.url, host: broker.host, port: broker.port }) + "\n");
     else process.stderr.write(`fwx broker listening on ${broker.url} (Ctrl-C to stop)\n`);
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
+    await untilStopSignal();
     await broker.close();
     return 0;
   },

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP, OTA_EXIT, reportRemoteError } from "../ota/cli-support.js";
+import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP, OTA_EXIT, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
 import { DEFAULT_BROKER, parseJson, topicsFor } from "../ota/protocol.js";
 import { ToolConnection } from "../ota/rpc.js";
 
@@ -72,10 +72,7 @@ export const command: Command = {
       const lastTs = lines.length ? lines[lines.length - 1]!.ts : 0;
       for (const l of live) if (l.ts > lastTs) print(l);
       backlogDone = true;
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
+      await untilStopSignal();
       return OTA_EXIT.ok;
     } catch (e) {
       const code = reportRemoteError(e, json);

@@ -1,8 +1,7 @@
-import { parseArgs } from "node:util";
-import { UsageError, type Command } from "../cli/command.js";
-import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP } from "../ota/cli-support.js";
+import type { Command } from "../cli/command.js";
+import { EXIT_CODES_HELP } from "../ota/cli-support.js";
 import { DEFAULT_BROKER } from "../ota/protocol.js";
-import { runDeviceCommand } from "../ota/simple-command.js";
+import { runModuleCommand } from "../ota/simple-command.js";
 
 const help = `fwx remove — stop a module and delete it from a device
 
@@ -25,9 +24,5 @@ export const command: Command = {
   name: "remove",
   summary: "Remove a module from a device",
   help,
-  async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" } } });
-    if (positionals.length !== 2) throw new UsageError("expected <device> <module>");
-    return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), checkDevice(positionals[0], "<device>"), { op: "remove", module: positionals[1]! }, !!values.json);
-  },
+  run: (argv) => runModuleCommand("remove", argv),
 };

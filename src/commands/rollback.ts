@@ -1,8 +1,7 @@
-import { parseArgs } from "node:util";
-import { UsageError, type Command } from "../cli/command.js";
-import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP } from "../ota/cli-support.js";
+import type { Command } from "../cli/command.js";
+import { EXIT_CODES_HELP } from "../ota/cli-support.js";
 import { DEFAULT_BROKER } from "../ota/protocol.js";
-import { runDeviceCommand } from "../ota/simple-command.js";
+import { runModuleCommand } from "../ota/simple-command.js";
 
 const help = `fwx rollback — run a module's previous version again (its other slot)
 
@@ -27,9 +26,5 @@ export const command: Command = {
   name: "rollback",
   summary: "Roll a module back to its previous slot",
   help,
-  async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" } } });
-    if (positionals.length !== 2) throw new UsageError("expected <device> <module>");
-    return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), checkDevice(positionals[0], "<device>"), { op: "rollback", module: positionals[1]! }, !!values.json);
-  },
+  run: (argv) => runModuleCommand("rollback", argv),
 };

@@ -49,3 +49,16 @@ export function reportRemoteError(e: unknown, json: boolean): number | null {
   if (e instanceof DeviceRefused) return out(e.code, `device refused: ${e.message}`, e.code === "busy" ? OTA_EXIT.unreachable : OTA_EXIT.invalid);
   return null;
 }
+
+/** Resolves at the first SIGINT or SIGTERM: how the long-running commands (agent, broker, logs --follow) wait to be stopped. */
+export function untilStopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}

@@ -16,6 +16,9 @@
 // changes a few bytes of the code section plus the manifest hash and the
 // signature, so almost everything becomes a handful of COPY ops.
 
+import { Writer } from "../pkg/cbor.js";
+import { MAX_TRANSFER_BYTES } from "./receiver.js";
+
 export class DeltaError extends Error {
   constructor(message: string) {
     super(message);
@@ -37,37 +40,13 @@ function hashAt(b: Uint8Array, i: number): number {
   return h >>> 0;
 }
 
-class Out {
-  private buf = new Uint8Array(256);
-  length = 0;
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.length + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-  }
-  byte(v: number): void {
-    this.room(1);
-    this.buf[this.length++] = v;
-  }
-  uleb(v: number): void {
-    do {
-      let b = v % 128;
-      v = Math.floor(v / 128);
-      if (v > 0) b |= 0x80;
-      this.byte(b);
-    } while (v > 0);
-  }
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  done(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
+function writeUleb(out: Writer, v: number): void {
+  do {
+    let b = v % 128;
+    v = Math.floor(v / 128);
+    if (v > 0) b |= 0x80;
+    out.byte(b);
+  } while (v > 0);
 }
 
 const zigzag = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);
@@ -81,17 +60,17 @@ export function encodeDelta(base: Uint8Array, target: Uint8Array): Uint8Array {
     if (!list) index.set(h, [i]);
     else if (list.length < BUCKET_LIMIT) list.push(i);
   }
-  const out = new Out();
+  const out = new Writer();
   out.bytes(Uint8Array.from(MAGIC));
   out.byte(VERSION);
-  out.uleb(target.length);
-  out.uleb(base.length);
+  writeUleb(out, target.length);
+  writeUleb(out, base.length);
   let literalStart = 0;
   let lastCopyEnd = 0;
   const flushLiteral = (end: number) => {
     if (end > literalStart) {
       out.byte(OP_INSERT);
-      out.uleb(end - literalStart);
+      writeUleb(out, end - literalStart);
       out.bytes(target.subarray(literalStart, end));
     }
   };
@@ -111,18 +90,21 @@ export function encodeDelta(base: Uint8Array, target: Uint8Array): Uint8Array {
     const from = bestStart - bestBack;
     flushLiteral(i - bestBack);
     out.byte(OP_COPY);
-    out.uleb(zigzag(from - lastCopyEnd));
-    out.uleb(bestLen + bestBack);
+    writeUleb(out, zigzag(from - lastCopyEnd));
+    writeUleb(out, bestLen + bestBack);
     lastCopyEnd = from + bestLen + bestBack;
     i += bestLen;
     literalStart = i;
   }
   flushLiteral(target.length);
-  return out.done();
+  return out.result();
 }
 
-/** Rebuilds the target; throws DeltaError naming the byte offset of anything malformed or out of range. */
-export function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
+/**
+ * Rebuilds the target; throws DeltaError naming the byte offset of anything malformed or out of range.
+ * The delta comes off the broker, so its declared target size is bounded before anything is allocated.
+ */
+export function applyDelta(base: Uint8Array, delta: Uint8Array, maxTargetBytes = MAX_TRANSFER_BYTES): Uint8Array {
   let p = 0;
   const uleb = (what: string) => {
     let v = 0, scale = 1;
@@ -139,6 +121,7 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
   if (delta[4] !== VERSION) throw new DeltaError(`delta format ${delta[4]} is not supported (this device reads ${VERSION})`);
   p = 5;
   const size = uleb("target size");
+  if (size > maxTargetBytes) throw new DeltaError(`delta byte 5: target size ${size} exceeds the limit of ${maxTargetBytes} bytes`);
   const baseSize = uleb("base size");
   if (baseSize !== base.length) throw new DeltaError(`delta was made against a ${baseSize}-byte base; the slot holds ${base.length} bytes`);
   const out = new Uint8Array(size);

@@ -97,16 +97,6 @@ function newSession(avoid: number): number {
   }
 }
 
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(new FlashAborted());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new FlashAborted());
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then((v) => { signal.removeEventListener("abort", onAbort); resolve(v); }, (e) => { signal.removeEventListener("abort", onAbort); reject(e); });
-  });
-}
-
 export async function flash(opts: FlashOptions): Promise<FlashResult> {
   const t0 = performance.now();
   const chunk = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -333,11 +323,14 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
 
     // From the begin command to the last acknowledgement: what the link costs.
     const transferMs = performance.now() - tBegin;
-    if (verdictEvent) return verdictFromEvent(verdictEvent, transferMs, resumedFrom, sent);
+    // A verdict already in (the device had decided this package, or refused it mid-transfer) takes the same way out below.
     const verdictTimeout = opts.verdictTimeoutMs ?? 120_000;
     const e = await new Promise<InstallEvent>((resolve, reject) => {
       if (verdictEvent) return resolve(verdictEvent);
-      const t = setTimeout(() => reject(new DeviceUnreachable(`transfer complete, but no verdict from ${opts.device} within ${Math.round(verdictTimeout / 1000)} s`)), verdictTimeout);
+      const t = setTimeout(() => {
+        opts.signal?.removeEventListener("abort", onAbort);
+        reject(new DeviceUnreachable(`transfer complete, but no verdict from ${opts.device} within ${Math.round(verdictTimeout / 1000)} s`));
+      }, verdictTimeout);
       const onAbort = () => { clearTimeout(t); reject(new FlashAborted()); };
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       verdictWake = () => {

@@ -135,6 +135,8 @@ export class ModuleManager {
   /** Starts every installed module after a restart; finishes or reverts interrupted trials. */
   boot(): void {
     let changed = false;
+    /** Modules whose only package failed its trial: their files go once the state no longer names them. */
+    const abandoned: string[] = [];
     for (const [id, rec] of Object.entries(this.state.modules)) {
       if (rec.trial) {
         rec.trial.boots++;
@@ -145,11 +147,18 @@ export class ModuleManager {
           this.beginTrial(id, trial.slot, load.verified, trial.session);
           continue;
         }
+        // Read before the slot is cleared: a tool that flashes this package again must find it decided.
+        const pkg = rec.slots[trial.slot]?.sha256 ?? "";
         rec.trial = null;
         rec.slots[trial.slot] = null;
-        const verdict = this.event(id, "reverted", { session: trial.session, package: rec.slots[trial.slot]?.sha256 ?? "", reason: `trial of slot ${trial.slot} abandoned at boot: ${load.problem}` });
+        const verdict = this.event(id, "reverted", { session: trial.session, package: pkg, reason: `trial of slot ${trial.slot} abandoned at boot: ${load.problem}` });
         this.state.lastInstall = verdict;
         changed = true;
+        if (!rec.confirmed) {
+          // As after a revert at run time: a first install that never confirmed leaves no module behind.
+          delete this.state.modules[id];
+          abandoned.push(id);
+        }
       }
       if (!rec.confirmed) continue;
       let slot = rec.confirmed;
@@ -170,6 +179,7 @@ export class ModuleManager {
       this.runConfirmed(id, slot, load.verified);
     }
     if (changed) this.store.save(this.state, "state");
+    for (const id of abandoned) this.store.removeModuleFiles(id);
   }
 
   private runConfirmed(module: string, slot: SlotName, v: VerifiedPackage): void {
@@ -308,7 +318,8 @@ export class ModuleManager {
   }
 
   private requireIdle(module: string): ModuleRecord {
-    const rec = this.state.modules[module];
+    // `module` comes off the broker: "constructor" or "__proto__" must not find Object's own properties.
+    const rec = Object.hasOwn(this.state.modules, module) ? this.state.modules[module] : undefined;
     if (!rec) throw new RequestRefused("not-found", `module ${module} is not installed (installed: ${Object.keys(this.state.modules).join(", ") || "none"})`);
     if (this.isOnTrial(module)) throw new RequestRefused("busy", `module ${module} is on trial; wait for its verdict`);
     return rec;

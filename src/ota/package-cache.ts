@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { writeDurable } from "./durable.js";
+import { writeFileDurable } from "../fs/durable.js";
 import { sha256Hex } from "./state-store.js";
 
 export class PackageCache {
@@ -25,6 +25,7 @@ export class PackageCache {
 
   put(bytes: Uint8Array): void {
     const p = join(this.dir, `${sha256Hex(bytes)}.fwx`);
-    if (!existsSync(p)) writeDurable(p, bytes);
+    // A unique temporary name (the default): two flashes from different processes may cache the same package at once.
+    if (!existsSync(p)) writeFileDurable(p, bytes, { createDirs: true });
   }
 }

@@ -9,8 +9,9 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { CrashHook } from "./crash.js";
-import { removeDurable, writeAll, writeDurable } from "./durable.js";
+import { removeFileDurable, writeAll, writeFileDurable } from "../fs/durable.js";
 import { RequestRefused } from "./install.js";
+import { STATE_DIR_WRITE } from "./state-store.js";
 import { MAX_CHUNK_BYTES, type AckFrame, type ChunkFrame, type PackageRef, type TransferSpec } from "./protocol.js";
 
 export const MAX_TRANSFER_BYTES = 16 * 1024 * 1024;
@@ -55,6 +56,8 @@ interface Active {
   lastChunkAt: number;
   chunkGapMs: number;
   ackTimer: NodeJS.Timeout | null;
+  /** Starts the install if the broker never confirms the final ack; cleared when the transfer is dropped or the receiver closes. */
+  finalAckFallback: NodeJS.Timeout | null;
 }
 
 const MAX_ACK_DELAY_MS = 1000;
@@ -64,7 +67,7 @@ const FINAL_ACK_WAIT_MS = 2000;
 const MAX_PENDING = 128;
 /** Chunks of a not-yet-begun session kept: more than the tool pipelines behind a begin. */
 const MAX_EARLY = 8;
-const fresh = () => ({ pending: new Map<number, Uint8Array>(), inOrderSinceAck: 0, gapReportedAt: -1, lastActivityMs: 0, lastChunkAt: 0, chunkGapMs: 0, ackTimer: null });
+const fresh = () => ({ pending: new Map<number, Uint8Array>(), inOrderSinceAck: 0, gapReportedAt: -1, lastActivityMs: 0, lastChunkAt: 0, chunkGapMs: 0, ackTimer: null, finalAckFallback: null });
 
 export class TransferReceiver {
   private active: Active | null = null;
@@ -126,6 +129,8 @@ export class TransferReceiver {
   }
 
   private start(meta: Omit<PartialMeta, "acked">, nowMs: number): number {
+    // The size arrives in a broker message: a non-number would pass every `offset + length > size` check, letting chunks grow the file without bound.
+    if (!Number.isSafeInteger(meta.transfer.size) || meta.transfer.size < 0) throw new RequestRefused("bad-request", `transfer size ${JSON.stringify(meta.transfer.size)} is not a byte count`);
     if (meta.transfer.size > MAX_TRANSFER_BYTES) throw new RequestRefused("too-large", `transfer of ${meta.transfer.size} bytes exceeds the device limit of ${MAX_TRANSFER_BYTES}`);
     if (!(Number.isInteger(meta.window) && meta.window >= 1 && meta.window <= 1024)) throw new RequestRefused("bad-request", `window ${meta.window} is outside 1..1024 chunks`);
     const a = this.active;
@@ -219,7 +224,7 @@ export class TransferReceiver {
     const a = this.active!;
     fsyncSync(a.fd);
     a.meta.acked = a.contiguous;
-    writeDurable(this.metaFile, JSON.stringify(a.meta), (step) => this.crash?.(`partial-meta:${step}`));
+    writeFileDurable(this.metaFile, JSON.stringify(a.meta), { ...STATE_DIR_WRITE, onStep: (step) => this.crash?.(`partial-meta:${step}`) });
   }
 
   private ackNow(gap: boolean): void {
@@ -242,10 +247,12 @@ export class TransferReceiver {
     const install = () => {
       if (started) return;
       started = true;
-      clearTimeout(fallback);
+      if (a.finalAckFallback) clearTimeout(a.finalAckFallback);
+      a.finalAckFallback = null;
       if (this.active === a) this.complete();
     };
-    const fallback = setTimeout(install, FINAL_ACK_WAIT_MS);
+    if (a.finalAckFallback) clearTimeout(a.finalAckFallback);
+    a.finalAckFallback = setTimeout(install, FINAL_ACK_WAIT_MS);
     this.sendAck(frame, install);
   }
 
@@ -273,7 +280,7 @@ export class TransferReceiver {
   discard(): void {
     const a = this.active;
     if (a) {
-      if (a.ackTimer) clearTimeout(a.ackTimer);
+      clearTimers(a);
       closeSync(a.fd);
       this.active = null;
     }
@@ -281,16 +288,24 @@ export class TransferReceiver {
   }
 
   private discardFiles(): void {
-    removeDurable(this.metaFile);
-    removeDurable(this.dataFile);
+    removeFileDurable(this.metaFile);
+    removeFileDurable(this.dataFile);
   }
 
   close(): void {
     const a = this.active;
-    if (a?.ackTimer) clearTimeout(a.ackTimer);
-    if (a) closeSync(a.fd);
+    if (a) {
+      clearTimers(a);
+      closeSync(a.fd);
+    }
     this.active = null;
   }
+}
+
+function clearTimers(a: Active): void {
+  if (a.ackTimer) clearTimeout(a.ackTimer);
+  if (a.finalAckFallback) clearTimeout(a.finalAckFallback);
+  a.ackTimer = a.finalAckFallback = null;
 }
 
 function readFully(fd: number, into: Uint8Array): number {

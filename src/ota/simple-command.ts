@@ -1,8 +1,10 @@
 // rollback, remove and config set: one command, one reply with the install event.
 
+import { parseArgs } from "node:util";
+import { UsageError } from "../cli/command.js";
 import { ConfigValueError } from "./config-values.js";
-import { OTA_EXIT, reportRemoteError } from "./cli-support.js";
-import type { InstallEvent } from "./protocol.js";
+import { checkBrokerUrl, checkDevice, OTA_EXIT, reportRemoteError } from "./cli-support.js";
+import { DEFAULT_BROKER, type InstallEvent } from "./protocol.js";
 import { ToolConnection, type CommandBody } from "./rpc.js";
 
 export async function runDeviceCommand(brokerUrl: string, device: string, body: CommandBody, json: boolean): Promise<number> {
@@ -25,4 +27,11 @@ export async function runDeviceCommand(brokerUrl: string, device: string, body: 
   } finally {
     await conn?.close();
   }
+}
+
+/** `fwx rollback` and `fwx remove`: `<device> <module> [--broker url] [--json]`, one request naming the module. */
+export async function runModuleCommand(op: "rollback" | "remove", argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" } } });
+  if (positionals.length !== 2) throw new UsageError("expected <device> <module>");
+  return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), checkDevice(positionals[0], "<device>"), { op, module: positionals[1]! }, !!values.json);
 }

@@ -14,8 +14,15 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CrashHook, CrashPoint } from "./crash.js";
-import { removeTreeDurable, writeDurable } from "./durable.js";
+import { removeTreeDurable, writeFileDurable, type DurableWriteOptions } from "../fs/durable.js";
 import type { InstallEvent } from "./protocol.js";
+
+/**
+ * How every file in the state directory is written: parents created on demand, and one fixed
+ * temporary name per file (the agent owns the directory alone), so a crash leaves at most one
+ * stale temporary per file, which the next write replaces.
+ */
+export const STATE_DIR_WRITE: DurableWriteOptions = { createDirs: true, stableTempName: true };
 
 export type SlotName = "A" | "B";
 export const otherSlot = (s: SlotName): SlotName => (s === "A" ? "B" : "A");
@@ -89,8 +96,11 @@ export class StateStore {
   }
 
   save(state: DeviceState, label: StateLabel): void {
-    writeDurable(this.file, JSON.stringify(state, null, 1) + "\n", (step) => {
-      if (label !== "state") this.hit(`${label}:${step}` as CrashPoint);
+    writeFileDurable(this.file, JSON.stringify(state, null, 1) + "\n", {
+      ...STATE_DIR_WRITE,
+      onStep: (step) => {
+        if (label !== "state") this.hit(`${label}:${step}` as CrashPoint);
+      },
     });
   }
 
@@ -99,7 +109,7 @@ export class StateStore {
   }
 
   writeSlot(module: string, slot: SlotName, bytes: Uint8Array): void {
-    writeDurable(this.slotPath(module, slot), bytes, (step) => this.hit(`slot:${step}`));
+    writeFileDurable(this.slotPath(module, slot), bytes, { ...STATE_DIR_WRITE, onStep: (step) => this.hit(`slot:${step}`) });
     this.hit("slot-written");
   }
 

@@ -23,7 +23,8 @@ export class CborError extends Error {
 
 // ---------------------------------------------------------------- encoding
 
-class Writer {
+/** A growable byte buffer; also the output buffer of src/ota/delta.ts. */
+export class Writer {
   private buf = new Uint8Array(256);
   length = 0;
 

@@ -34,6 +34,31 @@ let cleanup: (() => void) | null = null;
 afterEach(() => cleanup?.());
 
 describe("transfer receiver", () => {
+  it("leaves no timer behind when closed while the final ack awaits the broker", () => {
+    const t = setup(16);
+    cleanup = () => t.dir.cleanup();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    t.begin(12);
+    for (let i = 0; i < 20; i++) t.chunk(12, i);
+    expect(t.acks.at(-1)).toMatchObject({ frame: { offset: SIZE }, final: true });
+    expect(timers()).toBeGreaterThan(before);
+    t.r.close();
+    expect(timers()).toBe(before);
+  });
+
+  it("refuses a transfer whose size is not a byte count, so no chunk is stored", () => {
+    const t = setup(16);
+    cleanup = () => { t.r.close(); t.dir.cleanup(); };
+    for (const size of ["lots", {}, -1, 1.5]) {
+      const transfer = { mode: "full", size, sha256: pkg.sha256 } as unknown as PartialMeta["transfer"];
+      expect(() => t.r.begin({ session: 5, from: "tool", window: 16, transfer, package: pkg }, Date.now())).toThrow(/transfer size .* is not a byte count/);
+    }
+    t.chunk(5, 0);
+    expect(t.r.current).toBeNull();
+    expect(t.r.ackedFor(5)).toBeNull();
+  });
+
   it("acknowledges every min(8, window/2) chunks, durably, and the last byte with a delivery-confirmed ack", async () => {
     const t = setup(16);
     cleanup = () => { t.r.close(); t.dir.cleanup(); };

@@ -163,6 +163,11 @@ export function defineOtaSuite(name: string, makeBroker: () => Promise<TestBroke
         expect(r2).toMatchObject({ verdict: "confirmed", mode: "delta" });
         expect(r2.transferBytes).toBeLessThan(next.length * 0.2);
         expect(d.mod()?.slots.B?.sha256).toBe(sha256Hex(next));
+        // Flashing a package the device already decided (a tool that lost the verdict) still keeps it as the next delta base.
+        const freshCache = new PackageCache(join(work.path, `cache-again-${d.id}`));
+        const r3 = await d.flash(next, { cache: freshCache });
+        expect(r3).toMatchObject({ verdict: "confirmed", event: { package: sha256Hex(next) } });
+        expect(freshCache.get(sha256Hex(next))).not.toBeNull();
       } finally {
         await d.stop();
       }

@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyDelta, DeltaError, encodeDelta } from "../../src/ota/delta.js";
 import { crc32 } from "../../src/ota/crc32.js";
@@ -6,6 +8,11 @@ import { checkConfigValues, ConfigValueError, effectiveConfig } from "../../src/
 import { ACK_BYTES, CHUNK_HEADER_BYTES, decodeAck, decodeChunk, encodeAck, encodeChunk, ProtocolError, transferOf } from "../../src/ota/protocol.js";
 import { topicMatches } from "../../src/ota/rpc.js";
 import { LinkTally, parsePublish } from "../../src/ota/mqtt-tally.js";
+import { DEFAULT_HEALTH, ModuleManager, RequestRefused } from "../../src/ota/install.js";
+import type { ModuleHost } from "../../src/ota/module-host.js";
+import { StateStore, type DeviceState } from "../../src/ota/state-store.js";
+import type { InstallEvent } from "../../src/ota/protocol.js";
+import { makeTrust, tempDir } from "./fixtures.js";
 
 function bytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -45,6 +52,15 @@ describe("delta", () => {
     expect(() => applyDelta(base, bad)).toThrow(/FWXD/);
     const badOp = Uint8Array.from([...d.subarray(0, 9), 0x07]);
     expect(() => applyDelta(base, badOp)).toThrow(/delta byte \d+: (unknown operation 0x7|copy|insert)/);
+  });
+
+  it("refuses a declared target size beyond the limit before allocating it", () => {
+    // "FWXD" v1, target size 2^49 (a 7-byte LEB128), base size 0: a RangeError or a huge allocation without the bound.
+    const huge = Uint8Array.from([0x46, 0x57, 0x58, 0x44, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00]);
+    expect(() => applyDelta(new Uint8Array(0), huge)).toThrow(DeltaError);
+    expect(() => applyDelta(new Uint8Array(0), huge)).toThrow(/delta byte 5: target size 562949953421312 exceeds the limit of 16777216 bytes/);
+    const base = bytes(4000, 6);
+    expect(() => applyDelta(base, encodeDelta(base, base), 3999)).toThrow(/target size 4000 exceeds the limit of 3999 bytes/);
   });
 });
 
@@ -142,5 +158,60 @@ describe("crash points and config values", () => {
     expect(() => checkConfigValues("m", fields, { enabled: "yes" })).toThrow(/true or false/);
     expect(() => checkConfigValues("m", fields, { other: "1" })).toThrow(/no config field "other"/);
     expect([...effectiveConfig(fields, { period: "5" })]).toEqual([["threshold", "8"], ["period", "5"], ["enabled", "true"]]);
+  });
+});
+
+describe("module manager", () => {
+  const host: ModuleHost = {
+    start: () => { throw new Error("no module should start"); },
+    nowMs: () => Date.now(),
+    after: () => { throw new Error("no timer should be set"); },
+    close: () => {},
+  };
+  const trust = makeTrust();
+  const device = { customer: "c", group: "g", deviceClass: "gateway" as const, capabilities: {}, offeredInterfaces: [] };
+  const manager = (dir: string, emit: (e: InstallEvent) => void = () => {}) =>
+    new ModuleManager(new StateStore(dir, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, DEFAULT_HEALTH, emit);
+
+  it("abandons a trial the agent kept restarting during, naming its package, and forgets a module that never confirmed", () => {
+    const dir = tempDir("manager");
+    try {
+      const sha = "c".repeat(64);
+      const slot = { sha256: sha, size: 10, version: "2.0.0", sequence: 2, verifiedAt: 0 };
+      const state: DeviceState = {
+        format: 1, lastInstall: null,
+        modules: { "com.acme.crashy": { slots: { A: slot, B: null }, confirmed: null, trial: { slot: "A", session: 9, boots: DEFAULT_HEALTH.maxTrialBoots }, installedSeq: 0, config: {} } },
+      };
+      writeFileSync(join(dir.path, "device.json"), JSON.stringify(state));
+      mkdirSync(join(dir.path, "slots", "com.acme.crashy"), { recursive: true });
+      writeFileSync(join(dir.path, "slots", "com.acme.crashy", "A.fwx"), "0123456789");
+      const events: InstallEvent[] = [];
+      const m = manager(dir.path, (e) => events.push(e));
+      m.boot();
+      expect(events).toMatchObject([{ module: "com.acme.crashy", phase: "reverted", session: 9, package: sha }]);
+      expect(m.lastInstall).toMatchObject({ phase: "reverted", package: sha, reason: expect.stringMatching(/abandoned at boot: the agent restarted 2 times during the trial/) });
+      expect(m.status()).toEqual([]);
+      const saved = new StateStore(dir.path, null).load();
+      expect(saved.modules).toEqual({});
+      expect(saved.lastInstall?.package).toBe(sha);
+      expect(existsSync(join(dir.path, "slots", "com.acme.crashy"))).toBe(false);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("refuses rollback, remove and config of names that are only Object properties", () => {
+    const dir = tempDir("manager");
+    try {
+      const m = manager(dir.path);
+      for (const name of ["constructor", "__proto__", "toString"]) {
+        expect(() => m.remove(name)).toThrow(RequestRefused);
+        expect(() => m.remove(name)).toThrow(`module ${name} is not installed (installed: none)`);
+        expect(() => m.rollback(name)).toThrow(/is not installed/);
+        expect(() => m.setConfig(name, {})).toThrow(/is not installed/);
+      }
+    } finally {
+      dir.cleanup();
+    }
   });
 });
