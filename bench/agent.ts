@@ -8,7 +8,7 @@
 //   - the simulator's UART: per received byte, and a simulated day of 1 Hz
 //     Modbus polling with the example energy-meter module.
 //
-//   node scripts/run-ts.mjs bench/agent.ts      (or `npm run bench` for all suites)
+//   npm run bench -- "host calls"   (or `npm run bench` for all suites)
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -223,14 +223,4 @@ async function modbusRows(): Promise<BenchRow[]> {
 export async function benchAgent(): Promise<BenchRow[]> {
   const board = loadBoardFile(defaultBoardPath());
   return [...hostCallRows(board), ...coldStartRows(board), ...callbackRows(board), ...(await agentRunRows()), ...uartRows(), ...(await modbusRows())];
-}
-
-const isMain = process.argv[1]?.replace(/\\/g, "/").endsWith("bench/agent.ts");
-if (isMain) {
-  const rows = await benchAgent();
-  const width = Math.max(...rows.map((r) => r.name.length));
-  for (const r of rows) {
-    const goal = r.goal ? `  goal ${r.goal}: ${r.met ? "met" : "MISSED"}` : "";
-    console.log(`${r.name.padEnd(width)}  ${r.value.toFixed(3).padStart(10)} ${r.unit}${goal}`);
-  }
 }

@@ -6,7 +6,7 @@
 // optimisation flags `fwx build` uses; the same bytes then run unmetered and
 // instrumented (instrumentFuel, default strategy), back to back in each round
 // (which goes first alternates); the figure is the median per-round ratio.
-// Run alone: node scripts/run-ts.mjs bench/examples.ts
+// Run alone: npm run bench -- "example kernels"
 
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -331,20 +331,4 @@ export async function benchExamples(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const k of kernels) rows.push(...(await benchKernel(k)));
   return rows;
-}
-
-const isMain = process.argv[1]?.replace(/\\/g, "/").endsWith("bench/examples.ts");
-if (isMain) {
-  try {
-    const rows = await benchExamples();
-    const width = Math.max(...rows.map((r) => r.name.length));
-    for (const r of rows) {
-      const goal = r.goal ? `  goal ${r.goal}: ${r.met ? "met" : "MISSED"}` : "";
-      console.log(`${r.name.padEnd(width)}  ${r.value.toFixed(3).padStart(12)} ${r.unit}${goal}`);
-    }
-  } catch (e) {
-    // Caught here: binaryen installs an uncaughtException handler that would print its whole source.
-    console.error((e as Error).stack ?? String(e));
-    process.exitCode = 1;
-  }
 }

@@ -1,7 +1,7 @@
 // Fuel metering overhead: the same -O3 AssemblyScript kernels run unmetered,
 // metered (instrumentFuel default strategy) and naively metered (every charge
 // on the global), interleaved round by round in one process; medians compared
-// as ratios. Run alone: node scripts/run-ts.mjs bench/fuel.ts
+// as ratios. Run alone: npm run bench -- "synthetic kernels"
 
 import { instrumentFuel } from "../src/fuel/instrument.js";
 import { arithSource } from "./kernels/arith.js";
@@ -78,20 +78,4 @@ export async function benchFuel(): Promise<BenchRow[]> {
     );
   }
   return rows;
-}
-
-const isMain = process.argv[1]?.replace(/\\/g, "/").endsWith("bench/fuel.ts");
-if (isMain) {
-  try {
-    const rows = await benchFuel();
-    const width = Math.max(...rows.map((r) => r.name.length));
-    for (const r of rows) {
-      const goal = r.goal ? `  goal ${r.goal}: ${r.met ? "met" : "MISSED"}` : "";
-      console.log(`${r.name.padEnd(width)}  ${r.value.toFixed(3).padStart(9)} ${r.unit}${goal}`);
-    }
-  } catch (e) {
-    // Caught here: binaryen installs an uncaughtException handler that would print its whole source.
-    console.error((e as Error).stack ?? String(e));
-    process.exitCode = 1;
-  }
 }
