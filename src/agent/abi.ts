@@ -14,9 +14,6 @@ export const FUNCTION_BY_INDEX: readonly LoweredFunction[] = FUNCTIONS.map((f) =
   return lf;
 });
 
-/** The TS method name an implementation uses: set_duty → setDuty. */
-export const methodName = (abiName: string): string => abiName.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-
 /** "core@1.0, timer@1.0, …": what this device offers, for link reports. */
 export function offeredInterfaces(): string {
   return LOWERED.interfaces.map((i) => `${i.name}@${i.major}.${i.minor}`).join(", ");

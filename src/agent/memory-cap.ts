@@ -16,7 +16,7 @@
 import { encodeU32 } from "../wasm/leb128.js";
 import { ByteReader } from "../wasm/byte-reader.js";
 import { parseModule, type MemoryType, type ParsedModule } from "../wasm/reader.js";
-import { SECTION } from "../wasm/sections.js";
+import { concatBytes, SECTION } from "../wasm/sections.js";
 
 export const PAGE_BYTES = 65536;
 export const AGENT_IMPORT_MODULE = "fwx:agent";
@@ -40,16 +40,6 @@ export interface CappedModule {
 const enc = new TextEncoder();
 const name = (s: string) => { const b = enc.encode(s); return [...encodeU32(b.length), ...b]; };
 const limits = (min: number, max: number) => [0x01, ...encodeU32(min), ...encodeU32(max)];
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function section(id: number, payload: number[] | Uint8Array): number[] {
   return [id, ...encodeU32(payload.length), ...payload];
@@ -109,7 +99,7 @@ export function capMemory(bytes: Uint8Array, budgetPages: number, module: Parsed
     out.push(bytes.subarray(s.offset, s.end));
   }
   if (!inserted) out.push(Uint8Array.from(section(SECTION.import, [...encodeU32(1), ...importEntry])));
-  return { bytes: concat(out), importModule: AGENT_IMPORT_MODULE, importName: "memory", initialPages: initial, maxPages };
+  return { bytes: concatBytes(out), importModule: AGENT_IMPORT_MODULE, importName: "memory", initialPages: initial, maxPages };
 }
 
 /** A fresh linear memory for one instance of a capped module. */

@@ -18,7 +18,8 @@
 import { createHash } from "node:crypto";
 import { FUNCTIONS, type HostImpl } from "../abi/host.generated.js";
 import { CapabilityError, parseCapabilities, type Capabilities } from "../caps/capabilities.js";
-import { FUNCTION_BY_INDEX, LOWERED, methodName } from "./abi.js";
+import { FUNCTION_BY_INDEX, LOWERED } from "./abi.js";
+import { camel as methodName } from "../../host-abi/gen/names.js";
 import { GuestTrap, type FaultReason } from "./faults.js";
 import type { CallOutcome } from "./instance.js";
 import { Reader, RecordFormatError, Writer, type RecValue } from "./record-codec.js";

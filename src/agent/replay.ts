@@ -3,7 +3,8 @@
 // is compared with the recorded one. The first mismatch is the divergence.
 
 import { FUNCTIONS, type HostImpl } from "../abi/host.generated.js";
-import { FUNCTION_BY_INDEX, methodName } from "./abi.js";
+import { FUNCTION_BY_INDEX } from "./abi.js";
+import { camel as methodName } from "../../host-abi/gen/names.js";
 import { DeviceClaimRegistry } from "./handles.js";
 import { GuestTrap, isFaultReason, qualifiedName as fnName } from "./faults.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";

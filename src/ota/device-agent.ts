@@ -3,8 +3,7 @@
 // API both run this class.
 
 import mqtt, { type MqttClient } from "mqtt";
-import { abi } from "../../host-abi/spec/index.js";
-import { lowerAbi } from "../../host-abi/gen/lower.js";
+import { LOWERED } from "../agent/abi.js";
 import type { AgentEvent } from "../agent/host-context.js";
 import type { BoardLike } from "../agent/runtime.js";
 import type { TelemetryMessage } from "../agent/host/telemetry.js";
@@ -79,7 +78,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       now: () => Date.now(),
       device: {
         customer: opts.customer, group: opts.group, deviceClass: opts.deviceClass ?? "gateway",
-        capabilities: opts.board.profile.grantable, offeredInterfaces: offeredInterfaces(lowerAbi(abi)),
+        capabilities: opts.board.profile.grantable, offeredInterfaces: offeredInterfaces(LOWERED),
       },
     };
     this.manager = new ModuleManager(this.store, this.host, trust, { ...DEFAULT_HEALTH, ...opts.health }, (e) => this.onInstallEvent(e));

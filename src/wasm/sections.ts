@@ -118,11 +118,16 @@ export function appendCustomSection(bytes: Uint8Array, name: string, payload: Ui
     kept.push(bytes.subarray(s.offset, s.end));
   }
   kept.push(encodeCustomSection(name, payload));
-  const out = new Uint8Array(kept.reduce((n, k) => n + k.length, 0));
-  let pos = 0;
-  for (const k of kept) {
-    out.set(k, pos);
-    pos += k.length;
+  return concatBytes(kept);
+}
+
+/** The parts one after another in a new array: how a rewritten module is put back together. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
   return out;
 }
