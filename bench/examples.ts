@@ -10,8 +10,7 @@
 
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { instrumentFuel } from "../src/fuel/instrument.js";
-import { instantiate, median, timeCall } from "./measure.js";
+import { instantiate, instrumentTimed, median, timeCall } from "./measure.js";
 import type { BenchRow } from "./row.js";
 
 const GOAL_RATIO = 1.25;
@@ -252,14 +251,7 @@ interface Measurement {
 
 async function measure(k: ExampleKernel, optimizeFlags: readonly string[]): Promise<Measurement> {
   const plainBytes = await compileEntry(k, optimizeFlags);
-  const instrumentTimes: number[] = [];
-  let metered = instrumentFuel(plainBytes);
-  // Median of three: the first run also pays for binaryen's own warm-up.
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    metered = instrumentFuel(plainBytes);
-    instrumentTimes.push(performance.now() - t0);
-  }
+  const { metered, instrumentMs } = instrumentTimed(plainBytes);
   const plain = instantiate(plainBytes);
   const fueled = instantiate(metered.bytes);
   k.selfCheck(plain.exports);
@@ -297,7 +289,7 @@ async function measure(k: ExampleKernel, optimizeFlags: readonly string[]): Prom
     ratio: median(roundRatios),
     plainBytes: plainBytes.length,
     meteredBytes: metered.bytes.length,
-    instrumentMs: median(instrumentTimes),
+    instrumentMs,
     ...(bytesFor ? { workBytes: bytesFor(n) } : {}),
   };
 }

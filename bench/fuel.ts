@@ -8,7 +8,7 @@ import { arithSource } from "./kernels/arith.js";
 import { compileKernel } from "./kernels/compile.js";
 import { crc32Source } from "./kernels/crc32.js";
 import { spectrumSource } from "./kernels/spectrum.js";
-import { instantiate, median, timeCall } from "./measure.js";
+import { instantiate, instrumentTimed, median, timeCall } from "./measure.js";
 import type { BenchRow } from "./row.js";
 
 const GOAL_RATIO = 1.25;
@@ -33,15 +33,7 @@ export async function benchFuel(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const k of kernels) {
     const plainBytes = await compileKernel(k.name, k.source, { optimizeLevel: 3 });
-    // Median of three: the first run also pays for binaryen's own JIT warm-up.
-    const instrumentTimes: number[] = [];
-    let metered = instrumentFuel(plainBytes);
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      metered = instrumentFuel(plainBytes);
-      instrumentTimes.push(performance.now() - t0);
-    }
-    const instrumentMs = median(instrumentTimes);
+    const { metered, instrumentMs } = instrumentTimed(plainBytes);
     const naive = instrumentFuel(plainBytes, { strategy: "global" });
     const variants = { plain: instantiate(plainBytes), metered: instantiate(metered.bytes), naive: instantiate(naive.bytes) };
 

@@ -2,6 +2,8 @@
 // both run the same bytes unmetered and metered side by side, so they must
 // instantiate, refill and time the variants the same way.
 
+import { instrumentFuel } from "../src/fuel/instrument.js";
+
 /** A budget no benchmark call can spend: metering is measured, not exhaustion. */
 export const UNLIMITED = 1n << 62n;
 
@@ -42,3 +44,19 @@ export function timeCall(v: Variant, arg: number): { ms: number; result: unknown
   const result = v.run(arg);
   return { ms: performance.now() - t0, result };
 }
+
+/**
+ * Instruments `plainBytes` and times instrumentation: the median of three runs
+ * after a first one, which also pays for binaryen's own warm-up.
+ */
+export function instrumentTimed(plainBytes: Uint8Array): { metered: ReturnType<typeof instrumentFuel>; instrumentMs: number } {
+  let metered = instrumentFuel(plainBytes);
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    metered = instrumentFuel(plainBytes);
+    times.push(performance.now() - t0);
+  }
+  return { metered, instrumentMs: median(times) };
+}
+
