@@ -182,4 +182,19 @@ for (const e of examples) {
   else pass();
 }
 
+// Further suites, one file each under tests/c/suites/ (the device runtime's
+// parts and anything else that builds its own C), run in name order. Each
+// exports `default async function (ctx)` and reports through ctx.pass/ctx.fail.
+const suitesDir = join(here, "suites");
+const suiteContext = { root, here, build, firmware, wasmDir, exec, pass, fail, rel, STRICT, SANITIZE, INCLUDES, examples };
+for (const file of existsSync(suitesDir) ? readdirSync(suitesDir).filter((f) => f.endsWith(".mjs")).sort() : []) {
+  console.log(`--- C suite ${file}`);
+  try {
+    const suite = await import(join(suitesDir, file));
+    await suite.default(suiteContext);
+  } catch (e) {
+    fail(`C suite ${file} runs to the end`, e?.stack ?? String(e));
+  }
+}
+
 finish();
