@@ -159,7 +159,7 @@ async function agentRunRows(): Promise<BenchRow[]> {
   const bytes = idleTicker(1);
   const once = async (watchdogMs: number) => {
     const agent = new Agent<Board>({ board: loadBoardFile(defaultBoardPath()), createHost: createDeviceHost, watchdogMs, keepEvents: false });
-    agent.addModule({ id: "ticker", bytes, source: "ticker.wasm", requested: { timers: 1 } });
+    await agent.addModule({ id: "ticker", bytes, source: "ticker.wasm", requested: { timers: 1 } });
     const t0 = process.hrtime.bigint();
     await agent.run(30_000_000n);
     return elapsedNs(t0) / 30_000 / 1000;

@@ -10,12 +10,13 @@ import { SECTION, walkSections } from "../wasm/sections.js";
 import { capMemory, MemoryBudgetError, PAGE_BYTES, type CappedModule } from "./memory-cap.js";
 import { formatLinkReport, linkModule } from "./link.js";
 import type { FrameMap } from "./faults.js";
+import type { DeviceClass, ModuleLimits } from "../validate/limits.js";
 
 // The validator decodes every instruction of the module; the agent's own
 // reads (linking, the memory cap, stack positions) need only its structure.
 const STRUCTURE_ONLY = { decodeCode: false } as const;
 
-export type RefusalStep = "validation" | "link" | "capabilities" | "memory" | "instrumentation" | "compile" | "manifest" | "package";
+export type RefusalStep = "validation" | "link" | "capabilities" | "memory" | "instrumentation" | "compile" | "manifest" | "package" | "time-limit" | "internal";
 
 export class ModuleRefused extends Error {
   constructor(readonly moduleId: string, readonly step: RefusalStep, readonly report: string, readonly problems: string[] = []) {
@@ -29,6 +30,10 @@ export interface PrepareOptions {
   /** File name used in reports. */
   source: string;
   ramBudgetBytes: number;
+  /** Whose resource limits apply (src/validate/limits.ts); default "gateway". */
+  deviceClass?: DeviceClass;
+  /** A board profile's limits, when it overrides its class's defaults. */
+  limits?: ModuleLimits;
 }
 
 export interface PreparedModule {
@@ -40,7 +45,23 @@ export interface PreparedModule {
   exports: ReadonlySet<string>;
 }
 
+/**
+ * Prepares a module in the calling thread. Whatever goes wrong, the answer is
+ * a PreparedModule or a ModuleRefused: an exception of any other kind, from
+ * any step, is refused as "internal" with the error named, never passed on.
+ * The device agent runs this in its preparation worker (prepare-pool.ts).
+ */
 export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
+  try {
+    return prepareSteps(bytes, opts);
+  } catch (e) {
+    if (e instanceof ModuleRefused) throw e;
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new ModuleRefused(opts.moduleId, "internal", `${opts.source}: preparing the module failed: ${what}`, [what]);
+  }
+}
+
+function prepareSteps(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
   const { moduleId: id, source } = opts;
   let parsed: ParsedModule;
   try {
@@ -55,7 +76,11 @@ export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): Prepared
   }
   // Linking first: for import problems the per-import link report (with what
   // this device offers) is the more useful answer; the validator covers the rest.
-  const validation = validateModule(bytes, { ramBudgetBytes: opts.ramBudgetBytes });
+  const validation = validateModule(bytes, {
+    ramBudgetBytes: opts.ramBudgetBytes,
+    ...(opts.deviceClass ? { deviceClass: opts.deviceClass } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  });
   if (!validation.ok) {
     throw new ModuleRefused(id, "validation", formatValidation(validation, source), validation.errors.map((e) => e.message));
   }

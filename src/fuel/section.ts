@@ -10,6 +10,8 @@ import { decodeU32, encodeU32 } from "../wasm/leb128.js";
 import { SECTION, walkSections, type SectionInfo } from "../wasm/sections.js";
 
 export const FUEL_SECTION_NAME = "fwx.fuel";
+/** Export names the instrumentation adds; input exporting any is refused (here, so the validator can say so without loading binaryen). */
+export const RESERVED_EXPORT_PREFIX = "__fwx_";
 export const FUEL_SECTION_FORMAT = 1;
 
 export interface FuelSection {
