@@ -65,9 +65,9 @@ export function checkParsedLimits(m: ParsedModule, ctx: LimitContext, issues: Is
   const elementSection = m.sections.find((s) => s.id === SECTION.element);
   if (elementSection) over(ctx, issues, "elementEntries", m.elementEntryCount, elementSection.offset, "element section");
   for (const f of m.functions) {
-    if (f.imported || f.bodyOffset === undefined || f.bodyEnd === undefined) continue;
+    if (f.imported || f.bodyOffset === undefined) continue;
     const location = `function ${f.index}${m.functionNames.has(f.index) ? ` "${m.functionNames.get(f.index)}"` : ""}`;
-    over(ctx, issues, "bodyBytes", f.bodyEnd - f.bodyOffset, f.bodyOffset, location);
+    if (f.bodySize !== undefined) over(ctx, issues, "bodyBytes", f.bodySize, f.bodyOffset, location);
     if (f.localCount !== undefined) over(ctx, issues, "localsPerFunction", f.localCount, f.bodyOffset, location);
   }
 }

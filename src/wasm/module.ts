@@ -72,6 +72,8 @@ export interface FunctionInfo {
   bodyEnd?: number;
   /** Defined functions: parameters plus declared locals. */
   localCount?: number;
+  /** Defined functions: the body's size as its size field gives it (locals declarations included). */
+  bodySize?: number;
 }
 
 export interface GlobalInfo {

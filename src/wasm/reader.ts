@@ -188,6 +188,7 @@ function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declar
     }
     f.bodyOffset = bodyOffset;
     f.localCount = locals;
+    f.bodySize = size;
     f.codeOffset = body.pos;
     f.bodyEnd = end;
     if (!decode) {
