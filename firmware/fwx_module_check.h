@@ -4,11 +4,16 @@
  * it compiles or first calls the function, i.e. in the field; this check
  * refuses the module before it is written to flash or started.
  *
- * It walks the section headers, the type, import, function and export
- * sections and the custom sections (for fwx.abi) with bounds-checked reads: no allocation, no
- * recursion, stack use independent of the input. Work is bounded by
- * (FWX_CHECK_MAX_IMPORTS + FWX_EXPORT_COUNT) x the size of the type, import
- * and function sections.
+ * It reads every section and every instruction of every function body, as
+ * `fwx validate --device-class mcu` does (src/validate): wasm3 compiles a
+ * function only when it is first called, so an instruction it cannot run in
+ * a function reached only from a timer would otherwise trap in the field.
+ * It refuses what wasm3 cannot run (fwx_code_check.h), what exceeds the mcu
+ * resource limits (fwx_check_limits.h) or the RAM budget. Operand types are
+ * not checked. Bounds-checked reads, no allocation, no recursion, stack use
+ * independent of the input; one static bitset of block nesting (4 KiB), so
+ * one check runs at a time. Work is bounded by the limits: at most
+ * (imports + exports + functions) x (types + functions) small reads.
  */
 #ifndef FWX_MODULE_CHECK_H
 #define FWX_MODULE_CHECK_H
@@ -37,7 +42,16 @@ typedef enum fwx_check_error {
                                     type index out of range, name not UTF-8,
                                     a lifecycle export name exported twice */
     FWX_CHECK_TOO_MANY_IMPORTS,  /* more than FWX_CHECK_MAX_IMPORTS imports */
-    FWX_CHECK_BAD_ABI_SECTION    /* fwx.abi malformed or present twice; see abi_error */
+    FWX_CHECK_BAD_ABI_SECTION,   /* fwx.abi malformed or present twice; see abi_error */
+    FWX_CHECK_UNSUPPORTED,       /* a type, instruction or section of a feature wasm3 cannot
+                                    run: SIMD, threads (shared memory, atomics), reference
+                                    types, passive segments, multiple memories or tables,
+                                    exception handling, tail calls, GC, memory64, ... */
+    FWX_CHECK_LIMIT,             /* past a resource limit of fwx_check_limits.h */
+    FWX_CHECK_OVER_BUDGET,       /* initial memory or static RAM needs above ram_budget_bytes */
+    FWX_CHECK_RESERVED_NAME,     /* an __fwx_ export or a fwx.fuel section: names the host keeps */
+    FWX_CHECK_NO_MEMORY,         /* imports functions that take pointers, defines no memory */
+    FWX_CHECK_NO_TIMER_CALLBACK  /* imports timer.start without exporting fwx_on_timer */
 } fwx_check_error_t;
 
 typedef enum fwx_import_verdict {
@@ -92,6 +106,8 @@ typedef struct fwx_module_check {
     uint32_t imports_cap;
     fwx_requirement_check_t *requirements;
     uint32_t requirements_cap;
+    /* Linear memory the module may use, in bytes; 0 means FWX_CHECK_DEFAULT_RAM_BUDGET. */
+    uint32_t ram_budget_bytes;
     /* Out. */
     fwx_check_error_t error;
     uint32_t error_offset;
@@ -103,6 +119,9 @@ typedef struct fwx_module_check {
     uint32_t requirements_rejected;
     uint8_t exports[FWX_EXPORT_COUNT]; /* fwx_export_verdict_t per fwx_exports[] entry */
     uint32_t exports_rejected;
+    /* FWX_CHECK_NO_MEMORY or FWX_CHECK_NO_TIMER_CALLBACK when the accepted
+     * imports need what the module lacks; `error` stays for structure. */
+    fwx_check_error_t needs_error;
 } fwx_module_check_t;
 
 /* Checks `len` bytes of a module. Returns true when the module is structurally

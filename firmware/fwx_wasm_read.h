@@ -70,6 +70,64 @@ static inline bool fwx_read_u32(fwx_cursor_t *c, uint32_t *out)
     return false;
 }
 
+/* An unsigned LEB128 of at most 64 bits (memarg offsets), read and dropped:
+ * the check needs its well-formedness, not its value. */
+static inline bool fwx_skip_u64(fwx_cursor_t *c)
+{
+    uint32_t at = c->pos;
+    unsigned i;
+    if (c->error != FWX_READ_OK) return false;
+    for (i = 0u; i < 10u; i++) {
+        uint8_t b;
+        if (c->pos >= c->end) {
+            fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
+            return false;
+        }
+        b = c->bytes[c->pos++];
+        if (i == 9u && (b & 0xfeu) != 0u) {
+            fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+            return false;
+        }
+        if ((b & 0x80u) == 0u) return true;
+    }
+    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+    return false;
+}
+
+/* A signed LEB128 of `bits` width (32, 33 or 64): at most ceil(bits/7)
+ * bytes, and the unused high bits of the last byte must repeat the sign. */
+static inline bool fwx_read_signed(fwx_cursor_t *c, unsigned bits, int64_t *out)
+{
+    uint64_t result = 0u;
+    uint32_t at = c->pos;
+    unsigned i, max_bytes = (bits + 6u) / 7u;
+    if (c->error != FWX_READ_OK) return false;
+    for (i = 0u; i < max_bytes; i++) {
+        uint8_t b;
+        if (c->pos >= c->end) {
+            fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
+            return false;
+        }
+        b = c->bytes[c->pos++];
+        result |= (uint64_t)(b & 0x7fu) << (7u * i);
+        if ((b & 0x80u) == 0u) {
+            if (i == max_bytes - 1u) {
+                unsigned used = bits - 7u * i;
+                unsigned rest = (unsigned)(b & 0x7fu) >> (used - 1u);
+                if (rest != 0u && rest != (0x7fu >> (used - 1u))) {
+                    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+                    return false;
+                }
+            }
+            if ((b & 0x40u) != 0u && 7u * (i + 1u) < 64u) result |= ~(uint64_t)0u << (7u * (i + 1u));
+            *out = (int64_t)result;
+            return true;
+        }
+    }
+    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+    return false;
+}
+
 /* n bytes in place; *out points into the checked bytes. */
 static inline bool fwx_read_bytes(fwx_cursor_t *c, uint32_t n, const uint8_t **out)
 {

@@ -32,7 +32,7 @@ const fixtures: { name: string; bytes: Uint8Array; expect: unknown }[] = [
   { name: "agent-memory-bomb", bytes: hostile.memoryBomb(), expect: linksFine(1) },
   { name: "agent-unreachable", bytes: hostile.unreachable(), expect: linksFine(1) },
   { name: "agent-abort", bytes: abortModule(), expect: linksFine(2) },
-  { name: "agent-hostile-pointer", bytes: hostilePointerModule(0xfffffff0, 0x20), expect: linksFine(2) },
+  { name: "agent-hostile-pointer", bytes: hostilePointerModule(0xfffffff0 | 0, 0x20), expect: linksFine(2) },
   {
     name: "agent-bad-links", bytes: badLinks(),
     expect: {

@@ -85,7 +85,7 @@ for (const { std, results } of strict) {
 
 const unitExe = join(build, "fwx_c_tests");
 const toolExe = join(build, "check_tool");
-const moduleCheckSources = ["fwx_abi_tables.c", "fwx_abi_section.c", "fwx_module_check.c", "fwx_module_check_text.c", "fwx_support.c"].map((f) => join(firmware, f));
+const moduleCheckSources = ["fwx_abi_tables.c", "fwx_abi_section.c", "fwx_module_check.c", "fwx_code_check.c", "fwx_module_check_text.c", "fwx_support.c"].map((f) => join(firmware, f));
 const [unitBuild, toolBuild] = await Promise.all([
   exec("gcc", [...SANITIZE, ...INCLUDES, ...firmwareSources, ...testSources, "-o", unitExe]),
   exec("gcc", [...SANITIZE, ...INCLUDES, ...moduleCheckSources, join(here, "check_tool.c"), "-o", toolExe]),

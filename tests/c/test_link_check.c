@@ -146,7 +146,9 @@ void test_check_files(int argc, char **argv)
             fwx_module_check_t c;
             memset(&c, 0, sizeof c);
             (void)check_copy(bytes, n, &c);
-            if (is_section_boundary(bytes, len, n)) CHECK(c.error == FWX_CHECK_OK);
+            /* At a boundary, a prefix that declares functions but lost its
+             * code section is refused at its end. */
+            if (is_section_boundary(bytes, len, n)) CHECK(c.error == FWX_CHECK_OK || (c.error == FWX_CHECK_MALFORMED && c.error_offset == n));
             else {
                 CHECK(c.error != FWX_CHECK_OK);
                 CHECK(c.error_offset <= n);

@@ -1,0 +1,53 @@
+/*
+ * fwx_code_check.h: instruction decoding for the install check (internal to
+ * fwx_module_check.c). It reads every instruction of a function body or a
+ * constant expression: immediates, index bounds, block nesting, the final
+ * `end`, and refuses every instruction outside the feature set wasm3 runs
+ * (src/wasm/features.ts: MVP, sign extension, saturating float-to-int,
+ * multi-value, memory.copy and memory.fill). Operand types are not checked.
+ */
+#ifndef FWX_CODE_CHECK_H
+#define FWX_CODE_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fwx_wasm_read.h"
+
+/* The index spaces immediates are checked against. */
+typedef struct fwx_code_ctx {
+    uint32_t type_count;
+    uint32_t func_count;
+    uint32_t table_count;
+    uint32_t memory_count;
+    uint32_t global_count;
+    uint32_t elem_count;
+} fwx_code_ctx_t;
+
+typedef enum fwx_code_error {
+    FWX_CODE_OK = 0,
+    FWX_CODE_MALFORMED,   /* unknown opcode, index out of range, bad nesting, ... */
+    FWX_CODE_UNSUPPORTED, /* a valid instruction or type of a feature wasm3 cannot run */
+    FWX_CODE_READ         /* the cursor failed (truncated, LEB overflow): see its error */
+} fwx_code_error_t;
+
+typedef struct fwx_code_result {
+    fwx_code_error_t error;
+    uint32_t at;
+} fwx_code_result_t;
+
+/* What a value-type byte is: 1 numeric (i32, i64, f32, f64), 0 a type of a
+ * feature wasm3 lacks (v128, references), -1 no value type at all. */
+int fwx_code_value_type(uint8_t b);
+
+/* A constant expression up to and including its `end`. *single_opcode is the
+ * opcode of its one instruction when it has exactly one before `end`, else 0. */
+bool fwx_code_check_expr(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_result_t *res, uint8_t *single_opcode);
+
+/* The instructions of a body (after its locals) up to its final `end`;
+ * `locals` counts parameters and declared locals. The caller checks that
+ * the body ends there. Bodies longer than FWX_LIMIT_BODY_BYTES are refused
+ * by the caller first, which bounds the nesting this tracks. */
+bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t locals, fwx_code_result_t *res);
+
+#endif /* FWX_CODE_CHECK_H */

@@ -1,0 +1,196 @@
+// One verdict: the firmware's install check (firmware/fwx_module_check.c,
+// built here with ASan and UBSan) and `fwx validate --device-class mcu`
+// (validateModule) must accept and refuse the same modules. The corpus is
+// every hostile module the tests build, the spec suite's binaries
+// (tests/corpus/spec, see its README) and a seeded fuzz corpus of mutants.
+// The C check does not type operands (V8 does that for the validator); a
+// module only V8 refuses is counted and listed, never silently passed.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error -- a plain .mjs script without type declarations
+import { ensureGcc } from "../../scripts/ensure-gcc.mjs";
+import { MODULE_LIMITS } from "../../src/validate/limits.js";
+import { validateModule, type ValidationResult } from "../../src/validate/validate.js";
+// @ts-expect-error -- the C tests' plain .mjs fixture builder
+import { fixtures as cFixtures } from "../c/wasm-fixtures.mjs";
+import { abortModule, hostile, hostilePointerModule, sensorReporter, tickerModule } from "../fixtures/hostile/modules.js";
+
+const root = join(import.meta.dirname, "..", "..");
+const firmware = join(root, "firmware");
+const SOURCES = ["fwx_abi_tables.c", "fwx_abi_section.c", "fwx_module_check.c", "fwx_code_check.c", "fwx_module_check_text.c", "fwx_support.c"];
+const C_ERRORS = ["ok", "not-wasm", "truncated", "leb-overflow", "malformed", "too-many-imports", "bad-abi-section", "unsupported", "limit", "over-budget", "reserved-name", "no-memory", "no-timer-callback"];
+
+interface Entry { name: string; bytes: Uint8Array }
+interface CVerdict { accepted: boolean; error: string; offset: number }
+
+let dir: string;
+let tool: string;
+
+beforeAll(() => {
+  ensureGcc();
+  dir = mkdtempSync(join(tmpdir(), "fwx-one-verdict-"));
+  tool = join(dir, "verdict_tool");
+  const r = spawnSync("gcc", ["-std=c99", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", `-I${firmware}`,
+    ...SOURCES.map((f) => join(firmware, f)), join(root, "tests", "c", "one-verdict", "verdict_tool.c"), "-o", tool], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`verdict_tool does not build:\n${r.stderr}`);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cVerdicts(entries: readonly Entry[]): CVerdict[] {
+  const frames: Buffer[] = [];
+  for (const e of entries) {
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(e.bytes.length);
+    frames.push(head, Buffer.from(e.bytes));
+  }
+  const r = spawnSync(tool, [], { input: Buffer.concat(frames), encoding: "utf8", maxBuffer: 64 << 20, timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`verdict_tool failed (status ${r.status}, signal ${r.signal}):\n${r.stderr.slice(-4000)}`);
+  const lines = r.stdout.trim().split("\n");
+  expect(lines).toHaveLength(entries.length);
+  return lines.map((l) => {
+    const [a, e, o] = l.split(" ").map(Number);
+    return { accepted: a === 1, error: C_ERRORS[e!] ?? `?${e}`, offset: o! };
+  });
+}
+
+const tsVerdict = (bytes: Uint8Array): ValidationResult => validateModule(bytes, { deviceClass: "mcu" });
+/** Errors only an engine that types operands finds; the C check does not type operands. */
+const onlyTyping = (v: ValidationResult) => v.errors.length > 0 && v.errors.every((e) => e.code === "invalid-module");
+
+interface Comparison { disagreements: string[]; typingOnly: string[]; accepted: number; refused: number; moduleRefused: number }
+
+// Most spec modules import nothing from fwx and export no fwx_init, so both
+// refuse them for that alone. The second verdict compared is therefore the
+// module's own: may wasm3 run it at all (structure, features, limits, RAM),
+// whatever its imports and exports.
+const MODULE_LEVEL = /^(malformed|malformed-name-section|limit-exceeded|reserved-export|reserved-section|unsupported-.*|memory-over-budget|ram-over-budget)$/;
+const C_MODULE_LEVEL = new Set(["not-wasm", "truncated", "leb-overflow", "malformed", "too-many-imports", "unsupported", "limit", "over-budget", "reserved-name"]);
+
+function compare(entries: readonly Entry[]): Comparison {
+  const c = cVerdicts(entries);
+  const out: Comparison = { disagreements: [], typingOnly: [], accepted: 0, refused: 0, moduleRefused: 0 };
+  entries.forEach((e, i) => {
+    const ts = tsVerdict(e.bytes);
+    const cv = c[i]!;
+    const tsModule = ts.errors.some((x) => MODULE_LEVEL.test(x.code));
+    if (tsModule !== C_MODULE_LEVEL.has(cv.error)) {
+      out.disagreements.push(`${e.name}: module verdict: validate ${tsModule ? "refuses" : "accepts"} (${ts.errors.map((x) => `${x.code}@${x.offset}`).join(",")}), C ${cv.error}@${cv.offset}`);
+      return;
+    }
+    if (tsModule) out.moduleRefused++;
+    if (ts.ok === cv.accepted) {
+      if (ts.ok) out.accepted++;
+      else out.refused++;
+      return;
+    }
+    const tsWhy = ts.errors.map((x) => `${x.code}@${x.offset}`).join(",") || "accepted";
+    const line = `${e.name}: validate ${ts.ok ? "accepts" : `refuses (${tsWhy})`}, C ${cv.accepted ? "accepts" : `refuses (${cv.error}@${cv.offset})`}`;
+    if (!ts.ok && cv.accepted && onlyTyping(ts)) out.typingOnly.push(line);
+    else out.disagreements.push(line);
+  });
+  return out;
+}
+
+function hostileCorpus(): Entry[] {
+  const list: Entry[] = cFixtures().map((f: { name: string; bytes: Uint8Array }) => ({ name: `c-fixture:${f.name}`, bytes: f.bytes }));
+  list.push(
+    { name: "hostile:ticker", bytes: tickerModule() },
+    { name: "hostile:sensor-reporter", bytes: sensorReporter() },
+    { name: "hostile:abort", bytes: abortModule() },
+    { name: "hostile:pointer", bytes: hostilePointerModule(0xfffffff0 | 0, 0x20) },
+    ...Object.entries(hostile).map(([n, make]) => ({ name: `hostile:${n}`, bytes: make() })),
+  );
+  return list;
+}
+
+function specCorpus(): Entry[] {
+  const d = join(root, "tests", "corpus", "spec");
+  return readdirSync(d).filter((f) => f.endsWith(".wasm")).sort().map((f) => ({ name: `spec:${f}`, bytes: new Uint8Array(readFileSync(join(d, f))) }));
+}
+
+/** mulberry32: a small deterministic PRNG, so the fuzz corpus is the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Bytes a mutation splices in: prefixes of features wasm3 lacks, block
+// openers, value types, LEB continuation bytes, large counts.
+const INTERESTING = [0xfd, 0xfe, 0xfc, 0xfb, 0x7b, 0x70, 0x6f, 0x02, 0x04, 0x05, 0x0b, 0x40, 0x03, 0x80, 0xff, 0x00, 0x01, 0x7f, 0x1c, 0xd0, 0x11];
+
+function mutate(seed: Uint8Array, rand: () => number): Uint8Array {
+  const b = [...seed];
+  const edits = 1 + Math.floor(rand() * 3);
+  for (let k = 0; k < edits; k++) {
+    const at = 8 + Math.floor(rand() * Math.max(1, b.length - 8));
+    const pick = rand();
+    const byte = rand() < 0.5 ? INTERESTING[Math.floor(rand() * INTERESTING.length)]! : Math.floor(rand() * 256);
+    if (pick < 0.4) b[at] = byte;
+    else if (pick < 0.6) b[at] = (b[at] ?? 0) ^ (1 << Math.floor(rand() * 8));
+    else if (pick < 0.75) b.splice(at, 0, byte);
+    else if (pick < 0.9) b.splice(at, 1);
+    else b.splice(at, 0, ...b.slice(at, at + 1 + Math.floor(rand() * 8)));
+  }
+  return Uint8Array.from(b);
+}
+
+const FUZZ_SEED = 0x5eed_f3a5;
+const FUZZ_COUNT = 3000;
+
+function fuzzCorpus(seeds: readonly Entry[]): Entry[] {
+  const rand = prng(FUZZ_SEED);
+  const out: Entry[] = [];
+  for (let i = 0; i < FUZZ_COUNT; i++) {
+    const s = seeds[i % seeds.length]!;
+    out.push({ name: `fuzz:${i}:${s.name}`, bytes: mutate(s.bytes, rand) });
+  }
+  return out;
+}
+
+describe("one verdict: the C install check and fwx validate --device-class mcu", () => {
+  it("the C limits header is the mcu column of src/validate/limits.ts", () => {
+    const header = readFileSync(join(firmware, "fwx_check_limits.h"), "utf8");
+    const defined = new Map([...header.matchAll(/#define FWX_LIMIT_([A-Z_]+) (\d+)u/g)].map((m) => [m[1]!, Number(m[2])]));
+    for (const [key, value] of Object.entries(MODULE_LIMITS.mcu)) {
+      const cName = key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+      expect({ limit: key, c: defined.get(cName) }).toEqual({ limit: key, c: value });
+    }
+    expect(defined.size).toBe(Object.keys(MODULE_LIMITS.mcu).length);
+  });
+
+  it("agree on every hostile module the tests build", () => {
+    const r = compare(hostileCorpus());
+    expect(r.disagreements).toEqual([]);
+    expect(r.typingOnly).toEqual([]);
+    expect(r.accepted).toBeGreaterThan(5);
+  });
+
+  it("agree on every binary of the spec suite (operand typing aside)", () => {
+    const r = compare(specCorpus());
+    expect(r.disagreements).toEqual([]);
+    expect(r.accepted + r.refused + r.typingOnly.length).toBeGreaterThan(3000);
+    // The corpus exercises the module verdict both ways, not only refusals.
+    expect(r.moduleRefused).toBeGreaterThan(500);
+    expect(r.refused - r.moduleRefused).toBeGreaterThan(500);
+    console.log(`spec corpus: ${r.accepted} accepted, ${r.refused} refused by both (${r.moduleRefused} for the module itself), ${r.typingOnly.length} refused only for operand types`);
+  });
+
+  it(`agree on ${FUZZ_COUNT} seeded mutants of the hostile modules and the fixtures`, () => {
+    const seeds = hostileCorpus().filter((e) => tsVerdict(e.bytes).ok);
+    const r = compare(fuzzCorpus(seeds));
+    expect(r.disagreements).toEqual([]);
+    expect(r.accepted).toBeGreaterThan(50);
+    console.log(`fuzz corpus: ${r.accepted} accepted, ${r.refused} refused by both (${r.moduleRefused} for the module itself), ${r.typingOnly.length} refused only for operand types`);
+  });
+});
