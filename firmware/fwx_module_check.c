@@ -846,6 +846,13 @@ static bool section_within_limits(walk_t *w, uint8_t id, uint32_t start, uint32_
 {
     fwx_cursor_t c = cursor(w->bytes, start, end);
     uint32_t count, limit;
+    if (id == SECTION_CUSTOM) {
+        const uint8_t *name = NULL;
+        uint32_t name_len = 0u;
+        if (!fwx_read_name(&c, &name, &name_len)) return cursor_error(w->check, &c);
+        if (bytes_equal_cstr(name, name_len, "name") && end - c.pos > FWX_LIMIT_NAME_SECTION_BYTES) return set_error(w->check, FWX_CHECK_LIMIT, start);
+        return end - c.pos <= FWX_LIMIT_SECTION_BYTES || set_error(w->check, FWX_CHECK_LIMIT, start);
+    }
     if (end - start > FWX_LIMIT_SECTION_BYTES) return set_error(w->check, FWX_CHECK_LIMIT, start);
     switch (id) {
     case SECTION_TYPE: limit = FWX_LIMIT_TYPES; break;
@@ -909,22 +916,46 @@ bool fwx_check_module(const uint8_t *bytes, uint32_t len, fwx_module_check_t *ch
     if (len < 8u) return set_error(check, FWX_CHECK_TRUNCATED, len);
     if (memcmp(bytes + 4, header + 4, 4u) != 0) return set_error(check, FWX_CHECK_NOT_WASM, 4u);
     if (len > FWX_LIMIT_MODULE_BYTES) return set_error(check, FWX_CHECK_LIMIT, 0u);
+    /* First the section headers, sizes, order and limits, as the validator
+     * does before it reads any section's content. */
     c = cursor(bytes, 8u, len);
     while (c.pos < c.end) {
         uint8_t id;
         uint32_t size, at = c.pos, start;
         unsigned rank;
-        bool ok = true;
         if (!fwx_read_u8(&c, &id) || !fwx_read_u32(&c, &size)) return cursor_error(check, &c);
         if (size > c.end - c.pos) return set_error(check, FWX_CHECK_TRUNCATED, at);
         start = c.pos;
         c.pos += size;
-        if (id != SECTION_CUSTOM) {
-            rank = section_rank(id);
-            if (rank == 0u || rank <= last_rank) return set_error(check, FWX_CHECK_MALFORMED, at);
-            last_rank = rank;
+        if (id == SECTION_CUSTOM) {
+            fwx_cursor_t n = cursor(bytes, start, c.pos);
+            const uint8_t *name;
+            uint32_t name_len;
+            if (!fwx_read_name(&n, &name, &name_len)) return cursor_error(check, &n);
+            if (!fwx_utf8_valid(name, name_len)) return set_error(check, FWX_CHECK_MALFORMED, start);
+            continue;
         }
-        if (id != SECTION_CUSTOM && !section_within_limits(&w, id, start, c.pos)) return false;
+        rank = section_rank(id);
+        if (rank == 0u || rank <= last_rank) return set_error(check, FWX_CHECK_MALFORMED, at);
+        last_rank = rank;
+    }
+    c = cursor(bytes, 8u, len);
+    while (c.pos < c.end) {
+        uint8_t id;
+        uint32_t size, start;
+        if (!fwx_read_u8(&c, &id) || !fwx_read_u32(&c, &size)) return cursor_error(check, &c);
+        start = c.pos;
+        c.pos += size;
+        if (!section_within_limits(&w, id, start, c.pos)) return false;
+    }
+    c = cursor(bytes, 8u, len);
+    while (c.pos < c.end) {
+        uint8_t id;
+        uint32_t size, at = c.pos, start;
+        bool ok = true;
+        if (!fwx_read_u8(&c, &id) || !fwx_read_u32(&c, &size)) return cursor_error(check, &c);
+        start = c.pos;
+        c.pos += size;
         if (id == SECTION_TYPE) ok = check_type_section(&w, start, c.pos);
         else if (id == SECTION_IMPORT) ok = check_import_section(&w, start, c.pos);
         else if (id == SECTION_FUNCTION) ok = check_function_section(&w, start, c.pos);

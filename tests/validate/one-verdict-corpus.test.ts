@@ -17,7 +17,8 @@ import { MODULE_LIMITS } from "../../src/validate/limits.js";
 import { validateModule, type ValidationResult } from "../../src/validate/validate.js";
 // @ts-expect-error -- the C tests' plain .mjs fixture builder
 import { fixtures as cFixtures } from "../c/wasm-fixtures.mjs";
-import { abortModule, hostile, hostilePointerModule, sensorReporter, tickerModule } from "../fixtures/hostile/modules.js";
+import { abortModule, hostile, hostilePointerModule, misbehaveOnTimer, sensorReporter, tickerModule } from "../fixtures/hostile/modules.js";
+import { SECTION, walkSections } from "../../src/wasm/sections.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const firmware = join(root, "firmware");
@@ -104,9 +105,33 @@ function hostileCorpus(): Entry[] {
     { name: "hostile:abort", bytes: abortModule() },
     { name: "hostile:pointer", bytes: hostilePointerModule(0xfffffff0 | 0, 0x20) },
     ...Object.entries(hostile).map(([n, make]) => ({ name: `hostile:${n}`, bytes: make() })),
+    ...WASM3_CANNOT_RUN.map((x) => ({ name: `wasm3-cannot-run:${x.name}`, bytes: x.bytes() })),
   );
   return list;
 }
+
+/** The module with its (only) memory's limits flags set to `flags` (0x03: shared, with a maximum). */
+function withMemoryFlags(bytes: Uint8Array, flags: number): Uint8Array {
+  const out = bytes.slice();
+  const mem = walkSections(out).find((x) => x.id === SECTION.memory)!;
+  out[mem.payloadOffset + 1] = flags; // after the count byte
+  return out;
+}
+
+// What the issue found the old C check accepting, each in a function reached
+// only from fwx_on_timer (wasm3 compiles it at the first timer, in the field).
+const V128_CONST = [0xfd, 0x0c, ...new Array(16).fill(0)];
+const ATOMIC_ADD = [0x41, 0x00, 0x41, 0x01, 0xfe, 0x1e, 0x02, 0x00, 0x1a]; // i32.atomic.rmw.add, drop
+const WASM3_CANNOT_RUN: { name: string; bytes: () => Uint8Array; c: string; ts: string }[] = [
+  { name: "simd-in-timer", bytes: () => misbehaveOnTimer([...V128_CONST, 0x1a]), c: "unsupported", ts: "unsupported-simd" },
+  { name: "shared-memory-atomics", bytes: () => withMemoryFlags(misbehaveOnTimer(ATOMIC_ADD, { mem: [1, 1] }), 0x03), c: "unsupported", ts: "unsupported-threads" },
+  { name: "atomics-in-timer", bytes: () => misbehaveOnTimer(ATOMIC_ADD, { mem: [1, 1] }), c: "unsupported", ts: "unsupported-threads" },
+  { name: "2gib-initial-memory", bytes: () => misbehaveOnTimer([0x01], { mem: [32768] }), c: "over-budget", ts: "memory-over-budget" },
+  // The C check stops at the instruction's feature; the TypeScript decoder
+  // reads on and fails first on the missing DataCount section / table.
+  { name: "memory-init-in-timer", bytes: () => misbehaveOnTimer([0x41, 0, 0x41, 0, 0x41, 0, 0xfc, 0x08, 0x00, 0x00]), c: "unsupported", ts: "malformed" },
+  { name: "table-get-in-timer", bytes: () => misbehaveOnTimer([0x41, 0, 0x25, 0x00, 0x1a]), c: "unsupported", ts: "malformed" },
+];
 
 function specCorpus(): Entry[] {
   const d = join(root, "tests", "corpus", "spec");
@@ -167,6 +192,20 @@ describe("one verdict: the C install check and fwx validate --device-class mcu",
       expect({ limit: key, c: defined.get(cName) }).toEqual({ limit: key, c: value });
     }
     expect(defined.size).toBe(Object.keys(MODULE_LIMITS.mcu).length);
+  });
+
+  it.each(WASM3_CANNOT_RUN)("both refuse $name, each naming the reason", ({ bytes, c, ts }) => {
+    const m = bytes();
+    expect(cVerdicts([{ name: "m", bytes: m }])[0]).toMatchObject({ accepted: false, error: c });
+    const v = tsVerdict(m);
+    expect(v.ok).toBe(false);
+    expect(v.errors.map((e) => e.code)).toContain(ts);
+  });
+
+  it("the same module without the offending instruction is accepted by both", () => {
+    const m = misbehaveOnTimer([0x01]);
+    expect(cVerdicts([{ name: "m", bytes: m }])[0]).toMatchObject({ accepted: true, error: "ok" });
+    expect(tsVerdict(m).errors).toEqual([]);
   });
 
   it("agree on every hostile module the tests build", () => {
