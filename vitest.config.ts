@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // A hard per-test limit that also stops synchronous wasm loops (see the file).
+    setupFiles: ["tests/support/hang-guard.ts"],
   },
 });
