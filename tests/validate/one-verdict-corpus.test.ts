@@ -19,6 +19,7 @@ import { validateModule, type ValidationResult } from "../../src/validate/valida
 import { fixtures as cFixtures } from "../c/wasm-fixtures.mjs";
 import { abortModule, hostile, hostilePointerModule, misbehaveOnTimer, sensorReporter, tickerModule } from "../fixtures/hostile/modules.js";
 import { SECTION, walkSections } from "../../src/wasm/sections.js";
+import { buildExample } from "../examples/helpers.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const firmware = join(root, "firmware");
@@ -30,8 +31,16 @@ interface CVerdict { accepted: boolean; error: string; offset: number }
 
 let dir: string;
 let tool: string;
+/** The examples, built as `fwx build` builds them: real AssemblyScript output. */
+const examples: Entry[] = [];
+const EXAMPLES = ["cold-chain-alarm", "modbus-energy-meter", "pump-vibration"];
 
-beforeAll(() => {
+beforeAll(async () => {
+  for (const name of EXAMPLES) {
+    const built = await buildExample(name);
+    if (!built.bytes) throw new Error(`example ${name} does not build: ${built.diagnostics.map((d) => d.message).join("; ")}`);
+    examples.push({ name: `example:${name}`, bytes: built.bytes });
+  }
   ensureGcc();
   dir = mkdtempSync(join(tmpdir(), "fwx-one-verdict-"));
   tool = join(dir, "verdict_tool");
@@ -171,7 +180,7 @@ function mutate(seed: Uint8Array, rand: () => number): Uint8Array {
 }
 
 const FUZZ_SEED = 0x5eed_f3a5;
-const FUZZ_COUNT = 3000;
+const FUZZ_COUNT = 4000;
 
 function fuzzCorpus(seeds: readonly Entry[]): Entry[] {
   const rand = prng(FUZZ_SEED);
@@ -208,6 +217,12 @@ describe("one verdict: the C install check and fwx validate --device-class mcu",
     expect(tsVerdict(m).errors).toEqual([]);
   });
 
+  it("agree on every example (all accepted)", () => {
+    const r = compare(examples);
+    expect(r.disagreements).toEqual([]);
+    expect(r.accepted).toBe(EXAMPLES.length);
+  });
+
   it("agree on every hostile module the tests build", () => {
     const r = compare(hostileCorpus());
     expect(r.disagreements).toEqual([]);
@@ -225,8 +240,9 @@ describe("one verdict: the C install check and fwx validate --device-class mcu",
     console.log(`spec corpus: ${r.accepted} accepted, ${r.refused} refused by both (${r.moduleRefused} for the module itself), ${r.typingOnly.length} refused only for operand types`);
   });
 
-  it(`agree on ${FUZZ_COUNT} seeded mutants of the hostile modules and the fixtures`, () => {
-    const seeds = hostileCorpus().filter((e) => tsVerdict(e.bytes).ok);
+  it(`agree on ${FUZZ_COUNT} seeded mutants of the examples, the hostile modules and the fixtures`, () => {
+    const seeds = [...examples, ...hostileCorpus().filter((e) => tsVerdict(e.bytes).ok)];
+    expect(seeds.length).toBeGreaterThan(EXAMPLES.length + 5);
     const r = compare(fuzzCorpus(seeds));
     expect(r.disagreements).toEqual([]);
     expect(r.accepted).toBeGreaterThan(50);
