@@ -1,18 +1,45 @@
-/* Instruction decoding for the install check: see fwx_code_check.h. Mirrors
- * src/wasm/code.ts and src/wasm/opcodes.ts for the features wasm3 runs; every
- * other instruction is refused where it starts, so nothing past it needs
- * decoding. */
+/* Instruction decoding and operand typing for the install check: see
+ * fwx_code_check.h. Mirrors src/wasm/code.ts and src/wasm/opcodes.ts for the
+ * features wasm3 runs (every other instruction is refused where it starts),
+ * and the validation algorithm of the WebAssembly specification (appendix)
+ * for operand types, which the TypeScript validator leaves to V8. */
 #include "fwx_code_check.h"
+
+#include <stddef.h>
 
 #include "fwx_check_limits.h"
 
-/* One bit per open block: set while it is an `if` that has not seen `else`.
- * An opening instruction takes at least two bytes, so a body within
- * FWX_LIMIT_BODY_BYTES nests at most half that deep. Static, not on the
- * stack: a microcontroller task stack cannot spare it, and the install check
- * runs one module at a time. */
-#define MAX_DEPTH (FWX_LIMIT_BODY_BYTES / 2u + 2u)
-static uint8_t open_if[(MAX_DEPTH + 7u) / 8u];
+#define T_ANY 0u /* an operand of unknown type, below an unreachable point */
+#define T_I32 0x7fu
+#define T_I64 0x7eu
+#define T_F32 0x7du
+#define T_F64 0x7cu
+
+#define K_BLOCK 0u
+#define K_LOOP 1u
+#define K_IF 2u
+#define K_ELSE 3u
+#define K_FUNC 4u
+
+typedef struct frame {
+    uint32_t block_type; /* 0x40 empty, a value-type byte, or 0x100 + type index */
+    uint16_t height;     /* operand stack height at entry (params excluded) */
+    uint8_t kind;
+    uint8_t unreachable;
+} frame_t;
+
+/* Static, not on the stack: a microcontroller task stack cannot spare
+ * them, and the install check runs one module at a time. */
+static uint8_t operands[FWX_CHECK_MAX_OPERANDS];
+static frame_t frames[FWX_CHECK_MAX_BLOCK_DEPTH];
+
+typedef struct typer {
+    const fwx_code_ctx_t *ctx;
+    fwx_code_result_t *res;
+    uint32_t height;
+    uint32_t depth;
+    uint32_t at; /* the instruction being checked, for errors */
+} typer_t;
 
 static bool fail(fwx_code_result_t *res, fwx_code_error_t e, uint32_t at)
 {
@@ -37,11 +64,167 @@ int fwx_code_value_type(uint8_t b)
     return -1;
 }
 
-static bool index_below(fwx_cursor_t *c, uint32_t limit, fwx_code_result_t *res)
+/* ---- types of the module ---- */
+
+/* A vector of value types at `*pos` (already validated): its count, and its
+ * first byte through *types; *pos moves past it. */
+static uint32_t type_vector(const fwx_code_ctx_t *ctx, uint32_t *pos, const uint8_t **types)
 {
-    uint32_t at = c->pos, i;
-    if (!fwx_read_u32(c, &i)) return read_fail(res, c);
-    return i < limit || fail(res, FWX_CODE_MALFORMED, at);
+    fwx_cursor_t c;
+    uint32_t n = 0u;
+    c.bytes = ctx->bytes;
+    c.pos = *pos;
+    c.end = 0xffffffffu;
+    c.error = FWX_READ_OK;
+    c.error_at = 0u;
+    (void)fwx_read_u32(&c, &n);
+    *types = ctx->bytes + c.pos;
+    *pos = c.pos + n;
+    return n;
+}
+
+static uint32_t func_params(const fwx_code_ctx_t *ctx, uint32_t type_index, const uint8_t **types)
+{
+    uint32_t pos = ctx->type_offsets[type_index];
+    return type_vector(ctx, &pos, types);
+}
+
+static uint32_t func_results(const fwx_code_ctx_t *ctx, uint32_t type_index, const uint8_t **types)
+{
+    uint32_t pos = ctx->type_offsets[type_index];
+    const uint8_t *ignored;
+    (void)type_vector(ctx, &pos, &ignored);
+    return type_vector(ctx, &pos, types);
+}
+
+static uint32_t block_params(const fwx_code_ctx_t *ctx, uint32_t bt, const uint8_t **types)
+{
+    if (bt >= 0x100u) return func_params(ctx, bt - 0x100u, types);
+    *types = NULL;
+    return 0u;
+}
+
+static uint32_t block_results(const fwx_code_ctx_t *ctx, uint32_t bt, const uint8_t **types, uint8_t *single)
+{
+    if (bt >= 0x100u) return func_results(ctx, bt - 0x100u, types);
+    if (bt == 0x40u) {
+        *types = NULL;
+        return 0u;
+    }
+    *single = (uint8_t)bt;
+    *types = single;
+    return 1u;
+}
+
+/* What a branch to frame `f` carries: a loop's parameters, else its results. */
+static uint32_t label_types(const fwx_code_ctx_t *ctx, const frame_t *f, const uint8_t **types, uint8_t *single)
+{
+    return f->kind == K_LOOP ? block_params(ctx, f->block_type, types) : block_results(ctx, f->block_type, types, single);
+}
+
+/* ---- the operand stack ---- */
+
+static bool push(typer_t *t, uint8_t type)
+{
+    if (t->height >= FWX_CHECK_MAX_OPERANDS) return fail(t->res, FWX_CODE_LIMIT, t->at);
+    operands[t->height++] = type;
+    return true;
+}
+
+/* Pops one operand that must be `expect` (T_ANY: any); *got is what it was. */
+static bool pop(typer_t *t, uint8_t expect, uint8_t *got)
+{
+    const frame_t *f = &frames[t->depth - 1u];
+    uint8_t actual;
+    if (t->height == f->height) {
+        if (!f->unreachable) return fail(t->res, FWX_CODE_TYPE, t->at);
+        *got = T_ANY;
+        return true;
+    }
+    actual = operands[--t->height];
+    if (actual != T_ANY && expect != T_ANY && actual != expect) return fail(t->res, FWX_CODE_TYPE, t->at);
+    *got = actual;
+    return true;
+}
+
+static bool pop_type(typer_t *t, uint8_t expect)
+{
+    uint8_t got;
+    return pop(t, expect, &got);
+}
+
+static bool pop_types(typer_t *t, const uint8_t *types, uint32_t n)
+{
+    while (n > 0u)
+        if (!pop_type(t, types[--n])) return false;
+    return true;
+}
+
+static bool push_types(typer_t *t, const uint8_t *types, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0u; i < n; i++)
+        if (!push(t, types[i])) return false;
+    return true;
+}
+
+/* Checks without popping that the top operands match `types` (br_table). */
+static bool peek_types(typer_t *t, const uint8_t *types, uint32_t n)
+{
+    uint32_t h = t->height;
+    bool ok = pop_types(t, types, n);
+    t->height = h;
+    return ok;
+}
+
+static void set_unreachable(typer_t *t)
+{
+    frame_t *f = &frames[t->depth - 1u];
+    t->height = f->height;
+    f->unreachable = 1u;
+}
+
+static bool push_frame(typer_t *t, uint8_t kind, uint32_t bt)
+{
+    const uint8_t *params;
+    uint32_t n = block_params(t->ctx, bt, &params);
+    if (!pop_types(t, params, n)) return false;
+    if (t->depth >= FWX_CHECK_MAX_BLOCK_DEPTH) return fail(t->res, FWX_CODE_LIMIT, t->at);
+    frames[t->depth].block_type = bt;
+    frames[t->depth].height = (uint16_t)t->height;
+    frames[t->depth].kind = kind;
+    frames[t->depth].unreachable = 0u;
+    t->depth++;
+    return push_types(t, params, n);
+}
+
+/* The end of the innermost frame's instructions: its results, exactly. */
+static bool frame_results(typer_t *t)
+{
+    const frame_t *f = &frames[t->depth - 1u];
+    const uint8_t *results;
+    uint8_t single;
+    uint32_t n = block_results(t->ctx, f->block_type, &results, &single);
+    if (!pop_types(t, results, n)) return false;
+    return t->height == f->height || fail(t->res, FWX_CODE_TYPE, t->at);
+}
+
+static bool branch_to(typer_t *t, uint32_t label, bool keep)
+{
+    const uint8_t *types;
+    uint8_t single;
+    uint32_t n = label_types(t->ctx, &frames[t->depth - 1u - label], &types, &single);
+    if (!pop_types(t, types, n)) return false;
+    return !keep || push_types(t, types, n);
+}
+
+/* ---- immediates ---- */
+
+static bool read_index(fwx_cursor_t *c, uint32_t limit, fwx_code_result_t *res, uint32_t *out)
+{
+    uint32_t at = c->pos;
+    if (!fwx_read_u32(c, out)) return read_fail(res, c);
+    return *out < limit || fail(res, FWX_CODE_MALFORMED, at);
 }
 
 /* memory.size, memory.grow, memory.fill and each index of memory.copy. */
@@ -53,9 +236,11 @@ static bool memory_index(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_re
     return m == 0u || fail(res, FWX_CODE_UNSUPPORTED, op_at); /* multi-memory */
 }
 
-static bool memarg(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_result_t *res, uint32_t op_at)
+/* A memory access of 2^natural bytes. */
+static bool memarg(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_result_t *res, uint32_t op_at, uint32_t natural)
 {
     uint32_t align, m;
+    uint64_t offset;
     if (!fwx_read_u32(c, &align)) return read_fail(res, c);
     if ((align & 0x40u) != 0u) {
         if (!fwx_read_u32(c, &m)) return read_fail(res, c);
@@ -65,10 +250,14 @@ static bool memarg(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_result_t
         return fail(res, FWX_CODE_MALFORMED, op_at);
     }
     if ((align & ~0x40u) >= 32u) return fail(res, FWX_CODE_MALFORMED, op_at);
-    return fwx_skip_u64(c) || read_fail(res, c);
+    if (!fwx_read_u64(c, &offset)) return read_fail(res, c);
+    /* Not past natural alignment; a 32-bit memory's offsets are 32-bit. The
+     * multi-memory flag bit itself is left to the engine, as in TypeScript. */
+    if ((align & 0x40u) == 0u && align > natural) return fail(res, FWX_CODE_TYPE, op_at);
+    return offset <= 0xffffffffu || fail(res, FWX_CODE_TYPE, op_at);
 }
 
-static bool block_type(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_result_t *res, uint32_t op_at)
+static bool block_type(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_result_t *res, uint32_t op_at, uint32_t *bt)
 {
     int64_t idx;
     uint32_t at = c->pos;
@@ -77,18 +266,16 @@ static bool block_type(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_resu
         int kind = fwx_code_value_type(b);
         if (b == 0x40u || kind == 1) {
             c->pos++;
+            *bt = b;
             return true;
         }
         if (kind == 0) return fail(res, FWX_CODE_UNSUPPORTED, op_at);
     }
     /* A type index (multi-value), as a non-negative s33. */
     if (!fwx_read_signed(c, 33u, &idx)) return read_fail(res, c);
-    return (idx >= 0 && idx < (int64_t)ctx->type_count) || fail(res, FWX_CODE_MALFORMED, at);
-}
-
-static bool label(fwx_cursor_t *c, uint32_t depth, fwx_code_result_t *res)
-{
-    return index_below(c, depth, res);
+    if (idx < 0 || idx >= (int64_t)ctx->type_count) return fail(res, FWX_CODE_MALFORMED, at);
+    *bt = 0x100u + (uint32_t)idx;
+    return true;
 }
 
 static bool skip(fwx_cursor_t *c, uint32_t n, fwx_code_result_t *res)
@@ -97,51 +284,166 @@ static bool skip(fwx_cursor_t *c, uint32_t n, fwx_code_result_t *res)
     return fwx_read_bytes(c, n, &ignored) || read_fail(res, c);
 }
 
-/* 0xfc instructions: saturating truncation and memory.copy/fill run on
- * wasm3; passive segments and table instructions do not. */
-static bool misc_op(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_result_t *res, uint32_t op_at)
+/* ---- numeric instructions: operand and result types ---- */
+
+/* 0x45..0xc4 as "<operands><result>" in type letters (i I f F, '-' none). */
+static const char *const numeric_sig[0xc4 - 0x45 + 1] = {
+    /* 45 */ "ii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii",
+    /* 50 */ "Ii", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi",
+    /* 5b */ "ffi", "ffi", "ffi", "ffi", "ffi", "ffi",
+    /* 61 */ "FFi", "FFi", "FFi", "FFi", "FFi", "FFi",
+    /* 67 */ "ii", "ii", "ii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii",
+    /* 79 */ "II", "II", "II", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III",
+    /* 8b */ "ff", "ff", "ff", "ff", "ff", "ff", "ff", "fff", "fff", "fff", "fff", "fff", "fff", "fff",
+    /* 99 */ "FF", "FF", "FF", "FF", "FF", "FF", "FF", "FFF", "FFF", "FFF", "FFF", "FFF", "FFF", "FFF",
+    /* a7 */ "Ii", "fi", "fi", "Fi", "Fi", "iI", "iI", "fI", "fI", "FI", "FI",
+    /* b2 */ "if", "if", "If", "If", "Ff", "iF", "iF", "IF", "IF", "fF",
+    /* bc */ "fi", "FI", "if", "IF",
+    /* c0 */ "ii", "ii", "II", "II", "II",
+};
+
+static const char *const sat_sig[] = { "fi", "fi", "Fi", "Fi", "fI", "fI", "FI", "FI" };
+
+static uint8_t letter_type(char l)
 {
-    uint32_t sub;
-    if (!fwx_read_u32(c, &sub)) return read_fail(res, c);
-    if (sub <= 7u) return true;
-    if (sub == 10u) return memory_index(c, ctx, res, op_at) && memory_index(c, ctx, res, op_at);
-    if (sub == 11u) return memory_index(c, ctx, res, op_at);
-    if (sub <= 17u) return fail(res, FWX_CODE_UNSUPPORTED, op_at);
-    return fail(res, FWX_CODE_MALFORMED, op_at);
+    switch (l) {
+    case 'i': return T_I32;
+    case 'I': return T_I64;
+    case 'f': return T_F32;
+    default: return T_F64;
+    }
 }
 
-/* Immediates of one supported non-control instruction; false with `res` set otherwise. */
-static bool operand(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t locals, uint32_t depth, uint8_t op, fwx_code_result_t *res, uint32_t op_at)
+/* Pops the operands of `sig` (all but its last letter) and pushes its result. */
+static bool apply_sig(typer_t *t, const char *sig, bool has_result)
 {
+    uint32_t n = 0u, i;
+    while (sig[n] != '\0') n++;
+    if (has_result) n--;
+    for (i = n; i > 0u; i--)
+        if (!pop_type(t, letter_type(sig[i - 1u]))) return false;
+    return !has_result || push(t, letter_type(sig[n]));
+}
+
+/* Loads 0x28..0x35 and stores 0x36..0x3e: the value type and log2 of the width. */
+static const uint8_t access_type[] = {
+    T_I32, T_I64, T_F32, T_F64, T_I32, T_I32, T_I32, T_I32, T_I64, T_I64, T_I64, T_I64, T_I64, T_I64,
+    T_I32, T_I64, T_F32, T_F64, T_I32, T_I32, T_I64, T_I64, T_I64,
+};
+static const uint8_t access_log2[] = { 2, 3, 2, 3, 0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 2, 3, 2, 3, 0, 1, 0, 1, 2 };
+
+/* ---- instructions ---- */
+
+static bool local_type(typer_t *t, fwx_cursor_t *c, const uint8_t *local_types, uint32_t locals, uint8_t *type)
+{
+    uint32_t i;
+    if (!read_index(c, locals, t->res, &i)) return false;
+    *type = local_types[i];
+    return true;
+}
+
+/* 0xfc instructions: saturating truncation and memory.copy/fill run on
+ * wasm3; passive segments and table instructions do not. */
+static bool misc_op(typer_t *t, fwx_cursor_t *c)
+{
+    uint32_t sub;
+    if (!fwx_read_u32(c, &sub)) return read_fail(t->res, c);
+    if (sub <= 7u) return apply_sig(t, sat_sig[sub], true);
+    if (sub == 10u) return memory_index(c, t->ctx, t->res, t->at) && memory_index(c, t->ctx, t->res, t->at) && pop_type(t, T_I32) && pop_type(t, T_I32) && pop_type(t, T_I32);
+    if (sub == 11u) return memory_index(c, t->ctx, t->res, t->at) && pop_type(t, T_I32) && pop_type(t, T_I32) && pop_type(t, T_I32);
+    if (sub <= 17u) return fail(t->res, FWX_CODE_UNSUPPORTED, t->at);
+    return fail(t->res, FWX_CODE_MALFORMED, t->at);
+}
+
+static bool br_table(typer_t *t, fwx_cursor_t *c)
+{
+    uint32_t n, i, label, at = c->pos, arity = 0u;
+    if (!fwx_read_u32(c, &n)) return read_fail(t->res, c);
+    if (n > c->end - c->pos) return fail(t->res, FWX_CODE_MALFORMED, at);
+    if (!pop_type(t, T_I32)) return false;
+    for (i = 0u;; i++) {
+        const uint8_t *types;
+        uint8_t single;
+        uint32_t k;
+        if (!read_index(c, t->depth, t->res, &label)) return false;
+        k = label_types(t->ctx, &frames[t->depth - 1u - label], &types, &single);
+        if (i == 0u) arity = k;
+        else if (k != arity) return fail(t->res, FWX_CODE_TYPE, t->at);
+        if (!peek_types(t, types, k)) return false;
+        if (i == n) break;
+    }
+    set_unreachable(t);
+    return true;
+}
+
+static bool call(typer_t *t, uint32_t type_index)
+{
+    const uint8_t *types;
+    uint32_t n = func_params(t->ctx, type_index, &types);
+    if (!pop_types(t, types, n)) return false;
+    n = func_results(t->ctx, type_index, &types);
+    return push_types(t, types, n);
+}
+
+static bool operand(typer_t *t, fwx_cursor_t *c, const uint8_t *local_types, uint32_t locals, uint8_t op)
+{
+    const fwx_code_ctx_t *ctx = t->ctx;
     int64_t v;
-    uint32_t n, i, at;
-    if (op == 0x00u || op == 0x01u || op == 0x0fu || op == 0x1au || op == 0x1bu || (op >= 0x45u && op <= 0xc4u)) return true;
-    if (op >= 0x28u && op <= 0x3eu) return memarg(c, ctx, res, op_at);
+    uint32_t i, at;
+    uint8_t type, other;
+    if (op >= 0x45u && op <= 0xc4u) return apply_sig(t, numeric_sig[op - 0x45u], true);
+    if (op >= 0x28u && op <= 0x3eu) {
+        uint32_t k = op - 0x28u;
+        if (!memarg(c, ctx, t->res, t->at, access_log2[k])) return false;
+        if (op <= 0x35u) return pop_type(t, T_I32) && push(t, access_type[k]);
+        return pop_type(t, access_type[k]) && pop_type(t, T_I32);
+    }
     switch (op) {
-    case 0x0cu: case 0x0du: return label(c, depth, res);
-    case 0x0eu:
-        at = c->pos;
-        if (!fwx_read_u32(c, &n)) return read_fail(res, c);
-        if (n > c->end - c->pos) return fail(res, FWX_CODE_MALFORMED, at);
-        for (i = 0u;; i++) {
-            if (!label(c, depth, res)) return false;
-            if (i == n) return true;
-        }
-    case 0x10u: return index_below(c, ctx->func_count, res);
+    case 0x00u: set_unreachable(t); return true;
+    case 0x01u: return true;
+    case 0x0cu:
+        if (!read_index(c, t->depth, t->res, &i) || !branch_to(t, i, false)) return false;
+        set_unreachable(t);
+        return true;
+    case 0x0du:
+        return read_index(c, t->depth, t->res, &i) && pop_type(t, T_I32) && branch_to(t, i, true);
+    case 0x0eu: return br_table(t, c);
+    case 0x0fu:
+        if (!branch_to(t, t->depth - 1u, false)) return false;
+        set_unreachable(t);
+        return true;
+    case 0x10u:
+        return read_index(c, ctx->func_count, t->res, &i) && call(t, ctx->func_types[i]);
     case 0x11u:
-        if (!index_below(c, ctx->type_count, res)) return false;
+        if (!read_index(c, ctx->type_count, t->res, &i)) return false;
         at = c->pos;
-        if (!fwx_read_u32(c, &n)) return read_fail(res, c);
-        if (n >= ctx->table_count) return fail(res, FWX_CODE_MALFORMED, at);
-        return n == 0u || fail(res, FWX_CODE_UNSUPPORTED, op_at); /* reference types */
-    case 0x20u: case 0x21u: case 0x22u: return index_below(c, locals, res);
-    case 0x23u: case 0x24u: return index_below(c, ctx->global_count, res);
-    case 0x3fu: case 0x40u: return memory_index(c, ctx, res, op_at);
-    case 0x41u: return fwx_read_signed(c, 32u, &v) || read_fail(res, c);
-    case 0x42u: return fwx_read_signed(c, 64u, &v) || read_fail(res, c);
-    case 0x43u: return skip(c, 4u, res);
-    case 0x44u: return skip(c, 8u, res);
-    case 0xfcu: return misc_op(c, ctx, res, op_at);
+        {
+            uint32_t table;
+            if (!fwx_read_u32(c, &table)) return read_fail(t->res, c);
+            if (table >= ctx->table_count) return fail(t->res, FWX_CODE_MALFORMED, at);
+            if (table != 0u) return fail(t->res, FWX_CODE_UNSUPPORTED, t->at); /* reference types */
+        }
+        return pop_type(t, T_I32) && call(t, i);
+    case 0x1au: return pop(t, T_ANY, &type);
+    case 0x1bu:
+        if (!pop_type(t, T_I32) || !pop(t, T_ANY, &type) || !pop(t, T_ANY, &other)) return false;
+        if (type != T_ANY && other != T_ANY && type != other) return fail(t->res, FWX_CODE_TYPE, t->at);
+        return push(t, type != T_ANY ? type : other);
+    case 0x20u: return local_type(t, c, local_types, locals, &type) && push(t, type);
+    case 0x21u: return local_type(t, c, local_types, locals, &type) && pop_type(t, type);
+    case 0x22u: return local_type(t, c, local_types, locals, &type) && pop_type(t, type) && push(t, type);
+    case 0x23u: return read_index(c, ctx->global_count, t->res, &i) && push(t, (uint8_t)(ctx->global_types[i] & 0x7fu));
+    case 0x24u:
+        if (!read_index(c, ctx->global_count, t->res, &i)) return false;
+        if ((ctx->global_types[i] & 0x80u) == 0u) return fail(t->res, FWX_CODE_TYPE, t->at); /* immutable */
+        return pop_type(t, (uint8_t)(ctx->global_types[i] & 0x7fu));
+    case 0x3fu: return memory_index(c, ctx, t->res, t->at) && push(t, T_I32);
+    case 0x40u: return memory_index(c, ctx, t->res, t->at) && pop_type(t, T_I32) && push(t, T_I32);
+    case 0x41u: return (fwx_read_signed(c, 32u, &v) || read_fail(t->res, c)) && push(t, T_I32);
+    case 0x42u: return (fwx_read_signed(c, 64u, &v) || read_fail(t->res, c)) && push(t, T_I64);
+    case 0x43u: return skip(c, 4u, t->res) && push(t, T_F32);
+    case 0x44u: return skip(c, 8u, t->res) && push(t, T_F64);
+    case 0xfcu: return misc_op(t, c);
     /* Exception handling, tail calls, typed function references, typed
      * select, table.get/set, reference and GC instructions, SIMD, atomics. */
     case 0x06u: case 0x07u: case 0x08u: case 0x09u: case 0x0au:
@@ -149,38 +451,60 @@ static bool operand(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t locals,
     case 0x1cu: case 0x1fu: case 0x25u: case 0x26u:
     case 0xd0u: case 0xd1u: case 0xd2u: case 0xd3u: case 0xd4u: case 0xd5u: case 0xd6u:
     case 0xfbu: case 0xfdu: case 0xfeu:
-        return fail(res, FWX_CODE_UNSUPPORTED, op_at);
+        return fail(t->res, FWX_CODE_UNSUPPORTED, t->at);
     default:
-        return fail(res, FWX_CODE_MALFORMED, op_at);
+        return fail(t->res, FWX_CODE_MALFORMED, t->at);
     }
 }
 
-static void set_open_if(uint32_t level, bool is_if)
+bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t type_index, const uint8_t *local_types, uint32_t locals, fwx_code_result_t *res)
 {
-    uint8_t bit = (uint8_t)(1u << (level & 7u));
-    if (is_if) open_if[level >> 3] = (uint8_t)(open_if[level >> 3] | bit);
-    else open_if[level >> 3] = (uint8_t)(open_if[level >> 3] & (uint8_t)~bit);
-}
-
-bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t locals, fwx_code_result_t *res)
-{
-    uint32_t depth = 1u; /* the function's own frame */
-    set_open_if(0u, false);
+    typer_t t;
+    t.ctx = ctx;
+    t.res = res;
+    t.height = 0u;
+    t.depth = 1u;
+    t.at = c->pos;
+    frames[0].block_type = 0x100u + type_index;
+    frames[0].height = 0u;
+    frames[0].kind = K_FUNC;
+    frames[0].unreachable = 0u;
     for (;;) {
-        uint32_t at = c->pos;
+        uint32_t bt;
         uint8_t op;
+        t.at = c->pos;
         if (!fwx_read_u8(c, &op)) return read_fail(res, c);
         if (op >= 0x02u && op <= 0x04u) {
-            if (!block_type(c, ctx, res, at)) return false;
-            if (depth >= MAX_DEPTH) return fail(res, FWX_CODE_MALFORMED, at);
-            set_open_if(depth, op == 0x04u);
-            depth++;
+            if (!block_type(c, ctx, res, t.at, &bt)) return false;
+            if (op == 0x04u && !pop_type(&t, T_I32)) return false;
+            if (!push_frame(&t, op == 0x02u ? K_BLOCK : op == 0x03u ? K_LOOP : K_IF, bt)) return false;
         } else if (op == 0x05u) {
-            if ((open_if[(depth - 1u) >> 3] & (1u << ((depth - 1u) & 7u))) == 0u) return fail(res, FWX_CODE_MALFORMED, at);
-            set_open_if(depth - 1u, false); /* a second else is then an error */
+            frame_t *f = &frames[t.depth - 1u];
+            const uint8_t *params;
+            uint32_t n;
+            if (f->kind != K_IF) return fail(res, FWX_CODE_MALFORMED, t.at);
+            if (!frame_results(&t)) return false;
+            f->kind = K_ELSE; /* a second else is then an error */
+            f->unreachable = 0u;
+            n = block_params(ctx, f->block_type, &params);
+            if (!push_types(&t, params, n)) return false;
         } else if (op == 0x0bu) {
-            if (--depth == 0u) return true;
-        } else if (!operand(c, ctx, locals, depth, op, res, at)) {
+            frame_t *f = &frames[t.depth - 1u];
+            const uint8_t *types, *params;
+            uint8_t single;
+            uint32_t n, np, i;
+            if (!frame_results(&t)) return false;
+            n = block_results(ctx, f->block_type, &types, &single);
+            if (f->kind == K_IF) {
+                /* No else: the missing branch passes its parameters through. */
+                np = block_params(ctx, f->block_type, &params);
+                if (np != n) return fail(res, FWX_CODE_TYPE, t.at);
+                for (i = 0u; i < n; i++)
+                    if (params[i] != types[i]) return fail(res, FWX_CODE_TYPE, t.at);
+            }
+            if (--t.depth == 0u) return true;
+            if (!push_types(&t, types, n)) return false;
+        } else if (!operand(&t, c, local_types, locals, op)) {
             return false;
         }
     }
@@ -192,7 +516,7 @@ bool fwx_code_check_expr(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_re
     uint8_t first = 0u;
     int64_t v;
     for (;;) {
-        uint32_t at = c->pos;
+        uint32_t at = c->pos, i;
         uint8_t op;
         if (!fwx_read_u8(c, &op)) return read_fail(res, c);
         count++;
@@ -201,7 +525,7 @@ bool fwx_code_check_expr(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_re
         case 0x0bu:
             *single_opcode = count == 2u ? first : 0u;
             return true;
-        case 0x23u: if (!index_below(c, ctx->global_count, res)) return false; break;
+        case 0x23u: if (!read_index(c, ctx->global_count, res, &i)) return false; break;
         case 0x41u: if (!fwx_read_signed(c, 32u, &v)) return read_fail(res, c); break;
         case 0x42u: if (!fwx_read_signed(c, 64u, &v)) return read_fail(res, c); break;
         case 0x43u: if (!skip(c, 4u, res)) return false; break;
@@ -213,4 +537,38 @@ bool fwx_code_check_expr(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_re
             return fail(res, FWX_CODE_MALFORMED, at);
         }
     }
+}
+
+bool fwx_code_expr_type(const fwx_code_ctx_t *ctx, uint32_t start, uint8_t type)
+{
+    fwx_cursor_t c;
+    uint32_t i;
+    uint8_t op = ctx->bytes[start], got;
+    c.bytes = ctx->bytes;
+    c.pos = start + 1u;
+    c.end = 0xffffffffu;
+    c.error = FWX_READ_OK;
+    c.error_at = 0u;
+    switch (op) {
+    case 0x41u: got = T_I32; break;
+    case 0x42u: got = T_I64; break;
+    case 0x43u: got = T_F32; break;
+    case 0x44u: got = T_F64; break;
+    case 0x23u:
+        /* Only an immutable imported global (MVP constant expressions). */
+        if (!fwx_read_u32(&c, &i) || i >= ctx->imported_globals || (ctx->global_types[i] & 0x80u) != 0u) return false;
+        got = (uint8_t)(ctx->global_types[i] & 0x7fu);
+        break;
+    default: return false; /* an empty expression */
+    }
+    if (op == 0x41u || op == 0x42u) {
+        int64_t v;
+        (void)fwx_read_signed(&c, op == 0x41u ? 32u : 64u, &v);
+    } else if (op == 0x43u) {
+        c.pos += 4u;
+    } else if (op == 0x44u) {
+        c.pos += 8u;
+    }
+    /* Exactly one value: the next instruction must be the end. */
+    return got == type && ctx->bytes[c.pos] == 0x0bu;
 }

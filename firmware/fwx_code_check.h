@@ -4,7 +4,8 @@
  * constant expression: immediates, index bounds, block nesting, the final
  * `end`, and refuses every instruction outside the feature set wasm3 runs
  * (src/wasm/features.ts: MVP, sign extension, saturating float-to-int,
- * multi-value, memory.copy and memory.fill). Operand types are not checked.
+ * multi-value, memory.copy and memory.fill), and checks operand types as
+ * the WebAssembly validation algorithm does.
  */
 #ifndef FWX_CODE_CHECK_H
 #define FWX_CODE_CHECK_H
@@ -14,20 +15,38 @@
 
 #include "fwx_wasm_read.h"
 
-/* The index spaces immediates are checked against. */
+/* Operand-stack and nesting bounds of the type check, in values and blocks.
+ * Past them a body is refused as over a limit (wasm3 keeps a slot per value
+ * in its own compile-time stack). */
+#ifndef FWX_CHECK_MAX_OPERANDS
+#define FWX_CHECK_MAX_OPERANDS 2048u
+#endif
+#ifndef FWX_CHECK_MAX_BLOCK_DEPTH
+#define FWX_CHECK_MAX_BLOCK_DEPTH 512u
+#endif
+
+/* The index spaces immediates are checked against, and the types operands
+ * are checked against. */
 typedef struct fwx_code_ctx {
     uint32_t type_count;
     uint32_t func_count;
     uint32_t table_count;
     uint32_t memory_count;
     uint32_t global_count;
+    uint32_t imported_globals;
     uint32_t elem_count;
+    const uint8_t *bytes;          /* the module */
+    const uint32_t *type_offsets;  /* per type: offset of its parameter vector */
+    const uint16_t *func_types;    /* per function (imports first): its type index */
+    const uint8_t *global_types;   /* per global: value type byte, | 0x80 when mutable */
 } fwx_code_ctx_t;
 
 typedef enum fwx_code_error {
     FWX_CODE_OK = 0,
     FWX_CODE_MALFORMED,   /* unknown opcode, index out of range, bad nesting, ... */
     FWX_CODE_UNSUPPORTED, /* a valid instruction or type of a feature wasm3 cannot run */
+    FWX_CODE_TYPE,        /* operand types do not match, or a value count at a block end */
+    FWX_CODE_LIMIT,       /* past FWX_CHECK_MAX_OPERANDS or FWX_CHECK_MAX_BLOCK_DEPTH */
     FWX_CODE_READ         /* the cursor failed (truncated, LEB overflow): see its error */
 } fwx_code_error_t;
 
@@ -44,10 +63,14 @@ int fwx_code_value_type(uint8_t b);
  * opcode of its one instruction when it has exactly one before `end`, else 0. */
 bool fwx_code_check_expr(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, fwx_code_result_t *res, uint8_t *single_opcode);
 
+/* Whether the constant expression just checked (from `start`) yields one
+ * value of type `type` (a value-type byte), as a validator requires. */
+bool fwx_code_expr_type(const fwx_code_ctx_t *ctx, uint32_t start, uint8_t type);
+
 /* The instructions of a body (after its locals) up to its final `end`;
  * `locals` counts parameters and declared locals. The caller checks that
  * the body ends there. Bodies longer than FWX_LIMIT_BODY_BYTES are refused
  * by the caller first, which bounds the nesting this tracks. */
-bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t locals, fwx_code_result_t *res);
+bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t type_index, const uint8_t *local_types, uint32_t locals, fwx_code_result_t *res);
 
 #endif /* FWX_CODE_CHECK_H */

@@ -60,6 +60,14 @@ typedef struct walk {
     uint32_t sp_name_index;
 } walk_t;
 
+/* Types of the module's index spaces, for the operand type check. Static,
+ * sized by the mcu limits (about 5 KiB): the install check runs one module
+ * at a time, and a task stack could not hold them. */
+static uint32_t type_offsets[FWX_LIMIT_TYPES];
+static uint16_t func_types[FWX_LIMIT_IMPORTS + FWX_LIMIT_FUNCTIONS];
+static uint8_t global_types[FWX_LIMIT_IMPORTS + FWX_LIMIT_GLOBALS];
+static uint8_t local_types[FWX_LIMIT_LOCALS_PER_FUNCTION];
+
 static bool read_memory_type(walk_t *w, fwx_cursor_t *c);
 static bool read_table_type(walk_t *w, fwx_cursor_t *c);
 
@@ -138,6 +146,7 @@ static bool check_type_section(walk_t *w, uint32_t start, uint32_t end)
         /* Recursion groups, subtypes, struct and array types: GC. */
         if (form == 0x4eu || form == 0x4fu || form == 0x50u || form == 0x5eu || form == 0x5fu) return set_error(w->check, FWX_CHECK_UNSUPPORTED, at);
         if (form != FUNC_TYPE_FORM) return set_error(w->check, FWX_CHECK_MALFORMED, at);
+        type_offsets[i] = c.pos;
         if (!check_value_types(&c, w->check) || !check_value_types(&c, w->check)) return false;
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
@@ -276,12 +285,14 @@ static bool read_import_desc(walk_t *w, fwx_cursor_t *c, fwx_import_check_t *ic,
     case 2u: /* memory */
         return read_memory_type(w, c);
     case 3u: /* global */
-        w->global_count++;
-        w->imported_globals++;
         if (!fwx_read_u8(c, &b)) return cursor_error(w->check, c);
         if (fwx_code_value_type(b) != 1) return set_error(w->check, fwx_code_value_type(b) == 0 ? FWX_CHECK_UNSUPPORTED : FWX_CHECK_MALFORMED, at_desc + 1u);
+        global_types[w->global_count] = b;
         if (!fwx_read_u8(c, &b)) return cursor_error(w->check, c);
         if (b > 1u) return set_error(w->check, FWX_CHECK_MALFORMED, at_desc + 2u);
+        if (b == 1u) global_types[w->global_count] = (uint8_t)(global_types[w->global_count] | 0x80u);
+        w->global_count++;
+        w->imported_globals++;
         return true;
     case 4u: /* tag: exception handling */
         return set_error(w->check, FWX_CHECK_UNSUPPORTED, at_desc);
@@ -307,13 +318,16 @@ static bool check_import_section(walk_t *w, uint32_t start, uint32_t end)
         if (!fwx_read_name(&c, &ic.module, &ic.module_len) || !fwx_read_name(&c, &ic.name, &ic.name_len)) return cursor_error(check, &c);
         if (!fwx_utf8_valid(ic.module, ic.module_len) || !fwx_utf8_valid(ic.name, ic.name_len)) return set_error(check, FWX_CHECK_MALFORMED, at);
         if (!read_import_desc(w, &c, &ic, at)) return false;
-        if (ic.kind == 0u) w->imported_functions++;
+        if (ic.kind == 0u) func_types[w->imported_functions++] = (uint16_t)ic.type_index;
         ic.verdict = (uint8_t)(ic.kind == 0u ? judge_function(w, &ic) : FWX_IMPORT_NOT_A_FUNCTION);
         if (ic.verdict != FWX_IMPORT_OK) check->imports_rejected++;
         if (check->imports != NULL && i < check->imports_cap) check->imports[i] = ic;
         check->import_count++;
     }
     if (c.pos != end) return set_error(check, FWX_CHECK_MALFORMED, c.pos);
+    /* Two imported memories: no feature the TypeScript reader names, but no
+     * engine without multi-memory validates it. */
+    if (w->memory_count > 1u) return set_error(check, FWX_CHECK_INVALID, start);
     w->imports_start = start;
     w->imports_end = end;
     return true;
@@ -328,6 +342,7 @@ static bool check_function_section(walk_t *w, uint32_t start, uint32_t end)
         uint32_t at = c.pos;
         if (!fwx_read_u32(&c, &type_index)) return cursor_error(w->check, &c);
         if (!w->have_types || type_index >= w->type_count) return set_error(w->check, FWX_CHECK_MALFORMED, at);
+        func_types[w->imported_functions + i] = (uint16_t)type_index;
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
     w->functions_start = start;
@@ -369,7 +384,9 @@ static bool function_type(const walk_t *w, uint32_t index, uint32_t *type_index)
 static bool code_error(fwx_module_check_t *check, const fwx_cursor_t *c, const fwx_code_result_t *res)
 {
     if (res->error == FWX_CODE_READ) return cursor_error(check, c);
-    return set_error(check, res->error == FWX_CODE_UNSUPPORTED ? FWX_CHECK_UNSUPPORTED : FWX_CHECK_MALFORMED, res->at);
+    return set_error(check, res->error == FWX_CODE_UNSUPPORTED ? FWX_CHECK_UNSUPPORTED
+                     : res->error == FWX_CODE_TYPE ? FWX_CHECK_INVALID
+                     : res->error == FWX_CODE_LIMIT ? FWX_CHECK_LIMIT : FWX_CHECK_MALFORMED, res->at);
 }
 
 static fwx_code_ctx_t code_ctx(const walk_t *w)
@@ -381,12 +398,17 @@ static fwx_code_ctx_t code_ctx(const walk_t *w)
     ctx.memory_count = w->memory_count;
     ctx.global_count = w->global_count;
     ctx.elem_count = w->elem_count;
+    ctx.imported_globals = w->imported_globals;
+    ctx.bytes = w->bytes;
+    ctx.type_offsets = type_offsets;
+    ctx.func_types = func_types;
+    ctx.global_types = global_types;
     return ctx;
 }
 
 /* A constant expression; `offset` ones (segment offsets) must be integers.
  * *value is the i32 of a lone i32.const, *is_i32 whether it is one. */
-static bool check_const_expr(walk_t *w, fwx_cursor_t *c, uint32_t global_count, bool offset, bool *is_i32, uint32_t *value)
+static bool check_const_expr(walk_t *w, fwx_cursor_t *c, uint32_t global_count, uint8_t type, bool offset, bool *is_i32, uint32_t *value)
 {
     fwx_code_ctx_t ctx = code_ctx(w);
     fwx_code_result_t res;
@@ -397,6 +419,7 @@ static bool check_const_expr(walk_t *w, fwx_cursor_t *c, uint32_t global_count, 
     ctx.global_count = global_count;
     if (!fwx_code_check_expr(c, &ctx, &res, &single)) return code_error(w->check, c, &res);
     if (offset && (single == 0x43u || single == 0x44u)) return set_error(w->check, FWX_CHECK_MALFORMED, at);
+    if (!fwx_code_expr_type(&ctx, at, type)) return set_error(w->check, FWX_CHECK_INVALID, at);
     *is_i32 = single == OP_I32_CONST;
     *value = 0u;
     if (*is_i32) {
@@ -498,7 +521,8 @@ static bool check_global_section(walk_t *w, uint32_t start, uint32_t end)
         if (fwx_code_value_type(type) != 1) return set_error(w->check, fwx_code_value_type(type) == 0 ? FWX_CHECK_UNSUPPORTED : FWX_CHECK_MALFORMED, at);
         if (!fwx_read_u8(&c, &mut)) return cursor_error(w->check, &c);
         if (mut > 1u) return set_error(w->check, FWX_CHECK_MALFORMED, at + 1u);
-        if (!check_const_expr(w, &c, w->global_count, false, &is_i32, &value)) return false;
+        if (!check_const_expr(w, &c, w->global_count, type, false, &is_i32, &value)) return false;
+        global_types[w->global_count] = (uint8_t)(type | (mut == 1u ? 0x80u : 0u));
         w->global_count++;
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
@@ -569,7 +593,7 @@ static bool check_element_section(walk_t *w, uint32_t start, uint32_t end)
         /* Passive, declarative, explicit-table and expression segments. */
         if (flags != 0u) return set_error(w->check, FWX_CHECK_UNSUPPORTED, at);
         if (w->table_count == 0u) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
-        if (!check_const_expr(w, &c, w->global_count, true, &is_i32, &value)) return false;
+        if (!check_const_expr(w, &c, w->global_count, 0x7fu, true, &is_i32, &value)) return false;
         at = c.pos;
         if (!fwx_read_u32(&c, &count)) return cursor_error(w->check, &c);
         if (count > c.end - c.pos) return set_error(w->check, FWX_CHECK_MALFORMED, at);
@@ -623,6 +647,13 @@ static bool check_code_section(walk_t *w, uint32_t start, uint32_t end)
         body = cursor(w->bytes, c.pos, body_end);
         (void)fwx_read_u32(&fc, &type_index);
         locals = type_param_count(w, type_index);
+        {
+            const uint8_t *params = NULL;
+            uint32_t k, pos = type_offsets[type_index], np = 0u;
+            fwx_cursor_t pc = cursor(w->bytes, pos, end);
+            if (!fwx_read_u32(&pc, &np) || !fwx_read_bytes(&pc, np, &params)) np = 0u;
+            for (k = 0u; k < np && k < FWX_LIMIT_LOCALS_PER_FUNCTION; k++) local_types[k] = params[k];
+        }
         if (!fwx_read_u32(&body, &groups)) return cursor_error(w->check, &body);
         for (g = 0u; g < groups; g++) {
             uint32_t count, gat = body.pos;
@@ -633,11 +664,15 @@ static bool check_code_section(walk_t *w, uint32_t start, uint32_t end)
             gat = body.pos;
             if (!fwx_read_u8(&body, &type)) return cursor_error(w->check, &body);
             if (fwx_code_value_type(type) != 1) return set_error(w->check, fwx_code_value_type(type) == 0 ? FWX_CHECK_UNSUPPORTED : FWX_CHECK_MALFORMED, gat);
+            {
+                uint64_t k;
+                for (k = locals - count; k < locals && k < FWX_LIMIT_LOCALS_PER_FUNCTION; k++) local_types[k] = type;
+            }
         }
         if (locals > FWX_LIMIT_LOCALS_PER_FUNCTION) return set_error(w->check, FWX_CHECK_LIMIT, at);
         res.error = FWX_CODE_OK;
         res.at = 0u;
-        if (!fwx_code_check_body(&body, &ctx, (uint32_t)locals, &res)) return code_error(w->check, &body, &res);
+        if (!fwx_code_check_body(&body, &ctx, type_index, local_types, (uint32_t)locals, &res)) return code_error(w->check, &body, &res);
         if (body.pos != body_end) return set_error(w->check, FWX_CHECK_MALFORMED, body.pos);
         c.pos = body_end;
     }
@@ -656,7 +691,7 @@ static bool check_data_section(walk_t *w, uint32_t start, uint32_t end)
         if (!fwx_read_u32(&c, &flags)) return cursor_error(w->check, &c);
         if (flags == 1u || flags == 2u) return set_error(w->check, FWX_CHECK_UNSUPPORTED, at); /* passive; memory index */
         if (flags != 0u || w->memory_count == 0u) return set_error(w->check, FWX_CHECK_MALFORMED, at);
-        if (!check_const_expr(w, &c, w->global_count, true, &is_i32, &value)) return false;
+        if (!check_const_expr(w, &c, w->global_count, 0x7fu, true, &is_i32, &value)) return false;
         if (!fwx_read_u32(&c, &size) || !fwx_read_bytes(&c, size, &ignored)) return cursor_error(w->check, &c);
         w->have_data = true;
         if (is_i32 && (uint64_t)value + size > w->data_end) w->data_end = (uint64_t)value + size;

@@ -9,10 +9,11 @@
  * function only when it is first called, so an instruction it cannot run in
  * a function reached only from a timer would otherwise trap in the field.
  * It refuses what wasm3 cannot run (fwx_code_check.h), what exceeds the mcu
- * resource limits (fwx_check_limits.h) or the RAM budget. Operand types are
- * not checked. Bounds-checked reads, no allocation, no recursion, stack use
- * independent of the input; one static bitset of block nesting (4 KiB), so
- * one check runs at a time. Work is bounded by the limits: at most
+ * resource limits (fwx_check_limits.h) or the RAM budget, and checks operand
+ * types as a WebAssembly validator does. Bounds-checked reads, no allocation, no recursion, stack use
+ * independent of the input; static tables (about 11 KiB: operand and block
+ * stacks, the types of functions, globals and locals), so one check runs at
+ * a time. Work is bounded by the limits: at most
  * (imports + exports + functions) x (types + functions) small reads.
  */
 #ifndef FWX_MODULE_CHECK_H
@@ -51,7 +52,9 @@ typedef enum fwx_check_error {
     FWX_CHECK_OVER_BUDGET,       /* initial memory or static RAM needs above ram_budget_bytes */
     FWX_CHECK_RESERVED_NAME,     /* an __fwx_ export or a fwx.fuel section: names the host keeps */
     FWX_CHECK_NO_MEMORY,         /* imports functions that take pointers, defines no memory */
-    FWX_CHECK_NO_TIMER_CALLBACK  /* imports timer.start without exporting fwx_on_timer */
+    FWX_CHECK_NO_TIMER_CALLBACK, /* imports timer.start without exporting fwx_on_timer */
+    FWX_CHECK_INVALID            /* fails validation: operand types, values left at a block
+                                    end, a constant of the wrong type, ... */
 } fwx_check_error_t;
 
 typedef enum fwx_import_verdict {

@@ -70,10 +70,10 @@ static inline bool fwx_read_u32(fwx_cursor_t *c, uint32_t *out)
     return false;
 }
 
-/* An unsigned LEB128 of at most 64 bits (memarg offsets), read and dropped:
- * the check needs its well-formedness, not its value. */
-static inline bool fwx_skip_u64(fwx_cursor_t *c)
+/* An unsigned LEB128 of at most 64 bits (memarg offsets). */
+static inline bool fwx_read_u64(fwx_cursor_t *c, uint64_t *out)
 {
+    uint64_t result = 0u;
     uint32_t at = c->pos;
     unsigned i;
     if (c->error != FWX_READ_OK) return false;
@@ -88,7 +88,11 @@ static inline bool fwx_skip_u64(fwx_cursor_t *c)
             fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
             return false;
         }
-        if ((b & 0x80u) == 0u) return true;
+        result |= (uint64_t)(b & 0x7fu) << (7u * i);
+        if ((b & 0x80u) == 0u) {
+            *out = result;
+            return true;
+        }
     }
     fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
     return false;

@@ -2,9 +2,9 @@
 // built here with ASan and UBSan) and `fwx validate --device-class mcu`
 // (validateModule) must accept and refuse the same modules. The corpus is
 // every hostile module the tests build, the spec suite's binaries
-// (tests/corpus/spec, see its README) and a seeded fuzz corpus of mutants.
-// The C check does not type operands (V8 does that for the validator); a
-// module only V8 refuses is counted and listed, never silently passed.
+// (tests/corpus/spec, see its README), the built examples and a seeded fuzz
+// corpus of their mutants. Operand types are checked on both sides: by V8 in
+// the validator, by fwx_code_check.c in C.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -24,7 +24,7 @@ import { buildExample } from "../examples/helpers.js";
 const root = join(import.meta.dirname, "..", "..");
 const firmware = join(root, "firmware");
 const SOURCES = ["fwx_abi_tables.c", "fwx_abi_section.c", "fwx_module_check.c", "fwx_code_check.c", "fwx_module_check_text.c", "fwx_support.c"];
-const C_ERRORS = ["ok", "not-wasm", "truncated", "leb-overflow", "malformed", "too-many-imports", "bad-abi-section", "unsupported", "limit", "over-budget", "reserved-name", "no-memory", "no-timer-callback"];
+const C_ERRORS = ["ok", "not-wasm", "truncated", "leb-overflow", "malformed", "too-many-imports", "bad-abi-section", "unsupported", "limit", "over-budget", "reserved-name", "no-memory", "no-timer-callback", "invalid"];
 
 interface Entry { name: string; bytes: Uint8Array }
 interface CVerdict { accepted: boolean; error: string; offset: number }
@@ -69,21 +69,18 @@ function cVerdicts(entries: readonly Entry[]): CVerdict[] {
 }
 
 const tsVerdict = (bytes: Uint8Array): ValidationResult => validateModule(bytes, { deviceClass: "mcu" });
-/** Errors only an engine that types operands finds; the C check does not type operands. */
-const onlyTyping = (v: ValidationResult) => v.errors.length > 0 && v.errors.every((e) => e.code === "invalid-module");
-
-interface Comparison { disagreements: string[]; typingOnly: string[]; accepted: number; refused: number; moduleRefused: number }
+interface Comparison { disagreements: string[]; accepted: number; refused: number; moduleRefused: number }
 
 // Most spec modules import nothing from fwx and export no fwx_init, so both
 // refuse them for that alone. The second verdict compared is therefore the
 // module's own: may wasm3 run it at all (structure, features, limits, RAM),
 // whatever its imports and exports.
-const MODULE_LEVEL = /^(malformed|malformed-name-section|limit-exceeded|reserved-export|reserved-section|unsupported-.*|memory-over-budget|ram-over-budget)$/;
-const C_MODULE_LEVEL = new Set(["not-wasm", "truncated", "leb-overflow", "malformed", "too-many-imports", "unsupported", "limit", "over-budget", "reserved-name"]);
+const MODULE_LEVEL = /^(malformed|malformed-name-section|limit-exceeded|reserved-export|reserved-section|unsupported-.*|memory-over-budget|ram-over-budget|invalid-module)$/;
+const C_MODULE_LEVEL = new Set(["not-wasm", "truncated", "leb-overflow", "malformed", "too-many-imports", "unsupported", "limit", "over-budget", "reserved-name", "invalid"]);
 
 function compare(entries: readonly Entry[]): Comparison {
   const c = cVerdicts(entries);
-  const out: Comparison = { disagreements: [], typingOnly: [], accepted: 0, refused: 0, moduleRefused: 0 };
+  const out: Comparison = { disagreements: [], accepted: 0, refused: 0, moduleRefused: 0 };
   entries.forEach((e, i) => {
     const ts = tsVerdict(e.bytes);
     const cv = c[i]!;
@@ -99,9 +96,7 @@ function compare(entries: readonly Entry[]): Comparison {
       return;
     }
     const tsWhy = ts.errors.map((x) => `${x.code}@${x.offset}`).join(",") || "accepted";
-    const line = `${e.name}: validate ${ts.ok ? "accepts" : `refuses (${tsWhy})`}, C ${cv.accepted ? "accepts" : `refuses (${cv.error}@${cv.offset})`}`;
-    if (!ts.ok && cv.accepted && onlyTyping(ts)) out.typingOnly.push(line);
-    else out.disagreements.push(line);
+    out.disagreements.push(`${e.name}: validate ${ts.ok ? "accepts" : `refuses (${tsWhy})`}, C ${cv.accepted ? "accepts" : `refuses (${cv.error}@${cv.offset})`}`);
   });
   return out;
 }
@@ -135,6 +130,8 @@ const WASM3_CANNOT_RUN: { name: string; bytes: () => Uint8Array; c: string; ts: 
   { name: "simd-in-timer", bytes: () => misbehaveOnTimer([...V128_CONST, 0x1a]), c: "unsupported", ts: "unsupported-simd" },
   { name: "shared-memory-atomics", bytes: () => withMemoryFlags(misbehaveOnTimer(ATOMIC_ADD, { mem: [1, 1] }), 0x03), c: "unsupported", ts: "unsupported-threads" },
   { name: "atomics-in-timer", bytes: () => misbehaveOnTimer(ATOMIC_ADD, { mem: [1, 1] }), c: "unsupported", ts: "unsupported-threads" },
+  { name: "type-error-in-timer", bytes: () => misbehaveOnTimer([0x41, 0x00, 0x42, 0x00, 0x6a, 0x1a]), c: "invalid", ts: "invalid-module" }, // i32.add of an i64
+  { name: "unbalanced-block-in-timer", bytes: () => misbehaveOnTimer([0x02, 0x40, 0x41, 0x00, 0x0b]), c: "invalid", ts: "invalid-module" }, // a value left at a block end
   { name: "2gib-initial-memory", bytes: () => misbehaveOnTimer([0x01], { mem: [32768] }), c: "over-budget", ts: "memory-over-budget" },
   // The C check stops at the instruction's feature; the TypeScript decoder
   // reads on and fails first on the missing DataCount section / table.
@@ -226,18 +223,17 @@ describe("one verdict: the C install check and fwx validate --device-class mcu",
   it("agree on every hostile module the tests build", () => {
     const r = compare(hostileCorpus());
     expect(r.disagreements).toEqual([]);
-    expect(r.typingOnly).toEqual([]);
     expect(r.accepted).toBeGreaterThan(5);
   });
 
-  it("agree on every binary of the spec suite (operand typing aside)", () => {
+  it("agree on every binary of the spec suite", () => {
     const r = compare(specCorpus());
     expect(r.disagreements).toEqual([]);
-    expect(r.accepted + r.refused + r.typingOnly.length).toBeGreaterThan(3000);
+    expect(r.accepted + r.refused).toBeGreaterThan(3000);
     // The corpus exercises the module verdict both ways, not only refusals.
     expect(r.moduleRefused).toBeGreaterThan(500);
     expect(r.refused - r.moduleRefused).toBeGreaterThan(500);
-    console.log(`spec corpus: ${r.accepted} accepted, ${r.refused} refused by both (${r.moduleRefused} for the module itself), ${r.typingOnly.length} refused only for operand types`);
+    console.log(`spec corpus: ${r.accepted} accepted, ${r.refused} refused by both (${r.moduleRefused} for the module itself)`);
   });
 
   it(`agree on ${FUZZ_COUNT} seeded mutants of the examples, the hostile modules and the fixtures`, () => {
@@ -246,6 +242,6 @@ describe("one verdict: the C install check and fwx validate --device-class mcu",
     const r = compare(fuzzCorpus(seeds));
     expect(r.disagreements).toEqual([]);
     expect(r.accepted).toBeGreaterThan(50);
-    console.log(`fuzz corpus: ${r.accepted} accepted, ${r.refused} refused by both (${r.moduleRefused} for the module itself), ${r.typingOnly.length} refused only for operand types`);
+    console.log(`fuzz corpus: ${r.accepted} accepted, ${r.refused} refused by both (${r.moduleRefused} for the module itself)`);
   });
 });
