@@ -129,6 +129,7 @@ const ATOMIC_ADD = [0x41, 0x00, 0x41, 0x01, 0xfe, 0x1e, 0x02, 0x00, 0x1a]; // i3
 const WASM3_CANNOT_RUN: { name: string; bytes: () => Uint8Array; c: string; ts: string }[] = [
   { name: "simd-in-timer", bytes: () => misbehaveOnTimer([...V128_CONST, 0x1a]), c: "unsupported", ts: "unsupported-simd" },
   { name: "shared-memory-atomics", bytes: () => withMemoryFlags(misbehaveOnTimer(ATOMIC_ADD, { mem: [1, 1] }), 0x03), c: "unsupported", ts: "unsupported-threads" },
+  { name: "shared-memory", bytes: () => withMemoryFlags(misbehaveOnTimer([0x01], { mem: [1, 1] }), 0x03), c: "unsupported", ts: "unsupported-threads" },
   { name: "atomics-in-timer", bytes: () => misbehaveOnTimer(ATOMIC_ADD, { mem: [1, 1] }), c: "unsupported", ts: "unsupported-threads" },
   { name: "type-error-in-timer", bytes: () => misbehaveOnTimer([0x41, 0x00, 0x42, 0x00, 0x6a, 0x1a]), c: "invalid", ts: "invalid-module" }, // i32.add of an i64
   { name: "unbalanced-block-in-timer", bytes: () => misbehaveOnTimer([0x02, 0x40, 0x41, 0x00, 0x0b]), c: "invalid", ts: "invalid-module" }, // a value left at a block end
