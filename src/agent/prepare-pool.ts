@@ -13,7 +13,7 @@ import { Worker } from "node:worker_threads";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { ModuleRefused, type PreparedModule, type PrepareOptions, type RefusalStep } from "./prepare.js";
+import { ModuleRefused, type PreparedModule, type PrepareOptions, type RefusalStep } from "./refusal.js";
 import { PREPARE_TIME_LIMIT_MS } from "../validate/limits.js";
 
 export interface PrepareRequest {

@@ -11,7 +11,7 @@ import { DeviceClaimRegistry } from "./handles.js";
 import { EventLog } from "./event-log.js";
 import { formatCrashReport, type CrashReport } from "./faults.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
-import { ModuleRefused, type PreparedModule } from "./prepare.js";
+import { ModuleRefused, type PreparedModule } from "./refusal.js";
 import { prepareOffThread } from "./prepare-pool.js";
 import type { DeviceClass, ModuleLimits } from "../validate/limits.js";
 import { Scheduler, VirtualClock, type DeviceClock } from "./scheduler.js";
