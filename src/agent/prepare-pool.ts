@@ -158,7 +158,7 @@ class PreparePool {
     this.worker = null;
     void w?.terminate();
     const { moduleId, source } = job.req.options;
-    const msg = `preparing the module (validate, instrument, compile) took longer than the limit of ${job.timeLimitMs} ms (limit "prepareTimeMs"); it was stopped`;
+    const msg = `preparing the module (validate, instrument, compile) took longer than the limit of ${job.timeLimitMs} ms (limit "prepareTimeLimitMs"); it was stopped`;
     this.finish(job, () => job.reject(new ModuleRefused(moduleId, "time-limit", `${source}: ${msg}`, [msg])));
   }
 

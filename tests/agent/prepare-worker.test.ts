@@ -50,7 +50,7 @@ describe("the preparation worker", () => {
     const e = await prepareOffThread(bigModule(4000), opts, { timeLimitMs: 50 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ModuleRefused);
     expect((e as ModuleRefused).step).toBe("time-limit");
-    expect((e as ModuleRefused).report).toMatch(/took longer than the limit of 50 ms \(limit "prepareTimeMs"\)/);
+    expect((e as ModuleRefused).report).toMatch(/took longer than the limit of 50 ms \(limit "prepareTimeLimitMs"\)/);
     const ok = await prepareOffThread(bigModule(1), opts);
     expect(ok.exports.has("fwx_init")).toBe(true);
   });
