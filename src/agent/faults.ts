@@ -29,6 +29,14 @@ export class GuestTrap extends Error {
   }
 }
 
+/**
+ * Thrown on purpose by a tool's own host (fwx replay stops at the first
+ * divergence) to end the run, not the module: the only error the guard lets
+ * through. A module cannot throw it (wasm cannot create JS errors), and no
+ * device host throws it.
+ */
+export class HostControlSignal extends Error {}
+
 /** One completed host call, as the glue reported it. Arguments are the flat wasm values. */
 export interface HostCallRecord {
   /** Index into FUNCTIONS. */

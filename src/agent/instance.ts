@@ -5,13 +5,13 @@
 
 import { createHostImports, type GuestContext, type HostImpl } from "../abi/host.generated.js";
 import type { Capabilities } from "../caps/capabilities.js";
-import { FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/instrument.js";
+import { FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/section.js";
 import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
 import { CallRing } from "./call-ring.js";
-import { classifyError, describeCall, GuestTrap, isFaultReason, wasmFrames, type CrashReport, type FaultReason } from "./faults.js";
+import { classifyError, describeCall, GuestTrap, HostControlSignal, isFaultReason, wasmFrames, type CrashReport, type FaultReason } from "./faults.js";
 import { InstanceHandleTable } from "./handles.js";
 import { newMemory, PAGE_BYTES } from "./memory-cap.js";
-import type { PreparedModule } from "./prepare.js";
+import type { PreparedModule } from "./refusal.js";
 import { insideFrame, runWithTimeout } from "./watchdog.js";
 
 export interface InstanceEnv {
@@ -186,6 +186,7 @@ export class ModuleInstance {
       value = this.env.watchdogMs > 0 && !insideFrame() ? runWithTimeout(this.env.watchdogMs, body) : body();
     } catch (err) {
       this.inFlight = null;
+      if (err instanceof HostControlSignal) throw err;
       return this.failed(err, call);
     }
     this.inFlight = null;

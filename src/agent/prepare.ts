@@ -9,41 +9,14 @@ import { parseModule, WasmParseError, type ParsedModule } from "../wasm/reader.j
 import { SECTION, walkSections } from "../wasm/sections.js";
 import { capMemory, MemoryBudgetError, PAGE_BYTES, type CappedModule } from "./memory-cap.js";
 import { formatLinkReport, linkModule } from "./link.js";
+import { ModuleRefused, type PreparedModule, type PrepareOptions } from "./refusal.js";
 import type { FrameMap } from "./faults.js";
-import type { DeviceClass, ModuleLimits } from "../validate/limits.js";
 
 // The validator decodes every instruction of the module; the agent's own
 // reads (linking, the memory cap, stack positions) need only its structure.
 const STRUCTURE_ONLY = { decodeCode: false } as const;
 
-export type RefusalStep = "validation" | "link" | "capabilities" | "memory" | "instrumentation" | "compile" | "manifest" | "package" | "time-limit" | "internal";
-
-export class ModuleRefused extends Error {
-  constructor(readonly moduleId: string, readonly step: RefusalStep, readonly report: string, readonly problems: string[] = []) {
-    super(report);
-    this.name = "ModuleRefused";
-  }
-}
-
-export interface PrepareOptions {
-  moduleId: string;
-  /** File name used in reports. */
-  source: string;
-  ramBudgetBytes: number;
-  /** Whose resource limits apply (src/validate/limits.ts); default "gateway". */
-  deviceClass?: DeviceClass;
-  /** A board profile's limits, when it overrides its class's defaults. */
-  limits?: ModuleLimits;
-}
-
-export interface PreparedModule {
-  id: string;
-  compiled: WebAssembly.Module;
-  memory: CappedModule;
-  /** Turns the engine's stack positions (instrumented module) into the module's own function indices and names. */
-  frames: FrameMap;
-  exports: ReadonlySet<string>;
-}
+export { ModuleRefused, type PreparedModule, type PrepareOptions, type RefusalStep } from "./refusal.js";
 
 /**
  * Prepares a module in the calling thread. Whatever goes wrong, the answer is

@@ -11,7 +11,7 @@ import { DeviceClaimRegistry } from "./handles.js";
 import { EventLog } from "./event-log.js";
 import { formatCrashReport, type CrashReport } from "./faults.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
-import { ModuleRefused, type PreparedModule } from "./prepare.js";
+import { ModuleRefused, type PreparedModule } from "./refusal.js";
 import { prepareOffThread } from "./prepare-pool.js";
 import type { DeviceClass, ModuleLimits } from "../validate/limits.js";
 import { Scheduler, VirtualClock, type DeviceClock } from "./scheduler.js";
@@ -81,6 +81,8 @@ export interface AgentOptions<B extends BoardLike> {
   observer?: RunObserver;
   /** Keep every event in memory (default true); streaming callers may turn it off. */
   keepEvents?: boolean;
+  /** Wall-clock limit on preparing one module on the preparation worker; default PREPARE_TIME_LIMIT_MS (20 s). */
+  prepareTimeLimitMs?: number;
 }
 
 export type ModuleState = "idle" | "running" | "backoff" | "quarantined" | "stopped";
@@ -189,7 +191,7 @@ export class Agent<B extends BoardLike = BoardLike> {
         moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.ramBudgetBytes ?? DEFAULT_RAM_BUDGET,
         ...(profile.deviceClass ? { deviceClass: profile.deviceClass } : {}),
         ...(profile.moduleLimits ? { limits: profile.moduleLimits } : {}),
-      });
+      }, this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs });
     } finally {
       this.preparing.delete(spec.id);
     }

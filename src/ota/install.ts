@@ -17,7 +17,7 @@ import { PackageError, verifyPackage, readPackageUnverified, type DeviceContext,
 import type { Manifest } from "../pkg/manifest.js";
 import { checkConfigValues, effectiveConfig } from "./config-values.js";
 import { ModuleStartError, type HostedModule, type ModuleHost } from "./module-host.js";
-import type { PreparedModule } from "../agent/prepare.js";
+import type { PreparedModule } from "../agent/refusal.js";
 import type { InstallEvent, ModuleStatus, Verdict } from "./protocol.js";
 import { otherSlot, sha256Hex, type DeviceState, type ModuleRecord, type SlotName, type StateStore } from "./state-store.js";
 

@@ -5,7 +5,7 @@
 // accelerated clock); tests may substitute their own.
 
 import type { Manifest } from "../pkg/manifest.js";
-import type { PreparedModule } from "../agent/prepare.js";
+import type { PreparedModule } from "../agent/refusal.js";
 
 export interface HostedSpec {
   id: string;

@@ -12,6 +12,8 @@ import { prepareOffThread } from "../../src/agent/prepare-pool.js";
 import { MODULE_LIMITS, type DeviceClass } from "../../src/validate/limits.js";
 import { I32, WasmBuilder, op } from "../fixtures/wasm-builder.js";
 import { tickerModule } from "../fixtures/hostile/modules.js";
+import { validateProfile } from "../../src/sim/profile-validate.js";
+import { spec, testAgent, testBoard } from "./helpers.js";
 
 function base(extend: (b: WasmBuilder) => void = () => {}, initName = "fwx_init"): Uint8Array {
   const b = new WasmBuilder();
@@ -73,4 +75,26 @@ describe("one verdict: fwx validate and the agent's preparation", () => {
       expect(disagreements).toEqual([]);
     });
   }
+});
+
+describe("the board profile decides the class", () => {
+  const minimal = { name: "b", seed: 1, grantable: {} };
+
+  it("a profile is a gateway unless it says otherwise; mcu takes the mcu column; overrides apply; a bad class is refused", () => {
+    expect(validateProfile(minimal, "b.json").profile).toMatchObject({ deviceClass: "gateway", moduleLimits: MODULE_LIMITS.gateway });
+    expect(validateProfile({ ...minimal, deviceClass: "mcu" }, "b.json").profile.moduleLimits).toEqual(MODULE_LIMITS.mcu);
+    const custom = validateProfile({ ...minimal, deviceClass: "mcu", moduleLimits: { tableEntries: 16 } }, "b.json").profile.moduleLimits;
+    expect(custom).toEqual({ ...MODULE_LIMITS.mcu, tableEntries: 16 });
+    expect(() => validateProfile({ ...minimal, deviceClass: "pc" }, "b.json")).toThrow(/deviceClass: must be one of mcu, gateway/);
+    expect(() => validateProfile({ ...minimal, moduleLimits: { tables: 1 } }, "b.json")).toThrow(/moduleLimits\.tables: unknown field/);
+  });
+
+  it("the agent applies its board's class: an mcu board refuses what a gateway board runs", async () => {
+    const bytes = CASES["a table past the mcu limit"]![0];
+    const board = (deviceClass: DeviceClass) => ({ ...testBoard(), profile: { ...testBoard().profile, deviceClass, moduleLimits: MODULE_LIMITS[deviceClass] } });
+    await expect(testAgent({ board: board("gateway") }).addModule(spec("t", bytes))).resolves.toBeUndefined();
+    const e = await testAgent({ board: board("mcu") }).addModule(spec("t", bytes)).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ModuleRefused);
+    expect((e as ModuleRefused).report).toMatch(/1025 exceeds the mcu limit of 1024 \(limit "tableEntries"\)/);
+  });
 });

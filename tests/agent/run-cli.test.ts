@@ -26,11 +26,11 @@ function module(extend: (b: WasmBuilder) => void, init: number[] = [op.i32_const
   return b.build().bytes;
 }
 
-function run(bad: Uint8Array) {
+function run(bad: Uint8Array, extra: string[] = []) {
   const good = join(dir, "good.wasm"), badFile = join(dir, "bad.wasm");
   writeFileSync(good, tickerModule(500));
   writeFileSync(badFile, bad);
-  const r = spawnSync(process.execPath, [cli, "run", good, badFile, "--duration", "3s"], { encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [cli, "run", good, badFile, "--duration", "3s", ...extra], { encoding: "utf8", timeout: 60_000 });
   if (r.error) throw r.error;
   const ticks = r.stdout.split("\n").filter((l) => /\bgood\b.*\btick\b/.test(l)).length;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ticks };
@@ -52,6 +52,33 @@ describe("fwx run: a bad module beside a good one", () => {
       expect(r.stdout).toMatch(/good: stopped, 0 faults/);
     });
   }
+
+  it("a fault in an event callback (a watched pin's edge): exit 3, the good module runs to the end", () => {
+    // A board of one input pin whose level the trace flips at 1 s.
+    writeFileSync(join(dir, "edge.csv"), "time,sensor,value\n0,sw,0\n1,sw,1\n");
+    const board = join(dir, "edge.json");
+    writeFileSync(board, JSON.stringify({
+      name: "edge-board", seed: 1, trace: "edge.csv",
+      gpio: [{ pin: 2, name: "sw", modes: ["input"], drive: { trace: "sw" } }],
+      grantable: { timers: 4, gpio: [{ pin: 2, modes: ["input"] }] },
+    }));
+    const b = new WasmBuilder();
+    const claim = b.importFunc("fwx:gpio@1", "claim", [I32, I32, I32], [I32]);
+    const watch = b.importFunc("fwx:gpio@1", "watch", [I32, I32], [I32]);
+    b.memory(1);
+    b.export("memory", 2, 0);
+    b.func([], [I32], [
+      op.i32_const, 2, op.i32_const, 0, op.i32_const, 0, op.call, claim, op.drop,
+      op.i32_const, 0, op.i32_load, 2, 0, op.i32_const, 3, op.call, watch, op.drop,
+      op.i32_const, 0,
+    ], { export: "fwx_init" });
+    b.func([I32, I32, I32], [], [op.unreachable], { export: "fwx_on_event" });
+    const r = run(b.build().bytes, ["--board", board]);
+    expect(r.stderr).not.toMatch(/internal error/i);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/fault in bad: unreachable[\s\S]*during fwx_on_event\(1, /);
+    expect(r.ticks).toBe(6);
+  });
 
   const refusals: [string, Uint8Array, RegExp][] = [
     ["code the engine cannot compile", module((b) => b.func([], [I32], [op.i32_add])), /refused \(validation\)[\s\S]*the WebAssembly engine rejects the module/],
