@@ -132,6 +132,7 @@ function scenarios(): void {
   accept("fixture", good, ctx);
   flipsAndTruncs("fixture", good, ctx);
   resignedDamage(f, ctx);
+  craftedDocuments(f, ctx);
 
   // Anti-rollback and the clock.
   const { notBefore, notAfter } = f.cert;
@@ -284,6 +285,169 @@ function scenarios(): void {
       rl(`rl-resigned-bit-${pos * 8 + bit}`, sealEnvelope(bad, f.rootKey, "revocations"), f.rootPub);
     }
   }
+}
+
+type CborMap = Map<number, CborValue>;
+const big = (n: number, f: (i: number) => CborValue) => Array.from({ length: n }, (_, i) => f(i));
+const pad = (i: number) => String(i).padStart(4, "0");
+
+/** Documents built field by field (each correctly signed), at and around every limit the decoders enforce. */
+function craftedDocuments(f: Fixture, ctx: VerifyContext): void {
+  const manifest = () => decodeCbor(encodeManifest(f.manifest)) as CborMap;
+  const caps = (m: CborMap) => m.get(6) as CborMap;
+  const config = (m: CborMap) => m.get(8) as CborValue[];
+  const setCaps = (k: number, v: CborValue | undefined) => (m: CborMap) => { if (v === undefined) caps(m).delete(k); else caps(m).set(k, v); };
+  const entry = (...items: CborValue[]) => (m: CborMap) => { m.set(8, [...config(m), items]); };
+  const edits: [string, (m: CborMap) => void][] = [
+    ["id-one-char", (m) => m.set(1, "a")],
+    ["id-digit-first", (m) => m.set(1, "0com.acme.x")],
+    ["id-dash-first", (m) => m.set(1, "-com.acme.x")],
+    ["id-upper", (m) => m.set(1, "com.acme.X")],
+    ["id-64", (m) => m.set(1, "com.acme." + "x".repeat(55))],
+    ["id-65", (m) => m.set(1, "com.acme." + "x".repeat(56))],
+    ["id-space", (m) => m.set(1, "com.acme.a b")],
+    ["id-underscore", (m) => m.set(1, "com.acme.a_b")],
+    ["id-non-ascii", (m) => m.set(1, "com.acme.\u00e9")],
+    ["id-empty", (m) => m.set(1, "")],
+    ["id-bytes", (m) => m.set(1, Buffer.from("com.acme.x"))],
+    ...["1.0", "01.0.0", "1.00.0", "1.0.00", "1.0.0-", "1.0.0+", "1.0.0-a.b-c+d.e-f", "1.0.0-+b", "1.0.0+b-c", "1.0.0+b+c", "1.0.0-\u00e9",
+      "0.0.0", "10.20.30", "1.0.0 ", "v1.0.0", "1.0.0-01", "1.0.0--", "1.0.0-.", "1..0", "1.0.0.0", "9".repeat(60) + ".0.0", "9".repeat(63) + ".0"]
+      .map((v): [string, (m: CborMap) => void] => [`version-${Buffer.from(v).toString("hex").slice(0, 40)}`, (m) => m.set(2, v)]),
+    ["sequence-0", (m) => m.set(3, 0)],
+    ["sequence-negative", (m) => m.set(3, -1)],
+    ["sequence-float", (m) => m.set(3, 7.5)],
+    ["sequence-max", (m) => m.set(3, Number.MAX_SAFE_INTEGER)],
+    ["class-2", (m) => m.set(4, 2)],
+    ["class-bool", (m) => m.set(4, false)],
+    ["interfaces-unsorted", (m) => m.set(5, [["gpio", 1, 0], ["core", 1, 0], ["sensor", 1, 0]])],
+    ["interfaces-duplicate", (m) => m.set(5, [["core", 1, 0], ["core", 1, 0], ["gpio", 1, 0], ["sensor", 1, 0]])],
+    ["interfaces-prefix-order", (m) => m.set(5, [["core", 1, 0], ["gpio", 1, 0], ["gpio-x", 1, 0], ["sensor", 1, 0]])],
+    ["interface-upper", (m) => m.set(5, [["Core", 1, 0]])],
+    ["interface-digit-first", (m) => m.set(5, [["1core", 1, 0]])],
+    ["interface-32", (m) => m.set(5, [["c".repeat(32), 1, 0]])],
+    ["interface-33", (m) => m.set(5, [["c".repeat(33), 1, 0]])],
+    ["interface-major-65535", (m) => m.set(5, [["core", 65535, 0]])],
+    ["interface-major-65536", (m) => m.set(5, [["core", 65536, 0]])],
+    ["interface-two-items", (m) => m.set(5, [["core", 1]])],
+    ["interface-four-items", (m) => m.set(5, [["core", 1, 0, 0]])],
+    ["interfaces-64", (m) => m.set(5, big(64, (i) => [`i${pad(i)}`, 1, 0]))],
+    ["interfaces-65", (m) => m.set(5, big(65, (i) => [`i${pad(i)}`, 1, 0]))],
+    ["interfaces-empty", (m) => m.set(5, [])],
+    ["caps-empty", (m) => m.set(6, new Map())],
+    ["caps-timers-64", setCaps(1, 64)],
+    ["caps-timers-65", setCaps(1, 65)],
+    ["caps-kv-max", setCaps(10, 0xffffffff)],
+    ["caps-kv-over", setCaps(10, 0x100000000)],
+    ["caps-gpio-mask-0", setCaps(3, [[5, 0]])],
+    ["caps-gpio-mask-31", setCaps(3, [[5, 31]])],
+    ["caps-gpio-mask-32", setCaps(3, [[5, 32]])],
+    ["caps-gpio-pin-max", setCaps(3, [[0xffffffff, 8]])],
+    ["caps-gpio-pin-over", setCaps(3, [[0x100000000, 8]])],
+    ["caps-gpio-triple", setCaps(3, [[5, 8, 0]])],
+    ["caps-i2c-127", setCaps(6, [[0, 127]])],
+    ["caps-i2c-128", setCaps(6, [[0, 128]])],
+    ["caps-spi", setCaps(7, [[1, 2]])],
+    ["caps-uart", setCaps(8, [3])],
+    ["caps-pwm", setCaps(5, [0])],
+    ["caps-sensor-empty", setCaps(2, [""])],
+    ["caps-sensor-64", setCaps(2, ["s".repeat(64)])],
+    ["caps-sensor-65", setCaps(2, ["s".repeat(65)])],
+    ...["a#/#", "acme/#/b", "+", "acme/+", "acme/\u0000", "#", "acme/#", "", "#/#", "acme#", "/#", "a".repeat(64), "a".repeat(65), "acme/temp"]
+      .map((t): [string, (m: CborMap) => void] => [`caps-telemetry-${Buffer.from(t).toString("hex").slice(0, 30)}`, setCaps(9, [t])]),
+    ["caps-adc-1024", setCaps(4, big(1024, () => 0))],
+    ["caps-adc-1025", setCaps(4, big(1025, () => 0))],
+    ["caps-unknown-key", setCaps(11, 1)],
+    ["caps-key-0", setCaps(0, 1)],
+    ["caps-not-map", (m) => m.set(6, [])],
+    ["budgets-ram-max", (m) => m.set(7, new Map([[1, 0xffffffff], [2, 1]]))],
+    ["budgets-ram-over", (m) => m.set(7, new Map([[1, 0x100000000], [2, 1]]))],
+    ["budgets-fuel-max", (m) => m.set(7, new Map([[1, 0], [2, Number.MAX_SAFE_INTEGER]]))],
+    ["budgets-no-fuel", (m) => m.set(7, new Map([[1, 0]]))],
+    ["budgets-extra-key", (m) => m.set(7, new Map([[1, 0], [2, 1], [3, 1]]))],
+    ["config-absent", (m) => m.delete(8)],
+    ["config-empty", (m) => m.set(8, [])],
+    ["config-default-below-min", entry("z", 0, 5, 10)],
+    ["config-default-above-max", entry("z", 1, 10.5, null, 10.25)],
+    ["config-default-at-bounds", entry("z", 1, 10.25, 10.25, 10.25)],
+    ["config-min-above-max", entry("z", 0, null, 5, 4)],
+    ["config-trailing-null", entry("z", 0, null)],
+    ["config-inner-nulls", entry("z", 0, null, null, 5)],
+    ["config-one-item", entry("z")],
+    ["config-six-items", entry("z", 0, 1, 0, 2, 3)],
+    ["config-type-4", entry("z", 4)],
+    ["config-string-bounds", entry("z", 3, "a", 1)],
+    ["config-boolean-bounds", entry("z", 2, null, 0)],
+    ["config-string-256", entry("z", 3, "s".repeat(256))],
+    ["config-string-257", entry("z", 3, "s".repeat(257))],
+    ["config-integer-float-default", entry("z", 0, 1.5)],
+    ["config-integer-float-bounds", entry("z", 0, 2, 1.5, 2.5)],
+    ["config-boolean-int-default", entry("z", 2, 0)],
+    ["config-number-text-default", entry("z", 1, "1")],
+    ["config-bound-text", entry("z", 1, null, "0")],
+    ["config-negative-bounds", entry("z", 0, -(2 ** 53 - 1), -(2 ** 53 - 1), -1)],
+    ["config-float-order", entry("z", 1, -0.75, -1.5, -0.5)],
+    ["config-float-order-bad", entry("z", 1, -0.25, -1.5, -0.5)],
+    ["config-duplicate-name", entry("label", 3)],
+    ["config-name-64", entry("n".repeat(64), 2)],
+    ["config-name-65", entry("n".repeat(65), 2)],
+    ["config-name-empty", entry("", 2)],
+    ["config-64", (m) => m.set(8, big(64, (i) => [`n${i}`, 2]))],
+    ["config-65", (m) => m.set(8, big(65, (i) => [`n${i}`, 2]))],
+    ["sha-31", (m) => m.set(9, new Uint8Array(31))],
+    ["fuel-flag-int", (m) => m.set(10, 1)],
+    ["fuel-flag-null", (m) => m.set(10, null)],
+    ["build-fwx-32", (m) => m.set(11, new Map([[1, "v".repeat(32)]]))],
+    ["build-fwx-33", (m) => m.set(11, new Map([[1, "v".repeat(33)]]))],
+    ["build-no-fwx", (m) => m.set(11, new Map([[2, "0.27.0"]]))],
+    ["build-source-15", (m) => m.set(11, new Map<number, CborValue>([[1, "0.1.0"], [3, new Uint8Array(15)]]))],
+    ["build-extra", (m) => m.set(11, new Map<number, CborValue>([[1, "0.1.0"], [4, 1]]))],
+    ["manifest-key-12", (m) => m.set(12, 1)],
+    ["manifest-key-0", (m) => m.set(0, 1)],
+    ["manifest-no-id", (m) => m.delete(1)],
+    ["manifest-no-build", (m) => m.delete(11)],
+  ];
+  for (const [label, edit] of edits) {
+    const m = manifest();
+    edit(m);
+    pkg(`crafted-manifest-${label}`, assemblePackage(encodeCbor(m), f.payload, f.certBytes, f.integratorKey), ctx);
+  }
+  pkg("crafted-manifest-not-a-map", assemblePackage(encodeCbor([1, 2]), f.payload, f.certBytes, f.integratorKey), ctx);
+
+  const body = () => decodeCbor(encodeCertificateBody(f.cert)) as CborMap;
+  const certEdits: [string, (b: CborMap) => void][] = [
+    ["id-64", (b) => b.set(1, "i".repeat(64))],
+    ["id-65", (b) => b.set(1, "i".repeat(65))],
+    ["id-empty", (b) => b.set(1, "")],
+    ["key-31", (b) => b.set(2, new Uint8Array(31))],
+    ["key-zero", (b) => b.set(2, new Uint8Array(32))],
+    ["prefix-65", (b) => b.set(3, "com.acme." + "p".repeat(56))],
+    ["caps-bad", (b) => b.set(4, new Map([[1, 65]]))],
+    ["customers-empty", (b) => b.set(5, [])],
+    ["customers-star-first", (b) => b.set(5, ["*abc", "customer-a"])],
+    ["customers-space", (b) => b.set(5, ["a b"])],
+    ["customers-slash", (b) => b.set(5, ["customer-a", "a/b"])],
+    ["customers-dot-first", (b) => b.set(5, [".customer-a"])],
+    ["customers-256", (b) => b.set(5, big(256, (i) => (i === 255 ? "customer-a" : `c${i}`)))],
+    ["customers-257", (b) => b.set(5, big(257, (i) => `c${i}`))],
+    ["customers-name-64", (b) => b.set(5, ["c".repeat(64), "customer-a"])],
+    ["customers-name-65", (b) => b.set(5, ["c".repeat(65), "customer-a"])],
+    ["groups-empty", (b) => b.set(6, [])],
+    ["groups-star", (b) => b.set(6, ["*"])],
+    ["not-after-equal", (b) => b.set(8, b.get(7) as number)],
+    ["not-after-before", (b) => b.set(8, (b.get(7) as number) - 1)],
+    ["not-before-negative", (b) => b.set(7, -1)],
+    ["validity-huge", (b) => { b.set(7, 0); b.set(8, Number.MAX_SAFE_INTEGER); }],
+    ["key-9", (b) => b.set(9, 1)],
+    ["no-prefix", (b) => b.delete(3)],
+    ["no-groups", (b) => b.delete(6)],
+  ];
+  const manifestBytes = encodeManifest(f.manifest);
+  for (const [label, edit] of certEdits) {
+    const b = body();
+    edit(b);
+    pkg(`crafted-cert-${label}`, assemblePackage(manifestBytes, f.payload, sealEnvelope(encodeCbor(b), f.rootKey, "certificate"), f.integratorKey), ctx);
+  }
+  pkg("crafted-cert-not-a-map", assemblePackage(manifestBytes, f.payload, sealEnvelope(encodeCbor([1]), f.rootKey, "certificate"), f.integratorKey), ctx);
 }
 
 function withoutAbi(wasm: Uint8Array): Uint8Array {
