@@ -12,6 +12,17 @@
 
 #define FWX_PKG_ABSENT 0xffffffffu
 
+/* The `what` texts of fwx_pkg_error_t cost about 3 KiB of flash; a build
+ * with -DFWX_PKG_DIAGNOSTICS=0 keeps codes and offsets and drops the texts. */
+#ifndef FWX_PKG_DIAGNOSTICS
+#define FWX_PKG_DIAGNOSTICS 1
+#endif
+#if FWX_PKG_DIAGNOSTICS
+#define FWX_WHY(text) (text)
+#else
+#define FWX_WHY(text) ("")
+#endif
+
 typedef struct pkg_doc {
     const uint8_t *buf;
     uint32_t len;

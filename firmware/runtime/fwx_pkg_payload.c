@@ -72,10 +72,10 @@ static int check_abi(walker_t *k, uint32_t at, uint32_t end, const pkg_doc_t *d,
     uint8_t fmt, name[32];
     uint32_t count, i, pos, first;
     int rc;
-    const char *mismatch = "payload: fwx.abi section does not list exactly the manifest's interfaces";
-    if (at >= end) return refuse(err, k->base + at, "payload: fwx.abi section is empty");
+    const char *mismatch = FWX_WHY("payload: fwx.abi section does not list exactly the manifest's interfaces");
+    if (at >= end) return refuse(err, k->base + at, FWX_WHY("payload: fwx.abi section is empty"));
     if ((rc = window(k, at, end)) != 0) return rc;
-    if (!fwx_read_u8(&k->c, &fmt) || fmt != 1u || !fwx_read_u32(&k->c, &count)) return refuse(err, k->base + at, "payload: fwx.abi section format");
+    if (!fwx_read_u8(&k->c, &fmt) || fmt != 1u || !fwx_read_u32(&k->c, &count)) return refuse(err, k->base + at, FWX_WHY("payload: fwx.abi section format"));
     at += k->c.pos;
     if (count != m->interface_count) return refuse(err, k->base + at, mismatch);
     if (!fwx_pkg_array(d, m->interfaces_at, 64u, &count, &pos)) return refuse(err, k->base + at, mismatch);
@@ -88,20 +88,20 @@ static int check_abi(walker_t *k, uint32_t at, uint32_t end, const pkg_doc_t *d,
         if (!fwx_pkg_item_end(d, first, &item) || !fwx_pkg_uint(d, item, 0xffffu, &want_major)) return refuse(err, k->base + at, mismatch);
         if (!fwx_pkg_item_end(d, item, &item) || !fwx_pkg_uint(d, item, 0xffffu, &want_minor)) return refuse(err, k->base + at, mismatch);
         if ((rc = window(k, at, end)) != 0) return rc;
-        if (!fwx_read_u32(&k->c, &len)) return refuse(err, k->base + at, "payload: fwx.abi entry");
+        if (!fwx_read_u32(&k->c, &len)) return refuse(err, k->base + at, FWX_WHY("payload: fwx.abi entry"));
         at += k->c.pos;
         if (len != want.end - want.at || len > end - at) return refuse(err, k->base + at, mismatch);
         if (fwx_pkg_read(k->src, k->base + at, name, len) != 0) return FWX_PKG_E_IO;
         if (memcmp(name, d->buf + want.at, len) != 0) return refuse(err, k->base + at, mismatch);
         at += len;
         if ((rc = window(k, at, end)) != 0) return rc;
-        if (!fwx_read_u32(&k->c, &major) || !fwx_read_u32(&k->c, &minor)) return refuse(err, k->base + at, "payload: fwx.abi entry");
+        if (!fwx_read_u32(&k->c, &major) || !fwx_read_u32(&k->c, &minor)) return refuse(err, k->base + at, FWX_WHY("payload: fwx.abi entry"));
         if (major != want_major || minor != want_minor) return refuse(err, k->base + at, mismatch);
         at += k->c.pos;
         if (!fwx_pkg_item_end(d, pos, &next)) return refuse(err, k->base + at, mismatch);
         pos = next;
     }
-    if (at != end) return refuse(err, k->base + at, "payload: trailing bytes in the fwx.abi section");
+    if (at != end) return refuse(err, k->base + at, FWX_WHY("payload: trailing bytes in the fwx.abi section"));
     return FWX_PKG_OK;
 }
 
@@ -119,9 +119,9 @@ int fwx_pkg_check_payload(const fwx_pkg_source_t *src, uint32_t payload_at, uint
     int rc;
     k.src = src;
     k.base = payload_at;
-    if (payload_len < 8u) return refuse(err, payload_at, "payload: not a wasm 1.0 module");
+    if (payload_len < 8u) return refuse(err, payload_at, FWX_WHY("payload: not a wasm 1.0 module"));
     if (fwx_pkg_read(src, payload_at, head, 8u) != 0) return FWX_PKG_E_IO;
-    if (memcmp(head, wasm_header, 8u) != 0) return refuse(err, payload_at, "payload: not a wasm 1.0 module");
+    if (memcmp(head, wasm_header, 8u) != 0) return refuse(err, payload_at, FWX_WHY("payload: not a wasm 1.0 module"));
     while (pos < payload_len) {
         uint8_t id;
         uint32_t size, body, end, name_len, name_at, done;
@@ -129,15 +129,15 @@ int fwx_pkg_check_payload(const fwx_pkg_source_t *src, uint32_t payload_at, uint
         fwx_utf8_t utf8;
         uint8_t first[8];
         if ((rc = window(&k, pos, payload_len)) != 0) return rc;
-        if (!fwx_read_u8(&k.c, &id) || !fwx_read_u32(&k.c, &size)) return refuse(err, payload_at + pos, "payload: section header runs past the end");
+        if (!fwx_read_u8(&k.c, &id) || !fwx_read_u32(&k.c, &size)) return refuse(err, payload_at + pos, FWX_WHY("payload: section header runs past the end"));
         body = pos + k.c.pos;
-        if (size > payload_len - body) return refuse(err, payload_at + pos, "payload: section runs past the end");
+        if (size > payload_len - body) return refuse(err, payload_at + pos, FWX_WHY("payload: section runs past the end"));
         end = body + size;
         if (id == 0u) {
             /* The name length is read from the payload, not the section, as the TypeScript walk does. */
-            if (!fwx_read_u32(&k.c, &name_len)) return refuse(err, payload_at + body, "payload: custom section name length");
+            if (!fwx_read_u32(&k.c, &name_len)) return refuse(err, payload_at + body, FWX_WHY("payload: custom section name length"));
             name_at = pos + k.c.pos;
-            if (name_at > end || name_len > end - name_at) return refuse(err, payload_at + body, "payload: custom section name runs past its section");
+            if (name_at > end || name_len > end - name_at) return refuse(err, payload_at + body, FWX_WHY("payload: custom section name runs past its section"));
             cur.at = name_at;
             cur.len = name_len;
             cur.hash = 2166136261u;
@@ -154,13 +154,13 @@ int fwx_pkg_check_payload(const fwx_pkg_source_t *src, uint32_t payload_at, uint
                 }
                 done += n;
             }
-            if (!fwx_utf8_end(&utf8)) return refuse(err, payload_at + name_at, "payload: custom section name is not UTF-8");
+            if (!fwx_utf8_end(&utf8)) return refuse(err, payload_at + name_at, FWX_WHY("payload: custom section name is not UTF-8"));
             for (i = 0u; i < seen_count; i++) {
                 bool equal;
                 if ((rc = names_equal(&k, &seen[i], &cur, &equal)) != 0) return rc;
-                if (equal) return refuse(err, payload_at + pos, "payload: a custom section name appears twice");
+                if (equal) return refuse(err, payload_at + pos, FWX_WHY("payload: a custom section name appears twice"));
             }
-            if (seen_count == FWX_PKG_MAX_CUSTOM_SECTIONS) return refuse(err, payload_at + pos, "payload: more custom sections than FWX_PKG_MAX_CUSTOM_SECTIONS");
+            if (seen_count == FWX_PKG_MAX_CUSTOM_SECTIONS) return refuse(err, payload_at + pos, FWX_WHY("payload: more custom sections than FWX_PKG_MAX_CUSTOM_SECTIONS"));
             seen[seen_count++] = cur;
             if (name_len == sizeof fuel_name && memcmp(first, fuel_name, sizeof fuel_name) == 0) fuel = true;
             if (name_len == sizeof abi_name && memcmp(first, abi_name, sizeof abi_name) == 0) {
@@ -171,7 +171,7 @@ int fwx_pkg_check_payload(const fwx_pkg_source_t *src, uint32_t payload_at, uint
         }
         pos = end;
     }
-    if (fuel != m->fuel_instrumented) return refuse(err, payload_at, "payload: fwx.fuel section presence contradicts manifest key 10");
+    if (fuel != m->fuel_instrumented) return refuse(err, payload_at, FWX_WHY("payload: fwx.fuel section presence contradicts manifest key 10"));
     if (abi) return check_abi(&k, abi_at, abi_end, manifest, m, err);
     return FWX_PKG_OK;
 }

@@ -128,33 +128,33 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
     err->code = FWX_PKG_OK;
     err->offset = FWX_PKG_NO_OFFSET;
     err->what = NULL;
-    if (src == NULL || src->read == NULL || device == NULL || out == NULL || work == NULL) return fail(err, FWX_PKG_E_CONTEXT, FWX_PKG_NO_OFFSET, "missing argument");
-    if (check_device_inputs(device, &board) != 0) return fail(err, FWX_PKG_E_CONTEXT, FWX_PKG_NO_OFFSET, "device inputs (root key, names, board capabilities)");
+    if (src == NULL || src->read == NULL || device == NULL || out == NULL || work == NULL) return fail(err, FWX_PKG_E_CONTEXT, FWX_PKG_NO_OFFSET, FWX_WHY("missing argument"));
+    if (check_device_inputs(device, &board) != 0) return fail(err, FWX_PKG_E_CONTEXT, FWX_PKG_NO_OFFSET, FWX_WHY("device inputs (root key, names, board capabilities)"));
 
     /* 1. Header. */
     len = src->length;
-    if (len < FWX_PKG_HEADER_BYTES) return fail(err, FWX_PKG_E_TRUNCATED, len, "shorter than the 16-byte header");
-    if (fwx_pkg_read(src, 0u, hdr, FWX_PKG_HEADER_BYTES) != 0) return fail(err, FWX_PKG_E_IO, 0u, "reading the header");
+    if (len < FWX_PKG_HEADER_BYTES) return fail(err, FWX_PKG_E_TRUNCATED, len, FWX_WHY("shorter than the 16-byte header"));
+    if (fwx_pkg_read(src, 0u, hdr, FWX_PKG_HEADER_BYTES) != 0) return fail(err, FWX_PKG_E_IO, 0u, FWX_WHY("reading the header"));
     for (i = 0u; i < 4u; i++)
-        if (hdr[i] != magic[i]) return fail(err, FWX_PKG_E_MAGIC, i, "magic (not a .fwx package)");
-    if (hdr[4] != 1u) return fail(err, FWX_PKG_E_VERSION, 4u, "format version");
-    if (hdr[5] != 0u) return fail(err, FWX_PKG_E_HEADER, 5u, "reserved byte 5");
-    if (hdr[14] != 0u || hdr[15] != 0u) return fail(err, FWX_PKG_E_HEADER, hdr[14] != 0u ? 14u : 15u, "reserved bytes 14-15");
+        if (hdr[i] != magic[i]) return fail(err, FWX_PKG_E_MAGIC, i, FWX_WHY("magic (not a .fwx package)"));
+    if (hdr[4] != 1u) return fail(err, FWX_PKG_E_VERSION, 4u, FWX_WHY("format version"));
+    if (hdr[5] != 0u) return fail(err, FWX_PKG_E_HEADER, 5u, FWX_WHY("reserved byte 5"));
+    if (hdr[14] != 0u || hdr[15] != 0u) return fail(err, FWX_PKG_E_HEADER, hdr[14] != 0u ? 14u : 15u, FWX_WHY("reserved bytes 14-15"));
     m_len = (uint32_t)hdr[6] | ((uint32_t)hdr[7] << 8);
     p_len = (uint32_t)hdr[8] | ((uint32_t)hdr[9] << 8) | ((uint32_t)hdr[10] << 16) | ((uint32_t)hdr[11] << 24);
     s_len = (uint32_t)hdr[12] | ((uint32_t)hdr[13] << 8);
-    if (m_len == 0u) return fail(err, FWX_PKG_E_HEADER, 6u, "manifest length is 0");
-    if (p_len == 0u || p_len > FWX_PKG_MAX_PAYLOAD_BYTES) return fail(err, FWX_PKG_E_HEADER, 8u, "payload length outside 1..16777216");
-    if (s_len == 0u) return fail(err, FWX_PKG_E_HEADER, 12u, "signature block length is 0");
+    if (m_len == 0u) return fail(err, FWX_PKG_E_HEADER, 6u, FWX_WHY("manifest length is 0"));
+    if (p_len == 0u || p_len > FWX_PKG_MAX_PAYLOAD_BYTES) return fail(err, FWX_PKG_E_HEADER, 8u, FWX_WHY("payload length outside 1..16777216"));
+    if (s_len == 0u) return fail(err, FWX_PKG_E_HEADER, 12u, FWX_WHY("signature block length is 0"));
     s0 = FWX_PKG_HEADER_BYTES + m_len + p_len; /* at most 16 + 65535 + 2^24: no wrap */
     end = s0 + s_len;
-    if (len < end) return fail(err, FWX_PKG_E_TRUNCATED, len, "shorter than the lengths the header declares");
-    if (len > end) return fail(err, FWX_PKG_E_TRAILING, end, "bytes after the signature block");
-    if (work_len < FWX_PKG_WORK_BYTES(m_len, s_len)) return fail(err, FWX_PKG_E_TOO_LARGE, 6u, "manifest and signature block exceed the work buffer");
+    if (len < end) return fail(err, FWX_PKG_E_TRUNCATED, len, FWX_WHY("shorter than the lengths the header declares"));
+    if (len > end) return fail(err, FWX_PKG_E_TRAILING, end, FWX_WHY("bytes after the signature block"));
+    if (work_len < FWX_PKG_WORK_BYTES(m_len, s_len)) return fail(err, FWX_PKG_E_TOO_LARGE, 6u, FWX_WHY("manifest and signature block exceed the work buffer"));
 
     /* 2. Signature block: 82 82 <bytes head> body 58 40 root-sig 58 40 package-sig, nothing else. */
-    if (fwx_pkg_read(src, s0, sb, s_len < 5u ? s_len : 5u) != 0) return fail(err, FWX_PKG_E_IO, s0, "reading the signature block");
-    if (s_len < 3u || sb[0] != 0x82u || sb[1] != 0x82u || (sb[2] >> 5) != 2u) return fail(err, FWX_PKG_E_SIGBLOCK, s0, "signature block is not [[body, signature], signature]");
+    if (fwx_pkg_read(src, s0, sb, s_len < 5u ? s_len : 5u) != 0) return fail(err, FWX_PKG_E_IO, s0, FWX_WHY("reading the signature block"));
+    if (s_len < 3u || sb[0] != 0x82u || sb[1] != 0x82u || (sb[2] >> 5) != 2u) return fail(err, FWX_PKG_E_SIGBLOCK, s0, FWX_WHY("signature block is not [[body, signature], signature]"));
     if ((sb[2] & 0x1fu) < 24u) {
         body_head = 1u;
         body_len = sb[2] & 0x1fu;
@@ -165,26 +165,26 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
         body_head = 3u;
         body_len = (uint32_t)sb[3] << 8 | sb[4];
     } else {
-        return fail(err, FWX_PKG_E_SIGBLOCK, s0 + 2u, "certificate body head");
+        return fail(err, FWX_PKG_E_SIGBLOCK, s0 + 2u, FWX_WHY("certificate body head"));
     }
-    if (s_len != 2u + body_head + body_len + 132u) return fail(err, FWX_PKG_E_SIGBLOCK, s0, "signature block length does not fit its parts");
+    if (s_len != 2u + body_head + body_len + 132u) return fail(err, FWX_PKG_E_SIGBLOCK, s0, FWX_WHY("signature block length does not fit its parts"));
     body_at = s0 + 2u + body_head;
-    if (fwx_pkg_read(src, body_at + body_len, heads, 2u) != 0 || fwx_pkg_read(src, end - 66u, heads + 2, 2u) != 0) return fail(err, FWX_PKG_E_IO, s0, "reading the signature block");
-    if (memcmp(heads, sig_head, 2u) != 0 || memcmp(heads + 2, sig_head, 2u) != 0) return fail(err, FWX_PKG_E_SIGBLOCK, s0, "a signature is not bytes(64)");
+    if (fwx_pkg_read(src, body_at + body_len, heads, 2u) != 0 || fwx_pkg_read(src, end - 66u, heads + 2, 2u) != 0) return fail(err, FWX_PKG_E_IO, s0, FWX_WHY("reading the signature block"));
+    if (memcmp(heads, sig_head, 2u) != 0 || memcmp(heads + 2, sig_head, 2u) != 0) return fail(err, FWX_PKG_E_SIGBLOCK, s0, FWX_WHY("a signature is not bytes(64)"));
 
     /* 3. Root signature over "fwx-cert-1\0" || body. */
     cert_msg = work;
     memcpy(cert_msg, cert_domain, sizeof cert_domain);
     if (fwx_pkg_read(src, body_at, cert_msg + sizeof cert_domain, body_len) != 0 || fwx_pkg_read(src, body_at + body_len + 2u, root_sig, 64u) != 0 ||
         fwx_pkg_read(src, end - 64u, pkg_sig, 64u) != 0)
-        return fail(err, FWX_PKG_E_IO, s0, "reading the certificate");
+        return fail(err, FWX_PKG_E_IO, s0, FWX_WHY("reading the certificate"));
     if (!fwx_ed25519_verify(root_sig, device->root_public_key, cert_msg, (uint32_t)sizeof cert_domain + body_len))
-        return fail(err, FWX_PKG_E_CERT_SIG, s0 + 1u, "certificate is not signed by this product root key");
+        return fail(err, FWX_PKG_E_CERT_SIG, s0 + 1u, FWX_WHY("certificate is not signed by this product root key"));
 
     /* 4. Certificate content. */
     cert_doc.buf = cert_msg + sizeof cert_domain;
     cert_doc.len = body_len;
-    if (!fwx_cbor_valid(cert_doc.buf, cert_doc.len, &bad_at)) return fail(err, FWX_PKG_E_CERT, body_at + bad_at, "certificate: malformed CBOR");
+    if (!fwx_cbor_valid(cert_doc.buf, cert_doc.len, &bad_at)) return fail(err, FWX_PKG_E_CERT, body_at + bad_at, FWX_WHY("certificate: malformed CBOR"));
     if (!fwx_pkg_decode_certificate(&cert_doc, &cert, &what)) return fail(err, FWX_PKG_E_CERT, body_at, what);
     fwx_sha256_init(&sha);
     fwx_sha256_update(&sha, cert_doc.buf, cert_doc.len);
@@ -193,14 +193,14 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
     /* 5. Package signature over "fwx-pkg-1\0" || header || manifest, with the integrator key. */
     pkg_msg = cert_msg + sizeof cert_domain + body_len;
     memcpy(pkg_msg, pkg_domain, sizeof pkg_domain);
-    if (fwx_pkg_read(src, 0u, pkg_msg + sizeof pkg_domain, FWX_PKG_HEADER_BYTES + m_len) != 0) return fail(err, FWX_PKG_E_IO, 0u, "reading the manifest");
+    if (fwx_pkg_read(src, 0u, pkg_msg + sizeof pkg_domain, FWX_PKG_HEADER_BYTES + m_len) != 0) return fail(err, FWX_PKG_E_IO, 0u, FWX_WHY("reading the manifest"));
     if (!fwx_ed25519_verify(pkg_sig, cert_doc.buf + cert.key_at, pkg_msg, (uint32_t)sizeof pkg_domain + FWX_PKG_HEADER_BYTES + m_len))
-        return fail(err, FWX_PKG_E_SIG, end - 64u, "package signature does not verify with the integrator key");
+        return fail(err, FWX_PKG_E_SIG, end - 64u, FWX_WHY("package signature does not verify with the integrator key"));
 
     /* 6. Manifest content. */
     man_doc.buf = pkg_msg + sizeof pkg_domain + FWX_PKG_HEADER_BYTES;
     man_doc.len = m_len;
-    if (!fwx_cbor_valid(man_doc.buf, man_doc.len, &bad_at)) return fail(err, FWX_PKG_E_MANIFEST, FWX_PKG_HEADER_BYTES + bad_at, "manifest: malformed CBOR");
+    if (!fwx_cbor_valid(man_doc.buf, man_doc.len, &bad_at)) return fail(err, FWX_PKG_E_MANIFEST, FWX_PKG_HEADER_BYTES + bad_at, FWX_WHY("manifest: malformed CBOR"));
     if (!fwx_pkg_decode_manifest(&man_doc, &man, &what)) return fail(err, FWX_PKG_E_MANIFEST, FWX_PKG_HEADER_BYTES, what);
 
     /* 7. Payload hash, streamed; all 32 bytes compared. */
@@ -211,65 +211,65 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
         fwx_sha256_init(&sha);
         while (done < p_len) {
             uint32_t n = p_len - done < FWX_PKG_CHUNK_BYTES ? p_len - done : FWX_PKG_CHUNK_BYTES;
-            if (fwx_pkg_read(src, p0 + done, chunk, n) != 0) return fail(err, FWX_PKG_E_IO, p0 + done, "reading the payload");
+            if (fwx_pkg_read(src, p0 + done, chunk, n) != 0) return fail(err, FWX_PKG_E_IO, p0 + done, FWX_WHY("reading the payload"));
             fwx_sha256_update(&sha, chunk, n);
             done += n;
         }
         fwx_sha256_final(&sha, hash);
         for (i = 0u; i < 32u; i++) diff |= (uint8_t)(hash[i] ^ man_doc.buf[man.sha256_at + i]);
-        if (diff != 0u) return fail(err, FWX_PKG_E_HASH, p0, "payload SHA-256 differs from the manifest's");
+        if (diff != 0u) return fail(err, FWX_PKG_E_HASH, p0, FWX_WHY("payload SHA-256 differs from the manifest's"));
     }
 
     /* 8. Validity against the device clock: [not before, not after). */
-    if (device->now < cert.not_before) return fail(err, FWX_PKG_E_NOT_YET_VALID, FWX_PKG_NO_OFFSET, "certificate not valid yet");
-    if (device->now >= cert.not_after) return fail(err, FWX_PKG_E_EXPIRED, FWX_PKG_NO_OFFSET, "certificate expired");
+    if (device->now < cert.not_before) return fail(err, FWX_PKG_E_NOT_YET_VALID, FWX_PKG_NO_OFFSET, FWX_WHY("certificate not valid yet"));
+    if (device->now >= cert.not_after) return fail(err, FWX_PKG_E_EXPIRED, FWX_PKG_NO_OFFSET, FWX_WHY("certificate expired"));
 
     /* 9. Revocation: the certificate's digest, then its integrator key. */
     if (device->revoked != NULL) {
         const fwx_revocations_t *rl = device->revoked;
         bool found;
-        if (rl->source.read == NULL) return fail(err, FWX_PKG_E_CONTEXT, FWX_PKG_NO_OFFSET, "revocation list reader");
-        if ((rc = listed(rl, rl->certificates_at, rl->certificate_count, digest, &found)) != 0) return fail(err, rc, FWX_PKG_NO_OFFSET, "reading the revocation list");
-        if (found) return fail(err, FWX_PKG_E_REVOKED, FWX_PKG_NO_OFFSET, "certificate is revoked");
-        if ((rc = listed(rl, rl->keys_at, rl->key_count, cert_doc.buf + cert.key_at, &found)) != 0) return fail(err, rc, FWX_PKG_NO_OFFSET, "reading the revocation list");
-        if (found) return fail(err, FWX_PKG_E_REVOKED, FWX_PKG_NO_OFFSET, "integrator key is revoked");
+        if (rl->source.read == NULL) return fail(err, FWX_PKG_E_CONTEXT, FWX_PKG_NO_OFFSET, FWX_WHY("revocation list reader"));
+        if ((rc = listed(rl, rl->certificates_at, rl->certificate_count, digest, &found)) != 0) return fail(err, rc, FWX_PKG_NO_OFFSET, FWX_WHY("reading the revocation list"));
+        if (found) return fail(err, FWX_PKG_E_REVOKED, FWX_PKG_NO_OFFSET, FWX_WHY("certificate is revoked"));
+        if ((rc = listed(rl, rl->keys_at, rl->key_count, cert_doc.buf + cert.key_at, &found)) != 0) return fail(err, rc, FWX_PKG_NO_OFFSET, FWX_WHY("reading the revocation list"));
+        if (found) return fail(err, FWX_PKG_E_REVOKED, FWX_PKG_NO_OFFSET, FWX_WHY("integrator key is revoked"));
     }
 
     /* 10. Scope: module prefix (bytewise), customer, group (exact names or "*"). */
     {
         uint32_t prefix_len = cert.prefix.end - cert.prefix.at, id_len = man.id_text.end - man.id_text.at;
         if (prefix_len > id_len || memcmp(man_doc.buf + man.id_text.at, cert_doc.buf + cert.prefix.at, prefix_len) != 0)
-            return fail(err, FWX_PKG_E_SCOPE_MODULE, FWX_PKG_HEADER_BYTES + man.id_text.at, "module id outside the certificate's prefix");
+            return fail(err, FWX_PKG_E_SCOPE_MODULE, FWX_PKG_HEADER_BYTES + man.id_text.at, FWX_WHY("module id outside the certificate's prefix"));
     }
     if (!scope_matches(&cert_doc, cert.customers_at, device->customer, device->customer_length))
-        return fail(err, FWX_PKG_E_SCOPE_CUSTOMER, FWX_PKG_NO_OFFSET, "device's customer not covered");
+        return fail(err, FWX_PKG_E_SCOPE_CUSTOMER, FWX_PKG_NO_OFFSET, FWX_WHY("device's customer not covered"));
     if (!scope_matches(&cert_doc, cert.groups_at, device->group, device->group_length))
-        return fail(err, FWX_PKG_E_SCOPE_GROUP, FWX_PKG_NO_OFFSET, "device's group not covered");
+        return fail(err, FWX_PKG_E_SCOPE_GROUP, FWX_PKG_NO_OFFSET, FWX_WHY("device's group not covered"));
 
     /* 11. Device class and metering. */
     if (device->device_class != FWX_PKG_CLASS_ANY && man.device_class != device->device_class)
-        return fail(err, FWX_PKG_E_DEVICE_CLASS, FWX_PKG_NO_OFFSET, "package for another device class");
+        return fail(err, FWX_PKG_E_DEVICE_CLASS, FWX_PKG_NO_OFFSET, FWX_WHY("package for another device class"));
     if (man.device_class == FWX_PKG_CLASS_MCU && !man.fuel_instrumented)
-        return fail(err, FWX_PKG_E_NOT_INSTRUMENTED, FWX_PKG_NO_OFFSET, "mcu package without fuel instrumentation");
+        return fail(err, FWX_PKG_E_NOT_INSTRUMENTED, FWX_PKG_NO_OFFSET, FWX_WHY("mcu package without fuel instrumentation"));
     if (man.device_class == FWX_PKG_CLASS_GATEWAY && man.fuel_instrumented)
-        return fail(err, FWX_PKG_E_PREINSTRUMENTED, FWX_PKG_NO_OFFSET, "gateway package with a fuel-instrumented payload");
+        return fail(err, FWX_PKG_E_PREINSTRUMENTED, FWX_PKG_NO_OFFSET, FWX_WHY("gateway package with a fuel-instrumented payload"));
 
     /* 12. The payload's own sections agree with the manifest. */
     if ((rc = fwx_pkg_check_payload(src, s0 - p_len, p_len, &man_doc, &man, err)) != 0) return rc;
 
     /* 13. Capabilities: package within certificate, then within the board. */
     if (!fwx_pkg_caps_within(&man_doc, man.capabilities.at, &cert_doc, cert.capabilities_at))
-        return fail(err, FWX_PKG_E_CAPS_CERT, FWX_PKG_HEADER_BYTES + man.capabilities.at, "capabilities beyond the certificate");
+        return fail(err, FWX_PKG_E_CAPS_CERT, FWX_PKG_HEADER_BYTES + man.capabilities.at, FWX_WHY("capabilities beyond the certificate"));
     if (!fwx_pkg_caps_within(&man_doc, man.capabilities.at, &board, 0u))
-        return fail(err, FWX_PKG_E_CAPS_DEVICE, FWX_PKG_HEADER_BYTES + man.capabilities.at, "capabilities beyond what the board can grant");
+        return fail(err, FWX_PKG_E_CAPS_DEVICE, FWX_PKG_HEADER_BYTES + man.capabilities.at, FWX_WHY("capabilities beyond what the board can grant"));
 
     /* 14. Interfaces. */
     if (!interfaces_offered(&man_doc, &man, device))
-        return fail(err, FWX_PKG_E_INTERFACE, FWX_PKG_HEADER_BYTES + man.interfaces.at, "required interface not offered");
+        return fail(err, FWX_PKG_E_INTERFACE, FWX_PKG_HEADER_BYTES + man.interfaces.at, FWX_WHY("required interface not offered"));
 
     /* 15. Anti-rollback. */
     if (device->installed_sequence != 0u && man.sequence <= device->installed_sequence)
-        return fail(err, FWX_PKG_E_ROLLBACK, FWX_PKG_NO_OFFSET, "sequence not above the installed one");
+        return fail(err, FWX_PKG_E_ROLLBACK, FWX_PKG_NO_OFFSET, FWX_WHY("sequence not above the installed one"));
 
     memset(out, 0, sizeof *out);
     out->manifest.offset = FWX_PKG_HEADER_BYTES;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fwx_cbor.h"
+#include "fwx_pkg_internal.h"
 #include "fwx_pkg_verify.h"
 
 static unsigned long compared, mismatches;
@@ -346,6 +347,57 @@ static void device_only_checks(const uint8_t *good, uint32_t len)
     compare("no root key", -1, FWX_PKG_E_CONTEXT, fwx_pkg_verify(&src, &d, work, sizeof work, &out, &err));
 }
 
+/* The decoders on hostile bytes without signatures in the way: random damage
+ * to the accepted package's manifest and certificate body, each decoded
+ * directly (under ASan/UBSan in the suite). Nothing to compare: reaching the
+ * end without a sanitizer report is the result. */
+static void decoder_fuzz(const uint8_t *good, uint32_t len)
+{
+    uint32_t m_len = (uint32_t)good[6] | (uint32_t)good[7] << 8, p_len, s0, body_at, body_len, i, at;
+    uint8_t *doc = malloc(65536u);
+    unsigned long seed = 12345u, decoded = 0u;
+    int round;
+    p_len = (uint32_t)good[8] | (uint32_t)good[9] << 8 | (uint32_t)good[10] << 16 | (uint32_t)good[11] << 24;
+    s0 = 16u + m_len + p_len;
+    body_at = s0 + 2u + (good[s0 + 2] == 0x58u ? 2u : good[s0 + 2] == 0x59u ? 3u : 1u);
+    body_len = good[s0 + 2] == 0x58u ? good[s0 + 3] : good[s0 + 2] == 0x59u ? ((uint32_t)good[s0 + 3] << 8 | good[s0 + 4]) : (good[s0 + 2] & 0x1fu);
+    (void)len;
+    for (round = 0; round < 60000; round++) {
+        const uint8_t *src = round % 2 ? good + 16 : good + body_at;
+        uint32_t n = round % 2 ? m_len : body_len, edits;
+        pkg_doc_t d, board_doc;
+        memcpy(doc, src, n);
+        seed = seed * 1103515245u + 12345u;
+        edits = 1u + (uint32_t)(seed >> 16) % 4u;
+        for (i = 0; i < edits; i++) {
+            seed = seed * 1103515245u + 12345u;
+            doc[(seed >> 8) % n] = (uint8_t)(seed >> 20);
+        }
+        if (round % 7 == 0) n = (uint32_t)(seed >> 4) % (n + 1u);
+        d.buf = doc;
+        d.len = n;
+        if (!fwx_cbor_valid(doc, n, &at)) continue;
+        decoded++;
+        if (round % 2) {
+            pkg_manifest_t m;
+            const char *what;
+            if (fwx_pkg_decode_manifest(&d, &m, &what)) {
+                board_doc.buf = board;
+                board_doc.len = board_len;
+                (void)fwx_pkg_caps_within(&d, m.capabilities.at, &board_doc, 0u);
+                (void)fwx_pkg_caps_within(&board_doc, 0u, &d, m.capabilities.at);
+            }
+        } else {
+            pkg_certificate_t c;
+            const char *what;
+            (void)fwx_pkg_decode_certificate(&d, &c, &what);
+        }
+    }
+    compared++;
+    if (decoded < 1000u) MISMATCH("decoder fuzz reached the decoders only %lu times", decoded);
+    free(doc);
+}
+
 /* Number keys order exactly as the numbers do: config bounds compare without floating point. */
 static void number_key_checks(void)
 {
@@ -402,6 +454,7 @@ int main(int argc, char **argv)
             free(copy);
             run_line(line);
             device_only_checks(first_good, first_len);
+            decoder_fuzz(first_good, first_len);
             continue;
         }
         run_line(line);
