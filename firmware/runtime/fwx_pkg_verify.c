@@ -23,6 +23,14 @@ int fwx_pkg_read(const fwx_pkg_source_t *src, uint32_t offset, uint8_t *buf, uin
     return src->read(src->ctx, offset, buf, len) == 0 ? FWX_PKG_OK : FWX_PKG_E_IO;
 }
 
+int fwx_pkg_memory_read(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len)
+{
+    const fwx_pkg_memory_t *m = (const fwx_pkg_memory_t *)ctx;
+    if (offset > m->length || len > m->length - offset) return -1;
+    memcpy(buf, m->bytes + offset, len);
+    return 0;
+}
+
 static int fail(fwx_pkg_error_t *err, int code, uint32_t offset, const char *what)
 {
     err->code = code;

@@ -176,6 +176,16 @@ enum {
 int fwx_revocations_verify(const fwx_pkg_source_t *src, const uint8_t root_public_key[32],
                            uint8_t *work, uint32_t work_len, fwx_revocations_t *out);
 
+/* A list replaces the kept one only when its serial is higher: an older list would un-revoke entries. */
+bool fwx_revocations_newer(const fwx_revocations_t *candidate, const fwx_revocations_t *kept);
+
+/* A reader over bytes already in RAM (or memory-mapped flash): ctx is a fwx_pkg_memory_t. */
+typedef struct fwx_pkg_memory {
+    const uint8_t *bytes;
+    uint32_t length;
+} fwx_pkg_memory_t;
+int fwx_pkg_memory_read(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len);
+
 /* "FWX_PKG_E_HASH" for 11, and so on; "unknown" otherwise. */
 const char *fwx_pkg_error_name(int code);
 

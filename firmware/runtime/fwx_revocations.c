@@ -74,3 +74,8 @@ int fwx_revocations_verify(const fwx_pkg_source_t *src, const uint8_t root_publi
     *out = rl;
     return FWX_RL_OK;
 }
+
+bool fwx_revocations_newer(const fwx_revocations_t *candidate, const fwx_revocations_t *kept)
+{
+    return kept == NULL || candidate->serial > kept->serial;
+}

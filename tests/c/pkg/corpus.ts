@@ -211,6 +211,8 @@ function scenarios(): void {
     ["manifest-version-prerelease-build", makeFixture({ manifest: { version: "2.0.0-rc.1+b7" } }), "ok"],
     ["manifest-sequence-large", makeFixture({ manifest: { sequence: Number.MAX_SAFE_INTEGER } }), "ok"],
     ["manifest-gateway-on-mcu-device", makeFixture({ manifest: { deviceClass: "gateway", payload: { sha256: sha256(tinyWasm(interfaces, false)), fuelInstrumented: false } }, payload: tinyWasm(interfaces, false) }), "FWX_PKG_E_DEVICE_CLASS"],
+    ["manifest-gateway-instrumented", makeFixture({ manifest: { deviceClass: "gateway" } }), "FWX_PKG_E_PREINSTRUMENTED", { deviceClass: "gateway" }],
+    ["manifest-gateway-instrumented-any-device", makeFixture({ manifest: { deviceClass: "gateway" } }), "FWX_PKG_E_PREINSTRUMENTED", { deviceClass: undefined }],
     ["manifest-mcu-not-instrumented", makeFixture({ manifest: { payload: { sha256: sha256(tinyWasm(interfaces, false)), fuelInstrumented: false } }, payload: tinyWasm(interfaces, false) }), "FWX_PKG_E_NOT_INSTRUMENTED"],
     ["manifest-mcu-says-fuel-payload-has-none", makeFixture({ manifest: { payload: { sha256: sha256(tinyWasm(interfaces, false)), fuelInstrumented: true } }, payload: tinyWasm(interfaces, false) }), "FWX_PKG_E_PAYLOAD"],
   ];

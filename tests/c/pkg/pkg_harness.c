@@ -342,6 +342,30 @@ static void device_only_checks(const uint8_t *good, uint32_t len)
     d.board_capabilities = bad_board;
     d.board_capabilities_length = sizeof bad_board;
     compare("malformed board capabilities", -1, FWX_PKG_E_CONTEXT, fwx_pkg_verify(&src, &d, work, sizeof work, &out, &err));
+    {
+        /* The RAM reader the header offers gives the same verdict. */
+        fwx_pkg_memory_t ram;
+        fwx_pkg_source_t ram_src;
+        fwx_revocations_t a, b;
+        ram.bytes = good;
+        ram.length = len;
+        ram_src.read = fwx_pkg_memory_read;
+        ram_src.ctx = &ram;
+        ram_src.length = len;
+        d = device_inputs();
+        compare("memory reader", -1, 0, fwx_pkg_verify(&ram_src, &d, work, sizeof work, &out, &err));
+        ram_src.length = len + 1u; /* claims a byte the memory does not have */
+        compare("memory reader past its bytes", -1, FWX_PKG_E_TRAILING, fwx_pkg_verify(&ram_src, &d, work, sizeof work, &out, &err));
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        a.serial = 5;
+        b.serial = 5;
+        compared++;
+        if (fwx_revocations_newer(&a, &b) || !fwx_revocations_newer(&a, NULL)) MISMATCH("equal serial must not replace the kept list");
+        b.serial = 4;
+        compared++;
+        if (!fwx_revocations_newer(&a, &b) || fwx_revocations_newer(&b, &a)) MISMATCH("higher serial replaces, lower does not");
+    }
     d = device_inputs();
     d.root_public_key = NULL;
     compare("no root key", -1, FWX_PKG_E_CONTEXT, fwx_pkg_verify(&src, &d, work, sizeof work, &out, &err));

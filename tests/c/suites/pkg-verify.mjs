@@ -5,6 +5,7 @@
 // scenarios, revocation list files, raw CBOR regions); the sanitized C
 // harness must agree on every one. The runtime files also compile
 // warning-free as C99 and C11 with the strict flags.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureCLibs } from "../../../scripts/ensure-c-libs.mjs";
 
@@ -22,6 +23,13 @@ export default async function pkgVerify(ctx) {
     fail("the C libraries of the POSIX port are installed (scripts/ensure-c-libs.mjs)", e.message);
     return;
   }
+
+  // The numbers are the contract between the two verifiers: the same table in both.
+  const codes = (text, re) => [...text.matchAll(re)].map((m) => `${m[1]}=${m[2]}`).join(" ");
+  const ts = codes(readFileSync(join(root, "src", "pkg", "errors.ts"), "utf8"), /(FWX_PKG_E_\w+): (\d+)/g);
+  const c = codes(readFileSync(join(runtime, "fwx_pkg_verify.h"), "utf8"), /(FWX_PKG_E_\w+) = (\d+),/g).split(" ").filter((e) => Number(e.split("=")[1]) < 100).join(" ");
+  if (ts !== c || !ts.includes("FWX_PKG_E_ROLLBACK=25")) fail("fwx_pkg_verify.h numbers every FWX_PKG_E_* code as src/pkg/errors.ts does", `TypeScript: ${ts}\nC:          ${c}`);
+  else pass();
 
   for (const std of ["c99", "c11"]) {
     const results = await Promise.all([...sources, port].map((src) =>
