@@ -248,9 +248,28 @@ function scenarios(): void {
   withPayload("payload-short", Uint8Array.of(0x00, 0x61, 0x73), "FWX_PKG_E_PAYLOAD");
   withPayload("payload-leb-overlong", Uint8Array.from([...tiny, 0x01, 0x80, 0x80, 0x80, 0x80, 0x10]), "FWX_PKG_E_PAYLOAD");
   withPayload("payload-leb-padded", Uint8Array.from([...tiny, 0x0b, 0x80, 0x80, 0x80, 0x80, 0x00]), "ok");
+  // Longer than the C side's read chunks: hashed, walked and compared piece by piece.
+  const blob = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff);
+  const longName = (last: string) => "n".repeat(99) + last;
+  withPayload("payload-5000-byte-section", Uint8Array.from([...tiny, ...customSection("blob", blob)]), "ok");
+  withPayload("payload-long-names-differ-in-last-byte", Uint8Array.from([...tiny, ...customSection(longName("a"), blob.subarray(0, 10)), ...customSection(longName("b"), blob.subarray(0, 10))]), "ok");
+  withPayload("payload-long-name-twice", Uint8Array.from([...tiny, ...customSection(longName("a"), blob.subarray(0, 10)), ...customSection(longName("a"), blob.subarray(0, 20))]), "FWX_PKG_E_PAYLOAD");
+  withPayload("payload-long-name-invalid-utf8-at-end", Uint8Array.from([...tiny, ...customSection(Uint8Array.from([...Buffer.from("n".repeat(40)), 0xe2, 0x82]), Uint8Array.of())]), "FWX_PKG_E_PAYLOAD");
+  withPayload("payload-utf8-split-across-chunks", Uint8Array.from([...tiny, ...customSection(Uint8Array.from([...Buffer.from("n".repeat(31)), 0xe2, 0x82, 0xac]), Uint8Array.of())]), "ok");
   const many = [...tiny];
   for (let i = 0; i < 13; i++) many.push(...customSection(`s${i}`, Uint8Array.of()));
   withPayload("payload-16-custom-sections", Uint8Array.from(many), "ok");
+  {
+    const payload = Uint8Array.from([...tiny, ...customSection("blob", blob)]);
+    const fx = makeFixture({ payload, manifest: { payload: { sha256: sha256(payload), fuelInstrumented: true } } });
+    const c = deviceCtx(fx);
+    setCtx(c);
+    const big = pack(fx);
+    accept("big-payload", big, c);
+    const bad = Uint8Array.from(big);
+    bad[splitPackage(big).layout.payload[1] - 1]! ^= 0x01;
+    expectCode("big-payload-last-byte-flipped", bad, c, "FWX_PKG_E_HASH");
+  }
   for (const [label, fx, want, dev] of pkgs) {
     const c = deviceCtx(fx, {}, dev ?? {});
     setCtx(c);
