@@ -17,6 +17,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define FWX_CBOR_MAX_DEPTH 16u
 /* 2^53 - 1: the largest integer (and length) the subset allows. */
 #define FWX_CBOR_MAX_INT 0x1fffffffffffffull
@@ -77,5 +81,9 @@ bool fwx_cbor_skip(fwx_cbor_t *c);
 /* A number (integer or float64) as a key whose unsigned order is numeric
  * order, so bounds compare exactly without floating-point code. */
 bool fwx_cbor_number_key(const fwx_cbor_item_t *it, uint64_t *key);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FWX_CBOR_H */

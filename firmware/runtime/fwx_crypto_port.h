@@ -15,6 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define FWX_SHA256_BYTES 32u
 #define FWX_ED25519_PUBLIC_KEY_BYTES 32u
 #define FWX_ED25519_SIGNATURE_BYTES 64u
@@ -38,5 +42,9 @@ void fwx_sha256_final(fwx_sha256_t *ctx, uint8_t digest[FWX_SHA256_BYTES]);
 bool fwx_ed25519_verify(const uint8_t signature[FWX_ED25519_SIGNATURE_BYTES],
                         const uint8_t public_key[FWX_ED25519_PUBLIC_KEY_BYTES],
                         const uint8_t *msg, uint32_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FWX_CRYPTO_PORT_H */

@@ -25,6 +25,10 @@
 
 #include "fwx_abi_tables.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The shared table (src/pkg/errors.ts, docs/package-format.md). */
 enum {
     FWX_PKG_OK = 0,
@@ -188,5 +192,9 @@ int fwx_pkg_memory_read(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len);
 
 /* "FWX_PKG_E_HASH" for 11, and so on; "unknown" otherwise. */
 const char *fwx_pkg_error_name(int code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FWX_PKG_VERIFY_H */
