@@ -167,7 +167,9 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
 
 /* Verifies a revocation list file (`[body, root signature]`, domain
  * "fwx-revocations-1\0") and locates its entries. The body is held in `work`
- * (body length + 18 bytes). Keep it only if its serial is above the kept one.
+ * (body length + 18 bytes). Keep it only if its serial is above the kept one
+ * (fwx_revocations_newer). out->source is a copy of *src: its ctx must stay
+ * valid as long as the list is passed to fwx_pkg_verify.
  * Returns 0, or FWX_RL_E_*. */
 enum {
     FWX_RL_OK = 0,
