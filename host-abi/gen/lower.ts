@@ -11,6 +11,7 @@ import type {
 } from "../schema.js";
 import { integerRange, isValueChecked, parseType, WASM_TYPE_CHAR, wasmTypeOf, type RichType, type WasmType } from "./types.js";
 import { validateAbi } from "./validate.js";
+import { planChecks, type CheckStep } from "./check-plan.js";
 
 export interface FlatParam {
   name: string;
@@ -80,6 +81,8 @@ export interface LoweredFunction {
   /** Status code names the function can return, "ok" first for status functions. */
   statuses: string[];
   capability: CapabilitySpec | null;
+  /** Every check the host makes before and inside the call, in order (check-plan.ts). */
+  checks: CheckStep[];
 }
 
 export interface LoweredInterface {
@@ -217,6 +220,7 @@ function lowerFunction(f: FunctionSpec, iface: InterfaceSpec, module: string, ca
     wasm3Signature,
     statuses: resultKind === "status" ? ["ok", ...f.errors.map((e) => e.code)] : [],
     capability: f.capability ? caps.get(f.capability)! : null,
+    checks: planChecks({ params, outputs, resultKind, capability: f.capability ? caps.get(f.capability)! : null, errors: f.errors }),
   };
 }
 

@@ -4,7 +4,7 @@
 // exception out of the agent.
 
 import { createHostImports, type GuestContext, type HostImpl } from "../abi/host.generated.js";
-import type { Capabilities } from "../caps/capabilities.js";
+import { grantsKind, type Capabilities } from "../caps/capabilities.js";
 import { FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/instrument.js";
 import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
 import { CallRing } from "./call-ring.js";
@@ -70,6 +70,10 @@ export class InstanceContext implements ModuleHostContext, GuestContext {
 
   owns(kind: string, handle: number): boolean {
     return this.handles.owns(kind, handle);
+  }
+
+  granted(capability: string): boolean {
+    return grantsKind(this.env.caps, capability);
   }
 
   trap(reason: string, detail: string): never {
