@@ -36,12 +36,13 @@ export const command: Command = {
   summary: "Serve a simulated board to a C device over the HAL bridge (fwx board serve)",
   help,
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub !== "serve") throw new UsageError(sub === undefined ? "fwx board: missing subcommand (serve)" : `fwx board: unknown subcommand "${sub}" (serve)`);
-    const { values } = parseArgs({
-      args: rest,
+    const { values, positionals } = parseArgs({
+      args: argv, allowPositionals: true,
       options: { socket: { type: "string" }, board: { type: "string" }, seed: { type: "string" }, "pace-ms": { type: "string" }, json: { type: "boolean" } },
     });
+    const [sub, ...extra] = positionals;
+    if (sub !== "serve") throw new UsageError(sub === undefined ? "missing subcommand: fwx board serve --socket <path>" : `unknown subcommand "${sub}" (the one there is: serve)`);
+    if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (!values.socket) throw new UsageError("--socket is required (the Unix socket path the device connects to)");
     const seed = values.seed === undefined ? undefined : Number(values.seed);
     if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) throw new UsageError(`--seed "${values.seed}" must be an integer 0..4294967295`);

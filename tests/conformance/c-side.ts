@@ -6,6 +6,7 @@
 // glue's checks and the bridge, and those are what the table holds to.
 
 import { spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LOWERED } from "../../src/agent/abi.js";
@@ -24,7 +25,8 @@ export function buildHarness(): string {
   const gcc = spawnSync(process.execPath, [join(root, "scripts", "ensure-gcc.mjs")], { cwd: root, encoding: "utf8", timeout: 600_000 });
   if (gcc.status !== 0) throw new Error(`gcc with sanitizers is not available:\n${gcc.stdout}${gcc.stderr}`);
   mkdirSync(build, { recursive: true });
-  const exe = join(build, "conformance_harness");
+  // One executable per caller: test files build it in parallel workers.
+  const exe = join(build, `conformance_harness-${process.pid}-${randomUUID().slice(0, 8)}`);
   const sources = [
     "firmware/fwx_abi_tables.c", "firmware/fwx_abi_wasm3.c", "firmware/fwx_support.c",
     "firmware/ports/posix/fwx_bridge.c", "firmware/ports/posix/fwx_hal_bridge.c",
@@ -59,6 +61,25 @@ function rowScript(row: Row, socket: string): { script: Script; node: RowResult;
   return { script: { lines, expectLines }, node, calls };
 }
 
+export interface HarnessRun { out: string; err: string; code: number | null; timedOut: boolean }
+
+/** Runs the harness on a script (one command a line) under a time limit, so a hang is a named failure. */
+export function runHarness(harness: string, lines: readonly string[], timeoutMs = 60_000): Promise<HarnessRun> {
+  return new Promise((resolveRun) => {
+    const child = spawn(harness, [], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "", err = "", timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs);
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("close", (code) => { clearTimeout(timer); resolveRun({ out, err, code, timedOut }); });
+    child.stdin.on("error", () => {});
+    child.stdin.end(lines.join("\n") + "\n");
+  });
+}
+
+/** Where the conformance and bridge tests put sockets and the harness. */
+export const BUILD_DIR = build;
+
 export interface RowComparison {
   row: Row;
   node: RowResult;
@@ -69,20 +90,11 @@ export interface RowComparison {
 
 /** Runs every row on both sides; the harness runs under a time limit, so a hang is a named failure. */
 export async function runRowsOnBoth(rows: readonly Row[], harness: string, timeoutMs = 60_000): Promise<RowComparison[]> {
-  const socket = join(build, `board-${process.pid}.sock`);
+  const socket = join(build, `board-${process.pid}-${randomUUID().slice(0, 8)}.sock`);
   const server = await startBridgeServer({ board: conformanceBoard, socketPath: socket, paceMs: 0 });
   try {
     const scripts = rows.map((row) => ({ row, ...rowScript(row, socket) }));
-    const input = scripts.flatMap((s) => s.script.lines).join("\n") + "\n";
-    const output = await new Promise<{ out: string; err: string; code: number | null; timedOut: boolean }>((resolveRun) => {
-      const child = spawn(harness, [], { stdio: ["pipe", "pipe", "pipe"] });
-      let out = "", err = "", timedOut = false;
-      const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs);
-      child.stdout.on("data", (d) => (out += d));
-      child.stderr.on("data", (d) => (err += d));
-      child.on("close", (code) => { clearTimeout(timer); resolveRun({ out, err, code, timedOut }); });
-      child.stdin.end(input);
-    });
+    const output = await runHarness(harness, scripts.flatMap((s) => s.script.lines), timeoutMs);
     const lines = output.out.split("\n").filter(Boolean);
     let at = 0;
     return scripts.map(({ row, script, node, calls }) => {

@@ -11,6 +11,9 @@
  *   call <slot> <import index> <n> <v0> .. <vn-1>   slots as wasm3 passes them (decimal u64)
  *                                         -> "status <n>" | "trap <kind>" | "error <text>"
  *   read <offset> <len>                    -> "bytes <hex>"
+ *   now <us>                               sets the device clock the next calls carry
+ *   events <timeout ms>                    -> "event <slot> <kind> <handle> <arg>" per board event, then "end"
+ *                                             ("end lost" when the link failed)
  *
  * Only peripheral calls reach a HAL (over the bridge); the other HAL
  * functions exist to link and report a call as an error.
@@ -35,7 +38,8 @@ static fwx_module_t modules[MODULES];
 static unsigned unexpected_hal_calls;
 static char lost_reason[256];
 
-static uint64_t device_now(void) { return 0u; }
+static uint64_t now_us;
+static uint64_t device_now(void) { return now_us; }
 
 static void on_lost(const char *why)
 {
@@ -164,6 +168,19 @@ int main(void)
             printf("bytes ");
             for (i = 0u; i < len; i++) printf("%02x", mem[off + i]);
             printf("\n");
+        } else if (strncmp(line, "now ", 4) == 0) {
+            now_us = strtoull(line + 4, NULL, 10);
+        } else if (strncmp(line, "events ", 7) == 0) {
+            int timeout = (int)strtol(line + 7, NULL, 10);
+            fwx_bridge_event_t ev;
+            int got;
+            while ((got = fwx_bridge_next_event(&ev, timeout)) == 1) {
+                unsigned slot;
+                for (slot = 0u; slot < MODULES && &modules[slot] != ev.m; slot++) {}
+                printf("event %u %u %u %u\n", slot, (unsigned)ev.kind, (unsigned)ev.handle, (unsigned)ev.arg);
+                timeout = 0;
+            }
+            printf(got < 0 ? "end lost\n" : "end\n");
         } else if (line[0] != '\0') {
             printf("error unknown command\n");
         }
