@@ -104,7 +104,7 @@ class Connection {
     }
   }
 
-  /** Device time now: the last time a frame brought, plus the wall time since. */
+  /** Device time as the implementations see it: the latest a call brought (pace() moves only the board). */
   private nowUs(): bigint {
     return this.deviceNowUs;
   }
