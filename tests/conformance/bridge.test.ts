@@ -123,6 +123,9 @@ describe("HAL bridge: the C device's peripherals from the simulated board", () =
     // A handle the module does not own, sent past the device's glue: the agent's glue refuses it again.
     const write = Buffer.concat([header(FRAME.call), Buffer.from([fnByName("gpio.write").index, 0, 0, 0]), Buffer.alloc(8), Buffer.from([9, 0, 0, 0, 1, 0, 0, 0])]);
     expect(await reply(Buffer.concat([ok, frame(attachBody), frame(write)]))).toMatch(/gpio\.write: the device passed a call its glue must refuse \(foreign-handle/);
+    // A grant that is not capabilities JSON is refused, and the device hears why.
+    const badGrant = await runHarness(harness, [`connect ${sock}`, "attach 0 8 mod {\"gpio\": [{\"pin\": -1}]}"], 30_000);
+    expect(badGrant.out.trim().split("\n")).toEqual(["ok", expect.stringMatching(/^error attach: attach mod grant\.gpio\[0\]\.pin: must be a pin number$/)]);
     // The server still serves a well-behaved device afterwards.
     const r = await runHarness(harness, [`connect ${sock}`, attach(GRANT), call("gpio.claim", 2, 0, 1024)], 30_000);
     expect(r.out.trim().split("\n")).toEqual(["ok", "ok", "status 0"]);

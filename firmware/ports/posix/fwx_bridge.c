@@ -308,8 +308,8 @@ bool fwx_bridge_reply_done(fwx_bridge_msg_t *r, uint16_t fn, uint32_t status)
 
 void fwx_bridge_unreportable(const char *fn_name)
 {
-    (void)fn_name;
     /* The handler returned, but this function has no status for a lost board. */
+    fprintf(stderr, "fwx-device: %s has no status for a lost board link (%s); aborting\n", fn_name, lost_text);
     abort();
 }
 
@@ -320,15 +320,22 @@ bool fwx_hal_handle_owned(fwx_module_t *m, fwx_handle_kind_t kind, uint32_t hand
     int slot = slot_of(m);
     if (slot < 0) {
         lost("a handle check for a module that is not attached");
-        return false; /* the call traps: nothing of the module's reaches the board */
+        fwx_bridge_unreportable("fwx_hal_handle_owned");
+        return false;
     }
     begin(&w, FRAME_OWNED, (uint16_t)slot);
     fwx_bridge_put_u32(&w, (uint32_t)kind);
     fwx_bridge_put_u32(&w, handle);
-    if (!exchange(&w, &r, FRAME_OWNED_REPLY)) return false;
+    /* Answering "not owned" would make the module trap for the board's
+     * failure: a lost link here ends the device instead. */
+    if (!exchange(&w, &r, FRAME_OWNED_REPLY)) {
+        fwx_bridge_unreportable("fwx_hal_handle_owned");
+        return false;
+    }
     owned = fwx_bridge_get_u32(&r);
     if (r.bad || r.pos != r.len || owned > 1u) {
         lost("a malformed handle reply");
+        fwx_bridge_unreportable("fwx_hal_handle_owned");
         return false;
     }
     return owned == 1u;
@@ -399,6 +406,11 @@ int fwx_bridge_attach(fwx_module_t *m, const char *module_id, const char *caps_j
     put_n(&w, caps_len, 2u);
     if (!w.bad && caps_len > 0u) { memcpy(w.buf + w.len, caps_json, caps_len); w.len += (uint32_t)caps_len; }
     if (!exchange(&w, &r, FRAME_ATTACH_OK)) {
+        say(err, err_cap, lost_text);
+        return -1;
+    }
+    if (r.pos != r.len) {
+        lost("a malformed attach reply");
         say(err, err_cap, lost_text);
         return -1;
     }
