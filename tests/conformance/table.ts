@@ -140,4 +140,17 @@ export const ROWS: Row[] = [
   { name: "uart.write with the out-pointer past memory and a foreign handle: memory first", grants: FULL, call: { fn: "uart.write", args: [42, { bytes: [1] }, { outOfBounds: "out" }] }, expect: trap("out-of-bounds") },
   { name: "uart.read with nothing waiting", grants: FULL, setup: [uartOpen(1, 9600)], call: { fn: "uart.read", args: [{ handleOf: 0 }, { cap: 16 }, { out: true }] }, expect: st("ok") },
   { name: "uart.close ok", grants: FULL, setup: [uartOpen(1, 9600)], call: { fn: "uart.close", args: [{ handleOf: 0 }] }, expect: st("ok") },
+  // The other interfaces, where the glue decides: on a C device their HAL is
+  // the device runtime's own, so these rows never reach a HAL on the C side.
+  { name: "core.log at level 9", grants: {}, call: { fn: "core.log", args: [9, { str: "x" }] }, expect: st("invalid-arg") },
+  { name: "core.log of text that is not UTF-8", grants: {}, call: { fn: "core.log", args: [1, { bytes: [0xff] }] }, expect: st("invalid-arg") },
+  { name: "core.log at level 9 of text past memory: traps first", grants: {}, call: { fn: "core.log", args: [9, { outOfBounds: "range" }] }, expect: trap("out-of-bounds") },
+  { name: "core.config_get with its out-pointer past memory", grants: {}, call: { fn: "core.config_get", args: [{ str: "k" }, { cap: 4 }, { outOfBounds: "out" }] }, expect: trap("out-of-bounds") },
+  { name: "timer.start without a timer grant", grants: {}, call: { fn: "timer.start", args: [1, 100, 0] }, expect: st("not-permitted") },
+  { name: "timer.start periodic = 2 without a grant: values before the gate", grants: {}, call: { fn: "timer.start", args: [1, 100, 2] }, expect: st("invalid-arg") },
+  { name: "timer.cancel without a timer grant", grants: {}, call: { fn: "timer.cancel", args: [1] }, expect: st("not-permitted") },
+  { name: "kv.get without a kv grant", grants: {}, call: { fn: "kv.get", args: [{ str: "k" }, { cap: 4 }, { out: true }] }, expect: st("not-permitted") },
+  { name: "kv.get of a key that is not UTF-8, without a grant", grants: {}, call: { fn: "kv.get", args: [{ bytes: [0xc3] }, { cap: 4 }, { out: true }] }, expect: st("invalid-arg") },
+  { name: "kv.set of a value past memory, without a grant", grants: {}, call: { fn: "kv.set", args: [{ str: "k" }, { outOfBounds: "range" }] }, expect: trap("out-of-bounds") },
+  { name: "telemetry.publish without a telemetry grant", grants: {}, call: { fn: "telemetry.publish", args: [{ str: "alarms/high" }, { bytes: [] }] }, expect: st("not-permitted") },
 ];
