@@ -4,7 +4,7 @@
 // exception out of the agent.
 
 import { createHostImports, type GuestContext, type HostImpl } from "../abi/host.generated.js";
-import { grantsKind, type Capabilities } from "../caps/capabilities.js";
+import type { Capabilities } from "../caps/capabilities.js";
 import { FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/instrument.js";
 import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
 import { CallRing } from "./call-ring.js";
@@ -13,6 +13,7 @@ import { InstanceHandleTable } from "./handles.js";
 import { newMemory, PAGE_BYTES } from "./memory-cap.js";
 import type { PreparedModule } from "./prepare.js";
 import { insideFrame, runWithTimeout } from "./watchdog.js";
+import { grantsKind } from "../caps/capabilities.js";
 
 export interface InstanceEnv {
   caps: Capabilities;
