@@ -4,6 +4,7 @@
 // ends refusing a hostile peer without harm. The C side runs under ASan and
 // UBSan; every run has a time limit.
 
+import { spawn } from "node:child_process";
 import net from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -19,6 +20,7 @@ import { fnByName } from "./layout.js";
 import { BOARD } from "./table.js";
 
 let harness = "";
+const ROOT = join(import.meta.dirname, "..", "..");
 const servers: BridgeServer[] = [];
 let socketN = 0;
 const socketPath = () => join(BUILD_DIR, `bridge-${process.pid}-${socketN++}.sock`);
@@ -183,6 +185,32 @@ describe("HAL bridge: the C device's peripherals from the simulated board", () =
 });
 
 describe("fwx board serve", () => {
+  it("serves the demo board to the C device as a process, and stops on SIGTERM", async () => {
+    const sock = socketPath();
+    const child = spawn(process.execPath, [join(ROOT, "scripts", "run-ts.mjs"), join(ROOT, "src", "cli.ts"), "board", "serve", "--socket", sock, "--pace-ms", "0", "--json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const killer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    let out = "", err = "";
+    child.stdout.on("data", (d) => (out += d));
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stderr.on("data", (d) => { err += d; if (err.includes("served on")) resolve(); });
+      child.on("close", (code) => reject(new Error(`fwx board serve exited ${code} before serving: ${err}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    try {
+      await ready;
+      expect(err).toMatch(/^\[board\] fwx-demo served on /m);
+      const r = await runHarness(harness, [`connect ${sock}`, attach({ gpio: [{ pin: 2, modes: ["input"] }] }), call("gpio.claim", 2, 0, 1024), call("gpio.claim", 3, 0, 1032)], 30_000);
+      expect(r.out.trim().split("\n")).toEqual(["ok", "ok", "status 0", "status 2"]); // pin 3 exists but is not granted
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      // --json: the board's event log, stamped with the module.
+      expect(out.split("\n").filter(Boolean).map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ kind: "gpio", pin: 2, mode: "input", module: "mod" }));
+    } finally {
+      clearTimeout(killer);
+      child.kill("SIGKILL");
+    }
+  }, 150_000);
+
   async function cli(argv: string[]) {
     const out: string[] = [], err: string[] = [];
     vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
