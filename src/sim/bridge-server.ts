@@ -33,6 +33,8 @@ import { BridgeProtocolError, FrameReader, FrameSplitter, FrameWriter } from "./
 const HANDLE_KINDS: readonly string[] = LOWERED.interfaces.flatMap((i) => i.handles.map((h) => `${i.name}.${h.name}`));
 /** Attached modules per connection (slot numbers 0..MAX_SLOTS-1), as FWX_BRIDGE_MAX_MODULES in C. */
 export const MAX_SLOTS = 16;
+/** Replies and events a device may leave unread before the board drops the link. */
+const MAX_UNREAD_BYTES = 1 << 20;
 
 export interface BridgeServerOptions {
   /** The board every connection shares (claims are device-wide), or a factory giving each connection its own. */
@@ -116,7 +118,15 @@ class Connection {
   }
 
   private send(w: FrameWriter): void {
-    if (!this.socket.destroyed) this.socket.write(w.frame());
+    if (this.socket.destroyed) return;
+    // A device that sends calls but never reads the replies must not make the
+    // board buffer without bound: past this it is cut off.
+    if (this.socket.writableLength > MAX_UNREAD_BYTES) {
+      this.socket.destroy();
+      this.shutdown();
+      return;
+    }
+    this.socket.write(w.frame());
   }
 
   private refuse(text: string): void {
