@@ -172,6 +172,8 @@ typedef struct runner {
 
 static void record(runner_t *r) {
   if (r->done > MAX_STEPS) return;
+  if (r->done > 0 && (fwx_slots_floor(&store, "mod-a") < r->floor_a[r->done - 1u] || fwx_slots_floor(&store, "mod-b") < r->floor_b[r->done - 1u]))
+    t_fail(__FILE__, __LINE__, "step %u lowered an anti-rollback floor", r->done);
   r->digest[r->done] = fwx_slots_digest(&store);
   r->floor_a[r->done] = fwx_slots_floor(&store, "mod-a");
   r->floor_b[r->done] = fwx_slots_floor(&store, "mod-b");
@@ -293,6 +295,16 @@ static void sc_boot_abandon(runner_t *r) {
   S(fwx_slots_boot(&store, FWX_SLOTS_DEFAULT_TRIAL_BOOTS, NULL)); /* boots 3: abandoned */
 }
 
+static void sc_two_installs(runner_t *r) {
+  /* The second install goes into the slot holding the rollback target: it must be recorded empty before it is erased. */
+  install(r, &pkgs[1], 128, 2);
+  if (r->err) return;
+  S(fwx_slots_confirm(&store, "mod-a", NULL));
+  install(r, &pkgs[2], 512, 1);
+  if (r->err) return;
+  S(fwx_slots_confirm(&store, "mod-a", NULL));
+}
+
 static void sc_first_install_abandon(runner_t *r) {
   /* A module installed for the first time whose trial never passes: it goes, its floor (0) with it. */
   S(fwx_slots_remove(&store, "mod-b"));
@@ -315,6 +327,7 @@ static const scenario_t scenarios[] = {
     {"delta via staging", sc_delta},
     {"trial abandoned at boot", sc_boot_abandon},
     {"first install abandoned", sc_first_install_abandon},
+    {"two installs, the second over the rollback target", sc_two_installs},
 };
 
 /* The device's state before each scenario: mod-a seq 1 confirmed with config, mod-b seq 5 confirmed. */
