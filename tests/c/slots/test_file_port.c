@@ -74,16 +74,34 @@ void test_file_port(const char *dir) {
 
   t_begin("file port: NOR rules (no reprogramming, alignment) and a clean run");
   EXPECT_RC(prepare(base), 0);
-  EXPECT(fwx_flash_file_open(&f, base, F_BYTES, F_SECTOR, 8) == 0);
+  EXPECT(copy_file(base, path) == 0);
+  EXPECT(fwx_flash_file_open(&f, path, F_BYTES, F_SECTOR, 8) == 0);
   memset(word, 0, sizeof word);
   EXPECT_RC(f.port.program(f.port.ctx, 3, word, 8), FWX_FLASH_E_ALIGN);
   EXPECT_RC(f.port.program(f.port.ctx, 0, word, 8), FWX_FLASH_E_NOT_ERASED); /* the journal's first entry is there */
   EXPECT_RC(f.port.read(f.port.ctx, F_BYTES - 4u, word, 8), FWX_FLASH_E_BOUNDS);
   EXPECT_RC(fwx_slots_open(&fstore, &f.port), FWX_SLOTS_OK);
+  fwx_flash_file_cut_after(&f, 2, 5, FWX_FLASH_CUT_FAIL);
+  EXPECT_RC(scenario(&fstore), FWX_SLOTS_E_FLASH); /* in-process cut: the second operation fails, then everything */
+  EXPECT(fstore.flash_error == FWX_FLASH_E_POWER);
+  EXPECT_RC(f.port.read(f.port.ctx, 0, word, 8), FWX_FLASH_E_POWER);
+  fwx_flash_file_cut_after(&f, 0, 0, FWX_FLASH_CUT_NONE);
+  EXPECT_RC(fwx_slots_open(&fstore, &f.port), FWX_SLOTS_OK);
+  EXPECT(check_contents(&fstore, "file port after an in-process cut") == 0);
+  fwx_flash_file_close(&f);
+  EXPECT(copy_file(base, path) == 0);
+  EXPECT(fwx_flash_file_open(&f, path, F_BYTES, F_SECTOR, 8) == 0);
+  EXPECT_RC(fwx_slots_open(&fstore, &f.port), FWX_SLOTS_OK);
   EXPECT_RC(scenario(&fstore), 0);
   ops = f.ops;
   EXPECT(check_contents(&fstore, "file port") == 0);
   fwx_flash_file_close(&f);
+  t_end();
+
+  t_begin("file port: a malformed FWX_FLASH_CUT_AT is refused, not ignored");
+  setenv("FWX_FLASH_CUT_AT", "12x", 1);
+  EXPECT(fwx_flash_file_open(&f, base, F_BYTES, F_SECTOR, 8) != 0);
+  unsetenv("FWX_FLASH_CUT_AT");
   t_end();
 
   t_begin("file port: a process killed by FWX_FLASH_CUT_AT=N at each of %llu operations reopens consistent", (unsigned long long)ops);

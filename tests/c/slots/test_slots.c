@@ -468,8 +468,8 @@ static void cut_sweep(const scenario_t *sc, unsigned seeds) {
 
 #define HDR 16u
 
-/* The offset of the newest entry in bank b (chain walk by the header's length), or -1. */
-static long newest_snapshot(uint32_t bank, uint32_t *len) {
+/* The offset of the newest entry of a type (1 snapshot, 2 ack) in bank b (chain walk by the header's length), or -1. */
+static long newest_entry(uint32_t bank, uint8_t type, uint32_t *len) {
   uint32_t off = 0;
   long last = -1;
   const uint8_t *base = flash.mem + bank * FWX_SLOTS_BANK_BYTES;
@@ -477,7 +477,7 @@ static long newest_snapshot(uint32_t bank, uint32_t *len) {
     uint32_t magic = (uint32_t)base[off] | ((uint32_t)base[off + 1] << 8) | ((uint32_t)base[off + 2] << 16) | ((uint32_t)base[off + 3] << 24);
     uint32_t l = (uint32_t)base[off + 8] | ((uint32_t)base[off + 9] << 8) | ((uint32_t)base[off + 10] << 16) | ((uint32_t)base[off + 11] << 24);
     if (magic != 0x4A585746u || l > FWX_SLOTS_BANK_BYTES) break;
-    if (base[off + 4] == 1) {
+    if (base[off + 4] == type) {
       last = (long)off;
       *len = l;
     }
@@ -543,10 +543,10 @@ static void hostile(void) {
   }
   t_end();
 
-  t_begin("forged snapshot fields with valid CRCs are rejected or sane (every byte, 3 values)");
-  for (b = 0; b < 2 && !t_case_failed; b++) {
+  t_begin("forged snapshot and ack fields with valid CRCs are rejected or sane (every byte, 3 values)");
+  for (b = 0; b < 4 && !t_case_failed; b++) {
     memcpy(flash.mem, image, sizeof image);
-    off = newest_snapshot(b, &len);
+    off = newest_entry(b % 2u, b < 2 ? 1 : 2, &len);
     if (off < 0) continue;
     for (i = 0; i < len && !t_case_failed; i++) {
       static const uint8_t vals[3] = {0xFF, 0x02, 0x41};
@@ -554,7 +554,7 @@ static void hostile(void) {
         uint8_t *e;
         int32_t rc;
         memcpy(flash.mem, image, sizeof image);
-        e = flash.mem + b * FWX_SLOTS_BANK_BYTES + (uint32_t)off;
+        e = flash.mem + (b % 2u) * FWX_SLOTS_BANK_BYTES + (uint32_t)off;
         if (e[HDR + i] == vals[k]) continue;
         e[HDR + i] = vals[k];
         reseal(e, len);
