@@ -640,8 +640,6 @@ int32_t fwx_sj_load(fwx_slots_t *s) {
   scan(s, 1, &c[1]);
   order[0] = (c[1].ok && (!c[0].ok || c[1].first_seq > c[0].first_seq)) ? 1u : 0u;
   order[1] = (uint8_t)(1u - order[0]);
-  s->seq = (c[0].ok && c[0].last_seq > c[1].last_seq) ? c[0].last_seq : c[1].last_seq;
-  s->seq++;
   for (k = 0; k < 2; k++) {
     uint8_t b = order[k];
     int clean = 1;
@@ -650,6 +648,9 @@ int32_t fwx_sj_load(fwx_slots_t *s) {
     if (!load_bank(s, b, &c[b], &clean)) continue;
     s->bank = b;
     s->cursor = c[b].end;
+    /* The next entry continues this bank's chain (whatever a damaged other bank claims); a switch
+     * erases that bank first, and this number still exceeds everything this bank holds. */
+    s->seq = c[b].last_seq + 1u;
     s->must_switch = (uint8_t)(!clean || k != 0 ||
                                !fwx_sj_region_erased(s, bank_off(b) + c[b].end, FWX_SLOTS_BANK_BYTES - c[b].end));
     return FWX_SLOTS_OK;
