@@ -403,14 +403,24 @@ int32_t fwx_slots_write(fwx_slots_t *s, const void *data, uint32_t len) {
   return r;
 }
 
+/* Length of a string, or cap when it has no NUL within cap bytes. */
+static uint32_t text_len(const char *t, uint32_t cap) {
+  uint32_t n = 0;
+  while (n < cap && t[n] != '\0') n++;
+  return n;
+}
+
 int32_t fwx_slots_install_trial(fwx_slots_t *s, const char *name, const fwx_slots_package_t *pkg, int has_session,
                                 uint16_t session) {
+  uint32_t vlen;
   int32_t i = module_index(s, name);
   fwx_slots_module_t *m;
   fwx_slots_writer_t *w;
   fwx_slots_transfer_t *t = &s->st.transfer;
   if (i < 0) return i;
   if (pkg == NULL || pkg->size == 0) return FWX_SLOTS_E_ARG;
+  vlen = pkg->version ? text_len(pkg->version, FWX_SLOTS_VERSION_MAX + 1u) : 0u;
+  if (vlen > FWX_SLOTS_VERSION_MAX) return FWX_SLOTS_E_ARG;
   m = &s->st.modules[i];
   if (m->trial != FWX_SLOT_NONE) return FWX_SLOTS_E_BUSY;
   if (t->active && t->module == (uint32_t)i && s->transfer_writer.active) {
@@ -428,6 +438,8 @@ int32_t fwx_slots_install_trial(fwx_slots_t *s, const char *name, const fwx_slot
   m->slot[w->slot].sequence = pkg->sequence;
   m->slot[w->slot].verified_at_ms = pkg->verified_at_ms;
   memcpy(m->slot[w->slot].sha256, pkg->sha256, 32);
+  memset(m->slot[w->slot].version, 0, sizeof m->slot[w->slot].version);
+  if (vlen) memcpy(m->slot[w->slot].version, pkg->version, vlen);
   m->trial = w->slot;
   m->trial_boots = 1;
   m->trial_has_session = has_session ? 1u : 0u;
@@ -446,6 +458,8 @@ static void set_verdict(fwx_slots_t *s, const fwx_slots_verdict_t *v) {
   d->has_session = d->has_session ? 1u : 0u;
   d->module[FWX_SLOTS_NAME_MAX] = '\0';
   d->text[FWX_SLOTS_VERDICT_TEXT_MAX] = '\0';
+  d->version[FWX_SLOTS_VERSION_MAX] = '\0';
+  (void)fwx_sj_terminate(d->version, sizeof d->version);
   (void)fwx_sj_terminate(d->module, sizeof d->module);
   (void)fwx_sj_terminate(d->text, sizeof d->text);
 }
@@ -580,6 +594,7 @@ int32_t fwx_slots_boot(fwx_slots_t *s, uint8_t max_trial_boots, fwx_slots_boot_r
       v.session = m->trial_session;
       v.sequence = m->slot[m->trial].sequence;
       memcpy(v.package, m->slot[m->trial].sha256, 32);
+      memcpy(v.version, m->slot[m->trial].version, sizeof v.version);
       memcpy(v.module, m->name, sizeof v.module);
       digits[0] = (char)('0' + restarts / 100u);
       digits[1] = (char)('0' + restarts / 10u % 10u);

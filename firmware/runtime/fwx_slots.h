@@ -67,6 +67,9 @@
 #define FWX_SLOTS_VERDICT_TEXT_MAX 96u
 #endif
 #define FWX_SLOTS_NAME_MAX 64u  /* module ids: 1-64 of a-z 0-9 . _ -, alphanumeric first */
+#ifndef FWX_SLOTS_VERSION_MAX /* a package's version text (status shows it for both slots) */
+#define FWX_SLOTS_VERSION_MAX 64u
+#endif
 #define FWX_SLOTS_MAX_WRITE 32u /* largest flash write_size supported */
 #define FWX_SLOTS_DEFAULT_TRIAL_BOOTS 2u /* HealthPolicy.maxTrialBoots */
 
@@ -102,6 +105,7 @@ typedef struct fwx_slots_slot {
   uint64_t sequence;
   uint64_t verified_at_ms; /* device wall clock at first verification (boot re-verifies at this instant) */
   uint8_t sha256[32];
+  char version[FWX_SLOTS_VERSION_MAX + 1];
 } fwx_slots_slot_t;
 
 typedef struct fwx_slots_module {
@@ -145,6 +149,7 @@ typedef struct fwx_slots_verdict {
   uint64_t sequence;
   uint8_t package[32]; /* SHA-256 of the package decided */
   char module[FWX_SLOTS_NAME_MAX + 1];
+  char version[FWX_SLOTS_VERSION_MAX + 1];
   char text[FWX_SLOTS_VERDICT_TEXT_MAX + 1]; /* reason / code, NUL-terminated */
 } fwx_slots_verdict_t;
 
@@ -202,6 +207,7 @@ typedef struct fwx_slots_package {
   uint32_t size;
   uint64_t sequence;
   uint64_t verified_at_ms;
+  const char *version; /* NULL: none; longer than FWX_SLOTS_VERSION_MAX: refused (E_ARG) */
 } fwx_slots_package_t;
 
 /* What fwx_slots_boot did to one module. */

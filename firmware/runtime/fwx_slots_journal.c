@@ -210,6 +210,7 @@ static void ser_state(sink_t *k, const fwx_slots_state_t *st, int internal) {
       put_u64(k, m->slot[j].sequence);
       put_u64(k, m->slot[j].verified_at_ms);
       put(k, m->slot[j].sha256, 32);
+      put(k, m->slot[j].version, sizeof m->slot[j].version);
     }
     put_u16(k, m->config_len);
     put(k, m->config, FWX_SLOTS_CONFIG_MAX);
@@ -237,6 +238,7 @@ static void ser_state(sink_t *k, const fwx_slots_state_t *st, int internal) {
   put_u64(k, st->verdict.sequence);
   put(k, st->verdict.package, 32);
   put(k, st->verdict.module, sizeof st->verdict.module);
+  put(k, st->verdict.version, sizeof st->verdict.version);
   put(k, st->verdict.text, sizeof st->verdict.text);
   if (internal) {
     put_u8(k, st->repair.active);
@@ -265,6 +267,7 @@ static void de_state(source_t *r, fwx_slots_state_t *st) {
       m->slot[j].sequence = get_u64(r);
       m->slot[j].verified_at_ms = get_u64(r);
       get(r, m->slot[j].sha256, 32);
+      get(r, m->slot[j].version, sizeof m->slot[j].version);
     }
     m->config_len = get_u16(r);
     get(r, m->config, FWX_SLOTS_CONFIG_MAX);
@@ -292,6 +295,7 @@ static void de_state(source_t *r, fwx_slots_state_t *st) {
   st->verdict.sequence = get_u64(r);
   get(r, st->verdict.package, 32);
   get(r, st->verdict.module, sizeof st->verdict.module);
+  get(r, st->verdict.version, sizeof st->verdict.version);
   get(r, st->verdict.text, sizeof st->verdict.text);
   st->repair.active = get_u8(r);
   st->repair.module = get_u8(r);
@@ -357,7 +361,7 @@ static int validate(fwx_slots_t *s, fwx_slots_state_t *st) {
       fwx_slots_slot_t *sl = &m->slot[j];
       if (sl->present > 1) return 0;
       if (!sl->present) memset(sl, 0, sizeof *sl);
-      else if (sl->size == 0 || sl->size > FWX_SLOTS_SLOT_BYTES) return 0;
+      else if (sl->size == 0 || sl->size > FWX_SLOTS_SLOT_BYTES || !fwx_sj_terminate(sl->version, sizeof sl->version)) return 0;
     }
     if (m->confirmed != FWX_SLOT_NONE && !m->slot[m->confirmed].present) return 0;
     if (m->trial != FWX_SLOT_NONE && (!m->slot[m->trial].present || m->trial == m->confirmed || m->trial_boots == 0)) return 0;
@@ -411,7 +415,8 @@ static int validate(fwx_slots_t *s, fwx_slots_state_t *st) {
     if (v->present > 1) return 0;
     if (!v->present) memset(v, 0, sizeof *v);
     else if (v->has_session > 1 || v->phase < FWX_SLOTS_PHASE_CONFIRMED || v->phase > FWX_SLOTS_PHASE_FAILED ||
-             !fwx_sj_terminate(v->module, sizeof v->module) || !fwx_sj_terminate(v->text, sizeof v->text))
+             !fwx_sj_terminate(v->module, sizeof v->module) || !fwx_sj_terminate(v->version, sizeof v->version) ||
+             !fwx_sj_terminate(v->text, sizeof v->text))
       return 0;
   }
   {

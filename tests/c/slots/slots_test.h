@@ -29,6 +29,7 @@ typedef struct pkg {
   const char *module;
   uint32_t size;
   uint64_t sequence;
+  char version[24];
   uint8_t sha[32];
   uint8_t bytes[FWX_SLOTS_SLOT_BYTES];
 } pkg_t;

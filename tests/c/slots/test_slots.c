@@ -72,6 +72,7 @@ void pkgs_init(void) {
     pkgs[i].module = spec[i].m;
     pkgs[i].size = spec[i].size;
     pkgs[i].sequence = spec[i].seq;
+    snprintf(pkgs[i].version, sizeof pkgs[i].version, "1.%u.0-rc.%u", (unsigned)spec[i].seq, (unsigned)i);
     for (j = 0; j < spec[i].size; j++) pkgs[i].bytes[j] = (uint8_t)sim_random(&r);
     /* Some runs of 0xFF, as real packages have, so an erased byte is not told from data by luck. */
     memset(pkgs[i].bytes + 100, 0xFF, 40);
@@ -92,6 +93,7 @@ fwx_slots_package_t pkg_ref(const pkg_t *p) {
   r.size = p->size;
   r.sequence = p->sequence;
   r.verified_at_ms = 1700000000000ull + p->sequence;
+  r.version = p->version;
   return r;
 }
 
@@ -118,7 +120,8 @@ int check_contents(fwx_slots_t *s, const char *where) {
       const pkg_t *p;
       if (!m->slot[j].present) continue;
       p = pkg_by_sha(m->slot[j].sha256);
-      if (!p || p->size != m->slot[j].size || p->sequence != m->slot[j].sequence || strcmp(p->module, m->name) != 0) {
+      if (!p || p->size != m->slot[j].size || p->sequence != m->slot[j].sequence || strcmp(p->module, m->name) != 0 ||
+          strcmp(p->version, m->slot[j].version) != 0) {
         t_fail(__FILE__, __LINE__, "%s: %s slot %c records a package that was never installed there", where, m->name, 'A' + (int)j);
         bad++;
       } else if (!same_bytes(s, i, j, 0, p->bytes, p->size)) {
@@ -656,6 +659,12 @@ static void semantics(void) {
   EXPECT_RC(fwx_slots_transfer_write(&store, 1000, pkgs[1].bytes + 1000, pkgs[1].size - 1000u), FWX_SLOTS_OK);
   EXPECT_RC(fwx_slots_install_trial(&store, "mod-a", &ref, 0, 0), FWX_SLOTS_E_ORDER); /* not acknowledged yet */
   EXPECT_RC(fwx_slots_transfer_ack(&store, NULL, 0), FWX_SLOTS_OK);
+  {
+    static const char long_version[] = "1.0.0-a.very.long.prerelease.tag.that.goes.on.and.on.past.sixty-four.bytes";
+    fwx_slots_package_t bad = ref;
+    bad.version = long_version;
+    EXPECT_RC(fwx_slots_install_trial(&store, "mod-a", &bad, 0, 0), FWX_SLOTS_E_ARG);
+  }
   EXPECT_RC(fwx_slots_install_trial(&store, "mod-a", &ref, 0, 0), FWX_SLOTS_OK);
   EXPECT_RC(fwx_slots_transfer_begin(&store, "mod-a", 10, pkgs[1].sha, NULL, 0), FWX_SLOTS_E_BUSY);
   EXPECT_RC(fwx_slots_remove(&store, "mod-a"), FWX_SLOTS_E_BUSY);
@@ -674,6 +683,7 @@ static void semantics(void) {
   EXPECT_RC(fwx_slots_open(&store, &flash.port), FWX_SLOTS_OK);
   v = fwx_slots_verdict(&store);
   EXPECT(v && v->phase == FWX_SLOTS_PHASE_REVERTED && memcmp(v->package, pkgs[1].sha, 32) == 0 && strcmp(v->module, "mod-a") == 0);
+  EXPECT(v && strcmp(v->version, pkgs[1].version) == 0);
   EXPECT(v && strcmp(v->text, "trial of slot B abandoned at boot: the device restarted 2 times during the trial") == 0);
   m = fwx_slots_module(&store, (uint32_t)fwx_slots_find(&store, "mod-a"));
   EXPECT(m && m->confirmed == FWX_SLOT_A && m->trial == FWX_SLOT_NONE && !m->slot[1].present);
