@@ -214,6 +214,15 @@ const fwx_slots_verdict_t *fwx_slots_verdict(const fwx_slots_t *s) {
   return s->st.verdict.present ? &s->st.verdict : NULL;
 }
 
+/* A writer's last partial word is still in RAM until the region is complete: reads see it all the same. */
+static void overlay_tail(const fwx_slots_writer_t *w, uint32_t module, uint32_t slot, uint32_t offset, uint8_t *dst, uint32_t len) {
+  uint32_t from, i;
+  if (!w->active || w->sealed || w->tail_len == 0 || w->module != module || w->slot != slot) return;
+  from = w->pos - w->tail_len;
+  for (i = 0; i < w->tail_len; i++)
+    if (from + i >= offset && from + i - offset < len) dst[from + i - offset] = w->tail[i];
+}
+
 int32_t fwx_slots_read(fwx_slots_t *s, uint32_t module, uint32_t slot, uint32_t offset, void *dst, uint32_t len) {
   uint32_t size;
   if (!s->open) return FWX_SLOTS_E_CLOSED;
@@ -221,9 +230,11 @@ int32_t fwx_slots_read(fwx_slots_t *s, uint32_t module, uint32_t slot, uint32_t 
   if (module == FWX_SLOTS_STAGING) slot = 0;
   size = fwx_sj_region_size(module);
   if (offset > size || len > size - offset) return FWX_SLOTS_E_TOO_LARGE;
-  return fwx_sj_read(s, fwx_sj_region_base(s, module, slot) + offset, dst, len);
+  if (fwx_sj_read(s, fwx_sj_region_base(s, module, slot) + offset, dst, len) != FWX_SLOTS_OK) return FWX_SLOTS_E_FLASH;
+  overlay_tail(&s->transfer_writer, module, slot, offset, (uint8_t *)dst, len);
+  overlay_tail(&s->slot_writer, module, slot, offset, (uint8_t *)dst, len);
+  return FWX_SLOTS_OK;
 }
-
 
 /* ---------------------------------------------------------- state changes */
 

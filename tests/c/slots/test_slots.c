@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fwx_crc32.h"
+#include "fwx_slots_partial.h"
 #include "sim_flash.h"
 #include "slots_test.h"
 
@@ -703,6 +704,43 @@ static void semantics(void) {
   EXPECT(check_contents(&store, "reopened transfer") == 0);
   EXPECT_RC(fwx_slots_transfer_abort(&store), FWX_SLOTS_OK);
   EXPECT(fwx_slots_transfer(&store) == NULL);
+  t_end();
+
+  restore();
+  t_begin("the OTA partial-download port on the staging area: reads see unacknowledged bytes, a reopen keeps the acked ones and the meta");
+  {
+    static const char meta1[] = "{\"session\":7,\"acked\":0}", meta2[] = "{\"session\":7,\"acked\":205}";
+    char got[64];
+    uint8_t back[300];
+    const pkg_t *p = &pkgs[2];
+    EXPECT_RC(fwx_slots_open(&store, &flash.port), FWX_SLOTS_OK);
+    EXPECT(fwx_slots_partial_load_meta(&store, got, sizeof got) == -1);
+    EXPECT(fwx_slots_partial_open(&store, p->size) == 0);
+    EXPECT(fwx_slots_partial_save_meta(&store, meta1, sizeof meta1 - 1u) == 0);
+    EXPECT(fwx_slots_partial_write(&store, 0, p->bytes, 205) == 0);
+    EXPECT(fwx_slots_partial_write(&store, 300, p->bytes, 5) == -1); /* not where the bytes end */
+    EXPECT(fwx_slots_partial_read(&store, 0, back, 205) == 0 && memcmp(back, p->bytes, 205) == 0); /* the last 5 bytes are in RAM */
+    EXPECT(fwx_slots_partial_sync(&store) == 0);
+    EXPECT(fwx_slots_partial_save_meta(&store, meta2, sizeof meta2 - 1u) == 0);
+    EXPECT(fwx_slots_partial_write(&store, 205, p->bytes + 205, 90) == 0);
+    EXPECT(fwx_slots_partial_stored(&store) == 295);
+    EXPECT_RC(fwx_slots_open(&store, &flash.port), FWX_SLOTS_OK); /* a restart */
+    EXPECT(fwx_slots_partial_stored(&store) == 205);
+    EXPECT(fwx_slots_partial_load_meta(&store, got, sizeof got) == (long)(sizeof meta2 - 1u) && strcmp(got, meta2) == 0);
+    EXPECT(fwx_slots_partial_load_meta(&store, got, 10) == -1);
+    EXPECT(fwx_slots_partial_read(&store, 0, back, 205) == 0 && memcmp(back, p->bytes, 205) == 0);
+    EXPECT(fwx_slots_partial_write(&store, 205, p->bytes + 205, p->size - 205u) == 0);
+    EXPECT(fwx_slots_partial_save_meta(&store, meta2, sizeof meta2 - 1u) == 0);
+    EXPECT(fwx_slots_partial_stored(&store) == p->size);
+    {
+      static uint8_t all[FWX_SLOTS_SLOT_BYTES];
+      EXPECT(fwx_slots_partial_read(&store, 0, all, p->size) == 0 && memcmp(all, p->bytes, p->size) == 0);
+    }
+    EXPECT(fwx_slots_partial_open(&store, 100) == 0); /* a new transfer drops the old one */
+    EXPECT(fwx_slots_partial_stored(&store) == 0);
+    fwx_slots_partial_discard(&store);
+    EXPECT(fwx_slots_transfer(&store) == NULL && fwx_slots_partial_stored(&store) == 0);
+  }
   t_end();
 
   restore();

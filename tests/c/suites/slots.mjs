@@ -17,7 +17,7 @@ export default async function (ctx) {
   const runtime = join(ctx.root, "firmware", "runtime");
   const posix = join(ctx.root, "firmware", "ports", "posix");
   const tests = join(ctx.here, "slots");
-  const runtimeSources = ["fwx_slots.c", "fwx_slots_journal.c", "fwx_crc32.c"].map((f) => join(runtime, f));
+  const runtimeSources = ["fwx_slots.c", "fwx_slots_journal.c", "fwx_slots_partial.c", "fwx_crc32.c"].map((f) => join(runtime, f));
   const portSources = [join(posix, "fwx_flash_file.c")];
   const includes = ["-I", runtime, "-I", posix, "-I", tests];
 
