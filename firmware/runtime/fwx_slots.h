@@ -61,7 +61,7 @@
 #define FWX_SLOTS_CONFIG_MAX 128u
 #endif
 #ifndef FWX_SLOTS_META_MAX /* the transfer's metadata, an opaque blob (the OTA's partial-download JSON fits) */
-#define FWX_SLOTS_META_MAX 512u
+#define FWX_SLOTS_META_MAX 640u
 #endif
 #ifndef FWX_SLOTS_VERDICT_TEXT_MAX
 #define FWX_SLOTS_VERDICT_TEXT_MAX 96u
