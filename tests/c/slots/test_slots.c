@@ -755,7 +755,7 @@ static void semantics(void) {
 }
 
 int main(int argc, char **argv) {
-  unsigned seeds = 3, i;
+  unsigned seeds = 5, i;
   static const uint32_t granules[] = {8, 1, 32};
   unsigned g;
   pkgs_init();
@@ -766,7 +766,7 @@ int main(int argc, char **argv) {
     t_end();
     if (g == 0) semantics();
     if (!make_base()) continue;
-    for (i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) cut_sweep(&scenarios[i], g == 0 ? seeds : 1);
+    for (i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) cut_sweep(&scenarios[i], g == 0 ? seeds : 2);
     if (g == 0) hostile();
   }
   if (argc > 1) test_file_port(argv[1]);
