@@ -253,7 +253,8 @@ uint64_t fwx_slots_floor(const fwx_slots_t *s, const char *name); /* 0 when none
 const fwx_slots_transfer_t *fwx_slots_transfer(const fwx_slots_t *s); /* NULL when none active */
 const fwx_slots_verdict_t *fwx_slots_verdict(const fwx_slots_t *s);   /* NULL when none */
 /* Bytes of a slot (module index, FWX_SLOT_A/B) or of the staging area
- * (FWX_SLOTS_STAGING, slot ignored), e.g. to re-verify at boot. */
+ * (FWX_SLOTS_STAGING, slot ignored), e.g. to re-verify at boot; bytes a
+ * writer holds in RAM (its last partial word) included. */
 int32_t fwx_slots_read(fwx_slots_t *s, uint32_t module, uint32_t slot, uint32_t offset, void *dst, uint32_t len);
 
 /* ---- the transfer in progress (one at a time) ---- */
@@ -278,10 +279,11 @@ int32_t fwx_slots_transfer_ack(fwx_slots_t *s, const uint8_t *meta, uint32_t met
  * module created by it with nothing in it goes too. */
 int32_t fwx_slots_transfer_abort(fwx_slots_t *s);
 
-/* ---- building a package on the device (a delta applied from a slot and the staging area) ---- */
-/* Commits the module's inactive slot empty (it must exist: a delta has a base)
+/* ---- building a package on the device (a delta applied from a slot and the staging area, or a copy out of staging) ---- */
+/* Commits the module's inactive slot empty (the module is created if new)
  * and starts writing it sequentially from 0. Nothing about it is recorded:
- * after a power cut, start again. */
+ * after a power cut, start again (fwx_slots_boot drops a module entry left
+ * with nothing in it). */
 int32_t fwx_slots_write_begin(fwx_slots_t *s, const char *name, uint32_t size);
 int32_t fwx_slots_write(fwx_slots_t *s, const void *data, uint32_t len);
 
