@@ -3,12 +3,17 @@
 // power-cut tests of tests/c/slots/ under ASan + UBSan with a small
 // compile-time layout (2 modules, 2 KiB slots, 512-byte sectors), so a cut
 // at every flash operation of every scenario stays within seconds.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 const TEST_LAYOUT = [
   "-DFWX_SLOTS_MAX_MODULES=2u", "-DFWX_SLOTS_MAX_FLOORS=3u", "-DFWX_SLOTS_SLOT_BYTES=2048u", "-DFWX_SLOTS_STAGING_BYTES=2048u",
   "-DFWX_SLOTS_BANK_BYTES=4096u", "-DFWX_SLOTS_CONFIG_MAX=64u", "-DFWX_SLOTS_META_MAX=48u",
+];
+/** The OTA state machine with its partial download in the staging area (its meta JSON needs 1 KiB). */
+const OTA_LAYOUT = [
+  "-DFWX_SLOTS_MAX_MODULES=1u", "-DFWX_SLOTS_MAX_FLOORS=1u", "-DFWX_SLOTS_SLOT_BYTES=8192u", "-DFWX_SLOTS_STAGING_BYTES=8192u",
+  "-DFWX_SLOTS_BANK_BYTES=8192u", "-DFWX_SLOTS_META_MAX=1024u",
 ];
 /** Seconds the sanitized test binary may run before it counts as hung. */
 const TIME_LIMIT_S = 150;
@@ -60,5 +65,20 @@ export default async function (ctx) {
     const unreported = Number(counts[2]) - failures.length;
     for (let i = 0; i < unreported; i++) ctx.fail("slot store test failed (details beyond the printed 40)");
     if (run.status !== 0 && Number(counts[2]) === 0) ctx.fail("slot store tests exit 0", run.err.slice(-4000));
+  }
+
+  // The OTA state machine (c-ota's fwx_ota.c) on the store's partial-download port: built wherever
+  // both are in the tree (after the runtime's branches are merged).
+  const otaSources = ["fwx_ota.c", "fwx_json.c", "fwx_text.c"].map((f) => join(runtime, f));
+  if (otaSources.every((f) => existsSync(f))) {
+    const otaExe = join(ctx.build, "fwx_slots_ota_tests");
+    const otaBuilt = await ctx.exec("gcc", [...ctx.SANITIZE, ...OTA_LAYOUT, ...includes, ...runtimeSources, ...otaSources, join(tests, "sim_flash.c"), join(tests, "test_ota_partial.c"), "-o", otaExe]);
+    if (otaBuilt.status !== 0) ctx.fail("the OTA state machine builds on the slot store's partial-download port", otaBuilt.err);
+    else {
+      const otaRun = await ctx.exec("timeout", ["60", otaExe]);
+      const c = /^\{"suite":"c-slots-ota","passed":(\d+),"failed":(\d+)\}$/m.exec(otaRun.out);
+      if (!c || otaRun.status !== 0) ctx.fail("the OTA state machine resumes a transfer kept in the slot store across a reboot", `exit ${otaRun.status}\n${otaRun.out.slice(-3000)}${otaRun.err.slice(-3000)}`);
+      else for (let i = 0; i < Number(c[1]); i++) ctx.pass();
+    }
   }
 }
