@@ -313,9 +313,6 @@ static fwx_sup_status_t load_instance(fwx_sup_module_t *m, const char **error)
         r = m3_LoadModule(m->runtime, mod);
         if (r != NULL) m3_FreeModule(mod); /* still ours: loading failed */
     }
-    /* wasm3 compiles lazily; compiling everything now turns an opcode it
-     * cannot run into a refusal instead of a trap in the field. */
-    if (r == NULL) r = m3_CompileModule(mod);
     if (r != NULL) {
         *error = r;
         return FWX_SUP_E_LOAD;
@@ -324,6 +321,14 @@ static fwx_sup_status_t load_instance(fwx_sup_module_t *m, const char **error)
     if (r != NULL) {
         *error = r;
         return FWX_SUP_E_LINK;
+    }
+    /* wasm3 compiles lazily; compiling everything now turns an opcode it
+     * cannot run into a refusal instead of a trap in the field. After
+     * linking: v0.5.0 resolves imports while compiling. */
+    r = m3_CompileModule(mod);
+    if (r != NULL) {
+        *error = r;
+        return FWX_SUP_E_LOAD;
     }
     r = fwx_fuel_bind(m->runtime, &m->fuel);
     if (r != NULL) {
