@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Opt-in, never in `npm test`: the supervisor against a REAL wasm3 source tree
 // the user supplies (wasm3's code never enters this repository).
-//   node tests/c/wasm3-real/run.mjs <wasm3 dir> [<wasm3 dir> ...]
+//   node tests/c/wasm3-real/run.mjs [--bench] <wasm3 dir> [<wasm3 dir> ...]
 // For each tree: builds wasm3 as a static library, compiles firmware/*.c and
 // firmware/runtime/*.c strictly (C99, -Werror) against its wasm3.h, links
 // tests/c/wasm3-real/run_supervisor.c, then runs the examples (as
 // `fwx pack --target mcu` builds them) and hostile modules and checks each
-// outcome. Modules are built from src/ through scripts/run-ts.mjs (no dist/
+// outcome. With --bench it also prints the fuel overhead of the bench kernels
+// and the host-call cost through the glue (bench_wasm3.c; figures, no verdict). Modules are built from src/ through scripts/run-ts.mjs (no dist/
 // needed). Build output: tests/c/build/wasm3-real/ (gitignored).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
@@ -16,7 +17,8 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..", "..");
 const out = join(root, "tests", "c", "build", "wasm3-real");
-const trees = process.argv.slice(2);
+const bench = process.argv.includes("--bench");
+const trees = process.argv.slice(2).filter((a) => a !== "--bench");
 if (!trees.length) {
   console.error("usage: node tests/c/wasm3-real/run.mjs <wasm3 source dir> [...]");
   process.exit(2);
@@ -34,7 +36,9 @@ const expect = (what, ok, detail) => {
 };
 
 const wasmDir = join(out, "wasm");
+const benchDir = join(out, "bench");
 sh(process.execPath, [join(root, "scripts", "run-ts.mjs"), join(here, "modules.ts"), wasmDir]);
+if (bench) sh(process.execPath, [join(root, "scripts", "run-ts.mjs"), join(here, "bench-modules.ts"), benchDir]);
 
 const STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wstrict-prototypes", "-Wmissing-prototypes"];
 const OWN_HAL = ["timer_start", "timer_cancel", "core_now_ms", "core_now_us", "core_abort", "core_fuel_exhausted", "handle_owned"].map((n) => `-Dfwx_hal_${n}=unused_${n}`);
@@ -75,6 +79,15 @@ for (const tree of trees) {
   expect("a recursion bomb traps cleanly (8 KiB wasm stack, 64 KiB native)", /reason=stack-overflow/.test(r5.stdout), `exit ${r5.status} ${r5.signal ?? ""}\n${r5.stdout}${r5.stderr}`);
   const r6 = run("start-loop", ["--seconds", "40", "--start-fuel", "1000"]);
   expect("restarts back off 1, 2, 4, 8 s, then quarantine", /after=1\.0s[\s\S]*after=2\.0s[\s\S]*after=4\.0s[\s\S]*after=8\.0s[\s\S]*quarantined/.test(r6.stdout), r6.stdout);
+  for (const ex of ["cold-chain-alarm", "modbus-energy-meter", "pump-vibration"]) {
+    const heap = /heap: .*/.exec(run(ex, ["--seconds", "0"]).stdout);
+    console.log(`     ${ex}: ${heap ? heap[0] : "no heap figure"}`);
+  }
+  if (bench) {
+    const benchExe = join(dir, "bench_wasm3");
+    sh("gcc", ["-O2", "-std=gnu11", ...inc, join(here, "bench_wasm3.c"), ...objs, join(dir, "hal.o"), join(dir, "libm3.a"), "-lm", "-o", benchExe]);
+    process.stdout.write(sh(benchExe, [benchDir], { timeout: 600_000 }));
+  }
 }
 console.log(failed ? `${failed} failed` : "all passed");
 process.exit(failed ? 1 : 0);

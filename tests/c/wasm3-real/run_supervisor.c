@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "fwx_rt_port.h"
 #include "fwx_supervisor.h"
@@ -65,11 +68,18 @@ static void *run(void *arg)
     now_us = 1000000u;
     end = now_us + seconds * 1000000u;
     fwx_sup_init(&sup, m3_NewEnvironment(), on_event, NULL);
+#ifdef __GLIBC__
+    size_t heap0 = mallinfo2().uordblks;
+#endif
     clock_gettime(CLOCK_MONOTONIC, &t0);
     st = fwx_sup_start(&sup, "module", wasm, wasm_len, &cfg, &m, &error);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("start: status %d%s%s (%.3f ms wall)\n", (int)st, error != NULL ? " " : "", error != NULL ? error : "",
            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+#ifdef __GLIBC__
+    /* wasm3's allocations for this module: runtime, parsed and compiled code, linear memory. */
+    printf("heap: %zu bytes allocated by wasm3 for the module after start\n", mallinfo2().uordblks - heap0);
+#endif
     if (st != FWX_SUP_OK) return NULL;
     for (;;) {
         uint64_t next = fwx_sup_poll(&sup);
