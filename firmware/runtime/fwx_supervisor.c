@@ -282,7 +282,11 @@ bool fwx_sup_call(fwx_sup_module_t *m, IM3Function fn, const char *label, uint32
     }
     if (fwx_fuel_remaining(&m->fuel, &left) != NULL) left = (int64_t)budget;
     m->last_fuel_used = left <= 0 ? budget : budget - (uint64_t)left;
-    m->last_fuel_exact = r == NULL || fwx_trap_kind(&m->ctx, r) == FWX_TRAP_FUEL;
+    /* Instrumented code writes its cached fuel back before every call, so a
+     * trap raised by a host function (fuel, abort, bounds, handle) leaves
+     * the counter exact; a trap inside wasm3 (unreachable, division, stack)
+     * skips the write-back and leaves a lower bound (defect 6 of issue 9). */
+    m->last_fuel_exact = fwx_trap_kind(&m->ctx, r) != FWX_TRAP_RUNTIME;
     pages = memory_pages(m);
     if (pages > m->high_water_pages) m->high_water_pages = pages;
     if (r == NULL) return true;

@@ -96,10 +96,12 @@ typedef struct fwx_fault {
     char callback[24];                  /* "fwx_init", "fwx_on_timer(3)", "__fwx_start", ... */
     char function[32];                  /* wasm function wasm3 names for the trap, "" when unknown */
     uint64_t t_us;
-    /* budget - left. Exact after a normal end and after fuel exhaustion. After
-     * any other trap it is a lower bound (fuel_exact false): instrumented code
-     * keeps the counter in a local and writes it back only around calls, and
-     * a wasm3 trap skips that write-back. */
+    /* budget - left. Exact after a normal end and after a trap raised by a
+     * host function (fuel exhaustion, abort, bounds, handle). After a trap
+     * inside wasm3 (unreachable, division by zero, stack overflow, ...) it is
+     * a lower bound (fuel_exact false): instrumented code keeps the counter
+     * in a local and writes it back only around calls, and the trap skips
+     * that write-back. */
     uint64_t fuel_used;
     uint64_t fuel_budget;
     bool fuel_exact;
