@@ -326,6 +326,7 @@ static fwx_sup_status_t load_instance(fwx_sup_module_t *m, const char **error)
         *error = r;
         return FWX_SUP_E_LINK;
     }
+#if FWX_SUP_COMPILE_EAGERLY
     /* wasm3 compiles lazily; compiling everything now turns an opcode it
      * cannot run into a refusal instead of a trap in the field. After
      * linking: v0.5.0 resolves imports while compiling. */
@@ -334,6 +335,7 @@ static fwx_sup_status_t load_instance(fwx_sup_module_t *m, const char **error)
         *error = r;
         return FWX_SUP_E_LOAD;
     }
+#endif
     r = fwx_fuel_bind(m->runtime, &m->fuel);
     if (r != NULL) {
         *error = r;

@@ -46,6 +46,13 @@ extern "C" {
 #ifndef FWX_SUP_CALLBACKS_PER_POLL  /* bound on callbacks one fwx_sup_poll runs */
 #define FWX_SUP_CALLBACKS_PER_POLL 32u
 #endif
+/* 1: compile every function at start, so code wasm3 cannot run is refused
+ * before the module runs (costs the code of functions never called: 22-40
+ * KiB more heap for the examples on wasm3). 0: wasm3's lazy compilation;
+ * such code then traps when first reached. */
+#ifndef FWX_SUP_COMPILE_EAGERLY
+#define FWX_SUP_COMPILE_EAGERLY 1
+#endif
 #define FWX_SUP_ID_MAX 48u
 #define FWX_SUP_TEXT_MAX 120u
 
