@@ -82,3 +82,16 @@ describe("adaptForMcu", () => {
     expect(exports).not.toContain(START_EXPORT);
   });
 });
+
+describe("fwx pack --target mcu", () => {
+  it("payloads carry __fwx_start (when the build has a start section), the limit export and no start section", async () => {
+    const { buildProjectPayload } = await import("../../src/pkg/project.js");
+    const plain = await buildProjectPayload("examples/cold-chain-alarm", "wasm");
+    const { payload } = await buildProjectPayload("examples/cold-chain-alarm", "mcu");
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module(payload as Uint8Array<ArrayBuffer>)).map((e) => e.name);
+    expect(exports).toContain(MEM_LIMIT_EXPORT);
+    expect(exports).toContain("__fwx_fuel_set");
+    expect(readStartFunctionIndex(payload)).toBeNull();
+    expect(exports.includes(START_EXPORT)).toBe(readStartFunctionIndex(plain.payload) !== null);
+  }, 60_000);
+});
