@@ -483,6 +483,15 @@ fwx_sup_module_t *fwx_sup_find(fwx_sup_t *s, const char *id)
     return NULL;
 }
 
+/* Whether id is a non-empty string shorter than FWX_SUP_ID_MAX (reads no further). */
+static bool id_fits(const char *id)
+{
+    uint32_t n = 0u;
+    if (id == NULL) return false;
+    while (n < FWX_SUP_ID_MAX && id[n] != '\0') n++;
+    return n > 0u && n < FWX_SUP_ID_MAX;
+}
+
 /* The first import the check refused, or the structural error, as text. */
 static const char *check_text(const fwx_module_check_t *c, const fwx_import_check_t *imports, uint32_t cap)
 {
@@ -510,7 +519,7 @@ fwx_sup_status_t fwx_sup_start(fwx_sup_t *s, const char *id, const uint8_t *wasm
     if (out != NULL) *out = NULL;
     if (error == NULL) error = &why;
     *error = NULL;
-    if (s == NULL || wasm == NULL || cfg == NULL || id == NULL || id[0] == '\0' || memchr(id, '\0', FWX_SUP_ID_MAX) == NULL) {
+    if (s == NULL || wasm == NULL || cfg == NULL || !id_fits(id)) {
         *error = err_bad_id;
         return FWX_SUP_E_ARG;
     }

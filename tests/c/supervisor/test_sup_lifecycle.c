@@ -239,6 +239,8 @@ void test_sup_lifecycle(void)
     CHECK(fake_live_runtimes() == 0u);
     CHECK(start_guest(&ticker, "ticker", &cfg, &m, &error) == FWX_SUP_OK);
     CHECK(start_guest(&ticker, "ticker", &cfg, &m, &error) == FWX_SUP_E_DUPLICATE);
+    CHECK(start_guest(&ticker, "", &cfg, &m, &error) == FWX_SUP_E_ARG);
+    CHECK(start_guest(&ticker, "a-module-id-that-is-far-too-long-for-the-fixed-slot", &cfg, &m, &error) == FWX_SUP_E_ARG);
     CHECK(fake_live_runtimes() == 1u);
     case_end();
 
