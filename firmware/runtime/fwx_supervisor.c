@@ -158,6 +158,14 @@ static void set_label(fwx_fault_t *f, const char *label, uint32_t arg, bool has_
     append(f->callback, sizeof f->callback, &at, ")");
 }
 
+/* Whether the callback that just ended had a memory.grow refused. */
+static bool grow_was_refused(fwx_sup_module_t *m)
+{
+    int32_t refused = 0;
+    if (m->grow_refused == NULL || m3_CallV(m->grow_refused) != NULL) return false;
+    return m3_GetResultsV(m->grow_refused, &refused) == NULL && refused != 0;
+}
+
 /* Fills m->sup->fault for a callback that ended with `reason`. */
 static void record_fault(fwx_sup_module_t *m, fwx_fault_reason_t reason, const char *detail, const char *label,
                          uint32_t arg, bool has_arg, uint64_t budget)
@@ -175,12 +183,13 @@ static void record_fault(fwx_sup_module_t *m, fwx_fault_reason_t reason, const c
     f->memory_pages = memory_pages(m);
     f->memory_high_water_pages = m->high_water_pages;
     f->memory_limit_pages = m->limit_pages;
-    /* A module that grew to its cap and then failed almost always failed
-     * because a grow was refused (AssemblyScript's allocator traps with
-     * unreachable on -1; a naive bomb spins until its fuel runs out). Name
-     * the cause, keep the symptom in the detail: as the Node agent does. */
-    if (m->limit_pages > m->initial_pages && f->memory_pages >= m->limit_pages &&
-        (reason == FWX_FAULT_UNREACHABLE || reason == FWX_FAULT_FUEL_EXHAUSTED || reason == FWX_FAULT_ABORT || reason == FWX_FAULT_TRAP)) {
+    /* A module whose grow was refused and then failed almost always failed
+     * because of it (AssemblyScript's allocator traps with unreachable on
+     * -1; a naive bomb spins until its fuel runs out). Name the cause, keep
+     * the symptom in the detail, as the Node agent does. The instrumenter's
+     * flag says so exactly; without it, a memory at its cap is the sign. */
+    if ((reason == FWX_FAULT_UNREACHABLE || reason == FWX_FAULT_FUEL_EXHAUSTED || reason == FWX_FAULT_ABORT || reason == FWX_FAULT_TRAP) &&
+        (grow_was_refused(m) || (m->limit_pages > m->initial_pages && f->memory_pages >= m->limit_pages))) {
         uint32_t at = 0u;
         f->reason = FWX_FAULT_MEMORY_LIMIT;
         f->detail[0] = '\0';
@@ -212,7 +221,7 @@ static void teardown(fwx_sup_module_t *m)
     m->generation++;
     if (m->runtime != NULL) m3_FreeRuntime(m->runtime);
     m->runtime = NULL;
-    m->on_timer = m->on_event = m->health = m->deinit = NULL;
+    m->on_timer = m->on_event = m->health = m->deinit = m->grow_refused = NULL;
     m->fuel.set = m->fuel.get = NULL;
 }
 
@@ -366,6 +375,9 @@ static fwx_sup_status_t load_instance(fwx_sup_module_t *m, const char **error)
     if (m3_FindFunction(&m->on_event, m->runtime, FWX_EXPORT_ON_EVENT) != NULL) m->on_event = NULL;
     if (m3_FindFunction(&m->health, m->runtime, FWX_EXPORT_HEALTH) != NULL) m->health = NULL;
     if (m3_FindFunction(&m->deinit, m->runtime, FWX_EXPORT_DEINIT) != NULL) m->deinit = NULL;
+    if (m3_FindFunction(&m->grow_refused, m->runtime, FWX_GROW_REFUSED_EXPORT) != NULL || m3_GetArgCount(m->grow_refused) != 0u ||
+        m3_GetRetCount(m->grow_refused) != 1u || m3_GetRetType(m->grow_refused, 0u) != c_m3Type_i32)
+        m->grow_refused = NULL;
     return FWX_SUP_OK;
 }
 

@@ -59,6 +59,9 @@ extern "C" {
 /* Exports the mcu instrumentation adds (src/fuel/mcu.ts). */
 #define FWX_START_EXPORT "__fwx_start"
 #define FWX_MEM_LIMIT_EXPORT "__fwx_mem_limit_set"
+/* () -> i32, optional: 1 when a memory.grow was refused since __fwx_fuel_set
+ * (added by the fuel instrumenter on branch fuel-floods). */
+#define FWX_GROW_REFUSED_EXPORT "__fwx_grow_refused"
 #define FWX_WASM_PAGE 65536u
 
 /* Restart policy: DEFAULT_RESTART_POLICY of src/agent/supervisor.ts. */
@@ -188,6 +191,7 @@ typedef struct fwx_sup_module {
     IM3Runtime runtime;
     fwx_fuel_t fuel;
     IM3Function on_timer, on_event, health, deinit;
+    IM3Function grow_refused;   /* optional __fwx_grow_refused */
     uint32_t generation;        /* bumped per instance: queued events of a dead instance are dropped */
     uint32_t limit_pages;
     uint32_t high_water_pages;

@@ -20,6 +20,9 @@ static struct {
 } registered[MAX_REGISTERED];
 static unsigned nregistered;
 static IM3Runtime current; /* the runtime whose guest code is running */
+static bool no_grow_flag;  /* fake_guest_grow_flag(false) */
+
+void fake_guest_grow_flag(bool exported) { no_grow_flag = !exported; }
 
 const fake_guest_t *fake_guest_for_bytes(const uint8_t *bytes, uint32_t len)
 {
@@ -93,6 +96,7 @@ static unsigned guest_exports(const fake_guest_t *g, def_t *d)
         d[n++] = (def_t){ "__fwx_fuel_get", "", "I" };
     }
     if (!g->no_limit_export) d[n++] = (def_t){ "__fwx_mem_limit_set", "i", "" };
+    if (!g->no_fuel_exports && !no_grow_flag) d[n++] = (def_t){ "__fwx_grow_refused", "", "i" };
     return n;
 }
 
@@ -229,6 +233,7 @@ static M3Result fuel_set(void *state, const uint64_t *args, uint64_t *results)
     (void)results;
     memcpy(&v, &args[0], sizeof v);
     rt->fuel = v >= 0 ? v : 0;
+    rt->grow_refused = false; /* setting the budget starts a callback */
     return NULL;
 }
 
@@ -237,6 +242,14 @@ static M3Result fuel_get(void *state, const uint64_t *args, uint64_t *results)
     IM3Runtime rt = state;
     (void)args;
     memcpy(&results[0], &rt->fuel, sizeof rt->fuel);
+    return NULL;
+}
+
+static M3Result grow_refused_get(void *state, const uint64_t *args, uint64_t *results)
+{
+    IM3Runtime rt = state;
+    (void)args;
+    results[0] = rt->grow_refused ? 1u : 0u;
     return NULL;
 }
 
@@ -272,6 +285,7 @@ void fake_guest_load(IM3Runtime rt, const fake_guest_t *g)
                  : strcmp(n, "__fwx_start") == 0 ? call_start
                  : strcmp(n, "__fwx_fuel_set") == 0 ? fuel_set
                  : strcmp(n, "__fwx_fuel_get") == 0 ? fuel_get
+                 : strcmp(n, "__fwx_grow_refused") == 0 ? grow_refused_get
                  : limit_set;
         fake_runtime_add_export(rt, &e);
     }
@@ -323,7 +337,10 @@ int32_t fake_guest_grow(uint32_t delta)
     if (rt == NULL) abort();
     pages = rt->size / PAGE;
     limit = rt->mem_limit_pages;
-    if (pages > limit || delta > limit - pages || delta > 64u) return -1;
+    if (pages > limit || delta > limit - pages || delta > 64u) {
+        rt->grow_refused = true;
+        return -1;
+    }
     fake_resize_memory(rt, (pages + delta) * PAGE);
     return (int32_t)pages;
 }

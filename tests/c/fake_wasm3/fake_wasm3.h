@@ -71,6 +71,10 @@ typedef struct fake_guest {
     void *state;
 } fake_guest_t;
 
+/* Guests loaded from now on export __fwx_grow_refused, the instrumenter's
+ * refused-grow flag (default), or not (modules instrumented before it). */
+void fake_guest_grow_flag(bool exported);
+
 /* Writes a wasm module with the guest's imports and exports (valid for
  * fwx_check_module) into buf and registers it: m3_ParseModule of exactly
  * these bytes runs `g`. Returns the length (0: buf too small). */

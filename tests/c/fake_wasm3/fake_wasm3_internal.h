@@ -46,6 +46,7 @@ struct M3Runtime {
     int64_t fuel;              /* the fuel global */
     int64_t spent;             /* burnt since the last write-back (the cached local) */
     uint32_t mem_limit_pages;
+    bool grow_refused;         /* a grow returned -1 since the last fuel set */
 };
 
 const fake_guest_t *fake_guest_for_bytes(const uint8_t *bytes, uint32_t len);

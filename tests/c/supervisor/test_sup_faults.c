@@ -14,7 +14,7 @@ static unsigned init_calls;
 static int32_t grow_results[8];
 static unsigned ngrow;
 
-enum { LOOP, TRAP_AFTER_HOST, OOB_HOST, ABORT, FOREIGN, STACK, DIV, GROW_BOMB, GROW_POLITE, START_LOOP };
+enum { LOOP, TRAP_AFTER_HOST, OOB_HOST, ABORT, FOREIGN, STACK, DIV, GROW_BOMB, GROW_POLITE, START_LOOP, GROW_BIG_THEN_TRAP };
 
 static M3Result start_fn(fake_call_t *c)
 {
@@ -52,6 +52,12 @@ static M3Result timer_fn(fake_call_t *c)
             if (ngrow < 8u) grow_results[ngrow++] = got;
             if (got < 0) return fake_trap_unreachable;
         }
+    case GROW_BIG_THEN_TRAP: {
+        /* One large request refused well below the cap, then the allocator gives up. */
+        int32_t got = fake_guest_grow(8u);
+        if (ngrow < 8u) grow_results[ngrow++] = got;
+        return fake_trap_unreachable;
+    }
     case GROW_POLITE: {
         int32_t got = fake_guest_grow(4u);
         if (ngrow < 8u) grow_results[ngrow++] = got;
@@ -64,6 +70,7 @@ static M3Result timer_fn(fake_call_t *c)
 static const fake_guest_t faulty = {
     "faulty", imports_all, 5u, init_fn, timer_fn, NULL, NULL, NULL, start_fn, 1u, false, false, NULL, NULL,
 };
+
 
 /* Starts the guest in `m_`, fires its timer once, returns the fault seen (or NULL). */
 static const fwx_fault_t *fault_in_timer(int m_, uint32_t ram_limit)
@@ -138,6 +145,20 @@ void test_sup_faults(void)
         CHECK(f->memory_pages == 3u && f->memory_high_water_pages == 3u && f->memory_limit_pages == 3u);
     }
     CHECK(ngrow == 3u && grow_results[0] == 1 && grow_results[1] == 2 && grow_results[2] == -1);
+    case_end();
+
+    case_begin("fault: with the instrumenter's refused-grow flag, a trap after a refused grow below the cap is memory-limit");
+    f = fault_in_timer(GROW_BIG_THEN_TRAP, 4u * 65536u);
+    CHECK(f != NULL && f->reason == FWX_FAULT_MEMORY_LIMIT && f->memory_pages == 1u);
+    f = fault_in_timer(DIV, 4u * 65536u);
+    CHECK(f != NULL && f->reason == FWX_FAULT_TRAP); /* no grow refused in this callback */
+    CHECK(ngrow == 0u);
+    fake_guest_grow_flag(false); /* instrumented before the flag: only a memory at its cap says so */
+    f = fault_in_timer(GROW_BIG_THEN_TRAP, 4u * 65536u);
+    CHECK(f != NULL && f->reason == FWX_FAULT_UNREACHABLE);
+    f = fault_in_timer(GROW_BOMB, 3u * 65536u);
+    CHECK(f != NULL && f->reason == FWX_FAULT_MEMORY_LIMIT);
+    fake_guest_grow_flag(true);
     case_end();
 
     case_begin("fault: a module that handles a refused grow keeps running");
