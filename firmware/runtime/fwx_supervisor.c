@@ -253,7 +253,7 @@ static void after_fault(fwx_sup_module_t *m)
         if (now < window || m->fault_times[i] > now - window) m->fault_times[kept++] = m->fault_times[i];
     }
     if (kept == FWX_SUP_QUARANTINE_AFTER) {
-        memmove(&m->fault_times[0], &m->fault_times[1], (kept - 1u) * sizeof m->fault_times[0]);
+        for (i = 1u; i < kept; i++) m->fault_times[i - 1u] = m->fault_times[i];
         kept--;
     }
     m->fault_times[kept++] = now;
@@ -485,12 +485,24 @@ void fwx_sup_init(fwx_sup_t *s, IM3Environment env, fwx_sup_notify_fn notify, vo
     }
 }
 
+/* Whether the stored id (NUL-terminated, < FWX_SUP_ID_MAX) equals id; reads id no further than that. */
+static bool same_id(const char *stored, const char *id)
+{
+    uint32_t n = 0u;
+    if (id == NULL) return false;
+    for (; n < FWX_SUP_ID_MAX; n++) {
+        if (stored[n] != id[n]) return false;
+        if (stored[n] == '\0') return true;
+    }
+    return false;
+}
+
 fwx_sup_module_t *fwx_sup_find(fwx_sup_t *s, const char *id)
 {
     unsigned i;
     for (i = 0u; i < FWX_SUP_MAX_MODULES; i++) {
         fwx_sup_module_t *m = &s->modules[i];
-        if (m->state != FWX_SUP_EMPTY && id != NULL && strncmp(m->id, id, FWX_SUP_ID_MAX) == 0) return m;
+        if (m->state != FWX_SUP_EMPTY && same_id(m->id, id)) return m;
     }
     return NULL;
 }
