@@ -141,7 +141,7 @@ typedef enum fwx_sup_state {
 typedef struct fwx_sup_config {
     uint64_t fuel_per_callback;  /* [10,000,000, DEFAULT_FUEL of the agent] */
     uint64_t fuel_start;         /* __fwx_start and fwx_init each [fuel_per_callback] */
-    uint32_t ram_limit_bytes;    /* linear memory cap, rounded down to pages [65536] */
+    uint32_t ram_limit_bytes;    /* linear memory cap, rounded up to 64 KiB pages [65536] */
     uint32_t wasm_stack_bytes;   /* wasm3 value stack [8192] */
     uint32_t max_timers;         /* timers at once, the timer grant's scope [FWX_SUP_MAX_TIMERS] */
     uint32_t granted;            /* FWX_CAP_BIT per capability kind (fwx_module_t.granted) */
@@ -236,14 +236,14 @@ typedef struct fwx_sup {
 /* Outcome of fwx_sup_start: why a module was refused before it ran. */
 typedef enum fwx_sup_status {
     FWX_SUP_OK = 0,
-    FWX_SUP_E_FULL = 1,         /* no free module slot, or the id is too long */
+    FWX_SUP_E_FULL = 1,         /* no free module slot (FWX_SUP_MAX_MODULES) */
     FWX_SUP_E_CHECK = 2,        /* fwx_check_module refused the bytes; error text says why */
     FWX_SUP_E_LOAD = 3,         /* wasm3 refused to parse, load or compile */
     FWX_SUP_E_LINK = 4,         /* fwx_link failed */
     FWX_SUP_E_FUEL = 5,         /* not fuel-instrumented: refused on wasm3 */
     FWX_SUP_E_MEMORY = 6,       /* initial memory above the RAM limit, or no limit export */
     FWX_SUP_E_DUPLICATE = 7,    /* a module of that id is installed */
-    FWX_SUP_E_ARG = 8
+    FWX_SUP_E_ARG = 8           /* NULL argument, or id empty or not shorter than FWX_SUP_ID_MAX */
 } fwx_sup_status_t;
 
 /* `env` from m3_NewEnvironment; notify may be NULL. */
