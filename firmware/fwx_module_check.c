@@ -810,7 +810,6 @@ static bool check_export_section(walk_t *w, uint32_t start, uint32_t end)
         if ((kind == 1u && index >= w->table_count) || (kind == 2u && index >= w->memory_count) || (kind == 3u && index >= w->global_count) || kind == 4u)
             return set_error(check, FWX_CHECK_MALFORMED, at);
         if (export_name_seen(w, start, i, name, name_len)) return set_error(check, FWX_CHECK_MALFORMED, at);
-        if (name_len >= 6u && memcmp(name, "__fwx_", 6u) == 0) return set_error(check, FWX_CHECK_RESERVED_NAME, at);
         for (k = 0u; k < FWX_EXPORT_COUNT; k++) {
             const fwx_export_desc_t *d = &fwx_exports[k];
             if (!bytes_equal_cstr(name, name_len, d->name)) continue;
@@ -866,7 +865,6 @@ static bool check_custom_section(walk_t *w, uint32_t start, uint32_t end)
     if (!fwx_read_name(&c, &name, &name_len)) return cursor_error(w->check, &c);
     if (!fwx_utf8_valid(name, name_len)) return set_error(w->check, FWX_CHECK_MALFORMED, start);
     if (end - c.pos > FWX_LIMIT_SECTION_BYTES) return set_error(w->check, FWX_CHECK_LIMIT, start);
-    if (bytes_equal_cstr(name, name_len, "fwx.fuel")) return set_error(w->check, FWX_CHECK_RESERVED_NAME, start);
     if (bytes_equal_cstr(name, name_len, "name")) {
         if (end - c.pos > FWX_LIMIT_NAME_SECTION_BYTES) return set_error(w->check, FWX_CHECK_LIMIT, start);
         return check_name_section(w, c.pos, end);

@@ -50,7 +50,6 @@ typedef enum fwx_check_error {
                                     exception handling, tail calls, GC, memory64, ... */
     FWX_CHECK_LIMIT,             /* past a resource limit of fwx_check_limits.h */
     FWX_CHECK_OVER_BUDGET,       /* initial memory or static RAM needs above ram_budget_bytes */
-    FWX_CHECK_RESERVED_NAME,     /* an __fwx_ export or a fwx.fuel section: names the host keeps */
     FWX_CHECK_NO_MEMORY,         /* imports functions that take pointers, defines no memory */
     FWX_CHECK_NO_TIMER_CALLBACK, /* imports timer.start without exporting fwx_on_timer */
     FWX_CHECK_INVALID            /* fails validation: operand types, values left at a block

@@ -14,7 +14,6 @@ const char *fwx_check_error_text(fwx_check_error_t e)
     case FWX_CHECK_UNSUPPORTED: return "uses a WebAssembly feature wasm3 cannot run";
     case FWX_CHECK_LIMIT: return "exceeds a resource limit of the mcu device class";
     case FWX_CHECK_OVER_BUDGET: return "needs more linear memory than the RAM budget";
-    case FWX_CHECK_RESERVED_NAME: return "uses a name the host reserves (__fwx_ export or fwx.fuel section)";
     case FWX_CHECK_NO_MEMORY: return "passes pointers to the host but defines no memory";
     case FWX_CHECK_NO_TIMER_CALLBACK: return "starts timers but does not export fwx_on_timer";
     case FWX_CHECK_INVALID: return "fails WebAssembly validation (operand types)";

@@ -24,6 +24,7 @@ function harness() {
   const ctx: GuestContext = {
     memory,
     owns: () => true,
+    granted: () => true,
     trap: (reason, detail) => { throw new Trap(reason, detail); },
     fail: (_fn, status) => status,
     record: () => {},

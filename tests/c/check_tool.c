@@ -26,7 +26,7 @@ static void json_string(const uint8_t *s, uint32_t n)
 
 static const char *error_name(fwx_check_error_t e)
 {
-    static const char *names[] = { "ok", "not-wasm", "truncated", "leb-overflow", "malformed", "too-many-imports", "bad-abi-section", "unsupported", "limit", "over-budget", "reserved-name", "no-memory", "no-timer-callback", "invalid" };
+    static const char *names[] = { "ok", "not-wasm", "truncated", "leb-overflow", "malformed", "too-many-imports", "bad-abi-section", "unsupported", "limit", "over-budget", "no-memory", "no-timer-callback", "invalid" };
     return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
 }
 
