@@ -1,8 +1,10 @@
 // The agent's real GPIO and sensor hosts (src/agent/host/gpio.ts, sensor.ts)
 // with grants narrower than the board: the agent's other tests use a stand-in
 // GPIO host, so grant and claim bugs would show only in simulator runs. Order
-// of verdicts (sensor.ts): not-found and unsupported (facts about the board)
-// before not-permitted (the grant), before busy (another module's claim).
+// of verdicts (sensor.ts, host-abi/gen/check-plan.ts): not-permitted (the
+// grant) first, so a module learns nothing about hardware outside its grants;
+// then not-found and unsupported for a grant naming what the board lacks;
+// then busy (another module's claim).
 
 import { describe, expect, it } from "vitest";
 import { PinMode, Status } from "../../src/abi/host.generated.js";
@@ -42,12 +44,13 @@ describe("gpio host: grants", () => {
     expect(claims.owner("gpio:7")).toBeUndefined();
   });
 
-  it("a pin the board lacks is not-found and a mode the pin lacks is unsupported, whatever the grant", () => {
+  it("a granted pin the board lacks is not-found and a granted mode the pin lacks is unsupported; ungranted pins are not-permitted, existing or not", () => {
     const { gpioA, a } = setup({ gpio: [{ pin: 99, modes: ["output"] }, { pin: 6, modes: ["input"] }] });
     expect(gpioA.claim(99, PinMode.output, { handle: 0 })).toBe(Status.notFound);
     expect(a.lastDetail).toMatch(/no pin 99/);
     expect(gpioA.claim(6, PinMode.input, { handle: 0 })).toBe(Status.unsupported);
-    expect(gpioA.claim(42, PinMode.output, { handle: 0 })).toBe(Status.notFound);
+    expect(gpioA.claim(42, PinMode.output, { handle: 0 })).toBe(Status.notPermitted);
+    expect(gpioA.claim(7, PinMode.output, { handle: 0 })).toBe(Status.notPermitted);
   });
 
   it("no gpio grant at all refuses every pin", () => {
@@ -101,7 +104,7 @@ describe("gpio host: exclusive claims", () => {
 });
 
 describe("sensor host: grants", () => {
-  it("a granted sensor is found; one the board has but was not granted is not-permitted; an unknown one is not-found", () => {
+  it("a granted sensor is found; one not granted is not-permitted, whether the board has it or not", () => {
     const board = demoBoard();
     const ctx = new FakeContext("a", GRANT);
     const sensor = createSensorHost(board, ctx);
@@ -110,7 +113,7 @@ describe("sensor host: grants", () => {
     expect(out.handle).not.toBe(0);
     expect(sensor.find("ambient", { handle: 0 })).toBe(Status.notPermitted);
     expect(ctx.lastDetail).toMatch(/not granted sensor ambient/);
-    expect(sensor.find("no_such_sensor", { handle: 0 })).toBe(Status.notFound);
+    expect(sensor.find("no_such_sensor", { handle: 0 })).toBe(Status.notPermitted);
     expect(sensor.find("", { handle: 0 })).toBe(Status.invalidArg);
   });
 
