@@ -287,7 +287,7 @@ export class Agent<B extends BoardLike = BoardLike> {
       timer: {
         schedule: (atUs, fire) => {
           const task = this.scheduler.schedule(atUs, slot.index, fire);
-          return { cancel: () => { task.cancelled = true; } };
+          return { cancel: () => this.scheduler.cancel(task) };
         },
         deliver: (id) => this.deliver(slot, gen, "timer", "fwx_on_timer", [id]),
       },

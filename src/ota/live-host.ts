@@ -93,7 +93,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   after(ms: number, fn: () => void): { cancel(): void } {
     const task = this.scheduler.schedule(this.nowUs() + BigInt(Math.round(ms * 1000)), -1, fn);
     this.kick();
-    return { cancel: () => { task.cancelled = true; } };
+    return { cancel: () => this.scheduler.cancel(task) };
   }
 
   start(spec: HostedSpec, events: HostedEvents): HostedModule {
@@ -134,7 +134,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
         schedule: (atUs, fire) => {
           const task = this.scheduler.schedule(atUs, run.order, fire);
           this.kick();
-          return { cancel: () => { task.cancelled = true; } };
+          return { cancel: () => this.scheduler.cancel(task) };
         },
         deliver: (id) => this.deliver(run, gen, "fwx_on_timer", [id]),
       },
