@@ -16,6 +16,7 @@
 import { PackageError, verifyPackage, readPackageUnverified, type DeviceContext, type VerifiedPackage } from "../pkg/index.js";
 import type { Manifest } from "../pkg/manifest.js";
 import { checkConfigValues, effectiveConfig } from "./config-values.js";
+import { ownRecord } from "../fs/own-record.js";
 import { ModuleStartError, type HostedModule, type ModuleHost } from "./module-host.js";
 import type { InstallEvent, ModuleStatus, Verdict } from "./protocol.js";
 import { otherSlot, sha256Hex, type DeviceState, type ModuleRecord, type SlotName, type StateStore } from "./state-store.js";
@@ -220,7 +221,7 @@ export class ModuleManager {
     const m = verified.manifest;
     const tag = { session, version: m.version, sequence: m.sequence, package: pkg };
     this.event(id, "verified", tag);
-    const rec: ModuleRecord = this.state.modules[id] ?? { slots: { A: null, B: null }, confirmed: null, trial: null, installedSeq: 0, config: {} };
+    const rec: ModuleRecord = this.state.modules[id] ?? { slots: { A: null, B: null }, confirmed: null, trial: null, installedSeq: 0, config: ownRecord<string>() };
     const target: SlotName = rec.confirmed ? otherSlot(rec.confirmed) : "A";
     this.store.writeSlot(id, target, bytes);
     this.event(id, "written", { ...tag, reason: `slot ${target}` });
@@ -357,7 +358,7 @@ export class ModuleManager {
     const live = this.live.get(module);
     if (!live) throw new RequestRefused("not-running", `module ${module} has no runnable slot`);
     const checked = checkConfigValues(module, live.manifest.config, values);
-    rec.config = { ...rec.config, ...checked };
+    rec.config = ownRecord({ ...rec.config, ...checked });
     this.store.save(this.state, "state");
     live.hosted?.stop("config changed");
     const load = this.loadSlot(module, rec, live.slot);
