@@ -80,7 +80,34 @@ export interface LoweredFunction {
   /** Status code names the function can return, "ok" first for status functions. */
   statuses: string[];
   capability: CapabilitySpec | null;
+  fuel: HostCallFuel;
 }
+
+/**
+ * What a call of a host function costs in fuel, beyond the call instruction:
+ * `base + perByte × (sum of the flat parameters at byteLengthParams)`. The
+ * fuel instrumenter charges it at every call site, so a module flooding host
+ * calls runs out of fuel, deterministically, well before the wall-clock
+ * watchdog would stop it on any machine.
+ */
+export interface HostCallFuel {
+  base: number;
+  perByte: number;
+  /** Indices into flat.params of the byte lengths (the `_len` of each string/buffer/mut-buffer). */
+  byteLengthParams: number[];
+}
+
+/**
+ * Default fuel of a host call by its kind, when the spec gives none. One fuel
+ * is about one wasm instruction; a host call through the glue, the host and
+ * the call ring costs on the order of a microsecond, hundreds of instructions'
+ * worth. "never" functions trap (abort, fuel_exhausted), so they cost nothing.
+ * Infallible value functions (clocks) do the least; status functions check
+ * arguments and grants and may record an error detail. Copies cost a fuel a
+ * byte: the host reads or writes every byte and may log it.
+ */
+export const DEFAULT_HOST_CALL_FUEL: Readonly<Record<LoweredFunction["resultKind"], number>> = Object.freeze({ never: 0, value: 250, status: 500 });
+export const DEFAULT_HOST_CALL_FUEL_PER_BYTE = 1;
 
 export interface LoweredInterface {
   spec: InterfaceSpec;
@@ -217,7 +244,17 @@ function lowerFunction(f: FunctionSpec, iface: InterfaceSpec, module: string, ca
     wasm3Signature,
     statuses: resultKind === "status" ? ["ok", ...f.errors.map((e) => e.code)] : [],
     capability: f.capability ? caps.get(f.capability)! : null,
+    fuel: {
+      base: f.fuel?.base ?? DEFAULT_HOST_CALL_FUEL[resultKind],
+      perByte: f.fuel?.perByte ?? DEFAULT_HOST_CALL_FUEL_PER_BYTE,
+      byteLengthParams: flatParams.flatMap((p, i) => (isByteLength(p, params) ? [i] : [])),
+    },
   };
+}
+
+/** Whether a flat parameter is the byte length of a string/buffer/mut-buffer (the second of its pair). */
+function isByteLength(flat: FlatParam, params: readonly LoweredParam[]): boolean {
+  return params.some((p) => (p.marshal.kind === "string" || p.marshal.kind === "buffer" || p.marshal.kind === "mut-buffer") && p.flat[1] === flat);
 }
 
 function lowerLifecycle(l: LifecycleExportSpec): LoweredLifecycle {

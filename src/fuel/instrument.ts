@@ -21,12 +21,15 @@ import { callShape, externallyEnteredFunctions, planCallSiteCharges, type CallSh
 import { isWasm3Type, typeName, UnsupportedExpression, X } from "./expressions.js";
 import { FunctionRewriter, type FunctionMode, type FuelSymbols, type RewriteCounters } from "./rewrite.js";
 import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections, readStartFunctionIndex } from "./section.js";
+import { abiHostCallCosts, importKey, type HostCallCosts, type HostCallFuel } from "./host-calls.js";
 import { walkSections, type SectionInfo } from "../wasm/sections.js";
 
 export const FUEL_IMPORT_MODULE = "fwx:core@1";
 export const FUEL_IMPORT_NAME = "fuel_exhausted";
 export const FUEL_SET_EXPORT = "__fwx_fuel_set";
 export const FUEL_GET_EXPORT = "__fwx_fuel_get";
+/** () -> i32: 1 when a memory.grow was refused since the last __fwx_fuel_set. */
+export const GROW_REFUSED_EXPORT = "__fwx_grow_refused";
 export const RESERVED_EXPORT_PREFIX = "__fwx_";
 /** Fuel available before the host's first __fwx_fuel_set: it pays for the start function. */
 export const DEFAULT_INSTANTIATE_FUEL = 1_000_000n;
@@ -42,6 +45,8 @@ export interface InstrumentOptions {
   strategy?: "cached" | "global";
   /** Initial value of the fuel counter, spent by the start function. Default DEFAULT_INSTANTIATE_FUEL. */
   instantiateFuel?: bigint;
+  /** What host calls cost, by importKey(module, name). Default: this ABI's (host-calls.ts). */
+  hostCallCosts?: HostCallCosts;
 }
 
 export interface FuelStats extends RewriteCounters {
@@ -100,7 +105,7 @@ export function instrumentFuel(bytes: Uint8Array, options: InstrumentOptions = {
   }
   try {
     m.setFeatures(WASM3_FEATURES);
-    return instrumentModule(m, strategy, instantiateFuel, customSections.includes("name"), startIndex);
+    return instrumentModule(m, strategy, instantiateFuel, customSections.includes("name"), startIndex, options.hostCallCosts ?? abiHostCallCosts());
   } finally {
     m.dispose();
   }
@@ -112,6 +117,7 @@ function instrumentModule(
   instantiateFuel: bigint,
   keepNames: boolean,
   startIndex: number | null,
+  hostCallCosts: HostCallCosts,
 ): InstrumentResult {
   checkModuleLevelFeatures(m);
   for (let i = 0; i < m.getNumExports(); i++) {
@@ -128,9 +134,12 @@ function instrumentModule(
   const startFunction = startIndex === null ? null : binaryen.getFunctionInfo(m.getFunctionByIndex(startIndex)).name;
   const funcs: binaryen.FunctionInfo[] = [];
   let fuelImport: string | null = null;
+  const hostCalls = new Map<string, HostCallFuel>();
   for (let i = 0; i < m.getNumFunctions(); i++) {
     const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
     if (info.module) {
+      const cost = hostCallCosts.get(importKey(info.module, info.base ?? ""));
+      if (cost) hostCalls.set(info.name, cost);
       if (info.module === FUEL_IMPORT_MODULE && info.base === FUEL_IMPORT_NAME) {
         if (info.params !== binaryen.none || info.results !== binaryen.none) {
           throw new FuelError("bad-fuel-import", `imports ${FUEL_IMPORT_MODULE} ${FUEL_IMPORT_NAME} with a signature other than () -> ()`);
@@ -144,11 +153,13 @@ function instrumentModule(
     fuelImport = uniqueName(m, "__fwx_fuel_exhausted");
     m.addFunctionImport(fuelImport, FUEL_IMPORT_MODULE, FUEL_IMPORT_NAME, binaryen.none, binaryen.none);
   }
-  const sym: FuelSymbols = { global: uniqueName(m, "__fwx_fuel"), outOfFuel: uniqueName(m, "__fwx_fuel_out") };
+  const sym: FuelSymbols = { global: uniqueName(m, "__fwx_fuel"), outOfFuel: uniqueName(m, "__fwx_fuel_out"), growRefused: "" };
   m.addGlobal(sym.global, binaryen.i64, true, m.i64.const(Number(instantiateFuel & 0xffffffffn), Number(instantiateFuel >> 32n)));
+  sym.growRefused = uniqueName(m, "__fwx_grow_refused");
+  m.addGlobal(sym.growRefused, binaryen.i32, true, m.i32.const(0));
 
   const counters: RewriteCounters = {
-    loops: 0, chargePoints: 0, dynamicChargePoints: 0, callsWrapped: 0, callsChargedAtSite: 0, spilledOperands: 0, staticCost: 0,
+    loops: 0, chargePoints: 0, dynamicChargePoints: 0, callsWrapped: 0, callsChargedAtSite: 0, spilledOperands: 0, staticCost: 0, hostCalls: 0,
   };
   const infoByName = new Map(funcs.map((info) => [info.name, info]));
   const numLocalsOf = (info: binaryen.FunctionInfo) => binaryen.expandType(info.params).length + info.vars.length;
@@ -184,7 +195,7 @@ function instrumentModule(
         : "cached";
     if (mode === "cached") functionsCached++;
     const { body, extraVars } = inFunction(info.name, () =>
-      new FunctionRewriter(m, sym, mode, numLocals, counters, callSiteCosts).rewrite(info.body),
+      new FunctionRewriter(m, sym, mode, numLocals, counters, callSiteCosts, hostCalls).rewrite(info.body),
     );
     return { info, body, vars: [...info.vars, ...extraVars], localNames };
   });
@@ -251,10 +262,16 @@ function addRuntimeFunctions(m: binaryen.Module, sym: FuelSymbols, fuelImport: s
   ]));
   const setName = uniqueName(m, FUEL_SET_EXPORT);
   // A negative budget is stored as 0: subtracting from a value near i64 min would wrap to a huge positive budget.
+  // Setting the budget starts a callback, so it also clears the grow-refused flag.
   const requested = () => m.local.get(0, i64);
-  m.addFunction(setName, i64, binaryen.none, [], m.global.set(sym.global,
-    m.select(m.i64.ge_s(requested(), m.i64.const(0, 0)), requested(), m.i64.const(0, 0))));
+  m.addFunction(setName, i64, binaryen.none, [], m.block(null, [
+    m.global.set(sym.global, m.select(m.i64.ge_s(requested(), m.i64.const(0, 0)), requested(), m.i64.const(0, 0))),
+    m.global.set(sym.growRefused, m.i32.const(0)),
+  ]));
   m.addFunctionExport(setName, FUEL_SET_EXPORT);
+  const refusedName = uniqueName(m, GROW_REFUSED_EXPORT);
+  m.addFunction(refusedName, binaryen.none, binaryen.i32, [], m.global.get(sym.growRefused, binaryen.i32));
+  m.addFunctionExport(refusedName, GROW_REFUSED_EXPORT);
   const getName = uniqueName(m, FUEL_GET_EXPORT);
   m.addFunction(getName, binaryen.none, i64, [], m.global.get(sym.global, i64));
   m.addFunctionExport(getName, FUEL_GET_EXPORT);
