@@ -13,6 +13,7 @@ import { ModuleInstance, type CallOutcome, type InstanceContext } from "../agent
 import { prepareModule, ModuleRefused, type PreparedModule } from "../agent/prepare.js";
 import { DEFAULT_WATCHDOG_MS, type BoardLike, type HostServices } from "../agent/runtime.js";
 import { Scheduler } from "../agent/scheduler.js";
+import { BusEventLimiter } from "../agent/bus-events.js";
 import { DEFAULT_RESTART_POLICY, FaultHistory, type RestartPolicy } from "../agent/supervisor.js";
 import { KvStore } from "../agent/host/kv.js";
 import { TelemetryQueue, type TelemetrySink } from "../agent/host/telemetry.js";
@@ -65,6 +66,8 @@ class LiveHostedModule implements HostedModule {
 
 export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   private readonly scheduler = new Scheduler();
+  /** Peripheral traffic is rate-limited here as in the Agent (bus-events.ts). */
+  private readonly busEvents = new BusEventLimiter();
   private readonly claims = new DeviceClaimRegistry();
   private readonly telemetry: TelemetryQueue;
   private readonly running = new Map<string, Running>();
@@ -123,7 +126,9 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   }
 
   private emit(module: string, event: AgentEvent): void {
-    this.opts.onEvent(this.nowUs(), module, event);
+    const now = this.nowUs();
+    const admitted = this.busEvents.admit(module, event, now);
+    if (admitted) this.opts.onEvent(now, module, admitted);
   }
 
   private services(run: Running, gen: number): HostServices<B> {
