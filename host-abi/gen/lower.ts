@@ -99,14 +99,20 @@ export interface HostCallFuel {
 
 /**
  * Default fuel of a host call by its kind, when the spec gives none. One fuel
- * is about one wasm instruction; a host call through the glue, the host and
- * the call ring costs on the order of a microsecond, hundreds of instructions'
- * worth. "never" functions trap (abort, fuel_exhausted), so they cost nothing.
- * Infallible value functions (clocks) do the least; status functions check
- * arguments and grants and may record an error detail. Copies cost a fuel a
- * byte: the host reads or writes every byte and may log it.
+ * is about one wasm instruction, roughly a nanosecond; a host call through
+ * the glue, a device host and the call ring costs microseconds: measured in
+ * the agent on the simulated board (a 2-core machine under load), a clock
+ * read 1-2 µs, a status call 10-35 µs (a log line, a kv miss with its error
+ * detail), a bus transaction on a device model 30-70 µs. The prices keep
+ * about 20 ns of host time per fuel unit, so the default budget of 10 million
+ * spent on host calls alone ends within a few hundred milliseconds, well
+ * inside the 2 s watchdog even on a slow or loaded machine (tested in
+ * tests/agent/host-call-flood.test.ts). On a microcontroller this overprices
+ * host calls, which a module spends a few of per callback.
+ * "never" functions trap (abort, fuel_exhausted), so they cost nothing.
+ * Copies cost a fuel a byte: the host reads or writes every byte.
  */
-export const DEFAULT_HOST_CALL_FUEL: Readonly<Record<LoweredFunction["resultKind"], number>> = Object.freeze({ never: 0, value: 250, status: 500 });
+export const DEFAULT_HOST_CALL_FUEL: Readonly<Record<LoweredFunction["resultKind"], number>> = Object.freeze({ never: 0, value: 500, status: 2000 });
 export const DEFAULT_HOST_CALL_FUEL_PER_BYTE = 1;
 
 export interface LoweredInterface {

@@ -38,15 +38,16 @@ describe("bulk memory outside memory is out-of-bounds, whatever its length", () 
   ];
   for (const [name, body] of cases) {
     it(name, async () => {
-      const faults = await faultsOf(misbehaveOnTimer(body), { fuel: 1000n });
+      // fwx_init's timer.start costs about 2,000; every length here would cost far more than the rest.
+      const faults = await faultsOf(misbehaveOnTimer(body), { fuel: 10_000n });
       expect(faults.map((f) => f.reason)).toEqual(["out-of-bounds"]);
       expect(faults[0]!.frames[0]!.funcName).toBe("culprit");
     });
   }
 
   it("an in-bounds copy still pays per byte moved", async () => {
-    // 64 KiB over 1000 fuel: 65536 / 64 = 1024 fuel, one over budget with the instructions.
-    const faults = await faultsOf(misbehaveOnTimer([...op.i32(0), ...op.i32(0), ...op.i32(PAGE), ...memoryFill]), { fuel: 1000n });
+    // 256 KiB / 64 = 4096 fuel, over a budget of 3000 that fwx_init (about 2000) stays inside.
+    const faults = await faultsOf(misbehaveOnTimer([...op.i32(0), ...op.i32(0), ...op.i32(4 * PAGE), ...memoryFill], { mem: [4] }), { fuel: 3000n, ramBudgetBytes: 4 * PAGE });
     expect(faults.map((f) => f.reason)).toEqual(["fuel-exhausted"]);
   });
 });
@@ -88,8 +89,8 @@ describe("a callback that ends after a refused grow is memory-limit, in every sh
   });
 
   it("a successful grow still pays per page added", async () => {
-    // 3 pages × 1024 fuel is over a 2000 budget; the grow itself succeeds.
-    const faults = await faultsOf(misbehaveOnTimer([...op.i32(3), ...op.memoryGrow, ...op.drop]), { fuel: 2000n, ramBudgetBytes: 8 * PAGE });
+    // 3 pages × 1024 fuel is over a 3000 budget that fwx_init (about 2000) stays inside; the grow itself succeeds.
+    const faults = await faultsOf(misbehaveOnTimer([...op.i32(3), ...op.memoryGrow, ...op.drop]), { fuel: 3000n, ramBudgetBytes: 8 * PAGE });
     expect(faults.map((f) => f.reason)).toEqual(["fuel-exhausted"]);
     expect(faults[0]!.memoryPages).toBe(4);
   });

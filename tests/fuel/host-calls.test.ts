@@ -21,9 +21,9 @@ describe("the lowering prices every host function", () => {
     expect(loweredFn(lowered, "core", "fuel_exhausted").fuel.base).toBe(0);
     expect(loweredFn(lowered, "gpio", "write").fuel).toEqual({ base: DEFAULT_HOST_CALL_FUEL.status, perByte: 1, byteLengthParams: [] });
     // kv.set(key_ptr, key_len, value_ptr, value_len): a durable write, priced in the spec.
-    expect(loweredFn(lowered, "kv", "set").fuel).toEqual({ base: 2000, perByte: 1, byteLengthParams: [1, 3] });
+    expect(loweredFn(lowered, "kv", "set").fuel).toEqual({ base: 5000, perByte: 1, byteLengthParams: [1, 3] });
     // i2c.write_read(bus, address, tx_ptr, tx_len, rx_ptr, rx_len)
-    expect(loweredFn(lowered, "i2c", "write_read").fuel).toEqual({ base: 1000, perByte: 1, byteLengthParams: [3, 5] });
+    expect(loweredFn(lowered, "i2c", "write_read").fuel).toEqual({ base: 5000, perByte: 1, byteLengthParams: [3, 5] });
     // Out-pointers are not lengths: kv.get(key_ptr, key_len, value_ptr, value_len, value_len_ptr)
     expect(loweredFn(lowered, "kv", "get").fuel.byteLengthParams).toEqual([1, 3]);
     for (const f of lowered.functions) {
@@ -66,7 +66,7 @@ describe("the instrumenter charges host calls at the call site", () => {
     const large = m.withFuel(1_000_000n, () => f(30, 500)).used;
     expect(large - small).toBe(BigInt(30 + 500 - 3 - 5));
     // The body: 4 operand instructions and the call, plus kv.set's base.
-    expect(small).toBe(BigInt(4 * COST_MODEL.instruction + COST_MODEL.call + 2000 + 3 + 5));
+    expect(small).toBe(BigInt(4 * COST_MODEL.instruction + COST_MODEL.call + 5000 + 3 + 5));
     expect(seen).toEqual([[0, 3, 64, 5], [0, 30, 64, 500]]);
   });
 
@@ -80,8 +80,8 @@ describe("the instrumenter charges host calls at the call site", () => {
   it("runs out of fuel when the bytes are more than the budget left", () => {
     const m = instantiate(bytes, { "fwx:kv@1": { set: () => 0 } });
     const f = m.exports.f as (k: number, v: number) => number;
-    expect(() => m.withFuel(3000n, () => f(3, 5000))).toThrow(FuelExhausted);
-    expect(() => m.withFuel(1_000n, () => f(3, 5))).toThrow(FuelExhausted);
+    expect(() => m.withFuel(6000n, () => f(3, 5000))).toThrow(FuelExhausted);
+    expect(() => m.withFuel(4_000n, () => f(3, 5))).toThrow(FuelExhausted);
   });
 
   it("an import the ABI does not price costs a plain call", () => {
