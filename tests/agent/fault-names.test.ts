@@ -52,6 +52,20 @@ describe("bulk memory outside memory is out-of-bounds, whatever its length", () 
   });
 });
 
+describe("a host call with a length outside memory is out-of-bounds, however dear its bytes would be", () => {
+  it("kv.set with a 4 GiB value", async () => {
+    const b = new ModuleBuilder();
+    const start = b.import("fwx:timer@1", "start", ["i32", "i32", "i32"], ["i32"]);
+    const set = b.import("fwx:kv@1", "set", ["i32", "i32", "i32", "i32"], ["i32"]);
+    b.mem(1).dataAt(16, "k");
+    b.func("fwx_init", { params: [], results: ["i32"] }, [...op.i32(1), ...op.i32(100), ...op.i32(0), ...op.call(start)], { export: true });
+    b.func("fwx_on_timer", { params: ["i32"], results: [] }, [...op.i32(16), ...op.i32(1), ...op.i32(0), ...op.i32(-1), ...op.call(set), ...op.drop], { export: true });
+    const faults = await faultsOf(b.build(), { fuel: 100_000n });
+    expect(faults.map((f) => f.reason)).toEqual(["out-of-bounds"]);
+    expect(faults[0]!.detail).toMatch(/kv\.set: value/);
+  });
+});
+
 describe("a callback that ends after a refused grow is memory-limit, in every shape", () => {
   const bomb = op.loop([...op.i32(1), ...op.memoryGrow, ...op.drop, ...op.br(0)]);
   const shapes: [string, Uint8Array, number][] = [
