@@ -153,6 +153,7 @@ function instrumentModule(
     fuelImport = uniqueName(m, "__fwx_fuel_exhausted");
     m.addFunctionImport(fuelImport, FUEL_IMPORT_MODULE, FUEL_IMPORT_NAME, binaryen.none, binaryen.none);
   }
+  funcs.push(...wrapTabledHostCalls(m, hostCalls));
   const sym: FuelSymbols = { global: uniqueName(m, "__fwx_fuel"), outOfFuel: uniqueName(m, "__fwx_fuel_out"), growRefused: "" };
   m.addGlobal(sym.global, binaryen.i64, true, m.i64.const(Number(instantiateFuel & 0xffffffffn), Number(instantiateFuel >> 32n)));
   sym.growRefused = uniqueName(m, "__fwx_grow_refused");
@@ -234,6 +235,45 @@ function instrumentModule(
       costModel: { ...COST_MODEL },
     },
   };
+}
+
+/**
+ * A priced host function placed in a table would be reached by call_indirect,
+ * whose target is not known where the call is instrumented, and would cost a
+ * plain call. Each such table entry is replaced by a module function that
+ * calls the import directly, so the direct call's price applies. Segments are
+ * rebuilt in their original order (later segments overwrite earlier ones).
+ * Returns the wrappers, to be instrumented with the module's own functions.
+ */
+function wrapTabledHostCalls(m: binaryen.Module, hostCalls: ReadonlyMap<string, HostCallFuel>): binaryen.FunctionInfo[] {
+  const segments: binaryen.ElementSegmentInfo[] = [];
+  for (let i = 0; i < m.getNumElementSegments(); i++) segments.push(binaryen.getElementSegmentInfo(m.getElementSegmentByIndex(i)));
+  if (!segments.some((seg) => seg.data.some((name) => hostCalls.has(name)))) return [];
+  const wrappers = new Map<string, string>();
+  const wrapperOf = (name: string): string => {
+    let w = wrappers.get(name);
+    if (w === undefined) {
+      const info = binaryen.getFunctionInfo(m.getFunction(name));
+      const params = binaryen.expandType(info.params);
+      w = uniqueName(m, `__fwx_host_${name}`);
+      m.addFunction(w, info.params, info.results, [], m.call(name, params.map((t, i) => m.local.get(i, t)), info.results));
+      wrappers.set(name, w);
+    }
+    return w;
+  };
+  const rebuilt = segments.map((seg) => ({
+    ...seg,
+    data: seg.data.map((name) => (hostCalls.has(name) ? wrapperOf(name) : name)),
+    offset: m.copyExpression(seg.offset),
+  }));
+  // binaryen.js has both at run time; its index.d.ts does not declare them.
+  const tables = m as unknown as {
+    removeElementSegment(name: string): void;
+    addActiveElementSegment(table: string, name: string, data: string[], offset: binaryen.ExpressionRef): number;
+  };
+  for (const seg of segments) tables.removeElementSegment(seg.name);
+  for (const seg of rebuilt) tables.addActiveElementSegment(seg.table, seg.name, seg.data, seg.offset);
+  return [...wrappers.values()].map((w) => binaryen.getFunctionInfo(m.getFunction(w)));
 }
 
 function checkSignatureTypes(info: binaryen.FunctionInfo): void {

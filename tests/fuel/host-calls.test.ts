@@ -92,3 +92,38 @@ describe("the instrumenter charges host calls at the call site", () => {
     expect(m.withFuel(1000n, () => (m.exports.f as () => number)()).used).toBe(BigInt(2 * COST_MODEL.instruction + COST_MODEL.call));
   });
 });
+
+describe("host functions reached through a table", () => {
+  // kv.set sits in the table; `f` calls it through call_indirect.
+  const tabled = wat(`(module
+    (import "fwx:kv@1" "set" (func $set (param i32 i32 i32 i32) (result i32)))
+    (import "env" "other" (func $other (result i32)))
+    (type $setType (func (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (table 4 funcref)
+    (elem (i32.const 0) $set $other)
+    (elem (i32.const 2) $set)
+    (func (export "f") (param $slot i32) (param $vlen i32) (result i32)
+      (call_indirect (type $setType) (i32.const 0) (i32.const 3) (i32.const 64) (local.get $vlen) (local.get $slot))))`);
+
+  it("cost what a direct call costs, base and bytes", () => {
+    const seen: number[][] = [];
+    const m = instantiate(instrumentFuel(tabled).bytes, { "fwx:kv@1": { set: (...a: number[]) => { seen.push(a); return 7; } }, env: { other: () => 0 } });
+    const f = m.exports.f as (slot: number, v: number) => number;
+    const a = m.withFuel(1_000_000n, () => f(0, 5));
+    const b = m.withFuel(1_000_000n, () => f(2, 500));
+    expect([a.result, b.result]).toEqual([7, 7]);
+    expect(seen).toEqual([[0, 3, 64, 5], [0, 3, 64, 500]]);
+    expect(a.used).toBeGreaterThan(5000n);
+    expect(b.used - a.used).toBe(495n);
+    // A table-driven flood runs out like a direct one.
+    expect(() => m.withFuel(4_000n, () => f(0, 1))).toThrow(FuelExhausted);
+  });
+
+  it("keep the table layout: unpriced imports and indices stay where they were", () => {
+    const m = instantiate(instrumentFuel(tabled).bytes, { "fwx:kv@1": { set: () => 0 }, env: { other: () => 42 } });
+    // Slot 1 holds env.other, whose signature differs: call_indirect through it traps as before.
+    expect(() => m.withFuel(1_000_000n, () => (m.exports.f as (s: number, v: number) => number)(1, 0))).toThrow(/signature|indirect/i);
+    expect(() => m.withFuel(1_000_000n, () => (m.exports.f as (s: number, v: number) => number)(3, 0))).toThrow(/null|uninitialized|undefined|table/i);
+  });
+});
