@@ -252,7 +252,8 @@ function lowerFunction(f: FunctionSpec, iface: InterfaceSpec, module: string, ca
     capability: f.capability ? caps.get(f.capability)! : null,
     fuel: {
       base: f.fuel?.base ?? DEFAULT_HOST_CALL_FUEL[resultKind],
-      perByte: f.fuel?.perByte ?? DEFAULT_HOST_CALL_FUEL_PER_BYTE,
+      // A "never" call does not return, so a charge after it could never be taken.
+      perByte: f.fuel?.perByte ?? (resultKind === "never" ? 0 : DEFAULT_HOST_CALL_FUEL_PER_BYTE),
       byteLengthParams: flatParams.flatMap((p, i) => (isByteLength(p, params) ? [i] : [])),
     },
   };

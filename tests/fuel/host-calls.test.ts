@@ -17,7 +17,7 @@ const lowered = lowerAbi(abi);
 describe("the lowering prices every host function", () => {
   it("defaults by kind, spec overrides, and which flat parameters are byte lengths", () => {
     expect(loweredFn(lowered, "core", "now_us").fuel).toEqual({ base: DEFAULT_HOST_CALL_FUEL.value, perByte: 1, byteLengthParams: [] });
-    expect(loweredFn(lowered, "core", "abort").fuel.base).toBe(0);
+    expect(loweredFn(lowered, "core", "abort").fuel).toEqual({ base: 0, perByte: 0, byteLengthParams: [1, 3] });
     expect(loweredFn(lowered, "core", "fuel_exhausted").fuel.base).toBe(0);
     expect(loweredFn(lowered, "gpio", "write").fuel).toEqual({ base: DEFAULT_HOST_CALL_FUEL.status, perByte: 1, byteLengthParams: [] });
     // kv.set(key_ptr, key_len, value_ptr, value_len): a durable write, priced in the spec.
