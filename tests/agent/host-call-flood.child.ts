@@ -3,7 +3,7 @@
 // watchdog, and prints one JSON line: each flood's fault reason, fuel used
 // and wall time. Run apart from vitest so that a flood the watchdog cannot
 // stop either (a regression) is ended by the parent's time limit.
-//   node scripts/run-ts.mjs tests/agent/host-call-flood.child.ts
+//   node scripts/run-ts.mjs tests/agent/host-call-flood.child.ts [--wait]
 
 import { runSimulation } from "../../src/agent/simulate.js";
 import { defaultBoardPath, loadBoardFile } from "../../src/sim/board.js";
@@ -32,6 +32,14 @@ export const FLOODS: Flood[] = [
   { name: "i2c.write_read (TMP102)", module: "fwx:i2c@1", fn: "write_read", params: ["i32", "i32", "i32", "i32", "i32", "i32"], results: ["i32"], args: [1, 0x48, 16, 1, 1024, 2] },
   { name: "i2c.read 4 KiB (EEPROM)", module: "fwx:i2c@1", fn: "read", params: ["i32", "i32", "i32", "i32"], results: ["i32"], args: [1, 0x50, 4096, 4096] },
 ];
+
+// With --wait, say so and wait for a line on stdin: the parent loads the CPU
+// only for the floods themselves, not while this bundle is built and loaded.
+if (process.argv.includes("--wait")) {
+  console.log("ready");
+  await new Promise((resolve) => process.stdin.once("data", resolve));
+  process.stdin.pause();
+}
 
 const out: { name: string; reasons: string[]; fuelUsed: number | null; ms: number }[] = [];
 for (const f of FLOODS) {

@@ -17,11 +17,18 @@ function burnCpu(n: number): ChildProcess[] {
   return Array.from({ length: n }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
 }
 
-function runChild(): Promise<{ status: number | null; out: string; err: string; timedOut: boolean }> {
+/** Runs the floods in a child; once it is loaded and waiting, `onReady` loads the CPU and the floods start. */
+function runChild(onReady: () => Promise<void>): Promise<{ status: number | null; out: string; err: string; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, "scripts/run-ts.mjs"), join(root, "tests/agent/host-call-flood.child.ts")], { cwd: root });
-    let out = "", err = "", timedOut = false;
-    child.stdout.on("data", (d) => { out += d; });
+    const child = spawn(process.execPath, [join(root, "scripts/run-ts.mjs"), join(root, "tests/agent/host-call-flood.child.ts"), "--wait"], { cwd: root });
+    let out = "", err = "", timedOut = false, started = false;
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (!started && out.includes("ready\n")) {
+        started = true;
+        void onReady().then(() => child.stdin.end("go\n"));
+      }
+    });
     child.stderr.on("data", (d) => { err += d; });
     const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, CHILD_TIME_LIMIT_MS);
     child.on("close", (status) => { clearTimeout(timer); resolve({ status, out, err, timedOut }); });
@@ -33,9 +40,12 @@ describe("host-call floods under a loaded CPU", () => {
   afterAll(() => { for (const b of burners) b.kill("SIGKILL"); });
 
   it("every flood ends as fuel-exhausted with its whole budget used, never as watchdog", async () => {
-    // One more busy process than there are cores, so the flood shares its core.
-    burners.push(...burnCpu(availableParallelism() + 1));
-    const r = await runChild();
+    // One more busy process than there are cores, so the flood shares its core;
+    // they run only while the floods do (a few seconds), then they are killed.
+    const r = await runChild(async () => {
+      burners.push(...burnCpu(availableParallelism() + 1));
+      await new Promise((settle) => setTimeout(settle, 300)); // let them start spinning
+    });
     for (const b of burners.splice(0)) b.kill("SIGKILL");
     expect(r.timedOut, `the child did not finish within ${CHILD_TIME_LIMIT_MS} ms`).toBe(false);
     expect(r.status, r.err).toBe(0);
