@@ -20,17 +20,13 @@ import { FuelError } from "./errors.js";
 import { callShape, externallyEnteredFunctions, planCallSiteCharges, type CallShape } from "./call-site.js";
 import { isWasm3Type, typeName, UnsupportedExpression, X } from "./expressions.js";
 import { FunctionRewriter, type FunctionMode, type FuelSymbols, type RewriteCounters } from "./rewrite.js";
-import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections, readStartFunctionIndex } from "./section.js";
+import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections, readStartFunctionIndex, RESERVED_EXPORT_PREFIX, FUEL_SET_EXPORT, FUEL_GET_EXPORT, GROW_REFUSED_EXPORT } from "./section.js";
 import { abiHostCallCosts, importKey, type HostCallCosts, type HostCallFuel } from "./host-calls.js";
 import { walkSections, type SectionInfo } from "../wasm/sections.js";
 
 export const FUEL_IMPORT_MODULE = "fwx:core@1";
 export const FUEL_IMPORT_NAME = "fuel_exhausted";
-export const FUEL_SET_EXPORT = "__fwx_fuel_set";
-export const FUEL_GET_EXPORT = "__fwx_fuel_get";
-/** () -> i32: 1 when a memory.grow was refused since the last __fwx_fuel_set. */
-export const GROW_REFUSED_EXPORT = "__fwx_grow_refused";
-export const RESERVED_EXPORT_PREFIX = "__fwx_";
+export { RESERVED_EXPORT_PREFIX, FUEL_SET_EXPORT, FUEL_GET_EXPORT, GROW_REFUSED_EXPORT };
 /** Fuel available before the host's first __fwx_fuel_set: it pays for the start function. */
 export const DEFAULT_INSTANTIATE_FUEL = 1_000_000n;
 
@@ -67,7 +63,7 @@ export interface InstrumentResult {
 }
 
 /** Features wasm3 runs; binaryen validates the output against exactly these, so no pass can add others. */
-const WASM3_FEATURES =
+export const WASM3_FEATURES =
   binaryen.Features.MVP |
   binaryen.Features.MutableGlobals |
   binaryen.Features.SignExt |

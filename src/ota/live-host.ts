@@ -5,12 +5,14 @@
 // virtual time; a device agent runs open-ended and adds, replaces and removes
 // modules while running, so this adapter drives the same classes itself.
 
+import { createHash } from "node:crypto";
 import type { HostImpl } from "../abi/host.generated.js";
 import { capabilityExcess } from "../caps/capabilities.js";
 import { DeviceClaimRegistry } from "../agent/handles.js";
 import type { AgentEvent } from "../agent/host-context.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "../agent/instance.js";
-import { prepareModule, ModuleRefused, type PreparedModule } from "../agent/prepare.js";
+import { prepareModule, ModuleRefused, type PreparedModule, type PrepareOptions } from "../agent/prepare.js";
+import { prepareOffThread } from "../agent/prepare-pool.js";
 import { DEFAULT_WATCHDOG_MS, type BoardLike, type HostServices } from "../agent/runtime.js";
 import { Scheduler } from "../agent/scheduler.js";
 import { BusEventLimiter } from "../agent/bus-events.js";
@@ -32,6 +34,8 @@ export interface LiveHostOptions<B extends BoardLike> {
   telemetry: TelemetrySink;
   restart?: Partial<RestartPolicy>;
   watchdogMs?: number;
+  /** Wall-clock limit on preparing an installed module; default PREPARE_TIME_LIMIT_MS. */
+  prepareTimeLimitMs?: number;
 }
 
 interface Running {
@@ -99,6 +103,66 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     return { cancel: () => this.scheduler.cancel(task) };
   }
 
+  private prepareOptions(spec: HostedSpec): PrepareOptions {
+    const profile = this.opts.board.profile;
+    return {
+      moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.manifest.budgets.ramBytes,
+      ...(profile.deviceClass ? { deviceClass: profile.deviceClass } : {}),
+      ...(profile.moduleLimits ? { limits: profile.moduleLimits } : {}),
+    };
+  }
+
+  /**
+   * Payloads prepared before, by module and payload hash: a revert, a
+   * rollback to a slot prepared at its install, or a restart after a config
+   * change then prepares nothing on this thread. At most two per module (the
+   * running one and the one before it).
+   */
+  private readonly preparedCache = new Map<string, PreparedModule>();
+  /** Preparations done on the agent's thread (boot, or a payload not prepared before): they hold running modules up. */
+  preparedInThread = 0;
+
+  private cacheKey(spec: HostedSpec): string {
+    return `${spec.id}\0${spec.manifest.budgets.ramBytes}\0${createHash("sha256").update(spec.payload).digest("hex")}`;
+  }
+
+  private cached(spec: HostedSpec): PreparedModule | undefined {
+    const key = this.cacheKey(spec);
+    const hit = this.preparedCache.get(key);
+    if (hit) {
+      // Most recently used last, so pruning drops the oldest.
+      this.preparedCache.delete(key);
+      this.preparedCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  private remember(spec: HostedSpec, prepared: PreparedModule): PreparedModule {
+    const key = this.cacheKey(spec);
+    this.preparedCache.delete(key);
+    this.preparedCache.set(key, prepared);
+    const mine = [...this.preparedCache.keys()].filter((k) => k.startsWith(`${spec.id}\0`));
+    for (const old of mine.slice(0, Math.max(0, mine.length - 2))) this.preparedCache.delete(old);
+    return prepared;
+  }
+
+  private prepareHere(spec: HostedSpec): PreparedModule {
+    this.preparedInThread++;
+    return prepareModule(spec.payload, this.prepareOptions(spec));
+  }
+
+  /** Prepares a payload on the preparation worker, so the running modules are not held up (installs use this). */
+  async prepare(spec: HostedSpec): Promise<PreparedModule> {
+    const hit = this.cached(spec);
+    if (hit) return hit;
+    try {
+      return this.remember(spec, await prepareOffThread(spec.payload, this.prepareOptions(spec), this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs }));
+    } catch (e) {
+      if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
+      throw e;
+    }
+  }
+
   start(spec: HostedSpec, events: HostedEvents): HostedModule {
     if (this.closed) throw new Error("module host is closed");
     const existing = this.running.get(spec.id);
@@ -107,7 +171,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     if (excess.length) throw new ModuleStartError(spec.id, "capabilities", `${spec.source}: the board cannot grant ${excess.join("; ")}`);
     let prepared: PreparedModule;
     try {
-      prepared = prepareModule(spec.payload, { moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.manifest.budgets.ramBytes });
+      prepared = spec.prepared ?? this.cached(spec) ?? this.remember(spec, this.prepareHere(spec));
     } catch (e) {
       if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
       throw e;

@@ -180,7 +180,10 @@ function checkPayloadSections(payload: Uint8Array, manifest: Manifest, payloadSt
     throw new PackageError("FWX_PKG_E_PAYLOAD", `payload: ${(e as Error).message}`, payloadStart);
   }
   const fmt = (l: InterfaceRequirement[]) => l.map((i) => `${i.name}@${i.major}.${i.minor}`).join(", ");
-  if (fmt(declared) !== fmt(manifest.interfaces)) {
+  // Compared entry by entry: joined strings would let a name containing "@1.0, " stand for several entries.
+  const same = declared.length === manifest.interfaces.length &&
+    declared.every((d, i) => { const m = manifest.interfaces[i]!; return d.name === m.name && d.major === m.major && d.minor === m.minor; });
+  if (!same) {
     throw new PackageError("FWX_PKG_E_PAYLOAD", `payload's ${ABI_SECTION_NAME} section requires [${fmt(declared)}] but the manifest lists [${fmt(manifest.interfaces)}]`, payloadStart);
   }
 }

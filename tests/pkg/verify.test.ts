@@ -185,6 +185,12 @@ describe("verifyPackage: each check fails on its own, with its own code", () => 
     rejects(pack(h), deviceCtx(h), "FWX_PKG_E_PAYLOAD", /requires \[core@1\.0, gpio@1\.0, sensor@1\.0\] but the manifest lists \[core@1\.0\]/);
   });
 
+  it("payload whose one fwx.abi entry is named like the manifest's list joined (compared entry by entry, not as text)", () => {
+    const joined = [{ name: "core@1.0, gpio@1.0, sensor", major: 1, minor: 0 }];
+    const g = makeFixture({ payload: tinyWasm(joined) });
+    rejects(pack(g), deviceCtx(g), "FWX_PKG_E_PAYLOAD", /requires \[core@1\.0, gpio@1\.0, sensor@1\.0\] but the manifest lists \[core@1\.0, gpio@1\.0, sensor@1\.0\]/);
+  });
+
   it("payload with a custom section name that is not UTF-8 (the device's module check refuses it too)", () => {
     const payload = Uint8Array.from([...tinyWasm(interfaces), ...customSection(Uint8Array.of(0x66, 0xff), Uint8Array.of(0))]);
     const g = makeFixture({ payload });

@@ -1,0 +1,60 @@
+// The C package verifier (firmware/runtime/fwx_pkg_verify.h) against the
+// TypeScript one: tests/c/pkg/corpus.ts writes packages, device inputs and
+// verifyPackage's verdicts (every bit flip and truncation of three packages,
+// signed parts damaged and signed again, scope/revocation/rollback/clock/caps
+// scenarios, revocation list files, raw CBOR regions); the sanitized C
+// harness must agree on every one. The runtime files also compile
+// warning-free as C99 and C11 with the strict flags.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureCLibs } from "../../../scripts/ensure-c-libs.mjs";
+
+export const RUNTIME_PKG_SOURCES = ["fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c", "fwx_pkg_payload.c", "fwx_pkg_verify.c", "fwx_revocations.c"];
+
+export default async function pkgVerify(ctx) {
+  const { root, build, firmware, exec, pass, fail, rel, STRICT, SANITIZE } = ctx;
+  const runtime = join(firmware, "runtime");
+  const port = join(firmware, "ports", "posix", "fwx_crypto_sodium.c");
+  const sources = RUNTIME_PKG_SOURCES.map((f) => join(runtime, f));
+  const includes = ["-I", firmware, "-I", runtime];
+  try {
+    ensureCLibs();
+  } catch (e) {
+    fail("the C libraries of the POSIX port are installed (scripts/ensure-c-libs.mjs)", e.message);
+    return;
+  }
+
+  // The numbers are the contract between the two verifiers: the same table in both.
+  const codes = (text, re) => [...text.matchAll(re)].map((m) => `${m[1]}=${m[2]}`).join(" ");
+  const ts = codes(readFileSync(join(root, "src", "pkg", "errors.ts"), "utf8"), /(FWX_PKG_E_\w+): (\d+)/g);
+  const c = codes(readFileSync(join(runtime, "fwx_pkg_verify.h"), "utf8"), /(FWX_PKG_E_\w+) = (\d+),/g).split(" ").filter((e) => Number(e.split("=")[1]) < 100).join(" ");
+  if (ts !== c || !ts.includes("FWX_PKG_E_ROLLBACK=25")) fail("fwx_pkg_verify.h numbers every FWX_PKG_E_* code as src/pkg/errors.ts does", `TypeScript: ${ts}\nC:          ${c}`);
+  else pass();
+
+  for (const std of ["c99", "c11"]) {
+    const results = await Promise.all([...sources, port].map((src) =>
+      exec("gcc", [`-std=${std}`, ...STRICT, ...includes, "-c", src, "-o", join(build, `pkg-strict-${std}-${src.split("/").pop()}.o`)]).then((r) => ({ src, r }))));
+    const bad = results.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
+    if (bad.length) fail(`package verifier compiles as ${std} with ${STRICT.join(" ")}`, bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
+    else pass();
+  }
+
+  const corpus = join(build, "pkg-corpus.txt");
+  const harness = join(build, "pkg_harness");
+  const [gen, cc] = await Promise.all([
+    exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "pkg", "corpus.ts"), corpus]),
+    exec("gcc", [...SANITIZE, ...includes, ...sources, port, join(root, "tests", "c", "pkg", "pkg_harness.c"), "-lsodium", "-o", harness]),
+  ]);
+  if (gen.status !== 0) return fail("tests/c/pkg/corpus.ts writes the corpus from verifyPackage", gen.err || gen.out);
+  pass();
+  if (cc.status !== 0) return fail("the package verifier harness builds with ASan + UBSan", cc.err);
+  pass();
+  // A time limit turns a hang (a loop on hostile input) into a named failure.
+  const run = await exec("timeout", ["600", harness, corpus]);
+  const summary = run.out.trim().split("\n").pop() ?? "";
+  if (run.status !== 0 || !/ 0 mismatches$/.test(summary)) fail("the C verifier gives the TypeScript verdict for every corpus entry (sanitized)", `${run.err.slice(0, 6000)}\n${run.out}\nexit ${run.status}`);
+  else {
+    console.log(summary);
+    pass();
+  }
+}
