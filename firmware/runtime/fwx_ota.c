@@ -219,10 +219,10 @@ static int persist(fwx_ota *ota) {
   uint32_t before = ota->t.acked;
   if (ota->store.sync(ota->store.ctx) != 0) return -1;
   ota->t.acked = ota->contiguous;
-  fwx_jw_init(&w, ota->out, sizeof ota->out);
+  fwx_jw_init(&w, ota->meta, sizeof ota->meta);
   write_meta(&w, &ota->t);
   n = fwx_jw_finish(&w);
-  if (n < 0 || ota->store.save_meta(ota->store.ctx, ota->out, (size_t)n) != 0) {
+  if (n < 0 || ota->store.save_meta(ota->store.ctx, ota->meta, (size_t)n) != 0) {
     ota->t.acked = before;
     return -1;
   }
@@ -709,9 +709,9 @@ int fwx_ota_init(fwx_ota *ota, const fwx_ota_config *cfg, const fwx_ota_transpor
   fwx_text_str(&t, FWX_OTA_TOPIC_ROOT "/");
   fwx_text_str(&t, cfg->device_id);
   /* A partial download left by a previous run: kept up to its acknowledged offset, as stale. */
-  n = ota->store.load_meta(ota->store.ctx, ota->out, sizeof ota->out);
+  n = ota->store.load_meta(ota->store.ctx, ota->meta, sizeof ota->meta);
   if (n >= 0) {
-    if (read_meta(ota->out, (size_t)n, &ota->t) != 0 || ota->host.has_package(ota->host.ctx, ota->t.package.sha256)) {
+    if (read_meta(ota->meta, (size_t)n, &ota->t) != 0 || ota->host.has_package(ota->host.ctx, ota->t.package.sha256)) {
       ota->store.discard(ota->store.ctx);
     } else {
       uint32_t stored = ota->store.stored(ota->store.ctx);

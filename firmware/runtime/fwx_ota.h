@@ -190,6 +190,7 @@ typedef struct fwx_ota {
   fwx_ota_hold_entry hold_idx[FWX_OTA_HOLD_ENTRIES];
   uint8_t hold[FWX_OTA_HOLD_BYTES];
   char out[FWX_OTA_OUT_MAX];
+  char meta[1024];      /* the partial download's record, written while a reply is being built */
   char topic[FWX_OTA_TOPIC_MAX];
 } fwx_ota;
 
