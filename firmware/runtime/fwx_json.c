@@ -169,6 +169,24 @@ int fwx_json_next_member(fwx_json_span obj, size_t *pos, fwx_json_span *key, fwx
   return 1;
 }
 
+int fwx_json_next_element(fwx_json_span arr, size_t *pos, fwx_json_span *value) {
+  cursor c;
+  const char *start;
+  if (fwx_json_kind_of(arr) != FWX_JSON_ARRAY) return 0;
+  c.p = arr.p + (*pos == 0 ? 1 : *pos);
+  c.end = arr.p + arr.len;
+  skip_ws(&c);
+  if (c.p < c.end && *c.p == ',') c.p++;
+  skip_ws(&c);
+  if (c.p >= c.end || *c.p == ']') return 0;
+  start = c.p;
+  if (!scan_value(&c, 0)) return 0;
+  value->p = start;
+  value->len = (size_t)(c.p - start);
+  *pos = (size_t)(c.p - arr.p);
+  return 1;
+}
+
 /* Whether the string span `k` (with quotes) equals `key` once unescaped. */
 static int key_equals(fwx_json_span k, const char *key) {
   char buf[64];

@@ -38,6 +38,8 @@ fwx_json_kind fwx_json_kind_of(fwx_json_span v);
 fwx_json_span fwx_json_get(fwx_json_span obj, const char *key);
 /* Walks an object: *pos starts at 0; returns 1 with key and value spans, 0 at the end. */
 int fwx_json_next_member(fwx_json_span obj, size_t *pos, fwx_json_span *key, fwx_json_span *value);
+/* Walks an array: *pos starts at 0; returns 1 with the next element, 0 at the end. */
+int fwx_json_next_element(fwx_json_span arr, size_t *pos, fwx_json_span *value);
 /* Unescapes a string value into out (NUL-terminated). Returns its byte length,
  * or -1 if not a string, longer than cap - 1, or holding a NUL (\u0000). */
 long fwx_json_string(fwx_json_span v, char *out, size_t cap);
