@@ -1,0 +1,355 @@
+/*
+ * fwx_pkg_fields.c: the manifest and certificate body, field by field, with
+ * the rules of src/pkg/manifest.ts, certificate.ts and fields.ts. Unknown
+ * keys are refused: a field this verifier does not understand might restrict
+ * something. Every function only reads validated CBOR in RAM.
+ */
+#include "fwx_pkg_internal.h"
+
+#include <string.h>
+
+static bool item_at(const pkg_doc_t *d, uint32_t at, fwx_cbor_t *c, fwx_cbor_item_t *it)
+{
+    if (at == FWX_PKG_ABSENT) return false;
+    fwx_cbor_init(c, d->buf, at, d->len);
+    return fwx_cbor_next(c, it);
+}
+
+bool fwx_pkg_map_fields(const pkg_doc_t *d, uint32_t at, uint32_t max_key, uint32_t *value_at)
+{
+    fwx_cbor_t c;
+    fwx_cbor_item_t it;
+    uint64_t i;
+    uint32_t k;
+    for (k = 0u; k <= max_key; k++) value_at[k] = FWX_PKG_ABSENT;
+    if (!item_at(d, at, &c, &it) || it.major != FWX_CBOR_MAP) return false;
+    for (i = 0u; i < it.arg; i++) {
+        fwx_cbor_item_t key;
+        if (!fwx_cbor_next(&c, &key) || key.major != FWX_CBOR_UINT) return false;
+        if (key.arg == 0u || key.arg > max_key) return false; /* unknown key */
+        value_at[key.arg] = c.pos;
+        if (!fwx_cbor_skip(&c)) return false;
+    }
+    return true;
+}
+
+bool fwx_pkg_uint(const pkg_doc_t *d, uint32_t at, uint64_t max, uint64_t *out)
+{
+    fwx_cbor_t c;
+    fwx_cbor_item_t it;
+    if (!item_at(d, at, &c, &it) || it.major != FWX_CBOR_UINT || it.arg > max) return false;
+    *out = it.arg;
+    return true;
+}
+
+bool fwx_pkg_bytes(const pkg_doc_t *d, uint32_t at, uint32_t exact, uint32_t *data)
+{
+    fwx_cbor_t c;
+    fwx_cbor_item_t it;
+    if (!item_at(d, at, &c, &it) || it.major != FWX_CBOR_BYTES || it.arg != exact) return false;
+    *data = it.data;
+    return true;
+}
+
+bool fwx_pkg_text(const pkg_doc_t *d, uint32_t at, uint32_t max_len, pkg_range_t *text)
+{
+    fwx_cbor_t c;
+    fwx_cbor_item_t it;
+    if (!item_at(d, at, &c, &it) || it.major != FWX_CBOR_TEXT || it.arg > max_len) return false;
+    text->at = it.data;
+    text->end = it.data + (uint32_t)it.arg;
+    return true;
+}
+
+bool fwx_pkg_array(const pkg_doc_t *d, uint32_t at, uint32_t max_items, uint32_t *count, uint32_t *first)
+{
+    fwx_cbor_t c;
+    fwx_cbor_item_t it;
+    if (!item_at(d, at, &c, &it) || it.major != FWX_CBOR_ARRAY || it.arg > max_items) return false;
+    *count = (uint32_t)it.arg;
+    *first = c.pos;
+    return true;
+}
+
+bool fwx_pkg_item_end(const pkg_doc_t *d, uint32_t at, uint32_t *end)
+{
+    fwx_cbor_t c;
+    fwx_cbor_init(&c, d->buf, at, d->len);
+    if (!fwx_cbor_skip(&c)) return false;
+    *end = c.pos;
+    return true;
+}
+
+static bool is_lower_or_digit(uint8_t b) { return (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9'); }
+static bool is_alnum(uint8_t b) { return is_lower_or_digit(b) || (b >= 'A' && b <= 'Z'); }
+
+/* ^[a-z0-9][a-z0-9._-]{0,63}$ (the length bound is the text's) */
+static bool module_id_ok(const uint8_t *s, uint32_t n)
+{
+    uint32_t i;
+    if (n == 0u || !is_lower_or_digit(s[0])) return false;
+    for (i = 1u; i < n; i++)
+        if (!is_lower_or_digit(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-') return false;
+    return true;
+}
+
+/* ^[A-Za-z0-9*][A-Za-z0-9._-]{0,63}$ */
+static bool name_ok(const uint8_t *s, uint32_t n)
+{
+    uint32_t i;
+    if (n == 0u || (!is_alnum(s[0]) && s[0] != '*')) return false;
+    for (i = 1u; i < n; i++)
+        if (!is_alnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-') return false;
+    return true;
+}
+
+/* ^[a-z][a-z0-9-]{0,31}$ */
+static bool interface_name_ok(const uint8_t *s, uint32_t n)
+{
+    uint32_t i;
+    if (n == 0u || s[0] < 'a' || s[0] > 'z') return false;
+    for (i = 1u; i < n; i++)
+        if (!is_lower_or_digit(s[i]) && s[i] != '-') return false;
+    return true;
+}
+
+/* src/pkg/manifest.ts SEMVER:
+ * ^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$
+ * Deterministic: no alternative of the expression can match where this scan stops. */
+static bool semver_ok(const uint8_t *s, uint32_t n)
+{
+    uint32_t i = 0u, part, start;
+    for (part = 0u; part < 3u; part++) {
+        if (i >= n) return false;
+        if (s[i] == '0') i++;
+        else if (s[i] >= '1' && s[i] <= '9') {
+            while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        } else return false;
+        if (part < 2u) {
+            if (i >= n || s[i] != '.') return false;
+            i++;
+        }
+    }
+    if (i < n && s[i] == '-') {
+        start = ++i;
+        while (i < n && (is_alnum(s[i]) || s[i] == '.' || s[i] == '-')) i++;
+        if (i == start) return false;
+    }
+    if (i < n && s[i] == '+') {
+        start = ++i;
+        while (i < n && (is_alnum(s[i]) || s[i] == '.' || s[i] == '-')) i++;
+        if (i == start) return false;
+    }
+    return i == n;
+}
+
+static bool bytes_less(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn)
+{
+    uint32_t n = an < bn ? an : bn;
+    int c = memcmp(a, b, n);
+    return c < 0 || (c == 0 && an < bn);
+}
+
+static bool decode_interfaces(const pkg_doc_t *d, uint32_t at, pkg_manifest_t *m)
+{
+    uint32_t i, pos, count;
+    pkg_range_t prev = { 0u, 0u };
+    if (!fwx_pkg_array(d, at, 64u, &count, &pos)) return false;
+    m->interfaces_at = at;
+    m->interface_count = count;
+    for (i = 0u; i < count; i++) {
+        uint32_t n, item, end;
+        uint64_t v;
+        pkg_range_t name;
+        if (!fwx_pkg_array(d, pos, 1024u, &n, &item) || n != 3u) return false;
+        if (!fwx_pkg_text(d, item, 32u, &name) || !interface_name_ok(d->buf + name.at, name.end - name.at)) return false;
+        if (i > 0u && !bytes_less(d->buf + prev.at, prev.end - prev.at, d->buf + name.at, name.end - name.at)) return false;
+        prev = name;
+        if (!fwx_pkg_item_end(d, item, &item) || !fwx_pkg_uint(d, item, 0xffffu, &v)) return false;
+        if (!fwx_pkg_item_end(d, item, &item) || !fwx_pkg_uint(d, item, 0xffffu, &v)) return false;
+        if (!fwx_pkg_item_end(d, pos, &end)) return false;
+        pos = end;
+    }
+    m->interfaces.at = at;
+    m->interfaces.end = pos;
+    return true;
+}
+
+static bool item_is_null(const pkg_doc_t *d, uint32_t at)
+{
+    return d->buf[at] == 0xf6u;
+}
+
+static bool number_at(const pkg_doc_t *d, uint32_t at, uint64_t *key)
+{
+    fwx_cbor_t c;
+    fwx_cbor_item_t it;
+    return item_at(d, at, &c, &it) && fwx_cbor_number_key(&it, key);
+}
+
+enum { CONFIG_INTEGER = 0, CONFIG_NUMBER = 1, CONFIG_BOOLEAN = 2, CONFIG_STRING = 3 };
+
+/* [name, type, default?, min?, max?]: trailing absent fields left out, inner ones null. */
+static bool decode_config_entry(const pkg_doc_t *d, uint32_t at, pkg_range_t *name)
+{
+    uint32_t pos[5], count, i, first;
+    uint64_t type, dflt = 0u, bound[2] = { 0u, 0u };
+    bool has_default_number = false, has_bound[2] = { false, false };
+    if (!fwx_pkg_array(d, at, 5u, &count, &first) || count < 2u) return false;
+    pos[0] = first;
+    for (i = 1u; i < count; i++)
+        if (!fwx_pkg_item_end(d, pos[i - 1u], &pos[i])) return false;
+    if (item_is_null(d, pos[count - 1u])) return false; /* trailing null */
+    if (!fwx_pkg_uint(d, pos[1], 3u, &type)) return false;
+    if (!fwx_pkg_text(d, pos[0], 64u, name)) return false;
+    if (count > 2u && !item_is_null(d, pos[2])) {
+        fwx_cbor_t c;
+        fwx_cbor_item_t it;
+        if (!item_at(d, pos[2], &c, &it)) return false;
+        if (type == CONFIG_BOOLEAN) {
+            if (it.major != FWX_CBOR_SIMPLE || (it.info != FWX_CBOR_FALSE && it.info != FWX_CBOR_TRUE)) return false;
+        } else if (type == CONFIG_STRING) {
+            pkg_range_t t;
+            if (!fwx_pkg_text(d, pos[2], 256u, &t)) return false;
+        } else {
+            /* Floats are never integral here (the CBOR rules refuse that), so an integer setting takes only integers. */
+            if (type == CONFIG_INTEGER && it.major != FWX_CBOR_UINT && it.major != FWX_CBOR_NINT) return false;
+            if (!fwx_cbor_number_key(&it, &dflt)) return false;
+            has_default_number = true;
+        }
+    }
+    for (i = 0u; i < 2u; i++) {
+        uint32_t p = 3u + i;
+        if (p >= count || item_is_null(d, pos[p])) continue;
+        if (!number_at(d, pos[p], &bound[i])) return false;
+        if (type != CONFIG_NUMBER && type != CONFIG_INTEGER) return false;
+        has_bound[i] = true;
+    }
+    if (has_default_number && ((has_bound[0] && dflt < bound[0]) || (has_bound[1] && dflt > bound[1]))) return false;
+    if (has_bound[0] && has_bound[1] && bound[0] > bound[1]) return false;
+    return true;
+}
+
+static bool decode_config(const pkg_doc_t *d, uint32_t at, pkg_manifest_t *m)
+{
+    uint32_t i, j, pos, count;
+    if (!fwx_pkg_array(d, at, 64u, &count, &pos)) return false;
+    m->config.at = at;
+    m->config_count = count;
+    for (i = 0u; i < count; i++) {
+        pkg_range_t name;
+        uint32_t end;
+        if (!decode_config_entry(d, pos, &name)) return false;
+        /* Unique names: compare with every earlier entry (at most 64, so at most 2016 comparisons). */
+        {
+            uint32_t scan;
+            if (!fwx_pkg_array(d, at, 64u, &count, &scan)) return false;
+            for (j = 0u; j < i; j++) {
+                uint32_t n, first, next;
+                pkg_range_t prev;
+                if (!fwx_pkg_array(d, scan, 5u, &n, &first) || !fwx_pkg_text(d, first, 64u, &prev)) return false;
+                if (prev.end - prev.at == name.end - name.at && memcmp(d->buf + prev.at, d->buf + name.at, name.end - name.at) == 0) return false;
+                if (!fwx_pkg_item_end(d, scan, &next)) return false;
+                scan = next;
+            }
+        }
+        if (!fwx_pkg_item_end(d, pos, &end)) return false;
+        pos = end;
+    }
+    m->config.end = pos;
+    return true;
+}
+
+bool fwx_pkg_decode_manifest(const pkg_doc_t *d, pkg_manifest_t *m, const char **what)
+{
+    uint32_t v[12], b[4], k, data;
+    uint64_t x;
+    static const uint32_t required[] = { 1u, 2u, 3u, 4u, 5u, 6u, 7u, 9u, 10u, 11u };
+    *what = "manifest: not a map of known keys";
+    if (!fwx_pkg_map_fields(d, 0u, 11u, v)) return false;
+    *what = "manifest: a required key is missing";
+    for (k = 0u; k < sizeof required / sizeof required[0]; k++)
+        if (v[required[k]] == FWX_PKG_ABSENT) return false;
+    *what = "manifest.id (key 1)";
+    if (!fwx_pkg_text(d, v[1], 64u, &m->id_text) || !module_id_ok(d->buf + m->id_text.at, m->id_text.end - m->id_text.at)) return false;
+    *what = "manifest.version (key 2)";
+    if (!fwx_pkg_text(d, v[2], 64u, &m->version_text) || !semver_ok(d->buf + m->version_text.at, m->version_text.end - m->version_text.at)) return false;
+    *what = "manifest.sequence (key 3)";
+    if (!fwx_pkg_uint(d, v[3], FWX_CBOR_MAX_INT, &m->sequence) || m->sequence < 1u) return false;
+    *what = "manifest.deviceClass (key 4)";
+    if (!fwx_pkg_uint(d, v[4], 1u, &x)) return false;
+    m->device_class = (uint8_t)x;
+    *what = "manifest.interfaces (key 5)";
+    if (!decode_interfaces(d, v[5], m)) return false;
+    *what = "manifest.capabilities (key 6)";
+    if (!fwx_pkg_caps_valid(d, v[6])) return false;
+    m->capabilities.at = v[6];
+    if (!fwx_pkg_item_end(d, v[6], &m->capabilities.end)) return false;
+    *what = "manifest.budgets (key 7)";
+    if (!fwx_pkg_map_fields(d, v[7], 2u, b) || !fwx_pkg_uint(d, b[1], 0xffffffffu, &x)) return false;
+    m->ram_bytes = (uint32_t)x;
+    if (!fwx_pkg_uint(d, b[2], FWX_CBOR_MAX_INT, &m->fuel_per_callback)) return false;
+    *what = "manifest.config (key 8)";
+    m->config.at = m->config.end = FWX_PKG_ABSENT;
+    m->config_count = 0u;
+    if (v[8] != FWX_PKG_ABSENT && !decode_config(d, v[8], m)) return false;
+    *what = "manifest.payloadSha256 (key 9)";
+    if (!fwx_pkg_bytes(d, v[9], 32u, &m->sha256_at)) return false;
+    *what = "manifest.fuelInstrumented (key 10)";
+    if (d->buf[v[10]] != 0xf4u && d->buf[v[10]] != 0xf5u) return false;
+    m->fuel_instrumented = d->buf[v[10]] == 0xf5u;
+    *what = "manifest.build (key 11)";
+    {
+        pkg_range_t t;
+        if (!fwx_pkg_map_fields(d, v[11], 3u, b) || !fwx_pkg_text(d, b[1], 32u, &t)) return false;
+        if (b[2] != FWX_PKG_ABSENT && !fwx_pkg_text(d, b[2], 32u, &t)) return false;
+        if (b[3] != FWX_PKG_ABSENT && !fwx_pkg_bytes(d, b[3], 16u, &data)) return false;
+    }
+    *what = NULL;
+    return true;
+}
+
+static bool names_ok(const pkg_doc_t *d, uint32_t at)
+{
+    uint32_t count, pos, i;
+    if (!fwx_pkg_array(d, at, 256u, &count, &pos) || count == 0u) return false;
+    for (i = 0u; i < count; i++) {
+        pkg_range_t t;
+        if (!fwx_pkg_text(d, pos, 64u, &t) || !name_ok(d->buf + t.at, t.end - t.at)) return false;
+        pos = t.end;
+    }
+    return true;
+}
+
+bool fwx_pkg_decode_certificate(const pkg_doc_t *d, pkg_certificate_t *c, const char **what)
+{
+    uint32_t v[9], k;
+    static const uint32_t required[] = { 1u, 2u, 3u, 4u, 5u, 7u, 8u };
+    *what = "certificate: not a map of known keys";
+    if (!fwx_pkg_map_fields(d, 0u, 8u, v)) return false;
+    *what = "certificate: a required key is missing";
+    for (k = 0u; k < sizeof required / sizeof required[0]; k++)
+        if (v[required[k]] == FWX_PKG_ABSENT) return false;
+    *what = "certificate.integratorId (key 1)";
+    if (!fwx_pkg_text(d, v[1], 64u, &c->integrator_id)) return false;
+    *what = "certificate.integratorKey (key 2)";
+    if (!fwx_pkg_bytes(d, v[2], 32u, &c->key_at)) return false;
+    *what = "certificate.modulePrefix (key 3)";
+    if (!fwx_pkg_text(d, v[3], 64u, &c->prefix)) return false;
+    *what = "certificate.capabilities (key 4)";
+    if (!fwx_pkg_caps_valid(d, v[4])) return false;
+    c->capabilities_at = v[4];
+    *what = "certificate.customers (key 5)";
+    if (!names_ok(d, v[5])) return false;
+    c->customers_at = v[5];
+    *what = "certificate.groups (key 6)";
+    if (v[6] != FWX_PKG_ABSENT && !names_ok(d, v[6])) return false;
+    c->groups_at = v[6];
+    *what = "certificate.notBefore (key 7)";
+    if (!fwx_pkg_uint(d, v[7], FWX_CBOR_MAX_INT, &c->not_before)) return false;
+    *what = "certificate.notAfter (key 8)";
+    if (!fwx_pkg_uint(d, v[8], FWX_CBOR_MAX_INT, &c->not_after)) return false;
+    if (c->not_after <= c->not_before) return false;
+    *what = NULL;
+    return true;
+}
