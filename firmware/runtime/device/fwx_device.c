@@ -146,7 +146,16 @@ static int start_live(fwx_device *d, unsigned i, int slot, const uint8_t *buf, c
   l->wasm_len = info->payload_len;
   memcpy(l->wasm, buf + info->payload_offset, info->payload_len);
   fwx_dev_kv_load(d, i);
-  st = fwx_sup_start(&d->sup, d->modules[i].id, l->wasm, l->wasm_len, &cfg, &l->sup, error);
+  {
+    const uint8_t *wasm = l->wasm;
+    uint32_t wasm_len = l->wasm_len;
+    if (d->cfg.map_payload && d->cfg.map_payload(l->wasm, l->wasm_len, &wasm, &wasm_len) != 0) {
+      *error = "payload maps to no guest of this test device";
+      l->used = 0;
+      return -1;
+    }
+    st = fwx_sup_start(&d->sup, d->modules[i].id, wasm, wasm_len, &cfg, &l->sup, error);
+  }
   if (st != FWX_SUP_OK) {
     l->used = 0;
     l->sup = NULL;

@@ -128,8 +128,9 @@ typedef struct fwx_live {
 
 typedef struct fwx_device_config {
   fwx_ota_config ota;
-  const uint8_t *root_key; /* for the verifier's context; not read here */
-  uint32_t board_caps;     /* capability kinds the board can grant */
+  /* Test seam, NULL on a real device: the wasm to run for a verified payload.
+   * The build against the fake wasm3 maps a payload to a scripted guest. */
+  int (*map_payload)(const uint8_t *payload, uint32_t len, const uint8_t **wasm, uint32_t *wasm_len);
 } fwx_device_config;
 
 typedef struct fwx_device {
