@@ -62,9 +62,15 @@ extern "C" {
 #define FWX_SUP_WINDOW_MS 600000u
 
 /* Trial: DEFAULT_HEALTH of src/ota/install.ts. */
+#ifndef FWX_SUP_HEALTH_CALLBACKS
 #define FWX_SUP_HEALTH_CALLBACKS 3u
+#endif
+#ifndef FWX_SUP_HEALTH_SECONDS
 #define FWX_SUP_HEALTH_SECONDS 10u
+#endif
+#ifndef FWX_SUP_HEALTH_TIMEOUT_SECONDS
 #define FWX_SUP_HEALTH_TIMEOUT_SECONDS 60u
+#endif
 
 /* Why a callback ended badly; the names of src/agent/faults.ts FAULT_REASONS. */
 typedef enum fwx_fault_reason {
