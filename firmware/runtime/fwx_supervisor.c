@@ -96,7 +96,7 @@ void fwx_sup_emit(fwx_sup_module_t *m, fwx_sup_event_kind_t kind, const char *te
     e.kind = kind;
     e.module_id = m->id;
     e.text = text;
-    if (kind == FWX_SUP_EV_FAULT) e.fault = &m->last_fault;
+    if (kind == FWX_SUP_EV_FAULT) e.fault = &m->sup->fault;
     e.faults_in_window = m->nfault_times;
     if (kind == FWX_SUP_EV_BACKOFF) {
         uint64_t now = fwx_port_now_us();
@@ -115,8 +115,8 @@ void fwx_sup_note_host_call(fwx_module_t *ctx, unsigned import_index, int64_t re
 {
     fwx_sup_module_t *m = fwx_sup_module_of(ctx);
     fwx_host_call_t *c = &m->ring[m->ring_next];
-    c->t_us = fwx_port_now_us();
-    c->result = result;
+    c->t_ms = (uint32_t)((fwx_port_now_us() / 1000u) & 0xffffffffu);
+    c->result = (int32_t)(uint32_t)((uint64_t)result & 0xffffffffu);
     c->fn = (uint8_t)(import_index < FWX_IMPORT_COUNT ? import_index : 0xffu);
     m->ring_next = (uint8_t)((m->ring_next + 1u) % FWX_SUP_CALL_RING);
     if (m->ring_count < FWX_SUP_CALL_RING) m->ring_count++;
@@ -158,11 +158,11 @@ static void set_label(fwx_fault_t *f, const char *label, uint32_t arg, bool has_
     append(f->callback, sizeof f->callback, &at, ")");
 }
 
-/* Fills m->last_fault for a callback that ended with `reason`. */
+/* Fills m->sup->fault for a callback that ended with `reason`. */
 static void record_fault(fwx_sup_module_t *m, fwx_fault_reason_t reason, const char *detail, const char *label,
                          uint32_t arg, bool has_arg, uint64_t budget)
 {
-    fwx_fault_t *f = &m->last_fault;
+    fwx_fault_t *f = &m->sup->fault;
     unsigned i;
     memset(f, 0, sizeof *f);
     f->reason = reason;
@@ -224,19 +224,19 @@ static void after_fault(fwx_sup_module_t *m)
     uint64_t delay_ms = FWX_SUP_BACKOFF_BASE_MS;
     unsigned i, kept = 0u;
     uint32_t at = 0u;
-    fwx_sup_emit(m, FWX_SUP_EV_FAULT, m->last_fault.detail);
+    fwx_sup_emit(m, FWX_SUP_EV_FAULT, m->sup->fault.detail);
     teardown(m);
     if (m->state == FWX_SUP_STOPPED) return; /* fwx_deinit faulted: the module is going anyway */
     if (m->cfg.trial) {
         m->state = FWX_SUP_FAILED;
-        m->why[0] = '\0';
-        append(m->why, sizeof m->why, &at, "faulted during trial: ");
-        append(m->why, sizeof m->why, &at, fwx_fault_reason_name(m->last_fault.reason));
-        append(m->why, sizeof m->why, &at, " in ");
-        append(m->why, sizeof m->why, &at, m->last_fault.callback);
-        append(m->why, sizeof m->why, &at, ": ");
-        append(m->why, sizeof m->why, &at, m->last_fault.detail);
-        fwx_sup_emit(m, FWX_SUP_EV_REVERT, m->why);
+        m->sup->why[0] = '\0';
+        append(m->sup->why, sizeof m->sup->why, &at, "faulted during trial: ");
+        append(m->sup->why, sizeof m->sup->why, &at, fwx_fault_reason_name(m->sup->fault.reason));
+        append(m->sup->why, sizeof m->sup->why, &at, " in ");
+        append(m->sup->why, sizeof m->sup->why, &at, m->sup->fault.callback);
+        append(m->sup->why, sizeof m->sup->why, &at, ": ");
+        append(m->sup->why, sizeof m->sup->why, &at, m->sup->fault.detail);
+        fwx_sup_emit(m, FWX_SUP_EV_REVERT, m->sup->why);
         return;
     }
     /* Keep the faults inside the window, then add this one (the oldest goes when full). */
@@ -313,9 +313,6 @@ static fwx_sup_status_t load_instance(fwx_sup_module_t *m, const char **error)
         r = m3_LoadModule(m->runtime, mod);
         if (r != NULL) m3_FreeModule(mod); /* still ours: loading failed */
     }
-    /* wasm3 compiles lazily; compiling everything now turns an opcode it
-     * cannot run into a refusal instead of a trap in the field. */
-    if (r == NULL) r = m3_CompileModule(mod);
     if (r != NULL) {
         *error = r;
         return FWX_SUP_E_LOAD;
@@ -324,6 +321,14 @@ static fwx_sup_status_t load_instance(fwx_sup_module_t *m, const char **error)
     if (r != NULL) {
         *error = r;
         return FWX_SUP_E_LINK;
+    }
+    /* wasm3 compiles lazily; compiling everything now turns an opcode it
+     * cannot run into a refusal instead of a trap in the field. After
+     * linking: v0.5.0 resolves imports while compiling. */
+    r = m3_CompileModule(mod);
+    if (r != NULL) {
+        *error = r;
+        return FWX_SUP_E_LOAD;
     }
     r = fwx_fuel_bind(m->runtime, &m->fuel);
     if (r != NULL) {
@@ -414,38 +419,38 @@ void fwx_sup_check_trial(fwx_sup_module_t *m, uint64_t now_us)
     uint32_t at = 0u;
     if (m->state != FWX_SUP_RUNNING || !m->cfg.trial) return;
     elapsed = now_us - m->trial_start_us;
-    m->why[0] = '\0';
+    m->sup->why[0] = '\0';
     if (m->callbacks >= FWX_SUP_HEALTH_CALLBACKS && elapsed >= (uint64_t)FWX_SUP_HEALTH_SECONDS * US_PER_S) {
         if (m->health != NULL) {
             if (!fwx_sup_call(m, m->health, FWX_EXPORT_HEALTH, 0u, false, m->cfg.fuel_per_callback, 0u, NULL, &veto))
                 return; /* the fault reverted it */
             if (veto != 0) {
-                append(m->why, sizeof m->why, &at, "fwx_health returned ");
-                append_i64(m->why, sizeof m->why, &at, veto);
-                append(m->why, sizeof m->why, &at, " (non-zero vetoes confirmation)");
+                append(m->sup->why, sizeof m->sup->why, &at, "fwx_health returned ");
+                append_i64(m->sup->why, sizeof m->sup->why, &at, veto);
+                append(m->sup->why, sizeof m->sup->why, &at, " (non-zero vetoes confirmation)");
                 teardown(m);
                 m->state = FWX_SUP_FAILED;
-                fwx_sup_emit(m, FWX_SUP_EV_REVERT, m->why);
+                fwx_sup_emit(m, FWX_SUP_EV_REVERT, m->sup->why);
                 return;
             }
         }
         m->cfg.trial = false; /* confirmed: from now on faults restart it */
-        append_u64(m->why, sizeof m->why, &at, m->callbacks);
-        append(m->why, sizeof m->why, &at, " callbacks, no fault");
-        fwx_sup_emit(m, FWX_SUP_EV_CONFIRMED, m->why);
+        append_u64(m->sup->why, sizeof m->sup->why, &at, m->callbacks);
+        append(m->sup->why, sizeof m->sup->why, &at, " callbacks, no fault");
+        fwx_sup_emit(m, FWX_SUP_EV_CONFIRMED, m->sup->why);
         return;
     }
     if (elapsed >= (uint64_t)FWX_SUP_HEALTH_TIMEOUT_SECONDS * US_PER_S) {
-        append(m->why, sizeof m->why, &at, "only ");
-        append_u64(m->why, sizeof m->why, &at, m->callbacks);
-        append(m->why, sizeof m->why, &at, " of ");
-        append_u64(m->why, sizeof m->why, &at, FWX_SUP_HEALTH_CALLBACKS);
-        append(m->why, sizeof m->why, &at, " callbacks within ");
-        append_u64(m->why, sizeof m->why, &at, FWX_SUP_HEALTH_TIMEOUT_SECONDS);
-        append(m->why, sizeof m->why, &at, " s");
+        append(m->sup->why, sizeof m->sup->why, &at, "only ");
+        append_u64(m->sup->why, sizeof m->sup->why, &at, m->callbacks);
+        append(m->sup->why, sizeof m->sup->why, &at, " of ");
+        append_u64(m->sup->why, sizeof m->sup->why, &at, FWX_SUP_HEALTH_CALLBACKS);
+        append(m->sup->why, sizeof m->sup->why, &at, " callbacks within ");
+        append_u64(m->sup->why, sizeof m->sup->why, &at, FWX_SUP_HEALTH_TIMEOUT_SECONDS);
+        append(m->sup->why, sizeof m->sup->why, &at, " s");
         teardown(m);
         m->state = FWX_SUP_FAILED;
-        fwx_sup_emit(m, FWX_SUP_EV_REVERT, m->why);
+        fwx_sup_emit(m, FWX_SUP_EV_REVERT, m->sup->why);
     }
 }
 
@@ -565,7 +570,7 @@ void fwx_sup_stop(fwx_sup_t *s, fwx_sup_module_t *m, const char *why)
     }
     teardown(m);
     m->state = FWX_SUP_STOPPED;
-    fwx_sup_copy_text(m->why, sizeof m->why, why);
-    fwx_sup_emit(m, FWX_SUP_EV_STOPPED, m->why);
+    fwx_sup_copy_text(m->sup->why, sizeof m->sup->why, why);
+    fwx_sup_emit(m, FWX_SUP_EV_STOPPED, m->sup->why);
     m->state = FWX_SUP_EMPTY;
 }

@@ -90,9 +90,9 @@ typedef enum fwx_fault_reason {
 const char *fwx_fault_reason_name(fwx_fault_reason_t reason);
 
 typedef struct fwx_host_call {
-    uint64_t t_us;
-    int64_t result;   /* the status (or value) the call returned; 0 for notifications */
-    uint8_t fn;       /* index into fwx_imports[] */
+    uint32_t t_ms;    /* device clock, milliseconds (wraps after 49 days: for ordering within a report) */
+    int32_t result;   /* the status the call returned (low 32 bits of a value); 0 for notifications */
+    uint8_t fn;       /* index into fwx_imports[], 0xff when unknown */
 } fwx_host_call_t;
 
 /* One crash report (CrashReport of src/agent/faults.ts). */
@@ -150,10 +150,10 @@ typedef enum fwx_sup_event_kind {
 typedef struct fwx_sup_event {
     fwx_sup_event_kind_t kind;
     const char *module_id;
-    const fwx_fault_t *fault;    /* FAULT */
+    const fwx_fault_t *fault;    /* FAULT; valid during the notify call only */
     uint64_t after_us;           /* BACKOFF */
     uint32_t faults_in_window;   /* BACKOFF, QUARANTINED */
-    const char *text;            /* REVERT, CONFIRMED, STOPPED: why */
+    const char *text;            /* REVERT, CONFIRMED, STOPPED: why; valid during the notify call only */
 } fwx_sup_event_t;
 
 typedef void (*fwx_sup_notify_fn)(void *user, const fwx_sup_event_t *event);
@@ -196,8 +196,6 @@ typedef struct fwx_sup_module {
     uint32_t initial_pages;
     uint64_t last_fuel_used;    /* of the last call into the module */
     bool last_fuel_exact;
-    fwx_fault_t last_fault;
-    char why[FWX_SUP_TEXT_MAX]; /* text of the last REVERT / CONFIRMED / STOPPED event */
 } fwx_sup_module_t;
 
 typedef struct fwx_sup_queued_event {
@@ -215,6 +213,11 @@ typedef struct fwx_sup {
     uint8_t event_head, event_count;
     uint32_t events_dropped;    /* posted while the queue was full */
     uint32_t timer_seq;
+    /* One record and one text for all modules: events are delivered
+     * synchronously, and what they point to is valid during notify only
+     * (copy what you keep). Saves a crash report's RAM per module. */
+    fwx_fault_t fault;
+    char why[FWX_SUP_TEXT_MAX];
 } fwx_sup_t;
 
 /* Outcome of fwx_sup_start: why a module was refused before it ran. */

@@ -62,7 +62,7 @@ export interface InstrumentResult {
 }
 
 /** Features wasm3 runs; binaryen validates the output against exactly these, so no pass can add others. */
-const WASM3_FEATURES =
+export const WASM3_FEATURES =
   binaryen.Features.MVP |
   binaryen.Features.MutableGlobals |
   binaryen.Features.SignExt |

@@ -225,6 +225,11 @@ M3Result m3_LoadModule(IM3Runtime runtime, IM3Module module)
 
 M3Result m3_CompileModule(IM3Module module)
 {
+    unsigned i;
+    /* wasm3 v0.5.0 resolves imports while compiling: linking must come first. */
+    for (i = 0u; i < module->nimports; i++) {
+        if (module->imports[i].fn == NULL) return "missing imported function";
+    }
     return module->guest != NULL ? module->guest->compile_error : m3Err_none;
 }
 

@@ -64,6 +64,17 @@ static M3Result init_three_timers(fake_call_t *c)
     return r;
 }
 
+static M3Result deinit_loop(fake_call_t *c)
+{
+    (void)c;
+    g.deinits++;
+    return fake_guest_loop_forever();
+}
+
+static const fake_guest_t stuck_deinit = {
+    "stuck", imports_timer, 4u, init_fn, timer_fn, event_fn, NULL, deinit_loop, NULL, 1u, false, false, NULL, NULL,
+};
+
 static const fake_guest_t ticker = {
     "ticker", imports_timer, 4u, init_fn, timer_fn, event_fn, NULL, deinit_fn, start_fn, 1u, false, false, NULL, NULL,
 };
@@ -144,6 +155,46 @@ void test_sup_lifecycle(void)
     (void)fwx_sup_poll(&sup);
     CHECK(g.events == 1u);
     CHECK(fwx_sup_find(&sup, "ticker") == NULL);
+    case_end();
+
+    case_begin("supervisor: a full event queue refuses and counts; events of a dead instance are dropped");
+    fresh_sup();
+    memset(&g, 0, sizeof g);
+    CHECK(start_guest(&ticker, "ticker", &cfg, &m, &error) == FWX_SUP_OK);
+    {
+        unsigned i, accepted = 0u;
+        for (i = 0u; i < FWX_SUP_EVENT_QUEUE + 3u; i++) accepted += fwx_sup_post_event(&m->ctx, 1u, i, 0u) ? 1u : 0u;
+        CHECK(accepted == FWX_SUP_EVENT_QUEUE && sup.events_dropped == 3u);
+    }
+    (void)fwx_sup_poll(&sup);
+    CHECK(g.events == FWX_SUP_EVENT_QUEUE && g.ev[1] == FWX_SUP_EVENT_QUEUE - 1u);
+    CHECK(fwx_sup_post_event(&m->ctx, 9u, 9u, 9u));
+    m->generation++; /* as a fault and restart would */
+    (void)fwx_sup_poll(&sup);
+    CHECK(g.events == FWX_SUP_EVENT_QUEUE);
+    case_end();
+
+    case_begin("supervisor: a periodic timer that fell behind skips missed expiries; a poll runs a bounded number");
+    fresh_sup();
+    memset(&g, 0, sizeof g);
+    g.periodic = 1u;
+    CHECK(start_guest(&ticker, "ticker", &cfg, &m, &error) == FWX_SUP_OK);
+    test_now += 60u * SEC; /* the device was busy elsewhere for a minute */
+    CHECK(fwx_sup_poll(&sup) == test_now + 100u * MS);
+    CHECK(g.timers == 1u);
+    case_end();
+
+    case_begin("supervisor: fwx_deinit runs under a budget; its fault is reported and nothing restarts");
+    fresh_sup();
+    memset(&g, 0, sizeof g);
+    CHECK(start_guest(&stuck_deinit, "stuck", &cfg, &m, &error) == FWX_SUP_OK);
+    fwx_sup_stop(&sup, m, "removed");
+    CHECK(g.deinits == 1u);
+    CHECK(seen.nfaults == 1u && seen.fault[0].reason == FWX_FAULT_FUEL_EXHAUSTED && strcmp(seen.fault[0].callback, "fwx_deinit") == 0);
+    CHECK(count_events(FWX_SUP_EV_BACKOFF) == 0u && count_events(FWX_SUP_EV_STOPPED) == 1u);
+    CHECK(fake_live_runtimes() == 0u && fwx_sup_find(&sup, "stuck") == NULL);
+    run_until(test_now + 5u * SEC, 1u * SEC);
+    CHECK(g.inits == 1u);
     case_end();
 
     case_begin("supervisor: a module without fwx_on_event gets no events");
