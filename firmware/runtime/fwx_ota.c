@@ -657,7 +657,7 @@ static void on_command(fwx_ota *ota, const uint8_t *payload, size_t len, uint64_
   fwx_text_str(&t, from);
   why.code = "internal";
   why.message[0] = '\0';
-  fwx_jw_init(&w, ota->out, sizeof ota->out);
+  fwx_jw_init(&w, ota->reply, sizeof ota->reply);
   fwx_jw_begin_object(&w);
   fwx_jw_key(&w, "req"); fwx_jw_string(&w, req);
   fwx_jw_key(&w, "ok"); fwx_jw_bool(&w, 1);
@@ -675,7 +675,7 @@ static void on_command(fwx_ota *ota, const uint8_t *payload, size_t len, uint64_
     n = -1;
   }
   if (n < 0) {
-    fwx_jw_init(&w, ota->out, sizeof ota->out);
+    fwx_jw_init(&w, ota->reply, sizeof ota->reply);
     fwx_jw_begin_object(&w);
     fwx_jw_key(&w, "req"); fwx_jw_string(&w, req);
     fwx_jw_key(&w, "ok"); fwx_jw_bool(&w, 0);
@@ -685,7 +685,7 @@ static void on_command(fwx_ota *ota, const uint8_t *payload, size_t len, uint64_
     n = fwx_jw_finish(&w);
     if (n < 0) return;
   }
-  (void)publish(ota, leaf, ota->out, (size_t)n, 1, 0, NULL);
+  (void)publish(ota, leaf, ota->reply, (size_t)n, 1, 0, NULL);
   /* Chunks of this session that came before its begin: taken in after the reply. */
   if (ota->active) drain_early(ota, now);
 }

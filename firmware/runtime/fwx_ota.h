@@ -44,7 +44,10 @@
 #define FWX_OTA_CMD_MAX 4096u       /* longer commands are ignored */
 #endif
 #ifndef FWX_OTA_OUT_MAX
-#define FWX_OTA_OUT_MAX 16384u      /* largest reply or status */
+#define FWX_OTA_OUT_MAX 16384u      /* largest status */
+#endif
+#ifndef FWX_OTA_REPLY_MAX
+#define FWX_OTA_REPLY_MAX 16384u    /* largest reply (a command may publish a status while its reply is being built) */
 #endif
 #define FWX_OTA_TOPIC_MAX 192u
 #define FWX_OTA_EVENT_MAX 768u
@@ -190,6 +193,7 @@ typedef struct fwx_ota {
   fwx_ota_hold_entry hold_idx[FWX_OTA_HOLD_ENTRIES];
   uint8_t hold[FWX_OTA_HOLD_BYTES];
   char out[FWX_OTA_OUT_MAX];
+  char reply[FWX_OTA_REPLY_MAX];
   char meta[1024];      /* the partial download's record, written while a reply is being built */
   char topic[FWX_OTA_TOPIC_MAX];
 } fwx_ota;

@@ -75,7 +75,11 @@ void fwx_posix_crash_point(const char *point) {
 
 static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, int qos, int retain, int *mid) {
   int m = -1;
+  size_t tl = strlen(topic);
   (void)ctx;
+  /* Install steps and verdicts on stderr too: what an operator at the device's console sees. */
+  if (getenv("FWX_DEVICE_TRACE") && !strstr(topic, "/log")) fprintf(stderr, "[device] out %s %zu bytes qos %d: %.*s\n", topic, len, qos, len > 300 ? 0 : (int)len, (const char *)payload);
+  if (tl > 6 && strcmp(topic + tl - 6, "/event") == 0) fprintf(stderr, "[device] event %.*s\n", (int)len, (const char *)payload);
   if (mosquitto_publish(mosq, &m, topic, (int)len, payload, qos, retain != 0) != MOSQ_ERR_SUCCESS) return -1;
   if (mid) *mid = m;
   return 0;
@@ -99,6 +103,7 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int qos_count,
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg) {
   (void)m; (void)obj;
   if (msg->payloadlen < 0) return;
+  if (getenv("FWX_DEVICE_TRACE")) fprintf(stderr, "[device] in %s %d bytes: %.*s\n", msg->topic, msg->payloadlen, msg->payloadlen > 300 ? 0 : msg->payloadlen, (const char *)msg->payload);
   fwx_device_on_message(&device, msg->topic, (const uint8_t *)msg->payload, (size_t)msg->payloadlen, now_ms());
 }
 

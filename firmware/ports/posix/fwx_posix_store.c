@@ -151,7 +151,7 @@ static void remove_module(void *ctx, const char *module) {
     rmdir(path);
     (void)sync_dir(path);
   }
-  if (snprintf(path, sizeof path, "%s/kv/%s.kv", s->dir, module) < (int)sizeof path) unlink(path);
+  /* The module's kv record stays, as the Node agent keeps kv/<module>.json: a later reinstall finds its data. */
 }
 
 static int save_kv(void *ctx, const char *module, const uint8_t *bytes, uint32_t len) {

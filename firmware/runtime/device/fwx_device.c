@@ -275,7 +275,7 @@ static void revert(fwx_device *d, unsigned i, const char *reason) {
     fwx_dev_kv_clear(d, i);
     return;
   }
-  emit(d, &e, 1);
+  (void)fwx_dev_save_state(d);
   {
     fwx_pkg_info info;
     char problem[200];
@@ -287,6 +287,8 @@ static void revert(fwx_device *d, unsigned i, const char *reason) {
       emit(d, &f, 0);
     }
   }
+  /* The verdict last: the status published with it shows the confirmed module running again. */
+  emit(d, &e, 1);
 }
 
 /* Supervisor verdicts are acted on after the supervisor's call returns (never from inside it). */

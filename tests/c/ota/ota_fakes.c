@@ -127,6 +127,13 @@ static int h_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_writ
     strcpy(why->message, "nothing to roll back to");
     return -1;
   }
+  if (e->ota) {
+    fwx_ota_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.module = "m";
+    ev.phase = "removed";
+    fwx_ota_emit(e->ota, &ev, 0);
+  }
   fwx_jw_key(reply, "event");
   fwx_jw_begin_object(reply);
   fwx_jw_key(reply, "phase");

@@ -41,6 +41,7 @@ typedef struct fake_env {
   int completes;
   fwx_ota_transfer completed;
   int commands;
+  fwx_ota *ota; /* commands publish their event (and the status with it) as the device does */
 } fake_env;
 
 void fake_env_reset(fake_env *e);

@@ -53,7 +53,7 @@ static void begin(uint16_t session, const char *sha, uint32_t size, uint32_t win
 }
 
 static const char *reply(void) {
-  static char text[FWX_OTA_OUT_MAX + 1];
+  static char text[FWX_OTA_REPLY_MAX + 1];
   const fake_pub *p = fake_last(&env, "tool-1");
   if (!p) return "";
   memcpy(text, p->payload, p->len);
@@ -287,8 +287,11 @@ static void test_commands(void) {
   CHECK(strstr(reply(), "\"lines\":[\"line\",\"line\"]"), "logs reply");
   cmd("{\"op\":\"rollback\",\"req\":\"3\",\"from\":\"tool-1\",\"module\":\"m\"}", 0);
   CHECK(strstr(reply(), "\"ok\":false,\"code\":\"no-previous\""), "refusal from the host");
+  env.ota = &ota;
   cmd("{\"op\":\"remove\",\"req\":\"4\",\"from\":\"tool-1\",\"module\":\"m\"}", 0);
-  CHECK(strstr(reply(), "\"event\":{\"phase\":\"removed\"}"), "remove reply");
+  env.ota = NULL;
+  CHECK(strstr(reply(), "{\"req\":\"4\",\"ok\":true,\"event\":{\"phase\":\"removed\"}}"), "remove reply intact although the command published a status while it was built");
+  CHECK(fake_count(&env, "status") >= 2, "the command's event published the status");
   cmd("{\"op\":\"query\",\"req\":\"5\",\"from\":\"tool-1\",\"session\":4}", 0);
   CHECK(strstr(reply(), "\"code\":\"superseded\""), "query of an unknown session: superseded");
   cmd("{\"op\":\"fly\",\"req\":\"6\",\"from\":\"tool-1\"}", 0);
