@@ -172,9 +172,9 @@ export function createAbiImports(host) {
       },
       read(handle, value_ptr, timestamp_us_ptr) {
         const call = host.enter("sensor.read", { handle, value_ptr, timestamp_us_ptr });
-        host.checkHandle("sensor.read", "sensor.sensor", handle >>> 0);
         host.checkRange("sensor.read", "value_ptr", value_ptr, 8);
         host.checkRange("sensor.read", "timestamp_us_ptr", timestamp_us_ptr, 8);
+        host.checkHandle("sensor.read", "sensor.sensor", handle >>> 0);
         const forced = host.forced("sensor.read");
         if (forced !== undefined) return host.finish(call, forced, "forced by the spec");
         const v_handle = handle >>> 0;
@@ -186,11 +186,11 @@ export function createAbiImports(host) {
       },
       info(handle, unit_ptr, unit_len, unit_len_ptr, min_ptr, max_ptr) {
         const call = host.enter("sensor.info", { handle, unit_ptr, unit_len, unit_len_ptr, min_ptr, max_ptr });
-        host.checkHandle("sensor.info", "sensor.sensor", handle >>> 0);
         host.checkRange("sensor.info", "unit", unit_ptr, unit_len);
         host.checkRange("sensor.info", "unit_len_ptr", unit_len_ptr, 4);
         host.checkRange("sensor.info", "min_ptr", min_ptr, 8);
         host.checkRange("sensor.info", "max_ptr", max_ptr, 8);
+        host.checkHandle("sensor.info", "sensor.sensor", handle >>> 0);
         const forced = host.forced("sensor.info");
         if (forced !== undefined) return host.finish(call, forced, "forced by the spec");
         const v_handle = handle >>> 0;
@@ -219,8 +219,8 @@ export function createAbiImports(host) {
       },
       read(handle, level_ptr) {
         const call = host.enter("gpio.read", { handle, level_ptr });
-        host.checkHandle("gpio.read", "gpio.pin", handle >>> 0);
         host.checkRange("gpio.read", "level_ptr", level_ptr, 4);
+        host.checkHandle("gpio.read", "gpio.pin", handle >>> 0);
         const forced = host.forced("gpio.read");
         if (forced !== undefined) return host.finish(call, forced, "forced by the spec");
         const v_handle = handle >>> 0;
@@ -275,9 +275,9 @@ export function createAbiImports(host) {
       },
       read(handle, raw_ptr, millivolts_ptr) {
         const call = host.enter("adc.read", { handle, raw_ptr, millivolts_ptr });
-        host.checkHandle("adc.read", "adc.channel", handle >>> 0);
         host.checkRange("adc.read", "raw_ptr", raw_ptr, 4);
         host.checkRange("adc.read", "millivolts_ptr", millivolts_ptr, 4);
+        host.checkHandle("adc.read", "adc.channel", handle >>> 0);
         const forced = host.forced("adc.read");
         if (forced !== undefined) return host.finish(call, forced, "forced by the spec");
         const v_handle = handle >>> 0;
@@ -289,9 +289,9 @@ export function createAbiImports(host) {
       },
       info(handle, bits_ptr, vref_mv_ptr) {
         const call = host.enter("adc.info", { handle, bits_ptr, vref_mv_ptr });
-        host.checkHandle("adc.info", "adc.channel", handle >>> 0);
         host.checkRange("adc.info", "bits_ptr", bits_ptr, 4);
         host.checkRange("adc.info", "vref_mv_ptr", vref_mv_ptr, 4);
+        host.checkHandle("adc.info", "adc.channel", handle >>> 0);
         const forced = host.forced("adc.info");
         if (forced !== undefined) return host.finish(call, forced, "forced by the spec");
         const v_handle = handle >>> 0;
@@ -409,9 +409,9 @@ export function createAbiImports(host) {
       },
       write(handle, data_ptr, data_len, written_ptr) {
         const call = host.enter("uart.write", { handle, data_ptr, data_len, written_ptr });
-        host.checkHandle("uart.write", "uart.port", handle >>> 0);
         host.checkRange("uart.write", "data", data_ptr, data_len);
         host.checkRange("uart.write", "written_ptr", written_ptr, 4);
+        host.checkHandle("uart.write", "uart.port", handle >>> 0);
         const forced = host.forced("uart.write");
         if (forced !== undefined) return host.finish(call, forced, "forced by the spec");
         const v_handle = handle >>> 0;
@@ -423,9 +423,9 @@ export function createAbiImports(host) {
       },
       read(handle, rx_ptr, rx_len, received_ptr) {
         const call = host.enter("uart.read", { handle, rx_ptr, rx_len, received_ptr });
-        host.checkHandle("uart.read", "uart.port", handle >>> 0);
         host.checkRange("uart.read", "rx", rx_ptr, rx_len);
         host.checkRange("uart.read", "received_ptr", received_ptr, 4);
+        host.checkHandle("uart.read", "uart.port", handle >>> 0);
         const forced = host.forced("uart.read");
         if (forced !== undefined) return host.finish(call, forced, "forced by the spec");
         const v_handle = handle >>> 0;

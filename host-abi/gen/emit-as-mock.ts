@@ -16,25 +16,18 @@ const GENERATOR = "emit-as-mock";
 export const AS_MOCK_GLUE_PATH = "assembly/testing/mock-glue.generated.js";
 
 /**
- * Statements for one parameter. "trap": the contract checks (memory range,
- * handle ownership) that trap. "check": turn the raw wasm arguments into
+ * Statements for one parameter (the traps come from the lowered plan, in
+ * functionGlue). "check": turn the raw wasm arguments into
  * `v_<name>`, returning invalid-arg early for a bad value. "decode": the same
  * values without the checks, for functions that never return and so cannot
  * answer with a status.
  */
-function lowerParamChecks(p: LoweredParam, f: LoweredFunction, abi: LoweredAbi, phase: "trap" | "check" | "decode"): string[] {
+function lowerParamChecks(p: LoweredParam, f: LoweredFunction, abi: LoweredAbi, phase: "check" | "decode"): string[] {
   const name = p.spec.name;
   const key = `${f.iface}.${f.name}`;
   const invalid = abi.statusByName.get("invalid-arg")!.value;
   const lines: string[] = [];
   const m = p.marshal;
-  if (phase === "trap") {
-    if (m.kind === "string" || m.kind === "buffer" || m.kind === "mut-buffer")
-      lines.push(`host.checkRange(${JSON.stringify(key)}, ${JSON.stringify(name)}, ${name}_ptr, ${name}_len);`);
-    if (m.kind === "handle")
-      lines.push(`host.checkHandle(${JSON.stringify(key)}, ${JSON.stringify(`${f.iface}.${m.name}`)}, ${name} >>> 0);`);
-    return lines;
-  }
   const bad = (cond: string, why: string) => {
     if (phase === "check") lines.push(`if (${cond}) return host.finish(call, ${invalid}, ${JSON.stringify(`${name}: ${why}`)});`);
   };
@@ -83,8 +76,13 @@ function functionGlue(f: LoweredFunction, abi: LoweredAbi): string {
   const args = f.flat.params.map((p) => p.name);
   const body: string[] = [];
   body.push(`const call = host.enter(${JSON.stringify(key)}, ${args.length ? `{ ${args.join(", ")} }` : "{}"});`);
-  for (const p of f.params) body.push(...lowerParamChecks(p, f, abi, "trap"));
-  for (const o of f.outputs) body.push(`host.checkRange(${JSON.stringify(key)}, ${JSON.stringify(o.pointer)}, ${o.pointer}, ${o.size});`);
+  // The contract checks that trap, in the lowered plan's order (check-plan.ts).
+  for (const c of f.checks) {
+    if (c.step !== "trap") continue;
+    if (c.check === "bounds") body.push(`host.checkRange(${JSON.stringify(key)}, ${JSON.stringify(c.param.spec.name)}, ${c.param.spec.name}_ptr, ${c.param.spec.name}_len);`);
+    else if (c.check === "out-pointer") body.push(`host.checkRange(${JSON.stringify(key)}, ${JSON.stringify(c.output.pointer)}, ${c.output.pointer}, ${c.output.size});`);
+    else if (c.param.marshal.kind === "handle") body.push(`host.checkHandle(${JSON.stringify(key)}, ${JSON.stringify(`${f.iface}.${c.param.marshal.name}`)}, ${c.param.spec.name} >>> 0);`);
+  }
   const implArgs = f.params.map((p) => `v_${p.spec.name}`);
 
   if (f.resultKind === "never") {

@@ -1,14 +1,12 @@
 // firmware/fwx_abi_wasm3.{h,c}: one wasm3 raw function per ABI function and
-// fwx_link(). Each raw function checks, in this order, before the HAL sees
-// anything:
-//   1. every pointer/length pair and out-pointer lies in linear memory (trap)
-//   2. every handle is owned by the module (trap)
-//   3. ranges, bools, enum values, flag masks, UTF-8 (FWX_INVALID_ARG)
-//   4. the capability kind is granted, for functions that can say so (FWX_NOT_PERMITTED)
-// then calls the HAL, re-reads the memory base (it may have moved) and stores
+// fwx_link(). Each raw function makes the checks of the lowered plan
+// (f.checks, decided in check-plan.ts) in the plan's order before the HAL sees
+// anything: memory and out-pointers (trap), handles (trap), values
+// (FWX_INVALID_ARG), the capability kind (FWX_NOT_PERMITTED); then calls the HAL, re-reads the memory base (it may have moved) and stores
 // the outputs little-endian.
 
 import { generatedHeader } from "./header.js";
+import type { TrapReason } from "./check-plan.js";
 import type { LoweredAbi, LoweredFunction, LoweredParam } from "./lower.js";
 import {
   blockComment, capMacro, cValueType, enumType, flagsMaskMacro, flagsType, halName, handleKindMacro,
@@ -26,6 +24,12 @@ const NEVER_TRAPS: Record<string, (f: LoweredFunction) => string> = {
     return "fwx_abort_trap(m, fwx_guest_ptr(base, a_message_ptr), a_message_len, fwx_guest_ptr(base, a_file_ptr), a_file_len, a_line, a_column)";
   },
   core_fuel_exhausted: () => "fwx_trap_fuel_exhausted",
+};
+
+/** The wasm3 trap each trap reason of the plan returns. */
+const TRAP_SYMBOL: Record<TrapReason, string> = {
+  "out-of-bounds": "fwx_trap_out_of_bounds",
+  "foreign-handle": "fwx_trap_handle_not_owned",
 };
 
 interface Local { decl: string; name: string }
@@ -105,9 +109,6 @@ function resultStore(f: LoweredFunction, value: string): string {
 
 function rawFunction(f: LoweredFunction): string[] {
   const where = `${f.module} ${f.name}`;
-  // The spec validator guarantees outputs only on status functions, and a
-  // capability check by status or through a handle the gated call issued.
-  const hasNotPermitted = f.statuses.includes("not-permitted");
   const never = f.resultKind === "never" ? NEVER_TRAPS[f.symbol] : undefined;
   if (f.resultKind === "never" && !never) throw new Error(`emit-c: ${where}: never-returning function without a trap mapping in emit-c-wasm3.ts`);
 
@@ -126,31 +127,37 @@ function rawFunction(f: LoweredFunction): string[] {
   const unused = ["mem", ...(usesMemory ? [] : ["runtime"]), ...(locals.length || f.resultKind !== "never" ? [] : ["sp"])];
   body.push(unused.map((u) => `(void)${u};`).join(" "));
 
-  // 1. Memory.
-  for (const p of f.params) {
-    if (p.flat.length === 2) body.push(`if (!fwx_range_ok(size, a_${snake(p.flat[0]!.name)}, a_${snake(p.flat[1]!.name)})) return fwx_trap_out_of_bounds;`);
-  }
-  for (const o of f.outputs) body.push(`if (!fwx_range_ok(size, a_${o.pointer}, ${o.size}u)) return fwx_trap_out_of_bounds;`);
-  // 2. Handles.
-  for (const p of f.params) {
-    if (p.marshal.kind === "handle") {
-      body.push(`if (!fwx_hal_handle_owned(m, ${handleKindMacro(f.iface, p.marshal.name)}, a_${snake(p.flat[0]!.name)})) return fwx_trap_handle_not_owned;`);
+  // The checks, in the lowered plan's order (host-abi/gen/check-plan.ts).
+  // Value checks of a function that never returns trap as it would anyway,
+  // without handing the bad value to the HAL.
+  const trapValues: string[] = [];
+  for (const c of f.checks) {
+    switch (c.step) {
+      case "trap": {
+        const sym = TRAP_SYMBOL[c.trap];
+        if (c.check === "bounds") body.push(`if (!fwx_range_ok(size, a_${snake(c.param.flat[0]!.name)}, a_${snake(c.param.flat[1]!.name)})) return ${sym};`);
+        else if (c.check === "out-pointer") body.push(`if (!fwx_range_ok(size, a_${c.output.pointer}, ${c.output.size}u)) return ${sym};`);
+        else if (c.param.marshal.kind === "handle") body.push(`if (!fwx_hal_handle_owned(m, ${handleKindMacro(f.iface, c.param.marshal.name)}, a_${snake(c.param.flat[0]!.name)})) return ${sym};`);
+        break;
+      }
+      case "value": {
+        const bad = invalidCondition(c.param, f);
+        if (bad === null) throw new Error(`emit-c: ${where}: the plan checks ${c.param.spec.name} but emit-c-wasm3.ts has no condition for ${c.param.marshal.kind}`);
+        if (c.onFail === "trap") trapValues.push(bad);
+        else body.push(`if (${bad}) return fwx_return_status(sp, FWX_INVALID_ARG);`);
+        break;
+      }
+      case "capability":
+        if (trapValues.length) throw new Error(`emit-c: ${where}: a capability gate after trapping value checks`);
+        body.push(`if ((m->granted & FWX_CAP_BIT(${capMacro(c.capability.name)})) == 0u) return fwx_return_status(sp, FWX_NOT_PERMITTED);`);
+        break;
+      case "implementation":
+        break;
     }
   }
-  // 3. Values. A function that never returns cannot answer invalid-arg: it
-  // traps as it would anyway, but without handing the bad value to the HAL.
-  const invalid: string[] = [];
-  for (const p of f.params) {
-    const bad = invalidCondition(p, f);
-    if (bad === null) continue;
-    if (!p.checked) throw new Error(`emit-c: ${where}: ${p.spec.name} has a check but the lowering says it is unchecked`);
-    invalid.push(bad);
-  }
-  if (never && invalid.length) body.push(`if (${invalid.map((c) => `(${c})`).join(" || ")}) return ${never(f)};`);
-  else for (const bad of invalid) body.push(`if (${bad}) return fwx_return_status(sp, FWX_INVALID_ARG);`);
-  // 4. Capability kind.
-  if (f.capability && hasNotPermitted) {
-    body.push(`if ((m->granted & FWX_CAP_BIT(${capMacro(f.capability.name)})) == 0u) return fwx_return_status(sp, FWX_NOT_PERMITTED);`);
+  if (trapValues.length) {
+    if (!never) throw new Error(`emit-c: ${where}: trapping value checks on a function that returns`);
+    body.push(`if (${trapValues.map((c) => `(${c})`).join(" || ")}) return ${never(f)};`);
   }
 
   const args = ["m", ...f.params.flatMap((p) => halArgs(p, f)), ...f.outputs.map((o) => `&o_${snake(o.spec.name)}`)];

@@ -2,6 +2,7 @@
 // generated half of the C tests. All of it is printed from the LoweredAbi.
 
 import type { Emitter } from "./emitter.js";
+import { BRIDGE_C_PATH, emitCBridge } from "./emit-c-bridge.js";
 import { emitCHeader, HEADER_PATH } from "./emit-c-header.js";
 import { emitCTablesHeader, emitCTablesSource, TABLES_C_PATH, TABLES_H_PATH } from "./emit-c-tables.js";
 import { emitCTestHal, TEST_HAL_PATH } from "./emit-c-testhal.js";
@@ -14,4 +15,5 @@ export const emitC: Emitter = (abi) => [
   { path: WASM3_H_PATH, content: emitCWasm3Header(abi) },
   { path: WASM3_C_PATH, content: emitCWasm3Source(abi) },
   { path: TEST_HAL_PATH, content: emitCTestHal(abi) },
+  { path: BRIDGE_C_PATH, content: emitCBridge(abi) },
 ];

@@ -1,5 +1,6 @@
 // One reference page per interface: docs/abi/<interface>.md.
 
+import type { ImplementationStatus } from "./check-plan.js";
 import type { LoweredAbi, LoweredFunction, LoweredInterface } from "./lower.js";
 import { typeToString } from "./types.js";
 import {
@@ -97,10 +98,51 @@ function functionSection(abi: LoweredAbi, f: LoweredFunction): string[] {
         code(name), String(abi.statusByName.get(name)!.value), name === "ok" ? "the call succeeded" : when.get(name)!,
       ])), "");
   }
+  out.push(...checksSection(f));
   const traps = s.traps ?? [];
   if (traps.length) out.push("Traps when:", "", ...traps.map((t) => `- ${t}`), "");
   if (s.notes?.length) out.push("Notes:", "", ...s.notes.map((n) => `- ${n}`), "");
   return out;
+}
+
+const RANK_TEXT: Record<ImplementationStatus["rank"], string> = {
+  argument: "argument rules",
+  grant: "the grant's scope",
+  existence: "the resource exists",
+  ability: "the resource can do it",
+  state: "device state",
+};
+
+/** "Checks, in order": the lowered plan as the glues execute it (host-abi/gen/check-plan.ts). */
+function checksSection(f: LoweredFunction): string[] {
+  const items: string[] = [];
+  for (const c of f.checks) {
+    switch (c.step) {
+      case "trap":
+        if (c.check === "bounds") {
+          const [ptr, len] = c.param.flat;
+          items.push(`${code(`[${ptr!.name}, ${ptr!.name} + ${len!.name})`)} inside linear memory, else trap (${c.trap}).`);
+        } else if (c.check === "out-pointer") {
+          items.push(`out-pointer ${code(c.output.pointer)} (${c.output.size} bytes) inside linear memory, else trap (${c.trap}).`);
+        } else {
+          items.push(`${code(c.param.spec.name)} is a handle this module owns, else trap (${c.trap}).`);
+        }
+        break;
+      case "value":
+        items.push(`${code(c.param.spec.name)}: ${hostCheck(c.param, c.onFail === "invalid-arg").replace(/^.*; /, "")}${c.onFail === "trap" ? " (the call traps anyway; a bad value never reaches the implementation)" : ""}.`);
+        break;
+      case "capability":
+        items.push(`the module was granted ${code(c.capability.name)} at all, else \`not-permitted\` (the implementation is not called).`);
+        break;
+      case "implementation":
+        if (!c.statuses.length) items.push("the implementation runs; it returns `ok`.");
+        else items.push(`the implementation runs and decides, in this order: ${c.statuses.map((x) => `${code(x.code)} (${RANK_TEXT[x.rank]}: ${x.when})`).join("; ")}.`);
+        break;
+    }
+  }
+  if (f.resultKind === "never") items.push(items.length ? "then the call always traps." : "the call always traps.");
+  if (!items.length) return [];
+  return ["Checks, in order (the first that fails decides the outcome; the TypeScript and C glues make them in this order):", "", ...items.map((t, i) => `${i + 1}. ${t}`), ""];
 }
 
 export function interfacePage(abi: LoweredAbi, i: LoweredInterface, header: string): string {

@@ -60,6 +60,7 @@ function indexPage(abi: LoweredAbi, header: string): string {
     "- **Contract violations trap**: a pointer/length pair outside linear memory, an out-pointer outside linear memory, a handle the module does not own, fuel exhaustion. A trap ends the current callback and the module is faulted; no status is returned.",
     "- Functions whose result is a value (the clock) cannot fail and return it directly; `never` functions (`core.abort`, `core.fuel_exhausted`) always trap.",
     "- After a non-`ok` status, `core.error_detail` returns the host's text for it, the escape hatch for `other`.",
+    "- **One check order**, the same on every host and listed on each function's page under \"Checks, in order\": traps (memory ranges, then out-pointers, then handles), then `invalid-arg` for values, then `not-permitted` when the capability kind is not granted at all, then the implementation: argument rules (`invalid-arg`), the grant's scope (`not-permitted`), whether the resource exists (`not-found`) and can do it (`unsupported`), then device state. The grant comes before the board, so a module learns nothing about hardware outside its grants: an ungranted pin answers `not-permitted` whether or not the board has it.",
     "",
     "## Memory and ownership",
     "",

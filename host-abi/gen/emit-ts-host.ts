@@ -33,75 +33,89 @@ function outType(f: LoweredFunction): string {
   return `{ ${f.outputs.map((o) => `${camel(o.spec.name)}: ${tsType(o.type)}`).join("; ")} }`;
 }
 
-/**
- * Lines that turn the flat wasm arguments of one param into the value the
- * implementation gets: `traps` (contract checks) run for every param before
- * any `lines` (value checks answered with invalid-arg), in C as in TS.
- */
-function lowerParamLines(f: LoweredFunction, p: LoweredParam, fail: (msg: string) => string): { traps?: string[]; lines: string[]; expr: string } {
+/** The value the implementation gets for one param, from its flat wasm arguments. */
+function argExpr(f: LoweredFunction, p: LoweredParam): string {
+  const n = p.spec.name;
+  const m = p.marshal;
+  switch (m.kind) {
+    case "int":
+      if (m.wasm === "i64") return m.scalar === "u64" ? `BigInt.asUintN(64, ${n})` : n;
+      if (m.range) return n;
+      return m.scalar.startsWith("u") ? `(${n} >>> 0)` : `(${n} | 0)`;
+    case "float": case "enum": return n;
+    case "bool": return `${n} === 1`;
+    case "flags": case "handle": return `(${n} >>> 0)`;
+    case "string": case "buffer": case "mut-buffer": {
+      const view = `new Uint8Array(mem, ${n}_ptr >>> 0, ${n}_len >>> 0)`;
+      if (m.kind !== "string") return view;
+      // A never-returning call traps anyway: its text is decoded leniently for the fault report.
+      return f.resultKind === "never" ? `lossyUtf8.decode(${view})` : `${n}_str`;
+    }
+  }
+}
+
+/** The lines of one value check of the plan: return invalid-arg through `fail` for a bad value. */
+function valueCheckLines(f: LoweredFunction, p: LoweredParam, fail: (msg: string) => string): string[] {
   const n = p.spec.name;
   const where = `${f.iface}.${f.name}: ${n}`;
   const m = p.marshal;
   switch (m.kind) {
-    case "int": {
-      if (m.wasm === "i64") return { lines: [], expr: m.scalar === "u64" ? `BigInt.asUintN(64, ${n})` : n };
-      const v = m.scalar.startsWith("u") ? `(${n} >>> 0)` : `(${n} | 0)`;
-      if (!m.range) return { lines: [], expr: v };
-      return {
-        lines: [`if (${n} < ${m.range[0]} || ${n} > ${m.range[1]}) return ${fail(`${where} = \${${n}} is outside ${m.scalar} (${m.range[0]}..${m.range[1]})`)};`],
-        expr: n,
-      };
-    }
-    case "float": return { lines: [], expr: n };
-    case "bool":
-      return { lines: [`if (${n} !== 0 && ${n} !== 1) return ${fail(`${where} = \${${n}} is not a bool (0 or 1)`)};`], expr: `${n} === 1` };
-    case "enum":
-      return {
-        lines: [`if (${m.values.map((v) => `${n} !== ${v}`).join(" && ")}) return ${fail(`${where} = \${${n}} is not a ${m.name} value`)};`],
-        expr: n,
-      };
-    case "flags":
-      return { lines: [`if ((${n} & ~0x${m.mask.toString(16)}) !== 0) return ${fail(`${where} = 0x\${(${n} >>> 0).toString(16)} has bits outside ${m.name}`)};`], expr: `(${n} >>> 0)` };
-    case "handle":
-      return {
-        lines: [],
-        traps: [`if (!ctx.owns("${f.iface}.${m.name}", ${n} >>> 0)) ctx.trap("foreign-handle", \`${f.iface}.${f.name}: handle \${${n} >>> 0} is not a ${f.iface}.${m.name} this module owns\`);`],
-        expr: `(${n} >>> 0)`,
-      };
-    case "string": case "buffer": case "mut-buffer": {
-      const ptr = `${n}_ptr`, len = `${n}_len`;
-      const lines: string[] = [];
-      const traps = [
-        `if ((${len} >>> 0) > mem.byteLength || (${ptr} >>> 0) > mem.byteLength - (${len} >>> 0)) ctx.trap("out-of-bounds", \`${f.iface}.${f.name}: ${n} [\${${ptr} >>> 0}, +\${${len} >>> 0}) is outside memory (\${mem.byteLength} bytes)\`);`,
+    case "int":
+      if (!m.range) break;
+      return [`if (${n} < ${m.range[0]} || ${n} > ${m.range[1]}) return ${fail(`${where} = \${${n}} is outside ${m.scalar} (${m.range[0]}..${m.range[1]})`)};`];
+    case "bool": return [`if (${n} !== 0 && ${n} !== 1) return ${fail(`${where} = \${${n}} is not a bool (0 or 1)`)};`];
+    case "enum": return [`if (${m.values.map((v) => `${n} !== ${v}`).join(" && ")}) return ${fail(`${where} = \${${n}} is not a ${m.name} value`)};`];
+    case "flags": return [`if ((${n} & ~0x${m.mask.toString(16)}) !== 0) return ${fail(`${where} = 0x\${(${n} >>> 0).toString(16)} has bits outside ${m.name}`)};`];
+    case "string":
+      return [
+        `const ${n}_str = decodeUtf8(new Uint8Array(mem, ${n}_ptr >>> 0, ${n}_len >>> 0));`,
+        `if (${n}_str === null) return ${fail(`${where} is not valid UTF-8`)};`,
       ];
-      const view = `new Uint8Array(mem, ${ptr} >>> 0, ${len} >>> 0)`;
-      if (m.kind !== "string") return { traps, lines, expr: view };
-      if (f.resultKind === "never") return { traps, lines, expr: `lossyUtf8.decode(${view})` };
-      lines.push(`const ${n}_str = decodeUtf8(${view});`);
-      lines.push(`if (${n}_str === null) return ${fail(`${where} is not valid UTF-8`)};`);
-      return { traps, lines, expr: `${n}_str` };
+    default: break;
+  }
+  throw new Error(`emit-ts-host: ${where}: the plan checks a ${m.kind} value, which the TypeScript glue has no check for`);
+}
+
+/** The lines of every check of the plan, in the plan's order (host-abi/gen/check-plan.ts). */
+function checkLines(f: LoweredFunction, index: number): string[] {
+  const fail = (status: string) => (msg: string) => `ctx.fail(${index}, ${status}, \`${msg}\`)`;
+  const lines: string[] = [];
+  for (const c of f.checks) {
+    switch (c.step) {
+      case "trap": {
+        if (c.check === "bounds") {
+          const n = c.param.spec.name, ptr = `${n}_ptr`, len = `${n}_len`;
+          lines.push(`if ((${len} >>> 0) > mem.byteLength || (${ptr} >>> 0) > mem.byteLength - (${len} >>> 0)) ctx.trap("${c.trap}", \`${f.iface}.${f.name}: ${n} [\${${ptr} >>> 0}, +\${${len} >>> 0}) is outside memory (\${mem.byteLength} bytes)\`);`);
+        } else if (c.check === "out-pointer") {
+          const o = c.output;
+          lines.push(`if ((${o.pointer} >>> 0) > mem.byteLength - ${o.size}) ctx.trap("${c.trap}", \`${f.iface}.${f.name}: out-pointer ${o.spec.name} \${${o.pointer} >>> 0} (+${o.size}) is outside memory (\${mem.byteLength} bytes)\`);`);
+        } else if (c.param.marshal.kind === "handle") {
+          const n = c.param.spec.name, kind = `${f.iface}.${c.param.marshal.name}`;
+          lines.push(`if (!ctx.owns("${kind}", ${n} >>> 0)) ctx.trap("${c.trap}", \`${f.iface}.${f.name}: handle \${${n} >>> 0} is not a ${kind} this module owns\`);`);
+        }
+        break;
+      }
+      case "value":
+        // A never-returning call traps whatever its values are (see argExpr).
+        if (c.onFail === "invalid-arg") lines.push(...valueCheckLines(f, c.param, fail("STATUS_INVALID_ARG")));
+        break;
+      case "capability":
+        lines.push(`if (!ctx.granted("${c.capability.name}")) return ${fail("STATUS_NOT_PERMITTED")(`${f.iface}.${f.name}: the module has no ${c.capability.name} grant`)};`);
+        break;
+      case "implementation":
+        break;
     }
   }
+  return lines;
 }
 
 function glue(f: LoweredFunction, index: number): string[] {
   const flat = f.flat.params.map((p) => p.name);
   const needsMem = f.flat.params.some((p) => p.pointer);
-  const failFn = (msg: string) => `ctx.fail(${index}, STATUS_INVALID_ARG, \`${msg}\`)`;
   const body: string[] = [];
   if (needsMem) body.push("const mem = ctx.memory.buffer;");
-  const args: string[] = [];
-  const checks: string[] = [];
-  for (const p of f.params) {
-    const { traps, lines, expr } = lowerParamLines(f, p, failFn);
-    body.push(...(traps ?? []));
-    checks.push(...lines);
-    args.push(expr);
-  }
-  for (const o of f.outputs) {
-    body.push(`if ((${o.pointer} >>> 0) > mem.byteLength - ${o.size}) ctx.trap("out-of-bounds", \`${f.iface}.${f.name}: out-pointer ${o.spec.name} \${${o.pointer} >>> 0} (+${o.size}) is outside memory (\${mem.byteLength} bytes)\`);`);
-  }
-  body.push(...checks);
+  body.push(...checkLines(f, index));
+  const args = f.params.map((p) => argExpr(f, p));
   const outVar = `out${index}`;
   if (f.outputs.length) {
     // Unset until the implementation stores a value: after a non-ok status only
@@ -150,7 +164,7 @@ export function emitTsHostSource(abi: LoweredAbi): string {
   out.push("} as const;", "");
   out.push("export const STATUS_NAMES: Readonly<Record<number, string>> = {");
   for (const s of abi.statusCodes) out.push(`  ${s.value}: "${s.name}",`);
-  out.push("};", "", `const STATUS_INVALID_ARG = ${abi.statusByName.get("invalid-arg")!.value};`, "");
+  out.push("};", "", `const STATUS_INVALID_ARG = ${abi.statusByName.get("invalid-arg")!.value};`, `const STATUS_NOT_PERMITTED = ${abi.statusByName.get("not-permitted")!.value};`, "");
   out.push(doc("Event kinds delivered through fwx_on_event(kind, handle, arg)."), "export const EventKind = {");
   for (const i of abi.interfaces) for (const e of i.events) out.push(`  ${camel(`${i.name}-${e.name}`)}: ${e.kind},`);
   out.push("} as const;", "");
@@ -199,6 +213,8 @@ export function emitTsHostSource(abi: LoweredAbi): string {
     "  readonly memory: WebAssembly.Memory;",
     "  /** Whether the module owns a handle of this kind (\"gpio.pin\"). */",
     "  owns(kind: string, handle: number): boolean;",
+    "  /** Whether the module was granted anything of this capability kind (\"gpio\"); the implementation checks the scope. */",
+    "  granted(capability: string): boolean;",
     "  /** Ends the current callback as a fault: must throw. */",
     "  trap(reason: string, detail: string): never;",
     "  /** An argument failed a check: remember why (core.error_detail) and return the status to the guest. */",

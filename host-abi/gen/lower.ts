@@ -11,6 +11,7 @@ import type {
 } from "../schema.js";
 import { integerRange, isValueChecked, parseType, WASM_TYPE_CHAR, wasmTypeOf, type RichType, type WasmType } from "./types.js";
 import { validateAbi } from "./validate.js";
+import { planChecks, type CheckStep } from "./check-plan.js";
 
 export interface FlatParam {
   name: string;
@@ -77,6 +78,8 @@ export interface LoweredFunction {
   signature: string;
   /** wasm3 signature string, e.g. "i(i*i)". */
   wasm3Signature: string;
+  /** Every check the host makes before and inside the call, in order (check-plan.ts). */
+  checks: CheckStep[];
   /** Status code names the function can return, "ok" first for status functions. */
   statuses: string[];
   capability: CapabilitySpec | null;
@@ -215,6 +218,7 @@ function lowerFunction(f: FunctionSpec, iface: InterfaceSpec, module: string, ca
     flat: { params: flatParams, results },
     signature: formatSignature(flatParams.map((p) => p.type), results),
     wasm3Signature,
+    checks: planChecks({ params, outputs, resultKind, capability: f.capability ? caps.get(f.capability)! : null, errors: f.errors }),
     statuses: resultKind === "status" ? ["ok", ...f.errors.map((e) => e.code)] : [],
     capability: f.capability ? caps.get(f.capability)! : null,
   };

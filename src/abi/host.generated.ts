@@ -50,6 +50,7 @@ export const STATUS_NAMES: Readonly<Record<number, string>> = {
 };
 
 const STATUS_INVALID_ARG = 1;
+const STATUS_NOT_PERMITTED = 2;
 
 /** Event kinds delivered through fwx_on_event(kind, handle, arg). */
 export const EventKind = {
@@ -280,6 +281,8 @@ export interface GuestContext {
   readonly memory: WebAssembly.Memory;
   /** Whether the module owns a handle of this kind ("gpio.pin"). */
   owns(kind: string, handle: number): boolean;
+  /** Whether the module was granted anything of this capability kind ("gpio"); the implementation checks the scope. */
+  granted(capability: string): boolean;
   /** Ends the current callback as a fault: must throw. */
   trap(reason: string, detail: string): never;
   /** An argument failed a check: remember why (core.error_detail) and return the status to the guest. */
@@ -379,11 +382,13 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
     "fwx:timer@1": {
       start: (id: number, period_ms: number, periodic: number) => {
         if (periodic !== 0 && periodic !== 1) return ctx.fail(7, STATUS_INVALID_ARG, `timer.start: periodic = ${periodic} is not a bool (0 or 1)`);
+        if (!ctx.granted("timer")) return ctx.fail(7, STATUS_NOT_PERMITTED, `timer.start: the module has no timer grant`);
         const r = host.timer.start((id >>> 0), (period_ms >>> 0), periodic === 1);
         ctx.record(7, r, id, period_ms, periodic);
         return r;
       },
       cancel: (id: number) => {
+        if (!ctx.granted("timer")) return ctx.fail(8, STATUS_NOT_PERMITTED, `timer.cancel: the module has no timer grant`);
         const r = host.timer.cancel((id >>> 0));
         ctx.record(8, r, id);
         return r;
@@ -396,6 +401,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((handle_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `sensor.find: out-pointer handle ${handle_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         const name_str = decodeUtf8(new Uint8Array(mem, name_ptr >>> 0, name_len >>> 0));
         if (name_str === null) return ctx.fail(9, STATUS_INVALID_ARG, `sensor.find: name is not valid UTF-8`);
+        if (!ctx.granted("sensor")) return ctx.fail(9, STATUS_NOT_PERMITTED, `sensor.find: the module has no sensor grant`);
         out9.handle = UNSET as never;
         const r = host.sensor.find(name_str, out9);
         const view = new DataView(ctx.memory.buffer);
@@ -405,9 +411,9 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       },
       read: (handle: number, value_ptr: number, timestamp_us_ptr: number) => {
         const mem = ctx.memory.buffer;
-        if (!ctx.owns("sensor.sensor", handle >>> 0)) ctx.trap("foreign-handle", `sensor.read: handle ${handle >>> 0} is not a sensor.sensor this module owns`);
         if ((value_ptr >>> 0) > mem.byteLength - 8) ctx.trap("out-of-bounds", `sensor.read: out-pointer value ${value_ptr >>> 0} (+8) is outside memory (${mem.byteLength} bytes)`);
         if ((timestamp_us_ptr >>> 0) > mem.byteLength - 8) ctx.trap("out-of-bounds", `sensor.read: out-pointer timestamp_us ${timestamp_us_ptr >>> 0} (+8) is outside memory (${mem.byteLength} bytes)`);
+        if (!ctx.owns("sensor.sensor", handle >>> 0)) ctx.trap("foreign-handle", `sensor.read: handle ${handle >>> 0} is not a sensor.sensor this module owns`);
         out10.value = UNSET as never;
         out10.timestampUs = UNSET as never;
         const r = host.sensor.read((handle >>> 0), out10);
@@ -419,11 +425,11 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       },
       info: (handle: number, unit_ptr: number, unit_len: number, unit_len_ptr: number, min_ptr: number, max_ptr: number) => {
         const mem = ctx.memory.buffer;
-        if (!ctx.owns("sensor.sensor", handle >>> 0)) ctx.trap("foreign-handle", `sensor.info: handle ${handle >>> 0} is not a sensor.sensor this module owns`);
         if ((unit_len >>> 0) > mem.byteLength || (unit_ptr >>> 0) > mem.byteLength - (unit_len >>> 0)) ctx.trap("out-of-bounds", `sensor.info: unit [${unit_ptr >>> 0}, +${unit_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if ((unit_len_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `sensor.info: out-pointer unit_len ${unit_len_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         if ((min_ptr >>> 0) > mem.byteLength - 8) ctx.trap("out-of-bounds", `sensor.info: out-pointer min ${min_ptr >>> 0} (+8) is outside memory (${mem.byteLength} bytes)`);
         if ((max_ptr >>> 0) > mem.byteLength - 8) ctx.trap("out-of-bounds", `sensor.info: out-pointer max ${max_ptr >>> 0} (+8) is outside memory (${mem.byteLength} bytes)`);
+        if (!ctx.owns("sensor.sensor", handle >>> 0)) ctx.trap("foreign-handle", `sensor.info: handle ${handle >>> 0} is not a sensor.sensor this module owns`);
         out11.unitLen = UNSET as never;
         out11.min = UNSET as never;
         out11.max = UNSET as never;
@@ -441,6 +447,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         const mem = ctx.memory.buffer;
         if ((handle_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `gpio.claim: out-pointer handle ${handle_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         if (mode !== 0 && mode !== 1 && mode !== 2 && mode !== 3 && mode !== 4) return ctx.fail(12, STATUS_INVALID_ARG, `gpio.claim: mode = ${mode} is not a pin-mode value`);
+        if (!ctx.granted("gpio")) return ctx.fail(12, STATUS_NOT_PERMITTED, `gpio.claim: the module has no gpio grant`);
         out12.handle = UNSET as never;
         const r = host.gpio.claim((pin >>> 0), mode, out12);
         const view = new DataView(ctx.memory.buffer);
@@ -450,8 +457,8 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       },
       read: (handle: number, level_ptr: number) => {
         const mem = ctx.memory.buffer;
-        if (!ctx.owns("gpio.pin", handle >>> 0)) ctx.trap("foreign-handle", `gpio.read: handle ${handle >>> 0} is not a gpio.pin this module owns`);
         if ((level_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `gpio.read: out-pointer level ${level_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
+        if (!ctx.owns("gpio.pin", handle >>> 0)) ctx.trap("foreign-handle", `gpio.read: handle ${handle >>> 0} is not a gpio.pin this module owns`);
         out13.level = UNSET as never;
         const r = host.gpio.read((handle >>> 0), out13);
         const view = new DataView(ctx.memory.buffer);
@@ -484,6 +491,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       open: (channel: number, handle_ptr: number) => {
         const mem = ctx.memory.buffer;
         if ((handle_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `adc.open: out-pointer handle ${handle_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
+        if (!ctx.granted("adc")) return ctx.fail(17, STATUS_NOT_PERMITTED, `adc.open: the module has no adc grant`);
         out17.handle = UNSET as never;
         const r = host.adc.open((channel >>> 0), out17);
         const view = new DataView(ctx.memory.buffer);
@@ -493,9 +501,9 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       },
       read: (handle: number, raw_ptr: number, millivolts_ptr: number) => {
         const mem = ctx.memory.buffer;
-        if (!ctx.owns("adc.channel", handle >>> 0)) ctx.trap("foreign-handle", `adc.read: handle ${handle >>> 0} is not a adc.channel this module owns`);
         if ((raw_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `adc.read: out-pointer raw ${raw_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         if ((millivolts_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `adc.read: out-pointer millivolts ${millivolts_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
+        if (!ctx.owns("adc.channel", handle >>> 0)) ctx.trap("foreign-handle", `adc.read: handle ${handle >>> 0} is not a adc.channel this module owns`);
         out18.raw = UNSET as never;
         out18.millivolts = UNSET as never;
         const r = host.adc.read((handle >>> 0), out18);
@@ -507,9 +515,9 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       },
       info: (handle: number, bits_ptr: number, vref_mv_ptr: number) => {
         const mem = ctx.memory.buffer;
-        if (!ctx.owns("adc.channel", handle >>> 0)) ctx.trap("foreign-handle", `adc.info: handle ${handle >>> 0} is not a adc.channel this module owns`);
         if ((bits_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `adc.info: out-pointer bits ${bits_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         if ((vref_mv_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `adc.info: out-pointer vref_mv ${vref_mv_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
+        if (!ctx.owns("adc.channel", handle >>> 0)) ctx.trap("foreign-handle", `adc.info: handle ${handle >>> 0} is not a adc.channel this module owns`);
         out19.bits = UNSET as never;
         out19.vrefMv = UNSET as never;
         const r = host.adc.info((handle >>> 0), out19);
@@ -524,6 +532,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       open: (channel: number, frequency_hz: number, handle_ptr: number) => {
         const mem = ctx.memory.buffer;
         if ((handle_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `pwm.open: out-pointer handle ${handle_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
+        if (!ctx.granted("pwm")) return ctx.fail(20, STATUS_NOT_PERMITTED, `pwm.open: the module has no pwm grant`);
         out20.handle = UNSET as never;
         const r = host.pwm.open((channel >>> 0), (frequency_hz >>> 0), out20);
         const view = new DataView(ctx.memory.buffer);
@@ -549,6 +558,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         const mem = ctx.memory.buffer;
         if ((data_len >>> 0) > mem.byteLength || (data_ptr >>> 0) > mem.byteLength - (data_len >>> 0)) ctx.trap("out-of-bounds", `i2c.write: data [${data_ptr >>> 0}, +${data_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if (address < 0 || address > 255) return ctx.fail(23, STATUS_INVALID_ARG, `i2c.write: address = ${address} is outside u8 (0..255)`);
+        if (!ctx.granted("i2c")) return ctx.fail(23, STATUS_NOT_PERMITTED, `i2c.write: the module has no i2c grant`);
         const r = host.i2c.write((bus >>> 0), address, new Uint8Array(mem, data_ptr >>> 0, data_len >>> 0));
         ctx.record(23, r, bus, address, data_ptr, data_len);
         return r;
@@ -557,6 +567,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         const mem = ctx.memory.buffer;
         if ((rx_len >>> 0) > mem.byteLength || (rx_ptr >>> 0) > mem.byteLength - (rx_len >>> 0)) ctx.trap("out-of-bounds", `i2c.read: rx [${rx_ptr >>> 0}, +${rx_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if (address < 0 || address > 255) return ctx.fail(24, STATUS_INVALID_ARG, `i2c.read: address = ${address} is outside u8 (0..255)`);
+        if (!ctx.granted("i2c")) return ctx.fail(24, STATUS_NOT_PERMITTED, `i2c.read: the module has no i2c grant`);
         const r = host.i2c.read((bus >>> 0), address, new Uint8Array(mem, rx_ptr >>> 0, rx_len >>> 0));
         ctx.record(24, r, bus, address, rx_ptr, rx_len);
         return r;
@@ -566,6 +577,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((tx_len >>> 0) > mem.byteLength || (tx_ptr >>> 0) > mem.byteLength - (tx_len >>> 0)) ctx.trap("out-of-bounds", `i2c.write_read: tx [${tx_ptr >>> 0}, +${tx_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if ((rx_len >>> 0) > mem.byteLength || (rx_ptr >>> 0) > mem.byteLength - (rx_len >>> 0)) ctx.trap("out-of-bounds", `i2c.write_read: rx [${rx_ptr >>> 0}, +${rx_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if (address < 0 || address > 255) return ctx.fail(25, STATUS_INVALID_ARG, `i2c.write_read: address = ${address} is outside u8 (0..255)`);
+        if (!ctx.granted("i2c")) return ctx.fail(25, STATUS_NOT_PERMITTED, `i2c.write_read: the module has no i2c grant`);
         const r = host.i2c.writeRead((bus >>> 0), address, new Uint8Array(mem, tx_ptr >>> 0, tx_len >>> 0), new Uint8Array(mem, rx_ptr >>> 0, rx_len >>> 0));
         ctx.record(25, r, bus, address, tx_ptr, tx_len, rx_ptr, rx_len);
         return r;
@@ -576,6 +588,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         const mem = ctx.memory.buffer;
         if ((tx_len >>> 0) > mem.byteLength || (tx_ptr >>> 0) > mem.byteLength - (tx_len >>> 0)) ctx.trap("out-of-bounds", `spi.transfer: tx [${tx_ptr >>> 0}, +${tx_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if ((rx_len >>> 0) > mem.byteLength || (rx_ptr >>> 0) > mem.byteLength - (rx_len >>> 0)) ctx.trap("out-of-bounds", `spi.transfer: rx [${rx_ptr >>> 0}, +${rx_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
+        if (!ctx.granted("spi")) return ctx.fail(26, STATUS_NOT_PERMITTED, `spi.transfer: the module has no spi grant`);
         const r = host.spi.transfer((bus >>> 0), (cs >>> 0), new Uint8Array(mem, tx_ptr >>> 0, tx_len >>> 0), new Uint8Array(mem, rx_ptr >>> 0, rx_len >>> 0));
         ctx.record(26, r, bus, cs, tx_ptr, tx_len, rx_ptr, rx_len);
         return r;
@@ -587,6 +600,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((handle_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `uart.open: out-pointer handle ${handle_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         if (parity !== 0 && parity !== 1 && parity !== 2) return ctx.fail(27, STATUS_INVALID_ARG, `uart.open: parity = ${parity} is not a parity value`);
         if (stop_bits !== 1 && stop_bits !== 2) return ctx.fail(27, STATUS_INVALID_ARG, `uart.open: stop_bits = ${stop_bits} is not a stop-bits value`);
+        if (!ctx.granted("uart")) return ctx.fail(27, STATUS_NOT_PERMITTED, `uart.open: the module has no uart grant`);
         out27.handle = UNSET as never;
         const r = host.uart.open((port >>> 0), (baud >>> 0), parity, stop_bits, out27);
         const view = new DataView(ctx.memory.buffer);
@@ -596,9 +610,9 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       },
       write: (handle: number, data_ptr: number, data_len: number, written_ptr: number) => {
         const mem = ctx.memory.buffer;
-        if (!ctx.owns("uart.port", handle >>> 0)) ctx.trap("foreign-handle", `uart.write: handle ${handle >>> 0} is not a uart.port this module owns`);
         if ((data_len >>> 0) > mem.byteLength || (data_ptr >>> 0) > mem.byteLength - (data_len >>> 0)) ctx.trap("out-of-bounds", `uart.write: data [${data_ptr >>> 0}, +${data_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if ((written_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `uart.write: out-pointer written ${written_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
+        if (!ctx.owns("uart.port", handle >>> 0)) ctx.trap("foreign-handle", `uart.write: handle ${handle >>> 0} is not a uart.port this module owns`);
         out28.written = UNSET as never;
         const r = host.uart.write((handle >>> 0), new Uint8Array(mem, data_ptr >>> 0, data_len >>> 0), out28);
         const view = new DataView(ctx.memory.buffer);
@@ -608,9 +622,9 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
       },
       read: (handle: number, rx_ptr: number, rx_len: number, received_ptr: number) => {
         const mem = ctx.memory.buffer;
-        if (!ctx.owns("uart.port", handle >>> 0)) ctx.trap("foreign-handle", `uart.read: handle ${handle >>> 0} is not a uart.port this module owns`);
         if ((rx_len >>> 0) > mem.byteLength || (rx_ptr >>> 0) > mem.byteLength - (rx_len >>> 0)) ctx.trap("out-of-bounds", `uart.read: rx [${rx_ptr >>> 0}, +${rx_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         if ((received_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `uart.read: out-pointer received ${received_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
+        if (!ctx.owns("uart.port", handle >>> 0)) ctx.trap("foreign-handle", `uart.read: handle ${handle >>> 0} is not a uart.port this module owns`);
         out29.received = UNSET as never;
         const r = host.uart.read((handle >>> 0), new Uint8Array(mem, rx_ptr >>> 0, rx_len >>> 0), out29);
         const view = new DataView(ctx.memory.buffer);
@@ -633,6 +647,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((value_len_ptr >>> 0) > mem.byteLength - 4) ctx.trap("out-of-bounds", `kv.get: out-pointer value_len ${value_len_ptr >>> 0} (+4) is outside memory (${mem.byteLength} bytes)`);
         const key_str = decodeUtf8(new Uint8Array(mem, key_ptr >>> 0, key_len >>> 0));
         if (key_str === null) return ctx.fail(31, STATUS_INVALID_ARG, `kv.get: key is not valid UTF-8`);
+        if (!ctx.granted("kv")) return ctx.fail(31, STATUS_NOT_PERMITTED, `kv.get: the module has no kv grant`);
         out31.valueLen = UNSET as never;
         const r = host.kv.get(key_str, new Uint8Array(mem, value_ptr >>> 0, value_len >>> 0), out31);
         const view = new DataView(ctx.memory.buffer);
@@ -646,6 +661,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((value_len >>> 0) > mem.byteLength || (value_ptr >>> 0) > mem.byteLength - (value_len >>> 0)) ctx.trap("out-of-bounds", `kv.set: value [${value_ptr >>> 0}, +${value_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         const key_str = decodeUtf8(new Uint8Array(mem, key_ptr >>> 0, key_len >>> 0));
         if (key_str === null) return ctx.fail(32, STATUS_INVALID_ARG, `kv.set: key is not valid UTF-8`);
+        if (!ctx.granted("kv")) return ctx.fail(32, STATUS_NOT_PERMITTED, `kv.set: the module has no kv grant`);
         const r = host.kv.set(key_str, new Uint8Array(mem, value_ptr >>> 0, value_len >>> 0));
         ctx.record(32, r, key_ptr, key_len, value_ptr, value_len);
         return r;
@@ -655,6 +671,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((key_len >>> 0) > mem.byteLength || (key_ptr >>> 0) > mem.byteLength - (key_len >>> 0)) ctx.trap("out-of-bounds", `kv.delete: key [${key_ptr >>> 0}, +${key_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         const key_str = decodeUtf8(new Uint8Array(mem, key_ptr >>> 0, key_len >>> 0));
         if (key_str === null) return ctx.fail(33, STATUS_INVALID_ARG, `kv.delete: key is not valid UTF-8`);
+        if (!ctx.granted("kv")) return ctx.fail(33, STATUS_NOT_PERMITTED, `kv.delete: the module has no kv grant`);
         const r = host.kv.delete(key_str);
         ctx.record(33, r, key_ptr, key_len);
         return r;
@@ -667,6 +684,7 @@ export function createHostImports(host: HostImpl, ctx: GuestContext): Record<str
         if ((payload_len >>> 0) > mem.byteLength || (payload_ptr >>> 0) > mem.byteLength - (payload_len >>> 0)) ctx.trap("out-of-bounds", `telemetry.publish: payload [${payload_ptr >>> 0}, +${payload_len >>> 0}) is outside memory (${mem.byteLength} bytes)`);
         const topic_str = decodeUtf8(new Uint8Array(mem, topic_ptr >>> 0, topic_len >>> 0));
         if (topic_str === null) return ctx.fail(34, STATUS_INVALID_ARG, `telemetry.publish: topic is not valid UTF-8`);
+        if (!ctx.granted("telemetry")) return ctx.fail(34, STATUS_NOT_PERMITTED, `telemetry.publish: the module has no telemetry grant`);
         const r = host.telemetry.publish(topic_str, new Uint8Array(mem, payload_ptr >>> 0, payload_len >>> 0));
         ctx.record(34, r, topic_ptr, topic_len, payload_ptr, payload_len);
         return r;

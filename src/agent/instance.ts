@@ -13,6 +13,7 @@ import { InstanceHandleTable } from "./handles.js";
 import { newMemory, PAGE_BYTES } from "./memory-cap.js";
 import type { PreparedModule } from "./prepare.js";
 import { insideFrame, runWithTimeout } from "./watchdog.js";
+import { grantsKind } from "../caps/capabilities.js";
 
 export interface InstanceEnv {
   caps: Capabilities;
@@ -70,6 +71,10 @@ export class InstanceContext implements ModuleHostContext, GuestContext {
 
   owns(kind: string, handle: number): boolean {
     return this.handles.owns(kind, handle);
+  }
+
+  granted(capability: string): boolean {
+    return grantsKind(this.env.caps, capability);
   }
 
   trap(reason: string, detail: string): never {

@@ -133,6 +133,33 @@ export const allows = {
   telemetry: (c: Capabilities, topic: string) => topicAllowed(c.telemetry, topic),
 };
 
+/**
+ * Whether anything of a capability kind (the ABI's capability names: "gpio",
+ * "timer", "kv", ...) is granted. The generated glue gates on this before the
+ * implementation checks the scope; the C glue gates on the same bit per kind
+ * in fwx_module_t.granted, which `grantedKindMask` computes.
+ */
+export function grantsKind(c: Capabilities, kind: string): boolean {
+  switch (kind) {
+    case "timer": return (c.timers ?? 0) > 0;
+    case "kv": return (c.kv ?? 0) > 0;
+    case "sensor": return (c.sensors?.length ?? 0) > 0;
+    case "gpio": return (c.gpio?.length ?? 0) > 0;
+    case "adc": return (c.adc?.length ?? 0) > 0;
+    case "pwm": return (c.pwm?.length ?? 0) > 0;
+    case "i2c": return (c.i2c?.length ?? 0) > 0;
+    case "spi": return (c.spi?.length ?? 0) > 0;
+    case "uart": return (c.uart?.length ?? 0) > 0;
+    case "telemetry": return (c.telemetry?.length ?? 0) > 0;
+    default: return false;
+  }
+}
+
+/** fwx_module_t.granted for these capabilities: bit `id` per kind granted (ids from the ABI). */
+export function grantedKindMask(c: Capabilities, kinds: readonly { name: string; id: number }[]): number {
+  return kinds.reduce((mask, k) => (grantsKind(c, k.name) ? (mask | (1 << k.id)) >>> 0 : mask), 0);
+}
+
 /** Every part of `requested` not covered by `allowed`, each named ("gpio pin 5 mode output"). Empty = subset. */
 export function capabilityExcess(requested: Capabilities, allowed: Capabilities): string[] {
   const out: string[] = [];

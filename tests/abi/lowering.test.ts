@@ -152,3 +152,45 @@ describe("spec hash", () => {
     expect(specHash(specCopy((s) => { fn(s, "gpio", "write").doc += " "; }))).not.toBe(lowered.hash);
   });
 });
+
+describe("check plan: one order for every glue", () => {
+  const describeStep = (c: (typeof lowered.functions)[number]["checks"][number]): string => {
+    switch (c.step) {
+      case "trap": return `trap:${c.check}:${c.check === "out-pointer" ? c.output.spec.name : c.param.spec.name}`;
+      case "value": return `${c.onFail}:${c.param.spec.name}`;
+      case "capability": return `gate:${c.capability.name}`;
+      case "implementation": return `impl:${c.statuses.map((s) => s.code).join(",")}`;
+    }
+  };
+
+  test("traps (memory, out-pointers, handles), then values, then the capability kind, then the implementation", () => {
+    expect(loweredFn(lowered, "uart", "write").checks.map(describeStep)).toEqual([
+      "trap:bounds:data", "trap:out-pointer:written", "trap:handle:handle", "impl:busy",
+    ]);
+    expect(loweredFn(lowered, "kv", "get").checks.map(describeStep)).toEqual([
+      "trap:bounds:key", "trap:bounds:value", "trap:out-pointer:value_len", "invalid-arg:key", "gate:kv", "impl:invalid-arg,not-permitted,not-found,no-space",
+    ]);
+    expect(loweredFn(lowered, "core", "abort").checks.map(describeStep)).toEqual(["trap:bounds:message", "trap:bounds:file", "trap:message", "trap:file"]);
+  });
+
+  test("the implementation's statuses: argument rules, grant scope, existence, ability, then state", () => {
+    // Spec order of gpio.claim is invalid-arg, not-permitted, busy, not-found, unsupported.
+    expect(loweredFn(lowered, "gpio", "claim").checks.map(describeStep)).toEqual([
+      "trap:out-pointer:handle", "invalid-arg:mode", "gate:gpio", "impl:invalid-arg,not-permitted,not-found,unsupported,busy",
+    ]);
+    for (const f of lowered.functions) {
+      const impl = f.checks.find((c) => c.step === "implementation");
+      if (!impl || impl.step !== "implementation") continue;
+      const codes = impl.statuses.map((s) => s.code);
+      const at = (code: string) => codes.indexOf(code);
+      if (at("not-permitted") >= 0) for (const later of ["not-found", "unsupported", "busy"]) if (at(later) >= 0) expect(at("not-permitted"), `${f.symbol}: not-permitted before ${later}`).toBeLessThan(at(later));
+      expect(new Set(codes), f.symbol).toEqual(new Set(f.statuses.filter((s) => s !== "ok")));
+    }
+  });
+
+  test("a capability gate exactly where the function documents not-permitted", () => {
+    for (const f of lowered.functions) {
+      expect(f.checks.some((c) => c.step === "capability"), f.symbol).toBe(f.capability !== null && f.statuses.includes("not-permitted"));
+    }
+  });
+});

@@ -18,6 +18,7 @@ function harness(impl: Partial<{ [K in keyof HostImpl]: Partial<HostImpl[K]> }>)
   const ctx: GuestContext = {
     memory,
     owns: (kind, h) => owned.has(`${kind}:${h}`),
+    granted: () => true,
     trap: (reason, detail) => { throw new Trap(reason, detail); },
     fail: (_fn, status, detail) => { failures.push(detail); return status; },
     record: () => {},

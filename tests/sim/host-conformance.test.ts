@@ -57,7 +57,9 @@ function env(caps?: object) {
 }
 type Env = ReturnType<typeof env>;
 
-const none = env; // readability: env({}) is a module with no grants
+const none = env; // readability: none({}) is a module with no grants, none({...}) one with just these
+// (not-found needs a grant naming hardware the board lacks: a module is told
+// not-permitted before it can learn what the board has outside its grants).
 const handleOf = (f: (out: { handle: number }) => number): number => {
   const out = { handle: 0 };
   expect(f(out)).toBe(Status.ok);
@@ -93,7 +95,7 @@ const TABLE: Record<string, Record<string, (() => number) | { unreachable: strin
     ok: () => env().h.sensor.find("t", { handle: 0 }),
     "invalid-arg": () => env().h.sensor.find("", { handle: 0 }),
     "not-permitted": () => none({}).h.sensor.find("t", { handle: 0 }),
-    "not-found": () => env().h.sensor.find("humidity", { handle: 0 }),
+    "not-found": () => none({ sensors: ["humidity"] }).h.sensor.find("humidity", { handle: 0 }),
   },
   "sensor.read": { ok: () => sensorAt(env(), 1), timeout: () => sensorAt(env(), 12), other: () => sensorAt(env(), 22) },
   "sensor.info": {
@@ -105,8 +107,8 @@ const TABLE: Record<string, Record<string, (() => number) | { unreachable: strin
     "invalid-arg": () => env().h.gpio.claim(2, 9, { handle: 0 }),
     "not-permitted": () => none({ gpio: [{ pin: 2, modes: ["input"] }] }).h.gpio.claim(2, PinMode.inputPullUp, { handle: 0 }),
     busy: () => { const e = env(); handleOf((o) => e.other.gpio.claim(5, PinMode.output, o)); return e.h.gpio.claim(5, PinMode.output, { handle: 0 }); },
-    "not-found": () => env().h.gpio.claim(17, PinMode.input, { handle: 0 }),
-    unsupported: () => env().h.gpio.claim(5, PinMode.input, { handle: 0 }),
+    "not-found": () => none({ gpio: [{ pin: 17, modes: ["input"] }] }).h.gpio.claim(17, PinMode.input, { handle: 0 }),
+    unsupported: () => none({ gpio: [{ pin: 5, modes: ["input"] }] }).h.gpio.claim(5, PinMode.input, { handle: 0 }),
   },
   "gpio.read": { ok: () => { const e = env(); return e.h.gpio.read(handleOf((o) => e.h.gpio.claim(2, PinMode.input, o)), { level: false }); } },
   "gpio.write": {
@@ -123,7 +125,7 @@ const TABLE: Record<string, Record<string, (() => number) | { unreachable: strin
   "adc.open": {
     ok: () => env().h.adc.open(0, { handle: 0 }),
     "not-permitted": () => none({}).h.adc.open(0, { handle: 0 }),
-    "not-found": () => env().h.adc.open(3, { handle: 0 }),
+    "not-found": () => none({ adc: [3] }).h.adc.open(3, { handle: 0 }),
   },
   "adc.read": {
     ok: () => { const e = env(); return e.h.adc.read(handleOf((o) => e.h.adc.open(0, o)), { raw: 0, millivolts: 0 }); },
@@ -135,7 +137,7 @@ const TABLE: Record<string, Record<string, (() => number) | { unreachable: strin
     "invalid-arg": () => env().h.pwm.open(0, 0, { handle: 0 }),
     "not-permitted": () => none({}).h.pwm.open(0, 25000, { handle: 0 }),
     busy: () => { const e = env(); handleOf((o) => e.other.pwm.open(0, 100, o)); return e.h.pwm.open(0, 100, { handle: 0 }); },
-    "not-found": () => env().h.pwm.open(4, 100, { handle: 0 }),
+    "not-found": () => none({ pwm: [4] }).h.pwm.open(4, 100, { handle: 0 }),
     unsupported: () => env().h.pwm.open(0, 50000, { handle: 0 }),
   },
   "pwm.set_duty": {
@@ -148,7 +150,7 @@ const TABLE: Record<string, Record<string, (() => number) | { unreachable: strin
     "invalid-arg": () => env().h.uart.open(1, 0, Parity.none, 1, { handle: 0 }),
     "not-permitted": () => none({}).h.uart.open(1, 9600, Parity.none, 1, { handle: 0 }),
     busy: () => { const e = env(); handleOf((o) => e.other.uart.open(1, 9600, Parity.none, 1, o)); return e.h.uart.open(1, 9600, Parity.none, 1, { handle: 0 }); },
-    "not-found": () => env().h.uart.open(3, 9600, Parity.none, 1, { handle: 0 }),
+    "not-found": () => none({ uart: [3] }).h.uart.open(3, 9600, Parity.none, 1, { handle: 0 }),
     unsupported: () => env().h.uart.open(1, 115200, Parity.none, 1, { handle: 0 }),
   },
   "uart.write": {
@@ -177,7 +179,7 @@ const i2cTable = (call: (e: Env, bus: number, address: number) => number) => ({
   ok: () => call(env(), 1, 0x48),
   "invalid-arg": () => call(env(), 1, 0x80),
   "not-permitted": () => call(none({ i2c: [{ bus: 1, address: 0x50 }] }), 1, 0x48),
-  "not-found": () => call(env(), 2, 0x48),
+  "not-found": () => call(none({ i2c: [{ bus: 2, address: 0x48 }] }), 2, 0x48),
   bus: () => i2cAt(env(), 100.5),
   "arbitration-loss": () => i2cAt(env(), 101.5),
   "nack-address": () => call(env(), 1, 0x49),
@@ -193,7 +195,7 @@ TABLE["spi.transfer"] = {
   ok: () => spiAt(env(), 1),
   "invalid-arg": () => env().h.spi.transfer(0, 0, Uint8Array.of(1, 2), new Uint8Array(1)),
   "not-permitted": () => none({}).h.spi.transfer(0, 0, Uint8Array.of(1), new Uint8Array(0)),
-  "not-found": () => env().h.spi.transfer(0, 3, Uint8Array.of(1), new Uint8Array(0)),
+  "not-found": () => none({ spi: [{ bus: 0, cs: 3 }] }).h.spi.transfer(0, 3, Uint8Array.of(1), new Uint8Array(0)),
   overrun: () => spiAt(env(), 100.5),
   "mode-fault": () => spiAt(env(), 101.5),
   "frame-format": () => spiAt(env(), 102.5),

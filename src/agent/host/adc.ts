@@ -12,9 +12,9 @@ const KIND = "adc.channel";
 export function createAdcHost(board: Board, ctx: ModuleHostContext): AdcHost {
   return {
     open(channel, out) {
+      if (!allows.adc(ctx.caps, channel)) return ctx.fail(Status.notPermitted, `adc.open: module ${ctx.moduleId} was not granted ADC channel ${channel}`);
       const ch = board.adc(channel);
       if (!ch) return ctx.fail(Status.notFound, `adc.open: board ${board.profile.name} has no ADC channel ${channel}`);
-      if (!allows.adc(ctx.caps, channel)) return ctx.fail(Status.notPermitted, `adc.open: module ${ctx.moduleId} was not granted ADC channel ${channel}`);
       out.handle = ctx.handles.issue(KIND, ch);
       return Status.ok;
     },

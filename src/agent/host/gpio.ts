@@ -23,11 +23,11 @@ export function createGpioHost(board: Board, ctx: ModuleHostContext): GpioHost {
     claim(pinNumber, mode, out) {
       const modeName = PIN_MODES[mode] as PinModeName | undefined;
       if (modeName === undefined) return ctx.fail(Status.invalidArg, `gpio.claim: mode ${mode} is not a pin-mode value`);
+      if (!allows.gpio(ctx.caps, pinNumber, modeName)) return ctx.fail(Status.notPermitted, `gpio.claim: module ${ctx.moduleId} was not granted pin ${pinNumber} as ${modeName}`);
       const pin = board.pin(pinNumber);
       if (!pin) return ctx.fail(Status.notFound, `gpio.claim: board ${board.profile.name} has no pin ${pinNumber}`);
       if (!pin.spec.modes.includes(modeName))
         return ctx.fail(Status.unsupported, `gpio.claim: pin ${pinNumber} (${pin.spec.name}) cannot be ${modeName} (it supports ${pin.spec.modes.join(", ")})`);
-      if (!allows.gpio(ctx.caps, pinNumber, modeName)) return ctx.fail(Status.notPermitted, `gpio.claim: module ${ctx.moduleId} was not granted pin ${pinNumber} as ${modeName}`);
       const holder = pins.holder(pin);
       if (holder !== undefined) return ctx.fail(Status.busy, `gpio.claim: pin ${pinNumber} (${pin.spec.name}) is claimed by ${holder}`);
       pins.take(pin);

@@ -1,6 +1,6 @@
 // fwx:i2c@1 on the simulated board: each call is one complete transaction on
 // the simulated bus at the module's virtual time. Check order: see sensor.ts
-// (address range, bus exists, grant, then what the bus and target do).
+// (address range, grant, bus exists, then what the bus and target do).
 
 import { Status, type I2cHost } from "../../abi/host.generated.js";
 import { allows } from "../../caps/capabilities.js";
@@ -12,10 +12,10 @@ import type { ModuleHostContext } from "../host-context.js";
 export function createI2cHost(board: Board, ctx: ModuleHostContext): I2cHost {
   function transact(op: "write" | "read" | "write_read", busNumber: number, address: number, tx: Uint8Array | null, rx: Uint8Array | null): number {
     if (address > 0x7f) return ctx.fail(Status.invalidArg, `i2c.${op}: address ${hexByte(address)} is not a 7-bit address`);
-    const bus: SimI2cBus | undefined = board.i2c(busNumber);
-    if (!bus) return ctx.fail(Status.notFound, `i2c.${op}: board ${board.profile.name} has no I2C bus ${busNumber}`);
     if (!allows.i2c(ctx.caps, busNumber, address))
       return ctx.fail(Status.notPermitted, `i2c.${op}: module ${ctx.moduleId} was not granted I2C bus ${busNumber} address ${hexByte(address)}`);
+    const bus: SimI2cBus | undefined = board.i2c(busNumber);
+    if (!bus) return ctx.fail(Status.notFound, `i2c.${op}: board ${board.profile.name} has no I2C bus ${busNumber}`);
     const now = ctx.nowUs();
     board.advanceTo(now);
     const result = bus.transaction(address, tx, rx ? rx.length : null, now);

@@ -21,11 +21,11 @@ export function createPwmHost(board: Board, ctx: ModuleHostContext): PwmHost {
   return {
     open(channel, frequencyHz, out) {
       if (frequencyHz === 0) return ctx.fail(Status.invalidArg, "pwm.open: frequency_hz is 0");
+      if (!allows.pwm(ctx.caps, channel)) return ctx.fail(Status.notPermitted, `pwm.open: module ${ctx.moduleId} was not granted PWM channel ${channel}`);
       const ch = board.pwm(channel);
       if (!ch) return ctx.fail(Status.notFound, `pwm.open: board ${board.profile.name} has no PWM channel ${channel}`);
       if (frequencyHz < ch.spec.minHz || frequencyHz > ch.spec.maxHz)
         return ctx.fail(Status.unsupported, `pwm.open: channel ${channel} (${ch.spec.name}) makes ${ch.spec.minHz}..${ch.spec.maxHz} Hz, not ${frequencyHz} Hz`);
-      if (!allows.pwm(ctx.caps, channel)) return ctx.fail(Status.notPermitted, `pwm.open: module ${ctx.moduleId} was not granted PWM channel ${channel}`);
       const holder = channels.holder(ch);
       if (holder !== undefined) return ctx.fail(Status.busy, `pwm.open: channel ${channel} (${ch.spec.name}) is claimed by ${holder}`);
       channels.take(ch);

@@ -1,11 +1,13 @@
 // fwx:sensor@1 on the simulated board.
 //
-// Check order (here and in the other peripheral hosts): argument values, then
+// Check order (here and in the other peripheral hosts), as the lowered plan
+// documents it (host-abi/gen/check-plan.ts, docs/abi/*.md "Checks, in order"):
+// argument values (invalid-arg), then the grant's scope (not-permitted), then
 // whether the board has the resource (not-found) and can do the request with
-// it (unsupported), then the grant (not-permitted), then device state (busy,
-// bus errors). Facts about hardware come before policy because a grant can
-// only name hardware the board declares: checking the grant first would make
-// not-found and unsupported unreachable.
+// it (unsupported), then device state (busy, bus errors). Policy comes before
+// facts about the hardware so that a module learns nothing about the board
+// outside its grants; not-found is left for a grant naming hardware this
+// board lacks.
 
 import { Status, type SensorHost } from "../../abi/host.generated.js";
 import { allows } from "../../caps/capabilities.js";
@@ -21,9 +23,9 @@ export function createSensorHost(board: Board, ctx: ModuleHostContext): SensorHo
   return {
     find(name, out) {
       if (name === "") return ctx.fail(Status.invalidArg, "sensor.find: the name is empty");
+      if (!allows.sensor(ctx.caps, name)) return ctx.fail(Status.notPermitted, `sensor.find: module ${ctx.moduleId} was not granted sensor ${name}`);
       const sensor = board.sensor(name);
       if (!sensor) return ctx.fail(Status.notFound, `sensor.find: board ${board.profile.name} has no sensor named ${JSON.stringify(name)}`);
-      if (!allows.sensor(ctx.caps, name)) return ctx.fail(Status.notPermitted, `sensor.find: module ${ctx.moduleId} was not granted sensor ${name}`);
       const existing = ctx.handles.entries<SimSensor>(KIND).find(([, s]) => s === sensor);
       out.handle = existing ? existing[0] : ctx.handles.issue(KIND, sensor);
       return Status.ok;

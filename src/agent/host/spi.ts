@@ -12,11 +12,11 @@ export function createSpiHost(board: Board, ctx: ModuleHostContext): SpiHost {
     transfer(busNumber, cs, tx, rx) {
       if (tx.length === 0) return ctx.fail(Status.invalidArg, "spi.transfer: tx is empty");
       if (rx.length !== 0 && rx.length !== tx.length) return ctx.fail(Status.invalidArg, `spi.transfer: rx holds ${rx.length} bytes; it must be 0 or tx's length ${tx.length}`);
+      if (!allows.spi(ctx.caps, busNumber, cs)) return ctx.fail(Status.notPermitted, `spi.transfer: module ${ctx.moduleId} was not granted SPI bus ${busNumber} cs ${cs}`);
       const bus = board.spi(busNumber);
       if (!bus) return ctx.fail(Status.notFound, `spi.transfer: board ${board.profile.name} has no SPI bus ${busNumber}`);
       const device = bus.device(cs);
       if (!device) return ctx.fail(Status.notFound, `spi.transfer: SPI bus ${busNumber} has no device on chip select ${cs}`);
-      if (!allows.spi(ctx.caps, busNumber, cs)) return ctx.fail(Status.notPermitted, `spi.transfer: module ${ctx.moduleId} was not granted SPI bus ${busNumber} cs ${cs}`);
       const now = ctx.nowUs();
       board.advanceTo(now);
       const result = bus.transfer(cs, tx, now);

@@ -30,13 +30,13 @@ export function createUartHost(board: Board, ctx: ModuleHostContext): UartHost {
       const parityName = PARITY[parity];
       if (baud === 0) return ctx.fail(Status.invalidArg, "uart.open: baud is 0");
       if (parityName === undefined || (stopBits !== 1 && stopBits !== 2)) return ctx.fail(Status.invalidArg, `uart.open: parity ${parity} / stop_bits ${stopBits} is not a valid framing`);
+      if (!allows.uart(ctx.caps, portNumber)) return ctx.fail(Status.notPermitted, `uart.open: module ${ctx.moduleId} was not granted UART port ${portNumber}`);
       const port = board.uart(portNumber);
       if (!port) return ctx.fail(Status.notFound, `uart.open: board ${board.profile.name} has no UART port ${portNumber}`);
       const s = port.spec;
       if (!s.bauds.includes(baud)) return ctx.fail(Status.unsupported, `uart.open: port ${portNumber} (${s.name}) cannot make ${baud} baud (it makes ${s.bauds.join(", ")})`);
       if (!s.parities.includes(parityName) || !s.stopBits.includes(stopBits))
         return ctx.fail(Status.unsupported, `uart.open: port ${portNumber} (${s.name}) cannot frame 8${parityName[0]!.toUpperCase()}${stopBits}`);
-      if (!allows.uart(ctx.caps, portNumber)) return ctx.fail(Status.notPermitted, `uart.open: module ${ctx.moduleId} was not granted UART port ${portNumber}`);
       const holder = ports.holder(port);
       if (holder !== undefined) return ctx.fail(Status.busy, `uart.open: port ${portNumber} (${s.name}) is open by ${holder}`);
       ports.take(port);
