@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fwx_bridge.h"
 #include "fwx_device.h"
 #include "fwx_device_verify.h"
 #include "fwx_posix_board.h"
@@ -123,11 +124,30 @@ static void on_signal(int sig) {
   stopping = 1;
 }
 
+static int bridged;
+
+static int board_attach(void *board_ctx, fwx_module_t *m, const char *id, const uint8_t *caps, uint32_t caps_len, char *err, size_t cap) {
+  static char json[FWX_BRIDGE_MAX_CAPS_JSON + 1];
+  (void)board_ctx;
+  if (!bridged) return 0; /* no board: a module that touches a peripheral ends the device (fwx_bridge.c's lost handler) */
+  if (fwx_posix_caps_json(caps, caps_len, json, sizeof json) != 0) {
+    snprintf(err, cap, "the module's grant does not fit the board bridge (%u bytes of CBOR)", (unsigned)caps_len);
+    return -1;
+  }
+  return fwx_bridge_attach(m, id, json, err, cap);
+}
+
+static void board_detach(void *board_ctx, fwx_module_t *m) {
+  (void)board_ctx;
+  if (bridged) fwx_bridge_detach(m);
+}
+
 static int usage(const char *why) {
   fprintf(stderr,
           "fwx-device: %s\n"
           "usage: fwx-device --device-id <id> --state-dir <dir> --root <root.pub> --customer <c> --group <g>\n"
-          "                  [--broker mqtt://127.0.0.1:1883] [--board <profile.json>]\n",
+          "                  [--broker mqtt://127.0.0.1:1883] [--board <profile.json>] [--board-socket <path>]\n"
+          "--board-socket: the HAL bridge of `fwx board serve` (docs/hal-bridge.md) serving the peripherals\n",
           why);
   return 2;
 }
@@ -198,7 +218,7 @@ static int read_root(const char *path, uint8_t out[32]) {
 
 int main(int argc, char **argv) {
   const char *device_id = NULL, *state_dir = NULL, *root = NULL, *customer = NULL, *group = NULL;
-  const char *broker = "mqtt://127.0.0.1:1883", *board_path = FWX_DEFAULT_BOARD;
+  const char *broker = "mqtt://127.0.0.1:1883", *board_path = FWX_DEFAULT_BOARD, *board_socket = NULL;
   char host[200], error[300], will_topic[FWX_OTA_TOPIC_MAX];
   int port = 1883, i;
   fwx_device_config cfg;
@@ -224,6 +244,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--group") == 0) group = v;
     else if (strcmp(a, "--broker") == 0) broker = v;
     else if (strcmp(a, "--board") == 0) board_path = v;
+    else if (strcmp(a, "--board-socket") == 0) board_socket = v;
     else if (strcmp(a, "--health-callbacks") == 0 || strcmp(a, "--health-seconds") == 0 || strcmp(a, "--speed") == 0)
       fprintf(stderr, "[device] %s is fixed at build time on this device (FWX_SUP_HEALTH_*); ignored\n", a);
     else return usage("unknown option");
@@ -260,6 +281,15 @@ int main(int argc, char **argv) {
 #ifdef FWX_DEVICE_FAKE_GUESTS
   cfg.map_payload = fwx_fake_map_payload;
 #endif
+  cfg.module_attach = board_attach;
+  cfg.module_detach = board_detach;
+  if (board_socket) {
+    if (fwx_bridge_connect(board_socket, fwx_port_now_us, error, sizeof error) != 0) {
+      fprintf(stderr, "fwx-device: --board-socket %s: %s\n", board_socket, error);
+      return 2;
+    }
+    bridged = 1;
+  }
   net.ctx = NULL;
   net.publish = publish;
 
@@ -306,6 +336,10 @@ int main(int argc, char **argv) {
       nanosleep(&pause, NULL);
       mosquitto_reconnect(mosq);
       continue;
+    }
+    if (bridged) {
+      fwx_bridge_event_t ev;
+      while (fwx_bridge_next_event(&ev, 0) == 1) (void)fwx_sup_post_event(ev.m, ev.kind, ev.handle, ev.arg);
     }
     if (!announced && fwx_ota_online(&device.ota)) {
       announced = 1;

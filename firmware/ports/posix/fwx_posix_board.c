@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fwx_abi.h"
+#include "fwx_cbor.h"
 #include "fwx_json.h"
 
 typedef struct cbor_out {
@@ -176,103 +177,73 @@ int fwx_posix_board_load(fwx_posix_board *b, const char *path, char *error, size
   return 0;
 }
 
-/* ---- peripherals ------------------------------------------------------------------
- * The reference device has no real pins or buses: a peripheral the board
- * profile does not bridge is not found. (The glue answers not-permitted for a
- * kind the package was not granted before the HAL is called.) */
+/* ---- a granted capability map (CBOR) as the JSON the HAL bridge's attach takes ---- */
 
-bool fwx_hal_handle_owned(fwx_module_t *m, fwx_handle_kind_t kind, uint32_t handle) {
-  (void)m;
-  (void)kind;
-  (void)handle;
-  return false;
+static int json_uint_list(fwx_cbor_t *c, uint64_t n, fwx_json_writer *w) {
+  uint64_t k;
+  fwx_cbor_item_t it;
+  fwx_jw_begin_array(w);
+  for (k = 0; k < n; k++) {
+    if (!fwx_cbor_next(c, &it) || it.major != FWX_CBOR_UINT) return -1;
+    fwx_jw_int(w, (int64_t)it.arg);
+  }
+  fwx_jw_end_array(w);
+  return 0;
 }
 
-fwx_status_t fwx_hal_sensor_find(fwx_module_t *m, const char *name, uint32_t name_len, fwx_sensor_sensor_t *handle) {
-  (void)m; (void)name; (void)name_len; (void)handle;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_sensor_read(fwx_module_t *m, fwx_sensor_sensor_t handle, double *value, uint64_t *timestamp_us) {
-  (void)m; (void)handle; (void)value; (void)timestamp_us;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_sensor_info(fwx_module_t *m, fwx_sensor_sensor_t handle, uint8_t *unit, uint32_t unit_cap, uint32_t *unit_len, double *min, double *max) {
-  (void)m; (void)handle; (void)unit; (void)unit_cap; (void)unit_len; (void)min; (void)max;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_gpio_claim(fwx_module_t *m, uint32_t pin, fwx_gpio_pin_mode_t mode, fwx_gpio_pin_t *handle) {
-  (void)m; (void)pin; (void)mode; (void)handle;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_gpio_read(fwx_module_t *m, fwx_gpio_pin_t handle, bool *level) {
-  (void)m; (void)handle; (void)level;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_gpio_write(fwx_module_t *m, fwx_gpio_pin_t handle, bool level) {
-  (void)m; (void)handle; (void)level;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_gpio_watch(fwx_module_t *m, fwx_gpio_pin_t handle, fwx_gpio_edge_t edges) {
-  (void)m; (void)handle; (void)edges;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_gpio_release(fwx_module_t *m, fwx_gpio_pin_t handle) {
-  (void)m; (void)handle;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_adc_open(fwx_module_t *m, uint32_t channel, fwx_adc_channel_t *handle) {
-  (void)m; (void)channel; (void)handle;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_adc_read(fwx_module_t *m, fwx_adc_channel_t handle, uint32_t *raw, uint32_t *millivolts) {
-  (void)m; (void)handle; (void)raw; (void)millivolts;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_adc_info(fwx_module_t *m, fwx_adc_channel_t handle, uint8_t *bits, uint32_t *vref_mv) {
-  (void)m; (void)handle; (void)bits; (void)vref_mv;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_pwm_open(fwx_module_t *m, uint32_t channel, uint32_t frequency_hz, fwx_pwm_channel_t *handle) {
-  (void)m; (void)channel; (void)frequency_hz; (void)handle;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_pwm_set_duty(fwx_module_t *m, fwx_pwm_channel_t handle, float duty) {
-  (void)m; (void)handle; (void)duty;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_pwm_close(fwx_module_t *m, fwx_pwm_channel_t handle) {
-  (void)m; (void)handle;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_i2c_write(fwx_module_t *m, uint32_t bus, uint8_t address, const uint8_t *data, uint32_t data_len) {
-  (void)m; (void)bus; (void)address; (void)data; (void)data_len;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_i2c_read(fwx_module_t *m, uint32_t bus, uint8_t address, uint8_t *rx, uint32_t rx_cap) {
-  (void)m; (void)bus; (void)address; (void)rx; (void)rx_cap;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_i2c_write_read(fwx_module_t *m, uint32_t bus, uint8_t address, const uint8_t *tx, uint32_t tx_len, uint8_t *rx, uint32_t rx_cap) {
-  (void)m; (void)bus; (void)address; (void)tx; (void)tx_len; (void)rx; (void)rx_cap;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_spi_transfer(fwx_module_t *m, uint32_t bus, uint32_t cs, const uint8_t *tx, uint32_t tx_len, uint8_t *rx, uint32_t rx_cap) {
-  (void)m; (void)bus; (void)cs; (void)tx; (void)tx_len; (void)rx; (void)rx_cap;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_uart_open(fwx_module_t *m, uint32_t port, uint32_t baud, fwx_uart_parity_t parity, fwx_uart_stop_bits_t stop_bits, fwx_uart_port_t *handle) {
-  (void)m; (void)port; (void)baud; (void)parity; (void)stop_bits; (void)handle;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_uart_write(fwx_module_t *m, fwx_uart_port_t handle, const uint8_t *data, uint32_t data_len, uint32_t *written) {
-  (void)m; (void)handle; (void)data; (void)data_len; (void)written;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_uart_read(fwx_module_t *m, fwx_uart_port_t handle, uint8_t *rx, uint32_t rx_cap, uint32_t *received) {
-  (void)m; (void)handle; (void)rx; (void)rx_cap; (void)received;
-  return FWX_NOT_FOUND;
-}
-fwx_status_t fwx_hal_uart_close(fwx_module_t *m, fwx_uart_port_t handle) {
-  (void)m; (void)handle;
-  return FWX_NOT_FOUND;
+int fwx_posix_caps_json(const uint8_t *caps, uint32_t len, char *out, size_t cap) {
+  static const char *const names[] = {"timers", "sensors", "gpio", "adc", "pwm", "i2c", "spi", "uart", "telemetry", "kv"};
+  fwx_cbor_t c;
+  fwx_cbor_item_t map, key, v, x, y;
+  fwx_json_writer w;
+  uint64_t e, k;
+  fwx_cbor_init(&c, caps, 0, len);
+  fwx_jw_init(&w, out, cap);
+  if (!fwx_cbor_next(&c, &map) || map.major != FWX_CBOR_MAP) return -1;
+  fwx_jw_begin_object(&w);
+  for (e = 0; e < map.arg; e++) {
+    if (!fwx_cbor_next(&c, &key) || key.major != FWX_CBOR_UINT || key.arg < 1 || key.arg > 10) return -1;
+    fwx_jw_key(&w, names[key.arg - 1]);
+    if (key.arg == 1 || key.arg == 10) {
+      if (!fwx_cbor_next(&c, &v) || v.major != FWX_CBOR_UINT) return -1;
+      fwx_jw_int(&w, (int64_t)v.arg);
+      continue;
+    }
+    if (!fwx_cbor_next(&c, &v) || v.major != FWX_CBOR_ARRAY) return -1;
+    if (key.arg == 4 || key.arg == 5 || key.arg == 8) {
+      if (json_uint_list(&c, v.arg, &w) != 0) return -1;
+      continue;
+    }
+    fwx_jw_begin_array(&w);
+    for (k = 0; k < v.arg; k++) {
+      if (key.arg == 2 || key.arg == 9) {
+        if (!fwx_cbor_next(&c, &x) || x.major != FWX_CBOR_TEXT) return -1;
+        fwx_jw_string_n(&w, (const char *)caps + x.data, (size_t)x.arg);
+        continue;
+      }
+      /* pairs: gpio [pin, mode mask], i2c [bus, address], spi [bus, cs] */
+      if (!fwx_cbor_next(&c, &x) || x.major != FWX_CBOR_ARRAY || x.arg != 2) return -1;
+      if (!fwx_cbor_next(&c, &x) || x.major != FWX_CBOR_UINT || !fwx_cbor_next(&c, &y) || y.major != FWX_CBOR_UINT) return -1;
+      fwx_jw_begin_object(&w);
+      if (key.arg == 3) {
+        unsigned b;
+        fwx_jw_key(&w, "pin");
+        fwx_jw_int(&w, (int64_t)x.arg);
+        fwx_jw_key(&w, "modes");
+        fwx_jw_begin_array(&w);
+        for (b = 0; b < 5; b++)
+          if (y.arg & (1u << b)) fwx_jw_string(&w, PIN_MODES[b]);
+        fwx_jw_end_array(&w);
+      } else {
+        fwx_jw_key(&w, "bus");
+        fwx_jw_int(&w, (int64_t)x.arg);
+        fwx_jw_key(&w, key.arg == 6 ? "address" : "cs");
+        fwx_jw_int(&w, (int64_t)y.arg);
+      }
+      fwx_jw_end_object(&w);
+    }
+    fwx_jw_end_array(&w);
+  }
+  fwx_jw_end_object(&w);
+  return fwx_jw_finish(&w) < 0 ? -1 : 0;
 }

@@ -121,7 +121,11 @@ static int load_slot(fwx_device *d, const fwx_module_rec *r, int slot, uint32_t 
 static void stop_live(fwx_device *d, unsigned i, const char *why) {
   fwx_live *l = &d->live[i];
   if (!l->used) return;
-  if (l->sup) fwx_sup_stop(&d->sup, l->sup, why);
+  if (l->sup) {
+    fwx_module_t *ctx = &l->sup->ctx;
+    fwx_sup_stop(&d->sup, l->sup, why); /* fwx_deinit may still release its peripherals */
+    if (d->cfg.module_detach) d->cfg.module_detach(d->cfg.board, ctx);
+  }
   l->used = 0;
   l->sup = NULL;
   l->pending = 0;
@@ -154,7 +158,21 @@ static int start_live(fwx_device *d, unsigned i, int slot, const uint8_t *buf, c
       l->used = 0;
       return -1;
     }
+    /* The supervisor runs the start function and fwx_init inside fwx_sup_start, so the board must know
+     * the module first: on the context of the slot the supervisor will take (its first free one). */
+    fwx_sup_module_t *next = NULL;
+    unsigned k;
+    static char why[200];
+    for (k = 0; k < FWX_SUP_MAX_MODULES && !next; k++)
+      if (d->sup.modules[k].state == FWX_SUP_EMPTY) next = &d->sup.modules[k];
+    if (next && d->cfg.module_attach &&
+        d->cfg.module_attach(d->cfg.board, &next->ctx, d->modules[i].id, buf + info->caps_offset, info->caps_len, why, sizeof why) != 0) {
+      *error = why;
+      l->used = 0;
+      return -1;
+    }
     st = fwx_sup_start(&d->sup, d->modules[i].id, wasm, wasm_len, &cfg, &l->sup, error);
+    if (st != FWX_SUP_OK && next && d->cfg.module_detach) d->cfg.module_detach(d->cfg.board, &next->ctx);
   }
   if (st != FWX_SUP_OK) {
     l->used = 0;

@@ -62,6 +62,7 @@ typedef struct fwx_pkg_info {
   uint32_t sequence;
   uint32_t payload_offset, payload_len; /* the wasm inside the package bytes */
   uint32_t granted;                     /* FWX_CAP_BIT per capability kind */
+  uint32_t caps_offset, caps_len;       /* the granted capability map (CBOR) inside the package bytes */
   uint32_t nconfig;
   fwx_config_field config[FWX_DEVICE_MAX_CONFIG];
 } fwx_pkg_info;
@@ -131,6 +132,11 @@ typedef struct fwx_device_config {
   /* Test seam, NULL on a real device: the wasm to run for a verified payload.
    * The build against the fake wasm3 maps a payload to a scripted guest. */
   int (*map_payload)(const uint8_t *payload, uint32_t len, const uint8_t **wasm, uint32_t *wasm_len);
+  /* The board (may be NULL): a module is about to run on context m with its granted
+   * capabilities (a CBOR map); it has stopped. attach returns 0, or -1 with a reason. */
+  int (*module_attach)(void *board, fwx_module_t *m, const char *id, const uint8_t *caps, uint32_t caps_len, char *err, size_t cap);
+  void (*module_detach)(void *board, fwx_module_t *m);
+  void *board;
 } fwx_device_config;
 
 typedef struct fwx_device {

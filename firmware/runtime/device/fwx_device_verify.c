@@ -201,6 +201,8 @@ static int verify(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, u
   info->payload_offset = out.payload.offset;
   info->payload_len = out.payload.length;
   info->granted = granted_of(pkg, out.capabilities);
+  info->caps_offset = out.capabilities.offset;
+  info->caps_len = out.capabilities.length;
   read_config(pkg, out.config, out.config_count, info);
   return 0;
 }
