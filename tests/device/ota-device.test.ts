@@ -3,7 +3,7 @@
 // `fwx devices`, `fwx logs`, `fwx rollback`, `fwx remove`, `fwx config`
 // unchanged. Every process runs under a time limit.
 
-import { mkdirSync, readFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleCli, writeRootKey } from "../ota/child-agent.js";
@@ -171,4 +171,45 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     expect(r.json?.code).toBe("FWX_PKG_E_SCOPE_CUSTOMER");
     expect(existsSync(join(stateDir, "slots", MODULE))).toBe(false);
   }, 60_000);
+});
+
+describe("fwx-device (C) at boot", () => {
+  it("retries a trial interrupted by a kill -9 right after it was recorded, and confirms it", async () => {
+    const id = `cdev-${process.pid}-trialkill`;
+    const stateDir = join(dir.path, id);
+    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, env: { FWX_CRASH_AT: "state:renamed#1" } });
+    devices.push(first);
+    await first.online;
+    const pkg = writePackage(dir.path, "trial.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 1 }));
+    const flashing = cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    expect((await first.exited).signal).toBe("SIGKILL");
+    const recorded = JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8"));
+    expect(recorded.modules[0].trial).toMatchObject({ slot: "A", boots: 1 });
+    const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
+    devices.push(second);
+    const r = await flashing;
+    expect(r.json?.verdict, r.stdout + r.stderr + second.stderr()).toBe("confirmed");
+    expect(JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8")).modules[0]).toMatchObject({ confirmed: "A", trial: null });
+  }, 120_000);
+
+  it("re-verifies slots at boot: a damaged confirmed slot falls back to the other one", async () => {
+    const { id, stateDir, d } = await device();
+    const v1 = writePackage(dir.path, "b1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+    const v2 = writePackage(dir.path, "b2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2 }));
+    expect((await cli(cliPath, flashArgs(v1, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    expect((await cli(cliPath, flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    await d.stop();
+    const slotB = join(stateDir, "slots", MODULE, "B.fwx");
+    const bytes = Buffer.from(readFileSync(slotB));
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(slotB, bytes);
+    const again = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
+    devices.push(again);
+    await again.online;
+    expect(again.stderr()).toContain('"phase":"recovered"');
+    const state = JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8"));
+    expect(state.modules[0].confirmed).toBe("A");
+    const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+    expect(devs.stdout).toContain(id);
+  }, 120_000);
 });
