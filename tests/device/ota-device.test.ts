@@ -111,11 +111,9 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     expect(Number(d.json?.transferBytes)).toBeLessThan(Number(d.json?.packageBytes) / 4);
 
     // A bad signature: the last byte of the package signature flipped.
-    const bad = Buffer.from(readFileSync(v2));
-    bad[bad.length - 1] ^= 0x01;
     const badPkg = writePackage(dir.path, "bad.fwx", mcuPackage(trust, { version: "1.2.0", sequence: 3 }));
     const badBytes = Buffer.from(readFileSync(badPkg));
-    badBytes[badBytes.length - 1] ^= 0x01;
+    badBytes.writeUInt8(badBytes.readUInt8(badBytes.length - 1) ^ 0x01, badBytes.length - 1);
     const badFile = writePackage(dir.path, "bad-sig.fwx", badBytes);
     const rs = await cli(cliPath, flashArgs(badFile, id, ["--no-delta"]));
     expect(rs.json?.verdict).toBe("refused");
@@ -201,7 +199,7 @@ describe("fwx-device (C) at boot", () => {
     await d.stop();
     const slotB = join(stateDir, "slots", MODULE, "B.fwx");
     const bytes = Buffer.from(readFileSync(slotB));
-    bytes[bytes.length >> 1] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0xff, bytes.length >> 1);
     writeFileSync(slotB, bytes);
     const again = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
     devices.push(again);
