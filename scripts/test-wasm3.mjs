@@ -125,7 +125,15 @@ function startDevice() {
   children.push(p);
   let log = "";
   p.stderr.on("data", (d) => (log += d));
-  return { p, log: () => log, online: waitFor(p, /\[device\] online at /, 30_000, "fwx-device") };
+  const exited = new Promise((r) => p.on("exit", (code, signal) => r(signal ?? `exit ${code}`)));
+  return { p, exited, log: () => log, online: waitFor(p, /\[device\] online at /, 30_000, "fwx-device") };
+}
+/** A device that died (a crash in wasm3 or the runtime) is reported and started again on its state. */
+async function alive(what) {
+  if (dev.p.exitCode === null && dev.p.signalCode === null) return;
+  check(false, `fwx-device survived ${what}`, `ended by ${await dev.exited}\n${dev.log().split("\n").filter((l) => !l.includes("\"phase\":\"") ).slice(-5).join("\n")}`);
+  dev = startDevice();
+  await dev.online;
 }
 let dev = startDevice();
 await dev.online;
@@ -140,6 +148,7 @@ for (const e of examples) {
   const secs = (performance.now() - start) / 1000;
   const v = r.json?.verdict;
   timings.push({ example: e, verdict: v, seconds: secs, transferMs: r.json?.transferMs, bytes: r.json?.packageBytes, reason: r.json?.reason });
+  await alive(`flashing ${e}`);
   check(v === "confirmed", `${e}: fwx flash → ${v ?? "no verdict"} in ${secs.toFixed(2)} s (${r.json?.packageBytes} bytes, transfer ${Number(r.json?.transferMs ?? 0).toFixed(0)} ms)${v === "confirmed" ? "" : `: ${r.json?.reason ?? r.err}`}`, r.err + dev.log());
 }
 
@@ -149,6 +158,7 @@ if (packages["cold-chain-alarm"]) {
   const p = run(["pack", join(root, "examples", "cold-chain-alarm"), "--key", k("acme.key"), "--cert", k("acme.cert"), "--target", "mcu", "--seq", "2", "--version", "1.0.1", "-o", v2], 300_000);
   check(p.status === 0, "fwx pack cold-chain-alarm 1.0.1 (seq 2)", p.err);
   const r = await flash(v2);
+  await alive("the delta");
   check(r.json?.verdict === "confirmed" && r.json?.mode === "delta", `cold-chain-alarm 1.0.1: ${r.json?.mode} transfer of ${r.json?.transferBytes} bytes for a ${r.json?.packageBytes}-byte package → ${r.json?.verdict}`, r.err);
   const rb = run(["rollback", "w3", "com.example.cold-chain-alarm", "--broker", broker, "--json"], 30_000);
   check(rb.status === 0 && rb.out.includes("rolled-back"), "fwx rollback cold-chain-alarm → rolled-back", rb.out + rb.err);
@@ -158,6 +168,7 @@ if (packages["cold-chain-alarm"]) {
 }
 
 // kill -9 and restart: every confirmed module comes back from its re-verified slot.
+await alive("the OTA scenarios");
 dev.p.kill("SIGKILL");
 await new Promise((r) => dev.p.on("exit", r));
 dev = startDevice();
