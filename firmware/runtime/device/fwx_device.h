@@ -32,7 +32,9 @@
 #ifndef FWX_DEVICE_MAX_PACKAGE
 #define FWX_DEVICE_MAX_PACKAGE (256u * 1024u)
 #endif
-#define FWX_DEVICE_MAX_CONFIG 8u
+#ifndef FWX_DEVICE_MAX_CONFIG
+#define FWX_DEVICE_MAX_CONFIG 16u              /* config fields a package may declare on this device */
+#endif
 #define FWX_DEVICE_CONFIG_KEY 32u
 #define FWX_DEVICE_CONFIG_VALUE 256u
 #ifndef FWX_DEVICE_LOG_LINES

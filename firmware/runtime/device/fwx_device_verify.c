@@ -91,7 +91,7 @@ static void read_config(const uint8_t *pkg, fwx_span_t span, uint32_t count, fwx
   if (span.length == 0) return;
   fwx_cbor_init(&c, pkg, span.offset, span.offset + span.length);
   if (!fwx_cbor_next(&c, &it) || it.major != FWX_CBOR_ARRAY) return;
-  for (e = 0; e < count && e < (uint32_t)it.arg; e++) {
+  for (e = 0; e < count && e < (uint32_t)it.arg && info->nconfig < FWX_DEVICE_MAX_CONFIG; e++) {
     fwx_cbor_item_t entry, x;
     fwx_config_field *f = &info->config[info->nconfig];
     uint32_t k;
@@ -195,6 +195,15 @@ static int verify(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, u
       out.sequence > 0xffffffffu) {
     *code = "FWX_PKG_E_MANIFEST";
     fwx_text_str(&txt, "manifest id, version or sequence does not fit this device");
+    return -1;
+  }
+  if (out.config_count > FWX_DEVICE_MAX_CONFIG) {
+    /* A device limit, not a fault of the package: named so the integrator can act on it. */
+    *code = "FWX_DEVICE_E_LIMIT";
+    fwx_text_str(&txt, "the manifest declares ");
+    fwx_text_u64(&txt, out.config_count);
+    fwx_text_str(&txt, " config fields; this device keeps at most ");
+    fwx_text_u64(&txt, FWX_DEVICE_MAX_CONFIG);
     return -1;
   }
   info->sequence = (uint32_t)out.sequence;
