@@ -169,6 +169,17 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     expect(r.json?.code).toBe("FWX_PKG_E_SCOPE_CUSTOMER");
     expect(existsSync(join(stateDir, "slots", MODULE))).toBe(false);
   }, 60_000);
+
+  it("refuses by name a package declaring more config fields than the device keeps", async () => {
+    const { id, stateDir } = await device();
+    const config = Array.from({ length: 17 }, (_, i) => ({ name: `k${i}`, type: "integer" as const, default: i }));
+    const pkg = writePackage(dir.path, "many.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, config }));
+    const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    expect(r.json?.verdict).toBe("refused");
+    expect(r.json?.code).toBe("FWX_DEVICE_E_LIMIT");
+    expect(String(r.json?.reason)).toContain("17 config fields");
+    expect(existsSync(join(stateDir, "slots", MODULE))).toBe(false);
+  }, 60_000);
 });
 
 describe("fwx-device (C) at boot", () => {
