@@ -74,7 +74,7 @@ export function buildDevice(opts) {
     }
   }
   const includes = ["-I", firmware, "-I", runtime, "-I", device, "-I", posix, "-I", wasm3Inc];
-  const defines = [`-DFWX_DEFAULT_BOARD="${join(root, "boards", "demo.json")}"`, "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", ...(opts.fake ? ["-DFWX_DEVICE_FAKE_GUESTS"] : []), ...(opts.defines ?? [])];
+  const defines = [`-DFWX_DEFAULT_BOARD="${join(root, "boards", "demo.json")}"`, "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_MAX_TRANSFER=262144u", ...(opts.fake ? ["-DFWX_DEVICE_FAKE_GUESTS"] : []), ...(opts.defines ?? [])];
   const ours = [...cfiles(firmware), ...cfiles(runtime), ...cfiles(device), ...cfiles(posix)];
   for (const f of ours) {
     const o = join(objDir, `fwx-${f.slice(firmware.length + 1).replaceAll("/", "-")}.o`);

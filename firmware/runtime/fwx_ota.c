@@ -496,7 +496,16 @@ static int read_size(fwx_json_span obj, const char *what, uint32_t *out, fwx_ota
   if (v > (int64_t)FWX_OTA_MAX_TRANSFER) {
     fwx_text_init(&t, num, sizeof num);
     fwx_text_i64(&t, v);
-    return refuse(why, "too-large", "transfer of ", num, " bytes exceeds the device limit of 16777216");
+    {
+      char lim[24];
+      fwx_text_init(&t, lim, sizeof lim);
+      fwx_text_u64(&t, FWX_OTA_MAX_TRANSFER);
+      (void)refuse(why, "too-large", "transfer of ", num, " bytes exceeds the device limit of ");
+      fwx_text_init(&t, why->message, sizeof why->message);
+      t.len = fwx_strlen(why->message);
+      fwx_text_str(&t, lim);
+      return -1;
+    }
   }
   *out = (uint32_t)v;
   return 0;

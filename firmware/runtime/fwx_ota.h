@@ -23,7 +23,9 @@
 #define FWX_OTA_TOPIC_ROOT "fwx/v2"
 #define FWX_OTA_ID_MAX 64           /* device, module and client ids */
 #define FWX_OTA_VERSION_MAX 64
-#define FWX_OTA_MAX_TRANSFER (16u * 1024u * 1024u)
+#ifndef FWX_OTA_MAX_TRANSFER
+#define FWX_OTA_MAX_TRANSFER (16u * 1024u * 1024u) /* refused `too-large` at begin above this */
+#endif
 #define FWX_OTA_MAX_CHUNK 65536u
 #define FWX_OTA_CHUNK_HEADER 10u
 #define FWX_OTA_ACK_BYTES 7u
