@@ -155,11 +155,12 @@ for (const e of examples) {
 // A second version of the cold-chain example: a delta against the confirmed package.
 if (packages["cold-chain-alarm"]) {
   const v2 = k("cold-chain-v2.fwx");
-  const p = run(["pack", join(root, "examples", "cold-chain-alarm"), "--key", k("acme.key"), "--cert", k("acme.cert"), "--target", "mcu", "--seq", "2", "--version", "1.0.1", "-o", v2], 300_000);
-  check(p.status === 0, "fwx pack cold-chain-alarm 1.0.1 (seq 2)", p.err);
+  const p = run(["pack", join(root, "examples", "cold-chain-alarm"), "--key", k("acme.key"), "--cert", k("acme.cert"), "--target", "mcu", "--seq", String(Math.floor(Date.now() / 1000) + 1000), "--version", "1.0.1", "-o", v2], 300_000);
+  // (fwx pack's default sequence is the pack time in Unix seconds: a later explicit one is above it.)
+  check(p.status === 0, "fwx pack cold-chain-alarm 1.0.1 (a higher sequence)", p.err);
   const r = await flash(v2);
   await alive("the delta");
-  check(r.json?.verdict === "confirmed" && r.json?.mode === "delta", `cold-chain-alarm 1.0.1: ${r.json?.mode} transfer of ${r.json?.transferBytes} bytes for a ${r.json?.packageBytes}-byte package → ${r.json?.verdict}`, r.err);
+  check(r.json?.verdict === "confirmed" && r.json?.mode === "delta", `cold-chain-alarm 1.0.1: ${r.json?.mode} transfer of ${r.json?.transferBytes} bytes for a ${r.json?.packageBytes}-byte package → ${r.json?.verdict} in ${Number(r.json?.totalMs ?? 0) / 1000} s`, `${r.json?.reason ?? ""} ${r.json?.code ?? ""}\n${r.err}`);
   const rb = run(["rollback", "w3", "com.example.cold-chain-alarm", "--broker", broker, "--json"], 30_000);
   check(rb.status === 0 && rb.out.includes("rolled-back"), "fwx rollback cold-chain-alarm → rolled-back", rb.out + rb.err);
   const old = run(["pack", join(root, "examples", "cold-chain-alarm"), "--key", k("acme.key"), "--cert", k("acme.cert"), "--target", "mcu", "--seq", "1", "--version", "0.9.0", "-o", k("old.fwx")], 300_000);
