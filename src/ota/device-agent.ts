@@ -2,6 +2,7 @@
 // install state machine, and the live module host. `fwx agent` and the demo
 // API both run this class.
 
+import { DeviceLog } from "./device-log.js";
 import mqtt, { type MqttClient } from "mqtt";
 import { LOWERED } from "../agent/abi.js";
 import type { AgentEvent } from "../agent/host-context.js";
@@ -35,6 +36,8 @@ export interface DeviceAgentOptions<B extends BoardLike> {
   crash?: CrashHook | null;
   /** Retained status is republished at least this often (the fleet's "last seen"). */
   heartbeatMs?: number;
+  /** Keep peripheral traffic (i2c, spi, uart, gpio, pwm events) in the log ring and on the MQTT link; default off (device-log.ts). */
+  busTraffic?: boolean;
   /** Everything the agent does, for the demo's timeline. */
   onTimeline?(entry: TimelineEntry): void;
 }
@@ -44,7 +47,6 @@ export type TimelineEntry =
   | { kind: "module"; ts: number; tUs: number; module: string; event: AgentEvent }
   | { kind: "agent"; ts: number; message: string };
 
-const LOG_RING = 500;
 
 /** JSON that tolerates the bigint fields of agent events. */
 export const jsonText = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? Number(x) : x));
@@ -56,7 +58,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
   private readonly receiver: TransferReceiver;
   private readonly store: StateStore;
   private client: MqttClient | null = null;
-  private readonly logRing: Record<string, unknown>[] = [];
+  private readonly deviceLog: DeviceLog;
   private installing: { session: number; package: string } | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
@@ -64,6 +66,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
 
   constructor(private readonly opts: DeviceAgentOptions<B>) {
     this.topics = topicsFor(opts.deviceId);
+    this.deviceLog = new DeviceLog({ busTraffic: opts.busTraffic ?? false });
     this.store = new StateStore(opts.stateDir, opts.crash ?? null);
     this.host = new LiveModuleHost({
       board: opts.board,
@@ -137,10 +140,8 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
 
   private onModuleEvent(tUs: bigint, module: string, event: AgentEvent): void {
     const line = { ts: Date.now(), tUs: Number(tUs), module, ...event };
-    this.logRing.push(line);
-    if (this.logRing.length > LOG_RING) this.logRing.shift();
     this.timeline({ kind: "module", ts: line.ts, tUs: line.tUs, module, event });
-    if (this.client?.connected) this.client.publish(this.topics.log, jsonText(line), { qos: 0 });
+    if (this.deviceLog.record(line) && this.client?.connected) this.client.publish(this.topics.log, jsonText(line), { qos: 0 });
   }
 
   private forwardTelemetry(m: TelemetryMessage): boolean {
@@ -230,8 +231,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       case "remove": return { event: this.busyGuard(() => this.manager.remove(cmd.module)) };
       case "config": return { event: this.busyGuard(() => this.manager.setConfig(cmd.module, cmd.values)) };
       case "logs": {
-        const lines = this.logRing.filter((l) => !cmd.module || l.module === cmd.module);
-        return { lines: lines.slice(-Math.max(1, Math.min(cmd.limit || 100, LOG_RING))) };
+        return { lines: this.deviceLog.lines(cmd.module, cmd.limit) };
       }
       case "status": return { status: this.status() };
       default: throw new RequestRefused("unknown-op", `unknown command "${(cmd as { op: string }).op}"`);

@@ -15,6 +15,7 @@ import { prepareModule, ModuleRefused, type PreparedModule, type PrepareOptions 
 import { prepareOffThread } from "../agent/prepare-pool.js";
 import { DEFAULT_WATCHDOG_MS, type BoardLike, type HostServices } from "../agent/runtime.js";
 import { Scheduler } from "../agent/scheduler.js";
+import { BusEventLimiter } from "../agent/bus-events.js";
 import { DEFAULT_RESTART_POLICY, FaultHistory, type RestartPolicy } from "../agent/supervisor.js";
 import { KvStore } from "../agent/host/kv.js";
 import { TelemetryQueue, type TelemetrySink } from "../agent/host/telemetry.js";
@@ -69,6 +70,8 @@ class LiveHostedModule implements HostedModule {
 
 export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   private readonly scheduler = new Scheduler();
+  /** Peripheral traffic is rate-limited here as in the Agent (bus-events.ts). */
+  private readonly busEvents = new BusEventLimiter();
   private readonly claims = new DeviceClaimRegistry();
   private readonly telemetry: TelemetryQueue;
   private readonly running = new Map<string, Running>();
@@ -97,7 +100,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   after(ms: number, fn: () => void): { cancel(): void } {
     const task = this.scheduler.schedule(this.nowUs() + BigInt(Math.round(ms * 1000)), -1, fn);
     this.kick();
-    return { cancel: () => { task.cancelled = true; } };
+    return { cancel: () => this.scheduler.cancel(task) };
   }
 
   private prepareOptions(spec: HostedSpec): PrepareOptions {
@@ -187,7 +190,9 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   }
 
   private emit(module: string, event: AgentEvent): void {
-    this.opts.onEvent(this.nowUs(), module, event);
+    const now = this.nowUs();
+    const admitted = this.busEvents.admit(module, event, now);
+    if (admitted) this.opts.onEvent(now, module, admitted);
   }
 
   private services(run: Running, gen: number): HostServices<B> {
@@ -198,7 +203,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
         schedule: (atUs, fire) => {
           const task = this.scheduler.schedule(atUs, run.order, fire);
           this.kick();
-          return { cancel: () => { task.cancelled = true; } };
+          return { cancel: () => this.scheduler.cancel(task) };
         },
         deliver: (id) => this.deliver(run, gen, "fwx_on_timer", [id]),
       },

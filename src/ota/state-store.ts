@@ -16,6 +16,7 @@ import { join } from "node:path";
 import type { CrashHook, CrashPoint } from "./crash.js";
 import { removeTreeDurable, writeFileDurable, type DurableWriteOptions } from "../fs/durable.js";
 import type { InstallEvent } from "./protocol.js";
+import { ownRecord } from "../fs/own-record.js";
 
 /**
  * How every file in the state directory is written: parents created on demand, and one fixed
@@ -84,7 +85,7 @@ export class StateStore {
   }
 
   load(): DeviceState {
-    if (!existsSync(this.file)) return { format: 1, modules: {}, lastInstall: null };
+    if (!existsSync(this.file)) return { format: 1, modules: ownRecord(), lastInstall: null };
     let doc: DeviceState;
     try {
       doc = JSON.parse(readFileSync(this.file, "utf8")) as DeviceState;
@@ -92,6 +93,10 @@ export class StateStore {
       throw new StateFileError(this.file, `unreadable device state: ${(e as Error).message}`);
     }
     if (doc.format !== 1 || typeof doc.modules !== "object" || doc.modules === null) throw new StateFileError(this.file, "not a format 1 device state");
+    doc.modules = ownRecord(doc.modules);
+    for (const rec of Object.values(doc.modules)) {
+      if (typeof rec.config === "object" && rec.config !== null) rec.config = ownRecord(rec.config);
+    }
     return doc;
   }
 
