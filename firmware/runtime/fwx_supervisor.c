@@ -561,6 +561,9 @@ fwx_sup_status_t fwx_sup_start(fwx_sup_t *s, const char *id, const uint8_t *wasm
     memset(&check, 0, sizeof check);
     check.imports = imports;
     check.imports_cap = (uint32_t)(sizeof imports / sizeof imports[0]);
+    /* The install check judges initial memory and static RAM against the same
+     * budget the supervisor enforces on memory.grow (0: the check's default). */
+    check.ram_budget_bytes = cfg->ram_limit_bytes;
     if (!fwx_check_module(wasm, wasm_len, &check)) {
         *error = check_text(&check, imports, check.imports_cap);
         return FWX_SUP_E_CHECK;

@@ -231,6 +231,15 @@ void test_sup_lifecycle(void)
     /* 3 initial pages: the install check refuses them against its RAM budget
      * (64 KiB by default) before the supervisor's own memory limit is reached. */
     CHECK(start_guest(&big, "big", &cfg, &m, &error) == FWX_SUP_E_CHECK);
+    CHECK(error != NULL && strstr(error, "budget") != NULL);
+    {
+        /* The budget the check uses is the module's own: 3 pages fit in 192 KiB. */
+        fwx_sup_config_t roomy = cfg;
+        roomy.ram_limit_bytes = 3u * 65536u;
+        CHECK(start_guest(&big, "big", &roomy, &m, &error) == FWX_SUP_OK);
+        fwx_sup_stop(&sup, m, "test");
+        memset(&g, 0, sizeof g); /* what follows counts the refusals' callbacks alone */
+    }
     CHECK(start_guest(&simd, "simd", &cfg, &m, &error) == FWX_SUP_E_LOAD);
     CHECK(error != NULL && strcmp(error, "unknown opcode") == 0);
     fake_fail_next_runtime();
