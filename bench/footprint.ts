@@ -45,7 +45,7 @@ const inDir = (dir: string, re: RegExp) => (existsSync(dir) ? readdirSync(dir).f
 /** Each source file belongs to exactly one part, so the total counts it once. */
 export function runtimeParts(): Part[] {
   const glueFiles = /^fwx_(abi_wasm3|abi_tables|fuel_wasm3|support)\.c$/;
-  const checkFiles = /^fwx_(module_check|module_check_text|abi_section)\.c$/;
+  const checkFiles = /^fwx_(module_check|module_check_text|code_check|abi_section)\.c$/;
   const parts: Part[] = [
     { name: "glue", sources: inDir(firmware, glueFiles), structs: [] },
     { name: "module check", sources: inDir(firmware, checkFiles), structs: [] },
