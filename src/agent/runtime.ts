@@ -29,6 +29,8 @@ export interface BoardLike {
   readonly profile: { name?: string; grantable: Capabilities; deviceClass?: DeviceClass; moduleLimits?: ModuleLimits };
   nextEventAt(): bigint | null;
   advanceTo(nowUs: bigint): void;
+  /** The board's own time; while advanceTo runs, the instant of the event being fired. */
+  readonly nowUs?: bigint;
 }
 
 export interface HostServices<B extends BoardLike = BoardLike> {

@@ -82,6 +82,8 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   private armedFor: bigint | null = null;
   private nextOrder = 0;
   private closed = false;
+  /** True while pump() advances the board: events then carry the board's time. */
+  private advancing = false;
 
   constructor(private readonly opts: LiveHostOptions<B>) {
     this.speed = opts.speed ?? 1;
@@ -222,7 +224,11 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
       nowUs: () => this.nowUs(),
       emit: (e) => this.emit(id, e),
       postEvent: (kind, handle, arg) => {
-        this.scheduler.schedule(this.nowUs(), run.order, () => this.deliver(run, gen, "fwx_on_event", [kind, handle, arg]));
+        // An event the board fires while catching up (pump() ran late) happened at the board's
+        // time, not now: stamped with now it would run after a timer due in between, so a UART
+        // reply that arrived in time would lose to the module's reply timeout on a loaded machine.
+        const at = this.advancing ? this.opts.board.nowUs ?? this.nowUs() : this.nowUs();
+        this.scheduler.schedule(at, run.order, () => this.deliver(run, gen, "fwx_on_event", [kind, handle, arg]));
         this.kick();
       },
       fuel: BigInt(run.spec.manifest.budgets.fuelPerCallback),
@@ -327,7 +333,12 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     this.timer = null;
     this.armedFor = null;
     const now = this.nowUs();
-    this.opts.board.advanceTo(now);
+    this.advancing = true;
+    try {
+      this.opts.board.advanceTo(now);
+    } finally {
+      this.advancing = false;
+    }
     // Bounded so a module re-arming a zero-period stream of events cannot starve MQTT.
     for (let n = 0; n < 1000; n++) {
       const task = this.scheduler.popDue(now);
