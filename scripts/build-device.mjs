@@ -79,10 +79,7 @@ export function buildDevice(opts) {
   for (const f of ours) {
     const o = join(objDir, `fwx-${f.slice(firmware.length + 1).replaceAll("/", "-")}.o`);
     // The port's main and board use POSIX and libmosquitto: strict warnings, but not -Wmissing-prototypes on library callbacks.
-    // TODO(merge): fwx_cbor.c (c-verifier) carries a second fwx_utf8_valid next to firmware/fwx_support.c's; until
-    // one is dropped, the runtime's copy is renamed in its own file so the two link together.
-    const dup = f.endsWith("fwx_cbor.c") && existsSync(join(firmware, "fwx_support.c")) ? ["-Dfwx_utf8_valid=fwx_cbor_utf8_valid"] : [];
-    run("gcc", [...STRICT, "-g", ...extra, ...includes, ...defines, ...dup, "-c", f, "-o", o]);
+    run("gcc", [...STRICT, "-g", ...extra, ...includes, ...defines, "-c", f, "-o", o]);
     objects.push(o);
   }
   run("gcc", [...extra, ...objects, "-o", out, "-lmosquitto", "-lsodium", "-lm"]);

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleCli, writeRootKey } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { makeTrust, tempDir, MODULE, type Trust } from "../ota/fixtures.js";
+import { rawPublicKey } from "../../src/pkg/keys.js";
+import { signRevocationList } from "../../src/pkg/revocation.js";
 import { buildTestDevice, cli, mcuPackage, startDevice, writePackage, root, type ChildDevice } from "./device-fixtures.js";
 
 let exe = "";
@@ -38,7 +40,7 @@ afterAll(async () => {
   dir?.cleanup();
 });
 
-async function device(opts: { customer?: string; stateDir?: string; env?: Record<string, string> } = {}) {
+async function device(opts: { customer?: string; stateDir?: string; env?: Record<string, string>; args?: string[] } = {}) {
   const id = `cdev-${process.pid}-${++n}`;
   const stateDir = opts.stateDir ?? join(dir.path, id);
   const d = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, ...opts });
@@ -221,4 +223,47 @@ describe("fwx-device (C) at boot", () => {
     const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
     expect(devs.stdout).toContain(id);
   }, 120_000);
+});
+
+describe("fwx-device (C): the revocation list and the health window are set at start", () => {
+  it("keeps the revocation list with the highest serial (--revocations) and refuses a package of a revoked integrator key", async () => {
+    const id = `cdev-${process.pid}-rl`;
+    const stateDir = join(dir.path, id);
+    const revoked = rawPublicKey(trust.integratorKey);
+    const list = (serial: number, keys: Uint8Array[]) => writePackage(dir.path, `rl-${serial}.bin`, signRevocationList({ serial, issuedAt: 1, certificates: [], integratorKeys: keys }, trust.rootKey));
+    const pkg = writePackage(dir.path, "rl-v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+
+    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, args: ["--revocations", list(5, [revoked])] });
+    devices.push(first);
+    await first.online;
+    expect(first.stderr()).toContain("revocation list serial 5 kept");
+    const r = await cli(cliPath, flashArgs(pkg, id));
+    expect(r.json?.verdict, r.stdout + r.stderr).toBe("refused");
+    expect(r.json?.code).toBe("FWX_PKG_E_REVOKED");
+    await first.stop();
+
+    // An older list (serial 4, nothing revoked) must not un-revoke the key: the kept list stays.
+    const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, args: ["--revocations", list(4, [])] });
+    devices.push(second);
+    await second.online;
+    expect(second.stderr()).toContain("serial 4 is not above the kept list's 5");
+    const again = await cli(cliPath, flashArgs(pkg, id));
+    expect(again.json?.code, again.stdout + again.stderr).toBe("FWX_PKG_E_REVOKED");
+    await second.stop();
+
+    // A list not signed by the root is refused by name, and the device does not start on it.
+    const forged = writePackage(dir.path, "rl-forged.bin", signRevocationList({ serial: 9, issuedAt: 1, certificates: [], integratorKeys: [] }, trust.integratorKey));
+    const third = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, args: ["--revocations", forged] });
+    devices.push(third);
+    const exit = await third.exited;
+    expect(exit.code).toBe(2);
+    expect(third.stderr()).toContain(`--revocations ${forged}: not a revocation list signed by --root`);
+
+    // A newer list without the key replaces the kept one: the package installs.
+    const fourth = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, args: ["--revocations", list(6, [])] });
+    devices.push(fourth);
+    await fourth.online;
+    const ok = await cli(cliPath, flashArgs(pkg, id));
+    expect(ok.json?.verdict, ok.stdout + ok.stderr).toBe("confirmed");
+  }, 150_000);
 });

@@ -147,9 +147,26 @@ static int usage(const char *why) {
           "fwx-device: %s\n"
           "usage: fwx-device --device-id <id> --state-dir <dir> --root <root.pub> --customer <c> --group <g>\n"
           "                  [--broker mqtt://127.0.0.1:1883] [--board <profile.json>] [--board-socket <path>]\n"
+          "                  [--health-callbacks <n>] [--health-seconds <s>] [--revocations <list.fwxrl>]\n"
+          "--revocations: a revocation list signed by the root; kept when its serial is above the kept one's\n"
+          "--health-callbacks/--health-seconds: a trial is confirmed after n callbacks and s seconds without a fault\n"
           "--board-socket: the HAL bridge of `fwx board serve` (docs/hal-bridge.md) serving the peripherals\n",
           why);
   return 2;
+}
+
+/* A positive count of at most 1,000,000 in decimal; -1 otherwise. */
+static int parse_count(const char *s, uint32_t *out) {
+  uint32_t n = 0;
+  if (!*s) return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return -1;
+    n = n * 10u + (uint32_t)(*s - '0');
+    if (n > 1000000u) return -1;
+  }
+  if (n == 0) return -1;
+  *out = n;
+  return 0;
 }
 
 static int hexval(int c) {
@@ -169,6 +186,76 @@ static int b64val(int c) {
 }
 
 /* The product root public key as `fwx keys` writes it (PEM), or hex, or 32 raw bytes. */
+/* ---- the revocation list ----
+ * The device keeps the list with the highest serial it has seen (revocations.bin
+ * in the state dir). One given with --revocations replaces it only when it
+ * verifies against the root and its serial is higher: an older list would
+ * un-revoke entries. A kept list that no longer verifies stops the device. */
+#define RL_MAX 65536u
+typedef struct rl_held {
+  uint8_t file[RL_MAX];
+  uint8_t work[RL_MAX + 18u];
+  fwx_pkg_memory_t mem;
+  fwx_revocations_t list;
+} rl_held;
+static rl_held rl_kept, rl_offered;
+
+static int rl_verify(rl_held *h, long n) {
+  fwx_pkg_source_t src;
+  h->mem.bytes = h->file;
+  h->mem.length = (uint32_t)n;
+  src.read = fwx_pkg_memory_read;
+  src.ctx = &h->mem;
+  src.length = (uint32_t)n;
+  return fwx_revocations_verify(&src, trust.root_public_key, h->work, sizeof h->work, &h->list);
+}
+
+static int load_revocations(const char *state_dir, const char *offered) {
+  long n = fwx_posix_store_load_file(&store, "revocations.bin", rl_kept.file, sizeof rl_kept.file);
+  int rc, have_kept = 0;
+  if (n >= 0) {
+    if ((rc = rl_verify(&rl_kept, n)) != 0) {
+      fprintf(stderr, "fwx-device: %s/revocations.bin: the kept revocation list does not verify against --root (FWX_RL_E %d)\n", state_dir, rc);
+      return -1;
+    }
+    have_kept = 1;
+    trust.revoked = &rl_kept.list;
+  }
+  if (!offered) return 0;
+  {
+    FILE *f = fopen(offered, "rb");
+    size_t got;
+    if (!f) {
+      fprintf(stderr, "fwx-device: --revocations %s: %s\n", offered, strerror(errno));
+      return -1;
+    }
+    got = fread(rl_offered.file, 1, sizeof rl_offered.file, f);
+    if (got == sizeof rl_offered.file && fgetc(f) != EOF) {
+      fclose(f);
+      fprintf(stderr, "fwx-device: --revocations %s: larger than %u bytes\n", offered, RL_MAX);
+      return -1;
+    }
+    fclose(f);
+    if ((rc = rl_verify(&rl_offered, (long)got)) != 0) {
+      fprintf(stderr, "fwx-device: --revocations %s: not a revocation list signed by --root (FWX_RL_E %d)\n", offered, rc);
+      return -1;
+    }
+  }
+  if (have_kept && !fwx_revocations_newer(&rl_offered.list, &rl_kept.list)) {
+    fprintf(stderr, "[device] --revocations %s: serial %llu is not above the kept list's %llu; the kept list stays\n", offered,
+            (unsigned long long)rl_offered.list.serial, (unsigned long long)rl_kept.list.serial);
+    return 0;
+  }
+  if (fwx_posix_store_save_file(&store, "revocations.bin", rl_offered.file, rl_offered.mem.length) != 0) {
+    fprintf(stderr, "fwx-device: %s/revocations.bin: cannot keep the revocation list: %s\n", state_dir, strerror(errno));
+    return -1;
+  }
+  trust.revoked = &rl_offered.list;
+  fprintf(stderr, "[device] revocation list serial %llu kept (%u certificates, %u keys)\n", (unsigned long long)rl_offered.list.serial,
+          rl_offered.list.certificate_count, rl_offered.list.key_count);
+  return 0;
+}
+
 static int read_root(const char *path, uint8_t out[32]) {
   char buf[4096];
   size_t n, i, k = 0;
@@ -222,6 +309,8 @@ int main(int argc, char **argv) {
   char host[200], error[300], will_topic[FWX_OTA_TOPIC_MAX];
   int port = 1883, i;
   fwx_device_config cfg;
+  uint32_t health_callbacks = 0, health_seconds = 0;
+  const char *revocations = NULL;
   fwx_device_verifier verifier;
   fwx_device_store dstore;
   fwx_ota_storage partial;
@@ -245,8 +334,13 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--broker") == 0) broker = v;
     else if (strcmp(a, "--board") == 0) board_path = v;
     else if (strcmp(a, "--board-socket") == 0) board_socket = v;
-    else if (strcmp(a, "--health-callbacks") == 0 || strcmp(a, "--health-seconds") == 0 || strcmp(a, "--speed") == 0)
-      fprintf(stderr, "[device] %s is fixed at build time on this device (FWX_SUP_HEALTH_*); ignored\n", a);
+    else if (strcmp(a, "--revocations") == 0) revocations = v;
+    else if (strcmp(a, "--health-callbacks") == 0) {
+      if (parse_count(v, &health_callbacks) != 0) return usage("--health-callbacks must be a whole number 1-1000000");
+    } else if (strcmp(a, "--health-seconds") == 0) {
+      if (parse_count(v, &health_seconds) != 0) return usage("--health-seconds must be a whole number 1-1000000");
+    } else if (strcmp(a, "--speed") == 0)
+      fprintf(stderr, "[device] --speed: this device runs in real time; ignored\n");
     else return usage("unknown option");
     i++;
   }
@@ -266,6 +360,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "fwx-device: cannot use --state-dir %s: %s\n", state_dir, strerror(errno));
     return 2;
   }
+  if (load_revocations(state_dir, revocations) != 0) return 2;
   trust.customer = customer;
   trust.group = group;
   trust.board_caps = board.caps;
@@ -278,6 +373,8 @@ int main(int argc, char **argv) {
   cfg.ota.customer = customer;
   cfg.ota.group = group;
   cfg.ota.agent = FWX_DEVICE_VERSION;
+  cfg.health_callbacks = health_callbacks;
+  cfg.health_seconds = health_seconds;
 #ifdef FWX_DEVICE_FAKE_GUESTS
   cfg.map_payload = fwx_fake_map_payload;
 #endif

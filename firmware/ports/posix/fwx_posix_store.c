@@ -288,3 +288,15 @@ void fwx_posix_store_ports(fwx_posix_store *s, fwx_device_store *store, fwx_ota_
   partial->stored = p_stored;
   partial->discard = p_discard;
 }
+
+int fwx_posix_store_save_file(const fwx_posix_store *s, const char *name, const uint8_t *bytes, size_t len) {
+  char path[600];
+  if (path_of(s, path, sizeof path, name, NULL, NULL) != 0) return -1;
+  return write_durable(path, bytes, len, NULL);
+}
+
+long fwx_posix_store_load_file(const fwx_posix_store *s, const char *name, uint8_t *out, size_t cap) {
+  char path[600];
+  if (path_of(s, path, sizeof path, name, NULL, NULL) != 0) return -1;
+  return read_file(path, out, cap);
+}

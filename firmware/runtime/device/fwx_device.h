@@ -131,6 +131,8 @@ typedef struct fwx_live {
 
 typedef struct fwx_device_config {
   fwx_ota_config ota;
+  /* The trial's health window; 0 takes the supervisor's FWX_SUP_HEALTH_* default. */
+  uint32_t health_callbacks, health_seconds, health_timeout_seconds;
   /* Test seam, NULL on a real device: the wasm to run for a verified payload.
    * The build against the fake wasm3 maps a payload to a scripted guest. */
   int (*map_payload)(const uint8_t *payload, uint32_t len, const uint8_t **wasm, uint32_t *wasm_len);
