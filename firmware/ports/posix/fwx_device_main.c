@@ -19,7 +19,9 @@
 #include "fwx_device.h"
 #include "fwx_device_verify.h"
 #include "fwx_posix_board.h"
-#include "fwx_posix_store.h"
+#include "fwx_flash_file.h"
+#include "fwx_posix_files.h"
+#include "fwx_slots_partial.h"
 #include "fwx_rt_port.h"
 
 #ifndef FWX_DEVICE_VERSION
@@ -31,8 +33,15 @@
 int fwx_fake_map_payload(const uint8_t *payload, uint32_t len, const uint8_t **wasm, uint32_t *wasm_len);
 #endif
 
+/* The device's flash: one partition holding the slot store (docs/slot-store.md). */
+#define FLASH_SECTOR 4096u
+#define FLASH_WRITE 8u
+#define FLASH_BYTES (2u * FWX_SLOTS_BANK_BYTES + FLASH_SECTOR + FWX_SLOTS_STAGING_BYTES + 2u * FWX_SLOTS_MAX_MODULES * FWX_SLOTS_SLOT_BYTES)
+
 static fwx_device device;
-static fwx_posix_store store;
+static fwx_posix_files store;
+static fwx_flash_file_t flash;
+static fwx_slots_t slots;
 static fwx_posix_board board;
 static fwx_device_trust trust;
 static struct mosquitto *mosq;
@@ -148,6 +157,7 @@ static int usage(const char *why) {
           "usage: fwx-device --device-id <id> --state-dir <dir> --root <root.pub> --customer <c> --group <g>\n"
           "                  [--broker mqtt://127.0.0.1:1883] [--board <profile.json>] [--board-socket <path>]\n"
           "                  [--health-callbacks <n>] [--health-seconds <s>] [--revocations <list.fwxrl>]\n"
+          "--dump-state: print the slot store (flash.bin) as JSON and exit\n"
           "--revocations: a revocation list signed by the root; kept when its serial is above the kept one's\n"
           "--health-callbacks/--health-seconds: a trial is confirmed after n callbacks and s seconds without a fault\n"
           "--board-socket: the HAL bridge of `fwx board serve` (docs/hal-bridge.md) serving the peripherals\n",
@@ -211,7 +221,7 @@ static int rl_verify(rl_held *h, long n) {
 }
 
 static int load_revocations(const char *state_dir, const char *offered) {
-  long n = fwx_posix_store_load_file(&store, "revocations.bin", rl_kept.file, sizeof rl_kept.file);
+  long n = fwx_posix_files_load(&store, "revocations.bin", rl_kept.file, sizeof rl_kept.file);
   int rc, have_kept = 0;
   if (n >= 0) {
     if ((rc = rl_verify(&rl_kept, n)) != 0) {
@@ -246,7 +256,7 @@ static int load_revocations(const char *state_dir, const char *offered) {
             (unsigned long long)rl_offered.list.serial, (unsigned long long)rl_kept.list.serial);
     return 0;
   }
-  if (fwx_posix_store_save_file(&store, "revocations.bin", rl_offered.file, rl_offered.mem.length) != 0) {
+  if (fwx_posix_files_save(&store, "revocations.bin", rl_offered.file, rl_offered.mem.length) != 0) {
     fprintf(stderr, "fwx-device: %s/revocations.bin: cannot keep the revocation list: %s\n", state_dir, strerror(errno));
     return -1;
   }
@@ -254,6 +264,89 @@ static int load_revocations(const char *state_dir, const char *offered) {
   fprintf(stderr, "[device] revocation list serial %llu kept (%u certificates, %u keys)\n", (unsigned long long)rl_offered.list.serial,
           rl_offered.list.certificate_count, rl_offered.list.key_count);
   return 0;
+}
+
+/* The download in progress on the slot store, with the test crash points
+ * (FWX_CRASH_AT) the Node agent also has: after a chunk is stored, after an
+ * acknowledgement is durable. */
+static int staging_write(void *ctx, uint32_t offset, const uint8_t *data, size_t n) {
+  int rc = fwx_slots_partial_write(ctx, offset, data, n);
+  if (rc == 0) fwx_posix_crash_point("chunk-written");
+  return rc;
+}
+
+static int staging_save_meta(void *ctx, const char *json, size_t n) {
+  int rc = fwx_slots_partial_save_meta(ctx, json, n);
+  if (rc == 0) fwx_posix_crash_point("ack-persisted");
+  return rc;
+}
+
+/* Opens flash.bin (created erased when new) and its slot store. A journal that
+ * holds no valid state and is not blank is an error naming the file: it is
+ * never formatted silently (that would forget every anti-rollback floor). */
+static int open_flash(const char *state_dir) {
+  char path[600];
+  int32_t rc;
+  snprintf(path, sizeof path, "%s/flash.bin", state_dir);
+  if (fwx_flash_file_open(&flash, path, FLASH_BYTES, FLASH_SECTOR, FLASH_WRITE) != 0) {
+    fprintf(stderr, "fwx-device: %s: cannot open the flash image: %s\n", path, strerror(errno));
+    return -1;
+  }
+  rc = fwx_slots_open(&slots, &flash.port);
+  if (rc == FWX_SLOTS_E_CORRUPT) {
+    fprintf(stderr, "fwx-device: %s: the slot store's journal is damaged (no valid state, not erased); "
+                    "refusing to start. Keep the file for analysis; delete it only to start this device empty.\n", path);
+    return -1;
+  }
+  if (rc != FWX_SLOTS_OK) {
+    fprintf(stderr, "fwx-device: %s: cannot open the slot store (status %d, flash %d)\n", path, (int)rc, (int)slots.flash_error);
+    return -1;
+  }
+  return 0;
+}
+
+/* --dump-state: the slot store as JSON on stdout (tests, support), without starting. */
+static void dump_slot(const fwx_slots_slot_t *sl) {
+  unsigned k;
+  if (!sl->present) {
+    printf("null");
+    return;
+  }
+  printf("{\"version\":\"%s\",\"sequence\":%llu,\"size\":%u,\"sha256\":\"", sl->version, (unsigned long long)sl->sequence, sl->size);
+  for (k = 0; k < 32; k++) printf("%02x", sl->sha256[k]);
+  printf("\"}");
+}
+
+static void dump_state(void) {
+  unsigned i;
+  const char *names = "AB";
+  const fwx_slots_transfer_t *t = fwx_slots_transfer(&slots);
+  const fwx_slots_verdict_t *v = fwx_slots_verdict(&slots);
+  printf("{\"modules\":[");
+  for (i = 0; i < FWX_SLOTS_MAX_MODULES; i++) {
+    const fwx_slots_module_t *m = fwx_slots_module(&slots, i);
+    static int first = 1;
+    if (!m) continue;
+    printf("%s{\"id\":\"%s\",\"confirmed\":", first ? "" : ",", m->name);
+    first = 0;
+    if (m->confirmed < 2) printf("\"%c\"", names[m->confirmed]);
+    else printf("null");
+    printf(",\"trial\":");
+    if (m->trial < 2) printf("{\"slot\":\"%c\",\"boots\":%u}", names[m->trial], m->trial_boots);
+    else printf("null");
+    printf(",\"installedSeq\":%llu,\"slots\":{\"A\":", (unsigned long long)fwx_slots_floor(&slots, m->name));
+    dump_slot(&m->slot[0]);
+    printf(",\"B\":");
+    dump_slot(&m->slot[1]);
+    printf("},\"configBytes\":%u}", m->config_len);
+  }
+  printf("],\"transfer\":");
+  if (t) printf("{\"size\":%u,\"acked\":%u}", t->size, t->acked);
+  else printf("null");
+  printf(",\"verdict\":");
+  if (v) printf("{\"module\":\"%s\",\"phase\":%u}", v->module, v->phase);
+  else printf("null");
+  printf("}\n");
 }
 
 static int read_root(const char *path, uint8_t out[32]) {
@@ -311,8 +404,9 @@ int main(int argc, char **argv) {
   fwx_device_config cfg;
   uint32_t health_callbacks = 0, health_seconds = 0;
   const char *revocations = NULL;
+  int dump = 0;
   fwx_device_verifier verifier;
-  fwx_device_store dstore;
+  fwx_device_kv kv;
   fwx_ota_storage partial;
   fwx_ota_transport net;
   IM3Environment env;
@@ -324,6 +418,10 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage("the POSIX reference device (docs/firmware.md)");
       return 0;
+    }
+    if (strcmp(a, "--dump-state") == 0) {
+      dump = 1;
+      continue;
     }
     if (!v) return usage("every option takes a value");
     if (strcmp(a, "--device-id") == 0) device_id = v;
@@ -344,6 +442,12 @@ int main(int argc, char **argv) {
     else return usage("unknown option");
     i++;
   }
+  if (dump) {
+    if (!state_dir) return usage("--dump-state needs --state-dir");
+    if (open_flash(state_dir) != 0) return 2;
+    dump_state();
+    return 0;
+  }
   if (!device_id || !state_dir || !root || !customer || !group) return usage("--device-id, --state-dir, --root, --customer and --group are required");
   if (!fwx_ota_valid_id(device_id)) return usage("--device-id must be 1-64 of A-Z a-z 0-9 . _ -");
   if (sscanf(broker, "mqtt://%199[^:/]:%d", host, &port) < 1) return usage("--broker must be mqtt://host[:port]");
@@ -356,17 +460,27 @@ int main(int argc, char **argv) {
     fprintf(stderr, "fwx-device: %s\n", error);
     return 2;
   }
-  if (fwx_posix_store_open(&store, state_dir) != 0) {
+  if (fwx_posix_files_open(&store, state_dir) != 0) {
     fprintf(stderr, "fwx-device: cannot use --state-dir %s: %s\n", state_dir, strerror(errno));
     return 2;
   }
+  if (open_flash(state_dir) != 0) return 2;
   if (load_revocations(state_dir, revocations) != 0) return 2;
   trust.customer = customer;
   trust.group = group;
   trust.board_caps = board.caps;
   trust.board_caps_len = board.caps_len;
   fwx_device_verifier_init(&verifier, &trust);
-  fwx_posix_store_ports(&store, &dstore, &partial);
+  fwx_posix_files_kv(&store, &kv);
+  partial.ctx = &slots;
+  partial.open = fwx_slots_partial_open;
+  partial.write = staging_write;
+  partial.read = fwx_slots_partial_read;
+  partial.sync = fwx_slots_partial_sync;
+  partial.save_meta = staging_save_meta;
+  partial.load_meta = fwx_slots_partial_load_meta;
+  partial.stored = fwx_slots_partial_stored;
+  partial.discard = fwx_slots_partial_discard;
   memset(&cfg, 0, sizeof cfg);
   cfg.ota.device_id = device_id;
   cfg.ota.board = board.name;
@@ -378,6 +492,7 @@ int main(int argc, char **argv) {
 #ifdef FWX_DEVICE_FAKE_GUESTS
   cfg.map_payload = fwx_fake_map_payload;
 #endif
+  cfg.checkpoint = fwx_posix_crash_point;
   cfg.module_attach = board_attach;
   cfg.module_detach = board_detach;
   if (board_socket) {
@@ -401,12 +516,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "fwx-device: m3_NewEnvironment failed\n");
     return 1;
   }
-  if (fwx_device_init(&device, &cfg, &verifier, &dstore, &net, &partial, env, wall_ms, NULL, now_ms()) != 0) {
-    fprintf(stderr, "fwx-device: %s/device.json is damaged; starting without modules\n", state_dir);
+  if (fwx_device_init(&device, &cfg, &verifier, &slots, &kv, &net, &partial, env, wall_ms, NULL, now_ms()) != 0) {
+    fprintf(stderr, "fwx-device: %s/flash.bin: the slot store failed at boot (flash %d)\n", state_dir, (int)slots.flash_error);
+    return 1;
   }
   {
     unsigned k, n = 0;
-    for (k = 0; k < FWX_DEVICE_MAX_MODULES; k++) n += device.modules[k].used ? 1u : 0u;
+    for (k = 0; k < FWX_DEVICE_MAX_MODULES; k++) n += fwx_slots_module(&slots, k) ? 1u : 0u;
     fprintf(stderr, "[device] %s booted with %u module(s)\n", device_id, n);
   }
   fwx_ota_topic(&device.ota, "presence", will_topic, sizeof will_topic);

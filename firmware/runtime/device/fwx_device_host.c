@@ -18,15 +18,16 @@ static const char *host_last(void *ctx) {
 static int host_on_trial(void *ctx, const char *module, const uint8_t sha[32]) {
   fwx_device *d = ctx;
   int i = fwx_dev_find(d, module);
-  return i >= 0 && d->live[i].used && d->live[i].trial && d->modules[i].trial >= 0 &&
-         memcmp(d->modules[i].slots[d->modules[i].trial].sha256, sha, 32) == 0;
+  const fwx_slots_module_t *r = i >= 0 ? fwx_dev_rec(d, (unsigned)i) : NULL;
+  return r && d->live[i].used && d->live[i].trial && r->trial != FWX_SLOT_NONE && memcmp(r->slot[r->trial].sha256, sha, 32) == 0;
 }
 
 static int host_confirmed(void *ctx, const char *module, uint8_t sha[32]) {
   fwx_device *d = ctx;
   int i = fwx_dev_find(d, module);
-  if (i < 0 || d->modules[i].confirmed < 0) return 0;
-  memcpy(sha, d->modules[i].slots[d->modules[i].confirmed].sha256, 32);
+  const fwx_slots_module_t *r = i >= 0 ? fwx_dev_rec(d, (unsigned)i) : NULL;
+  if (!r || r->confirmed == FWX_SLOT_NONE) return 0;
+  memcpy(sha, r->slot[r->confirmed].sha256, 32);
   return 1;
 }
 
@@ -34,9 +35,11 @@ static int host_has(void *ctx, const uint8_t sha[32]) {
   fwx_device *d = ctx;
   unsigned i;
   int k;
-  for (i = 0; i < FWX_DEVICE_MAX_MODULES; i++)
-    for (k = 0; k < 2; k++)
-      if (d->modules[i].used && d->modules[i].slots[k].used && memcmp(d->modules[i].slots[k].sha256, sha, 32) == 0) return 1;
+  for (i = 0; i < FWX_DEVICE_MAX_MODULES; i++) {
+    const fwx_slots_module_t *r = fwx_dev_rec(d, i);
+    for (k = 0; r && k < 2; k++)
+      if (r->slot[k].present && memcmp(r->slot[k].sha256, sha, 32) == 0) return 1;
+  }
   return 0;
 }
 
@@ -59,11 +62,11 @@ static void host_status(void *ctx, fwx_json_writer *w) {
   fwx_jw_key(w, "modules");
   fwx_jw_begin_array(w);
   for (i = 0; i < FWX_DEVICE_MAX_MODULES; i++) {
-    const fwx_module_rec *r = &d->modules[i];
+    const fwx_slots_module_t *r = fwx_dev_rec(d, i);
     const fwx_live *l = &d->live[i];
-    if (!r->used) continue;
+    if (!fwx_dev_installed(r)) continue;
     fwx_jw_begin_object(w);
-    fwx_jw_key(w, "id"); fwx_jw_string(w, r->id);
+    fwx_jw_key(w, "id"); fwx_jw_string(w, r->name);
     fwx_jw_key(w, "active"); fwx_dev_write_slot_name(w, l->used ? l->slot : -1);
     fwx_jw_key(w, "state"); fwx_jw_string(w, module_state(d, i));
     fwx_jw_key(w, "version");
@@ -73,8 +76,8 @@ static void host_status(void *ctx, fwx_json_writer *w) {
     if (l->used) fwx_jw_int(w, l->info.sequence);
     else fwx_jw_null(w);
     fwx_jw_key(w, "slots"); fwx_dev_write_slots(w, r);
-    fwx_jw_key(w, "confirmed"); fwx_dev_write_slot_name(w, r->confirmed);
-    fwx_jw_key(w, "installedSeq"); fwx_jw_int(w, r->installed_seq);
+    fwx_jw_key(w, "confirmed"); fwx_dev_write_slot_name(w, fwx_dev_slot_of(r->confirmed));
+    fwx_jw_key(w, "installedSeq"); fwx_jw_int(w, (int64_t)fwx_slots_floor(d->slots, r->name));
     fwx_jw_key(w, "health");
     fwx_jw_begin_object(w);
     fwx_jw_key(w, "callbacks"); fwx_jw_int(w, l->used && l->sup ? l->sup->callbacks : 0);
@@ -94,9 +97,9 @@ static void host_status(void *ctx, fwx_json_writer *w) {
         fwx_jw_string(w, v);
       }
     } else {
-      for (k = 0; k < r->nconfig; k++) {
-        fwx_jw_key(w, r->config_key[k]);
-        fwx_jw_string(w, r->config_value[k]);
+      for (k = 0; k < d->values[i].n; k++) {
+        fwx_jw_key(w, d->values[i].key[k]);
+        fwx_jw_string(w, d->values[i].value[k]);
       }
     }
     fwx_jw_end_object(w);
@@ -122,33 +125,33 @@ static int refuse(fwx_ota_refusal *why, const char *code, const char *a, const c
 static void reply_event(fwx_device *d, fwx_json_writer *reply, const fwx_ota_event *e) {
   fwx_jw_key(reply, "event");
   fwx_ota_write_event(reply, e);
-  fwx_dev_emit(d, e, 0);
+  fwx_dev_emit(d, e, FWX_DEV_EVENT);
 }
 
 static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_writer *reply, fwx_ota_refusal *why) {
   fwx_device *d = ctx;
   char module[FWX_OTA_ID_MAX + 1];
-  int i;
-  fwx_module_rec *r;
+  int i, confirmed;
+  const fwx_slots_module_t *r;
   if (fwx_json_string(fwx_json_get(cmd, "module"), module, sizeof module) < 0 || !fwx_ota_valid_module(module))
     return refuse(why, "bad-request", "module is not a module id", NULL, NULL);
   i = fwx_dev_find(d, module);
-  if (i < 0) return refuse(why, "not-found", "module ", module, " is not installed");
-  r = &d->modules[i];
-  if (r->trial >= 0) return refuse(why, "busy", "module ", module, " is on trial; wait for its verdict");
+  r = i >= 0 ? fwx_dev_rec(d, (unsigned)i) : NULL;
+  if (!fwx_dev_installed(r)) return refuse(why, "not-found", "module ", module, " is not installed");
+  confirmed = fwx_dev_slot_of(r->confirmed);
+  if (r->trial != FWX_SLOT_NONE) return refuse(why, "busy", "module ", module, " is on trial; wait for its verdict");
   if (fwx_streq(op, "rollback")) {
     fwx_pkg_info info;
     char problem[200], reason[40];
-    int to, from = r->confirmed;
+    int to, from = confirmed;
     fwx_ota_event e;
     fwx_text t;
-    if (r->confirmed < 0) return refuse(why, "no-previous", "module ", module, " has no confirmed slot");
-    to = 1 - r->confirmed;
-    if (!r->slots[to].used) return refuse(why, "no-previous", "module ", module, to ? " has nothing in slot B to roll back to" : " has nothing in slot A to roll back to");
-    if (fwx_dev_load_slot(d, r, to, 0, d->pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", "cannot roll back: ", problem, NULL);
+    if (confirmed < 0) return refuse(why, "no-previous", "module ", module, " has no confirmed slot");
+    to = 1 - confirmed;
+    if (!r->slot[to].present) return refuse(why, "no-previous", "module ", module, to ? " has nothing in slot B to roll back to" : " has nothing in slot A to roll back to");
+    if (fwx_dev_load_slot(d, (unsigned)i, to, 0, d->pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", "cannot roll back: ", problem, NULL);
+    if (fwx_slots_rollback(d->slots, module) != FWX_SLOTS_OK) return refuse(why, "storage", "cannot record the rollback (flash)", NULL, NULL);
     fwx_dev_stop(d, (unsigned)i, "rolled back");
-    r->confirmed = to;
-    (void)fwx_dev_save_state(d);
     fwx_dev_run_confirmed(d, (unsigned)i, to, d->pkg, &info);
     fwx_text_init(&t, reason, sizeof reason);
     fwx_text_str(&t, "slot ");
@@ -166,11 +169,11 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
   }
   if (fwx_streq(op, "remove")) {
     fwx_ota_event e = fwx_dev_event(module, "removed", fwx_dev_wall(d));
+    /* One commit: slots and config go, the anti-rollback floor stays. */
+    if (fwx_slots_remove(d->slots, module) != FWX_SLOTS_OK) return refuse(why, "storage", "cannot record the removal (flash)", NULL, NULL);
     fwx_dev_stop(d, (unsigned)i, "removed");
-    r->used = 0;
-    (void)fwx_dev_save_state(d);
-    d->store.remove_module(d->store.ctx, module);
     fwx_dev_kv_clear(d, (unsigned)i);
+    d->values[i].n = 0;
     reply_event(d, reply, &e);
     return 0;
   }
@@ -186,9 +189,13 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
     fwx_text t;
     if (!l->used) return refuse(why, "not-running", "module ", module, " has no runnable slot");
     if (fwx_json_kind_of(values) != FWX_JSON_OBJECT) return refuse(why, "bad-request", "values is not an object", NULL, NULL);
-    if (fwx_dev_check_config(&l->info, module, values, r, why) != 0) return -1;
-    (void)fwx_dev_save_state(d);
-    if (fwx_dev_load_slot(d, r, l->slot, 0, d->pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", problem, NULL, NULL);
+    {
+      static fwx_dev_values next; /* ~4.6 KiB: not on the stack */
+      next = d->values[i];
+      if (fwx_dev_check_config(&l->info, module, values, &next, why) != 0) return -1;
+      if (fwx_dev_values_commit(d, (unsigned)i, &next) != 0) return refuse(why, "storage", "cannot record the config values (flash)", NULL, NULL);
+    }
+    if (fwx_dev_load_slot(d, (unsigned)i, l->slot, 0, d->pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", problem, NULL, NULL);
     fwx_dev_run_confirmed(d, (unsigned)i, l->slot, d->pkg, &info);
     fwx_text_init(&t, reason, sizeof reason);
     while (fwx_json_next_member(values, &pos, &k, &v)) {

@@ -14,7 +14,7 @@ static void finish(fwx_device *d, const char *module, const char *phase, const c
   fwx_ota_event e = fwx_dev_event(module, phase, fwx_dev_wall(d));
   e.reason = reason;
   e.code = code;
-  fwx_dev_emit(d, &e, 1);
+  fwx_dev_emit(d, &e, FWX_DEV_VERDICT);
 }
 
 static void install(fwx_device *d, const uint8_t *pkg, uint32_t len, const fwx_ota_transfer *t) {
@@ -23,68 +23,61 @@ static void install(fwx_device *d, const uint8_t *pkg, uint32_t len, const fwx_o
   char msg[200];
   int i = fwx_dev_find(d, t->package.module);
   int target;
-  fwx_module_rec *r;
+  int32_t rc;
+  fwx_slots_package_t desc;
   fwx_ota_event e;
-  char hex[65];
-  if (i >= 0 && d->modules[i].trial >= 0) {
+  uint64_t floor;
+  if (i >= 0 && fwx_dev_rec(d, (unsigned)i)->trial != FWX_SLOT_NONE) {
     finish(d, t->package.module, "refused", "module is on trial; wait for its verdict", "busy");
     return;
   }
-  if (d->verifier.verify(d->verifier.ctx, pkg, len, fwx_dev_wall(d), i >= 0 ? d->modules[i].installed_seq : 0u, &info, &code, msg, sizeof msg) != 0) {
+  /* The floor outlives the module (remove, revert): a removed module cannot come back older. */
+  floor = fwx_slots_floor(d->slots, t->package.module);
+  if (d->verifier.verify(d->verifier.ctx, pkg, len, fwx_dev_wall(d), floor > 0xffffffffu ? 0xffffffffu : (uint32_t)floor, &info, &code, msg,
+                         sizeof msg) != 0) {
     finish(d, t->package.module, "refused", msg, code);
     return;
   }
-  i = fwx_dev_find(d, info.module);
-  if (i < 0) i = fwx_dev_free(d);
-  if (i < 0) {
-    finish(d, info.module, "refused", "no free module slot on this device", "too-many-modules");
-    return;
-  }
-  r = &d->modules[i];
   e = fwx_dev_event(info.module, "verified", fwx_dev_wall(d));
   e.version = info.version;
   e.has_sequence = 1;
   e.sequence = info.sequence;
-  fwx_dev_emit(d, &e, 0);
-  if (!r->used) {
-    memset(r, 0, sizeof *r);
-    (void)fwx_strcpy_bounded(r->id, sizeof r->id, info.module);
-    r->confirmed = -1;
-    r->trial = -1;
-  }
-  target = r->confirmed >= 0 ? 1 - r->confirmed : 0;
-  if (d->store.write_slot(d->store.ctx, r->id, target, pkg, len) != 0) {
-    int fresh = !r->used;
-    if (fresh) memset(r, 0, sizeof *r);
-    finish(d, info.module, "failed", "cannot write the slot", NULL);
+  fwx_dev_emit(d, &e, FWX_DEV_EVENT);
+  /* The inactive slot is committed empty first (the rollback target goes), then programmed. */
+  rc = fwx_slots_write_begin(d->slots, info.module, len);
+  if (rc == FWX_SLOTS_E_FULL) {
+    finish(d, info.module, "refused", "no free module slot on this device", "too-many-modules");
     return;
   }
+  if (rc == FWX_SLOTS_OK) rc = fwx_slots_write(d->slots, pkg, len);
+  i = fwx_dev_find(d, info.module);
+  if (rc != FWX_SLOTS_OK || i < 0) {
+    finish(d, info.module, "failed", "cannot write the slot (flash)", NULL);
+    return;
+  }
+  target = d->slots->slot_writer.slot == FWX_SLOT_B ? 1 : 0;
   e = fwx_dev_event(info.module, "written", fwx_dev_wall(d));
   e.version = info.version;
   e.has_sequence = 1;
   e.sequence = info.sequence;
   e.reason = target ? "slot B" : "slot A";
-  fwx_dev_emit(d, &e, 0);
-  r->used = 1;
-  memset(&r->slots[target], 0, sizeof r->slots[target]);
-  r->slots[target].used = 1;
-  d->verifier.sha256(d->verifier.ctx, pkg, len, r->slots[target].sha256);
-  r->slots[target].size = len;
-  (void)fwx_strcpy_bounded(r->slots[target].version, sizeof r->slots[target].version, info.version);
-  r->slots[target].sequence = info.sequence;
-  r->slots[target].verified_at = fwx_dev_wall(d);
-  r->trial = target;
-  r->trial_has_session = 1;
-  r->trial_session = t->session;
-  r->trial_boots = 1;
-  if (fwx_dev_save_state(d) != 0) {
-    fwx_dev_hex32(r->slots[target].sha256, hex);
-    r->trial = -1;
-    memset(&r->slots[target], 0, sizeof r->slots[target]);
-    if (r->confirmed < 0) r->used = 0;
-    finish(d, info.module, "failed", "cannot record the trial", NULL);
+  fwx_dev_emit(d, &e, FWX_DEV_EVENT);
+  memset(&desc, 0, sizeof desc);
+  d->verifier.sha256(d->verifier.ctx, pkg, len, desc.sha256);
+  desc.size = len;
+  desc.sequence = info.sequence;
+  {
+    int64_t now = fwx_dev_wall(d);
+    desc.verified_at_ms = now > 0 ? (uint64_t)now : 0u;
+  }
+  desc.version = info.version;
+  /* One commit: the slot holds this package, on trial (boots 1), the staging transfer closed. */
+  if (fwx_slots_install_trial(d->slots, info.module, &desc, 1, t->session) != FWX_SLOTS_OK) {
+    finish(d, info.module, "failed", "cannot record the trial (flash)", NULL);
     return;
   }
+  if (d->cfg.checkpoint) d->cfg.checkpoint("trial-recorded");
+  fwx_dev_values_load(d, (unsigned)i);
   fwx_dev_begin_trial(d, (unsigned)i, target, pkg, &info);
 }
 
@@ -139,14 +132,15 @@ void fwx_dev_transfer_complete(void *ctx, const fwx_ota_transfer *t) {
     fwx_delta_io io;
     fwx_delta_result res;
     delta_ctx c;
-    const fwx_module_rec *r = i >= 0 ? &d->modules[i] : NULL;
-    if (!r || r->confirmed < 0 || memcmp(r->slots[r->confirmed].sha256, t->base, 32) != 0 ||
-        fwx_dev_load_slot(d, r, r->confirmed, 0, d->base, &base_info, problem, sizeof problem) != 0) {
+    const fwx_slots_module_t *r = i >= 0 ? fwx_dev_rec(d, (unsigned)i) : NULL;
+    int confirmed = r ? fwx_dev_slot_of(r->confirmed) : -1;
+    if (confirmed < 0 || memcmp(r->slot[confirmed].sha256, t->base, 32) != 0 ||
+        fwx_dev_load_slot(d, (unsigned)i, confirmed, 0, d->base, &base_info, problem, sizeof problem) != 0) {
       finish(d, t->package.module, "failed", "the delta's base package is no longer the confirmed one", NULL);
       return;
     }
     c.d = d;
-    c.base_len = r->slots[r->confirmed].size;
+    c.base_len = r->slot[confirmed].size;
     io.ctx = &c;
     io.read_delta = rd_xfer;
     io.delta_size = t->size;
@@ -175,7 +169,7 @@ void fwx_dev_transfer_complete(void *ctx, const fwx_ota_transfer *t) {
   fwx_text_u64(&txt, t->size);
   fwx_text_str(&txt, t->delta ? " bytes (delta)" : " bytes (full)");
   e.reason = reason;
-  fwx_dev_emit(d, &e, 0);
+  fwx_dev_emit(d, &e, FWX_DEV_EVENT);
   install(d, pkg, len, t);
   fwx_dev_settle(d);
 }

@@ -9,36 +9,37 @@
 #include "fwx_text.h"
 
 
-/* Reads, re-hashes and re-verifies a slot into buf (at the instant it was first accepted). */
-int fwx_dev_load_slot(fwx_device *d, const fwx_module_rec *r, int slot, uint32_t floor, uint8_t *buf, fwx_pkg_info *info, char *problem, size_t cap) {
-  const fwx_slot_rec *s = &r->slots[slot];
+int fwx_dev_load_slot(fwx_device *d, unsigned i, int slot, uint64_t floor, uint8_t *buf, fwx_pkg_info *info, char *problem, size_t cap) {
+  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
+  const fwx_slots_slot_t *s = r ? &r->slot[slot] : NULL;
   uint8_t sha[32];
-  long n;
+  uint32_t n;
   const char *code = NULL;
   char msg[200];
   fwx_text t;
   fwx_text_init(&t, problem, cap);
-  if (!s->used) {
+  if (!s || !s->present) {
     fwx_text_str(&t, "slot ");
     fwx_text_str(&t, fwx_dev_slot_letter(slot));
     fwx_text_str(&t, " is empty");
     return -1;
   }
-  n = d->store.read_slot(d->store.ctx, r->id, slot, buf, FWX_DEVICE_MAX_PACKAGE);
-  if (n != (long)s->size) {
+  n = s->size;
+  if (n > FWX_DEVICE_MAX_PACKAGE || fwx_slots_read(d->slots, i, (uint32_t)slot, 0, buf, n) != FWX_SLOTS_OK) {
     fwx_text_str(&t, "slot ");
     fwx_text_str(&t, fwx_dev_slot_letter(slot));
-    fwx_text_str(&t, n < 0 ? " cannot be read" : " has the wrong size");
+    fwx_text_str(&t, " cannot be read");
     return -1;
   }
-  d->verifier.sha256(d->verifier.ctx, buf, (size_t)n, sha);
+  d->verifier.sha256(d->verifier.ctx, buf, n, sha);
   if (memcmp(sha, s->sha256, 32) != 0) {
     fwx_text_str(&t, "slot ");
     fwx_text_str(&t, fwx_dev_slot_letter(slot));
     fwx_text_str(&t, " does not hash to the recorded SHA-256");
     return -1;
   }
-  if (d->verifier.verify(d->verifier.ctx, buf, (uint32_t)n, s->verified_at, floor, info, &code, msg, sizeof msg) != 0) {
+  if (d->verifier.verify(d->verifier.ctx, buf, n, (int64_t)s->verified_at_ms, floor > 0xffffffffu ? 0xffffffffu : (uint32_t)floor, info, &code, msg,
+                        sizeof msg) != 0) {
     fwx_text_str(&t, "slot ");
     fwx_text_str(&t, fwx_dev_slot_letter(slot));
     fwx_text_str(&t, " no longer verifies: ");
@@ -101,12 +102,12 @@ static int start_live(fwx_device *d, unsigned i, int slot, const uint8_t *buf, c
     for (k = 0; k < FWX_SUP_MAX_MODULES && !next; k++)
       if (d->sup.modules[k].state == FWX_SUP_EMPTY) next = &d->sup.modules[k];
     if (next && d->cfg.module_attach &&
-        d->cfg.module_attach(d->cfg.board, &next->ctx, d->modules[i].id, buf + info->caps_offset, info->caps_len, why, sizeof why) != 0) {
+        d->cfg.module_attach(d->cfg.board, &next->ctx, fwx_dev_rec(d, i)->name, buf + info->caps_offset, info->caps_len, why, sizeof why) != 0) {
       *error = why;
       l->used = 0;
       return -1;
     }
-    st = fwx_sup_start(&d->sup, d->modules[i].id, wasm, wasm_len, &cfg, &l->sup, error);
+    st = fwx_sup_start(&d->sup, fwx_dev_rec(d, i)->name, wasm, wasm_len, &cfg, &l->sup, error);
     if (st != FWX_SUP_OK && next && d->cfg.module_detach) d->cfg.module_detach(d->cfg.board, &next->ctx);
   }
   if (st != FWX_SUP_OK) {
@@ -121,7 +122,7 @@ void fwx_dev_run_confirmed(fwx_device *d, unsigned i, int slot, const uint8_t *b
   const char *error = "";
   if (start_live(d, i, slot, buf, info, 0, &error) != 0) {
     ev_text x;
-    fwx_ota_event e = fwx_dev_event(d->modules[i].id, "failed", fwx_dev_wall(d));
+    fwx_ota_event e = fwx_dev_event(fwx_dev_rec(d, i)->name, "failed", fwx_dev_wall(d));
     fwx_text t;
     fwx_text_init(&t, x.reason, sizeof x.reason);
     fwx_text_str(&t, "slot ");
@@ -129,19 +130,19 @@ void fwx_dev_run_confirmed(fwx_device *d, unsigned i, int slot, const uint8_t *b
     fwx_text_str(&t, " cannot start: ");
     fwx_text_str(&t, error ? error : "refused");
     e.reason = x.reason;
-    fwx_dev_emit(d, &e, 0);
+    fwx_dev_emit(d, &e, FWX_DEV_EVENT);
   }
 }
 
 static void revert(fwx_device *d, unsigned i, const char *reason);
 
 void fwx_dev_begin_trial(fwx_device *d, unsigned i, int slot, const uint8_t *buf, const fwx_pkg_info *info) {
-  fwx_module_rec *r = &d->modules[i];
-  fwx_ota_event e = fwx_dev_event(r->id, "trial", fwx_dev_wall(d));
+  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
+  fwx_ota_event e = fwx_dev_event(r->name, "trial", fwx_dev_wall(d));
   ev_text x;
   fwx_text t;
   const char *error = "";
-  fwx_dev_hex32(r->slots[slot].sha256, x.package);
+  fwx_dev_hex32(r->slot[slot].sha256, x.package);
   fwx_text_init(&t, x.reason, sizeof x.reason);
   fwx_text_str(&t, "slot ");
   fwx_text_str(&t, fwx_dev_slot_letter(slot));
@@ -157,7 +158,7 @@ void fwx_dev_begin_trial(fwx_device *d, unsigned i, int slot, const uint8_t *buf
   e.has_sequence = 1;
   e.sequence = info->sequence;
   e.reason = x.reason;
-  fwx_dev_emit(d, &e, 0);
+  fwx_dev_emit(d, &e, FWX_DEV_EVENT);
   if (start_live(d, i, slot, buf, info, 1, &error) != 0) {
     char why[200];
     fwx_text_init(&t, why, sizeof why);
@@ -171,19 +172,27 @@ void fwx_dev_begin_trial(fwx_device *d, unsigned i, int slot, const uint8_t *buf
   }
 }
 
+/* A verdict the store could not record: the module keeps what the store says (a trial is retried at boot). */
+static void not_recorded(fwx_device *d, const char *module, const char *what) {
+  fwx_ota_event f = fwx_dev_event(module, "failed", fwx_dev_wall(d));
+  f.reason = what;
+  fwx_dev_emit(d, &f, FWX_DEV_EVENT);
+}
+
 static void confirm(fwx_device *d, unsigned i, const char *why) {
-  fwx_module_rec *r = &d->modules[i];
+  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
   fwx_live *l = &d->live[i];
-  fwx_ota_event e = fwx_dev_event(r->id, "confirmed", fwx_dev_wall(d));
+  fwx_ota_event e;
+  fwx_slots_verdict_t v;
   ev_text x;
   fwx_text t;
-  l->trial = 0;
-  r->confirmed = l->slot;
+  char module[FWX_OTA_ID_MAX + 1];
+  if (!r) return;
+  (void)fwx_strcpy_bounded(module, sizeof module, r->name);
+  e = fwx_dev_event(module, "confirmed", fwx_dev_wall(d));
   e.has_session = r->trial_has_session;
   e.session = r->trial_session;
-  r->trial = -1;
-  if (l->info.sequence > r->installed_seq) r->installed_seq = l->info.sequence;
-  fwx_dev_hex32(r->slots[l->slot].sha256, x.package);
+  fwx_dev_hex32(r->slot[l->slot].sha256, x.package);
   fwx_text_init(&t, x.reason, sizeof x.reason);
   fwx_text_str(&t, why);
   fwx_text_str(&t, ", in slot ");
@@ -193,55 +202,66 @@ static void confirm(fwx_device *d, unsigned i, const char *why) {
   e.has_sequence = 1;
   e.sequence = l->info.sequence;
   e.reason = x.reason;
-  fwx_dev_emit(d, &e, 1);
+  fwx_dev_verdict_of(&e, &v);
+  /* One commit: confirmed = the trial's slot, floor = max(floor, its sequence), the verdict. */
+  if (fwx_slots_confirm(d->slots, module, &v) != FWX_SLOTS_OK) {
+    not_recorded(d, module, "cannot record the confirmation (flash); the trial is retried at the next start");
+    return;
+  }
+  l->trial = 0;
+  fwx_dev_emit(d, &e, FWX_DEV_VERDICT_COMMITTED);
 }
 
 static void revert(fwx_device *d, unsigned i, const char *reason) {
-  fwx_module_rec *r = &d->modules[i];
+  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
   fwx_live *l = &d->live[i];
-  fwx_ota_event e = fwx_dev_event(r->id, "reverted", fwx_dev_wall(d));
+  fwx_ota_event e;
+  fwx_slots_verdict_t v;
   ev_text x;
   char module[FWX_OTA_ID_MAX + 1];
   char version[FWX_OTA_VERSION_MAX + 1];
-  int slot = l->slot;
-  uint32_t seq = l->info.sequence;
-  (void)fwx_strcpy_bounded(module, sizeof module, r->id);
+  int slot = l->slot, confirmed;
+  if (!r) return;
+  (void)fwx_strcpy_bounded(module, sizeof module, r->name);
   (void)fwx_strcpy_bounded(version, sizeof version, l->info.version);
   (void)fwx_strcpy_bounded(x.reason, sizeof x.reason, reason);
-  fwx_dev_hex32(r->slots[slot].sha256, x.package);
-  e.module = module;
+  fwx_dev_hex32(r->slot[slot].sha256, x.package);
+  e = fwx_dev_event(module, "reverted", fwx_dev_wall(d));
   e.has_session = r->trial_has_session;
   e.session = r->trial_session;
-  fwx_dev_stop(d, i, "trial failed");
-  r->trial = -1;
-  /* The failed package overwrote the version before the confirmed one: nothing to roll back to there. */
-  memset(&r->slots[slot], 0, sizeof r->slots[slot]);
   e.package = x.package;
   e.version = version;
   e.has_sequence = 1;
-  e.sequence = seq;
+  e.sequence = l->info.sequence;
   e.reason = x.reason;
-  if (r->confirmed < 0) {
-    r->used = 0;
-    fwx_dev_emit(d, &e, 1); /* saves the state without the module, then its files go */
-    d->store.remove_module(d->store.ctx, module);
+  fwx_dev_stop(d, i, "trial failed");
+  fwx_dev_verdict_of(&e, &v);
+  /* One commit: the trial's slot emptied (it overwrote the version before the confirmed one: nothing to
+   * roll back to there), the module gone when nothing was confirmed (its floor stays), the verdict. */
+  if (fwx_slots_revert(d->slots, module, &v) != FWX_SLOTS_OK) {
+    not_recorded(d, module, "cannot record the revert (flash); the trial is retried at the next start");
+    return;
+  }
+  r = fwx_dev_rec(d, i);
+  if (!r) {
+    fwx_dev_emit(d, &e, FWX_DEV_VERDICT_COMMITTED);
     fwx_dev_kv_clear(d, i);
     return;
   }
-  (void)fwx_dev_save_state(d);
+  confirmed = fwx_dev_slot_of(r->confirmed);
   {
     fwx_pkg_info info;
     char problem[200];
-    if (fwx_dev_load_slot(d, r, r->confirmed, 0, d->base, &info, problem, sizeof problem) == 0) {
-      fwx_dev_run_confirmed(d, i, r->confirmed, d->base, &info);
+    if (confirmed >= 0 && fwx_dev_load_slot(d, i, confirmed, 0, d->base, &info, problem, sizeof problem) == 0) {
+      fwx_dev_run_confirmed(d, i, confirmed, d->base, &info);
     } else {
-      fwx_ota_event f = fwx_dev_event(r->id, "failed", fwx_dev_wall(d));
+      fwx_ota_event f = fwx_dev_event(module, "failed", fwx_dev_wall(d));
       f.reason = problem;
-      fwx_dev_emit(d, &f, 0);
+      fwx_dev_emit(d, &f, FWX_DEV_EVENT);
     }
   }
   /* The verdict last: the status published with it shows the confirmed module running again. */
-  fwx_dev_emit(d, &e, 1);
+  fwx_dev_emit(d, &e, FWX_DEV_VERDICT_COMMITTED);
 }
 
 /* Supervisor verdicts are acted on after the supervisor's call returns (never from inside it). */
