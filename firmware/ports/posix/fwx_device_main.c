@@ -1,6 +1,8 @@
 /* fwx-device: the POSIX reference device. The flags of `fwx agent`; MQTT
  * through libmosquitto, crypto through libsodium (fwx_crypto_sodium.c),
- * slots and state as files (fwx_posix_store.c), modules on wasm3 (the real
+ * all device state in the slot store on a flash file (--state-dir/flash.bin,
+ * fwx_flash_file.c), kv and the revocation list beside it (fwx_posix_files.c),
+ * modules on wasm3 (the real
  * one, or the project's test double for `npm test`).
  *
  * Prints "[device] online at <broker>" on stderr once it is subscribed and

@@ -189,12 +189,9 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
     fwx_text t;
     if (!l->used) return refuse(why, "not-running", "module ", module, " has no runnable slot");
     if (fwx_json_kind_of(values) != FWX_JSON_OBJECT) return refuse(why, "bad-request", "values is not an object", NULL, NULL);
-    {
-      static fwx_dev_values next; /* ~4.6 KiB: not on the stack */
-      next = d->values[i];
-      if (fwx_dev_check_config(&l->info, module, values, &next, why) != 0) return -1;
-      if (fwx_dev_values_commit(d, (unsigned)i, &next) != 0) return refuse(why, "storage", "cannot record the config values (flash)", NULL, NULL);
-    }
+    /* All or nothing in RAM, then one commit; a failed commit reloads the committed values. */
+    if (fwx_dev_check_config(&l->info, module, values, &d->values[i], why) != 0) return -1;
+    if (fwx_dev_values_commit(d, (unsigned)i, &d->values[i]) != 0) return refuse(why, "storage", "cannot record the config values (flash)", NULL, NULL);
     if (fwx_dev_load_slot(d, (unsigned)i, l->slot, 0, d->pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", problem, NULL, NULL);
     fwx_dev_run_confirmed(d, (unsigned)i, l->slot, d->pkg, &info);
     fwx_text_init(&t, reason, sizeof reason);

@@ -92,7 +92,7 @@ int fwx_dev_values_commit(fwx_device *d, unsigned i, const fwx_dev_values *v) {
     fwx_dev_values_load(d, i); /* the committed values stay */
     return -1;
   }
-  d->values[i] = *v;
+  if (&d->values[i] != v) d->values[i] = *v;
   return 0;
 }
 
