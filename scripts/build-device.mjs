@@ -30,6 +30,13 @@ export function ensureDeviceLibs() {
   return have();
 }
 
+/**
+ * The slot store's layout for the device core (every file gets the same -D; fwx_device.h checks them):
+ * slots and staging hold FWX_DEVICE_MAX_PACKAGE (256 KiB), the config blob every field a package may
+ * declare (16 x (32 + 256 + 2) bytes), and a journal bank two snapshots of that state.
+ */
+export const DEVICE_SLOTS_DEFINES = ["-DFWX_SLOTS_SLOT_BYTES=262144u", "-DFWX_SLOTS_STAGING_BYTES=262144u", "-DFWX_SLOTS_BANK_BYTES=65536u", "-DFWX_SLOTS_CONFIG_MAX=4640u"];
+
 const cfiles = (dir) => readdirSync(dir).filter((f) => f.endsWith(".c")).sort().map((f) => join(dir, f));
 
 function run(cmd, args) {
@@ -74,15 +81,13 @@ export function buildDevice(opts) {
     }
   }
   const includes = ["-I", firmware, "-I", runtime, "-I", device, "-I", posix, "-I", wasm3Inc];
-  const defines = [`-DFWX_DEFAULT_BOARD="${join(root, "boards", "demo.json")}"`, "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_MAX_TRANSFER=262144u", ...(opts.fake ? ["-DFWX_DEVICE_FAKE_GUESTS"] : []), ...(opts.defines ?? [])];
+  const defines = [`-DFWX_DEFAULT_BOARD="${join(root, "boards", "demo.json")}"`, "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_MAX_TRANSFER=262144u",
+    ...DEVICE_SLOTS_DEFINES, ...(opts.fake ? ["-DFWX_DEVICE_FAKE_GUESTS"] : []), ...(opts.defines ?? [])];
   const ours = [...cfiles(firmware), ...cfiles(runtime), ...cfiles(device), ...cfiles(posix)];
   for (const f of ours) {
     const o = join(objDir, `fwx-${f.slice(firmware.length + 1).replaceAll("/", "-")}.o`);
     // The port's main and board use POSIX and libmosquitto: strict warnings, but not -Wmissing-prototypes on library callbacks.
-    // TODO(merge): fwx_cbor.c (c-verifier) carries a second fwx_utf8_valid next to firmware/fwx_support.c's; until
-    // one is dropped, the runtime's copy is renamed in its own file so the two link together.
-    const dup = f.endsWith("fwx_cbor.c") && existsSync(join(firmware, "fwx_support.c")) ? ["-Dfwx_utf8_valid=fwx_cbor_utf8_valid"] : [];
-    run("gcc", [...STRICT, "-g", ...extra, ...includes, ...defines, ...dup, "-c", f, "-o", o]);
+    run("gcc", [...STRICT, "-g", ...extra, ...includes, ...defines, "-c", f, "-o", o]);
     objects.push(o);
   }
   run("gcc", [...extra, ...objects, "-o", out, "-lmosquitto", "-lsodium", "-lm"]);

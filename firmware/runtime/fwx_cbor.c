@@ -5,62 +5,7 @@
  */
 #include "fwx_cbor.h"
 
-void fwx_utf8_begin(fwx_utf8_t *u)
-{
-    u->need = 0u;
-    u->lo = 0x80u;
-    u->hi = 0xbfu;
-    u->bad = 0u;
-}
-
-static void utf8_lead(fwx_utf8_t *u, uint8_t b)
-{
-    u->lo = 0x80u;
-    u->hi = 0xbfu;
-    if (b < 0x80u) return;
-    if (b >= 0xc2u && b <= 0xdfu) u->need = 1u;
-    else if (b >= 0xe0u && b <= 0xefu) {
-        u->need = 2u;
-        if (b == 0xe0u) u->lo = 0xa0u;      /* overlong */
-        else if (b == 0xedu) u->hi = 0x9fu; /* surrogates */
-    } else if (b >= 0xf0u && b <= 0xf4u) {
-        u->need = 3u;
-        if (b == 0xf0u) u->lo = 0x90u;      /* overlong */
-        else if (b == 0xf4u) u->hi = 0x8fu; /* above U+10FFFF */
-    } else {
-        u->bad = 1u;
-    }
-}
-
-void fwx_utf8_feed(fwx_utf8_t *u, const uint8_t *p, uint32_t n)
-{
-    uint32_t i;
-    for (i = 0u; i < n && u->bad == 0u; i++) {
-        uint8_t b = p[i];
-        if (u->need == 0u) {
-            utf8_lead(u, b);
-        } else if (b < u->lo || b > u->hi) {
-            u->bad = 1u;
-        } else {
-            u->need--;
-            u->lo = 0x80u;
-            u->hi = 0xbfu;
-        }
-    }
-}
-
-bool fwx_utf8_end(const fwx_utf8_t *u)
-{
-    return u->bad == 0u && u->need == 0u;
-}
-
-bool fwx_utf8_valid(const uint8_t *p, uint32_t n)
-{
-    fwx_utf8_t u;
-    fwx_utf8_begin(&u);
-    fwx_utf8_feed(&u, p, n);
-    return fwx_utf8_end(&u);
-}
+#include "fwx_support.h" /* fwx_utf8_valid: the one UTF-8 check of firmware/ */
 
 void fwx_cbor_init(fwx_cbor_t *c, const uint8_t *buf, uint32_t pos, uint32_t end)
 {

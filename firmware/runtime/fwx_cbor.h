@@ -40,19 +40,6 @@ enum {
 #define FWX_CBOR_NULL 22u
 #define FWX_CBOR_FLOAT64 27u
 
-/* Incremental UTF-8 check, as a fatal WHATWG decoder: no overlong forms,
- * no surrogates, nothing above U+10FFFF, no sequence cut off at the end. */
-typedef struct fwx_utf8 {
-    uint8_t need; /* continuation bytes still expected */
-    uint8_t lo;   /* allowed range of the next continuation byte */
-    uint8_t hi;
-    uint8_t bad;
-} fwx_utf8_t;
-
-void fwx_utf8_begin(fwx_utf8_t *u);
-void fwx_utf8_feed(fwx_utf8_t *u, const uint8_t *p, uint32_t n);
-bool fwx_utf8_end(const fwx_utf8_t *u);
-bool fwx_utf8_valid(const uint8_t *p, uint32_t n);
 
 /* Where a region first failed validation (relative to its start). */
 bool fwx_cbor_valid(const uint8_t *buf, uint32_t len, uint32_t *fail_at);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fwx_text.h"
+#include "fwx_wasm_read.h" /* the one varint reader of firmware/ */
 
 #define OP_COPY 0x00u
 #define OP_INSERT 0x01u
@@ -32,36 +33,32 @@ static int byte_at(reader *rd, uint8_t *b) {
   return 0;
 }
 
-/* Unsigned LEB128 of at most 5 bytes fitting 32 bits (sizes are bounded by max_target anyway). */
+/* Unsigned LEB128 fitting 32 bits, through the one varint reader (fwx_wasm_read.h) on the next 5 bytes at most. */
 static int uleb(reader *rd, uint32_t *out, const char *what) {
-  uint32_t v = 0;
-  unsigned shift = 0;
-  uint32_t at = rd->p;
-  for (;;) {
-    uint8_t b;
-    char msg[64];
-    fwx_text t;
-    fwx_text_init(&t, msg, sizeof msg);
-    if (byte_at(rd, &b) != 0) {
-      fwx_text_str(&t, "truncated ");
-      fwx_text_str(&t, what);
-      return fail(rd, at, msg);
-    }
-    if (shift == 28 && (b & 0x70u) != 0) {
-      fwx_text_str(&t, what);
-      fwx_text_str(&t, " does not fit 32 bits");
-      return fail(rd, at, msg);
-    }
-    v |= (uint32_t)(b & 0x7fu) << shift;
-    if (!(b & 0x80u)) break;
-    shift += 7;
-    if (shift > 28) {
-      fwx_text_str(&t, what);
-      fwx_text_str(&t, " is longer than 5 bytes");
-      return fail(rd, at, msg);
-    }
+  uint8_t b[5];
+  fwx_cursor_t c;
+  uint32_t at = rd->p, n = rd->p < rd->io->delta_size ? rd->io->delta_size - rd->p : 0u;
+  char msg[64];
+  fwx_text t;
+  fwx_text_init(&t, msg, sizeof msg);
+  if (n > sizeof b) n = sizeof b;
+  if (n > 0 && rd->io->read_delta(rd->io->ctx, at, b, n) != 0) {
+    fwx_text_str(&t, "cannot read ");
+    fwx_text_str(&t, what);
+    return fail(rd, at, msg);
   }
-  *out = v;
+  c.bytes = b;
+  c.pos = 0;
+  c.end = n;
+  c.error = FWX_READ_OK;
+  c.error_at = 0;
+  if (!fwx_read_u32(&c, out)) {
+    if (c.error == FWX_READ_TRUNCATED) fwx_text_str(&t, "truncated ");
+    fwx_text_str(&t, what);
+    if (c.error != FWX_READ_TRUNCATED) fwx_text_str(&t, " is not a LEB128 number of 32 bits (5 bytes at most)");
+    return fail(rd, at, msg);
+  }
+  rd->p += c.pos;
   return 0;
 }
 

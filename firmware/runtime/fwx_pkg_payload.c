@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "fwx_support.h" /* fwx_utf8_sequence: the one UTF-8 check of firmware/ */
 #include "fwx_wasm_read.h"
 
 /* Enough for a section id and two LEB128 u32s (size, name length). */
@@ -126,7 +127,8 @@ int fwx_pkg_check_payload(const fwx_pkg_source_t *src, uint32_t payload_at, uint
         uint8_t id;
         uint32_t size, body, end, name_len, name_at, done;
         custom_name_t cur;
-        fwx_utf8_t utf8;
+        uint8_t chunk[32 + 3]; /* up to 3 bytes of a sequence cut by the previous read, then the next read */
+        uint32_t carry;
         uint8_t first[8];
         if ((rc = window(&k, pos, payload_len)) != 0) return rc;
         if (!fwx_read_u8(&k.c, &id) || !fwx_read_u32(&k.c, &size)) return refuse(err, payload_at + pos, FWX_WHY("payload: section header runs past the end"));
@@ -141,20 +143,31 @@ int fwx_pkg_check_payload(const fwx_pkg_source_t *src, uint32_t payload_at, uint
             cur.at = name_at;
             cur.len = name_len;
             cur.hash = 2166136261u;
-            fwx_utf8_begin(&utf8);
             memset(first, 0, sizeof first);
+            carry = 0u;
             for (done = 0u; done < name_len;) {
-                uint8_t chunk[32];
                 uint32_t n = name_len - done < 32u ? name_len - done : 32u;
-                if (fwx_pkg_read(src, payload_at + name_at + done, chunk, n) != 0) return FWX_PKG_E_IO;
-                fwx_utf8_feed(&utf8, chunk, n);
+                uint32_t have, at = 0u;
+                if (fwx_pkg_read(src, payload_at + name_at + done, chunk + carry, n) != 0) return FWX_PKG_E_IO;
                 for (i = 0u; i < n; i++) {
-                    cur.hash = (cur.hash ^ chunk[i]) * 16777619u;
-                    if (done + i < 8u) first[done + i] = chunk[i];
+                    cur.hash = (cur.hash ^ chunk[carry + i]) * 16777619u;
+                    if (done + i < 8u) first[done + i] = chunk[carry + i];
                 }
                 done += n;
+                have = carry + n;
+                /* Whole sequences through fwx_utf8_valid's own step; a short tail that may be a sequence cut by
+                 * the read waits for the next read (at the end of the name it is simply invalid). */
+                while (at < have) {
+                    unsigned len = fwx_utf8_sequence(chunk + at, have - at);
+                    if (len == 0u) {
+                        if (done < name_len && have - at < 4u) break;
+                        return refuse(err, payload_at + name_at, FWX_WHY("payload: custom section name is not UTF-8"));
+                    }
+                    at += len;
+                }
+                carry = have - at;
+                for (i = 0u; i < carry; i++) chunk[i] = chunk[at + i]; /* forward copy to a lower address: safe */
             }
-            if (!fwx_utf8_end(&utf8)) return refuse(err, payload_at + name_at, FWX_WHY("payload: custom section name is not UTF-8"));
             for (i = 0u; i < seen_count; i++) {
                 bool equal;
                 if ((rc = names_equal(&k, &seen[i], &cur, &equal)) != 0) return rc;

@@ -210,8 +210,8 @@ uint64_t fwx_sup_poll(fwx_sup_t *s)
             if (m->timers[k].active) next = earlier(next, m->timers[k].due_us);
         }
         if (m->cfg.trial) {
-            uint64_t health = m->trial_start_us + (uint64_t)FWX_SUP_HEALTH_SECONDS * US_PER_S;
-            uint64_t timeout = m->trial_start_us + (uint64_t)FWX_SUP_HEALTH_TIMEOUT_SECONDS * US_PER_S;
+            uint64_t health = m->trial_start_us + (uint64_t)m->cfg.health_seconds * US_PER_S;
+            uint64_t timeout = m->trial_start_us + (uint64_t)m->cfg.health_timeout_seconds * US_PER_S;
             next = earlier(next, health > now ? health : timeout);
         }
     }

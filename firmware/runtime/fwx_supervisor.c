@@ -438,7 +438,7 @@ void fwx_sup_check_trial(fwx_sup_module_t *m, uint64_t now_us)
     if (m->state != FWX_SUP_RUNNING || !m->cfg.trial) return;
     elapsed = now_us - m->trial_start_us;
     m->sup->why[0] = '\0';
-    if (m->callbacks >= FWX_SUP_HEALTH_CALLBACKS && elapsed >= (uint64_t)FWX_SUP_HEALTH_SECONDS * US_PER_S) {
+    if (m->callbacks >= m->cfg.health_callbacks && elapsed >= (uint64_t)m->cfg.health_seconds * US_PER_S) {
         if (m->health != NULL) {
             if (!fwx_sup_call(m, m->health, FWX_EXPORT_HEALTH, 0u, false, m->cfg.fuel_per_callback, 0u, NULL, &veto))
                 return; /* the fault reverted it */
@@ -458,13 +458,13 @@ void fwx_sup_check_trial(fwx_sup_module_t *m, uint64_t now_us)
         fwx_sup_emit(m, FWX_SUP_EV_CONFIRMED, m->sup->why);
         return;
     }
-    if (elapsed >= (uint64_t)FWX_SUP_HEALTH_TIMEOUT_SECONDS * US_PER_S) {
+    if (elapsed >= (uint64_t)m->cfg.health_timeout_seconds * US_PER_S) {
         append(m->sup->why, sizeof m->sup->why, &at, "only ");
         append_u64(m->sup->why, sizeof m->sup->why, &at, m->callbacks);
         append(m->sup->why, sizeof m->sup->why, &at, " of ");
-        append_u64(m->sup->why, sizeof m->sup->why, &at, FWX_SUP_HEALTH_CALLBACKS);
+        append_u64(m->sup->why, sizeof m->sup->why, &at, m->cfg.health_callbacks);
         append(m->sup->why, sizeof m->sup->why, &at, " callbacks within ");
-        append_u64(m->sup->why, sizeof m->sup->why, &at, FWX_SUP_HEALTH_TIMEOUT_SECONDS);
+        append_u64(m->sup->why, sizeof m->sup->why, &at, m->cfg.health_timeout_seconds);
         append(m->sup->why, sizeof m->sup->why, &at, " s");
         teardown(m);
         m->state = FWX_SUP_FAILED;
@@ -584,6 +584,11 @@ fwx_sup_status_t fwx_sup_start(fwx_sup_t *s, const char *id, const uint8_t *wasm
     if (m->cfg.fuel_per_callback == 0u) m->cfg.fuel_per_callback = DEFAULT_FUEL;
     if (m->cfg.wasm_stack_bytes == 0u) m->cfg.wasm_stack_bytes = DEFAULT_STACK;
     if (m->cfg.max_timers == 0u || m->cfg.max_timers > FWX_SUP_MAX_TIMERS) m->cfg.max_timers = FWX_SUP_MAX_TIMERS;
+    if (m->cfg.health_callbacks == 0u) m->cfg.health_callbacks = FWX_SUP_HEALTH_CALLBACKS;
+    if (m->cfg.health_seconds == 0u) m->cfg.health_seconds = FWX_SUP_HEALTH_SECONDS;
+    if (m->cfg.health_timeout_seconds == 0u) m->cfg.health_timeout_seconds = FWX_SUP_HEALTH_TIMEOUT_SECONDS;
+    /* A timeout inside the window would revert every trial before it could pass. */
+    if (m->cfg.health_timeout_seconds < m->cfg.health_seconds) m->cfg.health_timeout_seconds = m->cfg.health_seconds;
     m->limit_pages = m->cfg.ram_limit_bytes == 0u ? 1u
                      : m->cfg.ram_limit_bytes / FWX_WASM_PAGE + (m->cfg.ram_limit_bytes % FWX_WASM_PAGE != 0u ? 1u : 0u);
     m->ctx.granted = cfg->granted;

@@ -147,6 +147,12 @@ typedef struct fwx_sup_config {
     uint32_t granted;            /* FWX_CAP_BIT per capability kind (fwx_module_t.granted) */
     void *board;                 /* fwx_module_t.board, the HAL's per-module state */
     bool trial;                  /* report confirm / revert instead of restarting on fault */
+    /* The trial's health window (HealthPolicy of src/ota/install.ts), set per
+     * device at run time (fwx-device --health-callbacks/--health-seconds). */
+    uint32_t health_callbacks;   /* callbacks without a fault to confirm [FWX_SUP_HEALTH_CALLBACKS] */
+    uint32_t health_seconds;     /* and at least this long on trial [FWX_SUP_HEALTH_SECONDS] */
+    uint32_t health_timeout_seconds; /* revert when the window is not met by then [FWX_SUP_HEALTH_TIMEOUT_SECONDS,
+                                        at least health_seconds] */
 } fwx_sup_config_t;
 
 typedef enum fwx_sup_event_kind {

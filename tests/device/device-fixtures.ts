@@ -49,9 +49,9 @@ export function mcuPackage(trust: Trust, opts: { guest?: Guest; version: string;
   }).bytes;
 }
 
-/** Builds fwx-device against the test double (health window 1 s) or a real wasm3 tree. */
+/** Builds fwx-device against the test double (trial timeout 20 s) or a real wasm3 tree; startDevice sets a 1 s health window at run time. */
 export function buildTestDevice(out: string, wasm3?: string): string {
-  return buildDevice({ out, ...(wasm3 ? { wasm3 } : { fake: true }), defines: wasm3 ? [] : ["-DFWX_SUP_HEALTH_SECONDS=1u", "-DFWX_SUP_HEALTH_TIMEOUT_SECONDS=20u"] });
+  return buildDevice({ out, ...(wasm3 ? { wasm3 } : { fake: true }), defines: wasm3 ? [] : ["-DFWX_SUP_HEALTH_TIMEOUT_SECONDS=20u"] });
 }
 
 export interface ChildDevice {
@@ -64,9 +64,9 @@ export interface ChildDevice {
 
 const ONLINE = /^\[device\] online at /m;
 
-export function startDevice(exe: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; customer?: string; env?: Record<string, string> }): ChildDevice {
+export function startDevice(exe: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; customer?: string; env?: Record<string, string>; args?: string[] }): ChildDevice {
   const proc = spawn(exe, ["--device-id", o.deviceId, "--state-dir", o.stateDir, "--root", o.rootFile, "--customer", o.customer ?? CUSTOMER, "--group", GROUP,
-    "--broker", o.broker, "--board", join(root, "boards/demo.json")], { cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...o.env } });
+    "--broker", o.broker, "--board", join(root, "boards/demo.json"), "--health-seconds", "1", ...(o.args ?? [])], { cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...o.env } });
   let err = "";
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on("exit", (code, signal) => res({ code, signal })));
   let isOnline = false;

@@ -3,12 +3,15 @@
 // `fwx devices`, `fwx logs`, `fwx rollback`, `fwx remove`, `fwx config`
 // unchanged. Every process runs under a time limit.
 
-import { mkdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleCli, writeRootKey } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { makeTrust, tempDir, MODULE, type Trust } from "../ota/fixtures.js";
+import { rawPublicKey } from "../../src/pkg/keys.js";
+import { signRevocationList } from "../../src/pkg/revocation.js";
 import { buildTestDevice, cli, mcuPackage, startDevice, writePackage, root, type ChildDevice } from "./device-fixtures.js";
 
 let exe = "";
@@ -38,7 +41,7 @@ afterAll(async () => {
   dir?.cleanup();
 });
 
-async function device(opts: { customer?: string; stateDir?: string; env?: Record<string, string> } = {}) {
+async function device(opts: { customer?: string; stateDir?: string; env?: Record<string, string>; args?: string[] } = {}) {
   const id = `cdev-${process.pid}-${++n}`;
   const stateDir = opts.stateDir ?? join(dir.path, id);
   const d = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, ...opts });
@@ -46,6 +49,17 @@ async function device(opts: { customer?: string; stateDir?: string; env?: Record
   await d.online;
   return { id, stateDir, d };
 }
+
+/** The device's slot store (flash.bin) as `fwx-device --dump-state` prints it. */
+function dumpState(stateDir: string): { modules: { id: string; confirmed: string | null; trial: { slot: string; boots: number } | null; installedSeq: number; slots: Record<"A" | "B", { size: number } | null> }[]; transfer: { size: number; acked: number } | null } {
+  const r = spawnSync(exe, ["--state-dir", stateDir, "--dump-state"], { encoding: "utf8", timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`fwx-device --dump-state: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+// Where a slot lies in flash.bin: [bank 0][bank 1][spare sector][staging][m0 A][m0 B]... (docs/slot-store.md),
+// with the device build's layout (scripts/build-device.mjs DEVICE_SLOTS_DEFINES, 4 KiB sectors).
+const slotOffset = (index: number, slot: 0 | 1) => 2 * 65536 + 4096 + 262144 + (2 * index + slot) * 262144;
 
 function flashArgs(pkg: string, id: string, extra: string[] = []) {
   return ["flash", pkg, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--cache", join(dir.path, "cache"), ...extra];
@@ -58,9 +72,10 @@ describe("fwx-device (C) with fwx flash over Mosquitto", () => {
     const r = await cli(cliPath, flashArgs(pkg, id));
     expect(r.json?.verdict, r.stdout + r.stderr).toBe("confirmed");
     expect(r.status).toBe(0);
-    const state = JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8"));
+    const state = dumpState(stateDir);
     expect(state.modules[0]).toMatchObject({ id: MODULE, confirmed: "A", trial: null, installedSeq: 1 });
-    expect(existsSync(join(stateDir, "slots", MODULE, "A.fwx"))).toBe(true);
+    expect(state.modules[0]!.slots.A?.size).toBe(readFileSync(pkg).length);
+    expect(state.transfer).toBeNull();
     const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
     expect(devs.stdout).toContain(id);
     expect(devs.stdout).toContain("1.0.0");
@@ -79,7 +94,8 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     const flashing = cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
     const died = await first.exited;
     expect(died.signal).toBe("SIGKILL");
-    const meta = JSON.parse(readFileSync(join(stateDir, "partial", "transfer.json"), "utf8"));
+    const meta = dumpState(stateDir).transfer!;
+    expect(meta.size).toBe(size);
     expect(meta.acked).toBeGreaterThan(0);
     const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
     devices.push(second);
@@ -158,7 +174,10 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     const rm = await cli(cliPath, ["remove", id, MODULE, "--broker", broker.url, "--json"], 20_000);
     expect(rm.status, rm.stdout + rm.stderr).toBe(0);
     expect(await status()).toBeUndefined();
-    expect(existsSync(join(stateDir, "slots", MODULE, "A.fwx"))).toBe(false);
+    // The module's slots and config are gone; its anti-rollback floor is not (docs/slot-store.md).
+    expect(dumpState(stateDir).modules).toEqual([]);
+    const older = await cli(cliPath, flashArgs(v1, id, ["--no-delta"]));
+    expect(older.json?.code, older.stdout + older.stderr).toBe("FWX_PKG_E_ROLLBACK");
   }, 180_000);
 
   it("refuses a package for another customer and keeps nothing of it", async () => {
@@ -167,7 +186,7 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
     expect(r.json?.verdict).toBe("refused");
     expect(r.json?.code).toBe("FWX_PKG_E_SCOPE_CUSTOMER");
-    expect(existsSync(join(stateDir, "slots", MODULE))).toBe(false);
+    expect(dumpState(stateDir).modules).toEqual([]);
   }, 60_000);
 
   it("refuses by name a package declaring more config fields than the device keeps", async () => {
@@ -178,7 +197,7 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     expect(r.json?.verdict).toBe("refused");
     expect(r.json?.code).toBe("FWX_DEVICE_E_LIMIT");
     expect(String(r.json?.reason)).toContain("17 config fields");
-    expect(existsSync(join(stateDir, "slots", MODULE))).toBe(false);
+    expect(dumpState(stateDir).modules).toEqual([]);
   }, 60_000);
 });
 
@@ -186,19 +205,19 @@ describe("fwx-device (C) at boot", () => {
   it("retries a trial interrupted by a kill -9 right after it was recorded, and confirms it", async () => {
     const id = `cdev-${process.pid}-trialkill`;
     const stateDir = join(dir.path, id);
-    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, env: { FWX_CRASH_AT: "state:renamed#1" } });
+    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, env: { FWX_CRASH_AT: "trial-recorded#1" } });
     devices.push(first);
     await first.online;
     const pkg = writePackage(dir.path, "trial.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 1 }));
     const flashing = cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
     expect((await first.exited).signal).toBe("SIGKILL");
-    const recorded = JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8"));
-    expect(recorded.modules[0].trial).toMatchObject({ slot: "A", boots: 1 });
+    const recorded = dumpState(stateDir);
+    expect(recorded.modules[0]!.trial).toMatchObject({ slot: "A", boots: 1 });
     const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
     devices.push(second);
     const r = await flashing;
     expect(r.json?.verdict, r.stdout + r.stderr + second.stderr()).toBe("confirmed");
-    expect(JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8")).modules[0]).toMatchObject({ confirmed: "A", trial: null });
+    expect(dumpState(stateDir).modules[0]).toMatchObject({ confirmed: "A", trial: null });
   }, 120_000);
 
   it("re-verifies slots at boot: a damaged confirmed slot falls back to the other one", async () => {
@@ -208,17 +227,68 @@ describe("fwx-device (C) at boot", () => {
     expect((await cli(cliPath, flashArgs(v1, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
     expect((await cli(cliPath, flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
     await d.stop();
-    const slotB = join(stateDir, "slots", MODULE, "B.fwx");
-    const bytes = Buffer.from(readFileSync(slotB));
-    bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0xff, bytes.length >> 1);
-    writeFileSync(slotB, bytes);
+    // One byte in the middle of slot B flipped in the flash image, as a failing flash would.
+    const before = dumpState(stateDir);
+    expect(before.modules[0]).toMatchObject({ confirmed: "B" });
+    const at = slotOffset(0, 1) + (before.modules[0]!.slots.B!.size >> 1);
+    const fd = openSync(join(stateDir, "flash.bin"), "r+");
+    const one = Buffer.alloc(1);
+    readSync(fd, one, 0, 1, at);
+    one[0]! ^= 0xff;
+    writeSync(fd, one, 0, 1, at);
+    closeSync(fd);
     const again = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
     devices.push(again);
     await again.online;
     expect(again.stderr()).toContain('"phase":"recovered"');
-    const state = JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8"));
-    expect(state.modules[0].confirmed).toBe("A");
+    expect(dumpState(stateDir).modules[0]!.confirmed).toBe("A");
     const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
     expect(devs.stdout).toContain(id);
   }, 120_000);
+});
+
+describe("fwx-device (C): the revocation list and the health window are set at start", () => {
+  it("keeps the revocation list with the highest serial (--revocations) and refuses a package of a revoked integrator key", async () => {
+    const id = `cdev-${process.pid}-rl`;
+    const stateDir = join(dir.path, id);
+    const revoked = rawPublicKey(trust.integratorKey);
+    const list = (serial: number, keys: Uint8Array[]) => writePackage(dir.path, `rl-${serial}.bin`, signRevocationList({ serial, issuedAt: 1, certificates: [], integratorKeys: keys }, trust.rootKey));
+    const pkg = writePackage(dir.path, "rl-v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+
+    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, args: ["--revocations", list(5, [revoked])] });
+    devices.push(first);
+    await first.online;
+    expect(first.stderr()).toContain("revocation list serial 5 kept");
+    const r = await cli(cliPath, flashArgs(pkg, id));
+    expect(r.json?.verdict, r.stdout + r.stderr).toBe("refused");
+    expect(r.json?.code).toBe("FWX_PKG_E_REVOKED");
+    await first.stop();
+
+    // An older list (serial 4, nothing revoked) must not un-revoke the key: the kept list stays.
+    const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, args: ["--revocations", list(4, [])] });
+    devices.push(second);
+    await second.online;
+    expect(second.stderr()).toContain("serial 4 is not above the kept list's 5");
+    const again = await cli(cliPath, flashArgs(pkg, id));
+    expect(again.json?.code, again.stdout + again.stderr).toBe("FWX_PKG_E_REVOKED");
+    await second.stop();
+
+    // A list not signed by the root is refused by name, and the device does not start on it.
+    const forged = writePackage(dir.path, "rl-forged.bin", signRevocationList({ serial: 9, issuedAt: 1, certificates: [], integratorKeys: [] }, trust.integratorKey));
+    const third = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, args: ["--revocations", forged] });
+    devices.push(third);
+    const exit = await third.exited;
+    expect(exit.code).toBe(2);
+    expect(third.stderr()).toContain(`--revocations ${forged}: not a revocation list signed by --root`);
+
+    // A newer list without the key replaces the kept one: the package installs.
+    const fourth = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, args: ["--revocations", list(6, [])] });
+    devices.push(fourth);
+    await fourth.online;
+    expect(fourth.stderr()).toContain("revocation list serial 6 kept");
+    // Another package: the one refused above stays decided (its verdict is reported again, as the Node agent does).
+    const fresh = writePackage(dir.path, "rl-v1b.fwx", mcuPackage(trust, { version: "1.0.1", sequence: 1 }));
+    const ok = await cli(cliPath, flashArgs(fresh, id));
+    expect(ok.json?.verdict, ok.stdout + ok.stderr).toBe("confirmed");
+  }, 150_000);
 });

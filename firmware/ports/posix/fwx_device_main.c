@@ -1,6 +1,8 @@
 /* fwx-device: the POSIX reference device. The flags of `fwx agent`; MQTT
  * through libmosquitto, crypto through libsodium (fwx_crypto_sodium.c),
- * slots and state as files (fwx_posix_store.c), modules on wasm3 (the real
+ * all device state in the slot store on a flash file (--state-dir/flash.bin,
+ * fwx_flash_file.c), kv and the revocation list beside it (fwx_posix_files.c),
+ * modules on wasm3 (the real
  * one, or the project's test double for `npm test`).
  *
  * Prints "[device] online at <broker>" on stderr once it is subscribed and
@@ -19,7 +21,9 @@
 #include "fwx_device.h"
 #include "fwx_device_verify.h"
 #include "fwx_posix_board.h"
-#include "fwx_posix_store.h"
+#include "fwx_flash_file.h"
+#include "fwx_posix_files.h"
+#include "fwx_slots_partial.h"
 #include "fwx_rt_port.h"
 
 #ifndef FWX_DEVICE_VERSION
@@ -31,8 +35,15 @@
 int fwx_fake_map_payload(const uint8_t *payload, uint32_t len, const uint8_t **wasm, uint32_t *wasm_len);
 #endif
 
+/* The device's flash: one partition holding the slot store (docs/slot-store.md). */
+#define FLASH_SECTOR 4096u
+#define FLASH_WRITE 8u
+#define FLASH_BYTES (2u * FWX_SLOTS_BANK_BYTES + FLASH_SECTOR + FWX_SLOTS_STAGING_BYTES + 2u * FWX_SLOTS_MAX_MODULES * FWX_SLOTS_SLOT_BYTES)
+
 static fwx_device device;
-static fwx_posix_store store;
+static fwx_posix_files store;
+static fwx_flash_file_t flash;
+static fwx_slots_t slots;
 static fwx_posix_board board;
 static fwx_device_trust trust;
 static struct mosquitto *mosq;
@@ -147,9 +158,27 @@ static int usage(const char *why) {
           "fwx-device: %s\n"
           "usage: fwx-device --device-id <id> --state-dir <dir> --root <root.pub> --customer <c> --group <g>\n"
           "                  [--broker mqtt://127.0.0.1:1883] [--board <profile.json>] [--board-socket <path>]\n"
+          "                  [--health-callbacks <n>] [--health-seconds <s>] [--revocations <list.fwxrl>]\n"
+          "--dump-state: print the slot store (flash.bin) as JSON and exit\n"
+          "--revocations: a revocation list signed by the root; kept when its serial is above the kept one's\n"
+          "--health-callbacks/--health-seconds: a trial is confirmed after n callbacks and s seconds without a fault\n"
           "--board-socket: the HAL bridge of `fwx board serve` (docs/hal-bridge.md) serving the peripherals\n",
           why);
   return 2;
+}
+
+/* A positive count of at most 1,000,000 in decimal; -1 otherwise. */
+static int parse_count(const char *s, uint32_t *out) {
+  uint32_t n = 0;
+  if (!*s) return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return -1;
+    n = n * 10u + (uint32_t)(*s - '0');
+    if (n > 1000000u) return -1;
+  }
+  if (n == 0) return -1;
+  *out = n;
+  return 0;
 }
 
 static int hexval(int c) {
@@ -169,6 +198,159 @@ static int b64val(int c) {
 }
 
 /* The product root public key as `fwx keys` writes it (PEM), or hex, or 32 raw bytes. */
+/* ---- the revocation list ----
+ * The device keeps the list with the highest serial it has seen (revocations.bin
+ * in the state dir). One given with --revocations replaces it only when it
+ * verifies against the root and its serial is higher: an older list would
+ * un-revoke entries. A kept list that no longer verifies stops the device. */
+#define RL_MAX 65536u
+typedef struct rl_held {
+  uint8_t file[RL_MAX];
+  uint8_t work[RL_MAX + 18u];
+  fwx_pkg_memory_t mem;
+  fwx_revocations_t list;
+} rl_held;
+static rl_held rl_kept, rl_offered;
+
+static int rl_verify(rl_held *h, long n) {
+  fwx_pkg_source_t src;
+  h->mem.bytes = h->file;
+  h->mem.length = (uint32_t)n;
+  src.read = fwx_pkg_memory_read;
+  src.ctx = &h->mem;
+  src.length = (uint32_t)n;
+  return fwx_revocations_verify(&src, trust.root_public_key, h->work, sizeof h->work, &h->list);
+}
+
+static int load_revocations(const char *state_dir, const char *offered) {
+  long n = fwx_posix_files_load(&store, "revocations.bin", rl_kept.file, sizeof rl_kept.file);
+  int rc, have_kept = 0;
+  if (n >= 0) {
+    if ((rc = rl_verify(&rl_kept, n)) != 0) {
+      fprintf(stderr, "fwx-device: %s/revocations.bin: the kept revocation list does not verify against --root (FWX_RL_E %d)\n", state_dir, rc);
+      return -1;
+    }
+    have_kept = 1;
+    trust.revoked = &rl_kept.list;
+  }
+  if (!offered) return 0;
+  {
+    FILE *f = fopen(offered, "rb");
+    size_t got;
+    if (!f) {
+      fprintf(stderr, "fwx-device: --revocations %s: %s\n", offered, strerror(errno));
+      return -1;
+    }
+    got = fread(rl_offered.file, 1, sizeof rl_offered.file, f);
+    if (got == sizeof rl_offered.file && fgetc(f) != EOF) {
+      fclose(f);
+      fprintf(stderr, "fwx-device: --revocations %s: larger than %u bytes\n", offered, RL_MAX);
+      return -1;
+    }
+    fclose(f);
+    if ((rc = rl_verify(&rl_offered, (long)got)) != 0) {
+      fprintf(stderr, "fwx-device: --revocations %s: not a revocation list signed by --root (FWX_RL_E %d)\n", offered, rc);
+      return -1;
+    }
+  }
+  if (have_kept && !fwx_revocations_newer(&rl_offered.list, &rl_kept.list)) {
+    fprintf(stderr, "[device] --revocations %s: serial %llu is not above the kept list's %llu; the kept list stays\n", offered,
+            (unsigned long long)rl_offered.list.serial, (unsigned long long)rl_kept.list.serial);
+    return 0;
+  }
+  if (fwx_posix_files_save(&store, "revocations.bin", rl_offered.file, rl_offered.mem.length) != 0) {
+    fprintf(stderr, "fwx-device: %s/revocations.bin: cannot keep the revocation list: %s\n", state_dir, strerror(errno));
+    return -1;
+  }
+  trust.revoked = &rl_offered.list;
+  fprintf(stderr, "[device] revocation list serial %llu kept (%u certificates, %u keys)\n", (unsigned long long)rl_offered.list.serial,
+          rl_offered.list.certificate_count, rl_offered.list.key_count);
+  return 0;
+}
+
+/* The download in progress on the slot store, with the test crash points
+ * (FWX_CRASH_AT) the Node agent also has: after a chunk is stored, after an
+ * acknowledgement is durable. */
+static int staging_write(void *ctx, uint32_t offset, const uint8_t *data, size_t n) {
+  int rc = fwx_slots_partial_write(ctx, offset, data, n);
+  if (rc == 0) fwx_posix_crash_point("chunk-written");
+  return rc;
+}
+
+static int staging_save_meta(void *ctx, const char *json, size_t n) {
+  int rc = fwx_slots_partial_save_meta(ctx, json, n);
+  if (rc == 0) fwx_posix_crash_point("ack-persisted");
+  return rc;
+}
+
+/* Opens flash.bin (created erased when new) and its slot store. A journal that
+ * holds no valid state and is not blank is an error naming the file: it is
+ * never formatted silently (that would forget every anti-rollback floor). */
+static int open_flash(const char *state_dir) {
+  char path[600];
+  int32_t rc;
+  snprintf(path, sizeof path, "%s/flash.bin", state_dir);
+  if (fwx_flash_file_open(&flash, path, FLASH_BYTES, FLASH_SECTOR, FLASH_WRITE) != 0) {
+    fprintf(stderr, "fwx-device: %s: cannot open the flash image: %s\n", path, strerror(errno));
+    return -1;
+  }
+  rc = fwx_slots_open(&slots, &flash.port);
+  if (rc == FWX_SLOTS_E_CORRUPT) {
+    fprintf(stderr, "fwx-device: %s: the slot store's journal is damaged (no valid state, not erased); "
+                    "refusing to start. Keep the file for analysis; delete it only to start this device empty.\n", path);
+    return -1;
+  }
+  if (rc != FWX_SLOTS_OK) {
+    fprintf(stderr, "fwx-device: %s: cannot open the slot store (status %d, flash %d)\n", path, (int)rc, (int)slots.flash_error);
+    return -1;
+  }
+  return 0;
+}
+
+/* --dump-state: the slot store as JSON on stdout (tests, support), without starting. */
+static void dump_slot(const fwx_slots_slot_t *sl) {
+  unsigned k;
+  if (!sl->present) {
+    printf("null");
+    return;
+  }
+  printf("{\"version\":\"%s\",\"sequence\":%llu,\"size\":%u,\"sha256\":\"", sl->version, (unsigned long long)sl->sequence, sl->size);
+  for (k = 0; k < 32; k++) printf("%02x", sl->sha256[k]);
+  printf("\"}");
+}
+
+static void dump_state(void) {
+  unsigned i;
+  const char *names = "AB";
+  const fwx_slots_transfer_t *t = fwx_slots_transfer(&slots);
+  const fwx_slots_verdict_t *v = fwx_slots_verdict(&slots);
+  printf("{\"modules\":[");
+  for (i = 0; i < FWX_SLOTS_MAX_MODULES; i++) {
+    const fwx_slots_module_t *m = fwx_slots_module(&slots, i);
+    static int first = 1;
+    if (!m) continue;
+    printf("%s{\"id\":\"%s\",\"confirmed\":", first ? "" : ",", m->name);
+    first = 0;
+    if (m->confirmed < 2) printf("\"%c\"", names[m->confirmed]);
+    else printf("null");
+    printf(",\"trial\":");
+    if (m->trial < 2) printf("{\"slot\":\"%c\",\"boots\":%u}", names[m->trial], m->trial_boots);
+    else printf("null");
+    printf(",\"installedSeq\":%llu,\"slots\":{\"A\":", (unsigned long long)fwx_slots_floor(&slots, m->name));
+    dump_slot(&m->slot[0]);
+    printf(",\"B\":");
+    dump_slot(&m->slot[1]);
+    printf("},\"configBytes\":%u}", m->config_len);
+  }
+  printf("],\"transfer\":");
+  if (t) printf("{\"size\":%u,\"acked\":%u}", t->size, t->acked);
+  else printf("null");
+  printf(",\"verdict\":");
+  if (v) printf("{\"module\":\"%s\",\"phase\":%u}", v->module, v->phase);
+  else printf("null");
+  printf("}\n");
+}
+
 static int read_root(const char *path, uint8_t out[32]) {
   char buf[4096];
   size_t n, i, k = 0;
@@ -222,8 +404,11 @@ int main(int argc, char **argv) {
   char host[200], error[300], will_topic[FWX_OTA_TOPIC_MAX];
   int port = 1883, i;
   fwx_device_config cfg;
+  uint32_t health_callbacks = 0, health_seconds = 0;
+  const char *revocations = NULL;
+  int dump = 0;
   fwx_device_verifier verifier;
-  fwx_device_store dstore;
+  fwx_device_kv kv;
   fwx_ota_storage partial;
   fwx_ota_transport net;
   IM3Environment env;
@@ -236,6 +421,10 @@ int main(int argc, char **argv) {
       usage("the POSIX reference device (docs/firmware.md)");
       return 0;
     }
+    if (strcmp(a, "--dump-state") == 0) {
+      dump = 1;
+      continue;
+    }
     if (!v) return usage("every option takes a value");
     if (strcmp(a, "--device-id") == 0) device_id = v;
     else if (strcmp(a, "--state-dir") == 0) state_dir = v;
@@ -245,10 +434,21 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--broker") == 0) broker = v;
     else if (strcmp(a, "--board") == 0) board_path = v;
     else if (strcmp(a, "--board-socket") == 0) board_socket = v;
-    else if (strcmp(a, "--health-callbacks") == 0 || strcmp(a, "--health-seconds") == 0 || strcmp(a, "--speed") == 0)
-      fprintf(stderr, "[device] %s is fixed at build time on this device (FWX_SUP_HEALTH_*); ignored\n", a);
+    else if (strcmp(a, "--revocations") == 0) revocations = v;
+    else if (strcmp(a, "--health-callbacks") == 0) {
+      if (parse_count(v, &health_callbacks) != 0) return usage("--health-callbacks must be a whole number 1-1000000");
+    } else if (strcmp(a, "--health-seconds") == 0) {
+      if (parse_count(v, &health_seconds) != 0) return usage("--health-seconds must be a whole number 1-1000000");
+    } else if (strcmp(a, "--speed") == 0)
+      fprintf(stderr, "[device] --speed: this device runs in real time; ignored\n");
     else return usage("unknown option");
     i++;
+  }
+  if (dump) {
+    if (!state_dir) return usage("--dump-state needs --state-dir");
+    if (open_flash(state_dir) != 0) return 2;
+    dump_state();
+    return 0;
   }
   if (!device_id || !state_dir || !root || !customer || !group) return usage("--device-id, --state-dir, --root, --customer and --group are required");
   if (!fwx_ota_valid_id(device_id)) return usage("--device-id must be 1-64 of A-Z a-z 0-9 . _ -");
@@ -262,25 +462,39 @@ int main(int argc, char **argv) {
     fprintf(stderr, "fwx-device: %s\n", error);
     return 2;
   }
-  if (fwx_posix_store_open(&store, state_dir) != 0) {
+  if (fwx_posix_files_open(&store, state_dir) != 0) {
     fprintf(stderr, "fwx-device: cannot use --state-dir %s: %s\n", state_dir, strerror(errno));
     return 2;
   }
+  if (open_flash(state_dir) != 0) return 2;
+  if (load_revocations(state_dir, revocations) != 0) return 2;
   trust.customer = customer;
   trust.group = group;
   trust.board_caps = board.caps;
   trust.board_caps_len = board.caps_len;
   fwx_device_verifier_init(&verifier, &trust);
-  fwx_posix_store_ports(&store, &dstore, &partial);
+  fwx_posix_files_kv(&store, &kv);
+  partial.ctx = &slots;
+  partial.open = fwx_slots_partial_open;
+  partial.write = staging_write;
+  partial.read = fwx_slots_partial_read;
+  partial.sync = fwx_slots_partial_sync;
+  partial.save_meta = staging_save_meta;
+  partial.load_meta = fwx_slots_partial_load_meta;
+  partial.stored = fwx_slots_partial_stored;
+  partial.discard = fwx_slots_partial_discard;
   memset(&cfg, 0, sizeof cfg);
   cfg.ota.device_id = device_id;
   cfg.ota.board = board.name;
   cfg.ota.customer = customer;
   cfg.ota.group = group;
   cfg.ota.agent = FWX_DEVICE_VERSION;
+  cfg.health_callbacks = health_callbacks;
+  cfg.health_seconds = health_seconds;
 #ifdef FWX_DEVICE_FAKE_GUESTS
   cfg.map_payload = fwx_fake_map_payload;
 #endif
+  cfg.checkpoint = fwx_posix_crash_point;
   cfg.module_attach = board_attach;
   cfg.module_detach = board_detach;
   if (board_socket) {
@@ -304,12 +518,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "fwx-device: m3_NewEnvironment failed\n");
     return 1;
   }
-  if (fwx_device_init(&device, &cfg, &verifier, &dstore, &net, &partial, env, wall_ms, NULL, now_ms()) != 0) {
-    fprintf(stderr, "fwx-device: %s/device.json is damaged; starting without modules\n", state_dir);
+  if (fwx_device_init(&device, &cfg, &verifier, &slots, &kv, &net, &partial, env, wall_ms, NULL, now_ms()) != 0) {
+    fprintf(stderr, "fwx-device: %s/flash.bin: the slot store failed at boot (flash %d)\n", state_dir, (int)slots.flash_error);
+    return 1;
   }
   {
     unsigned k, n = 0;
-    for (k = 0; k < FWX_DEVICE_MAX_MODULES; k++) n += device.modules[k].used ? 1u : 0u;
+    for (k = 0; k < FWX_DEVICE_MAX_MODULES; k++) n += fwx_slots_module(&slots, k) ? 1u : 0u;
     fprintf(stderr, "[device] %s booted with %u module(s)\n", device_id, n);
   }
   fwx_ota_topic(&device.ota, "presence", will_topic, sizeof will_topic);

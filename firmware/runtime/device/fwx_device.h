@@ -8,16 +8,17 @@
  *                                                      ▼            ▼
  *                              state: drop trial, restart old   state: confirmed
  *
- * The state record (which slot is confirmed, a pending trial, the
- * anti-rollback floor, config values, the last verdict) is replaced
- * atomically at each arrow that changes it, after the slot bytes it names
- * are durable. At boot every slot that is to run is re-hashed and
+ * All device state lives in the slot store (fwx_slots.h) on a flash port:
+ * the slots, which is confirmed or on trial, the anti-rollback floor (kept
+ * on remove and revert), config values, the last verdict and the download
+ * in progress. Each arrow above is one journal commit, after the slot bytes
+ * it names are programmed. At boot every slot that is to run is re-hashed and
  * re-verified (at the instant it was first accepted, with the anti-rollback
  * floor); an interrupted trial is retried once, then reverted.
  *
- * Ports: fwx_device_verifier (verifyPackage and SHA-256), fwx_device_store
- * (slots, state, kv), the OTA transport, and the wasm3 environment through
- * the supervisor. Everything is sized at compile time. */
+ * Ports: fwx_device_verifier (verifyPackage and SHA-256), the slot store's
+ * flash port, fwx_device_kv (modules' kv), the OTA transport, and the wasm3
+ * environment through the supervisor. Everything is sized at compile time. */
 #ifndef FWX_DEVICE_H
 #define FWX_DEVICE_H
 
@@ -26,6 +27,7 @@
 
 #include "fwx_ota.h"
 #include "fwx_rt_port.h"
+#include "fwx_slots.h"
 #include "fwx_supervisor.h"
 
 #define FWX_DEVICE_MAX_MODULES FWX_SUP_MAX_MODULES
@@ -41,11 +43,26 @@
 #define FWX_DEVICE_LOG_LINES 64u
 #endif
 #define FWX_DEVICE_LOG_LINE 320u
-#define FWX_DEVICE_STATE_MAX 16384u
 #ifndef FWX_DEVICE_KV_BYTES
 #define FWX_DEVICE_KV_BYTES 1024u          /* a module's kv quota, keys and values together */
 #endif
 #define FWX_DEVICE_MAX_TRIAL_BOOTS 2u
+/* The config blob holds every field a package may declare at its longest. */
+#define FWX_DEVICE_CONFIG_BLOB (FWX_DEVICE_MAX_CONFIG * (FWX_DEVICE_CONFIG_KEY + FWX_DEVICE_CONFIG_VALUE + 2u))
+
+/* The slot store must be built for this device (same -D for every file: scripts/build-device.mjs). */
+#if FWX_SLOTS_MAX_MODULES != FWX_DEVICE_MAX_MODULES
+#error "FWX_SLOTS_MAX_MODULES must equal FWX_DEVICE_MAX_MODULES (FWX_SUP_MAX_MODULES)"
+#endif
+#if FWX_SLOTS_CONFIG_MAX < FWX_DEVICE_CONFIG_BLOB
+#error "FWX_SLOTS_CONFIG_MAX must hold FWX_DEVICE_CONFIG_BLOB bytes"
+#endif
+#if FWX_SLOTS_SLOT_BYTES < FWX_DEVICE_MAX_PACKAGE || FWX_SLOTS_STAGING_BYTES < FWX_DEVICE_MAX_PACKAGE
+#error "slots and staging must hold FWX_DEVICE_MAX_PACKAGE bytes"
+#endif
+#if FWX_SLOTS_VERSION_MAX < FWX_OTA_VERSION_MAX || FWX_SLOTS_NAME_MAX < FWX_OTA_ID_MAX
+#error "the slot store's names and versions must hold the OTA's"
+#endif
 
 typedef enum fwx_config_type { FWX_CFG_STRING = 0, FWX_CFG_INTEGER, FWX_CFG_NUMBER, FWX_CFG_BOOLEAN } fwx_config_type;
 
@@ -78,41 +95,23 @@ typedef struct fwx_device_verifier {
   void (*sha256)(void *ctx, const uint8_t *data, size_t n, uint8_t out[32]);
 } fwx_device_verifier;
 
-/* Durable storage: each write is complete or absent after a power cut. */
-typedef struct fwx_device_store {
+/* A module's kv store (the kv HAL service): one record per module, replaced
+ * whole and atomically. Not device state (it is the module's data, kept when
+ * the module is removed, as the Node agent keeps it): it lives beside the
+ * slot store. */
+typedef struct fwx_device_kv {
   void *ctx;
-  int (*write_slot)(void *ctx, const char *module, int slot, const uint8_t *bytes, uint32_t len);
-  long (*read_slot)(void *ctx, const char *module, int slot, uint8_t *out, uint32_t cap);
-  int (*save_state)(void *ctx, const char *json, size_t len);
-  long (*load_state)(void *ctx, char *json, size_t cap);
-  void (*remove_module)(void *ctx, const char *module);
-  int (*save_kv)(void *ctx, const char *module, const uint8_t *bytes, uint32_t len);
-  long (*load_kv)(void *ctx, const char *module, uint8_t *out, uint32_t cap);
-} fwx_device_store;
+  int (*save)(void *ctx, const char *module, const uint8_t *bytes, uint32_t len);
+  long (*load)(void *ctx, const char *module, uint8_t *out, uint32_t cap); /* -1: none */
+} fwx_device_kv;
 
-typedef struct fwx_slot_rec {
-  int used;
-  uint8_t sha256[32];
-  uint32_t size;
-  char version[FWX_OTA_VERSION_MAX + 1];
-  uint32_t sequence;
-  int64_t verified_at;
-} fwx_slot_rec;
-
-typedef struct fwx_module_rec {
-  int used;
-  char id[FWX_OTA_ID_MAX + 1];
-  int confirmed;        /* -1 none, 0 A, 1 B */
-  int trial;            /* -1 none, else the slot on trial */
-  int trial_has_session;
-  uint16_t trial_session;
-  uint32_t trial_boots;
-  uint32_t installed_seq;
-  fwx_slot_rec slots[2];
-  uint32_t nconfig;
-  char config_key[FWX_DEVICE_MAX_CONFIG][FWX_DEVICE_CONFIG_KEY + 1];
-  char config_value[FWX_DEVICE_MAX_CONFIG][FWX_DEVICE_CONFIG_VALUE + 1];
-} fwx_module_rec;
+/* A module's config values as set by `fwx config` (the slot store keeps them
+ * as its config blob: key NUL value NUL ...; this is the decoded copy). */
+typedef struct fwx_dev_values {
+  uint32_t n;
+  char key[FWX_DEVICE_MAX_CONFIG][FWX_DEVICE_CONFIG_KEY + 1];
+  char value[FWX_DEVICE_MAX_CONFIG][FWX_DEVICE_CONFIG_VALUE + 1];
+} fwx_dev_values;
 
 /* A module running now. */
 typedef struct fwx_live {
@@ -131,6 +130,8 @@ typedef struct fwx_live {
 
 typedef struct fwx_device_config {
   fwx_ota_config ota;
+  /* The trial's health window; 0 takes the supervisor's FWX_SUP_HEALTH_* default. */
+  uint32_t health_callbacks, health_seconds, health_timeout_seconds;
   /* Test seam, NULL on a real device: the wasm to run for a verified payload.
    * The build against the fake wasm3 maps a payload to a scripted guest. */
   int (*map_payload)(const uint8_t *payload, uint32_t len, const uint8_t **wasm, uint32_t *wasm_len);
@@ -139,17 +140,21 @@ typedef struct fwx_device_config {
   int (*module_attach)(void *board, fwx_module_t *m, const char *id, const uint8_t *caps, uint32_t caps_len, char *err, size_t cap);
   void (*module_detach)(void *board, fwx_module_t *m);
   void *board;
+  /* Test seam, NULL on a real device: called at named points ("trial-recorded": the trial is committed,
+   * the module not yet started) so a test can kill the device exactly there. */
+  void (*checkpoint)(const char *point);
 } fwx_device_config;
 
 typedef struct fwx_device {
   fwx_device_config cfg;
   fwx_device_verifier verifier;
-  fwx_device_store store;
+  fwx_slots_t *slots;          /* the one durable device state (opened by the caller); module index = its index */
+  fwx_device_kv kv_port;
   int64_t (*wall_ms)(void *ctx);
   void *wall_ctx;
   fwx_ota ota;
   fwx_sup_t sup;
-  fwx_module_rec modules[FWX_DEVICE_MAX_MODULES];
+  fwx_dev_values values[FWX_DEVICE_MAX_MODULES]; /* decoded config blobs */
   fwx_live live[FWX_DEVICE_MAX_MODULES];
   char last_install[FWX_OTA_EVENT_MAX];
   int has_last_install;
@@ -164,12 +169,15 @@ typedef struct fwx_device {
   /* kv: per module, in RAM, persisted whole through the store on every change */
   uint8_t kv[FWX_DEVICE_MAX_MODULES][FWX_DEVICE_KV_BYTES];
   uint32_t kv_len[FWX_DEVICE_MAX_MODULES];
-  char state_buf[FWX_DEVICE_STATE_MAX];
 } fwx_device;
 
-/* Loads the state, boots every installed module (re-verified), sets up the OTA. 0 or -1. */
+/* Boots on an opened slot store (fwx_slots_open): counts the boot for every
+ * trial, re-verifies every slot it runs (hash, signature, anti-rollback
+ * floor), starts the modules, and sets up the OTA with its download in the
+ * store's staging area (fwx_slots_partial.h; `staging` NULL, or a wrapper of
+ * those functions, e.g. with test crash points). 0, or -1 when the store fails. */
 int fwx_device_init(fwx_device *d, const fwx_device_config *cfg, const fwx_device_verifier *verifier,
-                    const fwx_device_store *store, const fwx_ota_transport *net, const fwx_ota_storage *partial,
+                    fwx_slots_t *slots, const fwx_device_kv *kv, const fwx_ota_transport *net, const fwx_ota_storage *staging,
                     IM3Environment env, int64_t (*wall_ms)(void *), void *wall_ctx, uint64_t now_ms);
 /* Runs what is due: OTA timers, module callbacks, trial verdicts. Returns ms until the next thing is due (bounded). */
 uint32_t fwx_device_poll(fwx_device *d, uint64_t now_ms);

@@ -54,14 +54,14 @@ fwx_status_t fwx_hal_core_log(fwx_module_t *m, fwx_core_log_level_t level, const
   memcpy(text, message, message_len);
   text[message_len] = '\0';
   fwx_sup_note_host_call(m, FWX_IMPORT_CORE_LOG, FWX_OK);
-  fwx_dev_log(d, d->modules[i].id, "log", "level", name, "message", text);
+  fwx_dev_log(d, fwx_dev_rec(d, (unsigned)i)->name, "log", "level", name, "message", text);
   return FWX_OK;
 }
 
 /* ---- config ------------------------------------------------------------------ */
 
 const char *fwx_dev_config_value(const fwx_device *d, unsigned index, const char *key) {
-  const fwx_module_rec *r = &d->modules[index];
+  const fwx_dev_values *r = &d->values[index];
   const fwx_live *l = &d->live[index];
   uint32_t k;
   int declared = 0;
@@ -70,8 +70,8 @@ const char *fwx_dev_config_value(const fwx_device *d, unsigned index, const char
       if (fwx_streq(l->info.config[k].name, key)) declared = (int)k + 1;
     if (!declared) return NULL; /* values for fields the manifest no longer declares are not shown */
   }
-  for (k = 0; k < r->nconfig; k++)
-    if (fwx_streq(r->config_key[k], key)) return r->config_value[k];
+  for (k = 0; k < r->n; k++)
+    if (fwx_streq(r->key[k], key)) return r->value[k];
   if (declared && l->info.config[declared - 1].has_default) return l->info.config[declared - 1].def;
   return NULL;
 }
@@ -143,14 +143,14 @@ static int parse_number(const char *s, double *out, int *integral) {
   return 0;
 }
 
-static int set_value(fwx_module_rec *rec, const char *key, const char *value) {
+static int set_value(fwx_dev_values *rec, const char *key, const char *value) {
   uint32_t k;
-  for (k = 0; k < rec->nconfig; k++)
-    if (fwx_streq(rec->config_key[k], key)) return fwx_strcpy_bounded(rec->config_value[k], sizeof rec->config_value[k], value);
-  if (rec->nconfig >= FWX_DEVICE_MAX_CONFIG) return -1;
-  (void)fwx_strcpy_bounded(rec->config_key[rec->nconfig], sizeof rec->config_key[0], key);
-  if (fwx_strcpy_bounded(rec->config_value[rec->nconfig], sizeof rec->config_value[0], value) != 0) return -1;
-  rec->nconfig++;
+  for (k = 0; k < rec->n; k++)
+    if (fwx_streq(rec->key[k], key)) return fwx_strcpy_bounded(rec->value[k], sizeof rec->value[k], value);
+  if (rec->n >= FWX_DEVICE_MAX_CONFIG) return -1;
+  (void)fwx_strcpy_bounded(rec->key[rec->n], sizeof rec->key[0], key);
+  if (fwx_strcpy_bounded(rec->value[rec->n], sizeof rec->value[0], value) != 0) return -1;
+  rec->n++;
   return 0;
 }
 
@@ -167,8 +167,9 @@ static int bad(fwx_ota_refusal *why, const char *module, const char *key, const 
 }
 
 /* checkConfigValues of src/ota/config-values.ts: every key declared, every value of its type and range; all or nothing. */
-int fwx_dev_check_config(const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_module_rec *rec, fwx_ota_refusal *why) {
-  fwx_module_rec next = *rec;
+int fwx_dev_check_config(const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why) {
+  static fwx_dev_values next; /* ~4.6 KiB: not on the stack */
+  next = *rec;
   fwx_json_span k, v;
   size_t pos = 0;
   while (fwx_json_next_member(values, &pos, &k, &v)) {
@@ -216,10 +217,11 @@ int fwx_dev_check_config(const fwx_pkg_info *info, const char *module, fwx_json_
 
 /* ---- kv ---------------------------------------------------------------------------
  * A module's store is one record: entries of u8 key length, key, u16 value length (big-endian), value.
- * Every change rewrites the record through the store's atomic write: old or new after a power cut. */
+ * Every change rewrites the record through the kv port's atomic write: old or new after a power cut. */
 
 void fwx_dev_kv_load(fwx_device *d, unsigned index) {
-  long n = d->store.load_kv(d->store.ctx, d->modules[index].id, d->kv[index], FWX_DEVICE_KV_BYTES);
+  const fwx_slots_module_t *r = fwx_dev_rec(d, index);
+  long n = r && d->kv_port.load ? d->kv_port.load(d->kv_port.ctx, r->name, d->kv[index], FWX_DEVICE_KV_BYTES) : -1;
   uint32_t p = 0;
   d->kv_len[index] = 0;
   if (n <= 0) return;
@@ -268,7 +270,8 @@ fwx_status_t fwx_hal_kv_get(fwx_module_t *m, const char *key, uint32_t key_len, 
 }
 
 static fwx_status_t kv_commit(fwx_device *d, unsigned i, const uint8_t *rec, uint32_t len) {
-  if (d->store.save_kv(d->store.ctx, d->modules[i].id, rec, len) != 0) return FWX_NO_SPACE;
+  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
+  if (!r || !d->kv_port.save || d->kv_port.save(d->kv_port.ctx, r->name, rec, len) != 0) return FWX_NO_SPACE;
   if (rec != d->kv[i]) memcpy(d->kv[i], rec, len);
   d->kv_len[i] = len;
   return FWX_OK;
@@ -329,6 +332,6 @@ fwx_status_t fwx_hal_telemetry_publish(fwx_module_t *m, const char *topic, uint3
   memcpy(t, topic, topic_len);
   t[topic_len] = '\0';
   if (!d->ota.connected) return FWX_NO_SPACE;
-  fwx_ota_publish_telemetry(&d->ota, d->modules[i].id, t, payload, payload_len);
+  fwx_ota_publish_telemetry(&d->ota, fwx_dev_rec(d, (unsigned)i)->name, t, payload, payload_len);
   return FWX_OK;
 }

@@ -1,34 +1,40 @@
-/* The device's state record (device.json on the POSIX port): modules, their
- * slots, the pending trial, the anti-rollback floor, config values and the
- * last verdict, as bounded JSON through the store port's atomic replace. */
+/* The device's state on the slot store (fwx_slots.h): reading a module's
+ * record, its config values as the store's config blob, and verdicts as
+ * the store's verdict record. The store is the only durable copy; what is
+ * here is decoding and encoding. */
 #include <string.h>
 
 #include "fwx_device.h"
 #include "fwx_device_internal.h"
 #include "fwx_text.h"
 
-static void write_slot(fwx_json_writer *w, const fwx_slot_rec *s) {
+const fwx_slots_module_t *fwx_dev_rec(const fwx_device *d, unsigned i) { return fwx_slots_module(d->slots, i); }
+
+int fwx_dev_slot_of(uint8_t slot) { return slot == FWX_SLOT_A ? 0 : slot == FWX_SLOT_B ? 1 : -1; }
+
+/* A module that runs or can: something confirmed or on trial (an entry with neither is a first download). */
+int fwx_dev_installed(const fwx_slots_module_t *r) { return r && (r->confirmed != FWX_SLOT_NONE || r->trial != FWX_SLOT_NONE); }
+
+static void write_slot(fwx_json_writer *w, const fwx_slots_slot_t *s) {
   char hex[65];
-  fwx_text t;
-  if (!s->used) {
+  if (!s->present) {
     fwx_jw_null(w);
     return;
   }
-  fwx_text_init(&t, hex, sizeof hex);
-  fwx_text_hex(&t, s->sha256, 32);
+  fwx_dev_hex32(s->sha256, hex);
   fwx_jw_begin_object(w);
   fwx_jw_key(w, "version"); fwx_jw_string(w, s->version);
-  fwx_jw_key(w, "sequence"); fwx_jw_int(w, s->sequence);
+  fwx_jw_key(w, "sequence"); fwx_jw_int(w, (int64_t)s->sequence);
   fwx_jw_key(w, "sha256"); fwx_jw_string(w, hex);
   fwx_jw_key(w, "size"); fwx_jw_int(w, s->size);
-  fwx_jw_key(w, "verifiedAt"); fwx_jw_int(w, s->verified_at);
+  fwx_jw_key(w, "verifiedAt"); fwx_jw_int(w, (int64_t)s->verified_at_ms);
   fwx_jw_end_object(w);
 }
 
-void fwx_dev_write_slots(fwx_json_writer *w, const fwx_module_rec *r) {
+void fwx_dev_write_slots(fwx_json_writer *w, const fwx_slots_module_t *r) {
   fwx_jw_begin_object(w);
-  fwx_jw_key(w, "A"); write_slot(w, &r->slots[0]);
-  fwx_jw_key(w, "B"); write_slot(w, &r->slots[1]);
+  fwx_jw_key(w, "A"); write_slot(w, &r->slot[0]);
+  fwx_jw_key(w, "B"); write_slot(w, &r->slot[1]);
   fwx_jw_end_object(w);
 }
 
@@ -37,128 +43,120 @@ void fwx_dev_write_slot_name(fwx_json_writer *w, int slot) {
   else fwx_jw_string(w, slot ? "B" : "A");
 }
 
-int fwx_dev_save_state(fwx_device *d) {
+/* ---- config values: key NUL value NUL ..., at most FWX_DEVICE_MAX_CONFIG pairs ---- */
+
+/* The blob is flash content, so hostile: anything that does not decode whole gives no values at all. */
+void fwx_dev_values_load(fwx_device *d, unsigned i) {
+  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
+  fwx_dev_values *v = &d->values[i];
+  uint32_t p = 0;
+  v->n = 0;
+  if (!r) return;
+  while (p < r->config_len) {
+    uint32_t k = 0, n = 0;
+    if (v->n == FWX_DEVICE_MAX_CONFIG) goto bad;
+    while (p < r->config_len && r->config[p] != 0) {
+      if (k == FWX_DEVICE_CONFIG_KEY) goto bad;
+      v->key[v->n][k++] = (char)r->config[p++];
+    }
+    if (k == 0 || p == r->config_len) goto bad;
+    v->key[v->n][k] = '\0';
+    p++;
+    while (p < r->config_len && r->config[p] != 0) {
+      if (n == FWX_DEVICE_CONFIG_VALUE) goto bad;
+      v->value[v->n][n++] = (char)r->config[p++];
+    }
+    if (p == r->config_len) goto bad;
+    v->value[v->n][n] = '\0';
+    p++;
+    v->n++;
+  }
+  return;
+bad:
+  v->n = 0;
+}
+
+int fwx_dev_values_commit(fwx_device *d, unsigned i, const fwx_dev_values *v) {
+  static uint8_t blob[FWX_DEVICE_CONFIG_BLOB]; /* too large for a small task stack; the device is single-threaded */
+  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
+  uint32_t n = 0, k;
+  if (!r) return -1;
+  for (k = 0; k < v->n; k++) {
+    size_t kl = fwx_strlen(v->key[k]), vl = fwx_strlen(v->value[k]);
+    memcpy(blob + n, v->key[k], kl + 1u);
+    n += (uint32_t)kl + 1u;
+    memcpy(blob + n, v->value[k], vl + 1u);
+    n += (uint32_t)vl + 1u;
+  }
+  if (fwx_slots_set_config(d->slots, r->name, blob, n) != FWX_SLOTS_OK) {
+    fwx_dev_values_load(d, i); /* the committed values stay */
+    return -1;
+  }
+  if (&d->values[i] != v) d->values[i] = *v;
+  return 0;
+}
+
+/* ---- verdicts: the store's verdict record <-> the status's lastInstall event ---- */
+
+static const char *const phase_names[] = { "", "confirmed", "reverted", "refused", "failed" };
+
+void fwx_dev_verdict_of(const fwx_ota_event *e, fwx_slots_verdict_t *v) {
+  fwx_text t;
+  uint8_t k;
+  memset(v, 0, sizeof *v);
+  v->present = 1;
+  for (k = 1; k < 5; k++)
+    if (fwx_streq(e->phase, phase_names[k])) v->phase = k;
+  v->has_session = e->has_session ? 1u : 0u;
+  v->session = e->session;
+  v->sequence = e->has_sequence ? e->sequence : 0u;
+  if (e->package) (void)fwx_hex32(e->package, v->package);
+  (void)fwx_strcpy_bounded(v->module, sizeof v->module, e->module ? e->module : "");
+  (void)fwx_strcpy_bounded(v->version, sizeof v->version, e->version ? e->version : "");
+  /* "<code>\n<reason>": the code is what `fwx flash` reports; the reason is cut to what the record holds. */
+  fwx_text_init(&t, v->text, sizeof v->text);
+  if (e->code) {
+    fwx_text_str(&t, e->code);
+    fwx_text_str(&t, "\n");
+  }
+  if (e->reason) fwx_text_str(&t, e->reason);
+}
+
+/* The last verdict after a restart. Its time is not recorded (ts 0). */
+void fwx_dev_last_install_load(fwx_device *d) {
+  const fwx_slots_verdict_t *v = fwx_slots_verdict(d->slots);
+  fwx_ota_event e;
   fwx_json_writer w;
-  long n;
-  unsigned i, k;
-  fwx_jw_init(&w, d->state_buf, sizeof d->state_buf);
-  fwx_jw_begin_object(&w);
-  fwx_jw_key(&w, "modules");
-  fwx_jw_begin_array(&w);
-  for (i = 0; i < FWX_DEVICE_MAX_MODULES; i++) {
-    const fwx_module_rec *r = &d->modules[i];
-    if (!r->used) continue;
-    fwx_jw_begin_object(&w);
-    fwx_jw_key(&w, "id"); fwx_jw_string(&w, r->id);
-    fwx_jw_key(&w, "confirmed"); fwx_dev_write_slot_name(&w, r->confirmed);
-    fwx_jw_key(&w, "trial");
-    if (r->trial < 0) {
-      fwx_jw_null(&w);
-    } else {
-      fwx_jw_begin_object(&w);
-      fwx_jw_key(&w, "slot"); fwx_dev_write_slot_name(&w, r->trial);
-      fwx_jw_key(&w, "session");
-      if (r->trial_has_session) fwx_jw_int(&w, r->trial_session);
-      else fwx_jw_null(&w);
-      fwx_jw_key(&w, "boots"); fwx_jw_int(&w, r->trial_boots);
-      fwx_jw_end_object(&w);
-    }
-    fwx_jw_key(&w, "installedSeq"); fwx_jw_int(&w, r->installed_seq);
-    fwx_jw_key(&w, "slots"); fwx_dev_write_slots(&w, r);
-    fwx_jw_key(&w, "config");
-    fwx_jw_begin_object(&w);
-    for (k = 0; k < r->nconfig; k++) {
-      fwx_jw_key(&w, r->config_key[k]);
-      fwx_jw_string(&w, r->config_value[k]);
-    }
-    fwx_jw_end_object(&w);
-    fwx_jw_end_object(&w);
+  char code[FWX_SLOTS_VERDICT_TEXT_MAX + 1], hex[65];
+  const char *nl;
+  uint8_t zero[32];
+  d->has_last_install = 0;
+  if (!v || v->phase < 1 || v->phase > 4) return;
+  memset(&e, 0, sizeof e);
+  memset(zero, 0, sizeof zero);
+  e.module = v->module;
+  e.phase = phase_names[v->phase];
+  e.has_session = v->has_session;
+  e.session = v->session;
+  e.version = v->version[0] ? v->version : NULL;
+  e.has_sequence = v->sequence != 0u;
+  e.sequence = (uint32_t)v->sequence;
+  if (memcmp(v->package, zero, 32) != 0) {
+    fwx_dev_hex32(v->package, hex);
+    e.package = hex;
   }
-  fwx_jw_end_array(&w);
-  fwx_jw_key(&w, "lastInstall");
-  if (d->has_last_install) fwx_jw_raw(&w, d->last_install, fwx_strlen(d->last_install));
-  else fwx_jw_null(&w);
-  fwx_jw_end_object(&w);
-  n = fwx_jw_finish(&w);
-  if (n < 0) return -1;
-  return d->store.save_state(d->store.ctx, d->state_buf, (size_t)n);
-}
-
-static int slot_name(fwx_json_span v) {
-  char s[4];
-  if (fwx_json_string(v, s, sizeof s) != 1) return -1;
-  return s[0] == 'A' ? 0 : s[0] == 'B' ? 1 : -1;
-}
-
-static int read_slot_rec(fwx_json_span v, fwx_slot_rec *s) {
-  char hex[66];
-  int64_t n;
-  memset(s, 0, sizeof *s);
-  if (fwx_json_kind_of(v) == FWX_JSON_NULL) return 0;
-  if (fwx_json_kind_of(v) != FWX_JSON_OBJECT) return -1;
-  if (fwx_json_string(fwx_json_get(v, "version"), s->version, sizeof s->version) < 0) return -1;
-  if (fwx_json_int(fwx_json_get(v, "sequence"), 0, 0xffffffffLL, &n) != 0) return -1;
-  s->sequence = (uint32_t)n;
-  if (fwx_json_string(fwx_json_get(v, "sha256"), hex, sizeof hex) != 64 || fwx_hex32(hex, s->sha256) != 0) return -1;
-  if (fwx_json_int(fwx_json_get(v, "size"), 0, FWX_DEVICE_MAX_PACKAGE, &n) != 0) return -1;
-  s->size = (uint32_t)n;
-  if (fwx_json_int(fwx_json_get(v, "verifiedAt"), 0, INT64_MAX, &s->verified_at) != 0) return -1;
-  s->used = 1;
-  return 0;
-}
-
-/* A damaged record is not trusted in part: the device starts empty rather than run something it cannot vouch for. */
-int fwx_dev_load_state(fwx_device *d) {
-  fwx_json_span root, mods, m, k, v;
-  size_t pos = 0, apos = 0;
-  unsigned i = 0;
-  long n = d->store.load_state(d->store.ctx, d->state_buf, sizeof d->state_buf);
-  if (n < 0) return 0; /* a new device */
-  if (!fwx_json_valid(d->state_buf, (size_t)n)) return -1;
-  root.p = d->state_buf;
-  root.len = (size_t)n;
-  mods = fwx_json_get(root, "modules");
-  if (fwx_json_kind_of(mods) != FWX_JSON_ARRAY) return -1;
-  while (i < FWX_DEVICE_MAX_MODULES && fwx_json_next_element(mods, &apos, &m)) {
-    fwx_module_rec *r = &d->modules[i];
-    fwx_json_span sp;
-    int64_t x;
-    memset(r, 0, sizeof *r);
-    if (fwx_json_string(fwx_json_get(m, "id"), r->id, sizeof r->id) < 0 || !fwx_ota_valid_module(r->id)) return -1;
-    sp = fwx_json_get(m, "confirmed");
-    r->confirmed = fwx_json_kind_of(sp) == FWX_JSON_NULL ? -1 : slot_name(sp);
-    if (fwx_json_kind_of(sp) != FWX_JSON_NULL && r->confirmed < 0) return -1;
-    sp = fwx_json_get(m, "trial");
-    r->trial = -1;
-    if (fwx_json_kind_of(sp) == FWX_JSON_OBJECT) {
-      r->trial = slot_name(fwx_json_get(sp, "slot"));
-      if (r->trial < 0) return -1;
-      if (fwx_json_int(fwx_json_get(sp, "session"), 1, 65535, &x) == 0) {
-        r->trial_has_session = 1;
-        r->trial_session = (uint16_t)x;
-      }
-      if (fwx_json_int(fwx_json_get(sp, "boots"), 0, 1000, &x) != 0) return -1;
-      r->trial_boots = (uint32_t)x;
-    }
-    if (fwx_json_int(fwx_json_get(m, "installedSeq"), 0, 0xffffffffLL, &x) != 0) return -1;
-    r->installed_seq = (uint32_t)x;
-    sp = fwx_json_get(m, "slots");
-    if (read_slot_rec(fwx_json_get(sp, "A"), &r->slots[0]) != 0 || read_slot_rec(fwx_json_get(sp, "B"), &r->slots[1]) != 0) return -1;
-    sp = fwx_json_get(m, "config");
-    pos = 0;
-    while (fwx_json_next_member(sp, &pos, &k, &v) && r->nconfig < FWX_DEVICE_MAX_CONFIG) {
-      if (fwx_json_string(k, r->config_key[r->nconfig], sizeof r->config_key[0]) < 0) return -1;
-      if (fwx_json_string(v, r->config_value[r->nconfig], sizeof r->config_value[0]) < 0) return -1;
-      r->nconfig++;
-    }
-    r->used = 1;
-    i++;
+  nl = v->text;
+  while (*nl && *nl != '\n') nl++;
+  if (*nl == '\n') {
+    size_t n = (size_t)(nl - v->text);
+    memcpy(code, v->text, n);
+    code[n] = '\0';
+    e.code = code;
+    e.reason = nl + 1;
+  } else {
+    e.reason = v->text[0] ? v->text : NULL;
   }
-  v = fwx_json_get(root, "lastInstall");
-  if (fwx_json_kind_of(v) == FWX_JSON_OBJECT && v.len < sizeof d->last_install) {
-    memcpy(d->last_install, v.p, v.len);
-    d->last_install[v.len] = '\0';
-    d->has_last_install = 1;
-  }
-  return 0;
+  fwx_jw_init(&w, d->last_install, sizeof d->last_install);
+  fwx_ota_write_event(&w, &e);
+  d->has_last_install = fwx_jw_finish(&w) >= 0;
 }

@@ -7,6 +7,7 @@
 #define FWX_DEVICE_VERIFY_H
 
 #include "fwx_device.h"
+#include "fwx_pkg_verify.h"
 
 #define FWX_DEVICE_WORK_BYTES (2u * 65536u + 64u)
 
@@ -16,6 +17,9 @@ typedef struct fwx_device_trust {
   const char *group;
   const uint8_t *board_caps; /* the board's grantable capabilities as a CBOR capability map */
   uint32_t board_caps_len;
+  /* The kept revocation list (fwx_revocations_verify'd, the highest serial seen), NULL for none:
+   * every package is checked against it, at install and at boot. */
+  const fwx_revocations_t *revoked;
   uint8_t work[FWX_DEVICE_WORK_BYTES];
 } fwx_device_trust;
 

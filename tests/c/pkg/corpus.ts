@@ -240,6 +240,14 @@ function scenarios(): void {
   withPayload("payload-no-abi-section", withoutAbi(tiny), "ok");
   withPayload("payload-duplicate-custom-name", Uint8Array.from([...tiny, ...customSection("note", Uint8Array.of(1)), ...customSection("note", Uint8Array.of(2))]), "FWX_PKG_E_PAYLOAD");
   withPayload("payload-distinct-custom-names", Uint8Array.from([...tiny, ...customSection("note", Uint8Array.of(1)), ...customSection("notes", Uint8Array.of(2))]), "ok");
+  // The C verifier reads custom section names 32 bytes at a time: UTF-8 sequences cut by a read boundary
+  // (valid, and broken on either side of it) are judged as verifyPackage judges them.
+  const straddle = (tail: number[]) => Uint8Array.from([...Buffer.from("n".repeat(31)), ...tail]);
+  withPayload("payload-custom-name-utf8-across-read", Uint8Array.from([...tiny, ...customSection(straddle([0xe2, 0x82, 0xac, 0x41]), Uint8Array.of())]), "ok");
+  withPayload("payload-custom-name-4byte-across-read", Uint8Array.from([...tiny, ...customSection(straddle([0x61, 0xf0, 0x9f, 0x98, 0x80]), Uint8Array.of())]), "ok");
+  withPayload("payload-custom-name-cut-at-end", Uint8Array.from([...tiny, ...customSection(straddle([0xe2, 0x82]), Uint8Array.of())]), "FWX_PKG_E_PAYLOAD");
+  withPayload("payload-custom-name-bad-continuation-across-read", Uint8Array.from([...tiny, ...customSection(straddle([0xe2, 0x82, 0x41]), Uint8Array.of())]), "FWX_PKG_E_PAYLOAD");
+  withPayload("payload-custom-name-surrogate-across-read", Uint8Array.from([...tiny, ...customSection(straddle([0xed, 0xa0, 0x80]), Uint8Array.of())]), "FWX_PKG_E_PAYLOAD");
   withPayload("payload-custom-name-not-utf8", Uint8Array.from([...tiny, ...customSection(Uint8Array.of(0xc0, 0x80), Uint8Array.of())]), "FWX_PKG_E_PAYLOAD");
   withPayload("payload-abi-trailing-byte", Uint8Array.from([...withoutAbi(tiny), ...customSection("fwx.abi", Uint8Array.from([...encodeAbiSection(interfaces), 0]))]), "FWX_PKG_E_PAYLOAD");
   withPayload("payload-section-past-end", Uint8Array.from([...tiny, 0x01, 0x05, 0x00]), "FWX_PKG_E_PAYLOAD");

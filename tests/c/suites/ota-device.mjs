@@ -16,7 +16,7 @@ export default async function (ctx) {
   mkdirSync(out, { recursive: true });
   const sources = OTA_SOURCES.map((f) => join(runtime, f));
 
-  const strict = await Promise.all(sources.map((src) => exec("gcc", ["-std=c99", ...STRICT, "-I", runtime, "-c", src, "-o", join(out, `strict-${src.split("/").pop()}.o`)])));
+  const strict = await Promise.all(sources.map((src) => exec("gcc", ["-std=c99", ...STRICT, "-I", ctx.firmware, "-I", runtime, "-c", src, "-o", join(out, `strict-${src.split("/").pop()}.o`)])));
   const bad = strict.map((r, i) => ({ r, src: sources[i] })).filter(({ r }) => r.status !== 0);
   if (bad.length) fail("firmware/runtime OTA sources compile as C99 with the strict flags", bad.map(({ src, r }) => `${src}:\n${r.err}`).join("\n"));
   else pass();
@@ -26,7 +26,7 @@ export default async function (ctx) {
   if (gen.status !== 0) fail("delta fixtures from src/ota/delta.ts", gen.stderr);
 
   const exe = join(out, "test_ota");
-  const cc = await exec("gcc", [...SANITIZE, "-I", runtime, "-I", join(here, "ota"), ...sources, join(here, "ota", "ota_fakes.c"), join(here, "ota", "test_ota.c"), "-o", exe]);
+  const cc = await exec("gcc", [...SANITIZE, "-I", ctx.firmware, "-I", runtime, "-I", join(here, "ota"), ...sources, join(here, "ota", "ota_fakes.c"), join(here, "ota", "test_ota.c"), "-o", exe]);
   if (cc.status !== 0) return fail("OTA unit tests build", cc.err);
   const run = spawnSync(exe, [fixtures], { encoding: "utf8", timeout: 120_000 });
   const m = /(\d+) passed, (\d+) failed/.exec(run.stdout ?? "");

@@ -43,7 +43,7 @@ export default async function pkgVerify(ctx) {
   const harness = join(build, "pkg_harness");
   const [gen, cc] = await Promise.all([
     exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "pkg", "corpus.ts"), corpus]),
-    exec("gcc", [...SANITIZE, ...includes, ...sources, port, join(root, "tests", "c", "pkg", "pkg_harness.c"), "-lsodium", "-o", harness]),
+    exec("gcc", [...SANITIZE, ...includes, ...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "pkg", "pkg_harness.c"), "-lsodium", "-o", harness]),
   ]);
   if (gen.status !== 0) return fail("tests/c/pkg/corpus.ts writes the corpus from verifyPackage", gen.err || gen.out);
   pass();

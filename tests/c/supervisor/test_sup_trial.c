@@ -34,11 +34,15 @@ static const fake_guest_t trial_guest = {
     "trial", imports_timer, 1u, init_fn, timer_fn, NULL, health_fn, NULL, NULL, 1u, false, false, NULL, NULL,
 };
 
-static fwx_sup_module_t *begin(uint32_t period, unsigned fault_on, int32_t verdict)
+static fwx_sup_module_t *begin_with(uint32_t period, unsigned fault_on, int32_t verdict, uint32_t health_callbacks,
+                                    uint32_t health_seconds, uint32_t health_timeout)
 {
     fwx_sup_config_t cfg;
     fwx_sup_module_t *m = NULL;
     memset(&cfg, 0, sizeof cfg);
+    cfg.health_callbacks = health_callbacks;
+    cfg.health_seconds = health_seconds;
+    cfg.health_timeout_seconds = health_timeout;
     cfg.granted = FWX_CAP_BIT(FWX_CAP_TIMER);
     cfg.trial = true;
     fresh_sup();
@@ -48,6 +52,11 @@ static fwx_sup_module_t *begin(uint32_t period, unsigned fault_on, int32_t verdi
     timers = healths = 0u;
     if (start_guest(&trial_guest, "trial", &cfg, &m, NULL) != FWX_SUP_OK) return NULL;
     return m;
+}
+
+static fwx_sup_module_t *begin(uint32_t period, unsigned fault_on, int32_t verdict)
+{
+    return begin_with(period, fault_on, verdict, 0u, 0u, 0u);
 }
 
 void test_sup_trial(void)
@@ -112,5 +121,25 @@ void test_sup_trial(void)
     CHECK(m != NULL);
     run_until(test_now + 1u * SEC, 100u * MS);
     CHECK(m->state == FWX_SUP_FAILED && count_events(FWX_SUP_EV_REVERT) == 1u);
+    case_end();
+
+    case_begin("trial: a health window set at run time (5 callbacks, 2 s) replaces the build-time default");
+    m = begin_with(100u, 0u, 0, 5u, 2u, 0u);
+    CHECK(m != NULL);
+    t0 = test_now;
+    run_until(t0 + 2u * SEC - 1u, 50u * MS);
+    CHECK(m->callbacks >= 5u && count_events(FWX_SUP_EV_CONFIRMED) == 0u);
+    run_until(t0 + 2u * SEC, 1u);
+    CHECK(count_events(FWX_SUP_EV_CONFIRMED) == 1u && !m->cfg.trial);
+    case_end();
+
+    case_begin("trial: a run-time window of 4 callbacks in a 3 s timeout reports those numbers on revert");
+    m = begin_with(0u, 0u, 0, 4u, 1u, 3u);
+    CHECK(m != NULL);
+    t0 = test_now;
+    CHECK(fwx_sup_poll(&sup) == t0 + 1u * SEC);
+    run_until(t0 + 3u * SEC, 100u * MS);
+    CHECK(m->state == FWX_SUP_FAILED && count_events(FWX_SUP_EV_REVERT) == 1u);
+    CHECK(strcmp(seen.text[seen.n - 1u], "only 1 of 4 callbacks within 3 s") == 0);
     case_end();
 }

@@ -1,0 +1,17 @@
+// Packages for the whole-device power-cut test (tests/c/device/test_device_cuts.c):
+// the root key (hex) and signed mcu packages whose payloads name scripted guests
+// of the test-double build. Run: node scripts/run-ts.mjs tests/c/device/cut-fixtures.ts <out-dir>
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeTrust } from "../../ota/fixtures.js";
+import { mcuPackage } from "../../device/device-fixtures.js";
+
+const out = process.argv[2];
+if (!out) throw new Error("usage: cut-fixtures.ts <out-dir>");
+mkdirSync(out, { recursive: true });
+const trust = makeTrust();
+writeFileSync(join(out, "root.hex"), Buffer.from(trust.rootPub).toString("hex"));
+const config = [{ name: "threshold", type: "number" as const, default: 8, min: -40, max: 30 }];
+writeFileSync(join(out, "v1.fwx"), mcuPackage(trust, { version: "1.0.0", sequence: 1, config }));
+writeFileSync(join(out, "v2.fwx"), mcuPackage(trust, { version: "2.0.0", sequence: 2, config, padding: 3000 }));
+writeFileSync(join(out, "v3.fwx"), mcuPackage(trust, { guest: "fault-timer", version: "3.0.0", sequence: 3, config }));

@@ -1,0 +1,51 @@
+// The device core (firmware/runtime/device) on the slot store, with a power
+// cut at every flash operation of an install, a faulting trial's revert, a
+// config set and a remove (tests/c/device/test_device_cuts.c), in-process on
+// the wasm3 test double under ASan+UBSan. Also: the device core compiles as
+// C99 with the strict flags.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+// The device build's slot layout, with 64 KiB packages so each cut's flash copy stays small.
+const LAYOUT = ["-DFWX_DEVICE_MAX_PACKAGE=65536u", "-DFWX_SLOTS_SLOT_BYTES=65536u", "-DFWX_SLOTS_STAGING_BYTES=65536u", "-DFWX_SLOTS_BANK_BYTES=65536u",
+  "-DFWX_SLOTS_CONFIG_MAX=4640u", "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_MAX_TRANSFER=65536u", "-DFWX_SUP_HEALTH_TIMEOUT_SECONDS=20u"];
+
+export default async function (ctx) {
+  const { root, here, build, firmware, exec, pass, fail, rel, STRICT, SANITIZE } = ctx;
+  const runtime = join(firmware, "runtime");
+  const device = join(runtime, "device");
+  const posix = join(firmware, "ports", "posix");
+  const fake = join(here, "fake_wasm3");
+  const out = join(build, "device-cuts");
+  mkdirSync(out, { recursive: true });
+  const cfiles = (dir) => readdirSync(dir).filter((f) => f.endsWith(".c")).sort().map((f) => join(dir, f));
+  const includes = ["-I", firmware, "-I", runtime, "-I", device, "-I", posix, "-I", fake];
+
+  const strict = await Promise.all(cfiles(device).map((src) => exec("gcc", ["-std=c99", ...STRICT, ...LAYOUT, ...includes, "-c", src, "-o", join(out, `strict-${src.split("/").pop()}.o`)]).then((r) => ({ src, r }))));
+  const bad = strict.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
+  if (bad.length) fail("the device core compiles as C99 with the strict flags", bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
+  else pass();
+
+  const fixtures = join(out, "fixtures");
+  const gen = spawnSync(process.execPath, [join(root, "scripts", "run-ts.mjs"), join(here, "device", "cut-fixtures.ts"), fixtures], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  if (gen.status !== 0) return fail("power-cut fixtures (tests/c/device/cut-fixtures.ts)", `${gen.error ?? ""}${gen.stderr}`);
+
+  const exe = join(out, "test_device_cuts");
+  const sources = [...cfiles(firmware), ...cfiles(runtime), ...cfiles(device),
+    ...["fwx_flash_file.c", "fwx_crypto_sodium.c", "fwx_posix_board.c", "fwx_hal_bridge.c", "fwx_bridge.c"].map((f) => join(posix, f)),
+    join(fake, "fake_wasm3.c"), join(fake, "fake_guest.c"), join(here, "ota", "fake_device_guests.c"), join(here, "device", "test_device_cuts.c")];
+  const cc = await exec("gcc", [...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_FAKE_GUESTS", ...includes, ...sources, "-lsodium", "-lm", "-o", exe]);
+  if (cc.status !== 0) return fail("power-cut harness builds", cc.err);
+
+  // Thousands of flash images are copied and synced: on tmpfs when the machine has one.
+  const work = existsSync("/dev/shm") ? join("/dev/shm", `fwx-device-cuts-${process.pid}`) : join(out, "work");
+  mkdirSync(work, { recursive: true });
+  const run = spawnSync(exe, [fixtures, join(root, "boards", "demo.json"), work], { encoding: "utf8", timeout: 600_000 });
+  rmSync(work, { recursive: true, force: true });
+  const m = /(\d+) passed, (\d+) failed/.exec(run.stdout ?? "");
+  if (!m) return fail("power-cut harness ran to the end (10 min limit)", `${run.error ?? ""}${run.stdout}${run.stderr}`.slice(-4000));
+  const cuts = [...run.stdout.matchAll(/"scenario":"([^"]+)","cuts":(\d+)/g)].map((x) => `${x[1]} ${x[2]}`).join(", ");
+  process.stdout.write(`device power cuts: ${cuts}\n`);
+  if (Number(m[2]) > 0 || run.status !== 0) fail(`device power cuts: ${m[2]} checks failed`, `${run.stdout}${run.stderr}`.slice(-6000));
+  else pass();
+}
