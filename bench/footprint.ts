@@ -18,6 +18,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { BenchRow } from "./row.js";
+import { DEVICE_SLOTS_DEFINES } from "../scripts/build-device.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const firmware = join(root, "firmware");
@@ -85,7 +86,8 @@ export const TARGETS: Target[] = [
   { name: "Cortex-M4", cc: "arm-none-eabi-gcc", size: "arm-none-eabi-size", nm: "arm-none-eabi-nm", flags: ["-Os", "-mcpu=cortex-m4", "-mthumb"] },
 ];
 
-const COMMON = ["-std=c99", "-ffunction-sections", "-fdata-sections", "-I", firmware, "-I", runtime, "-I", join(runtime, "device"), "-I", join(root, "tests", "c", "fake_wasm3")];
+// The slot-store layout the device build uses: the device core refuses to compile with another.
+const COMMON = ["-std=c99", "-ffunction-sections", "-fdata-sections", ...DEVICE_SLOTS_DEFINES, "-I", firmware, "-I", runtime, "-I", join(runtime, "device"), "-I", join(root, "tests", "c", "fake_wasm3")];
 
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", timeout: 120_000 });

@@ -10,7 +10,6 @@ import { buildPackage } from "../../src/pkg/pack.js";
 import type { Capabilities } from "../../src/caps/capabilities.js";
 import type { ConfigField } from "../../src/pkg/manifest.js";
 import { CUSTOMER, GROUP, MODULE, tickerWasm, type Trust } from "../ota/fixtures.js";
-// @ts-expect-error: a plain ES module script
 import { buildDevice } from "../../scripts/build-device.mjs";
 
 export const root = resolve(import.meta.dirname, "../..");
