@@ -11,10 +11,10 @@
 // a crash between the two leaves a spare slot file that nothing refers to.
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CrashHook, CrashPoint } from "./crash.js";
-import { removeTreeDurable, writeFileDurable, type DurableWriteOptions } from "../fs/durable.js";
+import { ensureDirDurable, removeTreeDurable, writeFileDurable, type DurableWriteOptions } from "../fs/durable.js";
+import { NODE_FS, type FileIo } from "../fs/file-io.js";
 import type { InstallEvent } from "./protocol.js";
 
 /**
@@ -74,8 +74,8 @@ export const sha256Hex = (b: Uint8Array) => createHash("sha256").update(b).diges
 export class StateStore {
   readonly file: string;
 
-  constructor(readonly dir: string, private readonly crash: CrashHook | null = null) {
-    mkdirSync(dir, { recursive: true });
+  constructor(readonly dir: string, private readonly crash: CrashHook | null = null, readonly fs: FileIo = NODE_FS) {
+    ensureDirDurable(dir, fs);
     this.file = join(dir, "device.json");
   }
 
@@ -84,10 +84,10 @@ export class StateStore {
   }
 
   load(): DeviceState {
-    if (!existsSync(this.file)) return { format: 1, modules: {}, lastInstall: null };
+    if (!this.fs.exists(this.file)) return { format: 1, modules: {}, lastInstall: null };
     let doc: DeviceState;
     try {
-      doc = JSON.parse(readFileSync(this.file, "utf8")) as DeviceState;
+      doc = JSON.parse(Buffer.from(this.fs.readFile(this.file)).toString("utf8")) as DeviceState;
     } catch (e) {
       throw new StateFileError(this.file, `unreadable device state: ${(e as Error).message}`);
     }
@@ -98,6 +98,7 @@ export class StateStore {
   save(state: DeviceState, label: StateLabel): void {
     writeFileDurable(this.file, JSON.stringify(state, null, 1) + "\n", {
       ...STATE_DIR_WRITE,
+      fs: this.fs,
       onStep: (step) => {
         if (label !== "state") this.hit(`${label}:${step}` as CrashPoint);
       },
@@ -109,7 +110,7 @@ export class StateStore {
   }
 
   writeSlot(module: string, slot: SlotName, bytes: Uint8Array): void {
-    writeFileDurable(this.slotPath(module, slot), bytes, { ...STATE_DIR_WRITE, onStep: (step) => this.hit(`slot:${step}`) });
+    writeFileDurable(this.slotPath(module, slot), bytes, { ...STATE_DIR_WRITE, fs: this.fs, onStep: (step) => this.hit(`slot:${step}`) });
     this.hit("slot-written");
   }
 
@@ -118,7 +119,7 @@ export class StateStore {
     const path = this.slotPath(module, slot);
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(readFileSync(path));
+      bytes = this.fs.readFile(path);
     } catch (e) {
       return { problem: `${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : (e as Error).message}` };
     }
@@ -129,7 +130,7 @@ export class StateStore {
 
   removeModuleFiles(module: string): void {
     const dir = join(this.dir, "slots", module);
-    if (existsSync(dir)) removeTreeDurable(dir);
+    if (this.fs.exists(dir)) removeTreeDurable(dir, this.fs);
   }
 
   get partialDir(): string {
