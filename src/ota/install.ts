@@ -108,18 +108,29 @@ export class ModuleManager {
     return e;
   }
 
-  /** Re-hashes and re-verifies a slot; the package's own checks, at the instant it was first accepted. */
-  private loadSlot(module: string, rec: ModuleRecord, slot: SlotName): { verified: VerifiedPackage } | { problem: string } {
+  /**
+   * Re-hashes and re-verifies a slot; the package's own checks, at the instant it was first accepted.
+   * A slot on trial must also still be above the anti-rollback floor. The package must be the one
+   * its record describes (sequence and version), so an older, validly signed package copied into
+   * the state directory, record and all, is not run in place of the one that was installed.
+   */
+  private loadSlot(module: string, rec: ModuleRecord, slot: SlotName, floor = 0): { verified: VerifiedPackage } | { problem: string } {
     const slotRec = rec.slots[slot];
     if (!slotRec) return { problem: `slot ${slot} is empty` };
     const r = this.store.readSlot(module, slot, slotRec);
     if ("problem" in r) return r;
+    let verified: VerifiedPackage;
     try {
-      return { verified: verifyPackage(r.bytes, { rootPublicKey: this.trust.rootPublicKey, now: slotRec.verifiedAt, device: this.trust.device }) };
+      verified = verifyPackage(r.bytes, { rootPublicKey: this.trust.rootPublicKey, now: slotRec.verifiedAt, device: this.trust.device, ...(floor > 0 ? { installedSeq: floor } : {}) });
     } catch (e) {
       if (e instanceof PackageError) return { problem: `slot ${slot} no longer verifies: ${e.message}` };
       throw e;
     }
+    const m = verified.manifest;
+    if (m.id !== module || m.sequence !== slotRec.sequence || m.version !== slotRec.version) {
+      return { problem: `slot ${slot} holds ${m.id} ${m.version} (sequence ${m.sequence}), but ${module} ${slotRec.version} (sequence ${slotRec.sequence}) was installed there` };
+    }
+    return { verified };
   }
 
   private config(module: string, manifest: Manifest): Map<string, string> {
@@ -146,7 +157,7 @@ export class ModuleManager {
       if (rec.trial) {
         rec.trial.boots++;
         const trial = rec.trial;
-        const load = trial.boots > this.health.maxTrialBoots ? { problem: `the agent restarted ${trial.boots - 1} times during the trial` } : this.loadSlot(id, rec, trial.slot);
+        const load = trial.boots > this.health.maxTrialBoots ? { problem: `the agent restarted ${trial.boots - 1} times during the trial` } : this.loadSlot(id, rec, trial.slot, rec.installedSeq);
         if ("verified" in load) {
           this.store.save(this.state, "state");
           this.beginTrial(id, trial.slot, load.verified, trial.session);
