@@ -2,8 +2,8 @@ import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
 import { loadPublicKey } from "../pkg/files.js";
 import { crashHookFromSpec } from "../ota/crash.js";
-import { checkBrokerUrl, checkDevice, parseSeconds, untilStopSignal } from "../ota/cli-support.js";
-import { DEFAULT_BROKER } from "../ota/protocol.js";
+import { checkDevice, parseSeconds, untilStopSignal } from "../ota/cli-support.js";
+import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { startSimDevice } from "../ota/sim-device.js";
 import { jsonText } from "../ota/device-agent.js";
 import { BoardProfileError } from "../sim/errors.js";
@@ -12,7 +12,8 @@ const help = `fwx agent — run the device agent: hosts modules, installs update
 
 usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir>
                  --root <root.pub> --customer <c> --group <g>
-                 [--broker mqtt://127.0.0.1:1883] [--health-callbacks N]
+                 [--broker mqtts://host:8883 --ca ca.pem --cert dev.pem --key dev.key]
+                 [--username u --password-file f] [--health-callbacks N]
                  [--health-seconds T] [--speed X] [--json]
 
 Long-running. Keeps per module an A and a B slot, the confirmed slot, the
@@ -31,7 +32,7 @@ options:
   --state-dir <dir>       where slots and state live (created if missing)
   --root <file>           product root public key (PEM, hex or raw)
   --customer, --group     this device's customer and device group (package scope)
-  --broker <url>          MQTT broker (default ${DEFAULT_BROKER})
+${BROKER_ARGS_HELP}
   --health-callbacks <n>  callbacks a trial must complete (default 3)
   --health-seconds <t>    device-time seconds a trial must run fault-free (default 10)
   --speed <x>             device clock speed-up for demos (default 1)
@@ -54,7 +55,7 @@ export const command: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, broker: { type: "string" },
+        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, ...BROKER_ARGS,
         root: { type: "string" }, customer: { type: "string" }, group: { type: "string" },
         "health-callbacks": { type: "string" }, "health-seconds": { type: "string" }, speed: { type: "string" }, json: { type: "boolean" },
       },
@@ -80,10 +81,11 @@ export const command: Command = {
       throw new UsageError((e as Error).message);
     }
     const json = !!values.json;
+    const broker = brokerTargetFromArgs(values);
     let agent;
     try {
       agent = await startSimDevice({
-        deviceId, brokerUrl: checkBrokerUrl(values.broker ?? DEFAULT_BROKER), stateDir: values["state-dir"], rootPublicKey,
+        deviceId, brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), stateDir: values["state-dir"], rootPublicKey,
         customer: values.customer, group: values.group, crash, waitForBroker: false,
         ...(values.board ? { boardPath: values.board } : {}),
         ...(speed ? { speed } : {}),

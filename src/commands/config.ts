@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP } from "../ota/cli-support.js";
-import { DEFAULT_BROKER } from "../ota/protocol.js";
+import { checkDevice, EXIT_CODES_HELP } from "../ota/cli-support.js";
+import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { runDeviceCommand } from "../ota/simple-command.js";
 
 const help = `fwx config — set a module's deploy-time configuration on a device, without a new binary
 
-usage: fwx config set <device> <module> key=value [key=value…] [--broker url] [--json]
+usage: fwx config set <device> <module> key=value [key=value…] [--broker url] [--ca f --cert f --key f] [--username u --password-file f] [--json]
 
 One binary serves many customers: thresholds, periods and labels are config
 fields declared in the module's fwx.json (and signed into its manifest).
@@ -14,7 +14,7 @@ The device checks each value against the field's type and bounds, stores it
 durably and restarts the module, which reads it with core.config_get.
 
 options:
-  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
+${BROKER_ARGS_HELP}
   --json           print the device's event as JSON
 
 ${EXIT_CODES_HELP}
@@ -27,7 +27,7 @@ export const command: Command = {
   summary: "Set a module's deploy-time configuration on a device",
   help,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...BROKER_ARGS, json: { type: "boolean" } } });
     const [sub, device, module, ...pairs] = positionals;
     if (sub !== "set") throw new UsageError(`unknown subcommand "${sub ?? ""}" (expected: fwx config set <device> <module> key=value…)`);
     if (!module) throw new UsageError("expected <device> <module> key=value…");
@@ -38,6 +38,6 @@ export const command: Command = {
       if (eq <= 0) throw new UsageError(`"${p}" is not key=value`);
       set[p.slice(0, eq)] = p.slice(eq + 1);
     }
-    return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), checkDevice(device, "<device>"), { op: "config", module, values: set }, !!values.json);
+    return runDeviceCommand(brokerTargetFromArgs(values), checkDevice(device, "<device>"), { op: "config", module, values: set }, !!values.json);
   },
 };

@@ -1,15 +1,17 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
 import { readInput } from "../pkg/files.js";
-import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError } from "../ota/cli-support.js";
+import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError } from "../ota/cli-support.js";
 import { BadPackage, flash, FlashAborted } from "../ota/flasher.js";
 import { PackageCache } from "../ota/package-cache.js";
 import { progressPrinter } from "../ota/progress.js";
-import { DEFAULT_BROKER, DEFAULT_CHUNK_BYTES } from "../ota/protocol.js";
+import { DEFAULT_CHUNK_BYTES } from "../ota/protocol.js";
+import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 
 const help = `fwx flash — send a signed package to a device over the air and wait for its verdict
 
 usage: fwx flash <package.fwx> --device <id> [--broker mqtt://127.0.0.1:1883]
+                 [--ca f --cert f --key f] [--username u --password-file f]
                  [--chunk 1024] [--window 16] [--no-delta] [--cache <dir>]
                  [--timeout <s>] [--json]
 
@@ -24,7 +26,7 @@ result (confirmed, or reverted/refused and why) to stdout.
 
 options:
   --device <id>     target device
-  --broker <url>    MQTT broker (default ${DEFAULT_BROKER})
+${BROKER_ARGS_HELP}
   --chunk <bytes>   chunk size (default ${DEFAULT_CHUNK_BYTES})
   --window <n>      chunks in flight (default 16)
   --no-delta        always send the full package
@@ -44,13 +46,13 @@ export const command: Command = {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
       options: {
-        device: { type: "string" }, broker: { type: "string" }, chunk: { type: "string" }, window: { type: "string" },
+        device: { type: "string" }, ...BROKER_ARGS, chunk: { type: "string" }, window: { type: "string" },
         "no-delta": { type: "boolean" }, cache: { type: "string" }, timeout: { type: "string" }, json: { type: "boolean" },
       },
     });
     if (positionals.length !== 1) throw new UsageError("expected exactly one package file");
     const device = checkDevice(values.device);
-    const brokerUrl = checkBrokerUrl(values.broker ?? DEFAULT_BROKER);
+    const broker = brokerTargetFromArgs(values);
     const chunk = values.chunk === undefined ? DEFAULT_CHUNK_BYTES : Number(values.chunk);
     if (!Number.isInteger(chunk) || chunk < 64 || chunk > 65536) throw new UsageError(`--chunk "${values.chunk}" must be an integer in 64..65536`);
     const window = values.window === undefined ? 16 : Number(values.window);
@@ -63,7 +65,7 @@ export const command: Command = {
     process.once("SIGINT", onSig);
     try {
       const r = await flash({
-        brokerUrl, device, pkg, chunkBytes: chunk, window,
+        brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), device, pkg, chunkBytes: chunk, window,
         cache: new PackageCache(values.cache ?? PackageCache.defaultDir()), delta: !values["no-delta"],
         stallTimeoutMs: timeout * 1000, connectTimeoutMs: Math.min(timeout * 1000, 10_000),
         onProgress: progressPrinter(), signal: abort.signal,

@@ -1,12 +1,14 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP, OTA_EXIT, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
-import { DEFAULT_BROKER, parseJson, topicsFor } from "../ota/protocol.js";
+import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
+import { parseJson, topicsFor } from "../ota/protocol.js";
+import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { ToolConnection } from "../ota/rpc.js";
 
 const help = `fwx logs — show a device's recent module logs, faults and lifecycle events
 
-usage: fwx logs <device> [--module <id>] [--lines N] [--follow] [--broker url] [--json]
+usage: fwx logs <device> [--module <id>] [--lines N] [--follow] [--broker url]
+                [--ca f --cert f --key f] [--username u --password-file f] [--json]
 
 Asks the device for the lines it keeps (the last 500), then with --follow
 keeps printing new ones as the device publishes them (Ctrl-C to stop).
@@ -15,7 +17,7 @@ options:
   --module <id>    only this module's lines
   --lines <n>      how many recent lines (default 100)
   --follow, -f     keep printing new lines
-  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
+${BROKER_ARGS_HELP}
   --json           one JSON object per line
 
 ${EXIT_CODES_HELP}
@@ -39,7 +41,7 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
-      options: { module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, broker: { type: "string" }, json: { type: "boolean" } },
+      options: { module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, ...BROKER_ARGS, json: { type: "boolean" } },
     });
     if (positionals.length !== 1) throw new UsageError("expected one device id");
     const device = checkDevice(positionals[0], "<device>");
@@ -49,7 +51,8 @@ export const command: Command = {
     const print = (l: Line) => process.stdout.write((json ? JSON.stringify(l) : format(l)) + "\n");
     let conn: ToolConnection | null = null;
     try {
-      conn = await ToolConnection.open({ brokerUrl: checkBrokerUrl(values.broker ?? DEFAULT_BROKER) });
+      const broker = brokerTargetFromArgs(values);
+      conn = await ToolConnection.open({ brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}) });
       const topics = topicsFor(device);
       const live: Line[] = [];
       let backlogDone = false;

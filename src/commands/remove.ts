@@ -1,11 +1,11 @@
 import type { Command } from "../cli/command.js";
 import { EXIT_CODES_HELP } from "../ota/cli-support.js";
-import { DEFAULT_BROKER } from "../ota/protocol.js";
+import { BROKER_ARGS_HELP } from "../ota/transport.js";
 import { runModuleCommand } from "../ota/simple-command.js";
 
 const help = `fwx remove — stop a module and delete it from a device
 
-usage: fwx remove <device> <module> [--broker url] [--json]
+usage: fwx remove <device> <module> [--broker url] [--ca f --cert f --key f] [--username u --password-file f] [--json]
 
 Stops the module (fwx_deinit runs if exported), deletes both slots and its
 config values. Its key-value store (kv/<module>.json) is kept, so a later
@@ -13,7 +13,7 @@ install of the same module id finds its data again. Refused while the
 module is on trial or the device is installing.
 
 options:
-  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
+${BROKER_ARGS_HELP}
   --json           print the device's event as JSON
 
 ${EXIT_CODES_HELP}

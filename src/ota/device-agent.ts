@@ -17,10 +17,13 @@ import { LiveModuleHost, type LiveHostFactory } from "./live-host.js";
 import { decodeChunk, encodeAck, isVerdict, MAX_SESSION, parseJson, ProtocolError, topicsFor, transferOf, type Command, type DeviceStatus, type InstallEvent, type Reply } from "./protocol.js";
 import { DEFAULT_RECEIVER, TransferReceiver, type PartialMeta, type ReceiverOptions } from "./receiver.js";
 import { sha256Hex, StateStore } from "./state-store.js";
+import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
 export interface DeviceAgentOptions<B extends BoardLike> {
   deviceId: string;
   brokerUrl: string;
+  /** TLS and credentials (src/ota/transport.ts). */
+  security?: MqttSecurity;
   stateDir: string;
   board: B;
   createHost: LiveHostFactory<B>;
@@ -106,6 +109,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       keepalive: 20,
       queueQoSZero: false,
       will: { topic: this.topics.presence, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
+      ...mqttSecurityOptions(this.opts.security),
     });
     this.client = client;
     client.on("message", (topic, payload) => this.onMessage(topic, payload));

@@ -9,6 +9,7 @@ import { PackageCache } from "./package-cache.js";
 import { decodeAck, DEFAULT_CHUNK_BYTES, encodeChunk, isVerdict, MAX_SESSION, parseJson, topicsFor, type DeltaSpec, type InstallEvent, type Verdict } from "./protocol.js";
 import { DeviceRefused, DeviceUnreachable, ToolConnection } from "./rpc.js";
 import { sha256Hex } from "./state-store.js";
+import type { MqttSecurity } from "./transport.js";
 
 export interface FlashProgress {
   phase: "connecting" | "transferring" | "installing" | "done";
@@ -24,6 +25,8 @@ export interface FlashProgress {
 
 export interface FlashOptions {
   brokerUrl: string;
+  /** TLS and credentials (src/ota/transport.ts). */
+  security?: MqttSecurity;
   device: string;
   pkg: Uint8Array;
   chunkBytes?: number;
@@ -116,7 +119,7 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
   let mode: "full" | "delta" = "full";
   progress({ phase: "connecting", acked: 0, total: opts.pkg.length, rate: 0, etaSeconds: null });
 
-  const conn = await ToolConnection.open({ brokerUrl: opts.brokerUrl, connectTimeoutMs: opts.connectTimeoutMs ?? 5000, ...(opts.clientId ? { clientId: opts.clientId } : {}) });
+  const conn = await ToolConnection.open({ brokerUrl: opts.brokerUrl, connectTimeoutMs: opts.connectTimeoutMs ?? 5000, ...(opts.clientId ? { clientId: opts.clientId } : {}), ...(opts.security ? { security: opts.security } : {}) });
   try {
     // Everything the device says about this flash: acks, install events.
     let onAck: (offset: number, gap: boolean, session: number) => void = () => {};

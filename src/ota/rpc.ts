@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
 import { parseJson, topicsFor, type Command, type DeviceStatus, type Reply } from "./protocol.js";
+import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
 /** The device (or the broker) did not answer in time: exit code 4. */
 export class DeviceUnreachable extends Error {
@@ -26,6 +27,8 @@ export type CommandBody = Omit2<Command, "req" | "from">;
 
 export interface ToolConnectionOptions {
   brokerUrl: string;
+  /** TLS and credentials (src/ota/transport.ts). */
+  security?: MqttSecurity;
   connectTimeoutMs?: number;
   clientId?: string;
 }
@@ -61,7 +64,7 @@ export class ToolConnection {
   static async open(opts: ToolConnectionOptions): Promise<ToolConnection> {
     const clientId = opts.clientId ?? `fwx-tool-${randomBytes(5).toString("hex")}`;
     const timeout = opts.connectTimeoutMs ?? 5000;
-    const client = mqtt.connect(opts.brokerUrl, { clientId, clean: true, reconnectPeriod: 300, connectTimeout: timeout, queueQoSZero: false, keepalive: 20 });
+    const client = mqtt.connect(opts.brokerUrl, { clientId, clean: true, reconnectPeriod: 300, connectTimeout: timeout, queueQoSZero: false, keepalive: 20, ...mqttSecurityOptions(opts.security) });
     client.on("error", () => { /* retried by reconnect; callers time out */ });
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {

@@ -7,10 +7,12 @@ import type { CrashHook } from "./crash.js";
 import { DeviceAgent, type TimelineEntry } from "./device-agent.js";
 import type { HealthPolicy } from "./install.js";
 import type { ReceiverOptions } from "./receiver.js";
+import type { MqttSecurity } from "./transport.js";
 
 export interface SimDeviceOptions {
   deviceId: string;
   brokerUrl: string;
+  security?: MqttSecurity;
   stateDir: string;
   rootPublicKey: Uint8Array;
   customer: string;
@@ -32,6 +34,7 @@ export async function startSimDevice(opts: SimDeviceOptions): Promise<DeviceAgen
   const agent = new DeviceAgent<Board>({
     deviceId: opts.deviceId, brokerUrl: opts.brokerUrl, stateDir: opts.stateDir, board, createHost: createDeviceHost,
     rootPublicKey: opts.rootPublicKey, customer: opts.customer, group: opts.group,
+    ...(opts.security ? { security: opts.security } : {}),
     ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
     ...(opts.health ? { health: opts.health } : {}),
     ...(opts.receiver ? { receiver: opts.receiver } : {}),

@@ -3,14 +3,15 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../cli/command.js";
 import { ConfigValueError } from "./config-values.js";
-import { checkBrokerUrl, checkDevice, OTA_EXIT, reportRemoteError } from "./cli-support.js";
-import { DEFAULT_BROKER, type InstallEvent } from "./protocol.js";
+import { checkDevice, OTA_EXIT, reportRemoteError } from "./cli-support.js";
+import type { InstallEvent } from "./protocol.js";
 import { ToolConnection, type CommandBody } from "./rpc.js";
+import { BROKER_ARGS, brokerTargetFromArgs, type BrokerTarget } from "./transport.js";
 
-export async function runDeviceCommand(brokerUrl: string, device: string, body: CommandBody, json: boolean): Promise<number> {
+export async function runDeviceCommand(broker: BrokerTarget, device: string, body: CommandBody, json: boolean): Promise<number> {
   let conn: ToolConnection | null = null;
   try {
-    conn = await ToolConnection.open({ brokerUrl });
+    conn = await ToolConnection.open({ brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}) });
     const r = await conn.request(device, body, 10_000);
     const e = r.event as InstallEvent;
     if (json) process.stdout.write(JSON.stringify({ ok: true, event: e }) + "\n");
@@ -29,9 +30,9 @@ export async function runDeviceCommand(brokerUrl: string, device: string, body: 
   }
 }
 
-/** `fwx rollback` and `fwx remove`: `<device> <module> [--broker url] [--json]`, one request naming the module. */
+/** `fwx rollback` and `fwx remove`: `<device> <module> [broker options] [--json]`, one request naming the module. */
 export async function runModuleCommand(op: "rollback" | "remove", argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...BROKER_ARGS, json: { type: "boolean" } } });
   if (positionals.length !== 2) throw new UsageError("expected <device> <module>");
-  return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), checkDevice(positionals[0], "<device>"), { op, module: positionals[1]! }, !!values.json);
+  return runDeviceCommand(brokerTargetFromArgs(values), checkDevice(positionals[0], "<device>"), { op, module: positionals[1]! }, !!values.json);
 }

@@ -1,6 +1,5 @@
-// Integrity checks that an audit found untested: each test here was run
-// against the bug it names, injected by hand, and failed (see the report in
-// docs/ota-protocol.md, "What the tests prove"). The checks:
+// Integrity checks that an audit found untested. Each test here was run
+// against the bug it names, injected by hand, and failed. The checks:
 //   - the payload hash compared in full (a hash differing in its LAST byte);
 //   - scope names compared whole (acme vs acme-foods, line-1 vs line-10);
 //   - the received image hashed against the announced SHA-256;
