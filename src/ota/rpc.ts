@@ -85,7 +85,8 @@ export class ToolConnection {
 
   subscribe(topics: string[], qos: 0 | 1 = 1): Promise<void> {
     return new Promise((resolve, reject) => this.client.subscribe(topics, { qos }, (err) => {
-      if (err) return reject(err);
+      // A failure in SUBACK is the broker's ACL saying no: as unreachable as a device that does not answer.
+      if (err) return reject(new DeviceUnreachable(`the broker refused the subscription to ${topics.join(", ")} (${err.message}); is this client's identity allowed these topics?`));
       for (const t of topics) this.subscribed.add(t);
       resolve();
     }));

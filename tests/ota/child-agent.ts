@@ -43,11 +43,11 @@ export function writeRootKey(dir: string, trust: Trust): string {
 /** The agent's readiness line on stderr (src/ota/device-agent.ts, printed by `fwx agent`). */
 const ONLINE = /^\[agent\] online at /m;
 
-export function startChildAgent(cli: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; crashAt?: string }): ChildAgent {
+export function startChildAgent(cli: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; crashAt?: string; extraArgs?: string[] }): ChildAgent {
   // A short health window (3 callbacks of a 40 ms ticker and 0.1 s without a fault): trials decide in
   // about 0.1 s, so each install costs little wall time even on a loaded machine.
   const proc = spawn(process.execPath, [cli, "agent", "--device-id", o.deviceId, "--board", join(root, "boards/demo.json"), "--state-dir", o.stateDir,
-    "--root", o.rootFile, "--customer", CUSTOMER, "--group", GROUP, "--broker", o.broker, "--health-callbacks", "3", "--health-seconds", "0.1"], {
+    "--root", o.rootFile, "--customer", CUSTOMER, "--group", GROUP, "--broker", o.broker, "--health-callbacks", "3", "--health-seconds", "0.1", ...(o.extraArgs ?? [])], {
     cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, FWX_CRASH_AT: o.crashAt ?? "" },
   });
   let err = "";
