@@ -1,7 +1,7 @@
 // TLS, client identities and the per-device topic ACL of docs/fleet-brokers.md,
 // against a real Mosquitto (TLS, require_certificate, use_identity_as_username,
 // an acl_file with %u patterns) and against the embedded broker configured the
-// same way. Certificates are made here (tests/ota/pki.ts) and deleted after.
+// same way through `fwx broker`. Certificates are made here (tests/ota/pki.ts) and deleted after.
 //   - device dev-b cannot read dev-a's chunks or commands, nor publish its status;
 //   - `fwx agent` (the CLI, as a child process) and `fwx flash` / `fwx devices`
 //     work through the broker with their certificates;
@@ -50,29 +50,21 @@ async function waitListening(port: number, proc: ChildProcess, log: () => string
   }
 }
 
-/** The ACL file of docs/fleet-brokers.md for Mosquitto: %u is the certificate's CN (use_identity_as_username). */
-export const MOSQUITTO_ACL = `# fleet tools: everything under fwx/v2
-user ${TOOL}
-topic readwrite fwx/v2/#
-
-# every device (identity = certificate CN = device id): its own inbound topics, its own outbound ones
-pattern read fwx/v2/%u/cmd
-pattern read fwx/v2/%u/chunk
-pattern write fwx/v2/%u/status
-pattern write fwx/v2/%u/presence
-pattern write fwx/v2/%u/event
-pattern write fwx/v2/%u/log
-pattern write fwx/v2/%u/ack
-pattern write fwx/v2/%u/reply/+
-pattern write fwx/v2/%u/telemetry/#
-`;
+/** The Mosquitto ACL documented in docs/fleet-brokers.md (the fenced block starting "# fwx.acl"), used as is: the docs show what is tested. */
+function documentedAcl(): string {
+  const doc = readFileSync(join(import.meta.dirname, "../../docs/fleet-brokers.md"), "utf8");
+  const m = /```\n(# fwx\.acl[\s\S]*?)```/.exec(doc);
+  if (!m) throw new Error("docs/fleet-brokers.md has no ```-fenced block starting with '# fwx.acl'");
+  expect(m[1]).toContain(`user ${TOOL}`);
+  return m[1]!;
+}
 
 async function mosquittoTls(pki: Pki): Promise<SecureBroker> {
   const bin = mosquittoBinary();
   if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
   const port = await freePort();
   const acl = join(pki.dir, "acl");
-  writeFileSync(acl, MOSQUITTO_ACL);
+  writeFileSync(acl, documentedAcl());
   const conf = join(pki.dir, "mosquitto.conf");
   writeFileSync(conf, [
     `listener ${port} 127.0.0.1`,
@@ -98,15 +90,37 @@ async function mosquittoTls(pki: Pki): Promise<SecureBroker> {
   };
 }
 
+/** `fwx broker` itself (the CLI, as a child process) with TLS, client certificates and the ACL. */
 async function embeddedTls(pki: Pki): Promise<SecureBroker> {
-  const b = await startBroker({
-    tls: { cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key), clientCa: readFileSync(pki.ca) },
-    acl: { tools: new Set([TOOL]) },
+  const proc = spawn(process.execPath, [cli, "broker", "--port", "0", "--json", "--tls-cert", pki.server.cert, "--tls-key", pki.server.key,
+    "--client-ca", pki.ca, "--acl", "--tool", TOOL], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  proc.stderr!.on("data", (d) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`fwx broker did not report its URL within 20 s: ${err}`)), 20_000);
+    proc.stdout!.on("data", (d) => {
+      out += d;
+      const line = out.split("\n")[0];
+      if (out.includes("\n")) {
+        clearTimeout(t);
+        resolve((JSON.parse(line!) as { url: string }).url);
+      }
+    });
+    proc.once("exit", (code) => reject(new Error(`fwx broker exited (${code}): ${err}`)));
   });
-  return { url: b.url, close: () => b.close() };
+  return {
+    url,
+    async close() {
+      if (proc.exitCode !== null) return;
+      const gone = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      await gone;
+    },
+  };
 }
 
-const BROKERS: [string, (pki: Pki) => Promise<SecureBroker>][] = [["mosquitto", mosquittoTls], ["the embedded broker", embeddedTls]];
+const BROKERS: [string, (pki: Pki) => Promise<SecureBroker>][] = [["mosquitto", mosquittoTls], ["the embedded broker (fwx broker)", embeddedTls]];
 
 const trust = makeTrust();
 const work = tempDir("tls");
