@@ -15,7 +15,7 @@ durably and restarts the module, which reads it with core.config_get.
 
 options:
 ${BROKER_ARGS_HELP}
-  --json           print the device's event as JSON
+  --json                  print the device's event as JSON
 
 ${EXIT_CODES_HELP}
   (2 also when a key is not a config field of the module or a value is out of range)

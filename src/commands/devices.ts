@@ -16,7 +16,7 @@ offline too, with when they were last seen.
 
 options:
 ${BROKER_ARGS_HELP}
-  --json           print [{device, online, status}] as JSON
+  --json                  print [{device, online, status}] as JSON
 
 ${EXIT_CODES_HELP}
 

@@ -25,14 +25,14 @@ its signature as usual. Progress (bytes, rate, ETA) goes to stderr; the
 result (confirmed, or reverted/refused and why) to stdout.
 
 options:
-  --device <id>     target device
+  --device <id>           target device
 ${BROKER_ARGS_HELP}
-  --chunk <bytes>   chunk size (default ${DEFAULT_CHUNK_BYTES})
-  --window <n>      chunks in flight (default 16)
-  --no-delta        always send the full package
-  --cache <dir>     package cache for delta bases (default $XDG_CACHE_HOME/fwx/packages)
-  --timeout <s>     give up after this long without progress (default 60)
-  --json            print the result as JSON
+  --chunk <bytes>         chunk size (default ${DEFAULT_CHUNK_BYTES})
+  --window <n>            chunks in flight (default 16)
+  --no-delta              always send the full package
+  --cache <dir>           package cache for delta bases (default $XDG_CACHE_HOME/fwx/packages)
+  --timeout <s>           give up after this long without progress (default 60)
+  --json                  print the result as JSON
 
 ${EXIT_CODES_HELP}
 

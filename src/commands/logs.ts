@@ -14,11 +14,11 @@ Asks the device for the lines it keeps (the last 500), then with --follow
 keeps printing new ones as the device publishes them (Ctrl-C to stop).
 
 options:
-  --module <id>    only this module's lines
-  --lines <n>      how many recent lines (default 100)
-  --follow, -f     keep printing new lines
+  --module <id>           only this module's lines
+  --lines <n>             how many recent lines (default 100)
+  --follow, -f            keep printing new lines
 ${BROKER_ARGS_HELP}
-  --json           one JSON object per line
+  --json                  one JSON object per line
 
 ${EXIT_CODES_HELP}
 

@@ -14,7 +14,7 @@ module is on trial or the device is installing.
 
 options:
 ${BROKER_ARGS_HELP}
-  --json           print the device's event as JSON
+  --json                  print the device's event as JSON
 
 ${EXIT_CODES_HELP}
 

@@ -43,12 +43,13 @@ export const BROKER_ARGS = {
   "password-file": { type: "string" },
 } as const;
 
-export const BROKER_ARGS_HELP = `  --broker <url>          MQTT broker: mqtt://, mqtts:// (TLS), ws://, wss:// (default ${DEFAULT_BROKER}; env FWX_BROKER)
-  --ca <file>             PEM CA certificate the broker's certificate must chain to (env FWX_MQTT_CA)
-  --cert <file>           PEM client certificate: this client's identity (env FWX_MQTT_CERT)
+export const BROKER_ARGS_HELP = `  --broker <url>          MQTT broker: mqtt://, mqtts:// (TLS), ws://, wss://
+                          (default ${DEFAULT_BROKER}; env FWX_BROKER)
+  --ca <file>             PEM CA the broker's certificate must chain to (env FWX_MQTT_CA)
+  --cert <file>           PEM client certificate, this client's identity (env FWX_MQTT_CERT)
   --key <file>            PEM private key of --cert (env FWX_MQTT_KEY)
   --username <name>       MQTT username (env FWX_MQTT_USERNAME)
-  --password-file <file>  file holding the MQTT password, first line (env FWX_MQTT_PASSWORD_FILE)`;
+  --password-file <file>  MQTT password: the file's first line (env FWX_MQTT_PASSWORD_FILE)`;
 
 export type BrokerArgValues = Partial<Record<keyof typeof BROKER_ARGS, string | undefined>>;
 
