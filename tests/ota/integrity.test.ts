@@ -165,6 +165,34 @@ describe("slots at boot", () => {
   });
 });
 
+describe("trial slots at boot", () => {
+  it("a trial written into device.json for a package at or below the floor is abandoned, not started", async () => {
+    const dir = tempDir("trialfloor");
+    try {
+      const wasm = [1, 2, 3].map((n) => tickerWasm({ message: `v${n}` }));
+      const pkgs = wasm.map((w, i) => makePackage(trust, { version: `${i + 1}.0.0`, sequence: i + 1, wasm: w }));
+      const host = new ManualHost();
+      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, HEALTH, () => {});
+      for (const p of pkgs) {
+        const v = m.install(p, 1);
+        host.advance(HEALTH.seconds * 1000 + 1);
+        expect(await v).toMatchObject({ phase: "confirmed" });
+      }
+      // Slot B holds v2 (sequence 2), the floor is 3: someone marks slot B as a trial in progress.
+      const state = JSON.parse(readFileSync(join(dir.path, "device.json"), "utf8"));
+      state.modules[MODULE].trial = { slot: "B", session: 5, boots: 1 };
+      writeFileSync(join(dir.path, "device.json"), JSON.stringify(state));
+      const events: InstallEvent[] = [];
+      const host2 = new ManualHost();
+      new ModuleManager(new StateStore(dir.path, null), host2, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, HEALTH, (e) => events.push(e)).boot();
+      expect(host2.running()).toEqual([sha(wasm[2]!)]);
+      expect(events).toMatchObject([{ phase: "reverted", reason: expect.stringMatching(/abandoned at boot: slot B no longer verifies: .*sequence 2/) }]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
 describe("transfer bounds in the receiver", () => {
   it("a chunk that extends past the transfer size is not stored, and a transfer over MAX_TRANSFER_BYTES is refused at begin", () => {
     const dir = tempDir("bounds");
