@@ -290,6 +290,45 @@ describe("password logins", () => {
     expect(() => PasswordFile.parse("x:plain")).toThrow(/password file:1: user "x": unsupported hash/);
   });
 
+  it("fwx agent and fwx flash log in to Mosquitto by username and password file, under the same ACL", async () => {
+    const bin = mosquittoBinary();
+    if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
+    const dir = tempDir("passwd-mosquitto");
+    let agent: ChildAgent | null = null;
+    let proc: ChildProcess | null = null;
+    try {
+      const passwd = join(dir.path, "passwd");
+      writeFileSync(passwd, [passwordLine(DEV_A, "pw-a", randomBytes(12)), passwordLine(TOOL, "pw-t", randomBytes(12))].join("\n") + "\n");
+      const pwFile = (pw: string) => { const f = join(dir.path, `pw-${pw}`); writeFileSync(f, pw + "\n"); return f; };
+      const port = await freePort();
+      const conf = join(dir.path, "mosquitto.conf");
+      writeFileSync(join(dir.path, "acl"), documentedAcl());
+      writeFileSync(conf, [`listener ${port} 127.0.0.1`, "allow_anonymous false", `password_file ${passwd}`, `acl_file ${join(dir.path, "acl")}`, "persistence false",
+        ...(process.getuid?.() === 0 ? ["user root"] : []), ""].join("\n"));
+      let log = "";
+      proc = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+      proc.stderr!.on("data", (d) => (log += d));
+      await waitListening(port, proc, () => log);
+      const url = `mqtt://127.0.0.1:${port}`;
+      expect(await connectOutcome(url, { username: DEV_A, password: "pw-t" })).toBe("refused");
+      agent = startChildAgent(cli, { deviceId: DEV_A, broker: url, stateDir: join(dir.path, "state"), rootFile: writeRootKey(dir.path, trust), extraArgs: ["--username", DEV_A, "--password-file", pwFile("pw-a")] });
+      await agent.online;
+      const pkgFile = join(dir.path, "v1.fwx");
+      writeFileSync(pkgFile, makePackage(trust, { version: "1.0.0", sequence: 1 }));
+      const f = await runCli(["flash", pkgFile, "--device", DEV_A, "--broker", url, "--username", TOOL, "--password-file", pwFile("pw-t"), "--no-delta", "--json", "--timeout", "30"]);
+      expect(f.code, f.err).toBe(0);
+      expect(JSON.parse(f.out)).toMatchObject({ verdict: "confirmed", version: "1.0.0" });
+    } finally {
+      await agent?.stop();
+      if (proc && proc.exitCode === null) {
+        const gone = new Promise((r) => proc!.once("exit", r));
+        proc.kill("SIGTERM");
+        await gone;
+      }
+      dir.cleanup();
+    }
+  }, 120_000);
+
   it("the embedded broker logs devices in by password and still keeps them to their own topics", async () => {
     const passwd = join(work.path, "passwd2");
     writeFileSync(passwd, [passwordLine(DEV_A, "pw-a", randomBytes(12)), passwordLine(DEV_B, "pw-b", randomBytes(12)), passwordLine(TOOL, "pw-t", randomBytes(12))].join("\n") + "\n");
