@@ -9,7 +9,8 @@ const external = (id) =>
   id.startsWith("node:") || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`));
 
 export default {
-  input: { cli: "src/cli.ts" },
+  // The preparation worker (src/agent/prepare-pool.ts) loads dist/prepare-worker.js.
+  input: { cli: "src/cli.ts", "prepare-worker": "src/agent/prepare-worker.ts" },
   output: {
     dir: "dist",
     format: "esm",

@@ -8,6 +8,14 @@ import { isWatchdogTimeout } from "./watchdog.js";
 export const FAULT_REASONS = [
   "fuel-exhausted", "stack-overflow", "memory-limit", "unreachable", "abort",
   "out-of-bounds", "foreign-handle", "watchdog", "trap", "init-failed",
+  // The engine refused to instantiate the module (an import or export it cannot link).
+  "link-error",
+  // The engine could not allocate what the module declares (memory, tables).
+  "resource-limit",
+  // Anything else thrown while the module ran (a host implementation's own
+  // error included): still ended as a fault of that module, so the device
+  // keeps running; the detail names the error.
+  "host-error",
 ] as const;
 export type FaultReason = (typeof FAULT_REASONS)[number];
 
@@ -20,6 +28,14 @@ export class GuestTrap extends Error {
     this.name = "GuestTrap";
   }
 }
+
+/**
+ * Thrown on purpose by a tool's own host (fwx replay stops at the first
+ * divergence) to end the run, not the module: the only error the guard lets
+ * through. A module cannot throw it (wasm cannot create JS errors), and no
+ * device host throws it.
+ */
+export class HostControlSignal extends Error {}
 
 /** One completed host call, as the glue reported it. Arguments are the flat wasm values. */
 export interface HostCallRecord {
@@ -95,8 +111,13 @@ export function wasmFrames(err: unknown, map: FrameMap): WasmLocation[] {
   return out;
 }
 
-/** Maps whatever a guest call threw to a reason. Returns null for errors that are the agent's own bugs. */
-export function classifyError(err: unknown): { reason: FaultReason; detail: string } | null {
+/**
+ * Maps whatever a guest call (instantiation, the start function, a callback)
+ * threw to a reason. Total: a module must never take the host down with it,
+ * so even an error that points at the agent's own code becomes a fault of the
+ * module that was running ("host-error"), named in the detail.
+ */
+export function classifyError(err: unknown): { reason: FaultReason; detail: string } {
   if (err instanceof GuestTrap) return { reason: err.reason, detail: err.detail };
   if (err instanceof RangeError && /call stack/i.test(err.message)) return { reason: "stack-overflow", detail: "the call stack overflowed (unbounded recursion?)" };
   if (isWatchdogTimeout(err)) return { reason: "watchdog", detail: "the callback overran the wall-clock watchdog" };
@@ -106,7 +127,11 @@ export function classifyError(err: unknown): { reason: FaultReason; detail: stri
     if (/out of bounds/.test(msg)) return { reason: "out-of-bounds", detail: msg };
     return { reason: "trap", detail: msg };
   }
-  return null;
+  if (err instanceof WebAssembly.LinkError) return { reason: "link-error", detail: `the engine could not link the module: ${err.message}` };
+  if (err instanceof WebAssembly.CompileError) return { reason: "link-error", detail: `the engine could not compile the module: ${err.message}` };
+  if (err instanceof RangeError) return { reason: "resource-limit", detail: `the engine could not allocate what the module needs: ${err.message}` };
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : `a non-error value (${String(err)})`;
+  return { reason: "host-error", detail: `the host raised ${what}` };
 }
 
 // Pointers read best in hex (they are compared with memory sizes and offsets), everything else in decimal.

@@ -5,13 +5,13 @@
 
 import { createHostImports, type GuestContext, type HostImpl } from "../abi/host.generated.js";
 import type { Capabilities } from "../caps/capabilities.js";
-import { FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/instrument.js";
+import { FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/section.js";
 import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
 import { CallRing } from "./call-ring.js";
-import { classifyError, describeCall, GuestTrap, isFaultReason, wasmFrames, type CrashReport, type FaultReason } from "./faults.js";
+import { classifyError, describeCall, GuestTrap, HostControlSignal, isFaultReason, wasmFrames, type CrashReport, type FaultReason } from "./faults.js";
 import { InstanceHandleTable } from "./handles.js";
 import { newMemory, PAGE_BYTES } from "./memory-cap.js";
-import type { PreparedModule } from "./prepare.js";
+import type { PreparedModule } from "./refusal.js";
 import { insideFrame, runWithTimeout } from "./watchdog.js";
 
 export interface InstanceEnv {
@@ -85,7 +85,12 @@ export class InstanceContext implements ModuleHostContext, GuestContext {
   runCleanups(): void {
     while (this.cleanups.length) {
       const c = this.cleanups.pop()!;
-      c();
+      try {
+        c();
+      } catch (e) {
+        // One failed release must neither skip the others nor escape into the agent.
+        this.emit({ kind: "lifecycle", summary: `releasing a resource failed: ${(e as Error)?.message ?? String(e)}` });
+      }
     }
   }
 }
@@ -107,8 +112,20 @@ export class ModuleInstance {
   /** The guarded call running now; left set when a watchdog frame unwound it (see abandonCall). */
   private inFlight: GuardedCall | null = null;
 
+  /** Why the module's memory could not be created; start() then reports it as a fault. */
+  private readonly memoryError: unknown = null;
+
   constructor(readonly prepared: PreparedModule, private readonly env: InstanceEnv) {
-    this.memory = newMemory(prepared.memory);
+    let memory: WebAssembly.Memory;
+    try {
+      memory = newMemory(prepared.memory);
+    } catch (e) {
+      // The engine could not reserve the memory (address space, a host limit):
+      // a fault of this module at start, never an exception out of the agent.
+      this.memoryError = e;
+      memory = new WebAssembly.Memory({ initial: 0, maximum: 0 });
+    }
+    this.memory = memory;
     this.highWaterBytes = this.memory.buffer.byteLength;
     this.ctx = new InstanceContext(prepared.id, this.memory, env);
   }
@@ -119,11 +136,14 @@ export class ModuleInstance {
 
   /** Instantiates (running the module's start function, if any) and calls fwx_init. */
   start(): CallOutcome {
-    const host = this.env.createHost(this.ctx);
-    const imports = createHostImports(host, this.ctx) as unknown as WebAssembly.Imports;
-    const { importModule, importName } = this.prepared.memory;
-    imports[importModule] = { ...(imports[importModule] ?? {}), [importName]: this.memory };
+    // Everything from building the imports to the start function runs inside
+    // the guard: whatever the engine or a host factory throws is this module's fault.
     const made = this.guard({ name: "instantiate", args: [], metered: false }, () => {
+      if (this.memoryError !== null) throw this.memoryError;
+      const host = this.env.createHost(this.ctx);
+      const imports = createHostImports(host, this.ctx) as unknown as WebAssembly.Imports;
+      const { importModule, importName } = this.prepared.memory;
+      imports[importModule] = { ...(imports[importModule] ?? {}), [importName]: this.memory };
       this.exports = new WebAssembly.Instance(this.prepared.compiled, imports).exports;
     });
     if (!made.ok) return made;
@@ -140,9 +160,13 @@ export class ModuleInstance {
 
   /** Calls a lifecycle export with a fresh fuel budget under the watchdog. */
   call(exportName: string, args: number[]): CallOutcome {
-    const fn = this.exports?.[exportName] as ((...a: number[]) => unknown) | undefined;
-    if (!fn) throw new Error(`${this.prepared.id}: ${exportName} is not exported (caller must check has())`);
-    return this.guard({ name: exportName, args, metered: true }, () => fn(...args));
+    return this.guard({ name: exportName, args, metered: true }, () => {
+      // Looked up inside the guard: an export the validator saw but the
+      // engine does not have (or that is not a function) is a fault, not a crash.
+      const fn = this.exports?.[exportName];
+      if (typeof fn !== "function") throw new GuestTrap("link-error", `the module has no callable export "${exportName}"`);
+      return (fn as (...a: number[]) => unknown)(...args);
+    });
   }
 
   /** Whether a guarded call of this instance is running, or was unwound by a watchdog frame and not yet abandoned. */
@@ -153,15 +177,16 @@ export class ModuleInstance {
   private guard(call: GuardedCall, body: () => unknown): CallOutcome {
     const metered = call.metered;
     const ex = this.exports;
-    if (metered && ex) (ex[FUEL_SET_EXPORT] as (v: bigint) => void)(this.env.fuel);
     this.ctx.ring.beginCallback(this.env.nowUs());
     this.inFlight = call;
     let value: unknown;
     try {
+      if (metered && ex) (ex[FUEL_SET_EXPORT] as (v: bigint) => void)(this.env.fuel);
       // Inside the agent's watchdog frame the frame's timer covers the call (see watchdog.ts).
       value = this.env.watchdogMs > 0 && !insideFrame() ? runWithTimeout(this.env.watchdogMs, body) : body();
     } catch (err) {
       this.inFlight = null;
+      if (err instanceof HostControlSignal) throw err;
       return this.failed(err, call);
     }
     this.inFlight = null;
@@ -177,7 +202,6 @@ export class ModuleInstance {
     if (fuelUsed !== null) this.fuelUsedTotal += fuelUsed;
     this.highWaterBytes = Math.max(this.highWaterBytes, this.memory.buffer.byteLength);
     const c = classifyError(err);
-    if (!c) throw err;
     return { ok: false, report: this.report(c.reason, c.detail, callLabel(call), err, fuelUsed) };
   }
 
@@ -194,9 +218,9 @@ export class ModuleInstance {
   }
 
   private fuelUsed(): bigint | null {
-    const get = this.exports?.[FUEL_GET_EXPORT] as (() => bigint) | undefined;
-    if (!get) return null;
-    const left = get();
+    const get = this.exports?.[FUEL_GET_EXPORT];
+    if (typeof get !== "function") return null;
+    const left = (get as () => bigint)();
     return left < 0n ? this.env.fuel : this.env.fuel - left;
   }
 

@@ -12,7 +12,7 @@ import { formatValidation } from "../validate/validate.js";
 import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type ConfigField, type DeviceContext } from "../pkg/index.js";
 import { configFields } from "../pkg/pack.js";
 import { LOWERED } from "./abi.js";
-import { ModuleRefused } from "./prepare.js";
+import { ModuleRefused } from "./refusal.js";
 
 export interface LoadedModule {
   id: string;

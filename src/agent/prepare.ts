@@ -9,38 +9,32 @@ import { parseModule, WasmParseError, type ParsedModule } from "../wasm/reader.j
 import { SECTION, walkSections } from "../wasm/sections.js";
 import { capMemory, MemoryBudgetError, PAGE_BYTES, type CappedModule } from "./memory-cap.js";
 import { formatLinkReport, linkModule } from "./link.js";
+import { ModuleRefused, type PreparedModule, type PrepareOptions } from "./refusal.js";
 import type { FrameMap } from "./faults.js";
 
 // The validator decodes every instruction of the module; the agent's own
 // reads (linking, the memory cap, stack positions) need only its structure.
 const STRUCTURE_ONLY = { decodeCode: false } as const;
 
-export type RefusalStep = "validation" | "link" | "capabilities" | "memory" | "instrumentation" | "compile" | "manifest" | "package";
+export { ModuleRefused, type PreparedModule, type PrepareOptions, type RefusalStep } from "./refusal.js";
 
-export class ModuleRefused extends Error {
-  constructor(readonly moduleId: string, readonly step: RefusalStep, readonly report: string, readonly problems: string[] = []) {
-    super(report);
-    this.name = "ModuleRefused";
+/**
+ * Prepares a module in the calling thread. Whatever goes wrong, the answer is
+ * a PreparedModule or a ModuleRefused: an exception of any other kind, from
+ * any step, is refused as "internal" with the error named, never passed on.
+ * The device agent runs this in its preparation worker (prepare-pool.ts).
+ */
+export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
+  try {
+    return prepareSteps(bytes, opts);
+  } catch (e) {
+    if (e instanceof ModuleRefused) throw e;
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new ModuleRefused(opts.moduleId, "internal", `${opts.source}: preparing the module failed: ${what}`, [what]);
   }
 }
 
-export interface PrepareOptions {
-  moduleId: string;
-  /** File name used in reports. */
-  source: string;
-  ramBudgetBytes: number;
-}
-
-export interface PreparedModule {
-  id: string;
-  compiled: WebAssembly.Module;
-  memory: CappedModule;
-  /** Turns the engine's stack positions (instrumented module) into the module's own function indices and names. */
-  frames: FrameMap;
-  exports: ReadonlySet<string>;
-}
-
-export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
+function prepareSteps(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
   const { moduleId: id, source } = opts;
   let parsed: ParsedModule;
   try {
@@ -55,7 +49,11 @@ export function prepareModule(bytes: Uint8Array, opts: PrepareOptions): Prepared
   }
   // Linking first: for import problems the per-import link report (with what
   // this device offers) is the more useful answer; the validator covers the rest.
-  const validation = validateModule(bytes, { ramBudgetBytes: opts.ramBudgetBytes });
+  const validation = validateModule(bytes, {
+    ramBudgetBytes: opts.ramBudgetBytes,
+    ...(opts.deviceClass ? { deviceClass: opts.deviceClass } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  });
   if (!validation.ok) {
     throw new ModuleRefused(id, "validation", formatValidation(validation, source), validation.errors.map((e) => e.message));
   }

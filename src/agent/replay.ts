@@ -6,7 +6,7 @@ import { FUNCTIONS, type HostImpl } from "../abi/host.generated.js";
 import { FUNCTION_BY_INDEX } from "./abi.js";
 import { camel as methodName } from "../../host-abi/gen/names.js";
 import { DeviceClaimRegistry } from "./handles.js";
-import { GuestTrap, isFaultReason, qualifiedName as fnName } from "./faults.js";
+import { GuestTrap, HostControlSignal, isFaultReason, qualifiedName as fnName } from "./faults.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
 import { prepareModule } from "./prepare.js";
 import { mutArgs, outputFields, readRecording, sha256, type RecordEntry } from "./record.js";
@@ -41,7 +41,7 @@ export class ReplayInputError extends Error {
   }
 }
 
-class DivergenceSignal extends Error {
+class DivergenceSignal extends HostControlSignal {
   constructor(readonly divergence: Omit<Divergence, "callback">) {
     super("replay diverged");
   }

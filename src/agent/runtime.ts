@@ -11,7 +11,9 @@ import { DeviceClaimRegistry } from "./handles.js";
 import { EventLog } from "./event-log.js";
 import { formatCrashReport, type CrashReport } from "./faults.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
-import { prepareModule, ModuleRefused, type PreparedModule } from "./prepare.js";
+import { ModuleRefused, type PreparedModule } from "./refusal.js";
+import { prepareOffThread } from "./prepare-pool.js";
+import type { DeviceClass, ModuleLimits } from "../validate/limits.js";
 import { Scheduler, VirtualClock, type DeviceClock } from "./scheduler.js";
 import { frameIsFresh, isWatchdogTimeout, runFrame } from "./watchdog.js";
 import { DEFAULT_RESTART_POLICY, FaultHistory, type RestartPolicy } from "./supervisor.js";
@@ -22,7 +24,8 @@ import type { TimerServices } from "./host/timer.js";
 
 /** What the runtime needs of a board (src/sim/board.ts Board satisfies it). */
 export interface BoardLike {
-  readonly profile: { name?: string; grantable: Capabilities };
+  /** deviceClass and moduleLimits: whose resource limits modules are validated against (default: the gateway's). */
+  readonly profile: { name?: string; grantable: Capabilities; deviceClass?: DeviceClass; moduleLimits?: ModuleLimits };
   nextEventAt(): bigint | null;
   advanceTo(nowUs: bigint): void;
 }
@@ -90,6 +93,8 @@ export const DEFAULT_WATCHDOG_MS = 2000;
 
 interface Slot {
   index: number;
+  /** The order addModule was called in; slots are kept sorted by it. */
+  order: number;
   spec: ModuleSpec;
   prepared: PreparedModule;
   caps: Capabilities;
@@ -132,6 +137,10 @@ export class Agent<B extends BoardLike = BoardLike> {
   private readonly policy: RestartPolicy;
   private readonly telemetry: TelemetryQueue;
   private eventCount = 0;
+  private nextOrder = 0;
+  /** addModule calls still preparing, and their module ids (for the duplicate check). */
+  private readonly pending = new Set<Promise<void>>();
+  private readonly preparing = new Set<string>();
   /** The loop step in progress: its time, the board's event time it was for, and whether the board has caught up to it. */
   private step: { t: bigint; tb: bigint | null; boardAdvanced: boolean } | null = null;
 
@@ -144,9 +153,25 @@ export class Agent<B extends BoardLike = BoardLike> {
     this.telemetry = new TelemetryQueue(opts.telemetryQueueLength ?? 64, sink);
   }
 
-  /** Checks and prepares a module; throws ModuleRefused (capabilities, validation, link, memory, …). */
-  addModule(spec: ModuleSpec): void {
-    if (this.slots.some((s) => s.spec.id === spec.id)) throw new ModuleRefused(spec.id, "manifest", `two modules are named "${spec.id}"; module ids must be unique on a device`);
+  /**
+   * Checks and prepares a module on the preparation worker (prepare-pool.ts);
+   * rejects with ModuleRefused (capabilities, validation, limits, link,
+   * memory, time limit, …). run() waits for modules still being prepared, so
+   * modules keep the order they were added in.
+   */
+  async addModule(spec: ModuleSpec): Promise<void> {
+    const order = this.nextOrder++;
+    const adding = this.prepareSlot(spec, order);
+    this.pending.add(adding);
+    try {
+      await adding;
+    } finally {
+      this.pending.delete(adding);
+    }
+  }
+
+  private async prepareSlot(spec: ModuleSpec, order: number): Promise<void> {
+    if (this.slots.some((s) => s.spec.id === spec.id) || this.preparing.has(spec.id)) throw new ModuleRefused(spec.id, "manifest", `two modules are named "${spec.id}"; module ids must be unique on a device`);
     if (spec.fuel !== undefined && (spec.fuel < 1n || spec.fuel > MAX_FUEL)) {
       throw new ModuleRefused(spec.id, "manifest", `${spec.source}: fuel per callback ${spec.fuel} is outside 1..${MAX_FUEL} (the fuel counter is a signed 64-bit integer)`);
     }
@@ -156,9 +181,21 @@ export class Agent<B extends BoardLike = BoardLike> {
         `${spec.source}: the board${this.opts.board.profile.name ? ` "${this.opts.board.profile.name}"` : ""} cannot grant ${excess.length} requested capabilit${excess.length === 1 ? "y" : "ies"}:\n${excess.map((x) => `  - ${x}`).join("\n")}`,
         excess);
     }
-    const prepared = prepareModule(spec.bytes, { moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.ramBudgetBytes ?? DEFAULT_RAM_BUDGET });
-    this.slots.push({
-      index: this.slots.length, spec, prepared,
+    const profile = this.opts.board.profile;
+    let prepared: PreparedModule;
+    this.preparing.add(spec.id);
+    try {
+      prepared = await prepareOffThread(spec.bytes, {
+        moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.ramBudgetBytes ?? DEFAULT_RAM_BUDGET,
+        ...(profile.deviceClass ? { deviceClass: profile.deviceClass } : {}),
+        ...(profile.moduleLimits ? { limits: profile.moduleLimits } : {}),
+      });
+    } finally {
+      this.preparing.delete(spec.id);
+    }
+    const at = this.slots.findIndex((s) => s.order > order);
+    this.slots.splice(at < 0 ? this.slots.length : at, 0, {
+      index: 0, order, spec, prepared,
       // granted = requested ∩ grantable, and requested ⊆ grantable was just checked.
       caps: spec.requested,
       config: spec.config ?? new Map(),
@@ -167,6 +204,7 @@ export class Agent<B extends BoardLike = BoardLike> {
       history: new FaultHistory(this.policy),
       state: "idle", instance: null, generation: 0, faults: [], restarts: 0, retired: { fuelUsed: 0n, memoryHighWaterBytes: 0 },
     });
+    this.slots.forEach((s, i) => (s.index = i));
   }
 
   get modules(): readonly { id: string; state: ModuleState }[] {
@@ -190,6 +228,8 @@ export class Agent<B extends BoardLike = BoardLike> {
 
   /** Runs every module from device time 0 until `untilUs`, then stops them. */
   async run(untilUs: bigint): Promise<RunSummary> {
+    // A refused module rejected its own addModule; the run goes on with the others.
+    await Promise.allSettled([...this.pending]);
     for (const slot of this.slots) this.startSlot(slot);
     for (;;) {
       const r = this.inWatchdogFrame(() => this.runSteps(untilUs));

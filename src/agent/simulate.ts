@@ -55,7 +55,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     ...(recorder ? { observer: recorder } : {}),
   });
   if (o.onEvent) agent.log.on(o.onEvent);
-  for (const m of o.modules) agent.addModule(m);
+  for (const m of o.modules) await agent.addModule(m);
   o.onReady?.();
   const summary = await agent.run(o.durationUs);
   return { events: agent.log.events, summary, faults: summary.faults, recording: recorder?.finish() ?? null };

@@ -9,7 +9,7 @@ import { parseTraceCsv } from "../sim/trace.js";
 import { parsePublicKey } from "../pkg/keys.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadModule, parseGrant, mergeCapabilities, GrantSyntaxError, type LoadedModule } from "../agent/load.js";
-import { ModuleRefused } from "../agent/prepare.js";
+import { ModuleRefused } from "../agent/refusal.js";
 import { runSimulation } from "../agent/simulate.js";
 import { eventToJson, eventToLine, type LoggedEvent } from "../agent/event-log.js";
 import { formatTime } from "../agent/faults.js";

@@ -2,8 +2,9 @@ import { readFile } from "node:fs/promises";
 import { parseCommandArgs, ramBudgetOption } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { formatValidation, validateModule } from "../validate/validate.js";
+import { DEFAULT_DEVICE_CLASS, DEVICE_CLASSES, isDeviceClass } from "../validate/limits.js";
 
-const HELP = `usage: fwx validate <module.wasm> [--json] [--ram-budget <size>]
+const HELP = `usage: fwx validate <module.wasm> [--json] [--ram-budget <size>] [--device-class mcu|gateway]
 
 Checks any WebAssembly module (AssemblyScript, C, Rust, TinyGo output) against
 the fwx host ABI and what wasm3 can run on a device:
@@ -15,13 +16,18 @@ the fwx host ABI and what wasm3 can run on a device:
     memory.init/data.drop (every function body is decoded; the first
     offending instruction is reported at its byte offset);
   - the fwx.abi section, if present, agrees with the imports and this device;
-  - initial memory and static data fit the RAM budget.
+  - initial memory and static data fit the RAM budget;
+  - sizes and counts (module, sections, functions, bodies, locals, globals,
+    tables, element and data segments, names) are within the device class's
+    limits, and no export or section uses a name reserved for the host.
+The verdict is the one the device agent reaches for the same device class.
 Then it reports flash size, RAM need and the interfaces used.
 
 options:
   --json               print the full result as JSON (errors, warnings, report)
   --ram-budget <size>  linear-memory budget: bytes (65536), KiB (64k), MiB (1m)
                        or 64 KiB pages (1p); default 64k
+  --device-class <c>   mcu or gateway: whose resource limits apply (default gateway)
   -h, --help           show this help
 
 exit codes:
@@ -41,13 +47,15 @@ export const command: Command = {
     const { values, positionals } = parseCommandArgs("validate", HELP, {
       args: argv,
       allowPositionals: true,
-      options: { json: { type: "boolean" }, "ram-budget": { type: "string" } },
+      options: { json: { type: "boolean" }, "ram-budget": { type: "string" }, "device-class": { type: "string" } },
     });
     if (positionals.length !== 1) {
       throw new UsageError(`validate: expected exactly one module file, got ${positionals.length}\n\n${HELP}`);
     }
     const file = positionals[0]!;
     const ramBudgetBytes = ramBudgetOption("validate", values["ram-budget"]);
+    const deviceClass = values["device-class"] ?? DEFAULT_DEVICE_CLASS;
+    if (!isDeviceClass(deviceClass)) throw new UsageError(`validate: --device-class ${deviceClass}: expected one of ${DEVICE_CLASSES.join(", ")}`);
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await readFile(file));
@@ -55,7 +63,7 @@ export const command: Command = {
       const err = e as NodeJS.ErrnoException;
       throw new UsageError(`validate: cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
     }
-    const result = validateModule(bytes, ramBudgetBytes === undefined ? {} : { ramBudgetBytes });
+    const result = validateModule(bytes, { deviceClass, ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }) });
     console.log(values.json ? JSON.stringify(result, null, 2) : formatValidation(result, file));
     return result.ok ? EXIT.ok : EXIT.invalid;
   },

@@ -1,3 +1,4 @@
+import { isDeviceClass } from "../validate/limits.js";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import type { Capabilities } from "../caps/capabilities.js";
@@ -42,7 +43,6 @@ example:
   fwx verify build/temp-alarm.fwx --root keys/root.pub --board boards/demo.json \\
       --customer plant-a --group line-1 --installed-seq 6`;
 
-const isDeviceClass = (v: unknown): v is DeviceClass => (DEVICE_CLASSES as readonly unknown[]).includes(v);
 
 function deviceFromBoard(file: string): { capabilities: Capabilities; deviceClass?: DeviceClass } {
   const json = loadJson(file, "board profile");

@@ -20,14 +20,12 @@ import { FuelError } from "./errors.js";
 import { callShape, externallyEnteredFunctions, planCallSiteCharges, type CallShape } from "./call-site.js";
 import { isWasm3Type, typeName, UnsupportedExpression, X } from "./expressions.js";
 import { FunctionRewriter, type FunctionMode, type FuelSymbols, type RewriteCounters } from "./rewrite.js";
-import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections, readStartFunctionIndex } from "./section.js";
+import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections, readStartFunctionIndex, RESERVED_EXPORT_PREFIX, FUEL_SET_EXPORT, FUEL_GET_EXPORT } from "./section.js";
 import { walkSections, type SectionInfo } from "../wasm/sections.js";
 
 export const FUEL_IMPORT_MODULE = "fwx:core@1";
 export const FUEL_IMPORT_NAME = "fuel_exhausted";
-export const FUEL_SET_EXPORT = "__fwx_fuel_set";
-export const FUEL_GET_EXPORT = "__fwx_fuel_get";
-export const RESERVED_EXPORT_PREFIX = "__fwx_";
+export { RESERVED_EXPORT_PREFIX, FUEL_SET_EXPORT, FUEL_GET_EXPORT };
 /** Fuel available before the host's first __fwx_fuel_set: it pays for the start function. */
 export const DEFAULT_INSTANTIATE_FUEL = 1_000_000n;
 

@@ -10,6 +10,11 @@ import { decodeU32, encodeU32 } from "../wasm/leb128.js";
 import { SECTION, walkSections, type SectionInfo } from "../wasm/sections.js";
 
 export const FUEL_SECTION_NAME = "fwx.fuel";
+/** Export names the instrumentation adds; input exporting any is refused (here, so the validator can say so without loading binaryen). */
+export const RESERVED_EXPORT_PREFIX = "__fwx_";
+/** The exports instrumentation adds: the host sets the fuel before each callback and reads what is left after. */
+export const FUEL_SET_EXPORT = "__fwx_fuel_set";
+export const FUEL_GET_EXPORT = "__fwx_fuel_get";
 export const FUEL_SECTION_FORMAT = 1;
 
 export interface FuelSection {

@@ -88,7 +88,8 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
         if (delivered) this.client?.publish(this.topics.ack, encodeAck(a), { qos: 1 }, () => delivered());
         else this.client?.publish(this.topics.ack, encodeAck(a), { qos: 0 });
       },
-      (meta, bytes) => this.onTransferComplete(meta, bytes));
+      (meta, bytes) => this.onTransferComplete(meta, bytes),
+      (meta, reason) => this.onInstallEvent({ session: meta.session, module: meta.package.module, phase: "failed", ts: Date.now(), reason, package: meta.package.sha256 }));
   }
 
   /** Boots the modules from the state directory, then connects (retrying in the background); with `waitForBroker`, resolves once subscribed. */
@@ -272,7 +273,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
   }
 
   private onTransferComplete(meta: PartialMeta, bytes: Uint8Array): void {
-    if (this.installing) return;
+    if (this.installing || this.stopped) return;
     this.installing = { session: meta.session, package: meta.package.sha256 };
     const fail = (reason: string) => {
       this.receiver.discard();
@@ -311,7 +312,9 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.statusTimer) clearTimeout(this.statusTimer);
     this.statusTimer = null;
-    this.manager.shutdown();
+    // An install in progress finishes writing its slot and state (or is refused)
+    // before the modules stop; new work is refused from here on.
+    await this.manager.shutdown();
     this.host.close();
     this.receiver.close();
     const c = this.client;

@@ -17,6 +17,7 @@ import { PackageError, verifyPackage, readPackageUnverified, type DeviceContext,
 import type { Manifest } from "../pkg/manifest.js";
 import { checkConfigValues, effectiveConfig } from "./config-values.js";
 import { ModuleStartError, type HostedModule, type ModuleHost } from "./module-host.js";
+import type { PreparedModule } from "../agent/refusal.js";
 import type { InstallEvent, ModuleStatus, Verdict } from "./protocol.js";
 import { otherSlot, sha256Hex, type DeviceState, type ModuleRecord, type SlotName, type StateStore } from "./state-store.js";
 
@@ -59,6 +60,9 @@ interface Live {
 export class ModuleManager {
   private state: DeviceState;
   private readonly live = new Map<string, Live>();
+  /** Installs between their start and the start of their trial. */
+  private readonly busy = new Set<Promise<void>>();
+  private closing = false;
 
   constructor(
     private readonly store: StateStore,
@@ -122,11 +126,12 @@ export class ModuleManager {
     return effectiveConfig(manifest.config, this.state.modules[module]?.config ?? {});
   }
 
-  private startHosted(module: string, slot: SlotName, v: VerifiedPackage, trial: boolean, onFault: (why: string) => void): HostedModule {
+  private startHosted(module: string, slot: SlotName, v: VerifiedPackage, trial: boolean, onFault: (why: string) => void, prepared?: PreparedModule): HostedModule {
     return this.host.start(
       {
         id: module, payload: v.payload, manifest: v.manifest, config: this.config(module, v.manifest),
         source: `${module} slot ${slot} (${v.manifest.version})`, restartOnFault: !trial,
+        ...(prepared ? { prepared } : {}),
       },
       { callback: () => this.onCallback(module), fault: (reason, detail) => onFault(`${reason}: ${detail}`) },
     );
@@ -197,8 +202,28 @@ export class ModuleManager {
     this.live.get(module)?.trial && this.checkHealth(module);
   }
 
-  /** Verifies, writes and trials a package; resolves with the verdict event. */
+  /**
+   * Verifies, prepares, writes and trials a package; resolves with the verdict
+   * event. While it runs up to the start of the trial, shutdown() waits for it.
+   */
   install(bytes: Uint8Array, session: number | null): Promise<InstallEvent> {
+    if (this.closing) return Promise.reject(new RequestRefused("shutting-down", "the device agent is shutting down; flash again once it is back"));
+    const work = this.installSteps(bytes, session);
+    // Until the trial has started (the verdict may come much later), an install holds shutdown off.
+    const critical = work.started.then(() => {}, () => {});
+    this.busy.add(critical);
+    void critical.then(() => this.busy.delete(critical));
+    return work.verdict;
+  }
+
+  private installSteps(bytes: Uint8Array, session: number | null): { started: Promise<unknown>; verdict: Promise<InstallEvent> } {
+    let markStarted!: () => void;
+    const started = new Promise<void>((r) => (markStarted = r));
+    const verdict = this.installAsync(bytes, session, markStarted).finally(markStarted);
+    return { started, verdict };
+  }
+
+  private async installAsync(bytes: Uint8Array, session: number | null, trialStarted: () => void): Promise<InstallEvent> {
     let id = "?";
     const pkg = sha256Hex(bytes);
     let verified: VerifiedPackage;
@@ -220,6 +245,19 @@ export class ModuleManager {
     const m = verified.manifest;
     const tag = { session, version: m.version, sequence: m.sequence, package: pkg };
     this.event(id, "verified", tag);
+    // Prepared before anything is written: a module the device refuses (limits,
+    // validation, the preparation time limit) never takes a slot.
+    let prepared: PreparedModule | undefined;
+    if (this.host.prepare) {
+      try {
+        prepared = await this.host.prepare({ id, payload: verified.payload, manifest: m, config: this.config(id, m), source: `${id} (${m.version})`, restartOnFault: false });
+      } catch (e) {
+        if (!(e instanceof ModuleStartError)) throw e;
+        return this.finish(id, "refused", session, { reason: `module refused (${e.step}): ${e.message}`, code: `module-${e.step}`, package: pkg });
+      }
+      if (this.closing) return this.finish(id, "refused", session, { reason: "the device agent shut down while the module was being prepared; flash again", code: "shutting-down", package: pkg });
+      if (this.isOnTrial(id)) return this.finish(id, "refused", session, { reason: `module ${id} went on trial meanwhile; wait for its verdict`, code: "busy", package: pkg });
+    }
     const rec: ModuleRecord = this.state.modules[id] ?? { slots: { A: null, B: null }, confirmed: null, trial: null, installedSeq: 0, config: {} };
     const target: SlotName = rec.confirmed ? otherSlot(rec.confirmed) : "A";
     this.store.writeSlot(id, target, bytes);
@@ -229,10 +267,10 @@ export class ModuleManager {
     this.state.modules[id] = rec;
     this.store.save(this.state, "trial-state");
     this.store.hit("trial-committed");
-    return this.beginTrial(id, target, verified, session);
+    return this.beginTrial(id, target, verified, session, prepared, trialStarted);
   }
 
-  private beginTrial(module: string, slot: SlotName, v: VerifiedPackage, session: number | null): Promise<InstallEvent> {
+  private beginTrial(module: string, slot: SlotName, v: VerifiedPackage, session: number | null, prepared?: PreparedModule, trialStarted?: () => void): Promise<InstallEvent> {
     return new Promise((settle) => {
       const previous = this.live.get(module);
       previous?.hosted?.stop(`replaced by slot ${slot} (${v.manifest.version}) on trial`);
@@ -241,11 +279,13 @@ export class ModuleManager {
       this.live.set(module, live);
       this.event(module, "trial", { session, package: pkg, version: v.manifest.version, sequence: v.manifest.sequence, reason: `slot ${slot}: ${this.health.callbacks} callbacks and ${this.health.seconds} s without a fault to confirm` });
       try {
-        live.hosted = this.startHosted(module, slot, v, true, (why) => this.revert(module, `faulted during trial: ${why}`));
+        live.hosted = this.startHosted(module, slot, v, true, (why) => this.revert(module, `faulted during trial: ${why}`), prepared);
       } catch (e) {
         if (!(e instanceof ModuleStartError)) throw e;
         this.revert(module, `could not start: ${e.message}`);
         return;
+      } finally {
+        trialStarted?.();
       }
       this.store.hit("trial-started");
       if (!live.trial) return; // fwx_init already faulted and the trial was reverted
@@ -390,7 +430,10 @@ export class ModuleManager {
     });
   }
 
-  shutdown(): void {
+  /** Refuses new installs, waits for one in progress to reach its trial (or its refusal), then stops every module. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    while (this.busy.size) await Promise.all([...this.busy]);
     for (const l of this.live.values()) {
       for (const t of l.trial?.timers ?? []) t.cancel();
       l.hosted?.stop("agent shutting down");

@@ -10,7 +10,8 @@ import { capabilityExcess } from "../caps/capabilities.js";
 import { DeviceClaimRegistry } from "../agent/handles.js";
 import type { AgentEvent } from "../agent/host-context.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "../agent/instance.js";
-import { prepareModule, ModuleRefused, type PreparedModule } from "../agent/prepare.js";
+import { prepareModule, ModuleRefused, type PreparedModule, type PrepareOptions } from "../agent/prepare.js";
+import { prepareOffThread } from "../agent/prepare-pool.js";
 import { DEFAULT_WATCHDOG_MS, type BoardLike, type HostServices } from "../agent/runtime.js";
 import { Scheduler } from "../agent/scheduler.js";
 import { DEFAULT_RESTART_POLICY, FaultHistory, type RestartPolicy } from "../agent/supervisor.js";
@@ -31,6 +32,8 @@ export interface LiveHostOptions<B extends BoardLike> {
   telemetry: TelemetrySink;
   restart?: Partial<RestartPolicy>;
   watchdogMs?: number;
+  /** Wall-clock limit on preparing an installed module; default PREPARE_TIME_LIMIT_MS. */
+  prepareTimeLimitMs?: number;
 }
 
 interface Running {
@@ -96,6 +99,25 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     return { cancel: () => { task.cancelled = true; } };
   }
 
+  private prepareOptions(spec: HostedSpec): PrepareOptions {
+    const profile = this.opts.board.profile;
+    return {
+      moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.manifest.budgets.ramBytes,
+      ...(profile.deviceClass ? { deviceClass: profile.deviceClass } : {}),
+      ...(profile.moduleLimits ? { limits: profile.moduleLimits } : {}),
+    };
+  }
+
+  /** Prepares a payload on the preparation worker, so the running modules are not held up (installs use this). */
+  async prepare(spec: HostedSpec): Promise<PreparedModule> {
+    try {
+      return await prepareOffThread(spec.payload, this.prepareOptions(spec), this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs });
+    } catch (e) {
+      if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
+      throw e;
+    }
+  }
+
   start(spec: HostedSpec, events: HostedEvents): HostedModule {
     if (this.closed) throw new Error("module host is closed");
     const existing = this.running.get(spec.id);
@@ -104,7 +126,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     if (excess.length) throw new ModuleStartError(spec.id, "capabilities", `${spec.source}: the board cannot grant ${excess.join("; ")}`);
     let prepared: PreparedModule;
     try {
-      prepared = prepareModule(spec.payload, { moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.manifest.budgets.ramBytes });
+      prepared = spec.prepared ?? prepareModule(spec.payload, this.prepareOptions(spec));
     } catch (e) {
       if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
       throw e;

@@ -5,6 +5,7 @@
 // accelerated clock); tests may substitute their own.
 
 import type { Manifest } from "../pkg/manifest.js";
+import type { PreparedModule } from "../agent/refusal.js";
 
 export interface HostedSpec {
   id: string;
@@ -17,6 +18,8 @@ export interface HostedSpec {
   source: string;
   /** Confirmed modules restart after a fault (with backoff); a trial reports the fault and stays down. */
   restartOnFault: boolean;
+  /** The payload already prepared by `prepare` (off the thread modules run on); start prepares it otherwise. */
+  prepared?: PreparedModule;
 }
 
 export interface HostedEvents {
@@ -49,6 +52,12 @@ export class ModuleStartError extends Error {
 }
 
 export interface ModuleHost {
+  /**
+   * Prepares a payload (validate, instrument, compile) without blocking the
+   * modules that run; rejects with ModuleStartError when it is refused. Hosts
+   * without it prepare inside start.
+   */
+  prepare?(spec: HostedSpec): Promise<PreparedModule>;
   start(spec: HostedSpec, events: HostedEvents): HostedModule;
   /** Device clock in ms (accelerated in demos). */
   nowMs(): number;

@@ -9,7 +9,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { CrashHook } from "./crash.js";
-import { removeFileDurable, writeAll, writeFileDurable } from "../fs/durable.js";
+import { removeFileDurable, writeAll, writeFileDurable, type DurableStep } from "../fs/durable.js";
 import { RequestRefused } from "./install.js";
 import { STATE_DIR_WRITE } from "./state-store.js";
 import { MAX_CHUNK_BYTES, type AckFrame, type ChunkFrame, type PackageRef, type TransferSpec } from "./protocol.js";
@@ -39,9 +39,35 @@ export interface ReceiverOptions {
   ackDelayMs: number;
   /** A transfer with no chunk for this long may be displaced by a different one. */
   staleMs: number;
+
+  /** The file operations a transfer makes (a seam: tests inject ENOSPC and other fs errors here); default FS_IO. */
+  io?: ReceiverIo;
 }
 
-export const DEFAULT_RECEIVER: ReceiverOptions = { ackEvery: 8, ackDelayMs: 200, staleMs: 15_000 };
+export interface ReceiverIo {
+  /** Writes all of `data` at `offset` of the partial file. */
+  writeAt(fd: number, data: Uint8Array, offset: number): void;
+  fsync(fd: number): void;
+  /** Atomically replaces the partial's metadata file. */
+  writeMeta(path: string, text: string, onStep: (step: DurableStep) => void): void;
+}
+
+export const FS_IO: ReceiverIo = {
+  writeAt: (fd, data, offset) => writeAll(fd, data, offset),
+  fsync: (fd) => fsyncSync(fd),
+  writeMeta: (path, text, onStep) => writeFileDurable(path, text, { ...STATE_DIR_WRITE, onStep }),
+};
+
+/** Storing a transfer failed (disk full, I/O error): the transfer ends, the agent carries on. */
+export class StorageError extends Error {
+  constructor(what: string, cause: unknown) {
+    const c = cause as NodeJS.ErrnoException;
+    super(`${what} failed: ${c?.code ? `${c.code}: ` : ""}${c?.message ?? String(cause)}`, { cause });
+    this.name = "StorageError";
+  }
+}
+
+export const DEFAULT_RECEIVER: ReceiverOptions = { ackEvery: 8, ackDelayMs: 200, staleMs: 15_000, io: FS_IO };
 
 interface Active {
   meta: PartialMeta;
@@ -74,6 +100,9 @@ export class TransferReceiver {
   private early: ChunkFrame[] = [];
   private readonly dataFile: string;
   private readonly metaFile: string;
+  private get io(): ReceiverIo {
+    return this.opts.io ?? FS_IO;
+  }
 
   constructor(
     dir: string,
@@ -82,6 +111,8 @@ export class TransferReceiver {
     /** Publishes an ack; with `delivered`, as the final ack, calling it once the broker has acknowledged it. */
     private readonly sendAck: (a: AckFrame, delivered: (() => void) | null) => void,
     private readonly onComplete: (meta: PartialMeta, bytes: Uint8Array) => void,
+    /** The transfer was dropped because storing it failed; the tool learns it from the device's "failed" event. */
+    private readonly onFailed: (meta: PartialMeta, reason: string) => void = () => {},
   ) {
     mkdirSync(dir, { recursive: true });
     this.dataFile = join(dir, "transfer.bin");
@@ -140,16 +171,28 @@ export class TransferReceiver {
       a.pending.clear();
       a.gapReportedAt = -1;
       a.lastActivityMs = nowMs;
-      this.persist();
+      try {
+        this.persist();
+      } catch (e) {
+        if (!(e instanceof StorageError)) throw e;
+        this.discard();
+        throw new RequestRefused("storage", `the device cannot store the transfer: ${e.message}`);
+      }
       return a.contiguous;
     }
     if (a && a.lastActivityMs > 0 && nowMs - a.lastActivityMs < this.opts.staleMs) {
       throw new RequestRefused("busy", `device is receiving ${a.meta.package.module} ${a.meta.package.version} from ${a.meta.from} (session ${a.meta.session}, ${a.contiguous} of ${a.meta.transfer.size} bytes); try again when it is done`);
     }
     this.discard();
-    const fd = openSync(this.dataFile, "w+");
-    this.active = { meta: { ...meta, acked: 0 }, fd, contiguous: 0, ...fresh(), lastActivityMs: nowMs };
-    this.persist();
+    try {
+      const fd = openSync(this.dataFile, "w+");
+      this.active = { meta: { ...meta, acked: 0 }, fd, contiguous: 0, ...fresh(), lastActivityMs: nowMs };
+      this.persist();
+    } catch (e) {
+      this.discard();
+      const err = e instanceof StorageError ? e : new StorageError("creating the partial-download file", e);
+      throw new RequestRefused("storage", `the device cannot store the transfer: ${err.message}`);
+    }
     return 0;
   }
 
@@ -159,6 +202,26 @@ export class TransferReceiver {
   }
 
   onChunk(c: ChunkFrame, nowMs: number): void {
+    this.storing(() => this.takeChunk(c, nowMs));
+  }
+
+  /**
+   * Runs a step that writes the transfer. A storage failure (ENOSPC, EIO, …)
+   * ends the transfer: its files go, the device reports "failed" with the
+   * reason, and the agent carries on.
+   */
+  private storing(step: () => void): void {
+    try {
+      step();
+    } catch (e) {
+      if (!(e instanceof StorageError)) throw e;
+      const meta = this.active?.meta;
+      this.discard();
+      if (meta) this.onFailed({ ...meta }, `the device could not store the transfer: ${e.message}`);
+    }
+  }
+
+  private takeChunk(c: ChunkFrame, nowMs: number): void {
     const a = this.active;
     if (!a || c.session !== a.meta.session) {
       // Possibly a chunk pipelined behind a begin that the broker has not delivered yet (brokers may
@@ -203,7 +266,11 @@ export class TransferReceiver {
   }
 
   private write(a: Active, offset: number, data: Uint8Array): void {
-    writeAll(a.fd, data, offset);
+    try {
+      this.io.writeAt(a.fd, data, offset);
+    } catch (e) {
+      throw new StorageError(`writing ${data.length} bytes at offset ${offset} of the partial download`, e);
+    }
     a.contiguous = offset + data.length;
     a.inOrderSinceAck++;
     this.crash?.("chunk-written");
@@ -216,15 +283,24 @@ export class TransferReceiver {
     if (a.ackTimer) clearTimeout(a.ackTimer);
     a.ackTimer = setTimeout(() => {
       a.ackTimer = null;
-      if (this.active === a) this.ackNow(false);
+      if (this.active === a) this.storing(() => this.ackNow(false));
     }, delayMs);
   }
 
   private persist(): void {
     const a = this.active!;
-    fsyncSync(a.fd);
-    a.meta.acked = a.contiguous;
-    writeFileDurable(this.metaFile, JSON.stringify(a.meta), { ...STATE_DIR_WRITE, onStep: (step) => this.crash?.(`partial-meta:${step}`) });
+    try {
+      this.io.fsync(a.fd);
+    } catch (e) {
+      throw new StorageError("syncing the partial download", e);
+    }
+    const acked = a.contiguous;
+    try {
+      this.io.writeMeta(this.metaFile, JSON.stringify({ ...a.meta, acked }), (step) => this.crash?.(`partial-meta:${step}`));
+    } catch (e) {
+      throw new StorageError("recording the acknowledged offset", e);
+    }
+    a.meta.acked = acked;
   }
 
   private ackNow(gap: boolean): void {
@@ -262,14 +338,25 @@ export class TransferReceiver {
     if (!a || a.contiguous !== a.meta.transfer.size) return;
     this.crash?.("transfer-complete");
     const bytes = new Uint8Array(a.meta.transfer.size);
-    const fd = openSync(this.dataFile, "r");
-    try {
-      const got = readFully(fd, bytes);
-      if (got !== bytes.length) throw new Error(`partial file holds ${got} of ${bytes.length} bytes`);
-    } finally {
-      closeSync(fd);
-    }
-    this.onComplete({ ...a.meta }, bytes);
+    let read = false;
+    this.storing(() => {
+      let fd: number;
+      try {
+        fd = openSync(this.dataFile, "r");
+      } catch (e) {
+        throw new StorageError("reading the completed download", e);
+      }
+      try {
+        const got = readFully(fd, bytes);
+        if (got !== bytes.length) throw new StorageError("reading the completed download", new Error(`the partial file holds ${got} of ${bytes.length} bytes`));
+      } catch (e) {
+        throw e instanceof StorageError ? e : new StorageError("reading the completed download", e);
+      } finally {
+        closeSync(fd);
+      }
+      read = true;
+    });
+    if (read) this.onComplete({ ...a.meta }, bytes);
   }
 
   get isComplete(): boolean {
@@ -281,15 +368,25 @@ export class TransferReceiver {
     const a = this.active;
     if (a) {
       clearTimers(a);
-      closeSync(a.fd);
       this.active = null;
+      try {
+        closeSync(a.fd);
+      } catch {
+        /* already unusable; the files go below */
+      }
     }
     this.discardFiles();
   }
 
   private discardFiles(): void {
-    removeFileDurable(this.metaFile);
-    removeFileDurable(this.dataFile);
+    // Best effort: a file that cannot be removed now (I/O error) is replaced by the next transfer.
+    for (const f of [this.metaFile, this.dataFile]) {
+      try {
+        removeFileDurable(f);
+      } catch {
+        /* left for the next transfer to overwrite */
+      }
+    }
   }
 
   close(): void {

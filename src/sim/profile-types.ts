@@ -4,6 +4,7 @@
 
 import type { Capabilities } from "../caps/capabilities.js";
 import type { Interpolation } from "./trace.js";
+import type { DeviceClass, ModuleLimits } from "../validate/limits.js";
 
 /** Where a simulated quantity comes from. JSON: `5`, `{"constant":5}`, `{"trace":"cold_room","interpolation":"step"}`, `{"sine":{...}}`, `{"sensor":"cold_room"}`. */
 export type SourceSpec =
@@ -155,4 +156,8 @@ export interface BoardProfile {
   uart: UartPortSpec[];
   /** What this board can grant modules; every entry names hardware declared above. */
   grantable: Capabilities;
+  /** Whose module resource limits apply (src/validate/limits.ts); "gateway" unless the profile says otherwise. */
+  deviceClass: DeviceClass;
+  /** The class's limits with the profile's `moduleLimits` overrides applied. */
+  moduleLimits: ModuleLimits;
 }

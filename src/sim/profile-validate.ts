@@ -7,6 +7,7 @@ import { i2cBuses, spiBuses, uartPorts } from "./profile-buses.js";
 import { checkUnique, JsonReader, type JsonObject } from "./profile-json.js";
 import type { AdcChannelSpec, BoardProfile, PinModeName, PinSpec, PwmChannelSpec, SensorSpec, SourceSpec } from "./profile-types.js";
 import type { Trace } from "./trace.js";
+import { DEFAULT_DEVICE_CLASS, DEVICE_CLASSES, isDeviceClass, MODULE_LIMITS, resolveLimits, type DeviceClass, type ModuleLimits } from "../validate/limits.js";
 
 /** A value source found while validating, with its field path, for checks that need the trace or all sensors. */
 export interface SourceRef {
@@ -21,7 +22,20 @@ export interface ValidatedProfile {
   sources: SourceRef[];
 }
 
-const TOP_LEVEL = ["$schema", "name", "description", "seed", "trace", "sensors", "gpio", "adc", "pwm", "i2c", "spi", "uart", "grantable"];
+const TOP_LEVEL = ["$schema", "name", "description", "seed", "trace", "deviceClass", "moduleLimits", "sensors", "gpio", "adc", "pwm", "i2c", "spi", "uart", "grantable"];
+
+/** The class's module limits (src/validate/limits.ts), with the profile's overrides. */
+function moduleLimits(r: JsonReader, root: JsonObject): { deviceClass: DeviceClass; moduleLimits: ModuleLimits } {
+  const cls = root.deviceClass === undefined ? DEFAULT_DEVICE_CLASS : root.deviceClass;
+  if (!isDeviceClass(cls)) r.fail("deviceClass", `must be one of ${DEVICE_CLASSES.join(", ")}`);
+  const overrides: Partial<ModuleLimits> = {};
+  if (root.moduleLimits !== undefined) {
+    const names = Object.keys(MODULE_LIMITS[cls]) as (keyof ModuleLimits)[];
+    const o = r.object(root.moduleLimits, "moduleLimits", names);
+    for (const k of names) if (o[k] !== undefined) overrides[k] = r.integer(o, k, "moduleLimits", 1, 0xffffffff);
+  }
+  return { deviceClass: cls, moduleLimits: resolveLimits(cls, overrides) };
+}
 
 function sensors(r: JsonReader, root: JsonObject, refs: SourceRef[]): SensorSpec[] {
   const list = r.array(root, "sensors", "", true).map((v, i): SensorSpec => {
@@ -101,7 +115,7 @@ function pwmChannels(r: JsonReader, root: JsonObject): PwmChannelSpec[] {
 }
 
 /** Every grantable capability must name hardware the profile declares. */
-function checkGrantable(r: JsonReader, g: Capabilities, p: Omit<BoardProfile, "grantable">): void {
+function checkGrantable(r: JsonReader, g: Capabilities, p: Omit<BoardProfile, "grantable" | "deviceClass" | "moduleLimits">): void {
   g.sensors?.forEach((s, i) => { if (!p.sensors.some((x) => x.name === s)) r.fail(`grantable.sensors[${i}]`, `no sensor named ${JSON.stringify(s)} on this board`); });
   g.gpio?.forEach((gr, i) => {
     const pin = p.gpio.find((x) => x.pin === gr.pin);
@@ -164,7 +178,7 @@ export function validateProfile(json: unknown, source: string): ValidatedProfile
     r.fail(e.path, e.message.slice(e.path.length + 2));
   }
   checkGrantable(r, grantable, base);
-  const profile: BoardProfile = { ...base, grantable };
+  const profile: BoardProfile = { ...base, ...moduleLimits(r, root), grantable };
   if (root.trace !== undefined) profile.trace = r.string(root, "trace", "");
   return { profile, sources: refs };
 }

@@ -125,7 +125,7 @@ export function checkLifecycleExports(m: ParsedModule, used: readonly LoweredFun
   }
   const known = new Set(lowered.lifecycle.map((l) => l.spec.name));
   for (const exp of m.exports) {
-    // __fwx_* exports belong to instrumentation (fuel metering) and are allowed.
+    // __fwx_* exports are refused as reserved (validate.ts checkReserved).
     if (exp.name.startsWith("fwx_") && !known.has(exp.name)) {
       issues.warn({
         code: "unknown-lifecycle-export", offset: exp.offset, location: `export "${exp.name}"`,

@@ -1,6 +1,7 @@
 // The result shapes of validation (see the validator contract).
 
 import type { InterfaceRequirement } from "../wasm/abi-section.js";
+import type { DeviceClass, ModuleLimits } from "./limits.js";
 
 export interface ValidationIssue {
   /** Stable machine-readable code, e.g. "import-not-in-abi", "unsupported-simd". */
@@ -51,6 +52,10 @@ export interface ValidationResult {
 export interface ValidateOptions {
   /** Linear-memory budget in bytes; default 65536. */
   ramBudgetBytes?: number;
+  /** Whose resource limits apply (src/validate/limits.ts); default "gateway". */
+  deviceClass?: DeviceClass;
+  /** The limits themselves, when a board profile overrides its class's defaults. */
+  limits?: ModuleLimits;
 }
 
 export const DEFAULT_RAM_BUDGET = 65536;

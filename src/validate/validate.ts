@@ -10,6 +10,10 @@ import type { InterfaceRequirement } from "../wasm/abi-section.js";
 import { WasmParseError, formatSignature, parseModule, type ParsedModule } from "../wasm/reader.js";
 import { checkAbiSection, checkImports, checkLifecycleExports, hostAbi, interfacesOf } from "./abi-checks.js";
 import { checkRamBudget, ramReport } from "./ram.js";
+import { DEFAULT_DEVICE_CLASS, MODULE_LIMITS } from "./limits.js";
+import { checkDeclaredLimits, checkParsedLimits } from "./resource-limits.js";
+import { walkSections } from "../wasm/sections.js";
+import { FUEL_SECTION_NAME, RESERVED_EXPORT_PREFIX } from "../fuel/section.js";
 import { DEFAULT_RAM_BUDGET, IssueList, type ModuleReport, type ValidateOptions, type ValidationResult } from "./types.js";
 
 export type { ModuleReport, RamReport, ValidationIssue, ValidationResult, ValidateOptions } from "./types.js";
@@ -71,18 +75,49 @@ function emptyReport(bytes: Uint8Array, budgetBytes: number): ModuleReport {
   };
 }
 
+/**
+ * Names the host keeps for itself. The agent instruments every module it runs
+ * and refuses input that looks instrumented already (src/fuel/instrument.ts),
+ * so the validator refuses the same, and `fwx validate` and `fwx run` agree.
+ */
+function checkReserved(m: ParsedModule, issues: IssueList): void {
+  for (const e of m.exports) {
+    if (e.name.startsWith(RESERVED_EXPORT_PREFIX)) {
+      issues.error({ code: "reserved-export", offset: e.offset, location: `export "${e.name}"`, message: `export names starting with ${RESERVED_EXPORT_PREFIX} are reserved for the host's fuel metering` });
+    }
+  }
+  for (const c of m.customSections) {
+    if (c.name === FUEL_SECTION_NAME) {
+      issues.error({ code: "reserved-section", offset: c.offset, location: `"${c.name}" custom section`, message: `the "${FUEL_SECTION_NAME}" section marks an already instrumented module, which the host never trusts; submit the uninstrumented module` });
+    }
+  }
+}
+
 export function validateModule(bytes: Uint8Array, options: ValidateOptions = {}): ValidationResult {
   const budgetBytes = options.ramBudgetBytes ?? DEFAULT_RAM_BUDGET;
+  const deviceClass = options.deviceClass ?? DEFAULT_DEVICE_CLASS;
+  const limits = { limits: options.limits ?? MODULE_LIMITS[deviceClass], deviceClass };
   const issues = new IssueList();
+  const unreadable = (e: WasmParseError) => {
+    issues.error({ code: "malformed", offset: e.offset, message: `unreadable module: ${e.reason}` });
+    return { ok: false, errors: issues.errors, warnings: issues.warnings, report: emptyReport(bytes, budgetBytes) };
+  };
   let m: ParsedModule;
   try {
+    // Sizes and counts first: a module past its limits is never walked further.
+    if (!checkDeclaredLimits(bytes, walkSections(bytes), limits, issues)) {
+      return { ok: false, errors: issues.errors, warnings: issues.warnings, report: emptyReport(bytes, budgetBytes) };
+    }
     m = parseModule(bytes);
   } catch (e) {
     if (!(e instanceof WasmParseError)) throw e;
-    issues.error({ code: "malformed", offset: e.offset, message: `unreadable module: ${e.reason}` });
-    return { ok: false, errors: issues.errors, warnings: issues.warnings, report: emptyReport(bytes, budgetBytes) };
+    return unreadable(e);
   }
-  for (const w of m.warnings) issues.warn({ code: "name-section", offset: w.offset, message: w.message });
+  // Engines ignore a malformed name section, but the fuel instrumenter (binaryen)
+  // does not, so a module with one could never run: it is an error here too.
+  for (const w of m.warnings) issues.error({ code: "malformed-name-section", offset: w.offset, location: '"name" custom section', message: w.message });
+  checkParsedLimits(m, limits, issues);
+  checkReserved(m, issues);
 
   checkFeatures(m, issues);
   const used = checkImports(m, issues);
@@ -94,7 +129,8 @@ export function validateModule(bytes: Uint8Array, options: ValidateOptions = {})
   checkRamBudget(m, ram, issues);
   // Only a module that is otherwise fine goes to the engine: its messages for
   // features it does not know would only repeat ours, less precisely.
-  if (!issues.errors.some((e) => e.code.startsWith("unsupported-"))) engineCheck(bytes, issues);
+  // Nor does a module past its limits: compiling it is the cost the limits avoid.
+  if (!issues.errors.some((e) => e.code.startsWith("unsupported-") || e.code === "limit-exceeded")) engineCheck(bytes, issues);
 
   issues.errors.sort((a, b) => (a.offset ?? Infinity) - (b.offset ?? Infinity));
   const report: ModuleReport = {

@@ -16,7 +16,8 @@ export interface InterfaceRequirement {
   minor: number;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the name, never silently dropped (see byte-reader.ts).
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 export class AbiSectionError extends Error {

@@ -14,7 +14,11 @@ export class WasmParseError extends Error {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// Names are compared as the exact bytes the module holds: fatal, so invalid
+// UTF-8 is malformed, and ignoreBOM, so a leading U+FEFF stays part of the
+// name (the default decoder drops it, which made "\uFEFFfwx_init" pass for
+// "fwx_init" while the engine saw a different export).
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export class ByteReader {
   pos: number;

@@ -70,6 +70,10 @@ export interface FunctionInfo {
   bodyOffset?: number;
   codeOffset?: number;
   bodyEnd?: number;
+  /** Defined functions: parameters plus declared locals. */
+  localCount?: number;
+  /** Defined functions: the body's size as its size field gives it (locals declarations included). */
+  bodySize?: number;
 }
 
 export interface GlobalInfo {
@@ -119,6 +123,8 @@ export interface ParsedModule {
   exports: Export[];
   start: number | null;
   elementCount: number;
+  /** Entries over all element segments. */
+  elementEntryCount: number;
   /** From the DataCount section, null when there is none. */
   dataCount: number | null;
   data: DataSegment[];

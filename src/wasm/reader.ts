@@ -42,7 +42,7 @@ class FeatureLog {
 function emptyModule(size: number, sections: SectionInfo[]): ParsedModule {
   return {
     size, sections, types: [], imports: [], functions: [], tables: [], memories: [], globals: [], tagCount: 0,
-    exports: [], start: null, elementCount: 0, dataCount: null, data: [], customSections: [],
+    exports: [], start: null, elementCount: 0, elementEntryCount: 0, dataCount: null, data: [], customSections: [],
     functionNames: new Map(), globalNames: new Map(), features: [], warnings: [],
   };
 }
@@ -145,6 +145,7 @@ function readElementSection(r: ByteReader, m: ParsedModule, note: FeatureSink, o
       else if (r.u8("element kind") !== 0) r.fail(`element segment ${i} has an unknown element kind`, r.pos - 1);
     }
     const count = r.count(`element segment ${i} entry`);
+    m.elementEntryCount += count;
     for (let j = 0; j < count; j++) {
       if (expressions) {
         decodeInstructions(r, codeContext(m, n), 0, "const", note);
@@ -186,6 +187,8 @@ function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declar
       if (t.feature) note(t.feature, tAt, `${t.name} local in function ${f.index}`);
     }
     f.bodyOffset = bodyOffset;
+    f.localCount = locals;
+    f.bodySize = size;
     f.codeOffset = body.pos;
     f.bodyEnd = end;
     if (!decode) {

@@ -10,8 +10,8 @@ import type { Agent } from "../../src/agent/runtime.js";
 
 async function runWithNeighbour(bad: Uint8Array, opts: { fuel?: bigint; watchdogMs?: number; ramBudgetBytes?: number } = {}) {
   const agent = testAgent({ watchdogMs: opts.watchdogMs ?? 0, restart: { backoffBaseMs: 60_000 } });
-  agent.addModule(spec("good", tickerModule(500)));
-  agent.addModule(spec("bad", bad, { fuel: opts.fuel ?? 200_000n, ...(opts.ramBudgetBytes ? { ramBudgetBytes: opts.ramBudgetBytes } : {}) }));
+  await agent.addModule(spec("good", tickerModule(500)));
+  await agent.addModule(spec("bad", bad, { fuel: opts.fuel ?? 200_000n, ...(opts.ramBudgetBytes ? { ramBudgetBytes: opts.ramBudgetBytes } : {}) }));
   const summary = await agent.run(seconds(2.2));
   return { agent, summary };
 }

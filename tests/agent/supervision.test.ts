@@ -10,9 +10,9 @@ import { formatCrashReport } from "../../src/agent/faults.js";
 
 const RET_I32 = { params: [], results: [I32] };
 
-function refusal(f: () => void): ModuleRefused {
+async function refusal(f: () => Promise<void>): Promise<ModuleRefused> {
   try {
-    f();
+    await f();
   } catch (e) {
     if (e instanceof ModuleRefused) return e;
     throw e;
@@ -21,7 +21,7 @@ function refusal(f: () => void): ModuleRefused {
 }
 
 describe("linking", () => {
-  it("refuses unknown imports and wrong signatures with one line per import", () => {
+  it("refuses unknown imports and wrong signatures with one line per import", async () => {
     const b = new ModuleBuilder();
     b.import("fwx:gpio@1", "write", [I32], [I32]); // ABI: (i32, i32) -> i32
     b.import("fwx:gpio@1", "toggle", [I32], [I32]);
@@ -29,7 +29,7 @@ describe("linking", () => {
     b.import("env", "seed", [], ["f64" as never]);
     b.mem(1);
     b.func("fwx_init", RET_I32, op.i32(0), { export: true });
-    const e = refusal(() => testAgent().addModule(spec("bad", b.build())));
+    const e = await refusal(() => testAgent().addModule(spec("bad", b.build())));
     expect(e.step).toBe("link");
     expect(e.problems).toEqual([
       "fwx:gpio@1.write: expected (i32, i32) -> i32, found (i32) -> i32",
@@ -43,9 +43,9 @@ describe("linking", () => {
 });
 
 describe("capabilities", () => {
-  it("refuses a start when the board cannot grant a request, listing every excess", () => {
+  it("refuses a start when the board cannot grant a request, listing every excess", async () => {
     const agent = testAgent();
-    const e = refusal(() => agent.addModule(spec("greedy", tickerModule(), { requested: { timers: 1, gpio: [{ pin: 5, modes: ["output-open-drain"] }, { pin: 9, modes: ["output"] }], sensors: ["boiler"] } })));
+    const e = await refusal(() => agent.addModule(spec("greedy", tickerModule(), { requested: { timers: 1, gpio: [{ pin: 5, modes: ["output-open-drain"] }, { pin: 9, modes: ["output"] }], sensors: ["boiler"] } })));
     expect(e.step).toBe("capabilities");
     expect(e.problems).toEqual(["sensor boiler", "gpio pin 5 mode output-open-drain", "gpio pin 9 mode output"]);
   });
@@ -62,7 +62,7 @@ describe("capabilities", () => {
       ...op.i32(1), ...op.i32(32), ...op.i32(2), ...op.call(log!), ...op.drop,
     ], [[16, "key"], [32, "??"]]);
     const agent = testAgent();
-    agent.addModule(spec("limited", m, { requested: { gpio: [{ pin: 6, modes: ["output"] }] } }));
+    await agent.addModule(spec("limited", m, { requested: { gpio: [{ pin: 6, modes: ["output"] }] } }));
     const summary = await agent.run(seconds(1));
     expect(agent.log.events.find((e) => e.kind === "log")!.message).toBe(`${Status.notPermitted}${Status.notPermitted}`);
     expect(summary.faults).toEqual([]);
@@ -82,8 +82,8 @@ describe("exclusive claims", () => {
     ], [[16, `claim=?${id}`]]);
     const agent = testAgent();
     const caps = { gpio: [{ pin: 5, modes: ["output"] }] };
-    agent.addModule(spec("first", claimer("a"), { requested: caps }));
-    agent.addModule(spec("second", claimer("b"), { requested: caps }));
+    await agent.addModule(spec("first", claimer("a"), { requested: caps }));
+    await agent.addModule(spec("second", claimer("b"), { requested: caps }));
     await agent.run(seconds(1));
     const logs = agent.log.events.filter((e) => e.kind === "log").map((e) => `${e.module}:${String(e.message)}`);
     expect(logs).toEqual([`first:claim=${Status.ok}`, `second:claim=${Status.busy}`]);
@@ -94,8 +94,8 @@ describe("exclusive claims", () => {
 describe("restart policy", () => {
   it("restarts with exponential backoff, then quarantines", async () => {
     const agent = testAgent({ restart: { backoffBaseMs: 1000, backoffFactor: 2, quarantineAfter: 4, windowMs: 60_000 } });
-    agent.addModule(spec("crashy", hostile.unreachable()));
-    agent.addModule(spec("good", tickerModule(10_000)));
+    await agent.addModule(spec("crashy", hostile.unreachable()));
+    await agent.addModule(spec("good", tickerModule(10_000)));
     const summary = await agent.run(seconds(60));
     const faultsAt = summary.faults.map((f) => Number(f.tUs) / 1e6);
     // fault 100 ms after each start; restarts after 1, 2, 4 s
@@ -118,7 +118,7 @@ describe("crash reports", () => {
     b.func("fwx_on_timer", { params: [I32], results: [] }, [...op.call(check)], { export: true });
     b.func("check_reading", { params: [], results: [] }, [...op.call(now), ...op.drop, ...op.call(now), ...op.drop, ...op.unreachable]);
     const agent = testAgent();
-    agent.addModule(spec("reporter", b.build()));
+    await agent.addModule(spec("reporter", b.build()));
     const { faults } = await agent.run(seconds(1));
     const r = faults[0]!;
     expect(r.reason).toBe("unreachable");
@@ -146,7 +146,7 @@ describe("memory cap", () => {
     const grow = (at: number) => [...op.i32(at), ...op.i32(1), ...op.memoryGrow, ...op.i32(48), ...op.i32Add, ...op.i32Store8()];
     b.func("fwx_init", RET_I32, [...grow(16), ...grow(17), ...grow(18), ...op.i32(1), ...op.i32(16), ...op.i32(3), ...op.call(log), ...op.drop, ...op.i32(0)], { export: true });
     const agent = testAgent();
-    agent.addModule(spec("grower", b.build(), { ramBudgetBytes: 2 * 65536 }));
+    await agent.addModule(spec("grower", b.build(), { ramBudgetBytes: 2 * 65536 }));
     const summary = await agent.run(seconds(1));
     // 1 → 2 pages succeeds (old size 1 → "1"); the next two fail (-1 → "/")
     expect(agent.log.events.find((e) => e.kind === "log")!.message).toBe("1//");
@@ -154,8 +154,8 @@ describe("memory cap", () => {
     expect(summary.modules[0]!.memoryHighWaterBytes).toBe(2 * 65536);
   });
 
-  it("refuses a module whose initial memory exceeds the budget", () => {
-    const e = refusal(() => testAgent().addModule(spec("fat", misbehaveOnTimer(op.nop, { mem: [3] }), { ramBudgetBytes: 2 * 65536 })));
+  it("refuses a module whose initial memory exceeds the budget", async () => {
+    const e = await refusal(() => testAgent().addModule(spec("fat", misbehaveOnTimer(op.nop, { mem: [3] }), { ramBudgetBytes: 2 * 65536 })));
     expect(["memory", "validation"]).toContain(e.step);
     expect(e.report).toMatch(/3 .*pages|budget/);
   });
@@ -175,7 +175,7 @@ describe("run summary", () => {
       },
       restart: { backoffBaseMs: 1000 },
     });
-    agent.addModule(spec("grower", growThenTrap(), { ramBudgetBytes: 4 * 65536 }));
+    await agent.addModule(spec("grower", growThenTrap(), { ramBudgetBytes: 4 * 65536 }));
     // init, fault at 0.1 s; restart at 1.1 s, init, fault at 1.2 s
     const summary = await agent.run(seconds(1.5));
     const m = summary.modules[0]!;
@@ -188,17 +188,17 @@ describe("run summary", () => {
 
   it("keeps the memory high-water of an instance that was restarted", async () => {
     const agent = testAgent({ restart: { backoffBaseMs: 1000 } });
-    agent.addModule(spec("grower", growThenTrap(), { ramBudgetBytes: 4 * 65536 }));
+    await agent.addModule(spec("grower", growThenTrap(), { ramBudgetBytes: 4 * 65536 }));
     // Ends after the restart's fwx_init (1.1 s), before its timer grows the new instance.
     const summary = await agent.run(seconds(1.15));
     expect(summary.modules[0]!.restarts).toBe(1);
     expect(summary.modules[0]!.memoryHighWaterBytes).toBe(2 * 65536);
   });
 
-  it("refuses a fuel budget the i64 fuel counter cannot hold", () => {
-    const e = refusal(() => testAgent().addModule(spec("greedy", tickerModule(), { fuel: 1n << 63n })));
+  it("refuses a fuel budget the i64 fuel counter cannot hold", async () => {
+    const e = await refusal(() => testAgent().addModule(spec("greedy", tickerModule(), { fuel: 1n << 63n })));
     expect(e.step).toBe("manifest");
     expect(e.report).toMatch(/greedy\.wasm: fuel per callback 9223372036854775808 is outside 1\.\.9223372036854775807/);
-    expect(() => testAgent().addModule(spec("ok", tickerModule(), { fuel: (1n << 63n) - 1n }))).not.toThrow();
+    await expect(testAgent().addModule(spec("ok", tickerModule(), { fuel: (1n << 63n) - 1n }))).resolves.toBeUndefined();
   });
 });

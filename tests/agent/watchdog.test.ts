@@ -70,8 +70,8 @@ describe("watchdog faults", () => {
         outcome: (i, o: CallOutcome) => log.push([i, "outcome", o.ok ? "ok" : o.report.reason]),
       },
     });
-    agent.addModule(spec("good", tickerModule(500)));
-    agent.addModule(spec("bad", hostile.infiniteLoop(), { fuel: 1n << 60n }));
+    await agent.addModule(spec("good", tickerModule(500)));
+    await agent.addModule(spec("bad", hostile.infiniteLoop(), { fuel: 1n << 60n }));
     const summary = await agent.run(seconds(1.2));
     expect(summary.faults.map((f) => [f.module, f.reason, f.callback])).toEqual([["bad", "watchdog", "fwx_on_timer(1)"], ["bad", "watchdog", "fwx_on_timer(1)"]]);
     expect(summary.modules.find((m) => m.id === "bad")).toMatchObject({ restarts: 1, faults: 2 });
@@ -95,7 +95,7 @@ describe("watchdog faults", () => {
       },
     };
     const agent = testAgent({ board, watchdogMs: 100 });
-    agent.addModule(spec("good", tickerModule(500)));
+    await agent.addModule(spec("good", tickerModule(500)));
     await expect(agent.run(seconds(1))).rejects.toThrow(/agent's own work, outside any module callback, ran past the 100 ms watchdog/);
   });
 

@@ -138,7 +138,7 @@ describe("lifecycle exports", () => {
     only(validate(b.build().bytes), "missing-timer-callback");
   });
 
-  it("allows __fwx_* instrumentation exports and warns about unknown fwx_* exports", () => {
+  it("refuses __fwx_* exports (the host's fuel metering adds them) and warns about unknown fwx_* exports", () => {
     const b = baseModule();
     b.importFunc("fwx:core@1", "fuel_exhausted", [], []);
     addInit(b);
@@ -147,7 +147,7 @@ describe("lifecycle exports", () => {
     b.func([], [I64], [op.global_get, fuel], { export: "__fwx_fuel_get" });
     b.func([], [], [], { export: "fwx_on_tick" });
     const result = validate(b.build().bytes);
-    expect(result.errors).toEqual([]);
+    expect(result.errors.map((e) => [e.code, e.location])).toEqual([["reserved-export", 'export "__fwx_fuel_set"'], ["reserved-export", 'export "__fwx_fuel_get"']]);
     expect(result.warnings.map((w) => w.code)).toEqual(["unknown-lifecycle-export"]);
     expect(result.warnings[0]!.message).toContain("fwx_on_tick");
   });

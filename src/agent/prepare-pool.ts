@@ -1,0 +1,180 @@
+// Preparing modules off the agent's thread. One worker thread, reused, runs
+// prepareModule (prepare-worker.ts) for one request at a time; running
+// modules keep their thread meanwhile. A request that takes longer than the
+// time limit is refused as "time-limit" (naming the limit) and the worker is
+// terminated, so a module that makes validation or instrumentation run away
+// costs only its own refusal; the next request starts a fresh worker.
+//
+// Where the worker's code is: next to the bundle in dist/ (rollup builds
+// dist/prepare-worker.js), or, running from the TypeScript sources (tests,
+// benchmarks), bundled on first use with esbuild, a development dependency.
+
+import { Worker } from "node:worker_threads";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { ModuleRefused, type PreparedModule, type PrepareOptions, type RefusalStep } from "./refusal.js";
+import { PREPARE_TIME_LIMIT_MS } from "../validate/limits.js";
+
+export interface PrepareRequest {
+  id: number;
+  bytes: Uint8Array;
+  options: PrepareOptions;
+}
+
+export type PrepareReply =
+  | { id: number; ok: true; prepared: PreparedModule }
+  | { id: number; ok: false; refused: { moduleId: string; step: RefusalStep; report: string; problems: string[] } };
+
+export interface OffThreadOptions {
+  /** Wall-clock limit for this module's preparation; default PREPARE_TIME_LIMIT_MS. */
+  timeLimitMs?: number;
+}
+
+interface Job {
+  req: PrepareRequest;
+  timeLimitMs: number;
+  resolve(p: PreparedModule): void;
+  reject(e: unknown): void;
+}
+
+const here = fileURLToPath(import.meta.url);
+
+/** dist/prepare-worker.js beside the bundle (or its chunk directory), if this code runs from dist. */
+function bundledWorker(): string | null {
+  if (here.endsWith(".ts")) return null;
+  for (const candidate of [join(dirname(here), "prepare-worker.js"), join(dirname(here), "..", "prepare-worker.js")]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/** The TypeScript source of the worker: beside this file, or (inside a run-ts bundle) in the repository run from. */
+function workerSource(): string {
+  const candidates = here.endsWith(".ts") ? [join(dirname(here), "prepare-worker.ts")] : [];
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    candidates.push(join(dir, "src", "agent", "prepare-worker.ts"));
+    if (dirname(dir) === dir) break;
+  }
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error(`the module preparation worker was not found (looked for dist/prepare-worker.js and ${candidates[0]})`);
+  return found;
+}
+
+let workerPath: Promise<string> | null = null;
+
+function locateWorker(): Promise<string> {
+  workerPath ??= (async () => {
+    const bundled = bundledWorker();
+    if (bundled) return bundled;
+    const source = workerSource();
+    const root = resolve(dirname(source), "..", "..");
+    const cacheDir = join(root, "node_modules", ".cache", "fwx-prepare-worker");
+    mkdirSync(cacheDir, { recursive: true });
+    const out = join(cacheDir, `prepare-worker.${process.pid}.mjs`);
+    const temp = `${out}.tmp.mjs`;
+    // A development dependency: only reached when running from the sources.
+    const { build } = await import("esbuild");
+    try {
+      await build({ entryPoints: [source], outfile: temp, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "error" });
+      renameSync(temp, out);
+    } finally {
+      rmSync(temp, { force: true });
+    }
+    process.once("exit", () => rmSync(out, { force: true }));
+    return out;
+  })();
+  return workerPath;
+}
+
+class PreparePool {
+  private worker: Worker | null = null;
+  private readonly queue: Job[] = [];
+  private current: { job: Job; timer: NodeJS.Timeout } | null = null;
+  private nextId = 1;
+
+  prepare(bytes: Uint8Array, options: PrepareOptions, timeLimitMs: number): Promise<PreparedModule> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req: { id: this.nextId++, bytes, options }, timeLimitMs, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private async ensureWorker(): Promise<Worker> {
+    if (this.worker) return this.worker;
+    const path = await locateWorker();
+    if (this.worker) return this.worker;
+    const w = new Worker(pathToFileURL(path));
+    w.on("message", (reply: PrepareReply) => this.onReply(w, reply));
+    w.on("error", (err) => this.onWorkerGone(w, `the preparation worker failed: ${err.message}`));
+    w.on("exit", (code) => this.onWorkerGone(w, `the preparation worker exited with code ${code}`));
+    this.worker = w;
+    return w;
+  }
+
+  private pump(): void {
+    if (this.current || this.queue.length === 0) return;
+    const job = this.queue.shift()!;
+    // The timer starts before the worker does: starting it is part of preparing.
+    const timer = setTimeout(() => this.onTimeout(job), job.timeLimitMs);
+    this.current = { job, timer };
+    this.ensureWorker().then(
+      (w) => {
+        if (this.current?.job !== job) return;
+        w.ref();
+        w.postMessage(job.req);
+      },
+      (err: unknown) => this.finish(job, () => job.reject(err)),
+    );
+  }
+
+  private finish(job: Job, settle: () => void): void {
+    if (this.current?.job !== job) return;
+    clearTimeout(this.current.timer);
+    this.current = null;
+    // An idle worker must not keep the process alive.
+    this.worker?.unref();
+    settle();
+    this.pump();
+  }
+
+  private onReply(w: Worker, reply: PrepareReply): void {
+    const job = this.current?.job;
+    if (w !== this.worker || !job || job.req.id !== reply.id) return;
+    if (reply.ok) this.finish(job, () => job.resolve(reply.prepared));
+    else {
+      const r = reply.refused;
+      this.finish(job, () => job.reject(new ModuleRefused(r.moduleId, r.step, r.report, r.problems)));
+    }
+  }
+
+  private onTimeout(job: Job): void {
+    const w = this.worker;
+    this.worker = null;
+    void w?.terminate();
+    const { moduleId, source } = job.req.options;
+    const msg = `preparing the module (validate, instrument, compile) took longer than the limit of ${job.timeLimitMs} ms (limit "prepareTimeMs"); it was stopped`;
+    this.finish(job, () => job.reject(new ModuleRefused(moduleId, "time-limit", `${source}: ${msg}`, [msg])));
+  }
+
+  private onWorkerGone(w: Worker, why: string): void {
+    if (w !== this.worker) return;
+    this.worker = null;
+    const job = this.current?.job;
+    if (job) {
+      const { moduleId, source } = job.req.options;
+      this.finish(job, () => job.reject(new ModuleRefused(moduleId, "internal", `${source}: ${why}`, [why])));
+    }
+  }
+}
+
+const pool = new PreparePool();
+
+/**
+ * Prepares a module on the preparation worker: resolves with the prepared
+ * module or rejects with ModuleRefused (the time limit included), never with
+ * anything else a module could cause.
+ */
+export function prepareOffThread(bytes: Uint8Array, options: PrepareOptions, o: OffThreadOptions = {}): Promise<PreparedModule> {
+  return pool.prepare(bytes, options, o.timeLimitMs ?? PREPARE_TIME_LIMIT_MS);
+}

@@ -1,0 +1,60 @@
+// Preparing a module happens on the preparation worker: the agent's thread
+// (where running modules' callbacks run) stays free while a big module is
+// validated, instrumented and compiled, and a preparation past its time limit
+// is refused naming the limit.
+
+import { describe, expect, it } from "vitest";
+import { ModuleRefused } from "../../src/agent/prepare.js";
+import { prepareOffThread } from "../../src/agent/prepare-pool.js";
+import { I32, WasmBuilder, op } from "../fixtures/wasm-builder.js";
+
+/** `n` functions, each a small loop, so instrumentation has real work per function. */
+function bigModule(n: number): Uint8Array {
+  const b = new WasmBuilder();
+  b.memory(1);
+  b.export("memory", 2, 0);
+  b.func([], [I32], [op.i32_const, 0], { export: "fwx_init" });
+  const body = [op.block, 0x40, op.loop, 0x40, op.local_get, 0, op.i32_const, 1, op.i32_add, op.local_set, 0, op.local_get, 0, op.i32_const, 100, 0x48, op.br_if, 0, op.end, op.end, op.local_get, 0];
+  for (let i = 0; i < n; i++) b.func([I32], [I32], body);
+  return b.build().bytes;
+}
+
+const opts = { moduleId: "big", source: "big.wasm", ramBudgetBytes: 65536 };
+
+describe("the preparation worker", () => {
+  it("keeps the agent's thread free while a big module is prepared", async () => {
+    const bytes = bigModule(2000);
+    await prepareOffThread(bigModule(1), opts); // the worker is up
+    let maxGap = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 5);
+    const t0 = performance.now();
+    const prepared = await prepareOffThread(bytes, opts);
+    const took = performance.now() - t0;
+    clearInterval(ticker);
+    expect(prepared.exports.has("fwx_init")).toBe(true);
+    // Done on this thread, the preparation would be one gap as long as itself.
+    expect(took).toBeGreaterThan(200);
+    expect(maxGap).toBeLessThan(took / 3);
+  });
+
+  it("refuses a preparation past its time limit, naming the limit, and the next one runs on a fresh worker", async () => {
+    const e = await prepareOffThread(bigModule(4000), opts, { timeLimitMs: 50 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ModuleRefused);
+    expect((e as ModuleRefused).step).toBe("time-limit");
+    expect((e as ModuleRefused).report).toMatch(/took longer than the limit of 50 ms \(limit "prepareTimeMs"\)/);
+    const ok = await prepareOffThread(bigModule(1), opts);
+    expect(ok.exports.has("fwx_init")).toBe(true);
+  });
+
+  it("a refusal crosses the thread as a ModuleRefused with its step and report", async () => {
+    const e = await prepareOffThread(Uint8Array.from([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0]), opts).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ModuleRefused);
+    expect((e as ModuleRefused).step).toBe("validation");
+    expect((e as ModuleRefused).report).toMatch(/unsupported wasm binary version 2/);
+  });
+});

@@ -1,0 +1,97 @@
+// `fwx run` with a misbehaving module beside a good one, through the bundled
+// CLI in a child process (with a time limit, so a hang is a failure): a fault
+// at any stage the binary can reach ends that module (exit 3, the good module
+// runs to the end), a module that cannot be prepared is refused (exit 2), and
+// the process never dies with an internal error (exit 1) because of a module.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { misbehaveOnTimer, tickerModule } from "../fixtures/hostile/modules.js";
+import { I32, WasmBuilder, op } from "../fixtures/wasm-builder.js";
+
+const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "fwx-run-faults-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function module(extend: (b: WasmBuilder) => void, init: number[] = [op.i32_const, 0], initName = "fwx_init"): Uint8Array {
+  const b = new WasmBuilder();
+  b.memory(1);
+  b.export("memory", 2, 0);
+  b.func([], [I32], init, { export: initName });
+  extend(b);
+  return b.build().bytes;
+}
+
+function run(bad: Uint8Array, extra: string[] = []) {
+  const good = join(dir, "good.wasm"), badFile = join(dir, "bad.wasm");
+  writeFileSync(good, tickerModule(500));
+  writeFileSync(badFile, bad);
+  const r = spawnSync(process.execPath, [cli, "run", good, badFile, "--duration", "3s", ...extra], { encoding: "utf8", timeout: 60_000 });
+  if (r.error) throw r.error;
+  const ticks = r.stdout.split("\n").filter((l) => /\bgood\b.*\btick\b/.test(l)).length;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ticks };
+}
+
+describe("fwx run: a bad module beside a good one", () => {
+  const faults: [string, Uint8Array, string][] = [
+    ["the start function", module((b) => b.start(b.func([], [], [op.unreachable]))), "unreachable"],
+    ["fwx_init", module(() => {}, [op.unreachable]), "unreachable"],
+    ["a timer callback", misbehaveOnTimer([op.unreachable]), "unreachable"],
+  ];
+  for (const [stage, bytes, reason] of faults) {
+    it(`a fault in ${stage}: exit 3, the fault reported, the good module runs to the end`, () => {
+      const r = run(bytes);
+      expect(r.stderr).not.toMatch(/internal error/i);
+      expect(r.status).toBe(3);
+      expect(r.stdout).toContain(`fault in bad: ${reason}`);
+      expect(r.ticks).toBe(6);
+      expect(r.stdout).toMatch(/good: stopped, 0 faults/);
+    });
+  }
+
+  it("a fault in an event callback (a watched pin's edge): exit 3, the good module runs to the end", () => {
+    // A board of one input pin whose level the trace flips at 1 s.
+    writeFileSync(join(dir, "edge.csv"), "time,sensor,value\n0,sw,0\n1,sw,1\n");
+    const board = join(dir, "edge.json");
+    writeFileSync(board, JSON.stringify({
+      name: "edge-board", seed: 1, trace: "edge.csv",
+      gpio: [{ pin: 2, name: "sw", modes: ["input"], drive: { trace: "sw" } }],
+      grantable: { timers: 4, gpio: [{ pin: 2, modes: ["input"] }] },
+    }));
+    const b = new WasmBuilder();
+    const claim = b.importFunc("fwx:gpio@1", "claim", [I32, I32, I32], [I32]);
+    const watch = b.importFunc("fwx:gpio@1", "watch", [I32, I32], [I32]);
+    b.memory(1);
+    b.export("memory", 2, 0);
+    b.func([], [I32], [
+      op.i32_const, 2, op.i32_const, 0, op.i32_const, 0, op.call, claim, op.drop,
+      op.i32_const, 0, op.i32_load, 2, 0, op.i32_const, 3, op.call, watch, op.drop,
+      op.i32_const, 0,
+    ], { export: "fwx_init" });
+    b.func([I32, I32, I32], [], [op.unreachable], { export: "fwx_on_event" });
+    const r = run(b.build().bytes, ["--board", board]);
+    expect(r.stderr).not.toMatch(/internal error/i);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/fault in bad: unreachable[\s\S]*during fwx_on_event\(1, /);
+    expect(r.ticks).toBe(6);
+  });
+
+  const refusals: [string, Uint8Array, RegExp][] = [
+    ["code the engine cannot compile", module((b) => b.func([], [I32], [op.i32_add])), /refused \(validation\)[\s\S]*the WebAssembly engine rejects the module/],
+    ["an export named \\uFEFFfwx_init", module(() => {}, [op.i32_const, 0], "\uFEFFfwx_init"), /refused \(validation\)[\s\S]*does not export fwx_init/],
+    ["a reserved __fwx_ export", module((b) => b.export("__fwx_fuel_get", 0, 0)), /refused \(validation\)[\s\S]*reserved-export/],
+    ["a table of 10 million entries", module((b) => b.table(10_000_000)), /refused \(validation\)[\s\S]*10000000 exceeds the gateway limit of 65536 \(limit "tableEntries"\)/],
+  ];
+  for (const [what, bytes, message] of refusals) {
+    it(`${what}: refused with exit 2 and the reason, not an internal error`, () => {
+      const r = run(bytes);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /i);
+    });
+  }
+});

@@ -1,0 +1,151 @@
+// Disk and host errors on the device: a storage error while a transfer or an
+// install is written ends that transfer or install with its reason, never the
+// agent; and stopping the agent waits for an install in progress and refuses
+// new ones. Errors are injected through seams (the receiver's file
+// operations, a state store whose slot write fails), not by filling a disk.
+
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { PreparedModule } from "../../src/agent/prepare.js";
+import { LOWERED } from "../../src/agent/abi.js";
+import { offeredInterfaces } from "../../src/pkg/index.js";
+import { DEFAULT_HEALTH, ModuleManager, RequestRefused } from "../../src/ota/install.js";
+import type { HostedModule, ModuleHost } from "../../src/ota/module-host.js";
+import type { AckFrame, InstallEvent, PackageRef } from "../../src/ota/protocol.js";
+import { FS_IO, TransferReceiver, type PartialMeta, type ReceiverIo } from "../../src/ota/receiver.js";
+import { StateStore } from "../../src/ota/state-store.js";
+import { makePackage, makeTrust, tempDir } from "./fixtures.js";
+
+const enospc = (): never => {
+  throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });
+};
+
+const SIZE = 1000;
+const pkg: PackageRef = { module: "m", version: "1", sequence: 1, size: SIZE, sha256: "b".repeat(64) };
+const data = Uint8Array.from({ length: SIZE }, (_, i) => i & 0xff);
+
+function receiver(io: Partial<ReceiverIo>) {
+  const dir = tempDir("storage");
+  const failed: { meta: PartialMeta; reason: string }[] = [];
+  const acks: AckFrame[] = [];
+  const r = new TransferReceiver(dir.path, { ackEvery: 2, ackDelayMs: 20, staleMs: 15_000, io: { ...FS_IO, ...io } }, null,
+    (a) => acks.push(a), () => {}, (meta, reason) => failed.push({ meta, reason }));
+  const begin = () => r.begin({ session: 7, from: "tool", window: 8, transfer: { mode: "full", size: SIZE, sha256: pkg.sha256 }, package: pkg }, Date.now());
+  const chunk = (i: number) => r.onChunk({ session: 7, offset: i * 100, data: data.subarray(i * 100, (i + 1) * 100) }, Date.now());
+  return { dir, r, failed, acks, begin, chunk };
+}
+
+describe("storage errors while receiving", () => {
+  it("ENOSPC writing a chunk fails the transfer with the reason; the receiver takes the next transfer", () => {
+    let full = true;
+    const t = receiver({ writeAt: (fd, d, o) => (full && o >= 300 ? enospc() : FS_IO.writeAt(fd, d, o)) });
+    try {
+      t.begin();
+      for (let i = 0; i < 5; i++) expect(() => t.chunk(i)).not.toThrow();
+      expect(t.failed).toHaveLength(1);
+      expect(t.failed[0]!.meta.session).toBe(7);
+      expect(t.failed[0]!.reason).toMatch(/could not store the transfer: writing 100 bytes at offset 300 of the partial download failed: ENOSPC/);
+      expect(t.r.current).toBeNull();
+      expect(readdirSync(t.dir.path)).toEqual([]);
+      full = false;
+      expect(t.begin()).toBe(0);
+      for (let i = 0; i < 10; i++) t.chunk(i);
+      expect(t.r.isComplete).toBe(true);
+    } finally {
+      t.r.close();
+      t.dir.cleanup();
+    }
+  });
+
+  it("ENOSPC recording the acknowledged offset from the pause timer fails the transfer, not the process", async () => {
+    let writes = 0;
+    const t = receiver({ writeMeta: (p, text, step) => (++writes > 1 ? enospc() : FS_IO.writeMeta(p, text, step)) });
+    try {
+      t.begin();
+      t.chunk(0); // one chunk: the pause timer acknowledges it
+      await new Promise((r) => setTimeout(r, 200));
+      expect(t.failed.map((f) => f.reason)).toEqual([expect.stringMatching(/recording the acknowledged offset failed: ENOSPC/)]);
+      expect(t.r.current).toBeNull();
+    } finally {
+      t.r.close();
+      t.dir.cleanup();
+    }
+  });
+
+  it("a transfer the device cannot even start storing is refused with code storage", () => {
+    const t = receiver({ writeMeta: enospc });
+    try {
+      let err: unknown;
+      try { t.begin(); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(RequestRefused);
+      expect((err as RequestRefused).code).toBe("storage");
+      expect((err as Error).message).toMatch(/cannot store the transfer: recording the acknowledged offset failed: ENOSPC/);
+      expect(t.r.current).toBeNull();
+    } finally {
+      t.r.close();
+      t.dir.cleanup();
+    }
+  });
+});
+
+const trust = makeTrust();
+const device = { customer: "acme-foods", group: "cold-store-3", deviceClass: "gateway" as const, capabilities: { timers: 2, telemetry: ["acme/#"], kv: 256 }, offeredInterfaces: offeredInterfaces(LOWERED) };
+const hosted = (): HostedModule => ({ state: "running", callbacks: 0, faults: 0, restarts: 0, lastFault: null, healthVeto: () => null, promote() {}, stop() {} });
+
+/** A module host whose prepare waits until the test releases it. */
+function slowHost() {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const started: string[] = [];
+  const host: ModuleHost = {
+    prepare: async () => { await gate; return {} as PreparedModule; },
+    start: (spec) => { started.push(spec.id); return hosted(); },
+    nowMs: () => Date.now(),
+    after: () => ({ cancel() {} }),
+    close() {},
+  };
+  return { host, release, started };
+}
+
+describe("install and shutdown", () => {
+  it("shutdown waits for an install being prepared; that install is refused and writes nothing; later installs are refused", async () => {
+    const dir = tempDir("stop");
+    try {
+      const { host, release, started } = slowHost();
+      const events: InstallEvent[] = [];
+      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, DEFAULT_HEALTH, (e) => events.push(e));
+      const verdict = m.install(makePackage(trust, { version: "1.0.0", sequence: 1 }), 3);
+      await new Promise((r) => setTimeout(r, 20));
+      let stopped = false;
+      const stopping = m.shutdown().then(() => (stopped = true));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(stopped).toBe(false); // still preparing
+      release();
+      await stopping;
+      const v = await verdict;
+      expect(v).toMatchObject({ phase: "refused", code: "shutting-down" });
+      expect(started).toEqual([]);
+      expect(existsSync(join(dir.path, "slots"))).toBe(false);
+      await expect(m.install(makePackage(trust, { version: "1.0.1", sequence: 2 }), 4)).rejects.toMatchObject({ code: "shutting-down" });
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("ENOSPC writing the slot ends the install as a rejected promise, never a throw out of install()", async () => {
+    const dir = tempDir("slot");
+    try {
+      class FullStore extends StateStore {
+        override writeSlot(): void { enospc(); }
+      }
+      const host: ModuleHost = { start: () => hosted(), nowMs: () => Date.now(), after: () => ({ cancel() {} }), close() {} };
+      const m = new ModuleManager(new FullStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, DEFAULT_HEALTH, () => {});
+      let verdict: Promise<InstallEvent> | undefined;
+      expect(() => { verdict = m.install(makePackage(trust, { version: "1.0.0", sequence: 1 }), 3); }).not.toThrow();
+      await expect(verdict).rejects.toThrow(/ENOSPC/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
