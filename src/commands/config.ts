@@ -1,12 +1,14 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP } from "../ota/cli-support.js";
+import { checkBrokerUrl, EXIT_CODES_HELP } from "../ota/cli-support.js";
+import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/credentials.js";
 import { DEFAULT_BROKER } from "../ota/protocol.js";
-import { runDeviceCommand } from "../ota/simple-command.js";
+import { deviceAndRest, runDeviceCommand } from "../ota/simple-command.js";
 
 const help = `fwx config — set a module's deploy-time configuration on a device, without a new binary
 
-usage: fwx config set <device> <module> key=value [key=value…] [--broker url] [--json]
+usage: fwx config set --device <id> <module> key=value [key=value…] [--broker url] [--json] [credentials]
+       fwx config set <device> <module> key=value…   (the same; the device as first argument)
 
 One binary serves many customers: thresholds, periods and labels are config
 fields declared in the module's fwx.json (and signed into its manifest).
@@ -16,6 +18,8 @@ durably and restarts the module, which reads it with core.config_get.
 options:
   --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
   --json           print the device's event as JSON
+
+${CREDENTIALS_HELP}
 
 ${EXIT_CODES_HELP}
   (2 also when a key is not a config field of the module or a value is out of range)
@@ -27,10 +31,12 @@ export const command: Command = {
   summary: "Set a module's deploy-time configuration on a device",
   help,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" } } });
-    const [sub, device, module, ...pairs] = positionals;
-    if (sub !== "set") throw new UsageError(`unknown subcommand "${sub ?? ""}" (expected: fwx config set <device> <module> key=value…)`);
-    if (!module) throw new UsageError("expected <device> <module> key=value…");
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" }, device: { type: "string" }, ...CREDENTIAL_OPTIONS } });
+    const [sub, ...args] = positionals;
+    if (sub !== "set") throw new UsageError(`unknown subcommand "${sub ?? ""}" (expected: fwx config set --device <id> <module> key=value…)`);
+    const [device, rest] = deviceAndRest(values.device, args, Math.max(1, args.length - (values.device === undefined ? 1 : 0)), "<module> key=value…");
+    const [module, ...pairs] = rest;
+    if (!module) throw new UsageError("expected --device <id> <module> key=value…");
     if (!pairs.length) throw new UsageError("give at least one key=value");
     const set: Record<string, string> = {};
     for (const p of pairs) {
@@ -38,6 +44,6 @@ export const command: Command = {
       if (eq <= 0) throw new UsageError(`"${p}" is not key=value`);
       set[p.slice(0, eq)] = p.slice(eq + 1);
     }
-    return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), checkDevice(device, "<device>"), { op: "config", module, values: set }, !!values.json);
+    return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), device, { op: "config", module, values: set }, !!values.json, loadOperatorAuth(values));
   },
 };

@@ -6,10 +6,14 @@ import { ToolConnection } from "../ota/rpc.js";
 
 const help = `fwx logs — show a device's recent module logs, faults and lifecycle events
 
-usage: fwx logs <device> [--module <id>] [--lines N] [--follow] [--broker url] [--json]
+usage: fwx logs --device <id> [--module <id>] [--lines N] [--follow] [--broker url] [--json]
+       fwx logs <device> …   (the same; the device as the argument)
 
 Asks the device for the lines it keeps (the last 500), then with --follow
 keeps printing new ones as the device publishes them (Ctrl-C to stop).
+Reading logs is not signed: the device publishes its log lines on its log
+topic anyway, so who may read them is the broker's read ACL (see
+docs/fleet-brokers.md), not a key.
 
 options:
   --module <id>    only this module's lines
@@ -39,10 +43,10 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
-      options: { module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, broker: { type: "string" }, json: { type: "boolean" } },
+      options: { device: { type: "string" }, module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, broker: { type: "string" }, json: { type: "boolean" } },
     });
-    if (positionals.length !== 1) throw new UsageError("expected one device id");
-    const device = checkDevice(positionals[0], "<device>");
+    if (positionals.length !== (values.device === undefined ? 1 : 0)) throw new UsageError("expected --device <id> (or the device id as the one argument)");
+    const device = checkDevice(values.device ?? positionals[0], values.device === undefined ? "<device>" : "--device");
     const limit = values.lines === undefined ? 100 : Number(values.lines);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--lines "${values.lines}" must be a positive integer`);
     const json = !!values.json;

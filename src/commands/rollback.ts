@@ -1,11 +1,13 @@
 import type { Command } from "../cli/command.js";
 import { EXIT_CODES_HELP } from "../ota/cli-support.js";
+import { CREDENTIALS_HELP } from "../ota/credentials.js";
 import { DEFAULT_BROKER } from "../ota/protocol.js";
 import { runModuleCommand } from "../ota/simple-command.js";
 
 const help = `fwx rollback — run a module's previous version again (its other slot)
 
-usage: fwx rollback <device> <module> [--broker url] [--json]
+usage: fwx rollback --device <id> <module> [--broker url] [--json] [credentials]
+       fwx rollback <device> <module> …   (the same; the device as first argument)
 
 The other slot holds the package that was confirmed before the current one.
 The device re-hashes and re-verifies it, makes it the confirmed slot and
@@ -17,6 +19,8 @@ Refused while the module is on trial or the device is installing.
 options:
   --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
   --json           print the device's event as JSON
+
+${CREDENTIALS_HELP}
 
 ${EXIT_CODES_HELP}
 

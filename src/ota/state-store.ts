@@ -58,6 +58,8 @@ export interface DeviceState {
   format: 1;
   modules: Record<string, ModuleRecord>;
   lastInstall: InstallEvent | null;
+  /** Anti-rollback floors of removed modules (their highest confirmed sequence): removal never lowers the floor. */
+  floors?: Record<string, number>;
 }
 
 export type StateLabel = "trial-state" | "confirm-state" | "revert-state" | "state";
