@@ -31,8 +31,9 @@ export const CREDENTIALS_HELP = `operator credentials (every command that change
   (~/.config is $XDG_CONFIG_HOME when set)`;
 
 function pick(flag: string | undefined, env: string, file: string, what: string, option: string): string {
-  const chosen = flag ?? process.env[env] ?? join(credentialsDir(), file);
-  if (!flag && !process.env[env] && !existsSync(chosen)) throw new UsageError(`no ${what}: give ${option}, set ${env}, or put it at ${chosen}`);
+  const fromEnv = process.env[env] || undefined; // set but empty = unset
+  const chosen = flag ?? fromEnv ?? join(credentialsDir(), file);
+  if (!flag && !fromEnv && !existsSync(chosen)) throw new UsageError(`no ${what}: give ${option}, set ${env}, or put it at ${chosen}`);
   return chosen;
 }
 
