@@ -10,6 +10,7 @@ import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { flash, type FlashOptions } from "../../src/ota/flasher.js";
+import { LinkSimulator } from "../../src/ota/link-sim.js";
 import { PackageCache } from "../../src/ota/package-cache.js";
 import { encodeChunk, encodeAck, topicsFor, type InstallEvent } from "../../src/ota/protocol.js";
 import { provisionDevice, provisionOperator } from "../../src/ota/provision.js";
@@ -287,6 +288,28 @@ describe("trust model: signed operations and device-signed answers", () => {
     }
   });
 
+  it("a lying retained status cannot get a delta installed against the wrong base: the device checks it, the tool falls back to the full package", async () => {
+    const d = await device();
+    const m = await attacker();
+    const cache = new PackageCache(join(work.path, "lying-status-cache"));
+    try {
+      expect((await d.flash(v1, { cache })).verdict).toBe("confirmed");
+      // A package the device never had, in the tool's cache, and a retained status claiming it is confirmed.
+      const decoy = makePackage(trust, { version: "1.5.0", sequence: 5, wasm: tickerWasm({ message: "decoy" }) });
+      cache.put(decoy);
+      const status = { ...d.agent.status() };
+      status.modules = status.modules.map((mod) => ({ ...mod, slots: { A: { version: "1.5.0", sequence: 5, sha256: sha256Hex(decoy), size: decoy.length }, B: null }, confirmed: "A" as const }));
+      await m.c.publishAsync(topicsFor(d.id).status, JSON.stringify(status), { qos: 1, retain: true });
+      const r = await d.flash(v2, { cache });
+      expect(r.verdict).toBe("confirmed");
+      expect(r.mode).toBe("full");
+      expect(d.mod()).toMatchObject({ version: "2.0.0", slots: { A: { sha256: sha256Hex(v1) }, B: { sha256: sha256Hex(v2) } } });
+    } finally {
+      await m.close();
+      await d.stop();
+    }
+  });
+
   it("refuses a package for another customer at its begin, before any byte is stored", async () => {
     const d = await device();
     try {
@@ -329,6 +352,31 @@ describe("trust model: signed operations and device-signed answers", () => {
       await d.stop();
     }
   }, 30_000);
+
+  it("a signed begin with preempt takes over a transfer that still makes progress; without it the device says busy", async () => {
+    const id = `trust-dev-${++n}`;
+    const link = await new LinkSimulator({ host: broker.host, port: broker.port }, { bandwidthBps: 40_000 }).start();
+    const agent = await startSimDevice({ deviceId: id, brokerUrl: link.url, stateDir: join(work.path, id), rootPublicKey: trust.rootPub, ...trust.identity(id), customer: CUSTOMER, group: GROUP, health: FAST_HEALTH });
+    try {
+      const f = (pkg: Uint8Array, extra: Partial<FlashOptions> = {}) => flash({ brokerUrl: broker.url, device: id, pkg, cache: null, auth: trust.auth, replyTimeoutMs: 10_000, stallTimeoutMs: 10_000, ...extra });
+      const big = makePackage(trust, { version: "1.0.0", sequence: 1, wasm: tickerWasm({ padding: 60_000 }) });
+      let started!: () => void;
+      const transferring = new Promise<void>((r) => (started = r));
+      const stopFirst = new AbortController();
+      const first = f(big, { signal: stopFirst.signal, onProgress: (p) => { if (p.phase === "transferring" && p.acked > 4096) started(); } }).catch((e: unknown) => e);
+      await transferring;
+      const polite = await f(v1).catch((e: unknown) => e);
+      expect((polite as DeviceRefused).code).toBe("busy");
+      const r = await f(v1, { preempt: true });
+      expect(r.verdict).toBe("confirmed");
+      expect(agent.status().modules.find((m) => m.id === MODULE)?.version).toBe("1.0.0");
+      stopFirst.abort();
+      await first;
+    } finally {
+      await agent.stop();
+      await link.close();
+    }
+  }, 60_000);
 
   it("delivers root-signed revocation lists: only a higher serial replaces the kept one; enforced at install, at boot, and for operators", async () => {
     const d = await device();
