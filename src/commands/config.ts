@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkBrokerUrl, EXIT_CODES_HELP } from "../ota/cli-support.js";
+import { checkBrokerUrl, EXIT_CODES_HELP, parseSeconds } from "../ota/cli-support.js";
 import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/credentials.js";
 import { DEFAULT_BROKER } from "../ota/protocol.js";
 import { deviceAndRest, runDeviceCommand } from "../ota/simple-command.js";
@@ -16,8 +16,10 @@ The device checks each value against the field's type and bounds, stores it
 durably and restarts the module, which reads it with core.config_get.
 
 options:
+  --device <id>    the device (or give its id as the first argument)
   --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
   --json           print the device's event as JSON
+  --timeout <s>    give up when the device has not answered for this long (default 10)
 
 ${CREDENTIALS_HELP}
 
@@ -31,7 +33,7 @@ export const command: Command = {
   summary: "Set a module's deploy-time configuration on a device",
   help,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" }, device: { type: "string" }, ...CREDENTIAL_OPTIONS } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" }, device: { type: "string" }, timeout: { type: "string" }, ...CREDENTIAL_OPTIONS } });
     const [sub, ...args] = positionals;
     if (sub !== "set") throw new UsageError(`unknown subcommand "${sub ?? ""}" (expected: fwx config set --device <id> <module> key=value…)`);
     const [device, rest] = deviceAndRest(values.device, args, Math.max(1, args.length - (values.device === undefined ? 1 : 0)), "<module> key=value…");
@@ -44,6 +46,6 @@ export const command: Command = {
       if (eq <= 0) throw new UsageError(`"${p}" is not key=value`);
       set[p.slice(0, eq)] = p.slice(eq + 1);
     }
-    return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), device, { op: "config", module, values: set }, !!values.json, loadOperatorAuth(values));
+    return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), device, { op: "config", module, values: set }, !!values.json, loadOperatorAuth(values), (parseSeconds(values.timeout, "--timeout") ?? 10) * 1000);
   },
 };

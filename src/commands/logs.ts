@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP, OTA_EXIT, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
+import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
 import { DEFAULT_BROKER, parseJson, topicsFor } from "../ota/protocol.js";
 import { ToolConnection } from "../ota/rpc.js";
 
@@ -16,10 +16,12 @@ topic anyway, so who may read them is the broker's read ACL (see
 docs/fleet-brokers.md), not a key.
 
 options:
+  --device <id>    the device (or give its id as the first argument)
   --module <id>    only this module's lines
   --lines <n>      how many recent lines (default 100)
   --follow, -f     keep printing new lines
   --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
+  --timeout <s>    give up when the device has not answered for this long (default 5)
   --json           one JSON object per line
 
 ${EXIT_CODES_HELP}
@@ -43,7 +45,7 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
-      options: { device: { type: "string" }, module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, broker: { type: "string" }, json: { type: "boolean" } },
+      options: { device: { type: "string" }, timeout: { type: "string" }, module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, broker: { type: "string" }, json: { type: "boolean" } },
     });
     if (positionals.length !== (values.device === undefined ? 1 : 0)) throw new UsageError("expected --device <id> (or the device id as the one argument)");
     const device = checkDevice(values.device ?? positionals[0], values.device === undefined ? "<device>" : "--device");
@@ -69,7 +71,7 @@ export const command: Command = {
         });
         await conn.subscribe([topics.log], 0);
       }
-      const r = await conn.request(device, { op: "logs", limit, ...(values.module ? { module: values.module } : {}) });
+      const r = await conn.request(device, { op: "logs", limit, ...(values.module ? { module: values.module } : {}) }, (parseSeconds(values.timeout, "--timeout") ?? 5) * 1000);
       const lines = (r.lines as Line[]) ?? [];
       for (const l of lines) print(l);
       if (!values.follow) return OTA_EXIT.ok;

@@ -17,8 +17,10 @@ refused (anti-rollback applies to new packages, not to the slot switch).
 Refused while the module is on trial or the device is installing.
 
 options:
+  --device <id>    the device (or give its id as the first argument)
   --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
   --json           print the device's event as JSON
+  --timeout <s>    give up when the device has not answered for this long (default 10)
 
 ${CREDENTIALS_HELP}
 

@@ -4,16 +4,16 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../cli/command.js";
 import { ConfigValueError } from "./config-values.js";
-import { checkBrokerUrl, checkDevice, OTA_EXIT, reportRemoteError } from "./cli-support.js";
+import { checkBrokerUrl, checkDevice, OTA_EXIT, parseSeconds, reportRemoteError } from "./cli-support.js";
 import { CREDENTIAL_OPTIONS, loadOperatorAuth } from "./credentials.js";
 import { DEFAULT_BROKER, type InstallEvent } from "./protocol.js";
 import { ToolConnection, type OperatorAuth, type SignedRequest } from "./rpc.js";
 
-export async function runDeviceCommand(brokerUrl: string, device: string, body: SignedRequest, json: boolean, auth: OperatorAuth): Promise<number> {
+export async function runDeviceCommand(brokerUrl: string, device: string, body: SignedRequest, json: boolean, auth: OperatorAuth, timeoutMs = 10_000): Promise<number> {
   let conn: ToolConnection | null = null;
   try {
-    conn = await ToolConnection.open({ brokerUrl });
-    const { reply, statement } = await conn.signedRequest(device, body, auth, 10_000);
+    conn = await ToolConnection.open({ brokerUrl, connectTimeoutMs: Math.min(timeoutMs, 10_000) });
+    const { reply, statement } = await conn.signedRequest(device, body, auth, timeoutMs);
     // The phase printed is the one the device signed, not whatever the reply's JSON says.
     const e = { ...(reply.event as InstallEvent), phase: statement.outcome } as InstallEvent;
     if (json) process.stdout.write(JSON.stringify({ ok: true, event: e }) + "\n");
@@ -34,9 +34,10 @@ export async function runDeviceCommand(brokerUrl: string, device: string, body: 
 
 /** `fwx rollback` and `fwx remove`: `<device> <module>` (or `--device <id> <module>`), one signed request naming the module. */
 export async function runModuleCommand(op: "rollback" | "remove", argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" }, device: { type: "string" }, ...CREDENTIAL_OPTIONS } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" }, device: { type: "string" }, timeout: { type: "string" }, ...CREDENTIAL_OPTIONS } });
   const [device, module] = deviceAndRest(values.device, positionals, 1);
-  return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), device, { op, module: module[0]! }, !!values.json, loadOperatorAuth(values));
+  const timeout = parseSeconds(values.timeout, "--timeout") ?? 10;
+  return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), device, { op, module: module[0]! }, !!values.json, loadOperatorAuth(values), timeout * 1000);
 }
 
 /**
