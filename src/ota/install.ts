@@ -152,6 +152,8 @@ export class ModuleManager {
   bindTrial(module: string, request: string): void {
     const t = this.live.get(module)?.trial;
     if (t) t.request = request;
+    const rec = Object.hasOwn(this.state.modules, module) ? this.state.modules[module] : undefined;
+    if (t && rec?.trial) rec.trial.request = request; // saved with the next state write
   }
 
   private config(module: string, manifest: Manifest): Map<string, string> {
@@ -181,14 +183,14 @@ export class ModuleManager {
         const load = trial.boots > this.health.maxTrialBoots ? { problem: `the agent restarted ${trial.boots - 1} times during the trial` } : this.loadSlot(id, rec, trial.slot);
         if ("verified" in load) {
           this.store.save(this.state, "state");
-          this.beginTrial(id, trial.slot, load.verified, trial.session);
+          this.beginTrial(id, trial.slot, load.verified, trial.session, undefined, undefined, trial.request ?? null);
           continue;
         }
         // Read before the slot is cleared: a tool that flashes this package again must find it decided.
         const pkg = rec.slots[trial.slot]?.sha256 ?? "";
         rec.trial = null;
         rec.slots[trial.slot] = null;
-        const verdict = this.event(id, "reverted", { session: trial.session, package: pkg, reason: `trial of slot ${trial.slot} abandoned at boot: ${load.problem}` });
+        const verdict = this.event(id, "reverted", { session: trial.session, package: pkg, reason: `trial of slot ${trial.slot} abandoned at boot: ${load.problem}`, ...(trial.request ? { request: trial.request } : {}) });
         this.state.lastInstall = verdict;
         changed = true;
         if (!rec.confirmed) {
@@ -295,7 +297,7 @@ export class ModuleManager {
     this.store.writeSlot(id, target, bytes);
     this.event(id, "written", { ...tag, reason: `slot ${target}` });
     rec.slots[target] = { sha256: pkg, size: bytes.length, version: m.version, sequence: m.sequence, verifiedAt: this.trust.now() };
-    rec.trial = { slot: target, session, boots: 1 };
+    rec.trial = { slot: target, session, boots: 1, request };
     this.state.modules[id] = rec;
     this.store.save(this.state, "trial-state");
     this.store.hit("trial-committed");

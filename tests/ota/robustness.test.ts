@@ -135,6 +135,31 @@ describe("robustness of the agent and the tools", () => {
     }
   }, 60_000);
 
+  it("a device restarted during the trial still proves its verdict to the waiting tool (the begin it answers is kept with the trial)", async () => {
+    const device = "robust-restarts";
+    const stateDir = join(work.path, device);
+    let agent = startChildAgent(cli, { deviceId: device, broker: broker.url, stateDir, rootFile, trust, healthSeconds: 1 });
+    try {
+      await agent.online;
+      let killed = false;
+      const r = await flash({
+        brokerUrl: broker.url, device, pkg: makePackage(trust, { version: "1.0.0", sequence: 1 }), cache: null, auth: trust.auth,
+        stallTimeoutMs: 30_000, replyTimeoutMs: 10_000,
+        onProgress: (p) => {
+          if (!killed && p.phase === "installing" && p.step === "trial") {
+            killed = true;
+            agent.proc.kill("SIGKILL");
+            void agent.exited.then(() => { agent = startChildAgent(cli, { deviceId: device, broker: broker.url, stateDir, rootFile, trust, healthSeconds: 1 }); });
+          }
+        },
+      });
+      expect(killed).toBe(true);
+      expect(r.verdict).toBe("confirmed");
+    } finally {
+      await agent.stop();
+    }
+  }, 90_000);
+
   it("keeps no chunk larger than a chunk, and at most a bounded number of bytes of chunks for sessions it was not told about", () => {
     const dir = tempDir("early");
     try {
