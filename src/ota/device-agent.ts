@@ -174,7 +174,6 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     if (isVerdict(e.phase) && e.request) {
       // A verdict the tool can believe: signed by this device, bound to the begin it answers and the package.
       e.proof = this.prove({ request: Buffer.from(e.request, "hex"), outcome: e.phase, ...(e.code ? { code: e.code } : {}), ...(e.package ? { package: e.package } : {}), module: e.module });
-      e.cert = this.certB64;
     }
     this.timeline({ kind: "install", event: e });
     // The verdict ends the install: the status published with it already says the device is free.
@@ -193,7 +192,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       device: this.opts.deviceId, ts: Date.now(), board: this.opts.board.profile.name ?? "board",
       customer: this.opts.customer, group: this.opts.group, agent: FWX_VERSION,
       busy: this.installing?.session ?? null,
-      counter: this.guard.counter, revocationSerial: this.guard.revoked?.serial ?? 0,
+      counter: this.guard.counter, revocationSerial: this.guard.revoked?.serial ?? 0, cert: this.certB64,
       modules: this.manager.status(), lastInstall: this.manager.lastInstall,
     } as DeviceStatus;
   }
@@ -277,7 +276,8 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
         ...(!r.ok ? { code: r.code } : about?.code ? { code: about.code } : {}),
         ...(pkg ? { package: pkg } : {}), ...(b.module ? { module: b.module } : {}),
       });
-      const full = { req: b.req, ...r, ...extra, proof, cert: this.certB64 } as Reply;
+      // The device certificate travels in the retained status, not in every answer: it is the same bytes each time.
+      const full = { req: b.req, ...r, ...extra, proof } as Reply;
       this.reply(b.from, full);
       return full;
     };

@@ -161,7 +161,7 @@ export interface InstallEvent {
   request?: string;
   /** The device's signature over the verdict, bound to `request` and `package` (base64 CBOR [statement, signature]). */
   proof?: string;
-  /** The device certificate the proof verifies under (base64). */
+  /** The device certificate the proof verifies under (base64); absent: the one in the device's status. */
   cert?: string;
 }
 
@@ -196,6 +196,8 @@ export interface DeviceStatus {
   counter: number;
   /** Serial of the revocation list the device keeps (0: none). */
   revocationSerial: number;
+  /** The device certificate (base64) its proofs verify under; a claim until checked against the root. */
+  cert: string;
   modules: ModuleStatus[];
   lastInstall: InstallEvent | null;
 }

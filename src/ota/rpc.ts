@@ -57,6 +57,13 @@ export class ToolConnection {
   private readonly pending = new Map<string, { resolve(r: Reply): boolean }>();
   /** Highest signed-command counter known accepted per device (from its status or its answers). */
   private readonly counters = new Map<string, number>();
+  /** Device certificates (base64) from the devices' statuses: what their proofs are checked under (after the root's signature on it). */
+  private readonly deviceCerts = new Map<string, string>();
+
+  /** The device certificate of `device` seen in its status, if any. */
+  deviceCert(device: string): string | undefined {
+    return this.deviceCerts.get(device);
+  }
   private readonly handlers: ((topic: string, payload: Buffer) => void)[] = [];
   /** Filters subscribed on this connection (clean session: a reconnect resubscribes them, mqtt.js does that itself). */
   private readonly subscribed = new Set<string>();
@@ -154,7 +161,10 @@ export class ToolConnection {
   async signedRequest(device: string, body: SignedRequest, auth: OperatorAuth, timeoutMs = 5000, repeat = false): Promise<ProvenReply> {
     const t = topicsFor(device);
     if (!this.subscribed.has(t.reply(this.clientId))) await this.subscribe([t.reply(this.clientId)]);
-    if (!this.counters.has(device)) this.counters.set(device, (await this.status(device, 500))?.counter ?? 0);
+    if (!this.counters.has(device) || !this.deviceCerts.has(device)) {
+      const s = await this.status(device, 500);
+      if (!this.counters.has(device)) this.counters.set(device, s?.counter ?? 0);
+    }
     for (let attempt = 0; ; attempt++) {
       const req = String(++this.seq);
       const counter = Math.max(this.counters.get(device) ?? 0, 0) + 1;
@@ -180,7 +190,7 @@ export class ToolConnection {
           resolve: (r) => {
             let statement: Statement;
             try {
-              statement = verifyStatement((r as { proof?: unknown }).proof, (r as { cert?: unknown }).cert, { rootPublicKey: auth.rootPublicKey, device });
+              statement = verifyStatement((r as { proof?: unknown }).proof, (r as { cert?: unknown }).cert ?? this.deviceCerts.get(device), { rootPublicKey: auth.rootPublicKey, device });
               if (!sameBytes(statement.request, digest)) throw new TrustRefused("bad-signature", "the proof answers another command");
               if (statement.outcome === "refused" ? r.ok : !r.ok) throw new TrustRefused("bad-signature", "the proof contradicts the reply");
               if (!r.ok && statement.code !== r.code) throw new TrustRefused("bad-signature", "the proof names another refusal");
@@ -269,6 +279,8 @@ export class ToolConnection {
         if (done || tp !== topic || payload.length === 0) return;
         try {
           const s = parseJson<DeviceStatus>(payload, "status");
+          if (typeof s?.cert === "string") this.deviceCerts.set(device, s.cert);
+          if (!this.counters.has(device) && Number.isSafeInteger(s?.counter)) this.counters.set(device, s.counter);
           done = true;
           clearTimeout(t);
           resolve(s);

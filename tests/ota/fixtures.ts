@@ -38,10 +38,16 @@ export function makeTrust(opts: { customers?: string[] } = {}): Trust {
     capabilities: { timers: 4, telemetry: ["#"], kv: 1024, gpio: [{ pin: 5, modes: ["output"] }] },
     customers: opts.customers ?? [CUSTOMER], notBefore: now - 3600, notAfter: now + 86400,
   }, root.privateKey);
+  const identities = new Map<string, { deviceKey: KeyObject; deviceCert: Uint8Array }>();
   return {
     rootKey: root.privateKey, rootPub: root.publicKey, integratorKey: integrator.privateKey, certBytes,
     auth: { operator: provisionOperator(root.privateKey, { operatorId: "ops", customers: [CUSTOMER] }), rootPublicKey: root.publicKey },
-    identity: (deviceId) => provisionDevice(root.privateKey, { deviceId, customer: CUSTOMER, group: GROUP }),
+    // One identity per device id, as provisioning gives it once: a restarted device keeps its key.
+    identity: (deviceId) => {
+      let id = identities.get(deviceId);
+      if (!id) identities.set(deviceId, (id = provisionDevice(root.privateKey, { deviceId, customer: CUSTOMER, group: GROUP })));
+      return id;
+    },
   };
 }
 

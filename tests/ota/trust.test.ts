@@ -196,7 +196,7 @@ describe("trust model: signed operations and device-signed answers", () => {
         const t = topicsFor(d.id);
         void mallory.c.publishAsync(t.ack, encodeAck({ session: cmd.body.session!, offset: cmd.body.package!.size, gap: false }), { qos: 1 });
         void mallory.c.publishAsync(t.event, event(signStatement(statement, fakeDevice.deviceKey), Buffer.from(fakeDevice.deviceCert).toString("base64")), { qos: 1 });
-        void mallory.c.publishAsync(t.event, event(signStatement(statement, generateKeyPair().privateKey), genuine.cert!), { qos: 1 });
+        void mallory.c.publishAsync(t.event, event(signStatement(statement, generateKeyPair().privateKey), d.agent.status().cert), { qos: 1 });
         void mallory.c.publishAsync(t.event, JSON.stringify({ ...genuine, session: cmd.body.session }), { qos: 1 });
       });
       // A package the device refuses (another root signed it): the real verdict must come through.
