@@ -12,7 +12,10 @@ usage: fwx devices [--broker mqtt://127.0.0.1:1883] [--ca f --cert f --key f]
 
 Reads the retained status and presence every device agent publishes
 (fwx/v2/<device>/status and /presence), so it shows devices that are
-offline too, with when they were last seen.
+offline too, with when they were last seen. What it shows is each device's
+claim, not a proof: anyone the broker lets publish there could write it.
+Nothing is decided on it; commands that change a device are answered with
+the device's signature (see docs/ota-protocol.md, "Trust model").
 
 options:
 ${BROKER_ARGS_HELP}

@@ -25,6 +25,8 @@ export interface PartialMeta {
   transfer: TransferSpec;
   package: PackageRef;
   acked: number;
+  /** SHA-256 (hex) of the signed begin now driving the transfer: the verdict is signed bound to it. */
+  request?: string;
 }
 
 export interface ReceiverOptions {
@@ -97,6 +99,8 @@ const FINAL_ACK_WAIT_MS = 2000;
 const MAX_PENDING = 128;
 /** Chunks of a not-yet-begun session kept: more than the tool pipelines behind a begin. */
 const MAX_EARLY = 8;
+/** And at most this many bytes of them: chunks nobody announced cannot grow the device's memory. */
+const MAX_EARLY_BYTES = 2 * MAX_CHUNK_BYTES;
 const fresh = () => ({ pending: new Map<number, Uint8Array>(), inOrderSinceAck: 0, gapReportedAt: -1, lastActivityMs: 0, lastChunkAt: 0, chunkGapMs: 0, ackTimer: null, finalAckFallback: null });
 
 export class TransferReceiver {
@@ -154,8 +158,8 @@ export class TransferReceiver {
   }
 
   /** Starts or resumes a transfer; returns the offset to send from. Chunks of its session that came early are taken in right after. */
-  begin(meta: Omit<PartialMeta, "acked">, nowMs: number): number {
-    const from = this.start(meta, nowMs);
+  begin(meta: Omit<PartialMeta, "acked">, nowMs: number, preempt = false): number {
+    const from = this.start(meta, nowMs, preempt);
     const early = this.early.filter((c) => c.session === meta.session);
     this.early = this.early.filter((c) => c.session !== meta.session);
     if (early.length) {
@@ -167,7 +171,7 @@ export class TransferReceiver {
     return from;
   }
 
-  private start(meta: Omit<PartialMeta, "acked">, nowMs: number): number {
+  private start(meta: Omit<PartialMeta, "acked">, nowMs: number, preempt: boolean): number {
     // The size arrives in a broker message: a non-number would pass every `offset + length > size` check, letting chunks grow the file without bound.
     if (!Number.isSafeInteger(meta.transfer.size) || meta.transfer.size < 0) throw new RequestRefused("bad-request", `transfer size ${JSON.stringify(meta.transfer.size)} is not a byte count`);
     if (meta.transfer.size > MAX_TRANSFER_BYTES) throw new RequestRefused("too-large", `transfer of ${meta.transfer.size} bytes exceeds the device limit of ${MAX_TRANSFER_BYTES}`);
@@ -188,7 +192,9 @@ export class TransferReceiver {
       }
       return a.contiguous;
     }
-    if (a && a.lastActivityMs > 0 && nowMs - a.lastActivityMs < this.opts.staleMs) {
+    // Idle = no new byte stored for staleMs (chunks that store nothing do not keep a transfer alive); an
+    // operator's signed begin may also pre-empt a transfer that still trickles.
+    if (a && !preempt && a.lastActivityMs > 0 && nowMs - a.lastActivityMs < this.opts.staleMs) {
       throw new RequestRefused("busy", `device is receiving ${a.meta.package.module} ${a.meta.package.version} from ${a.meta.from} (session ${a.meta.session}, ${a.contiguous} of ${a.meta.transfer.size} bytes); try again when it is done`);
     }
     this.discard();
@@ -233,12 +239,13 @@ export class TransferReceiver {
     const a = this.active;
     if (!a || c.session !== a.meta.session) {
       // Possibly a chunk pipelined behind a begin that the broker has not delivered yet (brokers may
-      // forward QoS 0 ahead of QoS 1): kept, a few, until a begin for its session arrives.
+      // forward QoS 0 ahead of QoS 1): kept, a few and bounded in bytes, until a begin for its session arrives.
+      if (c.data.length > MAX_CHUNK_BYTES) return;
       this.early.push({ ...c, data: c.data.slice() });
-      if (this.early.length > MAX_EARLY) this.early.shift();
+      let bytes = this.early.reduce((n, e) => n + e.data.length, 0);
+      while (this.early.length > MAX_EARLY || bytes > MAX_EARLY_BYTES) bytes -= this.early.shift()!.data.length;
       return;
     }
-    a.lastActivityMs = nowMs;
     const t = performance.now();
     // A decaying maximum, not the last gap: on a slow link chunks often arrive in pairs (two in one
     // TCP segment), and the near-zero gap inside a pair must not shrink the timer below the real pace.
@@ -260,6 +267,7 @@ export class TransferReceiver {
       return;
     }
     this.write(a, c.offset, c.data);
+    a.lastActivityMs = nowMs;
     for (let next = a.pending.get(a.contiguous); next; next = a.pending.get(a.contiguous)) {
       a.pending.delete(a.contiguous);
       this.write(a, a.contiguous, next);

@@ -1,6 +1,7 @@
 // A device agent on the simulated board: what `fwx agent` runs and what the
 // demo and the tests start in-process.
 
+import type { KeyObject } from "node:crypto";
 import { createDeviceHost } from "../agent/host/index.js";
 import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
 import type { CrashHook } from "./crash.js";
@@ -15,6 +16,9 @@ export interface SimDeviceOptions {
   security?: MqttSecurity;
   stateDir: string;
   rootPublicKey: Uint8Array;
+  /** The device's identity key and its root-signed device certificate (src/pkg/identity.ts). */
+  deviceKey: KeyObject;
+  deviceCert: Uint8Array;
   customer: string;
   group: string;
   /** Board profile file; default: the bundled demo board. */
@@ -33,7 +37,7 @@ export async function startSimDevice(opts: SimDeviceOptions): Promise<DeviceAgen
   const board = loadBoardFile(opts.boardPath ?? defaultBoardPath());
   const agent = new DeviceAgent<Board>({
     deviceId: opts.deviceId, brokerUrl: opts.brokerUrl, stateDir: opts.stateDir, board, createHost: createDeviceHost,
-    rootPublicKey: opts.rootPublicKey, customer: opts.customer, group: opts.group,
+    rootPublicKey: opts.rootPublicKey, deviceKey: opts.deviceKey, deviceCert: opts.deviceCert, customer: opts.customer, group: opts.group,
     ...(opts.security ? { security: opts.security } : {}),
     ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
     ...(opts.health ? { health: opts.health } : {}),

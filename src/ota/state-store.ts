@@ -5,6 +5,8 @@
 //   slots/<module>/A.fwx, B.fwx  whole signed packages (re-verified at every boot)
 //   partial/transfer.bin, .json  the one download in progress (bytes + acknowledged offset)
 //   kv/<module>.json             the modules' key-value stores (src/agent)
+//   operations.json              highest signed-command counter accepted (src/ota/op-guard.ts)
+//   revocations.fwxrl            the kept root-signed revocation list
 //
 // device.json is the commit point of every install step: a slot file is made
 // durable first, then device.json is replaced atomically to point at it, so
@@ -42,6 +44,8 @@ export interface TrialRecord {
   session: number | null;
   /** How many times the trial has been started (a restart during trial counts one). */
   boots: number;
+  /** SHA-256 (hex) of the signed begin the verdict answers: a trial resumed after a restart still signs its verdict bound to it. */
+  request?: string | null;
 }
 
 export interface ModuleRecord {
@@ -58,6 +62,8 @@ export interface DeviceState {
   format: 1;
   modules: Record<string, ModuleRecord>;
   lastInstall: InstallEvent | null;
+  /** Anti-rollback floors of removed modules (their highest confirmed sequence): removal never lowers the floor. */
+  floors?: Record<string, number>;
 }
 
 export type StateLabel = "trial-state" | "confirm-state" | "revert-state" | "state";

@@ -9,6 +9,8 @@ import { ModuleBuilder, op } from "../fixtures/hostile/builder.js";
 import { encodeAbiSection } from "../../src/wasm/abi-section.js";
 import { generateKeyPair, issueCertificate } from "../../src/pkg/index.js";
 import { buildPackage } from "../../src/pkg/pack.js";
+import { provisionDevice, provisionOperator } from "../../src/ota/provision.js";
+import type { OperatorAuth } from "../../src/ota/rpc.js";
 import type { ConfigField } from "../../src/pkg/manifest.js";
 import type { Capabilities } from "../../src/caps/capabilities.js";
 
@@ -17,6 +19,10 @@ export interface Trust {
   rootPub: Uint8Array;
   integratorKey: KeyObject;
   certBytes: Uint8Array;
+  /** An operator certified for every operation on CUSTOMER's devices, and the root to check device answers against. */
+  auth: OperatorAuth;
+  /** A device key and root-signed device certificate for `deviceId` (customer CUSTOMER, group GROUP), as provisioning issues them. */
+  identity(deviceId: string): { deviceKey: KeyObject; deviceCert: Uint8Array };
 }
 
 export const CUSTOMER = "acme-foods";
@@ -32,7 +38,17 @@ export function makeTrust(opts: { customers?: string[] } = {}): Trust {
     capabilities: { timers: 4, telemetry: ["#"], kv: 1024, gpio: [{ pin: 5, modes: ["output"] }] },
     customers: opts.customers ?? [CUSTOMER], notBefore: now - 3600, notAfter: now + 86400,
   }, root.privateKey);
-  return { rootKey: root.privateKey, rootPub: root.publicKey, integratorKey: integrator.privateKey, certBytes };
+  const identities = new Map<string, { deviceKey: KeyObject; deviceCert: Uint8Array }>();
+  return {
+    rootKey: root.privateKey, rootPub: root.publicKey, integratorKey: integrator.privateKey, certBytes,
+    auth: { operator: provisionOperator(root.privateKey, { operatorId: "ops", customers: [CUSTOMER] }), rootPublicKey: root.publicKey },
+    // One identity per device id, as provisioning gives it once: a restarted device keeps its key.
+    identity: (deviceId) => {
+      let id = identities.get(deviceId);
+      if (!id) identities.set(deviceId, (id = provisionDevice(root.privateKey, { deviceId, customer: CUSTOMER, group: GROUP })));
+      return id;
+    },
+  };
 }
 
 const I32 = "i32" as const;

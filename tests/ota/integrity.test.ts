@@ -26,7 +26,7 @@ import { ModuleManager, type HealthPolicy } from "../../src/ota/install.js";
 import type { HostedEvents, HostedModule, HostedSpec, ModuleHost } from "../../src/ota/module-host.js";
 import { encodeChunk, topicsFor, type InstallEvent, type PackageRef } from "../../src/ota/protocol.js";
 import { MAX_TRANSFER_BYTES, TransferReceiver } from "../../src/ota/receiver.js";
-import { DeviceRefused, ToolConnection } from "../../src/ota/rpc.js";
+import { DeviceRefused, ToolConnection, type SignedRequest } from "../../src/ota/rpc.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
 import { StateStore } from "../../src/ota/state-store.js";
 import { deviceCtx, makeFixture, pack } from "../pkg/fixtures.js";
@@ -230,7 +230,7 @@ describe("received images and health windows, end to end", () => {
 
   async function agent(health: HealthPolicy = { callbacks: 3, seconds: 0.3, timeoutSeconds: 5, maxTrialBoots: 2 }) {
     const id = `integrity-${++n}`;
-    const a = await startSimDevice({ deviceId: id, brokerUrl: broker.url, stateDir: join(work.path, id), rootPublicKey: trust.rootPub, customer: CUSTOMER, group: GROUP, health });
+    const a = await startSimDevice({ deviceId: id, brokerUrl: broker.url, stateDir: join(work.path, id), rootPublicKey: trust.rootPub, ...trust.identity(id), customer: CUSTOMER, group: GROUP, health });
     const mod = () => a.status().modules.find((m) => m.id === MODULE);
     return { id, a, mod };
   }
@@ -247,9 +247,9 @@ describe("received images and health windows, end to end", () => {
       }));
       await tool.subscribe([t.event]);
       const session = 4242;
-      const body = { op: "begin" as const, session, window: 16, package: announce, ...(delta ? { delta: { base: delta.base, size: bytes.length, sha256: sha(bytes) } } : {}) };
-      if (!delta) (body.package as PackageRef) = { ...announce, size: bytes.length };
-      await tool.request(id, body);
+      // A begin signed by the operator, as fwx flash sends it: only the bytes that follow are wrong.
+      const pkgRef = { version: announce.version, sequence: announce.sequence, size: delta ? announce.size : bytes.length, sha256: announce.sha256 };
+      await tool.signedRequest(id, { op: "begin", module: announce.module, session, window: 16, package: pkgRef, ...(delta ? { delta: { base: delta.base, size: bytes.length, sha256: sha(bytes) } } : {}) } as SignedRequest, trust.auth, 10_000);
       for (let off = 0; off < bytes.length; off += 1024) tool.client.publish(t.chunk, encodeChunk(session, off, bytes.subarray(off, off + 1024)), { qos: 1 });
       return await Promise.race([verdict, new Promise<never>((_, rej) => setTimeout(() => rej(new Error("no verdict within 15 s")), 15_000))]);
     } finally {
@@ -261,7 +261,7 @@ describe("received images and health windows, end to end", () => {
     const d = await agent();
     try {
       const v1 = makePackage(trust, { version: "1.0.0", sequence: 1 });
-      expect((await flash({ brokerUrl: broker.url, device: d.id, pkg: v1, cache: null })).verdict).toBe("confirmed");
+      expect((await flash({ brokerUrl: broker.url, device: d.id, pkg: v1, cache: null, auth: trust.auth })).verdict).toBe("confirmed");
       // Announced: v2. Sent: v3, validly signed, same size as announced.
       const v2 = makePackage(trust, { version: "2.0.0", sequence: 2, wasm: tickerWasm({ message: "two" }) });
       const v3 = makePackage(trust, { version: "3.0.0", sequence: 3, wasm: tickerWasm({ message: "six" }) });
@@ -278,7 +278,7 @@ describe("received images and health windows, end to end", () => {
     const d = await agent();
     try {
       const v1 = makePackage(trust, { version: "1.0.0", sequence: 1 });
-      expect((await flash({ brokerUrl: broker.url, device: d.id, pkg: v1, cache: null })).verdict).toBe("confirmed");
+      expect((await flash({ brokerUrl: broker.url, device: d.id, pkg: v1, cache: null, auth: trust.auth })).verdict).toBe("confirmed");
       const v2 = makePackage(trust, { version: "2.0.0", sequence: 2, wasm: tickerWasm({ message: "two" }) });
       const v3 = makePackage(trust, { version: "3.0.0", sequence: 3, wasm: tickerWasm({ message: "six" }) });
       // The delta rebuilds v3 from v1, but the begin announces v2.
@@ -295,7 +295,7 @@ describe("received images and health windows, end to end", () => {
     const d = await agent();
     const tool = await ToolConnection.open({ brokerUrl: broker.url });
     try {
-      const err = await tool.request(d.id, { op: "begin", session: 9, window: 16, package: { module: MODULE, version: "9.0.0", sequence: 9, size: MAX_TRANSFER_BYTES + 1, sha256: "f".repeat(64) } }).catch((e) => e);
+      const err = await tool.signedRequest(d.id, { op: "begin", module: MODULE, session: 9, window: 16, package: { version: "9.0.0", sequence: 9, size: MAX_TRANSFER_BYTES + 1, sha256: "f".repeat(64) } } as SignedRequest, trust.auth, 10_000).catch((e) => e);
       expect(err).toBeInstanceOf(DeviceRefused);
       expect(err).toMatchObject({ code: "too-large" });
     } finally {
@@ -308,9 +308,9 @@ describe("received images and health windows, end to end", () => {
     const d = await agent({ callbacks: 3, seconds: 1.5, timeoutSeconds: 10, maxTrialBoots: 2 });
     try {
       const v1 = makePackage(trust, { version: "1.0.0", sequence: 1 });
-      expect((await flash({ brokerUrl: broker.url, device: d.id, pkg: v1, cache: null })).verdict).toBe("confirmed");
+      expect((await flash({ brokerUrl: broker.url, device: d.id, pkg: v1, cache: null, auth: trust.auth })).verdict).toBe("confirmed");
       const late = makePackage(trust, { version: "2.0.0", sequence: 2, wasm: tickerWasm({ behaviour: "fault-after-3", periodMs: 100 }) });
-      const r = await flash({ brokerUrl: broker.url, device: d.id, pkg: late, cache: null });
+      const r = await flash({ brokerUrl: broker.url, device: d.id, pkg: late, cache: null, auth: trust.auth });
       expect(r.verdict).toBe("reverted");
       expect(r.reason).toMatch(/faulted during trial: unreachable/);
       expect(d.mod()).toMatchObject({ state: "confirmed", version: "1.0.0", installedSeq: 1 });
@@ -323,9 +323,9 @@ describe("received images and health windows, end to end", () => {
     const d = await agent({ callbacks: 3, seconds: 0.3, timeoutSeconds: 1.5, maxTrialBoots: 2 });
     try {
       const v1 = makePackage(trust, { version: "1.0.0", sequence: 1 });
-      expect((await flash({ brokerUrl: broker.url, device: d.id, pkg: v1, cache: null })).verdict).toBe("confirmed");
+      expect((await flash({ brokerUrl: broker.url, device: d.id, pkg: v1, cache: null, auth: trust.auth })).verdict).toBe("confirmed");
       const silent = makePackage(trust, { version: "2.0.0", sequence: 2, wasm: tickerWasm({ behaviour: "silent" }) });
-      const r = await flash({ brokerUrl: broker.url, device: d.id, pkg: silent, cache: null });
+      const r = await flash({ brokerUrl: broker.url, device: d.id, pkg: silent, cache: null, auth: trust.auth });
       expect(r.verdict).toBe("reverted");
       expect(r.reason).toMatch(/only 1 of 3 callbacks within 1.5 s/);
       expect(d.mod()).toMatchObject({ state: "confirmed", version: "1.0.0", installedSeq: 1 });

@@ -15,6 +15,7 @@ import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { privateKeyPem } from "../../src/pkg/keys.js";
 import { PasswordFile, passwordLine } from "../../src/ota/broker-access.js";
 import { startBroker } from "../../src/ota/broker.js";
 import { mosquittoBinary } from "./brokers.js";
@@ -182,6 +183,15 @@ function connectOutcome(url: string, opts: mqtt.IClientOptions): Promise<"connec
   });
 }
 
+/** The operator's key, certificate and the product root as files: what a field tool signs with and checks answers against. */
+function operatorArgs(dir: string): string[] {
+  const key = join(dir, "operator.key");
+  const cert = join(dir, "operator.cert");
+  writeFileSync(key, privateKeyPem(trust.auth.operator.key), { mode: 0o600 });
+  writeFileSync(cert, trust.auth.operator.cert);
+  return ["--operator-key", key, "--operator-cert", cert, "--root", writeRootKey(dir, trust)];
+}
+
 function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [cli, ...args], { timeout: timeoutMs }, (e, out, err) => resolve({ code: e ? (typeof e.code === "number" ? e.code : null) : 0, out, err }));
@@ -252,11 +262,11 @@ for (const [name, start] of BROKERS) {
       let agent: ChildAgent | null = null;
       try {
         const tls = (who: string) => ["--broker", broker.url, "--ca", pki.ca, "--cert", pki.clients[who]!.cert, "--key", pki.clients[who]!.key];
-        agent = startChildAgent(cli, { deviceId: DEV_A, broker: broker.url, stateDir: join(dir.path, "state"), rootFile: writeRootKey(dir.path, trust), extraArgs: tls(DEV_A).slice(2) });
+        agent = startChildAgent(cli, { deviceId: DEV_A, broker: broker.url, stateDir: join(dir.path, "state"), rootFile: writeRootKey(dir.path, trust), trust, extraArgs: tls(DEV_A).slice(2) });
         await agent.online;
         const pkgFile = join(dir.path, "v1.fwx");
         writeFileSync(pkgFile, makePackage(trust, { version: "1.0.0", sequence: 1 }));
-        const f = await runCli(["flash", pkgFile, "--device", DEV_A, ...tls(TOOL), "--no-delta", "--json", "--timeout", "30"]);
+        const f = await runCli(["flash", pkgFile, "--device", DEV_A, ...tls(TOOL), ...operatorArgs(dir.path), "--no-delta", "--json", "--timeout", "30"]);
         expect(f.code, f.err).toBe(0);
         expect(JSON.parse(f.out)).toMatchObject({ verdict: "confirmed", version: "1.0.0" });
         const d = await runCli(["devices", ...tls(TOOL), "--json"]);
@@ -264,7 +274,7 @@ for (const [name, start] of BROKERS) {
         const rows = JSON.parse(d.out) as { device: string; online: boolean; status: { modules: { id: string; version: string }[] } | null }[];
         expect(rows.find((r) => r.device === DEV_A)).toMatchObject({ online: true, status: { modules: [{ id: MODULE, version: "1.0.0" }] } });
         // With dev-b's certificate a tool cannot reach dev-a: its command is not delivered.
-        const denied = await runCli(["rollback", DEV_A, MODULE, ...tls(DEV_B), "--json"], 30_000);
+        const denied = await runCli(["rollback", DEV_A, MODULE, ...tls(DEV_B), ...operatorArgs(dir.path), "--json"], 30_000);
         expect(denied.code, denied.out + denied.err).toBe(4);
       } finally {
         await agent?.stop();
@@ -311,11 +321,11 @@ describe("password logins", () => {
       await waitListening(port, proc, () => log);
       const url = `mqtt://127.0.0.1:${port}`;
       expect(await connectOutcome(url, { username: DEV_A, password: "pw-t" })).toBe("refused");
-      agent = startChildAgent(cli, { deviceId: DEV_A, broker: url, stateDir: join(dir.path, "state"), rootFile: writeRootKey(dir.path, trust), extraArgs: ["--username", DEV_A, "--password-file", pwFile("pw-a")] });
+      agent = startChildAgent(cli, { deviceId: DEV_A, broker: url, stateDir: join(dir.path, "state"), rootFile: writeRootKey(dir.path, trust), trust, extraArgs: ["--username", DEV_A, "--password-file", pwFile("pw-a")] });
       await agent.online;
       const pkgFile = join(dir.path, "v1.fwx");
       writeFileSync(pkgFile, makePackage(trust, { version: "1.0.0", sequence: 1 }));
-      const f = await runCli(["flash", pkgFile, "--device", DEV_A, "--broker", url, "--username", TOOL, "--password-file", pwFile("pw-t"), "--no-delta", "--json", "--timeout", "30"]);
+      const f = await runCli(["flash", pkgFile, "--device", DEV_A, "--broker", url, "--username", TOOL, "--password-file", pwFile("pw-t"), ...operatorArgs(dir.path), "--no-delta", "--json", "--timeout", "30"]);
       expect(f.code, f.err).toBe(0);
       expect(JSON.parse(f.out)).toMatchObject({ verdict: "confirmed", version: "1.0.0" });
     } finally {
