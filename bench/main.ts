@@ -4,12 +4,18 @@
 // run (a missed goal is a figure, not a failure).
 //   npm run bench                 all suites
 //   npm run bench -- fuel         suites whose title contains "fuel"
+//   npm run bench -- --wasm3 <dir> [--wasm3 <dir>]
+//                                 opt-in, never in CI: the real-wasm3 suite
+//                                 (bench/wasm3.ts) for each tree; add a filter
+//                                 (e.g. "wasm3") to run only some suites with it
 import { benchAgent } from "./agent.js";
 import { benchExamples } from "./examples.js";
+import { benchFootprint } from "./footprint.js";
 import { benchFuel } from "./fuel.js";
 import { benchOta } from "./ota.js";
 import { benchPackage } from "./package.js";
 import type { BenchRow } from "./row.js";
+import { benchWasm3 } from "./wasm3.js";
 
 const suites: [string, () => Promise<BenchRow[]>][] = [
   ["host calls and cold start", benchAgent],
@@ -17,6 +23,7 @@ const suites: [string, () => Promise<BenchRow[]>][] = [
   ["fuel metering, example kernels", benchExamples],
   ["signed packages", benchPackage],
   ["OTA delivery", benchOta],
+  ["C runtime footprint", benchFootprint],
 ];
 
 function fmt(v: number): string {
@@ -35,8 +42,22 @@ function printTable(rows: BenchRow[]): void {
 }
 
 async function main(): Promise<number> {
-  const only = process.argv.slice(2);
-  const selected = suites.filter(([title]) => !only.length || only.some((o) => title.includes(o)));
+  const args = process.argv.slice(2);
+  const trees: string[] = [];
+  const only: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] !== "--wasm3") only.push(args[i]!);
+    else if (args[i + 1]) trees.push(args[++i]!);
+    else {
+      console.error("--wasm3 needs a wasm3 source directory");
+      return 2;
+    }
+  }
+  // With --wasm3 and no filter, only the real-wasm3 suites run (the others do not change with it).
+  const wasm3Suites: [string, () => Promise<BenchRow[]>][] = trees.map((t) => [`real wasm3 at ${t}`, () => benchWasm3(t)]);
+  const selected = trees.length && !only.length
+    ? wasm3Suites
+    : [...suites, ...wasm3Suites].filter(([title]) => !only.length || only.some((o) => title.includes(o)));
   if (!selected.length) {
     console.error(`no suite matches ${only.map((o) => JSON.stringify(o)).join(", ")}; suites: ${suites.map(([t]) => JSON.stringify(t)).join(", ")}`);
     return 2;

@@ -55,6 +55,13 @@ export interface FunctionSpec {
   traps?: string[];
   /** Extra notes rendered into the reference docs. */
   notes?: string[];
+  /**
+   * What a call costs in fuel on top of the call instruction, charged by the
+   * fuel instrumenter at the call site: `base` per call plus `perByte` for
+   * every byte of each string/buffer/mut-buffer parameter's length. Either
+   * may be left out for the default (host-abi/gen/lower.ts, by kind).
+   */
+  fuel?: { base?: number; perByte?: number };
 }
 
 export interface EnumCaseSpec {

@@ -57,6 +57,13 @@ function resultText(f: LoweredFunction): string {
   }
 }
 
+/** What a call is charged at its call site, on top of the call instruction (see the index page's "Fuel" section). */
+function fuelText(f: LoweredFunction): string {
+  const lengths = f.fuel.byteLengthParams.map((i) => code(f.flat.params[i]!.name));
+  if (!lengths.length || f.fuel.perByte === 0) return `${f.fuel.base} per call`;
+  return `${f.fuel.base} per call + ${f.fuel.perByte} per byte of ${lengths.join(" + ")}`;
+}
+
 function functionSection(abi: LoweredAbi, f: LoweredFunction): string[] {
   const s = f.spec;
   const cap = f.capability ? `${code(f.capability.name)} (scoped by ${f.capability.scope})` : "none";
@@ -70,6 +77,7 @@ function functionSection(abi: LoweredAbi, f: LoweredFunction): string[] {
     `- Since: ${s.since}`,
     `- Capability: ${cap}`,
     `- Returns: ${resultText(f)}`,
+    `- Fuel: ${fuelText(f)}`,
     `- Flat signature: ${code(f.signature)}; wasm3: ${code(f.wasm3Signature)}`,
     "",
     "```wat",

@@ -83,7 +83,40 @@ export interface LoweredFunction {
   /** Status code names the function can return, "ok" first for status functions. */
   statuses: string[];
   capability: CapabilitySpec | null;
+  fuel: HostCallFuel;
 }
+
+/**
+ * What a call of a host function costs in fuel, beyond the call instruction:
+ * `base + perByte × (sum of the flat parameters at byteLengthParams)`. The
+ * fuel instrumenter charges it at every call site, so a module flooding host
+ * calls runs out of fuel, deterministically, well before the wall-clock
+ * watchdog would stop it on any machine.
+ */
+export interface HostCallFuel {
+  base: number;
+  perByte: number;
+  /** Indices into flat.params of the byte lengths (the `_len` of each string/buffer/mut-buffer). */
+  byteLengthParams: number[];
+}
+
+/**
+ * Default fuel of a host call by its kind, when the spec gives none. One fuel
+ * is about one wasm instruction, roughly a nanosecond; a host call through
+ * the glue, a device host and the call ring costs microseconds: measured in
+ * the agent on the simulated board (a 2-core machine under load), a clock
+ * read 1-2 µs, a status call 10-35 µs (a log line, a kv miss with its error
+ * detail), a bus transaction on a device model 30-70 µs. The prices keep
+ * about 20 ns of host time per fuel unit, so the default budget of 10 million
+ * spent on host calls alone ends within a few hundred milliseconds, well
+ * inside the 2 s watchdog even on a slow or loaded machine (tested in
+ * tests/agent/host-call-flood.test.ts). On a microcontroller this overprices
+ * host calls, which a module spends a few of per callback.
+ * "never" functions trap (abort, fuel_exhausted), so they cost nothing.
+ * Copies cost a fuel a byte: the host reads or writes every byte.
+ */
+export const DEFAULT_HOST_CALL_FUEL: Readonly<Record<LoweredFunction["resultKind"], number>> = Object.freeze({ never: 0, value: 500, status: 2000 });
+export const DEFAULT_HOST_CALL_FUEL_PER_BYTE = 1;
 
 export interface LoweredInterface {
   spec: InterfaceSpec;
@@ -221,7 +254,18 @@ function lowerFunction(f: FunctionSpec, iface: InterfaceSpec, module: string, ca
     checks: planChecks({ params, outputs, resultKind, capability: f.capability ? caps.get(f.capability)! : null, errors: f.errors }),
     statuses: resultKind === "status" ? ["ok", ...f.errors.map((e) => e.code)] : [],
     capability: f.capability ? caps.get(f.capability)! : null,
+    fuel: {
+      base: f.fuel?.base ?? DEFAULT_HOST_CALL_FUEL[resultKind],
+      // A "never" call does not return, so a charge after it could never be taken.
+      perByte: f.fuel?.perByte ?? (resultKind === "never" ? 0 : DEFAULT_HOST_CALL_FUEL_PER_BYTE),
+      byteLengthParams: flatParams.flatMap((p, i) => (isByteLength(p, params) ? [i] : [])),
+    },
   };
+}
+
+/** Whether a flat parameter is the byte length of a string/buffer/mut-buffer (the second of its pair). */
+function isByteLength(flat: FlatParam, params: readonly LoweredParam[]): boolean {
+  return params.some((p) => (p.marshal.kind === "string" || p.marshal.kind === "buffer" || p.marshal.kind === "mut-buffer") && p.flat[1] === flat);
 }
 
 function lowerLifecycle(l: LifecycleExportSpec): LoweredLifecycle {

@@ -17,6 +17,8 @@ const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 const SNAKE = /^[a-z][a-z0-9_]*$/;
 const KEBAB = /^[a-z][a-z0-9-]*$/;
 const IFACE = /^[a-z][a-z0-9]*$/;
+/** Upper bound of a host call's fuel fields: a larger figure is a typo, and 2^20 × a 4 GiB length still fits an i64. */
+const MAX_HOST_CALL_FUEL = 1 << 20;
 
 export function compareVersions(a: string, b: string): number {
   const pa = a.split(".").map(Number);
@@ -193,6 +195,10 @@ export function validateAbi(spec: AbiSpec): void {
       if (!e.when) bad(ep, "missing `when`");
     }
     if (f.result !== "status" && f.errors.length) bad(`${fp}.errors`, "only status functions return status codes");
+    for (const [k, v] of Object.entries(f.fuel ?? {})) {
+      if (k !== "base" && k !== "perByte") bad(`${fp}.fuel.${k}`, "unknown field (base, perByte)");
+      else if (!Number.isInteger(v) || v < 0 || v > MAX_HOST_CALL_FUEL) bad(`${fp}.fuel.${k}`, `must be an integer 0..${MAX_HOST_CALL_FUEL}`);
+    }
     const listed = new Set(f.errors.map((e) => e.code));
     if (f.result === "status" && needsInvalidArg && !listed.has("invalid-arg"))
       bad(`${fp}.errors`, "a parameter is range/enum/flags/UTF-8 checked, so invalid-arg must be listed");

@@ -27,6 +27,7 @@ export const i2c: InterfaceSpec = {
   functions: [
     {
       name: "write", since: "1.0.0", capability: "i2c", result: "status",
+      fuel: { base: 5000 }, // one bus transaction through the controller (on hardware it blocks for the transfer)
       doc: "Writes bytes to a target: START, address+W, data, STOP.",
       params: [
         { name: "bus", type: "u32", doc: "Bus number as in the board profile." },
@@ -38,6 +39,7 @@ export const i2c: InterfaceSpec = {
     },
     {
       name: "read", since: "1.0.0", capability: "i2c", result: "status",
+      fuel: { base: 5000 }, // one bus transaction through the controller (on hardware it blocks for the transfer)
       doc: "Reads exactly rx.len bytes from a target: START, address+R, data, STOP.",
       params: [
         { name: "bus", type: "u32", doc: "Bus number as in the board profile." },
@@ -49,6 +51,7 @@ export const i2c: InterfaceSpec = {
     },
     {
       name: "write_read", since: "1.0.0", capability: "i2c", result: "status",
+      fuel: { base: 5000 }, // one bus transaction through the controller (on hardware it blocks for the transfer)
       doc: "Writes then reads with a repeated START in between, as register reads need.",
       params: [
         { name: "bus", type: "u32", doc: "Bus number as in the board profile." },

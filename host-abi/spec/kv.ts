@@ -27,6 +27,7 @@ export const kv: InterfaceSpec = {
     },
     {
       name: "set", since: "1.0.0", capability: "kv", result: "status",
+      fuel: { base: 5000 }, // a durable write of the store (write, fsync, rename)
       doc: "Stores a value atomically: after a power loss the old or the new value is there, never a mix.",
       params: [
         { name: "key", type: "string", doc: "1 to 32 bytes of UTF-8." },
@@ -41,6 +42,7 @@ export const kv: InterfaceSpec = {
     },
     {
       name: "delete", since: "1.0.0", capability: "kv", result: "status",
+      fuel: { base: 5000 }, // a durable write of the store (write, fsync, rename)
       doc: "Removes a value.",
       params: [{ name: "key", type: "string", doc: "1 to 32 bytes of UTF-8." }],
       errors: [

@@ -11,6 +11,7 @@ export const spi: InterfaceSpec = {
   functions: [
     {
       name: "transfer", since: "1.0.0", capability: "spi", result: "status",
+      fuel: { base: 5000 }, // one bus transaction through the controller
       doc: "Asserts chip select, clocks tx out while clocking rx in, releases chip select. Full duplex: rx receives as many bytes as tx sends.",
       params: [
         { name: "bus", type: "u32", doc: "Bus number as in the board profile." },

@@ -5,7 +5,7 @@
 
 import { createHostImports, type GuestContext, type HostImpl } from "../abi/host.generated.js";
 import type { Capabilities } from "../caps/capabilities.js";
-import { FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/section.js";
+import { FUEL_GET_EXPORT, FUEL_SET_EXPORT, GROW_REFUSED_EXPORT } from "../fuel/section.js";
 import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
 import { CallRing } from "./call-ring.js";
 import { classifyError, describeCall, GuestTrap, HostControlSignal, isFaultReason, wasmFrames, type CrashReport, type FaultReason } from "./faults.js";
@@ -229,13 +229,22 @@ export class ModuleInstance {
     return left < 0n ? this.env.fuel : this.env.fuel - left;
   }
 
+  /** Whether the callback had a memory.grow refused; null when the module does not say (not instrumented, or not yet instantiated). */
+  private growWasRefused(): boolean | null {
+    const get = this.exports?.[GROW_REFUSED_EXPORT];
+    return typeof get === "function" ? (get as () => number)() !== 0 : null;
+  }
+
   private report(reason: FaultReason, detail: string, callback: string, err: unknown, fuelUsed: bigint | null): CrashReport {
     const limit = this.prepared.memory.maxPages * PAGE_BYTES;
-    const atCap = this.memory.buffer.byteLength >= limit && limit > this.prepared.memory.initialPages * PAGE_BYTES;
-    // A module that grew its memory to the cap and then failed almost always
-    // failed because a grow was refused (AssemblyScript's allocator traps with
+    // A callback that ended after a memory.grow was refused almost always
+    // ended because of it (AssemblyScript's allocator traps with
     // `unreachable` when memory.grow returns -1; a naive bomb spins until its
-    // fuel runs out). Name the cause; keep the symptom in the detail.
+    // fuel runs out). Name the cause; keep the symptom in the detail. The
+    // instrumentation records refused grows, so this holds whatever the
+    // initial size (a module that starts at its cap never grew at all).
+    const growRefused = this.growWasRefused();
+    const atCap = growRefused ?? (this.memory.buffer.byteLength >= limit && limit > this.prepared.memory.initialPages * PAGE_BYTES);
     if (atCap && (reason === "unreachable" || reason === "fuel-exhausted" || reason === "abort" || reason === "trap")) {
       detail = `memory reached its cap of ${this.prepared.memory.maxPages} pages (${limit} bytes); the callback then ended with ${reason}: ${detail}`;
       reason = "memory-limit";

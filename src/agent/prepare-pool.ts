@@ -100,6 +100,11 @@ class PreparePool {
     });
   }
 
+  /** Starts the worker ahead of the first request (it loads the validator and the instrumenter), without keeping the process alive. */
+  warm(): void {
+    this.ensureWorker().then((w) => { if (!this.current) w.unref(); }, () => { /* the first request reports it */ });
+  }
+
   private async ensureWorker(): Promise<Worker> {
     if (this.worker) return this.worker;
     const path = await locateWorker();
@@ -153,7 +158,7 @@ class PreparePool {
     this.worker = null;
     void w?.terminate();
     const { moduleId, source } = job.req.options;
-    const msg = `preparing the module (validate, instrument, compile) took longer than the limit of ${job.timeLimitMs} ms (limit "prepareTimeMs"); it was stopped`;
+    const msg = `preparing the module (validate, instrument, compile) took longer than the limit of ${job.timeLimitMs} ms (limit "prepareTimeLimitMs"); it was stopped`;
     this.finish(job, () => job.reject(new ModuleRefused(moduleId, "time-limit", `${source}: ${msg}`, [msg])));
   }
 
@@ -177,4 +182,9 @@ const pool = new PreparePool();
  */
 export function prepareOffThread(bytes: Uint8Array, options: PrepareOptions, o: OffThreadOptions = {}): Promise<PreparedModule> {
   return pool.prepare(bytes, options, o.timeLimitMs ?? PREPARE_TIME_LIMIT_MS);
+}
+
+/** Starts the preparation worker now, so its start-up overlaps whatever the caller does before its first module. */
+export function warmPreparationWorker(): void {
+  pool.warm();
 }

@@ -9,6 +9,7 @@ import { capabilityExcess, type Capabilities } from "../caps/capabilities.js";
 import type { AgentEvent } from "./host-context.js";
 import { DeviceClaimRegistry } from "./handles.js";
 import { EventLog } from "./event-log.js";
+import { BusEventLimiter } from "./bus-events.js";
 import { formatCrashReport, type CrashReport } from "./faults.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
 import { ModuleRefused, type PreparedModule } from "./refusal.js";
@@ -74,6 +75,8 @@ export interface AgentOptions<B extends BoardLike> {
   /** 0 debug … 3 error. */
   minLogLevel?: number;
   logRate?: { perSecond: number; burst: number };
+  /** Peripheral traffic events per module and kind (bus-events.ts); default DEFAULT_BUS_EVENT_RATE. */
+  busEventRate?: { perSecond: number; burst: number };
   telemetryRate?: { perSecond: number; burst: number };
   telemetryQueueLength?: number;
   /** Where accepted telemetry goes; default: the event log. */
@@ -81,6 +84,8 @@ export interface AgentOptions<B extends BoardLike> {
   observer?: RunObserver;
   /** Keep every event in memory (default true); streaming callers may turn it off. */
   keepEvents?: boolean;
+  /** Wall-clock limit on preparing one module on the preparation worker; default PREPARE_TIME_LIMIT_MS (20 s). */
+  prepareTimeLimitMs?: number;
 }
 
 export type ModuleState = "idle" | "running" | "backoff" | "quarantined" | "stopped";
@@ -130,6 +135,7 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class Agent<B extends BoardLike = BoardLike> {
   readonly log: EventLog;
+  private readonly busEvents: BusEventLimiter;
   readonly clock: DeviceClock;
   readonly claims = new DeviceClaimRegistry();
   private readonly scheduler = new Scheduler();
@@ -147,6 +153,7 @@ export class Agent<B extends BoardLike = BoardLike> {
   constructor(private readonly opts: AgentOptions<B>) {
     this.clock = opts.clock ?? new VirtualClock();
     this.log = new EventLog(opts.keepEvents ?? true);
+    this.busEvents = new BusEventLimiter(opts.busEventRate);
     this.log.on(() => this.eventCount++);
     this.policy = { ...DEFAULT_RESTART_POLICY, ...opts.restart };
     const sink: TelemetrySink = opts.telemetrySink ?? { accept: (m) => (this.emitTelemetry(m), true) };
@@ -189,7 +196,7 @@ export class Agent<B extends BoardLike = BoardLike> {
         moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.ramBudgetBytes ?? DEFAULT_RAM_BUDGET,
         ...(profile.deviceClass ? { deviceClass: profile.deviceClass } : {}),
         ...(profile.moduleLimits ? { limits: profile.moduleLimits } : {}),
-      });
+      }, this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs });
     } finally {
       this.preparing.delete(spec.id);
     }
@@ -212,7 +219,9 @@ export class Agent<B extends BoardLike = BoardLike> {
   }
 
   private emit(module: string, event: AgentEvent): void {
-    this.log.append(this.clock.nowUs(), module, event);
+    const now = this.clock.nowUs();
+    const admitted = this.busEvents.admit(module, event, now);
+    if (admitted) this.log.append(now, module, admitted);
   }
 
   private emitTelemetry(m: TelemetryMessage): void {
@@ -327,7 +336,7 @@ export class Agent<B extends BoardLike = BoardLike> {
       timer: {
         schedule: (atUs, fire) => {
           const task = this.scheduler.schedule(atUs, slot.index, fire);
-          return { cancel: () => { task.cancelled = true; } };
+          return { cancel: () => this.scheduler.cancel(task) };
         },
         deliver: (id) => this.deliver(slot, gen, "timer", "fwx_on_timer", [id]),
       },

@@ -1,19 +1,50 @@
 // The agent's event queue on the device clock. Simultaneous work is ordered
 // by (time, module order, sequence number), never by insertion accidents or
 // wall time, so a run with the same inputs replays the same order every time.
+//
+// Cancelled tasks leave the heap at once when they are on top and otherwise
+// are counted; once they make up half the heap it is compacted. A module that
+// restarts one timer in a loop (each restart cancels the previous expiry)
+// therefore holds at most about twice its live tasks in host memory, instead
+// of one entry per restart until each would have come due (up to 49 days).
 
 export interface ScheduledTask {
   readonly atUs: bigint;
   /** Position of the owning module in the run (0 = first module given); -1 for agent work. */
   readonly order: number;
   readonly seq: number;
-  cancelled: boolean;
+  /** Set only through Scheduler.cancel, which keeps the heap's count of cancelled tasks. */
+  readonly cancelled: boolean;
   readonly run: () => void;
 }
+
+type MutableTask = { -readonly [K in keyof ScheduledTask]: ScheduledTask[K] };
+
+/** Below this many entries compaction is not worth its pass over the heap. */
+const COMPACT_MIN_ENTRIES = 64;
 
 export class Scheduler {
   private heap: ScheduledTask[] = [];
   private seq = 0;
+  /** Cancelled tasks still in the heap. */
+  private cancelledInHeap = 0;
+  /** Tasks popped or dropped, so cancelling one of them is a no-op. */
+  private readonly gone = new WeakSet<ScheduledTask>();
+
+  /** Entries held, live and cancelled: the host memory the queue costs. */
+  get size(): number {
+    return this.heap.length;
+  }
+
+  /** Drops `task` so it never runs. Idempotent; a task that already ran or was dropped is left alone. */
+  cancel(task: ScheduledTask): void {
+    if (task.cancelled) return;
+    (task as MutableTask).cancelled = true;
+    if (this.gone.has(task)) return;
+    this.cancelledInHeap++;
+    this.dropCancelled();
+    if (this.heap.length >= COMPACT_MIN_ENTRIES && this.cancelledInHeap * 2 >= this.heap.length) this.compact();
+  }
 
   schedule(atUs: bigint, order: number, run: () => void): ScheduledTask {
     const task: ScheduledTask = { atUs, order, seq: this.seq++, cancelled: false, run };
@@ -38,10 +69,21 @@ export class Scheduler {
   }
 
   private dropCancelled(): void {
-    while (this.heap[0]?.cancelled) this.removeTop();
+    while (this.heap[0]?.cancelled) {
+      this.cancelledInHeap--;
+      this.removeTop();
+    }
+  }
+
+  /** Removes every cancelled task and rebuilds the heap bottom-up: O(n), and the order of what stays is unchanged. */
+  private compact(): void {
+    this.heap = this.heap.filter((t) => !t.cancelled);
+    this.cancelledInHeap = 0;
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
 
   private removeTop(): void {
+    this.gone.add(this.heap[0]!);
     const last = this.heap.pop()!;
     if (this.heap.length) {
       this.heap[0] = last;

@@ -17,7 +17,7 @@ usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir>
                  --device-key <device.key> --device-cert <device.cert>
                  [--broker mqtts://host:8883 --ca ca.pem --cert dev.pem --key dev.key]
                  [--username u --password-file f] [--health-callbacks N]
-                 [--health-seconds T] [--speed X] [--json]
+                 [--health-seconds T] [--speed X] [--bus-traffic] [--json]
 
 Long-running. Keeps per module an A and a B slot, the confirmed slot, the
 installed sequence numbers and config values in --state-dir, and restarts
@@ -45,6 +45,11 @@ ${BROKER_ARGS_HELP}
   --health-callbacks <n>  callbacks a trial must complete (default 3)
   --health-seconds <t>    device-time seconds a trial must run fault-free (default 10)
   --speed <x>             device clock speed-up for demos (default 1)
+  --bus-traffic           keep peripheral traffic (i2c, spi, uart, gpio, pwm
+                          events) in the log ring served by \`fwx logs\` and on
+                          the MQTT log topic; off by default, so a module
+                          polling a bus cannot push its warnings out of the
+                          500-line ring (traffic is rate-limited either way)
   --json                  module logs and install events as JSON lines on stdout
 
 environment:
@@ -68,6 +73,7 @@ export const command: Command = {
         root: { type: "string" }, customer: { type: "string" }, group: { type: "string" },
         "device-key": { type: "string" }, "device-cert": { type: "string" },
         "health-callbacks": { type: "string" }, "health-seconds": { type: "string" }, speed: { type: "string" }, json: { type: "boolean" },
+        "bus-traffic": { type: "boolean" },
       },
     });
     const deviceId = checkDevice(values["device-id"], "--device-id");
@@ -109,6 +115,7 @@ export const command: Command = {
         customer: values.customer, group: values.group, crash, waitForBroker: false,
         ...(values.board ? { boardPath: values.board } : {}),
         ...(speed ? { speed } : {}),
+        ...(values["bus-traffic"] ? { busTraffic: true } : {}),
         health: { ...(callbacks ? { callbacks } : {}), ...(seconds ? { seconds, timeoutSeconds: Math.max(60, seconds * 6) } : {}) },
         onTimeline: (e) => {
           if (json) process.stdout.write(jsonText(e) + "\n");

@@ -10,6 +10,7 @@ import { parsePublicKey } from "../pkg/keys.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadModule, parseGrant, mergeCapabilities, GrantSyntaxError, type LoadedModule } from "../agent/load.js";
 import { ModuleRefused } from "../agent/refusal.js";
+import { warmPreparationWorker } from "../agent/prepare-pool.js";
 import { runSimulation } from "../agent/simulate.js";
 import { eventToJson, eventToLine, type LoggedEvent } from "../agent/event-log.js";
 import { formatTime } from "../agent/faults.js";
@@ -126,6 +127,8 @@ export const command: Command = {
     }
     const minLogLevel = values["log-level"] === undefined ? 0 : LOG_LEVEL_NAMES.indexOf(values["log-level"] as "debug");
     if (minLogLevel < 0) throw new UsageError(`run: --log-level ${values["log-level"]}: expected ${LOG_LEVEL_NAMES.join(", ")}`);
+    // The worker's start-up (loading the validator and the instrumenter) overlaps loading the modules.
+    warmPreparationWorker();
     const board = loadBoard(values);
     // `fwx run … | head` closes stdout early: stop quietly instead of dying on EPIPE.
     process.stdout.on("error", (e: NodeJS.ErrnoException) => {

@@ -6,19 +6,22 @@
 // records which model a payload was metered with. The version also covers
 // where charges are placed when that changes totals: 2 charges small
 // caller-charged functions at their call sites (rewrite.ts), which weighs an
-// `if` arm holding such a call differently from 1.
+// `if` arm holding such a call differently from 1. 3 charges host calls what
+// the ABI says they cost (host-calls.ts) instead of 2 like any call, charges
+// memory.copy/fill after their bounds check, and memory.grow per page added
+// rather than per page requested.
 
-export const COST_MODEL_VERSION = 2;
+export const COST_MODEL_VERSION = 3;
 
 export interface CostModel {
   version: number;
   /** Ordinary instruction (arithmetic, local/global access, load/store, branch). */
   instruction: number;
-  /** call / call_indirect: the instruction plus frame set-up. */
+  /** call / call_indirect: the instruction plus frame set-up. A host call adds the ABI's price (host-calls.ts). */
   call: number;
   /** memory.copy / memory.fill: charged on top of `instruction`, per `bulkBytesPerUnit` bytes moved. */
   bulkBytesPerUnit: number;
-  /** memory.grow: charged on top of `instruction`, per 64 KiB page requested (the host zeroes it). */
+  /** memory.grow: charged on top of `instruction`, per 64 KiB page added (the host zeroes it); a refused grow adds nothing. */
   growPerPage: number;
   /** Minimum charge of one loop iteration, so that an empty loop still pays. */
   loopIterationMinimum: number;

@@ -6,6 +6,7 @@ export {
   FUEL_IMPORT_MODULE,
   FUEL_IMPORT_NAME,
   FUEL_SET_EXPORT,
+  GROW_REFUSED_EXPORT,
   instrumentFuel,
   RESERVED_EXPORT_PREFIX,
   type FuelStats,
@@ -13,3 +14,4 @@ export {
   type InstrumentResult,
 } from "./instrument.js";
 export { decodeFuelSection, encodeFuelSection, FUEL_SECTION_FORMAT, FUEL_SECTION_NAME, readFuelSection, type FuelSection } from "./section.js";
+export { abiHostCallCosts, type HostCallCosts, type HostCallFuel } from "./host-calls.js";

@@ -20,12 +20,13 @@ import { FuelError } from "./errors.js";
 import { callShape, externallyEnteredFunctions, planCallSiteCharges, type CallShape } from "./call-site.js";
 import { isWasm3Type, typeName, UnsupportedExpression, X } from "./expressions.js";
 import { FunctionRewriter, type FunctionMode, type FuelSymbols, type RewriteCounters } from "./rewrite.js";
-import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections, readStartFunctionIndex, RESERVED_EXPORT_PREFIX, FUEL_SET_EXPORT, FUEL_GET_EXPORT } from "./section.js";
+import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections, readStartFunctionIndex, RESERVED_EXPORT_PREFIX, FUEL_SET_EXPORT, FUEL_GET_EXPORT, GROW_REFUSED_EXPORT } from "./section.js";
+import { abiHostCallCosts, importKey, type HostCallCosts, type HostCallFuel } from "./host-calls.js";
 import { walkSections, type SectionInfo } from "../wasm/sections.js";
 
 export const FUEL_IMPORT_MODULE = "fwx:core@1";
 export const FUEL_IMPORT_NAME = "fuel_exhausted";
-export { RESERVED_EXPORT_PREFIX, FUEL_SET_EXPORT, FUEL_GET_EXPORT };
+export { RESERVED_EXPORT_PREFIX, FUEL_SET_EXPORT, FUEL_GET_EXPORT, GROW_REFUSED_EXPORT };
 /** Fuel available before the host's first __fwx_fuel_set: it pays for the start function. */
 export const DEFAULT_INSTANTIATE_FUEL = 1_000_000n;
 
@@ -40,6 +41,8 @@ export interface InstrumentOptions {
   strategy?: "cached" | "global";
   /** Initial value of the fuel counter, spent by the start function. Default DEFAULT_INSTANTIATE_FUEL. */
   instantiateFuel?: bigint;
+  /** What host calls cost, by importKey(module, name). Default: this ABI's (host-calls.ts). */
+  hostCallCosts?: HostCallCosts;
 }
 
 export interface FuelStats extends RewriteCounters {
@@ -60,7 +63,7 @@ export interface InstrumentResult {
 }
 
 /** Features wasm3 runs; binaryen validates the output against exactly these, so no pass can add others. */
-const WASM3_FEATURES =
+export const WASM3_FEATURES =
   binaryen.Features.MVP |
   binaryen.Features.MutableGlobals |
   binaryen.Features.SignExt |
@@ -98,7 +101,7 @@ export function instrumentFuel(bytes: Uint8Array, options: InstrumentOptions = {
   }
   try {
     m.setFeatures(WASM3_FEATURES);
-    return instrumentModule(m, strategy, instantiateFuel, customSections.includes("name"), startIndex);
+    return instrumentModule(m, strategy, instantiateFuel, customSections.includes("name"), startIndex, options.hostCallCosts ?? abiHostCallCosts());
   } finally {
     m.dispose();
   }
@@ -110,6 +113,7 @@ function instrumentModule(
   instantiateFuel: bigint,
   keepNames: boolean,
   startIndex: number | null,
+  hostCallCosts: HostCallCosts,
 ): InstrumentResult {
   checkModuleLevelFeatures(m);
   for (let i = 0; i < m.getNumExports(); i++) {
@@ -126,9 +130,12 @@ function instrumentModule(
   const startFunction = startIndex === null ? null : binaryen.getFunctionInfo(m.getFunctionByIndex(startIndex)).name;
   const funcs: binaryen.FunctionInfo[] = [];
   let fuelImport: string | null = null;
+  const hostCalls = new Map<string, HostCallFuel>();
   for (let i = 0; i < m.getNumFunctions(); i++) {
     const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
     if (info.module) {
+      const cost = hostCallCosts.get(importKey(info.module, info.base ?? ""));
+      if (cost) hostCalls.set(info.name, cost);
       if (info.module === FUEL_IMPORT_MODULE && info.base === FUEL_IMPORT_NAME) {
         if (info.params !== binaryen.none || info.results !== binaryen.none) {
           throw new FuelError("bad-fuel-import", `imports ${FUEL_IMPORT_MODULE} ${FUEL_IMPORT_NAME} with a signature other than () -> ()`);
@@ -142,11 +149,14 @@ function instrumentModule(
     fuelImport = uniqueName(m, "__fwx_fuel_exhausted");
     m.addFunctionImport(fuelImport, FUEL_IMPORT_MODULE, FUEL_IMPORT_NAME, binaryen.none, binaryen.none);
   }
-  const sym: FuelSymbols = { global: uniqueName(m, "__fwx_fuel"), outOfFuel: uniqueName(m, "__fwx_fuel_out") };
+  funcs.push(...wrapTabledHostCalls(m, hostCalls));
+  const sym: FuelSymbols = { global: uniqueName(m, "__fwx_fuel"), outOfFuel: uniqueName(m, "__fwx_fuel_out"), growRefused: "" };
   m.addGlobal(sym.global, binaryen.i64, true, m.i64.const(Number(instantiateFuel & 0xffffffffn), Number(instantiateFuel >> 32n)));
+  sym.growRefused = uniqueName(m, "__fwx_grow_refused");
+  m.addGlobal(sym.growRefused, binaryen.i32, true, m.i32.const(0));
 
   const counters: RewriteCounters = {
-    loops: 0, chargePoints: 0, dynamicChargePoints: 0, callsWrapped: 0, callsChargedAtSite: 0, spilledOperands: 0, staticCost: 0,
+    loops: 0, chargePoints: 0, dynamicChargePoints: 0, callsWrapped: 0, callsChargedAtSite: 0, spilledOperands: 0, staticCost: 0, hostCalls: 0,
   };
   const infoByName = new Map(funcs.map((info) => [info.name, info]));
   const numLocalsOf = (info: binaryen.FunctionInfo) => binaryen.expandType(info.params).length + info.vars.length;
@@ -182,7 +192,7 @@ function instrumentModule(
         : "cached";
     if (mode === "cached") functionsCached++;
     const { body, extraVars } = inFunction(info.name, () =>
-      new FunctionRewriter(m, sym, mode, numLocals, counters, callSiteCosts).rewrite(info.body),
+      new FunctionRewriter(m, sym, mode, numLocals, counters, callSiteCosts, hostCalls).rewrite(info.body),
     );
     return { info, body, vars: [...info.vars, ...extraVars], localNames };
   });
@@ -223,6 +233,45 @@ function instrumentModule(
   };
 }
 
+/**
+ * A priced host function placed in a table would be reached by call_indirect,
+ * whose target is not known where the call is instrumented, and would cost a
+ * plain call. Each such table entry is replaced by a module function that
+ * calls the import directly, so the direct call's price applies. Segments are
+ * rebuilt in their original order (later segments overwrite earlier ones).
+ * Returns the wrappers, to be instrumented with the module's own functions.
+ */
+function wrapTabledHostCalls(m: binaryen.Module, hostCalls: ReadonlyMap<string, HostCallFuel>): binaryen.FunctionInfo[] {
+  const segments: binaryen.ElementSegmentInfo[] = [];
+  for (let i = 0; i < m.getNumElementSegments(); i++) segments.push(binaryen.getElementSegmentInfo(m.getElementSegmentByIndex(i)));
+  if (!segments.some((seg) => seg.data.some((name) => hostCalls.has(name)))) return [];
+  const wrappers = new Map<string, string>();
+  const wrapperOf = (name: string): string => {
+    let w = wrappers.get(name);
+    if (w === undefined) {
+      const info = binaryen.getFunctionInfo(m.getFunction(name));
+      const params = binaryen.expandType(info.params);
+      w = uniqueName(m, `__fwx_host_${name}`);
+      m.addFunction(w, info.params, info.results, [], m.call(name, params.map((t, i) => m.local.get(i, t)), info.results));
+      wrappers.set(name, w);
+    }
+    return w;
+  };
+  const rebuilt = segments.map((seg) => ({
+    ...seg,
+    data: seg.data.map((name) => (hostCalls.has(name) ? wrapperOf(name) : name)),
+    offset: m.copyExpression(seg.offset),
+  }));
+  // binaryen.js has both at run time; its index.d.ts does not declare them.
+  const tables = m as unknown as {
+    removeElementSegment(name: string): void;
+    addActiveElementSegment(table: string, name: string, data: string[], offset: binaryen.ExpressionRef): number;
+  };
+  for (const seg of segments) tables.removeElementSegment(seg.name);
+  for (const seg of rebuilt) tables.addActiveElementSegment(seg.table, seg.name, seg.data, seg.offset);
+  return [...wrappers.values()].map((w) => binaryen.getFunctionInfo(m.getFunction(w)));
+}
+
 function checkSignatureTypes(info: binaryen.FunctionInfo): void {
   for (const t of [...binaryen.expandType(info.params), ...binaryen.expandType(info.results), ...info.vars]) {
     if (!isWasm3Type(t)) throw new FuelError("unsupported-feature", `uses ${typeName(t)}, a type wasm3 does not run`, info.name);
@@ -249,10 +298,16 @@ function addRuntimeFunctions(m: binaryen.Module, sym: FuelSymbols, fuelImport: s
   ]));
   const setName = uniqueName(m, FUEL_SET_EXPORT);
   // A negative budget is stored as 0: subtracting from a value near i64 min would wrap to a huge positive budget.
+  // Setting the budget starts a callback, so it also clears the grow-refused flag.
   const requested = () => m.local.get(0, i64);
-  m.addFunction(setName, i64, binaryen.none, [], m.global.set(sym.global,
-    m.select(m.i64.ge_s(requested(), m.i64.const(0, 0)), requested(), m.i64.const(0, 0))));
+  m.addFunction(setName, i64, binaryen.none, [], m.block(null, [
+    m.global.set(sym.global, m.select(m.i64.ge_s(requested(), m.i64.const(0, 0)), requested(), m.i64.const(0, 0))),
+    m.global.set(sym.growRefused, m.i32.const(0)),
+  ]));
   m.addFunctionExport(setName, FUEL_SET_EXPORT);
+  const refusedName = uniqueName(m, GROW_REFUSED_EXPORT);
+  m.addFunction(refusedName, binaryen.none, binaryen.i32, [], m.global.get(sym.growRefused, binaryen.i32));
+  m.addFunctionExport(refusedName, GROW_REFUSED_EXPORT);
   const getName = uniqueName(m, FUEL_GET_EXPORT);
   m.addFunction(getName, binaryen.none, i64, [], m.global.get(sym.global, i64));
   m.addFunctionExport(getName, FUEL_GET_EXPORT);

@@ -27,8 +27,23 @@
 //   (sizes on flash, function indices in crash reports, a second optimiser
 //   run); charging at the call site leaves every instruction as compiled and
 //   only moves where the fuel is subtracted.
-// * memory.grow / memory.copy / memory.fill charge in proportion to their size
-//   operand at run time.
+// * Host calls (imports the ABI prices, host-calls.ts) add the function's
+//   base fuel to the region like any instruction, and, when the function
+//   takes strings or buffers, charge perByte × the lengths actually passed
+//   right after the call returns. After, not before: the glue's bounds check
+//   runs first, so a 4 GiB length traps as out-of-bounds instead of
+//   exhausting fuel, and the work done before the charge is bounded by the
+//   memory size.
+// * memory.copy / memory.fill charge in proportion to their size operand
+//   after the instruction, for the same reason: the engine's bounds check
+//   decides first (a 4 GiB fill is out-of-bounds, not fuel-exhausted), and
+//   what ran is bounded by the memory size, which the RAM budget caps.
+// * memory.grow charges per page actually added, after the instruction; a
+//   refused grow (result -1) costs nothing beyond the instruction and sets
+//   the grow-refused flag instead, which __fwx_fuel_set clears and
+//   __fwx_grow_refused reads. The host then names a callback that ended
+//   after a refused grow `memory-limit`, whatever the memory's initial size
+//   was, rather than the fuel exhaustion or trap it ended with.
 // * Running out: a cached-mode charge branches (br_if) out of a block wrapped
 //   around the whole body, behind which sits the only call to the out-of-fuel
 //   helper; global-mode charges call the helper directly. The helper zeroes the
@@ -39,6 +54,7 @@
 
 import binaryen from "binaryen";
 import { BULK_BYTES_SHIFT, COST_MODEL, GROW_PAGE_SHIFT } from "./cost-model.js";
+import type { HostCallFuel } from "./host-calls.js";
 import { childSlots, isWasm3Type, X, kindName, typeName, UnsupportedExpression, type ChildSlot, type Expr } from "./expressions.js";
 
 export type FunctionMode = "cached" | "global" | "caller-charged";
@@ -48,6 +64,8 @@ export interface FuelSymbols {
   global: string;
   /** Internal name of the () -> () helper that zeroes the fuel and calls fwx:core@1 fuel_exhausted. */
   outOfFuel: string;
+  /** Internal name of the i32 global set to 1 when a memory.grow is refused. */
+  growRefused: string;
 }
 
 export interface RewriteCounters {
@@ -60,6 +78,8 @@ export interface RewriteCounters {
   spilledOperands: number;
   /** Sum of the constant charges over all charge points (the static cost of the module's code). */
   staticCost: number;
+  /** Calls to priced host functions; those with a per-byte charge are also dynamic charge points. */
+  hostCalls: number;
 }
 
 /** Label of the block around a cached-mode body; branching out of it means "out of fuel". */
@@ -87,6 +107,8 @@ export class FunctionRewriter {
     private readonly counters: RewriteCounters,
     /** Caller-charged functions and what a call site pays for each one's body. */
     private readonly callSiteCosts: ReadonlyMap<string, number>,
+    /** Imported host functions by internal name, with what a call costs. */
+    private readonly hostCallCosts: ReadonlyMap<string, HostCallFuel> = new Map(),
   ) {}
 
   /**
@@ -196,6 +218,8 @@ export class FunctionRewriter {
       case B.TupleExtractId:
         return expr;
       case B.CallId: {
+        const hostCost = this.hostCallCosts.get(X.Call.getTarget(expr));
+        if (hostCost) return this.hostCall(expr, slots, operandsTouchFuel, hostCost);
         const calleeCost = this.callSiteCosts.get(X.Call.getTarget(expr));
         if (calleeCost === undefined) {
           this.regionCost += COST_MODEL.call;
@@ -216,12 +240,12 @@ export class FunctionRewriter {
       case B.MemoryGrowId:
         this.regionCost += COST_MODEL.instruction;
         this.touches++;
-        return this.chargeBySize(expr, slots, GROW_PAGE_SHIFT, "shl");
+        return this.chargeGrow(expr, slots);
       case B.MemoryCopyId:
       case B.MemoryFillId:
         this.regionCost += COST_MODEL.instruction;
         this.touches++;
-        return this.chargeBySize(expr, slots, BULK_BYTES_SHIFT, "shr");
+        return this.chargeBulkAfter(expr, slots);
       default:
         this.regionCost += COST_MODEL.instruction;
         return expr;
@@ -304,15 +328,70 @@ export class FunctionRewriter {
     return m.block(null, [m.local.set(t, value), this.writeBack(), expr], B.auto);
   }
 
-  private chargeBySize(expr: Expr, slots: ChildSlot[], shift: number, direction: "shl" | "shr"): Expr {
+  /** memory.copy / memory.fill: the instruction (and its bounds check) first, then size / bulkBytesPerUnit. */
+  private chargeBulkAfter(expr: Expr, slots: ChildSlot[]): Expr {
     const m = this.m;
     if (B.getExpressionType(expr) === B.unreachable) return expr;
     const { stores, locals } = this.spill(slots);
     const size = locals[locals.length - 1]!;
-    const wide = m.i64.extend_u(m.local.get(size.index, size.type));
-    const amount = direction === "shl" ? m.i64.shl(wide, i64Const(m, shift)) : m.i64.shr_u(wide, i64Const(m, shift));
+    const amount = m.i64.shr_u(m.i64.extend_u(m.local.get(size.index, size.type)), i64Const(m, BULK_BYTES_SHIFT));
     this.counters.dynamicChargePoints++;
     this.counters.chargePoints++;
-    return m.block(null, [...stores, this.charge(amount), expr], B.auto);
+    return m.block(null, [...stores, expr, this.charge(amount)], B.none);
+  }
+
+  /**
+   * memory.grow: grows first, then charges growPerPage for each page added;
+   * a refused grow (-1) charges nothing more and raises the grow-refused flag.
+   */
+  private chargeGrow(expr: Expr, slots: ChildSlot[]): Expr {
+    const m = this.m;
+    if (B.getExpressionType(expr) === B.unreachable) return expr;
+    const { stores, locals } = this.spill(slots);
+    const delta = locals[0]!;
+    const result = this.newLocal(B.i32);
+    const amount = m.i64.shl(m.i64.extend_u(m.local.get(delta.index, B.i32)), i64Const(m, GROW_PAGE_SHIFT));
+    this.counters.dynamicChargePoints++;
+    this.counters.chargePoints++;
+    return m.block(null, [
+      ...stores,
+      m.local.set(result, expr),
+      m.if(m.i32.eq(m.local.get(result, B.i32), m.i32.const(-1)),
+        m.global.set(this.sym.growRefused, m.i32.const(1)),
+        this.charge(amount)),
+      m.local.get(result, B.i32),
+    ], B.i32);
+  }
+
+  /**
+   * A call of a priced host function: its base joins the region's static
+   * cost; its per-byte part is charged after the call from the lengths
+   * passed (spilled to locals so they can be read again).
+   */
+  private hostCall(expr: Expr, slots: ChildSlot[], operandsTouchFuel: boolean, cost: HostCallFuel): Expr {
+    const m = this.m;
+    this.regionCost += COST_MODEL.call + cost.base;
+    this.touches++;
+    this.counters.hostCalls++;
+    const type = B.getExpressionType(expr);
+    const lengthSlots = cost.perByte > 0 ? cost.byteLengthParams.filter((i) => i < slots.length) : [];
+    // Only i32 lengths are priced: a module whose import has another signature is refused at link time anyway.
+    if (type === B.unreachable || lengthSlots.length === 0 || lengthSlots.some((i) => B.getExpressionType(slots[i]!.get()) !== B.i32)) {
+      return this.wrapCall(expr, slots, operandsTouchFuel);
+    }
+    const { stores, locals } = this.spill(slots);
+    let total: Expr | null = null;
+    for (const i of lengthSlots) {
+      const len = m.i64.extend_u(m.local.get(locals[i]!.index, B.i32));
+      total = total === null ? len : m.i64.add(total, len);
+    }
+    const amount = cost.perByte === 1 ? total! : m.i64.mul(total!, i64Const(m, cost.perByte));
+    this.counters.dynamicChargePoints++;
+    this.counters.chargePoints++;
+    // Operands are locals now, so the write-back can go right before the call.
+    const called = this.wrapCall(expr, slots, false);
+    if (type === B.none) return m.block(null, [...stores, called, this.charge(amount)], B.none);
+    const t = this.resultTemp(type);
+    return m.block(null, [...stores, m.local.set(t, called), this.charge(amount), m.local.get(t, type)], type);
   }
 }

@@ -15,6 +15,8 @@ export const RESERVED_EXPORT_PREFIX = "__fwx_";
 /** The exports instrumentation adds: the host sets the fuel before each callback and reads what is left after. */
 export const FUEL_SET_EXPORT = "__fwx_fuel_set";
 export const FUEL_GET_EXPORT = "__fwx_fuel_get";
+/** () -> i32: 1 when a memory.grow was refused since the last __fwx_fuel_set. */
+export const GROW_REFUSED_EXPORT = "__fwx_grow_refused";
 export const FUEL_SECTION_FORMAT = 1;
 
 export interface FuelSection {

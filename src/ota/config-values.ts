@@ -2,6 +2,7 @@
 // module's signed manifest declares, and the text map a module reads through
 // core.config_get (defaults applied).
 
+import { ownRecord } from "../fs/own-record.js";
 import type { ConfigField } from "../pkg/manifest.js";
 
 export class ConfigValueError extends Error {
@@ -13,7 +14,7 @@ export class ConfigValueError extends Error {
 
 /** Normalises `values` (text from the CLI) against `fields`; throws naming the key and the rule broken. */
 export function checkConfigValues(module: string, fields: readonly ConfigField[], values: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = ownRecord<string>();
   for (const [key, raw] of Object.entries(values)) {
     const f = fields.find((x) => x.name === key);
     if (!f) throw new ConfigValueError(`${module} has no config field "${key}" (fields: ${fields.map((x) => x.name).join(", ") || "none"})`);
@@ -42,7 +43,8 @@ export function checkConfigValues(module: string, fields: readonly ConfigField[]
 export function effectiveConfig(fields: readonly ConfigField[], values: Record<string, string>): Map<string, string> {
   const m = new Map<string, string>();
   for (const f of fields) {
-    const v = values[f.name] ?? (f.default === undefined ? undefined : String(f.default));
+    // Own properties only: a field named `constructor` must not read Object.prototype.constructor.
+    const v = (Object.hasOwn(values, f.name) ? values[f.name] : undefined) ?? (f.default === undefined ? undefined : String(f.default));
     if (v !== undefined) m.set(f.name, v);
   }
   return m;

@@ -3,6 +3,7 @@
 // API both run this class.
 
 import type { KeyObject } from "node:crypto";
+import { DeviceLog } from "./device-log.js";
 import mqtt, { type MqttClient } from "mqtt";
 import { LOWERED } from "../agent/abi.js";
 import type { AgentEvent } from "../agent/host-context.js";
@@ -45,6 +46,8 @@ export interface DeviceAgentOptions<B extends BoardLike> {
   crash?: CrashHook | null;
   /** Retained status is republished at least this often (the fleet's "last seen"). */
   heartbeatMs?: number;
+  /** Keep peripheral traffic (i2c, spi, uart, gpio, pwm events) in the log ring and on the MQTT link; default off (device-log.ts). */
+  busTraffic?: boolean;
   /** Everything the agent does, for the demo's timeline. */
   onTimeline?(entry: TimelineEntry): void;
 }
@@ -54,7 +57,6 @@ export type TimelineEntry =
   | { kind: "module"; ts: number; tUs: number; module: string; event: AgentEvent }
   | { kind: "agent"; ts: number; message: string };
 
-const LOG_RING = 500;
 
 /** Commands anyone on the broker may send (they change nothing; see docs/ota-protocol.md, "Reading operations"). Everything else must be signed. */
 const OPEN_OPS = new Set(["status", "logs", "query"]);
@@ -69,7 +71,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
   private readonly receiver: TransferReceiver;
   private readonly store: StateStore;
   private client: MqttClient | null = null;
-  private readonly logRing: Record<string, unknown>[] = [];
+  private readonly deviceLog: DeviceLog;
   private installing: { session: number; package: string; request: string | null } | null = null;
   private readonly guard: OperationGuard;
   private readonly certB64: string;
@@ -79,6 +81,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
 
   constructor(private readonly opts: DeviceAgentOptions<B>) {
     this.topics = topicsFor(opts.deviceId);
+    this.deviceLog = new DeviceLog({ busTraffic: opts.busTraffic ?? false });
     this.store = new StateStore(opts.stateDir, opts.crash ?? null);
     this.host = new LiveModuleHost({
       board: opts.board,
@@ -159,10 +162,8 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
 
   private onModuleEvent(tUs: bigint, module: string, event: AgentEvent): void {
     const line = { ts: Date.now(), tUs: Number(tUs), module, ...event };
-    this.logRing.push(line);
-    if (this.logRing.length > LOG_RING) this.logRing.shift();
     this.timeline({ kind: "module", ts: line.ts, tUs: line.tUs, module, event });
-    if (this.client?.connected) this.client.publish(this.topics.log, jsonText(line), { qos: 0 });
+    if (this.deviceLog.record(line) && this.client?.connected) this.client.publish(this.topics.log, jsonText(line), { qos: 0 });
   }
 
   private forwardTelemetry(m: TelemetryMessage): boolean {
@@ -346,9 +347,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       case "remove": return { event: this.busyGuard(() => this.manager.remove(cmd.module)) };
       case "config": return { event: this.busyGuard(() => this.manager.setConfig(cmd.module, cmd.values)) };
       case "logs": {
-        const lines = this.logRing.filter((l) => !cmd.module || l.module === cmd.module);
-        const limit = Number.isInteger(cmd.limit) ? cmd.limit : 100;
-        return { lines: lines.slice(-Math.max(1, Math.min(limit || 100, LOG_RING))) };
+        return { lines: this.deviceLog.lines(cmd.module, cmd.limit) };
       }
       case "status": return { status: this.status() };
       default: throw new RequestRefused("unknown-op", `unknown command "${(cmd as { op: string }).op}"`);

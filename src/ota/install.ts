@@ -17,6 +17,7 @@ import { PackageError, verifyPackage, readPackageUnverified, type DeviceContext,
 import type { Manifest } from "../pkg/manifest.js";
 import type { RevocationList } from "../pkg/revocation.js";
 import { checkConfigValues, effectiveConfig } from "./config-values.js";
+import { ownRecord } from "../fs/own-record.js";
 import { ModuleStartError, type HostedModule, type ModuleHost } from "./module-host.js";
 import type { PreparedModule } from "../agent/refusal.js";
 import type { InstallEvent, ModuleStatus, Verdict } from "./protocol.js";
@@ -303,7 +304,7 @@ export class ModuleManager {
       if (this.closing) return this.finish(id, "refused", session, { reason: "the device agent shut down while the module was being prepared; flash again", code: "shutting-down", package: pkg, ...(request ? { request } : {}) });
       if (this.isOnTrial(id)) return this.finish(id, "refused", session, { reason: `module ${id} went on trial meanwhile; wait for its verdict`, code: "busy", package: pkg, ...(request ? { request } : {}) });
     }
-    const rec: ModuleRecord = this.state.modules[id] ?? { slots: { A: null, B: null }, confirmed: null, trial: null, installedSeq: 0, config: {} };
+    const rec: ModuleRecord = this.state.modules[id] ?? { slots: { A: null, B: null }, confirmed: null, trial: null, installedSeq: 0, config: ownRecord<string>() };
     const target: SlotName = rec.confirmed ? otherSlot(rec.confirmed) : "A";
     this.store.writeSlot(id, target, bytes);
     this.event(id, "written", { ...tag, reason: `slot ${target}` });
@@ -448,7 +449,7 @@ export class ModuleManager {
     const live = this.live.get(module);
     if (!live) throw new RequestRefused("not-running", `module ${module} has no runnable slot`);
     const checked = checkConfigValues(module, live.manifest.config, values);
-    rec.config = { ...rec.config, ...checked };
+    rec.config = ownRecord({ ...rec.config, ...checked });
     this.store.save(this.state, "state");
     live.hosted?.stop("config changed");
     const load = this.loadSlot(module, rec, live.slot);

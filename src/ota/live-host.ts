@@ -5,6 +5,7 @@
 // virtual time; a device agent runs open-ended and adds, replaces and removes
 // modules while running, so this adapter drives the same classes itself.
 
+import { createHash } from "node:crypto";
 import type { HostImpl } from "../abi/host.generated.js";
 import { capabilityExcess } from "../caps/capabilities.js";
 import { DeviceClaimRegistry } from "../agent/handles.js";
@@ -14,6 +15,7 @@ import { prepareModule, ModuleRefused, type PreparedModule, type PrepareOptions 
 import { prepareOffThread } from "../agent/prepare-pool.js";
 import { DEFAULT_WATCHDOG_MS, type BoardLike, type HostServices } from "../agent/runtime.js";
 import { Scheduler } from "../agent/scheduler.js";
+import { BusEventLimiter } from "../agent/bus-events.js";
 import { DEFAULT_RESTART_POLICY, FaultHistory, type RestartPolicy } from "../agent/supervisor.js";
 import { KvStore } from "../agent/host/kv.js";
 import { TelemetryQueue, type TelemetrySink } from "../agent/host/telemetry.js";
@@ -68,6 +70,8 @@ class LiveHostedModule implements HostedModule {
 
 export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   private readonly scheduler = new Scheduler();
+  /** Peripheral traffic is rate-limited here as in the Agent (bus-events.ts). */
+  private readonly busEvents = new BusEventLimiter();
   private readonly claims = new DeviceClaimRegistry();
   private readonly telemetry: TelemetryQueue;
   private readonly running = new Map<string, Running>();
@@ -96,7 +100,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   after(ms: number, fn: () => void): { cancel(): void } {
     const task = this.scheduler.schedule(this.nowUs() + BigInt(Math.round(ms * 1000)), -1, fn);
     this.kick();
-    return { cancel: () => { task.cancelled = true; } };
+    return { cancel: () => this.scheduler.cancel(task) };
   }
 
   private prepareOptions(spec: HostedSpec): PrepareOptions {
@@ -108,10 +112,51 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     };
   }
 
+  /**
+   * Payloads prepared before, by module and payload hash: a revert, a
+   * rollback to a slot prepared at its install, or a restart after a config
+   * change then prepares nothing on this thread. At most two per module (the
+   * running one and the one before it).
+   */
+  private readonly preparedCache = new Map<string, PreparedModule>();
+  /** Preparations done on the agent's thread (boot, or a payload not prepared before): they hold running modules up. */
+  preparedInThread = 0;
+
+  private cacheKey(spec: HostedSpec): string {
+    return `${spec.id}\0${spec.manifest.budgets.ramBytes}\0${createHash("sha256").update(spec.payload).digest("hex")}`;
+  }
+
+  private cached(spec: HostedSpec): PreparedModule | undefined {
+    const key = this.cacheKey(spec);
+    const hit = this.preparedCache.get(key);
+    if (hit) {
+      // Most recently used last, so pruning drops the oldest.
+      this.preparedCache.delete(key);
+      this.preparedCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  private remember(spec: HostedSpec, prepared: PreparedModule): PreparedModule {
+    const key = this.cacheKey(spec);
+    this.preparedCache.delete(key);
+    this.preparedCache.set(key, prepared);
+    const mine = [...this.preparedCache.keys()].filter((k) => k.startsWith(`${spec.id}\0`));
+    for (const old of mine.slice(0, Math.max(0, mine.length - 2))) this.preparedCache.delete(old);
+    return prepared;
+  }
+
+  private prepareHere(spec: HostedSpec): PreparedModule {
+    this.preparedInThread++;
+    return prepareModule(spec.payload, this.prepareOptions(spec));
+  }
+
   /** Prepares a payload on the preparation worker, so the running modules are not held up (installs use this). */
   async prepare(spec: HostedSpec): Promise<PreparedModule> {
+    const hit = this.cached(spec);
+    if (hit) return hit;
     try {
-      return await prepareOffThread(spec.payload, this.prepareOptions(spec), this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs });
+      return this.remember(spec, await prepareOffThread(spec.payload, this.prepareOptions(spec), this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs }));
     } catch (e) {
       if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
       throw e;
@@ -126,7 +171,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     if (excess.length) throw new ModuleStartError(spec.id, "capabilities", `${spec.source}: the board cannot grant ${excess.join("; ")}`);
     let prepared: PreparedModule;
     try {
-      prepared = spec.prepared ?? prepareModule(spec.payload, this.prepareOptions(spec));
+      prepared = spec.prepared ?? this.cached(spec) ?? this.remember(spec, this.prepareHere(spec));
     } catch (e) {
       if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
       throw e;
@@ -145,7 +190,9 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   }
 
   private emit(module: string, event: AgentEvent): void {
-    this.opts.onEvent(this.nowUs(), module, event);
+    const now = this.nowUs();
+    const admitted = this.busEvents.admit(module, event, now);
+    if (admitted) this.opts.onEvent(now, module, admitted);
   }
 
   private services(run: Running, gen: number): HostServices<B> {
@@ -156,7 +203,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
         schedule: (atUs, fire) => {
           const task = this.scheduler.schedule(atUs, run.order, fire);
           this.kick();
-          return { cancel: () => { task.cancelled = true; } };
+          return { cancel: () => this.scheduler.cancel(task) };
         },
         deliver: (id) => this.deliver(run, gen, "fwx_on_timer", [id]),
       },

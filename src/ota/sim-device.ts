@@ -28,6 +28,8 @@ export interface SimDeviceOptions {
   receiver?: Partial<ReceiverOptions>;
   crash?: CrashHook | null;
   heartbeatMs?: number;
+  /** See DeviceAgentOptions.busTraffic. */
+  busTraffic?: boolean;
   onTimeline?(e: TimelineEntry): void;
   /** Resolve only once connected to the broker (default true; a daemon starts its modules regardless). */
   waitForBroker?: boolean;
@@ -45,6 +47,7 @@ export async function startSimDevice(opts: SimDeviceOptions): Promise<DeviceAgen
     ...(opts.crash !== undefined ? { crash: opts.crash } : {}),
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.onTimeline ? { onTimeline: opts.onTimeline } : {}),
+    ...(opts.busTraffic !== undefined ? { busTraffic: opts.busTraffic } : {}),
   });
   await agent.start(opts.waitForBroker ?? true);
   return agent;

@@ -18,6 +18,7 @@ import type { CrashHook, CrashPoint } from "./crash.js";
 import { ensureDirDurable, removeTreeDurable, writeFileDurable, type DurableWriteOptions } from "../fs/durable.js";
 import { NODE_FS, type FileIo } from "../fs/file-io.js";
 import type { InstallEvent } from "./protocol.js";
+import { ownRecord } from "../fs/own-record.js";
 
 /**
  * How every file in the state directory is written: parents created on demand, and one fixed
@@ -90,7 +91,7 @@ export class StateStore {
   }
 
   load(): DeviceState {
-    if (!this.fs.exists(this.file)) return { format: 1, modules: {}, lastInstall: null };
+    if (!this.fs.exists(this.file)) return { format: 1, modules: ownRecord(), lastInstall: null };
     let doc: DeviceState;
     try {
       doc = JSON.parse(Buffer.from(this.fs.readFile(this.file)).toString("utf8")) as DeviceState;
@@ -98,6 +99,10 @@ export class StateStore {
       throw new StateFileError(this.file, `unreadable device state: ${(e as Error).message}`);
     }
     if (doc.format !== 1 || typeof doc.modules !== "object" || doc.modules === null) throw new StateFileError(this.file, "not a format 1 device state");
+    doc.modules = ownRecord(doc.modules);
+    for (const rec of Object.values(doc.modules)) {
+      if (typeof rec.config === "object" && rec.config !== null) rec.config = ownRecord(rec.config);
+    }
     return doc;
   }
 

@@ -12,6 +12,7 @@ import { buildModule, BuildInputError } from "../build/build.js";
 import { formatDiagnostic } from "../build/compile.js";
 import { MANIFEST_FILE } from "../build/manifest.js";
 import { instrumentFuel } from "../fuel/instrument.js";
+import { adaptForMcu } from "../fuel/mcu.js";
 import { formatValidation, requiredInterfaces } from "../validate/validate.js";
 import { ABI_SECTION_NAME, encodeAbiSection } from "../wasm/abi-section.js";
 import { appendCustomSection } from "../wasm/reader.js";
@@ -77,6 +78,8 @@ export async function buildProjectPayload(dir: string, target: DeviceClass): Pro
   if (target === "mcu") {
     try {
       payload = instrumentFuel(payload).bytes;
+      // Start function as __fwx_start and a checked memory.grow: what the C device runtime needs on wasm3.
+      payload = adaptForMcu(payload).bytes;
       // The counter imports fwx:core@1 fuel_exhausted: the interface list must say so, or a device would link a module that needs more than it declared.
       payload = appendCustomSection(payload, ABI_SECTION_NAME, encodeAbiSection(requiredInterfaces(payload)));
     } catch (e) {

@@ -8,25 +8,47 @@ import { traceEdges, type Trace } from "./trace.js";
 
 export type SampleResult = { ok: true; value: number } | { ok: false; fault: "timeout" | "other"; detail: string };
 
+/**
+ * Noise streams of one peripheral, one per reader (module id), each seeded
+ * from (board seed, peripheral, reader). A reader's values then depend only
+ * on its own reads: a second module polling the same sensor cannot shift the
+ * first one's noise, yet every run with the same seed repeats exactly.
+ */
+export class ReaderNoise {
+  private readonly streams = new Map<string, Prng>();
+
+  constructor(private readonly seed: number, private readonly stream: string) {}
+
+  next(reader: string): number {
+    let prng = this.streams.get(reader);
+    if (!prng) {
+      prng = new Prng(this.seed, `${this.stream}\0reader:${reader}`);
+      this.streams.set(reader, prng);
+    }
+    return prng.nextNormal();
+  }
+}
+
 export class SimSensor {
-  private readonly noise: Prng;
+  private readonly noise: ReaderNoise;
 
   constructor(readonly spec: SensorSpec, private readonly sources: Sources, seed: number) {
-    this.noise = new Prng(seed, `sensor:${spec.name}`);
+    this.noise = new ReaderNoise(seed, `sensor:${spec.name}`);
   }
 
   /**
-   * One sample at time t. A `timeout` trace row makes the sensor silent, a
-   * `fault` row or a true value outside the range reports a fault. Noise is
-   * added to the true value and the result is kept inside the range.
+   * One sample at time t for `reader` (the module id). A `timeout` trace row
+   * makes the sensor silent, a `fault` row or a true value outside the range
+   * reports a fault. Noise, from the reader's own stream, is added to the true
+   * value and the result is kept inside the range.
    */
-  read(tUs: bigint): SampleResult {
+  read(tUs: bigint, reader: string): SampleResult {
     const v = this.sources.valueAt(this.spec.source, tUs);
     if (v === "timeout") return { ok: false, fault: "timeout", detail: `sensor ${this.spec.name} did not answer` };
     if (v === "fault") return { ok: false, fault: "other", detail: `sensor ${this.spec.name} reports a fault (open circuit)` };
     const { min, max } = this.spec.range;
     if (v < min || v > max) return { ok: false, fault: "other", detail: `sensor ${this.spec.name} reads ${v} ${this.spec.unit}, outside its range ${min}..${max}` };
-    const noisy = this.spec.noise > 0 ? v + this.noise.nextNormal() * this.spec.noise : v;
+    const noisy = this.spec.noise > 0 ? v + this.noise.next(reader) * this.spec.noise : v;
     return { ok: true, value: Math.max(min, Math.min(max, noisy)) };
   }
 }
@@ -105,17 +127,17 @@ export class SimPin {
 export type AdcResult = { ok: true; raw: number; millivolts: number } | { ok: false; detail: string };
 
 export class SimAdcChannel {
-  private readonly noise: Prng;
+  private readonly noise: ReaderNoise;
 
   constructor(readonly spec: AdcChannelSpec, private readonly sources: Sources, seed: number) {
-    this.noise = new Prng(seed, `adc:${spec.channel}`);
+    this.noise = new ReaderNoise(seed, `adc:${spec.channel}`);
   }
 
-  /** raw = floor(mV × 2^bits / vref), clamped to 0 .. 2^bits - 1; millivolts = raw scaled back. */
-  read(tUs: bigint): AdcResult {
+  /** raw = floor(mV × 2^bits / vref), clamped to 0 .. 2^bits - 1; millivolts = raw scaled back. Noise comes from `reader`'s own stream. */
+  read(tUs: bigint, reader: string): AdcResult {
     const v = this.sources.valueAt(this.spec.source, tUs);
     if (typeof v !== "number") return { ok: false, detail: `ADC channel ${this.spec.channel} (${this.spec.name}): conversion did not complete` };
-    const mv = v + (this.spec.noise > 0 ? this.noise.nextNormal() * this.spec.noise : 0);
+    const mv = v + (this.spec.noise > 0 ? this.noise.next(reader) * this.spec.noise : 0);
     const full = 2 ** this.spec.bits;
     const raw = Math.max(0, Math.min(full - 1, Math.floor((mv * full) / this.spec.vrefMv)));
     return { ok: true, raw, millivolts: Math.round((raw * this.spec.vrefMv) / full) };

@@ -29,7 +29,7 @@ function harness(caps: Capabilities, opts: { queueCapacity?: number; sinkOnline?
   const queue = new TelemetryQueue(opts.queueCapacity ?? 64, { accept: () => opts.sinkOnline ?? true });
   const host = {
     core: createCoreHost(ctx, { lastErrorDetail: () => ctx.lastErrorDetail, minLogLevel: 0, logRate: { perSecond: 1, burst: 3 } }),
-    timer: createTimerHost(ctx, { schedule: (at, fire) => { const t = scheduler.schedule(at, 0, fire); return { cancel: () => { t.cancelled = true; } }; }, deliver: (id) => fired.push(id) }),
+    timer: createTimerHost(ctx, { schedule: (at, fire) => { const t = scheduler.schedule(at, 0, fire); return { cancel: () => scheduler.cancel(t) }; }, deliver: (id) => fired.push(id) }),
     kv: createKvHost(ctx, new KvStore("conf", null)),
     telemetry: createTelemetryHost(ctx, queue, { perSecond: 1, burst: 2 }),
   } as unknown as HostImpl;

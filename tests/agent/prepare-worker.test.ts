@@ -7,6 +7,10 @@ import { describe, expect, it } from "vitest";
 import { ModuleRefused } from "../../src/agent/prepare.js";
 import { prepareOffThread } from "../../src/agent/prepare-pool.js";
 import { I32, WasmBuilder, op } from "../fixtures/wasm-builder.js";
+import { tickerModule } from "../fixtures/hostile/modules.js";
+import { LiveModuleHost } from "../../src/ota/live-host.js";
+import type { Manifest } from "../../src/pkg/manifest.js";
+import { testBoard, testHost } from "./helpers.js";
 
 /** `n` functions, each a small loop, so instrumentation has real work per function. */
 function bigModule(n: number): Uint8Array {
@@ -46,7 +50,7 @@ describe("the preparation worker", () => {
     const e = await prepareOffThread(bigModule(4000), opts, { timeLimitMs: 50 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ModuleRefused);
     expect((e as ModuleRefused).step).toBe("time-limit");
-    expect((e as ModuleRefused).report).toMatch(/took longer than the limit of 50 ms \(limit "prepareTimeMs"\)/);
+    expect((e as ModuleRefused).report).toMatch(/took longer than the limit of 50 ms \(limit "prepareTimeLimitMs"\)/);
     const ok = await prepareOffThread(bigModule(1), opts);
     expect(ok.exports.has("fwx_init")).toBe(true);
   });
@@ -56,5 +60,26 @@ describe("the preparation worker", () => {
     expect(e).toBeInstanceOf(ModuleRefused);
     expect((e as ModuleRefused).step).toBe("validation");
     expect((e as ModuleRefused).report).toMatch(/unsupported wasm binary version 2/);
+  });
+});
+
+describe("the device agent's live host", () => {
+  it("prepares installs on the worker and keeps them, so a revert to the previous module prepares nothing on the agent's thread", async () => {
+    const live = new LiveModuleHost({ board: testBoard(), createHost: testHost, stateDir: null, onEvent: () => {}, telemetry: { accept: () => true } });
+    const manifest = { id: "m", capabilities: { timers: 2 }, budgets: { ramBytes: 65536, fuelPerCallback: 1_000_000 } } as unknown as Manifest;
+    const spec = (payload: Uint8Array) => ({ id: "m", payload, manifest, config: new Map<string, string>(), source: "m.wasm", restartOnFault: true });
+    const events = { callback() {}, fault() {} };
+    try {
+      const v1 = spec(tickerModule(100, "one")), v2 = spec(tickerModule(100, "two")), v3 = spec(tickerModule(100, "three"));
+      live.start({ ...v1, prepared: await live.prepare(v1) }, events);
+      live.start({ ...v2, prepared: await live.prepare(v2) }, events);
+      expect(live.preparedInThread).toBe(0);
+      live.start(v1, events); // the revert: v1 was prepared at its install
+      expect(live.preparedInThread).toBe(0);
+      live.start(v3, events); // never prepared before: done here
+      expect(live.preparedInThread).toBe(1);
+    } finally {
+      live.close();
+    }
   });
 });

@@ -59,7 +59,7 @@ const SANITIZE = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", 
 const INCLUDES = ["-I", firmware, "-I", here, "-I", join(here, "fake_wasm3")];
 
 const firmwareSources = readdirSync(firmware).filter((f) => f.endsWith(".c")).sort().map((f) => join(firmware, f));
-const testSources = ["fake_wasm3/fake_wasm3.c", "generated/fwx_test_abi.c", "test_main.c", "test_glue.c", "test_glue_hostile.c", "test_support.c", "test_link_check.c"].map((f) => join(here, f));
+const testSources = ["fake_wasm3/fake_wasm3.c", "fake_wasm3/fake_guest.c", "generated/fwx_test_abi.c", "test_main.c", "test_glue.c", "test_glue_hostile.c", "test_support.c", "test_link_check.c"].map((f) => join(here, f));
 
 try {
   ensureGcc();

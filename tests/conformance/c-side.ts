@@ -30,7 +30,7 @@ export function buildHarness(): string {
   const sources = [
     "firmware/fwx_abi_tables.c", "firmware/fwx_abi_wasm3.c", "firmware/fwx_support.c",
     "firmware/ports/posix/fwx_bridge.c", "firmware/ports/posix/fwx_hal_bridge.c",
-    "tests/c/fake_wasm3/fake_wasm3.c", "tests/c/conformance/conformance_main.c",
+    "tests/c/fake_wasm3/fake_wasm3.c", "tests/c/fake_wasm3/fake_guest.c", "tests/c/conformance/conformance_main.c",
   ].map((f) => join(root, f));
   const includes = ["-I", join(root, "firmware"), "-I", join(root, "firmware", "ports", "posix"), "-I", join(root, "tests", "c", "fake_wasm3")];
   const r = spawnSync("gcc", [...SANITIZE, ...includes, ...sources, "-o", exe], { cwd: root, encoding: "utf8", timeout: 300_000 });

@@ -15,7 +15,10 @@ import type { HostedModule, ModuleHost } from "../../src/ota/module-host.js";
 import type { AckFrame, InstallEvent, PackageRef } from "../../src/ota/protocol.js";
 import { FS_IO, TransferReceiver, type PartialMeta, type ReceiverIo } from "../../src/ota/receiver.js";
 import { StateStore } from "../../src/ota/state-store.js";
-import { makePackage, makeTrust, tempDir } from "./fixtures.js";
+import { CUSTOMER, FAST_HEALTH, GROUP, MODULE, makePackage, makeTrust, tempDir } from "./fixtures.js";
+import { aedesBroker } from "./brokers.js";
+import { startSimDevice } from "../../src/ota/sim-device.js";
+import { flash } from "../../src/ota/flasher.js";
 
 const enospc = (): never => {
   throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });
@@ -148,4 +151,38 @@ describe("install and shutdown", () => {
       dir.cleanup();
     }
   });
+});
+
+describe("a full disk on a device agent, end to end", () => {
+  it("a flash whose chunks cannot be stored fails with the reason; the running module and the agent carry on, and the next flash succeeds", async () => {
+    const broker = await aedesBroker();
+    const work = tempDir("enospc");
+    let full = false;
+    const agent = await startSimDevice({
+      deviceId: "full-disk", brokerUrl: broker.url, stateDir: work.path, rootPublicKey: trust.rootPub,
+      customer: CUSTOMER, group: GROUP, health: FAST_HEALTH, ...trust.identity("full-disk"),
+      receiver: { io: { ...FS_IO, writeAt: (fd, d, o) => (full ? enospc() : FS_IO.writeAt(fd, d, o)) } },
+    });
+    const flashIt = (pkg: Uint8Array) => flash({ brokerUrl: broker.url, device: "full-disk", pkg, cache: null, auth: trust.auth, connectTimeoutMs: 10_000, replyTimeoutMs: 10_000 });
+    const mod = () => agent.status().modules.find((m) => m.id === MODULE);
+    try {
+      expect((await flashIt(makePackage(trust, { version: "1.0.0", sequence: 1 }))).verdict).toBe("confirmed");
+      full = true;
+      const v2 = makePackage(trust, { version: "2.0.0", sequence: 2 });
+      const failed = await flashIt(v2);
+      expect(failed.verdict).toBe("failed");
+      expect(failed.reason).toMatch(/could not store the transfer: writing \d+ bytes at offset 0 of the partial download failed: ENOSPC/);
+      const callbacks = mod()!.health.callbacks;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(mod()).toMatchObject({ state: "confirmed", version: "1.0.0" });
+      expect(mod()!.health.callbacks).toBeGreaterThan(callbacks);
+      full = false;
+      expect((await flashIt(v2)).verdict).toBe("confirmed");
+      expect(mod()).toMatchObject({ state: "confirmed", version: "2.0.0" });
+    } finally {
+      await agent.stop();
+      await broker.close();
+      work.cleanup();
+    }
+  }, 60_000);
 });

@@ -84,8 +84,8 @@ describe("trace values on the virtual clock", () => {
         { name: "stp", unit: "C", range: { min: -50, max: 50 }, source: { trace: "a", interpolation: "step" } },
       ],
     }, "0,a,0\n10,a,10\n");
-    expect(b.sensor("lin")!.read(S(2.5))).toEqual({ ok: true, value: 2.5 });
-    expect(b.sensor("stp")!.read(S(2.5))).toEqual({ ok: true, value: 0 });
-    expect(b.sensor("stp")!.read(S(10))).toEqual({ ok: true, value: 10 });
+    expect(b.sensor("lin")!.read(S(2.5), "m")).toEqual({ ok: true, value: 2.5 });
+    expect(b.sensor("stp")!.read(S(2.5), "m")).toEqual({ ok: true, value: 0 });
+    expect(b.sensor("stp")!.read(S(10), "m")).toEqual({ ok: true, value: 10 });
   });
 });

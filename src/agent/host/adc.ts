@@ -23,7 +23,7 @@ export function createAdcHost(board: Board, ctx: ModuleHostContext): AdcHost {
       const ch = ctx.handles.get<SimAdcChannel>(KIND, handle)!;
       const now = ctx.nowUs();
       board.advanceTo(now);
-      const r = ch.read(now);
+      const r = ch.read(now, ctx.moduleId);
       if (!r.ok) return ctx.fail(Status.timeout, `adc.read: ${r.detail}`);
       out.raw = r.raw;
       out.millivolts = r.millivolts;

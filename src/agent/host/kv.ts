@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Status, type KvHost } from "../../abi/host.generated.js";
 import type { ModuleHostContext } from "../host-context.js";
 import { writeFileDurable } from "../../fs/durable.js";
+import { ownRecord } from "../../fs/own-record.js";
 
 export const KV_KEY_MAX_BYTES = 32;
 const FORMAT = 1;
@@ -84,7 +85,8 @@ export class KvStore {
 
   private persist(): void {
     if (!this.file) return;
-    const entries: Record<string, string> = {};
+    // Keys are module-chosen: `__proto__` must stay an entry (see own-record.ts).
+    const entries = ownRecord<string>();
     for (const k of [...this.entries.keys()].sort()) entries[k] = Buffer.from(this.entries.get(k)!).toString("base64");
     mkdirSync(join(this.file, ".."), { recursive: true });
     writeFileDurable(this.file, JSON.stringify({ format: FORMAT, module: this.moduleId, entries }, null, 1) + "\n");

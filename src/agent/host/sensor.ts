@@ -35,7 +35,7 @@ export function createSensorHost(board: Board, ctx: ModuleHostContext): SensorHo
       const sensor = ctx.handles.get<SimSensor>(KIND, handle)!;
       const now = ctx.nowUs();
       board.advanceTo(now);
-      const sample = sensor.read(now);
+      const sample = sensor.read(now, ctx.moduleId);
       if (!sample.ok) return ctx.fail(sample.fault === "timeout" ? Status.timeout : Status.other, `sensor.read: ${sample.detail}`);
       out.value = sample.value;
       out.timestampUs = now;

@@ -18,12 +18,9 @@ import type { Sources } from "../source.js";
 export class Mcp3008 implements SpiDevice {
   readonly cs: number;
   readonly name: string;
-  private readonly noise: Prng;
-
-  constructor(private readonly spec: Mcp3008Spec, private readonly sources: Sources, seed: number) {
+  constructor(private readonly spec: Mcp3008Spec, private readonly sources: Sources, private readonly seed: number) {
     this.cs = spec.cs;
     this.name = spec.name;
-    this.noise = new Prng(seed, `spi:${spec.name}`);
   }
 
   /** Input voltage of a single-ended channel in millivolts (0 when unconnected). */
@@ -42,7 +39,10 @@ export class Mcp3008 implements SpiDevice {
       const minus = select & 1 ? pair : pair + 1;
       mv = this.channelMv(plus, tUs) - this.channelMv(minus, tUs);
     }
-    if (this.spec.noise > 0) mv += this.noise.nextNormal() * this.spec.noise;
+    // Noise is a pure function of (conversion time, input selection), not of
+    // how many conversions anyone asked for: modules sharing the chip cannot
+    // shift each other's readings.
+    if (this.spec.noise > 0) mv += new Prng(this.seed, `spi:${this.spec.name}@${tUs}:${single ? "s" : "d"}${select}`).nextNormal() * this.spec.noise;
     return Math.max(0, Math.min(1023, Math.floor((1024 * mv) / this.spec.vrefMv)));
   }
 

@@ -51,12 +51,9 @@ export class Tmp102 implements I2cDevice {
   /** The conversion the temperature register holds: its time slot and value. */
   private converted: { slot: bigint; celsius: number } | null = null;
   private oneShotDoneAt: bigint | null = null;
-  private readonly noise: Prng;
-
-  constructor(private readonly spec: Tmp102Spec, private readonly sources: Sources, seed: number) {
+  constructor(private readonly spec: Tmp102Spec, private readonly sources: Sources, private readonly seed: number) {
     this.address = spec.address;
     this.name = spec.name;
-    this.noise = new Prng(seed, `i2c:${spec.name}`);
   }
 
   private get extended(): boolean { return (this.config & 0x10) !== 0; }
@@ -65,11 +62,20 @@ export class Tmp102 implements I2cDevice {
   private convert(slot: bigint, atUs: bigint): void {
     if (this.converted?.slot === slot) return;
     const previous = this.converted?.celsius ?? 25;
-    const celsius = this.sources.numberAt(this.spec.source, atUs, previous) + (this.spec.noise > 0 ? this.noise.nextNormal() * this.spec.noise : 0);
+    const celsius = this.sources.numberAt(this.spec.source, atUs, previous) + (this.spec.noise > 0 ? this.slotNoise(slot) * this.spec.noise : 0);
     this.converted = { slot, celsius };
     const t = decodeTmp102(encodeTmp102(celsius, this.extended), this.extended);
     if (t >= decodeTmp102(this.tHigh, this.extended)) this.alertActive = true;
     else if (t < decodeTmp102(this.tLow, this.extended)) this.alertActive = false;
+  }
+
+  /**
+   * The noise of the conversion in `slot`: a pure function of the slot, so
+   * which slots somebody happened to read (another module polling the same
+   * part) never shifts the values of the others.
+   */
+  private slotNoise(slot: bigint): number {
+    return new Prng(this.seed, `i2c:${this.spec.name}@${slot}`).nextNormal();
   }
 
   /** Brings the temperature register up to time t. */

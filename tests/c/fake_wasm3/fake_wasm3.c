@@ -1,9 +1,11 @@
 /*
- * Fake wasm3 runtime for the glue tests: one linear memory the test can
- * resize or move, a module whose import list the test declares, raw
- * functions linked against it, and exports backed by C callbacks.
+ * Fake wasm3 runtime: linear memories the test can resize or move, modules
+ * whose import lists the test declares, raw functions linked against them,
+ * and exports backed by C callbacks. Runtime 0 is the glue tests' (fake_reset);
+ * m3_NewRuntime hands out the others to scripted guests (fake_guest.c).
  */
 #include "fake_wasm3.h"
+#include "fake_wasm3_internal.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,88 +14,88 @@
 const M3Result m3Err_none = NULL;
 const M3Result m3Err_functionLookupFailed = "function lookup failed";
 const char fake_err_signature_mismatch[] = "function signature mismatch";
+const char fake_err_function_not_called[] = "function not called";
+const char fake_trap_unreachable[] = "[trap] unreachable executed";
+const char fake_trap_out_of_bounds[] = "[trap] out of bounds memory access";
+const char fake_trap_stack_overflow[] = "[trap] stack overflow";
+const char fake_trap_divide_by_zero[] = "[trap] integer divide by zero";
 
-struct M3Runtime {
-    uint8_t *memory;
-    uint32_t size;
-    fake_export_t exports[FAKE_MAX_EXPORTS];
-    unsigned nexports;
+struct M3Environment {
+    int unused;
 };
 
-typedef struct fake_import {
-    const char *module;
-    const char *name;
-    const char *signature;
-    M3RawCall fn;
-    const void *userdata;
-    unsigned links;
-} fake_import_t;
+static struct M3Environment the_environment;
+static struct M3Runtime runtimes[FAKE_MAX_RUNTIMES];
+static struct M3Module modules[FAKE_MAX_RUNTIMES];
+static bool fail_next_runtime;
 
-struct M3Module {
-    fake_import_t imports[FAKE_MAX_IMPORTS];
-    unsigned nimports;
-};
+IM3Runtime fake_runtime(void) { return &runtimes[0]; }
+IM3Module fake_module(void) { return &modules[0]; }
 
-struct M3Function {
-    const fake_export_t *export_;
-    uint64_t results[2];
-};
-
-static struct M3Runtime the_runtime;
-static struct M3Module the_module;
-static struct M3Function functions[FAKE_MAX_EXPORTS];
-
-IM3Runtime fake_runtime(void) { return &the_runtime; }
-IM3Module fake_module(void) { return &the_module; }
+static void clear_runtime(struct M3Runtime *rt)
+{
+    free(rt->memory);
+    memset(rt, 0, sizeof *rt);
+}
 
 void fake_reset(uint32_t memory_size)
 {
-    free(the_runtime.memory);
-    memset(&the_runtime, 0, sizeof the_runtime);
-    memset(&the_module, 0, sizeof the_module);
-    memset(functions, 0, sizeof functions);
+    struct M3Runtime *rt = &runtimes[0];
+    clear_runtime(rt);
+    memset(&modules[0], 0, sizeof modules[0]);
+    rt->in_use = true;
+    modules[0].in_use = true;
+    modules[0].runtime = rt;
+    rt->module = &modules[0];
     if (memory_size > 0u) {
-        the_runtime.memory = calloc(memory_size, 1u);
-        if (the_runtime.memory == NULL) abort();
+        rt->memory = calloc(memory_size, 1u);
+        if (rt->memory == NULL) abort();
     }
-    the_runtime.size = memory_size;
+    rt->size = memory_size;
 }
 
-void fake_move_memory(uint32_t new_size)
+void fake_resize_memory(IM3Runtime rt, uint32_t new_size)
 {
     uint8_t *moved = calloc(new_size == 0u ? 1u : new_size, 1u);
     if (moved == NULL) abort();
-    memcpy(moved, the_runtime.memory, the_runtime.size < new_size ? the_runtime.size : new_size);
+    if (rt->memory != NULL) memcpy(moved, rt->memory, rt->size < new_size ? rt->size : new_size);
     /* Freeing the old block makes ASan report any pointer kept across the move. */
-    free(the_runtime.memory);
-    the_runtime.memory = moved;
-    the_runtime.size = new_size;
+    free(rt->memory);
+    rt->memory = moved;
+    rt->size = new_size;
 }
 
-void fake_declare_import(const char *module, const char *name, const char *signature)
+void fake_move_memory(uint32_t new_size) { fake_resize_memory(&runtimes[0], new_size); }
+
+void fake_module_declare_import(IM3Module module, const char *name_module, const char *name, const char *signature)
 {
     fake_import_t *imp;
-    if (the_module.nimports >= FAKE_MAX_IMPORTS) abort();
-    imp = &the_module.imports[the_module.nimports++];
+    if (module->nimports >= FAKE_MAX_IMPORTS) abort();
+    imp = &module->imports[module->nimports++];
     memset(imp, 0, sizeof *imp);
-    imp->module = module;
+    imp->module = name_module;
     imp->name = name;
     imp->signature = signature;
 }
 
-static fake_import_t *find_import(const char *module, const char *name)
+void fake_declare_import(const char *module, const char *name, const char *signature)
+{
+    fake_module_declare_import(&modules[0], module, name, signature);
+}
+
+fake_import_t *fake_find_import(IM3Module module, const char *name_module, const char *name)
 {
     unsigned i;
-    for (i = 0u; i < the_module.nimports; i++) {
-        fake_import_t *imp = &the_module.imports[i];
-        if (strcmp(imp->module, module) == 0 && strcmp(imp->name, name) == 0) return imp;
+    for (i = 0u; i < module->nimports; i++) {
+        fake_import_t *imp = &module->imports[i];
+        if (strcmp(imp->module, name_module) == 0 && strcmp(imp->name, name) == 0) return imp;
     }
     return NULL;
 }
 
 unsigned fake_link_count(const char *module, const char *name)
 {
-    const fake_import_t *imp = find_import(module, name);
+    const fake_import_t *imp = fake_find_import(&modules[0], module, name);
     return imp == NULL ? 0u : imp->links;
 }
 
@@ -128,29 +130,127 @@ uint8_t *m3_GetMemory(IM3Runtime runtime, uint32_t *memorySizeInBytes, uint32_t 
     return runtime->memory;
 }
 
-const void *fake_invoke(const char *module, const char *name, uint64_t *sp)
+const void *fake_runtime_invoke(IM3Runtime rt, const char *module, const char *name, uint64_t *sp)
 {
-    fake_import_t *imp = find_import(module, name);
+    fake_import_t *imp = rt->module == NULL ? NULL : fake_find_import(rt->module, module, name);
     M3ImportContext ctx;
     if (imp == NULL || imp->fn == NULL) return "fake: import not linked";
     ctx.userdata = (void *)(uintptr_t)imp->userdata;
     ctx.function = NULL;
-    return imp->fn(&the_runtime, &ctx, sp, the_runtime.memory);
+    return imp->fn(rt, &ctx, sp, rt->memory);
 }
 
-void fake_add_export(const fake_export_t *e)
+const void *fake_invoke(const char *module, const char *name, uint64_t *sp)
 {
-    if (the_runtime.nexports >= FAKE_MAX_EXPORTS) abort();
-    the_runtime.exports[the_runtime.nexports++] = *e;
+    return fake_runtime_invoke(&runtimes[0], module, name, sp);
 }
+
+void fake_runtime_add_export(IM3Runtime rt, const fake_export_t *e)
+{
+    if (rt->nexports >= FAKE_MAX_EXPORTS) abort();
+    rt->exports[rt->nexports++] = *e;
+}
+
+void fake_add_export(const fake_export_t *e) { fake_runtime_add_export(&runtimes[0], e); }
+
+IM3Environment m3_NewEnvironment(void) { return &the_environment; }
+void m3_FreeEnvironment(IM3Environment environment) { (void)environment; }
+
+IM3Runtime m3_NewRuntime(IM3Environment environment, uint32_t stackSizeInBytes, void *userdata)
+{
+    unsigned i;
+    (void)environment;
+    if (fail_next_runtime) {
+        fail_next_runtime = false;
+        return NULL;
+    }
+    for (i = 1u; i < FAKE_MAX_RUNTIMES; i++) {
+        if (runtimes[i].in_use) continue;
+        clear_runtime(&runtimes[i]);
+        runtimes[i].in_use = true;
+        runtimes[i].stack_bytes = stackSizeInBytes;
+        runtimes[i].userdata = userdata;
+        return &runtimes[i];
+    }
+    return NULL;
+}
+
+void m3_FreeRuntime(IM3Runtime runtime)
+{
+    if (runtime == NULL) return;
+    if (runtime->module != NULL) memset(runtime->module, 0, sizeof *runtime->module);
+    clear_runtime(runtime);
+}
+
+unsigned fake_live_runtimes(void)
+{
+    unsigned i, n = 0u;
+    for (i = 1u; i < FAKE_MAX_RUNTIMES; i++) n += runtimes[i].in_use ? 1u : 0u;
+    return n;
+}
+
+void fake_fail_next_runtime(void) { fail_next_runtime = true; }
+
+M3Result m3_ParseModule(IM3Environment environment, IM3Module *module, const uint8_t *const wasmBytes, uint32_t numWasmBytes)
+{
+    const fake_guest_t *g = fake_guest_for_bytes(wasmBytes, numWasmBytes);
+    unsigned i;
+    (void)environment;
+    *module = NULL;
+    if (g == NULL) return "fake: no guest registered for these bytes";
+    for (i = 1u; i < FAKE_MAX_RUNTIMES; i++) {
+        if (modules[i].in_use) continue;
+        memset(&modules[i], 0, sizeof modules[i]);
+        modules[i].in_use = true;
+        modules[i].guest = g;
+        *module = &modules[i];
+        return m3Err_none;
+    }
+    return "fake: out of modules";
+}
+
+void m3_FreeModule(IM3Module module)
+{
+    if (module != NULL) memset(module, 0, sizeof *module);
+}
+
+M3Result m3_LoadModule(IM3Runtime runtime, IM3Module module)
+{
+    if (runtime->module != NULL) return "fake: runtime has a module already";
+    runtime->module = module;
+    module->runtime = runtime;
+    fake_guest_load(runtime, module->guest);
+    return m3Err_none;
+}
+
+M3Result m3_CompileModule(IM3Module module)
+{
+    unsigned i;
+    /* wasm3 v0.5.0 resolves imports while compiling: linking must come first. */
+    for (i = 0u; i < module->nimports; i++) {
+        if (module->imports[i].fn == NULL) return "missing imported function";
+    }
+    return module->guest != NULL ? module->guest->compile_error : m3Err_none;
+}
+
+void m3_GetErrorInfo(IM3Runtime runtime, M3ErrorInfo *info)
+{
+    memset(info, 0, sizeof *info);
+    info->runtime = runtime;
+    info->function = runtime->trapped;
+    runtime->trapped = NULL;
+}
+
+const char *m3_GetFunctionName(IM3Function function) { return function->export_->name; }
 
 M3Result m3_FindFunction(IM3Function *function, IM3Runtime runtime, const char *functionName)
 {
     unsigned i;
     for (i = 0u; i < runtime->nexports; i++) {
         if (strcmp(runtime->exports[i].name, functionName) == 0) {
-            functions[i].export_ = &runtime->exports[i];
-            *function = &functions[i];
+            runtime->functions[i].export_ = &runtime->exports[i];
+            runtime->functions[i].runtime = runtime;
+            *function = &runtime->functions[i];
             return m3Err_none;
         }
     }
@@ -190,6 +290,8 @@ M3Result m3_CallV(IM3Function function, ...)
     const char *p;
     unsigned n = 0u;
     va_list ap;
+    IM3Runtime rt = function->runtime;
+    M3Result r;
     va_start(ap, function);
     for (p = function->export_->params; *p != '\0' && n < 4u; p++, n++) {
         if (*p == 'i') args[n] = (uint32_t)va_arg(ap, int32_t);
@@ -200,7 +302,14 @@ M3Result m3_CallV(IM3Function function, ...)
         }
     }
     va_end(ap);
-    return function->export_->call(function->export_->state, args, function->results);
+    /* Like wasm3, results are kept only for the function called last. */
+    if (rt != NULL) rt->last_called = function;
+    r = function->export_->call(function->export_->state, args, function->results);
+    if (rt != NULL && r != NULL) {
+        rt->last_called = NULL;
+        rt->trapped = function;
+    }
+    return r;
 }
 
 M3Result m3_GetResultsV(IM3Function function, ...)
@@ -208,6 +317,7 @@ M3Result m3_GetResultsV(IM3Function function, ...)
     const char *p;
     unsigned n = 0u;
     va_list ap;
+    if (function->runtime != NULL && function->runtime->last_called != function) return fake_err_function_not_called;
     va_start(ap, function);
     for (p = function->export_->results; *p != '\0' && n < 2u; p++, n++) {
         if (*p == 'i') {

@@ -1,8 +1,9 @@
 /*
  * The project's own test double of the parts of wasm3's public API that the
- * fwx glue uses. Declarations follow wasm3's published interface; the
- * implementation (fake_wasm3.c) is a stand-in with one linear memory, a
- * table of linked raw functions and scripted exports. No wasm3 code here.
+ * fwx glue and the device runtime use. Declarations follow wasm3's published
+ * interface; the implementation (fake_wasm3.c) is a stand-in with linear
+ * memories, tables of linked raw functions and scripted exports. No wasm3
+ * code here.
  */
 #ifndef FAKE_WASM3_H
 #define FAKE_WASM3_H
@@ -15,6 +16,7 @@ extern "C" {
 
 typedef const char *M3Result;
 
+typedef struct M3Environment *IM3Environment;
 typedef struct M3Runtime *IM3Runtime;
 typedef struct M3Module *IM3Module;
 typedef struct M3Function *IM3Function;
@@ -35,8 +37,29 @@ typedef enum M3ValueType {
     c_m3Type_unknown
 } M3ValueType;
 
+typedef struct M3ErrorInfo {
+    M3Result result;
+    IM3Runtime runtime;
+    IM3Module module;
+    IM3Function function;
+    const char *file;
+    uint32_t line;
+    const char *message;
+} M3ErrorInfo;
+
 extern const M3Result m3Err_none;
 extern const M3Result m3Err_functionLookupFailed;
+
+IM3Environment m3_NewEnvironment(void);
+void m3_FreeEnvironment(IM3Environment environment);
+IM3Runtime m3_NewRuntime(IM3Environment environment, uint32_t stackSizeInBytes, void *userdata);
+void m3_FreeRuntime(IM3Runtime runtime);
+M3Result m3_ParseModule(IM3Environment environment, IM3Module *module, const uint8_t *const wasmBytes, uint32_t numWasmBytes);
+void m3_FreeModule(IM3Module module);
+M3Result m3_LoadModule(IM3Runtime runtime, IM3Module module);
+M3Result m3_CompileModule(IM3Module module);
+void m3_GetErrorInfo(IM3Runtime runtime, M3ErrorInfo *info);
+const char *m3_GetFunctionName(IM3Function function);
 
 M3Result m3_LinkRawFunction(IM3Module module, const char *moduleName, const char *functionName,
                             const char *signature, M3RawCall function);

@@ -1,0 +1,23 @@
+/* The POSIX device's board: the profile's name and grantable capabilities
+ * (the JSON files under boards/, the simulator's format) turned into the CBOR capability
+ * map the package verifier checks requests against. The peripherals
+ * themselves come from the HAL bridge (fwx_bridge.c, docs/hal-bridge.md). */
+#ifndef FWX_POSIX_BOARD_H
+#define FWX_POSIX_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fwx_posix_board {
+  char name[65];
+  uint8_t caps[8192];
+  uint32_t caps_len;
+} fwx_posix_board;
+
+/* 0, or -1 with a message naming the file and the field. */
+int fwx_posix_board_load(fwx_posix_board *b, const char *path, char *error, size_t cap);
+
+/* A granted capability map (CBOR, as verified) as the JSON the HAL bridge's attach takes. 0 or -1. */
+int fwx_posix_caps_json(const uint8_t *caps, uint32_t len, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,182 @@
+/* The device core: the OTA state machine, package verification, the slot
+ * store and the module supervisor wired into one device (what
+ * src/ota/install.ts and src/ota/device-agent.ts are for the Node agent).
+ *
+ *   verify ─► write inactive slot ─► state: trial ─► start ─► health window
+ *      │                                               │            │
+ *   refused                                  fault / veto / timeout  passed
+ *                                                      ▼            ▼
+ *                              state: drop trial, restart old   state: confirmed
+ *
+ * The state record (which slot is confirmed, a pending trial, the
+ * anti-rollback floor, config values, the last verdict) is replaced
+ * atomically at each arrow that changes it, after the slot bytes it names
+ * are durable. At boot every slot that is to run is re-hashed and
+ * re-verified (at the instant it was first accepted, with the anti-rollback
+ * floor); an interrupted trial is retried once, then reverted.
+ *
+ * Ports: fwx_device_verifier (verifyPackage and SHA-256), fwx_device_store
+ * (slots, state, kv), the OTA transport, and the wasm3 environment through
+ * the supervisor. Everything is sized at compile time. */
+#ifndef FWX_DEVICE_H
+#define FWX_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fwx_ota.h"
+#include "fwx_rt_port.h"
+#include "fwx_supervisor.h"
+
+#define FWX_DEVICE_MAX_MODULES FWX_SUP_MAX_MODULES
+#ifndef FWX_DEVICE_MAX_PACKAGE
+#define FWX_DEVICE_MAX_PACKAGE (256u * 1024u)
+#endif
+#ifndef FWX_DEVICE_MAX_CONFIG
+#define FWX_DEVICE_MAX_CONFIG 16u              /* config fields a package may declare on this device */
+#endif
+#define FWX_DEVICE_CONFIG_KEY 32u
+#define FWX_DEVICE_CONFIG_VALUE 256u
+#ifndef FWX_DEVICE_LOG_LINES
+#define FWX_DEVICE_LOG_LINES 64u
+#endif
+#define FWX_DEVICE_LOG_LINE 320u
+#define FWX_DEVICE_STATE_MAX 16384u
+#ifndef FWX_DEVICE_KV_BYTES
+#define FWX_DEVICE_KV_BYTES 1024u          /* a module's kv quota, keys and values together */
+#endif
+#define FWX_DEVICE_MAX_TRIAL_BOOTS 2u
+
+typedef enum fwx_config_type { FWX_CFG_STRING = 0, FWX_CFG_INTEGER, FWX_CFG_NUMBER, FWX_CFG_BOOLEAN } fwx_config_type;
+
+typedef struct fwx_config_field {
+  char name[FWX_DEVICE_CONFIG_KEY + 1];
+  fwx_config_type type;
+  int has_min, has_max, has_default;
+  double min, max;
+  char def[FWX_DEVICE_CONFIG_VALUE + 1];
+} fwx_config_field;
+
+/* What the device needs of a verified package. */
+typedef struct fwx_pkg_info {
+  char module[FWX_OTA_ID_MAX + 1];
+  char version[FWX_OTA_VERSION_MAX + 1];
+  uint32_t sequence;
+  uint32_t payload_offset, payload_len; /* the wasm inside the package bytes */
+  uint32_t granted;                     /* FWX_CAP_BIT per capability kind */
+  uint32_t caps_offset, caps_len;       /* the granted capability map (CBOR) inside the package bytes */
+  uint32_t nconfig;
+  fwx_config_field config[FWX_DEVICE_MAX_CONFIG];
+} fwx_pkg_info;
+
+typedef struct fwx_device_verifier {
+  void *ctx;
+  /* verifyPackage: 0 with *info filled, or -1 with *code (an FWX_PKG_E_* name) and a message.
+   * installed_seq 0: no anti-rollback floor yet. */
+  int (*verify)(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, uint32_t installed_seq,
+                fwx_pkg_info *info, const char **code, char *message, size_t message_cap);
+  void (*sha256)(void *ctx, const uint8_t *data, size_t n, uint8_t out[32]);
+} fwx_device_verifier;
+
+/* Durable storage: each write is complete or absent after a power cut. */
+typedef struct fwx_device_store {
+  void *ctx;
+  int (*write_slot)(void *ctx, const char *module, int slot, const uint8_t *bytes, uint32_t len);
+  long (*read_slot)(void *ctx, const char *module, int slot, uint8_t *out, uint32_t cap);
+  int (*save_state)(void *ctx, const char *json, size_t len);
+  long (*load_state)(void *ctx, char *json, size_t cap);
+  void (*remove_module)(void *ctx, const char *module);
+  int (*save_kv)(void *ctx, const char *module, const uint8_t *bytes, uint32_t len);
+  long (*load_kv)(void *ctx, const char *module, uint8_t *out, uint32_t cap);
+} fwx_device_store;
+
+typedef struct fwx_slot_rec {
+  int used;
+  uint8_t sha256[32];
+  uint32_t size;
+  char version[FWX_OTA_VERSION_MAX + 1];
+  uint32_t sequence;
+  int64_t verified_at;
+} fwx_slot_rec;
+
+typedef struct fwx_module_rec {
+  int used;
+  char id[FWX_OTA_ID_MAX + 1];
+  int confirmed;        /* -1 none, 0 A, 1 B */
+  int trial;            /* -1 none, else the slot on trial */
+  int trial_has_session;
+  uint16_t trial_session;
+  uint32_t trial_boots;
+  uint32_t installed_seq;
+  fwx_slot_rec slots[2];
+  uint32_t nconfig;
+  char config_key[FWX_DEVICE_MAX_CONFIG][FWX_DEVICE_CONFIG_KEY + 1];
+  char config_value[FWX_DEVICE_MAX_CONFIG][FWX_DEVICE_CONFIG_VALUE + 1];
+} fwx_module_rec;
+
+/* A module running now. */
+typedef struct fwx_live {
+  int used;
+  int slot;
+  int trial;
+  fwx_pkg_info info;
+  fwx_sup_module_t *sup;
+  int pending;          /* 1 confirm, 2 revert (supervisor verdicts, acted on after its call returns) */
+  char why[FWX_SUP_TEXT_MAX];
+  uint32_t faults;
+  char last_fault[FWX_SUP_TEXT_MAX];
+  uint8_t wasm[FWX_DEVICE_MAX_PACKAGE]; /* the running package: wasm3 compiles lazily from it */
+  uint32_t wasm_len;
+} fwx_live;
+
+typedef struct fwx_device_config {
+  fwx_ota_config ota;
+  /* Test seam, NULL on a real device: the wasm to run for a verified payload.
+   * The build against the fake wasm3 maps a payload to a scripted guest. */
+  int (*map_payload)(const uint8_t *payload, uint32_t len, const uint8_t **wasm, uint32_t *wasm_len);
+  /* The board (may be NULL): a module is about to run on context m with its granted
+   * capabilities (a CBOR map); it has stopped. attach returns 0, or -1 with a reason. */
+  int (*module_attach)(void *board, fwx_module_t *m, const char *id, const uint8_t *caps, uint32_t caps_len, char *err, size_t cap);
+  void (*module_detach)(void *board, fwx_module_t *m);
+  void *board;
+} fwx_device_config;
+
+typedef struct fwx_device {
+  fwx_device_config cfg;
+  fwx_device_verifier verifier;
+  fwx_device_store store;
+  int64_t (*wall_ms)(void *ctx);
+  void *wall_ctx;
+  fwx_ota ota;
+  fwx_sup_t sup;
+  fwx_module_rec modules[FWX_DEVICE_MAX_MODULES];
+  fwx_live live[FWX_DEVICE_MAX_MODULES];
+  char last_install[FWX_OTA_EVENT_MAX];
+  int has_last_install;
+  uint64_t now_ms;      /* monotonic, of the current call */
+  /* log ring */
+  char log[FWX_DEVICE_LOG_LINES][FWX_DEVICE_LOG_LINE];
+  char log_module[FWX_DEVICE_LOG_LINES][FWX_OTA_ID_MAX + 1];
+  uint32_t log_next, log_count;
+  uint8_t pkg[FWX_DEVICE_MAX_PACKAGE];   /* the incoming package */
+  uint8_t xfer[FWX_DEVICE_MAX_PACKAGE];  /* a transfer being checked (a delta) */
+  uint8_t base[FWX_DEVICE_MAX_PACKAGE];  /* a confirmed slot (a delta's base, a revert's target) */
+  /* kv: per module, in RAM, persisted whole through the store on every change */
+  uint8_t kv[FWX_DEVICE_MAX_MODULES][FWX_DEVICE_KV_BYTES];
+  uint32_t kv_len[FWX_DEVICE_MAX_MODULES];
+  char state_buf[FWX_DEVICE_STATE_MAX];
+} fwx_device;
+
+/* Loads the state, boots every installed module (re-verified), sets up the OTA. 0 or -1. */
+int fwx_device_init(fwx_device *d, const fwx_device_config *cfg, const fwx_device_verifier *verifier,
+                    const fwx_device_store *store, const fwx_ota_transport *net, const fwx_ota_storage *partial,
+                    IM3Environment env, int64_t (*wall_ms)(void *), void *wall_ctx, uint64_t now_ms);
+/* Runs what is due: OTA timers, module callbacks, trial verdicts. Returns ms until the next thing is due (bounded). */
+uint32_t fwx_device_poll(fwx_device *d, uint64_t now_ms);
+void fwx_device_on_message(fwx_device *d, const char *topic, const uint8_t *payload, size_t len, uint64_t now_ms);
+/* Stops every module (deinit), e.g. at shutdown. */
+void fwx_device_shutdown(fwx_device *d);
+/* The device of a module context (for the runtime HAL services). */
+fwx_device *fwx_device_of(fwx_module_t *m);
+
+#endif

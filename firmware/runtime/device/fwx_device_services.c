@@ -1,0 +1,334 @@
+/* Runtime services of the host ABI that are not peripherals: core.log (the
+ * log ring and the log topic), core.config_get, core.error_detail, kv (per
+ * module, persisted through the store port) and telemetry (the telemetry
+ * topic). core's clock, abort and fuel and the timers are the supervisor's
+ * (fwx_sup_schedule.c). */
+#include <string.h>
+
+#include "fwx_abi.h"
+#include "fwx_device.h"
+#include "fwx_device_internal.h"
+#include "fwx_text.h"
+
+/* ---- log ring -------------------------------------------------------------- */
+
+void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char *k1, const char *v1, const char *k2, const char *v2) {
+  uint32_t idx = d->log_next;
+  fwx_json_writer w;
+  long n;
+  fwx_jw_init(&w, d->log[idx], FWX_DEVICE_LOG_LINE);
+  fwx_jw_begin_object(&w);
+  fwx_jw_key(&w, "ts"); fwx_jw_int(&w, d->wall_ms(d->wall_ctx));
+  fwx_jw_key(&w, "tUs"); fwx_jw_int(&w, (int64_t)fwx_port_now_us());
+  fwx_jw_key(&w, "module"); fwx_jw_string(&w, module);
+  fwx_jw_key(&w, "kind"); fwx_jw_string(&w, kind);
+  if (k1) { fwx_jw_key(&w, k1); fwx_jw_string(&w, v1); }
+  if (k2) { fwx_jw_key(&w, k2); fwx_jw_string(&w, v2); }
+  fwx_jw_end_object(&w);
+  n = fwx_jw_finish(&w);
+  if (n < 0) return; /* a line that does not fit is dropped whole, never cut mid-JSON */
+  (void)fwx_strcpy_bounded(d->log_module[idx], sizeof d->log_module[idx], module);
+  d->log_next = (idx + 1u) % FWX_DEVICE_LOG_LINES;
+  if (d->log_count < FWX_DEVICE_LOG_LINES) d->log_count++;
+  fwx_ota_publish_log(&d->ota, d->log[idx], (size_t)n);
+}
+
+static const char *level_name(fwx_core_log_level_t level) {
+  switch (level) {
+    case FWX_CORE_LOG_LEVEL_DEBUG: return "debug";
+    case FWX_CORE_LOG_LEVEL_INFO: return "info";
+    case FWX_CORE_LOG_LEVEL_WARN: return "warn";
+    case FWX_CORE_LOG_LEVEL_ERROR: return "error";
+    default: return NULL;
+  }
+}
+
+fwx_status_t fwx_hal_core_log(fwx_module_t *m, fwx_core_log_level_t level, const char *message, uint32_t message_len) {
+  fwx_device *d = fwx_device_of(m);
+  int i = d ? fwx_dev_index_of(d, m) : -1;
+  char text[257];
+  const char *name = level_name(level);
+  if (!name) return FWX_INVALID_ARG;
+  if (i < 0) return FWX_OK;
+  if (message_len > 256u) message_len = 256u; /* the ABI: the host truncates at 256 bytes */
+  memcpy(text, message, message_len);
+  text[message_len] = '\0';
+  fwx_sup_note_host_call(m, FWX_IMPORT_CORE_LOG, FWX_OK);
+  fwx_dev_log(d, d->modules[i].id, "log", "level", name, "message", text);
+  return FWX_OK;
+}
+
+/* ---- config ------------------------------------------------------------------ */
+
+const char *fwx_dev_config_value(const fwx_device *d, unsigned index, const char *key) {
+  const fwx_module_rec *r = &d->modules[index];
+  const fwx_live *l = &d->live[index];
+  uint32_t k;
+  int declared = 0;
+  if (l->used) {
+    for (k = 0; k < l->info.nconfig; k++)
+      if (fwx_streq(l->info.config[k].name, key)) declared = (int)k + 1;
+    if (!declared) return NULL; /* values for fields the manifest no longer declares are not shown */
+  }
+  for (k = 0; k < r->nconfig; k++)
+    if (fwx_streq(r->config_key[k], key)) return r->config_value[k];
+  if (declared && l->info.config[declared - 1].has_default) return l->info.config[declared - 1].def;
+  return NULL;
+}
+
+fwx_status_t fwx_hal_core_config_get(fwx_module_t *m, const char *key, uint32_t key_len, uint8_t *value, uint32_t value_cap, uint32_t *value_len) {
+  fwx_device *d = fwx_device_of(m);
+  int i = d ? fwx_dev_index_of(d, m) : -1;
+  char k[FWX_DEVICE_CONFIG_KEY + 1];
+  const char *v;
+  size_t n;
+  if (key_len == 0) return FWX_INVALID_ARG;
+  if (i < 0 || key_len > FWX_DEVICE_CONFIG_KEY) return FWX_NOT_FOUND;
+  memcpy(k, key, key_len);
+  k[key_len] = '\0';
+  v = fwx_dev_config_value(d, (unsigned)i, k);
+  if (!v) return FWX_NOT_FOUND;
+  n = fwx_strlen(v);
+  *value_len = (uint32_t)n;
+  if (n > value_cap) return FWX_NO_SPACE;
+  memcpy(value, v, n);
+  return FWX_OK;
+}
+
+fwx_status_t fwx_hal_core_error_detail(fwx_module_t *m, uint8_t *text, uint32_t text_cap, uint32_t *text_len) {
+  (void)m;
+  (void)text;
+  (void)text_cap;
+  *text_len = 0; /* this device's HAL returns no `other` statuses, so there is never a detail */
+  return FWX_OK;
+}
+
+/* A decimal number as JSON/JS writes one; 0 on success. No libc: the runtime has no strtod. */
+static int parse_number(const char *s, double *out, int *integral) {
+  double v = 0.0, scale = 1.0;
+  int neg = 0, digits = 0, exp = 0, eneg = 0;
+  *integral = 1;
+  while (*s == ' ') s++;
+  if (*s == '-' || *s == '+') neg = *s++ == '-';
+  while (*s >= '0' && *s <= '9') {
+    v = v * 10.0 + (double)(*s++ - '0');
+    digits++;
+  }
+  if (*s == '.') {
+    s++;
+    while (*s >= '0' && *s <= '9') {
+      scale /= 10.0;
+      v += (double)(*s - '0') * scale;
+      if (*s != '0') *integral = 0;
+      s++;
+      digits++;
+    }
+  }
+  if (!digits) return -1;
+  if (*s == 'e' || *s == 'E') {
+    s++;
+    if (*s == '-' || *s == '+') eneg = *s++ == '-';
+    if (!(*s >= '0' && *s <= '9')) return -1;
+    while (*s >= '0' && *s <= '9') {
+      exp = exp * 10 + (*s++ - '0');
+      if (exp > 308) return -1;
+    }
+    while (exp--) v = eneg ? v / 10.0 : v * 10.0;
+    if (eneg) *integral = 0;
+  }
+  while (*s == ' ') s++;
+  if (*s) return -1;
+  *out = neg ? -v : v;
+  if (*integral && (*out > 9007199254740991.0 || *out < -9007199254740991.0)) *integral = 0;
+  return 0;
+}
+
+static int set_value(fwx_module_rec *rec, const char *key, const char *value) {
+  uint32_t k;
+  for (k = 0; k < rec->nconfig; k++)
+    if (fwx_streq(rec->config_key[k], key)) return fwx_strcpy_bounded(rec->config_value[k], sizeof rec->config_value[k], value);
+  if (rec->nconfig >= FWX_DEVICE_MAX_CONFIG) return -1;
+  (void)fwx_strcpy_bounded(rec->config_key[rec->nconfig], sizeof rec->config_key[0], key);
+  if (fwx_strcpy_bounded(rec->config_value[rec->nconfig], sizeof rec->config_value[0], value) != 0) return -1;
+  rec->nconfig++;
+  return 0;
+}
+
+static int bad(fwx_ota_refusal *why, const char *module, const char *key, const char *rule) {
+  fwx_text t;
+  why->code = "invalid-config";
+  fwx_text_init(&t, why->message, sizeof why->message);
+  fwx_text_str(&t, module);
+  fwx_text_str(&t, ".");
+  fwx_text_str(&t, key);
+  fwx_text_str(&t, ": ");
+  fwx_text_str(&t, rule);
+  return -1;
+}
+
+/* checkConfigValues of src/ota/config-values.ts: every key declared, every value of its type and range; all or nothing. */
+int fwx_dev_check_config(const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_module_rec *rec, fwx_ota_refusal *why) {
+  fwx_module_rec next = *rec;
+  fwx_json_span k, v;
+  size_t pos = 0;
+  while (fwx_json_next_member(values, &pos, &k, &v)) {
+    char key[FWX_DEVICE_CONFIG_KEY + 1], raw[FWX_DEVICE_CONFIG_VALUE + 1];
+    const fwx_config_field *f = NULL;
+    uint32_t i;
+    double num;
+    int integral;
+    if (fwx_json_string(k, key, sizeof key) < 0) return bad(why, module, "?", "key longer than 32 bytes");
+    for (i = 0; i < info->nconfig; i++)
+      if (fwx_streq(info->config[i].name, key)) f = &info->config[i];
+    if (!f) {
+      fwx_text t;
+      why->code = "invalid-config";
+      fwx_text_init(&t, why->message, sizeof why->message);
+      fwx_text_str(&t, module);
+      fwx_text_str(&t, " has no config field \"");
+      fwx_text_str(&t, key);
+      fwx_text_str(&t, "\" (fields: ");
+      for (i = 0; i < info->nconfig; i++) {
+        if (i) fwx_text_str(&t, ", ");
+        fwx_text_str(&t, info->config[i].name);
+      }
+      fwx_text_str(&t, info->nconfig ? ")" : "none)");
+      return -1;
+    }
+    if (fwx_json_string(v, raw, sizeof raw) < 0) return bad(why, module, key, "string values are at most 256 bytes");
+    if (f->type == FWX_CFG_BOOLEAN && !fwx_streq(raw, "true") && !fwx_streq(raw, "false")) return bad(why, module, key, "expected true or false");
+    if (f->type == FWX_CFG_INTEGER || f->type == FWX_CFG_NUMBER) {
+      if (parse_number(raw, &num, &integral) != 0) return bad(why, module, key, f->type == FWX_CFG_INTEGER ? "expected a integer" : "expected a number");
+      if (f->type == FWX_CFG_INTEGER && !integral) return bad(why, module, key, "expected an integer");
+      if ((f->has_min && num < f->min) || (f->has_max && num > f->max)) return bad(why, module, key, "value is outside the manifest's range");
+      if (f->type == FWX_CFG_INTEGER) {
+        /* Normalised as String(n) does for integers: "007" -> "7", "1e2" -> "100". */
+        fwx_text t;
+        fwx_text_init(&t, raw, sizeof raw);
+        fwx_text_i64(&t, (int64_t)num);
+      }
+    }
+    if (set_value(&next, key, raw) != 0) return bad(why, module, key, "too many config values");
+  }
+  *rec = next;
+  return 0;
+}
+
+/* ---- kv ---------------------------------------------------------------------------
+ * A module's store is one record: entries of u8 key length, key, u16 value length (big-endian), value.
+ * Every change rewrites the record through the store's atomic write: old or new after a power cut. */
+
+void fwx_dev_kv_load(fwx_device *d, unsigned index) {
+  long n = d->store.load_kv(d->store.ctx, d->modules[index].id, d->kv[index], FWX_DEVICE_KV_BYTES);
+  uint32_t p = 0;
+  d->kv_len[index] = 0;
+  if (n <= 0) return;
+  /* A record that does not parse is not trusted in part. */
+  while (p < (uint32_t)n) {
+    uint32_t kl, vl;
+    kl = d->kv[index][p];
+    if (kl == 0 || kl > 32u || p + 1u + kl + 2u > (uint32_t)n) return;
+    vl = (uint32_t)d->kv[index][p + 1u + kl] << 8 | d->kv[index][p + 2u + kl];
+    if (p + 3u + kl + vl > (uint32_t)n) return;
+    p += 3u + kl + vl;
+  }
+  d->kv_len[index] = (uint32_t)n;
+}
+
+void fwx_dev_kv_clear(fwx_device *d, unsigned index) { d->kv_len[index] = 0; }
+
+/* Offset of the entry for key, or -1. */
+static long kv_find(const fwx_device *d, unsigned i, const char *key, uint32_t key_len) {
+  uint32_t p = 0;
+  while (p < d->kv_len[i]) {
+    uint32_t kl = d->kv[i][p], vl = (uint32_t)d->kv[i][p + 1u + kl] << 8 | d->kv[i][p + 2u + kl];
+    if (kl == key_len && memcmp(&d->kv[i][p + 1u], key, key_len) == 0) return (long)p;
+    p += 3u + kl + vl;
+  }
+  return -1;
+}
+
+static uint32_t kv_entry_len(const fwx_device *d, unsigned i, uint32_t p) {
+  uint32_t kl = d->kv[i][p];
+  return 3u + kl + ((uint32_t)d->kv[i][p + 1u + kl] << 8 | d->kv[i][p + 2u + kl]);
+}
+
+fwx_status_t fwx_hal_kv_get(fwx_module_t *m, const char *key, uint32_t key_len, uint8_t *value, uint32_t value_cap, uint32_t *value_len) {
+  fwx_device *d = fwx_device_of(m);
+  int i = d ? fwx_dev_index_of(d, m) : -1;
+  long p;
+  uint32_t vl;
+  if (key_len == 0 || key_len > 32u) return FWX_INVALID_ARG;
+  if (i < 0 || (p = kv_find(d, (unsigned)i, key, key_len)) < 0) return FWX_NOT_FOUND;
+  vl = kv_entry_len(d, (unsigned)i, (uint32_t)p) - 3u - key_len;
+  *value_len = vl;
+  if (vl > value_cap) return FWX_NO_SPACE;
+  memcpy(value, &d->kv[i][(uint32_t)p + 3u + key_len], vl);
+  return FWX_OK;
+}
+
+static fwx_status_t kv_commit(fwx_device *d, unsigned i, const uint8_t *rec, uint32_t len) {
+  if (d->store.save_kv(d->store.ctx, d->modules[i].id, rec, len) != 0) return FWX_NO_SPACE;
+  if (rec != d->kv[i]) memcpy(d->kv[i], rec, len);
+  d->kv_len[i] = len;
+  return FWX_OK;
+}
+
+fwx_status_t fwx_hal_kv_set(fwx_module_t *m, const char *key, uint32_t key_len, const uint8_t *value, uint32_t value_len) {
+  fwx_device *d = fwx_device_of(m);
+  int i = d ? fwx_dev_index_of(d, m) : -1;
+  static uint8_t next[FWX_DEVICE_KV_BYTES];
+  uint32_t n = 0, p = 0;
+  if (key_len == 0 || key_len > 32u) return FWX_INVALID_ARG;
+  if (i < 0) return FWX_NO_SPACE;
+  /* The record without the old entry, then the new one at its end: built aside, so a refusal keeps the old value. */
+  while (p < d->kv_len[i]) {
+    uint32_t len = kv_entry_len(d, (unsigned)i, p), kl = d->kv[i][p];
+    if (!(kl == key_len && memcmp(&d->kv[i][p + 1u], key, key_len) == 0)) {
+      memcpy(next + n, &d->kv[i][p], len);
+      n += len;
+    }
+    p += len;
+  }
+  if (value_len > 0xffffu || n + 3u + key_len + value_len > FWX_DEVICE_KV_BYTES) return FWX_NO_SPACE;
+  next[n] = (uint8_t)key_len;
+  memcpy(next + n + 1u, key, key_len);
+  next[n + 1u + key_len] = (uint8_t)(value_len >> 8);
+  next[n + 2u + key_len] = (uint8_t)value_len;
+  if (value_len) memcpy(next + n + 3u + key_len, value, value_len);
+  n += 3u + key_len + value_len;
+  return kv_commit(d, (unsigned)i, next, n);
+}
+
+fwx_status_t fwx_hal_kv_delete(fwx_module_t *m, const char *key, uint32_t key_len) {
+  fwx_device *d = fwx_device_of(m);
+  int i = d ? fwx_dev_index_of(d, m) : -1;
+  static uint8_t next[FWX_DEVICE_KV_BYTES];
+  long at;
+  uint32_t len;
+  if (key_len == 0 || key_len > 32u) return FWX_INVALID_ARG;
+  if (i < 0 || (at = kv_find(d, (unsigned)i, key, key_len)) < 0) return FWX_NOT_FOUND;
+  len = kv_entry_len(d, (unsigned)i, (uint32_t)at);
+  memcpy(next, d->kv[i], (size_t)at);
+  memcpy(next + at, &d->kv[i][(uint32_t)at + len], d->kv_len[i] - (uint32_t)at - len);
+  return kv_commit(d, (unsigned)i, next, d->kv_len[i] - len);
+}
+
+/* ---- telemetry ----------------------------------------------------------------------- */
+
+fwx_status_t fwx_hal_telemetry_publish(fwx_module_t *m, const char *topic, uint32_t topic_len, const uint8_t *payload, uint32_t payload_len) {
+  fwx_device *d = fwx_device_of(m);
+  int i = d ? fwx_dev_index_of(d, m) : -1;
+  char t[65];
+  uint32_t k;
+  if (topic_len == 0 || topic_len > 64u) return FWX_INVALID_ARG;
+  for (k = 0; k < topic_len; k++)
+    if (topic[k] == '+' || topic[k] == '#' || topic[k] == '\0') return FWX_INVALID_ARG;
+  if (payload_len > 1024u) return FWX_NO_SPACE;
+  if (i < 0) return FWX_NO_SPACE;
+  memcpy(t, topic, topic_len);
+  t[topic_len] = '\0';
+  if (!d->ota.connected) return FWX_NO_SPACE;
+  fwx_ota_publish_telemetry(&d->ota, d->modules[i].id, t, payload, payload_len);
+  return FWX_OK;
+}

@@ -1,0 +1,223 @@
+#include "fwx_device_verify.h"
+
+#include <string.h>
+
+#include "fwx_abi_tables.h"
+#include "fwx_cbor.h"
+#include "fwx_crypto_port.h"
+#include "fwx_module.h"
+#include "fwx_pkg_verify.h"
+#include "fwx_text.h"
+
+typedef struct mem_source {
+  const uint8_t *p;
+  uint32_t len;
+} mem_source;
+
+static int read_mem(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len) {
+  const mem_source *m = ctx;
+  if ((uint64_t)offset + len > m->len) return -1;
+  memcpy(buf, m->p + offset, len);
+  return 0;
+}
+
+static void sha256(void *ctx, const uint8_t *data, size_t n, uint8_t out[32]) {
+  fwx_sha256_t s;
+  (void)ctx;
+  fwx_sha256_init(&s);
+  fwx_sha256_update(&s, data, (uint32_t)n);
+  fwx_sha256_final(&s, out);
+}
+
+static int copy_text(const uint8_t *pkg, fwx_span_t s, char *out, size_t cap) {
+  if (s.length >= cap) return -1;
+  memcpy(out, pkg + s.offset, s.length);
+  out[s.length] = '\0';
+  return 0;
+}
+
+/* A float64 default as text: integral values as integers, others with up to 9 significant digits. */
+static void number_text(double v, char *out, size_t cap) {
+  fwx_text t;
+  double ip;
+  int64_t whole;
+  int k;
+  fwx_text_init(&t, out, cap);
+  if (v < 0) {
+    fwx_text_str(&t, "-");
+    v = -v;
+  }
+  whole = (int64_t)v;
+  ip = (double)whole;
+  fwx_text_i64(&t, whole);
+  v -= ip;
+  if (v <= 0.0) return;
+  fwx_text_str(&t, ".");
+  {
+    char digits[10];
+    int n = 0, last = 0;
+    for (k = 0; k < 9; k++) {
+      int dgt;
+      v *= 10.0;
+      dgt = (int)v;
+      v -= dgt;
+      digits[n++] = (char)('0' + dgt);
+      if (dgt) last = n;
+    }
+    fwx_text_n(&t, digits, (size_t)(last ? last : 1));
+  }
+}
+
+static double as_double(const fwx_cbor_item_t *it) {
+  if (it->major == FWX_CBOR_UINT) return (double)it->arg;
+  if (it->major == FWX_CBOR_NINT) return -1.0 - (double)it->arg;
+  {
+    double d;
+    uint64_t bits = it->arg;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+  }
+}
+
+static int is_number(const fwx_cbor_item_t *it) {
+  return it->major == FWX_CBOR_UINT || it->major == FWX_CBOR_NINT || (it->major == FWX_CBOR_SIMPLE && it->info == FWX_CBOR_FLOAT64);
+}
+
+/* The verified manifest's config array: [name, type, default?, min?, max?] per entry. */
+static void read_config(const uint8_t *pkg, fwx_span_t span, uint32_t count, fwx_pkg_info *info) {
+  fwx_cbor_t c;
+  fwx_cbor_item_t it;
+  uint32_t e;
+  if (span.length == 0) return;
+  fwx_cbor_init(&c, pkg, span.offset, span.offset + span.length);
+  if (!fwx_cbor_next(&c, &it) || it.major != FWX_CBOR_ARRAY) return;
+  for (e = 0; e < count && e < (uint32_t)it.arg && info->nconfig < FWX_DEVICE_MAX_CONFIG; e++) {
+    fwx_cbor_item_t entry, x;
+    fwx_config_field *f = &info->config[info->nconfig];
+    uint32_t k;
+    if (!fwx_cbor_next(&c, &entry) || entry.major != FWX_CBOR_ARRAY) return;
+    memset(f, 0, sizeof *f);
+    for (k = 0; k < (uint32_t)entry.arg; k++) {
+      if (!fwx_cbor_next(&c, &x)) return;
+      if (x.major == FWX_CBOR_ARRAY || x.major == FWX_CBOR_MAP) return; /* not in a verified manifest */
+      if (k == 0 && x.major == FWX_CBOR_TEXT && x.arg <= FWX_DEVICE_CONFIG_KEY) {
+        memcpy(f->name, pkg + x.data, (size_t)x.arg);
+        f->name[x.arg] = '\0';
+      } else if (k == 1) {
+        f->type = x.arg == 0 ? FWX_CFG_INTEGER : x.arg == 1 ? FWX_CFG_NUMBER : x.arg == 2 ? FWX_CFG_BOOLEAN : FWX_CFG_STRING;
+      } else if (k == 2 && !(x.major == FWX_CBOR_SIMPLE && x.info == FWX_CBOR_NULL)) {
+        f->has_default = 1;
+        if (x.major == FWX_CBOR_TEXT && x.arg <= FWX_DEVICE_CONFIG_VALUE) {
+          memcpy(f->def, pkg + x.data, (size_t)x.arg);
+          f->def[x.arg] = '\0';
+        } else if (x.major == FWX_CBOR_SIMPLE && (x.info == FWX_CBOR_TRUE || x.info == FWX_CBOR_FALSE)) {
+          (void)fwx_strcpy_bounded(f->def, sizeof f->def, x.info == FWX_CBOR_TRUE ? "true" : "false");
+        } else if (is_number(&x)) {
+          number_text(as_double(&x), f->def, sizeof f->def);
+        } else {
+          f->has_default = 0;
+        }
+      } else if ((k == 3 || k == 4) && is_number(&x)) {
+        if (k == 3) {
+          f->has_min = 1;
+          f->min = as_double(&x);
+        } else {
+          f->has_max = 1;
+          f->max = as_double(&x);
+        }
+      }
+    }
+    if (f->name[0] && info->nconfig < FWX_DEVICE_MAX_CONFIG) info->nconfig++;
+  }
+}
+
+/* The capability map's keys are the FWX_CAP kind ids (docs/package-format.md). */
+static uint32_t granted_of(const uint8_t *pkg, fwx_span_t span) {
+  fwx_cbor_t c;
+  fwx_cbor_item_t it, key;
+  uint32_t bits = 0, k;
+  fwx_cbor_init(&c, pkg, span.offset, span.offset + span.length);
+  if (!fwx_cbor_next(&c, &it) || it.major != FWX_CBOR_MAP) return 0;
+  for (k = 0; k < (uint32_t)it.arg; k++) {
+    if (!fwx_cbor_next(&c, &key) || key.major != FWX_CBOR_UINT) return bits;
+    if (key.arg >= 1 && key.arg <= 10) bits |= FWX_CAP_BIT(key.arg);
+    if (!fwx_cbor_skip(&c)) return bits;
+  }
+  return bits;
+}
+
+static int verify(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, uint32_t installed_seq,
+                  fwx_pkg_info *info, const char **code, char *message, size_t message_cap) {
+  fwx_device_trust *t = ctx;
+  mem_source m;
+  fwx_pkg_source_t src;
+  fwx_pkg_device_t dev;
+  fwx_pkg_verified_t out;
+  fwx_pkg_error_t err;
+  fwx_text txt;
+  int rc;
+  m.p = pkg;
+  m.len = len;
+  src.read = read_mem;
+  src.ctx = &m;
+  src.length = len;
+  memset(&dev, 0, sizeof dev);
+  dev.root_public_key = t->root_public_key;
+  dev.now = now_ms > 0 ? (uint64_t)now_ms / 1000u : 0u;
+  dev.customer = (const uint8_t *)t->customer;
+  dev.customer_length = (uint32_t)fwx_strlen(t->customer);
+  dev.group = (const uint8_t *)t->group;
+  dev.group_length = (uint32_t)fwx_strlen(t->group);
+  dev.device_class = FWX_PKG_CLASS_MCU;
+  dev.board_capabilities = t->board_caps;
+  dev.board_capabilities_length = t->board_caps_len;
+  dev.offered = fwx_interfaces;
+  dev.offered_count = FWX_INTERFACE_COUNT;
+  dev.installed_sequence = installed_seq;
+  dev.revoked = NULL;
+  memset(&err, 0, sizeof err);
+  rc = fwx_pkg_verify(&src, &dev, t->work, sizeof t->work, &out, &err);
+  fwx_text_init(&txt, message, message_cap);
+  if (rc != FWX_PKG_OK) {
+    *code = fwx_pkg_error_name(rc);
+    fwx_text_str(&txt, *code);
+    fwx_text_str(&txt, ": ");
+    fwx_text_str(&txt, err.what ? err.what : "refused");
+    if (err.offset != FWX_PKG_NO_OFFSET) {
+      fwx_text_str(&txt, " (byte ");
+      fwx_text_u64(&txt, err.offset);
+      fwx_text_str(&txt, ")");
+    }
+    return -1;
+  }
+  memset(info, 0, sizeof *info);
+  if (copy_text(pkg, out.module_id, info->module, sizeof info->module) != 0 || copy_text(pkg, out.version, info->version, sizeof info->version) != 0 ||
+      out.sequence > 0xffffffffu) {
+    *code = "FWX_PKG_E_MANIFEST";
+    fwx_text_str(&txt, "manifest id, version or sequence does not fit this device");
+    return -1;
+  }
+  if (out.config_count > FWX_DEVICE_MAX_CONFIG) {
+    /* A device limit, not a fault of the package: named so the integrator can act on it. */
+    *code = "FWX_DEVICE_E_LIMIT";
+    fwx_text_str(&txt, "the manifest declares ");
+    fwx_text_u64(&txt, out.config_count);
+    fwx_text_str(&txt, " config fields; this device keeps at most ");
+    fwx_text_u64(&txt, FWX_DEVICE_MAX_CONFIG);
+    return -1;
+  }
+  info->sequence = (uint32_t)out.sequence;
+  info->payload_offset = out.payload.offset;
+  info->payload_len = out.payload.length;
+  info->granted = granted_of(pkg, out.capabilities);
+  info->caps_offset = out.capabilities.offset;
+  info->caps_len = out.capabilities.length;
+  read_config(pkg, out.config, out.config_count, info);
+  return 0;
+}
+
+void fwx_device_verifier_init(fwx_device_verifier *v, fwx_device_trust *trust) {
+  v->ctx = trust;
+  v->verify = verify;
+  v->sha256 = sha256;
+}

@@ -1,0 +1,787 @@
+/* The OTA protocol state machine: see fwx_ota.h and docs/ota-protocol.md.
+ * Mirrors src/ota/receiver.ts (transfer, acks) and src/ota/device-agent.ts
+ * (commands, events, status) so the Node tools cannot tell the two apart. */
+#include "fwx_ota.h"
+
+#include <string.h>
+
+#include "fwx_crc32.h"
+#include "fwx_text.h"
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+static int id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+int fwx_ota_valid_id(const char *id) {
+  size_t n = 0;
+  if (!id || !id[0]) return 0;
+  for (; id[n]; n++)
+    if (n >= FWX_OTA_ID_MAX || !id_char(id[n])) return 0;
+  return 1;
+}
+
+int fwx_ota_valid_module(const char *id) {
+  size_t n = 0;
+  if (!fwx_ota_valid_id(id) || id[0] == '.' || id[0] == '_' || id[0] == '-') return 0;
+  for (; id[n]; n++)
+    if (id[n] >= 'A' && id[n] <= 'Z') return 0;
+  return 1;
+}
+
+const char *fwx_ota_will_payload(void) { return "{\"online\":false}"; }
+
+int fwx_ota_topic(const fwx_ota *ota, const char *leaf, char *out, size_t cap) {
+  fwx_text t;
+  fwx_text_init(&t, out, cap);
+  fwx_text_str(&t, ota->base_topic);
+  fwx_text_str(&t, "/");
+  fwx_text_str(&t, leaf);
+  return t.len + 1 < cap ? 0 : -1;
+}
+
+static int publish(fwx_ota *ota, const char *leaf, const void *payload, size_t len, int qos, int retain, int *mid) {
+  if (fwx_ota_topic(ota, leaf, ota->topic, sizeof ota->topic) != 0) return -1;
+  return ota->net.publish(ota->net.ctx, ota->topic, (const uint8_t *)payload, len, qos, retain, mid);
+}
+
+static void hex_of(const uint8_t sha[32], char out[65]) {
+  fwx_text t;
+  fwx_text_init(&t, out, 65);
+  fwx_text_hex(&t, sha, 32);
+}
+
+/* ---- the hold: out-of-order and early chunks, in one bounded arena ------ */
+
+static void hold_remove(fwx_ota *ota, uint32_t i) {
+  fwx_ota_hold_entry e = ota->hold_idx[i];
+  uint32_t k;
+  memmove(ota->hold + e.pos, ota->hold + e.pos + e.len, ota->hold_used - e.pos - e.len);
+  ota->hold_used -= e.len;
+  for (k = i; k + 1 < ota->hold_count; k++) ota->hold_idx[k] = ota->hold_idx[k + 1];
+  ota->hold_count--;
+  for (k = 0; k < ota->hold_count; k++)
+    if (ota->hold_idx[k].pos > e.pos) ota->hold_idx[k].pos -= e.len;
+}
+
+static void hold_clear(fwx_ota *ota) {
+  ota->hold_used = 0;
+  ota->hold_count = 0;
+}
+
+static int current_session(const fwx_ota *ota, uint16_t s) { return ota->active && ota->t.session == s; }
+
+/* Evicts the oldest entry that is not of the current session; 0 if there is none. */
+static int hold_evict_foreign(fwx_ota *ota) {
+  uint32_t i;
+  for (i = 0; i < ota->hold_count; i++)
+    if (!current_session(ota, ota->hold_idx[i].session)) {
+      hold_remove(ota, i);
+      return 1;
+    }
+  return 0;
+}
+
+static void hold_add(fwx_ota *ota, uint16_t session, uint32_t offset, const uint8_t *data, uint32_t len) {
+  uint32_t i, foreign = 0;
+  int early = !current_session(ota, session);
+  for (i = 0; i < ota->hold_count; i++) {
+    if (ota->hold_idx[i].session == session && ota->hold_idx[i].offset == offset) return;
+    if (!current_session(ota, ota->hold_idx[i].session)) foreign++;
+  }
+  if (len > FWX_OTA_HOLD_BYTES) return;
+  if (early && foreign >= FWX_OTA_MAX_EARLY) (void)hold_evict_foreign(ota);
+  while (ota->hold_count >= FWX_OTA_HOLD_ENTRIES || FWX_OTA_HOLD_BYTES - ota->hold_used < len) {
+    /* A chunk of the current transfer is worth more than an early one; an early one replaces the oldest early one. */
+    if (!hold_evict_foreign(ota)) return; /* full of this transfer's chunks: dropped, the tool resends it */
+  }
+  memcpy(ota->hold + ota->hold_used, data, len);
+  ota->hold_idx[ota->hold_count].session = session;
+  ota->hold_idx[ota->hold_count].offset = offset;
+  ota->hold_idx[ota->hold_count].pos = ota->hold_used;
+  ota->hold_idx[ota->hold_count].len = len;
+  ota->hold_count++;
+  ota->hold_used += len;
+}
+
+/* ---- the transfer (src/ota/receiver.ts) ---------------------------------- */
+
+static void write_meta(fwx_json_writer *w, const fwx_ota_transfer *t) {
+  char hex[65];
+  fwx_jw_begin_object(w);
+  fwx_jw_key(w, "session"); fwx_jw_int(w, t->session);
+  fwx_jw_key(w, "from"); fwx_jw_string(w, t->from);
+  fwx_jw_key(w, "window"); fwx_jw_int(w, t->window);
+  fwx_jw_key(w, "delta"); fwx_jw_bool(w, t->delta);
+  fwx_jw_key(w, "size"); fwx_jw_int(w, t->size);
+  hex_of(t->sha256, hex);
+  fwx_jw_key(w, "sha256"); fwx_jw_string(w, hex);
+  hex_of(t->base, hex);
+  fwx_jw_key(w, "base"); fwx_jw_string(w, hex);
+  fwx_jw_key(w, "package");
+  fwx_jw_begin_object(w);
+  fwx_jw_key(w, "module"); fwx_jw_string(w, t->package.module);
+  fwx_jw_key(w, "version"); fwx_jw_string(w, t->package.version);
+  fwx_jw_key(w, "sequence"); fwx_jw_int(w, t->package.sequence);
+  fwx_jw_key(w, "size"); fwx_jw_int(w, t->package.size);
+  hex_of(t->package.sha256, hex);
+  fwx_jw_key(w, "sha256"); fwx_jw_string(w, hex);
+  fwx_jw_end_object(w);
+  fwx_jw_key(w, "acked"); fwx_jw_int(w, t->acked);
+  fwx_jw_end_object(w);
+}
+
+static int read_sha(fwx_json_span obj, const char *key, uint8_t out[32]) {
+  char hex[66];
+  if (fwx_json_string(fwx_json_get(obj, key), hex, sizeof hex) != 64) return -1;
+  return fwx_hex32(hex, out);
+}
+
+static int read_u32(fwx_json_span obj, const char *key, int64_t min, int64_t max, uint32_t *out) {
+  int64_t v;
+  if (fwx_json_int(fwx_json_get(obj, key), min, max, &v) != 0) return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
+static int read_meta(const char *json, size_t len, fwx_ota_transfer *t) {
+  fwx_json_span root, pkg;
+  uint32_t v;
+  if (!fwx_json_valid(json, len)) return -1;
+  root.p = json;
+  root.len = len;
+  while (root.len && root.p[0] != '{') { root.p++; root.len--; }
+  memset(t, 0, sizeof *t);
+  if (read_u32(root, "session", 1, 65535, &v) != 0) return -1;
+  t->session = (uint16_t)v;
+  if (fwx_json_string(fwx_json_get(root, "from"), t->from, sizeof t->from) < 0 || !fwx_ota_valid_id(t->from)) return -1;
+  if (read_u32(root, "window", 1, 1024, &v) != 0) return -1;
+  t->window = (uint16_t)v;
+  t->delta = fwx_json_kind_of(fwx_json_get(root, "delta")) == FWX_JSON_TRUE;
+  if (read_u32(root, "size", 0, FWX_OTA_MAX_TRANSFER, &t->size) != 0) return -1;
+  if (read_sha(root, "sha256", t->sha256) != 0 || read_sha(root, "base", t->base) != 0) return -1;
+  if (read_u32(root, "acked", 0, t->size, &t->acked) != 0) return -1;
+  pkg = fwx_json_get(root, "package");
+  if (fwx_json_string(fwx_json_get(pkg, "module"), t->package.module, sizeof t->package.module) < 0) return -1;
+  if (fwx_json_string(fwx_json_get(pkg, "version"), t->package.version, sizeof t->package.version) < 0) return -1;
+  if (read_u32(pkg, "sequence", 0, 0xffffffffLL, &t->package.sequence) != 0) return -1;
+  if (read_u32(pkg, "size", 0, FWX_OTA_MAX_TRANSFER, &t->package.size) != 0) return -1;
+  if (read_sha(pkg, "sha256", t->package.sha256) != 0) return -1;
+  return 0;
+}
+
+static void disarm(fwx_ota *ota) {
+  ota->ack_armed = 0;
+  ota->final_ack_armed = 0;
+  ota->final_ack_mid = -1;
+  ota->complete_pending = 0;
+}
+
+static void discard(fwx_ota *ota) {
+  disarm(ota);
+  ota->active = 0;
+  hold_clear(ota);
+  ota->store.discard(ota->store.ctx);
+}
+
+static void ack_now(fwx_ota *ota, int gap, uint64_t now);
+static void drain_hold(fwx_ota *ota);
+static uint32_t ack_every(const fwx_ota *ota);
+static void arm_ack(fwx_ota *ota, uint64_t now, uint32_t delay);
+
+/* Takes in chunks of the current session that came before its begin. */
+static void drain_early(fwx_ota *ota, uint64_t now) {
+  uint32_t before = ota->contiguous, i;
+  drain_hold(ota);
+  if (ota->contiguous != before) {
+    ota->last_activity = now;
+    ota->activity_known = 1;
+    if (ota->contiguous == ota->t.size || ota->in_order_since_ack >= ack_every(ota)) ack_now(ota, 0, now);
+    else arm_ack(ota, now, FWX_OTA_ACK_DELAY_MS);
+    return;
+  }
+  for (i = 0; i < ota->hold_count; i++)
+    if (current_session(ota, ota->hold_idx[i].session) && ota->gap_reported_at != (int64_t)ota->contiguous) {
+      ota->gap_reported_at = (int64_t)ota->contiguous;
+      ack_now(ota, 1, now);
+      return;
+    }
+}
+
+/* fsync of the data, then an atomic replace of the metadata: only then may the offset be acknowledged. */
+static int persist(fwx_ota *ota) {
+  fwx_json_writer w;
+  long n;
+  uint32_t before = ota->t.acked;
+  if (ota->store.sync(ota->store.ctx) != 0) return -1;
+  ota->t.acked = ota->contiguous;
+  fwx_jw_init(&w, ota->meta, sizeof ota->meta);
+  write_meta(&w, &ota->t);
+  n = fwx_jw_finish(&w);
+  if (n < 0 || ota->store.save_meta(ota->store.ctx, ota->meta, (size_t)n) != 0) {
+    ota->t.acked = before;
+    return -1;
+  }
+  return 0;
+}
+
+static uint32_t ack_every(const fwx_ota *ota) {
+  uint32_t half = ota->t.window / 2u;
+  uint32_t n = half < FWX_OTA_ACK_EVERY ? half : FWX_OTA_ACK_EVERY;
+  return n ? n : 1u;
+}
+
+static void arm_ack(fwx_ota *ota, uint64_t now, uint32_t delay) {
+  ota->ack_armed = 1;
+  ota->ack_due = now + delay;
+}
+
+static void ack_now(fwx_ota *ota, int gap, uint64_t now) {
+  uint8_t frame[FWX_OTA_ACK_BYTES];
+  if (!ota->active) return;
+  ota->ack_armed = 0;
+  if (ota->t.acked != ota->contiguous && persist(ota) != 0) return; /* nothing acknowledged that is not durable */
+  ota->in_order_since_ack = 0;
+  frame[0] = gap ? FWX_OTA_ACK_GAP : 0;
+  frame[1] = (uint8_t)(ota->t.session >> 8);
+  frame[2] = (uint8_t)ota->t.session;
+  frame[3] = (uint8_t)(ota->contiguous >> 24);
+  frame[4] = (uint8_t)(ota->contiguous >> 16);
+  frame[5] = (uint8_t)(ota->contiguous >> 8);
+  frame[6] = (uint8_t)ota->contiguous;
+  if (ota->contiguous != ota->t.size || gap) {
+    (void)publish(ota, "ack", frame, sizeof frame, 0, 0, NULL);
+    return;
+  }
+  /* The final ack goes out alone, QoS 1; the install starts at its PUBACK (or after 2 s without one). */
+  ota->final_ack_mid = -1;
+  ota->final_ack_armed = 1;
+  ota->final_ack_due = now + FWX_OTA_FINAL_ACK_WAIT_MS;
+  (void)publish(ota, "ack", frame, sizeof frame, 1, 0, &ota->final_ack_mid);
+}
+
+static int store_chunk(fwx_ota *ota, uint32_t offset, const uint8_t *data, uint32_t len) {
+  if (ota->store.write(ota->store.ctx, offset, data, len) != 0) return -1;
+  ota->contiguous = offset + len;
+  ota->in_order_since_ack++;
+  return 0;
+}
+
+/* Writes held chunks that now continue the stream; drops held ones below it. */
+static void drain_hold(fwx_ota *ota) {
+  uint32_t i = 0;
+  while (i < ota->hold_count) {
+    fwx_ota_hold_entry e = ota->hold_idx[i];
+    if (!current_session(ota, e.session) || e.offset > ota->contiguous) {
+      i++;
+      continue;
+    }
+    if (e.offset == ota->contiguous && store_chunk(ota, e.offset, ota->hold + e.pos, e.len) != 0) return;
+    hold_remove(ota, i);
+    i = 0; /* the contiguous offset moved: look again from the start */
+  }
+}
+
+static void on_chunk(fwx_ota *ota, const uint8_t *p, size_t len, uint64_t now) {
+  uint16_t session;
+  uint32_t offset, n;
+  const uint8_t *data;
+  if (len <= FWX_OTA_CHUNK_HEADER || len - FWX_OTA_CHUNK_HEADER > FWX_OTA_MAX_CHUNK) return;
+  session = be16(p);
+  offset = be32(p + 2);
+  data = p + FWX_OTA_CHUNK_HEADER;
+  n = (uint32_t)(len - FWX_OTA_CHUNK_HEADER);
+  if (fwx_crc32(0, data, n) != be32(p + 6)) return; /* dropped unacknowledged: the window resends it */
+  if (!current_session(ota, session)) {
+    /* Maybe pipelined behind a begin the broker has not delivered yet: a few are kept. */
+    hold_add(ota, session, offset, data, n);
+    return;
+  }
+  ota->last_activity = now;
+  ota->activity_known = 1;
+  if (ota->last_chunk_known) {
+    uint32_t gap = (uint32_t)(now - ota->last_chunk_at);
+    uint32_t decayed = ota->chunk_gap_ms - ota->chunk_gap_ms / 4u;
+    ota->chunk_gap_ms = gap > decayed ? gap : decayed;
+  }
+  ota->last_chunk_at = now;
+  ota->last_chunk_known = 1;
+  if ((uint64_t)offset + n > ota->t.size) return;
+  if (offset < ota->contiguous) {
+    arm_ack(ota, now, 0); /* a resend of stored bytes: the tool missed an ack */
+    return;
+  }
+  if (offset > ota->contiguous) {
+    hold_add(ota, session, offset, data, n);
+    if (ota->gap_reported_at != (int64_t)ota->contiguous) {
+      ota->gap_reported_at = (int64_t)ota->contiguous;
+      ack_now(ota, 1, now);
+    }
+    return;
+  }
+  if (store_chunk(ota, offset, data, n) != 0) return;
+  drain_hold(ota);
+  if (ota->contiguous == ota->t.size || ota->in_order_since_ack >= ack_every(ota)) {
+    ack_now(ota, 0, now);
+  } else {
+    uint32_t delay = 2u * ota->chunk_gap_ms;
+    if (delay < FWX_OTA_ACK_DELAY_MS) delay = FWX_OTA_ACK_DELAY_MS;
+    if (delay > FWX_OTA_MAX_ACK_DELAY_MS) delay = FWX_OTA_MAX_ACK_DELAY_MS;
+    arm_ack(ota, now, delay);
+  }
+}
+
+/* Hands the complete transfer to the host, once. */
+static void complete(fwx_ota *ota) {
+  ota->complete_pending = 0;
+  ota->final_ack_armed = 0;
+  ota->final_ack_mid = -1;
+  if (!ota->active || ota->contiguous != ota->t.size || ota->installing) return;
+  ota->installing = 1;
+  ota->installing_session = ota->t.session;
+  memcpy(ota->installing_sha, ota->t.package.sha256, 32);
+  ota->host.transfer_complete(ota->host.ctx, &ota->t);
+}
+
+int fwx_ota_read_transfer(fwx_ota *ota, uint32_t offset, uint8_t *out, size_t n) {
+  if (!ota->active || (uint64_t)offset + n > ota->contiguous) return -1;
+  return ota->store.read(ota->store.ctx, offset, out, n);
+}
+
+/* ---- status, events ----------------------------------------------------- */
+
+static long write_status(fwx_ota *ota, fwx_json_writer *w) {
+  fwx_jw_begin_object(w);
+  fwx_jw_key(w, "device"); fwx_jw_string(w, ota->cfg.device_id);
+  fwx_jw_key(w, "ts"); fwx_jw_int(w, ota->host.wall_ms(ota->host.ctx));
+  fwx_jw_key(w, "board"); fwx_jw_string(w, ota->cfg.board);
+  fwx_jw_key(w, "customer"); fwx_jw_string(w, ota->cfg.customer);
+  fwx_jw_key(w, "group"); fwx_jw_string(w, ota->cfg.group);
+  fwx_jw_key(w, "agent"); fwx_jw_string(w, ota->cfg.agent);
+  fwx_jw_key(w, "busy");
+  if (ota->installing) fwx_jw_int(w, ota->installing_session);
+  else fwx_jw_null(w);
+  ota->host.write_status(ota->host.ctx, w);
+  fwx_jw_end_object(w);
+  return w->failed ? -1 : (long)w->len;
+}
+
+static void publish_status(fwx_ota *ota, int *mid) {
+  fwx_json_writer w;
+  long n;
+  ota->status_armed = 0;
+  fwx_jw_init(&w, ota->out, sizeof ota->out);
+  n = write_status(ota, &w);
+  if (n >= 0) (void)publish(ota, "status", ota->out, (size_t)n, 1, 1, mid);
+}
+
+void fwx_ota_status_changed(fwx_ota *ota, uint64_t now) {
+  if (ota->status_armed) return;
+  ota->status_armed = 1;
+  ota->status_due = now + FWX_OTA_STATUS_COALESCE_MS;
+}
+
+void fwx_ota_write_event(fwx_json_writer *w, const fwx_ota_event *e) {
+  fwx_jw_begin_object(w);
+  fwx_jw_key(w, "session");
+  if (e->has_session) fwx_jw_int(w, e->session);
+  else fwx_jw_null(w);
+  fwx_jw_key(w, "module"); fwx_jw_string(w, e->module ? e->module : "?");
+  fwx_jw_key(w, "phase"); fwx_jw_string(w, e->phase);
+  fwx_jw_key(w, "ts"); fwx_jw_int(w, e->ts);
+  if (e->version) { fwx_jw_key(w, "version"); fwx_jw_string(w, e->version); }
+  if (e->has_sequence) { fwx_jw_key(w, "sequence"); fwx_jw_int(w, e->sequence); }
+  if (e->reason) { fwx_jw_key(w, "reason"); fwx_jw_string(w, e->reason); }
+  if (e->code) { fwx_jw_key(w, "code"); fwx_jw_string(w, e->code); }
+  if (e->package) { fwx_jw_key(w, "package"); fwx_jw_string(w, e->package); }
+  fwx_jw_end_object(w);
+}
+
+static int is_verdict(const char *phase) {
+  return fwx_streq(phase, "confirmed") || fwx_streq(phase, "reverted") || fwx_streq(phase, "refused") || fwx_streq(phase, "failed");
+}
+
+void fwx_ota_emit(fwx_ota *ota, const fwx_ota_event *in, uint64_t now) {
+  fwx_ota_event e = *in;
+  char hex[65];
+  char buf[FWX_OTA_EVENT_MAX];
+  fwx_json_writer w;
+  long n;
+  int verdict = is_verdict(e.phase);
+  if (ota->installing) {
+    if (!e.has_session) {
+      e.has_session = 1;
+      e.session = ota->installing_session;
+    }
+    if (!e.package) {
+      hex_of(ota->installing_sha, hex);
+      e.package = hex;
+    }
+  }
+  if (verdict && ota->installing) {
+    char mine[65];
+    hex_of(ota->installing_sha, mine);
+    if (fwx_streq(e.package, mine)) {
+      /* The verdict ends the install: the status published with it already says the device is free. */
+      ota->installing = 0;
+      if (ota->active && memcmp(ota->t.package.sha256, ota->installing_sha, 32) == 0) discard(ota);
+    }
+  }
+  if (verdict || fwx_streq(e.phase, "rolled-back") || fwx_streq(e.phase, "removed") || fwx_streq(e.phase, "reconfigured")) {
+    /* Retained status first: a tool that acts on the verdict (the next flash's delta base) reads it next. */
+    publish_status(ota, NULL);
+  } else {
+    fwx_ota_status_changed(ota, now);
+  }
+  fwx_jw_init(&w, buf, sizeof buf);
+  fwx_ota_write_event(&w, &e);
+  n = fwx_jw_finish(&w);
+  if (n >= 0) (void)publish(ota, "event", buf, (size_t)n, 1, 0, NULL);
+}
+
+void fwx_ota_publish_log(fwx_ota *ota, const char *json, size_t len) {
+  if (ota->connected) (void)publish(ota, "log", json, len, 0, 0, NULL);
+}
+
+void fwx_ota_publish_telemetry(fwx_ota *ota, const char *module, const char *topic, const uint8_t *payload, size_t len) {
+  char leaf[FWX_OTA_TOPIC_MAX];
+  fwx_text t;
+  size_t i;
+  if (!ota->connected || !fwx_ota_valid_module(module)) return;
+  for (i = 0; topic[i]; i++)
+    if (topic[i] == '+' || topic[i] == '#' || i > 64) return;
+  fwx_text_init(&t, leaf, sizeof leaf);
+  fwx_text_str(&t, "telemetry/");
+  fwx_text_str(&t, module);
+  fwx_text_str(&t, "/");
+  fwx_text_str(&t, topic);
+  (void)publish(ota, leaf, payload, len, 0, 0, NULL);
+}
+
+/* ---- commands (src/ota/device-agent.ts) ---------------------------------- */
+
+static int refuse(fwx_ota_refusal *why, const char *code, const char *a, const char *b, const char *c) {
+  fwx_text t;
+  why->code = code;
+  fwx_text_init(&t, why->message, sizeof why->message);
+  if (a) fwx_text_str(&t, a);
+  if (b) fwx_text_str(&t, b);
+  if (c) fwx_text_str(&t, c);
+  return -1;
+}
+
+static int read_package(fwx_json_span pkg, fwx_ota_package *out, fwx_ota_refusal *why) {
+  if (fwx_json_kind_of(pkg) != FWX_JSON_OBJECT) return refuse(why, "bad-request", "begin has no package object", NULL, NULL);
+  if (fwx_json_string(fwx_json_get(pkg, "module"), out->module, sizeof out->module) < 0 || !fwx_ota_valid_module(out->module))
+    return refuse(why, "bad-request", "package.module is not a module id", NULL, NULL);
+  if (fwx_json_string(fwx_json_get(pkg, "version"), out->version, sizeof out->version) < 0)
+    return refuse(why, "bad-request", "package.version is not a string of at most 64 bytes", NULL, NULL);
+  if (read_u32(pkg, "sequence", 0, 0xffffffffLL, &out->sequence) != 0)
+    return refuse(why, "bad-request", "package.sequence is not a 32-bit unsigned integer", NULL, NULL);
+  if (read_sha(pkg, "sha256", out->sha256) != 0) return refuse(why, "bad-request", "package.sha256 is not 64 hex digits", NULL, NULL);
+  return 0;
+}
+
+/* A byte count as the TS receiver takes it: a safe integer >= 0, and at most the device limit. */
+static int read_size(fwx_json_span obj, const char *what, uint32_t *out, fwx_ota_refusal *why) {
+  int64_t v;
+  char num[24];
+  fwx_text t;
+  if (fwx_json_int(fwx_json_get(obj, "size"), 0, 9007199254740991LL, &v) != 0)
+    return refuse(why, "bad-request", what, " size is not a byte count", NULL);
+  if (v > (int64_t)FWX_OTA_MAX_TRANSFER) {
+    fwx_text_init(&t, num, sizeof num);
+    fwx_text_i64(&t, v);
+    {
+      char lim[24];
+      fwx_text_init(&t, lim, sizeof lim);
+      fwx_text_u64(&t, FWX_OTA_MAX_TRANSFER);
+      (void)refuse(why, "too-large", "transfer of ", num, " bytes exceeds the device limit of ");
+      fwx_text_init(&t, why->message, sizeof why->message);
+      t.len = fwx_strlen(why->message);
+      fwx_text_str(&t, lim);
+      return -1;
+    }
+  }
+  *out = (uint32_t)v;
+  return 0;
+}
+
+static int cmd_begin(fwx_ota *ota, fwx_json_span cmd, const char *from, fwx_json_writer *r, fwx_ota_refusal *why, uint64_t now) {
+  fwx_ota_transfer n;
+  fwx_json_span delta;
+  const char *last;
+  uint32_t v;
+  memset(&n, 0, sizeof n);
+  if (read_package(fwx_json_get(cmd, "package"), &n.package, why) != 0) return -1;
+  if (read_size(fwx_json_get(cmd, "package"), "package", &n.package.size, why) != 0) return -1;
+  last = ota->host.last_install(ota->host.ctx);
+  if (last) {
+    /* This package was already decided (the tool lost the verdict, e.g. it restarted): report it. */
+    fwx_json_span ev;
+    uint8_t sha[32];
+    ev.p = last;
+    ev.len = fwx_strlen(last);
+    if (fwx_json_valid(ev.p, ev.len) && read_sha(ev, "package", sha) == 0 && memcmp(sha, n.package.sha256, 32) == 0 &&
+        !(ota->installing && memcmp(ota->installing_sha, sha, 32) == 0)) {
+      fwx_jw_key(r, "done");
+      fwx_jw_raw(r, ev.p, ev.len);
+      return 0;
+    }
+  }
+  delta = fwx_json_get(cmd, "delta");
+  if (delta.p && fwx_json_kind_of(delta) != FWX_JSON_OBJECT && fwx_json_kind_of(delta) != FWX_JSON_NULL)
+    return refuse(why, "bad-request", "delta is not an object", NULL, NULL);
+  n.delta = fwx_json_kind_of(delta) == FWX_JSON_OBJECT;
+  if (n.delta) {
+    if (read_sha(delta, "base", n.base) != 0) return refuse(why, "bad-request", "delta.base is not 64 hex digits", NULL, NULL);
+    if (read_sha(delta, "sha256", n.sha256) != 0) return refuse(why, "bad-request", "delta.sha256 is not 64 hex digits", NULL, NULL);
+  }
+  if (ota->host.on_trial(ota->host.ctx, n.package.module, n.package.sha256)) {
+    /* Transferred and on trial already (the device restarted mid-trial): the verdict follows on the event topic. */
+    if (n.delta && read_size(delta, "delta", &n.size, why) != 0) return -1;
+    fwx_jw_key(r, "resumeFrom"); fwx_jw_int(r, n.delta ? n.size : n.package.size);
+    fwx_jw_key(r, "installing"); fwx_jw_bool(r, 1);
+    return 0;
+  }
+  if (ota->installing && memcmp(ota->installing_sha, n.package.sha256, 32) != 0)
+    return refuse(why, "busy", "device is installing another package; try again after its verdict", NULL, NULL);
+  if (read_u32(cmd, "session", 1, 65535, &v) != 0) return refuse(why, "bad-request", "session is not a 16-bit nonce (1..65535)", NULL, NULL);
+  n.session = (uint16_t)v;
+  if (n.delta) {
+    uint8_t confirmed[32];
+    if (!ota->host.confirmed_sha(ota->host.ctx, n.package.module, confirmed) || memcmp(confirmed, n.base, 32) != 0)
+      return refuse(why, "base-mismatch", "delta base is not the confirmed package of ", n.package.module, "; send the full package");
+    if (read_size(delta, "delta", &n.size, why) != 0) return -1;
+  } else {
+    n.size = n.package.size;
+    memcpy(n.sha256, n.package.sha256, 32);
+  }
+  if (read_u32(cmd, "window", 1, 1024, &v) != 0) return refuse(why, "bad-request", "window is outside 1..1024 chunks", NULL, NULL);
+  n.window = (uint16_t)v;
+  (void)fwx_strcpy_bounded(n.from, sizeof n.from, from);
+  if (ota->active && memcmp(ota->t.sha256, n.sha256, 32) == 0 && ota->t.size == n.size) {
+    /* Same bytes: a resumed tool (new session) takes over from where the device got to. */
+    n.acked = ota->contiguous;
+    ota->t = n;
+    ota->gap_reported_at = -1;
+    ota->last_activity = now;
+    ota->activity_known = 1;
+    /* Held chunks of the old session are worthless now. */
+    while (hold_evict_foreign(ota)) {}
+    if (persist(ota) != 0) return refuse(why, "internal", "cannot record the transfer", NULL, NULL);
+  } else {
+    if (ota->active && ota->activity_known && now - ota->last_activity < FWX_OTA_STALE_MS) {
+      return refuse(why, "busy", "device is receiving ", ota->t.package.module, " from another tool; try again when it is done");
+    }
+    /* Not discard(): early chunks of the new session stay held. */
+    disarm(ota);
+    ota->active = 0;
+    ota->store.discard(ota->store.ctx);
+    if (ota->store.open(ota->store.ctx, n.size) != 0) return refuse(why, "internal", "cannot open the partial download", NULL, NULL);
+    ota->t = n;
+    ota->active = 1;
+    ota->contiguous = 0;
+    ota->in_order_since_ack = 0;
+    ota->gap_reported_at = -1;
+    ota->last_activity = now;
+    ota->activity_known = 1;
+    ota->last_chunk_known = 0;
+    ota->chunk_gap_ms = 0;
+    while (hold_evict_foreign(ota)) {}
+    if (persist(ota) != 0) {
+      discard(ota);
+      return refuse(why, "internal", "cannot record the transfer", NULL, NULL);
+    }
+  }
+  if (ota->installing) ota->installing_session = n.session;
+  else if (ota->contiguous == ota->t.size) ota->complete_pending = 1;
+  fwx_jw_key(r, "resumeFrom"); fwx_jw_int(r, ota->contiguous);
+  return 0;
+}
+
+static int handle(fwx_ota *ota, const char *op, fwx_json_span cmd, const char *from, fwx_json_writer *r, fwx_ota_refusal *why, uint64_t now) {
+  uint32_t session;
+  if (fwx_streq(op, "begin")) return cmd_begin(ota, cmd, from, r, why, now);
+  if (fwx_streq(op, "query")) {
+    if (read_u32(cmd, "session", 0, 65535, &session) != 0 || !current_session(ota, (uint16_t)session))
+      return refuse(why, "superseded", "that session is no longer the device's transfer", NULL, NULL);
+    fwx_jw_key(r, "acked"); fwx_jw_int(r, ota->contiguous);
+    fwx_jw_key(r, "installing"); fwx_jw_bool(r, ota->installing && ota->installing_session == session);
+    return 0;
+  }
+  if (fwx_streq(op, "abort")) {
+    if (read_u32(cmd, "session", 0, 65535, &session) == 0 && current_session(ota, (uint16_t)session) && !ota->installing) discard(ota);
+    return 0;
+  }
+  if (fwx_streq(op, "rollback") || fwx_streq(op, "remove") || fwx_streq(op, "config")) {
+    int rc;
+    if (ota->installing) return refuse(why, "busy", "device is installing; try again after its verdict", NULL, NULL);
+    rc = ota->host.command(ota->host.ctx, op, cmd, r, why);
+    if (rc == 0) fwx_ota_status_changed(ota, now);
+    return rc;
+  }
+  if (fwx_streq(op, "logs")) {
+    char module[FWX_OTA_ID_MAX + 1];
+    int64_t limit = 100;
+    fwx_json_span m = fwx_json_get(cmd, "module");
+    module[0] = '\0';
+    if (fwx_json_kind_of(m) == FWX_JSON_STRING && fwx_json_string(m, module, sizeof module) < 0)
+      return refuse(why, "bad-request", "module is not a module id", NULL, NULL);
+    if (fwx_json_int(fwx_json_get(cmd, "limit"), INT32_MIN, INT32_MAX, &limit) != 0 || limit == 0) limit = 100;
+    if (limit < 1) limit = 1;
+    if (limit > 500) limit = 500;
+    ota->host.logs(ota->host.ctx, module[0] ? module : NULL, (uint32_t)limit, r);
+    return 0;
+  }
+  if (fwx_streq(op, "status")) {
+    fwx_jw_key(r, "status");
+    (void)write_status(ota, r);
+    return 0;
+  }
+  return refuse(why, "unknown-op", "unknown command \"", op, "\"");
+}
+
+static void on_command(fwx_ota *ota, const uint8_t *payload, size_t len, uint64_t now) {
+  fwx_json_span cmd;
+  fwx_json_writer w;
+  fwx_ota_refusal why;
+  char req[FWX_OTA_ID_MAX + 1], from[FWX_OTA_ID_MAX + 1], op[20], leaf[16 + FWX_OTA_ID_MAX];
+  fwx_text t;
+  long n;
+  size_t skip = 0;
+  if (len > FWX_OTA_CMD_MAX || !fwx_json_valid((const char *)payload, len)) return;
+  while (skip < len && payload[skip] != '{' && payload[skip] != '[' && payload[skip] != '"') skip++;
+  cmd.p = (const char *)payload + skip;
+  cmd.len = len - skip;
+  if (fwx_json_kind_of(cmd) != FWX_JSON_OBJECT) return;
+  if (fwx_json_string(fwx_json_get(cmd, "req"), req, sizeof req) < 0) return;
+  if (fwx_json_string(fwx_json_get(cmd, "from"), from, sizeof from) < 0 || !fwx_ota_valid_id(from)) return;
+  fwx_text_init(&t, leaf, sizeof leaf);
+  fwx_text_str(&t, "reply/");
+  fwx_text_str(&t, from);
+  why.code = "internal";
+  why.message[0] = '\0';
+  fwx_jw_init(&w, ota->reply, sizeof ota->reply);
+  fwx_jw_begin_object(&w);
+  fwx_jw_key(&w, "req"); fwx_jw_string(&w, req);
+  fwx_jw_key(&w, "ok"); fwx_jw_bool(&w, 1);
+  if (fwx_json_string(fwx_json_get(cmd, "op"), op, sizeof op) < 0) {
+    (void)refuse(&why, "unknown-op", "command has no known op", NULL, NULL);
+    n = -1;
+  } else {
+    n = handle(ota, op, cmd, from, &w, &why, now);
+  }
+  if (n == 0) {
+    fwx_jw_end_object(&w);
+    n = fwx_jw_finish(&w);
+    if (n < 0) (void)refuse(&why, "internal", "reply does not fit the device's buffer", NULL, NULL);
+  } else {
+    n = -1;
+  }
+  if (n < 0) {
+    fwx_jw_init(&w, ota->reply, sizeof ota->reply);
+    fwx_jw_begin_object(&w);
+    fwx_jw_key(&w, "req"); fwx_jw_string(&w, req);
+    fwx_jw_key(&w, "ok"); fwx_jw_bool(&w, 0);
+    fwx_jw_key(&w, "code"); fwx_jw_string(&w, why.code);
+    fwx_jw_key(&w, "message"); fwx_jw_string(&w, why.message);
+    fwx_jw_end_object(&w);
+    n = fwx_jw_finish(&w);
+    if (n < 0) return;
+  }
+  (void)publish(ota, leaf, ota->reply, (size_t)n, 1, 0, NULL);
+  /* Chunks of this session that came before its begin: taken in after the reply. */
+  if (ota->active) drain_early(ota, now);
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+int fwx_ota_init(fwx_ota *ota, const fwx_ota_config *cfg, const fwx_ota_transport *net,
+                 const fwx_ota_storage *store, const fwx_ota_host *host) {
+  fwx_text t;
+  long n;
+  memset(ota, 0, sizeof *ota);
+  if (!fwx_ota_valid_id(cfg->device_id)) return -1;
+  ota->cfg = *cfg;
+  ota->net = *net;
+  ota->store = *store;
+  ota->host = *host;
+  ota->final_ack_mid = -1;
+  ota->gap_reported_at = -1;
+  ota->online_mids[0] = ota->online_mids[1] = -1;
+  fwx_text_init(&t, ota->base_topic, sizeof ota->base_topic);
+  fwx_text_str(&t, FWX_OTA_TOPIC_ROOT "/");
+  fwx_text_str(&t, cfg->device_id);
+  /* A partial download left by a previous run: kept up to its acknowledged offset, as stale. */
+  n = ota->store.load_meta(ota->store.ctx, ota->meta, sizeof ota->meta);
+  if (n >= 0) {
+    if (read_meta(ota->meta, (size_t)n, &ota->t) != 0 || ota->host.has_package(ota->host.ctx, ota->t.package.sha256)) {
+      ota->store.discard(ota->store.ctx);
+    } else {
+      uint32_t stored = ota->store.stored(ota->store.ctx);
+      ota->active = 1;
+      /* Bytes past the recorded ack may be torn: they are rewritten when resent. */
+      if (ota->t.acked > stored) ota->t.acked = stored;
+      ota->contiguous = ota->t.acked;
+    }
+  } else {
+    ota->store.discard(ota->store.ctx);
+  }
+  return 0;
+}
+
+void fwx_ota_on_connected(fwx_ota *ota, uint64_t now) {
+  char buf[64];
+  fwx_text t;
+  ota->connected = 1;
+  ota->online_pending = 2;
+  ota->online_mids[0] = ota->online_mids[1] = -1;
+  fwx_text_init(&t, buf, sizeof buf);
+  fwx_text_str(&t, "{\"online\":true,\"ts\":");
+  fwx_text_i64(&t, ota->host.wall_ms(ota->host.ctx));
+  fwx_text_str(&t, "}");
+  (void)publish(ota, "presence", buf, t.len, 1, 1, &ota->online_mids[0]);
+  publish_status(ota, &ota->online_mids[1]);
+  ota->heartbeat_due = now + FWX_OTA_HEARTBEAT_MS;
+}
+
+void fwx_ota_on_disconnected(fwx_ota *ota) {
+  ota->connected = 0;
+  ota->online_pending = -1;
+}
+
+int fwx_ota_online(const fwx_ota *ota) { return ota->connected && ota->online_pending == 0; }
+
+void fwx_ota_on_delivered(fwx_ota *ota, int mid, uint64_t now) {
+  int k;
+  (void)now;
+  for (k = 0; k < 2; k++)
+    if (mid >= 0 && ota->online_mids[k] == mid) {
+      ota->online_mids[k] = -1;
+      if (ota->online_pending > 0) ota->online_pending--;
+    }
+  if (mid >= 0 && ota->final_ack_armed && mid == ota->final_ack_mid) complete(ota);
+}
+
+void fwx_ota_on_message(fwx_ota *ota, const char *topic, const uint8_t *payload, size_t len, uint64_t now) {
+  size_t base = fwx_strlen(ota->base_topic);
+  if (fwx_strnlen(topic, base + 8) < base + 1 || memcmp(topic, ota->base_topic, base) != 0 || topic[base] != '/') return;
+  if (fwx_streq(topic + base + 1, "chunk")) on_chunk(ota, payload, len, now);
+  else if (fwx_streq(topic + base + 1, "cmd")) on_command(ota, payload, len, now);
+}
+
+void fwx_ota_poll(fwx_ota *ota, uint64_t now) {
+  if (ota->ack_armed && now >= ota->ack_due) ack_now(ota, 0, now);
+  if (ota->final_ack_armed && now >= ota->final_ack_due) complete(ota);
+  if (ota->complete_pending) complete(ota);
+  if (ota->status_armed && now >= ota->status_due && ota->connected) publish_status(ota, NULL);
+  if (ota->connected && now >= ota->heartbeat_due) {
+    ota->heartbeat_due = now + FWX_OTA_HEARTBEAT_MS;
+    publish_status(ota, NULL);
+  }
+}

@@ -1,0 +1,122 @@
+// fwx-device (the C reference device) for the OTA tests: built against the
+// project's wasm3 test double (or a real wasm3 tree), started as a child
+// process on a state directory, and packages whose payload names the
+// scripted guest the test-double build runs (tests/c/ota/fake_device_guests.c).
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { buildPackage } from "../../src/pkg/pack.js";
+import type { Capabilities } from "../../src/caps/capabilities.js";
+import type { ConfigField } from "../../src/pkg/manifest.js";
+import { CUSTOMER, GROUP, MODULE, tickerWasm, type Trust } from "../ota/fixtures.js";
+// @ts-expect-error: a plain ES module script
+import { buildDevice } from "../../scripts/build-device.mjs";
+
+export const root = resolve(import.meta.dirname, "../..");
+
+export type Guest = "ticker" | "fault-timer" | "veto" | "init-fails";
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+function customSection(name: string, content: Uint8Array): Uint8Array {
+  const body = [...uleb(name.length), ...Buffer.from(name), ...content];
+  return Uint8Array.from([0, ...uleb(body.length), ...body]);
+}
+
+/** A payload valid for the package verifier (fwx.abi, fwx.fuel), whose code the test-double device replaces by `guest`. */
+export function guestPayload(guest: Guest, padding = 0): Uint8Array {
+  const base = tickerWasm({ padding });
+  return Buffer.concat([base, customSection("fwx.fuel", Uint8Array.of(1)), customSection("fwx.fake-guest", Buffer.from(guest))]);
+}
+
+export function mcuPackage(trust: Trust, opts: { guest?: Guest; version: string; sequence: number; id?: string; padding?: number; config?: ConfigField[]; capabilities?: Capabilities; payload?: Uint8Array }): Uint8Array {
+  return buildPackage({
+    payload: opts.payload ?? guestPayload(opts.guest ?? "ticker", opts.padding ?? 0), id: opts.id ?? MODULE, version: opts.version, sequence: opts.sequence,
+    deviceClass: "mcu", capabilities: opts.capabilities ?? { timers: 2, kv: 256 },
+    config: opts.config ?? [{ name: "threshold", type: "number", default: 8, min: -40, max: 30 }],
+    ramBytes: 65536, fuelPerCallback: 1_000_000, build: { fwx: "0.1.0" },
+    certificate: trust.certBytes, integratorKey: trust.integratorKey, now: Math.floor(Date.now() / 1000),
+  }).bytes;
+}
+
+/** Builds fwx-device against the test double (health window 1 s) or a real wasm3 tree. */
+export function buildTestDevice(out: string, wasm3?: string): string {
+  return buildDevice({ out, ...(wasm3 ? { wasm3 } : { fake: true }), defines: wasm3 ? [] : ["-DFWX_SUP_HEALTH_SECONDS=1u", "-DFWX_SUP_HEALTH_TIMEOUT_SECONDS=20u"] });
+}
+
+export interface ChildDevice {
+  proc: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  online: Promise<void>;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+const ONLINE = /^\[device\] online at /m;
+
+export function startDevice(exe: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; customer?: string; env?: Record<string, string> }): ChildDevice {
+  const proc = spawn(exe, ["--device-id", o.deviceId, "--state-dir", o.stateDir, "--root", o.rootFile, "--customer", o.customer ?? CUSTOMER, "--group", GROUP,
+    "--broker", o.broker, "--board", join(root, "boards/demo.json")], { cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...o.env } });
+  let err = "";
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on("exit", (code, signal) => res({ code, signal })));
+  let isOnline = false;
+  const online = new Promise<void>((res, rej) => {
+    proc.stderr!.on("data", (d) => {
+      err += d;
+      if (!isOnline && ONLINE.test(err)) {
+        isOnline = true;
+        res();
+      }
+    });
+    void exited.then((e) => rej(new Error(`fwx-device ${o.deviceId} ended (${e.signal ?? `exit ${e.code}`}) before it was online: ${err}`)));
+  });
+  online.catch(() => {});
+  return {
+    proc, exited, online, stderr: () => err,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+export interface CliResult { status: number; stdout: string; stderr: string; json: Record<string, unknown> | null }
+
+/** Runs the real CLI (bundled src/cli.ts) under a time limit. */
+export function cli(cliPath: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((res) => {
+    const p = spawn(process.execPath, [cliPath, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+    p.on("exit", (code, signal) => {
+      clearTimeout(t);
+      let json: Record<string, unknown> | null = null;
+      try {
+        json = JSON.parse(stdout.trim().split("\n").pop() ?? "");
+      } catch { /* not JSON */ }
+      res({ status: code ?? (signal ? 128 : 1), stdout, stderr, json });
+    });
+  });
+}
+
+export function writePackage(dir: string, name: string, bytes: Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+export function hasLibs(): boolean {
+  return spawnSync("sh", ["-c", "test -f /usr/include/mosquitto.h && test -f /usr/include/sodium.h"]).status === 0;
+}

@@ -1,0 +1,224 @@
+// The C reference device (fwx-device, built against the wasm3 test double)
+// against a real Mosquitto, with the real CLI as the peer: `fwx flash`,
+// `fwx devices`, `fwx logs`, `fwx rollback`, `fwx remove`, `fwx config`
+// unchanged. Every process runs under a time limit.
+
+import { mkdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleCli, writeRootKey } from "../ota/child-agent.js";
+import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
+import { makeTrust, tempDir, MODULE, type Trust } from "../ota/fixtures.js";
+import { buildTestDevice, cli, mcuPackage, startDevice, writePackage, root, type ChildDevice } from "./device-fixtures.js";
+
+let exe = "";
+let cliPath = "";
+let broker: TestBroker;
+let trust: Trust;
+let dir: { path: string; cleanup(): void };
+let rootFile = "";
+const devices: ChildDevice[] = [];
+let n = 0;
+
+beforeAll(async () => {
+  dir = tempDir("c-device");
+  const bin = mosquittoBinary();
+  if (!bin) throw new Error("mosquitto is not installed (scripts/ensure-mosquitto.mjs could not install it)");
+  broker = await mosquittoBroker(bin, dir.path);
+  mkdirSync(join(root, "tests/c/build"), { recursive: true });
+  exe = buildTestDevice(join(root, "tests/c/build/fwx-device-fake"));
+  cliPath = await bundleCli();
+  trust = makeTrust();
+  rootFile = writeRootKey(dir.path, trust);
+}, 240_000);
+
+afterAll(async () => {
+  for (const d of devices) await d.stop();
+  await broker?.close();
+  dir?.cleanup();
+});
+
+async function device(opts: { customer?: string; stateDir?: string; env?: Record<string, string> } = {}) {
+  const id = `cdev-${process.pid}-${++n}`;
+  const stateDir = opts.stateDir ?? join(dir.path, id);
+  const d = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, ...opts });
+  devices.push(d);
+  await d.online;
+  return { id, stateDir, d };
+}
+
+function flashArgs(pkg: string, id: string, extra: string[] = []) {
+  return ["flash", pkg, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--cache", join(dir.path, "cache"), ...extra];
+}
+
+describe("fwx-device (C) with fwx flash over Mosquitto", () => {
+  it("installs a full transfer and confirms it after the health window", async () => {
+    const { id, stateDir } = await device();
+    const pkg = writePackage(dir.path, "v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+    const r = await cli(cliPath, flashArgs(pkg, id));
+    expect(r.json?.verdict, r.stdout + r.stderr).toBe("confirmed");
+    expect(r.status).toBe(0);
+    const state = JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8"));
+    expect(state.modules[0]).toMatchObject({ id: MODULE, confirmed: "A", trial: null, installedSeq: 1 });
+    expect(existsSync(join(stateDir, "slots", MODULE, "A.fwx"))).toBe(true);
+    const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+    expect(devs.stdout).toContain(id);
+    expect(devs.stdout).toContain("1.0.0");
+  }, 90_000);
+});
+
+describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
+  it("resumes a transfer after the device is killed with SIGKILL mid-transfer", async () => {
+    const id = `cdev-${process.pid}-kill`;
+    const stateDir = join(dir.path, id);
+    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, env: { FWX_CRASH_AT: "ack-persisted#3" } });
+    devices.push(first);
+    await first.online;
+    const pkg = writePackage(dir.path, "big.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, padding: 60_000 }));
+    const size = readFileSync(pkg).length;
+    const flashing = cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    const died = await first.exited;
+    expect(died.signal).toBe("SIGKILL");
+    const meta = JSON.parse(readFileSync(join(stateDir, "partial", "transfer.json"), "utf8"));
+    expect(meta.acked).toBeGreaterThan(0);
+    const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
+    devices.push(second);
+    const r = await flashing;
+    expect(r.json?.verdict, r.stdout + r.stderr + second.stderr()).toBe("confirmed");
+    const resumes = r.json?.resumes as number[];
+    expect(resumes.length).toBeGreaterThan(0);
+    expect(Math.max(...resumes)).toBeGreaterThanOrEqual(meta.acked);
+    // Acknowledged bytes are not sent again: well under two packages' worth on the wire.
+    expect(Number(r.json?.sentBytes)).toBeLessThan(size * 1.6);
+  }, 120_000);
+
+  it("sends a delta against the confirmed package, refuses bad, foreign and older packages, reverts a faulting trial, rolls back, reconfigures and removes", async () => {
+    const { id, stateDir } = await device();
+    const status = async () => {
+      const r = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+      const all = JSON.parse(r.stdout) as { device?: string; id?: string; status?: { modules: Record<string, unknown>[] }; modules?: Record<string, unknown>[] }[];
+      const mine = all.find((x) => (x.device ?? x.id) === id) as Record<string, unknown>;
+      const s = (mine.status ?? mine) as { modules: Record<string, unknown>[] };
+      return s.modules.find((m) => m.id === MODULE) as Record<string, unknown> | undefined;
+    };
+    const v1 = writePackage(dir.path, "d1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, padding: 6000 }));
+    expect((await cli(cliPath, flashArgs(v1, id))).json?.verdict).toBe("confirmed");
+
+    const v2 = writePackage(dir.path, "d2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2, padding: 6000 }));
+    const d = await cli(cliPath, flashArgs(v2, id));
+    expect(d.json?.verdict, d.stdout + d.stderr).toBe("confirmed");
+    expect(d.json?.mode).toBe("delta");
+    expect(Number(d.json?.transferBytes)).toBeLessThan(Number(d.json?.packageBytes) / 4);
+
+    // A bad signature: the last byte of the package signature flipped.
+    const badPkg = writePackage(dir.path, "bad.fwx", mcuPackage(trust, { version: "1.2.0", sequence: 3 }));
+    const badBytes = Buffer.from(readFileSync(badPkg));
+    badBytes.writeUInt8(badBytes.readUInt8(badBytes.length - 1) ^ 0x01, badBytes.length - 1);
+    const badFile = writePackage(dir.path, "bad-sig.fwx", badBytes);
+    const rs = await cli(cliPath, flashArgs(badFile, id, ["--no-delta"]));
+    expect(rs.json?.verdict).toBe("refused");
+    expect(rs.json?.code).toBe("FWX_PKG_E_SIG");
+
+    // Anti-rollback: a lower sequence than the installed one.
+    const old = writePackage(dir.path, "old.fwx", mcuPackage(trust, { version: "0.9.0", sequence: 1 }));
+    const ro = await cli(cliPath, flashArgs(old, id, ["--no-delta"]));
+    expect(ro.json?.verdict).toBe("refused");
+    expect(ro.json?.code).toBe("FWX_PKG_E_ROLLBACK");
+
+    // Logs: the ticker guest logs through core.log into the ring.
+    const logs = await cli(cliPath, ["logs", id, "--broker", broker.url, "--json", "--lines", "5"], 20_000);
+    expect(logs.status).toBe(0);
+    expect(logs.stdout).toContain("tick");
+
+    // Config: checked against the manifest's fields, persisted, the module restarted with it.
+    const cf = await cli(cliPath, ["config", "set", id, MODULE, "threshold=12.5", "--broker", broker.url, "--json"], 20_000);
+    expect(cf.status, cf.stdout + cf.stderr).toBe(0);
+    expect(cf.stdout).toContain("reconfigured");
+    const cbad = await cli(cliPath, ["config", "set", id, MODULE, "threshold=99", "--broker", broker.url, "--json"], 20_000);
+    expect(cbad.status).toBe(2);
+    expect(cbad.stdout + cbad.stderr).toContain("invalid-config");
+    let m = await status();
+    expect(m?.config).toMatchObject({ threshold: "12.5" });
+
+    // Rollback to the other slot; a faulting trial after it is reverted; then remove.
+    const rb = await cli(cliPath, ["rollback", id, MODULE, "--broker", broker.url, "--json"], 20_000);
+    expect(rb.status, rb.stdout + rb.stderr).toBe(0);
+    expect(rb.stdout).toContain("rolled-back");
+    m = await status();
+    expect(m).toMatchObject({ version: "1.0.0", confirmed: "A" });
+    // A module that faults during its trial is reverted; the confirmed one runs on.
+    const faulty = writePackage(dir.path, "faulty.fwx", mcuPackage(trust, { guest: "fault-timer", version: "1.3.0", sequence: 4 }));
+    const rf = await cli(cliPath, flashArgs(faulty, id, ["--no-delta"]));
+    expect(rf.json?.verdict, rf.stdout + rf.stderr).toBe("reverted");
+    expect(String(rf.json?.reason)).toMatch(/unreachable|fault/);
+    m = await status();
+    expect(m).toMatchObject({ version: "1.0.0", state: "confirmed", confirmed: "A", installedSeq: 2 });
+    expect((m?.slots as Record<string, unknown>).B).toBeNull();
+
+    const rm = await cli(cliPath, ["remove", id, MODULE, "--broker", broker.url, "--json"], 20_000);
+    expect(rm.status, rm.stdout + rm.stderr).toBe(0);
+    expect(await status()).toBeUndefined();
+    expect(existsSync(join(stateDir, "slots", MODULE, "A.fwx"))).toBe(false);
+  }, 180_000);
+
+  it("refuses a package for another customer and keeps nothing of it", async () => {
+    const { id, stateDir } = await device({ customer: "other-customer" });
+    const pkg = writePackage(dir.path, "foreign.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+    const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    expect(r.json?.verdict).toBe("refused");
+    expect(r.json?.code).toBe("FWX_PKG_E_SCOPE_CUSTOMER");
+    expect(existsSync(join(stateDir, "slots", MODULE))).toBe(false);
+  }, 60_000);
+
+  it("refuses by name a package declaring more config fields than the device keeps", async () => {
+    const { id, stateDir } = await device();
+    const config = Array.from({ length: 17 }, (_, i) => ({ name: `k${i}`, type: "integer" as const, default: i }));
+    const pkg = writePackage(dir.path, "many.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, config }));
+    const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    expect(r.json?.verdict).toBe("refused");
+    expect(r.json?.code).toBe("FWX_DEVICE_E_LIMIT");
+    expect(String(r.json?.reason)).toContain("17 config fields");
+    expect(existsSync(join(stateDir, "slots", MODULE))).toBe(false);
+  }, 60_000);
+});
+
+describe("fwx-device (C) at boot", () => {
+  it("retries a trial interrupted by a kill -9 right after it was recorded, and confirms it", async () => {
+    const id = `cdev-${process.pid}-trialkill`;
+    const stateDir = join(dir.path, id);
+    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, env: { FWX_CRASH_AT: "state:renamed#1" } });
+    devices.push(first);
+    await first.online;
+    const pkg = writePackage(dir.path, "trial.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 1 }));
+    const flashing = cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    expect((await first.exited).signal).toBe("SIGKILL");
+    const recorded = JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8"));
+    expect(recorded.modules[0].trial).toMatchObject({ slot: "A", boots: 1 });
+    const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
+    devices.push(second);
+    const r = await flashing;
+    expect(r.json?.verdict, r.stdout + r.stderr + second.stderr()).toBe("confirmed");
+    expect(JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8")).modules[0]).toMatchObject({ confirmed: "A", trial: null });
+  }, 120_000);
+
+  it("re-verifies slots at boot: a damaged confirmed slot falls back to the other one", async () => {
+    const { id, stateDir, d } = await device();
+    const v1 = writePackage(dir.path, "b1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+    const v2 = writePackage(dir.path, "b2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2 }));
+    expect((await cli(cliPath, flashArgs(v1, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    expect((await cli(cliPath, flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    await d.stop();
+    const slotB = join(stateDir, "slots", MODULE, "B.fwx");
+    const bytes = Buffer.from(readFileSync(slotB));
+    bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0xff, bytes.length >> 1);
+    writeFileSync(slotB, bytes);
+    const again = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
+    devices.push(again);
+    await again.online;
+    expect(again.stderr()).toContain('"phase":"recovered"');
+    const state = JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8"));
+    expect(state.modules[0].confirmed).toBe("A");
+    const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+    expect(devs.stdout).toContain(id);
+  }, 120_000);
+});
