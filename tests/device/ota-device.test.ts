@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleCli, writeRootKey } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { makeTrust, tempDir, MODULE, type Trust } from "../ota/fixtures.js";
-import { buildTestDevice, cli, mcuPackage, startDevice, writePackage, root, type ChildDevice } from "./device-fixtures.js";
+import { buildTestDevice, cli, mcuPackage, operatorArgs, startDevice, writePackage, root, type ChildDevice } from "./device-fixtures.js";
 
 let exe = "";
 let cliPath = "";
@@ -17,6 +17,8 @@ let broker: TestBroker;
 let trust: Trust;
 let dir: { path: string; cleanup(): void };
 let rootFile = "";
+/** --operator-key, --operator-cert, --root: every state-changing command is signed, every answer checked. */
+let ops: string[] = [];
 const devices: ChildDevice[] = [];
 let n = 0;
 
@@ -30,6 +32,7 @@ beforeAll(async () => {
   cliPath = await bundleCli();
   trust = makeTrust();
   rootFile = writeRootKey(dir.path, trust);
+  ops = operatorArgs(trust, dir.path, rootFile);
 }, 240_000);
 
 afterAll(async () => {
@@ -41,14 +44,14 @@ afterAll(async () => {
 async function device(opts: { customer?: string; stateDir?: string; env?: Record<string, string> } = {}) {
   const id = `cdev-${process.pid}-${++n}`;
   const stateDir = opts.stateDir ?? join(dir.path, id);
-  const d = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, ...opts });
+  const d = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust, ...opts });
   devices.push(d);
   await d.online;
   return { id, stateDir, d };
 }
 
 function flashArgs(pkg: string, id: string, extra: string[] = []) {
-  return ["flash", pkg, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--cache", join(dir.path, "cache"), ...extra];
+  return ["flash", pkg, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--cache", join(dir.path, "cache"), ...ops, ...extra];
 }
 
 describe("fwx-device (C) with fwx flash over Mosquitto", () => {
@@ -71,7 +74,7 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
   it("resumes a transfer after the device is killed with SIGKILL mid-transfer", async () => {
     const id = `cdev-${process.pid}-kill`;
     const stateDir = join(dir.path, id);
-    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, env: { FWX_CRASH_AT: "ack-persisted#3" } });
+    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust, env: { FWX_CRASH_AT: "ack-persisted#3" } });
     devices.push(first);
     await first.online;
     const pkg = writePackage(dir.path, "big.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, padding: 60_000 }));
@@ -81,7 +84,7 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     expect(died.signal).toBe("SIGKILL");
     const meta = JSON.parse(readFileSync(join(stateDir, "partial", "transfer.json"), "utf8"));
     expect(meta.acked).toBeGreaterThan(0);
-    const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
+    const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust });
     devices.push(second);
     const r = await flashing;
     expect(r.json?.verdict, r.stdout + r.stderr + second.stderr()).toBe("confirmed");
@@ -131,17 +134,17 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     expect(logs.stdout).toContain("tick");
 
     // Config: checked against the manifest's fields, persisted, the module restarted with it.
-    const cf = await cli(cliPath, ["config", "set", id, MODULE, "threshold=12.5", "--broker", broker.url, "--json"], 20_000);
+    const cf = await cli(cliPath, ["config", "set", id, MODULE, "threshold=12.5", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(cf.status, cf.stdout + cf.stderr).toBe(0);
     expect(cf.stdout).toContain("reconfigured");
-    const cbad = await cli(cliPath, ["config", "set", id, MODULE, "threshold=99", "--broker", broker.url, "--json"], 20_000);
+    const cbad = await cli(cliPath, ["config", "set", id, MODULE, "threshold=99", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(cbad.status).toBe(2);
     expect(cbad.stdout + cbad.stderr).toContain("invalid-config");
     let m = await status();
     expect(m?.config).toMatchObject({ threshold: "12.5" });
 
     // Rollback to the other slot; a faulting trial after it is reverted; then remove.
-    const rb = await cli(cliPath, ["rollback", id, MODULE, "--broker", broker.url, "--json"], 20_000);
+    const rb = await cli(cliPath, ["rollback", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);
     expect(rb.status, rb.stdout + rb.stderr).toBe(0);
     expect(rb.stdout).toContain("rolled-back");
     m = await status();
@@ -155,7 +158,7 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     expect(m).toMatchObject({ version: "1.0.0", state: "confirmed", confirmed: "A", installedSeq: 2 });
     expect((m?.slots as Record<string, unknown>).B).toBeNull();
 
-    const rm = await cli(cliPath, ["remove", id, MODULE, "--broker", broker.url, "--json"], 20_000);
+    const rm = await cli(cliPath, ["remove", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);
     expect(rm.status, rm.stdout + rm.stderr).toBe(0);
     expect(await status()).toBeUndefined();
     expect(existsSync(join(stateDir, "slots", MODULE, "A.fwx"))).toBe(false);
@@ -186,7 +189,7 @@ describe("fwx-device (C) at boot", () => {
   it("retries a trial interrupted by a kill -9 right after it was recorded, and confirms it", async () => {
     const id = `cdev-${process.pid}-trialkill`;
     const stateDir = join(dir.path, id);
-    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, env: { FWX_CRASH_AT: "state:renamed#1" } });
+    const first = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust, env: { FWX_CRASH_AT: "state:renamed#1" } });
     devices.push(first);
     await first.online;
     const pkg = writePackage(dir.path, "trial.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 1 }));
@@ -194,7 +197,7 @@ describe("fwx-device (C) at boot", () => {
     expect((await first.exited).signal).toBe("SIGKILL");
     const recorded = JSON.parse(readFileSync(join(stateDir, "device.json"), "utf8"));
     expect(recorded.modules[0].trial).toMatchObject({ slot: "A", boots: 1 });
-    const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
+    const second = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust });
     devices.push(second);
     const r = await flashing;
     expect(r.json?.verdict, r.stdout + r.stderr + second.stderr()).toBe("confirmed");
@@ -212,7 +215,7 @@ describe("fwx-device (C) at boot", () => {
     const bytes = Buffer.from(readFileSync(slotB));
     bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0xff, bytes.length >> 1);
     writeFileSync(slotB, bytes);
-    const again = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile });
+    const again = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust });
     devices.push(again);
     await again.online;
     expect(again.stderr()).toContain('"phase":"recovered"');

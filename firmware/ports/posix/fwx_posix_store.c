@@ -47,7 +47,7 @@ static int write_all(int fd, const uint8_t *p, size_t n, off_t at) {
 }
 
 /* The one durable write: temp, fsync, rename, fsync of the directory. */
-static int write_durable(const char *path, const uint8_t *bytes, size_t len, const char *crash_prefix) {
+int fwx_posix_write_durable(const char *path, const uint8_t *bytes, size_t len, const char *crash_prefix) {
   char tmp[640];
   int fd;
   char point[80];
@@ -116,7 +116,7 @@ static int write_slot(void *ctx, const char *module, int slot, const uint8_t *by
   char dir[600], path[640];
   if (path_of(s, dir, sizeof dir, "slots", module, NULL) != 0 || mkdirs(dir) != 0) return -1;
   if (snprintf(path, sizeof path, "%s/%s.fwx", dir, slot ? "B" : "A") >= (int)sizeof path) return -1;
-  if (write_durable(path, bytes, len, "slot") != 0) return -1;
+  if (fwx_posix_write_durable(path, bytes, len, "slot") != 0) return -1;
   fwx_posix_crash_point("slot-written");
   return 0;
 }
@@ -132,7 +132,7 @@ static int save_state(void *ctx, const char *json, size_t len) {
   fwx_posix_store *s = ctx;
   char path[600];
   if (path_of(s, path, sizeof path, "device.json", NULL, NULL) != 0) return -1;
-  return write_durable(path, (const uint8_t *)json, len, "state");
+  return fwx_posix_write_durable(path, (const uint8_t *)json, len, "state");
 }
 
 static long load_state(void *ctx, char *json, size_t cap) {
@@ -159,7 +159,7 @@ static int save_kv(void *ctx, const char *module, const uint8_t *bytes, uint32_t
   char dir[600], path[640];
   if (path_of(s, dir, sizeof dir, "kv", NULL, NULL) != 0 || mkdirs(dir) != 0) return -1;
   if (snprintf(path, sizeof path, "%s/%s.kv", dir, module) >= (int)sizeof path) return -1;
-  return write_durable(path, bytes, len, NULL);
+  return fwx_posix_write_durable(path, bytes, len, NULL);
 }
 
 static long load_kv(void *ctx, const char *module, uint8_t *out, uint32_t cap) {
@@ -228,7 +228,7 @@ static int p_save_meta(void *ctx, const char *json, size_t n) {
   fwx_posix_store *s = ctx;
   char path[600];
   if (p_path(s, path, sizeof path, "transfer.json") != 0) return -1;
-  if (write_durable(path, (const uint8_t *)json, n, "partial-meta") != 0) return -1;
+  if (fwx_posix_write_durable(path, (const uint8_t *)json, n, "partial-meta") != 0) return -1;
   fwx_posix_crash_point("ack-persisted");
   return 0;
 }

@@ -15,6 +15,8 @@ typedef struct fwx_posix_store {
   int partial_fd;
 } fwx_posix_store;
 
+/* The one durable write (temp, fsync, rename, directory fsync), for the port's other files. */
+int fwx_posix_write_durable(const char *path, const uint8_t *bytes, size_t len, const char *crash_prefix);
 int fwx_posix_store_open(fwx_posix_store *s, const char *dir);
 void fwx_posix_store_ports(fwx_posix_store *s, fwx_device_store *store, fwx_ota_storage *partial);
 
