@@ -132,6 +132,10 @@ static void write_meta(fwx_json_writer *w, const fwx_ota_transfer *t) {
   fwx_jw_key(w, "sha256"); fwx_jw_string(w, hex);
   fwx_jw_end_object(w);
   fwx_jw_key(w, "acked"); fwx_jw_int(w, t->acked);
+  if (t->has_request) {
+    hex_of(t->request, hex);
+    fwx_jw_key(w, "request"); fwx_jw_string(w, hex);
+  }
   fwx_jw_end_object(w);
 }
 
@@ -171,6 +175,7 @@ static int read_meta(const char *json, size_t len, fwx_ota_transfer *t) {
   if (read_u32(pkg, "sequence", 0, 0xffffffffLL, &t->package.sequence) != 0) return -1;
   if (read_u32(pkg, "size", 0, FWX_OTA_MAX_TRANSFER, &t->package.size) != 0) return -1;
   if (read_sha(pkg, "sha256", t->package.sha256) != 0) return -1;
+  t->has_request = read_sha(root, "request", t->request) == 0;
   return 0;
 }
 
@@ -777,6 +782,12 @@ static void answer(fwx_ota *ota, const char *op, fwx_json_span cmd, const char *
       ota->has_request = 1;
       memcpy(ota->request, signed_cmd->digest, 32);
       memcpy(ota->request_pkg, signed_cmd->body + signed_cmd->sha256_at, 32);
+      if (ota->active && memcmp(ota->t.package.sha256, ota->request_pkg, 32) == 0) {
+        /* Kept with the transfer, so a restart mid-install still proves the verdict for this begin. */
+        ota->t.has_request = 1;
+        memcpy(ota->t.request, ota->request, 32);
+        (void)persist(ota);
+      }
     }
     if (!pre && (fwx_streq(op, "begin") || fwx_streq(op, "abort")) && (size_t)n < sizeof ota->last_answer) {
       ota->has_last = 1;
@@ -930,7 +941,14 @@ int fwx_ota_init(fwx_ota *ota, const fwx_ota_config *cfg, const fwx_ota_transpor
   /* A partial download left by a previous run: kept up to its acknowledged offset, as stale. */
   n = ota->store.load_meta(ota->store.ctx, ota->meta, sizeof ota->meta);
   if (n >= 0) {
-    if (read_meta(ota->meta, (size_t)n, &ota->t) != 0 || ota->host.has_package(ota->host.ctx, ota->t.package.sha256)) {
+    int ok = read_meta(ota->meta, (size_t)n, &ota->t) == 0;
+    if (ok && ota->t.has_request) {
+      /* The begin a trial in progress answers: its verdict after this restart is still bound to it. */
+      ota->has_request = 1;
+      memcpy(ota->request, ota->t.request, 32);
+      memcpy(ota->request_pkg, ota->t.package.sha256, 32);
+    }
+    if (!ok || ota->host.has_package(ota->host.ctx, ota->t.package.sha256)) {
       ota->store.discard(ota->store.ctx);
     } else {
       uint32_t stored = ota->store.stored(ota->store.ctx);

@@ -97,6 +97,8 @@ typedef struct fwx_ota_transfer {
   uint8_t base[32];
   fwx_ota_package package;
   uint32_t acked;
+  int has_request;      /* the signed begin this transfer answers (its verdict is bound to it) */
+  uint8_t request[32];
 } fwx_ota_transfer;
 
 /* One install step or verdict (the event topic). NULL strings are left out. */

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleCli, writeRootKey } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { makeTrust, tempDir, MODULE, type Trust } from "../ota/fixtures.js";
+import { issueCertificate } from "../../src/pkg/index.js";
+import { rawPublicKey } from "../../src/pkg/keys.js";
 import { buildTestDevice, cli, mcuPackage, operatorArgs, startDevice, writePackage, root, type ChildDevice } from "./device-fixtures.js";
 
 let exe = "";
@@ -164,13 +166,21 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
     expect(existsSync(join(stateDir, "slots", MODULE, "A.fwx"))).toBe(false);
   }, 180_000);
 
-  it("refuses a package for another customer and keeps nothing of it", async () => {
-    const { id, stateDir } = await device({ customer: "other-customer" });
-    const pkg = writePackage(dir.path, "foreign.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+  it("refuses a package for another customer at its begin and keeps nothing of it", async () => {
+    const { id, stateDir } = await device();
+    // Same root and integrator, but certified for customer "acme" only: the begin names the package's customers.
+    const now = Math.floor(Date.now() / 1000);
+    const foreign: Trust = { ...trust, certBytes: issueCertificate({
+      integratorId: "acme", integratorKey: rawPublicKey(trust.integratorKey), modulePrefix: "com.acme.",
+      capabilities: { timers: 4, kv: 1024 }, customers: ["acme"], notBefore: now - 3600, notAfter: now + 86400,
+    }, trust.rootKey) };
+    const pkg = writePackage(dir.path, "foreign.fwx", mcuPackage(foreign, { version: "1.0.0", sequence: 1 }));
     const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
-    expect(r.json?.verdict).toBe("refused");
-    expect(r.json?.code).toBe("FWX_PKG_E_SCOPE_CUSTOMER");
+    expect(r.status, r.stdout + r.stderr).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain("package-scope");
+    expect(r.stdout + r.stderr).toContain("this device belongs to acme-foods");
     expect(existsSync(join(stateDir, "slots", MODULE))).toBe(false);
+    expect(existsSync(join(stateDir, "partial", "transfer.json"))).toBe(false);
   }, 60_000);
 
   it("refuses by name a package declaring more config fields than the device keeps", async () => {
