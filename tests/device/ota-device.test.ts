@@ -235,3 +235,58 @@ describe("fwx-device (C) at boot", () => {
     expect(devs.stdout).toContain(id);
   }, 120_000);
 });
+
+describe("fwx-device (C) refuses what it must not run", () => {
+  /** Sends one command payload on the device's cmd topic and waits (bounded) for the reply to `from`. */
+  async function send(id: string, from: string, payload: Uint8Array | string): Promise<Record<string, unknown>> {
+    const mqtt = (await import("mqtt")).default;
+    const c = await mqtt.connectAsync(broker.url, { clientId: `probe-${from}` });
+    try {
+      await c.subscribeAsync(`fwx/v2/${id}/reply/${from}`, { qos: 1 });
+      const got = new Promise<Record<string, unknown>>((res, rej) => {
+        const t = setTimeout(() => rej(new Error(`no reply from ${id} within 10 s`)), 10_000);
+        c.on("message", (_t, p) => { clearTimeout(t); res(JSON.parse(p.toString())); });
+      });
+      await c.publishAsync(`fwx/v2/${id}/cmd`, Buffer.from(payload), { qos: 1 });
+      return await got;
+    } finally {
+      await c.endAsync(true);
+    }
+  }
+
+  it("refuses an unsigned rollback and a replayed signed one, and nothing changes", async () => {
+    const { signCommand, verifyStatement, sha256, encodeCommandBody } = await import("../../src/ota/signed-command.js");
+    const { id, stateDir } = await device();
+    const v1 = writePackage(dir.path, "r1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+    const v2 = writePackage(dir.path, "r2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2 }));
+    expect((await cli(cliPath, flashArgs(v1, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    expect((await cli(cliPath, flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    const before = readFileSync(join(stateDir, "device.json"), "utf8");
+
+    const unsigned = await send(id, "probe-a", JSON.stringify({ op: "rollback", module: MODULE, req: "u1", from: "probe-a" }));
+    expect(unsigned).toMatchObject({ req: "u1", ok: false, code: "unsigned" });
+    expect(readFileSync(join(stateDir, "device.json"), "utf8")).toBe(before);
+
+    // The device's counter is in its retained status; a signed rollback above it runs once, its bytes again are refused.
+    const counter = JSON.parse(readFileSync(join(stateDir, "operations.json"), "utf8")).counter as number;
+    expect(counter).toBeGreaterThan(0);
+    const body = { op: "rollback", device: id, counter: counter + 1, req: "s1", from: "probe-b", module: MODULE };
+    const signed = signCommand(body, trust.auth.operator);
+    const first = await send(id, "probe-b", signed);
+    expect(first, JSON.stringify(first)).toMatchObject({ ok: true });
+    const st = verifyStatement(first.proof, Buffer.from(trust.identity(id).deviceCert).toString("base64"), { rootPublicKey: trust.rootPub, device: id });
+    expect(Buffer.from(st.request).equals(Buffer.from(sha256(encodeCommandBody(body))))).toBe(true);
+    expect(st.outcome).toBe("rolled-back");
+    const after = readFileSync(join(stateDir, "device.json"), "utf8");
+    expect(after).not.toBe(before);
+    const again = await send(id, "probe-b", signed);
+    expect(again).toMatchObject({ ok: false, code: "replayed", counter: counter + 1 });
+    expect(verifyStatement(again.proof, Buffer.from(trust.identity(id).deviceCert).toString("base64"), { rootPublicKey: trust.rootPub, device: id }).outcome).toBe("refused");
+    expect(readFileSync(join(stateDir, "device.json"), "utf8")).toBe(after);
+
+    // Another device's command (valid signature, wrong device id) is refused out-of-scope.
+    const other = await send(id, "probe-c", signCommand({ ...body, device: "someone-else", counter: counter + 5, from: "probe-c" }, trust.auth.operator));
+    expect(other).toMatchObject({ ok: false, code: "out-of-scope" });
+    expect(readFileSync(join(stateDir, "device.json"), "utf8")).toBe(after);
+  }, 120_000);
+});
