@@ -28,19 +28,20 @@ static void head(fwx_cbor_writer_t *w, uint8_t major, uint64_t arg)
 {
     uint8_t h[9];
     uint32_t n, i;
+    uint32_t m = (uint32_t)major << 5;
     if (arg > FWX_CBOR_MAX_INT) {
         w->failed = true; /* outside the subset: no reader would take it */
         return;
     }
     if (arg < 24u) {
-        h[0] = (uint8_t)(major << 5 | (uint8_t)arg);
+        h[0] = (uint8_t)(m | (uint32_t)arg);
         put(w, h, 1u);
         return;
     }
-    if (arg <= 0xffu) { h[0] = (uint8_t)(major << 5 | 24u); n = 1u; }
-    else if (arg <= 0xffffu) { h[0] = (uint8_t)(major << 5 | 25u); n = 2u; }
-    else if (arg <= 0xffffffffu) { h[0] = (uint8_t)(major << 5 | 26u); n = 4u; }
-    else { h[0] = (uint8_t)(major << 5 | 27u); n = 8u; }
+    if (arg <= 0xffu) { h[0] = (uint8_t)(m | 24u); n = 1u; }
+    else if (arg <= 0xffffu) { h[0] = (uint8_t)(m | 25u); n = 2u; }
+    else if (arg <= 0xffffffffu) { h[0] = (uint8_t)(m | 26u); n = 4u; }
+    else { h[0] = (uint8_t)(m | 27u); n = 8u; }
     for (i = 0u; i < n; i++) h[1u + i] = (uint8_t)(arg >> (8u * (n - 1u - i)));
     put(w, h, 1u + n);
 }
