@@ -154,7 +154,9 @@ typedef struct fwx_ota_config {
   const char *agent; /* runtime version */
   /* Signed operations (docs/ota-protocol.md, "Trust model"): the gate that
    * admits signed commands, and the device identity that signs every answer
-   * to one. NULL gate: every state-changing command is refused `unsigned`. */
+   * to one. NULL gate: every state-changing command is refused `unsigned`
+   * (a build with -DFWX_OTA_TEST_UNSIGNED, for the transfer machinery's unit
+   * tests only, runs them unsigned instead). */
   fwx_cmd_gate *gate;
   const uint8_t *device_seed;      /* 32 bytes: the device key */
   const char *device_cert_b64;     /* published as "cert" in the retained status */
