@@ -2,6 +2,8 @@
 // byte, how small a delta is for a one-constant change to an example, and
 // how long a flash takes over a slow lossy link against its physical limit.
 
+import type { KeyObject } from "node:crypto";
+import { provisionDevice, provisionOperator } from "../src/ota/provision.js";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -53,7 +55,7 @@ export async function examplePackages() {
     let x = 0x2545f491;
     for (let i = 0; i < table.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; table[i] = x & 0xff; }
     const large = pack(appendCustomSection(a.bytes, "acme.calibration", table), "1.1.0", 3);
-    return { v1: pack(a.bytes, "1.0.0", 1), v2: pack(b.bytes, "1.0.1", 2), large, rootPub: rootKey.publicKey };
+    return { v1: pack(a.bytes, "1.0.0", 1), v2: pack(b.bytes, "1.0.1", 2), large, rootPub: { publicKey: rootKey.publicKey, privateKey: rootKey.privateKey } };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -68,7 +70,7 @@ export async function examplePackages() {
  * from the device (begin, its reply, chunks, acks, PUBACKs, anything else the device publishes
  * meanwhile) is.
  */
-export async function flashOver(pkg: Uint8Array, rootPub: Uint8Array, profile: ConstructorParameters<typeof LinkSimulator>[1]) {
+export async function flashOver(pkg: Uint8Array, root: { publicKey: Uint8Array; privateKey: KeyObject }, profile: ConstructorParameters<typeof LinkSimulator>[1]) {
   const broker = await startBroker();
   const link = await new LinkSimulator({ host: broker.host, port: broker.port }, profile).start();
   const state = mkdtempSync(join(tmpdir(), "fwx-bench-dev-"));
@@ -85,13 +87,13 @@ export async function flashOver(pkg: Uint8Array, rootPub: Uint8Array, profile: C
     return false;
   });
   const device = await startSimDevice({
-    deviceId: "bench", brokerUrl: link.url, stateDir: state, rootPublicKey: rootPub, customer: "bench", group: "g",
+    deviceId: "bench", brokerUrl: link.url, stateDir: state, rootPublicKey: root.publicKey, ...provisionDevice(root.privateKey, { deviceId: "bench", customer: "bench", group: "g" }), customer: "bench", group: "g",
     speed: 100, health: { callbacks: 1, seconds: 1, timeoutSeconds: 600 },
   });
   try {
     link.resetStats();
     link.tap = (direction, connection, data) => tally.feed(direction, connection, data);
-    const r = await flash({ brokerUrl: broker.url, device: "bench", pkg, cache: null, stallTimeoutMs: 120_000 });
+    const r = await flash({ brokerUrl: broker.url, device: "bench", pkg, cache: null, auth: { operator: provisionOperator(root.privateKey, { customers: ["bench"] }), rootPublicKey: root.publicKey }, stallTimeoutMs: 120_000 });
     if (r.verdict !== "confirmed") throw new Error(`bench flash ended ${r.verdict}: ${r.reason}`);
     if (!tally.stopped) throw new Error("the device's final ack never crossed the link");
     return { wire: tally.totalBytes, tally, transferMs: r.transferMs, retransmits: link.stats.retransmittedSegments };

@@ -43,6 +43,16 @@ bool fwx_ed25519_verify(const uint8_t signature[FWX_ED25519_SIGNATURE_BYTES],
                         const uint8_t public_key[FWX_ED25519_PUBLIC_KEY_BYTES],
                         const uint8_t *msg, uint32_t len);
 
+#define FWX_ED25519_SEED_BYTES 32u
+
+/* Signs msg[0, len) with the Ed25519 private key given as its 32-byte seed
+ * (RFC 8032 section 5.1.5: what PKCS#8 files and `fwx keys gen` hold). Used
+ * for the device's signed answers (docs/package-format.md, "Signed commands
+ * and device answers"). False when the library fails. */
+bool fwx_ed25519_sign(uint8_t signature[FWX_ED25519_SIGNATURE_BYTES],
+                      const uint8_t seed[FWX_ED25519_SEED_BYTES],
+                      const uint8_t *msg, uint32_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -132,6 +132,10 @@ static void write_meta(fwx_json_writer *w, const fwx_ota_transfer *t) {
   fwx_jw_key(w, "sha256"); fwx_jw_string(w, hex);
   fwx_jw_end_object(w);
   fwx_jw_key(w, "acked"); fwx_jw_int(w, t->acked);
+  if (t->has_request) {
+    hex_of(t->request, hex);
+    fwx_jw_key(w, "request"); fwx_jw_string(w, hex);
+  }
   fwx_jw_end_object(w);
 }
 
@@ -171,6 +175,7 @@ static int read_meta(const char *json, size_t len, fwx_ota_transfer *t) {
   if (read_u32(pkg, "sequence", 0, 0xffffffffLL, &t->package.sequence) != 0) return -1;
   if (read_u32(pkg, "size", 0, FWX_OTA_MAX_TRANSFER, &t->package.size) != 0) return -1;
   if (read_sha(pkg, "sha256", t->package.sha256) != 0) return -1;
+  t->has_request = read_sha(root, "request", t->request) == 0;
   return 0;
 }
 
@@ -365,6 +370,11 @@ static long write_status(fwx_ota *ota, fwx_json_writer *w) {
   fwx_jw_key(w, "busy");
   if (ota->installing) fwx_jw_int(w, ota->installing_session);
   else fwx_jw_null(w);
+  if (ota->cfg.gate) {
+    fwx_jw_key(w, "counter"); fwx_jw_int(w, (int64_t)ota->cfg.gate->counter);
+    fwx_jw_key(w, "revocationSerial"); fwx_jw_int(w, 0);
+  }
+  if (ota->cfg.device_cert_b64) { fwx_jw_key(w, "cert"); fwx_jw_string(w, ota->cfg.device_cert_b64); }
   ota->host.write_status(ota->host.ctx, w);
   fwx_jw_end_object(w);
   return w->failed ? -1 : (long)w->len;
@@ -398,6 +408,8 @@ void fwx_ota_write_event(fwx_json_writer *w, const fwx_ota_event *e) {
   if (e->reason) { fwx_jw_key(w, "reason"); fwx_jw_string(w, e->reason); }
   if (e->code) { fwx_jw_key(w, "code"); fwx_jw_string(w, e->code); }
   if (e->package) { fwx_jw_key(w, "package"); fwx_jw_string(w, e->package); }
+  if (e->request) { fwx_jw_key(w, "request"); fwx_jw_string(w, e->request); }
+  if (e->proof) { fwx_jw_key(w, "proof"); fwx_jw_string(w, e->proof); }
   fwx_jw_end_object(w);
 }
 
@@ -408,7 +420,7 @@ static int is_verdict(const char *phase) {
 void fwx_ota_emit(fwx_ota *ota, const fwx_ota_event *in, uint64_t now) {
   fwx_ota_event e = *in;
   char hex[65];
-  char buf[FWX_OTA_EVENT_MAX];
+  char buf[FWX_OTA_EVENT_MAX + FWX_STATEMENT_PROOF_MAX + 96u];
   fwx_json_writer w;
   long n;
   int verdict = is_verdict(e.phase);
@@ -420,6 +432,27 @@ void fwx_ota_emit(fwx_ota *ota, const fwx_ota_event *in, uint64_t now) {
     if (!e.package) {
       hex_of(ota->installing_sha, hex);
       e.package = hex;
+    }
+  }
+  if (verdict && ota->has_request && ota->cfg.gate && e.package) {
+    /* A verdict the tool can believe: signed by this device, bound to the begin it answers and the package. */
+    char pkg_hex[65];
+    hex_of(ota->request_pkg, pkg_hex);
+    if (fwx_streq(e.package, pkg_hex)) {
+      static char request_hex[65];
+      fwx_statement_t st;
+      hex_of(ota->request, request_hex);
+      memset(&st, 0, sizeof st);
+      st.device = ota->cfg.device_id;
+      st.request = ota->request;
+      st.outcome = e.phase;
+      st.code = e.code;
+      st.package = ota->request_pkg;
+      st.module = e.module;
+      if (fwx_statement_prove(&st, ota->cfg.device_seed, ota->proof, sizeof ota->proof) == 0) {
+        e.request = request_hex;
+        e.proof = ota->proof;
+      }
     }
   }
   if (verdict && ota->installing) {
@@ -646,21 +679,53 @@ static int handle(fwx_ota *ota, const char *op, fwx_json_span cmd, const char *f
   return refuse(why, "unknown-op", "unknown command \"", op, "\"");
 }
 
-static void on_command(fwx_ota *ota, const uint8_t *payload, size_t len, uint64_t now) {
-  fwx_json_span cmd;
+/* The proof of a signed command's answer (device-agent.ts onSignedCommand):
+ * outcome "refused", the phase of the event the reply carries, or "ok". */
+static int prove_reply(fwx_ota *ota, const fwx_cmd *c, const char *reply, size_t len, const char *refused_code) {
+  fwx_json_span r, ev;
+  fwx_statement_t st;
+  char phase[32], code[64], module[FWX_OTA_ID_MAX + 1];
+  uint8_t pkg[32];
+  int has_pkg = 0;
+  memset(&st, 0, sizeof st);
+  st.device = ota->cfg.device_id;
+  st.request = c->digest;
+  if (c->has_package) {
+    memcpy(pkg, c->body + c->sha256_at, 32);
+    has_pkg = 1;
+  }
+  if (refused_code) {
+    st.outcome = "refused";
+    st.code = refused_code;
+  } else {
+    r.p = reply;
+    r.len = len;
+    ev = fwx_json_get(r, "done");
+    if (fwx_json_kind_of(ev) != FWX_JSON_OBJECT) ev = fwx_json_get(r, "event");
+    st.outcome = "ok";
+    if (fwx_json_kind_of(ev) == FWX_JSON_OBJECT) {
+      if (fwx_json_string(fwx_json_get(ev, "phase"), phase, sizeof phase) >= 0) st.outcome = phase;
+      if (fwx_json_string(fwx_json_get(ev, "code"), code, sizeof code) >= 0) st.code = code;
+      if (read_sha(ev, "package", pkg) == 0) has_pkg = 1;
+    }
+  }
+  if (has_pkg) st.package = pkg;
+  if (c->module.len >= 0) {
+    fwx_cmd_copy(c, c->module, module, sizeof module);
+    st.module = module;
+  }
+  return fwx_statement_prove(&st, ota->cfg.device_seed, ota->proof, sizeof ota->proof);
+}
+
+/* Runs a command (JSON, or a signed one translated to JSON) and publishes the reply; a signed command's reply carries its proof. */
+static void answer(fwx_ota *ota, const char *op, fwx_json_span cmd, const char *req, const char *from, const fwx_cmd *signed_cmd,
+                   const fwx_ota_refusal *pre, uint64_t now) {
   fwx_json_writer w;
   fwx_ota_refusal why;
-  char req[FWX_OTA_ID_MAX + 1], from[FWX_OTA_ID_MAX + 1], op[20], leaf[16 + FWX_OTA_ID_MAX];
+  char leaf[16 + FWX_OTA_ID_MAX];
   fwx_text t;
   long n;
-  size_t skip = 0;
-  if (len > FWX_OTA_CMD_MAX || !fwx_json_valid((const char *)payload, len)) return;
-  while (skip < len && payload[skip] != '{' && payload[skip] != '[' && payload[skip] != '"') skip++;
-  cmd.p = (const char *)payload + skip;
-  cmd.len = len - skip;
-  if (fwx_json_kind_of(cmd) != FWX_JSON_OBJECT) return;
-  if (fwx_json_string(fwx_json_get(cmd, "req"), req, sizeof req) < 0) return;
-  if (fwx_json_string(fwx_json_get(cmd, "from"), from, sizeof from) < 0 || !fwx_ota_valid_id(from)) return;
+  int refused = 0;
   fwx_text_init(&t, leaf, sizeof leaf);
   fwx_text_str(&t, "reply/");
   fwx_text_str(&t, from);
@@ -670,7 +735,10 @@ static void on_command(fwx_ota *ota, const uint8_t *payload, size_t len, uint64_
   fwx_jw_begin_object(&w);
   fwx_jw_key(&w, "req"); fwx_jw_string(&w, req);
   fwx_jw_key(&w, "ok"); fwx_jw_bool(&w, 1);
-  if (fwx_json_string(fwx_json_get(cmd, "op"), op, sizeof op) < 0) {
+  if (pre) {
+    why = *pre;
+    n = -1;
+  } else if (!op) {
     (void)refuse(&why, "unknown-op", "command has no known op", NULL, NULL);
     n = -1;
   } else {
@@ -684,19 +752,177 @@ static void on_command(fwx_ota *ota, const uint8_t *payload, size_t len, uint64_
     n = -1;
   }
   if (n < 0) {
+    refused = 1;
     fwx_jw_init(&w, ota->reply, sizeof ota->reply);
     fwx_jw_begin_object(&w);
     fwx_jw_key(&w, "req"); fwx_jw_string(&w, req);
     fwx_jw_key(&w, "ok"); fwx_jw_bool(&w, 0);
     fwx_jw_key(&w, "code"); fwx_jw_string(&w, why.code);
     fwx_jw_key(&w, "message"); fwx_jw_string(&w, why.message);
+    if (signed_cmd && fwx_streq(why.code, "replayed")) {
+      /* The counter to beat travels with a "replayed" refusal (unsigned: a lie only gets the next command refused again). */
+      fwx_jw_key(&w, "counter"); fwx_jw_int(&w, (int64_t)ota->cfg.gate->counter);
+    }
     fwx_jw_end_object(&w);
     n = fwx_jw_finish(&w);
     if (n < 0) return;
   }
+  if (signed_cmd) {
+    size_t len = (size_t)n;
+    if (prove_reply(ota, signed_cmd, ota->reply, len, refused ? why.code : NULL) != 0 || len + 16u + fwx_strlen(ota->proof) >= sizeof ota->reply) return;
+    /* ...,"proof":"<base64>"} in place of the closing brace (fwx_text_init would clear the reply's first byte) */
+    t.buf = ota->reply;
+    t.cap = sizeof ota->reply;
+    t.len = len - 1u;
+    fwx_text_str(&t, ",\"proof\":\"");
+    fwx_text_str(&t, ota->proof);
+    fwx_text_str(&t, "\"}");
+    n = (long)t.len;
+    if (!refused && fwx_streq(op, "begin")) {
+      ota->has_request = 1;
+      memcpy(ota->request, signed_cmd->digest, 32);
+      memcpy(ota->request_pkg, signed_cmd->body + signed_cmd->sha256_at, 32);
+      if (ota->active && memcmp(ota->t.package.sha256, ota->request_pkg, 32) == 0) {
+        /* Kept with the transfer, so a restart mid-install still proves the verdict for this begin. */
+        ota->t.has_request = 1;
+        memcpy(ota->t.request, ota->request, 32);
+        (void)persist(ota);
+      }
+    }
+    if (!pre && (fwx_streq(op, "begin") || fwx_streq(op, "abort")) && (size_t)n < sizeof ota->last_answer) {
+      ota->has_last = 1;
+      memcpy(ota->last_digest, signed_cmd->digest, 32);
+      memcpy(ota->last_answer, ota->reply, (size_t)n);
+      ota->last_answer_len = (size_t)n;
+    } else if (!pre) {
+      ota->has_last = 0;
+    }
+  }
   (void)publish(ota, leaf, ota->reply, (size_t)n, 1, 0, NULL);
   /* Chunks of this session that came before its begin: taken in after the reply. */
   if (ota->active) drain_early(ota, now);
+}
+
+static int is_state_changing(const char *op) {
+  return fwx_streq(op, "begin") || fwx_streq(op, "abort") || fwx_streq(op, "rollback") || fwx_streq(op, "remove") ||
+         fwx_streq(op, "config") || fwx_streq(op, "revocations");
+}
+
+/* A begin's own checks before the transfer starts (device-agent.ts handleSigned / begin). 0, or -1 with *why. */
+static int signed_begin_checks(const fwx_ota *ota, const fwx_cmd *c, fwx_ota_refusal *why) {
+  if (!c->has_package) return refuse(why, "bad-request", "\"begin\" needs the package (sha256, size, version, sequence)", NULL, NULL);
+  if (c->module.len < 0) return refuse(why, "bad-request", "\"begin\" needs module", NULL, NULL);
+  if (!c->has_session) return refuse(why, "bad-request", "\"begin\" needs session", NULL, NULL);
+  if (!c->has_window) return refuse(why, "bad-request", "\"begin\" needs window", NULL, NULL);
+  /* The package's certificate names its customers (and groups): a package for another customer is refused before any byte is sent. */
+  if (!fwx_cmd_allows(c, c->customers_at, ota->cfg.customer))
+    return refuse(why, "package-scope", "the package is for other customers; this device belongs to ", ota->cfg.customer, NULL);
+  if (!fwx_cmd_allows(c, c->groups_at, ota->cfg.group))
+    return refuse(why, "package-scope", "the package is for other groups; this device is in ", ota->cfg.group, NULL);
+  return 0;
+}
+
+/* Verify, record the counter, run, answer with a proof bound to the command. Refusals are answered (and proven) too. */
+static void on_signed_command(fwx_ota *ota, const uint8_t *payload, size_t len, uint64_t now) {
+  fwx_cmd c;
+  fwx_ota_refusal why;
+  const char *code = "internal";
+  char req[FWX_OTA_ID_MAX + 1], from[FWX_OTA_ID_MAX + 1], op[20];
+  fwx_json_span cmd;
+  long n;
+  if (fwx_cmd_open(payload, (uint32_t)len, &c) != 0) return; /* not a signed command: ignored, as the Node agent does */
+  fwx_cmd_copy(&c, c.from, from, sizeof from);
+  fwx_cmd_copy(&c, c.req, req, sizeof req);
+  fwx_cmd_copy(&c, c.op, op, sizeof op);
+  if (!fwx_ota_valid_id(from)) return;
+  if (ota->has_last && memcmp(ota->last_digest, c.digest, 32) == 0 && c.counter == ota->cfg.gate->counter) {
+    /* The same bytes again (the tool lost the answer): the same answer, nothing runs twice. */
+    char leaf[16 + FWX_OTA_ID_MAX];
+    fwx_text t;
+    fwx_text_init(&t, leaf, sizeof leaf);
+    fwx_text_str(&t, "reply/");
+    fwx_text_str(&t, from);
+    (void)publish(ota, leaf, ota->last_answer, ota->last_answer_len, 1, 0, NULL);
+    return;
+  }
+  why.message[0] = '\0';
+  if (fwx_cmd_admit(ota->cfg.gate, &c, ota->host.wall_ms(ota->host.ctx) / 1000, &code, why.message, sizeof why.message) != 0) {
+    why.code = code;
+    cmd.p = "{}";
+    cmd.len = 2;
+    answer(ota, op, cmd, req, from, &c, &why, now);
+    return;
+  }
+  fwx_ota_status_changed(ota, now); /* the counter is part of the status */
+  if (fwx_streq(op, "begin") && signed_begin_checks(ota, &c, &why) != 0) {
+    cmd.p = "{}";
+    cmd.len = 2;
+    ota->has_last = 0;
+    answer(ota, op, cmd, req, from, &c, &why, now);
+    return;
+  }
+  if (fwx_streq(op, "revocations")) {
+    /* TODO(revocations): verify with fwx_revocations_verify and keep the highest serial. */
+    (void)refuse(&why, "unknown-op", "this device does not keep revocation lists yet", NULL, NULL);
+    cmd.p = "{}";
+    cmd.len = 2;
+    answer(ota, op, cmd, req, from, &c, &why, now);
+    return;
+  }
+  if (!is_state_changing(op)) {
+    (void)refuse(&why, "unknown-op", "unknown command \"", op, "\"");
+    cmd.p = "{}";
+    cmd.len = 2;
+    answer(ota, op, cmd, req, from, &c, &why, now);
+    return;
+  }
+  n = fwx_cmd_to_json(&c, ota->signed_json, sizeof ota->signed_json);
+  if (n < 0) {
+    (void)refuse(&why, "bad-request", "command does not fit the device's buffer", NULL, NULL);
+    cmd.p = "{}";
+    cmd.len = 2;
+    answer(ota, op, cmd, req, from, &c, &why, now);
+    return;
+  }
+  cmd.p = ota->signed_json;
+  cmd.len = (size_t)n;
+  answer(ota, op, cmd, req, from, &c, NULL, now);
+}
+
+static void on_command(fwx_ota *ota, const uint8_t *payload, size_t len, uint64_t now) {
+  fwx_json_span cmd;
+  fwx_ota_refusal why;
+  char req[FWX_OTA_ID_MAX + 1], from[FWX_OTA_ID_MAX + 1], op[20];
+  size_t skip = 0;
+  /* A signed command is a CBOR array of three: [body, signature, operator certificate]. */
+  if (len > 0 && payload[0] == 0x83u) {
+    if (ota->cfg.gate) on_signed_command(ota, payload, len, now);
+    return;
+  }
+  if (len > FWX_OTA_CMD_MAX || !fwx_json_valid((const char *)payload, len)) return;
+  while (skip < len && payload[skip] != '{' && payload[skip] != '[' && payload[skip] != '"') skip++;
+  cmd.p = (const char *)payload + skip;
+  cmd.len = len - skip;
+  if (fwx_json_kind_of(cmd) != FWX_JSON_OBJECT) return;
+  if (fwx_json_string(fwx_json_get(cmd, "req"), req, sizeof req) < 0) return;
+  if (fwx_json_string(fwx_json_get(cmd, "from"), from, sizeof from) < 0 || !fwx_ota_valid_id(from)) return;
+  if (fwx_json_string(fwx_json_get(cmd, "op"), op, sizeof op) < 0) {
+    answer(ota, NULL, cmd, req, from, NULL, NULL, now);
+    return;
+  }
+#ifdef FWX_OTA_TEST_UNSIGNED
+  /* Unit tests of the transfer machinery only (tests/c/ota, tests/c/slots): no gate, JSON commands run unsigned. */
+  if (is_state_changing(op) && ota->cfg.gate) {
+#else
+  if (is_state_changing(op)) {
+#endif
+    /* Anyone on the broker may read (status, logs, query); changing the device takes an operator's signature. */
+    why.code = "unsigned";
+    (void)refuse(&why, "unsigned", "\"", op, "\" changes the device: it must be a command signed by an operator key certified by the product root");
+    answer(ota, op, cmd, req, from, NULL, &why, now);
+    return;
+  }
+  answer(ota, op, cmd, req, from, NULL, NULL, now);
 }
 
 /* ---- entry points -------------------------------------------------------- */
@@ -720,7 +946,14 @@ int fwx_ota_init(fwx_ota *ota, const fwx_ota_config *cfg, const fwx_ota_transpor
   /* A partial download left by a previous run: kept up to its acknowledged offset, as stale. */
   n = ota->store.load_meta(ota->store.ctx, ota->meta, sizeof ota->meta);
   if (n >= 0) {
-    if (read_meta(ota->meta, (size_t)n, &ota->t) != 0 || ota->host.has_package(ota->host.ctx, ota->t.package.sha256)) {
+    int ok = read_meta(ota->meta, (size_t)n, &ota->t) == 0;
+    if (ok && ota->t.has_request) {
+      /* The begin a trial in progress answers: its verdict after this restart is still bound to it. */
+      ota->has_request = 1;
+      memcpy(ota->request, ota->t.request, 32);
+      memcpy(ota->request_pkg, ota->t.package.sha256, 32);
+    }
+    if (!ok || ota->host.has_package(ota->host.ctx, ota->t.package.sha256)) {
       ota->store.discard(ota->store.ctx);
     } else {
       uint32_t stored = ota->store.stored(ota->store.ctx);

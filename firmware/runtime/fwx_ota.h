@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fwx_command.h"
 #include "fwx_json.h"
+#include "fwx_statement.h"
 
 #define FWX_OTA_TOPIC_ROOT "fwx/v2"
 #define FWX_OTA_ID_MAX 64           /* device, module and client ids */
@@ -95,6 +97,8 @@ typedef struct fwx_ota_transfer {
   uint8_t base[32];
   fwx_ota_package package;
   uint32_t acked;
+  int has_request;      /* the signed begin this transfer answers (its verdict is bound to it) */
+  uint8_t request[32];
 } fwx_ota_transfer;
 
 /* One install step or verdict (the event topic). NULL strings are left out. */
@@ -110,6 +114,8 @@ typedef struct fwx_ota_event {
   const char *reason;
   const char *code;
   const char *package; /* SHA-256 hex */
+  const char *request; /* SHA-256 hex of the begin this verdict answers */
+  const char *proof;   /* the device's signed statement (base64) */
 } fwx_ota_event;
 
 /* A refusal: a code from docs/ota-protocol.md and a message naming what is wrong. */
@@ -146,6 +152,14 @@ typedef struct fwx_ota_config {
   const char *customer;
   const char *group;
   const char *agent; /* runtime version */
+  /* Signed operations (docs/ota-protocol.md, "Trust model"): the gate that
+   * admits signed commands, and the device identity that signs every answer
+   * to one. NULL gate: every state-changing command is refused `unsigned`
+   * (a build with -DFWX_OTA_TEST_UNSIGNED, for the transfer machinery's unit
+   * tests only, runs them unsigned instead). */
+  fwx_cmd_gate *gate;
+  const uint8_t *device_seed;      /* 32 bytes: the device key */
+  const char *device_cert_b64;     /* published as "cert" in the retained status */
 } fwx_ota_config;
 
 typedef struct fwx_ota_hold_entry {
@@ -197,6 +211,16 @@ typedef struct fwx_ota {
   char out[FWX_OTA_OUT_MAX];
   char reply[FWX_OTA_REPLY_MAX];
   char meta[1024];      /* the partial download's record, written while a reply is being built */
+  /* signed operations */
+  int has_request;      /* the last begin's digest, bound into the verdict of its package */
+  uint8_t request[32];
+  uint8_t request_pkg[32];
+  int has_last;         /* the answer to the last accepted begin or abort, repeated for the same bytes */
+  uint8_t last_digest[32];
+  char last_answer[2048];
+  size_t last_answer_len;
+  char signed_json[2u * FWX_CMD_MAX];
+  char proof[FWX_STATEMENT_PROOF_MAX];
   char topic[FWX_OTA_TOPIC_MAX];
 } fwx_ota;
 

@@ -309,7 +309,7 @@ bool fwx_pkg_decode_manifest(const pkg_doc_t *d, pkg_manifest_t *m, const char *
     return true;
 }
 
-static bool names_ok(const pkg_doc_t *d, uint32_t at)
+bool fwx_pkg_names_ok(const pkg_doc_t *d, uint32_t at)
 {
     uint32_t count, pos, i;
     if (!fwx_pkg_array(d, at, 256u, &count, &pos) || count == 0u) return false;
@@ -340,10 +340,10 @@ bool fwx_pkg_decode_certificate(const pkg_doc_t *d, pkg_certificate_t *c, const 
     if (!fwx_pkg_caps_valid(d, v[4])) return false;
     c->capabilities_at = v[4];
     *what = FWX_WHY("certificate.customers (key 5)");
-    if (!names_ok(d, v[5])) return false;
+    if (!fwx_pkg_names_ok(d, v[5])) return false;
     c->customers_at = v[5];
     *what = FWX_WHY("certificate.groups (key 6)");
-    if (v[6] != FWX_PKG_ABSENT && !names_ok(d, v[6])) return false;
+    if (v[6] != FWX_PKG_ABSENT && !fwx_pkg_names_ok(d, v[6])) return false;
     c->groups_at = v[6];
     *what = FWX_WHY("certificate.notBefore (key 7)");
     if (!fwx_pkg_uint(d, v[7], FWX_CBOR_MAX_INT, &c->not_before)) return false;
@@ -353,3 +353,22 @@ bool fwx_pkg_decode_certificate(const pkg_doc_t *d, pkg_certificate_t *c, const 
     *what = NULL;
     return true;
 }
+
+bool fwx_pkg_name_listed(const pkg_doc_t *d, uint32_t at, const uint8_t *value, uint32_t value_len)
+{
+    uint32_t count, pos, i;
+    if (at == FWX_PKG_ABSENT) return true;
+    if (!fwx_pkg_array(d, at, 256u, &count, &pos)) return false;
+    for (i = 0u; i < count; i++) {
+        pkg_range_t t;
+        uint32_t n;
+        if (!fwx_pkg_text(d, pos, 64u, &t)) return false;
+        n = t.end - t.at;
+        if (n == 1u && d->buf[t.at] == '*') return true;
+        if (value != NULL && n == value_len && memcmp(d->buf + t.at, value, n) == 0) return true;
+        pos = t.end;
+    }
+    return false;
+}
+
+bool fwx_pkg_name_ok(const uint8_t *s, uint32_t n) { return name_ok(s, n); }

@@ -70,6 +70,12 @@ bool fwx_pkg_text(const pkg_doc_t *d, uint32_t at, uint32_t max_len, pkg_range_t
 bool fwx_pkg_array(const pkg_doc_t *d, uint32_t at, uint32_t max_items, uint32_t *count, uint32_t *first);
 bool fwx_pkg_item_end(const pkg_doc_t *d, uint32_t at, uint32_t *end);
 
+/* A non-empty array of names (^[A-Za-z0-9*][A-Za-z0-9._-]{0,63}$). */
+bool fwx_pkg_names_ok(const pkg_doc_t *d, uint32_t at);
+bool fwx_pkg_name_ok(const uint8_t *s, uint32_t n);
+/* A name list (customers, groups, devices, operations) holds "*" or `value`, compared exactly; absent allows all. */
+bool fwx_pkg_name_listed(const pkg_doc_t *d, uint32_t at, const uint8_t *value, uint32_t value_len);
+
 bool fwx_pkg_caps_valid(const pkg_doc_t *d, uint32_t at);
 /* requested (a map in r) within allowed (a map in a); both passed fwx_pkg_caps_valid. */
 bool fwx_pkg_caps_within(const pkg_doc_t *r, uint32_t r_at, const pkg_doc_t *a, uint32_t a_at);

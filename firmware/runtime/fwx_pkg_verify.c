@@ -51,22 +51,6 @@ static bool same_bytes(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t
     return an == bn && memcmp(a, b, an) == 0;
 }
 
-/* A certificate's name list (customers or groups) holds "*" or `value`, compared exactly. */
-static bool scope_matches(const pkg_doc_t *d, uint32_t at, const uint8_t *value, uint32_t value_len)
-{
-    uint32_t count, pos, i;
-    if (at == FWX_PKG_ABSENT) return true;
-    if (!fwx_pkg_array(d, at, 256u, &count, &pos)) return false;
-    for (i = 0u; i < count; i++) {
-        pkg_range_t t;
-        if (!fwx_pkg_text(d, pos, 64u, &t)) return false;
-        if (same_bytes(d->buf + t.at, t.end - t.at, (const uint8_t *)"*", 1u)) return true;
-        if (value != NULL && same_bytes(d->buf + t.at, t.end - t.at, value, value_len)) return true;
-        pos = t.end;
-    }
-    return false;
-}
-
 /* Is `needle` (32 bytes) one of `count` entries 34 bytes apart from `at` in the kept list file? */
 static int listed(const fwx_revocations_t *rl, uint32_t at, uint32_t count, const uint8_t *needle, bool *found)
 {
@@ -249,9 +233,9 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
         if (prefix_len > id_len || memcmp(man_doc.buf + man.id_text.at, cert_doc.buf + cert.prefix.at, prefix_len) != 0)
             return fail(err, FWX_PKG_E_SCOPE_MODULE, FWX_PKG_HEADER_BYTES + man.id_text.at, FWX_WHY("module id outside the certificate's prefix"));
     }
-    if (!scope_matches(&cert_doc, cert.customers_at, device->customer, device->customer_length))
+    if (!fwx_pkg_name_listed(&cert_doc, cert.customers_at, device->customer, device->customer_length))
         return fail(err, FWX_PKG_E_SCOPE_CUSTOMER, FWX_PKG_NO_OFFSET, FWX_WHY("device's customer not covered"));
-    if (!scope_matches(&cert_doc, cert.groups_at, device->group, device->group_length))
+    if (!fwx_pkg_name_listed(&cert_doc, cert.groups_at, device->group, device->group_length))
         return fail(err, FWX_PKG_E_SCOPE_GROUP, FWX_PKG_NO_OFFSET, FWX_WHY("device's group not covered"));
 
     /* 11. Device class and metering. */

@@ -1,9 +1,11 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { loadPublicKey } from "../pkg/files.js";
+import { loadPrivateKey, loadPublicKey, readInput } from "../pkg/files.js";
+import { checkDeviceCertificate } from "../pkg/identity.js";
+import { rawPublicKey } from "../pkg/keys.js";
 import { crashHookFromSpec } from "../ota/crash.js";
-import { checkBrokerUrl, checkDevice, parseSeconds, untilStopSignal } from "../ota/cli-support.js";
-import { DEFAULT_BROKER } from "../ota/protocol.js";
+import { checkDevice, parseSeconds, untilStopSignal } from "../ota/cli-support.js";
+import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { startSimDevice } from "../ota/sim-device.js";
 import { jsonText } from "../ota/device-agent.js";
 import { BoardProfileError } from "../sim/errors.js";
@@ -12,7 +14,9 @@ const help = `fwx agent — run the device agent: hosts modules, installs update
 
 usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir>
                  --root <root.pub> --customer <c> --group <g>
-                 [--broker mqtt://127.0.0.1:1883] [--health-callbacks N]
+                 --device-key <device.key> --device-cert <device.cert>
+                 [--broker mqtts://host:8883 --ca ca.pem --cert dev.pem --key dev.key]
+                 [--username u --password-file f] [--health-callbacks N]
                  [--health-seconds T] [--speed X] [--bus-traffic] [--json]
 
 Long-running. Keeps per module an A and a B slot, the confirmed slot, the
@@ -31,7 +35,13 @@ options:
   --state-dir <dir>       where slots and state live (created if missing)
   --root <file>           product root public key (PEM, hex or raw)
   --customer, --group     this device's customer and device group (package scope)
-  --broker <url>          MQTT broker (default ${DEFAULT_BROKER})
+  --device-key <file>     this device's private key (fwx keys gen); keep it out of
+                          --state-dir's backups and readable by the agent only
+  --device-cert <file>    its certificate from the product root (fwx cert device),
+                          naming --device-id, --customer and --group: the agent
+                          signs every answer and verdict with the key, and tools
+                          believe them only under this certificate
+${BROKER_ARGS_HELP}
   --health-callbacks <n>  callbacks a trial must complete (default 3)
   --health-seconds <t>    device-time seconds a trial must run fault-free (default 10)
   --speed <x>             device clock speed-up for demos (default 1)
@@ -59,8 +69,9 @@ export const command: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, broker: { type: "string" },
+        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, ...BROKER_ARGS,
         root: { type: "string" }, customer: { type: "string" }, group: { type: "string" },
+        "device-key": { type: "string" }, "device-cert": { type: "string" },
         "health-callbacks": { type: "string" }, "health-seconds": { type: "string" }, speed: { type: "string" }, json: { type: "boolean" },
         "bus-traffic": { type: "boolean" },
       },
@@ -85,11 +96,22 @@ export const command: Command = {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    if (!values["device-key"] || !values["device-cert"]) throw new UsageError("--device-key and --device-cert are required (the device's identity: fwx keys gen, then fwx cert device)");
+    const deviceKey = loadPrivateKey(values["device-key"]);
+    const deviceCert = new Uint8Array(readInput(values["device-cert"], "device certificate"));
+    try {
+      const c = checkDeviceCertificate(deviceCert, rootPublicKey, deviceId, Date.now());
+      if (c.customer !== values.customer || c.group !== values.group) throw new Error(`it names customer ${c.customer}, group ${c.group}`);
+      if (!Buffer.from(c.deviceKey).equals(Buffer.from(rawPublicKey(deviceKey)))) throw new Error("it certifies another key than --device-key");
+    } catch (e) {
+      throw new UsageError(`--device-cert ${values["device-cert"]}: ${(e as Error).message}`);
+    }
     const json = !!values.json;
+    const broker = brokerTargetFromArgs(values);
     let agent;
     try {
       agent = await startSimDevice({
-        deviceId, brokerUrl: checkBrokerUrl(values.broker ?? DEFAULT_BROKER), stateDir: values["state-dir"], rootPublicKey,
+        deviceId, brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), stateDir: values["state-dir"], rootPublicKey, deviceKey, deviceCert,
         customer: values.customer, group: values.group, crash, waitForBroker: false,
         ...(values.board ? { boardPath: values.board } : {}),
         ...(speed ? { speed } : {}),

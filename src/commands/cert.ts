@@ -8,8 +8,10 @@ import { keyId, rawPublicKey } from "../pkg/keys.js";
 import { MODULE_ID } from "../pkg/manifest.js";
 import { emptyRevocationList, extendRevocationList, signRevocationList } from "../pkg/revocation.js";
 import { describeCertificate } from "./inspect.js";
+import { deliverRevocations, issueDevice, issueOperator } from "./cert-identity.js";
 
-const help = `fwx cert — integrator certificates and their revocation, signed by the product root key
+const help = `fwx cert — certificates signed by the product root key: integrators,
+operators and devices; revocation lists and their delivery to devices
 
 usage:
   fwx cert issue --root-key root.key --integrator-pub acme.pub --id acme
@@ -19,6 +21,15 @@ usage:
   fwx cert revoke --root-key root.key (--cert acme.cert | --integrator-pub acme.pub)...
                  [--list revoked.fwxrl] [-o revoked.fwxrl]
   fwx cert show acme.cert [--root root.pub] [--json]
+  fwx cert operator --root-key root.key --operator-pub alice.pub --id alice
+                 --operations begin,rollback,remove,config,abort,revocations|*
+                 --customers a,b [--groups g1,g2] [--devices d1,d2]
+                 [--valid-days N (default 30) | --not-before DATE --not-after DATE]
+                 -o alice.opcert
+  fwx cert device --root-key root.key --device-pub gw-17.pub --device-id gw-17
+                 --customer a --group g [--valid-days N (default 3650)] -o gw-17.devcert
+  fwx cert deliver revoked.fwxrl --device <id> [--broker url]
+                 [--operator-key f --operator-cert f --root f]
 
 issue    certifies that the integrator's key may sign modules whose id starts
          with --module-prefix, requesting at most the capabilities in --caps
@@ -31,6 +42,18 @@ revoke   adds certificates (by digest) or integrator keys (all their
          --list is the current list (verified against the root key); the
          result goes to -o (default: back to --list, replaced atomically).
 show     prints a certificate; with --root, also checks its signature.
+operator certifies that an operator key may send the listed operations (the
+         state-changing commands) to devices of these customers, and if
+         given only these groups and device ids; names compare exactly
+         ("acme" never matches "acme-foods"). fwx flash, rollback, remove and
+         config sign with it (see their --operator-key/--operator-cert).
+device   certifies a device's key at provisioning: fwx agent takes it with
+         --device-key/--device-cert, and tools believe the device's answers
+         and verdicts only when they verify under it.
+deliver  sends a revocation list to a device (a signed "revocations"
+         command); the device keeps it only if its serial is higher than the
+         one it has, and enforces it at install, at boot and on operators.
+Key files (fwx keys gen) never belong in a device's state directory.
 
 exit codes: 0 ok, 2 bad arguments, unreadable or invalid input, 1 internal error
 
@@ -128,6 +151,9 @@ export const command: Command = {
         "valid-days": { type: "string" }, "not-before": { type: "string" }, "not-after": { type: "string" },
         out: { type: "string", short: "o" }, cert: { type: "string", multiple: true }, list: { type: "string" },
         root: { type: "string" }, json: { type: "boolean", default: false },
+        "operator-pub": { type: "string" }, operations: { type: "string" }, devices: { type: "string" },
+        "device-pub": { type: "string" }, "device-id": { type: "string" }, customer: { type: "string" }, group: { type: "string" },
+        device: { type: "string" }, broker: { type: "string" }, "operator-key": { type: "string" }, "operator-cert": { type: "string" },
       },
       allowPositionals: true,
       strict: true,
@@ -141,6 +167,9 @@ export const command: Command = {
     }
     if (action === "revoke") return revoke(values);
     if (action === "show") return show(rest[0], values);
-    throw new UsageError(action ? `cert: unknown action "${action}" (issue, revoke, show)` : "cert: give an action: issue, revoke or show (fwx cert --help)");
+    if (action === "operator") return issueOperator(values);
+    if (action === "device") return issueDevice(values);
+    if (action === "deliver") return deliverRevocations(rest[0], values);
+    throw new UsageError(action ? `cert: unknown action "${action}" (issue, revoke, show, operator, device, deliver)` : "cert: give an action: issue, revoke, show, operator, device or deliver (fwx cert --help)");
   },
 };

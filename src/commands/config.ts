@@ -1,12 +1,15 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP } from "../ota/cli-support.js";
-import { DEFAULT_BROKER } from "../ota/protocol.js";
-import { runDeviceCommand } from "../ota/simple-command.js";
+import { EXIT_CODES_HELP, parseSeconds } from "../ota/cli-support.js";
+import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/credentials.js";
+import { deviceAndRest, runDeviceCommand } from "../ota/simple-command.js";
+import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 
 const help = `fwx config — set a module's deploy-time configuration on a device, without a new binary
 
-usage: fwx config set <device> <module> key=value [key=value…] [--broker url] [--json]
+usage: fwx config set --device <id> <module> key=value [key=value…] [--broker url] [--ca f --cert f --key f] [--username u --password-file f]
+                      [--json] [credentials]
+       fwx config set <device> <module> key=value…   (the same; the device as first argument)
 
 One binary serves many customers: thresholds, periods and labels are config
 fields declared in the module's fwx.json (and signed into its manifest).
@@ -14,8 +17,12 @@ The device checks each value against the field's type and bounds, stores it
 durably and restarts the module, which reads it with core.config_get.
 
 options:
-  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
-  --json           print the device's event as JSON
+  --device <id>           the device (or give its id as the first argument)
+${BROKER_ARGS_HELP}
+  --json                  print the device's event as JSON
+  --timeout <s>           give up when the device has not answered for this long (default 10)
+
+${CREDENTIALS_HELP}
 
 ${EXIT_CODES_HELP}
   (2 also when a key is not a config field of the module or a value is out of range)
@@ -27,10 +34,12 @@ export const command: Command = {
   summary: "Set a module's deploy-time configuration on a device",
   help,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" } } });
-    const [sub, device, module, ...pairs] = positionals;
-    if (sub !== "set") throw new UsageError(`unknown subcommand "${sub ?? ""}" (expected: fwx config set <device> <module> key=value…)`);
-    if (!module) throw new UsageError("expected <device> <module> key=value…");
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...BROKER_ARGS, json: { type: "boolean" }, device: { type: "string" }, timeout: { type: "string" }, ...CREDENTIAL_OPTIONS } });
+    const [sub, ...args] = positionals;
+    if (sub !== "set") throw new UsageError(`unknown subcommand "${sub ?? ""}" (expected: fwx config set --device <id> <module> key=value…)`);
+    const [device, rest] = deviceAndRest(values.device, args, Math.max(1, args.length - (values.device === undefined ? 1 : 0)), "<module> key=value…");
+    const [module, ...pairs] = rest;
+    if (!module) throw new UsageError("expected --device <id> <module> key=value…");
     if (!pairs.length) throw new UsageError("give at least one key=value");
     const set: Record<string, string> = {};
     for (const p of pairs) {
@@ -38,6 +47,6 @@ export const command: Command = {
       if (eq <= 0) throw new UsageError(`"${p}" is not key=value`);
       set[p.slice(0, eq)] = p.slice(eq + 1);
     }
-    return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), checkDevice(device, "<device>"), { op: "config", module, values: set }, !!values.json);
+    return runDeviceCommand(brokerTargetFromArgs(values), device, { op: "config", module, values: set }, !!values.json, loadOperatorAuth(values), (parseSeconds(values.timeout, "--timeout") ?? 10) * 1000);
   },
 };

@@ -1,20 +1,25 @@
 import { parseArgs } from "node:util";
 import type { Command } from "../cli/command.js";
-import { checkBrokerUrl, EXIT_CODES_HELP, OTA_EXIT, reportRemoteError } from "../ota/cli-support.js";
-import { DEFAULT_BROKER, deviceOfTopic, TOPIC_ROOT, type DeviceStatus } from "../ota/protocol.js";
+import { EXIT_CODES_HELP, OTA_EXIT, reportRemoteError } from "../ota/cli-support.js";
+import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
+import { deviceOfTopic, TOPIC_ROOT, type DeviceStatus } from "../ota/protocol.js";
 import { ToolConnection } from "../ota/rpc.js";
 
 const help = `fwx devices — list devices with their modules, versions, slot states and health
 
-usage: fwx devices [--broker mqtt://127.0.0.1:1883] [--json]
+usage: fwx devices [--broker mqtt://127.0.0.1:1883] [--ca f --cert f --key f]
+                   [--username u --password-file f] [--json]
 
 Reads the retained status and presence every device agent publishes
 (fwx/v2/<device>/status and /presence), so it shows devices that are
-offline too, with when they were last seen.
+offline too, with when they were last seen. What it shows is each device's
+claim, not a proof: anyone the broker lets publish there could write it.
+Nothing is decided on it; commands that change a device are answered with
+the device's signature (see docs/ota-protocol.md, "Trust model").
 
 options:
-  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
-  --json           print [{device, online, status}] as JSON
+${BROKER_ARGS_HELP}
+  --json                  print [{device, online, status}] as JSON
 
 ${EXIT_CODES_HELP}
 
@@ -30,11 +35,12 @@ export const command: Command = {
   summary: "List devices, their modules, versions and slot states",
   help,
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { broker: { type: "string" }, json: { type: "boolean" } } });
+    const { values } = parseArgs({ args: argv, options: { ...BROKER_ARGS, json: { type: "boolean" } } });
     const json = !!values.json;
     let conn: ToolConnection | null = null;
     try {
-      conn = await ToolConnection.open({ brokerUrl: checkBrokerUrl(values.broker ?? DEFAULT_BROKER) });
+      const broker = brokerTargetFromArgs(values);
+      conn = await ToolConnection.open({ brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}) });
       const [statuses, presence] = await Promise.all([
         conn.retained<DeviceStatus>(`${TOPIC_ROOT}/+/status`),
         conn.retained<{ online: boolean }>(`${TOPIC_ROOT}/+/presence`),

@@ -5,7 +5,7 @@ import { writeFileDurable } from "../fs/durable.js";
 import { loadPublicKey, readInput } from "../pkg/files.js";
 import { generateKeyPair, keyId, parsePrivateKey, privateKeyPem, publicKeyPem, rawPublicKey } from "../pkg/keys.js";
 
-const help = `fwx keys — Ed25519 key pairs for the product root and for integrators
+const help = `fwx keys — Ed25519 key pairs for the product root, integrators, operators and devices
 
 usage:
   fwx keys gen --out <name> [--force]
@@ -23,9 +23,16 @@ options:
 
 exit codes: 0 ok, 2 bad arguments or unreadable key, 1 internal error
 
+The same key pair serves every role; the root's certificate says which
+(fwx cert issue | operator | device). Keep operator and device private keys
+outside any device state directory (an agent's --state-dir is the device's,
+and whoever can read an operator key can command the fleet in its scope).
+
 example:
   fwx keys gen --out keys/root
-  fwx keys gen --out keys/acme`;
+  fwx keys gen --out keys/acme
+  fwx keys gen --out ~/.config/fwx/operator     # fwx flash/rollback/… find it there
+  fwx keys gen --out provisioning/gw-17         # a device identity`;
 
 function describe(raw: Uint8Array): string {
   return `key id   ${keyId(raw)}\npublic   ${Buffer.from(raw).toString("hex")}`;

@@ -1,22 +1,29 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkBrokerUrl, checkDevice, EXIT_CODES_HELP, OTA_EXIT, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
-import { DEFAULT_BROKER, parseJson, topicsFor } from "../ota/protocol.js";
+import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
+import { parseJson, topicsFor } from "../ota/protocol.js";
+import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { ToolConnection } from "../ota/rpc.js";
 
 const help = `fwx logs — show a device's recent module logs, faults and lifecycle events
 
-usage: fwx logs <device> [--module <id>] [--lines N] [--follow] [--broker url] [--json]
+usage: fwx logs --device <id> [--module <id>] [--lines N] [--follow] [--broker url] [--ca f --cert f --key f] [--username u --password-file f] [--json]
+       fwx logs <device> …   (the same; the device as the argument)
 
 Asks the device for the lines it keeps (the last 500), then with --follow
 keeps printing new ones as the device publishes them (Ctrl-C to stop).
+Reading logs is not signed: the device publishes its log lines on its log
+topic anyway, so who may read them is the broker's read ACL (see
+docs/fleet-brokers.md), not a key.
 
 options:
-  --module <id>    only this module's lines
-  --lines <n>      how many recent lines (default 100)
-  --follow, -f     keep printing new lines
-  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
-  --json           one JSON object per line
+  --device <id>           the device (or give its id as the first argument)
+  --module <id>           only this module's lines
+  --lines <n>             how many recent lines (default 100)
+  --follow, -f            keep printing new lines
+${BROKER_ARGS_HELP}
+  --timeout <s>           give up when the device has not answered for this long (default 5)
+  --json                  one JSON object per line
 
 ${EXIT_CODES_HELP}
 
@@ -39,17 +46,18 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
-      options: { module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, broker: { type: "string" }, json: { type: "boolean" } },
+      options: { device: { type: "string" }, timeout: { type: "string" }, module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, ...BROKER_ARGS, json: { type: "boolean" } },
     });
-    if (positionals.length !== 1) throw new UsageError("expected one device id");
-    const device = checkDevice(positionals[0], "<device>");
+    if (positionals.length !== (values.device === undefined ? 1 : 0)) throw new UsageError("expected --device <id> (or the device id as the one argument)");
+    const device = checkDevice(values.device ?? positionals[0], values.device === undefined ? "<device>" : "--device");
     const limit = values.lines === undefined ? 100 : Number(values.lines);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--lines "${values.lines}" must be a positive integer`);
     const json = !!values.json;
     const print = (l: Line) => process.stdout.write((json ? JSON.stringify(l) : format(l)) + "\n");
     let conn: ToolConnection | null = null;
     try {
-      conn = await ToolConnection.open({ brokerUrl: checkBrokerUrl(values.broker ?? DEFAULT_BROKER) });
+      const broker = brokerTargetFromArgs(values);
+      conn = await ToolConnection.open({ brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}) });
       const topics = topicsFor(device);
       const live: Line[] = [];
       let backlogDone = false;
@@ -65,7 +73,7 @@ export const command: Command = {
         });
         await conn.subscribe([topics.log], 0);
       }
-      const r = await conn.request(device, { op: "logs", limit, ...(values.module ? { module: values.module } : {}) });
+      const r = await conn.request(device, { op: "logs", limit, ...(values.module ? { module: values.module } : {}) }, (parseSeconds(values.timeout, "--timeout") ?? 5) * 1000);
       const lines = (r.lines as Line[]) ?? [];
       for (const l of lines) print(l);
       if (!values.follow) return OTA_EXIT.ok;

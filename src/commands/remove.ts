@@ -1,20 +1,29 @@
 import type { Command } from "../cli/command.js";
 import { EXIT_CODES_HELP } from "../ota/cli-support.js";
-import { DEFAULT_BROKER } from "../ota/protocol.js";
+import { CREDENTIALS_HELP } from "../ota/credentials.js";
+import { BROKER_ARGS_HELP } from "../ota/transport.js";
 import { runModuleCommand } from "../ota/simple-command.js";
 
 const help = `fwx remove — stop a module and delete it from a device
 
-usage: fwx remove <device> <module> [--broker url] [--json]
+usage: fwx remove --device <id> <module> [--broker url] [--ca f --cert f --key f] [--username u --password-file f]
+                  [--json] [credentials]
+       fwx remove <device> <module> …   (the same; the device as first argument)
 
 Stops the module (fwx_deinit runs if exported), deletes both slots and its
-config values. Its key-value store (kv/<module>.json) is kept, so a later
+config values. The module's anti-rollback floor (its highest confirmed
+sequence) is kept: a later install must not be older than what was removed.
+Its key-value store (kv/<module>.json) is kept, so a later
 install of the same module id finds its data again. Refused while the
 module is on trial or the device is installing.
 
 options:
-  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
-  --json           print the device's event as JSON
+  --device <id>           the device (or give its id as the first argument)
+${BROKER_ARGS_HELP}
+  --json                  print the device's event as JSON
+  --timeout <s>           give up when the device has not answered for this long (default 10)
+
+${CREDENTIALS_HELP}
 
 ${EXIT_CODES_HELP}
 

@@ -1,11 +1,14 @@
 import type { Command } from "../cli/command.js";
 import { EXIT_CODES_HELP } from "../ota/cli-support.js";
-import { DEFAULT_BROKER } from "../ota/protocol.js";
+import { CREDENTIALS_HELP } from "../ota/credentials.js";
+import { BROKER_ARGS_HELP } from "../ota/transport.js";
 import { runModuleCommand } from "../ota/simple-command.js";
 
 const help = `fwx rollback — run a module's previous version again (its other slot)
 
-usage: fwx rollback <device> <module> [--broker url] [--json]
+usage: fwx rollback --device <id> <module> [--broker url] [--ca f --cert f --key f] [--username u --password-file f]
+                    [--json] [credentials]
+       fwx rollback <device> <module> …   (the same; the device as first argument)
 
 The other slot holds the package that was confirmed before the current one.
 The device re-hashes and re-verifies it, makes it the confirmed slot and
@@ -15,8 +18,12 @@ refused (anti-rollback applies to new packages, not to the slot switch).
 Refused while the module is on trial or the device is installing.
 
 options:
-  --broker <url>   MQTT broker (default ${DEFAULT_BROKER})
-  --json           print the device's event as JSON
+  --device <id>           the device (or give its id as the first argument)
+${BROKER_ARGS_HELP}
+  --json                  print the device's event as JSON
+  --timeout <s>           give up when the device has not answered for this long (default 10)
+
+${CREDENTIALS_HELP}
 
 ${EXIT_CODES_HELP}
 

@@ -3,6 +3,7 @@
 // simulated gateway that trusts that root, and flash each package to it with
 // progress, waiting for the device's verdict after its health window.
 
+import type { KeyObject } from "node:crypto";
 import type { Capabilities } from "../caps/capabilities.js";
 import { readManifest } from "../build/manifest.js";
 import { buildPackage, configFields, DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES } from "../pkg/pack.js";
@@ -24,6 +25,8 @@ export interface DemoPackage {
 
 export interface SignedExamples {
   rootPublicKey: Uint8Array;
+  /** The throwaway root's private key: the demo provisions its gateway's device certificate and its operator with it. */
+  rootKey: KeyObject;
   packages: DemoPackage[];
 }
 
@@ -48,7 +51,7 @@ export async function signExamples(dirs: readonly string[], grantable: Capabilit
     });
     packages.push({ dir, id: manifest.id, version: manifest.version, bytes, payloadBytes: payload.length });
   }
-  return { rootPublicKey: root.publicKey, packages };
+  return { rootPublicKey: root.publicKey, rootKey: root.privateKey, packages };
 }
 
 export interface FlashReport {
@@ -63,7 +66,7 @@ export async function flashToDemoGateway(
   onProgress: (pkg: DemoPackage, p: FlashProgress) => void,
   onBroker: (url: string, deviceId: string) => void,
 ): Promise<FlashReport[]> {
-  const demo = await startOtaDemo({ rootPublicKey: signed.rootPublicKey, customer: DEMO_CUSTOMER, group: DEMO_GROUP });
+  const demo = await startOtaDemo({ rootKey: signed.rootKey, customer: DEMO_CUSTOMER, group: DEMO_GROUP });
   try {
     onBroker(demo.brokerUrl, demo.deviceId);
     const reports: FlashReport[] = [];

@@ -2,11 +2,17 @@
 // the path holds the old contents or the new ones, never a mix. The data goes
 // to a temporary file in the same directory, is fsynced, then renamed over
 // the target (or hard-linked, when an existing file must not be replaced),
-// and the directory is fsynced so the rename itself survives.
+// and the directory is fsynced so the rename itself survives. Directories it
+// creates are made durable the same way (each new one's parent is fsynced),
+// or a power cut could forget a directory whose files were all synced.
+//
+// Every operation goes through a FileIo (src/fs/file-io.ts): the real file
+// system by default, a simulated disk that loses unsynced writes in the
+// power-cut tests (tests/fs/power-cut.test.ts, tests/ota/power-cut.test.ts).
 
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
+import { NODE_FS, type FileIo } from "./file-io.js";
 
 /** Where a durable write is between its steps; crash-injection tests stop the process here. */
 export type DurableStep = "temp-written" | "renamed";
@@ -16,7 +22,7 @@ export interface DurableWriteOptions {
   mode?: number;
   /** Fail with EEXIST instead of replacing an existing file. */
   noClobber?: boolean;
-  /** Create missing parent directories first. */
+  /** Create missing parent directories first (durably). */
   createDirs?: boolean;
   /**
    * Reuse one temporary name per target instead of a unique one, so a crash
@@ -25,75 +31,92 @@ export interface DurableWriteOptions {
    */
   stableTempName?: boolean;
   onStep?: (step: DurableStep) => void;
+  /** The file system to write through (default: the real one). */
+  fs?: FileIo;
 }
 
-export function fsyncDirectory(dir: string): void {
+export function fsyncDirectory(dir: string, fs: FileIo = NODE_FS): void {
   let fd: number;
   try {
-    fd = openSync(dir, "r");
+    fd = fs.openDir(dir);
   } catch {
     return; // Platforms that cannot open a directory (Windows) have no directory fsync to do.
   }
   try {
-    fsyncSync(fd);
+    fs.fsync(fd);
   } catch (e) {
     // Some file systems refuse fsync on a directory; the rename is then as durable as they make it.
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EINVAL" && code !== "EPERM" && code !== "EISDIR") throw e;
   } finally {
-    closeSync(fd);
+    fs.close(fd);
   }
 }
 
-/** Writes all of `data` at the file position (or at `position`); writeSync may write less than asked. */
-export function writeAll(fd: number, data: Uint8Array, position: number | null = null): void {
+/** Creates `dir` and any missing ancestors, fsyncing each new directory's parent so the entry survives a power cut. */
+export function ensureDirDurable(dir: string, fs: FileIo = NODE_FS): void {
+  if (fs.exists(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) ensureDirDurable(parent, fs);
+  try {
+    fs.mkdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return;
+  }
+  fsyncDirectory(parent, fs);
+}
+
+/** Writes all of `data` at the file position (or at `position`); a write may write less than asked. */
+export function writeAll(fd: number, data: Uint8Array, position: number | null = null, fs: FileIo = NODE_FS): void {
   let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position === null ? null : position + done);
+  while (done < data.length) done += fs.write(fd, data, done, data.length - done, position === null ? null : position + done);
 }
 
 export function writeFileDurable(path: string, data: Uint8Array | string, options: DurableWriteOptions = {}): void {
+  const fs = options.fs ?? NODE_FS;
   const dir = dirname(path);
-  if (options.createDirs) mkdirSync(dir, { recursive: true });
+  if (options.createDirs) ensureDirDurable(dir, fs);
   const tmp = join(dir, options.stableTempName ? `.${basename(path)}.tmp` : `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   // A unique name is opened exclusively ("wx"), so a file planted under it is never written through.
-  const fd = openSync(tmp, options.stableTempName ? "w" : "wx", options.mode ?? 0o644);
+  const fd = fs.open(tmp, options.stableTempName ? "w" : "wx", options.mode ?? 0o644);
   try {
-    writeAll(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
-    fsyncSync(fd);
+    writeAll(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data, null, fs);
+    fs.fsync(fd);
   } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
+    fs.close(fd);
+    fs.removeTree(tmp);
     throw e;
   }
-  closeSync(fd);
+  fs.close(fd);
   options.onStep?.("temp-written");
   try {
     if (options.noClobber) {
-      linkSync(tmp, path);
-      unlinkSync(tmp);
+      fs.link(tmp, path);
+      fs.unlink(tmp);
     } else {
-      renameSync(tmp, path);
+      fs.rename(tmp, path);
     }
   } catch (e) {
-    rmSync(tmp, { force: true });
+    fs.removeTree(tmp);
     throw e;
   }
-  fsyncDirectory(dir);
+  fsyncDirectory(dir, fs);
   options.onStep?.("renamed");
 }
 
 /** Removes a file (a missing one is fine) and makes the removal durable. */
-export function removeFileDurable(path: string): void {
+export function removeFileDurable(path: string, fs: FileIo = NODE_FS): void {
   try {
-    unlinkSync(path);
+    fs.unlink(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     return;
   }
-  fsyncDirectory(dirname(path));
+  fsyncDirectory(dirname(path), fs);
 }
 
-export function removeTreeDurable(path: string): void {
-  rmSync(path, { recursive: true, force: true });
-  fsyncDirectory(dirname(path));
+export function removeTreeDurable(path: string, fs: FileIo = NODE_FS): void {
+  fs.removeTree(path);
+  fsyncDirectory(dirname(path), fs);
 }

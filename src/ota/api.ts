@@ -3,6 +3,7 @@
 // state directory with an accelerated clock, flashes with progress, and the
 // device's timeline of install steps, verdicts and module events.
 
+import type { KeyObject } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,14 +14,16 @@ import { flash, type FlashProgress, type FlashResult } from "./flasher.js";
 import type { HealthPolicy } from "./install.js";
 import { PackageCache } from "./package-cache.js";
 import type { DeviceStatus, InstallEvent } from "./protocol.js";
-import { ToolConnection, type CommandBody } from "./rpc.js";
+import { rawPublicKey } from "../pkg/keys.js";
+import { provisionDevice, provisionOperator } from "./provision.js";
+import { ToolConnection, type CommandBody, type OperatorAuth, type SignedRequest } from "./rpc.js";
 import { startSimDevice } from "./sim-device.js";
 
 export type { FlashProgress, FlashResult, TimelineEntry, DeviceStatus, InstallEvent };
 
 export interface OtaDemoOptions {
-  /** Product root public key the device trusts (raw 32 bytes). */
-  rootPublicKey: Uint8Array;
+  /** Product root key: the device trusts its public half; the demo provisions the device's certificate and an operator's with it. */
+  rootKey: KeyObject;
   customer: string;
   group: string;
   deviceId?: string;
@@ -36,8 +39,8 @@ export interface OtaDemo {
   deviceId: string;
   /** Flashes a package; deltas are used automatically for later versions of a module. */
   flash(pkg: Uint8Array, onProgress?: (p: FlashProgress) => void): Promise<FlashResult>;
-  /** One command on the control channel (rollback, remove, config, logs, status). */
-  command(body: CommandBody): Promise<Record<string, unknown>>;
+  /** One command on the control channel: rollback, remove, config (signed with the demo's operator key), logs, status. */
+  command(body: CommandBody | SignedRequest): Promise<Record<string, unknown>>;
   status(): DeviceStatus;
   /** Everything the device did, in order. */
   timeline(): readonly TimelineEntry[];
@@ -52,10 +55,14 @@ export async function startOtaDemo(opts: OtaDemoOptions): Promise<OtaDemo> {
   const events: TimelineEntry[] = [];
   let broker: RunningBroker | null = null;
   let device: DeviceAgent<Board> | null = null;
+  const rootPublicKey = rawPublicKey(opts.rootKey);
+  // Provisioning, as a factory would do it: the device's identity, and an operator allowed to manage this customer's devices.
+  const identity = provisionDevice(opts.rootKey, { deviceId, customer: opts.customer, group: opts.group });
+  const auth: OperatorAuth = { operator: provisionOperator(opts.rootKey, { operatorId: "demo-operator", customers: [opts.customer] }), rootPublicKey };
   try {
     broker = await startBroker({ port: 0, host: "127.0.0.1" });
     device = await startSimDevice({
-      deviceId, brokerUrl: broker.url, stateDir: join(dir, "device"), rootPublicKey: opts.rootPublicKey,
+      deviceId, brokerUrl: broker.url, stateDir: join(dir, "device"), rootPublicKey, ...identity,
       customer: opts.customer, group: opts.group, speed: opts.speed ?? 60,
       ...(opts.boardPath ? { boardPath: opts.boardPath } : {}),
       health: { callbacks: 3, seconds: 10, timeoutSeconds: 600, ...opts.health },
@@ -72,11 +79,12 @@ export async function startOtaDemo(opts: OtaDemoOptions): Promise<OtaDemo> {
   return {
     brokerUrl: b.url,
     deviceId,
-    flash: (pkg, onProgress) => flash({ brokerUrl: b.url, device: deviceId, pkg, cache, ...(onProgress ? { onProgress } : {}) }),
+    flash: (pkg, onProgress) => flash({ brokerUrl: b.url, device: deviceId, pkg, cache, auth, ...(onProgress ? { onProgress } : {}) }),
     async command(body) {
       const conn = await ToolConnection.open({ brokerUrl: b.url });
       try {
-        return await conn.request(deviceId, body, 10_000);
+        if (body.op === "status" || body.op === "logs" || body.op === "query") return await conn.request(deviceId, body as CommandBody, 10_000);
+        return (await conn.signedRequest(deviceId, body as SignedRequest, auth, 10_000)).reply;
       } finally {
         await conn.close();
       }

@@ -2,9 +2,10 @@
 // durable write of the install path calls crashPoint(name); when the
 // environment (or the agent options) names that point, the process dies on
 // the spot with SIGKILL: no finally blocks, no flushing, no graceful MQTT
-// disconnect, exactly what a power cut leaves behind on disk (all writes here
-// are synchronous and fsynced, so the page cache holds nothing the disk
-// would lose that the tests could rely on).
+// disconnect. A killed process keeps the page cache, so these tests cannot
+// tell a missing fsync; tests/ota/power-cut.test.ts cuts the power at the
+// same points (and at every file operation) on a simulated disk that loses
+// whatever was not fsynced (src/fs/power-cut.ts).
 //
 // FWX_CRASH_AT=<point>      dies the first time <point> is reached
 // FWX_CRASH_AT=<point>#<n>  dies the n-th time (chunk writes happen many times)

@@ -2,6 +2,7 @@
 // install state machine, and the live module host. `fwx agent` and the demo
 // API both run this class.
 
+import type { KeyObject } from "node:crypto";
 import { DeviceLog } from "./device-log.js";
 import mqtt, { type MqttClient } from "mqtt";
 import { LOWERED } from "../agent/abi.js";
@@ -9,23 +10,32 @@ import type { AgentEvent } from "../agent/host-context.js";
 import type { BoardLike } from "../agent/runtime.js";
 import type { TelemetryMessage } from "../agent/host/telemetry.js";
 import { offeredInterfaces, type DeviceContext } from "../pkg/index.js";
+import { allows, TrustRefused } from "../pkg/identity.js";
 import { FWX_VERSION } from "../version.js";
 import type { CrashHook } from "./crash.js";
 import { applyDelta, DeltaError } from "./delta.js";
 import { ConfigValueError } from "./config-values.js";
 import { DEFAULT_HEALTH, ModuleManager, RequestRefused, type HealthPolicy } from "./install.js";
 import { LiveModuleHost, type LiveHostFactory } from "./live-host.js";
-import { decodeChunk, encodeAck, isVerdict, MAX_SESSION, parseJson, ProtocolError, topicsFor, transferOf, type Command, type DeviceStatus, type InstallEvent, type Reply } from "./protocol.js";
+import { CHUNK_HEADER_BYTES, decodeChunk, encodeAck, isVerdict, MAX_CHUNK_BYTES, MAX_SESSION, parseJson, ProtocolError, topicsFor, transferOf, type Command, type DeviceStatus, type InstallEvent, type Reply } from "./protocol.js";
+import { OperationGuard } from "./op-guard.js";
+import { openCommand, signStatement, type OpenedCommand, type Statement } from "./signed-command.js";
 import { DEFAULT_RECEIVER, TransferReceiver, type PartialMeta, type ReceiverOptions } from "./receiver.js";
 import { sha256Hex, StateStore } from "./state-store.js";
+import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
 export interface DeviceAgentOptions<B extends BoardLike> {
   deviceId: string;
   brokerUrl: string;
+  /** TLS and credentials (src/ota/transport.ts). */
+  security?: MqttSecurity;
   stateDir: string;
   board: B;
   createHost: LiveHostFactory<B>;
   rootPublicKey: Uint8Array;
+  /** This device's identity: its private key and the root-signed device certificate for it (issued at provisioning). It signs every answer to a signed command and every verdict. */
+  deviceKey: KeyObject;
+  deviceCert: Uint8Array;
   customer: string;
   group: string;
   deviceClass?: DeviceContext["deviceClass"];
@@ -48,6 +58,9 @@ export type TimelineEntry =
   | { kind: "agent"; ts: number; message: string };
 
 
+/** Commands anyone on the broker may send (they change nothing; see docs/ota-protocol.md, "Reading operations"). Everything else must be signed. */
+const OPEN_OPS = new Set(["status", "logs", "query"]);
+
 /** JSON that tolerates the bigint fields of agent events. */
 export const jsonText = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? Number(x) : x));
 
@@ -59,7 +72,9 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
   private readonly store: StateStore;
   private client: MqttClient | null = null;
   private readonly deviceLog: DeviceLog;
-  private installing: { session: number; package: string } | null = null;
+  private installing: { session: number; package: string; request: string | null } | null = null;
+  private readonly guard: OperationGuard;
+  private readonly certB64: string;
   private heartbeat: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -76,9 +91,15 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       onEvent: (tUs, module, event) => this.onModuleEvent(tUs, module, event),
       telemetry: { accept: (m) => this.forwardTelemetry(m) },
     });
+    this.certB64 = Buffer.from(opts.deviceCert).toString("base64");
+    this.guard = new OperationGuard(
+      { stateDir: opts.stateDir, rootPublicKey: opts.rootPublicKey, device: { id: opts.deviceId, customer: opts.customer, group: opts.group }, nowMs: () => Date.now() },
+      (message) => this.timeline({ kind: "agent", ts: Date.now(), message }),
+    );
     const trust = {
       rootPublicKey: opts.rootPublicKey,
       now: () => Date.now(),
+      revoked: () => this.guard.revoked,
       device: {
         customer: opts.customer, group: opts.group, deviceClass: opts.deviceClass ?? "gateway",
         capabilities: opts.board.profile.grantable, offeredInterfaces: offeredInterfaces(LOWERED),
@@ -92,7 +113,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
         else this.client?.publish(this.topics.ack, encodeAck(a), { qos: 0 });
       },
       (meta, bytes) => this.onTransferComplete(meta, bytes),
-      (meta, reason) => this.onInstallEvent({ session: meta.session, module: meta.package.module, phase: "failed", ts: Date.now(), reason, package: meta.package.sha256 }));
+      (meta, reason) => this.onInstallEvent({ session: meta.session, module: meta.package.module, phase: "failed", ts: Date.now(), reason, package: meta.package.sha256, ...(meta.request ? { request: meta.request } : {}) }));
   }
 
   /** Boots the modules from the state directory, then connects (retrying in the background); with `waitForBroker`, resolves once subscribed. */
@@ -109,6 +130,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       keepalive: 20,
       queueQoSZero: false,
       will: { topic: this.topics.presence, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
+      ...mqttSecurityOptions(this.opts.security),
     });
     this.client = client;
     client.on("message", (topic, payload) => this.onMessage(topic, payload));
@@ -153,6 +175,11 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
   private onInstallEvent(e: InstallEvent): void {
     if (this.installing && e.session === null) e.session = this.installing.session;
     if (this.installing && !e.package) e.package = this.installing.package;
+    if (this.installing && e.package === this.installing.package && this.installing.request) e.request = this.installing.request;
+    if (isVerdict(e.phase) && e.request) {
+      // A verdict the tool can believe: signed by this device, bound to the begin it answers and the package.
+      e.proof = this.prove({ request: Buffer.from(e.request, "hex"), outcome: e.phase, ...(e.code ? { code: e.code } : {}), ...(e.package ? { package: e.package } : {}), module: e.module });
+    }
     this.timeline({ kind: "install", event: e });
     // The verdict ends the install: the status published with it already says the device is free.
     if (isVerdict(e.phase) && this.installing && (!e.package || e.package === this.installing.package)) this.installing = null;
@@ -170,6 +197,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       device: this.opts.deviceId, ts: Date.now(), board: this.opts.board.profile.name ?? "board",
       customer: this.opts.customer, group: this.opts.group, agent: FWX_VERSION,
       busy: this.installing?.session ?? null,
+      counter: this.guard.counter, revocationSerial: this.guard.revoked?.serial ?? 0, cert: this.certB64,
       modules: this.manager.status(), lastInstall: this.manager.lastInstall,
     } as DeviceStatus;
   }
@@ -187,37 +215,125 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     this.client?.publish(this.topics.reply(to), JSON.stringify(r), { qos: 1 });
   }
 
+  private prove(s: Omit<Statement, "device">): string {
+    return signStatement({ device: this.opts.deviceId, ...s }, this.opts.deviceKey);
+  }
+
+  /** Whatever a message holds, it never takes the agent down: a device must outlive its broker's worst publisher. */
   private onMessage(topic: string, payload: Buffer): void {
     if (this.stopped) return;
-    if (topic === this.topics.chunk) {
-      try {
-        this.receiver.onChunk(decodeChunk(payload), Date.now());
-      } catch (e) {
-        // A corrupt chunk is dropped unacknowledged: the sender's window resends it.
-        if (!(e instanceof ProtocolError)) throw e;
-      }
-      return;
+    try {
+      if (topic === this.topics.chunk) this.onChunkMessage(payload);
+      else if (topic === this.topics.cmd) this.onCommandMessage(payload);
+    } catch (e) {
+      this.timeline({ kind: "agent", ts: Date.now(), message: `dropped a message on ${topic} (${payload.length} bytes): ${(e as Error)?.message ?? String(e)}` });
     }
-    if (topic !== this.topics.cmd) return;
+  }
+
+  private onChunkMessage(payload: Buffer): void {
+    // Refused before anything is copied or checksummed: a chunk larger than any chunk, or for no transfer in sight.
+    if (payload.length > CHUNK_HEADER_BYTES + MAX_CHUNK_BYTES) return;
+    let frame;
+    try {
+      frame = decodeChunk(payload);
+    } catch (e) {
+      // A corrupt chunk is dropped unacknowledged: the sender's window resends it.
+      if (e instanceof ProtocolError) return;
+      throw e;
+    }
+    this.receiver.onChunk(frame, Date.now());
+  }
+
+  private onCommandMessage(payload: Buffer): void {
+    const signed = openCommand(payload);
+    if (signed) return this.onSignedCommand(signed);
     let cmd: Command;
     try {
       cmd = parseJson<Command>(payload, "command");
     } catch {
       return;
     }
-    if (typeof cmd.req !== "string" || typeof cmd.from !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(cmd.from)) return;
+    if (typeof cmd !== "object" || cmd === null || Array.isArray(cmd)) return;
+    if (typeof cmd.req !== "string" || cmd.req.length > 64 || typeof cmd.from !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(cmd.from)) return;
+    if (!OPEN_OPS.has(cmd.op)) {
+      const known = ["begin", "abort", "rollback", "remove", "config", "revocations"].includes(cmd.op);
+      return this.reply(cmd.from, known
+        ? { req: cmd.req, ok: false, code: "unsigned", message: `"${cmd.op}" changes the device: it must be a command signed by an operator key certified by the product root` }
+        : { req: cmd.req, ok: false, code: "unknown-op", message: `unknown command ${JSON.stringify(cmd.op)}` });
+    }
     try {
       this.reply(cmd.from, { req: cmd.req, ok: true, ...this.handle(cmd) });
     } catch (e) {
-      if (e instanceof RequestRefused) this.reply(cmd.from, { req: cmd.req, ok: false, code: e.code, message: e.message });
-      else if (e instanceof ConfigValueError) this.reply(cmd.from, { req: cmd.req, ok: false, code: "invalid-config", message: e.message });
-      else this.reply(cmd.from, { req: cmd.req, ok: false, code: "internal", message: (e as Error).message });
+      this.reply(cmd.from, { req: cmd.req, ok: false, ...refusalOf(e) });
+    }
+  }
+
+  /** Verify, record the counter, run, answer with a proof bound to the command. Refusals are answered (and proven) too. */
+  private onSignedCommand(cmd: OpenedCommand): void {
+    const b = cmd.body;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(b.from)) return;
+    const answer = (r: { ok: true; [k: string]: unknown } | { ok: false; code: string; message: string }, extra: Record<string, unknown> = {}) => {
+      const about = (r.ok ? r.done ?? r.event : undefined) as InstallEvent | undefined;
+      const outcome = !r.ok ? "refused" : about ? about.phase : "ok";
+      const pkg = about?.package ?? b.package?.sha256;
+      const proof = this.prove({
+        request: cmd.digest, outcome,
+        ...(!r.ok ? { code: r.code } : about?.code ? { code: about.code } : {}),
+        ...(pkg ? { package: pkg } : {}), ...(b.module ? { module: b.module } : {}),
+      });
+      // The device certificate travels in the retained status, not in every answer: it is the same bytes each time.
+      const full = { req: b.req, ...r, ...extra, proof } as Reply;
+      this.reply(b.from, full);
+      return full;
+    };
+    const again = this.guard.repeated(cmd);
+    if (again) return void this.reply(b.from, again as Reply);
+    try {
+      this.guard.admit(cmd);
+    } catch (e) {
+      if (e instanceof TrustRefused) {
+        // The counter to beat travels with a "replayed" refusal (unsigned: a lie only gets the next command refused again).
+        return void answer({ ok: false, code: e.code, message: e.message }, e.code === "replayed" ? { counter: this.guard.counter } : {});
+      }
+      return void answer({ ok: false, code: "internal", message: `cannot record the command counter: ${(e as Error).message}` });
+    }
+    let r;
+    try {
+      r = answer({ ok: true, ...this.handleSigned(cmd) });
+    } catch (e) {
+      r = answer({ ok: false, ...refusalOf(e) });
+    }
+    this.guard.remember(cmd, r as Record<string, unknown>);
+  }
+
+  private handleSigned(cmd: OpenedCommand): Record<string, unknown> {
+    const b = cmd.body;
+    const need = <T>(v: T | undefined, what: string): T => {
+      if (v === undefined) throw new RequestRefused("bad-request", `"${b.op}" needs ${what}`);
+      return v;
+    };
+    const base = { req: b.req, from: b.from };
+    switch (b.op) {
+      case "begin": {
+        const p = need(b.package, "the package (sha256, size, version, sequence)");
+        const module = need(b.module, "module");
+        return this.begin({ ...base, op: "begin", session: need(b.session, "session"), window: need(b.window, "window"), package: { module, ...p }, ...(b.delta ? { delta: b.delta } : {}) }, cmd);
+      }
+      case "abort": return this.handle({ ...base, op: "abort", session: need(b.session, "session") });
+      case "rollback": return this.handle({ ...base, op: "rollback", module: need(b.module, "module") });
+      case "remove": return this.handle({ ...base, op: "remove", module: need(b.module, "module") });
+      case "config": return this.handle({ ...base, op: "config", module: need(b.module, "module"), values: need(b.values, "values") });
+      case "revocations": {
+        const r = this.guard.updateRevocations(need(b.revocations, "a revocation list"));
+        this.publishStatus();
+        return { serial: r.serial, replaced: r.replaced };
+      }
+      default: throw new RequestRefused("unknown-op", `unknown command ${JSON.stringify(b.op)}`);
     }
   }
 
   private handle(cmd: Command): Record<string, unknown> {
     switch (cmd.op) {
-      case "begin": return this.begin(cmd);
       case "query": {
         const acked = this.receiver.ackedFor(cmd.session);
         if (acked === null) throw new RequestRefused("superseded", `session ${cmd.session} is no longer the device's transfer`);
@@ -245,14 +361,24 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     return r;
   }
 
-  private begin(cmd: Extract<Command, { op: "begin" }>): Record<string, unknown> {
+  private begin(cmd: Extract<Command, { op: "begin" }>, signed: OpenedCommand): Record<string, unknown> {
+    const request = Buffer.from(signed.digest).toString("hex");
+    const scope = signed.body;
+    // The package's certificate names its customers (and groups): a package for another customer is refused before any byte is sent.
+    if (scope.customers && !allows(scope.customers, this.opts.customer)) throw new RequestRefused("package-scope", `the package is for customers ${scope.customers.join(", ")}; this device belongs to ${this.opts.customer}`);
+    if (scope.groups && !allows(scope.groups, this.opts.group)) throw new RequestRefused("package-scope", `the package is for groups ${scope.groups.join(", ")}; this device is in ${this.opts.group}`);
+    if (typeof cmd.package.module !== "string" || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(cmd.package.module)) throw new RequestRefused("bad-request", `module ${JSON.stringify(cmd.package.module)} is not a module id`);
     const last = this.manager.lastInstall;
     if (last && last.package === cmd.package.sha256 && (!this.installing || this.installing.package !== cmd.package.sha256)) {
-      // This package was already decided (the tool lost the verdict, e.g. it restarted): report it.
-      return { done: last };
+      // This package was already decided (the tool lost the verdict, e.g. it restarted): report it, while it is still
+      // true. A confirmation stands only while that package is the module's confirmed one.
+      const current = last.phase !== "confirmed" || this.manager.confirmedSha(cmd.package.module) === cmd.package.sha256;
+      if (current) return { done: { ...last, request } };
     }
     if (this.manager.trialPackage(cmd.package.module) === cmd.package.sha256) {
-      // Transferred and on trial already (e.g. the agent restarted mid-trial): the verdict follows on the event topic.
+      // Transferred and on trial already (e.g. the agent restarted mid-trial): the verdict follows on the event topic, bound to this begin.
+      this.manager.bindTrial(cmd.package.module, request);
+      if (this.installing?.package === cmd.package.sha256) this.installing.request = request;
       return { resumeFrom: transferOf(cmd).size, installing: true };
     }
     if (this.installing && this.installing.package !== cmd.package.sha256) {
@@ -266,18 +392,22 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
         throw new RequestRefused("base-mismatch", `delta base ${transfer.base?.slice(0, 16)}… is not the confirmed package of ${cmd.package.module} (${base ? base.sha256.slice(0, 16) + "…" : "none"}); send the full package`);
       }
     }
-    const resumeFrom = this.receiver.begin({ session: cmd.session, from: cmd.from, window: cmd.window, transfer, package: cmd.package }, Date.now());
-    if (this.installing) this.installing.session = cmd.session;
+    const resumeFrom = this.receiver.begin({ session: cmd.session, from: cmd.from, window: cmd.window, transfer, package: cmd.package, request }, Date.now(), scope.preempt === true);
+    if (this.installing) {
+      this.installing.session = cmd.session;
+      this.installing.request = request;
+      this.manager.bindTrial(cmd.package.module, request);
+    }
     else if (this.receiver.isComplete) setImmediate(() => this.receiver.complete());
     return { resumeFrom };
   }
 
   private onTransferComplete(meta: PartialMeta, bytes: Uint8Array): void {
     if (this.installing || this.stopped) return;
-    this.installing = { session: meta.session, package: meta.package.sha256 };
+    this.installing = { session: meta.session, package: meta.package.sha256, request: meta.request ?? null };
     const fail = (reason: string) => {
       this.receiver.discard();
-      const e: InstallEvent = { session: meta.session, module: meta.package.module, phase: "failed", ts: Date.now(), reason, package: meta.package.sha256 };
+      const e: InstallEvent = { session: meta.session, module: meta.package.module, phase: "failed", ts: Date.now(), reason, package: meta.package.sha256, ...(this.installing?.request ? { request: this.installing.request } : {}) };
       this.installing = null;
       this.onInstallEvent(e);
     };
@@ -297,7 +427,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       if (h !== meta.package.sha256) return fail(`delta reconstruction has SHA-256 ${h.slice(0, 16)}…, expected ${meta.package.sha256.slice(0, 16)}…`);
     }
     this.onInstallEvent({ session: meta.session, module: meta.package.module, phase: "received", ts: Date.now(), version: meta.package.version, sequence: meta.package.sequence, package: meta.package.sha256, reason: `${bytes.length} bytes (${meta.transfer.mode})` });
-    this.manager.install(pkg, meta.session).then(
+    this.manager.install(pkg, meta.session, this.installing.request).then(
       () => {
         // The verdict event already cleared `installing` and published the status.
         this.installing = null;
@@ -324,4 +454,11 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       await c.endAsync(true).catch(() => {});
     }
   }
+}
+
+/** A refusal reply's code and message for an error from a command handler. */
+function refusalOf(e: unknown): { code: string; message: string } {
+  if (e instanceof RequestRefused || e instanceof TrustRefused) return { code: e.code, message: e.message };
+  if (e instanceof ConfigValueError) return { code: "invalid-config", message: e.message };
+  return { code: "internal", message: (e as Error)?.message ?? String(e) };
 }

@@ -7,8 +7,10 @@ import { readPackageUnverified } from "../pkg/index.js";
 import { encodeDelta } from "./delta.js";
 import { PackageCache } from "./package-cache.js";
 import { decodeAck, DEFAULT_CHUNK_BYTES, encodeChunk, isVerdict, MAX_SESSION, parseJson, topicsFor, type DeltaSpec, type InstallEvent, type Verdict } from "./protocol.js";
-import { DeviceRefused, DeviceUnreachable, ToolConnection } from "./rpc.js";
+import { DeviceRefused, DeviceUnreachable, ToolConnection, type OperatorAuth, type ProvenReply } from "./rpc.js";
+import { verifyStatement } from "./signed-command.js";
 import { sha256Hex } from "./state-store.js";
+import type { MqttSecurity } from "./transport.js";
 
 export interface FlashProgress {
   phase: "connecting" | "transferring" | "installing" | "done";
@@ -24,8 +26,14 @@ export interface FlashProgress {
 
 export interface FlashOptions {
   brokerUrl: string;
+  /** TLS and credentials (src/ota/transport.ts). */
+  security?: MqttSecurity;
   device: string;
   pkg: Uint8Array;
+  /** The operator's key and certificate (the begin is signed) and the root the device's answers must chain to. */
+  auth: OperatorAuth;
+  /** Replace the device's current transfer even if it still makes progress (an operator's deliberate choice; signed). */
+  preempt?: boolean;
   chunkBytes?: number;
   /** Chunks in flight. */
   window?: number;
@@ -34,8 +42,9 @@ export interface FlashOptions {
   delta?: boolean;
   connectTimeoutMs?: number;
   replyTimeoutMs?: number;
-  /** Give up when no byte is acknowledged for this long. */
+  /** Give up when no byte is acknowledged for this long, and when the device stops answering for this long while it installs. */
   stallTimeoutMs?: number;
+  /** Longest wait for the verdict while the device keeps answering (default 10 min; the device's own health timeout decides first). */
   verdictTimeoutMs?: number;
   onProgress?(p: FlashProgress): void;
   signal?: AbortSignal;
@@ -116,12 +125,19 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
   let mode: "full" | "delta" = "full";
   progress({ phase: "connecting", acked: 0, total: opts.pkg.length, rate: 0, etaSeconds: null });
 
-  const conn = await ToolConnection.open({ brokerUrl: opts.brokerUrl, connectTimeoutMs: opts.connectTimeoutMs ?? 5000, ...(opts.clientId ? { clientId: opts.clientId } : {}) });
+  const conn = await ToolConnection.open({ brokerUrl: opts.brokerUrl, connectTimeoutMs: opts.connectTimeoutMs ?? 5000, ...(opts.clientId ? { clientId: opts.clientId } : {}), ...(opts.security ? { security: opts.security } : {}) });
   try {
-    // Everything the device says about this flash: acks, install events.
+    // Everything the device says about this flash: acks, install events, presence.
     let onAck: (offset: number, gap: boolean, session: number) => void = () => {};
     let onEvent: (e: InstallEvent) => void = () => {};
+    let watchPresence: (online: boolean) => void = () => {};
     conn.onMessage((topic, payload) => {
+      if (topic === topics.presence) {
+        try {
+          watchPresence(parseJson<{ online?: boolean }>(payload, "presence").online === true);
+        } catch { /* not presence */ }
+        return;
+      }
       if (topic === topics.ack) {
         try {
           const a = decodeAck(payload);
@@ -154,11 +170,33 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     }
 
     let session = newSession(0);
-    const pkgRef = { module: manifest.id, version: manifest.version, sequence: manifest.sequence, size: opts.pkg.length, sha256: pkgSha };
     const replyTimeout = opts.replyTimeoutMs ?? 5000;
+    // The package's own certificate says which customers and groups it is for: the device refuses a wrong one at the begin.
+    const scope = "error" in peek.certificate ? {} : { customers: peek.certificate.customers, ...(peek.certificate.groups ? { groups: peek.certificate.groups } : {}) };
     // Subscribed before the begin goes out, so the begin is published synchronously, ahead of the pipelined chunks.
     await conn.subscribe([topics.reply(conn.clientId)], 1);
-    const sendBegin = () => conn.request(opts.device, { op: "begin", session, window: windowChunks, package: pkgRef, ...(delta ? { delta } : {}) }, replyTimeout);
+    /** Digests of every begin this flash sent: a verdict counts only when the device signed it bound to one of them. */
+    const begins = new Set<string>();
+    const sendBegin = async (): Promise<ProvenReply> => {
+      const p = conn.signedRequest(opts.device, {
+        op: "begin", module: manifest.id, session, window: windowChunks,
+        package: { version: manifest.version, sequence: manifest.sequence, size: opts.pkg.length, sha256: pkgSha },
+        ...(delta ? { delta } : {}), ...scope, ...(opts.preempt ? { preempt: true } : {}),
+      }, opts.auth, replyTimeout, true);
+      const r = await p;
+      begins.add(Buffer.from(r.digest).toString("hex"));
+      return r;
+    };
+    /** The verdict of an event, if the device proved it for this package and one of this flash's begins; null otherwise (ignored). */
+    const provenVerdict = (e: InstallEvent): InstallEvent | null => {
+      try {
+        const st = verifyStatement(e.proof, e.cert ?? conn.deviceCert(opts.device), { rootPublicKey: opts.auth.rootPublicKey, device: opts.device });
+        if (!begins.has(Buffer.from(st.request).toString("hex")) || st.package !== pkgSha || st.outcome !== e.phase) return null;
+        return e;
+      } catch {
+        return null;
+      }
+    };
 
     const resumes: number[] = [];
     const verdictFromEvent = (e: InstallEvent, transferMs: number, resumedFrom: number, sentBytes: number): FlashResult => ({
@@ -201,7 +239,10 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     onEvent = (e) => {
       if (e.session !== session && e.package !== pkgSha) return;
       if (isVerdict(e.phase)) {
-        verdictEvent = e;
+        // Only what the device signed: a forged "confirmed" on the event topic is not a verdict.
+        const proven = provenVerdict(e);
+        if (!proven) return;
+        verdictEvent = proven;
         verdictWake();
       } else progress({ phase: "installing", acked: body.length, total: body.length, rate: 0, etaSeconds: null, step: e.phase });
     };
@@ -241,9 +282,13 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
         else pump();
       };
       /** The device's answer to a begin: the offset it continues from, or null when it already has a verdict. */
-      const onBeginReply = (r: Record<string, unknown>, resync: boolean): number | null => {
+      const onBeginReply = (proven: ProvenReply, resync: boolean): number | null => {
+        const r = proven.reply;
         if (r.done) {
-          verdictEvent = r.done as InstallEvent;
+          // Proven by the device for this begin: its statement names the verdict and the package.
+          const st = proven.statement;
+          if (!isVerdict(st.outcome) || st.package !== pkgSha) throw new DeviceRefused("bad-proof", `device ${opts.device} answered with a verdict it did not prove for this package`);
+          verdictEvent = { ...(r.done as InstallEvent), phase: st.outcome, package: pkgSha };
           finish();
           return null;
         }
@@ -266,10 +311,10 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       };
       const start = async () => {
         try {
-          let reply: Promise<Record<string, unknown>> = sendBegin();
+          let reply: Promise<ProvenReply> = sendBegin();
           // The begin and the first chunks share the link: no idle round trip before the data.
           pump();
-          let r: Record<string, unknown>;
+          let r: ProvenReply;
           try {
             r = await reply;
           } catch (e) {
@@ -324,18 +369,43 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     // From the begin command to the last acknowledgement: what the link costs.
     const transferMs = performance.now() - tBegin;
     // A verdict already in (the device had decided this package, or refused it mid-transfer) takes the same way out below.
-    const verdictTimeout = opts.verdictTimeoutMs ?? 120_000;
+    const verdictTimeout = opts.verdictTimeoutMs ?? 600_000;
+    const silenceTimeout = opts.stallTimeoutMs ?? 60_000;
     const e = await new Promise<InstallEvent>((resolve, reject) => {
       if (verdictEvent) return resolve(verdictEvent);
-      const t = setTimeout(() => {
+      // The device is watched while it installs: its presence, and answers to a query every few seconds.
+      // A device that died (or whose agent stopped) ends the wait after the silence timeout, not the verdict timeout.
+      let lastSign = performance.now();
+      let offline = false;
+      const stopAll = () => {
+        clearTimeout(hard);
+        clearInterval(poll);
         opts.signal?.removeEventListener("abort", onAbort);
+        watchPresence = () => {};
+      };
+      const hard = setTimeout(() => {
+        stopAll();
         reject(new DeviceUnreachable(`transfer complete, but no verdict from ${opts.device} within ${Math.round(verdictTimeout / 1000)} s`));
       }, verdictTimeout);
-      const onAbort = () => { clearTimeout(t); reject(new FlashAborted()); };
+      const pollMs = Math.max(250, Math.min(2000, silenceTimeout / 4));
+      const poll = setInterval(() => {
+        if (performance.now() - lastSign > silenceTimeout) {
+          stopAll();
+          reject(new DeviceUnreachable(`${opts.device} ${offline ? "went offline" : "stopped answering"} during the install: nothing from it for ${Math.round(silenceTimeout / 1000)} s`));
+          return;
+        }
+        conn.request(opts.device, { op: "query", session }, pollMs).then(() => { lastSign = performance.now(); }, (err) => {
+          if (err instanceof DeviceRefused) lastSign = performance.now();
+        });
+      }, pollMs);
+      watchPresence = (online) => {
+        offline = !online;
+        if (online) lastSign = performance.now();
+      };
+      const onAbort = () => { stopAll(); reject(new FlashAborted()); };
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       verdictWake = () => {
-        clearTimeout(t);
-        opts.signal?.removeEventListener("abort", onAbort);
+        stopAll();
         resolve(verdictEvent!);
       };
     });

@@ -15,6 +15,7 @@
 
 import { PackageError, verifyPackage, readPackageUnverified, type DeviceContext, type VerifiedPackage } from "../pkg/index.js";
 import type { Manifest } from "../pkg/manifest.js";
+import type { RevocationList } from "../pkg/revocation.js";
 import { checkConfigValues, effectiveConfig } from "./config-values.js";
 import { ownRecord } from "../fs/own-record.js";
 import { ModuleStartError, type HostedModule, type ModuleHost } from "./module-host.js";
@@ -27,6 +28,8 @@ export interface TrustContext {
   device: DeviceContext;
   /** Device wall clock in ms (certificate validity). */
   now(): number;
+  /** The revocation list the device keeps (highest serial delivered so far), enforced at install and at boot. */
+  revoked?(): RevocationList | null;
 }
 
 export interface HealthPolicy {
@@ -55,7 +58,8 @@ interface Live {
   manifest: Manifest;
   payload: Uint8Array;
   hosted: HostedModule | null;
-  trial: { session: number | null; package: string; settle: (v: InstallEvent) => void; timers: { cancel(): void }[]; startedMs: number } | null;
+  /** `request`: SHA-256 (hex) of the signed begin the verdict answers (the agent signs the verdict bound to it). */
+  trial: { session: number | null; package: string; request: string | null; settle: (v: InstallEvent) => void; timers: { cancel(): void }[]; startedMs: number } | null;
 }
 
 export class ModuleManager {
@@ -89,6 +93,12 @@ export class ModuleManager {
     return "bytes" in r ? { bytes: r.bytes, sha256: slotRec.sha256 } : null;
   }
 
+  /** SHA-256 recorded for a module's confirmed slot (no file read), if it has one. */
+  confirmedSha(module: string): string | null {
+    const rec = Object.hasOwn(this.state.modules, module) ? this.state.modules[module] : undefined;
+    return rec?.confirmed ? rec.slots[rec.confirmed]?.sha256 ?? null : null;
+  }
+
   /** SHA-256 of the package a module is trialling, if any. */
   trialPackage(module: string): string | null {
     return this.live.get(module)?.trial?.package ?? null;
@@ -109,18 +119,53 @@ export class ModuleManager {
     return e;
   }
 
-  /** Re-hashes and re-verifies a slot; the package's own checks, at the instant it was first accepted. */
-  private loadSlot(module: string, rec: ModuleRecord, slot: SlotName): { verified: VerifiedPackage } | { problem: string } {
+  /**
+   * Re-hashes and re-verifies a slot; the package's own checks, at the instant it was first accepted.
+   * A slot on trial must also still be above the anti-rollback floor. The package must be the one
+   * its record describes (sequence and version), so an older, validly signed package copied into
+   * the state directory, record and all, is not run in place of the one that was installed.
+   */
+  private loadSlot(module: string, rec: ModuleRecord, slot: SlotName, floor = 0): { verified: VerifiedPackage } | { problem: string } {
     const slotRec = rec.slots[slot];
     if (!slotRec) return { problem: `slot ${slot} is empty` };
     const r = this.store.readSlot(module, slot, slotRec);
     if ("problem" in r) return r;
+    let verified: VerifiedPackage;
     try {
-      return { verified: verifyPackage(r.bytes, { rootPublicKey: this.trust.rootPublicKey, now: slotRec.verifiedAt, device: this.trust.device }) };
+      verified = verifyPackage(r.bytes, { rootPublicKey: this.trust.rootPublicKey, now: slotRec.verifiedAt, device: this.trust.device, ...this.revocations(), ...(floor > 0 ? { installedSeq: floor } : {}) });
     } catch (e) {
       if (e instanceof PackageError) return { problem: `slot ${slot} no longer verifies: ${e.message}` };
       throw e;
     }
+    const m = verified.manifest;
+    if (m.id !== module || m.sequence !== slotRec.sequence || m.version !== slotRec.version) {
+      return { problem: `slot ${slot} holds ${m.id} ${m.version} (sequence ${m.sequence}), but ${module} ${slotRec.version} (sequence ${slotRec.sequence}) was installed there` };
+    }
+    return { verified };
+  }
+
+  private revocations(): { revoked?: RevocationList } {
+    const list = this.trust.revoked?.() ?? null;
+    return list ? { revoked: list } : {};
+  }
+
+  /**
+   * The anti-rollback floor of a module: its highest confirmed sequence, kept
+   * after `remove` too (a removed module's floor lets the same sequence back
+   * in, never an older one).
+   */
+  private floor(module: string): number {
+    const rec = Object.hasOwn(this.state.modules, module) ? this.state.modules[module] : undefined;
+    const removed = this.state.floors?.[module] ?? 0;
+    return Math.max(rec?.installedSeq ?? 0, removed > 0 ? removed - 1 : 0);
+  }
+
+  /** Binds the verdict of a module's trial to a new signed begin (a tool that reconnected asks again). */
+  bindTrial(module: string, request: string): void {
+    const t = this.live.get(module)?.trial;
+    if (t) t.request = request;
+    const rec = Object.hasOwn(this.state.modules, module) ? this.state.modules[module] : undefined;
+    if (t && rec?.trial) rec.trial.request = request; // saved with the next state write
   }
 
   private config(module: string, manifest: Manifest): Map<string, string> {
@@ -147,17 +192,17 @@ export class ModuleManager {
       if (rec.trial) {
         rec.trial.boots++;
         const trial = rec.trial;
-        const load = trial.boots > this.health.maxTrialBoots ? { problem: `the agent restarted ${trial.boots - 1} times during the trial` } : this.loadSlot(id, rec, trial.slot);
+        const load = trial.boots > this.health.maxTrialBoots ? { problem: `the agent restarted ${trial.boots - 1} times during the trial` } : this.loadSlot(id, rec, trial.slot, rec.installedSeq);
         if ("verified" in load) {
           this.store.save(this.state, "state");
-          this.beginTrial(id, trial.slot, load.verified, trial.session);
+          this.beginTrial(id, trial.slot, load.verified, trial.session, undefined, undefined, trial.request ?? null);
           continue;
         }
         // Read before the slot is cleared: a tool that flashes this package again must find it decided.
         const pkg = rec.slots[trial.slot]?.sha256 ?? "";
         rec.trial = null;
         rec.slots[trial.slot] = null;
-        const verdict = this.event(id, "reverted", { session: trial.session, package: pkg, reason: `trial of slot ${trial.slot} abandoned at boot: ${load.problem}` });
+        const verdict = this.event(id, "reverted", { session: trial.session, package: pkg, reason: `trial of slot ${trial.slot} abandoned at boot: ${load.problem}`, ...(trial.request ? { request: trial.request } : {}) });
         this.state.lastInstall = verdict;
         changed = true;
         if (!rec.confirmed) {
@@ -207,9 +252,9 @@ export class ModuleManager {
    * Verifies, prepares, writes and trials a package; resolves with the verdict
    * event. While it runs up to the start of the trial, shutdown() waits for it.
    */
-  install(bytes: Uint8Array, session: number | null): Promise<InstallEvent> {
+  install(bytes: Uint8Array, session: number | null, request: string | null = null): Promise<InstallEvent> {
     if (this.closing) return Promise.reject(new RequestRefused("shutting-down", "the device agent is shutting down; flash again once it is back"));
-    const work = this.installSteps(bytes, session);
+    const work = this.installSteps(bytes, session, request);
     // Until the trial has started (the verdict may come much later), an install holds shutdown off.
     const critical = work.started.then(() => {}, () => {});
     this.busy.add(critical);
@@ -217,14 +262,14 @@ export class ModuleManager {
     return work.verdict;
   }
 
-  private installSteps(bytes: Uint8Array, session: number | null): { started: Promise<unknown>; verdict: Promise<InstallEvent> } {
+  private installSteps(bytes: Uint8Array, session: number | null, request: string | null): { started: Promise<unknown>; verdict: Promise<InstallEvent> } {
     let markStarted!: () => void;
     const started = new Promise<void>((r) => (markStarted = r));
-    const verdict = this.installAsync(bytes, session, markStarted).finally(markStarted);
+    const verdict = this.installAsync(bytes, session, request, markStarted).finally(markStarted);
     return { started, verdict };
   }
 
-  private async installAsync(bytes: Uint8Array, session: number | null, trialStarted: () => void): Promise<InstallEvent> {
+  private async installAsync(bytes: Uint8Array, session: number | null, request: string | null, trialStarted: () => void): Promise<InstallEvent> {
     let id = "?";
     const pkg = sha256Hex(bytes);
     let verified: VerifiedPackage;
@@ -233,18 +278,18 @@ export class ModuleManager {
       if ("error" in peek.manifest) throw new PackageError("FWX_PKG_E_MANIFEST", peek.manifest.error);
       id = peek.manifest.id;
       if (this.isOnTrial(id)) throw new RequestRefused("busy", `module ${id} is on trial; wait for its verdict`);
-      const rec = this.state.modules[id];
+      const floor = this.floor(id);
       verified = verifyPackage(bytes, {
-        rootPublicKey: this.trust.rootPublicKey, now: this.trust.now(), device: this.trust.device,
-        ...(rec && rec.installedSeq > 0 ? { installedSeq: rec.installedSeq } : {}),
+        rootPublicKey: this.trust.rootPublicKey, now: this.trust.now(), device: this.trust.device, ...this.revocations(),
+        ...(floor > 0 ? { installedSeq: floor } : {}),
       });
     } catch (e) {
-      if (e instanceof PackageError || e instanceof RequestRefused) return Promise.resolve(this.finish(id, "refused", session, { reason: e.message, code: e.code, package: pkg }));
+      if (e instanceof PackageError || e instanceof RequestRefused) return Promise.resolve(this.finish(id, "refused", session, { reason: e.message, code: e.code, package: pkg, ...(request ? { request } : {}) }));
       throw e;
     }
     this.store.hit("package-verified");
     const m = verified.manifest;
-    const tag = { session, version: m.version, sequence: m.sequence, package: pkg };
+    const tag = { session, version: m.version, sequence: m.sequence, package: pkg, ...(request ? { request } : {}) };
     this.event(id, "verified", tag);
     // Prepared before anything is written: a module the device refuses (limits,
     // validation, the preparation time limit) never takes a slot.
@@ -254,29 +299,29 @@ export class ModuleManager {
         prepared = await this.host.prepare({ id, payload: verified.payload, manifest: m, config: this.config(id, m), source: `${id} (${m.version})`, restartOnFault: false });
       } catch (e) {
         if (!(e instanceof ModuleStartError)) throw e;
-        return this.finish(id, "refused", session, { reason: `module refused (${e.step}): ${e.message}`, code: `module-${e.step}`, package: pkg });
+        return this.finish(id, "refused", session, { reason: `module refused (${e.step}): ${e.message}`, code: `module-${e.step}`, package: pkg, ...(request ? { request } : {}) });
       }
-      if (this.closing) return this.finish(id, "refused", session, { reason: "the device agent shut down while the module was being prepared; flash again", code: "shutting-down", package: pkg });
-      if (this.isOnTrial(id)) return this.finish(id, "refused", session, { reason: `module ${id} went on trial meanwhile; wait for its verdict`, code: "busy", package: pkg });
+      if (this.closing) return this.finish(id, "refused", session, { reason: "the device agent shut down while the module was being prepared; flash again", code: "shutting-down", package: pkg, ...(request ? { request } : {}) });
+      if (this.isOnTrial(id)) return this.finish(id, "refused", session, { reason: `module ${id} went on trial meanwhile; wait for its verdict`, code: "busy", package: pkg, ...(request ? { request } : {}) });
     }
     const rec: ModuleRecord = this.state.modules[id] ?? { slots: { A: null, B: null }, confirmed: null, trial: null, installedSeq: 0, config: ownRecord<string>() };
     const target: SlotName = rec.confirmed ? otherSlot(rec.confirmed) : "A";
     this.store.writeSlot(id, target, bytes);
     this.event(id, "written", { ...tag, reason: `slot ${target}` });
     rec.slots[target] = { sha256: pkg, size: bytes.length, version: m.version, sequence: m.sequence, verifiedAt: this.trust.now() };
-    rec.trial = { slot: target, session, boots: 1 };
+    rec.trial = { slot: target, session, boots: 1, request };
     this.state.modules[id] = rec;
     this.store.save(this.state, "trial-state");
     this.store.hit("trial-committed");
-    return this.beginTrial(id, target, verified, session, prepared, trialStarted);
+    return this.beginTrial(id, target, verified, session, prepared, trialStarted, request);
   }
 
-  private beginTrial(module: string, slot: SlotName, v: VerifiedPackage, session: number | null, prepared?: PreparedModule, trialStarted?: () => void): Promise<InstallEvent> {
+  private beginTrial(module: string, slot: SlotName, v: VerifiedPackage, session: number | null, prepared?: PreparedModule, trialStarted?: () => void, request: string | null = null): Promise<InstallEvent> {
     return new Promise((settle) => {
       const previous = this.live.get(module);
       previous?.hosted?.stop(`replaced by slot ${slot} (${v.manifest.version}) on trial`);
       const pkg = this.state.modules[module]?.slots[slot]?.sha256 ?? "";
-      const live: Live = { slot, manifest: v.manifest, payload: v.payload, hosted: null, trial: { session, package: pkg, settle, timers: [], startedMs: this.host.nowMs() } };
+      const live: Live = { slot, manifest: v.manifest, payload: v.payload, hosted: null, trial: { session, package: pkg, request, settle, timers: [], startedMs: this.host.nowMs() } };
       this.live.set(module, live);
       this.event(module, "trial", { session, package: pkg, version: v.manifest.version, sequence: v.manifest.sequence, reason: `slot ${slot}: ${this.health.callbacks} callbacks and ${this.health.seconds} s without a fault to confirm` });
       try {
@@ -314,7 +359,7 @@ export class ModuleManager {
     rec.confirmed = live.slot;
     rec.trial = null;
     rec.installedSeq = Math.max(rec.installedSeq, live.manifest.sequence);
-    const verdict: InstallEvent = { session: trial.session, module, phase: "confirmed", ts: Date.now(), package: trial.package, version: live.manifest.version, sequence: live.manifest.sequence, reason: `${live.hosted.callbacks} callbacks, no fault, in slot ${live.slot}` };
+    const verdict: InstallEvent = { session: trial.session, module, phase: "confirmed", ts: Date.now(), package: trial.package, version: live.manifest.version, sequence: live.manifest.sequence, reason: `${live.hosted.callbacks} callbacks, no fault, in slot ${live.slot}`, ...(trial.request ? { request: trial.request } : {}) };
     this.state.lastInstall = verdict;
     this.store.save(this.state, "confirm-state");
     this.store.hit("confirmed");
@@ -335,7 +380,7 @@ export class ModuleManager {
     rec.trial = null;
     // The failed package overwrote the version before the confirmed one: nothing to roll back to there.
     rec.slots[live.slot] = null;
-    const verdict: InstallEvent = { session: trial.session, module, phase: "reverted", ts: Date.now(), package: trial.package, version: live.manifest.version, sequence: live.manifest.sequence, reason };
+    const verdict: InstallEvent = { session: trial.session, module, phase: "reverted", ts: Date.now(), package: trial.package, version: live.manifest.version, sequence: live.manifest.sequence, reason, ...(trial.request ? { request: trial.request } : {}) };
     this.state.lastInstall = verdict;
     if (!rec.confirmed) delete this.state.modules[module];
     this.store.save(this.state, "revert-state");
@@ -377,16 +422,22 @@ export class ModuleManager {
     this.live.get(module)?.hosted?.stop(`rolled back to slot ${to}`);
     const from = rec.confirmed;
     rec.confirmed = to;
+    // The last verdict no longer describes what runs: flashing its package again must install it, not replay it.
+    this.state.lastInstall = null;
     this.store.save(this.state, "state");
     this.runConfirmed(module, to, load.verified);
     return this.event(module, "rolled-back", { version: load.verified.manifest.version, sequence: load.verified.manifest.sequence, reason: `slot ${from} → slot ${to}` });
   }
 
   remove(module: string): InstallEvent {
-    this.requireIdle(module);
+    const rec = this.requireIdle(module);
     this.live.get(module)?.hosted?.stop("removed");
     this.live.delete(module);
+    // The anti-rollback floor outlives the module: remove, then an older signed package, is still a downgrade.
+    const floors = (this.state.floors ??= {});
+    floors[module] = Math.max(floors[module] ?? 0, rec.installedSeq);
     delete this.state.modules[module];
+    this.state.lastInstall = null;
     this.store.save(this.state, "state");
     this.store.removeModuleFiles(module);
     return this.event(module, "removed");

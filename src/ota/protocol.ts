@@ -157,6 +157,12 @@ export interface InstallEvent {
   code?: string;
   /** SHA-256 (hex) of the package concerned, so a tool that reconnected under a new session still recognises its verdict. */
   package?: string;
+  /** SHA-256 (hex) of the signed begin this verdict answers (src/ota/signed-command.ts). */
+  request?: string;
+  /** The device's signature over the verdict, bound to `request` and `package` (base64 CBOR [statement, signature]). */
+  proof?: string;
+  /** The device certificate the proof verifies under (base64); absent: the one in the device's status. */
+  cert?: string;
 }
 
 export function isVerdict(phase: string): phase is Verdict {
@@ -186,6 +192,12 @@ export interface DeviceStatus {
   customer: string;
   group: string;
   busy: number | null;
+  /** Highest signed-command counter the device accepted: a tool signs its next command with a higher one (a lie here only gets that command refused as replayed). */
+  counter: number;
+  /** Serial of the revocation list the device keeps (0: none). */
+  revocationSerial: number;
+  /** The device certificate (base64) its proofs verify under; a claim until checked against the root. */
+  cert: string;
   modules: ModuleStatus[];
   lastInstall: InstallEvent | null;
 }

@@ -6,10 +6,10 @@
 // are fsynced and the metadata recording it is atomically replaced, so an
 // acknowledged byte is never needed again, whatever is killed when.
 
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { CrashHook } from "./crash.js";
-import { removeFileDurable, writeAll, writeFileDurable, type DurableStep } from "../fs/durable.js";
+import { ensureDirDurable, removeFileDurable, writeAll, writeFileDurable, type DurableStep } from "../fs/durable.js";
+import { NODE_FS, type FileIo } from "../fs/file-io.js";
 import { RequestRefused } from "./install.js";
 import { STATE_DIR_WRITE } from "./state-store.js";
 import { MAX_CHUNK_BYTES, type AckFrame, type ChunkFrame, type PackageRef, type TransferSpec } from "./protocol.js";
@@ -25,6 +25,8 @@ export interface PartialMeta {
   transfer: TransferSpec;
   package: PackageRef;
   acked: number;
+  /** SHA-256 (hex) of the signed begin now driving the transfer: the verdict is signed bound to it. */
+  request?: string;
 }
 
 export interface ReceiverOptions {
@@ -40,8 +42,10 @@ export interface ReceiverOptions {
   /** A transfer with no chunk for this long may be displaced by a different one. */
   staleMs: number;
 
-  /** The file operations a transfer makes (a seam: tests inject ENOSPC and other fs errors here); default FS_IO. */
+  /** The file operations a transfer makes (a seam: tests inject ENOSPC and other fs errors here); default: receiverIo(fs). */
   io?: ReceiverIo;
+  /** The file system the partial download lives on (default: the real one; a simulated disk in power-cut tests). */
+  fs?: FileIo;
 }
 
 export interface ReceiverIo {
@@ -52,11 +56,13 @@ export interface ReceiverIo {
   writeMeta(path: string, text: string, onStep: (step: DurableStep) => void): void;
 }
 
-export const FS_IO: ReceiverIo = {
-  writeAt: (fd, data, offset) => writeAll(fd, data, offset),
-  fsync: (fd) => fsyncSync(fd),
-  writeMeta: (path, text, onStep) => writeFileDurable(path, text, { ...STATE_DIR_WRITE, onStep }),
-};
+export const receiverIo = (fs: FileIo): ReceiverIo => ({
+  writeAt: (fd, data, offset) => writeAll(fd, data, offset, fs),
+  fsync: (fd) => fs.fsync(fd),
+  writeMeta: (path, text, onStep) => writeFileDurable(path, text, { ...STATE_DIR_WRITE, fs, onStep }),
+});
+
+export const FS_IO: ReceiverIo = receiverIo(NODE_FS);
 
 /** Storing a transfer failed (disk full, I/O error): the transfer ends, the agent carries on. */
 export class StorageError extends Error {
@@ -67,7 +73,7 @@ export class StorageError extends Error {
   }
 }
 
-export const DEFAULT_RECEIVER: ReceiverOptions = { ackEvery: 8, ackDelayMs: 200, staleMs: 15_000, io: FS_IO };
+export const DEFAULT_RECEIVER: ReceiverOptions = { ackEvery: 8, ackDelayMs: 200, staleMs: 15_000 };
 
 interface Active {
   meta: PartialMeta;
@@ -93,6 +99,8 @@ const FINAL_ACK_WAIT_MS = 2000;
 const MAX_PENDING = 128;
 /** Chunks of a not-yet-begun session kept: more than the tool pipelines behind a begin. */
 const MAX_EARLY = 8;
+/** And at most this many bytes of them: chunks nobody announced cannot grow the device's memory. */
+const MAX_EARLY_BYTES = 2 * MAX_CHUNK_BYTES;
 const fresh = () => ({ pending: new Map<number, Uint8Array>(), inOrderSinceAck: 0, gapReportedAt: -1, lastActivityMs: 0, lastChunkAt: 0, chunkGapMs: 0, ackTimer: null, finalAckFallback: null });
 
 export class TransferReceiver {
@@ -100,8 +108,10 @@ export class TransferReceiver {
   private early: ChunkFrame[] = [];
   private readonly dataFile: string;
   private readonly metaFile: string;
+  private readonly fs: FileIo;
+  private readonly defaultIo: ReceiverIo;
   private get io(): ReceiverIo {
-    return this.opts.io ?? FS_IO;
+    return this.opts.io ?? this.defaultIo;
   }
 
   constructor(
@@ -114,7 +124,9 @@ export class TransferReceiver {
     /** The transfer was dropped because storing it failed; the tool learns it from the device's "failed" event. */
     private readonly onFailed: (meta: PartialMeta, reason: string) => void = () => {},
   ) {
-    mkdirSync(dir, { recursive: true });
+    this.fs = opts.fs ?? NODE_FS;
+    this.defaultIo = receiverIo(this.fs);
+    ensureDirDurable(dir, this.fs);
     this.dataFile = join(dir, "transfer.bin");
     this.metaFile = join(dir, "transfer.json");
     this.recover();
@@ -122,20 +134,20 @@ export class TransferReceiver {
 
   /** Picks up a partial download left by a previous run (as stale: any new transfer may replace it). */
   private recover(): void {
-    if (!existsSync(this.metaFile) || !existsSync(this.dataFile)) {
+    if (!this.fs.exists(this.metaFile) || !this.fs.exists(this.dataFile)) {
       this.discardFiles();
       return;
     }
     let meta: PartialMeta;
     try {
-      meta = JSON.parse(readFileSync(this.metaFile, "utf8")) as PartialMeta;
+      meta = JSON.parse(Buffer.from(this.fs.readFile(this.metaFile)).toString("utf8")) as PartialMeta;
     } catch {
       this.discardFiles();
       return;
     }
-    const fd = openSync(this.dataFile, "r+");
+    const fd = this.fs.open(this.dataFile, "r+");
     // Bytes past the recorded ack may be torn: they are rewritten when resent.
-    const acked = Math.min(meta.acked, fstatSync(fd).size);
+    const acked = Math.min(meta.acked, this.fs.size(fd));
     // A partial written by an agent before windows were announced: assume the tool's default.
     const window = Number.isInteger(meta.window) && meta.window >= 1 ? meta.window : 16;
     this.active = { meta: { ...meta, window, acked }, fd, contiguous: acked, ...fresh() };
@@ -146,8 +158,8 @@ export class TransferReceiver {
   }
 
   /** Starts or resumes a transfer; returns the offset to send from. Chunks of its session that came early are taken in right after. */
-  begin(meta: Omit<PartialMeta, "acked">, nowMs: number): number {
-    const from = this.start(meta, nowMs);
+  begin(meta: Omit<PartialMeta, "acked">, nowMs: number, preempt = false): number {
+    const from = this.start(meta, nowMs, preempt);
     const early = this.early.filter((c) => c.session === meta.session);
     this.early = this.early.filter((c) => c.session !== meta.session);
     if (early.length) {
@@ -159,7 +171,7 @@ export class TransferReceiver {
     return from;
   }
 
-  private start(meta: Omit<PartialMeta, "acked">, nowMs: number): number {
+  private start(meta: Omit<PartialMeta, "acked">, nowMs: number, preempt: boolean): number {
     // The size arrives in a broker message: a non-number would pass every `offset + length > size` check, letting chunks grow the file without bound.
     if (!Number.isSafeInteger(meta.transfer.size) || meta.transfer.size < 0) throw new RequestRefused("bad-request", `transfer size ${JSON.stringify(meta.transfer.size)} is not a byte count`);
     if (meta.transfer.size > MAX_TRANSFER_BYTES) throw new RequestRefused("too-large", `transfer of ${meta.transfer.size} bytes exceeds the device limit of ${MAX_TRANSFER_BYTES}`);
@@ -180,12 +192,14 @@ export class TransferReceiver {
       }
       return a.contiguous;
     }
-    if (a && a.lastActivityMs > 0 && nowMs - a.lastActivityMs < this.opts.staleMs) {
+    // Idle = no new byte stored for staleMs (chunks that store nothing do not keep a transfer alive); an
+    // operator's signed begin may also pre-empt a transfer that still trickles.
+    if (a && !preempt && a.lastActivityMs > 0 && nowMs - a.lastActivityMs < this.opts.staleMs) {
       throw new RequestRefused("busy", `device is receiving ${a.meta.package.module} ${a.meta.package.version} from ${a.meta.from} (session ${a.meta.session}, ${a.contiguous} of ${a.meta.transfer.size} bytes); try again when it is done`);
     }
     this.discard();
     try {
-      const fd = openSync(this.dataFile, "w+");
+      const fd = this.fs.open(this.dataFile, "w+");
       this.active = { meta: { ...meta, acked: 0 }, fd, contiguous: 0, ...fresh(), lastActivityMs: nowMs };
       this.persist();
     } catch (e) {
@@ -225,12 +239,13 @@ export class TransferReceiver {
     const a = this.active;
     if (!a || c.session !== a.meta.session) {
       // Possibly a chunk pipelined behind a begin that the broker has not delivered yet (brokers may
-      // forward QoS 0 ahead of QoS 1): kept, a few, until a begin for its session arrives.
+      // forward QoS 0 ahead of QoS 1): kept, a few and bounded in bytes, until a begin for its session arrives.
+      if (c.data.length > MAX_CHUNK_BYTES) return;
       this.early.push({ ...c, data: c.data.slice() });
-      if (this.early.length > MAX_EARLY) this.early.shift();
+      let bytes = this.early.reduce((n, e) => n + e.data.length, 0);
+      while (this.early.length > MAX_EARLY || bytes > MAX_EARLY_BYTES) bytes -= this.early.shift()!.data.length;
       return;
     }
-    a.lastActivityMs = nowMs;
     const t = performance.now();
     // A decaying maximum, not the last gap: on a slow link chunks often arrive in pairs (two in one
     // TCP segment), and the near-zero gap inside a pair must not shrink the timer below the real pace.
@@ -252,6 +267,7 @@ export class TransferReceiver {
       return;
     }
     this.write(a, c.offset, c.data);
+    a.lastActivityMs = nowMs;
     for (let next = a.pending.get(a.contiguous); next; next = a.pending.get(a.contiguous)) {
       a.pending.delete(a.contiguous);
       this.write(a, a.contiguous, next);
@@ -342,17 +358,17 @@ export class TransferReceiver {
     this.storing(() => {
       let fd: number;
       try {
-        fd = openSync(this.dataFile, "r");
+        fd = this.fs.open(this.dataFile, "r");
       } catch (e) {
         throw new StorageError("reading the completed download", e);
       }
       try {
-        const got = readFully(fd, bytes);
+        const got = readFully(this.fs, fd, bytes);
         if (got !== bytes.length) throw new StorageError("reading the completed download", new Error(`the partial file holds ${got} of ${bytes.length} bytes`));
       } catch (e) {
         throw e instanceof StorageError ? e : new StorageError("reading the completed download", e);
       } finally {
-        closeSync(fd);
+        this.fs.close(fd);
       }
       read = true;
     });
@@ -370,7 +386,7 @@ export class TransferReceiver {
       clearTimers(a);
       this.active = null;
       try {
-        closeSync(a.fd);
+        this.fs.close(a.fd);
       } catch {
         /* already unusable; the files go below */
       }
@@ -382,7 +398,7 @@ export class TransferReceiver {
     // Best effort: a file that cannot be removed now (I/O error) is replaced by the next transfer.
     for (const f of [this.metaFile, this.dataFile]) {
       try {
-        removeFileDurable(f);
+        removeFileDurable(f, this.fs);
       } catch {
         /* left for the next transfer to overwrite */
       }
@@ -393,7 +409,7 @@ export class TransferReceiver {
     const a = this.active;
     if (a) {
       clearTimers(a);
-      closeSync(a.fd);
+      this.fs.close(a.fd);
     }
     this.active = null;
   }
@@ -405,10 +421,10 @@ function clearTimers(a: Active): void {
   a.ackTimer = a.finalAckFallback = null;
 }
 
-function readFully(fd: number, into: Uint8Array): number {
+function readFully(fs: FileIo, fd: number, into: Uint8Array): number {
   let done = 0;
   while (done < into.length) {
-    const n = readSync(fd, into, done, into.length - done, done);
+    const n = fs.read(fd, into, done, into.length - done, done);
     if (n === 0) break;
     done += n;
   }

@@ -3,7 +3,10 @@
 
 import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
+import { TrustRefused } from "../pkg/identity.js";
 import { parseJson, topicsFor, type Command, type DeviceStatus, type Reply } from "./protocol.js";
+import { encodeCommandBody, sameBytes, sha256, signCommand, verifyStatement, type CommandBody as SignedBody, type OperatorCredentials, type Statement } from "./signed-command.js";
+import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
 /** The device (or the broker) did not answer in time: exit code 4. */
 export class DeviceUnreachable extends Error {
@@ -21,11 +24,30 @@ export class DeviceRefused extends Error {
   }
 }
 
+/** What a tool needs to command a device and believe its answers: the operator's key and certificate, and the product root. */
+export interface OperatorAuth {
+  operator: OperatorCredentials;
+  rootPublicKey: Uint8Array;
+}
+
+/** A signed command as the caller gives it: the tool adds the device, counter, request id and reply address. */
+export type SignedRequest = Omit<SignedBody, "device" | "counter" | "req" | "from">;
+
+/** A device's answer to a signed command, proven by the device. */
+export interface ProvenReply {
+  reply: Record<string, unknown>;
+  statement: Statement;
+  /** SHA-256 of the command body sent (what the statement is bound to). */
+  digest: Uint8Array;
+}
+
 type Omit2<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
 export type CommandBody = Omit2<Command, "req" | "from">;
 
 export interface ToolConnectionOptions {
   brokerUrl: string;
+  /** TLS and credentials (src/ota/transport.ts). */
+  security?: MqttSecurity;
   connectTimeoutMs?: number;
   clientId?: string;
 }
@@ -34,7 +56,17 @@ const IDEMPOTENT = new Set(["begin", "query", "status", "logs", "abort"]);
 
 export class ToolConnection {
   readonly clientId: string;
-  private readonly pending = new Map<string, { resolve(r: Reply): void }>();
+  /** Pending requests by id; `resolve` returns false for a reply it does not believe (the request stays pending). */
+  private readonly pending = new Map<string, { resolve(r: Reply): boolean }>();
+  /** Highest signed-command counter known accepted per device (from its status or its answers). */
+  private readonly counters = new Map<string, number>();
+  /** Device certificates (base64) from the devices' statuses: what their proofs are checked under (after the root's signature on it). */
+  private readonly deviceCerts = new Map<string, string>();
+
+  /** The device certificate of `device` seen in its status, if any. */
+  deviceCert(device: string): string | undefined {
+    return this.deviceCerts.get(device);
+  }
   private readonly handlers: ((topic: string, payload: Buffer) => void)[] = [];
   /** Filters subscribed on this connection (clean session: a reconnect resubscribes them, mqtt.js does that itself). */
   private readonly subscribed = new Set<string>();
@@ -50,8 +82,8 @@ export class ToolConnection {
         } catch {
           return;
         }
-        this.pending.get(r.req)?.resolve(r);
-        this.pending.delete(r.req);
+        if (typeof r !== "object" || r === null || typeof r.req !== "string") return;
+        if (this.pending.get(r.req)?.resolve(r)) this.pending.delete(r.req);
         return;
       }
       for (const h of this.handlers) h(topic, payload);
@@ -61,7 +93,7 @@ export class ToolConnection {
   static async open(opts: ToolConnectionOptions): Promise<ToolConnection> {
     const clientId = opts.clientId ?? `fwx-tool-${randomBytes(5).toString("hex")}`;
     const timeout = opts.connectTimeoutMs ?? 5000;
-    const client = mqtt.connect(opts.brokerUrl, { clientId, clean: true, reconnectPeriod: 300, connectTimeout: timeout, queueQoSZero: false, keepalive: 20 });
+    const client = mqtt.connect(opts.brokerUrl, { clientId, clean: true, reconnectPeriod: 300, connectTimeout: timeout, queueQoSZero: false, keepalive: 20, ...mqttSecurityOptions(opts.security) });
     client.on("error", () => { /* retried by reconnect; callers time out */ });
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
@@ -82,7 +114,8 @@ export class ToolConnection {
 
   subscribe(topics: string[], qos: 0 | 1 = 1): Promise<void> {
     return new Promise((resolve, reject) => this.client.subscribe(topics, { qos }, (err) => {
-      if (err) return reject(err);
+      // A failure in SUBACK is the broker's ACL saying no: as unreachable as a device that does not answer.
+      if (err) return reject(new DeviceUnreachable(`the broker refused the subscription to ${topics.join(", ")} (${err.message}); is this client's identity allowed these topics?`));
       for (const t of topics) this.subscribed.add(t);
       resolve();
     }));
@@ -115,11 +148,80 @@ export class ToolConnection {
         this.pending.delete(req);
         reject(new DeviceUnreachable(`device ${device} did not answer "${body.op}" within ${timeoutMs} ms (is its agent running and connected to this broker?)`));
       }, timeoutMs);
-      this.pending.set(req, { resolve: (r) => { clearTimeout(timer); if (again) clearTimeout(again); resolve(r); } });
+      this.pending.set(req, { resolve: (r) => { clearTimeout(timer); if (again) clearTimeout(again); resolve(r); return true; } });
       this.client.publish(t.cmd, payload, { qos: 1 });
     });
     if (!reply.ok) throw new DeviceRefused(reply.code, reply.message);
     return reply;
+  }
+
+  /**
+   * Signs a command with the operator's key and the device's next counter,
+   * sends it, and waits for an answer the device proved: signed under a
+   * device certificate from the root, naming this device, bound to this
+   * command's digest. Anything else on the reply topic is ignored. A refusal
+   * as "replayed" (another tool used the counter) is retried with the next one.
+   */
+  async signedRequest(device: string, body: SignedRequest, auth: OperatorAuth, timeoutMs = 5000, repeat = false): Promise<ProvenReply> {
+    const t = topicsFor(device);
+    if (!this.subscribed.has(t.reply(this.clientId))) await this.subscribe([t.reply(this.clientId)]);
+    if (!this.counters.has(device) || !this.deviceCerts.has(device)) {
+      const s = await this.status(device, 500);
+      if (!this.counters.has(device)) this.counters.set(device, s?.counter ?? 0);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const req = String(++this.seq);
+      const counter = Math.max(this.counters.get(device) ?? 0, 0) + 1;
+      const full: SignedBody = { ...body, device, counter, req, from: this.clientId };
+      const payload = signCommand(full, auth.operator);
+      const digest = sha256(encodeCommandBody(full));
+      const proven = await new Promise<{ reply: Reply; statement: Statement }>((resolve, reject) => {
+        let again: NodeJS.Timeout | null = null;
+        const repeatAfter = (ms: number) => {
+          again = setTimeout(() => {
+            this.client.publish(t.cmd, Buffer.from(payload), { qos: 1 });
+            repeatAfter(ms * 2);
+          }, ms);
+        };
+        if (repeat) repeatAfter(1500);
+        let lastDoubt = "";
+        const timer = setTimeout(() => {
+          if (again) clearTimeout(again);
+          this.pending.delete(req);
+          reject(new DeviceUnreachable(`device ${device} did not answer "${body.op}" with a proven reply within ${timeoutMs} ms${lastDoubt ? ` (ignored an answer: ${lastDoubt})` : " (is its agent running and connected to this broker?)"}`));
+        }, timeoutMs);
+        this.pending.set(req, {
+          resolve: (r) => {
+            let statement: Statement;
+            try {
+              statement = verifyStatement((r as { proof?: unknown }).proof, (r as { cert?: unknown }).cert ?? this.deviceCerts.get(device), { rootPublicKey: auth.rootPublicKey, device });
+              if (!sameBytes(statement.request, digest)) throw new TrustRefused("bad-signature", "the proof answers another command");
+              if (statement.outcome === "refused" ? r.ok : !r.ok) throw new TrustRefused("bad-signature", "the proof contradicts the reply");
+              if (!r.ok && statement.code !== r.code) throw new TrustRefused("bad-signature", "the proof names another refusal");
+            } catch (e) {
+              lastDoubt = (e as Error).message;
+              return false;
+            }
+            clearTimeout(timer);
+            if (again) clearTimeout(again);
+            resolve({ reply: r, statement });
+            return true;
+          },
+        });
+        this.client.publish(t.cmd, Buffer.from(payload), { qos: 1 });
+      });
+      const r = proven.reply;
+      if (r.ok) {
+        this.counters.set(device, counter);
+        return { reply: r, statement: proven.statement, digest };
+      }
+      if (r.code === "replayed" && attempt < 3) {
+        const seen = Number((r as { counter?: unknown }).counter);
+        this.counters.set(device, Number.isSafeInteger(seen) ? Math.max(seen, counter) : counter);
+        continue;
+      }
+      throw new DeviceRefused(r.code, r.message);
+    }
   }
 
   /** Retained messages on `topic` (a filter may match many devices), collected until `quietMs` pass without a new one. */
@@ -181,6 +283,8 @@ export class ToolConnection {
         if (done || tp !== topic || payload.length === 0) return;
         try {
           const s = parseJson<DeviceStatus>(payload, "status");
+          if (typeof s?.cert === "string") this.deviceCerts.set(device, s.cert);
+          if (!this.counters.has(device) && Number.isSafeInteger(s?.counter)) this.counters.set(device, s.counter);
           done = true;
           clearTimeout(t);
           resolve(s);

@@ -1,18 +1,24 @@
 // A device agent on the simulated board: what `fwx agent` runs and what the
 // demo and the tests start in-process.
 
+import type { KeyObject } from "node:crypto";
 import { createDeviceHost } from "../agent/host/index.js";
 import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
 import type { CrashHook } from "./crash.js";
 import { DeviceAgent, type TimelineEntry } from "./device-agent.js";
 import type { HealthPolicy } from "./install.js";
 import type { ReceiverOptions } from "./receiver.js";
+import type { MqttSecurity } from "./transport.js";
 
 export interface SimDeviceOptions {
   deviceId: string;
   brokerUrl: string;
+  security?: MqttSecurity;
   stateDir: string;
   rootPublicKey: Uint8Array;
+  /** The device's identity key and its root-signed device certificate (src/pkg/identity.ts). */
+  deviceKey: KeyObject;
+  deviceCert: Uint8Array;
   customer: string;
   group: string;
   /** Board profile file; default: the bundled demo board. */
@@ -33,7 +39,8 @@ export async function startSimDevice(opts: SimDeviceOptions): Promise<DeviceAgen
   const board = loadBoardFile(opts.boardPath ?? defaultBoardPath());
   const agent = new DeviceAgent<Board>({
     deviceId: opts.deviceId, brokerUrl: opts.brokerUrl, stateDir: opts.stateDir, board, createHost: createDeviceHost,
-    rootPublicKey: opts.rootPublicKey, customer: opts.customer, group: opts.group,
+    rootPublicKey: opts.rootPublicKey, deviceKey: opts.deviceKey, deviceCert: opts.deviceCert, customer: opts.customer, group: opts.group,
+    ...(opts.security ? { security: opts.security } : {}),
     ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
     ...(opts.health ? { health: opts.health } : {}),
     ...(opts.receiver ? { receiver: opts.receiver } : {}),

@@ -1,18 +1,22 @@
-// rollback, remove and config set: one command, one reply with the install event.
+// rollback, remove and config set: one signed command, one reply the device
+// proved (src/ota/signed-command.ts), carrying its install event.
 
 import { parseArgs } from "node:util";
 import { UsageError } from "../cli/command.js";
 import { ConfigValueError } from "./config-values.js";
-import { checkBrokerUrl, checkDevice, OTA_EXIT, reportRemoteError } from "./cli-support.js";
-import { DEFAULT_BROKER, type InstallEvent } from "./protocol.js";
-import { ToolConnection, type CommandBody } from "./rpc.js";
+import { checkDevice, OTA_EXIT, parseSeconds, reportRemoteError } from "./cli-support.js";
+import { CREDENTIAL_OPTIONS, loadOperatorAuth } from "./credentials.js";
+import type { InstallEvent } from "./protocol.js";
+import { ToolConnection, type OperatorAuth, type SignedRequest } from "./rpc.js";
+import { BROKER_ARGS, brokerTargetFromArgs, type BrokerTarget } from "./transport.js";
 
-export async function runDeviceCommand(brokerUrl: string, device: string, body: CommandBody, json: boolean): Promise<number> {
+export async function runDeviceCommand(broker: BrokerTarget, device: string, body: SignedRequest, json: boolean, auth: OperatorAuth, timeoutMs = 10_000): Promise<number> {
   let conn: ToolConnection | null = null;
   try {
-    conn = await ToolConnection.open({ brokerUrl });
-    const r = await conn.request(device, body, 10_000);
-    const e = r.event as InstallEvent;
+    conn = await ToolConnection.open({ brokerUrl: broker.url, connectTimeoutMs: Math.min(timeoutMs, 10_000), ...(broker.security ? { security: broker.security } : {}) });
+    const { reply, statement } = await conn.signedRequest(device, body, auth, timeoutMs);
+    // The phase printed is the one the device signed, not whatever the reply's JSON says.
+    const e = { ...(reply.event as InstallEvent), phase: statement.outcome } as InstallEvent;
     if (json) process.stdout.write(JSON.stringify({ ok: true, event: e }) + "\n");
     else process.stdout.write(`${device}: ${e.module} ${e.phase}${e.version ? ` → ${e.version}` : ""}${e.reason ? ` (${e.reason})` : ""}\n`);
     return OTA_EXIT.ok;
@@ -29,9 +33,22 @@ export async function runDeviceCommand(brokerUrl: string, device: string, body: 
   }
 }
 
-/** `fwx rollback` and `fwx remove`: `<device> <module> [--broker url] [--json]`, one request naming the module. */
+/** `fwx rollback` and `fwx remove`: `<device> <module>` (or `--device <id> <module>`) and the broker options, one signed request naming the module. */
 export async function runModuleCommand(op: "rollback" | "remove", argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { broker: { type: "string" }, json: { type: "boolean" } } });
-  if (positionals.length !== 2) throw new UsageError("expected <device> <module>");
-  return runDeviceCommand(checkBrokerUrl(values.broker ?? DEFAULT_BROKER), checkDevice(positionals[0], "<device>"), { op, module: positionals[1]! }, !!values.json);
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...BROKER_ARGS, json: { type: "boolean" }, device: { type: "string" }, timeout: { type: "string" }, ...CREDENTIAL_OPTIONS } });
+  const [device, module] = deviceAndRest(values.device, positionals, 1);
+  const timeout = parseSeconds(values.timeout, "--timeout") ?? 10;
+  return runDeviceCommand(brokerTargetFromArgs(values), device, { op, module: module[0]! }, !!values.json, loadOperatorAuth(values), timeout * 1000);
+}
+
+/**
+ * The device of a command: `--device <id>` (as `fwx flash` takes it) or, kept as an alias, the first
+ * positional argument. Returns it and the remaining positionals, of which `need` are required.
+ */
+export function deviceAndRest(flag: string | undefined, positionals: string[], need: number, usage = "<module>"): [string, string[]] {
+  const rest = flag === undefined ? positionals.slice(1) : positionals;
+  const id = flag ?? positionals[0];
+  if (id === undefined) throw new UsageError(`expected --device <id> ${usage}`);
+  if (rest.length !== need) throw new UsageError(`expected --device <id> ${usage}`);
+  return [checkDevice(id, flag === undefined ? "<device>" : "--device"), rest];
 }

@@ -5,16 +5,18 @@
 //   slots/<module>/A.fwx, B.fwx  whole signed packages (re-verified at every boot)
 //   partial/transfer.bin, .json  the one download in progress (bytes + acknowledged offset)
 //   kv/<module>.json             the modules' key-value stores (src/agent)
+//   operations.json              highest signed-command counter accepted (src/ota/op-guard.ts)
+//   revocations.fwxrl            the kept root-signed revocation list
 //
 // device.json is the commit point of every install step: a slot file is made
 // durable first, then device.json is replaced atomically to point at it, so
 // a crash between the two leaves a spare slot file that nothing refers to.
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CrashHook, CrashPoint } from "./crash.js";
-import { removeTreeDurable, writeFileDurable, type DurableWriteOptions } from "../fs/durable.js";
+import { ensureDirDurable, removeTreeDurable, writeFileDurable, type DurableWriteOptions } from "../fs/durable.js";
+import { NODE_FS, type FileIo } from "../fs/file-io.js";
 import type { InstallEvent } from "./protocol.js";
 import { ownRecord } from "../fs/own-record.js";
 
@@ -43,6 +45,8 @@ export interface TrialRecord {
   session: number | null;
   /** How many times the trial has been started (a restart during trial counts one). */
   boots: number;
+  /** SHA-256 (hex) of the signed begin the verdict answers: a trial resumed after a restart still signs its verdict bound to it. */
+  request?: string | null;
 }
 
 export interface ModuleRecord {
@@ -59,6 +63,8 @@ export interface DeviceState {
   format: 1;
   modules: Record<string, ModuleRecord>;
   lastInstall: InstallEvent | null;
+  /** Anti-rollback floors of removed modules (their highest confirmed sequence): removal never lowers the floor. */
+  floors?: Record<string, number>;
 }
 
 export type StateLabel = "trial-state" | "confirm-state" | "revert-state" | "state";
@@ -75,8 +81,8 @@ export const sha256Hex = (b: Uint8Array) => createHash("sha256").update(b).diges
 export class StateStore {
   readonly file: string;
 
-  constructor(readonly dir: string, private readonly crash: CrashHook | null = null) {
-    mkdirSync(dir, { recursive: true });
+  constructor(readonly dir: string, private readonly crash: CrashHook | null = null, readonly fs: FileIo = NODE_FS) {
+    ensureDirDurable(dir, fs);
     this.file = join(dir, "device.json");
   }
 
@@ -85,10 +91,10 @@ export class StateStore {
   }
 
   load(): DeviceState {
-    if (!existsSync(this.file)) return { format: 1, modules: ownRecord(), lastInstall: null };
+    if (!this.fs.exists(this.file)) return { format: 1, modules: ownRecord(), lastInstall: null };
     let doc: DeviceState;
     try {
-      doc = JSON.parse(readFileSync(this.file, "utf8")) as DeviceState;
+      doc = JSON.parse(Buffer.from(this.fs.readFile(this.file)).toString("utf8")) as DeviceState;
     } catch (e) {
       throw new StateFileError(this.file, `unreadable device state: ${(e as Error).message}`);
     }
@@ -103,6 +109,7 @@ export class StateStore {
   save(state: DeviceState, label: StateLabel): void {
     writeFileDurable(this.file, JSON.stringify(state, null, 1) + "\n", {
       ...STATE_DIR_WRITE,
+      fs: this.fs,
       onStep: (step) => {
         if (label !== "state") this.hit(`${label}:${step}` as CrashPoint);
       },
@@ -114,7 +121,7 @@ export class StateStore {
   }
 
   writeSlot(module: string, slot: SlotName, bytes: Uint8Array): void {
-    writeFileDurable(this.slotPath(module, slot), bytes, { ...STATE_DIR_WRITE, onStep: (step) => this.hit(`slot:${step}`) });
+    writeFileDurable(this.slotPath(module, slot), bytes, { ...STATE_DIR_WRITE, fs: this.fs, onStep: (step) => this.hit(`slot:${step}`) });
     this.hit("slot-written");
   }
 
@@ -123,7 +130,7 @@ export class StateStore {
     const path = this.slotPath(module, slot);
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(readFileSync(path));
+      bytes = this.fs.readFile(path);
     } catch (e) {
       return { problem: `${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : (e as Error).message}` };
     }
@@ -134,7 +141,7 @@ export class StateStore {
 
   removeModuleFiles(module: string): void {
     const dir = join(this.dir, "slots", module);
-    if (existsSync(dir)) removeTreeDurable(dir);
+    if (this.fs.exists(dir)) removeTreeDurable(dir, this.fs);
   }
 
   get partialDir(): string {

@@ -52,7 +52,8 @@ export function encodeCertificateBody(c: IntegratorCertificate): Uint8Array {
   }));
 }
 
-const names = (v: CborValue, path: string): string[] => {
+/** A non-empty list of names (customers, groups, device ids, operations); compared exactly, never by prefix. */
+export const nameList = (v: CborValue, path: string): string[] => {
   const list = asArray(v, path, 256).map((e, i) => {
     const s = asText(e, `${path}[${i}]`, 64);
     if (!NAME_PATTERN.test(s)) throw new FieldError(`${path}[${i}]`, `${JSON.stringify(s)} is not a name (letters, digits, . _ -, or "*")`);
@@ -70,11 +71,11 @@ export function decodeCertificateBody(body: Uint8Array, baseOffset = 0, path = "
     integratorKey: f.required(CERT_KEYS.integratorKey, (v, p) => asBytes(v, p, PUBLIC_KEY_BYTES)),
     modulePrefix: f.required(CERT_KEYS.modulePrefix, (v, p) => asText(v, p, 64)),
     capabilities: f.required(CERT_KEYS.capabilities, decodeCapabilities),
-    customers: f.required(CERT_KEYS.customers, names),
+    customers: f.required(CERT_KEYS.customers, nameList),
     notBefore: f.required(CERT_KEYS.notBefore, asUint),
     notAfter: f.required(CERT_KEYS.notAfter, asUint),
   };
-  const groups = f.optional(CERT_KEYS.groups, names);
+  const groups = f.optional(CERT_KEYS.groups, nameList);
   if (groups) cert.groups = groups;
   if (cert.notAfter <= cert.notBefore) throw new FieldError(f.at(CERT_KEYS.notAfter), "validity period is empty (notAfter ≤ notBefore)");
   return cert;

@@ -11,6 +11,14 @@ export const DOMAIN = {
   certificate: "fwx-cert-1\0",
   package: "fwx-pkg-1\0",
   revocations: "fwx-revocations-1\0",
+  /** The root's statement that an operator key may send some commands to some devices (src/pkg/identity.ts). */
+  operatorCertificate: "fwx-opcert-1\0",
+  /** The root's statement that a device key speaks for one device id (issued at provisioning). */
+  deviceCertificate: "fwx-devcert-1\0",
+  /** An operator's signed command to a device (src/ota/signed-command.ts). */
+  command: "fwx-cmd-1\0",
+  /** A device's signed answer to a command, or its verdict on an install. */
+  deviceStatement: "fwx-device-1\0",
 } as const;
 export type SignatureDomain = keyof typeof DOMAIN;
 

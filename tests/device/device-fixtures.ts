@@ -4,9 +4,10 @@
 // scripted guest the test-double build runs (tests/c/ota/fake_device_guests.c).
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildPackage } from "../../src/pkg/pack.js";
+import { privateKeyPem } from "../../src/pkg/keys.js";
 import type { Capabilities } from "../../src/caps/capabilities.js";
 import type { ConfigField } from "../../src/pkg/manifest.js";
 import { CUSTOMER, GROUP, MODULE, tickerWasm, type Trust } from "../ota/fixtures.js";
@@ -63,8 +64,30 @@ export interface ChildDevice {
 
 const ONLINE = /^\[device\] online at /m;
 
-export function startDevice(exe: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; customer?: string; env?: Record<string, string>; args?: string[] }): ChildDevice {
-  const proc = spawn(exe, ["--device-id", o.deviceId, "--state-dir", o.stateDir, "--root", o.rootFile, "--customer", o.customer ?? CUSTOMER, "--group", GROUP,
+/** The device's key and certificate files as provisioning gives them (one identity per device id), beside its state directory. */
+export function identityFiles(trust: Trust, deviceId: string, stateDir: string): { key: string; cert: string } {
+  const dir = `${stateDir}.identity`;
+  mkdirSync(dir, { recursive: true });
+  const id = trust.identity(deviceId);
+  const key = join(dir, "device.key");
+  const cert = join(dir, "device.cert");
+  writeFileSync(key, privateKeyPem(id.deviceKey), { mode: 0o600 });
+  writeFileSync(cert, id.deviceCert);
+  return { key, cert };
+}
+
+/** The operator's key and certificate and the product root as files: what the field tools sign with and check answers against. */
+export function operatorArgs(trust: Trust, dir: string, rootFile: string): string[] {
+  const key = join(dir, "operator.key");
+  const cert = join(dir, "operator.cert");
+  writeFileSync(key, privateKeyPem(trust.auth.operator.key), { mode: 0o600 });
+  writeFileSync(cert, trust.auth.operator.cert);
+  return ["--operator-key", key, "--operator-cert", cert, "--root", rootFile];
+}
+
+export function startDevice(exe: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; trust: Trust; customer?: string; env?: Record<string, string>; args?: string[] }): ChildDevice {
+  const id = identityFiles(o.trust, o.deviceId, o.stateDir);
+  const proc = spawn(exe, ["--device-id", o.deviceId, "--state-dir", o.stateDir, "--root", o.rootFile, "--device-key", id.key, "--device-cert", id.cert, "--customer", o.customer ?? CUSTOMER, "--group", GROUP,
     "--broker", o.broker, "--board", join(root, "boards/demo.json"), "--health-seconds", "1", ...(o.args ?? [])], { cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...o.env } });
   let err = "";
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on("exit", (code, signal) => res({ code, signal })));

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
+import { privateKeyPem } from "../../src/pkg/keys.js";
 import { CUSTOMER, GROUP, type Trust } from "./fixtures.js";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -43,11 +44,24 @@ export function writeRootKey(dir: string, trust: Trust): string {
 /** The agent's readiness line on stderr (src/ota/device-agent.ts, printed by `fwx agent`). */
 const ONLINE = /^\[agent\] online at /m;
 
-export function startChildAgent(cli: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; crashAt?: string }): ChildAgent {
+/** The device's key and certificate files, beside (never inside) its state directory. */
+function identityFiles(trust: Trust, deviceId: string, stateDir: string): { key: string; cert: string } {
+  const dir = `${stateDir}.identity`;
+  mkdirSync(dir, { recursive: true });
+  const id = trust.identity(deviceId);
+  const key = join(dir, "device.key");
+  const cert = join(dir, "device.cert");
+  writeFileSync(key, privateKeyPem(id.deviceKey), { mode: 0o600 });
+  writeFileSync(cert, id.deviceCert);
+  return { key, cert };
+}
+
+export function startChildAgent(cli: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; trust: Trust; crashAt?: string; healthSeconds?: number; extraArgs?: string[] }): ChildAgent {
+  const id = identityFiles(o.trust, o.deviceId, o.stateDir);
   // A short health window (3 callbacks of a 40 ms ticker and 0.1 s without a fault): trials decide in
   // about 0.1 s, so each install costs little wall time even on a loaded machine.
   const proc = spawn(process.execPath, [cli, "agent", "--device-id", o.deviceId, "--board", join(root, "boards/demo.json"), "--state-dir", o.stateDir,
-    "--root", o.rootFile, "--customer", CUSTOMER, "--group", GROUP, "--broker", o.broker, "--health-callbacks", "3", "--health-seconds", "0.1"], {
+    "--root", o.rootFile, "--device-key", id.key, "--device-cert", id.cert, "--customer", CUSTOMER, "--group", GROUP, "--broker", o.broker, "--health-callbacks", "3", "--health-seconds", String(o.healthSeconds ?? 0.1), ...(o.extraArgs ?? [])], {
     cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, FWX_CRASH_AT: o.crashAt ?? "" },
   });
   let err = "";

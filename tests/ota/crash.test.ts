@@ -36,10 +36,10 @@ describe("power loss during an install (agent in a child process)", () => {
     cli = await bundleCli();
     tool = await ToolConnection.open({ brokerUrl: broker.url });
     // One device with v1 confirmed, copied for every crash point.
-    const agent = startChildAgent(cli, { deviceId: "crash-base", broker: broker.url, stateDir: baseState, rootFile });
+    const agent = startChildAgent(cli, { deviceId: "crash-base", broker: broker.url, stateDir: baseState, rootFile, trust });
     try {
       await agent.online;
-      const r = await flash({ brokerUrl: broker.url, device: "crash-base", pkg: v1, cache: null, connectTimeoutMs: 20_000, replyTimeoutMs: 20_000 });
+      const r = await flash({ brokerUrl: broker.url, device: "crash-base", pkg: v1, cache: null, auth: trust.auth, connectTimeoutMs: 20_000, replyTimeoutMs: 20_000 });
       expect(r.verdict).toBe("confirmed");
     } finally {
       await agent.stop();
@@ -78,14 +78,14 @@ describe("power loss during an install (agent in a child process)", () => {
     cpSync(baseState, stateDir, { recursive: true });
     const bad = REVERT_POINTS.has(point.split("#")[0] as CrashPoint);
     const pkg = bad ? v2bad : v2;
-    const first = startChildAgent(cli, { deviceId: device, broker: broker.url, stateDir, rootFile, crashAt: point });
+    const first = startChildAgent(cli, { deviceId: device, broker: broker.url, stateDir, rootFile, trust, crashAt: point });
     const abort = new AbortController();
     void first.exited.then(() => abort.abort());
     try {
       // Every crash point lies in an install, after the agent is online: waiting for its own signal
       // (rather than a presence timeout) keeps a slow start on a loaded machine from failing the case.
       await first.online;
-      const r = await flash({ brokerUrl: broker.url, device, pkg, cache: null, signal: abort.signal, connectTimeoutMs: 20_000, replyTimeoutMs: 20_000 });
+      const r = await flash({ brokerUrl: broker.url, device, pkg, cache: null, auth: trust.auth, signal: abort.signal, connectTimeoutMs: 20_000, replyTimeoutMs: 20_000 });
       throw new Error(`${point}: the agent did not crash (verdict ${r.verdict})`);
     } catch (e) {
       // Killed mid-transfer (aborted) or while answering a command (no answer).
@@ -93,12 +93,12 @@ describe("power loss during an install (agent in a child process)", () => {
     }
     const exit = await first.exited;
     expect(exit.signal, `${point}: ${first.stderr()}`).toBe("SIGKILL");
-    const second = startChildAgent(cli, { deviceId: device, broker: broker.url, stateDir, rootFile });
+    const second = startChildAgent(cli, { deviceId: device, broker: broker.url, stateDir, rootFile, trust });
     try {
       await second.online;
       assertVerifiedModuleRuns(await statusOf(device), stateDir, point);
       // The same flash, run again, finishes the job from wherever the device got to.
-      const r = await flash({ brokerUrl: broker.url, device, pkg, cache: null, connectTimeoutMs: 20_000, replyTimeoutMs: 20_000 });
+      const r = await flash({ brokerUrl: broker.url, device, pkg, cache: null, auth: trust.auth, connectTimeoutMs: 20_000, replyTimeoutMs: 20_000 });
       expect(r.verdict, `${point}: ${r.reason}`).toBe(bad ? "reverted" : "confirmed");
       const after = (await statusOf(device)).modules.find((x) => x.id === MODULE)!;
       expect(after.version).toBe(bad ? "1.0.0" : "2.0.0");
@@ -114,16 +114,16 @@ describe("power loss during an install (agent in a child process)", () => {
     cpSync(baseState, stateDir, { recursive: true });
     const link = await new LinkSimulator({ host: broker.host, port: broker.port }, { bandwidthBps: 160_000 }).start();
     const big = makePackage(trust, { version: "3.0.0", sequence: 3, wasm: tickerWasm({ padding: 30_000 }) });
-    let agent = startChildAgent(cli, { deviceId: device, broker: link.url, stateDir, rootFile });
+    let agent = startChildAgent(cli, { deviceId: device, broker: link.url, stateDir, rootFile, trust });
     let killedAt = -1;
     try {
       const r = await flash({
-        brokerUrl: broker.url, device, pkg: big, cache: null, connectTimeoutMs: 20_000, replyTimeoutMs: 20_000,
+        brokerUrl: broker.url, device, pkg: big, cache: null, auth: trust.auth, connectTimeoutMs: 20_000, replyTimeoutMs: 20_000,
         onProgress: (p) => {
           if (killedAt < 0 && p.phase === "transferring" && p.acked > big.length * 0.3) {
             killedAt = p.acked;
             agent.proc.kill("SIGKILL");
-            void agent.exited.then(() => { agent = startChildAgent(cli, { deviceId: device, broker: link.url, stateDir, rootFile }); });
+            void agent.exited.then(() => { agent = startChildAgent(cli, { deviceId: device, broker: link.url, stateDir, rootFile, trust }); });
           }
         },
       });

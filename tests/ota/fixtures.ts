@@ -9,6 +9,8 @@ import { ModuleBuilder, op } from "../fixtures/hostile/builder.js";
 import { encodeAbiSection } from "../../src/wasm/abi-section.js";
 import { generateKeyPair, issueCertificate } from "../../src/pkg/index.js";
 import { buildPackage } from "../../src/pkg/pack.js";
+import { provisionDevice, provisionOperator } from "../../src/ota/provision.js";
+import type { OperatorAuth } from "../../src/ota/rpc.js";
 import type { ConfigField } from "../../src/pkg/manifest.js";
 import type { Capabilities } from "../../src/caps/capabilities.js";
 
@@ -17,6 +19,10 @@ export interface Trust {
   rootPub: Uint8Array;
   integratorKey: KeyObject;
   certBytes: Uint8Array;
+  /** An operator certified for every operation on CUSTOMER's devices, and the root to check device answers against. */
+  auth: OperatorAuth;
+  /** A device key and root-signed device certificate for `deviceId` (customer CUSTOMER, group GROUP), as provisioning issues them. */
+  identity(deviceId: string): { deviceKey: KeyObject; deviceCert: Uint8Array };
 }
 
 export const CUSTOMER = "acme-foods";
@@ -32,17 +38,29 @@ export function makeTrust(opts: { customers?: string[] } = {}): Trust {
     capabilities: { timers: 4, telemetry: ["#"], kv: 1024, gpio: [{ pin: 5, modes: ["output"] }] },
     customers: opts.customers ?? [CUSTOMER], notBefore: now - 3600, notAfter: now + 86400,
   }, root.privateKey);
-  return { rootKey: root.privateKey, rootPub: root.publicKey, integratorKey: integrator.privateKey, certBytes };
+  const identities = new Map<string, { deviceKey: KeyObject; deviceCert: Uint8Array }>();
+  return {
+    rootKey: root.privateKey, rootPub: root.publicKey, integratorKey: integrator.privateKey, certBytes,
+    auth: { operator: provisionOperator(root.privateKey, { operatorId: "ops", customers: [CUSTOMER] }), rootPublicKey: root.publicKey },
+    // One identity per device id, as provisioning gives it once: a restarted device keeps its key.
+    identity: (deviceId) => {
+      let id = identities.get(deviceId);
+      if (!id) identities.set(deviceId, (id = provisionDevice(root.privateKey, { deviceId, customer: CUSTOMER, group: GROUP })));
+      return id;
+    },
+  };
 }
 
 const I32 = "i32" as const;
 const ABI = [...encodeAbiSection([{ name: "core", major: 1, minor: 0 }, { name: "timer", major: 1, minor: 0 }])];
 
-export type Behaviour = "healthy" | "fault-on-timer" | "veto" | "init-fails";
+export type Behaviour = "healthy" | "fault-on-timer" | "fault-after-3" | "silent" | "veto" | "init-fails";
 
 /**
  * A module that starts periodic timer 1 and logs `message` on each expiry.
  * `fault-on-timer` executes `unreachable` in its first timer callback;
+ * `fault-after-3` completes 3 callbacks (fwx_init and two timers) and executes `unreachable` in the next;
+ * `silent` starts its timer with an hour's period, so after fwx_init no callback comes;
  * `veto` exports fwx_health returning 1; `init-fails` returns 1 from fwx_init.
  * `padding` adds a data segment (bigger packages for transfer tests).
  */
@@ -61,12 +79,16 @@ export function tickerWasm(opts: { periodMs?: number; message?: string; behaviou
   }
   const behaviour = opts.behaviour ?? "healthy";
   b.func("fwx_init", { params: [], results: [I32] }, [
-    ...op.i32(1), ...op.i32(opts.periodMs ?? 40), ...op.i32(1), ...op.call(start), ...op.drop,
+    ...op.i32(1), ...op.i32(behaviour === "silent" ? 3_600_000 : opts.periodMs ?? 40), ...op.i32(1), ...op.call(start), ...op.drop,
     ...op.i32(behaviour === "init-fails" ? 1 : 0),
   ], { export: true });
-  const onTimer = behaviour === "fault-on-timer"
-    ? op.unreachable
-    : [...op.i32(1), ...op.i32(16), ...op.i32(message.length), ...op.call(log), ...op.drop];
+  const logMessage = [...op.i32(1), ...op.i32(16), ...op.i32(message.length), ...op.call(log), ...op.drop];
+  // fault-after-3 counts timer expiries at address 0 and traps on the third.
+  const countAndTrap = [
+    ...op.i32(0), ...op.i32(0), ...op.i32Load(), ...op.i32(1), ...op.i32Add, ...op.i32Store(),
+    ...op.i32(0), ...op.i32Load(), ...op.i32(3), ...op.i32LtU, ...op.i32Eqz, ...op.if_(op.unreachable),
+  ];
+  const onTimer = behaviour === "fault-on-timer" ? op.unreachable : behaviour === "fault-after-3" ? [...countAndTrap, ...logMessage] : logMessage;
   b.func("fwx_on_timer", { params: [I32], results: [] }, onTimer, { export: true });
   if (behaviour === "veto") b.func("fwx_health", { params: [], results: [I32] }, op.i32(1), { export: true });
   b.func("constant", { params: [], results: [I32] }, op.i32(opts.constant ?? 7), { export: true });

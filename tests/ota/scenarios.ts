@@ -35,8 +35,8 @@ export function defineOtaSuite(name: string, makeBroker: () => Promise<TestBroke
       const id = `${name}-dev-${++n}`;
       const link = await new LinkSimulator({ host: b.host, port: b.port }, { bandwidthBps: opts.bandwidthBps ?? 0 }).start();
       const stateDir = join(work.path, id);
-      const agent = await startSimDevice({ deviceId: id, brokerUrl: link.url, stateDir, rootPublicKey: trust.rootPub, customer: CUSTOMER, group: GROUP, health: FAST_HEALTH });
-      const f = (pkg: Uint8Array, extra: Partial<FlashOptions> = {}) => flash({ brokerUrl: b.url, device: id, pkg, cache: null, connectTimeoutMs: 10_000, replyTimeoutMs: 10_000, ...extra });
+      const agent = await startSimDevice({ deviceId: id, brokerUrl: link.url, stateDir, rootPublicKey: trust.rootPub, ...trust.identity(id), customer: CUSTOMER, group: GROUP, health: FAST_HEALTH });
+      const f = (pkg: Uint8Array, extra: Partial<FlashOptions> = {}) => flash({ brokerUrl: b.url, device: id, pkg, cache: null, auth: trust.auth, connectTimeoutMs: 10_000, replyTimeoutMs: 10_000, ...extra });
       const mod = () => agent.status().modules.find((m) => m.id === MODULE);
       return { id, link, stateDir, agent, flash: f, mod, async stop() { await agent.stop(); await link.close(); } };
     }
@@ -112,7 +112,8 @@ export function defineOtaSuite(name: string, makeBroker: () => Promise<TestBroke
         const v2 = makePackage(trust, { version: "2.0.0", sequence: 2 });
         const corrupt = v2.slice();
         corrupt[corrupt.length - 40]! ^= 0xff; // inside the wasm payload
-        const other = makeTrust({ customers: ["someone-else"] });
+        // Another product root, for this device's customer (a package for another customer is refused at its begin: trust.test.ts).
+        const other = makeTrust();
         const cases: [Uint8Array, RegExp][] = [
           [corrupt, /FWX_PKG_E_(HASH|SIG)/],
           [makePackage(other, { version: "2.0.0", sequence: 2 }), /FWX_PKG_E_CERT_SIG/],
@@ -179,19 +180,19 @@ export function defineOtaSuite(name: string, makeBroker: () => Promise<TestBroke
       try {
         expect((await d.flash(v1)).verdict).toBe("confirmed");
         expect((await d.flash(makePackage(trust, { version: "1.1.0", sequence: 2 }))).verdict).toBe("confirmed");
-        await conn.request(d.id, { op: "config", module: MODULE, values: { threshold: "6.5" } });
+        await conn.signedRequest(d.id, { op: "config", module: MODULE, values: { threshold: "6.5" } }, trust.auth);
         expect(d.mod()?.config).toEqual({ threshold: "6.5" });
         expect(d.mod()?.state).toBe("confirmed");
-        await expect(conn.request(d.id, { op: "config", module: MODULE, values: { threshold: "99" } })).rejects.toThrow(/outside \[-40, 30\]/);
-        await expect(conn.request(d.id, { op: "config", module: MODULE, values: { nope: "1" } })).rejects.toThrow(/no config field "nope"/);
-        const rb = await conn.request(d.id, { op: "rollback", module: MODULE });
+        await expect(conn.signedRequest(d.id, { op: "config", module: MODULE, values: { threshold: "99" } }, trust.auth)).rejects.toThrow(/outside \[-40, 30\]/);
+        await expect(conn.signedRequest(d.id, { op: "config", module: MODULE, values: { nope: "1" } }, trust.auth)).rejects.toThrow(/no config field "nope"/);
+        const rb = (await conn.signedRequest(d.id, { op: "rollback", module: MODULE }, trust.auth)).reply;
         expect(rb.event).toMatchObject({ phase: "rolled-back", version: "1.0.0" });
         expect(d.mod()).toMatchObject({ confirmed: "A", version: "1.0.0", installedSeq: 2, config: { threshold: "6.5" } });
         // Anti-rollback still holds for new packages after a slot rollback.
         expect((await d.flash(makePackage(trust, { version: "1.0.5", sequence: 2 }))).code).toBe("FWX_PKG_E_ROLLBACK");
-        await conn.request(d.id, { op: "remove", module: MODULE });
+        await conn.signedRequest(d.id, { op: "remove", module: MODULE }, trust.auth);
         expect(d.mod()).toBeUndefined();
-        await expect(conn.request(d.id, { op: "rollback", module: MODULE })).rejects.toThrow(/not installed/);
+        await expect(conn.signedRequest(d.id, { op: "rollback", module: MODULE }, trust.auth)).rejects.toThrow(/not installed/);
       } finally {
         await conn.close();
         await d.stop();

@@ -160,10 +160,10 @@ describe("a full disk on a device agent, end to end", () => {
     let full = false;
     const agent = await startSimDevice({
       deviceId: "full-disk", brokerUrl: broker.url, stateDir: work.path, rootPublicKey: trust.rootPub,
-      customer: CUSTOMER, group: GROUP, health: FAST_HEALTH,
+      customer: CUSTOMER, group: GROUP, health: FAST_HEALTH, ...trust.identity("full-disk"),
       receiver: { io: { ...FS_IO, writeAt: (fd, d, o) => (full ? enospc() : FS_IO.writeAt(fd, d, o)) } },
     });
-    const flashIt = (pkg: Uint8Array) => flash({ brokerUrl: broker.url, device: "full-disk", pkg, cache: null, connectTimeoutMs: 10_000, replyTimeoutMs: 10_000 });
+    const flashIt = (pkg: Uint8Array) => flash({ brokerUrl: broker.url, device: "full-disk", pkg, cache: null, auth: trust.auth, connectTimeoutMs: 10_000, replyTimeoutMs: 10_000 });
     const mod = () => agent.status().modules.find((m) => m.id === MODULE);
     try {
       expect((await flashIt(makePackage(trust, { version: "1.0.0", sequence: 1 }))).verdict).toBe("confirmed");

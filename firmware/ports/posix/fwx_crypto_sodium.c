@@ -38,3 +38,16 @@ bool fwx_ed25519_verify(const uint8_t signature[FWX_ED25519_SIGNATURE_BYTES],
     if (sodium_init() < 0) return false;
     return crypto_sign_ed25519_verify_detached(signature, msg, (unsigned long long)len, public_key) == 0;
 }
+
+bool fwx_ed25519_sign(uint8_t signature[FWX_ED25519_SIGNATURE_BYTES],
+                      const uint8_t seed[FWX_ED25519_SEED_BYTES],
+                      const uint8_t *msg, uint32_t len)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    int rc;
+    if (sodium_init() < 0) return false;
+    if (crypto_sign_seed_keypair(pk, sk, seed) != 0) return false;
+    rc = crypto_sign_detached(signature, NULL, msg, (unsigned long long)len, sk);
+    sodium_memzero(sk, sizeof sk); /* the expanded key lives only for this call */
+    return rc == 0;
+}

@@ -23,6 +23,7 @@
 #include "fwx_posix_board.h"
 #include "fwx_flash_file.h"
 #include "fwx_posix_files.h"
+#include "fwx_posix_identity.h"
 #include "fwx_slots_partial.h"
 #include "fwx_rt_port.h"
 
@@ -46,6 +47,8 @@ static fwx_flash_file_t flash;
 static fwx_slots_t slots;
 static fwx_posix_board board;
 static fwx_device_trust trust;
+static fwx_posix_identity identity;
+static fwx_cmd_gate gate;
 static struct mosquitto *mosq;
 static volatile sig_atomic_t stopping;
 static int subscribed_acks;
@@ -157,6 +160,7 @@ static int usage(const char *why) {
   fprintf(stderr,
           "fwx-device: %s\n"
           "usage: fwx-device --device-id <id> --state-dir <dir> --root <root.pub> --customer <c> --group <g>\n"
+          "                  --device-key <device.key> --device-cert <device.cert>\n"
           "                  [--broker mqtt://127.0.0.1:1883] [--board <profile.json>] [--board-socket <path>]\n"
           "                  [--health-callbacks <n>] [--health-seconds <s>] [--revocations <list.fwxrl>]\n"
           "--dump-state: print the slot store (flash.bin) as JSON and exit\n"
@@ -400,6 +404,7 @@ static int read_root(const char *path, uint8_t out[32]) {
 
 int main(int argc, char **argv) {
   const char *device_id = NULL, *state_dir = NULL, *root = NULL, *customer = NULL, *group = NULL;
+  const char *device_key = NULL, *device_cert = NULL;
   const char *broker = "mqtt://127.0.0.1:1883", *board_path = FWX_DEFAULT_BOARD, *board_socket = NULL;
   char host[200], error[300], will_topic[FWX_OTA_TOPIC_MAX];
   int port = 1883, i;
@@ -430,6 +435,8 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--state-dir") == 0) state_dir = v;
     else if (strcmp(a, "--root") == 0) root = v;
     else if (strcmp(a, "--customer") == 0) customer = v;
+    else if (strcmp(a, "--device-key") == 0) device_key = v;
+    else if (strcmp(a, "--device-cert") == 0) device_cert = v;
     else if (strcmp(a, "--group") == 0) group = v;
     else if (strcmp(a, "--broker") == 0) broker = v;
     else if (strcmp(a, "--board") == 0) board_path = v;
@@ -451,6 +458,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!device_id || !state_dir || !root || !customer || !group) return usage("--device-id, --state-dir, --root, --customer and --group are required");
+  if (!device_key || !device_cert) return usage("--device-key and --device-cert are required (the device's identity: fwx keys gen, then fwx cert device)");
   if (!fwx_ota_valid_id(device_id)) return usage("--device-id must be 1-64 of A-Z a-z 0-9 . _ -");
   if (sscanf(broker, "mqtt://%199[^:/]:%d", host, &port) < 1) return usage("--broker must be mqtt://host[:port]");
   snprintf(broker_url, sizeof broker_url, "%s", broker);
@@ -468,6 +476,19 @@ int main(int argc, char **argv) {
   }
   if (open_flash(state_dir) != 0) return 2;
   if (load_revocations(state_dir, revocations) != 0) return 2;
+  if (fwx_posix_identity_load(&identity, device_key, device_cert, error, sizeof error) != 0) {
+    fprintf(stderr, "fwx-device: %s\n", error);
+    return 2;
+  }
+  if (fwx_posix_counter_open(&identity, &store, &gate.counter, &gate.counter_port) != 0) {
+    /* A lost counter would let old commands run again: refuse to start rather than forget it. */
+    fprintf(stderr, "fwx-device: %s/operations.json is damaged; refusing to start (it holds the highest command counter accepted)\n", state_dir);
+    return 2;
+  }
+  gate.root_public_key = trust.root_public_key;
+  gate.device_id = device_id;
+  gate.customer = customer;
+  gate.group = group;
   trust.customer = customer;
   trust.group = group;
   trust.board_caps = board.caps;
@@ -491,6 +512,9 @@ int main(int argc, char **argv) {
   cfg.ota.agent = FWX_DEVICE_VERSION;
   cfg.health_callbacks = health_callbacks;
   cfg.health_seconds = health_seconds;
+  cfg.ota.gate = &gate;
+  cfg.ota.device_seed = identity.seed;
+  cfg.ota.device_cert_b64 = identity.cert_b64;
 #ifdef FWX_DEVICE_FAKE_GUESTS
   cfg.map_payload = fwx_fake_map_payload;
 #endif

@@ -1,0 +1,50 @@
+// The C device's signed-command gate (firmware/runtime/fwx_command.c) and
+// signed answers (fwx_statement.c, fwx_cbor_write.c) against the TypeScript
+// implementation: tests/c/trust/corpus.ts writes signed commands made by
+// src/ota/signed-command.ts with the decision of the Node agent's gate (the
+// documented vector, every bit flip and truncation of it, generated commands
+// of every op, one refusal per reason), and device statements with the TS
+// encoder's bytes and proofs. The sanitized harness must agree on every one.
+import { join } from "node:path";
+import { ensureCLibs } from "../../../scripts/ensure-c-libs.mjs";
+
+const RUNTIME = ["fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c", "fwx_command.c", "fwx_statement.c", "fwx_cbor_write.c", "fwx_json.c", "fwx_text.c"];
+
+export default async function trust(ctx) {
+  const { root, build, firmware, exec, pass, fail, rel, STRICT, SANITIZE } = ctx;
+  const runtime = join(firmware, "runtime");
+  const port = join(firmware, "ports", "posix", "fwx_crypto_sodium.c");
+  const sources = RUNTIME.map((f) => join(runtime, f));
+  const includes = ["-I", firmware, "-I", runtime];
+  try {
+    ensureCLibs();
+  } catch (e) {
+    fail("the C libraries of the POSIX port are installed (scripts/ensure-c-libs.mjs)", e.message);
+    return;
+  }
+  const mine = ["fwx_command.c", "fwx_statement.c", "fwx_cbor_write.c"].map((f) => join(runtime, f));
+  const strict = await Promise.all(mine.map((src) =>
+    exec("gcc", ["-std=c99", ...STRICT, ...includes, "-c", src, "-o", join(build, `trust-strict-${src.split("/").pop()}.o`)]).then((r) => ({ src, r }))));
+  const bad = strict.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
+  if (bad.length) fail(`command gate and statement writer compile as C99 with ${STRICT.join(" ")}`, bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
+  else pass();
+
+  const corpus = join(build, "trust-corpus.txt");
+  const harness = join(build, "trust_harness");
+  const [gen, cc] = await Promise.all([
+    exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "trust", "corpus.ts"), corpus]),
+    exec("gcc", [...SANITIZE, ...includes, ...sources, port, join(root, "tests", "c", "trust", "trust_harness.c"), "-lsodium", "-o", harness]),
+  ]);
+  if (gen.status !== 0) return fail("tests/c/trust/corpus.ts writes the signed-command corpus", gen.err || gen.out);
+  pass();
+  if (cc.status !== 0) return fail("the signed-command harness builds with ASan + UBSan", cc.err);
+  pass();
+  // A time limit turns a hang (a loop on hostile input) into a named failure.
+  const run = await exec("timeout", ["300", harness, corpus]);
+  const summary = run.out.trim().split("\n").pop() ?? "";
+  if (run.status !== 0 || !/ 0 mismatches$/.test(summary)) fail("the C gate decides every signed command as the Node agent does, and signs statements byte for byte as signStatement (sanitized)", `${run.err.slice(0, 6000)}\n${run.out.slice(0, 6000)}\nexit ${run.status}`);
+  else {
+    console.log(`trust: ${summary}`);
+    pass();
+  }
+}

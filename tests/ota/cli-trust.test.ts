@@ -1,0 +1,107 @@
+// The field tools and the agent through the CLI, as an operator sets them up:
+// keys, operator and device certificates, flags and environment fallbacks.
+// Every child process runs under a time limit.
+
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
+import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
+import { bundleCli } from "./child-agent.js";
+import { CUSTOMER, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
+
+const repo = resolve(import.meta.dirname, "../..");
+
+function run(cli: string, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [cli, ...args], { cwd: repo, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "", err = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (err += d));
+    const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms: ${err}`)); }, timeoutMs);
+    p.on("exit", (code) => { clearTimeout(t); res({ code, out, err }); });
+  });
+}
+
+describe("fwx keys, cert, agent and the field tools with operator and device credentials", () => {
+  let broker: RunningBroker;
+  let cli: string;
+  const trust = makeTrust();
+  const work = tempDir("cli-trust");
+  const f = (name: string) => join(work.path, name);
+  beforeAll(async () => {
+    broker = await startBroker();
+    cli = await bundleCli();
+  }, 60_000);
+  afterAll(async () => {
+    await broker.close();
+    rmSync(cli, { force: true });
+    work.cleanup();
+  });
+
+  it("issues operator and device certificates, runs the agent with its identity, and flashes, rolls back and refuses as documented", async () => {
+    writeFileSync(f("root.key"), privateKeyPem(trust.rootKey), { mode: 0o600 });
+    writeFileSync(f("root.pub"), publicKeyPem(trust.rootPub));
+    mkdirSync(f("config/fwx"), { recursive: true });
+    for (const name of ["ops", "gw"]) expect((await run(cli, ["keys", "gen", "--out", f(name)])).code).toBe(0);
+    const op = await run(cli, ["cert", "operator", "--root-key", f("root.key"), "--operator-pub", f("ops.pub"), "--id", "ops", "--operations", "begin,rollback", "--customers", CUSTOMER, "-o", f("ops.opcert")]);
+    expect(op.code, op.err).toBe(0);
+    expect(op.out).toMatch(/operations\s+begin, rollback/);
+    const bad = await run(cli, ["cert", "operator", "--root-key", f("root.key"), "--operator-pub", f("ops.pub"), "--id", "ops", "--operations", "reboot", "--customers", CUSTOMER, "-o", f("x.opcert")]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown operation "reboot"/);
+    const dev = await run(cli, ["cert", "device", "--root-key", f("root.key"), "--device-pub", f("gw.pub"), "--device-id", "cli-gw", "--customer", CUSTOMER, "--group", GROUP, "-o", f("gw.devcert")]);
+    expect(dev.code, dev.err).toBe(0);
+
+    const agentArgs = ["agent", "--device-id", "cli-gw", "--board", join(repo, "boards/demo.json"), "--state-dir", f("state"), "--root", f("root.pub"),
+      "--customer", CUSTOMER, "--group", GROUP, "--broker", broker.url, "--health-callbacks", "3", "--health-seconds", "0.1"];
+    // Without its identity the agent does not start; with another device's certificate neither.
+    const noId = await run(cli, agentArgs);
+    expect(noId.code).toBe(2);
+    expect(noId.err).toMatch(/--device-key and --device-cert are required/);
+    const wrong = await run(cli, [...agentArgs.map((a) => (a === "cli-gw" ? "other-gw" : a)), "--device-key", f("gw.key"), "--device-cert", f("gw.devcert")]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/device certificate is for cli-gw, not other-gw/);
+
+    const agent = spawn(process.execPath, [cli, ...agentArgs, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert")], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
+    let agentErr = "";
+    await new Promise<void>((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`agent not online: ${agentErr}`)), 30_000);
+      agent.stderr!.on("data", (d) => { agentErr += d; if (/\[agent\] online at /.test(agentErr)) { clearTimeout(t); res(); } });
+    });
+    try {
+      writeFileSync(f("v1.fwx"), makePackage(trust, { version: "1.0.0", sequence: 1 }));
+      writeFileSync(f("v2.fwx"), makePackage(trust, { version: "2.0.0", sequence: 2, wasm: tickerWasm({ message: "tock" }) }));
+      const creds = ["--operator-key", f("ops.key"), "--operator-cert", f("ops.opcert"), "--root", f("root.pub")];
+      const common = ["--broker", broker.url, "--cache", f("cache")];
+      const noCreds = { XDG_CONFIG_HOME: f("empty-config"), FWX_OPERATOR_KEY: "", FWX_OPERATOR_CERT: "", FWX_ROOT: "" };
+      // Flags.
+      const r1 = await run(cli, ["flash", f("v1.fwx"), "--device", "cli-gw", ...common, ...creds, "--timeout", "20"], noCreds);
+      expect(r1.code, r1.err).toBe(0);
+      expect(r1.out).toMatch(/com\.acme\.ticker 1\.0\.0 confirmed/);
+      // The default files in the config directory.
+      for (const [from, to] of [["ops.key", "operator.key"], ["ops.opcert", "operator.cert"], ["root.pub", "root.pub"]] as const) writeFileSync(f(`config/fwx/${to}`), readFileSync(f(from)), { mode: 0o600 });
+      const r2 = await run(cli, ["flash", f("v2.fwx"), "--device", "cli-gw", ...common, "--timeout", "20"], { XDG_CONFIG_HOME: f("config") });
+      expect(r2.code, r2.err).toBe(0);
+      // The environment, and the device given as --device to rollback as to flash.
+      const rb = await run(cli, ["rollback", "--device", "cli-gw", MODULE, "--broker", broker.url], { ...noCreds, FWX_OPERATOR_KEY: f("ops.key"), FWX_OPERATOR_CERT: f("ops.opcert"), FWX_ROOT: f("root.pub") });
+      expect(rb.code, rb.err).toBe(0);
+      expect(rb.out).toMatch(/cli-gw: com\.acme\.ticker rolled-back → 1\.0\.0/);
+      // No credentials anywhere: a usage error naming where to put them.
+      const none = await run(cli, ["remove", "cli-gw", MODULE, "--broker", broker.url], noCreds);
+      expect(none.code).toBe(2);
+      expect(none.err).toMatch(/no operator key: give --operator-key, set FWX_OPERATOR_KEY, or put it at .*empty-config\/fwx\/operator\.key/);
+      // This operator may not remove: the device says so, signed.
+      const notAllowed = await run(cli, ["remove", "cli-gw", MODULE, "--broker", broker.url, ...creds], noCreds);
+      expect(notAllowed.code).toBe(2);
+      expect(notAllowed.err).toMatch(/device refused: operator "ops" may not remove/);
+      // Reading is open: logs takes the device as --device too.
+      const logs = await run(cli, ["logs", "--device", "cli-gw", "--broker", broker.url, "--lines", "5"], noCreds);
+      expect(logs.code, logs.err).toBe(0);
+    } finally {
+      agent.kill("SIGTERM");
+      await new Promise((r) => agent.on("exit", r));
+    }
+  }, 180_000);
+});

@@ -1,0 +1,371 @@
+// TLS, client identities and the per-device topic ACL of docs/fleet-brokers.md,
+// against a real Mosquitto (TLS, require_certificate, use_identity_as_username,
+// an acl_file with %u patterns) and against the embedded broker configured the
+// same way through `fwx broker`. Certificates are made here (tests/ota/pki.ts) and deleted after.
+//   - device dev-b cannot read dev-a's chunks or commands, nor publish its status;
+//   - `fwx agent` (the CLI, as a child process) and `fwx flash` / `fwx devices`
+//     work through the broker with their certificates;
+//   - a client without a certificate is refused.
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { join } from "node:path";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { privateKeyPem } from "../../src/pkg/keys.js";
+import { PasswordFile, passwordLine } from "../../src/ota/broker-access.js";
+import { startBroker } from "../../src/ota/broker.js";
+import { mosquittoBinary } from "./brokers.js";
+import { bundleCli, startChildAgent, writeRootKey, type ChildAgent } from "./child-agent.js";
+import { makePackage, makeTrust, MODULE, tempDir } from "./fixtures.js";
+import { makePki, type Pki } from "./pki.js";
+
+const DEV_A = "dev-a";
+const DEV_B = "dev-b";
+const TOOL = "fleet-tools";
+
+interface SecureBroker { url: string; close(): Promise<void> }
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const a = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return typeof a === "object" && a ? a.port : 0;
+}
+
+async function waitListening(port: number, proc: ChildProcess, log: () => string): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${log()}`);
+    const ok = await new Promise<boolean>((r) => {
+      const c = connect(port, "127.0.0.1", () => { c.destroy(); r(true); });
+      c.on("error", () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`mosquitto did not listen on ${port}: ${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The Mosquitto ACL documented in docs/fleet-brokers.md (the fenced block starting "# fwx.acl"), used as is: the docs show what is tested. */
+function documentedAcl(): string {
+  const doc = readFileSync(join(import.meta.dirname, "../../docs/fleet-brokers.md"), "utf8");
+  const m = /```\n(# fwx\.acl[\s\S]*?)```/.exec(doc);
+  if (!m) throw new Error("docs/fleet-brokers.md has no ```-fenced block starting with '# fwx.acl'");
+  expect(m[1]).toContain(`user ${TOOL}`);
+  return m[1]!;
+}
+
+async function mosquittoTls(pki: Pki): Promise<SecureBroker> {
+  const bin = mosquittoBinary();
+  if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
+  const port = await freePort();
+  const acl = join(pki.dir, "acl");
+  writeFileSync(acl, documentedAcl());
+  const conf = join(pki.dir, "mosquitto.conf");
+  writeFileSync(conf, [
+    `listener ${port} 127.0.0.1`,
+    `cafile ${pki.ca}`, `certfile ${pki.server.cert}`, `keyfile ${pki.server.key}`,
+    "require_certificate true", "use_identity_as_username true", "allow_anonymous false",
+    `acl_file ${acl}`, "persistence false",
+    // Run as root (CI containers), Mosquitto would switch to its own user and lose read access to the temp keys.
+    ...(process.getuid?.() === 0 ? ["user root"] : []),
+    "",
+  ].join("\n"));
+  let log = "";
+  const proc = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  proc.stderr!.on("data", (d) => (log += d));
+  await waitListening(port, proc, () => log);
+  return {
+    url: `mqtts://127.0.0.1:${port}`,
+    async close() {
+      if (proc.exitCode !== null) return;
+      const gone = new Promise((r) => proc.once("exit", r));
+      process.kill(proc.pid!, "SIGTERM");
+      await gone;
+    },
+  };
+}
+
+/** `fwx broker` itself (the CLI, as a child process) with TLS, client certificates and the ACL. */
+async function embeddedTls(pki: Pki): Promise<SecureBroker> {
+  const proc = spawn(process.execPath, [cli, "broker", "--port", "0", "--json", "--tls-cert", pki.server.cert, "--tls-key", pki.server.key,
+    "--client-ca", pki.ca, "--acl", "--tool", TOOL], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  proc.stderr!.on("data", (d) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`fwx broker did not report its URL within 20 s: ${err}`)), 20_000);
+    proc.stdout!.on("data", (d) => {
+      out += d;
+      const line = out.split("\n")[0];
+      if (out.includes("\n")) {
+        clearTimeout(t);
+        resolve((JSON.parse(line!) as { url: string }).url);
+      }
+    });
+    proc.once("exit", (code) => reject(new Error(`fwx broker exited (${code}): ${err}`)));
+  });
+  return {
+    url,
+    async close() {
+      if (proc.exitCode !== null) return;
+      const gone = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      await gone;
+    },
+  };
+}
+
+const BROKERS: [string, (pki: Pki) => Promise<SecureBroker>][] = [["mosquitto", mosquittoTls], ["the embedded broker (fwx broker)", embeddedTls]];
+
+const trust = makeTrust();
+const work = tempDir("tls");
+let pki: Pki;
+let cli: string;
+beforeAll(async () => {
+  pki = makePki(work.path, [DEV_A, DEV_B, TOOL]);
+  cli = await bundleCli();
+}, 120_000);
+afterAll(() => work.cleanup());
+
+function tlsOptions(name: string | null): mqtt.IClientOptions {
+  return {
+    ca: readFileSync(pki.ca), rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: 5000,
+    clientId: `${name ?? "anon"}-${randomBytes(3).toString("hex")}`,
+    ...(name ? { cert: readFileSync(pki.clients[name]!.cert), key: readFileSync(pki.clients[name]!.key) } : {}),
+  };
+}
+
+/** A client that records every message it receives. */
+async function client(url: string, name: string) {
+  const c = await mqtt.connectAsync(url, tlsOptions(name));
+  const got: { topic: string; payload: string }[] = [];
+  c.on("message", (topic, payload) => got.push({ topic, payload: payload.toString() }));
+  return { c, got };
+}
+
+const until = async (cond: () => boolean, ms: number, what: string) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+/** Subscribes one filter; resolves with the granted QoS, "refused" (SUBACK failure), or "closed" if the broker dropped the client. */
+async function trySubscribe(c: MqttClient, filter: string): Promise<number | "refused" | "closed"> {
+  try {
+    const granted = await Promise.race([c.subscribeAsync(filter, { qos: 1 }), new Promise<never>((_, rej) => setTimeout(() => rej(new Error("no SUBACK")), 3000))]);
+    return granted[0]?.qos === 128 ? "refused" : granted[0]?.qos ?? "refused";
+  } catch {
+    return c.connected ? "refused" : "closed";
+  }
+}
+
+/** Whether the broker accepts a session: "connected" only once CONNACK came (a TLS alert, a close or silence is "refused"). */
+function connectOutcome(url: string, opts: mqtt.IClientOptions): Promise<"connected" | "refused"> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(url, { ...opts, reconnectPeriod: 0 });
+    const done = (r: "connected" | "refused") => {
+      clearTimeout(t);
+      c.end(true);
+      resolve(r);
+    };
+    const t = setTimeout(() => done("refused"), 5000);
+    c.once("connect", () => done("connected"));
+    c.once("error", () => done("refused"));
+    c.once("close", () => done("refused"));
+  });
+}
+
+/** The operator's key, certificate and the product root as files: what a field tool signs with and checks answers against. */
+function operatorArgs(dir: string): string[] {
+  const key = join(dir, "operator.key");
+  const cert = join(dir, "operator.cert");
+  writeFileSync(key, privateKeyPem(trust.auth.operator.key), { mode: 0o600 });
+  writeFileSync(cert, trust.auth.operator.cert);
+  return ["--operator-key", key, "--operator-cert", cert, "--root", writeRootKey(dir, trust)];
+}
+
+function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { timeout: timeoutMs }, (e, out, err) => resolve({ code: e ? (typeof e.code === "number" ? e.code : null) : 0, out, err }));
+  });
+}
+
+for (const [name, start] of BROKERS) {
+  describe(`TLS and the per-device ACL on ${name}`, () => {
+    let broker: SecureBroker;
+    beforeAll(async () => { broker = await start(pki); }, 60_000);
+    afterAll(async () => { await broker?.close(); });
+
+    it("a device cannot read another device's chunks or commands, nor publish its status", async () => {
+      const victim = await client(broker.url, DEV_A);
+      const attacker = await client(broker.url, DEV_B);
+      const tool = await client(broker.url, TOOL);
+      try {
+        expect(await trySubscribe(victim.c, `fwx/v2/${DEV_A}/chunk`)).toBe(1);
+        expect(await trySubscribe(victim.c, `fwx/v2/${DEV_A}/cmd`)).toBe(1);
+        expect(await trySubscribe(attacker.c, `fwx/v2/${DEV_B}/chunk`)).toBe(1);
+        for (const filter of [`fwx/v2/${DEV_A}/chunk`, `fwx/v2/${DEV_A}/cmd`, "fwx/v2/+/chunk", "fwx/v2/#"]) {
+          // Mosquitto grants a subscription and filters each message; the embedded broker refuses it in SUBACK.
+          expect(await trySubscribe(attacker.c, filter), filter).not.toBe("closed");
+        }
+        await tool.c.publishAsync(`fwx/v2/${DEV_A}/chunk`, "secret chunk", { qos: 1 });
+        await tool.c.publishAsync(`fwx/v2/${DEV_A}/cmd`, "secret command", { qos: 1 });
+        await tool.c.publishAsync(`fwx/v2/${DEV_B}/chunk`, "for dev-b", { qos: 1 });
+        await until(() => attacker.got.some((m) => m.payload === "for dev-b"), 5000, "dev-b's own chunk");
+        await until(() => victim.got.length >= 2, 5000, "dev-a's chunk and command");
+        await new Promise((r) => setTimeout(r, 200));
+        expect(victim.got.map((m) => m.payload).sort()).toEqual(["secret chunk", "secret command"]);
+        expect(attacker.got.filter((m) => m.payload.startsWith("secret")), "dev-b read dev-a's traffic").toEqual([]);
+        expect(new Set(attacker.got.map((m) => m.topic))).toEqual(new Set([`fwx/v2/${DEV_B}/chunk`]));
+
+        // dev-a's real status, then dev-b's forgery of it (the embedded broker disconnects dev-b for trying).
+        await victim.c.publishAsync(`fwx/v2/${DEV_A}/status`, "real status of dev-a", { qos: 1, retain: true });
+        await attacker.c.publishAsync(`fwx/v2/${DEV_B}/status`, "dev-b's own status", { qos: 1, retain: true });
+        await Promise.race([attacker.c.publishAsync(`fwx/v2/${DEV_A}/status`, "FORGED", { qos: 1, retain: true }).catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
+        const reader = await client(broker.url, TOOL);
+        try {
+          await reader.c.subscribeAsync(`fwx/v2/+/status`, { qos: 1 });
+          await until(() => reader.got.length >= 2, 5000, "the retained statuses");
+          await new Promise((r) => setTimeout(r, 200));
+          expect(reader.got.filter((m) => m.topic === `fwx/v2/${DEV_A}/status`).map((m) => m.payload)).toEqual(["real status of dev-a"]);
+          expect(reader.got.filter((m) => m.topic === `fwx/v2/${DEV_B}/status`).map((m) => m.payload)).toEqual(["dev-b's own status"]);
+        } finally {
+          await reader.c.endAsync(true);
+        }
+      } finally {
+        await Promise.all([victim.c.endAsync(true), attacker.c.endAsync(true), tool.c.endAsync(true)]);
+      }
+    }, 60_000);
+
+    it("refuses a client without a certificate, and one whose certificate is from another CA", async () => {
+      expect(await connectOutcome(broker.url, tlsOptions(DEV_A)), "positive control").toBe("connected");
+      expect(await connectOutcome(broker.url, tlsOptions(null))).toBe("refused");
+      const otherDir = tempDir("other-ca");
+      try {
+        const other = makePki(otherDir.path, [DEV_A], "other-ca");
+        expect(await connectOutcome(broker.url, { ...tlsOptions(null), cert: readFileSync(other.clients[DEV_A]!.cert), key: readFileSync(other.clients[DEV_A]!.key) })).toBe("refused");
+      } finally {
+        otherDir.cleanup();
+      }
+    }, 60_000);
+
+    it("fwx agent, fwx flash and fwx devices work through it with their certificates", async () => {
+      const dir = tempDir("tls-agent");
+      let agent: ChildAgent | null = null;
+      try {
+        const tls = (who: string) => ["--broker", broker.url, "--ca", pki.ca, "--cert", pki.clients[who]!.cert, "--key", pki.clients[who]!.key];
+        agent = startChildAgent(cli, { deviceId: DEV_A, broker: broker.url, stateDir: join(dir.path, "state"), rootFile: writeRootKey(dir.path, trust), trust, extraArgs: tls(DEV_A).slice(2) });
+        await agent.online;
+        const pkgFile = join(dir.path, "v1.fwx");
+        writeFileSync(pkgFile, makePackage(trust, { version: "1.0.0", sequence: 1 }));
+        const f = await runCli(["flash", pkgFile, "--device", DEV_A, ...tls(TOOL), ...operatorArgs(dir.path), "--no-delta", "--json", "--timeout", "30"]);
+        expect(f.code, f.err).toBe(0);
+        expect(JSON.parse(f.out)).toMatchObject({ verdict: "confirmed", version: "1.0.0" });
+        const d = await runCli(["devices", ...tls(TOOL), "--json"]);
+        expect(d.code, d.err).toBe(0);
+        const rows = JSON.parse(d.out) as { device: string; online: boolean; status: { modules: { id: string; version: string }[] } | null }[];
+        expect(rows.find((r) => r.device === DEV_A)).toMatchObject({ online: true, status: { modules: [{ id: MODULE, version: "1.0.0" }] } });
+        // With dev-b's certificate a tool cannot reach dev-a: its command is not delivered.
+        const denied = await runCli(["rollback", DEV_A, MODULE, ...tls(DEV_B), ...operatorArgs(dir.path), "--json"], 30_000);
+        expect(denied.code, denied.out + denied.err).toBe(4);
+      } finally {
+        await agent?.stop();
+        dir.cleanup();
+      }
+    }, 120_000);
+  });
+}
+
+describe("password logins", () => {
+  it("reads password files written by mosquitto_passwd, and writes lines it accepts", () => {
+    const file = join(work.path, "passwd");
+    const bin = mosquittoBinary();
+    expect(bin).not.toBeNull();
+    const r = spawnSync("mosquitto_passwd", ["-b", "-c", file, "gw-9", "s3cret pass"], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const pf = PasswordFile.load(file);
+    expect(pf.check("gw-9", Buffer.from("s3cret pass"))).toBe(true);
+    expect(pf.check("gw-9", Buffer.from("s3cret pasS"))).toBe(false);
+    expect(pf.check("gw-10", Buffer.from("s3cret pass"))).toBe(false);
+    const mine = PasswordFile.parse(passwordLine("tool", "pw", randomBytes(12)));
+    expect(mine.check("tool", Buffer.from("pw"))).toBe(true);
+    expect(() => PasswordFile.parse("x:plain")).toThrow(/password file:1: user "x": unsupported hash/);
+  });
+
+  it("fwx agent and fwx flash log in to Mosquitto by username and password file, under the same ACL", async () => {
+    const bin = mosquittoBinary();
+    if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
+    const dir = tempDir("passwd-mosquitto");
+    let agent: ChildAgent | null = null;
+    let proc: ChildProcess | null = null;
+    try {
+      const passwd = join(dir.path, "passwd");
+      writeFileSync(passwd, [passwordLine(DEV_A, "pw-a", randomBytes(12)), passwordLine(TOOL, "pw-t", randomBytes(12))].join("\n") + "\n");
+      const pwFile = (pw: string) => { const f = join(dir.path, `pw-${pw}`); writeFileSync(f, pw + "\n"); return f; };
+      const port = await freePort();
+      const conf = join(dir.path, "mosquitto.conf");
+      writeFileSync(join(dir.path, "acl"), documentedAcl());
+      writeFileSync(conf, [`listener ${port} 127.0.0.1`, "allow_anonymous false", `password_file ${passwd}`, `acl_file ${join(dir.path, "acl")}`, "persistence false",
+        ...(process.getuid?.() === 0 ? ["user root"] : []), ""].join("\n"));
+      let log = "";
+      proc = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+      proc.stderr!.on("data", (d) => (log += d));
+      await waitListening(port, proc, () => log);
+      const url = `mqtt://127.0.0.1:${port}`;
+      expect(await connectOutcome(url, { username: DEV_A, password: "pw-t" })).toBe("refused");
+      agent = startChildAgent(cli, { deviceId: DEV_A, broker: url, stateDir: join(dir.path, "state"), rootFile: writeRootKey(dir.path, trust), trust, extraArgs: ["--username", DEV_A, "--password-file", pwFile("pw-a")] });
+      await agent.online;
+      const pkgFile = join(dir.path, "v1.fwx");
+      writeFileSync(pkgFile, makePackage(trust, { version: "1.0.0", sequence: 1 }));
+      const f = await runCli(["flash", pkgFile, "--device", DEV_A, "--broker", url, "--username", TOOL, "--password-file", pwFile("pw-t"), ...operatorArgs(dir.path), "--no-delta", "--json", "--timeout", "30"]);
+      expect(f.code, f.err).toBe(0);
+      expect(JSON.parse(f.out)).toMatchObject({ verdict: "confirmed", version: "1.0.0" });
+    } finally {
+      await agent?.stop();
+      if (proc && proc.exitCode === null) {
+        const gone = new Promise((r) => proc!.once("exit", r));
+        proc.kill("SIGTERM");
+        await gone;
+      }
+      dir.cleanup();
+    }
+  }, 120_000);
+
+  it("the embedded broker logs devices in by password and still keeps them to their own topics", async () => {
+    const passwd = join(work.path, "passwd2");
+    writeFileSync(passwd, [passwordLine(DEV_A, "pw-a", randomBytes(12)), passwordLine(DEV_B, "pw-b", randomBytes(12)), passwordLine(TOOL, "pw-t", randomBytes(12))].join("\n") + "\n");
+    const b = await startBroker({ passwords: PasswordFile.load(passwd), acl: { tools: new Set([TOOL]) } });
+    const opts = (u: string, p: string) => ({ username: u, password: p, reconnectPeriod: 0, connectTimeout: 5000 });
+    try {
+      expect(await connectOutcome(b.url, opts(DEV_A, "pw-a")), "positive control").toBe("connected");
+      expect(await connectOutcome(b.url, opts(DEV_A, "pw-b"))).toBe("refused");
+      expect(await connectOutcome(b.url, { connectTimeout: 5000 })).toBe("refused");
+      const b1 = await mqtt.connectAsync(b.url, opts(DEV_B, "pw-b"));
+      const tool = await mqtt.connectAsync(b.url, opts(TOOL, "pw-t"));
+      try {
+        const got: string[] = [];
+        b1.on("message", (t) => got.push(t));
+        expect(await trySubscribe(b1, `fwx/v2/${DEV_A}/chunk`)).toBe("refused");
+        expect(await trySubscribe(b1, `fwx/v2/${DEV_B}/chunk`)).toBe(1);
+        await tool.publishAsync(`fwx/v2/${DEV_A}/chunk`, "x", { qos: 1 });
+        await tool.publishAsync(`fwx/v2/${DEV_B}/chunk`, "y", { qos: 1 });
+        await until(() => got.length >= 1, 5000, "dev-b's chunk");
+        await new Promise((r) => setTimeout(r, 100));
+        expect(got).toEqual([`fwx/v2/${DEV_B}/chunk`]);
+      } finally {
+        await b1.endAsync(true);
+        await tool.endAsync(true);
+      }
+    } finally {
+      await b.close();
+    }
+  });
+});
