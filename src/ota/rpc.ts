@@ -207,10 +207,9 @@ export class ToolConnection {
         this.client.publish(t.cmd, Buffer.from(payload), { qos: 1 });
       });
       const r = proven.reply;
-      if (r.ok) {
-        this.counters.set(device, counter);
-        return { reply: r, statement: proven.statement, digest };
-      }
+      // Whatever the answer, this counter is spent (a refusal after the counter check consumed it; one before it costs nothing to skip).
+      this.counters.set(device, Math.max(this.counters.get(device) ?? 0, counter));
+      if (r.ok) return { reply: r, statement: proven.statement, digest };
       if (r.code === "replayed" && attempt < 3) {
         const seen = Number((r as { counter?: unknown }).counter);
         this.counters.set(device, Number.isSafeInteger(seen) ? Math.max(seen, counter) : counter);
