@@ -32,10 +32,10 @@ export interface OperatorAuth {
 /** A signed command as the caller gives it: the tool adds the device, counter, request id and reply address. */
 export type SignedRequest = Omit<SignedBody, "device" | "counter" | "req" | "from">;
 
-/** A device's answer to a signed command, proven by the device. */
+/** A device's answer to a signed command, proven by the device (statement), or one the caller accepted unproven (null). */
 export interface ProvenReply {
   reply: Record<string, unknown>;
-  statement: Statement;
+  statement: Statement | null;
   /** SHA-256 of the command body sent (what the statement is bound to). */
   digest: Uint8Array;
 }
@@ -158,7 +158,7 @@ export class ToolConnection {
    * command's digest. Anything else on the reply topic is ignored. A refusal
    * as "replayed" (another tool used the counter) is retried with the next one.
    */
-  async signedRequest(device: string, body: SignedRequest, auth: OperatorAuth, timeoutMs = 5000, repeat = false): Promise<ProvenReply> {
+  async signedRequest(device: string, body: SignedRequest, auth: OperatorAuth, timeoutMs = 5000, repeat = false, acceptUnproven?: (r: Reply) => boolean): Promise<ProvenReply> {
     const t = topicsFor(device);
     if (!this.subscribed.has(t.reply(this.clientId))) await this.subscribe([t.reply(this.clientId)]);
     if (!this.counters.has(device) || !this.deviceCerts.has(device)) {
@@ -171,7 +171,7 @@ export class ToolConnection {
       const full: SignedBody = { ...body, device, counter, req, from: this.clientId };
       const payload = signCommand(full, auth.operator);
       const digest = sha256(encodeCommandBody(full));
-      const proven = await new Promise<{ reply: Reply; statement: Statement }>((resolve, reject) => {
+      const proven = await new Promise<{ reply: Reply; statement: Statement | null }>((resolve, reject) => {
         let again: NodeJS.Timeout | null = null;
         const repeatAfter = (ms: number) => {
           again = setTimeout(() => {
@@ -188,8 +188,14 @@ export class ToolConnection {
         }, timeoutMs);
         this.pending.set(req, {
           resolve: (r) => {
-            let statement: Statement;
+            let statement: Statement | null = null;
             try {
+              if ((r as { proof?: unknown }).proof === undefined && acceptUnproven?.(r)) {
+                clearTimeout(timer);
+                if (again) clearTimeout(again);
+                resolve({ reply: r, statement: null });
+                return true;
+              }
               statement = verifyStatement((r as { proof?: unknown }).proof, (r as { cert?: unknown }).cert ?? this.deviceCerts.get(device), { rootPublicKey: auth.rootPublicKey, device });
               if (!sameBytes(statement.request, digest)) throw new TrustRefused("bad-signature", "the proof answers another command");
               if (statement.outcome === "refused" ? r.ok : !r.ok) throw new TrustRefused("bad-signature", "the proof contradicts the reply");

@@ -14,6 +14,7 @@ export async function runDeviceCommand(brokerUrl: string, device: string, body: 
   try {
     conn = await ToolConnection.open({ brokerUrl, connectTimeoutMs: Math.min(timeoutMs, 10_000) });
     const { reply, statement } = await conn.signedRequest(device, body, auth, timeoutMs);
+    if (!statement) throw new Error("unreachable: an answer without proof was accepted");
     // The phase printed is the one the device signed, not whatever the reply's JSON says.
     const e = { ...(reply.event as InstallEvent), phase: statement.outcome } as InstallEvent;
     if (json) process.stdout.write(JSON.stringify({ ok: true, event: e }) + "\n");
