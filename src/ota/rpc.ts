@@ -88,7 +88,8 @@ export class ToolConnection {
   }
 
   static async open(opts: ToolConnectionOptions): Promise<ToolConnection> {
-    const clientId = opts.clientId ?? `fwx-tool-${randomBytes(5).toString("hex")}`;
+    // Short: the id is the reply topic's last level and the signed begin's `from`, both on the device's link.
+    const clientId = opts.clientId ?? `fwx-${randomBytes(4).toString("hex")}`;
     const timeout = opts.connectTimeoutMs ?? 5000;
     const client = mqtt.connect(opts.brokerUrl, { clientId, clean: true, reconnectPeriod: 300, connectTimeout: timeout, queueQoSZero: false, keepalive: 20 });
     client.on("error", () => { /* retried by reconnect; callers time out */ });
