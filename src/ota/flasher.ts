@@ -181,10 +181,8 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
         ...(delta ? { delta } : {}), ...scope, ...(opts.preempt ? { preempt: true } : {}),
       // An accepting answer with an offset needs no proof (it decides nothing: a lie about the offset
       // ends in a transfer the device fails on its hash, and the verdict is proven); a verdict or a refusal does.
-      }, opts.auth, replyTimeout, true, (r) => r.ok && r.done === undefined);
-      const r = await p;
-      begins.add(Buffer.from(r.digest).toString("hex"));
-      return r;
+      }, opts.auth, replyTimeout, { repeat: true, acceptUnproven: (r) => r.ok && r.done === undefined, onSend: (d) => begins.add(Buffer.from(d).toString("hex")) });
+      return p;
     };
     /** The verdict of an event, if the device proved it for this package and one of this flash's begins; null otherwise (ignored). */
     const provenVerdict = (e: InstallEvent): InstallEvent | null => {

@@ -32,6 +32,15 @@ export interface OperatorAuth {
 /** A signed command as the caller gives it: the tool adds the device, counter, request id and reply address. */
 export type SignedRequest = Omit<SignedBody, "device" | "counter" | "req" | "from">;
 
+export interface SignedRequestOptions {
+  /** Repeat the same bytes until answered (idempotent commands: begin, abort). */
+  repeat?: boolean;
+  /** Accept an answer without a proof when this says so (a begin accepted with an offset). */
+  acceptUnproven?: (r: Reply) => boolean;
+  /** Called with the command body's digest just before each send. */
+  onSend?: (digest: Uint8Array) => void;
+}
+
 /** A device's answer to a signed command, proven by the device (statement), or one the caller accepted unproven (null). */
 export interface ProvenReply {
   reply: Record<string, unknown>;
@@ -159,7 +168,8 @@ export class ToolConnection {
    * command's digest. Anything else on the reply topic is ignored. A refusal
    * as "replayed" (another tool used the counter) is retried with the next one.
    */
-  async signedRequest(device: string, body: SignedRequest, auth: OperatorAuth, timeoutMs = 5000, repeat = false, acceptUnproven?: (r: Reply) => boolean): Promise<ProvenReply> {
+  async signedRequest(device: string, body: SignedRequest, auth: OperatorAuth, timeoutMs = 5000, opts: SignedRequestOptions = {}): Promise<ProvenReply> {
+    const { repeat = false, acceptUnproven, onSend } = opts;
     const t = topicsFor(device);
     if (!this.subscribed.has(t.reply(this.clientId))) await this.subscribe([t.reply(this.clientId)]);
     if (!this.counters.has(device) || !this.deviceCerts.has(device)) {
@@ -172,6 +182,8 @@ export class ToolConnection {
       const full: SignedBody = { ...body, device, counter, req, from: this.clientId };
       const payload = signCommand(full, auth.operator);
       const digest = sha256(encodeCommandBody(full));
+      // Before the command leaves: what the device says about it may arrive in the same read as the reply.
+      onSend?.(digest);
       const proven = await new Promise<{ reply: Reply; statement: Statement | null }>((resolve, reject) => {
         let again: NodeJS.Timeout | null = null;
         const repeatAfter = (ms: number) => {
