@@ -273,6 +273,13 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     const b = cmd.body;
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(b.from)) return;
     const answer = (r: { ok: true; [k: string]: unknown } | { ok: false; code: string; message: string }, extra: Record<string, unknown> = {}) => {
+      if (r.ok && b.op === "begin" && r.done === undefined) {
+        // A begin accepted with an offset decides nothing the tool reports (the verdict is proven): no proof,
+        // which keeps the reply on the device's link at 40 bytes instead of 300.
+        const plain = { req: b.req, ...r, ...extra } as Reply;
+        this.reply(b.from, plain);
+        return plain;
+      }
       const about = (r.ok ? r.done ?? r.event : undefined) as InstallEvent | undefined;
       const outcome = !r.ok ? "refused" : about ? about.phase : "ok";
       const pkg = about?.package ?? b.package?.sha256;

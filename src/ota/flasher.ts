@@ -182,10 +182,10 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
         op: "begin", module: manifest.id, session, window: windowChunks,
         package: { version: manifest.version, sequence: manifest.sequence, size: opts.pkg.length, sha256: pkgSha },
         ...(delta ? { delta } : {}), ...scope, ...(opts.preempt ? { preempt: true } : {}),
-      }, opts.auth, replyTimeout, true);
-      const r = await p;
-      begins.add(Buffer.from(r.digest).toString("hex"));
-      return r;
+      // An accepting answer with an offset needs no proof (it decides nothing: a lie about the offset
+      // ends in a transfer the device fails on its hash, and the verdict is proven); a verdict or a refusal does.
+      }, opts.auth, replyTimeout, { repeat: true, acceptUnproven: (r) => r.ok && r.done === undefined, onSend: (d) => begins.add(Buffer.from(d).toString("hex")) });
+      return p;
     };
     /** The verdict of an event, if the device proved it for this package and one of this flash's begins; null otherwise (ignored). */
     const provenVerdict = (e: InstallEvent): InstallEvent | null => {
@@ -287,7 +287,7 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
         if (r.done) {
           // Proven by the device for this begin: its statement names the verdict and the package.
           const st = proven.statement;
-          if (!isVerdict(st.outcome) || st.package !== pkgSha) throw new DeviceRefused("bad-proof", `device ${opts.device} answered with a verdict it did not prove for this package`);
+          if (!st || !isVerdict(st.outcome) || st.package !== pkgSha) throw new DeviceRefused("bad-proof", `device ${opts.device} answered with a verdict it did not prove for this package`);
           verdictEvent = { ...(r.done as InstallEvent), phase: st.outcome, package: pkgSha };
           finish();
           return null;

@@ -33,10 +33,19 @@ export interface OperatorAuth {
 /** A signed command as the caller gives it: the tool adds the device, counter, request id and reply address. */
 export type SignedRequest = Omit<SignedBody, "device" | "counter" | "req" | "from">;
 
-/** A device's answer to a signed command, proven by the device. */
+export interface SignedRequestOptions {
+  /** Repeat the same bytes until answered (idempotent commands: begin, abort). */
+  repeat?: boolean;
+  /** Accept an answer without a proof when this says so (a begin accepted with an offset). */
+  acceptUnproven?: (r: Reply) => boolean;
+  /** Called with the command body's digest just before each send. */
+  onSend?: (digest: Uint8Array) => void;
+}
+
+/** A device's answer to a signed command, proven by the device (statement), or one the caller accepted unproven (null). */
 export interface ProvenReply {
   reply: Record<string, unknown>;
-  statement: Statement;
+  statement: Statement | null;
   /** SHA-256 of the command body sent (what the statement is bound to). */
   digest: Uint8Array;
 }
@@ -91,7 +100,8 @@ export class ToolConnection {
   }
 
   static async open(opts: ToolConnectionOptions): Promise<ToolConnection> {
-    const clientId = opts.clientId ?? `fwx-tool-${randomBytes(5).toString("hex")}`;
+    // Short: the id is the reply topic's last level and the signed begin's `from`, both on the device's link.
+    const clientId = opts.clientId ?? `fwx-${randomBytes(4).toString("hex")}`;
     const timeout = opts.connectTimeoutMs ?? 5000;
     const client = mqtt.connect(opts.brokerUrl, { clientId, clean: true, reconnectPeriod: 300, connectTimeout: timeout, queueQoSZero: false, keepalive: 20, ...mqttSecurityOptions(opts.security) });
     client.on("error", () => { /* retried by reconnect; callers time out */ });
@@ -162,7 +172,8 @@ export class ToolConnection {
    * command's digest. Anything else on the reply topic is ignored. A refusal
    * as "replayed" (another tool used the counter) is retried with the next one.
    */
-  async signedRequest(device: string, body: SignedRequest, auth: OperatorAuth, timeoutMs = 5000, repeat = false): Promise<ProvenReply> {
+  async signedRequest(device: string, body: SignedRequest, auth: OperatorAuth, timeoutMs = 5000, opts: SignedRequestOptions = {}): Promise<ProvenReply> {
+    const { repeat = false, acceptUnproven, onSend } = opts;
     const t = topicsFor(device);
     if (!this.subscribed.has(t.reply(this.clientId))) await this.subscribe([t.reply(this.clientId)]);
     if (!this.counters.has(device) || !this.deviceCerts.has(device)) {
@@ -175,7 +186,9 @@ export class ToolConnection {
       const full: SignedBody = { ...body, device, counter, req, from: this.clientId };
       const payload = signCommand(full, auth.operator);
       const digest = sha256(encodeCommandBody(full));
-      const proven = await new Promise<{ reply: Reply; statement: Statement }>((resolve, reject) => {
+      // Before the command leaves: what the device says about it may arrive in the same read as the reply.
+      onSend?.(digest);
+      const proven = await new Promise<{ reply: Reply; statement: Statement | null }>((resolve, reject) => {
         let again: NodeJS.Timeout | null = null;
         const repeatAfter = (ms: number) => {
           again = setTimeout(() => {
@@ -192,8 +205,14 @@ export class ToolConnection {
         }, timeoutMs);
         this.pending.set(req, {
           resolve: (r) => {
-            let statement: Statement;
+            let statement: Statement | null = null;
             try {
+              if ((r as { proof?: unknown }).proof === undefined && acceptUnproven?.(r)) {
+                clearTimeout(timer);
+                if (again) clearTimeout(again);
+                resolve({ reply: r, statement: null });
+                return true;
+              }
               statement = verifyStatement((r as { proof?: unknown }).proof, (r as { cert?: unknown }).cert ?? this.deviceCerts.get(device), { rootPublicKey: auth.rootPublicKey, device });
               if (!sameBytes(statement.request, digest)) throw new TrustRefused("bad-signature", "the proof answers another command");
               if (statement.outcome === "refused" ? r.ok : !r.ok) throw new TrustRefused("bad-signature", "the proof contradicts the reply");
@@ -211,10 +230,9 @@ export class ToolConnection {
         this.client.publish(t.cmd, Buffer.from(payload), { qos: 1 });
       });
       const r = proven.reply;
-      if (r.ok) {
-        this.counters.set(device, counter);
-        return { reply: r, statement: proven.statement, digest };
-      }
+      // Whatever the answer, this counter is spent (a refusal after the counter check consumed it; one before it costs nothing to skip).
+      this.counters.set(device, Math.max(this.counters.get(device) ?? 0, counter));
+      if (r.ok) return { reply: r, statement: proven.statement, digest };
       if (r.code === "replayed" && attempt < 3) {
         const seen = Number((r as { counter?: unknown }).counter);
         this.counters.set(device, Number.isSafeInteger(seen) ? Math.max(seen, counter) : counter);

@@ -15,6 +15,7 @@ export async function runDeviceCommand(broker: BrokerTarget, device: string, bod
   try {
     conn = await ToolConnection.open({ brokerUrl: broker.url, connectTimeoutMs: Math.min(timeoutMs, 10_000), ...(broker.security ? { security: broker.security } : {}) });
     const { reply, statement } = await conn.signedRequest(device, body, auth, timeoutMs);
+    if (!statement) throw new Error("unreachable: an answer without proof was accepted");
     // The phase printed is the one the device signed, not whatever the reply's JSON says.
     const e = { ...(reply.event as InstallEvent), phase: statement.outcome } as InstallEvent;
     if (json) process.stdout.write(JSON.stringify({ ok: true, event: e }) + "\n");

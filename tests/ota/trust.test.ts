@@ -111,7 +111,7 @@ describe("trust model: signed operations and device-signed answers", () => {
       expect((await d.flash(v2)).verdict).toBe("confirmed");
       await spy.c.subscribeAsync(topicsFor(d.id).cmd, { qos: 1 });
       const rb = await conn.signedRequest(d.id, { op: "rollback", module: MODULE }, trust.auth);
-      expect(rb.statement.outcome).toBe("rolled-back");
+      expect(rb.statement?.outcome).toBe("rolled-back");
       expect(d.mod()?.version).toBe("1.0.0");
       // The attacker captured the signed rollback: sent again, it is refused and rolls nothing.
       const captured = spy.seen.find((s) => openCommand(s.payload)?.body.op === "rollback")!.payload;
@@ -126,7 +126,7 @@ describe("trust model: signed operations and device-signed answers", () => {
         expect(await rawCommand(d.id, captured, body.from, body.req)).toMatchObject({ ok: false, code: "replayed" });
         expect(d2.mod()).toMatchObject({ version: "1.0.0", confirmed: "A" });
         // A fresh signed command still goes through.
-        expect((await conn.signedRequest(d.id, { op: "rollback", module: MODULE }, trust.auth)).statement.outcome).toBe("rolled-back");
+        expect((await conn.signedRequest(d.id, { op: "rollback", module: MODULE }, trust.auth)).statement?.outcome).toBe("rolled-back");
       } finally {
         await d2.stop();
       }
@@ -166,7 +166,7 @@ describe("trust model: signed operations and device-signed answers", () => {
       expect(d.stateFile()).toBe(before);
       // In scope by exact names ("*" for all groups), it works.
       const ok = await conn.signedRequest(d.id, { op: "config", module: MODULE, values: { threshold: "29" } }, op({ customers: ["acme", CUSTOMER], groups: ["*"], devices: [d.id], operations: ["config"] }));
-      expect(ok.statement.outcome).toBe("reconfigured");
+      expect(ok.statement?.outcome).toBe("reconfigured");
       expect(d.mod()?.config).toEqual({ threshold: "29" });
     } finally {
       await conn.close();
