@@ -34,7 +34,7 @@ export default async function (ctx) {
   const sources = [...cfiles(firmware), ...cfiles(runtime), ...cfiles(device),
     ...["fwx_flash_file.c", "fwx_crypto_sodium.c", "fwx_posix_board.c", "fwx_hal_bridge.c", "fwx_bridge.c"].map((f) => join(posix, f)),
     join(fake, "fake_wasm3.c"), join(fake, "fake_guest.c"), join(here, "ota", "fake_device_guests.c"), join(here, "device", "test_device_cuts.c")];
-  const cc = await exec("gcc", [...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_FAKE_GUESTS", ...includes, ...sources, "-lsodium", "-lm", "-o", exe]);
+  const cc = await exec("gcc", [...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_FAKE_GUESTS", "-DFWX_OTA_TEST_UNSIGNED", ...includes, ...sources, "-lsodium", "-lm", "-o", exe]);
   if (cc.status !== 0) return fail("power-cut harness builds", cc.err);
 
   // Thousands of flash images are copied and synced: on tmpfs when the machine has one.

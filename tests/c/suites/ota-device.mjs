@@ -11,6 +11,8 @@ import { join } from "node:path";
 export const OTA_TRUST_SOURCES = ["fwx_command.c", "fwx_statement.c", "fwx_cbor_write.c", "fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c"];
 export const OTA_SOURCES = ["fwx_json.c", "fwx_ota.c", "fwx_crc32.c", "fwx_delta.c", "fwx_text.c", ...OTA_TRUST_SOURCES];
 export const OTA_CRYPTO_PORT = ["ports", "posix", "fwx_crypto_sodium.c"];
+/** firmware/fwx_support.c holds the one UTF-8 validator the CBOR reader uses: every link of OTA_TRUST_SOURCES needs it. */
+export const OTA_SUPPORT = ["fwx_support.c"];
 
 export default async function (ctx) {
   const { root, here, build, exec, pass, fail, STRICT, SANITIZE } = ctx;
@@ -29,7 +31,7 @@ export default async function (ctx) {
   if (gen.status !== 0) fail("delta fixtures from src/ota/delta.ts", gen.stderr);
 
   const exe = join(out, "test_ota");
-  const cc = await exec("gcc", [...SANITIZE, "-DFWX_OTA_TEST_UNSIGNED", "-I", ctx.firmware, "-I", runtime, "-I", join(here, "ota"), ...sources, join(here, "ota", "ota_fakes.c"), join(here, "ota", "test_ota.c"), join(root, "firmware", ...OTA_CRYPTO_PORT), "-lsodium", "-o", exe]);
+  const cc = await exec("gcc", [...SANITIZE, "-DFWX_OTA_TEST_UNSIGNED", "-I", ctx.firmware, "-I", runtime, "-I", join(here, "ota"), ...sources, join(root, "firmware", ...OTA_SUPPORT), join(here, "ota", "ota_fakes.c"), join(here, "ota", "test_ota.c"), join(root, "firmware", ...OTA_CRYPTO_PORT), "-lsodium", "-o", exe]);
   if (cc.status !== 0) return fail("OTA unit tests build", cc.err);
   const run = spawnSync(exe, [fixtures], { encoding: "utf8", timeout: 120_000 });
   const m = /(\d+) passed, (\d+) failed/.exec(run.stdout ?? "");

@@ -5,7 +5,7 @@
 // at every flash operation of every scenario stays within seconds.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { OTA_CRYPTO_PORT, OTA_TRUST_SOURCES } from "./ota-device.mjs";
+import { OTA_CRYPTO_PORT, OTA_SUPPORT, OTA_TRUST_SOURCES } from "./ota-device.mjs";
 
 const TEST_LAYOUT = [
   "-DFWX_SLOTS_MAX_MODULES=2u", "-DFWX_SLOTS_MAX_FLOORS=3u", "-DFWX_SLOTS_SLOT_BYTES=2048u", "-DFWX_SLOTS_STAGING_BYTES=2048u",
@@ -73,7 +73,7 @@ export default async function (ctx) {
   const otaSources = ["fwx_ota.c", "fwx_json.c", "fwx_text.c", ...OTA_TRUST_SOURCES].map((f) => join(runtime, f));
   if (otaSources.every((f) => existsSync(f))) {
     const otaExe = join(ctx.build, "fwx_slots_ota_tests");
-    const otaBuilt = await ctx.exec("gcc", [...ctx.SANITIZE, "-DFWX_OTA_TEST_UNSIGNED", ...OTA_LAYOUT, ...includes, "-I", join(ctx.root, "firmware"), ...runtimeSources, ...otaSources, join(tests, "sim_flash.c"), join(tests, "test_ota_partial.c"), join(ctx.root, "firmware", ...OTA_CRYPTO_PORT), "-lsodium", "-o", otaExe]);
+    const otaBuilt = await ctx.exec("gcc", [...ctx.SANITIZE, "-DFWX_OTA_TEST_UNSIGNED", ...OTA_LAYOUT, ...includes, "-I", join(ctx.root, "firmware"), ...runtimeSources, ...otaSources, join(tests, "sim_flash.c"), join(tests, "test_ota_partial.c"), join(ctx.root, "firmware", ...OTA_SUPPORT), join(ctx.root, "firmware", ...OTA_CRYPTO_PORT), "-lsodium", "-o", otaExe]);
     if (otaBuilt.status !== 0) ctx.fail("the OTA state machine builds on the slot store's partial-download port", otaBuilt.err);
     else {
       const otaRun = await ctx.exec("timeout", ["60", otaExe]);

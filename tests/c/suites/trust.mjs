@@ -33,7 +33,7 @@ export default async function trust(ctx) {
   const harness = join(build, "trust_harness");
   const [gen, cc] = await Promise.all([
     exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "trust", "corpus.ts"), corpus]),
-    exec("gcc", [...SANITIZE, ...includes, ...sources, port, join(root, "tests", "c", "trust", "trust_harness.c"), "-lsodium", "-o", harness]),
+    exec("gcc", [...SANITIZE, ...includes, ...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "trust", "trust_harness.c"), "-lsodium", "-o", harness]),
   ]);
   if (gen.status !== 0) return fail("tests/c/trust/corpus.ts writes the signed-command corpus", gen.err || gen.out);
   pass();
