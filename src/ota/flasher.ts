@@ -185,8 +185,18 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       }, opts.auth, replyTimeout, true);
       const r = await p;
       begins.add(Buffer.from(r.digest).toString("hex"));
+      // A fast device's verdict can be handled before this continuation runs (both messages in one read): checked again now.
+      for (const e of unproven.splice(0)) {
+        const proven = provenVerdict(e);
+        if (proven && !verdictEvent) {
+          verdictEvent = proven;
+          verdictWake();
+        }
+      }
       return r;
     };
+    /** Verdict events not (yet) proven: kept until the next begin's answer is in, then checked again. */
+    const unproven: InstallEvent[] = [];
     /** The verdict of an event, if the device proved it for this package and one of this flash's begins; null otherwise (ignored). */
     const provenVerdict = (e: InstallEvent): InstallEvent | null => {
       try {
@@ -241,7 +251,10 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       if (isVerdict(e.phase)) {
         // Only what the device signed: a forged "confirmed" on the event topic is not a verdict.
         const proven = provenVerdict(e);
-        if (!proven) return;
+        if (!proven) {
+          if (unproven.length < 8) unproven.push(e);
+          return;
+        }
         verdictEvent = proven;
         verdictWake();
       } else progress({ phase: "installing", acked: body.length, total: body.length, rate: 0, etaSeconds: null, step: e.phase });
