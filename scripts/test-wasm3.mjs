@@ -96,6 +96,16 @@ const cert = run(["cert", "issue", "--root-key", k("root.key"), "--integrator-pu
   "--caps", k("caps.json"), "--customers", "acme-foods", "-o", k("acme.cert")]);
 check(cert.status === 0, "fwx cert issue", cert.err);
 
+// Identities: the device's key and certificate (as provisioning issues them), an operator allowed every operation.
+check(run(["keys", "gen", "--out", k("w3")]).status === 0, "fwx keys gen (device)");
+check(run(["keys", "gen", "--out", k("ops")]).status === 0, "fwx keys gen (operator)");
+const devCert = run(["cert", "device", "--root-key", k("root.key"), "--device-pub", k("w3.pub"), "--device-id", "w3", "--customer", "acme-foods", "--group", "cold-store-3", "-o", k("w3.devcert")]);
+check(devCert.status === 0, "fwx cert device", devCert.err);
+const opCert = run(["cert", "operator", "--root-key", k("root.key"), "--operator-pub", k("ops.pub"), "--id", "ops", "--operations", "*", "--customers", "acme-foods", "-o", k("ops.opcert")]);
+check(opCert.status === 0, "fwx cert operator", opCert.err);
+/** Every state-changing command is signed with these; every answer is checked against the root. */
+const ops = ["--operator-key", k("ops.key"), "--operator-cert", k("ops.opcert"), "--root", k("root.pub")];
+
 const examples = readdirSync(join(root, "examples")).filter((e) => existsSync(join(root, "examples", e, "fwx.json"))).sort();
 const packages = {};
 for (const e of examples) {
@@ -120,7 +130,7 @@ for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setT
 check(existsSync(sock), "fwx board serve listens");
 
 function startDevice() {
-  const p = spawn(exe, ["--device-id", "w3", "--state-dir", k("state"), "--root", k("root.pub"), "--customer", "acme-foods", "--group", "cold-store-3",
+  const p = spawn(exe, ["--device-id", "w3", "--state-dir", k("state"), "--root", k("root.pub"), "--device-key", k("w3.key"), "--device-cert", k("w3.devcert"), "--customer", "acme-foods", "--group", "cold-store-3",
     "--broker", broker, "--board", join(root, "boards", "demo.json"), "--board-socket", sock], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   children.push(p);
   let log = "";
@@ -139,7 +149,7 @@ let dev = startDevice();
 await dev.online;
 check(true, "fwx-device online (subscribed, presence and status acknowledged)");
 
-const flash = (pkg, extra = []) => runAsync(["flash", pkg, "--device", "w3", "--broker", broker, "--json", "--timeout", "30", "--cache", k("cache"), ...extra], 150_000);
+const flash = (pkg, extra = []) => runAsync(["flash", pkg, "--device", "w3", "--broker", broker, "--json", "--timeout", "30", "--cache", k("cache"), ...ops, ...extra], 150_000);
 const timings = [];
 for (const e of examples) {
   if (!packages[e]) continue;
@@ -161,7 +171,7 @@ if (packages["cold-chain-alarm"]) {
   const r = await flash(v2);
   await alive("the delta");
   check(r.json?.verdict === "confirmed" && r.json?.mode === "delta", `cold-chain-alarm 1.0.1: ${r.json?.mode} transfer of ${r.json?.transferBytes} bytes for a ${r.json?.packageBytes}-byte package → ${r.json?.verdict} in ${Number(r.json?.totalMs ?? 0) / 1000} s`, `${r.json?.reason ?? ""} ${r.json?.code ?? ""}\n${r.err}`);
-  const rb = run(["rollback", "w3", "com.example.cold-chain-alarm", "--broker", broker, "--json"], 30_000);
+  const rb = run(["rollback", "w3", "com.example.cold-chain-alarm", "--broker", broker, "--json", ...ops], 30_000);
   check(rb.status === 0 && rb.out.includes("rolled-back"), "fwx rollback cold-chain-alarm → rolled-back", rb.out + rb.err);
   const old = run(["pack", join(root, "examples", "cold-chain-alarm"), "--key", k("acme.key"), "--cert", k("acme.cert"), "--target", "mcu", "--seq", "1", "--version", "0.9.0", "-o", k("old.fwx")], 300_000);
   const ro = old.status === 0 ? await flash(k("old.fwx"), ["--no-delta"]) : { json: null, err: old.err };
@@ -181,7 +191,7 @@ const logs = run(["logs", "w3", "--broker", broker, "--json", "--lines", "20"], 
 check(logs.status === 0 && logs.out.includes("\"module\""), "fwx logs returns the device's lines", logs.err);
 for (const e of examples) {
   if (!packages[e]) continue;
-  const rm = run(["remove", "w3", `com.example.${e}`, "--broker", broker, "--json"], 30_000);
+  const rm = run(["remove", "w3", `com.example.${e}`, "--broker", broker, "--json", ...ops], 30_000);
   check(rm.status === 0 && rm.out.includes("removed"), `fwx remove com.example.${e}`, rm.out + rm.err);
 }
 

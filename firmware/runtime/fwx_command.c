@@ -374,3 +374,53 @@ long fwx_cmd_to_json(const fwx_cmd *c, char *out, size_t cap)
     fwx_jw_end_object(&w);
     return fwx_jw_finish(&w);
 }
+
+/* DEVCERT_KEYS of src/pkg/identity.ts */
+enum { D_ID = 1, D_KEY, D_CUSTOMER, D_GROUP, D_NOT_BEFORE, D_NOT_AFTER, D_LAST = D_NOT_AFTER };
+static const uint8_t devcert_domain[14] = { 'f', 'w', 'x', '-', 'd', 'e', 'v', 'c', 'e', 'r', 't', '-', '1', 0 };
+
+int fwx_cmd_check_device_cert(fwx_cmd_gate *g, const uint8_t *cert, uint32_t len, const uint8_t seed[32], int64_t now_s, char *message, size_t cap)
+{
+    const char *code;
+    fwx_cbor_t cur;
+    fwx_cbor_item_t it;
+    uint32_t fail_at, v[D_LAST + 1u], key_at;
+    const uint8_t *body, *sig;
+    uint32_t body_len;
+    uint64_t not_before, not_after;
+    pkg_doc_t d;
+    fwx_cmd_text id, customer, group;
+    uint8_t probe_sig[FWX_ED25519_SIGNATURE_BYTES];
+    static const uint8_t probe[] = { 'f', 'w', 'x', '-', 'k', 'e', 'y', '-', 'c', 'h', 'e', 'c', 'k' };
+    if (!fwx_cbor_valid(cert, len, &fail_at)) return refuse(&code, "bad-signature", message, cap, "device certificate is not CBOR", NULL, NULL);
+    fwx_cbor_init(&cur, cert, 0u, len);
+    if (!fwx_cbor_next(&cur, &it) || it.major != FWX_CBOR_ARRAY || it.arg != 2u || !fwx_cbor_next(&cur, &it) || it.major != FWX_CBOR_BYTES)
+        return refuse(&code, "bad-signature", message, cap, "device certificate is not [body, signature]", NULL, NULL);
+    body = cert + it.data;
+    body_len = (uint32_t)it.arg;
+    if (!fwx_cbor_next(&cur, &it) || it.major != FWX_CBOR_BYTES || it.arg != FWX_ED25519_SIGNATURE_BYTES || body_len > sizeof g->work - sizeof devcert_domain)
+        return refuse(&code, "bad-signature", message, cap, "device certificate is not [body, signature]", NULL, NULL);
+    sig = cert + it.data;
+    memcpy(g->work, devcert_domain, sizeof devcert_domain);
+    memcpy(g->work + sizeof devcert_domain, body, body_len);
+    if (!fwx_ed25519_verify(sig, g->root_public_key, g->work, (uint32_t)sizeof devcert_domain + body_len))
+        return refuse(&code, "bad-signature", message, cap, "device certificate is not signed by the product root", NULL, NULL);
+    d.buf = body;
+    d.len = body_len;
+    if (!fwx_cbor_valid(body, body_len, &fail_at) || !fwx_pkg_map_fields(&d, 0u, D_LAST, v) || !text_at(&d, v[D_ID], 64u, &id) ||
+        !fwx_pkg_bytes(&d, v[D_KEY], 32u, &key_at) || !text_at(&d, v[D_CUSTOMER], 64u, &customer) || !text_at(&d, v[D_GROUP], 64u, &group) ||
+        !fwx_pkg_uint(&d, v[D_NOT_BEFORE], FWX_CBOR_MAX_INT, &not_before) || !fwx_pkg_uint(&d, v[D_NOT_AFTER], FWX_CBOR_MAX_INT, &not_after) ||
+        not_after <= not_before)
+        return refuse(&code, "bad-signature", message, cap, "device certificate body is malformed", NULL, NULL);
+    if (!same_text(body, id, g->device_id)) return refuse(&code, "out-of-scope", message, cap, "device certificate is for another device than ", g->device_id, NULL);
+    if (now_s < 0 || (uint64_t)now_s < not_before) return refuse(&code, "not-yet-valid", message, cap, "device certificate is not valid yet", NULL, NULL);
+    if ((uint64_t)now_s >= not_after) return refuse(&code, "expired", message, cap, "device certificate expired", NULL, NULL);
+    /* The key it certifies is this device's key: a signature made with the seed verifies under it. */
+    {
+        uint8_t key[32];
+        memcpy(key, body + key_at, 32u);
+        if (!fwx_ed25519_sign(probe_sig, seed, probe, (uint32_t)sizeof probe) || !fwx_ed25519_verify(probe_sig, key, probe, (uint32_t)sizeof probe))
+            return refuse(&code, "out-of-scope", message, cap, "device certificate certifies another key than the device key", NULL, NULL);
+    }
+    return 0;
+}

@@ -90,6 +90,11 @@ int fwx_cmd_allows(const fwx_cmd *c, uint32_t list_at, const char *value);
  * Its length, or -1 when it does not fit. */
 long fwx_cmd_to_json(const fwx_cmd *c, char *out, size_t cap);
 
+/* The device's own certificate at start-up (identity.ts checkDeviceCertificate, and
+ * `fwx agent`'s check that it certifies the device key): signed by the root, names
+ * this device id, valid now, certifies the key whose seed is given. 0, or -1 with a message. */
+int fwx_cmd_check_device_cert(fwx_cmd_gate *g, const uint8_t *cert, uint32_t len, const uint8_t seed[32], int64_t now_s, char *message, size_t cap);
+
 /* A text field copied out, NUL-terminated ("" when absent). */
 void fwx_cmd_copy(const fwx_cmd *c, fwx_cmd_text t, char *out, size_t cap);
 

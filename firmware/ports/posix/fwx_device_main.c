@@ -489,6 +489,10 @@ int main(int argc, char **argv) {
   gate.device_id = device_id;
   gate.customer = customer;
   gate.group = group;
+  if (fwx_cmd_check_device_cert(&gate, identity.cert, (uint32_t)identity.cert_len, identity.seed, wall_ms(NULL) / 1000, error, sizeof error) != 0) {
+    fprintf(stderr, "fwx-device: --device-cert %s: %s\n", device_cert, error);
+    return 2;
+  }
   trust.customer = customer;
   trust.group = group;
   trust.board_caps = board.caps;

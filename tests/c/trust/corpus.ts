@@ -5,13 +5,14 @@
 //
 //   ctx <root hex> <device> <customer> <group>
 //   cmd <highest counter> <now s> <expected: ok | refusal code | ignored | not-ok> <payload hex> <what>
+//   dc <expected: ok | refusal code> <seed hex> <device certificate hex> <now s>
 //   st <device> <request hex> <outcome> <code|-> <package hex|-> <module|-> <seed hex> <body hex> <proof base64>
 import { writeFileSync } from "node:fs";
 import { encodeCbor } from "../../../src/pkg/cbor.js";
-import { issueOperatorCertificate, type OperatorCertificate } from "../../../src/pkg/identity.js";
+import { issueDeviceCertificate, issueOperatorCertificate, type OperatorCertificate } from "../../../src/pkg/identity.js";
 import { rawPublicKey } from "../../../src/pkg/keys.js";
 import { encodeCommandBody, encodeStatementBody, sha256, signCommand, signStatement, type CommandBody, type Statement } from "../../../src/ota/signed-command.js";
-import { buildCommandVector, command, deviceKey, keyFromSeed, operatorCert, operatorKey, root } from "../../pkg/vectors/command.js";
+import { buildCommandVector, command, deviceCert as deviceCertInfo, deviceKey, keyFromSeed, operatorCert, operatorKey, root } from "../../pkg/vectors/command.js";
 
 const out: string[] = [];
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -98,5 +99,15 @@ const statements: Statement[] = [
 for (const s of statements) {
   out.push(["st", s.device, hex(s.request), s.outcome, s.code ?? "-", s.package ?? "-", s.module ?? "-", seedHex, hex(encodeStatementBody(s)), signStatement(s, deviceKey)].join(" "));
 }
+// 5. The device's own certificate at start-up (`dc <expected> <seed hex> <cert hex> <now s>`).
+const seed = (b: number) => hex(Buffer.alloc(32, b));
+const dc = (expect: string, seedHex: string, cert: Uint8Array, now: number) => out.push(`dc ${expect} ${seedHex} ${hex(cert)} ${now}`);
+dc("ok", seed(0x33), v.devCert, NOW);
+dc("out-of-scope", seed(0x34), v.devCert, NOW);
+dc("expired", seed(0x33), v.devCert, deviceCertInfo.notAfter);
+dc("not-yet-valid", seed(0x33), v.devCert, deviceCertInfo.notBefore - 1);
+dc("out-of-scope", seed(0x33), issueDeviceCertificate({ ...deviceCertInfo, deviceId: "gw-170" }, root), NOW);
+dc("bad-signature", seed(0x33), issueDeviceCertificate(deviceCertInfo, keyFromSeed(0x44)), NOW);
+dc("bad-signature", seed(0x33), v.opCert, NOW);
 void command;
 writeFileSync(process.argv[2]!, out.join("\n") + "\n");
