@@ -399,8 +399,22 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
         });
       }, pollMs);
       watchPresence = (online) => {
+        const back = online && offline;
         offline = !online;
         if (online) lastSign = performance.now();
+        // A device that restarted mid-install may have lost the begin its verdict is bound to (a C
+        // device keeps it with the transfer, which the install consumed): the same signed begin again
+        // binds the verdict to it, or brings the verdict already reached back as a proven `done`.
+        if (back) {
+          sendBegin().then((proven) => {
+            const r = proven.reply;
+            const st = proven.statement;
+            if (r.done && st && isVerdict(st.outcome) && st.package === pkgSha && !verdictEvent) {
+              verdictEvent = { ...(r.done as InstallEvent), phase: st.outcome, package: pkgSha };
+              verdictWake();
+            }
+          }, () => { /* the poll and the timeouts decide what a silent device means */ });
+        }
       };
       const onAbort = () => { stopAll(); reject(new FlashAborted()); };
       opts.signal?.addEventListener("abort", onAbort, { once: true });

@@ -215,7 +215,12 @@ export class ToolConnection {
               }
               statement = verifyStatement((r as { proof?: unknown }).proof, (r as { cert?: unknown }).cert ?? this.deviceCerts.get(device), { rootPublicKey: auth.rootPublicKey, device });
               if (!sameBytes(statement.request, digest)) throw new TrustRefused("bad-signature", "the proof answers another command");
-              if (statement.outcome === "refused" ? r.ok : !r.ok) throw new TrustRefused("bad-signature", "the proof contradicts the reply");
+              // The outcome the device proves is exactly what its reply says: "refused" for a refused
+              // command, the phase of a verdict it carries (which may itself be "refused": a package
+              // refused before), or "ok".
+              const about = r.ok ? ((r as { done?: { phase?: unknown }; event?: { phase?: unknown } }).done ?? (r as { event?: { phase?: unknown } }).event) : undefined;
+              const said = !r.ok ? "refused" : about && typeof about.phase === "string" ? about.phase : "ok";
+              if (statement.outcome !== said) throw new TrustRefused("bad-signature", "the proof contradicts the reply");
               if (!r.ok && statement.code !== r.code) throw new TrustRefused("bad-signature", "the proof names another refusal");
             } catch (e) {
               lastDoubt = (e as Error).message;
