@@ -15,6 +15,7 @@
 
 import { dirname, basename, resolve } from "node:path";
 import type { FileIo, OpenFlags } from "./file-io.js";
+import { seededRandom } from "../sim/prng.js";
 
 export class PowerCut extends Error {
   constructor(readonly at: string) {
@@ -44,17 +45,6 @@ type Node = FileNode | DirNode;
 
 export type CutMode = "strict" | "kept" | "random";
 
-/** A deterministic generator (mulberry32) so a failing cut can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function applyChange(data: Uint8Array, c: FileChange, tornAt: number | null): Uint8Array {
   if (c.kind === "truncate") return new Uint8Array(0);

@@ -14,6 +14,7 @@
 // cellular modem losing its bearer.
 
 import { createServer, connect, type Server, type Socket } from "node:net";
+import { seededRandom } from "../sim/prng.js";
 
 export interface LinkProfile {
   /** Bits per second in each direction; 0 = unlimited. */
@@ -31,17 +32,6 @@ export const DEFAULT_LINK: LinkProfile = { bandwidthBps: 0, latencyMs: 0, loss: 
 
 export interface LinkStats { upBytes: number; downBytes: number; retransmittedSegments: number; connections: number }
 
-/** mulberry32: a small deterministic PRNG, so a benchmark's losses repeat run to run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One direction of one connection: serialises, delays, loses and delivers in order. */
 class Direction {
@@ -93,7 +83,7 @@ export class LinkSimulator {
 
   constructor(private readonly target: { host: string; port: number }, profile: Partial<LinkProfile> = {}) {
     this.profile = { ...DEFAULT_LINK, ...profile };
-    this.random = prng(this.profile.seed);
+    this.random = seededRandom(this.profile.seed); // losses repeat run to run
   }
 
   get url(): string {

@@ -65,3 +65,19 @@ export class Prng {
     return r * Math.cos(2 * Math.PI * u2);
   }
 }
+
+/**
+ * mulberry32: a small deterministic generator of uniform numbers in [0, 1), for
+ * whatever must repeat run to run without the noise streams above (simulated
+ * link losses, power-cut tearing, fuzz corpora).
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

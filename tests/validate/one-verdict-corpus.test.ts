@@ -22,6 +22,7 @@ import { fixtures as cFixtures } from "../c/wasm-fixtures.mjs";
 import { abortModule, hostile, hostilePointerModule, misbehaveOnTimer, sensorReporter, tickerModule } from "../fixtures/hostile/modules.js";
 import { SECTION, walkSections } from "../../src/wasm/sections.js";
 import { buildExample } from "../examples/helpers.js";
+import { seededRandom } from "../../src/sim/prng.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const firmware = join(root, "firmware");
@@ -154,17 +155,6 @@ function specCorpus(): Entry[] {
   return readdirSync(d).filter((f) => f.endsWith(".wasm")).sort().map((f) => ({ name: `spec:${f}`, bytes: new Uint8Array(readFileSync(join(d, f))) }));
 }
 
-/** mulberry32: a small deterministic PRNG, so the fuzz corpus is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Bytes a mutation splices in: prefixes of features wasm3 lacks, block
 // openers, value types, LEB continuation bytes, large counts.
@@ -190,7 +180,7 @@ const FUZZ_SEED = 0x5eed_f3a5;
 const FUZZ_COUNT = 4000;
 
 function fuzzCorpus(seeds: readonly Entry[]): Entry[] {
-  const rand = prng(FUZZ_SEED);
+  const rand = seededRandom(FUZZ_SEED); // the same fuzz corpus on every run
   const out: Entry[] = [];
   for (let i = 0; i < FUZZ_COUNT; i++) {
     const s = seeds[i % seeds.length]!;
