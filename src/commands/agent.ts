@@ -1,3 +1,4 @@
+import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
 import { loadPrivateKey, loadPublicKey, readInput } from "../pkg/files.js";
@@ -9,10 +10,17 @@ import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/tran
 import { startSimDevice } from "../ota/sim-device.js";
 import { jsonText } from "../ota/device-agent.js";
 import { BoardProfileError } from "../sim/errors.js";
+import { AntiRollbackStoreError, defaultAntiRollbackPath, FileAntiRollbackStore } from "../ota/anti-rollback.js";
+
+/** Whether `path` is `dir` or lies under it (after resolving both). */
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
 
 const help = `fwx agent — run the device agent: hosts modules, installs updates over MQTT
 
-usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir>
+usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir> [--floor <file>]
                  --root <root.pub> --customer <c> --group <g>
                  --device-key <device.key> --device-cert <device.cert>
                  [--broker mqtts://host:8883 --ca ca.pem --cert dev.pem --key dev.key]
@@ -33,6 +41,15 @@ options:
   --device-id <id>        this device's id (MQTT topics fwx/v2/<id>/…)
   --board <file>          board profile (default: the bundled demo board)
   --state-dir <dir>       where slots and state live (created if missing)
+  --floor <file>          the anti-rollback store: per module the highest confirmed
+                          sequence and the lowest one it may run, and the signed-
+                          command counter; only ever raised (default: beside the
+                          state directory, <state-dir>.anti-rollback.json). Kept
+                          OUTSIDE --state-dir so that restoring an older copy of the
+                          state directory cannot roll the device back or replay
+                          commands; a file protects against whoever can write the
+                          state directory only, not against root on the gateway
+                          (docs/ota-protocol.md, "Anti-rollback")
   --root <file>           product root public key (PEM, hex or raw)
   --customer, --group     this device's customer and device group (package scope)
   --device-key <file>     this device's private key (fwx keys gen); keep it out of
@@ -69,7 +86,7 @@ export const command: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, ...BROKER_ARGS,
+        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, floor: { type: "string" }, ...BROKER_ARGS,
         root: { type: "string" }, customer: { type: "string" }, group: { type: "string" },
         "device-key": { type: "string" }, "device-cert": { type: "string" },
         "health-callbacks": { type: "string" }, "health-seconds": { type: "string" }, speed: { type: "string" }, json: { type: "boolean" },
@@ -106,12 +123,21 @@ export const command: Command = {
     } catch (e) {
       throw new UsageError(`--device-cert ${values["device-cert"]}: ${(e as Error).message}`);
     }
+    const floorPath = values.floor ?? defaultAntiRollbackPath(values["state-dir"]);
+    if (isInside(floorPath, values["state-dir"])) throw new UsageError(`--floor ${floorPath} is inside --state-dir ${values["state-dir"]}: whoever can rewrite the state directory could lower it; give a path outside it`);
+    let floor;
+    try {
+      floor = new FileAntiRollbackStore(floorPath);
+    } catch (e) {
+      if (e instanceof AntiRollbackStoreError) throw new UsageError(e.message);
+      throw new UsageError(`--floor ${floorPath}: ${(e as Error).message}`);
+    }
     const json = !!values.json;
     const broker = brokerTargetFromArgs(values);
     let agent;
     try {
       agent = await startSimDevice({
-        deviceId, brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), stateDir: values["state-dir"], rootPublicKey, deviceKey, deviceCert,
+        deviceId, brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), stateDir: values["state-dir"], floor, rootPublicKey, deviceKey, deviceCert,
         customer: values.customer, group: values.group, crash, waitForBroker: false,
         ...(values.board ? { boardPath: values.board } : {}),
         ...(speed ? { speed } : {}),

@@ -22,6 +22,7 @@ import { OperationGuard } from "./op-guard.js";
 import { openCommand, signStatement, type OpenedCommand, type Statement } from "./signed-command.js";
 import { DEFAULT_RECEIVER, TransferReceiver, type PartialMeta, type ReceiverOptions } from "./receiver.js";
 import { sha256Hex, StateStore } from "./state-store.js";
+import { defaultAntiRollbackPath, FileAntiRollbackStore, type AntiRollbackStore } from "./anti-rollback.js";
 import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
 export interface DeviceAgentOptions<B extends BoardLike> {
@@ -30,6 +31,11 @@ export interface DeviceAgentOptions<B extends BoardLike> {
   /** TLS and credentials (src/ota/transport.ts). */
   security?: MqttSecurity;
   stateDir: string;
+  /**
+   * The anti-rollback floors and command counter, outside the state directory (src/ota/anti-rollback.ts).
+   * Default: a file beside the state directory (defaultAntiRollbackPath).
+   */
+  floor?: AntiRollbackStore;
   board: B;
   createHost: LiveHostFactory<B>;
   rootPublicKey: Uint8Array;
@@ -92,14 +98,16 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       telemetry: { accept: (m) => this.forwardTelemetry(m) },
     });
     this.certB64 = Buffer.from(opts.deviceCert).toString("base64");
+    const floor = opts.floor ?? new FileAntiRollbackStore(defaultAntiRollbackPath(opts.stateDir));
     this.guard = new OperationGuard(
-      { stateDir: opts.stateDir, rootPublicKey: opts.rootPublicKey, device: { id: opts.deviceId, customer: opts.customer, group: opts.group }, nowMs: () => Date.now() },
+      { stateDir: opts.stateDir, floor, rootPublicKey: opts.rootPublicKey, device: { id: opts.deviceId, customer: opts.customer, group: opts.group }, nowMs: () => Date.now() },
       (message) => this.timeline({ kind: "agent", ts: Date.now(), message }),
     );
     const trust = {
       rootPublicKey: opts.rootPublicKey,
       now: () => Date.now(),
       revoked: () => this.guard.revoked,
+      floor,
       device: {
         customer: opts.customer, group: opts.group, deviceClass: opts.deviceClass ?? "gateway",
         capabilities: opts.board.profile.grantable, offeredInterfaces: offeredInterfaces(LOWERED),

@@ -4,8 +4,10 @@
 // when). Also keeps the revocation list: only a root-signed list with a higher
 // serial replaces the one kept.
 //
-//   <state>/operations.json   {"counter": n}   highest counter accepted
-//   <state>/revocations.fwxrl                  the kept revocation list
+//   anti-rollback store, "commands"   highest counter accepted: outside the state
+//                                     directory, so restoring an old copy of it
+//                                     does not make captured commands new again
+//   <state>/revocations.fwxrl         the kept revocation list
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,9 +16,12 @@ import { checkOperatorCertificate, TrustRefused } from "../pkg/identity.js";
 import { verifyRevocationList, type RevocationList } from "../pkg/revocation.js";
 import { commandSignatureValid, type OpenedCommand } from "./signed-command.js";
 import { STATE_DIR_WRITE } from "./state-store.js";
+import { COMMAND_COUNTER, type AntiRollbackStore } from "./anti-rollback.js";
 
 export interface GuardContext {
   stateDir: string;
+  /** Where the command counter is kept (outside the state directory). */
+  floor: AntiRollbackStore;
   rootPublicKey: Uint8Array;
   device: { id: string; customer: string; group: string };
   nowMs(): number;
@@ -24,7 +29,6 @@ export interface GuardContext {
 
 
 export class OperationGuard {
-  private counterValue = 0;
   private revokedList: RevocationList | null = null;
   /**
    * The answer to the last accepted command when it was a begin or an abort: the tool repeats those
@@ -32,21 +36,10 @@ export class OperationGuard {
    * other repeat, and any older command, is refused as replayed.
    */
   private last: { digest: string; answer: Record<string, unknown> } | null = null;
-  private readonly counterFile: string;
   private readonly revocationFile: string;
 
   constructor(private readonly ctx: GuardContext, onProblem: (message: string) => void = () => {}) {
-    this.counterFile = join(ctx.stateDir, "operations.json");
     this.revocationFile = join(ctx.stateDir, "revocations.fwxrl");
-    if (existsSync(this.counterFile)) {
-      try {
-        const n = (JSON.parse(readFileSync(this.counterFile, "utf8")) as { counter?: unknown }).counter;
-        if (Number.isSafeInteger(n) && (n as number) >= 0) this.counterValue = n as number;
-        else onProblem(`${this.counterFile}: no counter; commands start from 1`);
-      } catch (e) {
-        onProblem(`${this.counterFile}: ${(e as Error).message}`);
-      }
-    }
     if (existsSync(this.revocationFile)) {
       try {
         this.revokedList = verifyRevocationList(new Uint8Array(readFileSync(this.revocationFile)), ctx.rootPublicKey, this.revocationFile);
@@ -58,7 +51,7 @@ export class OperationGuard {
 
   /** Highest counter accepted: the next signed command must carry a higher one. */
   get counter(): number {
-    return this.counterValue;
+    return this.ctx.floor.get(COMMAND_COUNTER);
   }
 
   get revoked(): RevocationList | null {
@@ -67,7 +60,7 @@ export class OperationGuard {
 
   /** The answer already given to these exact command bytes, if they were accepted recently. */
   repeated(cmd: OpenedCommand): Record<string, unknown> | null {
-    return this.last && this.last.digest === Buffer.from(cmd.digest).toString("hex") && cmd.body.counter === this.counterValue ? this.last.answer : null;
+    return this.last && this.last.digest === Buffer.from(cmd.digest).toString("hex") && cmd.body.counter === this.counter ? this.last.answer : null;
   }
 
   remember(cmd: OpenedCommand, answer: Record<string, unknown>): void {
@@ -83,10 +76,9 @@ export class OperationGuard {
     if (cmd.body.device !== d.id) throw new TrustRefused("out-of-scope", `command is addressed to device ${cmd.body.device}, this is ${d.id}`);
     const op = checkOperatorCertificate(cmd.operatorCert, { rootPublicKey: this.ctx.rootPublicKey, nowMs: this.ctx.nowMs(), op: cmd.body.op, device: d, revoked: this.revokedList });
     if (!commandSignatureValid(cmd, op.cert.operatorKey)) throw new TrustRefused("bad-signature", `command signature does not verify under operator "${op.cert.operatorId}"'s key`);
-    if (cmd.body.counter <= this.counterValue) throw new TrustRefused("replayed", `counter ${cmd.body.counter} is not above ${this.counterValue}, the highest this device accepted`);
+    if (cmd.body.counter <= this.counter) throw new TrustRefused("replayed", `counter ${cmd.body.counter} is not above ${this.counter}, the highest this device accepted`);
     // Recorded before the command runs: a crash after this point can lose the command, never replay it.
-    writeFileDurable(this.counterFile, JSON.stringify({ counter: cmd.body.counter }) + "\n", STATE_DIR_WRITE);
-    this.counterValue = cmd.body.counter;
+    this.ctx.floor.raise({ [COMMAND_COUNTER]: cmd.body.counter });
   }
 
   /** Keeps a root-signed revocation list if its serial is higher than the kept one's; returns the serial kept. */

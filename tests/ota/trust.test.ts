@@ -4,7 +4,7 @@
 // verdicts, a squatter on the transfer slot, the anti-rollback floor after
 // remove, revocation lists delivered to the device.
 
-import { readFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -131,6 +131,43 @@ describe("trust model: signed operations and device-signed answers", () => {
         await d2.stop();
       }
     } finally {
+      await spy.close();
+      await conn.close();
+    }
+  });
+
+  it("restoring an older copy of the whole state directory makes no captured command new again (the counter is outside it)", async () => {
+    const d = await device();
+    const conn = await ToolConnection.open({ brokerUrl: broker.url });
+    const spy = await attacker();
+    const copy = `${d.stateDir}.copy`;
+    try {
+      expect((await d.flash(v1)).verdict).toBe("confirmed");
+      expect((await d.flash(v2)).verdict).toBe("confirmed");
+      await d.stop();
+      cpSync(d.stateDir, copy, { recursive: true });
+      const d1 = await device({ id: d.id, stateDir: d.stateDir });
+      await spy.c.subscribeAsync(topicsFor(d.id).cmd, { qos: 1 });
+      try {
+        expect((await conn.signedRequest(d.id, { op: "rollback", module: MODULE }, trust.auth)).statement?.outcome).toBe("rolled-back");
+      } finally {
+        await d1.stop();
+      }
+      const captured = spy.seen.find((s) => openCommand(s.payload)?.body.op === "rollback")!.payload;
+      const body = openCommand(captured)!.body;
+      // Whoever can write the state directory puts back the copy taken before the rollback, and replays it.
+      rmSync(d.stateDir, { recursive: true });
+      cpSync(copy, d.stateDir, { recursive: true });
+      const d2 = await device({ id: d.id, stateDir: d.stateDir });
+      try {
+        expect(d2.mod()).toMatchObject({ version: "2.0.0" });
+        expect(await rawCommand(d.id, captured, body.from, body.req)).toMatchObject({ ok: false, code: "replayed" });
+        expect(d2.mod()).toMatchObject({ version: "2.0.0" });
+      } finally {
+        await d2.stop();
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
       await spy.close();
       await conn.close();
     }

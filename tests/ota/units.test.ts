@@ -12,7 +12,7 @@ import { DEFAULT_HEALTH, ModuleManager, RequestRefused } from "../../src/ota/ins
 import type { ModuleHost } from "../../src/ota/module-host.js";
 import { StateStore, type DeviceState } from "../../src/ota/state-store.js";
 import type { InstallEvent } from "../../src/ota/protocol.js";
-import { makeTrust, tempDir } from "./fixtures.js";
+import { floorFor, makeTrust, tempDir } from "./fixtures.js";
 
 function bytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -171,7 +171,7 @@ describe("module manager", () => {
   const trust = makeTrust();
   const device = { customer: "c", group: "g", deviceClass: "gateway" as const, capabilities: {}, offeredInterfaces: [] };
   const manager = (dir: string, emit: (e: InstallEvent) => void = () => {}) =>
-    new ModuleManager(new StateStore(dir, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, DEFAULT_HEALTH, emit);
+    new ModuleManager(new StateStore(dir, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir) }, DEFAULT_HEALTH, emit);
 
   it("abandons a trial the agent kept restarting during, naming its package, and forgets a module that never confirmed", () => {
     const dir = tempDir("manager");
