@@ -3,8 +3,9 @@ import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { NAME_PATTERN, certificateDigest, encodeCertificateBody, issueCertificate, type IntegratorCertificate } from "../pkg/certificate.js";
-import { list, loadCapabilities, loadCertificate, loadPrivateKey, loadPublicKey, loadRevocationList, parseTime, parseUint } from "../pkg/files.js";
-import { keyId, rawPublicKey } from "../pkg/keys.js";
+import { list, loadCapabilities, loadCertificate, loadPrivateKey, loadPublicKey, loadRevocationList, parseTime, parseUint, readInput } from "../pkg/files.js";
+import { keyId, rawPublicKey, verifyWithDomain } from "../pkg/keys.js";
+import { openEnvelopeBytes } from "../pkg/signed.js";
 import { MODULE_ID } from "../pkg/manifest.js";
 import { emptyRevocationList, extendRevocationList, signRevocationList } from "../pkg/revocation.js";
 import { describeCertificate } from "./inspect.js";
@@ -37,8 +38,11 @@ issue    certifies that the integrator's key may sign modules whose id starts
          customers ("*" = all) and, if given, only these device groups.
          Valid from --not-before (default now) for --valid-days (default 365)
          or until --not-after.
-revoke   adds certificates (by digest) or integrator keys (all their
-         certificates) to the root-signed revocation list, raising its serial.
+revoke   adds certificates (integrator, operator or device, by digest) or
+         integrator keys (all their certificates) to the root-signed
+         revocation list, raising its serial. Devices refuse revoked
+         packages and operators; field tools given the list (--revocations)
+         believe nothing a revoked device says.
          --list is the current list (verified against the root key); the
          result goes to -o (default: back to --list, replaced atomically).
 show     prints a certificate; with --root, also checks its signature.
@@ -100,6 +104,20 @@ function issue(v: Record<string, string | string[] | boolean | undefined>): numb
   return EXIT.ok;
 }
 
+/** The digest a revocation list names a certificate by: any kind the root signs (integrator, operator, device). */
+function revocableDigest(file: string, rootPub: Uint8Array): Uint8Array {
+  let env;
+  try {
+    env = openEnvelopeBytes(new Uint8Array(readInput(file, "certificate")), "certificate");
+  } catch (e) {
+    throw new UsageError(`${file}: not a valid fwx certificate: ${(e as Error).message}`);
+  }
+  for (const domain of ["certificate", "operatorCertificate", "deviceCertificate"] as const) {
+    if (verifyWithDomain(rootPub, domain, env.body, env.signature)) return certificateDigest(env.body);
+  }
+  throw new UsageError(`${file}: not an integrator, operator or device certificate signed by this root key`);
+}
+
 function revoke(v: Record<string, string | string[] | boolean | undefined>): number {
   const rootKeyFile = v["root-key"] as string | undefined;
   if (!rootKeyFile) throw new UsageError("cert revoke: --root-key is required");
@@ -114,10 +132,7 @@ function revoke(v: Record<string, string | string[] | boolean | undefined>): num
   if (listFile && !existsSync(listFile)) throw new UsageError(`cert revoke: --list ${listFile} does not exist (leave --list out to start a new list)`);
   if (!listFile && existsSync(out)) throw new UsageError(`cert revoke: ${out} exists; pass --list ${out} to extend it (a fresh list would un-revoke its entries)`);
   const current = listFile ? loadRevocationList(listFile, rootPub) : emptyRevocationList();
-  const certDigests = certs.map((f) => {
-    const c = loadCertificate(f, rootPub);
-    return certificateDigest(c.envelope.body);
-  });
+  const certDigests = certs.map((f) => revocableDigest(f, rootPub));
   const next = extendRevocationList(current, { certificates: certDigests, integratorKeys: keys.map(loadPublicKey) }, Math.floor(Date.now() / 1000));
   writeFileDurable(out, signRevocationList(next, rootKey));
   console.log(`wrote ${out}: serial ${next.serial}, ${next.certificates.length} revoked certificate(s), ${next.integratorKeys.length} revoked integrator key(s)`);

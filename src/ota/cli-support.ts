@@ -2,7 +2,7 @@
 
 import { UsageError } from "../cli/command.js";
 import { DEVICE_ID } from "./protocol.js";
-import { DeviceRefused, DeviceUnreachable } from "./rpc.js";
+import { DeviceDistrusted, DeviceRefused, DeviceUnreachable } from "./rpc.js";
 
 /** Exit codes of the OTA commands (fwx flash, devices, logs, rollback, remove, config). */
 export const OTA_EXIT = { ok: 0, internal: 1, invalid: 2, deviceFailed: 3, unreachable: 4 } as const;
@@ -46,6 +46,7 @@ export function reportRemoteError(e: unknown, json: boolean): number | null {
     return exit;
   };
   if (e instanceof DeviceUnreachable) return out("unreachable", e.message, OTA_EXIT.unreachable);
+  if (e instanceof DeviceDistrusted) return out(e.code, `not believed: ${e.message}`, OTA_EXIT.invalid);
   if (e instanceof DeviceRefused) return out(e.code, `device refused: ${e.message}`, e.code === "busy" ? OTA_EXIT.unreachable : OTA_EXIT.invalid);
   return null;
 }

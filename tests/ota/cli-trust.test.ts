@@ -99,6 +99,27 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       // Reading is open: logs takes the device as --device too.
       const logs = await run(cli, ["logs", "--device", "cli-gw", "--broker", broker.url, "--lines", "5"], noCreds);
       expect(logs.code, logs.err).toBe(0);
+
+      // The device is revoked (fwx cert revoke takes device certificates too): tools given the list believe
+      // nothing it says and send it nothing, by flag or from the default file beside the operator's key.
+      const rev = await run(cli, ["cert", "revoke", "--root-key", f("root.key"), "--cert", f("gw.devcert"), "-o", f("revoked.fwxrl")]);
+      expect(rev.code, rev.err).toBe(0);
+      const revokedMsg = /error: not believed: device cli-gw's certificate [0-9a-f]{16}… is revoked \(revocation list serial 1\): its answers are not believed; fwx sends it nothing/;
+      const rb2 = await run(cli, ["rollback", "--device", "cli-gw", MODULE, "--broker", broker.url, ...creds, "--revocations", f("revoked.fwxrl")], noCreds);
+      expect(rb2.code, rb2.err).toBe(2);
+      expect(rb2.err).toMatch(revokedMsg);
+      writeFileSync(f("config/fwx/revocations.fwxrl"), readFileSync(f("revoked.fwxrl")));
+      const seenBefore = agentErr.length;
+      const r3 = await run(cli, ["flash", f("v2.fwx"), "--device", "cli-gw", ...common, "--timeout", "20", "--json"], { XDG_CONFIG_HOME: f("config") });
+      expect(r3.code, r3.err).toBe(2);
+      expect(JSON.parse(r3.out)).toMatchObject({ ok: false, code: "device-revoked" });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(agentErr.slice(seenBefore), "the revoked device was sent a begin").not.toMatch(/\[install\]/);
+      // A list that is not the root's is an error, never ignored.
+      writeFileSync(f("forged.fwxrl"), readFileSync(f("revoked.fwxrl")).subarray(0, 20));
+      const forged = await run(cli, ["rollback", "--device", "cli-gw", MODULE, "--broker", broker.url, ...creds, "--revocations", f("forged.fwxrl")], noCreds);
+      expect(forged.code).toBe(2);
+      expect(forged.err).toMatch(/revocation list .*forged\.fwxrl: /);
     } finally {
       agent.kill("SIGTERM");
       await new Promise((r) => agent.on("exit", r));
