@@ -131,7 +131,9 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     if (partial && this.manager.hasPackage(partial.package.sha256)) this.receiver.discard();
     this.timeline({ kind: "agent", ts: Date.now(), message: `agent ${this.opts.deviceId} booted with ${this.manager.status().length} module(s)` });
     const client = mqtt.connect(this.opts.brokerUrl, {
-      clientId: `fwx-agent-${this.opts.deviceId}`,
+      // The device id itself: brokers whose ACL keys devices by client id (%c, ${clientid}) bind it to the
+      // authenticated identity (docs/fleet-brokers.md), so it must be exactly the id the topics carry.
+      clientId: this.opts.deviceId,
       clean: true,
       reconnectPeriod: 300,
       connectTimeout: 5000,
