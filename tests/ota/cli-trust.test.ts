@@ -100,6 +100,15 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       const logs = await run(cli, ["logs", "--device", "cli-gw", "--broker", broker.url, "--lines", "5"], noCreds);
       expect(logs.code, logs.err).toBe(0);
 
+      // A revocation list delivered by an operator allowed to: what the tool prints is what the device signed.
+      expect((await run(cli, ["keys", "gen", "--out", f("unrelated")])).code).toBe(0);
+      expect((await run(cli, ["cert", "revoke", "--root-key", f("root.key"), "--integrator-pub", f("unrelated.pub"), "-o", f("first.fwxrl")])).code).toBe(0);
+      const revOp = await run(cli, ["cert", "operator", "--root-key", f("root.key"), "--operator-pub", f("ops.pub"), "--id", "rev-ops", "--operations", "revocations", "--customers", CUSTOMER, "-o", f("rev.opcert")]);
+      expect(revOp.code, revOp.err).toBe(0);
+      const deliver = await run(cli, ["cert", "deliver", f("first.fwxrl"), "--device", "cli-gw", "--broker", broker.url, "--operator-key", f("ops.key"), "--operator-cert", f("rev.opcert"), "--root", f("root.pub")], noCreds);
+      expect(deliver.code, deliver.err).toBe(0);
+      expect(deliver.out).toMatch(/cli-gw: enforces revocation list serial 1 or later \(device-signed acceptance\); it reports keeping serial 1\n/);
+
       // The device is revoked (fwx cert revoke takes device certificates too): tools given the list believe
       // nothing it says and send it nothing, by flag or from the default file beside the operator's key.
       const rev = await run(cli, ["cert", "revoke", "--root-key", f("root.key"), "--cert", f("gw.devcert"), "-o", f("revoked.fwxrl")]);
