@@ -30,7 +30,7 @@ usage:
   fwx cert device --root-key root.key --device-pub gw-17.pub --device-id gw-17
                  --customer a --group g [--valid-days N (default 3650)] -o gw-17.devcert
   fwx cert deliver revoked.fwxrl --device <id> [--broker url]
-                 [--operator-key f --operator-cert f --root f]
+                 [--operator-key f --operator-cert f --root f --revocations f]
 
 issue    certifies that the integrator's key may sign modules whose id starts
          with --module-prefix, requesting at most the capabilities in --caps
@@ -57,6 +57,10 @@ device   certifies a device's key at provisioning: fwx agent takes it with
 deliver  sends a revocation list to a device (a signed "revocations"
          command); the device keeps it only if its serial is higher than the
          one it has, and enforces it at install, at boot and on operators.
+         It prints what the device signed: it enforces this serial or a
+         later one. Like the other field tools it believes nothing a
+         device revoked in --revocations says (default: the config
+         directory's revocations.fwxrl).
 Key files (fwx keys gen) never belong in a device's state directory.
 
 exit codes: 0 ok, 2 bad arguments, unreadable or invalid input, 1 internal error
@@ -168,7 +172,7 @@ export const command: Command = {
         root: { type: "string" }, json: { type: "boolean", default: false },
         "operator-pub": { type: "string" }, operations: { type: "string" }, devices: { type: "string" },
         "device-pub": { type: "string" }, "device-id": { type: "string" }, customer: { type: "string" }, group: { type: "string" },
-        device: { type: "string" }, broker: { type: "string" }, "operator-key": { type: "string" }, "operator-cert": { type: "string" },
+        device: { type: "string" }, broker: { type: "string" }, "operator-key": { type: "string" }, "operator-cert": { type: "string" }, revocations: { type: "string" },
       },
       allowPositionals: true,
       strict: true,
