@@ -10,6 +10,7 @@ import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/tran
 import { startSimDevice } from "../ota/sim-device.js";
 import { jsonText } from "../ota/device-agent.js";
 import { BoardProfileError } from "../sim/errors.js";
+import { RevocationsRolledBack } from "../ota/op-guard.js";
 import { AntiRollbackStoreError, defaultAntiRollbackPath, FileAntiRollbackStore } from "../ota/anti-rollback.js";
 
 /** Whether `path` is `dir` or lies under it (after resolving both). */
@@ -21,6 +22,7 @@ function isInside(path: string, dir: string): boolean {
 const help = `fwx agent — run the device agent: hosts modules, installs updates over MQTT
 
 usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir> [--floor <file>]
+                 [--revocations <list.fwxrl>]
                  --root <root.pub> --customer <c> --group <g>
                  --device-key <device.key> --device-cert <device.cert>
                  [--broker mqtts://host:8883 --ca ca.pem --cert dev.pem --key dev.key]
@@ -50,6 +52,11 @@ options:
                           commands; a file protects against whoever can write the
                           state directory only, not against root on the gateway
                           (docs/ota-protocol.md, "Anti-rollback")
+  --revocations <file>    a root-signed revocation list to keep if newer than the
+                          one kept in --state-dir (as \`fwx cert deliver\` would).
+                          The agent refuses to start when the kept list is older
+                          than a serial it already enforced (a rolled-back state
+                          directory would un-revoke): this brings the current one
   --root <file>           product root public key (PEM, hex or raw)
   --customer, --group     this device's customer and device group (package scope)
   --device-key <file>     this device's private key (fwx keys gen); keep it out of
@@ -86,7 +93,7 @@ export const command: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, floor: { type: "string" }, ...BROKER_ARGS,
+        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, floor: { type: "string" }, revocations: { type: "string" }, ...BROKER_ARGS,
         root: { type: "string" }, customer: { type: "string" }, group: { type: "string" },
         "device-key": { type: "string" }, "device-cert": { type: "string" },
         "health-callbacks": { type: "string" }, "health-seconds": { type: "string" }, speed: { type: "string" }, json: { type: "boolean" },
@@ -137,7 +144,8 @@ export const command: Command = {
     let agent;
     try {
       agent = await startSimDevice({
-        deviceId, brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), stateDir: values["state-dir"], floor, rootPublicKey, deviceKey, deviceCert,
+        deviceId, brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), stateDir: values["state-dir"], floor, rootPublicKey,
+        ...(values.revocations ? { revocations: new Uint8Array(readInput(values.revocations, "revocation list")) } : {}), deviceKey, deviceCert,
         customer: values.customer, group: values.group, crash, waitForBroker: false,
         ...(values.board ? { boardPath: values.board } : {}),
         ...(speed ? { speed } : {}),
@@ -152,7 +160,7 @@ export const command: Command = {
         },
       });
     } catch (e) {
-      if (e instanceof BoardProfileError) throw new UsageError(e.message);
+      if (e instanceof BoardProfileError || e instanceof RevocationsRolledBack) throw new UsageError(e.message);
       throw e;
     }
     await untilStopSignal();

@@ -9,6 +9,7 @@
 //   runnable:<module>   lowest sequence the device starts at boot: the rollback target
 //                       kept in the other slot when `installed` was confirmed
 //   commands            highest signed-command counter accepted (replay protection)
+//   revocations         highest revocation-list serial ever kept (an older list un-revokes)
 //
 // It is a port. On a gateway with secure hardware it maps onto a TPM 2.0 NV
 // index of type counter (TPM2_NV_Increment: cannot be lowered, not even by
@@ -37,6 +38,7 @@ export interface AntiRollbackStore {
 export const installedFloor = (module: string) => `installed:${module}`;
 export const runnableFloor = (module: string) => `runnable:${module}`;
 export const COMMAND_COUNTER = "commands";
+export const REVOCATION_SERIAL = "revocations";
 
 /** The default file: beside the state directory, never inside it (`/var/lib/fwx` → `/var/lib/fwx.anti-rollback.json`). */
 export function defaultAntiRollbackPath(stateDir: string): string {

@@ -36,6 +36,8 @@ export interface DeviceAgentOptions<B extends BoardLike> {
    * Default: a file beside the state directory (defaultAntiRollbackPath).
    */
   floor?: AntiRollbackStore;
+  /** A root-signed revocation list to keep at start if newer than the kept one (`fwx agent --revocations`). */
+  revocations?: Uint8Array;
   board: B;
   createHost: LiveHostFactory<B>;
   rootPublicKey: Uint8Array;
@@ -89,6 +91,13 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     this.topics = topicsFor(opts.deviceId);
     this.deviceLog = new DeviceLog({ busTraffic: opts.busTraffic ?? false });
     this.store = new StateStore(opts.stateDir, opts.crash ?? null);
+    this.certB64 = Buffer.from(opts.deviceCert).toString("base64");
+    const floor = opts.floor ?? new FileAntiRollbackStore(defaultAntiRollbackPath(opts.stateDir));
+    this.guard = new OperationGuard(
+      { stateDir: opts.stateDir, floor, rootPublicKey: opts.rootPublicKey, device: { id: opts.deviceId, customer: opts.customer, group: opts.group }, nowMs: () => Date.now(), ...(opts.revocations ? { seedRevocations: opts.revocations } : {}) },
+      (message) => this.timeline({ kind: "agent", ts: Date.now(), message }),
+    );
+    // After everything that can refuse to start (the anti-rollback store, the revocation list): nothing to undo then.
     this.host = new LiveModuleHost({
       board: opts.board,
       createHost: opts.createHost,
@@ -97,12 +106,6 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       onEvent: (tUs, module, event) => this.onModuleEvent(tUs, module, event),
       telemetry: { accept: (m) => this.forwardTelemetry(m) },
     });
-    this.certB64 = Buffer.from(opts.deviceCert).toString("base64");
-    const floor = opts.floor ?? new FileAntiRollbackStore(defaultAntiRollbackPath(opts.stateDir));
-    this.guard = new OperationGuard(
-      { stateDir: opts.stateDir, floor, rootPublicKey: opts.rootPublicKey, device: { id: opts.deviceId, customer: opts.customer, group: opts.group }, nowMs: () => Date.now() },
-      (message) => this.timeline({ kind: "agent", ts: Date.now(), message }),
-    );
     const trust = {
       rootPublicKey: opts.rootPublicKey,
       now: () => Date.now(),

@@ -8,6 +8,10 @@
 //                                     directory, so restoring an old copy of it
 //                                     does not make captured commands new again
 //   <state>/revocations.fwxrl         the kept revocation list
+//   anti-rollback store, "revocations" the highest serial ever kept: an older (or
+//                                     missing, or damaged) list in the state
+//                                     directory would un-revoke, so the agent
+//                                     refuses to start with one
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +20,15 @@ import { checkOperatorCertificate, TrustRefused } from "../pkg/identity.js";
 import { verifyRevocationList, type RevocationList } from "../pkg/revocation.js";
 import { commandSignatureValid, type OpenedCommand } from "./signed-command.js";
 import { STATE_DIR_WRITE } from "./state-store.js";
-import { COMMAND_COUNTER, type AntiRollbackStore } from "./anti-rollback.js";
+import { COMMAND_COUNTER, REVOCATION_SERIAL, type AntiRollbackStore } from "./anti-rollback.js";
+
+/** The kept revocation list is older than one this device already enforced: starting would un-revoke. */
+export class RevocationsRolledBack extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RevocationsRolledBack";
+  }
+}
 
 export interface GuardContext {
   stateDir: string;
@@ -25,6 +37,8 @@ export interface GuardContext {
   rootPublicKey: Uint8Array;
   device: { id: string; customer: string; group: string };
   nowMs(): number;
+  /** A root-signed list given at start (`fwx agent --revocations`): kept if newer than the kept one, as if delivered. */
+  seedRevocations?: Uint8Array;
 }
 
 
@@ -40,13 +54,30 @@ export class OperationGuard {
 
   constructor(private readonly ctx: GuardContext, onProblem: (message: string) => void = () => {}) {
     this.revocationFile = join(ctx.stateDir, "revocations.fwxrl");
+    let problem = "";
     if (existsSync(this.revocationFile)) {
       try {
         this.revokedList = verifyRevocationList(new Uint8Array(readFileSync(this.revocationFile)), ctx.rootPublicKey, this.revocationFile);
       } catch (e) {
-        onProblem(`kept revocation list ignored: ${(e as Error).message}`);
+        problem = (e as Error).message;
+        onProblem(`kept revocation list ignored: ${problem}`);
       }
     }
+    if (ctx.seedRevocations) {
+      try {
+        this.updateRevocations(ctx.seedRevocations);
+      } catch (e) {
+        throw new RevocationsRolledBack(`the revocation list given at start does not verify: ${(e as Error).message}`);
+      }
+    }
+    const kept = this.revokedList?.serial ?? 0;
+    const enforced = ctx.floor.get(REVOCATION_SERIAL);
+    if (kept < enforced) {
+      throw new RevocationsRolledBack(`${this.revocationFile}: ${this.revokedList ? `the kept revocation list has serial ${kept}` : problem ? `unusable (${problem})` : "missing"}, but this device already enforced serial ${enforced} (${ctx.floor.description}): ` +
+        "an older state directory would un-revoke what that list revoked. Give the current list with --revocations <file> (or copy it there)");
+    }
+    // A list kept before the store knew about it (or before a power cut between the two writes).
+    ctx.floor.raise({ [REVOCATION_SERIAL]: kept });
   }
 
   /** Highest counter accepted: the next signed command must carry a higher one. */
@@ -91,8 +122,10 @@ export class OperationGuard {
     }
     const kept = this.revokedList?.serial ?? 0;
     if (list.serial <= kept) return { serial: kept, replaced: false };
+    // The list first, then its serial in the store: a power cut between them leaves a list the store catches up with at start.
     writeFileDurable(this.revocationFile, bytes, STATE_DIR_WRITE);
     this.revokedList = list;
+    this.ctx.floor.raise({ [REVOCATION_SERIAL]: list.serial });
     return { serial: list.serial, replaced: true };
   }
 }

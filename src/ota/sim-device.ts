@@ -18,6 +18,8 @@ export interface SimDeviceOptions {
   stateDir: string;
   /** See DeviceAgentOptions.floor (default: a file beside stateDir). */
   floor?: AntiRollbackStore;
+  /** See DeviceAgentOptions.revocations. */
+  revocations?: Uint8Array;
   rootPublicKey: Uint8Array;
   /** The device's identity key and its root-signed device certificate (src/pkg/identity.ts). */
   deviceKey: KeyObject;
@@ -45,6 +47,7 @@ export async function startSimDevice(opts: SimDeviceOptions): Promise<DeviceAgen
     rootPublicKey: opts.rootPublicKey, deviceKey: opts.deviceKey, deviceCert: opts.deviceCert, customer: opts.customer, group: opts.group,
     ...(opts.security ? { security: opts.security } : {}),
     ...(opts.floor ? { floor: opts.floor } : {}),
+    ...(opts.revocations ? { revocations: opts.revocations } : {}),
     ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
     ...(opts.health ? { health: opts.health } : {}),
     ...(opts.receiver ? { receiver: opts.receiver } : {}),

@@ -4,7 +4,7 @@
 // verdicts, a squatter on the transfer slot, the anti-rollback floor after
 // remove, revocation lists delivered to the device.
 
-import { cpSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +16,7 @@ import { encodeChunk, encodeAck, topicsFor, type InstallEvent } from "../../src/
 import { provisionDevice, provisionOperator } from "../../src/ota/provision.js";
 import { DeviceRefused, DeviceUnreachable, ToolConnection, type OperatorAuth } from "../../src/ota/rpc.js";
 import { openCommand, signStatement } from "../../src/ota/signed-command.js";
+import { RevocationsRolledBack } from "../../src/ota/op-guard.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
 import { sha256Hex } from "../../src/ota/state-store.js";
 import { certificateDigest, generateKeyPair, signRevocationList } from "../../src/pkg/index.js";
@@ -33,12 +34,13 @@ describe("trust model: signed operations and device-signed answers", () => {
     work.cleanup();
   });
 
-  async function device(opts: { staleMs?: number; stateDir?: string; id?: string } = {}) {
+  async function device(opts: { staleMs?: number; stateDir?: string; id?: string; revocations?: Uint8Array } = {}) {
     const id = opts.id ?? `trust-dev-${++n}`;
     const stateDir = opts.stateDir ?? join(work.path, id);
     const agent = await startSimDevice({
       deviceId: id, brokerUrl: broker.url, stateDir, rootPublicKey: trust.rootPub, ...trust.identity(id), customer: CUSTOMER, group: GROUP, health: FAST_HEALTH,
       ...(opts.staleMs ? { receiver: { staleMs: opts.staleMs } } : {}),
+      ...(opts.revocations ? { revocations: opts.revocations } : {}),
     });
     const f = (pkg: Uint8Array, extra: Partial<FlashOptions> = {}) => flash({ brokerUrl: broker.url, device: id, pkg, cache: null, auth: trust.auth, connectTimeoutMs: 10_000, replyTimeoutMs: 10_000, ...extra });
     const mod = () => agent.status().modules.find((m) => m.id === MODULE);
@@ -451,6 +453,22 @@ describe("trust model: signed operations and device-signed answers", () => {
         expect((e as DeviceRefused).code).toBe("revoked");
       } finally {
         await d2.stop();
+      }
+      // Whoever can write the state directory puts an older list back (serial 2: the integrator un-revoked),
+      // or removes it: the agent does not start on it, and says why; given the current list, it does.
+      const keptFile = join(d.stateDir, "revocations.fwxrl");
+      for (const rollBack of [() => writeFileSync(keptFile, list(2)), () => rmSync(keptFile)]) {
+        rollBack();
+        const refused = await device({ id: d.id, stateDir: d.stateDir }).catch((x: unknown) => x);
+        expect(refused).toBeInstanceOf(RevocationsRolledBack);
+        expect((refused as Error).message).toMatch(/revocations\.fwxrl: (the kept revocation list has serial 2|missing), but this device already enforced serial 4 \(file .*anti-rollback\.json\): an older state directory would un-revoke/);
+      }
+      const d3 = await device({ id: d.id, stateDir: d.stateDir, revocations: list(4, { integrator: true }) });
+      try {
+        expect(d3.agent.status().revocationSerial).toBe(4);
+        expect(d3.mod()?.state).not.toBe("confirmed");
+      } finally {
+        await d3.stop();
       }
     } finally {
       await conn.close();
