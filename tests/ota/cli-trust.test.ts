@@ -3,7 +3,7 @@
 // Every child process runs under a time limit.
 
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
@@ -64,7 +64,11 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/device certificate is for cli-gw, not other-gw/);
 
-    const agent = spawn(process.execPath, [cli, ...agentArgs, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert")], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
+    // The anti-rollback store must be outside the state directory.
+    const inside = await run(cli, [...agentArgs, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert"), "--floor", f("state/floors.json")]);
+    expect(inside.code).toBe(2);
+    expect(inside.err).toMatch(/--floor .*state\/floors\.json is inside --state-dir .*: whoever can rewrite the state directory could lower it/);
+    const agent = spawn(process.execPath, [cli, ...agentArgs, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert"), "--floor", f("secure/gw.floors.json")], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
     let agentErr = "";
     await new Promise<void>((res, rej) => {
       const t = setTimeout(() => rej(new Error(`agent not online: ${agentErr}`)), 30_000);
@@ -84,6 +88,9 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       for (const [from, to] of [["ops.key", "operator.key"], ["ops.opcert", "operator.cert"], ["root.pub", "root.pub"]] as const) writeFileSync(f(`config/fwx/${to}`), readFileSync(f(from)), { mode: 0o600 });
       const r2 = await run(cli, ["flash", f("v2.fwx"), "--device", "cli-gw", ...common, "--timeout", "20"], { XDG_CONFIG_HOME: f("config") });
       expect(r2.code, r2.err).toBe(0);
+      // The floors went to --floor, not to the state directory or the default beside it.
+      expect(JSON.parse(readFileSync(f("secure/gw.floors.json"), "utf8")).floors).toMatchObject({ [`installed:${MODULE}`]: 2, [`runnable:${MODULE}`]: 1 });
+      expect(existsSync(f("state.anti-rollback.json"))).toBe(false);
       // The environment, and the device given as --device to rollback as to flash.
       const rb = await run(cli, ["rollback", "--device", "cli-gw", MODULE, "--broker", broker.url], { ...noCreds, FWX_OPERATOR_KEY: f("ops.key"), FWX_OPERATOR_CERT: f("ops.opcert"), FWX_ROOT: f("root.pub") });
       expect(rb.code, rb.err).toBe(0);
