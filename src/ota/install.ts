@@ -96,10 +96,16 @@ export class ModuleManager {
     return "bytes" in r ? { bytes: r.bytes, sha256: slotRec.sha256 } : null;
   }
 
-  /** SHA-256 recorded for a module's confirmed slot (no file read), if it has one. */
+  /**
+   * SHA-256 of the package a module runs from its confirmed slot (no file read), if it does: the slot
+   * verified when it was started. What device.json merely records is not enough — the device signs
+   * "confirmed" on the strength of this, and a rewritten device.json could name a package that never ran.
+   */
   confirmedSha(module: string): string | null {
     const rec = Object.hasOwn(this.state.modules, module) ? this.state.modules[module] : undefined;
-    return rec?.confirmed ? rec.slots[rec.confirmed]?.sha256 ?? null : null;
+    const live = this.live.get(module);
+    if (!rec?.confirmed || !live || live.trial || live.slot !== rec.confirmed) return null;
+    return rec.slots[rec.confirmed]?.sha256 ?? null;
   }
 
   /** SHA-256 of the package a module is trialling, if any. */

@@ -248,6 +248,29 @@ describe("anti-rollback against whoever can write the state directory", () => {
     }
   });
 
+  it("a confirmed package that device.json names but the device does not run is not reported as confirmed", async () => {
+    const dir = tempDir("plantedconfirm");
+    try {
+      const pkgs = [1, 2].map((n) => makePackage(trust, { version: `${n}.0.0`, sequence: n, wasm: tickerWasm({ message: `v${n}` }) }));
+      const host = new ManualHost();
+      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {});
+      const v = m.install(pkgs[0]!, 1);
+      host.advance(HEALTH.seconds * 1000 + 1);
+      expect(await v).toMatchObject({ phase: "confirmed" });
+      expect(m.confirmedSha(MODULE)).toBe(sha(pkgs[0]!));
+      // device.json rewritten to say v2 is confirmed in slot A (its record and hash), the slot file left as it is.
+      const state = JSON.parse(readFileSync(join(dir.path, "device.json"), "utf8"));
+      state.modules[MODULE].slots.A = { ...state.modules[MODULE].slots.A, sha256: sha(pkgs[1]!), size: pkgs[1]!.length, version: "2.0.0", sequence: 2 };
+      state.lastInstall = { session: 1, module: MODULE, phase: "confirmed", ts: 0, package: sha(pkgs[1]!) };
+      writeFileSync(join(dir.path, "device.json"), JSON.stringify(state));
+      const m2 = new ModuleManager(new StateStore(dir.path, null), new ManualHost(), { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {});
+      m2.boot();
+      expect(m2.confirmedSha(MODULE)).toBeNull();
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it("an unreadable store stops the agent from starting rather than forgetting the floors", () => {
     const dir = tempDir("badfloor");
     try {
