@@ -18,6 +18,7 @@ import { DeviceRefused, DeviceUnreachable, ToolConnection, type OperatorAuth } f
 import { openCommand, signStatement } from "../../src/ota/signed-command.js";
 import { RevocationsRolledBack } from "../../src/ota/op-guard.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
+import type { TimelineEntry } from "../../src/ota/device-agent.js";
 import { sha256Hex } from "../../src/ota/state-store.js";
 import { certificateDigest, generateKeyPair, signRevocationList } from "../../src/pkg/index.js";
 import { openEnvelopeBytes } from "../../src/pkg/signed.js";
@@ -34,13 +35,14 @@ describe("trust model: signed operations and device-signed answers", () => {
     work.cleanup();
   });
 
-  async function device(opts: { staleMs?: number; stateDir?: string; id?: string; revocations?: Uint8Array } = {}) {
+  async function device(opts: { staleMs?: number; stateDir?: string; id?: string; revocations?: Uint8Array; timeline?: TimelineEntry[] } = {}) {
     const id = opts.id ?? `trust-dev-${++n}`;
     const stateDir = opts.stateDir ?? join(work.path, id);
     const agent = await startSimDevice({
       deviceId: id, brokerUrl: broker.url, stateDir, rootPublicKey: trust.rootPub, ...trust.identity(id), customer: CUSTOMER, group: GROUP, health: FAST_HEALTH,
       ...(opts.staleMs ? { receiver: { staleMs: opts.staleMs } } : {}),
       ...(opts.revocations ? { revocations: opts.revocations } : {}),
+      ...(opts.timeline ? { onTimeline: (e: TimelineEntry) => void opts.timeline!.push(e) } : {}),
     });
     const f = (pkg: Uint8Array, extra: Partial<FlashOptions> = {}) => flash({ brokerUrl: broker.url, device: id, pkg, cache: null, auth: trust.auth, connectTimeoutMs: 10_000, replyTimeoutMs: 10_000, ...extra });
     const mod = () => agent.status().modules.find((m) => m.id === MODULE);
@@ -172,6 +174,41 @@ describe("trust model: signed operations and device-signed answers", () => {
       rmSync(copy, { recursive: true, force: true });
       await spy.close();
       await conn.close();
+    }
+  });
+
+  it("an agent started on an older copy of its whole state directory runs nothing older than its floor, and says why", async () => {
+    const d = await device();
+    const copy = `${d.stateDir}.copy`;
+    const v3 = makePackage(trust, { version: "3.0.0", sequence: 3, wasm: tickerWasm({ message: "tack" }) });
+    try {
+      expect((await d.flash(v1)).verdict).toBe("confirmed");
+      await d.stop();
+      cpSync(d.stateDir, copy, { recursive: true });
+      const d1 = await device({ id: d.id, stateDir: d.stateDir });
+      try {
+        expect((await d1.flash(v2)).verdict).toBe("confirmed");
+        expect((await d1.flash(v3)).verdict).toBe("confirmed");
+      } finally {
+        await d1.stop();
+      }
+      rmSync(d.stateDir, { recursive: true });
+      cpSync(copy, d.stateDir, { recursive: true });
+      const timeline: TimelineEntry[] = [];
+      const d2 = await device({ id: d.id, stateDir: d.stateDir, timeline });
+      try {
+        expect(d2.mod()).toMatchObject({ state: "stopped", version: null });
+        const failed = timeline.flatMap((e) => (e.kind === "install" && e.event.phase === "failed" ? [e.event.reason] : []));
+        expect(failed).toEqual([expect.stringMatching(/slot A holds com\.acme\.ticker sequence 1, below the anti-rollback floor 2 kept in file .*\.anti-rollback\.json/)]);
+        // The tool finds it out the proven way: v1 is refused, v3 installs.
+        const r = await d2.flash(v1);
+        expect([r.verdict, r.code]).toEqual(["refused", "FWX_PKG_E_ROLLBACK"]);
+        expect((await d2.flash(v3)).verdict).toBe("confirmed");
+      } finally {
+        await d2.stop();
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 
