@@ -29,7 +29,8 @@ usage:
                  -o alice.opcert
   fwx cert device --root-key root.key --device-pub gw-17.pub --device-id gw-17
                  --customer a --group g [--valid-days N (default 3650)] -o gw-17.devcert
-  fwx cert deliver revoked.fwxrl --device <id> [--broker url]
+  fwx cert deliver revoked.fwxrl --device <id> [--broker url] [--ca f --cert f --key f]
+                 [--username u --password-file f]
                  [--operator-key f --operator-cert f --root f --revocations f]
 
 issue    certifies that the integrator's key may sign modules whose id starts
@@ -172,7 +173,8 @@ export const command: Command = {
         root: { type: "string" }, json: { type: "boolean", default: false },
         "operator-pub": { type: "string" }, operations: { type: "string" }, devices: { type: "string" },
         "device-pub": { type: "string" }, "device-id": { type: "string" }, customer: { type: "string" }, group: { type: "string" },
-        device: { type: "string" }, broker: { type: "string" }, "operator-key": { type: "string" }, "operator-cert": { type: "string" }, revocations: { type: "string" },
+        device: { type: "string" }, broker: { type: "string" }, ca: { type: "string" }, key: { type: "string" },
+        username: { type: "string" }, "password-file": { type: "string" }, "operator-key": { type: "string" }, "operator-cert": { type: "string" }, revocations: { type: "string" },
       },
       allowPositionals: true,
       strict: true,

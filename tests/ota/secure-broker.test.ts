@@ -19,6 +19,7 @@ import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { privateKeyPem } from "../../src/pkg/keys.js";
+import { signRevocationList } from "../../src/pkg/revocation.js";
 import { PasswordFile, passwordLine } from "../../src/ota/broker-access.js";
 import { startBroker } from "../../src/ota/broker.js";
 import { mosquittoBinary } from "./brokers.js";
@@ -320,6 +321,12 @@ for (const [name, start, bindsClientId] of BROKERS) {
         expect(d.code, d.err).toBe(0);
         const rows = JSON.parse(d.out) as { device: string; online: boolean; status: { modules: { id: string; version: string }[] } | null }[];
         expect(rows.find((r) => r.device === DEV_A)).toMatchObject({ online: true, status: { modules: [{ id: MODULE, version: "1.0.0" }] } });
+        // fwx cert deliver takes the same broker options.
+        const listFile = join(dir.path, "revoked.fwxrl");
+        writeFileSync(listFile, signRevocationList({ serial: 1, issuedAt: Math.floor(Date.now() / 1000), certificates: [], integratorKeys: [] }, trust.rootKey));
+        const dl = await runCli(["cert", "deliver", listFile, "--device", DEV_A, ...tls(TOOL), ...operatorArgs(dir.path)]);
+        expect(dl.code, dl.err).toBe(0);
+        expect(dl.out).toMatch(new RegExp(`${DEV_A}: enforces revocation list serial 1 or later`));
         // With dev-b's certificate a tool cannot reach dev-a: its command is not delivered.
         const denied = await runCli(["rollback", DEV_A, MODULE, ...tls(DEV_B), ...operatorArgs(dir.path), "--json"], 30_000);
         expect(denied.code, denied.out + denied.err).toBe(4);
