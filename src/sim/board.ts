@@ -21,6 +21,8 @@ import { checkSources, validateProfile } from "./profile-validate.js";
 import { Sources } from "./source.js";
 import { parseTraceCsv, type Trace } from "./trace.js";
 import { SimUartPort } from "./uart-port.js";
+import { SimPeripherals } from "./hal-sim.js";
+import type { Peripherals } from "../hal/peripherals.js";
 
 export interface BoardOptions {
   /** File name for error messages (`boards/demo.json`). */
@@ -48,10 +50,13 @@ export interface Board {
   i2c(bus: number): SimI2cBus | undefined;
   spi(bus: number): SimSpiBus | undefined;
   uart(port: number): SimUartPort | undefined;
+  /** The same peripherals behind the boundary the agent's hosts use (src/hal/). */
+  readonly peripherals: Peripherals;
 }
 
 class SimBoard implements Board {
   readonly sources: Sources;
+  readonly peripherals: Peripherals;
   private now = 0n;
   private readonly sensors = new Map<string, SimSensor>();
   private readonly pins = new Map<number, SimPin>();
@@ -73,6 +78,10 @@ class SimBoard implements Board {
     for (const b of profile.spi) this.spis.set(b.bus, new SimSpiBus(b, b.devices.map((d) => new Mcp3008(d, this.sources, seed))));
     for (const u of profile.uart) this.uarts.set(u.port, new SimUartPort(u, this.sources));
     this.timed = [...this.pins.values(), ...this.uarts.values()];
+    this.peripherals = new SimPeripherals({
+      name: profile.name, sources: this.sources, advanceTo: (t) => this.advanceTo(t),
+      sensors: this.sensors, pins: this.pins, adcs: this.adcs, pwms: this.pwms, i2cs: this.i2cs, spis: this.spis, uarts: this.uarts,
+    });
   }
 
   private i2cDevice(d: I2cDeviceSpec): I2cDevice {
