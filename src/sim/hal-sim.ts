@@ -127,6 +127,14 @@ class SimUartAdapter implements UartPort {
   read(max: number): UartRead { return this.sim.read(max); }
 }
 
+/** Connectors served by hardware (the profile's `"backend": {"linux": ...}`), by number. */
+export interface HardwareParts {
+  readonly pins?: ReadonlyMap<number, Pin>;
+  readonly i2cs?: ReadonlyMap<number, I2cBus>;
+  readonly spis?: ReadonlyMap<number, SpiBus>;
+  readonly uarts?: ReadonlyMap<number, UartPort>;
+}
+
 /** What the adapters are made from: the simulated board's parts. */
 export interface SimParts {
   readonly name: string;
@@ -145,6 +153,7 @@ function adapt<K, S, A>(from: ReadonlyMap<K, S>, make: (s: S) => A): Map<K, A> {
   return new Map([...from].map(([k, s]) => [k, make(s)]));
 }
 
+/** The board's peripherals: the simulated ones, and the hardware ones in their places. */
 export class SimPeripherals implements Peripherals {
   readonly name: string;
   private readonly sensors: Map<string, SensorSource>;
@@ -155,7 +164,7 @@ export class SimPeripherals implements Peripherals {
   private readonly spis: Map<number, SpiBus>;
   private readonly uarts: Map<number, UartPort>;
 
-  constructor(private readonly parts: SimParts) {
+  constructor(private readonly parts: SimParts, hardware: HardwareParts = {}) {
     this.name = parts.name;
     this.sensors = adapt(parts.sensors, (s) => new SimSensorAdapter(s));
     this.pins = adapt(parts.pins, (p) => new SimPinAdapter(p, parts.sources));
@@ -164,6 +173,10 @@ export class SimPeripherals implements Peripherals {
     this.i2cs = adapt(parts.i2cs, (b) => new SimI2cAdapter(b));
     this.spis = adapt(parts.spis, (b) => new SimSpiAdapter(b));
     this.uarts = adapt(parts.uarts, (u) => new SimUartAdapter(u));
+    for (const [n, p] of hardware.pins ?? []) this.pins.set(n, p);
+    for (const [n, b] of hardware.i2cs ?? []) this.i2cs.set(n, b);
+    for (const [n, b] of hardware.spis ?? []) this.spis.set(n, b);
+    for (const [n, u] of hardware.uarts ?? []) this.uarts.set(n, u);
   }
 
   advanceTo(nowUs: bigint): void { this.parts.advanceTo(nowUs); }
