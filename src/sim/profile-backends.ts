@@ -70,7 +70,9 @@ export function connectorBackend<K extends LinuxBackendKind>(r: JsonReader, o: J
       break;
     }
     case "uart":
-      b = { of: "uart", device: devicePath(r, l, "device", lp, /^\/dev\/[A-Za-z0-9_./-]+$/, "/dev/ttyS1"), flowControl: r.oneOf(l, "flowControl", lp, FLOW_CONTROL, "none") };
+      // Any absolute path: udev's stable names (/dev/serial/by-id/...) and a
+      // bench's pseudo-terminal links are serial devices too.
+      b = { of: "uart", device: devicePath(r, l, "device", lp, /^\/[A-Za-z0-9_.:+@/-]+$/, "/dev/ttyS1"), flowControl: r.oneOf(l, "flowControl", lp, FLOW_CONTROL, "none") };
       break;
     default:
       throw new Error(`connectorBackend: unknown kind ${String(kind)}`);

@@ -1,0 +1,185 @@
+// The Linux UART backend against a real counterpart: a pseudo-terminal pair
+// made by socat, with libmodbus (an independent Modbus RTU implementation)
+// serving input registers on the far end. Every child process is killed in
+// afterAll, and every wait has its own deadline, so a regression is a named
+// failure, not a hang.
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeviceFileError } from "../../src/linux/device-file.js";
+import { linuxHardware } from "../../src/linux/index.js";
+import { LinuxUartPort, ParmrkDecoder } from "../../src/linux/uart.js";
+import type { ReceivedByte } from "../../src/hal/uart.js";
+import { loadBoard } from "../../src/sim/board.js";
+import { withCrc } from "../../src/sim/modbus.js";
+import { parseTraceCsv } from "../../src/sim/trace.js";
+import { demoCopy } from "../sim/helpers.js";
+
+const root = resolve(import.meta.dirname, "../..");
+const dir = mkdtempSync(join(tmpdir(), "fwx-linux-uart-"));
+const children: ChildProcess[] = [];
+let pairs = 0;
+const at = { nowUs: 0n, caller: "test" };
+
+function waitFor(what: string, ms: number, ready: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  return new Promise((done, fail) => {
+    const tick = () => (ready() ? done() : Date.now() > until ? fail(new Error(`timed out after ${ms} ms waiting for ${what}`)) : setTimeout(tick, 20));
+    tick();
+  });
+}
+
+/** A fresh pseudo-terminal pair (socat ends when either side closes): our end and the far end. */
+async function ptyPair(): Promise<{ ours: string; theirs: string }> {
+  const n = ++pairs;
+  const ours = join(dir, `fwx${n}`);
+  const theirs = join(dir, `slave${n}`);
+  const socat = spawn("socat", [`pty,raw,echo=0,link=${ours}`, `pty,raw,echo=0,link=${theirs}`], { stdio: "ignore" });
+  children.push(socat);
+  await waitFor("socat's pseudo-terminal pair", 5000, () => existsSync(ours) && existsSync(theirs));
+  return { ours, theirs };
+}
+
+/** Starts the libmodbus slave on the far end (unit 1, 9600 8E1); resolves when it listens. */
+async function startSlave(theirs: string, registers: number[]): Promise<ChildProcess> {
+  const slave = spawn(join(dir, "modbus-slave"), [theirs, "9600", "E", "1", "1", ...registers.map(String)], { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(slave);
+  let out = "";
+  slave.stdout!.on("data", (d) => (out += d));
+  slave.stderr!.on("data", (d) => (out += d));
+  await waitFor(`the Modbus slave to listen (it said: ${JSON.stringify(out)})`, 5000, () => out.includes("ready"));
+  return slave;
+}
+
+function port(device: string): LinuxUartPort {
+  return new LinuxUartPort({
+    port: 1, name: "rs485", device, bauds: [9600], parities: ["none", "even"], stopBits: [1], rxBufferBytes: 256, txBufferBytes: 256, flowControl: "none", where: "boards/x.json: uart[0]",
+  });
+}
+
+/** Opens, sends `request`, and collects bursts for `ms`. */
+async function exchange(p: LinuxUartPort, request: Uint8Array, ms: number, wantBytes: number) {
+  const bursts: { bytes: number; waiting: number }[] = [];
+  expect(p.open({ baud: 9600, parity: "even", stopBits: 1 }, at, (burst, waiting) => bursts.push({ bytes: burst.length, waiting }))).toBeNull();
+  expect(p.write(request, at)).toBe(request.length);
+  const until = Date.now() + ms;
+  await waitFor("the answer", ms + 1000, () => bursts.reduce((n, b) => n + b.bytes, 0) >= wantBytes || Date.now() > until);
+  return bursts;
+}
+
+beforeAll(async () => {
+  for (const script of ["ensure-socat.mjs", "ensure-c-libs.mjs"]) {
+    const r = spawnSync(process.execPath, [join(root, "scripts", script)], { encoding: "utf8", timeout: 300_000 });
+    if (r.status !== 0) throw new Error(`scripts/${script} failed: ${r.stderr}`);
+  }
+  const cc = spawnSync("gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", join(import.meta.dirname, "modbus-slave.c"), "-o", join(dir, "modbus-slave"), "-lmodbus"], { encoding: "utf8", timeout: 60_000 });
+  if (cc.status !== 0) throw new Error(`building the libmodbus slave failed: ${cc.stderr}`);
+});
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the Linux UART backend on a pseudo-terminal", () => {
+  it("reads input registers from an independent Modbus RTU slave (libmodbus)", async () => {
+    const { ours, theirs } = await ptyPair();
+    const slave = await startSlave(theirs, [0x4348, 0x0000, 0x0001, 0xff02]);
+    const p = port(ours);
+    try {
+      const bursts = await exchange(p, withCrc([1, 4, 0, 0, 0, 4]), 3000, 13);
+      const answer = withCrc([1, 4, 8, 0x43, 0x48, 0, 0, 0, 1, 0xff, 0x02]);
+      expect(bursts.reduce((n, b) => n + b.bytes, 0)).toBe(answer.length);
+      expect(bursts.at(-1)!.waiting).toBe(answer.length);
+      const r = p.read(256);
+      expect(r.error).toBeUndefined();
+      expect(r.bytes).toEqual([...answer]); // a 0xff data byte survives PARMRK's escaping
+      expect(p.read(256).bytes).toEqual([]);
+    } finally {
+      p.close();
+      slave.kill("SIGKILL");
+    }
+  });
+
+  it("hears nothing when the slave stops answering, and reads return no bytes", async () => {
+    const { ours, theirs } = await ptyPair();
+    const slave = await startSlave(theirs, [1]);
+    slave.kill("SIGSTOP");
+    const p = port(ours);
+    try {
+      const bursts = await exchange(p, withCrc([1, 4, 0, 0, 0, 1]), 600, 1);
+      expect(bursts).toEqual([]);
+      expect(p.read(256)).toEqual({ bytes: [] });
+    } finally {
+      p.close();
+      slave.kill("SIGKILL");
+    }
+  });
+
+  it("gives the descriptor back on close, so the port can be opened again", async () => {
+    const { ours } = await ptyPair();
+    const fds = () => readdirSync("/proc/self/fd").length;
+    const p = port(ours);
+    const before = fds();
+    expect(p.open({ baud: 9600, parity: "none", stopBits: 1 }, at, () => {})).toBeNull();
+    expect(p.open({ baud: 9600, parity: "none", stopBits: 1 }, at, () => {})).toBe("busy");
+    p.close();
+    await waitFor("the descriptor to close", 2000, () => fds() === before);
+    expect(p.open({ baud: 9600, parity: "none", stopBits: 1 }, at, () => {})).toBeNull();
+    p.close();
+  });
+
+  it("serves a profile's Linux port through the board, in the connector's place", async () => {
+    const { ours } = await ptyPair();
+    const profile = demoCopy();
+    delete profile.uart[0].device;
+    profile.uart[0].backend = { linux: { device: ours } };
+    const trace = ["time,sensor,value", ...["cold_room", "pump_vibration", "pump_pressure_mv", "meter_voltage", "meter_current", "meter_power", "meter_energy_kwh"].map((c) => `0,${c},1`), "0,door,0", "0,pump_running,1"].join("\n");
+    const board = loadBoard(profile, { source: "boards/x.json", trace: parseTraceCsv(trace, "t.csv"), hardware: linuxHardware() });
+    expect(board.peripherals.uart(1)).toBeInstanceOf(LinuxUartPort);
+  });
+});
+
+describe("device files a profile names", () => {
+  it("refuses a missing device, naming the connector and the path", () => {
+    expect(() => port(join(dir, "ttyUSB9"))).toThrow(new DeviceFileError(`boards/x.json: uart[0]: serial device ${join(dir, "ttyUSB9")} does not exist (is the device connected and its driver loaded?)`));
+  });
+
+  it("refuses a file that is not a character device", () => {
+    const file = join(dir, "plain");
+    writeFileSync(file, "");
+    expect(() => port(file)).toThrow(`boards/x.json: uart[0]: ${file} is not a character device, so it cannot be the serial device`);
+  });
+
+  it("names the group a user without permission needs (run as nobody)", async () => {
+    const entry = join(dir, "check-entry.ts");
+    writeFileSync(entry, `import { checkCharacterDevice } from ${JSON.stringify(join(root, "src/linux/device-file.ts"))};\ntry { checkCharacterDevice(process.argv[2]!, "boards/x.json: uart[0]", "serial device"); console.log("ok"); } catch (e) { console.log((e as Error).message); }\n`);
+    const bundle = join(dir, "check.mjs");
+    await build({ entryPoints: [entry], outfile: bundle, bundle: true, platform: "node", format: "esm", logLevel: "error" });
+    chmodSync(dir, 0o755);
+    chmodSync(bundle, 0o644);
+    // socat's pseudo-terminals are root's, not readable by others: nobody may not open one.
+    const { theirs } = await ptyPair();
+    const group = spawnSync("stat", ["-L", "-c", "%G", theirs], { encoding: "utf8" }).stdout.trim();
+    expect(group).not.toBe("");
+    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, bundle, theirs], { encoding: "utf8", timeout: 30_000 });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe(`boards/x.json: uart[0]: no permission to read and write serial device ${theirs} (owned by group ${group}); add the user that runs fwx to group ${group} (usermod -aG ${group} <user>) and log in again`);
+  });
+});
+
+describe("PARMRK decoding", () => {
+  const decode = (chunks: number[][], damaged: ReceivedByte["error"] = "parity") => {
+    const d = new ParmrkDecoder(damaged);
+    return chunks.flatMap((c) => d.push(Uint8Array.from(c)));
+  };
+  it("turns 0xff 0xff into one 0xff and 0xff 0x00 b into a damaged b, across chunk boundaries", () => {
+    expect(decode([[1, 0xff], [0xff, 2]])).toEqual([{ byte: 1 }, { byte: 0xff }, { byte: 2 }]);
+    expect(decode([[0xff], [0x00], [0x41, 3]])).toEqual([{ byte: 0x41, error: "parity" }, { byte: 3 }]);
+    expect(decode([[0xff, 0x00, 0x00]], "frame-format")).toEqual([{ byte: 0, error: "frame-format" }]);
+  });
+});
