@@ -26,8 +26,10 @@
 // | unsupported             | pin, pwm, uart (the hardware cannot) | unsupported |
 //
 // A backend failure the ABI function has no status for (gpio.read on a line
-// whose chip went away) is not the module's doing and must not look like it:
-// the backend throws PeripheralFailure, which names the connector and device.
+// whose chip went away, a write to an unplugged serial adapter) is not the
+// module's doing and must not look like it: the backend throws
+// PeripheralFailure naming the connector and device, and the agent reports
+// the callback as a `host-error` fault (src/agent/faults.ts).
 
 import { Status } from "../abi/host.generated.js";
 
@@ -77,6 +79,9 @@ export interface HalError<K extends HalErrorKind> {
   kind: K;
   detail: string;
 }
+
+/** Why the hardware refused to claim / open a resource the board has (null: it did not refuse). */
+export type ClaimRefusal = HalError<ClaimErrorKind> | null;
 
 /** The hardware failed in a way the ABI function cannot report (no status fits); the host, not the module, is at fault. */
 export class PeripheralFailure extends Error {

@@ -2,7 +2,7 @@
 // edge events as the Linux GPIO character device delivers them).
 
 import type { HalCall } from "./call.js";
-import type { ClaimErrorKind } from "./errors.js";
+import type { ClaimRefusal } from "./errors.js";
 
 export type PinMode = "input" | "input-pull-up" | "input-pull-down" | "output" | "output-open-drain";
 
@@ -24,7 +24,7 @@ export interface Pin {
    * stops). The caller has checked `modes`; the hardware may still refuse
    * (`busy`: held outside fwx).
    */
-  configure(mode: PinMode | null, at: HalCall): ClaimErrorKind | null;
+  configure(mode: PinMode | null, at: HalCall): ClaimRefusal;
   /** The level on the pin; on an output, the level it drives. */
   level(at: HalCall): boolean;
   /** Drives an output. */

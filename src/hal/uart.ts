@@ -2,7 +2,7 @@
 // plus receive events as a serial device's poll() gives them).
 
 import type { HalCall } from "./call.js";
-import type { ClaimErrorKind, UartErrorKind } from "./errors.js";
+import type { ClaimRefusal, UartErrorKind } from "./errors.js";
 
 export type Parity = "none" | "even" | "odd";
 export interface LineSettings { baud: number; parity: Parity; stopBits: 1 | 2 }
@@ -27,7 +27,7 @@ export interface UartPort {
   readonly stopBits: readonly (1 | 2)[];
   readonly txBufferBytes: number;
   /** Opens with `settings` (one the lists above allow); received bursts go to `onReceive`. */
-  open(settings: LineSettings, at: HalCall, onReceive: ReceiveListener): ClaimErrorKind | null;
+  open(settings: LineSettings, at: HalCall, onReceive: ReceiveListener): ClaimRefusal;
   close(): void;
   /** Queues what fits in the transmit buffer; returns how many bytes were taken. Never blocks. */
   write(data: Uint8Array, at: HalCall): number;

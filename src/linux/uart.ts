@@ -15,7 +15,7 @@ import { closeSync, constants, openSync, writeSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { ReadStream } from "node:tty";
 import type { HalCall } from "../hal/call.js";
-import type { ClaimErrorKind } from "../hal/errors.js";
+import { PeripheralFailure, type ClaimRefusal } from "../hal/errors.js";
 import type { LineSettings, Parity, ReceivedByte, ReceiveListener, UartPort, UartRead } from "../hal/uart.js";
 import { checkCharacterDevice } from "./device-file.js";
 
@@ -104,21 +104,22 @@ export class LinuxUartPort implements UartPort {
     this.path = checkCharacterDevice(o.device, o.where, "serial device");
   }
 
-  open(settings: LineSettings, _at: HalCall, onReceive: ReceiveListener): ClaimErrorKind | null {
-    if (this.fd !== null) return "busy";
+  open(settings: LineSettings, _at: HalCall, onReceive: ReceiveListener): ClaimRefusal {
+    if (this.fd !== null) return { ok: false, kind: "busy", detail: `${this.o.device} is already open` };
     let fd: number;
     try {
       fd = openSync(this.o.device, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EBUSY" || code === "EAGAIN") return "busy";
-      throw e;
+      if (code === "EBUSY" || code === "EAGAIN") return { ok: false, kind: "busy", detail: `${this.o.device} is held by another program` };
+      throw new PeripheralFailure(this.o.where, `cannot open ${this.o.device}: ${(e as Error).message}`);
     }
     const pty = this.path.startsWith("/dev/pts/");
-    const r = spawnSync("stty", ["-F", this.o.device, ...sttyArgs(settings, this.o.flowControl, pty)], { encoding: "utf8", timeout: 5000 });
+    const args = sttyArgs(settings, this.o.flowControl, pty);
+    const r = spawnSync("stty", ["-F", this.o.device, ...args], { encoding: "utf8", timeout: 5000 });
     if (r.status !== 0) {
       closeSync(fd);
-      return "unsupported";
+      return { ok: false, kind: "unsupported", detail: `${this.o.device} refused the line settings (stty ${args.join(" ")}: ${(r.stderr || r.error?.message || "failed").trim()})` };
     }
     this.fd = fd;
     this.rx = [];
@@ -166,7 +167,7 @@ export class LinuxUartPort implements UartPort {
       return writeSync(this.fd, data.subarray(0, this.txBufferBytes));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EAGAIN") return 0;
-      throw e;
+      throw new PeripheralFailure(this.o.where, `writing to ${this.o.device} failed: ${(e as Error).message}`);
     }
   }
 

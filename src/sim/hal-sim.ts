@@ -7,7 +7,7 @@
 
 import type { AdcChannel, AdcReading } from "../hal/adc.js";
 import type { HalCall } from "../hal/call.js";
-import type { ClaimErrorKind } from "../hal/errors.js";
+import type { ClaimRefusal } from "../hal/errors.js";
 import type { I2cBus, I2cResult } from "../hal/i2c.js";
 import type { Peripherals } from "../hal/peripherals.js";
 import type { EdgeListener, Pin, PinMode } from "../hal/pin.js";
@@ -28,7 +28,7 @@ class SimPinAdapter implements Pin {
   get mode() { return this.sim.mode; }
   get isOutput() { return this.sim.isOutput; }
   get writtenLevel() { return this.sim.writtenLevel; }
-  configure(mode: PinMode | null): ClaimErrorKind | null {
+  configure(mode: PinMode | null): ClaimRefusal {
     this.sim.setMode(mode);
     return null;
   }
@@ -56,7 +56,7 @@ class SimPwmAdapter implements PwmChannel {
   get minHz() { return this.sim.spec.minHz; }
   get maxHz() { return this.sim.spec.maxHz; }
   get duty() { return this.sim.duty; }
-  start(frequencyHz: number): ClaimErrorKind | null {
+  start(frequencyHz: number): ClaimRefusal {
     this.sim.claimed = true;
     this.sim.frequencyHz = frequencyHz;
     this.sim.duty = 0;
@@ -118,7 +118,7 @@ class SimUartAdapter implements UartPort {
   get parities() { return this.sim.spec.parities; }
   get stopBits() { return this.sim.spec.stopBits; }
   get txBufferBytes() { return this.sim.spec.txBufferBytes; }
-  open(settings: LineSettings, at: HalCall, onReceive: ReceiveListener): ClaimErrorKind | null {
+  open(settings: LineSettings, at: HalCall, onReceive: ReceiveListener): ClaimRefusal {
     this.sim.open(settings, at.nowUs, onReceive);
     return null;
   }

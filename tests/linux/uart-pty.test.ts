@@ -126,11 +126,20 @@ describe("the Linux UART backend on a pseudo-terminal", () => {
     const p = port(ours);
     const before = fds();
     expect(p.open({ baud: 9600, parity: "none", stopBits: 1 }, at, () => {})).toBeNull();
-    expect(p.open({ baud: 9600, parity: "none", stopBits: 1 }, at, () => {})).toBe("busy");
+    expect(p.open({ baud: 9600, parity: "none", stopBits: 1 }, at, () => {})).toMatchObject({ kind: "busy" });
     p.close();
     await waitFor("the descriptor to close", 2000, () => fds() === before);
     expect(p.open({ baud: 9600, parity: "none", stopBits: 1 }, at, () => {})).toBeNull();
     p.close();
+  });
+
+  it("answers unsupported, with stty's reason, when the device takes no line settings (/dev/null is no tty)", () => {
+    const fds = () => readdirSync("/proc/self/fd").length;
+    const before = fds();
+    const refused = port("/dev/null").open({ baud: 9600, parity: "even", stopBits: 1 }, at, () => {});
+    expect(refused).toMatchObject({ kind: "unsupported" });
+    expect(refused!.detail).toMatch(/^\/dev\/null refused the line settings \(stty raw -echo 9600 cs8 -cstopb .* parenb -parodd .*: .+\)$/);
+    expect(fds()).toBe(before);
   });
 
   it("serves a profile's Linux port through the board, in the connector's place", async () => {

@@ -32,7 +32,7 @@ export function createGpioHost(board: Peripherals, ctx: ModuleHostContext): Gpio
       if (holder !== undefined) return ctx.fail(Status.busy, `gpio.claim: pin ${pinNumber} (${pin.name}) is claimed by ${holder}`);
       const at = { nowUs: ctx.nowUs(), caller: ctx.moduleId };
       const refused = pin.configure(modeName, at);
-      if (refused) return ctx.fail(abiStatus(refused), `gpio.claim: pin ${pinNumber} (${pin.name}): the hardware refused ${modeName} (${refused})`);
+      if (refused) return ctx.fail(abiStatus(refused.kind), `gpio.claim: pin ${pinNumber} (${pin.name}) as ${modeName}: ${refused.detail}`);
       pins.take(pin);
       out.handle = ctx.handles.issue(KIND, pin);
       ctx.emit({ kind: "gpio", pin: pinNumber, name: pin.name, mode: modeName, level: pin.level(at) ? 1 : 0 });

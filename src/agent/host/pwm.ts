@@ -29,7 +29,7 @@ export function createPwmHost(board: Peripherals, ctx: ModuleHostContext): PwmHo
       const holder = channels.holder(ch);
       if (holder !== undefined) return ctx.fail(Status.busy, `pwm.open: channel ${channel} (${ch.name}) is claimed by ${holder}`);
       const refused = ch.start(frequencyHz);
-      if (refused) return ctx.fail(abiStatus(refused), `pwm.open: channel ${channel} (${ch.name}): the hardware refused (${refused})`);
+      if (refused) return ctx.fail(abiStatus(refused.kind), `pwm.open: channel ${channel} (${ch.name}): ${refused.detail}`);
       channels.take(ch);
       out.handle = ctx.handles.issue(KIND, ch);
       ctx.emit({ kind: "pwm", channel, name: ch.name, frequencyHz, duty: 0 });

@@ -43,7 +43,7 @@ export function createUartHost(board: Peripherals, ctx: ModuleHostContext): Uart
         ctx.emit({ kind: "uart", port: portNumber, dir: "rx", bytes: burst.length, hex: hexBytes(burst.map((c) => c.byte)), ...(errors ? { errors } : {}) });
         ctx.postEvent(EventKind.uartRx, handle, waiting);
       });
-      if (refused) return ctx.fail(abiStatus(refused), `uart.open: port ${portNumber} (${s.name}): the device refused (${refused})`);
+      if (refused) return ctx.fail(abiStatus(refused.kind), `uart.open: port ${portNumber} (${s.name}): ${refused.detail}`);
       ports.take(port);
       handle = ctx.handles.issue(KIND, port);
       out.handle = handle;
