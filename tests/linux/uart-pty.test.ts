@@ -18,6 +18,9 @@ import { loadBoard } from "../../src/sim/board.js";
 import { withCrc } from "../../src/sim/modbus.js";
 import { parseTraceCsv } from "../../src/sim/trace.js";
 import { demoCopy } from "../sim/helpers.js";
+import { FakeContext } from "../sim/fake-context.js";
+import { createUartHost } from "../../src/agent/host/uart.js";
+import { EventKind, Parity, Status, StopBits } from "../../src/abi/host.generated.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "fwx-linux-uart-"));
@@ -53,6 +56,17 @@ async function startSlave(theirs: string, registers: number[]): Promise<ChildPro
   slave.stderr!.on("data", (d) => (out += d));
   await waitFor(`the Modbus slave to listen (it said: ${JSON.stringify(out)})`, 5000, () => out.includes("ready"));
   return slave;
+}
+
+// Every trace column the demo profile reads, one row each.
+const TRACE = ["time,sensor,value", ...["cold_room", "pump_vibration", "pump_pressure_mv", "meter_voltage", "meter_current", "meter_power", "meter_energy_kwh"].map((c) => `0,${c},1`), "0,door,0", "0,pump_running,1"].join("\n");
+
+/** The demo profile with its Modbus port (port 1, 9600 8E1) on `device`. */
+function linuxProfile(device: string): any {
+  const profile = demoCopy();
+  delete profile.uart[0].device;
+  profile.uart[0].backend = { linux: { device } };
+  return profile;
 }
 
 function port(device: string): LinuxUartPort {
@@ -142,13 +156,38 @@ describe("the Linux UART backend on a pseudo-terminal", () => {
     expect(fds()).toBe(before);
   });
 
+  it("serves the agent's fwx:uart@1 host: open, write, an rx event, read the slave's answer, close", async () => {
+    const { ours, theirs } = await ptyPair();
+    const slave = await startSlave(theirs, [0x0102, 0x0304]);
+    const board = loadBoard(linuxProfile(ours), { source: "boards/x.json", trace: parseTraceCsv(TRACE, "t.csv"), hardware: linuxHardware() });
+    const ctx = new FakeContext("meter", { uart: [1] });
+    const uart = createUartHost(board.peripherals, ctx);
+    try {
+      const h = { handle: 0 };
+      expect(uart.open(1, 9600, Parity.even, StopBits.one, h)).toBe(Status.ok);
+      expect(uart.open(1, 9600, Parity.even, StopBits.one, { handle: 0 })).toBe(Status.busy);
+      const request = withCrc([1, 4, 0, 0, 0, 2]);
+      const w = { written: 0 };
+      expect(uart.write(h.handle, request, w)).toBe(Status.ok);
+      expect(w.written).toBe(request.length);
+      await waitFor("the uart rx event", 3000, () => ctx.posted.reduce((n, e) => (e.kind === EventKind.uartRx ? e.arg : n), 0) >= 9);
+      expect(ctx.posted.every((e) => e.kind === EventKind.uartRx && e.handle === h.handle)).toBe(true);
+      const rx = new Uint8Array(64);
+      const r = { received: 0 };
+      expect(uart.read(h.handle, rx, r)).toBe(Status.ok);
+      expect([...rx.subarray(0, r.received)]).toEqual([...withCrc([1, 4, 4, 1, 2, 3, 4])]);
+      expect(ctx.events.filter((e) => e.kind === "uart" && e.dir === "tx").map((e) => e.hex)).toEqual(["01 04 00 00 00 02 71 cb"]);
+      expect(uart.close(h.handle)).toBe(Status.ok);
+      expect(uart.open(1, 9600, Parity.even, StopBits.one, h)).toBe(Status.ok); // free again
+    } finally {
+      ctx.stop();
+      slave.kill("SIGKILL");
+    }
+  });
+
   it("serves a profile's Linux port through the board, in the connector's place", async () => {
     const { ours } = await ptyPair();
-    const profile = demoCopy();
-    delete profile.uart[0].device;
-    profile.uart[0].backend = { linux: { device: ours } };
-    const trace = ["time,sensor,value", ...["cold_room", "pump_vibration", "pump_pressure_mv", "meter_voltage", "meter_current", "meter_power", "meter_energy_kwh"].map((c) => `0,${c},1`), "0,door,0", "0,pump_running,1"].join("\n");
-    const board = loadBoard(profile, { source: "boards/x.json", trace: parseTraceCsv(trace, "t.csv"), hardware: linuxHardware() });
+    const board = loadBoard(linuxProfile(ours), { source: "boards/x.json", trace: parseTraceCsv(TRACE, "t.csv"), hardware: linuxHardware() });
     expect(board.peripherals.uart(1)).toBeInstanceOf(LinuxUartPort);
   });
 });
