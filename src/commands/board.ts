@@ -2,6 +2,8 @@ import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
 import { untilStopSignal } from "../ota/cli-support.js";
 import { defaultBoardPath, loadBoardFile } from "../sim/board.js";
+import { DeviceFileError } from "../linux/device-file.js";
+import { linuxHardware } from "../linux/index.js";
 import { startBridgeServer } from "../sim/bridge-server.js";
 import { BoardProfileError } from "../sim/errors.js";
 
@@ -16,7 +18,10 @@ fwx_hal_* call (sensor, gpio, adc, pwm, i2c, spi, uart) from this board.
 The calls run through the Node agent's own glue and host implementations,
 so grants, claims, handles and statuses are exactly the agent's. Board
 events (gpio edges, uart bytes) go back to the device as they happen on
-the device's clock. The frame format is in docs/hal-bridge.md.
+the device's clock. A connector the profile hands to Linux
+("backend": {"linux": ...}, docs/board-profiles.md) is served from its device
+file, so a device on a bench can drive real hardware. The frame format is in
+docs/hal-bridge.md.
 
 options:
   --socket <path>   Unix socket to listen on (a stale socket file is replaced)
@@ -27,7 +32,7 @@ options:
                     0: only when a call brings the device's time)
   --json            every board event as a JSON line on stdout
 
-exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad arguments or board profile, 1 internal error
+exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad arguments, board profile or device file, 1 internal error
 
 example: fwx board serve --board boards/demo.json --socket /tmp/fwx-board.sock`;
 
@@ -50,9 +55,10 @@ export const command: Command = {
     if (!Number.isInteger(paceMs) || paceMs < 0 || paceMs > 60_000) throw new UsageError(`--pace-ms "${values["pace-ms"]}" must be an integer 0..60000`);
     let board;
     try {
-      board = loadBoardFile(values.board ?? defaultBoardPath(), seed === undefined ? {} : { seed });
+      // Connectors the profile hands to Linux are served from their device files, so a C device can drive real hardware on a bench.
+      board = loadBoardFile(values.board ?? defaultBoardPath(), { hardware: linuxHardware(), ...(seed === undefined ? {} : { seed }) });
     } catch (e) {
-      if (e instanceof BoardProfileError) throw new UsageError(e.message);
+      if (e instanceof BoardProfileError || e instanceof DeviceFileError) throw new UsageError(e.message);
       throw e;
     }
     const json = !!values.json;

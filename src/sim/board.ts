@@ -173,7 +173,7 @@ function openHardware(profile: BoardProfile, source: string, hw: HardwareBackend
 }
 
 /** Reads a profile file and, unless a trace is passed, the trace file its `trace` field names (relative to the profile). */
-export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number; source?: string } = {}): Board {
+export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number; source?: string; hardware?: HardwareBackends } = {}): Board {
   const source = opts.source ?? path;
   let json: unknown;
   try {
@@ -196,6 +196,7 @@ export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number
   const o: BoardOptions = { source };
   if (trace) o.trace = trace;
   if (opts.seed !== undefined) o.seed = opts.seed;
+  if (opts.hardware) o.hardware = opts.hardware;
   return loadBoard(json, o);
 }
 
