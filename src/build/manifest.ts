@@ -50,7 +50,8 @@ export const MODULE_ID_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/;
 const VERSION_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
 const CONFIG_TYPES: readonly ConfigType[] = ["number", "integer", "boolean", "string"];
-const TOP_LEVEL = ["format", "id", "version", "description", "entry", "capabilities", "config", "ramBudget"];
+/** Every top-level field; "$schema" lets editors find the JSON schema (schemas/fwx.schema.json) and means nothing to fwx. */
+const TOP_LEVEL = ["$schema", "format", "id", "version", "description", "entry", "capabilities", "config", "ramBudget"];
 
 function configEntry(raw: unknown, file: string, field: string): ConfigEntry {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new ManifestError(file, field, "must be an object { type, description, default? }");
@@ -113,6 +114,7 @@ export function parseManifest(json: unknown, file: string): ModuleManifest {
   const o = json as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!TOP_LEVEL.includes(k)) throw new ManifestError(file, k, `unknown field (known: ${TOP_LEVEL.join(", ")})`);
 
+  if (o.$schema !== undefined && typeof o.$schema !== "string") throw new ManifestError(file, "$schema", "must be a string (the path or URL of the JSON schema, for editors)");
   const format = o.format ?? MANIFEST_FORMAT;
   if (format !== MANIFEST_FORMAT) throw new ManifestError(file, "format", `unsupported manifest format ${JSON.stringify(format)} (this fwx reads format ${MANIFEST_FORMAT})`);
   if (typeof o.id !== "string" || !MODULE_ID_PATTERN.test(o.id) || o.id.length > 64)
