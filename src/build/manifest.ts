@@ -5,6 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { describeFileError } from "../fs/file-error.js";
 import { CapabilityError, parseCapabilities, type Capabilities } from "../caps/capabilities.js";
 import { parseRamBudget } from "../validate/validate.js";
 
@@ -176,7 +177,7 @@ export function readManifest(dir: string): ModuleManifest {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new ManifestError(file, "(file)", `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ManifestError(file, "(file)", `cannot read: ${describeFileError(e)}`);
   }
   let json: unknown;
   try {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { checkOutputFile } from "../cli/files.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { NAME_PATTERN, certificateDigest, encodeCertificateBody, issueCertificate, type IntegratorCertificate } from "../pkg/certificate.js";
 import { list, loadCapabilities, loadCertificate, loadPrivateKey, loadPublicKey, loadRevocationList, parseTime, parseUint } from "../pkg/files.js";
@@ -159,6 +160,8 @@ export const command: Command = {
       strict: true,
     });
     const [action, ...rest] = positionals;
+    // Before loading keys or signing: a bad output path must not cost the work (README, "Errors and exit codes").
+    if (values.out !== undefined && ["issue", "revoke", "operator", "device"].includes(action ?? "")) checkOutputFile(`cert ${action}`, `-o ${values.out}`, values.out);
     if (action === "issue") {
       const pubs = values["integrator-pub"] ?? [];
       if (pubs.length > 1) throw new UsageError("cert issue: give one --integrator-pub");

@@ -53,7 +53,7 @@ export const command: Command = {
     } catch (e) {
       throw new UsageError(`demo: ${(e as Error).message}\n\n${HELP}`);
     }
-    const durationUs = parseDuration(values.duration ?? "24h");
+    const durationUs = parseDuration(values.duration ?? "24h", "demo");
     const say = (line: string) => { if (!values.json) process.stdout.write(line + "\n"); };
 
     const dirs = listExamples(findExamplesDir());
@@ -63,11 +63,11 @@ export const command: Command = {
       loaded = values["no-ota"] ? await buildDirect(dirs, say) : await deliverOverTheAir(dirs, board.profile.grantable, say, !values.json);
     } catch (e) {
       if (e instanceof ModuleRefused) {
-        process.stderr.write(`fwx demo: ${e.message}\n`);
+        process.stderr.write(`fwx: demo: ${e.message}\n`);
         return EXIT.invalid;
       }
       if (e instanceof UpdateReverted) {
-        process.stderr.write(`fwx demo: ${e.message}\n`);
+        process.stderr.write(`fwx: demo: ${e.message}\n`);
         return 3;
       }
       throw e;

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { checkOutputFile } from "../cli/files.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadPublicKey, readInput } from "../pkg/files.js";
 import { generateKeyPair, keyId, parsePrivateKey, privateKeyPem, publicKeyPem, rawPublicKey } from "../pkg/keys.js";
@@ -18,7 +19,7 @@ gen   writes <name>.key (PKCS#8 PEM, mode 0600, written atomically) and
 show  prints the key id and raw public key of a public or private key file.
 
 options:
-  --out <name>   path prefix of the two files (gen)
+  --out <name>   path prefix of the two files (gen); the directory must exist
   --force        replace existing files (gen; default: refuse)
 
 exit codes: 0 ok, 2 bad arguments or unreadable key, 1 internal error
@@ -29,10 +30,10 @@ outside any device state directory (an agent's --state-dir is the device's,
 and whoever can read an operator key can command the fleet in its scope).
 
 example:
-  fwx keys gen --out keys/root
+  mkdir -p keys && fwx keys gen --out keys/root
   fwx keys gen --out keys/acme
-  fwx keys gen --out ~/.config/fwx/operator     # fwx flash/rollback/… find it there
-  fwx keys gen --out provisioning/gw-17         # a device identity`;
+  mkdir -p ~/.config/fwx && fwx keys gen --out ~/.config/fwx/operator   # fwx flash/rollback/… find it there
+  mkdir -p provisioning && fwx keys gen --out provisioning/gw-17         # a device identity`;
 
 function describe(raw: Uint8Array): string {
   return `key id   ${keyId(raw)}\npublic   ${Buffer.from(raw).toString("hex")}`;
@@ -53,9 +54,10 @@ export const command: Command = {
     if (action === "gen") {
       if (rest.length) throw new UsageError(`keys gen: unexpected argument "${rest[0]}"`);
       if (!values.out) throw new UsageError("keys gen: --out <name> is required");
-      const { privateKey, publicKey } = generateKeyPair();
       const keyFile = `${values.out}.key`;
       const pubFile = `${values.out}.pub`;
+      for (const f of [keyFile, pubFile]) checkOutputFile("keys gen", `--out ${values.out}`, f);
+      const { privateKey, publicKey } = generateKeyPair();
       // Checked for both before writing either, so a refusal never leaves a new private key beside an old public key.
       for (const f of [keyFile, pubFile]) if (!values.force && existsSync(f)) throw new UsageError(`keys gen: ${f} already exists (use --force to replace it)`);
       try {

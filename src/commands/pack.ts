@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { checkOutputFile, describeFileError } from "../cli/files.js";
 import type { Capabilities } from "../caps/capabilities.js";
 import { ManifestError, readManifest, type ModuleManifest } from "../build/manifest.js";
 import { FWX_VERSION } from "../version.js";
@@ -51,7 +52,7 @@ function readProject(dir: string): ModuleManifest {
   try {
     return readManifest(dir);
   } catch (e) {
-    if (e instanceof ManifestError) throw new UsageError(e.message);
+    if (e instanceof ManifestError) throw new UsageError(`pack: ${e.message}`);
     throw e;
   }
 }
@@ -73,6 +74,8 @@ export const command: Command = {
     });
     if (positionals.length !== 1) throw new UsageError("pack: give exactly one module (.wasm file or project directory)");
     for (const opt of ["key", "cert", "out"] as const) if (!values[opt]) throw new UsageError(`pack: --${opt} is required`);
+    // Before building and signing: a bad output path must not cost the work.
+    checkOutputFile("pack", `-o ${values.out}`, values.out!);
     const input = positionals[0]!;
     const requestedTarget = values.target as DeviceClass | undefined;
     if (requestedTarget !== undefined && !DEVICE_CLASSES.includes(requestedTarget)) throw new UsageError(`pack: --target must be one of ${DEVICE_CLASSES.join(", ")}`);
@@ -80,8 +83,8 @@ export const command: Command = {
     let isDir: boolean;
     try {
       isDir = statSync(input).isDirectory();
-    } catch {
-      throw new UsageError(`pack: ${input} does not exist`);
+    } catch (e) {
+      throw new UsageError(`pack: ${input}: ${describeFileError(e)}`);
     }
     if (isDir && values.project) throw new UsageError("pack: --project is for .wasm inputs; a directory is its own project");
     const projectDir = isDir ? input : values.project;

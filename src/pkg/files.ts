@@ -1,6 +1,7 @@
 // Reading the trust files the CLI takes as arguments, with errors that name
 // the file and what is wrong with it (as UsageError: the user can fix them).
 
+import { describeFileError } from "../fs/file-error.js";
 import { readFileSync, statSync } from "node:fs";
 import type { KeyObject } from "node:crypto";
 import { UsageError } from "../cli/command.js";
@@ -14,8 +15,7 @@ export function readInput(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${what} ${file}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    throw new UsageError(`cannot read ${what} ${file}: ${describeFileError(e)}`);
   }
 }
 
