@@ -10,14 +10,14 @@ import { startSimDevice } from "../ota/sim-device.js";
 import { jsonText } from "../ota/device-agent.js";
 import { BoardProfileError } from "../sim/errors.js";
 
-const help = `fwx agent — run the device agent: hosts modules, installs updates over MQTT
-
-usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir>
+const help = `usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir>
                  --root <root.pub> --customer <c> --group <g>
                  --device-key <device.key> --device-cert <device.cert>
                  [--broker mqtts://host:8883 --ca ca.pem --cert dev.pem --key dev.key]
                  [--username u --password-file f] [--health-callbacks N]
                  [--health-seconds T] [--speed X] [--bus-traffic] [--json]
+
+Run the device agent: hosts modules, installs updates over MQTT.
 
 Long-running. Keeps per module an A and a B slot, the confirmed slot, the
 installed sequence numbers and config values in --state-dir, and restarts
@@ -56,10 +56,14 @@ environment:
   FWX_CRASH_AT=<point>[#n]  power-loss testing: die abruptly (SIGKILL) at that
                             point of an install (see docs/ota-protocol.md)
 
-exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad arguments or board profile, 1 internal error
+exit codes:
+  0  stopped by SIGINT/SIGTERM
+  1  internal error
+  2  bad arguments or board profile
 
-example: fwx agent --device-id gw-17 --board boards/demo.json --state-dir /var/lib/fwx \\
-           --root root.pub --customer acme-foods --group cold-store-3`;
+example:
+  fwx agent --device-id gw-17 --board boards/demo.json --state-dir /var/lib/fwx \\
+      --root root.pub --customer acme-foods --group cold-store-3`;
 
 export const command: Command = {
   name: "agent",

@@ -5,10 +5,10 @@ import { defaultBoardPath, loadBoardFile } from "../sim/board.js";
 import { startBridgeServer } from "../sim/bridge-server.js";
 import { BoardProfileError } from "../sim/errors.js";
 
-const help = `fwx board serve — serve a simulated board to a C device over the HAL bridge
-
-usage: fwx board serve --socket <path> [--board <profile.json>] [--seed N]
+const help = `usage: fwx board serve --socket <path> [--board <profile.json>] [--seed N]
                        [--pace-ms N] [--json]
+
+Serve a simulated board to a C device over the HAL bridge.
 
 Long-running. Listens on a Unix socket; the POSIX reference device
 (fwx-device --board-socket <path>) connects and takes every peripheral
@@ -27,9 +27,13 @@ options:
                     0: only when a call brings the device's time)
   --json            every board event as a JSON line on stdout
 
-exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad arguments or board profile, 1 internal error
+exit codes:
+  0  stopped by SIGINT/SIGTERM
+  1  internal error
+  2  bad arguments or board profile
 
-example: fwx board serve --board boards/demo.json --socket /tmp/fwx-board.sock`;
+example:
+  fwx board serve --board boards/demo.json --socket /tmp/fwx-board.sock`;
 
 export const command: Command = {
   name: "board",

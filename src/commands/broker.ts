@@ -5,11 +5,11 @@ import { PasswordFile, PasswordFileError } from "../ota/broker-access.js";
 import { startBroker, type BrokerOptions } from "../ota/broker.js";
 import { untilStopSignal } from "../ota/cli-support.js";
 
-const help = `fwx broker — run the embedded MQTT broker (aedes) for a bench, a demo or a small site
-
-usage: fwx broker [--port 1883] [--host 127.0.0.1] [--json]
+const help = `usage: fwx broker [--port 1883] [--host 127.0.0.1] [--json]
                   [--tls-cert server.pem --tls-key server.key [--client-ca ca.pem]]
                   [--password-file passwd] [--acl --tool <identity>…]
+
+Run the embedded MQTT broker (aedes) for a bench, a demo or a small site.
 
 Runs until interrupted (Ctrl-C / SIGTERM). Devices (\`fwx agent\`) and tools
 (\`fwx flash\`, \`fwx devices\`, …) connect to it; retained device status and
@@ -36,10 +36,14 @@ options:
   --tool <identity>       an identity (certificate CN or username) with access to all of fwx/v2/#; repeatable
   --json                  print {"url": ...} once listening
 
-exit codes: 0 stopped by a signal, 2 bad arguments, 1 could not listen (port in use, …)
+exit codes:
+  0  stopped by a signal
+  1  could not listen (port in use, …)
+  2  bad arguments
 
-examples: fwx broker --port 1883
-          fwx broker --tls-cert broker.pem --tls-key broker.key --client-ca fleet-ca.pem --acl --tool fleet-tools`;
+examples:
+  fwx broker --port 1883
+  fwx broker --tls-cert broker.pem --tls-key broker.key --client-ca fleet-ca.pem --acl --tool fleet-tools`;
 
 function readPem(option: string, path: string | undefined): Buffer | undefined {
   return path === undefined ? undefined : readInputFile("broker", `${option} ${path}`, path);

@@ -38,9 +38,14 @@ options:
   --full          print every event, not only alarms, outputs, warnings and faults
   --json          print every event as a JSON line, then the summary as JSON
 
-exit codes: 0 ran to the end without a fault, 3 a module faulted or the
-            gateway reverted an update, 2 an example did not build or was
-            refused, 1 internal error`;
+exit codes:
+  0  ran to the end without a fault
+  1  internal error
+  2  an example did not build or was refused
+  3  a module faulted or the gateway reverted an update
+
+example:
+  fwx demo --duration 6h --no-ota`;
 
 export const command: Command = {
   name: "demo",

@@ -9,12 +9,12 @@ import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/c
 import { DEFAULT_CHUNK_BYTES } from "../ota/protocol.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 
-const help = `fwx flash — send a signed package to a device over the air and wait for its verdict
-
-usage: fwx flash <package.fwx> --device <id> [--broker mqtt://127.0.0.1:1883]
+const help = `usage: fwx flash <package.fwx> --device <id> [--broker mqtt://127.0.0.1:1883]
                  [--ca f --cert f --key f] [--username u --password-file f]
                  [--chunk 1024] [--window 16] [--no-delta] [--cache <dir>]
                  [--timeout <s>] [--preempt] [--json] [credentials]
+
+Send a signed package to a device over the air and wait for its verdict.
 
 Streams the package in CRC-checked chunks through a sliding window; the
 device acknowledges only bytes it has fsynced, so an interrupted flash
@@ -49,7 +49,8 @@ ${CREDENTIALS_HELP}
 
 ${EXIT_CODES_HELP}
 
-example: fwx flash build/com.acme.alarm-1.3.0.fwx --device gw-17`;
+example:
+  fwx flash build/com.acme.alarm-1.3.0.fwx --device gw-17`;
 
 export const command: Command = {
   name: "flash",

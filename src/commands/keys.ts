@@ -6,11 +6,10 @@ import { writeFileDurable } from "../fs/durable.js";
 import { loadPublicKey, readInput } from "../pkg/files.js";
 import { generateKeyPair, keyId, parsePrivateKey, privateKeyPem, publicKeyPem, rawPublicKey } from "../pkg/keys.js";
 
-const help = `fwx keys — Ed25519 key pairs for the product root, integrators, operators and devices
+const help = `usage: fwx keys gen --out <name> [--force]
+       fwx keys show <file.pub|file.key>
 
-usage:
-  fwx keys gen --out <name> [--force]
-  fwx keys show <file.pub|file.key>
+Ed25519 key pairs for the product root, integrators, operators and devices.
 
 gen   writes <name>.key (PKCS#8 PEM, mode 0600, written atomically) and
       <name>.pub (SPKI PEM), and prints the key id and the raw 32-byte public
@@ -18,16 +17,19 @@ gen   writes <name>.key (PKCS#8 PEM, mode 0600, written atomically) and
       keys are never printed.
 show  prints the key id and raw public key of a public or private key file.
 
-options:
-  --out <name>   path prefix of the two files (gen); the directory must exist
-  --force        replace existing files (gen; default: refuse)
-
-exit codes: 0 ok, 2 bad arguments or unreadable key, 1 internal error
-
 The same key pair serves every role; the root's certificate says which
 (fwx cert issue | operator | device). Keep operator and device private keys
 outside any device state directory (an agent's --state-dir is the device's,
 and whoever can read an operator key can command the fleet in its scope).
+
+options:
+  --out <name>   path prefix of the two files (gen); the directory must exist
+  --force        replace existing files (gen; default: refuse)
+
+exit codes:
+  0  ok
+  1  internal error
+  2  bad arguments or unreadable key
 
 example:
   mkdir -p keys && fwx keys gen --out keys/root

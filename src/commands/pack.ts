@@ -11,11 +11,11 @@ import { DEVICE_CLASSES, type DeviceClass, type Manifest } from "../pkg/manifest
 import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields, payloadFacts } from "../pkg/pack.js";
 import { buildProjectPayload } from "../pkg/project.js";
 
-const help = `fwx pack — build a signed .fwx package
-
-usage: fwx pack <module.wasm | project-dir> --key acme.key --cert acme.cert -o out.fwx
+const help = `usage: fwx pack <module.wasm | project-dir> --key acme.key --cert acme.cert -o out.fwx
                 [--seq N] [--id ID] [--version V] [--caps caps.json]
                 [--project DIR] [--target mcu|gateway] [--ram BYTES] [--fuel N]
+
+Build a signed .fwx package.
 
 Given a project directory, builds it (as \`fwx build\` does) and reads
 <dir>/fwx.json for id, version, capabilities, config schema and RAM budget.
@@ -43,7 +43,10 @@ options:
   --ram <bytes>       RAM budget (default: fwx.json ramBudget, else ${DEFAULT_RAM_BYTES})
   --fuel <n>          fuel per callback (default ${DEFAULT_FUEL_PER_CALLBACK})
 
-exit codes: 0 written, 2 bad arguments or a package a device would refuse, 1 internal error
+exit codes:
+  0  written
+  1  internal error
+  2  bad arguments or a package a device would refuse
 
 example:
   fwx pack examples/cold-chain --key keys/acme.key --cert acme.cert --seq 12 -o cold-chain.fwx`;
