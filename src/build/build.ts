@@ -9,7 +9,7 @@ import { appendCustomSection, WasmParseError } from "../wasm/reader.js";
 import { requiredInterfaces, validateModule, type ValidationResult } from "../validate/validate.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { compileAssemblyScript, type Diagnostic, type Runtime } from "./compile.js";
-import { MANIFEST_FILE, readManifest, type ModuleManifest } from "./manifest.js";
+import { MANIFEST_FILE, ManifestError, readManifest, type ModuleManifest } from "./manifest.js";
 
 export interface BuildOptions {
   /** Output path; default `<project>/build/<module id>.wasm` (or `<entry dir>/build/<name>.wasm`). */
@@ -61,8 +61,9 @@ function locate(target: string): { projectDir: string; entry: string; manifest: 
     throw new BuildInputError(`${target}: no such file or directory`);
   }
   if (isDirectory(abs)) {
+    // A ManifestError, as for an unreadable fwx.json: every caller (build, run, pack, demo) reports those already.
     if (!existsSync(join(abs, MANIFEST_FILE))) {
-      throw new BuildInputError(`${target}: no ${MANIFEST_FILE} in this directory; a project needs one (\`fwx new <dir>\` makes one), or name an AssemblyScript entry file`);
+      throw new ManifestError(join(target, MANIFEST_FILE), "(file)", "not found: a project directory needs one (`fwx new <dir>` makes one), or name an AssemblyScript .ts entry file");
     }
     const manifest = readManifest(abs);
     return { projectDir: abs, entry: join(abs, manifest.entry), manifest };

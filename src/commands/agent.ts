@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { checkOutputDirectory } from "../cli/files.js";
 import { UsageError, type Command } from "../cli/command.js";
 import { loadPrivateKey, loadPublicKey, readInput } from "../pkg/files.js";
 import { checkDeviceCertificate } from "../pkg/identity.js";
@@ -32,7 +33,8 @@ reverted automatically.
 options:
   --device-id <id>        this device's id (MQTT topics fwx/v2/<id>/…)
   --board <file>          board profile (default: the bundled demo board)
-  --state-dir <dir>       where slots and state live (created if missing)
+  --state-dir <dir>       where slots and state live (created if missing; its
+                          parent directory must exist)
   --root <file>           product root public key (PEM, hex or raw)
   --customer, --group     this device's customer and device group (package scope)
   --device-key <file>     this device's private key (fwx keys gen); keep it out of
@@ -82,6 +84,7 @@ export const command: Command = {
     });
     const deviceId = checkDevice(values["device-id"], "--device-id");
     if (!values["state-dir"]) throw new UsageError("--state-dir is required");
+    checkOutputDirectory("agent", `--state-dir ${values["state-dir"]}`, values["state-dir"]);
     if (!values.root) throw new UsageError("--root is required (the product root public key the device trusts)");
     if (!values.customer || !values.group) throw new UsageError("--customer and --group are required (they scope which packages this device accepts)");
     const callbacks = values["health-callbacks"] === undefined ? undefined : Number(values["health-callbacks"]);

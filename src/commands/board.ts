@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { checkOutputFile } from "../cli/files.js";
 import { UsageError, type Command } from "../cli/command.js";
 import { untilStopSignal } from "../ota/cli-support.js";
 import { defaultBoardPath, loadBoardFile } from "../sim/board.js";
@@ -48,6 +49,7 @@ export const command: Command = {
     if (sub !== "serve") throw new UsageError(sub === undefined ? "missing subcommand: fwx board serve --socket <path>" : `unknown subcommand "${sub}" (the one there is: serve)`);
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (!values.socket) throw new UsageError("--socket is required (the Unix socket path the device connects to)");
+    checkOutputFile("board serve", `--socket ${values.socket}`, values.socket);
     const seed = values.seed === undefined ? undefined : Number(values.seed);
     if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) throw new UsageError(`--seed "${values.seed}" must be an integer 0..4294967295`);
     const paceMs = values["pace-ms"] === undefined ? 10 : Number(values["pace-ms"]);

@@ -101,7 +101,7 @@ export const command: Command = {
       p = readPackageUnverified(new Uint8Array(readInput(file, "package")));
     } catch (e) {
       if (e instanceof PackageError) {
-        console.error(`fwx inspect: ${file}: ${e.message}`);
+        console.error(`fwx: inspect: ${file}: ${e.message}`);
         return EXIT.invalid;
       }
       throw e;

@@ -105,8 +105,12 @@ const CASES: Record<string, Case> = {
   },
   "build a directory without fwx.json": {
     argv: () => ["build", "empty-project"],
-    code: 2, says: /build: empty-project: no fwx\.json in this directory/,
+    code: 2, says: /build: empty-project\/fwx\.json: \(file\): not found: a project directory needs one/,
     noWork: () => expect(existsSync(join(dir, "empty-project", "build"))).toBe(false),
+  },
+  "run a directory without fwx.json": {
+    argv: () => ["run", "empty-project", "--duration", "24h"],
+    code: 2, says: /empty-project\/fwx\.json: \(file\): not found/,
   },
   "build -o into a missing directory": {
     argv: () => ["build", EXAMPLE, "-o", join(dir, "missing", "x.wasm")],
@@ -125,6 +129,10 @@ const CASES: Record<string, Case> = {
   "pack -o into a missing directory, checked before building": {
     argv: () => ["pack", EXAMPLE, "--key", "nope.key", "--cert", "nope.cert", "-o", "missing/x.fwx"],
     code: 2, says: /pack: -o missing\/x\.fwx: directory missing does not exist/,
+  },
+  "board serve --socket in a missing directory": {
+    argv: () => ["board", "serve", "--socket", "/nonexistent/board.sock"],
+    code: 2, says: /board serve: --socket \/nonexistent\/board\.sock: directory \/nonexistent does not exist/,
   },
   "broker on a port in use exits 1": {
     argv: () => ["broker", "--port", String(busyPort)],
