@@ -4,6 +4,7 @@ import { readInput } from "../pkg/files.js";
 import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError } from "../ota/cli-support.js";
 import { BadPackage, flash, FlashAborted } from "../ota/flasher.js";
 import { PackageCache } from "../ota/package-cache.js";
+import { checkOutputDirectory } from "../cli/files.js";
 import { progressPrinter } from "../ota/progress.js";
 import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/credentials.js";
 import { DEFAULT_CHUNK_BYTES } from "../ota/protocol.js";
@@ -73,6 +74,8 @@ export const command: Command = {
     const window = values.window === undefined ? 16 : Number(values.window);
     if (!Number.isInteger(window) || window < 1 || window > 256) throw new UsageError(`--window "${values.window}" must be an integer in 1..256`);
     const timeout = parseSeconds(values.timeout, "--timeout") ?? 60;
+    // A cache named here is checked like every output path (README, "Errors and exit codes"); the default one fwx creates.
+    if (values.cache !== undefined) checkOutputDirectory("flash", `--cache ${values.cache}`, values.cache);
     const pkg = new Uint8Array(readInput(positionals[0]!, "package"));
     const auth = loadOperatorAuth(values);
     const json = !!values.json;
