@@ -84,7 +84,7 @@ export const command: Command = {
       }
       return OTA_EXIT.ok;
     } catch (e) {
-      const code = reportRemoteError(e, json);
+      const code = reportRemoteError(e, json, "devices");
       if (code !== null) return code;
       throw e;
     } finally {

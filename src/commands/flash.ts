@@ -102,7 +102,7 @@ export const command: Command = {
         process.stderr.write("\ninterrupted; run the same command again to resume from the device's last acknowledged byte\n");
         return 130;
       }
-      const code = reportRemoteError(e, json);
+      const code = reportRemoteError(e, json, "flash");
       if (code !== null) return code;
       throw e;
     } finally {

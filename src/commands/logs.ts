@@ -84,7 +84,7 @@ export const command: Command = {
       await untilStopSignal();
       return OTA_EXIT.ok;
     } catch (e) {
-      const code = reportRemoteError(e, json);
+      const code = reportRemoteError(e, json, "logs");
       if (code !== null) return code;
       throw e;
     } finally {
