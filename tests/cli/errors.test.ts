@@ -10,6 +10,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { joinNegativeValues } from "../../src/cli/main.js";
 import { tickerModule } from "../fixtures/hostile/modules.js";
 
 const CLI = resolve("dist/cli.js");
@@ -162,5 +163,15 @@ describe("fwx: bad invocations", () => {
     expect(r.stdout, shown).not.toMatch(/on board|done at|\btick\b|^built |^wrote /m);
     expect(readdirSync(dir).sort()).toEqual(before);
     c.noWork?.();
+  });
+});
+
+describe("joinNegativeValues", () => {
+  it("joins an option with a value that looks like a negative number, and nothing else", () => {
+    expect(joinNegativeValues(["x.wasm", "--duration", "-5m", "--fuel", "-1", "--seed", "-.5"])).toEqual(["x.wasm", "--duration=-5m", "--fuel=-1", "--seed=-.5"]);
+    // A following option stays an option; short options and values after "--" are left alone.
+    expect(joinNegativeValues(["--json", "--duration", "10m"])).toEqual(["--json", "--duration", "10m"]);
+    expect(joinNegativeValues(["--record", "-o", "-1"])).toEqual(["--record", "-o", "-1"]);
+    expect(joinNegativeValues(["--", "--duration", "-5m"])).toEqual(["--", "--duration", "-5m"]);
   });
 });
