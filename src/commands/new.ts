@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import { parseCommandArgs } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { checkOutputDirectory } from "../cli/files.js";
 import { scaffoldProject, ScaffoldError } from "../build/scaffold.js";
 
 const HELP = `usage: fwx new <dir> [--id <module id>] [--fwx <dependency>]
@@ -17,7 +18,7 @@ on the bundled demo board immediately:
                                     the as-pect globals
   asconfig.json, as-pect.config.js, as-pect.asconfig.json, README.md, .gitignore
 
-<dir> must not exist or be empty.
+<dir> must not exist or be empty; its parent directory must exist.
 
 options:
   --id <id>          reverse-DNS module id (default com.example.<dir name>)
@@ -56,6 +57,8 @@ export const command: Command = {
     });
     if (positionals.length !== 1) throw new UsageError(`new: expected exactly one target directory, got ${positionals.length}\n\n${HELP}`);
     const target = positionals[0]!;
+    // The project directory may be new, but not a tree: its parent must exist (README, "Errors and exit codes").
+    checkOutputDirectory("new", target, target);
     let result;
     try {
       result = scaffoldProject(target, {

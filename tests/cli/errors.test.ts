@@ -131,6 +131,10 @@ const CASES: Record<string, Case> = {
     argv: () => ["pack", EXAMPLE, "--key", "nope.key", "--cert", "nope.cert", "-o", "missing/x.fwx"],
     code: 2, says: /pack: -o missing\/x\.fwx: directory missing does not exist/,
   },
+  "new under a missing directory": {
+    argv: () => ["new", "missing/thermo"],
+    code: 2, says: /new: missing\/thermo: directory missing does not exist/,
+  },
   "board serve --socket in a missing directory": {
     argv: () => ["board", "serve", "--socket", "/nonexistent/board.sock"],
     code: 2, says: /board serve: --socket \/nonexistent\/board\.sock: directory \/nonexistent does not exist/,
