@@ -6,8 +6,9 @@
 //
 // The rule for outputs (docs: README "Errors and exit codes"): the directory
 // of an output path you name must exist. fwx creates directories only for
-// its own defaults (a project's build/), never for a path you typed, so a
-// typo in a directory is an error, not a new directory tree.
+// its own defaults (a project's build/) and a named directory that is itself
+// the output (a new project, a --state-dir) inside an existing one, never a
+// tree from a path you typed: a typo in a directory is an error.
 
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -16,9 +17,9 @@ import { UsageError } from "./command.js";
 
 export { describeFileError };
 
-/** `<command>: <label>` for messages: "run: --trace nope.csv", "validate: build". */
+/** `<command>: <label>` for messages: "run: --trace nope.csv", "validate: build"; either may be empty. */
 function where(command: string, label: string): string {
-  return label ? `${command}: ${label}` : command;
+  return [command, label].filter(Boolean).join(": ");
 }
 
 /**
