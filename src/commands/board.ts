@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { checkOutputFile } from "../cli/files.js";
 import { UsageError, type Command } from "../cli/command.js";
 import { untilStopSignal } from "../ota/cli-support.js";
 import { defaultBoardPath, loadBoardFile } from "../sim/board.js";
@@ -7,10 +8,10 @@ import { linuxHardware } from "../linux/index.js";
 import { startBridgeServer } from "../sim/bridge-server.js";
 import { BoardProfileError } from "../sim/errors.js";
 
-const help = `fwx board serve — serve a simulated board to a C device over the HAL bridge
-
-usage: fwx board serve --socket <path> [--board <profile.json>] [--seed N]
+const help = `usage: fwx board serve --socket <path> [--board <profile.json>] [--seed N]
                        [--pace-ms N] [--json]
+
+Serve a simulated board to a C device over the HAL bridge.
 
 Long-running. Listens on a Unix socket; the POSIX reference device
 (fwx-device --board-socket <path>) connects and takes every peripheral
@@ -32,9 +33,13 @@ options:
                     0: only when a call brings the device's time)
   --json            every board event as a JSON line on stdout
 
-exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad arguments, board profile or device file, 1 internal error
+exit codes:
+  0  stopped by SIGINT/SIGTERM
+  1  internal error
+  2  bad arguments, board profile or device file
 
-example: fwx board serve --board boards/demo.json --socket /tmp/fwx-board.sock`;
+example:
+  fwx board serve --board boards/demo.json --socket /tmp/fwx-board.sock`;
 
 export const command: Command = {
   name: "board",
@@ -49,6 +54,7 @@ export const command: Command = {
     if (sub !== "serve") throw new UsageError(sub === undefined ? "missing subcommand: fwx board serve --socket <path>" : `unknown subcommand "${sub}" (the one there is: serve)`);
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (!values.socket) throw new UsageError("--socket is required (the Unix socket path the device connects to)");
+    checkOutputFile("board serve", `--socket ${values.socket}`, values.socket);
     const seed = values.seed === undefined ? undefined : Number(values.seed);
     if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) throw new UsageError(`--seed "${values.seed}" must be an integer 0..4294967295`);
     const paceMs = values["pace-ms"] === undefined ? 10 : Number(values["pace-ms"]);

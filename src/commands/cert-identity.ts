@@ -98,7 +98,7 @@ export async function deliverRevocations(file: string | undefined, v: Values): P
     console.log(reply.replaced ? `${device}: now keeps revocation list serial ${String(reply.serial)}` : `${device}: kept its list, serial ${String(reply.serial)} (not older than this one)`);
     return OTA_EXIT.ok;
   } catch (e) {
-    const code = reportRemoteError(e, false);
+    const code = reportRemoteError(e, false, "cert deliver");
     if (code !== null) return code;
     throw e;
   } finally {
