@@ -203,20 +203,28 @@ describe("device files a profile names", () => {
     expect(() => port(file)).toThrow(`boards/x.json: uart[0]: ${file} is not a character device, so it cannot be the serial device`);
   });
 
-  it("names the group a user without permission needs (run as nobody)", async () => {
+  it("names the group a user without permission needs", async () => {
+    const { theirs } = await ptyPair();
+    const group = spawnSync("stat", ["-L", "-c", "%G", theirs], { encoding: "utf8" }).stdout.trim();
+    expect(group).not.toBe("");
+    const expected = `boards/x.json: uart[0]: no permission to read and write serial device ${theirs} (owned by group ${group}); add the user that runs fwx to group ${group} (usermod -aG ${group} <user>) and log in again`;
+    if (process.getuid?.() !== 0) {
+      // Our own pty: with its mode at 000, not even its owner may open it.
+      chmodSync(theirs, 0o000);
+      expect(() => port(theirs)).toThrow(expected);
+      return;
+    }
+    // Root may open anything: check as user nobody, in a child process.
     const entry = join(dir, "check-entry.ts");
     writeFileSync(entry, `import { checkCharacterDevice } from ${JSON.stringify(join(root, "src/linux/device-file.ts"))};\ntry { checkCharacterDevice(process.argv[2]!, "boards/x.json: uart[0]", "serial device"); console.log("ok"); } catch (e) { console.log((e as Error).message); }\n`);
     const bundle = join(dir, "check.mjs");
     await build({ entryPoints: [entry], outfile: bundle, bundle: true, platform: "node", format: "esm", logLevel: "error" });
     chmodSync(dir, 0o755);
     chmodSync(bundle, 0o644);
-    // socat's pseudo-terminals are root's, not readable by others: nobody may not open one.
-    const { theirs } = await ptyPair();
-    const group = spawnSync("stat", ["-L", "-c", "%G", theirs], { encoding: "utf8" }).stdout.trim();
-    expect(group).not.toBe("");
+    chmodSync(theirs, 0o600); // socat makes it so already; nobody may not open it
     const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, bundle, theirs], { encoding: "utf8", timeout: 30_000 });
     expect(r.stderr).toBe("");
-    expect(r.stdout.trim()).toBe(`boards/x.json: uart[0]: no permission to read and write serial device ${theirs} (owned by group ${group}); add the user that runs fwx to group ${group} (usermod -aG ${group} <user>) and log in again`);
+    expect(r.stdout.trim()).toBe(expected);
   });
 });
 
