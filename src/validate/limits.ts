@@ -40,6 +40,10 @@ export interface ModuleLimits {
   bodyBytes: number;
   /** Parameters plus declared locals of one function. */
   localsPerFunction: number;
+  /** Values on the operand stack at once in one function (its parameters are locals, not counted). */
+  operandStack: number;
+  /** Blocks (block, loop, if) open at once in one function, the function body itself not counted. */
+  blockDepth: number;
   globals: number;
   exports: number;
   /** Initial size of any one table, in entries. */
@@ -60,6 +64,8 @@ export const MODULE_LIMITS: Readonly<Record<DeviceClass, Readonly<ModuleLimits>>
     functions: 1024,
     bodyBytes: 64 * 1024,
     localsPerFunction: 512,
+    operandStack: 2048,
+    blockDepth: 512,
     globals: 256,
     exports: 128,
     tableEntries: 1024,
@@ -76,6 +82,8 @@ export const MODULE_LIMITS: Readonly<Record<DeviceClass, Readonly<ModuleLimits>>
     functions: 10_000,
     bodyBytes: 1024 * 1024,
     localsPerFunction: 4096,
+    operandStack: 16_384,
+    blockDepth: 4096,
     globals: 4096,
     exports: 1024,
     tableEntries: 65_536,
@@ -107,6 +115,8 @@ export const LIMIT_NAMES: Readonly<Record<keyof ModuleLimits, string>> = {
   functions: "functions",
   bodyBytes: "function body size (bytes)",
   localsPerFunction: "locals per function",
+  operandStack: "operand stack (values)",
+  blockDepth: "nested blocks",
   globals: "globals",
   exports: "exports",
   tableEntries: "table entries",

@@ -2,8 +2,10 @@
 // (limits.ts). In two passes: `checkDeclaredLimits` reads only section
 // headers and the counts at the start of each section, so an oversized
 // module is refused before the parser walks it; `checkParsedLimits` covers
-// what needs the decoded module (table sizes, element entries, bodies, locals).
-// Every error names the limit, the value found and the byte offset.
+// what needs the decoded module (table sizes, element entries, bodies, locals,
+// and the operand stack and block nesting each body needs, measured by the
+// decoder: src/wasm/code-shape.ts). Every error names the limit, the value
+// found and the byte offset.
 
 import { ByteReader, WasmParseError } from "../wasm/byte-reader.js";
 import type { ParsedModule } from "../wasm/module.js";
@@ -60,6 +62,9 @@ export function checkDeclaredLimits(bytes: Uint8Array, sections: readonly Sectio
   return ok;
 }
 
+/** What the decoder measures against the limits while it walks the bodies. */
+export const shapeBounds = (limits: ModuleLimits) => ({ operandStack: limits.operandStack, blockDepth: limits.blockDepth });
+
 export function checkParsedLimits(m: ParsedModule, ctx: LimitContext, issues: IssueList): void {
   for (const [i, t] of m.tables.entries()) over(ctx, issues, "tableEntries", t.initial, t.offset, `table ${i}`);
   const elementSection = m.sections.find((s) => s.id === SECTION.element);
@@ -69,5 +74,11 @@ export function checkParsedLimits(m: ParsedModule, ctx: LimitContext, issues: Is
     const location = `function ${f.index}${m.functionNames.has(f.index) ? ` "${m.functionNames.get(f.index)}"` : ""}`;
     if (f.bodySize !== undefined) over(ctx, issues, "bodyBytes", f.bodySize, f.bodyOffset, location);
     if (f.localCount !== undefined) over(ctx, issues, "localsPerFunction", f.localCount, f.bodyOffset, location);
+    // At the instruction that first goes past the limit (where the C install
+    // check stops), with the most the body needs as the value.
+    if (f.shape) {
+      over(ctx, issues, "operandStack", f.shape.maxOperands, f.shape.operandsOverAt ?? f.bodyOffset, location);
+      over(ctx, issues, "blockDepth", f.shape.maxBlockDepth, f.shape.blockDepthOverAt ?? f.bodyOffset, location);
+    }
   }
 }
