@@ -32,7 +32,7 @@
 #define FWX_LIMIT_LOCALS_PER_FUNCTION 512u  /* localsPerFunction: params + locals */
 #endif
 #ifndef FWX_LIMIT_OPERAND_STACK
-#define FWX_LIMIT_OPERAND_STACK 2048u       /* operandStack: values on one function's operand stack at once */
+#define FWX_LIMIT_OPERAND_STACK 1024u       /* operandStack: values on one function's operand stack at once */
 #endif
 #ifndef FWX_LIMIT_BLOCK_DEPTH
 #define FWX_LIMIT_BLOCK_DEPTH 512u          /* blockDepth: blocks open at once in one function, its body not counted */

@@ -12,6 +12,8 @@ import { expect } from "vitest";
 // @ts-expect-error -- a plain .mjs script without type declarations
 import { ensureGcc } from "../../scripts/ensure-gcc.mjs";
 import { validateModule, type ValidationResult } from "../../src/validate/validate.js";
+import { instrumentFuel } from "../../src/fuel/instrument.js";
+import { adaptForMcu } from "../../src/fuel/mcu.js";
 
 const root = join(import.meta.dirname, "..", "..");
 export const firmware = join(root, "firmware");
@@ -90,4 +92,20 @@ export function compare(tool: string, entries: readonly Entry[]): Comparison {
     out.disagreements.push(`${e.name}: validate ${ts.ok ? "accepts" : `refuses (${tsWhy})`}, C ${cv.accepted ? "accepts" : `refuses (${cv.error}@${cv.offset})`}`);
   });
   return out;
+}
+
+/**
+ * What a device decides: the C check on the form `fwx pack --target mcu`
+ * makes (instrumented for fuel, adapted for wasm3), or on the module itself
+ * when fwx cannot make that form (then no device ever receives it).
+ */
+export function cDeviceVerdicts(tool: string, entries: readonly Entry[]): (CVerdict & { deviceForm: boolean })[] {
+  const forms = entries.map((e) => {
+    try {
+      return { name: e.name, bytes: adaptForMcu(instrumentFuel(e.bytes).bytes).bytes, deviceForm: true };
+    } catch {
+      return { ...e, deviceForm: false };
+    }
+  });
+  return cVerdicts(tool, forms).map((v, i) => ({ ...v, deviceForm: forms[i]!.deviceForm }));
 }
