@@ -55,17 +55,30 @@ interface Frame extends Arity {
 export class ShapeTracker {
   private readonly frames: Frame[];
   private height = 0;
-  private readonly shape: BodyShape = { maxOperands: 0, maxBlockDepth: 0 };
+  /** The innermost block's entry height: pops stop there. */
+  private floor = 0;
+  private maxOperands = 0;
+  private maxBlockDepth = 0;
+  private operandsOverAt = -1;
+  private blockDepthOverAt = -1;
   /** False once an instruction outside wasm3's set appears: the module is refused for that. */
   private measurable = true;
+  private readonly operandBound: number;
+  private readonly depthBound: number;
 
-  constructor(fn: Arity, private readonly bounds: ShapeBounds = { operandStack: Infinity, blockDepth: Infinity }) {
+  constructor(fn: Arity, bounds: ShapeBounds = { operandStack: Infinity, blockDepth: Infinity }) {
     this.frames = [{ params: 0, results: fn.results, height: 0, loop: false, unreachable: false }];
+    this.operandBound = bounds.operandStack;
+    this.depthBound = bounds.blockDepth;
   }
 
   /** The measured shape, or undefined when the body uses an instruction wasm3 cannot run. */
   result(): BodyShape | undefined {
-    return this.measurable ? this.shape : undefined;
+    if (!this.measurable) return undefined;
+    const shape: BodyShape = { maxOperands: this.maxOperands, maxBlockDepth: this.maxBlockDepth };
+    if (this.operandsOverAt >= 0) shape.operandsOverAt = this.operandsOverAt;
+    if (this.blockDepthOverAt >= 0) shape.blockDepthOverAt = this.blockDepthOverAt;
+    return shape;
   }
 
   private top(): Frame {
@@ -73,13 +86,17 @@ export class ShapeTracker {
   }
 
   private pop(n: number): void {
-    this.height = Math.max(this.top().height, this.height - n);
+    const h = this.height - n;
+    this.height = h < this.floor ? this.floor : h;
   }
 
   private push(n: number, at: number): void {
-    this.height += n;
-    if (this.height > this.shape.maxOperands) this.shape.maxOperands = this.height;
-    if (this.height > this.bounds.operandStack && this.shape.operandsOverAt === undefined) this.shape.operandsOverAt = at;
+    const h = this.height + n;
+    this.height = h;
+    if (h > this.maxOperands) {
+      this.maxOperands = h;
+      if (h > this.operandBound && this.operandsOverAt < 0) this.operandsOverAt = at;
+    }
   }
 
   private setUnreachable(): void {
@@ -100,20 +117,24 @@ export class ShapeTracker {
    * (block, loop, if), `label` a branch target, `callee` a call's arity.
    */
   step(info: OpInfo, at: number, imm: { block: Arity; label: number; callee: Arity }): void {
-    if (!this.measurable) return;
-    if (info.stack) {
-      this.pop(info.stack[0]);
-      this.push(info.stack[1], at);
+    const fixed = info.stack;
+    if (fixed !== undefined) {
+      this.pop(fixed[0]);
+      this.push(fixed[1], at);
       return;
     }
+    if (!this.measurable) return;
     switch (info.name) {
       case "block": case "loop": case "if": {
         if (info.name === "if") this.pop(1);
         this.pop(imm.block.params);
-        this.frames.push({ ...imm.block, height: this.height, loop: info.name === "loop", unreachable: false });
+        this.frames.push({ params: imm.block.params, results: imm.block.results, height: this.height, loop: info.name === "loop", unreachable: false });
+        this.floor = this.height;
         const depth = this.frames.length - 1;
-        if (depth > this.shape.maxBlockDepth) this.shape.maxBlockDepth = depth;
-        if (depth > this.bounds.blockDepth && this.shape.blockDepthOverAt === undefined) this.shape.blockDepthOverAt = at;
+        if (depth > this.maxBlockDepth) {
+          this.maxBlockDepth = depth;
+          if (depth > this.depthBound && this.blockDepthOverAt < 0) this.blockDepthOverAt = at;
+        }
         this.push(imm.block.params, at);
         return;
       }
@@ -127,7 +148,9 @@ export class ShapeTracker {
       case "end": {
         const f = this.frames.pop()!;
         this.height = f.height;
-        if (this.frames.length > 0) this.push(f.results, at);
+        if (this.frames.length === 0) return;
+        this.floor = this.top().height;
+        this.push(f.results, at);
         return;
       }
       case "unreachable": this.setUnreachable(); return;

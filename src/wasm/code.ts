@@ -89,6 +89,8 @@ function blockType(r: ByteReader, ctx: CodeContext, note: FeatureSink, at: numbe
   return { params: t.params.length, results: t.results.length };
 }
 
+const arity = (t: { params: readonly unknown[]; results: readonly unknown[] }): Arity => ({ params: t.params.length, results: t.results.length });
+
 /** What the shape tracker needs of an instruction's immediates; overwritten per instruction. */
 interface ShapeImmediates { block: Arity; label: number; callee: Arity }
 
@@ -170,7 +172,6 @@ function immediates(
     if (l >= depth) r.fail(`${info.name} targets label ${l}, but only ${depth} blocks are open`, lAt);
     return l;
   };
-  const arity = (t: { params: readonly unknown[]; results: readonly unknown[] }): Arity => ({ params: t.params.length, results: t.results.length });
   switch (info.imm) {
     case "none": return { kind: "expr", value: 0 };
     case "blocktype": imm.block = blockType(r, ctx, note, at, info.name); break;

@@ -60,7 +60,10 @@ export interface OpInfo {
   stack?: readonly [pops: number, pushes: number];
 }
 
-const op = (name: string, imm: Immediate = "none", extra: Partial<OpInfo> = {}): OpInfo => ({ name, imm, ...extra });
+// Every OpInfo has the same properties in the same order (absent ones
+// undefined): one object shape keeps the decoder's property reads fast.
+const op = (name: string, imm: Immediate = "none", extra: Partial<OpInfo> = {}): OpInfo =>
+  ({ name, imm, feature: extra.feature, control: extra.control, constant: extra.constant, stack: extra.stack }) as OpInfo;
 
 /** Single-byte opcodes, indexed by the byte. Prefix bytes 0xfb–0xfe are decoded through PREFIXED. */
 export const SINGLE: (OpInfo | undefined)[] = new Array(256);
