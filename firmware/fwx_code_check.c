@@ -29,9 +29,12 @@ typedef struct frame {
 } frame_t;
 
 /* Static, not on the stack: a microcontroller task stack cannot spare
- * them, and the install check runs one module at a time. */
-static uint8_t operands[FWX_CHECK_MAX_OPERANDS];
-static frame_t frames[FWX_CHECK_MAX_BLOCK_DEPTH];
+ * them, and the install check runs one module at a time. The operand stack
+ * and nesting bounds are resource limits of the mcu class (operandStack,
+ * blockDepth in src/validate/limits.ts, whose decoder measures both by the
+ * rules below: src/wasm/code-shape.ts); frames[0] is the function body. */
+static uint8_t operands[FWX_LIMIT_OPERAND_STACK];
+static frame_t frames[FWX_LIMIT_BLOCK_DEPTH + 1u];
 
 typedef struct typer {
     const fwx_code_ctx_t *ctx;
@@ -126,7 +129,7 @@ static uint32_t label_types(const fwx_code_ctx_t *ctx, const frame_t *f, const u
 
 static bool push(typer_t *t, uint8_t type)
 {
-    if (t->height >= FWX_CHECK_MAX_OPERANDS) return fail(t->res, FWX_CODE_LIMIT, t->at);
+    if (t->height >= FWX_LIMIT_OPERAND_STACK) return fail(t->res, FWX_CODE_LIMIT, t->at);
     operands[t->height++] = type;
     return true;
 }
@@ -189,7 +192,7 @@ static bool push_frame(typer_t *t, uint8_t kind, uint32_t bt)
     const uint8_t *params;
     uint32_t n = block_params(t->ctx, bt, &params);
     if (!pop_types(t, params, n)) return false;
-    if (t->depth >= FWX_CHECK_MAX_BLOCK_DEPTH) return fail(t->res, FWX_CODE_LIMIT, t->at);
+    if (t->depth > FWX_LIMIT_BLOCK_DEPTH) return fail(t->res, FWX_CODE_LIMIT, t->at);
     frames[t->depth].block_type = bt;
     frames[t->depth].height = (uint16_t)t->height;
     frames[t->depth].kind = kind;

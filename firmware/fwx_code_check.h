@@ -15,16 +15,6 @@
 
 #include "fwx_wasm_read.h"
 
-/* Operand-stack and nesting bounds of the type check, in values and blocks.
- * Past them a body is refused as over a limit (wasm3 keeps a slot per value
- * in its own compile-time stack). */
-#ifndef FWX_CHECK_MAX_OPERANDS
-#define FWX_CHECK_MAX_OPERANDS 2048u
-#endif
-#ifndef FWX_CHECK_MAX_BLOCK_DEPTH
-#define FWX_CHECK_MAX_BLOCK_DEPTH 512u
-#endif
-
 /* The index spaces immediates are checked against, and the types operands
  * are checked against. */
 typedef struct fwx_code_ctx {
@@ -46,7 +36,7 @@ typedef enum fwx_code_error {
     FWX_CODE_MALFORMED,   /* unknown opcode, index out of range, bad nesting, ... */
     FWX_CODE_UNSUPPORTED, /* a valid instruction or type of a feature wasm3 cannot run */
     FWX_CODE_TYPE,        /* operand types do not match, or a value count at a block end */
-    FWX_CODE_LIMIT,       /* past FWX_CHECK_MAX_OPERANDS or FWX_CHECK_MAX_BLOCK_DEPTH */
+    FWX_CODE_LIMIT,       /* past FWX_LIMIT_OPERAND_STACK or FWX_LIMIT_BLOCK_DEPTH (fwx_check_limits.h) */
     FWX_CODE_READ         /* the cursor failed (truncated, LEB overflow): see its error */
 } fwx_code_error_t;
 

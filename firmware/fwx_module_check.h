@@ -24,14 +24,15 @@
 
 #include "fwx_abi_section.h"
 #include "fwx_abi_tables.h"
+#include "fwx_check_limits.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#ifndef FWX_CHECK_MAX_IMPORTS
-#define FWX_CHECK_MAX_IMPORTS 256u
-#endif
+/* The imports limit of fwx_check_limits.h under its older name: one limit,
+ * so lowering FWX_LIMIT_IMPORTS lowers both. */
+#define FWX_CHECK_MAX_IMPORTS FWX_LIMIT_IMPORTS
 
 typedef enum fwx_check_error {
     FWX_CHECK_OK = 0,

@@ -7,6 +7,7 @@ import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { encodeAbiSection, ABI_SECTION_NAME } from "../wasm/abi-section.js";
 import { appendCustomSection, WasmParseError } from "../wasm/reader.js";
 import { requiredInterfaces, validateModule, type ValidationResult } from "../validate/validate.js";
+import type { DeviceClass } from "../validate/limits.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { compileAssemblyScript, type Diagnostic, type Runtime } from "./compile.js";
 import { MANIFEST_FILE, ManifestError, readManifest, type ModuleManifest } from "./manifest.js";
@@ -22,6 +23,8 @@ export interface BuildOptions {
   write?: boolean;
   /** Keep function names in the binary. */
   debugNames?: boolean;
+  /** Whose resource limits the module is validated against (default: the gateway's). */
+  deviceClass?: DeviceClass;
 }
 
 export interface BuildResult {
@@ -105,7 +108,10 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
     if (!(e instanceof WasmParseError)) throw e;
   }
   const ramBudgetBytes = options.ramBudgetBytes ?? manifest?.ramBudgetBytes;
-  const validation = validateModule(bytes, ramBudgetBytes === undefined ? {} : { ramBudgetBytes });
+  const validation = validateModule(bytes, {
+    ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }),
+    ...(options.deviceClass ? { deviceClass: options.deviceClass } : {}),
+  });
   base.bytes = bytes;
   base.validation = validation;
   if (!validation.ok) return { ...base, ok: false, stage: "validate" };
