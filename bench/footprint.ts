@@ -54,7 +54,7 @@ export function runtimeParts(): Part[] {
   const checkFiles = /^fwx_(module_check|module_check_text|code_check|abi_section)\.c$/;
   const rules: { name: string; dir: string; re: RegExp; structs: string[]; info?: string[]; header?: string }[] = [
     { name: "glue", dir: firmware, re: glueFiles, structs: [] },
-    { name: "module check", dir: firmware, re: checkFiles, structs: [] },
+    { name: "module check", dir: firmware, re: checkFiles, structs: ["fwx_check_work_t"], header: "fwx_module_check.h" },
     { name: "verifier", dir: runtime, re: /^fwx_(pkg_[a-z_]+|revocations|cbor)\.c$/, structs: [], header: "fwx_pkg_verify.h" },
     { name: "slot store", dir: runtime, re: /^fwx_(slots[a-z_]*|crc32)\.c$/, structs: ["fwx_slots_t"], header: "fwx_slots.h" },
     { name: "supervisor", dir: runtime, re: /^fwx_sup(ervisor|_[a-z_]+)\.c$/, structs: ["fwx_sup_t"], header: "fwx_supervisor.h" },

@@ -21,17 +21,12 @@
 #define K_ELSE 3u
 #define K_FUNC 4u
 
-typedef struct frame {
-    uint32_t block_type; /* 0x40 empty, a value-type byte, or 0x100 + type index */
-    uint16_t height;     /* operand stack height at entry (params excluded) */
-    uint8_t kind;
-    uint8_t unreachable;
-} frame_t;
+typedef fwx_code_frame_t frame_t;
 
-/* Static, not on the stack: a microcontroller task stack cannot spare
- * them, and the install check runs one module at a time. */
-static uint8_t operands[FWX_CHECK_MAX_OPERANDS];
-static frame_t frames[FWX_CHECK_MAX_BLOCK_DEPTH];
+/* A block type of 0x100 + a type index fits a frame's 16 bits (the module
+ * check refuses more than FWX_LIMIT_TYPES types before any body). */
+typedef char fwx_block_type_fits_16_bits[(0x100u + FWX_LIMIT_TYPES <= 0xffffu && FWX_CHECK_MAX_OPERANDS <= 0xffffu) ? 1 : -1];
+
 
 typedef struct typer {
     const fwx_code_ctx_t *ctx;
@@ -39,6 +34,8 @@ typedef struct typer {
     uint32_t height;
     uint32_t depth;
     uint32_t at; /* the instruction being checked, for errors */
+    uint8_t *operands;
+    frame_t *frames;
 } typer_t;
 
 static bool fail(fwx_code_result_t *res, fwx_code_error_t e, uint32_t at)
@@ -127,21 +124,21 @@ static uint32_t label_types(const fwx_code_ctx_t *ctx, const frame_t *f, const u
 static bool push(typer_t *t, uint8_t type)
 {
     if (t->height >= FWX_CHECK_MAX_OPERANDS) return fail(t->res, FWX_CODE_LIMIT, t->at);
-    operands[t->height++] = type;
+    t->operands[t->height++] = type;
     return true;
 }
 
 /* Pops one operand that must be `expect` (T_ANY: any); *got is what it was. */
 static bool pop(typer_t *t, uint8_t expect, uint8_t *got)
 {
-    const frame_t *f = &frames[t->depth - 1u];
+    const frame_t *f = &t->frames[t->depth - 1u];
     uint8_t actual;
     if (t->height == f->height) {
         if (!f->unreachable) return fail(t->res, FWX_CODE_TYPE, t->at);
         *got = T_ANY;
         return true;
     }
-    actual = operands[--t->height];
+    actual = t->operands[--t->height];
     if (actual != T_ANY && expect != T_ANY && actual != expect) return fail(t->res, FWX_CODE_TYPE, t->at);
     *got = actual;
     return true;
@@ -179,7 +176,7 @@ static bool peek_types(typer_t *t, const uint8_t *types, uint32_t n)
 
 static void set_unreachable(typer_t *t)
 {
-    frame_t *f = &frames[t->depth - 1u];
+    frame_t *f = &t->frames[t->depth - 1u];
     t->height = f->height;
     f->unreachable = 1u;
 }
@@ -190,10 +187,10 @@ static bool push_frame(typer_t *t, uint8_t kind, uint32_t bt)
     uint32_t n = block_params(t->ctx, bt, &params);
     if (!pop_types(t, params, n)) return false;
     if (t->depth >= FWX_CHECK_MAX_BLOCK_DEPTH) return fail(t->res, FWX_CODE_LIMIT, t->at);
-    frames[t->depth].block_type = bt;
-    frames[t->depth].height = (uint16_t)t->height;
-    frames[t->depth].kind = kind;
-    frames[t->depth].unreachable = 0u;
+    t->frames[t->depth].block_type = (uint16_t)bt;
+    t->frames[t->depth].height = (uint16_t)t->height;
+    t->frames[t->depth].kind = kind;
+    t->frames[t->depth].unreachable = 0u;
     t->depth++;
     return push_types(t, params, n);
 }
@@ -201,7 +198,7 @@ static bool push_frame(typer_t *t, uint8_t kind, uint32_t bt)
 /* The end of the innermost frame's instructions: its results, exactly. */
 static bool frame_results(typer_t *t)
 {
-    const frame_t *f = &frames[t->depth - 1u];
+    const frame_t *f = &t->frames[t->depth - 1u];
     const uint8_t *results;
     uint8_t single;
     uint32_t n = block_results(t->ctx, f->block_type, &results, &single);
@@ -213,7 +210,7 @@ static bool branch_to(typer_t *t, uint32_t label, bool keep)
 {
     const uint8_t *types;
     uint8_t single;
-    uint32_t n = label_types(t->ctx, &frames[t->depth - 1u - label], &types, &single);
+    uint32_t n = label_types(t->ctx, &t->frames[t->depth - 1u - label], &types, &single);
     if (!pop_types(t, types, n)) return false;
     return !keep || push_types(t, types, n);
 }
@@ -366,7 +363,7 @@ static bool br_table(typer_t *t, fwx_cursor_t *c)
         uint8_t single;
         uint32_t k;
         if (!read_index(c, t->depth, t->res, &label)) return false;
-        k = label_types(t->ctx, &frames[t->depth - 1u - label], &types, &single);
+        k = label_types(t->ctx, &t->frames[t->depth - 1u - label], &types, &single);
         if (i == 0u) arity = k;
         else if (k != arity) return fail(t->res, FWX_CODE_TYPE, t->at);
         if (!peek_types(t, types, k)) return false;
@@ -465,10 +462,12 @@ bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t ty
     t.height = 0u;
     t.depth = 1u;
     t.at = c->pos;
-    frames[0].block_type = 0x100u + type_index;
-    frames[0].height = 0u;
-    frames[0].kind = K_FUNC;
-    frames[0].unreachable = 0u;
+    t.operands = ctx->stack->operands;
+    t.frames = ctx->stack->frames;
+    t.frames[0].block_type = (uint16_t)(0x100u + type_index);
+    t.frames[0].height = 0u;
+    t.frames[0].kind = K_FUNC;
+    t.frames[0].unreachable = 0u;
     for (;;) {
         uint32_t bt;
         uint8_t op;
@@ -479,7 +478,7 @@ bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t ty
             if (op == 0x04u && !pop_type(&t, T_I32)) return false;
             if (!push_frame(&t, op == 0x02u ? K_BLOCK : op == 0x03u ? K_LOOP : K_IF, bt)) return false;
         } else if (op == 0x05u) {
-            frame_t *f = &frames[t.depth - 1u];
+            frame_t *f = &t.frames[t.depth - 1u];
             const uint8_t *params;
             uint32_t n;
             if (f->kind != K_IF) return fail(res, FWX_CODE_MALFORMED, t.at);
@@ -489,7 +488,7 @@ bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t ty
             n = block_params(ctx, f->block_type, &params);
             if (!push_types(&t, params, n)) return false;
         } else if (op == 0x0bu) {
-            frame_t *f = &frames[t.depth - 1u];
+            frame_t *f = &t.frames[t.depth - 1u];
             const uint8_t *types, *params;
             uint8_t single;
             uint32_t n, np, i;

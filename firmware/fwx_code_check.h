@@ -25,6 +25,22 @@
 #define FWX_CHECK_MAX_BLOCK_DEPTH 512u
 #endif
 
+/* One open block of the type check. block_type is 0x40 (empty), a value-type
+ * byte, or 0x100 + a type index (below FWX_LIMIT_TYPES), so 16 bits hold it. */
+typedef struct fwx_code_frame {
+    uint16_t block_type;
+    uint16_t height;     /* operand stack height at entry (params excluded) */
+    uint8_t kind;
+    uint8_t unreachable;
+} fwx_code_frame_t;
+
+/* The type check's stacks: caller storage (fwx_check_work_t), so the check
+ * holds no static state and a task stack need not hold them. */
+typedef struct fwx_code_stack {
+    uint8_t operands[FWX_CHECK_MAX_OPERANDS];
+    fwx_code_frame_t frames[FWX_CHECK_MAX_BLOCK_DEPTH];
+} fwx_code_stack_t;
+
 /* The index spaces immediates are checked against, and the types operands
  * are checked against. */
 typedef struct fwx_code_ctx {
@@ -39,6 +55,7 @@ typedef struct fwx_code_ctx {
     const uint32_t *type_offsets;  /* per type: offset of its parameter vector */
     const uint16_t *func_types;    /* per function (imports first): its type index */
     const uint8_t *global_types;   /* per global: value type byte, | 0x80 when mutable */
+    fwx_code_stack_t *stack;       /* the body check's operand and block stacks */
 } fwx_code_ctx_t;
 
 typedef enum fwx_code_error {

@@ -29,6 +29,7 @@
 
 typedef struct walk {
     const uint8_t *bytes;
+    fwx_check_work_t *work;     /* the caller's tables (fwx_module_check.h) */
     fwx_module_check_t *check;
     bool have_types;
     uint32_t types_start; /* type section content */
@@ -60,13 +61,6 @@ typedef struct walk {
     uint32_t sp_name_index;
 } walk_t;
 
-/* Types of the module's index spaces, for the operand type check. Static,
- * sized by the mcu limits (about 5 KiB): the install check runs one module
- * at a time, and a task stack could not hold them. */
-static uint32_t type_offsets[FWX_LIMIT_TYPES];
-static uint16_t func_types[FWX_LIMIT_IMPORTS + FWX_LIMIT_FUNCTIONS];
-static uint8_t global_types[FWX_LIMIT_IMPORTS + FWX_LIMIT_GLOBALS];
-static uint8_t local_types[FWX_LIMIT_LOCALS_PER_FUNCTION];
 
 static bool read_memory_type(walk_t *w, fwx_cursor_t *c);
 static bool read_table_type(walk_t *w, fwx_cursor_t *c);
@@ -146,7 +140,7 @@ static bool check_type_section(walk_t *w, uint32_t start, uint32_t end)
         /* Recursion groups, subtypes, struct and array types: GC. */
         if (form == 0x4eu || form == 0x4fu || form == 0x50u || form == 0x5eu || form == 0x5fu) return set_error(w->check, FWX_CHECK_UNSUPPORTED, at);
         if (form != FUNC_TYPE_FORM) return set_error(w->check, FWX_CHECK_MALFORMED, at);
-        type_offsets[i] = c.pos;
+        w->work->type_offsets[i] = c.pos;
         if (!check_value_types(&c, w->check) || !check_value_types(&c, w->check)) return false;
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
@@ -287,10 +281,10 @@ static bool read_import_desc(walk_t *w, fwx_cursor_t *c, fwx_import_check_t *ic,
     case 3u: /* global */
         if (!fwx_read_u8(c, &b)) return cursor_error(w->check, c);
         if (fwx_code_value_type(b) != 1) return set_error(w->check, fwx_code_value_type(b) == 0 ? FWX_CHECK_UNSUPPORTED : FWX_CHECK_MALFORMED, at_desc + 1u);
-        global_types[w->global_count] = b;
+        w->work->global_types[w->global_count] = b;
         if (!fwx_read_u8(c, &b)) return cursor_error(w->check, c);
         if (b > 1u) return set_error(w->check, FWX_CHECK_MALFORMED, at_desc + 2u);
-        if (b == 1u) global_types[w->global_count] = (uint8_t)(global_types[w->global_count] | 0x80u);
+        if (b == 1u) w->work->global_types[w->global_count] = (uint8_t)(w->work->global_types[w->global_count] | 0x80u);
         w->global_count++;
         w->imported_globals++;
         return true;
@@ -318,7 +312,7 @@ static bool check_import_section(walk_t *w, uint32_t start, uint32_t end)
         if (!fwx_read_name(&c, &ic.module, &ic.module_len) || !fwx_read_name(&c, &ic.name, &ic.name_len)) return cursor_error(check, &c);
         if (!fwx_utf8_valid(ic.module, ic.module_len) || !fwx_utf8_valid(ic.name, ic.name_len)) return set_error(check, FWX_CHECK_MALFORMED, at);
         if (!read_import_desc(w, &c, &ic, at)) return false;
-        if (ic.kind == 0u) func_types[w->imported_functions++] = (uint16_t)ic.type_index;
+        if (ic.kind == 0u) w->work->func_types[w->imported_functions++] = (uint16_t)ic.type_index;
         ic.verdict = (uint8_t)(ic.kind == 0u ? judge_function(w, &ic) : FWX_IMPORT_NOT_A_FUNCTION);
         if (ic.verdict != FWX_IMPORT_OK) check->imports_rejected++;
         if (check->imports != NULL && i < check->imports_cap) check->imports[i] = ic;
@@ -342,7 +336,7 @@ static bool check_function_section(walk_t *w, uint32_t start, uint32_t end)
         uint32_t at = c.pos;
         if (!fwx_read_u32(&c, &type_index)) return cursor_error(w->check, &c);
         if (!w->have_types || type_index >= w->type_count) return set_error(w->check, FWX_CHECK_MALFORMED, at);
-        func_types[w->imported_functions + i] = (uint16_t)type_index;
+        w->work->func_types[w->imported_functions + i] = (uint16_t)type_index;
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
     w->functions_start = start;
@@ -400,9 +394,10 @@ static fwx_code_ctx_t code_ctx(const walk_t *w)
     ctx.elem_count = w->elem_count;
     ctx.imported_globals = w->imported_globals;
     ctx.bytes = w->bytes;
-    ctx.type_offsets = type_offsets;
-    ctx.func_types = func_types;
-    ctx.global_types = global_types;
+    ctx.type_offsets = w->work->type_offsets;
+    ctx.func_types = w->work->func_types;
+    ctx.global_types = w->work->global_types;
+    ctx.stack = &w->work->stack;
     return ctx;
 }
 
@@ -522,7 +517,7 @@ static bool check_global_section(walk_t *w, uint32_t start, uint32_t end)
         if (!fwx_read_u8(&c, &mut)) return cursor_error(w->check, &c);
         if (mut > 1u) return set_error(w->check, FWX_CHECK_MALFORMED, at + 1u);
         if (!check_const_expr(w, &c, w->global_count, type, false, &is_i32, &value)) return false;
-        global_types[w->global_count] = (uint8_t)(type | (mut == 1u ? 0x80u : 0u));
+        w->work->global_types[w->global_count] = (uint8_t)(type | (mut == 1u ? 0x80u : 0u));
         w->global_count++;
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
@@ -649,10 +644,10 @@ static bool check_code_section(walk_t *w, uint32_t start, uint32_t end)
         locals = type_param_count(w, type_index);
         {
             const uint8_t *params = NULL;
-            uint32_t k, pos = type_offsets[type_index], np = 0u;
+            uint32_t k, pos = w->work->type_offsets[type_index], np = 0u;
             fwx_cursor_t pc = cursor(w->bytes, pos, end);
             if (!fwx_read_u32(&pc, &np) || !fwx_read_bytes(&pc, np, &params)) np = 0u;
-            for (k = 0u; k < np && k < FWX_LIMIT_LOCALS_PER_FUNCTION; k++) local_types[k] = params[k];
+            for (k = 0u; k < np && k < FWX_LIMIT_LOCALS_PER_FUNCTION; k++) w->work->local_types[k] = params[k];
         }
         if (!fwx_read_u32(&body, &groups)) return cursor_error(w->check, &body);
         for (g = 0u; g < groups; g++) {
@@ -666,13 +661,13 @@ static bool check_code_section(walk_t *w, uint32_t start, uint32_t end)
             if (fwx_code_value_type(type) != 1) return set_error(w->check, fwx_code_value_type(type) == 0 ? FWX_CHECK_UNSUPPORTED : FWX_CHECK_MALFORMED, gat);
             {
                 uint64_t k;
-                for (k = locals - count; k < locals && k < FWX_LIMIT_LOCALS_PER_FUNCTION; k++) local_types[k] = type;
+                for (k = locals - count; k < locals && k < FWX_LIMIT_LOCALS_PER_FUNCTION; k++) w->work->local_types[k] = type;
             }
         }
         if (locals > FWX_LIMIT_LOCALS_PER_FUNCTION) return set_error(w->check, FWX_CHECK_LIMIT, at);
         res.error = FWX_CODE_OK;
         res.at = 0u;
-        if (!fwx_code_check_body(&body, &ctx, type_index, local_types, (uint32_t)locals, &res)) return code_error(w->check, &body, &res);
+        if (!fwx_code_check_body(&body, &ctx, type_index, w->work->local_types, (uint32_t)locals, &res)) return code_error(w->check, &body, &res);
         if (body.pos != body_end) return set_error(w->check, FWX_CHECK_MALFORMED, body.pos);
         c.pos = body_end;
     }
@@ -945,6 +940,8 @@ bool fwx_check_module(const uint8_t *bytes, uint32_t len, fwx_module_check_t *ch
     memset(&w, 0, sizeof w);
     w.bytes = bytes;
     w.check = check;
+    w.work = check->work;
+    if (w.work == NULL) return set_error(check, FWX_CHECK_NO_WORK, 0u);
     if (bytes == NULL || len < 4u || memcmp(bytes, header, 4u) != 0) return set_error(check, FWX_CHECK_NOT_WASM, 0u);
     if (len < 8u) return set_error(check, FWX_CHECK_TRUNCATED, len);
     if (memcmp(bytes + 4, header + 4, 4u) != 0) return set_error(check, FWX_CHECK_NOT_WASM, 4u);

@@ -472,11 +472,12 @@ void fwx_sup_check_trial(fwx_sup_module_t *m, uint64_t now_us)
     }
 }
 
-void fwx_sup_init(fwx_sup_t *s, IM3Environment env, fwx_sup_notify_fn notify, void *user)
+void fwx_sup_init(fwx_sup_t *s, IM3Environment env, fwx_check_work_t *check_work, fwx_sup_notify_fn notify, void *user)
 {
     unsigned i;
     memset(s, 0, sizeof *s);
     s->env = env;
+    s->check_work = check_work;
     s->notify = notify;
     s->user = user;
     for (i = 0u; i < FWX_SUP_MAX_MODULES; i++) {
@@ -559,6 +560,7 @@ fwx_sup_status_t fwx_sup_start(fwx_sup_t *s, const char *id, const uint8_t *wasm
         return FWX_SUP_E_FULL;
     }
     memset(&check, 0, sizeof check);
+    check.work = s->check_work;
     check.imports = imports;
     check.imports_cap = (uint32_t)(sizeof imports / sizeof imports[0]);
     /* The install check judges initial memory and static RAM against the same

@@ -26,6 +26,7 @@
 #include "fwx_abi_wasm3.h"
 #include "fwx_fuel_wasm3.h"
 #include "fwx_module.h"
+#include "fwx_module_check.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -225,6 +226,7 @@ typedef struct fwx_sup_queued_event {
 
 typedef struct fwx_sup {
     IM3Environment env;
+    fwx_check_work_t *check_work; /* lent by the caller (fwx_sup_init) */
     fwx_sup_notify_fn notify;
     void *user;
     fwx_sup_module_t modules[FWX_SUP_MAX_MODULES];
@@ -252,8 +254,11 @@ typedef enum fwx_sup_status {
     FWX_SUP_E_ARG = 8           /* NULL argument, or id empty or not shorter than FWX_SUP_ID_MAX */
 } fwx_sup_status_t;
 
-/* `env` from m3_NewEnvironment; notify may be NULL. */
-void fwx_sup_init(fwx_sup_t *s, IM3Environment env, fwx_sup_notify_fn notify, void *user);
+/* `env` from m3_NewEnvironment; notify may be NULL. `check_work` holds the
+ * install check's tables while fwx_sup_start checks a module (about 10.7 KiB,
+ * fwx_module_check.h): lend memory that is idle then, e.g. a verifier's work
+ * area, rather than keeping it for the supervisor's lifetime. */
+void fwx_sup_init(fwx_sup_t *s, IM3Environment env, fwx_check_work_t *check_work, fwx_sup_notify_fn notify, void *user);
 
 /*
  * Checks, loads and starts a module (start function, fwx_init). A refusal
