@@ -314,7 +314,7 @@ static bool check_import_section(walk_t *w, uint32_t start, uint32_t end)
         if (!read_import_desc(w, &c, &ic, at)) return false;
         if (ic.kind == 0u) w->work->func_types[w->imported_functions++] = (uint16_t)ic.type_index;
         ic.verdict = (uint8_t)(ic.kind == 0u ? judge_function(w, &ic) : FWX_IMPORT_NOT_A_FUNCTION);
-        if (ic.verdict != FWX_IMPORT_OK) check->imports_rejected++;
+        if (ic.verdict != FWX_IMPORT_OK && check->imports_rejected++ == 0u) check->first_import_verdict = ic.verdict;
         if (check->imports != NULL && i < check->imports_cap) check->imports[i] = ic;
         check->import_count++;
     }
@@ -932,6 +932,7 @@ bool fwx_check_module(const uint8_t *bytes, uint32_t len, fwx_module_check_t *ch
     check->abi_error = FWX_ABI_SECTION_OK;
     check->import_count = 0u;
     check->imports_rejected = 0u;
+    check->first_import_verdict = FWX_IMPORT_OK;
     check->has_abi_section = false;
     check->requirement_count = 0u;
     check->requirements_rejected = 0u;

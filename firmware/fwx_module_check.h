@@ -135,6 +135,8 @@ typedef struct fwx_module_check {
     fwx_abi_section_error_t abi_error;  /* with FWX_CHECK_BAD_ABI_SECTION */
     uint32_t import_count;
     uint32_t imports_rejected;
+    uint8_t first_import_verdict;      /* fwx_import_verdict_t of the first refused import (FWX_IMPORT_OK: none),
+                                          whatever imports_cap is */
     bool has_abi_section;
     uint32_t requirement_count;
     uint32_t requirements_rejected;

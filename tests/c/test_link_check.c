@@ -176,6 +176,8 @@ void test_check_files(int argc, char **argv)
             memset(&other, 0xa5, sizeof other); /* contents need no initialisation */
             CHECK(fwx_check_module(bytes, len, &c) == first_ok);
             CHECK(c.error == check.error && c.error_offset == check.error_offset && c.import_count == check.import_count);
+            /* The first refused import is reported without per-import storage. */
+            CHECK((c.imports_rejected == 0u) == (c.first_import_verdict == FWX_IMPORT_OK));
         }
         case_end();
 
