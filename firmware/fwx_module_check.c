@@ -32,14 +32,9 @@ typedef struct walk {
     fwx_check_work_t *work;     /* the caller's tables (fwx_module_check.h) */
     fwx_module_check_t *check;
     bool have_types;
-    uint32_t types_start; /* type section content */
     uint32_t types_end;
     uint32_t type_count;
-    uint32_t imports_start; /* import section content, 0/0 when absent */
-    uint32_t imports_end;
     uint32_t imported_functions;
-    uint32_t functions_start; /* function section content */
-    uint32_t functions_end;
     uint32_t defined_functions;
     uint32_t table_count;       /* imported and defined */
     uint32_t memory_count;
@@ -59,6 +54,8 @@ typedef struct walk {
     bool have_data;             /* any active segment */
     bool have_sp_name;          /* the name section names a global __stack_pointer */
     uint32_t sp_name_index;
+    uint32_t pointer_import;    /* 1 + index of the first accepted import that takes a pointer, 0: none */
+    uint32_t timer_import;      /* 1 + index of the first accepted timer.start import, 0: none */
 } walk_t;
 
 
@@ -145,7 +142,6 @@ static bool check_type_section(walk_t *w, uint32_t start, uint32_t end)
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
     w->have_types = true;
-    w->types_start = start;
     w->types_end = end;
     return true;
 }
@@ -162,27 +158,13 @@ static bool value_types_match(fwx_cursor_t *c, const char *expect)
     return true;
 }
 
-static void skip_value_types(fwx_cursor_t *c)
-{
-    uint32_t n;
-    const uint8_t *ignored;
-    if (fwx_read_u32(c, &n)) (void)fwx_read_bytes(c, n, &ignored);
-}
 
 /* Whether type `index` (< type_count, section already checked) is
  * params -> results. */
 static bool type_matches(const walk_t *w, uint32_t index, const char *params, const char *results)
 {
-    fwx_cursor_t c = cursor(w->bytes, w->types_start, w->types_end);
-    uint32_t count, i;
-    uint8_t form;
-    if (!fwx_read_u32(&c, &count)) return false;
-    for (i = 0u; i < index; i++) {
-        (void)fwx_read_u8(&c, &form);
-        skip_value_types(&c);
-        skip_value_types(&c);
-    }
-    return fwx_read_u8(&c, &form) && value_types_match(&c, params) && value_types_match(&c, results);
+    fwx_cursor_t c = cursor(w->bytes, w->work->type_offsets[index], w->types_end);
+    return value_types_match(&c, params) && value_types_match(&c, results);
 }
 
 static bool bytes_equal_cstr(const uint8_t *b, uint32_t n, const char *s)
@@ -240,29 +222,6 @@ static fwx_import_verdict_t judge_function(const walk_t *w, fwx_import_check_t *
     return FWX_IMPORT_UNKNOWN_FUNCTION;
 }
 
-static bool skip_limits_quiet(fwx_cursor_t *c)
-{
-    uint8_t flags;
-    uint32_t v;
-    if (!fwx_read_u8(c, &flags) || flags > 3u || !fwx_read_u32(c, &v)) return false;
-    return (flags & 1u) == 0u || fwx_read_u32(c, &v);
-}
-
-/* Skips one import description the import section walk already validated. */
-static bool read_import_desc_quiet(fwx_cursor_t *c, fwx_import_check_t *ic)
-{
-    uint8_t b;
-    if (!fwx_read_u8(c, &ic->kind)) return false;
-    switch (ic->kind) {
-    case 0u: return fwx_read_u32(c, &ic->type_index);
-    case 1u: return fwx_read_u8(c, &b) && skip_limits_quiet(c);
-    case 2u: return skip_limits_quiet(c);
-    case 3u: return fwx_read_u8(c, &b) && fwx_read_u8(c, &b);
-    case 4u: return fwx_read_u8(c, &b) && fwx_read_u32(c, &ic->type_index);
-    default: return false;
-    }
-}
-
 /* Reads one import's description; false on a structural error. */
 static bool read_import_desc(walk_t *w, fwx_cursor_t *c, fwx_import_check_t *ic, uint32_t at)
 {
@@ -315,6 +274,8 @@ static bool check_import_section(walk_t *w, uint32_t start, uint32_t end)
         if (ic.kind == 0u) w->work->func_types[w->imported_functions++] = (uint16_t)ic.type_index;
         ic.verdict = (uint8_t)(ic.kind == 0u ? judge_function(w, &ic) : FWX_IMPORT_NOT_A_FUNCTION);
         if (ic.verdict != FWX_IMPORT_OK && check->imports_rejected++ == 0u) check->first_import_verdict = ic.verdict;
+        if (ic.verdict == FWX_IMPORT_OK && w->pointer_import == 0u && strchr(fwx_imports[ic.known].wasm3_signature, '*') != NULL) w->pointer_import = i + 1u;
+        if (ic.verdict == FWX_IMPORT_OK && w->timer_import == 0u && ic.known == (int16_t)FWX_IMPORT_TIMER_START) w->timer_import = i + 1u;
         if (check->imports != NULL && i < check->imports_cap) check->imports[i] = ic;
         check->import_count++;
     }
@@ -322,8 +283,6 @@ static bool check_import_section(walk_t *w, uint32_t start, uint32_t end)
     /* Two imported memories: no feature the TypeScript reader names, but no
      * engine without multi-memory validates it. */
     if (w->memory_count > 1u) return set_error(check, FWX_CHECK_INVALID, start);
-    w->imports_start = start;
-    w->imports_end = end;
     return true;
 }
 
@@ -339,39 +298,15 @@ static bool check_function_section(walk_t *w, uint32_t start, uint32_t end)
         w->work->func_types[w->imported_functions + i] = (uint16_t)type_index;
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
-    w->functions_start = start;
-    w->functions_end = end;
     return true;
 }
 
 /* Type index of function `index` (imports first, then the function
- * section); both sections were checked already. */
+ * section), from the table both sections filled. */
 static bool function_type(const walk_t *w, uint32_t index, uint32_t *type_index)
 {
-    fwx_cursor_t c;
-    uint32_t count, i, seen = 0u;
-    if (index < w->imported_functions) {
-        c = cursor(w->bytes, w->imports_start, w->imports_end);
-        if (!fwx_read_u32(&c, &count)) return false;
-        for (i = 0u; i < count; i++) {
-            const uint8_t *ignored;
-            uint32_t n;
-            fwx_import_check_t ic;
-            memset(&ic, 0, sizeof ic);
-            if (!fwx_read_name(&c, &ignored, &n) || !fwx_read_name(&c, &ignored, &n) || !read_import_desc_quiet(&c, &ic)) return false;
-            if (ic.kind == 0u && seen++ == index) {
-                *type_index = ic.type_index;
-                return true;
-            }
-        }
-        return false;
-    }
-    index -= w->imported_functions;
-    if (index >= w->defined_functions) return false;
-    c = cursor(w->bytes, w->functions_start, w->functions_end);
-    if (!fwx_read_u32(&c, &count)) return false;
-    for (i = 0u; i <= index; i++)
-        if (!fwx_read_u32(&c, type_index)) return false;
+    if (index >= w->imported_functions + w->defined_functions) return false;
+    *type_index = w->work->func_types[index];
     return true;
 }
 
@@ -606,16 +541,8 @@ static bool check_element_section(walk_t *w, uint32_t start, uint32_t end)
 /* Parameter count of type `index` (checked already). */
 static uint32_t type_param_count(const walk_t *w, uint32_t index)
 {
-    fwx_cursor_t c = cursor(w->bytes, w->types_start, w->types_end);
-    uint32_t count, i, n = 0u;
-    uint8_t form;
-    if (!fwx_read_u32(&c, &count)) return 0u;
-    for (i = 0u; i < index; i++) {
-        (void)fwx_read_u8(&c, &form);
-        skip_value_types(&c);
-        skip_value_types(&c);
-    }
-    (void)fwx_read_u8(&c, &form);
+    fwx_cursor_t c = cursor(w->bytes, w->work->type_offsets[index], w->types_end);
+    uint32_t n = 0u;
     (void)fwx_read_u32(&c, &n);
     return n;
 }
@@ -623,13 +550,11 @@ static uint32_t type_param_count(const walk_t *w, uint32_t index)
 static bool check_code_section(walk_t *w, uint32_t start, uint32_t end)
 {
     fwx_cursor_t c = cursor(w->bytes, start, end);
-    fwx_cursor_t fc = cursor(w->bytes, w->functions_start, w->functions_end);
     fwx_code_ctx_t ctx = code_ctx(w);
-    uint32_t n, i, ignored;
+    uint32_t n, i;
     w->saw_code = true;
     if (!fwx_read_u32(&c, &n)) return cursor_error(w->check, &c);
     if (n != w->defined_functions) return set_error(w->check, FWX_CHECK_MALFORMED, start);
-    if (n > 0u && !fwx_read_u32(&fc, &ignored)) return set_error(w->check, FWX_CHECK_MALFORMED, start);
     for (i = 0u; i < n; i++) {
         fwx_cursor_t body;
         fwx_code_result_t res;
@@ -640,7 +565,7 @@ static bool check_code_section(walk_t *w, uint32_t start, uint32_t end)
         if (size > FWX_LIMIT_BODY_BYTES) return set_error(w->check, FWX_CHECK_LIMIT, at);
         body_end = c.pos + size;
         body = cursor(w->bytes, c.pos, body_end);
-        (void)fwx_read_u32(&fc, &type_index);
+        type_index = w->work->func_types[w->imported_functions + i];
         locals = type_param_count(w, type_index);
         {
             const uint8_t *params = NULL;
@@ -902,20 +827,12 @@ static bool section_within_limits(walk_t *w, uint8_t id, uint32_t start, uint32_
  * any takes a pointer, and fwx_on_timer when timers are started. */
 static bool check_imports_need(walk_t *w, uint32_t exports_start, uint32_t exports_end)
 {
-    fwx_cursor_t c = cursor(w->bytes, w->imports_start, w->imports_end);
-    uint32_t count, i, index;
-    if (w->imports_end == 0u || !fwx_read_u32(&c, &count)) return true;
-    for (i = 0u; i < count; i++) {
-        fwx_import_check_t ic;
-        memset(&ic, 0, sizeof ic);
-        ic.known = -1;
-        if (!fwx_read_name(&c, &ic.module, &ic.module_len) || !fwx_read_name(&c, &ic.name, &ic.name_len) || !read_import_desc_quiet(&c, &ic)) return true;
-        if (ic.kind != 0u || judge_function(w, &ic) != FWX_IMPORT_OK) continue;
-        if (w->memory_count == 0u && strchr(fwx_imports[ic.known].wasm3_signature, '*') != NULL)
-            { w->check->needs_error = FWX_CHECK_NO_MEMORY; return false; }
-        if (ic.known == (int16_t)FWX_IMPORT_TIMER_START && !find_export(w, exports_start, exports_end, "fwx_on_timer", -1, &index))
-            { w->check->needs_error = FWX_CHECK_NO_TIMER_CALLBACK; return false; }
-    }
+    uint32_t index;
+    bool no_memory = w->pointer_import != 0u && w->memory_count == 0u;
+    bool no_timer = w->timer_import != 0u && !find_export(w, exports_start, exports_end, "fwx_on_timer", -1, &index);
+    /* The first import, in section order, that needs what the module lacks. */
+    if (no_memory && (!no_timer || w->pointer_import <= w->timer_import)) { w->check->needs_error = FWX_CHECK_NO_MEMORY; return false; }
+    if (no_timer) { w->check->needs_error = FWX_CHECK_NO_TIMER_CALLBACK; return false; }
     return true;
 }
 
