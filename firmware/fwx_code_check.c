@@ -283,20 +283,24 @@ static bool skip(fwx_cursor_t *c, uint32_t n, fwx_code_result_t *res)
 
 /* ---- numeric instructions: operand and result types ---- */
 
-/* 0x45..0xc4 as "<operands><result>" in type letters (i I f F, '-' none). */
-static const char *const numeric_sig[0xc4 - 0x45 + 1] = {
-    /* 45 */ "ii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii",
-    /* 50 */ "Ii", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi",
-    /* 5b */ "ffi", "ffi", "ffi", "ffi", "ffi", "ffi",
-    /* 61 */ "FFi", "FFi", "FFi", "FFi", "FFi", "FFi",
-    /* 67 */ "ii", "ii", "ii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii",
-    /* 79 */ "II", "II", "II", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III",
-    /* 8b */ "ff", "ff", "ff", "ff", "ff", "ff", "ff", "fff", "fff", "fff", "fff", "fff", "fff", "fff",
-    /* 99 */ "FF", "FF", "FF", "FF", "FF", "FF", "FF", "FFF", "FFF", "FFF", "FFF", "FFF", "FFF", "FFF",
-    /* a7 */ "Ii", "fi", "fi", "Fi", "Fi", "iI", "iI", "fI", "fI", "FI", "FI",
-    /* b2 */ "if", "if", "If", "If", "Ff", "iF", "iF", "IF", "IF", "fF",
-    /* bc */ "fi", "FI", "if", "IF",
-    /* c0 */ "ii", "ii", "II", "II", "II",
+/* 0x45..0xc4 as "<operands><result>" in type letters (i I f F, '-' none):
+ * one byte per opcode naming one of the few distinct signatures. */
+static const char numeric_sigs[23][4] = {
+    "ii", "iii", "Ii", "IIi", "ffi", "FFi", "II", "III", "ff", "fff", "FF", "FFF", "fi", "Fi", "iI", "fI", "FI", "if", "If", "Ff", "iF", "IF", "fF"
+};
+static const uint8_t numeric_sig[0xc4 - 0x45 + 1] = {
+    /* 45 */ 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* 50 */ 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    /* 5b */ 4, 4, 4, 4, 4, 4,
+    /* 61 */ 5, 5, 5, 5, 5, 5,
+    /* 67 */ 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* 79 */ 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    /* 8b */ 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9,
+    /* 99 */ 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11,
+    /* a7 */ 2, 12, 12, 13, 13, 14, 14, 15, 15, 16, 16,
+    /* b2 */ 17, 17, 18, 18, 19, 20, 20, 21, 21, 22,
+    /* bc */ 12, 16, 17, 21,
+    /* c0 */ 0, 0, 6, 6, 6
 };
 
 static const char *const sat_sig[] = { "fi", "fi", "Fi", "Fi", "fI", "fI", "FI", "FI" };
@@ -388,7 +392,7 @@ static bool operand(typer_t *t, fwx_cursor_t *c, const uint8_t *local_types, uin
     int64_t v;
     uint32_t i, at;
     uint8_t type, other;
-    if (op >= 0x45u && op <= 0xc4u) return apply_sig(t, numeric_sig[op - 0x45u], true);
+    if (op >= 0x45u && op <= 0xc4u) return apply_sig(t, numeric_sigs[numeric_sig[op - 0x45u]], true);
     if (op >= 0x28u && op <= 0x3eu) {
         uint32_t k = op - 0x28u;
         if (!memarg(c, ctx, t->res, t->at, access_log2[k])) return false;
