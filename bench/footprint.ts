@@ -222,7 +222,7 @@ const FLASH_SECTIONS = new Set([".text", ".rodata", ".data", ".ARM.exidx", ".ARM
 const RAM_SECTIONS = new Set([".data", ".bss"]);
 
 /** Sums the input sections of a GNU ld map per owner (undefined: not counted), in the output sections that take flash or RAM. */
-function readMap(map: string, owner: (file: string) => string | undefined): ImageSize {
+export function readMap(map: string, owner: (file: string) => string | undefined): ImageSize {
   const lines = map.slice(map.indexOf("Linker script and memory map")).split("\n");
   const result: ImageSize = { flash: 0, ram: 0, perPart: {}, libraries: 0 };
   let output = "";
