@@ -105,7 +105,7 @@ typedef struct fwx_requirement_check {
 } fwx_requirement_check_t;
 
 /* The check's tables, sized by the mcu limits of fwx_check_limits.h and the
- * type check's bounds (about 10.7 KiB at the defaults): the types of the
+ * type check's bounds (about 10.5 KiB at the defaults): the types of the
  * module's index spaces and the operand and block stacks. Caller storage,
  * needed only while fwx_check_module() runs: the check keeps no static
  * state (two checks may run at once on two work areas), and an install can

@@ -255,7 +255,7 @@ typedef enum fwx_sup_status {
 } fwx_sup_status_t;
 
 /* `env` from m3_NewEnvironment; notify may be NULL. `check_work` holds the
- * install check's tables while fwx_sup_start checks a module (about 10.7 KiB,
+ * install check's tables while fwx_sup_start checks a module (about 10.5 KiB,
  * fwx_module_check.h): lend memory that is idle then, e.g. a verifier's work
  * area, rather than keeping it for the supervisor's lifetime. */
 void fwx_sup_init(fwx_sup_t *s, IM3Environment env, fwx_check_work_t *check_work, fwx_sup_notify_fn notify, void *user);
