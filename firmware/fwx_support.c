@@ -1,4 +1,4 @@
-/* Trap texts, UTF-8 validation and the abort message builder. */
+/* Trap texts, UTF-8 validation, the abort message builder and the one LEB128 reader. */
 #include "fwx_support.h"
 #include "fwx_wasm_read.h"
 
