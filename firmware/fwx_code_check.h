@@ -1,6 +1,7 @@
 /*
  * fwx_code_check.h: instruction decoding for the install check (internal to
- * fwx_module_check.c). It reads every instruction of a function body or a
+ * fwx_module_check.c; fwx_module_check.h includes it only for the size of
+ * its stacks in fwx_check_work_t). It reads every instruction of a function body or a
  * constant expression: immediates, index bounds, block nesting, the final
  * `end`, and refuses every instruction outside the feature set wasm3 runs
  * (src/wasm/features.ts: MVP, sign extension, saturating float-to-int,
