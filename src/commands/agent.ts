@@ -1,5 +1,6 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { checkOutputDirectory } from "../cli/files.js";
 import { UsageError, type Command } from "../cli/command.js";
 import { loadPrivateKey, loadPublicKey, readInput } from "../pkg/files.js";
 import { checkDeviceCertificate } from "../pkg/identity.js";
@@ -19,15 +20,15 @@ function isInside(path: string, dir: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-const help = `fwx agent — run the device agent: hosts modules, installs updates over MQTT
-
-usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir> [--floor <file>]
+const help = `usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir> [--floor <file>]
                  [--revocations <list.fwxrl>]
                  --root <root.pub> --customer <c> --group <g>
                  --device-key <device.key> --device-cert <device.cert>
                  [--broker mqtts://host:8883 --ca ca.pem --cert dev.pem --key dev.key]
                  [--username u --password-file f] [--health-callbacks N]
                  [--health-seconds T] [--speed X] [--bus-traffic] [--json]
+
+Run the device agent: hosts modules, installs updates over MQTT.
 
 Long-running. Keeps per module an A and a B slot, the confirmed slot, the
 installed sequence numbers and config values in --state-dir, and restarts
@@ -42,7 +43,8 @@ reverted automatically.
 options:
   --device-id <id>        this device's id (MQTT topics fwx/v2/<id>/…)
   --board <file>          board profile (default: the bundled demo board)
-  --state-dir <dir>       where slots and state live (created if missing)
+  --state-dir <dir>       where slots and state live (created if missing; its
+                          parent directory must exist)
   --floor <file>          the anti-rollback store: per module the highest confirmed
                           sequence and the lowest one it may run, and the signed-
                           command counter; only ever raised (default: beside the
@@ -56,7 +58,7 @@ options:
                           one kept in --state-dir (as \`fwx cert deliver\` would).
                           The agent refuses to start when the kept list is older
                           than a serial it already enforced (a rolled-back state
-                          directory would un-revoke): this brings the current one
+                          directory would un-revoke): this brings the current one back
   --root <file>           product root public key (PEM, hex or raw)
   --customer, --group     this device's customer and device group (package scope)
   --device-key <file>     this device's private key (fwx keys gen); keep it out of
@@ -80,10 +82,14 @@ environment:
   FWX_CRASH_AT=<point>[#n]  power-loss testing: die abruptly (SIGKILL) at that
                             point of an install (see docs/ota-protocol.md)
 
-exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad arguments or board profile, 1 internal error
+exit codes:
+  0  stopped by SIGINT/SIGTERM
+  1  internal error
+  2  bad arguments or board profile
 
-example: fwx agent --device-id gw-17 --board boards/demo.json --state-dir /var/lib/fwx \\
-           --root root.pub --customer acme-foods --group cold-store-3`;
+example:
+  fwx agent --device-id gw-17 --board boards/demo.json --state-dir /var/lib/fwx \\
+      --root root.pub --customer acme-foods --group cold-store-3`;
 
 export const command: Command = {
   name: "agent",
@@ -102,6 +108,7 @@ export const command: Command = {
     });
     const deviceId = checkDevice(values["device-id"], "--device-id");
     if (!values["state-dir"]) throw new UsageError("--state-dir is required");
+    checkOutputDirectory("agent", `--state-dir ${values["state-dir"]}`, values["state-dir"]);
     if (!values.root) throw new UsageError("--root is required (the product root public key the device trusts)");
     if (!values.customer || !values.group) throw new UsageError("--customer and --group are required (they scope which packages this device accepts)");
     const callbacks = values["health-callbacks"] === undefined ? undefined : Number(values["health-callbacks"]);

@@ -107,7 +107,7 @@ export async function deliverRevocations(file: string | undefined, v: Values): P
     console.log(`${device}: enforces revocation list serial ${sent.serial} or later (device-signed acceptance); it reports keeping serial ${String(reply.serial)}${reply.replaced ? "" : " (its own, not older than this one)"}`);
     return OTA_EXIT.ok;
   } catch (e) {
-    const code = reportRemoteError(e, false);
+    const code = reportRemoteError(e, false, "cert deliver");
     if (code !== null) return code;
     throw e;
   } finally {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { checkOutputFile } from "../cli/files.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { NAME_PATTERN, certificateDigest, encodeCertificateBody, issueCertificate, type IntegratorCertificate } from "../pkg/certificate.js";
 import { list, loadCapabilities, loadCertificate, loadPrivateKey, loadPublicKey, loadRevocationList, parseTime, parseUint, readInput } from "../pkg/files.js";
@@ -11,27 +12,26 @@ import { emptyRevocationList, extendRevocationList, signRevocationList } from ".
 import { describeCertificate } from "./inspect.js";
 import { deliverRevocations, issueDevice, issueOperator } from "./cert-identity.js";
 
-const help = `fwx cert — certificates signed by the product root key: integrators,
-operators and devices; revocation lists and their delivery to devices
+const help = `usage: fwx cert issue --root-key root.key --integrator-pub acme.pub --id acme
+                      --module-prefix com.acme. --caps caps.json --customers a,b
+                      [--groups g1,g2] [--valid-days N | --not-before DATE --not-after DATE]
+                      -o acme.cert
+       fwx cert revoke --root-key root.key (--cert acme.cert | --integrator-pub acme.pub)...
+                      [--list revoked.fwxrl] [-o revoked.fwxrl]
+       fwx cert show acme.cert [--root root.pub] [--json]
+       fwx cert operator --root-key root.key --operator-pub alice.pub --id alice
+                      --operations begin,rollback,remove,config,abort,revocations|*
+                      --customers a,b [--groups g1,g2] [--devices d1,d2]
+                      [--valid-days N (default 30) | --not-before DATE --not-after DATE]
+                      -o alice.opcert
+       fwx cert device --root-key root.key --device-pub gw-17.pub --device-id gw-17
+                      --customer a --group g [--valid-days N (default 3650)] -o gw-17.devcert
+       fwx cert deliver revoked.fwxrl --device <id> [--broker url] [--ca f --cert f --key f]
+                      [--username u --password-file f]
+                      [--operator-key f --operator-cert f --root f --revocations f]
 
-usage:
-  fwx cert issue --root-key root.key --integrator-pub acme.pub --id acme
-                 --module-prefix com.acme. --caps caps.json --customers a,b
-                 [--groups g1,g2] [--valid-days N | --not-before DATE --not-after DATE]
-                 -o acme.cert
-  fwx cert revoke --root-key root.key (--cert acme.cert | --integrator-pub acme.pub)...
-                 [--list revoked.fwxrl] [-o revoked.fwxrl]
-  fwx cert show acme.cert [--root root.pub] [--json]
-  fwx cert operator --root-key root.key --operator-pub alice.pub --id alice
-                 --operations begin,rollback,remove,config,abort,revocations|*
-                 --customers a,b [--groups g1,g2] [--devices d1,d2]
-                 [--valid-days N (default 30) | --not-before DATE --not-after DATE]
-                 -o alice.opcert
-  fwx cert device --root-key root.key --device-pub gw-17.pub --device-id gw-17
-                 --customer a --group g [--valid-days N (default 3650)] -o gw-17.devcert
-  fwx cert deliver revoked.fwxrl --device <id> [--broker url] [--ca f --cert f --key f]
-                 [--username u --password-file f]
-                 [--operator-key f --operator-cert f --root f --revocations f]
+Certificates signed by the product root key: integrators, operators and
+devices; revocation lists and their delivery to devices.
 
 issue    certifies that the integrator's key may sign modules whose id starts
          with --module-prefix, requesting at most the capabilities in --caps
@@ -64,7 +64,18 @@ deliver  sends a revocation list to a device (a signed "revocations"
          directory's revocations.fwxrl).
 Key files (fwx keys gen) never belong in a device's state directory.
 
-exit codes: 0 ok, 2 bad arguments, unreadable or invalid input, 1 internal error
+options:
+  -o, --out <file>   the certificate or list to write (atomically); its
+                     directory must exist, and it is checked before any key
+                     is read
+  -h, --help         show this help
+  (every other option belongs to an action: see the usage lines and the
+  action descriptions above)
+
+exit codes:
+  0  ok
+  1  internal error
+  2  bad arguments, unreadable or invalid input
 
 example:
   fwx cert issue --root-key keys/root.key --integrator-pub keys/acme.pub --id acme \\
@@ -180,6 +191,8 @@ export const command: Command = {
       strict: true,
     });
     const [action, ...rest] = positionals;
+    // Before loading keys or signing: a bad output path must not cost the work (README, "Errors and exit codes").
+    if (values.out !== undefined && ["issue", "revoke", "operator", "device"].includes(action ?? "")) checkOutputFile(`cert ${action}`, `-o ${values.out}`, values.out);
     if (action === "issue") {
       const pubs = values["integrator-pub"] ?? [];
       if (pubs.length > 1) throw new UsageError("cert issue: give one --integrator-pub");

@@ -38,9 +38,14 @@ options:
   --full          print every event, not only alarms, outputs, warnings and faults
   --json          print every event as a JSON line, then the summary as JSON
 
-exit codes: 0 ran to the end without a fault, 3 a module faulted or the
-            gateway reverted an update, 2 an example did not build or was
-            refused, 1 internal error`;
+exit codes:
+  0  ran to the end without a fault
+  1  internal error
+  2  an example did not build or was refused
+  3  a module faulted or the gateway reverted an update
+
+example:
+  fwx demo --duration 6h --no-ota`;
 
 export const command: Command = {
   name: "demo",
@@ -53,7 +58,7 @@ export const command: Command = {
     } catch (e) {
       throw new UsageError(`demo: ${(e as Error).message}\n\n${HELP}`);
     }
-    const durationUs = parseDuration(values.duration ?? "24h");
+    const durationUs = parseDuration(values.duration ?? "24h", "demo");
     const say = (line: string) => { if (!values.json) process.stdout.write(line + "\n"); };
 
     const dirs = listExamples(findExamplesDir());
@@ -63,11 +68,11 @@ export const command: Command = {
       loaded = values["no-ota"] ? await buildDirect(dirs, say) : await deliverOverTheAir(dirs, board.profile.grantable, say, !values.json);
     } catch (e) {
       if (e instanceof ModuleRefused) {
-        process.stderr.write(`fwx demo: ${e.message}\n`);
+        process.stderr.write(`fwx: demo: ${e.message}\n`);
         return EXIT.invalid;
       }
       if (e instanceof UpdateReverted) {
-        process.stderr.write(`fwx demo: ${e.message}\n`);
+        process.stderr.write(`fwx: demo: ${e.message}\n`);
         return 3;
       }
       throw e;

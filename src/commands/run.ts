@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { checkOutputDirectory, checkOutputFile, describeFileError, readInputFile, readInputText } from "../cli/files.js";
 import { checkConfigValues, ConfigValueError } from "../ota/config-values.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import type { Capabilities } from "../caps/capabilities.js";
@@ -28,7 +28,8 @@ modules, board, trace, config and seed give the same event log.
 options:
   --board <profile.json>   board profile (default: the bundled demo board and its trace)
   --trace <file.csv>       sensor/input trace (overrides the profile's own)
-  --duration <time>        device time to simulate: 90s, 10m, 2h, 500ms (default 10m)
+  --duration <time>        device time to simulate, with its unit: 90s, 10m, 2h,
+                           500ms (default 10m)
   --speed max|1x|<N>x      max: as fast as possible (default); 1x: real time
   --config [module:]key=value   set a config value (repeatable; name the module when
                            running several)
@@ -38,6 +39,7 @@ options:
   --fuel <N>               fuel per callback for every module (default 10000000)
   --seed <N>               noise seed (default: the profile's)
   --record <file.fwxrec>   record every host call and delivery for fwx replay
+                           (its directory must exist; checked before the run)
   --root <root.pub>        verify packages against this product root key
   --state-dir <dir>        keep module KV stores there (default: in memory)
   --log-level <level>      debug|info|warn|error (default debug)
@@ -57,11 +59,14 @@ example:
   fwx run examples/cold-chain-alarm --duration 30m
   fwx run build/alarm.wasm --grant gpio:5:output --config threshold_c=6 --json`;
 
-export function parseDuration(text: string): bigint {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`run: --duration ${text}: expected a time like 90s, 10m, 2h or 500ms`);
-  const scale = { ms: 1e3, s: 1e6, m: 60e6, h: 3600e6 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
-  return BigInt(Math.round(Number(m[1]) * scale));
+/** `--duration` text → microseconds. A unit is required: a bare "10" could mean seconds or minutes. */
+export function parseDuration(text: string, command = "run"): bigint {
+  const m = /^(-?\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${command}: --duration ${text}: expected a time with its unit, like 90s, 10m, 2h or 500ms`);
+  if (m[2] === undefined) throw new UsageError(`${command}: --duration ${text}: give a unit: ${m[1]}ms, ${m[1]}s, ${m[1]}m or ${m[1]}h`);
+  const us = Math.round(Number(m[1]) * { ms: 1e3, s: 1e6, m: 60e6, h: 3600e6 }[m[2] as "ms" | "s" | "m" | "h"]);
+  if (!(us > 0)) throw new UsageError(`${command}: --duration ${text}: must be a positive time, like 90s or 10m`);
+  return BigInt(us);
 }
 
 function parseSpeed(text: string): "max" | number {
@@ -85,12 +90,15 @@ function target(mods: LoadedModule[], name: string | null, what: string): Loaded
 function loadBoard(values: { board?: string; trace?: string; seed?: string }): Board {
   const seed = values.seed !== undefined ? Number(values.seed) : undefined;
   if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`run: --seed ${values.seed}: expected an integer`);
+  const trace = values.trace ? readInputText("run", `--trace ${values.trace}`, values.trace) : undefined;
+  // loadBoardFile reads the profile itself; a missing or unreadable one is reported like every other input.
+  if (values.board) readInputFile("run", `--board ${values.board}`, values.board);
   try {
-    const trace = values.trace ? parseTraceCsv(readFileSync(values.trace, "utf8"), values.trace) : undefined;
-    return loadBoardFile(values.board ?? defaultBoardPath(), { ...(trace ? { trace } : {}), ...(seed !== undefined ? { seed } : {}) });
+    const parsedTrace = trace !== undefined ? parseTraceCsv(trace, values.trace!) : undefined;
+    return loadBoardFile(values.board ?? defaultBoardPath(), { ...(parsedTrace ? { trace: parsedTrace } : {}), ...(seed !== undefined ? { seed } : {}) });
   } catch (e) {
     if (e instanceof BoardProfileError || e instanceof TraceError) throw new UsageError(`run: ${e.message}`);
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new UsageError(`run: ${(e as Error).message}`);
+    if (/^E[A-Z]+$/.test(String((e as NodeJS.ErrnoException).code))) throw new UsageError(`run: ${values.board ?? defaultBoardPath()}: ${describeFileError(e)}`);
     throw e;
   }
 }
@@ -116,6 +124,9 @@ export const command: Command = {
     }
     const { values, positionals } = parsed;
     if (!positionals.length) throw new UsageError(`run: name at least one module\n\n${HELP}`);
+    // Outputs first: a bad --record path must not cost a whole simulation.
+    if (values.record !== undefined) checkOutputFile("run", `--record ${values.record}`, values.record);
+    if (values["state-dir"] !== undefined) checkOutputDirectory("run", `--state-dir ${values["state-dir"]}`, values["state-dir"]);
     const durationUs = parseDuration(values.duration ?? "10m");
     const speed = parseSpeed(values.speed ?? "max");
     let fuel: bigint | undefined;
@@ -140,8 +151,9 @@ export const command: Command = {
 
     let rootPublicKey: Uint8Array | undefined;
     if (values.root) {
+      const text = readInputFile("run", `--root ${values.root}`, values.root);
       try {
-        rootPublicKey = parsePublicKey(readFileSync(values.root));
+        rootPublicKey = parsePublicKey(text);
       } catch (e) {
         throw new UsageError(`run: --root ${values.root}: ${(e as Error).message}`);
       }
@@ -211,7 +223,7 @@ export const command: Command = {
       return result.faults.length ? 3 : EXIT.ok;
     } catch (e) {
       if (e instanceof ModuleRefused) {
-        process.stderr.write(`fwx run: ${e.moduleId} refused (${e.step}):\n${e.report}\n`);
+        process.stderr.write(`fwx: run: ${e.moduleId} refused (${e.step}):\n${e.report}\n`);
         return EXIT.invalid;
       }
       throw e;

@@ -39,10 +39,10 @@ export function parseSeconds(v: string | undefined, option: string): number | un
 }
 
 /** Maps errors from the control channel to exit codes and one line on stderr. Returns null for errors it does not know. */
-export function reportRemoteError(e: unknown, json: boolean): number | null {
+export function reportRemoteError(e: unknown, json: boolean, command: string): number | null {
   const out = (code: string, message: string, exit: number) => {
     if (json) process.stdout.write(JSON.stringify({ ok: false, code, message }) + "\n");
-    else process.stderr.write(`error: ${message}\n`);
+    else process.stderr.write(`fwx: ${command}: ${message}\n`);
     return exit;
   };
   if (e instanceof DeviceUnreachable) return out("unreachable", e.message, OTA_EXIT.unreachable);
