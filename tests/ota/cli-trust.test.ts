@@ -120,7 +120,7 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       // nothing it says and send it nothing, by flag or from the default file beside the operator's key.
       const rev = await run(cli, ["cert", "revoke", "--root-key", f("root.key"), "--cert", f("gw.devcert"), "-o", f("revoked.fwxrl")]);
       expect(rev.code, rev.err).toBe(0);
-      const revokedMsg = /error: not believed: device cli-gw's certificate [0-9a-f]{16}… is revoked \(revocation list serial 1\): its answers are not believed; fwx sends it nothing/;
+      const revokedMsg = /not believed: device cli-gw's certificate [0-9a-f]{16}… is revoked \(revocation list serial 1\): its answers are not believed; fwx sends it nothing/;
       const rb2 = await run(cli, ["rollback", "--device", "cli-gw", MODULE, "--broker", broker.url, ...creds, "--revocations", f("revoked.fwxrl")], noCreds);
       expect(rb2.code, rb2.err).toBe(2);
       expect(rb2.err).toMatch(revokedMsg);
