@@ -169,6 +169,7 @@ export const command: Command = {
       fuel = BigInt(values.fuel);
     }
     const shown = eventFilter(values);
+    const narrowed = values.show !== undefined || values.hide !== undefined || values["log-level"] !== undefined;
     // The worker's start-up (loading the validator and the instrumenter) overlaps loading the modules.
     warmPreparationWorker();
     const board = loadBoard(values);
@@ -233,7 +234,7 @@ export const command: Command = {
         return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) };
       });
       const width = Math.max(8, ...specs.map((s) => (s.id.split(".").pop() ?? s.id).length));
-      const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : `${speed}x`})`); };
+      const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : `${speed}x`})${narrowed ? "" : "; printing lifecycle, faults, refused calls, warnings, telemetry and outputs switched (--show/--hide <kinds>, --log-level for more)"}`); };
       const print = (e: LoggedEvent) => {
         if (!shown(e)) return;
         if (values.json) return out(eventToJson(e));

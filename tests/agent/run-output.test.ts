@@ -5,7 +5,7 @@
 // shows up once, as the first refusal of its kind.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -119,4 +119,25 @@ describe("fwx run: what is printed", () => {
       { t: "00:00:01.000", tUs: 1_000_000, module: "poll", kind: "refused", status: "not-permitted", call: "telemetry.publish", detail: `"${TOPIC}" is outside the grant other/#` },
     ]);
   }, 60_000);
+
+  it("a project whose manifest grants telemetry only under other/#: the first refused publish is printed", () => {
+    // Inside the checkout (the gitignored /tmp/), so the project's `import ... from "fwx"` resolves to this SDK.
+    const repoTmp = fileURLToPath(new URL("../../tmp/", import.meta.url));
+    mkdirSync(repoTmp, { recursive: true });
+    const project = mkdtempSync(join(repoTmp, "refused-"));
+    try {
+      cpSync(fileURLToPath(new URL("../../examples/cold-chain-alarm/", import.meta.url)), project, { recursive: true });
+      const manifest = JSON.parse(readFileSync(join(project, "fwx.json"), "utf8"));
+      manifest.capabilities.telemetry = ["other/#"];
+      writeFileSync(join(project, "fwx.json"), JSON.stringify(manifest));
+      const r = spawnSync(process.execPath, [cli, "run", project, "--duration", "10m"], { encoding: "utf8", timeout: 120_000 });
+      if (r.error) throw r.error;
+      expect(r.status).toBe(0);
+      const refused = r.stdout.split("\n").filter((l) => /\brefused\b/.test(l) && !l.startsWith("fwx run:"));
+      expect(refused).toEqual(['  00:01:00.000  cold-chain-alarm  refused    not-permitted: telemetry.publish "cold-chain/reading" is outside the grant other/#']);
+      expect(r.stdout).not.toMatch(/\btelemetry  cold-chain\//);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
