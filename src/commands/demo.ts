@@ -12,6 +12,7 @@ import { formatCrashReport, formatTime } from "../agent/faults.js";
 import { defaultBoardPath, loadBoardFile } from "../sim/board.js";
 import { findExamplesDir, listExamples } from "../demo/examples.js";
 import { isNotable, tally } from "../demo/story.js";
+import { createEventFilter } from "../agent/event-filter.js";
 import { DEMO_CUSTOMER, DEMO_GROUP, flashToDemoGateway, signExamples, type DemoPackage } from "../demo/ota-demo.js";
 import type { FlashProgress } from "../ota/api.js";
 import { parseDuration } from "./run.js";
@@ -80,13 +81,15 @@ export const command: Command = {
 
     const width = Math.max(...loaded.map((m) => shortId(m.id).length));
     say(`\n${values["no-ota"] ? "running them" : "running the confirmed modules"} together on board "${board.profile.name}" for ${formatTime(durationUs)} of device time${values.full ? "" : " (alarms, outputs, warnings, faults; --full for everything)"}`);
+    // The same filter as fwx run's default view, with only alarm telemetry; --full shows everything.
+    const shown = values.full ? createEventFilter({ everything: true }) : isNotable;
     const started = process.hrtime.bigint();
     const result = await runSimulation({
       board, durationUs, speed: "max",
       modules: loaded.map((m) => ({ id: m.id, bytes: m.bytes, source: m.source, requested: m.requested ?? {}, config: m.config, ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) })),
       onEvent: (e: LoggedEvent) => {
         if (values.json) process.stdout.write(eventToJson(e) + "\n");
-        else if (values.full || isNotable(e)) say(eventToLine({ ...e, module: shortId(e.module) }, width));
+        else if (shown(e)) say(eventToLine({ ...e, module: shortId(e.module) }, width));
       },
     }).catch((e: unknown) => {
       if (e instanceof ModuleRefused) throw new UsageError(`demo: ${e.message}`);

@@ -15,6 +15,7 @@ import { runSimulation } from "../agent/simulate.js";
 import { eventToJson, eventToLine, type LoggedEvent } from "../agent/event-log.js";
 import { formatTime } from "../agent/faults.js";
 import { LOG_LEVEL_NAMES } from "../agent/host/core.js";
+import { createEventFilter, EVENT_KINDS, parseEventKinds, UnknownEventKind, type EventKind, type LogLevelName } from "../agent/event-filter.js";
 import { MAX_FUEL, type ModuleSpec } from "../agent/runtime.js";
 
 const HELP = `usage: fwx run <module.wasm|project-dir|package.fwx>... [options]
@@ -42,9 +43,18 @@ options:
                            (its directory must exist; checked before the run)
   --root <root.pub>        verify packages against this product root key
   --state-dir <dir>        keep module KV stores there (default: in memory)
-  --log-level <level>      debug|info|warn|error (default debug)
-  --json                   print events as JSON lines
+  --show <kinds>           also print every event of these kinds (comma list)
+  --hide <kinds>           never print events of these kinds (comma list)
+  --log-level <level>      lowest module log level printed: debug|info|warn|error
+                           (default warn)
+  --json                   print events as JSON lines (every event unless --show,
+                           --hide or --log-level narrow it)
   -h, --help               show this help
+
+What is printed: by default the story of the run (lifecycle, faults, the first
+refused call of each kind, warnings and errors, telemetry, outputs switched and
+input edges), not the bus traffic of every sample. Event kinds for --show and
+--hide: ${EVENT_KINDS.join(", ")}. The summary line counts every event.
 
 A bare .wasm without a manifest and without --grant is granted everything the
 board can grant (with a warning), so any valid module runs with no setup.
@@ -57,7 +67,8 @@ exit codes:
 
 example:
   fwx run examples/cold-chain-alarm --duration 30m
-  fwx run build/alarm.wasm --grant gpio:5:output --config threshold_c=6 --json`;
+  fwx run build/alarm.wasm --grant gpio:5:output --config threshold_c=6 --json
+  fwx run examples/pump-vibration --show i2c --log-level info`;
 
 /** `--duration` text → microseconds. A unit is required: a bare "10" could mean seconds or minutes. */
 export function parseDuration(text: string, command = "run"): bigint {
@@ -103,6 +114,26 @@ function loadBoard(values: { board?: string; trace?: string; seed?: string }): B
   }
 }
 
+/** --show, --hide and --log-level → the printer's filter (src/agent/event-filter.ts, shared with fwx demo). */
+function eventFilter(values: { show?: string[]; hide?: string[]; "log-level"?: string; json?: boolean }): (e: LoggedEvent) => boolean {
+  const kinds = (option: string, texts: string[] | undefined): EventKind[] => {
+    try {
+      return (texts ?? []).flatMap((t) => parseEventKinds(option, t));
+    } catch (e) {
+      if (e instanceof UnknownEventKind) throw new UsageError(`run: ${e.message}`);
+      throw e;
+    }
+  };
+  const show = kinds("--show", values.show), hide = kinds("--hide", values.hide);
+  const logLevel = values["log-level"];
+  if (logLevel !== undefined && !(LOG_LEVEL_NAMES as readonly string[]).includes(logLevel)) {
+    throw new UsageError(`run: --log-level ${logLevel}: expected ${LOG_LEVEL_NAMES.join(", ")}`);
+  }
+  // A program reading --json gets every event unless it asked for less.
+  const everything = values.json === true && !show.length && !hide.length && logLevel === undefined;
+  return createEventFilter({ show, hide, everything, ...(logLevel !== undefined ? { logLevel: logLevel as LogLevelName } : {}) });
+}
+
 export const command: Command = {
   name: "run",
   summary: "Run modules or packages on the simulated board",
@@ -117,6 +148,7 @@ export const command: Command = {
           config: { type: "string", multiple: true }, grant: { type: "string", multiple: true },
           fuel: { type: "string" }, seed: { type: "string" }, record: { type: "string" }, root: { type: "string" },
           "state-dir": { type: "string" }, "log-level": { type: "string" }, json: { type: "boolean" },
+          show: { type: "string", multiple: true }, hide: { type: "string", multiple: true },
         },
       });
     } catch (e) {
@@ -136,8 +168,8 @@ export const command: Command = {
       }
       fuel = BigInt(values.fuel);
     }
-    const minLogLevel = values["log-level"] === undefined ? 0 : LOG_LEVEL_NAMES.indexOf(values["log-level"] as "debug");
-    if (minLogLevel < 0) throw new UsageError(`run: --log-level ${values["log-level"]}: expected ${LOG_LEVEL_NAMES.join(", ")}`);
+    const shown = eventFilter(values);
+    const narrowed = values.show !== undefined || values.hide !== undefined || values["log-level"] !== undefined;
     // The worker's start-up (loading the validator and the instrumenter) overlaps loading the modules.
     warmPreparationWorker();
     const board = loadBoard(values);
@@ -202,15 +234,16 @@ export const command: Command = {
         return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) };
       });
       const width = Math.max(8, ...specs.map((s) => (s.id.split(".").pop() ?? s.id).length));
-      const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : `${speed}x`})`); };
+      const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : `${speed}x`})${narrowed ? "" : "; printing lifecycle, faults, refused calls, warnings, telemetry and outputs switched (--show/--hide <kinds>, --log-level for more)"}`); };
       const print = (e: LoggedEvent) => {
+        if (!shown(e)) return;
         if (values.json) return out(eventToJson(e));
         out(eventToLine({ ...e, module: e.module.split(".").pop() ?? e.module }, width));
         if (e.kind === "fault" && typeof e.report === "string") out(e.report.split("\n").map((l) => `      ${l}`).join("\n"));
       };
       const result = await runSimulation({
         board, modules: specs, durationUs, speed, record: values.record !== undefined, onEvent: print,
-        stateDir: values["state-dir"] ?? null, minLogLevel, onReady: header,
+        stateDir: values["state-dir"] ?? null, onReady: header,
       });
       if (values.record && result.recording) {
         writeFileDurable(values.record, result.recording);
