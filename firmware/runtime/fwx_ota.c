@@ -306,8 +306,6 @@ static void on_chunk(fwx_ota *ota, const uint8_t *p, size_t len, uint64_t now) {
     hold_add(ota, session, offset, data, n);
     return;
   }
-  ota->last_activity = now;
-  ota->activity_known = 1;
   if (ota->last_chunk_known) {
     uint32_t gap = (uint32_t)(now - ota->last_chunk_at);
     uint32_t decayed = ota->chunk_gap_ms - ota->chunk_gap_ms / 4u;
@@ -329,6 +327,9 @@ static void on_chunk(fwx_ota *ota, const uint8_t *p, size_t len, uint64_t now) {
     return;
   }
   if (store_chunk(ota, offset, data, n) != 0) return;
+  /* Only a stored byte keeps a transfer alive (receiver.ts): resends below the offset or gaps do not hold the slot. */
+  ota->last_activity = now;
+  ota->activity_known = 1;
   drain_hold(ota);
   if (ota->contiguous == ota->t.size || ota->in_order_since_ack >= ack_every(ota)) {
     ack_now(ota, 0, now);
