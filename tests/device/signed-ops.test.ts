@@ -9,7 +9,8 @@
 //     does not start again) and for operators (a revoked operator certificate
 //     commands nothing: "revoked");
 //   - a signed begin with preempt takes the transfer slot from a transfer that
-//     still makes progress, where a plain begin is refused "busy".
+//     still makes progress, where a plain begin is refused "busy"; a transfer
+//     kept "alive" only by chunks that store nothing does not hold the slot.
 // Every process runs under a time limit.
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -202,5 +203,33 @@ describe.each(KINDS)("preempt on a signed begin (%s device)", (kind) => {
     }
     const m = ((await deviceStatus(id)).modules as { id: string; version: string }[]).find((x) => x.id === MODULE);
     expect(m?.version).toBe("1.0.1");
+  }, 120_000);
+
+  it("a squatter cannot hold the slot: chunks that store nothing keep no transfer alive past the stale time (15 s)", async () => {
+    const id = `so-${kind}-${process.pid}-${++n}`;
+    await start(kind, id, join(dir.path, id));
+    const bigFile = pkg(kind, `${id}-big`, { version: "1.0.0", sequence: 1, padding: 60_000 });
+    const big = new Uint8Array(readFileSync(bigFile));
+    const conn = await ToolConnection.open({ brokerUrl: broker.url });
+    let trickle: NodeJS.Timeout | undefined;
+    try {
+      const session = 4343;
+      await conn.signedRequest(id, {
+        op: "begin", module: MODULE, session, window: 4,
+        package: { version: "1.0.0", sequence: 1, size: big.length, sha256: sha256Hex(big) },
+      }, trust.auth, 10_000, { acceptUnproven: (r) => r.ok && r.done === undefined });
+      await conn.client.publishAsync(topicsFor(id).chunk, encodeChunk(session, 0, big.subarray(0, 256)), { qos: 1 });
+      // From now on only resends of stored bytes: valid CRCs, nothing new stored.
+      trickle = setInterval(() => void conn.client.publishAsync(topicsFor(id).chunk, encodeChunk(session, 0, big.subarray(0, 256)), { qos: 0 }), 100);
+      const v1 = pkg(kind, `${id}-v1`, { version: "1.0.1", sequence: 1 });
+      const early = await cli(cliPath, flashArgs(v1, id));
+      expect(early.json?.code, early.stdout + early.stderr).toBe("busy");
+      await new Promise((r) => setTimeout(r, 16_000));
+      const later = await cli(cliPath, flashArgs(v1, id));
+      expect(later.json?.verdict, later.stdout + later.stderr).toBe("confirmed");
+    } finally {
+      if (trickle) clearInterval(trickle);
+      await conn.close();
+    }
   }, 120_000);
 });
