@@ -21,7 +21,9 @@
 #include "fwx_pkg_verify.h"
 
 #ifndef FWX_RL_KEEP_MAX
-#define FWX_RL_KEEP_MAX 65536u /* largest revocation list file kept */
+/* Largest revocation list file kept: by default what a signed command can carry (FWX_CMD_MAX, about
+ * 110 entries), since a list that cannot be delivered could never be replaced by a newer one either. */
+#define FWX_RL_KEEP_MAX 4096u
 #endif
 
 /* Offer refused because the list could not be made durable (the kept one stays). */
