@@ -5,4 +5,6 @@ import { fwxAspectConfig } from "./assembly/testing/aspect.js";
 
 export default fwxAspectConfig({
   entries: ["assembly/__tests__/**/*.spec.ts", "examples/*/assembly/__tests__/**/*.spec.ts"],
+  // Each example's specs get its own fwx.json: its config defaults and its grants.
+  manifest: "nearest",
 });

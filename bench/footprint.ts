@@ -5,17 +5,20 @@
 // arm-none-eabi-gcc -Os -mcpu=cortex-m4 -mthumb, installed through
 // scripts/ensure-arm-gcc.mjs). Run alone: npm run bench -- footprint
 //
-// Code is text + data of each object file (text includes read-only data;
-// data is flash too, copied to RAM at start-up). Objects are summed before
-// any link-time garbage collection, so an image that leaves some functions
-// unused is smaller. RAM is the parts' static data + bss plus the structs the
+// Per part, code is text + data of each object file (text includes read-only
+// data; data is flash too, copied to RAM at start-up), summed before any
+// link-time garbage collection. The goal is measured on what ships: a linked
+// Cortex-M4 image (bench/footprint/image_main.c calls the device's entry
+// points; -ffunction-sections -fdata-sections --gc-sections, and a second
+// row with -flto) whose ports, HAL and wasm3 are stubs outside the count;
+// the linker map says what each runtime object kept. RAM is the parts' static data + bss plus the structs the
 // caller allocates for them (fwx_sup_t, fwx_slots_t, ...), whose sizeof is
 // read from a probe object with the target's nm. The wasm3 header is the
 // project's test double (tests/c/fake_wasm3/wasm3.h): the glue's raw
 // functions only use wasm3's public types, so the figures hold for a real
 // wasm3 build, whose own code and heap come on top (docs/firmware.md).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { BenchRow } from "./row.js";
 import { DEVICE_SLOTS_DEFINES } from "../scripts/build-device.mjs";
@@ -43,23 +46,35 @@ export interface Part {
 
 const inDir = (dir: string, re: RegExp) => (existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => join(dir, f)) : []);
 
-/** Each source file belongs to exactly one part, so the total counts it once. */
+/** Each source file under firmware/ belongs to exactly one part, so the
+ * totals count it once; a file that matches no part, or two, throws (a new
+ * file must be placed, never silently left out). */
 export function runtimeParts(): Part[] {
   const glueFiles = /^fwx_(abi_wasm3|abi_tables|fuel_wasm3|support)\.c$/;
   const checkFiles = /^fwx_(module_check|module_check_text|code_check|abi_section)\.c$/;
-  const parts: Part[] = [
-    { name: "glue", sources: inDir(firmware, glueFiles), structs: [] },
-    { name: "module check", sources: inDir(firmware, checkFiles), structs: [] },
-    { name: "verifier", sources: inDir(runtime, /^fwx_(pkg_[a-z_]+|revocations|cbor)\.c$/), structs: [], header: "fwx_pkg_verify.h" },
-    { name: "slot store", sources: inDir(runtime, /^fwx_(slots[a-z_]*|crc32)\.c$/), structs: ["fwx_slots_t"], header: "fwx_slots.h" },
-    { name: "supervisor", sources: inDir(runtime, /^fwx_sup(ervisor|_[a-z_]+)\.c$/), structs: ["fwx_sup_t"], header: "fwx_supervisor.h" },
-    { name: "OTA", sources: inDir(runtime, /^fwx_(ota|json|delta|text)\.c$/), structs: ["fwx_ota"], header: "fwx_ota.h" },
-    { name: "device core", sources: inDir(join(runtime, "device"), /\.c$/), structs: [], info: ["fwx_device"], header: "fwx_device.h" },
+  const rules: { name: string; dir: string; re: RegExp; structs: string[]; info?: string[]; header?: string }[] = [
+    { name: "glue", dir: firmware, re: glueFiles, structs: [] },
+    { name: "module check", dir: firmware, re: checkFiles, structs: ["fwx_check_work_t"], header: "fwx_module_check.h" },
+    { name: "verifier", dir: runtime, re: /^fwx_(pkg_[a-z_]+|revocations|cbor)\.c$/, structs: [], header: "fwx_pkg_verify.h" },
+    { name: "slot store", dir: runtime, re: /^fwx_(slots[a-z_]*|crc32)\.c$/, structs: ["fwx_slots_t"], header: "fwx_slots.h" },
+    { name: "supervisor", dir: runtime, re: /^fwx_sup(ervisor|_[a-z_]+)\.c$/, structs: ["fwx_sup_t"], header: "fwx_supervisor.h" },
+    { name: "OTA", dir: runtime, re: /^fwx_(ota|json|delta|text)\.c$/, structs: ["fwx_ota"], header: "fwx_ota.h" },
+    // The gate for signed commands and the device's signed answers (docs/ota-protocol.md, "Trust model").
+    { name: "signed operations", dir: runtime, re: /^fwx_(command|statement|cbor_write)\.c$/, structs: ["fwx_cmd_gate"], header: "fwx_command.h" },
+    { name: "device core", dir: join(runtime, "device"), re: /\.c$/, structs: [], info: ["fwx_device"], header: "fwx_device.h" },
   ];
-  const all = readdirSync(firmware).filter((f) => f.endsWith(".c"));
-  const glued = all.filter((f) => !glueFiles.test(f) && !checkFiles.test(f));
-  if (glued.length) throw new Error(`firmware/${glued.join(", ")}: not assigned to a footprint part (bench/footprint.ts)`);
-  return parts.filter((p) => p.sources.length > 0);
+  for (const dir of [firmware, runtime, join(runtime, "device")]) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).filter((n) => n.endsWith(".c"))) {
+      const owners = rules.filter((r) => r.dir === dir && r.re.test(f)).map((r) => r.name);
+      const rel = join(dir, f).slice(root.length + 1);
+      if (owners.length === 0) throw new Error(`${rel}: not assigned to a footprint part (bench/footprint.ts)`);
+      if (owners.length > 1) throw new Error(`${rel}: assigned to ${owners.join(" and ")} (bench/footprint.ts)`);
+    }
+  }
+  return rules
+    .map(({ dir, re, ...p }) => ({ ...p, sources: inDir(dir, re) }))
+    .filter((p) => p.sources.length > 0);
 }
 
 /** Structs reported on their own (not summed: they live inside the parts' structs, or are per-module/per-call). */
@@ -142,6 +157,97 @@ export function measureTarget(t: Target, parts: Part[]): { parts: PartSize[]; in
   return { parts: result, info: Object.fromEntries(infos.map((s) => [s, sizes[s]!])) };
 }
 
+export interface ImageSize {
+  /** Flash of the runtime in the linked image: .text, .rodata, .data and ARM unwind tables of its objects. */
+  flash: number;
+  /** Static RAM of the runtime in the image: .data and .bss of its objects (the caller's structs come on top). */
+  ram: number;
+  /** Flash per part (without -flto; with it, the runtime is one object and this holds "runtime"). */
+  perPart: Record<string, number>;
+  /** Of `flash`: libgcc (soft double, 64-bit division) and newlib-nano (memcpy, strlen, ...), pulled in by the runtime. */
+  libraries: number;
+}
+
+/** The prefixes of what the firmware provides: ports, the peripheral HAL, wasm3, and the image's own port_* stubs. */
+const PORT_SYMBOL = /^(m3_|m3Err_|fwx_hal_|fwx_sha256_|fwx_ed25519_|fwx_port_|port_)/;
+const LIBRARY_FILE = /\/lib(gcc|c_nano|c|nosys|m)\.a\(/;
+
+/**
+ * Links the runtime into a Cortex-M4 image (bench/footprint/image_main.c, which
+ * calls the device's entry points) with -ffunction-sections -fdata-sections
+ * --gc-sections, optionally -flto, and reads from the linker map what each
+ * runtime object keeps. The ports, the HAL, wasm3 and main are stubs left out
+ * of the count; the C libraries the runtime pulls in are counted.
+ */
+export function linkImage(t: Target, parts: Part[], lto: boolean, defines: string[] = []): ImageSize {
+  const dir = join(out, `${t.name}-image${lto ? "-lto" : ""}${defines.join("").replace(/\W+/g, "-")}`);
+  mkdirSync(dir, { recursive: true });
+  const flags = [...t.flags, ...COMMON, ...defines];
+  const partOf = new Map<string, string>();
+  const objects: string[] = [];
+  const plain: string[] = [];
+  for (const p of parts) for (const src of p.sources) {
+    const obj = join(dir, `${basename(src, ".c")}.o`);
+    run(t.cc, [...flags, ...(lto ? ["-flto"] : []), "-c", src, "-o", obj]);
+    partOf.set(obj, p.name);
+    objects.push(obj);
+    if (lto) {
+      const o = join(dir, `${basename(src, ".c")}.plain.o`);
+      run(t.cc, [...flags, "-c", src, "-o", o]);
+      plain.push(o);
+    }
+  }
+  const main = join(dir, "image_main.o");
+  run(t.cc, [...flags, "-c", join(root, "bench", "footprint", "image_main.c"), "-o", main]);
+  // Stubs for every port symbol the runtime and main leave undefined; anything else must come from libc/libgcc or the link fails.
+  const syms = (args: string[]) => new Set(run(t.nm, args).split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2 && !f[0]!.endsWith(":")).map((f) => f[f.length - 1]!));
+  const scanned = [...(lto ? plain : objects), main];
+  const defined = syms(["--defined-only", ...scanned]);
+  const ports = [...syms(["-u", ...scanned])].filter((s) => !defined.has(s) && PORT_SYMBOL.test(s)).sort();
+  const stubs = join(dir, "ports_stub.c");
+  writeFileSync(stubs, `/* Generated by bench/footprint.ts: the firmware's ports, never called. */\n${ports.map((s) => `void ${s}(void);\nvoid ${s}(void) {}\n`).join("")}`);
+  const stubObj = join(dir, "ports_stub.o");
+  run(t.cc, [...t.flags, "-c", stubs, "-o", stubObj]);
+  const map = join(dir, "image.map");
+  run(t.cc, [...t.flags, ...(lto ? ["-flto"] : []), "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Wl,-e,main", `-Wl,-Map=${map}`,
+    ...objects, main, stubObj, "-o", join(dir, "image.elf")]);
+  return readMap(readFileSync(map, "utf8"), (file) => {
+    if (file === main || file === stubObj) return undefined;
+    if (LIBRARY_FILE.test(file)) return "libraries";
+    return partOf.get(file) ?? (lto && /ltrans/.test(file) ? "runtime" : undefined);
+  });
+}
+
+const FLASH_SECTIONS = new Set([".text", ".rodata", ".data", ".ARM.exidx", ".ARM.extab"]);
+const RAM_SECTIONS = new Set([".data", ".bss"]);
+
+/** Sums the input sections of a GNU ld map per owner (undefined: not counted), in the output sections that take flash or RAM. */
+export function readMap(map: string, owner: (file: string) => string | undefined): ImageSize {
+  const lines = map.slice(map.indexOf("Linker script and memory map")).split("\n");
+  const result: ImageSize = { flash: 0, ram: 0, perPart: {}, libraries: 0 };
+  let output = "";
+  let pending = false;
+  for (const line of lines) {
+    const top = /^(\.[\w.]+)(\s+0x[0-9a-f]+\s+0x[0-9a-f]+)?\s*$/.exec(line);
+    if (top) { output = top[1]!; pending = false; continue; }
+    // An input section: " .text.name 0xADDR 0xSIZE file", or its name alone with the rest on the next line.
+    let m = /^ (\.\S+|COMMON)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$/.exec(line);
+    if (!m && pending) m = /^()\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$/.exec(line);
+    pending = !m && /^ (\.\S+|COMMON)$/.test(line);
+    if (!m) continue;
+    const size = parseInt(m[3]!, 16);
+    const who = owner(m[4]!.trim());
+    if (!who || size === 0) continue;
+    if (FLASH_SECTIONS.has(output)) {
+      result.flash += size;
+      result.perPart[who] = (result.perPart[who] ?? 0) + size;
+      if (who === "libraries") result.libraries += size;
+    }
+    if (RAM_SECTIONS.has(output)) result.ram += size;
+  }
+  return result;
+}
+
 const code = (p: PartSize) => p.text + p.data;
 const ram = (p: PartSize) => p.data + p.bss + Object.values(p.structs).reduce((a, b) => a + b, 0);
 const kib = (n: number) => Math.round((n / 1024) * 100) / 100;
@@ -161,7 +267,18 @@ export async function benchFootprint(): Promise<BenchRow[]> {
     }
     const totalCode = sizes.reduce((a, p) => a + code(p), 0);
     const totalRam = sizes.reduce((a, p) => a + ram(p), 0);
-    rows.push({ name: `${t.name} total code, ${sizes.map((p) => p.part).join(" + ")}`, value: kib(totalCode), unit: "KiB", ...(goal ? { goal: "≤ 24 KiB", met: totalCode <= GOAL_FLASH_BYTES } : {}) });
+    rows.push({ name: `${t.name} sum of all objects, before link-time GC`, value: kib(totalCode), unit: "KiB" });
+    if (goal) {
+      const image = linkImage(t, parts, false);
+      const lto = linkImage(t, parts, true);
+      const terse = linkImage(t, parts, false, ["-DFWX_PKG_DIAGNOSTICS=0"]);
+      for (const p of parts) rows.push({ name: `${t.name} linked image, ${p.name}: code kept by --gc-sections`, value: image.perPart[p.name] ?? 0, unit: "B" });
+      rows.push({ name: `${t.name} linked image, libgcc + newlib-nano the runtime pulls in`, value: image.libraries, unit: "B" });
+      rows.push({ name: `${t.name} linked image: runtime code (-Os, --gc-sections; ports, HAL, wasm3 stubbed out)`, value: kib(image.flash), unit: "KiB", goal: "≤ 24 KiB", met: image.flash <= GOAL_FLASH_BYTES });
+      rows.push({ name: `${t.name} linked image with -flto: runtime code`, value: kib(lto.flash), unit: "KiB" });
+      rows.push({ name: `${t.name} linked image, verifier without its texts (-DFWX_PKG_DIAGNOSTICS=0): runtime code`, value: kib(terse.flash), unit: "KiB" });
+      rows.push({ name: `${t.name} linked image: runtime static RAM (.data + .bss)`, value: image.ram, unit: "B" });
+    }
     rows.push({ name: `${t.name} total RAM, static + caller-allocated structs`, value: kib(totalRam), unit: "KiB", ...(goal ? { goal: "≤ 4 KiB", met: totalRam <= GOAL_RAM_BYTES } : {}) });
     for (const [s, n] of Object.entries(info)) rows.push({ name: `${t.name} sizeof(${s}), not in the total`, value: n, unit: "B" });
   }

@@ -19,6 +19,7 @@ import { LinkSimulator } from "../src/ota/link-sim.js";
 import { LinkTally, packetBucket, parsePublish } from "../src/ota/mqtt-tally.js";
 import { decodeAck, topicsFor } from "../src/ota/protocol.js";
 import { startSimDevice } from "../src/ota/sim-device.js";
+import { defaultAntiRollbackPath } from "../src/ota/anti-rollback.js";
 
 const root = resolve(import.meta.dirname, "..");
 const EXAMPLE = join(root, "examples", "cold-chain-alarm");
@@ -102,6 +103,7 @@ export async function flashOver(pkg: Uint8Array, root: { publicKey: Uint8Array; 
     await link.close();
     await broker.close();
     rmSync(state, { recursive: true, force: true });
+    rmSync(defaultAntiRollbackPath(state), { force: true });
   }
 }
 

@@ -31,6 +31,12 @@
 #ifndef FWX_LIMIT_LOCALS_PER_FUNCTION
 #define FWX_LIMIT_LOCALS_PER_FUNCTION 512u  /* localsPerFunction: params + locals */
 #endif
+#ifndef FWX_LIMIT_OPERAND_STACK
+#define FWX_LIMIT_OPERAND_STACK 1024u       /* operandStack: values on one function's operand stack at once */
+#endif
+#ifndef FWX_LIMIT_BLOCK_DEPTH
+#define FWX_LIMIT_BLOCK_DEPTH 512u          /* blockDepth: blocks open at once in one function, its body not counted */
+#endif
 #ifndef FWX_LIMIT_GLOBALS
 #define FWX_LIMIT_GLOBALS 256u              /* globals: the global section's count */
 #endif
@@ -48,6 +54,11 @@
 #endif
 #ifndef FWX_LIMIT_DATA_SEGMENTS
 #define FWX_LIMIT_DATA_SEGMENTS 2048u       /* dataSegments */
+#endif
+
+/* The type checker's frame heights are 16-bit. */
+#if FWX_LIMIT_OPERAND_STACK > 65535u
+#error "FWX_LIMIT_OPERAND_STACK must fit in 16 bits"
 #endif
 
 /* Not a resource limit but a wasm engine bound that the TypeScript parser

@@ -21,17 +21,12 @@
 #define K_ELSE 3u
 #define K_FUNC 4u
 
-typedef struct frame {
-    uint32_t block_type; /* 0x40 empty, a value-type byte, or 0x100 + type index */
-    uint16_t height;     /* operand stack height at entry (params excluded) */
-    uint8_t kind;
-    uint8_t unreachable;
-} frame_t;
+typedef fwx_code_frame_t frame_t;
 
-/* Static, not on the stack: a microcontroller task stack cannot spare
- * them, and the install check runs one module at a time. */
-static uint8_t operands[FWX_CHECK_MAX_OPERANDS];
-static frame_t frames[FWX_CHECK_MAX_BLOCK_DEPTH];
+/* A block type of 0x100 + a type index fits a frame's 16 bits (the module
+ * check refuses more than FWX_LIMIT_TYPES types before any body). */
+typedef char fwx_block_type_fits_16_bits[(0x100u + FWX_LIMIT_TYPES <= 0xffffu && FWX_LIMIT_OPERAND_STACK <= 0xffffu) ? 1 : -1];
+
 
 typedef struct typer {
     const fwx_code_ctx_t *ctx;
@@ -39,6 +34,8 @@ typedef struct typer {
     uint32_t height;
     uint32_t depth;
     uint32_t at; /* the instruction being checked, for errors */
+    uint8_t *operands;
+    frame_t *frames;
 } typer_t;
 
 static bool fail(fwx_code_result_t *res, fwx_code_error_t e, uint32_t at)
@@ -126,22 +123,22 @@ static uint32_t label_types(const fwx_code_ctx_t *ctx, const frame_t *f, const u
 
 static bool push(typer_t *t, uint8_t type)
 {
-    if (t->height >= FWX_CHECK_MAX_OPERANDS) return fail(t->res, FWX_CODE_LIMIT, t->at);
-    operands[t->height++] = type;
+    if (t->height >= FWX_LIMIT_OPERAND_STACK) return fail(t->res, FWX_CODE_LIMIT, t->at);
+    t->operands[t->height++] = type;
     return true;
 }
 
 /* Pops one operand that must be `expect` (T_ANY: any); *got is what it was. */
 static bool pop(typer_t *t, uint8_t expect, uint8_t *got)
 {
-    const frame_t *f = &frames[t->depth - 1u];
+    const frame_t *f = &t->frames[t->depth - 1u];
     uint8_t actual;
     if (t->height == f->height) {
         if (!f->unreachable) return fail(t->res, FWX_CODE_TYPE, t->at);
         *got = T_ANY;
         return true;
     }
-    actual = operands[--t->height];
+    actual = t->operands[--t->height];
     if (actual != T_ANY && expect != T_ANY && actual != expect) return fail(t->res, FWX_CODE_TYPE, t->at);
     *got = actual;
     return true;
@@ -179,7 +176,7 @@ static bool peek_types(typer_t *t, const uint8_t *types, uint32_t n)
 
 static void set_unreachable(typer_t *t)
 {
-    frame_t *f = &frames[t->depth - 1u];
+    frame_t *f = &t->frames[t->depth - 1u];
     t->height = f->height;
     f->unreachable = 1u;
 }
@@ -189,11 +186,11 @@ static bool push_frame(typer_t *t, uint8_t kind, uint32_t bt)
     const uint8_t *params;
     uint32_t n = block_params(t->ctx, bt, &params);
     if (!pop_types(t, params, n)) return false;
-    if (t->depth >= FWX_CHECK_MAX_BLOCK_DEPTH) return fail(t->res, FWX_CODE_LIMIT, t->at);
-    frames[t->depth].block_type = bt;
-    frames[t->depth].height = (uint16_t)t->height;
-    frames[t->depth].kind = kind;
-    frames[t->depth].unreachable = 0u;
+    if (t->depth > FWX_LIMIT_BLOCK_DEPTH) return fail(t->res, FWX_CODE_LIMIT, t->at);
+    t->frames[t->depth].block_type = (uint16_t)bt;
+    t->frames[t->depth].height = (uint16_t)t->height;
+    t->frames[t->depth].kind = kind;
+    t->frames[t->depth].unreachable = 0u;
     t->depth++;
     return push_types(t, params, n);
 }
@@ -201,7 +198,7 @@ static bool push_frame(typer_t *t, uint8_t kind, uint32_t bt)
 /* The end of the innermost frame's instructions: its results, exactly. */
 static bool frame_results(typer_t *t)
 {
-    const frame_t *f = &frames[t->depth - 1u];
+    const frame_t *f = &t->frames[t->depth - 1u];
     const uint8_t *results;
     uint8_t single;
     uint32_t n = block_results(t->ctx, f->block_type, &results, &single);
@@ -213,7 +210,7 @@ static bool branch_to(typer_t *t, uint32_t label, bool keep)
 {
     const uint8_t *types;
     uint8_t single;
-    uint32_t n = label_types(t->ctx, &frames[t->depth - 1u - label], &types, &single);
+    uint32_t n = label_types(t->ctx, &t->frames[t->depth - 1u - label], &types, &single);
     if (!pop_types(t, types, n)) return false;
     return !keep || push_types(t, types, n);
 }
@@ -286,20 +283,24 @@ static bool skip(fwx_cursor_t *c, uint32_t n, fwx_code_result_t *res)
 
 /* ---- numeric instructions: operand and result types ---- */
 
-/* 0x45..0xc4 as "<operands><result>" in type letters (i I f F, '-' none). */
-static const char *const numeric_sig[0xc4 - 0x45 + 1] = {
-    /* 45 */ "ii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii",
-    /* 50 */ "Ii", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi", "IIi",
-    /* 5b */ "ffi", "ffi", "ffi", "ffi", "ffi", "ffi",
-    /* 61 */ "FFi", "FFi", "FFi", "FFi", "FFi", "FFi",
-    /* 67 */ "ii", "ii", "ii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii", "iii",
-    /* 79 */ "II", "II", "II", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III", "III",
-    /* 8b */ "ff", "ff", "ff", "ff", "ff", "ff", "ff", "fff", "fff", "fff", "fff", "fff", "fff", "fff",
-    /* 99 */ "FF", "FF", "FF", "FF", "FF", "FF", "FF", "FFF", "FFF", "FFF", "FFF", "FFF", "FFF", "FFF",
-    /* a7 */ "Ii", "fi", "fi", "Fi", "Fi", "iI", "iI", "fI", "fI", "FI", "FI",
-    /* b2 */ "if", "if", "If", "If", "Ff", "iF", "iF", "IF", "IF", "fF",
-    /* bc */ "fi", "FI", "if", "IF",
-    /* c0 */ "ii", "ii", "II", "II", "II",
+/* 0x45..0xc4 as "<operands><result>" in type letters (i I f F, '-' none):
+ * one byte per opcode naming one of the few distinct signatures. */
+static const char numeric_sigs[23][4] = {
+    "ii", "iii", "Ii", "IIi", "ffi", "FFi", "II", "III", "ff", "fff", "FF", "FFF", "fi", "Fi", "iI", "fI", "FI", "if", "If", "Ff", "iF", "IF", "fF"
+};
+static const uint8_t numeric_sig[0xc4 - 0x45 + 1] = {
+    /* 45 */ 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* 50 */ 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    /* 5b */ 4, 4, 4, 4, 4, 4,
+    /* 61 */ 5, 5, 5, 5, 5, 5,
+    /* 67 */ 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* 79 */ 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    /* 8b */ 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9,
+    /* 99 */ 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11,
+    /* a7 */ 2, 12, 12, 13, 13, 14, 14, 15, 15, 16, 16,
+    /* b2 */ 17, 17, 18, 18, 19, 20, 20, 21, 21, 22,
+    /* bc */ 12, 16, 17, 21,
+    /* c0 */ 0, 0, 6, 6, 6
 };
 
 static const char *const sat_sig[] = { "fi", "fi", "Fi", "Fi", "fI", "fI", "FI", "FI" };
@@ -366,7 +367,7 @@ static bool br_table(typer_t *t, fwx_cursor_t *c)
         uint8_t single;
         uint32_t k;
         if (!read_index(c, t->depth, t->res, &label)) return false;
-        k = label_types(t->ctx, &frames[t->depth - 1u - label], &types, &single);
+        k = label_types(t->ctx, &t->frames[t->depth - 1u - label], &types, &single);
         if (i == 0u) arity = k;
         else if (k != arity) return fail(t->res, FWX_CODE_TYPE, t->at);
         if (!peek_types(t, types, k)) return false;
@@ -391,7 +392,7 @@ static bool operand(typer_t *t, fwx_cursor_t *c, const uint8_t *local_types, uin
     int64_t v;
     uint32_t i, at;
     uint8_t type, other;
-    if (op >= 0x45u && op <= 0xc4u) return apply_sig(t, numeric_sig[op - 0x45u], true);
+    if (op >= 0x45u && op <= 0xc4u) return apply_sig(t, numeric_sigs[numeric_sig[op - 0x45u]], true);
     if (op >= 0x28u && op <= 0x3eu) {
         uint32_t k = op - 0x28u;
         if (!memarg(c, ctx, t->res, t->at, access_log2[k])) return false;
@@ -465,10 +466,12 @@ bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t ty
     t.height = 0u;
     t.depth = 1u;
     t.at = c->pos;
-    frames[0].block_type = 0x100u + type_index;
-    frames[0].height = 0u;
-    frames[0].kind = K_FUNC;
-    frames[0].unreachable = 0u;
+    t.operands = ctx->stack->operands;
+    t.frames = ctx->stack->frames;
+    t.frames[0].block_type = (uint16_t)(0x100u + type_index);
+    t.frames[0].height = 0u;
+    t.frames[0].kind = K_FUNC;
+    t.frames[0].unreachable = 0u;
     for (;;) {
         uint32_t bt;
         uint8_t op;
@@ -479,7 +482,7 @@ bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t ty
             if (op == 0x04u && !pop_type(&t, T_I32)) return false;
             if (!push_frame(&t, op == 0x02u ? K_BLOCK : op == 0x03u ? K_LOOP : K_IF, bt)) return false;
         } else if (op == 0x05u) {
-            frame_t *f = &frames[t.depth - 1u];
+            frame_t *f = &t.frames[t.depth - 1u];
             const uint8_t *params;
             uint32_t n;
             if (f->kind != K_IF) return fail(res, FWX_CODE_MALFORMED, t.at);
@@ -489,7 +492,7 @@ bool fwx_code_check_body(fwx_cursor_t *c, const fwx_code_ctx_t *ctx, uint32_t ty
             n = block_params(ctx, f->block_type, &params);
             if (!push_types(&t, params, n)) return false;
         } else if (op == 0x0bu) {
-            frame_t *f = &frames[t.depth - 1u];
+            frame_t *f = &t.frames[t.depth - 1u];
             const uint8_t *types, *params;
             uint8_t single;
             uint32_t n, np, i;

@@ -1,6 +1,7 @@
 /*
  * fwx_code_check.h: instruction decoding for the install check (internal to
- * fwx_module_check.c). It reads every instruction of a function body or a
+ * fwx_module_check.c; fwx_module_check.h includes it only for the size of
+ * its stacks in fwx_check_work_t). It reads every instruction of a function body or a
  * constant expression: immediates, index bounds, block nesting, the final
  * `end`, and refuses every instruction outside the feature set wasm3 runs
  * (src/wasm/features.ts: MVP, sign extension, saturating float-to-int,
@@ -13,17 +14,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fwx_check_limits.h"
 #include "fwx_wasm_read.h"
 
-/* Operand-stack and nesting bounds of the type check, in values and blocks.
- * Past them a body is refused as over a limit (wasm3 keeps a slot per value
- * in its own compile-time stack). */
-#ifndef FWX_CHECK_MAX_OPERANDS
-#define FWX_CHECK_MAX_OPERANDS 2048u
-#endif
-#ifndef FWX_CHECK_MAX_BLOCK_DEPTH
-#define FWX_CHECK_MAX_BLOCK_DEPTH 512u
-#endif
+/* The operand-stack and nesting bounds of the type check are resource limits
+ * of the mcu class (FWX_LIMIT_OPERAND_STACK, FWX_LIMIT_BLOCK_DEPTH in
+ * fwx_check_limits.h; operandStack, blockDepth in src/validate/limits.ts,
+ * whose decoder counts by the same rules: src/wasm/code-shape.ts). Past them
+ * a body is refused as over a limit. */
+
+/* One open block of the type check. block_type is 0x40 (empty), a value-type
+ * byte, or 0x100 + a type index (below FWX_LIMIT_TYPES), so 16 bits hold it. */
+typedef struct fwx_code_frame {
+    uint16_t block_type;
+    uint16_t height;     /* operand stack height at entry (params excluded) */
+    uint8_t kind;
+    uint8_t unreachable;
+} fwx_code_frame_t;
+
+/* The type check's stacks: caller storage (fwx_check_work_t), so the check
+ * holds no static state and a task stack need not hold them. */
+typedef struct fwx_code_stack {
+    uint8_t operands[FWX_LIMIT_OPERAND_STACK];
+    fwx_code_frame_t frames[FWX_LIMIT_BLOCK_DEPTH + 1u]; /* frames[0] is the function body */
+} fwx_code_stack_t;
 
 /* The index spaces immediates are checked against, and the types operands
  * are checked against. */
@@ -39,6 +53,7 @@ typedef struct fwx_code_ctx {
     const uint32_t *type_offsets;  /* per type: offset of its parameter vector */
     const uint16_t *func_types;    /* per function (imports first): its type index */
     const uint8_t *global_types;   /* per global: value type byte, | 0x80 when mutable */
+    fwx_code_stack_t *stack;       /* the body check's operand and block stacks */
 } fwx_code_ctx_t;
 
 typedef enum fwx_code_error {
@@ -46,7 +61,7 @@ typedef enum fwx_code_error {
     FWX_CODE_MALFORMED,   /* unknown opcode, index out of range, bad nesting, ... */
     FWX_CODE_UNSUPPORTED, /* a valid instruction or type of a feature wasm3 cannot run */
     FWX_CODE_TYPE,        /* operand types do not match, or a value count at a block end */
-    FWX_CODE_LIMIT,       /* past FWX_CHECK_MAX_OPERANDS or FWX_CHECK_MAX_BLOCK_DEPTH */
+    FWX_CODE_LIMIT,       /* past FWX_LIMIT_OPERAND_STACK or FWX_LIMIT_BLOCK_DEPTH (fwx_check_limits.h) */
     FWX_CODE_READ         /* the cursor failed (truncated, LEB overflow): see its error */
 } fwx_code_error_t;
 

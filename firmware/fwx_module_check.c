@@ -29,16 +29,12 @@
 
 typedef struct walk {
     const uint8_t *bytes;
+    fwx_check_work_t *work;     /* the caller's tables (fwx_module_check.h) */
     fwx_module_check_t *check;
     bool have_types;
-    uint32_t types_start; /* type section content */
     uint32_t types_end;
     uint32_t type_count;
-    uint32_t imports_start; /* import section content, 0/0 when absent */
-    uint32_t imports_end;
     uint32_t imported_functions;
-    uint32_t functions_start; /* function section content */
-    uint32_t functions_end;
     uint32_t defined_functions;
     uint32_t table_count;       /* imported and defined */
     uint32_t memory_count;
@@ -58,15 +54,10 @@ typedef struct walk {
     bool have_data;             /* any active segment */
     bool have_sp_name;          /* the name section names a global __stack_pointer */
     uint32_t sp_name_index;
+    uint32_t pointer_import;    /* 1 + index of the first accepted import that takes a pointer, 0: none */
+    uint32_t timer_import;      /* 1 + index of the first accepted timer.start import, 0: none */
 } walk_t;
 
-/* Types of the module's index spaces, for the operand type check. Static,
- * sized by the mcu limits (about 5 KiB): the install check runs one module
- * at a time, and a task stack could not hold them. */
-static uint32_t type_offsets[FWX_LIMIT_TYPES];
-static uint16_t func_types[FWX_LIMIT_IMPORTS + FWX_LIMIT_FUNCTIONS];
-static uint8_t global_types[FWX_LIMIT_IMPORTS + FWX_LIMIT_GLOBALS];
-static uint8_t local_types[FWX_LIMIT_LOCALS_PER_FUNCTION];
 
 static bool read_memory_type(walk_t *w, fwx_cursor_t *c);
 static bool read_table_type(walk_t *w, fwx_cursor_t *c);
@@ -146,12 +137,11 @@ static bool check_type_section(walk_t *w, uint32_t start, uint32_t end)
         /* Recursion groups, subtypes, struct and array types: GC. */
         if (form == 0x4eu || form == 0x4fu || form == 0x50u || form == 0x5eu || form == 0x5fu) return set_error(w->check, FWX_CHECK_UNSUPPORTED, at);
         if (form != FUNC_TYPE_FORM) return set_error(w->check, FWX_CHECK_MALFORMED, at);
-        type_offsets[i] = c.pos;
+        w->work->type_offsets[i] = c.pos;
         if (!check_value_types(&c, w->check) || !check_value_types(&c, w->check)) return false;
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
     w->have_types = true;
-    w->types_start = start;
     w->types_end = end;
     return true;
 }
@@ -168,27 +158,13 @@ static bool value_types_match(fwx_cursor_t *c, const char *expect)
     return true;
 }
 
-static void skip_value_types(fwx_cursor_t *c)
-{
-    uint32_t n;
-    const uint8_t *ignored;
-    if (fwx_read_u32(c, &n)) (void)fwx_read_bytes(c, n, &ignored);
-}
 
 /* Whether type `index` (< type_count, section already checked) is
  * params -> results. */
 static bool type_matches(const walk_t *w, uint32_t index, const char *params, const char *results)
 {
-    fwx_cursor_t c = cursor(w->bytes, w->types_start, w->types_end);
-    uint32_t count, i;
-    uint8_t form;
-    if (!fwx_read_u32(&c, &count)) return false;
-    for (i = 0u; i < index; i++) {
-        (void)fwx_read_u8(&c, &form);
-        skip_value_types(&c);
-        skip_value_types(&c);
-    }
-    return fwx_read_u8(&c, &form) && value_types_match(&c, params) && value_types_match(&c, results);
+    fwx_cursor_t c = cursor(w->bytes, w->work->type_offsets[index], w->types_end);
+    return value_types_match(&c, params) && value_types_match(&c, results);
 }
 
 static bool bytes_equal_cstr(const uint8_t *b, uint32_t n, const char *s)
@@ -246,29 +222,6 @@ static fwx_import_verdict_t judge_function(const walk_t *w, fwx_import_check_t *
     return FWX_IMPORT_UNKNOWN_FUNCTION;
 }
 
-static bool skip_limits_quiet(fwx_cursor_t *c)
-{
-    uint8_t flags;
-    uint32_t v;
-    if (!fwx_read_u8(c, &flags) || flags > 3u || !fwx_read_u32(c, &v)) return false;
-    return (flags & 1u) == 0u || fwx_read_u32(c, &v);
-}
-
-/* Skips one import description the import section walk already validated. */
-static bool read_import_desc_quiet(fwx_cursor_t *c, fwx_import_check_t *ic)
-{
-    uint8_t b;
-    if (!fwx_read_u8(c, &ic->kind)) return false;
-    switch (ic->kind) {
-    case 0u: return fwx_read_u32(c, &ic->type_index);
-    case 1u: return fwx_read_u8(c, &b) && skip_limits_quiet(c);
-    case 2u: return skip_limits_quiet(c);
-    case 3u: return fwx_read_u8(c, &b) && fwx_read_u8(c, &b);
-    case 4u: return fwx_read_u8(c, &b) && fwx_read_u32(c, &ic->type_index);
-    default: return false;
-    }
-}
-
 /* Reads one import's description; false on a structural error. */
 static bool read_import_desc(walk_t *w, fwx_cursor_t *c, fwx_import_check_t *ic, uint32_t at)
 {
@@ -287,10 +240,10 @@ static bool read_import_desc(walk_t *w, fwx_cursor_t *c, fwx_import_check_t *ic,
     case 3u: /* global */
         if (!fwx_read_u8(c, &b)) return cursor_error(w->check, c);
         if (fwx_code_value_type(b) != 1) return set_error(w->check, fwx_code_value_type(b) == 0 ? FWX_CHECK_UNSUPPORTED : FWX_CHECK_MALFORMED, at_desc + 1u);
-        global_types[w->global_count] = b;
+        w->work->global_types[w->global_count] = b;
         if (!fwx_read_u8(c, &b)) return cursor_error(w->check, c);
         if (b > 1u) return set_error(w->check, FWX_CHECK_MALFORMED, at_desc + 2u);
-        if (b == 1u) global_types[w->global_count] = (uint8_t)(global_types[w->global_count] | 0x80u);
+        if (b == 1u) w->work->global_types[w->global_count] = (uint8_t)(w->work->global_types[w->global_count] | 0x80u);
         w->global_count++;
         w->imported_globals++;
         return true;
@@ -318,9 +271,11 @@ static bool check_import_section(walk_t *w, uint32_t start, uint32_t end)
         if (!fwx_read_name(&c, &ic.module, &ic.module_len) || !fwx_read_name(&c, &ic.name, &ic.name_len)) return cursor_error(check, &c);
         if (!fwx_utf8_valid(ic.module, ic.module_len) || !fwx_utf8_valid(ic.name, ic.name_len)) return set_error(check, FWX_CHECK_MALFORMED, at);
         if (!read_import_desc(w, &c, &ic, at)) return false;
-        if (ic.kind == 0u) func_types[w->imported_functions++] = (uint16_t)ic.type_index;
+        if (ic.kind == 0u) w->work->func_types[w->imported_functions++] = (uint16_t)ic.type_index;
         ic.verdict = (uint8_t)(ic.kind == 0u ? judge_function(w, &ic) : FWX_IMPORT_NOT_A_FUNCTION);
-        if (ic.verdict != FWX_IMPORT_OK) check->imports_rejected++;
+        if (ic.verdict != FWX_IMPORT_OK && check->imports_rejected++ == 0u) check->first_import_verdict = ic.verdict;
+        if (ic.verdict == FWX_IMPORT_OK && w->pointer_import == 0u && strchr(fwx_imports[ic.known].wasm3_signature, '*') != NULL) w->pointer_import = i + 1u;
+        if (ic.verdict == FWX_IMPORT_OK && w->timer_import == 0u && ic.known == (int16_t)FWX_IMPORT_TIMER_START) w->timer_import = i + 1u;
         if (check->imports != NULL && i < check->imports_cap) check->imports[i] = ic;
         check->import_count++;
     }
@@ -328,8 +283,6 @@ static bool check_import_section(walk_t *w, uint32_t start, uint32_t end)
     /* Two imported memories: no feature the TypeScript reader names, but no
      * engine without multi-memory validates it. */
     if (w->memory_count > 1u) return set_error(check, FWX_CHECK_INVALID, start);
-    w->imports_start = start;
-    w->imports_end = end;
     return true;
 }
 
@@ -342,42 +295,18 @@ static bool check_function_section(walk_t *w, uint32_t start, uint32_t end)
         uint32_t at = c.pos;
         if (!fwx_read_u32(&c, &type_index)) return cursor_error(w->check, &c);
         if (!w->have_types || type_index >= w->type_count) return set_error(w->check, FWX_CHECK_MALFORMED, at);
-        func_types[w->imported_functions + i] = (uint16_t)type_index;
+        w->work->func_types[w->imported_functions + i] = (uint16_t)type_index;
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
-    w->functions_start = start;
-    w->functions_end = end;
     return true;
 }
 
 /* Type index of function `index` (imports first, then the function
- * section); both sections were checked already. */
+ * section), from the table both sections filled. */
 static bool function_type(const walk_t *w, uint32_t index, uint32_t *type_index)
 {
-    fwx_cursor_t c;
-    uint32_t count, i, seen = 0u;
-    if (index < w->imported_functions) {
-        c = cursor(w->bytes, w->imports_start, w->imports_end);
-        if (!fwx_read_u32(&c, &count)) return false;
-        for (i = 0u; i < count; i++) {
-            const uint8_t *ignored;
-            uint32_t n;
-            fwx_import_check_t ic;
-            memset(&ic, 0, sizeof ic);
-            if (!fwx_read_name(&c, &ignored, &n) || !fwx_read_name(&c, &ignored, &n) || !read_import_desc_quiet(&c, &ic)) return false;
-            if (ic.kind == 0u && seen++ == index) {
-                *type_index = ic.type_index;
-                return true;
-            }
-        }
-        return false;
-    }
-    index -= w->imported_functions;
-    if (index >= w->defined_functions) return false;
-    c = cursor(w->bytes, w->functions_start, w->functions_end);
-    if (!fwx_read_u32(&c, &count)) return false;
-    for (i = 0u; i <= index; i++)
-        if (!fwx_read_u32(&c, type_index)) return false;
+    if (index >= w->imported_functions + w->defined_functions) return false;
+    *type_index = w->work->func_types[index];
     return true;
 }
 
@@ -400,9 +329,10 @@ static fwx_code_ctx_t code_ctx(const walk_t *w)
     ctx.elem_count = w->elem_count;
     ctx.imported_globals = w->imported_globals;
     ctx.bytes = w->bytes;
-    ctx.type_offsets = type_offsets;
-    ctx.func_types = func_types;
-    ctx.global_types = global_types;
+    ctx.type_offsets = w->work->type_offsets;
+    ctx.func_types = w->work->func_types;
+    ctx.global_types = w->work->global_types;
+    ctx.stack = &w->work->stack;
     return ctx;
 }
 
@@ -522,7 +452,7 @@ static bool check_global_section(walk_t *w, uint32_t start, uint32_t end)
         if (!fwx_read_u8(&c, &mut)) return cursor_error(w->check, &c);
         if (mut > 1u) return set_error(w->check, FWX_CHECK_MALFORMED, at + 1u);
         if (!check_const_expr(w, &c, w->global_count, type, false, &is_i32, &value)) return false;
-        global_types[w->global_count] = (uint8_t)(type | (mut == 1u ? 0x80u : 0u));
+        w->work->global_types[w->global_count] = (uint8_t)(type | (mut == 1u ? 0x80u : 0u));
         w->global_count++;
     }
     if (c.pos != end) return set_error(w->check, FWX_CHECK_MALFORMED, c.pos);
@@ -611,16 +541,8 @@ static bool check_element_section(walk_t *w, uint32_t start, uint32_t end)
 /* Parameter count of type `index` (checked already). */
 static uint32_t type_param_count(const walk_t *w, uint32_t index)
 {
-    fwx_cursor_t c = cursor(w->bytes, w->types_start, w->types_end);
-    uint32_t count, i, n = 0u;
-    uint8_t form;
-    if (!fwx_read_u32(&c, &count)) return 0u;
-    for (i = 0u; i < index; i++) {
-        (void)fwx_read_u8(&c, &form);
-        skip_value_types(&c);
-        skip_value_types(&c);
-    }
-    (void)fwx_read_u8(&c, &form);
+    fwx_cursor_t c = cursor(w->bytes, w->work->type_offsets[index], w->types_end);
+    uint32_t n = 0u;
     (void)fwx_read_u32(&c, &n);
     return n;
 }
@@ -628,13 +550,11 @@ static uint32_t type_param_count(const walk_t *w, uint32_t index)
 static bool check_code_section(walk_t *w, uint32_t start, uint32_t end)
 {
     fwx_cursor_t c = cursor(w->bytes, start, end);
-    fwx_cursor_t fc = cursor(w->bytes, w->functions_start, w->functions_end);
     fwx_code_ctx_t ctx = code_ctx(w);
-    uint32_t n, i, ignored;
+    uint32_t n, i;
     w->saw_code = true;
     if (!fwx_read_u32(&c, &n)) return cursor_error(w->check, &c);
     if (n != w->defined_functions) return set_error(w->check, FWX_CHECK_MALFORMED, start);
-    if (n > 0u && !fwx_read_u32(&fc, &ignored)) return set_error(w->check, FWX_CHECK_MALFORMED, start);
     for (i = 0u; i < n; i++) {
         fwx_cursor_t body;
         fwx_code_result_t res;
@@ -645,14 +565,14 @@ static bool check_code_section(walk_t *w, uint32_t start, uint32_t end)
         if (size > FWX_LIMIT_BODY_BYTES) return set_error(w->check, FWX_CHECK_LIMIT, at);
         body_end = c.pos + size;
         body = cursor(w->bytes, c.pos, body_end);
-        (void)fwx_read_u32(&fc, &type_index);
+        type_index = w->work->func_types[w->imported_functions + i];
         locals = type_param_count(w, type_index);
         {
             const uint8_t *params = NULL;
-            uint32_t k, pos = type_offsets[type_index], np = 0u;
+            uint32_t k, pos = w->work->type_offsets[type_index], np = 0u;
             fwx_cursor_t pc = cursor(w->bytes, pos, end);
             if (!fwx_read_u32(&pc, &np) || !fwx_read_bytes(&pc, np, &params)) np = 0u;
-            for (k = 0u; k < np && k < FWX_LIMIT_LOCALS_PER_FUNCTION; k++) local_types[k] = params[k];
+            for (k = 0u; k < np && k < FWX_LIMIT_LOCALS_PER_FUNCTION; k++) w->work->local_types[k] = params[k];
         }
         if (!fwx_read_u32(&body, &groups)) return cursor_error(w->check, &body);
         for (g = 0u; g < groups; g++) {
@@ -666,13 +586,13 @@ static bool check_code_section(walk_t *w, uint32_t start, uint32_t end)
             if (fwx_code_value_type(type) != 1) return set_error(w->check, fwx_code_value_type(type) == 0 ? FWX_CHECK_UNSUPPORTED : FWX_CHECK_MALFORMED, gat);
             {
                 uint64_t k;
-                for (k = locals - count; k < locals && k < FWX_LIMIT_LOCALS_PER_FUNCTION; k++) local_types[k] = type;
+                for (k = locals - count; k < locals && k < FWX_LIMIT_LOCALS_PER_FUNCTION; k++) w->work->local_types[k] = type;
             }
         }
         if (locals > FWX_LIMIT_LOCALS_PER_FUNCTION) return set_error(w->check, FWX_CHECK_LIMIT, at);
         res.error = FWX_CODE_OK;
         res.at = 0u;
-        if (!fwx_code_check_body(&body, &ctx, type_index, local_types, (uint32_t)locals, &res)) return code_error(w->check, &body, &res);
+        if (!fwx_code_check_body(&body, &ctx, type_index, w->work->local_types, (uint32_t)locals, &res)) return code_error(w->check, &body, &res);
         if (body.pos != body_end) return set_error(w->check, FWX_CHECK_MALFORMED, body.pos);
         c.pos = body_end;
     }
@@ -907,20 +827,12 @@ static bool section_within_limits(walk_t *w, uint8_t id, uint32_t start, uint32_
  * any takes a pointer, and fwx_on_timer when timers are started. */
 static bool check_imports_need(walk_t *w, uint32_t exports_start, uint32_t exports_end)
 {
-    fwx_cursor_t c = cursor(w->bytes, w->imports_start, w->imports_end);
-    uint32_t count, i, index;
-    if (w->imports_end == 0u || !fwx_read_u32(&c, &count)) return true;
-    for (i = 0u; i < count; i++) {
-        fwx_import_check_t ic;
-        memset(&ic, 0, sizeof ic);
-        ic.known = -1;
-        if (!fwx_read_name(&c, &ic.module, &ic.module_len) || !fwx_read_name(&c, &ic.name, &ic.name_len) || !read_import_desc_quiet(&c, &ic)) return true;
-        if (ic.kind != 0u || judge_function(w, &ic) != FWX_IMPORT_OK) continue;
-        if (w->memory_count == 0u && strchr(fwx_imports[ic.known].wasm3_signature, '*') != NULL)
-            { w->check->needs_error = FWX_CHECK_NO_MEMORY; return false; }
-        if (ic.known == (int16_t)FWX_IMPORT_TIMER_START && !find_export(w, exports_start, exports_end, "fwx_on_timer", -1, &index))
-            { w->check->needs_error = FWX_CHECK_NO_TIMER_CALLBACK; return false; }
-    }
+    uint32_t index;
+    bool no_memory = w->pointer_import != 0u && w->memory_count == 0u;
+    bool no_timer = w->timer_import != 0u && !find_export(w, exports_start, exports_end, "fwx_on_timer", -1, &index);
+    /* The first import, in section order, that needs what the module lacks. */
+    if (no_memory && (!no_timer || w->pointer_import <= w->timer_import)) { w->check->needs_error = FWX_CHECK_NO_MEMORY; return false; }
+    if (no_timer) { w->check->needs_error = FWX_CHECK_NO_TIMER_CALLBACK; return false; }
     return true;
 }
 
@@ -937,6 +849,7 @@ bool fwx_check_module(const uint8_t *bytes, uint32_t len, fwx_module_check_t *ch
     check->abi_error = FWX_ABI_SECTION_OK;
     check->import_count = 0u;
     check->imports_rejected = 0u;
+    check->first_import_verdict = FWX_IMPORT_OK;
     check->has_abi_section = false;
     check->requirement_count = 0u;
     check->requirements_rejected = 0u;
@@ -945,6 +858,8 @@ bool fwx_check_module(const uint8_t *bytes, uint32_t len, fwx_module_check_t *ch
     memset(&w, 0, sizeof w);
     w.bytes = bytes;
     w.check = check;
+    w.work = check->work;
+    if (w.work == NULL) return set_error(check, FWX_CHECK_NO_WORK, 0u);
     if (bytes == NULL || len < 4u || memcmp(bytes, header, 4u) != 0) return set_error(check, FWX_CHECK_NOT_WASM, 0u);
     if (len < 8u) return set_error(check, FWX_CHECK_TRUNCATED, len);
     if (memcmp(bytes + 4, header + 4, 4u) != 0) return set_error(check, FWX_CHECK_NOT_WASM, 4u);

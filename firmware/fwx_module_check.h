@@ -24,14 +24,16 @@
 
 #include "fwx_abi_section.h"
 #include "fwx_abi_tables.h"
+#include "fwx_check_limits.h"
+#include "fwx_code_check.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#ifndef FWX_CHECK_MAX_IMPORTS
-#define FWX_CHECK_MAX_IMPORTS 256u
-#endif
+/* The imports limit of fwx_check_limits.h under its older name: one limit,
+ * so lowering FWX_LIMIT_IMPORTS lowers both. */
+#define FWX_CHECK_MAX_IMPORTS FWX_LIMIT_IMPORTS
 
 typedef enum fwx_check_error {
     FWX_CHECK_OK = 0,
@@ -52,8 +54,9 @@ typedef enum fwx_check_error {
     FWX_CHECK_OVER_BUDGET,       /* initial memory or static RAM needs above ram_budget_bytes */
     FWX_CHECK_NO_MEMORY,         /* imports functions that take pointers, defines no memory */
     FWX_CHECK_NO_TIMER_CALLBACK, /* imports timer.start without exporting fwx_on_timer */
-    FWX_CHECK_INVALID            /* fails validation: operand types, values left at a block
+    FWX_CHECK_INVALID,           /* fails validation: operand types, values left at a block
                                     end, a constant of the wrong type, ... */
+    FWX_CHECK_NO_WORK            /* the caller gave no work area (check->work is NULL) */
 } fwx_check_error_t;
 
 typedef enum fwx_import_verdict {
@@ -101,7 +104,23 @@ typedef struct fwx_requirement_check {
     uint8_t verdict;          /* fwx_requirement_verdict_t */
 } fwx_requirement_check_t;
 
+/* The check's tables, sized by the mcu limits of fwx_check_limits.h and the
+ * type check's bounds (about 10.5 KiB at the defaults): the types of the
+ * module's index spaces and the operand and block stacks. Caller storage,
+ * needed only while fwx_check_module() runs: the check keeps no static
+ * state (two checks may run at once on two work areas), and an install can
+ * lend memory that is idle while it checks a module. */
+typedef struct fwx_check_work {
+    uint32_t type_offsets[FWX_LIMIT_TYPES];                        /* per type: offset of its parameter vector */
+    uint16_t func_types[FWX_LIMIT_IMPORTS + FWX_LIMIT_FUNCTIONS];   /* per function: its type index */
+    uint8_t global_types[FWX_LIMIT_IMPORTS + FWX_LIMIT_GLOBALS];    /* per global: type byte | 0x80 when mutable */
+    uint8_t local_types[FWX_LIMIT_LOCALS_PER_FUNCTION];             /* the body being checked */
+    fwx_code_stack_t stack;
+} fwx_check_work_t;
+
 typedef struct fwx_module_check {
+    /* In: the work area (required; its contents need no initialisation). */
+    fwx_check_work_t *work;
     /* In: caller storage for per-item verdicts (may be NULL / 0: counts only).
      * Items beyond the capacity are still checked and counted. */
     fwx_import_check_t *imports;
@@ -116,6 +135,8 @@ typedef struct fwx_module_check {
     fwx_abi_section_error_t abi_error;  /* with FWX_CHECK_BAD_ABI_SECTION */
     uint32_t import_count;
     uint32_t imports_rejected;
+    uint8_t first_import_verdict;      /* fwx_import_verdict_t of the first refused import (FWX_IMPORT_OK: none),
+                                          whatever imports_cap is */
     bool has_abi_section;
     uint32_t requirement_count;
     uint32_t requirements_rejected;

@@ -17,6 +17,7 @@ const char *fwx_check_error_text(fwx_check_error_t e)
     case FWX_CHECK_NO_MEMORY: return "passes pointers to the host but defines no memory";
     case FWX_CHECK_NO_TIMER_CALLBACK: return "starts timers but does not export fwx_on_timer";
     case FWX_CHECK_INVALID: return "fails WebAssembly validation (operand types)";
+    case FWX_CHECK_NO_WORK: return "no work area given (fwx_module_check_t.work is NULL)";
     }
     return "unknown check error";
 }

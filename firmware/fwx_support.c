@@ -1,5 +1,6 @@
-/* Trap texts, UTF-8 validation and the abort message builder. */
+/* Trap texts, UTF-8 validation, the abort message builder and the one LEB128 reader. */
 #include "fwx_support.h"
+#include "fwx_wasm_read.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -143,4 +144,92 @@ const char *fwx_abort_trap(fwx_module_t *m, const uint8_t *message, uint32_t mes
     }
     w.buf[w.len] = '\0';
     return m->trap_text;
+}
+
+/* ---- the LEB128 reader of fwx_wasm_read.h ---- */
+
+bool fwx_read_u32(fwx_cursor_t *c, uint32_t *out)
+{
+    uint32_t result = 0u, at = c->pos;
+    unsigned i;
+    if (c->error != FWX_READ_OK) return false;
+    for (i = 0u; i < 5u; i++) {
+        uint8_t b;
+        if (c->pos >= c->end) {
+            fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
+            return false;
+        }
+        b = c->bytes[c->pos++];
+        /* The fifth byte carries bits 28..31 only and must end the number. */
+        if (i == 4u && b > 0x0fu) {
+            fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+            return false;
+        }
+        result |= (uint32_t)(b & 0x7fu) << (7u * i);
+        if ((b & 0x80u) == 0u) {
+            *out = result;
+            return true;
+        }
+    }
+    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+    return false;
+}
+
+bool fwx_read_u64(fwx_cursor_t *c, uint64_t *out)
+{
+    uint64_t result = 0u;
+    uint32_t at = c->pos;
+    unsigned i;
+    if (c->error != FWX_READ_OK) return false;
+    for (i = 0u; i < 10u; i++) {
+        uint8_t b;
+        if (c->pos >= c->end) {
+            fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
+            return false;
+        }
+        b = c->bytes[c->pos++];
+        if (i == 9u && (b & 0xfeu) != 0u) {
+            fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+            return false;
+        }
+        result |= (uint64_t)(b & 0x7fu) << (7u * i);
+        if ((b & 0x80u) == 0u) {
+            *out = result;
+            return true;
+        }
+    }
+    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+    return false;
+}
+
+bool fwx_read_signed(fwx_cursor_t *c, unsigned bits, int64_t *out)
+{
+    uint64_t result = 0u;
+    uint32_t at = c->pos;
+    unsigned i, max_bytes = (bits + 6u) / 7u;
+    if (c->error != FWX_READ_OK) return false;
+    for (i = 0u; i < max_bytes; i++) {
+        uint8_t b;
+        if (c->pos >= c->end) {
+            fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
+            return false;
+        }
+        b = c->bytes[c->pos++];
+        result |= (uint64_t)(b & 0x7fu) << (7u * i);
+        if ((b & 0x80u) == 0u) {
+            if (i == max_bytes - 1u) {
+                unsigned used = bits - 7u * i;
+                unsigned rest = (unsigned)(b & 0x7fu) >> (used - 1u);
+                if (rest != 0u && rest != (0x7fu >> (used - 1u))) {
+                    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+                    return false;
+                }
+            }
+            if ((b & 0x40u) != 0u && 7u * (i + 1u) < 64u) result |= ~(uint64_t)0u << (7u * (i + 1u));
+            *out = (int64_t)result;
+            return true;
+        }
+    }
+    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+    return false;
 }

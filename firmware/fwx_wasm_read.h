@@ -43,94 +43,15 @@ static inline bool fwx_read_u8(fwx_cursor_t *c, uint8_t *out)
     return true;
 }
 
-static inline bool fwx_read_u32(fwx_cursor_t *c, uint32_t *out)
-{
-    uint32_t result = 0u, at = c->pos;
-    unsigned i;
-    if (c->error != FWX_READ_OK) return false;
-    for (i = 0u; i < 5u; i++) {
-        uint8_t b;
-        if (c->pos >= c->end) {
-            fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
-            return false;
-        }
-        b = c->bytes[c->pos++];
-        /* The fifth byte carries bits 28..31 only and must end the number. */
-        if (i == 4u && b > 0x0fu) {
-            fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
-            return false;
-        }
-        result |= (uint32_t)(b & 0x7fu) << (7u * i);
-        if ((b & 0x80u) == 0u) {
-            *out = result;
-            return true;
-        }
-    }
-    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
-    return false;
-}
-
+/* The one LEB128 reader of firmware/ (defined in fwx_support.c, out of
+ * line: inlined, each user carried its own copy). */
+/* An unsigned LEB128 fitting 32 bits: at most 5 bytes, the fifth below 0x10. */
+bool fwx_read_u32(fwx_cursor_t *c, uint32_t *out);
 /* An unsigned LEB128 of at most 64 bits (memarg offsets). */
-static inline bool fwx_read_u64(fwx_cursor_t *c, uint64_t *out)
-{
-    uint64_t result = 0u;
-    uint32_t at = c->pos;
-    unsigned i;
-    if (c->error != FWX_READ_OK) return false;
-    for (i = 0u; i < 10u; i++) {
-        uint8_t b;
-        if (c->pos >= c->end) {
-            fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
-            return false;
-        }
-        b = c->bytes[c->pos++];
-        if (i == 9u && (b & 0xfeu) != 0u) {
-            fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
-            return false;
-        }
-        result |= (uint64_t)(b & 0x7fu) << (7u * i);
-        if ((b & 0x80u) == 0u) {
-            *out = result;
-            return true;
-        }
-    }
-    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
-    return false;
-}
-
+bool fwx_read_u64(fwx_cursor_t *c, uint64_t *out);
 /* A signed LEB128 of `bits` width (32, 33 or 64): at most ceil(bits/7)
  * bytes, and the unused high bits of the last byte must repeat the sign. */
-static inline bool fwx_read_signed(fwx_cursor_t *c, unsigned bits, int64_t *out)
-{
-    uint64_t result = 0u;
-    uint32_t at = c->pos;
-    unsigned i, max_bytes = (bits + 6u) / 7u;
-    if (c->error != FWX_READ_OK) return false;
-    for (i = 0u; i < max_bytes; i++) {
-        uint8_t b;
-        if (c->pos >= c->end) {
-            fwx_cursor_fail(c, FWX_READ_TRUNCATED, c->pos);
-            return false;
-        }
-        b = c->bytes[c->pos++];
-        result |= (uint64_t)(b & 0x7fu) << (7u * i);
-        if ((b & 0x80u) == 0u) {
-            if (i == max_bytes - 1u) {
-                unsigned used = bits - 7u * i;
-                unsigned rest = (unsigned)(b & 0x7fu) >> (used - 1u);
-                if (rest != 0u && rest != (0x7fu >> (used - 1u))) {
-                    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
-                    return false;
-                }
-            }
-            if ((b & 0x40u) != 0u && 7u * (i + 1u) < 64u) result |= ~(uint64_t)0u << (7u * (i + 1u));
-            *out = (int64_t)result;
-            return true;
-        }
-    }
-    fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
-    return false;
-}
+bool fwx_read_signed(fwx_cursor_t *c, unsigned bits, int64_t *out);
 
 /* n bytes in place; *out points into the checked bytes. */
 static inline bool fwx_read_bytes(fwx_cursor_t *c, uint32_t n, const uint8_t **out)

@@ -81,7 +81,7 @@ export function buildDevice(opts) {
     }
   }
   const includes = ["-I", firmware, "-I", runtime, "-I", device, "-I", posix, "-I", wasm3Inc];
-  const defines = [`-DFWX_DEFAULT_BOARD="${join(root, "boards", "demo.json")}"`, "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_MAX_TRANSFER=262144u",
+  const defines = [`-DFWX_DEFAULT_BOARD="${join(root, "boards", "demo.json")}"`, "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_HOLD_ENTRIES=32u", "-DFWX_OTA_OUT_MAX=16384u", "-DFWX_OTA_REPLY_MAX=16384u", "-DFWX_OTA_MAX_TRANSFER=262144u",
     ...DEVICE_SLOTS_DEFINES, ...(opts.fake ? ["-DFWX_DEVICE_FAKE_GUESTS"] : []), ...(opts.defines ?? [])];
   const ours = [...cfiles(firmware), ...cfiles(runtime), ...cfiles(device), ...cfiles(posix)];
   for (const f of ours) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Makes sure the C libraries the device runtime's POSIX port and its tests
+// Makes sure the C libraries the device runtime's POSIX port and the tests
 // link against are installed: the one list of them is C_LIBS below (add a
 // library here, not in a second script). Installs the Debian packages that
 // are missing (see scripts/apt.mjs), then proves each one by compiling and
@@ -18,6 +18,8 @@ const log = (msg) => console.error(`ensure-c-libs: ${msg}`);
 export const C_LIBS = [
   { name: "libsodium", debian: "libsodium-dev", header: "sodium.h", link: "-lsodium", call: "return sodium_init() < 0;" },
   { name: "libmosquitto", debian: "libmosquitto-dev", header: "mosquitto.h", link: "-lmosquitto", call: "return mosquitto_lib_init();" },
+  // An independent Modbus RTU slave for the Linux UART backend's test (tests/linux/).
+  { name: "libmodbus", debian: "libmodbus-dev", header: "modbus/modbus.h", link: "-lmodbus", call: "return modbus_new_rtu(\"/dev/null\", 9600, 'N', 8, 1) == 0;" },
 ];
 
 /** Compiles and links a probe for `lib`; returns an error text or null. */

@@ -11,6 +11,10 @@ process.on("uncaughtException", (err: unknown) => {
   process.exit(EXIT.internal);
 });
 
+// When the command is done, so is the process: a handle a library left open
+// (a server that failed to listen, a client's reconnect timer) must not keep
+// it alive. stdout and stderr are flushed first, so piped output is complete.
 void runCli(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
 });

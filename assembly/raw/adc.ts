@@ -17,6 +17,7 @@
  * Capability: adc (scoped by channel number).
  * Since ABI 1.0.0; wasm signature (i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:adc@1", "open")
 export declare function adc_open(channel: u32, handle_ptr: usize): i32;
 
@@ -33,6 +34,7 @@ export declare function adc_open(channel: u32, handle_ptr: usize): i32;
  * Capability: adc (scoped by channel number).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:adc@1", "read")
 export declare function adc_read(handle: u32, raw_ptr: usize, millivolts_ptr: usize): i32;
 
@@ -48,5 +50,6 @@ export declare function adc_read(handle: u32, raw_ptr: usize, millivolts_ptr: us
  * Capability: adc (scoped by channel number).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:adc@1", "info")
 export declare function adc_info(handle: u32, bits_ptr: usize, vref_mv_ptr: usize): i32;

@@ -22,6 +22,7 @@ import { LogLevel } from "./types";
  * Needs no capability.
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32, i32, i32) -> ().
  */
+// @ts-ignore: decorator
 @external("fwx:core@1", "abort")
 export declare function core_abort(message_ptr: usize, message_len: usize, file_ptr: usize, file_len: usize, line: u32, column: u32): void;
 
@@ -38,6 +39,7 @@ export declare function core_abort(message_ptr: usize, message_len: usize, file_
  * Needs no capability.
  * Since ABI 1.0.0; wasm signature (i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:core@1", "log")
 export declare function core_log(level: LogLevel, message_ptr: usize, message_len: usize): i32;
 
@@ -48,6 +50,7 @@ export declare function core_log(level: LogLevel, message_ptr: usize, message_le
  * Needs no capability.
  * Since ABI 1.0.0; wasm signature () -> i64.
  */
+// @ts-ignore: decorator
 @external("fwx:core@1", "now_ms")
 export declare function core_now_ms(): u64;
 
@@ -58,6 +61,7 @@ export declare function core_now_ms(): u64;
  * Needs no capability.
  * Since ABI 1.0.0; wasm signature () -> i64.
  */
+// @ts-ignore: decorator
 @external("fwx:core@1", "now_us")
 export declare function core_now_us(): u64;
 
@@ -78,6 +82,7 @@ export declare function core_now_us(): u64;
  * Needs no capability.
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:core@1", "config_get")
 export declare function core_config_get(key_ptr: usize, key_len: usize, value_ptr: usize, value_len: usize, value_len_ptr: usize): i32;
 
@@ -94,6 +99,7 @@ export declare function core_config_get(key_ptr: usize, key_len: usize, value_pt
  * Needs no capability.
  * Since ABI 1.0.0; wasm signature (i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:core@1", "error_detail")
 export declare function core_error_detail(text_ptr: usize, text_len: usize, text_len_ptr: usize): i32;
 
@@ -105,5 +111,6 @@ export declare function core_error_detail(text_ptr: usize, text_len: usize, text
  * Needs no capability.
  * Since ABI 1.0.0; wasm signature () -> ().
  */
+// @ts-ignore: decorator
 @external("fwx:core@1", "fuel_exhausted")
 export declare function core_fuel_exhausted(): void;

@@ -23,6 +23,7 @@ import { PinMode } from "./types";
  * Capability: gpio (scoped by pin number + the modes allowed on it).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:gpio@1", "claim")
 export declare function gpio_claim(pin: u32, mode: PinMode, handle_ptr: usize): i32;
 
@@ -37,6 +38,7 @@ export declare function gpio_claim(pin: u32, mode: PinMode, handle_ptr: usize): 
  * Capability: gpio (scoped by pin number + the modes allowed on it).
  * Since ABI 1.0.0; wasm signature (i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:gpio@1", "read")
 export declare function gpio_read(handle: u32, level_ptr: usize): i32;
 
@@ -52,6 +54,7 @@ export declare function gpio_read(handle: u32, level_ptr: usize): i32;
  * Capability: gpio (scoped by pin number + the modes allowed on it).
  * Since ABI 1.0.0; wasm signature (i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:gpio@1", "write")
 export declare function gpio_write(handle: u32, level: bool): i32;
 
@@ -67,6 +70,7 @@ export declare function gpio_write(handle: u32, level: bool): i32;
  * Capability: gpio (scoped by pin number + the modes allowed on it).
  * Since ABI 1.0.0; wasm signature (i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:gpio@1", "watch")
 export declare function gpio_watch(handle: u32, edges: u32): i32;
 
@@ -79,5 +83,6 @@ export declare function gpio_watch(handle: u32, edges: u32): i32;
  * Capability: gpio (scoped by pin number + the modes allowed on it).
  * Since ABI 1.0.0; wasm signature (i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:gpio@1", "release")
 export declare function gpio_release(handle: u32): i32;

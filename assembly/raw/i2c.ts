@@ -27,6 +27,7 @@
  * Capability: i2c (scoped by bus number + 7-bit address).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:i2c@1", "write")
 export declare function i2c_write(bus: u32, address: u8, data_ptr: usize, data_len: usize): i32;
 
@@ -52,6 +53,7 @@ export declare function i2c_write(bus: u32, address: u8, data_ptr: usize, data_l
  * Capability: i2c (scoped by bus number + 7-bit address).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:i2c@1", "read")
 export declare function i2c_read(bus: u32, address: u8, rx_ptr: usize, rx_len: usize): i32;
 
@@ -79,5 +81,6 @@ export declare function i2c_read(bus: u32, address: u8, rx_ptr: usize, rx_len: u
  * Capability: i2c (scoped by bus number + 7-bit address).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:i2c@1", "write_read")
 export declare function i2c_write_read(bus: u32, address: u8, tx_ptr: usize, tx_len: usize, rx_ptr: usize, rx_len: usize): i32;

@@ -23,6 +23,7 @@
  * Capability: kv (scoped by quota in bytes).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:kv@1", "get")
 export declare function kv_get(key_ptr: usize, key_len: usize, value_ptr: usize, value_len: usize, value_len_ptr: usize): i32;
 
@@ -41,6 +42,7 @@ export declare function kv_get(key_ptr: usize, key_len: usize, value_ptr: usize,
  * Capability: kv (scoped by quota in bytes).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:kv@1", "set")
 export declare function kv_set(key_ptr: usize, key_len: usize, value_ptr: usize, value_len: usize): i32;
 
@@ -57,5 +59,6 @@ export declare function kv_set(key_ptr: usize, key_len: usize, value_ptr: usize,
  * Capability: kv (scoped by quota in bytes).
  * Since ABI 1.0.0; wasm signature (i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:kv@1", "delete")
 export declare function kv_delete(key_ptr: usize, key_len: usize): i32;

@@ -21,6 +21,7 @@
  * Capability: pwm (scoped by channel number).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:pwm@1", "open")
 export declare function pwm_open(channel: u32, frequency_hz: u32, handle_ptr: usize): i32;
 
@@ -35,6 +36,7 @@ export declare function pwm_open(channel: u32, frequency_hz: u32, handle_ptr: us
  * Capability: pwm (scoped by channel number).
  * Since ABI 1.0.0; wasm signature (i32, f32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:pwm@1", "set_duty")
 export declare function pwm_set_duty(handle: u32, duty: f32): i32;
 
@@ -47,5 +49,6 @@ export declare function pwm_set_duty(handle: u32, duty: f32): i32;
  * Capability: pwm (scoped by channel number).
  * Since ABI 1.0.0; wasm signature (i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:pwm@1", "close")
 export declare function pwm_close(handle: u32): i32;

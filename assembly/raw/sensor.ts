@@ -20,6 +20,7 @@
  * Capability: sensor (scoped by sensor name).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:sensor@1", "find")
 export declare function sensor_find(name_ptr: usize, name_len: usize, handle_ptr: usize): i32;
 
@@ -37,6 +38,7 @@ export declare function sensor_find(name_ptr: usize, name_len: usize, handle_ptr
  * Capability: sensor (scoped by sensor name).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:sensor@1", "read")
 export declare function sensor_read(handle: u32, value_ptr: usize, timestamp_us_ptr: usize): i32;
 
@@ -57,5 +59,6 @@ export declare function sensor_read(handle: u32, value_ptr: usize, timestamp_us_
  * Capability: sensor (scoped by sensor name).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:sensor@1", "info")
 export declare function sensor_info(handle: u32, unit_ptr: usize, unit_len: usize, unit_len_ptr: usize, min_ptr: usize, max_ptr: usize): i32;

@@ -27,5 +27,6 @@
  * Capability: spi (scoped by bus number + chip select).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:spi@1", "transfer")
 export declare function spi_transfer(bus: u32, cs: u32, tx_ptr: usize, tx_len: usize, rx_ptr: usize, rx_len: usize): i32;

@@ -21,5 +21,6 @@
  * Capability: telemetry (scoped by topic name, or a prefix ending in `/#`).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:telemetry@1", "publish")
 export declare function telemetry_publish(topic_ptr: usize, topic_len: usize, payload_ptr: usize, payload_len: usize): i32;

@@ -18,6 +18,7 @@
  * Capability: timer (scoped by the number of timers the module may run at once).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:timer@1", "start")
 export declare function timer_start(id: u32, period_ms: u32, periodic: bool): i32;
 
@@ -31,5 +32,6 @@ export declare function timer_start(id: u32, period_ms: u32, periodic: bool): i3
  * Capability: timer (scoped by the number of timers the module may run at once).
  * Since ABI 1.0.0; wasm signature (i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:timer@1", "cancel")
 export declare function timer_cancel(id: u32): i32;

@@ -25,6 +25,7 @@ import { Parity, StopBits } from "./types";
  * Capability: uart (scoped by port number).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:uart@1", "open")
 export declare function uart_open(port: u32, baud: u32, parity: Parity, stop_bits: StopBits, handle_ptr: usize): i32;
 
@@ -43,6 +44,7 @@ export declare function uart_open(port: u32, baud: u32, parity: Parity, stop_bit
  * Capability: uart (scoped by port number).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:uart@1", "write")
 export declare function uart_write(handle: u32, data_ptr: usize, data_len: usize, written_ptr: usize): i32;
 
@@ -64,6 +66,7 @@ export declare function uart_write(handle: u32, data_ptr: usize, data_len: usize
  * Capability: uart (scoped by port number).
  * Since ABI 1.0.0; wasm signature (i32, i32, i32, i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:uart@1", "read")
 export declare function uart_read(handle: u32, rx_ptr: usize, rx_len: usize, received_ptr: usize): i32;
 
@@ -76,5 +79,6 @@ export declare function uart_read(handle: u32, rx_ptr: usize, rx_len: usize, rec
  * Capability: uart (scoped by port number).
  * Since ABI 1.0.0; wasm signature (i32) -> i32.
  */
+// @ts-ignore: decorator
 @external("fwx:uart@1", "close")
 export declare function uart_close(handle: u32): i32;

@@ -10,10 +10,11 @@
 // options.path, and `"use": ["ASC_RTRACE=1"]` for Mock.allocations() (the
 // scaffold from `fwx new` has both).
 
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MockHost } from "./mock-host.js";
+import { manifestGrants } from "./grants.js";
 
 /** The SDK directory (this package's assembly/). */
 export const SDK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -61,22 +62,104 @@ export function manifestConfigDefaults(file) {
 }
 
 /**
+ * What the mock takes from an fwx.json: the config defaults it serves when a
+ * spec set no value, and the capabilities it grants (grants.js).
+ */
+export function manifestSettings(file) {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`fwxAspectConfig: manifest ${file}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+  }
+  return { configDefaults: manifestConfigDefaults(file), grants: manifestGrants(manifest) };
+}
+
+/**
+ * The spec file a spec binary was compiled from. as-pect does not tell the
+ * instantiate hook, but the binary's name section does: AssemblyScript names
+ * each file's top-level code "start:<path without .ts>", and the spec
+ * asconfig compiles with debug names.
+ */
+export function specPathOf(binary) {
+  const module = new WebAssembly.Module(binary);
+  for (const section of WebAssembly.Module.customSections(module, "name")) {
+    for (const name of functionNames(new Uint8Array(section))) {
+      if (name.startsWith("start:") && name.endsWith(".spec")) return `${name.slice("start:".length)}.ts`;
+    }
+  }
+  return null;
+}
+
+/** The function names of a name section's subsection 1 (the wasm spec's appendix, "name-sec"). */
+function* functionNames(bytes) {
+  let at = 0;
+  const leb = () => {
+    let value = 0, shift = 0, b;
+    do {
+      if (at >= bytes.length) throw new Error("fwxAspectConfig: truncated name section");
+      b = bytes[at++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return value;
+  };
+  const text = new TextDecoder();
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    const size = leb();
+    const end = at + size;
+    if (id === 1) {
+      for (let n = leb(); n > 0; n--) {
+        leb();
+        const len = leb();
+        yield text.decode(bytes.subarray(at, at + len));
+        at += len;
+      }
+    }
+    at = end;
+  }
+}
+
+/** The fwx.json nearest above a spec file (searching up to the working directory), or null. */
+export function nearestManifest(specPath, root = process.cwd()) {
+  let dir = resolve(root, dirname(specPath));
+  const top = resolve(root);
+  for (;;) {
+    if (existsSync(join(dir, "fwx.json"))) return join(dir, "fwx.json");
+    if (dir === top || dirname(dir) === dir) return null;
+    dir = dirname(dir);
+  }
+}
+
+/**
  * The as-pect config object. `entries` are spec globs (relative to the
  * working directory, or absolute). `manifest` is the project's fwx.json:
- * its config defaults are served by the mock after every Mock.reset().
- * `onHost(host)` sees each spec file's MockHost after instantiation.
+ * the mock serves its config defaults after every Mock.reset() and refuses
+ * calls outside its capabilities with not-permitted, as a device does.
+ * `manifest: "nearest"` takes, for each spec, the fwx.json nearest above it
+ * (a repository with several projects); a spec with none above it gets every
+ * grant. `onHost(host)` sees each spec file's MockHost after instantiation.
  */
 export function fwxAspectConfig({ entries, include = [], disclude = [/node_modules/], manifest, onHost } = {}) {
   if (!Array.isArray(entries) || entries.length === 0) throw new Error("fwxAspectConfig: entries must list at least one spec glob");
   ensurePackageLink();
-  const configDefaults = manifest ? manifestConfigDefaults(manifest) : {};
+  const fixed = manifest && manifest !== "nearest" ? manifestSettings(manifest) : null;
+  const settingsFor = (binary) => {
+    if (fixed) return fixed;
+    if (manifest !== "nearest") return { configDefaults: {}, grants: null };
+    const spec = specPathOf(binary);
+    if (spec === null) throw new Error('fwxAspectConfig: manifest "nearest": the spec binary has no debug names to find its file by (set "debug": true in the as-pect asconfig)');
+    const file = nearestManifest(spec);
+    return file ? manifestSettings(file) : { configDefaults: {}, grants: null };
+  };
   return {
     entries,
     include,
     disclude,
     outputBinary: false,
     async instantiate(memory, createImports, instantiate, binary) {
-      const host = new MockHost({ configDefaults });
+      const host = new MockHost(settingsFor(binary));
       // Compiled here (and handed on as a module) to see whether the spec
       // binary reports its allocations: only with ASC_RTRACE does the runtime
       // import rtrace.onalloc.

@@ -14,56 +14,107 @@
 import { Status } from "../raw/types";
 
 // Strings cross as AssemblyScript UTF-16: pointer + length in code units.
+// @ts-ignore: decorator
 @external("fwx:mock", "reset") declare function mock_reset(): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "stop_module") declare function mock_stop_module(): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "sensor_set") declare function mock_sensor_set(p: usize, n: i32, value: f64): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "sensor_fault") declare function mock_sensor_fault(p: usize, n: i32, status: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "sensor_describe") declare function mock_sensor_describe(p: usize, n: i32, up: usize, un: i32, min: f64, max: f64): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "sensor_remove") declare function mock_sensor_remove(p: usize, n: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "config_set") declare function mock_config_set(kp: usize, kn: i32, vp: usize, vn: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "config_delete") declare function mock_config_delete(kp: usize, kn: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "now_us") declare function mock_now_us(): u64;
+// @ts-ignore: decorator
 @external("fwx:mock", "advance_step") declare function mock_advance_step(targetUs: u64): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "timer_running") declare function mock_timer_running(id: u32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "timer_period") declare function mock_timer_period(id: u32): u32;
+// @ts-ignore: decorator
 @external("fwx:mock", "timer_periodic") declare function mock_timer_periodic(id: u32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "timer_limit") declare function mock_timer_limit(n: u32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "pin_level") declare function mock_pin_level(pin: u32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "pin_mode") declare function mock_pin_mode(pin: u32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "pin_handle") declare function mock_pin_handle(pin: u32): u32;
+// @ts-ignore: decorator
 @external("fwx:mock", "pin_edges") declare function mock_pin_edges(pin: u32): u32;
+// @ts-ignore: decorator
 @external("fwx:mock", "pin_drive") declare function mock_pin_drive(pin: u32, level: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "pin_remove") declare function mock_pin_remove(pin: u32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "telemetry_count") declare function mock_telemetry_count(): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "telemetry_topic") declare function mock_telemetry_topic(index: i32, ptr: usize, cap: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "telemetry_payload") declare function mock_telemetry_payload(index: i32, ptr: usize, cap: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "log_count") declare function mock_log_count(level: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "log_level") declare function mock_log_level(index: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "log_message") declare function mock_log_message(index: i32, ptr: usize, cap: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "abort_count") declare function mock_abort_count(): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "call_count") declare function mock_call_count(p: usize, n: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "last_status") declare function mock_last_status(p: usize, n: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "fail_next") declare function mock_fail_next(p: usize, n: i32, status: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "fail_always") declare function mock_fail_always(p: usize, n: i32, status: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "kv_put") declare function mock_kv_put(kp: usize, kn: i32, vp: usize, vn: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "kv_fetch") declare function mock_kv_fetch(kp: usize, kn: i32, ptr: usize, cap: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "kv_quota") declare function mock_kv_quota(bytes: u32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "i2c_device") declare function mock_i2c_device(bus: u32, address: u32, rp: usize, rn: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "i2c_register") declare function mock_i2c_register(bus: u32, address: u32, reg: u32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "i2c_set_register") declare function mock_i2c_set_register(bus: u32, address: u32, reg: u32, value: u32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "i2c_queue") declare function mock_i2c_queue(bus: u32, address: u32, reg: u32, vp: usize, vn: i32, width: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "i2c_queued") declare function mock_i2c_queued(bus: u32, address: u32, reg: u32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "spi_device") declare function mock_spi_device(bus: u32, cs: u32, rp: usize, rn: i32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "spi_sent") declare function mock_spi_sent(bus: u32, cs: u32, index: i32, ptr: usize, cap: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "uart_receive") declare function mock_uart_receive(port: u32, ptr: usize, len: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "uart_sent") declare function mock_uart_sent(port: u32, ptr: usize, cap: i32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "uart_handle") declare function mock_uart_handle(port: u32): u32;
+// @ts-ignore: decorator
 @external("fwx:mock", "uart_waiting") declare function mock_uart_waiting(port: u32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "uart_baud") declare function mock_uart_baud(port: u32): u32;
+// @ts-ignore: decorator
 @external("fwx:mock", "uart_parity") declare function mock_uart_parity(port: u32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "uart_stop_bits") declare function mock_uart_stop_bits(port: u32): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "allocations") declare function mock_allocations(): i32;
+// @ts-ignore: decorator
 @external("fwx:mock", "adc_set") declare function mock_adc_set(channel: u32, raw: u32, bits: u32, vrefMv: u32): void;
+// @ts-ignore: decorator
 @external("fwx:mock", "pwm_duty") declare function mock_pwm_duty(channel: u32): f64;
 
 // @ts-ignore: decorator

@@ -1,5 +1,6 @@
 // Types of mock-host.js for TypeScript callers (tests, tools).
 import type { SimDevice } from "./sim-device.js";
+import type { Capabilities } from "./grants.js";
 
 export class MockTrap extends Error {}
 
@@ -11,7 +12,9 @@ export interface MockCall {
 }
 
 export class MockHost {
-  constructor(options?: { configDefaults?: Record<string, string> });
+  /** `grants`: fwx.json's capabilities, enforced as on a device (grants.js); null or absent grants everything. */
+  constructor(options?: { configDefaults?: Record<string, string>; grants?: Capabilities | null });
+  grants: Capabilities | null;
   readonly sim: SimDevice;
   calls: MockCall[];
   /** Heap allocations since instantiation, or null without ASC_RTRACE. */

@@ -8,6 +8,7 @@
 import { createAbiImports, FUNCTIONS, STATUS } from "./mock-glue.generated.js";
 import { SimDevice } from "./sim-device.js";
 import { createControlImports } from "./mock-control.js";
+import { guardGrants } from "./grants.js";
 
 /** A contract violation: the real host would trap the module here. */
 export class MockTrap extends Error {
@@ -20,9 +21,16 @@ export class MockTrap extends Error {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class MockHost {
-  /** `configDefaults`: key → text served when a spec set no value (fwx.json defaults). */
-  constructor({ configDefaults = {} } = {}) {
+  /**
+   * `configDefaults`: key → text served when a spec set no value (fwx.json defaults).
+   * `grants`: the capabilities fwx.json asks for; calls outside them return
+   * not-permitted as on a device (grants.js). null grants everything.
+   */
+  constructor({ configDefaults = {}, grants = null } = {}) {
     this.configDefaults = { ...configDefaults };
+    this.grants = grants;
+    /** Why the grant check refused the call in progress (set by grants.js, taken by finish). */
+    this.refusalDetail = undefined;
     /** Set by attach() once the module is instantiated. */
     this.memory = null;
     /** The module's exports, for timer and event delivery from Mock.advance. */
@@ -34,6 +42,7 @@ export class MockHost {
      */
     this.allocations = null;
     this.sim = new SimDevice(this);
+    guardGrants(this);
     this.reset();
   }
 
@@ -50,6 +59,11 @@ export class MockHost {
     this.nextHandle = 1;
     this.sim.reset();
     for (const [key, value] of Object.entries(this.configDefaults)) this.sim.config.set(key, value);
+    // A device gives a module as many timers and KV bytes as it was granted.
+    if (this.grants) {
+      this.sim.timerLimit = this.grants.timers ?? 0;
+      this.sim.kvQuota = this.grants.kv ?? 0;
+    }
   }
 
   /**
@@ -86,6 +100,8 @@ export class MockHost {
   }
 
   finish(call, status, detail) {
+    if (detail === undefined && this.refusalDetail !== undefined) detail = this.refusalDetail;
+    this.refusalDetail = undefined;
     call.status = status;
     if (detail !== undefined) call.detail = detail;
     if (typeof status === "number" && status !== 0) this.sim.lastDetail = detail ?? `${call.fn} returned ${statusName(status)}`;

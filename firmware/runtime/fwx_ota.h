@@ -39,19 +39,36 @@
 #define FWX_OTA_STALE_MS 15000u
 #define FWX_OTA_STATUS_COALESCE_MS 200u
 #define FWX_OTA_HEARTBEAT_MS 30000u
-#define FWX_OTA_MAX_EARLY 8u
+/* RAM. The defaults are sized for a microcontroller; the POSIX device
+ * (scripts/build-device.mjs) raises them. Chunks that arrive in order are
+ * written to the storage port straight from the transport's buffer: only
+ * chunks that arrive early (before their begin is answered) or after a gap
+ * are copied into the hold, and MQTT over one TCP connection keeps order, so
+ * a few chunks' worth is enough. A chunk that finds the hold full is dropped
+ * and resent after a GAP ack. */
 #ifndef FWX_OTA_HOLD_BYTES
-#define FWX_OTA_HOLD_BYTES 16384u   /* out-of-order and early chunks kept in RAM */
+#define FWX_OTA_HOLD_BYTES 4096u    /* out-of-order and early chunks kept in RAM (4 of fwx flash's 1 KiB chunks) */
 #endif
-#define FWX_OTA_HOLD_ENTRIES 32u
+#ifndef FWX_OTA_HOLD_ENTRIES
+#define FWX_OTA_HOLD_ENTRIES 8u     /* chunks held at once */
+#endif
+#define FWX_OTA_MAX_EARLY 8u        /* early chunks of another session kept before they are evicted */
 #ifndef FWX_OTA_CMD_MAX
 #define FWX_OTA_CMD_MAX 4096u       /* longer commands are ignored */
 #endif
+/* The retained status: about 160 B of device fields, the device certificate
+ * in base64 (about 400 B), the last verdict (up to FWX_OTA_EVENT_MAX) and
+ * about 400 B per installed module plus its config values. A status that
+ * does not fit is not published: size this for the device's modules and
+ * config (the POSIX device: 16 KiB). */
 #ifndef FWX_OTA_OUT_MAX
-#define FWX_OTA_OUT_MAX 16384u      /* largest status */
+#define FWX_OTA_OUT_MAX 4096u
 #endif
+/* The largest reply (a command may publish a status while its reply is
+ * being built, so it is a second buffer): an event and a signed proof
+ * (about 1.5 KiB); `logs` returns as many lines as fit. */
 #ifndef FWX_OTA_REPLY_MAX
-#define FWX_OTA_REPLY_MAX 16384u    /* largest reply (a command may publish a status while its reply is being built) */
+#define FWX_OTA_REPLY_MAX 4096u
 #endif
 #define FWX_OTA_TOPIC_MAX 192u
 #define FWX_OTA_EVENT_MAX 768u

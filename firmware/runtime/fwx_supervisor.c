@@ -472,11 +472,12 @@ void fwx_sup_check_trial(fwx_sup_module_t *m, uint64_t now_us)
     }
 }
 
-void fwx_sup_init(fwx_sup_t *s, IM3Environment env, fwx_sup_notify_fn notify, void *user)
+void fwx_sup_init(fwx_sup_t *s, IM3Environment env, fwx_check_work_t *check_work, fwx_sup_notify_fn notify, void *user)
 {
     unsigned i;
     memset(s, 0, sizeof *s);
     s->env = env;
+    s->check_work = check_work;
     s->notify = notify;
     s->user = user;
     for (i = 0u; i < FWX_SUP_MAX_MODULES; i++) {
@@ -516,25 +517,24 @@ static bool id_fits(const char *id)
     return n > 0u && n < FWX_SUP_ID_MAX;
 }
 
-/* The first import the check refused, or the structural error, as text. */
-static const char *check_text(const fwx_module_check_t *c, const fwx_import_check_t *imports, uint32_t cap)
+/* The structural error, the first import the check refused, a refused
+ * lifecycle export, or what the imports need, as text. */
+static const char *check_text(const fwx_module_check_t *c)
 {
     uint32_t i;
     if (c->error != FWX_CHECK_OK) return fwx_check_error_text(c->error);
-    for (i = 0u; i < c->import_count && i < cap; i++) {
-        if (imports[i].verdict != FWX_IMPORT_OK) return fwx_import_verdict_text((fwx_import_verdict_t)imports[i].verdict);
-    }
+    if (c->first_import_verdict != FWX_IMPORT_OK) return fwx_import_verdict_text((fwx_import_verdict_t)c->first_import_verdict);
     for (i = 0u; i < FWX_EXPORT_COUNT; i++) {
         if (c->exports[i] != FWX_EXPORT_OK && c->exports[i] != FWX_EXPORT_ABSENT)
             return fwx_export_verdict_text((fwx_export_verdict_t)c->exports[i]);
     }
+    if (c->needs_error != FWX_CHECK_OK) return fwx_check_error_text(c->needs_error);
     return "fwx.abi requirements not met";
 }
 
 fwx_sup_status_t fwx_sup_start(fwx_sup_t *s, const char *id, const uint8_t *wasm, uint32_t wasm_len,
                                const fwx_sup_config_t *cfg, fwx_sup_module_t **out, const char **error)
 {
-    static fwx_import_check_t imports[16]; /* module task only; verdict detail for the error text */
     fwx_module_check_t check;
     fwx_sup_module_t *m = NULL;
     const char *why = NULL;
@@ -559,13 +559,12 @@ fwx_sup_status_t fwx_sup_start(fwx_sup_t *s, const char *id, const uint8_t *wasm
         return FWX_SUP_E_FULL;
     }
     memset(&check, 0, sizeof check);
-    check.imports = imports;
-    check.imports_cap = (uint32_t)(sizeof imports / sizeof imports[0]);
+    check.work = s->check_work;
     /* The install check judges initial memory and static RAM against the same
      * budget the supervisor enforces on memory.grow (0: the check's default). */
     check.ram_budget_bytes = cfg->ram_limit_bytes;
     if (!fwx_check_module(wasm, wasm_len, &check)) {
-        *error = check_text(&check, imports, check.imports_cap);
+        *error = check_text(&check);
         return FWX_SUP_E_CHECK;
     }
     {

@@ -26,6 +26,7 @@
 #include "fwx_abi_wasm3.h"
 #include "fwx_fuel_wasm3.h"
 #include "fwx_module.h"
+#include "fwx_module_check.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -187,13 +188,19 @@ typedef struct fwx_sup_timer {
 
 typedef struct fwx_sup_module {
     fwx_module_t ctx;           /* first member: a HAL's fwx_module_t * is this module */
+    /* 8-byte members first, bytes last: no padding between them (RAM per module). */
+    fwx_sup_config_t cfg;
+    fwx_sup_timer_t timers[FWX_SUP_MAX_TIMERS];
+    /* restart policy */
+    uint64_t fault_times[FWX_SUP_QUARANTINE_AFTER];
+    uint64_t restart_at_us;
+    /* trial */
+    uint64_t trial_start_us;
+    uint64_t last_fuel_used;    /* of the last call into the module */
     struct fwx_sup *sup;
     fwx_sup_state_t state;
-    uint8_t index;
-    char id[FWX_SUP_ID_MAX];
     const uint8_t *wasm;        /* must stay valid while the module is installed (wasm3 compiles lazily) */
     uint32_t wasm_len;
-    fwx_sup_config_t cfg;
     IM3Runtime runtime;
     fwx_fuel_t fuel;
     IM3Function on_timer, on_event, health, deinit;
@@ -201,19 +208,14 @@ typedef struct fwx_sup_module {
     uint32_t generation;        /* bumped per instance: queued events of a dead instance are dropped */
     uint32_t limit_pages;
     uint32_t high_water_pages;
-    fwx_sup_timer_t timers[FWX_SUP_MAX_TIMERS];
-    fwx_host_call_t ring[FWX_SUP_CALL_RING];
-    uint8_t ring_next, ring_count;
-    /* restart policy */
-    uint64_t fault_times[FWX_SUP_QUARANTINE_AFTER];
-    uint8_t nfault_times;
-    uint64_t restart_at_us;
     uint32_t restarts;
-    /* trial */
-    uint64_t trial_start_us;
     uint32_t callbacks;         /* completed callbacks of this instance, fwx_init included */
     uint32_t initial_pages;
-    uint64_t last_fuel_used;    /* of the last call into the module */
+    fwx_host_call_t ring[FWX_SUP_CALL_RING];
+    char id[FWX_SUP_ID_MAX];
+    uint8_t index;
+    uint8_t ring_next, ring_count;
+    uint8_t nfault_times;
     bool last_fuel_exact;
 } fwx_sup_module_t;
 
@@ -225,6 +227,7 @@ typedef struct fwx_sup_queued_event {
 
 typedef struct fwx_sup {
     IM3Environment env;
+    fwx_check_work_t *check_work; /* lent by the caller (fwx_sup_init) */
     fwx_sup_notify_fn notify;
     void *user;
     fwx_sup_module_t modules[FWX_SUP_MAX_MODULES];
@@ -252,8 +255,11 @@ typedef enum fwx_sup_status {
     FWX_SUP_E_ARG = 8           /* NULL argument, or id empty or not shorter than FWX_SUP_ID_MAX */
 } fwx_sup_status_t;
 
-/* `env` from m3_NewEnvironment; notify may be NULL. */
-void fwx_sup_init(fwx_sup_t *s, IM3Environment env, fwx_sup_notify_fn notify, void *user);
+/* `env` from m3_NewEnvironment; notify may be NULL. `check_work` holds the
+ * install check's tables while fwx_sup_start checks a module (about 10.5 KiB,
+ * fwx_module_check.h): lend memory that is idle then, e.g. a verifier's work
+ * area, rather than keeping it for the supervisor's lifetime. */
+void fwx_sup_init(fwx_sup_t *s, IM3Environment env, fwx_check_work_t *check_work, fwx_sup_notify_fn notify, void *user);
 
 /*
  * Checks, loads and starts a module (start function, fwx_init). A refusal

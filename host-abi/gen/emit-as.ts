@@ -72,6 +72,8 @@ function functionDecl(f: LoweredFunction, abi: LoweredAbi): string {
   const result = f.resultKind === "status" ? "i32" : f.resultKind === "never" ? "void" : asScalarType(f.resultType!);
   return (
     docBlock(lines) +
+    // TypeScript allows no decorator on a function; editors and tsc check these files too.
+    "// @ts-ignore: decorator\n" +
     `@external("${f.module}", "${f.name}")\n` +
     `export declare function ${f.symbol}(${params.join(", ")}): ${result};\n`
   );

@@ -57,6 +57,55 @@ function plain(v: unknown): string {
   return JSON.stringify(jsonValue(v));
 }
 
+// One line format for every kind: `<what it is on> <what happened>`, the
+// thing first (a pin, a port, a bus address, a topic, a call) named as the
+// board names it, then the change ("→ high", "released", "tx 3 B 01 02 03").
+// Kinds this file does not know fall back to `key=value` pairs.
+
+/** `relay_alarm (pin 5)`, or `pin 5` when the board gives no name. */
+function subject(name: unknown, what: string, n: unknown): string {
+  return typeof name === "string" && name !== "" ? `${name} (${what} ${plain(n)})` : `${what} ${plain(n)}`;
+}
+
+const levelName = (v: unknown) => (v === true || v === 1 ? "high" : "low");
+
+/** A transfer's result: nothing when it succeeded, else what the bus reported. */
+const failure = (status: unknown) => (status === undefined || status === "ok" ? "" : `  failed: ${plain(status)}`);
+
+function describeGpio(f: Record<string, unknown>): string {
+  const pin = subject(f.name, "pin", f.pin);
+  if (f.released) return `${pin} released${f.mode === "input" ? ", back to input" : ""}`;
+  if (f.mode !== undefined) return `${pin} claimed as ${plain(f.mode)}, ${levelName(f.level)}`;
+  if (f.edge !== undefined) return `${pin} ${plain(f.edge)} edge → ${levelName(f.level)}`;
+  return `${pin} → ${levelName(f.level)}`;
+}
+
+function describePwm(f: Record<string, unknown>): string {
+  const ch = subject(f.name, "channel", f.channel);
+  if (f.closed) return `${ch} closed, duty 0`;
+  if (f.frequencyHz !== undefined) return `${ch} opened at ${plain(f.frequencyHz)} Hz, duty ${plain(f.duty)}`;
+  return `${ch} → duty ${plain(f.duty)}`;
+}
+
+function describeUart(f: Record<string, unknown>): string {
+  const port = subject(f.name, "port", f.port);
+  if (f.closed) return `${port} closed`;
+  if (f.open !== undefined) return `${port} opened ${plain(f.open)}`;
+  return `${port} ${plain(f.dir)} ${plain(f.bytes)} B ${plain(f.hex)}${f.errors !== undefined ? `  errors: ${plain(f.errors)}` : ""}`;
+}
+
+function describeI2c(f: Record<string, unknown>): string {
+  const target = typeof f.device === "string" ? `${f.device} (bus ${plain(f.bus)} ${plain(f.address)})` : `bus ${plain(f.bus)} ${plain(f.address)}`;
+  const tx = f.tx !== undefined ? ` ${plain(f.tx)}` : "";
+  const rx = f.rx !== undefined ? ` → ${plain(f.rx)}` : "";
+  return `${target} ${plain(f.op)}${tx}${rx}${failure(f.status)}`;
+}
+
+function describeSpi(f: Record<string, unknown>): string {
+  const target = subject(f.device, "bus", `${plain(f.bus)} cs ${plain(f.cs)}`);
+  return `${target} transfer ${plain(f.tx)}${f.rx !== undefined ? ` → ${plain(f.rx)}` : ""}${failure(f.status)}`;
+}
+
 /** What follows the kind column in the timeline. */
 function describe(e: LoggedEvent): string {
   const f = e as Record<string, unknown>;
@@ -65,11 +114,13 @@ function describe(e: LoggedEvent): string {
     case "log": return `${String(f.level).padEnd(5)} ${plain(f.message)}`;
     case "telemetry": return `${plain(f.topic)}  ${plain(f.text ?? f.payloadHex)}`;
     case "fault": return `${plain(f.reason)}: ${plain(f.detail)}`;
-    case "gpio":
-      if (typeof f.pin === "number" && f.level !== undefined && !f.released) return `${f.name ? `${plain(f.name)} (pin ${f.pin})` : `pin ${f.pin}`} → ${f.level === true || f.level === 1 ? "high" : "low"}`;
-      return fieldsText(e);
-    default:
-      return fieldsText(e);
+    case "refused": return `${plain(f.status)}: ${plain(f.call)} ${plain(f.detail)}`;
+    case "gpio": return describeGpio(f);
+    case "pwm": return describePwm(f);
+    case "uart": return describeUart(f);
+    case "i2c": return describeI2c(f);
+    case "spi": return describeSpi(f);
+    default: return fieldsText(e);
   }
 }
 

@@ -3,7 +3,7 @@
 // way a guarded call can go wrong ends as a CrashReport, never as an
 // exception out of the agent.
 
-import { createHostImports, type GuestContext, type HostImpl } from "../abi/host.generated.js";
+import { createHostImports, Status, type GuestContext, type HostImpl } from "../abi/host.generated.js";
 import type { Capabilities } from "../caps/capabilities.js";
 import { FUEL_GET_EXPORT, FUEL_SET_EXPORT, GROW_REFUSED_EXPORT } from "../fuel/section.js";
 import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
@@ -37,6 +37,9 @@ interface GuardedCall {
   metered: boolean;
 }
 
+/** The ABI's not-permitted status (host-abi/spec; Status.notPermitted in the generated host). */
+const NOT_PERMITTED = Status.notPermitted;
+
 const callLabel = (c: GuardedCall) => (c.args.length ? `${c.name}(${c.args.join(", ")})` : c.name);
 
 export type CallOutcome = { ok: true; value: unknown; fuelUsed: bigint | null } | { ok: false; report: CrashReport };
@@ -61,12 +64,26 @@ export class InstanceContext implements ModuleHostContext, GuestContext {
   fail(statusOrFn: number, statusOrDetail: number | string, detail?: string): number {
     // Two callers share the name: implementations call fail(status, detail),
     // the glue calls fail(fn, status, detail).
-    if (typeof statusOrDetail === "string") {
-      this.lastErrorDetail = statusOrDetail;
-      return statusOrFn;
-    }
-    this.lastErrorDetail = detail ?? "";
-    return statusOrDetail;
+    const status = typeof statusOrDetail === "string" ? statusOrFn : statusOrDetail;
+    this.lastErrorDetail = typeof statusOrDetail === "string" ? statusOrDetail : (detail ?? "");
+    if (status === NOT_PERMITTED) this.reportRefusal(this.lastErrorDetail);
+    return status;
+  }
+
+  /** Calls of each function already refused as not-permitted (keyed "telemetry.publish"). */
+  private readonly refused = new Set<string>();
+
+  /**
+   * A call outside the grants returns not-permitted to the module, which may
+   * ignore it; the first refusal of each function goes to the event log so
+   * the integrator sees it, and later ones do not flood it.
+   */
+  private reportRefusal(detail: string): void {
+    const m = /^([a-z0-9_]+\.[a-z0-9_]+):\s*(.*)$/s.exec(detail);
+    const call = m ? m[1]! : "call";
+    if (this.refused.has(call)) return;
+    this.refused.add(call);
+    this.emit({ kind: "refused", status: "not-permitted", call, detail: m ? m[2]! : detail });
   }
 
   owns(kind: string, handle: number): boolean {

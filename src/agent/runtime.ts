@@ -1,24 +1,25 @@
-// The device agent's runtime: modules on one board, one event loop on the
-// device clock. Each step advances the clock to the next thing due (a
-// scheduled callback or a board event), lets the board catch up, then runs
-// everything due in (time, module order, sequence) order. Callbacks run one at
+// The batch runtime (fwx run, the demo, tests): modules on one board, one
+// event loop on the device clock; what a module sees is decided by the one
+// module supervisor (module-supervisor.ts), which the device agent's
+// real-clock host (src/ota/live-host.ts) drives too. Each step advances the
+// clock to the next thing due (a scheduled callback or a board event), lets
+// the board catch up, then runs everything due in (time, module order, sequence) order. Callbacks run one at
 // a time, so a module's callbacks never overlap and nothing depends on wall time.
 
 import type { HostImpl } from "../abi/host.generated.js";
 import { capabilityExcess, type Capabilities } from "../caps/capabilities.js";
 import type { AgentEvent } from "./host-context.js";
-import { DeviceClaimRegistry } from "./handles.js";
 import { EventLog } from "./event-log.js";
-import { BusEventLimiter } from "./bus-events.js";
-import { formatCrashReport, type CrashReport } from "./faults.js";
-import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
+import type { CrashReport } from "./faults.js";
+import type { CallOutcome, InstanceContext } from "./instance.js";
 import { ModuleRefused, type PreparedModule } from "./refusal.js";
 import { prepareOffThread } from "./prepare-pool.js";
 import type { DeviceClass, ModuleLimits } from "../validate/limits.js";
-import { Scheduler, VirtualClock, type DeviceClock } from "./scheduler.js";
+import { VirtualClock, type DeviceClock } from "./scheduler.js";
 import { frameIsFresh, isWatchdogTimeout, runFrame } from "./watchdog.js";
-import { DEFAULT_RESTART_POLICY, FaultHistory, type RestartPolicy } from "./supervisor.js";
-import { KvStore } from "./host/kv.js";
+import type { RestartPolicy } from "./supervisor.js";
+import type { KvStore } from "./host/kv.js";
+import { DEFAULT_WATCHDOG_MS, ModuleSupervisor } from "./module-supervisor.js";
 import { TelemetryQueue, type TelemetryMessage, type TelemetrySink } from "./host/telemetry.js";
 import type { CoreServices } from "./host/core.js";
 import type { TimerServices } from "./host/timer.js";
@@ -90,34 +91,13 @@ export interface AgentOptions<B extends BoardLike> {
   prepareTimeLimitMs?: number;
 }
 
-export type ModuleState = "idle" | "running" | "backoff" | "quarantined" | "stopped";
+export type ModuleState = "idle" | "running" | "backoff" | "quarantined" | "faulted" | "stopped";
 
 export const DEFAULT_FUEL = 10_000_000n;
 /** The fuel counter is an i64: a larger budget would wrap negative and end every callback at once. */
 export const MAX_FUEL = (1n << 63n) - 1n;
 export const DEFAULT_RAM_BUDGET = 65536;
-export const DEFAULT_WATCHDOG_MS = 2000;
-
-interface Slot {
-  index: number;
-  /** The order addModule was called in; slots are kept sorted by it. */
-  order: number;
-  spec: ModuleSpec;
-  prepared: PreparedModule;
-  caps: Capabilities;
-  config: ReadonlyMap<string, string>;
-  fuel: bigint;
-  kv: KvStore;
-  history: FaultHistory;
-  state: ModuleState;
-  instance: ModuleInstance | null;
-  /** Bumped per instance, so events posted to a dead instance are dropped. */
-  generation: number;
-  faults: CrashReport[];
-  restarts: number;
-  /** What the instances before the current one used (a restart starts a fresh instance). */
-  retired: { fuelUsed: bigint; memoryHighWaterBytes: number };
-}
+export { DEFAULT_WATCHDOG_MS };
 
 export interface ModuleSummary {
   id: string;
@@ -135,14 +115,16 @@ export interface RunSummary { endUs: bigint; modules: ModuleSummary[]; faults: C
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * A batch run: modules on one board from device time 0 to a given instant,
+ * on a virtual (or paced) device clock. The module supervisor
+ * (module-supervisor.ts) does everything a module sees; this class owns the
+ * loop and the clock.
+ */
 export class Agent<B extends BoardLike = BoardLike> {
   readonly log: EventLog;
-  private readonly busEvents: BusEventLimiter;
   readonly clock: DeviceClock;
-  readonly claims = new DeviceClaimRegistry();
-  private readonly scheduler = new Scheduler();
-  private readonly slots: Slot[] = [];
-  private readonly policy: RestartPolicy;
+  private readonly supervisor: ModuleSupervisor<B>;
   private readonly telemetry: TelemetryQueue;
   private eventCount = 0;
   private nextOrder = 0;
@@ -155,11 +137,26 @@ export class Agent<B extends BoardLike = BoardLike> {
   constructor(private readonly opts: AgentOptions<B>) {
     this.clock = opts.clock ?? new VirtualClock();
     this.log = new EventLog(opts.keepEvents ?? true);
-    this.busEvents = new BusEventLimiter(opts.busEventRate);
     this.log.on(() => this.eventCount++);
-    this.policy = { ...DEFAULT_RESTART_POLICY, ...opts.restart };
     const sink: TelemetrySink = opts.telemetrySink ?? { accept: (m) => (this.emitTelemetry(m), true) };
     this.telemetry = new TelemetryQueue(opts.telemetryQueueLength ?? 64, sink);
+    this.supervisor = new ModuleSupervisor<B>({
+      board: opts.board, createHost: opts.createHost, stateDir: opts.stateDir ?? null,
+      nowUs: () => this.clock.nowUs(),
+      emit: (tUs, module, event) => this.log.append(tUs, module, event),
+      telemetry: this.telemetry,
+      ...(opts.restart ? { restart: opts.restart } : {}),
+      ...(opts.watchdogMs !== undefined ? { watchdogMs: opts.watchdogMs } : {}),
+      ...(opts.minLogLevel !== undefined ? { minLogLevel: opts.minLogLevel } : {}),
+      ...(opts.logRate ? { logRate: opts.logRate } : {}),
+      ...(opts.telemetryRate ? { telemetryRate: opts.telemetryRate } : {}),
+      ...(opts.busEventRate ? { busEventRate: opts.busEventRate } : {}),
+      ...(opts.observer ? { observer: opts.observer } : {}),
+    });
+  }
+
+  get claims() {
+    return this.supervisor.claims;
   }
 
   /**
@@ -180,7 +177,7 @@ export class Agent<B extends BoardLike = BoardLike> {
   }
 
   private async prepareSlot(spec: ModuleSpec, order: number): Promise<void> {
-    if (this.slots.some((s) => s.spec.id === spec.id) || this.preparing.has(spec.id)) throw new ModuleRefused(spec.id, "manifest", `two modules are named "${spec.id}"; module ids must be unique on a device`);
+    if (this.supervisor.slots.some((s) => s.spec.id === spec.id) || this.preparing.has(spec.id)) throw new ModuleRefused(spec.id, "manifest", `two modules are named "${spec.id}"; module ids must be unique on a device`);
     if (spec.fuel !== undefined && (spec.fuel < 1n || spec.fuel > MAX_FUEL)) {
       throw new ModuleRefused(spec.id, "manifest", `${spec.source}: fuel per callback ${spec.fuel} is outside 1..${MAX_FUEL} (the fuel counter is a signed 64-bit integer)`);
     }
@@ -202,28 +199,18 @@ export class Agent<B extends BoardLike = BoardLike> {
     } finally {
       this.preparing.delete(spec.id);
     }
-    const at = this.slots.findIndex((s) => s.order > order);
-    this.slots.splice(at < 0 ? this.slots.length : at, 0, {
-      index: 0, order, spec, prepared,
+    this.supervisor.add({
+      id: spec.id, source: spec.source, prepared,
       // granted = requested ∩ grantable, and requested ⊆ grantable was just checked.
       caps: spec.requested,
       config: spec.config ?? new Map(),
       fuel: spec.fuel ?? DEFAULT_FUEL,
-      kv: new KvStore(spec.id, this.opts.stateDir ?? null),
-      history: new FaultHistory(this.policy),
-      state: "idle", instance: null, generation: 0, faults: [], restarts: 0, retired: { fuelUsed: 0n, memoryHighWaterBytes: 0 },
-    });
-    this.slots.forEach((s, i) => (s.index = i));
+      restartOnFault: true,
+    }, order);
   }
 
   get modules(): readonly { id: string; state: ModuleState }[] {
-    return this.slots.map((s) => ({ id: s.spec.id, state: s.state }));
-  }
-
-  private emit(module: string, event: AgentEvent): void {
-    const now = this.clock.nowUs();
-    const admitted = this.busEvents.admit(module, event, now);
-    if (admitted) this.log.append(now, module, admitted);
+    return this.supervisor.slots.map((s) => ({ id: s.spec.id, state: s.state }));
   }
 
   private emitTelemetry(m: TelemetryMessage): void {
@@ -241,7 +228,7 @@ export class Agent<B extends BoardLike = BoardLike> {
   async run(untilUs: bigint): Promise<RunSummary> {
     // A refused module rejected its own addModule; the run goes on with the others.
     await Promise.allSettled([...this.pending]);
-    for (const slot of this.slots) this.startSlot(slot);
+    for (const slot of this.supervisor.slots) this.supervisor.start(slot);
     for (;;) {
       const r = this.inWatchdogFrame(() => this.runSteps(untilUs));
       if (r === "done") break;
@@ -249,7 +236,7 @@ export class Agent<B extends BoardLike = BoardLike> {
     }
     await this.clock.advanceTo(untilUs);
     this.opts.board.advanceTo(untilUs);
-    for (const slot of this.slots) this.stopSlot(slot, "end of run");
+    for (const slot of this.supervisor.slots) this.supervisor.stop(slot, "end of run");
     this.telemetry.flush();
     return this.summary();
   }
@@ -264,10 +251,11 @@ export class Agent<B extends BoardLike = BoardLike> {
    */
   private runSteps(untilUs: bigint): "done" | "renew" | Promise<void> {
     const board = this.opts.board;
+    const scheduler = this.supervisor.scheduler;
     for (;;) {
       let step = this.step;
       if (step === null) {
-        const tq = this.scheduler.nextAt();
+        const tq = scheduler.nextAt();
         const tb = board.nextEventAt();
         const t = tq === null ? tb : tb === null ? tq : tq < tb ? tq : tb;
         if (t === null || t > untilUs) return "done";
@@ -282,7 +270,7 @@ export class Agent<B extends BoardLike = BoardLike> {
       }
       for (;;) {
         if (!frameIsFresh()) return "renew";
-        const task = this.scheduler.popDue(step.t);
+        const task = scheduler.popDue(step.t);
         if (!task) break;
         task.run();
       }
@@ -304,138 +292,27 @@ export class Agent<B extends BoardLike = BoardLike> {
       return runFrame(limitMs, body);
     } catch (err) {
       if (!isWatchdogTimeout(err)) throw err;
-      const slot = this.slots.find((s) => s.instance?.callInFlight);
+      const slot = this.supervisor.slots.find((s) => s.instance?.callInFlight);
       const outcome = slot?.instance?.abandonCall(err);
       if (!slot || !outcome) throw new Error(`the agent's own work, outside any module callback, ran past the ${limitMs} ms watchdog`, { cause: err });
       this.opts.observer?.outcome(slot.index, outcome);
-      this.onFault(slot, outcome.report);
+      this.supervisor.fault(slot, outcome.report);
       return "renew";
     }
   }
 
   summary(): RunSummary {
+    const slots = this.supervisor.slots;
     return {
       endUs: this.clock.nowUs(),
-      modules: this.slots.map((s) => ({
+      modules: slots.map((s) => ({
         id: s.spec.id, state: s.state, faults: s.faults.length, restarts: s.restarts,
         fuelUsedLast: s.instance?.lastFuelUsed != null ? Number(s.instance.lastFuelUsed) : null,
         fuelUsedTotal: Number(s.retired.fuelUsed + (s.instance?.fuelUsedTotal ?? 0n)),
         memoryHighWaterBytes: Math.max(s.retired.memoryHighWaterBytes, s.instance?.highWaterBytes ?? 0),
       })),
-      faults: this.slots.flatMap((s) => s.faults).sort((a, b) => (a.tUs < b.tUs ? -1 : a.tUs > b.tUs ? 1 : 0)),
+      faults: slots.flatMap((s) => s.faults).sort((a, b) => (a.tUs < b.tUs ? -1 : a.tUs > b.tUs ? 1 : 0)),
       events: this.eventCount,
     };
-  }
-
-  private services(slot: Slot, gen: number): HostServices<B> {
-    return {
-      board: this.opts.board,
-      core: {
-        lastErrorDetail: () => slot.instance?.ctx.lastErrorDetail ?? "",
-        minLogLevel: this.opts.minLogLevel ?? 0,
-        logRate: this.opts.logRate ?? { perSecond: 20, burst: 50 },
-      },
-      timer: {
-        schedule: (atUs, fire) => {
-          const task = this.scheduler.schedule(atUs, slot.index, fire);
-          return { cancel: () => this.scheduler.cancel(task) };
-        },
-        deliver: (id) => this.deliver(slot, gen, "timer", "fwx_on_timer", [id]),
-      },
-      kv: slot.kv,
-      telemetry: { queue: this.telemetry, rate: this.opts.telemetryRate ?? { perSecond: 2, burst: 10 } },
-    };
-  }
-
-  private startSlot(slot: Slot): void {
-    const old = slot.instance;
-    if (old) {
-      slot.retired.fuelUsed += old.fuelUsedTotal;
-      slot.retired.memoryHighWaterBytes = Math.max(slot.retired.memoryHighWaterBytes, old.highWaterBytes);
-    }
-    const gen = ++slot.generation;
-    const id = slot.spec.id;
-    const instance = new ModuleInstance(slot.prepared, {
-      caps: slot.caps,
-      config: slot.config,
-      claims: this.claims,
-      nowUs: () => this.clock.nowUs(),
-      emit: (e) => this.emit(id, e),
-      postEvent: (kind, handle, arg) => {
-        this.scheduler.schedule(this.clock.nowUs(), slot.index, () => this.deliver(slot, gen, "event", "fwx_on_event", [kind, handle, arg]));
-      },
-      fuel: slot.fuel,
-      watchdogMs: this.opts.watchdogMs ?? DEFAULT_WATCHDOG_MS,
-      createHost: (ctx) => {
-        const host = this.opts.createHost(ctx, this.services(slot, gen));
-        return this.opts.observer?.wrapHost?.(slot.index, host) ?? host;
-      },
-    });
-    slot.instance = instance;
-    slot.state = "running";
-    this.opts.observer?.delivery(slot.index, this.clock.nowUs(), "init", []);
-    const outcome = instance.start();
-    this.opts.observer?.outcome(slot.index, outcome);
-    if (outcome.ok) this.emit(id, { kind: "lifecycle", summary: slot.restarts ? `restarted (restart ${slot.restarts})` : "started", state: "running" });
-    else this.onFault(slot, outcome.report);
-  }
-
-  private deliver(slot: Slot, gen: number, kind: DeliveryKind, exportName: string, args: number[]): void {
-    if (slot.generation !== gen || slot.state !== "running" || !slot.instance) return;
-    if (!slot.instance.has(exportName)) {
-      this.emit(slot.spec.id, { kind: "lifecycle", summary: `dropped ${kind} (${args.join(", ")}): the module does not export ${exportName}` });
-      return;
-    }
-    this.opts.observer?.delivery(slot.index, this.clock.nowUs(), kind, args);
-    const outcome = slot.instance.call(exportName, args);
-    this.opts.observer?.outcome(slot.index, outcome);
-    if (!outcome.ok) this.onFault(slot, outcome.report);
-  }
-
-  private teardown(slot: Slot): void {
-    slot.instance?.ctx.runCleanups();
-    // Safety net: whatever an implementation forgot to release is released here.
-    this.claims.releaseAll(slot.spec.id);
-  }
-
-  private onFault(slot: Slot, report: CrashReport): void {
-    slot.faults.push(report);
-    this.emit(slot.spec.id, { kind: "fault", reason: report.reason, detail: report.detail, callback: report.callback, report: formatCrashReport(report) });
-    this.teardown(slot);
-    slot.generation++;
-    const decision = slot.history.onFault(this.clock.nowUs());
-    if (decision.action === "quarantine") {
-      slot.state = "quarantined";
-      this.emit(slot.spec.id, { kind: "lifecycle", state: "quarantined", summary: `quarantined after ${decision.faultsInWindow} faults within ${this.policy.windowMs / 1000} s` });
-      return;
-    }
-    slot.state = "backoff";
-    this.emit(slot.spec.id, { kind: "lifecycle", state: "backoff", summary: `restarting in ${Number(decision.afterUs) / 1e6} s (fault ${decision.faultsInWindow} of ${this.policy.quarantineAfter} allowed within ${this.policy.windowMs / 1000} s)` });
-    const gen = slot.generation;
-    this.scheduler.schedule(this.clock.nowUs() + decision.afterUs, slot.index, () => {
-      if (slot.generation !== gen || slot.state !== "backoff") return;
-      slot.restarts++;
-      this.startSlot(slot);
-    });
-  }
-
-  private stopSlot(slot: Slot, why: string): void {
-    if (slot.state !== "running" || !slot.instance) {
-      if (slot.state === "backoff") slot.state = "stopped";
-      return;
-    }
-    if (slot.instance.has("fwx_deinit")) {
-      this.opts.observer?.delivery(slot.index, this.clock.nowUs(), "deinit", []);
-      const outcome = slot.instance.call("fwx_deinit", []);
-      this.opts.observer?.outcome(slot.index, outcome);
-      if (!outcome.ok) {
-        slot.faults.push(outcome.report);
-        this.emit(slot.spec.id, { kind: "fault", reason: outcome.report.reason, detail: outcome.report.detail, callback: "fwx_deinit", report: formatCrashReport(outcome.report) });
-      }
-    }
-    this.teardown(slot);
-    slot.generation++;
-    slot.state = "stopped";
-    this.emit(slot.spec.id, { kind: "lifecycle", state: "stopped", summary: `stopped (${why})` });
   }
 }

@@ -2,14 +2,15 @@
 // fwx.abi section, written atomically. Used by `fwx build` and by every
 // command that accepts a project directory (demo, pack, run).
 
-import { mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { encodeAbiSection, ABI_SECTION_NAME } from "../wasm/abi-section.js";
 import { appendCustomSection, WasmParseError } from "../wasm/reader.js";
 import { requiredInterfaces, validateModule, type ValidationResult } from "../validate/validate.js";
+import type { DeviceClass } from "../validate/limits.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { compileAssemblyScript, type Diagnostic, type Runtime } from "./compile.js";
-import { readManifest, type ModuleManifest } from "./manifest.js";
+import { MANIFEST_FILE, ManifestError, readManifest, type ModuleManifest } from "./manifest.js";
 
 export interface BuildOptions {
   /** Output path; default `<project>/build/<module id>.wasm` (or `<entry dir>/build/<name>.wasm`). */
@@ -22,6 +23,8 @@ export interface BuildOptions {
   write?: boolean;
   /** Keep function names in the binary. */
   debugNames?: boolean;
+  /** Whose resource limits the module is validated against (default: the gateway's). */
+  deviceClass?: DeviceClass;
 }
 
 export interface BuildResult {
@@ -61,6 +64,10 @@ function locate(target: string): { projectDir: string; entry: string; manifest: 
     throw new BuildInputError(`${target}: no such file or directory`);
   }
   if (isDirectory(abs)) {
+    // A ManifestError, as for an unreadable fwx.json: every caller (build, run, pack, demo) reports those already.
+    if (!existsSync(join(abs, MANIFEST_FILE))) {
+      throw new ManifestError(join(target, MANIFEST_FILE), "(file)", "not found: a project directory needs one (`fwx new <dir>` makes one), or name an AssemblyScript .ts entry file");
+    }
     const manifest = readManifest(abs);
     return { projectDir: abs, entry: join(abs, manifest.entry), manifest };
   }
@@ -101,13 +108,17 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
     if (!(e instanceof WasmParseError)) throw e;
   }
   const ramBudgetBytes = options.ramBudgetBytes ?? manifest?.ramBudgetBytes;
-  const validation = validateModule(bytes, ramBudgetBytes === undefined ? {} : { ramBudgetBytes });
+  const validation = validateModule(bytes, {
+    ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }),
+    ...(options.deviceClass ? { deviceClass: options.deviceClass } : {}),
+  });
   base.bytes = bytes;
   base.validation = validation;
   if (!validation.ok) return { ...base, ok: false, stage: "validate" };
 
   if (options.write ?? true) {
-    mkdirSync(dirname(outPath), { recursive: true });
+    // Only the default build/ directory is created: a path the caller named must have its directory (README, "Errors and exit codes").
+    if (options.out === undefined) mkdirSync(dirname(outPath), { recursive: true });
     writeFileDurable(outPath, bytes);
     base.outFile = outPath;
   }

@@ -5,6 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { describeFileError } from "../fs/file-error.js";
 import { CapabilityError, parseCapabilities, type Capabilities } from "../caps/capabilities.js";
 import { parseRamBudget } from "../validate/validate.js";
 
@@ -47,16 +48,23 @@ export class ManifestError extends Error {
 }
 
 export const MODULE_ID_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/;
-const VERSION_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
-const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
-const CONFIG_TYPES: readonly ConfigType[] = ["number", "integer", "boolean", "string"];
-const TOP_LEVEL = ["format", "id", "version", "description", "entry", "capabilities", "config", "ramBudget"];
+export const MAX_MODULE_ID_LENGTH = 64;
+export const VERSION_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
+export const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+export const CONFIG_ENTRY_FIELDS = ["type", "description", "default", "min", "max"] as const;
+/** Longest string setting, in UTF-8 bytes. */
+export const MAX_CONFIG_STRING_BYTES = 256;
+export const DEFAULT_ENTRY = "assembly/index.ts";
+export const DEFAULT_RAM_BUDGET_BYTES = 65536;
+export const CONFIG_TYPES: readonly ConfigType[] = ["number", "integer", "boolean", "string"];
+/** Every top-level field; "$schema" lets editors find the JSON schema (schemas/fwx.schema.json) and means nothing to fwx. */
+export const MANIFEST_FIELDS = ["$schema", "format", "id", "version", "description", "entry", "capabilities", "config", "ramBudget"];
 
 function configEntry(raw: unknown, file: string, field: string): ConfigEntry {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new ManifestError(file, field, "must be an object { type, description, default? }");
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o))
-    if (!["type", "description", "default", "min", "max"].includes(k)) throw new ManifestError(file, `${field}.${k}`, "unknown field (known: type, description, default, min, max)");
+    if (!(CONFIG_ENTRY_FIELDS as readonly string[]).includes(k)) throw new ManifestError(file, `${field}.${k}`, "unknown field (known: type, description, default, min, max)");
   if (!CONFIG_TYPES.includes(o.type as ConfigType)) throw new ManifestError(file, `${field}.type`, `must be one of ${CONFIG_TYPES.join(", ")}`);
   const type = o.type as ConfigType;
   if (typeof o.description !== "string" || o.description.trim() === "") throw new ManifestError(file, `${field}.description`, "must be a non-empty string saying what the setting does");
@@ -82,7 +90,7 @@ export function checkConfigValue(entry: ConfigEntry, value: unknown, file: strin
       return value;
     case "string":
       if (typeof value !== "string") throw new ManifestError(file, field, "must be a string");
-      if (new TextEncoder().encode(value).length > 256) throw new ManifestError(file, field, "must be at most 256 bytes of UTF-8");
+      if (new TextEncoder().encode(value).length > MAX_CONFIG_STRING_BYTES) throw new ManifestError(file, field, `must be at most ${MAX_CONFIG_STRING_BYTES} bytes of UTF-8`);
       return value;
     case "number":
     case "integer": {
@@ -111,16 +119,17 @@ export function configDefaults(manifest: ModuleManifest): Record<string, string>
 export function parseManifest(json: unknown, file: string): ModuleManifest {
   if (!json || typeof json !== "object" || Array.isArray(json)) throw new ManifestError(file, "(root)", "must be a JSON object");
   const o = json as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!TOP_LEVEL.includes(k)) throw new ManifestError(file, k, `unknown field (known: ${TOP_LEVEL.join(", ")})`);
+  for (const k of Object.keys(o)) if (!MANIFEST_FIELDS.includes(k)) throw new ManifestError(file, k, `unknown field (known: ${MANIFEST_FIELDS.join(", ")})`);
 
+  if (o.$schema !== undefined && typeof o.$schema !== "string") throw new ManifestError(file, "$schema", "must be a string (the path or URL of the JSON schema, for editors)");
   const format = o.format ?? MANIFEST_FORMAT;
   if (format !== MANIFEST_FORMAT) throw new ManifestError(file, "format", `unsupported manifest format ${JSON.stringify(format)} (this fwx reads format ${MANIFEST_FORMAT})`);
-  if (typeof o.id !== "string" || !MODULE_ID_PATTERN.test(o.id) || o.id.length > 64)
+  if (typeof o.id !== "string" || !MODULE_ID_PATTERN.test(o.id) || o.id.length > MAX_MODULE_ID_LENGTH)
     throw new ManifestError(file, "id", 'must be a reverse-DNS module id of at most 64 characters, lowercase, e.g. "com.example.cold-chain-alarm"');
   if (typeof o.version !== "string" || !VERSION_PATTERN.test(o.version)) throw new ManifestError(file, "version", 'must be a version "MAJOR.MINOR.PATCH", e.g. "1.0.0"');
   if (o.description !== undefined && typeof o.description !== "string") throw new ManifestError(file, "description", "must be a string");
 
-  const entry = o.entry ?? "assembly/index.ts";
+  const entry = o.entry ?? DEFAULT_ENTRY;
   if (typeof entry !== "string" || !entry.endsWith(".ts") || entry.startsWith("/") || entry.split(/[\\/]/).includes(".."))
     throw new ManifestError(file, "entry", "must be a .ts path inside the project directory, e.g. \"assembly/index.ts\"");
 
@@ -141,7 +150,7 @@ export function parseManifest(json: unknown, file: string): ModuleManifest {
     }
   }
 
-  let ramBudgetBytes = 65536;
+  let ramBudgetBytes = DEFAULT_RAM_BUDGET_BYTES;
   if (o.ramBudget !== undefined) {
     if (typeof o.ramBudget === "number") {
       if (!Number.isSafeInteger(o.ramBudget) || o.ramBudget <= 0) throw new ManifestError(file, "ramBudget", "must be a positive number of bytes or a string like \"48k\"");
@@ -168,7 +177,7 @@ export function readManifest(dir: string): ModuleManifest {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new ManifestError(file, "(file)", `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ManifestError(file, "(file)", `cannot read: ${describeFileError(e)}`);
   }
   let json: unknown;
   try {

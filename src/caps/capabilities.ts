@@ -38,7 +38,11 @@ const isUint = (v: unknown, max = 0xffffffff): v is number => Number.isInteger(v
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Longest telemetry topic or prefix, in UTF-8 bytes, as telemetry.publish limits topics. */
-const MAX_TOPIC_BYTES = 64;
+export const MAX_TOPIC_BYTES = 64;
+/** Most timers one module may run at once. */
+export const MAX_TIMERS = 64;
+/** The keys of a capabilities object (the manifest's JSON schema is generated from these). */
+export const CAPABILITY_KEYS = ["timers", "sensors", "gpio", "adc", "pwm", "i2c", "spi", "uart", "telemetry", "kv"] as const;
 const utf8 = new TextEncoder();
 
 /** Checks untrusted JSON; throws CapabilityError naming the field (`path.gpio[2].modes[0]`). */
@@ -46,7 +50,7 @@ export function parseCapabilities(json: unknown, path: string): Capabilities {
   if (json === undefined || json === null) return {};
   if (!isRecord(json)) throw new CapabilityError(path, "must be an object");
   const o = json;
-  const known = ["timers", "sensors", "gpio", "adc", "pwm", "i2c", "spi", "uart", "telemetry", "kv"];
+  const known: readonly string[] = CAPABILITY_KEYS;
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new CapabilityError(`${path}.${k}`, `unknown capability (known: ${known.join(", ")})`);
   const out: Capabilities = {};
   const arr = (k: string): unknown[] | undefined => {
@@ -60,7 +64,7 @@ export function parseCapabilities(json: unknown, path: string): Capabilities {
       return v;
     });
   if (o.timers !== undefined) {
-    if (!isUint(o.timers, 64)) throw new CapabilityError(`${path}.timers`, "must be an integer 0..64");
+    if (!isUint(o.timers, MAX_TIMERS)) throw new CapabilityError(`${path}.timers`, `must be an integer 0..${MAX_TIMERS}`);
     out.timers = o.timers;
   }
   if (o.kv !== undefined) {

@@ -23,8 +23,39 @@ function isArgumentError(e: unknown): e is Error {
   return e instanceof Error && typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
 
+/**
+ * `--duration -5m` → `--duration=-5m`. node:util's parser refuses an option
+ * value that starts with a dash as "ambiguous"; joined, the value reaches the
+ * command, whose own check then says what is wrong with it ("must be
+ * positive"). Only values that look like negative numbers are joined: a
+ * following option stays an option.
+ */
+export function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (/^--[a-z][\w-]*$/i.test(a) && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** "fwx: <command>: …" for every error; messages that already start with the command ("keys gen: …") keep it. */
+function withCommand(name: string | undefined, message: string): string {
+  if (!name || message.startsWith(`${name}:`) || message.startsWith(`${name} `)) return message;
+  return `${name}: ${message}`;
+}
+
 async function dispatch(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...rawRest] = argv;
+  const rest = joinNegativeValues(rawRest);
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(overview());
     return name ? EXIT.ok : EXIT.invalid;
@@ -33,7 +64,7 @@ async function dispatch(argv: string[]): Promise<number> {
     console.log(FWX_VERSION);
     return EXIT.ok;
   }
-  const entry = commands[name];
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!entry) {
     console.error(`fwx: unknown command "${name}"\n\n${overview()}`);
     return EXIT.invalid;
@@ -58,7 +89,8 @@ export async function runCli(argv: string[]): Promise<number> {
     return await dispatch(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`fwx: ${err.message}`);
+      const name = argv[0] !== undefined && Object.hasOwn(commands, argv[0]) ? argv[0] : undefined;
+      console.error(`fwx: ${withCommand(name, err.message)}`);
       return err.exitCode;
     }
     console.error(`fwx: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

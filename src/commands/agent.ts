@@ -1,4 +1,6 @@
+import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { checkOutputDirectory } from "../cli/files.js";
 import { UsageError, type Command } from "../cli/command.js";
 import { loadPrivateKey, loadPublicKey, readInput } from "../pkg/files.js";
 import { checkDeviceCertificate } from "../pkg/identity.js";
@@ -9,15 +11,24 @@ import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/tran
 import { startSimDevice } from "../ota/sim-device.js";
 import { jsonText } from "../ota/device-agent.js";
 import { BoardProfileError } from "../sim/errors.js";
+import { RevocationsRolledBack } from "../ota/op-guard.js";
+import { AntiRollbackStoreError, defaultAntiRollbackPath, FileAntiRollbackStore } from "../ota/anti-rollback.js";
 
-const help = `fwx agent — run the device agent: hosts modules, installs updates over MQTT
+/** Whether `path` is `dir` or lies under it (after resolving both). */
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
 
-usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir>
+const help = `usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir> [--floor <file>]
+                 [--revocations <list.fwxrl>]
                  --root <root.pub> --customer <c> --group <g>
                  --device-key <device.key> --device-cert <device.cert>
                  [--broker mqtts://host:8883 --ca ca.pem --cert dev.pem --key dev.key]
                  [--username u --password-file f] [--health-callbacks N]
                  [--health-seconds T] [--speed X] [--bus-traffic] [--json]
+
+Run the device agent: hosts modules, installs updates over MQTT.
 
 Long-running. Keeps per module an A and a B slot, the confirmed slot, the
 installed sequence numbers and config values in --state-dir, and restarts
@@ -32,7 +43,22 @@ reverted automatically.
 options:
   --device-id <id>        this device's id (MQTT topics fwx/v2/<id>/…)
   --board <file>          board profile (default: the bundled demo board)
-  --state-dir <dir>       where slots and state live (created if missing)
+  --state-dir <dir>       where slots and state live (created if missing; its
+                          parent directory must exist)
+  --floor <file>          the anti-rollback store: per module the highest confirmed
+                          sequence and the lowest one it may run, and the signed-
+                          command counter; only ever raised (default: beside the
+                          state directory, <state-dir>.anti-rollback.json). Kept
+                          OUTSIDE --state-dir so that restoring an older copy of the
+                          state directory cannot roll the device back or replay
+                          commands; a file protects against whoever can write the
+                          state directory only, not against root on the gateway
+                          (docs/ota-protocol.md, "Anti-rollback")
+  --revocations <file>    a root-signed revocation list to keep if newer than the
+                          one kept in --state-dir (as \`fwx cert deliver\` would).
+                          The agent refuses to start when the kept list is older
+                          than a serial it already enforced (a rolled-back state
+                          directory would un-revoke): this brings the current one back
   --root <file>           product root public key (PEM, hex or raw)
   --customer, --group     this device's customer and device group (package scope)
   --device-key <file>     this device's private key (fwx keys gen); keep it out of
@@ -56,10 +82,14 @@ environment:
   FWX_CRASH_AT=<point>[#n]  power-loss testing: die abruptly (SIGKILL) at that
                             point of an install (see docs/ota-protocol.md)
 
-exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad arguments or board profile, 1 internal error
+exit codes:
+  0  stopped by SIGINT/SIGTERM
+  1  internal error
+  2  bad arguments or board profile
 
-example: fwx agent --device-id gw-17 --board boards/demo.json --state-dir /var/lib/fwx \\
-           --root root.pub --customer acme-foods --group cold-store-3`;
+example:
+  fwx agent --device-id gw-17 --board boards/demo.json --state-dir /var/lib/fwx \\
+      --root root.pub --customer acme-foods --group cold-store-3`;
 
 export const command: Command = {
   name: "agent",
@@ -69,7 +99,7 @@ export const command: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, ...BROKER_ARGS,
+        "device-id": { type: "string" }, board: { type: "string" }, "state-dir": { type: "string" }, floor: { type: "string" }, revocations: { type: "string" }, ...BROKER_ARGS,
         root: { type: "string" }, customer: { type: "string" }, group: { type: "string" },
         "device-key": { type: "string" }, "device-cert": { type: "string" },
         "health-callbacks": { type: "string" }, "health-seconds": { type: "string" }, speed: { type: "string" }, json: { type: "boolean" },
@@ -78,6 +108,7 @@ export const command: Command = {
     });
     const deviceId = checkDevice(values["device-id"], "--device-id");
     if (!values["state-dir"]) throw new UsageError("--state-dir is required");
+    checkOutputDirectory("agent", `--state-dir ${values["state-dir"]}`, values["state-dir"]);
     if (!values.root) throw new UsageError("--root is required (the product root public key the device trusts)");
     if (!values.customer || !values.group) throw new UsageError("--customer and --group are required (they scope which packages this device accepts)");
     const callbacks = values["health-callbacks"] === undefined ? undefined : Number(values["health-callbacks"]);
@@ -106,12 +137,22 @@ export const command: Command = {
     } catch (e) {
       throw new UsageError(`--device-cert ${values["device-cert"]}: ${(e as Error).message}`);
     }
+    const floorPath = values.floor ?? defaultAntiRollbackPath(values["state-dir"]);
+    if (isInside(floorPath, values["state-dir"])) throw new UsageError(`--floor ${floorPath} is inside --state-dir ${values["state-dir"]}: whoever can rewrite the state directory could lower it; give a path outside it`);
+    let floor;
+    try {
+      floor = new FileAntiRollbackStore(floorPath);
+    } catch (e) {
+      if (e instanceof AntiRollbackStoreError) throw new UsageError(e.message);
+      throw new UsageError(`--floor ${floorPath}: ${(e as Error).message}`);
+    }
     const json = !!values.json;
     const broker = brokerTargetFromArgs(values);
     let agent;
     try {
       agent = await startSimDevice({
-        deviceId, brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), stateDir: values["state-dir"], rootPublicKey, deviceKey, deviceCert,
+        deviceId, brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), stateDir: values["state-dir"], floor, rootPublicKey,
+        ...(values.revocations ? { revocations: new Uint8Array(readInput(values.revocations, "revocation list")) } : {}), deviceKey, deviceCert,
         customer: values.customer, group: values.group, crash, waitForBroker: false,
         ...(values.board ? { boardPath: values.board } : {}),
         ...(speed ? { speed } : {}),
@@ -126,7 +167,7 @@ export const command: Command = {
         },
       });
     } catch (e) {
-      if (e instanceof BoardProfileError) throw new UsageError(e.message);
+      if (e instanceof BoardProfileError || e instanceof RevocationsRolledBack) throw new UsageError(e.message);
       throw e;
     }
     await untilStopSignal();

@@ -1,15 +1,15 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { UsageError, type Command } from "../cli/command.js";
+import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { readInputFile } from "../cli/files.js";
 import { PasswordFile, PasswordFileError } from "../ota/broker-access.js";
 import { startBroker, type BrokerOptions } from "../ota/broker.js";
 import { untilStopSignal } from "../ota/cli-support.js";
 
-const help = `fwx broker — run the embedded MQTT broker (aedes) for a bench, a demo or a small site
-
-usage: fwx broker [--port 1883] [--host 127.0.0.1] [--json]
+const help = `usage: fwx broker [--port 1883] [--host 127.0.0.1] [--json]
                   [--tls-cert server.pem --tls-key server.key [--client-ca ca.pem]]
                   [--password-file passwd] [--acl --tool <identity>…]
+
+Run the embedded MQTT broker (aedes) for a bench, a demo or a small site.
 
 Runs until interrupted (Ctrl-C / SIGTERM). Devices (\`fwx agent\`) and tools
 (\`fwx flash\`, \`fwx devices\`, …) connect to it; retained device status and
@@ -36,18 +36,17 @@ options:
   --tool <identity>       an identity (certificate CN or username) with access to all of fwx/v2/#; repeatable
   --json                  print {"url": ...} once listening
 
-exit codes: 0 stopped by a signal, 2 bad arguments, 1 could not listen (port in use, …)
+exit codes:
+  0  stopped by a signal
+  1  could not listen (port in use, …)
+  2  bad arguments
 
-examples: fwx broker --port 1883
-          fwx broker --tls-cert broker.pem --tls-key broker.key --client-ca fleet-ca.pem --acl --tool fleet-tools`;
+examples:
+  fwx broker --port 1883
+  fwx broker --tls-cert broker.pem --tls-key broker.key --client-ca fleet-ca.pem --acl --tool fleet-tools`;
 
 function readPem(option: string, path: string | undefined): Buffer | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`${option} ${path}: ${(e as Error).message}`);
-  }
+  return path === undefined ? undefined : readInputFile("broker", `${option} ${path}`, path);
 }
 
 export const command: Command = {
@@ -87,8 +86,10 @@ export const command: Command = {
     try {
       broker = await startBroker(opts);
     } catch (e) {
-      process.stderr.write(`error: cannot listen on ${host}:${port}: ${(e as Error).message}\n`);
-      return 1;
+      // Exit 1 as the help says; src/cli.ts ends the process, whatever the failed server left open.
+      const err = e as NodeJS.ErrnoException;
+      const why = err.code === "EADDRINUSE" ? "the port is in use" : err.code === "EACCES" ? "permission denied (ports below 1024 need privileges)" : err.code === "EADDRNOTAVAIL" ? "no such local address" : err.message;
+      throw new UsageError(`broker: cannot listen on ${host}:${port}: ${why}`, EXIT.internal);
     }
     if (values.json) process.stdout.write(JSON.stringify({ url: broker.url, host: broker.host, port: broker.port }) + "\n");
     else process.stderr.write(`fwx broker listening on ${broker.url}${opts.acl ? " (per-device ACL)" : ""} (Ctrl-C to stop)\n`);

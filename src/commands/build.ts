@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import { parseCommandArgs, ramBudgetOption } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { checkOutputFile } from "../cli/files.js";
 import { buildModule, BuildInputError, type BuildResult } from "../build/build.js";
 import { formatDiagnostic, RUNTIMES, type Runtime } from "../build/compile.js";
 import { ManifestError } from "../build/manifest.js";
@@ -23,7 +24,8 @@ the project's node_modules contains it. AssemblyScript's abort() is routed to
 the host (fwx:core@1 abort), so the module imports nothing from \`env\`.
 
 options:
-  -o, --out <file>     output path (default <dir>/build/<module id>.wasm)
+  -o, --out <file>     output path; its directory must exist (default
+                       <dir>/build/<module id>.wasm, created as needed)
   --json               print the result as JSON: ok, stage, output, diagnostics,
                        validation (errors, warnings, report)
   --ram-budget <size>  linear-memory budget, overriding fwx.json: bytes (65536),
@@ -78,6 +80,8 @@ export const command: Command = {
     const runtime = values.runtime ?? "stub";
     if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new UsageError(`build: --runtime must be one of ${RUNTIMES.join(", ")}, not "${runtime}"`);
     const ramBudgetBytes = ramBudgetOption("build", values["ram-budget"]);
+    // Before compiling: a bad output path must not cost a build.
+    if (values.out !== undefined) checkOutputFile("build", `-o ${values.out}`, values.out);
 
     let result: BuildResult;
     try {
@@ -105,14 +109,14 @@ export const command: Command = {
     for (const d of result.diagnostics) (d.severity === "error" ? console.error : console.warn)(formatDiagnostic(d));
     if (result.stage === "compile") {
       const errors = result.diagnostics.filter((d) => d.severity === "error").length;
-      console.error(`fwx build: compilation failed${errors ? ` with ${errors} error${errors === 1 ? "" : "s"}` : `: ${result.compileFailure ?? "unknown compiler failure"}`}; ${relative(process.cwd(), result.outPath)} left unchanged`);
+      console.error(`fwx: build: compilation failed${errors ? ` with ${errors} error${errors === 1 ? "" : "s"}` : `: ${result.compileFailure ?? "unknown compiler failure"}`}; ${relative(process.cwd(), result.outPath)} left unchanged`);
       return EXIT.invalid;
     }
     const shown = relative(process.cwd(), result.outPath) || result.outPath;
     const report = formatValidation(result.validation!, shown);
     if (!result.ok) {
       console.error(report);
-      console.error(`fwx build: the module is not valid; ${shown} left unchanged`);
+      console.error(`fwx: build: the module is not valid; ${shown} left unchanged`);
       return EXIT.invalid;
     }
     const label = result.manifest ? `${result.manifest.id}@${result.manifest.version}` : relative(process.cwd(), result.entry);

@@ -5,13 +5,13 @@
 import { UsageError } from "../cli/command.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { NAME_PATTERN } from "../pkg/certificate.js";
-import { list, loadPrivateKey, loadPublicKey, parseTime, parseUint, readInput } from "../pkg/files.js";
+import { list, loadPrivateKey, loadPublicKey, parseTime, parseUint, loadRevocationList, readInput } from "../pkg/files.js";
 import { issueDeviceCertificate, issueOperatorCertificate, OPERATIONS, type OperatorCertificate } from "../pkg/identity.js";
 import { keyId, rawPublicKey } from "../pkg/keys.js";
-import { checkBrokerUrl, checkDevice, OTA_EXIT, reportRemoteError } from "../ota/cli-support.js";
+import { checkDevice, OTA_EXIT, reportRemoteError } from "../ota/cli-support.js";
 import { loadOperatorAuth } from "../ota/credentials.js";
-import { DEFAULT_BROKER } from "../ota/protocol.js";
 import { ToolConnection } from "../ota/rpc.js";
+import { brokerTargetFromArgs } from "../ota/transport.js";
 
 type Values = Record<string, string | string[] | boolean | undefined>;
 
@@ -91,14 +91,23 @@ export async function deliverRevocations(file: string | undefined, v: Values): P
   const device = checkDevice(v.device as string | undefined, "--device");
   const auth = loadOperatorAuth(v as Record<string, string | undefined>);
   const bytes = new Uint8Array(readInput(file, "revocation list"));
+  // Checked here too: a list that is not the root's would only be refused by the device.
+  const sent = loadRevocationList(file, auth.rootPublicKey);
   let conn: ToolConnection | null = null;
   try {
-    conn = await ToolConnection.open({ brokerUrl: checkBrokerUrl((v.broker as string | undefined) ?? DEFAULT_BROKER) });
+    // The broker options of every field tool; --cert (a list for `cert revoke`) is the MQTT client certificate here.
+    const certs = (v.cert as string[] | undefined) ?? [];
+    if (certs.length > 1) throw new UsageError("cert deliver: --cert is the MQTT client certificate; give it once");
+    const str = (k: string) => v[k] as string | undefined;
+    const broker = brokerTargetFromArgs({ broker: str("broker"), ca: str("ca"), cert: certs[0], key: str("key"), username: str("username"), "password-file": str("password-file") });
+    conn = await ToolConnection.open({ brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}) });
     const { reply } = await conn.signedRequest(device, { op: "revocations", revocations: bytes }, auth, 10_000);
-    console.log(reply.replaced ? `${device}: now keeps revocation list serial ${String(reply.serial)}` : `${device}: kept its list, serial ${String(reply.serial)} (not older than this one)`);
+    // What the device signed is that it accepted this list command ("ok"): it then keeps this list or one with a
+    // higher serial, so "serial N or later" is proven. Its `serial`/`replaced` fields lie outside the proof: a claim.
+    console.log(`${device}: enforces revocation list serial ${sent.serial} or later (device-signed acceptance); it reports keeping serial ${String(reply.serial)}${reply.replaced ? "" : " (its own, not older than this one)"}`);
     return OTA_EXIT.ok;
   } catch (e) {
-    const code = reportRemoteError(e, false);
+    const code = reportRemoteError(e, false, "cert deliver");
     if (code !== null) return code;
     throw e;
   } finally {

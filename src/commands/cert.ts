@@ -1,35 +1,37 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { checkOutputFile } from "../cli/files.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { NAME_PATTERN, certificateDigest, encodeCertificateBody, issueCertificate, type IntegratorCertificate } from "../pkg/certificate.js";
-import { list, loadCapabilities, loadCertificate, loadPrivateKey, loadPublicKey, loadRevocationList, parseTime, parseUint } from "../pkg/files.js";
-import { keyId, rawPublicKey } from "../pkg/keys.js";
+import { list, loadCapabilities, loadCertificate, loadPrivateKey, loadPublicKey, loadRevocationList, parseTime, parseUint, readInput } from "../pkg/files.js";
+import { keyId, rawPublicKey, verifyWithDomain } from "../pkg/keys.js";
+import { openEnvelopeBytes } from "../pkg/signed.js";
 import { MODULE_ID } from "../pkg/manifest.js";
 import { emptyRevocationList, extendRevocationList, signRevocationList } from "../pkg/revocation.js";
 import { describeCertificate } from "./inspect.js";
 import { deliverRevocations, issueDevice, issueOperator } from "./cert-identity.js";
 
-const help = `fwx cert — certificates signed by the product root key: integrators,
-operators and devices; revocation lists and their delivery to devices
+const help = `usage: fwx cert issue --root-key root.key --integrator-pub acme.pub --id acme
+                      --module-prefix com.acme. --caps caps.json --customers a,b
+                      [--groups g1,g2] [--valid-days N | --not-before DATE --not-after DATE]
+                      -o acme.cert
+       fwx cert revoke --root-key root.key (--cert acme.cert | --integrator-pub acme.pub)...
+                      [--list revoked.fwxrl] [-o revoked.fwxrl]
+       fwx cert show acme.cert [--root root.pub] [--json]
+       fwx cert operator --root-key root.key --operator-pub alice.pub --id alice
+                      --operations begin,rollback,remove,config,abort,revocations|*
+                      --customers a,b [--groups g1,g2] [--devices d1,d2]
+                      [--valid-days N (default 30) | --not-before DATE --not-after DATE]
+                      -o alice.opcert
+       fwx cert device --root-key root.key --device-pub gw-17.pub --device-id gw-17
+                      --customer a --group g [--valid-days N (default 3650)] -o gw-17.devcert
+       fwx cert deliver revoked.fwxrl --device <id> [--broker url] [--ca f --cert f --key f]
+                      [--username u --password-file f]
+                      [--operator-key f --operator-cert f --root f --revocations f]
 
-usage:
-  fwx cert issue --root-key root.key --integrator-pub acme.pub --id acme
-                 --module-prefix com.acme. --caps caps.json --customers a,b
-                 [--groups g1,g2] [--valid-days N | --not-before DATE --not-after DATE]
-                 -o acme.cert
-  fwx cert revoke --root-key root.key (--cert acme.cert | --integrator-pub acme.pub)...
-                 [--list revoked.fwxrl] [-o revoked.fwxrl]
-  fwx cert show acme.cert [--root root.pub] [--json]
-  fwx cert operator --root-key root.key --operator-pub alice.pub --id alice
-                 --operations begin,rollback,remove,config,abort,revocations|*
-                 --customers a,b [--groups g1,g2] [--devices d1,d2]
-                 [--valid-days N (default 30) | --not-before DATE --not-after DATE]
-                 -o alice.opcert
-  fwx cert device --root-key root.key --device-pub gw-17.pub --device-id gw-17
-                 --customer a --group g [--valid-days N (default 3650)] -o gw-17.devcert
-  fwx cert deliver revoked.fwxrl --device <id> [--broker url]
-                 [--operator-key f --operator-cert f --root f]
+Certificates signed by the product root key: integrators, operators and
+devices; revocation lists and their delivery to devices.
 
 issue    certifies that the integrator's key may sign modules whose id starts
          with --module-prefix, requesting at most the capabilities in --caps
@@ -37,8 +39,11 @@ issue    certifies that the integrator's key may sign modules whose id starts
          customers ("*" = all) and, if given, only these device groups.
          Valid from --not-before (default now) for --valid-days (default 365)
          or until --not-after.
-revoke   adds certificates (by digest) or integrator keys (all their
-         certificates) to the root-signed revocation list, raising its serial.
+revoke   adds certificates (integrator, operator or device, by digest) or
+         integrator keys (all their certificates) to the root-signed
+         revocation list, raising its serial. Devices refuse revoked
+         packages and operators; field tools given the list (--revocations)
+         believe nothing a revoked device says.
          --list is the current list (verified against the root key); the
          result goes to -o (default: back to --list, replaced atomically).
 show     prints a certificate; with --root, also checks its signature.
@@ -53,9 +58,24 @@ device   certifies a device's key at provisioning: fwx agent takes it with
 deliver  sends a revocation list to a device (a signed "revocations"
          command); the device keeps it only if its serial is higher than the
          one it has, and enforces it at install, at boot and on operators.
+         It prints what the device signed: it enforces this serial or a
+         later one. Like the other field tools it believes nothing a
+         device revoked in --revocations says (default: the config
+         directory's revocations.fwxrl).
 Key files (fwx keys gen) never belong in a device's state directory.
 
-exit codes: 0 ok, 2 bad arguments, unreadable or invalid input, 1 internal error
+options:
+  -o, --out <file>   the certificate or list to write (atomically); its
+                     directory must exist, and it is checked before any key
+                     is read
+  -h, --help         show this help
+  (every other option belongs to an action: see the usage lines and the
+  action descriptions above)
+
+exit codes:
+  0  ok
+  1  internal error
+  2  bad arguments, unreadable or invalid input
 
 example:
   fwx cert issue --root-key keys/root.key --integrator-pub keys/acme.pub --id acme \\
@@ -100,6 +120,20 @@ function issue(v: Record<string, string | string[] | boolean | undefined>): numb
   return EXIT.ok;
 }
 
+/** The digest a revocation list names a certificate by: any kind the root signs (integrator, operator, device). */
+function revocableDigest(file: string, rootPub: Uint8Array): Uint8Array {
+  let env;
+  try {
+    env = openEnvelopeBytes(new Uint8Array(readInput(file, "certificate")), "certificate");
+  } catch (e) {
+    throw new UsageError(`${file}: not a valid fwx certificate: ${(e as Error).message}`);
+  }
+  for (const domain of ["certificate", "operatorCertificate", "deviceCertificate"] as const) {
+    if (verifyWithDomain(rootPub, domain, env.body, env.signature)) return certificateDigest(env.body);
+  }
+  throw new UsageError(`${file}: not an integrator, operator or device certificate signed by this root key`);
+}
+
 function revoke(v: Record<string, string | string[] | boolean | undefined>): number {
   const rootKeyFile = v["root-key"] as string | undefined;
   if (!rootKeyFile) throw new UsageError("cert revoke: --root-key is required");
@@ -114,10 +148,7 @@ function revoke(v: Record<string, string | string[] | boolean | undefined>): num
   if (listFile && !existsSync(listFile)) throw new UsageError(`cert revoke: --list ${listFile} does not exist (leave --list out to start a new list)`);
   if (!listFile && existsSync(out)) throw new UsageError(`cert revoke: ${out} exists; pass --list ${out} to extend it (a fresh list would un-revoke its entries)`);
   const current = listFile ? loadRevocationList(listFile, rootPub) : emptyRevocationList();
-  const certDigests = certs.map((f) => {
-    const c = loadCertificate(f, rootPub);
-    return certificateDigest(c.envelope.body);
-  });
+  const certDigests = certs.map((f) => revocableDigest(f, rootPub));
   const next = extendRevocationList(current, { certificates: certDigests, integratorKeys: keys.map(loadPublicKey) }, Math.floor(Date.now() / 1000));
   writeFileDurable(out, signRevocationList(next, rootKey));
   console.log(`wrote ${out}: serial ${next.serial}, ${next.certificates.length} revoked certificate(s), ${next.integratorKeys.length} revoked integrator key(s)`);
@@ -153,12 +184,15 @@ export const command: Command = {
         root: { type: "string" }, json: { type: "boolean", default: false },
         "operator-pub": { type: "string" }, operations: { type: "string" }, devices: { type: "string" },
         "device-pub": { type: "string" }, "device-id": { type: "string" }, customer: { type: "string" }, group: { type: "string" },
-        device: { type: "string" }, broker: { type: "string" }, "operator-key": { type: "string" }, "operator-cert": { type: "string" },
+        device: { type: "string" }, broker: { type: "string" }, ca: { type: "string" }, key: { type: "string" },
+        username: { type: "string" }, "password-file": { type: "string" }, "operator-key": { type: "string" }, "operator-cert": { type: "string" }, revocations: { type: "string" },
       },
       allowPositionals: true,
       strict: true,
     });
     const [action, ...rest] = positionals;
+    // Before loading keys or signing: a bad output path must not cost the work (README, "Errors and exit codes").
+    if (values.out !== undefined && ["issue", "revoke", "operator", "device"].includes(action ?? "")) checkOutputFile(`cert ${action}`, `-o ${values.out}`, values.out);
     if (action === "issue") {
       const pubs = values["integrator-pub"] ?? [];
       if (pubs.length > 1) throw new UsageError("cert issue: give one --integrator-pub");

@@ -5,11 +5,11 @@ import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/c
 import { deviceAndRest, runDeviceCommand } from "../ota/simple-command.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 
-const help = `fwx config — set a module's deploy-time configuration on a device, without a new binary
-
-usage: fwx config set --device <id> <module> key=value [key=value…] [--broker url] [--ca f --cert f --key f] [--username u --password-file f]
+const help = `usage: fwx config set --device <id> <module> key=value [key=value…] [--broker url] [--ca f --cert f --key f] [--username u --password-file f]
                       [--json] [credentials]
        fwx config set <device> <module> key=value…   (the same; the device as first argument)
+
+Set a module's deploy-time configuration on a device, without a new binary.
 
 One binary serves many customers: thresholds, periods and labels are config
 fields declared in the module's fwx.json (and signed into its manifest).
@@ -27,7 +27,8 @@ ${CREDENTIALS_HELP}
 ${EXIT_CODES_HELP}
   (2 also when a key is not a config field of the module or a value is out of range)
 
-example: fwx config set gw-17 com.example.cold-chain-alarm threshold_c=6.5 door_grace_s=90`;
+example:
+  fwx config set gw-17 com.example.cold-chain-alarm threshold_c=6.5 door_grace_s=90`;
 
 export const command: Command = {
   name: "config",

@@ -12,6 +12,7 @@ import { formatCrashReport, formatTime } from "../agent/faults.js";
 import { defaultBoardPath, loadBoardFile } from "../sim/board.js";
 import { findExamplesDir, listExamples } from "../demo/examples.js";
 import { isNotable, tally } from "../demo/story.js";
+import { createEventFilter } from "../agent/event-filter.js";
 import { DEMO_CUSTOMER, DEMO_GROUP, flashToDemoGateway, signExamples, type DemoPackage } from "../demo/ota-demo.js";
 import type { FlashProgress } from "../ota/api.js";
 import { parseDuration } from "./run.js";
@@ -38,9 +39,14 @@ options:
   --full          print every event, not only alarms, outputs, warnings and faults
   --json          print every event as a JSON line, then the summary as JSON
 
-exit codes: 0 ran to the end without a fault, 3 a module faulted or the
-            gateway reverted an update, 2 an example did not build or was
-            refused, 1 internal error`;
+exit codes:
+  0  ran to the end without a fault
+  1  internal error
+  2  an example did not build or was refused
+  3  a module faulted or the gateway reverted an update
+
+example:
+  fwx demo --duration 6h --no-ota`;
 
 export const command: Command = {
   name: "demo",
@@ -53,7 +59,7 @@ export const command: Command = {
     } catch (e) {
       throw new UsageError(`demo: ${(e as Error).message}\n\n${HELP}`);
     }
-    const durationUs = parseDuration(values.duration ?? "24h");
+    const durationUs = parseDuration(values.duration ?? "24h", "demo");
     const say = (line: string) => { if (!values.json) process.stdout.write(line + "\n"); };
 
     const dirs = listExamples(findExamplesDir());
@@ -63,11 +69,11 @@ export const command: Command = {
       loaded = values["no-ota"] ? await buildDirect(dirs, say) : await deliverOverTheAir(dirs, board.profile.grantable, say, !values.json);
     } catch (e) {
       if (e instanceof ModuleRefused) {
-        process.stderr.write(`fwx demo: ${e.message}\n`);
+        process.stderr.write(`fwx: demo: ${e.message}\n`);
         return EXIT.invalid;
       }
       if (e instanceof UpdateReverted) {
-        process.stderr.write(`fwx demo: ${e.message}\n`);
+        process.stderr.write(`fwx: demo: ${e.message}\n`);
         return 3;
       }
       throw e;
@@ -75,13 +81,15 @@ export const command: Command = {
 
     const width = Math.max(...loaded.map((m) => shortId(m.id).length));
     say(`\n${values["no-ota"] ? "running them" : "running the confirmed modules"} together on board "${board.profile.name}" for ${formatTime(durationUs)} of device time${values.full ? "" : " (alarms, outputs, warnings, faults; --full for everything)"}`);
+    // The same filter as fwx run's default view, with only alarm telemetry; --full shows everything.
+    const shown = values.full ? createEventFilter({ everything: true }) : isNotable;
     const started = process.hrtime.bigint();
     const result = await runSimulation({
       board, durationUs, speed: "max",
       modules: loaded.map((m) => ({ id: m.id, bytes: m.bytes, source: m.source, requested: m.requested ?? {}, config: m.config, ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) })),
       onEvent: (e: LoggedEvent) => {
         if (values.json) process.stdout.write(eventToJson(e) + "\n");
-        else if (values.full || isNotable(e)) say(eventToLine({ ...e, module: shortId(e.module) }, width));
+        else if (shown(e)) say(eventToLine({ ...e, module: shortId(e.module) }, width));
       },
     }).catch((e: unknown) => {
       if (e instanceof ModuleRefused) throw new UsageError(`demo: ${e.message}`);

@@ -5,10 +5,10 @@ import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/tran
 import { deviceOfTopic, TOPIC_ROOT, type DeviceStatus } from "../ota/protocol.js";
 import { ToolConnection } from "../ota/rpc.js";
 
-const help = `fwx devices — list devices with their modules, versions, slot states and health
-
-usage: fwx devices [--broker mqtt://127.0.0.1:1883] [--ca f --cert f --key f]
+const help = `usage: fwx devices [--broker mqtt://127.0.0.1:1883] [--ca f --cert f --key f]
                    [--username u --password-file f] [--json]
+
+List devices with their modules, versions, slot states and health.
 
 Reads the retained status and presence every device agent publishes
 (fwx/v2/<device>/status and /presence), so it shows devices that are
@@ -23,7 +23,8 @@ ${BROKER_ARGS_HELP}
 
 ${EXIT_CODES_HELP}
 
-example: fwx devices --broker mqtt://127.0.0.1:1883`;
+example:
+  fwx devices --broker mqtt://127.0.0.1:1883`;
 
 function ago(ts: number): string {
   const s = Math.max(0, Math.round((Date.now() - ts) / 1000));
@@ -83,7 +84,7 @@ export const command: Command = {
       }
       return OTA_EXIT.ok;
     } catch (e) {
-      const code = reportRemoteError(e, json);
+      const code = reportRemoteError(e, json, "devices");
       if (code !== null) return code;
       throw e;
     } finally {

@@ -4,17 +4,18 @@ import { readInput } from "../pkg/files.js";
 import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError } from "../ota/cli-support.js";
 import { BadPackage, flash, FlashAborted } from "../ota/flasher.js";
 import { PackageCache } from "../ota/package-cache.js";
+import { checkOutputDirectory } from "../cli/files.js";
 import { progressPrinter } from "../ota/progress.js";
 import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/credentials.js";
 import { DEFAULT_CHUNK_BYTES } from "../ota/protocol.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 
-const help = `fwx flash — send a signed package to a device over the air and wait for its verdict
-
-usage: fwx flash <package.fwx> --device <id> [--broker mqtt://127.0.0.1:1883]
+const help = `usage: fwx flash <package.fwx> --device <id> [--broker mqtt://127.0.0.1:1883]
                  [--ca f --cert f --key f] [--username u --password-file f]
                  [--chunk 1024] [--window 16] [--no-delta] [--cache <dir>]
                  [--timeout <s>] [--preempt] [--json] [credentials]
+
+Send a signed package to a device over the air and wait for its verdict.
 
 Streams the package in CRC-checked chunks through a sliding window; the
 device acknowledges only bytes it has fsynced, so an interrupted flash
@@ -49,7 +50,8 @@ ${CREDENTIALS_HELP}
 
 ${EXIT_CODES_HELP}
 
-example: fwx flash build/com.acme.alarm-1.3.0.fwx --device gw-17`;
+example:
+  fwx flash build/com.acme.alarm-1.3.0.fwx --device gw-17`;
 
 export const command: Command = {
   name: "flash",
@@ -72,6 +74,8 @@ export const command: Command = {
     const window = values.window === undefined ? 16 : Number(values.window);
     if (!Number.isInteger(window) || window < 1 || window > 256) throw new UsageError(`--window "${values.window}" must be an integer in 1..256`);
     const timeout = parseSeconds(values.timeout, "--timeout") ?? 60;
+    // A cache named here is checked like every output path (README, "Errors and exit codes"); the default one fwx creates.
+    if (values.cache !== undefined) checkOutputDirectory("flash", `--cache ${values.cache}`, values.cache);
     const pkg = new Uint8Array(readInput(positionals[0]!, "package"));
     const auth = loadOperatorAuth(values);
     const json = !!values.json;
@@ -98,7 +102,7 @@ export const command: Command = {
         process.stderr.write("\ninterrupted; run the same command again to resume from the device's last acknowledged byte\n");
         return 130;
       }
-      const code = reportRemoteError(e, json);
+      const code = reportRemoteError(e, json, "flash");
       if (code !== null) return code;
       throw e;
     } finally {

@@ -8,9 +8,9 @@ import { keyId } from "../pkg/keys.js";
 import type { Manifest } from "../pkg/manifest.js";
 import { readPackageUnverified, type UnverifiedPackage } from "../pkg/verify.js";
 
-const help = `fwx inspect — show what a .fwx package contains, without trusting it
+const help = `usage: fwx inspect <package.fwx> [--json]
 
-usage: fwx inspect <package.fwx> [--json]
+Show what a .fwx package contains, without trusting it.
 
 Prints the manifest (id, version, sequence, target, interfaces, capabilities,
 budgets, config schema, build info), the certificate chain (integrator, key
@@ -20,7 +20,10 @@ id, scope, validity) and the size of every part. Nothing is verified: use
 options:
   --json   machine-readable output (byte strings as hex)
 
-exit codes: 0 printed, 2 not a readable package (with FWX_PKG_E_* code), 1 internal error
+exit codes:
+  0  printed
+  1  internal error
+  2  not a readable package (with FWX_PKG_E_* code)
 
 example:
   fwx inspect build/temp-alarm.fwx`;
@@ -98,7 +101,7 @@ export const command: Command = {
       p = readPackageUnverified(new Uint8Array(readInput(file, "package")));
     } catch (e) {
       if (e instanceof PackageError) {
-        console.error(`fwx inspect: ${file}: ${e.message}`);
+        console.error(`fwx: inspect: ${file}: ${e.message}`);
         return EXIT.invalid;
       }
       throw e;

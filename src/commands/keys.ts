@@ -1,15 +1,15 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { checkOutputFile } from "../cli/files.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadPublicKey, readInput } from "../pkg/files.js";
 import { generateKeyPair, keyId, parsePrivateKey, privateKeyPem, publicKeyPem, rawPublicKey } from "../pkg/keys.js";
 
-const help = `fwx keys — Ed25519 key pairs for the product root, integrators, operators and devices
+const help = `usage: fwx keys gen --out <name> [--force]
+       fwx keys show <file.pub|file.key>
 
-usage:
-  fwx keys gen --out <name> [--force]
-  fwx keys show <file.pub|file.key>
+Ed25519 key pairs for the product root, integrators, operators and devices.
 
 gen   writes <name>.key (PKCS#8 PEM, mode 0600, written atomically) and
       <name>.pub (SPKI PEM), and prints the key id and the raw 32-byte public
@@ -17,22 +17,25 @@ gen   writes <name>.key (PKCS#8 PEM, mode 0600, written atomically) and
       keys are never printed.
 show  prints the key id and raw public key of a public or private key file.
 
-options:
-  --out <name>   path prefix of the two files (gen)
-  --force        replace existing files (gen; default: refuse)
-
-exit codes: 0 ok, 2 bad arguments or unreadable key, 1 internal error
-
 The same key pair serves every role; the root's certificate says which
 (fwx cert issue | operator | device). Keep operator and device private keys
 outside any device state directory (an agent's --state-dir is the device's,
 and whoever can read an operator key can command the fleet in its scope).
 
+options:
+  --out <name>   path prefix of the two files (gen); the directory must exist
+  --force        replace existing files (gen; default: refuse)
+
+exit codes:
+  0  ok
+  1  internal error
+  2  bad arguments or unreadable key
+
 example:
-  fwx keys gen --out keys/root
+  mkdir -p keys && fwx keys gen --out keys/root
   fwx keys gen --out keys/acme
-  fwx keys gen --out ~/.config/fwx/operator     # fwx flash/rollback/… find it there
-  fwx keys gen --out provisioning/gw-17         # a device identity`;
+  mkdir -p ~/.config/fwx && fwx keys gen --out ~/.config/fwx/operator   # fwx flash/rollback/… find it there
+  mkdir -p provisioning && fwx keys gen --out provisioning/gw-17         # a device identity`;
 
 function describe(raw: Uint8Array): string {
   return `key id   ${keyId(raw)}\npublic   ${Buffer.from(raw).toString("hex")}`;
@@ -53,9 +56,10 @@ export const command: Command = {
     if (action === "gen") {
       if (rest.length) throw new UsageError(`keys gen: unexpected argument "${rest[0]}"`);
       if (!values.out) throw new UsageError("keys gen: --out <name> is required");
-      const { privateKey, publicKey } = generateKeyPair();
       const keyFile = `${values.out}.key`;
       const pubFile = `${values.out}.pub`;
+      for (const f of [keyFile, pubFile]) checkOutputFile("keys gen", `--out ${values.out}`, f);
+      const { privateKey, publicKey } = generateKeyPair();
       // Checked for both before writing either, so a refusal never leaves a new private key beside an old public key.
       for (const f of [keyFile, pubFile]) if (!values.force && existsSync(f)) throw new UsageError(`keys gen: ${f} already exists (use --force to replace it)`);
       try {

@@ -5,10 +5,10 @@ import { parseJson, topicsFor } from "../ota/protocol.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { ToolConnection } from "../ota/rpc.js";
 
-const help = `fwx logs — show a device's recent module logs, faults and lifecycle events
-
-usage: fwx logs --device <id> [--module <id>] [--lines N] [--follow] [--broker url] [--ca f --cert f --key f] [--username u --password-file f] [--json]
+const help = `usage: fwx logs --device <id> [--module <id>] [--lines N] [--follow] [--broker url] [--ca f --cert f --key f] [--username u --password-file f] [--json]
        fwx logs <device> …   (the same; the device as the argument)
+
+Show a device's recent module logs, faults and lifecycle events.
 
 Asks the device for the lines it keeps (the last 500), then with --follow
 keeps printing new ones as the device publishes them (Ctrl-C to stop).
@@ -27,7 +27,8 @@ ${BROKER_ARGS_HELP}
 
 ${EXIT_CODES_HELP}
 
-example: fwx logs gw-17 --module com.acme.alarm --follow`;
+example:
+  fwx logs gw-17 --module com.acme.alarm --follow`;
 
 type Line = { ts: number; tUs?: number; module: string; kind: string; [k: string]: unknown };
 
@@ -83,7 +84,7 @@ export const command: Command = {
       await untilStopSignal();
       return OTA_EXIT.ok;
     } catch (e) {
-      const code = reportRemoteError(e, json);
+      const code = reportRemoteError(e, json, "logs");
       if (code !== null) return code;
       throw e;
     } finally {

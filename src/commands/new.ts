@@ -1,19 +1,24 @@
 import { relative } from "node:path";
 import { parseCommandArgs } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { checkOutputDirectory } from "../cli/files.js";
 import { scaffoldProject, ScaffoldError } from "../build/scaffold.js";
 
 const HELP = `usage: fwx new <dir> [--id <module id>] [--fwx <dependency>]
 
-Scaffolds an integrator project that builds and tests green immediately:
-  assembly/index.ts                 a small working module (sensor → output + telemetry)
+Scaffolds an integrator project that builds, type-checks, tests green and runs
+on the bundled demo board immediately:
+  assembly/index.ts                 a small working module (ambient sensor → output + telemetry)
   assembly/__tests__/module.spec.ts as-pect specs against fwx's simulated device
   fwx.json                          module id, version, capabilities, config defaults
-  package.json                      depends on fwx; npm test runs the specs
-  assembly/tsconfig.json            editor settings for AssemblyScript sources
+                                    (its $schema lets editors complete and check it)
+  package.json                      depends on fwx; npm test runs the specs,
+                                    npm run typecheck runs tsc
+  assembly/tsconfig.json            editor settings: resolves fwx, fwx/testing and
+                                    the as-pect globals
   asconfig.json, as-pect.config.js, as-pect.asconfig.json, README.md, .gitignore
 
-<dir> must not exist or be empty.
+<dir> must not exist or be empty; its parent directory must exist.
 
 options:
   --id <id>          reverse-DNS module id (default com.example.<dir name>)
@@ -28,7 +33,19 @@ exit codes:
 
 example:
   fwx new pump-monitor --id com.acme.pump-monitor
-  cd pump-monitor && npm install && npm test && npx fwx build`;
+  cd pump-monitor && npm install && npm test && npx fwx run .`;
+
+/** What to run in the new project; tests/build/first-run.test.ts runs exactly these lines. */
+function nextSteps(dir: string, id: string): string[] {
+  return [
+    `cd ${/^[\w./-]+$/.test(dir) ? dir : JSON.stringify(dir)}`,
+    "npm install",
+    "npm test            # as-pect specs against the simulated device",
+    "npm run typecheck   # tsc: what your editor sees",
+    `npx fwx build       # → build/${id}.wasm`,
+    "npx fwx run .       # 10 minutes on the simulated demo board",
+  ];
+}
 
 export const command: Command = {
   name: "new",
@@ -40,6 +57,8 @@ export const command: Command = {
     });
     if (positionals.length !== 1) throw new UsageError(`new: expected exactly one target directory, got ${positionals.length}\n\n${HELP}`);
     const target = positionals[0]!;
+    // The project directory may be new, but not a tree: its parent must exist (README, "Errors and exit codes").
+    checkOutputDirectory("new", target, target);
     let result;
     try {
       result = scaffoldProject(target, {
@@ -53,7 +72,7 @@ export const command: Command = {
     const shown = relative(process.cwd(), result.dir) || ".";
     console.log(`created ${result.id} in ${shown} (fwx dependency: ${result.fwxDependency})`);
     for (const f of result.files) console.log(`  ${f}`);
-    console.log(`\nnext:\n  cd ${shown}\n  npm install\n  npm test          # as-pect specs against the simulated device\n  npx fwx build     # → build/${result.id}.wasm`);
+    console.log(`\nnext:\n${nextSteps(shown, result.id).map((l) => `  ${l}`).join("\n")}`);
     return EXIT.ok;
   },
 };

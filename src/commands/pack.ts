@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { checkOutputFile, describeFileError } from "../cli/files.js";
 import type { Capabilities } from "../caps/capabilities.js";
 import { ManifestError, readManifest, type ModuleManifest } from "../build/manifest.js";
 import { FWX_VERSION } from "../version.js";
@@ -10,11 +11,11 @@ import { DEVICE_CLASSES, type DeviceClass, type Manifest } from "../pkg/manifest
 import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields, payloadFacts } from "../pkg/pack.js";
 import { buildProjectPayload } from "../pkg/project.js";
 
-const help = `fwx pack — build a signed .fwx package
-
-usage: fwx pack <module.wasm | project-dir> --key acme.key --cert acme.cert -o out.fwx
+const help = `usage: fwx pack <module.wasm | project-dir> --key acme.key --cert acme.cert -o out.fwx
                 [--seq N] [--id ID] [--version V] [--caps caps.json]
                 [--project DIR] [--target mcu|gateway] [--ram BYTES] [--fuel N]
+
+Build a signed .fwx package.
 
 Given a project directory, builds it (as \`fwx build\` does) and reads
 <dir>/fwx.json for id, version, capabilities, config schema and RAM budget.
@@ -42,7 +43,10 @@ options:
   --ram <bytes>       RAM budget (default: fwx.json ramBudget, else ${DEFAULT_RAM_BYTES})
   --fuel <n>          fuel per callback (default ${DEFAULT_FUEL_PER_CALLBACK})
 
-exit codes: 0 written, 2 bad arguments or a package a device would refuse, 1 internal error
+exit codes:
+  0  written
+  1  internal error
+  2  bad arguments or a package a device would refuse
 
 example:
   fwx pack examples/cold-chain --key keys/acme.key --cert acme.cert --seq 12 -o cold-chain.fwx`;
@@ -51,7 +55,7 @@ function readProject(dir: string): ModuleManifest {
   try {
     return readManifest(dir);
   } catch (e) {
-    if (e instanceof ManifestError) throw new UsageError(e.message);
+    if (e instanceof ManifestError) throw new UsageError(`pack: ${e.message}`);
     throw e;
   }
 }
@@ -73,6 +77,8 @@ export const command: Command = {
     });
     if (positionals.length !== 1) throw new UsageError("pack: give exactly one module (.wasm file or project directory)");
     for (const opt of ["key", "cert", "out"] as const) if (!values[opt]) throw new UsageError(`pack: --${opt} is required`);
+    // Before building and signing: a bad output path must not cost the work.
+    checkOutputFile("pack", `-o ${values.out}`, values.out!);
     const input = positionals[0]!;
     const requestedTarget = values.target as DeviceClass | undefined;
     if (requestedTarget !== undefined && !DEVICE_CLASSES.includes(requestedTarget)) throw new UsageError(`pack: --target must be one of ${DEVICE_CLASSES.join(", ")}`);
@@ -80,8 +86,8 @@ export const command: Command = {
     let isDir: boolean;
     try {
       isDir = statSync(input).isDirectory();
-    } catch {
-      throw new UsageError(`pack: ${input} does not exist`);
+    } catch (e) {
+      throw new UsageError(`pack: ${input}: ${describeFileError(e)}`);
     }
     if (isDir && values.project) throw new UsageError("pack: --project is for .wasm inputs; a directory is its own project");
     const projectDir = isDir ? input : values.project;

@@ -4,11 +4,11 @@ import { CREDENTIALS_HELP } from "../ota/credentials.js";
 import { BROKER_ARGS_HELP } from "../ota/transport.js";
 import { runModuleCommand } from "../ota/simple-command.js";
 
-const help = `fwx remove — stop a module and delete it from a device
-
-usage: fwx remove --device <id> <module> [--broker url] [--ca f --cert f --key f] [--username u --password-file f]
+const help = `usage: fwx remove --device <id> <module> [--broker url] [--ca f --cert f --key f] [--username u --password-file f]
                   [--json] [credentials]
        fwx remove <device> <module> …   (the same; the device as first argument)
+
+Stop a module and delete it from a device.
 
 Stops the module (fwx_deinit runs if exported), deletes both slots and its
 config values. The module's anti-rollback floor (its highest confirmed
@@ -27,7 +27,8 @@ ${CREDENTIALS_HELP}
 
 ${EXIT_CODES_HELP}
 
-example: fwx remove gw-17 com.acme.alarm`;
+example:
+  fwx remove gw-17 com.acme.alarm`;
 
 export const command: Command = {
   name: "remove",

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { readInputFile } from "../cli/files.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { replayRecording, ReplayInputError } from "../agent/replay.js";
 import { RecordFormatError } from "../agent/record-codec.js";
@@ -45,13 +45,7 @@ export const command: Command = {
     const { values, positionals } = parsed;
     if (positionals.length !== 2) throw new UsageError(`replay: expected a recording and a module, got ${positionals.length} arguments\n\n${HELP}`);
     const [recFile, wasmFile] = positionals as [string, string];
-    const read = (f: string) => {
-      try {
-        return new Uint8Array(readFileSync(f));
-      } catch (e) {
-        throw new UsageError(`replay: ${f}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
-      }
-    };
+    const read = (f: string) => new Uint8Array(readInputFile("replay", f, f));
     const recording = read(recFile);
     const bytes = read(wasmFile);
     let result;

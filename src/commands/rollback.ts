@@ -4,11 +4,11 @@ import { CREDENTIALS_HELP } from "../ota/credentials.js";
 import { BROKER_ARGS_HELP } from "../ota/transport.js";
 import { runModuleCommand } from "../ota/simple-command.js";
 
-const help = `fwx rollback — run a module's previous version again (its other slot)
-
-usage: fwx rollback --device <id> <module> [--broker url] [--ca f --cert f --key f] [--username u --password-file f]
+const help = `usage: fwx rollback --device <id> <module> [--broker url] [--ca f --cert f --key f] [--username u --password-file f]
                     [--json] [credentials]
        fwx rollback <device> <module> …   (the same; the device as first argument)
+
+Run a module's previous version again (its other slot).
 
 The other slot holds the package that was confirmed before the current one.
 The device re-hashes and re-verifies it, makes it the confirmed slot and
@@ -27,7 +27,8 @@ ${CREDENTIALS_HELP}
 
 ${EXIT_CODES_HELP}
 
-example: fwx rollback gw-17 com.acme.alarm`;
+example:
+  fwx rollback gw-17 com.acme.alarm`;
 
 export const command: Command = {
   name: "rollback",

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { checkOutputDirectory, checkOutputFile, describeFileError, readInputFile, readInputText } from "../cli/files.js";
 import { checkConfigValues, ConfigValueError } from "../ota/config-values.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import type { Capabilities } from "../caps/capabilities.js";
@@ -15,6 +15,7 @@ import { runSimulation } from "../agent/simulate.js";
 import { eventToJson, eventToLine, type LoggedEvent } from "../agent/event-log.js";
 import { formatTime } from "../agent/faults.js";
 import { LOG_LEVEL_NAMES } from "../agent/host/core.js";
+import { createEventFilter, EVENT_KINDS, parseEventKinds, UnknownEventKind, type EventKind, type LogLevelName } from "../agent/event-filter.js";
 import { MAX_FUEL, type ModuleSpec } from "../agent/runtime.js";
 
 const HELP = `usage: fwx run <module.wasm|project-dir|package.fwx>... [options]
@@ -28,7 +29,8 @@ modules, board, trace, config and seed give the same event log.
 options:
   --board <profile.json>   board profile (default: the bundled demo board and its trace)
   --trace <file.csv>       sensor/input trace (overrides the profile's own)
-  --duration <time>        device time to simulate: 90s, 10m, 2h, 500ms (default 10m)
+  --duration <time>        device time to simulate, with its unit: 90s, 10m, 2h,
+                           500ms (default 10m)
   --speed max|1x|<N>x      max: as fast as possible (default); 1x: real time
   --config [module:]key=value   set a config value (repeatable; name the module when
                            running several)
@@ -38,11 +40,21 @@ options:
   --fuel <N>               fuel per callback for every module (default 10000000)
   --seed <N>               noise seed (default: the profile's)
   --record <file.fwxrec>   record every host call and delivery for fwx replay
+                           (its directory must exist; checked before the run)
   --root <root.pub>        verify packages against this product root key
   --state-dir <dir>        keep module KV stores there (default: in memory)
-  --log-level <level>      debug|info|warn|error (default debug)
-  --json                   print events as JSON lines
+  --show <kinds>           also print every event of these kinds (comma list)
+  --hide <kinds>           never print events of these kinds (comma list)
+  --log-level <level>      lowest module log level printed: debug|info|warn|error
+                           (default warn)
+  --json                   print events as JSON lines (every event unless --show,
+                           --hide or --log-level narrow it)
   -h, --help               show this help
+
+What is printed: by default the story of the run (lifecycle, faults, the first
+refused call of each kind, warnings and errors, telemetry, outputs switched and
+input edges), not the bus traffic of every sample. Event kinds for --show and
+--hide: ${EVENT_KINDS.join(", ")}. The summary line counts every event.
 
 A bare .wasm without a manifest and without --grant is granted everything the
 board can grant (with a warning), so any valid module runs with no setup.
@@ -55,13 +67,17 @@ exit codes:
 
 example:
   fwx run examples/cold-chain-alarm --duration 30m
-  fwx run build/alarm.wasm --grant gpio:5:output --config threshold_c=6 --json`;
+  fwx run build/alarm.wasm --grant gpio:5:output --config threshold_c=6 --json
+  fwx run examples/pump-vibration --show i2c --log-level info`;
 
-export function parseDuration(text: string): bigint {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`run: --duration ${text}: expected a time like 90s, 10m, 2h or 500ms`);
-  const scale = { ms: 1e3, s: 1e6, m: 60e6, h: 3600e6 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
-  return BigInt(Math.round(Number(m[1]) * scale));
+/** `--duration` text → microseconds. A unit is required: a bare "10" could mean seconds or minutes. */
+export function parseDuration(text: string, command = "run"): bigint {
+  const m = /^(-?\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${command}: --duration ${text}: expected a time with its unit, like 90s, 10m, 2h or 500ms`);
+  if (m[2] === undefined) throw new UsageError(`${command}: --duration ${text}: give a unit: ${m[1]}ms, ${m[1]}s, ${m[1]}m or ${m[1]}h`);
+  const us = Math.round(Number(m[1]) * { ms: 1e3, s: 1e6, m: 60e6, h: 3600e6 }[m[2] as "ms" | "s" | "m" | "h"]);
+  if (!(us > 0)) throw new UsageError(`${command}: --duration ${text}: must be a positive time, like 90s or 10m`);
+  return BigInt(us);
 }
 
 function parseSpeed(text: string): "max" | number {
@@ -85,14 +101,37 @@ function target(mods: LoadedModule[], name: string | null, what: string): Loaded
 function loadBoard(values: { board?: string; trace?: string; seed?: string }): Board {
   const seed = values.seed !== undefined ? Number(values.seed) : undefined;
   if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`run: --seed ${values.seed}: expected an integer`);
+  const trace = values.trace ? readInputText("run", `--trace ${values.trace}`, values.trace) : undefined;
+  // loadBoardFile reads the profile itself; a missing or unreadable one is reported like every other input.
+  if (values.board) readInputFile("run", `--board ${values.board}`, values.board);
   try {
-    const trace = values.trace ? parseTraceCsv(readFileSync(values.trace, "utf8"), values.trace) : undefined;
-    return loadBoardFile(values.board ?? defaultBoardPath(), { ...(trace ? { trace } : {}), ...(seed !== undefined ? { seed } : {}) });
+    const parsedTrace = trace !== undefined ? parseTraceCsv(trace, values.trace!) : undefined;
+    return loadBoardFile(values.board ?? defaultBoardPath(), { ...(parsedTrace ? { trace: parsedTrace } : {}), ...(seed !== undefined ? { seed } : {}) });
   } catch (e) {
     if (e instanceof BoardProfileError || e instanceof TraceError) throw new UsageError(`run: ${e.message}`);
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new UsageError(`run: ${(e as Error).message}`);
+    if (/^E[A-Z]+$/.test(String((e as NodeJS.ErrnoException).code))) throw new UsageError(`run: ${values.board ?? defaultBoardPath()}: ${describeFileError(e)}`);
     throw e;
   }
+}
+
+/** --show, --hide and --log-level → the printer's filter (src/agent/event-filter.ts, shared with fwx demo). */
+function eventFilter(values: { show?: string[]; hide?: string[]; "log-level"?: string; json?: boolean }): (e: LoggedEvent) => boolean {
+  const kinds = (option: string, texts: string[] | undefined): EventKind[] => {
+    try {
+      return (texts ?? []).flatMap((t) => parseEventKinds(option, t));
+    } catch (e) {
+      if (e instanceof UnknownEventKind) throw new UsageError(`run: ${e.message}`);
+      throw e;
+    }
+  };
+  const show = kinds("--show", values.show), hide = kinds("--hide", values.hide);
+  const logLevel = values["log-level"];
+  if (logLevel !== undefined && !(LOG_LEVEL_NAMES as readonly string[]).includes(logLevel)) {
+    throw new UsageError(`run: --log-level ${logLevel}: expected ${LOG_LEVEL_NAMES.join(", ")}`);
+  }
+  // A program reading --json gets every event unless it asked for less.
+  const everything = values.json === true && !show.length && !hide.length && logLevel === undefined;
+  return createEventFilter({ show, hide, everything, ...(logLevel !== undefined ? { logLevel: logLevel as LogLevelName } : {}) });
 }
 
 export const command: Command = {
@@ -109,6 +148,7 @@ export const command: Command = {
           config: { type: "string", multiple: true }, grant: { type: "string", multiple: true },
           fuel: { type: "string" }, seed: { type: "string" }, record: { type: "string" }, root: { type: "string" },
           "state-dir": { type: "string" }, "log-level": { type: "string" }, json: { type: "boolean" },
+          show: { type: "string", multiple: true }, hide: { type: "string", multiple: true },
         },
       });
     } catch (e) {
@@ -116,6 +156,9 @@ export const command: Command = {
     }
     const { values, positionals } = parsed;
     if (!positionals.length) throw new UsageError(`run: name at least one module\n\n${HELP}`);
+    // Outputs first: a bad --record path must not cost a whole simulation.
+    if (values.record !== undefined) checkOutputFile("run", `--record ${values.record}`, values.record);
+    if (values["state-dir"] !== undefined) checkOutputDirectory("run", `--state-dir ${values["state-dir"]}`, values["state-dir"]);
     const durationUs = parseDuration(values.duration ?? "10m");
     const speed = parseSpeed(values.speed ?? "max");
     let fuel: bigint | undefined;
@@ -125,8 +168,8 @@ export const command: Command = {
       }
       fuel = BigInt(values.fuel);
     }
-    const minLogLevel = values["log-level"] === undefined ? 0 : LOG_LEVEL_NAMES.indexOf(values["log-level"] as "debug");
-    if (minLogLevel < 0) throw new UsageError(`run: --log-level ${values["log-level"]}: expected ${LOG_LEVEL_NAMES.join(", ")}`);
+    const shown = eventFilter(values);
+    const narrowed = values.show !== undefined || values.hide !== undefined || values["log-level"] !== undefined;
     // The worker's start-up (loading the validator and the instrumenter) overlaps loading the modules.
     warmPreparationWorker();
     const board = loadBoard(values);
@@ -140,8 +183,9 @@ export const command: Command = {
 
     let rootPublicKey: Uint8Array | undefined;
     if (values.root) {
+      const text = readInputFile("run", `--root ${values.root}`, values.root);
       try {
-        rootPublicKey = parsePublicKey(readFileSync(values.root));
+        rootPublicKey = parsePublicKey(text);
       } catch (e) {
         throw new UsageError(`run: --root ${values.root}: ${(e as Error).message}`);
       }
@@ -190,15 +234,16 @@ export const command: Command = {
         return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) };
       });
       const width = Math.max(8, ...specs.map((s) => (s.id.split(".").pop() ?? s.id).length));
-      const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : `${speed}x`})`); };
+      const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : `${speed}x`})${narrowed ? "" : "; printing lifecycle, faults, refused calls, warnings, telemetry and outputs switched (--show/--hide <kinds>, --log-level for more)"}`); };
       const print = (e: LoggedEvent) => {
+        if (!shown(e)) return;
         if (values.json) return out(eventToJson(e));
         out(eventToLine({ ...e, module: e.module.split(".").pop() ?? e.module }, width));
         if (e.kind === "fault" && typeof e.report === "string") out(e.report.split("\n").map((l) => `      ${l}`).join("\n"));
       };
       const result = await runSimulation({
         board, modules: specs, durationUs, speed, record: values.record !== undefined, onEvent: print,
-        stateDir: values["state-dir"] ?? null, minLogLevel, onReady: header,
+        stateDir: values["state-dir"] ?? null, onReady: header,
       });
       if (values.record && result.recording) {
         writeFileDurable(values.record, result.recording);
@@ -211,7 +256,7 @@ export const command: Command = {
       return result.faults.length ? 3 : EXIT.ok;
     } catch (e) {
       if (e instanceof ModuleRefused) {
-        process.stderr.write(`fwx run: ${e.moduleId} refused (${e.step}):\n${e.report}\n`);
+        process.stderr.write(`fwx: run: ${e.moduleId} refused (${e.step}):\n${e.report}\n`);
         return EXIT.invalid;
       }
       throw e;

@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
 import { parseCommandArgs, ramBudgetOption } from "../cli/args.js";
+import { readInputFile } from "../cli/files.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { formatValidation, validateModule } from "../validate/validate.js";
 import { DEFAULT_DEVICE_CLASS, DEVICE_CLASSES, isDeviceClass } from "../validate/limits.js";
@@ -56,13 +56,7 @@ export const command: Command = {
     const ramBudgetBytes = ramBudgetOption("validate", values["ram-budget"]);
     const deviceClass = values["device-class"] ?? DEFAULT_DEVICE_CLASS;
     if (!isDeviceClass(deviceClass)) throw new UsageError(`validate: --device-class ${deviceClass}: expected one of ${DEVICE_CLASSES.join(", ")}`);
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(file));
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new UsageError(`validate: cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
-    }
+    const bytes = new Uint8Array(readInputFile("validate", file, file));
     const result = validateModule(bytes, { deviceClass, ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }) });
     console.log(values.json ? JSON.stringify(result, null, 2) : formatValidation(result, file));
     return result.ok ? EXIT.ok : EXIT.invalid;

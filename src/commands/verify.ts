@@ -11,12 +11,12 @@ import { keyId } from "../pkg/keys.js";
 import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
 import { verifyPackage, type DeviceContext, type VerifyContext } from "../pkg/verify.js";
 
-const help = `fwx verify — decide, exactly as a device would, whether it accepts a package
-
-usage: fwx verify <package.fwx> --root root.pub --customer C --group G
+const help = `usage: fwx verify <package.fwx> --root root.pub --customer C --group G
                   (--board profile.json | --device-caps caps.json)
                   [--device-class mcu|gateway] [--installed-seq N]
                   [--revocations revoked.fwxrl] [--now ISO-DATE] [--json]
+
+Decide, exactly as a device would, whether it accepts a package.
 
 Runs the same verifyPackage as the device agent: structure, payload hash,
 certificate and package signatures, chain to the root key, validity on the
@@ -37,7 +37,10 @@ options:
   --now <date>             device clock (default: this machine's clock)
   --json                   print the result as JSON
 
-exit codes: 0 accepted, 2 rejected (prints the FWX_PKG_E_* code and why) or bad arguments, 1 internal error
+exit codes:
+  0  accepted
+  1  internal error
+  2  rejected (prints the FWX_PKG_E_* code and why) or bad arguments
 
 example:
   fwx verify build/temp-alarm.fwx --root keys/root.pub --board boards/demo.json \\

@@ -1,28 +1,14 @@
 // Turns a run's event log into what a person wants from the demo: the events
 // that tell the story (alarms, outputs switching, warnings, faults, module
-// lifecycle) and a per-module tally.
+// lifecycle; the filter is src/agent/event-filter.ts, shared with fwx run)
+// and a per-module tally.
 import type { LoggedEvent } from "../agent/event-log.js";
+import { createEventFilter, isAlert, isOutputChange } from "../agent/event-filter.js";
 
-const ALERT_TOPIC = /(^|\/)(alarm|alert)s?(\/|$)/;
+export { isAlert };
 
-export function isAlert(e: LoggedEvent): boolean {
-  return e.kind === "telemetry" && typeof e.topic === "string" && ALERT_TOPIC.test(e.topic);
-}
-
-/** A module driving an output: a gpio write that changed the level, or a new PWM duty (not claims, releases or input edges). */
-function isOutputChange(e: LoggedEvent): boolean {
-  if (e.kind === "pwm") return e.duty !== undefined && e.closed === undefined && e.frequencyHz === undefined;
-  return e.kind === "gpio" && e.level !== undefined && e.released === undefined && e.mode === undefined && e.edge === undefined;
-}
-
-const isInputEdge = (e: LoggedEvent) => e.kind === "gpio" && e.edge !== undefined;
-
-/** Whether the condensed timeline shows this event. */
-export function isNotable(e: LoggedEvent): boolean {
-  if (e.kind === "lifecycle" || e.kind === "fault") return true;
-  if (e.kind === "log") return e.level === "warn" || e.level === "error";
-  return isAlert(e) || isOutputChange(e) || isInputEdge(e);
-}
+/** The demo's condensed timeline: the shared default view, with only alarm and alert telemetry (a day of readings would bury the story; the summary counts them). */
+export const isNotable = createEventFilter({ telemetry: "alerts" });
 
 export interface ModuleTally {
   telemetry: number;

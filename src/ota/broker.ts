@@ -49,23 +49,36 @@ function certificateName(client: Client): string | null {
   return typeof cn === "string" && cn ? cn : null;
 }
 
-function accessHooks(opts: BrokerOptions): AedesOptions {
+function accessHooks(opts: BrokerOptions, broker: () => Aedes | null): AedesOptions {
   const mustAuthenticate = !!(opts.passwords || opts.acl || opts.tls?.clientCa);
   if (!mustAuthenticate) return {};
-  const refused = (code: 4 | 5, message: string) => Object.assign(new Error(message), { returnCode: code });
+  const refused = (code: 2 | 4 | 5, message: string) => Object.assign(new Error(message), { returnCode: code });
+  /**
+   * A client id in use by another identity is refused: connecting with it would take that session over
+   * (MQTT drops the older connection), so any authenticated client could knock a device offline by
+   * connecting as its client id (the agent's is its device id). What Mosquitto's
+   * use_username_as_clientid gives (docs/fleet-brokers.md).
+   */
+  type Authenticate = NonNullable<AedesOptions["authenticate"]>;
+  const admit = (client: Parameters<Authenticate>[0], identity: string, done: Parameters<Authenticate>[3]) => {
+    // aedes keeps connected clients by id (not in its type declarations).
+    const holder = (broker() as unknown as { clients?: Record<string, Parameters<Authenticate>[0]> } | null)?.clients?.[client.id];
+    const held = holder && holder !== client ? identities.get(holder) : undefined;
+    if (held !== undefined && held !== identity) return done(refused(2, `client id ${client.id} is in use by another identity`), false);
+    identities.set(client, identity);
+    done(null, true);
+  };
   return {
     authenticate(client, username, password, done) {
       const cn = certificateName(client);
       if (cn !== null) {
         // The certificate is the identity; a username, if sent, must not claim another one.
         if (username !== undefined && username !== cn) return done(refused(4, `username ${username} does not match certificate ${cn}`), false);
-        identities.set(client, cn);
-        return done(null, true);
+        return admit(client, cn, done);
       }
       if (opts.tls?.clientCa && !opts.passwords) return done(refused(5, "a client certificate is required"), false);
       if (username === undefined || !opts.passwords?.check(username, password ?? Buffer.alloc(0))) return done(refused(4, "bad username or password"), false);
-      identities.set(client, username);
-      done(null, true);
+      admit(client, username, done);
     },
     ...(opts.acl ? aclHooks(opts.acl) : {}),
   };
@@ -90,7 +103,9 @@ function aclHooks(acl: TopicAcl): AedesOptions {
 
 export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBroker> {
   const host = opts.host ?? "127.0.0.1";
-  const aedes = await Aedes.createBroker(accessHooks(opts));
+  let instance: Aedes | null = null;
+  const aedes = await Aedes.createBroker(accessHooks(opts, () => instance));
+  instance = aedes;
   const sockets = new Set<Socket>();
   const onSocket = (socket: Socket) => {
     sockets.add(socket);

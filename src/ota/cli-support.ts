@@ -2,7 +2,7 @@
 
 import { UsageError } from "../cli/command.js";
 import { DEVICE_ID } from "./protocol.js";
-import { DeviceRefused, DeviceUnreachable } from "./rpc.js";
+import { DeviceDistrusted, DeviceRefused, DeviceUnreachable } from "./rpc.js";
 
 /** Exit codes of the OTA commands (fwx flash, devices, logs, rollback, remove, config). */
 export const OTA_EXIT = { ok: 0, internal: 1, invalid: 2, deviceFailed: 3, unreachable: 4 } as const;
@@ -39,13 +39,14 @@ export function parseSeconds(v: string | undefined, option: string): number | un
 }
 
 /** Maps errors from the control channel to exit codes and one line on stderr. Returns null for errors it does not know. */
-export function reportRemoteError(e: unknown, json: boolean): number | null {
+export function reportRemoteError(e: unknown, json: boolean, command: string): number | null {
   const out = (code: string, message: string, exit: number) => {
     if (json) process.stdout.write(JSON.stringify({ ok: false, code, message }) + "\n");
-    else process.stderr.write(`error: ${message}\n`);
+    else process.stderr.write(`fwx: ${command}: ${message}\n`);
     return exit;
   };
   if (e instanceof DeviceUnreachable) return out("unreachable", e.message, OTA_EXIT.unreachable);
+  if (e instanceof DeviceDistrusted) return out(e.code, `not believed: ${e.message}`, OTA_EXIT.invalid);
   if (e instanceof DeviceRefused) return out(e.code, `device refused: ${e.message}`, e.code === "busy" ? OTA_EXIT.unreachable : OTA_EXIT.invalid);
   return null;
 }

@@ -16,12 +16,13 @@ import type { CrashHook } from "./crash.js";
 import { applyDelta, DeltaError } from "./delta.js";
 import { ConfigValueError } from "./config-values.js";
 import { DEFAULT_HEALTH, ModuleManager, RequestRefused, type HealthPolicy } from "./install.js";
-import { LiveModuleHost, type LiveHostFactory } from "./live-host.js";
+import { LiveModuleHost, type LiveHostFactory, type LiveHostOptions } from "./live-host.js";
 import { CHUNK_HEADER_BYTES, decodeChunk, encodeAck, isVerdict, MAX_CHUNK_BYTES, MAX_SESSION, parseJson, ProtocolError, topicsFor, transferOf, type Command, type DeviceStatus, type InstallEvent, type Reply } from "./protocol.js";
 import { OperationGuard } from "./op-guard.js";
 import { openCommand, signStatement, type OpenedCommand, type Statement } from "./signed-command.js";
 import { DEFAULT_RECEIVER, TransferReceiver, type PartialMeta, type ReceiverOptions } from "./receiver.js";
 import { sha256Hex, StateStore } from "./state-store.js";
+import { defaultAntiRollbackPath, FileAntiRollbackStore, type AntiRollbackStore } from "./anti-rollback.js";
 import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
 export interface DeviceAgentOptions<B extends BoardLike> {
@@ -30,6 +31,13 @@ export interface DeviceAgentOptions<B extends BoardLike> {
   /** TLS and credentials (src/ota/transport.ts). */
   security?: MqttSecurity;
   stateDir: string;
+  /**
+   * The anti-rollback floors and command counter, outside the state directory (src/ota/anti-rollback.ts).
+   * Default: a file beside the state directory (defaultAntiRollbackPath).
+   */
+  floor?: AntiRollbackStore;
+  /** A root-signed revocation list to keep at start if newer than the kept one (`fwx agent --revocations`). */
+  revocations?: Uint8Array;
   board: B;
   createHost: LiveHostFactory<B>;
   rootPublicKey: Uint8Array;
@@ -43,6 +51,8 @@ export interface DeviceAgentOptions<B extends BoardLike> {
   receiver?: Partial<ReceiverOptions>;
   /** Device clock speed-up for modules and health windows (demos); 1 = real time. */
   speed?: number;
+  /** The modules' supervision: restart policy, watchdog, log/telemetry/bus-event rates (as the batch agent takes them; defaults the same). */
+  supervision?: Pick<LiveHostOptions<BoardLike>, "restart" | "watchdogMs" | "minLogLevel" | "logRate" | "telemetryRate" | "busEventRate">;
   crash?: CrashHook | null;
   /** Retained status is republished at least this often (the fleet's "last seen"). */
   heartbeatMs?: number;
@@ -83,23 +93,27 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     this.topics = topicsFor(opts.deviceId);
     this.deviceLog = new DeviceLog({ busTraffic: opts.busTraffic ?? false });
     this.store = new StateStore(opts.stateDir, opts.crash ?? null);
+    this.certB64 = Buffer.from(opts.deviceCert).toString("base64");
+    const floor = opts.floor ?? new FileAntiRollbackStore(defaultAntiRollbackPath(opts.stateDir));
+    this.guard = new OperationGuard(
+      { stateDir: opts.stateDir, floor, rootPublicKey: opts.rootPublicKey, device: { id: opts.deviceId, customer: opts.customer, group: opts.group }, nowMs: () => Date.now(), ...(opts.revocations ? { seedRevocations: opts.revocations } : {}) },
+      (message) => this.timeline({ kind: "agent", ts: Date.now(), message }),
+    );
+    // After everything that can refuse to start (the anti-rollback store, the revocation list): nothing to undo then.
     this.host = new LiveModuleHost({
       board: opts.board,
       createHost: opts.createHost,
       stateDir: opts.stateDir,
       speed: opts.speed ?? 1,
+      ...opts.supervision,
       onEvent: (tUs, module, event) => this.onModuleEvent(tUs, module, event),
       telemetry: { accept: (m) => this.forwardTelemetry(m) },
     });
-    this.certB64 = Buffer.from(opts.deviceCert).toString("base64");
-    this.guard = new OperationGuard(
-      { stateDir: opts.stateDir, rootPublicKey: opts.rootPublicKey, device: { id: opts.deviceId, customer: opts.customer, group: opts.group }, nowMs: () => Date.now() },
-      (message) => this.timeline({ kind: "agent", ts: Date.now(), message }),
-    );
     const trust = {
       rootPublicKey: opts.rootPublicKey,
       now: () => Date.now(),
       revoked: () => this.guard.revoked,
+      floor,
       device: {
         customer: opts.customer, group: opts.group, deviceClass: opts.deviceClass ?? "gateway",
         capabilities: opts.board.profile.grantable, offeredInterfaces: offeredInterfaces(LOWERED),
@@ -123,7 +137,9 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     if (partial && this.manager.hasPackage(partial.package.sha256)) this.receiver.discard();
     this.timeline({ kind: "agent", ts: Date.now(), message: `agent ${this.opts.deviceId} booted with ${this.manager.status().length} module(s)` });
     const client = mqtt.connect(this.opts.brokerUrl, {
-      clientId: `fwx-agent-${this.opts.deviceId}`,
+      // The device id itself: brokers whose ACL keys devices by client id (%c, ${clientid}) bind it to the
+      // authenticated identity (docs/fleet-brokers.md), so it must be exactly the id the topics carry.
+      clientId: this.opts.deviceId,
       clean: true,
       reconnectPeriod: 300,
       connectTimeout: 5000,

@@ -190,7 +190,7 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     /** The verdict of an event, if the device proved it for this package and one of this flash's begins; null otherwise (ignored). */
     const provenVerdict = (e: InstallEvent): InstallEvent | null => {
       try {
-        const st = verifyStatement(e.proof, e.cert ?? conn.deviceCert(opts.device), { rootPublicKey: opts.auth.rootPublicKey, device: opts.device });
+        const st = verifyStatement(e.proof, e.cert ?? conn.deviceCert(opts.device), { rootPublicKey: opts.auth.rootPublicKey, device: opts.device, revoked: opts.auth.revoked ?? null });
         if (!begins.has(Buffer.from(st.request).toString("hex")) || st.package !== pkgSha || st.outcome !== e.phase) return null;
         return e;
       } catch {

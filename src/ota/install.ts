@@ -16,6 +16,7 @@
 import { PackageError, verifyPackage, readPackageUnverified, type DeviceContext, type VerifiedPackage } from "../pkg/index.js";
 import type { Manifest } from "../pkg/manifest.js";
 import type { RevocationList } from "../pkg/revocation.js";
+import { installedFloor, runnableFloor, type AntiRollbackStore } from "./anti-rollback.js";
 import { checkConfigValues, effectiveConfig } from "./config-values.js";
 import { ownRecord } from "../fs/own-record.js";
 import { ModuleStartError, type HostedModule, type ModuleHost } from "./module-host.js";
@@ -30,6 +31,8 @@ export interface TrustContext {
   now(): number;
   /** The revocation list the device keeps (highest serial delivered so far), enforced at install and at boot. */
   revoked?(): RevocationList | null;
+  /** The anti-rollback floors, kept outside the state directory (src/ota/anti-rollback.ts). */
+  floor: AntiRollbackStore;
 }
 
 export interface HealthPolicy {
@@ -93,10 +96,16 @@ export class ModuleManager {
     return "bytes" in r ? { bytes: r.bytes, sha256: slotRec.sha256 } : null;
   }
 
-  /** SHA-256 recorded for a module's confirmed slot (no file read), if it has one. */
+  /**
+   * SHA-256 of the package a module runs from its confirmed slot (no file read), if it does: the slot
+   * verified when it was started. What device.json merely records is not enough — the device signs
+   * "confirmed" on the strength of this, and a rewritten device.json could name a package that never ran.
+   */
   confirmedSha(module: string): string | null {
     const rec = Object.hasOwn(this.state.modules, module) ? this.state.modules[module] : undefined;
-    return rec?.confirmed ? rec.slots[rec.confirmed]?.sha256 ?? null : null;
+    const live = this.live.get(module);
+    if (!rec?.confirmed || !live || live.trial || live.slot !== rec.confirmed) return null;
+    return rec.slots[rec.confirmed]?.sha256 ?? null;
   }
 
   /** SHA-256 of the package a module is trialling, if any. */
@@ -126,6 +135,19 @@ export class ModuleManager {
    * the state directory, record and all, is not run in place of the one that was installed.
    */
   private loadSlot(module: string, rec: ModuleRecord, slot: SlotName, floor = 0): { verified: VerifiedPackage } | { problem: string } {
+    const loaded = this.loadSlotUnchecked(module, rec, slot, floor);
+    if (!("verified" in loaded)) return loaded;
+    // The floor kept outside the state directory: a state directory rewritten with an older copy of itself
+    // (slots, records and all, every package validly signed) is older than it.
+    const runnable = this.trust.floor.get(runnableFloor(module));
+    const seq = loaded.verified.manifest.sequence;
+    if (seq < runnable) {
+      return { problem: `slot ${slot} holds ${module} sequence ${seq}, below the anti-rollback floor ${runnable} kept in ${this.trust.floor.description} (the state directory is older than what this device ran; flash sequence ${runnable} or later)` };
+    }
+    return loaded;
+  }
+
+  private loadSlotUnchecked(module: string, rec: ModuleRecord, slot: SlotName, floor: number): { verified: VerifiedPackage } | { problem: string } {
     const slotRec = rec.slots[slot];
     if (!slotRec) return { problem: `slot ${slot} is empty` };
     const r = this.store.readSlot(module, slot, slotRec);
@@ -150,14 +172,32 @@ export class ModuleManager {
   }
 
   /**
-   * The anti-rollback floor of a module: its highest confirmed sequence, kept
-   * after `remove` too (a removed module's floor lets the same sequence back
-   * in, never an older one).
+   * The anti-rollback floor for a new package of a module: its highest
+   * confirmed sequence, kept in the anti-rollback store, which `remove` does
+   * not touch (a removed module's floor lets the same sequence back in, never
+   * an older one).
    */
   private floor(module: string): number {
     const rec = Object.hasOwn(this.state.modules, module) ? this.state.modules[module] : undefined;
-    const removed = this.state.floors?.[module] ?? 0;
-    return Math.max(rec?.installedSeq ?? 0, removed > 0 ? removed - 1 : 0);
+    const kept = this.trust.floor.get(installedFloor(module));
+    return Math.max(rec?.installedSeq ?? 0, kept > 0 ? kept - 1 : 0);
+  }
+
+  /**
+   * Raises a module's floors for its confirmed package: nothing below it may be
+   * installed, and nothing below the rollback target kept in the other slot may
+   * run. Called at confirmation and at boot (where it repairs a power cut
+   * between device.json's confirmation and this write): the sequence comes from
+   * a package that verified, and the other slot's recorded sequence can only
+   * lower the runnable floor to at most that, so a rewritten state directory
+   * can never push a floor above a validly signed package.
+   */
+  private raiseFloors(module: string, rec: ModuleRecord, confirmedSlot: SlotName, confirmedSeq: number): void {
+    const other = rec.slots[otherSlot(confirmedSlot)];
+    this.trust.floor.raise({
+      [installedFloor(module)]: confirmedSeq,
+      [runnableFloor(module)]: Math.min(confirmedSeq, other?.sequence ?? confirmedSeq),
+    });
   }
 
   /** Binds the verdict of a module's trial to a new signed begin (a tool that reconnected asks again). */
@@ -192,7 +232,7 @@ export class ModuleManager {
       if (rec.trial) {
         rec.trial.boots++;
         const trial = rec.trial;
-        const load = trial.boots > this.health.maxTrialBoots ? { problem: `the agent restarted ${trial.boots - 1} times during the trial` } : this.loadSlot(id, rec, trial.slot, rec.installedSeq);
+        const load = trial.boots > this.health.maxTrialBoots ? { problem: `the agent restarted ${trial.boots - 1} times during the trial` } : this.loadSlot(id, rec, trial.slot, this.floor(id));
         if ("verified" in load) {
           this.store.save(this.state, "state");
           this.beginTrial(id, trial.slot, load.verified, trial.session, undefined, undefined, trial.request ?? null);
@@ -227,6 +267,7 @@ export class ModuleManager {
         changed = true;
         load = fallback;
       }
+      this.raiseFloors(id, rec, slot, load.verified.manifest.sequence);
       this.runConfirmed(id, slot, load.verified);
     }
     if (changed) this.store.save(this.state, "state");
@@ -362,6 +403,7 @@ export class ModuleManager {
     const verdict: InstallEvent = { session: trial.session, module, phase: "confirmed", ts: Date.now(), package: trial.package, version: live.manifest.version, sequence: live.manifest.sequence, reason: `${live.hosted.callbacks} callbacks, no fault, in slot ${live.slot}`, ...(trial.request ? { request: trial.request } : {}) };
     this.state.lastInstall = verdict;
     this.store.save(this.state, "confirm-state");
+    this.raiseFloors(module, rec, live.slot, live.manifest.sequence);
     this.store.hit("confirmed");
     live.hosted.promote();
     this.emit(verdict);
@@ -433,9 +475,7 @@ export class ModuleManager {
     const rec = this.requireIdle(module);
     this.live.get(module)?.hosted?.stop("removed");
     this.live.delete(module);
-    // The anti-rollback floor outlives the module: remove, then an older signed package, is still a downgrade.
-    const floors = (this.state.floors ??= {});
-    floors[module] = Math.max(floors[module] ?? 0, rec.installedSeq);
+    // The anti-rollback floors (the store, not device.json) outlive the module: remove, then an older signed package, is still a downgrade.
     delete this.state.modules[module];
     this.state.lastInstall = null;
     this.store.save(this.state, "state");

@@ -1,25 +1,23 @@
-// LiveModuleHost: modules of the device agent running on the src/agent
-// runtime pieces (prepareModule, ModuleInstance, Scheduler, FaultHistory and
-// the host implementations) driven by a real-time clock, optionally
-// accelerated. The batch Agent.run() of src/agent runs a fixed span of
-// virtual time; a device agent runs open-ended and adds, replaces and removes
-// modules while running, so this adapter drives the same classes itself.
+// LiveModuleHost: the device agent's modules on the one module supervisor
+// (src/agent/module-supervisor.ts) driven by a real-time clock, optionally
+// accelerated. The batch Agent (src/agent/runtime.ts) drives the same
+// supervisor over a fixed span of virtual time; a device runs open-ended and
+// adds, replaces and removes modules while running, so this driver sleeps on
+// a wall-clock timer until the next scheduled callback or board event.
 
 import { createHash } from "node:crypto";
 import type { HostImpl } from "../abi/host.generated.js";
 import { capabilityExcess } from "../caps/capabilities.js";
-import { DeviceClaimRegistry } from "../agent/handles.js";
 import type { AgentEvent } from "../agent/host-context.js";
-import { ModuleInstance, type CallOutcome, type InstanceContext } from "../agent/instance.js";
+import type { InstanceContext } from "../agent/instance.js";
 import { prepareModule, ModuleRefused, type PreparedModule, type PrepareOptions } from "../agent/prepare.js";
 import { prepareOffThread } from "../agent/prepare-pool.js";
-import { DEFAULT_WATCHDOG_MS, type BoardLike, type HostServices } from "../agent/runtime.js";
-import { Scheduler } from "../agent/scheduler.js";
-import { BusEventLimiter } from "../agent/bus-events.js";
-import { DEFAULT_RESTART_POLICY, FaultHistory, type RestartPolicy } from "../agent/supervisor.js";
-import { KvStore } from "../agent/host/kv.js";
+import type { BoardLike, HostServices } from "../agent/runtime.js";
+import { ModuleSupervisor, type SupervisedSlot } from "../agent/module-supervisor.js";
+import type { RestartPolicy } from "../agent/supervisor.js";
 import { TelemetryQueue, type TelemetrySink } from "../agent/host/telemetry.js";
-import { ModuleStartError, type HostedEvents, type HostedModule, type HostedSpec, type HostedState, type ModuleHost } from "./module-host.js";
+import { ModuleStartError, type HostedEvents, type HostedModule, type HostedSpec, type HostedState } from "./module-host.js";
+import type { ModuleHost } from "./module-host.js";
 
 export type LiveHostFactory<B extends BoardLike> = (ctx: InstanceContext, services: HostServices<B>) => HostImpl;
 
@@ -29,55 +27,56 @@ export interface LiveHostOptions<B extends BoardLike> {
   stateDir: string | null;
   /** Device-time speed-up over wall time (1 = real time). */
   speed?: number;
-  /** Module events (logs, lifecycle, faults, peripherals) for the device's log stream. */
+  /** Module events (logs, lifecycle, faults with crash reports, peripherals) for the device's log stream. */
   onEvent(tUs: bigint, module: string, event: AgentEvent): void;
   telemetry: TelemetrySink;
   restart?: Partial<RestartPolicy>;
   watchdogMs?: number;
+  /** 0 debug … 3 error. */
+  minLogLevel?: number;
+  logRate?: { perSecond: number; burst: number };
+  telemetryRate?: { perSecond: number; burst: number };
+  busEventRate?: { perSecond: number; burst: number };
   /** Wall-clock limit on preparing an installed module; default PREPARE_TIME_LIMIT_MS. */
   prepareTimeLimitMs?: number;
 }
 
-interface Running {
-  spec: HostedSpec;
-  prepared: PreparedModule;
-  events: HostedEvents;
-  order: number;
-  kv: KvStore;
-  history: FaultHistory;
-  instance: ModuleInstance | null;
-  generation: number;
-  handle: LiveHostedModule;
-}
-
 class LiveHostedModule implements HostedModule {
-  state: HostedState = "running";
-  callbacks = 0;
-  faults = 0;
-  restarts = 0;
-  lastFault: string | null = null;
-  constructor(private readonly host: LiveModuleHost<BoardLike>, readonly run: () => Running) {}
+  constructor(private readonly supervisor: ModuleSupervisor<BoardLike>, readonly slot: SupervisedSlot) {}
+  get state(): HostedState {
+    const s = this.slot.state;
+    return s === "idle" ? "stopped" : s;
+  }
+  get callbacks(): number {
+    return this.slot.callbacks;
+  }
+  get faults(): number {
+    return this.slot.faults.length;
+  }
+  get restarts(): number {
+    return this.slot.restarts;
+  }
+  get lastFault(): string | null {
+    const f = this.slot.faults.at(-1);
+    return f ? `${f.reason} in ${f.callback}: ${f.detail}` : null;
+  }
   healthVeto(): string | null {
-    return this.host.healthVeto(this.run());
+    return this.supervisor.healthVeto(this.slot);
   }
   promote(): void {
-    this.run().spec = { ...this.run().spec, restartOnFault: true };
+    this.slot.spec = { ...this.slot.spec, restartOnFault: true };
   }
   stop(why: string): void {
-    this.host.stopModule(this.run(), why);
+    this.supervisor.stop(this.slot, why);
+    this.supervisor.remove(this.slot);
   }
 }
 
 export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
-  private readonly scheduler = new Scheduler();
-  /** Peripheral traffic is rate-limited here as in the Agent (bus-events.ts). */
-  private readonly busEvents = new BusEventLimiter();
-  private readonly claims = new DeviceClaimRegistry();
+  private readonly supervisor: ModuleSupervisor<B>;
   private readonly telemetry: TelemetryQueue;
-  private readonly running = new Map<string, Running>();
   private readonly t0 = performance.now();
   private readonly speed: number;
-  private readonly policy: RestartPolicy;
   private timer: NodeJS.Timeout | null = null;
   private armedFor: bigint | null = null;
   private nextOrder = 0;
@@ -87,8 +86,23 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
 
   constructor(private readonly opts: LiveHostOptions<B>) {
     this.speed = opts.speed ?? 1;
-    this.policy = { ...DEFAULT_RESTART_POLICY, ...opts.restart };
     this.telemetry = new TelemetryQueue(64, opts.telemetry);
+    this.supervisor = new ModuleSupervisor<B>({
+      board: opts.board, createHost: opts.createHost, stateDir: opts.stateDir,
+      nowUs: () => this.nowUs(),
+      eventTimeUs: () => (this.advancing ? opts.board.nowUs ?? this.nowUs() : this.nowUs()),
+      emit: (tUs, module, event) => opts.onEvent(tUs, module, event),
+      telemetry: this.telemetry,
+      ...(opts.restart ? { restart: opts.restart } : {}),
+      ...(opts.watchdogMs !== undefined ? { watchdogMs: opts.watchdogMs } : {}),
+      ...(opts.minLogLevel !== undefined ? { minLogLevel: opts.minLogLevel } : {}),
+      ...(opts.logRate ? { logRate: opts.logRate } : {}),
+      ...(opts.telemetryRate ? { telemetryRate: opts.telemetryRate } : {}),
+      ...(opts.busEventRate ? { busEventRate: opts.busEventRate } : {}),
+      onScheduled: () => this.kick(),
+      afterCall: () => this.telemetry.flush(),
+      announceIdleStops: true,
+    });
   }
 
   nowUs(): bigint {
@@ -100,9 +114,10 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   }
 
   after(ms: number, fn: () => void): { cancel(): void } {
-    const task = this.scheduler.schedule(this.nowUs() + BigInt(Math.round(ms * 1000)), -1, fn);
+    const scheduler = this.supervisor.scheduler;
+    const task = scheduler.schedule(this.nowUs() + BigInt(Math.round(ms * 1000)), -1, fn);
     this.kick();
-    return { cancel: () => this.scheduler.cancel(task) };
+    return { cancel: () => scheduler.cancel(task) };
   }
 
   private prepareOptions(spec: HostedSpec): PrepareOptions {
@@ -167,8 +182,11 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
 
   start(spec: HostedSpec, events: HostedEvents): HostedModule {
     if (this.closed) throw new Error("module host is closed");
-    const existing = this.running.get(spec.id);
-    if (existing) this.stopModule(existing, "replaced");
+    const existing = this.supervisor.slots.find((s) => s.spec.id === spec.id);
+    if (existing) {
+      this.supervisor.stop(existing, "replaced");
+      this.supervisor.remove(existing);
+    }
     const excess = capabilityExcess(spec.manifest.capabilities, this.opts.board.profile.grantable);
     if (excess.length) throw new ModuleStartError(spec.id, "capabilities", `${spec.source}: the board cannot grant ${excess.join("; ")}`);
     let prepared: PreparedModule;
@@ -178,147 +196,24 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
       if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
       throw e;
     }
-    const run: Running = {
-      spec, prepared, events, order: this.nextOrder++,
-      kv: new KvStore(spec.id, this.opts.stateDir),
-      history: new FaultHistory(this.policy),
-      instance: null, generation: 0,
-      handle: null as unknown as LiveHostedModule,
-    };
-    run.handle = new LiveHostedModule(this as unknown as LiveModuleHost<BoardLike>, () => run);
-    this.running.set(spec.id, run);
-    this.startInstance(run);
-    return run.handle;
-  }
-
-  private emit(module: string, event: AgentEvent): void {
-    const now = this.nowUs();
-    const admitted = this.busEvents.admit(module, event, now);
-    if (admitted) this.opts.onEvent(now, module, admitted);
-  }
-
-  private services(run: Running, gen: number): HostServices<B> {
-    return {
-      board: this.opts.board,
-      core: { lastErrorDetail: () => run.instance?.ctx.lastErrorDetail ?? "", minLogLevel: 0, logRate: { perSecond: 20, burst: 50 } },
-      timer: {
-        schedule: (atUs, fire) => {
-          const task = this.scheduler.schedule(atUs, run.order, fire);
-          this.kick();
-          return { cancel: () => this.scheduler.cancel(task) };
-        },
-        deliver: (id) => this.deliver(run, gen, "fwx_on_timer", [id]),
-      },
-      kv: run.kv,
-      telemetry: { queue: this.telemetry, rate: { perSecond: 2, burst: 10 } },
-    };
-  }
-
-  private startInstance(run: Running): void {
-    const gen = ++run.generation;
-    const id = run.spec.id;
-    const instance = new ModuleInstance(run.prepared, {
-      caps: run.spec.manifest.capabilities,
-      config: run.spec.config,
-      claims: this.claims,
-      nowUs: () => this.nowUs(),
-      emit: (e) => this.emit(id, e),
-      postEvent: (kind, handle, arg) => {
-        // An event the board fires while catching up (pump() ran late) happened at the board's
-        // time, not now: stamped with now it would run after a timer due in between, so a UART
-        // reply that arrived in time would lose to the module's reply timeout on a loaded machine.
-        const at = this.advancing ? this.opts.board.nowUs ?? this.nowUs() : this.nowUs();
-        this.scheduler.schedule(at, run.order, () => this.deliver(run, gen, "fwx_on_event", [kind, handle, arg]));
-        this.kick();
-      },
-      fuel: BigInt(run.spec.manifest.budgets.fuelPerCallback),
-      watchdogMs: this.opts.watchdogMs ?? DEFAULT_WATCHDOG_MS,
-      createHost: (ctx) => this.opts.createHost(ctx, this.services(run, gen)),
+    const slot = this.supervisor.add({
+      id: spec.id, source: spec.source, prepared,
+      caps: spec.manifest.capabilities, config: spec.config,
+      fuel: BigInt(spec.manifest.budgets.fuelPerCallback),
+      restartOnFault: spec.restartOnFault,
+    }, this.nextOrder++, {
+      callback: () => events.callback(),
+      fault: (report) => events.fault(report.reason, report.detail),
     });
-    run.instance = instance;
-    run.handle.state = "running";
-    const outcome = instance.start();
-    this.after_(run, outcome, "fwx_init");
-    if (outcome.ok) this.emit(id, { kind: "lifecycle", state: "running", summary: run.handle.restarts ? `restarted (restart ${run.handle.restarts})` : `started ${run.spec.source}` });
-  }
-
-  private after_(run: Running, outcome: CallOutcome, _label: string): void {
-    this.telemetry.flush();
-    if (outcome.ok) {
-      run.handle.callbacks++;
-      run.events.callback();
-    } else this.onFault(run, outcome.report.reason, outcome.report.detail, outcome.report.callback);
-  }
-
-  private deliver(run: Running, gen: number, exportName: string, args: number[]): void {
-    if (run.generation !== gen || run.handle.state !== "running" || !run.instance) return;
-    if (!run.instance.has(exportName)) return;
-    this.after_(run, run.instance.call(exportName, args), exportName);
-  }
-
-  private teardown(run: Running): void {
-    run.instance?.ctx.runCleanups();
-    this.claims.releaseAll(run.spec.id);
-    run.instance = null;
-    run.generation++;
-  }
-
-  private onFault(run: Running, reason: string, detail: string, callback: string): void {
-    const h = run.handle;
-    h.faults++;
-    h.lastFault = `${reason} in ${callback}: ${detail}`;
-    this.emit(run.spec.id, { kind: "fault", reason, detail, callback });
-    this.teardown(run);
-    if (!run.spec.restartOnFault) {
-      h.state = "faulted";
-      run.events.fault(reason, detail);
-      return;
-    }
-    const decision = run.history.onFault(this.nowUs());
-    if (decision.action === "quarantine") {
-      h.state = "quarantined";
-      this.emit(run.spec.id, { kind: "lifecycle", state: "quarantined", summary: `quarantined after ${decision.faultsInWindow} faults` });
-    } else {
-      h.state = "backoff";
-      const gen = run.generation;
-      this.emit(run.spec.id, { kind: "lifecycle", state: "backoff", summary: `restarting in ${Number(decision.afterUs) / 1e6} s` });
-      this.scheduler.schedule(this.nowUs() + decision.afterUs, run.order, () => {
-        if (run.generation !== gen || h.state !== "backoff") return;
-        h.restarts++;
-        this.startInstance(run);
-      });
-      this.kick();
-    }
-    run.events.fault(reason, detail);
-  }
-
-  healthVeto(run: Running): string | null {
-    if (run.handle.state !== "running" || !run.instance) return `module is ${run.handle.state}${run.handle.lastFault ? ` (${run.handle.lastFault})` : ""}`;
-    if (!run.instance.has("fwx_health")) return null;
-    const outcome = run.instance.call("fwx_health", []);
-    if (!outcome.ok) {
-      this.onFault(run, outcome.report.reason, outcome.report.detail, "fwx_health");
-      return `fwx_health faulted: ${outcome.report.reason}: ${outcome.report.detail}`;
-    }
-    return outcome.value === 0 ? null : `fwx_health returned ${String(outcome.value)} (non-zero vetoes confirmation)`;
-  }
-
-  stopModule(run: Running, why: string): void {
-    if (this.running.get(run.spec.id) === run) this.running.delete(run.spec.id);
-    if (run.handle.state === "stopped") return;
-    if (run.handle.state === "running" && run.instance?.has("fwx_deinit")) {
-      const outcome = run.instance.call("fwx_deinit", []);
-      if (!outcome.ok) this.emit(run.spec.id, { kind: "fault", reason: outcome.report.reason, detail: outcome.report.detail, callback: "fwx_deinit" });
-    }
-    this.teardown(run);
-    run.handle.state = "stopped";
-    this.emit(run.spec.id, { kind: "lifecycle", state: "stopped", summary: `stopped (${why})` });
+    const handle = new LiveHostedModule(this.supervisor as unknown as ModuleSupervisor<BoardLike>, slot);
+    this.supervisor.start(slot);
+    return handle;
   }
 
   /** Re-arms the wall-clock timer for the earliest due task or board event. */
   private kick(): void {
     if (this.closed) return;
-    const tq = this.scheduler.nextAt();
+    const tq = this.supervisor.scheduler.nextAt();
     const tb = this.opts.board.nextEventAt();
     const due = tq === null ? tb : tb === null ? tq : tq < tb ? tq : tb;
     if (due === null) return;
@@ -341,7 +236,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     }
     // Bounded so a module re-arming a zero-period stream of events cannot starve MQTT.
     for (let n = 0; n < 1000; n++) {
-      const task = this.scheduler.popDue(now);
+      const task = this.supervisor.scheduler.popDue(now);
       if (!task) break;
       task.run();
     }
@@ -350,7 +245,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   }
 
   close(): void {
-    for (const run of [...this.running.values()]) this.stopModule(run, "agent shutting down");
+    for (const slot of [...this.supervisor.slots]) this.supervisor.stop(slot, "agent shutting down");
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

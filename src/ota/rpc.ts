@@ -3,7 +3,8 @@
 
 import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
-import { TrustRefused } from "../pkg/identity.js";
+import { checkDeviceCertificate, TrustRefused } from "../pkg/identity.js";
+import type { RevocationList } from "../pkg/revocation.js";
 import { parseJson, topicsFor, type Command, type DeviceStatus, type Reply } from "./protocol.js";
 import { encodeCommandBody, sameBytes, sha256, signCommand, verifyStatement, type CommandBody as SignedBody, type OperatorCredentials, type Statement } from "./signed-command.js";
 import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
@@ -13,6 +14,18 @@ export class DeviceUnreachable extends Error {
   constructor(message: string) {
     super(message);
     this.name = "DeviceUnreachable";
+  }
+}
+
+/**
+ * The tool will not believe this device: its certificate (or key) is on the tool's revocation list.
+ * Nothing it says counts, and nothing is sent to it (a package is customers' IP).
+ */
+export class DeviceDistrusted extends Error {
+  readonly code = "device-revoked";
+  constructor(message: string) {
+    super(message);
+    this.name = "DeviceDistrusted";
   }
 }
 
@@ -28,6 +41,8 @@ export class DeviceRefused extends Error {
 export interface OperatorAuth {
   operator: OperatorCredentials;
   rootPublicKey: Uint8Array;
+  /** The root-signed revocation list the tool knows (src/ota/credentials.ts): revoked devices are not believed. */
+  revoked?: RevocationList | null;
 }
 
 /** A signed command as the caller gives it: the tool adds the device, counter, request id and reply address. */
@@ -71,6 +86,22 @@ export class ToolConnection {
   private readonly counters = new Map<string, number>();
   /** Device certificates (base64) from the devices' statuses: what their proofs are checked under (after the root's signature on it). */
   private readonly deviceCerts = new Map<string, string>();
+
+  /**
+   * Throws DeviceDistrusted when the device certificate in `device`'s status is on the tool's revocation
+   * list: checked before anything is sent to it. (A forged status naming a revoked certificate only
+   * stops the tool, as dropping its messages would.)
+   */
+  refuseRevoked(device: string, auth: Pick<OperatorAuth, "rootPublicKey" | "revoked">): void {
+    const cert = this.deviceCerts.get(device);
+    if (!cert || !auth.revoked) return;
+    try {
+      checkDeviceCertificate(new Uint8Array(Buffer.from(cert, "base64")), auth.rootPublicKey, device, Date.now(), auth.revoked);
+    } catch (e) {
+      if (e instanceof TrustRefused && e.code === "revoked") throw new DeviceDistrusted(`${e.message}; fwx sends it nothing`);
+      // Any other problem with the certificate shows when the device's answers do not verify.
+    }
+  }
 
   /** The device certificate of `device` seen in its status, if any. */
   deviceCert(device: string): string | undefined {
@@ -180,6 +211,7 @@ export class ToolConnection {
       const s = await this.status(device, 500);
       if (!this.counters.has(device)) this.counters.set(device, s?.counter ?? 0);
     }
+    this.refuseRevoked(device, auth);
     for (let attempt = 0; ; attempt++) {
       const req = String(++this.seq);
       const counter = Math.max(this.counters.get(device) ?? 0, 0) + 1;
@@ -213,7 +245,7 @@ export class ToolConnection {
                 resolve({ reply: r, statement: null });
                 return true;
               }
-              statement = verifyStatement((r as { proof?: unknown }).proof, (r as { cert?: unknown }).cert ?? this.deviceCerts.get(device), { rootPublicKey: auth.rootPublicKey, device });
+              statement = verifyStatement((r as { proof?: unknown }).proof, (r as { cert?: unknown }).cert ?? this.deviceCerts.get(device), { rootPublicKey: auth.rootPublicKey, device, revoked: auth.revoked ?? null });
               if (!sameBytes(statement.request, digest)) throw new TrustRefused("bad-signature", "the proof answers another command");
               // The outcome the device proves is exactly what its reply says: "refused" for a refused
               // command, the phase of a verdict it carries (which may itself be "refused": a package
@@ -224,6 +256,14 @@ export class ToolConnection {
               if (!r.ok && statement.code !== r.code) throw new TrustRefused("bad-signature", "the proof names another refusal");
             } catch (e) {
               lastDoubt = (e as Error).message;
+              if (e instanceof TrustRefused && e.code === "revoked") {
+                // Final: waiting longer cannot make a revoked device believable.
+                clearTimeout(timer);
+                if (again) clearTimeout(again);
+                this.pending.delete(req);
+                reject(new DeviceDistrusted(`${lastDoubt}; fwx does not act on it`));
+                return true;
+              }
               return false;
             }
             clearTimeout(timer);

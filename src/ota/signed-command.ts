@@ -20,6 +20,7 @@ import { FieldError, Fields, asArray, asBool, asBytes, asMap, asText, asUint, co
 import { checkDeviceCertificate, TrustRefused } from "../pkg/identity.js";
 import { SIGNATURE_BYTES, signWithDomain, verifyWithDomain } from "../pkg/keys.js";
 import { openEnvelopeBytes } from "../pkg/signed.js";
+import type { RevocationList } from "../pkg/revocation.js";
 import type { DeltaSpec, PackageRef } from "./protocol.js";
 
 export const COMMAND_KEYS = {
@@ -202,6 +203,8 @@ export interface DeviceTrust {
   rootPublicKey: Uint8Array;
   device: string;
   nowMs?: number;
+  /** The tool's revocation list: a device whose certificate or key is on it is not believed. */
+  revoked?: RevocationList | null;
 }
 
 /**
@@ -211,7 +214,7 @@ export interface DeviceTrust {
  */
 export function verifyStatement(proofB64: unknown, certB64: unknown, trust: DeviceTrust): Statement {
   if (typeof proofB64 !== "string" || typeof certB64 !== "string") throw new TrustRefused("unsigned", `the answer from ${trust.device} carries no device proof`);
-  const cert = checkDeviceCertificate(new Uint8Array(Buffer.from(certB64, "base64")), trust.rootPublicKey, trust.device, trust.nowMs ?? Date.now());
+  const cert = checkDeviceCertificate(new Uint8Array(Buffer.from(certB64, "base64")), trust.rootPublicKey, trust.device, trust.nowMs ?? Date.now(), trust.revoked ?? null);
   let env;
   try {
     env = openEnvelopeBytes(new Uint8Array(Buffer.from(proofB64, "base64")), "device proof");

@@ -9,12 +9,17 @@ import { DeviceAgent, type TimelineEntry } from "./device-agent.js";
 import type { HealthPolicy } from "./install.js";
 import type { ReceiverOptions } from "./receiver.js";
 import type { MqttSecurity } from "./transport.js";
+import type { AntiRollbackStore } from "./anti-rollback.js";
 
 export interface SimDeviceOptions {
   deviceId: string;
   brokerUrl: string;
   security?: MqttSecurity;
   stateDir: string;
+  /** See DeviceAgentOptions.floor (default: a file beside stateDir). */
+  floor?: AntiRollbackStore;
+  /** See DeviceAgentOptions.revocations. */
+  revocations?: Uint8Array;
   rootPublicKey: Uint8Array;
   /** The device's identity key and its root-signed device certificate (src/pkg/identity.ts). */
   deviceKey: KeyObject;
@@ -41,6 +46,8 @@ export async function startSimDevice(opts: SimDeviceOptions): Promise<DeviceAgen
     deviceId: opts.deviceId, brokerUrl: opts.brokerUrl, stateDir: opts.stateDir, board, createHost: createDeviceHost,
     rootPublicKey: opts.rootPublicKey, deviceKey: opts.deviceKey, deviceCert: opts.deviceCert, customer: opts.customer, group: opts.group,
     ...(opts.security ? { security: opts.security } : {}),
+    ...(opts.floor ? { floor: opts.floor } : {}),
+    ...(opts.revocations ? { revocations: opts.revocations } : {}),
     ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
     ...(opts.health ? { health: opts.health } : {}),
     ...(opts.receiver ? { receiver: opts.receiver } : {}),

@@ -23,10 +23,10 @@ export async function runDeviceCommand(broker: BrokerTarget, device: string, bod
     return OTA_EXIT.ok;
   } catch (e) {
     if (e instanceof ConfigValueError) {
-      process.stderr.write(`error: ${e.message}\n`);
+      process.stderr.write(`fwx: ${body.op}: ${e.message}\n`);
       return OTA_EXIT.invalid;
     }
-    const code = reportRemoteError(e, json);
+    const code = reportRemoteError(e, json, body.op);
     if (code !== null) return code;
     throw e;
   } finally {

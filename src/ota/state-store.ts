@@ -5,8 +5,11 @@
 //   slots/<module>/A.fwx, B.fwx  whole signed packages (re-verified at every boot)
 //   partial/transfer.bin, .json  the one download in progress (bytes + acknowledged offset)
 //   kv/<module>.json             the modules' key-value stores (src/agent)
-//   operations.json              highest signed-command counter accepted (src/ota/op-guard.ts)
 //   revocations.fwxrl            the kept root-signed revocation list
+//
+// The anti-rollback floors and the command counter are NOT here: whoever can
+// rewrite this directory could lower them. They are in the anti-rollback store
+// (src/ota/anti-rollback.ts), outside it.
 //
 // device.json is the commit point of every install step: a slot file is made
 // durable first, then device.json is replaced atomically to point at it, so
@@ -63,8 +66,6 @@ export interface DeviceState {
   format: 1;
   modules: Record<string, ModuleRecord>;
   lastInstall: InstallEvent | null;
-  /** Anti-rollback floors of removed modules (their highest confirmed sequence): removal never lowers the floor. */
-  floors?: Record<string, number>;
 }
 
 export type StateLabel = "trial-state" | "confirm-state" | "revert-state" | "state";

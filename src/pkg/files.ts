@@ -1,7 +1,8 @@
 // Reading the trust files the CLI takes as arguments, with errors that name
 // the file and what is wrong with it (as UsageError: the user can fix them).
 
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
+import { readInputFile } from "../cli/files.js";
 import type { KeyObject } from "node:crypto";
 import { UsageError } from "../cli/command.js";
 import { CapabilityError, parseCapabilities, type Capabilities } from "../caps/capabilities.js";
@@ -10,13 +11,9 @@ import { parsePrivateKey, parsePublicKey, verifyWithDomain } from "./keys.js";
 import { verifyRevocationList, type RevocationList } from "./revocation.js";
 import { openEnvelopeBytes, type SignedEnvelope } from "./signed.js";
 
+/** A trust file named on the command line ("cannot read key x: no such file or directory"). */
 export function readInput(file: string, what: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${what} ${file}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
-  }
+  return readInputFile("", `cannot read ${what} ${file}`, file);
 }
 
 export function loadPrivateKey(file: string): KeyObject {

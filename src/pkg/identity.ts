@@ -176,8 +176,11 @@ export function checkOperatorCertificate(bytes: Uint8Array, ctx: {
   return { cert, digest };
 }
 
-/** Checks a device certificate against the root, the device id the tool addressed, and the time. Throws TrustRefused. */
-export function checkDeviceCertificate(bytes: Uint8Array, rootPublicKey: Uint8Array, deviceId: string, nowMs: number): DeviceCertificate {
+/**
+ * Checks a device certificate against the root, the device id the tool addressed, the time and, when
+ * the tool has one, the revocation list (the certificate's digest or the device key). Throws TrustRefused.
+ */
+export function checkDeviceCertificate(bytes: Uint8Array, rootPublicKey: Uint8Array, deviceId: string, nowMs: number, revoked: RevocationList | null = null): DeviceCertificate {
   let env;
   try {
     env = openEnvelopeBytes(bytes, "device certificate");
@@ -192,6 +195,8 @@ export function checkDeviceCertificate(bytes: Uint8Array, rootPublicKey: Uint8Ar
     throw new TrustRefused("bad-signature", `device certificate body is malformed: ${(e as Error).message}`);
   }
   if (cert.deviceId !== deviceId) throw new TrustRefused("out-of-scope", `device certificate is for ${cert.deviceId}, not ${deviceId}`);
+  const by = revoked ? isRevoked(revoked, certificateDigest(env.body), cert.deviceKey) : null;
+  if (by) throw new TrustRefused("revoked", `device ${deviceId}'s ${by === "key" ? "key" : `certificate ${Buffer.from(certificateDigest(env.body)).toString("hex").slice(0, 16)}…`} is revoked (revocation list serial ${revoked!.serial}): its answers are not believed`);
   validity(cert, nowMs, `device certificate of ${deviceId}`);
   return cert;
 }

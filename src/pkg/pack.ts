@@ -8,6 +8,8 @@ import { createHash, type KeyObject } from "node:crypto";
 import { capabilityExcess, type Capabilities } from "../caps/capabilities.js";
 import { ABI_SECTION_NAME, decodeAbiSection, type InterfaceRequirement } from "../wasm/abi-section.js";
 import { parseModule } from "../wasm/reader.js";
+import { MODULE_LIMITS } from "../validate/limits.js";
+import { limitIssues } from "../validate/resource-limits.js";
 import { FWX_VERSION } from "../version.js";
 import { decodeCertificateBody } from "./certificate.js";
 import { assemblePackage } from "./format.js";
@@ -75,6 +77,12 @@ export function buildPackage(input: PackInput): { bytes: Uint8Array; manifest: M
   }
   if (facts.fuelInstrumented && input.deviceClass === "gateway") {
     throw new PackError(`payload is already fuel-instrumented; the gateway agent meters payloads itself and refuses foreign fuel counters: pack the uninstrumented module for --target gateway`);
+  }
+  // The payload as signed (for mcu the instrumented device form, which the
+  // install check sees) within its class's limits, so no device refuses it for one.
+  const overLimits = limitIssues(input.payload, { limits: MODULE_LIMITS[input.deviceClass], deviceClass: input.deviceClass });
+  if (overLimits.length) {
+    throw new PackError(`payload is past the ${input.deviceClass} module limits, which a device would refuse: ${overLimits.map((e) => `${e.location ? `${e.location}, ` : ""}byte ${e.offset}: ${e.message}`).join("; ")}`);
   }
 
   let cert;

@@ -63,7 +63,8 @@ export function sourceHash(projectDir: string): Uint8Array {
 export async function buildProjectPayload(dir: string, target: DeviceClass): Promise<{ payload: Uint8Array; build: Manifest["build"] }> {
   let result;
   try {
-    result = await buildModule(dir, { write: false });
+    // Validated against the target's limits: an mcu module past them is refused here, before instrumentation.
+    result = await buildModule(dir, { write: false, deviceClass: target });
   } catch (e) {
     if (e instanceof BuildInputError) throw new UsageError(`pack: ${e.message}`);
     throw e;

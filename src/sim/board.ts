@@ -1,5 +1,7 @@
 // The simulated board: a validated profile, a trace and a seed turned into
-// peripherals on a virtual clock. The agent's scheduler asks nextEventAt()
+// peripherals on a virtual clock. Connectors the profile hands to Linux
+// (`"backend": {"linux": ...}`) are not simulated; the hardware backends
+// passed in serve them behind the same peripheral boundary. The agent's scheduler asks nextEventAt()
 // when the board next has something to report (a watched input edge, a UART
 // burst, a Modbus request to answer, a line a serial device sends) and calls
 // advanceTo(t) to get there; host implementations read and drive the
@@ -16,11 +18,13 @@ import { Tmp102 } from "./devices/tmp102.js";
 import { BoardProfileError } from "./errors.js";
 import { SimAdcChannel, SimPin, SimPwmChannel, SimSensor } from "./peripherals.js";
 import { JsonReader } from "./profile-json.js";
-import type { BoardProfile, I2cDeviceSpec, SourceSpec } from "./profile-types.js";
+import type { BoardProfile, I2cBusSpec, I2cDeviceSpec, LinuxBackend, PinSpec, SourceSpec, SpiBusSpec, UartPortSpec } from "./profile-types.js";
 import { checkSources, validateProfile } from "./profile-validate.js";
 import { Sources } from "./source.js";
 import { parseTraceCsv, type Trace } from "./trace.js";
 import { SimUartPort } from "./uart-port.js";
+import { SimPeripherals, type HardwareParts } from "./hal-sim.js";
+import type { I2cBus, Peripherals, Pin, SpiBus, UartPort } from "../hal/peripherals.js";
 
 export interface BoardOptions {
   /** File name for error messages (`boards/demo.json`). */
@@ -28,6 +32,22 @@ export interface BoardOptions {
   trace?: Trace;
   /** Overrides the profile's seed. */
   seed?: number;
+  /** Serves the connectors the profile hands to Linux; a kind it lacks is refused when the board loads. */
+  hardware?: HardwareBackends;
+}
+
+type Linux<S, K extends LinuxBackend["of"]> = S & { backend: Extract<LinuxBackend, { of: K }> };
+
+/**
+ * Opens the hardware behind a Linux connector. `where` is the connector's
+ * place in the profile (`boards/pi.json: uart[0]`) for errors: a missing
+ * device file or a permission problem is thrown as an Error naming it.
+ */
+export interface HardwareBackends {
+  gpio?(spec: Linux<PinSpec, "gpio">, where: string): Pin;
+  i2c?(spec: Linux<I2cBusSpec, "i2c">, where: string): I2cBus;
+  spi?(spec: Linux<SpiBusSpec, "spi">, where: string): SpiBus;
+  uart?(spec: Linux<UartPortSpec, "uart">, where: string): UartPort;
 }
 
 export interface Board {
@@ -48,10 +68,13 @@ export interface Board {
   i2c(bus: number): SimI2cBus | undefined;
   spi(bus: number): SimSpiBus | undefined;
   uart(port: number): SimUartPort | undefined;
+  /** The same peripherals behind the boundary the agent's hosts use (src/hal/). */
+  readonly peripherals: Peripherals;
 }
 
 class SimBoard implements Board {
   readonly sources: Sources;
+  readonly peripherals: Peripherals;
   private now = 0n;
   private readonly sensors = new Map<string, SimSensor>();
   private readonly pins = new Map<number, SimPin>();
@@ -63,16 +86,20 @@ class SimBoard implements Board {
   /** Everything that can have a timed event, in a fixed order (ties fire in this order). */
   private readonly timed: { nextEventAt(): bigint | null; runUntil(t: bigint): void }[];
 
-  constructor(readonly profile: BoardProfile, readonly trace: Trace | undefined, readonly seed: number) {
+  constructor(readonly profile: BoardProfile, readonly trace: Trace | undefined, readonly seed: number, hardware: HardwareParts) {
     this.sources = new Sources(trace, new Map<string, SourceSpec>(profile.sensors.map((s) => [s.name, s.source])));
     for (const s of profile.sensors) this.sensors.set(s.name, new SimSensor(s, this.sources, seed));
-    for (const p of profile.gpio) this.pins.set(p.pin, new SimPin(p, trace));
+    for (const p of profile.gpio) if (!p.backend) this.pins.set(p.pin, new SimPin(p, trace));
     for (const a of profile.adc) this.adcs.set(a.channel, new SimAdcChannel(a, this.sources, seed));
     for (const p of profile.pwm) this.pwms.set(p.channel, new SimPwmChannel(p));
-    for (const b of profile.i2c) this.i2cs.set(b.bus, new SimI2cBus(b, b.devices.map((d) => this.i2cDevice(d))));
-    for (const b of profile.spi) this.spis.set(b.bus, new SimSpiBus(b, b.devices.map((d) => new Mcp3008(d, this.sources, seed))));
-    for (const u of profile.uart) this.uarts.set(u.port, new SimUartPort(u, this.sources));
+    for (const b of profile.i2c) if (!b.backend) this.i2cs.set(b.bus, new SimI2cBus(b, b.devices.map((d) => this.i2cDevice(d))));
+    for (const b of profile.spi) if (!b.backend) this.spis.set(b.bus, new SimSpiBus(b, b.devices.map((d) => new Mcp3008(d, this.sources, seed))));
+    for (const u of profile.uart) if (!u.backend) this.uarts.set(u.port, new SimUartPort(u, this.sources));
     this.timed = [...this.pins.values(), ...this.uarts.values()];
+    this.peripherals = new SimPeripherals({
+      name: profile.name, sources: this.sources, advanceTo: (t) => this.advanceTo(t),
+      sensors: this.sensors, pins: this.pins, adcs: this.adcs, pwms: this.pwms, i2cs: this.i2cs, spis: this.spis, uarts: this.uarts,
+    }, hardware);
   }
 
   private i2cDevice(d: I2cDeviceSpec): I2cDevice {
@@ -123,11 +150,30 @@ export function loadBoard(profileJson: unknown, opts: BoardOptions): Board {
   const validated = validateProfile(profileJson, opts.source);
   checkSources(new JsonReader(opts.source), validated, opts.trace);
   const seed = opts.seed ?? validated.profile.seed;
-  return new SimBoard(validated.profile, opts.trace, seed >>> 0);
+  return new SimBoard(validated.profile, opts.trace, seed >>> 0, openHardware(validated.profile, opts.source, opts.hardware ?? {}));
+}
+
+const KIND_NAMES = { gpio: "GPIO lines", i2c: "I2C buses", spi: "SPI devices", uart: "UART ports" } as const;
+
+/** Opens every connector the profile hands to Linux, or refuses naming the first one this build cannot serve. */
+function openHardware(profile: BoardProfile, source: string, hw: HardwareBackends): HardwareParts {
+  const parts = { pins: new Map<number, Pin>(), i2cs: new Map<number, I2cBus>(), spis: new Map<number, SpiBus>(), uarts: new Map<number, UartPort>() };
+  const open = <S extends { backend?: LinuxBackend }, K extends keyof typeof KIND_NAMES, R>(
+    list: readonly S[], kind: K, make: ((spec: Linux<S, K>, where: string) => R) | undefined, key: (s: S) => number, into: Map<number, R>,
+  ) => list.forEach((spec, i) => {
+    if (!spec.backend) return;
+    if (!make) throw new BoardProfileError(source, `${kind}[${i}].backend`, `this build has no Linux backend for ${KIND_NAMES[kind]}; serve the connector with "sim" or leave "backend" out`);
+    into.set(key(spec), make(spec as Linux<S, K>, `${source}: ${kind}[${i}]`));
+  });
+  open(profile.gpio, "gpio", hw.gpio?.bind(hw), (p) => p.pin, parts.pins);
+  open(profile.i2c, "i2c", hw.i2c?.bind(hw), (b) => b.bus, parts.i2cs);
+  open(profile.spi, "spi", hw.spi?.bind(hw), (b) => b.bus, parts.spis);
+  open(profile.uart, "uart", hw.uart?.bind(hw), (u) => u.port, parts.uarts);
+  return parts;
 }
 
 /** Reads a profile file and, unless a trace is passed, the trace file its `trace` field names (relative to the profile). */
-export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number; source?: string } = {}): Board {
+export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number; source?: string; hardware?: HardwareBackends } = {}): Board {
   const source = opts.source ?? path;
   let json: unknown;
   try {
@@ -150,6 +196,7 @@ export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number
   const o: BoardOptions = { source };
   if (trace) o.trace = trace;
   if (opts.seed !== undefined) o.seed = opts.seed;
+  if (opts.hardware) o.hardware = opts.hardware;
   return loadBoard(json, o);
 }
 

@@ -66,8 +66,8 @@ interface Attached {
 /** The peripheral hosts of one module, wrapped to see which outputs the implementation set. */
 function peripheralHost(board: Board, ctx: InstanceContext, lastOut: Attached["lastOut"]): HostImpl {
   const real: Record<string, object> = {
-    sensor: createSensorHost(board, ctx), gpio: createGpioHost(board, ctx), adc: createAdcHost(board, ctx), pwm: createPwmHost(board, ctx),
-    i2c: createI2cHost(board, ctx), spi: createSpiHost(board, ctx), uart: createUartHost(board, ctx),
+    sensor: createSensorHost(board.peripherals, ctx), gpio: createGpioHost(board.peripherals, ctx), adc: createAdcHost(board.peripherals, ctx), pwm: createPwmHost(board.peripherals, ctx),
+    i2c: createI2cHost(board.peripherals, ctx), spi: createSpiHost(board.peripherals, ctx), uart: createUartHost(board.peripherals, ctx),
   };
   const wrap = (iface: string) => new Proxy(real[iface] ?? {}, {
     get: (target, name: string) => {

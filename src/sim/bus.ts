@@ -3,12 +3,15 @@
 // ABI status the transaction ends with.
 
 import { Status } from "../abi/host.generated.js";
-import { hexByte } from "./format.js";
+import { abiStatus, type I2cErrorKind, type SpiErrorKind } from "../hal/errors.js";
+import { hexByte } from "../hal/hex.js";
 import type { BusFault, I2cBusSpec, SpiBusSpec } from "./profile-types.js";
 
-export interface BusResult {
-  /** An ABI status code (Status.ok, Status.nackAddress, ...). */
+export interface BusResult<K extends string = I2cErrorKind | SpiErrorKind> {
+  /** An ABI status code (Status.ok, Status.nackAddress, ...): abiStatus(kind), or ok. */
   status: number;
+  /** What went wrong, in the peripheral boundary's words (src/hal/errors.ts); absent on ok. */
+  kind?: K;
   /** Why, for core.error_detail; empty on ok. */
   detail: string;
   /** Bytes clocked in (I2C read phase / SPI full duplex). */
@@ -36,10 +39,15 @@ export interface SpiDevice {
   transfer(tx: Uint8Array, tUs: bigint): Uint8Array;
 }
 
-const FAULT_STATUS: Record<string, number> = {
-  bus: Status.bus, "arbitration-loss": Status.arbitrationLoss, "nack-data": Status.nackData, overrun: Status.overrun,
-  timeout: Status.timeout, other: Status.other, "mode-fault": Status.modeFault, "frame-format": Status.frameFormat,
+/** A profile fault's name as an error kind (the profile says `nack-data`, as the ABI status is named). */
+const FAULT_KIND: Record<string, I2cErrorKind | SpiErrorKind> = {
+  bus: "bus", "arbitration-loss": "arbitration-loss", "nack-data": "no-acknowledge-data", overrun: "overrun",
+  timeout: "timeout", other: "other", "mode-fault": "mode-fault", "frame-format": "frame-format",
 };
+
+function failed<K extends I2cErrorKind | SpiErrorKind>(kind: K, detail: string, rx: Uint8Array): BusResult<K> {
+  return { status: abiStatus(kind), kind, detail, rx };
+}
 
 function activeFault<S extends string>(faults: readonly BusFault<S>[], target: number, tUs: bigint): BusFault<S> | undefined {
   return faults.find((f) => f.fromUs <= tUs && tUs < f.toUs && (f.target === undefined || f.target === target));
@@ -60,26 +68,26 @@ export class SimI2cBus {
    * START, address+W, tx bytes, [repeated START, address+R, rxLength bytes], STOP.
    * `tx` null skips the write phase (plain read); `rxLength` null skips the read phase (plain write).
    */
-  transaction(address: number, tx: Uint8Array | null, rxLength: number | null, tUs: bigint): BusResult {
+  transaction(address: number, tx: Uint8Array | null, rxLength: number | null, tUs: bigint): BusResult<I2cErrorKind> {
     const rx = new Uint8Array(rxLength ?? 0);
     const where = `I2C bus ${this.spec.bus} address ${hexByte(address)}`;
     const fault = activeFault(this.spec.faults, address, tUs);
-    if (fault) return { status: FAULT_STATUS[fault.status]!, detail: `${where}: ${fault.detail}`, rx };
+    if (fault) return failed(FAULT_KIND[fault.status] as I2cErrorKind, `${where}: ${fault.detail}`, rx);
     const dev = this.devices.get(address);
     if (tx !== null) {
       if (!dev || !dev.ackAddress(false, tUs))
-        return { status: Status.nackAddress, detail: dev ? `${where} (${dev.name}) did not acknowledge: busy (write cycle in progress)` : `${where}: no device answers`, rx };
+        return failed("no-acknowledge-address", dev ? `${where} (${dev.name}) did not acknowledge: busy (write cycle in progress)` : `${where}: no device answers`, rx);
       for (let i = 0; i < tx.length; i++) {
         if (!dev.writeByte(tx[i]!, i, tUs)) {
           dev.stop(tUs);
-          return { status: Status.nackData, detail: `${where} (${dev.name}) refused data byte ${i} (${hexByte(tx[i]!)})`, rx };
+          return failed("no-acknowledge-data", `${where} (${dev.name}) refused data byte ${i} (${hexByte(tx[i]!)})`, rx);
         }
       }
     }
     if (rxLength !== null) {
       if (!dev || !dev.ackAddress(true, tUs)) {
         dev?.stop(tUs);
-        return { status: Status.nackAddress, detail: dev ? `${where} (${dev.name}) did not acknowledge its read address: busy` : `${where}: no device answers`, rx };
+        return failed("no-acknowledge-address", dev ? `${where} (${dev.name}) did not acknowledge its read address: busy` : `${where}: no device answers`, rx);
       }
       for (let i = 0; i < rxLength; i++) rx[i] = dev.readByte(tUs);
     }
@@ -100,12 +108,12 @@ export class SimSpiBus {
   }
 
   /** Exchanges tx for as many received bytes; the caller has checked that cs exists. */
-  transfer(cs: number, tx: Uint8Array, tUs: bigint): BusResult {
+  transfer(cs: number, tx: Uint8Array, tUs: bigint): BusResult<SpiErrorKind> {
     const where = `SPI bus ${this.spec.bus} cs ${cs}`;
     const fault = activeFault(this.spec.faults, cs, tUs);
-    if (fault) return { status: FAULT_STATUS[fault.status]!, detail: `${where}: ${fault.detail}`, rx: new Uint8Array(tx.length) };
+    if (fault) return failed(FAULT_KIND[fault.status] as SpiErrorKind, `${where}: ${fault.detail}`, new Uint8Array(tx.length));
     const dev = this.devices.get(cs);
-    if (!dev) return { status: Status.other, detail: `${where}: no device`, rx: new Uint8Array(tx.length) };
+    if (!dev) return failed("other", `${where}: no device`, new Uint8Array(tx.length));
     return { status: Status.ok, detail: "", rx: dev.transfer(tx, tUs) };
   }
 }

@@ -1,6 +1,7 @@
 // Validation of the bus sections of a board profile: I2C, SPI and UART
 // devices with their device-specific settings.
 
+import { connectorBackend } from "./profile-backends.js";
 import { checkUnique, JsonReader, type JsonObject } from "./profile-json.js";
 import type {
   BusFault, I2cBusSpec, I2cDeviceSpec, I2cFaultStatus, LineSettings, ModbusSlaveSpec, RegisterSpec, SpiBusSpec, SpiFaultStatus, UartDeviceSpec, UartPortSpec,
@@ -61,10 +62,13 @@ function i2cDevice(r: JsonReader, v: unknown, path: string, refs: SourceRef[]): 
 export function i2cBuses(r: JsonReader, root: JsonObject, refs: SourceRef[]): I2cBusSpec[] {
   const buses = r.array(root, "i2c", "", true).map((v, i) => {
     const p = `i2c[${i}]`;
-    const o = r.object(v, p, ["bus", "name", "devices", "faults"]);
-    const devices = r.array(o, "devices", p).map((d, j) => i2cDevice(r, d, `${p}.devices[${j}]`, refs));
+    const o = r.object(v, p, ["bus", "name", "devices", "faults", "backend"]);
+    const backend = connectorBackend(r, o, p, "i2c");
+    const devices = backend ? [] : r.array(o, "devices", p).map((d, j) => i2cDevice(r, d, `${p}.devices[${j}]`, refs));
     checkUnique(r, devices, `${p}.devices`, "address", (d) => d.address, "address");
-    return { bus: r.integer(o, "bus", p, 0, 255), name: r.name(o, "name", p), devices, faults: faults(r, o, p, I2C_FAULTS, "address") };
+    const bus: I2cBusSpec = { bus: r.integer(o, "bus", p, 0, 255), name: r.name(o, "name", p), devices, faults: faults(r, o, p, I2C_FAULTS, "address") };
+    if (backend) bus.backend = backend;
+    return bus;
   });
   checkUnique(r, buses, "i2c", "bus", (b) => b.bus, "bus");
   return buses;
@@ -73,8 +77,9 @@ export function i2cBuses(r: JsonReader, root: JsonObject, refs: SourceRef[]): I2
 export function spiBuses(r: JsonReader, root: JsonObject, refs: SourceRef[]): SpiBusSpec[] {
   const buses = r.array(root, "spi", "", true).map((v, i) => {
     const p = `spi[${i}]`;
-    const o = r.object(v, p, ["bus", "name", "devices", "faults"]);
-    const devices = r.array(o, "devices", p).map((d, j) => {
+    const o = r.object(v, p, ["bus", "name", "devices", "faults", "backend"]);
+    const backend = connectorBackend(r, o, p, "spi");
+    const devices = (backend ? [] : r.array(o, "devices", p)).map((d, j) => {
       const dp = `${p}.devices[${j}]`;
       const dobj = r.object(d, dp, ["type", "cs", "name", "vrefMv", "channels", "noise"]);
       r.oneOf(dobj, "type", dp, ["mcp3008"] as const);
@@ -91,7 +96,9 @@ export function spiBuses(r: JsonReader, root: JsonObject, refs: SourceRef[]): Sp
       return { type: "mcp3008" as const, cs: r.integer(dobj, "cs", dp, 0, 15), name: r.name(dobj, "name", dp), vrefMv, channels, noise: r.nonNegative(dobj, "noise", dp, 0) };
     });
     checkUnique(r, devices, `${p}.devices`, "cs", (d) => d.cs, "chip select");
-    return { bus: r.integer(o, "bus", p, 0, 255), name: r.name(o, "name", p), devices, faults: faults(r, o, p, SPI_FAULTS, "cs") };
+    const bus: SpiBusSpec = { bus: r.integer(o, "bus", p, 0, 255), name: r.name(o, "name", p), devices, faults: faults(r, o, p, SPI_FAULTS, "cs") };
+    if (backend) bus.backend = backend;
+    return bus;
   });
   checkUnique(r, buses, "spi", "bus", (b) => b.bus, "bus");
   return buses;
@@ -186,7 +193,8 @@ function uartDevice(r: JsonReader, v: unknown, path: string, refs: SourceRef[]):
 export function uartPorts(r: JsonReader, root: JsonObject, refs: SourceRef[]): UartPortSpec[] {
   const ports = r.array(root, "uart", "", true).map((v, i): UartPortSpec => {
     const p = `uart[${i}]`;
-    const o = r.object(v, p, ["port", "name", "bauds", "parities", "stopBits", "rxBufferBytes", "txBufferBytes", "device"]);
+    const o = r.object(v, p, ["port", "name", "bauds", "parities", "stopBits", "rxBufferBytes", "txBufferBytes", "device", "backend"]);
+    const backend = connectorBackend(r, o, p, "uart");
     const bauds = o.bauds === undefined ? STANDARD_BAUDS : r.array(o, "bauds", p).map((b, j) => {
       if (!Number.isInteger(b) || (b as number) < 300 || (b as number) > 4_000_000) r.fail(`${p}.bauds[${j}]`, "must be an integer 300..4000000");
       return b as number;
@@ -205,6 +213,7 @@ export function uartPorts(r: JsonReader, root: JsonObject, refs: SourceRef[]): U
       rxBufferBytes: r.integer(o, "rxBufferBytes", p, 1, 65536, 256), txBufferBytes: r.integer(o, "txBufferBytes", p, 1, 65536, 256),
     };
     if (o.device !== undefined) port.device = uartDevice(r, o.device, `${p}.device`, refs);
+    if (backend) port.backend = backend;
     return port;
   });
   checkUnique(r, ports, "uart", "port", (x) => x.port, "port");

@@ -33,6 +33,7 @@ export interface PinSpec {
   /** Level of an input pin: a 0/1 trace column (edges at the rows' exact times) or a constant. */
   drive?: SourceSpec;
   description?: string;
+  backend?: Extract<LinuxBackend, { of: "gpio" }>;
 }
 
 export interface AdcChannelSpec {
@@ -79,7 +80,7 @@ export interface Adxl345Spec {
 }
 export type I2cDeviceSpec = Tmp102Spec | Eeprom24c02Spec | Adxl345Spec;
 
-export interface I2cBusSpec { bus: number; name: string; devices: I2cDeviceSpec[]; faults: BusFault<I2cFaultStatus>[] }
+export interface I2cBusSpec { bus: number; name: string; devices: I2cDeviceSpec[]; faults: BusFault<I2cFaultStatus>[]; backend?: Extract<LinuxBackend, { of: "i2c" }> }
 
 export interface Mcp3008Spec {
   type: "mcp3008"; cs: number; name: string; vrefMv: number;
@@ -88,7 +89,7 @@ export interface Mcp3008Spec {
   noise: number;
 }
 export type SpiDeviceSpec = Mcp3008Spec;
-export interface SpiBusSpec { bus: number; name: string; devices: SpiDeviceSpec[]; faults: BusFault<SpiFaultStatus>[] }
+export interface SpiBusSpec { bus: number; name: string; devices: SpiDeviceSpec[]; faults: BusFault<SpiFaultStatus>[]; backend?: Extract<LinuxBackend, { of: "spi" }> }
 
 export type ParityName = "none" | "even" | "odd";
 export interface LineSettings { baud: number; parity: ParityName; stopBits: 1 | 2 }
@@ -138,7 +139,16 @@ export interface UartPortSpec {
   rxBufferBytes: number;
   txBufferBytes: number;
   device?: UartDeviceSpec;
+  backend?: Extract<LinuxBackend, { of: "uart" }>;
 }
+
+/** A connector the Linux kernel serves instead of the simulator (profile-backends.ts). Absent on a spec: simulated. */
+export type LinuxBackend =
+  | { of: "gpio"; chip: string; line: number }
+  | { of: "i2c"; device: string }
+  | { of: "spi"; devices: { cs: number; name: string; device: string }[] }
+  | { of: "uart"; device: string; flowControl: "none" | "rts-cts" | "xon-xoff" };
+export type LinuxBackendKind = LinuxBackend["of"];
 
 export interface BoardProfile {
   name: string;

@@ -3,6 +3,7 @@
 // below max`). boards/schema.json describes the same rules for editors.
 
 import { CapabilityError, parseCapabilities, PIN_MODES, type Capabilities } from "../caps/capabilities.js";
+import { connectorBackend } from "./profile-backends.js";
 import { i2cBuses, spiBuses, uartPorts } from "./profile-buses.js";
 import { checkUnique, JsonReader, type JsonObject } from "./profile-json.js";
 import type { AdcChannelSpec, BoardProfile, PinModeName, PinSpec, PwmChannelSpec, SensorSpec, SourceSpec } from "./profile-types.js";
@@ -62,7 +63,8 @@ function sensors(r: JsonReader, root: JsonObject, refs: SourceRef[]): SensorSpec
 function pins(r: JsonReader, root: JsonObject, refs: SourceRef[]): PinSpec[] {
   const list = r.array(root, "gpio", "", true).map((v, i): PinSpec => {
     const p = `gpio[${i}]`;
-    const o = r.object(v, p, ["pin", "name", "modes", "drive", "description"]);
+    const o = r.object(v, p, ["pin", "name", "modes", "drive", "description", "backend"]);
+    const backend = connectorBackend(r, o, p, "gpio");
     const modes = r.array(o, "modes", p).map((m, j) => {
       if (!(PIN_MODES as readonly unknown[]).includes(m)) r.fail(`${p}.modes[${j}]`, `unknown mode ${JSON.stringify(m)} (known: ${PIN_MODES.join(", ")})`);
       return m as PinModeName;
@@ -79,6 +81,7 @@ function pins(r: JsonReader, root: JsonObject, refs: SourceRef[]): PinSpec[] {
       pin.drive = drive;
     }
     if (o.description !== undefined) pin.description = r.string(o, "description", p);
+    if (backend) pin.backend = backend;
     return pin;
   });
   checkUnique(r, list, "gpio", "pin", (x) => x.pin, "pin");
@@ -133,7 +136,7 @@ function checkGrantable(r: JsonReader, g: Capabilities, p: Omit<BoardProfile, "g
   g.spi?.forEach((gr, i) => {
     const bus = p.spi.find((b) => b.bus === gr.bus);
     if (!bus) r.fail(`grantable.spi[${i}].bus`, `no SPI bus ${gr.bus} on this board`);
-    if (!bus.devices.some((d) => d.cs === gr.cs)) r.fail(`grantable.spi[${i}].cs`, `no device on chip select ${gr.cs} of SPI bus ${gr.bus}`);
+    if (!(bus.backend?.devices ?? bus.devices).some((d) => d.cs === gr.cs)) r.fail(`grantable.spi[${i}].cs`, `no device on chip select ${gr.cs} of SPI bus ${gr.bus}`);
   });
   g.uart?.forEach((port, i) => { if (!p.uart.some((x) => x.port === port)) r.fail(`grantable.uart[${i}]`, `no UART port ${port} on this board`); });
 }

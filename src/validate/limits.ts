@@ -18,6 +18,15 @@
 //     and the fuel instrumenter is linear in functions (100,000 took 31 s);
 //     65,536 entries and 10,000 functions keep preparing a module within a
 //     couple of seconds, under the preparation time limit.
+//   - operandStack and blockDepth, per function: the fuel instrumenter
+//     (src/fuel/rewrite.ts) walks binaryen's expression tree recursively, and
+//     binaryen nests an expression per value left on the stack. On the main
+//     thread (fwx pack --target mcu, the live host of fwx agent) it ran out of
+//     JS stack at 1792 values (1280 passed, 1024 with 2048 blocks around them
+//     too) and at 4096 nested blocks (3072 passed). So both classes stop at
+//     1024 values, mcu at 512 blocks and gateway at 1024: every module within
+//     the limits can be metered. On the C side these are the static tables of
+//     the install check's type checker (1 byte per value, 8 per block).
 //   - The module-size limits match what a slot holds: 256 KiB of flash per
 //     slot on a microcontroller, 8 MiB on a gateway (OTA transfers stop at 16 MiB).
 
@@ -40,6 +49,10 @@ export interface ModuleLimits {
   bodyBytes: number;
   /** Parameters plus declared locals of one function. */
   localsPerFunction: number;
+  /** Values on the operand stack at once in one function (its parameters are locals, not counted). */
+  operandStack: number;
+  /** Blocks (block, loop, if) open at once in one function, the function body itself not counted. */
+  blockDepth: number;
   globals: number;
   exports: number;
   /** Initial size of any one table, in entries. */
@@ -60,6 +73,8 @@ export const MODULE_LIMITS: Readonly<Record<DeviceClass, Readonly<ModuleLimits>>
     functions: 1024,
     bodyBytes: 64 * 1024,
     localsPerFunction: 512,
+    operandStack: 1024,
+    blockDepth: 512,
     globals: 256,
     exports: 128,
     tableEntries: 1024,
@@ -76,6 +91,8 @@ export const MODULE_LIMITS: Readonly<Record<DeviceClass, Readonly<ModuleLimits>>
     functions: 10_000,
     bodyBytes: 1024 * 1024,
     localsPerFunction: 4096,
+    operandStack: 1024,
+    blockDepth: 1024,
     globals: 4096,
     exports: 1024,
     tableEntries: 65_536,
@@ -107,6 +124,8 @@ export const LIMIT_NAMES: Readonly<Record<keyof ModuleLimits, string>> = {
   functions: "functions",
   bodyBytes: "function body size (bytes)",
   localsPerFunction: "locals per function",
+  operandStack: "operand stack (values)",
+  blockDepth: "nested blocks",
   globals: "globals",
   exports: "exports",
   tableEntries: "table entries",

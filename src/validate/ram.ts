@@ -93,8 +93,11 @@ export function checkRamBudget(m: ParsedModule, ram: RamReport, issues: IssueLis
 }
 
 /** Parses a RAM budget: bytes ("65536"), KiB ("64k"), MiB ("1m") or 64 KiB pages ("1p"). */
+/** A RAM budget as text: a count and an optional unit (b, k/kib/kb, m/mib/mb, p/page/pages), any case. */
+export const RAM_BUDGET_PATTERN = /^(\d+)\s*(|b|k|kib|kb|m|mib|mb|p|pages?)$/i;
+
 export function parseRamBudget(text: string): number {
-  const m = /^(\d+)\s*(|b|k|kib|kb|m|mib|mb|p|pages?)$/i.exec(text.trim());
+  const m = RAM_BUDGET_PATTERN.exec(text.trim());
   if (!m) throw new Error(`invalid RAM budget "${text}" (examples: 65536, 64k, 1m, 1p)`);
   const unit = m[2]!.toLowerCase();
   const scale = unit.startsWith("k") ? 1024 : unit.startsWith("m") ? 1024 * 1024 : unit.startsWith("p") ? PAGE : 1;

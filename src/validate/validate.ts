@@ -11,7 +11,8 @@ import { WasmParseError, formatSignature, parseModule, type ParsedModule } from 
 import { checkAbiSection, checkImports, checkLifecycleExports, hostAbi, interfacesOf } from "./abi-checks.js";
 import { checkRamBudget, ramReport } from "./ram.js";
 import { DEFAULT_DEVICE_CLASS, MODULE_LIMITS } from "./limits.js";
-import { checkDeclaredLimits, checkParsedLimits } from "./resource-limits.js";
+import { checkDeclaredLimits, checkParsedLimits, shapeBounds } from "./resource-limits.js";
+import { checkDeviceFormLimits } from "./device-form.js";
 import { walkSections } from "../wasm/sections.js";
 import { FUEL_SECTION_NAME, RESERVED_EXPORT_PREFIX } from "../fuel/section.js";
 import { DEFAULT_RAM_BUDGET, IssueList, type ModuleReport, type ValidateOptions, type ValidationResult } from "./types.js";
@@ -108,7 +109,7 @@ export function validateModule(bytes: Uint8Array, options: ValidateOptions = {})
     if (!checkDeclaredLimits(bytes, walkSections(bytes), limits, issues)) {
       return { ok: false, errors: issues.errors, warnings: issues.warnings, report: emptyReport(bytes, budgetBytes) };
     }
-    m = parseModule(bytes);
+    m = parseModule(bytes, { shapeBounds: shapeBounds(limits.limits) });
   } catch (e) {
     if (!(e instanceof WasmParseError)) throw e;
     return unreadable(e);
@@ -131,6 +132,8 @@ export function validateModule(bytes: Uint8Array, options: ValidateOptions = {})
   // features it does not know would only repeat ours, less precisely.
   // Nor does a module past its limits: compiling it is the cost the limits avoid.
   if (!issues.errors.some((e) => e.code.startsWith("unsupported-") || e.code === "limit-exceeded")) engineCheck(bytes, issues);
+  // A microcontroller installs the instrumented form: the limits hold for it too.
+  if (deviceClass === "mcu" && issues.errors.length === 0) checkDeviceFormLimits(bytes, m, limits, issues);
 
   issues.errors.sort((a, b) => (a.offset ?? Infinity) - (b.offset ?? Infinity));
   const report: ModuleReport = {

@@ -2,9 +2,11 @@
 // structure (immediates, index bounds, block nesting, the final `end`) and
 // reports every post-MVP feature at the offset of the instruction that uses
 // it. Operand-stack typing is left to the engine: a module that passes here is
-// additionally compiled by V8 in the validator.
+// additionally compiled by V8 in the validator. The operand-stack height and
+// block nesting a body needs are measured on the same walk (code-shape.ts).
 
 import type { ByteReader } from "./byte-reader.js";
+import type { Arity, ShapeTracker } from "./code-shape.js";
 import type { WasmFeature } from "./features.js";
 import { PREFIXED, SINGLE, isExtendedConst, type Control, type OpInfo } from "./opcodes.js";
 import { readHeapType, readValType, startsValType } from "./valtypes.js";
@@ -12,7 +14,9 @@ import { readHeapType, readValType, startsValType } from "./valtypes.js";
 /** Index spaces an instruction's immediates are checked against. */
 export interface CodeContext {
   /** The module's types so far, shared rather than copied so building a context costs nothing. */
-  types: readonly { kind: "func" | "struct" | "array" }[];
+  types: readonly { kind: "func" | "struct" | "array"; params: readonly string[]; results: readonly string[] }[];
+  /** Every function, imports first (shared like `types`): a call's arity. */
+  functions: readonly { signature: { params: readonly string[]; results: readonly string[] } }[];
   funcCount: number;
   tableCount: number;
   memoryCount: number;
@@ -64,31 +68,43 @@ function memarg(r: ByteReader, ctx: CodeContext, name: string, note: FeatureSink
   r.u64("memory offset");
 }
 
-function blockType(r: ByteReader, ctx: CodeContext, note: FeatureSink, at: number, name: string): void {
+const EMPTY: Arity = { params: 0, results: 0 };
+const ONE_RESULT: Arity = { params: 0, results: 1 };
+
+/** Reads a block type; returns the values the block takes and gives. */
+function blockType(r: ByteReader, ctx: CodeContext, note: FeatureSink, at: number, name: string): Arity {
   const b = r.peek();
-  if (b === 0x40) { r.pos++; return; }
+  if (b === 0x40) { r.pos++; return EMPTY; }
   if (b !== undefined && startsValType(b)) {
     const t = readValType(r, ctx.types.length);
     if (t.feature) note(t.feature, at, `${name} with ${t.name} result`);
-    return;
+    return ONE_RESULT;
   }
   const tAt = r.pos;
   const idx = r.signed(33, "block type");
   if (idx < 0 || idx >= ctx.types.length) r.fail(`block type ${idx} is not a type index of this module`, tAt);
   if (ctx.types[idx]!.kind !== "func") r.fail(`block type ${idx} is not a function type`, tAt);
   note("multi-value", at, `${name} with type-index block type`);
+  const t = ctx.types[idx]!;
+  return { params: t.params.length, results: t.results.length };
 }
+
+const arity = (t: { params: readonly unknown[]; results: readonly unknown[] }): Arity => ({ params: t.params.length, results: t.results.length });
+
+/** What the shape tracker needs of an instruction's immediates; overwritten per instruction. */
+interface ShapeImmediates { block: Arity; label: number; callee: Arity }
 
 /**
  * Decodes instructions from r.pos up to and including the `end` that closes the
  * outermost frame. `localCount` bounds local indices. In constant mode only
  * constant instructions are accepted and the value of a single-instruction
- * expression is returned.
+ * expression is returned. A body's `shape` tracker, if given, sees every instruction.
  */
 export function decodeInstructions(
-  r: ByteReader, ctx: CodeContext, localCount: number, mode: "body" | "const", note: FeatureSink,
+  r: ByteReader, ctx: CodeContext, localCount: number, mode: "body" | "const", note: FeatureSink, shape?: ShapeTracker,
 ): ConstValue {
   const frames: number[] = [FRAME_FUNC];
+  const imm: ShapeImmediates = { block: EMPTY, label: 0, callee: EMPTY };
   let instructions = 0;
   let first: ConstValue = { kind: "expr", value: 0 };
   for (;;) {
@@ -112,8 +128,9 @@ export function decodeInstructions(
     if (mode === "const" && isExtendedConst(info.name)) note("extended-const", at, `${info.name} in a constant expression`);
     if (info.feature) note(info.feature, at, info.name);
 
-    const value = immediates(r, ctx, info, localCount, frames.length, note, at);
+    const value = immediates(r, ctx, info, localCount, frames.length, note, at, imm);
     if (instructions === 1) first = value;
+    shape?.step(info, at, imm);
 
     if (info.control) {
       if (controlStep(r, frames, info.control, info.name, at)) {
@@ -146,27 +163,33 @@ function controlStep(r: ByteReader, frames: number[], control: Control, name: st
 }
 
 function immediates(
-  r: ByteReader, ctx: CodeContext, info: OpInfo, localCount: number, depth: number, note: FeatureSink, at: number,
+  r: ByteReader, ctx: CodeContext, info: OpInfo, localCount: number, depth: number, note: FeatureSink, at: number, imm: ShapeImmediates,
 ): ConstValue {
   const label = () => {
     const lAt = r.pos;
     const l = r.u32("label");
     // `delegate` may name one past the innermost frames: that delegates to the caller.
     if (l >= depth) r.fail(`${info.name} targets label ${l}, but only ${depth} blocks are open`, lAt);
+    return l;
   };
   switch (info.imm) {
     case "none": return { kind: "expr", value: 0 };
-    case "blocktype": blockType(r, ctx, note, at, info.name); break;
-    case "label": label(); break;
+    case "blocktype": imm.block = blockType(r, ctx, note, at, info.name); break;
+    case "label": imm.label = label(); break;
     case "br_table": {
       const n = r.count("br_table target");
       for (let i = 0; i <= n; i++) label();
       break;
     }
-    case "func": return { kind: "ref", value: index(r, ctx.funcCount, "function") };
+    case "func": {
+      const f = index(r, ctx.funcCount, "function");
+      imm.callee = arity(ctx.functions[f]!.signature);
+      return { kind: "ref", value: f };
+    }
     case "call_indirect": {
       const t = typeIndex(r, ctx);
       if (ctx.types[t]!.kind !== "func") r.fail(`${info.name} type ${t} is not a function type`, at);
+      imm.callee = arity(ctx.types[t]!);
       const tableAt = r.pos;
       const table = r.u32("table index");
       if (table >= ctx.tableCount) r.fail(`${info.name} uses table ${table}, but the module has ${ctx.tableCount}`, tableAt);

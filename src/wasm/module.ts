@@ -1,6 +1,7 @@
 // The decoded shape of a module, as parseModule returns it.
 
 import type { ConstValue } from "./code.js";
+import type { BodyShape } from "./code-shape.js";
 import type { FeatureUse } from "./features.js";
 import type { SectionInfo } from "./sections.js";
 
@@ -74,6 +75,12 @@ export interface FunctionInfo {
   localCount?: number;
   /** Defined functions: the body's size as its size field gives it (locals declarations included). */
   bodySize?: number;
+  /**
+   * Defined functions whose instructions were decoded: the operand-stack
+   * height and block nesting the body needs (code-shape.ts). Absent when the
+   * body uses an instruction wasm3 cannot run (refused for that).
+   */
+  shape?: BodyShape;
 }
 
 export interface GlobalInfo {

@@ -51,9 +51,19 @@ export interface OpInfo {
   control?: Control;
   /** Valid in a constant expression (global initialisers, segment offsets). */
   constant?: boolean;
+  /**
+   * Operands popped and results pushed, for the instructions wasm3 runs whose
+   * effect is fixed. Control instructions and calls, whose effect depends on a
+   * block or function type, are measured by code-shape.ts; an instruction
+   * with neither is of a feature wasm3 lacks, and its body is not measured.
+   */
+  stack?: readonly [pops: number, pushes: number];
 }
 
-const op = (name: string, imm: Immediate = "none", extra: Partial<OpInfo> = {}): OpInfo => ({ name, imm, ...extra });
+// Every OpInfo has the same properties in the same order (absent ones
+// undefined): one object shape keeps the decoder's property reads fast.
+const op = (name: string, imm: Immediate = "none", extra: Partial<OpInfo> = {}): OpInfo =>
+  ({ name, imm, feature: extra.feature, control: extra.control, constant: extra.constant, stack: extra.stack }) as OpInfo;
 
 /** Single-byte opcodes, indexed by the byte. Prefix bytes 0xfb–0xfe are decoded through PREFIXED. */
 export const SINGLE: (OpInfo | undefined)[] = new Array(256);
@@ -62,8 +72,13 @@ function single(code: number, info: OpInfo): void {
   SINGLE[code] = info;
 }
 
+// Fixed stack effects (OpInfo.stack).
+const NONE = { stack: [0, 0] } as const, PUSH = { stack: [0, 1] } as const, POP = { stack: [1, 0] } as const;
+const UNARY = { stack: [1, 1] } as const, BINARY = { stack: [2, 1] } as const, STORE = { stack: [2, 0] } as const;
+const CONSUME3 = { stack: [3, 0] } as const;
+
 single(0x00, op("unreachable"));
-single(0x01, op("nop"));
+single(0x01, op("nop", "none", NONE));
 single(0x02, op("block", "blocktype", { control: "open" }));
 single(0x03, op("loop", "blocktype", { control: "open" }));
 single(0x04, op("if", "blocktype", { control: "open" }));
@@ -86,15 +101,15 @@ single(0x14, op("call_ref", "type", { feature: "function-references" }));
 single(0x15, op("return_call_ref", "type", { feature: "tail-call" }));
 single(0x18, op("delegate", "label", { control: "delegate", feature: "exception-handling" }));
 single(0x19, op("catch_all", "none", { control: "catch", feature: "exception-handling" }));
-single(0x1a, op("drop"));
-single(0x1b, op("select"));
+single(0x1a, op("drop", "none", POP));
+single(0x1b, op("select", "none", { stack: [3, 1] }));
 single(0x1c, op("select", "select_t", { feature: "reference-types" }));
 single(0x1f, op("try_table", "try_table", { control: "open", feature: "exception-handling" }));
-single(0x20, op("local.get", "local"));
-single(0x21, op("local.set", "local"));
-single(0x22, op("local.tee", "local"));
-single(0x23, op("global.get", "global", { constant: true }));
-single(0x24, op("global.set", "global"));
+single(0x20, op("local.get", "local", PUSH));
+single(0x21, op("local.set", "local", POP));
+single(0x22, op("local.tee", "local", UNARY));
+single(0x23, op("global.get", "global", { constant: true, ...PUSH }));
+single(0x24, op("global.set", "global", POP));
 single(0x25, op("table.get", "table", { feature: "reference-types" }));
 single(0x26, op("table.set", "table", { feature: "reference-types" }));
 
@@ -105,13 +120,13 @@ const MEMORY_OPS = [
   "i32.store", "i64.store", "f32.store", "f64.store",
   "i32.store8", "i32.store16", "i64.store8", "i64.store16", "i64.store32",
 ];
-MEMORY_OPS.forEach((name, i) => single(0x28 + i, op(name, "memarg")));
-single(0x3f, op("memory.size", "mem"));
-single(0x40, op("memory.grow", "mem"));
-single(0x41, op("i32.const", "i32", { constant: true }));
-single(0x42, op("i64.const", "i64", { constant: true }));
-single(0x43, op("f32.const", "f32", { constant: true }));
-single(0x44, op("f64.const", "f64", { constant: true }));
+MEMORY_OPS.forEach((name, i) => single(0x28 + i, op(name, "memarg", name.includes(".load") ? UNARY : STORE)));
+single(0x3f, op("memory.size", "mem", PUSH));
+single(0x40, op("memory.grow", "mem", UNARY));
+single(0x41, op("i32.const", "i32", { constant: true, ...PUSH }));
+single(0x42, op("i64.const", "i64", { constant: true, ...PUSH }));
+single(0x43, op("f32.const", "f32", { constant: true, ...PUSH }));
+single(0x44, op("f64.const", "f64", { constant: true, ...PUSH }));
 
 // 0x45–0xbf: MVP numeric instructions without immediates, in opcode order.
 const INT_CMP = ["eqz", "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"];
@@ -134,9 +149,12 @@ const NUMERIC_OPS = [
 ];
 // Extended constant expressions allow integer add/sub/mul; they are post-MVP and wasm3 rejects them.
 const EXTENDED_CONST = new Set(["i32.add", "i32.sub", "i32.mul", "i64.add", "i64.sub", "i64.mul"]);
-NUMERIC_OPS.forEach((name, i) => single(0x45 + i, op(name, "none", EXTENDED_CONST.has(name) ? { constant: true } : {})));
+// One operand: tests, bit counts, float rounding and sign, every conversion; the rest take two.
+const UNARY_NUMERIC = new Set(["eqz", "clz", "ctz", "popcnt", "abs", "neg", "ceil", "floor", "trunc", "nearest", "sqrt"]);
+const arity = (name: string) => (CONVERSIONS.includes(name) || UNARY_NUMERIC.has(name.slice(4)) ? UNARY : BINARY);
+NUMERIC_OPS.forEach((name, i) => single(0x45 + i, op(name, "none", { ...arity(name), ...(EXTENDED_CONST.has(name) ? { constant: true } : {}) })));
 ["i32.extend8_s", "i32.extend16_s", "i64.extend8_s", "i64.extend16_s", "i64.extend32_s"]
-  .forEach((name, i) => single(0xc0 + i, op(name, "none", { feature: "sign-extension" })));
+  .forEach((name, i) => single(0xc0 + i, op(name, "none", { feature: "sign-extension", ...UNARY })));
 
 single(0xd0, op("ref.null", "heaptype", { feature: "reference-types", constant: true }));
 single(0xd1, op("ref.is_null", "none", { feature: "reference-types" }));
@@ -155,11 +173,11 @@ export function isExtendedConst(name: string): boolean {
 const MISC = new Map<number, OpInfo>();
 ["i32.trunc_sat_f32_s", "i32.trunc_sat_f32_u", "i32.trunc_sat_f64_s", "i32.trunc_sat_f64_u",
   "i64.trunc_sat_f32_s", "i64.trunc_sat_f32_u", "i64.trunc_sat_f64_s", "i64.trunc_sat_f64_u"]
-  .forEach((name, i) => MISC.set(i, op(name, "none", { feature: "nontrapping-f2i" })));
+  .forEach((name, i) => MISC.set(i, op(name, "none", { feature: "nontrapping-f2i", ...UNARY })));
 MISC.set(8, op("memory.init", "data_mem", { feature: "bulk-memory-segments" }));
 MISC.set(9, op("data.drop", "data", { feature: "bulk-memory-segments" }));
-MISC.set(10, op("memory.copy", "mem_mem", { feature: "bulk-memory" }));
-MISC.set(11, op("memory.fill", "mem", { feature: "bulk-memory" }));
+MISC.set(10, op("memory.copy", "mem_mem", { feature: "bulk-memory", ...CONSUME3 }));
+MISC.set(11, op("memory.fill", "mem", { feature: "bulk-memory", ...CONSUME3 }));
 MISC.set(12, op("table.init", "elem_table", { feature: "bulk-memory-segments" }));
 MISC.set(13, op("elem.drop", "elem", { feature: "bulk-memory-segments" }));
 MISC.set(14, op("table.copy", "table_table", { feature: "bulk-memory-segments" }));

@@ -7,6 +7,7 @@
 
 import { ByteReader, WasmParseError } from "./byte-reader.js";
 import { decodeInstructions, type CodeContext, type ConstValue, type FeatureSink } from "./code.js";
+import { ShapeTracker, type ShapeBounds } from "./code-shape.js";
 import type { FeatureUse, WasmFeature } from "./features.js";
 import type { ParsedModule } from "./module.js";
 import {
@@ -50,6 +51,7 @@ function emptyModule(size: number, sections: SectionInfo[]): ParsedModule {
 function codeContext(m: ParsedModule, elementCount: number): CodeContext {
   return {
     types: m.types,
+    functions: m.functions,
     funcCount: m.functions.length,
     tableCount: m.tables.length,
     memoryCount: m.memories.length,
@@ -68,6 +70,11 @@ export interface ParseOptions {
    * device agent, which runs the validator too).
    */
   decodeCode?: boolean;
+  /**
+   * Operand-stack and nesting bounds: each body's `shape` then also says
+   * where it first goes past them (the validator passes its limits).
+   */
+  shapeBounds?: ShapeBounds;
 }
 
 export function parseModule(bytes: Uint8Array, options: ParseOptions = {}): ParsedModule {
@@ -105,7 +112,7 @@ export function parseModule(bytes: Uint8Array, options: ParseOptions = {}): Pars
       case SECTION.start: readStartSection(r, m); break;
       case SECTION.element: elementCount = readElementSection(r, m, note, (w) => constExpr(w, "offset")); break;
       case SECTION.dataCount: m.dataCount = r.u32("data count"); break;
-      case SECTION.code: readCodeSection(r, m, log, declaredFunctions ?? 0, codeContext(m, elementCount), options.decodeCode ?? true); sawCode = true; break;
+      case SECTION.code: readCodeSection(r, m, log, declaredFunctions ?? 0, codeContext(m, elementCount), options); sawCode = true; break;
       case SECTION.data: readDataSection(r, m, note, (w) => constExpr(w, "offset")); break;
     }
     if (!r.atEnd()) r.fail(`${r.remaining} unexpected bytes at the end of ${label}`);
@@ -159,7 +166,7 @@ function readElementSection(r: ByteReader, m: ParsedModule, note: FeatureSink, o
   return n;
 }
 
-function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declared: number, ctx: CodeContext, decode: boolean): void {
+function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declared: number, ctx: CodeContext, options: ParseOptions): void {
   const countAt = r.pos;
   const n = r.count("function body", 2);
   if (n !== declared) r.fail(`the code section has ${n} bodies, but the function section declares ${declared} functions`, countAt);
@@ -191,11 +198,14 @@ function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declar
     f.bodySize = size;
     f.codeOffset = body.pos;
     f.bodyEnd = end;
-    if (!decode) {
+    if (options.decodeCode === false) {
       r.pos = end;
       continue;
     }
-    decodeInstructions(body, ctx, locals, "body", note);
+    const tracker = new ShapeTracker({ params: f.signature.params.length, results: f.signature.results.length }, options.shapeBounds);
+    decodeInstructions(body, ctx, locals, "body", note, tracker);
+    const shape = tracker.result();
+    if (shape) f.shape = shape;
     if (!body.atEnd()) body.fail(`${body.remaining} bytes after the final end of function ${f.index}`);
     r.pos = end;
   }

@@ -24,7 +24,7 @@ function setup(caps: Capabilities = GRANT) {
   const claims = new DeviceClaimRegistry();
   const a = new FakeContext("a", caps, claims);
   const b = new FakeContext("b", caps, claims);
-  return { board, claims, a, b, gpioA: createGpioHost(board, a), gpioB: createGpioHost(board, b) };
+  return { board, claims, a, b, gpioA: createGpioHost(board.peripherals, a), gpioB: createGpioHost(board.peripherals, b) };
 }
 
 describe("gpio host: grants", () => {
@@ -107,7 +107,7 @@ describe("sensor host: grants", () => {
   it("a granted sensor is found; one not granted is not-permitted, whether the board has it or not", () => {
     const board = demoBoard();
     const ctx = new FakeContext("a", GRANT);
-    const sensor = createSensorHost(board, ctx);
+    const sensor = createSensorHost(board.peripherals, ctx);
     const out = { handle: 0 };
     expect(sensor.find("cold_room", out)).toBe(Status.ok);
     expect(out.handle).not.toBe(0);
@@ -119,9 +119,9 @@ describe("sensor host: grants", () => {
 
   it("no sensor grant refuses every sensor; a grant naming a sensor the board lacks is still not-found", () => {
     const board = demoBoard();
-    const none = createSensorHost(board, new FakeContext("a", {}));
+    const none = createSensorHost(board.peripherals, new FakeContext("a", {}));
     expect(none.find("cold_room", { handle: 0 })).toBe(Status.notPermitted);
-    const ghost = createSensorHost(board, new FakeContext("b", { sensors: ["ghost"] }));
+    const ghost = createSensorHost(board.peripherals, new FakeContext("b", { sensors: ["ghost"] }));
     expect(ghost.find("ghost", { handle: 0 })).toBe(Status.notFound);
   });
 
@@ -131,10 +131,10 @@ describe("sensor host: grants", () => {
     const a = new FakeContext("a", GRANT, claims);
     const b = new FakeContext("b", GRANT, claims);
     const ha = { handle: 0 }, hb = { handle: 0 };
-    expect(createSensorHost(board, a).find("cold_room", ha)).toBe(Status.ok);
-    expect(createSensorHost(board, b).find("cold_room", hb)).toBe(Status.ok);
+    expect(createSensorHost(board.peripherals, a).find("cold_room", ha)).toBe(Status.ok);
+    expect(createSensorHost(board.peripherals, b).find("cold_room", hb)).toBe(Status.ok);
     const value = { value: 0, timestampUs: 0n };
-    expect(createSensorHost(board, b).read(hb.handle, value)).toBe(Status.ok);
+    expect(createSensorHost(board.peripherals, b).read(hb.handle, value)).toBe(Status.ok);
     expect(Number.isFinite(value.value)).toBe(true);
   });
 });

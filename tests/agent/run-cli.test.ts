@@ -26,11 +26,12 @@ function module(extend: (b: WasmBuilder) => void, init: number[] = [op.i32_const
   return b.build().bytes;
 }
 
+// The good module's ticks are info log lines, which fwx run prints only from --log-level info.
 function run(bad: Uint8Array, extra: string[] = []) {
   const good = join(dir, "good.wasm"), badFile = join(dir, "bad.wasm");
   writeFileSync(good, tickerModule(500));
   writeFileSync(badFile, bad);
-  const r = spawnSync(process.execPath, [cli, "run", good, badFile, "--duration", "3s", ...extra], { encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [cli, "run", good, badFile, "--duration", "3s", "--log-level", "info", ...extra], { encoding: "utf8", timeout: 60_000 });
   if (r.error) throw r.error;
   const ticks = r.stdout.split("\n").filter((l) => /\bgood\b.*\btick\b/.test(l)).length;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ticks };

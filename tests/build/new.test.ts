@@ -1,6 +1,6 @@
 // fwx new: the scaffold builds and its specs pass before anyone edits it.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { buildModule } from "../../src/build/build.js";
 import { readManifest } from "../../src/build/manifest.js";
 import { scaffoldProject, ScaffoldError } from "../../src/build/scaffold.js";
 import { command as newCommand } from "../../src/commands/new.js";
+import { linkInstall } from "./link-install.js";
 
 const REPO = resolve(".");
 let work: string;
@@ -18,14 +19,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
-
-/** What `npm install` would leave behind, linked from this checkout instead of downloaded. */
-function linkInstall(dir: string): void {
-  mkdirSync(join(dir, "node_modules", "@as-pect"), { recursive: true });
-  symlinkSync(REPO, join(dir, "node_modules", "fwx"), "dir");
-  symlinkSync(join(REPO, "node_modules", "assemblyscript"), join(dir, "node_modules", "assemblyscript"), "dir");
-  for (const p of ["cli", "assembly", "core", "transform"]) symlinkSync(join(REPO, "node_modules", "@as-pect", p), join(dir, "node_modules", "@as-pect", p), "dir");
-}
 
 describe("fwx new", () => {
   it("scaffolds a project with the given id that depends on this checkout", () => {
@@ -56,7 +49,7 @@ describe("fwx new", () => {
     expect(built.ok).toBe(true);
     expect(built.outFile).toBe(join(dir, "build", "com.example.green.wasm"));
 
-    linkInstall(dir);
+    linkInstall(dir, REPO);
     const run = spawnSync(process.execPath, [join(dir, "node_modules", "@as-pect", "cli", "bin", "asp.js"), "--config", "as-pect.config.js"], {
       cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, FORCE_COLOR: "0" },
     });

@@ -52,6 +52,7 @@ static int check_file(const char *path)
 {
     static fwx_import_check_t imports[MAX_ITEMS];
     static fwx_requirement_check_t reqs[MAX_ITEMS];
+    static fwx_check_work_t work;
     FILE *f = fopen(path, "rb");
     uint8_t *bytes;
     long len;
@@ -72,6 +73,7 @@ static int check_file(const char *path)
     }
     fclose(f);
     memset(&check, 0, sizeof check);
+    check.work = &work;
     check.imports = imports;
     check.imports_cap = MAX_ITEMS;
     check.requirements = reqs;

@@ -92,6 +92,9 @@ static uint8_t *read_file(const char *path, uint32_t *len)
     return buf;
 }
 
+/* The check's tables: caller storage, as on a device. */
+static fwx_check_work_t check_work;
+
 /* Checks a copy of exactly n bytes so ASan sees any read past them. */
 static bool check_copy(const uint8_t *bytes, uint32_t n, fwx_module_check_t *out)
 {
@@ -99,6 +102,7 @@ static bool check_copy(const uint8_t *bytes, uint32_t n, fwx_module_check_t *out
     bool ok;
     if (copy == NULL) abort();
     memcpy(copy, bytes, n);
+    out->work = &check_work;
     ok = fwx_check_module(copy, n, out);
     free(copy);
     return ok;
@@ -133,6 +137,7 @@ void test_check_files(int argc, char **argv)
         uint8_t *bytes = read_file(argv[a], &len);
         fwx_module_check_t check;
         unsigned refused_prefixes = 0u, flips = 0u;
+        bool first_ok;
         memset(&check, 0, sizeof check);
         case_begin("check %s: a prefix is structurally sound exactly when it ends on a section boundary", argv[a]);
         CHECK(bytes != NULL);
@@ -140,7 +145,7 @@ void test_check_files(int argc, char **argv)
             case_end();
             continue;
         }
-        (void)check_copy(bytes, len, &check);
+        first_ok = check_copy(bytes, len, &check);
         CHECK(check.error == FWX_CHECK_OK);
         for (n = 0u; n < len; n++) {
             fwx_module_check_t c;
@@ -156,6 +161,24 @@ void test_check_files(int argc, char **argv)
             }
         }
         CHECK(refused_prefixes > 0u);
+        case_end();
+
+        case_begin("check %s: the tables are the caller's: none is refused by name, another work area gives the same verdict", argv[a]);
+        {
+            static fwx_check_work_t other;
+            fwx_module_check_t c;
+            memset(&c, 0, sizeof c);
+            CHECK(!fwx_check_module(bytes, len, &c));
+            CHECK(c.error == FWX_CHECK_NO_WORK && c.error_offset == 0u);
+            CHECK(strstr(fwx_check_error_text(c.error), "work") != NULL);
+            memset(&c, 0, sizeof c);
+            c.work = &other;
+            memset(&other, 0xa5, sizeof other); /* contents need no initialisation */
+            CHECK(fwx_check_module(bytes, len, &c) == first_ok);
+            CHECK(c.error == check.error && c.error_offset == check.error_offset && c.import_count == check.import_count);
+            /* The first refused import is reported without per-import storage. */
+            CHECK((c.imports_rejected == 0u) == (c.first_import_verdict == FWX_IMPORT_OK));
+        }
         case_end();
 
         case_begin("check %s: single-byte corruptions never crash the checker", argv[a]);
@@ -174,6 +197,7 @@ void test_check_files(int argc, char **argv)
                 memcpy(copy, bytes, len);
                 copy[at] = (uint8_t)(copy[at] ^ (uint8_t)(1u << (seed >> 29)));
                 memset(&c, 0, sizeof c);
+                c.work = &check_work;
                 (void)fwx_check_module(copy, len, &c);
                 CHECK(c.error_offset <= len);
                 flips++;

@@ -3,7 +3,7 @@
 // Every child process runs under a time limit.
 
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
@@ -64,7 +64,11 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/device certificate is for cli-gw, not other-gw/);
 
-    const agent = spawn(process.execPath, [cli, ...agentArgs, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert")], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
+    // The anti-rollback store must be outside the state directory.
+    const inside = await run(cli, [...agentArgs, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert"), "--floor", f("state/floors.json")]);
+    expect(inside.code).toBe(2);
+    expect(inside.err).toMatch(/--floor .*state\/floors\.json is inside --state-dir .*: whoever can rewrite the state directory could lower it/);
+    const agent = spawn(process.execPath, [cli, ...agentArgs, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert"), "--floor", f("secure/gw.floors.json")], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
     let agentErr = "";
     await new Promise<void>((res, rej) => {
       const t = setTimeout(() => rej(new Error(`agent not online: ${agentErr}`)), 30_000);
@@ -84,6 +88,9 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       for (const [from, to] of [["ops.key", "operator.key"], ["ops.opcert", "operator.cert"], ["root.pub", "root.pub"]] as const) writeFileSync(f(`config/fwx/${to}`), readFileSync(f(from)), { mode: 0o600 });
       const r2 = await run(cli, ["flash", f("v2.fwx"), "--device", "cli-gw", ...common, "--timeout", "20"], { XDG_CONFIG_HOME: f("config") });
       expect(r2.code, r2.err).toBe(0);
+      // The floors went to --floor, not to the state directory or the default beside it.
+      expect(JSON.parse(readFileSync(f("secure/gw.floors.json"), "utf8")).floors).toMatchObject({ [`installed:${MODULE}`]: 2, [`runnable:${MODULE}`]: 1 });
+      expect(existsSync(f("state.anti-rollback.json"))).toBe(false);
       // The environment, and the device given as --device to rollback as to flash.
       const rb = await run(cli, ["rollback", "--device", "cli-gw", MODULE, "--broker", broker.url], { ...noCreds, FWX_OPERATOR_KEY: f("ops.key"), FWX_OPERATOR_CERT: f("ops.opcert"), FWX_ROOT: f("root.pub") });
       expect(rb.code, rb.err).toBe(0);
@@ -99,6 +106,36 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       // Reading is open: logs takes the device as --device too.
       const logs = await run(cli, ["logs", "--device", "cli-gw", "--broker", broker.url, "--lines", "5"], noCreds);
       expect(logs.code, logs.err).toBe(0);
+
+      // A revocation list delivered by an operator allowed to: what the tool prints is what the device signed.
+      expect((await run(cli, ["keys", "gen", "--out", f("unrelated")])).code).toBe(0);
+      expect((await run(cli, ["cert", "revoke", "--root-key", f("root.key"), "--integrator-pub", f("unrelated.pub"), "-o", f("first.fwxrl")])).code).toBe(0);
+      const revOp = await run(cli, ["cert", "operator", "--root-key", f("root.key"), "--operator-pub", f("ops.pub"), "--id", "rev-ops", "--operations", "revocations", "--customers", CUSTOMER, "-o", f("rev.opcert")]);
+      expect(revOp.code, revOp.err).toBe(0);
+      const deliver = await run(cli, ["cert", "deliver", f("first.fwxrl"), "--device", "cli-gw", "--broker", broker.url, "--operator-key", f("ops.key"), "--operator-cert", f("rev.opcert"), "--root", f("root.pub")], noCreds);
+      expect(deliver.code, deliver.err).toBe(0);
+      expect(deliver.out).toMatch(/cli-gw: enforces revocation list serial 1 or later \(device-signed acceptance\); it reports keeping serial 1\n/);
+
+      // The device is revoked (fwx cert revoke takes device certificates too): tools given the list believe
+      // nothing it says and send it nothing, by flag or from the default file beside the operator's key.
+      const rev = await run(cli, ["cert", "revoke", "--root-key", f("root.key"), "--cert", f("gw.devcert"), "-o", f("revoked.fwxrl")]);
+      expect(rev.code, rev.err).toBe(0);
+      const revokedMsg = /not believed: device cli-gw's certificate [0-9a-f]{16}… is revoked \(revocation list serial 1\): its answers are not believed; fwx sends it nothing/;
+      const rb2 = await run(cli, ["rollback", "--device", "cli-gw", MODULE, "--broker", broker.url, ...creds, "--revocations", f("revoked.fwxrl")], noCreds);
+      expect(rb2.code, rb2.err).toBe(2);
+      expect(rb2.err).toMatch(revokedMsg);
+      writeFileSync(f("config/fwx/revocations.fwxrl"), readFileSync(f("revoked.fwxrl")));
+      const seenBefore = agentErr.length;
+      const r3 = await run(cli, ["flash", f("v2.fwx"), "--device", "cli-gw", ...common, "--timeout", "20", "--json"], { XDG_CONFIG_HOME: f("config") });
+      expect(r3.code, r3.err).toBe(2);
+      expect(JSON.parse(r3.out)).toMatchObject({ ok: false, code: "device-revoked" });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(agentErr.slice(seenBefore), "the revoked device was sent a begin").not.toMatch(/\[install\]/);
+      // A list that is not the root's is an error, never ignored.
+      writeFileSync(f("forged.fwxrl"), readFileSync(f("revoked.fwxrl")).subarray(0, 20));
+      const forged = await run(cli, ["rollback", "--device", "cli-gw", MODULE, "--broker", broker.url, ...creds, "--revocations", f("forged.fwxrl")], noCreds);
+      expect(forged.code).toBe(2);
+      expect(forged.err).toMatch(/revocation list .*forged\.fwxrl: /);
     } finally {
       agent.kill("SIGTERM");
       await new Promise((r) => agent.on("exit", r));

@@ -13,6 +13,8 @@ import { provisionDevice, provisionOperator } from "../../src/ota/provision.js";
 import type { OperatorAuth } from "../../src/ota/rpc.js";
 import type { ConfigField } from "../../src/pkg/manifest.js";
 import type { Capabilities } from "../../src/caps/capabilities.js";
+import { defaultAntiRollbackPath, FileAntiRollbackStore } from "../../src/ota/anti-rollback.js";
+import type { FileIo } from "../../src/fs/file-io.js";
 
 export interface Trust {
   rootKey: KeyObject;
@@ -108,7 +110,13 @@ export function makePackage(trust: Trust, opts: { version: string; sequence: num
 
 export function tempDir(prefix: string): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), `fwx-ota-${prefix}-`));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+  // The agent's default anti-rollback store sits beside its state directory (src/ota/anti-rollback.ts).
+  return { path, cleanup: () => { rmSync(path, { recursive: true, force: true }); rmSync(defaultAntiRollbackPath(path), { force: true }); } };
+}
+
+/** The anti-rollback store an agent with state directory `stateDir` uses by default. */
+export function floorFor(stateDir: string, fs?: FileIo): FileAntiRollbackStore {
+  return new FileAntiRollbackStore(defaultAntiRollbackPath(stateDir), fs);
 }
 
 export const FAST_HEALTH = { callbacks: 3, seconds: 0.3, timeoutSeconds: 5, maxTrialBoots: 2 };

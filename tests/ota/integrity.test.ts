@@ -10,7 +10,7 @@
 //     that rebuilds to other bytes than announced.
 
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOWERED } from "../../src/agent/abi.js";
@@ -29,8 +29,9 @@ import { MAX_TRANSFER_BYTES, TransferReceiver } from "../../src/ota/receiver.js"
 import { DeviceRefused, ToolConnection, type SignedRequest } from "../../src/ota/rpc.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
 import { StateStore } from "../../src/ota/state-store.js";
+import { defaultAntiRollbackPath, installedFloor, runnableFloor } from "../../src/ota/anti-rollback.js";
 import { deviceCtx, makeFixture, pack } from "../pkg/fixtures.js";
-import { CUSTOMER, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
+import { CUSTOMER, GROUP, MODULE, floorFor, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const trust = makeTrust();
@@ -61,7 +62,7 @@ describe("package verification compares whole values", () => {
     const dir = tempDir("hash");
     try {
       const events: InstallEvent[] = [];
-      const m = new ModuleManager(new StateStore(dir.path, null), new ManualHost(), { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, HEALTH, (e) => events.push(e));
+      const m = new ModuleManager(new StateStore(dir.path, null), new ManualHost(), { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, (e) => events.push(e));
       const bad = repackWithHash(good, (h) => { h[31]! ^= 1; });
       const v = await m.install(bad, 1);
       expect(v).toMatchObject({ phase: "refused", code: "FWX_PKG_E_HASH" });
@@ -130,7 +131,7 @@ describe("slots at boot", () => {
       const wasm = [1, 2, 3].map((n) => tickerWasm({ message: `v${n}` }));
       const pkgs = wasm.map((w, i) => makePackage(trust, { version: `${i + 1}.0.0`, sequence: i + 1, wasm: w }));
       const host = new ManualHost();
-      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, HEALTH, () => {});
+      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {});
       for (const p of pkgs) {
         const v = m.install(p, 1);
         host.advance(HEALTH.seconds * 1000 + 1);
@@ -142,7 +143,7 @@ describe("slots at boot", () => {
       writeFileSync(join(dir.path, "slots", MODULE, "A.fwx"), pkgs[0]!);
       const events: InstallEvent[] = [];
       const host2 = new ManualHost();
-      const m2 = new ModuleManager(new StateStore(dir.path, null), host2, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, HEALTH, (e) => events.push(e));
+      const m2 = new ModuleManager(new StateStore(dir.path, null), host2, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, (e) => events.push(e));
       m2.boot();
       expect(host2.running()).not.toContain(sha(wasm[0]!));
       expect(host2.running()).toEqual([sha(wasm[1]!)]);
@@ -156,9 +157,127 @@ describe("slots at boot", () => {
       writeFileSync(join(dir.path, "device.json"), JSON.stringify(state));
       const events3: InstallEvent[] = [];
       const host3 = new ManualHost();
-      new ModuleManager(new StateStore(dir.path, null), host3, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, HEALTH, (e) => events3.push(e)).boot();
+      new ModuleManager(new StateStore(dir.path, null), host3, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, (e) => events3.push(e)).boot();
       expect(host3.running()).toEqual([sha(wasm[1]!)]);
       expect(events3).toMatchObject([{ phase: "recovered", reason: expect.stringMatching(/sequence 1.*3/) }]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+describe("anti-rollback against whoever can write the state directory", () => {
+  // The floors live in the anti-rollback store, outside the state directory: restoring an older copy of the
+  // whole directory (slot files, device.json and all, every package validly signed) does not lower them.
+  it("a state directory rewritten with an older copy of itself is refused at boot, naming module, slot sequence and floor", async () => {
+    const dir = tempDir("staterestore");
+    const copy = tempDir("statecopy");
+    try {
+      const wasm = [1, 2, 3].map((n) => tickerWasm({ message: `v${n}` }));
+      const pkgs = wasm.map((w, i) => makePackage(trust, { version: `${i + 1}.0.0`, sequence: i + 1, wasm: w }));
+      const boot = (events: InstallEvent[] = []) => {
+        const host = new ManualHost();
+        const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, (e) => events.push(e));
+        m.boot();
+        return { m, host, events };
+      };
+      const installAll = async (d: { m: ModuleManager; host: ManualHost }, list: Uint8Array[]) => {
+        for (const p of list) {
+          const v = d.m.install(p, 1);
+          d.host.advance(HEALTH.seconds * 1000 + 1);
+          expect(await v).toMatchObject({ phase: "confirmed" });
+        }
+      };
+      const d1 = boot();
+      await installAll(d1, [pkgs[0]!]);
+      cpSync(dir.path, copy.path, { recursive: true }); // v1 confirmed: the old copy
+      await installAll(d1, [pkgs[1]!, pkgs[2]!]);
+      // v3 confirmed, v2 kept in the other slot as the rollback target: the floor for running is 2, for installing 3.
+      const floor = floorFor(dir.path);
+      expect([floor.get(installedFloor(MODULE)), floor.get(runnableFloor(MODULE))]).toEqual([3, 2]);
+
+      // Whoever can write the state directory puts the old copy back, whole.
+      rmSync(dir.path, { recursive: true });
+      cpSync(copy.path, dir.path, { recursive: true });
+      const d2 = boot();
+      expect(d2.host.running()).toEqual([]);
+      expect(d2.events).toMatchObject([{ phase: "failed", module: MODULE, reason: expect.stringMatching(new RegExp(`slot A holds ${MODULE.replace(/\./g, "\\.")} sequence 1, below the anti-rollback floor 2 kept in file .*anti-rollback\\.json`)) }]);
+      // Nor can v1 or v2 be installed again in it; v3 (the highest confirmed) can.
+      expect(await d2.m.install(pkgs[0]!, 2)).toMatchObject({ phase: "refused", code: "FWX_PKG_E_ROLLBACK" });
+      expect(await d2.m.install(pkgs[1]!, 3)).toMatchObject({ phase: "refused", code: "FWX_PKG_E_ROLLBACK" });
+      await installAll(d2, [pkgs[2]!]);
+      expect(d2.host.running()).toEqual([sha(wasm[2]!)]);
+      expect(floorFor(dir.path).get(runnableFloor(MODULE))).toBe(2); // never lowered, also not by the v1 record
+    } finally {
+      dir.cleanup();
+      copy.cleanup();
+    }
+  });
+
+  it("a signed rollback to the other slot still runs after a restart; remove keeps the floors; the store only rises", async () => {
+    const dir = tempDir("rollbackfloor");
+    try {
+      const wasm = [1, 2].map((n) => tickerWasm({ message: `v${n}` }));
+      const pkgs = wasm.map((w, i) => makePackage(trust, { version: `${i + 1}.0.0`, sequence: i + 1, wasm: w }));
+      const host = new ManualHost();
+      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {});
+      for (const p of pkgs) {
+        const v = m.install(p, 1);
+        host.advance(HEALTH.seconds * 1000 + 1);
+        expect(await v).toMatchObject({ phase: "confirmed" });
+      }
+      m.rollback(MODULE);
+      const events: InstallEvent[] = [];
+      const host2 = new ManualHost();
+      const m2 = new ModuleManager(new StateStore(dir.path, null), host2, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, (e) => events.push(e));
+      m2.boot();
+      expect(events).toEqual([]);
+      expect(host2.running()).toEqual([sha(wasm[0]!)]);
+      m2.remove(MODULE);
+      // Removed, and even with the state directory emptied: v1 is below the floor, v2 may come back.
+      rmSync(dir.path, { recursive: true });
+      const m3 = new ModuleManager(new StateStore(dir.path, null), new ManualHost(), { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {});
+      m3.boot();
+      expect(await m3.install(pkgs[0]!, 2)).toMatchObject({ phase: "refused", code: "FWX_PKG_E_ROLLBACK" });
+      const store = floorFor(dir.path);
+      store.raise({ [installedFloor(MODULE)]: 1, [runnableFloor(MODULE)]: 0 });
+      expect([store.get(installedFloor(MODULE)), store.get(runnableFloor(MODULE))]).toEqual([2, 1]);
+      expect([floorFor(dir.path).get(installedFloor(MODULE)), floorFor(dir.path).get(runnableFloor(MODULE))]).toEqual([2, 1]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("a confirmed package that device.json names but the device does not run is not reported as confirmed", async () => {
+    const dir = tempDir("plantedconfirm");
+    try {
+      const pkgs = [1, 2].map((n) => makePackage(trust, { version: `${n}.0.0`, sequence: n, wasm: tickerWasm({ message: `v${n}` }) }));
+      const host = new ManualHost();
+      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {});
+      const v = m.install(pkgs[0]!, 1);
+      host.advance(HEALTH.seconds * 1000 + 1);
+      expect(await v).toMatchObject({ phase: "confirmed" });
+      expect(m.confirmedSha(MODULE)).toBe(sha(pkgs[0]!));
+      // device.json rewritten to say v2 is confirmed in slot A (its record and hash), the slot file left as it is.
+      const state = JSON.parse(readFileSync(join(dir.path, "device.json"), "utf8"));
+      state.modules[MODULE].slots.A = { ...state.modules[MODULE].slots.A, sha256: sha(pkgs[1]!), size: pkgs[1]!.length, version: "2.0.0", sequence: 2 };
+      state.lastInstall = { session: 1, module: MODULE, phase: "confirmed", ts: 0, package: sha(pkgs[1]!) };
+      writeFileSync(join(dir.path, "device.json"), JSON.stringify(state));
+      const m2 = new ModuleManager(new StateStore(dir.path, null), new ManualHost(), { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {});
+      m2.boot();
+      expect(m2.confirmedSha(MODULE)).toBeNull();
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("an unreadable store stops the agent from starting rather than forgetting the floors", () => {
+    const dir = tempDir("badfloor");
+    try {
+      writeFileSync(defaultAntiRollbackPath(dir.path), "{\"format\":1,\"floors\":");
+      expect(() => floorFor(dir.path)).toThrow(/anti-rollback store .*anti-rollback\.json: unreadable .*refusing to start/);
+      writeFileSync(defaultAntiRollbackPath(dir.path), JSON.stringify({ format: 1, floors: { [installedFloor(MODULE)]: -1 } }));
+      expect(() => floorFor(dir.path)).toThrow(/"installed:com\.acme\.ticker" is -1, not a non-negative integer/);
     } finally {
       dir.cleanup();
     }
@@ -172,7 +291,7 @@ describe("trial slots at boot", () => {
       const wasm = [1, 2, 3].map((n) => tickerWasm({ message: `v${n}` }));
       const pkgs = wasm.map((w, i) => makePackage(trust, { version: `${i + 1}.0.0`, sequence: i + 1, wasm: w }));
       const host = new ManualHost();
-      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, HEALTH, () => {});
+      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {});
       for (const p of pkgs) {
         const v = m.install(p, 1);
         host.advance(HEALTH.seconds * 1000 + 1);
@@ -184,7 +303,7 @@ describe("trial slots at boot", () => {
       writeFileSync(join(dir.path, "device.json"), JSON.stringify(state));
       const events: InstallEvent[] = [];
       const host2 = new ManualHost();
-      new ModuleManager(new StateStore(dir.path, null), host2, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, HEALTH, (e) => events.push(e)).boot();
+      new ModuleManager(new StateStore(dir.path, null), host2, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, (e) => events.push(e)).boot();
       expect(host2.running()).toEqual([sha(wasm[2]!)]);
       expect(events).toMatchObject([{ phase: "reverted", reason: expect.stringMatching(/abandoned at boot: slot B no longer verifies: .*sequence 2/) }]);
     } finally {

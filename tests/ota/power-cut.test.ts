@@ -23,7 +23,8 @@ import type { HostedEvents, HostedModule, HostedSpec, ModuleHost } from "../../s
 import type { InstallEvent, PackageRef } from "../../src/ota/protocol.js";
 import { TransferReceiver, type PartialMeta } from "../../src/ota/receiver.js";
 import { StateStore } from "../../src/ota/state-store.js";
-import { makePackage, makeTrust, MODULE, tickerWasm } from "./fixtures.js";
+import { installedFloor } from "../../src/ota/anti-rollback.js";
+import { floorFor, makePackage, makeTrust, MODULE, tickerWasm } from "./fixtures.js";
 
 const STATE = "/var/lib/fwx";
 const CHUNK = 512;
@@ -75,7 +76,7 @@ function device_(disk: SimulatedDisk, crash: CrashHook | null = null) {
   const host = new ManualHost();
   const events: InstallEvent[] = [];
   const store = new StateStore(STATE, crash, disk);
-  const manager = new ModuleManager(store, host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, HEALTH, (e) => events.push(e));
+  const manager = new ModuleManager(store, host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(STATE, disk) }, HEALTH, (e) => events.push(e));
   const acked: number[] = [];
   let completed: { meta: PartialMeta; bytes: Uint8Array } | null = null;
   const receiver = new TransferReceiver(store.partialDir, { ackEvery: 3, ackDelayMs: 60_000, staleMs: 15_000, fs: disk }, crash,
@@ -163,6 +164,9 @@ async function rebootAndCheck(cut: Outcome, pkg: Uint8Array, expectConfirmed: Ui
       expect(live[0]!.payload, `${where}: the confirmation was reported, then lost`).toBe(sha(newWasm));
       expect(rec.installedSeq, where).toBe(2);
     }
+    // The anti-rollback floor (outside the state directory) is never lower than what runs: boot raises it
+    // when the cut fell between device.json's confirmation and the floor's own write.
+    expect(floorFor(STATE, disk).get(installedFloor(MODULE)), `${where}: anti-rollback floor after boot`).toBe(confirmedBefore || live[0]!.payload === sha(newWasm) && !rec.trial ? 2 : 1);
     // Until the package is in a slot or decided, the partial download is all the device has of it.
     const taken = rec.slots.A?.sha256 === sha(pkg) || rec.slots.B?.sha256 === sha(pkg) || state.lastInstall?.package === sha(pkg);
     if (ackedBefore > 0 && !taken) {
@@ -173,7 +177,9 @@ async function rebootAndCheck(cut: Outcome, pkg: Uint8Array, expectConfirmed: Ui
     }
     // Resumed (the tool flashing again), the install reaches its verdict.
     expect(await flash(d, disk, pkg, true), `${where}: resumed install`).toBe(true);
-    const after = device_(disk.reboot("strict"));
+    const synced = disk.reboot("strict");
+    expect(floorFor(STATE, synced).get(installedFloor(MODULE)), `${where}: anti-rollback floor after the resumed install`).toBe(expectConfirmed === newPkg ? 2 : 1);
+    const after = device_(synced);
     after.manager.boot();
     expect(after.host.live.map((r) => r.payload), `${where}: after the resumed install`).toEqual([sha(expectConfirmed === newPkg ? newWasm : oldWasm)]);
     after.receiver.close();

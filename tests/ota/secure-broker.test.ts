@@ -1,8 +1,11 @@
 // TLS, client identities and the per-device topic ACL of docs/fleet-brokers.md,
 // against a real Mosquitto (TLS, require_certificate, use_identity_as_username,
-// an acl_file with %u patterns) and against the embedded broker configured the
+// an acl_file with %u patterns; and again with %c patterns and
+// use_username_as_clientid) and against the embedded broker configured the
 // same way through `fwx broker`. Certificates are made here (tests/ota/pki.ts) and deleted after.
 //   - device dev-b cannot read dev-a's chunks or commands, nor publish its status;
+//   - where the broker binds client ids to identities, dev-b connecting with
+//     client id "dev-a" neither reads dev-a's traffic nor knocks dev-a off;
 //   - `fwx agent` (the CLI, as a child process) and `fwx flash` / `fwx devices`
 //     work through the broker with their certificates;
 //   - a client without a certificate is refused.
@@ -16,6 +19,7 @@ import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { privateKeyPem } from "../../src/pkg/keys.js";
+import { signRevocationList } from "../../src/pkg/revocation.js";
 import { PasswordFile, passwordLine } from "../../src/ota/broker-access.js";
 import { startBroker } from "../../src/ota/broker.js";
 import { mosquittoBinary } from "./brokers.js";
@@ -28,6 +32,7 @@ const DEV_B = "dev-b";
 const TOOL = "fleet-tools";
 
 interface SecureBroker { url: string; close(): Promise<void> }
+type AclVariant = "%u" | "%c";
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -51,26 +56,33 @@ async function waitListening(port: number, proc: ChildProcess, log: () => string
   }
 }
 
-/** The Mosquitto ACL documented in docs/fleet-brokers.md (the fenced block starting "# fwx.acl"), used as is: the docs show what is tested. */
-function documentedAcl(): string {
-  const doc = readFileSync(join(import.meta.dirname, "../../docs/fleet-brokers.md"), "utf8");
-  const m = /```\n(# fwx\.acl[\s\S]*?)```/.exec(doc);
-  if (!m) throw new Error("docs/fleet-brokers.md has no ```-fenced block starting with '# fwx.acl'");
+const fleetDoc = () => readFileSync(join(import.meta.dirname, "../../docs/fleet-brokers.md"), "utf8");
+
+/**
+ * A Mosquitto ACL documented in docs/fleet-brokers.md, used as is: the docs show what is tested. `%u`: the
+ * fenced block starting "# fwx.acl"; `%c`: the one starting "# fwx-clientid.acl".
+ */
+function documentedAcl(variant: AclVariant = "%u"): string {
+  const header = variant === "%u" ? "# fwx.acl" : "# fwx-clientid.acl";
+  const m = new RegExp("```\\n(" + header.replace(/\./g, "\\.") + "[\\s\\S]*?)```").exec(fleetDoc());
+  if (!m) throw new Error(`docs/fleet-brokers.md has no \`\`\`-fenced block starting with '${header}'`);
   expect(m[1]).toContain(`user ${TOOL}`);
+  expect(m[1]).toContain(`pattern read fwx/v2/${variant}/chunk`);
   return m[1]!;
 }
 
-async function mosquittoTls(pki: Pki): Promise<SecureBroker> {
+async function mosquittoTls(pki: Pki, variant: AclVariant = "%u"): Promise<SecureBroker> {
   const bin = mosquittoBinary();
   if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
   const port = await freePort();
   const acl = join(pki.dir, "acl");
-  writeFileSync(acl, documentedAcl());
+  writeFileSync(acl, documentedAcl(variant));
+  if (variant === "%c") expect(fleetDoc()).toMatch(/# mosquitto\.conf, %c variant: as above, plus\nuse_username_as_clientid true\n/);
   const conf = join(pki.dir, "mosquitto.conf");
   writeFileSync(conf, [
     `listener ${port} 127.0.0.1`,
     `cafile ${pki.ca}`, `certfile ${pki.server.cert}`, `keyfile ${pki.server.key}`,
-    "require_certificate true", "use_identity_as_username true", "allow_anonymous false",
+    "require_certificate true", "use_identity_as_username true", ...(variant === "%c" ? ["use_username_as_clientid true"] : []), "allow_anonymous false",
     `acl_file ${acl}`, "persistence false",
     // Run as root (CI containers), Mosquitto would switch to its own user and lose read access to the temp keys.
     ...(process.getuid?.() === 0 ? ["user root"] : []),
@@ -121,7 +133,12 @@ async function embeddedTls(pki: Pki): Promise<SecureBroker> {
   };
 }
 
-const BROKERS: [string, (pki: Pki) => Promise<SecureBroker>][] = [["mosquitto", mosquittoTls], ["the embedded broker (fwx broker)", embeddedTls]];
+/** Name, start, and whether the broker binds a client id to its identity (so a device cannot connect under another's id). */
+const BROKERS: [string, (pki: Pki) => Promise<SecureBroker>, boolean][] = [
+  ["mosquitto with the %u ACL", (pki) => mosquittoTls(pki, "%u"), false],
+  ["mosquitto with the %c ACL and use_username_as_clientid", (pki) => mosquittoTls(pki, "%c"), true],
+  ["the embedded broker (fwx broker)", embeddedTls, true],
+];
 
 const trust = makeTrust();
 const work = tempDir("tls");
@@ -198,7 +215,7 @@ function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | nu
   });
 }
 
-for (const [name, start] of BROKERS) {
+for (const [name, start, bindsClientId] of BROKERS) {
   describe(`TLS and the per-device ACL on ${name}`, () => {
     let broker: SecureBroker;
     beforeAll(async () => { broker = await start(pki); }, 60_000);
@@ -245,6 +262,37 @@ for (const [name, start] of BROKERS) {
       }
     }, 60_000);
 
+    // Mosquitto with the %u ACL lets a client take another's session over by its client id (docs/fleet-brokers.md): not asserted there.
+    if (bindsClientId) it("a device connecting with another device's id as its client id reads nothing of it and does not knock it off", async () => {
+      const victim = await mqtt.connectAsync(broker.url, { ...tlsOptions(DEV_A), clientId: DEV_A });
+      const got: string[] = [];
+      victim.on("message", (_t, p) => got.push(p.toString()));
+      await victim.subscribeAsync(`fwx/v2/${DEV_A}/chunk`, { qos: 1 });
+      const spoofGot: string[] = [];
+      const spoof = mqtt.connect(broker.url, { ...tlsOptions(DEV_B), clientId: DEV_A, reconnectPeriod: 0 });
+      spoof.on("message", (t, p) => spoofGot.push(`${t} ${p.toString()}`));
+      const outcome = await new Promise<"connected" | "refused">((r) => {
+        const t = setTimeout(() => r("refused"), 5000);
+        spoof.once("connect", () => { clearTimeout(t); r("connected"); });
+        spoof.once("error", () => { clearTimeout(t); r("refused"); });
+        spoof.once("close", () => { clearTimeout(t); r("refused"); });
+      });
+      const tool = await mqtt.connectAsync(broker.url, tlsOptions(TOOL));
+      try {
+        if (outcome === "connected") expect(await trySubscribe(spoof, `fwx/v2/${DEV_A}/chunk`)).not.toBe("closed");
+        await new Promise((r) => setTimeout(r, 300));
+        expect(victim.connected, "dev-a was knocked off by a client using its id").toBe(true);
+        await tool.publishAsync(`fwx/v2/${DEV_A}/chunk`, "secret chunk", { qos: 1 });
+        await until(() => got.length >= 1, 5000, "dev-a's chunk");
+        await new Promise((r) => setTimeout(r, 200));
+        expect(got).toEqual(["secret chunk"]);
+        expect(spoofGot, "dev-b read dev-a's chunk under dev-a's client id").toEqual([]);
+      } finally {
+        spoof.end(true);
+        await Promise.all([victim.endAsync(true), tool.endAsync(true)]);
+      }
+    }, 60_000);
+
     it("refuses a client without a certificate, and one whose certificate is from another CA", async () => {
       expect(await connectOutcome(broker.url, tlsOptions(DEV_A)), "positive control").toBe("connected");
       expect(await connectOutcome(broker.url, tlsOptions(null))).toBe("refused");
@@ -273,6 +321,12 @@ for (const [name, start] of BROKERS) {
         expect(d.code, d.err).toBe(0);
         const rows = JSON.parse(d.out) as { device: string; online: boolean; status: { modules: { id: string; version: string }[] } | null }[];
         expect(rows.find((r) => r.device === DEV_A)).toMatchObject({ online: true, status: { modules: [{ id: MODULE, version: "1.0.0" }] } });
+        // fwx cert deliver takes the same broker options.
+        const listFile = join(dir.path, "revoked.fwxrl");
+        writeFileSync(listFile, signRevocationList({ serial: 1, issuedAt: Math.floor(Date.now() / 1000), certificates: [], integratorKeys: [] }, trust.rootKey));
+        const dl = await runCli(["cert", "deliver", listFile, "--device", DEV_A, ...tls(TOOL), ...operatorArgs(dir.path)]);
+        expect(dl.code, dl.err).toBe(0);
+        expect(dl.out).toMatch(new RegExp(`${DEV_A}: enforces revocation list serial 1 or later`));
         // With dev-b's certificate a tool cannot reach dev-a: its command is not delivered.
         const denied = await runCli(["rollback", DEV_A, MODULE, ...tls(DEV_B), ...operatorArgs(dir.path), "--json"], 30_000);
         expect(denied.code, denied.out + denied.err).toBe(4);

@@ -15,7 +15,7 @@ import type { HostedModule, ModuleHost } from "../../src/ota/module-host.js";
 import type { AckFrame, InstallEvent, PackageRef } from "../../src/ota/protocol.js";
 import { FS_IO, TransferReceiver, type PartialMeta, type ReceiverIo } from "../../src/ota/receiver.js";
 import { StateStore } from "../../src/ota/state-store.js";
-import { CUSTOMER, FAST_HEALTH, GROUP, MODULE, makePackage, makeTrust, tempDir } from "./fixtures.js";
+import { CUSTOMER, FAST_HEALTH, GROUP, MODULE, floorFor, makePackage, makeTrust, tempDir } from "./fixtures.js";
 import { aedesBroker } from "./brokers.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
 import { flash } from "../../src/ota/flasher.js";
@@ -117,7 +117,7 @@ describe("install and shutdown", () => {
     try {
       const { host, release, started } = slowHost();
       const events: InstallEvent[] = [];
-      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, DEFAULT_HEALTH, (e) => events.push(e));
+      const m = new ModuleManager(new StateStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, DEFAULT_HEALTH, (e) => events.push(e));
       const verdict = m.install(makePackage(trust, { version: "1.0.0", sequence: 1 }), 3);
       await new Promise((r) => setTimeout(r, 20));
       let stopped = false;
@@ -143,7 +143,7 @@ describe("install and shutdown", () => {
         override writeSlot(): void { enospc(); }
       }
       const host: ModuleHost = { start: () => hosted(), nowMs: () => Date.now(), after: () => ({ cancel() {} }), close() {} };
-      const m = new ModuleManager(new FullStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, DEFAULT_HEALTH, () => {});
+      const m = new ModuleManager(new FullStore(dir.path, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, DEFAULT_HEALTH, () => {});
       let verdict: Promise<InstallEvent> | undefined;
       expect(() => { verdict = m.install(makePackage(trust, { version: "1.0.0", sequence: 1 }), 3); }).not.toThrow();
       await expect(verdict).rejects.toThrow(/ENOSPC/);

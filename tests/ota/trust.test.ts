@@ -4,7 +4,7 @@
 // verdicts, a squatter on the transfer slot, the anti-rollback floor after
 // remove, revocation lists delivered to the device.
 
-import { readFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,9 @@ import { encodeChunk, encodeAck, topicsFor, type InstallEvent } from "../../src/
 import { provisionDevice, provisionOperator } from "../../src/ota/provision.js";
 import { DeviceRefused, DeviceUnreachable, ToolConnection, type OperatorAuth } from "../../src/ota/rpc.js";
 import { openCommand, signStatement } from "../../src/ota/signed-command.js";
+import { RevocationsRolledBack } from "../../src/ota/op-guard.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
+import type { TimelineEntry } from "../../src/ota/device-agent.js";
 import { sha256Hex } from "../../src/ota/state-store.js";
 import { certificateDigest, generateKeyPair, signRevocationList } from "../../src/pkg/index.js";
 import { openEnvelopeBytes } from "../../src/pkg/signed.js";
@@ -33,12 +35,14 @@ describe("trust model: signed operations and device-signed answers", () => {
     work.cleanup();
   });
 
-  async function device(opts: { staleMs?: number; stateDir?: string; id?: string } = {}) {
+  async function device(opts: { staleMs?: number; stateDir?: string; id?: string; revocations?: Uint8Array; timeline?: TimelineEntry[] } = {}) {
     const id = opts.id ?? `trust-dev-${++n}`;
     const stateDir = opts.stateDir ?? join(work.path, id);
     const agent = await startSimDevice({
       deviceId: id, brokerUrl: broker.url, stateDir, rootPublicKey: trust.rootPub, ...trust.identity(id), customer: CUSTOMER, group: GROUP, health: FAST_HEALTH,
       ...(opts.staleMs ? { receiver: { staleMs: opts.staleMs } } : {}),
+      ...(opts.revocations ? { revocations: opts.revocations } : {}),
+      ...(opts.timeline ? { onTimeline: (e: TimelineEntry) => void opts.timeline!.push(e) } : {}),
     });
     const f = (pkg: Uint8Array, extra: Partial<FlashOptions> = {}) => flash({ brokerUrl: broker.url, device: id, pkg, cache: null, auth: trust.auth, connectTimeoutMs: 10_000, replyTimeoutMs: 10_000, ...extra });
     const mod = () => agent.status().modules.find((m) => m.id === MODULE);
@@ -133,6 +137,78 @@ describe("trust model: signed operations and device-signed answers", () => {
     } finally {
       await spy.close();
       await conn.close();
+    }
+  });
+
+  it("restoring an older copy of the whole state directory makes no captured command new again (the counter is outside it)", async () => {
+    const d = await device();
+    const conn = await ToolConnection.open({ brokerUrl: broker.url });
+    const spy = await attacker();
+    const copy = `${d.stateDir}.copy`;
+    try {
+      expect((await d.flash(v1)).verdict).toBe("confirmed");
+      expect((await d.flash(v2)).verdict).toBe("confirmed");
+      await d.stop();
+      cpSync(d.stateDir, copy, { recursive: true });
+      const d1 = await device({ id: d.id, stateDir: d.stateDir });
+      await spy.c.subscribeAsync(topicsFor(d.id).cmd, { qos: 1 });
+      try {
+        expect((await conn.signedRequest(d.id, { op: "rollback", module: MODULE }, trust.auth)).statement?.outcome).toBe("rolled-back");
+      } finally {
+        await d1.stop();
+      }
+      const captured = spy.seen.find((s) => openCommand(s.payload)?.body.op === "rollback")!.payload;
+      const body = openCommand(captured)!.body;
+      // Whoever can write the state directory puts back the copy taken before the rollback, and replays it.
+      rmSync(d.stateDir, { recursive: true });
+      cpSync(copy, d.stateDir, { recursive: true });
+      const d2 = await device({ id: d.id, stateDir: d.stateDir });
+      try {
+        expect(d2.mod()).toMatchObject({ version: "2.0.0" });
+        expect(await rawCommand(d.id, captured, body.from, body.req)).toMatchObject({ ok: false, code: "replayed" });
+        expect(d2.mod()).toMatchObject({ version: "2.0.0" });
+      } finally {
+        await d2.stop();
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+      await spy.close();
+      await conn.close();
+    }
+  });
+
+  it("an agent started on an older copy of its whole state directory runs nothing older than its floor, and says why", async () => {
+    const d = await device();
+    const copy = `${d.stateDir}.copy`;
+    const v3 = makePackage(trust, { version: "3.0.0", sequence: 3, wasm: tickerWasm({ message: "tack" }) });
+    try {
+      expect((await d.flash(v1)).verdict).toBe("confirmed");
+      await d.stop();
+      cpSync(d.stateDir, copy, { recursive: true });
+      const d1 = await device({ id: d.id, stateDir: d.stateDir });
+      try {
+        expect((await d1.flash(v2)).verdict).toBe("confirmed");
+        expect((await d1.flash(v3)).verdict).toBe("confirmed");
+      } finally {
+        await d1.stop();
+      }
+      rmSync(d.stateDir, { recursive: true });
+      cpSync(copy, d.stateDir, { recursive: true });
+      const timeline: TimelineEntry[] = [];
+      const d2 = await device({ id: d.id, stateDir: d.stateDir, timeline });
+      try {
+        expect(d2.mod()).toMatchObject({ state: "stopped", version: null });
+        const failed = timeline.flatMap((e) => (e.kind === "install" && e.event.phase === "failed" ? [e.event.reason] : []));
+        expect(failed).toEqual([expect.stringMatching(/slot A holds com\.acme\.ticker sequence 1, below the anti-rollback floor 2 kept in file .*\.anti-rollback\.json/)]);
+        // The tool finds it out the proven way: v1 is refused, v3 installs.
+        const r = await d2.flash(v1);
+        expect([r.verdict, r.code]).toEqual(["refused", "FWX_PKG_E_ROLLBACK"]);
+        expect((await d2.flash(v3)).verdict).toBe("confirmed");
+      } finally {
+        await d2.stop();
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 
@@ -414,6 +490,22 @@ describe("trust model: signed operations and device-signed answers", () => {
         expect((e as DeviceRefused).code).toBe("revoked");
       } finally {
         await d2.stop();
+      }
+      // Whoever can write the state directory puts an older list back (serial 2: the integrator un-revoked),
+      // or removes it: the agent does not start on it, and says why; given the current list, it does.
+      const keptFile = join(d.stateDir, "revocations.fwxrl");
+      for (const rollBack of [() => writeFileSync(keptFile, list(2)), () => rmSync(keptFile)]) {
+        rollBack();
+        const refused = await device({ id: d.id, stateDir: d.stateDir }).catch((x: unknown) => x);
+        expect(refused).toBeInstanceOf(RevocationsRolledBack);
+        expect((refused as Error).message).toMatch(/revocations\.fwxrl: (the kept revocation list has serial 2|missing), but this device already enforced serial 4 \(file .*anti-rollback\.json\): an older state directory would un-revoke/);
+      }
+      const d3 = await device({ id: d.id, stateDir: d.stateDir, revocations: list(4, { integrator: true }) });
+      try {
+        expect(d3.agent.status().revocationSerial).toBe(4);
+        expect(d3.mod()?.state).not.toBe("confirmed");
+      } finally {
+        await d3.stop();
       }
     } finally {
       await conn.close();

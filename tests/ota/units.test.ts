@@ -12,7 +12,12 @@ import { DEFAULT_HEALTH, ModuleManager, RequestRefused } from "../../src/ota/ins
 import type { ModuleHost } from "../../src/ota/module-host.js";
 import { StateStore, type DeviceState } from "../../src/ota/state-store.js";
 import type { InstallEvent } from "../../src/ota/protocol.js";
-import { makeTrust, tempDir } from "./fixtures.js";
+import { floorFor, makeTrust, tempDir } from "./fixtures.js";
+import { signStatement, verifyStatement } from "../../src/ota/signed-command.js";
+import { openEnvelopeBytes } from "../../src/pkg/signed.js";
+import { certificateDigest } from "../../src/pkg/certificate.js";
+import { rawPublicKey } from "../../src/pkg/keys.js";
+import { emptyRevocationList, extendRevocationList } from "../../src/pkg/revocation.js";
 
 function bytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -171,7 +176,7 @@ describe("module manager", () => {
   const trust = makeTrust();
   const device = { customer: "c", group: "g", deviceClass: "gateway" as const, capabilities: {}, offeredInterfaces: [] };
   const manager = (dir: string, emit: (e: InstallEvent) => void = () => {}) =>
-    new ModuleManager(new StateStore(dir, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device }, DEFAULT_HEALTH, emit);
+    new ModuleManager(new StateStore(dir, null), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir) }, DEFAULT_HEALTH, emit);
 
   it("abandons a trial the agent kept restarting during, naming its package, and forgets a module that never confirmed", () => {
     const dir = tempDir("manager");
@@ -213,5 +218,25 @@ describe("module manager", () => {
     } finally {
       dir.cleanup();
     }
+  });
+});
+
+describe("device proofs and the tool's revocation list", () => {
+  it("a proof under a revoked device certificate, or a revoked device key, is refused naming the device and the list", () => {
+    const trust = makeTrust();
+    const id = trust.identity("gw-rev");
+    const cert = Buffer.from(id.deviceCert).toString("base64");
+    const proof = signStatement({ device: "gw-rev", request: new Uint8Array(32), outcome: "ok" }, id.deviceKey);
+    const ctx = { rootPublicKey: trust.rootPub, device: "gw-rev" };
+    expect(verifyStatement(proof, cert, ctx).outcome).toBe("ok");
+    // Another device's certificate on the list changes nothing.
+    const other = openEnvelopeBytes(trust.identity("gw-other").deviceCert, "device certificate");
+    const listOther = extendRevocationList(emptyRevocationList(), { certificates: [certificateDigest(other.body)] }, 0);
+    expect(verifyStatement(proof, cert, { ...ctx, revoked: listOther }).outcome).toBe("ok");
+    const body = openEnvelopeBytes(id.deviceCert, "device certificate").body;
+    const byCert = extendRevocationList(listOther, { certificates: [certificateDigest(body)] }, 0);
+    expect(() => verifyStatement(proof, cert, { ...ctx, revoked: byCert })).toThrow(expect.objectContaining({ code: "revoked", message: expect.stringMatching(/^device gw-rev's certificate [0-9a-f]{16}… is revoked \(revocation list serial 2\): its answers are not believed$/) }));
+    const byKey = extendRevocationList(emptyRevocationList(), { integratorKeys: [rawPublicKey(id.deviceKey)] }, 0);
+    expect(() => verifyStatement(proof, cert, { ...ctx, revoked: byKey })).toThrow(/device gw-rev's key is revoked \(revocation list serial 1\)/);
   });
 });

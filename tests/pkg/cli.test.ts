@@ -10,6 +10,13 @@ import { command as keys } from "../../src/commands/keys.js";
 import { command as pack } from "../../src/commands/pack.js";
 import { command as verify } from "../../src/commands/verify.js";
 import { interfaces, tinyWasm } from "./fixtures.js";
+import { MODULE_LIMITS } from "../../src/validate/limits.js";
+import { requiredInterfaces } from "../../src/validate/validate.js";
+import { instrumentFuel } from "../../src/fuel/instrument.js";
+import { adaptForMcu } from "../../src/fuel/mcu.js";
+import { ABI_SECTION_NAME, encodeAbiSection } from "../../src/wasm/abi-section.js";
+import { appendCustomSection } from "../../src/wasm/reader.js";
+import { misbehaveOnTimer } from "../fixtures/hostile/modules.js";
 
 let dir: string;
 const p = (name: string) => join(dir, name);
@@ -111,6 +118,24 @@ describe("fwx pack / verify / inspect", () => {
     expect(gw.code, gw.err).toBe(0);
     const onMcu = await run(verify, [p("plain.fwx"), ...device()]);
     expect(onMcu.err).toMatch(/FWX_PKG_E_DEVICE_CLASS/);
+  });
+
+  it("refuses an mcu payload past the mcu limits, naming the limit, and packs one at them", async () => {
+    // The device form, as `fwx pack --target mcu` makes it: n values on the stack, kept through instrumentation.
+    const max = MODULE_LIMITS.mcu.operandStack;
+    const deviceForm = (n: number) => {
+      const chain = [...new Array(n).fill([0x41, 0x01]).flat(), ...new Array(n - 1).fill(0x6a), 0x1a];
+      const payload = adaptForMcu(instrumentFuel(misbehaveOnTimer(chain)).bytes).bytes;
+      return appendCustomSection(payload, ABI_SECTION_NAME, encodeAbiSection(requiredInterfaces(payload)));
+    };
+    writeFileSync(p("deep.wasm"), deviceForm(max + 1));
+    writeFileSync(p("at-limit.wasm"), deviceForm(max));
+    const deep = await run(pack, [p("deep.wasm"), "--key", p("acme.key"), "--cert", p("acme.cert"), "--id", "com.acme.deep", "--version", "1.0.0", "--target", "mcu", "-o", p("deep.fwx")]);
+    expect(deep.code).toBe(2);
+    expect(deep.err).toMatch(new RegExp(`past the mcu module limits.*function \\d+ "culprit", byte \\d+: operand stack \\(values\\): ${max + 1} exceeds the mcu limit of ${max}`));
+    expect(() => statSync(p("deep.fwx"))).toThrow();
+    const at = await run(pack, [p("at-limit.wasm"), "--key", p("acme.key"), "--cert", p("acme.cert"), "--id", "com.acme.deep", "--version", "1.0.0", "--target", "mcu", "-o", p("at-limit.fwx")]);
+    expect(at.code, at.err).toBe(0);
   });
 
   it("inspect shows manifest, chain and sizes, and names a damaged package's error", async () => {

@@ -20,7 +20,7 @@ function demo() {
 describe("host implementations on the demo board", () => {
   it("gpio: door edges from the trace become edge events at the exact times", () => {
     const { board, ctx } = demo();
-    const gpio = createGpioHost(board, ctx);
+    const gpio = createGpioHost(board.peripherals, ctx);
     const out = { handle: 0 };
     expect(gpio.claim(2, PinMode.inputPullUp, out)).toBe(Status.ok);
     expect(gpio.watch(out.handle, 3)).toBe(Status.ok);
@@ -41,7 +41,7 @@ describe("host implementations on the demo board", () => {
 
   it("gpio: output writes are logged with the output's name; claims are released on stop", () => {
     const { board, ctx } = demo();
-    const gpio = createGpioHost(board, ctx);
+    const gpio = createGpioHost(board.peripherals, ctx);
     const out = { handle: 0 };
     gpio.claim(6, PinMode.output, out);
     gpio.write(out.handle, true);
@@ -58,7 +58,7 @@ describe("host implementations on the demo board", () => {
 
   it("pwm: duty changes are logged; stop releases the channel", () => {
     const { board, ctx } = demo();
-    const pwm = createPwmHost(board, ctx);
+    const pwm = createPwmHost(board.peripherals, ctx);
     const out = { handle: 0 };
     pwm.open(0, 25000, out);
     pwm.setDuty(out.handle, 0.75);
@@ -70,7 +70,7 @@ describe("host implementations on the demo board", () => {
 
   it("sensor: find twice gives one handle; reads carry the module's time", () => {
     const { board, ctx } = demo();
-    const sensor = createSensorHost(board, ctx);
+    const sensor = createSensorHost(board.peripherals, ctx);
     const a = { handle: 0 };
     const b = { handle: 0 };
     sensor.find("cold_room", a);
@@ -87,16 +87,16 @@ describe("host implementations on the demo board", () => {
     const { board, ctx } = demo();
     ctx.now = S(53000);
     const rx = new Uint8Array(2);
-    expect(createI2cHost(board, ctx).writeRead(1, 0x48, Uint8Array.of(0), rx)).toBe(Status.ok);
+    expect(createI2cHost(board.peripherals, ctx).writeRead(1, 0x48, Uint8Array.of(0), rx)).toBe(Status.ok);
     expect(ctx.events[0]).toMatchObject({ kind: "i2c", bus: 1, address: "0x48", device: "cold_room_tmp102", op: "write_read", tx: "00", status: "ok" });
     expect(((rx[0]! << 8) | rx[1]!) >> 4).toBeGreaterThan(160); // > 10 °C
-    createSpiHost(board, ctx).transfer(0, 0, Uint8Array.of(1, 0x80, 0), new Uint8Array(3));
+    createSpiHost(board.peripherals, ctx).transfer(0, 0, Uint8Array.of(1, 0x80, 0), new Uint8Array(3));
     expect(ctx.events[1]).toMatchObject({ kind: "spi", bus: 0, cs: 0, device: "pump_adc", tx: "01 80 00", status: "ok" });
   });
 
   it("uart: a Modbus request and its answer, as log entries and an rx event", () => {
     const { board, ctx } = demo();
-    const uart = createUartHost(board, ctx);
+    const uart = createUartHost(board.peripherals, ctx);
     const out = { handle: 0 };
     ctx.now = S(3600);
     board.advanceTo(ctx.now);
@@ -122,8 +122,8 @@ describe("host implementations on the demo board", () => {
     const claims = new DeviceClaimRegistry();
     const a = new FakeContext("a", board.profile.grantable, claims);
     const b = new FakeContext("b", board.profile.grantable, claims);
-    const ua = createUartHost(board, a);
-    const ub = createUartHost(board, b);
+    const ua = createUartHost(board.peripherals, a);
+    const ub = createUartHost(board.peripherals, b);
     const out = { handle: 0 };
     expect(ua.open(2, 9600, Parity.none, 1, out)).toBe(Status.ok);
     expect(ub.open(2, 9600, Parity.none, 1, { handle: 0 })).toBe(Status.busy);
@@ -137,9 +137,9 @@ describe("determinism", () => {
   function run(seed?: number): string {
     const board = demoBoard(seed);
     const ctx = new FakeContext("m", board.profile.grantable);
-    const sensor = createSensorHost(board, ctx);
-    const i2c = createI2cHost(board, ctx);
-    const uart = createUartHost(board, ctx);
+    const sensor = createSensorHost(board.peripherals, ctx);
+    const i2c = createI2cHost(board.peripherals, ctx);
+    const uart = createUartHost(board.peripherals, ctx);
     const s = { handle: 0 };
     sensor.find("cold_room", s);
     const u = { handle: 0 };

@@ -43,8 +43,8 @@ const TRACE = "0,t,5\n10,t,timeout\n20,t,fault\n30,t,99\n0,door,0\n5,door,1\n0,v
 
 function hostsFor(board: Board, ctx: FakeContext) {
   return {
-    sensor: createSensorHost(board, ctx), gpio: createGpioHost(board, ctx), adc: createAdcHost(board, ctx), pwm: createPwmHost(board, ctx),
-    i2c: createI2cHost(board, ctx), spi: createSpiHost(board, ctx), uart: createUartHost(board, ctx),
+    sensor: createSensorHost(board.peripherals, ctx), gpio: createGpioHost(board.peripherals, ctx), adc: createAdcHost(board.peripherals, ctx), pwm: createPwmHost(board.peripherals, ctx),
+    i2c: createI2cHost(board.peripherals, ctx), spi: createSpiHost(board.peripherals, ctx), uart: createUartHost(board.peripherals, ctx),
   };
 }
 

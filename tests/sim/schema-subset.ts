@@ -1,10 +1,10 @@
 // A deliberately small JSON Schema (draft 2020-12) evaluator for the keywords
-// boards/schema.json uses. It refuses any keyword it does not know, so the
+// boards/schema.json and schemas/fwx.schema.json use. It refuses any keyword it does not know, so the
 // schema cannot silently rely on something these tests do not check.
 
 type Schema = Record<string, unknown>;
-const ANNOTATIONS = new Set(["$schema", "$id", "title", "description", "$defs"]);
-const KNOWN = new Set(["type", "enum", "const", "properties", "required", "additionalProperties", "items", "minItems", "minimum", "maximum", "exclusiveMinimum", "minLength", "maxLength", "pattern", "oneOf", "$ref"]);
+const ANNOTATIONS = new Set(["$schema", "$id", "$comment", "title", "description", "$defs"]);
+const KNOWN = new Set(["type", "enum", "const", "properties", "required", "additionalProperties", "items", "minItems", "minimum", "maximum", "exclusiveMinimum", "minLength", "maxLength", "pattern", "oneOf", "$ref", "propertyNames"]);
 
 /** Errors of `value` against `schema` (default: the root); $ref resolves in root.$defs. */
 export function validateAgainst(root: Schema, value: unknown, schema: Schema = root): string[] {
@@ -45,8 +45,10 @@ export function validateAgainst(root: Schema, value: unknown, schema: Schema = r
       const props = (s.properties ?? {}) as Record<string, Schema>;
       for (const r of (s.required ?? []) as string[]) if (o[r] === undefined) errors.push(`${path}.${r}: required`);
       for (const [k, val] of Object.entries(o)) {
+        if (s.propertyNames) check(s.propertyNames as Schema, k, `${path}.${k} (name)`);
         if (props[k]) check(props[k]!, val, `${path}.${k}`);
         else if (s.additionalProperties === false) errors.push(`${path}.${k}: not allowed`);
+        else if (s.additionalProperties && typeof s.additionalProperties === "object") check(s.additionalProperties as Schema, val, `${path}.${k}`);
       }
     }
     if (s.oneOf) {

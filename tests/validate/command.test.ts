@@ -97,7 +97,7 @@ describe("fwx validate", () => {
     [["a.wasm", "b.wasm"], /got 2/],
     [["--frobnicate", "x.wasm"], /Unknown option/],
     [["x.wasm", "--ram-budget", "lots"], /invalid RAM budget "lots"/],
-    [[join(dir, "missing.wasm")], /cannot read .*missing\.wasm: no such file/],
+    [[join(dir, "missing.wasm")], /validate: .*missing\.wasm: no such file/],
   ])("usage errors: %j", async (args, message) => {
     await expect(command.run(args as string[])).rejects.toSatisfy((e: unknown) => e instanceof UsageError && message.test(e.message));
   });

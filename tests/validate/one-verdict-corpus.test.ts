@@ -6,34 +6,24 @@
 // corpus of their mutants. Operand types are checked on both sides: by V8 in
 // the validator, by fwx_code_check.c in C.
 
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error -- a plain .mjs script without type declarations
-import { ensureGcc } from "../../scripts/ensure-gcc.mjs";
 import { MODULE_LIMITS } from "../../src/validate/limits.js";
 import { instrumentFuel } from "../../src/fuel/instrument.js";
 import { adaptForMcu } from "../../src/fuel/mcu.js";
-import { validateModule, type ValidationResult } from "../../src/validate/validate.js";
 // @ts-expect-error -- the C tests' plain .mjs fixture builder
 import { fixtures as cFixtures } from "../c/wasm-fixtures.mjs";
 import { abortModule, hostile, hostilePointerModule, misbehaveOnTimer, sensorReporter, tickerModule } from "../fixtures/hostile/modules.js";
 import { SECTION, walkSections } from "../../src/wasm/sections.js";
 import { buildExample } from "../examples/helpers.js";
 import { seededRandom } from "../../src/sim/prng.js";
+import { buildVerdictTool, compare as compareWith, cVerdicts as cVerdictsWith, firmware, tsVerdict, type Comparison, type Entry } from "./c-verdict.js";
 
 const root = join(import.meta.dirname, "..", "..");
-const firmware = join(root, "firmware");
-const SOURCES = ["fwx_abi_tables.c", "fwx_abi_section.c", "fwx_module_check.c", "fwx_code_check.c", "fwx_module_check_text.c", "fwx_support.c"];
-const C_ERRORS = ["ok", "not-wasm", "truncated", "leb-overflow", "malformed", "too-many-imports", "bad-abi-section", "unsupported", "limit", "over-budget", "no-memory", "no-timer-callback", "invalid"];
 
-interface Entry { name: string; bytes: Uint8Array }
-interface CVerdict { accepted: boolean; error: string; offset: number }
-
-let dir: string;
 let tool: string;
+let cleanup = () => {};
 /** The examples, built as `fwx build` builds them: real AssemblyScript output. */
 const examples: Entry[] = [];
 const EXAMPLES = ["cold-chain-alarm", "modbus-energy-meter", "pump-vibration"];
@@ -44,72 +34,13 @@ beforeAll(async () => {
     if (!built.bytes) throw new Error(`example ${name} does not build: ${built.diagnostics.map((d) => d.message).join("; ")}`);
     examples.push({ name: `example:${name}`, bytes: built.bytes });
   }
-  ensureGcc();
-  dir = mkdtempSync(join(tmpdir(), "fwx-one-verdict-"));
-  tool = join(dir, "verdict_tool");
-  const r = spawnSync("gcc", ["-std=c99", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", `-I${firmware}`,
-    ...SOURCES.map((f) => join(firmware, f)), join(root, "tests", "c", "one-verdict", "verdict_tool.c"), "-o", tool], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`verdict_tool does not build:\n${r.stderr}`);
+  ({ tool, cleanup } = buildVerdictTool());
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => cleanup());
 
-function cVerdicts(entries: readonly Entry[]): CVerdict[] {
-  const frames: Buffer[] = [];
-  for (const e of entries) {
-    const head = Buffer.alloc(4);
-    head.writeUInt32LE(e.bytes.length);
-    frames.push(head, Buffer.from(e.bytes));
-  }
-  const r = spawnSync(tool, [], { input: Buffer.concat(frames), encoding: "utf8", maxBuffer: 64 << 20, timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`verdict_tool failed (status ${r.status}, signal ${r.signal}):\n${r.stderr.slice(-4000)}`);
-  const lines = r.stdout.trim().split("\n");
-  expect(lines).toHaveLength(entries.length);
-  return lines.map((l) => {
-    const [a, e, o] = l.split(" ").map(Number);
-    return { accepted: a === 1, error: C_ERRORS[e!] ?? `?${e}`, offset: o! };
-  });
-}
-
-const tsVerdict = (bytes: Uint8Array): ValidationResult => validateModule(bytes, { deviceClass: "mcu" });
-interface Comparison { disagreements: string[]; accepted: number; refused: number; moduleRefused: number }
-
-// Most spec modules import nothing from fwx and export no fwx_init, so both
-// refuse them for that alone. The second verdict compared is therefore the
-// module's own: may wasm3 run it at all (structure, features, limits, RAM),
-// whatever its imports and exports.
-const MODULE_LEVEL = /^(malformed|malformed-name-section|limit-exceeded|unsupported-.*|memory-over-budget|ram-over-budget|invalid-module)$/;
-// The one difference by design: a device installs the module after fwx has
-// instrumented it for fuel and adapted it for wasm3 (src/fuel/mcu.ts), which
-// adds the __fwx_ exports and the fwx.fuel section the validator refuses in
-// a developer's module. The C check accepts them; the test below proves the
-// device form of every module the validator accepts passes the C check.
-const DEVICE_FORM = new Set(["reserved-export", "reserved-section"]);
-const C_MODULE_LEVEL = new Set(["not-wasm", "truncated", "leb-overflow", "malformed", "too-many-imports", "unsupported", "limit", "over-budget", "invalid"]);
-
-function compare(entries: readonly Entry[]): Comparison {
-  const c = cVerdicts(entries);
-  const out: Comparison = { disagreements: [], accepted: 0, refused: 0, moduleRefused: 0 };
-  entries.forEach((e, i) => {
-    const full = tsVerdict(e.bytes);
-    const ts = { ok: full.errors.every((x) => DEVICE_FORM.has(x.code)), errors: full.errors.filter((x) => !DEVICE_FORM.has(x.code)) };
-    const cv = c[i]!;
-    const tsModule = ts.errors.some((x) => MODULE_LEVEL.test(x.code));
-    if (tsModule !== C_MODULE_LEVEL.has(cv.error)) {
-      out.disagreements.push(`${e.name}: module verdict: validate ${tsModule ? "refuses" : "accepts"} (${ts.errors.map((x) => `${x.code}@${x.offset}`).join(",")}), C ${cv.error}@${cv.offset}`);
-      return;
-    }
-    if (tsModule) out.moduleRefused++;
-    if (ts.ok === cv.accepted) {
-      if (ts.ok) out.accepted++;
-      else out.refused++;
-      return;
-    }
-    const tsWhy = ts.errors.map((x) => `${x.code}@${x.offset}`).join(",") || "accepted";
-    out.disagreements.push(`${e.name}: validate ${ts.ok ? "accepts" : `refuses (${tsWhy})`}, C ${cv.accepted ? "accepts" : `refuses (${cv.error}@${cv.offset})`}`);
-  });
-  return out;
-}
+const cVerdicts = (entries: readonly Entry[]) => cVerdictsWith(tool, entries);
+const compare = (entries: readonly Entry[]): Comparison => compareWith(tool, entries);
 
 function hostileCorpus(): Entry[] {
   const list: Entry[] = cFixtures().map((f: { name: string; bytes: Uint8Array }) => ({ name: `c-fixture:${f.name}`, bytes: f.bytes }));

@@ -201,7 +201,7 @@ int fwx_device_init(fwx_device *d, const fwx_device_config *cfg, const fwx_devic
   d->wall_ms = wall_ms;
   d->wall_ctx = wall_ctx;
   d->now_ms = now_ms;
-  fwx_sup_init(&d->sup, env, fwx_dev_on_sup_event, d);
+  fwx_sup_init(&d->sup, env, &d->check_work, fwx_dev_on_sup_event, d);
   /* The download in progress lives in the store's staging area. */
   partial.ctx = slots;
   partial.open = fwx_slots_partial_open;

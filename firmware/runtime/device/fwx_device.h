@@ -154,6 +154,7 @@ typedef struct fwx_device {
   void *wall_ctx;
   fwx_ota ota;
   fwx_sup_t sup;
+  fwx_check_work_t check_work;  /* the install check's tables, lent to the supervisor */
   fwx_dev_values values[FWX_DEVICE_MAX_MODULES]; /* decoded config blobs */
   fwx_live live[FWX_DEVICE_MAX_MODULES];
   char last_install[FWX_OTA_EVENT_MAX];

@@ -1,4 +1,4 @@
-// fwx:sensor@1 on the simulated board.
+// fwx:sensor@1 on the board's sensor sources (src/hal/sensor.ts).
 //
 // Check order (here and in the other peripheral hosts), as the lowered plan
 // documents it (host-abi/gen/check-plan.ts, docs/abi/*.md "Checks, in order"):
@@ -11,44 +11,45 @@
 
 import { Status, type SensorHost } from "../../abi/host.generated.js";
 import { allows } from "../../caps/capabilities.js";
-import type { Board } from "../../sim/board.js";
-import type { SimSensor } from "../../sim/peripherals.js";
+import { abiStatus } from "../../hal/errors.js";
+import type { Peripherals } from "../../hal/peripherals.js";
+import type { SensorSource } from "../../hal/sensor.js";
 import type { ModuleHostContext } from "../host-context.js";
 import { writeText } from "./core.js";
 
 const KIND = "sensor.sensor";
 
-export function createSensorHost(board: Board, ctx: ModuleHostContext): SensorHost {
+export function createSensorHost(board: Peripherals, ctx: ModuleHostContext): SensorHost {
   const scratch = { len: 0 };
   return {
     find(name, out) {
       if (name === "") return ctx.fail(Status.invalidArg, "sensor.find: the name is empty");
       if (!allows.sensor(ctx.caps, name)) return ctx.fail(Status.notPermitted, `sensor.find: module ${ctx.moduleId} was not granted sensor ${name}`);
       const sensor = board.sensor(name);
-      if (!sensor) return ctx.fail(Status.notFound, `sensor.find: board ${board.profile.name} has no sensor named ${JSON.stringify(name)}`);
-      const existing = ctx.handles.entries<SimSensor>(KIND).find(([, s]) => s === sensor);
+      if (!sensor) return ctx.fail(Status.notFound, `sensor.find: board ${board.name} has no sensor named ${JSON.stringify(name)}`);
+      const existing = ctx.handles.entries<SensorSource>(KIND).find(([, s]) => s === sensor);
       out.handle = existing ? existing[0] : ctx.handles.issue(KIND, sensor);
       return Status.ok;
     },
 
     read(handle, out) {
-      const sensor = ctx.handles.get<SimSensor>(KIND, handle)!;
+      const sensor = ctx.handles.get<SensorSource>(KIND, handle)!;
       const now = ctx.nowUs();
       board.advanceTo(now);
-      const sample = sensor.read(now, ctx.moduleId);
-      if (!sample.ok) return ctx.fail(sample.fault === "timeout" ? Status.timeout : Status.other, `sensor.read: ${sample.detail}`);
+      const sample = sensor.read({ nowUs: now, caller: ctx.moduleId });
+      if (!sample.ok) return ctx.fail(abiStatus(sample.kind), `sensor.read: ${sample.detail}`);
       out.value = sample.value;
       out.timestampUs = now;
       return Status.ok;
     },
 
     info(handle, unit, out) {
-      const { spec } = ctx.handles.get<SimSensor>(KIND, handle)!;
-      const written = writeText(spec.unit, unit, scratch);
+      const sensor = ctx.handles.get<SensorSource>(KIND, handle)!;
+      const written = writeText(sensor.unit, unit, scratch);
       out.unitLen = scratch.len;
-      if (written !== Status.ok) return ctx.fail(written, `sensor.info: the unit of ${spec.name} needs ${scratch.len} bytes, the buffer has ${unit.length}`);
-      out.min = spec.range.min;
-      out.max = spec.range.max;
+      if (written !== Status.ok) return ctx.fail(written, `sensor.info: the unit of ${sensor.name} needs ${scratch.len} bytes, the buffer has ${unit.length}`);
+      out.min = sensor.range.min;
+      out.max = sensor.range.max;
       return Status.ok;
     },
   };

@@ -45,7 +45,7 @@ export function createTelemetryHost(ctx: ModuleHostContext, queue: TelemetryQueu
       const n = enc.encode(topic).length;
       if (n === 0 || n > TOPIC_MAX_BYTES) return ctx.fail(Status.invalidArg, `telemetry.publish: topic is ${n} bytes, must be 1..${TOPIC_MAX_BYTES}`);
       if (/[+#\0]/.test(topic)) return ctx.fail(Status.invalidArg, `telemetry.publish: topic "${topic.replace(/\0/g, "\\0")}" holds +, # or NUL`);
-      if (!allows.telemetry(ctx.caps, topic)) return ctx.fail(Status.notPermitted, `telemetry.publish: topic "${topic}" is not granted (granted: ${(ctx.caps.telemetry ?? []).join(", ") || "none"})`);
+      if (!allows.telemetry(ctx.caps, topic)) return ctx.fail(Status.notPermitted, `telemetry.publish: "${topic}" is outside the grant ${(ctx.caps.telemetry ?? []).join(", ") || "(none)"}`);
       if (payload.length > PAYLOAD_MAX_BYTES) return ctx.fail(Status.noSpace, `telemetry.publish: payload is ${payload.length} bytes, at most ${PAYLOAD_MAX_BYTES}`);
       if (!bucket.take(ctx.nowUs())) return ctx.fail(Status.busy, `telemetry.publish: over ${rate.perSecond} messages/s (burst ${rate.burst}); message dropped`);
       if (!queue.offer({ module: ctx.moduleId, topic, payload: payload.slice(), tUs: ctx.nowUs() })) {

@@ -12,6 +12,8 @@
 
 #include "fwx_module_check.h"
 
+static fwx_check_work_t work;
+
 int main(void)
 {
     unsigned char head[4];
@@ -26,6 +28,7 @@ int main(void)
             return 2;
         }
         memset(&check, 0, sizeof check);
+        check.work = &work;
         accepted = fwx_check_module(bytes, len, &check);
         printf("%d %d %u\n", accepted ? 1 : 0, (int)(check.error != FWX_CHECK_OK ? check.error : check.needs_error), check.error_offset);
         free(bytes);

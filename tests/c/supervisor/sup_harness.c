@@ -15,6 +15,7 @@ bool case_failed;
 char case_name[192];
 uint64_t test_now;
 fwx_sup_t sup;
+static fwx_check_work_t check_work; /* the install check's tables, lent to the supervisor */
 seen_t seen;
 
 void case_begin(const char *fmt, ...)
@@ -62,7 +63,7 @@ void fresh_sup(void)
     memset(&seen, 0, sizeof seen);
     test_now = 5 * SEC;
     fake_hal_reset();
-    fwx_sup_init(&sup, m3_NewEnvironment(), on_event, NULL);
+    fwx_sup_init(&sup, m3_NewEnvironment(), &check_work, on_event, NULL);
     memset(&seen, 0, sizeof seen);
 }
 

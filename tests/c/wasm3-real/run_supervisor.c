@@ -59,6 +59,7 @@ static void on_event(void *user, const fwx_sup_event_t *e)
 static void *run(void *arg)
 {
     static fwx_sup_t sup;
+    static fwx_check_work_t check_work;
     fwx_sup_module_t *m = NULL;
     const char *error = NULL;
     uint64_t end;
@@ -67,7 +68,7 @@ static void *run(void *arg)
     (void)arg;
     now_us = 1000000u;
     end = now_us + seconds * 1000000u;
-    fwx_sup_init(&sup, m3_NewEnvironment(), on_event, NULL);
+    fwx_sup_init(&sup, m3_NewEnvironment(), &check_work, on_event, NULL);
 #ifdef __GLIBC__
     size_t heap0 = mallinfo2().uordblks;
 #endif

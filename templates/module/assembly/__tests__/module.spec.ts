@@ -7,7 +7,7 @@ const OUTPUT_PIN: u32 = 5;
 describe("module", () => {
   beforeEach(() => {
     Mock.reset();
-    Mock.sensor("temperature", 21.0);
+    Mock.sensor("ambient", 21.0);
     Mock.config("limit_c", "30");
   });
 
@@ -20,7 +20,7 @@ describe("module", () => {
 
   test("switches the output on above the limit and reports it once", () => {
     expect(fwx_init()).toBe(0);
-    Mock.sensor("temperature", 31.5);
+    Mock.sensor("ambient", 31.5);
     Mock.advance(3_000, fwx_on_timer);
     expect(Mock.pinLevel(OUTPUT_PIN)).toBe(true);
     expect(Mock.telemetryCount()).toBe(1);
@@ -28,7 +28,7 @@ describe("module", () => {
   });
 
   test("refuses to start without its sensor", () => {
-    Mock.removeSensor("temperature");
+    Mock.removeSensor("ambient");
     expect(fwx_init()).toBe(1);
   });
 
@@ -36,7 +36,7 @@ describe("module", () => {
     expect(fwx_init()).toBe(0);
     const before = Mock.allocations();
     for (let i = 0; i < 10; i++) {
-      Mock.sensor("temperature", i % 2 == 0 ? 35.0 : 21.0);
+      Mock.sensor("ambient", i % 2 == 0 ? 35.0 : 21.0);
       Mock.advance(1_000, fwx_on_timer);
     }
     expect(Mock.allocations() - before).toBe(0);
@@ -46,7 +46,7 @@ describe("module", () => {
   test("keeps going when a read times out", () => {
     expect(fwx_init()).toBe(0);
     Mock.failNext("sensor.read", Status.Timeout);
-    Mock.sensor("temperature", 35.0);
+    Mock.sensor("ambient", 35.0);
     Mock.advance(1_000, fwx_on_timer);
     expect(Mock.pinLevel(OUTPUT_PIN)).toBe(false);
     Mock.advance(1_000, fwx_on_timer);

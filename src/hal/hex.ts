@@ -1,4 +1,5 @@
-// Formatting shared by the event-log entries of the host implementations.
+// Hex formatting of peripheral bytes for event-log lines, shared by the host
+// implementations and every backend.
 
 /** Bytes as `01 03 00 00`, cut after `max` bytes with a count of the rest. */
 export function hexBytes(bytes: ArrayLike<number>, max = 64): string {

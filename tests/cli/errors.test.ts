@@ -1,0 +1,181 @@
+// Errors and exit codes a script can trust: each bad invocation, through the
+// bundled CLI in a child process with a time limit, exits with the code its
+// help names and one line "fwx: <command>: …" naming the argument or file,
+// with no stack trace, no node:util parser text and no raw errno code, and
+// before any work: no simulation ran, nothing was built, signed or created.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { joinNegativeValues } from "../../src/cli/main.js";
+import { tickerModule } from "../fixtures/hostile/modules.js";
+
+const CLI = resolve("dist/cli.js");
+const EXAMPLE = resolve("examples/cold-chain-alarm");
+/** A check that does its work first would need far longer: every run case asks for a day of device time. */
+const TIMEOUT_MS = 30_000;
+
+let dir: string;
+let busy: Server;
+let busyPort = 0;
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npx rollup -c --silent` first (npm test does)");
+  dir = mkdtempSync(join(tmpdir(), "fwx-cli-errors-"));
+  writeFileSync(join(dir, "tick.wasm"), tickerModule(500));
+  writeFileSync(join(dir, "junk.fwxrec"), "not a recording");
+  mkdirSync(join(dir, "adir"));
+  mkdirSync(join(dir, "empty-project"));
+  busy = createServer();
+  await new Promise<void>((ok) => busy.listen(0, "127.0.0.1", ok));
+  busyPort = (busy.address() as { port: number }).port;
+});
+afterAll(async () => {
+  await new Promise((ok) => busy.close(ok));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Case {
+  argv: () => string[];
+  code: number;
+  /** What the message must say: the argument or file, and what is wrong with it. */
+  says: RegExp;
+  /** Checks that no work was done (beyond the common: no simulation output). */
+  noWork?: () => void;
+}
+
+const CASES: Record<string, Case> = {
+  "run --record into a missing directory": {
+    argv: () => ["run", "tick.wasm", "--duration", "24h", "--record", "/nonexistent/x.fwxrec"],
+    code: 2, says: /--record \/nonexistent\/x\.fwxrec: directory \/nonexistent does not exist/,
+  },
+  "run --record onto a directory": {
+    argv: () => ["run", "tick.wasm", "--duration", "24h", "--record", "adir"],
+    code: 2, says: /--record adir: is a directory/,
+  },
+  "run --state-dir under a missing directory": {
+    argv: () => ["run", "tick.wasm", "--duration", "24h", "--state-dir", "/nonexistent/a/state"],
+    code: 2, says: /--state-dir \/nonexistent\/a\/state: directory \/nonexistent\/a does not exist/,
+  },
+  "run --trace that does not exist": {
+    argv: () => ["run", "tick.wasm", "--duration", "24h", "--trace", "nope.csv"],
+    code: 2, says: /--trace nope\.csv: no such file or directory/,
+  },
+  "run --trace that is a directory": {
+    argv: () => ["run", "tick.wasm", "--duration", "24h", "--trace", "adir"],
+    code: 2, says: /--trace adir: is a directory/,
+  },
+  "run --board that does not exist": {
+    argv: () => ["run", "tick.wasm", "--duration", "24h", "--board", "nope.json"],
+    code: 2, says: /--board nope\.json: no such file or directory/,
+  },
+  "run --duration negative": {
+    argv: () => ["run", "tick.wasm", "--duration", "-5m"],
+    code: 2, says: /--duration -5m: must be a positive time/,
+  },
+  "run --duration without a unit": {
+    argv: () => ["run", "tick.wasm", "--duration", "10"],
+    code: 2, says: /--duration 10: give a unit: 10ms, 10s, 10m or 10h/,
+  },
+  "run --fuel negative": {
+    argv: () => ["run", "tick.wasm", "--duration", "24h", "--fuel", "-1"],
+    code: 2, says: /--fuel -1: expected a positive integer/,
+  },
+  "demo --duration without a unit": {
+    argv: () => ["demo", "--duration", "5"],
+    code: 2, says: /--duration 5: give a unit/,
+  },
+  "validate a directory": {
+    argv: () => ["validate", "adir"],
+    code: 2, says: /validate: adir: is a directory, expected a file/,
+  },
+  "validate a missing file": {
+    argv: () => ["validate", "nope.wasm"],
+    code: 2, says: /validate: nope\.wasm: no such file or directory/,
+  },
+  "replay against a directory": {
+    argv: () => ["replay", "junk.fwxrec", "adir"],
+    code: 2, says: /replay: adir: is a directory, expected a file/,
+  },
+  "replay a missing recording": {
+    argv: () => ["replay", "nope.fwxrec", "tick.wasm"],
+    code: 2, says: /replay: nope\.fwxrec: no such file or directory/,
+  },
+  "build a directory without fwx.json": {
+    argv: () => ["build", "empty-project"],
+    code: 2, says: /build: empty-project\/fwx\.json: \(file\): not found: a project directory needs one/,
+    noWork: () => expect(existsSync(join(dir, "empty-project", "build"))).toBe(false),
+  },
+  "run a directory without fwx.json": {
+    argv: () => ["run", "empty-project", "--duration", "24h"],
+    code: 2, says: /empty-project\/fwx\.json: \(file\): not found/,
+  },
+  "build -o into a missing directory": {
+    argv: () => ["build", EXAMPLE, "-o", join(dir, "missing", "x.wasm")],
+    code: 2, says: /build: -o .*missing\/x\.wasm: directory .*missing does not exist/,
+    noWork: () => expect(existsSync(join(dir, "missing"))).toBe(false),
+  },
+  "keys gen --out into a missing directory": {
+    argv: () => ["keys", "gen", "--out", "keys/root"],
+    code: 2, says: /keys gen: --out keys\/root: directory keys does not exist/,
+    noWork: () => expect(existsSync(join(dir, "keys"))).toBe(false),
+  },
+  "cert issue -o into a missing directory, checked before the keys are read": {
+    argv: () => ["cert", "issue", "--root-key", "nope.key", "--integrator-pub", "nope.pub", "--id", "acme", "--module-prefix", "com.acme.", "--caps", "nope.json", "--customers", "a", "-o", "missing/acme.cert"],
+    code: 2, says: /cert issue: -o missing\/acme\.cert: directory missing does not exist/,
+  },
+  "pack -o into a missing directory, checked before building": {
+    argv: () => ["pack", EXAMPLE, "--key", "nope.key", "--cert", "nope.cert", "-o", "missing/x.fwx"],
+    code: 2, says: /pack: -o missing\/x\.fwx: directory missing does not exist/,
+  },
+  "new under a missing directory": {
+    argv: () => ["new", "missing/thermo"],
+    code: 2, says: /new: missing\/thermo: directory missing does not exist/,
+  },
+  "board serve --socket in a missing directory": {
+    argv: () => ["board", "serve", "--socket", "/nonexistent/board.sock"],
+    code: 2, says: /board serve: --socket \/nonexistent\/board\.sock: directory \/nonexistent does not exist/,
+  },
+  "broker on a port in use exits 1": {
+    argv: () => ["broker", "--port", String(busyPort)],
+    code: 1, says: /broker: cannot listen on 127\.0\.0\.1:\d+: the port is in use/,
+  },
+  "broker --tls-cert that does not exist": {
+    argv: () => ["broker", "--port", "0", "--tls-cert", "nope.pem", "--tls-key", "nope.key"],
+    code: 2, says: /broker: --tls-cert nope\.pem: no such file or directory/,
+  },
+};
+
+describe("fwx: bad invocations", () => {
+  it.each(Object.keys(CASES))("%s", (name) => {
+    const c = CASES[name]!;
+    const argv = c.argv();
+    const before = readdirSync(dir).sort();
+    const r = spawnSync(process.execPath, [CLI, ...argv], { cwd: dir, encoding: "utf8", timeout: TIMEOUT_MS });
+    expect(r.error, `fwx ${argv.join(" ")} did not end within ${TIMEOUT_MS} ms`).toBeUndefined();
+    const shown = `fwx ${argv.join(" ")}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+    expect(r.status, shown).toBe(c.code);
+    // One prefix: "fwx: <command>: …" (or "fwx: <command> <action>: …" for keys and cert).
+    expect(r.stderr, shown).toMatch(new RegExp(`^fwx: ${argv[0]}(?: ${argv[1]})?: `));
+    expect(r.stderr, shown).toMatch(c.says);
+    expect(r.stderr, shown).not.toMatch(/\n\s+at /);
+    expect(r.stderr, shown).not.toMatch(/internal error|ambiguous|\bE[A-Z]{3,}\b|ERR_/);
+    // No work before the check: nothing simulated, built or written.
+    expect(r.stdout, shown).not.toMatch(/on board|done at|\btick\b|^built |^wrote /m);
+    expect(readdirSync(dir).sort()).toEqual(before);
+    c.noWork?.();
+  });
+});
+
+describe("joinNegativeValues", () => {
+  it("joins an option with a value that looks like a negative number, and nothing else", () => {
+    expect(joinNegativeValues(["x.wasm", "--duration", "-5m", "--fuel", "-1", "--seed", "-.5"])).toEqual(["x.wasm", "--duration=-5m", "--fuel=-1", "--seed=-.5"]);
+    // A following option stays an option; short options and values after "--" are left alone.
+    expect(joinNegativeValues(["--json", "--duration", "10m"])).toEqual(["--json", "--duration", "10m"]);
+    expect(joinNegativeValues(["--record", "-o", "-1"])).toEqual(["--record", "-o", "-1"]);
+    expect(joinNegativeValues(["--", "--duration", "-5m"])).toEqual(["--", "--duration", "-5m"]);
+  });
+});

@@ -1,0 +1,42 @@
+// Every command's help has one shape, so a reader (or a script) finds the
+// same parts in the same order:
+//
+//   usage: fwx <command> …        (further forms aligned under it)
+//   <what it does>
+//   options:
+//   …                            (other sections: environment, credentials)
+//   exit codes:                   one "  <code>  <meaning>" line per code, 0, 1 and 2 at least
+//   example: / examples:          last, each line indented
+import { describe, expect, it } from "vitest";
+import { commands } from "../../src/cli/registry.js";
+
+describe("help texts", () => {
+  it.each(Object.keys(commands))("%s: usage, options, exit codes, example, in that order", async (name) => {
+    const help = (await commands[name]!.load()).help;
+    expect(help.split("\n")[0]).toMatch(new RegExp(`^usage: fwx ${name}\\b`));
+    const at = (heading: RegExp) => {
+      const m = heading.exec(help);
+      expect(m, `${name}: no ${heading.source}`).not.toBeNull();
+      return m!.index;
+    };
+    const options = at(/\n\noptions:\n/);
+    const exits = at(/\n\nexit codes:\n/);
+    const example = at(/\n\nexamples?:\n/);
+    expect(options).toBeLessThan(exits);
+    expect(exits).toBeLessThan(example);
+
+    // One line per exit code, "  <code>  <meaning>", ascending; a parenthesised note may follow.
+    const exitBlock = help.slice(exits).split("\n\n")[1]!.split("\n").slice(1);
+    const codes = exitBlock.filter((l) => !/^\s+\(/.test(l)).map((l) => {
+      expect(l, `${name}: exit code line`).toMatch(/^ {2}\d+ {2}\S/);
+      return Number(/^\s+(\d+)/.exec(l)![1]);
+    });
+    expect(codes).toEqual([...codes].sort((a, b) => a - b));
+    expect(codes.slice(0, 3)).toEqual([0, 1, 2]);
+
+    // The example section ends the text; every line of it is indented.
+    const exampleLines = help.slice(example).split("\n").slice(3);
+    expect(exampleLines.length).toBeGreaterThan(0);
+    for (const l of exampleLines) expect(l, `${name}: example line`).toMatch(/^ {2}\S|^ {4,}\S/);
+  });
+});
