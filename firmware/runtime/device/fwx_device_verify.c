@@ -174,7 +174,7 @@ static int verify(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, u
   dev.offered = fwx_interfaces;
   dev.offered_count = FWX_INTERFACE_COUNT;
   dev.installed_sequence = installed_seq;
-  dev.revoked = t->revoked;
+  dev.revoked = t->revocations ? fwx_rl_keeper_list(t->revocations) : NULL;
   memset(&err, 0, sizeof err);
   rc = fwx_pkg_verify(&src, &dev, t->work, sizeof t->work, &out, &err);
   fwx_text_init(&txt, message, message_cap);
