@@ -644,8 +644,15 @@ static int handle(fwx_ota *ota, const char *op, fwx_json_span cmd, const char *f
   uint32_t session;
   if (fwx_streq(op, "begin")) return cmd_begin(ota, cmd, from, r, why, now);
   if (fwx_streq(op, "query")) {
-    if (read_u32(cmd, "session", 0, 65535, &session) != 0 || !current_session(ota, (uint16_t)session))
-      return refuse(why, "superseded", "that session is no longer the device's transfer", NULL, NULL);
+    if (read_u32(cmd, "session", 0, 65535, &session) != 0 || !current_session(ota, (uint16_t)session)) {
+      /* The Node agent's words (device-agent.ts "query"): the tool shows either device's refusal the same way. */
+      char num[12];
+      fwx_text t;
+      fwx_text_init(&t, num, sizeof num);
+      if (read_u32(cmd, "session", 0, 65535, &session) == 0) fwx_text_u64(&t, session);
+      else fwx_text_str(&t, "undefined");
+      return refuse(why, "superseded", "session ", num, " is no longer the device's transfer");
+    }
     fwx_jw_key(r, "acked"); fwx_jw_int(r, ota->contiguous);
     fwx_jw_key(r, "installing"); fwx_jw_bool(r, ota->installing && ota->installing_session == session);
     return 0;
