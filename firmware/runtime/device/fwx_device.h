@@ -30,6 +30,12 @@
 #include "fwx_slots.h"
 #include "fwx_supervisor.h"
 
+/* Packages are verified and run where they lie in flash, through the flash
+ * port's map (fwx_flash_port.h): no package is copied into RAM. A port
+ * without map needs -DFWX_DEVICE_RAM_PAYLOAD (every file of the build):
+ * then one package buffer for verification and one payload copy per
+ * running module, FWX_DEVICE_MAX_PACKAGE bytes each, live in fwx_device;
+ * without it, fwx_device_init refuses a store whose port cannot map. */
 #define FWX_DEVICE_MAX_MODULES FWX_SUP_MAX_MODULES
 #ifndef FWX_DEVICE_MAX_PACKAGE
 #define FWX_DEVICE_MAX_PACKAGE (256u * 1024u)
@@ -124,8 +130,17 @@ typedef struct fwx_live {
   char why[FWX_SUP_TEXT_MAX];
   uint32_t faults;
   char last_fault[FWX_SUP_TEXT_MAX];
-  uint8_t wasm[FWX_DEVICE_MAX_PACKAGE]; /* the running package: wasm3 compiles lazily from it */
+  /* The running payload where it lies: in its slot, through the flash port's map. wasm3 parses and
+   * compiles lazily from these bytes and keeps pointers into them, so the slot must not be erased or
+   * written while the module runs. The store writes only into a slot committed empty (the inactive
+   * one of a module not on trial) and into the staging area; a running slot is the confirmed one or
+   * the trial's, so installs, deltas and transfers never touch it; revert, rollback and remove stop
+   * the module before the slot is committed empty (the bytes go only when a later install erases it). */
+  const uint8_t *wasm;
   uint32_t wasm_len;
+#ifdef FWX_DEVICE_RAM_PAYLOAD
+  uint8_t wasm_ram[FWX_DEVICE_MAX_PACKAGE]; /* a port without map: the payload copied here */
+#endif
 } fwx_live;
 
 typedef struct fwx_device_config {
@@ -164,15 +179,16 @@ typedef struct fwx_device {
   char log[FWX_DEVICE_LOG_LINES][FWX_DEVICE_LOG_LINE];
   char log_module[FWX_DEVICE_LOG_LINES][FWX_OTA_ID_MAX + 1];
   uint32_t log_next, log_count;
-  uint8_t pkg[FWX_DEVICE_MAX_PACKAGE];   /* the incoming package */
-  uint8_t xfer[FWX_DEVICE_MAX_PACKAGE];  /* a transfer being checked (a delta) */
-  uint8_t base[FWX_DEVICE_MAX_PACKAGE];  /* a confirmed slot (a delta's base, a revert's target) */
+#ifdef FWX_DEVICE_RAM_PAYLOAD
+  uint8_t ram_pkg[FWX_DEVICE_MAX_PACKAGE]; /* a port without map: the package being verified, read here */
+#endif
   /* kv: per module, in RAM, persisted whole through the store on every change */
   uint8_t kv[FWX_DEVICE_MAX_MODULES][FWX_DEVICE_KV_BYTES];
   uint32_t kv_len[FWX_DEVICE_MAX_MODULES];
 } fwx_device;
 
-/* Boots on an opened slot store (fwx_slots_open): counts the boot for every
+/* Boots on an opened slot store (fwx_slots_open; its flash port must map,
+ * unless built with FWX_DEVICE_RAM_PAYLOAD): counts the boot for every
  * trial, re-verifies every slot it runs (hash, signature, anti-rollback
  * floor), starts the modules, and sets up the OTA with its download in the
  * store's staging area (fwx_slots_partial.h; `staging` NULL, or a wrapper of
