@@ -13,7 +13,9 @@
  *   - config values are the old set or the new one;
  *   - a transfer resumes at or above every offset acknowledged before the cut;
  *   - the operation, redone, ends in its verdict.
- * Usage: test_device_cuts <fixtures dir> <board.json> <work dir> */
+ * Usage: test_device_cuts <fixtures dir> <board.json> <work dir> [uncut]
+ * "uncut": only the install, confirm and delta without cuts (the build with
+ * -DFWX_DEVICE_RAM_PAYLOAD, a port without map, runs this). */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <stdio.h>
@@ -430,7 +432,7 @@ int main(int argc, char **argv) {
         "a delta from 1.0.0 to 2.0.0 ends confirmed (verdict %s, received: %s)", verdict, last_received);
   stop();
 
-  for (s = S_INSTALL; s <= S_DELTA; s++) {
+  for (s = S_INSTALL; s <= S_DELTA && !(argc > 4 && strcmp(argv[4], "uncut") == 0); s++) {
     uint64_t n, cuts = 0;
     for (n = 1; n < 100000u; n++) {
       uint32_t acked_before;
