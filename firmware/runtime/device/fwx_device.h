@@ -45,10 +45,20 @@
 #endif
 #define FWX_DEVICE_CONFIG_KEY 32u
 #define FWX_DEVICE_CONFIG_VALUE 256u
+/* The log ring `fwx logs` reads: sized for an MCU (16 x 128 B); the POSIX device builds with 64 x 320
+ * (scripts/build-device.mjs). Every line goes out on the log topic, rendered in one buffer of
+ * FWX_DEVICE_LOG_RENDER bytes (a core.log message is at most 256 bytes, plus about 150 of JSON and
+ * module name); the ring keeps it in FWX_DEVICE_LOG_LINE bytes, its text shortened when it does not fit. */
 #ifndef FWX_DEVICE_LOG_LINES
-#define FWX_DEVICE_LOG_LINES 64u
+#define FWX_DEVICE_LOG_LINES 16u
 #endif
-#define FWX_DEVICE_LOG_LINE 320u
+#ifndef FWX_DEVICE_LOG_LINE
+#define FWX_DEVICE_LOG_LINE 128u
+#endif
+#define FWX_DEVICE_LOG_RENDER 512u
+#if FWX_DEVICE_LOG_LINE > FWX_DEVICE_LOG_RENDER || FWX_DEVICE_LOG_LINES < 1
+#error "FWX_DEVICE_LOG_LINE must be at most FWX_DEVICE_LOG_RENDER, FWX_DEVICE_LOG_LINES at least 1"
+#endif
 #ifndef FWX_DEVICE_KV_BYTES
 #define FWX_DEVICE_KV_BYTES 1024u          /* a module's kv quota, keys and values together */
 #endif
@@ -177,6 +187,7 @@ typedef struct fwx_device {
   uint64_t now_ms;      /* monotonic, of the current call */
   /* log ring */
   char log[FWX_DEVICE_LOG_LINES][FWX_DEVICE_LOG_LINE];
+  char log_render[FWX_DEVICE_LOG_RENDER]; /* the line being published */
   char log_module[FWX_DEVICE_LOG_LINES][FWX_OTA_ID_MAX + 1];
   uint32_t log_next, log_count;
 #ifdef FWX_DEVICE_RAM_PAYLOAD

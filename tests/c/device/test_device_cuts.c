@@ -26,6 +26,7 @@
 
 #include "fwx_crc32.h"
 #include "fwx_device.h"
+#include "fwx_device_internal.h"
 #include "fwx_device_verify.h"
 #include "fwx_flash_file.h"
 #include "fwx_posix_board.h"
@@ -84,6 +85,7 @@ static uint32_t acked_max; /* highest offset acknowledged on the wire */
 static char reply[4096];
 static char verdict[32];
 static char last_received[512]; /* the last "received" event */
+static char last_log[1024];      /* the last line on the log topic */
 static unsigned resumed; /* install cuts after which the transfer resumed past acknowledged bytes */
 
 static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, int qos, int retain, int *mid) {
@@ -97,6 +99,9 @@ static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t 
   if (tl >= 4 && strcmp(topic + tl - 4, "/ack") == 0 && len == 7) {
     uint32_t off = (uint32_t)payload[3] << 24 | (uint32_t)payload[4] << 16 | (uint32_t)payload[5] << 8 | payload[6];
     if (off > acked_max) acked_max = off;
+  } else if (tl >= 4 && strcmp(topic + tl - 4, "/log") == 0 && len < sizeof last_log) {
+    memcpy(last_log, payload, len);
+    last_log[len] = '\0';
   } else if (tl >= 7 && strcmp(topic + tl - 7, "/tool-1") == 0 && len < sizeof reply) {
     memcpy(reply, payload, len);
     reply[len] = '\0';
@@ -430,6 +435,24 @@ int main(int argc, char **argv) {
   poll_for(6000);
   CHECK(running_version() && strcmp(running_version(), "2.0.0") == 0 && strcmp(verdict, "confirmed") == 0 && strstr(last_received, "(delta)"),
         "a delta from 1.0.0 to 2.0.0 ends confirmed (verdict %s, received: %s)", verdict, last_received);
+  {
+    /* The log ring at its size (FWX_DEVICE_LOG_LINE): a 256-byte core.log message goes out whole on the log
+     * topic, and the ring keeps it shortened at a UTF-8 boundary, still whole JSON. */
+    char message[257];
+    const char *kept;
+    uint32_t last;
+    unsigned k;
+    for (k = 0; k + 3u <= 255u; k += 3u) memcpy(message + k, "\xE2\x82\xAC", 3); /* the euro sign, 3 bytes */
+    message[255] = 'e';
+    message[256] = '\0';
+    fwx_dev_log(&dev, MODULE, "log", "level", "info", "message", message);
+    last = (dev.log_next + FWX_DEVICE_LOG_LINES - 1u) % FWX_DEVICE_LOG_LINES;
+    kept = dev.log[last];
+    CHECK(strstr(last_log, message) != NULL, "a 256-byte log message goes out whole on the log topic");
+    CHECK(strlen(kept) < FWX_DEVICE_LOG_LINE && strncmp(kept, "{\"ts\":", 6) == 0 && kept[strlen(kept) - 1] == '}' &&
+              strstr(kept, "\"message\":\"\xE2\x82\xAC") != NULL && strstr(kept, "\xE2\x82\xAC\"}") != NULL,
+          "the ring keeps it shortened to whole JSON within %u bytes, cut between characters: %s", FWX_DEVICE_LOG_LINE, kept);
+  }
   stop();
 
   for (s = S_INSTALL; s <= S_DELTA && !(argc > 4 && strcmp(argv[4], "uncut") == 0); s++) {
