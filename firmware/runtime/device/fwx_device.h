@@ -98,9 +98,15 @@ typedef struct fwx_pkg_info {
   uint32_t payload_offset, payload_len; /* the wasm inside the package bytes */
   uint32_t granted;                     /* FWX_CAP_BIT per capability kind */
   uint32_t caps_offset, caps_len;       /* the granted capability map (CBOR) inside the package bytes */
-  uint32_t nconfig;
-  fwx_config_field config[FWX_DEVICE_MAX_CONFIG];
+  uint32_t size;                        /* the package's bytes */
+  /* The config schema stays in the package (the manifest's config array, CBOR): fwx_pkg_config_field
+   * reads a field from the package bytes when needed instead of a copy per running module. */
+  uint32_t config_offset, config_len, config_count;
+  uint32_t nconfig;                     /* fields with a name, at most FWX_DEVICE_MAX_CONFIG */
 } fwx_pkg_info;
+
+/* Field k (0..info->nconfig-1) of a verified package's config schema, read from its bytes: 0, or -1. */
+int fwx_pkg_config_field(const uint8_t *pkg, const fwx_pkg_info *info, uint32_t k, fwx_config_field *out);
 
 typedef struct fwx_device_verifier {
   void *ctx;
@@ -146,10 +152,11 @@ typedef struct fwx_live {
    * one of a module not on trial) and into the staging area; a running slot is the confirmed one or
    * the trial's, so installs, deltas and transfers never touch it; revert, rollback and remove stop
    * the module before the slot is committed empty (the bytes go only when a later install erases it). */
+  const uint8_t *pkg;   /* the whole package (its config schema is read from it), in its slot */
   const uint8_t *wasm;
   uint32_t wasm_len;
 #ifdef FWX_DEVICE_RAM_PAYLOAD
-  uint8_t wasm_ram[FWX_DEVICE_MAX_PACKAGE]; /* a port without map: the payload copied here */
+  uint8_t pkg_ram[FWX_DEVICE_MAX_PACKAGE]; /* a port without map: the package copied here */
 #endif
 } fwx_live;
 
@@ -188,6 +195,7 @@ typedef struct fwx_device {
   /* log ring */
   char log[FWX_DEVICE_LOG_LINES][FWX_DEVICE_LOG_LINE];
   char log_render[FWX_DEVICE_LOG_RENDER]; /* the line being published */
+  fwx_config_field field; /* the field fwx_dev_config_value last read (its default is returned from here) */
   char log_module[FWX_DEVICE_LOG_LINES][FWX_OTA_ID_MAX + 1];
   uint32_t log_next, log_count;
 #ifdef FWX_DEVICE_RAM_PAYLOAD

@@ -91,9 +91,10 @@ static void host_status(void *ctx, fwx_json_writer *w) {
     fwx_jw_begin_object(w);
     if (l->used) {
       for (k = 0; k < l->info.nconfig; k++) {
-        const char *v = fwx_dev_config_value(d, i, l->info.config[k].name);
+        fwx_config_field f;
+        const char *v = fwx_pkg_config_field(l->pkg, &l->info, k, &f) == 0 ? fwx_dev_config_value(d, i, f.name) : NULL;
         if (!v) continue;
-        fwx_jw_key(w, l->info.config[k].name);
+        fwx_jw_key(w, f.name);
         fwx_jw_string(w, v);
       }
     } else {
@@ -192,7 +193,7 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
     if (!l->used) return refuse(why, "not-running", "module ", module, " has no runnable slot");
     if (fwx_json_kind_of(values) != FWX_JSON_OBJECT) return refuse(why, "bad-request", "values is not an object", NULL, NULL);
     /* All or nothing in RAM, then one commit; a failed commit reloads the committed values. */
-    if (fwx_dev_check_config(&l->info, module, values, &d->values[i], why) != 0) return -1;
+    if (fwx_dev_check_config(l->pkg, &l->info, module, values, &d->values[i], why) != 0) return -1;
     if (fwx_dev_values_commit(d, (unsigned)i, &d->values[i]) != 0) return refuse(why, "storage", "cannot record the config values (flash)", NULL, NULL);
     if (fwx_dev_load_slot(d, (unsigned)i, l->slot, 0, &pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", problem, NULL, NULL);
     fwx_dev_run_confirmed(d, (unsigned)i, l->slot, pkg, &info);

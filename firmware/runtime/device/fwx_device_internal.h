@@ -22,11 +22,11 @@ void fwx_dev_last_install_load(fwx_device *d);
 /* Appends a log line (a JSON object without its closing brace is completed here) to the ring and the log topic. */
 void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char *k1, const char *v1, const char *k2, const char *v2);
 /* The effective value of a config key: device value, else the manifest default. NULL when neither. */
-const char *fwx_dev_config_value(const fwx_device *d, unsigned index, const char *key);
+const char *fwx_dev_config_value(fwx_device *d, unsigned index, const char *key);
 /* Index of the module record of a live module context. */
 int fwx_dev_index_of(const fwx_device *d, const fwx_module_t *m);
 /* Checks and applies `fwx config set` values; -1 with *why on a value the manifest does not allow. */
-int fwx_dev_check_config(const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why);
+int fwx_dev_check_config(const uint8_t *pkg, const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why);
 void fwx_dev_kv_load(fwx_device *d, unsigned index);
 void fwx_dev_kv_clear(fwx_device *d, unsigned index);
 

@@ -97,11 +97,12 @@ static int start_live(fwx_device *d, unsigned i, int slot, const uint8_t *buf, c
   l->last_fault[0] = '\0';
   l->wasm_len = info->payload_len;
 #ifdef FWX_DEVICE_RAM_PAYLOAD
-  memcpy(l->wasm_ram, buf + info->payload_offset, info->payload_len);
-  l->wasm = l->wasm_ram;
+  memcpy(l->pkg_ram, buf, info->size);
+  l->pkg = l->pkg_ram;
 #else
-  l->wasm = buf + info->payload_offset; /* in the slot: buf is mapped flash */
+  l->pkg = buf; /* in the slot: buf is mapped flash */
 #endif
+  l->wasm = l->pkg + info->payload_offset;
   fwx_dev_kv_load(d, i);
   {
     const uint8_t *wasm = l->wasm;

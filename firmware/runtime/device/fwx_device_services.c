@@ -93,19 +93,31 @@ fwx_status_t fwx_hal_core_log(fwx_module_t *m, fwx_core_log_level_t level, const
 
 /* ---- config ------------------------------------------------------------------ */
 
-const char *fwx_dev_config_value(const fwx_device *d, unsigned index, const char *key) {
+/* The last field of the schema named key, read into *out: 1, or 0 when none. */
+static int find_field(const uint8_t *pkg, const fwx_pkg_info *info, const char *key, fwx_config_field *out) {
+  fwx_config_field f;
+  uint32_t k;
+  int found = 0;
+  for (k = 0; k < info->nconfig; k++)
+    if (fwx_pkg_config_field(pkg, info, k, &f) == 0 && fwx_streq(f.name, key)) {
+      *out = f;
+      found = 1;
+    }
+  return found;
+}
+
+const char *fwx_dev_config_value(fwx_device *d, unsigned index, const char *key) {
   const fwx_dev_values *r = &d->values[index];
   const fwx_live *l = &d->live[index];
   uint32_t k;
   int declared = 0;
   if (l->used) {
-    for (k = 0; k < l->info.nconfig; k++)
-      if (fwx_streq(l->info.config[k].name, key)) declared = (int)k + 1;
+    declared = find_field(l->pkg, &l->info, key, &d->field);
     if (!declared) return NULL; /* values for fields the manifest no longer declares are not shown */
   }
   for (k = 0; k < r->n; k++)
     if (fwx_streq(r->key[k], key)) return r->value[k];
-  if (declared && l->info.config[declared - 1].has_default) return l->info.config[declared - 1].def;
+  if (declared && d->field.has_default) return d->field.def;
   return NULL;
 }
 
@@ -200,20 +212,20 @@ static int bad(fwx_ota_refusal *why, const char *module, const char *key, const 
 }
 
 /* checkConfigValues of src/ota/config-values.ts: every key declared, every value of its type and range; all or nothing. */
-int fwx_dev_check_config(const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why) {
+int fwx_dev_check_config(const uint8_t *pkg, const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why) {
   static fwx_dev_values next; /* ~4.6 KiB: not on the stack */
   next = *rec;
   fwx_json_span k, v;
   size_t pos = 0;
   while (fwx_json_next_member(values, &pos, &k, &v)) {
     char key[FWX_DEVICE_CONFIG_KEY + 1], raw[FWX_DEVICE_CONFIG_VALUE + 1];
+    fwx_config_field field;
     const fwx_config_field *f = NULL;
     uint32_t i;
     double num;
     int integral;
     if (fwx_json_string(k, key, sizeof key) < 0) return bad(why, module, "?", "key longer than 32 bytes");
-    for (i = 0; i < info->nconfig; i++)
-      if (fwx_streq(info->config[i].name, key)) f = &info->config[i];
+    if (find_field(pkg, info, key, &field)) f = &field;
     if (!f) {
       fwx_text t;
       why->code = "invalid-config";
@@ -223,8 +235,9 @@ int fwx_dev_check_config(const fwx_pkg_info *info, const char *module, fwx_json_
       fwx_text_str(&t, key);
       fwx_text_str(&t, "\" (fields: ");
       for (i = 0; i < info->nconfig; i++) {
+        if (fwx_pkg_config_field(pkg, info, i, &field) != 0) continue;
         if (i) fwx_text_str(&t, ", ");
-        fwx_text_str(&t, info->config[i].name);
+        fwx_text_str(&t, field.name);
       }
       fwx_text_str(&t, info->nconfig ? ")" : "none)");
       return -1;
