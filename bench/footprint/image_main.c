@@ -23,6 +23,7 @@
 int32_t port_flash_read(void *ctx, uint32_t offset, void *dst, uint32_t len);
 int32_t port_flash_program(void *ctx, uint32_t offset, const void *src, uint32_t len);
 int32_t port_flash_erase(void *ctx, uint32_t offset);
+const uint8_t *port_flash_map(void *ctx, uint32_t offset, uint32_t len);
 int port_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, int qos, int retain, int *mid);
 int port_kv_save(void *ctx, const char *module, const uint8_t *bytes, uint32_t len);
 long port_kv_load(void *ctx, const char *module, uint8_t *out, uint32_t cap);
@@ -44,7 +45,7 @@ static fwx_rl_port revocations_port;
 static uint8_t seed[32];
 
 int main(void) {
-  fwx_flash_port_t flash = {NULL, 1u << 20, 4096u, 4u, port_flash_read, port_flash_program, port_flash_erase, NULL};
+  fwx_flash_port_t flash = {NULL, 1u << 20, 4096u, 4u, port_flash_read, port_flash_program, port_flash_erase, NULL, port_flash_map};
   fwx_ota_transport net = {NULL, port_publish};
   fwx_device_kv kv = {NULL, port_kv_save, port_kv_load};
   fwx_ota_storage staging = {&slots, fwx_slots_partial_open, fwx_slots_partial_write, fwx_slots_partial_read,

@@ -533,7 +533,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (fwx_device_init(&device, &cfg, &verifier, &slots, &kv, &net, &partial, env, wall_ms, NULL, now_ms()) != 0) {
-    fprintf(stderr, "fwx-device: %s/flash.bin: the slot store failed at boot (flash %d)\n", state_dir, (int)slots.flash_error);
+    if (flash.port.map == NULL || flash.mapped == NULL)
+      fprintf(stderr, "fwx-device: %s/flash.bin: cannot be memory-mapped (mmap), and packages run where they lie in flash\n", state_dir);
+    else
+      fprintf(stderr, "fwx-device: %s/flash.bin: the slot store failed at boot (flash %d)\n", state_dir, (int)slots.flash_error);
     return 1;
   }
   {
