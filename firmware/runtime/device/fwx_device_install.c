@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "fwx_crypto_port.h"
 #include "fwx_delta.h"
 #include "fwx_device_internal.h"
 #include "fwx_text.h"
@@ -121,6 +122,7 @@ static void install_full(fwx_device *d, const uint8_t *staged, uint32_t len, con
 typedef struct delta_ctx {
   fwx_device *d;
   uint32_t base_module, base_slot;
+  fwx_sha256_t hash; /* the dry run's */
 } delta_ctx;
 
 static int rd_staging(void *ctx, uint32_t off, uint8_t *out, size_t n) {
@@ -137,9 +139,19 @@ static int wr_slot(void *ctx, uint32_t off, const uint8_t *data, size_t n) {
   return fwx_slots_write(c->d->slots, data, (uint32_t)n) == FWX_SLOTS_OK ? 0 : -1;
 }
 
-/* A delta in the staging area against the confirmed slot: the target is built streaming into the inactive
- * slot, then hashed and verified there. A delta that does not apply or a result that does not verify leaves
- * the inactive slot committed empty (as any install does before it writes) and the module as it was. */
+/* The dry run's sink: the rebuilt bytes are only hashed. */
+static int hash_target(void *ctx, uint32_t off, const uint8_t *data, size_t n) {
+  delta_ctx *c = ctx;
+  (void)off;
+  fwx_sha256_update(&c->hash, data, (uint32_t)n);
+  return 0;
+}
+
+/* A delta in the staging area against the confirmed slot. There is no RAM for the rebuilt package, so it is
+ * built twice, streaming: first only hashed, and a delta that does not rebuild exactly the announced package
+ * (a wrong base, a corrupt delta) is refused with the inactive slot, the module's rollback target, untouched;
+ * then into the inactive slot, where it is hashed again and verified. A result that does not verify there
+ * leaves the inactive slot committed empty (as any install does before it writes) and the module as it was. */
 static void install_delta(fwx_device *d, uint32_t delta_len, const fwx_ota_transfer *t, char *reason, size_t cap) {
   int i = fwx_dev_find(d, t->package.module);
   fwx_pkg_info info;
@@ -176,6 +188,20 @@ static void install_delta(fwx_device *d, uint32_t delta_len, const fwx_ota_trans
     return;
   }
   if (on_trial(d, t->package.module)) return;
+  io.write_target = hash_target;
+  fwx_sha256_init(&c.hash);
+  if (fwx_delta_apply(&io, &res) != 0) {
+    fwx_text_str(&txt, "delta does not apply: ");
+    fwx_text_str(&txt, res.message);
+    finish(d, t->package.module, "failed", reason, NULL);
+    return;
+  }
+  fwx_sha256_final(&c.hash, sha);
+  if (memcmp(sha, t->package.sha256, 32) != 0) {
+    finish(d, t->package.module, "failed", "delta reconstruction does not have the package's SHA-256", NULL);
+    return;
+  }
+  io.write_target = wr_slot;
   target = begin_slot(d, t->package.module, res.target_size);
   if (target < 0) return;
   if (fwx_delta_apply(&io, &res) != 0) {

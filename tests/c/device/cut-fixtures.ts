@@ -19,4 +19,10 @@ const v2 = mcuPackage(trust, { version: "2.0.0", sequence: 2, config, padding: 3
 writeFileSync(join(out, "v2.fwx"), v2);
 // 2.0.0 as a delta against 1.0.0: the device applies it streaming from its confirmed slot into the inactive one.
 writeFileSync(join(out, "v1-v2.delta"), encodeDelta(v1, v2));
-writeFileSync(join(out, "v3.fwx"), mcuPackage(trust, { guest: "fault-timer", version: "3.0.0", sequence: 3, config }));
+const v3 = mcuPackage(trust, { guest: "fault-timer", version: "3.0.0", sequence: 3, config });
+writeFileSync(join(out, "v3.fwx"), v3);
+// 3.0.0 as a delta against a stand-in of 2.0.0's size (3.0.0 padded with zeros): it applies to the real 2.0.0
+// (the delta names only the base's size) and rebuilds the wrong bytes.
+const standIn = new Uint8Array(v2.length);
+standIn.set(v3);
+writeFileSync(join(out, "v2-v3-wrong.delta"), encodeDelta(standIn, v3));

@@ -78,6 +78,7 @@ typedef struct pkg_file {
 } pkg_file;
 static pkg_file v1, v2, v3;
 static pkg_file d12; /* 2.0.0 as a delta against 1.0.0 (bytes, length, SHA-256) */
+static pkg_file d23bad; /* 3.0.0 as a delta made against a stand-in of 2.0.0's size: on 2.0.0 it rebuilds wrong bytes */
 
 /* What the device published: acks, replies to the tool, verdict events. */
 static int pending_mids[64], npending, next_mid = 1;
@@ -413,7 +414,7 @@ int main(int argc, char **argv) {
   trust.board_caps = board.caps;
   trust.board_caps_len = board.caps_len;
   if (load_pkg(argv[1], "v1.fwx", &v1, "1.0.0", 1) || load_pkg(argv[1], "v2.fwx", &v2, "2.0.0", 2) || load_pkg(argv[1], "v3.fwx", &v3, "3.0.0", 3) ||
-      load_pkg(argv[1], "v1-v2.delta", &d12, "2.0.0", 2))
+      load_pkg(argv[1], "v1-v2.delta", &d12, "2.0.0", 2) || load_pkg(argv[1], "v2-v3-wrong.delta", &d23bad, "3.0.0", 3))
     return 2;
   env = m3_NewEnvironment();
   snprintf(base, sizeof base, "%s/base.bin", argv[3]);
@@ -435,6 +436,22 @@ int main(int argc, char **argv) {
   poll_for(6000);
   CHECK(running_version() && strcmp(running_version(), "2.0.0") == 0 && strcmp(verdict, "confirmed") == 0 && strstr(last_received, "(delta)"),
         "a delta from 1.0.0 to 2.0.0 ends confirmed (verdict %s, received: %s)", verdict, last_received);
+  {
+    /* A delta that applies to the confirmed 2.0.0 but rebuilds the wrong bytes: refused
+     * before the inactive slot is touched, so 1.0.0 stays there as the rollback target. */
+    int i;
+    const fwx_slots_module_t *r;
+    int other;
+    verdict[0] = '\0';
+    (void)transfer_as(&v3, &d23bad, &v2, 6);
+    poll_for(2000);
+    r = module_rec(&i);
+    other = r && r->confirmed == FWX_SLOT_A ? 1 : 0;
+    CHECK(strcmp(verdict, "failed") == 0 && running_version() && strcmp(running_version(), "2.0.0") == 0,
+          "a delta that rebuilds the wrong bytes fails and 2.0.0 keeps running (verdict %s)", verdict);
+    CHECK(r && r->slot[other].present && strcmp(r->slot[other].version, "1.0.0") == 0,
+          "... and the inactive slot still holds 1.0.0, the rollback target (%s)", r && r->slot[other].present ? r->slot[other].version : "empty");
+  }
   {
     /* The log ring at its size (FWX_DEVICE_LOG_LINE): a 256-byte core.log message goes out whole on the log
      * topic, and the ring keeps it shortened at a UTF-8 boundary, still whole JSON. */
