@@ -16,9 +16,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleCli, startChildAgent, writeRootKey } from "../ota/child-agent.js";
-import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
-import { makePackage, makeTrust, tempDir, tickerWasm, MODULE, type Trust } from "../ota/fixtures.js";
+import { startChildAgent } from "../ota/child-agent.js";
+import { type TestBroker } from "../ota/brokers.js";
+import { makePackage, tickerWasm, MODULE, type Trust } from "../ota/fixtures.js";
 import { encodeChunk, topicsFor } from "../../src/ota/protocol.js";
 import { provisionOperator } from "../../src/ota/provision.js";
 import { DeviceRefused, ToolConnection } from "../../src/ota/rpc.js";
@@ -26,7 +26,7 @@ import { sha256Hex } from "../../src/ota/state-store.js";
 import { certificateDigest, generateKeyPair, signRevocationList } from "../../src/pkg/index.js";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { openEnvelopeBytes } from "../../src/pkg/signed.js";
-import { buildTestDevice, cli, mcuPackage, operatorArgs, root, startDevice, writePackage } from "./device-fixtures.js";
+import { cli, mcuPackage, root, startDevice, writePackage, startDeviceSuite } from "./device-fixtures.js";
 
 type Kind = "c" | "node";
 const KINDS: Kind[] = ["c", "node"];
@@ -42,16 +42,7 @@ const running: { stop(): Promise<void> }[] = [];
 let n = 0;
 
 beforeAll(async () => {
-  dir = tempDir("signed-ops");
-  const bin = mosquittoBinary();
-  if (!bin) throw new Error("mosquitto is not installed (scripts/ensure-mosquitto.mjs could not install it)");
-  broker = await mosquittoBroker(bin, dir.path);
-  mkdirSync(join(root, "tests/c/build"), { recursive: true });
-  exe = buildTestDevice(join(root, "tests/c/build/fwx-device-fake-signed-ops"));
-  cliPath = await bundleCli();
-  trust = makeTrust();
-  rootFile = writeRootKey(dir.path, trust);
-  ops = operatorArgs(trust, dir.path, rootFile);
+  ({ exe, cliPath, broker, trust, dir, rootFile, ops } = await startDeviceSuite("signed-ops", "fwx-device-fake-signed-ops"));
 }, 240_000);
 
 afterAll(async () => {
