@@ -104,6 +104,22 @@ static void record_trial(fwx_device *d, const fwx_pkg_info *info, int target, co
   fwx_dev_begin_trial(d, (unsigned)i, target, slot, info);
 }
 
+/* "received": the transfer is whole and has the announced hash ("<n> bytes (full)" or "(delta)"). */
+static void emit_received(fwx_device *d, const fwx_ota_transfer *t, const char *how, char *reason, size_t cap) {
+  fwx_ota_event e = fwx_dev_event(t->package.module, "received", fwx_dev_wall(d));
+  fwx_text txt;
+  fwx_text_init(&txt, reason, cap);
+  e.version = t->package.version;
+  e.has_sequence = 1;
+  e.sequence = t->package.sequence;
+  fwx_text_u64(&txt, t->size);
+  fwx_text_str(&txt, " bytes (");
+  fwx_text_str(&txt, how);
+  fwx_text_str(&txt, ")");
+  e.reason = reason;
+  fwx_dev_emit(d, &e, FWX_DEV_EVENT);
+}
+
 /* A full package in the staging area: verified there, then copied into the inactive slot. */
 static void install_full(fwx_device *d, const uint8_t *staged, uint32_t len, const uint8_t sha256[32], const fwx_ota_transfer *t) {
   fwx_pkg_info info;
@@ -216,17 +232,7 @@ static void install_delta(fwx_device *d, uint32_t delta_len, const fwx_ota_trans
     finish(d, t->package.module, "failed", "delta reconstruction does not have the package's SHA-256", NULL);
     return;
   }
-  {
-    fwx_ota_event e = fwx_dev_event(t->package.module, "received", fwx_dev_wall(d));
-    fwx_text_init(&txt, reason, cap);
-    e.version = t->package.version;
-    e.has_sequence = 1;
-    e.sequence = t->package.sequence;
-    fwx_text_u64(&txt, t->size);
-    fwx_text_str(&txt, " bytes (delta)");
-    e.reason = reason;
-    fwx_dev_emit(d, &e, FWX_DEV_EVENT);
-  }
+  emit_received(d, t, "delta", reason, cap);
   if (verify_new(d, t->package.module, built, res.target_size, &info) != 0) return;
   emit_step(d, &info, "verified", NULL);
   record_trial(d, &info, target, sha, res.target_size, t);
@@ -238,7 +244,6 @@ void fwx_dev_transfer_complete(void *ctx, const fwx_ota_transfer *t) {
   const uint8_t *staged;
   char reason[240];
   fwx_text txt;
-  fwx_ota_event e;
   fwx_text_init(&txt, reason, sizeof reason);
   /* The transfer where it lies: the staging area (the OTA's partial download). */
   staged = t->size > FWX_DEVICE_MAX_PACKAGE ? NULL : fwx_dev_bytes(d, FWX_SLOTS_STAGING, 0, t->size);
@@ -257,14 +262,7 @@ void fwx_dev_transfer_complete(void *ctx, const fwx_ota_transfer *t) {
   if (t->delta) {
     install_delta(d, t->size, t, reason, sizeof reason);
   } else {
-    e = fwx_dev_event(t->package.module, "received", fwx_dev_wall(d));
-    e.version = t->package.version;
-    e.has_sequence = 1;
-    e.sequence = t->package.sequence;
-    fwx_text_u64(&txt, t->size);
-    fwx_text_str(&txt, " bytes (full)");
-    e.reason = reason;
-    fwx_dev_emit(d, &e, FWX_DEV_EVENT);
+    emit_received(d, t, "full", reason, sizeof reason);
     install_full(d, staged, t->size, sha, t);
   }
   fwx_dev_settle(d);
