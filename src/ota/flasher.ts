@@ -131,10 +131,15 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     let onAck: (offset: number, gap: boolean, session: number) => void = () => {};
     let onEvent: (e: InstallEvent) => void = () => {};
     let watchPresence: (online: boolean) => void = () => {};
+    // Kept through every phase: a device that dies right after its last ack goes offline before the
+    // verdict wait below has begun, and its coming back must still be seen as a restart.
+    let presence = { online: true, wentOffline: false };
     conn.onMessage((topic, payload) => {
       if (topic === topics.presence) {
         try {
-          watchPresence(parseJson<{ online?: boolean }>(payload, "presence").online === true);
+          const online = parseJson<{ online?: boolean }>(payload, "presence").online === true;
+          presence = { online, wentOffline: presence.wentOffline || !online };
+          watchPresence(online);
         } catch { /* not presence */ }
         return;
       }
@@ -197,6 +202,25 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
         return null;
       }
     };
+    /**
+     * Sends the same signed begin again, so that the device binds the verdict to it, or answers with the
+     * verdict it already reached as a proven `done`. Used when the device restarted mid-install: a C device
+     * keeps the begin with the transfer, which the install consumed.
+     */
+    let lastRebind = -Infinity;
+    const rebind = () => {
+      // At most one a second: forged events must not make this flash flood the device with begins.
+      if (performance.now() - lastRebind < 1000) return;
+      lastRebind = performance.now();
+      sendBegin().then((proven) => {
+        const r = proven.reply;
+        const st = proven.statement;
+        if (r.done && st && isVerdict(st.outcome) && st.package === pkgSha && !verdictEvent) {
+          verdictEvent = { ...(r.done as InstallEvent), phase: st.outcome, package: pkgSha };
+          verdictWake();
+        }
+      }, () => { /* the poll and the timeouts decide what a silent device means */ });
+    };
 
     const resumes: number[] = [];
     const verdictFromEvent = (e: InstallEvent, transferMs: number, resumedFrom: number, sentBytes: number): FlashResult => ({
@@ -241,7 +265,9 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       if (isVerdict(e.phase)) {
         // Only what the device signed: a forged "confirmed" on the event topic is not a verdict.
         const proven = provenVerdict(e);
-        if (!proven) return;
+        // A verdict for this package that is not proven for one of this flash's begins: the device lost
+        // the begin (it restarted), or the event is forged. Either way the signed begin again settles it.
+        if (!proven) return e.package === pkgSha ? rebind() : undefined;
         verdictEvent = proven;
         verdictWake();
       } else progress({ phase: "installing", acked: body.length, total: body.length, rate: 0, etaSeconds: null, step: e.phase });
@@ -284,6 +310,7 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       /** The device's answer to a begin: the offset it continues from, or null when it already has a verdict. */
       const onBeginReply = (proven: ProvenReply, resync: boolean): number | null => {
         const r = proven.reply;
+        presence.wentOffline = false; // the device has this begin now
         if (r.done) {
           // Proven by the device for this begin: its statement names the verdict and the package.
           const st = proven.statement;
@@ -376,7 +403,6 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       // The device is watched while it installs: its presence, and answers to a query every few seconds.
       // A device that died (or whose agent stopped) ends the wait after the silence timeout, not the verdict timeout.
       let lastSign = performance.now();
-      let offline = false;
       const stopAll = () => {
         clearTimeout(hard);
         clearInterval(poll);
@@ -391,7 +417,7 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       const poll = setInterval(() => {
         if (performance.now() - lastSign > silenceTimeout) {
           stopAll();
-          reject(new DeviceUnreachable(`${opts.device} ${offline ? "went offline" : "stopped answering"} during the install: nothing from it for ${Math.round(silenceTimeout / 1000)} s`));
+          reject(new DeviceUnreachable(`${opts.device} ${presence.online ? "stopped answering" : "went offline"} during the install: nothing from it for ${Math.round(silenceTimeout / 1000)} s`));
           return;
         }
         conn.request(opts.device, { op: "query", session }, pollMs).then(() => { lastSign = performance.now(); }, (err) => {
@@ -399,23 +425,15 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
         });
       }, pollMs);
       watchPresence = (online) => {
-        const back = online && offline;
-        offline = !online;
-        if (online) lastSign = performance.now();
-        // A device that restarted mid-install may have lost the begin its verdict is bound to (a C
-        // device keeps it with the transfer, which the install consumed): the same signed begin again
-        // binds the verdict to it, or brings the verdict already reached back as a proven `done`.
-        if (back) {
-          sendBegin().then((proven) => {
-            const r = proven.reply;
-            const st = proven.statement;
-            if (r.done && st && isVerdict(st.outcome) && st.package === pkgSha && !verdictEvent) {
-              verdictEvent = { ...(r.done as InstallEvent), phase: st.outcome, package: pkgSha };
-              verdictWake();
-            }
-          }, () => { /* the poll and the timeouts decide what a silent device means */ });
+        if (!online) return;
+        lastSign = performance.now();
+        if (presence.wentOffline) {
+          presence.wentOffline = false;
+          rebind();
         }
       };
+      // Offline and back again before this wait began (a crash right after the last ack).
+      if (presence.online && presence.wentOffline) watchPresence(true);
       const onAbort = () => { stopAll(); reject(new FlashAborted()); };
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       verdictWake = () => {
