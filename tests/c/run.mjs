@@ -189,12 +189,14 @@ const suitesDir = join(here, "suites");
 const suiteContext = { root, here, build, firmware, wasmDir, exec, pass, fail, rel, STRICT, SANITIZE, INCLUDES, examples };
 for (const file of existsSync(suitesDir) ? readdirSync(suitesDir).filter((f) => f.endsWith(".mjs")).sort() : []) {
   console.log(`--- C suite ${file}`);
+  const t0 = performance.now();
   try {
     const suite = await import(join(suitesDir, file));
     await suite.default(suiteContext);
   } catch (e) {
     fail(`C suite ${file} runs to the end`, e?.stack ?? String(e));
   }
+  console.log(`    (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
 finish();
