@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "fwx_device_floor.h"
 #include "fwx_device_internal.h"
 #include "fwx_slots_partial.h"
 #include "fwx_text.h"
@@ -130,7 +131,7 @@ static int boot(fwx_device *d) {
     fwx_dev_values_load(d, i);
     if (r->trial != FWX_SLOT_NONE) {
       int slot = fwx_dev_slot_of(r->trial);
-      if (fwx_dev_load_slot(d, i, slot, fwx_slots_floor(d->slots, r->name), d->pkg, &info, problem, sizeof problem) == 0) {
+      if (fwx_dev_load_slot(d, i, slot, fwx_dev_floor_installed(d, r->name), d->pkg, &info, problem, sizeof problem) == 0) {
         fwx_dev_begin_trial(d, i, slot, d->pkg, &info);
         continue;
       }
@@ -167,6 +168,8 @@ static int boot(fwx_device *d) {
       fwx_dev_emit(d, &e, FWX_DEV_EVENT);
       confirmed = alt;
     }
+    /* A power cut between the slot store's confirmation and the port's raise loses nothing. */
+    (void)fwx_dev_floor_confirmed(d, i, confirmed, info.sequence);
     fwx_dev_run_confirmed(d, i, confirmed, d->pkg, &info);
   }
   fwx_dev_settle(d);

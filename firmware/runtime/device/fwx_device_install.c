@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fwx_delta.h"
+#include "fwx_device_floor.h"
 #include "fwx_device_internal.h"
 #include "fwx_text.h"
 
@@ -32,7 +33,7 @@ static void install(fwx_device *d, const uint8_t *pkg, uint32_t len, const fwx_o
     return;
   }
   /* The floor outlives the module (remove, revert): a removed module cannot come back older. */
-  floor = fwx_slots_floor(d->slots, t->package.module);
+  floor = fwx_dev_floor_installed(d, t->package.module);
   if (d->verifier.verify(d->verifier.ctx, pkg, len, fwx_dev_wall(d), floor > 0xffffffffu ? 0xffffffffu : (uint32_t)floor, &info, &code, msg,
                          sizeof msg) != 0) {
     finish(d, t->package.module, "refused", msg, code);
