@@ -157,6 +157,8 @@ static int boot(fwx_device *d) {
         e = fwx_dev_event(r->name, "failed", fwx_dev_wall(d));
         e.reason = reason;
         fwx_dev_emit(d, &e, FWX_DEV_EVENT);
+        /* Its last verdict is no longer true (nothing runs): a tool flashing that package again gets a real install. */
+        if (fwx_slots_verdict(d->slots) && fwx_streq(fwx_slots_verdict(d->slots)->module, r->name)) d->has_last_install = 0;
         continue;
       }
       fwx_text_str(&t, problem);
