@@ -23,6 +23,8 @@
 #include "fwx_posix_board.h"
 #include "fwx_flash_file.h"
 #include "fwx_posix_files.h"
+#include "fwx_posix_floor.h"
+#include "fwx_device_floor.h"
 #include "fwx_posix_identity.h"
 #include "fwx_slots_partial.h"
 #include "fwx_rt_port.h"
@@ -163,7 +165,9 @@ static int usage(const char *why) {
           "                  --device-key <device.key> --device-cert <device.cert>\n"
           "                  [--broker mqtt://127.0.0.1:1883] [--board <profile.json>] [--board-socket <path>]\n"
           "                  [--health-callbacks <n>] [--health-seconds <s>] [--revocations <list.fwxrl>]\n"
+          "                  [--floor <file>]\n"
           "--dump-state: print the slot store (flash.bin) as JSON and exit\n"
+          "--floor: the anti-rollback store, outside the state dir (default <state-dir>.anti-rollback.json)\n"
           "--revocations: a revocation list signed by the root; kept when its serial is above the kept one's\n"
           "--health-callbacks/--health-seconds: a trial is confirmed after n callbacks and s seconds without a fault\n"
           "--board-socket: the HAL bridge of `fwx board serve` (docs/hal-bridge.md) serving the peripherals\n",
@@ -201,12 +205,94 @@ static int b64val(int c) {
   return -1;
 }
 
+/* ---- the anti-rollback store ----
+ * Floors, the command counter and the revocation serial, kept outside the
+ * state dir (fwx_posix_floor.c) so that putting back an older copy of the
+ * state dir takes nothing back. The state dir keeps its own copies
+ * (flash.bin's floors, operations.json, revocations.bin); the store's
+ * numbers win when higher. */
+static fwx_rl_keeper rl_keeper;
+static fwx_rl_port rl_port;
+static fwx_posix_floor floor_store;
+static fwx_counter_port floor_port;
+static fwx_cmd_counter_port state_counter_port; /* operations.json, written first */
+
+static int open_floor(const char *state_dir, const char *given) {
+  char path[512], why[300];
+  if (!given) {
+    if (fwx_posix_floor_default(state_dir, path, sizeof path) != 0) {
+      fprintf(stderr, "fwx-device: --state-dir %s: too long for the default --floor path\n", state_dir);
+      return -1;
+    }
+  } else {
+    if (snprintf(path, sizeof path, "%s", given) >= (int)sizeof path) {
+      fprintf(stderr, "fwx-device: --floor %s: path too long\n", given);
+      return -1;
+    }
+    if (fwx_posix_floor_inside(path, state_dir)) {
+      fprintf(stderr, "fwx-device: --floor %s is inside --state-dir %s; whoever rewrites the state dir would rewrite the floors too\n", given,
+              state_dir);
+      return -1;
+    }
+  }
+  if (fwx_posix_floor_open(&floor_store, path, why, sizeof why) != 0) {
+    fprintf(stderr, "fwx-device: anti-rollback store %s: %s\n", path, why);
+    return -1;
+  }
+  fwx_posix_floor_port(&floor_store, &floor_port);
+  fwx_device_use_counters(NULL, &floor_port);
+  return 0;
+}
+
+static int save_counter_both(void *ctx, uint64_t counter) {
+  if (state_counter_port.save(ctx, counter) != 0) return -1;
+  return floor_port.raise(floor_port.ctx, FWX_COUNTER_COMMANDS, counter) == FWX_COUNTER_OK ? 0 : -1;
+}
+
+/* The command counter to beat: the higher of operations.json's and the store's. */
+static int floor_commands(void) {
+  uint64_t kept;
+  if (floor_port.get(floor_port.ctx, FWX_COUNTER_COMMANDS, &kept) != FWX_COUNTER_OK) return -1;
+  if (kept > gate.counter) gate.counter = kept;
+  state_counter_port = gate.counter_port;
+  gate.counter_port.save = save_counter_both;
+  return 0;
+}
+
+static fwx_rl_port kept_rl_port; /* the keeper's own port, wrapped to raise the store's serial */
+
+static int offer_and_raise(void *ctx, const uint8_t *list, uint32_t len, int *replaced) {
+  int rc = kept_rl_port.offer(ctx, list, len, replaced);
+  if (rc == FWX_RL_OK && *replaced &&
+      floor_port.raise(floor_port.ctx, FWX_COUNTER_REVOCATIONS, kept_rl_port.serial(ctx)) != FWX_COUNTER_OK)
+    return FWX_RL_E_STORE;
+  return rc;
+}
+
+/* A kept list older than the store's serial (put back, removed, damaged) would un-revoke: refuse to start. */
+static int keep_revocation_serial(const char *state_dir) {
+  uint64_t floor, kept = rl_port.serial(&rl_keeper);
+  if (floor_port.get(floor_port.ctx, FWX_COUNTER_REVOCATIONS, &floor) != FWX_COUNTER_OK) return -1;
+  if (kept < floor) {
+    fprintf(stderr,
+            "fwx-device: %s/revocations.bin holds revocation list serial %llu, below serial %llu kept in %s; refusing to start "
+            "(an older list un-revokes): give the current list with --revocations\n",
+            state_dir, (unsigned long long)kept, (unsigned long long)floor, floor_port.where);
+    return -1;
+  }
+  if (floor_port.raise(floor_port.ctx, FWX_COUNTER_REVOCATIONS, kept) != FWX_COUNTER_OK) {
+    fprintf(stderr, "fwx-device: cannot write the anti-rollback store %s\n", floor_port.where);
+    return -1;
+  }
+  kept_rl_port = rl_port;
+  rl_port.offer = offer_and_raise;
+  return 0;
+}
+
 /* ---- the revocation list ----
  * Kept by fwx_revocations_keep.c in revocations.bin (the state dir): the list
  * with the highest serial seen, from --revocations or the signed "revocations"
  * command. A kept list that no longer verifies stops the device. */
-static fwx_rl_keeper rl_keeper;
-static fwx_rl_port rl_port;
 static uint8_t offered_list[FWX_RL_KEEP_MAX];
 
 static int load_revocations(const char *state_dir, const char *offered) {
@@ -389,6 +475,7 @@ static int read_root(const char *path, uint8_t out[32]) {
 }
 
 int main(int argc, char **argv) {
+  const char *floor_path = NULL;
   const char *device_id = NULL, *state_dir = NULL, *root = NULL, *customer = NULL, *group = NULL;
   const char *device_key = NULL, *device_cert = NULL;
   const char *broker = "mqtt://127.0.0.1:1883", *board_path = FWX_DEFAULT_BOARD, *board_socket = NULL;
@@ -428,6 +515,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--board") == 0) board_path = v;
     else if (strcmp(a, "--board-socket") == 0) board_socket = v;
     else if (strcmp(a, "--revocations") == 0) revocations = v;
+    else if (strcmp(a, "--floor") == 0) floor_path = v;
     else if (strcmp(a, "--health-callbacks") == 0) {
       if (parse_count(v, &health_callbacks) != 0) return usage("--health-callbacks must be a whole number 1-1000000");
     } else if (strcmp(a, "--health-seconds") == 0) {
@@ -461,7 +549,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (open_flash(state_dir) != 0) return 2;
+  if (open_floor(state_dir, floor_path) != 0) return 2;
   if (load_revocations(state_dir, revocations) != 0) return 2;
+  if (keep_revocation_serial(state_dir) != 0) return 2;
   if (fwx_posix_identity_load(&identity, device_key, device_cert, error, sizeof error) != 0) {
     fprintf(stderr, "fwx-device: %s\n", error);
     return 2;
@@ -471,6 +561,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "fwx-device: %s/operations.json is damaged; refusing to start (it holds the highest command counter accepted)\n", state_dir);
     return 2;
   }
+  if (floor_commands() != 0) return 2;
   gate.root_public_key = trust.root_public_key;
   gate.device_id = device_id;
   gate.customer = customer;

@@ -44,7 +44,7 @@ static int write_all(int fd, const uint8_t *p, size_t n, off_t at) {
 }
 
 /* The one durable write: temp, fsync, rename, fsync of the directory. */
-static int write_durable(const char *path, const uint8_t *bytes, size_t len) {
+int fwx_posix_write_durable(const char *path, const uint8_t *bytes, size_t len) {
   char tmp[640];
   int fd;
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return -1;
@@ -104,7 +104,7 @@ static int save_kv(void *ctx, const char *module, const uint8_t *bytes, uint32_t
   char dir[600], path[640];
   if (path_of(s, dir, sizeof dir, "kv", NULL, NULL) != 0 || mkdirs(dir) != 0) return -1;
   if (snprintf(path, sizeof path, "%s/%s.kv", dir, module) >= (int)sizeof path) return -1;
-  return write_durable(path, bytes, len);
+  return fwx_posix_write_durable(path, bytes, len);
 }
 
 static long load_kv(void *ctx, const char *module, uint8_t *out, uint32_t cap) {
@@ -129,7 +129,7 @@ void fwx_posix_files_kv(fwx_posix_files *s, fwx_device_kv *kv) {
 int fwx_posix_files_save(const fwx_posix_files *s, const char *name, const uint8_t *bytes, size_t len) {
   char path[600];
   if (path_of(s, path, sizeof path, name, NULL, NULL) != 0) return -1;
-  return write_durable(path, bytes, len);
+  return fwx_posix_write_durable(path, bytes, len);
 }
 
 long fwx_posix_files_load(const fwx_posix_files *s, const char *name, uint8_t *out, size_t cap) {

@@ -26,5 +26,7 @@ void fwx_posix_files_revocations(fwx_posix_files *s, fwx_rl_store *store);
 int fwx_posix_files_save(const fwx_posix_files *s, const char *name, const uint8_t *bytes, size_t len);
 /* The file's bytes, or -1 when it is absent or larger than cap. */
 long fwx_posix_files_load(const fwx_posix_files *s, const char *name, uint8_t *out, size_t cap);
+/* The one durable write (temp file, fsync, rename, directory fsync), for files outside the state dir too. 0, or -1 with errno. */
+int fwx_posix_write_durable(const char *path, const uint8_t *bytes, size_t len);
 
 #endif

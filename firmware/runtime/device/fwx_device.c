@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "fwx_device_floor.h"
 #include "fwx_device_internal.h"
 #include "fwx_slots_partial.h"
 #include "fwx_text.h"
@@ -131,7 +132,7 @@ static int boot(fwx_device *d) {
     fwx_dev_values_load(d, i);
     if (r->trial != FWX_SLOT_NONE) {
       int slot = fwx_dev_slot_of(r->trial);
-      if (fwx_dev_load_slot(d, i, slot, fwx_slots_floor(d->slots, r->name), &pkg, &info, problem, sizeof problem) == 0) {
+      if (fwx_dev_load_slot(d, i, slot, fwx_dev_floor_installed(d, r->name), &pkg, &info, problem, sizeof problem) == 0) {
         fwx_dev_begin_trial(d, i, slot, pkg, &info);
         continue;
       }
@@ -157,6 +158,8 @@ static int boot(fwx_device *d) {
         e = fwx_dev_event(r->name, "failed", fwx_dev_wall(d));
         e.reason = reason;
         fwx_dev_emit(d, &e, FWX_DEV_EVENT);
+        /* Its last verdict is no longer true (nothing runs): a tool flashing that package again gets a real install. */
+        if (fwx_slots_verdict(d->slots) && fwx_streq(fwx_slots_verdict(d->slots)->module, r->name)) d->has_last_install = 0;
         continue;
       }
       fwx_text_str(&t, problem);
@@ -168,6 +171,8 @@ static int boot(fwx_device *d) {
       fwx_dev_emit(d, &e, FWX_DEV_EVENT);
       confirmed = alt;
     }
+    /* A power cut between the slot store's confirmation and the port's raise loses nothing. */
+    (void)fwx_dev_floor_confirmed(d, i, confirmed, info.sequence);
     fwx_dev_run_confirmed(d, i, confirmed, pkg, &info);
   }
   fwx_dev_settle(d);

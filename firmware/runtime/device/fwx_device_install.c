@@ -12,6 +12,7 @@
 
 #include "fwx_crypto_port.h"
 #include "fwx_delta.h"
+#include "fwx_device_floor.h"
 #include "fwx_device_internal.h"
 #include "fwx_text.h"
 
@@ -37,7 +38,8 @@ static void emit_step(fwx_device *d, const fwx_pkg_info *info, const char *phase
 static int verify_new(fwx_device *d, const char *module, const uint8_t *pkg, uint32_t len, fwx_pkg_info *info) {
   const char *code = NULL;
   char msg[200];
-  uint64_t floor = fwx_slots_floor(d->slots, module);
+  /* The floor outlives the module (remove, revert) and a rewrite of the slot store (the counter port). */
+  uint64_t floor = fwx_dev_floor_installed(d, module);
   if (d->verifier.verify(d->verifier.ctx, pkg, len, fwx_dev_wall(d), floor > 0xffffffffu ? 0xffffffffu : (uint32_t)floor, info, &code, msg,
                          sizeof msg) != 0) {
     finish(d, module, "refused", msg, code);

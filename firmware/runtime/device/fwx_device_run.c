@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "fwx_device_floor.h"
 #include "fwx_device_internal.h"
 #include "fwx_text.h"
 
@@ -58,7 +59,7 @@ int fwx_dev_load_slot(fwx_device *d, unsigned i, int slot, uint64_t floor, const
     return -1;
   }
   *pkg = buf;
-  return 0;
+  return fwx_dev_floor_check(d, r->name, slot, info->sequence, problem, cap); /* the floor a state rewrite cannot lower */
 }
 
 /* ---- running modules ---------------------------------------------------------- */
@@ -227,6 +228,8 @@ static void confirm(fwx_device *d, unsigned i, const char *why) {
     return;
   }
   l->trial = 0;
+  if (fwx_dev_floor_confirmed(d, i, l->slot, l->info.sequence) != 0) /* boot raises it again from the confirmed slot */
+    not_recorded(d, module, "cannot raise the anti-rollback floor (counter port); retried at the next start");
   fwx_dev_emit(d, &e, FWX_DEV_VERDICT_COMMITTED);
 }
 

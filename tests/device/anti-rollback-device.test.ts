@@ -1,0 +1,137 @@
+// The C device's anti-rollback store outside its state directory
+// (fwx_counter_port.h; POSIX: `fwx-device --floor`, default
+// <state-dir>.anti-rollback.json, the Node agent's file). Whoever can rewrite
+// the state directory puts back a copy saved when v1 was confirmed, after v2
+// and v3 were: v1 (below the runnable floor 2, the rollback target kept when
+// v3 was confirmed) does not start and the reason names module, sequence,
+// floor and file; a signed command captured after the copy was taken is
+// refused "replayed". The same scenario as tests/ota/trust.test.ts runs on the
+// Node agent. Every process runs under a time limit.
+
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleCli, writeRootKey } from "../ota/child-agent.js";
+import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
+import { makeTrust, tempDir, type Trust } from "../ota/fixtures.js";
+import { topicsFor } from "../../src/ota/protocol.js";
+import { openCommand } from "../../src/ota/signed-command.js";
+import { buildTestDevice, cli, mcuPackage, operatorArgs, root, startDevice, writePackage, type ChildDevice } from "./device-fixtures.js";
+
+let exe = "";
+let cliPath = "";
+let broker: TestBroker;
+let trust: Trust;
+let dir: { path: string; cleanup(): void };
+let rootFile = "";
+let ops: string[] = [];
+const running: ChildDevice[] = [];
+
+beforeAll(async () => {
+  dir = tempDir("c-floor");
+  const bin = mosquittoBinary();
+  if (!bin) throw new Error("mosquitto is not installed (scripts/ensure-mosquitto.mjs could not install it)");
+  broker = await mosquittoBroker(bin, dir.path);
+  mkdirSync(join(root, "tests/c/build"), { recursive: true });
+  exe = buildTestDevice(join(root, "tests/c/build/fwx-device-fake-floor"));
+  cliPath = await bundleCli();
+  trust = makeTrust();
+  rootFile = writeRootKey(dir.path, trust);
+  ops = operatorArgs(trust, dir.path, rootFile);
+}, 240_000);
+
+afterAll(async () => {
+  for (const d of running) await d.stop();
+  await broker?.close();
+  dir?.cleanup();
+});
+
+async function start(id: string, stateDir: string, args: string[] = []) {
+  const d = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust, args });
+  running.push(d);
+  await d.online;
+  return d;
+}
+
+async function spy(topic: string) {
+  const c = await mqtt.connectAsync(broker.url, { clientId: `spy-${process.pid}-${Math.random().toString(16).slice(2)}`, clean: true });
+  const seen: { topic: string; payload: Buffer }[] = [];
+  c.on("message", (t, payload) => seen.push({ topic: t, payload }));
+  await c.subscribeAsync(topic, { qos: 1 });
+  return { c, seen, close: () => c.endAsync(true) };
+}
+
+async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+    const v = f();
+    if (v !== undefined) return v;
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("C device anti-rollback store outside the state directory", () => {
+  it("a restored older state directory runs nothing below the floor, says why, and makes no captured command new again", async () => {
+    const id = `floor-c-${process.pid}`;
+    const stateDir = join(dir.path, id);
+    const copy = `${stateDir}.copy`;
+    const floorFile = `${stateDir}.anti-rollback.json`;
+    const flash = (file: string) => cli(cliPath, ["flash", file, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--no-delta", "--cache", join(dir.path, "cache"), ...ops]);
+    const v = (n: number) => writePackage(dir.path, `v${n}.fwx`, mcuPackage(trust, { version: `${n}.0.0`, sequence: n }));
+
+    let d = await start(id, stateDir);
+    const f1 = await flash(v(1));
+    expect(f1.json?.verdict, f1.stdout + f1.stderr).toBe("confirmed");
+    await d.stop();
+    cpSync(stateDir, copy, { recursive: true });
+
+    d = await start(id, stateDir);
+    const cmds = await spy(topicsFor(id).cmd);
+    for (const n of [2, 3]) {
+      const f = await flash(v(n));
+      expect(f.json?.verdict, f.stdout + f.stderr).toBe("confirmed");
+    }
+    await cmds.close();
+    await d.stop();
+    const floors = (JSON.parse(readFileSync(floorFile, "utf8")) as { format: number; floors: Record<string, number> });
+    expect(floors.format).toBe(1);
+    const module = Object.keys(floors.floors).find((k) => k.startsWith("installed:"))!.slice("installed:".length);
+    expect(floors.floors).toMatchObject({ [`installed:${module}`]: 3, [`runnable:${module}`]: 2 });
+    expect(floors.floors.commands).toBeGreaterThan(0);
+    const captured = cmds.seen.map((s) => s.payload).find((p) => openCommand(p)?.body.op === "begin")!;
+    expect(captured).toBeDefined();
+
+    rmSync(stateDir, { recursive: true });
+    cpSync(copy, stateDir, { recursive: true });
+    const events = await spy(topicsFor(id).event);
+    d = await start(id, stateDir);
+    const reason = await until("the failed event", () => events.seen.map((e) => JSON.parse(e.payload.toString()) as { phase?: string; reason?: string })
+      .find((e) => e.phase === "failed")?.reason);
+    await events.close();
+    expect(reason).toMatch(new RegExp(`slot A holds ${module.replace(/\./g, "\\.")} sequence 1, below the anti-rollback floor 2 kept in file .*\\.anti-rollback\\.json`));
+
+    const body = openCommand(captured)!.body as { from: string; req: string };
+    const replies = await spy(topicsFor(id).reply(body.from));
+    await replies.c.publishAsync(topicsFor(id).cmd, captured, { qos: 1 });
+    const reply = await until("the reply to the replayed begin", () => replies.seen[0]);
+    await replies.close();
+    expect(JSON.parse(reply.payload.toString())).toMatchObject({ req: body.req, ok: false, code: "replayed" });
+
+    // v1 is refused as a rollback; v3 installs again.
+    const again = await flash(v(1));
+    expect(again.json?.verdict, again.stdout + again.stderr).toBe("refused");
+    expect(JSON.stringify(again.json)).toContain("FWX_PKG_E_ROLLBACK");
+    await d.stop();
+    rmSync(copy, { recursive: true, force: true });
+  }, 180_000);
+
+  it("refuses a --floor inside the state directory", async () => {
+    const stateDir = join(dir.path, "inside");
+    const d = startDevice(exe, { deviceId: "inside", broker: broker.url, stateDir, rootFile, trust, args: ["--floor", join(stateDir, "floors.json")] });
+    running.push(d);
+    const end = await d.exited;
+    expect(end.code).toBe(2);
+    expect(d.stderr()).toMatch(/--floor .*floors\.json is inside --state-dir/);
+    expect(existsSync(join(stateDir, "floors.json"))).toBe(false);
+  }, 30_000);
+});
