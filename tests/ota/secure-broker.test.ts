@@ -14,7 +14,6 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,85 +22,15 @@ import { signRevocationList } from "../../src/pkg/revocation.js";
 import { PasswordFile, passwordLine } from "../../src/ota/broker-access.js";
 import { startBroker } from "../../src/ota/broker.js";
 import { mosquittoBinary } from "./brokers.js";
+import { documentedAcl, freePort, mosquittoTls, TOOL, waitListening, type SecureBroker } from "./tls-mosquitto.js";
 import { bundleCli, startChildAgent, writeRootKey, type ChildAgent } from "./child-agent.js";
 import { makePackage, makeTrust, MODULE, tempDir } from "./fixtures.js";
 import { makePki, type Pki } from "./pki.js";
 
 const DEV_A = "dev-a";
 const DEV_B = "dev-b";
-const TOOL = "fleet-tools";
 
-interface SecureBroker { url: string; close(): Promise<void> }
-type AclVariant = "%u" | "%c";
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const a = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return typeof a === "object" && a ? a.port : 0;
-}
-
-async function waitListening(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${log()}`);
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(port, "127.0.0.1", () => { c.destroy(); r(true); });
-      c.on("error", () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`mosquitto did not listen on ${port}: ${log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const fleetDoc = () => readFileSync(join(import.meta.dirname, "../../docs/fleet-brokers.md"), "utf8");
-
-/**
- * A Mosquitto ACL documented in docs/fleet-brokers.md, used as is: the docs show what is tested. `%u`: the
- * fenced block starting "# fwx.acl"; `%c`: the one starting "# fwx-clientid.acl".
- */
-function documentedAcl(variant: AclVariant = "%u"): string {
-  const header = variant === "%u" ? "# fwx.acl" : "# fwx-clientid.acl";
-  const m = new RegExp("```\\n(" + header.replace(/\./g, "\\.") + "[\\s\\S]*?)```").exec(fleetDoc());
-  if (!m) throw new Error(`docs/fleet-brokers.md has no \`\`\`-fenced block starting with '${header}'`);
-  expect(m[1]).toContain(`user ${TOOL}`);
-  expect(m[1]).toContain(`pattern read fwx/v2/${variant}/chunk`);
-  return m[1]!;
-}
-
-async function mosquittoTls(pki: Pki, variant: AclVariant = "%u"): Promise<SecureBroker> {
-  const bin = mosquittoBinary();
-  if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
-  const port = await freePort();
-  const acl = join(pki.dir, "acl");
-  writeFileSync(acl, documentedAcl(variant));
-  if (variant === "%c") expect(fleetDoc()).toMatch(/# mosquitto\.conf, %c variant: as above, plus\nuse_username_as_clientid true\n/);
-  const conf = join(pki.dir, "mosquitto.conf");
-  writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`,
-    `cafile ${pki.ca}`, `certfile ${pki.server.cert}`, `keyfile ${pki.server.key}`,
-    "require_certificate true", "use_identity_as_username true", ...(variant === "%c" ? ["use_username_as_clientid true"] : []), "allow_anonymous false",
-    `acl_file ${acl}`, "persistence false",
-    // Run as root (CI containers), Mosquitto would switch to its own user and lose read access to the temp keys.
-    ...(process.getuid?.() === 0 ? ["user root"] : []),
-    "",
-  ].join("\n"));
-  let log = "";
-  const proc = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-  proc.stderr!.on("data", (d) => (log += d));
-  await waitListening(port, proc, () => log);
-  return {
-    url: `mqtts://127.0.0.1:${port}`,
-    async close() {
-      if (proc.exitCode !== null) return;
-      const gone = new Promise((r) => proc.once("exit", r));
-      process.kill(proc.pid!, "SIGTERM");
-      await gone;
-    },
-  };
-}
 
 /** `fwx broker` itself (the CLI, as a child process) with TLS, client certificates and the ACL. */
 async function embeddedTls(pki: Pki): Promise<SecureBroker> {

@@ -26,6 +26,7 @@
 #include "fwx_posix_floor.h"
 #include "fwx_device_floor.h"
 #include "fwx_posix_identity.h"
+#include "fwx_posix_mqtt.h"
 #include "fwx_slots_partial.h"
 #include "fwx_rt_port.h"
 
@@ -103,9 +104,16 @@ static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t 
 }
 
 static void on_connect(struct mosquitto *m, void *obj, int rc) {
+  static int last_refusal;
   char topic[FWX_OTA_TOPIC_MAX];
   (void)obj;
-  if (rc != 0) return;
+  if (rc != 0) {
+    /* Said once per reason, not at every retry: a wrong password or certificate needs a person. */
+    if (rc != last_refusal) fprintf(stderr, "[device] the broker refused the connection: %s; retrying\n", mosquitto_connack_string(rc));
+    last_refusal = rc;
+    return;
+  }
+  last_refusal = 0;
   subscribed_acks = 0;
   if (fwx_ota_topic(&device.ota, "cmd", topic, sizeof topic) == 0) mosquitto_subscribe(m, NULL, topic, 1);
   if (fwx_ota_topic(&device.ota, "chunk", topic, sizeof topic) == 0) mosquitto_subscribe(m, NULL, topic, 1);
@@ -163,10 +171,13 @@ static int usage(const char *why) {
           "fwx-device: %s\n"
           "usage: fwx-device --device-id <id> --state-dir <dir> --root <root.pub> --customer <c> --group <g>\n"
           "                  --device-key <device.key> --device-cert <device.cert>\n"
-          "                  [--broker mqtt://127.0.0.1:1883] [--board <profile.json>] [--board-socket <path>]\n"
+          "                  [--broker mqtt://host[:1883] | mqtts://host[:8883] [--ca ca.pem] [--cert dev.pem --key dev.key]]\n"
+          "                  [--username <name> --password-file <file>] [--board <profile.json>] [--board-socket <path>]\n"
           "                  [--health-callbacks <n>] [--health-seconds <s>] [--revocations <list.fwxrl>]\n"
           "                  [--floor <file>]\n"
           "--dump-state: print the slot store (flash.bin) as JSON and exit\n"
+          "--broker/--ca/--cert/--key/--username/--password-file: as fwx agent's, also from FWX_BROKER, FWX_MQTT_CA,\n"
+          "  FWX_MQTT_CERT, FWX_MQTT_KEY, FWX_MQTT_USERNAME, FWX_MQTT_PASSWORD_FILE; the MQTT client id is the device id\n"
           "--floor: the anti-rollback store, outside the state dir (default <state-dir>.anti-rollback.json)\n"
           "--revocations: a revocation list signed by the root; kept when its serial is above the kept one's\n"
           "--health-callbacks/--health-seconds: a trial is confirmed after n callbacks and s seconds without a fault\n"
@@ -478,9 +489,10 @@ int main(int argc, char **argv) {
   const char *floor_path = NULL;
   const char *device_id = NULL, *state_dir = NULL, *root = NULL, *customer = NULL, *group = NULL;
   const char *device_key = NULL, *device_cert = NULL;
-  const char *broker = "mqtt://127.0.0.1:1883", *board_path = FWX_DEFAULT_BOARD, *board_socket = NULL;
-  char host[200], error[300], will_topic[FWX_OTA_TOPIC_MAX];
-  int port = 1883, i;
+  const char *board_path = FWX_DEFAULT_BOARD, *board_socket = NULL;
+  fwx_mqtt_options mqtt;
+  char error[300], will_topic[FWX_OTA_TOPIC_MAX];
+  int i;
   fwx_device_config cfg;
   uint32_t health_callbacks = 0, health_seconds = 0;
   const char *revocations = NULL;
@@ -492,6 +504,7 @@ int main(int argc, char **argv) {
   IM3Environment env;
   struct sigaction sa;
 
+  memset(&mqtt, 0, sizeof mqtt);
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -511,7 +524,12 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--device-key") == 0) device_key = v;
     else if (strcmp(a, "--device-cert") == 0) device_cert = v;
     else if (strcmp(a, "--group") == 0) group = v;
-    else if (strcmp(a, "--broker") == 0) broker = v;
+    else if (strcmp(a, "--broker") == 0) mqtt.url = v;
+    else if (strcmp(a, "--ca") == 0) mqtt.ca = v;
+    else if (strcmp(a, "--cert") == 0) mqtt.cert = v;
+    else if (strcmp(a, "--key") == 0) mqtt.key = v;
+    else if (strcmp(a, "--username") == 0) mqtt.username = v;
+    else if (strcmp(a, "--password-file") == 0) mqtt.password_file = v;
     else if (strcmp(a, "--board") == 0) board_path = v;
     else if (strcmp(a, "--board-socket") == 0) board_socket = v;
     else if (strcmp(a, "--revocations") == 0) revocations = v;
@@ -534,8 +552,9 @@ int main(int argc, char **argv) {
   if (!device_id || !state_dir || !root || !customer || !group) return usage("--device-id, --state-dir, --root, --customer and --group are required");
   if (!device_key || !device_cert) return usage("--device-key and --device-cert are required (the device's identity: fwx keys gen, then fwx cert device)");
   if (!fwx_ota_valid_id(device_id)) return usage("--device-id must be 1-64 of A-Z a-z 0-9 . _ -");
-  if (sscanf(broker, "mqtt://%199[^:/]:%d", host, &port) < 1) return usage("--broker must be mqtt://host[:port]");
-  snprintf(broker_url, sizeof broker_url, "%s", broker);
+  fwx_mqtt_from_env(&mqtt);
+  if (fwx_mqtt_parse(&mqtt, error, sizeof error) != 0) return usage(error);
+  snprintf(broker_url, sizeof broker_url, "%s", mqtt.url);
   if (read_root(root, trust.root_public_key) != 0) {
     fprintf(stderr, "fwx-device: --root %s is not an Ed25519 public key (PEM, hex or 32 raw bytes)\n", root);
     return 2;
@@ -613,10 +632,16 @@ int main(int argc, char **argv) {
   net.publish = publish;
 
   mosquitto_lib_init();
-  mosq = mosquitto_new(NULL, true, NULL);
+  /* The device id is the client id: a broker that keys its ACL by client id (%c) binds it to the
+   * device's identity, and a restarted device takes its old session over (its will goes out first). */
+  mosq = mosquitto_new(device_id, true, NULL);
   if (!mosq) {
     fprintf(stderr, "fwx-device: mosquitto_new failed\n");
     return 1;
+  }
+  if (fwx_mqtt_apply(&mqtt, mosq, error, sizeof error) != 0) {
+    fprintf(stderr, "fwx-device: %s\n", error);
+    return 2;
   }
   env = m3_NewEnvironment();
   if (!env) {
@@ -647,7 +672,7 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  if (mosquitto_connect(mosq, host, port, 20) != MOSQ_ERR_SUCCESS) fprintf(stderr, "[device] broker %s not reachable yet; retrying\n", broker);
+  if (mosquitto_connect(mosq, mqtt.host, mqtt.port, 20) != MOSQ_ERR_SUCCESS) fprintf(stderr, "[device] broker %s not reachable yet; retrying\n", mqtt.url);
 
   while (!stopping) {
     uint32_t wait = fwx_device_poll(&device, now_ms());
