@@ -82,6 +82,14 @@ static int32_t floor_get(void *ctx, const char *name, uint64_t *value) {
   return FWX_COUNTER_OK;
 }
 
+/* After a failed write, what the file holds now: a write that failed at the directory's sync left the
+ * new file in place, and memory must not stay below it (a later, smaller raise would write it lower). */
+static void reload(fwx_posix_floor *f) {
+  static fwx_posix_floor disk; /* one store per process, as file_text */
+  char why[8];
+  if (fwx_posix_floor_open(&disk, f->path, why, sizeof why) == 0) *f = disk;
+}
+
 static int32_t floor_raise(void *ctx, const char *name, uint64_t value) {
   fwx_posix_floor *f = ctx;
   size_t len = strlen(name);
@@ -98,9 +106,10 @@ static int32_t floor_raise(void *ctx, const char *name, uint64_t value) {
   }
   before = f->entries[i];
   f->entries[i].value = value;
-  if (write_file(f) != 0) { /* nothing rose: memory matches the file */
+  if (write_file(f) != 0) { /* not done: memory is what the file holds */
     if (before.value == 0 && (unsigned)i + 1u == f->count) f->count--;
     else f->entries[i] = before;
+    reload(f);
     return FWX_COUNTER_E_IO;
   }
   return FWX_COUNTER_OK;
