@@ -17,6 +17,7 @@ import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/broker
 import { makeTrust, tempDir, type Trust } from "../ota/fixtures.js";
 import { topicsFor } from "../../src/ota/protocol.js";
 import { openCommand } from "../../src/ota/signed-command.js";
+import { signRevocationList } from "../../src/pkg/revocation.js";
 import { buildTestDevice, cli, mcuPackage, operatorArgs, root, startDevice, writePackage, type ChildDevice } from "./device-fixtures.js";
 
 let exe = "";
@@ -124,6 +125,54 @@ describe("C device anti-rollback store outside the state directory", () => {
     await d.stop();
     rmSync(copy, { recursive: true, force: true });
   }, 180_000);
+
+  it("refuses to start on a kept revocation list older than the serial in the store, and starts with the current one", async () => {
+    const id = `floor-rl-${process.pid}`;
+    const stateDir = join(dir.path, id);
+    const list2 = writePackage(dir.path, "rl-2.fwxrl", signRevocationList({ serial: 2, issuedAt: 1, certificates: [], integratorKeys: [] }, trust.rootKey));
+    let d = await start(id, stateDir, ["--revocations", list2]);
+    await d.stop();
+    const floors = JSON.parse(readFileSync(`${stateDir}.anti-rollback.json`, "utf8")) as { floors: Record<string, number> };
+    expect(floors.floors.revocations).toBe(2);
+    // The state directory as it was before the list came: no kept list, so serial 0 would un-revoke.
+    rmSync(join(stateDir, "revocations.bin"));
+    d = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust });
+    running.push(d);
+    const end = await d.exited;
+    expect(end.code).toBe(2);
+    expect(d.stderr()).toMatch(/revocations\.bin holds revocation list serial 0, below serial 2 kept in file .*\.anti-rollback\.json; refusing to start/);
+    // The current list brings it back.
+    d = await start(id, stateDir, ["--revocations", list2]);
+    await d.stop();
+  }, 60_000);
+
+  it("confirms when the store outside the state cannot be raised, warns, and raises it at the next start", async () => {
+    const id = `floor-raise-${process.pid}`;
+    const stateDir = join(dir.path, id);
+    const floorFile = `${stateDir}.anti-rollback.json`;
+    let d = await start(id, stateDir);
+    const events = await spy(topicsFor(id).event);
+    const logs = await spy(topicsFor(id).log);
+    const pkg = writePackage(dir.path, "raise.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+    const flashing = cli(cliPath, ["flash", pkg, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--no-delta", ...ops]);
+    // On trial (the signed begin and its counter are through): from now on every write of the store fails
+    // (its temporary file's name is taken by a directory, which even root cannot open for writing).
+    await until("the trial", () => events.seen.find((e) => JSON.parse(e.payload.toString()).phase === "trial"));
+    mkdirSync(`${floorFile}.tmp`);
+    const f = await flashing;
+    expect(f.json?.verdict, f.stdout + f.stderr + d.stderr()).toBe("confirmed");
+    await until("the warning", () => logs.seen.find((l) => l.payload.toString().includes("cannot raise the anti-rollback floor (counter port)")));
+    expect(events.seen.map((e) => JSON.parse(e.payload.toString()).phase)).not.toContain("failed");
+    await events.close();
+    await logs.close();
+    const module = (JSON.parse(f.stdout.trim().split("\n").pop()!) as { module: string }).module;
+    expect((JSON.parse(readFileSync(floorFile, "utf8")) as { floors: Record<string, number> }).floors[`installed:${module}`]).toBeUndefined();
+    await d.stop();
+    rmSync(`${floorFile}.tmp`, { recursive: true });
+    d = await start(id, stateDir);
+    expect((JSON.parse(readFileSync(floorFile, "utf8")) as { floors: Record<string, number> }).floors).toMatchObject({ [`installed:${module}`]: 1, [`runnable:${module}`]: 1 });
+    await d.stop();
+  }, 90_000);
 
   it("refuses a --floor inside the state directory", async () => {
     const stateDir = join(dir.path, "inside");
