@@ -6,13 +6,18 @@
 //   - with the %c ACL and use_username_as_clientid, a process holding another
 //     device's certificate but claiming this device's id receives none of its
 //     commands or chunks, and the genuine device keeps working;
+//   - it logs in by username and password file, and says once why a wrong password is refused;
 //   - wrong TLS files are refused at start-up, naming the flag and the file.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makePki, type Pki } from "../ota/pki.js";
-import { mosquittoTls, TOOL, type AclVariant, type SecureBroker } from "../ota/tls-mosquitto.js";
+import { passwordLine } from "../../src/ota/broker-access.js";
+import { mosquittoBinary } from "../ota/brokers.js";
+import { documentedAcl, freePort, mosquittoTls, TOOL, waitListening, type AclVariant, type SecureBroker } from "../ota/tls-mosquitto.js";
 import { cli, mcuPackage, startDevice, startDeviceSuite, writePackage, type ChildDevice, type DeviceSuite } from "./device-fixtures.js";
 
 const DEV = "cdev-tls-a";
@@ -30,6 +35,10 @@ afterAll(async () => {
   await suite?.broker.close();
   suite?.dir.cleanup();
 });
+
+const until = async (cond: () => boolean, ms: number, what: string) => {
+  for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+};
 
 const tls = (name: string) => ["--ca", pki.ca, "--cert", pki.clients[name]!.cert, "--key", pki.clients[name]!.key];
 
@@ -69,6 +78,43 @@ for (const variant of ["%u", "%c"] as AclVariant[]) {
     }, 120_000);
   });
 }
+
+it("logs in to Mosquitto by username and password file under the documented ACL, and says why a wrong password is refused", async () => {
+  const bin = mosquittoBinary();
+  if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
+  const dir = join(suite.dir.path, "passwd");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "passwd"), [passwordLine(DEV, "pw-a", randomBytes(12)), passwordLine(TOOL, "pw-t", randomBytes(12))].join("\n") + "\n");
+  const pwFile = (pw: string) => { const f = join(dir, `pw-${pw}`); writeFileSync(f, pw + "\n"); return f; };
+  writeFileSync(join(dir, "acl"), documentedAcl());
+  const port = await freePort();
+  writeFileSync(join(dir, "mosquitto.conf"), [`listener ${port} 127.0.0.1`, "allow_anonymous false", `password_file ${join(dir, "passwd")}`, `acl_file ${join(dir, "acl")}`,
+    "persistence false", ...(process.getuid?.() === 0 ? ["user root"] : []), ""].join("\n"));
+  let log = "";
+  const proc = spawn(bin, ["-c", join(dir, "mosquitto.conf")], { stdio: ["ignore", "ignore", "pipe"] });
+  proc.stderr!.on("data", (d) => (log += d));
+  try {
+    await waitListening(port, proc, () => log);
+    const url = `mqtt://127.0.0.1:${port}`;
+    const wrong = startDevice(suite.exe, { deviceId: DEV, broker: url, stateDir: join(dir, "state-wrong"), rootFile: suite.rootFile, trust: suite.trust, args: ["--username", DEV, "--password-file", pwFile("pw-t")] });
+    devices.push(wrong);
+    await until(() => /the broker refused the connection: .*(password|authori[sz])/i.test(wrong.stderr()), 15_000, "the refusal");
+    await wrong.stop();
+    const d = startDevice(suite.exe, { deviceId: DEV, broker: url, stateDir: join(dir, "state"), rootFile: suite.rootFile, trust: suite.trust, args: ["--username", DEV, "--password-file", pwFile("pw-a")] });
+    devices.push(d);
+    await d.online;
+    const pkg = writePackage(dir, "pw.fwx", mcuPackage(suite.trust, { version: "1.0.0", sequence: 1 }));
+    const r = await cli(suite.cliPath, ["flash", pkg, "--device", DEV, "--broker", url, "--username", TOOL, "--password-file", pwFile("pw-t"), ...suite.ops, "--no-delta", "--json", "--timeout", "30"]);
+    expect(r.json?.verdict, r.stdout + r.stderr + d.stderr()).toBe("confirmed");
+    await d.stop();
+  } finally {
+    if (proc.exitCode === null) {
+      const gone = new Promise((res) => proc.once("exit", res));
+      proc.kill("SIGTERM");
+      await gone;
+    }
+  }
+}, 120_000);
 
 it("refuses at start-up a TLS file it cannot read and TLS options on an mqtt:// broker, naming the flag", () => {
   const base = ["--device-id", DEV, "--state-dir", join(suite.dir.path, "bad"), "--root", suite.rootFile, "--customer", "c", "--group", "g",
