@@ -2,7 +2,8 @@
 // example reads its registers through the built CLI (dist/cli.js) from
 // libmodbus over a socat pseudo-terminal pair, on the wall clock. Its
 // telemetry must carry what the slave serves; a slave that stops answering
-// (SIGSTOP) must raise the module's meter_comm alarm. The CLI runs as a child
+// (SIGSTOP) must raise the module's meter_comm alarm, and the run's recording
+// must replay without the hardware. The CLI runs as a child
 // with a kill timer, so a hang is a named failure.
 
 import { spawn, spawnSync } from "node:child_process";
@@ -51,7 +52,8 @@ describe("fwx run --dev: the Modbus meter example on a serial device", () => {
   it("publishes the registers libmodbus serves, then raises meter_comm when the slave stops answering", async () => {
     const { ours, theirs } = await lab.ptyPair();
     const slave = await lab.startSlave(theirs, floatRegisters(Object.values(SERVED)));
-    const run = startRun(["--dev", `uart1=${ours}`, "--duration", "8s", "--config", "poll_period_s=1"], 60_000);
+    const recording = join(lab.dir, "meter.fwxrec");
+    const run = startRun(["--dev", `uart1=${ours}`, "--duration", "8s", "--config", "poll_period_s=1", "--record", recording], 60_000);
     await waitFor(`a reading (stderr: ${run.stderr()})`, 30_000, () => readings(run.events).length >= 2);
     slave.kill("SIGSTOP");
     const stoppedAfter = run.events.length;
@@ -69,6 +71,13 @@ describe("fwx run --dev: the Modbus meter example on a serial device", () => {
     const t = run.events.filter((e) => e.kind === "telemetry" && e.topic === "energy-meter/reading").map((e) => e.tUs);
     expect(t[1]! - t[0]!).toBeGreaterThan(900_000);
     expect(t[1]! - t[0]!).toBeLessThan(1_100_000);
+    // The recording replays without the hardware: what the meter answered is in it.
+    const wasm = join(lab.dir, "meter.wasm");
+    const built = spawnSync(process.execPath, [CLI, "build", EXAMPLE, "-o", wasm], { cwd: root, encoding: "utf8", timeout: 120_000 });
+    expect(built.status, built.stderr).toBe(0);
+    const replay = spawnSync(process.execPath, [CLI, "replay", recording, wasm], { cwd: root, encoding: "utf8", timeout: 60_000 });
+    expect(replay.status, replay.stderr).toBe(0);
+    expect(replay.stdout).toMatch(/^same: com\.example\.modbus-energy-meter .*made all \d+ recorded host calls in \d+ callbacks, and every callback ended as recorded/m);
   }, 120_000);
 
   const refuse = (args: string[]) => spawnSync(process.execPath, [CLI, "run", EXAMPLE, ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
