@@ -59,8 +59,8 @@ export function runtimeParts(): Part[] {
     { name: "slot store", dir: runtime, re: /^fwx_(slots[a-z_]*|crc32)\.c$/, structs: ["fwx_slots_t"], header: "fwx_slots.h" },
     { name: "supervisor", dir: runtime, re: /^fwx_sup(ervisor|_[a-z_]+)\.c$/, structs: ["fwx_sup_t"], header: "fwx_supervisor.h" },
     { name: "OTA", dir: runtime, re: /^fwx_(ota|json|delta|text)\.c$/, structs: ["fwx_ota"], header: "fwx_ota.h" },
-    // The gate for signed commands and the device's signed answers (docs/ota-protocol.md, "Trust model").
-    { name: "signed operations", dir: runtime, re: /^fwx_(command|statement|cbor_write)\.c$/, structs: ["fwx_cmd_gate"], header: "fwx_command.h" },
+    // The gate for signed commands, the device's signed answers and its kept revocation list (docs/ota-protocol.md, "Trust model").
+    { name: "signed operations", dir: runtime, re: /^fwx_(command|statement|cbor_write|revocations_keep)\.c$/, structs: ["fwx_cmd_gate", "fwx_rl_keeper"], header: "fwx_command.h" },
     { name: "device core", dir: join(runtime, "device"), re: /\.c$/, structs: [], info: ["fwx_device"], header: "fwx_device.h" },
   ];
   for (const dir of [firmware, runtime, join(runtime, "device")]) {

@@ -23,12 +23,14 @@
 int32_t port_flash_read(void *ctx, uint32_t offset, void *dst, uint32_t len);
 int32_t port_flash_program(void *ctx, uint32_t offset, const void *src, uint32_t len);
 int32_t port_flash_erase(void *ctx, uint32_t offset);
+const uint8_t *port_flash_map(void *ctx, uint32_t offset, uint32_t len);
 int port_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, int qos, int retain, int *mid);
 int port_kv_save(void *ctx, const char *module, const uint8_t *bytes, uint32_t len);
 long port_kv_load(void *ctx, const char *module, uint8_t *out, uint32_t cap);
 int64_t port_wall_ms(void *ctx);
 int port_counter_save(void *ctx, uint64_t counter);
-int port_read(void *ctx, uint32_t offset, uint8_t *buf, uint32_t len);
+int port_rl_save(void *ctx, const uint8_t *bytes, uint32_t len);
+long port_rl_load(void *ctx, uint8_t *out, uint32_t cap);
 volatile uint32_t port_input;
 const uint8_t *volatile port_bytes;
 
@@ -38,12 +40,12 @@ static fwx_slots_t slots;
 static fwx_device device;
 static fwx_device_trust trust;
 static fwx_cmd_gate gate;
-static fwx_revocations_t revoked;
-static uint8_t rl_work[2048];
+static fwx_rl_keeper revocations;
+static fwx_rl_port revocations_port;
 static uint8_t seed[32];
 
 int main(void) {
-  fwx_flash_port_t flash = {NULL, 1u << 20, 4096u, 4u, port_flash_read, port_flash_program, port_flash_erase, NULL};
+  fwx_flash_port_t flash = {NULL, 1u << 20, 4096u, 4u, port_flash_read, port_flash_program, port_flash_erase, NULL, port_flash_map};
   fwx_ota_transport net = {NULL, port_publish};
   fwx_device_kv kv = {NULL, port_kv_save, port_kv_load};
   fwx_ota_storage staging = {&slots, fwx_slots_partial_open, fwx_slots_partial_write, fwx_slots_partial_read,
@@ -52,13 +54,13 @@ int main(void) {
   fwx_device_verifier verifier;
   fwx_device_config cfg;
   char error[160];
-  fwx_pkg_source_t src;
+  fwx_rl_store rl_store = {NULL, port_rl_save, port_rl_load};
 
   if (fwx_slots_open(&slots, &flash) != 0 && fwx_slots_format(&slots, &flash) != 0) return 1;
-  src.read = port_read;
-  src.ctx = NULL;
-  src.length = port_input;
-  if (fwx_revocations_verify(&src, trust.root_public_key, rl_work, sizeof rl_work, &revoked) == 0) trust.revoked = &revoked;
+  if (fwx_rl_keeper_open(&revocations, trust.root_public_key, &rl_store) != 0) return 4;
+  fwx_rl_keeper_port(&revocations, &revocations_port);
+  trust.revocations = &revocations;
+  gate.revocations = &revocations_port;
   gate.counter_port.save = port_counter_save;
   if (fwx_cmd_check_device_cert(&gate, port_bytes, port_input, seed, 0, error, sizeof error) != 0) return 2;
   fwx_device_verifier_init(&verifier, &trust);

@@ -241,7 +241,31 @@ int fwx_cmd_check(fwx_cmd_gate *g, const fwx_cmd *c, int64_t now_s, const char *
         !fwx_pkg_uint(&d, v[O_NOT_BEFORE], FWX_CBOR_MAX_INT, &not_before) || !fwx_pkg_uint(&d, v[O_NOT_AFTER], FWX_CBOR_MAX_INT, &not_after) ||
         not_after <= not_before)
         return refuse(code, "bad-signature", message, cap, "operator certificate body is malformed", NULL, NULL);
-    /* TODO(revocations): a kept revocation list would be checked here (digest of the body, operator key). */
+    /* Revocation before validity, as checkOperatorCertificate: the certificate's digest, then the operator key. */
+    if (g->revocations != NULL) {
+        uint8_t digest[32];
+        fwx_sha256_t sha;
+        int by;
+        fwx_sha256_init(&sha);
+        fwx_sha256_update(&sha, cert_body, cert_len);
+        fwx_sha256_final(&sha, digest);
+        by = g->revocations->lists(g->revocations->ctx, digest, cert_body + key_at);
+        if (by != 0) {
+            char id[65], serial[24];
+            fwx_text t;
+            memcpy(id, cert_body + op_id.at, (size_t)op_id.len);
+            id[op_id.len] = '\0';
+            fwx_text_init(&t, serial, sizeof serial);
+            fwx_text_u64(&t, g->revocations->serial(g->revocations->ctx));
+            (void)refuse(code, "revoked", message, cap, "operator \"", id, by == 1 ? "\"'s certificate is revoked (revocation list serial " : "\"'s key is revoked (revocation list serial ");
+            t.buf = message; /* appended to, not cleared */
+            t.cap = cap;
+            t.len = fwx_strlen(message);
+            fwx_text_str(&t, serial);
+            fwx_text_str(&t, ")");
+            return -1;
+        }
+    }
     if (now_s < 0 || (uint64_t)now_s < not_before) return refuse(code, "not-yet-valid", message, cap, "operator certificate is not valid yet", NULL, NULL);
     if ((uint64_t)now_s >= not_after) return refuse(code, "expired", message, cap, "operator certificate expired", NULL, NULL);
     fwx_cmd_copy(c, c->op, op, sizeof op);

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fwx_revocations_keep.h"
+
 #ifndef FWX_CMD_MAX
 #define FWX_CMD_MAX 4096u   /* largest signed command payload */
 #endif
@@ -40,6 +42,8 @@ typedef struct fwx_cmd_gate {
     const char *group;
     uint64_t counter;                /* highest accepted; loaded by the caller at start */
     fwx_cmd_counter_port counter_port;
+    /* The kept revocation list (NULL: none): a revoked operator certificate or key commands nothing. */
+    const fwx_rl_port *revocations;
     uint8_t work[FWX_CMD_MAX + 16u];
 } fwx_cmd_gate;
 
@@ -75,7 +79,7 @@ typedef struct fwx_cmd {
 int fwx_cmd_open(const uint8_t *payload, uint32_t len, fwx_cmd *out);
 
 /* The checks of op-guard.ts admit() except persisting: 0, or -1 with *code
- * ("out-of-scope", "bad-signature", "expired", "not-yet-valid",
+ * ("out-of-scope", "bad-signature", "revoked", "expired", "not-yet-valid",
  * "operation-not-allowed", "replayed") and a message. now_s: the device clock. */
 int fwx_cmd_check(fwx_cmd_gate *g, const fwx_cmd *c, int64_t now_s, const char **code, char *message, size_t cap);
 

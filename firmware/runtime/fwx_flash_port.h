@@ -12,6 +12,15 @@
  * `size`. A port whose writes are cached (a file) makes them durable in
  * `sync`; on raw flash `sync` may be NULL.
  *
+ * `map` (may be NULL) gives the bytes as the CPU sees them: execute-in-place
+ * flash mapped into the address space (ESP32's MMU cache, STM32's memory-
+ * mapped QSPI, internal flash on a Cortex-M), an mmap on POSIX. The device
+ * then verifies and runs packages where they lie instead of copying them
+ * into RAM (fwx_device.h). The pointer must stay valid, and show every later
+ * program and erase, until the port is closed: a running wasm3 module keeps
+ * pointers into its slot. NULL when the range is not memory-mapped (or the
+ * power is off in a simulation).
+ *
  * Every function returns FWX_FLASH_OK or a negative FWX_FLASH_E_* kind. */
 #ifndef FWX_FLASH_PORT_H
 #define FWX_FLASH_PORT_H
@@ -36,6 +45,7 @@ typedef struct fwx_flash_port {
   int32_t (*program)(void *ctx, uint32_t offset, const void *src, uint32_t len);
   int32_t (*erase)(void *ctx, uint32_t offset); /* the sector starting at offset */
   int32_t (*sync)(void *ctx);                   /* may be NULL */
+  const uint8_t *(*map)(void *ctx, uint32_t offset, uint32_t len); /* may be NULL (see above) */
 } fwx_flash_port_t;
 
 #endif

@@ -306,8 +306,6 @@ static void on_chunk(fwx_ota *ota, const uint8_t *p, size_t len, uint64_t now) {
     hold_add(ota, session, offset, data, n);
     return;
   }
-  ota->last_activity = now;
-  ota->activity_known = 1;
   if (ota->last_chunk_known) {
     uint32_t gap = (uint32_t)(now - ota->last_chunk_at);
     uint32_t decayed = ota->chunk_gap_ms - ota->chunk_gap_ms / 4u;
@@ -329,6 +327,9 @@ static void on_chunk(fwx_ota *ota, const uint8_t *p, size_t len, uint64_t now) {
     return;
   }
   if (store_chunk(ota, offset, data, n) != 0) return;
+  /* Only a stored byte keeps a transfer alive (receiver.ts): resends below the offset or gaps do not hold the slot. */
+  ota->last_activity = now;
+  ota->activity_known = 1;
   drain_hold(ota);
   if (ota->contiguous == ota->t.size || ota->in_order_since_ack >= ack_every(ota)) {
     ack_now(ota, 0, now);
@@ -372,7 +373,8 @@ static long write_status(fwx_ota *ota, fwx_json_writer *w) {
   else fwx_jw_null(w);
   if (ota->cfg.gate) {
     fwx_jw_key(w, "counter"); fwx_jw_int(w, (int64_t)ota->cfg.gate->counter);
-    fwx_jw_key(w, "revocationSerial"); fwx_jw_int(w, 0);
+    fwx_jw_key(w, "revocationSerial");
+    fwx_jw_int(w, ota->cfg.gate->revocations ? (int64_t)ota->cfg.gate->revocations->serial(ota->cfg.gate->revocations->ctx) : 0);
   }
   if (ota->cfg.device_cert_b64) { fwx_jw_key(w, "cert"); fwx_jw_string(w, ota->cfg.device_cert_b64); }
   ota->host.write_status(ota->host.ctx, w);
@@ -608,7 +610,8 @@ static int cmd_begin(fwx_ota *ota, fwx_json_span cmd, const char *from, fwx_json
     while (hold_evict_foreign(ota)) {}
     if (persist(ota) != 0) return refuse(why, "internal", "cannot record the transfer", NULL, NULL);
   } else {
-    if (ota->active && ota->activity_known && now - ota->last_activity < FWX_OTA_STALE_MS) {
+    /* Idle = no new byte stored for the stale time; an operator's signed begin may also pre-empt a transfer that still trickles. */
+    if (ota->active && !ota->preempt && ota->activity_known && now - ota->last_activity < FWX_OTA_STALE_MS) {
       return refuse(why, "busy", "device is receiving ", ota->t.package.module, " from another tool; try again when it is done");
     }
     /* Not discard(): early chunks of the new session stay held. */
@@ -641,8 +644,15 @@ static int handle(fwx_ota *ota, const char *op, fwx_json_span cmd, const char *f
   uint32_t session;
   if (fwx_streq(op, "begin")) return cmd_begin(ota, cmd, from, r, why, now);
   if (fwx_streq(op, "query")) {
-    if (read_u32(cmd, "session", 0, 65535, &session) != 0 || !current_session(ota, (uint16_t)session))
-      return refuse(why, "superseded", "that session is no longer the device's transfer", NULL, NULL);
+    if (read_u32(cmd, "session", 0, 65535, &session) != 0 || !current_session(ota, (uint16_t)session)) {
+      /* The Node agent's words (device-agent.ts "query"): the tool shows either device's refusal the same way. */
+      char num[12];
+      fwx_text t;
+      fwx_text_init(&t, num, sizeof num);
+      if (read_u32(cmd, "session", 0, 65535, &session) == 0) fwx_text_u64(&t, session);
+      else fwx_text_str(&t, "undefined");
+      return refuse(why, "superseded", "session ", num, " is no longer the device's transfer");
+    }
     fwx_jw_key(r, "acked"); fwx_jw_int(r, ota->contiguous);
     fwx_jw_key(r, "installing"); fwx_jw_bool(r, ota->installing && ota->installing_session == session);
     return 0;
@@ -669,6 +679,12 @@ static int handle(fwx_ota *ota, const char *op, fwx_json_span cmd, const char *f
     if (limit < 1) limit = 1;
     if (limit > 500) limit = 500;
     ota->host.logs(ota->host.ctx, module[0] ? module : NULL, (uint32_t)limit, r);
+    return 0;
+  }
+  if (fwx_streq(op, "revocations") && ota->rl_answer) {
+    /* Delivered and checked in on_signed_command (the list is not part of the command's JSON). */
+    fwx_jw_key(r, "serial"); fwx_jw_int(r, (int64_t)ota->rl_serial);
+    fwx_jw_key(r, "replaced"); fwx_jw_bool(r, ota->rl_replaced);
     return 0;
   }
   if (fwx_streq(op, "status")) {
@@ -862,11 +878,34 @@ static void on_signed_command(fwx_ota *ota, const uint8_t *payload, size_t len, 
     return;
   }
   if (fwx_streq(op, "revocations")) {
-    /* TODO(revocations): verify with fwx_revocations_verify and keep the highest serial. */
-    (void)refuse(&why, "unknown-op", "this device does not keep revocation lists yet", NULL, NULL);
+    /* device-agent.ts handleSigned "revocations" / op-guard.ts updateRevocations: kept only if root-signed and of a higher serial. */
+    const fwx_rl_port *rl = ota->cfg.gate->revocations;
+    int rc = FWX_RL_E_STORE, replaced = 0;
     cmd.p = "{}";
     cmd.len = 2;
-    answer(ota, op, cmd, req, from, &c, &why, now);
+    if (c.revocations_at == FWX_CMD_ABSENT) {
+      (void)refuse(&why, "bad-request", "\"revocations\" needs a revocation list", NULL, NULL);
+      answer(ota, op, cmd, req, from, &c, &why, now);
+      return;
+    }
+    if (rl) rc = rl->offer(rl->ctx, c.body + c.revocations_at, c.revocations_len, &replaced);
+    if (rc == FWX_RL_E_STORE) {
+      (void)refuse(&why, "internal", "cannot keep the delivered revocation list: the device's store failed", NULL, NULL);
+      answer(ota, op, cmd, req, from, &c, &why, now);
+      return;
+    }
+    if (rc != FWX_RL_OK) {
+      (void)refuse(&why, "bad-signature", "delivered revocation list: ",
+                   rc == FWX_RL_E_SIG ? "signature does not verify against the root public key" : "not a revocation list of the documented layout", NULL);
+      answer(ota, op, cmd, req, from, &c, &why, now);
+      return;
+    }
+    ota->rl_answer = 1;
+    ota->rl_replaced = replaced;
+    ota->rl_serial = rl->serial(rl->ctx);
+    publish_status(ota, NULL);
+    answer(ota, op, cmd, req, from, &c, NULL, now);
+    ota->rl_answer = 0;
     return;
   }
   if (!is_state_changing(op)) {
@@ -886,7 +925,9 @@ static void on_signed_command(fwx_ota *ota, const uint8_t *payload, size_t len, 
   }
   cmd.p = ota->signed_json;
   cmd.len = (size_t)n;
+  ota->preempt = fwx_streq(op, "begin") && c.preempt;
   answer(ota, op, cmd, req, from, &c, NULL, now);
+  ota->preempt = 0;
 }
 
 static void on_command(fwx_ota *ota, const uint8_t *payload, size_t len, uint64_t now) {

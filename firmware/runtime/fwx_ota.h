@@ -237,6 +237,10 @@ typedef struct fwx_ota {
   char last_answer[2048];
   size_t last_answer_len;
   char signed_json[2u * FWX_CMD_MAX];
+  /* The signed command being answered: a begin's "preempt", a delivered list's outcome (the reply's serial, replaced). */
+  int preempt;
+  int rl_answer, rl_replaced;
+  uint64_t rl_serial;
   char proof[FWX_STATEMENT_PROOF_MAX];
   char topic[FWX_OTA_TOPIC_MAX];
 } fwx_ota;

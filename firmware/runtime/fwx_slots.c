@@ -236,6 +236,22 @@ int32_t fwx_slots_read(fwx_slots_t *s, uint32_t module, uint32_t slot, uint32_t 
   return FWX_SLOTS_OK;
 }
 
+/* A writer holds bytes of this region in RAM (its last partial word, not yet programmed). */
+static int holds_tail(const fwx_slots_writer_t *w, uint32_t module, uint32_t slot) {
+  return w->active && !w->sealed && w->tail_len > 0 && w->module == module && (module == FWX_SLOTS_STAGING || w->slot == slot);
+}
+
+const uint8_t *fwx_slots_map(fwx_slots_t *s, uint32_t module, uint32_t slot, uint32_t offset, uint32_t len) {
+  uint32_t size;
+  if (!s->open || s->port->map == NULL) return NULL;
+  if (module != FWX_SLOTS_STAGING && (module >= FWX_SLOTS_MAX_MODULES || slot > FWX_SLOT_B)) return NULL;
+  if (module == FWX_SLOTS_STAGING) slot = 0;
+  size = fwx_sj_region_size(module);
+  if (offset > size || len > size - offset) return NULL;
+  if (holds_tail(&s->transfer_writer, module, slot) || holds_tail(&s->slot_writer, module, slot)) return NULL;
+  return s->port->map(s->port->ctx, fwx_sj_region_base(s, module, slot) + offset, len);
+}
+
 /* ---------------------------------------------------------- state changes */
 
 static int32_t module_index(const fwx_slots_t *s, const char *name) {

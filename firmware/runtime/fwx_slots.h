@@ -256,6 +256,14 @@ const fwx_slots_verdict_t *fwx_slots_verdict(const fwx_slots_t *s);   /* NULL wh
  * (FWX_SLOTS_STAGING, slot ignored), e.g. to re-verify at boot; bytes a
  * writer holds in RAM (its last partial word) included. */
 int32_t fwx_slots_read(fwx_slots_t *s, uint32_t module, uint32_t slot, uint32_t offset, void *dst, uint32_t len);
+/* The same bytes where they lie, through the port's map (memory-mapped
+ * flash): NULL when the port has no map, the range is out of the region, or
+ * a writer still holds some of the region's bytes in RAM (not sealed).
+ * The pointer shows the flash as it changes: bytes stay what they are only
+ * while the store neither erases nor writes that region, i.e. while the
+ * region is recorded as holding its package (the store writes only into a
+ * slot committed empty, and into the staging area for a new transfer). */
+const uint8_t *fwx_slots_map(fwx_slots_t *s, uint32_t module, uint32_t slot, uint32_t offset, uint32_t len);
 
 /* ---- the transfer in progress (one at a time) ---- */
 

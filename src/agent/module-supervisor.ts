@@ -68,7 +68,26 @@ export interface SupervisedSlot {
   retired: { fuelUsed: bigint; memoryHighWaterBytes: number };
 }
 
-export interface SupervisorOptions<B extends BoardLike> {
+/** How modules are supervised, whichever loop drives them: the batch Agent and the device agent take these alike. */
+export interface SupervisionPolicy {
+  restart?: Partial<RestartPolicy>;
+  /** Wall-clock limit per callback (ms); the second line of defence behind fuel. 0 disables. */
+  watchdogMs?: number;
+  /** 0 debug … 3 error. */
+  minLogLevel?: number;
+  logRate?: { perSecond: number; burst: number };
+  telemetryRate?: { perSecond: number; burst: number };
+  /** Peripheral traffic events per module and kind (bus-events.ts); default DEFAULT_BUS_EVENT_RATE. */
+  busEventRate?: { perSecond: number; burst: number };
+}
+
+/** Only the policy fields a driver's options carry (undefined ones left out, so the defaults apply). */
+export function supervisionPolicy(o: SupervisionPolicy): SupervisionPolicy {
+  const keys = ["restart", "watchdogMs", "minLogLevel", "logRate", "telemetryRate", "busEventRate"] as const;
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as SupervisionPolicy;
+}
+
+export interface SupervisorOptions<B extends BoardLike> extends SupervisionPolicy {
   board: B;
   createHost: SupervisedHostFactory<B>;
   stateDir: string | null;
@@ -79,14 +98,6 @@ export interface SupervisorOptions<B extends BoardLike> {
   /** Every module event that passed the bus-event limiter. */
   emit(tUs: bigint, module: string, event: AgentEvent): void;
   telemetry: TelemetryQueue;
-  restart?: Partial<RestartPolicy>;
-  /** Wall-clock limit per callback (ms); the second line of defence behind fuel. 0 disables. */
-  watchdogMs?: number;
-  /** 0 debug … 3 error. */
-  minLogLevel?: number;
-  logRate?: { perSecond: number; burst: number };
-  telemetryRate?: { perSecond: number; burst: number };
-  busEventRate?: { perSecond: number; burst: number };
   observer?: RunObserver;
   /** Work was scheduled: a driver that sleeps until the next due instant re-arms its timer. */
   onScheduled?(): void;

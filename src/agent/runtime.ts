@@ -17,9 +17,8 @@ import { prepareOffThread } from "./prepare-pool.js";
 import type { DeviceClass, ModuleLimits } from "../validate/limits.js";
 import { VirtualClock, type DeviceClock } from "./scheduler.js";
 import { frameIsFresh, isWatchdogTimeout, runFrame } from "./watchdog.js";
-import type { RestartPolicy } from "./supervisor.js";
 import type { KvStore } from "./host/kv.js";
-import { DEFAULT_WATCHDOG_MS, ModuleSupervisor } from "./module-supervisor.js";
+import { DEFAULT_WATCHDOG_MS, ModuleSupervisor, supervisionPolicy, type SupervisionPolicy } from "./module-supervisor.js";
 import { TelemetryQueue, type TelemetryMessage, type TelemetrySink } from "./host/telemetry.js";
 import type { CoreServices } from "./host/core.js";
 import type { TimerServices } from "./host/timer.js";
@@ -67,20 +66,12 @@ export interface RunObserver {
 
 export type DeliveryKind = "init" | "timer" | "event" | "deinit";
 
-export interface AgentOptions<B extends BoardLike> {
+/** The supervision policy (restart, watchdog, rates: module-supervisor.ts) plus what a batch run needs. */
+export interface AgentOptions<B extends BoardLike> extends SupervisionPolicy {
   board: B;
   createHost: HostFactory<B>;
   clock?: DeviceClock;
   stateDir?: string | null;
-  /** Wall-clock limit per callback (ms); the second line of defence behind fuel. 0 disables. */
-  watchdogMs?: number;
-  restart?: Partial<RestartPolicy>;
-  /** 0 debug … 3 error. */
-  minLogLevel?: number;
-  logRate?: { perSecond: number; burst: number };
-  /** Peripheral traffic events per module and kind (bus-events.ts); default DEFAULT_BUS_EVENT_RATE. */
-  busEventRate?: { perSecond: number; burst: number };
-  telemetryRate?: { perSecond: number; burst: number };
   telemetryQueueLength?: number;
   /** Where accepted telemetry goes; default: the event log. */
   telemetrySink?: TelemetrySink;
@@ -145,12 +136,7 @@ export class Agent<B extends BoardLike = BoardLike> {
       nowUs: () => this.clock.nowUs(),
       emit: (tUs, module, event) => this.log.append(tUs, module, event),
       telemetry: this.telemetry,
-      ...(opts.restart ? { restart: opts.restart } : {}),
-      ...(opts.watchdogMs !== undefined ? { watchdogMs: opts.watchdogMs } : {}),
-      ...(opts.minLogLevel !== undefined ? { minLogLevel: opts.minLogLevel } : {}),
-      ...(opts.logRate ? { logRate: opts.logRate } : {}),
-      ...(opts.telemetryRate ? { telemetryRate: opts.telemetryRate } : {}),
-      ...(opts.busEventRate ? { busEventRate: opts.busEventRate } : {}),
+      ...supervisionPolicy(opts),
       ...(opts.observer ? { observer: opts.observer } : {}),
       // On a real-time clock, a hardware event schedules work while the loop sleeps: wake it.
       onScheduled: () => this.clock.wake?.(),

@@ -16,7 +16,8 @@ import type { CrashHook } from "./crash.js";
 import { applyDelta, DeltaError } from "./delta.js";
 import { ConfigValueError } from "./config-values.js";
 import { DEFAULT_HEALTH, ModuleManager, RequestRefused, type HealthPolicy } from "./install.js";
-import { LiveModuleHost, type LiveHostFactory, type LiveHostOptions } from "./live-host.js";
+import { LiveModuleHost, type LiveHostFactory } from "./live-host.js";
+import type { SupervisionPolicy } from "../agent/module-supervisor.js";
 import { CHUNK_HEADER_BYTES, decodeChunk, encodeAck, isVerdict, MAX_CHUNK_BYTES, MAX_SESSION, parseJson, ProtocolError, topicsFor, transferOf, type Command, type DeviceStatus, type InstallEvent, type Reply } from "./protocol.js";
 import { OperationGuard } from "./op-guard.js";
 import { openCommand, signStatement, type OpenedCommand, type Statement } from "./signed-command.js";
@@ -52,7 +53,7 @@ export interface DeviceAgentOptions<B extends BoardLike> {
   /** Device clock speed-up for modules and health windows (demos); 1 = real time. */
   speed?: number;
   /** The modules' supervision: restart policy, watchdog, log/telemetry/bus-event rates (as the batch agent takes them; defaults the same). */
-  supervision?: Pick<LiveHostOptions<BoardLike>, "restart" | "watchdogMs" | "minLogLevel" | "logRate" | "telemetryRate" | "busEventRate">;
+  supervision?: SupervisionPolicy;
   crash?: CrashHook | null;
   /** Retained status is republished at least this often (the fleet's "last seen"). */
   heartbeatMs?: number;

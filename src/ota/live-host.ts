@@ -13,15 +13,14 @@ import type { InstanceContext } from "../agent/instance.js";
 import { prepareModule, ModuleRefused, type PreparedModule, type PrepareOptions } from "../agent/prepare.js";
 import { prepareOffThread } from "../agent/prepare-pool.js";
 import type { BoardLike, HostServices } from "../agent/runtime.js";
-import { ModuleSupervisor, type SupervisedSlot } from "../agent/module-supervisor.js";
-import type { RestartPolicy } from "../agent/supervisor.js";
+import { ModuleSupervisor, supervisionPolicy, type SupervisedSlot, type SupervisionPolicy } from "../agent/module-supervisor.js";
 import { TelemetryQueue, type TelemetrySink } from "../agent/host/telemetry.js";
 import { ModuleStartError, type HostedEvents, type HostedModule, type HostedSpec, type HostedState } from "./module-host.js";
 import type { ModuleHost } from "./module-host.js";
 
 export type LiveHostFactory<B extends BoardLike> = (ctx: InstanceContext, services: HostServices<B>) => HostImpl;
 
-export interface LiveHostOptions<B extends BoardLike> {
+export interface LiveHostOptions<B extends BoardLike> extends SupervisionPolicy {
   board: B;
   createHost: LiveHostFactory<B>;
   stateDir: string | null;
@@ -30,13 +29,6 @@ export interface LiveHostOptions<B extends BoardLike> {
   /** Module events (logs, lifecycle, faults with crash reports, peripherals) for the device's log stream. */
   onEvent(tUs: bigint, module: string, event: AgentEvent): void;
   telemetry: TelemetrySink;
-  restart?: Partial<RestartPolicy>;
-  watchdogMs?: number;
-  /** 0 debug … 3 error. */
-  minLogLevel?: number;
-  logRate?: { perSecond: number; burst: number };
-  telemetryRate?: { perSecond: number; burst: number };
-  busEventRate?: { perSecond: number; burst: number };
   /** Wall-clock limit on preparing an installed module; default PREPARE_TIME_LIMIT_MS. */
   prepareTimeLimitMs?: number;
 }
@@ -93,12 +85,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
       eventTimeUs: () => (this.advancing ? opts.board.nowUs ?? this.nowUs() : this.nowUs()),
       emit: (tUs, module, event) => opts.onEvent(tUs, module, event),
       telemetry: this.telemetry,
-      ...(opts.restart ? { restart: opts.restart } : {}),
-      ...(opts.watchdogMs !== undefined ? { watchdogMs: opts.watchdogMs } : {}),
-      ...(opts.minLogLevel !== undefined ? { minLogLevel: opts.minLogLevel } : {}),
-      ...(opts.logRate ? { logRate: opts.logRate } : {}),
-      ...(opts.telemetryRate ? { telemetryRate: opts.telemetryRate } : {}),
-      ...(opts.busEventRate ? { busEventRate: opts.busEventRate } : {}),
+      ...supervisionPolicy(opts),
       onScheduled: () => this.kick(),
       afterCall: () => this.telemetry.flush(),
       announceIdleStops: true,

@@ -10,7 +10,9 @@ import { buildPackage } from "../../src/pkg/pack.js";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import type { Capabilities } from "../../src/caps/capabilities.js";
 import type { ConfigField } from "../../src/pkg/manifest.js";
-import { CUSTOMER, GROUP, MODULE, tickerWasm, type Trust } from "../ota/fixtures.js";
+import { CUSTOMER, GROUP, MODULE, makeTrust, tempDir, tickerWasm, type Trust } from "../ota/fixtures.js";
+import { bundleCli, writeRootKey } from "../ota/child-agent.js";
+import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { buildDevice } from "../../scripts/build-device.mjs";
 
 export const root = resolve(import.meta.dirname, "../..");
@@ -141,4 +143,30 @@ export function writePackage(dir: string, name: string, bytes: Uint8Array): stri
 
 export function hasLibs(): boolean {
   return spawnSync("sh", ["-c", "test -f /usr/include/mosquitto.h && test -f /usr/include/sodium.h"]).status === 0;
+}
+
+/** What a C-device test file shares: a Mosquitto broker, the device built on the test double, the CLI, a trust chain and operator arguments. */
+export interface DeviceSuite {
+  exe: string;
+  cliPath: string;
+  broker: TestBroker;
+  trust: Trust;
+  dir: { path: string; cleanup(): void };
+  rootFile: string;
+  /** --operator-key, --operator-cert, --root: every state-changing command is signed, every answer checked. */
+  ops: string[];
+}
+
+/** Starts what a C-device test file needs; `build` names the device binary under tests/c/build (one per file, so files may run at once). */
+export async function startDeviceSuite(name: string, build: string): Promise<DeviceSuite> {
+  const dir = tempDir(name);
+  const bin = mosquittoBinary();
+  if (!bin) throw new Error("mosquitto is not installed (scripts/ensure-mosquitto.mjs could not install it)");
+  const broker = await mosquittoBroker(bin, dir.path);
+  mkdirSync(join(root, "tests/c/build"), { recursive: true });
+  const exe = buildTestDevice(join(root, "tests/c/build", build));
+  const cliPath = await bundleCli();
+  const trust = makeTrust();
+  const rootFile = writeRootKey(dir.path, trust);
+  return { exe, cliPath, broker, trust, dir, rootFile, ops: operatorArgs(trust, dir.path, rootFile) };
 }

@@ -4,16 +4,15 @@
 // unchanged. Every process runs under a time limit.
 
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleCli, writeRootKey } from "../ota/child-agent.js";
-import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
-import { makeTrust, tempDir, MODULE, type Trust } from "../ota/fixtures.js";
+import { type TestBroker } from "../ota/brokers.js";
+import { MODULE, type Trust } from "../ota/fixtures.js";
 import { issueCertificate } from "../../src/pkg/index.js";
 import { rawPublicKey } from "../../src/pkg/keys.js";
 import { signRevocationList } from "../../src/pkg/revocation.js";
-import { buildTestDevice, cli, mcuPackage, operatorArgs, startDevice, writePackage, root, type ChildDevice } from "./device-fixtures.js";
+import { cli, mcuPackage, startDevice, writePackage, root, type ChildDevice, startDeviceSuite } from "./device-fixtures.js";
 
 let exe = "";
 let cliPath = "";
@@ -27,16 +26,7 @@ const devices: ChildDevice[] = [];
 let n = 0;
 
 beforeAll(async () => {
-  dir = tempDir("c-device");
-  const bin = mosquittoBinary();
-  if (!bin) throw new Error("mosquitto is not installed (scripts/ensure-mosquitto.mjs could not install it)");
-  broker = await mosquittoBroker(bin, dir.path);
-  mkdirSync(join(root, "tests/c/build"), { recursive: true });
-  exe = buildTestDevice(join(root, "tests/c/build/fwx-device-fake"));
-  cliPath = await bundleCli();
-  trust = makeTrust();
-  rootFile = writeRootKey(dir.path, trust);
-  ops = operatorArgs(trust, dir.path, rootFile);
+  ({ exe, cliPath, broker, trust, dir, rootFile, ops } = await startDeviceSuite("c-device", "fwx-device-fake"));
 }, 240_000);
 
 afterAll(async () => {

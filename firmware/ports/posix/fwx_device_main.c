@@ -201,42 +201,26 @@ static int b64val(int c) {
   return -1;
 }
 
-/* The product root public key as `fwx keys` writes it (PEM), or hex, or 32 raw bytes. */
 /* ---- the revocation list ----
- * The device keeps the list with the highest serial it has seen (revocations.bin
- * in the state dir). One given with --revocations replaces it only when it
- * verifies against the root and its serial is higher: an older list would
- * un-revoke entries. A kept list that no longer verifies stops the device. */
-#define RL_MAX 65536u
-typedef struct rl_held {
-  uint8_t file[RL_MAX];
-  uint8_t work[RL_MAX + 18u];
-  fwx_pkg_memory_t mem;
-  fwx_revocations_t list;
-} rl_held;
-static rl_held rl_kept, rl_offered;
-
-static int rl_verify(rl_held *h, long n) {
-  fwx_pkg_source_t src;
-  h->mem.bytes = h->file;
-  h->mem.length = (uint32_t)n;
-  src.read = fwx_pkg_memory_read;
-  src.ctx = &h->mem;
-  src.length = (uint32_t)n;
-  return fwx_revocations_verify(&src, trust.root_public_key, h->work, sizeof h->work, &h->list);
-}
+ * Kept by fwx_revocations_keep.c in revocations.bin (the state dir): the list
+ * with the highest serial seen, from --revocations or the signed "revocations"
+ * command. A kept list that no longer verifies stops the device. */
+static fwx_rl_keeper rl_keeper;
+static fwx_rl_port rl_port;
+static uint8_t offered_list[FWX_RL_KEEP_MAX];
 
 static int load_revocations(const char *state_dir, const char *offered) {
-  long n = fwx_posix_files_load(&store, "revocations.bin", rl_kept.file, sizeof rl_kept.file);
-  int rc, have_kept = 0;
-  if (n >= 0) {
-    if ((rc = rl_verify(&rl_kept, n)) != 0) {
-      fprintf(stderr, "fwx-device: %s/revocations.bin: the kept revocation list does not verify against --root (FWX_RL_E %d)\n", state_dir, rc);
-      return -1;
-    }
-    have_kept = 1;
-    trust.revoked = &rl_kept.list;
+  fwx_rl_store rl_store;
+  int rc, replaced;
+  uint64_t kept;
+  fwx_posix_files_revocations(&store, &rl_store);
+  if ((rc = fwx_rl_keeper_open(&rl_keeper, trust.root_public_key, &rl_store)) != FWX_RL_OK) {
+    fprintf(stderr, "fwx-device: %s/revocations.bin: the kept revocation list does not verify against --root (FWX_RL_E %d)\n", state_dir, rc);
+    return -1;
   }
+  fwx_rl_keeper_port(&rl_keeper, &rl_port);
+  trust.revocations = &rl_keeper;
+  gate.revocations = &rl_port;
   if (!offered) return 0;
   {
     FILE *f = fopen(offered, "rb");
@@ -245,30 +229,31 @@ static int load_revocations(const char *state_dir, const char *offered) {
       fprintf(stderr, "fwx-device: --revocations %s: %s\n", offered, strerror(errno));
       return -1;
     }
-    got = fread(rl_offered.file, 1, sizeof rl_offered.file, f);
-    if (got == sizeof rl_offered.file && fgetc(f) != EOF) {
+    got = fread(offered_list, 1, sizeof offered_list, f);
+    if (got == sizeof offered_list && fgetc(f) != EOF) {
       fclose(f);
-      fprintf(stderr, "fwx-device: --revocations %s: larger than %u bytes\n", offered, RL_MAX);
+      fprintf(stderr, "fwx-device: --revocations %s: larger than %u bytes\n", offered, FWX_RL_KEEP_MAX);
       return -1;
     }
     fclose(f);
-    if ((rc = rl_verify(&rl_offered, (long)got)) != 0) {
-      fprintf(stderr, "fwx-device: --revocations %s: not a revocation list signed by --root (FWX_RL_E %d)\n", offered, rc);
-      return -1;
-    }
+    kept = rl_port.serial(&rl_keeper);
+    rc = fwx_rl_keeper_offer(&rl_keeper, offered_list, (uint32_t)got, &replaced);
   }
-  if (have_kept && !fwx_revocations_newer(&rl_offered.list, &rl_kept.list)) {
-    fprintf(stderr, "[device] --revocations %s: serial %llu is not above the kept list's %llu; the kept list stays\n", offered,
-            (unsigned long long)rl_offered.list.serial, (unsigned long long)rl_kept.list.serial);
-    return 0;
-  }
-  if (fwx_posix_files_save(&store, "revocations.bin", rl_offered.file, rl_offered.mem.length) != 0) {
+  if (rc == FWX_RL_E_STORE) {
     fprintf(stderr, "fwx-device: %s/revocations.bin: cannot keep the revocation list: %s\n", state_dir, strerror(errno));
     return -1;
   }
-  trust.revoked = &rl_offered.list;
-  fprintf(stderr, "[device] revocation list serial %llu kept (%u certificates, %u keys)\n", (unsigned long long)rl_offered.list.serial,
-          rl_offered.list.certificate_count, rl_offered.list.key_count);
+  if (rc != FWX_RL_OK) {
+    fprintf(stderr, "fwx-device: --revocations %s: not a revocation list signed by --root (FWX_RL_E %d)\n", offered, rc);
+    return -1;
+  }
+  if (!replaced) {
+    fprintf(stderr, "[device] --revocations %s: serial %llu is not above the kept list's %llu; the kept list stays\n", offered,
+            (unsigned long long)rl_keeper.offered_serial, (unsigned long long)kept);
+    return 0;
+  }
+  fprintf(stderr, "[device] revocation list serial %llu kept (%u certificates, %u keys)\n", (unsigned long long)rl_keeper.list.serial,
+          rl_keeper.list.certificate_count, rl_keeper.list.key_count);
   return 0;
 }
 
@@ -355,6 +340,7 @@ static void dump_state(void) {
   printf("}\n");
 }
 
+/* The product root public key as `fwx keys` writes it (PEM), or hex, or 32 raw bytes. */
 static int read_root(const char *path, uint8_t out[32]) {
   char buf[4096];
   size_t n, i, k = 0;
@@ -547,7 +533,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (fwx_device_init(&device, &cfg, &verifier, &slots, &kv, &net, &partial, env, wall_ms, NULL, now_ms()) != 0) {
-    fprintf(stderr, "fwx-device: %s/flash.bin: the slot store failed at boot (flash %d)\n", state_dir, (int)slots.flash_error);
+    if (flash.port.map == NULL || flash.mapped == NULL)
+      fprintf(stderr, "fwx-device: %s/flash.bin: cannot be memory-mapped (mmap), and packages run where they lie in flash\n", state_dir);
+    else
+      fprintf(stderr, "fwx-device: %s/flash.bin: the slot store failed at boot (flash %d)\n", state_dir, (int)slots.flash_error);
     return 1;
   }
   {

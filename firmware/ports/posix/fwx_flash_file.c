@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,6 +127,13 @@ static int32_t f_erase(void *ctx, uint32_t off) {
   return tear ? power_lost(f, "erase", off) : FWX_FLASH_OK;
 }
 
+static const uint8_t *f_map(void *ctx, uint32_t off, uint32_t len) {
+  fwx_flash_file_t *f = (fwx_flash_file_t *)ctx;
+  if (f->cut || f->mapped == NULL) return NULL;
+  if (off > f->port.size || len > f->port.size - off) return NULL;
+  return f->mapped + off;
+}
+
 static int32_t f_sync(void *ctx) {
   fwx_flash_file_t *f = (fwx_flash_file_t *)ctx;
   if (f->cut) return FWX_FLASH_E_POWER;
@@ -164,6 +172,12 @@ int fwx_flash_file_open(fwx_flash_file_t *f, const char *path, uint32_t size, ui
   f->port.program = f_program;
   f->port.erase = f_erase;
   f->port.sync = f_sync;
+  f->port.map = f_map;
+  {
+    /* Mapped once, after the file holds `size` bytes (a file that is longer keeps its tail unmapped). */
+    void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, f->fd, 0);
+    f->mapped = m == MAP_FAILED ? NULL : (const uint8_t *)m;
+  }
   cut = getenv("FWX_FLASH_CUT_AT");
   if (cut != NULL && *cut != '\0') {
     char *end;
@@ -180,6 +194,8 @@ int fwx_flash_file_open(fwx_flash_file_t *f, const char *path, uint32_t size, ui
 fail:
   {
     int e = errno;
+    if (f->mapped != NULL) (void)munmap((void *)(uintptr_t)f->mapped, size);
+    f->mapped = NULL;
     close(f->fd);
     f->fd = -1;
     errno = e;
@@ -188,6 +204,8 @@ fail:
 }
 
 void fwx_flash_file_close(fwx_flash_file_t *f) {
+  if (f->mapped != NULL) (void)munmap((void *)(uintptr_t)f->mapped, f->port.size);
+  f->mapped = NULL;
   if (f->fd >= 0) close(f->fd);
   f->fd = -1;
 }

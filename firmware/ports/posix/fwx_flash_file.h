@@ -10,7 +10,18 @@
  * fwx_flash_file_cut_after(), or for a whole device with the environment
  * variable FWX_FLASH_CUT_AT=<N>[:<seed>], read by fwx_flash_file_open (exit
  * mode). The file models the flash chip: a completed program survives the
- * cut, as on NOR; fsync keeps that true on a real host crash too. */
+ * cut, as on NOR; fsync keeps that true on a real host crash too.
+ *
+ * map: the file is mapped read-only and shared (MAP_SHARED, PROT_READ), as
+ * execute-in-place flash is mapped into an MCU's address space. Programs and
+ * erases go through the fd (pwrite); on a POSIX system with a unified buffer
+ * cache (Linux, the BSDs, macOS) a shared mapping shows them at once, so a
+ * pointer handed out stays valid and current, as XIP flash does. The
+ * mapping covers the partition's `size` bytes, which the open extends the
+ * file to; the file is never truncated or grown afterwards, so the mapping
+ * is made once at open and never moved (moving it would leave running
+ * modules' pointers dangling). After a simulated cut (FAIL mode) map returns
+ * NULL like read. */
 #ifndef FWX_FLASH_FILE_H
 #define FWX_FLASH_FILE_H
 
@@ -30,6 +41,7 @@ typedef struct fwx_flash_file {
   uint32_t seed;
   int cut_mode;
   int cut;         /* the power is off (FAIL mode) */
+  const uint8_t *mapped; /* the whole partition, read-only shared (NULL when mmap failed: map then returns NULL) */
   fwx_flash_port_t port;
 } fwx_flash_file_t;
 

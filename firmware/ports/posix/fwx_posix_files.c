@@ -137,3 +137,19 @@ long fwx_posix_files_load(const fwx_posix_files *s, const char *name, uint8_t *o
   if (path_of(s, path, sizeof path, name, NULL, NULL) != 0) return -1;
   return read_file(path, out, cap);
 }
+
+/* ---- the kept revocation list (fwx_revocations_keep.h's store port) ---- */
+
+static int save_revocations(void *ctx, const uint8_t *bytes, uint32_t len) {
+  return fwx_posix_files_save(ctx, "revocations.bin", bytes, len);
+}
+
+static long load_revocations(void *ctx, uint8_t *out, uint32_t cap) {
+  return fwx_posix_files_load(ctx, "revocations.bin", out, cap);
+}
+
+void fwx_posix_files_revocations(fwx_posix_files *s, fwx_rl_store *store) {
+  store->ctx = s;
+  store->save = save_revocations;
+  store->load = load_revocations;
+}

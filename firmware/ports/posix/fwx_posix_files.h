@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "fwx_device.h"
+#include "fwx_revocations_keep.h"
 
 typedef struct fwx_posix_files {
   char dir[512];
@@ -20,6 +21,8 @@ typedef struct fwx_posix_files {
 /* Creates the directory when missing. 0, or -1 with errno. */
 int fwx_posix_files_open(fwx_posix_files *s, const char *dir);
 void fwx_posix_files_kv(fwx_posix_files *s, fwx_device_kv *kv);
+/* revocations.bin as the kept revocation list's store. */
+void fwx_posix_files_revocations(fwx_posix_files *s, fwx_rl_store *store);
 int fwx_posix_files_save(const fwx_posix_files *s, const char *name, const uint8_t *bytes, size_t len);
 /* The file's bytes, or -1 when it is absent or larger than cap. */
 long fwx_posix_files_load(const fwx_posix_files *s, const char *name, uint8_t *out, size_t cap);

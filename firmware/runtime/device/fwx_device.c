@@ -124,14 +124,15 @@ static int boot(fwx_device *d) {
   for (i = 0; i < FWX_DEVICE_MAX_MODULES; i++) {
     const fwx_slots_module_t *r = fwx_dev_rec(d, i);
     fwx_pkg_info info;
+    const uint8_t *pkg = NULL;
     char problem[200];
     int confirmed;
     if (!fwx_dev_installed(r)) continue;
     fwx_dev_values_load(d, i);
     if (r->trial != FWX_SLOT_NONE) {
       int slot = fwx_dev_slot_of(r->trial);
-      if (fwx_dev_load_slot(d, i, slot, fwx_slots_floor(d->slots, r->name), d->pkg, &info, problem, sizeof problem) == 0) {
-        fwx_dev_begin_trial(d, i, slot, d->pkg, &info);
+      if (fwx_dev_load_slot(d, i, slot, fwx_slots_floor(d->slots, r->name), &pkg, &info, problem, sizeof problem) == 0) {
+        fwx_dev_begin_trial(d, i, slot, pkg, &info);
         continue;
       }
       boot_reverted(d, r->name, slot, r->slot[slot].sha256, r->trial_has_session, r->trial_session, problem, 1);
@@ -140,7 +141,7 @@ static int boot(fwx_device *d) {
     }
     confirmed = fwx_dev_slot_of(r->confirmed);
     if (confirmed < 0) continue;
-    if (fwx_dev_load_slot(d, i, confirmed, 0, d->pkg, &info, problem, sizeof problem) != 0) {
+    if (fwx_dev_load_slot(d, i, confirmed, 0, &pkg, &info, problem, sizeof problem) != 0) {
       /* The confirmed slot is damaged: the other slot held the previously confirmed package. */
       char other[200];
       int alt = 1 - confirmed;
@@ -148,7 +149,7 @@ static int boot(fwx_device *d) {
       fwx_text t;
       char reason[420];
       fwx_text_init(&t, reason, sizeof reason);
-      if (fwx_dev_load_slot(d, i, alt, 0, d->pkg, &info, other, sizeof other) != 0 || fwx_slots_rollback(d->slots, r->name) != FWX_SLOTS_OK) {
+      if (fwx_dev_load_slot(d, i, alt, 0, &pkg, &info, other, sizeof other) != 0 || fwx_slots_rollback(d->slots, r->name) != FWX_SLOTS_OK) {
         fwx_text_str(&t, "cannot start: ");
         fwx_text_str(&t, problem);
         fwx_text_str(&t, "; other slot: ");
@@ -167,7 +168,7 @@ static int boot(fwx_device *d) {
       fwx_dev_emit(d, &e, FWX_DEV_EVENT);
       confirmed = alt;
     }
-    fwx_dev_run_confirmed(d, i, confirmed, d->pkg, &info);
+    fwx_dev_run_confirmed(d, i, confirmed, pkg, &info);
   }
   fwx_dev_settle(d);
   return 0;
@@ -193,6 +194,10 @@ int fwx_device_init(fwx_device *d, const fwx_device_config *cfg, const fwx_devic
   fwx_ota_host host;
   fwx_ota_storage partial;
   memset(d, 0, sizeof *d);
+#ifndef FWX_DEVICE_RAM_PAYLOAD
+  /* Packages run where they lie: a port that cannot map needs the RAM build (fwx_device.h). */
+  if (slots == NULL || slots->port == NULL || slots->port->map == NULL) return -1;
+#endif
   the_device = d;
   d->cfg = *cfg;
   d->verifier = *verifier;

@@ -30,6 +30,12 @@
 #include "fwx_slots.h"
 #include "fwx_supervisor.h"
 
+/* Packages are verified and run where they lie in flash, through the flash
+ * port's map (fwx_flash_port.h): no package is copied into RAM. A port
+ * without map needs -DFWX_DEVICE_RAM_PAYLOAD (every file of the build):
+ * then one package buffer for verification and one payload copy per
+ * running module, FWX_DEVICE_MAX_PACKAGE bytes each, live in fwx_device;
+ * without it, fwx_device_init refuses a store whose port cannot map. */
 #define FWX_DEVICE_MAX_MODULES FWX_SUP_MAX_MODULES
 #ifndef FWX_DEVICE_MAX_PACKAGE
 #define FWX_DEVICE_MAX_PACKAGE (256u * 1024u)
@@ -39,10 +45,20 @@
 #endif
 #define FWX_DEVICE_CONFIG_KEY 32u
 #define FWX_DEVICE_CONFIG_VALUE 256u
+/* The log ring `fwx logs` reads: sized for an MCU (16 x 128 B); the POSIX device builds with 64 x 320
+ * (scripts/build-device.mjs). Every line goes out on the log topic, rendered in one buffer of
+ * FWX_DEVICE_LOG_RENDER bytes (a core.log message is at most 256 bytes, plus about 150 of JSON and
+ * module name); the ring keeps it in FWX_DEVICE_LOG_LINE bytes, its text shortened when it does not fit. */
 #ifndef FWX_DEVICE_LOG_LINES
-#define FWX_DEVICE_LOG_LINES 64u
+#define FWX_DEVICE_LOG_LINES 16u
 #endif
-#define FWX_DEVICE_LOG_LINE 320u
+#ifndef FWX_DEVICE_LOG_LINE
+#define FWX_DEVICE_LOG_LINE 128u
+#endif
+#define FWX_DEVICE_LOG_RENDER 512u
+#if FWX_DEVICE_LOG_LINE > FWX_DEVICE_LOG_RENDER || FWX_DEVICE_LOG_LINES < 1
+#error "FWX_DEVICE_LOG_LINE must be at most FWX_DEVICE_LOG_RENDER, FWX_DEVICE_LOG_LINES at least 1"
+#endif
 #ifndef FWX_DEVICE_KV_BYTES
 #define FWX_DEVICE_KV_BYTES 1024u          /* a module's kv quota, keys and values together */
 #endif
@@ -82,9 +98,15 @@ typedef struct fwx_pkg_info {
   uint32_t payload_offset, payload_len; /* the wasm inside the package bytes */
   uint32_t granted;                     /* FWX_CAP_BIT per capability kind */
   uint32_t caps_offset, caps_len;       /* the granted capability map (CBOR) inside the package bytes */
-  uint32_t nconfig;
-  fwx_config_field config[FWX_DEVICE_MAX_CONFIG];
+  uint32_t size;                        /* the package's bytes */
+  /* The config schema stays in the package (the manifest's config array, CBOR): fwx_pkg_config_field
+   * reads a field from the package bytes when needed instead of a copy per running module. */
+  uint32_t config_offset, config_len, config_count;
+  uint32_t nconfig;                     /* fields with a name, at most FWX_DEVICE_MAX_CONFIG */
 } fwx_pkg_info;
+
+/* Field k (0..info->nconfig-1) of a verified package's config schema, read from its bytes: 0, or -1. */
+int fwx_pkg_config_field(const uint8_t *pkg, const fwx_pkg_info *info, uint32_t k, fwx_config_field *out);
 
 typedef struct fwx_device_verifier {
   void *ctx;
@@ -124,8 +146,18 @@ typedef struct fwx_live {
   char why[FWX_SUP_TEXT_MAX];
   uint32_t faults;
   char last_fault[FWX_SUP_TEXT_MAX];
-  uint8_t wasm[FWX_DEVICE_MAX_PACKAGE]; /* the running package: wasm3 compiles lazily from it */
+  /* The running payload where it lies: in its slot, through the flash port's map. wasm3 parses and
+   * compiles lazily from these bytes and keeps pointers into them, so the slot must not be erased or
+   * written while the module runs. The store writes only into a slot committed empty (the inactive
+   * one of a module not on trial) and into the staging area; a running slot is the confirmed one or
+   * the trial's, so installs, deltas and transfers never touch it; revert, rollback and remove stop
+   * the module before the slot is committed empty (the bytes go only when a later install erases it). */
+  const uint8_t *pkg;   /* the whole package (its config schema is read from it), in its slot */
+  const uint8_t *wasm;
   uint32_t wasm_len;
+#ifdef FWX_DEVICE_RAM_PAYLOAD
+  uint8_t pkg_ram[FWX_DEVICE_MAX_PACKAGE]; /* a port without map: the package copied here */
+#endif
 } fwx_live;
 
 typedef struct fwx_device_config {
@@ -162,17 +194,20 @@ typedef struct fwx_device {
   uint64_t now_ms;      /* monotonic, of the current call */
   /* log ring */
   char log[FWX_DEVICE_LOG_LINES][FWX_DEVICE_LOG_LINE];
+  char log_render[FWX_DEVICE_LOG_RENDER]; /* the line being published */
+  fwx_config_field field; /* the field fwx_dev_config_value last read (its default is returned from here) */
   char log_module[FWX_DEVICE_LOG_LINES][FWX_OTA_ID_MAX + 1];
   uint32_t log_next, log_count;
-  uint8_t pkg[FWX_DEVICE_MAX_PACKAGE];   /* the incoming package */
-  uint8_t xfer[FWX_DEVICE_MAX_PACKAGE];  /* a transfer being checked (a delta) */
-  uint8_t base[FWX_DEVICE_MAX_PACKAGE];  /* a confirmed slot (a delta's base, a revert's target) */
+#ifdef FWX_DEVICE_RAM_PAYLOAD
+  uint8_t ram_pkg[FWX_DEVICE_MAX_PACKAGE]; /* a port without map: the package being verified, read here */
+#endif
   /* kv: per module, in RAM, persisted whole through the store on every change */
   uint8_t kv[FWX_DEVICE_MAX_MODULES][FWX_DEVICE_KV_BYTES];
   uint32_t kv_len[FWX_DEVICE_MAX_MODULES];
 } fwx_device;
 
-/* Boots on an opened slot store (fwx_slots_open): counts the boot for every
+/* Boots on an opened slot store (fwx_slots_open; its flash port must map,
+ * unless built with FWX_DEVICE_RAM_PAYLOAD): counts the boot for every
  * trial, re-verifies every slot it runs (hash, signature, anti-rollback
  * floor), starts the modules, and sets up the OTA with its download in the
  * store's staging area (fwx_slots_partial.h; `staging` NULL, or a wrapper of

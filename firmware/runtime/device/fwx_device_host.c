@@ -91,9 +91,10 @@ static void host_status(void *ctx, fwx_json_writer *w) {
     fwx_jw_begin_object(w);
     if (l->used) {
       for (k = 0; k < l->info.nconfig; k++) {
-        const char *v = fwx_dev_config_value(d, i, l->info.config[k].name);
+        fwx_config_field f;
+        const char *v = fwx_pkg_config_field(l->pkg, &l->info, k, &f) == 0 ? fwx_dev_config_value(d, i, f.name) : NULL;
         if (!v) continue;
-        fwx_jw_key(w, l->info.config[k].name);
+        fwx_jw_key(w, f.name);
         fwx_jw_string(w, v);
       }
     } else {
@@ -142,6 +143,7 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
   if (r->trial != FWX_SLOT_NONE) return refuse(why, "busy", "module ", module, " is on trial; wait for its verdict");
   if (fwx_streq(op, "rollback")) {
     fwx_pkg_info info;
+    const uint8_t *pkg;
     char problem[200], reason[40];
     int to, from = confirmed;
     fwx_ota_event e;
@@ -149,10 +151,10 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
     if (confirmed < 0) return refuse(why, "no-previous", "module ", module, " has no confirmed slot");
     to = 1 - confirmed;
     if (!r->slot[to].present) return refuse(why, "no-previous", "module ", module, to ? " has nothing in slot B to roll back to" : " has nothing in slot A to roll back to");
-    if (fwx_dev_load_slot(d, (unsigned)i, to, 0, d->pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", "cannot roll back: ", problem, NULL);
+    if (fwx_dev_load_slot(d, (unsigned)i, to, 0, &pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", "cannot roll back: ", problem, NULL);
     if (fwx_slots_rollback(d->slots, module) != FWX_SLOTS_OK) return refuse(why, "storage", "cannot record the rollback (flash)", NULL, NULL);
     fwx_dev_stop(d, (unsigned)i, "rolled back");
-    fwx_dev_run_confirmed(d, (unsigned)i, to, d->pkg, &info);
+    fwx_dev_run_confirmed(d, (unsigned)i, to, pkg, &info);
     fwx_text_init(&t, reason, sizeof reason);
     fwx_text_str(&t, "slot ");
     fwx_text_str(&t, fwx_dev_slot_letter(from));
@@ -180,6 +182,7 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
   if (fwx_streq(op, "config")) {
     fwx_live *l = &d->live[i];
     fwx_pkg_info info;
+    const uint8_t *pkg;
     char problem[200];
     char reason[240];
     fwx_ota_event e;
@@ -190,10 +193,10 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
     if (!l->used) return refuse(why, "not-running", "module ", module, " has no runnable slot");
     if (fwx_json_kind_of(values) != FWX_JSON_OBJECT) return refuse(why, "bad-request", "values is not an object", NULL, NULL);
     /* All or nothing in RAM, then one commit; a failed commit reloads the committed values. */
-    if (fwx_dev_check_config(&l->info, module, values, &d->values[i], why) != 0) return -1;
+    if (fwx_dev_check_config(l->pkg, &l->info, module, values, &d->values[i], why) != 0) return -1;
     if (fwx_dev_values_commit(d, (unsigned)i, &d->values[i]) != 0) return refuse(why, "storage", "cannot record the config values (flash)", NULL, NULL);
-    if (fwx_dev_load_slot(d, (unsigned)i, l->slot, 0, d->pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", problem, NULL, NULL);
-    fwx_dev_run_confirmed(d, (unsigned)i, l->slot, d->pkg, &info);
+    if (fwx_dev_load_slot(d, (unsigned)i, l->slot, 0, &pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", problem, NULL, NULL);
+    fwx_dev_run_confirmed(d, (unsigned)i, l->slot, pkg, &info);
     fwx_text_init(&t, reason, sizeof reason);
     while (fwx_json_next_member(values, &pos, &k, &v)) {
       char key[FWX_DEVICE_CONFIG_KEY + 1];

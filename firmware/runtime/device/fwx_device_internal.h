@@ -22,11 +22,11 @@ void fwx_dev_last_install_load(fwx_device *d);
 /* Appends a log line (a JSON object without its closing brace is completed here) to the ring and the log topic. */
 void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char *k1, const char *v1, const char *k2, const char *v2);
 /* The effective value of a config key: device value, else the manifest default. NULL when neither. */
-const char *fwx_dev_config_value(const fwx_device *d, unsigned index, const char *key);
+const char *fwx_dev_config_value(fwx_device *d, unsigned index, const char *key);
 /* Index of the module record of a live module context. */
 int fwx_dev_index_of(const fwx_device *d, const fwx_module_t *m);
 /* Checks and applies `fwx config set` values; -1 with *why on a value the manifest does not allow. */
-int fwx_dev_check_config(const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why);
+int fwx_dev_check_config(const uint8_t *pkg, const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why);
 void fwx_dev_kv_load(fwx_device *d, unsigned index);
 void fwx_dev_kv_clear(fwx_device *d, unsigned index);
 
@@ -48,9 +48,13 @@ fwx_ota_event fwx_dev_event(const char *module, const char *phase, int64_t ts);
 #define FWX_DEV_VERDICT 1
 #define FWX_DEV_VERDICT_COMMITTED 2
 void fwx_dev_emit(fwx_device *d, const fwx_ota_event *e, int verdict);
-/* Reads, re-hashes and re-verifies slot 0/1 of module i into buf (at the instant it was first accepted,
- * against the anti-rollback floor `floor`, 0 for none). 0, or -1 with the problem. */
-int fwx_dev_load_slot(fwx_device *d, unsigned i, int slot, uint64_t floor, uint8_t *buf, fwx_pkg_info *info, char *problem, size_t cap);
+/* Bytes [0, len) of a slot (module index, FWX_SLOT_A/B) or of the staging area (FWX_SLOTS_STAGING) where
+ * they lie (mapped flash), or with FWX_DEVICE_RAM_PAYLOAD read into d->ram_pkg (valid until the next call).
+ * NULL when they can be neither. */
+const uint8_t *fwx_dev_bytes(fwx_device *d, uint32_t module, uint32_t slot, uint32_t len);
+/* Re-hashes and re-verifies slot 0/1 of module i in place (at the instant it was first accepted, against the
+ * anti-rollback floor `floor`, 0 for none): 0 with *pkg its bytes, or -1 with the problem. */
+int fwx_dev_load_slot(fwx_device *d, unsigned i, int slot, uint64_t floor, const uint8_t **pkg, fwx_pkg_info *info, char *problem, size_t cap);
 void fwx_dev_stop(fwx_device *d, unsigned i, const char *why);
 void fwx_dev_run_confirmed(fwx_device *d, unsigned i, int slot, const uint8_t *buf, const fwx_pkg_info *info);
 void fwx_dev_begin_trial(fwx_device *d, unsigned i, int slot, const uint8_t *buf, const fwx_pkg_info *info);

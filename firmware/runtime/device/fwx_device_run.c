@@ -9,8 +9,18 @@
 #include "fwx_text.h"
 
 
-int fwx_dev_load_slot(fwx_device *d, unsigned i, int slot, uint64_t floor, uint8_t *buf, fwx_pkg_info *info, char *problem, size_t cap) {
+const uint8_t *fwx_dev_bytes(fwx_device *d, uint32_t module, uint32_t slot, uint32_t len) {
+#ifdef FWX_DEVICE_RAM_PAYLOAD
+  if (len > FWX_DEVICE_MAX_PACKAGE || fwx_slots_read(d->slots, module, slot, 0, d->ram_pkg, len) != FWX_SLOTS_OK) return NULL;
+  return d->ram_pkg;
+#else
+  return fwx_slots_map(d->slots, module, slot, 0, len);
+#endif
+}
+
+int fwx_dev_load_slot(fwx_device *d, unsigned i, int slot, uint64_t floor, const uint8_t **pkg, fwx_pkg_info *info, char *problem, size_t cap) {
   const fwx_slots_module_t *r = fwx_dev_rec(d, i);
+  const uint8_t *buf;
   const fwx_slots_slot_t *s = r ? &r->slot[slot] : NULL;
   uint8_t sha[32];
   uint32_t n;
@@ -25,7 +35,8 @@ int fwx_dev_load_slot(fwx_device *d, unsigned i, int slot, uint64_t floor, uint8
     return -1;
   }
   n = s->size;
-  if (n > FWX_DEVICE_MAX_PACKAGE || fwx_slots_read(d->slots, i, (uint32_t)slot, 0, buf, n) != FWX_SLOTS_OK) {
+  buf = n > FWX_DEVICE_MAX_PACKAGE ? NULL : fwx_dev_bytes(d, i, (uint32_t)slot, n);
+  if (buf == NULL) {
     fwx_text_str(&t, "slot ");
     fwx_text_str(&t, fwx_dev_slot_letter(slot));
     fwx_text_str(&t, " cannot be read");
@@ -46,6 +57,7 @@ int fwx_dev_load_slot(fwx_device *d, unsigned i, int slot, uint64_t floor, uint8
     fwx_text_str(&t, msg);
     return -1;
   }
+  *pkg = buf;
   return 0;
 }
 
@@ -84,7 +96,13 @@ static int start_live(fwx_device *d, unsigned i, int slot, const uint8_t *buf, c
   l->faults = 0;
   l->last_fault[0] = '\0';
   l->wasm_len = info->payload_len;
-  memcpy(l->wasm, buf + info->payload_offset, info->payload_len);
+#ifdef FWX_DEVICE_RAM_PAYLOAD
+  memcpy(l->pkg_ram, buf, info->size);
+  l->pkg = l->pkg_ram;
+#else
+  l->pkg = buf; /* in the slot: buf is mapped flash */
+#endif
+  l->wasm = l->pkg + info->payload_offset;
   fwx_dev_kv_load(d, i);
   {
     const uint8_t *wasm = l->wasm;
@@ -252,8 +270,9 @@ static void revert(fwx_device *d, unsigned i, const char *reason) {
   {
     fwx_pkg_info info;
     char problem[200];
-    if (confirmed >= 0 && fwx_dev_load_slot(d, i, confirmed, 0, d->base, &info, problem, sizeof problem) == 0) {
-      fwx_dev_run_confirmed(d, i, confirmed, d->base, &info);
+    const uint8_t *pkg;
+    if (confirmed >= 0 && fwx_dev_load_slot(d, i, confirmed, 0, &pkg, &info, problem, sizeof problem) == 0) {
+      fwx_dev_run_confirmed(d, i, confirmed, pkg, &info);
     } else {
       fwx_ota_event f = fwx_dev_event(module, "failed", fwx_dev_wall(d));
       f.reason = problem;

@@ -12,25 +12,58 @@
 
 /* ---- log ring -------------------------------------------------------------- */
 
-void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char *k1, const char *v1, const char *k2, const char *v2) {
-  uint32_t idx = d->log_next;
+/* One log line as JSON: 0 < length, or -1 when it does not fit cap. v2 is cut to v2_len bytes. */
+static long render_line(fwx_device *d, char *out, size_t cap, const char *module, const char *kind, const char *k1, const char *v1,
+                        const char *k2, const char *v2, size_t v2_len) {
   fwx_json_writer w;
-  long n;
-  fwx_jw_init(&w, d->log[idx], FWX_DEVICE_LOG_LINE);
+  fwx_jw_init(&w, out, cap);
   fwx_jw_begin_object(&w);
   fwx_jw_key(&w, "ts"); fwx_jw_int(&w, d->wall_ms(d->wall_ctx));
   fwx_jw_key(&w, "tUs"); fwx_jw_int(&w, (int64_t)fwx_port_now_us());
   fwx_jw_key(&w, "module"); fwx_jw_string(&w, module);
   fwx_jw_key(&w, "kind"); fwx_jw_string(&w, kind);
   if (k1) { fwx_jw_key(&w, k1); fwx_jw_string(&w, v1); }
-  if (k2) { fwx_jw_key(&w, k2); fwx_jw_string(&w, v2); }
+  if (k2) { fwx_jw_key(&w, k2); fwx_jw_string_n(&w, v2, v2_len); }
   fwx_jw_end_object(&w);
-  n = fwx_jw_finish(&w);
-  if (n < 0) return; /* a line that does not fit is dropped whole, never cut mid-JSON */
+  return fwx_jw_finish(&w);
+}
+
+/* The line goes out whole on the log topic (rendered in FWX_DEVICE_LOG_RENDER bytes: a 256-byte message
+ * fits unless heavy escaping makes it longer, then it is shortened too); the ring keeps it
+ * in FWX_DEVICE_LOG_LINE bytes, with its last text (the message, callback or summary) shortened at a UTF-8
+ * boundary when it does not fit: always whole JSON, never cut mid-string. */
+void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char *k1, const char *v1, const char *k2, const char *v2) {
+  uint32_t idx = d->log_next;
+  size_t v2_len = k2 ? fwx_strnlen(v2, FWX_DEVICE_LOG_RENDER - 1u) : 0u;
+  long n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len), kept;
+  unsigned tries;
+  while (n < 0 && k2 && v2_len > 0) {
+    /* Escapes (a control byte costs 6) can overflow even the rendering buffer: shorten, never drop. */
+    v2_len = v2_len > 64u ? v2_len - 64u : 0u;
+    while (v2_len > 0 && ((unsigned char)v2[v2_len] & 0xC0u) == 0x80u) v2_len--;
+    n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len);
+  }
+  if (n < 0) return;
+  fwx_ota_publish_log(&d->ota, d->log_render, (size_t)n);
+  kept = n < (long)FWX_DEVICE_LOG_LINE ? n : -1;
+  if (kept >= 0) memcpy(d->log[idx], d->log_render, (size_t)n + 1u);
+  for (tries = 0; kept < 0 && k2 && v2_len > 0 && tries < 4u; tries++) {
+    /* Shorten by what is over (escapes may make a byte cost up to 6), and never inside a UTF-8 sequence. */
+    size_t over = (size_t)n - (FWX_DEVICE_LOG_LINE - 1u);
+    v2_len = over >= v2_len ? 0u : v2_len - over;
+    while (v2_len > 0 && ((unsigned char)v2[v2_len] & 0xC0u) == 0x80u) v2_len--;
+    /* Rendered in the (already published) render buffer: a failed try must not touch the ring's oldest line. */
+    n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len);
+    if (n < 0) break;
+    if (n < (long)FWX_DEVICE_LOG_LINE) {
+      memcpy(d->log[idx], d->log_render, (size_t)n + 1u);
+      kept = n;
+    }
+  }
+  if (kept < 0) return; /* not even the short form fits the ring's line: published, not kept */
   (void)fwx_strcpy_bounded(d->log_module[idx], sizeof d->log_module[idx], module);
   d->log_next = (idx + 1u) % FWX_DEVICE_LOG_LINES;
   if (d->log_count < FWX_DEVICE_LOG_LINES) d->log_count++;
-  fwx_ota_publish_log(&d->ota, d->log[idx], (size_t)n);
 }
 
 static const char *level_name(fwx_core_log_level_t level) {
@@ -60,19 +93,31 @@ fwx_status_t fwx_hal_core_log(fwx_module_t *m, fwx_core_log_level_t level, const
 
 /* ---- config ------------------------------------------------------------------ */
 
-const char *fwx_dev_config_value(const fwx_device *d, unsigned index, const char *key) {
+/* The last field of the schema named key, read into *out: 1, or 0 when none. */
+static int find_field(const uint8_t *pkg, const fwx_pkg_info *info, const char *key, fwx_config_field *out) {
+  fwx_config_field f;
+  uint32_t k;
+  int found = 0;
+  for (k = 0; k < info->nconfig; k++)
+    if (fwx_pkg_config_field(pkg, info, k, &f) == 0 && fwx_streq(f.name, key)) {
+      *out = f;
+      found = 1;
+    }
+  return found;
+}
+
+const char *fwx_dev_config_value(fwx_device *d, unsigned index, const char *key) {
   const fwx_dev_values *r = &d->values[index];
   const fwx_live *l = &d->live[index];
   uint32_t k;
   int declared = 0;
   if (l->used) {
-    for (k = 0; k < l->info.nconfig; k++)
-      if (fwx_streq(l->info.config[k].name, key)) declared = (int)k + 1;
+    declared = find_field(l->pkg, &l->info, key, &d->field);
     if (!declared) return NULL; /* values for fields the manifest no longer declares are not shown */
   }
   for (k = 0; k < r->n; k++)
     if (fwx_streq(r->key[k], key)) return r->value[k];
-  if (declared && l->info.config[declared - 1].has_default) return l->info.config[declared - 1].def;
+  if (declared && d->field.has_default) return d->field.def;
   return NULL;
 }
 
@@ -167,20 +212,20 @@ static int bad(fwx_ota_refusal *why, const char *module, const char *key, const 
 }
 
 /* checkConfigValues of src/ota/config-values.ts: every key declared, every value of its type and range; all or nothing. */
-int fwx_dev_check_config(const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why) {
+int fwx_dev_check_config(const uint8_t *pkg, const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why) {
   static fwx_dev_values next; /* ~4.6 KiB: not on the stack */
   next = *rec;
   fwx_json_span k, v;
   size_t pos = 0;
   while (fwx_json_next_member(values, &pos, &k, &v)) {
     char key[FWX_DEVICE_CONFIG_KEY + 1], raw[FWX_DEVICE_CONFIG_VALUE + 1];
+    fwx_config_field field;
     const fwx_config_field *f = NULL;
     uint32_t i;
     double num;
     int integral;
     if (fwx_json_string(k, key, sizeof key) < 0) return bad(why, module, "?", "key longer than 32 bytes");
-    for (i = 0; i < info->nconfig; i++)
-      if (fwx_streq(info->config[i].name, key)) f = &info->config[i];
+    if (find_field(pkg, info, key, &field)) f = &field;
     if (!f) {
       fwx_text t;
       why->code = "invalid-config";
@@ -190,8 +235,9 @@ int fwx_dev_check_config(const fwx_pkg_info *info, const char *module, fwx_json_
       fwx_text_str(&t, key);
       fwx_text_str(&t, "\" (fields: ");
       for (i = 0; i < info->nconfig; i++) {
+        if (fwx_pkg_config_field(pkg, info, i, &field) != 0) continue;
         if (i) fwx_text_str(&t, ", ");
-        fwx_text_str(&t, info->config[i].name);
+        fwx_text_str(&t, field.name);
       }
       fwx_text_str(&t, info->nconfig ? ")" : "none)");
       return -1;

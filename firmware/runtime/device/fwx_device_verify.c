@@ -83,23 +83,25 @@ static int is_number(const fwx_cbor_item_t *it) {
   return it->major == FWX_CBOR_UINT || it->major == FWX_CBOR_NINT || (it->major == FWX_CBOR_SIMPLE && it->info == FWX_CBOR_FLOAT64);
 }
 
-/* The verified manifest's config array: [name, type, default?, min?, max?] per entry. */
-static void read_config(const uint8_t *pkg, fwx_span_t span, uint32_t count, fwx_pkg_info *info) {
+/* The verified manifest's config array: [name, type, default?, min?, max?] per entry. Walks the fields with
+ * a name: field `want` is read into *out (want UINT32_MAX: none); returns how many there are, up to and
+ * including `want`. */
+static uint32_t config_walk(const uint8_t *pkg, const fwx_pkg_info *info, uint32_t want, fwx_config_field *out) {
   fwx_cbor_t c;
   fwx_cbor_item_t it;
-  uint32_t e;
-  if (span.length == 0) return;
-  fwx_cbor_init(&c, pkg, span.offset, span.offset + span.length);
-  if (!fwx_cbor_next(&c, &it) || it.major != FWX_CBOR_ARRAY) return;
-  for (e = 0; e < count && e < (uint32_t)it.arg && info->nconfig < FWX_DEVICE_MAX_CONFIG; e++) {
+  uint32_t e, named = 0;
+  fwx_config_field field, *f = &field;
+  if (info->config_len == 0) return 0;
+  fwx_cbor_init(&c, pkg, info->config_offset, info->config_offset + info->config_len);
+  if (!fwx_cbor_next(&c, &it) || it.major != FWX_CBOR_ARRAY) return 0;
+  for (e = 0; e < info->config_count && e < (uint32_t)it.arg && named < FWX_DEVICE_MAX_CONFIG; e++) {
     fwx_cbor_item_t entry, x;
-    fwx_config_field *f = &info->config[info->nconfig];
     uint32_t k;
-    if (!fwx_cbor_next(&c, &entry) || entry.major != FWX_CBOR_ARRAY) return;
+    if (!fwx_cbor_next(&c, &entry) || entry.major != FWX_CBOR_ARRAY) return named;
     memset(f, 0, sizeof *f);
     for (k = 0; k < (uint32_t)entry.arg; k++) {
-      if (!fwx_cbor_next(&c, &x)) return;
-      if (x.major == FWX_CBOR_ARRAY || x.major == FWX_CBOR_MAP) return; /* not in a verified manifest */
+      if (!fwx_cbor_next(&c, &x)) return named;
+      if (x.major == FWX_CBOR_ARRAY || x.major == FWX_CBOR_MAP) return named; /* not in a verified manifest */
       if (k == 0 && x.major == FWX_CBOR_TEXT && x.arg <= FWX_DEVICE_CONFIG_KEY) {
         memcpy(f->name, pkg + x.data, (size_t)x.arg);
         f->name[x.arg] = '\0';
@@ -127,8 +129,20 @@ static void read_config(const uint8_t *pkg, fwx_span_t span, uint32_t count, fwx
         }
       }
     }
-    if (f->name[0] && info->nconfig < FWX_DEVICE_MAX_CONFIG) info->nconfig++;
+    if (f->name[0]) {
+      if (named == want && out) {
+        *out = *f;
+        return named + 1u;
+      }
+      named++;
+    }
   }
+  return named;
+}
+
+int fwx_pkg_config_field(const uint8_t *pkg, const fwx_pkg_info *info, uint32_t k, fwx_config_field *out) {
+  if (pkg == NULL || k >= info->nconfig) return -1;
+  return config_walk(pkg, info, k, out) == k + 1u ? 0 : -1;
 }
 
 /* The capability map's keys are the FWX_CAP kind ids (docs/package-format.md). */
@@ -174,7 +188,7 @@ static int verify(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, u
   dev.offered = fwx_interfaces;
   dev.offered_count = FWX_INTERFACE_COUNT;
   dev.installed_sequence = installed_seq;
-  dev.revoked = t->revoked;
+  dev.revoked = t->revocations ? fwx_rl_keeper_list(t->revocations) : NULL;
   memset(&err, 0, sizeof err);
   rc = fwx_pkg_verify(&src, &dev, t->work, sizeof t->work, &out, &err);
   fwx_text_init(&txt, message, message_cap);
@@ -212,7 +226,11 @@ static int verify(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, u
   info->granted = granted_of(pkg, out.capabilities);
   info->caps_offset = out.capabilities.offset;
   info->caps_len = out.capabilities.length;
-  read_config(pkg, out.config, out.config_count, info);
+  info->size = len;
+  info->config_offset = out.config.offset;
+  info->config_len = out.config.length;
+  info->config_count = out.config_count;
+  info->nconfig = config_walk(pkg, info, UINT32_MAX, NULL);
   return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "fwx_device.h"
 #include "fwx_pkg_verify.h"
+#include "fwx_revocations_keep.h"
 
 #define FWX_DEVICE_WORK_BYTES (2u * 65536u + 64u)
 
@@ -17,9 +18,9 @@ typedef struct fwx_device_trust {
   const char *group;
   const uint8_t *board_caps; /* the board's grantable capabilities as a CBOR capability map */
   uint32_t board_caps_len;
-  /* The kept revocation list (fwx_revocations_verify'd, the highest serial seen), NULL for none:
-   * every package is checked against it, at install and at boot. */
-  const fwx_revocations_t *revoked;
+  /* The kept revocation list (fwx_revocations_keep.h; NULL: none is kept): every package is checked
+   * against the list kept at that moment, at install and at boot. */
+  const fwx_rl_keeper *revocations;
   uint8_t work[FWX_DEVICE_WORK_BYTES];
 } fwx_device_trust;
 

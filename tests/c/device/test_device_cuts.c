@@ -1,8 +1,9 @@
 /* Whole-device power cuts: the device core (firmware/runtime/device) on the
  * slot store on a flash file, driven in-process over the OTA protocol with
  * scripted guests (the wasm3 test double). For each scenario (install, a
- * faulting trial's revert, a config set, a remove, and the install's
- * transfer resumed after the cut; the window is 2 chunks so acks are
+ * faulting trial's revert, a config set, a remove, the install's
+ * transfer resumed after the cut, and a delta applied streaming from the
+ * confirmed slot into the inactive one; the window is 2 chunks so acks are
  * frequent) the power is cut at EVERY flash operation from the device's
  * start on (the file port tears that operation and fails all later ones), then the
  * device starts again on the surviving file, and this must hold:
@@ -12,7 +13,9 @@
  *   - config values are the old set or the new one;
  *   - a transfer resumes at or above every offset acknowledged before the cut;
  *   - the operation, redone, ends in its verdict.
- * Usage: test_device_cuts <fixtures dir> <board.json> <work dir> */
+ * Usage: test_device_cuts <fixtures dir> <board.json> <work dir> [uncut]
+ * "uncut": only the install, confirm and delta without cuts (the build with
+ * -DFWX_DEVICE_RAM_PAYLOAD, a port without map, runs this). */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 
 #include "fwx_crc32.h"
 #include "fwx_device.h"
+#include "fwx_device_internal.h"
 #include "fwx_device_verify.h"
 #include "fwx_flash_file.h"
 #include "fwx_posix_board.h"
@@ -73,12 +77,16 @@ typedef struct pkg_file {
   uint32_t sequence;
 } pkg_file;
 static pkg_file v1, v2, v3;
+static pkg_file d12; /* 2.0.0 as a delta against 1.0.0 (bytes, length, SHA-256) */
+static pkg_file d23bad; /* 3.0.0 as a delta made against a stand-in of 2.0.0's size: on 2.0.0 it rebuilds wrong bytes */
 
 /* What the device published: acks, replies to the tool, verdict events. */
 static int pending_mids[64], npending, next_mid = 1;
 static uint32_t acked_max; /* highest offset acknowledged on the wire */
 static char reply[4096];
 static char verdict[32];
+static char last_received[512]; /* the last "received" event */
+static char last_log[1024];      /* the last line on the log topic */
 static unsigned resumed; /* install cuts after which the transfer resumed past acknowledged bytes */
 
 static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, int qos, int retain, int *mid) {
@@ -92,6 +100,9 @@ static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t 
   if (tl >= 4 && strcmp(topic + tl - 4, "/ack") == 0 && len == 7) {
     uint32_t off = (uint32_t)payload[3] << 24 | (uint32_t)payload[4] << 16 | (uint32_t)payload[5] << 8 | payload[6];
     if (off > acked_max) acked_max = off;
+  } else if (tl >= 4 && strcmp(topic + tl - 4, "/log") == 0 && len < sizeof last_log) {
+    memcpy(last_log, payload, len);
+    last_log[len] = '\0';
   } else if (tl >= 7 && strcmp(topic + tl - 7, "/tool-1") == 0 && len < sizeof reply) {
     memcpy(reply, payload, len);
     reply[len] = '\0';
@@ -102,6 +113,7 @@ static int publish(void *ctx, const char *topic, const uint8_t *payload, size_t 
     size_t n = len < sizeof text - 1 ? len : sizeof text - 1;
     memcpy(text, payload, n);
     text[n] = '\0';
+    if (strstr(text, "\"phase\":\"received\"")) snprintf(last_received, sizeof last_received, "%.500s", text);
     for (k = 0; k < 4; k++)
       if (strstr(text, phases[k])) snprintf(verdict, sizeof verdict, "%.*s", (int)strlen(phases[k]) - 10, phases[k] + 9);
   }
@@ -187,25 +199,29 @@ static void stop(void) {
   fwx_flash_file_close(&flash);
 }
 
-/* begin + chunks from the offset the device asks for; returns the resumeFrom it answered, or -1. */
-static long transfer(const pkg_file *p, uint16_t session) {
-  char buf[700];
+/* begin + chunks from the offset the device asks for: package p, sent whole (delta NULL) or as the delta
+ * against `base`. Returns the resumeFrom the device answered, or -1. */
+static long transfer_as(const pkg_file *p, const pkg_file *delta, const pkg_file *base, uint16_t session) {
+  char buf[1000], dobj[300];
   const char *at;
   long from;
   uint32_t off;
+  const pkg_file *wire = delta ? delta : p;
+  if (delta) snprintf(dobj, sizeof dobj, ",\"delta\":{\"base\":\"%s\",\"sha256\":\"%s\",\"size\":%u}", base->sha, delta->sha, delta->len);
+  else dobj[0] = '\0';
   snprintf(buf, sizeof buf,
            "{\"op\":\"begin\",\"req\":\"1\",\"from\":\"tool-1\",\"session\":%u,\"window\":2,"
-           "\"package\":{\"module\":\"" MODULE "\",\"version\":\"%s\",\"sequence\":%u,\"size\":%u,\"sha256\":\"%s\"}}",
-           session, p->version, p->sequence, p->len, p->sha);
+           "\"package\":{\"module\":\"" MODULE "\",\"version\":\"%s\",\"sequence\":%u,\"size\":%u,\"sha256\":\"%s\"}%s}",
+           session, p->version, p->sequence, p->len, p->sha, dobj);
   reply[0] = '\0';
   cmd(buf);
   at = strstr(reply, "\"resumeFrom\":");
   if (!at) return -1;
   from = strtol(at + 13, NULL, 10);
-  for (off = (uint32_t)from; off < p->len && !powered_off();) {
+  for (off = (uint32_t)from; off < wire->len && !powered_off();) {
     static uint8_t frame[CHUNK + 10];
-    uint32_t n = p->len - off < CHUNK ? p->len - off : CHUNK;
-    uint32_t crc = fwx_crc32(0, p->bytes + off, n);
+    uint32_t n = wire->len - off < CHUNK ? wire->len - off : CHUNK;
+    uint32_t crc = fwx_crc32(0, wire->bytes + off, n);
     frame[0] = (uint8_t)(session >> 8);
     frame[1] = (uint8_t)session;
     frame[2] = (uint8_t)(off >> 24);
@@ -216,13 +232,15 @@ static long transfer(const pkg_file *p, uint16_t session) {
     frame[7] = (uint8_t)(crc >> 16);
     frame[8] = (uint8_t)(crc >> 8);
     frame[9] = (uint8_t)crc;
-    memcpy(frame + 10, p->bytes + off, n);
+    memcpy(frame + 10, wire->bytes + off, n);
     msg("chunk", frame, n + 10u);
     off += n;
     poll_for(40); /* the device acknowledges on its own time */
   }
   return from;
 }
+
+static long transfer(const pkg_file *p, uint16_t session) { return transfer_as(p, NULL, NULL, session); }
 
 /* ---- what a restart must show ---- */
 
@@ -239,8 +257,8 @@ static const char *running_version(void) {
   return dev.live[i].info.version;
 }
 
-typedef enum { S_INSTALL, S_REVERT, S_CONFIG, S_REMOVE } scenario;
-static const char *const names[] = {"install", "revert", "config set", "remove"};
+typedef enum { S_INSTALL, S_REVERT, S_CONFIG, S_REMOVE, S_DELTA } scenario;
+static const char *const names[] = {"install", "revert", "config set", "remove", "delta install"};
 
 /* The action; returns when it ended or the power went. */
 static void act(scenario s) {
@@ -249,6 +267,9 @@ static void act(scenario s) {
     poll_for(6000);
   } else if (s == S_REVERT) {
     (void)transfer(&v3, 102);
+    poll_for(6000);
+  } else if (s == S_DELTA) {
+    (void)transfer_as(&v2, &d12, &v1, 103);
     poll_for(6000);
   } else if (s == S_CONFIG) {
     cmd("{\"op\":\"config\",\"req\":\"2\",\"from\":\"tool-1\",\"module\":\"" MODULE "\",\"values\":{\"threshold\":\"12\"}}");
@@ -274,7 +295,7 @@ static void after_cut(scenario s, uint64_t n, uint32_t acked_before) {
   const fwx_slots_module_t *r = module_rec(&i);
   const char *v = running_version();
   uint64_t floor = fwx_slots_floor(&slots, MODULE);
-  const char *newer = s == S_INSTALL ? "2.0.0" : s == S_REVERT ? "3.0.0" : "1.0.0";
+  const char *newer = s == S_INSTALL || s == S_DELTA ? "2.0.0" : s == S_REVERT ? "3.0.0" : "1.0.0";
   CHECK(floor >= 1u && floor <= 3u, "%s, cut %llu: the floor is %llu (was 1)", names[s], (unsigned long long)n, (unsigned long long)floor);
   if (s == S_REMOVE && !r) {
     CHECK(v == NULL, "remove, cut %llu: nothing runs once removed", (unsigned long long)n);
@@ -305,6 +326,18 @@ static void after_cut(scenario s, uint64_t n, uint32_t acked_before) {
     module_rec(&i);
     CHECK(i >= 0 && fwx_slots_module(&slots, (uint32_t)i)->confirmed != FWX_SLOT_NONE && fwx_slots_floor(&slots, MODULE) == 2u,
           "install, cut %llu: 2.0.0 ends confirmed with floor 2", (unsigned long long)n);
+  } else if (s == S_DELTA) {
+    /* 2.0.0 already running (on trial or confirmed): its verdict follows; else 1.0.0 is still the base. */
+    if (strcmp(v ? v : "", "2.0.0") != 0) {
+      verdict[0] = '\0';
+      (void)transfer_as(&v2, &d12, &v1, 203);
+    }
+    poll_for(6000);
+    CHECK(strcmp(running_version() ? running_version() : "", "2.0.0") == 0, "delta install, cut %llu: redone, 2.0.0 runs (verdict %s)",
+          (unsigned long long)n, verdict);
+    module_rec(&i);
+    CHECK(i >= 0 && fwx_slots_module(&slots, (uint32_t)i)->confirmed != FWX_SLOT_NONE && fwx_slots_floor(&slots, MODULE) == 2u,
+          "delta install, cut %llu: 2.0.0 ends confirmed with floor 2", (unsigned long long)n);
   } else if (s == S_REVERT) {
     poll_for(6000);
     (void)transfer(&v3, 202);
@@ -380,7 +413,8 @@ int main(int argc, char **argv) {
   trust.group = "cold-store-3";
   trust.board_caps = board.caps;
   trust.board_caps_len = board.caps_len;
-  if (load_pkg(argv[1], "v1.fwx", &v1, "1.0.0", 1) || load_pkg(argv[1], "v2.fwx", &v2, "2.0.0", 2) || load_pkg(argv[1], "v3.fwx", &v3, "3.0.0", 3))
+  if (load_pkg(argv[1], "v1.fwx", &v1, "1.0.0", 1) || load_pkg(argv[1], "v2.fwx", &v2, "2.0.0", 2) || load_pkg(argv[1], "v3.fwx", &v3, "3.0.0", 3) ||
+      load_pkg(argv[1], "v1-v2.delta", &d12, "2.0.0", 2) || load_pkg(argv[1], "v2-v3-wrong.delta", &d23bad, "3.0.0", 3))
     return 2;
   env = m3_NewEnvironment();
   snprintf(base, sizeof base, "%s/base.bin", argv[3]);
@@ -394,7 +428,51 @@ int main(int argc, char **argv) {
   CHECK(running_version() && strcmp(running_version(), "1.0.0") == 0 && strcmp(verdict, "confirmed") == 0, "the base: 1.0.0 confirmed (verdict %s)", verdict);
   stop();
 
-  for (s = S_INSTALL; s <= S_REMOVE; s++) {
+  /* The delta path without a cut: it must end in 2.0.0 confirmed (else every cut below proves nothing about it). */
+  if (copy_file(base, work) != 0) return 2;
+  CHECK(start(work, 0, 0) == 0, "the base flash opens again");
+  verdict[0] = '\0';
+  (void)transfer_as(&v2, &d12, &v1, 5);
+  poll_for(6000);
+  CHECK(running_version() && strcmp(running_version(), "2.0.0") == 0 && strcmp(verdict, "confirmed") == 0 && strstr(last_received, "(delta)"),
+        "a delta from 1.0.0 to 2.0.0 ends confirmed (verdict %s, received: %s)", verdict, last_received);
+  {
+    /* A delta that applies to the confirmed 2.0.0 but rebuilds the wrong bytes: refused
+     * before the inactive slot is touched, so 1.0.0 stays there as the rollback target. */
+    int i;
+    const fwx_slots_module_t *r;
+    int other;
+    verdict[0] = '\0';
+    (void)transfer_as(&v3, &d23bad, &v2, 6);
+    poll_for(2000);
+    r = module_rec(&i);
+    other = r && r->confirmed == FWX_SLOT_A ? 1 : 0;
+    CHECK(strcmp(verdict, "failed") == 0 && running_version() && strcmp(running_version(), "2.0.0") == 0,
+          "a delta that rebuilds the wrong bytes fails and 2.0.0 keeps running (verdict %s)", verdict);
+    CHECK(r && r->slot[other].present && strcmp(r->slot[other].version, "1.0.0") == 0,
+          "... and the inactive slot still holds 1.0.0, the rollback target (%s)", r && r->slot[other].present ? r->slot[other].version : "empty");
+  }
+  {
+    /* The log ring at its size (FWX_DEVICE_LOG_LINE): a 256-byte core.log message goes out whole on the log
+     * topic, and the ring keeps it shortened at a UTF-8 boundary, still whole JSON. */
+    char message[257];
+    const char *kept;
+    uint32_t last;
+    unsigned k;
+    for (k = 0; k + 3u <= 255u; k += 3u) memcpy(message + k, "\xE2\x82\xAC", 3); /* the euro sign, 3 bytes */
+    message[255] = 'e';
+    message[256] = '\0';
+    fwx_dev_log(&dev, MODULE, "log", "level", "info", "message", message);
+    last = (dev.log_next + FWX_DEVICE_LOG_LINES - 1u) % FWX_DEVICE_LOG_LINES;
+    kept = dev.log[last];
+    CHECK(strstr(last_log, message) != NULL, "a 256-byte log message goes out whole on the log topic");
+    CHECK(strlen(kept) < FWX_DEVICE_LOG_LINE && strncmp(kept, "{\"ts\":", 6) == 0 && kept[strlen(kept) - 1] == '}' &&
+              strstr(kept, "\"message\":\"\xE2\x82\xAC") != NULL && strstr(kept, "\xE2\x82\xAC\"}") != NULL,
+          "the ring keeps it shortened to whole JSON within %u bytes, cut between characters: %s", FWX_DEVICE_LOG_LINE, kept);
+  }
+  stop();
+
+  for (s = S_INSTALL; s <= S_DELTA && !(argc > 4 && strcmp(argv[4], "uncut") == 0); s++) {
     uint64_t n, cuts = 0;
     for (n = 1; n < 100000u; n++) {
       uint32_t acked_before;

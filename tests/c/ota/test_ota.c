@@ -293,7 +293,8 @@ static void test_commands(void) {
   CHECK(strstr(reply(), "{\"req\":\"4\",\"ok\":true,\"event\":{\"phase\":\"removed\"}}"), "remove reply intact although the command published a status while it was built");
   CHECK(fake_count(&env, "status") >= 2, "the command's event published the status");
   cmd("{\"op\":\"query\",\"req\":\"5\",\"from\":\"tool-1\",\"session\":4}", 0);
-  CHECK(strstr(reply(), "\"code\":\"superseded\""), "query of an unknown session: superseded");
+  CHECK(strstr(reply(), "\"code\":\"superseded\",\"message\":\"session 4 is no longer the device's transfer\""),
+        "query of an unknown session: superseded, in the Node agent's words");
   cmd("{\"op\":\"fly\",\"req\":\"6\",\"from\":\"tool-1\"}", 0);
   CHECK(strstr(reply(), "\"code\":\"unknown-op\""), "unknown op");
   env.npubs = 0;

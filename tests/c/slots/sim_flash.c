@@ -85,6 +85,14 @@ static int32_t s_erase(void *ctx, uint32_t off) {
   return FWX_FLASH_OK;
 }
 
+/* The RAM array is the flash as the CPU sees it (XIP): a pointer into it. */
+static const uint8_t *s_map(void *ctx, uint32_t off, uint32_t len) {
+  sim_flash_t *f = (sim_flash_t *)ctx;
+  if (f->cut) return NULL;
+  if (off > f->port.size || len > f->port.size - off) return NULL;
+  return f->mem + off;
+}
+
 void sim_init(sim_flash_t *f, uint32_t size, uint32_t sector, uint32_t write_size) {
   memset(f, 0, sizeof *f);
   memset(f->mem, 0xFF, sizeof f->mem);
@@ -96,6 +104,7 @@ void sim_init(sim_flash_t *f, uint32_t size, uint32_t sector, uint32_t write_siz
   f->port.program = s_program;
   f->port.erase = s_erase;
   f->port.sync = NULL;
+  f->port.map = s_map;
 }
 
 void sim_cut_after(sim_flash_t *f, uint64_t n, uint32_t seed) {

@@ -98,6 +98,41 @@ void test_file_port(const char *dir) {
   fwx_flash_file_close(&f);
   t_end();
 
+  t_begin("file port: map shows the partition as written through the fd (program, erase), bounds-checked, NULL after a cut");
+  {
+    const uint8_t *m, *slot;
+    uint8_t back[8];
+    const pkg_t *p = &pkgs[0];
+    uint32_t off = F_BYTES - F_SECTOR; /* the last sector: the last module's slot B, unused by prepare */
+    EXPECT(copy_file(base, path) == 0);
+    EXPECT(fwx_flash_file_open(&f, path, F_BYTES, F_SECTOR, 8) == 0);
+    m = f.port.map ? f.port.map(f.port.ctx, 0, F_BYTES) : NULL;
+    EXPECT(m != NULL);
+    EXPECT(f.port.map(f.port.ctx, 8, F_BYTES) == NULL);
+    EXPECT(f.port.map(f.port.ctx, F_BYTES + 1u, 0) == NULL);
+    if (m) {
+      EXPECT_RC(f.port.read(f.port.ctx, 0, back, 8), FWX_FLASH_OK);
+      EXPECT(memcmp(m, back, 8) == 0);
+      EXPECT_RC(f.port.erase(f.port.ctx, off), FWX_FLASH_OK);
+      EXPECT(m[off] == 0xFF && m[off + F_SECTOR - 1u] == 0xFF);
+      memcpy(word, "mapped!!", 8);
+      EXPECT_RC(f.port.program(f.port.ctx, off + 8u, word, 8), FWX_FLASH_OK);
+      EXPECT(memcmp(m + off + 8u, "mapped!!", 8) == 0); /* a pointer taken before the program shows it */
+      EXPECT_RC(f.port.erase(f.port.ctx, off), FWX_FLASH_OK);
+      EXPECT(m[off + 8u] == 0xFF);
+    }
+    /* Through the store: the confirmed slot's package where it lies. */
+    EXPECT_RC(fwx_slots_open(&fstore, &f.port), FWX_SLOTS_OK);
+    slot = fwx_slots_map(&fstore, 0, fwx_slots_module(&fstore, 0) ? fwx_slots_module(&fstore, 0)->confirmed : 0u, 0, p->size);
+    EXPECT(slot != NULL && memcmp(slot, p->bytes, p->size) == 0);
+    EXPECT(fwx_slots_map(&fstore, 0, 0, FWX_SLOTS_SLOT_BYTES, 1) == NULL);
+    fwx_flash_file_cut_after(&f, 1, 3, FWX_FLASH_CUT_FAIL);
+    (void)f.port.erase(f.port.ctx, off);
+    EXPECT(f.port.map(f.port.ctx, 0, 8) == NULL);
+    fwx_flash_file_close(&f);
+  }
+  t_end();
+
   t_begin("file port: a malformed FWX_FLASH_CUT_AT is refused, not ignored");
   setenv("FWX_FLASH_CUT_AT", "12x", 1);
   EXPECT(fwx_flash_file_open(&f, base, F_BYTES, F_SECTOR, 8) != 0);

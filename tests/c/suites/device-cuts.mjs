@@ -1,8 +1,11 @@
 // The device core (firmware/runtime/device) on the slot store, with a power
 // cut at every flash operation of an install, a faulting trial's revert, a
-// config set and a remove (tests/c/device/test_device_cuts.c), in-process on
-// the wasm3 test double under ASan+UBSan. Also: the device core compiles as
-// C99 with the strict flags.
+// config set, a remove and a delta applied streaming into the inactive slot
+// (tests/c/device/test_device_cuts.c), in-process on the wasm3 test double
+// under ASan+UBSan; packages run from the file port's mmap. Also: the device
+// core compiles as C99 with the strict flags, with and without
+// FWX_DEVICE_RAM_PAYLOAD, and the RAM build installs, confirms and applies a
+// delta (no cuts).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -25,6 +28,11 @@ export default async function (ctx) {
   const bad = strict.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
   if (bad.length) fail("the device core compiles as C99 with the strict flags", bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
   else pass();
+  // The same with -DFWX_DEVICE_RAM_PAYLOAD (a flash port without map: packages copied into RAM).
+  const strictRam = await Promise.all(cfiles(device).map((src) => exec("gcc", ["-std=c99", ...STRICT, ...LAYOUT, "-DFWX_DEVICE_RAM_PAYLOAD", ...includes, "-c", src, "-o", join(out, `strict-ram-${src.split("/").pop()}.o`)]).then((r) => ({ src, r }))));
+  const badRam = strictRam.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
+  if (badRam.length) fail("the device core compiles as C99 with the strict flags and FWX_DEVICE_RAM_PAYLOAD", badRam.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
+  else pass();
 
   const fixtures = join(out, "fixtures");
   const gen = spawnSync(process.execPath, [join(root, "scripts", "run-ts.mjs"), join(here, "device", "cut-fixtures.ts"), fixtures], { cwd: root, encoding: "utf8", timeout: 120_000 });
@@ -41,7 +49,16 @@ export default async function (ctx) {
   const work = existsSync("/dev/shm") ? join("/dev/shm", `fwx-device-cuts-${process.pid}`) : join(out, "work");
   mkdirSync(work, { recursive: true });
   const run = spawnSync(exe, [fixtures, join(root, "boards", "demo.json"), work], { encoding: "utf8", timeout: 600_000 });
+  // The RAM build (a port without map) end to end without cuts: install, confirm, a delta, confirm.
+  const exeRam = join(out, "test_device_cuts_ram");
+  const ccRam = await exec("gcc", [...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_RAM_PAYLOAD", "-DFWX_DEVICE_FAKE_GUESTS", "-DFWX_OTA_TEST_UNSIGNED", ...includes, ...sources, "-lsodium", "-lm", "-o", exeRam]);
+  const ram = ccRam.status === 0 ? spawnSync(exeRam, [fixtures, join(root, "boards", "demo.json"), work, "uncut"], { encoding: "utf8", timeout: 120_000 }) : null;
   rmSync(work, { recursive: true, force: true });
+  const mRam = /(\d+) passed, (\d+) failed/.exec(ram?.stdout ?? "");
+  if (ccRam.status !== 0) fail("the device with FWX_DEVICE_RAM_PAYLOAD builds", ccRam.err);
+  else if (!mRam || Number(mRam[2]) > 0 || Number(mRam[1]) < 3 || ram.status !== 0)
+    fail("the device with FWX_DEVICE_RAM_PAYLOAD installs, confirms and applies a delta (2 min limit)", `${ram.error ?? ""}${ram.stdout}${ram.stderr}`.slice(-4000));
+  else pass();
   const m = /(\d+) passed, (\d+) failed/.exec(run.stdout ?? "");
   if (!m) return fail("power-cut harness ran to the end (10 min limit)", `${run.error ?? ""}${run.stdout}${run.stderr}`.slice(-4000));
   const cuts = [...run.stdout.matchAll(/"scenario":"([^"]+)","cuts":(\d+)/g)].map((x) => `${x[1]} ${x[2]}`).join(", ");

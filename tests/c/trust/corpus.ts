@@ -5,11 +5,15 @@
 //
 //   ctx <root hex> <device> <customer> <group>
 //   cmd <highest counter> <now s> <expected: ok | refusal code | ignored | not-ok> <payload hex> <what>
+//   rl <serial, 0: none> <revoked certificate digest hex | -> <revoked key hex | ->   the kept list from here on
 //   dc <expected: ok | refusal code> <seed hex> <device certificate hex> <now s>
 //   st <device> <request hex> <outcome> <code|-> <package hex|-> <module|-> <seed hex> <body hex> <proof base64>
 import { writeFileSync } from "node:fs";
 import { encodeCbor } from "../../../src/pkg/cbor.js";
-import { issueDeviceCertificate, issueOperatorCertificate, type OperatorCertificate } from "../../../src/pkg/identity.js";
+import { checkOperatorCertificate, issueDeviceCertificate, issueOperatorCertificate, TrustRefused, type OperatorCertificate } from "../../../src/pkg/identity.js";
+import { certificateDigest } from "../../../src/pkg/certificate.js";
+import { openEnvelopeBytes } from "../../../src/pkg/signed.js";
+import type { RevocationList } from "../../../src/pkg/revocation.js";
 import { rawPublicKey } from "../../../src/pkg/keys.js";
 import { encodeCommandBody, encodeStatementBody, sha256, signCommand, signStatement, type CommandBody, type Statement } from "../../../src/ota/signed-command.js";
 import { buildCommandVector, command, deviceCert as deviceCertInfo, deviceKey, keyFromSeed, operatorCert, operatorKey, root } from "../../pkg/vectors/command.js";
@@ -74,6 +78,38 @@ cmd(0, NOW, "not-yet-valid", sign({ notBefore: NOW + 1, notAfter: NOW + 10 }), "
 cmd(0, NOW, "expired", sign({ notBefore: NOW - 10, notAfter: NOW }), "certificate ended now");
 cmd(5, NOW, "replayed", sign({}, { counter: 5 }), "counter equal to the highest");
 cmd(5, NOW, "ok", sign({}, { counter: 6 }), "counter above the highest");
+// Revoked operators (a kept list): by certificate digest or by key, checked before validity; the
+// expected code is what the Node agent's checkOperatorCertificate decides with that list.
+{
+  const certOf = (c: Partial<OperatorCertificate>) => issueOperatorCertificate({ ...allCert, ...c }, root);
+  const revokedCert = certOf({ operatorId: "carol" });
+  const digest = certificateDigest(openEnvelopeBytes(revokedCert, "op").body);
+  const otherKey = keyFromSeed(0x66);
+  const decide = (cert: Uint8Array, now: number, list: RevocationList) => {
+    try {
+      checkOperatorCertificate(cert, { rootPublicKey: rawPublicKey(root), nowMs: now * 1000, op: "rollback", device: { id: DEVICE, customer: CUSTOMER, group: GROUP }, revoked: list });
+      return "ok";
+    } catch (e) {
+      if (e instanceof TrustRefused) return e.code;
+      throw e;
+    }
+  };
+  const byDigest: RevocationList = { serial: 7, issuedAt: 0, certificates: [digest], integratorKeys: [] };
+  out.push(`rl 7 ${hex(digest)} -`);
+  const rc = (cert: Uint8Array, key = operatorKey) => signCommand({ ...base, op: "rollback", module: "m" }, { key, cert });
+  cmd(0, NOW, decide(revokedCert, NOW, byDigest), rc(revokedCert), "operator certificate revoked by digest");
+  cmd(0, NOW, decide(certOf({ operatorId: "dave" }), NOW, byDigest), rc(certOf({ operatorId: "dave" })), "another certificate of the same key, not listed");
+  const expiredRevoked = certOf({ operatorId: "erin", notBefore: NOW - 10, notAfter: NOW });
+  const both: RevocationList = { ...byDigest, certificates: [certificateDigest(openEnvelopeBytes(expiredRevoked, "op").body)] };
+  out.push(`rl 7 ${hex(both.certificates[0]!)} -`);
+  cmd(0, NOW, decide(expiredRevoked, NOW, both), rc(expiredRevoked), "revoked and expired: revocation is checked first");
+  const byKey: RevocationList = { serial: 8, issuedAt: 0, certificates: [], integratorKeys: [rawPublicKey(operatorKey)] };
+  out.push(`rl 8 - ${hex(rawPublicKey(operatorKey))}`);
+  cmd(0, NOW, decide(certOf({ operatorId: "frank" }), NOW, byKey), rc(certOf({ operatorId: "frank" })), "operator key revoked");
+  const otherCert = issueOperatorCertificate({ ...allCert, operatorId: "grace", operatorKey: rawPublicKey(otherKey) }, root);
+  cmd(0, NOW, decide(otherCert, NOW, byKey), rc(otherCert, otherKey), "another operator key, not listed");
+  out.push("rl 0 - -");
+}
 // Not commands: extra array item, unknown body key, size without sha256, bad window.
 const body = encodeCommandBody({ ...base, op: "rollback", module: "m" });
 cmd(0, NOW, "ignored", encodeCbor([body, new Uint8Array(64), all.cert, new Uint8Array(0)]), "four items");

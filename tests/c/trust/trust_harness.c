@@ -42,6 +42,22 @@ static int save_counter(void *ctx, uint64_t counter) {
   return 0;
 }
 
+/* The kept revocation list as the gate sees it through its port (fwx_rl_port): one certificate digest and one key. */
+static uint64_t rl_serial;
+static uint8_t rl_digest[32], rl_key[32];
+static int rl_has_digest, rl_has_key;
+static uint64_t rl_serial_of(void *ctx) {
+  (void)ctx;
+  return rl_serial;
+}
+static int rl_lists(void *ctx, const uint8_t digest[32], const uint8_t key[32]) {
+  (void)ctx;
+  if (rl_has_digest && memcmp(digest, rl_digest, 32) == 0) return 1;
+  if (rl_has_key && memcmp(key, rl_key, 32) == 0) return 2;
+  return 0;
+}
+static fwx_rl_port rl_port = { NULL, NULL, rl_serial_of, rl_lists };
+
 int main(int argc, char **argv) {
   FILE *f;
   unsigned long entries = 0, mismatches = 0;
@@ -71,6 +87,15 @@ int main(int argc, char **argv) {
       continue;
     }
     entries++;
+    if (strcmp(tok[0], "rl") == 0 && n == 4) {
+      /* rl <serial, 0: no list> <revoked certificate digest hex | -> <revoked operator key hex | -> */
+      rl_serial = strtoull(tok[1], NULL, 10);
+      rl_has_digest = strcmp(tok[2], "-") != 0;
+      rl_has_key = strcmp(tok[3], "-") != 0;
+      if ((rl_has_digest && unhex(tok[2], rl_digest, 32) != 32) || (rl_has_key && unhex(tok[3], rl_key, 32) != 32)) return 2;
+      gate.revocations = rl_serial > 0 ? &rl_port : NULL;
+      continue;
+    }
     if (strcmp(tok[0], "cmd") == 0 && n == 6) {
       fwx_cmd c;
       const char *code = "ok";
