@@ -138,6 +138,8 @@ export class Agent<B extends BoardLike = BoardLike> {
       telemetry: this.telemetry,
       ...supervisionPolicy(opts),
       ...(opts.observer ? { observer: opts.observer } : {}),
+      // On a real-time clock, a hardware event schedules work while the loop sleeps: wake it.
+      onScheduled: () => this.clock.wake?.(),
     });
   }
 
@@ -240,12 +242,19 @@ export class Agent<B extends BoardLike = BoardLike> {
     const scheduler = this.supervisor.scheduler;
     for (;;) {
       let step = this.step;
+      // A real-time clock's wait ended early (a hardware event scheduled work): look again for what is due.
+      if (step !== null && !step.boardAdvanced && this.clock.realTime && this.clock.nowUs() < step.t) step = this.step = null;
       if (step === null) {
         const tq = scheduler.nextAt();
         const tb = board.nextEventAt();
-        const t = tq === null ? tb : tb === null ? tq : tq < tb ? tq : tb;
-        if (t === null || t > untilUs) return "done";
-        if (tb !== null && tb < this.clock.nowUs()) throw new Error(`board reported an event at ${tb} µs, before the current time ${this.clock.nowUs()} µs`);
+        let t = tq === null ? tb : tb === null ? tq : tq < tb ? tq : tb;
+        if (t === null || t > untilUs) {
+          // Real hardware may still send something before the end: sleep until then, waking for it.
+          if (!this.clock.realTime || this.clock.nowUs() >= untilUs) return "done";
+          t = untilUs;
+        }
+        // Wall time moves on by itself, so a real-time run may reach a board event late.
+        if (!this.clock.realTime && tb !== null && tb < this.clock.nowUs()) throw new Error(`board reported an event at ${tb} µs, before the current time ${this.clock.nowUs()} µs`);
         step = this.step = { t, tb, boardAdvanced: false };
         const waiting = this.clock.advanceTo(t);
         if (waiting) return waiting;

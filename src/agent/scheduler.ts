@@ -126,6 +126,10 @@ export interface DeviceClock {
   nowUs(): bigint;
   /** Moves the clock forward to `tUs` (never backwards); a paced clock first waits for wall time to catch up. */
   advanceTo(tUs: bigint): Promise<void> | void;
+  /** True for wall time: the clock moves on its own, and a wait may end early (see wake). */
+  readonly realTime?: boolean;
+  /** Ends a wait in advanceTo early: work was scheduled meanwhile (a real device's event). */
+  wake?(): void;
 }
 
 export class VirtualClock implements DeviceClock {
@@ -156,5 +160,38 @@ export class PacedClock implements DeviceClock {
     const waitMs = dueWallMs - (performance.now() - this.startWall);
     if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
     this.now = tUs;
+  }
+}
+
+/**
+ * Wall time since the run started, for a run that drives real hardware: a
+ * real device answers when it answers, so its time cannot be simulated ahead
+ * of the wall clock, and its events (UART bytes) arrive between scheduled
+ * instants. advanceTo sleeps until `tUs` or until wake() (the supervisor
+ * scheduled work for such an event), whichever comes first; the caller then
+ * finds nowUs() short of `tUs` and looks again for what is due.
+ */
+export class RealTimeClock implements DeviceClock {
+  readonly realTime = true;
+  private readonly startWall = performance.now();
+  private wakeUp: (() => void) | null = null;
+  nowUs(): bigint {
+    return BigInt(Math.floor((performance.now() - this.startWall) * 1000));
+  }
+  advanceTo(tUs: bigint): Promise<void> | void {
+    const waitMs = Number(tUs - this.nowUs()) / 1000;
+    if (waitMs <= 0) return;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(Math.ceil(waitMs), 2 ** 31 - 1));
+      this.wakeUp = done;
+    });
+  }
+  wake(): void {
+    this.wakeUp?.();
   }
 }

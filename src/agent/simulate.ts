@@ -8,7 +8,7 @@ import type { CrashReport } from "./faults.js";
 import type { LoggedEvent } from "./event-log.js";
 import { createDeviceHost } from "./host/index.js";
 import { Recorder, recordingHeader, sha256 } from "./record.js";
-import { PacedClock, VirtualClock } from "./scheduler.js";
+import { PacedClock, RealTimeClock, VirtualClock } from "./scheduler.js";
 import type { RestartPolicy } from "./supervisor.js";
 import { DEFAULT_FUEL, DEFAULT_RAM_BUDGET } from "./runtime.js";
 
@@ -16,8 +16,8 @@ export interface SimulationOptions {
   board: Board;
   modules: ModuleSpec[];
   durationUs: bigint;
-  /** "max": as fast as possible; a number: that many device seconds per wall second. */
-  speed?: "max" | number;
+  /** "max": as fast as possible; a number: that many device seconds per wall second; "real-time": the wall clock, for a board with real hardware (RealTimeClock). */
+  speed?: "max" | number | "real-time";
   record?: boolean;
   /** Called for each event as it happens (streaming output). */
   onEvent?: (e: LoggedEvent) => void;
@@ -47,7 +47,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const agent = new Agent<Board>({
     board: o.board,
     createHost: createDeviceHost,
-    clock: o.speed === undefined || o.speed === "max" ? new VirtualClock() : new PacedClock(o.speed),
+    clock: o.speed === undefined || o.speed === "max" ? new VirtualClock() : o.speed === "real-time" ? new RealTimeClock() : new PacedClock(o.speed),
     stateDir: o.stateDir ?? null,
     ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
     ...(o.restart ? { restart: o.restart } : {}),

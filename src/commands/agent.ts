@@ -11,6 +11,10 @@ import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/tran
 import { startSimDevice } from "../ota/sim-device.js";
 import { jsonText } from "../ota/device-agent.js";
 import { BoardProfileError } from "../sim/errors.js";
+import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
+import { linuxConnectors, linuxHardware } from "../linux/index.js";
+import { DeviceFileError } from "../linux/device-file.js";
+import { applyDeviceOverrides, DeviceOverrideError, parseDeviceOverride } from "../linux/dev-override.js";
 import { RevocationsRolledBack } from "../ota/op-guard.js";
 import { AntiRollbackStoreError, defaultAntiRollbackPath, FileAntiRollbackStore } from "../ota/anti-rollback.js";
 
@@ -26,7 +30,8 @@ const help = `usage: fwx agent --device-id <id> --board <profile.json> --state-d
                  --device-key <device.key> --device-cert <device.cert>
                  [--broker mqtts://host:8883 --ca ca.pem --cert dev.pem --key dev.key]
                  [--username u --password-file f] [--health-callbacks N]
-                 [--health-seconds T] [--speed X] [--bus-traffic] [--json]
+                 [--health-seconds T] [--speed X] [--dev <connector>=<path>]...
+                 [--bus-traffic] [--json]
 
 Run the device agent: hosts modules, installs updates over MQTT.
 
@@ -70,7 +75,18 @@ options:
 ${BROKER_ARGS_HELP}
   --health-callbacks <n>  callbacks a trial must complete (default 3)
   --health-seconds <t>    device-time seconds a trial must run fault-free (default 10)
-  --speed <x>             device clock speed-up for demos (default 1)
+  --speed <x>             device clock speed-up for demos (default 1); refused
+                          when the board has hardware connectors (they run on
+                          the wall clock only)
+  --dev <connector>=<path>  serve a connector from a device file (repeatable):
+                          uart1=/dev/ttyUSB0, rs485=/dev/serial0, i2c1=/dev/i2c-1
+                          (kind and number, or the connector's name in the
+                          profile); a simulated connector becomes a Linux one.
+                          Connectors the profile hands to Linux ("backend":
+                          {"linux": ...}) and --dev are opened at start: a
+                          missing device file, or one the user may not open,
+                          stops the agent naming the connector, the path and
+                          the group the user needs (docs/board-profiles.md)
   --bus-traffic           keep peripheral traffic (i2c, spi, uart, gpio, pwm
                           events) in the log ring served by \`fwx logs\` and on
                           the MQTT log topic; off by default, so a module
@@ -89,7 +105,9 @@ exit codes:
 
 example:
   fwx agent --device-id gw-17 --board boards/demo.json --state-dir /var/lib/fwx \\
-      --root root.pub --customer acme-foods --group cold-store-3`;
+      --root root.pub --customer acme-foods --group cold-store-3
+  (on a gateway: --board boards/raspberry-pi-4.json --dev uart0=/dev/ttyUSB0;
+  running it as a systemd service: docs/agent.md)`;
 
 export const command: Command = {
   name: "agent",
@@ -103,7 +121,7 @@ export const command: Command = {
         root: { type: "string" }, customer: { type: "string" }, group: { type: "string" },
         "device-key": { type: "string" }, "device-cert": { type: "string" },
         "health-callbacks": { type: "string" }, "health-seconds": { type: "string" }, speed: { type: "string" }, json: { type: "boolean" },
-        "bus-traffic": { type: "boolean" },
+        "bus-traffic": { type: "boolean" }, dev: { type: "string", multiple: true },
       },
     });
     const deviceId = checkDevice(values["device-id"], "--device-id");
@@ -146,6 +164,16 @@ export const command: Command = {
       if (e instanceof AntiRollbackStoreError) throw new UsageError(e.message);
       throw new UsageError(`--floor ${floorPath}: ${(e as Error).message}`);
     }
+    let board: Board;
+    try {
+      const devices = (values.dev ?? []).map(parseDeviceOverride);
+      board = loadBoardFile(values.board ?? defaultBoardPath(), { hardware: linuxHardware(), override: (j, source) => applyDeviceOverrides(j, devices, source) });
+    } catch (e) {
+      if (e instanceof BoardProfileError || e instanceof DeviceFileError || e instanceof DeviceOverrideError) throw new UsageError(e.message);
+      throw e;
+    }
+    const hardware = linuxConnectors(board.profile);
+    if (hardware.length && speed !== undefined && speed !== 1) throw new UsageError(`--speed ${values.speed}: the board serves ${hardware.join(", ")} from real hardware, which runs on the wall clock only; leave --speed out`);
     const json = !!values.json;
     const broker = brokerTargetFromArgs(values);
     let agent;
@@ -154,7 +182,7 @@ export const command: Command = {
         deviceId, brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), stateDir: values["state-dir"], floor, rootPublicKey,
         ...(values.revocations ? { revocations: new Uint8Array(readInput(values.revocations, "revocation list")) } : {}), deviceKey, deviceCert,
         customer: values.customer, group: values.group, crash, waitForBroker: false,
-        ...(values.board ? { boardPath: values.board } : {}),
+        board,
         ...(speed ? { speed } : {}),
         ...(values["bus-traffic"] ? { busTraffic: true } : {}),
         health: { ...(callbacks ? { callbacks } : {}), ...(seconds ? { seconds, timeoutSeconds: Math.max(60, seconds * 6) } : {}) },

@@ -6,6 +6,9 @@ import type { Capabilities } from "../caps/capabilities.js";
 import { BoardProfileError, TraceError } from "../sim/errors.js";
 import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
 import { parseTraceCsv } from "../sim/trace.js";
+import { linuxConnectors, linuxHardware } from "../linux/index.js";
+import { DeviceFileError } from "../linux/device-file.js";
+import { applyDeviceOverrides, DeviceOverrideError, parseDeviceOverride } from "../linux/dev-override.js";
 import { parsePublicKey } from "../pkg/keys.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadModule, parseGrant, mergeCapabilities, GrantSyntaxError, type LoadedModule } from "../agent/load.js";
@@ -32,6 +35,11 @@ options:
   --duration <time>        device time to simulate, with its unit: 90s, 10m, 2h,
                            500ms (default 10m)
   --speed max|1x|<N>x      max: as fast as possible (default); 1x: real time
+                           (a board with hardware connectors always runs at 1x)
+  --dev <connector>=<path> serve a connector from a device file on this machine
+                           (repeatable): uart1=/dev/ttyUSB0, rs485=/dev/serial0,
+                           i2c1=/dev/i2c-1; names the connector by kind and
+                           number or by its name in the profile
   --config [module:]key=value   set a config value (repeatable; name the module when
                            running several)
   --grant [module:]cap     grant a capability on top of the manifest (repeatable):
@@ -56,6 +64,13 @@ refused call of each kind, warnings and errors, telemetry, outputs switched and
 input edges), not the bus traffic of every sample. Event kinds for --show and
 --hide: ${EVENT_KINDS.join(", ")}. The summary line counts every event.
 
+Real hardware: connectors a profile hands to Linux ("backend": {"linux": ...},
+or --dev) are served from their device files, and the run is on the wall
+clock: a real device answers when it answers, so it cannot be simulated
+ahead of time. --speed other than 1x is refused then, and the output is not
+deterministic. A missing device file or a permission problem is refused
+before anything runs, naming the connector, the path and the group needed.
+
 A bare .wasm without a manifest and without --grant is granted everything the
 board can grant (with a warning), so any valid module runs with no setup.
 
@@ -68,7 +83,8 @@ exit codes:
 example:
   fwx run examples/cold-chain-alarm --duration 30m
   fwx run build/alarm.wasm --grant gpio:5:output --config threshold_c=6 --json
-  fwx run examples/pump-vibration --show i2c --log-level info`;
+  fwx run examples/pump-vibration --show i2c --log-level info
+  fwx run examples/modbus-energy-meter --dev uart1=/dev/ttyUSB0 --duration 2m`;
 
 /** `--duration` text → microseconds. A unit is required: a bare "10" could mean seconds or minutes. */
 export function parseDuration(text: string, command = "run"): bigint {
@@ -98,7 +114,7 @@ function target(mods: LoadedModule[], name: string | null, what: string): Loaded
   return m;
 }
 
-function loadBoard(values: { board?: string; trace?: string; seed?: string }): Board {
+function loadBoard(values: { board?: string; trace?: string; seed?: string; dev?: string[] }): Board {
   const seed = values.seed !== undefined ? Number(values.seed) : undefined;
   if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`run: --seed ${values.seed}: expected an integer`);
   const trace = values.trace ? readInputText("run", `--trace ${values.trace}`, values.trace) : undefined;
@@ -106,9 +122,13 @@ function loadBoard(values: { board?: string; trace?: string; seed?: string }): B
   if (values.board) readInputFile("run", `--board ${values.board}`, values.board);
   try {
     const parsedTrace = trace !== undefined ? parseTraceCsv(trace, values.trace!) : undefined;
-    return loadBoardFile(values.board ?? defaultBoardPath(), { ...(parsedTrace ? { trace: parsedTrace } : {}), ...(seed !== undefined ? { seed } : {}) });
+    const devices = (values.dev ?? []).map(parseDeviceOverride);
+    return loadBoardFile(values.board ?? defaultBoardPath(), {
+      ...(parsedTrace ? { trace: parsedTrace } : {}), ...(seed !== undefined ? { seed } : {}),
+      hardware: linuxHardware(), override: (json, source) => applyDeviceOverrides(json, devices, source),
+    });
   } catch (e) {
-    if (e instanceof BoardProfileError || e instanceof TraceError) throw new UsageError(`run: ${e.message}`);
+    if (e instanceof BoardProfileError || e instanceof TraceError || e instanceof DeviceFileError || e instanceof DeviceOverrideError) throw new UsageError(`run: ${e.message}`);
     if (/^E[A-Z]+$/.test(String((e as NodeJS.ErrnoException).code))) throw new UsageError(`run: ${values.board ?? defaultBoardPath()}: ${describeFileError(e)}`);
     throw e;
   }
@@ -148,7 +168,7 @@ export const command: Command = {
           config: { type: "string", multiple: true }, grant: { type: "string", multiple: true },
           fuel: { type: "string" }, seed: { type: "string" }, record: { type: "string" }, root: { type: "string" },
           "state-dir": { type: "string" }, "log-level": { type: "string" }, json: { type: "boolean" },
-          show: { type: "string", multiple: true }, hide: { type: "string", multiple: true },
+          show: { type: "string", multiple: true }, hide: { type: "string", multiple: true }, dev: { type: "string", multiple: true },
         },
       });
     } catch (e) {
@@ -160,7 +180,7 @@ export const command: Command = {
     if (values.record !== undefined) checkOutputFile("run", `--record ${values.record}`, values.record);
     if (values["state-dir"] !== undefined) checkOutputDirectory("run", `--state-dir ${values["state-dir"]}`, values["state-dir"]);
     const durationUs = parseDuration(values.duration ?? "10m");
-    const speed = parseSpeed(values.speed ?? "max");
+    let speed: "max" | number | "real-time" = parseSpeed(values.speed ?? "max");
     let fuel: bigint | undefined;
     if (values.fuel !== undefined) {
       if (!/^\d+$/.test(values.fuel) || BigInt(values.fuel) === 0n || BigInt(values.fuel) > MAX_FUEL) {
@@ -173,6 +193,12 @@ export const command: Command = {
     // The worker's start-up (loading the validator and the instrumenter) overlaps loading the modules.
     warmPreparationWorker();
     const board = loadBoard(values);
+    const hardware = linuxConnectors(board.profile);
+    if (hardware.length) {
+      // A real device cannot be run ahead of the wall clock (or held back behind it).
+      if (values.speed !== undefined && speed !== 1) throw new UsageError(`run: --speed ${values.speed}: the board serves ${hardware.join(", ")} from real hardware, which runs on the wall clock only; leave --speed out or give 1x`);
+      speed = "real-time";
+    }
     // `fwx run … | head` closes stdout early: stop quietly instead of dying on EPIPE.
     process.stdout.on("error", (e: NodeJS.ErrnoException) => {
       if (e.code === "EPIPE") process.exit(0);
@@ -234,7 +260,7 @@ export const command: Command = {
         return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) };
       });
       const width = Math.max(8, ...specs.map((s) => (s.id.split(".").pop() ?? s.id).length));
-      const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : `${speed}x`})${narrowed ? "" : "; printing lifecycle, faults, refused calls, warnings, telemetry and outputs switched (--show/--hide <kinds>, --log-level for more)"}`); };
+      const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : speed === "real-time" ? `real time: ${hardware.join(", ")} on hardware` : `${speed}x`})${narrowed ? "" : "; printing lifecycle, faults, refused calls, warnings, telemetry and outputs switched (--show/--hide <kinds>, --log-level for more)"}`); };
       const print = (e: LoggedEvent) => {
         if (!shown(e)) return;
         if (values.json) return out(eventToJson(e));

@@ -26,6 +26,8 @@ export interface SimDeviceOptions {
   deviceCert: Uint8Array;
   customer: string;
   group: string;
+  /** The board, loaded by the caller (fwx agent: with Linux hardware and --dev); else boardPath is loaded. */
+  board?: Board;
   /** Board profile file; default: the bundled demo board. */
   boardPath?: string;
   speed?: number;
@@ -41,7 +43,7 @@ export interface SimDeviceOptions {
 }
 
 export async function startSimDevice(opts: SimDeviceOptions): Promise<DeviceAgent<Board>> {
-  const board = loadBoardFile(opts.boardPath ?? defaultBoardPath());
+  const board = opts.board ?? loadBoardFile(opts.boardPath ?? defaultBoardPath());
   const agent = new DeviceAgent<Board>({
     deviceId: opts.deviceId, brokerUrl: opts.brokerUrl, stateDir: opts.stateDir, board, createHost: createDeviceHost,
     rootPublicKey: opts.rootPublicKey, deviceKey: opts.deviceKey, deviceCert: opts.deviceCert, customer: opts.customer, group: opts.group,

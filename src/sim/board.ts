@@ -173,7 +173,7 @@ function openHardware(profile: BoardProfile, source: string, hw: HardwareBackend
 }
 
 /** Reads a profile file and, unless a trace is passed, the trace file its `trace` field names (relative to the profile). */
-export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number; source?: string; hardware?: HardwareBackends } = {}): Board {
+export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number; source?: string; hardware?: HardwareBackends; override?: (profile: unknown, source: string) => unknown } = {}): Board {
   const source = opts.source ?? path;
   let json: unknown;
   try {
@@ -181,6 +181,8 @@ export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number
   } catch (e) {
     throw new BoardProfileError(source, "", (e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `not valid JSON: ${(e as Error).message}`);
   }
+  // Command-line changes (fwx run --dev) apply before validation, so the profile's own checks see them.
+  if (opts.override) json = opts.override(json, source);
   let trace = opts.trace;
   const tracePath = (json as { trace?: unknown } | null)?.trace;
   if (!trace && typeof tracePath === "string") {

@@ -3,10 +3,7 @@
 // server whose board hands UART port 1 to Linux, a socat pseudo-terminal,
 // with libmodbus answering on the far end. Every child has a time limit.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LOWERED } from "../../src/agent/abi.js";
 import { grantedKindMask } from "../../src/caps/capabilities.js";
@@ -19,23 +16,14 @@ import { parseTraceCsv } from "../../src/sim/trace.js";
 import { buildHarness, runHarness } from "../conformance/c-side.js";
 import { fnByName } from "../conformance/layout.js";
 import { demoCopy } from "../sim/helpers.js";
+import { PtyLab } from "./pty-modbus.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const dir = mkdtempSync(join(tmpdir(), "fwx-linux-bridge-"));
-const ours = join(dir, "fwx");
-const theirs = join(dir, "slave");
-const children: ChildProcess[] = [];
+const lab = new PtyLab("fwx-linux-bridge-");
+const dir = lab.dir;
+let ours = "";
 let harness = "";
 let server: BridgeServer | null = null;
 const TRACE = ["time,sensor,value", ...["cold_room", "pump_vibration", "pump_pressure_mv", "meter_voltage", "meter_current", "meter_power", "meter_energy_kwh"].map((c) => `0,${c},1`), "0,door,0", "0,pump_running,1"].join("\n");
-
-function waitFor(what: string, ms: number, ready: () => boolean): Promise<void> {
-  const until = Date.now() + ms;
-  return new Promise((done, fail) => {
-    const tick = () => (ready() ? done() : Date.now() > until ? fail(new Error(`timed out after ${ms} ms waiting for ${what}`)) : setTimeout(tick, 20));
-    tick();
-  });
-}
 
 function linuxProfile(device: string): any {
   const profile = demoCopy();
@@ -46,25 +34,15 @@ function linuxProfile(device: string): any {
 
 beforeAll(async () => {
   harness = buildHarness();
-  for (const script of ["ensure-socat.mjs", "ensure-c-libs.mjs"]) {
-    const r = spawnSync(process.execPath, [join(root, "scripts", script)], { encoding: "utf8", timeout: 300_000 });
-    if (r.status !== 0) throw new Error(`scripts/${script} failed: ${r.stderr}`);
-  }
-  const cc = spawnSync("gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", join(import.meta.dirname, "modbus-slave.c"), "-o", join(dir, "modbus-slave"), "-lmodbus"], { encoding: "utf8", timeout: 60_000 });
-  if (cc.status !== 0) throw new Error(`building the libmodbus slave failed: ${cc.stderr}`);
-  children.push(spawn("socat", [`pty,raw,echo=0,link=${ours}`, `pty,raw,echo=0,link=${theirs}`], { stdio: "ignore" }));
-  await waitFor("socat's pseudo-terminal pair", 5000, () => existsSync(ours) && existsSync(theirs));
-  const slave = spawn(join(dir, "modbus-slave"), [theirs, "9600", "E", "1", "1", "0x4170", "0x0000"], { stdio: ["ignore", "pipe", "pipe"] });
-  children.push(slave);
-  let said = "";
-  slave.stdout!.on("data", (d) => (said += d));
-  await waitFor("the Modbus slave to listen", 5000, () => said.includes("ready"));
+  lab.setUp();
+  const pair = await lab.ptyPair();
+  ours = pair.ours;
+  await lab.startSlave(pair.theirs, [0x4170, 0x0000]);
 }, 600_000);
 
 afterAll(async () => {
   await server?.close();
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
+  lab.close();
 });
 
 const call = (fn: string, ...args: number[]) => `call 0 ${fnByName(fn).index} ${args.length + 1} 0 ${args.map((a) => a >>> 0).join(" ")}`;

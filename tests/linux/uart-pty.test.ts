@@ -4,9 +4,8 @@
 // afterAll, and every wait has its own deadline, so a regression is a named
 // failure, not a hang.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { chmodSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,42 +20,14 @@ import { demoCopy } from "../sim/helpers.js";
 import { FakeContext } from "../sim/fake-context.js";
 import { createUartHost } from "../../src/agent/host/uart.js";
 import { EventKind, Parity, Status, StopBits } from "../../src/abi/host.generated.js";
+import { PtyLab, waitFor } from "./pty-modbus.js";
 
+const lab = new PtyLab("fwx-linux-uart-");
+const dir = lab.dir;
 const root = resolve(import.meta.dirname, "../..");
-const dir = mkdtempSync(join(tmpdir(), "fwx-linux-uart-"));
-const children: ChildProcess[] = [];
-let pairs = 0;
 const at = { nowUs: 0n, caller: "test" };
-
-function waitFor(what: string, ms: number, ready: () => boolean): Promise<void> {
-  const until = Date.now() + ms;
-  return new Promise((done, fail) => {
-    const tick = () => (ready() ? done() : Date.now() > until ? fail(new Error(`timed out after ${ms} ms waiting for ${what}`)) : setTimeout(tick, 20));
-    tick();
-  });
-}
-
-/** A fresh pseudo-terminal pair (socat ends when either side closes): our end and the far end. */
-async function ptyPair(): Promise<{ ours: string; theirs: string }> {
-  const n = ++pairs;
-  const ours = join(dir, `fwx${n}`);
-  const theirs = join(dir, `slave${n}`);
-  const socat = spawn("socat", [`pty,raw,echo=0,link=${ours}`, `pty,raw,echo=0,link=${theirs}`], { stdio: "ignore" });
-  children.push(socat);
-  await waitFor("socat's pseudo-terminal pair", 5000, () => existsSync(ours) && existsSync(theirs));
-  return { ours, theirs };
-}
-
-/** Starts the libmodbus slave on the far end (unit 1, 9600 8E1); resolves when it listens. */
-async function startSlave(theirs: string, registers: number[]): Promise<ChildProcess> {
-  const slave = spawn(join(dir, "modbus-slave"), [theirs, "9600", "E", "1", "1", ...registers.map(String)], { stdio: ["ignore", "pipe", "pipe"] });
-  children.push(slave);
-  let out = "";
-  slave.stdout!.on("data", (d) => (out += d));
-  slave.stderr!.on("data", (d) => (out += d));
-  await waitFor(`the Modbus slave to listen (it said: ${JSON.stringify(out)})`, 5000, () => out.includes("ready"));
-  return slave;
-}
+const ptyPair = () => lab.ptyPair();
+const startSlave = (device: string, registers: number[]) => lab.startSlave(device, registers);
 
 // Every trace column the demo profile reads, one row each.
 const TRACE = ["time,sensor,value", ...["cold_room", "pump_vibration", "pump_pressure_mv", "meter_voltage", "meter_current", "meter_power", "meter_energy_kwh"].map((c) => `0,${c},1`), "0,door,0", "0,pump_running,1"].join("\n");
@@ -85,19 +56,8 @@ async function exchange(p: LinuxUartPort, request: Uint8Array, ms: number, wantB
   return bursts;
 }
 
-beforeAll(async () => {
-  for (const script of ["ensure-socat.mjs", "ensure-c-libs.mjs"]) {
-    const r = spawnSync(process.execPath, [join(root, "scripts", script)], { encoding: "utf8", timeout: 300_000 });
-    if (r.status !== 0) throw new Error(`scripts/${script} failed: ${r.stderr}`);
-  }
-  const cc = spawnSync("gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", join(import.meta.dirname, "modbus-slave.c"), "-o", join(dir, "modbus-slave"), "-lmodbus"], { encoding: "utf8", timeout: 60_000 });
-  if (cc.status !== 0) throw new Error(`building the libmodbus slave failed: ${cc.stderr}`);
-});
-
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeAll(() => lab.setUp(), 600_000);
+afterAll(() => lab.close());
 
 describe("the Linux UART backend on a pseudo-terminal", () => {
   it("reads input registers from an independent Modbus RTU slave (libmodbus)", async () => {

@@ -31,13 +31,13 @@ export const CUSTOMER = "acme-foods";
 export const GROUP = "cold-store-3";
 export const MODULE = "com.acme.ticker";
 
-export function makeTrust(opts: { customers?: string[] } = {}): Trust {
+export function makeTrust(opts: { customers?: string[]; capabilities?: Capabilities } = {}): Trust {
   const root = generateKeyPair();
   const integrator = generateKeyPair();
   const now = Math.floor(Date.now() / 1000);
   const certBytes = issueCertificate({
     integratorId: "acme", integratorKey: integrator.publicKey, modulePrefix: "com.acme.",
-    capabilities: { timers: 4, telemetry: ["#"], kv: 1024, gpio: [{ pin: 5, modes: ["output"] }] },
+    capabilities: opts.capabilities ?? { timers: 4, telemetry: ["#"], kv: 1024, gpio: [{ pin: 5, modes: ["output"] }] },
     customers: opts.customers ?? [CUSTOMER], notBefore: now - 3600, notAfter: now + 86400,
   }, root.privateKey);
   const identities = new Map<string, { deviceKey: KeyObject; deviceCert: Uint8Array }>();

@@ -1,0 +1,40 @@
+// --dev <connector>=<path> rewrites a parsed profile before validation: the
+// connector named by kind and number or by name gets a Linux backend at the
+// path, its simulator data dropped; mistakes name the option.
+
+import { describe, expect, it } from "vitest";
+import { applyDeviceOverrides, parseDeviceOverride } from "../../src/linux/dev-override.js";
+import { validateProfile } from "../../src/sim/profile-validate.js";
+import { demoCopy } from "../sim/helpers.js";
+
+const apply = (p: unknown, ...opts: string[]) => applyDeviceOverrides(p, opts.map(parseDeviceOverride), "boards/x.json") as any;
+
+describe("--dev", () => {
+  it("turns a simulated UART into a Linux one by kind and number, or by name, and the result validates", () => {
+    for (const name of ["uart1", "rs485"]) {
+      const p = apply(demoCopy(), `${name}=/dev/ttyUSB0`);
+      expect(p.uart[0].device).toBeUndefined();
+      expect(p.uart[0].backend).toEqual({ linux: { device: "/dev/ttyUSB0" } });
+      expect(validateProfile(p, "boards/x.json").profile.uart[0]!.backend).toEqual({ of: "uart", device: "/dev/ttyUSB0", flowControl: "none" });
+    }
+  });
+
+  it("keeps a Linux UART's flow control, moves an I2C bus, and leaves the original untouched", () => {
+    const original = demoCopy();
+    delete original.uart[0].device;
+    original.uart[0].backend = { linux: { device: "/dev/ttyS1", flowControl: "rts-cts" } };
+    const p = apply(original, "uart1=/dev/ttyUSB3", "i2c1=/dev/i2c-7");
+    expect(p.uart[0].backend).toEqual({ linux: { flowControl: "rts-cts", device: "/dev/ttyUSB3" } });
+    expect(p.i2c[0].backend).toEqual({ linux: { device: "/dev/i2c-7" } });
+    expect(p.i2c[0].devices).toBeUndefined();
+    expect(original.uart[0].backend.linux.device).toBe("/dev/ttyS1");
+    expect(original.i2c[0].devices.length).toBeGreaterThan(0);
+  });
+
+  it("refuses bad syntax, an unknown connector, a GPIO pin and the same connector twice, naming the option", () => {
+    expect(() => parseDeviceOverride("uart1:/dev/ttyS0")).toThrow("--dev uart1:/dev/ttyS0: expected <connector>=<absolute device path>, like uart1=/dev/ttyUSB0 or rs485=/dev/serial0");
+    expect(() => parseDeviceOverride("uart1=ttyS0")).toThrow("--dev uart1=ttyS0: expected <connector>=<absolute device path>");
+    expect(() => apply(demoCopy(), "door_switch=/dev/gpiochip0")).toThrow(`--dev door_switch=/dev/gpiochip0: boards/x.json has no connector "door_switch" a device path can serve (known: uart1 (rs485), uart2 (rs232), i2c1 (i2c1); GPIO lines and SPI chip selects are set in the profile)`);
+    expect(() => apply(demoCopy(), "uart1=/dev/ttyS0", "rs485=/dev/ttyS1")).toThrow("--dev rs485=/dev/ttyS1: uart[0] is already set by --dev uart1=/dev/ttyS0");
+  });
+});
