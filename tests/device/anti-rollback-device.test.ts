@@ -12,51 +12,31 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleCli, writeRootKey } from "../ota/child-agent.js";
-import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
-import { makeTrust, tempDir, type Trust } from "../ota/fixtures.js";
 import { topicsFor } from "../../src/ota/protocol.js";
 import { openCommand } from "../../src/ota/signed-command.js";
 import { signRevocationList } from "../../src/pkg/revocation.js";
-import { buildTestDevice, cli, mcuPackage, operatorArgs, root, startDevice, writePackage, type ChildDevice } from "./device-fixtures.js";
+import { cli, mcuPackage, startDevice, startDeviceSuite, writePackage, type ChildDevice, type DeviceSuite } from "./device-fixtures.js";
 
-let exe = "";
-let cliPath = "";
-let broker: TestBroker;
-let trust: Trust;
-let dir: { path: string; cleanup(): void };
-let rootFile = "";
-let ops: string[] = [];
+let suite: DeviceSuite;
 const running: ChildDevice[] = [];
 
-beforeAll(async () => {
-  dir = tempDir("c-floor");
-  const bin = mosquittoBinary();
-  if (!bin) throw new Error("mosquitto is not installed (scripts/ensure-mosquitto.mjs could not install it)");
-  broker = await mosquittoBroker(bin, dir.path);
-  mkdirSync(join(root, "tests/c/build"), { recursive: true });
-  exe = buildTestDevice(join(root, "tests/c/build/fwx-device-fake-floor"));
-  cliPath = await bundleCli();
-  trust = makeTrust();
-  rootFile = writeRootKey(dir.path, trust);
-  ops = operatorArgs(trust, dir.path, rootFile);
-}, 240_000);
+beforeAll(async () => { suite = await startDeviceSuite("c-floor", "fwx-device-fake-floor"); }, 240_000);
 
 afterAll(async () => {
   for (const d of running) await d.stop();
-  await broker?.close();
-  dir?.cleanup();
+  await suite?.broker.close();
+  suite?.dir.cleanup();
 });
 
 async function start(id: string, stateDir: string, args: string[] = []) {
-  const d = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust, args });
+  const d = startDevice(suite.exe, { deviceId: id, broker: suite.broker.url, stateDir, rootFile: suite.rootFile, trust: suite.trust, args });
   running.push(d);
   await d.online;
   return d;
 }
 
 async function spy(topic: string) {
-  const c = await mqtt.connectAsync(broker.url, { clientId: `spy-${process.pid}-${Math.random().toString(16).slice(2)}`, clean: true });
+  const c = await mqtt.connectAsync(suite.broker.url, { clientId: `spy-${process.pid}-${Math.random().toString(16).slice(2)}`, clean: true });
   const seen: { topic: string; payload: Buffer }[] = [];
   c.on("message", (t, payload) => seen.push({ topic: t, payload }));
   await c.subscribeAsync(topic, { qos: 1 });
@@ -74,11 +54,11 @@ async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Prom
 describe("C device anti-rollback store outside the state directory", () => {
   it("a restored older state directory runs nothing below the floor, says why, and makes no captured command new again", async () => {
     const id = `floor-c-${process.pid}`;
-    const stateDir = join(dir.path, id);
+    const stateDir = join(suite.dir.path, id);
     const copy = `${stateDir}.copy`;
     const floorFile = `${stateDir}.anti-rollback.json`;
-    const flash = (file: string) => cli(cliPath, ["flash", file, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--no-delta", "--cache", join(dir.path, "cache"), ...ops]);
-    const v = (n: number) => writePackage(dir.path, `v${n}.fwx`, mcuPackage(trust, { version: `${n}.0.0`, sequence: n }));
+    const flash = (file: string) => cli(suite.cliPath, ["flash", file, "--device", id, "--broker", suite.broker.url, "--json", "--timeout", "20", "--no-delta", "--cache", join(suite.dir.path, "cache"), ...suite.ops]);
+    const v = (n: number) => writePackage(suite.dir.path, `v${n}.fwx`, mcuPackage(suite.trust, { version: `${n}.0.0`, sequence: n }));
 
     let d = await start(id, stateDir);
     const f1 = await flash(v(1));
@@ -128,15 +108,15 @@ describe("C device anti-rollback store outside the state directory", () => {
 
   it("refuses to start on a kept revocation list older than the serial in the store, and starts with the current one", async () => {
     const id = `floor-rl-${process.pid}`;
-    const stateDir = join(dir.path, id);
-    const list2 = writePackage(dir.path, "rl-2.fwxrl", signRevocationList({ serial: 2, issuedAt: 1, certificates: [], integratorKeys: [] }, trust.rootKey));
+    const stateDir = join(suite.dir.path, id);
+    const list2 = writePackage(suite.dir.path, "rl-2.fwxrl", signRevocationList({ serial: 2, issuedAt: 1, certificates: [], integratorKeys: [] }, suite.trust.rootKey));
     let d = await start(id, stateDir, ["--revocations", list2]);
     await d.stop();
     const floors = JSON.parse(readFileSync(`${stateDir}.anti-rollback.json`, "utf8")) as { floors: Record<string, number> };
     expect(floors.floors.revocations).toBe(2);
     // The state directory as it was before the list came: no kept list, so serial 0 would un-revoke.
     rmSync(join(stateDir, "revocations.bin"));
-    d = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust });
+    d = startDevice(suite.exe, { deviceId: id, broker: suite.broker.url, stateDir, rootFile: suite.rootFile, trust: suite.trust });
     running.push(d);
     const end = await d.exited;
     expect(end.code).toBe(2);
@@ -148,13 +128,13 @@ describe("C device anti-rollback store outside the state directory", () => {
 
   it("confirms when the store outside the state cannot be raised, warns, and raises it at the next start", async () => {
     const id = `floor-raise-${process.pid}`;
-    const stateDir = join(dir.path, id);
+    const stateDir = join(suite.dir.path, id);
     const floorFile = `${stateDir}.anti-rollback.json`;
     let d = await start(id, stateDir);
     const events = await spy(topicsFor(id).event);
     const logs = await spy(topicsFor(id).log);
-    const pkg = writePackage(dir.path, "raise.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
-    const flashing = cli(cliPath, ["flash", pkg, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--no-delta", ...ops]);
+    const pkg = writePackage(suite.dir.path, "raise.fwx", mcuPackage(suite.trust, { version: "1.0.0", sequence: 1 }));
+    const flashing = cli(suite.cliPath, ["flash", pkg, "--device", id, "--broker", suite.broker.url, "--json", "--timeout", "20", "--no-delta", ...suite.ops]);
     // On trial (the signed begin and its counter are through): from now on every write of the store fails
     // (its temporary file's name is taken by a directory, which even root cannot open for writing).
     await until("the trial", () => events.seen.find((e) => JSON.parse(e.payload.toString()).phase === "trial"));
@@ -175,8 +155,8 @@ describe("C device anti-rollback store outside the state directory", () => {
   }, 90_000);
 
   it("refuses a --floor inside the state directory", async () => {
-    const stateDir = join(dir.path, "inside");
-    const d = startDevice(exe, { deviceId: "inside", broker: broker.url, stateDir, rootFile, trust, args: ["--floor", join(stateDir, "floors.json")] });
+    const stateDir = join(suite.dir.path, "inside");
+    const d = startDevice(suite.exe, { deviceId: "inside", broker: suite.broker.url, stateDir, rootFile: suite.rootFile, trust: suite.trust, args: ["--floor", join(stateDir, "floors.json")] });
     running.push(d);
     const end = await d.exited;
     expect(end.code).toBe(2);

@@ -127,8 +127,10 @@ describe("robustness of the agent and the tools", () => {
       expect(killedAt).toBeGreaterThan(0);
       expect(e).toBeInstanceOf(DeviceUnreachable);
       expect((e as Error).message).toMatch(/during the install: nothing from it for 3 s/);
+      // The 3 s of silence count from the device's last sign of life (an answered query, polled every
+      // 750 ms), which can come up to a poll before the kill: at least 3000 - 750 ms after it.
       const waited = Date.now() - killedAt;
-      expect(waited).toBeGreaterThan(2500);
+      expect(waited).toBeGreaterThan(2000);
       expect(waited).toBeLessThan(7000);
     } finally {
       await agent.stop();
