@@ -16,6 +16,7 @@ import { benchOta } from "./ota.js";
 import { benchPackage } from "./package.js";
 import type { BenchRow } from "./row.js";
 import { benchWasm3 } from "./wasm3.js";
+import { benchWatch } from "./watch.js";
 
 const suites: [string, () => Promise<BenchRow[]>][] = [
   ["host calls and cold start", benchAgent],
@@ -24,6 +25,7 @@ const suites: [string, () => Promise<BenchRow[]>][] = [
   ["signed packages", benchPackage],
   ["OTA delivery", benchOta],
   ["C runtime footprint", benchFootprint],
+  ["the integrator's watch loop", benchWatch],
 ];
 
 function fmt(v: number): string {

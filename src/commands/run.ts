@@ -20,6 +20,7 @@ import { formatTime } from "../agent/faults.js";
 import { LOG_LEVEL_NAMES } from "../agent/host/core.js";
 import { createEventFilter, EVENT_KINDS, parseEventKinds, UnknownEventKind, type EventKind, type LogLevelName } from "../agent/event-filter.js";
 import { MAX_FUEL, type ModuleSpec } from "../agent/runtime.js";
+import { nextChange, watchTargets } from "../cli/watch.js";
 
 const HELP = `usage: fwx run <module.wasm|project-dir|package.fwx>... [options]
 
@@ -57,6 +58,11 @@ options:
                            (default warn)
   --json                   print events as JSON lines (every event unless --show,
                            --hide or --log-level narrow it)
+  --watch                  after the run, wait for a save to a project's sources,
+                           fwx.json or trace (or to a named .wasm/.fwx) and run
+                           again, rebuilding in this process (a warm compiler:
+                           well under a second for an example); a build that
+                           fails prints its errors and waits for the next save
   -h, --help               show this help
 
 What is printed: by default the story of the run (lifecycle, faults, the first
@@ -84,6 +90,7 @@ example:
   fwx run examples/cold-chain-alarm --duration 30m
   fwx run build/alarm.wasm --grant gpio:5:output --config threshold_c=6 --json
   fwx run examples/pump-vibration --show i2c --log-level info
+  fwx run . --watch --duration 30m
   fwx run examples/modbus-energy-meter --dev uart1=/dev/ttyUSB0 --duration 2m`;
 
 /** `--duration` text → microseconds. A unit is required: a bare "10" could mean seconds or minutes. */
@@ -169,6 +176,7 @@ export const command: Command = {
           fuel: { type: "string" }, seed: { type: "string" }, record: { type: "string" }, root: { type: "string" },
           "state-dir": { type: "string" }, "log-level": { type: "string" }, json: { type: "boolean" },
           show: { type: "string", multiple: true }, hide: { type: "string", multiple: true }, dev: { type: "string", multiple: true },
+          watch: { type: "boolean" },
         },
       });
     } catch (e) {
@@ -192,13 +200,6 @@ export const command: Command = {
     const narrowed = values.show !== undefined || values.hide !== undefined || values["log-level"] !== undefined;
     // The worker's start-up (loading the validator and the instrumenter) overlaps loading the modules.
     warmPreparationWorker();
-    const board = loadBoard(values);
-    const hardware = linuxConnectors(board.profile);
-    if (hardware.length) {
-      // A real device cannot be run ahead of the wall clock (or held back behind it).
-      if (values.speed !== undefined && speed !== 1) throw new UsageError(`run: --speed ${values.speed}: the board serves ${hardware.join(", ")} from real hardware, which runs on the wall clock only; leave --speed out or give 1x`);
-      speed = "real-time";
-    }
     // `fwx run … | head` closes stdout early: stop quietly instead of dying on EPIPE.
     process.stdout.on("error", (e: NodeJS.ErrnoException) => {
       if (e.code === "EPIPE") process.exit(0);
@@ -207,85 +208,117 @@ export const command: Command = {
     const out = (line: string) => process.stdout.write(line + "\n");
     const note = (line: string) => process.stderr.write(line + "\n");
 
-    let rootPublicKey: Uint8Array | undefined;
-    if (values.root) {
-      const text = readInputFile("run", `--root ${values.root}`, values.root);
-      try {
-        rootPublicKey = parsePublicKey(text);
-      } catch (e) {
-        throw new UsageError(`run: --root ${values.root}: ${(e as Error).message}`);
+    /** One run: the board is loaded afresh (a run advances its clock and state), the modules built or read. */
+    const once = async (): Promise<number> => {
+      const board = loadBoard(values);
+      const hardware = linuxConnectors(board.profile);
+      if (hardware.length) {
+        // A real device cannot be run ahead of the wall clock (or held back behind it).
+        if (values.speed !== undefined && speed !== 1) throw new UsageError(`run: --speed ${values.speed}: the board serves ${hardware.join(", ")} from real hardware, which runs on the wall clock only; leave --speed out or give 1x`);
+        speed = "real-time";
       }
-    }
-    try {
-      const loaded: LoadedModule[] = [];
-      for (const p of positionals) loaded.push(await loadModule(p, { ...(rootPublicKey ? { rootPublicKey } : {}), device: { customer: "simulator", group: "simulator", deviceClass: "gateway", capabilities: board.profile.grantable } }));
-      const grants = new Map<LoadedModule, Capabilities>();
-      for (const g of values.grant ?? []) {
-        let parsedGrant;
+      let rootPublicKey: Uint8Array | undefined;
+      if (values.root) {
+        const text = readInputFile("run", `--root ${values.root}`, values.root);
         try {
-          parsedGrant = parseGrant(g);
+          rootPublicKey = parsePublicKey(text);
         } catch (e) {
-          if (e instanceof GrantSyntaxError) throw new UsageError(`run: ${e.message}`);
-          throw e;
+          throw new UsageError(`run: --root ${values.root}: ${(e as Error).message}`);
         }
-        const m = target(loaded, parsedGrant.module, `--grant ${g}`);
-        grants.set(m, mergeCapabilities(grants.get(m) ?? {}, parsedGrant.caps));
       }
-      for (const c of values.config ?? []) {
-        const mm = /^(?:([^:=]+):)?([^=]+)=(.*)$/.exec(c);
-        if (!mm) throw new UsageError(`run: --config ${c}: expected key=value or module:key=value`);
-        const m = target(loaded, mm[1] ?? null, `--config ${c}`);
-        let value = mm[3]!;
-        if (m.configFields) {
-          // The same check a device makes for `fwx config set`: the setting exists, has the right type and is within its bounds.
+      try {
+        const loaded: LoadedModule[] = [];
+        for (const p of positionals) loaded.push(await loadModule(p, { ...(rootPublicKey ? { rootPublicKey } : {}), device: { customer: "simulator", group: "simulator", deviceClass: "gateway", capabilities: board.profile.grantable } }));
+        const grants = new Map<LoadedModule, Capabilities>();
+        for (const g of values.grant ?? []) {
+          let parsedGrant;
           try {
-            value = checkConfigValues(m.id, m.configFields, { [mm[2]!]: value })[mm[2]!]!;
+            parsedGrant = parseGrant(g);
           } catch (e) {
-            if (e instanceof ConfigValueError) throw new UsageError(`run: --config ${c}: ${e.message}`);
+            if (e instanceof GrantSyntaxError) throw new UsageError(`run: ${e.message}`);
             throw e;
           }
+          const m = target(loaded, parsedGrant.module, `--grant ${g}`);
+          grants.set(m, mergeCapabilities(grants.get(m) ?? {}, parsedGrant.caps));
         }
-        m.config.set(mm[2]!, value);
-      }
-      const specs: ModuleSpec[] = loaded.map((m) => {
-        for (const w of m.warnings) note(`warning: ${w}`);
-        let requested = m.requested ?? {};
-        const extra = grants.get(m);
-        if (extra) requested = mergeCapabilities(requested, extra);
-        else if (m.requested === null) {
-          requested = board.profile.grantable;
-          note(`warning: ${m.source} has no manifest and no --grant: granting everything board "${board.profile.name}" can grant`);
+        for (const c of values.config ?? []) {
+          const mm = /^(?:([^:=]+):)?([^=]+)=(.*)$/.exec(c);
+          if (!mm) throw new UsageError(`run: --config ${c}: expected key=value or module:key=value`);
+          const m = target(loaded, mm[1] ?? null, `--config ${c}`);
+          let value = mm[3]!;
+          if (m.configFields) {
+            // The same check a device makes for `fwx config set`: the setting exists, has the right type and is within its bounds.
+            try {
+              value = checkConfigValues(m.id, m.configFields, { [mm[2]!]: value })[mm[2]!]!;
+            } catch (e) {
+              if (e instanceof ConfigValueError) throw new UsageError(`run: --config ${c}: ${e.message}`);
+              throw e;
+            }
+          }
+          m.config.set(mm[2]!, value);
         }
-        const fuelFor = fuel ?? m.fuel;
-        return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) };
-      });
-      const width = Math.max(8, ...specs.map((s) => (s.id.split(".").pop() ?? s.id).length));
-      const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : speed === "real-time" ? `real time: ${hardware.join(", ")} on hardware` : `${speed}x`})${narrowed ? "" : "; printing lifecycle, faults, refused calls, warnings, telemetry and outputs switched (--show/--hide <kinds>, --log-level for more)"}`); };
-      const print = (e: LoggedEvent) => {
-        if (!shown(e)) return;
-        if (values.json) return out(eventToJson(e));
-        out(eventToLine({ ...e, module: e.module.split(".").pop() ?? e.module }, width));
-        if (e.kind === "fault" && typeof e.report === "string") out(e.report.split("\n").map((l) => `      ${l}`).join("\n"));
-      };
-      const result = await runSimulation({
-        board, modules: specs, durationUs, speed, record: values.record !== undefined, onEvent: print,
-        stateDir: values["state-dir"] ?? null, onReady: header,
-      });
-      if (values.record && result.recording) {
-        writeFileDurable(values.record, result.recording);
-        note(`recorded ${result.recording.length} bytes to ${values.record}`);
+        const specs: ModuleSpec[] = loaded.map((m) => {
+          for (const w of m.warnings) note(`warning: ${w}`);
+          let requested = m.requested ?? {};
+          const extra = grants.get(m);
+          if (extra) requested = mergeCapabilities(requested, extra);
+          else if (m.requested === null) {
+            requested = board.profile.grantable;
+            note(`warning: ${m.source} has no manifest and no --grant: granting everything board "${board.profile.name}" can grant`);
+          }
+          const fuelFor = fuel ?? m.fuel;
+          return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) };
+        });
+        const width = Math.max(8, ...specs.map((s) => (s.id.split(".").pop() ?? s.id).length));
+        const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : speed === "real-time" ? `real time: ${hardware.join(", ")} on hardware` : `${speed}x`})${narrowed ? "" : "; printing lifecycle, faults, refused calls, warnings, telemetry and outputs switched (--show/--hide <kinds>, --log-level for more)"}`); };
+        const print = (e: LoggedEvent) => {
+          if (!shown(e)) return;
+          if (values.json) return out(eventToJson(e));
+          out(eventToLine({ ...e, module: e.module.split(".").pop() ?? e.module }, width));
+          if (e.kind === "fault" && typeof e.report === "string") out(e.report.split("\n").map((l) => `      ${l}`).join("\n"));
+        };
+        const result = await runSimulation({
+          board, modules: specs, durationUs, speed, record: values.record !== undefined, onEvent: print,
+          stateDir: values["state-dir"] ?? null, onReady: header,
+        });
+        if (values.record && result.recording) {
+          writeFileDurable(values.record, result.recording);
+          note(`recorded ${result.recording.length} bytes to ${values.record}`);
+        }
+        const s = result.summary;
+        const line = `${s.modules.map((m) => `${m.id}: ${m.state}, ${m.faults} fault${m.faults === 1 ? "" : "s"}, ${m.restarts} restart${m.restarts === 1 ? "" : "s"}`).join("; ")}; ${s.events} events`;
+        if (values.json) note(line);
+        else out(`done at ${formatTime(s.endUs)}: ${line}`);
+        return result.faults.length ? 3 : EXIT.ok;
+      } catch (e) {
+        if (e instanceof ModuleRefused) {
+          process.stderr.write(`fwx: run: ${e.moduleId} refused (${e.step}):\n${e.report}\n`);
+          return EXIT.invalid;
+        }
+        throw e;
       }
-      const s = result.summary;
-      const line = `${s.modules.map((m) => `${m.id}: ${m.state}, ${m.faults} fault${m.faults === 1 ? "" : "s"}, ${m.restarts} restart${m.restarts === 1 ? "" : "s"}`).join("; ")}; ${s.events} events`;
-      if (values.json) note(line);
-      else out(`done at ${formatTime(s.endUs)}: ${line}`);
-      return result.faults.length ? 3 : EXIT.ok;
-    } catch (e) {
-      if (e instanceof ModuleRefused) {
-        process.stderr.write(`fwx: run: ${e.moduleId} refused (${e.step}):\n${e.report}\n`);
-        return EXIT.invalid;
+    };
+    if (!values.watch) return once();
+
+    // Watch: the same run again after every save, until interrupted. Changes made while a run goes
+    // on are not lost: the watch starts before the run.
+    const targets = watchTargets([...positionals, ...(values.board ? [values.board] : []), ...(values.trace ? [values.trace] : [])]);
+    for (;;) {
+      const changed = nextChange(targets);
+      const t0 = performance.now();
+      let code: number;
+      try {
+        code = await once();
+      } catch (e) {
+        // A bad option or input stays bad until the user edits something: say it and keep watching.
+        if (!(e instanceof UsageError)) throw e;
+        note(`fwx: ${e.message}`);
+        code = EXIT.invalid;
       }
-      throw e;
+      const outcome = code === EXIT.ok ? "ran to the end" : code === 3 ? "a module faulted" : "did not run";
+      note(`watch: ${outcome} (${Math.round(performance.now() - t0)} ms); waiting for a save (Ctrl-C to stop)`);
+      const file = await changed;
+      note(`watch: ${file} changed: building and running again`);
     }
   },
 };
