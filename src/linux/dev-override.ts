@@ -33,8 +33,13 @@ type Json = Record<string, unknown>;
 
 /** Per kind: the number field, and how a device path becomes the connector's Linux backend. */
 const KINDS = {
-  uart: { key: "port", simOnly: ["device"], linux: (path: string, old: Json | undefined) => ({ ...(old?.flowControl ? { flowControl: old.flowControl } : {}), device: path }) },
-  i2c: { key: "bus", simOnly: ["devices", "faults"], linux: (path: string) => ({ device: path }) },
+  uart: { key: "port", simOnly: ["device"], linux: (path: string, old: Json | undefined, _spec?: Json) => ({ ...(old?.flowControl ? { flowControl: old.flowControl } : {}), device: path }) },
+  i2c: { key: "bus", simOnly: ["devices", "faults"], linux: (path: string, _old?: Json, _spec?: Json) => ({ device: path }) },
+  // A line on a chip: `gpio17=/dev/gpiochip0:17`; the chip alone keeps the profile's line (or the pin's number).
+  gpio: { key: "pin", simOnly: ["drive"], linux: (path: string, old: Json | undefined, spec?: Json) => {
+    const m = /^(.*):(\d+)$/.exec(path);
+    return m ? { chip: m[1], line: Number(m[2]) } : { chip: path, line: typeof old?.line === "number" ? old.line : spec?.pin };
+  } },
 } as const;
 
 /**
@@ -50,7 +55,7 @@ export function applyDeviceOverrides(profile: unknown, overrides: readonly Devic
   for (const o of overrides) {
     const found = find(copy, o.connector);
     if (!found) {
-      throw new DeviceOverrideError(`${o.option}: ${source} has no connector "${o.connector}" a device path can serve (known: ${known(copy).join(", ") || "none"}; GPIO lines and SPI chip selects are set in the profile)`);
+      throw new DeviceOverrideError(`${o.option}: ${source} has no connector "${o.connector}" a device path can serve (known: ${known(copy).join(", ") || "none"}; SPI chip selects are set in the profile)`);
     }
     const id = `${found.kind}[${found.index}]`;
     if (seen.has(id)) throw new DeviceOverrideError(`${o.option}: ${id} is already set by ${seen.get(id)}`);
@@ -58,7 +63,7 @@ export function applyDeviceOverrides(profile: unknown, overrides: readonly Devic
     const c = found.spec;
     const old = (c.backend as { linux?: Json } | undefined)?.linux;
     for (const f of KINDS[found.kind].simOnly) delete c[f];
-    c.backend = { linux: KINDS[found.kind].linux(o.path, old) };
+    c.backend = { linux: KINDS[found.kind].linux(o.path, old, c) };
   }
   return copy;
 }

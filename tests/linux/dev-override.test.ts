@@ -31,10 +31,23 @@ describe("--dev", () => {
     expect(original.i2c[0].devices.length).toBeGreaterThan(0);
   });
 
-  it("refuses bad syntax, an unknown connector, a GPIO pin and the same connector twice, naming the option", () => {
+  it("serves a GPIO pin from a line of a chip (chip:line, or the chip alone keeping the pin's number), dropping its simulated drive", () => {
+    const demo = demoCopy();
+    const pin = demo.gpio.find((g: { name: string }) => g.name === "door_switch");
+    const other = demo.gpio.findIndex((g: { name: string }) => g.name !== "door_switch");
+    const p = apply(demo, "door_switch=/dev/gpiochip2:17", `gpio${demo.gpio[other].pin}=/dev/gpiochip0`);
+    const served = p.gpio.find((g: { name: string }) => g.name === "door_switch");
+    expect(served.backend).toEqual({ linux: { chip: "/dev/gpiochip2", line: 17 } });
+    expect(served.drive).toBeUndefined();
+    expect(p.gpio[other].backend).toEqual({ linux: { chip: "/dev/gpiochip0", line: demo.gpio[other].pin } });
+    expect(pin.drive).toBeDefined();
+    expect(validateProfile(p, "boards/x.json").profile.gpio.find((g) => g.name === "door_switch")!.backend).toEqual({ of: "gpio", chip: "/dev/gpiochip2", line: 17 });
+  });
+
+  it("refuses bad syntax, an unknown connector and the same connector twice, naming the option", () => {
     expect(() => parseDeviceOverride("uart1:/dev/ttyS0")).toThrow("--dev uart1:/dev/ttyS0: expected <connector>=<absolute device path>, like uart1=/dev/ttyUSB0 or rs485=/dev/serial0");
     expect(() => parseDeviceOverride("uart1=ttyS0")).toThrow("--dev uart1=ttyS0: expected <connector>=<absolute device path>");
-    expect(() => apply(demoCopy(), "door_switch=/dev/gpiochip0")).toThrow(`--dev door_switch=/dev/gpiochip0: boards/x.json has no connector "door_switch" a device path can serve (known: uart1 (rs485), uart2 (rs232), i2c1 (i2c1); GPIO lines and SPI chip selects are set in the profile)`);
+    expect(() => apply(demoCopy(), "spi0=/dev/spidev0.0")).toThrow(/^--dev spi0=\/dev\/spidev0\.0: boards\/x\.json has no connector "spi0" a device path can serve \(known: uart1 \(rs485\), uart2 \(rs232\), i2c1 \(i2c1\), gpio\d+ \(\w+\).*; SPI chip selects are set in the profile\)$/);
     expect(() => apply(demoCopy(), "uart1=/dev/ttyS0", "rs485=/dev/ttyS1")).toThrow("--dev rs485=/dev/ttyS1: uart[0] is already set by --dev uart1=/dev/ttyS0");
   });
 });

@@ -96,7 +96,7 @@ describe("fwx run --dev: the Modbus meter example on a serial device", () => {
     expect(fast.stderr).toContain(`--speed 10x: the board serves uart[0] ${ours} from real hardware, which runs on the wall clock only`);
     const unknown = refuse(["--dev", `uart9=${ours}`]);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain(`--dev uart9=${ours}: ${join(root, "boards/demo.json")} has no connector "uart9" a device path can serve (known: uart1 (rs485), uart2 (rs232), i2c1 (i2c1);`);
+    expect(unknown.stderr).toContain(`--dev uart9=${ours}: ${join(root, "boards/demo.json")} has no connector "uart9" a device path can serve (known: uart1 (rs485), uart2 (rs232), i2c1 (i2c1), gpio`);
     const bad = refuse(["--dev", "uart1"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--dev uart1: expected <connector>=<absolute device path>");
