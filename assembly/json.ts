@@ -4,7 +4,7 @@
 //
 //   Json.begin().num("temp_c", 9.46, 1).str("state", "alarm").bool("door_open", false);
 //   Telemetry.publishJson("alarm");
-import { DECIMAL_MAX_BYTES, formatDecimal, formatHex, formatSigned } from "./internal/number";
+import { DECIMAL_MAX_BYTES, formatDecimal, formatHex, formatSigned, formatUnsigned } from "./internal/number";
 import { encodeUnitsPrefix, prefixComplete } from "./internal/scratch";
 
 const CAP: usize = 1024;
@@ -123,6 +123,13 @@ export class Json {
   int(name: string, value: i64): Json {
     this.key(name);
     if (Json.room(20)) Json.length += formatSigned(jsonBuffer() + Json.length, value);
+    return this;
+  }
+
+  /** An unsigned whole number, all 64 bits of it (a counter, a u32 register, a u64 above i64's range). */
+  uint(name: string, value: u64): Json {
+    this.key(name);
+    if (Json.room(20)) Json.length += formatUnsigned(jsonBuffer() + Json.length, value);
     return this;
   }
 

@@ -15,6 +15,12 @@ describe("Telemetry and Json", () => {
     expect(Mock.lastTelemetry()).toBe('{"temp_c":9.46,"n":-42,"open":true,"shut":false,"note":"a \\"q\\"\\u000a°"}');
   });
 
+  test("uint writes all 64 unsigned bits, beyond what int can", () => {
+    Json.begin().uint("max", u64.MAX_VALUE).uint("zero", 0).uint("reg", <u64>0xdeadbeef);
+    expect(Telemetry.publishJson("t")).toBe(Status.Ok);
+    expect(Mock.lastTelemetry()).toBe('{"max":18446744073709551615,"zero":0,"reg":3735928559}');
+  });
+
   test("strings are UTF-8 with every control character escaped; lone surrogates become U+FFFD", () => {
     Json.begin().str("s", "t\there\x1f ✓ 😀 " + String.fromCharCode(0xd800) + "\\").str("k\"ey", "");
     expect(Telemetry.publishJson("t")).toBe(Status.Ok);
