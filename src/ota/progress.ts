@@ -17,6 +17,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p
   let lastLine = 0;
   let lastPhase = "";
   let lastStep = "";
+  let lastAcked = -1;
   return (p) => {
     const now = Date.now();
     const phaseChanged = p.phase !== lastPhase || (p.step ?? "") !== lastStep;
@@ -32,9 +33,12 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p
       const bar = p.phase === "transferring" ? `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ` : "";
       stream.write(`\r\x1b[2K${bar}${text}`);
       if (p.phase === "done") stream.write("\n");
-    } else if (phaseChanged || now - lastLine >= 1000 || p.acked === p.total) {
+    } else if (phaseChanged || now - lastLine >= 1000 || (p.acked === p.total && lastAcked !== p.acked)) {
       if (!phaseChanged && p.phase !== "transferring") return;
+      // The end of a transfer once, whatever the second: a log must not end below 100 %.
+      if (!phaseChanged && p.acked === lastAcked) return;
       lastLine = now;
+      lastAcked = p.acked;
       stream.write(`${text}\n`);
     }
   };
