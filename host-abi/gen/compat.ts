@@ -210,8 +210,10 @@ export function checkCompat(lock: AbiLock, abi: LoweredAbi): CompatResult {
  */
 function sinceViolations(lock: AbiLock, now: AbiLock, abi: LoweredAbi): string[] {
   const problems: string[] = [];
+  // The version that adds it: the bumped one, or, before the bump, the minor an addition needs.
+  const adding = (released: string, current: string) => (compareVersions(current, released) > 0 ? current : requiredVersion(released, "minor"));
   const stale = (subject: string, what: string, since: string, label: string, released: string, current: string) =>
-    problems.push(`${subject}: new ${what} has since ${since}, which is not newer than the released ${label} ${released}; set since to the version that adds it (${current})`);
+    problems.push(`${subject}: new ${what} has since ${since}, which is not newer than the released ${label} ${released}; set since to the version that adds it (${adding(released, current)})`);
   for (const iface of abi.interfaces) {
     const was = lock.interfaces[iface.name];
     if (!was) continue;
@@ -230,7 +232,7 @@ function sinceViolations(lock: AbiLock, now: AbiLock, abi: LoweredAbi): string[]
   }
   for (const [name, l] of Object.entries(now.lifecycle)) {
     if (!(name in lock.lifecycle) && compareVersions(l.since, lock.abiVersion) <= 0)
-      problems.push(`lifecycle export ${name}: new export has since ${l.since}, which is not newer than the released ABI ${lock.abiVersion}; set since to ${now.abiVersion}`);
+      problems.push(`lifecycle export ${name}: new export has since ${l.since}, which is not newer than the released ABI ${lock.abiVersion}; set since to ${adding(lock.abiVersion, now.abiVersion)}`);
   }
   return problems;
 }

@@ -79,7 +79,7 @@ describe("compatibility check", () => {
     const noBump = specCopy((s) => { iface(s, "gpio").functions.push(toggle("1.0.0") as never); });
     expect(check(noBump).violations).toEqual([
       "gpio.toggle: new function: an addition needs at least gpio 1.1.0 (is 1.0.0)",
-      "gpio.toggle: new function has since 1.0.0, which is not newer than the released gpio 1.0.0; set since to the version that adds it (1.0.0)",
+      "gpio.toggle: new function has since 1.0.0, which is not newer than the released gpio 1.0.0; set since to the version that adds it (1.1.0)",
     ]);
     const patchOnly = specCopy((s) => { iface(s, "gpio").version = "1.0.1"; iface(s, "gpio").functions.push(toggle("1.0.1") as never); });
     expect(check(patchOnly).violations).toEqual(["gpio.toggle: new function: an addition needs at least gpio 1.1.0 (is 1.0.1)"]);
@@ -111,7 +111,7 @@ describe("compatibility check", () => {
     const code = (since: string) => ({ name: "brownout", value: 25, since, group: "common" as const, doc: "Supply voltage dipped." });
     expect(check(specCopy((s) => { s.statusCodes.push(code("1.0.0")); })).violations).toEqual([
       "status code brownout: new status code (25): this needs at least ABI 1.0.1 (is 1.0.0)",
-      "status code brownout: new status code has since 1.0.0, which is not newer than the released ABI 1.0.0; set since to the version that adds it (1.0.0)",
+      "status code brownout: new status code has since 1.0.0, which is not newer than the released ABI 1.0.0; set since to the version that adds it (1.1.0)",
     ]);
     expect(check(specCopy((s) => { s.version = "1.0.1"; s.statusCodes.push(code("1.0.1")); })).violations).toEqual([]);
   });
