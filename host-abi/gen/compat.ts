@@ -210,8 +210,11 @@ export function checkCompat(lock: AbiLock, abi: LoweredAbi): CompatResult {
  */
 function sinceViolations(lock: AbiLock, now: AbiLock, abi: LoweredAbi): string[] {
   const problems: string[] = [];
-  // The version that adds it: the bumped one, or, before the bump, the minor an addition needs.
-  const adding = (released: string, current: string) => (compareVersions(current, released) > 0 ? current : requiredVersion(released, "minor"));
+  // The version that adds it: the bumped one, or, before a minor bump, the minor an addition needs.
+  const adding = (released: string, current: string) => {
+    const needed = requiredVersion(released, "minor");
+    return compareVersions(current, needed) >= 0 ? current : needed;
+  };
   const stale = (subject: string, what: string, since: string, label: string, released: string, current: string) =>
     problems.push(`${subject}: new ${what} has since ${since}, which is not newer than the released ${label} ${released}; set since to the version that adds it (${adding(released, current)})`);
   for (const iface of abi.interfaces) {
