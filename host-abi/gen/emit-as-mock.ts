@@ -116,7 +116,7 @@ export function emitAsMock(abi: LoweredAbi): GeneratedFile[] {
   const functions = abi.functions
     .map((f) => `  ${JSON.stringify(`${f.iface}.${f.name}`)}: { module: ${JSON.stringify(f.module)}, name: ${JSON.stringify(f.name)}, statuses: ${JSON.stringify(f.statuses)} },`)
     .join("\n");
-  const content = `${generatedHeader(GENERATOR, abi.hash, "//")}
+  const content = `${generatedHeader(GENERATOR, "//")}
 // Import glue of the as-pect host mock. \`host\` is the MockHost of
 // assembly/testing/mock-host.js; it owns memory access, handles, call records
 // and the simulated device.

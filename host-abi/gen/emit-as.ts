@@ -90,7 +90,7 @@ function flagsDecl(f: FlagsSpec, iface: string): string {
 }
 
 function typesFile(abi: LoweredAbi): GeneratedFile {
-  const parts: string[] = [generatedHeader(GENERATOR, abi.hash, "//")];
+  const parts: string[] = [generatedHeader(GENERATOR, "//")];
   parts.push(`\n/** Version of the host ABI these bindings were generated from. */\nexport const ABI_VERSION = "${abi.spec.version}";\n`);
 
   const statuses = abi.statusCodes
@@ -121,13 +121,13 @@ function interfaceFile(iface: LoweredInterface, abi: LoweredAbi): GeneratedFile 
   const enumNames = new Set<string>();
   for (const f of iface.functions) for (const p of f.params) if (p.type.kind === "enum") enumNames.add(asEnumName(p.type.name));
   const imports = enumNames.size ? `import { ${[...enumNames].sort().join(", ")} } from "./types";\n` : "";
-  const head = `${generatedHeader(GENERATOR, abi.hash, "//")}\n${imports}${imports ? "\n" : ""}// ${iface.module}: ${iface.spec.doc}\n// Interface version ${iface.spec.version}. Raw bindings: pointers and lengths are byte offsets and byte counts in this module's memory.\n\n`;
+  const head = `${generatedHeader(GENERATOR, "//")}\n${imports}${imports ? "\n" : ""}// ${iface.module}: ${iface.spec.doc}\n// Interface version ${iface.spec.version}. Raw bindings: pointers and lengths are byte offsets and byte counts in this module's memory.\n\n`;
   const body = iface.functions.map((f) => functionDecl(f, abi)).join("\n");
   return { path: `${AS_RAW_DIR}/${iface.name}.ts`, content: `${head}${body}` };
 }
 
 function indexFile(abi: LoweredAbi): GeneratedFile {
-  const lines = [generatedHeader(GENERATOR, abi.hash, "//"), "", 'export * from "./types";'];
+  const lines = [generatedHeader(GENERATOR, "//"), "", 'export * from "./types";'];
   for (const i of abi.interfaces) lines.push(`export * from "./${i.name}";`);
   return { path: `${AS_RAW_DIR}/index.ts`, content: lines.join("\n") + "\n" };
 }

@@ -93,7 +93,7 @@ export function emitCBridge(abi: LoweredAbi): string {
     "",
     ...fns.flatMap(bridgeFunction),
   ];
-  return generatedHeader("emit-c", abi.hash, "/*")
+  return generatedHeader("emit-c", "/*")
     + "/* The peripheral HAL of the POSIX reference device: every call goes to `fwx board serve` (docs/hal-bridge.md). */\n"
     + lines.join("\n");
 }

@@ -188,5 +188,5 @@ export function emitCHeader(abi: LoweredAbi): string {
   }
   lines.push("#ifdef __cplusplus", "}", "#endif", "", "#endif /* FWX_ABI_H */", "");
   assertUniqueIdentifiers(defined, HEADER_PATH);
-  return generatedHeader("emit-c", abi.hash, "/*") + "/* fwx host ABI for firmware: constants, types and the HAL the firmware implements. */\n" + lines.join("\n");
+  return generatedHeader("emit-c", "/*") + "/* fwx host ABI for firmware: constants, types and the HAL the firmware implements. */\n" + lines.join("\n");
 }

@@ -89,7 +89,7 @@ export function emitCTablesHeader(abi: LoweredAbi): string {
     "#endif /* FWX_ABI_TABLES_H */",
     "",
   ];
-  return generatedHeader("emit-c", abi.hash, "/*") + "/* Tables of the interfaces, imports and exports of the fwx host ABI. */\n" + lines.join("\n");
+  return generatedHeader("emit-c", "/*") + "/* Tables of the interfaces, imports and exports of the fwx host ABI. */\n" + lines.join("\n");
 }
 
 export function emitCTablesSource(abi: LoweredAbi): string {
@@ -116,5 +116,5 @@ export function emitCTablesSource(abi: LoweredAbi): string {
     lines.push(`    { ${cString(l.spec.name)}, "${valueChars(l.flat.params)}", "${valueChars(l.flat.results)}", ${l.spec.required ? "true" : "false"} },`);
   }
   lines.push("};", "");
-  return generatedHeader("emit-c", abi.hash, "/*") + lines.join("\n");
+  return generatedHeader("emit-c", "/*") + lines.join("\n");
 }

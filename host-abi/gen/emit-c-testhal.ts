@@ -155,5 +155,5 @@ export function emitCTestHal(abi: LoweredAbi): string {
     "};",
     "",
   ];
-  return generatedHeader("emit-c", abi.hash, "/*") + "/* Recording fake HAL and per-function test descriptors for tests/c. */\n" + lines.join("\n");
+  return generatedHeader("emit-c", "/*") + "/* Recording fake HAL and per-function test descriptors for tests/c. */\n" + lines.join("\n");
 }

@@ -247,7 +247,7 @@ export function emitCWasm3Header(abi: LoweredAbi): string {
     "#endif /* FWX_ABI_WASM3_H */",
     "",
   ];
-  return generatedHeader("emit-c", abi.hash, "/*") + "/* wasm3 glue for the fwx host ABI: fwx_link() and its report. */\n" + lines.join("\n");
+  return generatedHeader("emit-c", "/*") + "/* wasm3 glue for the fwx host ABI: fwx_link() and its report. */\n" + lines.join("\n");
 }
 
 export function emitCWasm3Source(abi: LoweredAbi): string {
@@ -311,5 +311,5 @@ export function emitCWasm3Source(abi: LoweredAbi): string {
     "}",
     "",
   ];
-  return generatedHeader("emit-c", abi.hash, "/*") + "/* wasm3 raw functions for every fwx ABI import, and fwx_link(). */\n" + lines.join("\n");
+  return generatedHeader("emit-c", "/*") + "/* wasm3 raw functions for every fwx ABI import, and fwx_link(). */\n" + lines.join("\n");
 }

@@ -151,7 +151,7 @@ function statusPage(abi: LoweredAbi, header: string): string {
 }
 
 export const emitDocs: Emitter = (abi) => {
-  const header = generatedHeader("emit-docs", abi.hash, "<!--");
+  const header = generatedHeader("emit-docs", "<!--");
   const files: GeneratedFile[] = [
     { path: `${DIR}/README.md`, content: indexPage(abi, header) },
     { path: `${DIR}/status-codes.md`, content: statusPage(abi, header) },

@@ -157,7 +157,7 @@ function glue(f: LoweredFunction, index: number): string[] {
 }
 
 export function emitTsHostSource(abi: LoweredAbi): string {
-  const out: string[] = [generatedHeader("emit-ts-host", abi.hash, "//"), ""];
+  const out: string[] = [generatedHeader("emit-ts-host", "//"), ""];
   out.push(`export const ABI_VERSION = "${abi.spec.version}";`, `export const ABI_SPEC_HASH = "${abi.hash}";`, "");
   out.push(doc("Status codes (0 = ok). Append-only."), "export const Status = {");
   for (const s of abi.statusCodes) out.push(`  ${camel(s.name)}: ${s.value},`);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { abi } from "../../host-abi/spec/index.js";
 import type { Emitter } from "../../host-abi/gen/emitter.js";
+import { parseGeneratedHeader } from "../../host-abi/gen/gen-plan.js";
 import { generatedHeader } from "../../host-abi/gen/header.js";
 import { lowerAbi } from "../../host-abi/gen/lower.js";
 import { LOCK_PATH, runGen, type GenOptions } from "../../host-abi/gen/main.js";
@@ -31,7 +32,7 @@ function copyLock() {
 /** A small emitter with known output, so ownership cases do not depend on the real emitters. */
 const fake = (paths: string[]): { name: string; emit: Emitter }[] => [{
   name: "fake",
-  emit: (l) => paths.map((path) => ({ path, content: `${generatedHeader("emit-fake", l.hash, "#")}value = ${path}\n` })),
+  emit: (l) => paths.map((path) => ({ path, content: `${generatedHeader("emit-fake", "#")}value = ${path}\n` })),
 }];
 
 beforeEach(() => { root = mkdtempSync(join(tmpdir(), "fwx-gen-")); });
@@ -42,10 +43,31 @@ describe("gen and gen --check with the real emitters", () => {
     copyLock();
     const first = gen([]);
     expect(first.code, first.err).toBe(0);
-    expect(readFileSync(join(root, "docs/abi/gpio.md"), "utf8")).toContain(`spec-hash: sha256:${hash}`);
+    // Each header carries the hash of its own file's text.
+    expect(parseGeneratedHeader(readFileSync(join(root, "docs/abi/gpio.md"), "utf8"))).toMatchObject({ generator: "emit-docs", sealed: true });
     const check = gen(["--check"]);
     expect(check.code, check.err).toBe(0);
     expect(check.out).toMatch(/^gen --check: \d+ generated file\(s\) from \d+ emitter\(s\) are up to date; ABI 1\.0\.0 is compatible/);
+  });
+
+  test("a spec change rewrites only the files whose text it changes", () => {
+    copyLock();
+    expect(gen([]).code).toBe(0);
+    const read = (p: string) => readFileSync(join(root, p), "utf8");
+    const before = { gpio: read("docs/abi/gpio.md"), kv: read("docs/abi/kv.md") };
+    const edited = specCopy((s) => { fn(s, "gpio", "write").doc += " Edited."; });
+    expect(gen([], { spec: edited }).code).toBe(0);
+    expect(read("docs/abi/gpio.md")).not.toBe(before.gpio);
+    expect(parseGeneratedHeader(read("docs/abi/gpio.md"))!.sealed).toBe(true);
+    // The kv page does not mention gpio.write: not a byte of it changes, header included.
+    expect(read("docs/abi/kv.md")).toBe(before.kv);
+  });
+
+  test("a hand edit shows in the header's hash without regenerating", () => {
+    copyLock();
+    expect(gen([]).code).toBe(0);
+    const text = readFileSync(join(root, "docs/abi/kv.md"), "utf8");
+    expect(parseGeneratedHeader(text + "hand edit\n")!.sealed).toBe(false);
   });
 
   test("a stale, a missing and an orphaned file each fail --check by name, and gen repairs them", () => {
@@ -53,7 +75,7 @@ describe("gen and gen --check with the real emitters", () => {
     expect(gen([]).code).toBe(0);
     writeFileSync(join(root, "docs/abi/gpio.md"), readFileSync(join(root, "docs/abi/gpio.md"), "utf8") + "hand edit\n");
     rmSync(join(root, "docs/abi/kv.md"));
-    writeFileSync(join(root, "docs/abi/flash.md"), `${generatedHeader("emit-docs", "0".repeat(64), "<!--")}\n# flash 1.0.0\n`);
+    writeFileSync(join(root, "docs/abi/flash.md"), `${generatedHeader("emit-docs", "<!--")}\n# flash 1.0.0\n`);
     const check = gen(["--check"]);
     expect(check.code).toBe(1);
     expect(check.err).toMatch(/stale\s+docs\/abi\/gpio\.md\s+\(emitter docs\)/);
@@ -107,7 +129,7 @@ describe("file ownership and writes", () => {
   });
 
   test("emitters breaking the contract are rejected before anything is written", () => {
-    const escape: { name: string; emit: Emitter }[] = [{ name: "bad", emit: (l) => [{ path: "../x.txt", content: generatedHeader("b", l.hash, "#") }] }];
+    const escape: { name: string; emit: Emitter }[] = [{ name: "bad", emit: (l) => [{ path: "../x.txt", content: generatedHeader("b", "#") }] }];
     const r1 = gen([], { emitters: escape });
     expect(r1.code).toBe(2);
     expect(r1.err).toContain("emitter bad, file 0 (../x.txt): path is not normalised or leaves the repository");
