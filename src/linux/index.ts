@@ -1,15 +1,22 @@
-// The Linux backends a board profile can hand connectors to. Only UART is
-// here so far: GPIO (character device), I2C (i2c-dev) and SPI (spidev) need
-// kernel simulators (gpio-sim, i2c-stub) to be tested against, which this
-// build's test machines lack; a profile that asks for them is refused when
-// the board loads (src/sim/board.ts), naming the field.
+// The Linux backends a board profile can hand connectors to: GPIO lines on
+// the character device (uAPI v2), I2C on i2c-dev, SPI on spidev (these three
+// through the native ioctl addon, native/linux-ioctl.c) and UART on a serial
+// device. The IIO ADC and PWM class backends (src/linux/iio-adc.ts,
+// pwm-class.ts) exist but the profile has no "backend" field for adc/pwm
+// channels yet.
 
 import type { HardwareBackends } from "../sim/board.js";
 import type { BoardProfile, LinuxBackend } from "../sim/profile-types.js";
+import { LinuxGpioPin } from "./gpio.js";
+import { LinuxI2cBus } from "./i2c.js";
+import { LinuxSpiBus } from "./spi.js";
 import { LinuxUartPort } from "./uart.js";
 
 export function linuxHardware(): HardwareBackends {
   return {
+    gpio: (spec, where) => new LinuxGpioPin({ number: spec.pin, name: spec.name, modes: spec.modes, chip: spec.backend.chip, line: spec.backend.line, where }),
+    i2c: (spec, where) => new LinuxI2cBus({ bus: spec.bus, name: spec.name, device: spec.backend.device, where }),
+    spi: (spec, where) => new LinuxSpiBus({ bus: spec.bus, name: spec.name, devices: spec.backend.devices, where }),
     uart: (spec, where) => new LinuxUartPort({
       port: spec.port, name: spec.name, device: spec.backend.device, flowControl: spec.backend.flowControl,
       bauds: spec.bauds, parities: spec.parities, stopBits: spec.stopBits, rxBufferBytes: spec.rxBufferBytes, txBufferBytes: spec.txBufferBytes, where,

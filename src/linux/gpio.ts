@@ -1,0 +1,164 @@
+// A GPIO pin served by the Linux GPIO character device (uAPI v2): one line
+// request per configured pin on /dev/gpiochipN (GPIO_V2_GET_LINE_IOCTL), its
+// value read and set with GPIO_V2_LINE_{GET,SET}_VALUES_IOCTL, edge events
+// read from the line fd. The request buffers come from src/linux/uapi.ts.
+// Edge timestamps are the kernel's CLOCK_MONOTONIC, the clock
+// process.hrtime reads, so they are on the same µs scale as the UART
+// backend's receive times.
+
+import { closeSync, openSync, read } from "node:fs";
+import type { HalCall } from "../hal/call.js";
+import { type ClaimRefusal, PeripheralFailure } from "../hal/errors.js";
+import type { EdgeListener, Pin, PinMode } from "../hal/pin.js";
+import { checkCharacterDevice } from "./device-file.js";
+import { claimErrorKind } from "./errno.js";
+import { errnoName, loadIoctl, type IoctlAddon } from "./ioctl.js";
+import * as U from "./uapi.js";
+
+export interface LinuxGpioOptions {
+  number: number;
+  name: string;
+  modes: readonly PinMode[];
+  chip: string;
+  line: number;
+  where: string;
+}
+
+const MODE_FLAGS: Record<PinMode, bigint> = {
+  input: U.GpioLineFlag.INPUT,
+  "input-pull-up": U.GpioLineFlag.INPUT | U.GpioLineFlag.BIAS_PULL_UP,
+  "input-pull-down": U.GpioLineFlag.INPUT | U.GpioLineFlag.BIAS_PULL_DOWN,
+  output: U.GpioLineFlag.OUTPUT,
+  "output-open-drain": U.GpioLineFlag.OUTPUT | U.GpioLineFlag.OPEN_DRAIN,
+};
+const EDGES = U.GpioLineFlag.EDGE_RISING | U.GpioLineFlag.EDGE_FALLING;
+
+/** The flags of a line request for `mode`, watching edges when asked (inputs only). */
+export function lineFlags(mode: PinMode, watching: boolean): bigint {
+  const f = MODE_FLAGS[mode];
+  return watching && (f & U.GpioLineFlag.INPUT) !== 0n ? f | EDGES : f;
+}
+
+export class LinuxGpioPin implements Pin {
+  readonly number: number;
+  readonly name: string;
+  readonly modes: readonly PinMode[];
+  private readonly chipFd: number;
+  private readonly io: IoctlAddon;
+  private lineFd = -1;
+  private modeNow: PinMode | null = null;
+  private written = false;
+  private listener: EdgeListener | null = null;
+  private reading = false;
+
+  constructor(private readonly o: LinuxGpioOptions) {
+    this.number = o.number;
+    this.name = o.name;
+    this.modes = o.modes;
+    checkCharacterDevice(o.chip, o.where, "GPIO chip");
+    this.io = loadIoctl(o.where);
+    this.chipFd = openSync(o.chip, "r+");
+  }
+
+  get mode(): PinMode | null {
+    return this.modeNow;
+  }
+  get isOutput(): boolean {
+    return this.modeNow === "output" || this.modeNow === "output-open-drain";
+  }
+  get writtenLevel(): boolean {
+    return this.written;
+  }
+
+  private fail(what: string, code: string): never {
+    throw new PeripheralFailure(this.o.where, `${what} on ${this.o.chip} line ${this.o.line} failed: ${code}`);
+  }
+
+  private release(): void {
+    if (this.lineFd >= 0) closeSync(this.lineFd);
+    this.lineFd = -1;
+  }
+
+  private request(mode: PinMode): string | null {
+    const out = mode === "output" ? 0n : mode === "output-open-drain" ? 1n : undefined;
+    const req = U.encodeLineRequest([this.o.line], `fwx:${this.name}`.slice(0, 31), { flags: lineFlags(mode, this.listener !== null), outputValues: out }, this.listener ? 64 : 0);
+    const code = errnoName(this.io.ioctl(this.chipFd, U.GPIO_V2_GET_LINE_IOCTL, req));
+    if (code) return code;
+    this.lineFd = new DataView(req.buffer).getInt32(U.GPIO_LAYOUT.lineRequest.fd, true);
+    return null;
+  }
+
+  configure(mode: PinMode | null, _at: HalCall): ClaimRefusal {
+    this.release();
+    this.modeNow = null;
+    if (mode === null) return null;
+    const code = this.request(mode);
+    if (code) {
+      const kind = claimErrorKind(code);
+      if (kind) return { ok: false, kind, detail: `${this.name}: ${this.o.chip} line ${this.o.line} refused ${mode} (${code})` };
+      this.fail(`requesting the line as ${mode}`, code);
+    }
+    this.modeNow = mode;
+    this.written = mode === "output-open-drain";
+    this.readEvents();
+    return null;
+  }
+
+  level(_at: HalCall): boolean {
+    if (this.lineFd < 0) {
+      // A released pin is a floating input: read it through a short-lived request.
+      const code = this.request("input");
+      if (code) this.fail("reading the line", code);
+      try {
+        return this.getValue();
+      } finally {
+        this.release();
+      }
+    }
+    return this.getValue();
+  }
+
+  private getValue(): boolean {
+    const v = U.encodeLineValues(0n, 1n);
+    const code = errnoName(this.io.ioctl(this.lineFd, U.GPIO_V2_LINE_GET_VALUES_IOCTL, v));
+    if (code) this.fail("reading the line", code);
+    return (U.decodeLineValues(v) & 1n) !== 0n;
+  }
+
+  write(level: boolean): void {
+    const code = errnoName(this.io.ioctl(this.lineFd, U.GPIO_V2_LINE_SET_VALUES_IOCTL, U.encodeLineValues(level ? 1n : 0n, 1n)));
+    if (code) this.fail("setting the line", code);
+    this.written = level;
+  }
+
+  watch(listener: EdgeListener | null, _at: HalCall): void {
+    const was = this.listener !== null;
+    this.listener = listener;
+    if (this.lineFd >= 0 && this.modeNow && was !== (listener !== null) && !this.isOutput) {
+      const cfg = U.encodeLineConfigRequest(1, { flags: lineFlags(this.modeNow, listener !== null) });
+      const code = errnoName(this.io.ioctl(this.lineFd, U.GPIO_V2_LINE_SET_CONFIG_IOCTL, cfg));
+      if (code) this.fail("changing edge detection", code);
+      this.readEvents();
+    }
+  }
+
+  /** Reads struct gpio_v2_line_events from the line fd while watching (one pending read at a time). */
+  private readEvents(): void {
+    if (this.reading || this.listener === null || this.lineFd < 0 || this.isOutput) return;
+    this.reading = true;
+    const fd = this.lineFd;
+    const buf = new Uint8Array(U.GPIO_LAYOUT.lineEvent.size * 16);
+    read(fd, buf, 0, buf.byteLength, null, (err, n) => {
+      this.reading = false;
+      if (fd !== this.lineFd) return; // released or re-requested meanwhile
+      if (err) throw new PeripheralFailure(this.o.where, `reading edge events of ${this.o.chip} line ${this.o.line}: ${err.message}`);
+      for (const e of U.decodeLineEvents(buf.subarray(0, n))) this.listener?.(e.rising, e.timestampNs / 1000n);
+      this.readEvents();
+    });
+  }
+
+  close(): void {
+    this.release();
+    closeSync(this.chipFd);
+  }
+}

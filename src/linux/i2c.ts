@@ -1,0 +1,55 @@
+// An I2C bus served by i2c-dev (/dev/i2c-N): one I2cBus.transaction is one
+// I2C_RDWR ioctl, a write and a repeated-START read in one transfer, so no
+// other process can come between them. The adapter must support plain I2C
+// messages (I2C_FUNC_I2C, checked at open): SMBus-only adapters cannot.
+
+import { openSync } from "node:fs";
+import type { HalCall } from "../hal/call.js";
+import { PeripheralFailure } from "../hal/errors.js";
+import type { I2cBus, I2cResult } from "../hal/i2c.js";
+import { checkCharacterDevice, DeviceFileError } from "./device-file.js";
+import { i2cErrorKind } from "./errno.js";
+import { errnoName, loadIoctl, type IoctlAddon } from "./ioctl.js";
+import * as U from "./uapi.js";
+
+export interface LinuxI2cOptions {
+  bus: number;
+  name: string;
+  device: string;
+  where: string;
+}
+
+export class LinuxI2cBus implements I2cBus {
+  readonly bus: number;
+  readonly name: string;
+  private readonly fd: number;
+  private readonly io: IoctlAddon;
+
+  constructor(private readonly o: LinuxI2cOptions) {
+    this.bus = o.bus;
+    this.name = o.name;
+    checkCharacterDevice(o.device, o.where, "I2C bus");
+    this.io = loadIoctl(o.where);
+    this.fd = openSync(o.device, "r+");
+    const funcs = new Uint8Array(8); // unsigned long
+    const code = errnoName(this.io.ioctl(this.fd, U.I2C_FUNCS, funcs));
+    if (code) throw new DeviceFileError(`${o.where}: ${o.device} is not an i2c-dev adapter (I2C_FUNCS: ${code})`);
+    if ((new DataView(funcs.buffer).getUint32(0, true) & U.I2C_FUNC_I2C) === 0) throw new DeviceFileError(`${o.where}: the adapter behind ${o.device} supports only SMBus, not the plain I2C transfers fwx makes`);
+  }
+
+  targetName(_address: number): string | undefined {
+    return undefined;
+  }
+
+  transaction(address: number, tx: Uint8Array | null, rxLength: number | null, _at: HalCall): I2cResult {
+    const plan = U.encodeI2cTransaction(address, tx === null ? null : Uint8Array.from(tx), rxLength);
+    const r = this.io.i2cRdwr(this.fd, plan.msgs, plan.buffers);
+    const code = errnoName(r);
+    if (code) {
+      const kind = i2cErrorKind(code);
+      if (!kind) throw new PeripheralFailure(this.o.where, `I2C_RDWR to 0x${address.toString(16)} on ${this.o.device} failed: ${code}`);
+      return { ok: false, kind, detail: `${this.name} 0x${address.toString(16).padStart(2, "0")}: ${code}` };
+    }
+    return { ok: true, rx: plan.readIndex >= 0 ? plan.buffers[plan.readIndex]! : new Uint8Array(0) };
+  }
+}
