@@ -8,6 +8,7 @@
    scripts/ensure-linux-ioctl.mjs; nothing is downloaded. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -116,11 +117,25 @@ static napi_value do_spi_transfer(napi_env env, napi_callback_info info) {
   return int_result(env, ioctl(fd, SPI_IOC_MESSAGE(1), &t));
 }
 
+/* setNonblocking(fd): O_NONBLOCK, so a GPIO line fd can be polled for edge events without a blocked thread. */
+static napi_value do_set_nonblocking(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  int flags;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return int_result(env, flags);
+  return int_result(env, fcntl(fd, F_SETFL, flags | O_NONBLOCK));
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor p[] = {
     { "ioctl", NULL, do_ioctl, NULL, NULL, NULL, napi_enumerable, NULL },
     { "i2cRdwr", NULL, do_i2c_rdwr, NULL, NULL, NULL, napi_enumerable, NULL },
     { "spiTransfer", NULL, do_spi_transfer, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setNonblocking", NULL, do_set_nonblocking, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   CHECK(napi_define_properties(env, exports, sizeof p / sizeof p[0], p));
   return exports;

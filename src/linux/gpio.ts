@@ -2,11 +2,14 @@
 // request per configured pin on /dev/gpiochipN (GPIO_V2_GET_LINE_IOCTL), its
 // value read and set with GPIO_V2_LINE_{GET,SET}_VALUES_IOCTL, edge events
 // read from the line fd. The request buffers come from src/linux/uapi.ts.
-// Edge timestamps are the kernel's CLOCK_MONOTONIC, the clock
+// The line fd is non-blocking and polled every EVENT_POLL_MS while the pin is
+// watched: a blocking read would hold one of libuv's four pool threads per
+// watched pin, forever once the line is released. Polling delays delivery,
+// never the timestamps. Edge timestamps are the kernel's CLOCK_MONOTONIC, the clock
 // process.hrtime reads, so they are on the same µs scale as the UART
 // backend's receive times.
 
-import { closeSync, openSync, read } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import type { HalCall } from "../hal/call.js";
 import { type ClaimRefusal, PeripheralFailure } from "../hal/errors.js";
 import type { EdgeListener, Pin, PinMode } from "../hal/pin.js";
@@ -31,6 +34,8 @@ const MODE_FLAGS: Record<PinMode, bigint> = {
   output: U.GpioLineFlag.OUTPUT,
   "output-open-drain": U.GpioLineFlag.OUTPUT | U.GpioLineFlag.OPEN_DRAIN,
 };
+/** How often a watched line's fd is read for edge events. */
+export const EVENT_POLL_MS = 5;
 const EDGES = U.GpioLineFlag.EDGE_RISING | U.GpioLineFlag.EDGE_FALLING;
 
 /** The flags of a line request for `mode`, watching edges when asked (inputs only). */
@@ -49,7 +54,8 @@ export class LinuxGpioPin implements Pin {
   private modeNow: PinMode | null = null;
   private written = false;
   private listener: EdgeListener | null = null;
-  private reading = false;
+  private poller: NodeJS.Timeout | null = null;
+  private failure: PeripheralFailure | null = null;
 
   constructor(private readonly o: LinuxGpioOptions) {
     this.number = o.number;
@@ -75,6 +81,7 @@ export class LinuxGpioPin implements Pin {
   }
 
   private release(): void {
+    this.stopPolling();
     if (this.lineFd >= 0) closeSync(this.lineFd);
     this.lineFd = -1;
   }
@@ -85,6 +92,8 @@ export class LinuxGpioPin implements Pin {
     const code = errnoName(this.io.ioctl(this.chipFd, U.GPIO_V2_GET_LINE_IOCTL, req));
     if (code) return code;
     this.lineFd = new DataView(req.buffer).getInt32(U.GPIO_LAYOUT.lineRequest.fd, true);
+    const nb = errnoName(this.io.setNonblocking(this.lineFd));
+    if (nb) this.fail("making the line fd non-blocking", nb);
     return null;
   }
 
@@ -105,6 +114,7 @@ export class LinuxGpioPin implements Pin {
   }
 
   level(_at: HalCall): boolean {
+    this.throwFailure();
     if (this.lineFd < 0) {
       // A released pin is a floating input: read it through a short-lived request.
       const code = this.request("input");
@@ -126,6 +136,7 @@ export class LinuxGpioPin implements Pin {
   }
 
   write(level: boolean): void {
+    this.throwFailure();
     const code = errnoName(this.io.ioctl(this.lineFd, U.GPIO_V2_LINE_SET_VALUES_IOCTL, U.encodeLineValues(level ? 1n : 0n, 1n)));
     if (code) this.fail("setting the line", code);
     this.written = level;
@@ -134,6 +145,7 @@ export class LinuxGpioPin implements Pin {
   watch(listener: EdgeListener | null, _at: HalCall): void {
     const was = this.listener !== null;
     this.listener = listener;
+    if (listener === null) this.stopPolling();
     if (this.lineFd >= 0 && this.modeNow && was !== (listener !== null) && !this.isOutput) {
       const cfg = U.encodeLineConfigRequest(1, { flags: lineFlags(this.modeNow, listener !== null) });
       const code = errnoName(this.io.ioctl(this.lineFd, U.GPIO_V2_LINE_SET_CONFIG_IOCTL, cfg));
@@ -142,19 +154,38 @@ export class LinuxGpioPin implements Pin {
     }
   }
 
-  /** Reads struct gpio_v2_line_events from the line fd while watching (one pending read at a time). */
+  /** Polls the line fd for struct gpio_v2_line_events while watching an input. */
   private readEvents(): void {
-    if (this.reading || this.listener === null || this.lineFd < 0 || this.isOutput) return;
-    this.reading = true;
-    const fd = this.lineFd;
+    if (this.poller || this.listener === null || this.lineFd < 0 || this.isOutput) return;
     const buf = new Uint8Array(U.GPIO_LAYOUT.lineEvent.size * 16);
-    read(fd, buf, 0, buf.byteLength, null, (err, n) => {
-      this.reading = false;
-      if (fd !== this.lineFd) return; // released or re-requested meanwhile
-      if (err) throw new PeripheralFailure(this.o.where, `reading edge events of ${this.o.chip} line ${this.o.line}: ${err.message}`);
+    this.poller = setInterval(() => this.drain(buf), EVENT_POLL_MS);
+    this.poller.unref();
+  }
+
+  private drain(buf: Uint8Array): void {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(this.lineFd, buf, 0, buf.byteLength, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EAGAIN") return;
+        // Reported on the next operation on the pin (a host-error fault), not thrown from a timer.
+        this.failure = new PeripheralFailure(this.o.where, `reading edge events of ${this.o.chip} line ${this.o.line}: ${(e as Error).message}`);
+        this.stopPolling();
+        return;
+      }
+      if (n === 0) return;
       for (const e of U.decodeLineEvents(buf.subarray(0, n))) this.listener?.(e.rising, e.timestampNs / 1000n);
-      this.readEvents();
-    });
+    }
+  }
+
+  private stopPolling(): void {
+    if (this.poller) clearInterval(this.poller);
+    this.poller = null;
+  }
+
+  private throwFailure(): void {
+    if (this.failure) throw this.failure;
   }
 
   close(): void {

@@ -13,6 +13,7 @@ export interface IoctlAddon {
   ioctl(fd: number, request: number, arg: Uint8Array): number;
   i2cRdwr(fd: number, msgs: Uint8Array, buffers: Uint8Array[]): number;
   spiTransfer(fd: number, xfer: Uint8Array, tx: Uint8Array, rx: Uint8Array): number;
+  setNonblocking(fd: number): number;
 }
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));

@@ -17,7 +17,8 @@ import { LinuxI2cBus } from "../../src/linux/i2c.js";
 import { errnoName, loadIoctl } from "../../src/linux/ioctl.js";
 import { LinuxSpiBus } from "../../src/linux/spi.js";
 import * as U from "../../src/linux/uapi.js";
-import { openSync, closeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 const root = resolve(import.meta.dirname, "../..");
 const at = { nowUs: 0n, caller: "test" };
@@ -39,6 +40,21 @@ describe("native ioctl addon against the running kernel", () => {
     } finally {
       closeSync(fd);
     }
+  });
+  it("setNonblocking makes an empty fd's read fail with EAGAIN instead of blocking (how a watched GPIO line is polled); in a child with a deadline, since a regression would block", () => {
+    const fifo = join(mkdtempSync(join(tmpdir(), "fwx-nb-")), "fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const script = `
+      const fs = require("node:fs");
+      const io = require(${JSON.stringify(join(root, "build/native/fwx_linux_ioctl.node"))});
+      const fd = fs.openSync(${JSON.stringify(fifo)}, fs.constants.O_RDWR); // no writer needed, no EOF
+      const r = io.setNonblocking(fd);
+      let code = "read returned";
+      try { fs.readSync(fd, new Uint8Array(48)); } catch (e) { code = e.code; }
+      console.log(JSON.stringify({ r, code, bad: io.setNonblocking(-1) }));`;
+    const run = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 10_000 });
+    expect(run.signal, "the read blocked: the fd is not non-blocking").toBeNull();
+    expect(JSON.parse(run.stdout)).toEqual({ r: 0, code: "EAGAIN", bad: -9 });
   });
   it("the addon refuses buffers that do not match the request (no kernel call)", () => {
     const io = loadIoctl("test");
