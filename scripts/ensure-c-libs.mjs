@@ -19,6 +19,8 @@ export const C_LIBS = [
   { name: "libsodium", debian: "libsodium-dev", header: "sodium.h", link: "-lsodium", call: "return sodium_init() < 0;" },
   { name: "libmosquitto", debian: "libmosquitto-dev", header: "mosquitto.h", link: "-lmosquitto", call: "return mosquitto_lib_init();" },
   // An independent Modbus RTU slave for the Linux UART backend's test (tests/linux/).
+  // The kernel's GPIO / i2c-dev / spidev uAPI headers, against which tests/linux/uapi-layout.test.ts checks src/linux/uapi.ts.
+  { name: "linux uAPI headers", debian: "linux-libc-dev", header: "linux/gpio.h", link: "-lc", call: "return GPIO_V2_LINES_MAX != 64;" },
   { name: "libmodbus", debian: "libmodbus-dev", header: "modbus/modbus.h", link: "-lmodbus", call: "return modbus_new_rtu(\"/dev/null\", 9600, 'N', 8, 1) == 0;" },
 ];
 

@@ -1,153 +1,195 @@
-// A pin on a Linux GPIO character device (/dev/gpiochipN, uAPI v2), behind
-// the peripheral boundary (src/hal/pin.ts). A mode is a line request: the
-// line is requested with that mode's flags (bias, drive, edge detection)
-// and released when the module lets the pin go, so the kernel knows who
-// holds it (`gpioinfo` shows the consumer "fwx"). Edge events are read from
-// the request's file: the kernel queues and timestamps them (CLOCK_MONOTONIC,
-// the clock of process.hrtime), so a late read loses neither order nor time.
+// A GPIO pin served by the Linux GPIO character device (uAPI v2): one line
+// request per configured pin on /dev/gpiochipN (GPIO_V2_GET_LINE_IOCTL), its
+// value read and set with GPIO_V2_LINE_{GET,SET}_VALUES_IOCTL, edge events
+// read from the line fd. The request buffers come from src/linux/uapi.ts.
+// The line fd is non-blocking and polled every EVENT_POLL_MS while the pin is
+// watched: a blocking read would hold one of libuv's four pool threads per
+// watched pin, forever once the line is released. Polling delays delivery,
+// never the timestamps. Edge timestamps are the kernel's CLOCK_MONOTONIC, the clock
+// process.hrtime reads, so they are on the same µs scale as the UART
+// backend's receive times.
 
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import type { HalCall } from "../hal/call.js";
-import { PeripheralFailure, type ClaimRefusal } from "../hal/errors.js";
+import { type ClaimRefusal, PeripheralFailure } from "../hal/errors.js";
 import type { EdgeListener, Pin, PinMode } from "../hal/pin.js";
-import { checkCharacterDevice, DeviceFileError } from "./device-file.js";
-import { errnoOf, linuxIo, type LineFlags } from "./native.js";
+import { checkCharacterDevice } from "./device-file.js";
+import { claimErrorKind } from "./errno.js";
+import { errnoName, loadIoctl, type IoctlAddon } from "./ioctl.js";
+import * as U from "./uapi.js";
 
-/** How often queued edge events are collected while a module watches the pin. */
-const EDGE_POLL_MS = 5;
-
-export interface LinuxPinOptions {
+export interface LinuxGpioOptions {
   number: number;
   name: string;
   modes: readonly PinMode[];
   chip: string;
   line: number;
-  /** Names the connector in errors (`boards/pi.json: gpio[3]`). */
   where: string;
 }
 
-/** The line request flags for a mode (and edge detection for an input being watched). */
-export function requestFlags(f: LineFlags, mode: PinMode, watching: boolean): number {
-  switch (mode) {
-    case "input": return f.input | f.biasDisabled | (watching ? f.edgeRising | f.edgeFalling : 0);
-    case "input-pull-up": return f.input | f.biasPullUp | (watching ? f.edgeRising | f.edgeFalling : 0);
-    case "input-pull-down": return f.input | f.biasPullDown | (watching ? f.edgeRising | f.edgeFalling : 0);
-    case "output": return f.output;
-    case "output-open-drain": return f.output | f.openDrain;
-  }
+const MODE_FLAGS: Record<PinMode, bigint> = {
+  input: U.GpioLineFlag.INPUT,
+  "input-pull-up": U.GpioLineFlag.INPUT | U.GpioLineFlag.BIAS_PULL_UP,
+  "input-pull-down": U.GpioLineFlag.INPUT | U.GpioLineFlag.BIAS_PULL_DOWN,
+  output: U.GpioLineFlag.OUTPUT,
+  "output-open-drain": U.GpioLineFlag.OUTPUT | U.GpioLineFlag.OPEN_DRAIN,
+};
+/** How often a watched line's fd is read for edge events. */
+export const EVENT_POLL_MS = 5;
+const EDGES = U.GpioLineFlag.EDGE_RISING | U.GpioLineFlag.EDGE_FALLING;
+
+/** The flags of a line request for `mode`, watching edges when asked (inputs only). */
+export function lineFlags(mode: PinMode, watching: boolean): bigint {
+  const f = MODE_FLAGS[mode];
+  return watching && (f & U.GpioLineFlag.INPUT) !== 0n ? f | EDGES : f;
 }
 
-export class LinuxPin implements Pin {
+export class LinuxGpioPin implements Pin {
   readonly number: number;
   readonly name: string;
   readonly modes: readonly PinMode[];
-  mode: PinMode | null = null;
-  writtenLevel = false;
   private readonly chipFd: number;
-  private lineFd: number | null = null;
+  private readonly io: IoctlAddon;
+  private lineFd = -1;
+  private modeNow: PinMode | null = null;
+  private written = false;
   private listener: EdgeListener | null = null;
-  private poll: NodeJS.Timeout | null = null;
+  private poller: NodeJS.Timeout | null = null;
+  private failure: PeripheralFailure | null = null;
 
-  constructor(private readonly o: LinuxPinOptions) {
+  constructor(private readonly o: LinuxGpioOptions) {
     this.number = o.number;
     this.name = o.name;
     this.modes = o.modes;
-    const path = checkCharacterDevice(o.chip, o.where, "GPIO chip");
-    this.chipFd = openSync(path, "r+");
-    let lines: number;
-    try {
-      lines = linuxIo().chipInfo(this.chipFd).lines;
-    } catch (e) {
-      closeSync(this.chipFd);
-      if (errnoOf(e) === "ENOTTY") throw new DeviceFileError(`${o.where}: ${o.chip} is not a GPIO chip (it answers no GPIO ioctl); name /dev/gpiochipN (gpiodetect lists them)`);
-      throw new DeviceFileError(`${o.where}: ${o.chip}: ${(e as Error).message}`);
-    }
-    if (o.line >= lines) {
-      closeSync(this.chipFd);
-      throw new DeviceFileError(`${o.where}: line ${o.line} is past the last line of ${o.chip} (it has ${lines}: 0-${lines - 1})`);
-    }
+    checkCharacterDevice(o.chip, o.where, "GPIO chip");
+    this.io = loadIoctl(o.where);
+    this.chipFd = openSync(o.chip, "r+");
   }
 
+  get mode(): PinMode | null {
+    return this.modeNow;
+  }
   get isOutput(): boolean {
-    return this.mode === "output" || this.mode === "output-open-drain";
+    return this.modeNow === "output" || this.modeNow === "output-open-drain";
+  }
+  get writtenLevel(): boolean {
+    return this.written;
+  }
+
+  private fail(what: string, code: string): never {
+    throw new PeripheralFailure(this.o.where, `${what} on ${this.o.chip} line ${this.o.line} failed: ${code}`);
+  }
+
+  private release(): void {
+    this.stopPolling();
+    if (this.lineFd >= 0) closeSync(this.lineFd);
+    this.lineFd = -1;
+  }
+
+  private request(mode: PinMode): string | null {
+    const out = mode === "output" ? 0n : mode === "output-open-drain" ? 1n : undefined;
+    const req = U.encodeLineRequest([this.o.line], `fwx:${this.name}`.slice(0, 31), { flags: lineFlags(mode, this.listener !== null), outputValues: out }, this.listener ? 64 : 0);
+    const code = errnoName(this.io.ioctl(this.chipFd, U.GPIO_V2_GET_LINE_IOCTL, req));
+    if (code) return code;
+    this.lineFd = new DataView(req.buffer).getInt32(U.GPIO_LAYOUT.lineRequest.fd, true);
+    const nb = errnoName(this.io.setNonblocking(this.lineFd));
+    if (nb) this.fail("making the line fd non-blocking", nb);
+    return null;
   }
 
   configure(mode: PinMode | null, _at: HalCall): ClaimRefusal {
     this.release();
-    this.mode = null;
+    this.modeNow = null;
     if (mode === null) return null;
-    // Push-pull outputs start low; open-drain ones released (high).
-    const initial = mode === "output-open-drain";
-    const watching = this.listener !== null && mode.startsWith("input");
-    const refusal = this.request(mode, watching, initial);
-    if (refusal) return refusal;
-    this.mode = mode;
-    this.writtenLevel = initial;
-    if (watching) this.poll = setInterval(() => this.collect(), EDGE_POLL_MS);
+    const code = this.request(mode);
+    if (code) {
+      const kind = claimErrorKind(code);
+      if (kind) return { ok: false, kind, detail: `${this.name}: ${this.o.chip} line ${this.o.line} refused ${mode} (${code})` };
+      this.fail(`requesting the line as ${mode}`, code);
+    }
+    this.modeNow = mode;
+    this.written = mode === "output-open-drain";
+    this.readEvents();
     return null;
   }
 
   level(_at: HalCall): boolean {
-    if (this.lineFd === null) return false; // released: a floating input reads as low, as on the simulated board
-    try {
-      return linuxIo().getValue(this.lineFd) === 1;
-    } catch (e) {
-      throw new PeripheralFailure(this.o.where, `reading line ${this.o.line} of ${this.o.chip}: ${(e as Error).message}`);
+    this.throwFailure();
+    if (this.lineFd < 0) {
+      // A released pin is a floating input: read it through a short-lived request.
+      const code = this.request("input");
+      if (code) this.fail("reading the line", code);
+      try {
+        return this.getValue();
+      } finally {
+        this.release();
+      }
     }
+    return this.getValue();
+  }
+
+  private getValue(): boolean {
+    const v = U.encodeLineValues(0n, 1n);
+    const code = errnoName(this.io.ioctl(this.lineFd, U.GPIO_V2_LINE_GET_VALUES_IOCTL, v));
+    if (code) this.fail("reading the line", code);
+    return (U.decodeLineValues(v) & 1n) !== 0n;
   }
 
   write(level: boolean): void {
-    if (this.lineFd === null || !this.isOutput) return;
-    try {
-      linuxIo().setValue(this.lineFd, level ? 1 : 0);
-    } catch (e) {
-      throw new PeripheralFailure(this.o.where, `driving line ${this.o.line} of ${this.o.chip}: ${(e as Error).message}`);
-    }
-    this.writtenLevel = level;
+    this.throwFailure();
+    const code = errnoName(this.io.ioctl(this.lineFd, U.GPIO_V2_LINE_SET_VALUES_IOCTL, U.encodeLineValues(level ? 1n : 0n, 1n)));
+    if (code) this.fail("setting the line", code);
+    this.written = level;
   }
 
   watch(listener: EdgeListener | null, _at: HalCall): void {
+    const was = this.listener !== null;
     this.listener = listener;
-    if (this.poll) clearInterval(this.poll);
-    this.poll = null;
-    if (this.mode === null || this.isOutput) return;
-    // Edge detection is part of the request: the input is requested again with (or without) it.
-    const mode = this.mode;
+    if (listener === null) this.stopPolling();
+    if (this.lineFd >= 0 && this.modeNow && was !== (listener !== null) && !this.isOutput) {
+      const cfg = U.encodeLineConfigRequest(1, { flags: lineFlags(this.modeNow, listener !== null) });
+      const code = errnoName(this.io.ioctl(this.lineFd, U.GPIO_V2_LINE_SET_CONFIG_IOCTL, cfg));
+      if (code) this.fail("changing edge detection", code);
+      this.readEvents();
+    }
+  }
+
+  /** Polls the line fd for struct gpio_v2_line_events while watching an input. */
+  private readEvents(): void {
+    if (this.poller || this.listener === null || this.lineFd < 0 || this.isOutput) return;
+    const buf = new Uint8Array(U.GPIO_LAYOUT.lineEvent.size * 16);
+    this.poller = setInterval(() => this.drain(buf), EVENT_POLL_MS);
+    this.poller.unref();
+  }
+
+  private drain(buf: Uint8Array): void {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(this.lineFd, buf, 0, buf.byteLength, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EAGAIN") return;
+        // Reported on the next operation on the pin (a host-error fault), not thrown from a timer.
+        this.failure = new PeripheralFailure(this.o.where, `reading edge events of ${this.o.chip} line ${this.o.line}: ${(e as Error).message}`);
+        this.stopPolling();
+        return;
+      }
+      if (n === 0) return;
+      for (const e of U.decodeLineEvents(buf.subarray(0, n))) this.listener?.(e.rising, e.timestampNs / 1000n);
+    }
+  }
+
+  private stopPolling(): void {
+    if (this.poller) clearInterval(this.poller);
+    this.poller = null;
+  }
+
+  private throwFailure(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  close(): void {
     this.release();
-    const refusal = this.request(mode, listener !== null, false);
-    if (refusal) throw new PeripheralFailure(this.o.where, `watching line ${this.o.line} of ${this.o.chip}: ${refusal.detail}`);
-    if (listener) this.poll = setInterval(() => this.collect(), EDGE_POLL_MS);
-  }
-
-  /** Delivers the edges the kernel queued since the last look. */
-  private collect(): void {
-    if (this.lineFd === null || !this.listener) return;
-    let events: (boolean | string)[];
-    try {
-      events = linuxIo().readEdges(this.lineFd);
-    } catch (e) {
-      throw new PeripheralFailure(this.o.where, `reading edges of line ${this.o.line} of ${this.o.chip}: ${(e as Error).message}`);
-    }
-    for (let i = 0; i + 1 < events.length; i += 2) this.listener(events[i] === true, BigInt(events[i + 1] as string) / 1000n);
-  }
-
-  private request(mode: PinMode, watching: boolean, outputHigh: boolean): ClaimRefusal {
-    const io = linuxIo();
-    try {
-      this.lineFd = io.requestLine(this.chipFd, this.o.line, requestFlags(io.lineFlags(), mode, watching), "fwx", outputHigh ? 1 : 0);
-      return null;
-    } catch (e) {
-      const code = errnoOf(e);
-      if (code === "EBUSY") return { ok: false, kind: "busy", detail: `line ${this.o.line} of ${this.o.chip} is held by another program (gpioinfo shows which)` };
-      if (code === "EINVAL" || code === "EOPNOTSUPP" || code === "ENOTSUPP") return { ok: false, kind: "unsupported", detail: `line ${this.o.line} of ${this.o.chip} cannot be ${mode} (${code})` };
-      throw new PeripheralFailure(this.o.where, `requesting line ${this.o.line} of ${this.o.chip} as ${mode}: ${(e as Error).message}`);
-    }
-  }
-
-  private release(): void {
-    if (this.poll) clearInterval(this.poll);
-    this.poll = null;
-    if (this.lineFd !== null) closeSync(this.lineFd);
-    this.lineFd = null;
+    closeSync(this.chipFd);
   }
 }

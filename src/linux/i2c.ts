@@ -1,77 +1,55 @@
-// An I2C controller on Linux i2c-dev (/dev/i2c-N), behind the peripheral
-// boundary (src/hal/i2c.ts). One transaction is one I2C_RDWR call: the write
-// and the read are joined by a repeated START, as the ABI's i2c.write_read
-// promises, which a write(2) then read(2) would not do.
+// An I2C bus served by i2c-dev (/dev/i2c-N): one I2cBus.transaction is one
+// I2C_RDWR ioctl, a write and a repeated-START read in one transfer, so no
+// other process can come between them. The adapter must support plain I2C
+// messages (I2C_FUNC_I2C, checked at open): SMBus-only adapters cannot.
 
-import { closeSync, openSync } from "node:fs";
+import { openSync } from "node:fs";
 import type { HalCall } from "../hal/call.js";
 import { PeripheralFailure } from "../hal/errors.js";
 import type { I2cBus, I2cResult } from "../hal/i2c.js";
 import { checkCharacterDevice, DeviceFileError } from "./device-file.js";
-import { errnoOf, linuxIo } from "./native.js";
+import { i2cErrorKind } from "./errno.js";
+import { errnoName, loadIoctl, type IoctlAddon } from "./ioctl.js";
+import * as U from "./uapi.js";
 
 export interface LinuxI2cOptions {
   bus: number;
   name: string;
   device: string;
-  /** Names for known addresses, from the profile (for the event log). */
-  targets: ReadonlyMap<number, string>;
   where: string;
-}
-
-/**
- * What an errno from I2C_RDWR means on the wire. Controllers differ (the
- * kernel's Documentation/i2c/fault-codes.rst): ENXIO and EREMOTEIO are a
- * missing acknowledge (which byte it was, the kernel does not say for every
- * controller: an address nack is the usual case), EAGAIN a lost arbitration,
- * ETIMEDOUT a stuck bus, EIO and EPROTO a bus error.
- */
-export function i2cErrorKind(code: string): "no-acknowledge-address" | "arbitration-loss" | "timeout" | "bus" | null {
-  switch (code) {
-    case "ENXIO": case "EREMOTEIO": return "no-acknowledge-address";
-    case "EAGAIN": return "arbitration-loss";
-    case "ETIMEDOUT": return "timeout";
-    case "EIO": case "EPROTO": case "EBADMSG": return "bus";
-    default: return null;
-  }
 }
 
 export class LinuxI2cBus implements I2cBus {
   readonly bus: number;
   readonly name: string;
   private readonly fd: number;
+  private readonly io: IoctlAddon;
 
   constructor(private readonly o: LinuxI2cOptions) {
     this.bus = o.bus;
     this.name = o.name;
-    this.fd = openSync(checkCharacterDevice(o.device, o.where, "I2C adapter"), "r+");
-    try {
-      linuxIo().i2cFuncs(this.fd);
-    } catch (e) {
-      closeSync(this.fd);
-      if (errnoOf(e) === "ENOTTY") throw new DeviceFileError(`${o.where}: ${o.device} is not an I2C adapter (it answers no I2C ioctl); name /dev/i2c-N (i2cdetect -l lists them; load i2c-dev)`);
-      throw new DeviceFileError(`${o.where}: ${o.device}: ${(e as Error).message}`);
-    }
+    checkCharacterDevice(o.device, o.where, "I2C bus");
+    this.io = loadIoctl(o.where);
+    this.fd = openSync(o.device, "r+");
+    const funcs = new Uint8Array(8); // unsigned long
+    const code = errnoName(this.io.ioctl(this.fd, U.I2C_FUNCS, funcs));
+    if (code) throw new DeviceFileError(`${o.where}: ${o.device} is not an i2c-dev adapter (I2C_FUNCS: ${code})`);
+    if ((new DataView(funcs.buffer).getUint32(0, true) & U.I2C_FUNC_I2C) === 0) throw new DeviceFileError(`${o.where}: the adapter behind ${o.device} supports only SMBus, not the plain I2C transfers fwx makes`);
   }
 
-  targetName(address: number): string | undefined {
-    return this.o.targets.get(address);
+  targetName(_address: number): string | undefined {
+    return undefined;
   }
 
   transaction(address: number, tx: Uint8Array | null, rxLength: number | null, _at: HalCall): I2cResult {
-    try {
-      const rx = linuxIo().i2cTransaction(this.fd, address, tx ? Buffer.from(tx) : null, rxLength ?? 0);
-      return { ok: true, rx: new Uint8Array(rx) };
-    } catch (e) {
-      const code = errnoOf(e);
+    const plan = U.encodeI2cTransaction(address, tx === null ? null : Uint8Array.from(tx), rxLength);
+    const r = this.io.i2cRdwr(this.fd, plan.msgs, plan.buffers);
+    const code = errnoName(r);
+    if (code) {
       const kind = i2cErrorKind(code);
-      if (kind) return { ok: false, kind, detail: `0x${address.toString(16).padStart(2, "0")} on ${this.o.device}: ${(e as Error).message} (${code})` };
-      // Not the module's doing (the adapter went away, it is not an I2C adapter): the host's fault.
-      throw new PeripheralFailure(this.o.where, `${this.o.device}: ${(e as Error).message} (${code})`);
+      if (!kind) throw new PeripheralFailure(this.o.where, `I2C_RDWR to 0x${address.toString(16)} on ${this.o.device} failed: ${code}`);
+      return { ok: false, kind, detail: `${this.name} 0x${address.toString(16).padStart(2, "0")}: ${code}` };
     }
-  }
-
-  close(): void {
-    closeSync(this.fd);
+    return { ok: true, rx: plan.readIndex >= 0 ? plan.buffers[plan.readIndex]! : new Uint8Array(0) };
   }
 }

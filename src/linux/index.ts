@@ -1,18 +1,21 @@
-// The Linux backends a board profile can hand connectors to: GPIO on the
-// character device (uAPI v2), I2C on i2c-dev, SPI on spidev (through the
-// native/linux-io addon) and UART on a serial device with termios.
+// The Linux backends a board profile can hand connectors to: GPIO lines on
+// the character device (uAPI v2), I2C on i2c-dev, SPI on spidev (these three
+// through the native ioctl addon, native/linux-ioctl.c) and UART on a serial
+// device. The IIO ADC and PWM class backends (src/linux/iio-adc.ts,
+// pwm-class.ts) exist but the profile has no "backend" field for adc/pwm
+// channels yet.
 
 import type { HardwareBackends } from "../sim/board.js";
 import type { BoardProfile, LinuxBackend } from "../sim/profile-types.js";
-import { LinuxPin } from "./gpio.js";
+import { LinuxGpioPin } from "./gpio.js";
 import { LinuxI2cBus } from "./i2c.js";
 import { LinuxSpiBus } from "./spi.js";
 import { LinuxUartPort } from "./uart.js";
 
 export function linuxHardware(): HardwareBackends {
   return {
-    gpio: (spec, where) => new LinuxPin({ number: spec.pin, name: spec.name, modes: spec.modes, chip: spec.backend.chip, line: spec.backend.line, where }),
-    i2c: (spec, where) => new LinuxI2cBus({ bus: spec.bus, name: spec.name, device: spec.backend.device, targets: new Map(spec.devices.map((d) => [d.address, d.name])), where }),
+    gpio: (spec, where) => new LinuxGpioPin({ number: spec.pin, name: spec.name, modes: spec.modes, chip: spec.backend.chip, line: spec.backend.line, where }),
+    i2c: (spec, where) => new LinuxI2cBus({ bus: spec.bus, name: spec.name, device: spec.backend.device, where }),
     spi: (spec, where) => new LinuxSpiBus({ bus: spec.bus, name: spec.name, devices: spec.backend.devices, where }),
     uart: (spec, where) => new LinuxUartPort({
       port: spec.port, name: spec.name, device: spec.backend.device, flowControl: spec.backend.flowControl,

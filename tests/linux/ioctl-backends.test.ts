@@ -1,107 +1,93 @@
-// The GPIO (character device), I2C (i2c-dev) and SPI (spidev) backends and
-// their ioctl addon (native/linux-io), built by the project's own script.
-// This machine's kernel has no GPIO chip, I2C adapter or spidev device (no
-// gpio-sim, i2c-stub or spidev loopback), so what runs here is:
-//   - the addon's flag values against <linux/gpio.h> as text (an independent
-//     reading of the header the addon is compiled with), and the request
-//     flags of every pin mode;
-//   - every refusal on real files: a missing device file names the connector
-//     and the path; a character device that is not a GPIO chip, an I2C adapter
-//     or a spidev device (/dev/null answers ENOTTY to their ioctls) is refused
-//     when the board loads, naming what it is not;
-//   - the I2C errno → error-kind table (Documentation/i2c/fault-codes.rst).
-// Line requests, values, edges, transactions and transfers on a real kernel
-// device are not run here (docs/board-profiles.md says so).
+// The GPIO, I2C and SPI backends through the native ioctl addon against the
+// real kernel of this machine, which has no gpiochip, i2c adapter or spidev:
+// the backends are pointed at /dev/null, a character device every kernel
+// has, whose driver answers every ioctl with ENOTTY. That proves the addon
+// is built by the project's script, loads into Node, reaches the kernel
+// with the request, and that the kernel's errno comes back as the refusal or
+// hal error kind the backend documents. It does not prove that a GPIO line,
+// an I2C target or an SPI device answers (no gpio-sim / i2c-stub / spidev
+// loopback here; see tests/linux/uapi-layout.test.ts for the request layout).
 
 import { spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DeviceFileError } from "../../src/linux/device-file.js";
-import { LinuxPin, requestFlags } from "../../src/linux/gpio.js";
-import { i2cErrorKind, LinuxI2cBus } from "../../src/linux/i2c.js";
-import { linuxIo } from "../../src/linux/native.js";
+import { LinuxGpioPin, lineFlags } from "../../src/linux/gpio.js";
+import { LinuxI2cBus } from "../../src/linux/i2c.js";
+import { errnoName, loadIoctl } from "../../src/linux/ioctl.js";
 import { LinuxSpiBus } from "../../src/linux/spi.js";
-import { applyDeviceOverrides, parseDeviceOverride } from "../../src/linux/dev-override.js";
-import { linuxHardware } from "../../src/linux/index.js";
-import { loadBoard } from "../../src/sim/board.js";
+import * as U from "../../src/linux/uapi.js";
+import { closeSync, mkdtempSync, openSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 const root = resolve(import.meta.dirname, "../..");
-const MODES = ["input", "input-pull-up", "input-pull-down", "output", "output-open-drain"] as const;
+const at = { nowUs: 0n, caller: "test" };
 
 beforeAll(() => {
-  const r = spawnSync(process.execPath, [join(root, "scripts", "ensure-linux-io.mjs")], { encoding: "utf8", timeout: 300_000 });
-  if (r.status !== 0) throw new Error(`scripts/ensure-linux-io.mjs failed: ${r.stdout}${r.stderr}`);
-}, 300_000);
+  const r = spawnSync(process.execPath, [join(root, "scripts", "ensure-linux-ioctl.mjs")], { encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`scripts/ensure-linux-ioctl.mjs failed: ${r.stderr}`);
+}, 600_000);
 
-/** GPIO_V2_LINE_FLAG_<NAME> = _BITULL(n) from the installed kernel header, read as text. */
-function headerFlags(): Record<string, number> {
-  const text = readFileSync("/usr/include/linux/gpio.h", "utf8");
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^\s*GPIO_V2_LINE_FLAG_(\w+)\s*=\s*_BITULL\((\d+)\)/gm)) out[m[1]!] = 2 ** Number(m[2]);
-  return out;
-}
-
-describe("Linux GPIO, I2C and SPI backends", () => {
-  it("take their flag values from the kernel header, and ask each pin mode for exactly its flags", () => {
-    const h = headerFlags();
-    const f = linuxIo().lineFlags();
-    expect(f).toEqual({
-      input: h.INPUT, output: h.OUTPUT, activeLow: h.ACTIVE_LOW, edgeRising: h.EDGE_RISING, edgeFalling: h.EDGE_FALLING,
-      openDrain: h.OPEN_DRAIN, biasPullUp: h.BIAS_PULL_UP, biasPullDown: h.BIAS_PULL_DOWN, biasDisabled: h.BIAS_DISABLED,
-    });
-    const edges = h.EDGE_RISING! | h.EDGE_FALLING!;
-    expect(MODES.map((m) => requestFlags(f, m, false))).toEqual([
-      h.INPUT! | h.BIAS_DISABLED!, h.INPUT! | h.BIAS_PULL_UP!, h.INPUT! | h.BIAS_PULL_DOWN!, h.OUTPUT!, h.OUTPUT! | h.OPEN_DRAIN!,
-    ]);
-    // Watching adds both edges to inputs only (the kernel refuses edge detection on outputs).
-    expect(MODES.map((m) => requestFlags(f, m, true) ^ requestFlags(f, m, false))).toEqual([edges, edges, edges, 0, 0]);
-  });
-
-  it("refuse a missing device file, naming the connector and the path", () => {
-    const where = "boards/pi.json: gpio[0]";
-    expect(() => new LinuxPin({ number: 4, name: "gpio4", modes: ["input"], chip: "/dev/gpiochip-none", line: 4, where }))
-      .toThrow(new DeviceFileError(`${where}: GPIO chip /dev/gpiochip-none does not exist (is the device connected and its driver loaded?)`));
-    expect(() => new LinuxI2cBus({ bus: 1, name: "i2c1", device: "/dev/i2c-none", targets: new Map(), where: "boards/pi.json: i2c[0]" }))
-      .toThrow("boards/pi.json: i2c[0]: I2C adapter /dev/i2c-none does not exist");
-    expect(() => new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "ce0", device: "/dev/spidev-none" }], where: "boards/pi.json: spi[0]" }))
-      .toThrow("boards/pi.json: spi[0].devices[0]: SPI device /dev/spidev-none does not exist");
-  });
-
-  it("refuse a character device that is not what the connector needs (the kernel answers ENOTTY), naming what it is not", () => {
-    expect(() => new LinuxPin({ number: 4, name: "gpio4", modes: ["input"], chip: "/dev/null", line: 4, where: "w: gpio[0]" }))
-      .toThrow("w: gpio[0]: /dev/null is not a GPIO chip (it answers no GPIO ioctl); name /dev/gpiochipN (gpiodetect lists them)");
-    expect(() => new LinuxI2cBus({ bus: 1, name: "i2c1", device: "/dev/null", targets: new Map(), where: "w: i2c[0]" }))
-      .toThrow("w: i2c[0]: /dev/null is not an I2C adapter (it answers no I2C ioctl)");
-    expect(() => new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "ce0", device: "/dev/null" }], where: "w: spi[0]" }))
-      .toThrow("w: spi[0].devices[0]: /dev/null is not a spidev device (it answers no SPI ioctl)");
-    // The addon's own calls on a file that is none of these: an Error with the errno's name, for the backends to map.
-    const io = linuxIo();
+describe("native ioctl addon against the running kernel", () => {
+  it("a GPIO line request on /dev/null comes back ENOTTY from the kernel", () => {
+    const io = loadIoctl("test");
     const fd = openSync("/dev/null", "r+");
-    for (const call of [() => io.requestLine(fd, 0, io.lineFlags().input, "fwx", 0), () => io.i2cTransaction(fd, 0x48, Buffer.of(0), 2), () => io.spiTransfer(fd, Buffer.of(1, 2))]) {
-      expect(call).toThrow(expect.objectContaining({ code: "ENOTTY" }));
-    }
-    closeSync(fd);
-  });
-
-  it("map I2C errnos onto the error kinds the ABI documents for i2c calls", () => {
-    expect(["ENXIO", "EREMOTEIO", "EAGAIN", "ETIMEDOUT", "EIO", "EPROTO", "ENODEV"].map(i2cErrorKind))
-      .toEqual(["no-acknowledge-address", "no-acknowledge-address", "arbitration-loss", "timeout", "bus", "bus", null]);
-  });
-
-  it("open when the Raspberry Pi header profile loads: here, with no GPIO chip, the first connector is refused naming its device file", () => {
-    const json = JSON.parse(readFileSync(join(root, "boards/raspberry-pi-4-header.json"), "utf8"));
-    const load = (over: string[]) => loadBoard(applyDeviceOverrides(json, over.map(parseDeviceOverride), "boards/raspberry-pi-4-header.json"),
-      { source: "boards/raspberry-pi-4-header.json", hardware: linuxHardware() });
-    let refusal: unknown = null;
     try {
-      load([]);
-    } catch (e) {
-      refusal = e;
+      expect(errnoName(io.ioctl(fd, U.GPIO_V2_GET_LINE_IOCTL, U.encodeLineRequest([1], "fwx", { flags: U.GpioLineFlag.INPUT })))).toBe("ENOTTY");
+      expect(errnoName(io.i2cRdwr(fd, U.encodeI2cTransaction(0x48, Uint8Array.of(1), 2).msgs, [Uint8Array.of(1), new Uint8Array(2)]))).toBe("ENOTTY");
+      expect(errnoName(io.spiTransfer(fd, U.encodeSpiTransfer(2, 1000), new Uint8Array(2), new Uint8Array(2)))).toBe("ENOTTY");
+      expect(errnoName(io.ioctl(-1, U.I2C_FUNCS, new Uint8Array(8)))).toBe("EBADF");
+    } finally {
+      closeSync(fd);
     }
-    // A machine with a real /dev/gpiochip0 (a Pi) would load it; this one must say exactly what is missing.
-    if (refusal !== null) expect((refusal as Error).message).toMatch(/^boards\/raspberry-pi-4-header\.json: gpio\[0\]: (GPIO chip \/dev\/gpiochip0 does not exist|no permission|\/dev\/gpiochip0 is not a GPIO chip|line 4 is past)/);
-    // --dev reaches the profile's checks: a GPIO chip must be named as one.
-    expect(() => load(["gpio4=/dev/null:4"])).toThrow(`boards/raspberry-pi-4-header.json: gpio[0].backend.linux.chip: "/dev/null" is not a device path like /dev/gpiochip0`);
+  });
+  it("setNonblocking makes an empty fd's read fail with EAGAIN instead of blocking (how a watched GPIO line is polled); in a child with a deadline, since a regression would block", () => {
+    const fifo = join(mkdtempSync(join(tmpdir(), "fwx-nb-")), "fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const script = `
+      const fs = require("node:fs");
+      const io = require(${JSON.stringify(join(root, "build/native/fwx_linux_ioctl.node"))});
+      const fd = fs.openSync(${JSON.stringify(fifo)}, fs.constants.O_RDWR); // no writer needed, no EOF
+      const r = io.setNonblocking(fd);
+      let code = "read returned";
+      try { fs.readSync(fd, new Uint8Array(48)); } catch (e) { code = e.code; }
+      console.log(JSON.stringify({ r, code, bad: io.setNonblocking(-1) }));`;
+    const run = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 10_000 });
+    expect(run.signal, "the read blocked: the fd is not non-blocking").toBeNull();
+    expect(JSON.parse(run.stdout)).toEqual({ r: 0, code: "EAGAIN", bad: -9 });
+  });
+  it("the addon refuses buffers that do not match the request (no kernel call)", () => {
+    const io = loadIoctl("test");
+    expect(() => io.ioctl(0, U.GPIO_V2_GET_LINE_IOCTL, new Uint8Array(10))).toThrow(/shorter than the request's argument size/);
+    expect(() => io.i2cRdwr(0, U.encodeI2cTransaction(0x48, Uint8Array.of(1), null).msgs, [new Uint8Array(3)])).toThrow(/len differs from its buffer/);
+    expect(() => io.spiTransfer(0, U.encodeSpiTransfer(2, 1000), new Uint8Array(3), new Uint8Array(2))).toThrow(/len differs/);
+  });
+});
+
+describe("backends on a character device that is not theirs", () => {
+  it("I2C: /dev/null is refused naming the connector and that it is not an i2c-dev adapter", () => {
+    expect(() => new LinuxI2cBus({ bus: 1, name: "i2c1", device: "/dev/null", where: "pi.json: i2c[0]" })).toThrow(new DeviceFileError("pi.json: i2c[0]: /dev/null is not an i2c-dev adapter (I2C_FUNCS: ENOTTY)"));
+  });
+  it("SPI: /dev/null is refused naming the chip select's place", () => {
+    expect(() => new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "adc", device: "/dev/null" }], where: "pi.json: spi[0]" })).toThrow("pi.json: spi[0].devices[0]: /dev/null refused SPI mode 0 (ENOTTY); is it a spidev device?");
+  });
+  it("GPIO: a line request the chip's driver does not understand is unsupported, and the pin stays released", () => {
+    const pin = new LinuxGpioPin({ number: 4, name: "gpio4", modes: ["input", "output"], chip: "/dev/null", line: 4, where: "pi.json: gpio[0]" });
+    try {
+      expect(pin.configure("output", at)).toEqual({ ok: false, kind: "unsupported", detail: "gpio4: /dev/null line 4 refused output (ENOTTY)" });
+      expect(pin.mode).toBeNull();
+    } finally {
+      pin.close();
+    }
+  });
+  it("missing device files are refused naming the connector and the path, before the addon is needed", () => {
+    expect(() => new LinuxI2cBus({ bus: 1, name: "i2c1", device: "/dev/i2c-77", where: "pi.json: i2c[0]" })).toThrow("pi.json: i2c[0]: I2C bus /dev/i2c-77 does not exist");
+    expect(() => new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 1, name: "x", device: "/dev/spidev9.1" }], where: "pi.json: spi[0]" })).toThrow("pi.json: spi[0].devices[0]: SPI device /dev/spidev9.1 does not exist");
+    expect(() => new LinuxGpioPin({ number: 4, name: "g", modes: ["input"], chip: "/dev/gpiochip9", line: 4, where: "pi.json: gpio[0]" })).toThrow("pi.json: gpio[0]: GPIO chip /dev/gpiochip9 does not exist");
+  });
+  it("line flags per mode: edge detection only on watched inputs", () => {
+    expect(lineFlags("input-pull-up", true)).toBe(U.GpioLineFlag.INPUT | U.GpioLineFlag.BIAS_PULL_UP | U.GpioLineFlag.EDGE_RISING | U.GpioLineFlag.EDGE_FALLING);
+    expect(lineFlags("output-open-drain", true)).toBe(U.GpioLineFlag.OUTPUT | U.GpioLineFlag.OPEN_DRAIN);
+    expect(lineFlags("input", false)).toBe(U.GpioLineFlag.INPUT);
   });
 });

@@ -85,4 +85,15 @@ describe("fwx agent on a Linux board profile with --dev", () => {
     expect(end).toEqual({ code: 2, signal: null });
     expect(refused.stderr()).toContain(`${join(root, "boards/raspberry-pi-4.json")}: uart[0]: serial device ${missing} does not exist (is the device connected and its driver loaded?)`);
   }, 60_000);
+  it("the 40-pin header profile with --dev: refused at start naming the first missing device file and its connector (this machine has no /dev/gpiochip0)", async () => {
+    const refused = startChildAgent(cli, {
+      deviceId: "pi-header", broker: broker.url, stateDir: join(work.path, "state-header"), rootFile: writeRootKey(work.path, trust), trust,
+      board: join(root, "boards/raspberry-pi-4-header.json"), extraArgs: ["--dev", "i2c1=/dev/i2c-9"],
+    });
+    const killer = setTimeout(() => refused.proc.kill("SIGKILL"), 30_000);
+    const end = await refused.exited;
+    clearTimeout(killer);
+    expect(end).toEqual({ code: 2, signal: null });
+    expect(refused.stderr()).toContain(`${join(root, "boards/raspberry-pi-4-header.json")}: gpio[0]: GPIO chip /dev/gpiochip0 does not exist`);
+  }, 60_000);
 });

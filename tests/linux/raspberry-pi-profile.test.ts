@@ -1,9 +1,9 @@
 // The Raspberry Pi profiles: boards/raspberry-pi-4.json (what this build can
 // serve from Linux today: the header UART) and boards/raspberry-pi-4-header.json
 // (the whole 40-pin header: GPIO lines, I2C1, SPI0, the UART), both checked
-// against the profile schema and the validator. The UART profile must open a
-// real serial device (a socat pty via --dev); the header profile's GPIO, I2C
-// and SPI connectors are opened in tests/linux/ioctl-backends.test.ts.
+// against the profile schema and the validator. The header profile loads with
+// the Linux GPIO/I2C/SPI backends, refused only for a missing device file;
+// the UART profile must open a real serial device (a socat pty via --dev).
 
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -54,6 +54,20 @@ describe("Raspberry Pi board profiles", () => {
     expect(profile.spi[0]!.backend!.devices.map((d) => d.device)).toEqual(["/dev/spidev0.0", "/dev/spidev0.1"]);
     expect(profile.uart.map((u) => u.backend?.device)).toEqual(["/dev/serial0"]);
     expect(profile.grantable.gpio!.map((g) => g.pin)).toEqual(free);
+  });
+
+  it("the header profile loads with the Linux backends; on a machine without the Pi's device files it is refused naming gpio[0] and /dev/gpiochip0", () => {
+    let refusal: unknown = null;
+    try {
+      loadBoardFile(HEADER_PROFILE, { source: "boards/raspberry-pi-4-header.json", hardware: linuxHardware() });
+    } catch (e) {
+      refusal = e;
+    }
+    // This test machine has no /dev/gpiochip0; on a Pi the profile loads (refusal stays null).
+    if (refusal !== null) {
+      expect(refusal).toBeInstanceOf(DeviceFileError);
+      expect((refusal as Error).message).toMatch(/^boards\/raspberry-pi-4-header\.json: gpio\[0\]: (GPIO chip \/dev\/gpiochip0 does not exist|no permission to read and write GPIO chip \/dev\/gpiochip0)/);
+    }
   });
 
   it("the UART profile names /dev/serial0, and serves a real serial device given with --dev", async () => {

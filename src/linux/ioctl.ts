@@ -1,0 +1,46 @@
+// Loads the native ioctl addon (native/linux-ioctl.c, built into
+// build/native/ by scripts/ensure-linux-ioctl.mjs) and turns its -errno
+// results into errno names. Loaded only when a profile hands a GPIO, I2C or
+// SPI connector to Linux, so a simulated run never needs it.
+
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { constants } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface IoctlAddon {
+  ioctl(fd: number, request: number, arg: Uint8Array): number;
+  i2cRdwr(fd: number, msgs: Uint8Array, buffers: Uint8Array[]): number;
+  spiTransfer(fd: number, xfer: Uint8Array, tx: Uint8Array, rx: Uint8Array): number;
+  setNonblocking(fd: number): number;
+}
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+
+/** The errno name of a negative addon result (`ENXIO`), or null for success. */
+export function errnoName(result: number): string | null {
+  return result >= 0 ? null : ERRNO_NAMES.get(-result) ?? `errno ${-result}`;
+}
+
+/** The package root: the nearest directory above this file (src/linux or dist) with native/linux-ioctl.c. */
+function packageRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(d, "native", "linux-ioctl.c"))) return d;
+    const up = dirname(d);
+    if (up === d) throw new Error(`cannot find fwx's native/linux-ioctl.c above ${fileURLToPath(import.meta.url)}`);
+    d = up;
+  }
+}
+
+let addon: IoctlAddon | undefined;
+
+export function loadIoctl(where: string): IoctlAddon {
+  if (addon) return addon;
+  const root = packageRoot();
+  const path = join(root, "build", "native", "fwx_linux_ioctl.node");
+  if (!existsSync(path)) throw new Error(`${where}: the Linux GPIO/I2C/SPI backends need the native ioctl addon ${path}; build it with: node ${join(root, "scripts", "ensure-linux-ioctl.mjs")}`);
+  addon = createRequire(import.meta.url)(path) as IoctlAddon;
+  return addon;
+}

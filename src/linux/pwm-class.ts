@@ -1,0 +1,113 @@
+// A PWM channel served by the kernel's PWM class through sysfs
+// (Documentation/ABI/testing/sysfs-class-pwm):
+//   /sys/class/pwm/pwmchipN/npwm       channels of the chip
+//   /sys/class/pwm/pwmchipN/export     write K to make pwmK
+//   /sys/class/pwm/pwmchipN/unexport   write K to release it
+//   /sys/class/pwm/pwmchipN/pwmK/{period,duty_cycle,enable}  ns, ns, 0/1
+// The kernel refuses a period shorter than the duty cycle (EINVAL), so the
+// duty goes to 0 before the period changes.
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { type ClaimRefusal, PeripheralFailure } from "../hal/errors.js";
+import type { PwmChannel } from "../hal/pwm.js";
+import { DeviceFileError } from "./device-file.js";
+import { claimErrorKind } from "./errno.js";
+import { checkSysfsDir, errnoOf, permissionError, readAttribute, writeAttribute } from "./sysfs.js";
+
+export interface PwmClassOptions {
+  channel: number;
+  name: string;
+  minHz: number;
+  maxHz: number;
+  /** The chip, `pwmchip0`. */
+  chip: string;
+  /** The chip's channel K (pwmK). */
+  index: number;
+  where: string;
+  /** Where sysfs is mounted; only tests change it. */
+  sysfsRoot?: string;
+}
+
+export class PwmClassChannel implements PwmChannel {
+  readonly channel: number;
+  readonly name: string;
+  readonly minHz: number;
+  readonly maxHz: number;
+  readonly chipDir: string;
+  readonly dir: string;
+  private periodNs = 0;
+  private dutyNow = 0;
+  private exportedByUs = false;
+  private readonly index: number;
+  private readonly where: string;
+
+  constructor(o: PwmClassOptions) {
+    this.channel = o.channel;
+    this.name = o.name;
+    this.minHz = o.minHz;
+    this.maxHz = o.maxHz;
+    this.index = o.index;
+    this.where = o.where;
+    this.chipDir = join(o.sysfsRoot ?? "/sys", "class/pwm", o.chip);
+    checkSysfsDir(this.chipDir, o.where, "PWM chip");
+    const npwm = Number(readAttribute(join(this.chipDir, "npwm")));
+    if (!(o.index < npwm)) throw new DeviceFileError(`${o.where}: PWM chip ${this.chipDir} has ${npwm} channels, so it has no pwm${o.index}`);
+    this.dir = join(this.chipDir, `pwm${o.index}`);
+  }
+
+  get duty(): number {
+    return this.dutyNow;
+  }
+
+  private write(file: string, value: number): void {
+    const path = join(this.dir, file);
+    try {
+      writeAttribute(path, value);
+    } catch (e) {
+      if (errnoOf(e) === "EACCES") throw permissionError(path, this.where, "gpio");
+      throw new PeripheralFailure(this.where, `writing ${value} to ${path}: ${(e as Error).message}`);
+    }
+  }
+
+  start(frequencyHz: number): ClaimRefusal {
+    if (!existsSync(this.dir)) {
+      const exp = join(this.chipDir, "export");
+      try {
+        writeAttribute(exp, this.index);
+      } catch (e) {
+        const code = errnoOf(e);
+        if (code === "EACCES") throw permissionError(exp, this.where, "gpio");
+        const kind = claimErrorKind(code);
+        if (kind) return { ok: false, kind, detail: `${this.name}: export of pwm${this.index} refused (${code})` };
+        throw new PeripheralFailure(this.where, `writing ${this.index} to ${exp}: ${(e as Error).message}`);
+      }
+      if (!existsSync(this.dir)) throw new PeripheralFailure(this.where, `${this.dir} did not appear after writing ${this.index} to ${exp}`);
+      this.exportedByUs = true;
+    } else if (readAttribute(join(this.dir, "enable")) === "1") {
+      // Enabled by someone else (a boot script, another process): not ours to take.
+      return { ok: false, kind: "busy", detail: `${this.name}: ${this.dir} is already enabled outside fwx` };
+    }
+    this.write("duty_cycle", 0);
+    this.periodNs = Math.round(1e9 / frequencyHz);
+    this.write("period", this.periodNs);
+    this.write("enable", 1);
+    this.dutyNow = 0;
+    return null;
+  }
+
+  setDuty(duty: number): void {
+    this.write("duty_cycle", Math.round(this.periodNs * duty));
+    this.dutyNow = duty;
+  }
+
+  stop(): void {
+    this.write("duty_cycle", 0);
+    this.write("enable", 0);
+    this.dutyNow = 0;
+    if (this.exportedByUs) {
+      writeAttribute(join(this.chipDir, "unexport"), this.index);
+      this.exportedByUs = false;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// The IIO ADC and PWM class backends against directory trees laid out as the
+// kernel's ABI documents describe them (Documentation/ABI/testing/
+// sysfs-bus-iio and sysfs-class-pwm). The sysfs root is the only thing the
+// test changes; no kernel driver is behind these files, so this proves the
+// files read and written and their order, not a real converter's behaviour.
+
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DeviceFileError } from "../../src/linux/device-file.js";
+import { IioAdcChannel } from "../../src/linux/iio-adc.js";
+import { PwmClassChannel } from "../../src/linux/pwm-class.js";
+import { PeripheralFailure } from "../../src/hal/errors.js";
+import { permissionError } from "../../src/linux/sysfs.js";
+
+const at = { nowUs: 0n, caller: "test" };
+let root = "";
+const put = (rel: string, text: string) => {
+  const p = join(root, rel);
+  mkdirSync(join(p, ".."), { recursive: true });
+  writeFileSync(p, text);
+  return p;
+};
+const get = (rel: string) => readFileSync(join(root, rel), "utf8");
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "fwx-sysfs-"));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const iio = "bus/iio/devices/iio:device0";
+const adc = (index = 1) => new IioAdcChannel({ channel: 0, name: "ain1", bits: 12, vrefMv: 3300, device: "iio:device0", index, where: "pi.json: adc[0]", sysfsRoot: root });
+
+describe("IIO ADC channel", () => {
+  it("reads (raw + offset) * scale millivolts with a per-channel scale, on every read", () => {
+    put(`${iio}/in_voltage1_raw`, "2048\n");
+    put(`${iio}/in_voltage1_scale`, "0.805664062\n");
+    const ch = adc();
+    expect(ch.read(at)).toEqual({ ok: true, raw: 2048, millivolts: 1650 });
+    put(`${iio}/in_voltage1_raw`, "100\n");
+    expect(ch.read(at)).toEqual({ ok: true, raw: 100, millivolts: 81 });
+  });
+  it("uses the shared in_voltage_scale and in_voltage_offset when the channel has none", () => {
+    put(`${iio}/in_voltage1_raw`, "10\n");
+    put(`${iio}/in_voltage_scale`, "2\n");
+    put(`${iio}/in_voltage_offset`, "-5\n");
+    expect(adc().read(at)).toEqual({ ok: true, raw: 10, millivolts: 10 });
+  });
+  it("a missing IIO device is a refusal naming the connector and the path", () => {
+    expect(() => adc()).toThrow(DeviceFileError);
+    expect(() => adc()).toThrow(`pi.json: adc[0]: IIO device ${join(root, iio)} does not exist`);
+  });
+  it("a channel the device lacks, or no scale, is named", () => {
+    put(`${iio}/in_voltage0_raw`, "1\n");
+    expect(() => adc(1)).toThrow(/has no voltage channel 1 .*in_voltage1_raw does not exist/);
+    expect(() => adc(0)).toThrow(/neither in_voltage0_scale nor in_voltage_scale/);
+  });
+  it("a value that is not a count is the host's failure, naming the file", () => {
+    put(`${iio}/in_voltage1_raw`, "1\n");
+    put(`${iio}/in_voltage1_scale`, "1\n");
+    const ch = adc();
+    put(`${iio}/in_voltage1_raw`, "busy\n");
+    expect(() => ch.read(at)).toThrow(PeripheralFailure);
+    expect(() => ch.read(at)).toThrow(/in_voltage1_raw holds "busy"/);
+  });
+});
+
+const chip = "class/pwm/pwmchip0";
+const pwm = (index = 0) => new PwmClassChannel({ channel: 0, name: "fan", minHz: 1, maxHz: 100_000, chip: "pwmchip0", index, where: "pi.json: pwm[0]", sysfsRoot: root });
+const pwmChip = (exported: boolean, enable = "0") => {
+  put(`${chip}/npwm`, "2\n");
+  put(`${chip}/export`, "");
+  put(`${chip}/unexport`, "");
+  if (exported) for (const f of ["period", "duty_cycle"]) put(`${chip}/pwm0/${f}`, "0\n");
+  if (exported) put(`${chip}/pwm0/enable`, `${enable}\n`);
+};
+
+describe("PWM class channel", () => {
+  it("start sets duty 0 before the period, then enables; setDuty writes ns of the period; stop disables", () => {
+    pwmChip(true);
+    const ch = pwm();
+    expect(ch.start(1000)).toBeNull();
+    expect(get(`${chip}/pwm0/period`)).toBe("1000000");
+    expect(get(`${chip}/pwm0/duty_cycle`)).toBe("0");
+    expect(get(`${chip}/pwm0/enable`)).toBe("1");
+    ch.setDuty(0.25);
+    expect(get(`${chip}/pwm0/duty_cycle`)).toBe("250000");
+    expect(ch.duty).toBe(0.25);
+    ch.stop();
+    expect(get(`${chip}/pwm0/duty_cycle`)).toBe("0");
+    expect(get(`${chip}/pwm0/enable`)).toBe("0");
+    expect(get(`${chip}/unexport`)).toBe(""); // exported outside fwx: left exported
+  });
+  it("a channel enabled outside fwx is busy", () => {
+    pwmChip(true, "1");
+    expect(pwm().start(50)).toMatchObject({ ok: false, kind: "busy" });
+  });
+  it("an unexported channel is exported; when pwmK does not appear the failure names it", () => {
+    pwmChip(false);
+    const ch = pwm();
+    expect(() => ch.start(50)).toThrow(PeripheralFailure);
+    expect(get(`${chip}/export`)).toBe("0");
+    expect(() => ch.start(50)).toThrow(`${join(root, chip, "pwm0")} did not appear after writing 0 to ${join(root, chip, "export")}`);
+  });
+  it("a missing chip or a channel beyond npwm is a refusal naming the connector and path", () => {
+    expect(() => pwm()).toThrow(`pi.json: pwm[0]: PWM chip ${join(root, chip)} does not exist`);
+    pwmChip(true);
+    expect(() => pwm(2)).toThrow(/has 2 channels, so it has no pwm2/);
+  });
+  it("a permission refusal names the group that owns the file (root here cannot be refused, so the message is checked directly)", () => {
+    const path = put("class/pwm/pwmchip0/export", "");
+    const dialout = readFileSync("/etc/group", "utf8").split("\n").map((l) => l.split(":")).find((f) => f[0] === "dialout");
+    expect(dialout, "/etc/group has a dialout group").toBeDefined();
+    chownSync(path, 0, Number(dialout![2]));
+    expect(permissionError(path, "pi.json: pwm[0]", "gpio").message).toBe(`pi.json: pwm[0]: no permission to use ${path}; add the user that runs fwx to group dialout (usermod -aG dialout <user>) and log in again, with a udev rule giving that group the files (docs/agent.md)`);
+    chownSync(path, 0, 0);
+    expect(permissionError(path, "pi.json: pwm[0]", "gpio").message).toMatch(/to group gpio \(usermod -aG gpio/);
+  });
+});
