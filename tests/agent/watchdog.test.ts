@@ -63,7 +63,8 @@ describe("watchdog faults", () => {
   it("inside Agent.run, the cut-off callback's outcome is reported, the module restarts and faults again, its neighbour runs on", async () => {
     const log: [number, DeliveryKind | "outcome", string][] = [];
     const agent = testAgent({
-      watchdogMs: 100,
+      // Not less: a starved machine can hold the agent between callbacks past a shorter frame (a host error by design).
+      watchdogMs: 500,
       restart: { backoffBaseMs: 500 },
       observer: {
         delivery: (i, _t, kind) => log.push([i, kind, ""]),
@@ -102,11 +103,11 @@ describe("watchdog faults", () => {
   it("replay runs callbacks in frames too: a recorded watchdog fault replays as the same fault", async () => {
     const bytes = hostile.infiniteLoop();
     const { recording, faults } = await runSimulation({
-      board: loadBoardFile(defaultBoardPath()), durationUs: seconds(1.5), record: true, watchdogMs: 100, restart: { backoffBaseMs: 60_000 },
+      board: loadBoardFile(defaultBoardPath()), durationUs: seconds(1.5), record: true, watchdogMs: 500, restart: { backoffBaseMs: 60_000 },
       modules: [{ id: "spin", bytes, source: "spin.wasm", requested: { timers: 1 }, fuel: 1n << 60n }],
     });
     expect(faults.map((f) => f.reason)).toEqual(["watchdog"]);
-    const replayed = replayRecording(recording!, bytes, "spin", { watchdogMs: 100 });
+    const replayed = replayRecording(recording!, bytes, "spin", { watchdogMs: 500 });
     expect(replayed).toMatchObject({ callbacks: 2, divergence: null });
   });
 });
