@@ -18,13 +18,13 @@ import { Tmp102 } from "./devices/tmp102.js";
 import { BoardProfileError } from "./errors.js";
 import { SimAdcChannel, SimPin, SimPwmChannel, SimSensor } from "./peripherals.js";
 import { JsonReader } from "./profile-json.js";
-import type { BoardProfile, I2cBusSpec, I2cDeviceSpec, LinuxBackend, PinSpec, SourceSpec, SpiBusSpec, UartPortSpec } from "./profile-types.js";
+import type { AdcChannelSpec, BoardProfile, I2cBusSpec, I2cDeviceSpec, LinuxBackend, PinSpec, PwmChannelSpec, SourceSpec, SpiBusSpec, UartPortSpec } from "./profile-types.js";
 import { checkSources, validateProfile } from "./profile-validate.js";
 import { Sources } from "./source.js";
 import { parseTraceCsv, type Trace } from "./trace.js";
 import { SimUartPort } from "./uart-port.js";
 import { SimPeripherals, type HardwareParts } from "./hal-sim.js";
-import type { I2cBus, Peripherals, Pin, SpiBus, UartPort } from "../hal/peripherals.js";
+import type { AdcChannel, I2cBus, Peripherals, Pin, PwmChannel, SpiBus, UartPort } from "../hal/peripherals.js";
 
 export interface BoardOptions {
   /** File name for error messages (`boards/demo.json`). */
@@ -48,6 +48,8 @@ export interface HardwareBackends {
   i2c?(spec: Linux<I2cBusSpec, "i2c">, where: string): I2cBus;
   spi?(spec: Linux<SpiBusSpec, "spi">, where: string): SpiBus;
   uart?(spec: Linux<UartPortSpec, "uart">, where: string): UartPort;
+  adc?(spec: Linux<AdcChannelSpec, "adc">, where: string): AdcChannel;
+  pwm?(spec: Linux<PwmChannelSpec, "pwm">, where: string): PwmChannel;
 }
 
 export interface Board {
@@ -90,8 +92,8 @@ class SimBoard implements Board {
     this.sources = new Sources(trace, new Map<string, SourceSpec>(profile.sensors.map((s) => [s.name, s.source])));
     for (const s of profile.sensors) this.sensors.set(s.name, new SimSensor(s, this.sources, seed));
     for (const p of profile.gpio) if (!p.backend) this.pins.set(p.pin, new SimPin(p, trace));
-    for (const a of profile.adc) this.adcs.set(a.channel, new SimAdcChannel(a, this.sources, seed));
-    for (const p of profile.pwm) this.pwms.set(p.channel, new SimPwmChannel(p));
+    for (const a of profile.adc) if (!a.backend && a.source) this.adcs.set(a.channel, new SimAdcChannel({ ...a, source: a.source }, this.sources, seed));
+    for (const p of profile.pwm) if (!p.backend) this.pwms.set(p.channel, new SimPwmChannel(p));
     for (const b of profile.i2c) if (!b.backend) this.i2cs.set(b.bus, new SimI2cBus(b, b.devices.map((d) => this.i2cDevice(d))));
     for (const b of profile.spi) if (!b.backend) this.spis.set(b.bus, new SimSpiBus(b, b.devices.map((d) => new Mcp3008(d, this.sources, seed))));
     for (const u of profile.uart) if (!u.backend) this.uarts.set(u.port, new SimUartPort(u, this.sources));
@@ -153,11 +155,11 @@ export function loadBoard(profileJson: unknown, opts: BoardOptions): Board {
   return new SimBoard(validated.profile, opts.trace, seed >>> 0, openHardware(validated.profile, opts.source, opts.hardware ?? {}));
 }
 
-const KIND_NAMES = { gpio: "GPIO lines", i2c: "I2C buses", spi: "SPI devices", uart: "UART ports" } as const;
+const KIND_NAMES = { gpio: "GPIO lines", i2c: "I2C buses", spi: "SPI devices", uart: "UART ports", adc: "ADC channels", pwm: "PWM channels" } as const;
 
 /** Opens every connector the profile hands to Linux, or refuses naming the first one this build cannot serve. */
 function openHardware(profile: BoardProfile, source: string, hw: HardwareBackends): HardwareParts {
-  const parts = { pins: new Map<number, Pin>(), i2cs: new Map<number, I2cBus>(), spis: new Map<number, SpiBus>(), uarts: new Map<number, UartPort>() };
+  const parts = { pins: new Map<number, Pin>(), i2cs: new Map<number, I2cBus>(), spis: new Map<number, SpiBus>(), uarts: new Map<number, UartPort>(), adcs: new Map<number, AdcChannel>(), pwms: new Map<number, PwmChannel>() };
   const open = <S extends { backend?: LinuxBackend }, K extends keyof typeof KIND_NAMES, R>(
     list: readonly S[], kind: K, make: ((spec: Linux<S, K>, where: string) => R) | undefined, key: (s: S) => number, into: Map<number, R>,
   ) => list.forEach((spec, i) => {
@@ -169,6 +171,8 @@ function openHardware(profile: BoardProfile, source: string, hw: HardwareBackend
   open(profile.i2c, "i2c", hw.i2c?.bind(hw), (b) => b.bus, parts.i2cs);
   open(profile.spi, "spi", hw.spi?.bind(hw), (b) => b.bus, parts.spis);
   open(profile.uart, "uart", hw.uart?.bind(hw), (u) => u.port, parts.uarts);
+  open(profile.adc, "adc", hw.adc?.bind(hw), (a) => a.channel, parts.adcs);
+  open(profile.pwm, "pwm", hw.pwm?.bind(hw), (p) => p.channel, parts.pwms);
   return parts;
 }
 

@@ -133,6 +133,8 @@ export interface HardwareParts {
   readonly i2cs?: ReadonlyMap<number, I2cBus>;
   readonly spis?: ReadonlyMap<number, SpiBus>;
   readonly uarts?: ReadonlyMap<number, UartPort>;
+  readonly adcs?: ReadonlyMap<number, AdcChannel>;
+  readonly pwms?: ReadonlyMap<number, PwmChannel>;
 }
 
 /** What the adapters are made from: the simulated board's parts. */
@@ -177,6 +179,8 @@ export class SimPeripherals implements Peripherals {
     for (const [n, b] of hardware.i2cs ?? []) this.i2cs.set(n, b);
     for (const [n, b] of hardware.spis ?? []) this.spis.set(n, b);
     for (const [n, u] of hardware.uarts ?? []) this.uarts.set(n, u);
+    for (const [n, a] of hardware.adcs ?? []) this.adcs.set(n, a);
+    for (const [n, p] of hardware.pwms ?? []) this.pwms.set(n, p);
   }
 
   advanceTo(nowUs: bigint): void { this.parts.advanceTo(nowUs); }

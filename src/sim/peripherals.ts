@@ -2,7 +2,7 @@
 // implementations read and drive.
 
 import { Prng } from "./prng.js";
-import type { AdcChannelSpec, PinModeName, PinSpec, PwmChannelSpec, SensorSpec } from "./profile-types.js";
+import type { PinModeName, PinSpec, PwmChannelSpec, SensorSpec, SimAdcChannelSpec } from "./profile-types.js";
 import type { Sources } from "./source.js";
 import { traceEdges, type Trace } from "./trace.js";
 
@@ -129,7 +129,7 @@ export type AdcResult = { ok: true; raw: number; millivolts: number } | { ok: fa
 export class SimAdcChannel {
   private readonly noise: ReaderNoise;
 
-  constructor(readonly spec: AdcChannelSpec, private readonly sources: Sources, seed: number) {
+  constructor(readonly spec: SimAdcChannelSpec, private readonly sources: Sources, seed: number) {
     this.noise = new ReaderNoise(seed, `adc:${spec.channel}`);
   }
 

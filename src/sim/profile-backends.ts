@@ -14,6 +14,8 @@ const LINUX_FIELDS: Record<LinuxBackendKind, readonly string[]> = {
   i2c: ["device"],
   spi: ["devices"],
   uart: ["device", "flowControl"],
+  adc: ["device", "index"],
+  pwm: ["chip", "index"],
 };
 
 /** Simulator-only fields of each kind of connector: refused when Linux serves it. */
@@ -22,6 +24,8 @@ export const SIM_ONLY_FIELDS: Record<LinuxBackendKind, readonly string[]> = {
   i2c: ["devices", "faults"],
   spi: ["devices", "faults"],
   uart: ["device"],
+  adc: ["source", "noise"],
+  pwm: [],
 };
 
 const FLOW_CONTROL = ["none", "rts-cts", "xon-xoff"] as const;
@@ -73,6 +77,12 @@ export function connectorBackend<K extends LinuxBackendKind>(r: JsonReader, o: J
       // Any absolute path: udev's stable names (/dev/serial/by-id/...) and a
       // bench's pseudo-terminal links are serial devices too.
       b = { of: "uart", device: devicePath(r, l, "device", lp, /^\/[A-Za-z0-9_.:+@/-]+$/, "/dev/ttyS1"), flowControl: r.oneOf(l, "flowControl", lp, FLOW_CONTROL, "none") };
+      break;
+    case "adc":
+      b = { of: "adc", device: devicePath(r, l, "device", lp, /^iio:device\d+$/, "iio:device0"), index: r.integer(l, "index", lp, 0, 255) };
+      break;
+    case "pwm":
+      b = { of: "pwm", chip: devicePath(r, l, "chip", lp, /^pwmchip\d+$/, "pwmchip0"), index: r.integer(l, "index", lp, 0, 255) };
       break;
     default:
       throw new Error(`connectorBackend: unknown kind ${String(kind)}`);

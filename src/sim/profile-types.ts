@@ -41,17 +41,22 @@ export interface AdcChannelSpec {
   name: string;
   bits: number;
   vrefMv: number;
-  /** Input voltage in millivolts. */
-  source: SourceSpec;
+  /** Input voltage in millivolts (simulated channels; absent when Linux serves the channel). */
+  source?: SourceSpec;
   noise: number;
   description?: string;
+  backend?: Extract<LinuxBackend, { of: "adc" }>;
 }
+
+/** A channel the simulator serves: it has its input. */
+export type SimAdcChannelSpec = AdcChannelSpec & { source: SourceSpec };
 
 export interface PwmChannelSpec {
   channel: number;
   name: string;
   minHz: number;
   maxHz: number;
+  backend?: Extract<LinuxBackend, { of: "pwm" }>;
 }
 
 export type I2cFaultStatus = "bus" | "arbitration-loss" | "nack-data" | "overrun" | "timeout" | "other";
@@ -147,7 +152,11 @@ export type LinuxBackend =
   | { of: "gpio"; chip: string; line: number }
   | { of: "i2c"; device: string }
   | { of: "spi"; devices: { cs: number; name: string; device: string }[] }
-  | { of: "uart"; device: string; flowControl: "none" | "rts-cts" | "xon-xoff" };
+  | { of: "uart"; device: string; flowControl: "none" | "rts-cts" | "xon-xoff" }
+  /** An IIO device's voltage channel: /sys/bus/iio/devices/<device>/in_voltage<index>_raw. */
+  | { of: "adc"; device: string; index: number }
+  /** A PWM-class chip's channel: /sys/class/pwm/<chip>/pwm<index>. */
+  | { of: "pwm"; chip: string; index: number };
 export type LinuxBackendKind = LinuxBackend["of"];
 
 export interface BoardProfile {

@@ -92,11 +92,16 @@ function pins(r: JsonReader, root: JsonObject, refs: SourceRef[]): PinSpec[] {
 function adcChannels(r: JsonReader, root: JsonObject, refs: SourceRef[]): AdcChannelSpec[] {
   const list = r.array(root, "adc", "", true).map((v, i): AdcChannelSpec => {
     const p = `adc[${i}]`;
-    const o = r.object(v, p, ["channel", "name", "bits", "vrefMv", "source", "noise", "description"]);
-    const source = r.sourceSpec(r.required(o, "source", p), `${p}.source`);
-    refs.push({ path: `${p}.source`, spec: source, level: false });
+    const o = r.object(v, p, ["channel", "name", "bits", "vrefMv", "source", "noise", "description", "backend"]);
+    const backend = connectorBackend(r, o, p, "adc");
     const vrefMv = r.integer(o, "vrefMv", p, 1, 100_000);
-    const ch: AdcChannelSpec = { channel: r.integer(o, "channel", p, 0, 255), name: r.name(o, "name", p), bits: r.integer(o, "bits", p, 1, 24), vrefMv, source, noise: r.nonNegative(o, "noise", p, 0) };
+    const ch: AdcChannelSpec = { channel: r.integer(o, "channel", p, 0, 255), name: r.name(o, "name", p), bits: r.integer(o, "bits", p, 1, 24), vrefMv, noise: backend ? 0 : r.nonNegative(o, "noise", p, 0) };
+    if (backend) ch.backend = backend;
+    else {
+      // The simulator needs the input; Linux measures it.
+      ch.source = r.sourceSpec(r.required(o, "source", p), `${p}.source`);
+      refs.push({ path: `${p}.source`, spec: ch.source, level: false });
+    }
     if (o.description !== undefined) ch.description = r.string(o, "description", p);
     return ch;
   });
@@ -107,11 +112,12 @@ function adcChannels(r: JsonReader, root: JsonObject, refs: SourceRef[]): AdcCha
 function pwmChannels(r: JsonReader, root: JsonObject): PwmChannelSpec[] {
   const list = r.array(root, "pwm", "", true).map((v, i): PwmChannelSpec => {
     const p = `pwm[${i}]`;
-    const o = r.object(v, p, ["channel", "name", "minHz", "maxHz"]);
+    const o = r.object(v, p, ["channel", "name", "minHz", "maxHz", "backend"]);
+    const backend = connectorBackend(r, o, p, "pwm");
     const minHz = r.integer(o, "minHz", p, 1, 100_000_000);
     const maxHz = r.integer(o, "maxHz", p, 1, 100_000_000);
     if (minHz > maxHz) r.fail(`${p}.minHz`, `min must not be above max (minHz ${minHz}, maxHz ${maxHz})`);
-    return { channel: r.integer(o, "channel", p, 0, 255), name: r.name(o, "name", p), minHz, maxHz };
+    return { channel: r.integer(o, "channel", p, 0, 255), name: r.name(o, "name", p), minHz, maxHz, ...(backend ? { backend } : {}) };
   });
   checkUnique(r, list, "pwm", "channel", (x) => x.channel, "channel");
   return list;
