@@ -32,7 +32,8 @@ modules, board, trace, config and seed give the same event log.
 
 options:
   --board <profile.json>   board profile (default: the bundled demo board and its trace)
-  --trace <file.csv>       sensor/input trace (overrides the profile's own)
+  --trace <file.csv>       sensor/input trace: its columns replace the profile's own,
+                           the other columns keep the profile's rows
   --duration <time>        device time to simulate, with its unit: 90s, 10m, 2h,
                            500ms (default 10m)
   --speed max|1x|<N>x      max: as fast as possible (default); 1x: real time

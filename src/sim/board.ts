@@ -189,7 +189,7 @@ export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number
   if (opts.override) json = opts.override(json, source);
   let trace = opts.trace;
   const tracePath = (json as { trace?: unknown } | null)?.trace;
-  if (!trace && typeof tracePath === "string") {
+  if (typeof tracePath === "string") {
     const full = resolve(dirname(path), tracePath);
     let text: string;
     try {
@@ -197,13 +197,24 @@ export function loadBoardFile(path: string, opts: { trace?: Trace; seed?: number
     } catch {
       throw new BoardProfileError(source, "trace", `cannot read trace file ${full}`);
     }
-    trace = parseTraceCsv(text, join(dirname(source), tracePath));
+    const own = parseTraceCsv(text, join(dirname(source), tracePath));
+    // A trace given for the run replaces the profile's column by column: the columns it has,
+    // and the profile's own rows for the rest, so it needs only what the run is about.
+    trace = trace ? overlayTrace(trace, own) : own;
   }
   const o: BoardOptions = { source };
   if (trace) o.trace = trace;
   if (opts.seed !== undefined) o.seed = opts.seed;
   if (opts.hardware) o.hardware = opts.hardware;
   return loadBoard(json, o);
+}
+
+/** `over`'s columns, and `under`'s for the columns `over` lacks; named after `over`. */
+export function overlayTrace(over: Trace, under: Trace): Trace {
+  const series = new Map(under.series);
+  for (const [column, rows] of over.series) series.set(column, rows);
+  const ends = [...series.values()].map((rows) => rows[rows.length - 1]?.timeUs ?? 0n);
+  return { source: over.source, series, endUs: ends.reduce((a, b) => (b > a ? b : a), 0n) };
 }
 
 /** The bundled demo profile (boards/demo.json of the fwx package), found from this file's location in src/ or dist/. */
