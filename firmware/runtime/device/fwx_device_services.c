@@ -213,8 +213,8 @@ static int bad(fwx_ota_refusal *why, const char *module, const char *key, const 
 
 /* checkConfigValues of src/ota/config-values.ts: every key declared, every value of its type and range; all or nothing. */
 int fwx_dev_check_config(const uint8_t *pkg, const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why) {
-  static fwx_dev_values next; /* ~4.6 KiB: not on the stack */
-  next = *rec;
+  fwx_dev_values *next = &fwx_dev_scratch_area.values;
+  *next = *rec;
   fwx_json_span k, v;
   size_t pos = 0;
   while (fwx_json_next_member(values, &pos, &k, &v)) {
@@ -255,9 +255,9 @@ int fwx_dev_check_config(const uint8_t *pkg, const fwx_pkg_info *info, const cha
         fwx_text_i64(&t, (int64_t)num);
       }
     }
-    if (set_value(&next, key, raw) != 0) return bad(why, module, key, "too many config values");
+    if (set_value(next, key, raw) != 0) return bad(why, module, key, "too many config values");
   }
-  *rec = next;
+  *rec = *next;
   return 0;
 }
 
@@ -326,7 +326,7 @@ static fwx_status_t kv_commit(fwx_device *d, unsigned i, const uint8_t *rec, uin
 fwx_status_t fwx_hal_kv_set(fwx_module_t *m, const char *key, uint32_t key_len, const uint8_t *value, uint32_t value_len) {
   fwx_device *d = fwx_device_of(m);
   int i = d ? fwx_dev_index_of(d, m) : -1;
-  static uint8_t next[FWX_DEVICE_KV_BYTES];
+  uint8_t *next = fwx_dev_scratch_area.kv_record;
   uint32_t n = 0, p = 0;
   if (key_len == 0 || key_len > 32u) return FWX_INVALID_ARG;
   if (i < 0) return FWX_NO_SPACE;
@@ -352,7 +352,7 @@ fwx_status_t fwx_hal_kv_set(fwx_module_t *m, const char *key, uint32_t key_len, 
 fwx_status_t fwx_hal_kv_delete(fwx_module_t *m, const char *key, uint32_t key_len) {
   fwx_device *d = fwx_device_of(m);
   int i = d ? fwx_dev_index_of(d, m) : -1;
-  static uint8_t next[FWX_DEVICE_KV_BYTES];
+  uint8_t *next = fwx_dev_scratch_area.kv_record;
   long at;
   uint32_t len;
   if (key_len == 0 || key_len > 32u) return FWX_INVALID_ARG;

@@ -76,8 +76,10 @@ bad:
   v->n = 0;
 }
 
+fwx_dev_scratch fwx_dev_scratch_area;
+
 int fwx_dev_values_commit(fwx_device *d, unsigned i, const fwx_dev_values *v) {
-  static uint8_t blob[FWX_DEVICE_CONFIG_BLOB]; /* too large for a small task stack; the device is single-threaded */
+  uint8_t *blob = fwx_dev_scratch_area.config_blob; /* v is never the scratch: it is d->values[i] or the caller's */
   const fwx_slots_module_t *r = fwx_dev_rec(d, i);
   uint32_t n = 0, k;
   if (!r) return -1;
