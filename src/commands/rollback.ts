@@ -15,7 +15,9 @@ The device re-hashes and re-verifies it, makes it the confirmed slot and
 restarts the module from it. The installed sequence number is not lowered:
 the rolled-back version runs, but re-flashing an older package is still
 refused (anti-rollback applies to new packages, not to the slot switch).
-Refused while the module is on trial or the device is installing.
+Refused while the module is on trial or the device is installing. The slots
+swap: the version rolled back from stays in the other slot, so a second
+rollback runs it again (a roll forward); fwx rollback says so after each one.
 
 options:
   --device <id>           the device (or give its id as the first argument)

@@ -20,6 +20,14 @@ export async function runDeviceCommand(broker: BrokerTarget, device: string, bod
     const e = { ...(reply.event as InstallEvent), phase: statement.outcome } as InstallEvent;
     if (json) process.stdout.write(JSON.stringify({ ok: true, event: e }) + "\n");
     else process.stdout.write(`${device}: ${e.module} ${e.phase}${e.version ? ` → ${e.version}` : ""}${e.reason ? ` (${e.reason})` : ""}\n`);
+    if (!json && body.op === "rollback") {
+      // A rollback swaps the slots: the version rolled back from is now the other one, and a second
+      // rollback runs it again. Said, so nobody rolls forward by accident (the status is the device's claim).
+      const s = await conn.status(device, 500);
+      const m = s?.modules.find((x) => x.id === body.module);
+      const other = m?.confirmed ? m.slots[m.confirmed === "A" ? "B" : "A"] : null;
+      if (other) process.stdout.write(`note: slot ${m!.confirmed === "A" ? "B" : "A"} still holds ${other.version}; \`fwx rollback\` again would run it again (roll forward)\n`);
+    }
     return OTA_EXIT.ok;
   } catch (e) {
     if (e instanceof ConfigValueError) {

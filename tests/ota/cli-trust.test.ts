@@ -95,6 +95,8 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       const rb = await run(cli, ["rollback", "--device", "cli-gw", MODULE, "--broker", broker.url], { ...noCreds, FWX_OPERATOR_KEY: f("ops.key"), FWX_OPERATOR_CERT: f("ops.opcert"), FWX_ROOT: f("root.pub") });
       expect(rb.code, rb.err).toBe(0);
       expect(rb.out).toMatch(/cli-gw: com\.acme\.ticker rolled-back → 1\.0\.0/);
+      // The slots swapped: the tool says that a second rollback would run 2.0.0 again.
+      expect(rb.out).toMatch(/note: slot [AB] still holds 2\.0\.0; `fwx rollback` again would run it again \(roll forward\)/);
       // No credentials anywhere: a usage error naming where to put them.
       const none = await run(cli, ["remove", "cli-gw", MODULE, "--broker", broker.url], noCreds);
       expect(none.code).toBe(2);
