@@ -203,8 +203,8 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       }
     };
     /**
-     * Sends the same signed begin again, so that the device binds the verdict to it, or answers with the
-     * verdict it already reached as a proven `done`. Used when the device restarted mid-install: a C device
+     * Sends the begin again (the same request, signed anew with the next counter), so that the device binds
+     * the verdict to it, or answers with the verdict it already reached as a proven `done`. Used when the device restarted mid-install: a C device
      * keeps the begin with the transfer, which the install consumed.
      */
     let lastRebind = -Infinity;
@@ -266,7 +266,7 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
         // Only what the device signed: a forged "confirmed" on the event topic is not a verdict.
         const proven = provenVerdict(e);
         // A verdict for this package that is not proven for one of this flash's begins: the device lost
-        // the begin (it restarted), or the event is forged. Either way the signed begin again settles it.
+        // the begin (it restarted), or the event is forged. Either way a signed begin again settles it.
         if (!proven) return e.package === pkgSha ? rebind() : undefined;
         verdictEvent = proven;
         verdictWake();
