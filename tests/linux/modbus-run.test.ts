@@ -65,12 +65,14 @@ describe("fwx run --dev: the Modbus meter example on a serial device", () => {
     for (const r of readings(run.events.slice(0, stoppedAfter))) expect(r).toEqual(SERVED);
     expect(commAlarms(run.events)[0]).toMatchObject({ active: true, reason: "no response" });
     expect(commAlarms(run.events.slice(0, stoppedAfter))).toEqual([]);
-    // On the wall clock: the 8 s run ends at 8 s of device time, polls a second apart.
+    // On the wall clock: the 8 s run ends at 8 s of device time, polls about a second apart (not run
+    // ahead as a simulation would). A reading is stamped when the slave's answer arrives, which on a
+    // loaded machine can lag its poll by a good part of a second, so the bounds are wide.
     const end = run.events.at(-1)!;
     expect(end.tUs).toBeGreaterThanOrEqual(8_000_000);
     const t = run.events.filter((e) => e.kind === "telemetry" && e.topic === "energy-meter/reading").map((e) => e.tUs);
-    expect(t[1]! - t[0]!).toBeGreaterThan(900_000);
-    expect(t[1]! - t[0]!).toBeLessThan(1_100_000);
+    expect(t[1]! - t[0]!).toBeGreaterThan(500_000);
+    expect(t[1]! - t[0]!).toBeLessThan(1_500_000);
     // The recording replays without the hardware: what the meter answered is in it.
     const wasm = join(lab.dir, "meter.wasm");
     const built = spawnSync(process.execPath, [CLI, "build", EXAMPLE, "-o", wasm], { cwd: root, encoding: "utf8", timeout: 120_000 });
