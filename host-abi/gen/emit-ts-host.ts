@@ -191,9 +191,9 @@ export function emitTsHostSource(abi: LoweredAbi): string {
     }
   }
   out.push(doc("Every ABI function by index: the index crash reports and the call record use."));
-  out.push("export const FUNCTIONS: readonly { module: string; name: string; iface: string; params: readonly string[] }[] = [");
+  out.push("export const FUNCTIONS: readonly { module: string; name: string; iface: string; params: readonly string[]; result: \"status\" | \"never\" | \"value\" }[] = [");
   const fns = abi.functions;
-  for (const f of fns) out.push(`  { module: "${f.module}", name: "${f.name}", iface: "${f.iface}", params: [${f.flat.params.map((p) => `"${p.name}"`).join(", ")}] },`);
+  for (const f of fns) out.push(`  { module: "${f.module}", name: "${f.name}", iface: "${f.iface}", params: [${f.flat.params.map((p) => `"${p.name}"`).join(", ")}], result: "${f.resultKind}" },`);
   out.push("];", "");
   for (const i of abi.interfaces) {
     out.push(doc(`${i.module} — ${i.spec.doc}`), `export interface ${pascal(i.name)}Host {`);

@@ -1,7 +1,7 @@
 // Faults: how any way a module's callback can end badly becomes one named
 // reason, and the crash report that goes with it.
 
-import { FUNCTIONS } from "../abi/host.generated.js";
+import { FUNCTIONS, STATUS_NAMES } from "../abi/host.generated.js";
 import { PAGE_BYTES } from "./memory-cap.js";
 import { isWatchdogTimeout } from "./watchdog.js";
 
@@ -149,7 +149,14 @@ export function describeCall(rec: HostCallRecord): CrashReport["lastCalls"][numb
     const v = rec.args[i];
     if (v !== undefined) args[p] = show(p, v);
   });
-  return { fn: qualifiedName(rec.fn), args, result: String(rec.result) };
+  return { fn: qualifiedName(rec.fn), args, result: describeResult(rec.fn, rec.result) };
+}
+
+/** A host call's result as a person reads it: a status by its name beside the number (`not-found (5)`), a value as it is. */
+export function describeResult(fn: number, result: number | bigint): string {
+  if (FUNCTIONS[fn]?.result !== "status") return String(result);
+  const name = STATUS_NAMES[Number(result)];
+  return name === undefined ? `${result} (not a status of the ABI)` : `${name} (${result})`;
 }
 
 export function formatCrashReport(r: CrashReport): string {

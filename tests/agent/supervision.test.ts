@@ -125,7 +125,8 @@ describe("crash reports", () => {
     expect(r.callback).toBe("fwx_on_timer(7)");
     expect(r.frames[0]!.funcName).toBe("check_reading");
     expect(r.lastCalls).toEqual([
-      { fn: "timer.start", args: { id: "7", period_ms: "250", periodic: "0" }, result: "0" },
+      // A status by its name beside the number; a value (now_us) as it is.
+      { fn: "timer.start", args: { id: "7", period_ms: "250", periodic: "0" }, result: "ok (0)" },
       { fn: "core.now_us", args: {}, result: "250000" },
       { fn: "core.now_us", args: {}, result: "250000" },
     ]);
@@ -133,7 +134,7 @@ describe("crash reports", () => {
     expect(r.memoryHighWaterBytes).toBe(65536);
     const text = formatCrashReport(r);
     expect(text).toContain("check_reading (function");
-    expect(text).toContain("timer.start(id=7, period_ms=250, periodic=0) → 0");
+    expect(text).toContain("timer.start(id=7, period_ms=250, periodic=0) → ok (0)");
   });
 });
 
@@ -200,5 +201,18 @@ describe("run summary", () => {
     expect(e.step).toBe("manifest");
     expect(e.report).toMatch(/greedy\.wasm: fuel per callback 9223372036854775808 is outside 1\.\.9223372036854775807/);
     await expect(testAgent().addModule(spec("ok", tickerModule(), { fuel: (1n << 63n) - 1n }))).resolves.toBeUndefined();
+  });
+});
+
+describe("host call results in crash reports", () => {
+  it("name a status beside its number, leave values as they are, and say when a number is no status", async () => {
+    const { describeResult } = await import("../../src/agent/faults.js");
+    const { FUNCTIONS } = await import("../../src/abi/host.generated.js");
+    const find = FUNCTIONS.findIndex((f) => f.iface === "sensor" && f.name === "find");
+    const nowUs = FUNCTIONS.findIndex((f) => f.iface === "core" && f.name === "now_us");
+    expect(describeResult(find, 5)).toBe("not-found (5)");
+    expect(describeResult(find, 0)).toBe("ok (0)");
+    expect(describeResult(find, 99)).toBe("99 (not a status of the ABI)");
+    expect(describeResult(nowUs, 250000n)).toBe("250000");
   });
 });
