@@ -83,7 +83,12 @@ export function collectOutputs(abi: LoweredAbi, emitters: { name: string; emit: 
       owners.set(path, name);
       const header = parseGeneratedHeader(f.content);
       if (!header) problems.push(`${where}: does not start with the generatedHeader() block`);
-      else files.push({ path, content: sealHeader(f.content, header.generator, header.style), owner: name });
+      else {
+        const content = sealHeader(f.content, header.generator, header.style);
+        // Only generatedHeader()'s placeholder is sealed: a header written with a hash of the emitter's own is refused.
+        if (!parseGeneratedHeader(content)?.sealed) problems.push(`${where}: its header is not generatedHeader()'s (emitters leave the hash to gen)`);
+        else files.push({ path, content, owner: name });
+      }
     });
   }
   if (problems.length) throw new EmitterContractError(problems);

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { abi } from "../../host-abi/spec/index.js";
 import type { Emitter } from "../../host-abi/gen/emitter.js";
 import { parseGeneratedHeader } from "../../host-abi/gen/gen-plan.js";
-import { generatedHeader } from "../../host-abi/gen/header.js";
+import { generatedHeader, headerFor } from "../../host-abi/gen/header.js";
 import { lowerAbi } from "../../host-abi/gen/lower.js";
 import { LOCK_PATH, runGen, type GenOptions } from "../../host-abi/gen/main.js";
 import { fn, specCopy } from "./helpers.js";
@@ -136,6 +136,10 @@ describe("file ownership and writes", () => {
 
     const noHeader: { name: string; emit: Emitter }[] = [{ name: "bare", emit: () => [{ path: "out/x.txt", content: "x\n" }] }];
     expect(gen([], { emitters: noHeader }).err).toContain("emitter bare, file 0 (out/x.txt): does not start with the generatedHeader() block");
+
+    // A header with a hash of the emitter's own making: gen seals the hash, emitters only print.
+    const ownHash: { name: string; emit: Emitter }[] = [{ name: "own", emit: () => [{ path: "out/x.txt", content: `${headerFor("emit-own", "1".repeat(64), "#")}x\n` }] }];
+    expect(gen([], { emitters: ownHash }).err).toContain("emitter own, file 0 (out/x.txt): its header is not generatedHeader()'s (emitters leave the hash to gen)");
 
     const twice = [...fake(["out/x.txt"]), { name: "other", emit: fake(["out/x.txt"])[0]!.emit }];
     expect(gen([], { emitters: twice }).err).toContain("out/x.txt is produced twice (emitters fake and other)");
