@@ -6,8 +6,8 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { constants } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../build/compile.js";
 
 export interface IoctlAddon {
   ioctl(fd: number, request: number, arg: Uint8Array): number;
@@ -21,17 +21,6 @@ const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(
 /** The errno name of a negative addon result (`ENXIO`), or null for success. */
 export function errnoName(result: number): string | null {
   return result >= 0 ? null : ERRNO_NAMES.get(-result) ?? `errno ${-result}`;
-}
-
-/** The package root: the nearest directory above this file (src/linux or dist) with native/linux-ioctl.c. */
-function packageRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(d, "native", "linux-ioctl.c"))) return d;
-    const up = dirname(d);
-    if (up === d) throw new Error(`cannot find fwx's native/linux-ioctl.c above ${fileURLToPath(import.meta.url)}`);
-    d = up;
-  }
 }
 
 let addon: IoctlAddon | undefined;
