@@ -9,15 +9,11 @@
 //   - it logs in by username and password file, and says once why a wrong password is refused;
 //   - wrong TLS files are refused at start-up, naming the flag and the file.
 
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makePki, type Pki } from "../ota/pki.js";
-import { passwordLine } from "../../src/ota/broker-access.js";
-import { mosquittoBinary } from "../ota/brokers.js";
-import { documentedAcl, freePort, mosquittoTls, TOOL, waitListening, type AclVariant, type SecureBroker } from "../ota/tls-mosquitto.js";
+import { mosquittoPasswords, mosquittoTls, TOOL, type AclVariant, type SecureBroker } from "../ota/tls-mosquitto.js";
 import { cli, mcuPackage, startDevice, startDeviceSuite, writePackage, type ChildDevice, type DeviceSuite } from "./device-fixtures.js";
 
 const DEV = "cdev-tls-a";
@@ -80,39 +76,23 @@ for (const variant of ["%u", "%c"] as AclVariant[]) {
 }
 
 it("logs in to Mosquitto by username and password file under the documented ACL, and says why a wrong password is refused", async () => {
-  const bin = mosquittoBinary();
-  if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
   const dir = join(suite.dir.path, "passwd");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "passwd"), [passwordLine(DEV, "pw-a", randomBytes(12)), passwordLine(TOOL, "pw-t", randomBytes(12))].join("\n") + "\n");
-  const pwFile = (pw: string) => { const f = join(dir, `pw-${pw}`); writeFileSync(f, pw + "\n"); return f; };
-  writeFileSync(join(dir, "acl"), documentedAcl());
-  const port = await freePort();
-  writeFileSync(join(dir, "mosquitto.conf"), [`listener ${port} 127.0.0.1`, "allow_anonymous false", `password_file ${join(dir, "passwd")}`, `acl_file ${join(dir, "acl")}`,
-    "persistence false", ...(process.getuid?.() === 0 ? ["user root"] : []), ""].join("\n"));
-  let log = "";
-  const proc = spawn(bin, ["-c", join(dir, "mosquitto.conf")], { stdio: ["ignore", "ignore", "pipe"] });
-  proc.stderr!.on("data", (d) => (log += d));
+  const broker = await mosquittoPasswords(dir, { [DEV]: "pw-a", [TOOL]: "pw-t" });
   try {
-    await waitListening(port, proc, () => log);
-    const url = `mqtt://127.0.0.1:${port}`;
-    const wrong = startDevice(suite.exe, { deviceId: DEV, broker: url, stateDir: join(dir, "state-wrong"), rootFile: suite.rootFile, trust: suite.trust, args: ["--username", DEV, "--password-file", pwFile("pw-t")] });
+    const url = broker.url;
+    const wrong = startDevice(suite.exe, { deviceId: DEV, broker: url, stateDir: join(dir, "state-wrong"), rootFile: suite.rootFile, trust: suite.trust, args: ["--username", DEV, "--password-file", broker.passwordFile(TOOL)] });
     devices.push(wrong);
     await until(() => /the broker refused the connection: .*(password|authori[sz])/i.test(wrong.stderr()), 15_000, "the refusal");
     await wrong.stop();
-    const d = startDevice(suite.exe, { deviceId: DEV, broker: url, stateDir: join(dir, "state"), rootFile: suite.rootFile, trust: suite.trust, args: ["--username", DEV, "--password-file", pwFile("pw-a")] });
+    const d = startDevice(suite.exe, { deviceId: DEV, broker: url, stateDir: join(dir, "state"), rootFile: suite.rootFile, trust: suite.trust, args: ["--username", DEV, "--password-file", broker.passwordFile(DEV)] });
     devices.push(d);
     await d.online;
     const pkg = writePackage(dir, "pw.fwx", mcuPackage(suite.trust, { version: "1.0.0", sequence: 1 }));
-    const r = await cli(suite.cliPath, ["flash", pkg, "--device", DEV, "--broker", url, "--username", TOOL, "--password-file", pwFile("pw-t"), ...suite.ops, "--no-delta", "--json", "--timeout", "30"]);
+    const r = await cli(suite.cliPath, ["flash", pkg, "--device", DEV, "--broker", url, "--username", TOOL, "--password-file", broker.passwordFile(TOOL), ...suite.ops, "--no-delta", "--json", "--timeout", "30"]);
     expect(r.json?.verdict, r.stdout + r.stderr + d.stderr()).toBe("confirmed");
     await d.stop();
   } finally {
-    if (proc.exitCode === null) {
-      const gone = new Promise((res) => proc.once("exit", res));
-      proc.kill("SIGTERM");
-      await gone;
-    }
+    await broker.close();
   }
 }, 120_000);
 

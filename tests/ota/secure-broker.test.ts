@@ -10,7 +10,7 @@
 //     work through the broker with their certificates;
 //   - a client without a certificate is refused.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -22,7 +22,7 @@ import { signRevocationList } from "../../src/pkg/revocation.js";
 import { PasswordFile, passwordLine } from "../../src/ota/broker-access.js";
 import { startBroker } from "../../src/ota/broker.js";
 import { mosquittoBinary } from "./brokers.js";
-import { documentedAcl, freePort, mosquittoTls, TOOL, waitListening, type SecureBroker } from "./tls-mosquitto.js";
+import { mosquittoPasswords, mosquittoTls, TOOL, type SecureBroker } from "./tls-mosquitto.js";
 import { bundleCli, startChildAgent, writeRootKey, type ChildAgent } from "./child-agent.js";
 import { makePackage, makeTrust, MODULE, tempDir } from "./fixtures.js";
 import { makePki, type Pki } from "./pki.js";
@@ -284,40 +284,22 @@ describe("password logins", () => {
   });
 
   it("fwx agent and fwx flash log in to Mosquitto by username and password file, under the same ACL", async () => {
-    const bin = mosquittoBinary();
-    if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
     const dir = tempDir("passwd-mosquitto");
     let agent: ChildAgent | null = null;
-    let proc: ChildProcess | null = null;
+    const broker = await mosquittoPasswords(dir.path, { [DEV_A]: "pw-a", [TOOL]: "pw-t" });
     try {
-      const passwd = join(dir.path, "passwd");
-      writeFileSync(passwd, [passwordLine(DEV_A, "pw-a", randomBytes(12)), passwordLine(TOOL, "pw-t", randomBytes(12))].join("\n") + "\n");
-      const pwFile = (pw: string) => { const f = join(dir.path, `pw-${pw}`); writeFileSync(f, pw + "\n"); return f; };
-      const port = await freePort();
-      const conf = join(dir.path, "mosquitto.conf");
-      writeFileSync(join(dir.path, "acl"), documentedAcl());
-      writeFileSync(conf, [`listener ${port} 127.0.0.1`, "allow_anonymous false", `password_file ${passwd}`, `acl_file ${join(dir.path, "acl")}`, "persistence false",
-        ...(process.getuid?.() === 0 ? ["user root"] : []), ""].join("\n"));
-      let log = "";
-      proc = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-      proc.stderr!.on("data", (d) => (log += d));
-      await waitListening(port, proc, () => log);
-      const url = `mqtt://127.0.0.1:${port}`;
+      const url = broker.url;
       expect(await connectOutcome(url, { username: DEV_A, password: "pw-t" })).toBe("refused");
-      agent = startChildAgent(cli, { deviceId: DEV_A, broker: url, stateDir: join(dir.path, "state"), rootFile: writeRootKey(dir.path, trust), trust, extraArgs: ["--username", DEV_A, "--password-file", pwFile("pw-a")] });
+      agent = startChildAgent(cli, { deviceId: DEV_A, broker: url, stateDir: join(dir.path, "state"), rootFile: writeRootKey(dir.path, trust), trust, extraArgs: ["--username", DEV_A, "--password-file", broker.passwordFile(DEV_A)] });
       await agent.online;
       const pkgFile = join(dir.path, "v1.fwx");
       writeFileSync(pkgFile, makePackage(trust, { version: "1.0.0", sequence: 1 }));
-      const f = await runCli(["flash", pkgFile, "--device", DEV_A, "--broker", url, "--username", TOOL, "--password-file", pwFile("pw-t"), ...operatorArgs(dir.path), "--no-delta", "--json", "--timeout", "30"]);
+      const f = await runCli(["flash", pkgFile, "--device", DEV_A, "--broker", url, "--username", TOOL, "--password-file", broker.passwordFile(TOOL), ...operatorArgs(dir.path), "--no-delta", "--json", "--timeout", "30"]);
       expect(f.code, f.err).toBe(0);
       expect(JSON.parse(f.out)).toMatchObject({ verdict: "confirmed", version: "1.0.0" });
     } finally {
       await agent?.stop();
-      if (proc && proc.exitCode === null) {
-        const gone = new Promise((r) => proc!.once("exit", r));
-        proc.kill("SIGTERM");
-        await gone;
-      }
+      await broker.close();
       dir.cleanup();
     }
   }, 120_000);

@@ -5,10 +5,12 @@
 // (tests/device/secure-broker-device.test.ts).
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { expect } from "vitest";
+import { passwordLine } from "../../src/ota/broker-access.js";
 import { mosquittoBinary } from "./brokers.js";
 import type { Pki } from "./pki.js";
 
@@ -94,3 +96,36 @@ export async function mosquittoTls(pki: Pki, variant: AclVariant = "%u"): Promis
   };
 }
 
+
+/**
+ * A real Mosquitto logging clients in by username and password (a password_file of fwx's format,
+ * which Mosquitto reads) under the documented %u ACL, in `dir`. `users`: name → password.
+ * The passwords are also written as files, one each, as `--password-file` takes them: `passwordFile(user)`.
+ */
+export async function mosquittoPasswords(dir: string, users: Record<string, string>): Promise<SecureBroker & { passwordFile(user: string): string }> {
+  const bin = mosquittoBinary();
+  if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "passwd"), Object.entries(users).map(([u, pw]) => passwordLine(u, pw, randomBytes(12))).join("\n") + "\n");
+  for (const [u, pw] of Object.entries(users)) writeFileSync(join(dir, `pw-${u}`), pw + "\n");
+  writeFileSync(join(dir, "acl"), documentedAcl());
+  const port = await freePort();
+  const conf = join(dir, "mosquitto.conf");
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, "allow_anonymous false", `password_file ${join(dir, "passwd")}`, `acl_file ${join(dir, "acl")}`, "persistence false",
+    ...(process.getuid?.() === 0 ? ["user root"] : []), ""].join("\n"));
+  let log = "";
+  const proc = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  proc.stderr!.on("data", (d) => (log += d));
+  await waitListening(port, proc, () => log);
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    log: () => log,
+    passwordFile: (user) => join(dir, `pw-${user}`),
+    async close() {
+      if (proc.exitCode !== null) return;
+      const gone = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      await gone;
+    },
+  };
+}
