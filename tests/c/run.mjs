@@ -41,16 +41,24 @@ function finish() {
   process.exit(failed === 0 ? 0 : 1);
 }
 
-/** Runs a command asynchronously, capturing output (two compiles at a time on two cores). */
-function exec(cmd, args) {
+/**
+ * Runs a command asynchronously, capturing output (two compiles at a time on two cores). With
+ * `timeoutMs`, a command still running then is killed and its `err` ends with a line saying so.
+ */
+function exec(cmd, args, timeoutMs = 0) {
   return new Promise((resolveRun) => {
     const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
+    let killed = false;
+    const timer = timeoutMs > 0 ? setTimeout(() => { killed = true; child.kill("SIGKILL"); }, timeoutMs) : null;
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
     child.on("error", (e) => resolveRun({ status: 127, out, err: err + e.message }));
-    child.on("close", (status) => resolveRun({ status: status ?? 1, out, err }));
+    child.on("close", (status) => {
+      if (timer) clearTimeout(timer);
+      resolveRun({ status: status ?? 1, out, err: killed ? `${err}\nkilled after ${timeoutMs / 1000} s\n` : err });
+    });
   });
 }
 

@@ -6,32 +6,12 @@
 // core compiles as C99 with the strict flags, with and without
 // FWX_DEVICE_RAM_PAYLOAD, and the RAM build installs, confirms and applies a
 // delta (no cuts).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 // The device build's slot layout, with 64 KiB packages so each cut's flash copy stays small.
 const LAYOUT = ["-DFWX_DEVICE_MAX_PACKAGE=65536u", "-DFWX_SLOTS_SLOT_BYTES=65536u", "-DFWX_SLOTS_STAGING_BYTES=65536u", "-DFWX_SLOTS_BANK_BYTES=65536u",
   "-DFWX_SLOTS_CONFIG_MAX=4640u", "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_HOLD_ENTRIES=32u", "-DFWX_OTA_OUT_MAX=16384u", "-DFWX_OTA_REPLY_MAX=16384u", "-DFWX_OTA_MAX_TRANSFER=65536u", "-DFWX_SUP_HEALTH_TIMEOUT_SECONDS=20u"];
-
-/** Runs a harness to its end or its time limit, without blocking the other runs. */
-function runFor(exe, args, timeoutMs) {
-  return new Promise((resolve) => {
-    const child = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let error = null;
-    const timer = setTimeout(() => {
-      error = `killed after ${timeoutMs / 1000} s\n`;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr, error });
-    });
-  });
-}
 
 export default async function (ctx) {
   const { root, here, build, firmware, exec, pass, fail, rel, STRICT, SANITIZE } = ctx;
@@ -73,31 +53,31 @@ export default async function (ctx) {
   const cutRuns = Promise.all(scenarios.map((name, i) => {
     const dir = join(work, `s${i}`);
     mkdirSync(dir, { recursive: true });
-    return runFor(exe, [fixtures, join(root, "boards", "demo.json"), dir, name], 600_000);
+    return exec(exe, [fixtures, join(root, "boards", "demo.json"), dir, name], 600_000);
   }));
   // The RAM build (a port without map) end to end without cuts: install, confirm, a delta, confirm.
   const exeRam = join(out, "test_device_cuts_ram");
   const ccRam = await exec("gcc", [...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_RAM_PAYLOAD", "-DFWX_DEVICE_FAKE_GUESTS", "-DFWX_OTA_TEST_UNSIGNED", ...includes, ...sources, "-lsodium", "-lm", "-o", exeRam]);
   const ramDir = join(work, "ram");
   mkdirSync(ramDir, { recursive: true });
-  const ram = ccRam.status === 0 ? await runFor(exeRam, [fixtures, join(root, "boards", "demo.json"), ramDir, "uncut"], 120_000) : null;
+  const ram = ccRam.status === 0 ? await exec(exeRam, [fixtures, join(root, "boards", "demo.json"), ramDir, "uncut"], 120_000) : null;
   const runs = await cutRuns;
   rmSync(work, { recursive: true, force: true });
-  const mRam = /(\d+) passed, (\d+) failed/.exec(ram?.stdout ?? "");
+  const mRam = /(\d+) passed, (\d+) failed/.exec(ram?.out ?? "");
   if (ccRam.status !== 0) fail("the device with FWX_DEVICE_RAM_PAYLOAD builds", ccRam.err);
   else if (!mRam || Number(mRam[2]) > 0 || Number(mRam[1]) < 3 || ram.status !== 0)
-    fail("the device with FWX_DEVICE_RAM_PAYLOAD installs, confirms and applies a delta (2 min limit)", `${ram.error ?? ""}${ram.stdout}${ram.stderr}`.slice(-4000));
+    fail("the device with FWX_DEVICE_RAM_PAYLOAD installs, confirms and applies a delta (2 min limit)", `${ram.out}${ram.err}`.slice(-4000));
   else pass();
   const cuts = [];
   for (const [i, run] of runs.entries()) {
-    const m = /(\d+) passed, (\d+) failed/.exec(run.stdout);
+    const m = /(\d+) passed, (\d+) failed/.exec(run.out);
     if (!m) {
-      fail(`power-cut harness ran "${scenarios[i]}" to the end (10 min limit)`, `${run.error ?? ""}${run.stdout}${run.stderr}`.slice(-4000));
+      fail(`power-cut harness ran "${scenarios[i]}" to the end (10 min limit)`, `${run.out}${run.err}`.slice(-4000));
       continue;
     }
-    cuts.push(...[...run.stdout.matchAll(/"scenario":"([^"]+)","cuts":(\d+)/g)].map((x) => `${x[1]} ${x[2]}`));
-    if (!run.stdout.includes(`"scenario":"${scenarios[i]}"`)) fail(`power-cut harness knows the scenario "${scenarios[i]}"`, run.stdout.slice(-2000));
-    else if (Number(m[2]) > 0 || run.status !== 0) fail(`device power cuts, ${scenarios[i]}: ${m[2]} checks failed`, `${run.stdout}${run.stderr}`.slice(-6000));
+    cuts.push(...[...run.out.matchAll(/"scenario":"([^"]+)","cuts":(\d+)/g)].map((x) => `${x[1]} ${x[2]}`));
+    if (!run.out.includes(`"scenario":"${scenarios[i]}"`)) fail(`power-cut harness knows the scenario "${scenarios[i]}"`, run.out.slice(-2000));
+    else if (Number(m[2]) > 0 || run.status !== 0) fail(`device power cuts, ${scenarios[i]}: ${m[2]} checks failed`, `${run.out}${run.err}`.slice(-6000));
     else pass();
   }
   process.stdout.write(`device power cuts: ${cuts.join(", ")}\n`);
