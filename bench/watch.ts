@@ -7,15 +7,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../src/build/compile.js";
+import { median } from "./measure.js";
 import type { BenchRow } from "./row.js";
 
 const EDITS = 5;
 const COLD_BUILDS = 3;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 export async function benchWatch(): Promise<BenchRow[]> {
   const root = packageRoot();
