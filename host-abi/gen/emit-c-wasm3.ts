@@ -257,7 +257,7 @@ export function emitCWasm3Source(abi: LoweredAbi): string {
     "#include <string.h>",
     "",
     '#include "fwx_abi_wasm3.h"',
-    '#include "fwx_guest.h"',
+    '#include "fwx_guest_memory.h"',
     '#include "fwx_support.h"',
     "",
     'const char fwx_link_error_no_context[] = "fwx_link: module and module context must not be NULL";',
