@@ -120,7 +120,8 @@ export const command: Command = {
       return EXIT.invalid;
     }
     const label = result.manifest ? `${result.manifest.id}@${result.manifest.version}` : relative(process.cwd(), result.entry);
-    console.log(`built ${label} (runtime ${result.runtime}) → ${shown}`);
+    const how = result.entry.endsWith(".wasm") ? `from ${relative(process.cwd(), result.entry) || result.entry}` : `runtime ${result.runtime}`;
+    console.log(`built ${label} (${how}) → ${shown}`);
     console.log(report);
     return EXIT.ok;
   },

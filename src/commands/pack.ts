@@ -8,8 +8,10 @@ import { FWX_VERSION } from "../version.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadCapabilities, loadPrivateKey, parseUint, readInput } from "../pkg/files.js";
 import { DEVICE_CLASSES, type DeviceClass, type Manifest } from "../pkg/manifest.js";
-import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields, payloadFacts } from "../pkg/pack.js";
+import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields } from "../pkg/pack.js";
 import { buildProjectPayload } from "../pkg/project.js";
+import { deviceForm, isFuelInstrumented, withAbiSection } from "../build/finish.js";
+import { formatValidation, validateModule } from "../validate/validate.js";
 
 const help = `usage: fwx pack <module.wasm | project-dir> --key acme.key --cert acme.cert -o out.fwx
                 [--seq N] [--id ID] [--version V] [--caps caps.json]
@@ -19,10 +21,12 @@ Build a signed .fwx package.
 
 Given a project directory, builds it (as \`fwx build\` does) and reads
 <dir>/fwx.json for id, version, capabilities, config schema and RAM budget.
-Given a .wasm, packs it byte for byte as built; id and version then come from
---id/--version or from --project <dir>'s fwx.json. The payload's fwx.abi
-section gives the required interfaces, its fwx.fuel section whether it is
-fuel-instrumented.
+Given a .wasm (from fwx build, clang, rustc or any other toolchain), packs
+it as built, after adding an fwx.abi section read from its imports when it
+has none, checking it as a device would, and instrumenting it for fuel with
+--target mcu; id and version then come from --id/--version or from --project
+<dir>'s fwx.json. The payload's fwx.abi section gives the required
+interfaces, its fwx.fuel section whether it is fuel-instrumented.
 
 Before signing, the package is checked against the certificate: the module id
 must be under its prefix, the capabilities within it, and it must be valid now.
@@ -38,8 +42,8 @@ options:
   --project <dir>     read fwx.json from this directory when packing a .wasm
   --target <class>    mcu (wasm3: the payload is fuel-instrumented) or gateway (the
                       agent meters it itself: the payload is left as built).
-                      A project builds for gateway unless --target mcu; a
-                      .wasm's target follows from its fwx.fuel section.
+                      A project or an uninstrumented .wasm packs for gateway
+                      unless --target mcu; an instrumented .wasm for mcu.
   --ram <bytes>       RAM budget (default: fwx.json ramBudget, else ${DEFAULT_RAM_BYTES})
   --fuel <n>          fuel per callback (default ${DEFAULT_FUEL_PER_CALLBACK})
 
@@ -93,6 +97,7 @@ export const command: Command = {
     const projectDir = isDir ? input : values.project;
     const project = projectDir ? readProject(projectDir) : undefined;
 
+    const ramOption = parseUint(values.ram, "--ram", 0xffffffff);
     let payload: Uint8Array;
     let build: Manifest["build"] = { fwx: FWX_VERSION };
     let target: DeviceClass;
@@ -102,16 +107,28 @@ export const command: Command = {
       payload = built.payload;
       build = built.build;
     } else {
-      payload = new Uint8Array(readInput(input, "module"));
-      // A built .wasm is packed as is, so its own metering decides what it can run on.
+      // A .wasm from any toolchain: given its fwx.abi section when it has none,
+      // validated as a device would, and instrumented when packed for mcu.
+      // Its own metering decides the default target.
+      const raw = new Uint8Array(readInput(input, "module"));
       let instrumented: boolean;
       try {
-        instrumented = payloadFacts(payload).fuelInstrumented;
+        payload = withAbiSection(raw);
+        instrumented = isFuelInstrumented(payload);
       } catch (e) {
-        if (e instanceof PackError) throw new UsageError(`pack: ${input}: ${e.message}`);
-        throw e;
+        throw new UsageError(`pack: ${input}: not a readable wasm module: ${(e as Error).message}`);
       }
       target = requestedTarget ?? (instrumented ? "mcu" : "gateway");
+      if (!instrumented) {
+        const ramBudgetBytes = ramOption ?? project?.ramBudgetBytes;
+        const validation = validateModule(payload, { deviceClass: target, ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }) });
+        if (!validation.ok) throw new UsageError(`pack: ${input} is not a module a device would accept:\n${formatValidation(validation, input)}`);
+        try {
+          payload = deviceForm(payload, target);
+        } catch (e) {
+          throw new UsageError(`pack: ${input}: fuel instrumentation for mcu failed: ${(e as Error).message}`);
+        }
+      }
     }
 
     const id = values.id ?? project?.id;
@@ -129,7 +146,7 @@ export const command: Command = {
       result = buildPackage({
         payload, id, version, sequence, deviceClass: target, capabilities,
         config: configFields(project?.config ?? {}),
-        ramBytes: parseUint(values.ram, "--ram", 0xffffffff) ?? project?.ramBudgetBytes ?? DEFAULT_RAM_BYTES,
+        ramBytes: ramOption ?? project?.ramBudgetBytes ?? DEFAULT_RAM_BYTES,
         fuelPerCallback: parseUint(values.fuel, "--fuel") ?? DEFAULT_FUEL_PER_CALLBACK,
         build, certificate, integratorKey: key, now,
       });
