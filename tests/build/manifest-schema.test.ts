@@ -116,7 +116,10 @@ describe(MANIFEST_SCHEMA_PATH, () => {
   it("accepts the scaffold's manifest and every example's", () => {
     const dir = join(work, "scaffold-2");
     scaffoldProject(dir, { id: "com.acme.first" });
-    const files = [join(dir, "fwx.json"), ...readdirSync(join(REPO, "examples")).map((e) => join(REPO, "examples", e, "fwx.json")).filter(existsSync)];
+    // The AssemblyScript examples, and the C and Rust ports under examples/<language>/.
+    const projects = readdirSync(join(REPO, "examples")).flatMap((e) => [join(REPO, "examples", e), ...["c", "rust"].includes(e) ? readdirSync(join(REPO, "examples", e)).map((p) => join(REPO, "examples", e, p)) : []]);
+    const files = [join(dir, "fwx.json"), ...projects.map((p) => join(p, "fwx.json")).filter(existsSync)];
+    expect(files.filter((f) => f.endsWith(join("c", "cold-chain-alarm", "fwx.json")) || f.endsWith(join("rust", "cold-chain-alarm", "fwx.json")))).toHaveLength(2);
     expect(files.length).toBeGreaterThanOrEqual(4);
     for (const f of files) {
       const json = JSON.parse(readFileSync(f, "utf8"));
