@@ -7,9 +7,9 @@ import { ManifestError, readManifest, type ModuleManifest } from "../build/manif
 import { FWX_VERSION } from "../version.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadCapabilities, loadPrivateKey, parseUint, readInput } from "../pkg/files.js";
-import { DEVICE_CLASSES, type DeviceClass, type Manifest } from "../pkg/manifest.js";
+import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
 import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields } from "../pkg/pack.js";
-import { buildProjectPayload } from "../pkg/project.js";
+import { packProject } from "../pkg/project.js";
 import { deviceForm, isFuelInstrumented, withAbiSection } from "../build/finish.js";
 import { formatValidation, validateModule } from "../validate/validate.js";
 
@@ -64,6 +64,32 @@ function readProject(dir: string): ModuleManifest {
   }
 }
 
+/**
+ * A .wasm from any toolchain, ready to sign: given its fwx.abi section when it
+ * has none, validated as a device would, and instrumented when packed for
+ * mcu. Its own metering decides the default target.
+ */
+function finishWasm(input: string, requestedTarget: DeviceClass | undefined, ramBudgetBytes: number | undefined): { payload: Uint8Array; target: DeviceClass } {
+  const raw = new Uint8Array(readInput(input, "module"));
+  let payload: Uint8Array;
+  let instrumented: boolean;
+  try {
+    payload = withAbiSection(raw);
+    instrumented = isFuelInstrumented(payload);
+  } catch (e) {
+    throw new UsageError(`pack: ${input}: not a readable wasm module: ${(e as Error).message}`);
+  }
+  const target = requestedTarget ?? (instrumented ? "mcu" : "gateway");
+  if (instrumented) return { payload, target };
+  const validation = validateModule(payload, { deviceClass: target, ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }) });
+  if (!validation.ok) throw new UsageError(`pack: ${input} is not a module a device would accept:\n${formatValidation(validation, input)}`);
+  try {
+    return { payload: deviceForm(payload, target), target };
+  } catch (e) {
+    throw new UsageError(`pack: ${input}: fuel instrumentation for mcu failed: ${(e as Error).message}`);
+  }
+}
+
 export const command: Command = {
   name: "pack",
   summary: "Build a signed .fwx package",
@@ -98,58 +124,38 @@ export const command: Command = {
     const project = projectDir ? readProject(projectDir) : undefined;
 
     const ramOption = parseUint(values.ram, "--ram", 0xffffffff);
-    let payload: Uint8Array;
-    let build: Manifest["build"] = { fwx: FWX_VERSION };
-    let target: DeviceClass;
-    if (isDir) {
-      target = requestedTarget ?? "gateway";
-      const built = await buildProjectPayload(input, target);
-      payload = built.payload;
-      build = built.build;
-    } else {
-      // A .wasm from any toolchain: given its fwx.abi section when it has none,
-      // validated as a device would, and instrumented when packed for mcu.
-      // Its own metering decides the default target.
-      const raw = new Uint8Array(readInput(input, "module"));
-      let instrumented: boolean;
-      try {
-        payload = withAbiSection(raw);
-        instrumented = isFuelInstrumented(payload);
-      } catch (e) {
-        throw new UsageError(`pack: ${input}: not a readable wasm module: ${(e as Error).message}`);
-      }
-      target = requestedTarget ?? (instrumented ? "mcu" : "gateway");
-      if (!instrumented) {
-        const ramBudgetBytes = ramOption ?? project?.ramBudgetBytes;
-        const validation = validateModule(payload, { deviceClass: target, ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }) });
-        if (!validation.ok) throw new UsageError(`pack: ${input} is not a module a device would accept:\n${formatValidation(validation, input)}`);
-        try {
-          payload = deviceForm(payload, target);
-        } catch (e) {
-          throw new UsageError(`pack: ${input}: fuel instrumentation for mcu failed: ${(e as Error).message}`);
-        }
-      }
-    }
-
-    const id = values.id ?? project?.id;
-    const version = values.version ?? project?.version;
-    if (!id) throw new UsageError("pack: no module id: give --id or --project <dir with fwx.json>");
-    if (!version) throw new UsageError("pack: no version: give --version or --project <dir with fwx.json>");
-    const capabilities: Capabilities = values.caps ? loadCapabilities(values.caps) : (project?.capabilities ?? {});
+    const fuelOption = parseUint(values.fuel, "--fuel");
+    const capsOption: Capabilities | undefined = values.caps ? loadCapabilities(values.caps) : undefined;
     const now = Math.floor(Date.now() / 1000);
     const sequence = parseUint(values.seq, "--seq") ?? now;
     const key = loadPrivateKey(values.key!);
     const certificate = new Uint8Array(readInput(values.cert!, "certificate"));
 
     let result: ReturnType<typeof buildPackage>;
+    let payload: Uint8Array;
     try {
-      result = buildPackage({
-        payload, id, version, sequence, deviceClass: target, capabilities,
-        config: configFields(project?.config ?? {}),
-        ramBytes: ramOption ?? project?.ramBudgetBytes ?? DEFAULT_RAM_BYTES,
-        fuelPerCallback: parseUint(values.fuel, "--fuel") ?? DEFAULT_FUEL_PER_CALLBACK,
-        build, certificate, integratorKey: key, now,
-      });
+      if (isDir) {
+        ({ payload, ...result } = await packProject(input, {
+          target: requestedTarget ?? "gateway", integratorKey: key, certificate, sequence, now,
+          ...(values.id ? { id: values.id } : {}), ...(values.version ? { version: values.version } : {}),
+          ...(capsOption ? { capabilities: capsOption } : {}), ...(ramOption !== undefined ? { ramBytes: ramOption } : {}),
+          ...(fuelOption !== undefined ? { fuelPerCallback: fuelOption } : {}),
+        }));
+      } else {
+        const finished = finishWasm(input, requestedTarget, ramOption ?? project?.ramBudgetBytes);
+        payload = finished.payload;
+        const id = values.id ?? project?.id;
+        const version = values.version ?? project?.version;
+        if (!id) throw new UsageError("pack: no module id: give --id or --project <dir with fwx.json>");
+        if (!version) throw new UsageError("pack: no version: give --version or --project <dir with fwx.json>");
+        result = buildPackage({
+          payload, id, version, sequence, deviceClass: finished.target, capabilities: capsOption ?? project?.capabilities ?? {},
+          config: configFields(project?.config ?? {}),
+          ramBytes: ramOption ?? project?.ramBudgetBytes ?? DEFAULT_RAM_BYTES,
+          fuelPerCallback: fuelOption ?? DEFAULT_FUEL_PER_CALLBACK,
+          build: { fwx: FWX_VERSION }, certificate, integratorKey: key, now,
+        });
+      }
     } catch (e) {
       if (e instanceof PackError) throw new UsageError(`pack: ${input}: ${e.message}`);
       throw e;

@@ -10,7 +10,10 @@ import { join, relative, sep } from "node:path";
 import { UsageError } from "../cli/command.js";
 import { buildModule, BuildInputError } from "../build/build.js";
 import { formatDiagnostic } from "../build/compile.js";
-import { MANIFEST_FILE } from "../build/manifest.js";
+import type { KeyObject } from "node:crypto";
+import type { Capabilities } from "../caps/capabilities.js";
+import { MANIFEST_FILE, ManifestError, readManifest } from "../build/manifest.js";
+import { buildPackage, configFields, DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES } from "./pack.js";
 import { deviceForm } from "../build/finish.js";
 import { formatValidation } from "../validate/validate.js";
 import { FWX_VERSION } from "../version.js";
@@ -85,4 +88,42 @@ export async function buildProjectPayload(dir: string, target: DeviceClass): Pro
   const as = result.entry.endsWith(".ts") ? assemblyScriptVersion() : undefined;
   if (as) build.assemblyscript = as;
   return { payload, build };
+}
+
+export interface ProjectPackageOptions {
+  target: DeviceClass;
+  integratorKey: KeyObject;
+  certificate: Uint8Array;
+  sequence: number;
+  now: number;
+  /** Overrides of what fwx.json says (fwx pack --id, --version, --caps, --ram, --fuel). */
+  id?: string;
+  version?: string;
+  capabilities?: Capabilities;
+  ramBytes?: number;
+  fuelPerCallback?: number;
+}
+
+/**
+ * `fwx pack <project-dir>` without the files: builds the project for its
+ * target and signs the package its fwx.json describes. Shared by `fwx pack`
+ * and `fwx flash <project> --watch`. Throws UsageError (build failure) or
+ * PackError (a package a device would refuse).
+ */
+export async function packProject(dir: string, o: ProjectPackageOptions): Promise<ReturnType<typeof buildPackage> & { payload: Uint8Array }> {
+  let manifest;
+  try {
+    manifest = readManifest(dir);
+  } catch (e) {
+    if (e instanceof ManifestError) throw new UsageError(`pack: ${e.message}`);
+    throw e;
+  }
+  const { payload, build } = await buildProjectPayload(dir, o.target);
+  const packed = buildPackage({
+    payload, id: o.id ?? manifest.id, version: o.version ?? manifest.version, sequence: o.sequence, deviceClass: o.target,
+    capabilities: o.capabilities ?? manifest.capabilities, config: configFields(manifest.config),
+    ramBytes: o.ramBytes ?? manifest.ramBudgetBytes ?? DEFAULT_RAM_BYTES, fuelPerCallback: o.fuelPerCallback ?? DEFAULT_FUEL_PER_CALLBACK,
+    build, certificate: o.certificate, integratorKey: o.integratorKey, now: o.now,
+  });
+  return { ...packed, payload };
 }
