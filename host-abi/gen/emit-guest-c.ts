@@ -12,7 +12,7 @@
 import { generatedHeader } from "./header.js";
 import type { LoweredAbi, LoweredFunction, LoweredInterface, LoweredLifecycle, LoweredOutput } from "./lower.js";
 import {
-  assertUniqueIdentifiers, blockComment, cParamName, cString, cValueType, commentText, enumCaseMacro, enumType, eventMacro,
+  assertUniqueIdentifiers, blockComment, cHeaderClose, cHeaderOpen, cParamName, cString, cValueType, commentText, enumCaseMacro, enumType, eventMacro,
   flagMacro, flagsMaskMacro, flagsType, handleType, statusMacro, upper, wrapComment,
 } from "./emit-c-names.js";
 import type { RichType } from "./types.js";
@@ -135,16 +135,7 @@ export function emitGuestCHeader(abi: LoweredAbi): string {
     " * pointers are offsets in this module's own memory, and the host never hands the",
     " * module memory of its own.",
     " */",
-    "#ifndef FWX_GUEST_H",
-    "#define FWX_GUEST_H",
-    "",
-    "#include <stdbool.h>",
-    "#include <stdint.h>",
-    "",
-    "#ifdef __cplusplus",
-    'extern "C" {',
-    "#endif",
-    "",
+    ...cHeaderOpen("FWX_GUEST_H", ["stdbool.h", "stdint.h"]),
     `#define FWX_ABI_VERSION ${cString(abi.spec.version)}`,
     "#define FWX_IMPORT(module, name) __attribute__((import_module(module), import_name(name)))",
     "#define FWX_EXPORT(name) __attribute__((export_name(name)))",
@@ -168,7 +159,7 @@ export function emitGuestCHeader(abi: LoweredAbi): string {
     defined.push(l.spec.name);
     lines.push(...lifecycleDecl(l));
   }
-  lines.push("#ifdef __cplusplus", "}", "#endif", "", "#endif /* FWX_GUEST_H */", "");
+  lines.push(...cHeaderClose("FWX_GUEST_H"));
   assertUniqueIdentifiers(defined, GUEST_C_PATH);
   return `${generatedHeader("emit-guest-c", "/*")}${lines.join("\n")}`;
 }
