@@ -11,7 +11,10 @@
 // Errors are {error: "<message>"} with 400 (bad input, naming the field), 404, 409 (not in that state),
 // 503 (the service cannot flash: no operator credentials).
 
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { dirname, extname, join, normalize, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError } from "./rollout-plan.js";
 import { RolloutNotFound, RolloutStateError, type RolloutController } from "./rollouts.js";
 import type { DeviceFilter, FleetStore } from "./store.js";
@@ -29,6 +32,31 @@ export interface ApiOptions {
   /** null: this service does not run rollouts (no operator credentials). */
   rollouts: RolloutController | null;
   whyNoRollouts?: string;
+  /** The built web console (console/, `npm run build:console`); null: none. Default: dist/console beside the bundle. */
+  consoleDir?: string | null;
+}
+
+/** dist/console, found from the running bundle (dist/cli.js or dist/chunks/*.js) or from the source tree. */
+export function defaultConsoleDir(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const c of [join(here, "console"), join(here, "..", "console"), join(here, "..", "..", "dist", "console")]) {
+    if (existsSync(join(c, "index.html"))) return c;
+  }
+  return null;
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json", ".ico": "image/x-icon",
+};
+
+/** A file of the console, or null; never a path outside `dir`. */
+function consoleFile(dir: string, pathname: string): { body: Buffer; type: string } | null {
+  const rel = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, "") || "index.html";
+  const file = resolve(dir, rel);
+  if (file !== resolve(dir) && !file.startsWith(resolve(dir) + sep)) return null;
+  if (!existsSync(file) || !statSync(file).isFile()) return null;
+  return { body: readFileSync(file), type: TYPES[extname(file)] ?? "application/octet-stream" };
 }
 
 function filterOf(q: URLSearchParams): DeviceFilter {
@@ -137,6 +165,21 @@ export function createApiServer(opts: ApiOptions): Server {
   };
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://fleet");
+    if (!url.pathname.startsWith("/api/") && req.method === "GET") {
+      const dir = opts.consoleDir === undefined ? defaultConsoleDir() : opts.consoleDir;
+      const f = dir ? consoleFile(dir, url.pathname) : null;
+      if (f) {
+        res.writeHead(200, { "content-type": f.type, "content-length": f.body.length });
+        res.end(f.body);
+        return;
+      }
+      if (url.pathname === "/") {
+        const text = "the fleet console is not built: run npm run build:console (the API is under /api)\n";
+        res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+        res.end(text);
+        return;
+      }
+    }
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
       res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });

@@ -29,6 +29,8 @@ export interface FleetServiceOptions {
   /** Per-device limit: no answer, no progress or no verdict for this long ends in timed-out (default 120 s). */
   deviceTimeoutMs?: number;
   tickMs?: number;
+  /** The built web console to serve (default: dist/console; null: none). */
+  consoleDir?: string | null;
   /** Replaces the real flash (tests of the controller alone). */
   flashDevice?: FlashDevice;
   onError?(e: Error, where: string): void;
@@ -84,7 +86,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       rollouts = new RolloutController({ db: db.db, store, flashDevice, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
       rollouts.start();
     }
-    const server = createApiServer({ store, rollouts, whyNoRollouts: "this fleet service has no operator credentials, so it runs no rollouts (start it with --operator-key, --operator-cert and --root)" });
+    const server = createApiServer({ store, rollouts, ...(o.consoleDir !== undefined ? { consoleDir: o.consoleDir } : {}), whyNoRollouts: "this fleet service has no operator credentials, so it runs no rollouts (start it with --operator-key, --operator-cert and --root)" });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`HTTP API on ${o.host ?? "127.0.0.1"}:${o.port ?? 8470}: ${e.code === "EADDRINUSE" ? "address in use" : e.message}`)));
       server.listen(o.port ?? 8470, o.host ?? "127.0.0.1", () => resolve());
