@@ -6,6 +6,7 @@ import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/c
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { FleetDbError } from "../fleet/db/open.js";
 import { startFleetService } from "../fleet/service.js";
+import { LOGS_PER_DEVICE } from "../fleet/store.js";
 import { checkOutputDirectory } from "../cli/files.js";
 
 const DEFAULT_DB = "fleet.db";
@@ -25,7 +26,7 @@ presence, install events and logs through MQTT shared subscriptions
 ($share/<group>/fwx/v2/+/...), so several instances split the load on a
 clustered broker. The database keeps devices (customer, group, board,
 online, last seen), installed modules per slot (version, package hash),
-verdict history, the last ${200} log lines per device, and rollouts with
+verdict history, the last ${LOGS_PER_DEVICE} log lines per device, and rollouts with
 their waves and per-device progress.
 
 The database is embedded SQLite by default (a file, no server). A fleet that
@@ -37,10 +38,15 @@ signed commands as \`fwx flash\`. Without credentials the service only follows
 the fleet (rollout requests are refused with 503). Run one instance with
 credentials per database: it alone starts transfers.
 
+The HTTP API and console have no login of their own: whoever reaches them
+can start rollouts with this service's operator key. Keep --listen on
+loopback (the default) or behind a reverse proxy that authenticates.
+
 options:
   --db <file|url>         SQLite database file (default ${DEFAULT_DB}; its directory must exist)
                           or postgres:// URL (env FWX_FLEET_DB)
-  --listen <host:port>    HTTP API address (default ${DEFAULT_LISTEN}; port 0: any free port)
+  --listen <host:port>    HTTP API and console address (default ${DEFAULT_LISTEN}; port 0: any
+                          free port; no authentication: see above)
   --share-group <name>    shared-subscription group (default fwx-fleet)
   --no-share              plain subscriptions (brokers without $share; one instance only)
   --device-timeout <s>    a device that does not answer, progress or decide for this long
