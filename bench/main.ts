@@ -10,6 +10,7 @@
 //                                 (e.g. "wasm3") to run only some suites with it
 import { benchAgent } from "./agent.js";
 import { benchExamples } from "./examples.js";
+import { benchFleet } from "./fleet.js";
 import { benchFootprint } from "./footprint.js";
 import { benchFuel } from "./fuel.js";
 import { benchOta } from "./ota.js";
@@ -25,6 +26,7 @@ const suites: [string, () => Promise<BenchRow[]>][] = [
   ["signed packages", benchPackage],
   ["OTA delivery", benchOta],
   ["C runtime footprint", benchFootprint],
+  ["fleet rollouts", benchFleet],
   ["the integrator's watch loop", benchWatch],
 ];
 

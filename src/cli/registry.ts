@@ -22,6 +22,9 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   rollback: { summary: "Roll a module back to its previous slot", load: async () => (await import("../commands/rollback.js")).command },
   remove: { summary: "Remove a module from a device", load: async () => (await import("../commands/remove.js")).command },
   config: { summary: "Set a module's deploy-time configuration on a device", load: async () => (await import("../commands/config.js")).command },
+  fleet: { summary: "Run the fleet service: device database, staged rollouts, HTTP API", load: async () => (await import("../commands/fleet.js")).command },
+  rollout: { summary: "Create and steer staged rollouts on the fleet service", load: async () => (await import("../commands/rollout.js")).command },
+  "fleet-sim": { summary: "Run N simulated gateways in one process (tests, benches, demos)", load: async () => (await import("../commands/fleet-sim.js")).command },
   board: { summary: "Serve a simulated board to a C device over the HAL bridge (fwx board serve)", load: async () => (await import("../commands/board.js")).command },
   demo: { summary: "The main job: build the examples and run them on the demo board (npm start)", load: async () => (await import("../commands/demo.js")).command },
 };

@@ -39,6 +39,8 @@ export interface FlashOptions {
   window?: number;
   /** Delta base lookup; null disables deltas. */
   cache?: PackageCache | null;
+  /** Computes the delta from the base package `baseSha` (default: encodeDelta each time); a rollout gives one that computes it once per base. */
+  deltaFrom?(baseSha: string, base: Uint8Array): Uint8Array | Promise<Uint8Array>;
   delta?: boolean;
   connectTimeoutMs?: number;
   replyTimeoutMs?: number;
@@ -166,7 +168,7 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     const baseSha = mod?.confirmed ? mod.slots[mod.confirmed]?.sha256 : undefined;
     const base = baseSha && opts.delta !== false && opts.cache ? opts.cache.get(baseSha) : null;
     if (base && baseSha) {
-      const d = encodeDelta(base, opts.pkg);
+      const d = opts.deltaFrom ? await opts.deltaFrom(baseSha, base) : encodeDelta(base, opts.pkg);
       if (d.length < opts.pkg.length) {
         body = d;
         mode = "delta";

@@ -1,0 +1,70 @@
+// Fleet rollout figures: a rollout of the cold-chain example to N simulated
+// gateways (the real agent, fwx fleet-sim's code) through a real Mosquitto,
+// from `create` to the last verdict, with the fleet service on the embedded
+// database; the MQTT messages per device the broker delivered to the
+// devices and the service meanwhile (counted by a subscriber to fwx/v2/#,
+// which sees each message once); and how the time grows from the smallest
+// to the largest N. FWX_BENCH_FLEET=100,1000 sets the sizes.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { startFleetService } from "../src/fleet/service.js";
+import { startFleetSim } from "../src/fleet/sim.js";
+import { parseMaxFailures, parseWaves } from "../src/fleet/rollout-plan.js";
+import { provisionOperator } from "../src/ota/provision.js";
+import { mosquittoBinary, mosquittoBroker } from "../tests/ota/brokers.js";
+import { examplePackages } from "./ota.js";
+import type { BenchRow } from "./row.js";
+
+async function rolloutTo(n: number, pkgs: Awaited<ReturnType<typeof examplePackages>>, bin: string): Promise<{ seconds: number; messagesPerDevice: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "fwx-bench-fleet-"));
+  const broker = await mosquittoBroker(bin, dir);
+  const sim = await startFleetSim({ count: n, brokerUrl: broker.url, rootKey: pkgs.rootPub.privateKey, dir: join(dir, "devices"), customers: ["bench"], groups: ["line-1", "line-2"], speed: 60 });
+  const auth = { operator: provisionOperator(pkgs.rootPub.privateKey, { customers: ["bench"] }), rootPublicKey: pkgs.rootPub.publicKey };
+  const svc = await startFleetService({ db: join(dir, "fleet.db"), brokerUrl: broker.url, shareGroup: "fwx-fleet", port: 0, auth, cacheDir: null, tickMs: 100 });
+  const spy = mqtt.connect(broker.url, { clientId: "bench-spy" });
+  try {
+    await new Promise((r) => spy.once("connect", r));
+    while ((await svc.store.deviceIds({ online: true })).length < n) await new Promise((r) => setTimeout(r, 100));
+    let messages = 0;
+    spy.on("message", () => messages++);
+    await spy.subscribeAsync("fwx/v2/#", { qos: 0 });
+    messages = 0; // retained status and presence are not the rollout's
+    const t0 = performance.now();
+    const r = await svc.rollouts!.create({ package: pkgs.v1, target: { customer: "bench" }, waves: parseWaves("1,5%,25%,100%"), maxFailures: parseMaxFailures("2%"), maxConcurrent: 100 });
+    for (;;) {
+      const v = (await svc.rollouts!.get(r.id))!;
+      if (v.state === "done") break;
+      if (v.state !== "running") throw new Error(`rollout to ${n} devices ${v.state}: ${v.haltReason}`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    return { seconds: (performance.now() - t0) / 1000, messagesPerDevice: messages / n };
+  } finally {
+    await spy.endAsync();
+    await svc.close();
+    await sim.stop();
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchFleet(): Promise<BenchRow[]> {
+  const bin = mosquittoBinary();
+  if (!bin) throw new Error("mosquitto is not available");
+  const sizes = (process.env.FWX_BENCH_FLEET ?? "100,1000").split(",").map(Number);
+  const pkgs = await examplePackages();
+  const rows: BenchRow[] = [];
+  const times: number[] = [];
+  for (const n of sizes) {
+    const m = await rolloutTo(n, pkgs, bin);
+    times.push(m.seconds);
+    rows.push(n === 1000
+      ? { name: `rollout to ${n} devices, create to last verdict`, value: m.seconds, unit: "s", goal: "≤ 60 s", met: m.seconds <= 60 }
+      : { name: `rollout to ${n} devices, create to last verdict`, value: m.seconds, unit: "s" });
+    rows.push({ name: `broker messages per device (${n} devices)`, value: m.messagesPerDevice, unit: "messages" });
+  }
+  if (sizes.length > 1) rows.push({ name: `time ${sizes.at(-1)} devices / time ${sizes[0]} devices`, value: times.at(-1)! / times[0]!, unit: `x (devices x${sizes.at(-1)! / sizes[0]!})` });
+  return rows;
+}

@@ -1,0 +1,193 @@
+// The fleet service's JSON HTTP API, for `fwx rollout` and a web console:
+//
+//   GET  /api/devices?customer=&group=&board=&module=&version=&online=&ids=a,b&limit=&offset=
+//   GET  /api/devices/<id>                 status, modules, verdict history, recent logs
+//   GET  /api/rollouts                     every rollout with per-wave counts
+//   POST /api/rollouts                     {package (base64), target, waves, maxFailures, minPerWave?, rate?, maxConcurrent?, approve?}
+//   GET  /api/rollouts/<id>                one rollout and its devices
+//   POST /api/rollouts/<id>/pause|resume|cancel
+//   GET  /api/health?since=<ms>&bucket=<ms>  installs and faults per time bucket
+//
+// Errors are {error: "<message>"} with 400 (bad input, naming the field), 404, 409 (not in that state),
+// 503 (the service cannot flash: no operator credentials).
+
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { dirname, extname, join, normalize, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError } from "./rollout-plan.js";
+import { RolloutNotFound, RolloutStateError, type RolloutController } from "./rollouts.js";
+import type { DeviceFilter, FleetStore } from "./store.js";
+
+const MAX_BODY = 32 * 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export interface ApiOptions {
+  store: FleetStore;
+  /** null: this service does not run rollouts (no operator credentials). */
+  rollouts: RolloutController | null;
+  whyNoRollouts?: string;
+  /** The built web console (console/, `npm run build:console`); null: none. Default: dist/console beside the bundle. */
+  consoleDir?: string | null;
+}
+
+/** dist/console, found from the running bundle (dist/cli.js or dist/chunks/*.js) or from the source tree. */
+export function defaultConsoleDir(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const c of [join(here, "console"), join(here, "..", "console"), join(here, "..", "..", "dist", "console")]) {
+    if (existsSync(join(c, "index.html"))) return c;
+  }
+  return null;
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json", ".ico": "image/x-icon",
+};
+
+/** A file of the console, or null; never a path outside `dir`. */
+function consoleFile(dir: string, pathname: string): { body: Buffer; type: string } | null {
+  const rel = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, "") || "index.html";
+  const file = resolve(dir, rel);
+  if (file !== resolve(dir) && !file.startsWith(resolve(dir) + sep)) return null;
+  if (!existsSync(file) || !statSync(file).isFile()) return null;
+  return { body: readFileSync(file), type: TYPES[extname(file)] ?? "application/octet-stream" };
+}
+
+function filterOf(q: URLSearchParams): DeviceFilter {
+  const f: DeviceFilter = {};
+  for (const k of ["customer", "group", "board", "module", "version"] as const) {
+    const v = q.get(k);
+    if (v !== null && v !== "") f[k] = v;
+  }
+  const online = q.get("online");
+  if (online !== null) {
+    if (online !== "true" && online !== "false") throw new HttpError(400, `online=${online}: expected true or false`);
+    f.online = online === "true";
+  }
+  const ids = q.get("ids");
+  if (ids) f.ids = ids.split(",");
+  return f;
+}
+
+function intParam(q: URLSearchParams, name: string, dflt: number, min: number, max: number): number {
+  const v = q.get(name);
+  if (v === null) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, `${name}=${v}: expected an integer in ${min}..${max}`);
+  return n;
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new HttpError(413, `request body larger than ${MAX_BODY} bytes`);
+    parts.push(c as Buffer);
+  }
+  try {
+    const v = JSON.parse(Buffer.concat(parts).toString("utf8")) as unknown;
+    if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error("expected a JSON object");
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new HttpError(400, `request body: ${(e as Error).message}`);
+  }
+}
+
+function str(body: Record<string, unknown>, key: string, required: boolean): string | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) {
+    if (required) throw new HttpError(400, `"${key}" is required`);
+    return undefined;
+  }
+  if (typeof v !== "string" && typeof v !== "number") throw new HttpError(400, `"${key}" must be a string`);
+  return String(v);
+}
+
+function posInt(body: Record<string, unknown>, key: string): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new HttpError(400, `"${key}" must be a positive integer`);
+  return v;
+}
+
+export function createApiServer(opts: ApiOptions): Server {
+  const { store } = opts;
+  const rollouts = () => {
+    if (!opts.rollouts) throw new HttpError(503, opts.whyNoRollouts ?? "this fleet service does not run rollouts");
+    return opts.rollouts;
+  };
+  const route = async (req: IncomingMessage, url: URL): Promise<unknown> => {
+    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const method = req.method ?? "GET";
+    if (parts[0] !== "api") throw new HttpError(404, `no such resource ${url.pathname} (the API is under /api)`);
+    const [, what, id, action] = parts;
+    if (what === "devices" && method === "GET") {
+      if (id === undefined) return store.devices(filterOf(url.searchParams), intParam(url.searchParams, "limit", 1000, 1, 100_000), intParam(url.searchParams, "offset", 0, 0, 1e9));
+      const d = await store.device(id);
+      if (!d) throw new HttpError(404, `no device "${id}" in the fleet database`);
+      return d;
+    }
+    if (what === "health" && method === "GET") {
+      const now = Date.now();
+      return store.health(intParam(url.searchParams, "since", now - 86_400_000, 0, Number.MAX_SAFE_INTEGER), intParam(url.searchParams, "bucket", 60_000, 1000, 86_400_000 * 30));
+    }
+    if (what === "rollouts") {
+      if (id === undefined && method === "GET") return rollouts().list();
+      if (id === undefined && method === "POST") {
+        const body = await readJson(req);
+        const b64 = str(body, "package", true)!;
+        const pkg = new Uint8Array(Buffer.from(b64, "base64"));
+        if (!pkg.length) throw new HttpError(400, `"package" must be the package file in base64`);
+        const rate = str(body, "rate", false);
+        return rollouts().create({
+          package: pkg, target: parseTarget(str(body, "target", true)!), waves: parseWaves(str(body, "waves", false) ?? "100%"),
+          maxFailures: parseMaxFailures(str(body, "maxFailures", false) ?? "0"),
+          ...(posInt(body, "minPerWave") !== undefined ? { minPerWave: posInt(body, "minPerWave")! } : {}),
+          ...(posInt(body, "maxConcurrent") !== undefined ? { maxConcurrent: posInt(body, "maxConcurrent")! } : {}),
+          ratePerMin: rate === undefined ? null : parseRate(rate), approve: body.approve === true,
+        });
+      }
+      if (id !== undefined && action === undefined && method === "GET") {
+        const r = await rollouts().get(id);
+        if (!r) throw new RolloutNotFound(id);
+        return { ...r, targets: await rollouts().targets(id) };
+      }
+      if (id !== undefined && method === "POST" && (action === "pause" || action === "resume" || action === "cancel")) return rollouts()[action](id);
+    }
+    throw new HttpError(404, `no such resource: ${method} ${url.pathname}`);
+  };
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://fleet");
+    if (!url.pathname.startsWith("/api/") && req.method === "GET") {
+      const dir = opts.consoleDir === undefined ? defaultConsoleDir() : opts.consoleDir;
+      const f = dir ? consoleFile(dir, url.pathname) : null;
+      if (f) {
+        res.writeHead(200, { "content-type": f.type, "content-length": f.body.length });
+        res.end(f.body);
+        return;
+      }
+      if (url.pathname === "/") {
+        const text = "the fleet console is not built: run npm run build:console (the API is under /api)\n";
+        res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+        res.end(text);
+        return;
+      }
+    }
+    const send = (status: number, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+      res.end(text);
+    };
+    route(req, url).then((body) => send(200, body), (e: Error) => {
+      const status = e instanceof HttpError ? e.status : e instanceof PlanError ? 400 : e instanceof RolloutNotFound ? 404 : e instanceof RolloutStateError ? 409 : 500;
+      send(status, { error: status === 500 ? `internal error: ${e.message}` : e.message });
+    });
+  });
+}

@@ -1,0 +1,122 @@
+// Follows every device through the broker and writes what it hears into the
+// fleet store: status and presence (retained), install events and log lines.
+//
+// Live traffic comes through MQTT shared subscriptions ($share/<group>/…):
+// a clustered broker gives each message to one instance of the group, so
+// several `fwx fleet` instances split the load. Brokers do not deliver
+// retained messages on shared subscriptions, so at start each instance also
+// reads the retained status and presence once with plain subscriptions
+// (every instance writes the same rows; the writes are idempotent).
+
+import { randomBytes } from "node:crypto";
+import mqtt, { type MqttClient } from "mqtt";
+import { deviceOfTopic, parseJson, TOPIC_ROOT, type DeviceStatus, type InstallEvent } from "../ota/protocol.js";
+import { mqttSecurityOptions, type MqttSecurity } from "../ota/transport.js";
+import type { FleetStore } from "./store.js";
+
+export interface FollowerOptions {
+  brokerUrl: string;
+  security?: MqttSecurity;
+  /** Shared-subscription group; null subscribes plainly (brokers without $share, or a single instance). */
+  shareGroup: string | null;
+  store: FleetStore;
+  clientId?: string;
+  connectTimeoutMs?: number;
+  /** Called after each message is written (tests and the rollout controller wait on it). */
+  onRecorded?(kind: "status" | "presence" | "event" | "log", device: string, payload: unknown): void;
+  /** A message that could not be stored (bad JSON, a database error): reported, never fatal. */
+  onError?(e: Error, topic: string): void;
+}
+
+export const FOLLOWED = ["status", "presence", "event", "log"] as const;
+
+/** The filters a follower subscribes: `$share/<group>/fwx/v2/+/<kind>` for each followed kind. */
+export function followFilters(shareGroup: string | null): string[] {
+  return FOLLOWED.map((k) => `${shareGroup ? `$share/${shareGroup}/` : ""}${TOPIC_ROOT}/+/${k}`);
+}
+
+export class Follower {
+  /** Writes in arrival order: a status must not be overtaken by an older one of the same device. */
+  private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
+  messages = 0;
+
+  private constructor(private readonly client: MqttClient, private readonly opts: FollowerOptions) {}
+
+  static async start(opts: FollowerOptions): Promise<Follower> {
+    const client = mqtt.connect(opts.brokerUrl, {
+      clientId: opts.clientId ?? `fwx-fleet-${randomBytes(4).toString("hex")}`, clean: true, reconnectPeriod: 1000,
+      connectTimeout: opts.connectTimeoutMs ?? 10_000, ...mqttSecurityOptions(opts.security),
+    });
+    const f = new Follower(client, opts);
+    client.on("message", (topic, payload) => f.take(topic, payload));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`broker ${opts.brokerUrl} did not accept a connection within ${opts.connectTimeoutMs ?? 10_000} ms`)), opts.connectTimeoutMs ?? 10_000);
+        client.once("connect", () => { clearTimeout(timer); resolve(); });
+        client.once("error", (e) => { clearTimeout(timer); reject(new Error(`broker ${opts.brokerUrl}: ${e.message}`)); });
+      });
+      // mqtt.js resubscribes these after a reconnect.
+      await client.subscribeAsync(followFilters(opts.shareGroup), { qos: 1 });
+      if (opts.shareGroup) await f.readRetained();
+    } catch (e) {
+      client.end(true);
+      throw e;
+    }
+    return f;
+  }
+
+  /** The retained status and presence of every device, through plain subscriptions held until the broker has sent them. */
+  private async readRetained(): Promise<void> {
+    const filters = [`${TOPIC_ROOT}/+/status`, `${TOPIC_ROOT}/+/presence`];
+    // A broker sends a subscription's retained messages right after its SUBACK, in order on this connection: once
+    // a second subscription's SUBACK is back, every retained message of the first has arrived.
+    await this.client.subscribeAsync(filters, { qos: 1 });
+    await this.client.subscribeAsync({ [`${TOPIC_ROOT}/$fleet-sync-${randomBytes(4).toString("hex")}`]: { qos: 1 } });
+    await this.client.unsubscribeAsync(filters);
+  }
+
+  private take(topic: string, payload: Buffer): void {
+    const device = deviceOfTopic(topic);
+    const kind = topic.split("/")[3];
+    if (!device || !kind || !(FOLLOWED as readonly string[]).includes(kind) || topic.split("/").length !== 4) return;
+    this.messages++;
+    this.pending++;
+    this.queue = this.queue.then(() => this.record(kind as (typeof FOLLOWED)[number], device, payload)).catch((e: Error) => this.opts.onError?.(e, topic)).finally(() => { this.pending--; });
+  }
+
+  private async record(kind: (typeof FOLLOWED)[number], device: string, payload: Buffer): Promise<void> {
+    if (!payload.length) return; // a cleared retained message
+    const s = this.opts.store;
+    let body: unknown;
+    if (kind === "status") {
+      const st = parseJson<DeviceStatus>(payload, `status of ${device}`);
+      if (st.device !== device) throw new Error(`status on ${device}'s topic names device ${JSON.stringify(st.device)}`);
+      await s.recordStatus(st);
+      body = st;
+    } else if (kind === "presence") {
+      const p = parseJson<{ online?: boolean; ts?: number }>(payload, `presence of ${device}`);
+      await s.recordPresence(device, p.online === true, typeof p.ts === "number" ? p.ts : Date.now());
+      body = p;
+    } else if (kind === "event") {
+      const e = parseJson<InstallEvent>(payload, `event of ${device}`);
+      await s.recordEvent(device, e);
+      body = e;
+    } else {
+      const l = parseJson<{ ts?: number; module?: string }>(payload, `log of ${device}`);
+      await s.recordLog(device, typeof l.ts === "number" ? l.ts : Date.now(), typeof l.module === "string" ? l.module : null, payload.toString("utf8"));
+      body = l;
+    }
+    this.opts.onRecorded?.(kind, device, body);
+  }
+
+  /** Resolves once every message received so far is written. */
+  async settled(): Promise<void> {
+    while (this.pending > 0) await this.queue;
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
+    await this.client.endAsync();
+  }
+}

@@ -1,0 +1,145 @@
+// N simulated gateways in one process, for tests, benches and demos. Each is
+// the real device agent (src/ota/device-agent.ts on the simulated board):
+// its own state directory and anti-rollback store, its own MQTT connection
+// and client id, its own root-signed device certificate, its board. Nothing
+// about the protocol is simulated.
+//
+// A chosen fraction of devices fails every trial: their agents run with a
+// health policy no module can meet (more callbacks than fit in the trial's
+// timeout), so the real install state machine reverts the trial and reports
+// "reverted" with its reason, as a gateway whose module misbehaves would.
+
+import type { KeyObject } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { rawPublicKey } from "../pkg/keys.js";
+import type { DeviceAgent, TimelineEntry } from "../ota/device-agent.js";
+import type { HealthPolicy } from "../ota/install.js";
+import { provisionDevice } from "../ota/provision.js";
+import { startSimDevice } from "../ota/sim-device.js";
+import type { MqttSecurity } from "../ota/transport.js";
+import { loadBoardFile, type Board } from "../sim/board.js";
+
+export interface FleetSimOptions {
+  count: number;
+  brokerUrl: string;
+  security?: MqttSecurity;
+  /** The product root's private key: the simulator provisions each device's certificate as a factory would. */
+  rootKey: KeyObject;
+  /** Parent of the devices' state directories (must exist). */
+  dir: string;
+  /** Device ids are <prefix><n>, n zero-padded (default "sim-"). */
+  prefix?: string;
+  /** Customers and groups, assigned round-robin. */
+  customers: string[];
+  groups: string[];
+  /** Board profile files, assigned round-robin (default: the bundled demo board). */
+  boards?: string[];
+  /** Fraction (0..1) of devices that fail every trial; which ones is decided by `seed`, the same every run. */
+  failFraction?: number;
+  seed?: number;
+  speed?: number;
+  health?: Partial<HealthPolicy>;
+  /** Devices started at once (each connects and publishes its status; default 20). */
+  startConcurrency?: number;
+  onTimeline?(device: string, e: TimelineEntry): void;
+}
+
+export interface SimGateway {
+  id: string;
+  customer: string;
+  group: string;
+  failsTrials: boolean;
+  agent: DeviceAgent<Board>;
+  stateDir: string;
+}
+
+export interface FleetSim {
+  devices: SimGateway[];
+  /** Every install event the devices reported, by device: what a test checks "never touched" against. */
+  timeline(device: string): readonly TimelineEntry[];
+  stop(): Promise<void>;
+}
+
+/** The health policy of a device that must fail every trial: the timeout ends the trial long before the callbacks are reached. */
+export const FAILING_HEALTH: Partial<HealthPolicy> = { callbacks: 1_000_000_000 };
+
+/** A small deterministic PRNG (mulberry32): which devices fail depends on the seed only. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The indexes (0..count-1) of the devices that fail: exactly round(count × fraction) of them. */
+export function failingIndexes(count: number, fraction: number, seed = 1): Set<number> {
+  const idx = [...Array(count).keys()];
+  const rnd = prng(seed);
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return new Set(idx.slice(0, Math.round(count * fraction)));
+}
+
+export async function startFleetSim(o: FleetSimOptions): Promise<FleetSim> {
+  if (!Number.isInteger(o.count) || o.count < 1) throw new Error(`count ${o.count}: expected a positive integer`);
+  const fraction = o.failFraction ?? 0;
+  if (!(fraction >= 0 && fraction <= 1)) throw new Error(`fail fraction ${fraction}: expected a number in 0..1`);
+  if (!o.customers.length || !o.groups.length) throw new Error("at least one customer and one group are needed");
+  const rootPublicKey = rawPublicKey(o.rootKey);
+  const prefix = o.prefix ?? "sim-";
+  const width = String(o.count).length;
+  const failing = failingIndexes(o.count, fraction, o.seed ?? 1);
+  const boards = (o.boards ?? []).map((b) => loadBoardFile(b));
+  const timelines = new Map<string, TimelineEntry[]>();
+  const devices: SimGateway[] = [];
+  const startOne = async (i: number): Promise<SimGateway> => {
+    const id = `${prefix}${String(i + 1).padStart(width, "0")}`;
+    const customer = o.customers[i % o.customers.length]!;
+    const group = o.groups[i % o.groups.length]!;
+    const stateDir = join(o.dir, id);
+    mkdirSync(stateDir, { recursive: true });
+    const identity = provisionDevice(o.rootKey, { deviceId: id, customer, group });
+    const failsTrials = failing.has(i);
+    const tl: TimelineEntry[] = [];
+    timelines.set(id, tl);
+    const agent = await startSimDevice({
+      deviceId: id, brokerUrl: o.brokerUrl, ...(o.security ? { security: o.security } : {}), stateDir, rootPublicKey, ...identity, customer, group,
+      // A fresh board per device: boards hold the simulated peripherals' state.
+      ...(boards.length ? { board: loadBoardFile(o.boards![i % boards.length]!) } : {}),
+      speed: o.speed ?? 60,
+      health: { callbacks: 3, seconds: 10, timeoutSeconds: 60, ...o.health, ...(failsTrials ? FAILING_HEALTH : {}) },
+      onTimeline: (e) => {
+        tl.push(e);
+        o.onTimeline?.(id, e);
+      },
+    });
+    return { id, customer, group, failsTrials, agent, stateDir };
+  };
+  try {
+    const next = { i: 0 };
+    const workers = Array.from({ length: Math.min(o.startConcurrency ?? 20, o.count) }, async () => {
+      while (next.i < o.count) {
+        const i = next.i++;
+        devices[i] = await startOne(i);
+      }
+    });
+    await Promise.all(workers);
+  } catch (e) {
+    await Promise.allSettled(devices.filter(Boolean).map((d) => d.agent.stop()));
+    throw e;
+  }
+  return {
+    devices,
+    timeline: (id) => timelines.get(id) ?? [],
+    async stop() {
+      await Promise.allSettled(devices.map((d) => d.agent.stop()));
+    },
+  };
+}

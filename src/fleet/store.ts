@@ -1,0 +1,165 @@
+// What the fleet service records about devices: their retained status and
+// presence, installed modules per slot, verdict history and a bounded tail
+// of recent logs; and the queries the HTTP API answers with. Everything the
+// broker says is the device's claim (docs/ota-protocol.md, "Trust model"):
+// the store shows it, the rollout controller decides only on proven verdicts.
+
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { DeviceStatus, InstallEvent } from "../ota/protocol.js";
+import { isVerdict } from "../ota/protocol.js";
+import type { FleetSchema } from "./db/schema.js";
+
+/** Recent log lines kept per device; older ones are pruned. */
+export const LOGS_PER_DEVICE = 200;
+
+export interface DeviceFilter {
+  customer?: string;
+  group?: string;
+  board?: string;
+  /** Devices whose active slot of `module` runs `version` (both, or module alone: has the module). */
+  module?: string;
+  version?: string;
+  online?: boolean;
+  ids?: string[];
+}
+
+export interface DeviceRow {
+  id: string;
+  customer: string;
+  group: string;
+  board: string;
+  agent: string;
+  online: boolean;
+  lastSeen: number;
+  modules: { module: string; slot: "A" | "B"; version: string; sequence: number; sha256: string; role: string; state: string }[];
+  lastVerdict: { module: string; version: string | null; phase: string; reason: string | null; ts: number } | null;
+}
+
+export interface HealthPoint {
+  /** Bucket start, ms since the epoch. */
+  t: number;
+  installs: number;
+  faults: number;
+}
+
+function roleOf(m: DeviceStatus["modules"][number], slot: "A" | "B"): string {
+  if (m.active === slot) return m.state === "trial" ? "trial" : "active";
+  return m.confirmed === slot ? "confirmed" : "spare";
+}
+
+export class FleetStore {
+  /** Log inserts per device since its last prune (pruning every insert would double the writes). */
+  private readonly sincePrune = new Map<string, number>();
+
+  constructor(readonly db: Kysely<FleetSchema>) {}
+
+  /** Records a device's retained status: the device row and its modules per slot, in one transaction. */
+  async recordStatus(s: DeviceStatus, online?: boolean): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const row = {
+        customer: s.customer, group_name: s.group, board: s.board, agent: s.agent, last_seen: s.ts, status_json: JSON.stringify(s),
+      };
+      await tx.insertInto("devices").values({ id: s.device, online: online === false ? 0 : 1, ...row })
+        .onConflict((oc) => oc.column("id").doUpdateSet(online === undefined ? row : { ...row, online: online ? 1 : 0 }))
+        .execute();
+      await tx.deleteFrom("installed_modules").where("device_id", "=", s.device).execute();
+      const mods = s.modules.flatMap((m) => (["A", "B"] as const).flatMap((slot) => {
+        const x = m.slots[slot];
+        return x ? [{ device_id: s.device, module_id: m.id, slot, version: x.version, sequence: x.sequence, package_sha256: x.sha256, role: roleOf(m, slot), state: m.state }] : [];
+      }));
+      if (mods.length) await tx.insertInto("installed_modules").values(mods).execute();
+    });
+  }
+
+  /** Presence of a device already known (its status creates the row). */
+  async recordPresence(device: string, online: boolean, ts: number): Promise<void> {
+    // Offline keeps last_seen: it is when the device was last heard from, not when its last will arrived.
+    if (!online) await this.db.updateTable("devices").set({ online: 0 }).where("id", "=", device).execute();
+    else await this.db.updateTable("devices").set({ online: 1, last_seen: ts }).where("id", "=", device).execute();
+  }
+
+  /** Keeps verdicts (confirmed, reverted, refused, failed) and rollbacks/recoveries; progress steps are not history. */
+  async recordEvent(device: string, e: InstallEvent): Promise<boolean> {
+    if (!isVerdict(e.phase) && !["rolled-back", "removed", "recovered"].includes(e.phase)) return false;
+    await this.db.insertInto("verdicts").values({
+      id: randomUUID(), device_id: device, module_id: e.module, version: e.version ?? null, phase: e.phase,
+      reason: e.reason ?? null, code: e.code ?? null, package_sha256: e.package ?? null, ts: typeof e.ts === "number" ? e.ts : Date.now(),
+    }).execute();
+    return true;
+  }
+
+  async recordLog(device: string, ts: number, module: string | null, line: string): Promise<void> {
+    await this.db.insertInto("logs").values({ id: randomUUID(), device_id: device, ts, module, line }).execute();
+    const n = (this.sincePrune.get(device) ?? 0) + 1;
+    this.sincePrune.set(device, n);
+    if (n >= LOGS_PER_DEVICE / 4) await this.pruneLogs(device);
+  }
+
+  /** Deletes all but the newest LOGS_PER_DEVICE lines of `device`. */
+  async pruneLogs(device: string): Promise<void> {
+    this.sincePrune.set(device, 0);
+    const keep = await this.db.selectFrom("logs").select("ts").where("device_id", "=", device).orderBy("ts", "desc").offset(LOGS_PER_DEVICE - 1).limit(1).executeTakeFirst();
+    if (keep) await this.db.deleteFrom("logs").where("device_id", "=", device).where("ts", "<", keep.ts).execute();
+  }
+
+  /** Device ids matching `f`, sorted. */
+  async deviceIds(f: DeviceFilter): Promise<string[]> {
+    let q = this.db.selectFrom("devices").select("devices.id");
+    if (f.customer !== undefined) q = q.where("customer", "=", f.customer);
+    if (f.group !== undefined) q = q.where("group_name", "=", f.group);
+    if (f.board !== undefined) q = q.where("board", "=", f.board);
+    if (f.online !== undefined) q = q.where("online", "=", f.online ? 1 : 0);
+    if (f.ids !== undefined && !f.ids.length) return [];
+    if (f.ids !== undefined) q = q.where("devices.id", "in", f.ids);
+    if (f.module !== undefined) {
+      const mod = f.module, version = f.version;
+      q = q.where((eb) => eb.exists(eb.selectFrom("installed_modules as im").select("im.device_id")
+        .whereRef("im.device_id", "=", "devices.id").where("im.module_id", "=", mod).where("im.role", "in", ["active", "trial"])
+        .$if(version !== undefined, (qq) => qq.where("im.version", "=", version!))));
+    }
+    return (await q.orderBy("devices.id").execute()).map((r) => r.id);
+  }
+
+  async devices(f: DeviceFilter = {}, limit = 1000, offset = 0): Promise<DeviceRow[]> {
+    const ids = (await this.deviceIds(f)).slice(offset, offset + limit);
+    if (!ids.length) return [];
+    const [rows, mods, verdicts] = await Promise.all([
+      this.db.selectFrom("devices").selectAll().where("id", "in", ids).orderBy("id").execute(),
+      this.db.selectFrom("installed_modules").selectAll().where("device_id", "in", ids).orderBy("module_id").orderBy("slot").execute(),
+      this.db.selectFrom("verdicts").selectAll().where("device_id", "in", ids).where("phase", "in", ["confirmed", "reverted", "refused", "failed"]).orderBy("ts", "desc").execute(),
+    ]);
+    return rows.map((r) => {
+      const v = verdicts.find((x) => x.device_id === r.id);
+      return {
+        id: r.id, customer: r.customer, group: r.group_name, board: r.board, agent: r.agent, online: r.online === 1, lastSeen: Number(r.last_seen),
+        modules: mods.filter((m) => m.device_id === r.id).map((m) => ({ module: m.module_id, slot: m.slot, version: m.version, sequence: m.sequence, sha256: m.package_sha256, role: m.role, state: m.state })),
+        lastVerdict: v ? { module: v.module_id, version: v.version, phase: v.phase, reason: v.reason, ts: Number(v.ts) } : null,
+      };
+    });
+  }
+
+  /** One device with its status as published, verdict history and recent logs; null when unknown. */
+  async device(id: string): Promise<(DeviceRow & { status: DeviceStatus; verdicts: unknown[]; logs: unknown[] }) | null> {
+    const [row] = await this.devices({ ids: [id] });
+    if (!row) return null;
+    const st = await this.db.selectFrom("devices").select("status_json").where("id", "=", id).executeTakeFirstOrThrow();
+    const verdicts = await this.db.selectFrom("verdicts").select(["module_id", "version", "phase", "reason", "code", "package_sha256", "ts"]).where("device_id", "=", id).orderBy("ts", "desc").limit(100).execute();
+    const logs = await this.db.selectFrom("logs").select(["ts", "module", "line"]).where("device_id", "=", id).orderBy("ts", "desc").limit(LOGS_PER_DEVICE).execute();
+    return { ...row, status: JSON.parse(st.status_json) as DeviceStatus, verdicts, logs: logs.reverse() };
+  }
+
+  /** Installs (confirmed) and faults (reverted, failed) per `bucketMs` since `since`. */
+  async health(since: number, bucketMs: number): Promise<HealthPoint[]> {
+    const rows = await this.db.selectFrom("verdicts").select(["phase", "ts"]).where("ts", ">=", since).where("phase", "in", ["confirmed", "reverted", "failed"]).execute();
+    const points = new Map<number, HealthPoint>();
+    for (const r of rows) {
+      const t = Math.floor((Number(r.ts) - since) / bucketMs) * bucketMs + since;
+      const p = points.get(t) ?? { t, installs: 0, faults: 0 };
+      if (r.phase === "confirmed") p.installs++;
+      else p.faults++;
+      points.set(t, p);
+    }
+    return [...points.values()].sort((a, b) => a.t - b.t);
+  }
+}

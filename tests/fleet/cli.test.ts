@@ -1,0 +1,113 @@
+// The fleet through the CLI, as a release manager runs it: `fwx fleet-sim`
+// with a share of devices that fail every trial, `fwx fleet` following them
+// on Mosquitto, `fwx rollout create` and `fwx rollout status --wait` seeing
+// the rollout halt on its first wave. Every child process runs under a time
+// limit and is stopped by its PID.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { failingIndexes } from "../../src/fleet/sim.js";
+import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
+import { bundleCli } from "../ota/child-agent.js";
+import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
+import { CUSTOMER, GROUP, makePackage, makeTrust, tempDir } from "../ota/fixtures.js";
+
+const repo = resolve(import.meta.dirname, "../..");
+
+function run(cli: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [cli, ...args], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "", err = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (err += d));
+    const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms: ${err}`)); }, timeoutMs);
+    p.on("exit", (code) => { clearTimeout(t); res({ code, out, err }); });
+  });
+}
+
+/** Starts a long-running fwx command; resolves with its first stdout line (its --json readiness line). */
+function daemon(cli: string, args: string[], children: ChildProcess[], timeoutMs = 60_000): Promise<string> {
+  const p = spawn(process.execPath, [cli, ...args], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(p);
+  let out = "", err = "";
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`fwx ${args[0]} not ready within ${timeoutMs} ms: ${err}`)), timeoutMs);
+    p.stderr.on("data", (d) => (err += d));
+    p.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) { clearTimeout(t); res(out.split("\n")[0]!); }
+    });
+    p.on("exit", (code) => { clearTimeout(t); rej(new Error(`fwx ${args[0]} exited ${code}: ${err}`)); });
+  });
+}
+
+async function stopChild(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise((r) => p.once("exit", r));
+  process.kill(p.pid!, "SIGTERM");
+  const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
+  await gone;
+  clearTimeout(t);
+}
+
+const bin = mosquittoBinary();
+if (!bin) throw new Error("mosquitto is not available (scripts/ensure-mosquitto.mjs could not install it)");
+
+describe("fwx fleet, fleet-sim and rollout", { timeout: 120_000 }, () => {
+  const trust = makeTrust();
+  const work = tempDir("fleet-cli");
+  const f = (name: string) => join(work.path, name);
+  const children: ChildProcess[] = [];
+  let broker: TestBroker;
+  let cli: string;
+  beforeAll(async () => {
+    broker = await mosquittoBroker(bin, work.path);
+    cli = await bundleCli();
+    writeFileSync(f("root.key"), privateKeyPem(trust.rootKey), { mode: 0o600 });
+    writeFileSync(f("root.pub"), publicKeyPem(trust.rootPub));
+    writeFileSync(f("ops.key"), privateKeyPem(trust.auth.operator.key), { mode: 0o600 });
+    writeFileSync(f("ops.opcert"), trust.auth.operator.cert);
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of children) await stopChild(c);
+    await broker?.close();
+    rmSync(cli, { force: true });
+    work.cleanup();
+  });
+
+  it("halts a rollout whose first wave lands on a device that fails its trial", async () => {
+    // A seed that makes the first of 4 devices the failing one (which ones fail is fixed by the seed).
+    const seed = [...Array(100).keys()].find((s) => failingIndexes(4, 0.25, s).has(0))!;
+    const devices = JSON.parse(await daemon(cli, ["fleet-sim", "--count", "4", "--fail-fraction", "0.25", "--seed", String(seed), "--root-key", f("root.key"),
+      "--customer", CUSTOMER, "--group", GROUP, "--state-dir", f("sims"), "--broker", broker.url, "--json"], children)) as { id: string; failsTrials: boolean }[];
+    expect(devices.map((d) => [d.id, d.failsTrials])).toEqual([["sim-1", true], ["sim-2", false], ["sim-3", false], ["sim-4", false]]);
+
+    const ready = JSON.parse(await daemon(cli, ["fleet", "--db", f("fleet.db"), "--listen", "127.0.0.1:0", "--broker", broker.url, "--json",
+      "--operator-key", f("ops.key"), "--operator-cert", f("ops.opcert"), "--root", f("root.pub"), "--cache", work.path], children)) as { api: string; rollouts: boolean };
+    expect(ready.rollouts).toBe(true);
+    for (let i = 0; ; i++) {
+      const list = (await (await fetch(`${ready.api}/api/devices?online=true`)).json()) as unknown[];
+      if (list.length === 4) break;
+      if (i > 200) throw new Error(`the fleet service knows ${list.length} of 4 devices`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    writeFileSync(f("v1.fwx"), makePackage(trust, { version: "1.0.0", sequence: 1 }));
+    const bad = await run(cli, ["rollout", "create", f("v1.fwx"), "--fleet", ready.api, "--target", "group=nope"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/selects no device/);
+    const created = await run(cli, ["rollout", "create", f("v1.fwx"), "--fleet", ready.api, "--target", `customer=${CUSTOMER}`, "--waves", "1,100%", "--max-failures", "0", "--json"]);
+    expect(created.code, created.err).toBe(0);
+    const id = (JSON.parse(created.out) as { id: string }).id;
+    const status = await run(cli, ["rollout", "status", id, "--wait", "--fleet", ready.api]);
+    expect(status.code, status.err).toBe(3);
+    expect(status.out).toMatch(new RegExp(`^${id}  com\\.acme\\.ticker 1\\.0\\.0  HALTED  4 devices`));
+    expect(status.out).toMatch(/halted: wave 1 of 2: 1 of 1 devices failed.*sim-1 reverted/);
+    expect(status.out).toMatch(/wave 2  \[\.{20}\] 0\/3  pending/);
+    const resume = await run(cli, ["rollout", "resume", id, "--fleet", ready.api]);
+    expect(resume.code).toBe(2);
+    expect(resume.err).toMatch(/cannot resume rollout .*: it is halted/);
+  });
+});

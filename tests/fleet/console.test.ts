@@ -1,0 +1,100 @@
+// (Page-side conditions are strings: this file is type-checked without the DOM library.)
+//
+// The web console in a real browser: Debian's Chromium, headless, driven by
+// playwright-core, against the fleet service on a real Mosquitto with
+// simulated gateways. Start a rollout from the page, watch its first wave
+// halt when the faulty version reverts, cancel it with confirmation, and
+// check that the other devices were never touched.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureChromium } from "../../scripts/ensure-chromium.mjs";
+import { startFleetService, type FleetService } from "../../src/fleet/service.js";
+import { startFleetSim, type FleetSim } from "../../src/fleet/sim.js";
+import { CUSTOMER, GROUP, makePackage, makeTrust, tickerWasm } from "../ota/fixtures.js";
+import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
+
+const repo = resolve(import.meta.dirname, "../..");
+const bin = mosquittoBinary();
+if (!bin) throw new Error("mosquitto is not available (scripts/ensure-mosquitto.mjs could not install it)");
+const chromiumPath = ensureChromium();
+if (!chromiumPath) throw new Error("chromium is not available (scripts/ensure-chromium.mjs could not install it)");
+
+/** What works headless on these machines (docs: .library machines/node.md): no sandbox as root, no background networking. */
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
+  const trust = makeTrust();
+  const dir = mkdtempSync(join(tmpdir(), "fwx-fleet-console-"));
+  let broker: TestBroker;
+  let sim: FleetSim;
+  let svc: FleetService;
+  let browser: Browser;
+  beforeAll(async () => {
+    const consoleDir = join(dir, "console");
+    await build({ configFile: join(repo, "console/vite.config.ts"), logLevel: "error", build: { outDir: consoleDir, emptyOutDir: true } });
+    broker = await mosquittoBroker(bin, dir);
+    sim = await startFleetSim({ count: 4, brokerUrl: broker.url, rootKey: trust.rootKey, dir: join(dir, "devices"), customers: [CUSTOMER], groups: [GROUP], speed: 1, health: { callbacks: 3, seconds: 0.3, timeoutSeconds: 5 } });
+    svc = await startFleetService({ db: join(dir, "fleet.db"), brokerUrl: broker.url, shareGroup: "fwx-fleet", port: 0, auth: trust.auth, cacheDir: null, deviceTimeoutMs: 20_000, tickMs: 100, consoleDir });
+    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await svc?.close();
+    await sim?.stop();
+    await broker?.close();
+    if (!process.env.KEEP_SCREENSHOTS) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("starts a rollout from the page, shows its first wave halt, cancels it; the other devices are never touched", async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(svc.url);
+    await page.waitForFunction(`document.querySelectorAll("tr[data-device]").length === 4`, null, { timeout: 20_000 });
+    expect(await page.locator("tr[data-device] .pill.ok").count()).toBe(4);
+    await page.getByLabel("filter group").fill("nope");
+    await page.waitForFunction(`document.querySelectorAll("tr[data-device]").length === 0`);
+    await page.getByLabel("filter group").fill("");
+    await page.waitForFunction(`document.querySelectorAll("tr[data-device]").length === 4`);
+    await page.screenshot({ path: join(dir, "fleet.png") });
+
+    await page.getByRole("button", { name: "Rollouts" }).click();
+    const bad = makePackage(trust, { version: "2.0.0", sequence: 2, wasm: tickerWasm({ behaviour: "fault-on-timer" }) });
+    await page.setInputFiles("input[name=package]", { name: "ticker-2.0.0.fwx", mimeType: "application/octet-stream", buffer: Buffer.from(bad) });
+    await page.fill("input[name=target]", `customer=${CUSTOMER}`);
+    await page.fill("input[name=waves]", "1,100%");
+    await page.fill("input[name=maxFailures]", "0");
+    await page.getByRole("button", { name: "Start rollout" }).click();
+    const card = page.locator("article.rollout.halted");
+    await card.waitFor({ timeout: 30_000 });
+    expect(await card.locator(".halt").textContent()).toMatch(/^wave 1 of 2: 1 of 1 devices failed.*sim-1 reverted/);
+    expect(await card.locator("[data-wave='2'] [role=progressbar]").getAttribute("aria-valuenow")).toBe("0");
+    expect(await card.locator("[data-wave='1'] .numbers").textContent()).toMatch(/^1\/1 · halted · failed 1 \(allowed 0\)/);
+    await page.screenshot({ path: join(dir, "rollout-halted.png") });
+
+    // Cancel asks for confirmation first.
+    const dialogs: string[] = [];
+    page.once("dialog", (d) => { dialogs.push(d.message()); void d.accept(); });
+    await card.getByRole("button", { name: "Cancel" }).click();
+    await page.locator("article.rollout.cancelled").waitFor();
+    expect(dialogs[0]).toMatch(/^cancel rollout ro-[0-9a-f]{8} \(com\.acme\.ticker 2\.0\.0\)\?$/);
+    const id = (await page.locator("article.rollout").getAttribute("data-rollout"))!;
+    expect((await svc.rollouts!.targets(id)).map((t) => t.state)).toEqual(["reverted", "cancelled", "cancelled", "cancelled"]);
+
+    // The devices outside the first wave never heard of the faulty version.
+    expect(sim.timeline("sim-1").some((e) => e.kind === "install" && e.event.phase === "reverted")).toBe(true);
+    for (const d of sim.devices.slice(1)) expect(sim.timeline(d.id).filter((e) => e.kind === "install")).toEqual([]);
+
+    await page.getByRole("button", { name: "Fleet" }).click();
+    await page.waitForFunction(`document.querySelector("tr[data-device='sim-1'] .verdict")?.textContent?.startsWith("reverted")`);
+    await page.getByRole("button", { name: "Health" }).click();
+    await page.waitForFunction(`[...document.querySelectorAll("rect.faults")].some((r) => Number(r.getAttribute("height")) > 0)`);
+    await page.screenshot({ path: join(dir, "health.png") });
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,180 @@
+// The rollout controller's decisions — waves, thresholds, concurrency, rate,
+// pause/resume/cancel, approval — with a flash function the test answers by
+// hand (the real one, through a broker and agents, is rollout-e2e.test.ts).
+import { afterAll, describe, expect, it } from "vitest";
+import { parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError, waveSizes, allowedFailures } from "../../src/fleet/rollout-plan.js";
+import { RolloutController, RolloutStateError, type DeviceOutcome } from "../../src/fleet/rollouts.js";
+import { FleetStore } from "../../src/fleet/store.js";
+import { makePackage, makeTrust } from "../ota/fixtures.js";
+import { testDatabases } from "./db-matrix.js";
+import { status } from "./fixtures.js";
+
+describe("rollout plans", () => {
+  it("splits devices into cumulative waves with a minimum per wave", () => {
+    const w = parseWaves("1,5%,25%,100%");
+    expect(waveSizes(w, 1000)).toEqual([1, 49, 200, 750]);
+    expect(waveSizes(w, 10)).toEqual([1, 1, 1, 7]); // a step that adds no device still gets --min-per-wave (1)
+    expect(waveSizes(w, 10, 3)).toEqual([3, 3, 3, 1]);
+    expect(waveSizes(parseWaves("2,50%"), 10)).toEqual([2, 8]); // the last wave takes the rest
+    expect(waveSizes(w, 1)).toEqual([1]);
+  });
+
+  it("computes allowed failures per wave", () => {
+    expect(allowedFailures(parseMaxFailures("2%"), 200)).toBe(4);
+    expect(allowedFailures(parseMaxFailures("2%"), 1)).toBe(0);
+    expect(allowedFailures(parseMaxFailures("3"), 1)).toBe(3);
+  });
+
+  it("parses targets and names what is wrong", () => {
+    expect(parseTarget("customer=acme,group=line-1,board=b")).toEqual({ customer: "acme", group: "line-1", board: "b" });
+    expect(parseTarget("version=com.acme.alarm@1.2.0")).toEqual({ module: "com.acme.alarm", version: "1.2.0" });
+    expect(parseTarget("devices=gw-1+gw-2")).toEqual({ ids: ["gw-1", "gw-2"] });
+    expect(parseTarget("all")).toEqual({});
+    expect(() => parseTarget("colour=red")).toThrow(/unknown key "colour"/);
+    expect(() => parseTarget("version=1.2.0")).toThrow(/<module>@<version>/);
+    expect(() => parseTarget("devices=gw/1")).toThrow(/device id "gw\/1"/);
+    expect(() => parseWaves("1,,5%")).toThrow(PlanError);
+    expect(() => parseWaves("150%")).toThrow(/"150%" is neither/);
+    expect(() => parseMaxFailures("two")).toThrow(/--max-failures "two"/);
+    expect(() => parseRate("5/s")).toThrow(/--rate "5\/s"/);
+    expect(parseRate("30/min")).toBe(30);
+  });
+});
+
+/** A flash the test decides: each call waits until the test answers it. */
+function manualFlash() {
+  const waiting = new Map<string, (o: DeviceOutcome) => void>();
+  const calls: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  return {
+    calls, waiting,
+    get maxInFlight() { return maxInFlight; },
+    flash: (device: string, _pkg: Uint8Array, signal: AbortSignal) => new Promise<DeviceOutcome>((resolve) => {
+      calls.push(device);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      const done = (o: DeviceOutcome) => { inFlight--; waiting.delete(device); resolve(o); };
+      waiting.set(device, done);
+      signal.addEventListener("abort", () => done({ state: "timed-out", reason: "stopped" }), { once: true });
+    }),
+    answer(device: string, state: DeviceOutcome["state"], reason = "") {
+      const f = waiting.get(device);
+      if (!f) throw new Error(`${device} is not being flashed (being flashed: ${[...waiting.keys()].join(", ") || "none"})`);
+      f({ state, reason });
+    },
+  };
+}
+
+async function until(what: string, f: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const trust = makeTrust();
+const pkg = makePackage(trust, { version: "1.0.0", sequence: 1 });
+
+for (const tdb of await testDatabases()) {
+  describe(`rollout controller on ${tdb.name}`, { timeout: 60_000 }, () => {
+    afterAll(() => tdb.cleanup());
+
+    async function setup(n: number, opts: { now?: () => number } = {}) {
+      const f = await tdb.open(await tdb.fresh());
+      const store = new FleetStore(f.db);
+      for (let i = 1; i <= n; i++) await store.recordStatus(status(`gw-${String(i).padStart(2, "0")}`, { group: i % 2 ? "odd" : "even" }));
+      const m = manualFlash();
+      const c = new RolloutController({ db: f.db, store, flashDevice: m.flash, tickMs: 20, ...opts });
+      c.start();
+      return { f, store, m, c, async close() { await c.stop(); await f.close(); } };
+    }
+
+    it("keeps to --max-concurrent and starts the next wave only after the previous one succeeded", async () => {
+      const s = await setup(8);
+      const r = await s.c.create({ package: pkg, target: {}, waves: parseWaves("2,100%"), maxFailures: parseMaxFailures("50%"), maxConcurrent: 3 });
+      expect(r.waves.map((w) => w.size)).toEqual([2, 6]);
+      await until("wave 1 started", () => s.m.waiting.size === 2);
+      expect(s.m.calls).toEqual(["gw-01", "gw-02"]);
+      s.m.answer("gw-01", "confirmed");
+      s.m.answer("gw-02", "reverted", "trap"); // 1 of 2 failed: 50% allows 1
+      await until("wave 2 at the concurrency limit", () => s.m.waiting.size === 3);
+      for (let k = 0; k < 6; k++) {
+        const d = [...s.m.waiting.keys()][0]!;
+        s.m.answer(d, k < 3 ? "confirmed" : k === 3 ? "timed-out" : "confirmed", "no answer");
+        await until("the next transfer", () => s.m.waiting.size === Math.min(3, 5 - k) || k === 5);
+      }
+      await until("done", async () => (await s.c.get(r.id))!.state === "done");
+      expect(s.m.maxInFlight).toBe(3);
+      expect(new Set(s.m.calls).size).toBe(8);
+      expect(s.m.calls).toHaveLength(8);
+      const v = (await s.c.get(r.id))!;
+      expect(v.waves.map((w) => [w.state, w.counts.confirmed, w.allowedFailures])).toEqual([["succeeded", 1, 1], ["succeeded", 5, 3]]);
+      await s.close();
+    });
+
+    it("halts when a wave's failures pass the limit and never starts the next wave", async () => {
+      const s = await setup(6);
+      const r = await s.c.create({ package: pkg, target: { group: "odd" }, waves: parseWaves("1,100%"), maxFailures: parseMaxFailures("0") });
+      expect(r.devices).toBe(3);
+      await until("wave 1", () => s.m.waiting.size === 1);
+      s.m.answer("gw-01", "refused", "package-scope: not for this customer");
+      await until("halted", async () => (await s.c.get(r.id))!.state === "halted");
+      const v = (await s.c.get(r.id))!;
+      expect(v.haltReason).toBe("wave 1 of 2: 1 of 1 devices failed, more than --max-failures 0 allows (0): gw-01 refused: package-scope: not for this customer");
+      await new Promise((res) => setTimeout(res, 150));
+      expect(s.m.calls).toEqual(["gw-01"]);
+      await expect(s.c.resume(r.id)).rejects.toThrow(RolloutStateError);
+      await s.close();
+    });
+
+    it("waits for approval, pauses, resumes and cancels; cancelled devices are never flashed", async () => {
+      const s = await setup(4);
+      const r = await s.c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), maxConcurrent: 1, approve: true });
+      expect(r.state).toBe("awaiting-approval");
+      await new Promise((res) => setTimeout(res, 150));
+      expect(s.m.calls).toEqual([]);
+      await s.c.resume(r.id);
+      await until("first transfer", () => s.m.waiting.size === 1);
+      await s.c.pause(r.id);
+      s.m.answer("gw-01", "confirmed"); // a transfer under way finishes while paused
+      await new Promise((res) => setTimeout(res, 150));
+      expect(s.m.calls).toEqual(["gw-01"]);
+      expect((await s.c.get(r.id))!.waves[0]!.counts.confirmed).toBe(1);
+      await s.c.resume(r.id);
+      await until("second transfer", () => s.m.waiting.size === 1);
+      const cancelled = await s.c.cancel(r.id);
+      expect(cancelled.state).toBe("cancelled");
+      expect(cancelled.waves[0]!.counts.cancelled).toBe(2);
+      s.m.answer("gw-02", "confirmed");
+      await new Promise((res) => setTimeout(res, 150));
+      expect(s.m.calls).toEqual(["gw-01", "gw-02"]);
+      expect((await s.c.targets(r.id)).map((t) => t.state)).toEqual(["confirmed", "confirmed", "cancelled", "cancelled"]);
+      await expect(s.c.pause("ro-nope")).rejects.toThrow(/no rollout "ro-nope"/);
+      await s.close();
+    });
+
+    it("starts at most --rate transfers a minute", async () => {
+      let now = 1_000_000;
+      const s = await setup(3, { now: () => now });
+      const r = await s.c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), ratePerMin: 2 });
+      await until("first transfer", () => s.m.calls.length === 1);
+      await new Promise((res) => setTimeout(res, 150));
+      expect(s.m.calls).toHaveLength(1);
+      now += 30_000;
+      await until("second transfer", () => s.m.calls.length === 2);
+      for (const d of s.m.calls) s.m.answer(d, "confirmed");
+      await new Promise((res) => setTimeout(res, 100));
+      expect(s.m.calls).toHaveLength(2);
+      expect((await s.c.get(r.id))!.state).toBe("running");
+      await s.close();
+    });
+
+    it("refuses a target that selects nothing and bytes that are not a package", async () => {
+      const s = await setup(1);
+      await expect(s.c.create({ package: pkg, target: { customer: "nobody" }, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") })).rejects.toThrow(/selects no device/);
+      await expect(s.c.create({ package: new Uint8Array([1, 2, 3]), target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") })).rejects.toThrow(/not a package/);
+      await s.close();
+    });
+  });
+}
