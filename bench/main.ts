@@ -9,6 +9,7 @@
 //                                 (bench/wasm3.ts) for each tree; add a filter
 //                                 (e.g. "wasm3") to run only some suites with it
 import { benchAgent } from "./agent.js";
+import { benchCPorts } from "./c-ports.js";
 import { benchExamples } from "./examples.js";
 import { benchFootprint } from "./footprint.js";
 import { benchFuel } from "./fuel.js";
@@ -22,6 +23,7 @@ const suites: [string, () => Promise<BenchRow[]>][] = [
   ["host calls and cold start", benchAgent],
   ["fuel metering, synthetic kernels", benchFuel],
   ["fuel metering, example kernels", benchExamples],
+  ["module size: AssemblyScript vs C ports", benchCPorts],
   ["signed packages", benchPackage],
   ["OTA delivery", benchOta],
   ["C runtime footprint", benchFootprint],
