@@ -2,6 +2,7 @@
 // fwx.abi section, written atomically. Used by `fwx build` and by every
 // command that accepts a project directory (demo, pack, run).
 
+import { shrinkModule } from "./shrink.js";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { encodeAbiSection, ABI_SECTION_NAME } from "../wasm/abi-section.js";
@@ -101,6 +102,11 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
   // The section goes in before validation: the validator checks that it
   // matches the imports, exactly as a device will.
   let bytes = compiled.binary;
+  try {
+    bytes = shrinkModule(bytes, { keepNames: options.debugNames ?? false });
+  } catch {
+    // binaryen could not read it: the validator below describes what is wrong.
+  }
   try {
     bytes = appendCustomSection(bytes, ABI_SECTION_NAME, encodeAbiSection(requiredInterfaces(bytes)));
   } catch (e) {
