@@ -72,7 +72,10 @@ static void load_settings(void) {
 /* ---- ADXL345 over I2C ---- */
 static int32_t accel_status;
 static double accel_x;
-static uint8_t tx[2], rx[6];
+/* Register reads and sample reads land in separate buffers, as in adxl345.ts:
+ * a recording keeps only the prefix of a buffer that a call changed, so a
+ * replay is exact only when each buffer holds what the example's held. */
+static uint8_t tx[2], rx1[1], rx6[6];
 
 static int write_register(uint8_t reg, uint8_t value) {
   tx[0] = reg;
@@ -83,8 +86,8 @@ static int write_register(uint8_t reg, uint8_t value) {
 
 static int read_register(uint8_t reg) {
   tx[0] = reg;
-  accel_status = i2c_write_read(I2C_BUS, ACCEL, tx, 1, rx, 1);
-  return accel_status == FWX_OK ? rx[0] : -1;
+  accel_status = i2c_write_read(I2C_BUS, ACCEL, tx, 1, rx1, 1);
+  return accel_status == FWX_OK ? rx1[0] : -1;
 }
 
 static int accel_configure(uint8_t rate) {
@@ -112,9 +115,9 @@ static int accel_waiting(void) {
 
 static int accel_read_sample(void) {
   tx[0] = 0x32;
-  accel_status = i2c_write_read(I2C_BUS, ACCEL, tx, 1, rx, 6);
+  accel_status = i2c_write_read(I2C_BUS, ACCEL, tx, 1, rx6, 6);
   if (accel_status != FWX_OK) return 0;
-  accel_x = (double)(int16_t)(rx[0] | rx[1] << 8) / 256;
+  accel_x = (double)(int16_t)(rx6[0] | rx6[1] << 8) / 256;
   return 1;
 }
 

@@ -35,9 +35,6 @@ async function run(example: string, bytes: Uint8Array, seconds: number, trace: "
   return { recording: recording!, log: events.map(eventToJson), faults };
 }
 
-// replay: false where `fwx replay` diverges although the event logs match: the
-// pump port at 800 Hz gets, under replay only, FIFO samples that differ from
-// the ones it reads on the board (see the report of branch as-size).
 const SCENARIOS: Record<string, { seconds: number; trace: "example" | "board"; config?: Record<string, string>; replay: boolean }[]> = {
   // Door alarms, a temperature alarm and its clear; then a quiet day with readings.
   "cold-chain-alarm": [
@@ -47,7 +44,7 @@ const SCENARIOS: Record<string, { seconds: number; trace: "example" | "board"; c
   // Pump start, start delay, blocks, alerts raised and cleared, reports; then another rate and period.
   "pump-vibration": [
     { seconds: 600, trace: "example", replay: true },
-    { seconds: 300, trace: "example", config: { sample_rate_hz: "800", period_s: "5", report_every: "1" }, replay: false },
+    { seconds: 300, trace: "example", config: { sample_rate_hz: "800", period_s: "5", report_every: "1" }, replay: true },
   ],
 };
 
