@@ -15,6 +15,7 @@ import { benchFootprint } from "./footprint.js";
 import { benchFuel } from "./fuel.js";
 import { benchOta } from "./ota.js";
 import { benchPackage } from "./package.js";
+import { benchRam } from "./ram.js";
 import type { BenchRow } from "./row.js";
 import { benchWasm3 } from "./wasm3.js";
 import { benchWatch } from "./watch.js";
@@ -24,6 +25,7 @@ const suites: [string, () => Promise<BenchRow[]>][] = [
   ["fuel metering, synthetic kernels", benchFuel],
   ["fuel metering, example kernels", benchExamples],
   ["module size: AssemblyScript vs C ports", benchCPorts],
+  ["module RAM: budget vs measured need", benchRam],
   ["signed packages", benchPackage],
   ["OTA delivery", benchOta],
   ["C runtime footprint", benchFootprint],
