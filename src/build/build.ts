@@ -102,11 +102,7 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
   // The section goes in before validation: the validator checks that it
   // matches the imports, exactly as a device will.
   let bytes = compiled.binary;
-  try {
-    bytes = shrinkModule(bytes, { keepNames: options.debugNames ?? false });
-  } catch {
-    // binaryen could not read it: the validator below describes what is wrong.
-  }
+  bytes = shrinkModule(bytes);
   try {
     bytes = appendCustomSection(bytes, ABI_SECTION_NAME, encodeAbiSection(requiredInterfaces(bytes)));
   } catch (e) {
