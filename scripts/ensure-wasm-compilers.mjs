@@ -56,20 +56,28 @@ function rustProblem() {
 function ensure(name, packages, problemOf) {
   let problem = problemOf();
   if (problem === null) return;
-  if (!aptAvailable()) throw new Error(`${name} cannot build a wasm32 module (${problem}) and apt-get is not available; install ${packages.join(" ")} with your package manager`);
+  if (!aptAvailable()) throw new Error(`${name} does not work here (${problem}) and apt-get is not available; install ${packages.join(" ")} with your package manager`);
   aptInstall(packages, log);
   problem = problemOf();
-  if (problem !== null) throw new Error(`${name} still cannot build a wasm32 module after apt-get install ${packages.join(" ")}:\n${problem}`);
+  if (problem !== null) throw new Error(`${name} still does not work after apt-get install ${packages.join(" ")}:\n${problem}`);
 }
 
-/** Ensures clang with wasm-ld builds wasm32 modules; returns the clang command to use. */
+/** The examples' Makefiles run under make, which a minimal image may lack. */
+function makeProblem() {
+  const r = spawnSync("make", ["--version"], { encoding: "utf8" });
+  return r.status === 0 ? null : (r.error?.message ?? `make --version exited ${r.status}`);
+}
+
+/** Ensures clang with wasm-ld builds wasm32 modules (and make runs); returns the clang command to use. */
 export function ensureClangWasm() {
+  ensure("make", ["make"], makeProblem);
   ensure("clang", ["clang", "lld"], clangProblem);
   return "clang";
 }
 
-/** Ensures Debian's rustc builds no_std wasm32 modules; returns the rustc path to use. */
+/** Ensures Debian's rustc builds no_std wasm32 modules (and make runs); returns the rustc path to use. */
 export function ensureRustWasm() {
+  ensure("make", ["make"], makeProblem);
   ensure("rustc", ["rustc", "libstd-rust-dev-wasm32"], rustProblem);
   return DEBIAN_RUSTC;
 }

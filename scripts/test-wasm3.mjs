@@ -13,6 +13,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { buildDevice } from "./build-device.mjs";
+import { ensureClangWasm, ensureRustWasm } from "./ensure-wasm-compilers.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const tree = process.argv[2];
@@ -193,6 +194,28 @@ for (const e of examples) {
   if (!packages[e]) continue;
   const rm = run(["remove", "w3", `com.example.${e}`, "--broker", broker, "--json", ...ops], 30_000);
   check(rm.status === 0 && rm.out.includes("removed"), `fwx remove com.example.${e}`, rm.out + rm.err);
+}
+
+// The C and Rust ports of the cold-chain alarm (docs/modules-c-rust.md) on the
+// real wasm3, each alone: they claim the same pins as the AssemblyScript one.
+for (const lang of ["c", "rust"]) {
+  const project = join(root, "examples", lang, "cold-chain-alarm");
+  const vars = lang === "c" ? [`CC=${ensureClangWasm()}`] : [`RUSTC=${ensureRustWasm()}`];
+  const made = spawnSync("make", ["-C", project, ...vars], { encoding: "utf8", timeout: 300_000 });
+  check(made.status === 0, `make examples/${lang}/cold-chain-alarm`, `${made.stdout}${made.stderr}`);
+  if (made.status !== 0) continue;
+  const pkg = k(`cold-chain-${lang}.fwx`);
+  const p = run(["pack", project, "--key", k("acme.key"), "--cert", k("acme.cert"), "--target", "mcu", "-o", pkg], 300_000);
+  check(p.status === 0, `fwx pack --target mcu examples/${lang}/cold-chain-alarm`, p.err + p.out);
+  if (p.status !== 0) continue;
+  const start = performance.now();
+  const r = await flash(pkg);
+  const secs = (performance.now() - start) / 1000;
+  timings.push({ example: `${lang}/cold-chain-alarm`, verdict: r.json?.verdict, seconds: secs, transferMs: r.json?.transferMs, bytes: r.json?.packageBytes, reason: r.json?.reason });
+  await alive(`flashing the ${lang} port`);
+  check(r.json?.verdict === "confirmed", `${lang}/cold-chain-alarm: fwx flash → ${r.json?.verdict ?? "no verdict"} in ${secs.toFixed(2)} s (${r.json?.packageBytes} bytes)${r.json?.verdict === "confirmed" ? "" : `: ${r.json?.reason ?? r.err}`}`, r.err + dev.log());
+  const rm = run(["remove", "w3", `com.example.cold-chain-alarm-${lang}`, "--broker", broker, "--json", ...ops], 30_000);
+  check(rm.status === 0 && rm.out.includes("removed"), `fwx remove com.example.cold-chain-alarm-${lang}`, rm.out + rm.err);
 }
 
 console.log(JSON.stringify({ wasm3: version, tree, timings }));

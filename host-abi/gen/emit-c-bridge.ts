@@ -89,7 +89,7 @@ export function emitCBridge(abi: LoweredAbi): string {
     '#include "fwx_abi.h"',
     '#include "fwx_abi_tables.h"',
     '#include "fwx_bridge.h"',
-    '#include "fwx_guest.h"',
+    '#include "fwx_guest_memory.h"',
     "",
     ...fns.flatMap(bridgeFunction),
   ];

@@ -5,7 +5,7 @@
 import { generatedHeader } from "./header.js";
 import type { LoweredAbi, LoweredFunction, LoweredInterface } from "./lower.js";
 import {
-  assertUniqueIdentifiers, blockComment, capMacro, commentText, cString, enumCaseMacro, enumType, eventMacro, flagMacro,
+  assertUniqueIdentifiers, blockComment, cHeaderClose, cHeaderOpen, capMacro, commentText, cString, enumCaseMacro, enumType, eventMacro, flagMacro,
   flagsMaskMacro, flagsType, halName, halParams, halReturnType, handleKindMacro, handleType, snake, statusMacro, upper,
   wrapComment,
 } from "./emit-c-names.js";
@@ -123,16 +123,7 @@ export function emitCHeader(abi: LoweredAbi): string {
   const [maj, min, patch] = abi.spec.version.split(".");
   const defined: string[] = ["FWX_ABI_VERSION_MAJOR", "FWX_ABI_VERSION_MINOR", "FWX_ABI_VERSION_PATCH", "FWX_ABI_VERSION", "FWX_ABI_SPEC_HASH", "FWX_ABI_SECTION_NAME"];
   const lines: string[] = [
-    "#ifndef FWX_ABI_H",
-    "#define FWX_ABI_H",
-    "",
-    "#include <stdbool.h>",
-    "#include <stdint.h>",
-    "",
-    "#ifdef __cplusplus",
-    'extern "C" {',
-    "#endif",
-    "",
+    ...cHeaderOpen("FWX_ABI_H", ["stdbool.h", "stdint.h"]),
     `#define FWX_ABI_VERSION_MAJOR ${maj}u`,
     `#define FWX_ABI_VERSION_MINOR ${min}u`,
     `#define FWX_ABI_VERSION_PATCH ${patch}u`,
@@ -186,7 +177,7 @@ export function emitCHeader(abi: LoweredAbi): string {
     defined.push(halName(f));
     lines.push(...halPrototype(f));
   }
-  lines.push("#ifdef __cplusplus", "}", "#endif", "", "#endif /* FWX_ABI_H */", "");
+  lines.push(...cHeaderClose("FWX_ABI_H"));
   assertUniqueIdentifiers(defined, HEADER_PATH);
   return generatedHeader("emit-c", "/*") + "/* fwx host ABI for firmware: constants, types and the HAL the firmware implements. */\n" + lines.join("\n");
 }

@@ -150,3 +150,21 @@ export function blockComment(text: string, indent = "", width = 96): string[] {
   if (one.length <= width) return [one];
   return [`${indent}/*`, ...wrapComment(text, `${indent} * `, width), `${indent} */`];
 }
+
+/**
+ * The opening of a generated C header: include guard, the standard headers
+ * it uses, the project headers it needs, and `extern "C"` for C++ includers.
+ * cHeaderClose ends it.
+ */
+export function cHeaderOpen(guard: string, system: readonly string[], local: readonly string[] = []): string[] {
+  return [
+    `#ifndef ${guard}`, `#define ${guard}`, "",
+    ...system.map((h) => `#include <${h}>`), "",
+    ...(local.length ? [...local.map((h) => `#include "${h}"`), ""] : []),
+    "#ifdef __cplusplus", 'extern "C" {', "#endif", "",
+  ];
+}
+
+export function cHeaderClose(guard: string): string[] {
+  return ["#ifdef __cplusplus", "}", "#endif", "", `#endif /* ${guard} */`, ""];
+}

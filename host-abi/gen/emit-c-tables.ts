@@ -6,7 +6,7 @@
 import { generatedHeader } from "./header.js";
 import type { LoweredAbi, LoweredFunction } from "./lower.js";
 import { WASM_TYPE_CHAR, type WasmType } from "./types.js";
-import { assertUniqueIdentifiers, capMacro, cString, importIndexMacro, statusMacro } from "./emit-c-names.js";
+import { assertUniqueIdentifiers, capMacro, cHeaderClose, cHeaderOpen, cString, importIndexMacro, statusMacro } from "./emit-c-names.js";
 
 export const TABLES_H_PATH = "firmware/fwx_abi_tables.h";
 export const TABLES_C_PATH = "firmware/fwx_abi_tables.c";
@@ -27,18 +27,7 @@ export function emitCTablesHeader(abi: LoweredAbi): string {
   const indices = fns.map((f, i) => `    ${importIndexMacro(f)} = ${i}${i === fns.length - 1 ? "" : ","}`);
   assertUniqueIdentifiers(fns.map(importIndexMacro), TABLES_H_PATH);
   const lines = [
-    "#ifndef FWX_ABI_TABLES_H",
-    "#define FWX_ABI_TABLES_H",
-    "",
-    "#include <stdbool.h>",
-    "#include <stdint.h>",
-    "",
-    '#include "fwx_abi.h"',
-    "",
-    "#ifdef __cplusplus",
-    'extern "C" {',
-    "#endif",
-    "",
+    ...cHeaderOpen("FWX_ABI_TABLES_H", ["stdbool.h", "stdint.h"], ["fwx_abi.h"]),
     `#define FWX_INTERFACE_COUNT ${abi.interfaces.length}u`,
     `#define FWX_IMPORT_COUNT ${fns.length}u`,
     `#define FWX_EXPORT_COUNT ${abi.lifecycle.length}u`,
@@ -82,12 +71,7 @@ export function emitCTablesHeader(abi: LoweredAbi): string {
     "extern const fwx_import_desc_t fwx_imports[FWX_IMPORT_COUNT];",
     "extern const fwx_export_desc_t fwx_exports[FWX_EXPORT_COUNT];",
     "",
-    "#ifdef __cplusplus",
-    "}",
-    "#endif",
-    "",
-    "#endif /* FWX_ABI_TABLES_H */",
-    "",
+    ...cHeaderClose("FWX_ABI_TABLES_H"),
   ];
   return generatedHeader("emit-c", "/*") + "/* Tables of the interfaces, imports and exports of the fwx host ABI. */\n" + lines.join("\n");
 }

@@ -125,7 +125,7 @@ export function emitCTestHal(abi: LoweredAbi): string {
     "#include <string.h>",
     "",
     '#include "fake_hal.h"',
-    '#include "fwx_guest.h"',
+    '#include "fwx_guest_memory.h"',
     '#include "test_desc.h"',
     "",
     "fake_hal_t fake_hal;",

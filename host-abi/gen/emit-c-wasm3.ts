@@ -9,7 +9,7 @@ import { generatedHeader } from "./header.js";
 import type { TrapReason } from "./check-plan.js";
 import type { LoweredAbi, LoweredFunction, LoweredParam } from "./lower.js";
 import {
-  blockComment, capMacro, cValueType, enumType, flagsMaskMacro, flagsType, halName, handleKindMacro,
+  blockComment, capMacro, cHeaderClose, cHeaderOpen, cValueType, enumType, flagsMaskMacro, flagsType, halName, handleKindMacro,
   handleType, outputCodec, rawName, snake,
 } from "./emit-c-names.js";
 
@@ -199,20 +199,7 @@ function rawFunction(f: LoweredFunction): string[] {
 
 export function emitCWasm3Header(abi: LoweredAbi): string {
   const lines = [
-    "#ifndef FWX_ABI_WASM3_H",
-    "#define FWX_ABI_WASM3_H",
-    "",
-    "#include <stdint.h>",
-    "",
-    '#include "wasm3.h"',
-    '#include "fwx_abi.h"',
-    '#include "fwx_abi_tables.h"',
-    '#include "fwx_module.h"',
-    "",
-    "#ifdef __cplusplus",
-    'extern "C" {',
-    "#endif",
-    "",
+    ...cHeaderOpen("FWX_ABI_WASM3_H", ["stdint.h"], ["wasm3.h", "fwx_abi.h", "fwx_abi_tables.h", "fwx_module.h"]),
     "typedef enum fwx_link_state {",
     "    FWX_LINK_NOT_IMPORTED = 0, /* the module does not import it (not an error) */",
     "    FWX_LINK_LINKED = 1,",
@@ -240,12 +227,7 @@ export function emitCWasm3Header(abi: LoweredAbi): string {
     " */",
     "M3Result fwx_link(IM3Module module, fwx_module_t *m, fwx_link_report_t *report);",
     "",
-    "#ifdef __cplusplus",
-    "}",
-    "#endif",
-    "",
-    "#endif /* FWX_ABI_WASM3_H */",
-    "",
+    ...cHeaderClose("FWX_ABI_WASM3_H"),
   ];
   return generatedHeader("emit-c", "/*") + "/* wasm3 glue for the fwx host ABI: fwx_link() and its report. */\n" + lines.join("\n");
 }
@@ -257,7 +239,7 @@ export function emitCWasm3Source(abi: LoweredAbi): string {
     "#include <string.h>",
     "",
     '#include "fwx_abi_wasm3.h"',
-    '#include "fwx_guest.h"',
+    '#include "fwx_guest_memory.h"',
     '#include "fwx_support.h"',
     "",
     'const char fwx_link_error_no_context[] = "fwx_link: module and module context must not be NULL";',

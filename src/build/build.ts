@@ -1,16 +1,20 @@
 // `buildModule`: project directory (or entry file) → validated .wasm with its
 // fwx.abi section, written atomically. Used by `fwx build` and by every
-// command that accepts a project directory (demo, pack, run).
+// command that accepts a project directory (demo, pack, run). The entry is
+// AssemblyScript, compiled here, or a .wasm another toolchain built (C, Rust):
+// that one is read as it is, then finished and validated the same way.
 
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { shrinkModule } from "./shrink.js";
-import { existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
-import { encodeAbiSection, ABI_SECTION_NAME } from "../wasm/abi-section.js";
-import { appendCustomSection, WasmParseError } from "../wasm/reader.js";
-import { requiredInterfaces, validateModule, type ValidationResult } from "../validate/validate.js";
+import { WasmParseError } from "../wasm/reader.js";
+import { removeCustomSection } from "../wasm/sections.js";
+import { validateModule, type ValidationIssue, type ValidationResult } from "../validate/validate.js";
 import type { DeviceClass } from "../validate/limits.js";
 import { writeFileDurable } from "../fs/durable.js";
-import { compileAssemblyScript, type Diagnostic, type Runtime } from "./compile.js";
+import { compileAssemblyScript, type CompileResult, type Diagnostic, type Runtime } from "./compile.js";
+import { withAbiSection } from "./finish.js";
 import { MANIFEST_FILE, ManifestError, readManifest, type ModuleManifest } from "./manifest.js";
 
 export interface BuildOptions {
@@ -24,6 +28,8 @@ export interface BuildOptions {
   write?: boolean;
   /** Keep function names in the binary. */
   debugNames?: boolean;
+  /** Also return (and with `write`, keep beside the output as <out>.map) the compiler's source map. */
+  sourceMap?: boolean;
   /** Whose resource limits the module is validated against (default: the gateway's). */
   deviceClass?: DeviceClass;
 }
@@ -43,6 +49,8 @@ export interface BuildResult {
   /** Where the output goes (or would go). */
   outPath: string;
   diagnostics: Diagnostic[];
+  /** The source map of `bytes` (AssemblyScript builds asked for one): never inside the module. */
+  sourceMap?: string;
   /** Set when compilation failed without a diagnostic (rare: a compiler crash). */
   compileFailure?: string;
   validation: ValidationResult | null;
@@ -72,7 +80,7 @@ function locate(target: string): { projectDir: string; entry: string; manifest: 
     const manifest = readManifest(abs);
     return { projectDir: abs, entry: join(abs, manifest.entry), manifest };
   }
-  if (extname(abs) !== ".ts") throw new BuildInputError(`${target}: not a project directory (with fwx.json) or an AssemblyScript .ts entry file`);
+  if (extname(abs) !== ".ts") throw new BuildInputError(`${target}: not a project directory (with fwx.json) or an AssemblyScript .ts entry file (a .wasm from another toolchain is built through the project whose fwx.json names it as its entry)`);
   return { projectDir: dirname(abs), entry: abs, manifest: null };
 }
 
@@ -84,6 +92,44 @@ export class BuildInputError extends Error {
   }
 }
 
+/** The module's SHA-256 in a source map's extension field: a map is used only with the module it was made for. */
+export const SOURCE_MAP_MODULE_FIELD = "x_fwx_module_sha256";
+
+function sourceMapFor(bytes: Uint8Array, map: string): string {
+  const json = JSON.parse(map) as Record<string, unknown>;
+  json[SOURCE_MAP_MODULE_FIELD] = createHash("sha256").update(bytes).digest("hex");
+  return JSON.stringify(json);
+}
+
+/** A .wasm entry as its toolchain left it: the "compile" stage of a C or Rust module. */
+function readToolchainOutput(projectDir: string, entry: string): CompileResult {
+  const shown = relative(process.cwd(), entry) || entry;
+  try {
+    return { binary: new Uint8Array(readFileSync(entry)), diagnostics: [] };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT"
+      ? `not found: build the module with its own toolchain first (for example \`make -C ${relative(process.cwd(), projectDir) || "."}\`), then run fwx again`
+      : code === "EISDIR" ? "is a directory, not a .wasm module" : (e as Error).message;
+    return { binary: null, diagnostics: [], failure: `${shown}: ${why}` };
+  }
+}
+
+/**
+ * A module from another toolchain must say where its heap starts: LLVM puts
+ * .bss and the stack where the data segments do not show them, so without
+ * __heap_base its RAM need would be understated (docs/modules-c-rust.md).
+ */
+function requireHeapBase(validation: ValidationResult): void {
+  if (validation.report.ram.measuredFrom === "heap-base") return;
+  const issue: ValidationIssue = {
+    code: "heap-base-missing", offset: 0, location: "exports",
+    message: "a module built by another toolchain must export __heap_base, so that its .bss, stack and static data are counted against the RAM budget: link with -Wl,--export=__heap_base (clang; Rust cdylibs export it by default)",
+  };
+  validation.errors.push(issue);
+  validation.ok = false;
+}
+
 export async function buildModule(target: string, options: BuildOptions = {}): Promise<BuildResult> {
   const { projectDir, entry, manifest } = locate(target);
   const runtime = options.runtime ?? "stub";
@@ -93,18 +139,32 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
     projectDir, entry, manifest, runtime, bytes: null, outFile: null, outPath, diagnostics: [], validation: null,
   };
 
-  const compiled = await compileAssemblyScript({ baseDir: projectDir, entry: relative(projectDir, entry), runtime, debugNames: options.debugNames ?? false });
+  const foreign = extname(entry) === ".wasm";
+  const compiled = foreign
+    ? readToolchainOutput(projectDir, entry)
+    : await compileAssemblyScript({ baseDir: projectDir, entry: relative(projectDir, entry), runtime, debugNames: options.debugNames ?? false, sourceMap: options.sourceMap ?? false });
   base.diagnostics = compiled.diagnostics;
   if (!compiled.binary) {
     return { ...base, ok: false, stage: "compile", ...(compiled.failure ? { compileFailure: compiled.failure } : {}) };
   }
 
   // The section goes in before validation: the validator checks that it
-  // matches the imports, exactly as a device will.
+  // matches the imports, exactly as a device will. The compiler's pointer to
+  // its source map does not go anywhere: the map stays beside the build.
   let bytes = compiled.binary;
+  if (compiled.sourceMap !== undefined) {
+    base.sourceMap = compiled.sourceMap;
+    try {
+      bytes = removeCustomSection(bytes, "sourceMappingURL");
+    } catch (e) {
+      if (!(e instanceof WasmParseError)) throw e;
+    }
+  }
+  // Rewrites only the data section and the data count in place: the code,
+  // and with it the source map's offsets, stays where it is.
   bytes = shrinkModule(bytes);
   try {
-    bytes = appendCustomSection(bytes, ABI_SECTION_NAME, encodeAbiSection(requiredInterfaces(bytes)));
+    bytes = withAbiSection(bytes);
   } catch (e) {
     // Unreadable compiler output: let the validator describe it precisely.
     if (!(e instanceof WasmParseError)) throw e;
@@ -114,6 +174,7 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
     ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }),
     ...(options.deviceClass ? { deviceClass: options.deviceClass } : {}),
   });
+  if (foreign) requireHeapBase(validation);
   base.bytes = bytes;
   base.validation = validation;
   if (!validation.ok) return { ...base, ok: false, stage: "validate" };
@@ -122,6 +183,7 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
     // Only the default build/ directory is created: a path the caller named must have its directory (README, "Errors and exit codes").
     if (options.out === undefined) mkdirSync(dirname(outPath), { recursive: true });
     writeFileDurable(outPath, bytes);
+    if (base.sourceMap !== undefined) writeFileDurable(`${outPath}.map`, sourceMapFor(bytes, base.sourceMap));
     base.outFile = outPath;
   }
   return { ...base, ok: true, stage: "done" };

@@ -94,9 +94,9 @@ export function manifestSchema(): Schema {
     description: { type: "string", description: "One line for fwx inspect and fwx devices." },
     entry: {
       type: "string",
-      // The validator: ends in .ts, does not start with "/", has no ".." segment.
-      pattern: "^(?!/)(?!(?:.*[\\\\/])?\\.\\.(?:[\\\\/]|$)).*\\.ts$",
-      description: `The AssemblyScript entry file, relative to the project directory (default ${DEFAULT_ENTRY}).`,
+      // The validator: ends in .ts or .wasm, does not start with "/", has no ".." segment.
+      pattern: "^(?!/)(?!(?:.*[\\\\/])?\\.\\.(?:[\\\\/]|$)).*\\.(?:ts|wasm)$",
+      description: `The AssemblyScript entry file (default ${DEFAULT_ENTRY}), or a .wasm module built by another toolchain (C, Rust: docs/modules-c-rust.md), relative to the project directory.`,
     },
     capabilities: { $ref: "#/$defs/capabilities" },
     config: {

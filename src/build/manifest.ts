@@ -130,8 +130,8 @@ export function parseManifest(json: unknown, file: string): ModuleManifest {
   if (o.description !== undefined && typeof o.description !== "string") throw new ManifestError(file, "description", "must be a string");
 
   const entry = o.entry ?? DEFAULT_ENTRY;
-  if (typeof entry !== "string" || !entry.endsWith(".ts") || entry.startsWith("/") || entry.split(/[\\/]/).includes(".."))
-    throw new ManifestError(file, "entry", "must be a .ts path inside the project directory, e.g. \"assembly/index.ts\"");
+  if (typeof entry !== "string" || !/\.(ts|wasm)$/.test(entry) || entry.startsWith("/") || entry.split(/[\\/]/).includes(".."))
+    throw new ManifestError(file, "entry", "must be a .ts file (AssemblyScript) or a .wasm module (built by another toolchain) inside the project directory, e.g. \"assembly/index.ts\" or \"build/module.wasm\"");
 
   let capabilities: Capabilities;
   try {

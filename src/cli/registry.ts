@@ -7,6 +7,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   validate: { summary: "Check any .wasm against the host ABI and what wasm3 can run", load: async () => (await import("../commands/validate.js")).command },
   new: { summary: "Scaffold an integrator project that builds and tests green", load: async () => (await import("../commands/new.js")).command },
   run: { summary: "Run modules or packages on the simulated board", load: async () => (await import("../commands/run.js")).command },
+  test: { summary: "Run a project's AssemblyScript specs against the simulated device", load: async () => (await import("../commands/test.js")).command },
   replay: { summary: "Replay a recorded run against a module and report the first divergence", load: async () => (await import("../commands/replay.js")).command },
   keys: { summary: "Generate Ed25519 key pairs", load: async () => (await import("../commands/keys.js")).command },
   cert: { summary: "Issue and revoke integrator certificates", load: async () => (await import("../commands/cert.js")).command },

@@ -4,8 +4,9 @@
 // bursts (write, rename, chmod), so a change is taken once things are quiet
 // for a moment.
 
-import { watch, statSync, type FSWatcher } from "node:fs";
+import { existsSync, watch, statSync, type FSWatcher } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { readManifest } from "../build/manifest.js";
 
 /** What a project's save can touch: sources, the manifest, traces and profiles. Build outputs never count. */
 const WATCHED = /\.(ts|json|csv|wasm|fwx)$/;
@@ -18,16 +19,34 @@ export interface WatchTarget {
   file: string | null;
 }
 
-/** The inputs named on a command line (project directories, entry files, modules, packages) as watch targets. */
+/**
+ * The inputs named on a command line (project directories, entry files,
+ * modules, packages) as watch targets. A project whose entry is a .wasm from
+ * another toolchain (docs/modules-c-rust.md) is watched for that file too:
+ * it usually sits under build/, which a project's watch otherwise skips.
+ */
 export function watchTargets(paths: string[]): WatchTarget[] {
-  return paths.map((p) => {
+  return paths.flatMap((p): WatchTarget[] => {
     const abs = resolve(p);
     let isDir = false;
     try {
       isDir = statSync(abs).isDirectory();
     } catch { /* a missing input is the command's to report */ }
-    return isDir ? { dir: abs, file: null } : { dir: dirname(abs), file: basename(abs) };
+    if (!isDir) return [{ dir: dirname(abs), file: basename(abs) }];
+    const entry = wasmEntry(abs);
+    return [{ dir: abs, file: null }, ...(entry ? [{ dir: dirname(entry), file: basename(entry) }] : [])];
   });
+}
+
+/** The project's .wasm entry when its fwx.json names one; null otherwise (or when fwx.json cannot be read: the command says why). */
+function wasmEntry(projectDir: string): string | null {
+  try {
+    const entry = readManifest(projectDir).entry;
+    // Its directory must exist to be watched; before the first toolchain build it may not.
+    return entry.endsWith(".wasm") && existsSync(dirname(join(projectDir, entry))) ? join(projectDir, entry) : null;
+  } catch {
+    return null;
+  }
 }
 
 function counts(target: WatchTarget, name: string): boolean {

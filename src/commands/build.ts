@@ -88,6 +88,8 @@ export const command: Command = {
       result = await buildModule(positionals[0] ?? ".", {
         runtime: runtime as Runtime,
         debugNames: values["debug-names"] ?? false,
+        // Kept beside the output as <out>.map, never in it: fwx run then names the line a fault came from.
+        sourceMap: true,
         ...(values.out !== undefined ? { out: values.out } : {}),
         ...(ramBudgetBytes !== undefined ? { ramBudgetBytes } : {}),
       });
@@ -120,7 +122,8 @@ export const command: Command = {
       return EXIT.invalid;
     }
     const label = result.manifest ? `${result.manifest.id}@${result.manifest.version}` : relative(process.cwd(), result.entry);
-    console.log(`built ${label} (runtime ${result.runtime}) → ${shown}`);
+    const how = result.entry.endsWith(".wasm") ? `from ${relative(process.cwd(), result.entry) || result.entry}` : `runtime ${result.runtime}`;
+    console.log(`built ${label} (${how}) → ${shown}`);
     console.log(report);
     return EXIT.ok;
   },

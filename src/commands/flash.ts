@@ -1,6 +1,11 @@
+import { statSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { UsageError, type Command } from "../cli/command.js";
-import { readInput } from "../pkg/files.js";
+import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { nextChange, watchTargets } from "../cli/watch.js";
+import { loadPrivateKey, readInput } from "../pkg/files.js";
+import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
+import { PackError } from "../pkg/pack.js";
+import { packProject } from "../pkg/project.js";
 import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError } from "../ota/cli-support.js";
 import { BadPackage, flash, FlashAborted } from "../ota/flasher.js";
 import { PackageCache } from "../ota/package-cache.js";
@@ -14,8 +19,16 @@ const help = `usage: fwx flash <package.fwx> --device <id> [--broker mqtt://127.
                  [--ca f --cert f --key f] [--username u --password-file f]
                  [--chunk 1024] [--window 16] [--no-delta] [--cache <dir>]
                  [--timeout <s>] [--preempt] [--json] [credentials]
+       fwx flash <project-dir> --integrator-key acme.key --integrator-cert acme.cert
+                 [--target gateway|mcu] [--watch] --device <id> [same options]
 
 Send a signed package to a device over the air and wait for its verdict.
+
+Given a project directory, builds and signs it first, as \`fwx pack\` does
+(sequence: the current Unix time, or one more than the last flash). With
+--watch, does it again after every save to the project's sources (or to the
+package file), so the module running on the device follows the editor: a
+save that does not build says why and waits for the next one.
 
 Streams the package in CRC-checked chunks through a sliding window; the
 device acknowledges only bytes it has fsynced, so an interrupted flash
@@ -45,13 +58,18 @@ ${BROKER_ARGS_HELP}
   --preempt               replace a transfer the device is still receiving from
                           another tool (default: refused busy until it is idle 15 s)
   --json                  print the result as JSON
+  --integrator-key <f>    with a project: the integrator private key that signs it
+  --integrator-cert <f>   with a project: the integrator certificate
+  --target <class>        with a project: gateway (default) or mcu
+  --watch                 flash again after every save, until Ctrl-C
 
 ${CREDENTIALS_HELP}
 
 ${EXIT_CODES_HELP}
 
-example:
-  fwx flash build/com.acme.alarm-1.3.0.fwx --device gw-17`;
+examples:
+  fwx flash build/com.acme.alarm-1.3.0.fwx --device gw-17
+  fwx flash . --watch --integrator-key keys/acme.key --integrator-cert acme.cert --device gw-17`;
 
 export const command: Command = {
   name: "flash",
@@ -64,9 +82,10 @@ export const command: Command = {
         device: { type: "string" }, ...BROKER_ARGS, chunk: { type: "string" }, window: { type: "string" },
         "no-delta": { type: "boolean" }, cache: { type: "string" }, timeout: { type: "string" }, json: { type: "boolean" },
         preempt: { type: "boolean" }, ...CREDENTIAL_OPTIONS,
+        "integrator-key": { type: "string" }, "integrator-cert": { type: "string" }, target: { type: "string" }, watch: { type: "boolean" },
       },
     });
-    if (positionals.length !== 1) throw new UsageError("expected exactly one package file");
+    if (positionals.length !== 1) throw new UsageError("expected exactly one package file or project directory");
     const device = checkDevice(values.device);
     const broker = brokerTargetFromArgs(values);
     const chunk = values.chunk === undefined ? DEFAULT_CHUNK_BYTES : Number(values.chunk);
@@ -76,37 +95,105 @@ export const command: Command = {
     const timeout = parseSeconds(values.timeout, "--timeout") ?? 60;
     // A cache named here is checked like every output path (README, "Errors and exit codes"); the default one fwx creates.
     if (values.cache !== undefined) checkOutputDirectory("flash", `--cache ${values.cache}`, values.cache);
-    const pkg = new Uint8Array(readInput(positionals[0]!, "package"));
+    const input = positionals[0]!;
+    const nextPackage = packageSource(input, values);
     const auth = loadOperatorAuth(values);
     const json = !!values.json;
     const abort = new AbortController();
     const onSig = () => abort.abort();
     process.once("SIGINT", onSig);
+    const once = async (): Promise<number> => {
+      try {
+        const pkg = await nextPackage();
+        const r = await flash({
+          brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), device, pkg, chunkBytes: chunk, window,
+          cache: new PackageCache(values.cache ?? PackageCache.defaultDir()), delta: !values["no-delta"],
+          auth, ...(values.preempt ? { preempt: true } : {}),
+          stallTimeoutMs: timeout * 1000, replyTimeoutMs: timeout * 1000, connectTimeoutMs: Math.min(timeout * 1000, 10_000),
+          onProgress: progressPrinter(), signal: abort.signal,
+        });
+        if (json) process.stdout.write(JSON.stringify(r) + "\n");
+        else {
+          const how = `${r.mode === "delta" ? `delta of ${r.transferBytes} B for a ${r.packageBytes} B package` : `${r.packageBytes} B`}${r.resumedFrom ? `, resumed at byte ${r.resumedFrom}` : ""}`;
+          process.stdout.write(`${device}: ${r.module} ${r.version} ${r.verdict}${r.code ? ` (${r.code})` : ""}${r.reason ? `: ${r.reason}` : ""}\n  ${how}, ${(r.totalMs / 1000).toFixed(1)} s\n`);
+        }
+        return r.verdict === "confirmed" ? OTA_EXIT.ok : r.verdict === "refused" ? OTA_EXIT.invalid : OTA_EXIT.deviceFailed;
+      } catch (e) {
+        if (e instanceof BadPackage) throw new UsageError(e.message);
+        if (e instanceof FlashAborted) {
+          process.stderr.write("\ninterrupted; run the same command again to resume from the device's last acknowledged byte\n");
+          return 130;
+        }
+        const code = reportRemoteError(e, json, "flash");
+        if (code !== null) return code;
+        throw e;
+      }
+    };
     try {
-      const r = await flash({
-        brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), device, pkg, chunkBytes: chunk, window,
-        cache: new PackageCache(values.cache ?? PackageCache.defaultDir()), delta: !values["no-delta"],
-        auth, ...(values.preempt ? { preempt: true } : {}),
-        stallTimeoutMs: timeout * 1000, replyTimeoutMs: timeout * 1000, connectTimeoutMs: Math.min(timeout * 1000, 10_000),
-        onProgress: progressPrinter(), signal: abort.signal,
-      });
-      if (json) process.stdout.write(JSON.stringify(r) + "\n");
-      else {
-        const how = `${r.mode === "delta" ? `delta of ${r.transferBytes} B for a ${r.packageBytes} B package` : `${r.packageBytes} B`}${r.resumedFrom ? `, resumed at byte ${r.resumedFrom}` : ""}`;
-        process.stdout.write(`${device}: ${r.module} ${r.version} ${r.verdict}${r.code ? ` (${r.code})` : ""}${r.reason ? `: ${r.reason}` : ""}\n  ${how}, ${(r.totalMs / 1000).toFixed(1)} s\n`);
+      if (!values.watch) return await once();
+      // Watch: build, sign and flash again after every save. The watch starts
+      // before each flash, so a save made during one is not lost.
+      const targets = watchTargets([input]);
+      for (;;) {
+        const changed = nextChange(targets, 60, abort.signal);
+        let code: number;
+        try {
+          code = await once();
+        } catch (e) {
+          // A save that does not build stays broken until the next one: say why and keep watching.
+          if (!(e instanceof UsageError)) throw e;
+          process.stderr.write(`fwx: flash: ${e.message}\n`);
+          code = EXIT.invalid;
+        }
+        if (code === 130 || abort.signal.aborted) return 130;
+        process.stderr.write(`watch: ${code === OTA_EXIT.ok ? "confirmed on the device" : "not confirmed"}; waiting for a save (Ctrl-C to stop)\n`);
+        try {
+          process.stderr.write(`watch: ${await changed} changed: building, signing and flashing again\n`);
+        } catch (e) {
+          if (abort.signal.aborted) return 130;
+          throw e;
+        }
       }
-      return r.verdict === "confirmed" ? OTA_EXIT.ok : r.verdict === "refused" ? OTA_EXIT.invalid : OTA_EXIT.deviceFailed;
-    } catch (e) {
-      if (e instanceof BadPackage) throw new UsageError(e.message);
-      if (e instanceof FlashAborted) {
-        process.stderr.write("\ninterrupted; run the same command again to resume from the device's last acknowledged byte\n");
-        return 130;
-      }
-      const code = reportRemoteError(e, json, "flash");
-      if (code !== null) return code;
-      throw e;
     } finally {
       process.off("SIGINT", onSig);
     }
   },
 };
+
+/**
+ * Where each flash's package comes from: the .fwx file as it is now, or the
+ * project directory built and signed (fwx pack's packProject) with a sequence
+ * that grows with every flash, so a device never refuses the next one as a rollback.
+ */
+function packageSource(input: string, values: { "integrator-key"?: string; "integrator-cert"?: string; target?: string }): () => Promise<Uint8Array> {
+  let isDir = false;
+  try {
+    isDir = statSync(input).isDirectory();
+  } catch { /* readInput below names the problem */ }
+  if (!isDir) {
+    for (const o of ["integrator-key", "integrator-cert", "target"] as const) {
+      if (values[o] !== undefined) throw new UsageError(`--${o} is for a project directory; ${input} is a package`);
+    }
+    return async () => new Uint8Array(readInput(input, "package"));
+  }
+  for (const o of ["integrator-key", "integrator-cert"] as const) {
+    if (!values[o]) throw new UsageError(`--${o} is required to build and sign the project ${input}`);
+  }
+  const target = (values.target ?? "gateway") as DeviceClass;
+  if (!DEVICE_CLASSES.includes(target)) throw new UsageError(`--target must be one of ${DEVICE_CLASSES.join(", ")}`);
+  const integratorKey = loadPrivateKey(values["integrator-key"]!);
+  const certificate = new Uint8Array(readInput(values["integrator-cert"]!, "certificate"));
+  let last = 0;
+  return async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const sequence = Math.max(now, last + 1);
+    try {
+      const packed = await packProject(input, { target, integratorKey, certificate, sequence, now });
+      last = sequence;
+      return packed.bytes;
+    } catch (e) {
+      if (e instanceof PackError) throw new UsageError(`${input}: ${e.message}`);
+      throw e;
+    }
+  };
+}

@@ -7,9 +7,11 @@ import { ManifestError, readManifest, type ModuleManifest } from "../build/manif
 import { FWX_VERSION } from "../version.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadCapabilities, loadPrivateKey, parseUint, readInput } from "../pkg/files.js";
-import { DEVICE_CLASSES, type DeviceClass, type Manifest } from "../pkg/manifest.js";
-import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields, payloadFacts } from "../pkg/pack.js";
-import { buildProjectPayload } from "../pkg/project.js";
+import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
+import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields } from "../pkg/pack.js";
+import { packProject } from "../pkg/project.js";
+import { deviceForm, isFuelInstrumented, withAbiSection } from "../build/finish.js";
+import { formatValidation, validateModule } from "../validate/validate.js";
 
 const help = `usage: fwx pack <module.wasm | project-dir> --key acme.key --cert acme.cert -o out.fwx
                 [--seq N] [--id ID] [--version V] [--caps caps.json]
@@ -19,10 +21,12 @@ Build a signed .fwx package.
 
 Given a project directory, builds it (as \`fwx build\` does) and reads
 <dir>/fwx.json for id, version, capabilities, config schema and RAM budget.
-Given a .wasm, packs it byte for byte as built; id and version then come from
---id/--version or from --project <dir>'s fwx.json. The payload's fwx.abi
-section gives the required interfaces, its fwx.fuel section whether it is
-fuel-instrumented.
+Given a .wasm (from fwx build, clang, rustc or any other toolchain), packs
+it as built, after adding an fwx.abi section read from its imports when it
+has none, checking it as a device would, and instrumenting it for fuel with
+--target mcu; id and version then come from --id/--version or from --project
+<dir>'s fwx.json. The payload's fwx.abi section gives the required
+interfaces, its fwx.fuel section whether it is fuel-instrumented.
 
 Before signing, the package is checked against the certificate: the module id
 must be under its prefix, the capabilities within it, and it must be valid now.
@@ -38,8 +42,8 @@ options:
   --project <dir>     read fwx.json from this directory when packing a .wasm
   --target <class>    mcu (wasm3: the payload is fuel-instrumented) or gateway (the
                       agent meters it itself: the payload is left as built).
-                      A project builds for gateway unless --target mcu; a
-                      .wasm's target follows from its fwx.fuel section.
+                      A project or an uninstrumented .wasm packs for gateway
+                      unless --target mcu; an instrumented .wasm for mcu.
   --ram <bytes>       RAM budget (default: fwx.json ramBudget, else ${DEFAULT_RAM_BYTES})
   --fuel <n>          fuel per callback (default ${DEFAULT_FUEL_PER_CALLBACK})
 
@@ -57,6 +61,32 @@ function readProject(dir: string): ModuleManifest {
   } catch (e) {
     if (e instanceof ManifestError) throw new UsageError(`pack: ${e.message}`);
     throw e;
+  }
+}
+
+/**
+ * A .wasm from any toolchain, ready to sign: given its fwx.abi section when it
+ * has none, validated as a device would, and instrumented when packed for
+ * mcu. Its own metering decides the default target.
+ */
+function finishWasm(input: string, requestedTarget: DeviceClass | undefined, ramBudgetBytes: number | undefined): { payload: Uint8Array; target: DeviceClass } {
+  const raw = new Uint8Array(readInput(input, "module"));
+  let payload: Uint8Array;
+  let instrumented: boolean;
+  try {
+    payload = withAbiSection(raw);
+    instrumented = isFuelInstrumented(payload);
+  } catch (e) {
+    throw new UsageError(`pack: ${input}: not a readable wasm module: ${(e as Error).message}`);
+  }
+  const target = requestedTarget ?? (instrumented ? "mcu" : "gateway");
+  if (instrumented) return { payload, target };
+  const validation = validateModule(payload, { deviceClass: target, ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }) });
+  if (!validation.ok) throw new UsageError(`pack: ${input} is not a module a device would accept:\n${formatValidation(validation, input)}`);
+  try {
+    return { payload: deviceForm(payload, target), target };
+  } catch (e) {
+    throw new UsageError(`pack: ${input}: fuel instrumentation for mcu failed: ${(e as Error).message}`);
   }
 }
 
@@ -93,46 +123,39 @@ export const command: Command = {
     const projectDir = isDir ? input : values.project;
     const project = projectDir ? readProject(projectDir) : undefined;
 
-    let payload: Uint8Array;
-    let build: Manifest["build"] = { fwx: FWX_VERSION };
-    let target: DeviceClass;
-    if (isDir) {
-      target = requestedTarget ?? "gateway";
-      const built = await buildProjectPayload(input, target);
-      payload = built.payload;
-      build = built.build;
-    } else {
-      payload = new Uint8Array(readInput(input, "module"));
-      // A built .wasm is packed as is, so its own metering decides what it can run on.
-      let instrumented: boolean;
-      try {
-        instrumented = payloadFacts(payload).fuelInstrumented;
-      } catch (e) {
-        if (e instanceof PackError) throw new UsageError(`pack: ${input}: ${e.message}`);
-        throw e;
-      }
-      target = requestedTarget ?? (instrumented ? "mcu" : "gateway");
-    }
-
-    const id = values.id ?? project?.id;
-    const version = values.version ?? project?.version;
-    if (!id) throw new UsageError("pack: no module id: give --id or --project <dir with fwx.json>");
-    if (!version) throw new UsageError("pack: no version: give --version or --project <dir with fwx.json>");
-    const capabilities: Capabilities = values.caps ? loadCapabilities(values.caps) : (project?.capabilities ?? {});
+    const ramOption = parseUint(values.ram, "--ram", 0xffffffff);
+    const fuelOption = parseUint(values.fuel, "--fuel");
+    const capsOption: Capabilities | undefined = values.caps ? loadCapabilities(values.caps) : undefined;
     const now = Math.floor(Date.now() / 1000);
     const sequence = parseUint(values.seq, "--seq") ?? now;
     const key = loadPrivateKey(values.key!);
     const certificate = new Uint8Array(readInput(values.cert!, "certificate"));
 
     let result: ReturnType<typeof buildPackage>;
+    let payload: Uint8Array;
     try {
-      result = buildPackage({
-        payload, id, version, sequence, deviceClass: target, capabilities,
-        config: configFields(project?.config ?? {}),
-        ramBytes: parseUint(values.ram, "--ram", 0xffffffff) ?? project?.ramBudgetBytes ?? DEFAULT_RAM_BYTES,
-        fuelPerCallback: parseUint(values.fuel, "--fuel") ?? DEFAULT_FUEL_PER_CALLBACK,
-        build, certificate, integratorKey: key, now,
-      });
+      if (isDir) {
+        ({ payload, ...result } = await packProject(input, {
+          target: requestedTarget ?? "gateway", integratorKey: key, certificate, sequence, now,
+          ...(values.id ? { id: values.id } : {}), ...(values.version ? { version: values.version } : {}),
+          ...(capsOption ? { capabilities: capsOption } : {}), ...(ramOption !== undefined ? { ramBytes: ramOption } : {}),
+          ...(fuelOption !== undefined ? { fuelPerCallback: fuelOption } : {}),
+        }));
+      } else {
+        const finished = finishWasm(input, requestedTarget, ramOption ?? project?.ramBudgetBytes);
+        payload = finished.payload;
+        const id = values.id ?? project?.id;
+        const version = values.version ?? project?.version;
+        if (!id) throw new UsageError("pack: no module id: give --id or --project <dir with fwx.json>");
+        if (!version) throw new UsageError("pack: no version: give --version or --project <dir with fwx.json>");
+        result = buildPackage({
+          payload, id, version, sequence, deviceClass: finished.target, capabilities: capsOption ?? project?.capabilities ?? {},
+          config: configFields(project?.config ?? {}),
+          ramBytes: ramOption ?? project?.ramBudgetBytes ?? DEFAULT_RAM_BYTES,
+          fuelPerCallback: fuelOption ?? DEFAULT_FUEL_PER_CALLBACK,
+          build: { fwx: FWX_VERSION }, certificate, integratorKey: key, now,
+        });
+      }
     } catch (e) {
       if (e instanceof PackError) throw new UsageError(`pack: ${input}: ${e.message}`);
       throw e;

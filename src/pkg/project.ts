@@ -10,12 +10,12 @@ import { join, relative, sep } from "node:path";
 import { UsageError } from "../cli/command.js";
 import { buildModule, BuildInputError } from "../build/build.js";
 import { formatDiagnostic } from "../build/compile.js";
-import { MANIFEST_FILE } from "../build/manifest.js";
-import { instrumentFuel } from "../fuel/instrument.js";
-import { adaptForMcu } from "../fuel/mcu.js";
-import { formatValidation, requiredInterfaces } from "../validate/validate.js";
-import { ABI_SECTION_NAME, encodeAbiSection } from "../wasm/abi-section.js";
-import { appendCustomSection } from "../wasm/reader.js";
+import type { KeyObject } from "node:crypto";
+import type { Capabilities } from "../caps/capabilities.js";
+import { MANIFEST_FILE, ManifestError, readManifest } from "../build/manifest.js";
+import { buildPackage, configFields, DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES } from "./pack.js";
+import { deviceForm } from "../build/finish.js";
+import { formatValidation } from "../validate/validate.js";
 import { FWX_VERSION } from "../version.js";
 import { SOURCE_HASH_BYTES, type DeviceClass, type Manifest } from "./manifest.js";
 
@@ -43,13 +43,15 @@ function filesUnder(dir: string): string[] {
 }
 
 /**
- * SHA-256 over fwx.json and every file under assembly/, each as
+ * SHA-256 over fwx.json, every file under assembly/ and, for a module built
+ * by another toolchain, its .wasm entry (the sources fwx sees), each as
  * "<relative path with />\0<length>\0<bytes>", in path order: the same
  * sources give the same hash on any machine. Truncated to 16 bytes: it
  * identifies a source tree; the payload hash is what is verified.
  */
-export function sourceHash(projectDir: string): Uint8Array {
-  const files = [join(projectDir, MANIFEST_FILE), ...filesUnder(join(projectDir, "assembly"))]
+export function sourceHash(projectDir: string, entry?: string): Uint8Array {
+  const wasmEntry = entry?.endsWith(".wasm") ? [join(projectDir, entry)] : [];
+  const files = [join(projectDir, MANIFEST_FILE), ...filesUnder(join(projectDir, "assembly")), ...wasmEntry]
     .map((f) => ({ f, rel: relative(projectDir, f).split(sep).join("/") }))
     .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   const h = createHash("sha256");
@@ -75,20 +77,53 @@ export async function buildProjectPayload(dir: string, target: DeviceClass): Pro
       : [...result.diagnostics.map(formatDiagnostic), ...(result.compileFailure ? [result.compileFailure] : [])].join("\n");
     throw new UsageError(`pack: building ${dir} failed at ${result.stage}:\n${details}`);
   }
-  let payload = result.bytes;
-  if (target === "mcu") {
-    try {
-      payload = instrumentFuel(payload).bytes;
-      // Start function as __fwx_start and a checked memory.grow: what the C device runtime needs on wasm3.
-      payload = adaptForMcu(payload).bytes;
-      // The counter imports fwx:core@1 fuel_exhausted: the interface list must say so, or a device would link a module that needs more than it declared.
-      payload = appendCustomSection(payload, ABI_SECTION_NAME, encodeAbiSection(requiredInterfaces(payload)));
-    } catch (e) {
-      throw new UsageError(`pack: ${dir}: fuel instrumentation for mcu failed: ${(e as Error).message}`);
-    }
+  let payload: Uint8Array;
+  try {
+    payload = deviceForm(result.bytes, target);
+  } catch (e) {
+    throw new UsageError(`pack: ${dir}: fuel instrumentation for mcu failed: ${(e as Error).message}`);
   }
-  const build: Manifest["build"] = { fwx: FWX_VERSION, sourceHash: sourceHash(dir) };
-  const as = assemblyScriptVersion();
+  const build: Manifest["build"] = { fwx: FWX_VERSION, sourceHash: sourceHash(dir, result.manifest?.entry) };
+  // Only an AssemblyScript build was made by the compiler whose version this names.
+  const as = result.entry.endsWith(".ts") ? assemblyScriptVersion() : undefined;
   if (as) build.assemblyscript = as;
   return { payload, build };
+}
+
+export interface ProjectPackageOptions {
+  target: DeviceClass;
+  integratorKey: KeyObject;
+  certificate: Uint8Array;
+  sequence: number;
+  now: number;
+  /** Overrides of what fwx.json says (fwx pack --id, --version, --caps, --ram, --fuel). */
+  id?: string;
+  version?: string;
+  capabilities?: Capabilities;
+  ramBytes?: number;
+  fuelPerCallback?: number;
+}
+
+/**
+ * `fwx pack <project-dir>` without the files: builds the project for its
+ * target and signs the package its fwx.json describes. Shared by `fwx pack`
+ * and `fwx flash <project> --watch`. Throws UsageError (build failure) or
+ * PackError (a package a device would refuse).
+ */
+export async function packProject(dir: string, o: ProjectPackageOptions): Promise<ReturnType<typeof buildPackage> & { payload: Uint8Array }> {
+  let manifest;
+  try {
+    manifest = readManifest(dir);
+  } catch (e) {
+    if (e instanceof ManifestError) throw new UsageError(`pack: ${e.message}`);
+    throw e;
+  }
+  const { payload, build } = await buildProjectPayload(dir, o.target);
+  const packed = buildPackage({
+    payload, id: o.id ?? manifest.id, version: o.version ?? manifest.version, sequence: o.sequence, deviceClass: o.target,
+    capabilities: o.capabilities ?? manifest.capabilities, config: configFields(manifest.config),
+    ramBytes: o.ramBytes ?? manifest.ramBudgetBytes ?? DEFAULT_RAM_BYTES, fuelPerCallback: o.fuelPerCallback ?? DEFAULT_FUEL_PER_CALLBACK,
+    build, certificate: o.certificate, integratorKey: o.integratorKey, now: o.now,
+  });
+  return { ...packed, payload };
 }

@@ -39,7 +39,10 @@ export function formatValidation(result: ValidationResult, file: string): string
     `stack ${ram.stackBytes === null ? "n/a" : bytes(ram.stackBytes)}`,
   ].join(", ");
   lines.push(`  flash       ${bytes(r.flashBytes)}`);
-  lines.push(`  RAM         needs ${bytes(ram.needBytes)} of a ${bytes(ram.budgetBytes)} budget (${layout})`);
+  // Never understate: a need read from the static data alone says so.
+  const what = ram.measuredFrom === "static-data" ? "needs at least" : "needs";
+  const scope = ram.measuredFrom === "static-data" ? "static data only; heap and stack growth are not counted" : ram.measuredFrom === "stack-pointer" ? "stack counted; no __heap_base export, so .bss above the stack may not be" : "up to __heap_base: data, .bss and stack";
+  lines.push(`  RAM         ${what} ${bytes(ram.needBytes)} of a ${bytes(ram.budgetBytes)} budget (${scope}; ${layout})`);
   lines.push(`  memory      ${pages}`);
   lines.push(`  interfaces  ${r.interfaces.length ? r.interfaces.map((i) => `${i.name}@${i.major}.${i.minor}`).join(", ") : "none"}`);
   lines.push(`  imports     ${r.imports.length}${r.imports.length ? `: ${list(r.imports.map((i) => `${i.module}.${i.name}`))}` : ""}`);

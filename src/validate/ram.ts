@@ -48,7 +48,8 @@ export function ramReport(m: ParsedModule, budgetBytes: number, issues: IssueLis
     if (d.size > 0) lowestData = Math.min(lowestData, start);
   }
   const hasData = m.data.some((d) => d.mode === "active");
-  const heapBase = exportedI32Global(m, "__heap_base") ?? (hasData ? dataEnd : null);
+  const exportedHeapBase = exportedI32Global(m, "__heap_base");
+  const heapBase = exportedHeapBase ?? (hasData ? dataEnd : null);
   const sp = stackPointerInit(m);
   let stackBytes: number | null = null;
   if (sp !== null) {
@@ -57,7 +58,28 @@ export function ramReport(m: ParsedModule, budgetBytes: number, issues: IssueLis
     stackBytes = Math.max(0, sp - stackBottom);
   }
   const needBytes = Math.max(dataEnd, heapBase ?? 0, sp ?? 0);
-  return { declaredPages: mem?.initial ?? 0, maxPages: mem?.maximum ?? null, dataEnd, heapBase, stackBytes, needBytes, budgetBytes };
+  const measuredFrom = exportedHeapBase !== null ? "heap-base" : sp !== null ? "stack-pointer" : "static-data";
+  if (measuredFrom === "static-data") warnIfStrippedStackPointer(m, needBytes, issues);
+  return { declaredPages: mem?.initial ?? 0, maxPages: mem?.maximum ?? null, dataEnd, heapBase, stackBytes, needBytes, budgetBytes, measuredFrom };
+}
+
+/**
+ * A stripped C or Rust module (no name section, no `__heap_base` export)
+ * still starts with LLVM's stack pointer as global 0: a mutable i32 above
+ * the static data. Its .bss and stack then lie beyond what the data
+ * segments show, and nothing in the module says how far: say so loudly
+ * rather than report a need that may be far too small.
+ */
+function warnIfStrippedStackPointer(m: ParsedModule, needBytes: number, issues: IssueList): void {
+  const g = m.globals[0];
+  if (!g || g.imported || !g.mutable || g.type !== "i32" || g.init?.kind !== "i32") return;
+  const start = g.init.value >>> 0;
+  const memBytes = (m.memories[0]?.initial ?? 0) * (m.memories[0]?.pageSize ?? PAGE);
+  if (start <= needBytes || start > memBytes || start % 16 !== 0) return;
+  issues.warn({
+    code: "ram-need-unknown", offset: 0, location: "global 0",
+    message: `global 0 starts at ${start}, as a C or Rust stack pointer does, but the module exports no __heap_base: its .bss, stack and heap cannot be counted, so the RAM need shown (${needBytes} bytes, static data only) may be far too small. Link with -Wl,--export=__heap_base (clang; Rust exports it by default)`,
+  });
 }
 
 export function checkRamBudget(m: ParsedModule, ram: RamReport, issues: IssueList): void {

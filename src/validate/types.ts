@@ -29,6 +29,13 @@ export interface RamReport {
   stackBytes: number | null;
   /** Linear memory the module needs before any heap allocation: data, heap base and stack. */
   needBytes: number;
+  /**
+   * What needBytes is measured from: an exported `__heap_base` (LLVM: data,
+   * .bss and stack all lie below it), a `__stack_pointer` global found by
+   * name (the stack counted, .bss only below it), or the static data alone
+   * (AssemblyScript, or a stripped module: .bss, stack and heap uncounted).
+   */
+  measuredFrom: "heap-base" | "stack-pointer" | "static-data";
   budgetBytes: number;
 }
 

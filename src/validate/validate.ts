@@ -71,7 +71,7 @@ function engineCheck(bytes: Uint8Array, issues: IssueList): void {
 function emptyReport(bytes: Uint8Array, budgetBytes: number): ModuleReport {
   return {
     flashBytes: bytes.length,
-    ram: { declaredPages: 0, maxPages: null, dataEnd: 0, heapBase: null, stackBytes: null, needBytes: 0, budgetBytes },
+    ram: { declaredPages: 0, maxPages: null, dataEnd: 0, heapBase: null, stackBytes: null, needBytes: 0, budgetBytes, measuredFrom: "static-data" },
     interfaces: [], imports: [], exports: [], features: [],
   };
 }

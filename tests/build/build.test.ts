@@ -71,7 +71,7 @@ describe("building the cold-chain example", () => {
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/built com\.example\.cold-chain-alarm@1\.0\.0/);
     expect(text.out).toMatch(/flash\s+\d+ B/);
-    expect(text.out).toMatch(/RAM\s+needs \d+ B/);
+    expect(text.out).toMatch(/RAM\s+needs at least \d+ B .* \(static data only;/);
     // An output path's directory must exist (fwx creates only its default build/).
     mkdirSync(join(dir, "out"));
     const json = await runBuild([dir, "--json", "-o", join(dir, "out", "x.wasm")]);
@@ -90,6 +90,7 @@ describe("failures", () => {
     expect(good.code).toBe(0);
     const out = join(dir, "build", "com.example.cold-chain-alarm.wasm");
     const before = readFileSync(out);
+    const mapBefore = readFileSync(`${out}.map`);
 
     const index = join(dir, "assembly", "index.ts");
     writeFileSync(index, readFileSync(index, "utf8").replace("return InitError.None;", "return undefinedThing;"));
@@ -98,7 +99,9 @@ describe("failures", () => {
     const lineNo = readFileSync(index, "utf8").split("\n").findIndex((l) => l.includes("undefinedThing")) + 1;
     expect(bad.err).toMatch(new RegExp(`assembly/index\\.ts:${lineNo}:\\d+: error AS2304: Cannot find name 'undefinedThing'`));
     expect(readFileSync(out)).toEqual(before);
-    expect(readdirSync(join(dir, "build"))).toEqual(["com.example.cold-chain-alarm.wasm"]);
+    expect(readFileSync(`${out}.map`)).toEqual(mapBefore);
+    // The module and, beside it, its source map (never inside it).
+    expect(readdirSync(join(dir, "build")).sort()).toEqual(["com.example.cold-chain-alarm.wasm", "com.example.cold-chain-alarm.wasm.map"]);
   });
 
   it("a module the validator rejects exits 2 and writes nothing", async () => {

@@ -65,7 +65,8 @@ const CASES: [string, (m: Record<string, any>) => void, boolean][] = [
   ["missing version", (m) => { delete m.version; }, false],
   ["version with a pre-release", (m) => { m.version = "1.0.0-rc1"; }, false],
   ["version with a leading zero", (m) => { m.version = "01.0.0"; }, false],
-  ["entry not .ts", (m) => { m.entry = "build/x.wasm"; }, false],
+  ["entry neither .ts nor .wasm", (m) => { m.entry = "build/x.wat"; }, false],
+  ["entry a .wasm from another toolchain", (m) => { m.entry = "build/x.wasm"; }, true],
   ["entry absolute", (m) => { m.entry = "/src/index.ts"; }, false],
   ["entry leaving the project", (m) => { m.entry = "../other/index.ts"; }, false],
   ["entry with a .. segment inside", (m) => { m.entry = "assembly/../x.ts"; }, false],
@@ -115,7 +116,10 @@ describe(MANIFEST_SCHEMA_PATH, () => {
   it("accepts the scaffold's manifest and every example's", () => {
     const dir = join(work, "scaffold-2");
     scaffoldProject(dir, { id: "com.acme.first" });
-    const files = [join(dir, "fwx.json"), ...readdirSync(join(REPO, "examples")).map((e) => join(REPO, "examples", e, "fwx.json")).filter(existsSync)];
+    // The AssemblyScript examples, and the C and Rust ports under examples/<language>/.
+    const projects = readdirSync(join(REPO, "examples")).flatMap((e) => [join(REPO, "examples", e), ...["c", "rust"].includes(e) ? readdirSync(join(REPO, "examples", e)).map((p) => join(REPO, "examples", e, p)) : []]);
+    const files = [join(dir, "fwx.json"), ...projects.map((p) => join(p, "fwx.json")).filter(existsSync)];
+    expect(files.filter((f) => f.endsWith(join("c", "cold-chain-alarm", "fwx.json")) || f.endsWith(join("rust", "cold-chain-alarm", "fwx.json")))).toHaveLength(2);
     expect(files.length).toBeGreaterThanOrEqual(4);
     for (const f of files) {
       const json = JSON.parse(readFileSync(f, "utf8"));

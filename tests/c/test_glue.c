@@ -11,7 +11,7 @@
 #include "fake_hal.h"
 #include "fake_wasm3.h"
 #include "fwx_abi_wasm3.h"
-#include "fwx_guest.h"
+#include "fwx_guest_memory.h"
 #include "fwx_support.h"
 #include "test_desc.h"
 #include "test_util.h"

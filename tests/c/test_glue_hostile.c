@@ -10,7 +10,7 @@
 #include "fake_hal.h"
 #include "fake_wasm3.h"
 #include "fwx_abi_wasm3.h"
-#include "fwx_guest.h"
+#include "fwx_guest_memory.h"
 #include "fwx_support.h"
 #include "glue_harness.h"
 #include "test_desc.h"

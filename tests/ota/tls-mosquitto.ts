@@ -80,17 +80,22 @@ export async function mosquittoTls(pki: Pki, variant: AclVariant = "%u"): Promis
     ...(process.getuid?.() === 0 ? ["user root"] : []),
     "",
   ].join("\n"));
+  return startMosquitto(bin, conf, port, "mqtts");
+}
+
+/** Mosquitto on `conf`, once it listens on `port`; close() stops it and waits for it to exit. */
+async function startMosquitto(bin: string, conf: string, port: number, scheme: "mqtt" | "mqtts"): Promise<SecureBroker> {
   let log = "";
   const proc = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   proc.stderr!.on("data", (d) => (log += d));
   await waitListening(port, proc, () => log);
   return {
-    url: `mqtts://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     log: () => log,
     async close() {
       if (proc.exitCode !== null) return;
       const gone = new Promise((r) => proc.once("exit", r));
-      process.kill(proc.pid!, "SIGTERM");
+      proc.kill("SIGTERM");
       await gone;
     },
   };
@@ -113,19 +118,6 @@ export async function mosquittoPasswords(dir: string, users: Record<string, stri
   const conf = join(dir, "mosquitto.conf");
   writeFileSync(conf, [`listener ${port} 127.0.0.1`, "allow_anonymous false", `password_file ${join(dir, "passwd")}`, `acl_file ${join(dir, "acl")}`, "persistence false",
     ...(process.getuid?.() === 0 ? ["user root"] : []), ""].join("\n"));
-  let log = "";
-  const proc = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-  proc.stderr!.on("data", (d) => (log += d));
-  await waitListening(port, proc, () => log);
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    log: () => log,
-    passwordFile: (user) => join(dir, `pw-${user}`),
-    async close() {
-      if (proc.exitCode !== null) return;
-      const gone = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGTERM");
-      await gone;
-    },
-  };
+  const broker = await startMosquitto(bin, conf, port, "mqtt");
+  return { ...broker, passwordFile: (user) => join(dir, `pw-${user}`) };
 }

@@ -111,9 +111,12 @@ describe("fwx pack / verify / inspect", () => {
     expect(() => statSync(p("greedy.fwx"))).toThrow();
   });
 
-  it("packs an uninstrumented .wasm for gateways only", async () => {
-    const mcu = await run(pack, [p("plain.wasm"), "--key", p("acme.key"), "--cert", p("acme.cert"), "--id", "com.acme.plain", "--version", "0.1.0", "--target", "mcu", "-o", p("plain.fwx")]);
-    expect(mcu.err).toMatch(/not fuel-instrumented/);
+  it("packs an uninstrumented .wasm as it is for gateways, and instruments it with --target mcu", async () => {
+    const mcu = await run(pack, [p("plain.wasm"), "--key", p("acme.key"), "--cert", p("acme.cert"), "--id", "com.acme.plain", "--version", "0.1.0", "--target", "mcu", "-o", p("plain-mcu.fwx")]);
+    expect(mcu.code, mcu.err).toBe(0);
+    expect(mcu.out).toContain("target mcu (fuel-instrumented)");
+    const mcuOnMcu = await run(verify, [p("plain-mcu.fwx"), ...device()]);
+    expect(mcuOnMcu.code, mcuOnMcu.err).toBe(0);
     const gw = await run(pack, [p("plain.wasm"), "--key", p("acme.key"), "--cert", p("acme.cert"), "--id", "com.acme.plain", "--version", "0.1.0", "-o", p("plain.fwx")]);
     expect(gw.code, gw.err).toBe(0);
     const onMcu = await run(verify, [p("plain.fwx"), ...device()]);

@@ -61,7 +61,7 @@ describe("fwx validate", () => {
     const { code, out } = await run([file("ok.wasm", validModule())]);
     expect(code).toBe(0);
     expect(out).toContain("valid fwx module");
-    expect(out).toContain("needs 1028 B (1.0 KiB) of a 65536 B (64.0 KiB) budget");
+    expect(out).toContain("needs at least 1028 B (1.0 KiB) of a 65536 B (64.0 KiB) budget (static data only;");
     expect(out).toContain("interfaces  core@1.0");
   });
 

@@ -14,7 +14,7 @@ describe("RAM and flash report", () => {
     expect(result.ok).toBe(true);
     expect(result.report.flashBytes).toBe(bytes.length);
     expect(result.report.ram).toEqual({
-      declaredPages: 1, maxPages: null, dataEnd: 2348, heapBase: 2348, stackBytes: null, needBytes: 2348, budgetBytes: 65536,
+      declaredPages: 1, maxPages: null, dataEnd: 2348, heapBase: 2348, stackBytes: null, needBytes: 2348, budgetBytes: 65536, measuredFrom: "static-data",
     });
   });
 
@@ -32,7 +32,7 @@ describe("RAM and flash report", () => {
     const result = validate(b.build().bytes, 128 * 1024);
     expect(result.errors).toEqual([]);
     expect(result.report.ram).toEqual({
-      declaredPages: 2, maxPages: 16, dataEnd: 1224, heapBase: 9416, stackBytes: 8192, needBytes: 9416, budgetBytes: 131072,
+      declaredPages: 2, maxPages: 16, dataEnd: 1224, heapBase: 9416, stackBytes: 8192, needBytes: 9416, budgetBytes: 131072, measuredFrom: "heap-base",
     });
   });
 

@@ -1,5 +1,5 @@
 /*
- * fwx_guest.h: guest-memory and wasm3 slot access for the generated glue.
+ * fwx_guest_memory.h: guest-memory and wasm3 slot access for the generated glue.
  *
  * Every guest offset and length is untrusted. Ranges are checked with
  * unsigned 32-bit arithmetic that cannot wrap: `len <= size` first, then
@@ -10,8 +10,8 @@
  * big-endian cores (wasm memory is little-endian; wasm3 keeps a 32-bit value
  * in the first bytes of its 64-bit slot, in host byte order).
  */
-#ifndef FWX_GUEST_H
-#define FWX_GUEST_H
+#ifndef FWX_GUEST_MEMORY_H
+#define FWX_GUEST_MEMORY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -98,4 +98,4 @@ static inline void fwx_slot_set_u64(uint64_t *sp, unsigned i, uint64_t v) { memc
 }
 #endif
 
-#endif /* FWX_GUEST_H */
+#endif /* FWX_GUEST_MEMORY_H */

@@ -1,0 +1,110 @@
+// `fwx test [dir] [--watch]`: the project's as-pect specs against the host
+// mock, as `npm test` runs them in a scaffolded project, and with --watch
+// again after every save. Each run is a fresh as-pect process: the specs'
+// config (as-pect.config.js) reads fwx.json's grants and defaults when it is
+// loaded, so an edited manifest must be read again, and a spec that exits
+// the process takes nothing of the watch with it.
+
+import { spawn } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { nextChange, watchTargets } from "../cli/watch.js";
+
+const CONFIG = "as-pect.config.js";
+
+const help = `usage: fwx test [project-dir] [--watch]
+
+Run the project's AssemblyScript specs (assembly/__tests__/*.spec.ts, as
+${CONFIG} lists them) against the simulated device of fwx/testing: the
+manifest's config defaults are served and its capabilities enforced, so a
+call outside them returns not-permitted as on a device. The same run as
+\`npm test\` in a project \`fwx new\` made.
+
+options:
+  --watch      run the specs again after every save to the project's sources,
+               manifest or config, until Ctrl-C; a run that fails or does not
+               compile is reported and the watch goes on
+  -h, --help   show this help
+
+exit codes:
+  0  every spec passed
+  1  a spec failed or did not compile
+  2  not a project with ${CONFIG}, or as-pect is not installed
+  130  --watch ended with Ctrl-C
+
+example:
+  fwx test . --watch`;
+
+/**
+ * The as-pect CLI the project installed (its devDependency). Only the
+ * project's own will do: its config imports fwx/testing from the project's
+ * node_modules too.
+ */
+function aspectCli(projectDir: string, shown: string): string {
+  try {
+    // The package exports only its entry (lib/index.js); the CLI is bin/asp.js beside lib/.
+    const entry = createRequire(join(projectDir, "package.json")).resolve("@as-pect/cli");
+    return join(dirname(dirname(entry)), "bin", "asp.js");
+  } catch {
+    throw new UsageError(`test: @as-pect/cli is not installed in ${shown}: run npm install there (a project fwx new made lists it)`);
+  }
+}
+
+/** One as-pect run in the project directory, its output passed through; resolves with its exit code. */
+function runSpecs(cli: string, projectDir: string, signal: AbortSignal): Promise<number> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [cli, "--config", CONFIG, "--no-logo"], { cwd: projectDir, stdio: ["ignore", "inherit", "inherit"] });
+    const stop = () => p.kill("SIGINT");
+    signal.addEventListener("abort", stop, { once: true });
+    p.on("error", rej);
+    p.on("exit", (code, sig) => {
+      signal.removeEventListener("abort", stop);
+      res(code ?? (sig ? 130 : 1));
+    });
+  });
+}
+
+export const command: Command = {
+  name: "test",
+  summary: "Run a project's AssemblyScript specs against the simulated device",
+  help,
+  async run(argv) {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { watch: { type: "boolean" } } });
+    if (positionals.length > 1) throw new UsageError("test: give at most one project directory");
+    const dir = resolve(positionals[0] ?? ".");
+    const shown = relative(process.cwd(), dir) || ".";
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch { /* reported below */ }
+    if (!isDir) throw new UsageError(`test: ${shown}: not a project directory`);
+    if (!existsSync(join(dir, CONFIG))) throw new UsageError(`test: ${join(shown, CONFIG)}: not found: fwx test runs a project's as-pect specs (fwx new makes one)`);
+    const cli = aspectCli(dir, shown);
+    const abort = new AbortController();
+    const onSig = () => abort.abort();
+    process.once("SIGINT", onSig);
+    try {
+      if (!values.watch) return (await runSpecs(cli, dir, abort.signal)) === 0 ? EXIT.ok : 1;
+      const targets = watchTargets([dir]);
+      for (;;) {
+        // The watch starts before the run, so a save made during one is not lost.
+        const changed = nextChange(targets, 60, abort.signal);
+        const t0 = performance.now();
+        const code = await runSpecs(cli, dir, abort.signal);
+        if (abort.signal.aborted) return 130;
+        process.stderr.write(`watch: specs ${code === 0 ? "passed" : "failed"} (${Math.round(performance.now() - t0)} ms); waiting for a save (Ctrl-C to stop)\n`);
+        try {
+          process.stderr.write(`watch: ${await changed} changed: running the specs again\n`);
+        } catch (e) {
+          if (abort.signal.aborted) return 130;
+          throw e;
+        }
+      }
+    } finally {
+      process.off("SIGINT", onSig);
+    }
+  },
+};

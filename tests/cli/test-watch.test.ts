@@ -1,0 +1,79 @@
+// `fwx test [--watch]` in a project `fwx new` made: the specs against the
+// simulated device, and with --watch again after every save (a failing or
+// broken spec is reported and the watch goes on). Every wait is bounded.
+
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../ota/fixtures.js";
+import { linkInstall } from "../build/link-install.js";
+
+const root = join(import.meta.dirname, "../..");
+const cli = join(root, "dist", "cli.js");
+const work = tempDir("test-watch");
+afterAll(() => work.cleanup());
+
+describe("fwx test", () => {
+  it("needs the project's own as-pect, and says so", () => {
+    expect(spawnSync(process.execPath, [cli, "new", "bare"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
+    const r = spawnSync(process.execPath, [cli, "test", "bare"], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("fwx: test: @as-pect/cli is not installed in bare: run npm install there");
+    const none = spawnSync(process.execPath, [cli, "test", "."], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain("as-pect.config.js: not found");
+  });
+
+  it("runs the specs again after every save, through a failing and a broken spec, until Ctrl-C", async () => {
+    expect(spawnSync(process.execPath, [cli, "new", "probe"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
+    const project = join(work.path, "probe");
+    linkInstall(project, root);
+    const specDir = join(project, "assembly", "__tests__");
+    const spec = join(specDir, readdirSync(specDir).find((f) => f.endsWith(".spec.ts"))!);
+    const original = readFileSync(spec, "utf8");
+
+    const proc = spawn(process.execPath, [cli, "test", "--watch"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    proc.stdout.on("data", (d) => (out += d));
+    proc.stderr.on("data", (d) => (err += d));
+    const plain = () => (out + err).replace(/\x1b\[[0-9;]*m/g, "");
+    const ends = () => (err.match(/^watch: specs (passed|failed) \(\d+ ms\); waiting for a save/gm) ?? []);
+    const until = async (what: string, cond: () => boolean, ms = 60_000) => {
+      for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${plain()}`);
+        if (proc.exitCode !== null) throw new Error(`fwx test --watch exited (${proc.exitCode}) waiting for ${what}\n${plain()}`);
+      }
+    };
+    try {
+      await until("the first run", () => ends().length === 1);
+      expect(ends()[0]).toMatch(/specs passed/);
+      expect(plain()).toMatch(/\[Result\]: ✔ Pass!/);
+
+      // A spec that fails: reported, and the watch goes on.
+      writeFileSync(spec, original + '\ndescribe("a new case", () => { it("fails on purpose", () => { expect<i32>(1).toBe(2); }); });\n');
+      await until("the failing run", () => ends().length === 2);
+      expect(ends()[1]).toMatch(/specs failed/);
+      expect(err).toMatch(/^watch: .*\.spec\.ts changed: running the specs again$/m);
+      expect(plain()).toContain("fails on purpose");
+
+      // A spec that does not compile: also reported, and the watch goes on.
+      writeFileSync(spec, original + "\nconst broken: i32 = ;\n");
+      await until("the broken run", () => ends().length === 3);
+      expect(ends()[2]).toMatch(/specs failed/);
+
+      writeFileSync(spec, original);
+      await until("the fixed run", () => ends().length === 4);
+      expect(ends()[3]).toMatch(/specs passed/);
+    } finally {
+      proc.kill("SIGINT");
+    }
+    const code = await new Promise<number | null>((res) => {
+      if (proc.exitCode !== null) return res(proc.exitCode);
+      const t = setTimeout(() => res(-1), 10_000);
+      proc.on("exit", (c) => { clearTimeout(t); res(c); });
+    });
+    expect(code).toBe(130);
+  }, 240_000);
+});
