@@ -8,7 +8,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-// @ts-expect-error: a plain .mjs script without types
 import { ensureClangWasm } from "../scripts/ensure-wasm-compilers.mjs";
 import { buildModule } from "../src/build/build.js";
 import type { BenchRow } from "./row.js";
@@ -48,7 +47,7 @@ export function wasmOptPath(): string {
 
 /** Builds bench/c/<source> into wasm: clang -Oz, then wasm-opt -Oz. */
 export function buildCPort(source: string): Uint8Array {
-  const clang = ensureClangWasm() as string;
+  const clang = ensureClangWasm();
   const dir = mkdtempSync(join(tmpdir(), "fwx-c-port-"));
   try {
     const linked = join(dir, "linked.wasm");
