@@ -52,7 +52,7 @@ export function buildCPort(source: string): Uint8Array {
   try {
     const linked = join(dir, "linked.wasm");
     const out = join(dir, "out.wasm");
-    run(clang, [...CFLAGS, join(BENCH_DIR, "c", source), "-o", linked]);
+    run(clang, [...CFLAGS, "-I", join(REPO_DIR, "guest", "c"), join(BENCH_DIR, "c", source), "-o", linked]);
     run(wasmOptPath(), ["-Oz", ...FEATURES, linked, "-o", out]);
     return new Uint8Array(readFileSync(out));
   } finally {

@@ -31,7 +31,7 @@ static void ln_begin(uint32_t level) { line_level = level; line_len = 0; }
 static void ln_str(const char *s, uint32_t n) { copy(line + line_len, s, n); line_len += n; }
 static void ln_uint(uint64_t v) { line_len += format_unsigned(line + line_len, v); }
 static void ln_num(double v, int decimals) { line_len += format_decimal(line + line_len, v, decimals); }
-static void ln_send(void) { core_log(line_level, line, line_len); }
+static void ln_send(void) { core_log(line_level, (const char *)line, line_len); }
 
 /* ---- settings ---- */
 static struct {
