@@ -9,12 +9,14 @@
 //                                 (bench/wasm3.ts) for each tree; add a filter
 //                                 (e.g. "wasm3") to run only some suites with it
 import { benchAgent } from "./agent.js";
+import { benchCPorts } from "./c-ports.js";
 import { benchExamples } from "./examples.js";
 import { benchFleet } from "./fleet.js";
 import { benchFootprint } from "./footprint.js";
 import { benchFuel } from "./fuel.js";
 import { benchOta } from "./ota.js";
 import { benchPackage } from "./package.js";
+import { benchRam } from "./ram.js";
 import type { BenchRow } from "./row.js";
 import { benchWasm3 } from "./wasm3.js";
 import { benchWatch } from "./watch.js";
@@ -23,6 +25,8 @@ const suites: [string, () => Promise<BenchRow[]>][] = [
   ["host calls and cold start", benchAgent],
   ["fuel metering, synthetic kernels", benchFuel],
   ["fuel metering, example kernels", benchExamples],
+  ["module size: AssemblyScript vs C ports", benchCPorts],
+  ["module RAM: budget vs measured need", benchRam],
   ["signed packages", benchPackage],
   ["OTA delivery", benchOta],
   ["C runtime footprint", benchFootprint],

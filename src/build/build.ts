@@ -6,6 +6,7 @@
 
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { shrinkModule } from "./shrink.js";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { WasmParseError } from "../wasm/reader.js";
 import { removeCustomSection } from "../wasm/sections.js";
@@ -159,6 +160,9 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
       if (!(e instanceof WasmParseError)) throw e;
     }
   }
+  // Rewrites only the data section and the data count in place: the code,
+  // and with it the source map's offsets, stays where it is.
+  bytes = shrinkModule(bytes);
   try {
     bytes = withAbiSection(bytes);
   } catch (e) {
