@@ -138,15 +138,17 @@ for (const tdb of await testDatabases()) {
       await until("first transfer", () => s.m.waiting.size === 1);
       await s.c.pause(r.id);
       s.m.answer("gw-01", "confirmed"); // a transfer under way finishes while paused
+      // Waited for, not slept on: a loaded machine (or PostgreSQL) may take longer than any fixed pause.
+      await until("gw-01 counted as confirmed", async () => (await s.c.get(r.id))!.waves[0]!.counts.confirmed === 1);
       await new Promise((res) => setTimeout(res, 150));
       expect(s.m.calls).toEqual(["gw-01"]);
-      expect((await s.c.get(r.id))!.waves[0]!.counts.confirmed).toBe(1);
       await s.c.resume(r.id);
       await until("second transfer", () => s.m.waiting.size === 1);
       const cancelled = await s.c.cancel(r.id);
       expect(cancelled.state).toBe("cancelled");
       expect(cancelled.waves[0]!.counts.cancelled).toBe(2);
       s.m.answer("gw-02", "confirmed");
+      await until("gw-02 recorded as confirmed", async () => (await s.c.targets(r.id))[1]?.state === "confirmed");
       await new Promise((res) => setTimeout(res, 150));
       expect(s.m.calls).toEqual(["gw-01", "gw-02"]);
       expect((await s.c.targets(r.id)).map((t) => t.state)).toEqual(["confirmed", "confirmed", "cancelled", "cancelled"]);
