@@ -113,7 +113,7 @@ function describe(e: LoggedEvent): string {
   switch (e.kind) {
     case "log": return `${String(f.level).padEnd(5)} ${plain(f.message)}`;
     case "telemetry": return `${plain(f.topic)}  ${plain(f.text ?? f.payloadHex)}`;
-    case "fault": return `${plain(f.reason)}: ${plain(f.detail)}${typeof f.source === "string" ? ` (from ${plain(f.source)})` : ""}`;
+    case "fault": return `${plain(f.reason)}: ${plain(f.detail)}`;
     case "refused": return `${plain(f.status)}: ${plain(f.call)} ${plain(f.detail)}`;
     case "gpio": return describeGpio(f);
     case "pwm": return describePwm(f);

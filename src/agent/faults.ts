@@ -1,7 +1,6 @@
 // Faults: how any way a module's callback can end badly becomes one named
 // reason, and the crash report that goes with it.
 
-import type { LineTable, SourcePosition } from "./source-lines.js";
 import { FUNCTIONS, STATUS_NAMES } from "../abi/host.generated.js";
 import { PAGE_BYTES } from "./memory-cap.js";
 import { isWatchdogTimeout } from "./watchdog.js";
@@ -69,8 +68,6 @@ export interface FrameMap {
   bodyStarts: readonly number[];
   originalNames: ReadonlyMap<number, string>;
   instrumentedNames: ReadonlyMap<number, string>;
-  /** With the compiler's source map: what maps a fault to the integrator's line (source-lines.ts). */
-  lines?: LineTable;
 }
 
 export interface CrashReport {
@@ -82,8 +79,6 @@ export interface CrashReport {
   callback: string;
   /** Innermost wasm frame first. */
   frames: WasmLocation[];
-  /** The integrator's own line the fault came from, when the module's source map is known. */
-  source?: SourcePosition;
   lastCalls: { fn: string; args: Record<string, string>; result: string }[];
   fuelUsed: number | null;
   fuelBudget: number;
@@ -166,7 +161,6 @@ export function describeResult(fn: number, result: number | bigint): string {
 
 export function formatCrashReport(r: CrashReport): string {
   const lines = [`fault in ${r.module}: ${r.reason} — ${r.detail}`, `  during ${r.callback} at t=${formatTime(r.tUs)}`];
-  if (r.source) lines.push(`  at ${formatSource(r.source)}`);
   if (r.frames.length) {
     lines.push("  wasm stack (innermost first):");
     for (const f of r.frames.slice(0, 8)) {
@@ -182,11 +176,6 @@ export function formatCrashReport(r: CrashReport): string {
     for (const c of r.lastCalls) lines.push(`    ${c.fn}(${Object.entries(c.args).map(([k, v]) => `${k}=${v}`).join(", ")}) → ${c.result}`);
   } else lines.push("  no host calls before the fault");
   return lines.join("\n");
-}
-
-/** "assembly/index.ts:31:3 (in fwx_on_timer)": the integrator's line, "near" it when the fault was not at a call. */
-export function formatSource(s: SourcePosition, withFunction = true): string {
-  return `${s.approximate ? "near " : ""}${s.file}:${s.line}:${s.column}${withFunction && s.funcName ? ` (in ${s.funcName})` : ""}`;
 }
 
 /** 00:12:30.000 from virtual µs. */

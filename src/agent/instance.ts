@@ -3,7 +3,6 @@
 // way a guarded call can go wrong ends as a CrashReport, never as an
 // exception out of the agent.
 
-import { sourceOfFault } from "./source-lines.js";
 import { createHostImports, Status, type GuestContext, type HostImpl } from "../abi/host.generated.js";
 import type { Capabilities } from "../caps/capabilities.js";
 import { FUEL_GET_EXPORT, FUEL_SET_EXPORT, GROW_REFUSED_EXPORT } from "../fuel/section.js";
@@ -267,17 +266,13 @@ export class ModuleInstance {
       detail = `memory reached its cap of ${this.prepared.memory.maxPages} pages (${limit} bytes); the callback then ended with ${reason}: ${detail}`;
       reason = "memory-limit";
     }
-    const frames = wasmFrames(err, this.prepared.frames);
-    const lines = this.prepared.frames.lines;
-    const source = lines ? sourceOfFault(frames, lines, this.prepared.frames.originalImports) : null;
     return {
       module: this.prepared.id,
       reason,
       detail,
       tUs: this.env.nowUs(),
       callback,
-      frames,
-      ...(source ? { source } : {}),
+      frames: wasmFrames(err, this.prepared.frames),
       lastCalls: this.ctx.ring.list().map(describeCall),
       fuelUsed: fuelUsed === null ? null : Number(fuelUsed),
       fuelBudget: Number(this.env.fuel),

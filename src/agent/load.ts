@@ -2,11 +2,10 @@
 // file, a project directory (built in memory) or a .fwx package; plus
 // `--grant` and `--config` arguments.
 
-import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { parseCapabilities, CapabilityError, PIN_MODES, type Capabilities } from "../caps/capabilities.js";
-import { buildModule, SOURCE_MAP_MODULE_FIELD } from "../build/build.js";
+import { buildModule } from "../build/build.js";
 import { formatDiagnostic } from "../build/compile.js";
 import { configDefaults, configText, ManifestError } from "../build/manifest.js";
 import { formatValidation } from "../validate/validate.js";
@@ -27,8 +26,6 @@ export interface LoadedModule {
   configFields: ConfigField[] | null;
   ramBudgetBytes?: number;
   fuel?: bigint;
-  /** The compiler's source map, for a project built here: faults then name the integrator's line. */
-  sourceMap?: string;
   warnings: string[];
 }
 
@@ -50,26 +47,13 @@ export async function loadModule(path: string, opts: LoadOptions = {}): Promise<
   if (isDir) return loadProject(path);
   const bytes = new Uint8Array(readFileSync(path));
   if (extname(path) === ".fwx") return loadPackage(path, bytes, opts);
-  // A source map fwx build left beside the module (<module>.wasm.map) names the integrator's line in crash reports.
-  const sourceMap = readSourceMapBeside(path, bytes);
-  return { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, ...(sourceMap !== undefined ? { sourceMap } : {}), warnings: [] };
-}
-
-/** The map fwx build wrote beside this very module; a stale one (another build's) is not used. */
-function readSourceMapBeside(path: string, bytes: Uint8Array): string | undefined {
-  try {
-    const text = readFileSync(`${path}.map`, "utf8");
-    const made = (JSON.parse(text) as Record<string, unknown>)[SOURCE_MAP_MODULE_FIELD];
-    return made === createHash("sha256").update(bytes).digest("hex") ? text : undefined;
-  } catch {
-    return undefined;
-  }
+  return { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, warnings: [] };
 }
 
 async function loadProject(dir: string): Promise<LoadedModule> {
   let result;
   try {
-    result = await buildModule(dir, { write: false, debugNames: true, sourceMap: true });
+    result = await buildModule(dir, { write: false, debugNames: true });
   } catch (e) {
     if (e instanceof ManifestError) throw new ModuleRefused(basename(dir), "manifest", e.message);
     throw e;
@@ -85,7 +69,7 @@ async function loadProject(dir: string): Promise<LoadedModule> {
   return {
     id, bytes: result.bytes, source: dir, requested: m.capabilities,
     config: new Map(Object.entries(configDefaults(m))), configFields: configFields(m.config),
-    ramBudgetBytes: m.ramBudgetBytes, ...(result.sourceMap !== undefined ? { sourceMap: result.sourceMap } : {}), warnings: [],
+    ramBudgetBytes: m.ramBudgetBytes, warnings: [],
   };
 }
 

@@ -12,7 +12,7 @@ import type { Capabilities } from "../caps/capabilities.js";
 import type { AgentEvent } from "./host-context.js";
 import { DeviceClaimRegistry } from "./handles.js";
 import { BusEventLimiter } from "./bus-events.js";
-import { formatCrashReport, formatSource, type CrashReport } from "./faults.js";
+import { formatCrashReport, type CrashReport } from "./faults.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
 import type { PreparedModule } from "./refusal.js";
 import { Scheduler } from "./scheduler.js";
@@ -254,7 +254,7 @@ export class ModuleSupervisor<B extends BoardLike = BoardLike> {
   /** A fault of the module: crash report, teardown, then backoff, quarantine, or (a trial) down for good. */
   fault(slot: SupervisedSlot, report: CrashReport): void {
     slot.faults.push(report);
-    this.emit(slot.spec.id, { kind: "fault", reason: report.reason, detail: report.detail, ...(report.source ? { source: formatSource(report.source, false) } : {}), callback: report.callback, report: formatCrashReport(report) });
+    this.emit(slot.spec.id, { kind: "fault", reason: report.reason, detail: report.detail, callback: report.callback, report: formatCrashReport(report) });
     this.teardown(slot);
     if (!slot.spec.restartOnFault) {
       slot.state = "faulted";
@@ -310,7 +310,7 @@ export class ModuleSupervisor<B extends BoardLike = BoardLike> {
       this.opts.observer?.outcome(slot.index, outcome);
       if (!outcome.ok) {
         slot.faults.push(outcome.report);
-        this.emit(slot.spec.id, { kind: "fault", reason: outcome.report.reason, detail: outcome.report.detail, ...(outcome.report.source ? { source: formatSource(outcome.report.source, false) } : {}), callback: "fwx_deinit", report: formatCrashReport(outcome.report) });
+        this.emit(slot.spec.id, { kind: "fault", reason: outcome.report.reason, detail: outcome.report.detail, callback: "fwx_deinit", report: formatCrashReport(outcome.report) });
       }
     }
     this.teardown(slot);

@@ -11,7 +11,6 @@ import { capMemory, MemoryBudgetError, PAGE_BYTES, type CappedModule } from "./m
 import { formatLinkReport, linkModule } from "./link.js";
 import { ModuleRefused, type PreparedModule, type PrepareOptions } from "./refusal.js";
 import type { FrameMap } from "./faults.js";
-import { buildLineTable } from "./source-lines.js";
 
 // The validator decodes every instruction of the module; the agent's own
 // reads (linking, the memory cap, stack positions) need only its structure.
@@ -85,19 +84,7 @@ function prepareSteps(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
   for (const need of [FUEL_SET_EXPORT, FUEL_GET_EXPORT]) {
     if (!exports.has(need)) throw new ModuleRefused(id, "instrumentation", `${source}: the instrumented module lacks ${need}`);
   }
-  const frames = frameMap(parsed, instrumentedParsed, memory.bytes);
-  if (opts.sourceMap !== undefined) {
-    // Only with a source map (a project built here) are the bodies decoded again, for their calls.
-    const lines = buildLineTable(parseModule(bytes, { calls: true }), parseModule(instrumented, { calls: true }), codeShift(instrumentedParsed, memory.bytes), opts.sourceMap);
-    if (lines) frames.lines = lines;
-  }
-  return { id, compiled, memory, frames, exports };
-}
-
-/** How far capping the memory moved the code section (it rewrites only sections before it). */
-function codeShift(instrumented: ParsedModule, capped: Uint8Array): number {
-  const codeAt = (sections: readonly { id: number; offset: number }[]) => sections.find((s) => s.id === SECTION.code)?.offset ?? 0;
-  return codeAt(walkSections(capped)) - codeAt(instrumented.sections);
+  return { id, compiled, memory, frames: frameMap(parsed, instrumentedParsed, memory.bytes), exports };
 }
 
 /**
@@ -109,7 +96,8 @@ function codeShift(instrumented: ParsedModule, capped: Uint8Array): number {
  */
 function frameMap(original: ParsedModule, instrumented: ParsedModule, capped: Uint8Array): FrameMap {
   const imports = (m: ParsedModule) => m.functions.filter((f) => f.imported).length;
-  const shift = codeShift(instrumented, capped);
+  const codeAt = (sections: readonly { id: number; offset: number }[]) => sections.find((s) => s.id === SECTION.code)?.offset ?? 0;
+  const shift = codeAt(walkSections(capped)) - codeAt(instrumented.sections);
   return {
     originalImports: imports(original),
     originalDefined: original.functions.length - imports(original),

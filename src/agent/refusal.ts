@@ -24,8 +24,6 @@ export interface PrepareOptions {
   deviceClass?: DeviceClass;
   /** A board profile's limits, when it overrides its class's defaults. */
   limits?: ModuleLimits;
-  /** The compiler's source map of the module (source-lines.ts). */
-  sourceMap?: string;
 }
 
 export interface PreparedModule {

@@ -54,8 +54,6 @@ export interface ModuleSpec {
   /** Fuel per callback, 1 ..= MAX_FUEL. */
   fuel?: bigint;
   ramBudgetBytes?: number;
-  /** The compiler's source map of `bytes`: crash reports then name the integrator's file and line. */
-  sourceMap?: string;
 }
 
 /** Sees every delivery and every outcome (the recorder). */
@@ -183,7 +181,6 @@ export class Agent<B extends BoardLike = BoardLike> {
     try {
       prepared = await prepareOffThread(spec.bytes, {
         moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.ramBudgetBytes ?? DEFAULT_RAM_BUDGET,
-        ...(spec.sourceMap !== undefined ? { sourceMap: spec.sourceMap } : {}),
         ...(profile.deviceClass ? { deviceClass: profile.deviceClass } : {}),
         ...(profile.moduleLimits ? { limits: profile.moduleLimits } : {}),
       }, this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs });

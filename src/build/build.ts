@@ -4,12 +4,10 @@
 // AssemblyScript, compiled here, or a .wasm another toolchain built (C, Rust):
 // that one is read as it is, then finished and validated the same way.
 
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { shrinkModule } from "./shrink.js";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { WasmParseError } from "../wasm/reader.js";
-import { removeCustomSection } from "../wasm/sections.js";
 import { validateModule, type ValidationIssue, type ValidationResult } from "../validate/validate.js";
 import type { DeviceClass } from "../validate/limits.js";
 import { writeFileDurable } from "../fs/durable.js";
@@ -28,8 +26,6 @@ export interface BuildOptions {
   write?: boolean;
   /** Keep function names in the binary. */
   debugNames?: boolean;
-  /** Also return (and with `write`, keep beside the output as <out>.map) the compiler's source map. */
-  sourceMap?: boolean;
   /** Whose resource limits the module is validated against (default: the gateway's). */
   deviceClass?: DeviceClass;
 }
@@ -49,8 +45,6 @@ export interface BuildResult {
   /** Where the output goes (or would go). */
   outPath: string;
   diagnostics: Diagnostic[];
-  /** The source map of `bytes` (AssemblyScript builds asked for one): never inside the module. */
-  sourceMap?: string;
   /** Set when compilation failed without a diagnostic (rare: a compiler crash). */
   compileFailure?: string;
   validation: ValidationResult | null;
@@ -90,15 +84,6 @@ export class BuildInputError extends Error {
     super(message);
     this.name = "BuildInputError";
   }
-}
-
-/** The module's SHA-256 in a source map's extension field: a map is used only with the module it was made for. */
-export const SOURCE_MAP_MODULE_FIELD = "x_fwx_module_sha256";
-
-function sourceMapFor(bytes: Uint8Array, map: string): string {
-  const json = JSON.parse(map) as Record<string, unknown>;
-  json[SOURCE_MAP_MODULE_FIELD] = createHash("sha256").update(bytes).digest("hex");
-  return JSON.stringify(json);
 }
 
 /** A .wasm entry as its toolchain left it: the "compile" stage of a C or Rust module. */
@@ -142,26 +127,17 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
   const foreign = extname(entry) === ".wasm";
   const compiled = foreign
     ? readToolchainOutput(projectDir, entry)
-    : await compileAssemblyScript({ baseDir: projectDir, entry: relative(projectDir, entry), runtime, debugNames: options.debugNames ?? false, sourceMap: options.sourceMap ?? false });
+    : await compileAssemblyScript({ baseDir: projectDir, entry: relative(projectDir, entry), runtime, debugNames: options.debugNames ?? false });
   base.diagnostics = compiled.diagnostics;
   if (!compiled.binary) {
     return { ...base, ok: false, stage: "compile", ...(compiled.failure ? { compileFailure: compiled.failure } : {}) };
   }
 
   // The section goes in before validation: the validator checks that it
-  // matches the imports, exactly as a device will. The compiler's pointer to
-  // its source map does not go anywhere: the map stays beside the build.
+  // matches the imports, exactly as a device will.
   let bytes = compiled.binary;
-  if (compiled.sourceMap !== undefined) {
-    base.sourceMap = compiled.sourceMap;
-    try {
-      bytes = removeCustomSection(bytes, "sourceMappingURL");
-    } catch (e) {
-      if (!(e instanceof WasmParseError)) throw e;
-    }
-  }
   // Rewrites only the data section and the data count in place: the code,
-  // and with it the source map's offsets, stays where it is.
+  // and with it the offsets of a source map, stays where it is.
   bytes = shrinkModule(bytes);
   try {
     bytes = withAbiSection(bytes);
@@ -183,7 +159,6 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
     // Only the default build/ directory is created: a path the caller named must have its directory (README, "Errors and exit codes").
     if (options.out === undefined) mkdirSync(dirname(outPath), { recursive: true });
     writeFileDurable(outPath, bytes);
-    if (base.sourceMap !== undefined) writeFileDurable(`${outPath}.map`, sourceMapFor(bytes, base.sourceMap));
     base.outFile = outPath;
   }
   return { ...base, ok: true, stage: "done" };

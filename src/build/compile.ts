@@ -27,8 +27,6 @@ export interface Diagnostic {
 
 export interface CompileResult {
   binary: Uint8Array | null;
-  /** The compiler's source map (JSON text) when asked for: code offsets → the integrator's sources. */
-  sourceMap?: string;
   diagnostics: Diagnostic[];
   /** The compiler's own failure message when it failed without a diagnostic. */
   failure?: string;
@@ -74,8 +72,6 @@ export interface CompileOptions {
   runtime: Runtime;
   /** Include a name section (function names for traps and profiles). Costs flash. */
   debugNames?: boolean;
-  /** Also produce a source map (kept beside the build, never in the module: see debug-map.ts). */
-  sourceMap?: boolean;
 }
 
 let ascModule: typeof import("assemblyscript/asc") | null = null;
@@ -109,7 +105,6 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
   const physical = (abs: string): string => (abs.startsWith(sdkPrefix) ? join(sdkDir, abs.slice(sdkPrefix.length)) : abs);
   const sources = new Map<string, string>();
   let binary: Uint8Array | null = null;
-  let sourceMap: string | undefined;
 
   const readFile = (filename: string, dir: string): string | null => {
     const abs = resolve(dir, filename);
@@ -144,13 +139,11 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     "--outFile", "module.wasm",
     "--noColors",
     ...(options.debugNames ? ["--debug"] : []),
-    ...(options.sourceMap ? ["--sourceMap"] : []),
   ];
   const result = await asc.main(argv, {
     readFile,
     writeFile: (name: string, contents: Uint8Array | string) => {
       if (name.endsWith(".wasm") && typeof contents !== "string") binary = contents;
-      else if (name.endsWith(".wasm.map")) sourceMap = typeof contents === "string" ? contents : new TextDecoder().decode(contents);
     },
     listFiles: (dirname: string, dir: string) => {
       try {
@@ -180,7 +173,7 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
       diagnostics.push(diag);
     },
   });
-  const out: CompileResult = { binary: result.error ? null : binary, diagnostics, ...(sourceMap !== undefined && !result.error ? { sourceMap } : {}) };
+  const out: CompileResult = { binary: result.error ? null : binary, diagnostics };
   if (result.error && !diagnostics.some((d) => d.severity === "error")) out.failure = result.error.message;
   return out;
 }

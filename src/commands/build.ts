@@ -88,8 +88,6 @@ export const command: Command = {
       result = await buildModule(positionals[0] ?? ".", {
         runtime: runtime as Runtime,
         debugNames: values["debug-names"] ?? false,
-        // Kept beside the output as <out>.map, never in it: fwx run then names the line a fault came from.
-        sourceMap: true,
         ...(values.out !== undefined ? { out: values.out } : {}),
         ...(ramBudgetBytes !== undefined ? { ramBudgetBytes } : {}),
       });

@@ -268,7 +268,7 @@ export const command: Command = {
             note(`warning: ${m.source} has no manifest and no --grant: granting everything board "${board.profile.name}" can grant`);
           }
           const fuelFor = fuel ?? m.fuel;
-          return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}), ...(m.sourceMap !== undefined ? { sourceMap: m.sourceMap } : {}) };
+          return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) };
         });
         const width = Math.max(8, ...specs.map((s) => (s.id.split(".").pop() ?? s.id).length));
         const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : speed === "real-time" ? `real time: ${hardware.join(", ")} on hardware` : `${speed}x`})${narrowed ? "" : "; printing lifecycle, faults, refused calls, warnings, telemetry and outputs switched (--show/--hide <kinds>, --log-level for more)"}`); };

@@ -25,8 +25,6 @@ export interface CodeContext {
   elemCount: number;
   /** From the DataCount section; null when absent (memory.init and data.drop then cannot be used). */
   dataCount: number | null;
-  /** Told of every call instruction: its offset, and the callee (null through a table). */
-  onCall?: (at: number, callee: number | null) => void;
 }
 
 export type FeatureSink = (feature: WasmFeature, offset: number, detail: string) => void;
@@ -186,14 +184,12 @@ function immediates(
     case "func": {
       const f = index(r, ctx.funcCount, "function");
       imm.callee = arity(ctx.functions[f]!.signature);
-      if (info.name !== "ref.func") ctx.onCall?.(at, f);
       return { kind: "ref", value: f };
     }
     case "call_indirect": {
       const t = typeIndex(r, ctx);
       if (ctx.types[t]!.kind !== "func") r.fail(`${info.name} type ${t} is not a function type`, at);
       imm.callee = arity(ctx.types[t]!);
-      ctx.onCall?.(at, null);
       const tableAt = r.pos;
       const table = r.u32("table index");
       if (table >= ctx.tableCount) r.fail(`${info.name} uses table ${table}, but the module has ${ctx.tableCount}`, tableAt);

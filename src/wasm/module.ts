@@ -81,8 +81,6 @@ export interface FunctionInfo {
    * body uses an instruction wasm3 cannot run (refused for that).
    */
   shape?: BodyShape;
-  /** Defined functions, when parsed with `calls`: every call instruction's offset and callee (null through a table), in code order. */
-  calls?: { at: number; callee: number | null }[];
 }
 
 export interface GlobalInfo {

@@ -75,8 +75,6 @@ export interface ParseOptions {
    * where it first goes past them (the validator passes its limits).
    */
   shapeBounds?: ShapeBounds;
-  /** Record each defined function's call instructions (`calls`): what maps a fault back to its source (src/agent/source-lines.ts). */
-  calls?: boolean;
 }
 
 export function parseModule(bytes: Uint8Array, options: ParseOptions = {}): ParsedModule {
@@ -205,11 +203,6 @@ function readCodeSection(r: ByteReader, m: ParsedModule, log: FeatureLog, declar
       continue;
     }
     const tracker = new ShapeTracker({ params: f.signature.params.length, results: f.signature.results.length }, options.shapeBounds);
-    if (options.calls) {
-      const calls: { at: number; callee: number | null }[] = [];
-      ctx.onCall = (at, callee) => calls.push({ at, callee });
-      f.calls = calls;
-    }
     decodeInstructions(body, ctx, locals, "body", note, tracker);
     const shape = tracker.result();
     if (shape) f.shape = shape;

@@ -105,13 +105,6 @@ export function encodeCustomSection(name: string, payload: Uint8Array): Uint8Arr
   return out;
 }
 
-/** A copy of the module without any custom section called `name`. Throws WasmParseError when the framing is broken. */
-export function removeCustomSection(bytes: Uint8Array, name: string): Uint8Array {
-  const kept: Uint8Array[] = [bytes.subarray(0, 8)];
-  for (const s of walkSections(bytes)) if (!(s.id === SECTION.custom && s.name === name)) kept.push(bytes.subarray(s.offset, s.end));
-  return concatBytes(kept);
-}
-
 /**
  * Returns a copy of the module with every custom section called `name`
  * removed and one new section with `payload` appended at the end. Throws
