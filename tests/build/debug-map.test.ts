@@ -1,0 +1,117 @@
+// Issue 13 item 6: every build keeps a debug map beside the module (never in
+// it), and a fault is reported in the integrator's own function and line,
+// on the simulator, with or without the map beside the module.
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildModule } from "../../src/build/build.js";
+import { compileAssemblyScript } from "../../src/build/compile.js";
+import { parseDebugMap, symbolize } from "../../src/build/debug-map.js";
+import { parseModule } from "../../src/wasm/reader.js";
+import { tempDir } from "../ota/fixtures.js";
+
+const root = join(import.meta.dirname, "../..");
+const cli = join(root, "dist", "cli.js");
+const work = tempDir("debug-map");
+afterAll(() => work.cleanup());
+
+/** A module whose timer reads past the end of a typed array: AssemblyScript aborts inside ~lib/typedarray.ts. */
+export const FAULTY_SOURCE = `import { Timer } from "fwx";
+
+const samples = new Uint8Array(4);
+let cursor: i32 = 2;
+
+function nextSample(): i32 {
+  cursor += 3;
+  return samples[cursor];
+}
+
+export function fwx_init(): i32 {
+  return Timer.every(1, 1000) == 0 ? 0 : 1;
+}
+
+export function fwx_on_timer(id: u32): void {
+  samples[0] = <u8>nextSample();
+}
+`;
+/** Where the out-of-range read is in FAULTY_SOURCE: line 8, column 10 (`samples[cursor]`). */
+export const FAULT_LINE = "assembly/index.ts:8:10";
+
+export function faultyProject(dir: string): string {
+  mkdirSync(join(dir, "assembly"), { recursive: true });
+  writeFileSync(join(dir, "fwx.json"), JSON.stringify({ format: 1, id: "com.example.faulty", version: "0.1.0", entry: "assembly/index.ts", capabilities: { timers: 1 }, ramBudget: "64k" }));
+  writeFileSync(join(dir, "assembly", "index.ts"), FAULTY_SOURCE);
+  return dir;
+}
+
+const fwx = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 60_000 });
+
+describe("debug maps", () => {
+  const project = faultyProject(join(work.path, "faulty"));
+
+  it("fwx build writes x.fwxmap.json beside x.wasm, and nothing of it into the module", async () => {
+    const r = await buildModule(project, { out: join(project, "x.wasm") });
+    expect(r.ok).toBe(true);
+    expect(r.debugMapFile).toBe(join(project, "x.fwxmap.json"));
+    const bytes = new Uint8Array(readFileSync(join(project, "x.wasm")));
+    const m = parseModule(bytes);
+    // No name section and no pointer to a source map: only the fwx.abi section the device needs.
+    expect(m.customSections.map((c) => c.name)).toEqual(["fwx.abi"]);
+    expect(m.functionNames.size).toBe(0);
+    const map = parseDebugMap(readFileSync(r.debugMapFile!, "utf8"), "x.fwxmap.json");
+    expect(map.wasmSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(map.module).toEqual({ id: "com.example.faulty", version: "0.1.0" });
+    expect(map.functions.length).toBe(m.functions.length);
+    expect(map.functions).toContain("assembly/index/fwx_on_timer");
+    expect(map.sources).toContain("assembly/index.ts");
+    expect(map.aborts).toEqual({});
+    // A function's first mapped instruction lies in its own body and names its own source.
+    const onTimer = map.functions.indexOf("assembly/index/fwx_on_timer");
+    const f = m.functions[onTimer]!;
+    const s = symbolize(map, onTimer, f.bodyEnd! - 1, { from: f.codeOffset!, to: f.bodyEnd! });
+    expect(s.name).toBe("assembly/index/fwx_on_timer");
+    expect(s.userAt?.file).toBe("assembly/index.ts");
+  });
+
+  it("making the map does not change the module's code", async () => {
+    for (const dir of [project, join(root, "examples", "cold-chain-alarm")]) {
+      const opts = { baseDir: dir, entry: "assembly/index.ts", runtime: "stub" as const };
+      const withMap = await compileAssemblyScript(opts);
+      const without = await compileAssemblyScript({ ...opts, debugMap: false });
+      expect(withMap.sourceMap).toBeDefined();
+      expect(without.sourceMap).toBeUndefined();
+      expect(Buffer.from(withMap.binary!).equals(Buffer.from(without.binary!))).toBe(true);
+    }
+  });
+
+  it("a fault on the simulator names the user's function and line, not function[N] in ~lib/typedarray.ts", () => {
+    const r = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms"], project);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stdout).toContain("Index out of range at ~lib/typedarray.ts");
+    expect(r.stdout).toContain(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
+    expect(r.stdout).toMatch(/assembly\/index\/fwx_on_timer \(function \d+\) at ~lib\/typedarray\.ts:\d+:\d+ \(inlined; from assembly\/index\.ts:8:10\)/);
+    expect(r.stdout).not.toMatch(/function\[\d+\]/);
+  });
+
+  it("without the map the report says so and gives module positions; --map names it again", () => {
+    mkdirSync(join(project, "maps"));
+    renameSync(join(project, "x.fwxmap.json"), join(project, "maps", "x.fwxmap.json"));
+    const bare = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms"], project);
+    expect(bare.status, bare.stderr).toBe(3);
+    expect(bare.stdout).toContain("no debug map");
+    expect(bare.stdout).toMatch(/function\[\d+\] \(function \d+\) at module byte 0x[0-9a-f]+/);
+    const mapped = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms", "--map", "maps/x.fwxmap.json"], project);
+    expect(mapped.status, mapped.stderr).toBe(3);
+    expect(mapped.stdout).toContain(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
+    // A map of other bytes is not used: positions would be wrong.
+    const other = JSON.parse(readFileSync(join(project, "maps", "x.fwxmap.json"), "utf8")) as { wasmSha256: string };
+    writeFileSync(join(project, "maps", "other.fwxmap.json"), JSON.stringify({ ...other, wasmSha256: "0".repeat(64) }));
+    const wrong = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms", "--map", "maps/other.fwxmap.json"], project);
+    expect(wrong.stdout).toContain("no debug map");
+    const missing = fwx(["run", "x.wasm", "--map", "maps/nope.fwxmap.json"], project);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^fwx: run: --map maps\/nope\.fwxmap\.json: /);
+  });
+});
