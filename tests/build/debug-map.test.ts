@@ -11,40 +11,12 @@ import { compileAssemblyScript } from "../../src/build/compile.js";
 import { parseDebugMap, symbolize } from "../../src/build/debug-map.js";
 import { parseModule } from "../../src/wasm/reader.js";
 import { tempDir } from "../ota/fixtures.js";
+import { FAULT_LINE, faultyProject } from "./faulty-project.js";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "dist", "cli.js");
 const work = tempDir("debug-map");
 afterAll(() => work.cleanup());
-
-/** A module whose timer reads past the end of a typed array: AssemblyScript aborts inside ~lib/typedarray.ts. */
-export const FAULTY_SOURCE = `import { Timer } from "fwx";
-
-const samples = new Uint8Array(4);
-let cursor: i32 = 2;
-
-function nextSample(): i32 {
-  cursor += 3;
-  return samples[cursor];
-}
-
-export function fwx_init(): i32 {
-  return Timer.every(1, 1000) == 0 ? 0 : 1;
-}
-
-export function fwx_on_timer(id: u32): void {
-  samples[0] = <u8>nextSample();
-}
-`;
-/** Where the out-of-range read is in FAULTY_SOURCE: line 8, column 10 (`samples[cursor]`). */
-export const FAULT_LINE = "assembly/index.ts:8:10";
-
-export function faultyProject(dir: string): string {
-  mkdirSync(join(dir, "assembly"), { recursive: true });
-  writeFileSync(join(dir, "fwx.json"), JSON.stringify({ format: 1, id: "com.example.faulty", version: "0.1.0", entry: "assembly/index.ts", capabilities: { timers: 1 }, ramBudget: "64k" }));
-  writeFileSync(join(dir, "assembly", "index.ts"), FAULTY_SOURCE);
-  return dir;
-}
 
 const fwx = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 60_000 });
 
