@@ -86,4 +86,18 @@ describe("debug maps", () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/^fwx: run: --map maps\/nope\.fwxmap\.json: /);
   });
+
+  it("fwx replay names where a rebuilt module faults when the recording did not", async () => {
+    // The same host calls, but the read stays in range: recorded without a fault.
+    const fixed = faultyProject(join(work.path, "fixed"));
+    const source = join(fixed, "assembly", "index.ts");
+    writeFileSync(source, readFileSync(source, "utf8").replace("cursor += 3;", "cursor = 0;"));
+    expect((await buildModule(fixed, { out: join(fixed, "ok.wasm") })).ok).toBe(true);
+    const rec = fwx(["run", "ok.wasm", "--grant", "timers:1", "--duration", "1500ms", "--record", "run.fwxrec"], fixed);
+    expect(rec.status, rec.stderr).toBe(0);
+    const r = fwx(["replay", join(fixed, "run.fwxrec"), "x.wasm", "--map", "maps/x.fwxmap.json"], project);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/diverged: .* during fwx_on_timer\(1\) at 1\.000 s/);
+    expect(r.stdout).toContain(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
+  });
 });
