@@ -4,6 +4,8 @@
 import { FUNCTIONS, STATUS_NAMES } from "../abi/host.generated.js";
 import { PAGE_BYTES } from "./memory-cap.js";
 import { isWatchdogTimeout } from "./watchdog.js";
+import { FrameOffsets } from "./frame-offsets.js";
+import { formatLocation, isLibrary, symbolize, type DebugMap } from "../build/debug-map.js";
 
 export const FAULT_REASONS = [
   "fuel-exhausted", "stack-overflow", "memory-limit", "unreachable", "abort",
@@ -57,6 +59,10 @@ export interface WasmLocation {
   offset: number;
   /** The same position counted from the start of the function's instrumented body (after its locals), or null if unknown. */
   bodyOffset: number | null;
+  /** The position in the module as given (as built, as shipped): what a debug map's lines are keyed by; null if unknown. */
+  moduleOffset?: number | null;
+  /** The function's code range in the module as given. */
+  moduleBody?: { from: number; to: number } | null;
 }
 
 /** What wasmFrames needs to translate the engine's positions (see prepareModule). */
@@ -68,10 +74,15 @@ export interface FrameMap {
   bodyStarts: readonly number[];
   originalNames: ReadonlyMap<number, string>;
   instrumentedNames: ReadonlyMap<number, string>;
+  /** The module as given and as run (instrumented, memory capped): positions in one are translated to the other on a fault (frame-offsets.ts). */
+  original?: Uint8Array;
+  instrumented?: Uint8Array;
 }
 
 export interface CrashReport {
   module: string;
+  /** SHA-256 (hex) of the module as given: finds its debug map (docs/debug-maps.md). */
+  wasmSha256?: string;
   reason: FaultReason;
   detail: string;
   tUs: bigint;
@@ -93,6 +104,16 @@ const FRAME = /wasm-function\[(\d+)\]:0x([0-9a-f]+)/;
 export function wasmFrames(err: unknown, map: FrameMap): WasmLocation[] {
   const stack = err instanceof Error ? err.stack ?? "" : "";
   const out: WasmLocation[] = [];
+  const offsets = map.original && map.instrumented ? new FrameOffsets({ ...map, original: map.original, instrumented: map.instrumented }) : null;
+  const translate = (index: number, offset: number, funcIndex: number): Pick<WasmLocation, "moduleOffset" | "moduleBody"> => {
+    if (!offsets) return {};
+    try {
+      return { moduleOffset: offsets.originalOffset(index, offset), moduleBody: offsets.body(funcIndex) };
+    } catch {
+      // A report without module positions is still a report: never fail the fault path.
+      return { moduleOffset: null, moduleBody: null };
+    }
+  };
   for (const line of stack.split("\n")) {
     const m = FRAME.exec(line);
     if (!m) continue;
@@ -103,7 +124,7 @@ export function wasmFrames(err: unknown, map: FrameMap): WasmLocation[] {
     const bodyOffset = start !== undefined && offset >= start ? offset - start : null;
     if (defined >= 0 && defined < map.originalDefined) {
       const funcIndex = map.originalImports + defined;
-      out.push({ funcIndex, funcName: map.originalNames.get(funcIndex) ?? null, offset, bodyOffset });
+      out.push({ funcIndex, funcName: map.originalNames.get(funcIndex) ?? null, offset, bodyOffset, ...translate(index, offset, funcIndex) });
     } else {
       out.push({ funcIndex: null, funcName: map.instrumentedNames.get(index) ?? null, offset, bodyOffset });
     }
@@ -159,23 +180,52 @@ export function describeResult(fn: number, result: number | bigint): string {
   return name === undefined ? `${result} (not a status of the ABI)` : `${name} (${result})`;
 }
 
-export function formatCrashReport(r: CrashReport): string {
+/**
+ * The report as text. With the module's debug map, frames are named and
+ * placed in source files, and the first line says where in the integrator's
+ * own code it happened: the innermost frame with a line of the project's own
+ * sources (library frames, and library code inlined into a user function,
+ * are passed over for that line while a user line exists).
+ */
+export function formatCrashReport(r: CrashReport, debugMap?: DebugMap | null): string {
   const lines = [`fault in ${r.module}: ${r.reason} — ${r.detail}`, `  during ${r.callback} at t=${formatTime(r.tUs)}`];
-  if (r.frames.length) {
-    lines.push("  wasm stack (innermost first):");
-    for (const f of r.frames.slice(0, 8)) {
-      const fn = f.funcIndex === null ? `${f.funcName ?? "(unnamed)"} (added by fuel instrumentation)` : `${f.funcName ?? `function[${f.funcIndex}]`} (function ${f.funcIndex})`;
-      const within = f.bodyOffset === null ? "" : `+0x${f.bodyOffset.toString(16)} into its body, `;
-      lines.push(`    ${fn} at ${within}byte 0x${f.offset.toString(16)} of the instrumented code`);
-    }
+  lines.push(...formatFrames(r.frames, debugMap ?? null));
+  lines.push(...formatCrashTail(r));
+  return lines.join("\n");
+}
+
+/** The stack lines of a report (a device's fault log line carries frames only; `fwx logs` prints them with this). */
+export function formatFrames(frames: readonly FrameRef[], debugMap: DebugMap | null): string[] {
+  const lines: string[] = [];
+  if (!frames.length) return lines;
+  const named = frames.map((f) => ({ f, s: debugMap && f.funcIndex !== null ? symbolize(debugMap, f.funcIndex, f.moduleOffset ?? null, f.moduleBody ?? null) : null }));
+  const user = named.find((x) => x.s?.userAt);
+  if (user) lines.push(`  at ${formatLocation(user.s!.userAt!)} in ${user.s!.name ?? `function[${user.f.funcIndex}]`}`);
+  lines.push("  wasm stack (innermost first):");
+  for (const { f, s } of named.slice(0, 8)) {
+    const name = s?.name ?? f.funcName ?? (f.funcIndex === null ? "(unnamed)" : `function[${f.funcIndex}]`);
+    const fn = f.funcIndex === null ? `${name} (added by fuel instrumentation)` : `${name} (function ${f.funcIndex})`;
+    const where = s?.at ? `${formatLocation(s.at)}${isLibrary(s.at.file) && s.userAt ? ` (inlined; from ${formatLocation(s.userAt)})` : ""}` : null;
+    const pos = f.moduleOffset !== undefined && f.moduleOffset !== null ? `module byte 0x${f.moduleOffset.toString(16)}`
+      : f.offset !== undefined ? `byte 0x${f.offset.toString(16)} of the instrumented code` : "an unknown position";
+    lines.push(`    ${fn} at ${where ? `${where}, ` : ""}${pos}`);
   }
+  if (!debugMap) lines.push("  no debug map for this module: the names and source lines are in the .fwxmap.json fwx build writes beside it (--map <file>)");
+  return lines;
+}
+
+/** What formatFrames needs of a frame; a device's log line carries just this. */
+export type FrameRef = Pick<WasmLocation, "funcIndex" | "funcName" | "moduleOffset" | "moduleBody"> & { offset?: number };
+
+function formatCrashTail(r: CrashReport): string[] {
+  const lines: string[] = [];
   lines.push(`  fuel: ${r.fuelUsed === null ? "unknown (module not metered)" : `${r.fuelUsed} of ${r.fuelBudget}`}`);
   lines.push(`  memory: ${r.memoryPages} pages now, high-water ${r.memoryHighWaterBytes / PAGE_BYTES} of ${r.memoryLimitBytes / PAGE_BYTES} pages (64 KiB each)`);
   if (r.lastCalls.length) {
     lines.push(`  last ${r.lastCalls.length} host calls (oldest first):`);
     for (const c of r.lastCalls) lines.push(`    ${c.fn}(${Object.entries(c.args).map(([k, v]) => `${k}=${v}`).join(", ")}) → ${c.result}`);
   } else lines.push("  no host calls before the fault");
-  return lines.join("\n");
+  return lines;
 }
 
 /** 00:12:30.000 from virtual µs. */

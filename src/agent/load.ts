@@ -6,6 +6,7 @@ import { readFileSync, statSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { parseCapabilities, CapabilityError, PIN_MODES, type Capabilities } from "../caps/capabilities.js";
 import { buildModule } from "../build/build.js";
+import { findDebugMap, sha256Hex, type DebugMap } from "../build/debug-map.js";
 import { formatDiagnostic } from "../build/compile.js";
 import { configDefaults, configText, ManifestError } from "../build/manifest.js";
 import { formatValidation } from "../validate/validate.js";
@@ -27,12 +28,16 @@ export interface LoadedModule {
   ramBudgetBytes?: number;
   fuel?: bigint;
   warnings: string[];
+  /** Names and source lines for crash reports: the build's own, or the map found for these bytes (findDebugMap). */
+  debugMap?: DebugMap | null;
 }
 
 export interface LoadOptions {
   /** Raw Ed25519 product root key; packages are verified when given. */
   rootPublicKey?: Uint8Array;
   device?: Omit<DeviceContext, "offeredInterfaces">;
+  /** Debug map files named on the command line (--map); otherwise one is looked for beside the input and in ./build. */
+  debugMaps?: string[];
 }
 
 const idFromFile = (path: string) => basename(path, extname(path)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "") || "module";
@@ -46,8 +51,10 @@ export async function loadModule(path: string, opts: LoadOptions = {}): Promise<
   }
   if (isDir) return loadProject(path);
   const bytes = new Uint8Array(readFileSync(path));
-  if (extname(path) === ".fwx") return loadPackage(path, bytes, opts);
-  return { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, warnings: [] };
+  const loaded: LoadedModule = extname(path) === ".fwx" ? loadPackage(path, bytes, opts)
+    : { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, warnings: [] };
+  loaded.debugMap = findDebugMap(sha256Hex(loaded.bytes), { files: opts.debugMaps ?? [], near: [path], dirs: [process.cwd()] });
+  return loaded;
 }
 
 async function loadProject(dir: string): Promise<LoadedModule> {
@@ -69,7 +76,7 @@ async function loadProject(dir: string): Promise<LoadedModule> {
   return {
     id, bytes: result.bytes, source: dir, requested: m.capabilities,
     config: new Map(Object.entries(configDefaults(m))), configFields: configFields(m.config),
-    ramBudgetBytes: m.ramBudgetBytes, warnings: [],
+    ramBudgetBytes: m.ramBudgetBytes, warnings: [], debugMap: result.debugMap,
   };
 }
 

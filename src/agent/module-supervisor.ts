@@ -13,6 +13,7 @@ import type { AgentEvent } from "./host-context.js";
 import { DeviceClaimRegistry } from "./handles.js";
 import { BusEventLimiter } from "./bus-events.js";
 import { formatCrashReport, type CrashReport } from "./faults.js";
+import { sha256Hex, type DebugMap } from "../build/debug-map.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
 import type { PreparedModule } from "./refusal.js";
 import { Scheduler } from "./scheduler.js";
@@ -39,6 +40,8 @@ export interface SupervisedSpec {
   fuel: bigint;
   /** Confirmed modules restart after a fault (with backoff); a trial reports its fault and stays down ("faulted"). */
   restartOnFault: boolean;
+  /** Names and source lines for crash reports (the build's debug map; a device has none and reports positions only). */
+  debugMap?: DebugMap | null;
 }
 
 /** What a driver learns about one module. */
@@ -251,10 +254,25 @@ export class ModuleSupervisor<B extends BoardLike = BoardLike> {
     slot.generation++;
   }
 
+  /**
+   * The fault event: the report as text (named through the debug map when
+   * there is one), plus what a tool needs to name it later from a device's
+   * log: the module's hash and each frame's function and module offset.
+   */
+  private faultEvent(slot: SupervisedSlot, report: CrashReport, callback: string): AgentEvent {
+    const original = slot.spec.prepared.frames.original;
+    if (original) report.wasmSha256 ??= sha256Hex(original);
+    return {
+      kind: "fault", reason: report.reason, detail: report.detail, callback, report: formatCrashReport(report, slot.spec.debugMap ?? null),
+      ...(report.wasmSha256 ? { wasmSha256: report.wasmSha256 } : {}),
+      frames: report.frames.map((f) => ({ funcIndex: f.funcIndex, moduleOffset: f.moduleOffset ?? null, ...(f.moduleBody ? { moduleBody: f.moduleBody } : {}) })),
+    };
+  }
+
   /** A fault of the module: crash report, teardown, then backoff, quarantine, or (a trial) down for good. */
   fault(slot: SupervisedSlot, report: CrashReport): void {
     slot.faults.push(report);
-    this.emit(slot.spec.id, { kind: "fault", reason: report.reason, detail: report.detail, callback: report.callback, report: formatCrashReport(report) });
+    this.emit(slot.spec.id, this.faultEvent(slot, report, report.callback));
     this.teardown(slot);
     if (!slot.spec.restartOnFault) {
       slot.state = "faulted";
@@ -310,7 +328,7 @@ export class ModuleSupervisor<B extends BoardLike = BoardLike> {
       this.opts.observer?.outcome(slot.index, outcome);
       if (!outcome.ok) {
         slot.faults.push(outcome.report);
-        this.emit(slot.spec.id, { kind: "fault", reason: outcome.report.reason, detail: outcome.report.detail, callback: "fwx_deinit", report: formatCrashReport(outcome.report) });
+        this.emit(slot.spec.id, this.faultEvent(slot, outcome.report, "fwx_deinit"));
       }
     }
     this.teardown(slot);

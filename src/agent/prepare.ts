@@ -84,7 +84,7 @@ function prepareSteps(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
   for (const need of [FUEL_SET_EXPORT, FUEL_GET_EXPORT]) {
     if (!exports.has(need)) throw new ModuleRefused(id, "instrumentation", `${source}: the instrumented module lacks ${need}`);
   }
-  return { id, compiled, memory, frames: frameMap(parsed, instrumentedParsed, memory.bytes), exports };
+  return { id, compiled, memory, frames: { ...frameMap(parsed, instrumentedParsed, memory.bytes), original: bytes, instrumented: memory.bytes }, exports };
 }
 
 /**

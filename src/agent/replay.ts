@@ -6,7 +6,8 @@ import { FUNCTIONS, type HostImpl } from "../abi/host.generated.js";
 import { FUNCTION_BY_INDEX } from "./abi.js";
 import { camel as methodName } from "../../host-abi/gen/names.js";
 import { DeviceClaimRegistry } from "./handles.js";
-import { GuestTrap, HostControlSignal, isFaultReason, qualifiedName as fnName } from "./faults.js";
+import { formatCrashReport, formatFrames, wasmFrames, GuestTrap, HostControlSignal, isFaultReason, qualifiedName as fnName } from "./faults.js";
+import type { DebugMap } from "../build/debug-map.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
 import { prepareModule } from "./prepare.js";
 import { mutArgs, outputFields, readRecording, sha256, type RecordEntry } from "./record.js";
@@ -23,6 +24,10 @@ export interface Divergence {
   function: string;
   expected: string;
   actual: string;
+  /** When the replayed module faulted there: its crash report, named through the debug map when one was given. */
+  fault?: string;
+  /** For a differing host call: the module's stack at the call (where in its source, with a debug map). */
+  stack?: string;
 }
 
 export interface ReplayResult {
@@ -103,7 +108,7 @@ function outcomeText(o: { ok: boolean; value: unknown; reason: string; detail: s
  * Re-runs `bytes` as module `moduleId` of the recording. Returns the first divergence, or null
  * when every callback made the same calls with the same arguments and ended the same way.
  */
-export function replayRecording(recording: Uint8Array, bytes: Uint8Array, moduleId?: string, opts: { watchdogMs?: number } = {}): ReplayResult {
+export function replayRecording(recording: Uint8Array, bytes: Uint8Array, moduleId?: string, opts: { watchdogMs?: number; debugMap?: DebugMap | null } = {}): ReplayResult {
   const watchdogMs = opts.watchdogMs ?? DEFAULT_WATCHDOG_MS;
   const { header, entries } = readRecording(recording);
   const digest = sha256(bytes);
@@ -149,14 +154,15 @@ export function replayRecording(recording: Uint8Array, bytes: Uint8Array, module
   const check = (outcome: CallOutcome): ReplayResult | null => {
     const { label, expectedCalls, recorded } = current!;
     current = null;
+    const fault = outcome.ok ? {} : { fault: formatCrashReport(outcome.report, opts.debugMap ?? null) };
     if (cursor.i < expectedCalls) {
       const next = calls[cursor.i]!;
-      return result({ callIndex: cursor.i, callback: label, function: fnName(next.fn), expected: `${fnName(next.fn)}${showArgs(next.args, next.fn)}`, actual: `the callback ended (${outcome.ok ? "returned" : `faulted: ${outcome.report.reason}`}) without making it` });
+      return result({ callIndex: cursor.i, callback: label, function: fnName(next.fn), expected: `${fnName(next.fn)}${showArgs(next.args, next.fn)}`, actual: `the callback ended (${outcome.ok ? "returned" : `faulted: ${outcome.report.reason}`}) without making it`, ...fault });
     }
     if (recorded) {
       const actual = outcome.ok ? { ok: true, value: typeof outcome.value === "number" ? outcome.value : 0, reason: "", detail: "" } : { ok: false, value: 0, reason: outcome.report.reason, detail: outcome.report.detail };
       const same = actual.ok === recorded.ok && (actual.ok ? sameValue(actual.value, recorded.value) : actual.reason === recorded.reason);
-      if (!same) return result({ callIndex: cursor.i, callback: label, function: "callback outcome", expected: outcomeText(recorded), actual: outcomeText(actual) });
+      if (!same) return result({ callIndex: cursor.i, callback: label, function: "callback outcome", expected: outcomeText(recorded), actual: outcomeText(actual), ...fault });
     }
     return null;
   };
@@ -176,7 +182,11 @@ export function replayRecording(recording: Uint8Array, bytes: Uint8Array, module
         outcome = instance.call(d.kind === "timer" ? "fwx_on_timer" : d.kind === "event" ? "fwx_on_event" : "fwx_deinit", d.args);
       }
     } catch (e) {
-      if (e instanceof DivergenceSignal) return result({ ...e.divergence, callback: label });
+      if (e instanceof DivergenceSignal) {
+        // Thrown inside the host call, so its stack holds the module's frames at the call.
+        const stack = formatFrames(wasmFrames(e, prepared.frames), opts.debugMap ?? null);
+        return result({ ...e.divergence, callback: label, ...(stack.length ? { stack: stack.join("\n") } : {}) });
+      }
       throw e;
     }
     return check(outcome);

@@ -6,6 +6,7 @@
 // the board catch up, then runs everything due in (time, module order, sequence) order. Callbacks run one at
 // a time, so a module's callbacks never overlap and nothing depends on wall time.
 
+import type { DebugMap } from "../build/debug-map.js";
 import type { HostImpl } from "../abi/host.generated.js";
 import { capabilityExcess, type Capabilities } from "../caps/capabilities.js";
 import type { AgentEvent } from "./host-context.js";
@@ -54,6 +55,8 @@ export interface ModuleSpec {
   /** Fuel per callback, 1 ..= MAX_FUEL. */
   fuel?: bigint;
   ramBudgetBytes?: number;
+  /** The build's debug map: crash reports name functions and source lines through it. */
+  debugMap?: DebugMap | null;
 }
 
 /** Sees every delivery and every outcome (the recorder). */
@@ -194,6 +197,7 @@ export class Agent<B extends BoardLike = BoardLike> {
       config: spec.config ?? new Map(),
       fuel: spec.fuel ?? DEFAULT_FUEL,
       restartOnFault: true,
+      debugMap: spec.debugMap ?? null,
     }, order);
   }
 

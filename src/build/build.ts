@@ -12,6 +12,7 @@ import { validateModule, type ValidationIssue, type ValidationResult } from "../
 import type { DeviceClass } from "../validate/limits.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { compileAssemblyScript, type CompileResult, type Diagnostic, type Runtime } from "./compile.js";
+import { createDebugMap, debugMapPath, type DebugMap } from "./debug-map.js";
 import { withAbiSection } from "./finish.js";
 import { MANIFEST_FILE, ManifestError, readManifest, type ModuleManifest } from "./manifest.js";
 
@@ -42,6 +43,10 @@ export interface BuildResult {
   bytes: Uint8Array | null;
   /** Written output path (only when ok and writing). */
   outFile: string | null;
+  /** Names and source lines of `bytes` (debug-map.ts); written beside the output as `<name>.fwxmap.json`, never into it. */
+  debugMap: DebugMap | null;
+  /** Where the debug map was written (only when ok and writing). */
+  debugMapFile: string | null;
   /** Where the output goes (or would go). */
   outPath: string;
   diagnostics: Diagnostic[];
@@ -121,7 +126,7 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
   const name = manifest ? manifest.id : basename(entry, ".ts");
   const outPath = resolve(options.out ?? join(projectDir, "build", `${name}.wasm`));
   const base: Omit<BuildResult, "ok" | "stage"> = {
-    projectDir, entry, manifest, runtime, bytes: null, outFile: null, outPath, diagnostics: [], validation: null,
+    projectDir, entry, manifest, runtime, bytes: null, outFile: null, outPath, diagnostics: [], validation: null, debugMap: null, debugMapFile: null,
   };
 
   const foreign = extname(entry) === ".wasm";
@@ -153,6 +158,10 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
   if (foreign) requireHeapBase(validation);
   base.bytes = bytes;
   base.validation = validation;
+  if (compiled.sourceMap !== undefined && compiled.functionNames) {
+    // The fwx.abi section was appended after the code, so code offsets are the compiler's.
+    base.debugMap = createDebugMap(bytes, compiled.sourceMap, compiled.functionNames, manifest ? { id: manifest.id, version: manifest.version } : null);
+  }
   if (!validation.ok) return { ...base, ok: false, stage: "validate" };
 
   if (options.write ?? true) {
@@ -160,6 +169,11 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
     if (options.out === undefined) mkdirSync(dirname(outPath), { recursive: true });
     writeFileDurable(outPath, bytes);
     base.outFile = outPath;
+    if (base.debugMap) {
+      const mapPath = debugMapPath(outPath);
+      writeFileDurable(mapPath, JSON.stringify(base.debugMap));
+      base.debugMapFile = mapPath;
+    }
   }
   return { ...base, ok: true, stage: "done" };
 }

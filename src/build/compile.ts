@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { walkSections } from "../wasm/sections.js";
 
 export type Runtime = "stub" | "minimal" | "incremental";
 export const RUNTIMES: readonly Runtime[] = ["stub", "minimal", "incremental"];
@@ -27,6 +28,10 @@ export interface Diagnostic {
 
 export interface CompileResult {
   binary: Uint8Array | null;
+  /** asc's source map (v3 JSON; its columns are byte offsets into `binary`) for the debug map. */
+  sourceMap?: string;
+  /** Every function's name in index order (imports first), from the text output: the binary holds no names without --debug-names. */
+  functionNames?: string[];
   diagnostics: Diagnostic[];
   /** The compiler's own failure message when it failed without a diagnostic. */
   failure?: string;
@@ -72,6 +77,8 @@ export interface CompileOptions {
   runtime: Runtime;
   /** Include a name section (function names for traps and profiles). Costs flash. */
   debugNames?: boolean;
+  /** Also produce what the debug map is made from (default true; the code is the same either way). */
+  debugMap?: boolean;
 }
 
 let ascModule: typeof import("assemblyscript/asc") | null = null;
@@ -105,6 +112,8 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
   const physical = (abs: string): string => (abs.startsWith(sdkPrefix) ? join(sdkDir, abs.slice(sdkPrefix.length)) : abs);
   const sources = new Map<string, string>();
   let binary: Uint8Array | null = null;
+  let sourceMap: string | undefined;
+  let text: string | undefined;
 
   const readFile = (filename: string, dir: string): string | null => {
     const abs = resolve(dir, filename);
@@ -137,6 +146,11 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     // module rank the same way.
     "-O3s", "--converge", "--noAssert",
     "--outFile", "module.wasm",
+    // For the debug map (debug-map.ts): where each byte of code came from,
+    // and every function's name. Neither changes the code (the binary is the
+    // same but for the sourceMappingURL section, removed below;
+    // tests/build/debug-map.test.ts compares), and neither ships.
+    ...(options.debugMap === false ? [] : ["--sourceMap", "--textFile", "module.wat"]),
     "--noColors",
     ...(options.debugNames ? ["--debug"] : []),
   ];
@@ -144,6 +158,8 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     readFile,
     writeFile: (name: string, contents: Uint8Array | string) => {
       if (name.endsWith(".wasm") && typeof contents !== "string") binary = contents;
+      else if (name.endsWith(".wasm.map") && typeof contents === "string") sourceMap = contents;
+      else if (name.endsWith(".wat") && typeof contents === "string") text = contents;
     },
     listFiles: (dirname: string, dir: string) => {
       try {
@@ -173,9 +189,29 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
       diagnostics.push(diag);
     },
   });
-  const out: CompileResult = { binary: result.error ? null : binary, diagnostics };
+  const out: CompileResult = { binary: result.error || !binary ? null : withoutSourceMapUrl(binary), diagnostics };
+  if (out.binary && sourceMap !== undefined) out.sourceMap = sourceMap;
+  if (out.binary && text !== undefined) out.functionNames = functionNamesOfText(text);
   if (result.error && !diagnostics.some((d) => d.severity === "error")) out.failure = result.error.message;
   return out;
+}
+
+/** The binary without the sourceMappingURL section asc appends last: the map never ships, so neither does a pointer to it. */
+function withoutSourceMapUrl(binary: Uint8Array): Uint8Array {
+  const last = walkSections(binary).at(-1);
+  return last && last.id === 0 && last.name === "sourceMappingURL" ? binary.slice(0, last.offset) : binary;
+}
+
+/**
+ * Function names in index order from binaryen's text output, which lists
+ * imported functions first, then defined ones, in the binary's order:
+ * `(func $name` or, for a name the text format cannot hold bare, `(func $"name"`.
+ */
+export function functionNamesOfText(text: string): string[] {
+  const names: string[] = [];
+  const head = /^\s*(?:\(import "(?:[^"\\]|\\.)*" "(?:[^"\\]|\\.)*" )?\(func \$(?:"((?:[^"\\]|\\.)*)"|([^\s()]+))/gm;
+  for (const m of text.matchAll(head)) names.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!);
+  return names;
 }
 
 /** `file:line:col: error AS2304: message`, then the source line and a caret when known. */

@@ -33,7 +33,10 @@ options:
   --runtime <name>     AssemblyScript runtime: stub (default; allocates, never
                        frees: for modules that allocate at init), minimal
                        (TLSF + GC the host may trigger), incremental (full GC)
-  --debug-names        keep function names (readable traps; bigger module)
+  --debug-names        keep function names in the module itself (bigger module;
+                       not needed for readable crash reports: every build
+                       writes <out>.fwxmap.json beside the module, with names
+                       and source lines, see docs/debug-maps.md)
   -h, --help           show this help
 
 exit codes:
@@ -54,6 +57,7 @@ function toJson(r: BuildResult): unknown {
     entry: r.entry,
     runtime: r.runtime,
     output: r.outFile,
+    debugMap: r.debugMapFile,
     diagnostics: r.diagnostics,
     ...(r.compileFailure ? { compileFailure: r.compileFailure } : {}),
     validation: r.validation,
@@ -122,6 +126,8 @@ export const command: Command = {
     const label = result.manifest ? `${result.manifest.id}@${result.manifest.version}` : relative(process.cwd(), result.entry);
     const how = result.entry.endsWith(".wasm") ? `from ${relative(process.cwd(), result.entry) || result.entry}` : `runtime ${result.runtime}`;
     console.log(`built ${label} (${how}) → ${shown}`);
+    // Beside the module, never in it: crash reports name functions and lines through it (docs/debug-maps.md).
+    if (result.debugMapFile) console.log(`debug map (names and source lines for crash reports; not shipped) → ${relative(process.cwd(), result.debugMapFile) || result.debugMapFile}`);
     console.log(report);
     return EXIT.ok;
   },

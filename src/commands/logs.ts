@@ -4,8 +4,12 @@ import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError
 import { parseJson, topicsFor } from "../ota/protocol.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { ToolConnection } from "../ota/rpc.js";
+import { formatFrames, type FrameRef } from "../agent/faults.js";
+import { DebugMapError, findDebugMap, parseDebugMap, type DebugMap } from "../build/debug-map.js";
+import { readInputText } from "../cli/files.js";
 
-const help = `usage: fwx logs --device <id> [--module <id>] [--lines N] [--follow] [--broker url] [--ca f --cert f --key f] [--username u --password-file f] [--json]
+const help = `usage: fwx logs --device <id> [--module <id>] [--lines N] [--follow] [--map f.fwxmap.json]
+                 [--broker url] [--ca f --cert f --key f] [--username u --password-file f] [--json]
        fwx logs <device> …   (the same; the device as the argument)
 
 Show a device's recent module logs, faults and lifecycle events.
@@ -21,6 +25,10 @@ options:
   --module <id>           only this module's lines
   --lines <n>             how many recent lines (default 100)
   --follow, -f            keep printing new lines
+  --map <file>            a debug map (from fwx build: <module>.fwxmap.json) to name a
+                          fault's functions and source lines (repeatable); without it
+                          the maps in ./ and ./build are tried. A map is used only for
+                          the exact module it was built with (matched by its SHA-256)
 ${BROKER_ARGS_HELP}
   --timeout <s>           give up when the device has not answered for this long (default 5)
   --json                  one JSON object per line
@@ -32,12 +40,26 @@ example:
 
 type Line = { ts: number; tUs?: number; module: string; kind: string; [k: string]: unknown };
 
-function format(l: Line): string {
+/** A fault line's frames as the device sent them (function index, module offset, function range), or none if malformed. */
+function frameRefs(l: Line): FrameRef[] {
+  if (!Array.isArray(l.frames)) return [];
+  return (l.frames as unknown[]).flatMap((f): FrameRef[] => {
+    const x = f as { funcIndex?: unknown; moduleOffset?: unknown; moduleBody?: { from?: unknown; to?: unknown } };
+    if (x.funcIndex !== null && !Number.isInteger(x.funcIndex)) return [];
+    const body = x.moduleBody && Number.isInteger(x.moduleBody.from) && Number.isInteger(x.moduleBody.to) ? { from: x.moduleBody.from as number, to: x.moduleBody.to as number } : null;
+    return [{ funcIndex: x.funcIndex as number | null, funcName: null, moduleOffset: Number.isInteger(x.moduleOffset) ? (x.moduleOffset as number) : null, moduleBody: body }];
+  });
+}
+
+/** A device's log line as text; a fault with its stack, named through the module's debug map when one is found. */
+function format(l: Line, mapFor: (sha256: unknown) => DebugMap | null): string {
   const detail = l.kind === "log" ? `${String(l.level)}: ${String(l.message)}`
     : l.kind === "fault" ? `FAULT ${String(l.reason)} in ${String(l.callback)}: ${String(l.detail)}`
     : l.kind === "lifecycle" ? String(l.summary ?? l.state)
     : JSON.stringify(Object.fromEntries(Object.entries(l).filter(([k]) => !["ts", "tUs", "module", "kind"].includes(k))));
-  return `${new Date(l.ts).toISOString()} ${l.module} ${l.kind} ${detail}`;
+  const head = `${new Date(l.ts).toISOString()} ${l.module} ${l.kind} ${detail}`;
+  const frames = l.kind === "fault" ? frameRefs(l) : [];
+  return frames.length ? [head, ...formatFrames(frames, mapFor(l.wasmSha256))].join("\n") : head;
 }
 
 export const command: Command = {
@@ -47,14 +69,29 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
-      options: { device: { type: "string" }, timeout: { type: "string" }, module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, ...BROKER_ARGS, json: { type: "boolean" } },
+      options: { device: { type: "string" }, timeout: { type: "string" }, module: { type: "string" }, lines: { type: "string" }, follow: { type: "boolean", short: "f" }, map: { type: "string", multiple: true }, ...BROKER_ARGS, json: { type: "boolean" } },
     });
     if (positionals.length !== (values.device === undefined ? 1 : 0)) throw new UsageError("expected --device <id> (or the device id as the one argument)");
     const device = checkDevice(values.device ?? positionals[0], values.device === undefined ? "<device>" : "--device");
     const limit = values.lines === undefined ? 100 : Number(values.lines);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--lines "${values.lines}" must be a positive integer`);
     const json = !!values.json;
-    const print = (l: Line) => process.stdout.write((json ? JSON.stringify(l) : format(l)) + "\n");
+    const mapFiles = values.map ?? [];
+    for (const f of mapFiles) {
+      try {
+        parseDebugMap(readInputText("logs", `--map ${f}`, f), `--map ${f}`);
+      } catch (e) {
+        if (e instanceof DebugMapError) throw new UsageError(`logs: ${e.message}`);
+        throw e;
+      }
+    }
+    const maps = new Map<string, DebugMap | null>();
+    const mapFor = (sha256: unknown): DebugMap | null => {
+      if (typeof sha256 !== "string") return null;
+      if (!maps.has(sha256)) maps.set(sha256, findDebugMap(sha256, { files: mapFiles, dirs: [process.cwd()] }));
+      return maps.get(sha256)!;
+    };
+    const print = (l: Line) => process.stdout.write((json ? JSON.stringify(l) : format(l, mapFor)) + "\n");
     let conn: ToolConnection | null = null;
     try {
       const broker = brokerTargetFromArgs(values);

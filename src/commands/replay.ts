@@ -1,11 +1,12 @@
 import { parseArgs } from "node:util";
-import { readInputFile } from "../cli/files.js";
+import { readInputFile, readInputText } from "../cli/files.js";
+import { DebugMapError, findDebugMap, parseDebugMap, sha256Hex } from "../build/debug-map.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { replayRecording, ReplayInputError } from "../agent/replay.js";
 import { RecordFormatError } from "../agent/record-codec.js";
 import { ModuleRefused } from "../agent/prepare.js";
 
-const HELP = `usage: fwx replay <run.fwxrec> <module.wasm> [--module <id>] [--json]
+const HELP = `usage: fwx replay <run.fwxrec> <module.wasm> [--module <id>] [--map <file>] [--json]
 
 Re-runs a module against a recording made with \`fwx run --record\`: every
 callback the module received is delivered again at its recorded device time,
@@ -18,6 +19,9 @@ check that a rebuilt or changed module still behaves the same on a real trace.
 options:
   --module <id>   which recorded module to replay (needed when the recording
                   holds several and none has the same binary)
+  --map <file>    the module's debug map (from fwx build), to name a fault's
+                  function and source line; default: <module>.fwxmap.json
+                  beside the module, or one in ./ or ./build, matched by hash
   --json          print the result as JSON
   -h, --help      show this help
 
@@ -38,7 +42,7 @@ export const command: Command = {
   async run(argv) {
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { module: { type: "string" }, json: { type: "boolean" } } });
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { module: { type: "string" }, map: { type: "string" }, json: { type: "boolean" } } });
     } catch (e) {
       throw new UsageError(`replay: ${(e as Error).message}\n\n${HELP}`);
     }
@@ -48,9 +52,18 @@ export const command: Command = {
     const read = (f: string) => new Uint8Array(readInputFile("replay", f, f));
     const recording = read(recFile);
     const bytes = read(wasmFile);
+    if (values.map !== undefined) {
+      try {
+        parseDebugMap(readInputText("replay", `--map ${values.map}`, values.map), `--map ${values.map}`);
+      } catch (e) {
+        if (e instanceof DebugMapError) throw new UsageError(`replay: ${e.message}`);
+        throw e;
+      }
+    }
+    const debugMap = findDebugMap(sha256Hex(bytes), { files: values.map !== undefined ? [values.map] : [], near: [wasmFile], dirs: [process.cwd()] });
     let result;
     try {
-      result = replayRecording(recording, bytes, values.module);
+      result = replayRecording(recording, bytes, values.module, { debugMap });
     } catch (e) {
       if (e instanceof RecordFormatError) throw new UsageError(`replay: ${recFile}: ${e.message}`);
       if (e instanceof ModuleRefused) throw new UsageError(`replay: ${wasmFile} refused (${e.step}):\n${e.report}`);
@@ -69,6 +82,8 @@ export const command: Command = {
         console.log(`  function: ${d.function}`);
         console.log(`  expected: ${d.expected}`);
         console.log(`  actual:   ${d.actual}`);
+        if (d.stack) console.log(d.stack);
+        if (d.fault) console.log(d.fault.split("\n").map((l) => `  ${l}`).join("\n"));
       }
     }
     return result.divergence ? 3 : EXIT.ok;

@@ -21,6 +21,7 @@ import { LOG_LEVEL_NAMES } from "../agent/host/core.js";
 import { createEventFilter, EVENT_KINDS, parseEventKinds, UnknownEventKind, type EventKind, type LogLevelName } from "../agent/event-filter.js";
 import { MAX_FUEL, type ModuleSpec } from "../agent/runtime.js";
 import { nextChange, watchTargets } from "../cli/watch.js";
+import { DebugMapError, parseDebugMap } from "../build/debug-map.js";
 
 const HELP = `usage: fwx run <module.wasm|project-dir|package.fwx>... [options]
 
@@ -52,6 +53,9 @@ options:
   --record <file.fwxrec>   record every host call and delivery for fwx replay
                            (its directory must exist; checked before the run)
   --root <root.pub>        verify packages against this product root key
+  --map <file.fwxmap.json> a debug map for crash reports (repeatable); without it
+                           the map is found beside each module or package and in
+                           ./build, by the module's hash (docs/debug-maps.md)
   --state-dir <dir>        keep module KV stores there (default: in memory)
   --show <kinds>           also print every event of these kinds (comma list)
   --hide <kinds>           never print events of these kinds (comma list)
@@ -177,7 +181,7 @@ export const command: Command = {
           fuel: { type: "string" }, seed: { type: "string" }, record: { type: "string" }, root: { type: "string" },
           "state-dir": { type: "string" }, "log-level": { type: "string" }, json: { type: "boolean" },
           show: { type: "string", multiple: true }, hide: { type: "string", multiple: true }, dev: { type: "string", multiple: true },
-          watch: { type: "boolean" },
+          watch: { type: "boolean" }, map: { type: "string", multiple: true },
         },
       });
     } catch (e) {
@@ -188,6 +192,15 @@ export const command: Command = {
     // Outputs first: a bad --record path must not cost a whole simulation.
     if (values.record !== undefined) checkOutputFile("run", `--record ${values.record}`, values.record);
     if (values["state-dir"] !== undefined) checkOutputDirectory("run", `--state-dir ${values["state-dir"]}`, values["state-dir"]);
+    // A map named must be a readable debug map: said now, not silently passed over at the first fault.
+    for (const f of values.map ?? []) {
+      try {
+        parseDebugMap(readInputText("run", `--map ${f}`, f), `--map ${f}`);
+      } catch (e) {
+        if (e instanceof DebugMapError) throw new UsageError(`run: ${e.message}`);
+        throw e;
+      }
+    }
     const durationUs = parseDuration(values.duration ?? "10m");
     let speed: "max" | number | "real-time" = parseSpeed(values.speed ?? "max");
     let fuel: bigint | undefined;
@@ -229,7 +242,7 @@ export const command: Command = {
       }
       try {
         const loaded: LoadedModule[] = [];
-        for (const p of positionals) loaded.push(await loadModule(p, { ...(rootPublicKey ? { rootPublicKey } : {}), device: { customer: "simulator", group: "simulator", deviceClass: "gateway", capabilities: board.profile.grantable } }));
+        for (const p of positionals) loaded.push(await loadModule(p, { ...(rootPublicKey ? { rootPublicKey } : {}), debugMaps: values.map ?? [], device: { customer: "simulator", group: "simulator", deviceClass: "gateway", capabilities: board.profile.grantable } }));
         const grants = new Map<LoadedModule, Capabilities>();
         for (const g of values.grant ?? []) {
           let parsedGrant;
@@ -268,7 +281,7 @@ export const command: Command = {
             note(`warning: ${m.source} has no manifest and no --grant: granting everything board "${board.profile.name}" can grant`);
           }
           const fuelFor = fuel ?? m.fuel;
-          return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) };
+          return { id: m.id, bytes: m.bytes, source: m.source, requested, config: m.config, ...(fuelFor ? { fuel: fuelFor } : {}), ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}), debugMap: m.debugMap ?? null };
         });
         const width = Math.max(8, ...specs.map((s) => (s.id.split(".").pop() ?? s.id).length));
         const header = () => { if (!values.json) out(`fwx run: ${specs.map((s) => s.id).join(", ")} on board "${board.profile.name}" for ${formatTime(durationUs)} of device time (${speed === "max" ? "as fast as possible" : speed === "real-time" ? `real time: ${hardware.join(", ")} on hardware` : `${speed}x`})${narrowed ? "" : "; printing lifecycle, faults, refused calls, warnings, telemetry and outputs switched (--show/--hide <kinds>, --log-level for more)"}`); };

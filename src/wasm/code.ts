@@ -101,7 +101,7 @@ interface ShapeImmediates { block: Arity; label: number; callee: Arity }
  * expression is returned. A body's `shape` tracker, if given, sees every instruction.
  */
 export function decodeInstructions(
-  r: ByteReader, ctx: CodeContext, localCount: number, mode: "body" | "const", note: FeatureSink, shape?: ShapeTracker,
+  r: ByteReader, ctx: CodeContext, localCount: number, mode: "body" | "const", note: FeatureSink, shape?: Pick<ShapeTracker, "step">,
 ): ConstValue {
   const frames: number[] = [FRAME_FUNC];
   const imm: ShapeImmediates = { block: EMPTY, label: 0, callee: EMPTY };

@@ -274,3 +274,22 @@ function readNameSection(r: ByteReader, m: ParsedModule): void {
     r.pos += size;
   }
 }
+
+/** One instruction of a function body: its name and the offset of its opcode in the module. */
+export interface InstructionAt {
+  name: string;
+  at: number;
+}
+
+/**
+ * The instructions of one defined function, in order, decoded by the same
+ * decoder as parseModule. `m` must come from parseModule(bytes) (structure only is enough).
+ */
+export function functionInstructions(bytes: Uint8Array, m: ParsedModule, funcIndex: number): InstructionAt[] {
+  const f = m.functions[funcIndex];
+  if (!f || f.imported || f.codeOffset === undefined || f.bodyEnd === undefined) return [];
+  const out: InstructionAt[] = [];
+  const r = new ByteReader(bytes, f.codeOffset, f.bodyEnd, `the body of function ${f.index}`);
+  decodeInstructions(r, codeContext(m, m.elementCount), f.localCount ?? 0, "body", () => {}, { step: (info, at) => { out.push({ name: info.name, at }); } });
+  return out;
+}

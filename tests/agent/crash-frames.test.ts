@@ -1,11 +1,14 @@
 // Crash-report stack frames name the function in the module as given: fuel
 // instrumentation adds an import (shifting defined functions by one) and
 // helper functions, and the agent's memory cap moves the code section; the
-// report undoes all of that and labels the byte offset as instrumented code.
+// report undoes all of that, and gives each frame's position in the module
+// as given (the instruction that trapped or called), which is what a debug
+// map's lines are keyed by.
 
 import { describe, expect, it } from "vitest";
 import { formatCrashReport, type CrashReport } from "../../src/agent/faults.js";
 import { standaloneInstance } from "./helpers.js";
+import { functionInstructions, parseModule } from "../../src/wasm/reader.js";
 import { ModuleBuilder, op } from "../fixtures/hostile/builder.js";
 import { CULPRIT_INDEX, hostile } from "../fixtures/hostile/modules.js";
 
@@ -17,14 +20,19 @@ function crash(bytes: Uint8Array, fuel = 100_000n): CrashReport {
 
 describe("crash-report frames", () => {
   it("map back to the module's own function indices and names when instrumentation added the fuel import", () => {
-    const r = crash(hostile.unreachable());
+    const bytes = hostile.unreachable();
+    const r = crash(bytes);
     expect(r.frames.map((f) => [f.funcIndex, f.funcName])).toEqual([[CULPRIT_INDEX, "culprit"], [CULPRIT_INDEX - 1, "fwx_on_timer"]]);
     for (const f of r.frames) {
       expect(f.bodyOffset).not.toBeNull();
       expect(f.bodyOffset!).toBeLessThan(f.offset);
     }
+    // Positions in the module as given: the culprit's unreachable, and the caller's call to it.
+    const m = parseModule(bytes);
+    const at = (fn: number, name: string) => functionInstructions(bytes, m, fn).find((i) => i.name === name)!.at;
+    expect(r.frames.map((f) => f.moduleOffset)).toEqual([at(CULPRIT_INDEX, "unreachable"), at(CULPRIT_INDEX - 1, "call")]);
     const text = formatCrashReport(r);
-    expect(text).toMatch(/culprit \(function 3\) at \+0x[0-9a-f]+ into its body, byte 0x[0-9a-f]+ of the instrumented code/);
+    expect(text).toContain(`culprit (function 3) at module byte 0x${at(CULPRIT_INDEX, "unreachable").toString(16)}`);
   });
 
   it("map correctly when the module already imported fuel_exhausted (no shift)", () => {

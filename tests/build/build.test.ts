@@ -98,7 +98,7 @@ describe("failures", () => {
     const lineNo = readFileSync(index, "utf8").split("\n").findIndex((l) => l.includes("undefinedThing")) + 1;
     expect(bad.err).toMatch(new RegExp(`assembly/index\\.ts:${lineNo}:\\d+: error AS2304: Cannot find name 'undefinedThing'`));
     expect(readFileSync(out)).toEqual(before);
-    expect(readdirSync(join(dir, "build"))).toEqual(["com.example.cold-chain-alarm.wasm"]);
+    expect(readdirSync(join(dir, "build"))).toEqual(["com.example.cold-chain-alarm.fwxmap.json", "com.example.cold-chain-alarm.wasm"]);
   });
 
   it("a module the validator rejects exits 2 and writes nothing", async () => {

@@ -1,0 +1,103 @@
+// Issue 13 item 6: every build keeps a debug map beside the module (never in
+// it), and a fault is reported in the integrator's own function and line,
+// on the simulator, with or without the map beside the module.
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildModule } from "../../src/build/build.js";
+import { compileAssemblyScript } from "../../src/build/compile.js";
+import { parseDebugMap, symbolize } from "../../src/build/debug-map.js";
+import { parseModule } from "../../src/wasm/reader.js";
+import { tempDir } from "../ota/fixtures.js";
+import { FAULT_LINE, faultyProject } from "./faulty-project.js";
+
+const root = join(import.meta.dirname, "../..");
+const cli = join(root, "dist", "cli.js");
+const work = tempDir("debug-map");
+afterAll(() => work.cleanup());
+
+const fwx = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 60_000 });
+
+describe("debug maps", () => {
+  const project = faultyProject(join(work.path, "faulty"));
+
+  it("fwx build writes x.fwxmap.json beside x.wasm, and nothing of it into the module", async () => {
+    const r = await buildModule(project, { out: join(project, "x.wasm") });
+    expect(r.ok).toBe(true);
+    expect(r.debugMapFile).toBe(join(project, "x.fwxmap.json"));
+    const bytes = new Uint8Array(readFileSync(join(project, "x.wasm")));
+    const m = parseModule(bytes);
+    // No name section and no pointer to a source map: only the fwx.abi section the device needs.
+    expect(m.customSections.map((c) => c.name)).toEqual(["fwx.abi"]);
+    expect(m.functionNames.size).toBe(0);
+    const map = parseDebugMap(readFileSync(r.debugMapFile!, "utf8"), "x.fwxmap.json");
+    expect(map.wasmSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(map.module).toEqual({ id: "com.example.faulty", version: "0.1.0" });
+    expect(map.functions.length).toBe(m.functions.length);
+    expect(map.functions).toContain("assembly/index/fwx_on_timer");
+    expect(map.sources).toContain("assembly/index.ts");
+    expect(map.aborts).toEqual({});
+    // A function's first mapped instruction lies in its own body and names its own source.
+    const onTimer = map.functions.indexOf("assembly/index/fwx_on_timer");
+    const f = m.functions[onTimer]!;
+    const s = symbolize(map, onTimer, f.bodyEnd! - 1, { from: f.codeOffset!, to: f.bodyEnd! });
+    expect(s.name).toBe("assembly/index/fwx_on_timer");
+    expect(s.userAt?.file).toBe("assembly/index.ts");
+  });
+
+  it("making the map does not change the module's code", async () => {
+    for (const dir of [project, join(root, "examples", "cold-chain-alarm")]) {
+      const opts = { baseDir: dir, entry: "assembly/index.ts", runtime: "stub" as const };
+      const withMap = await compileAssemblyScript(opts);
+      const without = await compileAssemblyScript({ ...opts, debugMap: false });
+      expect(withMap.sourceMap).toBeDefined();
+      expect(without.sourceMap).toBeUndefined();
+      expect(Buffer.from(withMap.binary!).equals(Buffer.from(without.binary!))).toBe(true);
+    }
+  });
+
+  it("a fault on the simulator names the user's function and line, not function[N] in ~lib/typedarray.ts", () => {
+    const r = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms"], project);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stdout).toContain("Index out of range at ~lib/typedarray.ts");
+    expect(r.stdout).toContain(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
+    expect(r.stdout).toMatch(/assembly\/index\/fwx_on_timer \(function \d+\) at ~lib\/typedarray\.ts:\d+:\d+ \(inlined; from assembly\/index\.ts:8:10\)/);
+    expect(r.stdout).not.toMatch(/function\[\d+\]/);
+  });
+
+  it("without the map the report says so and gives module positions; --map names it again", () => {
+    mkdirSync(join(project, "maps"));
+    renameSync(join(project, "x.fwxmap.json"), join(project, "maps", "x.fwxmap.json"));
+    const bare = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms"], project);
+    expect(bare.status, bare.stderr).toBe(3);
+    expect(bare.stdout).toContain("no debug map");
+    expect(bare.stdout).toMatch(/function\[\d+\] \(function \d+\) at module byte 0x[0-9a-f]+/);
+    const mapped = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms", "--map", "maps/x.fwxmap.json"], project);
+    expect(mapped.status, mapped.stderr).toBe(3);
+    expect(mapped.stdout).toContain(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
+    // A map of other bytes is not used: positions would be wrong.
+    const other = JSON.parse(readFileSync(join(project, "maps", "x.fwxmap.json"), "utf8")) as { wasmSha256: string };
+    writeFileSync(join(project, "maps", "other.fwxmap.json"), JSON.stringify({ ...other, wasmSha256: "0".repeat(64) }));
+    const wrong = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms", "--map", "maps/other.fwxmap.json"], project);
+    expect(wrong.stdout).toContain("no debug map");
+    const missing = fwx(["run", "x.wasm", "--map", "maps/nope.fwxmap.json"], project);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^fwx: run: --map maps\/nope\.fwxmap\.json: /);
+  });
+
+  it("fwx replay names where a rebuilt module faults when the recording did not", async () => {
+    // The same host calls, but the read stays in range: recorded without a fault.
+    const fixed = faultyProject(join(work.path, "fixed"));
+    const source = join(fixed, "assembly", "index.ts");
+    writeFileSync(source, readFileSync(source, "utf8").replace("cursor += 3;", "cursor = 0;"));
+    expect((await buildModule(fixed, { out: join(fixed, "ok.wasm") })).ok).toBe(true);
+    const rec = fwx(["run", "ok.wasm", "--grant", "timers:1", "--duration", "1500ms", "--record", "run.fwxrec"], fixed);
+    expect(rec.status, rec.stderr).toBe(0);
+    const r = fwx(["replay", join(fixed, "run.fwxrec"), "x.wasm", "--map", "maps/x.fwxmap.json"], project);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/diverged: .* during fwx_on_timer\(1\) at 1\.000 s/);
+    expect(r.stdout).toContain(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
+  });
+});

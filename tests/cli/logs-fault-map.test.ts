@@ -1,0 +1,80 @@
+// Issue 13 item 6, from a device: a module built without --debug-names
+// faults on a device agent reached over a real broker; the device knows no
+// names or lines and sends function indices and module offsets. `fwx logs`
+// names the integrator's function and line from the build's debug map, found
+// in the project's build output by the module's hash or given with --map.
+// Every child process runs under a time limit.
+
+import { spawn } from "node:child_process";
+import { mkdirSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildModule } from "../../src/build/build.js";
+import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
+import { flash } from "../../src/ota/flasher.js";
+import { startSimDevice } from "../../src/ota/sim-device.js";
+import { CUSTOMER, FAST_HEALTH, GROUP, makePackage, makeTrust, tempDir } from "../ota/fixtures.js";
+import { FAULT_LINE, faultyProject } from "../build/faulty-project.js";
+
+const root = join(import.meta.dirname, "../..");
+const cli = join(root, "dist", "cli.js");
+
+function fwx(args: string[], cwd: string, timeoutMs = 30_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [cli, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "", err = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (err += d));
+    const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms: ${err}`)); }, timeoutMs);
+    p.on("exit", (code) => { clearTimeout(t); res({ code, out, err }); });
+  });
+}
+
+describe("fwx logs names a device's fault through the build's debug map", () => {
+  let broker: RunningBroker;
+  const trust = makeTrust();
+  const work = tempDir("logs-fault-map");
+  beforeAll(async () => { broker = await startBroker(); }, 30_000);
+  afterAll(async () => {
+    await broker.close();
+    work.cleanup();
+  });
+
+  it("finds the map in build/ by the module's hash, or takes --map; without one, shows positions", async () => {
+    const project = faultyProject(join(work.path, "faulty"));
+    const built = await buildModule(project);
+    expect(built.ok).toBe(true);
+    expect(built.debugMapFile).toBe(join(project, "build", "com.example.faulty.fwxmap.json"));
+    const deviceId = "map-gw";
+    const agent = await startSimDevice({
+      deviceId, brokerUrl: broker.url, stateDir: join(work.path, "state"), rootPublicKey: trust.rootPub, ...trust.identity(deviceId),
+      customer: CUSTOMER, group: GROUP, health: FAST_HEALTH,
+    });
+    try {
+      const pkg = makePackage(trust, { version: "1.0.0", sequence: 1, wasm: built.bytes!, capabilities: { timers: 1 }, config: [] });
+      const r = await flash({ brokerUrl: broker.url, device: deviceId, pkg, cache: null, auth: trust.auth, connectTimeoutMs: 10_000, replyTimeoutMs: 20_000 });
+      // The module faults at its first timer, during its trial: the device reverts it and keeps the fault in its log.
+      expect(r.verdict).toBe("reverted");
+
+      const args = ["logs", deviceId, "--broker", broker.url, "--module", "com.acme.ticker", "--lines", "50"];
+      const found = await fwx(args, project);
+      expect(found.code, found.err).toBe(0);
+      expect(found.out).toMatch(/FAULT abort in fwx_on_timer\(1\): Index out of range at ~lib\/typedarray\.ts/);
+      expect(found.out).toContain(`  at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
+      expect(found.out).not.toMatch(/function\[\d+\]/);
+
+      mkdirSync(join(work.path, "maps"));
+      renameSync(built.debugMapFile!, join(work.path, "maps", "faulty.fwxmap.json"));
+      const bare = await fwx(args, project);
+      expect(bare.code, bare.err).toBe(0);
+      expect(bare.out).toMatch(/function\[\d+\] \(function \d+\) at module byte 0x[0-9a-f]+/);
+      expect(bare.out).toContain("no debug map for this module");
+
+      const given = await fwx([...args, "--map", join(work.path, "maps", "faulty.fwxmap.json")], project);
+      expect(given.code, given.err).toBe(0);
+      expect(given.out).toContain(`  at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
+    } finally {
+      await agent.stop();
+    }
+  }, 120_000);
+});
