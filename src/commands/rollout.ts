@@ -24,6 +24,10 @@ before it succeeded: every device reached a verdict and at most
 verdicts past that limit halt the rollout, with the reason recorded; devices
 of later waves are never touched.
 
+options:
+  --fleet <url>           the fleet service's API, for every action (default ${DEFAULT_FLEET}; env FWX_FLEET)
+  --json                  print the service's JSON answer
+
 create options:
   --target <filter>       ${TARGET_HELP}
   --waves <list>          cumulative wave ends: device counts or percentages of the
@@ -38,10 +42,6 @@ create options:
 status options:
   --wait                  wait until the rollout is done, halted or cancelled
                           (exit 0 done, 3 halted, 5 cancelled)
-
-common options:
-  --fleet <url>           the fleet service's API (default ${DEFAULT_FLEET}; env FWX_FLEET)
-  --json                  print the service's JSON answer
 
 exit codes:
   0  done (create: the rollout is recorded)

@@ -29,10 +29,11 @@ options:
                compile is reported and the watch goes on
   -h, --help   show this help
 
-exit codes (without --watch):
+exit codes:
   0  every spec passed
   1  a spec failed or did not compile
   2  not a project with ${CONFIG}, or as-pect is not installed
+  130  --watch ended with Ctrl-C
 
 example:
   fwx test . --watch`;
