@@ -138,15 +138,16 @@ for (const tdb of await testDatabases()) {
       await until("first transfer", () => s.m.waiting.size === 1);
       await s.c.pause(r.id);
       s.m.answer("gw-01", "confirmed"); // a transfer under way finishes while paused
+      await until("gw-01's verdict recorded", async () => (await s.c.get(r.id))!.waves[0]!.counts.confirmed === 1);
       await new Promise((res) => setTimeout(res, 150));
       expect(s.m.calls).toEqual(["gw-01"]);
-      expect((await s.c.get(r.id))!.waves[0]!.counts.confirmed).toBe(1);
       await s.c.resume(r.id);
       await until("second transfer", () => s.m.waiting.size === 1);
       const cancelled = await s.c.cancel(r.id);
       expect(cancelled.state).toBe("cancelled");
       expect(cancelled.waves[0]!.counts.cancelled).toBe(2);
-      s.m.answer("gw-02", "confirmed");
+      s.m.answer("gw-02", "confirmed"); // under way when cancelled: it finishes and is recorded
+      await until("gw-02's verdict recorded", async () => (await s.c.get(r.id))!.waves[0]!.counts.confirmed === 2);
       await new Promise((res) => setTimeout(res, 150));
       expect(s.m.calls).toEqual(["gw-01", "gw-02"]);
       expect((await s.c.targets(r.id)).map((t) => t.state)).toEqual(["confirmed", "confirmed", "cancelled", "cancelled"]);
@@ -164,6 +165,7 @@ for (const tdb of await testDatabases()) {
       now += 30_000;
       await until("second transfer", () => s.m.calls.length === 2);
       for (const d of s.m.calls) s.m.answer(d, "confirmed");
+      await until("both verdicts recorded", async () => (await s.c.get(r.id))!.waves[0]!.counts.confirmed === 2);
       await new Promise((res) => setTimeout(res, 100));
       expect(s.m.calls).toHaveLength(2);
       expect((await s.c.get(r.id))!.state).toBe("running");
