@@ -4,7 +4,10 @@
 // database; the MQTT messages per device the broker delivered to the
 // devices and the service meanwhile (counted by a subscriber to fwx/v2/#,
 // which sees each message once); and how the time grows from the smallest
-// to the largest N. FWX_BENCH_FLEET=100,1000 sets the sizes.
+// to the largest N. FWX_BENCH_FLEET=100,1000 sets the sizes,
+// FWX_BENCH_FLEET_CONCURRENT the rollout's --max-concurrent (default 25: at
+// 100 transfers under way, 300 agents in one process on 2 cores missed the
+// 120 s verdict timeout on a few devices).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,7 +36,7 @@ async function rolloutTo(n: number, pkgs: Awaited<ReturnType<typeof examplePacka
     await spy.subscribeAsync("fwx/v2/#", { qos: 0 });
     messages = 0; // retained status and presence are not the rollout's
     const t0 = performance.now();
-    const r = await svc.rollouts!.create({ package: pkgs.v1, target: { customer: "bench" }, waves: parseWaves("1,5%,25%,100%"), maxFailures: parseMaxFailures("2%"), maxConcurrent: 100 });
+    const r = await svc.rollouts!.create({ package: pkgs.v1, target: { customer: "bench" }, waves: parseWaves("1,5%,25%,100%"), maxFailures: parseMaxFailures("2%"), maxConcurrent: Number(process.env.FWX_BENCH_FLEET_CONCURRENT ?? 25) });
     for (;;) {
       const v = (await svc.rollouts!.get(r.id))!;
       if (v.state === "done") break;

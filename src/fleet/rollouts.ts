@@ -13,6 +13,7 @@
 // rollout with the reason recorded; devices of later waves are never touched.
 
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { Kysely, Transaction } from "kysely";
 import { readPackageUnverified } from "../pkg/index.js";
 import { sha256Hex } from "../ota/state-store.js";
@@ -108,6 +109,8 @@ export class RolloutController {
 
   constructor(private readonly opts: RolloutControllerOptions) {
     this.now = opts.now ?? Date.now;
+    // Every transfer under way listens for the stop: as many listeners as --max-concurrent allows.
+    setMaxListeners(0, this.abort.signal);
   }
 
   private get db() {

@@ -138,8 +138,7 @@ for (const tdb of await testDatabases()) {
       await until("first transfer", () => s.m.waiting.size === 1);
       await s.c.pause(r.id);
       s.m.answer("gw-01", "confirmed"); // a transfer under way finishes while paused
-      // Waited for, not slept on: a loaded machine (or PostgreSQL) may take longer than any fixed pause.
-      await until("gw-01 counted as confirmed", async () => (await s.c.get(r.id))!.waves[0]!.counts.confirmed === 1);
+      await until("gw-01's verdict recorded", async () => (await s.c.get(r.id))!.waves[0]!.counts.confirmed === 1);
       await new Promise((res) => setTimeout(res, 150));
       expect(s.m.calls).toEqual(["gw-01"]);
       await s.c.resume(r.id);
@@ -147,8 +146,8 @@ for (const tdb of await testDatabases()) {
       const cancelled = await s.c.cancel(r.id);
       expect(cancelled.state).toBe("cancelled");
       expect(cancelled.waves[0]!.counts.cancelled).toBe(2);
-      s.m.answer("gw-02", "confirmed");
-      await until("gw-02 recorded as confirmed", async () => (await s.c.targets(r.id))[1]?.state === "confirmed");
+      s.m.answer("gw-02", "confirmed"); // under way when cancelled: it finishes and is recorded
+      await until("gw-02's verdict recorded", async () => (await s.c.get(r.id))!.waves[0]!.counts.confirmed === 2);
       await new Promise((res) => setTimeout(res, 150));
       expect(s.m.calls).toEqual(["gw-01", "gw-02"]);
       expect((await s.c.targets(r.id)).map((t) => t.state)).toEqual(["confirmed", "confirmed", "cancelled", "cancelled"]);
@@ -166,6 +165,7 @@ for (const tdb of await testDatabases()) {
       now += 30_000;
       await until("second transfer", () => s.m.calls.length === 2);
       for (const d of s.m.calls) s.m.answer(d, "confirmed");
+      await until("both verdicts recorded", async () => (await s.c.get(r.id))!.waves[0]!.counts.confirmed === 2);
       await new Promise((res) => setTimeout(res, 100));
       expect(s.m.calls).toHaveLength(2);
       expect((await s.c.get(r.id))!.state).toBe("running");
