@@ -73,6 +73,7 @@ const results = [];
 // Tests drive the bundled CLI, so bundle first: a stale dist/ would test old code.
 results.push(single("bundle (rollup)", bin("rollup"), ["-c", "--silent"]));
 results.push(single("type check (tsc --noEmit)", bin("tsc"), ["--noEmit"]));
+results.push(single("type check of the fleet console (tsc --noEmit -p console)", bin("tsc"), ["--noEmit", "-p", "console"]));
 results.push(single("generated files are fresh (npm run gen -- --check)", node, [join(root, "scripts", "run-ts.mjs"), "host-abi/gen/main.ts", "--check"]));
 results.push(vitest());
 results.push(aspect());
