@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { call, type DeviceDetail, type DeviceRow } from "./api.js";
+import { call, type DeviceActionResult, type DeviceDetail, type DeviceRow } from "./api.js";
 import { usePoll } from "./usePoll.js";
 
 const FIELDS = ["customer", "group", "board", "module", "version"] as const;
@@ -46,17 +46,54 @@ export function Fleet() {
 }
 
 function Device({ id }: { id: string }) {
-  const { data } = usePoll(() => call<DeviceDetail>("GET", `/api/devices/${encodeURIComponent(id)}`), 2000, [id]);
+  const { data, reload } = usePoll(() => call<DeviceDetail>("GET", `/api/devices/${encodeURIComponent(id)}`), 2000, [id]);
+  const [result, setResult] = useState<string | null>(null);
   if (!data) return null;
+  // Every action asks first, then shows what the device itself signed (or why it refused).
+  const act = async (what: string, path: string, body: unknown) => {
+    if (!window.confirm(`${what} on ${data.id}?`)) return;
+    try {
+      const r = await call<DeviceActionResult>("POST", `/api/devices/${encodeURIComponent(data.id)}/${path}`, body);
+      setResult(`${r.module}: ${r.phase}${r.version ? ` → ${r.version}` : ""}${r.reason ? ` (${r.reason})` : ""}`);
+    } catch (e) {
+      setResult(`not done: ${(e as Error).message}`);
+    }
+    reload();
+  };
+  const running = [...new Set(data.modules.filter((m) => m.role === "active" || m.role === "confirmed").map((m) => m.module))];
   return (
     <div className="device">
       <h2>{data.id}</h2>
       <h3>Modules</h3>
       <ul>{data.modules.map((m) => <li key={`${m.module}${m.slot}`}>{m.module} slot {m.slot}: {m.version} ({m.role})</li>)}</ul>
+      {running.map((module) => <ModuleActions key={module} module={module} act={act} />)}
+      {result && <p className="action-result" role="status">{result}</p>}
       <h3>Verdicts</h3>
       <ul>{data.verdicts.map((v, i) => <li key={i}>{new Date(v.ts).toLocaleTimeString()} {v.module_id} {v.version} <b>{v.phase}</b> {v.reason}</li>)}</ul>
       <h3>Recent logs</h3>
-      <pre className="logs">{data.logs.slice(-50).map((l) => l.line).join("\n")}</pre>
+      <pre className="logs">{data.logs.slice(-50).map(logText).join("\n")}</pre>
     </div>
   );
+}
+
+function ModuleActions({ module, act }: { module: string; act: (what: string, path: string, body: unknown) => Promise<void> }) {
+  const [pairs, setPairs] = useState("");
+  const values = Object.fromEntries(pairs.split(/[\s,]+/).filter((p) => p.includes("=")).map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]));
+  return (
+    <div className="module-actions" data-module={module}>
+      <b>{module}</b>{" "}
+      <button onClick={() => void act(`Roll ${module} back to its other slot`, "rollback", { module })}>Roll back</button>{" "}
+      <input placeholder="key=value …" aria-label={`config of ${module}`} value={pairs} onChange={(e) => setPairs(e.target.value)} />{" "}
+      <button disabled={!Object.keys(values).length} onClick={() => void act(`Set ${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(", ")} for ${module}`, "config", { module, values })}>Set config</button>
+    </div>
+  );
+}
+
+/** A log line as a person reads it: time, level and message of the device's JSON line (the line as is otherwise). */
+function logText(l: { ts: number; line: string }): string {
+  try {
+    const j = JSON.parse(l.line) as { level?: string; message?: string; module?: string };
+    if (typeof j.message === "string") return `${new Date(l.ts).toLocaleTimeString()} ${(j.level ?? "").padEnd(5)} ${j.module ?? ""}: ${j.message}`;
+  } catch { /* not JSON: shown as it came */ }
+  return l.line;
 }

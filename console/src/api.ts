@@ -36,6 +36,9 @@ export interface RolloutView {
   waves: WaveView[];
 }
 
+/** What a device signed for a rollback or a config change from the console. */
+export interface DeviceActionResult { device: string; module: string; phase: string; version?: string; reason?: string }
+
 export interface HealthPoint { t: number; installs: number; faults: number }
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -11,6 +11,7 @@
 // Errors are {error: "<message>"} with 400 (bad input, naming the field), 404, 409 (not in that state),
 // 503 (the service cannot flash: no operator credentials).
 
+import { DeviceActionError, type RunDeviceAction } from "./device-actions.js";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
@@ -34,6 +35,8 @@ export interface ApiOptions {
   whyNoRollouts?: string;
   /** The built web console (console/, `npm run build:console`); null: none. Default: dist/console beside the bundle. */
   consoleDir?: string | null;
+  /** Rollback and config on one device (device-actions.ts); null: no operator credentials. */
+  deviceActions?: RunDeviceAction | null;
 }
 
 /** dist/console, found from the running bundle (dist/cli.js or dist/chunks/*.js) or from the source tree. */
@@ -128,6 +131,20 @@ export function createApiServer(opts: ApiOptions): Server {
     const method = req.method ?? "GET";
     if (parts[0] !== "api") throw new HttpError(404, `no such resource ${url.pathname} (the API is under /api)`);
     const [, what, id, action] = parts;
+    if (what === "devices" && id !== undefined && method === "POST" && (action === "rollback" || action === "config")) {
+      if (!opts.deviceActions) throw new HttpError(503, opts.whyNoRollouts ?? "this fleet service has no operator credentials");
+      const body = await readJson(req);
+      const module = str(body, "module", true)!;
+      if (action === "rollback") return opts.deviceActions(id, { op: "rollback", module });
+      const values = body.values;
+      if (typeof values !== "object" || values === null || Array.isArray(values) || !Object.keys(values).length) throw new HttpError(400, `"values" must be an object of at least one key → value`);
+      const set: Record<string, string> = {};
+      for (const [k, v] of Object.entries(values as Record<string, unknown>)) {
+        if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") throw new HttpError(400, `"values.${k}" must be a string, number or boolean`);
+        set[k] = String(v);
+      }
+      return opts.deviceActions(id, { op: "config", module, values: set });
+    }
     if (what === "devices" && method === "GET") {
       if (id === undefined) return store.devices(filterOf(url.searchParams), intParam(url.searchParams, "limit", 1000, 1, 100_000), intParam(url.searchParams, "offset", 0, 0, 1e9));
       const d = await store.device(id);
@@ -186,7 +203,7 @@ export function createApiServer(opts: ApiOptions): Server {
       res.end(text);
     };
     route(req, url).then((body) => send(200, body), (e: Error) => {
-      const status = e instanceof HttpError ? e.status : e instanceof PlanError ? 400 : e instanceof RolloutNotFound ? 404 : e instanceof RolloutStateError ? 409 : 500;
+      const status = e instanceof HttpError || e instanceof DeviceActionError ? e.status : e instanceof PlanError ? 400 : e instanceof RolloutNotFound ? 404 : e instanceof RolloutStateError ? 409 : 500;
       send(status, { error: status === 500 ? `internal error: ${e.message}` : e.message });
     });
   });

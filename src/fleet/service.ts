@@ -1,6 +1,7 @@
 // `fwx fleet` as a function: the database, the broker follower, the rollout
 // controller and the HTTP API, started together and stopped together.
 
+import { deviceActionsThroughBroker } from "./device-actions.js";
 import type { AddressInfo } from "node:net";
 import { flash, FlashAborted } from "../ota/flasher.js";
 import { PackageCache } from "../ota/package-cache.js";
@@ -86,7 +87,8 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       rollouts = new RolloutController({ db: db.db, store, flashDevice, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
       rollouts.start();
     }
-    const server = createApiServer({ store, rollouts, ...(o.consoleDir !== undefined ? { consoleDir: o.consoleDir } : {}), whyNoRollouts: "this fleet service has no operator credentials, so it runs no rollouts (start it with --operator-key, --operator-cert and --root)" });
+    const deviceActions = o.auth ? deviceActionsThroughBroker({ brokerUrl: o.brokerUrl, ...(o.security ? { security: o.security } : {}), auth: o.auth }) : null;
+    const server = createApiServer({ store, rollouts, deviceActions, ...(o.consoleDir !== undefined ? { consoleDir: o.consoleDir } : {}), whyNoRollouts: "this fleet service has no operator credentials, so it runs no rollouts (start it with --operator-key, --operator-cert and --root)" });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`HTTP API on ${o.host ?? "127.0.0.1"}:${o.port ?? 8470}: ${e.code === "EADDRINUSE" ? "address in use" : e.message}`)));
       server.listen(o.port ?? 8470, o.host ?? "127.0.0.1", () => resolve());

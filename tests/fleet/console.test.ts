@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureChromium } from "../../scripts/ensure-chromium.mjs";
 import { startFleetService, type FleetService } from "../../src/fleet/service.js";
 import { startFleetSim, type FleetSim } from "../../src/fleet/sim.js";
+import { parseMaxFailures, parseTarget, parseWaves } from "../../src/fleet/rollout-plan.js";
 import { CUSTOMER, GROUP, makePackage, makeTrust, tickerWasm } from "../ota/fixtures.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 
@@ -95,6 +96,51 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
     await page.getByRole("button", { name: "Health" }).click();
     await page.waitForFunction(`[...document.querySelectorAll("rect.faults")].some((r) => Number(r.getAttribute("height")) > 0)`);
     await page.screenshot({ path: join(dir, "health.png") });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("rolls a module back and sets its config from the device page, each after a confirmation, showing what the device signed", async () => {
+    // sim-4 runs 1.0.0, then 1.1.0 (both confirmed), through two one-device rollouts.
+    for (const [version, sequence] of [["1.0.0", 3], ["1.1.0", 4]] as const) {
+      const r = await svc.rollouts!.create({ package: makePackage(trust, { version, sequence }), target: parseTarget("devices=sim-4"), waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") });
+      for (const end = Date.now() + 30_000; (await svc.rollouts!.get(r.id))!.state !== "done"; await new Promise((res) => setTimeout(res, 100))) {
+        if (Date.now() > end) throw new Error(`rollout of ${version} to sim-4 did not finish: ${JSON.stringify(await svc.rollouts!.get(r.id))}`);
+      }
+    }
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(svc.url);
+    await page.locator("tr[data-device='sim-4']").click();
+    const actions = page.locator(".device .module-actions[data-module='com.acme.ticker']");
+    await actions.waitFor({ timeout: 20_000 });
+
+    // Declining the confirmation sends nothing.
+    const installs = () => sim.timeline("sim-4").filter((e) => e.kind === "install").length;
+    const before = installs();
+    page.once("dialog", (d) => void d.dismiss());
+    await actions.getByRole("button", { name: "Roll back" }).click();
+    await new Promise((res) => setTimeout(res, 500));
+    expect(installs()).toBe(before);
+
+    const dialogs: string[] = [];
+    page.on("dialog", (d) => { dialogs.push(d.message()); void d.accept(); });
+    await actions.getByRole("button", { name: "Roll back" }).click();
+    await page.waitForFunction(`document.querySelector(".device .action-result")?.textContent?.startsWith("com.acme.ticker: rolled-back → 1.0.0")`, null, { timeout: 20_000 });
+    expect(dialogs[0]).toBe("Roll com.acme.ticker back to its other slot on sim-4?");
+    // The accepted one reached the device (so the declined one would have shown too).
+    expect(installs()).toBeGreaterThan(before);
+
+    await actions.getByLabel("config of com.acme.ticker").fill("threshold=12.5");
+    await actions.getByRole("button", { name: "Set config" }).click();
+    await page.waitForFunction(`document.querySelector(".device .action-result")?.textContent?.startsWith("com.acme.ticker: reconfigured")`, null, { timeout: 20_000 });
+    expect(dialogs[1]).toBe("Set threshold=12.5 for com.acme.ticker on sim-4?");
+    // A value the package's config schema refuses: refused, with the reason, and nothing changes.
+    await actions.getByLabel("config of com.acme.ticker").fill("threshold=99");
+    await actions.getByRole("button", { name: "Set config" }).click();
+    await page.waitForFunction(`document.querySelector(".device .action-result")?.textContent?.startsWith("not done: ")`, null, { timeout: 20_000 });
+    expect(await page.locator(".device .action-result").textContent()).toMatch(/^not done: sim-4 refused: invalid-config: com\.acme\.ticker\.threshold: 99 is outside \[-40, 30\]/);
+    await page.screenshot({ path: join(dir, "device.png") });
     expect(pageErrors).toEqual([]);
   });
 });
