@@ -1,10 +1,11 @@
 // The two brokers the end-to-end suites run against: the embedded aedes and a
 // real Mosquitto on a free loopback port (started here, stopped by PID).
 
+import { packageRoot } from "../../src/build/compile.js";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { startBroker } from "../../src/ota/broker.js";
 
 export interface TestBroker {
@@ -44,7 +45,8 @@ async function waitListening(port: number, ms = 5000): Promise<void> {
 
 export function mosquittoBinary(): string | null {
   // The project's setup installs it (scripts/ensure-mosquitto.mjs); run it here too so CI never depends on a hand install.
-  const root = resolve(import.meta.dirname, "../..");
+  // The package root, found by walking up (packageRoot): this file also runs bundled, from node_modules/.cache, under npm run bench.
+  const root = packageRoot();
   spawnSync(process.execPath, [join(root, "scripts/ensure-mosquitto.mjs")], { stdio: "inherit" });
   for (const p of ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]) {
     if (spawnSync("test", ["-x", p]).status === 0) return p;
