@@ -136,6 +136,8 @@ export const command: Command = {
       const targets = watchTargets([input]);
       for (;;) {
         const changed = nextChange(targets, 60, abort.signal);
+        // Ctrl-C during a flash rejects it while nobody awaits it yet: handled here, not as an unhandled rejection.
+        changed.catch(() => {});
         let code: number;
         try {
           code = await once();

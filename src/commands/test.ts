@@ -92,6 +92,8 @@ export const command: Command = {
       for (;;) {
         // The watch starts before the run, so a save made during one is not lost.
         const changed = nextChange(targets, 60, abort.signal);
+        // Ctrl-C during a run rejects it while nobody awaits it yet: handled here, not as an unhandled rejection.
+        changed.catch(() => {});
         const t0 = performance.now();
         const code = await runSpecs(cli, dir, abort.signal);
         if (abort.signal.aborted) return 130;

@@ -66,6 +66,10 @@ describe("fwx test", () => {
       writeFileSync(spec, original);
       await until("the fixed run", () => ends().length === 4);
       expect(ends()[3]).toMatch(/specs passed/);
+
+      // Ctrl-C while a run is under way (not while waiting): the watch ends with 130, not with an error.
+      writeFileSync(spec, original + "\n");
+      await until("the next run to start", () => (err.match(/changed: running the specs again$/gm) ?? []).length === 4);
     } finally {
       proc.kill("SIGINT");
     }
