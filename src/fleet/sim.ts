@@ -9,6 +9,7 @@
 // timeout), so the real install state machine reverts the trial and reports
 // "reverted" with its reason, as a gateway whose module misbehaves would.
 
+import { seededRandom } from "../sim/prng.js";
 import type { KeyObject } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -64,22 +65,10 @@ export interface FleetSim {
 /** The health policy of a device that must fail every trial: the timeout ends the trial long before the callbacks are reached. */
 export const FAILING_HEALTH: Partial<HealthPolicy> = { callbacks: 1_000_000_000 };
 
-/** A small deterministic PRNG (mulberry32): which devices fail depends on the seed only. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The indexes (0..count-1) of the devices that fail: exactly round(count × fraction) of them. */
 export function failingIndexes(count: number, fraction: number, seed = 1): Set<number> {
   const idx = [...Array(count).keys()];
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   for (let i = idx.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [idx[i], idx[j]] = [idx[j]!, idx[i]!];
