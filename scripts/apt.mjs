@@ -15,7 +15,9 @@ export function aptAvailable() {
 export function aptInstall(packages, log) {
   const sudo = typeof process.getuid === "function" && process.getuid() !== 0;
   const apt = (...args) => {
-    const [cmd, argv] = sudo ? ["sudo", ["apt-get", ...args]] : ["apt-get", args];
+    // Test files install what they need at once, in parallel workers: wait for another apt's lock rather than fail on it.
+    const withLock = ["-o", "DPkg::Lock::Timeout=600", ...args];
+    const [cmd, argv] = sudo ? ["sudo", ["apt-get", ...withLock]] : ["apt-get", withLock];
     log(`${cmd} ${argv.join(" ")}`);
     const r = spawnSync(cmd, argv, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
     return r.status === 0;
