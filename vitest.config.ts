@@ -7,6 +7,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Test files share their worker process (and its loaded modules) instead of each importing the
+    // sources, vitest and the libraries afresh: measured on 2 cores, 533 CPU-s -> 424 CPU-s for the
+    // whole run. No test relies on a fresh process; a file that changes process-wide state (env,
+    // handlers, timers) puts it back, as the hang guard's one watcher per process shows.
+    isolate: false,
     // Most files wait on brokers, devices and health windows rather than compute: two files per
     // core keep both cores busy (measured on 2 cores: 441 s with the default one worker, 197 s with four).
     maxWorkers: Math.max(2, availableParallelism() * 2),

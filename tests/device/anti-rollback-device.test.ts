@@ -20,7 +20,7 @@ import { cli, mcuPackage, startDevice, startDeviceSuite, writePackage, type Chil
 let suite: DeviceSuite;
 const running: ChildDevice[] = [];
 
-beforeAll(async () => { suite = await startDeviceSuite("c-floor", "fwx-device-fake-floor"); }, 240_000);
+beforeAll(async () => { suite = await startDeviceSuite("c-floor"); }, 240_000);
 
 afterAll(async () => {
   for (const d of running) await d.stop();

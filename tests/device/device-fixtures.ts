@@ -157,14 +157,19 @@ export interface DeviceSuite {
   ops: string[];
 }
 
-/** Starts what a C-device test file needs; `build` names the device binary under tests/c/build (one per file, so files may run at once). */
-export async function startDeviceSuite(name: string, build: string): Promise<DeviceSuite> {
+/**
+ * Starts what a C-device test file needs. Every file runs the same device build
+ * (tests/c/build/fwx-device-fake): the first file to need it builds it, files
+ * running at the same time wait for that build, and later runs reuse it while
+ * no source changed (scripts/build-device.mjs).
+ */
+export async function startDeviceSuite(name: string): Promise<DeviceSuite> {
   const dir = tempDir(name);
   const bin = mosquittoBinary();
   if (!bin) throw new Error("mosquitto is not installed (scripts/ensure-mosquitto.mjs could not install it)");
   const broker = await mosquittoBroker(bin, dir.path);
   mkdirSync(join(root, "tests/c/build"), { recursive: true });
-  const exe = buildTestDevice(join(root, "tests/c/build", build));
+  const exe = buildTestDevice(join(root, "tests/c/build", "fwx-device-fake"));
   const cliPath = await bundleCli();
   const trust = makeTrust();
   const rootFile = writeRootKey(dir.path, trust);

@@ -26,7 +26,7 @@ const devices: ChildDevice[] = [];
 let n = 0;
 
 beforeAll(async () => {
-  ({ exe, cliPath, broker, trust, dir, rootFile, ops } = await startDeviceSuite("c-device", "fwx-device-fake"));
+  ({ exe, cliPath, broker, trust, dir, rootFile, ops } = await startDeviceSuite("c-device"));
 }, 240_000);
 
 afterAll(async () => {

@@ -23,7 +23,7 @@ let suite: DeviceSuite;
 let pki: Pki;
 const devices: ChildDevice[] = [];
 beforeAll(async () => {
-  suite = await startDeviceSuite("c-device-tls", "fwx-device-tls");
+  suite = await startDeviceSuite("c-device-tls");
   pki = makePki(suite.dir.path, [DEV, OTHER, TOOL]);
 }, 300_000);
 afterAll(async () => {

@@ -42,7 +42,7 @@ const running: { stop(): Promise<void> }[] = [];
 let n = 0;
 
 beforeAll(async () => {
-  ({ exe, cliPath, broker, trust, dir, rootFile, ops } = await startDeviceSuite("signed-ops", "fwx-device-fake-signed-ops"));
+  ({ exe, cliPath, broker, trust, dir, rootFile, ops } = await startDeviceSuite("signed-ops"));
 }, 240_000);
 
 afterAll(async () => {

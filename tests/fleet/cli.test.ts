@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failingIndexes } from "../../src/fleet/sim.js";
 import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
-import { bundleCli } from "../ota/child-agent.js";
+import { bundleCli, removeCliBundle } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { CUSTOMER, GROUP, makePackage, makeTrust, tempDir } from "../ota/fixtures.js";
 
@@ -73,7 +73,7 @@ describe("fwx fleet, fleet-sim and rollout", { timeout: 120_000 }, () => {
   afterAll(async () => {
     for (const c of children) await stopChild(c);
     await broker?.close();
-    rmSync(cli, { force: true });
+    removeCliBundle(cli);
     work.cleanup();
   });
 

@@ -2,24 +2,34 @@
 // esbuild), so tests can kill it for real and restart it on the same state.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { CUSTOMER, GROUP, type Trust } from "./fixtures.js";
 
 const root = resolve(import.meta.dirname, "../..");
 
-/** Bundles src/cli.ts under node_modules/.cache (ESM resolves mqtt/aedes from the bundle's location). */
+/**
+ * Bundles src/cli.ts under node_modules/.cache (ESM resolves mqtt/aedes from the bundle's location),
+ * split into chunks as dist/ is: a child agent then loads only what `fwx agent` needs (not the
+ * compiler, the fleet database or the console), and the module preparation worker is built once
+ * here, found beside the chunks, instead of by every agent process at its start.
+ */
 export async function bundleCli(): Promise<string> {
-  const dir = join(root, "node_modules", ".cache", "fwx-ota-tests");
+  const dir = join(root, "node_modules", ".cache", "fwx-ota-tests", `fwx-cli-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, `fwx-cli-${process.pid}.mjs`);
+  writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
   await build({
-    entryPoints: [join(root, "src/cli.ts")], outfile: out, bundle: true, platform: "node", format: "esm",
-    target: "node20", packages: "external", logLevel: "error",
+    entryPoints: { cli: join(root, "src/cli.ts"), "prepare-worker": join(root, "src/agent/prepare-worker.ts") }, outdir: dir, splitting: true,
+    bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "error",
   });
-  return out;
+  return join(dir, "cli.js");
+}
+
+/** Deletes what bundleCli wrote. */
+export function removeCliBundle(cli: string): void {
+  rmSync(dirname(cli), { recursive: true, force: true });
 }
 
 export interface ChildAgent {

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
-import { bundleCli } from "./child-agent.js";
+import { bundleCli, removeCliBundle } from "./child-agent.js";
 import { CUSTOMER, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 
 const repo = resolve(import.meta.dirname, "../..");
@@ -36,7 +36,7 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
   }, 60_000);
   afterAll(async () => {
     await broker.close();
-    rmSync(cli, { force: true });
+    removeCliBundle(cli);
     work.cleanup();
   });
 
