@@ -1,9 +1,16 @@
 #!/usr/bin/env node
-// `npm test`: every suite the project has, one after another, then one
-// closing line `N passed, N failed` that sums them all. Exits non-zero if
-// anything failed, including a suite that could not report its counts.
+// `npm test`: every suite the project has, then one closing line
+// `N passed, N failed` that sums them all. Exits non-zero if anything failed,
+// including a suite that could not report its counts.
+//
+// The bundle comes first (the tests drive dist/cli.js, and a stale dist/ would
+// test old code). Then every suite runs at the same time: vitest spends much of
+// its time waiting on brokers, devices and health windows, and the C suites,
+// as-pect and the type checks fill those gaps on the same two cores. vitest's
+// output streams as it runs; each other suite's output is printed whole, in a
+// fixed order, when it is done, so the log reads as if they ran one by one.
 
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
@@ -13,74 +20,105 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const node = process.execPath;
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
-/** Runs a command with inherited output; returns its exit status. */
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: opts.capture ? ["ignore", "pipe", "pipe"] : "inherit", encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0", ...opts.env } });
-  if (opts.capture) {
-    process.stdout.write(r.stdout ?? "");
-    process.stderr.write(r.stderr ?? "");
-  }
-  return { status: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+/**
+ * Runs a command; resolves with its exit status, its output and its wall time. With `stream`,
+ * the output goes to ours as it comes; otherwise it is kept for the caller to print.
+ */
+function run(cmd, args, { stream = false } = {}) {
+  return new Promise((done) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd: root, stdio: stream ? "inherit" : ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
+    let output = "";
+    child.stdout?.on("data", (d) => (output += d));
+    child.stderr?.on("data", (d) => (output += d));
+    const end = (status) => done({ status, output, seconds: (performance.now() - t0) / 1000 });
+    child.on("error", (e) => {
+      output += `${cmd}: ${e.message}\n`;
+      end(127);
+    });
+    child.on("close", (status) => end(status ?? 1));
+  });
 }
 
 /** A check that is one pass or one fail. */
-function single(name, cmd, args) {
-  console.log(`\n=== ${name}`);
-  const { status } = run(cmd, args);
-  return { name, passed: status === 0 ? 1 : 0, failed: status === 0 ? 0 : 1 };
+async function single(name, cmd, args) {
+  const r = await run(cmd, args);
+  return { name, heading: name, ...r, passed: r.status === 0 ? 1 : 0, failed: r.status === 0 ? 0 : 1 };
 }
 
-function vitest() {
-  console.log("\n=== TypeScript tests (vitest)");
+async function vitest() {
+  const heading = "TypeScript tests (vitest)";
+  console.log(`\n=== ${heading} (the other suites run meanwhile; their output follows)`);
   const dir = mkdtempSync(join(tmpdir(), "fwx-vitest-"));
   const report = join(dir, "report.json");
   try {
-    const { status } = run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]);
-    if (!existsSync(report)) return { name: "vitest", passed: 0, failed: 1 };
-    const r = JSON.parse(readFileSync(report, "utf8"));
+    const r = await run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], { stream: true });
+    const base = { name: "vitest", seconds: r.seconds, output: "", streamed: true };
+    if (!existsSync(report)) return { ...base, passed: 0, failed: 1 };
+    const j = JSON.parse(readFileSync(report, "utf8"));
     // A suite that fails to load has no tests but must still count as a failure.
-    const failedSuites = (r.testResults ?? []).filter((t) => t.status === "failed" && (t.assertionResults ?? []).length === 0).length;
-    const failed = r.numFailedTests + failedSuites + (status !== 0 && r.numFailedTests + failedSuites === 0 ? 1 : 0);
-    return { name: "vitest", passed: r.numPassedTests, failed };
+    const failedSuites = (j.testResults ?? []).filter((t) => t.status === "failed" && (t.assertionResults ?? []).length === 0).length;
+    const failed = j.numFailedTests + failedSuites + (r.status !== 0 && j.numFailedTests + failedSuites === 0 ? 1 : 0);
+    return { ...base, passed: j.numPassedTests, failed };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function aspect() {
-  console.log("\n=== AssemblyScript tests (as-pect: the SDK's specs and every example's)");
-  const { status, stdout, stderr } = run(bin("asp"), ["--config", "as-pect.config.js"], { capture: true });
+async function aspect() {
+  const r = await run(bin("asp"), ["--config", "as-pect.config.js"]);
+  const result = { name: "as-pect", heading: "AssemblyScript tests (as-pect: the SDK's specs and every example's)", ...r };
   // as-pect colours its summary even with FORCE_COLOR=0; its line is "[Tests]: passed / total".
-  const text = (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, "");
-  const m = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(text);
-  if (!m) return { name: "as-pect", passed: 0, failed: 1 }; // a compile error prints no summary
+  const m = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(r.output.replace(/\x1b\[[0-9;]*m/g, ""));
+  if (!m) return { ...result, passed: 0, failed: 1 }; // a compile error prints no summary
   const passed = Number(m[1]);
   const failed = Number(m[2]) - passed;
-  return { name: "as-pect", passed, failed: failed + (status !== 0 && failed === 0 ? 1 : 0) };
+  return { ...result, passed, failed: failed + (r.status !== 0 && failed === 0 ? 1 : 0) };
 }
 
-function cTests() {
-  console.log("\n=== C tests (generated wasm3 glue, gcc + ASan/UBSan)");
-  const { status, stdout } = run(node, [join(root, "tests", "c", "run.mjs")], { capture: true });
-  const lines = stdout.trim().split("\n");
+async function cTests() {
+  const r = await run(node, [join(root, "tests", "c", "run.mjs")]);
+  const result = { name: "c", heading: "C tests (generated wasm3 glue, the device runtime; gcc + ASan/UBSan)", ...r };
+  const lines = r.output.trim().split("\n");
   const m = /^(\d+) passed, (\d+) failed$/.exec(lines[lines.length - 1] ?? "");
-  if (!m) return { name: "c", passed: 0, failed: 1 };
-  const failed = Number(m[2]) + (status !== 0 && Number(m[2]) === 0 ? 1 : 0);
-  return { name: "c", passed: Number(m[1]), failed };
+  if (!m) return { ...result, passed: 0, failed: 1 };
+  return { ...result, passed: Number(m[1]), failed: Number(m[2]) + (r.status !== 0 && Number(m[2]) === 0 ? 1 : 0) };
 }
 
-const results = [];
-// Tests drive the bundled CLI, so bundle first: a stale dist/ would test old code.
-results.push(single("bundle (rollup)", bin("rollup"), ["-c", "--silent"]));
-results.push(single("type check (tsc --noEmit)", bin("tsc"), ["--noEmit"]));
-results.push(single("type check of the fleet console (tsc --noEmit -p console)", bin("tsc"), ["--noEmit", "-p", "console"]));
-results.push(single("generated files are fresh (npm run gen -- --check)", node, [join(root, "scripts", "run-ts.mjs"), "host-abi/gen/main.ts", "--check"]));
-results.push(vitest());
-results.push(aspect());
-results.push(cTests());
+/** Prints a suite's kept output under its heading. */
+function report(r) {
+  if (r.streamed) return;
+  console.log(`\n=== ${r.heading}`);
+  process.stdout.write(r.output.endsWith("\n") || r.output === "" ? r.output : `${r.output}\n`);
+}
+
+const t0 = performance.now();
+const bundle = await single("bundle (rollup)", bin("rollup"), ["-c", "--silent"]);
+report(bundle);
+const results = [bundle];
+if (bundle.failed) {
+  console.log("\nthe bundle failed: nothing else can run on a stale dist/");
+} else {
+  // Started together; the kept outputs print in this order as each one and all before it are done.
+  const others = [
+    single("type check (tsc --noEmit)", bin("tsc"), ["--noEmit"]),
+    single("type check of the fleet console (tsc --noEmit -p console)", bin("tsc"), ["--noEmit", "-p", "console"]),
+    single("generated files are fresh (npm run gen -- --check)", node, [join(root, "scripts", "run-ts.mjs"), "host-abi/gen/main.ts", "--check"]),
+    aspect(),
+    cTests(),
+  ];
+  const ts = await vitest();
+  results.push(ts);
+  for (const pending of others) {
+    const r = await pending;
+    report(r);
+    results.push(r);
+  }
+}
 
 console.log("\n=== summary");
-for (const r of results) console.log(`  ${r.name.padEnd(52)} ${r.passed} passed, ${r.failed} failed`);
+for (const r of results) console.log(`  ${r.name.padEnd(52)} ${r.passed} passed, ${r.failed} failed  (${r.seconds.toFixed(0)} s)`);
+console.log(`  ${"all, wall time".padEnd(52)} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 const passed = results.reduce((s, r) => s + r.passed, 0);
 const failed = results.reduce((s, r) => s + r.failed, 0);
 console.log(`${passed} passed, ${failed} failed`);
