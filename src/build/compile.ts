@@ -5,9 +5,11 @@
 // to us), and the output stays in memory until the build decides to write it.
 
 import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { walkSections } from "../wasm/sections.js";
+import { compileCacheDir, compileKey, lookupCompile, storeCompile, type CachedOutputs, type CompileInputs } from "./compile-cache.js";
 
 export type Runtime = "stub" | "minimal" | "incremental";
 export const RUNTIMES: readonly Runtime[] = ["stub", "minimal", "incremental"];
@@ -35,6 +37,8 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   /** The compiler's own failure message when it failed without a diagnostic. */
   failure?: string;
+  /** True when the compiler did not run: every input was the same as for a cached result (compile-cache.ts). */
+  fromCache?: boolean;
 }
 
 let foundRoot: string | undefined;
@@ -79,6 +83,8 @@ export interface CompileOptions {
   debugNames?: boolean;
   /** Also produce what the debug map is made from (default true; the code is the same either way). */
   debugMap?: boolean;
+  /** Where compile-cache.ts keeps results; null: no cache. Default: compileCacheDir() (FWX_CACHE_DIR, FWX_BUILD_CACHE). */
+  cacheDir?: string | null;
 }
 
 let ascModule: typeof import("assemblyscript/asc") | null = null;
@@ -101,8 +107,20 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   return { line, column: offset - lineStart + 1 };
 }
 
+/** The compiler's and its optimizer's versions: part of the cache key, read without loading the compiler. */
+let toolVersions: { asc: string; binaryen: string } | null = null;
+function compilerVersions(): { asc: string; binaryen: string } {
+  if (!toolVersions) {
+    const require = createRequire(import.meta.url);
+    const ascPackage = require.resolve("assemblyscript/package.json");
+    const ascVersion = (require(ascPackage) as { version: string }).version;
+    const binaryenVersion = (createRequire(ascPackage)("binaryen/package.json") as { version: string }).version;
+    toolVersions = { asc: ascVersion, binaryen: binaryenVersion };
+  }
+  return toolVersions;
+}
+
 export async function compileAssemblyScript(options: CompileOptions): Promise<CompileResult> {
-  const asc = await loadAsc();
   const sdkDir = join(packageRoot(), "assembly");
   const baseDir = resolve(options.baseDir);
   const sdkPrefix = join(VIRTUAL_PACKAGES, "fwx") + sep;
@@ -115,8 +133,8 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
   let sourceMap: string | undefined;
   let text: string | undefined;
 
-  const readFile = (filename: string, dir: string): string | null => {
-    const abs = resolve(dir, filename);
+  /** What the compiler is given for an absolute path it asks for (null: no such file). */
+  const readSource = (abs: string): string | null => {
     if (abs === VIRTUAL_CONFIG) return "{}";
     // Loading the abort handler from its own entry keeps it in the program
     // even when the module never imports "fwx".
@@ -129,6 +147,21 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     } catch {
       return null;
     }
+  };
+  /** The sources in a directory the compiler lists (null: no such directory). */
+  const listSources = (abs: string): string[] | null => {
+    try {
+      return readdirSync(physical(abs)).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+    } catch {
+      return null;
+    }
+  };
+  const inputs: CompileInputs = { files: new Map(), listings: new Map() };
+  const readFile = (filename: string, dir: string): string | null => {
+    const abs = resolve(dir, filename);
+    const answer = readSource(abs);
+    inputs.files.set(abs, answer);
+    return answer;
   };
 
   const diagnostics: Diagnostic[] = [];
@@ -154,6 +187,15 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     "--noColors",
     ...(options.debugNames ? ["--debug"] : []),
   ];
+  const cacheDir = options.cacheDir === undefined ? compileCacheDir() : options.cacheDir;
+  // Paths in diagnostics are shown from the working directory, so it is part of the key.
+  // A compiler transform is code asc loads: its text is an input too.
+  const transforms = argv.flatMap((a, i) => (argv[i - 1] === "--transform" ? [readSource(resolve(baseDir, a))] : []));
+  const key = compileKey({ ...compilerVersions(), argv, baseDir, cwd: process.cwd(), transforms });
+  const hit = cacheDir ? lookupCompile<Diagnostic>(cacheDir, key, readSource, listSources) : null;
+  if (hit) return compileResult(hit, true);
+
+  const asc = await loadAsc();
   const result = await asc.main(argv, {
     readFile,
     writeFile: (name: string, contents: Uint8Array | string) => {
@@ -162,11 +204,10 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
       else if (name.endsWith(".wat") && typeof contents === "string") text = contents;
     },
     listFiles: (dirname: string, dir: string) => {
-      try {
-        return readdirSync(physical(resolve(dir, dirname))).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
-      } catch {
-        return null;
-      }
+      const abs = resolve(dir, dirname);
+      const answer = listSources(abs);
+      inputs.listings.set(abs, answer);
+      return answer;
     },
     stdout: { write: () => true } as never,
     stderr: { write: () => true } as never,
@@ -189,10 +230,24 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
       diagnostics.push(diag);
     },
   });
-  const out: CompileResult = { binary: result.error || !binary ? null : withoutSourceMapUrl(binary), diagnostics };
+  const outputs: CachedOutputs<Diagnostic> = {
+    binary: result.error ? null : binary,
+    ...(sourceMap !== undefined ? { sourceMap } : {}),
+    ...(text !== undefined ? { text } : {}),
+    diagnostics,
+    ...(result.error ? { error: result.error.message } : {}),
+  };
+  if (cacheDir) storeCompile(cacheDir, key, inputs, outputs);
+  return compileResult(outputs, false);
+}
+
+/** What fwx makes of the compiler's outputs, the same whether it just ran or its outputs came from the cache. */
+function compileResult(outputs: CachedOutputs<Diagnostic>, fromCache: boolean): CompileResult {
+  const { binary, sourceMap, text, diagnostics, error } = outputs;
+  const out: CompileResult = { binary: error !== undefined || !binary ? null : withoutSourceMapUrl(binary), diagnostics, fromCache };
   if (out.binary && sourceMap !== undefined) out.sourceMap = sourceMap;
   if (out.binary && text !== undefined) out.functionNames = functionNamesOfText(text);
-  if (result.error && !diagnostics.some((d) => d.severity === "error")) out.failure = result.error.message;
+  if (error !== undefined && !diagnostics.some((d) => d.severity === "error")) out.failure = error;
   return out;
 }
 

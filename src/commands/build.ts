@@ -39,6 +39,10 @@ options:
                        and source lines, see docs/debug-maps.md)
   -h, --help           show this help
 
+The compiler's results are cached in ~/.cache/fwx/asc ($XDG_CACHE_HOME/fwx/asc,
+or $FWX_CACHE_DIR/asc): a build whose sources, SDK, options and compiler are
+all unchanged skips the compile (about 2 s). FWX_BUILD_CACHE=0 turns it off.
+
 exit codes:
   0  built and valid
   1  internal error
