@@ -51,7 +51,7 @@ async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Prom
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe("C device anti-rollback store outside the state directory", () => {
+describe.concurrent("C device anti-rollback store outside the state directory", () => {
   it("a restored older state directory runs nothing below the floor, says why, and makes no captured command new again", async () => {
     const id = `floor-c-${process.pid}`;
     const stateDir = join(suite.dir.path, id);

@@ -92,7 +92,8 @@ export function startDevice(exe: string, o: { deviceId: string; broker: string; 
   const proc = spawn(exe, ["--device-id", o.deviceId, "--state-dir", o.stateDir, "--root", o.rootFile, "--device-key", id.key, "--device-cert", id.cert, "--customer", o.customer ?? CUSTOMER, "--group", GROUP,
     "--broker", o.broker, "--board", join(root, "boards/demo.json"), "--health-seconds", "1", ...(o.args ?? [])], { cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...o.env } });
   let err = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on("exit", (code, signal) => res({ code, signal })));
+  // "close", not "exit": the process has ended AND its stderr is read to the end, so stderr() is whole.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on("close", (code, signal) => res({ code, signal })));
   let isOnline = false;
   const online = new Promise<void>((res, rej) => {
     proc.stderr!.on("data", (d) => {

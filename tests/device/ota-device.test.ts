@@ -59,7 +59,7 @@ function flashArgs(pkg: string, id: string, extra: string[] = []) {
   return ["flash", pkg, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--cache", join(dir.path, "cache"), ...ops, ...extra];
 }
 
-describe("fwx-device (C) with fwx flash over Mosquitto", () => {
+describe.concurrent("fwx-device (C) with fwx flash over Mosquitto", () => {
   it("installs a full transfer and confirms it after the health window", async () => {
     const { id, stateDir } = await device();
     const pkg = writePackage(dir.path, "v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
@@ -76,7 +76,7 @@ describe("fwx-device (C) with fwx flash over Mosquitto", () => {
   }, 90_000);
 });
 
-describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
+describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert", () => {
   it("resumes a transfer after the device is killed with SIGKILL mid-transfer", async () => {
     const id = `cdev-${process.pid}-kill`;
     const stateDir = join(dir.path, id);
@@ -204,7 +204,7 @@ describe("fwx-device (C): resume, delta, refusals, commands, revert", () => {
   }, 60_000);
 });
 
-describe("fwx-device (C) at boot", () => {
+describe.concurrent("fwx-device (C) at boot", () => {
   it("retries a trial interrupted by a kill -9 right after it was recorded, and confirms it", async () => {
     const id = `cdev-${process.pid}-trialkill`;
     const stateDir = join(dir.path, id);
@@ -250,7 +250,7 @@ describe("fwx-device (C) at boot", () => {
   }, 120_000);
 });
 
-describe("fwx-device (C): the revocation list and the health window are set at start", () => {
+describe.concurrent("fwx-device (C): the revocation list and the health window are set at start", () => {
   it("keeps the revocation list with the highest serial (--revocations) and refuses a package of a revoked integrator key", async () => {
     const id = `cdev-${process.pid}-rl`;
     const stateDir = join(dir.path, id);
@@ -296,7 +296,7 @@ describe("fwx-device (C): the revocation list and the health window are set at s
   }, 150_000);
 });
 
-describe("fwx-device (C) refuses what it must not run", () => {
+describe.concurrent("fwx-device (C) refuses what it must not run", () => {
   /** Sends one command payload on the device's cmd topic and waits (bounded) for the reply to `from`. */
   async function send(id: string, from: string, payload: Uint8Array | string): Promise<Record<string, unknown>> {
     const mqtt = (await import("mqtt")).default;

@@ -78,7 +78,7 @@ async function deviceStatus(id: string): Promise<Record<string, unknown>> {
   return (mine.status ?? mine) as Record<string, unknown>;
 }
 
-describe.each(KINDS)("signed revocation lists (%s device)", (kind) => {
+describe.concurrent.each(KINDS)("signed revocation lists (%s device)", (kind) => {
   it("keeps only a higher serial, refuses a list the root did not sign, and enforces the kept list at install, at boot and for operators", async () => {
     const id = `so-${kind}-${process.pid}-${++n}`;
     const stateDir = join(dir.path, id);
@@ -160,7 +160,7 @@ describe.each(KINDS)("signed revocation lists (%s device)", (kind) => {
   }, 180_000);
 });
 
-describe.each(KINDS)("preempt on a signed begin (%s device)", (kind) => {
+describe.concurrent.each(KINDS)("preempt on a signed begin (%s device)", (kind) => {
   it("a plain begin is refused busy while another transfer makes progress; a begin with preempt takes the slot and installs", async () => {
     const id = `so-${kind}-${process.pid}-${++n}`;
     await start(kind, id, join(dir.path, id));

@@ -75,7 +75,8 @@ export function startChildAgent(cli: string, o: { deviceId: string; broker: stri
     cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, FWX_CRASH_AT: o.crashAt ?? "" },
   });
   let err = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on("exit", (code, signal) => res({ code, signal })));
+  // "close", not "exit": the process has ended AND its stderr is read to the end, so stderr() is whole.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on("close", (code, signal) => res({ code, signal })));
   let isOnline = false;
   const online = new Promise<void>((res, rej) => {
     proc.stderr!.on("data", (d) => {
