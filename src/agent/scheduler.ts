@@ -182,13 +182,23 @@ export class RealTimeClock implements DeviceClock {
     const waitMs = Number(tUs - this.nowUs()) / 1000;
     if (waitMs <= 0) return;
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
       const done = () => {
         clearTimeout(timer);
         this.wakeUp = null;
         resolve();
       };
-      const timer = setTimeout(done, Math.min(Math.ceil(waitMs), 2 ** 31 - 1));
+      // A Node timer is measured from the event loop's cached time, which lags
+      // when the loop was busy, so it can fire a little before performance.now()
+      // reaches the instant (seen: 0.13 ms early under load). Sleep again for
+      // what is left rather than return short of `tUs` without a wake().
+      const sleep = () => {
+        const leftMs = Number(tUs - this.nowUs()) / 1000;
+        if (leftMs <= 0) done();
+        else timer = setTimeout(sleep, Math.min(Math.ceil(leftMs), 2 ** 31 - 1));
+      };
       this.wakeUp = done;
+      sleep();
     });
   }
   wake(): void {
