@@ -59,7 +59,7 @@ function run(args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines, of: (kind: string) => lines.filter((l) => new RegExp(`^  \\S+  poll\\s+${kind} `).test(l)) };
 }
 
-describe.concurrent("fwx run: what is printed", () => {
+describe("fwx run: what is printed", () => {
   it("a 2 h polling run prints its story by default, and every transaction with --show i2c", () => {
     const base = [...GRANTS, "--grant", `telemetry:${TOPIC}`, "--duration", "2h"];
     const story = run(base);
