@@ -24,7 +24,7 @@ import { certificateDigest, generateKeyPair, signRevocationList } from "../../sr
 import { openEnvelopeBytes } from "../../src/pkg/signed.js";
 import { CUSTOMER, FAST_HEALTH, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 
-describe.concurrent("trust model: signed operations and device-signed answers", () => {
+describe("trust model: signed operations and device-signed answers", () => {
   let broker: RunningBroker;
   const trust = makeTrust();
   const work = tempDir("trust");
