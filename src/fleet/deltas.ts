@@ -27,6 +27,15 @@ export class DeltaStore {
     return p;
   }
 
+  /**
+   * Resolves when no delta is being computed or stored. The service waits for this before it closes
+   * the database: a flash stopped mid-way leaves its delta's insert running, and a delta whose insert
+   * failed on a closed database would be computed again after the restart.
+   */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.computing.values()]);
+  }
+
   private async load(baseSha: string, base: Uint8Array, target: Uint8Array, targetSha: string): Promise<Uint8Array> {
     const row = await this.db.selectFrom("deltas").select("delta").where("base_sha256", "=", baseSha).where("target_sha256", "=", targetSha).executeTakeFirst();
     if (row) return new Uint8Array(row.delta);

@@ -104,6 +104,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
         await closed;
         await r?.stop();
         await f.close();
+        await deltas.idle();
         await db.close();
       },
     };
