@@ -15,6 +15,7 @@
 // payloads are instrumented at pack time from the same source.
 
 import binaryen from "binaryen";
+import { addRamBound, type RamBoundStats } from "./ram-bound.js";
 import { COST_MODEL, COST_MODEL_VERSION, type CostModel } from "./cost-model.js";
 import { FuelError } from "./errors.js";
 import { callShape, externallyEnteredFunctions, planCallSiteCharges, type CallShape } from "./call-site.js";
@@ -43,6 +44,13 @@ export interface InstrumentOptions {
   instantiateFuel?: bigint;
   /** What host calls cost, by importKey(module, name). Default: this ABI's (host-calls.ts). */
   hostCallCosts?: HostCallCosts;
+  /**
+   * RAM budget in bytes the module starts with (ram-bound.ts): loads and
+   * stores past it trap. Default none; the C runtime sets it with
+   * __fwx_ram_limit_set before the start function, the agent bakes it in here
+   * because Node runs the start function inside instantiation.
+   */
+  ramLimitBytes?: number;
 }
 
 export interface FuelStats extends RewriteCounters {
@@ -55,6 +63,8 @@ export interface FuelStats extends RewriteCounters {
   /** Whether the module already imported fuel_exhausted and that import was reused. */
   fuelImportReused: boolean;
   costModel: CostModel;
+  /** The RAM-budget checks added (src/fuel/ram-bound.ts). */
+  ramBound: RamBoundStats;
 }
 
 export interface InstrumentResult {
@@ -76,6 +86,9 @@ export const WASM3_FEATURES =
 export function instrumentFuel(bytes: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
   const strategy = options.strategy ?? "cached";
   const instantiateFuel = options.instantiateFuel ?? DEFAULT_INSTANTIATE_FUEL;
+  if (options.ramLimitBytes !== undefined && !(Number.isInteger(options.ramLimitBytes) && options.ramLimitBytes >= 0 && options.ramLimitBytes <= 0xffffffff)) {
+    throw new RangeError(`ramLimitBytes ${options.ramLimitBytes} is not a byte count of 0..2^32-1`);
+  }
   if (instantiateFuel < 0n || instantiateFuel >= 1n << 63n) throw new RangeError(`instantiateFuel ${instantiateFuel} is outside 0..2^63-1`);
   if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) throw new FuelError("invalid-module", "input is not a valid WebAssembly module");
   let sections: SectionInfo[];
@@ -101,7 +114,7 @@ export function instrumentFuel(bytes: Uint8Array, options: InstrumentOptions = {
   }
   try {
     m.setFeatures(WASM3_FEATURES);
-    return instrumentModule(m, strategy, instantiateFuel, customSections.includes("name"), startIndex, options.hostCallCosts ?? abiHostCallCosts());
+    return instrumentModule(m, strategy, instantiateFuel, customSections.includes("name"), startIndex, options.hostCallCosts ?? abiHostCallCosts(), options.ramLimitBytes);
   } finally {
     m.dispose();
   }
@@ -114,6 +127,7 @@ function instrumentModule(
   keepNames: boolean,
   startIndex: number | null,
   hostCallCosts: HostCallCosts,
+  ramLimitBytes: number | undefined,
 ): InstrumentResult {
   checkModuleLevelFeatures(m);
   for (let i = 0; i < m.getNumExports(); i++) {
@@ -207,6 +221,7 @@ function instrumentModule(
   }
 
   addRuntimeFunctions(m, sym, fuelImport);
+  const ramBound = addRamBound(m, rebuilt.map((f) => f.info.name), (base) => uniqueName(m, base), ramLimitBytes);
   m.addCustomSection(FUEL_SECTION_NAME, encodeFuelSection(COST_MODEL_VERSION));
   if (!m.validate()) throw new FuelError("internal", "the instrumented module failed binaryen validation (a bug in the instrumenter)");
 
@@ -229,6 +244,7 @@ function instrumentModule(
       functionsChargedAtCallSites: callSiteCosts.size,
       fuelImportReused,
       costModel: { ...COST_MODEL },
+      ramBound,
     },
   };
 }
