@@ -20,11 +20,8 @@ export const RAM_FAULT_EXPORT = "__fwx_ram_fault";
 interface MemoryAccessors {
   Load: { getOffset(e: Expr): number; getBytes(e: Expr): number };
   Store: { getOffset(e: Expr): number; getBytes(e: Expr): number };
-  MemoryFill: { getDest(e: Expr): Expr; setDest(e: Expr, v: Expr): void; getSize(e: Expr): Expr; setSize(e: Expr, v: Expr): void };
-  MemoryCopy: {
-    getDest(e: Expr): Expr; setDest(e: Expr, v: Expr): void; getSource(e: Expr): Expr; setSource(e: Expr, v: Expr): void;
-    getSize(e: Expr): Expr; setSize(e: Expr, v: Expr): void;
-  };
+  MemoryFill: { getDest(e: Expr): Expr; getValue(e: Expr): Expr; getSize(e: Expr): Expr };
+  MemoryCopy: { getDest(e: Expr): Expr; getSource(e: Expr): Expr; getSize(e: Expr): Expr };
 }
 const A = binaryen as unknown as MemoryAccessors;
 
@@ -35,75 +32,92 @@ export interface RamBoundStats {
   bulkChecked: number;
 }
 
+export interface RamBound {
+  /** `body` with every load and store checked; `scratch` is a fresh i32 local of its function. */
+  rewrite(body: Expr, scratch: number): Expr;
+  /** Adds the helpers and exports; called after the module's own functions are re-added, so their indices stay the same. */
+  addFunctions(): void;
+  stats: RamBoundStats;
+}
+
 /**
- * Adds the limit, the fault record, their exports and the two checks, and
- * rewrites the bodies of `functions` (names of the module's own functions).
- * `uniqueName` picks names that do not collide with the module's.
+ * Adds the limit, the fault record, their exports and the refusing helpers.
+ * The module's own functions then go through rewrite() as they are rebuilt
+ * (instrumentFuel re-adds every function, the only way binaryen.js has to
+ * give one a new local). `uniqueName` picks names that do not collide with
+ * the module's.
  */
-export function addRamBound(m: binaryen.Module, functions: readonly string[], uniqueName: (base: string) => string, initialLimit = 0xffffffff): RamBoundStats {
+export function createRamBound(m: binaryen.Module, uniqueName: (base: string) => string, initialLimit = 0xffffffff): RamBound {
   const i32 = binaryen.i32;
   const i64 = binaryen.i64;
+  // The limit is kept as an i64 so that address + offset + size never wraps.
   const limit = uniqueName("__fwx_ram_limit");
   const fault = uniqueName("__fwx_ram_fault_at");
-  m.addGlobal(limit, i32, true, m.i32.const(initialLimit | 0)); // default 0xffffffff: no limit until the host sets one
+  m.addGlobal(limit, i64, true, m.i64.const(initialLimit | 0, 0)); // default 0xffffffff: no limit until the host sets one
   m.addGlobal(fault, i64, true, m.i64.const(-1, -1));
   const setter = uniqueName(RAM_LIMIT_EXPORT);
-  m.addFunction(setter, i32, binaryen.none, [], m.global.set(limit, m.local.get(0, i32)));
-  m.addFunctionExport(setter, RAM_LIMIT_EXPORT);
   const getter = uniqueName(RAM_FAULT_EXPORT);
-  m.addFunction(getter, binaryen.none, i64, [], m.global.get(fault, i64));
-  m.addFunctionExport(getter, RAM_FAULT_EXPORT);
   const stats: RamBoundStats = { accessesChecked: 0, bulkChecked: 0 };
-  if (!m.hasMemory()) return stats;
+  const exported = () => {
+    m.addFunction(setter, i32, binaryen.none, [], m.global.set(limit, m.i64.extend_u(m.local.get(0, i32))));
+    m.addFunctionExport(setter, RAM_LIMIT_EXPORT);
+    m.addFunction(getter, binaryen.none, i64, [], m.global.get(fault, i64));
+    m.addFunctionExport(getter, RAM_FAULT_EXPORT);
+  };
+  if (!m.hasMemory()) return { rewrite: (body) => body, addFunctions: exported, stats };
 
-  const lim = () => m.global.get(limit, i32);
-  // check(p, n) -> p: traps unless p + n <= limit, computed without wrapping (n > limit, or p > limit - n).
-  const lenBits = () => m.i64.shl(m.i64.extend_u(m.select(m.i32.gt_u(m.local.get(1, i32), m.i32.const(0x7fffffff)), m.i32.const(0x7fffffff), m.local.get(1, i32))), m.i64.const(32, 0));
-  const refuse = (p: Expr) => m.block(null, [m.global.set(fault, m.i64.or(m.i64.extend_u(p), lenBits())), m.unreachable()]);
+  // Out of line, so each checked access costs a compare and a not-taken branch.
+  const refuse = uniqueName("__fwx_ram_refuse");
   const check = uniqueName("__fwx_ram_check");
-  m.addFunction(check, binaryen.createType([i32, i32]), i32, [], m.block(null, [
-    m.if(m.i32.or(m.i32.gt_u(m.local.get(1, i32), lim()), m.i32.gt_u(m.local.get(0, i32), m.i32.sub(lim(), m.local.get(1, i32)))), refuse(m.local.get(0, i32))),
-    m.local.get(0, i32),
-  ], i32));
-
-  const rewrite = (expr: Expr): Expr => {
-    for (const slot of childSlots(expr)) slot.set(rewrite(slot.get()));
-    const id = binaryen.getExpressionId(expr);
-    if (id === binaryen.LoadId || id === binaryen.StoreId) {
-      const acc = id === binaryen.LoadId ? A.Load : A.Store;
-      const end = acc.getOffset(expr) + acc.getBytes(expr);
-      const ptr = id === binaryen.LoadId ? X.Load : X.Store;
-      ptr.setPtr(expr, m.call(check, [ptr.getPtr(expr), m.i32.const(end | 0)], i32));
-      stats.accessesChecked++;
-    } else if (id === binaryen.MemoryFillId || id === binaryen.MemoryCopyId) {
-      // The size is an expression: evaluated once into a scratch local would need
-      // a new local; instead the whole operation runs in a checked helper.
-      stats.bulkChecked++;
-      return bulkChecked(expr, id);
-    }
-    return expr;
+  const fill = uniqueName("__fwx_ram_fill");
+  const copy = uniqueName("__fwx_ram_copy");
+  const helpers = () => {
+    const len = () => m.select(m.i32.gt_u(m.local.get(1, i32), m.i32.const(0x7fffffff)), m.i32.const(0x7fffffff), m.local.get(1, i32));
+    m.addFunction(refuse, binaryen.createType([i32, i32]), binaryen.none, [], m.block(null, [
+      m.global.set(fault, m.i64.or(m.i64.extend_u(m.local.get(0, i32)), m.i64.shl(m.i64.extend_u(len()), m.i64.const(32, 0)))),
+      m.unreachable(),
+    ]));
+    // (p, n): refuses unless p + n <= limit.
+    const past = (p: Expr, n: Expr) => m.i64.gt_u(m.i64.add(m.i64.extend_u(p), m.i64.extend_u(n)), m.global.get(limit, i64));
+    m.addFunction(check, binaryen.createType([i32, i32]), binaryen.none, [],
+      m.if(past(m.local.get(0, i32), m.local.get(1, i32)), m.call(refuse, [m.local.get(0, i32), m.local.get(1, i32)], binaryen.none)));
+    m.addFunction(fill, binaryen.createType([i32, i32, i32]), binaryen.none, [], m.block(null, [
+      m.call(check, [m.local.get(0, i32), m.local.get(2, i32)], binaryen.none),
+      m.memory.fill(m.local.get(0, i32), m.local.get(1, i32), m.local.get(2, i32)),
+    ]));
+    m.addFunction(copy, binaryen.createType([i32, i32, i32]), binaryen.none, [], m.block(null, [
+      m.call(check, [m.local.get(0, i32), m.local.get(2, i32)], binaryen.none),
+      m.call(check, [m.local.get(1, i32), m.local.get(2, i32)], binaryen.none),
+      m.memory.copy(m.local.get(0, i32), m.local.get(1, i32), m.local.get(2, i32)),
+    ]));
   };
 
-  const fill = uniqueName("__fwx_ram_fill");
-  m.addFunction(fill, binaryen.createType([i32, i32, i32]), binaryen.none, [], m.block(null, [
-    m.drop(m.call(check, [m.local.get(0, i32), m.local.get(2, i32)], i32)),
-    m.memory.fill(m.local.get(0, i32), m.local.get(1, i32), m.local.get(2, i32)),
-  ]));
-  const copy = uniqueName("__fwx_ram_copy");
-  m.addFunction(copy, binaryen.createType([i32, i32, i32]), binaryen.none, [], m.block(null, [
-    m.drop(m.call(check, [m.local.get(0, i32), m.local.get(2, i32)], i32)),
-    m.drop(m.call(check, [m.local.get(1, i32), m.local.get(2, i32)], i32)),
-    m.memory.copy(m.local.get(0, i32), m.local.get(1, i32), m.local.get(2, i32)),
-  ]));
-  const bulkChecked = (expr: Expr, id: number): Expr => id === binaryen.MemoryFillId
-    ? m.call(fill, [A.MemoryFill.getDest(expr), X_value(expr), A.MemoryFill.getSize(expr)], binaryen.none)
-    : m.call(copy, [A.MemoryCopy.getDest(expr), A.MemoryCopy.getSource(expr), A.MemoryCopy.getSize(expr)], binaryen.none);
-  const X_value = (expr: Expr): Expr => (binaryen as unknown as { MemoryFill: { getValue(e: Expr): Expr } }).MemoryFill.getValue(expr);
-
-  const F = binaryen as unknown as { Function: { getBody(f: binaryen.FunctionRef): Expr; setBody(f: binaryen.FunctionRef, body: Expr): void } };
-  for (const name of functions) {
-    const f = m.getFunction(name);
-    F.Function.setBody(f, rewrite(F.Function.getBody(f)));
-  }
-  return stats;
+  const rewrite = (body: Expr, scratch: number): Expr => {
+    // ptr -> { t = ptr; if (t + end > limit) refuse(t, end); t }: inline, as a call per access costs several times the access.
+    const checked = (ptr: Expr, end: number): Expr => m.block(null, [
+      m.local.set(scratch, ptr),
+      m.if(m.i64.gt_u(m.i64.add(m.i64.extend_u(m.local.get(scratch, i32)), m.i64.const(end | 0, 0)), m.global.get(limit, i64)),
+        m.call(refuse, [m.local.get(scratch, i32), m.i32.const(end | 0)], binaryen.none)),
+      m.local.get(scratch, i32),
+    ], i32);
+    const walk = (expr: Expr): Expr => {
+      for (const slot of childSlots(expr)) slot.set(walk(slot.get()));
+      const id = binaryen.getExpressionId(expr);
+      if (id === binaryen.LoadId || id === binaryen.StoreId) {
+        const acc = id === binaryen.LoadId ? A.Load : A.Store;
+        const ptr = id === binaryen.LoadId ? X.Load : X.Store;
+        ptr.setPtr(expr, checked(ptr.getPtr(expr), acc.getOffset(expr) + acc.getBytes(expr)));
+        stats.accessesChecked++;
+      } else if (id === binaryen.MemoryFillId) {
+        stats.bulkChecked++;
+        return m.call(fill, [A.MemoryFill.getDest(expr), A.MemoryFill.getValue(expr), A.MemoryFill.getSize(expr)], binaryen.none);
+      } else if (id === binaryen.MemoryCopyId) {
+        stats.bulkChecked++;
+        return m.call(copy, [A.MemoryCopy.getDest(expr), A.MemoryCopy.getSource(expr), A.MemoryCopy.getSize(expr)], binaryen.none);
+      }
+      return expr;
+    };
+    return walk(body);
+  };
+  return { rewrite, addFunctions: () => { exported(); helpers(); }, stats };
 }

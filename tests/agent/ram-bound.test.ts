@@ -72,3 +72,14 @@ describe("RAM budget below a page", () => {
     expect(summary.faults).toEqual([]);
   });
 });
+
+describe("RAM budget of whole pages", () => {
+  it("is left to the memory's maximum: no per-access checks are added", async () => {
+    const { prepareModule } = await import("../../src/agent/prepare.js");
+    const bytes = misbehaveOnTimer(store32(0));
+    const paged = prepareModule(bytes, { moduleId: "m", source: "m", ramBudgetBytes: 65536 });
+    const sub = prepareModule(bytes, { moduleId: "m", source: "m", ramBudgetBytes: BUDGET });
+    expect(paged.exports.has("__fwx_ram_fault")).toBe(false);
+    expect(sub.exports.has("__fwx_ram_fault")).toBe(true);
+  });
+});

@@ -61,10 +61,9 @@ describe("instrumented output", () => {
     const before = functionNames(shapes);
     const after = functionNames(bytes);
     expect(before).toContain("shapes/fib");
-    // One import (fuel_exhausted) is added before the defined functions; helpers go last (out-of-fuel, fuel set/get, grow-refused,
-    // then the RAM bound's limit set, fault get, check, fill and copy).
+    // One import (fuel_exhausted) is added before the defined functions; helpers go last (out-of-fuel, fuel set/get, grow-refused).
     expect(after.slice(1, 1 + before.length)).toEqual(before);
-    expect(after.length).toBe(before.length + 5 + 5);
+    expect(after.length).toBe(before.length + 5);
   });
 
   it("does not invent a name section when the input had none", () => {
