@@ -35,18 +35,20 @@ export async function benchFuel(): Promise<BenchRow[]> {
     const plainBytes = await compileKernel(k.name, k.source, { optimizeLevel: 3 });
     const { metered, instrumentMs } = instrumentTimed(plainBytes);
     const naive = instrumentFuel(plainBytes, { strategy: "global" });
-    const variants = { plain: instantiate(plainBytes), metered: instantiate(metered.bytes), naive: instantiate(naive.bytes) };
+    // Metered plus a check of every load and store against a byte budget: what a sub-page RAM budget costs (src/fuel/ram-bound.ts).
+    const bounded = instrumentFuel(plainBytes, { ramBound: {} });
+    const variants = { plain: instantiate(plainBytes), metered: instantiate(metered.bytes), naive: instantiate(naive.bytes), bounded: instantiate(bounded.bytes) };
 
     // Warm up (tier-up to the optimizing compiler), then scale the argument to the target duration.
     for (let i = 0; i < 5; i++) for (const v of Object.values(variants)) timeCall(v, k.probeArg);
     const probe = median([0, 1, 2].map(() => timeCall(variants.plain, k.probeArg).ms));
     const arg = Math.max(1, Math.round((k.probeArg * TARGET_CALL_MS) / Math.max(probe, 0.01)));
 
-    const times: Record<keyof typeof variants, number[]> = { plain: [], metered: [], naive: [] };
+    const times: Record<keyof typeof variants, number[]> = { plain: [], metered: [], naive: [], bounded: [] };
     const order = Object.keys(variants) as (keyof typeof variants)[];
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate the order so no variant always runs first (cache, GC, frequency effects).
-      const rotated = [...order.slice(round % 3), ...order.slice(0, round % 3)];
+      const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
       const results = new Map<string, unknown>();
       for (const name of rotated) {
         const { ms, result } = timeCall(variants[name], arg);
@@ -65,6 +67,7 @@ export async function benchFuel(): Promise<BenchRow[]> {
       { name: `${k.label}: unmetered`, value: plainMs, unit: "ms/call" },
       { name: `${k.label}: metered / unmetered`, value: meteredRatio, unit: "x", goal: `≤ ${GOAL_RATIO}x`, met: meteredRatio <= GOAL_RATIO },
       { name: `${k.label}: naive global counter / unmetered`, value: naiveRatio, unit: "x" },
+      { name: `${k.label}: metered + RAM-budget checks (sub-page budgets) / unmetered`, value: median(times.bounded) / plainMs, unit: "x" },
       { name: `${k.label}: code size metered / unmetered`, value: metered.bytes.length / plainBytes.length, unit: "x" },
       { name: `${k.label}: instrumentation time`, value: instrumentMs, unit: "ms" },
     );

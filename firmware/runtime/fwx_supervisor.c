@@ -166,6 +166,35 @@ static bool grow_was_refused(fwx_sup_module_t *m)
     return m3_GetResultsV(m->grow_refused, &refused) == NULL && refused != 0;
 }
 
+/* The RAM budget in bytes (0 in the config: one page, as limit_pages says). */
+static uint32_t ram_budget_bytes(const fwx_sup_module_t *m)
+{
+    return m->cfg.ram_limit_bytes == 0u ? FWX_WASM_PAGE : m->cfg.ram_limit_bytes;
+}
+
+/* A load or store the instrumentation refused for passing the RAM budget:
+ * names its address and the budget in f. False when none was. */
+static bool describe_ram_fault(fwx_sup_module_t *m, fwx_fault_t *f)
+{
+    int64_t packed = -1;
+    uint32_t addr, len, at = 0u;
+    bool outside;
+    if (m->ram_fault == NULL || m3_CallV(m->ram_fault) != NULL || m3_GetResultsV(m->ram_fault, &packed) != NULL || packed < 0)
+        return false;
+    addr = (uint32_t)((uint64_t)packed & 0xffffffffu);
+    len = (uint32_t)((uint64_t)packed >> 32);
+    /* Past the memory too: wasm3 would have refused it anyway (out of bounds). */
+    outside = (uint64_t)addr + len > (uint64_t)f->memory_pages * FWX_WASM_PAGE;
+    f->reason = outside ? FWX_FAULT_OUT_OF_BOUNDS : FWX_FAULT_MEMORY_LIMIT;
+    f->detail[0] = '\0';
+    append(f->detail, sizeof f->detail, &at, "a load or store at address ");
+    append_u64(f->detail, sizeof f->detail, &at, addr);
+    append(f->detail, sizeof f->detail, &at, outside ? " reached outside the memory (RAM budget " : " reached past the RAM budget of ");
+    append_u64(f->detail, sizeof f->detail, &at, ram_budget_bytes(m));
+    append(f->detail, sizeof f->detail, &at, outside ? " bytes)" : " bytes");
+    return true;
+}
+
 /* Fills m->sup->fault for a callback that ended with `reason`. */
 static void record_fault(fwx_sup_module_t *m, fwx_fault_reason_t reason, const char *detail, const char *label,
                          uint32_t arg, bool has_arg, uint64_t budget)
@@ -188,7 +217,9 @@ static void record_fault(fwx_sup_module_t *m, fwx_fault_reason_t reason, const c
      * -1; a naive bomb spins until its fuel runs out). Name the cause, keep
      * the symptom in the detail, as the Node agent does. The instrumenter's
      * flag says so exactly; without it, a memory at its cap is the sign. */
-    if ((reason == FWX_FAULT_UNREACHABLE || reason == FWX_FAULT_FUEL_EXHAUSTED || reason == FWX_FAULT_ABORT || reason == FWX_FAULT_TRAP) &&
+    if (reason == FWX_FAULT_UNREACHABLE && describe_ram_fault(m, f)) {
+        /* named by describe_ram_fault */
+    } else if ((reason == FWX_FAULT_UNREACHABLE || reason == FWX_FAULT_FUEL_EXHAUSTED || reason == FWX_FAULT_ABORT || reason == FWX_FAULT_TRAP) &&
         (grow_was_refused(m) || (m->limit_pages > m->initial_pages && f->memory_pages >= m->limit_pages))) {
         uint32_t at = 0u;
         f->reason = FWX_FAULT_MEMORY_LIMIT;
@@ -221,7 +252,7 @@ static void teardown(fwx_sup_module_t *m)
     m->generation++;
     if (m->runtime != NULL) m3_FreeRuntime(m->runtime);
     m->runtime = NULL;
-    m->on_timer = m->on_event = m->health = m->deinit = m->grow_refused = NULL;
+    m->on_timer = m->on_event = m->health = m->deinit = m->grow_refused = m->ram_fault = NULL;
     m->fuel.set = m->fuel.get = NULL;
 }
 
@@ -314,7 +345,7 @@ static uint64_t start_budget(const fwx_sup_module_t *m)
 static fwx_sup_status_t load_instance(fwx_sup_module_t *m, const char **error)
 {
     IM3Module mod = NULL;
-    IM3Function limit_set = NULL, init = NULL;
+    IM3Function limit_set = NULL, ram_limit_set = NULL, init = NULL;
     M3Result r;
     m->runtime = m3_NewRuntime(m->sup->env, m->cfg.wasm_stack_bytes, m);
     if (m->runtime == NULL) {
@@ -366,6 +397,17 @@ static fwx_sup_status_t load_instance(fwx_sup_module_t *m, const char **error)
         *error = r;
         return FWX_SUP_E_MEMORY;
     }
+    if (m3_FindFunction(&ram_limit_set, m->runtime, FWX_RAM_LIMIT_EXPORT) == NULL && m3_GetArgCount(ram_limit_set) == 1u &&
+        m3_GetRetCount(ram_limit_set) == 0u) {
+        r = m3_CallV(ram_limit_set, (int32_t)ram_budget_bytes(m));
+        if (r != NULL) {
+            *error = r;
+            return FWX_SUP_E_MEMORY;
+        }
+    }
+    if (m3_FindFunction(&m->ram_fault, m->runtime, FWX_RAM_FAULT_EXPORT) != NULL || m3_GetArgCount(m->ram_fault) != 0u ||
+        m3_GetRetCount(m->ram_fault) != 1u || m3_GetRetType(m->ram_fault, 0u) != c_m3Type_i64)
+        m->ram_fault = NULL;
     if (m3_FindFunction(&init, m->runtime, FWX_EXPORT_INIT) != NULL) {
         *error = err_no_init;
         return FWX_SUP_E_LOAD;

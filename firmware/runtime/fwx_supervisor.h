@@ -63,6 +63,11 @@ extern "C" {
 /* () -> i32, optional: 1 when a memory.grow was refused since __fwx_fuel_set
  * (added by the fuel instrumenter on branch fuel-floods). */
 #define FWX_GROW_REFUSED_EXPORT "__fwx_grow_refused"
+/* The RAM budget to the byte (src/fuel/ram-bound.ts): every load and store is
+ * checked against the limit set here; the refused access is read back for the
+ * fault. Optional: modules instrumented before it only get the page cap. */
+#define FWX_RAM_LIMIT_EXPORT "__fwx_ram_limit_set"
+#define FWX_RAM_FAULT_EXPORT "__fwx_ram_fault"
 #define FWX_WASM_PAGE 65536u
 
 /* Restart policy: DEFAULT_RESTART_POLICY of src/agent/supervisor.ts. */
@@ -142,7 +147,7 @@ typedef enum fwx_sup_state {
 typedef struct fwx_sup_config {
     uint64_t fuel_per_callback;  /* [10,000,000, DEFAULT_FUEL of the agent] */
     uint64_t fuel_start;         /* __fwx_start and fwx_init each [fuel_per_callback] */
-    uint32_t ram_limit_bytes;    /* linear memory cap, rounded up to 64 KiB pages [65536] */
+    uint32_t ram_limit_bytes;    /* linear memory cap: memory.grow to 64 KiB pages, loads and stores to the byte [65536] */
     uint32_t wasm_stack_bytes;   /* wasm3 value stack [8192] */
     uint32_t max_timers;         /* timers at once, the timer grant's scope [FWX_SUP_MAX_TIMERS] */
     uint32_t granted;            /* FWX_CAP_BIT per capability kind (fwx_module_t.granted) */
@@ -205,6 +210,7 @@ typedef struct fwx_sup_module {
     fwx_fuel_t fuel;
     IM3Function on_timer, on_event, health, deinit;
     IM3Function grow_refused;   /* optional __fwx_grow_refused */
+    IM3Function ram_fault;      /* optional __fwx_ram_fault */
     uint32_t generation;        /* bumped per instance: queued events of a dead instance are dropped */
     uint32_t limit_pages;
     uint32_t high_water_pages;

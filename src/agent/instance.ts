@@ -6,6 +6,7 @@
 import { createHostImports, Status, type GuestContext, type HostImpl } from "../abi/host.generated.js";
 import type { Capabilities } from "../caps/capabilities.js";
 import { FUEL_GET_EXPORT, FUEL_SET_EXPORT, GROW_REFUSED_EXPORT } from "../fuel/section.js";
+import { RAM_FAULT_EXPORT } from "../fuel/ram-bound.js";
 import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
 import { CallRing } from "./call-ring.js";
 import { classifyError, describeCall, GuestTrap, HostControlSignal, isFaultReason, wasmFrames, type CrashReport, type FaultReason } from "./faults.js";
@@ -252,8 +253,27 @@ export class ModuleInstance {
     return typeof get === "function" ? (get as () => number)() !== 0 : null;
   }
 
+  /** The access refused for passing the RAM budget (ram-bound.ts): its address and length; null when none was. */
+  private ramFault(): { at: number; length: number } | null {
+    const get = this.exports?.[RAM_FAULT_EXPORT];
+    if (typeof get !== "function") return null;
+    const packed = (get as () => bigint)();
+    return packed < 0n ? null : { at: Number(packed & 0xffffffffn), length: Number(packed >> 32n) };
+  }
+
   private report(reason: FaultReason, detail: string, callback: string, err: unknown, fuelUsed: bigint | null): CrashReport {
     const limit = this.prepared.memory.maxPages * PAGE_BYTES;
+    const refused = reason === "unreachable" ? this.ramFault() : null;
+    if (refused) {
+      const budget = this.prepared.memory.ramBudgetBytes ?? limit;
+      const what = `a load or store at address ${refused.at} (0x${refused.at.toString(16)})`;
+      // Past the memory too: the engine would have refused it anyway, so it is out of bounds, not over budget.
+      const outside = refused.at + refused.length > this.memory.buffer.byteLength;
+      detail = outside
+        ? `${what} reached outside the ${this.memory.buffer.byteLength}-byte memory (RAM budget ${budget} bytes)`
+        : `${what} reached past the RAM budget of ${budget} bytes`;
+      reason = outside ? "out-of-bounds" : "memory-limit";
+    }
     // A callback that ended after a memory.grow was refused almost always
     // ended because of it (AssemblyScript's allocator traps with
     // `unreachable` when memory.grow returns -1; a naive bomb spins until its
@@ -272,7 +292,8 @@ export class ModuleInstance {
       detail,
       tUs: this.env.nowUs(),
       callback,
-      frames: wasmFrames(err, this.prepared.frames),
+      // The refusing check is instrumentation: the fault's top frame is the module's own access.
+      frames: refused ? dropLeading(wasmFrames(err, this.prepared.frames), (f) => f.funcName?.startsWith("__fwx_ram_") ?? false) : wasmFrames(err, this.prepared.frames),
       lastCalls: this.ctx.ring.list().map(describeCall),
       fuelUsed: fuelUsed === null ? null : Number(fuelUsed),
       fuelBudget: Number(this.env.fuel),
@@ -281,4 +302,11 @@ export class ModuleInstance {
       memoryLimitBytes: limit,
     };
   }
+}
+
+/** `list` without its leading run of entries matching `drop`. */
+function dropLeading<T>(list: T[], drop: (x: T) => boolean): T[] {
+  let i = 0;
+  while (i < list.length && drop(list[i]!)) i++;
+  return list.slice(i);
 }

@@ -35,6 +35,8 @@ export interface CappedModule {
   importName: string;
   initialPages: number;
   maxPages: number;
+  /** The budget to the byte, enforced below the page by the fuel instrumentation's checks (src/fuel/ram-bound.ts). */
+  ramBudgetBytes?: number;
 }
 
 const enc = new TextEncoder();

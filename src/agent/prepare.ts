@@ -60,7 +60,10 @@ function prepareSteps(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
   let instrumented: Uint8Array;
   let instrumentedParsed: ParsedModule;
   try {
-    instrumented = instrumentFuel(bytes).bytes;
+    // A budget of whole pages is enforced exactly by the memory's maximum; below
+    // a page (or between pages) every access is checked against it, at a cost.
+    const subPage = opts.ramBudgetBytes % PAGE_BYTES !== 0 && opts.ramBudgetBytes < 2 ** 32;
+    instrumented = instrumentFuel(bytes, subPage ? { ramBound: { initialLimitBytes: opts.ramBudgetBytes } } : {}).bytes;
     instrumentedParsed = parseModule(instrumented, STRUCTURE_ONLY);
   } catch (e) {
     if (e instanceof FuelError || e instanceof WasmParseError) throw new ModuleRefused(id, "instrumentation", `${source}: cannot meter the module: ${e.message}`);
@@ -69,7 +72,7 @@ function prepareSteps(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
   const budgetPages = Math.max(1, Math.floor(opts.ramBudgetBytes / PAGE_BYTES));
   let memory: CappedModule;
   try {
-    memory = capMemory(instrumented, budgetPages, instrumentedParsed);
+    memory = { ...capMemory(instrumented, budgetPages, instrumentedParsed), ramBudgetBytes: opts.ramBudgetBytes };
   } catch (e) {
     if (e instanceof MemoryBudgetError) throw new ModuleRefused(id, "memory", `${source}: ${e.message}`);
     throw e;

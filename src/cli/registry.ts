@@ -4,6 +4,7 @@ import type { Command } from "./command.js";
 
 export const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   build: { summary: "Compile an AssemblyScript module, validate it and report its size and RAM", load: async () => (await import("../commands/build.js")).command },
+  ram: { summary: "Measure a module's RAM need on the simulator and set its budget from it", load: async () => (await import("../commands/ram.js")).command },
   validate: { summary: "Check any .wasm against the host ABI and what wasm3 can run", load: async () => (await import("../commands/validate.js")).command },
   new: { summary: "Scaffold an integrator project that builds and tests green", load: async () => (await import("../commands/new.js")).command },
   run: { summary: "Run modules or packages on the simulated board", load: async () => (await import("../commands/run.js")).command },

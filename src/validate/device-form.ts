@@ -25,7 +25,7 @@ function label(m: ParsedModule, index: number): string {
 export function checkDeviceFormLimits(bytes: Uint8Array, m: ParsedModule, ctx: LimitContext, issues: IssueList): void {
   let device: Uint8Array;
   try {
-    device = adaptForMcu(instrumentFuel(bytes).bytes).bytes;
+    device = adaptForMcu(instrumentFuel(bytes, { ramBound: {} }).bytes).bytes; // as deviceForm (src/build/finish.ts) makes it
   } catch {
     return; // a module fwx cannot meter is refused by `fwx pack`, which names why
   }

@@ -41,7 +41,12 @@ export function formatValidation(result: ValidationResult, file: string): string
   lines.push(`  flash       ${bytes(r.flashBytes)}`);
   // Never understate: a need read from the static data alone says so.
   const what = ram.measuredFrom === "static-data" ? "needs at least" : "needs";
-  const scope = ram.measuredFrom === "static-data" ? "static data only; heap and stack growth are not counted" : ram.measuredFrom === "stack-pointer" ? "stack counted; no __heap_base export, so .bss above the stack may not be" : "up to __heap_base: data, .bss and stack";
+  // Only a run shows the heap: `fwx ram` measures it on the simulator and sets the budget from it.
+  const scope = ram.measuredFrom === "static-data"
+    ? "static data only; heap and stack growth are not counted (fwx ram measures them)"
+    : ram.measuredFrom === "stack-pointer"
+      ? "stack counted; no __heap_base export, so .bss above the stack may not be, nor the heap"
+      : "up to __heap_base: data, .bss and stack; heap growth is not counted (fwx ram measures it)";
   lines.push(`  RAM         ${what} ${bytes(ram.needBytes)} of a ${bytes(ram.budgetBytes)} budget (${scope}; ${layout})`);
   lines.push(`  memory      ${pages}`);
   lines.push(`  interfaces  ${r.interfaces.length ? r.interfaces.map((i) => `${i.name}@${i.major}.${i.minor}`).join(", ") : "none"}`);

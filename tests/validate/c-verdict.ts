@@ -102,7 +102,7 @@ export function compare(tool: string, entries: readonly Entry[]): Comparison {
 export function cDeviceVerdicts(tool: string, entries: readonly Entry[]): (CVerdict & { deviceForm: boolean })[] {
   const forms = entries.map((e) => {
     try {
-      return { name: e.name, bytes: adaptForMcu(instrumentFuel(e.bytes).bytes).bytes, deviceForm: true };
+      return { name: e.name, bytes: adaptForMcu(instrumentFuel(e.bytes, { ramBound: {} }).bytes).bytes, deviceForm: true };
     } catch {
       return { ...e, deviceForm: false };
     }

@@ -97,6 +97,10 @@ static unsigned guest_exports(const fake_guest_t *g, def_t *d)
     }
     if (!g->no_limit_export) d[n++] = (def_t){ "__fwx_mem_limit_set", "i", "" };
     if (!g->no_fuel_exports && !no_grow_flag) d[n++] = (def_t){ "__fwx_grow_refused", "", "i" };
+    if (!g->no_fuel_exports && !g->no_limit_export) {
+        d[n++] = (def_t){ "__fwx_ram_limit_set", "i", "" };
+        d[n++] = (def_t){ "__fwx_ram_fault", "", "I" };
+    }
     return n;
 }
 
@@ -253,6 +257,22 @@ static M3Result grow_refused_get(void *state, const uint64_t *args, uint64_t *re
     return NULL;
 }
 
+static M3Result ram_limit_set(void *state, const uint64_t *args, uint64_t *results)
+{
+    IM3Runtime rt = state;
+    (void)results;
+    rt->ram_limit_bytes = (uint32_t)args[0];
+    return NULL;
+}
+
+static M3Result ram_fault_get(void *state, const uint64_t *args, uint64_t *results)
+{
+    IM3Runtime rt = state;
+    (void)args;
+    memcpy(&results[0], &rt->ram_fault, sizeof rt->ram_fault);
+    return NULL;
+}
+
 static M3Result limit_set(void *state, const uint64_t *args, uint64_t *results)
 {
     IM3Runtime rt = state;
@@ -286,10 +306,14 @@ void fake_guest_load(IM3Runtime rt, const fake_guest_t *g)
                  : strcmp(n, "__fwx_fuel_set") == 0 ? fuel_set
                  : strcmp(n, "__fwx_fuel_get") == 0 ? fuel_get
                  : strcmp(n, "__fwx_grow_refused") == 0 ? grow_refused_get
+                 : strcmp(n, "__fwx_ram_limit_set") == 0 ? ram_limit_set
+                 : strcmp(n, "__fwx_ram_fault") == 0 ? ram_fault_get
                  : limit_set;
         fake_runtime_add_export(rt, &e);
     }
     rt->mem_limit_pages = 65536u;
+    rt->ram_limit_bytes = 0xffffffffu;
+    rt->ram_fault = -1;
     rt->fuel = 1000000; /* the instrumenter's built-in instantiate fuel */
     if (g->initial_pages > 0u) fake_resize_memory(rt, g->initial_pages * PAGE);
 }
@@ -343,6 +367,17 @@ int32_t fake_guest_grow(uint32_t delta)
     }
     fake_resize_memory(rt, (pages + delta) * PAGE);
     return (int32_t)pages;
+}
+
+M3Result fake_guest_access(uint32_t addr, uint32_t len)
+{
+    IM3Runtime rt = current;
+    uint32_t limit;
+    if (rt == NULL) abort();
+    limit = rt->ram_limit_bytes;
+    if (len <= limit && addr <= limit - len) return NULL;
+    rt->ram_fault = (int64_t)((uint64_t)addr | (uint64_t)(len > 0x7fffffffu ? 0x7fffffffu : len) << 32);
+    return fake_trap_unreachable;
 }
 
 uint8_t *fake_guest_memory(uint32_t *size)

@@ -85,6 +85,10 @@ M3Result fake_guest_burn(uint64_t fuel);          /* spend fuel; the trap when i
 M3Result fake_guest_loop_forever(void);           /* a call-free loop: ends only when fuel does */
 M3Result fake_guest_host(unsigned import_index, uint64_t *sp); /* call an import through its raw function */
 int32_t fake_guest_grow(uint32_t delta_pages);    /* memory.grow as instrumented: -1 past the limit */
+/* A load or store of `len` bytes at `addr` as instrumented (ram-bound.ts):
+ * NULL when it is inside the RAM budget, else the fault is recorded for
+ * __fwx_ram_fault and the unreachable trap returned. */
+M3Result fake_guest_access(uint32_t addr, uint32_t len);
 uint8_t *fake_guest_memory(uint32_t *size);
 void *fake_guest_context(void);                   /* the userdata fwx_link gave (the fwx_module_t) */
 

@@ -47,6 +47,8 @@ struct M3Runtime {
     int64_t spent;             /* burnt since the last write-back (the cached local) */
     uint32_t mem_limit_pages;
     bool grow_refused;         /* a grow returned -1 since the last fuel set */
+    uint32_t ram_limit_bytes;  /* __fwx_ram_limit_set (src/fuel/ram-bound.ts) */
+    int64_t ram_fault;         /* __fwx_ram_fault: -1, or address | length << 32 */
 };
 
 const fake_guest_t *fake_guest_for_bytes(const uint8_t *bytes, uint32_t len);

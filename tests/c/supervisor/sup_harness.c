@@ -158,6 +158,7 @@ int main(void)
     __sanitizer_set_death_callback(on_sanitizer_death);
     test_sup_lifecycle();
     test_sup_faults();
+    test_sup_ram();
     test_sup_policy();
     test_sup_trial();
     fresh_sup();

@@ -42,6 +42,7 @@ M3Result g_gpio_write(uint32_t handle);
 
 void test_sup_lifecycle(void);
 void test_sup_faults(void);
+void test_sup_ram(void);
 void test_sup_policy(void);
 void test_sup_trial(void);
 

@@ -1,6 +1,6 @@
-// The heap walk behind the bench's measured RAM need (bench/ram.ts).
+// The heap walk behind the measured RAM need (src/build/ram-need.ts: fwx ram and the bench).
 import { describe, expect, it } from "vitest";
-import { stubHeapTop } from "../../bench/ram.js";
+import { stubHeapTop } from "../../src/build/ram-need.js";
 
 /** A memory laid out as AssemblyScript's stub runtime leaves it: u32 payload size, payload, next block. */
 function stubMemory(heapBase: number, payloads: number[], size = 4096): Uint8Array {
