@@ -52,7 +52,9 @@ function encodeInto(s: string, buf: usize, cap: usize): void {
   // refuse such a string anyway (invalid-arg / no-space), but it must see
   // the real length to say so.
   const len = utf8Length(s);
-  const copy = changetype<usize>(new ArrayBuffer(<i32>len));
+  // Raw bytes, not an ArrayBuffer: the host reads them once, and an
+  // ArrayBuffer would link in its length check and its abort texts.
+  const copy = __alloc(len);
   encodePrefix(s, copy, len);
   utf8Ptr = copy;
   utf8Len = len;
