@@ -157,6 +157,16 @@ export class Log {
     return <Status>core_log(level, buf, encodePrefix(message, buf, LINE_CAP));
   }
 
+  /**
+   * Sends `length` bytes of UTF-8 at `utf8` at `level`. Not meant to be
+   * called by hand: `fwx build` turns `Log.info("literal")` into this call,
+   * with the literal's UTF-8 (already cut to 256 bytes) in static data, so a
+   * literal is stored once as UTF-8 and never transcoded.
+   */
+  static writeStatic(level: i32, utf8: usize, length: usize): Status {
+    return <Status>core_log(<LogLevel>level, utf8, length);
+  }
+
   /** Starts an allocation-free line with numbers in it; finish it with send(). */
   static line(level: LogLevel): LogLine {
     return LogLine.begin(level);

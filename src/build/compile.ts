@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { walkSections } from "../wasm/sections.js";
+import { staticUtf8Transform } from "./static-utf8.js";
 
 export type Runtime = "stub" | "minimal" | "incremental";
 export const RUNTIMES: readonly Runtime[] = ["stub", "minimal", "incremental"];
@@ -154,7 +155,10 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     "--noColors",
     ...(options.debugNames ? ["--debug"] : []),
   ];
+  // The transform needs the compiler's AST factory: the module asc itself loaded.
+  const compiler = await import("assemblyscript");
   const result = await asc.main(argv, {
+    transforms: [staticUtf8Transform(compiler) as never],
     readFile,
     writeFile: (name: string, contents: Uint8Array | string) => {
       if (name.endsWith(".wasm") && typeof contents !== "string") binary = contents;
