@@ -1,0 +1,101 @@
+// The static-UTF-8 transform (src/build/static-utf8.ts): a Log call with a
+// literal sends the host exactly what the untransformed call sends, the
+// literal is no longer stored as UTF-16, and only the SDK's Log is touched.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { compileAssemblyScript } from "../../src/build/compile.js";
+import { LOG_LINE_CAP, utf8Prefix } from "../../src/build/static-utf8.js";
+
+describe("utf8Prefix", () => {
+  it("encodes as UTF-8 with lone surrogates as U+FFFD", () => {
+    const text = "a é ✓ 😀 \ud800 \udc00";
+    expect(Buffer.from(utf8Prefix(text, 100))).toEqual(Buffer.from(text, "utf8"));
+    expect([...utf8Prefix("\ud800", 10)]).toEqual([0xef, 0xbf, 0xbd]);
+  });
+
+  it("cuts at a character boundary, never inside one", () => {
+    expect(Buffer.from(utf8Prefix("a😀b", 4)).toString()).toBe("a");
+    expect(utf8Prefix("é".repeat(200), LOG_LINE_CAP).length).toBe(256);
+    expect(utf8Prefix("a" + "é".repeat(200), LOG_LINE_CAP).length).toBe(255);
+  });
+});
+
+const LONG = "x" + "é".repeat(140); // 281 bytes: cut by both paths to 255
+const LITERALS = ["door opened", "ünïcode ✓ 😀", "\ud800 lone", "", LONG];
+
+/** A project logging each literal once through Log, once through a variable (untransformed), and through its own class named Log. */
+function project(dir: string): void {
+  mkdirSync(join(dir, "assembly"), { recursive: true });
+  const lits = LITERALS.map((l) => JSON.stringify(l));
+  writeFileSync(join(dir, "assembly", "own.ts"), "export class Log { static info(s: string): i32 { return s.length; } }\n");
+  writeFileSync(
+    join(dir, "assembly", "index.ts"),
+    [
+      'import { Log as FwxLog } from "fwx";',
+      'import { Log } from "./own";',
+      ...lits.map((l, i) => `export function direct${i}(): void { FwxLog.warn(${l}); }`),
+      ...lits.map((l, i) => `let v${i}: string = ${l};\nexport function viaVariable${i}(): void { FwxLog.warn(v${i}); }`),
+      `export function own(): i32 { return Log.info("own class"); }`,
+      `export function onlyDirect(): void { FwxLog.error("only direct"); }`,
+    ].join("\n"),
+  );
+}
+
+function run(binary: Uint8Array): { call(name: string): { level: number; text: Buffer } } {
+  let memory: WebAssembly.Memory | null = null;
+  let last = { level: -1, text: Buffer.alloc(0) };
+  const module = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
+  const imports: Record<string, Record<string, (...a: number[]) => number>> = {};
+  for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+  imports["fwx:core@1"]!["log"] = (level, ptr, len) => {
+    last = { level, text: Buffer.from(new Uint8Array(memory!.buffer, ptr, len)) };
+    return 0;
+  };
+  const exports = new WebAssembly.Instance(module, imports).exports;
+  memory = exports.memory as WebAssembly.Memory;
+  return {
+    call(name) {
+      last = { level: -1, text: Buffer.alloc(0) };
+      (exports[name] as () => void)();
+      return last;
+    },
+  };
+}
+
+describe("the static UTF-8 transform in fwx build", () => {
+  const work = mkdtempSync(join(tmpdir(), "fwx-static-utf8-"));
+  // One level down: a project directly in /tmp/<name> does not find the SDK (a separate bug in compile.ts's virtual --path).
+  const dir = join(work, "project");
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  project(dir);
+
+  it("sends the host the same bytes as the transcoding path, and stores the literal as UTF-8 only", async () => {
+    const r = await compileAssemblyScript({ baseDir: dir, entry: "assembly/index.ts", runtime: "stub" });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const m = run(r.binary!);
+    LITERALS.forEach((lit, i) => {
+      const direct = m.call(`direct${i}`);
+      const viaVariable = m.call(`viaVariable${i}`);
+      expect(direct.level).toBe(2);
+      expect(direct.text).toEqual(viaVariable.text);
+      expect(direct.text).toEqual(Buffer.from(utf8Prefix(lit, LOG_LINE_CAP)));
+    });
+    expect(m.call("direct4").text.length).toBe(255);
+    // The integrator's own class named Log is called as written.
+    expect((new WebAssembly.Instance(new WebAssembly.Module(r.binary! as Uint8Array<ArrayBuffer>), importsOf(r.binary!)).exports.own as () => number)()).toBe(9);
+    // A literal only ever logged is stored as UTF-8 and not as UTF-16; the own class's literal stays a string.
+    expect(m.call("onlyDirect")).toEqual({ level: 3, text: Buffer.from("only direct") });
+    const bin = Buffer.from(r.binary!);
+    expect(bin.includes(Buffer.from("only direct", "utf8"))).toBe(true);
+    expect(bin.includes(Buffer.from("only direct", "utf16le"))).toBe(false);
+    expect(bin.includes(Buffer.from("own class", "utf16le"))).toBe(true);
+  }, 60_000);
+});
+
+function importsOf(binary: Uint8Array): WebAssembly.Imports {
+  const imports: Record<string, Record<string, () => number>> = {};
+  for (const i of WebAssembly.Module.imports(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>))) (imports[i.module] ??= {})[i.name] = () => 0;
+  return imports;
+}
