@@ -1,15 +1,20 @@
-// An AssemblyScript compiler transform (afterParse) used by `fwx build`: a
-// log call with a string literal, `Log.info("door opened")`, becomes
-// `Log.writeStatic(1, memory.data<u8>([...UTF-8 bytes]), 11)`. The literal is
-// then stored once as UTF-8 with no object header, instead of as UTF-16 with
-// one and transcoded on every call. The integrator's source stays as written;
-// what the host receives is byte for byte what Log.write would have sent
-// (cut to the 256 bytes the host keeps at a character boundary, lone
-// surrogates as U+FFFD).
+// An AssemblyScript compiler transform (afterParse) used by `fwx build`: SDK
+// calls with a string literal get the literal's UTF-8, made at compile time,
+// as static data (memory.data, no object header) instead of a UTF-16 string
+// transcoded on every call:
+//   Log.info("door opened")          -> Log.writeStatic(1, <utf8>, 11)
+//   Telemetry.publishJson("a/b")     -> Telemetry.publishJsonStatic(<utf8>, 3)
+//   Json.begin().num("temp_c", t, 2) -> Json.begin().numStatic(<"temp_c":>, 9, t, 2)
+//                                       (also int, uint, str, bool)
+// The integrator's source stays as written; what the host receives is byte
+// for byte what the string path sends (a log line cut to the 256 bytes the
+// host keeps at a character boundary, lone surrogates as U+FFFD, a JSON key
+// escaped as Json escapes it).
 //
-// Only calls on the name a file imports as `Log` from "fwx" are rewritten,
-// and only in the project's own sources (not the SDK or the standard
-// library), so a class of the integrator's own called Log is left alone.
+// Only calls on the names a file imports from "fwx" are rewritten (a Json
+// method only in a chain that starts at `Json.begin()`), and only in the
+// project's own sources, not the SDK or the standard library, so a class of
+// the integrator's own called Log is left alone.
 import type { CallExpression, Expression, ImportStatement, Parser, Range, Source, StringLiteralExpression } from "assemblyscript";
 
 type AsModule = typeof import("assemblyscript");
@@ -36,6 +41,25 @@ export function utf8Prefix(text: string, cap: number): Uint8Array {
     out.push(...bytes);
   }
   return Uint8Array.from(out);
+}
+
+/** Json's key-taking methods (assembly/json.ts); each has a `<name>Static` twin taking the quoted key's UTF-8. */
+const JSON_METHODS = new Set(["num", "int", "uint", "str", "bool"]);
+
+/**
+ * A JSON object key as assembly/json.ts writes it: quoted, with quote and
+ * backslash escaped by a backslash and other control characters as \u00xx,
+ * then the colon.
+ */
+export function jsonKey(name: string): Uint8Array {
+  let quoted = "";
+  for (const ch of name) {
+    const c = ch.charCodeAt(0);
+    if (ch === '"' || ch === "\\") quoted += "\\" + ch;
+    else if (c < 0x20) quoted += "\\u00" + c.toString(16).padStart(2, "0");
+    else quoted += ch;
+  }
+  return Uint8Array.from(Buffer.from(`"${quoted}":`, "utf8"));
 }
 
 /** The local names under which `source` imports `name` from "fwx". */
@@ -95,24 +119,53 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
       for (const source of parser.sources) {
         if (source.normalizedPath.startsWith("~lib/")) continue;
         const logNames = importedAs(as, source, "Log");
-        if (!logNames.size) continue;
-        for (const node of nodes(source.statements)) {
-          if (node.kind !== NodeKind.Call) continue;
-          const call = node as unknown as CallExpression;
-          const callee = call.expression;
-          if ((callee.kind as number) !== NodeKind.PropertyAccess || call.args.length !== 1 || call.typeArguments?.length) continue;
-          const access = callee as unknown as { expression: Expression; property: { text: string } };
-          const level = LOG_LEVELS[access.property.text];
-          if (level === undefined || (access.expression.kind as number) !== NodeKind.Identifier) continue;
-          if (!logNames.has((access.expression as unknown as { text: string }).text)) continue;
-          const arg = call.args[0]!;
-          if ((arg.kind as number) !== NodeKind.Literal || (arg as unknown as { literalKind: number }).literalKind !== LiteralKind.String) continue;
-          const bytes = utf8Prefix((arg as StringLiteralExpression).value, LOG_LINE_CAP);
-          const r = arg.range;
+        const telemetryNames = importedAs(as, source, "Telemetry");
+        const jsonNames = importedAs(as, source, "Json");
+        if (!logNames.size && !telemetryNames.size && !jsonNames.size) continue;
+        const identifier = (e: Expression): string | null => ((e.kind as number) === NodeKind.Identifier ? (e as unknown as { text: string }).text : null);
+        const stringLiteral = (e: Expression | undefined): string | null =>
+          e && (e.kind as number) === NodeKind.Literal && (e as unknown as { literalKind: number }).literalKind === LiteralKind.String ? (e as StringLiteralExpression).value : null;
+        /** `receiver.method(args)` parts of a call, or null. */
+        const member = (e: Expression): { receiver: Expression; method: string; call: CallExpression } | null => {
+          if ((e.kind as number) !== NodeKind.Call) return null;
+          const call = e as unknown as CallExpression;
+          if ((call.expression.kind as number) !== NodeKind.PropertyAccess || call.typeArguments?.length) return null;
+          const access = call.expression as unknown as { expression: Expression; property: { text: string } };
+          return { receiver: access.expression, method: access.property.text, call };
+        };
+        /** Whether `e` is `Json.begin()` followed by Json's own chained methods. */
+        const jsonChain = (e: Expression): boolean => {
+          for (;;) {
+            const m = member(e);
+            if (!m) return false;
+            if (m.method === "begin") return m.call.args.length === 0 && jsonNames.has(identifier(m.receiver) ?? "");
+            if (!JSON_METHODS.has(m.method.replace(/Static$/, ""))) return false;
+            e = m.receiver;
+          }
+        };
+        const rewrite = (call: CallExpression, receiver: Expression, method: string, args: Expression[]): void => {
           const mutable = call as unknown as { expression: Expression; args: Expression[] };
-          mutable.expression = Node.createPropertyAccessExpression(access.expression, Node.createIdentifierExpression("writeStatic", r), callee.range);
-          mutable.args = [int(level, r), bytes.length ? staticBytes(bytes, r) : int(0, r), int(bytes.length, r)];
+          mutable.expression = Node.createPropertyAccessExpression(receiver, Node.createIdentifierExpression(method, call.expression.range), call.expression.range);
+          mutable.args = args;
           stats.rewritten++;
+        };
+        const utf8Args = (bytes: Uint8Array, r: Range): Expression[] => [bytes.length ? staticBytes(bytes, r) : int(0, r), int(bytes.length, r)];
+
+        for (const node of nodes(source.statements)) {
+          const m = member(node as unknown as Expression);
+          if (!m) continue;
+          const { call, receiver, method } = m;
+          const first = stringLiteral(call.args[0]);
+          if (first === null) continue;
+          const r = call.args[0]!.range;
+          const owner = identifier(receiver);
+          if (owner !== null && logNames.has(owner) && LOG_LEVELS[method] !== undefined && call.args.length === 1) {
+            rewrite(call, receiver, "writeStatic", [int(LOG_LEVELS[method]!, r), ...utf8Args(utf8Prefix(first, LOG_LINE_CAP), r)]);
+          } else if (owner !== null && telemetryNames.has(owner) && method === "publishJson" && call.args.length === 1) {
+            rewrite(call, receiver, "publishJsonStatic", utf8Args(utf8Prefix(first, Infinity), r));
+          } else if (JSON_METHODS.has(method) && jsonChain(receiver)) {
+            rewrite(call, receiver, `${method}Static`, [...utf8Args(jsonKey(first), r), ...call.args.slice(1)]);
+          }
         }
       }
     },

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileAssemblyScript } from "../../src/build/compile.js";
-import { LOG_LINE_CAP, utf8Prefix } from "../../src/build/static-utf8.js";
+import { jsonKey, LOG_LINE_CAP, utf8Prefix } from "../../src/build/static-utf8.js";
 
 describe("utf8Prefix", () => {
   it("encodes as UTF-8 with lone surrogates as U+FFFD", () => {
@@ -22,6 +22,12 @@ describe("utf8Prefix", () => {
   });
 });
 
+describe("jsonKey", () => {
+  it("quotes and escapes a key as assembly/json.ts does, colon included", () => {
+    expect(Buffer.from(jsonKey('a"b\\c\n\u001fé')).toString()).toBe('"a\\"b\\\\c\\u000a\\u001fé":');
+  });
+});
+
 const LONG = "x" + "é".repeat(140); // 281 bytes: cut by both paths to 255
 const LITERALS = ["door opened", "ünïcode ✓ 😀", "\ud800 lone", "", LONG];
 
@@ -33,7 +39,11 @@ function project(dir: string): void {
   writeFileSync(
     join(dir, "assembly", "index.ts"),
     [
-      'import { Log as FwxLog } from "fwx";',
+      'import { Log as FwxLog, Json, Telemetry } from "fwx";',
+      // The same object through the literal path (rewritten) and through variables (the string path).
+      `export function jsonLiteral(): void { Json.begin().num("t\\"k", 1.5, 1).str("é\\n", "v").int("n", -1).bool("b", true).uint("u", 7); Telemetry.publishJson("top/ic"); }`,
+      `let k1 = "t\\"k", k2 = "é\\n", k3 = "n", k4 = "b", k5 = "u", topic = "top/ic";`,
+      `export function jsonVariables(): void { Json.begin().num(k1, 1.5, 1).str(k2, "v").int(k3, -1).bool(k4, true).uint(k5, 7); Telemetry.publishJson(topic); }`,
       'import { Log } from "./own";',
       ...lits.map((l, i) => `export function direct${i}(): void { FwxLog.warn(${l}); }`),
       ...lits.map((l, i) => `let v${i}: string = ${l};\nexport function viaVariable${i}(): void { FwxLog.warn(v${i}); }`),
@@ -53,6 +63,13 @@ function run(binary: Uint8Array): { call(name: string): { level: number; text: B
     last = { level, text: Buffer.from(new Uint8Array(memory!.buffer, ptr, len)) };
     return 0;
   };
+  if (imports["fwx:telemetry@1"]) {
+    imports["fwx:telemetry@1"]["publish"] = (tp, tl, pp, pl) => {
+      const bytes = (p: number, l: number) => Buffer.from(new Uint8Array(memory!.buffer, p, l)).toString();
+      last = { level: -2, text: Buffer.from(`${bytes(tp, tl)} ${bytes(pp, pl)}`) };
+      return 0;
+    };
+  }
   const exports = new WebAssembly.Instance(module, imports).exports;
   memory = exports.memory as WebAssembly.Memory;
   return {
@@ -85,6 +102,10 @@ describe("the static UTF-8 transform in fwx build", () => {
     expect(m.call("direct4").text.length).toBe(255);
     // The integrator's own class named Log is called as written.
     expect((new WebAssembly.Instance(new WebAssembly.Module(r.binary! as Uint8Array<ArrayBuffer>), importsOf(r.binary!)).exports.own as () => number)()).toBe(9);
+    // JSON keys and the topic made at compile time: the same message as the string path.
+    expect(m.call("jsonLiteral").text.toString()).toBe('top/ic {"t\\"k":1.5,"\u00e9\\u000a":"v","n":-1,"b":true,"u":7}');
+    expect(m.call("jsonLiteral")).toEqual(m.call("jsonVariables"));
+    expect(Buffer.from(r.binary!).includes(Buffer.from("top/ic", "utf16le"))).toBe(true); // the variable's copy
     // A literal only ever logged is stored as UTF-8 and not as UTF-16; the own class's literal stays a string.
     expect(m.call("onlyDirect")).toEqual({ level: 3, text: Buffer.from("only direct") });
     const bin = Buffer.from(r.binary!);
