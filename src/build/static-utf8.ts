@@ -6,6 +6,7 @@
 //   Telemetry.publishJson("a/b")     -> Telemetry.publishJsonStatic(<utf8>, 3)
 //   Json.begin().num("temp_c", t, 2) -> Json.begin().numStatic(<"temp_c":>, 9, t, 2)
 //                                       (also int, uint, str, bool)
+//   Config.getU32("period_s", 10)    -> Config.getU32Static(<utf8>, 8, 10) (also getNumber)
 // The integrator's source stays as written; what the host receives is byte
 // for byte what the string path sends (a log line cut to the 256 bytes the
 // host keeps at a character boundary, lone surrogates as U+FFFD, a JSON key
@@ -121,7 +122,8 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
         const logNames = importedAs(as, source, "Log");
         const telemetryNames = importedAs(as, source, "Telemetry");
         const jsonNames = importedAs(as, source, "Json");
-        if (!logNames.size && !telemetryNames.size && !jsonNames.size) continue;
+        const configNames = importedAs(as, source, "Config");
+        if (!logNames.size && !telemetryNames.size && !jsonNames.size && !configNames.size) continue;
         const identifier = (e: Expression): string | null => ((e.kind as number) === NodeKind.Identifier ? (e as unknown as { text: string }).text : null);
         const stringLiteral = (e: Expression | undefined): string | null =>
           e && (e.kind as number) === NodeKind.Literal && (e as unknown as { literalKind: number }).literalKind === LiteralKind.String ? (e as StringLiteralExpression).value : null;
@@ -163,6 +165,8 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
             rewrite(call, receiver, "writeStatic", [int(LOG_LEVELS[method]!, r), ...utf8Args(utf8Prefix(first, LOG_LINE_CAP), r)]);
           } else if (owner !== null && telemetryNames.has(owner) && method === "publishJson" && call.args.length === 1) {
             rewrite(call, receiver, "publishJsonStatic", utf8Args(utf8Prefix(first, Infinity), r));
+          } else if (owner !== null && configNames.has(owner) && (method === "getNumber" || method === "getU32") && call.args.length === 2) {
+            rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
           } else if (JSON_METHODS.has(method) && jsonChain(receiver)) {
             rewrite(call, receiver, `${method}Static`, [...utf8Args(jsonKey(first), r), ...call.args.slice(1)]);
           }

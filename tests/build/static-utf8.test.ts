@@ -39,7 +39,11 @@ function project(dir: string): void {
   writeFileSync(
     join(dir, "assembly", "index.ts"),
     [
-      'import { Log as FwxLog, Json, Telemetry } from "fwx";',
+      'import { Log as FwxLog, Config, Json, Telemetry } from "fwx";',
+      // Config keys: the literal path and the string path read the same value; a bad value falls back the same way.
+      `let ck1 = "period_s", ck2 = "bad";`,
+      `export function configLiteral(): f64 { return <f64>Config.getU32("period_s", 7) * 1000 + Config.getNumber("bad", 0.5) + <f64>Config.getU32("bad", 3) * 10; }`,
+      `export function configVariables(): f64 { return <f64>Config.getU32(ck1, 7) * 1000 + Config.getNumber(ck2, 0.5) + <f64>Config.getU32(ck2, 3) * 10; }`,
       // The same object through the literal path (rewritten) and through variables (the string path).
       `export function jsonLiteral(): void { Json.begin().num("t\\"k", 1.5, 1).str("é\\n", "v").int("n", -1).bool("b", true).uint("u", 7); Telemetry.publishJson("top/ic"); }`,
       `let k1 = "t\\"k", k2 = "é\\n", k3 = "n", k4 = "b", k5 = "u", topic = "top/ic";`,
@@ -53,7 +57,7 @@ function project(dir: string): void {
   );
 }
 
-function run(binary: Uint8Array): { call(name: string): { level: number; text: Buffer } } {
+function run(binary: Uint8Array): { call(name: string): { level: number; text: Buffer }; value(name: string): number } {
   let memory: WebAssembly.Memory | null = null;
   let last = { level: -1, text: Buffer.alloc(0) };
   const module = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
@@ -61,6 +65,14 @@ function run(binary: Uint8Array): { call(name: string): { level: number; text: B
   for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
   imports["fwx:core@1"]!["log"] = (level, ptr, len) => {
     last = { level, text: Buffer.from(new Uint8Array(memory!.buffer, ptr, len)) };
+    return 0;
+  };
+  imports["fwx:core@1"]!["config_get"] = (kp, kl, vp, vcap, lenOut) => {
+    const key = Buffer.from(new Uint8Array(memory!.buffer, kp, kl)).toString();
+    const value = Buffer.from(key === "period_s" ? "12" : key === "bad" ? "x1" : "");
+    if (!value.length) return 5; // not-found
+    new Uint8Array(memory!.buffer).set(value.subarray(0, vcap), vp);
+    new DataView(memory!.buffer).setUint32(lenOut, value.length, true);
     return 0;
   };
   if (imports["fwx:telemetry@1"]) {
@@ -73,6 +85,7 @@ function run(binary: Uint8Array): { call(name: string): { level: number; text: B
   const exports = new WebAssembly.Instance(module, imports).exports;
   memory = exports.memory as WebAssembly.Memory;
   return {
+    value: (name: string) => (exports[name] as () => number)(),
     call(name) {
       last = { level: -1, text: Buffer.alloc(0) };
       (exports[name] as () => void)();
@@ -106,6 +119,8 @@ describe("the static UTF-8 transform in fwx build", () => {
     expect(m.call("jsonLiteral").text.toString()).toBe('top/ic {"t\\"k":1.5,"\u00e9\\u000a":"v","n":-1,"b":true,"u":7}');
     expect(m.call("jsonLiteral")).toEqual(m.call("jsonVariables"));
     expect(Buffer.from(r.binary!).includes(Buffer.from("top/ic", "utf16le"))).toBe(true); // the variable's copy
+    expect(m.value("configLiteral")).toBe(12_000 + 0.5 + 30);
+    expect(m.value("configVariables")).toBe(m.value("configLiteral"));
     // A literal only ever logged is stored as UTF-8 and not as UTF-16; the own class's literal stays a string.
     expect(m.call("onlyDirect")).toEqual({ level: 3, text: Buffer.from("only direct") });
     const bin = Buffer.from(r.binary!);
