@@ -97,6 +97,27 @@ export class LogLine {
     return this;
   }
 
+  /**
+   * str() for `length` bytes of UTF-8 at `utf8`, cut the same way. Not meant
+   * to be called by hand: `fwx build` turns `.str("literal")` in a
+   * `Log.line(...)` chain into this call, with the literal made at compile time.
+   */
+  strStatic(utf8: usize, length: usize): LogLine {
+    const at = LogLine.end;
+    if (at == 0) return this;
+    const room = LINE_CAP - LogLine.length;
+    let n = length;
+    if (n > room) {
+      // The longest prefix of whole characters that fits: back off over continuation bytes (10xxxxxx).
+      n = room;
+      while (n > 0 && (load<u8>(utf8 + n) & 0xc0) == 0x80) n--;
+    }
+    memory.copy(at, utf8, n);
+    LogLine.length += n;
+    if (n < length) LogLine.cut();
+    return this;
+  }
+
   /** A signed integer in decimal. */
   int(value: i64): LogLine {
     const at = LogLine.end;

@@ -6,6 +6,7 @@
 //   Telemetry.publishJson("a/b")     -> Telemetry.publishJsonStatic(<utf8>, 3)
 //   Json.begin().num("temp_c", t, 2) -> Json.begin().numStatic(<"temp_c":>, 9, t, 2)
 //                                       (also int, uint, str, bool)
+//   Log.line(l).str(" Hz")...        -> Log.line(l).strStatic(<utf8>, 3)...
 //   Config.getU32("period_s", 10)    -> Config.getU32Static(<utf8>, 8, 10) (also getNumber)
 // The integrator's source stays as written; what the host receives is byte
 // for byte what the string path sends (a log line cut to the 256 bytes the
@@ -43,6 +44,9 @@ export function utf8Prefix(text: string, cap: number): Uint8Array {
   }
   return Uint8Array.from(out);
 }
+
+/** LogLine's chainable methods (assembly/log.ts). */
+const LOG_LINE_METHODS = new Set(["str", "strStatic", "int", "uint", "num", "hex", "bool"]);
 
 /** Json's key-taking methods (assembly/json.ts); each has a `<name>Static` twin taking the quoted key's UTF-8. */
 const JSON_METHODS = new Set(["num", "int", "uint", "str", "bool"]);
@@ -145,6 +149,16 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
             e = m.receiver;
           }
         };
+        /** Whether `e` is `Log.line(level)` followed by LogLine's own chained methods. */
+        const logLineChain = (e: Expression): boolean => {
+          for (;;) {
+            const m = member(e);
+            if (!m) return false;
+            if (m.method === "line") return m.call.args.length === 1 && logNames.has(identifier(m.receiver) ?? "");
+            if (!LOG_LINE_METHODS.has(m.method)) return false;
+            e = m.receiver;
+          }
+        };
         const rewrite = (call: CallExpression, receiver: Expression, method: string, args: Expression[]): void => {
           const mutable = call as unknown as { expression: Expression; args: Expression[] };
           mutable.expression = Node.createPropertyAccessExpression(receiver, Node.createIdentifierExpression(method, call.expression.range), call.expression.range);
@@ -167,6 +181,8 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
             rewrite(call, receiver, "publishJsonStatic", utf8Args(utf8Prefix(first, Infinity), r));
           } else if (owner !== null && configNames.has(owner) && (method === "getNumber" || method === "getU32") && call.args.length === 2) {
             rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
+          } else if (method === "str" && call.args.length === 1 && logLineChain(receiver)) {
+            rewrite(call, receiver, "strStatic", utf8Args(utf8Prefix(first, Infinity), r));
           } else if (JSON_METHODS.has(method) && jsonChain(receiver)) {
             rewrite(call, receiver, `${method}Static`, [...utf8Args(jsonKey(first), r), ...call.args.slice(1)]);
           }

@@ -40,6 +40,12 @@ function project(dir: string): void {
     join(dir, "assembly", "index.ts"),
     [
       'import { Log as FwxLog, Config, Json, Telemetry } from "fwx";',
+      // Log.line pieces, including a line cut inside a multibyte piece.
+      `let p1 = "T=", p2 = " °C ✓ 😀", p3 = "é".repeat(130), p4 = "";`,
+      `export function lineLiteral(): void { FwxLog.line(1).str("T=").num(4.25, 1).str(" °C ✓ 😀").str("").uint(7).send(); }`,
+      `export function lineVariables(): void { FwxLog.line(1).str(p1).num(4.25, 1).str(p2).str(p4).uint(7).send(); }`,
+      `export function longLineLiteral(): void { FwxLog.line(2).str("ab").str("${"é".repeat(130)}").str("after").send(); }`,
+      `export function longLineVariables(): void { FwxLog.line(2).str("ab".substring(0)).str(p3).str("after".substring(0)).send(); }`,
       // Config keys: the literal path and the string path read the same value; a bad value falls back the same way.
       `let ck1 = "period_s", ck2 = "bad";`,
       `export function configLiteral(): f64 { return <f64>Config.getU32("period_s", 7) * 1000 + Config.getNumber("bad", 0.5) + <f64>Config.getU32("bad", 3) * 10; }`,
@@ -119,6 +125,10 @@ describe("the static UTF-8 transform in fwx build", () => {
     expect(m.call("jsonLiteral").text.toString()).toBe('top/ic {"t\\"k":1.5,"\u00e9\\u000a":"v","n":-1,"b":true,"u":7}');
     expect(m.call("jsonLiteral")).toEqual(m.call("jsonVariables"));
     expect(Buffer.from(r.binary!).includes(Buffer.from("top/ic", "utf16le"))).toBe(true); // the variable's copy
+    expect(m.call("lineLiteral").text.toString()).toBe("T=4.3 °C ✓ 😀7");
+    expect(m.call("lineLiteral")).toEqual(m.call("lineVariables"));
+    expect(m.call("longLineLiteral").text.length).toBe(255);
+    expect(m.call("longLineLiteral")).toEqual(m.call("longLineVariables"));
     expect(m.value("configLiteral")).toBe(12_000 + 0.5 + 30);
     expect(m.value("configVariables")).toBe(m.value("configLiteral"));
     // A literal only ever logged is stored as UTF-8 and not as UTF-16; the own class's literal stays a string.
