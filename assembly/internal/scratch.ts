@@ -54,7 +54,7 @@ function encodeInto(s: string, buf: usize, cap: usize): void {
   const len = utf8Length(s);
   // Raw bytes, not an ArrayBuffer: the host reads them once, and an
   // ArrayBuffer would link in its length check and its abort texts.
-  const copy = __alloc(len);
+  const copy = heap.alloc(len);
   encodePrefix(s, copy, len);
   utf8Ptr = copy;
   utf8Len = len;
