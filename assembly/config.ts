@@ -28,8 +28,12 @@ export class Config {
 
   private static getRaw(key: string, ptr: usize, cap: usize): Status {
     encodeName(key);
+    return Config.getRawUtf8(utf8Ptr, utf8Len, ptr, cap);
+  }
+
+  private static getRawUtf8(key: usize, keyLength: usize, ptr: usize, cap: usize): Status {
     const out = lengthOut();
-    const s = <Status>core_config_get(utf8Ptr, utf8Len, ptr, cap, out);
+    const s = <Status>core_config_get(key, keyLength, ptr, cap, out);
     Config.valueLength = load<u32>(out);
     Config.lastStatus = s;
     return s;
@@ -38,6 +42,21 @@ export class Config {
   /** The value as a number ("8", "-2.5", "1e3"), or `fallback`. */
   static getNumber(key: string, fallback: f64): f64 {
     if (Config.getRaw(key, valueBuffer(), VALUE_CAP) != Status.Ok) return fallback;
+    return Config.parsedNumber(fallback);
+  }
+
+  /**
+   * getNumber with the key's UTF-8 at `key`. Not meant to be called by hand:
+   * `fwx build` turns `Config.getNumber("literal", x)` into this call (and
+   * likewise getU32), so the key is made at compile time.
+   */
+  static getNumberStatic(key: usize, keyLength: usize, fallback: f64): f64 {
+    if (Config.getRawUtf8(key, keyLength, valueBuffer(), VALUE_CAP) != Status.Ok) return fallback;
+    return Config.parsedNumber(fallback);
+  }
+
+  /** The value just read into the value buffer as a number, or `fallback` (InvalidArg) when it does not parse. */
+  private static parsedNumber(fallback: f64): f64 {
     const v = parseDecimal(valueBuffer(), <usize>Config.valueLength);
     if (isNaN(v)) {
       Config.lastStatus = Status.InvalidArg;
@@ -48,7 +67,15 @@ export class Config {
 
   /** The value as a whole number in 0..2^32-1, or `fallback`. */
   static getU32(key: string, fallback: u32): u32 {
-    const v = Config.getNumber(key, NaN);
+    return Config.wholeNumber(Config.getNumber(key, NaN), fallback);
+  }
+
+  /** getU32 with the key's UTF-8 at `key` (see getNumberStatic). */
+  static getU32Static(key: usize, keyLength: usize, fallback: u32): u32 {
+    return Config.wholeNumber(Config.getNumberStatic(key, keyLength, NaN), fallback);
+  }
+
+  private static wholeNumber(v: f64, fallback: u32): u32 {
     if (isNaN(v)) return fallback;
     if (v < 0 || v > <f64>u32.MAX_VALUE || v != Math.floor(v)) {
       Config.lastStatus = Status.InvalidArg;

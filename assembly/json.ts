@@ -105,11 +105,56 @@ export class Json {
   }
 
   /**
+   * A key already quoted and escaped, with its colon, as UTF-8 at `quoted`.
+   * The *Static methods below are not meant to be called by hand: `fwx build`
+   * turns `Json.begin().num("temp_c", ...)` into `numStatic(...)` with the
+   * key made at compile time, so the key is not stored as UTF-16 and not
+   * escaped at run time.
+   */
+  private staticKey(quoted: usize, length: usize): void {
+    if (Json.fields > 0) Json.byte(0x2c);
+    Json.fields++;
+    if (!Json.room(length)) return;
+    memory.copy(jsonBuffer() + Json.length, quoted, length);
+    Json.length += length;
+  }
+
+  numStatic(key: usize, keyLength: usize, value: f64, decimals: i32 = 2): Json {
+    this.staticKey(key, keyLength);
+    return this.numValue(value, decimals);
+  }
+
+  intStatic(key: usize, keyLength: usize, value: i64): Json {
+    this.staticKey(key, keyLength);
+    return this.intValue(value);
+  }
+
+  uintStatic(key: usize, keyLength: usize, value: u64): Json {
+    this.staticKey(key, keyLength);
+    return this.uintValue(value);
+  }
+
+  strStatic(key: usize, keyLength: usize, value: string): Json {
+    this.staticKey(key, keyLength);
+    Json.quoted(value);
+    return this;
+  }
+
+  boolStatic(key: usize, keyLength: usize, value: bool): Json {
+    this.staticKey(key, keyLength);
+    return this.boolValue(value);
+  }
+
+  /**
    * A number with `decimals` fraction digits (0..6). NaN, the infinities and
    * magnitudes from 1e15 up (beyond exact f64 integers) become null.
    */
   num(name: string, value: f64, decimals: i32 = 2): Json {
     this.key(name);
+    return this.numValue(value, decimals);
+  }
+
+  private numValue(value: f64, decimals: i32): Json {
     if (!Json.room(DECIMAL_MAX_BYTES)) return this;
     const n = formatDecimal(jsonBuffer() + Json.length, value, decimals);
     if (n == 0) {
@@ -122,6 +167,10 @@ export class Json {
   /** A whole number, all 64 bits of it. */
   int(name: string, value: i64): Json {
     this.key(name);
+    return this.intValue(value);
+  }
+
+  private intValue(value: i64): Json {
     if (Json.room(20)) Json.length += formatSigned(jsonBuffer() + Json.length, value);
     return this;
   }
@@ -129,6 +178,10 @@ export class Json {
   /** An unsigned whole number, all 64 bits of it (a counter, a u32 register, a u64 above i64's range). */
   uint(name: string, value: u64): Json {
     this.key(name);
+    return this.uintValue(value);
+  }
+
+  private uintValue(value: u64): Json {
     if (Json.room(20)) Json.length += formatUnsigned(jsonBuffer() + Json.length, value);
     return this;
   }
@@ -143,6 +196,10 @@ export class Json {
   /** `true` or `false`. */
   bool(name: string, value: bool): Json {
     this.key(name);
+    return this.boolValue(value);
+  }
+
+  private boolValue(value: bool): Json {
     if (!Json.room(5)) return this;
     const at = jsonBuffer() + Json.length;
     if (value) {

@@ -97,6 +97,27 @@ export class LogLine {
     return this;
   }
 
+  /**
+   * str() for `length` bytes of UTF-8 at `utf8`, cut the same way. Not meant
+   * to be called by hand: `fwx build` turns `.str("literal")` in a
+   * `Log.line(...)` chain into this call, with the literal made at compile time.
+   */
+  strStatic(utf8: usize, length: usize): LogLine {
+    const at = LogLine.end;
+    if (at == 0) return this;
+    const room = LINE_CAP - LogLine.length;
+    let n = length;
+    if (n > room) {
+      // The longest prefix of whole characters that fits: back off over continuation bytes (10xxxxxx).
+      n = room;
+      while (n > 0 && (load<u8>(utf8 + n) & 0xc0) == 0x80) n--;
+    }
+    memory.copy(at, utf8, n);
+    LogLine.length += n;
+    if (n < length) LogLine.cut();
+    return this;
+  }
+
   /** A signed integer in decimal. */
   int(value: i64): LogLine {
     const at = LogLine.end;
@@ -155,6 +176,16 @@ export class Log {
   static write(level: LogLevel, message: string): Status {
     const buf = lineBuffer();
     return <Status>core_log(level, buf, encodePrefix(message, buf, LINE_CAP));
+  }
+
+  /**
+   * Sends `length` bytes of UTF-8 at `utf8` at `level`. Not meant to be
+   * called by hand: `fwx build` turns `Log.info("literal")` into this call,
+   * with the literal's UTF-8 (already cut to 256 bytes) in static data, so a
+   * literal is stored once as UTF-8 and never transcoded.
+   */
+  static writeStatic(level: i32, utf8: usize, length: usize): Status {
+    return <Status>core_log(<LogLevel>level, utf8, length);
   }
 
   /** Starts an allocation-free line with numbers in it; finish it with send(). */

@@ -28,4 +28,13 @@ export class Telemetry {
     encodeName(topic);
     return <Status>telemetry_publish(utf8Ptr, utf8Len, Json.ptr, Json.length);
   }
+
+  /**
+   * publishJson with the topic's UTF-8 at `topic`. Not meant to be called by
+   * hand: `fwx build` turns `Telemetry.publishJson("literal")` into this call.
+   */
+  static publishJsonStatic(topic: usize, topicLength: usize): Status {
+    if (!Json.end()) return Status.NoSpace;
+    return <Status>telemetry_publish(topic, topicLength, Json.ptr, Json.length);
+  }
 }

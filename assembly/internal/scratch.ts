@@ -51,8 +51,13 @@ function encodeInto(s: string, buf: usize, cap: usize): void {
   // Too long for the static slot: allocate once. The host will usually
   // refuse such a string anyway (invalid-arg / no-space), but it must see
   // the real length to say so.
-  utf8Ptr = changetype<usize>(String.UTF8.encode(s, false, String.UTF8.ErrorMode.REPLACE));
-  utf8Len = <usize>String.UTF8.byteLength(s, false);
+  const len = utf8Length(s);
+  // Raw bytes, not an ArrayBuffer: the host reads them once, and an
+  // ArrayBuffer would link in its length check and its abort texts.
+  const copy = heap.alloc(len);
+  encodePrefix(s, copy, len);
+  utf8Ptr = copy;
+  utf8Len = len;
 }
 
 /** Encodes a short string (name, key, topic) into the name slot. */
@@ -79,28 +84,65 @@ export function encodePrefix(s: string, buf: usize, cap: usize): usize {
   return encodeUnitsPrefix(s, 0, s.length, buf, cap);
 }
 
-/** encodePrefix for the UTF-16 code units from..to of `s` (a run between JSON escapes). */
+/**
+ * encodePrefix for the UTF-16 code units from..to of `s` (a run between JSON
+ * escapes). The SDK's own encoder rather than String.UTF8.encodeUnsafe:
+ * measuring and writing in one loop, with one error mode, links in about a
+ * third of the standard library's code and none of its abort texts.
+ */
 export function encodeUnitsPrefix(s: string, from: i32, to: i32, buf: usize, cap: usize): usize {
-  let bytes: usize = 0;
-  let fit = from;
-  while (fit < to) {
-    const c = <u32>s.charCodeAt(fit);
-    let size: usize = 1;
+  const units = changetype<usize>(s);
+  let out: usize = 0;
+  let i = from;
+  while (i < to) {
+    let c = <u32>load<u16>(units + (<usize>i << 1));
     let width = 1;
-    if (c >= 0x800) {
-      size = 3;
-      if ((c & 0xfc00) == 0xd800 && fit + 1 < to && (<u32>s.charCodeAt(fit + 1) & 0xfc00) == 0xdc00) {
+    let size: usize = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+    if ((c & 0xf800) == 0xd800) {
+      // A high surrogate followed by a low one is one 4-byte character;
+      // any other surrogate is lone and becomes U+FFFD.
+      const next = i + 1 < to ? <u32>load<u16>(units + (<usize>(i + 1) << 1)) : 0;
+      if ((c & 0xfc00) == 0xd800 && (next & 0xfc00) == 0xdc00) {
+        c = 0x10000 + ((c & 0x3ff) << 10) + (next & 0x3ff);
         size = 4;
         width = 2;
+      } else c = 0xfffd;
+    }
+    if (out + size > cap) break;
+    const at = buf + out;
+    if (size == 1) store<u8>(at, c);
+    else {
+      // Continuation bytes from the last backwards, then the lead byte with
+      // its length marker (0xc0, 0xe0 or 0xf0).
+      let rest = c;
+      for (let k = <i32>size - 1; k > 0; k--) {
+        store<u8>(at + k, 0x80 | (rest & 0x3f));
+        rest >>= 6;
       }
-    } else if (c >= 0x80) size = 2;
-    if (bytes + size > cap) break;
-    bytes += size;
-    fit += width;
+      store<u8>(at, ((0xf00 >> <u32>size) & 0xf0) | rest);
+    }
+    out += size;
+    i += width;
   }
-  prefixComplete = fit == to;
-  const start = changetype<usize>(s) + (<usize>from << 1);
-  return <usize>String.UTF8.encodeUnsafe(start, fit - from, buf, false, String.UTF8.ErrorMode.REPLACE);
+  prefixComplete = i == to;
+  return out;
+}
+
+/** Bytes of the UTF-8 of `s` (lone surrogates as U+FFFD), as encodeUnitsPrefix writes it. */
+function utf8Length(s: string): usize {
+  const units = changetype<usize>(s);
+  const n = s.length;
+  let bytes: usize = 0;
+  for (let i = 0; i < n; i++) {
+    const c = <u32>load<u16>(units + (<usize>i << 1));
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if ((c & 0xfc00) == 0xd800 && i + 1 < n && (<u32>load<u16>(units + (<usize>(i + 1) << 1)) & 0xfc00) == 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 /** The abort handler's area: the name slot, which nothing else uses once the module is failing. */

@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { walkSections } from "../wasm/sections.js";
 import { compileCacheDir, compileKey, lookupCompile, storeCompile, type CachedOutputs, type CompileInputs } from "./compile-cache.js";
+import { staticUtf8Transform, staticUtf8CodeDigest } from "./static-utf8.js";
 
 export type Runtime = "stub" | "minimal" | "incremental";
 export const RUNTIMES: readonly Runtime[] = ["stub", "minimal", "incremental"];
@@ -188,15 +189,17 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     ...(options.debugNames ? ["--debug"] : []),
   ];
   const cacheDir = options.cacheDir === undefined ? compileCacheDir() : options.cacheDir;
-  // Paths in diagnostics are shown from the working directory, so it is part of the key.
-  // A compiler transform is code asc loads: its text is an input too.
-  const transforms = argv.flatMap((a, i) => (argv[i - 1] === "--transform" ? [readSource(resolve(baseDir, a))] : []));
-  const key = compileKey({ ...compilerVersions(), argv, baseDir, cwd: process.cwd(), transforms });
+  // Paths in diagnostics are shown from the working directory, so it is part of the key. The
+  // static UTF-8 transform is code that changes the output: the text of the file it is in is too.
+  const key = compileKey({ ...compilerVersions(), argv, baseDir, cwd: process.cwd(), transform: staticUtf8CodeDigest() });
   const hit = cacheDir ? lookupCompile<Diagnostic>(cacheDir, key, readSource, listSources) : null;
   if (hit) return compileResult(hit, true);
 
   const asc = await loadAsc();
+  // The transform needs the compiler's AST factory: the module asc itself loaded.
+  const compiler = await import("assemblyscript");
   const result = await asc.main(argv, {
+    transforms: [staticUtf8Transform(compiler) as never],
     readFile,
     writeFile: (name: string, contents: Uint8Array | string) => {
       if (name.endsWith(".wasm") && typeof contents !== "string") binary = contents;

@@ -1,0 +1,206 @@
+// An AssemblyScript compiler transform (afterParse) used by `fwx build`: SDK
+// calls with a string literal get the literal's UTF-8, made at compile time,
+// as static data (memory.data, no object header) instead of a UTF-16 string
+// transcoded on every call:
+//   Log.info("door opened")          -> Log.writeStatic(1, <utf8>, 11)
+//   Telemetry.publishJson("a/b")     -> Telemetry.publishJsonStatic(<utf8>, 3)
+//   Json.begin().num("temp_c", t, 2) -> Json.begin().numStatic(<"temp_c":>, 9, t, 2)
+//                                       (also int, uint, str, bool)
+//   Log.line(l).str(" Hz")...        -> Log.line(l).strStatic(<utf8>, 3)...
+//   Config.getU32("period_s", 10)    -> Config.getU32Static(<utf8>, 8, 10) (also getNumber)
+// The integrator's source stays as written; what the host receives is byte
+// for byte what the string path sends (a log line cut to the 256 bytes the
+// host keeps at a character boundary, lone surrogates as U+FFFD, a JSON key
+// escaped as Json escapes it).
+//
+// Only calls on the names a file imports from "fwx" are rewritten (a Json
+// method only in a chain that starts at `Json.begin()`), and only in the
+// project's own sources, not the SDK or the standard library, so a class of
+// the integrator's own called Log is left alone.
+import type { CallExpression, Expression, ImportStatement, Parser, Range, Source, StringLiteralExpression } from "assemblyscript";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+let codeDigest: string | undefined;
+/**
+ * A digest of the file this transform's code is in (this source, or the bundle chunk it was built
+ * into): the compile cache's key includes it, so a changed transform never serves an old result.
+ */
+export function staticUtf8CodeDigest(): string {
+  codeDigest ??= createHash("sha256").update(readFileSync(fileURLToPath(import.meta.url))).digest("hex");
+  return codeDigest;
+}
+
+type AsModule = typeof import("assemblyscript");
+/** The enums are `const enum`s in the compiler's typings; at run time they are plain objects. */
+const kinds = (as: AsModule) => ({
+  NodeKind: (as as unknown as Record<string, unknown>)["NodeKind"] as Record<"Import" | "Call" | "PropertyAccess" | "Identifier" | "Literal", number>,
+  LiteralKind: (as as unknown as Record<string, unknown>)["LiteralKind"] as Record<"String", number>,
+});
+
+/** Log's level methods and the level each writes at (assembly/raw/types.ts LogLevel). */
+const LOG_LEVELS: Record<string, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+/** The host keeps at most this many bytes of a line (assembly/log.ts LINE_CAP). */
+export const LOG_LINE_CAP = 256;
+
+/**
+ * `text` as UTF-8, lone surrogates as U+FFFD (as the SDK's encoder writes
+ * it), cut at a character boundary to at most `cap` bytes.
+ */
+export function utf8Prefix(text: string, cap: number): Uint8Array {
+  const out: number[] = [];
+  for (const ch of text) {
+    const bytes = Buffer.from(ch, "utf8"); // a lone surrogate encodes as EF BF BD
+    if (out.length + bytes.length > cap) break;
+    out.push(...bytes);
+  }
+  return Uint8Array.from(out);
+}
+
+/** LogLine's chainable methods (assembly/log.ts). */
+const LOG_LINE_METHODS = new Set(["str", "strStatic", "int", "uint", "num", "hex", "bool"]);
+
+/** Json's key-taking methods (assembly/json.ts); each has a `<name>Static` twin taking the quoted key's UTF-8. */
+const JSON_METHODS = new Set(["num", "int", "uint", "str", "bool"]);
+
+/**
+ * A JSON object key as assembly/json.ts writes it: quoted, with quote and
+ * backslash escaped by a backslash and other control characters as \u00xx,
+ * then the colon.
+ */
+export function jsonKey(name: string): Uint8Array {
+  let quoted = "";
+  for (const ch of name) {
+    const c = ch.charCodeAt(0);
+    if (ch === '"' || ch === "\\") quoted += "\\" + ch;
+    else if (c < 0x20) quoted += "\\u00" + c.toString(16).padStart(2, "0");
+    else quoted += ch;
+  }
+  return Uint8Array.from(Buffer.from(`"${quoted}":`, "utf8"));
+}
+
+/** The local names under which `source` imports `name` from "fwx". */
+function importedAs(as: AsModule, source: Source, name: string): Set<string> {
+  const names = new Set<string>();
+  for (const s of source.statements) {
+    if (s.kind !== kinds(as).NodeKind.Import) continue;
+    const imp = s as ImportStatement;
+    if (imp.path.value !== "fwx" || !imp.declarations) continue;
+    for (const d of imp.declarations) if (d.foreignName.text === name) names.add(d.name.text);
+  }
+  return names;
+}
+
+/** Every AST node under `root`, depth first (the AST has no generic walker; ranges point back to the source, so they are skipped). */
+function* nodes(root: unknown, seen = new Set<unknown>()): Generator<{ kind: number }> {
+  if (root === null || typeof root !== "object" || seen.has(root)) return;
+  seen.add(root);
+  if (Array.isArray(root)) {
+    for (const item of root) yield* nodes(item, seen);
+    return;
+  }
+  const node = root as { kind?: unknown };
+  if (typeof node.kind === "number") yield node as { kind: number };
+  for (const [key, value] of Object.entries(root)) {
+    if (key === "range" || key === "source") continue;
+    if (value !== null && typeof value === "object") yield* nodes(value, seen);
+  }
+}
+
+export interface StaticUtf8Stats {
+  /** Log calls rewritten to static UTF-8. */
+  rewritten: number;
+}
+
+/**
+ * Creates the transform instance for one compile (asc's `transforms` API
+ * option). `as` is the loaded compiler module, whose Node factory builds the
+ * replacement nodes.
+ */
+export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rewritten: 0 }): { afterParse(parser: Parser): void } {
+  const { Node } = as;
+  const { NodeKind, LiteralKind } = kinds(as);
+  // asc's JS build represents an i64 through this global (glue/js/i64.js).
+  const i64 = (globalThis as unknown as { i64_new(lo: number, hi: number): unknown }).i64_new;
+  const staticBytes = (bytes: Uint8Array, range: Range): Expression =>
+    Node.createCallExpression(
+      Node.createPropertyAccessExpression(Node.createIdentifierExpression("memory", range), Node.createIdentifierExpression("data", range), range),
+      [Node.createNamedType(Node.createSimpleTypeName("u8", range), null, false, range)],
+      [Node.createArrayLiteralExpression([...bytes].map((b) => Node.createIntegerLiteralExpression(i64(b, 0) as never, range)), range)],
+      range,
+    );
+  const int = (v: number, range: Range): Expression => Node.createIntegerLiteralExpression(i64(v, 0) as never, range);
+
+  return {
+    afterParse(parser: Parser): void {
+      for (const source of parser.sources) {
+        if (source.normalizedPath.startsWith("~lib/")) continue;
+        const logNames = importedAs(as, source, "Log");
+        const telemetryNames = importedAs(as, source, "Telemetry");
+        const jsonNames = importedAs(as, source, "Json");
+        const configNames = importedAs(as, source, "Config");
+        if (!logNames.size && !telemetryNames.size && !jsonNames.size && !configNames.size) continue;
+        const identifier = (e: Expression): string | null => ((e.kind as number) === NodeKind.Identifier ? (e as unknown as { text: string }).text : null);
+        const stringLiteral = (e: Expression | undefined): string | null =>
+          e && (e.kind as number) === NodeKind.Literal && (e as unknown as { literalKind: number }).literalKind === LiteralKind.String ? (e as StringLiteralExpression).value : null;
+        /** `receiver.method(args)` parts of a call, or null. */
+        const member = (e: Expression): { receiver: Expression; method: string; call: CallExpression } | null => {
+          if ((e.kind as number) !== NodeKind.Call) return null;
+          const call = e as unknown as CallExpression;
+          if ((call.expression.kind as number) !== NodeKind.PropertyAccess || call.typeArguments?.length) return null;
+          const access = call.expression as unknown as { expression: Expression; property: { text: string } };
+          return { receiver: access.expression, method: access.property.text, call };
+        };
+        /** Whether `e` is `Json.begin()` followed by Json's own chained methods. */
+        const jsonChain = (e: Expression): boolean => {
+          for (;;) {
+            const m = member(e);
+            if (!m) return false;
+            if (m.method === "begin") return m.call.args.length === 0 && jsonNames.has(identifier(m.receiver) ?? "");
+            if (!JSON_METHODS.has(m.method.replace(/Static$/, ""))) return false;
+            e = m.receiver;
+          }
+        };
+        /** Whether `e` is `Log.line(level)` followed by LogLine's own chained methods. */
+        const logLineChain = (e: Expression): boolean => {
+          for (;;) {
+            const m = member(e);
+            if (!m) return false;
+            if (m.method === "line") return m.call.args.length === 1 && logNames.has(identifier(m.receiver) ?? "");
+            if (!LOG_LINE_METHODS.has(m.method)) return false;
+            e = m.receiver;
+          }
+        };
+        const rewrite = (call: CallExpression, receiver: Expression, method: string, args: Expression[]): void => {
+          const mutable = call as unknown as { expression: Expression; args: Expression[] };
+          mutable.expression = Node.createPropertyAccessExpression(receiver, Node.createIdentifierExpression(method, call.expression.range), call.expression.range);
+          mutable.args = args;
+          stats.rewritten++;
+        };
+        const utf8Args = (bytes: Uint8Array, r: Range): Expression[] => [bytes.length ? staticBytes(bytes, r) : int(0, r), int(bytes.length, r)];
+
+        for (const node of nodes(source.statements)) {
+          const m = member(node as unknown as Expression);
+          if (!m) continue;
+          const { call, receiver, method } = m;
+          const first = stringLiteral(call.args[0]);
+          if (first === null) continue;
+          const r = call.args[0]!.range;
+          const owner = identifier(receiver);
+          if (owner !== null && logNames.has(owner) && LOG_LEVELS[method] !== undefined && call.args.length === 1) {
+            rewrite(call, receiver, "writeStatic", [int(LOG_LEVELS[method]!, r), ...utf8Args(utf8Prefix(first, LOG_LINE_CAP), r)]);
+          } else if (owner !== null && telemetryNames.has(owner) && method === "publishJson" && call.args.length === 1) {
+            rewrite(call, receiver, "publishJsonStatic", utf8Args(utf8Prefix(first, Infinity), r));
+          } else if (owner !== null && configNames.has(owner) && (method === "getNumber" || method === "getU32") && call.args.length === 2) {
+            rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
+          } else if (method === "str" && call.args.length === 1 && logLineChain(receiver)) {
+            rewrite(call, receiver, "strStatic", utf8Args(utf8Prefix(first, Infinity), r));
+          } else if (JSON_METHODS.has(method) && jsonChain(receiver)) {
+            rewrite(call, receiver, `${method}Static`, [...utf8Args(jsonKey(first), r), ...call.args.slice(1)]);
+          }
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// The static-UTF-8 transform (src/build/static-utf8.ts): a Log call with a
+// literal sends the host exactly what the untransformed call sends, the
+// literal is no longer stored as UTF-16, and only the SDK's Log is touched.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { compileAssemblyScript } from "../../src/build/compile.js";
+import { jsonKey, LOG_LINE_CAP, utf8Prefix } from "../../src/build/static-utf8.js";
+
+describe("utf8Prefix", () => {
+  it("encodes as UTF-8 with lone surrogates as U+FFFD", () => {
+    const text = "a é ✓ 😀 \ud800 \udc00";
+    expect(Buffer.from(utf8Prefix(text, 100))).toEqual(Buffer.from(text, "utf8"));
+    expect([...utf8Prefix("\ud800", 10)]).toEqual([0xef, 0xbf, 0xbd]);
+  });
+
+  it("cuts at a character boundary, never inside one", () => {
+    expect(Buffer.from(utf8Prefix("a😀b", 4)).toString()).toBe("a");
+    expect(utf8Prefix("é".repeat(200), LOG_LINE_CAP).length).toBe(256);
+    expect(utf8Prefix("a" + "é".repeat(200), LOG_LINE_CAP).length).toBe(255);
+  });
+});
+
+describe("jsonKey", () => {
+  it("quotes and escapes a key as assembly/json.ts does, colon included", () => {
+    expect(Buffer.from(jsonKey('a"b\\c\n\u001fé')).toString()).toBe('"a\\"b\\\\c\\u000a\\u001fé":');
+  });
+});
+
+const LONG = "x" + "é".repeat(140); // 281 bytes: cut by both paths to 255
+const LITERALS = ["door opened", "ünïcode ✓ 😀", "\ud800 lone", "", LONG];
+
+/** A project logging each literal once through Log, once through a variable (untransformed), and through its own class named Log. */
+function project(dir: string): void {
+  mkdirSync(join(dir, "assembly"), { recursive: true });
+  const lits = LITERALS.map((l) => JSON.stringify(l));
+  writeFileSync(join(dir, "assembly", "own.ts"), "export class Log { static info(s: string): i32 { return s.length; } }\n");
+  writeFileSync(
+    join(dir, "assembly", "index.ts"),
+    [
+      'import { Log as FwxLog, Config, Json, Telemetry } from "fwx";',
+      // Log.line pieces, including a line cut inside a multibyte piece.
+      `let p1 = "T=", p2 = " °C ✓ 😀", p3 = "é".repeat(130), p4 = "";`,
+      `export function lineLiteral(): void { FwxLog.line(1).str("T=").num(4.25, 1).str(" °C ✓ 😀").str("").uint(7).send(); }`,
+      `export function lineVariables(): void { FwxLog.line(1).str(p1).num(4.25, 1).str(p2).str(p4).uint(7).send(); }`,
+      `export function longLineLiteral(): void { FwxLog.line(2).str("ab").str("${"é".repeat(130)}").str("after").send(); }`,
+      `export function longLineVariables(): void { FwxLog.line(2).str("ab".substring(0)).str(p3).str("after".substring(0)).send(); }`,
+      // Config keys: the literal path and the string path read the same value; a bad value falls back the same way.
+      `let ck1 = "period_s", ck2 = "bad";`,
+      `export function configLiteral(): f64 { return <f64>Config.getU32("period_s", 7) * 1000 + Config.getNumber("bad", 0.5) + <f64>Config.getU32("bad", 3) * 10; }`,
+      `export function configVariables(): f64 { return <f64>Config.getU32(ck1, 7) * 1000 + Config.getNumber(ck2, 0.5) + <f64>Config.getU32(ck2, 3) * 10; }`,
+      // The same object through the literal path (rewritten) and through variables (the string path).
+      `export function jsonLiteral(): void { Json.begin().num("t\\"k", 1.5, 1).str("é\\n", "v").int("n", -1).bool("b", true).uint("u", 7); Telemetry.publishJson("top/ic"); }`,
+      `let k1 = "t\\"k", k2 = "é\\n", k3 = "n", k4 = "b", k5 = "u", topic = "top/ic";`,
+      `export function jsonVariables(): void { Json.begin().num(k1, 1.5, 1).str(k2, "v").int(k3, -1).bool(k4, true).uint(k5, 7); Telemetry.publishJson(topic); }`,
+      'import { Log } from "./own";',
+      ...lits.map((l, i) => `export function direct${i}(): void { FwxLog.warn(${l}); }`),
+      ...lits.map((l, i) => `let v${i}: string = ${l};\nexport function viaVariable${i}(): void { FwxLog.warn(v${i}); }`),
+      `export function own(): i32 { return Log.info("own class"); }`,
+      `export function onlyDirect(): void { FwxLog.error("only direct"); }`,
+    ].join("\n"),
+  );
+}
+
+function run(binary: Uint8Array): { call(name: string): { level: number; text: Buffer }; value(name: string): number } {
+  let memory: WebAssembly.Memory | null = null;
+  let last = { level: -1, text: Buffer.alloc(0) };
+  const module = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
+  const imports: Record<string, Record<string, (...a: number[]) => number>> = {};
+  for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+  imports["fwx:core@1"]!["log"] = (level, ptr, len) => {
+    last = { level, text: Buffer.from(new Uint8Array(memory!.buffer, ptr, len)) };
+    return 0;
+  };
+  imports["fwx:core@1"]!["config_get"] = (kp, kl, vp, vcap, lenOut) => {
+    const key = Buffer.from(new Uint8Array(memory!.buffer, kp, kl)).toString();
+    const value = Buffer.from(key === "period_s" ? "12" : key === "bad" ? "x1" : "");
+    if (!value.length) return 5; // not-found
+    new Uint8Array(memory!.buffer).set(value.subarray(0, vcap), vp);
+    new DataView(memory!.buffer).setUint32(lenOut, value.length, true);
+    return 0;
+  };
+  if (imports["fwx:telemetry@1"]) {
+    imports["fwx:telemetry@1"]["publish"] = (tp, tl, pp, pl) => {
+      const bytes = (p: number, l: number) => Buffer.from(new Uint8Array(memory!.buffer, p, l)).toString();
+      last = { level: -2, text: Buffer.from(`${bytes(tp, tl)} ${bytes(pp, pl)}`) };
+      return 0;
+    };
+  }
+  const exports = new WebAssembly.Instance(module, imports).exports;
+  memory = exports.memory as WebAssembly.Memory;
+  return {
+    value: (name: string) => (exports[name] as () => number)(),
+    call(name) {
+      last = { level: -1, text: Buffer.alloc(0) };
+      (exports[name] as () => void)();
+      return last;
+    },
+  };
+}
+
+describe("the static UTF-8 transform in fwx build", () => {
+  const work = mkdtempSync(join(tmpdir(), "fwx-static-utf8-"));
+  // One level down: a project directly in /tmp/<name> does not find the SDK (a separate bug in compile.ts's virtual --path).
+  const dir = join(work, "project");
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  project(dir);
+
+  it("sends the host the same bytes as the transcoding path, and stores the literal as UTF-8 only", async () => {
+    const r = await compileAssemblyScript({ baseDir: dir, entry: "assembly/index.ts", runtime: "stub" });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const m = run(r.binary!);
+    LITERALS.forEach((lit, i) => {
+      const direct = m.call(`direct${i}`);
+      const viaVariable = m.call(`viaVariable${i}`);
+      expect(direct.level).toBe(2);
+      expect(direct.text).toEqual(viaVariable.text);
+      expect(direct.text).toEqual(Buffer.from(utf8Prefix(lit, LOG_LINE_CAP)));
+    });
+    expect(m.call("direct4").text.length).toBe(255);
+    // The integrator's own class named Log is called as written.
+    expect((new WebAssembly.Instance(new WebAssembly.Module(r.binary! as Uint8Array<ArrayBuffer>), importsOf(r.binary!)).exports.own as () => number)()).toBe(9);
+    // JSON keys and the topic made at compile time: the same message as the string path.
+    expect(m.call("jsonLiteral").text.toString()).toBe('top/ic {"t\\"k":1.5,"\u00e9\\u000a":"v","n":-1,"b":true,"u":7}');
+    expect(m.call("jsonLiteral")).toEqual(m.call("jsonVariables"));
+    expect(Buffer.from(r.binary!).includes(Buffer.from("top/ic", "utf16le"))).toBe(true); // the variable's copy
+    expect(m.call("lineLiteral").text.toString()).toBe("T=4.3 °C ✓ 😀7");
+    expect(m.call("lineLiteral")).toEqual(m.call("lineVariables"));
+    expect(m.call("longLineLiteral").text.length).toBe(255);
+    expect(m.call("longLineLiteral")).toEqual(m.call("longLineVariables"));
+    expect(m.value("configLiteral")).toBe(12_000 + 0.5 + 30);
+    expect(m.value("configVariables")).toBe(m.value("configLiteral"));
+    // A literal only ever logged is stored as UTF-8 and not as UTF-16; the own class's literal stays a string.
+    expect(m.call("onlyDirect")).toEqual({ level: 3, text: Buffer.from("only direct") });
+    const bin = Buffer.from(r.binary!);
+    expect(bin.includes(Buffer.from("only direct", "utf8"))).toBe(true);
+    expect(bin.includes(Buffer.from("only direct", "utf16le"))).toBe(false);
+    expect(bin.includes(Buffer.from("own class", "utf16le"))).toBe(true);
+  }, 60_000);
+});
+
+function importsOf(binary: Uint8Array): WebAssembly.Imports {
+  const imports: Record<string, Record<string, () => number>> = {};
+  for (const i of WebAssembly.Module.imports(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>))) (imports[i.module] ??= {})[i.name] = () => 0;
+  return imports;
+}
