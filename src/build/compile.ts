@@ -171,7 +171,9 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     VIRTUAL_ENTRY_NAME,
     "--baseDir", baseDir,
     "--config", VIRTUAL_CONFIG,
-    "--path", relative(baseDir, VIRTUAL_PACKAGES),
+    // Absolute: asc resolves a relative --path from the working directory, not from --baseDir, so a
+    // relative one missed the SDK when the project was reached through "..", as in ../../x.
+    "--path", VIRTUAL_PACKAGES,
     "--use", ABORT_ALIAS,
     "--runtime", options.runtime,
     // Size first: flash is the scarce resource on the devices. Measured on
