@@ -3,10 +3,12 @@
 // header + TLVs + trailer, ~1.5 KB) and the time verifyPackage takes.
 import { createHash } from "node:crypto";
 import type { Capabilities } from "../src/caps/capabilities.js";
-import { issueCertificate, type IntegratorCertificate } from "../src/pkg/certificate.js";
+import { CERT_KEYS, issueCertificate, type IntegratorCertificate } from "../src/pkg/certificate.js";
+import { openEnvelopeBytes } from "../src/pkg/signed.js";
 import { assemblePackage, splitPackage } from "../src/pkg/format.js";
 import { generateKeyPair } from "../src/pkg/keys.js";
-import { encodeManifest, type Manifest } from "../src/pkg/manifest.js";
+import { encodeManifest, MANIFEST_KEYS, type Manifest } from "../src/pkg/manifest.js";
+import { decodeCbor, encodeCbor } from "../src/pkg/cbor.js";
 import { verifyPackage, type VerifyContext } from "../src/pkg/verify.js";
 import { encodeAbiSection, type InterfaceRequirement } from "../src/wasm/abi-section.js";
 import { encodeU32 } from "../src/wasm/leb128.js";
@@ -93,6 +95,40 @@ function exampleShapes(): { name: string; shape: Shape }[] {
   });
 }
 
+// Which manifest fields the bytes go to (each: its key plus its value), so a
+// change to one encoding shows where it saved. "other" is id, version,
+// sequence, device class, budgets, the fuel flag and the map's own head.
+const MANIFEST_PARTS: [string, number[]][] = [
+  ["config schema", [MANIFEST_KEYS.config]],
+  ["capabilities", [MANIFEST_KEYS.capabilities]],
+  ["interfaces", [MANIFEST_KEYS.interfaces]],
+  ["payload hash", [MANIFEST_KEYS.payloadSha256]],
+  ["build provenance", [MANIFEST_KEYS.build]],
+];
+
+// The same for the certificate: "other" is the envelope's framing and the map's head.
+const CERT_PARTS: [string, number[]][] = [
+  ["integrator key", [CERT_KEYS.integratorKey]],
+  ["capabilities", [CERT_KEYS.capabilities]],
+  ["names (integrator, prefix, customers, groups)", [CERT_KEYS.integratorId, CERT_KEYS.modulePrefix, CERT_KEYS.customers, CERT_KEYS.groups]],
+  ["validity times", [CERT_KEYS.notBefore, CERT_KEYS.notAfter]],
+];
+
+/** Bytes per named group of keys of a CBOR map, and the rest of `total` as "other". */
+function mapParts(map: Uint8Array, total: number, groups: [string, number[]][], extra: [string, number][] = []): [string, number][] {
+  const m = decodeCbor(map) as Map<number, Parameters<typeof encodeCbor>[0]>;
+  const sizeOf = (keys: number[]) => keys.reduce((n, k) => n + (m.has(k) ? encodeCbor(k).length + encodeCbor(m.get(k)!).length : 0), 0);
+  const parts: [string, number][] = [...extra, ...groups.map(([name, keys]): [string, number] => [name, sizeOf(keys)])];
+  return [...parts, ["other", total - parts.reduce((n, [, b]) => n + b, 0)]];
+}
+
+const manifestParts = (manifest: Uint8Array) => mapParts(manifest, manifest.length, MANIFEST_PARTS);
+
+function certificateParts(certificate: Uint8Array): [string, number][] {
+  const { body, signature } = openEnvelopeBytes(certificate, "certificate");
+  return mapParts(body, certificate.length, CERT_PARTS, [["root signature", signature.length]]);
+}
+
 function overheadRows(label: string, shape: Shape): BenchRow[] {
   const { bytes, payload } = packageFor(shape, 8 * 1024);
   const raw = splitPackage(bytes);
@@ -102,7 +138,9 @@ function overheadRows(label: string, shape: Shape): BenchRow[] {
   return [
     { name: `${label}: package overhead`, value: overhead, unit: "B", goal: "≤ 512 B", met: overhead <= 512 },
     { name: `${label}:   manifest`, value: manifestBytes, unit: "B" },
+    ...manifestParts(bytes.subarray(...raw.layout.manifest)).map(([part, b]): BenchRow => ({ name: `${label}:     ${part}`, value: b, unit: "B" })),
     { name: `${label}:   certificate (incl. root signature)`, value: certBytes, unit: "B" },
+    ...certificateParts(raw.certificateBytes).map(([part, b]): BenchRow => ({ name: `${label}:     ${part}`, value: b, unit: "B" })),
     { name: `${label}:   header + package signature + framing`, value: overhead - manifestBytes - certBytes, unit: "B" },
   ];
 }
