@@ -41,6 +41,12 @@ export interface FleetSimOptions {
   seed?: number;
   speed?: number;
   health?: Partial<HealthPolicy>;
+  /**
+   * Run only shard `index` of `of` (0-based): the contiguous slice of the `count` devices this process
+   * runs when a fleet is split across processes, so each gets a core. Ids, customers, groups, boards and
+   * the failing devices are those of the whole fleet, whatever the split.
+   */
+  shard?: { index: number; of: number };
   /** Devices started at once (each connects and publishes its status; default 20). */
   startConcurrency?: number;
   onTimeline?(device: string, e: TimelineEntry): void;
@@ -76,11 +82,21 @@ export function failingIndexes(count: number, fraction: number, seed = 1): Set<n
   return new Set(idx.slice(0, Math.round(count * fraction)));
 }
 
+/** Indexes [from, to) of shard `index` of `of` in a fleet of `count`: contiguous, sizes differing by at most one. */
+export function shardRange(count: number, index: number, of: number): [number, number] {
+  return [Math.floor((index * count) / of), Math.floor(((index + 1) * count) / of)];
+}
+
 export async function startFleetSim(o: FleetSimOptions): Promise<FleetSim> {
   if (!Number.isInteger(o.count) || o.count < 1) throw new Error(`count ${o.count}: expected a positive integer`);
   const fraction = o.failFraction ?? 0;
   if (!(fraction >= 0 && fraction <= 1)) throw new Error(`fail fraction ${fraction}: expected a number in 0..1`);
   if (!o.customers.length || !o.groups.length) throw new Error("at least one customer and one group are needed");
+  const shard = o.shard ?? { index: 0, of: 1 };
+  if (!Number.isInteger(shard.of) || shard.of < 1 || shard.of > o.count || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.of) {
+    throw new Error(`shard ${shard.index}/${shard.of}: expected 0 ≤ index < of ≤ count (${o.count})`);
+  }
+  const [from, to] = shardRange(o.count, shard.index, shard.of);
   const rootPublicKey = rawPublicKey(o.rootKey);
   const prefix = o.prefix ?? "sim-";
   const width = String(o.count).length;
@@ -112,11 +128,11 @@ export async function startFleetSim(o: FleetSimOptions): Promise<FleetSim> {
     return { id, customer, group, failsTrials, agent, stateDir };
   };
   try {
-    const next = { i: 0 };
-    const workers = Array.from({ length: Math.min(o.startConcurrency ?? 20, o.count) }, async () => {
-      while (next.i < o.count) {
+    const next = { i: from };
+    const workers = Array.from({ length: Math.min(o.startConcurrency ?? 20, to - from) }, async () => {
+      while (next.i < to) {
         const i = next.i++;
-        devices[i] = await startOne(i);
+        devices[i - from] = await startOne(i);
       }
     });
     await Promise.all(workers);
