@@ -49,7 +49,8 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
     await svc?.close();
     await sim?.stop();
     await broker?.close();
-    if (!process.env.KEEP_SCREENSHOTS) rmSync(dir, { recursive: true, force: true });
+    if (process.env.KEEP_SCREENSHOTS) console.log(`screenshots kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   });
 
   it("starts a rollout from the page, shows its first wave halt, cancels it; the other devices are never touched", async () => {
@@ -161,6 +162,8 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
       await device.publishAsync("fwx/v2/sim-3/log", JSON.stringify({ ts: Date.now(), module: "com.acme.ticker", level: "warn", message }), { qos: 1 });
       await page.waitForFunction(`document.querySelector(".device pre.logs")?.textContent?.includes(${JSON.stringify(`com.acme.ticker: ${message}`)})`, null, { timeout: 10_000 });
       expect(await page.locator(".device pre.logs").textContent()).toMatch(/warn  com\.acme\.ticker: door opened at \d+/);
+      await page.locator(".device h3", { hasText: "Logs" }).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(dir, "device-live-logs.png") });
     } finally {
       await device.endAsync();
     }
