@@ -12,6 +12,7 @@
 // default 2, one per core) beside the service in this one: with all agents
 // and the service on one event loop, the service's work waited behind the
 // agents' and the devices resent chunks that timed out.
+// FWX_BENCH_FLEET_PROCS=0 runs them in this process as before, to compare.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { startFleetService } from "../src/fleet/service.js";
+import { startFleetSim } from "../src/fleet/sim.js";
 import { parseMaxFailures, parseWaves } from "../src/fleet/rollout-plan.js";
 import { provisionOperator } from "../src/ota/provision.js";
 import { mosquittoBinary, mosquittoBroker } from "../tests/ota/brokers.js";
@@ -61,7 +63,9 @@ async function rolloutTo(n: number, pkgs: Awaited<ReturnType<typeof examplePacka
   mkdirSync(join(dir, "devices"));
   const rootKeyFile = join(dir, "root.key");
   writeFileSync(rootKeyFile, pkgs.rootPub.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
-  const sims = await simProcesses(n, Math.min(n, Number(process.env.FWX_BENCH_FLEET_PROCS ?? 2)), broker.url, rootKeyFile, join(dir, "devices"));
+  const procs = Math.min(n, Number(process.env.FWX_BENCH_FLEET_PROCS ?? 2));
+  const inProcess = procs === 0 ? await startFleetSim({ count: n, brokerUrl: broker.url, rootKey: pkgs.rootPub.privateKey, dir: join(dir, "devices"), customers: ["bench"], groups: ["line-1", "line-2"], speed: 60 }) : null;
+  const sims = procs === 0 ? [] : await simProcesses(n, procs, broker.url, rootKeyFile, join(dir, "devices"));
   const auth = { operator: provisionOperator(pkgs.rootPub.privateKey, { customers: ["bench"] }), rootPublicKey: pkgs.rootPub.publicKey };
   const svc = await startFleetService({ db: join(dir, "fleet.db"), brokerUrl: broker.url, shareGroup: "fwx-fleet", port: 0, auth, cacheDir: null, tickMs: 100 });
   const spy = mqtt.connect(broker.url, { clientId: "bench-spy" });
@@ -85,6 +89,7 @@ async function rolloutTo(n: number, pkgs: Awaited<ReturnType<typeof examplePacka
     await spy.endAsync();
     await svc.close();
     await stopAll(sims);
+    await inProcess?.stop();
     await broker.close();
     rmSync(dir, { recursive: true, force: true });
   }
