@@ -37,8 +37,8 @@ options:
   --state-dir <dir>       parent of the devices' state directories (created inside an
                           existing directory; default: a new temporary directory)
   --speed <x>             device clock speed-up (default 60: a 10 s health window takes ~0.2 s)
-  --shard <i>/<k>         run only part i (1..k) of the --count devices, so k processes
-                          (one per core) share a fleet; ids, groups and failing devices
+  --shard <i>/<k>         run only part i (1..k) of the --count devices (every k-th), so
+                          k processes (one per core) share a fleet; ids, groups and failing devices
                           are those of the whole fleet
   --json                  print [{id, customer, group, failsTrials}] once every device is online
 ${BROKER_ARGS_HELP}

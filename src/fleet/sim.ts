@@ -42,8 +42,9 @@ export interface FleetSimOptions {
   speed?: number;
   health?: Partial<HealthPolicy>;
   /**
-   * Run only shard `index` of `of` (0-based): the contiguous slice of the `count` devices this process
-   * runs when a fleet is split across processes, so each gets a core. Ids, customers, groups, boards and
+   * Run only shard `index` of `of` (0-based): every `of`-th device from `index`, the part of the `count`
+   * devices this process runs when a fleet is split across processes, so each gets a core. Interleaved,
+   * not contiguous: rollout waves take devices in id order, and each wave must land on every process. Ids, customers, groups, boards and
    * the failing devices are those of the whole fleet, whatever the split.
    */
   shard?: { index: number; of: number };
@@ -82,9 +83,11 @@ export function failingIndexes(count: number, fraction: number, seed = 1): Set<n
   return new Set(idx.slice(0, Math.round(count * fraction)));
 }
 
-/** Indexes [from, to) of shard `index` of `of` in a fleet of `count`: contiguous, sizes differing by at most one. */
-export function shardRange(count: number, index: number, of: number): [number, number] {
-  return [Math.floor((index * count) / of), Math.floor(((index + 1) * count) / of)];
+/** The device indexes of shard `index` of `of` in a fleet of `count`: index, index + of, …; sizes differ by at most one. */
+export function shardIndexes(count: number, index: number, of: number): number[] {
+  const out: number[] = [];
+  for (let i = index; i < count; i += of) out.push(i);
+  return out;
 }
 
 export async function startFleetSim(o: FleetSimOptions): Promise<FleetSim> {
@@ -96,7 +99,7 @@ export async function startFleetSim(o: FleetSimOptions): Promise<FleetSim> {
   if (!Number.isInteger(shard.of) || shard.of < 1 || shard.of > o.count || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.of) {
     throw new Error(`shard ${shard.index}/${shard.of}: expected 0 ≤ index < of ≤ count (${o.count})`);
   }
-  const [from, to] = shardRange(o.count, shard.index, shard.of);
+  const mine = shardIndexes(o.count, shard.index, shard.of);
   const rootPublicKey = rawPublicKey(o.rootKey);
   const prefix = o.prefix ?? "sim-";
   const width = String(o.count).length;
@@ -128,11 +131,11 @@ export async function startFleetSim(o: FleetSimOptions): Promise<FleetSim> {
     return { id, customer, group, failsTrials, agent, stateDir };
   };
   try {
-    const next = { i: from };
-    const workers = Array.from({ length: Math.min(o.startConcurrency ?? 20, to - from) }, async () => {
-      while (next.i < to) {
-        const i = next.i++;
-        devices[i - from] = await startOne(i);
+    const next = { k: 0 };
+    const workers = Array.from({ length: Math.min(o.startConcurrency ?? 20, mine.length) }, async () => {
+      while (next.k < mine.length) {
+        const k = next.k++;
+        devices[k] = await startOne(mine[k]!);
       }
     });
     await Promise.all(workers);

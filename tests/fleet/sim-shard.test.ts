@@ -1,20 +1,22 @@
 // fwx fleet-sim --shard: k processes together run exactly the fleet one process would.
 import { describe, expect, it } from "vitest";
 import { generateKeyPairSync } from "node:crypto";
-import { shardRange, startFleetSim } from "../../src/fleet/sim.js";
+import { shardIndexes, startFleetSim } from "../../src/fleet/sim.js";
 
 describe("fleet-sim shards", () => {
-  it("splits a fleet into contiguous slices that cover every device once", () => {
+  it("splits a fleet into interleaved shards that cover every device once", () => {
     for (const [count, of] of [[1000, 2], [1000, 3], [7, 7], [10, 4]] as const) {
       const seen: number[] = [];
       for (let i = 0; i < of; i++) {
-        const [from, to] = shardRange(count, i, of);
-        expect(to - from).toBeGreaterThanOrEqual(Math.floor(count / of));
-        expect(to - from).toBeLessThanOrEqual(Math.ceil(count / of));
-        for (let d = from; d < to; d++) seen.push(d);
+        const mine = shardIndexes(count, i, of);
+        expect(mine.length).toBeGreaterThanOrEqual(Math.floor(count / of));
+        expect(mine.length).toBeLessThanOrEqual(Math.ceil(count / of));
+        seen.push(...mine);
       }
-      expect(seen).toEqual([...Array(count).keys()]);
+      expect(seen.sort((a, b) => a - b)).toEqual([...Array(count).keys()]);
     }
+    // A first wave (the lowest ids) lands on every process.
+    expect(shardIndexes(1000, 1, 2).slice(0, 3)).toEqual([1, 3, 5]);
   });
 
   it("refuses a shard outside the fleet before starting any device", async () => {
