@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { call, type DeviceActionResult, type DeviceDetail, type DeviceRow } from "./api.js";
 import { usePoll } from "./usePoll.js";
+import { useLiveLogs } from "./useLiveLogs.js";
 
 const FIELDS = ["customer", "group", "board", "module", "version"] as const;
 
@@ -48,6 +49,7 @@ export function Fleet() {
 function Device({ id }: { id: string }) {
   const { data, reload } = usePoll(() => call<DeviceDetail>("GET", `/api/devices/${encodeURIComponent(id)}`), 2000, [id]);
   const [result, setResult] = useState<string | null>(null);
+  const logs = useLiveLogs(id, data?.logs);
   if (!data) return null;
   // Every action asks first, then shows what the device itself signed (or why it refused).
   const act = async (what: string, path: string, body: unknown) => {
@@ -70,8 +72,8 @@ function Device({ id }: { id: string }) {
       {result && <p className="action-result" role="status">{result}</p>}
       <h3>Verdicts</h3>
       <ul>{data.verdicts.map((v, i) => <li key={i}>{new Date(v.ts).toLocaleTimeString()} {v.module_id} {v.version} <b>{v.phase}</b> {v.reason}</li>)}</ul>
-      <h3>Recent logs</h3>
-      <pre className="logs">{data.logs.slice(-50).map(logText).join("\n")}</pre>
+      <h3>Logs <span className={logs.live ? "live on" : "live"}>{logs.live ? "● live" : "○ reconnecting"}</span></h3>
+      <pre className="logs">{logs.lines.slice(-50).map(logText).join("\n")}</pre>
     </div>
   );
 }

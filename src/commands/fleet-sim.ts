@@ -12,7 +12,7 @@ import { BoardProfileError } from "../sim/errors.js";
 
 const help = `usage: fwx fleet-sim --count N --root-key <root.key> [--fail-fraction F] [--seed S]
                      [--customer c[,c…]] [--group g[,g…]] [--board <profile.json>]…
-                     [--prefix sim-] [--state-dir <dir>] [--speed 60]
+                     [--prefix sim-] [--state-dir <dir>] [--speed 60] [--shard i/k]
                      [--broker mqtt://127.0.0.1:1883] [--ca f --cert f --key f] [--json]
 
 Run N simulated gateways in one process until interrupted: each is the real
@@ -37,6 +37,9 @@ options:
   --state-dir <dir>       parent of the devices' state directories (created inside an
                           existing directory; default: a new temporary directory)
   --speed <x>             device clock speed-up (default 60: a 10 s health window takes ~0.2 s)
+  --shard <i>/<k>         run only part i (1..k) of the --count devices (every k-th), so
+                          k processes (one per core) share a fleet; ids, groups and failing devices
+                          are those of the whole fleet
   --json                  print [{id, customer, group, failsTrials}] once every device is online
 ${BROKER_ARGS_HELP}
 
@@ -61,7 +64,7 @@ export const command: Command = {
       options: {
         count: { type: "string" }, "root-key": { type: "string" }, "fail-fraction": { type: "string" }, seed: { type: "string" },
         customer: { type: "string" }, group: { type: "string" }, board: { type: "string", multiple: true }, prefix: { type: "string" },
-        "state-dir": { type: "string" }, speed: { type: "string" }, json: { type: "boolean" }, ...BROKER_ARGS,
+        "state-dir": { type: "string" }, speed: { type: "string" }, shard: { type: "string" }, json: { type: "boolean" }, ...BROKER_ARGS,
       },
     });
     const count = Number(values.count);
@@ -76,6 +79,13 @@ export const command: Command = {
     if (!(speed > 0)) throw new UsageError(`--speed "${values.speed}" must be a positive number`);
     const prefix = values.prefix ?? "sim-";
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,50}$/.test(prefix)) throw new UsageError(`--prefix "${prefix}": device ids are letters, digits, . _ - and start with a letter or digit`);
+    let shard: { index: number; of: number } | undefined;
+    if (values.shard !== undefined) {
+      const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+      const i = Number(m?.[1]), k = Number(m?.[2]);
+      if (!m || k < 1 || i < 1 || i > k || k > count) throw new UsageError(`--shard "${values.shard}" must be i/k with 1 ≤ i ≤ k ≤ --count`);
+      shard = { index: i - 1, of: k };
+    }
     if (values["state-dir"] !== undefined) checkOutputDirectory("fleet-sim", `--state-dir ${values["state-dir"]}`, values["state-dir"]);
     const rootKey = loadPrivateKey(values["root-key"]);
     const broker = brokerTargetFromArgs(values);
@@ -85,7 +95,7 @@ export const command: Command = {
       sim = await startFleetSim({
         count, brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}), rootKey, dir, prefix,
         customers: list(values.customer, "acme"), groups: list(values.group, "line-1"), ...(values.board ? { boards: values.board } : {}),
-        failFraction, seed, speed,
+        failFraction, seed, speed, ...(shard ? { shard } : {}),
       });
     } catch (e) {
       if (e instanceof BoardProfileError) throw new UsageError(`--board: ${e.message}`);
@@ -97,7 +107,7 @@ export const command: Command = {
     }
     const rows = sim.devices.map((d) => ({ id: d.id, customer: d.customer, group: d.group, failsTrials: d.failsTrials }));
     if (values.json) process.stdout.write(JSON.stringify(rows) + "\n");
-    else process.stdout.write(`[fleet-sim] ${count} gateways online at ${broker.url} (${rows.filter((r) => r.failsTrials).length} fail every trial), state in ${dir}\n`);
+    else process.stdout.write(`[fleet-sim] ${rows.length} gateways online at ${broker.url} (${rows.filter((r) => r.failsTrials).length} fail every trial), state in ${dir}\n`);
     await untilStopSignal();
     await sim.stop();
     return EXIT.ok;

@@ -2,6 +2,7 @@
 //
 //   GET  /api/devices?customer=&group=&board=&module=&version=&online=&ids=a,b&limit=&offset=
 //   GET  /api/devices/<id>                 status, modules, verdict history, recent logs
+//   GET  /api/devices/<id>/logs/live       Server-Sent Events: each log line as the service stores it ("log" events)
 //   GET  /api/rollouts                     every rollout with per-wave counts
 //   POST /api/rollouts                     {package (base64), target, waves, maxFailures, minPerWave?, rate?, maxConcurrent?, approve?}
 //   GET  /api/rollouts/<id>                one rollout and its devices
@@ -19,6 +20,16 @@ import { fileURLToPath } from "node:url";
 import { parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError } from "./rollout-plan.js";
 import { RolloutNotFound, RolloutStateError, type RolloutController } from "./rollouts.js";
 import type { DeviceFilter, FleetStore } from "./store.js";
+import type { LogRow } from "./follower.js";
+
+/** Log lines as they are stored, by device: what the live log stream forwards. */
+export interface LiveLogs {
+  /** Calls `fn` with each line of `device` stored from now on; returns the unsubscribe. */
+  subscribe(device: string, fn: (row: LogRow) => void): () => void;
+}
+
+/** Seconds between SSE comments on an idle stream, so proxies and the browser keep the connection. */
+const SSE_KEEPALIVE_MS = 15_000;
 
 const MAX_BODY = 32 * 1024 * 1024;
 
@@ -35,6 +46,8 @@ export interface ApiOptions {
   whyNoRollouts?: string;
   /** The built web console (console/, `npm run build:console`); null: none. Default: dist/console beside the bundle. */
   consoleDir?: string | null;
+  /** The feed behind /api/devices/<id>/logs/live; null or absent: that endpoint answers 404. */
+  liveLogs?: LiveLogs | null;
   /** Rollback and config on one device (device-actions.ts); null: no operator credentials. */
   deviceActions?: RunDeviceAction | null;
 }
@@ -182,6 +195,16 @@ export function createApiServer(opts: ApiOptions): Server {
   };
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://fleet");
+    const live = /^\/api\/devices\/([^/]+)\/logs\/live$/.exec(url.pathname);
+    if (live && req.method === "GET" && opts.liveLogs) {
+      // Server-Sent Events: the browser's EventSource reconnects by itself; the page merges with the stored tail.
+      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive" });
+      res.write(": live logs of " + decodeURIComponent(live[1]!).replace(/[\r\n]/g, " ") + "\n\n");
+      const unsubscribe = opts.liveLogs.subscribe(decodeURIComponent(live[1]!), (row) => res.write(`event: log\ndata: ${JSON.stringify(row)}\n\n`));
+      const keepalive = setInterval(() => res.write(": keepalive\n\n"), SSE_KEEPALIVE_MS);
+      res.on("close", () => { clearInterval(keepalive); unsubscribe(); });
+      return;
+    }
     if (!url.pathname.startsWith("/api/") && req.method === "GET") {
       const dir = opts.consoleDir === undefined ? defaultConsoleDir() : opts.consoleDir;
       const f = dir ? consoleFile(dir, url.pathname) : null;

@@ -22,11 +22,14 @@ export interface FollowerOptions {
   store: FleetStore;
   clientId?: string;
   connectTimeoutMs?: number;
-  /** Called after each message is written (tests and the rollout controller wait on it). */
+  /** Called after each message is written (tests and the rollout controller wait on it); a log's payload is its LogRow. */
   onRecorded?(kind: "status" | "presence" | "event" | "log", device: string, payload: unknown): void;
   /** A message that could not be stored (bad JSON, a database error): reported, never fatal. */
   onError?(e: Error, topic: string): void;
 }
+
+/** A log line as the store keeps it: the device's JSON line, its time and module. */
+export interface LogRow { ts: number; module: string | null; line: string }
 
 export const FOLLOWED = ["status", "presence", "event", "log"] as const;
 
@@ -104,8 +107,10 @@ export class Follower {
       body = e;
     } else {
       const l = parseJson<{ ts?: number; module?: string }>(payload, `log of ${device}`);
-      await s.recordLog(device, typeof l.ts === "number" ? l.ts : Date.now(), typeof l.module === "string" ? l.module : null, payload.toString("utf8"));
-      body = l;
+      // The row as stored (and as GET /api/devices/<id> lists it), so a live feed shows what a reload would.
+      const row: LogRow = { ts: typeof l.ts === "number" ? l.ts : Date.now(), module: typeof l.module === "string" ? l.module : null, line: payload.toString("utf8") };
+      await s.recordLog(device, row.ts, row.module, row.line);
+      body = row;
     }
     this.opts.onRecorded?.(kind, device, body);
   }

@@ -7,10 +7,10 @@ import { flash, FlashAborted } from "../ota/flasher.js";
 import { PackageCache } from "../ota/package-cache.js";
 import { DeviceDistrusted, DeviceRefused, DeviceUnreachable, type OperatorAuth } from "../ota/rpc.js";
 import type { MqttSecurity } from "../ota/transport.js";
-import { createApiServer } from "./api.js";
+import { createApiServer, type LiveLogs } from "./api.js";
 import { openFleetDb, type FleetDb } from "./db/open.js";
 import { DeltaStore } from "./deltas.js";
-import { Follower } from "./follower.js";
+import { Follower, type LogRow } from "./follower.js";
 import { RolloutController, type DeviceOutcome, type FlashDevice } from "./rollouts.js";
 import { FleetStore } from "./store.js";
 
@@ -71,12 +71,28 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
   const db = await openFleetDb(o.db);
   const store = new FleetStore(db.db);
   const deltas = new DeltaStore(db.db);
+  // One listener per open console stream of that device; any number of pages may watch. A Map, not an
+  // EventEmitter: a device may be called "error".
+  const logWatchers = new Map<string, Set<(row: LogRow) => void>>();
+  const liveLogs: LiveLogs = {
+    subscribe(device, fn) {
+      const set = logWatchers.get(device) ?? new Set();
+      logWatchers.set(device, set.add(fn));
+      return () => {
+        set.delete(fn);
+        if (!set.size) logWatchers.delete(device);
+      };
+    },
+  };
   let follower: Follower | null = null;
   let rollouts: RolloutController | null = null;
   try {
     follower = await Follower.start({
       brokerUrl: o.brokerUrl, ...(o.security ? { security: o.security } : {}), shareGroup: o.shareGroup, store,
-      onRecorded: (kind) => { if (kind === "event") rollouts?.nudge(); },
+      onRecorded: (kind, device, body) => {
+        if (kind === "event") rollouts?.nudge();
+        if (kind === "log") for (const fn of logWatchers.get(device) ?? []) fn(body as LogRow);
+      },
       onError: (e, topic) => o.onError?.(e, topic),
     });
     const flashDevice = o.flashDevice ?? (o.auth ? flashThroughBroker({
@@ -88,7 +104,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       rollouts.start();
     }
     const deviceActions = o.auth ? deviceActionsThroughBroker({ brokerUrl: o.brokerUrl, ...(o.security ? { security: o.security } : {}), auth: o.auth }) : null;
-    const server = createApiServer({ store, rollouts, deviceActions, ...(o.consoleDir !== undefined ? { consoleDir: o.consoleDir } : {}), whyNoRollouts: "this fleet service has no operator credentials, so it runs no rollouts (start it with --operator-key, --operator-cert and --root)" });
+    const server = createApiServer({ store, rollouts, deviceActions, liveLogs, ...(o.consoleDir !== undefined ? { consoleDir: o.consoleDir } : {}), whyNoRollouts: "this fleet service has no operator credentials, so it runs no rollouts (start it with --operator-key, --operator-cert and --root)" });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`HTTP API on ${o.host ?? "127.0.0.1"}:${o.port ?? 8470}: ${e.code === "EADDRINUSE" ? "address in use" : e.message}`)));
       server.listen(o.port ?? 8470, o.host ?? "127.0.0.1", () => resolve());

@@ -41,6 +41,13 @@ export interface FleetSimOptions {
   seed?: number;
   speed?: number;
   health?: Partial<HealthPolicy>;
+  /**
+   * Run only shard `index` of `of` (0-based): every `of`-th device from `index`, the part of the `count`
+   * devices this process runs when a fleet is split across processes, so each gets a core. Interleaved,
+   * not contiguous: rollout waves take devices in id order, and each wave must land on every process. Ids, customers, groups, boards and
+   * the failing devices are those of the whole fleet, whatever the split.
+   */
+  shard?: { index: number; of: number };
   /** Devices started at once (each connects and publishes its status; default 20). */
   startConcurrency?: number;
   onTimeline?(device: string, e: TimelineEntry): void;
@@ -76,11 +83,23 @@ export function failingIndexes(count: number, fraction: number, seed = 1): Set<n
   return new Set(idx.slice(0, Math.round(count * fraction)));
 }
 
+/** The device indexes of shard `index` of `of` in a fleet of `count`: index, index + of, …; sizes differ by at most one. */
+export function shardIndexes(count: number, index: number, of: number): number[] {
+  const out: number[] = [];
+  for (let i = index; i < count; i += of) out.push(i);
+  return out;
+}
+
 export async function startFleetSim(o: FleetSimOptions): Promise<FleetSim> {
   if (!Number.isInteger(o.count) || o.count < 1) throw new Error(`count ${o.count}: expected a positive integer`);
   const fraction = o.failFraction ?? 0;
   if (!(fraction >= 0 && fraction <= 1)) throw new Error(`fail fraction ${fraction}: expected a number in 0..1`);
   if (!o.customers.length || !o.groups.length) throw new Error("at least one customer and one group are needed");
+  const shard = o.shard ?? { index: 0, of: 1 };
+  if (!Number.isInteger(shard.of) || shard.of < 1 || shard.of > o.count || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.of) {
+    throw new Error(`shard ${shard.index}/${shard.of}: expected 0 ≤ index < of ≤ count (${o.count})`);
+  }
+  const mine = shardIndexes(o.count, shard.index, shard.of);
   const rootPublicKey = rawPublicKey(o.rootKey);
   const prefix = o.prefix ?? "sim-";
   const width = String(o.count).length;
@@ -112,11 +131,11 @@ export async function startFleetSim(o: FleetSimOptions): Promise<FleetSim> {
     return { id, customer, group, failsTrials, agent, stateDir };
   };
   try {
-    const next = { i: 0 };
-    const workers = Array.from({ length: Math.min(o.startConcurrency ?? 20, o.count) }, async () => {
-      while (next.i < o.count) {
-        const i = next.i++;
-        devices[i] = await startOne(i);
+    const next = { k: 0 };
+    const workers = Array.from({ length: Math.min(o.startConcurrency ?? 20, mine.length) }, async () => {
+      while (next.k < mine.length) {
+        const k = next.k++;
+        devices[k] = await startOne(mine[k]!);
       }
     });
     await Promise.all(workers);

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser } from "playwright-core";
+import mqtt from "mqtt";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureChromium } from "../../scripts/ensure-chromium.mjs";
@@ -48,7 +49,8 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
     await svc?.close();
     await sim?.stop();
     await broker?.close();
-    if (!process.env.KEEP_SCREENSHOTS) rmSync(dir, { recursive: true, force: true });
+    if (process.env.KEEP_SCREENSHOTS) console.log(`screenshots kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   });
 
   it("starts a rollout from the page, shows its first wave halt, cancels it; the other devices are never touched", async () => {
@@ -141,6 +143,30 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
     await page.waitForFunction(`document.querySelector(".device .action-result")?.textContent?.startsWith("not done: ")`, null, { timeout: 20_000 });
     expect(await page.locator(".device .action-result").textContent()).toMatch(/^not done: sim-4 refused: invalid-config: com\.acme\.ticker\.threshold: 99 is outside \[-40, 30\]/);
     await page.screenshot({ path: join(dir, "device.png") });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("pushes a device's log lines to its page as the service stores them (no polling)", async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(svc.url);
+    await page.locator("tr[data-device='sim-3']").click();
+    await page.waitForFunction(`document.querySelector(".device h3 .live.on")?.textContent === "● live"`, null, { timeout: 20_000 });
+    // From here the page's polls of the device fail: a line can only arrive through the push stream.
+    await page.route("**/api/devices/sim-3", (r) => r.abort());
+    const device = mqtt.connect(broker.url, { clientId: "console-test-log" });
+    try {
+      await new Promise((r) => device.once("connect", r));
+      const message = `door opened at ${Date.now()}`;
+      await device.publishAsync("fwx/v2/sim-3/log", JSON.stringify({ ts: Date.now(), module: "com.acme.ticker", level: "warn", message }), { qos: 1 });
+      await page.waitForFunction(`document.querySelector(".device pre.logs")?.textContent?.includes(${JSON.stringify(`com.acme.ticker: ${message}`)})`, null, { timeout: 10_000 });
+      expect(await page.locator(".device pre.logs").textContent()).toMatch(/warn  com\.acme\.ticker: door opened at \d+/);
+      await page.locator(".device h3", { hasText: "Logs" }).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(dir, "device-live-logs.png") });
+    } finally {
+      await device.endAsync();
+    }
     expect(pageErrors).toEqual([]);
   });
 });
