@@ -108,7 +108,7 @@ function outcomeText(o: { ok: boolean; value: unknown; reason: string; detail: s
  * Re-runs `bytes` as module `moduleId` of the recording. Returns the first divergence, or null
  * when every callback made the same calls with the same arguments and ended the same way.
  */
-export function replayRecording(recording: Uint8Array, bytes: Uint8Array, moduleId?: string, opts: { watchdogMs?: number; debugMap?: DebugMap | null } = {}): ReplayResult {
+export function replayRecording(recording: Uint8Array, bytes: Uint8Array, moduleId?: string, opts: { watchdogMs?: number; debugMap?: DebugMap | null; ramBudgetBytes?: number } = {}): ReplayResult {
   const watchdogMs = opts.watchdogMs ?? DEFAULT_WATCHDOG_MS;
   const { header, entries } = readRecording(recording);
   const digest = sha256(bytes);
@@ -122,7 +122,7 @@ export function replayRecording(recording: Uint8Array, bytes: Uint8Array, module
   const mine = entries.filter((e) => e.module === index);
   const calls = mine.filter((e): e is Extract<RecordEntry, { tag: "call" }> => e.tag === "call");
   const cursor = { i: 0 };
-  const prepared = prepareModule(bytes, { moduleId: meta.id, source: meta.id, ramBudgetBytes: meta.ramBudgetBytes });
+  const prepared = prepareModule(bytes, { moduleId: meta.id, source: meta.id, ramBudgetBytes: opts.ramBudgetBytes ?? meta.ramBudgetBytes });
   let nowUs = 0n;
   let instance: ModuleInstance | null = null;
   const env = {

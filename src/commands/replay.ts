@@ -3,10 +3,12 @@ import { readInputFile, readInputText } from "../cli/files.js";
 import { DebugMapError, findDebugMap, parseDebugMap, sha256Hex } from "../build/debug-map.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { replayRecording, ReplayInputError } from "../agent/replay.js";
+import { ramBudgetOption } from "../cli/args.js";
 import { RecordFormatError } from "../agent/record-codec.js";
 import { ModuleRefused } from "../agent/prepare.js";
 
-const HELP = `usage: fwx replay <run.fwxrec> <module.wasm> [--module <id>] [--map <file>] [--json]
+const HELP = `usage: fwx replay <run.fwxrec> <module.wasm> [--module <id>] [--map <file>]
+                  [--ram-budget <size>] [--json]
 
 Re-runs a module against a recording made with \`fwx run --record\`: every
 callback the module received is delivered again at its recorded device time,
@@ -22,6 +24,10 @@ options:
   --map <file>    the module's debug map (from fwx build), to name a fault's
                   function and source line; default: <module>.fwxmap.json
                   beside the module, or one in ./ or ./build, matched by hash
+  --ram-budget <size>
+                  the RAM budget to run the module under, instead of the
+                  recorded one: for a port or rebuild that needs more (a C or
+                  Rust module's stack); bytes, KiB (8k), MiB or pages (1p)
   --json          print the result as JSON
   -h, --help      show this help
 
@@ -42,13 +48,14 @@ export const command: Command = {
   async run(argv) {
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { module: { type: "string" }, map: { type: "string" }, json: { type: "boolean" } } });
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { module: { type: "string" }, map: { type: "string" }, "ram-budget": { type: "string" }, json: { type: "boolean" } } });
     } catch (e) {
       throw new UsageError(`replay: ${(e as Error).message}\n\n${HELP}`);
     }
     const { values, positionals } = parsed;
     if (positionals.length !== 2) throw new UsageError(`replay: expected a recording and a module, got ${positionals.length} arguments\n\n${HELP}`);
     const [recFile, wasmFile] = positionals as [string, string];
+    const ramBudgetBytes = ramBudgetOption("replay", values["ram-budget"]);
     const read = (f: string) => new Uint8Array(readInputFile("replay", f, f));
     const recording = read(recFile);
     const bytes = read(wasmFile);
@@ -63,7 +70,7 @@ export const command: Command = {
     const debugMap = findDebugMap(sha256Hex(bytes), { files: values.map !== undefined ? [values.map] : [], near: [wasmFile], dirs: [process.cwd()] });
     let result;
     try {
-      result = replayRecording(recording, bytes, values.module, { debugMap });
+      result = replayRecording(recording, bytes, values.module, { debugMap, ...(ramBudgetBytes !== undefined ? { ramBudgetBytes } : {}) });
     } catch (e) {
       if (e instanceof RecordFormatError) throw new UsageError(`replay: ${recFile}: ${e.message}`);
       if (e instanceof ModuleRefused) throw new UsageError(`replay: ${wasmFile} refused (${e.step}):\n${e.report}`);
