@@ -129,7 +129,6 @@ static int boot(fwx_device *d) {
     char problem[200];
     int confirmed;
     if (!fwx_dev_installed(r)) continue;
-    fwx_dev_values_load(d, i);
     if (r->trial != FWX_SLOT_NONE) {
       int slot = fwx_dev_slot_of(r->trial);
       if (fwx_dev_load_slot(d, i, slot, fwx_dev_floor_installed(d, r->name), &pkg, &info, problem, sizeof problem) == 0) {

@@ -127,14 +127,6 @@ typedef struct fwx_device_kv {
   long (*load)(void *ctx, const char *module, uint8_t *out, uint32_t cap); /* -1: none */
 } fwx_device_kv;
 
-/* A module's config values as set by `fwx config` (the slot store keeps them
- * as its config blob: key NUL value NUL ...; this is the decoded copy). */
-typedef struct fwx_dev_values {
-  uint32_t n;
-  char key[FWX_DEVICE_MAX_CONFIG][FWX_DEVICE_CONFIG_KEY + 1];
-  char value[FWX_DEVICE_MAX_CONFIG][FWX_DEVICE_CONFIG_VALUE + 1];
-} fwx_dev_values;
-
 /* A module running now. */
 typedef struct fwx_live {
   int used;
@@ -187,7 +179,6 @@ typedef struct fwx_device {
   fwx_ota ota;
   fwx_sup_t sup;
   fwx_check_work_t check_work;  /* the install check's tables, lent to the supervisor */
-  fwx_dev_values values[FWX_DEVICE_MAX_MODULES]; /* decoded config blobs */
   fwx_live live[FWX_DEVICE_MAX_MODULES];
   char last_install[FWX_OTA_EVENT_MAX];
   int has_last_install;

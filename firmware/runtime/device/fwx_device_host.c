@@ -98,9 +98,12 @@ static void host_status(void *ctx, fwx_json_writer *w) {
         fwx_jw_string(w, v);
       }
     } else {
-      for (k = 0; k < d->values[i].n; k++) {
-        fwx_jw_key(w, d->values[i].key[k]);
-        fwx_jw_string(w, d->values[i].value[k]);
+      uint32_t len, pos = 0;
+      const uint8_t *blob = fwx_dev_values_of(d, i, &len);
+      const char *key, *value;
+      while (blob && fwx_dev_blob_next(blob, len, &pos, &key, &value)) {
+        fwx_jw_key(w, key);
+        fwx_jw_string(w, value);
       }
     }
     fwx_jw_end_object(w);
@@ -175,7 +178,6 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
     if (fwx_slots_remove(d->slots, module) != FWX_SLOTS_OK) return refuse(why, "storage", "cannot record the removal (flash)", NULL, NULL);
     fwx_dev_stop(d, (unsigned)i, "removed");
     fwx_dev_kv_clear(d, (unsigned)i);
-    d->values[i].n = 0;
     reply_event(d, reply, &e);
     return 0;
   }
@@ -187,14 +189,17 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
     char reason[240];
     fwx_ota_event e;
     fwx_json_span values = fwx_json_get(cmd, "values");
+    long blob_len;
     fwx_json_span k, v;
     size_t pos = 0;
     fwx_text t;
     if (!l->used) return refuse(why, "not-running", "module ", module, " has no runnable slot");
     if (fwx_json_kind_of(values) != FWX_JSON_OBJECT) return refuse(why, "bad-request", "values is not an object", NULL, NULL);
     /* All or nothing in RAM, then one commit; a failed commit reloads the committed values. */
-    if (fwx_dev_check_config(l->pkg, &l->info, module, values, &d->values[i], why) != 0) return -1;
-    if (fwx_dev_values_commit(d, (unsigned)i, &d->values[i]) != 0) return refuse(why, "storage", "cannot record the config values (flash)", NULL, NULL);
+    blob_len = fwx_dev_check_config(d, (unsigned)i, l->pkg, &l->info, module, values, why);
+    if (blob_len < 0) return -1;
+    if (fwx_slots_set_config(d->slots, fwx_dev_rec(d, (unsigned)i)->name, fwx_dev_scratch_area.config_blob, (uint32_t)blob_len) != FWX_SLOTS_OK)
+      return refuse(why, "storage", "cannot record the config values (flash)", NULL, NULL);
     if (fwx_dev_load_slot(d, (unsigned)i, l->slot, 0, &pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", problem, NULL, NULL);
     fwx_dev_run_confirmed(d, (unsigned)i, l->slot, pkg, &info);
     fwx_text_init(&t, reason, sizeof reason);

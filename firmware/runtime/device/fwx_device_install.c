@@ -102,7 +102,6 @@ static void record_trial(fwx_device *d, const fwx_pkg_info *info, int target, co
     return;
   }
   if (d->cfg.checkpoint) d->cfg.checkpoint("trial-recorded");
-  fwx_dev_values_load(d, (unsigned)i);
   fwx_dev_begin_trial(d, (unsigned)i, target, slot, info);
 }
 

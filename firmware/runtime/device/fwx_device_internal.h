@@ -12,10 +12,12 @@ int fwx_dev_slot_of(uint8_t slot);
 int fwx_dev_installed(const fwx_slots_module_t *r);
 void fwx_dev_write_slots(fwx_json_writer *w, const fwx_slots_module_t *r);
 void fwx_dev_write_slot_name(fwx_json_writer *w, int slot);
-/* d->values[i] from the store's config blob (no values when it does not decode). */
-void fwx_dev_values_load(fwx_device *d, unsigned i);
-/* Commits v as module i's config blob and keeps it in d->values[i]; 0, or -1 with the old values kept. */
-int fwx_dev_values_commit(fwx_device *d, unsigned i, const fwx_dev_values *v);
+/* Module i's config values (key NUL value NUL ...) in the store's record: NULL with *len 0 when
+ * there are none or the blob does not decode whole (fwx_dev_blob_valid). Valid until the next commit. */
+const uint8_t *fwx_dev_values_of(const fwx_device *d, unsigned i, uint32_t *len);
+int fwx_dev_blob_valid(const uint8_t *blob, uint32_t len);
+/* Iterates a valid blob: 1 with the pair at *pos (pointers into the blob), 0 at its end. */
+int fwx_dev_blob_next(const uint8_t *blob, uint32_t len, uint32_t *pos, const char **key, const char **value);
 void fwx_dev_verdict_of(const fwx_ota_event *e, fwx_slots_verdict_t *v);
 /* d->last_install from the store's verdict record. */
 void fwx_dev_last_install_load(fwx_device *d);
@@ -25,19 +27,19 @@ void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char
 const char *fwx_dev_config_value(fwx_device *d, unsigned index, const char *key);
 /* Index of the module record of a live module context. */
 int fwx_dev_index_of(const fwx_device *d, const fwx_module_t *m);
-/* Checks and applies `fwx config set` values; -1 with *why on a value the manifest does not allow. */
-int fwx_dev_check_config(const uint8_t *pkg, const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why);
+/* Checks `fwx config set` values against the manifest and builds the blob module i would have
+ * with them applied, in fwx_dev_scratch_area.config_blob: its length, or -1 with *why on a value
+ * the manifest does not allow (all or nothing; nothing is committed here). */
+long fwx_dev_check_config(fwx_device *d, unsigned i, const uint8_t *pkg, const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_ota_refusal *why);
 void fwx_dev_kv_load(fwx_device *d, unsigned index);
 void fwx_dev_kv_clear(fwx_device *d, unsigned index);
 
 /* One scratch area for the record being built aside, too large for a small
- * task stack: the config values being checked (fwx_dev_check_config), the
- * config blob being committed (fwx_dev_values_commit) and a module's kv
- * record being replaced (fwx_hal_kv_set/delete). Each use ends before the
- * function returns and none calls another, and the device is
- * single-threaded, so they share it (was three buffers, 6.6 KiB more RAM). */
+ * task stack: the config blob being built from `fwx config set` values
+ * (fwx_dev_check_config, committed by the caller) and a module's kv record
+ * being replaced (fwx_hal_kv_set/delete). Neither use calls the other, and
+ * the device is single-threaded, so they share it. */
 typedef union fwx_dev_scratch {
-  fwx_dev_values values;
   uint8_t config_blob[FWX_DEVICE_CONFIG_BLOB];
   uint8_t kv_record[FWX_DEVICE_KV_BYTES];
 } fwx_dev_scratch;

@@ -107,16 +107,17 @@ static int find_field(const uint8_t *pkg, const fwx_pkg_info *info, const char *
 }
 
 const char *fwx_dev_config_value(fwx_device *d, unsigned index, const char *key) {
-  const fwx_dev_values *r = &d->values[index];
   const fwx_live *l = &d->live[index];
-  uint32_t k;
+  uint32_t len, pos = 0;
+  const uint8_t *blob = fwx_dev_values_of(d, index, &len);
+  const char *k, *v;
   int declared = 0;
   if (l->used) {
     declared = find_field(l->pkg, &l->info, key, &d->field);
     if (!declared) return NULL; /* values for fields the manifest no longer declares are not shown */
   }
-  for (k = 0; k < r->n; k++)
-    if (fwx_streq(r->key[k], key)) return r->value[k];
+  while (blob && fwx_dev_blob_next(blob, len, &pos, &k, &v))
+    if (fwx_streq(k, key)) return v;
   if (declared && d->field.has_default) return d->field.def;
   return NULL;
 }
@@ -188,14 +189,26 @@ static int parse_number(const char *s, double *out, int *integral) {
   return 0;
 }
 
-static int set_value(fwx_dev_values *rec, const char *key, const char *value) {
-  uint32_t k;
-  for (k = 0; k < rec->n; k++)
-    if (fwx_streq(rec->key[k], key)) return fwx_strcpy_bounded(rec->value[k], sizeof rec->value[k], value);
-  if (rec->n >= FWX_DEVICE_MAX_CONFIG) return -1;
-  (void)fwx_strcpy_bounded(rec->key[rec->n], sizeof rec->key[0], key);
-  if (fwx_strcpy_bounded(rec->value[rec->n], sizeof rec->value[0], value) != 0) return -1;
-  rec->n++;
+/* Sets key to value in the blob being built (replaced in place, or appended): 0, or -1 when full. */
+static int set_value(uint8_t *blob, uint32_t *len, const char *key, const char *value) {
+  uint32_t pos = 0, at, pairs = 0;
+  size_t kl = fwx_strlen(key), vl = fwx_strlen(value);
+  const char *k, *v;
+  while (at = pos, fwx_dev_blob_next(blob, *len, &pos, &k, &v)) {
+    pairs++;
+    if (fwx_streq(k, key)) {
+      uint32_t old = pos - at, now = (uint32_t)(kl + vl + 2u);
+      if (*len - old + now > FWX_DEVICE_CONFIG_BLOB) return -1;
+      memmove(blob + at + now, blob + pos, *len - pos); /* the pairs after it, moved once */
+      memcpy(blob + at + kl + 1u, value, vl + 1u);
+      *len = *len - old + now;
+      return 0;
+    }
+  }
+  if (pairs >= FWX_DEVICE_MAX_CONFIG || *len + kl + vl + 2u > FWX_DEVICE_CONFIG_BLOB) return -1;
+  memcpy(blob + *len, key, kl + 1u);
+  memcpy(blob + *len + kl + 1u, value, vl + 1u);
+  *len += (uint32_t)(kl + vl + 2u);
   return 0;
 }
 
@@ -212,11 +225,13 @@ static int bad(fwx_ota_refusal *why, const char *module, const char *key, const 
 }
 
 /* checkConfigValues of src/ota/config-values.ts: every key declared, every value of its type and range; all or nothing. */
-int fwx_dev_check_config(const uint8_t *pkg, const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_dev_values *rec, fwx_ota_refusal *why) {
-  fwx_dev_values *next = &fwx_dev_scratch_area.values;
-  *next = *rec;
+long fwx_dev_check_config(fwx_device *d, unsigned index, const uint8_t *pkg, const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_ota_refusal *why) {
+  uint8_t *next = fwx_dev_scratch_area.config_blob;
+  uint32_t len;
+  const uint8_t *now = fwx_dev_values_of(d, index, &len);
   fwx_json_span k, v;
   size_t pos = 0;
+  if (now) memcpy(next, now, len);
   while (fwx_json_next_member(values, &pos, &k, &v)) {
     char key[FWX_DEVICE_CONFIG_KEY + 1], raw[FWX_DEVICE_CONFIG_VALUE + 1];
     fwx_config_field field;
@@ -255,10 +270,9 @@ int fwx_dev_check_config(const uint8_t *pkg, const fwx_pkg_info *info, const cha
         fwx_text_i64(&t, (int64_t)num);
       }
     }
-    if (set_value(next, key, raw) != 0) return bad(why, module, key, "too many config values");
+    if (set_value(next, &len, key, raw) != 0) return bad(why, module, key, "too many config values");
   }
-  *rec = *next;
-  return 0;
+  return (long)len;
 }
 
 /* ---- kv ---------------------------------------------------------------------------

@@ -43,60 +43,48 @@ void fwx_dev_write_slot_name(fwx_json_writer *w, int slot) {
   else fwx_jw_string(w, slot ? "B" : "A");
 }
 
-/* ---- config values: key NUL value NUL ..., at most FWX_DEVICE_MAX_CONFIG pairs ---- */
+/* ---- config values: key NUL value NUL ..., at most FWX_DEVICE_MAX_CONFIG pairs ----
+ * The slot store's record holds the only copy (no decoded one in RAM): values
+ * are read from it where they lie. */
 
-/* The blob is flash content, so hostile: anything that does not decode whole gives no values at all. */
-void fwx_dev_values_load(fwx_device *d, unsigned i) {
-  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
-  fwx_dev_values *v = &d->values[i];
-  uint32_t p = 0;
-  v->n = 0;
-  if (!r) return;
-  while (p < r->config_len) {
+/* The next pair from *pos: 1 with *key and *value pointing into the blob, 0 at
+ * its end. A blob is flash content, so hostile: fwx_dev_blob_valid vets it
+ * whole before anything reads a pair. */
+int fwx_dev_blob_next(const uint8_t *blob, uint32_t len, uint32_t *pos, const char **key, const char **value) {
+  uint32_t p = *pos;
+  if (p >= len) return 0;
+  *key = (const char *)blob + p;
+  while (blob[p] != 0) p++;
+  *value = (const char *)blob + ++p;
+  while (blob[p] != 0) p++;
+  *pos = p + 1u;
+  return 1;
+}
+
+int fwx_dev_blob_valid(const uint8_t *blob, uint32_t len) {
+  uint32_t p = 0, pairs = 0;
+  while (p < len) {
     uint32_t k = 0, n = 0;
-    if (v->n == FWX_DEVICE_MAX_CONFIG) goto bad;
-    while (p < r->config_len && r->config[p] != 0) {
-      if (k == FWX_DEVICE_CONFIG_KEY) goto bad;
-      v->key[v->n][k++] = (char)r->config[p++];
-    }
-    if (k == 0 || p == r->config_len) goto bad;
-    v->key[v->n][k] = '\0';
+    if (pairs++ == FWX_DEVICE_MAX_CONFIG) return 0;
+    while (p < len && blob[p] != 0) { p++; k++; }
+    if (k == 0 || k > FWX_DEVICE_CONFIG_KEY || p == len) return 0;
     p++;
-    while (p < r->config_len && r->config[p] != 0) {
-      if (n == FWX_DEVICE_CONFIG_VALUE) goto bad;
-      v->value[v->n][n++] = (char)r->config[p++];
-    }
-    if (p == r->config_len) goto bad;
-    v->value[v->n][n] = '\0';
+    while (p < len && blob[p] != 0) { p++; n++; }
+    if (n > FWX_DEVICE_CONFIG_VALUE || p == len) return 0;
     p++;
-    v->n++;
   }
-  return;
-bad:
-  v->n = 0;
+  return 1;
+}
+
+const uint8_t *fwx_dev_values_of(const fwx_device *d, unsigned i, uint32_t *len) {
+  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
+  *len = 0;
+  if (!r || !fwx_dev_blob_valid(r->config, r->config_len)) return NULL; /* does not decode whole: no values at all */
+  *len = r->config_len;
+  return r->config;
 }
 
 fwx_dev_scratch fwx_dev_scratch_area;
-
-int fwx_dev_values_commit(fwx_device *d, unsigned i, const fwx_dev_values *v) {
-  uint8_t *blob = fwx_dev_scratch_area.config_blob; /* v is never the scratch: it is d->values[i] or the caller's */
-  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
-  uint32_t n = 0, k;
-  if (!r) return -1;
-  for (k = 0; k < v->n; k++) {
-    size_t kl = fwx_strlen(v->key[k]), vl = fwx_strlen(v->value[k]);
-    memcpy(blob + n, v->key[k], kl + 1u);
-    n += (uint32_t)kl + 1u;
-    memcpy(blob + n, v->value[k], vl + 1u);
-    n += (uint32_t)vl + 1u;
-  }
-  if (fwx_slots_set_config(d->slots, r->name, blob, n) != FWX_SLOTS_OK) {
-    fwx_dev_values_load(d, i); /* the committed values stay */
-    return -1;
-  }
-  if (&d->values[i] != v) d->values[i] = *v;
-  return 0;
-}
 
 /* ---- verdicts: the store's verdict record <-> the status's lastInstall event ---- */
 

@@ -280,12 +280,16 @@ static void act(scenario s) {
   }
 }
 
+/* The value the store's record holds (the device keeps no other copy), not the manifest's default. */
 static int threshold_is(const char *want) {
   int i;
-  unsigned k;
+  uint32_t len, pos = 0;
+  const uint8_t *blob;
+  const char *k, *v;
   if (!module_rec(&i)) return 0;
-  for (k = 0; k < dev.values[i].n; k++)
-    if (strcmp(dev.values[i].key[k], "threshold") == 0) return want && strcmp(dev.values[i].value[k], want) == 0;
+  blob = fwx_dev_values_of(&dev, (unsigned)i, &len);
+  while (blob && fwx_dev_blob_next(blob, len, &pos, &k, &v))
+    if (strcmp(k, "threshold") == 0) return want && strcmp(v, want) == 0;
   return want == NULL;
 }
 
