@@ -36,7 +36,7 @@ export function ensureDeviceLibs() {
  * slots and staging hold FWX_DEVICE_MAX_PACKAGE (256 KiB), the config blob every field a package may
  * declare (16 x (32 + 256 + 2) bytes), and a journal bank two snapshots of that state.
  */
-export const DEVICE_SLOTS_DEFINES = ["-DFWX_SLOTS_SLOT_BYTES=262144u", "-DFWX_SLOTS_STAGING_BYTES=262144u", "-DFWX_SLOTS_BANK_BYTES=65536u", "-DFWX_SLOTS_CONFIG_MAX=4640u"];
+export const DEVICE_SLOTS_DEFINES = ["-DFWX_SLOTS_SLOT_BYTES=262144u", "-DFWX_SLOTS_STAGING_BYTES=262144u", "-DFWX_SLOTS_BANK_BYTES=65536u", "-DFWX_SLOTS_CONFIG_MAX=4640u", "-DFWX_SLOTS_CONFIG_POOL=4640u"];
 
 const cfiles = (dir) => readdirSync(dir).filter((f) => f.endsWith(".c")).sort().map((f) => join(dir, f));
 

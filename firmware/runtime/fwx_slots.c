@@ -201,6 +201,15 @@ const fwx_slots_module_t *fwx_slots_module(const fwx_slots_t *s, uint32_t index)
   return &s->st.modules[index];
 }
 
+const uint8_t *fwx_slots_config(const fwx_slots_t *s, uint32_t index, uint32_t *len) {
+  uint32_t off = 0, i;
+  *len = 0;
+  if (index >= FWX_SLOTS_MAX_MODULES || !s->st.modules[index].used) return NULL;
+  for (i = 0; i < index; i++) off += s->st.modules[i].config_len;
+  *len = s->st.modules[index].config_len;
+  return s->st.config + off;
+}
+
 uint64_t fwx_slots_floor(const fwx_slots_t *s, const char *name) {
   int f = name ? fwx_sj_floor_index(&s->st, name) : -1;
   return f < 0 ? 0u : s->st.floors[f].floor;
@@ -261,6 +270,7 @@ static int32_t module_index(const fwx_slots_t *s, const char *name) {
 }
 
 static void drop_module(fwx_slots_t *s, uint32_t i) {
+  fwx_sj_config_splice(&s->st, i, NULL, 0);
   memset(&s->st.modules[i], 0, sizeof s->st.modules[i]);
   if (s->slot_writer.active && s->slot_writer.module == i) s->slot_writer.active = 0;
 }
@@ -560,14 +570,12 @@ int32_t fwx_slots_remove(fwx_slots_t *s, const char *name) {
 
 int32_t fwx_slots_set_config(fwx_slots_t *s, const char *name, const uint8_t *config, uint32_t len) {
   int32_t i = module_index(s, name);
-  fwx_slots_module_t *m;
+  const fwx_slots_module_t *m;
   if (i < 0) return i;
   if (config == NULL && len != 0) return FWX_SLOTS_E_ARG;
-  if (len > FWX_SLOTS_CONFIG_MAX) return FWX_SLOTS_E_TOO_LARGE;
   m = &s->st.modules[i];
-  memset(m->config, 0, sizeof m->config);
-  if (len) memcpy(m->config, config, len);
-  m->config_len = (uint16_t)len;
+  if (len > FWX_SLOTS_CONFIG_MAX || fwx_sj_config_used(&s->st) - m->config_len + len > FWX_SLOTS_CONFIG_POOL) return FWX_SLOTS_E_TOO_LARGE;
+  fwx_sj_config_splice(&s->st, (uint32_t)i, config, len);
   return fwx_sj_commit(s);
 }
 

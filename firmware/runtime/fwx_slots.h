@@ -60,6 +60,13 @@
 #ifndef FWX_SLOTS_CONFIG_MAX /* config values per module, an opaque blob */
 #define FWX_SLOTS_CONFIG_MAX 128u
 #endif
+/* The config blobs of all modules share one pool, so RAM and every snapshot
+ * pay for the bytes a device really keeps, not for each module's maximum
+ * (the device build: 4 modules of up to 4,640 B in one 4,640 B pool, 13.6 KiB
+ * less RAM than a blob each). A set that would overflow it is refused. */
+#ifndef FWX_SLOTS_CONFIG_POOL
+#define FWX_SLOTS_CONFIG_POOL (FWX_SLOTS_MAX_MODULES * FWX_SLOTS_CONFIG_MAX)
+#endif
 #ifndef FWX_SLOTS_META_MAX /* the transfer's metadata, an opaque blob (the OTA's partial-download JSON fits) */
 #define FWX_SLOTS_META_MAX 640u
 #endif
@@ -117,8 +124,7 @@ typedef struct fwx_slots_module {
   uint8_t trial_has_session;
   uint16_t trial_session;
   fwx_slots_slot_t slot[2];
-  uint16_t config_len;
-  uint8_t config[FWX_SLOTS_CONFIG_MAX];
+  uint16_t config_len; /* its blob's bytes in the state's config pool (fwx_slots_config) */
 } fwx_slots_module_t;
 
 typedef struct fwx_slots_floor {
@@ -166,6 +172,8 @@ typedef struct fwx_slots_repair {
 /* The committed state (what the journal records). */
 typedef struct fwx_slots_state {
   fwx_slots_module_t modules[FWX_SLOTS_MAX_MODULES];
+  /* The modules' config blobs back to back, in module index order; zeroes after the last. */
+  uint8_t config[FWX_SLOTS_CONFIG_POOL];
   fwx_slots_floor_t floors[FWX_SLOTS_MAX_FLOORS];
   fwx_slots_transfer_t transfer;
   fwx_slots_verdict_t verdict;
@@ -249,6 +257,8 @@ int32_t fwx_slots_find(const fwx_slots_t *s, const char *name); /* index, or FWX
 /* The module at index (0..FWX_SLOTS_MAX_MODULES-1), NULL when unused. An entry
  * with neither confirmed nor trial is a first install still in transfer. */
 const fwx_slots_module_t *fwx_slots_module(const fwx_slots_t *s, uint32_t index);
+/* Module index's config blob (valid until the next change), NULL with *len 0 when the index is unused. */
+const uint8_t *fwx_slots_config(const fwx_slots_t *s, uint32_t index, uint32_t *len);
 uint64_t fwx_slots_floor(const fwx_slots_t *s, const char *name); /* 0 when none */
 const fwx_slots_transfer_t *fwx_slots_transfer(const fwx_slots_t *s); /* NULL when none active */
 const fwx_slots_verdict_t *fwx_slots_verdict(const fwx_slots_t *s);   /* NULL when none */
@@ -311,7 +321,9 @@ int32_t fwx_slots_revert(fwx_slots_t *s, const char *name, const fwx_slots_verdi
 int32_t fwx_slots_rollback(fwx_slots_t *s, const char *name);
 /* Removes the module (not on trial): slots and config go, the floor stays. */
 int32_t fwx_slots_remove(fwx_slots_t *s, const char *name);
-/* Replaces the module's config blob. */
+/* Replaces the module's config blob (at most FWX_SLOTS_CONFIG_MAX bytes, and
+ * the pool must hold every module's: else FWX_SLOTS_E_TOO_LARGE, nothing
+ * changed). config must not point into the store. */
 int32_t fwx_slots_set_config(fwx_slots_t *s, const char *name, const uint8_t *config, uint32_t len);
 /* Records a verdict on its own (refused, failed). */
 int32_t fwx_slots_set_verdict(fwx_slots_t *s, const fwx_slots_verdict_t *verdict);

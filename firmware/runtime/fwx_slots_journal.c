@@ -30,6 +30,9 @@
 #if FWX_SLOTS_CONFIG_MAX > 65535u || FWX_SLOTS_META_MAX > 65535u
 #error "config and meta blobs are at most 65535 bytes"
 #endif
+#if FWX_SLOTS_CONFIG_POOL < FWX_SLOTS_CONFIG_MAX
+#error "FWX_SLOTS_CONFIG_POOL must hold one module's largest config blob"
+#endif
 
 /* ---------------------------------------------------------------- sinks */
 
@@ -213,8 +216,8 @@ static void ser_state(sink_t *k, const fwx_slots_state_t *st, int internal) {
       put(k, m->slot[j].version, sizeof m->slot[j].version);
     }
     put_u16(k, m->config_len);
-    put(k, m->config, FWX_SLOTS_CONFIG_MAX);
   }
+  put(k, st->config, FWX_SLOTS_CONFIG_POOL);
   for (i = 0; i < FWX_SLOTS_MAX_FLOORS; i++) {
     put_u8(k, st->floors[i].used);
     put(k, st->floors[i].name, sizeof st->floors[i].name);
@@ -270,8 +273,8 @@ static void de_state(source_t *r, fwx_slots_state_t *st) {
       get(r, m->slot[j].version, sizeof m->slot[j].version);
     }
     m->config_len = get_u16(r);
-    get(r, m->config, FWX_SLOTS_CONFIG_MAX);
   }
+  get(r, st->config, FWX_SLOTS_CONFIG_POOL);
   for (i = 0; i < FWX_SLOTS_MAX_FLOORS; i++) {
     st->floors[i].used = get_u8(r);
     get(r, st->floors[i].name, sizeof st->floors[i].name);
@@ -342,14 +345,38 @@ int fwx_sj_floor_index(const fwx_slots_state_t *st, const char *name) {
   return -1;
 }
 
+uint32_t fwx_sj_config_used(const fwx_slots_state_t *st) {
+  uint32_t i, n = 0;
+  for (i = 0; i < FWX_SLOTS_MAX_MODULES; i++) n += st->modules[i].config_len;
+  return n;
+}
+
+void fwx_sj_config_splice(fwx_slots_state_t *st, uint32_t index, const uint8_t *blob, uint32_t len) {
+  uint32_t off = 0, i, used = fwx_sj_config_used(st), old = st->modules[index].config_len;
+  for (i = 0; i < index; i++) off += st->modules[i].config_len;
+  /* The blobs after it move once; the bytes freed at the end are zeroed (the pool's canonical form). */
+  memmove(st->config + off + len, st->config + off + old, used - off - old);
+  if (len) memcpy(st->config + off, blob, len);
+  if (len < old) memset(st->config + used - old + len, 0, old - len);
+  st->modules[index].config_len = (uint16_t)len;
+}
+
 /* Checks every field of a state read from flash and zeroes what an unused
  * field may hold, so equal states serialise to equal bytes. 1 when sane. */
 static int validate(fwx_slots_t *s, fwx_slots_state_t *st) {
-  uint32_t i, j;
+  uint32_t i, j, used = 0;
+  /* The pool's layout first: every length as recorded, before unused records give theirs up. */
+  for (i = 0; i < FWX_SLOTS_MAX_MODULES; i++) {
+    if (st->modules[i].config_len > FWX_SLOTS_CONFIG_MAX) return 0;
+    used += st->modules[i].config_len;
+  }
+  if (used > FWX_SLOTS_CONFIG_POOL) return 0;
+  memset(st->config + used, 0, FWX_SLOTS_CONFIG_POOL - used);
   for (i = 0; i < FWX_SLOTS_MAX_MODULES; i++) {
     fwx_slots_module_t *m = &st->modules[i];
     if (m->used > 1) return 0;
     if (!m->used) {
+      fwx_sj_config_splice(st, i, NULL, 0);
       memset(m, 0, sizeof *m);
       continue;
     }
@@ -370,8 +397,6 @@ static int validate(fwx_slots_t *s, fwx_slots_state_t *st) {
       m->trial_has_session = 0;
       m->trial_session = 0;
     }
-    if (m->config_len > FWX_SLOTS_CONFIG_MAX) return 0;
-    memset(m->config + m->config_len, 0, FWX_SLOTS_CONFIG_MAX - m->config_len);
   }
   for (i = 0; i < FWX_SLOTS_MAX_FLOORS; i++) {
     fwx_slots_floor_t *f = &st->floors[i];

@@ -26,6 +26,10 @@ uint32_t fwx_sj_name_len(const char *n, uint32_t cap);
 int fwx_sj_terminate(char *t, uint32_t cap);
 /* Index of name's floor entry, or -1. */
 int fwx_sj_floor_index(const fwx_slots_state_t *st, const char *name);
+/* Bytes of the config pool in use (every module's config_len). */
+uint32_t fwx_sj_config_used(const fwx_slots_state_t *st);
+/* Replaces module index's blob in the pool with len bytes (the caller checked they fit). */
+void fwx_sj_config_splice(fwx_slots_state_t *st, uint32_t index, const uint8_t *blob, uint32_t len);
 
 /* Checks the port against the compile-time layout and clears the store. */
 int32_t fwx_sj_layout(fwx_slots_t *s, const fwx_flash_port_t *port);

@@ -190,6 +190,7 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
     fwx_ota_event e;
     fwx_json_span values = fwx_json_get(cmd, "values");
     long blob_len;
+    int32_t rc;
     fwx_json_span k, v;
     size_t pos = 0;
     fwx_text t;
@@ -198,8 +199,10 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
     /* All or nothing in RAM, then one commit; a failed commit reloads the committed values. */
     blob_len = fwx_dev_check_config(d, (unsigned)i, l->pkg, &l->info, module, values, why);
     if (blob_len < 0) return -1;
-    if (fwx_slots_set_config(d->slots, fwx_dev_rec(d, (unsigned)i)->name, fwx_dev_scratch_area.config_blob, (uint32_t)blob_len) != FWX_SLOTS_OK)
-      return refuse(why, "storage", "cannot record the config values (flash)", NULL, NULL);
+    rc = fwx_slots_set_config(d->slots, fwx_dev_rec(d, (unsigned)i)->name, fwx_dev_scratch_area.config_blob, (uint32_t)blob_len);
+    /* Every module's values share the store's config pool (FWX_SLOTS_CONFIG_POOL bytes on this device). */
+    if (rc == FWX_SLOTS_E_TOO_LARGE) return refuse(why, "too-large", "the config values of this device's modules would not fit its config store (FWX_SLOTS_CONFIG_POOL)", NULL, NULL);
+    if (rc != FWX_SLOTS_OK) return refuse(why, "storage", "cannot record the config values (flash)", NULL, NULL);
     if (fwx_dev_load_slot(d, (unsigned)i, l->slot, 0, &pkg, &info, problem, sizeof problem) != 0) return refuse(why, "slot-damaged", problem, NULL, NULL);
     fwx_dev_run_confirmed(d, (unsigned)i, l->slot, pkg, &info);
     fwx_text_init(&t, reason, sizeof reason);

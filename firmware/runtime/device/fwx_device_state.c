@@ -77,11 +77,12 @@ int fwx_dev_blob_valid(const uint8_t *blob, uint32_t len) {
 }
 
 const uint8_t *fwx_dev_values_of(const fwx_device *d, unsigned i, uint32_t *len) {
-  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
+  uint32_t n;
+  const uint8_t *blob = fwx_slots_config(d->slots, i, &n);
   *len = 0;
-  if (!r || !fwx_dev_blob_valid(r->config, r->config_len)) return NULL; /* does not decode whole: no values at all */
-  *len = r->config_len;
-  return r->config;
+  if (!blob || !fwx_dev_blob_valid(blob, n)) return NULL; /* does not decode whole: no values at all */
+  *len = n;
+  return blob;
 }
 
 fwx_dev_scratch fwx_dev_scratch_area;

@@ -252,6 +252,8 @@ static void sc_remove(runner_t *r) {
 
 static void sc_config(runner_t *r) {
   static const uint8_t cfg[] = "threshold=8.5\0unit=celsius\0label=a label long enough to cross a word or two";
+  /* mod-b's blob sits after mod-a's in the shared pool, so growing mod-a's moves it. */
+  S(fwx_slots_set_config(&store, "mod-b", (const uint8_t *)"b=1", 4));
   S(fwx_slots_set_config(&store, "mod-a", cfg, (uint32_t)sizeof cfg < FWX_SLOTS_CONFIG_MAX ? (uint32_t)sizeof cfg : FWX_SLOTS_CONFIG_MAX));
   S(fwx_slots_set_config(&store, "mod-b", NULL, 0));
 }
@@ -641,6 +643,31 @@ static void semantics(void) {
   EXPECT_RC(fwx_slots_revert(&store, "mod-b", NULL), FWX_SLOTS_OK);
   EXPECT(fwx_slots_find(&store, "mod-b") == FWX_SLOTS_E_NOT_FOUND);
   EXPECT(fwx_slots_floor(&store, "mod-b") == 5);
+  t_end();
+
+  restore();
+  t_begin("every module's config blob shares one pool: moved when another grows, refused past the pool, freed on remove");
+  {
+    uint8_t big[FWX_SLOTS_CONFIG_MAX];
+    uint32_t n;
+    const uint8_t *c;
+    memset(big, 'x', sizeof big);
+    EXPECT_RC(fwx_slots_open(&store, &flash.port), FWX_SLOTS_OK);
+    EXPECT_RC(fwx_slots_set_config(&store, "mod-b", (const uint8_t *)"b=2", 4), FWX_SLOTS_OK);
+    EXPECT_RC(fwx_slots_set_config(&store, "mod-a", big, 40), FWX_SLOTS_OK);
+    c = fwx_slots_config(&store, (uint32_t)fwx_slots_find(&store, "mod-b"), &n);
+    EXPECT(c && n == 4 && memcmp(c, "b=2", 4) == 0);
+    /* 40 + 4 used: mod-b may not take the whole pool's rest plus one. */
+    EXPECT_RC(fwx_slots_set_config(&store, "mod-b", big, FWX_SLOTS_CONFIG_POOL - 40u + 1u), FWX_SLOTS_E_TOO_LARGE);
+    c = fwx_slots_config(&store, (uint32_t)fwx_slots_find(&store, "mod-b"), &n);
+    EXPECT(c && n == 4 && memcmp(c, "b=2", 4) == 0);
+    EXPECT_RC(fwx_slots_set_config(&store, "mod-b", big, FWX_SLOTS_CONFIG_POOL - 40u), FWX_SLOTS_OK);
+    EXPECT_RC(fwx_slots_remove(&store, "mod-a"), FWX_SLOTS_OK);
+    EXPECT_RC(fwx_slots_open(&store, &flash.port), FWX_SLOTS_OK);
+    c = fwx_slots_config(&store, (uint32_t)fwx_slots_find(&store, "mod-b"), &n);
+    EXPECT(c && n == FWX_SLOTS_CONFIG_POOL - 40u && c[0] == 'x' && c[n - 1u] == 'x');
+    EXPECT(fwx_slots_config(&store, FWX_SLOTS_MAX_MODULES, &n) == NULL && n == 0);
+  }
   t_end();
 
   restore();

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 // The device build's slot layout, with 64 KiB packages so each cut's flash copy stays small.
 const LAYOUT = ["-DFWX_DEVICE_MAX_PACKAGE=65536u", "-DFWX_SLOTS_SLOT_BYTES=65536u", "-DFWX_SLOTS_STAGING_BYTES=65536u", "-DFWX_SLOTS_BANK_BYTES=65536u",
-  "-DFWX_SLOTS_CONFIG_MAX=4640u", "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_HOLD_ENTRIES=32u", "-DFWX_OTA_OUT_MAX=16384u", "-DFWX_OTA_REPLY_MAX=16384u", "-DFWX_OTA_MAX_TRANSFER=65536u", "-DFWX_SUP_HEALTH_TIMEOUT_SECONDS=20u"];
+  "-DFWX_SLOTS_CONFIG_MAX=4640u", "-DFWX_SLOTS_CONFIG_POOL=4640u", "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_HOLD_ENTRIES=32u", "-DFWX_OTA_OUT_MAX=16384u", "-DFWX_OTA_REPLY_MAX=16384u", "-DFWX_OTA_MAX_TRANSFER=65536u", "-DFWX_SUP_HEALTH_TIMEOUT_SECONDS=20u"];
 
 export default async function (ctx) {
   const { root, here, build, firmware, exec, pass, fail, rel, STRICT, SANITIZE } = ctx;

@@ -9,7 +9,7 @@ import { OTA_CRYPTO_PORT, OTA_SUPPORT, OTA_TRUST_SOURCES } from "./ota-device.mj
 
 const TEST_LAYOUT = [
   "-DFWX_SLOTS_MAX_MODULES=2u", "-DFWX_SLOTS_MAX_FLOORS=3u", "-DFWX_SLOTS_SLOT_BYTES=2048u", "-DFWX_SLOTS_STAGING_BYTES=2048u",
-  "-DFWX_SLOTS_BANK_BYTES=4096u", "-DFWX_SLOTS_CONFIG_MAX=64u", "-DFWX_SLOTS_META_MAX=48u",
+  "-DFWX_SLOTS_BANK_BYTES=4096u", "-DFWX_SLOTS_CONFIG_MAX=64u", "-DFWX_SLOTS_CONFIG_POOL=96u", "-DFWX_SLOTS_META_MAX=48u",
 ];
 /** The OTA state machine with its partial download in the staging area (its meta JSON needs 1 KiB). */
 const OTA_LAYOUT = [
