@@ -224,10 +224,12 @@ static int persist(fwx_ota *ota) {
   uint32_t before = ota->t.acked;
   if (ota->store.sync(ota->store.ctx) != 0) return -1;
   ota->t.acked = ota->contiguous;
-  fwx_jw_init(&w, ota->meta, sizeof ota->meta);
+  /* The record is built in the status buffer: both are built and handed on
+   * within one call, and neither is built while the other is. */
+  fwx_jw_init(&w, ota->out, sizeof ota->out);
   write_meta(&w, &ota->t);
   n = fwx_jw_finish(&w);
-  if (n < 0 || ota->store.save_meta(ota->store.ctx, ota->meta, (size_t)n) != 0) {
+  if (n < 0 || ota->store.save_meta(ota->store.ctx, ota->out, (size_t)n) != 0) {
     ota->t.acked = before;
     return -1;
   }
@@ -985,9 +987,9 @@ int fwx_ota_init(fwx_ota *ota, const fwx_ota_config *cfg, const fwx_ota_transpor
   fwx_text_str(&t, FWX_OTA_TOPIC_ROOT "/");
   fwx_text_str(&t, cfg->device_id);
   /* A partial download left by a previous run: kept up to its acknowledged offset, as stale. */
-  n = ota->store.load_meta(ota->store.ctx, ota->meta, sizeof ota->meta);
+  n = ota->store.load_meta(ota->store.ctx, ota->out, sizeof ota->out);
   if (n >= 0) {
-    int ok = read_meta(ota->meta, (size_t)n, &ota->t) == 0;
+    int ok = read_meta(ota->out, (size_t)n, &ota->t) == 0;
     if (ok && ota->t.has_request) {
       /* The begin a trial in progress answers: its verdict after this restart is still bound to it. */
       ota->has_request = 1;

@@ -64,6 +64,9 @@
 #ifndef FWX_OTA_OUT_MAX
 #define FWX_OTA_OUT_MAX 4096u
 #endif
+#if FWX_OTA_OUT_MAX < 1024u
+#error "FWX_OTA_OUT_MAX must hold the partial download's record (1 KiB) as well as the status"
+#endif
 /* The largest reply (a command may publish a status while its reply is
  * being built, so it is a second buffer): an event and a signed proof
  * (about 1.5 KiB); `logs` returns as many lines as fit. */
@@ -225,9 +228,8 @@ typedef struct fwx_ota {
   uint32_t hold_count;
   fwx_ota_hold_entry hold_idx[FWX_OTA_HOLD_ENTRIES];
   uint8_t hold[FWX_OTA_HOLD_BYTES];
-  char out[FWX_OTA_OUT_MAX];
+  char out[FWX_OTA_OUT_MAX]; /* the status being published, or the partial download's record being saved or read */
   char reply[FWX_OTA_REPLY_MAX];
-  char meta[1024];      /* the partial download's record, written while a reply is being built */
   /* signed operations */
   int has_request;      /* the last begin's digest, bound into the verdict of its package */
   uint8_t request[32];
