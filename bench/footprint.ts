@@ -56,15 +56,16 @@ export function runtimeParts(): Part[] {
   const checkFiles = /^fwx_(module_check|module_check_text|code_check|abi_section)\.c$/;
   const rules: { name: string; dir: string; re: RegExp; structs: string[]; info?: string[]; embeds?: Record<string, string[]>; header?: string }[] = [
     { name: "glue", dir: firmware, re: glueFiles, structs: [] },
-    { name: "module check", dir: firmware, re: checkFiles, structs: ["fwx_check_work_t"], header: "fwx_module_check.h" },
-    { name: "verifier", dir: runtime, re: /^fwx_(pkg_[a-z_]+|revocations|cbor)\.c$/, structs: [], header: "fwx_pkg_verify.h" },
+    { name: "module check", dir: firmware, re: checkFiles, structs: [], header: "fwx_module_check.h" },
+    // One work area for every verification (package, revocation list, module check: fwx_device_verify.h), counted once here.
+    { name: "verifier", dir: runtime, re: /^fwx_(pkg_[a-z_]+|revocations|cbor)\.c$/, structs: ["fwx_verify_work"], header: "fwx_device_verify.h" },
     { name: "slot store", dir: runtime, re: /^fwx_(slots[a-z_]*|crc32)\.c$/, structs: ["fwx_slots_t"], header: "fwx_slots.h" },
     { name: "supervisor", dir: runtime, re: /^fwx_sup(ervisor|_[a-z_]+)\.c$/, structs: ["fwx_sup_t"], header: "fwx_supervisor.h" },
     { name: "OTA", dir: runtime, re: /^fwx_(ota|json|delta|text)\.c$/, structs: ["fwx_ota"], header: "fwx_ota.h" },
     // The gate for signed commands, the device's signed answers and its kept revocation list (docs/ota-protocol.md, "Trust model").
     { name: "signed operations", dir: runtime, re: /^fwx_(command|statement|cbor_write|revocations_keep)\.c$/, structs: ["fwx_cmd_gate", "fwx_rl_keeper"], header: "fwx_command.h" },
-    // fwx_device embeds the OTA machine, the supervisor and the check's work area; the rest of it (running modules, kv, log ring) is the core's own.
-    { name: "device core", dir: join(runtime, "device"), re: /\.c$/, structs: ["fwx_device"], embeds: { fwx_device: ["fwx_ota", "fwx_sup_t", "fwx_check_work_t"] }, header: "fwx_device.h" },
+    // fwx_device embeds the OTA machine and the supervisor; the rest of it (running modules, kv, log ring) is the core's own.
+    { name: "device core", dir: join(runtime, "device"), re: /\.c$/, structs: ["fwx_device", "fwx_device_trust"], embeds: { fwx_device: ["fwx_ota", "fwx_sup_t"] }, header: "fwx_device_verify.h" },
   ];
   for (const dir of [firmware, runtime, join(runtime, "device")]) {
     if (!existsSync(dir)) continue;

@@ -141,6 +141,8 @@ function compileDevice(opts, out, objDir) {
   const defines = [`-DFWX_DEFAULT_BOARD="${join(root, "boards", "demo.json")}"`, "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_HOLD_ENTRIES=32u", "-DFWX_OTA_OUT_MAX=16384u", "-DFWX_OTA_REPLY_MAX=16384u", "-DFWX_OTA_MAX_TRANSFER=262144u",
     // A desktop's log ring (`fwx logs`): 64 lines of 512 B (a 256-byte message whole) instead of the MCU default 16 x 128 B.
     "-DFWX_DEVICE_LOG_LINES=64u", "-DFWX_DEVICE_LOG_LINE=512u",
+    // Manifests and signature blocks up to the package format's limits, as the Node agent takes them (an MCU verifies up to 8 KiB).
+    "-DFWX_DEVICE_PKG_WORK_BYTES=131136u",
     ...DEVICE_SLOTS_DEFINES, ...(opts.fake ? ["-DFWX_DEVICE_FAKE_GUESTS"] : []), ...(opts.defines ?? [])];
   const ours = [...cfiles(firmware), ...cfiles(runtime), ...cfiles(device), ...cfiles(posix)];
   for (const f of ours) {

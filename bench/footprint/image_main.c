@@ -41,6 +41,7 @@ static fwx_device device;
 static fwx_device_trust trust;
 static fwx_cmd_gate gate;
 static fwx_rl_keeper revocations;
+static fwx_verify_work verify_work;
 static fwx_rl_port revocations_port;
 static uint8_t seed[32];
 
@@ -56,8 +57,9 @@ int main(void) {
   char error[160];
   fwx_rl_store rl_store = {NULL, port_rl_save, port_rl_load};
 
+  trust.work = &verify_work;
   if (fwx_slots_open(&slots, &flash) != 0 && fwx_slots_format(&slots, &flash) != 0) return 1;
-  if (fwx_rl_keeper_open(&revocations, trust.root_public_key, &rl_store) != 0) return 4;
+  if (fwx_rl_keeper_open(&revocations, trust.root_public_key, &rl_store, verify_work.revocations, (uint32_t)sizeof verify_work.revocations) != 0) return 4;
   fwx_rl_keeper_port(&revocations, &revocations_port);
   trust.revocations = &revocations;
   gate.revocations = &revocations_port;
@@ -67,6 +69,7 @@ int main(void) {
   memset(&cfg, 0, sizeof cfg);
   cfg.ota.device_id = "d";
   cfg.ota.gate = &gate;
+  cfg.check_work = &verify_work.check;
   cfg.ota.device_seed = seed;
   if (fwx_device_init(&device, &cfg, &verifier, &slots, &kv, &net, &staging, NULL, port_wall_ms, NULL, 0) != 0) return 3;
   for (;;) {

@@ -15,16 +15,19 @@ static int verify_at(fwx_rl_keeper *k, fwx_pkg_memory_t *mem, const uint8_t *byt
     src.read = fwx_pkg_memory_read;
     src.ctx = mem;
     src.length = len;
-    return fwx_revocations_verify(&src, k->root_public_key, k->work, (uint32_t)sizeof k->work, out);
+    return fwx_revocations_verify(&src, k->root_public_key, k->work, k->work_cap, out);
 }
 
-int fwx_rl_keeper_open(fwx_rl_keeper *k, const uint8_t root_public_key[32], const fwx_rl_store *store)
+int fwx_rl_keeper_open(fwx_rl_keeper *k, const uint8_t root_public_key[32], const fwx_rl_store *store,
+                       uint8_t *work, uint32_t work_cap)
 {
     long n;
     int rc;
     k->root_public_key = root_public_key;
     k->store = *store;
     k->has = 0;
+    k->work = work;
+    k->work_cap = work != NULL ? work_cap : 0u; /* lists whose body does not fit are refused FWX_RL_E_TOO_LARGE */
     n = k->store.load(k->store.ctx, k->file, (uint32_t)sizeof k->file);
     if (n < 0) return FWX_RL_OK;
     rc = verify_at(k, &k->mem, k->file, (uint32_t)n, &k->list);

@@ -26,6 +26,9 @@
 #define FWX_RL_KEEP_MAX 4096u
 #endif
 
+/* The verifier's work area for a list of up to FWX_RL_KEEP_MAX bytes (the signed body behind its domain). */
+#define FWX_RL_WORK_BYTES (FWX_RL_KEEP_MAX + 18u)
+
 /* Offer refused because the list could not be made durable (the kept one stays). */
 #define FWX_RL_E_STORE 100
 
@@ -58,13 +61,19 @@ typedef struct fwx_rl_keeper {
     uint64_t offered_serial;        /* of the last list offered that verified */
     fwx_pkg_memory_t mem;
     uint8_t file[FWX_RL_KEEP_MAX];
-    uint8_t work[FWX_RL_KEEP_MAX + 18u];
+    /* Lent by the caller (fwx_rl_keeper_open), used only while a list is
+     * verified: memory idle then, such as the device's verification work
+     * area (fwx_verify_work, fwx_device_verify.h). */
+    uint8_t *work;
+    uint32_t work_cap;
 } fwx_rl_keeper;
 
-/* Loads the kept list through the store. FWX_RL_OK (with or without a list),
+/* Loads the kept list through the store. work: at least FWX_RL_WORK_BYTES
+ * for every list up to FWX_RL_KEEP_MAX (fwx_verify_work holds that). FWX_RL_OK (with or without a list),
  * or FWX_RL_E_* when the kept bytes do not verify against the root (the
  * caller refuses to start: silently dropping them would un-revoke). */
-int fwx_rl_keeper_open(fwx_rl_keeper *k, const uint8_t root_public_key[32], const fwx_rl_store *store);
+int fwx_rl_keeper_open(fwx_rl_keeper *k, const uint8_t root_public_key[32], const fwx_rl_store *store,
+                       uint8_t *work, uint32_t work_cap);
 
 /* Offers a list (bytes are copied when kept); see fwx_rl_port.offer. */
 int fwx_rl_keeper_offer(fwx_rl_keeper *k, const uint8_t *list, uint32_t len, int *replaced);

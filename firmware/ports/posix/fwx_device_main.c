@@ -50,6 +50,7 @@ static fwx_flash_file_t flash;
 static fwx_slots_t slots;
 static fwx_posix_board board;
 static fwx_device_trust trust;
+static fwx_verify_work verify_work; /* every verification's work area: packages, revocation lists, module checks */
 static fwx_posix_identity identity;
 static fwx_cmd_gate gate;
 static struct mosquitto *mosq;
@@ -311,7 +312,7 @@ static int load_revocations(const char *state_dir, const char *offered) {
   int rc, replaced;
   uint64_t kept;
   fwx_posix_files_revocations(&store, &rl_store);
-  if ((rc = fwx_rl_keeper_open(&rl_keeper, trust.root_public_key, &rl_store)) != FWX_RL_OK) {
+  if ((rc = fwx_rl_keeper_open(&rl_keeper, trust.root_public_key, &rl_store, verify_work.revocations, (uint32_t)sizeof verify_work.revocations)) != FWX_RL_OK) {
     fprintf(stderr, "fwx-device: %s/revocations.bin: the kept revocation list does not verify against --root (FWX_RL_E %d)\n", state_dir, rc);
     return -1;
   }
@@ -589,6 +590,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "fwx-device: --device-cert %s: %s\n", device_cert, error);
     return 2;
   }
+  trust.work = &verify_work;
   trust.customer = customer;
   trust.group = group;
   trust.board_caps = board.caps;
@@ -613,6 +615,7 @@ int main(int argc, char **argv) {
   cfg.health_callbacks = health_callbacks;
   cfg.health_seconds = health_seconds;
   cfg.ota.gate = &gate;
+  cfg.check_work = &verify_work.check;
   cfg.ota.device_seed = identity.seed;
   cfg.ota.device_cert_b64 = identity.cert_b64;
 #ifdef FWX_DEVICE_FAKE_GUESTS

@@ -198,6 +198,7 @@ int fwx_device_init(fwx_device *d, const fwx_device_config *cfg, const fwx_devic
   fwx_ota_host host;
   fwx_ota_storage partial;
   memset(d, 0, sizeof *d);
+  if (cfg->check_work == NULL) return -1;
 #ifndef FWX_DEVICE_RAM_PAYLOAD
   /* Packages run where they lie: a port that cannot map needs the RAM build (fwx_device.h). */
   if (slots == NULL || slots->port == NULL || slots->port->map == NULL) return -1;
@@ -210,7 +211,7 @@ int fwx_device_init(fwx_device *d, const fwx_device_config *cfg, const fwx_devic
   d->wall_ms = wall_ms;
   d->wall_ctx = wall_ctx;
   d->now_ms = now_ms;
-  fwx_sup_init(&d->sup, env, &d->check_work, fwx_dev_on_sup_event, d);
+  fwx_sup_init(&d->sup, env, cfg->check_work, fwx_dev_on_sup_event, d);
   /* The download in progress lives in the store's staging area. */
   partial.ctx = slots;
   partial.open = fwx_slots_partial_open;

@@ -167,6 +167,9 @@ typedef struct fwx_device_config {
   /* Test seam, NULL on a real device: called at named points ("trial-recorded": the trial is committed,
    * the module not yet started) so a test can kill the device exactly there. */
   void (*checkpoint)(const char *point);
+  /* Lent (required): the module check's tables while a module is checked; the device's
+   * verification work area (fwx_verify_work.check, fwx_device_verify.h), idle then. */
+  fwx_check_work_t *check_work;
 } fwx_device_config;
 
 typedef struct fwx_device {
@@ -178,7 +181,6 @@ typedef struct fwx_device {
   void *wall_ctx;
   fwx_ota ota;
   fwx_sup_t sup;
-  fwx_check_work_t check_work;  /* the install check's tables, lent to the supervisor */
   fwx_live live[FWX_DEVICE_MAX_MODULES];
   char last_install[FWX_OTA_EVENT_MAX];
   int has_last_install;

@@ -190,7 +190,7 @@ static int verify(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, u
   dev.installed_sequence = installed_seq;
   dev.revoked = t->revocations ? fwx_rl_keeper_list(t->revocations) : NULL;
   memset(&err, 0, sizeof err);
-  rc = fwx_pkg_verify(&src, &dev, t->work, sizeof t->work, &out, &err);
+  rc = fwx_pkg_verify(&src, &dev, t->work->package, (uint32_t)sizeof t->work->package, &out, &err);
   fwx_text_init(&txt, message, message_cap);
   if (rc != FWX_PKG_OK) {
     *code = fwx_pkg_error_name(rc);

@@ -65,6 +65,7 @@ static fwx_device dev;
 static fwx_slots_t slots;
 static fwx_flash_file_t flash;
 static fwx_device_trust trust;
+static fwx_verify_work verify_work;
 static fwx_posix_board board;
 static IM3Environment env;
 static uint8_t kv_mem[FWX_DEVICE_MAX_MODULES][FWX_DEVICE_KV_BYTES];
@@ -181,6 +182,7 @@ static int start(const char *path, uint64_t cut_at, uint32_t seed) {
   cfg.ota.agent = "cut-test";
   cfg.health_seconds = 1;
   cfg.map_payload = fwx_fake_map_payload;
+  cfg.check_work = &verify_work.check;
   kv.ctx = NULL;
   kv.save = kv_save;
   kv.load = kv_load;
@@ -413,6 +415,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", error);
     return 2;
   }
+  trust.work = &verify_work;
   trust.customer = "acme-foods";
   trust.group = "cold-store-3";
   trust.board_caps = board.caps;
