@@ -223,6 +223,39 @@ describe.concurrent("fwx-device (C) at boot", () => {
     expect(dumpState(stateDir).modules[0]).toMatchObject({ confirmed: "A", trial: null });
   }, 120_000);
 
+  it("keeps a module's kv through the kv port: read back after a module restart and after a device restart", async () => {
+    const { id, stateDir, d } = await device();
+    const logLines = async () => (await cli(cliPath, ["logs", id, "--broker", broker.url, "--json", "--lines", "50"], 20_000)).stdout;
+    const pkg = writePackage(dir.path, "kv.fwx", mcuPackage(trust, { guest: "kv-counter", version: "1.0.0", sequence: 1 }));
+    const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    expect(r.json?.verdict, r.stdout + r.stderr).toBe("confirmed");
+    expect(await logLines()).toContain("boots=1");
+    // fwx config restarts the module: its fwx_init reads what the first start wrote.
+    const cf = await cli(cliPath, ["config", "set", id, MODULE, "threshold=3", "--broker", broker.url, "--json", ...ops], 20_000);
+    expect(cf.status, cf.stdout + cf.stderr).toBe(0);
+    expect(await logLines()).toContain("boots=2");
+    await d.stop();
+    const again = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust });
+    devices.push(again);
+    await again.online;
+    await expect.poll(logLines, { timeout: 20_000, interval: 500 }).toContain("boots=3");
+  }, 120_000);
+
+  it("holds a module to its grants' scopes as the Node agent does: telemetry topics, timers at once, the kv quota", async () => {
+    const { id } = await device();
+    const logLines = async () => (await cli(cliPath, ["logs", id, "--broker", broker.url, "--json", "--lines", "50"], 20_000)).stdout;
+    // Outside every scope: not-permitted (2) for the topic, no-space (7) for the third timer and past the quota.
+    const narrow = writePackage(dir.path, "grants-narrow.fwx", mcuPackage(trust, { guest: "grants", version: "1.0.0", sequence: 1, capabilities: { timers: 2, kv: 8, telemetry: ["fwx/other/#"] } }));
+    const r1 = await cli(cliPath, flashArgs(narrow, id, ["--no-delta"]));
+    expect(r1.json?.verdict, r1.stdout + r1.stderr).toBe("confirmed");
+    expect(await logLines()).toContain("grants=2,0,0,7,7");
+    // Within them: every call succeeds.
+    const wide = writePackage(dir.path, "grants-wide.fwx", mcuPackage(trust, { guest: "grants", version: "1.1.0", sequence: 2, capabilities: { timers: 3, kv: 9, telemetry: ["fwx/test/#"] } }));
+    const r2 = await cli(cliPath, flashArgs(wide, id, ["--no-delta"]));
+    expect(r2.json?.verdict, r2.stdout + r2.stderr).toBe("confirmed");
+    expect(await logLines()).toContain("grants=0,0,0,0,0");
+  }, 120_000);
+
   it("re-verifies slots at boot: a damaged confirmed slot falls back to the other one", async () => {
     const { id, stateDir, d } = await device();
     const v1 = writePackage(dir.path, "b1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));

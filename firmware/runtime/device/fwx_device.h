@@ -96,7 +96,9 @@ typedef struct fwx_pkg_info {
   char version[FWX_OTA_VERSION_MAX + 1];
   uint32_t sequence;
   uint32_t payload_offset, payload_len; /* the wasm inside the package bytes */
-  uint32_t granted;                     /* FWX_CAP_BIT per capability kind */
+  uint32_t granted;                     /* FWX_CAP_BIT per capability kind (FWX_CAP_* ids, not the map's keys) */
+  uint32_t timers;                      /* the timer grant's scope: timers at once */
+  uint32_t kv_quota;                    /* the kv grant's scope: key + value bytes */
   uint32_t caps_offset, caps_len;       /* the granted capability map (CBOR) inside the package bytes */
   uint32_t size;                        /* the package's bytes */
   /* The config schema stays in the package (the manifest's config array, CBOR): fwx_pkg_config_field
@@ -104,6 +106,9 @@ typedef struct fwx_pkg_info {
   uint32_t config_offset, config_len, config_count;
   uint32_t nconfig;                     /* fields with a name, at most FWX_DEVICE_MAX_CONFIG */
 } fwx_pkg_info;
+
+/* 1 when the package's telemetry grant (exact topics, prefixes ending in "/#", or "#") allows topic. */
+int fwx_pkg_topic_granted(const uint8_t *pkg, const fwx_pkg_info *info, const char *topic, uint32_t topic_len);
 
 /* Field k (0..info->nconfig-1) of a verified package's config schema, read from its bytes: 0, or -1. */
 int fwx_pkg_config_field(const uint8_t *pkg, const fwx_pkg_info *info, uint32_t k, fwx_config_field *out);
@@ -120,7 +125,9 @@ typedef struct fwx_device_verifier {
 /* A module's kv store (the kv HAL service): one record per module, replaced
  * whole and atomically. Not device state (it is the module's data, kept when
  * the module is removed, as the Node agent keeps it): it lives beside the
- * slot store. */
+ * slot store. The device keeps no copy in RAM: every kv call loads the
+ * record (at most FWX_DEVICE_KV_BYTES) into its scratch area, so load should
+ * be a read of flash or a file, not a network round trip. */
 typedef struct fwx_device_kv {
   void *ctx;
   int (*save)(void *ctx, const char *module, const uint8_t *bytes, uint32_t len);
@@ -194,9 +201,6 @@ typedef struct fwx_device {
 #ifdef FWX_DEVICE_RAM_PAYLOAD
   uint8_t ram_pkg[FWX_DEVICE_MAX_PACKAGE]; /* a port without map: the package being verified, read here */
 #endif
-  /* kv: per module, in RAM, persisted whole through the store on every change */
-  uint8_t kv[FWX_DEVICE_MAX_MODULES][FWX_DEVICE_KV_BYTES];
-  uint32_t kv_len[FWX_DEVICE_MAX_MODULES];
 } fwx_device;
 
 /* Boots on an opened slot store (fwx_slots_open; its flash port must map,

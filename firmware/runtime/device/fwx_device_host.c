@@ -177,7 +177,6 @@ static int host_command(void *ctx, const char *op, fwx_json_span cmd, fwx_json_w
     /* One commit: slots and config go, the anti-rollback floor stays. */
     if (fwx_slots_remove(d->slots, module) != FWX_SLOTS_OK) return refuse(why, "storage", "cannot record the removal (flash)", NULL, NULL);
     fwx_dev_stop(d, (unsigned)i, "removed");
-    fwx_dev_kv_clear(d, (unsigned)i);
     reply_event(d, reply, &e);
     return 0;
   }

@@ -31,8 +31,6 @@ int fwx_dev_index_of(const fwx_device *d, const fwx_module_t *m);
  * with them applied, in fwx_dev_scratch_area.config_blob: its length, or -1 with *why on a value
  * the manifest does not allow (all or nothing; nothing is committed here). */
 long fwx_dev_check_config(fwx_device *d, unsigned i, const uint8_t *pkg, const fwx_pkg_info *info, const char *module, fwx_json_span values, fwx_ota_refusal *why);
-void fwx_dev_kv_load(fwx_device *d, unsigned index);
-void fwx_dev_kv_clear(fwx_device *d, unsigned index);
 
 /* One scratch area for the record being built aside, too large for a small
  * task stack: the config blob being built from `fwx config set` values

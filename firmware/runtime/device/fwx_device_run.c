@@ -85,6 +85,7 @@ static int start_live(fwx_device *d, unsigned i, int slot, const uint8_t *buf, c
   fwx_dev_stop(d, i, "replaced");
   memset(&cfg, 0, sizeof cfg);
   cfg.granted = info->granted;
+  cfg.max_timers = info->timers; /* the timer grant's scope (the supervisor caps it at FWX_SUP_MAX_TIMERS) */
   cfg.trial = trial != 0;
   cfg.health_callbacks = d->cfg.health_callbacks;
   cfg.health_seconds = d->cfg.health_seconds;
@@ -104,7 +105,6 @@ static int start_live(fwx_device *d, unsigned i, int slot, const uint8_t *buf, c
   l->pkg = buf; /* in the slot: buf is mapped flash */
 #endif
   l->wasm = l->pkg + info->payload_offset;
-  fwx_dev_kv_load(d, i);
   {
     const uint8_t *wasm = l->wasm;
     uint32_t wasm_len = l->wasm_len;
@@ -269,7 +269,6 @@ static void revert(fwx_device *d, unsigned i, const char *reason) {
   r = fwx_dev_rec(d, i);
   if (!r) {
     fwx_dev_emit(d, &e, FWX_DEV_VERDICT_COMMITTED);
-    fwx_dev_kv_clear(d, i);
     return;
   }
   confirmed = fwx_dev_slot_of(r->confirmed);

@@ -277,63 +277,81 @@ long fwx_dev_check_config(fwx_device *d, unsigned index, const uint8_t *pkg, con
 
 /* ---- kv ---------------------------------------------------------------------------
  * A module's store is one record: entries of u8 key length, key, u16 value length (big-endian), value.
- * Every change rewrites the record through the kv port's atomic write: old or new after a power cut. */
+ * It is read through the kv port when a call needs it (no copy per module in RAM), into the shared
+ * scratch area, and every change rewrites it through the port's atomic write: old or new after a power cut. */
 
-void fwx_dev_kv_load(fwx_device *d, unsigned index) {
-  const fwx_slots_module_t *r = fwx_dev_rec(d, index);
-  long n = r && d->kv_port.load ? d->kv_port.load(d->kv_port.ctx, r->name, d->kv[index], FWX_DEVICE_KV_BYTES) : -1;
+/* Module i's record in the scratch area: its length, 0 when there is none or it does not parse
+ * (a record that does not parse is not trusted in part: the module sees an empty store). */
+static uint32_t kv_load(fwx_device *d, unsigned i) {
+  const fwx_slots_module_t *r = fwx_dev_rec(d, i);
+  uint8_t *rec = fwx_dev_scratch_area.kv_record;
+  long n = r && d->kv_port.load ? d->kv_port.load(d->kv_port.ctx, r->name, rec, FWX_DEVICE_KV_BYTES) : -1;
   uint32_t p = 0;
-  d->kv_len[index] = 0;
-  if (n <= 0) return;
-  /* A record that does not parse is not trusted in part. */
+  if (n <= 0 || n > (long)FWX_DEVICE_KV_BYTES) return 0;
   while (p < (uint32_t)n) {
-    uint32_t kl, vl;
-    kl = d->kv[index][p];
-    if (kl == 0 || kl > 32u || p + 1u + kl + 2u > (uint32_t)n) return;
-    vl = (uint32_t)d->kv[index][p + 1u + kl] << 8 | d->kv[index][p + 2u + kl];
-    if (p + 3u + kl + vl > (uint32_t)n) return;
+    uint32_t kl = rec[p], vl;
+    if (kl == 0 || kl > 32u || p + 1u + kl + 2u > (uint32_t)n) return 0;
+    vl = (uint32_t)rec[p + 1u + kl] << 8 | rec[p + 2u + kl];
+    if (p + 3u + kl + vl > (uint32_t)n) return 0;
     p += 3u + kl + vl;
   }
-  d->kv_len[index] = (uint32_t)n;
+  return (uint32_t)n;
 }
 
-void fwx_dev_kv_clear(fwx_device *d, unsigned index) { d->kv_len[index] = 0; }
+static uint32_t kv_entry_len(const uint8_t *rec, uint32_t p) {
+  uint32_t kl = rec[p];
+  return 3u + kl + ((uint32_t)rec[p + 1u + kl] << 8 | rec[p + 2u + kl]);
+}
 
-/* Offset of the entry for key, or -1. */
-static long kv_find(const fwx_device *d, unsigned i, const char *key, uint32_t key_len) {
+/* Offset of the entry for key in a parsed record, or -1. */
+static long kv_find(const uint8_t *rec, uint32_t len, const char *key, uint32_t key_len) {
   uint32_t p = 0;
-  while (p < d->kv_len[i]) {
-    uint32_t kl = d->kv[i][p], vl = (uint32_t)d->kv[i][p + 1u + kl] << 8 | d->kv[i][p + 2u + kl];
-    if (kl == key_len && memcmp(&d->kv[i][p + 1u], key, key_len) == 0) return (long)p;
-    p += 3u + kl + vl;
+  while (p < len) {
+    if (rec[p] == key_len && memcmp(&rec[p + 1u], key, key_len) == 0) return (long)p;
+    p += kv_entry_len(rec, p);
   }
   return -1;
-}
-
-static uint32_t kv_entry_len(const fwx_device *d, unsigned i, uint32_t p) {
-  uint32_t kl = d->kv[i][p];
-  return 3u + kl + ((uint32_t)d->kv[i][p + 1u + kl] << 8 | d->kv[i][p + 2u + kl]);
 }
 
 fwx_status_t fwx_hal_kv_get(fwx_module_t *m, const char *key, uint32_t key_len, uint8_t *value, uint32_t value_cap, uint32_t *value_len) {
   fwx_device *d = fwx_device_of(m);
   int i = d ? fwx_dev_index_of(d, m) : -1;
+  const uint8_t *rec = fwx_dev_scratch_area.kv_record;
+  uint32_t len, vl;
   long p;
-  uint32_t vl;
   if (key_len == 0 || key_len > 32u) return FWX_INVALID_ARG;
-  if (i < 0 || (p = kv_find(d, (unsigned)i, key, key_len)) < 0) return FWX_NOT_FOUND;
-  vl = kv_entry_len(d, (unsigned)i, (uint32_t)p) - 3u - key_len;
+  if (i < 0) return FWX_NOT_FOUND;
+  len = kv_load(d, (unsigned)i);
+  if ((p = kv_find(rec, len, key, key_len)) < 0) return FWX_NOT_FOUND;
+  vl = kv_entry_len(rec, (uint32_t)p) - 3u - key_len;
   *value_len = vl;
   if (vl > value_cap) return FWX_NO_SPACE;
-  memcpy(value, &d->kv[i][(uint32_t)p + 3u + key_len], vl);
+  memcpy(value, &rec[(uint32_t)p + 3u + key_len], vl);
   return FWX_OK;
 }
 
-static fwx_status_t kv_commit(fwx_device *d, unsigned i, const uint8_t *rec, uint32_t len) {
+/* Key and value bytes of a parsed record: what the kv grant's quota counts (the record's own framing does not count). */
+static uint32_t kv_used(const uint8_t *rec, uint32_t len) {
+  uint32_t p = 0, used = 0;
+  while (p < len) {
+    uint32_t n = kv_entry_len(rec, p);
+    used += n - 3u;
+    p += n;
+  }
+  return used;
+}
+
+/* Removes the entry at p from the record in the scratch area; the new length. */
+static uint32_t kv_cut(uint32_t len, uint32_t p) {
+  uint8_t *rec = fwx_dev_scratch_area.kv_record;
+  uint32_t n = kv_entry_len(rec, p);
+  memmove(rec + p, rec + p + n, len - p - n);
+  return len - n;
+}
+
+static fwx_status_t kv_commit(fwx_device *d, unsigned i, uint32_t len) {
   const fwx_slots_module_t *r = fwx_dev_rec(d, i);
-  if (!r || !d->kv_port.save || d->kv_port.save(d->kv_port.ctx, r->name, rec, len) != 0) return FWX_NO_SPACE;
-  if (rec != d->kv[i]) memcpy(d->kv[i], rec, len);
-  d->kv_len[i] = len;
+  if (!r || !d->kv_port.save || d->kv_port.save(d->kv_port.ctx, r->name, fwx_dev_scratch_area.kv_record, len) != 0) return FWX_NO_SPACE;
   return FWX_OK;
 }
 
@@ -341,18 +359,16 @@ fwx_status_t fwx_hal_kv_set(fwx_module_t *m, const char *key, uint32_t key_len, 
   fwx_device *d = fwx_device_of(m);
   int i = d ? fwx_dev_index_of(d, m) : -1;
   uint8_t *next = fwx_dev_scratch_area.kv_record;
-  uint32_t n = 0, p = 0;
+  uint32_t n;
+  long at;
   if (key_len == 0 || key_len > 32u) return FWX_INVALID_ARG;
   if (i < 0) return FWX_NO_SPACE;
-  /* The record without the old entry, then the new one at its end: built aside, so a refusal keeps the old value. */
-  while (p < d->kv_len[i]) {
-    uint32_t len = kv_entry_len(d, (unsigned)i, p), kl = d->kv[i][p];
-    if (!(kl == key_len && memcmp(&d->kv[i][p + 1u], key, key_len) == 0)) {
-      memcpy(next + n, &d->kv[i][p], len);
-      n += len;
-    }
-    p += len;
-  }
+  /* The record without the old entry, then the new one at its end, built in RAM: the store changes
+   * only by the port's atomic write, so a refusal keeps the old value. */
+  n = kv_load(d, (unsigned)i);
+  if ((at = kv_find(next, n, key, key_len)) >= 0) n = kv_cut(n, (uint32_t)at);
+  /* The grant's quota (key + value bytes, as the Node agent counts), then what this device keeps. */
+  if ((uint64_t)kv_used(next, n) + key_len + value_len > d->live[i].info.kv_quota) return FWX_NO_SPACE;
   if (value_len > 0xffffu || n + 3u + key_len + value_len > FWX_DEVICE_KV_BYTES) return FWX_NO_SPACE;
   next[n] = (uint8_t)key_len;
   memcpy(next + n + 1u, key, key_len);
@@ -360,21 +376,19 @@ fwx_status_t fwx_hal_kv_set(fwx_module_t *m, const char *key, uint32_t key_len, 
   next[n + 2u + key_len] = (uint8_t)value_len;
   if (value_len) memcpy(next + n + 3u + key_len, value, value_len);
   n += 3u + key_len + value_len;
-  return kv_commit(d, (unsigned)i, next, n);
+  return kv_commit(d, (unsigned)i, n);
 }
 
 fwx_status_t fwx_hal_kv_delete(fwx_module_t *m, const char *key, uint32_t key_len) {
   fwx_device *d = fwx_device_of(m);
   int i = d ? fwx_dev_index_of(d, m) : -1;
-  uint8_t *next = fwx_dev_scratch_area.kv_record;
+  uint32_t n;
   long at;
-  uint32_t len;
   if (key_len == 0 || key_len > 32u) return FWX_INVALID_ARG;
-  if (i < 0 || (at = kv_find(d, (unsigned)i, key, key_len)) < 0) return FWX_NOT_FOUND;
-  len = kv_entry_len(d, (unsigned)i, (uint32_t)at);
-  memcpy(next, d->kv[i], (size_t)at);
-  memcpy(next + at, &d->kv[i][(uint32_t)at + len], d->kv_len[i] - (uint32_t)at - len);
-  return kv_commit(d, (unsigned)i, next, d->kv_len[i] - len);
+  if (i < 0) return FWX_NOT_FOUND;
+  n = kv_load(d, (unsigned)i);
+  if ((at = kv_find(fwx_dev_scratch_area.kv_record, n, key, key_len)) < 0) return FWX_NOT_FOUND;
+  return kv_commit(d, (unsigned)i, kv_cut(n, (uint32_t)at));
 }
 
 /* ---- telemetry ----------------------------------------------------------------------- */
@@ -387,8 +401,9 @@ fwx_status_t fwx_hal_telemetry_publish(fwx_module_t *m, const char *topic, uint3
   if (topic_len == 0 || topic_len > 64u) return FWX_INVALID_ARG;
   for (k = 0; k < topic_len; k++)
     if (topic[k] == '+' || topic[k] == '#' || topic[k] == '\0') return FWX_INVALID_ARG;
+  /* In the Node agent's order: the topic's form, then the grant's scope, then the payload. */
+  if (i < 0 || !d->live[i].used || !fwx_pkg_topic_granted(d->live[i].pkg, &d->live[i].info, topic, topic_len)) return FWX_NOT_PERMITTED;
   if (payload_len > 1024u) return FWX_NO_SPACE;
-  if (i < 0) return FWX_NO_SPACE;
   memcpy(t, topic, topic_len);
   t[topic_len] = '\0';
   if (!d->ota.connected) return FWX_NO_SPACE;

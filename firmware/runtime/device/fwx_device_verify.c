@@ -145,19 +145,69 @@ int fwx_pkg_config_field(const uint8_t *pkg, const fwx_pkg_info *info, uint32_t 
   return config_walk(pkg, info, k, out) == k + 1u ? 0 : -1;
 }
 
-/* The capability map's keys are the FWX_CAP kind ids (docs/package-format.md). */
-static uint32_t granted_of(const uint8_t *pkg, fwx_span_t span) {
+/* The capability map's keys (docs/package-format.md, src/pkg/caps-codec.ts) and the ABI's capability
+ * kinds (FWX_CAP_*, fwx_abi.h) number the same kinds alike except the last two: the map has telemetry
+ * at 9 and kv at 10, the ABI kv at 9 and telemetry at 10. So every key goes through this table. */
+enum { MAP_TIMERS = 1, MAP_TELEMETRY = 9, MAP_KV = 10 };
+static const uint8_t cap_of_map_key[11] = {
+    FWX_CAP_NONE, FWX_CAP_TIMER, FWX_CAP_SENSOR, FWX_CAP_GPIO, FWX_CAP_ADC, FWX_CAP_PWM,
+    FWX_CAP_I2C, FWX_CAP_SPI, FWX_CAP_UART, FWX_CAP_TELEMETRY, FWX_CAP_KV,
+};
+
+/* The granted kinds and the two counted scopes. A count of 0 grants nothing, as the Node agent
+ * refuses a module whose timer or kv scope is 0 (`not-permitted`). The map was validated whole. */
+static void grants_of(const uint8_t *pkg, fwx_span_t span, fwx_pkg_info *info) {
   fwx_cbor_t c;
-  fwx_cbor_item_t it, key;
-  uint32_t bits = 0, k;
+  fwx_cbor_item_t it, key, value;
+  uint32_t k;
+  info->granted = 0;
   fwx_cbor_init(&c, pkg, span.offset, span.offset + span.length);
+  if (!fwx_cbor_next(&c, &it) || it.major != FWX_CBOR_MAP) return;
+  for (k = 0; k < (uint32_t)it.arg; k++) {
+    uint32_t kind;
+    if (!fwx_cbor_next(&c, &key) || key.major != FWX_CBOR_UINT || key.arg < 1 || key.arg > 10) return;
+    kind = cap_of_map_key[key.arg];
+    if (key.arg == MAP_TIMERS || key.arg == MAP_KV) {
+      uint32_t n;
+      if (!fwx_cbor_next(&c, &value) || value.major != FWX_CBOR_UINT) return;
+      n = value.arg > 0xffffffffu ? 0xffffffffu : (uint32_t)value.arg;
+      if (key.arg == MAP_TIMERS) info->timers = n;
+      else info->kv_quota = n;
+      if (n > 0) info->granted |= FWX_CAP_BIT(kind);
+      continue;
+    }
+    info->granted |= FWX_CAP_BIT(kind);
+    if (!fwx_cbor_skip(&c)) return;
+  }
+}
+
+int fwx_pkg_topic_granted(const uint8_t *pkg, const fwx_pkg_info *info, const char *topic, uint32_t topic_len) {
+  fwx_cbor_t c;
+  fwx_cbor_item_t it, key, t;
+  uint32_t k, i;
+  fwx_cbor_init(&c, pkg, info->caps_offset, info->caps_offset + info->caps_len);
   if (!fwx_cbor_next(&c, &it) || it.major != FWX_CBOR_MAP) return 0;
   for (k = 0; k < (uint32_t)it.arg; k++) {
-    if (!fwx_cbor_next(&c, &key) || key.major != FWX_CBOR_UINT) return bits;
-    if (key.arg >= 1 && key.arg <= 10) bits |= FWX_CAP_BIT(key.arg);
-    if (!fwx_cbor_skip(&c)) return bits;
+    if (!fwx_cbor_next(&c, &key) || key.major != FWX_CBOR_UINT) return 0;
+    if (key.arg != MAP_TELEMETRY) {
+      if (!fwx_cbor_skip(&c)) return 0;
+      continue;
+    }
+    if (!fwx_cbor_next(&c, &it) || it.major != FWX_CBOR_ARRAY) return 0;
+    for (i = 0; i < (uint32_t)it.arg; i++) {
+      const char *p;
+      uint32_t n;
+      if (!fwx_cbor_next(&c, &t) || t.major != FWX_CBOR_TEXT) return 0;
+      p = (const char *)pkg + t.data;
+      n = (uint32_t)t.arg;
+      /* topicAllowed of src/caps/capabilities.ts: "#", the exact topic, or a prefix "a/b/#" (the topic starts with "a/b/"). */
+      if (n == 1u && p[0] == '#') return 1;
+      if (n == topic_len && memcmp(p, topic, n) == 0) return 1;
+      if (n >= 2u && p[n - 2u] == '/' && p[n - 1u] == '#' && topic_len >= n - 1u && memcmp(p, topic, n - 1u) == 0) return 1;
+    }
+    return 0;
   }
-  return bits;
+  return 0;
 }
 
 static int verify(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, uint32_t installed_seq,
@@ -223,7 +273,7 @@ static int verify(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, u
   info->sequence = (uint32_t)out.sequence;
   info->payload_offset = out.payload.offset;
   info->payload_len = out.payload.length;
-  info->granted = granted_of(pkg, out.capabilities);
+  grants_of(pkg, out.capabilities, info);
   info->caps_offset = out.capabilities.offset;
   info->caps_len = out.capabilities.length;
   info->size = len;

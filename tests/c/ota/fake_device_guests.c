@@ -8,7 +8,12 @@
  *   ticker       starts periodic timer 1 (50 ms), logs "tick" on each expiry
  *   fault-timer  like ticker, but traps (unreachable) in its first timer callback
  *   veto         like ticker, and fwx_health returns 1
- *   init-fails   fwx_init returns 1 */
+ *   init-fails   fwx_init returns 1
+ *   kv-counter   like ticker, and fwx_init counts its starts in kv key "boots"
+ *                (kv.get, +1, kv.set) and logs "boots=<n>"
+ *   grants       fwx_init calls past each counted scope and logs the statuses
+ *                "grants=<telemetry.publish fwx/test/t>,<timer.start 1>,<2>,<3>,
+ *                <kv.set of 9 bytes>", then runs as ticker */
 #include <stdint.h>
 #include <string.h>
 
@@ -37,6 +42,77 @@ static M3Result init_ok(fake_call_t *c) {
   M3Result r = timer_start(1u, 50u);
   c->result = 0;
   return r;
+}
+
+static unsigned kv_imports[] = {FWX_IMPORT_TIMER_START, FWX_IMPORT_CORE_LOG, FWX_IMPORT_KV_GET, FWX_IMPORT_KV_SET};
+
+/* Memory: the key at 64, the value (u32 LE) at 80, its length at 96, the log text at 128. */
+static M3Result init_kv_counter(fake_call_t *c) {
+  uint32_t size = 0, boots = 0, n;
+  uint8_t *mem = fake_guest_memory(&size);
+  uint64_t get[6] = {0u, 64u, 5u, 80u, 4u, 96u}, set[5] = {0u, 64u, 5u, 80u, 4u}, log[4] = {0u, 1u, 128u, 0u};
+  char text[16] = "boots=";
+  M3Result r;
+  if (!mem || size < 256u) return "fake guest: no memory";
+  memcpy(mem + 64, "boots", 5);
+  if ((r = fake_guest_host(FWX_IMPORT_KV_GET, get)) != NULL) return r;
+  if ((uint32_t)get[0] == 0u) boots = (uint32_t)mem[80] | (uint32_t)mem[81] << 8 | (uint32_t)mem[82] << 16 | (uint32_t)mem[83] << 24;
+  else if ((uint32_t)get[0] != 5u) { /* 5: not-found on a first start */
+    static char why[40] = "fake guest: kv.get returned ";
+    why[28] = (char)('0' + (uint32_t)get[0] % 10u);
+    return why;
+  }
+  boots++;
+  mem[80] = (uint8_t)boots;
+  mem[81] = (uint8_t)(boots >> 8);
+  mem[82] = (uint8_t)(boots >> 16);
+  mem[83] = (uint8_t)(boots >> 24);
+  if ((r = fake_guest_host(FWX_IMPORT_KV_SET, set)) != NULL) return r;
+  if ((uint32_t)set[0] != 0u) {
+    static char why[40] = "fake guest: kv.set returned ";
+    why[28] = (char)('0' + (uint32_t)set[0] % 10u);
+    return why;
+  }
+  n = 6u;
+  if (boots >= 10u) text[n++] = (char)('0' + boots / 10u % 10u);
+  text[n++] = (char)('0' + boots % 10u);
+  memcpy(mem + 128, text, n);
+  log[3] = n;
+  if ((r = fake_guest_host(FWX_IMPORT_CORE_LOG, log)) != NULL) return r;
+  return init_ok(c);
+}
+
+static unsigned grant_imports[] = {FWX_IMPORT_TIMER_START, FWX_IMPORT_CORE_LOG, FWX_IMPORT_KV_SET, FWX_IMPORT_TELEMETRY_PUBLISH};
+
+static M3Result init_grants(fake_call_t *c) {
+  uint32_t size = 0, k, n = 7u;
+  uint8_t *mem = fake_guest_memory(&size);
+  uint64_t pub[5] = {0u, 64u, 10u, 96u, 2u}, set[5] = {0u, 80u, 1u, 96u, 8u}, log[4] = {0u, 1u, 128u, 0u};
+  uint64_t st[5];
+  char text[32] = "grants=";
+  M3Result r;
+  if (!mem || size < 256u) return "fake guest: no memory";
+  memcpy(mem + 64, "fwx/test/t", 10);
+  memcpy(mem + 80, "k", 1);
+  memcpy(mem + 96, "{}......", 8);
+  if ((r = fake_guest_host(FWX_IMPORT_TELEMETRY_PUBLISH, pub)) != NULL) return r;
+  st[0] = pub[0];
+  for (k = 1; k <= 3u; k++) {
+    uint64_t sp[4] = {0u, k, 1000u, 1u};
+    if ((r = fake_guest_host(FWX_IMPORT_TIMER_START, sp)) != NULL) return r;
+    st[k] = sp[0];
+  }
+  if ((r = fake_guest_host(FWX_IMPORT_KV_SET, set)) != NULL) return r;
+  st[4] = set[0];
+  for (k = 0; k < 5u; k++) {
+    if (k) text[n++] = ',';
+    text[n++] = (char)('0' + (uint32_t)st[k] % 10u);
+  }
+  memcpy(mem + 128, text, n);
+  log[3] = n;
+  if ((r = fake_guest_host(FWX_IMPORT_CORE_LOG, log)) != NULL) return r;
+  c->result = 0;
+  return NULL;
 }
 
 static M3Result init_fail(fake_call_t *c) {
@@ -72,6 +148,8 @@ static guest_slot guests[] = {
     {"fault-timer", {"fault-timer", imports, 2u, init_ok, on_timer_fault, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
     {"veto", {"veto", imports, 2u, init_ok, on_timer_tick, NULL, health_veto, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
     {"init-fails", {"init-fails", imports, 2u, init_fail, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
+    {"kv-counter", {"kv-counter", kv_imports, 4u, init_kv_counter, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
+    {"grants", {"grants", grant_imports, 4u, init_grants, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
 };
 
 static uint32_t leb(const uint8_t *p, uint32_t len, uint32_t *at) {
