@@ -17,7 +17,7 @@ import { buildDevice } from "../../scripts/build-device.mjs";
 
 export const root = resolve(import.meta.dirname, "../..");
 
-export type Guest = "ticker" | "fault-timer" | "veto" | "init-fails" | "kv-counter" | "grants";
+export type Guest = "ticker" | "fault-timer" | "veto" | "init-fails" | "kv-counter" | "grants" | "flood";
 
 function uleb(n: number): number[] {
   const out: number[] = [];

@@ -238,7 +238,10 @@ describe.concurrent("fwx-device (C) at boot", () => {
     const again = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust });
     devices.push(again);
     await again.online;
-    await expect.poll(logLines, { timeout: 20_000, interval: 500 }).toContain("boots=3");
+    // The module starts once the device is back online; its first log line may follow a moment later.
+    let lines = "";
+    for (const until = Date.now() + 20_000; !lines.includes("boots=3") && Date.now() < until; await new Promise((r) => setTimeout(r, 500))) lines = await logLines();
+    expect(lines).toContain("boots=3");
   }, 120_000);
 
   it("holds a module to its grants' scopes as the Node agent does: telemetry topics, timers at once, the kv quota", async () => {
@@ -254,6 +257,15 @@ describe.concurrent("fwx-device (C) at boot", () => {
     const r2 = await cli(cliPath, flashArgs(wide, id, ["--no-delta"]));
     expect(r2.json?.verdict, r2.stdout + r2.stderr).toBe("confirmed");
     expect(await logLines()).toContain("grants=0,0,0,0,0");
+  }, 120_000);
+
+  it("refuses a module's log lines and telemetry past the Node agent's rates with busy: a loop cannot flood the broker", async () => {
+    const { id } = await device();
+    // 60 lines and 15 messages in one callback: the bursts (50 lines, 10 messages) go out, the rest is refused busy.
+    const pkg = writePackage(dir.path, "flood.fwx", mcuPackage(trust, { guest: "flood", version: "1.0.0", sequence: 1, capabilities: { timers: 1, telemetry: ["fwx/test/#"] } }));
+    const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    expect(r.json?.verdict, r.stdout + r.stderr).toBe("reverted");
+    expect(String(r.json?.reason)).toContain("flood: log 50 ok 10 busy; telemetry 10 ok 5 busy");
   }, 120_000);
 
   it("re-verifies slots at boot: a damaged confirmed slot falls back to the other one", async () => {

@@ -59,6 +59,21 @@
 #if FWX_DEVICE_LOG_LINE > FWX_DEVICE_LOG_RENDER || FWX_DEVICE_LOG_LINES < 1
 #error "FWX_DEVICE_LOG_LINE must be at most FWX_DEVICE_LOG_RENDER, FWX_DEVICE_LOG_LINES at least 1"
 #endif
+/* What a module may send, per second of device time with a burst, as the Node agent's defaults
+ * (DEFAULT_LOG_RATE, DEFAULT_TELEMETRY_RATE in src/agent/module-supervisor.ts): past it a call is
+ * refused `busy` and nothing goes out, so a module in a loop cannot flood the broker. */
+#ifndef FWX_DEVICE_LOG_PER_S
+#define FWX_DEVICE_LOG_PER_S 20u
+#endif
+#ifndef FWX_DEVICE_LOG_BURST
+#define FWX_DEVICE_LOG_BURST 50u
+#endif
+#ifndef FWX_DEVICE_TELEMETRY_PER_S
+#define FWX_DEVICE_TELEMETRY_PER_S 2u
+#endif
+#ifndef FWX_DEVICE_TELEMETRY_BURST
+#define FWX_DEVICE_TELEMETRY_BURST 10u
+#endif
 #ifndef FWX_DEVICE_KV_BYTES
 #define FWX_DEVICE_KV_BYTES 1024u          /* a module's kv quota, keys and values together */
 #endif
@@ -134,6 +149,12 @@ typedef struct fwx_device_kv {
   long (*load)(void *ctx, const char *module, uint8_t *out, uint32_t cap); /* -1: none */
 } fwx_device_kv;
 
+/* A token bucket in thousandths of a token (integers only: no soft-float on an MCU). */
+typedef struct fwx_rate {
+  uint32_t milli;   /* tokens x 1000, at most burst x 1000 */
+  uint64_t last_us; /* fwx_port_now_us() of the last take */
+} fwx_rate;
+
 /* A module running now. */
 typedef struct fwx_live {
   int used;
@@ -145,6 +166,7 @@ typedef struct fwx_live {
   char why[FWX_SUP_TEXT_MAX];
   uint32_t faults;
   char last_fault[FWX_SUP_TEXT_MAX];
+  fwx_rate log_rate, telemetry_rate; /* full at each start */
   /* The running payload where it lies: in its slot, through the flash port's map. wasm3 parses and
    * compiles lazily from these bytes and keeps pointers into them, so the slot must not be erased or
    * written while the module runs. The store writes only into a slot committed empty (the inactive

@@ -97,6 +97,10 @@ static int start_live(fwx_device *d, unsigned i, int slot, const uint8_t *buf, c
   l->pending = 0;
   l->faults = 0;
   l->last_fault[0] = '\0';
+  l->log_rate.milli = FWX_DEVICE_LOG_BURST * 1000u;
+  l->log_rate.last_us = fwx_port_now_us();
+  l->telemetry_rate.milli = FWX_DEVICE_TELEMETRY_BURST * 1000u;
+  l->telemetry_rate.last_us = l->log_rate.last_us;
   l->wasm_len = info->payload_len;
 #ifdef FWX_DEVICE_RAM_PAYLOAD
   memcpy(l->pkg_ram, buf, info->size);

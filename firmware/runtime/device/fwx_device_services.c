@@ -66,6 +66,19 @@ void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char
   if (d->log_count < FWX_DEVICE_LOG_LINES) d->log_count++;
 }
 
+/* TokenBucket.take of src/agent/rate-limit.ts: per_s tokens a second of device time, up to burst; 1 when one was taken. */
+static int rate_take(fwx_rate *r, uint32_t per_s, uint32_t burst) {
+  uint64_t now = fwx_port_now_us(), add;
+  if (now > r->last_us) {
+    add = (now - r->last_us) * per_s / 1000u; /* thousandths: us x per_s / 10^6 x 1000 */
+    r->milli = add >= (uint64_t)burst * 1000u - r->milli ? burst * 1000u : r->milli + (uint32_t)add;
+  }
+  r->last_us = now;
+  if (r->milli < 1000u) return 0;
+  r->milli -= 1000u;
+  return 1;
+}
+
 static const char *level_name(fwx_core_log_level_t level) {
   switch (level) {
     case FWX_CORE_LOG_LEVEL_DEBUG: return "debug";
@@ -83,6 +96,7 @@ fwx_status_t fwx_hal_core_log(fwx_module_t *m, fwx_core_log_level_t level, const
   const char *name = level_name(level);
   if (!name) return FWX_INVALID_ARG;
   if (i < 0) return FWX_OK;
+  if (!rate_take(&d->live[i].log_rate, FWX_DEVICE_LOG_PER_S, FWX_DEVICE_LOG_BURST)) return FWX_BUSY;
   if (message_len > 256u) message_len = 256u; /* the ABI: the host truncates at 256 bytes */
   memcpy(text, message, message_len);
   text[message_len] = '\0';
@@ -404,6 +418,7 @@ fwx_status_t fwx_hal_telemetry_publish(fwx_module_t *m, const char *topic, uint3
   /* In the Node agent's order: the topic's form, then the grant's scope, then the payload. */
   if (i < 0 || !d->live[i].used || !fwx_pkg_topic_granted(d->live[i].pkg, &d->live[i].info, topic, topic_len)) return FWX_NOT_PERMITTED;
   if (payload_len > 1024u) return FWX_NO_SPACE;
+  if (!rate_take(&d->live[i].telemetry_rate, FWX_DEVICE_TELEMETRY_PER_S, FWX_DEVICE_TELEMETRY_BURST)) return FWX_BUSY;
   memcpy(t, topic, topic_len);
   t[topic_len] = '\0';
   if (!d->ota.connected) return FWX_NO_SPACE;

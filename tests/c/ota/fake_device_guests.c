@@ -13,7 +13,11 @@
  *                (kv.get, +1, kv.set) and logs "boots=<n>"
  *   grants       fwx_init calls past each counted scope and logs the statuses
  *                "grants=<telemetry.publish fwx/test/t>,<timer.start 1>,<2>,<3>,
- *                <kv.set of 9 bytes>", then runs as ticker */
+ *                <kv.set of 9 bytes>", then runs as ticker
+ *   flood        fwx_init logs 60 lines and publishes 15 messages at once, then
+ *                traps with the counts it saw: "flood: log <ok> ok <busy> busy;
+ *                telemetry <ok> ok <busy> busy" (a trap is the one report no
+ *                rate limit holds back) */
 #include <stdint.h>
 #include <string.h>
 
@@ -115,6 +119,46 @@ static M3Result init_grants(fake_call_t *c) {
   return NULL;
 }
 
+static unsigned flood_imports[] = {FWX_IMPORT_TIMER_START, FWX_IMPORT_CORE_LOG, FWX_IMPORT_TELEMETRY_PUBLISH};
+
+static void put_count(char *text, uint32_t *n, uint32_t v) {
+  if (v >= 10u) text[(*n)++] = (char)('0' + v / 10u % 10u);
+  text[(*n)++] = (char)('0' + v % 10u);
+}
+
+static M3Result init_flood(fake_call_t *c) {
+  static char why[96];
+  uint32_t size = 0, k, n = 0, ok[2] = {0, 0}, busy[2] = {0, 0};
+  uint8_t *mem = fake_guest_memory(&size);
+  M3Result r;
+  (void)c;
+  if (!mem || size < 256u) return "fake guest: no memory";
+  memcpy(mem + 64, "fwx/test/t", 10);
+  memcpy(mem + 96, "{}", 2);
+  memcpy(mem + 128, "line", 4);
+  for (k = 0; k < 75u; k++) {
+    uint64_t log[4] = {0u, 1u, 128u, 4u}, pub[5] = {0u, 64u, 10u, 96u, 2u};
+    uint64_t *sp = k < 60u ? log : pub;
+    if ((r = fake_guest_host(k < 60u ? FWX_IMPORT_CORE_LOG : FWX_IMPORT_TELEMETRY_PUBLISH, sp)) != NULL) return r;
+    if ((uint32_t)sp[0] == 0u) ok[k >= 60u]++;
+    else if ((uint32_t)sp[0] == 3u) busy[k >= 60u]++;
+  }
+  memcpy(why, "flood: log ", 11);
+  n = 11;
+  put_count(why, &n, ok[0]);
+  memcpy(why + n, " ok ", 4);
+  n += 4;
+  put_count(why, &n, busy[0]);
+  memcpy(why + n, " busy; telemetry ", 17);
+  n += 17;
+  put_count(why, &n, ok[1]);
+  memcpy(why + n, " ok ", 4);
+  n += 4;
+  put_count(why, &n, busy[1]);
+  memcpy(why + n, " busy", 6);
+  return why;
+}
+
 static M3Result init_fail(fake_call_t *c) {
   (void)timer_start(1u, 50u);
   c->result = 1;
@@ -149,6 +193,7 @@ static guest_slot guests[] = {
     {"veto", {"veto", imports, 2u, init_ok, on_timer_tick, NULL, health_veto, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
     {"init-fails", {"init-fails", imports, 2u, init_fail, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
     {"kv-counter", {"kv-counter", kv_imports, 4u, init_kv_counter, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
+    {"flood", {"flood", flood_imports, 3u, init_flood, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
     {"grants", {"grants", grant_imports, 4u, init_grants, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
 };
 
