@@ -17,7 +17,7 @@ import { buildDevice } from "../../scripts/build-device.mjs";
 
 export const root = resolve(import.meta.dirname, "../..");
 
-export type Guest = "ticker" | "fault-timer" | "veto" | "init-fails" | "kv-counter" | "grants" | "flood";
+export type Guest = "ticker" | "fault-timer" | "veto" | "init-fails" | "kv-counter" | "grants" | "flood" | "budgets";
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -41,12 +41,12 @@ export function guestPayload(guest: Guest, padding = 0): Uint8Array {
   return Buffer.concat([base, customSection("fwx.fuel", Uint8Array.of(1)), customSection("fwx.fake-guest", Buffer.from(guest))]);
 }
 
-export function mcuPackage(trust: Trust, opts: { guest?: Guest; version: string; sequence: number; id?: string; padding?: number; config?: ConfigField[]; capabilities?: Capabilities; payload?: Uint8Array }): Uint8Array {
+export function mcuPackage(trust: Trust, opts: { guest?: Guest; version: string; sequence: number; id?: string; padding?: number; config?: ConfigField[]; capabilities?: Capabilities; payload?: Uint8Array; ramBytes?: number; fuelPerCallback?: number }): Uint8Array {
   return buildPackage({
     payload: opts.payload ?? guestPayload(opts.guest ?? "ticker", opts.padding ?? 0), id: opts.id ?? MODULE, version: opts.version, sequence: opts.sequence,
     deviceClass: "mcu", capabilities: opts.capabilities ?? { timers: 2, kv: 256 },
     config: opts.config ?? [{ name: "threshold", type: "number", default: 8, min: -40, max: 30 }],
-    ramBytes: 65536, fuelPerCallback: 1_000_000, build: { fwx: "0.1.0" },
+    ramBytes: opts.ramBytes ?? 65536, fuelPerCallback: opts.fuelPerCallback ?? 1_000_000, build: { fwx: "0.1.0" },
     certificate: trust.certBytes, integratorKey: trust.integratorKey, now: Math.floor(Date.now() / 1000),
   }).bytes;
 }

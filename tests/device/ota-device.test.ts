@@ -268,6 +268,28 @@ describe.concurrent("fwx-device (C) at boot", () => {
     expect(String(r.json?.reason)).toContain("flood: log 50 ok 10 busy; telemetry 10 ok 5 busy");
   }, 120_000);
 
+  it("runs a module within its manifest's budgets: memory.grow and accesses past the RAM budget, fuel past the callback budget", async () => {
+    const { id } = await device();
+    const logLines = async () => (await cli(cliPath, ["logs", id, "--broker", broker.url, "--json", "--lines", "50"], 20_000)).stdout;
+    const flash = async (version: string, sequence: number, ramBytes: number, fuelPerCallback: number) => {
+      const pkg = writePackage(dir.path, `budgets-${version}.fwx`, mcuPackage(trust, { guest: "budgets", version, sequence, ramBytes, fuelPerCallback }));
+      return (await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]))).json;
+    };
+    // 4 KiB: no page to grow into, and the store at byte 5000 traps.
+    const small = await flash("1.0.0", 1, 4096, 1_000_000);
+    expect(small?.verdict).toBe("reverted");
+    expect(String(small?.reason)).toMatch(/ram|memory|bounds/i);
+    // One page, 200,000 fuel: the store fits, the 500,000 fuel do not.
+    const hungry = await flash("1.0.1", 2, 65536, 200_000);
+    expect(hungry?.verdict).toBe("reverted");
+    expect(String(hungry?.reason)).toMatch(/fuel/i);
+    expect(await logLines()).toContain("grow=-1");
+    // Two pages and 1,000,000 fuel: the page is granted (memory.grow answers the old size, 1).
+    const roomy = await flash("1.1.0", 3, 131072, 1_000_000);
+    expect(roomy?.verdict, JSON.stringify(roomy)).toBe("confirmed");
+    expect(await logLines()).toContain("grow=1");
+  }, 120_000);
+
   it("re-verifies slots at boot: a damaged confirmed slot falls back to the other one", async () => {
     const { id, stateDir, d } = await device();
     const v1 = writePackage(dir.path, "b1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));

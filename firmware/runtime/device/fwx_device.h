@@ -114,6 +114,8 @@ typedef struct fwx_pkg_info {
   uint32_t granted;                     /* FWX_CAP_BIT per capability kind (FWX_CAP_* ids, not the map's keys) */
   uint32_t timers;                      /* the timer grant's scope: timers at once */
   uint32_t kv_quota;                    /* the kv grant's scope: key + value bytes */
+  uint32_t ram_bytes;                   /* the manifest's budgets: linear memory, to the byte */
+  uint64_t fuel_per_callback;           /* and fuel per callback (fwx_init's too) */
   uint32_t caps_offset, caps_len;       /* the granted capability map (CBOR) inside the package bytes */
   uint32_t size;                        /* the package's bytes */
   /* The config schema stays in the package (the manifest's config array, CBOR): fwx_pkg_config_field

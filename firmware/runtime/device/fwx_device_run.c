@@ -86,6 +86,10 @@ static int start_live(fwx_device *d, unsigned i, int slot, const uint8_t *buf, c
   memset(&cfg, 0, sizeof cfg);
   cfg.granted = info->granted;
   cfg.max_timers = info->timers; /* the timer grant's scope (the supervisor caps it at FWX_SUP_MAX_TIMERS) */
+  /* The manifest's budgets, as the Node agent applies them: memory.grow fails and accesses trap past
+   * ram_bytes; each callback (and the start function and fwx_init) gets fuel_per_callback. */
+  cfg.ram_limit_bytes = info->ram_bytes;
+  cfg.fuel_per_callback = info->fuel_per_callback;
   cfg.trial = trial != 0;
   cfg.health_callbacks = d->cfg.health_callbacks;
   cfg.health_seconds = d->cfg.health_seconds;

@@ -274,6 +274,8 @@ static int verify(void *ctx, const uint8_t *pkg, uint32_t len, int64_t now_ms, u
   info->payload_offset = out.payload.offset;
   info->payload_len = out.payload.length;
   grants_of(pkg, out.capabilities, info);
+  info->ram_bytes = out.ram_bytes;
+  info->fuel_per_callback = out.fuel_per_callback;
   info->caps_offset = out.capabilities.offset;
   info->caps_len = out.capabilities.length;
   info->size = len;

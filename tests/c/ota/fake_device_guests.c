@@ -14,6 +14,9 @@
  *   grants       fwx_init calls past each counted scope and logs the statuses
  *                "grants=<telemetry.publish fwx/test/t>,<timer.start 1>,<2>,<3>,
  *                <kv.set of 9 bytes>", then runs as ticker
+ *   budgets      fwx_init grows memory by a page and logs "grow=<result>",
+ *                stores 4 bytes at 5000 and burns 500,000 fuel, then runs as
+ *                ticker: the manifest's RAM and fuel budgets decide where it stops
  *   flood        fwx_init logs 60 lines and publishes 15 messages at once, then
  *                traps with the counts it saw: "flood: log <ok> ok <busy> busy;
  *                telemetry <ok> ok <busy> busy" (a trap is the one report no
@@ -119,6 +122,28 @@ static M3Result init_grants(fake_call_t *c) {
   return NULL;
 }
 
+static M3Result init_budgets(fake_call_t *c) {
+  int32_t grown = fake_guest_grow(1u);
+  uint32_t size = 0, n = 5u;
+  uint8_t *mem = fake_guest_memory(&size); /* after the grow: memory may have moved */
+  uint64_t log[4] = {0u, 1u, 128u, 0u};
+  char text[16] = "grow=";
+  M3Result r;
+  if (!mem || size < 256u) return "fake guest: no memory";
+  if (grown < 0) {
+    text[n++] = '-';
+    text[n++] = '1';
+  } else {
+    text[n++] = (char)('0' + grown % 10);
+  }
+  memcpy(mem + 128, text, n);
+  log[3] = n;
+  if ((r = fake_guest_host(FWX_IMPORT_CORE_LOG, log)) != NULL) return r;
+  if ((r = fake_guest_access(5000u, 4u)) != NULL) return r;
+  if ((r = fake_guest_burn(500000u)) != NULL) return r;
+  return init_ok(c);
+}
+
 static unsigned flood_imports[] = {FWX_IMPORT_TIMER_START, FWX_IMPORT_CORE_LOG, FWX_IMPORT_TELEMETRY_PUBLISH};
 
 static void put_count(char *text, uint32_t *n, uint32_t v) {
@@ -193,6 +218,7 @@ static guest_slot guests[] = {
     {"veto", {"veto", imports, 2u, init_ok, on_timer_tick, NULL, health_veto, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
     {"init-fails", {"init-fails", imports, 2u, init_fail, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
     {"kv-counter", {"kv-counter", kv_imports, 4u, init_kv_counter, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
+    {"budgets", {"budgets", imports, 2u, init_budgets, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
     {"flood", {"flood", flood_imports, 3u, init_flood, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
     {"grants", {"grants", grant_imports, 4u, init_grants, on_timer_tick, NULL, NULL, NULL, NULL, 1u, false, false, NULL, NULL}, {0}, 0},
 };
