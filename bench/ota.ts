@@ -51,11 +51,18 @@ export async function examplePackages() {
       payload, id: m.id, version, sequence, deviceClass: "gateway", capabilities: m.capabilities, config: configFields(m.config),
       ramBytes: m.ramBudgetBytes, fuelPerCallback: 1_000_000, build: { fwx: "bench" }, certificate, integratorKey: integrator.privateKey, now,
     }).bytes;
-    // A bigger module of the same kind: the example plus 24 KiB of calibration table in a custom section.
-    const table = new Uint8Array(24 * 1024);
+    // A bigger module of the same kind: the example plus a calibration table in a custom section, sized
+    // so the package is the 32 KiB the wire goal is stated for (docs/ota-protocol.md), however small
+    // the example itself builds (it was 24 KiB of table when the example built to 8 KB).
+    const table = new Uint8Array(40 * 1024);
     let x = 0x2545f491;
     for (let i = 0; i < table.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; table[i] = x & 0xff; }
-    const large = pack(appendCustomSection(a.bytes, "acme.calibration", table), "1.1.0", 3);
+    let tableBytes = 24 * 1024, large = new Uint8Array();
+    for (let tries = 0; tries < 4 && large.length !== LARGE_PACKAGE_BYTES; tries++) {
+      large = pack(appendCustomSection(a.bytes, "acme.calibration", table.subarray(0, tableBytes)), "1.1.0", 3);
+      tableBytes += LARGE_PACKAGE_BYTES - large.length;
+    }
+    if (large.length !== LARGE_PACKAGE_BYTES) throw new Error(`the large bench package is ${large.length} B, not ${LARGE_PACKAGE_BYTES}`);
     return { v1: pack(a.bytes, "1.0.0", 1), v2: pack(b.bytes, "1.0.1", 2), large, rootPub: { publicKey: rootKey.publicKey, privateKey: rootKey.privateKey } };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -71,6 +78,9 @@ export async function examplePackages() {
  * from the device (begin, its reply, chunks, acks, PUBACKs, anything else the device publishes
  * meanwhile) is.
  */
+/** The package the wire goal is stated for. */
+const LARGE_PACKAGE_BYTES = 32 * 1024;
+
 export async function flashOver(pkg: Uint8Array, root: { publicKey: Uint8Array; privateKey: KeyObject }, profile: ConstructorParameters<typeof LinkSimulator>[1]) {
   const broker = await startBroker();
   const link = await new LinkSimulator({ host: broker.host, port: broker.port }, profile).start();
@@ -113,7 +123,7 @@ export async function benchOta(): Promise<BenchRow[]> {
 
   // Every MQTT byte on the device's link, both directions, from the begin command to the PUBACK of the
   // final ack (see flashOver); for the goal's package also where the bytes go.
-  for (const [label, pkg, goal] of [["example + 24 KiB table", large, true], ["cold-chain-alarm example", v1, false]] as const) {
+  for (const [label, pkg, goal] of [["example + calibration table, 32 KiB", large, true], ["cold-chain-alarm example", v1, false]] as const) {
     const r = await flashOver(pkg, rootPub, {});
     const ratio = r.wire / pkg.length;
     rows.push({ name: `wire bytes / package bytes, 1 KiB chunks, ${label} (${pkg.length} B; all MQTT packets both ways, begin to final ack's PUBACK)`, value: ratio, unit: "x", ...(goal ? { goal: "≤ 1.05", met: ratio <= 1.05 } : {}) });
@@ -129,7 +139,7 @@ export async function benchOta(): Promise<BenchRow[]> {
 
   // 20 kbit/s, 2 % segment loss (TCP retransmission after 200 ms), 50 ms one way; five loss patterns.
   const bps = 20_000;
-  for (const [label, pkg, goal] of [["example + 24 KiB table", large, true], ["cold-chain-alarm example", v1, false]] as const) {
+  for (const [label, pkg, goal] of [["example + calibration table, 32 KiB", large, true], ["cold-chain-alarm example", v1, false]] as const) {
     const limitMs = (pkg.length * 8 * 1000) / bps;
     const runs = [];
     for (const seed of [1, 2, 3, 4, 5]) runs.push(await flashOver(pkg, rootPub, { bandwidthBps: bps, loss: 0.02, latencyMs: 50, seed }));
