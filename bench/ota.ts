@@ -57,7 +57,7 @@ export async function examplePackages() {
     const table = new Uint8Array(40 * 1024);
     let x = 0x2545f491;
     for (let i = 0; i < table.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; table[i] = x & 0xff; }
-    let tableBytes = 24 * 1024, large = new Uint8Array();
+    let tableBytes = 24 * 1024, large: Uint8Array = new Uint8Array();
     for (let tries = 0; tries < 4 && large.length !== LARGE_PACKAGE_BYTES; tries++) {
       large = pack(appendCustomSection(a.bytes, "acme.calibration", table.subarray(0, tableBytes)), "1.1.0", 3);
       tableBytes += LARGE_PACKAGE_BYTES - large.length;
