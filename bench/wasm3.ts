@@ -108,14 +108,18 @@ export async function benchWasm3(tree: string): Promise<BenchRow[]> {
   const text = r.stdout;
   const rows: BenchRow[] = [];
 
-  const ratios: number[] = [];
-  for (const m of text.matchAll(/^fuel (\S+)\s+run\(\d+\): unmetered ([\d.]+) ms, metered ([\d.]+) ms, ratio ([\d.]+)x$/gm)) {
-    ratios.push(Number(m[4]));
-    rows.push({ name: `fuel ${m[1]} metered / unmetered (unmetered ${m[2]} ms)`, value: Number(m[4]), unit: "x" });
+  // Fuel metering alone (the goal), then the whole device form with the inline RAM bounds a sub-page budget adds.
+  for (const [label, what] of [["fuel", "fuel metering"], ["fuel+ram", "fuel + RAM bounds (the device form for a sub-page budget)"]] as const) {
+    const ratios: number[] = [];
+    for (const m of text.matchAll(/^(\S+) (\S+)\s+run\(\d+\): unmetered ([\d.]+) ms, metered ([\d.]+) ms, ratio ([\d.]+)x$/gm)) {
+      if (m[1] !== label) continue;
+      ratios.push(Number(m[5]));
+      rows.push({ name: `${what}: ${m[2]} / unmetered (unmetered ${m[3]} ms)`, value: Number(m[5]), unit: "x" });
+    }
+    if (ratios.length !== 3) throw new Error(`expected 3 "${label}" kernel lines from bench_wasm3, got ${ratios.length}:\n${text}`);
+    const med = median(ratios);
+    rows.push({ name: `${what} overhead, median of the three kernels`, value: med, unit: "x", ...(label === "fuel" ? { goal: "≤ 1.25x", met: med <= 1.25 } : {}) });
   }
-  if (ratios.length !== 3) throw new Error(`expected 3 fuel kernel lines from bench_wasm3, got ${ratios.length}:\n${text}`);
-  const med = median(ratios);
-  rows.push({ name: "fuel overhead, median of the three kernels", value: med, unit: "x", goal: "≤ 1.25x", met: med <= 1.25 });
 
   const hc = /^host call x\d+: bare raw ([\d.]+) ns\/call, through the glue \(now_us \+ ring\) ([\d.]+) ns\/call, \+([-\d.]+) ns$/m.exec(text);
   if (!hc) throw new Error(`no host-call line from bench_wasm3:\n${text}`);

@@ -145,15 +145,21 @@ int main(int argc, char **argv)
     char pa[512], pb[512];
     unsigned k;
     if (argc < 2) return 2;
-    for (k = 0u; k < 3u; k++) {
-        variant_t plain, metered;
-        double mp, mm;
-        int32_t arg;
-        snprintf(pa, sizeof pa, "%s/%s.plain.wasm", argv[1], kernels[k]);
-        snprintf(pb, sizeof pb, "%s/%s.metered.wasm", argv[1], kernels[k]);
-        if (load(env, pa, &plain, false) != 0 || load(env, pb, &metered, false) != 0) return 1;
-        side_by_side(&plain, &metered, probes[k], &mp, &mm, &arg);
-        printf("fuel %-8s run(%d): unmetered %.2f ms, metered %.2f ms, ratio %.3fx\n", kernels[k], arg, mp, mm, mm / mp);
+    /* "metered": fuel alone; "bounded": fuel and the inline RAM bounds of a sub-page budget (the device form). */
+    static const char *const forms[] = { "metered", "bounded" };
+    static const char *const labels[] = { "fuel", "fuel+ram" };
+    unsigned f;
+    for (f = 0u; f < 2u; f++) {
+        for (k = 0u; k < 3u; k++) {
+            variant_t plain, metered;
+            double mp, mm;
+            int32_t arg;
+            snprintf(pa, sizeof pa, "%s/%s.plain.wasm", argv[1], kernels[k]);
+            snprintf(pb, sizeof pb, "%s/%s.%s.wasm", argv[1], kernels[k], forms[f]);
+            if (load(env, pa, &plain, false) != 0 || load(env, pb, &metered, false) != 0) return 1;
+            side_by_side(&plain, &metered, probes[k], &mp, &mm, &arg);
+            printf("%s %-8s run(%d): unmetered %.2f ms, metered %.2f ms, ratio %.3fx\n", labels[f], kernels[k], arg, mp, mm, mm / mp);
+        }
     }
     {
         variant_t bare, glue;

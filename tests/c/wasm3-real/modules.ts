@@ -2,7 +2,7 @@
 // (tests/c/wasm3-real/run.mjs): the examples as `fwx pack --target mcu`
 // builds their payload, and hostile modules through the same fuel + mcu
 // adaptation. Usage: node scripts/run-ts.mjs tests/c/wasm3-real/modules.ts <out dir>
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import binaryen from "binaryen";
 import { instrumentFuel } from "../../../src/fuel/instrument.js";
@@ -12,7 +12,9 @@ import { buildProjectPayload } from "../../../src/pkg/project.js";
 const out = process.argv[2]!;
 mkdirSync(out, { recursive: true });
 
-for (const name of readdirSync("examples").sort()) {
+// The AssemblyScript examples (examples/c and examples/rust hold ports in other languages, which
+// test-wasm3.mjs packs with `fwx pack`; they have no fwx.json at their top).
+for (const name of readdirSync("examples").sort().filter((n) => existsSync(join("examples", n, "fwx.json")))) {
   const { payload } = await buildProjectPayload(join("examples", name), "mcu");
   writeFileSync(join(out, `${name}.wasm`), payload);
 }
