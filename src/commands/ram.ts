@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { parseCommandArgs } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { buildModule, BuildInputError } from "../build/build.js";
@@ -115,7 +115,7 @@ export const command: Command = {
       console.log(JSON.stringify({ ...need, margin, budgetBytes: budget, manifestBudgetBytes: manifestBudget, written: values.write ?? false }, null, 2));
       return EXIT.ok;
     }
-    const shown = relative(process.cwd(), dir) || ".";
+    const shown = relative(process.cwd(), dir) || basename(resolve(dir)); // the project by name, not "."
     const heap = need.heapBytes === null ? "not walked (not AssemblyScript's stub heap)" : `${need.heapBytes} B`;
     console.log(`${shown}: ${need.seconds} s on the simulated board${need.trace ? ` fed by ${relative(process.cwd(), need.trace)}` : " (no trace.csv)"}`);
     console.log(`  static ${need.staticBytes} B, heap high-water ${heap}, stack ${need.stackBytes} B`);
