@@ -6,13 +6,16 @@ import { buildModule, BuildInputError, type BuildResult } from "../build/build.j
 import { formatDiagnostic, RUNTIMES, type Runtime } from "../build/compile.js";
 import { ManifestError } from "../build/manifest.js";
 import { formatValidation } from "../validate/validate.js";
+import { measureRamNeed, type RamNeed } from "../build/ram-need.js";
 
 const HELP = `usage: fwx build [dir | entry.ts] [-o out.wasm] [--json] [--ram-budget <size>]
-                 [--runtime stub|minimal|incremental] [--debug-names]
+                 [--runtime stub|minimal|incremental] [--debug-names] [--no-ram-run]
 
 Compiles an AssemblyScript module in-process, checks it with the same rules
 as \`fwx validate\`, adds the fwx.abi section naming the interfaces it needs,
 and writes it atomically (a failed build never replaces a good output).
+A project's build is then run on the simulated board (fed by its trace.csv,
+as \`fwx ram\` runs it) to report its measured RAM need beside the budget.
 
   dir        a project directory with fwx.json (default: the current directory);
              the entry, module id and RAM budget come from the manifest
@@ -33,6 +36,8 @@ options:
   --runtime <name>     AssemblyScript runtime: stub (default; allocates, never
                        frees: for modules that allocate at init), minimal
                        (TLSF + GC the host may trigger), incremental (full GC)
+  --no-ram-run         skip the simulated run that measures the RAM need
+                       (static data is still reported)
   --debug-names        keep function names in the module itself (bigger module;
                        not needed for readable crash reports: every build
                        writes <out>.fwxmap.json beside the module, with names
@@ -53,7 +58,7 @@ examples:
   fwx build . -o dist/alarm.wasm --ram-budget 32k
   fwx build assembly/index.ts --json | jq .validation.report.flashBytes`;
 
-function toJson(r: BuildResult): unknown {
+function toJson(r: BuildResult, ramNeed: RamNeed | string | null): unknown {
   return {
     ok: r.ok,
     stage: r.stage,
@@ -65,7 +70,28 @@ function toJson(r: BuildResult): unknown {
     diagnostics: r.diagnostics,
     ...(r.compileFailure ? { compileFailure: r.compileFailure } : {}),
     validation: r.validation,
+    // The measured need (fwx ram's run), the reason it could not be measured, or null when not run.
+    ramNeed,
   };
+}
+
+/** The need as `fwx ram` measures it, or why it could not be: only a valid project build (with fwx.json) is run. */
+async function ramRun(dir: string, r: BuildResult): Promise<RamNeed | string | null> {
+  if (!r.ok || !r.manifest || !r.bytes || r.entry.endsWith(".wasm")) return null;
+  try {
+    return await measureRamNeed(dir, r.bytes);
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function formatRamNeed(need: RamNeed | string, budget: number): string[] {
+  if (typeof need === "string") return [`  RAM run     not measured: ${need}`];
+  const heap = need.heapBytes === null ? "heap not walked" : `heap high-water ${need.heapBytes} B`;
+  const fed = need.trace ? `fed by ${relative(process.cwd(), need.trace) || need.trace}` : "no trace.csv";
+  const lines = [`  RAM run     needs ${need.needBytes} B measured (static ${need.staticBytes} B, ${heap}, stack ${need.stackBytes} B; ${need.seconds} s on the simulated board, ${fed}): the ${budget} B budget is ${(budget / need.needBytes).toFixed(2)}x it`];
+  if (budget < need.needBytes) lines.push(`  warning     the budget is below the measured need: the module would fault on the device (fwx ram --write sets the budget from the need)`);
+  return lines;
 }
 
 export const command: Command = {
@@ -82,6 +108,7 @@ export const command: Command = {
         "ram-budget": { type: "string" },
         runtime: { type: "string" },
         "debug-names": { type: "boolean" },
+        "no-ram-run": { type: "boolean" },
       },
     });
     if (positionals.length > 1) throw new UsageError(`build: expected one project directory or entry file, got ${positionals.length}\n\n${HELP}`);
@@ -110,8 +137,9 @@ export const command: Command = {
       throw e;
     }
 
+    const ramNeed = values["no-ram-run"] ? null : await ramRun(positionals[0] ?? ".", result);
     if (values.json) {
-      console.log(JSON.stringify(toJson(result), null, 2));
+      console.log(JSON.stringify(toJson(result, ramNeed), null, 2));
       return result.ok ? EXIT.ok : EXIT.invalid;
     }
     for (const d of result.diagnostics) (d.severity === "error" ? console.error : console.warn)(formatDiagnostic(d));
@@ -133,6 +161,7 @@ export const command: Command = {
     // Beside the module, never in it: crash reports name functions and lines through it (docs/debug-maps.md).
     if (result.debugMapFile) console.log(`debug map (names and source lines for crash reports; not shipped) → ${relative(process.cwd(), result.debugMapFile) || result.debugMapFile}`);
     console.log(report);
+    if (ramNeed !== null) for (const line of formatRamNeed(ramNeed, result.validation!.report.ram.budgetBytes)) console.log(line);
     return EXIT.ok;
   },
 };

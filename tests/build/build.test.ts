@@ -122,6 +122,28 @@ describe("failures", () => {
     await expect(buildCommand.run([dir])).rejects.toThrow(/config\.threshold_c\.default: must be a finite number/);
   });
 
+  it("reports the RAM need measured on the simulated board beside the budget, and warns when the budget is below it", async () => {
+    const dir = copyExample("ram-run");
+    const r = await runBuild([dir]);
+    expect(r.code, r.err).toBe(0);
+    const line = /RAM run {5}needs (\d+) B measured \(static (\d+) B, heap high-water (\d+) B, stack 0 B; \d+ s on the simulated board, fed by .*trace\.csv\): the (\d+) B budget is ([\d.]+)x it/.exec(r.out);
+    expect(line, r.out).not.toBeNull();
+    const [need, stat, heap, budget] = [1, 2, 3, 4].map((i) => Number(line![i]));
+    expect(need).toBe(stat! + heap!);
+    expect(heap).toBeGreaterThan(0);
+    expect(budget).toBe(JSON.parse(readFileSync(join(dir, "fwx.json"), "utf8")).ramBudget);
+    expect(r.out).not.toContain("below the measured need");
+    // A budget between the static data and the need builds (static data fits) but is named as too small.
+    const low = await runBuild([dir, "--ram-budget", String(stat! + 16), "--json"]);
+    const json = JSON.parse(low.out) as { ok: boolean; ramNeed: { needBytes: number } };
+    expect(json.ok).toBe(true);
+    expect(json.ramNeed.needBytes).toBe(need);
+    const warned = await runBuild([dir, "--ram-budget", String(stat! + 16)]);
+    expect(warned.out).toContain("the budget is below the measured need");
+    const skipped = await runBuild([dir, "--no-ram-run", "--json"]);
+    expect((JSON.parse(skipped.out) as { ramNeed: unknown }).ramNeed).toBeNull();
+  }, 60_000);
+
   it("the RAM budget from the command line overrides fwx.json", async () => {
     const dir = copyExample("ram");
     const r = await runBuild([dir, "--ram-budget", "1k"]);
