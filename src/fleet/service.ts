@@ -1,7 +1,7 @@
 // `fwx fleet` as a function: the database, the broker follower, the rollout
 // controller and the HTTP API, started together and stopped together.
 
-import { deviceActionsThroughBroker } from "./device-actions.js";
+import { deviceActionsThroughBroker, storedBeforeAnswer, type EventWatchers } from "./device-actions.js";
 import type { AddressInfo } from "node:net";
 import { flash, FlashAborted } from "../ota/flasher.js";
 import { PackageCache } from "../ota/package-cache.js";
@@ -87,6 +87,8 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       };
     },
   };
+  // Install events as the follower stores them, by device: a console action answers once its effect is in the database.
+  const eventWatchers: EventWatchers = new Map();
   let follower: Follower | null = null;
   let rollouts: RolloutController | null = null;
   try {
@@ -95,6 +97,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       onRecorded: (kind, device, body) => {
         if (kind === "event") rollouts?.nudge();
         if (kind === "log") for (const fn of logWatchers.get(device) ?? []) fn(body as LogRow);
+        if (kind === "event") for (const fn of eventWatchers.get(device) ?? []) fn(body as { phase?: string; module?: string });
       },
       onError: (e, topic) => o.onError?.(e, topic),
     });
@@ -106,7 +109,8 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       rollouts = new RolloutController({ db: db.db, store, flashDevice, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
       rollouts.start();
     }
-    const deviceActions = o.auth ? deviceActionsThroughBroker({ brokerUrl: o.brokerUrl, ...(o.security ? { security: o.security } : {}), auth: o.auth }) : null;
+    const viaBroker = o.auth ? deviceActionsThroughBroker({ brokerUrl: o.brokerUrl, ...(o.security ? { security: o.security } : {}), auth: o.auth }) : null;
+    const deviceActions = viaBroker ? storedBeforeAnswer(viaBroker, eventWatchers) : null;
     const server = createApiServer({ store, crashes, rollouts, deviceActions, liveLogs, ...(o.consoleDir !== undefined ? { consoleDir: o.consoleDir } : {}), whyNoRollouts: "this fleet service has no operator credentials, so it runs no rollouts (start it with --operator-key, --operator-cert and --root)" });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`HTTP API on ${o.host ?? "127.0.0.1"}:${o.port ?? 8470}: ${e.code === "EADDRINUSE" ? "address in use" : e.message}`)));
