@@ -130,6 +130,7 @@ function bar(done: number, size: number, width = 20): string {
 export function formatRollout(r: RolloutView): string {
   const lines = [`${r.id}  ${r.module} ${r.version}  ${r.state.toUpperCase()}  ${r.devices} devices, max failures ${r.maxFailures} per wave`];
   if (r.haltReason) lines.push(`  halted: ${r.haltReason}`);
+  if (r.awaitingWave !== null && r.awaitingWave !== undefined) lines.push(`  waiting for approval of wave ${r.awaitingWave + 1} (fwx rollout resume ${r.id}; --approve ${r.approve})`);
   for (const w of r.waves) {
     const c = w.counts;
     const failed = (c.reverted ?? 0) + (c.failed ?? 0) + (c.refused ?? 0) + (c["timed-out"] ?? 0);
@@ -192,7 +193,7 @@ export const command: Command = {
         }) as RolloutView;
         const mapNote = map ? `debug map ${map.wasmSha256.slice(0, 12)} uploaded: crash reports name source lines`
           : `no debug map of this module beside ${arg}: crash reports will show module offsets only (fwx rollout map <file.fwxmap.json> adds one later)`;
-        out(r, `created ${formatRollout(r)}\n${mapNote}${r.state === "awaiting-approval" ? `\nwaiting for approval: fwx rollout resume ${r.id}` : ""}`);
+        out(r, `created ${formatRollout(r)}\n${mapNote}`);
         return EXIT.ok;
       }
       if (action === "status") {
