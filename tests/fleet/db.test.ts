@@ -1,6 +1,10 @@
 // The fleet database: migrations, device records, bounded logs, queries.
 import { afterAll, describe, expect, it } from "vitest";
-import { sql } from "kysely";
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from "kysely";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { FleetMigrations } from "../../src/fleet/db/migrations.js";
+import type { FleetSchema } from "../../src/fleet/db/schema.js";
 import { FleetStore, LOGS_PER_DEVICE } from "../../src/fleet/store.js";
 import { openFleetDb, FleetDbError } from "../../src/fleet/db/open.js";
 import { testDatabases } from "./db-matrix.js";
@@ -42,6 +46,21 @@ for (const tdb of await testDatabases()) {
       }
       expect(await new FleetStore(b.db).deviceIds({})).toEqual(["gw-1"]);
       await b.close();
+    });
+
+    it("migrates a database of the first schema: its rollouts keep their rows and wait for no approval", async () => {
+      const where = await tdb.fresh();
+      const kind = tdb.name;
+      const old = new Kysely<FleetSchema>({ dialect: kind === "sqlite" ? new SqliteDialect({ database: new Database(where) }) : new PostgresDialect({ pool: new pg.Pool({ connectionString: where }) }) });
+      expect((await new Migrator({ db: old, provider: new FleetMigrations(kind) }).migrateTo("0001-fleet")).error).toBeUndefined();
+      await old.insertInto("rollouts").values({
+        id: "ro-00000001", module_id: "m", version: "1.0.0", package_sha256: "aa".repeat(32), package: new Uint8Array([1]), target_json: "{}", waves_json: "[]",
+        max_failures: "0", min_per_wave: 1, rate_per_min: null, max_concurrent: 1, state: "running", halt_reason: null, created_at: 1, updated_at: 1,
+      }).execute();
+      await old.destroy();
+      const f = await tdb.open(where);
+      expect(await f.db.selectFrom("rollouts").select(["id", "state", "approve"]).execute()).toEqual([{ id: "ro-00000001", state: "running", approve: "none" }]);
+      await f.close();
     });
 
     it("records status per slot, presence, verdicts, and filters devices", async () => {
