@@ -41,7 +41,7 @@ create options:
   --min-per-wave <n>      every wave has at least this many devices (default 1)
   --rate <n>/min          start at most n transfers a minute (default: no limit)
   --max-concurrent <n>    transfers under way at once (default 50)
-  --approve [every|first] wait for a person's approval (\`fwx rollout resume <id>\`, or Resume
+  --approve [every|first] wait for a person's approval (\`fwx rollout resume <id>\`, or Approve
                           in the console): every (the default when --approve is given
                           alone) before each wave, once the wave before it succeeded;
                           first: only before the first wave, later waves start by themselves
