@@ -215,4 +215,22 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
     }
     expect(pageErrors).toEqual([]);
   });
+  it("shows which wave of a rollout created with approval before every wave waits, and approves it after a confirmation", async () => {
+    const r = await svc.rollouts!.create({ package: makePackage(trust, { version: "1.0.0", sequence: 6 }), target: parseTarget("devices=sim-3"), waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), approve: "every" });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(svc.url);
+    await page.getByRole("button", { name: "Rollouts" }).click();
+    const card = page.locator(`article.rollout[data-rollout='${r.id}']`);
+    await card.locator(".awaiting").waitFor({ timeout: 20_000 });
+    expect(await card.locator(".awaiting").textContent()).toBe("wave 1 of 1 waits for approval");
+    expect(await page.locator("select[name=approve] option").allTextContents()).toEqual(["none: waves start by themselves", "before the first wave", "before every wave"]);
+    const dialogs: string[] = [];
+    page.once("dialog", (d) => { dialogs.push(d.message()); void d.accept(); });
+    await card.getByRole("button", { name: "Approve" }).click();
+    await page.locator(`article.rollout.done[data-rollout='${r.id}']`).waitFor({ timeout: 30_000 });
+    expect(dialogs[0]).toBe(`resume rollout ${r.id} (com.acme.ticker 1.0.0)?`);
+    expect(pageErrors).toEqual([]);
+  });
 });
