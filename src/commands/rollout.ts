@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { readInputFile, readInputText } from "../cli/files.js";
-import { parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError, TARGET_HELP } from "../fleet/rollout-plan.js";
-import { APPROVE_MODES, type RolloutView } from "../fleet/rollouts.js";
+import { APPROVE_MODES, parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError, TARGET_HELP } from "../fleet/rollout-plan.js";
+import type { RolloutView } from "../fleet/rollouts.js";
 import { DebugMapError, findDebugMap, parseDebugMap, type DebugMap } from "../build/debug-map.js";
 import { readPackageUnverified } from "../pkg/index.js";
 import { dirname } from "node:path";

@@ -18,7 +18,7 @@ import type { Kysely, Transaction } from "kysely";
 import { readPackageUnverified } from "../pkg/index.js";
 import { sha256Hex } from "../ota/state-store.js";
 import type { FleetSchema } from "./db/schema.js";
-import { allowedFailures, formatFailureLimit, PlanError, waveSizes, type FailureLimit, type WaveStep } from "./rollout-plan.js";
+import { allowedFailures, formatFailureLimit, PlanError, waveSizes, type ApproveMode, type FailureLimit, type WaveStep } from "./rollout-plan.js";
 import type { DeviceFilter, FleetStore } from "./store.js";
 
 export const FAILED_STATES = ["reverted", "failed", "refused", "timed-out"] as const;
@@ -35,10 +35,6 @@ export interface RolloutSpec {
   /** Wait for an approval (resume) before the first wave only, or before every wave (default none). */
   approve?: ApproveMode;
 }
-
-/** When a rollout waits for a person's approval (`fwx rollout resume`): never, before its first wave, or before each wave. */
-export const APPROVE_MODES = ["none", "first", "every"] as const;
-export type ApproveMode = (typeof APPROVE_MODES)[number];
 
 /** What one device's flash ended in. */
 export interface DeviceOutcome {
