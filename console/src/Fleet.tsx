@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { call, type DeviceActionResult, type DeviceDetail, type DeviceRow } from "./api.js";
+import { call, type CrashView, type DeviceActionResult, type DeviceDetail, type DeviceRow } from "./api.js";
 import { usePoll } from "./usePoll.js";
 import { useLiveLogs } from "./useLiveLogs.js";
 
@@ -11,7 +11,7 @@ export function Fleet() {
   const [open, setOpen] = useState<string | null>(null);
   const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
   if (online) q.set("online", online);
-  const { data, error } = usePoll(() => call<DeviceRow[]>("GET", `/api/devices?${q}`), 2000, [q.toString()]);
+  const { data, error, reload } = usePoll(() => call<DeviceRow[]>("GET", `/api/devices?${q}`), 2000, [q.toString()]);
   return (
     <section>
       <div className="filters">
@@ -41,12 +41,12 @@ export function Fleet() {
         </tbody>
       </table>
       <p className="count">{data ? `${data.length} devices` : "loading…"}</p>
-      {open && <Device id={open} />}
+      {open && <Device id={open} onChanged={reload} />}
     </section>
   );
 }
 
-function Device({ id }: { id: string }) {
+function Device({ id, onChanged }: { id: string; onChanged(): void }) {
   const { data, reload } = usePoll(() => call<DeviceDetail>("GET", `/api/devices/${encodeURIComponent(id)}`), 2000, [id]);
   const [result, setResult] = useState<string | null>(null);
   const logs = useLiveLogs(id, data?.logs);
@@ -60,7 +60,9 @@ function Device({ id }: { id: string }) {
     } catch (e) {
       setResult(`not done: ${(e as Error).message}`);
     }
+    // The service answers once the device's new status is stored: the list shows it now, not a poll later.
     reload();
+    onChanged();
   };
   const running = [...new Set(data.modules.filter((m) => m.role === "active" || m.role === "confirmed").map((m) => m.module))];
   return (
@@ -72,8 +74,24 @@ function Device({ id }: { id: string }) {
       {result && <p className="action-result" role="status">{result}</p>}
       <h3>Verdicts</h3>
       <ul>{data.verdicts.map((v, i) => <li key={i}>{new Date(v.ts).toLocaleTimeString()} {v.module_id} {v.version} <b>{v.phase}</b> {v.reason}</li>)}</ul>
+      <h3>Crash reports</h3>
+      {data.crashes.length ? data.crashes.map((c, i) => <Crash key={i} c={c} />) : <p className="none">no crash reports</p>}
       <h3>Logs <span className={logs.live ? "live on" : "live"}>{logs.live ? "● live" : "○ reconnecting"}</span></h3>
       <pre className="logs">{logs.lines.slice(-50).map(logText).join("\n")}</pre>
+    </div>
+  );
+}
+
+/** A fault as the integrator reads it: where in their own code (through the module's debug map), else why not. */
+function Crash({ c }: { c: CrashView }) {
+  const sha = c.wasmSha256 ? c.wasmSha256.slice(0, 12) : null;
+  return (
+    <div className="crash" data-module={c.module}>
+      <p className="what">{new Date(c.ts).toLocaleTimeString()} <b>{c.module}</b> {c.reason}{c.callback ? ` in ${c.callback}` : ""}{c.detail ? `: ${c.detail}` : ""}</p>
+      {c.at ? <p className="where">at <code className="source">{c.at}</code> in <code>{c.function}</code></p>
+        : <p className="where unmapped">{!sha ? "the device sent no module hash: its crash cannot be matched to a debug map"
+          : c.mapped ? "no frame in the project's own sources" : `no debug map for module ${sha}… (fwx rollout map <file.fwxmap.json> uploads one)`}</p>}
+      {c.stack.length > 0 && <pre className="stack">{c.stack.join("\n")}</pre>}
     </div>
   );
 }
@@ -94,8 +112,12 @@ function ModuleActions({ module, act }: { module: string; act: (what: string, pa
 /** A log line as a person reads it: time, level and message of the device's JSON line (the line as is otherwise). */
 function logText(l: { ts: number; line: string }): string {
   try {
-    const j = JSON.parse(l.line) as { level?: string; message?: string; module?: string };
-    if (typeof j.message === "string") return `${new Date(l.ts).toLocaleTimeString()} ${(j.level ?? "").padEnd(5)} ${j.module ?? ""}: ${j.message}`;
+    const j = JSON.parse(l.line) as { level?: string; message?: string; module?: string; kind?: string; reason?: string; detail?: string; callback?: string; summary?: string; state?: string };
+    const at = new Date(l.ts).toLocaleTimeString();
+    if (typeof j.message === "string") return `${at} ${(j.level ?? "").padEnd(5)} ${j.module ?? ""}: ${j.message}`;
+    // The same words as fwx logs: a fault's reason and callback (its stack is under Crash reports), a lifecycle's summary.
+    if (j.kind === "fault") return `${at} FAULT ${j.module ?? ""}: ${j.reason ?? ""} in ${j.callback ?? "?"}: ${j.detail ?? ""}`;
+    if (j.kind === "lifecycle") return `${at} ${"".padEnd(5)} ${j.module ?? ""}: ${j.summary ?? j.state ?? ""}`;
   } catch { /* not JSON: shown as it came */ }
   return l.line;
 }

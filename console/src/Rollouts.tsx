@@ -19,7 +19,7 @@ function CreateForm({ onCreated }: { onCreated(): void }) {
     try {
       await call("POST", "/api/rollouts", {
         package: base64(await file.arrayBuffer()), target: form.get("target"), waves: form.get("waves"),
-        maxFailures: form.get("maxFailures"), approve: form.get("approve") === "on",
+        maxFailures: form.get("maxFailures"), approve: form.get("approve"),
       });
       setError(null);
       onCreated();
@@ -33,7 +33,11 @@ function CreateForm({ onCreated }: { onCreated(): void }) {
       <label>target <input name="target" defaultValue="all" /></label>
       <label>waves <input name="waves" defaultValue="1,5%,25%,100%" /></label>
       <label>max failures <input name="maxFailures" defaultValue="2%" /></label>
-      <label><input type="checkbox" name="approve" /> wait for approval</label>
+      <label>approval <select name="approve" defaultValue="none">
+        <option value="none">none: waves start by themselves</option>
+        <option value="first">before the first wave</option>
+        <option value="every">before every wave</option>
+      </select></label>
       <button type="submit">Start rollout</button>
       {error && <p className="error">{error}</p>}
     </form>
@@ -76,6 +80,7 @@ export function Rollouts() {
           <h2>{r.module} {r.version} <span className="state">{r.state}</span></h2>
           <p className="meta">{r.id} · {r.devices} devices · max failures {r.maxFailures} per wave</p>
           {r.haltReason && <p className="halt">{r.haltReason}</p>}
+          {r.awaitingWave !== null && <p className="awaiting">wave {r.awaitingWave + 1} of {r.waves.length} waits for approval{r.awaitingWave > 0 ? ` (wave ${r.awaitingWave} succeeded)` : ""}</p>}
           {r.waves.map((w) => <Wave key={w.index} w={w} />)}
           <div className="actions">
             {r.state === "running" && <button onClick={() => act(r, "pause")}>Pause</button>}

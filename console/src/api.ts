@@ -14,6 +14,21 @@ export interface DeviceRow {
 export interface DeviceDetail extends DeviceRow {
   verdicts: { module_id: string; version: string | null; phase: string; reason: string | null; ts: number }[];
   logs: { ts: number; module: string | null; line: string }[];
+  crashes: CrashView[];
+}
+
+/** A crash report the device sent, named through its module's debug map when the fleet has it (src/fleet/crashes.ts). */
+export interface CrashView {
+  ts: number;
+  module: string;
+  reason: string;
+  detail: string | null;
+  callback: string | null;
+  wasmSha256: string | null;
+  at: string | null;
+  function: string | null;
+  mapped: boolean;
+  stack: string[];
 }
 
 export interface WaveView {
@@ -34,6 +49,9 @@ export interface RolloutView {
   devices: number;
   createdAt: number;
   waves: WaveView[];
+  approve: "none" | "first" | "every";
+  /** While awaiting approval: the wave that starts once approved. */
+  awaitingWave: number | null;
 }
 
 /** What a device signed for a rollback or a config change from the console. */

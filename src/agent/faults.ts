@@ -5,7 +5,7 @@ import { FUNCTIONS, STATUS_NAMES } from "../abi/host.generated.js";
 import { PAGE_BYTES } from "./memory-cap.js";
 import { isWatchdogTimeout } from "./watchdog.js";
 import { FrameOffsets } from "./frame-offsets.js";
-import { formatLocation, isLibrary, symbolize, type DebugMap } from "../build/debug-map.js";
+import { formatLocation, isLibrary, symbolize, type DebugMap, type SourceLocation } from "../build/debug-map.js";
 
 export const FAULT_REASONS = [
   "fuel-exhausted", "stack-overflow", "memory-limit", "unreachable", "abort",
@@ -195,12 +195,12 @@ export function formatCrashReport(r: CrashReport, debugMap?: DebugMap | null): s
 }
 
 /** The stack lines of a report (a device's fault log line carries frames only; `fwx logs` prints them with this). */
-export function formatFrames(frames: readonly FrameRef[], debugMap: DebugMap | null): string[] {
+export function formatFrames(frames: readonly FrameRef[], debugMap: DebugMap | null, opts: { mapHint?: boolean } = {}): string[] {
   const lines: string[] = [];
   if (!frames.length) return lines;
-  const named = frames.map((f) => ({ f, s: debugMap && f.funcIndex !== null ? symbolize(debugMap, f.funcIndex, f.moduleOffset ?? null, f.moduleBody ?? null) : null }));
-  const user = named.find((x) => x.s?.userAt);
-  if (user) lines.push(`  at ${formatLocation(user.s!.userAt!)} in ${user.s!.name ?? `function[${user.f.funcIndex}]`}`);
+  const named = symbolizeFrames(frames, debugMap);
+  const user = userFrame(named);
+  if (user) lines.push(`  at ${formatLocation(user.at)} in ${user.name}`);
   lines.push("  wasm stack (innermost first):");
   for (const { f, s } of named.slice(0, 8)) {
     const name = s?.name ?? f.funcName ?? (f.funcIndex === null ? "(unnamed)" : `function[${f.funcIndex}]`);
@@ -210,12 +210,41 @@ export function formatFrames(frames: readonly FrameRef[], debugMap: DebugMap | n
       : f.offset !== undefined ? `byte 0x${f.offset.toString(16)} of the instrumented code` : "an unknown position";
     lines.push(`    ${fn} at ${where ? `${where}, ` : ""}${pos}`);
   }
-  if (!debugMap) lines.push("  no debug map for this module: the names and source lines are in the .fwxmap.json fwx build writes beside it (--map <file>)");
+  if (!debugMap && opts.mapHint !== false) lines.push("  no debug map for this module: the names and source lines are in the .fwxmap.json fwx build writes beside it (--map <file>)");
   return lines;
+}
+
+function symbolizeFrames(frames: readonly FrameRef[], debugMap: DebugMap | null) {
+  return frames.map((f) => ({ f, s: debugMap && f.funcIndex !== null ? symbolize(debugMap, f.funcIndex, f.moduleOffset ?? null, f.moduleBody ?? null) : null }));
+}
+
+function userFrame(named: ReturnType<typeof symbolizeFrames>): { at: SourceLocation; name: string } | null {
+  const user = named.find((x) => x.s?.userAt);
+  return user ? { at: user.s!.userAt!, name: user.s!.name ?? `function[${user.f.funcIndex}]` } : null;
+}
+
+/**
+ * Where in the integrator's own code a fault happened (the line formatFrames
+ * prints first): the innermost frame with a line of the project's sources,
+ * and its function's name; null without a map or without such a frame.
+ */
+export function faultLocation(frames: readonly FrameRef[], debugMap: DebugMap | null): { at: SourceLocation; name: string } | null {
+  return debugMap ? userFrame(symbolizeFrames(frames, debugMap)) : null;
 }
 
 /** What formatFrames needs of a frame; a device's log line carries just this. */
 export type FrameRef = Pick<WasmLocation, "funcIndex" | "funcName" | "moduleOffset" | "moduleBody"> & { offset?: number };
+
+/** A fault line's frames as a device sent them (function index, module offset, function range); malformed entries are dropped. */
+export function parseFrameRefs(frames: unknown): FrameRef[] {
+  if (!Array.isArray(frames)) return [];
+  return (frames as unknown[]).flatMap((f): FrameRef[] => {
+    const x = (f ?? {}) as { funcIndex?: unknown; moduleOffset?: unknown; moduleBody?: { from?: unknown; to?: unknown } };
+    if (x.funcIndex !== null && !Number.isInteger(x.funcIndex)) return [];
+    const body = x.moduleBody && Number.isInteger(x.moduleBody.from) && Number.isInteger(x.moduleBody.to) ? { from: x.moduleBody.from as number, to: x.moduleBody.to as number } : null;
+    return [{ funcIndex: x.funcIndex as number | null, funcName: null, moduleOffset: Number.isInteger(x.moduleOffset) ? (x.moduleOffset as number) : null, moduleBody: body }];
+  });
+}
 
 function formatCrashTail(r: CrashReport): string[] {
   const lines: string[] = [];

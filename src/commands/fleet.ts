@@ -26,8 +26,9 @@ presence, install events and logs through MQTT shared subscriptions
 ($share/<group>/fwx/v2/+/...), so several instances split the load on a
 clustered broker. The database keeps devices (customer, group, board,
 online, last seen), installed modules per slot (version, package hash),
-verdict history, the last ${LOGS_PER_DEVICE} log lines per device, and rollouts with
-their waves and per-device progress.
+verdict history, the last ${LOGS_PER_DEVICE} log lines per device, crash reports
+(named by source line through the debug maps \`fwx rollout create\` and
+\`fwx rollout map\` upload), and rollouts with their waves and per-device progress.
 
 The database is embedded SQLite by default (a file, no server). A fleet that
 outgrows one machine uses PostgreSQL with the same schema: --db postgres://...

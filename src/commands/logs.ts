@@ -4,7 +4,7 @@ import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError
 import { parseJson, topicsFor } from "../ota/protocol.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { ToolConnection } from "../ota/rpc.js";
-import { formatFrames, type FrameRef } from "../agent/faults.js";
+import { formatFrames, parseFrameRefs } from "../agent/faults.js";
 import { DebugMapError, findDebugMap, parseDebugMap, type DebugMap } from "../build/debug-map.js";
 import { readInputText } from "../cli/files.js";
 
@@ -40,17 +40,6 @@ example:
 
 type Line = { ts: number; tUs?: number; module: string; kind: string; [k: string]: unknown };
 
-/** A fault line's frames as the device sent them (function index, module offset, function range), or none if malformed. */
-function frameRefs(l: Line): FrameRef[] {
-  if (!Array.isArray(l.frames)) return [];
-  return (l.frames as unknown[]).flatMap((f): FrameRef[] => {
-    const x = f as { funcIndex?: unknown; moduleOffset?: unknown; moduleBody?: { from?: unknown; to?: unknown } };
-    if (x.funcIndex !== null && !Number.isInteger(x.funcIndex)) return [];
-    const body = x.moduleBody && Number.isInteger(x.moduleBody.from) && Number.isInteger(x.moduleBody.to) ? { from: x.moduleBody.from as number, to: x.moduleBody.to as number } : null;
-    return [{ funcIndex: x.funcIndex as number | null, funcName: null, moduleOffset: Number.isInteger(x.moduleOffset) ? (x.moduleOffset as number) : null, moduleBody: body }];
-  });
-}
-
 /** A device's log line as text; a fault with its stack, named through the module's debug map when one is found. */
 function format(l: Line, mapFor: (sha256: unknown) => DebugMap | null): string {
   const detail = l.kind === "log" ? `${String(l.level)}: ${String(l.message)}`
@@ -58,7 +47,7 @@ function format(l: Line, mapFor: (sha256: unknown) => DebugMap | null): string {
     : l.kind === "lifecycle" ? String(l.summary ?? l.state)
     : JSON.stringify(Object.fromEntries(Object.entries(l).filter(([k]) => !["ts", "tUs", "module", "kind"].includes(k))));
   const head = `${new Date(l.ts).toISOString()} ${l.module} ${l.kind} ${detail}`;
-  const frames = l.kind === "fault" ? frameRefs(l) : [];
+  const frames = l.kind === "fault" ? parseFrameRefs(l.frames) : [];
   return frames.length ? [head, ...formatFrames(frames, mapFor(l.wasmSha256))].join("\n") : head;
 }
 

@@ -1,16 +1,20 @@
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
-import { readInputFile } from "../cli/files.js";
-import { parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError, TARGET_HELP } from "../fleet/rollout-plan.js";
+import { readInputFile, readInputText } from "../cli/files.js";
+import { APPROVE_MODES, parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError, TARGET_HELP } from "../fleet/rollout-plan.js";
 import type { RolloutView } from "../fleet/rollouts.js";
+import { DebugMapError, findDebugMap, parseDebugMap, type DebugMap } from "../build/debug-map.js";
+import { readPackageUnverified } from "../pkg/index.js";
+import { dirname } from "node:path";
 
 const DEFAULT_FLEET = "http://127.0.0.1:8470";
 
 const help = `usage: fwx rollout create <package.fwx> --target <filter> [--waves 1,5%,25%,100%]
                           [--max-failures 2%] [--min-per-wave N] [--rate N/min]
-                          [--max-concurrent N] [--approve]
+                          [--max-concurrent N] [--approve [every|first]] [--map f.fwxmap.json]
        fwx rollout status [<id>] [--wait]
        fwx rollout pause|resume|cancel <id>
+       fwx rollout map <file.fwxmap.json>...
        (all: [--fleet ${DEFAULT_FLEET}] [--json])
 
 Staged rollouts on the fleet service (\`fwx fleet\`), which flashes the
@@ -37,7 +41,17 @@ create options:
   --min-per-wave <n>      every wave has at least this many devices (default 1)
   --rate <n>/min          start at most n transfers a minute (default: no limit)
   --max-concurrent <n>    transfers under way at once (default 50)
-  --approve               wait for approval: nothing starts until \`fwx rollout resume <id>\`
+  --approve [every|first] wait for a person's approval (\`fwx rollout resume <id>\`, or Approve
+                          in the console): every (the default when --approve is given
+                          alone) before each wave, once the wave before it succeeded;
+                          first: only before the first wave, later waves start by themselves
+  --map <file>            the module's debug map (default: the .fwxmap.json of this exact
+                          module beside the package, as fwx build and fwx pack leave it),
+                          uploaded so the console names crash reports by source line
+
+map: uploads debug maps on their own (a module already rolled out some other
+way, or a map rebuilt later): the console then shows crash reports of that
+exact module (matched by its SHA-256) with function names and file:line.
 
 status options:
   --wait                  wait until the rollout is done, halted or cancelled
@@ -57,6 +71,34 @@ examples:
   fwx rollout status ro-1a2b3c4d --wait`;
 
 class Unreachable extends Error {}
+
+/** `--approve` alone means every wave; `--approve every|first` (or `--approve=…`) names the mode. */
+function approveArgs(argv: string[]): string[] {
+  return argv.flatMap((a, i) => (a === "--approve" && !(APPROVE_MODES as readonly string[]).includes(argv[i + 1] ?? "") ? ["--approve=every"] : [a]));
+}
+
+/**
+ * The debug map of the package's module: the --map file (refused if it is not of exactly this module), else the
+ * one of this module's SHA-256 beside the package or in its directory's build/ (as fwx build leaves it), else null.
+ */
+function debugMapFor(pkg: Uint8Array, pkgPath: string, mapPath: string | undefined): DebugMap | null {
+  let sha: string;
+  try {
+    sha = Buffer.from(readPackageUnverified(pkg).payloadSha256).toString("hex");
+  } catch (e) {
+    throw new UsageError(`rollout: ${pkgPath}: not a package: ${(e as Error).message}`);
+  }
+  if (mapPath === undefined) return findDebugMap(sha, { near: [pkgPath], dirs: [dirname(pkgPath)] });
+  let map: DebugMap;
+  try {
+    map = parseDebugMap(readInputText("rollout", `--map ${mapPath}`, mapPath), `--map ${mapPath}`);
+  } catch (e) {
+    if (e instanceof DebugMapError) throw new UsageError(`rollout: ${e.message}`);
+    throw e;
+  }
+  if (map.wasmSha256 !== sha) throw new UsageError(`rollout: --map ${mapPath} describes module ${map.wasmSha256.slice(0, 12)}…, not this package's ${sha.slice(0, 12)}… (rebuilt since?)`);
+  return map;
+}
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
   let res: Response;
@@ -88,6 +130,7 @@ function bar(done: number, size: number, width = 20): string {
 export function formatRollout(r: RolloutView): string {
   const lines = [`${r.id}  ${r.module} ${r.version}  ${r.state.toUpperCase()}  ${r.devices} devices, max failures ${r.maxFailures} per wave`];
   if (r.haltReason) lines.push(`  halted: ${r.haltReason}`);
+  if (r.awaitingWave !== null && r.awaitingWave !== undefined) lines.push(`  waiting for approval of wave ${r.awaitingWave + 1} (fwx rollout resume ${r.id}; --approve ${r.approve})`);
   for (const w of r.waves) {
     const c = w.counts;
     const failed = (c.reverted ?? 0) + (c.failed ?? 0) + (c.refused ?? 0) + (c["timed-out"] ?? 0);
@@ -105,16 +148,16 @@ export const command: Command = {
   help,
   async run(argv) {
     const { values, positionals } = parseArgs({
-      args: argv, allowPositionals: true,
+      args: approveArgs(argv), allowPositionals: true,
       options: {
         fleet: { type: "string" }, json: { type: "boolean" }, target: { type: "string" }, waves: { type: "string" },
         "max-failures": { type: "string" }, "min-per-wave": { type: "string" }, rate: { type: "string" }, "max-concurrent": { type: "string" },
-        approve: { type: "boolean" }, wait: { type: "boolean" },
+        approve: { type: "string" }, wait: { type: "boolean" }, map: { type: "string" },
       },
     });
     const [action, arg, ...extra] = positionals;
-    if (!action) throw new UsageError("expected an action: create, status, pause, resume or cancel");
-    if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (!action) throw new UsageError("expected an action: create, status, pause, resume, cancel or map");
+    if (extra.length && action !== "map") throw new UsageError(`unexpected argument "${extra[0]}"`);
     const base = values.fleet ?? process.env.FWX_FLEET ?? DEFAULT_FLEET;
     try {
       new URL(base);
@@ -138,12 +181,19 @@ export const command: Command = {
         parseWaves(values.waves ?? "100%");
         parseMaxFailures(values["max-failures"] ?? "0");
         if (values.rate !== undefined) parseRate(values.rate);
+        const approve = values.approve ?? "none";
+        if (!(APPROVE_MODES as readonly string[]).includes(approve)) throw new UsageError(`--approve "${approve}": expected every or first`);
         const pkg = readInputFile("rollout", arg, arg);
+        const map = debugMapFor(pkg, arg, values.map);
+        // The map first: a device that faults on the first wave is named as soon as its report arrives.
+        if (map) await call(base, "POST", "/api/debug-maps", { map });
         const r = await call(base, "POST", "/api/rollouts", {
           package: pkg.toString("base64"), target: values.target, waves: values.waves ?? "100%", maxFailures: values["max-failures"] ?? "0",
-          minPerWave: posInt("min-per-wave"), maxConcurrent: posInt("max-concurrent"), rate: values.rate, approve: !!values.approve,
+          minPerWave: posInt("min-per-wave"), maxConcurrent: posInt("max-concurrent"), rate: values.rate, approve,
         }) as RolloutView;
-        out(r, `created ${formatRollout(r)}${r.state === "awaiting-approval" ? `\nwaiting for approval: fwx rollout resume ${r.id}` : ""}`);
+        const mapNote = map ? `debug map ${map.wasmSha256.slice(0, 12)} uploaded: crash reports name source lines`
+          : `no debug map of this module beside ${arg}: crash reports will show module offsets only (fwx rollout map <file.fwxmap.json> adds one later)`;
+        out(r, `created ${formatRollout(r)}\n${mapNote}`);
         return EXIT.ok;
       }
       if (action === "status") {
@@ -162,13 +212,33 @@ export const command: Command = {
           await new Promise((res) => setTimeout(res, 500));
         }
       }
+      if (action === "map") {
+        const files = positionals.slice(1);
+        if (!files.length) throw new UsageError("map: expected one or more .fwxmap.json files");
+        const maps = files.map((f) => {
+          try {
+            return { f, map: parseDebugMap(readInputText("rollout", f, f), f) };
+          } catch (e) {
+            if (e instanceof DebugMapError) throw new UsageError(`rollout: ${e.message}`);
+            throw e;
+          }
+        });
+        const done: unknown[] = [];
+        for (const { f, map } of maps) {
+          const r = await call(base, "POST", "/api/debug-maps", { map }) as { wasmSha256: string; module: string | null; version: string | null };
+          done.push(r);
+          if (!values.json) process.stdout.write(`${f}: debug map of ${r.module ? `${r.module} ${r.version ?? ""}`.trim() : "a module"} (${r.wasmSha256.slice(0, 12)}) uploaded\n`);
+        }
+        if (values.json) process.stdout.write(JSON.stringify(done) + "\n");
+        return EXIT.ok;
+      }
       if (action === "pause" || action === "resume" || action === "cancel") {
         if (!arg) throw new UsageError(`${action}: expected a rollout id`);
         const r = await call(base, "POST", `/api/rollouts/${encodeURIComponent(arg)}/${action}`) as RolloutView;
         out(r, formatRollout(r));
         return EXIT.ok;
       }
-      throw new UsageError(`unknown action "${action}" (create, status, pause, resume, cancel)`);
+      throw new UsageError(`unknown action "${action}" (create, status, pause, resume, cancel, map)`);
     } catch (e) {
       if (e instanceof PlanError) throw new UsageError(e.message);
       if (e instanceof Unreachable) {

@@ -1,12 +1,15 @@
 // The fleet service's JSON HTTP API, for `fwx rollout` and a web console:
 //
 //   GET  /api/devices?customer=&group=&board=&module=&version=&online=&ids=a,b&limit=&offset=
-//   GET  /api/devices/<id>                 status, modules, verdict history, recent logs
+//   GET  /api/devices/<id>                 status, modules, verdict history, recent logs, crash reports (named by debug maps)
 //   GET  /api/devices/<id>/logs/live       Server-Sent Events: each log line as the service stores it ("log" events)
 //   GET  /api/rollouts                     every rollout with per-wave counts
-//   POST /api/rollouts                     {package (base64), target, waves, maxFailures, minPerWave?, rate?, maxConcurrent?, approve?}
+//   POST /api/rollouts                     {package (base64), target, waves, maxFailures, minPerWave?, rate?, maxConcurrent?,
+//                                           approve?: "none" | "first" | "every" (true: every)}
 //   GET  /api/rollouts/<id>                one rollout and its devices
 //   POST /api/rollouts/<id>/pause|resume|cancel
+//   GET  /api/debug-maps                   the debug maps uploaded (module hash, module, version)
+//   POST /api/debug-maps                   {map: <the .fwxmap.json object>}: names crash reports of that exact module
 //   GET  /api/health?since=<ms>&bucket=<ms>  installs and faults per time bucket
 //
 // Errors are {error: "<message>"} with 400 (bad input, naming the field), 404, 409 (not in that state),
@@ -17,9 +20,11 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError } from "./rollout-plan.js";
+import { APPROVE_MODES, parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError, type ApproveMode } from "./rollout-plan.js";
 import { RolloutNotFound, RolloutStateError, type RolloutController } from "./rollouts.js";
 import type { DeviceFilter, FleetStore } from "./store.js";
+import type { CrashStore } from "./crashes.js";
+import { DebugMapError } from "../build/debug-map.js";
 import type { LogRow } from "./follower.js";
 
 /** Log lines as they are stored, by device: what the live log stream forwards. */
@@ -41,6 +46,7 @@ class HttpError extends Error {
 
 export interface ApiOptions {
   store: FleetStore;
+  crashes: CrashStore;
   /** null: this service does not run rollouts (no operator credentials). */
   rollouts: RolloutController | null;
   whyNoRollouts?: string;
@@ -133,6 +139,14 @@ function posInt(body: Record<string, unknown>, key: string): number | undefined 
   return v;
 }
 
+/** The approval mode of a rollout request: a mode's name, or true (before every wave) / false. */
+function approveOf(v: unknown): ApproveMode {
+  if (v === undefined || v === null || v === false) return "none";
+  if (v === true) return "every";
+  if (typeof v === "string" && (APPROVE_MODES as readonly string[]).includes(v)) return v as ApproveMode;
+  throw new HttpError(400, `"approve" must be one of ${APPROVE_MODES.join(", ")} (or true for every): got ${JSON.stringify(v)}`);
+}
+
 export function createApiServer(opts: ApiOptions): Server {
   const { store } = opts;
   const rollouts = () => {
@@ -162,7 +176,20 @@ export function createApiServer(opts: ApiOptions): Server {
       if (id === undefined) return store.devices(filterOf(url.searchParams), intParam(url.searchParams, "limit", 1000, 1, 100_000), intParam(url.searchParams, "offset", 0, 0, 1e9));
       const d = await store.device(id);
       if (!d) throw new HttpError(404, `no device "${id}" in the fleet database`);
-      return d;
+      return { ...d, crashes: await opts.crashes.crashes(id) };
+    }
+    if (what === "debug-maps" && id === undefined) {
+      if (method === "GET") return opts.crashes.debugMaps();
+      if (method === "POST") {
+        const map = (await readJson(req)).map;
+        if (typeof map !== "object" || map === null || Array.isArray(map)) throw new HttpError(400, `"map" must be the debug map (the .fwxmap.json fwx build writes) as a JSON object`);
+        try {
+          return await opts.crashes.addDebugMap(JSON.stringify(map), `"map"`);
+        } catch (e) {
+          if (e instanceof DebugMapError) throw new HttpError(400, (e as Error).message);
+          throw e;
+        }
+      }
     }
     if (what === "health" && method === "GET") {
       const now = Date.now();
@@ -181,7 +208,7 @@ export function createApiServer(opts: ApiOptions): Server {
           maxFailures: parseMaxFailures(str(body, "maxFailures", false) ?? "0"),
           ...(posInt(body, "minPerWave") !== undefined ? { minPerWave: posInt(body, "minPerWave")! } : {}),
           ...(posInt(body, "maxConcurrent") !== undefined ? { maxConcurrent: posInt(body, "maxConcurrent")! } : {}),
-          ratePerMin: rate === undefined ? null : parseRate(rate), approve: body.approve === true,
+          ratePerMin: rate === undefined ? null : parseRate(rate), approve: approveOf(body.approve),
         });
       }
       if (id !== undefined && action === undefined && method === "GET") {

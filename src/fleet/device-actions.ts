@@ -52,3 +52,37 @@ export function deviceActionsThroughBroker(o: { brokerUrl: string; security?: Mq
     }
   };
 }
+
+/** Listeners for install events as the fleet follower stores them, by device (a Map: a device may be called "error"). */
+export type EventWatchers = Map<string, Set<(e: { phase?: string; module?: string }) => void>>;
+
+/** How long a console action's answer waits for the device's new status to be stored (it normally takes milliseconds). */
+export const ACTION_STORED_WAIT_MS = 3000;
+
+/**
+ * A device action whose answer comes once the fleet database shows it. The device publishes its retained
+ * status, then the event (rolled-back, reconfigured), then its signed reply, on one connection; the reply
+ * reaches the service on its own connection, often before the follower has written the status. Answering
+ * then let the console's fleet list, read right after, show the old version until its next poll. So the
+ * answer waits (bounded) until the follower has stored the device's event of that module, which comes after
+ * its status.
+ */
+export function storedBeforeAnswer(run: RunDeviceAction, watchers: EventWatchers, waitMs = ACTION_STORED_WAIT_MS): RunDeviceAction {
+  return async (device, action) => {
+    let stored!: () => void;
+    const seen = new Promise<void>((resolve) => { stored = resolve; });
+    const watch = (e: { phase?: string; module?: string }) => { if (e.module === action.module) stored(); };
+    const set = watchers.get(device) ?? new Set();
+    watchers.set(device, set.add(watch));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const r = await run(device, action);
+      await Promise.race([seen, new Promise<void>((resolve) => { timer = setTimeout(resolve, waitMs); })]);
+      return r;
+    } finally {
+      clearTimeout(timer);
+      set.delete(watch);
+      if (!set.size) watchers.delete(device);
+    }
+  };
+}

@@ -13,6 +13,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { deviceOfTopic, parseJson, TOPIC_ROOT, type DeviceStatus, type InstallEvent } from "../ota/protocol.js";
 import { mqttSecurityOptions, type MqttSecurity } from "../ota/transport.js";
 import type { FleetStore } from "./store.js";
+import type { CrashStore } from "./crashes.js";
 
 export interface FollowerOptions {
   brokerUrl: string;
@@ -20,6 +21,8 @@ export interface FollowerOptions {
   /** Shared-subscription group; null subscribes plainly (brokers without $share, or a single instance). */
   shareGroup: string | null;
   store: FleetStore;
+  /** Where fault log lines are kept as crash reports (absent: only in the log tail). */
+  crashes?: CrashStore;
   clientId?: string;
   connectTimeoutMs?: number;
   /** Called after each message is written (tests and the rollout controller wait on it); a log's payload is its LogRow. */
@@ -106,10 +109,11 @@ export class Follower {
       await s.recordEvent(device, e);
       body = e;
     } else {
-      const l = parseJson<{ ts?: number; module?: string }>(payload, `log of ${device}`);
+      const l = parseJson<{ ts?: number; module?: string; kind?: string }>(payload, `log of ${device}`);
       // The row as stored (and as GET /api/devices/<id> lists it), so a live feed shows what a reload would.
       const row: LogRow = { ts: typeof l.ts === "number" ? l.ts : Date.now(), module: typeof l.module === "string" ? l.module : null, line: payload.toString("utf8") };
       await s.recordLog(device, row.ts, row.module, row.line);
+      if (l.kind === "fault") await this.opts.crashes?.recordFault(device, l);
       body = row;
     }
     this.opts.onRecorded?.(kind, device, body);

@@ -111,3 +111,7 @@ export function parseRate(text: string): number {
   if (!m || Number(m[1]) < 1) throw new PlanError(`--rate "${text}": expected <n>/min with n ≥ 1, e.g. 30/min`);
   return Number(m[1]);
 }
+
+/** When a rollout waits for a person's approval (`fwx rollout resume`): never, before its first wave, or before each wave. */
+export const APPROVE_MODES = ["none", "first", "every"] as const;
+export type ApproveMode = (typeof APPROVE_MODES)[number];

@@ -18,7 +18,7 @@ import type { Kysely, Transaction } from "kysely";
 import { readPackageUnverified } from "../pkg/index.js";
 import { sha256Hex } from "../ota/state-store.js";
 import type { FleetSchema } from "./db/schema.js";
-import { allowedFailures, formatFailureLimit, PlanError, waveSizes, type FailureLimit, type WaveStep } from "./rollout-plan.js";
+import { allowedFailures, formatFailureLimit, PlanError, waveSizes, type ApproveMode, type FailureLimit, type WaveStep } from "./rollout-plan.js";
 import type { DeviceFilter, FleetStore } from "./store.js";
 
 export const FAILED_STATES = ["reverted", "failed", "refused", "timed-out"] as const;
@@ -32,8 +32,8 @@ export interface RolloutSpec {
   minPerWave?: number;
   ratePerMin?: number | null;
   maxConcurrent?: number;
-  /** Wait for an approval (resume) before the first wave starts. */
-  approve?: boolean;
+  /** Wait for an approval (resume) before the first wave only, or before every wave (default none). */
+  approve?: ApproveMode;
 }
 
 /** What one device's flash ended in. */
@@ -71,6 +71,9 @@ export interface RolloutView {
   createdAt: number;
   updatedAt: number;
   devices: number;
+  approve: ApproveMode;
+  /** While awaiting approval: the index of the wave that starts once approved. */
+  awaitingWave: number | null;
 }
 
 export class RolloutNotFound extends Error {
@@ -141,7 +144,8 @@ export class RolloutController {
         id, module_id: manifest.id, version: manifest.version, package_sha256: sha256Hex(spec.package), package: spec.package,
         target_json: JSON.stringify(spec.target), waves_json: JSON.stringify(spec.waves), max_failures: JSON.stringify(spec.maxFailures),
         min_per_wave: minPerWave, rate_per_min: spec.ratePerMin ?? null, max_concurrent: maxConcurrent,
-        state: spec.approve ? "awaiting-approval" : "running", halt_reason: null, created_at: t, updated_at: t,
+        state: (spec.approve ?? "none") !== "none" ? "awaiting-approval" : "running", halt_reason: null, created_at: t, updated_at: t,
+        approve: spec.approve ?? "none",
       }).execute();
       await tx.insertInto("waves").values(sizes.map((size, idx) => ({ rollout_id: id, idx, size, state: "pending", started_at: null, finished_at: null }))).execute();
       // Devices in id order: wave 0 is the first `sizes[0]` of them, and so on (the order is recorded, not recomputed).
@@ -177,6 +181,8 @@ export class RolloutController {
       maxFailures: formatFailureLimit(limit), minPerWave: r.min_per_wave, ratePerMin: r.rate_per_min, maxConcurrent: r.max_concurrent,
       state: r.state, haltReason: r.halt_reason, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
       devices: waves.reduce((a, w) => a + w.size, 0),
+      approve: r.approve as ApproveMode,
+      awaitingWave: r.state === "awaiting-approval" ? waves.find((w) => w.state === "pending")?.idx ?? null : null,
     };
   }
 
@@ -204,7 +210,7 @@ export class RolloutController {
     return this.transition(id, ["running"], "paused", "pause");
   }
 
-  /** Continues a paused rollout, or approves one waiting for approval. */
+  /** Continues a paused rollout, or approves the next wave of one waiting for approval. */
   resume(id: string) {
     return this.transition(id, ["paused", "awaiting-approval"], "running", "resume");
   }
@@ -293,7 +299,12 @@ export class RolloutController {
       return;
     }
     if (targets.every((t) => FINAL_STATES.includes(t.state))) {
-      await this.db.updateTable("waves").set({ state: "succeeded", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).execute();
+      const next = await this.db.selectFrom("waves").select("idx").where("rollout_id", "=", id).where("idx", ">", wave.idx).executeTakeFirst();
+      await this.db.transaction().execute(async (tx) => {
+        await tx.updateTable("waves").set({ state: "succeeded", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).execute();
+        // --approve every: a person looks at the wave that just succeeded before the next one starts.
+        if (next && r.approve === "every") await this.setState(tx, id, "awaiting-approval", null);
+      });
       this.opts.onChange?.(id);
       this.kick();
       return;

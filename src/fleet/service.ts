@@ -1,7 +1,7 @@
 // `fwx fleet` as a function: the database, the broker follower, the rollout
 // controller and the HTTP API, started together and stopped together.
 
-import { deviceActionsThroughBroker } from "./device-actions.js";
+import { deviceActionsThroughBroker, storedBeforeAnswer, type EventWatchers } from "./device-actions.js";
 import type { AddressInfo } from "node:net";
 import { flash, FlashAborted } from "../ota/flasher.js";
 import { PackageCache } from "../ota/package-cache.js";
@@ -13,6 +13,7 @@ import { DeltaStore } from "./deltas.js";
 import { Follower, type LogRow } from "./follower.js";
 import { RolloutController, type DeviceOutcome, type FlashDevice } from "./rollouts.js";
 import { FleetStore } from "./store.js";
+import { CrashStore } from "./crashes.js";
 
 export interface FleetServiceOptions {
   /** SQLite file or postgres:// URL. */
@@ -41,6 +42,7 @@ export interface FleetService {
   url: string;
   db: FleetDb;
   store: FleetStore;
+  crashes: CrashStore;
   follower: Follower;
   rollouts: RolloutController | null;
   deltas: DeltaStore;
@@ -71,6 +73,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
   const db = await openFleetDb(o.db);
   const store = new FleetStore(db.db);
   const deltas = new DeltaStore(db.db);
+  const crashes = new CrashStore(db.db);
   // One listener per open console stream of that device; any number of pages may watch. A Map, not an
   // EventEmitter: a device may be called "error".
   const logWatchers = new Map<string, Set<(row: LogRow) => void>>();
@@ -84,14 +87,17 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       };
     },
   };
+  // Install events as the follower stores them, by device: a console action answers once its effect is in the database.
+  const eventWatchers: EventWatchers = new Map();
   let follower: Follower | null = null;
   let rollouts: RolloutController | null = null;
   try {
     follower = await Follower.start({
-      brokerUrl: o.brokerUrl, ...(o.security ? { security: o.security } : {}), shareGroup: o.shareGroup, store,
+      brokerUrl: o.brokerUrl, ...(o.security ? { security: o.security } : {}), shareGroup: o.shareGroup, store, crashes,
       onRecorded: (kind, device, body) => {
         if (kind === "event") rollouts?.nudge();
         if (kind === "log") for (const fn of logWatchers.get(device) ?? []) fn(body as LogRow);
+        if (kind === "event") for (const fn of eventWatchers.get(device) ?? []) fn(body as { phase?: string; module?: string });
       },
       onError: (e, topic) => o.onError?.(e, topic),
     });
@@ -103,8 +109,9 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       rollouts = new RolloutController({ db: db.db, store, flashDevice, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
       rollouts.start();
     }
-    const deviceActions = o.auth ? deviceActionsThroughBroker({ brokerUrl: o.brokerUrl, ...(o.security ? { security: o.security } : {}), auth: o.auth }) : null;
-    const server = createApiServer({ store, rollouts, deviceActions, liveLogs, ...(o.consoleDir !== undefined ? { consoleDir: o.consoleDir } : {}), whyNoRollouts: "this fleet service has no operator credentials, so it runs no rollouts (start it with --operator-key, --operator-cert and --root)" });
+    const viaBroker = o.auth ? deviceActionsThroughBroker({ brokerUrl: o.brokerUrl, ...(o.security ? { security: o.security } : {}), auth: o.auth }) : null;
+    const deviceActions = viaBroker ? storedBeforeAnswer(viaBroker, eventWatchers) : null;
+    const server = createApiServer({ store, crashes, rollouts, deviceActions, liveLogs, ...(o.consoleDir !== undefined ? { consoleDir: o.consoleDir } : {}), whyNoRollouts: "this fleet service has no operator credentials, so it runs no rollouts (start it with --operator-key, --operator-cert and --root)" });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`HTTP API on ${o.host ?? "127.0.0.1"}:${o.port ?? 8470}: ${e.code === "EADDRINUSE" ? "address in use" : e.message}`)));
       server.listen(o.port ?? 8470, o.host ?? "127.0.0.1", () => resolve());
@@ -113,7 +120,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
     const f = follower;
     const r = rollouts;
     return {
-      url: `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`, db, store, follower: f, rollouts: r, deltas,
+      url: `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`, db, store, crashes, follower: f, rollouts: r, deltas,
       async close() {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();

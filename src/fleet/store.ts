@@ -127,7 +127,8 @@ export class FleetStore {
     const [rows, mods, verdicts] = await Promise.all([
       this.db.selectFrom("devices").selectAll().where("id", "in", ids).orderBy("id").execute(),
       this.db.selectFrom("installed_modules").selectAll().where("device_id", "in", ids).orderBy("module_id").orderBy("slot").execute(),
-      this.db.selectFrom("verdicts").selectAll().where("device_id", "in", ids).where("phase", "in", ["confirmed", "reverted", "refused", "failed"]).orderBy("ts", "desc").execute(),
+      // A rollback is the last word on what runs: after one, "confirmed 1.1.0" would name the version just left.
+      this.db.selectFrom("verdicts").selectAll().where("device_id", "in", ids).where("phase", "in", ["confirmed", "reverted", "refused", "failed", "rolled-back"]).orderBy("ts", "desc").execute(),
     ]);
     return rows.map((r) => {
       const v = verdicts.find((x) => x.device_id === r.id);

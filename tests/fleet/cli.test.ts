@@ -1,7 +1,8 @@
 // The fleet through the CLI, as a release manager runs it: `fwx fleet-sim`
 // with a share of devices that fail every trial, `fwx fleet` following them
 // on Mosquitto, `fwx rollout create` and `fwx rollout status --wait` seeing
-// the rollout halt on its first wave. Every child process runs under a time
+// the rollout halt on its first wave; `--approve` asking before every wave,
+// the debug map beside the package uploaded, `fwx rollout map`. Every child process runs under a time
 // limit and is stopped by its PID.
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -12,7 +13,9 @@ import { failingIndexes } from "../../src/fleet/sim.js";
 import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
 import { bundleCli, removeCliBundle } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
-import { CUSTOMER, GROUP, makePackage, makeTrust, tempDir } from "../ota/fixtures.js";
+import { CUSTOMER, GROUP, makePackage, makeTrust, tempDir, tickerWasm } from "../ota/fixtures.js";
+import { DEBUG_MAP_FORMAT, DEBUG_MAP_VERSION } from "../../src/build/debug-map.js";
+import { createHash } from "node:crypto";
 
 const repo = resolve(import.meta.dirname, "../..");
 
@@ -55,7 +58,7 @@ async function stopChild(p: ChildProcess): Promise<void> {
 const bin = mosquittoBinary();
 if (!bin) throw new Error("mosquitto is not available (scripts/ensure-mosquitto.mjs could not install it)");
 
-describe("fwx fleet, fleet-sim and rollout", { timeout: 120_000 }, () => {
+describe("fwx fleet, fleet-sim and rollout", { timeout: 240_000 }, () => {
   const trust = makeTrust();
   const work = tempDir("fleet-cli");
   const f = (name: string) => join(work.path, name);
@@ -77,7 +80,7 @@ describe("fwx fleet, fleet-sim and rollout", { timeout: 120_000 }, () => {
     work.cleanup();
   });
 
-  it("halts a rollout whose first wave lands on a device that fails its trial", async () => {
+  it("halts a rollout whose first wave lands on a device that fails its trial; the next, created --approve with its debug map, waits before each wave", async () => {
     // A seed that makes the first of 4 devices the failing one (which ones fail is fixed by the seed).
     const seed = [...Array(100).keys()].find((s) => failingIndexes(4, 0.25, s).has(0))!;
     const devices = JSON.parse(await daemon(cli, ["fleet-sim", "--count", "4", "--fail-fraction", "0.25", "--seed", String(seed), "--root-key", f("root.key"),
@@ -109,5 +112,48 @@ describe("fwx fleet, fleet-sim and rollout", { timeout: 120_000 }, () => {
     const resume = await run(cli, ["rollout", "resume", id, "--fleet", ready.api]);
     expect(resume.code).toBe(2);
     expect(resume.err).toMatch(/cannot resume rollout .*: it is halted/);
+
+    // The next version, with the debug map fwx build left beside it; --approve alone: before every wave.
+    writeFileSync(f("v2.fwx"), makePackage(trust, { version: "2.0.0", sequence: 2 }));
+    const sha = createHash("sha256").update(tickerWasm()).digest("hex");
+    const map = { format: DEBUG_MAP_FORMAT, version: DEBUG_MAP_VERSION, module: { id: "com.acme.ticker", version: "2.0.0" }, wasmSha256: sha, functions: ["log", "start", "fwx_init", "fwx_on_timer"], sources: [], lines: [], aborts: {} };
+    writeFileSync(f("v2.fwxmap.json"), JSON.stringify(map));
+    const unknownMode = await run(cli, ["rollout", "create", f("v2.fwx"), "--fleet", ready.api, "--target", "devices=sim-2+sim-3", "--approve=sometimes"]);
+    expect([unknownMode.code, unknownMode.err]).toEqual([2, expect.stringMatching(/--approve "sometimes": expected every or first/)]);
+    writeFileSync(f("other.fwxmap.json"), JSON.stringify({ ...map, wasmSha256: "ab".repeat(32) }));
+    const wrongMap = await run(cli, ["rollout", "create", f("v2.fwx"), "--fleet", ready.api, "--target", "devices=sim-2+sim-3", "--map", f("other.fwxmap.json")]);
+    expect(wrongMap.code).toBe(2);
+    expect(wrongMap.err).toMatch(/--map .*other\.fwxmap\.json describes module abababababab…, not this package's/);
+    const staged = await run(cli, ["rollout", "create", f("v2.fwx"), "--approve", "--fleet", ready.api, "--target", "devices=sim-2+sim-3", "--waves", "1,100%"]);
+    expect(staged.code, staged.err).toBe(0);
+    expect(staged.out).toContain(`debug map ${sha.slice(0, 12)} uploaded: crash reports name source lines`);
+    expect(staged.out).toMatch(/waiting for approval of wave 1 \(fwx rollout resume (ro-[0-9a-f]{8}); --approve every\)/);
+    const v2 = /^created (ro-[0-9a-f]{8})/.exec(staged.out)![1]!;
+    expect(((await (await fetch(`${ready.api}/api/debug-maps`)).json()) as { wasmSha256: string }[]).map((m) => m.wasmSha256)).toEqual([sha]);
+    expect((await run(cli, ["rollout", "resume", v2, "--fleet", ready.api])).code).toBe(0);
+    // Wave 1 (sim-2) confirms; wave 2 waits for a second approval (polled through the API: a CLI process per poll is slow under load).
+    for (let i = 0; ; i++) {
+      const v = (await (await fetch(`${ready.api}/api/rollouts/${v2}`)).json()) as { state: string; awaitingWave: number | null };
+      if (v.state === "awaiting-approval" && v.awaitingWave === 1) break;
+      if (!["running", "awaiting-approval"].includes(v.state) || i > 600) throw new Error(`wave 2 never waited for approval: ${JSON.stringify(v)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const st = await run(cli, ["rollout", "status", v2, "--fleet", ready.api]);
+    expect(st.out).toContain("waiting for approval of wave 2");
+    expect(st.out).toMatch(/wave 1  \[#{20}\] 1\/1  succeeded/);
+    expect(st.out).toMatch(/wave 2  \[\.{20}\] 0\/1  pending/);
+    expect((await run(cli, ["rollout", "resume", v2, "--fleet", ready.api])).code).toBe(0);
+    const done = await run(cli, ["rollout", "status", v2, "--wait", "--fleet", ready.api]);
+    expect(done.code, done.out).toBe(0);
+    expect(done.out).toMatch(/DONE  2 devices/);
+
+    // A map on its own; a file that is not one is named.
+    writeFileSync(f("junk.fwxmap.json"), "{}");
+    const junk = await run(cli, ["rollout", "map", f("junk.fwxmap.json"), "--fleet", ready.api]);
+    expect(junk.code).toBe(2);
+    expect(junk.err).toMatch(/junk\.fwxmap\.json: not an fwx debug map/);
+    const added = await run(cli, ["rollout", "map", f("other.fwxmap.json"), "--fleet", ready.api]);
+    expect(added.code, added.err).toBe(0);
+    expect(added.out).toMatch(/other\.fwxmap\.json: debug map of com\.acme\.ticker 2\.0\.0 \(abababababab\) uploaded/);
   });
 });

@@ -4,9 +4,13 @@
 // playwright-core, against the fleet service on a real Mosquitto with
 // simulated gateways. Start a rollout from the page, watch its first wave
 // halt when the faulty version reverts, cancel it with confirmation, and
-// check that the other devices were never touched.
+// check that the other devices were never touched; a device's crash report
+// named at the integrator's file:line through the uploaded debug map.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { buildModule } from "../../src/build/build.js";
+import { FAULT_LINE, faultyProject } from "../build/faulty-project.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser } from "playwright-core";
@@ -67,7 +71,8 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
     await page.screenshot({ path: join(dir, "fleet.png") });
 
     await page.getByRole("button", { name: "Rollouts" }).click();
-    const bad = makePackage(trust, { version: "2.0.0", sequence: 2, wasm: tickerWasm({ behaviour: "fault-on-timer" }) });
+    const badWasm = tickerWasm({ behaviour: "fault-on-timer" });
+    const bad = makePackage(trust, { version: "2.0.0", sequence: 2, wasm: badWasm });
     await page.setInputFiles("input[name=package]", { name: "ticker-2.0.0.fwx", mimeType: "application/octet-stream", buffer: Buffer.from(bad) });
     await page.fill("input[name=target]", `customer=${CUSTOMER}`);
     await page.fill("input[name=waves]", "1,100%");
@@ -95,6 +100,12 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
 
     await page.getByRole("button", { name: "Fleet" }).click();
     await page.waitForFunction(`document.querySelector("tr[data-device='sim-1'] .verdict")?.textContent?.startsWith("reverted")`);
+    // sim-1's crash report: the device sent positions and its module's hash; no map of that module was uploaded.
+    await page.locator("tr[data-device='sim-1']").click();
+    const sha = createHash("sha256").update(badWasm).digest("hex");
+    await page.waitForFunction(`document.querySelector(".device .crash .where")?.textContent?.startsWith("no debug map for module ${sha.slice(0, 12)}")`, null, { timeout: 20_000 });
+    expect(await page.locator(".device .crash .what").first().textContent()).toMatch(/com\.acme\.ticker unreachable in fwx_on_timer\(\d+\): executed an unreachable instruction/);
+    expect(await page.locator(".device .crash pre.stack").first().textContent()).toMatch(/^  wasm stack \(innermost first\):\n    function\[\d+\] \(function \d+\) at module byte 0x[0-9a-f]+$/);
     await page.getByRole("button", { name: "Health" }).click();
     await page.waitForFunction(`[...document.querySelectorAll("rect.faults")].some((r) => Number(r.getAttribute("height")) > 0)`);
     await page.screenshot({ path: join(dir, "health.png") });
@@ -129,6 +140,12 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
     page.on("dialog", (d) => { dialogs.push(d.message()); void d.accept(); });
     await actions.getByRole("button", { name: "Roll back" }).click();
     await page.waitForFunction(`document.querySelector(".device .action-result")?.textContent?.startsWith("com.acme.ticker: rolled-back → 1.0.0")`, null, { timeout: 20_000 });
+    // The service answered only once the device's new status was stored: the fleet list read now shows 1.0.0, not a poll later.
+    const [listed] = await (await fetch(`${svc.url}/api/devices?ids=sim-4`)).json() as { modules: { version: string; role: string }[] }[];
+    expect(listed!.modules.filter((m) => m.role === "active").map((m) => m.version)).toEqual(["1.0.0"]);
+    await page.waitForFunction(`document.querySelector("tr[data-device='sim-4']")?.textContent?.includes("com.acme.ticker 1.0.0")`, null, { timeout: 20_000 });
+    // Its last verdict is the rollback, not the confirmation of the version it left.
+    expect(await page.locator("tr[data-device='sim-4'] .verdict").textContent()).toBe("rolled-back 1.0.0");
     expect(dialogs[0]).toBe("Roll com.acme.ticker back to its other slot on sim-4?");
     // The accepted one reached the device (so the declined one would have shown too).
     expect(installs()).toBeGreaterThan(before);
@@ -143,6 +160,35 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
     await page.waitForFunction(`document.querySelector(".device .action-result")?.textContent?.startsWith("not done: ")`, null, { timeout: 20_000 });
     expect(await page.locator(".device .action-result").textContent()).toMatch(/^not done: sim-4 refused: invalid-config: com\.acme\.ticker\.threshold: 99 is outside \[-40, 30\]/);
     await page.screenshot({ path: join(dir, "device.png") });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows a device's crash report at the integrator's own file:line, through the debug map uploaded for that module", async () => {
+    const project = faultyProject(join(dir, "faulty"));
+    const built = await buildModule(project);
+    expect(built.ok).toBe(true);
+    // As `fwx rollout create` does with the map beside the package: upload it, then roll the module out.
+    const up = await fetch(`${svc.url}/api/debug-maps`, { method: "POST", body: JSON.stringify({ map: JSON.parse(readFileSync(built.debugMapFile!, "utf8")) }) });
+    expect(up.status).toBe(200);
+    const sha = createHash("sha256").update(built.bytes!).digest("hex");
+    expect(await up.json()).toMatchObject({ wasmSha256: sha, module: "com.example.faulty" });
+    const pkg = makePackage(trust, { version: "3.0.0", sequence: 5, wasm: built.bytes!, capabilities: { timers: 1 }, config: [] });
+    const r = await svc.rollouts!.create({ package: pkg, target: parseTarget("devices=sim-2"), waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") });
+    for (const end = Date.now() + 30_000; (await svc.rollouts!.get(r.id))!.state !== "halted"; await new Promise((res) => setTimeout(res, 100))) {
+      if (Date.now() > end) throw new Error(`the faulty module's rollout to sim-2 did not halt: ${JSON.stringify(await svc.rollouts!.get(r.id))}`);
+    }
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(svc.url);
+    await page.locator("tr[data-device='sim-2']").click();
+    const crash = page.locator(".device .crash").first();
+    await page.waitForFunction(`document.querySelector(".device .crash .where code.source")?.textContent === ${JSON.stringify(FAULT_LINE)}`, null, { timeout: 20_000 });
+    expect(await crash.locator(".what").textContent()).toMatch(/com\.acme\.ticker abort in fwx_on_timer\(1\): Index out of range/);
+    expect(await crash.locator(".where").textContent()).toBe(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
+    expect(await crash.locator("pre.stack").textContent()).toContain(`  at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
+    await page.locator(".device h3", { hasText: "Crash reports" }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(dir, "device-crash.png") });
     expect(pageErrors).toEqual([]);
   });
 
@@ -167,6 +213,24 @@ describe("fleet console in headless Chromium", { timeout: 120_000 }, () => {
     } finally {
       await device.endAsync();
     }
+    expect(pageErrors).toEqual([]);
+  });
+  it("shows which wave of a rollout created with approval before every wave waits, and approves it after a confirmation", async () => {
+    const r = await svc.rollouts!.create({ package: makePackage(trust, { version: "1.0.0", sequence: 6 }), target: parseTarget("devices=sim-3"), waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), approve: "every" });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(svc.url);
+    await page.getByRole("button", { name: "Rollouts" }).click();
+    const card = page.locator(`article.rollout[data-rollout='${r.id}']`);
+    await card.locator(".awaiting").waitFor({ timeout: 20_000 });
+    expect(await card.locator(".awaiting").textContent()).toBe("wave 1 of 1 waits for approval");
+    expect(await page.locator("select[name=approve] option").allTextContents()).toEqual(["none: waves start by themselves", "before the first wave", "before every wave"]);
+    const dialogs: string[] = [];
+    page.once("dialog", (d) => { dialogs.push(d.message()); void d.accept(); });
+    await card.getByRole("button", { name: "Approve" }).click();
+    await page.locator(`article.rollout.done[data-rollout='${r.id}']`).waitFor({ timeout: 30_000 });
+    expect(dialogs[0]).toBe(`resume rollout ${r.id} (com.acme.ticker 1.0.0)?`);
     expect(pageErrors).toEqual([]);
   });
 });

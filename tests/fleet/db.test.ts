@@ -1,10 +1,32 @@
 // The fleet database: migrations, device records, bounded logs, queries.
 import { afterAll, describe, expect, it } from "vitest";
-import { sql } from "kysely";
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from "kysely";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { FleetMigrations } from "../../src/fleet/db/migrations.js";
+import type { FleetSchema } from "../../src/fleet/db/schema.js";
 import { FleetStore, LOGS_PER_DEVICE } from "../../src/fleet/store.js";
 import { openFleetDb, FleetDbError } from "../../src/fleet/db/open.js";
 import { testDatabases } from "./db-matrix.js";
 import { status } from "./fixtures.js";
+import { CrashStore, CRASHES_PER_DEVICE } from "../../src/fleet/crashes.js";
+import { DEBUG_MAP_FORMAT, DEBUG_MAP_VERSION, DebugMapError, type DebugMap } from "../../src/build/debug-map.js";
+
+const SHA = "c0".repeat(32);
+/** A debug map as fwx build writes one: function 1 is the integrator's, which calls into the standard library at 0x7a. */
+const MAP: DebugMap = {
+  format: DEBUG_MAP_FORMAT, version: DEBUG_MAP_VERSION, module: { id: "com.acme.ticker", version: "2.0.0" }, wasmSha256: SHA,
+  functions: ["fwx:core@1.log", "assembly/index/nextSample", "assembly/index/fwx_on_timer"],
+  sources: ["assembly/index.ts", "~lib/typedarray.ts"],
+  lines: [[0x60, 0, 7, 3], [0x70, 0, 8, 10], [0x7a, 1, 50, 5], [0x90, 0, 15, 3]],
+  aborts: {},
+};
+/** A fault line as a device agent publishes it: positions only. */
+const faultLine = (ts: number, sha: string | null = SHA) => ({
+  ts, module: "com.acme.ticker", kind: "fault", reason: "abort", detail: "Index out of range", callback: "fwx_on_timer(1)",
+  ...(sha ? { wasmSha256: sha } : {}),
+  frames: [{ funcIndex: 1, moduleOffset: 0x7c, moduleBody: { from: 0x5a, to: 0x88 } }, { funcIndex: 2, moduleOffset: 0x92, moduleBody: { from: 0x8a, to: 0xa0 } }],
+});
 
 for (const tdb of await testDatabases()) {
   describe(`fleet database on ${tdb.name}`, { timeout: 60_000 }, () => {
@@ -18,12 +40,27 @@ for (const tdb of await testDatabases()) {
       await a.close();
       const b = await tdb.open(where);
       const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(b.db);
-      expect(applied.rows.map((r) => r.name)).toEqual(["0001-fleet"]);
-      for (const t of ["devices", "installed_modules", "verdicts", "logs", "rollouts", "waves", "rollout_targets", "deltas"] as const) {
+      expect(applied.rows.map((r) => r.name)).toEqual(["0001-fleet", "0002-crash-reports"]);
+      for (const t of ["devices", "installed_modules", "verdicts", "logs", "rollouts", "waves", "rollout_targets", "deltas", "debug_maps", "crash_reports"] as const) {
         await b.db.selectFrom(t).selectAll().limit(1).execute();
       }
       expect(await new FleetStore(b.db).deviceIds({})).toEqual(["gw-1"]);
       await b.close();
+    });
+
+    it("migrates a database of the first schema: its rollouts keep their rows and wait for no approval", async () => {
+      const where = await tdb.fresh();
+      const kind = tdb.name;
+      const old = new Kysely<FleetSchema>({ dialect: kind === "sqlite" ? new SqliteDialect({ database: new Database(where) }) : new PostgresDialect({ pool: new pg.Pool({ connectionString: where }) }) });
+      expect((await new Migrator({ db: old, provider: new FleetMigrations(kind) }).migrateTo("0001-fleet")).error).toBeUndefined();
+      await old.insertInto("rollouts").values({
+        id: "ro-00000001", module_id: "m", version: "1.0.0", package_sha256: "aa".repeat(32), package: new Uint8Array([1]), target_json: "{}", waves_json: "[]",
+        max_failures: "0", min_per_wave: 1, rate_per_min: null, max_concurrent: 1, state: "running", halt_reason: null, created_at: 1, updated_at: 1,
+      }).execute();
+      await old.destroy();
+      const f = await tdb.open(where);
+      expect(await f.db.selectFrom("rollouts").select(["id", "state", "approve"]).execute()).toEqual([{ id: "ro-00000001", state: "running", approve: "none" }]);
+      await f.close();
     });
 
     it("records status per slot, presence, verdicts, and filters devices", async () => {
@@ -54,6 +91,40 @@ for (const tdb of await testDatabases()) {
       expect(one!.verdicts).toHaveLength(1); // the trial step is progress, not history
       expect(await s.device("nope")).toBeNull();
       expect(await s.health(0, 10_000)).toEqual([{ t: 0, installs: 0, faults: 1 }]);
+      await f.close();
+    });
+
+    it("stores a device's crash reports and names them through the module's debug map, also one uploaded after the crash", async () => {
+      const f = await tdb.open(await tdb.fresh());
+      const c = new CrashStore(f.db);
+      expect(await c.recordFault("gw-1", { ts: 1, module: "m", kind: "log", level: "info", message: "hi" } as never)).toBe(false);
+      expect(await c.recordFault("gw-1", faultLine(10))).toBe(true);
+      expect(await c.recordFault("gw-1", faultLine(20, null))).toBe(true); // a device that sends no module hash (the C device today)
+      const before = await c.crashes("gw-1");
+      expect(before.map((x) => [x.ts, x.mapped, x.at])).toEqual([[20, false, null], [10, false, null]]);
+      expect(before[1]!.stack).toEqual([
+        "  wasm stack (innermost first):",
+        "    function[1] (function 1) at module byte 0x7c",
+        "    function[2] (function 2) at module byte 0x92",
+      ]);
+
+      expect(await c.addDebugMap(JSON.stringify(MAP), "ticker.fwxmap.json")).toMatchObject({ wasmSha256: SHA, module: "com.acme.ticker", version: "2.0.0" });
+      await c.addDebugMap(JSON.stringify(MAP), "again"); // the same module again replaces, never duplicates
+      expect((await c.debugMaps()).map((m) => m.wasmSha256)).toEqual([SHA]);
+      const [noHash, named] = await c.crashes("gw-1");
+      expect(noHash!.mapped).toBe(false);
+      // The innermost frame is library code inlined into nextSample: the integrator's line is the one before it.
+      expect([named!.at, named!.function, named!.mapped, named!.reason, named!.callback]).toEqual(["assembly/index.ts:8:10", "assembly/index/nextSample", true, "abort", "fwx_on_timer(1)"]);
+      expect(named!.stack[0]).toBe("  at assembly/index.ts:8:10 in assembly/index/nextSample");
+      expect(named!.stack).toContain("    assembly/index/fwx_on_timer (function 2) at assembly/index.ts:15:3, module byte 0x92");
+
+      await expect(c.addDebugMap("{}", "bad.fwxmap.json")).rejects.toThrow(DebugMapError);
+      await expect(c.addDebugMap(JSON.stringify({ ...MAP, wasmSha256: "zz" }), "bad.fwxmap.json")).rejects.toThrow(/bad\.fwxmap\.json: wasmSha256 is not a SHA-256/);
+      for (let i = 0; i < CRASHES_PER_DEVICE + 15; i++) await c.recordFault("gw-2", faultLine(100 + i));
+      await c.prune("gw-2");
+      const kept = await c.crashes("gw-2", 1000);
+      expect(kept).toHaveLength(CRASHES_PER_DEVICE);
+      expect(kept.at(-1)!.ts).toBe(115);
       await f.close();
     });
 

@@ -130,8 +130,9 @@ for (const tdb of await testDatabases()) {
 
     it("waits for approval, pauses, resumes and cancels; cancelled devices are never flashed", async () => {
       const s = await setup(4);
-      const r = await s.c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), maxConcurrent: 1, approve: true });
+      const r = await s.c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), maxConcurrent: 1, approve: "first" });
       expect(r.state).toBe("awaiting-approval");
+      expect(r.awaitingWave).toBe(0);
       await new Promise((res) => setTimeout(res, 150));
       expect(s.m.calls).toEqual([]);
       await s.c.resume(r.id);
@@ -152,6 +153,42 @@ for (const tdb of await testDatabases()) {
       expect(s.m.calls).toEqual(["gw-01", "gw-02"]);
       expect((await s.c.targets(r.id)).map((t) => t.state)).toEqual(["confirmed", "confirmed", "cancelled", "cancelled"]);
       await expect(s.c.pause("ro-nope")).rejects.toThrow(/no rollout "ro-nope"/);
+      await s.close();
+    });
+
+    it("--approve every waits for an approval before each wave, after the one before it succeeded; --approve first only before the first", async () => {
+      const s = await setup(3);
+      const r = await s.c.create({ package: pkg, target: {}, waves: parseWaves("1,2,100%"), maxFailures: parseMaxFailures("0"), approve: "every" });
+      expect([r.state, r.awaitingWave, r.approve]).toEqual(["awaiting-approval", 0, "every"]);
+      await new Promise((res) => setTimeout(res, 150));
+      expect(s.m.calls).toEqual([]);
+      for (const [wave, device] of [[0, "gw-01"], [1, "gw-02"], [2, "gw-03"]] as const) {
+        await s.c.resume(r.id);
+        await until(`${device} flashed`, () => s.m.waiting.has(device));
+        s.m.answer(device, "confirmed");
+        if (wave < 2) {
+          await until(`approval asked for wave ${wave + 2}`, async () => (await s.c.get(r.id))!.state === "awaiting-approval");
+          const v = (await s.c.get(r.id))!;
+          expect(v.awaitingWave).toBe(wave + 1);
+          expect(v.waves[wave]!.state).toBe("succeeded");
+          // Nothing of the next wave starts while it waits.
+          await new Promise((res) => setTimeout(res, 150));
+          expect(s.m.calls).toHaveLength(wave + 1);
+        }
+      }
+      await until("done", async () => (await s.c.get(r.id))!.state === "done");
+      expect((await s.c.get(r.id))!.awaitingWave).toBeNull();
+
+      const first = await s.c.create({ package: pkg, target: {}, waves: parseWaves("1,100%"), maxFailures: parseMaxFailures("0"), approve: "first" });
+      expect(first.state).toBe("awaiting-approval");
+      await s.c.resume(first.id);
+      await until("gw-01 flashed again", () => s.m.waiting.has("gw-01"));
+      s.m.answer("gw-01", "confirmed");
+      // The second wave starts by itself.
+      await until("wave 2 under way", () => s.m.waiting.has("gw-02") && s.m.waiting.has("gw-03"));
+      expect((await s.c.get(first.id))!.state).toBe("running");
+      for (const d of ["gw-02", "gw-03"]) s.m.answer(d, "confirmed");
+      await until("done", async () => (await s.c.get(first.id))!.state === "done");
       await s.close();
     });
 

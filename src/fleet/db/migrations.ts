@@ -107,6 +107,38 @@ function migrations(kind: DialectKind): Record<string, Migration> {
         for (const t of ["deltas", "rollout_targets", "waves", "rollouts", "logs", "verdicts", "installed_modules", "devices"]) await db.schema.dropTable(t).execute();
       },
     },
+    // Crash reports as devices publish them (a fault log line: reason, callback, wasm hash, frames by function
+    // index and module offset) and the debug maps that name them, keyed by the module's SHA-256. Kept apart from
+    // the pruned log tail, and symbolized when read, so a map uploaded after the crash still names it.
+    // Rollouts gain their approval mode: none, before the first wave, or before every wave.
+    "0002-crash-reports": {
+      async up(db: Kysely<any>) {
+        await db.schema.createTable("debug_maps")
+          .addColumn("wasm_sha256", "text", (c) => c.primaryKey())
+          .addColumn("module_id", "text")
+          .addColumn("version", "text")
+          .addColumn("map_json", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema.createTable("crash_reports")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("device_id", "text", (c) => c.notNull())
+          .addColumn("module_id", "text", (c) => c.notNull())
+          .addColumn("ts", "bigint", (c) => c.notNull())
+          .addColumn("reason", "text", (c) => c.notNull())
+          .addColumn("detail", "text")
+          .addColumn("callback", "text")
+          .addColumn("wasm_sha256", "text")
+          .addColumn("frames_json", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("crash_reports_device_ts").on("crash_reports").columns(["device_id", "ts"]).execute();
+        await db.schema.alterTable("rollouts").addColumn("approve", "text", (c) => c.notNull().defaultTo("none")).execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable("rollouts").dropColumn("approve").execute();
+        for (const t of ["crash_reports", "debug_maps"]) await db.schema.dropTable(t).execute();
+      },
+    },
   };
 }
 

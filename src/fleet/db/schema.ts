@@ -68,6 +68,8 @@ export interface RolloutsTable {
   halt_reason: string | null;
   created_at: number;
   updated_at: number;
+  /** none | first (before the first wave) | every (before each wave): migration 0002. */
+  approve: Generated<string>;
 }
 
 export interface WavesTable {
@@ -100,6 +102,29 @@ export interface DeltasTable {
   created_at: number;
 }
 
+/** A module's debug map (docs/debug-maps.md), uploaded by `fwx rollout create` or `fwx rollout map`. */
+export interface DebugMapsTable {
+  wasm_sha256: string;
+  module_id: string | null;
+  version: string | null;
+  map_json: string;
+  created_at: number;
+}
+
+/** A fault a device published on its log topic, as it sent it (positions, not names). */
+export interface CrashReportsTable {
+  id: string;
+  device_id: string;
+  module_id: string;
+  ts: number;
+  reason: string;
+  detail: string | null;
+  callback: string | null;
+  wasm_sha256: string | null;
+  /** [{funcIndex, moduleOffset, moduleBody?}], innermost first. */
+  frames_json: string;
+}
+
 export interface FleetSchema {
   devices: DevicesTable;
   installed_modules: InstalledModulesTable;
@@ -109,6 +134,8 @@ export interface FleetSchema {
   waves: WavesTable;
   rollout_targets: RolloutTargetsTable;
   deltas: DeltasTable;
+  debug_maps: DebugMapsTable;
+  crash_reports: CrashReportsTable;
 }
 
 export type { Generated };
