@@ -11,7 +11,8 @@
 // The integrator's source stays as written; what the host receives is byte
 // for byte what the string path sends (a log line cut to the 256 bytes the
 // host keeps at a character boundary, lone surrogates as U+FFFD, a JSON key
-// escaped as Json escapes it).
+// escaped as Json escapes it). Each distinct text is stored once per file,
+// however many calls use it.
 //
 // Only calls on the names a file imports from "fwx" are rewritten (a Json
 // method only in a chain that starts at `Json.begin()`), and only in the
@@ -123,13 +124,37 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
   const { NodeKind, LiteralKind } = kinds(as);
   // asc's JS build represents an i64 through this global (glue/js/i64.js).
   const i64 = (globalThis as unknown as { i64_new(lo: number, hi: number): unknown }).i64_new;
-  const staticBytes = (bytes: Uint8Array, range: Range): Expression =>
+  const memoryData = (bytes: Uint8Array, range: Range): Expression =>
     Node.createCallExpression(
       Node.createPropertyAccessExpression(Node.createIdentifierExpression("memory", range), Node.createIdentifierExpression("data", range), range),
       [Node.createNamedType(Node.createSimpleTypeName("u8", range), null, false, range)],
       [Node.createArrayLiteralExpression([...bytes].map((b) => Node.createIntegerLiteralExpression(i64(b, 0) as never, range)), range)],
       range,
     );
+  const usizeType = (range: Range) => Node.createNamedType(Node.createSimpleTypeName("usize", range), null, false, range);
+  /**
+   * A file's pool of static texts: each distinct byte string once, as
+   * `function __fwx_utf8_<n>(): usize { return memory.data<u8>([...]); }`
+   * appended to the file, and every use a call to it. A function rather than
+   * a top-level constant: AssemblyScript reserves a function's memory.data
+   * only when the function is compiled, i.e. used, and the optimizer inlines
+   * the call to the address. Measured: cold-chain repeats "temp_c": five times.
+   */
+  const texts = (source: Source) => {
+    const pool = new Map<string, string>();
+    return (bytes: Uint8Array, range: Range): Expression => {
+      const key = Buffer.from(bytes).toString("hex");
+      let name = pool.get(key);
+      if (name === undefined) {
+        name = `__fwx_utf8_${pool.size}`;
+        pool.set(key, name);
+        const signature = Node.createFunctionType([], usizeType(range), null, false, range);
+        const body = Node.createBlockStatement([Node.createReturnStatement(memoryData(bytes, range), range)], range);
+        source.statements.push(Node.createFunctionDeclaration(Node.createIdentifierExpression(name, range), null, 0, null, signature, body, 0, range));
+      }
+      return Node.createCallExpression(Node.createIdentifierExpression(name, range), null, [], range);
+    };
+  };
   const int = (v: number, range: Range): Expression => Node.createIntegerLiteralExpression(i64(v, 0) as never, range);
 
   return {
@@ -178,9 +203,11 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
           mutable.args = args;
           stats.rewritten++;
         };
+        const staticBytes = texts(source);
         const utf8Args = (bytes: Uint8Array, r: Range): Expression[] => [bytes.length ? staticBytes(bytes, r) : int(0, r), int(bytes.length, r)];
 
-        for (const node of nodes(source.statements)) {
+        // Walked over a copy: the pool appends its functions to the file.
+        for (const node of nodes([...source.statements])) {
           const m = member(node as unknown as Expression);
           if (!m) continue;
           const { call, receiver, method } = m;
