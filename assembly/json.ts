@@ -140,6 +140,12 @@ export class Json {
     return this;
   }
 
+  /** A whole field, key and string value both quoted and escaped, `"name":"value"`, from `.str("name", "value")` with two literals. */
+  fieldStatic(field: usize, length: usize): Json {
+    this.staticKey(field, length);
+    return this;
+  }
+
   boolStatic(key: usize, keyLength: usize, value: bool): Json {
     this.staticKey(key, keyLength);
     return this.boolValue(value);

@@ -8,6 +8,11 @@
 //                                       (also int, uint, str, bool)
 //   Log.line(l).str(" Hz")...        -> Log.line(l).strStatic(<utf8>, 3)...
 //   Config.getU32("period_s", 10)    -> Config.getU32Static(<utf8>, 8, 10) (also getNumber)
+//   Kv.getU32("count", 0)            -> Kv.getU32Static(<utf8>, 5, 0) (also setU32)
+//   Json.begin().str("state", "on")  -> Json.begin().fieldStatic(<"state":"on">, 12)
+// A literal here may also be a string constant of the project's own files
+// (`const TOPIC = "a/b"`, in the file or imported from one); those constants
+// are compiled @lazy, so one used only in such calls leaves no UTF-16 copy.
 // The integrator's source stays as written; what the host receives is byte
 // for byte what the string path sends (a log line cut to the 256 bytes the
 // host keeps at a character boundary, lone surrogates as U+FFFD, a JSON key
@@ -71,14 +76,19 @@ const JSON_METHODS = new Set(["num", "int", "uint", "str", "bool"]);
  * then the colon.
  */
 export function jsonKey(name: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(`${jsonString(name)}:`, "utf8"));
+}
+
+/** A JSON string as assembly/json.ts writes one (the text, before UTF-8): quoted, escaped as jsonKey says. */
+function jsonString(text: string): string {
   let quoted = "";
-  for (const ch of name) {
+  for (const ch of text) {
     const c = ch.charCodeAt(0);
     if (ch === '"' || ch === "\\") quoted += "\\" + ch;
     else if (c < 0x20) quoted += "\\u00" + c.toString(16).padStart(2, "0");
     else quoted += ch;
   }
-  return Uint8Array.from(Buffer.from(`"${quoted}":`, "utf8"));
+  return `"${quoted}"`;
 }
 
 /** The local names under which `source` imports `name` from "fwx". */
@@ -107,6 +117,68 @@ function* nodes(root: unknown, seen = new Set<unknown>()): Generator<{ kind: num
     if (key === "range" || key === "source") continue;
     if (value !== null && typeof value === "object") yield* nodes(value, seen);
   }
+}
+
+/** Names declared in `source`, each with how many times (a variable, parameter, function, class or import). */
+function declaredNames(as: AsModule, source: Source): Map<string, number> {
+  const k = (as as unknown as Record<string, Record<string, number>>)["NodeKind"]!;
+  const declaring = new Set([k["VariableDeclaration"], k["Parameter"], k["FunctionDeclaration"], k["ClassDeclaration"], k["ImportDeclaration"], k["EnumDeclaration"], k["NamespaceDeclaration"]]);
+  const counts = new Map<string, number>();
+  for (const node of nodes(source.statements)) {
+    if (!declaring.has(node.kind)) continue;
+    const name = (node as unknown as { name?: { text?: string } }).name?.text;
+    if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * A resolver for identifiers that name a string constant of the project's own
+ * files: `const NAME = "text"` at the top of the file, or imported from the
+ * project file that declares it so (one step, no re-exports). Null for
+ * anything else, and for a name the file declares more than once (a local
+ * or parameter that could shadow the constant).
+ */
+function projectConstants(as: AsModule, parser: Parser): (source: Source, name: string) => string | null {
+  const { NodeKind, LiteralKind } = kinds(as);
+  const k = (as as unknown as Record<string, Record<string, number>>)["NodeKind"]!;
+  const CONST = 8; // CommonFlags.Const
+  const own = parser.sources.filter((s) => !s.normalizedPath.startsWith("~lib/"));
+  const stringConstant = (d: { flags: number; initializer: Expression | null }): boolean => {
+    const init = d.initializer as unknown as { kind: number; literalKind?: number } | null;
+    return (d.flags & CONST) !== 0 && init !== null && init.kind === NodeKind.Literal && init.literalKind === LiteralKind.String;
+  };
+  const topLevel = new Map<string, Map<string, string>>();
+  const declared = new Map<Source, Map<string, number>>();
+  for (const source of own) {
+    const constants = new Map<string, string>();
+    for (const statement of source.statements) {
+      if ((statement.kind as number) !== k["Variable"]) continue;
+      for (const d of (statement as unknown as { declarations: { name: { text: string }; flags: number; type: unknown; initializer: Expression | null }[] }).declarations) {
+        if (stringConstant(d)) constants.set(d.name.text, (d.initializer as unknown as { value: string }).value);
+      }
+      // @lazy, as the standard library's string constants are: compiled only where still read after
+      // the rewrites below, so a constant used only in rewritten calls leaves no UTF-16 copy behind.
+      for (const d of (statement as unknown as { declarations: { flags: number; initializer: Expression | null; decorators: unknown[] | null; range: Range }[] }).declarations) {
+        if (stringConstant(d) && !d.decorators?.length) d.decorators = [...(d.decorators ?? []), as.Node.createDecorator(as.Node.createIdentifierExpression("lazy", d.range), null, d.range)];
+      }
+    }
+    topLevel.set(source.internalPath, constants);
+  }
+  return (source, name) => {
+    let names = declared.get(source);
+    if (!names) declared.set(source, (names = declaredNames(as, source)));
+    if (names.get(name) !== 1) return null;
+    const local = topLevel.get(source.internalPath)?.get(name);
+    if (local !== undefined) return local;
+    for (const s of source.statements) {
+      if ((s.kind as number) !== NodeKind.Import) continue;
+      const imp = s as ImportStatement;
+      const d = imp.declarations?.find((d) => d.name.text === name);
+      if (d) return topLevel.get(imp.internalPath)?.get(d.foreignName.text) ?? null;
+    }
+    return null;
+  };
 }
 
 export interface StaticUtf8Stats {
@@ -159,16 +231,23 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
 
   return {
     afterParse(parser: Parser): void {
+      const constant = projectConstants(as, parser);
       for (const source of parser.sources) {
         if (source.normalizedPath.startsWith("~lib/")) continue;
         const logNames = importedAs(as, source, "Log");
         const telemetryNames = importedAs(as, source, "Telemetry");
         const jsonNames = importedAs(as, source, "Json");
         const configNames = importedAs(as, source, "Config");
-        if (!logNames.size && !telemetryNames.size && !jsonNames.size && !configNames.size) continue;
+        const kvNames = importedAs(as, source, "Kv");
+        if (!logNames.size && !telemetryNames.size && !jsonNames.size && !configNames.size && !kvNames.size) continue;
         const identifier = (e: Expression): string | null => ((e.kind as number) === NodeKind.Identifier ? (e as unknown as { text: string }).text : null);
-        const stringLiteral = (e: Expression | undefined): string | null =>
-          e && (e.kind as number) === NodeKind.Literal && (e as unknown as { literalKind: number }).literalKind === LiteralKind.String ? (e as StringLiteralExpression).value : null;
+        /** The text of a string literal, or of an identifier naming a string constant of the project's (projectConstants). */
+        const stringLiteral = (e: Expression | undefined): string | null => {
+          if (!e) return null;
+          if ((e.kind as number) === NodeKind.Literal && (e as unknown as { literalKind: number }).literalKind === LiteralKind.String) return (e as StringLiteralExpression).value;
+          const name = identifier(e);
+          return name === null ? null : constant(source, name);
+        };
         /** `receiver.method(args)` parts of a call, or null. */
         const member = (e: Expression): { receiver: Expression; method: string; call: CallExpression } | null => {
           if ((e.kind as number) !== NodeKind.Call) return null;
@@ -183,7 +262,7 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
             const m = member(e);
             if (!m) return false;
             if (m.method === "begin") return m.call.args.length === 0 && jsonNames.has(identifier(m.receiver) ?? "");
-            if (!JSON_METHODS.has(m.method.replace(/Static$/, ""))) return false;
+            if (!JSON_METHODS.has(m.method.replace(/Static$/, "")) && m.method !== "fieldStatic") return false;
             e = m.receiver;
           }
         };
@@ -223,6 +302,11 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
             rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
           } else if (method === "str" && call.args.length === 1 && logLineChain(receiver)) {
             rewrite(call, receiver, "strStatic", utf8Args(utf8Prefix(first, Infinity), r));
+          } else if (owner !== null && kvNames.has(owner) && (method === "getU32" || method === "setU32") && call.args.length === 2) {
+            rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
+          } else if (method === "str" && call.args.length === 2 && stringLiteral(call.args[1]) !== null && jsonChain(receiver)) {
+            // Key and value both known: the whole field, "key":"value", is one static text.
+            rewrite(call, receiver, "fieldStatic", utf8Args(Uint8Array.from(Buffer.from(`${jsonString(first)}:${jsonString(stringLiteral(call.args[1])!)}`, "utf8")), r));
           } else if (JSON_METHODS.has(method) && jsonChain(receiver)) {
             rewrite(call, receiver, `${method}Static`, [...utf8Args(jsonKey(first), r), ...call.args.slice(1)]);
           }

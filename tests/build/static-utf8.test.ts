@@ -63,6 +63,35 @@ function project(dir: string): void {
   );
 }
 
+/** A project whose SDK calls name the project's string constants: local, imported, and one a parameter shadows. */
+function constantsProject(dir: string): void {
+  mkdirSync(join(dir, "assembly"), { recursive: true });
+  writeFileSync(join(dir, "assembly", "names.ts"), 'export const TOPIC = "c/top ✓";\nexport const KEY = "count";\nexport const SHADOWED = "the constant";\n');
+  writeFileSync(join(dir, "assembly", "shadow.ts"), [
+    'import { Log } from "fwx";',
+    'import { SHADOWED } from "./names";',
+    // The parameter, not the constant: the transform must leave this call alone.
+    "function say(SHADOWED: string): void { Log.warn(SHADOWED); }",
+    'export function shadowed(): void { say("the parameter"); }',
+    "",
+  ].join("\n"));
+  writeFileSync(join(dir, "assembly", "index.ts"), [
+    'import { Log, Json, Kv, Telemetry } from "fwx";',
+    'import { KEY, TOPIC } from "./names";',
+    'export { shadowed } from "./shadow";',
+    'const LOCAL = "only through a constant";',
+    'let vLocal = "only through a constant".substring(0), vTopic = "c/top ".concat("✓"), vKey = "count".substring(0);',
+    "export function logConstant(): void { Log.warn(LOCAL); }",
+    "export function logVariable(): void { Log.warn(vLocal); }",
+    'export function jsonConstant(): void { Json.begin().str("state", "a\\"l\\\\arm ✓").int("n", 1); Telemetry.publishJson(TOPIC); }',
+    'let vState = "state", vValue = "a\\"l\\\\arm ✓";',
+    "export function jsonVariable(): void { Json.begin().str(vState, vValue).int(\"n\", 1); Telemetry.publishJson(vTopic); }",
+    "export function kvConstant(): u32 { Kv.setU32(KEY, 41); return Kv.getU32(KEY, 3) + Kv.getU32(\"missing\", 3) * 100; }",
+    "export function kvVariable(): u32 { Kv.setU32(vKey, 41); return Kv.getU32(vKey, 3) + Kv.getU32(\"missing\".substring(0), 3) * 100; }",
+    "",
+  ].join("\n"));
+}
+
 function run(binary: Uint8Array): { call(name: string): { level: number; text: Buffer }; value(name: string): number } {
   let memory: WebAssembly.Memory | null = null;
   let last = { level: -1, text: Buffer.alloc(0) };
@@ -85,6 +114,19 @@ function run(binary: Uint8Array): { call(name: string): { level: number; text: B
     imports["fwx:telemetry@1"]["publish"] = (tp, tl, pp, pl) => {
       const bytes = (p: number, l: number) => Buffer.from(new Uint8Array(memory!.buffer, p, l)).toString();
       last = { level: -2, text: Buffer.from(`${bytes(tp, tl)} ${bytes(pp, pl)}`) };
+      return 0;
+    };
+  }
+  if (imports["fwx:kv@1"]) {
+    const store = new Map<string, Buffer>();
+    const text = (p: number, l: number) => Buffer.from(new Uint8Array(memory!.buffer, p, l)).toString();
+    imports["fwx:kv@1"]["set"] = (kp, kl, vp, vl) => (store.set(text(kp, kl), Buffer.from(new Uint8Array(memory!.buffer, vp, vl))), 0);
+    imports["fwx:kv@1"]["get"] = (kp, kl, vp, cap, lenOut) => {
+      const v = store.get(text(kp, kl));
+      if (!v) return 5; // not-found
+      new DataView(memory!.buffer).setUint32(lenOut, v.length, true);
+      if (v.length > cap) return 6;
+      new Uint8Array(memory!.buffer).set(v, vp);
       return 0;
     };
   }
@@ -137,6 +179,25 @@ describe("the static UTF-8 transform in fwx build", () => {
     expect(bin.includes(Buffer.from("only direct", "utf8"))).toBe(true);
     expect(bin.includes(Buffer.from("only direct", "utf16le"))).toBe(false);
     expect(bin.includes(Buffer.from("own class", "utf16le"))).toBe(true);
+  }, 60_000);
+
+  it("takes the project's string constants (in the file or imported) as literals, unless a parameter shadows one", async () => {
+    const cdir = join(work, "constants");
+    constantsProject(cdir);
+    const r = await compileAssemblyScript({ baseDir: cdir, entry: "assembly/index.ts", runtime: "stub" });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const m = run(r.binary!);
+    expect(m.call("logConstant")).toEqual({ level: 2, text: Buffer.from("only through a constant") });
+    expect(m.call("logConstant")).toEqual(m.call("logVariable"));
+    expect(m.call("jsonConstant").text.toString()).toBe('c/top ✓ {"state":"a\\"l\\\\arm ✓","n":1}');
+    expect(m.call("jsonConstant")).toEqual(m.call("jsonVariable"));
+    expect(m.value("kvConstant")).toBe(341);
+    expect(m.value("kvVariable")).toBe(341);
+    expect(m.call("shadowed")).toEqual({ level: 2, text: Buffer.from("the parameter") });
+    // Rewritten everywhere it is used, the constant leaves no UTF-16 copy (it is compiled @lazy).
+    const bin = Buffer.from(r.binary!);
+    expect(bin.includes(Buffer.from("c/top ✓", "utf8"))).toBe(true);
+    expect(bin.includes(Buffer.from("c/top ✓", "utf16le"))).toBe(false);
   }, 60_000);
 });
 
