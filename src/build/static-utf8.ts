@@ -10,6 +10,7 @@
 //   Config.getU32("period_s", 10)    -> Config.getU32Static(<utf8>, 8, 10) (also getNumber)
 //   Kv.getU32("count", 0)            -> Kv.getU32Static(<utf8>, 5, 0) (also setU32)
 //   Json.begin().str("state", "on")  -> Json.begin().fieldStatic(<"state":"on">, 12)
+//   Sensor.find("cold_room")         -> Sensor.findStatic("cold_room", <utf8>, 9)
 // A literal here may also be a string constant of the project's own files
 // (`const TOPIC = "a/b"`, in the file or imported from one); those constants
 // are compiled @lazy, so one used only in such calls leaves no UTF-16 copy.
@@ -229,6 +230,133 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
   };
   const int = (v: number, range: Range): Expression => Node.createIntegerLiteralExpression(i64(v, 0) as never, range);
 
+  /**
+   * A private method's string parameter that only ever receives literals (or
+   * the project's constants) and is only used as a telemetry topic or a JSON
+   * string value becomes two parameters, the UTF-8 (for a value: quoted and
+   * escaped) and its length, made at each call at compile time:
+   *   private publishEvent(topic: string, what: string): void {
+   *     Json.begin().str("event", what)...; Telemetry.publishJson(topic);
+   *   }
+   *   this.publishEvent("cold-chain/door", "closed");
+   * sends the same bytes with no UTF-16 copy and no transcoding. Private, so
+   * every call is in this file; any other use of the parameter or the method
+   * (a method value, a default, a call with a computed argument) leaves it as written.
+   */
+  type Helpers = {
+    stringLiteral(e: Expression | undefined): string | null;
+    member(e: Expression): { receiver: Expression; method: string; call: CallExpression } | null;
+    jsonChain(e: Expression): boolean;
+    identifier(e: Expression): string | null;
+    telemetryNames: Set<string>;
+    utf8Args(bytes: Uint8Array, r: Range): Expression[];
+  };
+  const k = (as as unknown as Record<string, Record<string, number>>)["NodeKind"]!;
+  const PRIVATE = 512; // CommonFlags.Private
+  const STATIC = 32; // CommonFlags.Static
+  /** Every node under `root` with its parent (the AST's own walker is not exported). */
+  const withParents = (root: unknown): { node: { kind: number }; parent: unknown }[] => {
+    const out: { node: { kind: number }; parent: unknown }[] = [];
+    const seen = new Set<unknown>();
+    const walk = (value: unknown, parent: unknown): void => {
+      if (value === null || typeof value !== "object" || seen.has(value)) return;
+      seen.add(value);
+      if (Array.isArray(value)) {
+        for (const item of value) walk(item, parent);
+        return;
+      }
+      const isNode = typeof (value as { kind?: unknown }).kind === "number";
+      if (isNode) out.push({ node: value as { kind: number }, parent });
+      for (const [key, child] of Object.entries(value)) {
+        if (key === "range" || key === "source") continue;
+        walk(child, isNode ? value : parent);
+      }
+    };
+    walk(root, null);
+    return out;
+  };
+  const specializeStringParameters = (source: Source, h: Helpers): void => {
+    const all = withParents(source.statements);
+    for (const { node } of all) {
+      if (node.kind !== k["MethodDeclaration"]) continue;
+      const method = node as unknown as { name: { text: string }; flags: number; signature: { parameters: { parameterKind: number; name: { text: string }; type: { kind: number; name?: { identifier: { text: string }; next: unknown }; isNullable?: boolean }; initializer: unknown; range: Range }[] }; body: unknown };
+      if (!(method.flags & PRIVATE) || method.flags & STATIC || !method.body) continue;
+      const params = method.signature.parameters;
+      // Calls of the method: `this.name(args)` with every argument there; any other mention disqualifies it.
+      const calls: CallExpression[] = [];
+      let plainCalls = true;
+      for (const { node: n, parent } of all) {
+        if (n.kind !== k["PropertyAccess"] || (n as unknown as { property: { text: string } }).property.text !== method.name.text) continue;
+        const call = parent as CallExpression | null;
+        const receiver = (n as unknown as { expression: { kind: number } }).expression;
+        if (!call || (call.kind as number) !== k["Call"] || (call.expression as unknown) !== n || receiver.kind !== k["This"] || call.args.length !== params.length) plainCalls = false;
+        else calls.push(call);
+      }
+      if (!plainCalls || !calls.length) continue;
+      const body = withParents(method.body);
+      const replaced: number[] = [];
+      params.forEach((param, i) => {
+        const t = param.type;
+        if (param.parameterKind !== 0 || param.initializer || t.kind !== k["NamedType"] || t.isNullable || t.name?.identifier.text !== "string" || t.name.next) return;
+        if (!calls.every((c) => h.stringLiteral(c.args[i]) !== null)) return;
+        const name = param.name.text;
+        // Its uses: each the topic of Telemetry.publishJson or the value of a Json chain's .str("key", p).
+        let context: "topic" | "json" | null = null;
+        const uses: { call: CallExpression; kind: "topic" | "json" }[] = [];
+        let ok = true;
+        for (const { node: n, parent } of body) {
+          if (n.kind !== k["Identifier"] || (n as unknown as { text: string }).text !== name) continue;
+          const m = parent && (parent as { kind: number }).kind === k["Call"] ? h.member(parent as Expression) : null;
+          let kind: "topic" | "json" | null = null;
+          if (m && m.call.args.length === 1 && (m.call.args[0] as unknown) === n && m.method === "publishJson" && h.telemetryNames.has(h.identifier(m.receiver) ?? "")) kind = "topic";
+          else if (m && m.call.args.length === 2 && (m.call.args[1] as unknown) === n && m.method === "str" && h.stringLiteral(m.call.args[0]) !== null && h.jsonChain(m.receiver)) kind = "json";
+          if (kind === null || (context !== null && context !== kind)) {
+            ok = false;
+            break;
+          }
+          context = kind;
+          uses.push({ call: m!.call, kind });
+        }
+        // A declaration of the same name inside the body could shadow the parameter.
+        if (body.some(({ node: n }) => (n.kind === k["VariableDeclaration"] || n.kind === k["Parameter"]) && (n as unknown as { name: { text: string } }).name.text === name)) ok = false;
+        if (!ok || context === null) return;
+        const r = param.range;
+        const ptrName = `${name}__utf8`;
+        const lenName = `${name}__length`;
+        for (const use of uses) {
+          const m = h.member(use.call as unknown as Expression)!;
+          const mutable = use.call as unknown as { expression: Expression; args: Expression[] };
+          const ptr = Node.createIdentifierExpression(ptrName, r);
+          const len = Node.createIdentifierExpression(lenName, r);
+          if (use.kind === "topic") {
+            mutable.expression = Node.createPropertyAccessExpression(m.receiver, Node.createIdentifierExpression("publishJsonStatic", r), r);
+            mutable.args = [ptr, len];
+          } else {
+            mutable.expression = Node.createPropertyAccessExpression(m.receiver, Node.createIdentifierExpression("strStaticQuoted", r), r);
+            mutable.args = [...h.utf8Args(jsonKey(h.stringLiteral(use.call.args[0])!), r), ptr, len];
+          }
+          stats.rewritten++;
+        }
+        for (const call of calls) {
+          const text = h.stringLiteral(call.args[i])!;
+          const bytes = context === "topic" ? utf8Prefix(text, Infinity) : Uint8Array.from(Buffer.from(jsonString(text), "utf8"));
+          (call as unknown as { args: Expression[] }).args[i] = Node.createCommaExpression(h.utf8Args(bytes, call.args[i]!.range), call.args[i]!.range);
+        }
+        replaced.push(i);
+      });
+      // Each replaced parameter becomes two, its UTF-8 and its length; each call's comma pair is spread.
+      for (const i of replaced.reverse()) {
+        const r = params[i]!.range;
+        const usize = () => Node.createNamedType(Node.createSimpleTypeName("usize", r), null, false, r);
+        params.splice(i, 1, Node.createParameter(0, Node.createIdentifierExpression(`${params[i]!.name.text}__utf8`, r), usize(), null, r) as never, Node.createParameter(0, Node.createIdentifierExpression(`${params[i]!.name.text}__length`, r), usize(), null, r) as never);
+        for (const call of calls) {
+          const args = (call as unknown as { args: Expression[] }).args;
+          args.splice(i, 1, ...(args[i] as unknown as { expressions: Expression[] }).expressions);
+        }
+      }
+    }
+  };
+
   return {
     afterParse(parser: Parser): void {
       const constant = projectConstants(as, parser);
@@ -239,7 +367,8 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
         const jsonNames = importedAs(as, source, "Json");
         const configNames = importedAs(as, source, "Config");
         const kvNames = importedAs(as, source, "Kv");
-        if (!logNames.size && !telemetryNames.size && !jsonNames.size && !configNames.size && !kvNames.size) continue;
+        const sensorNames = importedAs(as, source, "Sensor");
+        if (!logNames.size && !telemetryNames.size && !jsonNames.size && !configNames.size && !kvNames.size && !sensorNames.size) continue;
         const identifier = (e: Expression): string | null => ((e.kind as number) === NodeKind.Identifier ? (e as unknown as { text: string }).text : null);
         /** The text of a string literal, or of an identifier naming a string constant of the project's (projectConstants). */
         const stringLiteral = (e: Expression | undefined): string | null => {
@@ -262,7 +391,7 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
             const m = member(e);
             if (!m) return false;
             if (m.method === "begin") return m.call.args.length === 0 && jsonNames.has(identifier(m.receiver) ?? "");
-            if (!JSON_METHODS.has(m.method.replace(/Static$/, "")) && m.method !== "fieldStatic") return false;
+            if (!JSON_METHODS.has(m.method.replace(/Static$/, "")) && m.method !== "fieldStatic" && m.method !== "strStaticQuoted") return false;
             e = m.receiver;
           }
         };
@@ -285,6 +414,8 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
         const staticBytes = texts(source);
         const utf8Args = (bytes: Uint8Array, r: Range): Expression[] => [bytes.length ? staticBytes(bytes, r) : int(0, r), int(bytes.length, r)];
 
+        specializeStringParameters(source, { stringLiteral, member, jsonChain, identifier, telemetryNames, utf8Args });
+
         // Walked over a copy: the pool appends its functions to the file.
         for (const node of nodes([...source.statements])) {
           const m = member(node as unknown as Expression);
@@ -302,6 +433,9 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
             rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
           } else if (method === "str" && call.args.length === 1 && logLineChain(receiver)) {
             rewrite(call, receiver, "strStatic", utf8Args(utf8Prefix(first, Infinity), r));
+          } else if (owner !== null && sensorNames.has(owner) && method === "find" && call.args.length === 1) {
+            // The name as written too: a Sensor keeps it.
+            rewrite(call, receiver, "findStatic", [call.args[0]!, ...utf8Args(utf8Prefix(first, Infinity), r)]);
           } else if (owner !== null && kvNames.has(owner) && (method === "getU32" || method === "setU32") && call.args.length === 2) {
             rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
           } else if (method === "str" && call.args.length === 2 && stringLiteral(call.args[1]) !== null && jsonChain(receiver)) {

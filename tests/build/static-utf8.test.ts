@@ -87,12 +87,28 @@ function constantsProject(dir: string): void {
     'let vState = "state", vValue = "a\\"l\\\\arm ✓";',
     "export function jsonVariable(): void { Json.begin().str(vState, vValue).int(\"n\", 1); Telemetry.publishJson(vTopic); }",
     "export function kvConstant(): u32 { Kv.setU32(KEY, 41); return Kv.getU32(KEY, 3) + Kv.getU32(\"missing\", 3) * 100; }",
+    // A private helper whose string parameters only receive literals and constants: specialized to UTF-8 pairs.
+    "class Events {",
+    '  private publish(topic: string, what: string, n: i32): void { Json.begin().str("event", what).int("n", n); Telemetry.publishJson(topic); }',
+    '  closed(): void { this.publish(TOPIC, "clo\\"sed ✓", 1); }',
+    '  opened(): void { this.publish("c/other", "opened", 2); }',
+    "}",
+    "class Plain {",
+    '  send(topic: string, what: string, n: i32): void { Json.begin().str("event", what).int("n", n); Telemetry.publishJson(topic); }',
+    "}",
+    "export function eventsSpecialized(which: i32): void { const e = new Events(); if (which == 1) e.closed(); else e.opened(); }",
+    'export function eventsPlain(which: i32): void { const p = new Plain(); if (which == 1) p.send(vTopic, "clo\\"sed ".concat("✓"), 1); else p.send("c/oth".concat("er"), "open".concat("ed"), 2); }',
+    'import { Sensor } from "fwx";',
+    'export function sensorConstant(): void { Sensor.find(SENSOR); }',
+    "export function sensorVariable(): void { Sensor.find(vSensor); }",
+    'const SENSOR = "cold_room ✓";',
+    'let vSensor = "cold_room ".concat("✓");',
     "export function kvVariable(): u32 { Kv.setU32(vKey, 41); return Kv.getU32(vKey, 3) + Kv.getU32(\"missing\".substring(0), 3) * 100; }",
     "",
   ].join("\n"));
 }
 
-function run(binary: Uint8Array): { call(name: string): { level: number; text: Buffer }; value(name: string): number } {
+function run(binary: Uint8Array): { call(name: string, ...args: number[]): { level: number; text: Buffer }; value(name: string): number } {
   let memory: WebAssembly.Memory | null = null;
   let last = { level: -1, text: Buffer.alloc(0) };
   const module = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
@@ -117,6 +133,12 @@ function run(binary: Uint8Array): { call(name: string): { level: number; text: B
       return 0;
     };
   }
+  if (imports["fwx:sensor@1"]) {
+    imports["fwx:sensor@1"]["find"] = (np, nl) => {
+      last = { level: -3, text: Buffer.from(new Uint8Array(memory!.buffer, np, nl)) };
+      return 5; // not-found
+    };
+  }
   if (imports["fwx:kv@1"]) {
     const store = new Map<string, Buffer>();
     const text = (p: number, l: number) => Buffer.from(new Uint8Array(memory!.buffer, p, l)).toString();
@@ -134,9 +156,9 @@ function run(binary: Uint8Array): { call(name: string): { level: number; text: B
   memory = exports.memory as WebAssembly.Memory;
   return {
     value: (name: string) => (exports[name] as () => number)(),
-    call(name) {
+    call(name, ...args) {
       last = { level: -1, text: Buffer.alloc(0) };
-      (exports[name] as () => void)();
+      (exports[name] as (...a: number[]) => void)(...args);
       return last;
     },
   };
@@ -194,10 +216,21 @@ describe("the static UTF-8 transform in fwx build", () => {
     expect(m.value("kvConstant")).toBe(341);
     expect(m.value("kvVariable")).toBe(341);
     expect(m.call("shadowed")).toEqual({ level: 2, text: Buffer.from("the parameter") });
+    expect(m.call("sensorConstant")).toEqual({ level: -3, text: Buffer.from("cold_room ✓") });
+    expect(m.call("sensorConstant")).toEqual(m.call("sensorVariable"));
+    // The specialized private helper sends what the plain one does with the same strings.
+    expect(m.call("eventsSpecialized", 1).text.toString()).toBe('c/top ✓ {"event":"clo\\"sed ✓","n":1}');
+    expect(m.call("eventsSpecialized", 1)).toEqual(m.call("eventsPlain", 1));
+    expect(m.call("eventsSpecialized", 2).text.toString()).toBe('c/other {"event":"opened","n":2}');
+    expect(m.call("eventsSpecialized", 2)).toEqual(m.call("eventsPlain", 2));
     // Rewritten everywhere it is used, the constant leaves no UTF-16 copy (it is compiled @lazy).
     const bin = Buffer.from(r.binary!);
     expect(bin.includes(Buffer.from("c/top ✓", "utf8"))).toBe(true);
     expect(bin.includes(Buffer.from("c/top ✓", "utf16le"))).toBe(false);
+    // The specialized helper's literals are stored as UTF-8 (the value quoted) and not as UTF-16.
+    expect(bin.includes(Buffer.from('"opened"', "utf8"))).toBe(true);
+    expect(bin.includes(Buffer.from("opened", "utf16le"))).toBe(false);
+    expect(bin.includes(Buffer.from("c/other", "utf16le"))).toBe(false);
   }, 60_000);
 });
 
