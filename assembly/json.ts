@@ -140,6 +140,26 @@ export class Json {
     return this;
   }
 
+  /**
+   * str() with the value already quoted and escaped as UTF-8 at `quoted`: for
+   * a string parameter of a project's private method that only ever receives
+   * literals (`fwx build` passes each call's literal made at compile time).
+   */
+  strStaticQuoted(key: usize, keyLength: usize, quoted: usize, quotedLength: usize): Json {
+    this.staticKey(key, keyLength);
+    if (Json.room(quotedLength)) {
+      memory.copy(jsonBuffer() + Json.length, quoted, quotedLength);
+      Json.length += quotedLength;
+    }
+    return this;
+  }
+
+  /** A whole field, key and string value both quoted and escaped, `"name":"value"`, from `.str("name", "value")` with two literals. */
+  fieldStatic(field: usize, length: usize): Json {
+    this.staticKey(field, length);
+    return this;
+  }
+
   boolStatic(key: usize, keyLength: usize, value: bool): Json {
     this.staticKey(key, keyLength);
     return this.boolValue(value);

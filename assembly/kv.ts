@@ -19,8 +19,12 @@ export class Kv {
 
   private static getRaw(key: string, ptr: usize, cap: usize): Status {
     encodeName(key);
+    return Kv.getRawUtf8(utf8Ptr, utf8Len, ptr, cap);
+  }
+
+  private static getRawUtf8(key: usize, keyLength: usize, ptr: usize, cap: usize): Status {
     const out = lengthOut();
-    const s = <Status>kv_get(utf8Ptr, utf8Len, ptr, cap, out);
+    const s = <Status>kv_get(key, keyLength, ptr, cap, out);
     Kv.valueLength = load<u32>(out);
     return s;
   }
@@ -50,6 +54,21 @@ export class Kv {
   /** A u32 stored by setU32, or `fallback` when missing or not 4 bytes long. */
   static getU32(key: string, fallback: u32): u32 {
     if (Kv.getRaw(key, WORD, 8) != Status.Ok || Kv.valueLength != 4) return fallback;
+    return load<u32>(WORD);
+  }
+
+  /**
+   * setU32 and getU32 with the key's UTF-8 at `key`. Not meant to be called
+   * by hand: `fwx build` turns `Kv.setU32("literal", v)` (or a constant
+   * string of the project's) into these.
+   */
+  static setU32Static(key: usize, keyLength: usize, value: u32): Status {
+    store<u32>(WORD, value);
+    return <Status>kv_set(key, keyLength, WORD, 4);
+  }
+
+  static getU32Static(key: usize, keyLength: usize, fallback: u32): u32 {
+    if (Kv.getRawUtf8(key, keyLength, WORD, 8) != Status.Ok || Kv.valueLength != 4) return fallback;
     return load<u32>(WORD);
   }
 

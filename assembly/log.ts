@@ -141,10 +141,19 @@ export class LogLine {
     const at = LogLine.end;
     if (at == 0) return this;
     const n = formatDecimal(at, value, decimals);
-    if (n != 0) LogLine.commit(n);
-    else if (isNaN(value)) this.str("nan");
-    else if (!isFinite(value)) this.str(value < 0 ? "-inf" : "inf");
-    else this.str(value < 0 ? "<=-1e15" : ">=1e15");
+    if (n != 0) {
+      LogLine.commit(n);
+      return this;
+    }
+    // The words as static ASCII, not string literals (UTF-16 with a header each, issue 14):
+    // "nan", "-inf" (whose tail is "inf"), "<=-1e15", ">=1e15".
+    const words = memory.data<u8>([
+      0x6e, 0x61, 0x6e, 0x2d, 0x69, 0x6e, 0x66, 0x3c, 0x3d, 0x2d, 0x31, 0x65, 0x31, 0x35, 0x3e, 0x3d, 0x31, 0x65, 0x31, 0x35,
+    ]);
+    const negative = value < 0;
+    if (isNaN(value)) this.strStatic(words, 3);
+    else if (!isFinite(value)) this.strStatic(words + (negative ? 3 : 4), negative ? 4 : 3);
+    else this.strStatic(words + (negative ? 7 : 14), negative ? 7 : 6);
     return this;
   }
 

@@ -34,6 +34,16 @@ export class Sensor extends HostResource {
     return new Sensor(name, openedHandle(s), s);
   }
 
+  /**
+   * find() with the name's UTF-8 at `utf8` as well. Not meant to be called by
+   * hand: `fwx build` turns `Sensor.find("literal")` (or a constant string of
+   * the project's) into this call, so the name is never transcoded.
+   */
+  static findStatic(name: string, utf8: usize, length: usize): Sensor {
+    const s = <Status>sensor_find(utf8, length, OUT);
+    return new Sensor(name, openedHandle(s), s);
+  }
+
   /** Takes one sample into `value` and `timestampUs`. */
   read(): Status {
     const s = this.usable();

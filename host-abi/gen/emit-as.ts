@@ -91,7 +91,8 @@ function flagsDecl(f: FlagsSpec, iface: string): string {
 
 function typesFile(abi: LoweredAbi): GeneratedFile {
   const parts: string[] = [generatedHeader(GENERATOR, "//")];
-  parts.push(`\n/** Version of the host ABI these bindings were generated from. */\nexport const ABI_VERSION = "${abi.spec.version}";\n`);
+  // @lazy: compiled only where a module reads it; otherwise every module carried its UTF-16 copy (issue 14).
+  parts.push(`\n/** Version of the host ABI these bindings were generated from. */\n// @ts-ignore: decorator\n@lazy export const ABI_VERSION = "${abi.spec.version}";\n`);
 
   const statuses = abi.statusCodes
     .map((s) => `${docBlock([s.doc], "  ")}  ${pascal(s.name)} = ${s.value},`)

@@ -187,8 +187,21 @@ export function describeResult(fn: number, result: number | bigint): string {
  * sources (library frames, and library code inlined into a user function,
  * are passed over for that line while a user line exists).
  */
+/** How an abort's detail names a site id (agent/host/core.ts); the debug map's `aborts` says where it is. */
+export const ABORT_SITE = "at abort site ";
+
+/** The detail with an abort site id replaced by the site the debug map names: "Index out of range at ~lib/typedarray.ts:167:45". */
+export function withAbortSite(detail: string, debugMap: DebugMap | null): string {
+  const m = new RegExp(`^(.*?) ?${ABORT_SITE}(\\d+)$`).exec(detail);
+  const site = m && debugMap?.aborts[m[2]!];
+  if (!m || !site) return detail;
+  const [, where, message] = /^(.*?:\d+:\d+)(?: (.*))?$/s.exec(site) ?? [site, site, ""];
+  return `${m[1] || message || "(no message)"} at ${where} (abort site ${m[2]})`;
+}
+
 export function formatCrashReport(r: CrashReport, debugMap?: DebugMap | null): string {
-  const lines = [`fault in ${r.module}: ${r.reason} — ${r.detail}`, `  during ${r.callback} at t=${formatTime(r.tUs)}`];
+  const detail = r.reason === "abort" ? withAbortSite(r.detail, debugMap ?? null) : r.detail;
+  const lines = [`fault in ${r.module}: ${r.reason} — ${detail}`, `  during ${r.callback} at t=${formatTime(r.tUs)}`];
   lines.push(...formatFrames(r.frames, debugMap ?? null));
   lines.push(...formatCrashTail(r));
   return lines.join("\n");

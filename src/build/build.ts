@@ -160,7 +160,7 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
   base.validation = validation;
   if (compiled.sourceMap !== undefined && compiled.functionNames) {
     // The fwx.abi section was appended after the code, so code offsets are the compiler's.
-    base.debugMap = createDebugMap(bytes, compiled.sourceMap, compiled.functionNames, manifest ? { id: manifest.id, version: manifest.version } : null);
+    base.debugMap = createDebugMap(bytes, compiled.sourceMap, compiled.functionNames, manifest ? { id: manifest.id, version: manifest.version } : null, compiled.aborts ?? {});
   }
   if (!validation.ok) return { ...base, ok: false, stage: "validate" };
 

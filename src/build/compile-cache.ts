@@ -37,6 +37,8 @@ export interface CachedOutputs<D> {
   binary: Uint8Array | null;
   sourceMap?: string;
   text?: string;
+  /** Abort site id -> "file:line:column message" (abort-sites.ts). */
+  aborts?: Record<string, string>;
   diagnostics: D[];
   /** asc's failure message, when it failed. */
   error?: string;
@@ -49,6 +51,7 @@ interface Entry {
   binary: string | null;
   sourceMap?: string;
   text?: string;
+  aborts?: Record<string, string>;
   diagnostics: unknown[];
   error?: string;
 }
@@ -98,6 +101,7 @@ export function lookupCompile<D>(dir: string, key: string, readFile: (abs: strin
     binary: entry.binary === null ? null : new Uint8Array(Buffer.from(entry.binary, "base64")),
     ...(entry.sourceMap !== undefined ? { sourceMap: entry.sourceMap } : {}),
     ...(entry.text !== undefined ? { text: entry.text } : {}),
+    ...(entry.aborts !== undefined ? { aborts: entry.aborts } : {}),
     diagnostics: entry.diagnostics as D[],
     ...(entry.error !== undefined ? { error: entry.error } : {}),
   };
@@ -112,6 +116,7 @@ export function storeCompile<D>(dir: string, key: string, inputs: CompileInputs,
     binary: out.binary === null ? null : Buffer.from(out.binary).toString("base64"),
     ...(out.sourceMap !== undefined ? { sourceMap: out.sourceMap } : {}),
     ...(out.text !== undefined ? { text: out.text } : {}),
+    ...(out.aborts !== undefined ? { aborts: out.aborts } : {}),
     diagnostics: out.diagnostics,
     ...(out.error !== undefined ? { error: out.error } : {}),
   };

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { walkSections } from "../wasm/sections.js";
 import { compileCacheDir, compileKey, lookupCompile, storeCompile, type CachedOutputs, type CompileInputs } from "./compile-cache.js";
 import { staticUtf8Transform, staticUtf8CodeDigest } from "./static-utf8.js";
+import { abortSitesCodeDigest, abortSitesTransform, type AbortSites } from "./abort-sites.js";
 
 export type Runtime = "stub" | "minimal" | "incremental";
 export const RUNTIMES: readonly Runtime[] = ["stub", "minimal", "incremental"];
@@ -38,6 +39,8 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   /** The compiler's own failure message when it failed without a diagnostic. */
   failure?: string;
+  /** Abort site id -> "file:line:column message" (abort-sites.ts), for the debug map: the module carries only the ids. */
+  aborts?: AbortSites;
   /** True when the compiler did not run: every input was the same as for a cached result (compile-cache.ts). */
   fromCache?: boolean;
 }
@@ -193,15 +196,16 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
   const cacheDir = options.cacheDir === undefined ? compileCacheDir() : options.cacheDir;
   // Paths in diagnostics are shown from the working directory, so it is part of the key. The
   // static UTF-8 transform is code that changes the output: the text of the file it is in is too.
-  const key = compileKey({ ...compilerVersions(), argv, baseDir, cwd: process.cwd(), transform: staticUtf8CodeDigest() });
+  const key = compileKey({ ...compilerVersions(), argv, baseDir, cwd: process.cwd(), transform: staticUtf8CodeDigest(), abortSites: abortSitesCodeDigest() });
   const hit = cacheDir ? lookupCompile<Diagnostic>(cacheDir, key, readSource, listSources) : null;
   if (hit) return compileResult(hit, true);
 
   const asc = await loadAsc();
   // The transform needs the compiler's AST factory: the module asc itself loaded.
   const compiler = await import("assemblyscript");
+  const aborts: AbortSites = {};
   const result = await asc.main(argv, {
-    transforms: [staticUtf8Transform(compiler) as never],
+    transforms: [staticUtf8Transform(compiler) as never, abortSitesTransform(compiler, aborts) as never],
     readFile,
     writeFile: (name: string, contents: Uint8Array | string) => {
       if (name.endsWith(".wasm") && typeof contents !== "string") binary = contents;
@@ -239,6 +243,7 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     binary: result.error ? null : binary,
     ...(sourceMap !== undefined ? { sourceMap } : {}),
     ...(text !== undefined ? { text } : {}),
+    aborts,
     diagnostics,
     ...(result.error ? { error: result.error.message } : {}),
   };
@@ -248,10 +253,11 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
 
 /** What fwx makes of the compiler's outputs, the same whether it just ran or its outputs came from the cache. */
 function compileResult(outputs: CachedOutputs<Diagnostic>, fromCache: boolean): CompileResult {
-  const { binary, sourceMap, text, diagnostics, error } = outputs;
+  const { binary, sourceMap, text, aborts, diagnostics, error } = outputs;
   const out: CompileResult = { binary: error !== undefined || !binary ? null : withoutSourceMapUrl(binary), diagnostics, fromCache };
   if (out.binary && sourceMap !== undefined) out.sourceMap = sourceMap;
   if (out.binary && text !== undefined) out.functionNames = functionNamesOfText(text);
+  if (out.binary) out.aborts = aborts ?? {};
   if (error !== undefined && !diagnostics.some((d) => d.severity === "error")) out.failure = error;
   return out;
 }

@@ -4,7 +4,7 @@ import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError
 import { parseJson, topicsFor } from "../ota/protocol.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { ToolConnection } from "../ota/rpc.js";
-import { formatFrames, parseFrameRefs } from "../agent/faults.js";
+import { formatFrames, parseFrameRefs, withAbortSite } from "../agent/faults.js";
 import { DebugMapError, findDebugMap, parseDebugMap, type DebugMap } from "../build/debug-map.js";
 import { readInputText } from "../cli/files.js";
 
@@ -43,7 +43,7 @@ type Line = { ts: number; tUs?: number; module: string; kind: string; [k: string
 /** A device's log line as text; a fault with its stack, named through the module's debug map when one is found. */
 function format(l: Line, mapFor: (sha256: unknown) => DebugMap | null): string {
   const detail = l.kind === "log" ? `${String(l.level)}: ${String(l.message)}`
-    : l.kind === "fault" ? `FAULT ${String(l.reason)} in ${String(l.callback)}: ${String(l.detail)}`
+    : l.kind === "fault" ? `FAULT ${String(l.reason)} in ${String(l.callback)}: ${l.reason === "abort" ? withAbortSite(String(l.detail), mapFor(l.wasmSha256)) : String(l.detail)}`
     : l.kind === "lifecycle" ? String(l.summary ?? l.state)
     : JSON.stringify(Object.fromEntries(Object.entries(l).filter(([k]) => !["ts", "tUs", "module", "kind"].includes(k))));
   const head = `${new Date(l.ts).toISOString()} ${l.module} ${l.kind} ${detail}`;

@@ -66,6 +66,13 @@ describe("fault containment", () => {
     expectNeighbourKeptRunning(agent);
   });
 
+  it("core.abort with a site id and no file names the site for the debug map to resolve", async () => {
+    const { agent, summary } = await runWithNeighbour(abortModule(12));
+    expect(summary.faults[0]!.reason).toBe("abort");
+    expect(summary.faults[0]!.detail).toBe("at abort site 12");
+    expectNeighbourKeptRunning(agent);
+  });
+
   it("a host call with a pointer past the end of memory is out-of-bounds", async () => {
     const { agent, summary } = await runWithNeighbour(hostilePointerModule(65530, 16));
     expect(summary.faults[0]!.reason).toBe("out-of-bounds");

@@ -63,7 +63,52 @@ function project(dir: string): void {
   );
 }
 
-function run(binary: Uint8Array): { call(name: string): { level: number; text: Buffer }; value(name: string): number } {
+/** A project whose SDK calls name the project's string constants: local, imported, and one a parameter shadows. */
+function constantsProject(dir: string): void {
+  mkdirSync(join(dir, "assembly"), { recursive: true });
+  writeFileSync(join(dir, "assembly", "names.ts"), 'export const TOPIC = "c/top ✓";\nexport const KEY = "count";\nexport const SHADOWED = "the constant";\n');
+  writeFileSync(join(dir, "assembly", "shadow.ts"), [
+    'import { Log } from "fwx";',
+    'import { SHADOWED } from "./names";',
+    // The parameter, not the constant: the transform must leave this call alone.
+    "function say(SHADOWED: string): void { Log.warn(SHADOWED); }",
+    'export function shadowed(): void { say("the parameter"); }',
+    "",
+  ].join("\n"));
+  writeFileSync(join(dir, "assembly", "index.ts"), [
+    'import { Log, Json, Kv, Telemetry } from "fwx";',
+    'import { KEY, TOPIC } from "./names";',
+    'export { shadowed } from "./shadow";',
+    'const LOCAL = "only through a constant";',
+    'let vLocal = "only through a constant".substring(0), vTopic = "c/top ".concat("✓"), vKey = "count".substring(0);',
+    "export function logConstant(): void { Log.warn(LOCAL); }",
+    "export function logVariable(): void { Log.warn(vLocal); }",
+    'export function jsonConstant(): void { Json.begin().str("state", "a\\"l\\\\arm ✓").int("n", 1); Telemetry.publishJson(TOPIC); }',
+    'let vState = "state", vValue = "a\\"l\\\\arm ✓";',
+    "export function jsonVariable(): void { Json.begin().str(vState, vValue).int(\"n\", 1); Telemetry.publishJson(vTopic); }",
+    "export function kvConstant(): u32 { Kv.setU32(KEY, 41); return Kv.getU32(KEY, 3) + Kv.getU32(\"missing\", 3) * 100; }",
+    // A private helper whose string parameters only receive literals and constants: specialized to UTF-8 pairs.
+    "class Events {",
+    '  private publish(topic: string, what: string, n: i32): void { Json.begin().str("event", what).int("n", n); Telemetry.publishJson(topic); }',
+    '  closed(): void { this.publish(TOPIC, "clo\\"sed ✓", 1); }',
+    '  opened(): void { this.publish("c/other", "opened", 2); }',
+    "}",
+    "class Plain {",
+    '  send(topic: string, what: string, n: i32): void { Json.begin().str("event", what).int("n", n); Telemetry.publishJson(topic); }',
+    "}",
+    "export function eventsSpecialized(which: i32): void { const e = new Events(); if (which == 1) e.closed(); else e.opened(); }",
+    'export function eventsPlain(which: i32): void { const p = new Plain(); if (which == 1) p.send(vTopic, "clo\\"sed ".concat("✓"), 1); else p.send("c/oth".concat("er"), "open".concat("ed"), 2); }',
+    'import { Sensor } from "fwx";',
+    'export function sensorConstant(): void { Sensor.find(SENSOR); }',
+    "export function sensorVariable(): void { Sensor.find(vSensor); }",
+    'const SENSOR = "cold_room ✓";',
+    'let vSensor = "cold_room ".concat("✓");',
+    "export function kvVariable(): u32 { Kv.setU32(vKey, 41); return Kv.getU32(vKey, 3) + Kv.getU32(\"missing\".substring(0), 3) * 100; }",
+    "",
+  ].join("\n"));
+}
+
+function run(binary: Uint8Array): { call(name: string, ...args: number[]): { level: number; text: Buffer }; value(name: string): number } {
   let memory: WebAssembly.Memory | null = null;
   let last = { level: -1, text: Buffer.alloc(0) };
   const module = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
@@ -88,13 +133,32 @@ function run(binary: Uint8Array): { call(name: string): { level: number; text: B
       return 0;
     };
   }
+  if (imports["fwx:sensor@1"]) {
+    imports["fwx:sensor@1"]["find"] = (np, nl) => {
+      last = { level: -3, text: Buffer.from(new Uint8Array(memory!.buffer, np, nl)) };
+      return 5; // not-found
+    };
+  }
+  if (imports["fwx:kv@1"]) {
+    const store = new Map<string, Buffer>();
+    const text = (p: number, l: number) => Buffer.from(new Uint8Array(memory!.buffer, p, l)).toString();
+    imports["fwx:kv@1"]["set"] = (kp, kl, vp, vl) => (store.set(text(kp, kl), Buffer.from(new Uint8Array(memory!.buffer, vp, vl))), 0);
+    imports["fwx:kv@1"]["get"] = (kp, kl, vp, cap, lenOut) => {
+      const v = store.get(text(kp, kl));
+      if (!v) return 5; // not-found
+      new DataView(memory!.buffer).setUint32(lenOut, v.length, true);
+      if (v.length > cap) return 6;
+      new Uint8Array(memory!.buffer).set(v, vp);
+      return 0;
+    };
+  }
   const exports = new WebAssembly.Instance(module, imports).exports;
   memory = exports.memory as WebAssembly.Memory;
   return {
     value: (name: string) => (exports[name] as () => number)(),
-    call(name) {
+    call(name, ...args) {
       last = { level: -1, text: Buffer.alloc(0) };
-      (exports[name] as () => void)();
+      (exports[name] as (...a: number[]) => void)(...args);
       return last;
     },
   };
@@ -137,6 +201,36 @@ describe("the static UTF-8 transform in fwx build", () => {
     expect(bin.includes(Buffer.from("only direct", "utf8"))).toBe(true);
     expect(bin.includes(Buffer.from("only direct", "utf16le"))).toBe(false);
     expect(bin.includes(Buffer.from("own class", "utf16le"))).toBe(true);
+  }, 60_000);
+
+  it("takes the project's string constants (in the file or imported) as literals, unless a parameter shadows one", async () => {
+    const cdir = join(work, "constants");
+    constantsProject(cdir);
+    const r = await compileAssemblyScript({ baseDir: cdir, entry: "assembly/index.ts", runtime: "stub" });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const m = run(r.binary!);
+    expect(m.call("logConstant")).toEqual({ level: 2, text: Buffer.from("only through a constant") });
+    expect(m.call("logConstant")).toEqual(m.call("logVariable"));
+    expect(m.call("jsonConstant").text.toString()).toBe('c/top ✓ {"state":"a\\"l\\\\arm ✓","n":1}');
+    expect(m.call("jsonConstant")).toEqual(m.call("jsonVariable"));
+    expect(m.value("kvConstant")).toBe(341);
+    expect(m.value("kvVariable")).toBe(341);
+    expect(m.call("shadowed")).toEqual({ level: 2, text: Buffer.from("the parameter") });
+    expect(m.call("sensorConstant")).toEqual({ level: -3, text: Buffer.from("cold_room ✓") });
+    expect(m.call("sensorConstant")).toEqual(m.call("sensorVariable"));
+    // The specialized private helper sends what the plain one does with the same strings.
+    expect(m.call("eventsSpecialized", 1).text.toString()).toBe('c/top ✓ {"event":"clo\\"sed ✓","n":1}');
+    expect(m.call("eventsSpecialized", 1)).toEqual(m.call("eventsPlain", 1));
+    expect(m.call("eventsSpecialized", 2).text.toString()).toBe('c/other {"event":"opened","n":2}');
+    expect(m.call("eventsSpecialized", 2)).toEqual(m.call("eventsPlain", 2));
+    // Rewritten everywhere it is used, the constant leaves no UTF-16 copy (it is compiled @lazy).
+    const bin = Buffer.from(r.binary!);
+    expect(bin.includes(Buffer.from("c/top ✓", "utf8"))).toBe(true);
+    expect(bin.includes(Buffer.from("c/top ✓", "utf16le"))).toBe(false);
+    // The specialized helper's literals are stored as UTF-8 (the value quoted) and not as UTF-16.
+    expect(bin.includes(Buffer.from('"opened"', "utf8"))).toBe(true);
+    expect(bin.includes(Buffer.from("opened", "utf16le"))).toBe(false);
+    expect(bin.includes(Buffer.from("c/other", "utf16le"))).toBe(false);
   }, 60_000);
 });
 

@@ -3,7 +3,7 @@
 
 import { Status, type CoreHost } from "../../abi/host.generated.js";
 import type { ModuleHostContext } from "../host-context.js";
-import { GuestTrap } from "../faults.js";
+import { ABORT_SITE, GuestTrap } from "../faults.js";
 import { TokenBucket } from "../rate-limit.js";
 
 export const LOG_LINE_MAX_BYTES = 256;
@@ -44,6 +44,9 @@ export function createCoreHost(ctx: ModuleHostContext, services: CoreServices): 
   const scratch = { len: 0 };
   return {
     abort(message, file, line, column) {
+      // A line without a file is the site id `fwx build` passes for an abort the compiler made
+      // (src/build/abort-sites.ts); the build's debug map names its file, line and message.
+      if (!file && line) throw new GuestTrap("abort", `${message ? `${message} ` : ""}${ABORT_SITE}${line}`);
       const where = file ? ` at ${file}${line ? `:${line}${column ? `:${column}` : ""}` : ""}` : "";
       throw new GuestTrap("abort", `${message || "(no message)"}${where}`);
     },
