@@ -12,7 +12,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
-import { faultLocation, formatFrames, parseFrameRefs } from "../agent/faults.js";
+import { faultLocation, formatFrames, parseFrameRefs, withAbortSite } from "../agent/faults.js";
 import { DebugMapError, formatLocation, parseDebugMap, type DebugMap } from "../build/debug-map.js";
 import type { FleetSchema } from "./db/schema.js";
 
@@ -106,7 +106,8 @@ export class CrashStore {
       const map = r.wasm_sha256 ? maps.get(r.wasm_sha256) ?? null : null;
       const loc = faultLocation(frames, map);
       return {
-        ts: Number(r.ts), module: r.module_id, reason: r.reason, detail: r.detail, callback: r.callback, wasmSha256: r.wasm_sha256,
+        // An abort the compiler made carries only its site id; the map names the message and where it is.
+        ts: Number(r.ts), module: r.module_id, reason: r.reason, detail: r.reason === "abort" && r.detail !== null ? withAbortSite(r.detail, map) : r.detail, callback: r.callback, wasmSha256: r.wasm_sha256,
         at: loc ? formatLocation(loc.at) : null, function: loc?.name ?? null, mapped: map !== null,
         // The console says itself which map is missing; the CLI's --map hint does not apply there.
         stack: frames.length ? formatFrames(frames, map, { mapHint: false }) : [],

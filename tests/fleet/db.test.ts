@@ -19,11 +19,11 @@ const MAP: DebugMap = {
   functions: ["fwx:core@1.log", "assembly/index/nextSample", "assembly/index/fwx_on_timer"],
   sources: ["assembly/index.ts", "~lib/typedarray.ts"],
   lines: [[0x60, 0, 7, 3], [0x70, 0, 8, 10], [0x7a, 1, 50, 5], [0x90, 0, 15, 3]],
-  aborts: {},
+  aborts: { "4": "~lib/typedarray.ts:167:45 Index out of range" },
 };
 /** A fault line as a device agent publishes it: positions only. */
 const faultLine = (ts: number, sha: string | null = SHA) => ({
-  ts, module: "com.acme.ticker", kind: "fault", reason: "abort", detail: "Index out of range", callback: "fwx_on_timer(1)",
+  ts, module: "com.acme.ticker", kind: "fault", reason: "abort", detail: "at abort site 4", callback: "fwx_on_timer(1)",
   ...(sha ? { wasmSha256: sha } : {}),
   frames: [{ funcIndex: 1, moduleOffset: 0x7c, moduleBody: { from: 0x5a, to: 0x88 } }, { funcIndex: 2, moduleOffset: 0x92, moduleBody: { from: 0x8a, to: 0xa0 } }],
 });
@@ -113,6 +113,8 @@ for (const tdb of await testDatabases()) {
       expect((await c.debugMaps()).map((m) => m.wasmSha256)).toEqual([SHA]);
       const [noHash, named] = await c.crashes("gw-1");
       expect(noHash!.mapped).toBe(false);
+      expect(noHash!.detail).toBe("at abort site 4"); // a compiler-made abort: only its site id, until a map names it
+      expect(named!.detail).toBe("Index out of range at ~lib/typedarray.ts:167:45 (abort site 4)");
       // The innermost frame is library code inlined into nextSample: the integrator's line is the one before it.
       expect([named!.at, named!.function, named!.mapped, named!.reason, named!.callback]).toEqual(["assembly/index.ts:8:10", "assembly/index/nextSample", true, "abort", "fwx_on_timer(1)"]);
       expect(named!.stack[0]).toBe("  at assembly/index.ts:8:10 in assembly/index/nextSample");
