@@ -132,12 +132,19 @@ const char *fwx_abort_trap(fwx_module_t *m, const uint8_t *message, uint32_t mes
     w.cut = false;
     write_ascii(&w, "[trap] fwx: abort: ");
     write_guest_text(&w, message, message_len);
-    write_ascii(&w, " at ");
-    write_guest_text(&w, file, file_len);
-    write_ascii(&w, ":");
-    write_u32(&w, line);
-    write_ascii(&w, ":");
-    write_u32(&w, column);
+    if (file_len == 0u && line != 0u) {
+        /* An abort fwx build's compiler made: no file, the line is a site id that the
+         * module's debug map names (the Node agent's "at abort site N", src/agent/faults.ts). */
+        write_ascii(&w, message_len != 0u ? " at abort site " : "at abort site ");
+        write_u32(&w, line);
+    } else {
+        write_ascii(&w, " at ");
+        write_guest_text(&w, file, file_len);
+        write_ascii(&w, ":");
+        write_u32(&w, line);
+        write_ascii(&w, ":");
+        write_u32(&w, column);
+    }
     if (w.cut) {
         memcpy(w.buf + w.len, "...", 3u);
         w.len += 3u;

@@ -44,6 +44,12 @@ static void test_abort_text(void)
     r = fwx_abort_trap(&m, U8("a\nb\xff" "c\xc2\x85"), 7u, U8(""), 0u, 0u, 4294967295u);
     CHECK(strcmp(r, "[trap] fwx: abort: a?b?c? at :0:4294967295") == 0);
     case_end();
+    case_begin("an abort with no file and a line is a compiler-made abort's site id, named as the agent names it");
+    r = fwx_abort_trap(&m, U8(""), 0u, U8(""), 0u, 4u, 0u);
+    CHECK(strcmp(r, "[trap] fwx: abort: at abort site 4") == 0);
+    r = fwx_abort_trap(&m, U8("why"), 3u, U8(""), 0u, 12u, 0u);
+    CHECK(strcmp(r, "[trap] fwx: abort: why at abort site 12") == 0);
+    case_end();
     case_begin("abort text longer than the buffer is cut at a character boundary and marked");
     memset(long_msg, 0, sizeof long_msg);
     {
