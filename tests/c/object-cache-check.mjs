@@ -3,9 +3,10 @@
 // misses: an edited header, other arguments, a header added where it is now
 // found first, a damaged entry. A failed compile is never kept. Each "run" is
 // a new cache on the same directory, as the next `npm test` is.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createObjectCache, parseDepfile } from "./object-cache.mjs";
+import { cachedGenerate } from "./generator-cache.mjs";
 
 export async function checkObjectCache({ build, exec, pass, fail }) {
   const dir = join(build, "object-cache-check");
@@ -53,5 +54,32 @@ export async function checkObjectCache({ build, exec, pass, fail }) {
   const b2 = await createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 }).compile(args, src);
   expect("a failed compile fails again and is never kept", [b1.status !== 0, b2.status !== 0, b2.cached, /missing/.test(b2.err)], [true, true, false, true]);
   expect("dependency lists with continuations and escaped spaces are read", parseDepfile("o.o: a.c \\\n /x/b\\ c.h d.h\n"), ["a.c", "/x/b c.h", "d.h"]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The generator cache (generator-cache.mjs): an unchanged generator's output is reused, and an edit
+ * to any file its bundle is made of runs it again.
+ */
+export async function checkGeneratorCache({ root, build, exec, pass, fail }) {
+  const dir = join(build, "generator-cache-check");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const entry = join(dir, "gen.ts");
+  writeFileSync(entry, 'import { writeFileSync } from "node:fs";\nimport { VALUE } from "./part.js";\nwriteFileSync(process.argv[2], `value ${VALUE}\\n`);\n');
+  writeFileSync(join(dir, "part.ts"), "export const VALUE: number = 1;\n");
+  const out = join(dir, "out.txt");
+  const once = async () => {
+    const r = await cachedGenerate({ root, cacheDir: join(dir, "kept"), entry, out, generate: () => exec(process.execPath, [join(root, "scripts", "run-ts.mjs"), entry, out]) });
+    return [r.status, r.cached, existsSync(out) ? readFileSync(out, "utf8") : "no output"];
+  };
+  const expect = (what, got, want) => {
+    if (JSON.stringify(got) === JSON.stringify(want)) pass();
+    else fail(`generator cache: ${what}`, `expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+  };
+  expect("a first run generates", await once(), [0, false, "value 1\n"]);
+  expect("an unchanged generator's output is reused", await once(), [0, true, "value 1\n"]);
+  writeFileSync(join(dir, "part.ts"), "export const VALUE: number = 2;\n");
+  expect("an edit to a file the generator imports runs it again", await once(), [0, false, "value 2\n"]);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { ensureGcc } from "../../scripts/ensure-gcc.mjs";
 import { fixtures, wellFormed } from "./wasm-fixtures.mjs";
 import { createObjectCache } from "./object-cache.mjs";
-import { checkObjectCache } from "./object-cache-check.mjs";
+import { checkGeneratorCache, checkObjectCache } from "./object-cache-check.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
@@ -85,6 +85,7 @@ try {
 // Compiled objects, shared between the suites and kept between runs (tests/c/object-cache.mjs).
 const objects = createObjectCache({ root, dir: join(build, "objects"), exec });
 await checkObjectCache({ build, exec, pass, fail });
+await checkGeneratorCache({ root, build, exec, pass, fail });
 
 rmSync(wasmDir, { recursive: true, force: true });
 mkdirSync(wasmDir, { recursive: true });

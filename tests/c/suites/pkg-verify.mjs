@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureCLibs } from "../../../scripts/ensure-c-libs.mjs";
+import { cachedGenerate } from "../generator-cache.mjs";
 
 export const RUNTIME_PKG_SOURCES = ["fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c", "fwx_pkg_payload.c", "fwx_pkg_verify.c", "fwx_revocations.c"];
 
@@ -44,7 +45,9 @@ export default async function pkgVerify(ctx) {
   // The codes-only build (-DFWX_PKG_DIAGNOSTICS=0: no `what` texts, about 3 KiB less flash) must give the same codes and offsets.
   const terse = join(build, "pkg_harness_terse");
   const [gen, cc, ccTerse] = await Promise.all([
-    exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "pkg", "corpus.ts"), corpus]),
+    // Deterministic, so kept while its sources are unchanged (tests/c/generator-cache.mjs).
+    cachedGenerate({ root, cacheDir: join(build, "generated"), entry: join(root, "tests", "c", "pkg", "corpus.ts"), out: corpus,
+      generate: () => exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "pkg", "corpus.ts"), corpus]) }),
     objects.build([...SANITIZE, ...includes], [...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "pkg", "pkg_harness.c")], harness, { linkArgs: ["-lsodium"] }),
     objects.build(["-std=c99", "-O2", "-DFWX_PKG_DIAGNOSTICS=0", ...includes], [...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "pkg", "pkg_harness.c")], terse, { linkArgs: ["-lsodium"] }),
   ]);
