@@ -11,7 +11,10 @@
 //      firmware's install-time module check, comparing each verdict.
 // Prints one JSON line {"suite":"c","passed":N,"failed":M} and then, as its
 // last line, exactly "N passed, N failed". Exit 1 if anything failed.
-// Build output goes to tests/c/build/ (gitignored).
+// Build output goes to tests/c/build/ (gitignored). Objects are compiled one
+// source at a time through tests/c/object-cache.mjs, which reuses an object
+// while everything it was compiled from reads the same (checked first, by
+// object-cache-check.mjs).
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +22,8 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureGcc } from "../../scripts/ensure-gcc.mjs";
 import { fixtures, wellFormed } from "./wasm-fixtures.mjs";
+import { createObjectCache } from "./object-cache.mjs";
+import { checkGeneratorCache, checkObjectCache } from "./object-cache-check.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
@@ -77,12 +82,17 @@ try {
   finish();
 }
 
+// Compiled objects, shared between the suites and kept between runs (tests/c/object-cache.mjs).
+const objects = createObjectCache({ root, dir: join(build, "objects"), exec });
+await checkObjectCache({ build, exec, pass, fail });
+await checkGeneratorCache({ root, build, exec, pass, fail });
+
 rmSync(wasmDir, { recursive: true, force: true });
 mkdirSync(wasmDir, { recursive: true });
 
 // Strict compiles of the firmware sources, one object per standard.
 const strict = await Promise.all(["c99", "c11"].map(async (std) => {
-  const results = await Promise.all(firmwareSources.map((src) => exec("gcc", [`-std=${std}`, ...STRICT, ...INCLUDES, "-c", src, "-o", join(build, `strict-${std}-${src.split("/").pop()}.o`)])));
+  const results = await Promise.all(firmwareSources.map((src) => objects.compile([`-std=${std}`, ...STRICT, ...INCLUDES], src)));
   return { std, results };
 }));
 for (const { std, results } of strict) {
@@ -95,8 +105,8 @@ const unitExe = join(build, "fwx_c_tests");
 const toolExe = join(build, "check_tool");
 const moduleCheckSources = ["fwx_abi_tables.c", "fwx_abi_section.c", "fwx_module_check.c", "fwx_code_check.c", "fwx_module_check_text.c", "fwx_support.c"].map((f) => join(firmware, f));
 const [unitBuild, toolBuild] = await Promise.all([
-  exec("gcc", [...SANITIZE, ...INCLUDES, ...firmwareSources, ...testSources, "-o", unitExe]),
-  exec("gcc", [...SANITIZE, ...INCLUDES, ...moduleCheckSources, join(here, "check_tool.c"), "-o", toolExe]),
+  objects.build([...SANITIZE, ...INCLUDES], [...firmwareSources, ...testSources], unitExe),
+  objects.build([...SANITIZE, ...INCLUDES], [...moduleCheckSources, join(here, "check_tool.c")], toolExe),
 ]);
 if (unitBuild.status !== 0) fail("C unit tests build with ASan/UBSan", unitBuild.err);
 else pass();
@@ -194,7 +204,7 @@ for (const e of examples) {
 // parts and anything else that builds its own C), run in name order. Each
 // exports `default async function (ctx)` and reports through ctx.pass/ctx.fail.
 const suitesDir = join(here, "suites");
-const suiteContext = { root, here, build, firmware, wasmDir, exec, pass, fail, rel, STRICT, SANITIZE, INCLUDES, examples };
+const suiteContext = { root, here, build, firmware, wasmDir, exec, objects, pass, fail, rel, STRICT, SANITIZE, INCLUDES, examples };
 for (const file of existsSync(suitesDir) ? readdirSync(suitesDir).filter((f) => f.endsWith(".mjs")).sort() : []) {
   console.log(`--- C suite ${file}`);
   const t0 = performance.now();
@@ -206,5 +216,7 @@ for (const file of existsSync(suitesDir) ? readdirSync(suitesDir).filter((f) => 
   }
   console.log(`    (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
+objects.prune();
+console.log(`compiled objects: ${objects.stats.misses} compiled, ${objects.stats.hits} reused from earlier runs, ${objects.stats.shared} shared between suites`);
 
 finish();

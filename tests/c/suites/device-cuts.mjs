@@ -14,7 +14,7 @@ const LAYOUT = ["-DFWX_DEVICE_MAX_PACKAGE=65536u", "-DFWX_SLOTS_SLOT_BYTES=65536
   "-DFWX_SLOTS_CONFIG_MAX=4640u", "-DFWX_SLOTS_CONFIG_POOL=4640u", "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_HOLD_ENTRIES=32u", "-DFWX_OTA_OUT_MAX=16384u", "-DFWX_OTA_REPLY_MAX=16384u", "-DFWX_OTA_MAX_TRANSFER=65536u", "-DFWX_SUP_HEALTH_TIMEOUT_SECONDS=20u"];
 
 export default async function (ctx) {
-  const { root, here, build, firmware, exec, pass, fail, rel, STRICT, SANITIZE } = ctx;
+  const { root, here, build, firmware, exec, objects, pass, fail, rel, STRICT, SANITIZE } = ctx;
   const runtime = join(firmware, "runtime");
   const device = join(runtime, "device");
   const posix = join(firmware, "ports", "posix");
@@ -24,12 +24,12 @@ export default async function (ctx) {
   const cfiles = (dir) => readdirSync(dir).filter((f) => f.endsWith(".c")).sort().map((f) => join(dir, f));
   const includes = ["-I", firmware, "-I", runtime, "-I", device, "-I", posix, "-I", fake];
 
-  const strict = await Promise.all(cfiles(device).map((src) => exec("gcc", ["-std=c99", ...STRICT, ...LAYOUT, ...includes, "-c", src, "-o", join(out, `strict-${src.split("/").pop()}.o`)]).then((r) => ({ src, r }))));
+  const strict = await Promise.all(cfiles(device).map((src) => objects.compile(["-std=c99", ...STRICT, ...LAYOUT, ...includes], src).then((r) => ({ src, r }))));
   const bad = strict.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
   if (bad.length) fail("the device core compiles as C99 with the strict flags", bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
   else pass();
   // The same with -DFWX_DEVICE_RAM_PAYLOAD (a flash port without map: packages copied into RAM).
-  const strictRam = await Promise.all(cfiles(device).map((src) => exec("gcc", ["-std=c99", ...STRICT, ...LAYOUT, "-DFWX_DEVICE_RAM_PAYLOAD", ...includes, "-c", src, "-o", join(out, `strict-ram-${src.split("/").pop()}.o`)]).then((r) => ({ src, r }))));
+  const strictRam = await Promise.all(cfiles(device).map((src) => objects.compile(["-std=c99", ...STRICT, ...LAYOUT, "-DFWX_DEVICE_RAM_PAYLOAD", ...includes], src).then((r) => ({ src, r }))));
   const badRam = strictRam.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
   if (badRam.length) fail("the device core compiles as C99 with the strict flags and FWX_DEVICE_RAM_PAYLOAD", badRam.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
   else pass();
@@ -42,7 +42,7 @@ export default async function (ctx) {
   const sources = [...cfiles(firmware), ...cfiles(runtime), ...cfiles(device),
     ...["fwx_flash_file.c", "fwx_crypto_sodium.c", "fwx_posix_board.c", "fwx_hal_bridge.c", "fwx_bridge.c"].map((f) => join(posix, f)),
     join(fake, "fake_wasm3.c"), join(fake, "fake_guest.c"), join(here, "ota", "fake_device_guests.c"), join(here, "device", "test_device_cuts.c")];
-  const cc = await exec("gcc", [...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_FAKE_GUESTS", "-DFWX_OTA_TEST_UNSIGNED", ...includes, ...sources, "-lsodium", "-lm", "-o", exe]);
+  const cc = await objects.build([...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_FAKE_GUESTS", "-DFWX_OTA_TEST_UNSIGNED", ...includes], sources, exe, { linkArgs: ["-lsodium", "-lm"] });
   if (cc.status !== 0) return fail("power-cut harness builds", cc.err);
 
   // Thousands of flash images are copied and synced: on tmpfs when the machine has one.
@@ -57,7 +57,7 @@ export default async function (ctx) {
   }));
   // The RAM build (a port without map) end to end without cuts: install, confirm, a delta, confirm.
   const exeRam = join(out, "test_device_cuts_ram");
-  const ccRam = await exec("gcc", [...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_RAM_PAYLOAD", "-DFWX_DEVICE_FAKE_GUESTS", "-DFWX_OTA_TEST_UNSIGNED", ...includes, ...sources, "-lsodium", "-lm", "-o", exeRam]);
+  const ccRam = await objects.build([...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_RAM_PAYLOAD", "-DFWX_DEVICE_FAKE_GUESTS", "-DFWX_OTA_TEST_UNSIGNED", ...includes], sources, exeRam, { linkArgs: ["-lsodium", "-lm"] });
   const ramDir = join(work, "ram");
   mkdirSync(ramDir, { recursive: true });
   const ram = ccRam.status === 0 ? await exec(exeRam, [fixtures, join(root, "boards", "demo.json"), ramDir, "uncut"], 120_000) : null;

@@ -15,13 +15,13 @@ export const OTA_CRYPTO_PORT = ["ports", "posix", "fwx_crypto_sodium.c"];
 export const OTA_SUPPORT = ["fwx_support.c"];
 
 export default async function (ctx) {
-  const { root, here, build, exec, pass, fail, STRICT, SANITIZE } = ctx;
+  const { root, here, build, objects, pass, fail, STRICT, SANITIZE } = ctx;
   const runtime = join(root, "firmware", "runtime");
   const out = join(build, "ota");
   mkdirSync(out, { recursive: true });
   const sources = OTA_SOURCES.map((f) => join(runtime, f));
 
-  const strict = await Promise.all(sources.map((src) => exec("gcc", ["-std=c99", ...STRICT, "-I", ctx.firmware, "-I", runtime, "-c", src, "-o", join(out, `strict-${src.split("/").pop()}.o`)])));
+  const strict = await Promise.all(sources.map((src) => objects.compile(["-std=c99", ...STRICT, "-I", ctx.firmware, "-I", runtime], src)));
   const bad = strict.map((r, i) => ({ r, src: sources[i] })).filter(({ r }) => r.status !== 0);
   if (bad.length) fail("firmware/runtime OTA sources compile as C99 with the strict flags", bad.map(({ src, r }) => `${src}:\n${r.err}`).join("\n"));
   else pass();
@@ -31,7 +31,8 @@ export default async function (ctx) {
   if (gen.status !== 0) fail("delta fixtures from src/ota/delta.ts", gen.stderr);
 
   const exe = join(out, "test_ota");
-  const cc = await exec("gcc", [...SANITIZE, "-DFWX_OTA_TEST_UNSIGNED", "-I", ctx.firmware, "-I", runtime, "-I", join(here, "ota"), ...sources, join(root, "firmware", ...OTA_SUPPORT), join(here, "ota", "ota_fakes.c"), join(here, "ota", "test_ota.c"), join(root, "firmware", ...OTA_CRYPTO_PORT), "-lsodium", "-o", exe]);
+  const cc = await objects.build([...SANITIZE, "-DFWX_OTA_TEST_UNSIGNED", "-I", ctx.firmware, "-I", runtime, "-I", join(here, "ota")],
+    [...sources, join(root, "firmware", ...OTA_SUPPORT), join(here, "ota", "ota_fakes.c"), join(here, "ota", "test_ota.c"), join(root, "firmware", ...OTA_CRYPTO_PORT)], exe, { linkArgs: ["-lsodium"] });
   if (cc.status !== 0) return fail("OTA unit tests build", cc.err);
   const run = spawnSync(exe, [fixtures], { encoding: "utf8", timeout: 120_000 });
   const m = /(\d+) passed, (\d+) failed/.exec(run.stdout ?? "");

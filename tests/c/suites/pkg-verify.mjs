@@ -8,11 +8,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureCLibs } from "../../../scripts/ensure-c-libs.mjs";
+import { cachedGenerate } from "../generator-cache.mjs";
 
 export const RUNTIME_PKG_SOURCES = ["fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c", "fwx_pkg_payload.c", "fwx_pkg_verify.c", "fwx_revocations.c"];
 
 export default async function pkgVerify(ctx) {
-  const { root, build, firmware, exec, pass, fail, rel, STRICT, SANITIZE } = ctx;
+  const { root, build, firmware, exec, objects, pass, fail, rel, STRICT, SANITIZE } = ctx;
   const runtime = join(firmware, "runtime");
   const port = join(firmware, "ports", "posix", "fwx_crypto_sodium.c");
   const sources = RUNTIME_PKG_SOURCES.map((f) => join(runtime, f));
@@ -33,7 +34,7 @@ export default async function pkgVerify(ctx) {
 
   for (const std of ["c99", "c11"]) {
     const results = await Promise.all([...sources, port].map((src) =>
-      exec("gcc", [`-std=${std}`, ...STRICT, ...includes, "-c", src, "-o", join(build, `pkg-strict-${std}-${src.split("/").pop()}.o`)]).then((r) => ({ src, r }))));
+      objects.compile([`-std=${std}`, ...STRICT, ...includes], src).then((r) => ({ src, r }))));
     const bad = results.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
     if (bad.length) fail(`package verifier compiles as ${std} with ${STRICT.join(" ")}`, bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
     else pass();
@@ -44,9 +45,11 @@ export default async function pkgVerify(ctx) {
   // The codes-only build (-DFWX_PKG_DIAGNOSTICS=0: no `what` texts, about 3 KiB less flash) must give the same codes and offsets.
   const terse = join(build, "pkg_harness_terse");
   const [gen, cc, ccTerse] = await Promise.all([
-    exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "pkg", "corpus.ts"), corpus]),
-    exec("gcc", [...SANITIZE, ...includes, ...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "pkg", "pkg_harness.c"), "-lsodium", "-o", harness]),
-    exec("gcc", ["-std=c99", "-O2", "-DFWX_PKG_DIAGNOSTICS=0", ...includes, ...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "pkg", "pkg_harness.c"), "-lsodium", "-o", terse]),
+    // Deterministic, so kept while its sources are unchanged (tests/c/generator-cache.mjs).
+    cachedGenerate({ root, cacheDir: join(build, "generated"), entry: join(root, "tests", "c", "pkg", "corpus.ts"), out: corpus,
+      generate: () => exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "pkg", "corpus.ts"), corpus]) }),
+    objects.build([...SANITIZE, ...includes], [...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "pkg", "pkg_harness.c")], harness, { linkArgs: ["-lsodium"] }),
+    objects.build(["-std=c99", "-O2", "-DFWX_PKG_DIAGNOSTICS=0", ...includes], [...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "pkg", "pkg_harness.c")], terse, { linkArgs: ["-lsodium"] }),
   ]);
   if (gen.status !== 0) return fail("tests/c/pkg/corpus.ts writes the corpus from verifyPackage", gen.err || gen.out);
   pass();

@@ -31,8 +31,8 @@ export default async function (ctx) {
   for (const std of ["c99", "c11"]) {
     const results = await Promise.all(
       [...runtimeSources, ...portSources].flatMap((src) => [
-        ctx.exec("gcc", [`-std=${std}`, ...ctx.STRICT, ...includes, "-c", src, "-o", join(ctx.build, `slots-strict-${std}-${src.split("/").pop()}.o`)]),
-        ctx.exec("gcc", [`-std=${std}`, ...ctx.STRICT, ...TEST_LAYOUT, ...includes, "-c", src, "-o", join(ctx.build, `slots-strict-small-${std}-${src.split("/").pop()}.o`)]),
+        ctx.objects.compile([`-std=${std}`, ...ctx.STRICT, ...includes], src),
+        ctx.objects.compile([`-std=${std}`, ...ctx.STRICT, ...TEST_LAYOUT, ...includes], src),
       ]),
     );
     const bad = results.filter((r) => r.status !== 0);
@@ -42,7 +42,7 @@ export default async function (ctx) {
 
   const exe = join(ctx.build, "fwx_slots_tests");
   const testSources = ["sim_flash.c", "test_slots.c", "test_file_port.c"].map((f) => join(tests, f));
-  const built = await ctx.exec("gcc", [...ctx.SANITIZE, ...TEST_LAYOUT, ...includes, ...runtimeSources, ...portSources, ...testSources, "-o", exe]);
+  const built = await ctx.objects.build([...ctx.SANITIZE, ...TEST_LAYOUT, ...includes], [...runtimeSources, ...portSources, ...testSources], exe);
   if (built.status !== 0) {
     ctx.fail("slot store tests build with ASan/UBSan", built.err);
     return;
@@ -73,7 +73,8 @@ export default async function (ctx) {
   const otaSources = ["fwx_ota.c", "fwx_json.c", "fwx_text.c", ...OTA_TRUST_SOURCES].map((f) => join(runtime, f));
   if (otaSources.every((f) => existsSync(f))) {
     const otaExe = join(ctx.build, "fwx_slots_ota_tests");
-    const otaBuilt = await ctx.exec("gcc", [...ctx.SANITIZE, "-DFWX_OTA_TEST_UNSIGNED", ...OTA_LAYOUT, ...includes, "-I", join(ctx.root, "firmware"), ...runtimeSources, ...otaSources, join(tests, "sim_flash.c"), join(tests, "test_ota_partial.c"), join(ctx.root, "firmware", ...OTA_SUPPORT), join(ctx.root, "firmware", ...OTA_CRYPTO_PORT), "-lsodium", "-o", otaExe]);
+    const otaBuilt = await ctx.objects.build([...ctx.SANITIZE, "-DFWX_OTA_TEST_UNSIGNED", ...OTA_LAYOUT, ...includes, "-I", join(ctx.root, "firmware")],
+      [...runtimeSources, ...otaSources, join(tests, "sim_flash.c"), join(tests, "test_ota_partial.c"), join(ctx.root, "firmware", ...OTA_SUPPORT), join(ctx.root, "firmware", ...OTA_CRYPTO_PORT)], otaExe, { linkArgs: ["-lsodium"] });
     if (otaBuilt.status !== 0) ctx.fail("the OTA state machine builds on the slot store's partial-download port", otaBuilt.err);
     else {
       const otaRun = await ctx.exec("timeout", ["60", otaExe]);

@@ -14,7 +14,7 @@ import { join } from "node:path";
 const RUNTIME_HAL = ["timer_start", "timer_cancel", "core_now_ms", "core_now_us", "core_abort", "core_fuel_exhausted"];
 
 export default async function supervisor(ctx) {
-  const { here, build, firmware, exec, pass, fail, rel, STRICT, SANITIZE } = ctx;
+  const { here, build, firmware, exec, objects, pass, fail, rel, STRICT, SANITIZE } = ctx;
   const runtimeDir = join(firmware, "runtime");
   const testDir = join(here, "supervisor");
   const includes = [...ctx.INCLUDES, "-I", runtimeDir, "-I", testDir];
@@ -25,21 +25,20 @@ export default async function supervisor(ctx) {
   // Both compile modes of the supervisor (FWX_SUP_COMPILE_EAGERLY) as C99 and C11.
   for (const [std, defines] of [["c99", []], ["c11", []], ["c99", ["-DFWX_SUP_COMPILE_EAGERLY=0"]]]) {
     const results = await Promise.all(runtimeSources.map((src) =>
-      exec("gcc", [`-std=${std}`, ...STRICT, ...defines, ...includes, "-c", src, "-o", join(build, `strict-${std}-runtime-${src.split("/").pop()}.o`)])));
+      objects.compile([`-std=${std}`, ...STRICT, ...defines, ...includes], src)));
     const bad = results.map((r, i) => ({ r, src: runtimeSources[i] })).filter(({ r }) => r.status !== 0);
     if (bad.length) fail(`firmware/runtime/*.c compiles as ${std} ${defines.join(" ")} with ${STRICT.join(" ")}`, bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
     else pass();
   }
 
-  const halObj = join(build, "supervisor-fake-hal.o");
   const renames = RUNTIME_HAL.map((n) => `-Dfwx_hal_${n}=fake_hal_unused_${n}`);
-  const hal = await exec("gcc", [...SANITIZE, ...includes, ...renames, "-c", join(here, "generated", "fwx_test_abi.c"), "-o", halObj]);
+  const hal = await objects.compile([...SANITIZE, ...includes, ...renames], join(here, "generated", "fwx_test_abi.c"));
   const firmwareSources = readdirSync(firmware).filter((f) => f.endsWith(".c")).sort().map((f) => join(firmware, f));
   const testSources = readdirSync(testDir).filter((f) => f.endsWith(".c")).sort().map((f) => join(testDir, f));
   const fake = ["fake_wasm3.c", "fake_guest.c"].map((f) => join(here, "fake_wasm3", f));
   const exe = join(build, "fwx_supervisor_tests");
   const link = hal.status === 0
-    ? await exec("gcc", [...SANITIZE, ...includes, halObj, ...firmwareSources, ...runtimeSources, ...fake, ...testSources, "-o", exe])
+    ? await objects.build([...SANITIZE, ...includes], [...firmwareSources, ...runtimeSources, ...fake, ...testSources], exe, { objects: [hal.obj] })
     : hal;
   if (link.status !== 0) {
     fail("supervisor tests build with ASan/UBSan", link.err);

@@ -11,7 +11,7 @@ import { ensureCLibs } from "../../../scripts/ensure-c-libs.mjs";
 const RUNTIME = ["fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c", "fwx_command.c", "fwx_statement.c", "fwx_cbor_write.c", "fwx_json.c", "fwx_text.c"];
 
 export default async function trust(ctx) {
-  const { root, build, firmware, exec, pass, fail, rel, STRICT, SANITIZE } = ctx;
+  const { root, build, firmware, exec, objects, pass, fail, rel, STRICT, SANITIZE } = ctx;
   const runtime = join(firmware, "runtime");
   const port = join(firmware, "ports", "posix", "fwx_crypto_sodium.c");
   const sources = RUNTIME.map((f) => join(runtime, f));
@@ -24,7 +24,7 @@ export default async function trust(ctx) {
   }
   const mine = ["fwx_command.c", "fwx_statement.c", "fwx_cbor_write.c"].map((f) => join(runtime, f));
   const strict = await Promise.all(mine.map((src) =>
-    exec("gcc", ["-std=c99", ...STRICT, ...includes, "-c", src, "-o", join(build, `trust-strict-${src.split("/").pop()}.o`)]).then((r) => ({ src, r }))));
+    objects.compile(["-std=c99", ...STRICT, ...includes], src).then((r) => ({ src, r }))));
   const bad = strict.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
   if (bad.length) fail(`command gate and statement writer compile as C99 with ${STRICT.join(" ")}`, bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
   else pass();
@@ -33,7 +33,7 @@ export default async function trust(ctx) {
   const harness = join(build, "trust_harness");
   const [gen, cc] = await Promise.all([
     exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "trust", "corpus.ts"), corpus]),
-    exec("gcc", [...SANITIZE, ...includes, ...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "trust", "trust_harness.c"), "-lsodium", "-o", harness]),
+    objects.build([...SANITIZE, ...includes], [...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "trust", "trust_harness.c")], harness, { linkArgs: ["-lsodium"] }),
   ]);
   if (gen.status !== 0) return fail("tests/c/trust/corpus.ts writes the signed-command corpus", gen.err || gen.out);
   pass();

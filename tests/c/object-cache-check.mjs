@@ -1,0 +1,85 @@
+// Checks the C suites' object cache (object-cache.mjs) before they rely on it:
+// an unchanged compile is reused, and each input that can change the object
+// misses: an edited header, other arguments, a header added where it is now
+// found first, a damaged entry. A failed compile is never kept. Each "run" is
+// a new cache on the same directory, as the next `npm test` is.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createObjectCache, parseDepfile } from "./object-cache.mjs";
+import { cachedGenerate } from "./generator-cache.mjs";
+
+export async function checkObjectCache({ build, exec, pass, fail }) {
+  const dir = join(build, "object-cache-check");
+  rmSync(dir, { recursive: true, force: true });
+  const inc1 = join(dir, "inc1");
+  const inc2 = join(dir, "inc2");
+  mkdirSync(inc1, { recursive: true });
+  mkdirSync(inc2, { recursive: true });
+  const src = join(dir, "main.c");
+  writeFileSync(src, '#include <stdio.h>\n#include "value.h"\n#include "other.h"\nint main(void) { printf("%d %d\\n", VALUE, OTHER); return 0; }\n');
+  writeFileSync(join(dir, "value.h"), "#define VALUE 1\n");
+  writeFileSync(join(inc2, "other.h"), "#define OTHER 10\n");
+  const args = ["-std=c99", "-O1", "-I", inc1, "-I", inc2];
+  const cacheDir = join(dir, "objects");
+  const runOnce = async (a = args) => {
+    const cache = createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 });
+    const exe = join(dir, "main");
+    const r = await cache.build(a, [src], exe);
+    const out = r.status === 0 ? (await exec(exe, [])).out.trim() : `build failed: ${r.err}`;
+    return { out, hits: cache.stats.hits, misses: cache.stats.misses };
+  };
+  const expect = (what, got, want) => {
+    const g = JSON.stringify(got);
+    const w = JSON.stringify(want);
+    if (g === w) pass();
+    else fail(`object cache: ${what}`, `expected ${w}, got ${g}`);
+  };
+
+  expect("a first compile misses", await runOnce(), { out: "1 10", hits: 0, misses: 1 });
+  expect("the same compile in the next run is reused", await runOnce(), { out: "1 10", hits: 1, misses: 0 });
+  writeFileSync(join(dir, "value.h"), "#define VALUE 2\n");
+  expect("an edited header misses and the object has the edit", await runOnce(), { out: "2 10", hits: 0, misses: 1 });
+  expect("other arguments miss", await runOnce([...args, "-DUNUSED=1"]), { out: "2 10", hits: 0, misses: 1 });
+  writeFileSync(join(inc1, "other.h"), "#define OTHER 20\n");
+  expect("a header added in an earlier -I directory (now found first) misses", await runOnce(), { out: "2 20", hits: 0, misses: 1 });
+  rmSync(join(inc1, "other.h"));
+  expect("removing it again misses too", await runOnce(), { out: "2 10", hits: 0, misses: 1 });
+  const cache = createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 });
+  const entry = await cache.compile(args, src);
+  writeFileSync(join(entry.obj, "..", "entry.json"), "{ damaged");
+  expect("a damaged entry misses and is replaced", await runOnce(), { out: "2 10", hits: 0, misses: 1 });
+  writeFileSync(src, "int main(void) { return missing; }\n");
+  const broken = createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 });
+  const b1 = await broken.compile(args, src);
+  const b2 = await createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 }).compile(args, src);
+  expect("a failed compile fails again and is never kept", [b1.status !== 0, b2.status !== 0, b2.cached, /missing/.test(b2.err)], [true, true, false, true]);
+  expect("dependency lists with continuations and escaped spaces are read", parseDepfile("o.o: a.c \\\n /x/b\\ c.h d.h\n"), ["a.c", "/x/b c.h", "d.h"]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The generator cache (generator-cache.mjs): an unchanged generator's output is reused, and an edit
+ * to any file its bundle is made of runs it again.
+ */
+export async function checkGeneratorCache({ root, build, exec, pass, fail }) {
+  const dir = join(build, "generator-cache-check");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const entry = join(dir, "gen.ts");
+  writeFileSync(entry, 'import { writeFileSync } from "node:fs";\nimport { VALUE } from "./part.js";\nwriteFileSync(process.argv[2], `value ${VALUE}\\n`);\n');
+  writeFileSync(join(dir, "part.ts"), "export const VALUE: number = 1;\n");
+  const out = join(dir, "out.txt");
+  const once = async () => {
+    const r = await cachedGenerate({ root, cacheDir: join(dir, "kept"), entry, out, generate: () => exec(process.execPath, [join(root, "scripts", "run-ts.mjs"), entry, out]) });
+    return [r.status, r.cached, existsSync(out) ? readFileSync(out, "utf8") : "no output"];
+  };
+  const expect = (what, got, want) => {
+    if (JSON.stringify(got) === JSON.stringify(want)) pass();
+    else fail(`generator cache: ${what}`, `expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+  };
+  expect("a first run generates", await once(), [0, false, "value 1\n"]);
+  expect("an unchanged generator's output is reused", await once(), [0, true, "value 1\n"]);
+  writeFileSync(join(dir, "part.ts"), "export const VALUE: number = 2;\n");
+  expect("an edit to a file the generator imports runs it again", await once(), [0, false, "value 2\n"]);
+  rmSync(dir, { recursive: true, force: true });
+}

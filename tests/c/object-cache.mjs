@@ -1,0 +1,202 @@
+// Compiled objects shared between the C suites and kept between runs
+// (tests/c/build/objects/), as ccache's direct mode does:
+//   - an object's key is gcc itself (its version, target and the environment
+//     variables that change where it looks), the exact arguments, the source's
+//     path and its bytes;
+//   - an entry records every file gcc read for it (its -MD dependency list, with
+//     system headers) as a digest, and the file names in every directory it
+//     searched (each -I directory and each directory a header came from; the
+//     header names only), so
+//     a header added where it would now be found first misses too;
+//   - an entry is used only if all of those read the same now.
+// Only successful compiles are kept, with what gcc printed (the strict checks
+// require it to be empty). A suite links its harness from these objects, so
+// the same firmware file under the same flags is compiled once, and each
+// compile is its own process: two at a time on two cores instead of one
+// multi-source gcc call on one.
+
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { availableParallelism } from "node:os";
+
+/** Environment variables gcc reads to find headers, libraries or itself. */
+const GCC_ENV = ["CPATH", "C_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH", "SOURCE_DATE_EPOCH", "GCC_COMPARE_DEBUG"];
+
+/** Names an #include can find (a directory's other files, such as objects written beside sources, do not count). */
+const HEADER = /\.(h|inc|def)$/;
+
+const sha = (data) => createHash("sha256").update(data).digest("hex");
+
+/** gcc's identity: a different compiler (or an upgraded one) never reuses an object. */
+export function compilerIdentity(cc = "gcc", env = process.env) {
+  const v = spawnSync(cc, ["-v"], { encoding: "utf8" });
+  const machine = spawnSync(cc, ["-dumpmachine"], { encoding: "utf8" });
+  return sha(JSON.stringify([cc, v.stderr, machine.stdout, GCC_ENV.map((k) => [k, env[k] ?? null])]));
+}
+
+/** The -I directories of an argument list, absolute. */
+function includeDirs(args, cwd) {
+  const dirs = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "-I" && i + 1 < args.length) dirs.push(resolve(cwd, args[++i]));
+    else if (args[i].startsWith("-I") && args[i].length > 2) dirs.push(resolve(cwd, args[i].slice(2)));
+  }
+  return dirs;
+}
+
+/** The files a make-style dependency list names (after "target:"), with escaped spaces kept. */
+export function parseDepfile(text) {
+  const body = text.replace(/\\\r?\n/g, " ");
+  const colon = body.search(/:(\s|$)/);
+  const rest = colon < 0 ? body : body.slice(colon + 1);
+  return rest.split(/(?<!\\)\s+/).filter(Boolean).map((p) => p.replace(/\\ /g, " "));
+}
+
+/**
+ * The cache. `exec(cmd, args)` runs a command (the C runner's); `jobs` compiles may run at once.
+ * `compile(args, src)` resolves with { status, err, obj, cached }: args are gcc's options without
+ * -c/-o and the source. Only `obj` of a compile with status 0 may be linked.
+ */
+export function createObjectCache({ root, dir, exec, jobs = availableParallelism(), cc = "gcc", identity = compilerIdentity(cc) }) {
+  mkdirSync(dir, { recursive: true });
+  const fileDigests = new Map(); // path -> digest or null (missing); one read per path per run
+  const listings = new Map(); // dir -> digest of its names
+  const inFlight = new Map();
+  let running = 0;
+  const waiting = [];
+  const stats = { hits: 0, misses: 0, shared: 0 };
+
+  const digestOf = (p) => {
+    if (!fileDigests.has(p)) {
+      let d = null;
+      try {
+        d = sha(readFileSync(p));
+      } catch {
+        d = null;
+      }
+      fileDigests.set(p, d);
+    }
+    return fileDigests.get(p);
+  };
+  const listingOf = (d) => {
+    if (!listings.has(d)) {
+      let names = null;
+      try {
+        names = statSync(d).isDirectory() ? readdirSync(d).filter((n) => HEADER.test(n)).sort().join("\n") : null;
+      } catch {
+        names = null;
+      }
+      listings.set(d, names === null ? null : sha(names));
+    }
+    return listings.get(d);
+  };
+
+  async function slot(fn) {
+    if (running >= jobs) await new Promise((go) => waiting.push(go));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  }
+
+  /** The entry's key: everything but the files gcc reads (those are checked against the entry). */
+  function keyOf(args, src) {
+    return sha(JSON.stringify([identity, root, args, src, digestOf(src)]));
+  }
+
+  /** Whether every file and directory the entry recorded reads the same now. */
+  function fresh(entry) {
+    return entry.files.every(([p, d]) => digestOf(p) === d) && entry.dirs.every(([p, d]) => listingOf(p) === d);
+  }
+
+  async function compileMiss(args, src, entryDir) {
+    const tmp = `${entryDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    mkdirSync(tmp, { recursive: true });
+    const obj = join(tmp, "obj.o");
+    const dep = join(tmp, "obj.d");
+    const r = await exec(cc, [...args, "-MD", "-MF", dep, "-c", src, "-o", obj]);
+    if (r.status !== 0) {
+      rmSync(tmp, { recursive: true, force: true });
+      return { status: r.status, err: r.err, obj: null, cached: false };
+    }
+    const files = [...new Set(parseDepfile(readFileSync(dep, "utf8")).map((p) => (isAbsolute(p) ? p : resolve(root, p))))].sort();
+    // Freshly read: a file edited during the compile must not be recorded with its new digest.
+    for (const p of files) fileDigests.delete(p);
+    const dirs = [...new Set([...includeDirs(args, root), ...files.map((p) => dirname(p))])].sort();
+    for (const d of dirs) listings.delete(d);
+    const entry = { src, files: files.map((p) => [p, digestOf(p)]), dirs: dirs.map((d) => [d, listingOf(d)]), err: r.err };
+    writeFileSync(join(tmp, "entry.json"), JSON.stringify(entry));
+    rmSync(join(tmp, "obj.d"), { force: true });
+    rmSync(entryDir, { recursive: true, force: true });
+    try {
+      renameSync(tmp, entryDir);
+    } catch {
+      // Another process stored the same entry first: its object is as good.
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    return { status: 0, err: r.err, obj: join(entryDir, "obj.o"), cached: false };
+  }
+
+  function compile(args, src) {
+    const key = keyOf(args, src);
+    if (inFlight.has(key)) {
+      stats.shared++;
+      return inFlight.get(key);
+    }
+    const entryDir = join(dir, key.slice(0, 2), key);
+    const p = (async () => {
+      try {
+        const entry = JSON.parse(readFileSync(join(entryDir, "entry.json"), "utf8"));
+        if (entry.src === src && existsSync(join(entryDir, "obj.o")) && fresh(entry)) {
+          stats.hits++;
+          const now = new Date();
+          utimesSync(join(entryDir, "entry.json"), now, now); // used: kept by prune
+          return { status: 0, err: entry.err, obj: join(entryDir, "obj.o"), cached: true };
+        }
+      } catch {
+        // No entry, or a damaged one: compile.
+      }
+      stats.misses++;
+      return slot(() => compileMiss(args, src, entryDir));
+    })();
+    inFlight.set(key, p);
+    return p;
+  }
+
+  /**
+   * Compiles every source with `args` (cached) and links them with `objects` and `linkArgs` into
+   * `out`. Resolves like exec: { status, out, err } with the first failing compile's output.
+   */
+  async function build(args, sources, out, { linkArgs = [], objects = [] } = {}) {
+    const compiled = await Promise.all(sources.map((src) => compile(args, src)));
+    const bad = compiled.filter((c) => c.status !== 0);
+    if (bad.length) return { status: bad[0].status, out: "", err: bad.map((c) => c.err).join("\n") };
+    // Compile-only options are harmless at the link; the sanitizers need theirs there.
+    const link = await slot(() => exec(cc, [...args, ...objects, ...compiled.map((c) => c.obj), ...linkArgs, "-o", out]));
+    return { status: link.status, out: link.out, err: [...compiled.map((c) => c.err), link.err].filter((e) => e.trim() !== "").join("\n") };
+  }
+
+  /** Deletes entries no run has used for `days` days (an edited file leaves its old objects behind). */
+  function prune(days = 7) {
+    const before = Date.now() - days * 86_400_000;
+    for (const fan of readdirSync(dir)) {
+      for (const key of readdirSync(join(dir, fan))) {
+        const at = join(dir, fan, key);
+        let used = 0;
+        try {
+          used = statSync(join(at, "entry.json")).mtimeMs;
+        } catch {
+          used = 0; // an unfinished or damaged entry
+        }
+        if (used < before && !key.includes(".tmp-")) rmSync(at, { recursive: true, force: true });
+      }
+    }
+  }
+
+  return { compile, build, prune, stats };
+}
