@@ -202,12 +202,10 @@ const fwx_slots_module_t *fwx_slots_module(const fwx_slots_t *s, uint32_t index)
 }
 
 const uint8_t *fwx_slots_config(const fwx_slots_t *s, uint32_t index, uint32_t *len) {
-  uint32_t off = 0, i;
   *len = 0;
   if (index >= FWX_SLOTS_MAX_MODULES || !s->st.modules[index].used) return NULL;
-  for (i = 0; i < index; i++) off += s->st.modules[i].config_len;
   *len = s->st.modules[index].config_len;
-  return s->st.config + off;
+  return s->st.config + fwx_sj_config_at(&s->st, index);
 }
 
 uint64_t fwx_slots_floor(const fwx_slots_t *s, const char *name) {
@@ -574,7 +572,7 @@ int32_t fwx_slots_set_config(fwx_slots_t *s, const char *name, const uint8_t *co
   if (i < 0) return i;
   if (config == NULL && len != 0) return FWX_SLOTS_E_ARG;
   m = &s->st.modules[i];
-  if (len > FWX_SLOTS_CONFIG_MAX || fwx_sj_config_used(&s->st) - m->config_len + len > FWX_SLOTS_CONFIG_POOL) return FWX_SLOTS_E_TOO_LARGE;
+  if (len > FWX_SLOTS_CONFIG_MAX || fwx_sj_config_at(&s->st, FWX_SLOTS_MAX_MODULES) - m->config_len + len > FWX_SLOTS_CONFIG_POOL) return FWX_SLOTS_E_TOO_LARGE;
   fwx_sj_config_splice(&s->st, (uint32_t)i, config, len);
   return fwx_sj_commit(s);
 }

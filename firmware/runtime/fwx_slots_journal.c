@@ -345,15 +345,14 @@ int fwx_sj_floor_index(const fwx_slots_state_t *st, const char *name) {
   return -1;
 }
 
-uint32_t fwx_sj_config_used(const fwx_slots_state_t *st) {
+uint32_t fwx_sj_config_at(const fwx_slots_state_t *st, uint32_t index) {
   uint32_t i, n = 0;
-  for (i = 0; i < FWX_SLOTS_MAX_MODULES; i++) n += st->modules[i].config_len;
+  for (i = 0; i < index; i++) n += st->modules[i].config_len;
   return n;
 }
 
 void fwx_sj_config_splice(fwx_slots_state_t *st, uint32_t index, const uint8_t *blob, uint32_t len) {
-  uint32_t off = 0, i, used = fwx_sj_config_used(st), old = st->modules[index].config_len;
-  for (i = 0; i < index; i++) off += st->modules[i].config_len;
+  uint32_t off = fwx_sj_config_at(st, index), used = fwx_sj_config_at(st, FWX_SLOTS_MAX_MODULES), old = st->modules[index].config_len;
   /* The blobs after it move once; the bytes freed at the end are zeroed (the pool's canonical form). */
   memmove(st->config + off + len, st->config + off + old, used - off - old);
   if (len) memcpy(st->config + off, blob, len);

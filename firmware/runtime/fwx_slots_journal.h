@@ -26,8 +26,9 @@ uint32_t fwx_sj_name_len(const char *n, uint32_t cap);
 int fwx_sj_terminate(char *t, uint32_t cap);
 /* Index of name's floor entry, or -1. */
 int fwx_sj_floor_index(const fwx_slots_state_t *st, const char *name);
-/* Bytes of the config pool in use (every module's config_len). */
-uint32_t fwx_sj_config_used(const fwx_slots_state_t *st);
+/* Where module index's blob starts in the config pool (the blobs before it); index
+ * FWX_SLOTS_MAX_MODULES gives the bytes in use. */
+uint32_t fwx_sj_config_at(const fwx_slots_state_t *st, uint32_t index);
 /* Replaces module index's blob in the pool with len bytes (the caller checked they fit). */
 void fwx_sj_config_splice(fwx_slots_state_t *st, uint32_t index, const uint8_t *blob, uint32_t len);
 
