@@ -103,6 +103,13 @@ export interface RolloutControllerOptions {
 
 export class RolloutController {
   private readonly inFlight = new Map<string, Promise<void>>(); // key: rollout/device
+  /**
+   * Targets to flash again although they are `sending`: those a previous run left (read once, at the first tick) and
+   * those whose outcome this run could not record. Never "every `sending` target not in flight": a tick's list of
+   * them can be older than a transfer that finished while the list was read, and its device would be flashed twice.
+   */
+  private readonly toResume = new Set<string>();
+  private leftBehindRead = false;
   private readonly lastStart = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
@@ -266,11 +273,22 @@ export class RolloutController {
 
   private async tick(): Promise<void> {
     const active = await this.db.selectFrom("rollouts").select(["id", "state"]).where("state", "in", ["running", "paused", "halted", "cancelled"]).execute();
+    if (!this.leftBehindRead) {
+      // Transfers started before a restart, in whatever state the rollout is now: their devices may be installing.
+      for (const r of active) {
+        const sending = await this.db.selectFrom("rollout_targets").select("device_id").where("rollout_id", "=", r.id).where("state", "=", "sending").execute();
+        for (const t of sending) this.toResume.add(`${r.id}/${t.device_id}`);
+      }
+      this.leftBehindRead = true;
+    }
+    for (const key of [...this.toResume]) {
+      if (this.abort.signal.aborted) return;
+      const slash = key.indexOf("/");
+      this.toResume.delete(key);
+      await this.launch(key.slice(0, slash), key.slice(slash + 1), false);
+    }
     for (const r of active) {
       if (this.abort.signal.aborted) return;
-      // Transfers started before a restart, in whatever state the rollout is now: their devices may be installing.
-      const sending = await this.db.selectFrom("rollout_targets").select("device_id").where("rollout_id", "=", r.id).where("state", "=", "sending").execute();
-      for (const t of sending) if (!this.inFlight.has(`${r.id}/${t.device_id}`)) await this.launch(r.id, t.device_id, false);
       if (r.state === "running") await this.advance(r.id);
     }
   }
@@ -352,7 +370,9 @@ export class RolloutController {
       await this.db.updateTable("rollout_targets").set({ state: outcome.state, reason: outcome.reason || null, finished_at: this.now() })
         .where("rollout_id", "=", id).where("device_id", "=", device).where("state", "=", "sending").execute();
       this.opts.onChange?.(id);
-    })().catch(() => { /* recorded as still sending: the next tick resumes it */ }).finally(() => {
+    })().catch(() => {
+      this.toResume.add(key); // the outcome was not recorded: the target is still `sending`, and the next tick flashes it again
+    }).finally(() => {
       this.inFlight.delete(key);
       this.kick();
     });

@@ -166,7 +166,8 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     const status = await conn.status(opts.device, 500);
     const mod = status?.modules.find((m) => m.id === manifest.id);
     const baseSha = mod?.confirmed ? mod.slots[mod.confirmed]?.sha256 : undefined;
-    const base = baseSha && opts.delta !== false && opts.cache ? opts.cache.get(baseSha) : null;
+    // No delta to the package the device already runs: the full begin gets its verdict back at once.
+    const base = baseSha && baseSha !== pkgSha && opts.delta !== false && opts.cache ? opts.cache.get(baseSha) : null;
     if (base && baseSha) {
       const d = opts.deltaFrom ? await opts.deltaFrom(baseSha, base) : encodeDelta(base, opts.pkg);
       if (d.length < opts.pkg.length) {

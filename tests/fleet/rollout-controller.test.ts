@@ -1,6 +1,7 @@
 // The rollout controller's decisions — waves, thresholds, concurrency, rate,
 // pause/resume/cancel, approval — with a flash function the test answers by
 // hand (the real one, through a broker and agents, is rollout-e2e.test.ts).
+import type { KyselyPlugin } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseMaxFailures, parseRate, parseTarget, parseWaves, PlanError, waveSizes, allowedFailures } from "../../src/fleet/rollout-plan.js";
 import { RolloutController, RolloutStateError, type DeviceOutcome } from "../../src/fleet/rollouts.js";
@@ -207,6 +208,38 @@ for (const tdb of await testDatabases()) {
       expect(s.m.calls).toHaveLength(2);
       expect((await s.c.get(r.id))!.state).toBe("running");
       await s.close();
+    });
+
+    it("flashes each device once when verdicts land while a tick is reading the transfers under way", async () => {
+      // Every read answers late, so transfers finish while a tick's list of `sending` targets is in flight: a tick
+      // must not take a target that finished meanwhile for one a previous run left behind, and flash it again.
+      const f = await tdb.open(await tdb.fresh());
+      const store = new FleetStore(f.db);
+      for (let i = 1; i <= 12; i++) await store.recordStatus(status(`gw-${String(i).padStart(2, "0")}`));
+      const slowReads: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        transformResult: async (a) => {
+          const row = a.result.rows[0] as Record<string, unknown> | undefined;
+          if (row && Object.keys(row).join() === "device_id") await new Promise((r) => setTimeout(r, 30));
+          return a.result;
+        },
+      };
+      const calls = new Map<string, number>();
+      const c = new RolloutController({
+        db: f.db.withPlugin(slowReads), store, tickMs: 5,
+        flashDevice: async (device) => {
+          calls.set(device, (calls.get(device) ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 20));
+          return { state: "confirmed", reason: "" };
+        },
+      });
+      c.start();
+      const r = await c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), maxConcurrent: 4 });
+      await until("done", async () => (await c.get(r.id))!.state === "done");
+      await c.stop();
+      await f.close();
+      expect([...calls].filter(([, n]) => n !== 1), "devices flashed more than once").toEqual([]);
+      expect(calls.size).toBe(12);
     });
 
     it("refuses a target that selects nothing and bytes that are not a package", async () => {
