@@ -100,12 +100,21 @@ function debugMapFor(pkg: Uint8Array, pkgPath: string, mapPath: string | undefin
   return map;
 }
 
+/** A kept-alive connection the service closed as the request went out: safe to send a read again on a new one. */
+const RESET = /ECONNRESET|EPIPE|other side closed|socket hang up/;
+
 async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
   let res: Response;
-  try {
-    res = await fetch(new URL(path, base), { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) });
-  } catch (e) {
-    throw new Unreachable(`fleet service ${base} is unreachable: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      res = await fetch(new URL(path, base), { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) });
+      break;
+    } catch (e) {
+      const why = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
+      // Only reads are sent again: a create or an action that reached the service must not happen twice.
+      if (method === "GET" && attempt < 3 && RESET.test(why)) continue;
+      throw new Unreachable(`fleet service ${base} is unreachable: ${why}`);
+    }
   }
   const text = await res.text();
   let json: unknown;
