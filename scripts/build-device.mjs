@@ -133,7 +133,9 @@ function compileDevice(opts, out, objDir) {
     wasm3Inc = src;
     for (const f of cfiles(src)) {
       const o = join(objDir, `wasm3-${f.split("/").pop()}.o`);
-      run("gcc", ["-std=gnu11", "-O2", "-g", ...extra, "-I", src, "-Dd_m3HasWASI=0", "-c", f, "-o", o]);
+      // Backtraces: a crash report's frames (firmware-supervisor.md, "Crash reports"); the frames cost one small
+      // allocation each, made only when a module traps.
+      run("gcc", ["-std=gnu11", "-O2", "-g", ...extra, "-I", src, "-Dd_m3HasWASI=0", "-Dd_m3RecordBacktraces=1", "-c", f, "-o", o]);
       objects.push(o);
     }
   }

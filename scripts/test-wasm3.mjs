@@ -4,8 +4,9 @@
 // packs every example with `fwx pack --target mcu` (fuel-instrumented,
 // signed), serves the demo board's peripherals over the HAL bridge
 // (`fwx board serve`), flashes each example and reports its verdict and the
-// time from starting `fwx flash` to the verdict; then a delta, a faulting
-// trial's revert, rollback and remove on the same device. Every child process
+// time from starting `fwx flash` to the verdict; then a delta, an older
+// sequence refused, rollback, a faulting trial's revert with its crash report
+// named through the debug map, kill -9, and remove. Every child process
 // runs under a time limit. Prints one line per step and "N passed, N failed".
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, cpSync } from "node:fs";
@@ -177,6 +178,24 @@ if (packages["cold-chain-alarm"]) {
   const old = run(["pack", join(root, "examples", "cold-chain-alarm"), "--key", k("acme.key"), "--cert", k("acme.cert"), "--target", "mcu", "--seq", "1", "--version", "0.9.0", "-o", k("old.fwx")], 300_000);
   const ro = old.status === 0 ? await flash(k("old.fwx"), ["--no-delta"]) : { json: null, err: old.err };
   check(ro.json?.verdict === "refused" && ro.json?.code === "FWX_PKG_E_ROLLBACK", `an older sequence is refused (${ro.json?.code ?? ro.err})`);
+}
+
+// A module that faults during its trial is reverted, and its crash report names the integrator's line:
+// the device reports wasm3's frames in the instrumented payload (d_m3RecordBacktraces) under the payload's
+// SHA-256, and the map fwx pack wrote beside the package (<out>.mcu.fwxmap.json) names them.
+{
+  const faulty = k("faulty-project");
+  cpSync(join(root, "tests", "fixtures", "faulty-project"), faulty, { recursive: true });
+  const pkg = k("faulty.fwx");
+  const p = run(["pack", faulty, "--key", k("acme.key"), "--cert", k("acme.cert"), "--target", "mcu", "-o", pkg], 300_000);
+  check(p.status === 0 && existsSync(k("faulty.mcu.fwxmap.json")), "fwx pack --target mcu tests/fixtures/faulty-project writes the instrumented payload's debug map", p.err + p.out);
+  const r = await flash(pkg, ["--no-delta"]);
+  await alive("a faulting trial");
+  check(r.json?.verdict === "reverted", `a module that faults during its trial → ${r.json?.verdict ?? "no verdict"}: ${r.json?.reason ?? r.err}`, r.err + dev.log());
+  const shown = run(["logs", "w3", "--broker", broker, "--module", "com.example.faulty", "--lines", "20", "--map", k("faulty.mcu.fwxmap.json")], 30_000);
+  // FAULT_LINE of tests/build/faulty-project.ts: the out-of-range read the fault comes from.
+  check(shown.status === 0 && /FAULT abort in fwx_on_timer/.test(shown.out) && shown.out.includes("assembly/index.ts:8:10"),
+    "fwx logs names the fault at the integrator's line (assembly/index.ts:8:10) through the map", shown.out + shown.err);
 }
 
 // kill -9 and restart: every confirmed module comes back from its re-verified slot.

@@ -27,8 +27,8 @@ void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char
  * `shorter` counts the renderings that did not fit: write less each time; return 0 when there is
  * nothing left to leave out (the line then goes without these members). */
 typedef int (*fwx_dev_log_more)(fwx_json_writer *w, const void *ctx, unsigned shorter);
-/* fwx_dev_log with more members on the published line. The ring keeps the line without them (a
- * crash report's frames would crowd out the history). */
+/* fwx_dev_log with more members on the published line. The ring keeps that line when it fits a ring
+ * line (FWX_DEVICE_LOG_LINE), else the line without them. */
 void fwx_dev_log_with(fwx_device *d, const char *module, const char *kind, const char *k1, const char *v1, const char *k2,
                       const char *v2, fwx_dev_log_more more, const void *ctx);
 /* The effective value of a config key: device value, else the manifest default. NULL when neither. */

@@ -56,8 +56,8 @@ void fwx_dev_log_with(fwx_device *d, const char *module, const char *kind, const
   }
   if (n < 0) return;
   fwx_ota_publish_log(&d->ota, d->log_render, (size_t)n);
-  /* The ring's copy is the line without the extra members. */
-  if (more) n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len, NULL, NULL, 0u);
+  /* The ring keeps the published line when it fits a ring line, else the line without the extra members. */
+  if (more && n >= (long)FWX_DEVICE_LOG_LINE) n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len, NULL, NULL, 0u);
   if (n < 0) return;
   kept = n < (long)FWX_DEVICE_LOG_LINE ? n : -1;
   if (kept >= 0) memcpy(d->log[idx], d->log_render, (size_t)n + 1u);
