@@ -129,7 +129,7 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
     if (fwx_pkg_read(src, 0u, hdr, FWX_PKG_HEADER_BYTES) != 0) return fail(err, FWX_PKG_E_IO, 0u, FWX_WHY("reading the header"));
     for (i = 0u; i < 4u; i++)
         if (hdr[i] != magic[i]) return fail(err, FWX_PKG_E_MAGIC, i, FWX_WHY("magic (not a .fwx package)"));
-    if (hdr[4] != 1u) return fail(err, FWX_PKG_E_VERSION, 4u, FWX_WHY("format version"));
+    if (hdr[4] != FWX_PKG_FORMAT_VERSION) return fail(err, FWX_PKG_E_VERSION, 4u, FWX_WHY("format version (this verifier reads only 2)"));
     if (hdr[5] != 0u) return fail(err, FWX_PKG_E_HEADER, 5u, FWX_WHY("reserved byte 5"));
     if (hdr[14] != 0u || hdr[15] != 0u) return fail(err, FWX_PKG_E_HEADER, hdr[14] != 0u ? 14u : 15u, FWX_WHY("reserved bytes 14-15"));
     m_len = (uint32_t)hdr[6] | ((uint32_t)hdr[7] << 8);

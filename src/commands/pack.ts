@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { provenanceSidecar, sidecarPath } from "../pkg/provenance.js";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { checkOutputFile, describeFileError } from "../cli/files.js";
@@ -161,6 +162,8 @@ export const command: Command = {
       throw e;
     }
     writeFileDurable(values.out!, result.bytes);
+    // Provenance beside the package (no device reads it, so it is not signed into it).
+    writeFileDurable(sidecarPath(values.out!), provenanceSidecar(result.build, result.manifest.payload.sha256));
     const m = result.manifest;
     const overhead = result.bytes.length - payload.length;
     console.log(`wrote ${values.out}: ${m.id} ${m.version} sequence ${m.sequence}, target ${m.deviceClass}${m.payload.fuelInstrumented ? " (fuel-instrumented)" : ""}, signed with certificate of ${values.cert}`);
