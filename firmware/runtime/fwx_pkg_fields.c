@@ -103,16 +103,6 @@ static bool name_ok(const uint8_t *s, uint32_t n)
     return true;
 }
 
-/* ^[a-z][a-z0-9-]{0,31}$ */
-static bool interface_name_ok(const uint8_t *s, uint32_t n)
-{
-    uint32_t i;
-    if (n == 0u || s[0] < 'a' || s[0] > 'z') return false;
-    for (i = 1u; i < n; i++)
-        if (!is_lower_or_digit(s[i]) && s[i] != '-') return false;
-    return true;
-}
-
 /* src/pkg/manifest.ts SEMVER:
  * ^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$
  * Deterministic: no alternative of the expression can match where this scan stops. */
@@ -150,25 +140,40 @@ static bool bytes_less(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t
     return c < 0 || (c == 0 && an < bn);
 }
 
+/* Interface numbers (src/pkg/manifest.ts INTERFACE_NUMBERS): a number is its position, the list only grows. */
+static const char *const interface_names[] = { "core", "timer", "sensor", "gpio", "adc", "pwm", "i2c", "spi", "uart", "kv", "telemetry" };
+#define INTERFACE_NUMBERS ((uint32_t)(sizeof interface_names / sizeof interface_names[0]))
+
+bool fwx_pkg_interface_at(const pkg_doc_t *d, uint32_t *pos, const uint8_t **name, uint32_t *name_len, uint64_t *major, uint64_t *minor)
+{
+    uint64_t id;
+    uint32_t at = *pos;
+    if (!fwx_pkg_uint(d, at, INTERFACE_NUMBERS - 1u, &id)) return false;
+    *name = (const uint8_t *)interface_names[id];
+    *name_len = (uint32_t)strlen(interface_names[id]);
+    if (!fwx_pkg_item_end(d, at, &at) || !fwx_pkg_uint(d, at, 0xffffu, major)) return false;
+    if (!fwx_pkg_item_end(d, at, &at) || !fwx_pkg_uint(d, at, 0xffffu, minor)) return false;
+    if (!fwx_pkg_item_end(d, at, &at)) return false;
+    *pos = at;
+    return true;
+}
+
 static bool decode_interfaces(const pkg_doc_t *d, uint32_t at, pkg_manifest_t *m)
 {
-    uint32_t i, pos, count;
-    pkg_range_t prev = { 0u, 0u };
-    if (!fwx_pkg_array(d, at, 64u, &count, &pos)) return false;
+    uint32_t i, pos, count, prev_len = 0u;
+    const uint8_t *prev = NULL;
+    if (!fwx_pkg_array(d, at, 64u * 3u, &count, &pos) || count % 3u != 0u) return false;
     m->interfaces_at = at;
-    m->interface_count = count;
-    for (i = 0u; i < count; i++) {
-        uint32_t n, item, end;
-        uint64_t v;
-        pkg_range_t name;
-        if (!fwx_pkg_array(d, pos, 1024u, &n, &item) || n != 3u) return false;
-        if (!fwx_pkg_text(d, item, 32u, &name) || !interface_name_ok(d->buf + name.at, name.end - name.at)) return false;
-        if (i > 0u && !bytes_less(d->buf + prev.at, prev.end - prev.at, d->buf + name.at, name.end - name.at)) return false;
+    m->interface_count = count / 3u;
+    for (i = 0u; i < count / 3u; i++) {
+        const uint8_t *name;
+        uint32_t len;
+        uint64_t major, minor;
+        if (!fwx_pkg_interface_at(d, &pos, &name, &len, &major, &minor)) return false;
+        /* Ascending by name (the fwx.abi section's order), so unique. */
+        if (prev != NULL && !bytes_less(prev, prev_len, name, len)) return false;
         prev = name;
-        if (!fwx_pkg_item_end(d, item, &item) || !fwx_pkg_uint(d, item, 0xffffu, &v)) return false;
-        if (!fwx_pkg_item_end(d, item, &item) || !fwx_pkg_uint(d, item, 0xffffu, &v)) return false;
-        if (!fwx_pkg_item_end(d, pos, &end)) return false;
-        pos = end;
+        prev_len = len;
     }
     m->interfaces.at = at;
     m->interfaces.end = pos;

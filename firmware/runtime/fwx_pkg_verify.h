@@ -142,8 +142,8 @@ typedef struct fwx_pkg_verified {
     bool fuel_instrumented;
     uint32_t ram_bytes;
     uint64_t fuel_per_callback;
-    fwx_span_t interfaces;        /* CBOR array of [name, major, minor] */
-    uint32_t interface_count;
+    fwx_span_t interfaces;        /* CBOR array of flat [number, major, minor] triples (docs/package-format.md) */
+    uint32_t interface_count;     /* triples */
     fwx_span_t capabilities;      /* CBOR capability map granted to the module */
     fwx_span_t config;            /* the flat CBOR config array (docs/package-format.md); length 0 when there are none */
     uint32_t config_count;        /* settings in it */

@@ -61,9 +61,17 @@ export const MANIFEST_KEYS = {
 const NAMES: Record<number, string> = Object.fromEntries(Object.entries(MANIFEST_KEYS).map(([n, k]) => [k, n]));
 const BUDGET_NAMES: Record<number, string> = { 1: "ramBytes", 2: "fuelPerCallback" };
 
+// Interfaces travel as numbers (format 2): an interface's number is its
+// position here, and the list only grows, so a number never changes meaning.
+// A name costs 5-10 bytes an entry, a number one (the pump example's list went
+// from 53 to 20 bytes). The C verifier has the same list
+// (firmware/runtime/fwx_pkg_fields.c), and tests/pkg/manifest.test.ts checks
+// that every interface of host-abi/spec has a number.
+export const INTERFACE_NUMBERS = ["core", "timer", "sensor", "gpio", "adc", "pwm", "i2c", "spi", "uart", "kv", "telemetry"] as const;
+const MAX_INTERFACES = 64;
+
 export const MODULE_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
-const IFACE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 function configValue(type: ConfigType, v: CborValue, path: string): number | boolean | string {
   if (type === "boolean") return asBool(v, path);
@@ -174,7 +182,7 @@ export function encodeManifest(m: Manifest): Uint8Array {
     [MANIFEST_KEYS.version]: m.version,
     [MANIFEST_KEYS.sequence]: m.sequence,
     [MANIFEST_KEYS.deviceClass]: DEVICE_CLASSES.indexOf(m.deviceClass),
-    [MANIFEST_KEYS.interfaces]: [...m.interfaces].sort((a, b) => (a.name < b.name ? -1 : 1)).map((i) => [i.name, i.major, i.minor]),
+    [MANIFEST_KEYS.interfaces]: [...m.interfaces].sort((a, b) => (a.name < b.name ? -1 : 1)).flatMap((i) => [interfaceNumber(i.name), i.major, i.minor]),
     [MANIFEST_KEYS.capabilities]: encodeCapabilities(m.capabilities),
     [MANIFEST_KEYS.budgets]: compactMap({ 1: m.budgets.ramBytes, 2: m.budgets.fuelPerCallback }),
     [MANIFEST_KEYS.config]: m.config.length ? encodeConfig(m.config) : undefined,
@@ -183,17 +191,24 @@ export function encodeManifest(m: Manifest): Uint8Array {
   }));
 }
 
+/** The interface's number (INTERFACE_NUMBERS); throws RangeError for a name without one. */
+export function interfaceNumber(name: string): number {
+  const n = (INTERFACE_NUMBERS as readonly string[]).indexOf(name);
+  if (n < 0) throw new RangeError(`interface "${name}" has no number in the package format (known: ${INTERFACE_NUMBERS.join(", ")})`);
+  return n;
+}
+
+// Flat triples number, major, minor, in ascending order of the interfaces' names (the fwx.abi section's order), so unique.
 function decodeInterfaces(v: CborValue, path: string): InterfaceRequirement[] {
+  const items = asArray(v, path, MAX_INTERFACES * 3);
+  if (items.length % 3 !== 0) throw new FieldError(path, `${items.length} items is not a whole number of [number, major, minor] triples`);
   const out: InterfaceRequirement[] = [];
-  asArray(v, path, 64).forEach((e, i) => {
-    const p = `${path}[${i}]`;
-    const t = asArray(e, p);
-    if (t.length !== 3) throw new FieldError(p, "expected [name, major, minor]");
-    const name = asText(t[0]!, `${p}[0]`, 32);
-    if (!IFACE_NAME.test(name)) throw new FieldError(`${p}[0]`, `${JSON.stringify(name)} is not an interface name`);
-    if (out.length && out[out.length - 1]!.name >= name) throw new FieldError(p, `interfaces not sorted and unique at "${name}"`);
-    out.push({ name, major: asUint(t[1]!, `${p}[1]`, 0xffff), minor: asUint(t[2]!, `${p}[2]`, 0xffff) });
-  });
+  for (let i = 0; i < items.length; i += 3) {
+    const id = asUint(items[i]!, `${path}[${i}] number`, INTERFACE_NUMBERS.length - 1);
+    const name = INTERFACE_NUMBERS[id]!;
+    if (out.length && out[out.length - 1]!.name >= name) throw new FieldError(`${path}[${i}]`, `interfaces not in ascending name order and unique at "${name}" (number ${id})`);
+    out.push({ name, major: asUint(items[i + 1]!, `${path}[${i + 1}] major`, 0xffff), minor: asUint(items[i + 2]!, `${path}[${i + 2}] minor`, 0xffff) });
+  }
   return out;
 }
 

@@ -14,7 +14,7 @@ import { FWX_VERSION } from "../version.js";
 import { decodeCertificateBody } from "./certificate.js";
 import { assemblePackage } from "./format.js";
 import { rawPublicKey } from "./keys.js";
-import { MODULE_ID, SEMVER, encodeManifest, type BuildProvenance, type ConfigField, type DeviceClass, type Manifest } from "./manifest.js";
+import { MODULE_ID, SEMVER, encodeManifest, interfaceNumber, type BuildProvenance, type ConfigField, type DeviceClass, type Manifest } from "./manifest.js";
 import { openEnvelopeBytes } from "./signed.js";
 import { FUEL_SECTION_NAME } from "./verify.js";
 import { customSections } from "./wasm-sections.js";
@@ -64,6 +64,13 @@ export function payloadFacts(payload: Uint8Array): { interfaces: InterfaceRequir
     interfaces = decodeAbiSection(abi);
   } catch (e) {
     throw new PackError(`payload: ${(e as Error).message}`);
+  }
+  for (const i of interfaces) {
+    try {
+      interfaceNumber(i.name);
+    } catch (e) {
+      throw new PackError(`payload's ${ABI_SECTION_NAME} section: ${(e as Error).message}`);
+    }
   }
   return { interfaces, fuelInstrumented: sections.has(FUEL_SECTION_NAME) };
 }

@@ -2,7 +2,8 @@
 // flat array with exactly one encoding per setting, and text taken byte for byte.
 import { describe, expect, it } from "vitest";
 import { decodeCbor, encodeCbor, type CborMap, type CborValue } from "../../src/pkg/cbor.js";
-import { MANIFEST_KEYS, decodeManifest, encodeManifest, type ConfigField } from "../../src/pkg/manifest.js";
+import { abi } from "../../host-abi/spec/index.js";
+import { INTERFACE_NUMBERS, MANIFEST_KEYS, decodeManifest, encodeManifest, type ConfigField } from "../../src/pkg/manifest.js";
 import { makeFixture } from "./fixtures.js";
 
 const base = makeFixture().manifest;
@@ -81,6 +82,30 @@ describe("manifest config schema", () => {
     expect(() => decodeManifest(withConfig(["a", 0, "a", 4]))).toThrow(/\[2\]: duplicate config field "a"/);
     expect(() => decodeManifest(withConfig([]))).toThrow(/empty \(left out when there are no settings\)/);
     expect(() => decodeManifest(withConfig(Array.from({ length: 65 }, (_, i) => [`n${i}`, 8]).flat()))).toThrow(/more than 64 settings/);
+  });
+});
+
+describe("manifest interfaces", () => {
+  it("give every interface of the ABI a number, so any module fwx builds can be packed", () => {
+    for (const i of abi.interfaces) expect(INTERFACE_NUMBERS as readonly string[], i.name).toContain(i.name);
+  });
+
+  it("are flat [number, major, minor] triples in name order, which is not number order", () => {
+    const m = { ...base, interfaces: [{ name: "telemetry", major: 1, minor: 2 }, { name: "core", major: 1, minor: 0 }, { name: "timer", major: 2, minor: 0 }] };
+    expect((decodeCbor(encodeManifest(m)) as CborMap).get(MANIFEST_KEYS.interfaces)).toEqual([0, 1, 0, 10, 1, 2, 1, 2, 0]);
+    expect(decodeManifest(encodeManifest(m)).interfaces.map((i) => i.name)).toEqual(["core", "telemetry", "timer"]);
+  });
+
+  it("refuse numbers past the list, names out of order and broken triples", () => {
+    const withInterfaces = (items: CborValue[]) => {
+      const m = decodeCbor(encodeManifest(base)) as CborMap;
+      m.set(MANIFEST_KEYS.interfaces, items);
+      return encodeCbor(m);
+    };
+    expect(() => decodeManifest(withInterfaces([11, 1, 0]))).toThrow(/interfaces \(key 5\)\[0\] number: 11 exceeds 10/);
+    expect(() => decodeManifest(withInterfaces([1, 1, 0, 10, 1, 0]))).toThrow(/\[3\]: interfaces not in ascending name order and unique at "telemetry"/);
+    expect(() => decodeManifest(withInterfaces([0, 1]))).toThrow(/2 items is not a whole number of \[number, major, minor\] triples/);
+    expect(() => decodeManifest(withInterfaces([0, 65536, 0]))).toThrow(/\[1\] major: 65536 exceeds 65535/);
   });
 });
 

@@ -318,7 +318,6 @@ function scenarios(): void {
 
 type CborMap = Map<number, CborValue>;
 const big = (n: number, f: (i: number) => CborValue) => Array.from({ length: n }, (_, i) => f(i));
-const pad = (i: number) => String(i).padStart(4, "0");
 
 /** Documents built field by field (each correctly signed), at and around every limit the decoders enforce. */
 function craftedDocuments(f: Fixture, ctx: VerifyContext): void {
@@ -350,19 +349,22 @@ function craftedDocuments(f: Fixture, ctx: VerifyContext): void {
     ["sequence-max", (m) => m.set(3, Number.MAX_SAFE_INTEGER)],
     ["class-2", (m) => m.set(4, 2)],
     ["class-bool", (m) => m.set(4, false)],
-    ["interfaces-unsorted", (m) => m.set(5, [["gpio", 1, 0], ["core", 1, 0], ["sensor", 1, 0]])],
-    ["interfaces-duplicate", (m) => m.set(5, [["core", 1, 0], ["core", 1, 0], ["gpio", 1, 0], ["sensor", 1, 0]])],
-    ["interfaces-prefix-order", (m) => m.set(5, [["core", 1, 0], ["gpio", 1, 0], ["gpio-x", 1, 0], ["sensor", 1, 0]])],
-    ["interface-upper", (m) => m.set(5, [["Core", 1, 0]])],
-    ["interface-digit-first", (m) => m.set(5, [["1core", 1, 0]])],
-    ["interface-32", (m) => m.set(5, [["c".repeat(32), 1, 0]])],
-    ["interface-33", (m) => m.set(5, [["c".repeat(33), 1, 0]])],
-    ["interface-major-65535", (m) => m.set(5, [["core", 65535, 0]])],
-    ["interface-major-65536", (m) => m.set(5, [["core", 65536, 0]])],
-    ["interface-two-items", (m) => m.set(5, [["core", 1]])],
-    ["interface-four-items", (m) => m.set(5, [["core", 1, 0, 0]])],
-    ["interfaces-64", (m) => m.set(5, big(64, (i) => [`i${pad(i)}`, 1, 0]))],
-    ["interfaces-65", (m) => m.set(5, big(65, (i) => [`i${pad(i)}`, 1, 0]))],
+    // Format 2: flat [number, major, minor] triples (core 0, timer 1, sensor 2, gpio 3, ..., kv 9, telemetry 10), in name order.
+    ["interfaces-unsorted", (m) => m.set(5, [3, 1, 0, 0, 1, 0, 2, 1, 0])],
+    ["interfaces-duplicate", (m) => m.set(5, [0, 1, 0, 0, 1, 0, 3, 1, 0, 2, 1, 0])],
+    ["interfaces-name-order-not-number-order", (m) => m.set(5, [0, 1, 0, 10, 1, 0, 1, 1, 0])],
+    ["interfaces-number-order-not-name-order", (m) => m.set(5, [0, 1, 0, 1, 1, 0, 10, 1, 0])],
+    ["interface-number-10", (m) => m.set(5, [10, 1, 0])],
+    ["interface-number-11", (m) => m.set(5, [11, 1, 0])],
+    ["interface-number-text", (m) => m.set(5, ["core", 1, 0])],
+    ["interface-nested", (m) => m.set(5, [[0, 1, 0]])],
+    ["interface-major-65535", (m) => m.set(5, [0, 65535, 0])],
+    ["interface-major-65536", (m) => m.set(5, [0, 65536, 0])],
+    ["interface-minor-65536", (m) => m.set(5, [0, 1, 65536])],
+    ["interface-two-items", (m) => m.set(5, [0, 1])],
+    ["interface-four-items", (m) => m.set(5, [0, 1, 0, 0])],
+    ["interfaces-192-items", (m) => m.set(5, big(64, () => [0, 1, 0]).flat())],
+    ["interfaces-195-items", (m) => m.set(5, big(65, () => [0, 1, 0]).flat())],
     ["interfaces-empty", (m) => m.set(5, [])],
     ["caps-empty", (m) => m.set(6, new Map())],
     ["caps-timers-64", setCaps(1, 64)],
