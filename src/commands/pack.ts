@@ -35,7 +35,9 @@ must be under its prefix, the capabilities within it, and it must be valid now.
 options:
   --key <file>        integrator private key (fwx keys gen)
   --cert <file>       integrator certificate issued by the product root (fwx cert issue)
-  -o, --out <file>    output package (written atomically)
+  -o, --out <file>    output package (written atomically); the build provenance
+                      (fwx and compiler versions, source hash), which no device
+                      reads, goes beside it in <file>.build.json
   --seq <n>           anti-rollback sequence number, must grow with every release
                       (default: the current Unix time in seconds)
   --id, --version     module id and semantic version (override fwx.json)
