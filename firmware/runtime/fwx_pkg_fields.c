@@ -187,6 +187,10 @@ static bool item_is_null(const pkg_doc_t *d, uint32_t at)
 
 enum { CONFIG_INTEGER = 0, CONFIG_NUMBER = 1, CONFIG_BOOLEAN = 2, CONFIG_STRING = 3, CONFIG_TENTHS = 4, CONFIG_HUNDREDTHS = 5 };
 #define CONFIG_MAX_SETTINGS 64u
+/* Decimal integers within +-2^50 (src/pkg/manifest.ts MAX_DECIMAL_MAGNITUDE): there m / 10 and m / 100 keep
+ * distinct integers distinct and ordered as doubles, so comparing the integers here agrees with
+ * comparing the doubles there. */
+#define CONFIG_MAX_DECIMAL ((uint64_t)1u << 50)
 
 /* One setting's skeleton: name, shape (n | code << 2) and where its n values start and the next setting begins. */
 static bool config_setting(const pkg_doc_t *d, uint32_t at, uint32_t items_left, pkg_range_t *name, uint64_t *code, uint32_t *n, uint32_t *values, uint32_t *next)
@@ -226,8 +230,11 @@ static bool decode_config_setting(const pkg_doc_t *d, uint32_t at, uint32_t item
         if (!item_at(d, here, &c, &it)) return false;
         if (decimal) {
             /* Integers m standing for m / 10 or m / 100; the same scale for every value, so their order is m's. */
+            uint64_t magnitude;
             if (it.major != FWX_CBOR_UINT && it.major != FWX_CBOR_NINT) return false;
-            if ((it.major == FWX_CBOR_UINT ? it.arg : it.arg + 1u) % 10u != 0u) not_tens = true;
+            magnitude = it.major == FWX_CBOR_UINT ? it.arg : it.arg + 1u;
+            if (magnitude > CONFIG_MAX_DECIMAL) return false;
+            if (magnitude % 10u != 0u) not_tens = true;
         } else if (i == 0u && code == CONFIG_BOOLEAN) {
             if (it.major != FWX_CBOR_SIMPLE || (it.info != FWX_CBOR_FALSE && it.info != FWX_CBOR_TRUE)) return false;
             continue;

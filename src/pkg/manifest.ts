@@ -97,6 +97,10 @@ function configValue(type: ConfigType, v: CborValue, path: string): number | boo
 // appears only where no decimal code fits.
 const CONFIG_CODES = ["integer", "number", "boolean", "string", "number", "number"] as const;
 const DECIMAL_CODES: Record<number, number> = { 4: 10, 5: 100 };
+// Decimal integers stay within ±2^50, where m / 10 and m / 100 keep distinct
+// integers distinct and in order as doubles: the C verifier compares the
+// integers, this one the doubles, and both must reach the same verdict.
+export const MAX_DECIMAL_MAGNITUDE = 2 ** 50;
 const VALUE_POSITIONS = ["default", "min", "max"] as const;
 const MAX_CONFIG_FIELDS = 64;
 
@@ -105,7 +109,7 @@ function numberCode(values: number[]): number {
   if (values.every((v) => Number.isInteger(v))) return 1;
   for (const code of [4, 5]) {
     const scale = DECIMAL_CODES[code]!;
-    if (values.every((v) => { const m = Math.round(v * scale); return Number.isSafeInteger(m) && m / scale === v; })) return code;
+    if (values.every((v) => { const m = Math.round(v * scale); return Math.abs(m) <= MAX_DECIMAL_MAGNITUDE && m / scale === v; })) return code;
   }
   return 1;
 }
@@ -143,6 +147,7 @@ function decodeConfigField(items: CborValue[], at: number, path: string): { fiel
     let v: number | boolean | string;
     if (scale !== undefined) {
       if (typeof raw !== "number" || !Number.isInteger(raw)) throw new FieldError(p, `expected an integer (${scale === 10 ? "tenths" : "hundredths"})`);
+      if (Math.abs(raw) > MAX_DECIMAL_MAGNITUDE) throw new FieldError(p, `${raw} is beyond ±2^50`);
       numeric.push(raw);
       v = raw / scale;
     } else if (i === 0) {

@@ -80,6 +80,8 @@ describe("manifest config schema", () => {
     expect(() => decodeManifest(withConfig(["a", 3, 50, 0, 10]))).toThrow(/\[2\] default: default 50 is outside \[0, 10\]/);
     expect(() => decodeManifest(withConfig(["a", 3, null, 5, 1]))).toThrow(/\[3\] min: min 5 is above max 1/);
     expect(() => decodeManifest(withConfig(["a", 0, "a", 4]))).toThrow(/\[2\]: duplicate config field "a"/);
+    expect(() => decodeManifest(withConfig(["a", 1 | (4 << 2), 2 ** 50 + 1]))).toThrow(/\[2\] default: 1125899906842625 is beyond ±2\^50/);
+    expect(() => decodeManifest(withConfig(["a", 2 | (4 << 2), 2 ** 50 - 1, 2 ** 50]))).toThrow(/default .* is outside/);
     expect(() => decodeManifest(withConfig([]))).toThrow(/empty \(left out when there are no settings\)/);
     expect(() => decodeManifest(withConfig(Array.from({ length: 65 }, (_, i) => [`n${i}`, 8]).flat()))).toThrow(/more than 64 settings/);
   });
