@@ -103,16 +103,6 @@ static bool name_ok(const uint8_t *s, uint32_t n)
     return true;
 }
 
-/* ^[a-z][a-z0-9-]{0,31}$ */
-static bool interface_name_ok(const uint8_t *s, uint32_t n)
-{
-    uint32_t i;
-    if (n == 0u || s[0] < 'a' || s[0] > 'z') return false;
-    for (i = 1u; i < n; i++)
-        if (!is_lower_or_digit(s[i]) && s[i] != '-') return false;
-    return true;
-}
-
 /* src/pkg/manifest.ts SEMVER:
  * ^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$
  * Deterministic: no alternative of the expression can match where this scan stops. */
@@ -150,25 +140,40 @@ static bool bytes_less(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t
     return c < 0 || (c == 0 && an < bn);
 }
 
+/* Interface numbers (src/pkg/manifest.ts INTERFACE_NUMBERS): a number is its position, the list only grows. */
+static const char *const interface_names[] = { "core", "timer", "sensor", "gpio", "adc", "pwm", "i2c", "spi", "uart", "kv", "telemetry" };
+#define INTERFACE_NUMBERS ((uint32_t)(sizeof interface_names / sizeof interface_names[0]))
+
+bool fwx_pkg_interface_at(const pkg_doc_t *d, uint32_t *pos, const uint8_t **name, uint32_t *name_len, uint64_t *major, uint64_t *minor)
+{
+    uint64_t id;
+    uint32_t at = *pos;
+    if (!fwx_pkg_uint(d, at, INTERFACE_NUMBERS - 1u, &id)) return false;
+    *name = (const uint8_t *)interface_names[id];
+    *name_len = (uint32_t)strlen(interface_names[id]);
+    if (!fwx_pkg_item_end(d, at, &at) || !fwx_pkg_uint(d, at, 0xffffu, major)) return false;
+    if (!fwx_pkg_item_end(d, at, &at) || !fwx_pkg_uint(d, at, 0xffffu, minor)) return false;
+    if (!fwx_pkg_item_end(d, at, &at)) return false;
+    *pos = at;
+    return true;
+}
+
 static bool decode_interfaces(const pkg_doc_t *d, uint32_t at, pkg_manifest_t *m)
 {
-    uint32_t i, pos, count;
-    pkg_range_t prev = { 0u, 0u };
-    if (!fwx_pkg_array(d, at, 64u, &count, &pos)) return false;
+    uint32_t i, pos, count, prev_len = 0u;
+    const uint8_t *prev = NULL;
+    if (!fwx_pkg_array(d, at, 64u * 3u, &count, &pos) || count % 3u != 0u) return false;
     m->interfaces_at = at;
-    m->interface_count = count;
-    for (i = 0u; i < count; i++) {
-        uint32_t n, item, end;
-        uint64_t v;
-        pkg_range_t name;
-        if (!fwx_pkg_array(d, pos, 1024u, &n, &item) || n != 3u) return false;
-        if (!fwx_pkg_text(d, item, 32u, &name) || !interface_name_ok(d->buf + name.at, name.end - name.at)) return false;
-        if (i > 0u && !bytes_less(d->buf + prev.at, prev.end - prev.at, d->buf + name.at, name.end - name.at)) return false;
+    m->interface_count = count / 3u;
+    for (i = 0u; i < count / 3u; i++) {
+        const uint8_t *name;
+        uint32_t len;
+        uint64_t major, minor;
+        if (!fwx_pkg_interface_at(d, &pos, &name, &len, &major, &minor)) return false;
+        /* Ascending by name (the fwx.abi section's order), so unique. */
+        if (prev != NULL && !bytes_less(prev, prev_len, name, len)) return false;
         prev = name;
-        if (!fwx_pkg_item_end(d, item, &item) || !fwx_pkg_uint(d, item, 0xffffu, &v)) return false;
-        if (!fwx_pkg_item_end(d, item, &item) || !fwx_pkg_uint(d, item, 0xffffu, &v)) return false;
-        if (!fwx_pkg_item_end(d, pos, &end)) return false;
-        pos = end;
+        prev_len = len;
     }
     m->interfaces.at = at;
     m->interfaces.end = pos;
@@ -180,93 +185,122 @@ static bool item_is_null(const pkg_doc_t *d, uint32_t at)
     return d->buf[at] == 0xf6u;
 }
 
-static bool number_at(const pkg_doc_t *d, uint32_t at, uint64_t *key)
+enum { CONFIG_INTEGER = 0, CONFIG_NUMBER = 1, CONFIG_BOOLEAN = 2, CONFIG_STRING = 3, CONFIG_TENTHS = 4, CONFIG_HUNDREDTHS = 5 };
+#define CONFIG_MAX_SETTINGS 64u
+/* Decimal integers within +-2^50 (src/pkg/manifest.ts MAX_DECIMAL_MAGNITUDE): there m / 10 and m / 100 keep
+ * distinct integers distinct and ordered as doubles, so comparing the integers here agrees with
+ * comparing the doubles there. */
+#define CONFIG_MAX_DECIMAL ((uint64_t)1u << 50)
+
+/* One setting's skeleton: name, shape (n | code << 2) and where its n values start and the next setting begins. */
+static bool config_setting(const pkg_doc_t *d, uint32_t at, uint32_t items_left, pkg_range_t *name, uint64_t *code, uint32_t *n, uint32_t *values, uint32_t *next)
 {
-    fwx_cbor_t c;
-    fwx_cbor_item_t it;
-    return item_at(d, at, &c, &it) && fwx_cbor_number_key(&it, key);
+    uint64_t shape;
+    uint32_t i, pos;
+    if (items_left < 2u || !fwx_pkg_text(d, at, 64u, name)) return false;
+    if (!fwx_pkg_uint(d, name->end, 23u, &shape)) return false;
+    *n = (uint32_t)(shape & 3u);
+    *code = shape >> 2;
+    if (*n > items_left - 2u) return false;
+    if (!fwx_pkg_item_end(d, name->end, &pos)) return false;
+    *values = pos;
+    for (i = 0u; i < *n; i++)
+        if (!fwx_pkg_item_end(d, pos, &pos)) return false;
+    *next = pos;
+    return true;
 }
 
-enum { CONFIG_INTEGER = 0, CONFIG_NUMBER = 1, CONFIG_BOOLEAN = 2, CONFIG_STRING = 3 };
-
-/* [name, type, default?, min?, max?]: trailing absent fields left out, inner ones null. */
-static bool decode_config_entry(const pkg_doc_t *d, uint32_t at, pkg_range_t *name)
+/* name, shape, then default?, min?, max? (src/pkg/manifest.ts encodeConfig). */
+static bool decode_config_setting(const pkg_doc_t *d, uint32_t at, uint32_t items_left, pkg_range_t *name, uint32_t *next)
 {
-    uint32_t pos[5], count, i, first;
-    uint64_t type, dflt = 0u, bound[2] = { 0u, 0u };
-    bool has_default_number = false, has_bound[2] = { false, false };
-    if (!fwx_pkg_array(d, at, 5u, &count, &first) || count < 2u) return false;
-    pos[0] = first;
-    for (i = 1u; i < count; i++)
-        if (!fwx_pkg_item_end(d, pos[i - 1u], &pos[i])) return false;
-    if (item_is_null(d, pos[count - 1u])) return false; /* trailing null */
-    if (!fwx_pkg_uint(d, pos[1], 3u, &type)) return false;
-    if (!fwx_pkg_text(d, pos[0], 64u, name)) return false;
-    if (count > 2u && !item_is_null(d, pos[2])) {
+    uint32_t n, i, pos;
+    uint64_t code, key[3] = { 0u, 0u, 0u };
+    bool has[3] = { false, false, false }, not_tens = false, decimal;
+    if (!config_setting(d, at, items_left, name, &code, &n, &pos, next)) return false;
+    decimal = code == CONFIG_TENTHS || code == CONFIG_HUNDREDTHS;
+    for (i = 0u; i < n; i++) {
         fwx_cbor_t c;
         fwx_cbor_item_t it;
-        if (!item_at(d, pos[2], &c, &it)) return false;
-        if (type == CONFIG_BOOLEAN) {
-            if (it.major != FWX_CBOR_SIMPLE || (it.info != FWX_CBOR_FALSE && it.info != FWX_CBOR_TRUE)) return false;
-        } else if (type == CONFIG_STRING) {
-            pkg_range_t t;
-            if (!fwx_pkg_text(d, pos[2], 256u, &t)) return false;
-        } else {
-            /* Floats are never integral here (the CBOR rules refuse that), so an integer setting takes only integers. */
-            if (type == CONFIG_INTEGER && it.major != FWX_CBOR_UINT && it.major != FWX_CBOR_NINT) return false;
-            if (!fwx_cbor_number_key(&it, &dflt)) return false;
-            has_default_number = true;
+        uint32_t here = pos;
+        if (!fwx_pkg_item_end(d, here, &pos)) return false;
+        if (item_is_null(d, here)) {
+            if (i == n - 1u) return false; /* trailing null */
+            continue;
         }
+        if (!item_at(d, here, &c, &it)) return false;
+        if (decimal) {
+            /* Integers m standing for m / 10 or m / 100; the same scale for every value, so their order is m's. */
+            uint64_t magnitude;
+            if (it.major != FWX_CBOR_UINT && it.major != FWX_CBOR_NINT) return false;
+            magnitude = it.major == FWX_CBOR_UINT ? it.arg : it.arg + 1u;
+            if (magnitude > CONFIG_MAX_DECIMAL) return false;
+            if (magnitude % 10u != 0u) not_tens = true;
+        } else if (i == 0u && code == CONFIG_BOOLEAN) {
+            if (it.major != FWX_CBOR_SIMPLE || (it.info != FWX_CBOR_FALSE && it.info != FWX_CBOR_TRUE)) return false;
+            continue;
+        } else if (i == 0u && code == CONFIG_STRING) {
+            pkg_range_t t;
+            if (!fwx_pkg_text(d, here, 256u, &t)) return false;
+            continue;
+        } else if (i == 0u && code == CONFIG_INTEGER) {
+            /* Floats are never integral here (the CBOR rules refuse that), so an integer setting takes only integers. */
+            if (it.major != FWX_CBOR_UINT && it.major != FWX_CBOR_NINT) return false;
+        } else if (i > 0u && code != CONFIG_NUMBER && code != CONFIG_INTEGER) {
+            return false; /* boolean and string settings have no bounds */
+        }
+        if (!fwx_cbor_number_key(&it, &key[i])) return false;
+        has[i] = true;
     }
-    for (i = 0u; i < 2u; i++) {
-        uint32_t p = 3u + i;
-        if (p >= count || item_is_null(d, pos[p])) continue;
-        if (!number_at(d, pos[p], &bound[i])) return false;
-        if (type != CONFIG_NUMBER && type != CONFIG_INTEGER) return false;
-        has_bound[i] = true;
-    }
-    if (has_default_number && ((has_bound[0] && dflt < bound[0]) || (has_bound[1] && dflt > bound[1]))) return false;
-    if (has_bound[0] && has_bound[1] && bound[0] > bound[1]) return false;
+    if (decimal && !not_tens) return false; /* every value a multiple of 10: a smaller code carries them */
+    if (has[0] && ((has[1] && key[0] < key[1]) || (has[2] && key[0] > key[2]))) return false;
+    if (has[1] && has[2] && key[1] > key[2]) return false;
     return true;
 }
 
 static bool decode_config(const pkg_doc_t *d, uint32_t at, pkg_manifest_t *m)
 {
-    uint32_t i, j, pos, count;
-    if (!fwx_pkg_array(d, at, 64u, &count, &pos)) return false;
-    m->config.at = at;
-    m->config_count = count;
-    for (i = 0u; i < count; i++) {
+    uint32_t count, first, pos, used = 0u, settings = 0u;
+    if (!fwx_pkg_array(d, at, CONFIG_MAX_SETTINGS * 5u, &count, &first) || count == 0u) return false;
+    pos = first;
+    while (used < count) {
         pkg_range_t name;
-        uint32_t end;
-        if (!decode_config_entry(d, pos, &name)) return false;
-        /* Unique names: compare with every earlier entry (at most 64, so at most 2016 comparisons). */
+        uint32_t next, scan = first, j;
+        if (settings == CONFIG_MAX_SETTINGS) return false;
+        if (!decode_config_setting(d, pos, count - used, &name, &next)) return false;
+        /* Unique names: compare with every earlier setting (at most 64, so at most 2016 comparisons). */
+        for (j = 0u; j < settings; j++) {
+            pkg_range_t prev;
+            uint64_t code;
+            uint32_t n, values, after;
+            if (!config_setting(d, scan, count, &prev, &code, &n, &values, &after)) return false;
+            if (prev.end - prev.at == name.end - name.at && memcmp(d->buf + prev.at, d->buf + name.at, name.end - name.at) == 0) return false;
+            scan = after;
+        }
+        /* Items used: name, shape and the values between the shape and `next`. */
         {
-            uint32_t scan;
-            if (!fwx_pkg_array(d, at, 64u, &count, &scan)) return false;
-            for (j = 0u; j < i; j++) {
-                uint32_t n, first, next;
-                pkg_range_t prev;
-                if (!fwx_pkg_array(d, scan, 5u, &n, &first) || !fwx_pkg_text(d, first, 64u, &prev)) return false;
-                if (prev.end - prev.at == name.end - name.at && memcmp(d->buf + prev.at, d->buf + name.at, name.end - name.at) == 0) return false;
-                if (!fwx_pkg_item_end(d, scan, &next)) return false;
-                scan = next;
+            uint32_t k = pos;
+            while (k < next) {
+                if (!fwx_pkg_item_end(d, k, &k)) return false;
+                used++;
             }
         }
-        if (!fwx_pkg_item_end(d, pos, &end)) return false;
-        pos = end;
+        settings++;
+        pos = next;
     }
+    if (used != count) return false;
+    m->config.at = at;
     m->config.end = pos;
+    m->config_count = settings;
     return true;
 }
 
 bool fwx_pkg_decode_manifest(const pkg_doc_t *d, pkg_manifest_t *m, const char **what)
 {
-    uint32_t v[12], b[4], k, data;
+    uint32_t v[11], b[3], k;
     uint64_t x;
-    static const uint32_t required[] = { 1u, 2u, 3u, 4u, 5u, 6u, 7u, 9u, 10u, 11u };
+    static const uint32_t required[] = { 1u, 2u, 3u, 4u, 5u, 6u, 7u, 9u, 10u };
     *what = FWX_WHY("manifest: not a map of known keys");
-    if (!fwx_pkg_map_fields(d, 0u, 11u, v)) return false;
+    if (!fwx_pkg_map_fields(d, 0u, 10u, v)) return false;
     *what = FWX_WHY("manifest: a required key is missing");
     for (k = 0u; k < sizeof required / sizeof required[0]; k++)
         if (v[required[k]] == FWX_PKG_ABSENT) return false;
@@ -298,13 +332,6 @@ bool fwx_pkg_decode_manifest(const pkg_doc_t *d, pkg_manifest_t *m, const char *
     *what = FWX_WHY("manifest.fuelInstrumented (key 10)");
     if (d->buf[v[10]] != 0xf4u && d->buf[v[10]] != 0xf5u) return false;
     m->fuel_instrumented = d->buf[v[10]] == 0xf5u;
-    *what = FWX_WHY("manifest.build (key 11)");
-    {
-        pkg_range_t t;
-        if (!fwx_pkg_map_fields(d, v[11], 3u, b) || !fwx_pkg_text(d, b[1], 32u, &t)) return false;
-        if (b[2] != FWX_PKG_ABSENT && !fwx_pkg_text(d, b[2], 32u, &t)) return false;
-        if (b[3] != FWX_PKG_ABSENT && !fwx_pkg_bytes(d, b[3], 16u, &data)) return false;
-    }
     *what = NULL;
     return true;
 }

@@ -40,8 +40,8 @@ typedef struct pkg_manifest {
     uint64_t sequence;
     uint8_t device_class;
     bool fuel_instrumented;
-    uint32_t interfaces_at;     /* array head */
-    uint32_t interface_count;
+    uint32_t interfaces_at;     /* array head of flat [number, major, minor] triples */
+    uint32_t interface_count;   /* triples */
     pkg_range_t interfaces;
     pkg_range_t capabilities;   /* map item */
     uint32_t ram_bytes;
@@ -69,6 +69,10 @@ bool fwx_pkg_bytes(const pkg_doc_t *d, uint32_t at, uint32_t exact, uint32_t *da
 bool fwx_pkg_text(const pkg_doc_t *d, uint32_t at, uint32_t max_len, pkg_range_t *text);
 bool fwx_pkg_array(const pkg_doc_t *d, uint32_t at, uint32_t max_items, uint32_t *count, uint32_t *first);
 bool fwx_pkg_item_end(const pkg_doc_t *d, uint32_t at, uint32_t *end);
+
+/* Manifest key 5 is flat triples [number, major, minor]; reads the one at *pos (decoded by
+ * fwx_pkg_decode_manifest) and moves *pos past it. The name is the number's (interface_names). */
+bool fwx_pkg_interface_at(const pkg_doc_t *d, uint32_t *pos, const uint8_t **name, uint32_t *name_len, uint64_t *major, uint64_t *minor);
 
 /* A non-empty array of names (^[A-Za-z0-9*][A-Za-z0-9._-]{0,63}$). */
 bool fwx_pkg_names_ok(const pkg_doc_t *d, uint32_t at);

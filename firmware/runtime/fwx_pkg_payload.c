@@ -71,7 +71,7 @@ static int refuse(fwx_pkg_error_t *err, uint32_t offset, const char *what)
 static int check_abi(walker_t *k, uint32_t at, uint32_t end, const pkg_doc_t *d, const pkg_manifest_t *m, fwx_pkg_error_t *err)
 {
     uint8_t fmt, name[32];
-    uint32_t count, i, pos, first;
+    uint32_t count, i, pos;
     int rc;
     const char *mismatch = FWX_WHY("payload: fwx.abi section does not list exactly the manifest's interfaces");
     if (at >= end) return refuse(err, k->base + at, FWX_WHY("payload: fwx.abi section is empty"));
@@ -79,28 +79,24 @@ static int check_abi(walker_t *k, uint32_t at, uint32_t end, const pkg_doc_t *d,
     if (!fwx_read_u8(&k->c, &fmt) || fmt != 1u || !fwx_read_u32(&k->c, &count)) return refuse(err, k->base + at, FWX_WHY("payload: fwx.abi section format"));
     at += k->c.pos;
     if (count != m->interface_count) return refuse(err, k->base + at, mismatch);
-    if (!fwx_pkg_array(d, m->interfaces_at, 64u, &count, &pos)) return refuse(err, k->base + at, mismatch);
-    for (i = 0u; i < count; i++) {
-        uint32_t len, n, item, next;
+    if (!fwx_pkg_array(d, m->interfaces_at, 64u * 3u, &count, &pos)) return refuse(err, k->base + at, mismatch);
+    for (i = 0u; i < count / 3u; i++) {
+        uint32_t len, want_len;
         uint32_t major, minor;
         uint64_t want_major, want_minor;
-        pkg_range_t want;
-        if (!fwx_pkg_array(d, pos, 3u, &n, &first) || !fwx_pkg_text(d, first, 32u, &want)) return refuse(err, k->base + at, mismatch);
-        if (!fwx_pkg_item_end(d, first, &item) || !fwx_pkg_uint(d, item, 0xffffu, &want_major)) return refuse(err, k->base + at, mismatch);
-        if (!fwx_pkg_item_end(d, item, &item) || !fwx_pkg_uint(d, item, 0xffffu, &want_minor)) return refuse(err, k->base + at, mismatch);
+        const uint8_t *want;
+        if (!fwx_pkg_interface_at(d, &pos, &want, &want_len, &want_major, &want_minor)) return refuse(err, k->base + at, mismatch);
         if ((rc = window(k, at, end)) != 0) return rc;
         if (!fwx_read_u32(&k->c, &len)) return refuse(err, k->base + at, FWX_WHY("payload: fwx.abi entry"));
         at += k->c.pos;
-        if (len != want.end - want.at || len > end - at) return refuse(err, k->base + at, mismatch);
+        if (len != want_len || len > end - at) return refuse(err, k->base + at, mismatch);
         if (fwx_pkg_read(k->src, k->base + at, name, len) != 0) return FWX_PKG_E_IO;
-        if (memcmp(name, d->buf + want.at, len) != 0) return refuse(err, k->base + at, mismatch);
+        if (memcmp(name, want, len) != 0) return refuse(err, k->base + at, mismatch);
         at += len;
         if ((rc = window(k, at, end)) != 0) return rc;
         if (!fwx_read_u32(&k->c, &major) || !fwx_read_u32(&k->c, &minor)) return refuse(err, k->base + at, FWX_WHY("payload: fwx.abi entry"));
         if (major != want_major || minor != want_minor) return refuse(err, k->base + at, mismatch);
         at += k->c.pos;
-        if (!fwx_pkg_item_end(d, pos, &next)) return refuse(err, k->base + at, mismatch);
-        pos = next;
     }
     if (at != end) return refuse(err, k->base + at, FWX_WHY("payload: trailing bytes in the fwx.abi section"));
     return FWX_PKG_OK;

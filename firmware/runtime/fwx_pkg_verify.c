@@ -69,23 +69,19 @@ static int listed(const fwx_revocations_t *rl, uint32_t at, uint32_t count, cons
 static bool interfaces_offered(const pkg_doc_t *d, const pkg_manifest_t *m, const fwx_pkg_device_t *dev)
 {
     uint32_t count, pos, i, j;
-    if (!fwx_pkg_array(d, m->interfaces_at, 64u, &count, &pos)) return false;
-    for (i = 0u; i < count; i++) {
-        uint32_t n, item, next;
+    if (!fwx_pkg_array(d, m->interfaces_at, 64u * 3u, &count, &pos)) return false;
+    for (i = 0u; i < count / 3u; i++) {
         uint64_t major, minor;
-        pkg_range_t name;
+        const uint8_t *name;
+        uint32_t name_len;
         bool ok = false;
-        if (!fwx_pkg_array(d, pos, 3u, &n, &item) || !fwx_pkg_text(d, item, 32u, &name)) return false;
-        if (!fwx_pkg_item_end(d, item, &item) || !fwx_pkg_uint(d, item, 0xffffu, &major)) return false;
-        if (!fwx_pkg_item_end(d, item, &item) || !fwx_pkg_uint(d, item, 0xffffu, &minor)) return false;
+        if (!fwx_pkg_interface_at(d, &pos, &name, &name_len, &major, &minor)) return false;
         for (j = 0u; j < dev->offered_count && !ok; j++) {
             const fwx_interface_desc_t *o = &dev->offered[j];
             uint32_t len = o->name ? c_string_length(o->name, 33u) : 0u;
-            ok = same_bytes((const uint8_t *)o->name, len, d->buf + name.at, name.end - name.at) && o->major == major && o->minor >= minor;
+            ok = same_bytes((const uint8_t *)o->name, len, name, name_len) && o->major == major && o->minor >= minor;
         }
         if (!ok) return false;
-        if (!fwx_pkg_item_end(d, pos, &next)) return false;
-        pos = next;
     }
     return true;
 }
@@ -129,7 +125,7 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
     if (fwx_pkg_read(src, 0u, hdr, FWX_PKG_HEADER_BYTES) != 0) return fail(err, FWX_PKG_E_IO, 0u, FWX_WHY("reading the header"));
     for (i = 0u; i < 4u; i++)
         if (hdr[i] != magic[i]) return fail(err, FWX_PKG_E_MAGIC, i, FWX_WHY("magic (not a .fwx package)"));
-    if (hdr[4] != 1u) return fail(err, FWX_PKG_E_VERSION, 4u, FWX_WHY("format version"));
+    if (hdr[4] != FWX_PKG_FORMAT_VERSION) return fail(err, FWX_PKG_E_VERSION, 4u, FWX_WHY("format version (this verifier reads only 2)"));
     if (hdr[5] != 0u) return fail(err, FWX_PKG_E_HEADER, 5u, FWX_WHY("reserved byte 5"));
     if (hdr[14] != 0u || hdr[15] != 0u) return fail(err, FWX_PKG_E_HEADER, hdr[14] != 0u ? 14u : 15u, FWX_WHY("reserved bytes 14-15"));
     m_len = (uint32_t)hdr[6] | ((uint32_t)hdr[7] << 8);

@@ -64,6 +64,8 @@ enum {
 };
 
 #define FWX_PKG_HEADER_BYTES 16u
+/* Header byte 4. 2: no build provenance in the manifest, a flat config schema. */
+#define FWX_PKG_FORMAT_VERSION 2u
 #define FWX_PKG_MAX_PAYLOAD_BYTES (16u * 1024u * 1024u)
 #define FWX_PKG_NO_OFFSET 0xffffffffu
 /* Work buffer for a package whose header declares manifest M and signature block S bytes. */
@@ -140,11 +142,11 @@ typedef struct fwx_pkg_verified {
     bool fuel_instrumented;
     uint32_t ram_bytes;
     uint64_t fuel_per_callback;
-    fwx_span_t interfaces;        /* CBOR array of [name, major, minor] */
-    uint32_t interface_count;
+    fwx_span_t interfaces;        /* CBOR array of flat [number, major, minor] triples (docs/package-format.md) */
+    uint32_t interface_count;     /* triples */
     fwx_span_t capabilities;      /* CBOR capability map granted to the module */
-    fwx_span_t config;            /* CBOR array of config entries; length 0 when there are none */
-    uint32_t config_count;
+    fwx_span_t config;            /* the flat CBOR config array (docs/package-format.md); length 0 when there are none */
+    uint32_t config_count;        /* settings in it */
     uint64_t cert_not_before;
     uint64_t cert_not_after;
     uint8_t payload_sha256[32];

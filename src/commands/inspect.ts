@@ -5,7 +5,8 @@ import type { IntegratorCertificate } from "../pkg/certificate.js";
 import { PackageError } from "../pkg/errors.js";
 import { readInput } from "../pkg/files.js";
 import { keyId } from "../pkg/keys.js";
-import type { Manifest } from "../pkg/manifest.js";
+import type { BuildProvenance, Manifest } from "../pkg/manifest.js";
+import { SIDECAR_SUFFIX, readProvenance } from "../pkg/provenance.js";
 import { readPackageUnverified, type UnverifiedPackage } from "../pkg/verify.js";
 
 const help = `usage: fwx inspect <package.fwx> [--json]
@@ -13,7 +14,8 @@ const help = `usage: fwx inspect <package.fwx> [--json]
 Show what a .fwx package contains, without trusting it.
 
 Prints the manifest (id, version, sequence, target, interfaces, capabilities,
-budgets, config schema, build info), the certificate chain (integrator, key
+budgets, config schema), the build info from the sidecar \`fwx pack\` wrote
+beside it (<package>${SIDECAR_SUFFIX}), the certificate chain (integrator, key
 id, scope, validity) and the size of every part. Nothing is verified: use
 \`fwx verify\` to decide whether a device would accept the package.
 
@@ -59,7 +61,12 @@ export function describeCertificate(c: IntegratorCertificate, digest: Uint8Array
   ].join("\n");
 }
 
-function describeManifest(m: Manifest): string {
+function describeBuild(b: BuildProvenance | { missing: string }): string {
+  if ("missing" in b) return `(not in the package; ${b.missing})`;
+  return `fwx ${b.fwx}${b.assemblyscript ? `, AssemblyScript ${b.assemblyscript}` : ""}${b.sourceHash ? `, source ${hex(b.sourceHash)}` : ""}`;
+}
+
+function describeManifest(m: Manifest, build: BuildProvenance | { missing: string }): string {
   const cfg = m.config.map((c) => `  ${c.name}: ${c.type} = ${JSON.stringify(c.default)}${c.min !== undefined || c.max !== undefined ? ` [${c.min ?? ""}..${c.max ?? ""}]` : ""}`);
   return [
     `module       ${m.id} ${m.version} (sequence ${m.sequence})`,
@@ -67,7 +74,7 @@ function describeManifest(m: Manifest): string {
     `interfaces   ${m.interfaces.map((i) => `${i.name}@${i.major}.${i.minor}`).join(", ") || "(none)"}`,
     `budgets      RAM ${m.budgets.ramBytes} bytes, fuel ${m.budgets.fuelPerCallback} per callback`,
     `payload      sha256 ${hex(m.payload.sha256)}`,
-    `built with   fwx ${m.build.fwx}${m.build.assemblyscript ? `, AssemblyScript ${m.build.assemblyscript}` : ""}${m.build.sourceHash ? `, source ${hex(m.build.sourceHash)}` : ""}`,
+    `built with   ${describeBuild(build)}`,
     "capabilities (requested)",
     describeCapabilities(m.capabilities),
     ...(cfg.length ? ["config", ...cfg] : []),
@@ -84,8 +91,8 @@ function sizes(p: UnverifiedPackage): Record<string, number> {
   };
 }
 
-function toJson(p: UnverifiedPackage): unknown {
-  return JSON.parse(JSON.stringify({ ...p, sizes: sizes(p) }, (_k, v: unknown) => (v instanceof Uint8Array ? hex(v) : v)));
+function toJson(p: UnverifiedPackage, build: BuildProvenance | { missing: string }): unknown {
+  return JSON.parse(JSON.stringify({ ...p, build, sizes: sizes(p) }, (_k, v: unknown) => (v instanceof Uint8Array ? hex(v) : v)));
 }
 
 export const command: Command = {
@@ -106,13 +113,14 @@ export const command: Command = {
       }
       throw e;
     }
+    const build = readProvenance(file, p.payloadSha256);
     if (values.json) {
-      console.log(JSON.stringify(toJson(p), null, 2));
+      console.log(JSON.stringify(toJson(p, build), null, 2));
       return EXIT.ok;
     }
     const s = sizes(p);
     console.log(`${file}: fwx package format ${p.header.formatVersion} — NOT verified (use fwx verify)`);
-    console.log("error" in p.manifest ? `manifest     unreadable: ${p.manifest.error}` : describeManifest(p.manifest));
+    console.log("error" in p.manifest ? `manifest     unreadable: ${p.manifest.error}` : describeManifest(p.manifest, build));
     console.log("chain        product root → integrator certificate → package signature");
     console.log("error" in p.certificate ? `certificate  unreadable: ${p.certificate.error}` : describeCertificate(p.certificate, p.certificateDigest));
     console.log(`sizes        header ${s.header} + manifest ${s.manifest} + payload ${s.payload} + signature block ${s.signatureBlock} (certificate ${s.certificate}) = ${s.total} bytes; overhead ${s.overhead} bytes`);

@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
+import { provenanceSidecar, sidecarPath } from "../pkg/provenance.js";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { checkOutputFile, describeFileError } from "../cli/files.js";
@@ -43,7 +44,9 @@ report names the module it ran by SHA-256, and only that map names its frames
 options:
   --key <file>        integrator private key (fwx keys gen)
   --cert <file>       integrator certificate issued by the product root (fwx cert issue)
-  -o, --out <file>    output package (written atomically)
+  -o, --out <file>    output package (written atomically); the build provenance
+                      (fwx and compiler versions, source hash), which no device
+                      reads, goes beside it in <file>.build.json
   --seq <n>           anti-rollback sequence number, must grow with every release
                       (default: the current Unix time in seconds)
   --id, --version     module id and semantic version (override fwx.json)
@@ -174,9 +177,11 @@ export const command: Command = {
       throw e;
     }
     writeFileDurable(values.out!, result.bytes);
-    // Beside the package, never in it: `fwx rollout create` uploads it, `fwx logs` finds it, and a device's crash
-    // report (its payload's SHA-256 and frames) is named through it.
-    // An instrumented payload's map gets its own name: the build's map of the same stem describes other bytes.
+    // Provenance beside the package (no device reads it, so it is not signed into it).
+    writeFileDurable(sidecarPath(values.out!), provenanceSidecar(result.build, result.manifest.payload.sha256));
+    // The debug map too, never in it: `fwx rollout create` uploads it, `fwx logs` finds it, and a device's crash
+    // report (its payload's SHA-256 and frames) is named through it. An instrumented payload's map gets its own
+    // name: the build's map of the same stem describes other bytes.
     const mcuMap = debugMap !== null && result.manifest.payload.fuelInstrumented;
     const mapFile = values.out!.replace(/\.fwx$/i, "") + (mcuMap ? ".mcu" : "") + DEBUG_MAP_SUFFIX;
     if (debugMap) writeFileDurable(mapFile, JSON.stringify(debugMap));

@@ -3,7 +3,7 @@
 //
 //   off size  field
 //    0   4    magic 0x89 'F' 'W' 'X'
-//    4   1    format version (1)
+//    4   1    format version (2)
 //    5   1    reserved, 0
 //    6   2    manifest length   (u16, little-endian)
 //    8   4    payload length    (u32, little-endian)
@@ -22,7 +22,9 @@ import { SIGNATURE_BYTES, signWithDomain } from "./keys.js";
 import { openEnvelope, openEnvelopeBytes, type SignedEnvelope } from "./signed.js";
 
 export const MAGIC = Uint8Array.of(0x89, 0x46, 0x57, 0x58);
-export const FORMAT_VERSION = 1;
+// 2: build provenance left the manifest for the sidecar, and the config schema
+// became one flat array (docs/package-format.md, "Format versions").
+export const FORMAT_VERSION = 2;
 export const HEADER_BYTES = 16;
 /** Payloads above this are refused before any allocation or hashing. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
@@ -71,7 +73,10 @@ export function parseHeader(bytes: Uint8Array): { header: Header; layout: Layout
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC[i]) throw new PackageError("FWX_PKG_E_MAGIC", `byte ${i} is 0x${bytes[i]!.toString(16).padStart(2, "0")}, expected 0x${MAGIC[i]!.toString(16)} (not a .fwx package)`, i);
   }
-  if (bytes[4] !== FORMAT_VERSION) throw new PackageError("FWX_PKG_E_VERSION", `format version ${bytes[4]} at byte 4 (this verifier reads ${FORMAT_VERSION})`, 4);
+  if (bytes[4] !== FORMAT_VERSION) {
+    const why = bytes[4]! < FORMAT_VERSION ? "; repack it with this fwx" : "; update fwx to read it";
+    throw new PackageError("FWX_PKG_E_VERSION", `package format version ${bytes[4]} at byte 4; this verifier reads only version ${FORMAT_VERSION}${why}`, 4);
+  }
   if (bytes[5] !== 0) throw new PackageError("FWX_PKG_E_HEADER", `reserved byte 5 is ${bytes[5]}, must be 0`, 5);
   if (bytes[14] !== 0 || bytes[15] !== 0) throw new PackageError("FWX_PKG_E_HEADER", "reserved bytes 14–15 must be 0", bytes[14] !== 0 ? 14 : 15);
   const v = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);

@@ -14,7 +14,7 @@ import { FWX_VERSION } from "../version.js";
 import { decodeCertificateBody } from "./certificate.js";
 import { assemblePackage } from "./format.js";
 import { rawPublicKey } from "./keys.js";
-import { MODULE_ID, SEMVER, encodeManifest, type ConfigField, type DeviceClass, type Manifest } from "./manifest.js";
+import { MODULE_ID, SEMVER, encodeManifest, interfaceNumber, type BuildProvenance, type ConfigField, type DeviceClass, type Manifest } from "./manifest.js";
 import { openEnvelopeBytes } from "./signed.js";
 import { FUEL_SECTION_NAME } from "./verify.js";
 import { customSections } from "./wasm-sections.js";
@@ -32,7 +32,8 @@ export interface PackInput {
   config: ConfigField[];
   ramBytes: number;
   fuelPerCallback: number;
-  build: Manifest["build"];
+  /** Provenance for the sidecar (src/pkg/provenance.ts); not signed into the package. */
+  build: BuildProvenance;
   certificate: Uint8Array;
   integratorKey: KeyObject;
   /** Unix seconds, to refuse signing under a certificate that is not valid now. */
@@ -64,10 +65,17 @@ export function payloadFacts(payload: Uint8Array): { interfaces: InterfaceRequir
   } catch (e) {
     throw new PackError(`payload: ${(e as Error).message}`);
   }
+  for (const i of interfaces) {
+    try {
+      interfaceNumber(i.name);
+    } catch (e) {
+      throw new PackError(`payload's ${ABI_SECTION_NAME} section: ${(e as Error).message}`);
+    }
+  }
   return { interfaces, fuelInstrumented: sections.has(FUEL_SECTION_NAME) };
 }
 
-export function buildPackage(input: PackInput): { bytes: Uint8Array; manifest: Manifest } {
+export function buildPackage(input: PackInput): { bytes: Uint8Array; manifest: Manifest; build: BuildProvenance } {
   if (!MODULE_ID.test(input.id)) throw new PackError(`module id "${input.id}" must be lowercase letters, digits, . _ - (at most 64)`);
   if (!SEMVER.test(input.version)) throw new PackError(`version "${input.version}" is not a semantic version (e.g. 1.2.0)`);
   if (!Number.isSafeInteger(input.sequence) || input.sequence < 1) throw new PackError(`sequence ${input.sequence} must be an integer ≥ 1`);
@@ -113,10 +121,9 @@ export function buildPackage(input: PackInput): { bytes: Uint8Array; manifest: M
       sha256: new Uint8Array(createHash("sha256").update(input.payload).digest()),
       fuelInstrumented: facts.fuelInstrumented,
     },
-    build: input.build,
   };
   const bytes = assemblePackage(encodeManifest(manifest), input.payload, input.certificate, input.integratorKey);
-  return { bytes, manifest };
+  return { bytes, manifest, build: input.build };
 }
 
 /** The manifest's view of fwx.json config settings (descriptions stay in fwx.json; a device does not need them). */

@@ -19,7 +19,7 @@ import type { DebugMap } from "../build/debug-map.js";
 import { instrumentedDebugMap } from "../build/debug-map-mcu.js";
 import { formatValidation } from "../validate/validate.js";
 import { FWX_VERSION } from "../version.js";
-import { SOURCE_HASH_BYTES, type DeviceClass, type Manifest } from "./manifest.js";
+import { SOURCE_HASH_BYTES, type BuildProvenance, type DeviceClass } from "./manifest.js";
 
 function assemblyScriptVersion(): string | undefined {
   try {
@@ -64,7 +64,7 @@ export function sourceHash(projectDir: string, entry?: string): Uint8Array {
   return new Uint8Array(h.digest().subarray(0, SOURCE_HASH_BYTES));
 }
 
-export async function buildProjectPayload(dir: string, target: DeviceClass): Promise<{ payload: Uint8Array; build: Manifest["build"]; debugMap: DebugMap | null }> {
+export async function buildProjectPayload(dir: string, target: DeviceClass): Promise<{ payload: Uint8Array; build: BuildProvenance; debugMap: DebugMap | null }> {
   let result;
   try {
     // Validated against the target's limits: an mcu module past them is refused here, before instrumentation.
@@ -85,7 +85,7 @@ export async function buildProjectPayload(dir: string, target: DeviceClass): Pro
   } catch (e) {
     throw new UsageError(`pack: ${dir}: fuel instrumentation for mcu failed: ${(e as Error).message}`);
   }
-  const build: Manifest["build"] = { fwx: FWX_VERSION, sourceHash: sourceHash(dir, result.manifest?.entry) };
+  const build: BuildProvenance = { fwx: FWX_VERSION, sourceHash: sourceHash(dir, result.manifest?.entry) };
   // Only an AssemblyScript build was made by the compiler whose version this names.
   const as = result.entry.endsWith(".ts") ? assemblyScriptVersion() : undefined;
   if (as) build.assemblyscript = as;

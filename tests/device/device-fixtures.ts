@@ -45,7 +45,8 @@ export function mcuPackage(trust: Trust, opts: { guest?: Guest; version: string;
   return buildPackage({
     payload: opts.payload ?? guestPayload(opts.guest ?? "ticker", opts.padding ?? 0), id: opts.id ?? MODULE, version: opts.version, sequence: opts.sequence,
     deviceClass: "mcu", capabilities: opts.capabilities ?? { timers: 2, kv: 256 },
-    config: opts.config ?? [{ name: "threshold", type: "number", default: 8, min: -40, max: 30 }],
+    // Decimal bounds: the manifest carries them as integer hundredths (format 2), which the C device scales back.
+    config: opts.config ?? [{ name: "threshold", type: "number", default: 8, min: -40.5, max: 30.25 }],
     ramBytes: opts.ramBytes ?? 65536, fuelPerCallback: opts.fuelPerCallback ?? 1_000_000, build: { fwx: "0.1.0" },
     certificate: trust.certBytes, integratorKey: trust.integratorKey, now: Math.floor(Date.now() / 1000),
   }).bytes;

@@ -151,6 +151,10 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     const cbad = await cli(cliPath, ["config", "set", id, MODULE, "threshold=99", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(cbad.status).toBe(2);
     expect(cbad.stdout + cbad.stderr).toContain("invalid-config");
+    // Just past the max of 30.25, which the manifest carries as 3025 hundredths.
+    const cedge = await cli(cliPath, ["config", "set", id, MODULE, "threshold=30.26", "--broker", broker.url, "--json", ...ops], 20_000);
+    expect(cedge.status, cedge.stdout + cedge.stderr).toBe(2);
+    expect(cedge.stdout + cedge.stderr).toContain("invalid-config");
     let m = await status();
     expect(m?.config).toMatchObject({ threshold: "12.5" });
 

@@ -170,7 +170,7 @@ describe("fwx pack / verify / inspect", () => {
     expect(json.manifest).toMatchObject({ id: "com.acme.tiny", version: "2.1.0", sequence: 9, deviceClass: "mcu", capabilities: { timers: 1 } });
     expect(json.manifest.config).toEqual([{ name: "period_ms", type: "integer", default: 500, min: 10, max: 60000 }]);
     expect(json.manifest.payload.fuelInstrumented).toBe(true);
-    expect(json.manifest.build.sourceHash).toMatch(/^[0-9a-f]{32}$/);
+    expect(json.build.sourceHash).toMatch(/^[0-9a-f]{32}$/);
     expect((await run(verify, [p("tiny.fwx"), ...device()])).code).toBe(0);
   });
 });

@@ -118,7 +118,6 @@ export function makeFixture(overrides: { cert?: Partial<IntegratorCertificate>; 
       { name: "limit", type: "integer" },
     ],
     payload: { sha256: new Uint8Array(createHash("sha256").update(payload).digest()), fuelInstrumented: true },
-    build: { fwx: "0.1.0", assemblyscript: "0.27.37", sourceHash: new Uint8Array(16).fill(7) },
     ...overrides.manifest,
   };
   return {

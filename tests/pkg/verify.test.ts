@@ -89,6 +89,15 @@ describe("verifyPackage: each check fails on its own, with its own code", () => 
   const ok = pack(f);
   const ctx = deviceCtx(f);
 
+  it("a package of another format version, named with the version it reads and what to do", () => {
+    const v1 = Uint8Array.from(ok);
+    v1[4] = 1;
+    rejects(v1, ctx, "FWX_PKG_E_VERSION", /package format version 1 at byte 4; this verifier reads only version 2; repack it with this fwx/);
+    const v3 = Uint8Array.from(ok);
+    v3[4] = 3;
+    rejects(v3, ctx, "FWX_PKG_E_VERSION", /version 3 at byte 4; .*update fwx to read it/);
+  });
+
   it("certificate not from this product root", () => {
     const other = seededKey(9);
     rejects(ok, { ...ctx, rootPublicKey: other.publicKey }, "FWX_PKG_E_CERT_SIG", /not signed by this product root/);

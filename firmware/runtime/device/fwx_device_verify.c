@@ -83,31 +83,42 @@ static int is_number(const fwx_cbor_item_t *it) {
   return it->major == FWX_CBOR_UINT || it->major == FWX_CBOR_NINT || (it->major == FWX_CBOR_SIMPLE && it->info == FWX_CBOR_FLOAT64);
 }
 
-/* The verified manifest's config array: [name, type, default?, min?, max?] per entry. Walks the fields with
- * a name: field `want` is read into *out (want UINT32_MAX: none); returns how many there are, up to and
- * including `want`. */
+/* The verified manifest's flat config array (docs/package-format.md): per setting name, shape
+ * (n | code << 2), then n of default, min, max, an absent one before a present one null. Codes 4 and 5
+ * carry numbers as integer tenths and hundredths. Walks the settings: setting `want` is read into *out
+ * (want UINT32_MAX: none); returns how many there are, up to and including `want`. */
 static uint32_t config_walk(const uint8_t *pkg, const fwx_pkg_info *info, uint32_t want, fwx_config_field *out) {
   fwx_cbor_t c;
   fwx_cbor_item_t it;
-  uint32_t e, named = 0;
+  uint32_t items, used = 0, named = 0;
   fwx_config_field field, *f = &field;
   if (info->config_len == 0) return 0;
   fwx_cbor_init(&c, pkg, info->config_offset, info->config_offset + info->config_len);
   if (!fwx_cbor_next(&c, &it) || it.major != FWX_CBOR_ARRAY) return 0;
-  for (e = 0; e < info->config_count && e < (uint32_t)it.arg && named < FWX_DEVICE_MAX_CONFIG; e++) {
-    fwx_cbor_item_t entry, x;
-    uint32_t k;
-    if (!fwx_cbor_next(&c, &entry) || entry.major != FWX_CBOR_ARRAY) return named;
+  items = (uint32_t)it.arg;
+  while (named < info->config_count && named < FWX_DEVICE_MAX_CONFIG && used + 2u <= items) {
+    fwx_cbor_item_t name, shape, x;
+    uint32_t k, n;
+    double scale = 1.0;
+    uint64_t code;
+    if (!fwx_cbor_next(&c, &name) || name.major != FWX_CBOR_TEXT) return named;
+    if (!fwx_cbor_next(&c, &shape) || shape.major != FWX_CBOR_UINT) return named;
+    n = (uint32_t)(shape.arg & 3u);
+    code = shape.arg >> 2;
+    used += 2u + n;
     memset(f, 0, sizeof *f);
-    for (k = 0; k < (uint32_t)entry.arg; k++) {
+    if (name.arg <= FWX_DEVICE_CONFIG_KEY) {
+      memcpy(f->name, pkg + name.data, (size_t)name.arg);
+      f->name[name.arg] = '\0';
+    }
+    f->type = code == 0 ? FWX_CFG_INTEGER : code == 2 ? FWX_CFG_BOOLEAN : code == 3 ? FWX_CFG_STRING : FWX_CFG_NUMBER;
+    if (code == 4) scale = 10.0;
+    if (code == 5) scale = 100.0;
+    for (k = 0; k < n; k++) {
       if (!fwx_cbor_next(&c, &x)) return named;
       if (x.major == FWX_CBOR_ARRAY || x.major == FWX_CBOR_MAP) return named; /* not in a verified manifest */
-      if (k == 0 && x.major == FWX_CBOR_TEXT && x.arg <= FWX_DEVICE_CONFIG_KEY) {
-        memcpy(f->name, pkg + x.data, (size_t)x.arg);
-        f->name[x.arg] = '\0';
-      } else if (k == 1) {
-        f->type = x.arg == 0 ? FWX_CFG_INTEGER : x.arg == 1 ? FWX_CFG_NUMBER : x.arg == 2 ? FWX_CFG_BOOLEAN : FWX_CFG_STRING;
-      } else if (k == 2 && !(x.major == FWX_CBOR_SIMPLE && x.info == FWX_CBOR_NULL)) {
+      if (x.major == FWX_CBOR_SIMPLE && x.info == FWX_CBOR_NULL) continue;
+      if (k == 0) {
         f->has_default = 1;
         if (x.major == FWX_CBOR_TEXT && x.arg <= FWX_DEVICE_CONFIG_VALUE) {
           memcpy(f->def, pkg + x.data, (size_t)x.arg);
@@ -115,17 +126,18 @@ static uint32_t config_walk(const uint8_t *pkg, const fwx_pkg_info *info, uint32
         } else if (x.major == FWX_CBOR_SIMPLE && (x.info == FWX_CBOR_TRUE || x.info == FWX_CBOR_FALSE)) {
           (void)fwx_strcpy_bounded(f->def, sizeof f->def, x.info == FWX_CBOR_TRUE ? "true" : "false");
         } else if (is_number(&x)) {
-          number_text(as_double(&x), f->def, sizeof f->def);
+          number_text(as_double(&x) / scale, f->def, sizeof f->def);
         } else {
           f->has_default = 0;
         }
-      } else if ((k == 3 || k == 4) && is_number(&x)) {
-        if (k == 3) {
+      } else if (is_number(&x)) {
+        /* IEEE division, correctly rounded: the same double JSON.parse gives for the decimal. */
+        if (k == 1) {
           f->has_min = 1;
-          f->min = as_double(&x);
+          f->min = as_double(&x) / scale;
         } else {
           f->has_max = 1;
-          f->max = as_double(&x);
+          f->max = as_double(&x) / scale;
         }
       }
     }

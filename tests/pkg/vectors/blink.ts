@@ -37,7 +37,6 @@ export const manifest: Manifest = {
     { name: "limit", type: "integer", min: 0, max: 100 },
   ],
   payload: { sha256: new Uint8Array(createHash("sha256").update(payload).digest()), fuelInstrumented: true },
-  build: { fwx: "0.1.0" },
 };
 
 export const certificate: IntegratorCertificate = {
