@@ -869,14 +869,11 @@ bool fwx_check_module(const uint8_t *bytes, uint32_t len, fwx_module_check_t *ch
     c = cursor(bytes, 8u, len);
     while (c.pos < c.end) {
         uint8_t id;
-        uint32_t size, at = c.pos, start;
+        uint32_t at = c.pos, start, end;
         unsigned rank;
-        if (!fwx_read_u8(&c, &id) || !fwx_read_u32(&c, &size)) return cursor_error(check, &c);
-        if (size > c.end - c.pos) return set_error(check, FWX_CHECK_TRUNCATED, at);
-        start = c.pos;
-        c.pos += size;
+        if (!fwx_read_section(&c, &id, &start, &end)) return cursor_error(check, &c);
         if (id == SECTION_CUSTOM) {
-            fwx_cursor_t n = cursor(bytes, start, c.pos);
+            fwx_cursor_t n = cursor(bytes, start, end);
             const uint8_t *name;
             uint32_t name_len;
             if (!fwx_read_name(&n, &name, &name_len)) return cursor_error(check, &n);
@@ -890,20 +887,16 @@ bool fwx_check_module(const uint8_t *bytes, uint32_t len, fwx_module_check_t *ch
     c = cursor(bytes, 8u, len);
     while (c.pos < c.end) {
         uint8_t id;
-        uint32_t size, start;
-        if (!fwx_read_u8(&c, &id) || !fwx_read_u32(&c, &size)) return cursor_error(check, &c);
-        start = c.pos;
-        c.pos += size;
-        if (!section_within_limits(&w, id, start, c.pos)) return false;
+        uint32_t start, end;
+        if (!fwx_read_section(&c, &id, &start, &end)) return cursor_error(check, &c);
+        if (!section_within_limits(&w, id, start, end)) return false;
     }
     c = cursor(bytes, 8u, len);
     while (c.pos < c.end) {
         uint8_t id;
-        uint32_t size, at = c.pos, start;
+        uint32_t at = c.pos, start, end;
         bool ok = true;
-        if (!fwx_read_u8(&c, &id) || !fwx_read_u32(&c, &size)) return cursor_error(check, &c);
-        start = c.pos;
-        c.pos += size;
+        if (!fwx_read_section(&c, &id, &start, &end)) return cursor_error(check, &c);
         if (id == SECTION_TYPE) ok = check_type_section(&w, start, c.pos);
         else if (id == SECTION_IMPORT) ok = check_import_section(&w, start, c.pos);
         else if (id == SECTION_FUNCTION) ok = check_function_section(&w, start, c.pos);

@@ -1,4 +1,5 @@
-/* Trap texts, UTF-8 validation, the abort message builder and the one LEB128 reader. */
+/* Trap texts, UTF-8 validation, the abort message builder, the one LEB128
+ * reader and the function locator of crash reports. */
 #include "fwx_support.h"
 #include "fwx_wasm_read.h"
 
@@ -238,5 +239,82 @@ bool fwx_read_signed(fwx_cursor_t *c, unsigned bits, int64_t *out)
         }
     }
     fwx_cursor_fail(c, FWX_READ_LEB_OVERFLOW, at);
+    return false;
+}
+
+/* Skips a table or memory type's limits (flags, min, max when flag bit 0). */
+static bool skip_limits(fwx_cursor_t *c)
+{
+    uint8_t flags;
+    uint64_t v;
+    if (!fwx_read_u8(c, &flags) || !fwx_read_u64(c, &v)) return false;
+    return (flags & 1u) == 0u || fwx_read_u64(c, &v);
+}
+
+/* Function imports before the defined functions: they come first in the index space. */
+static bool count_function_imports(fwx_cursor_t c, uint32_t *count)
+{
+    uint32_t n, i, skip;
+    const uint8_t *name;
+    uint8_t kind, b;
+    *count = 0u;
+    if (!fwx_read_u32(&c, &n)) return false;
+    for (i = 0u; i < n; i++) {
+        if (!fwx_read_name(&c, &name, &skip) || !fwx_read_name(&c, &name, &skip) || !fwx_read_u8(&c, &kind)) return false;
+        if (kind == 0u) { /* function: type index */
+            if (!fwx_read_u32(&c, &skip)) return false;
+            (*count)++;
+        } else if (kind == 1u) { /* table: reference type, limits */
+            if (!fwx_read_u8(&c, &b) || !skip_limits(&c)) return false;
+        } else if (kind == 2u) { /* memory: limits */
+            if (!skip_limits(&c)) return false;
+        } else if (kind == 3u) { /* global: value type, mutability */
+            if (!fwx_read_u8(&c, &b) || !fwx_read_u8(&c, &b)) return false;
+        } else if (kind == 4u) { /* tag: attribute, type index */
+            if (!fwx_read_u8(&c, &b) || !fwx_read_u32(&c, &skip)) return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool fwx_wasm_function_at(const uint8_t *bytes, uint32_t len, uint32_t offset, fwx_wasm_function_at_t *out)
+{
+    fwx_cursor_t c = { bytes, 8u, len, FWX_READ_OK, 0u };
+    uint32_t imported = 0u;
+    if (bytes == NULL || len < 8u || out == NULL) return false;
+    while (c.pos < c.end) {
+        uint8_t id;
+        uint32_t start, end, n, i;
+        if (!fwx_read_section(&c, &id, &start, &end)) return false;
+        if (id == 2u) {
+            fwx_cursor_t s = { bytes, start, end, FWX_READ_OK, 0u };
+            if (!count_function_imports(s, &imported)) return false;
+        } else if (id == 10u) {
+            fwx_cursor_t s = { bytes, start, end, FWX_READ_OK, 0u };
+            if (offset < start || offset >= end || !fwx_read_u32(&s, &n)) return false;
+            for (i = 0u; i < n; i++) {
+                uint32_t size, body_end, groups, g, count;
+                uint8_t type;
+                if (!fwx_read_u32(&s, &size) || size > s.end - s.pos) return false;
+                body_end = s.pos + size;
+                if (offset >= body_end) {
+                    s.pos = body_end;
+                    continue;
+                }
+                if (!fwx_read_u32(&s, &groups)) return false;
+                for (g = 0u; g < groups; g++) {
+                    if (!fwx_read_u32(&s, &count) || !fwx_read_u8(&s, &type)) return false;
+                }
+                if (s.pos > body_end || offset < s.pos) return false; /* in the size or the local declarations */
+                out->index = imported + i;
+                out->code_from = s.pos;
+                out->code_to = body_end;
+                return true;
+            }
+            return false;
+        }
+    }
     return false;
 }

@@ -72,4 +72,36 @@ static inline bool fwx_read_name(fwx_cursor_t *c, const uint8_t **out, uint32_t 
     return fwx_read_u32(c, len) && fwx_read_bytes(c, *len, out);
 }
 
+/* One section header: the section's id and content range [*start, *end); the
+ * cursor moves past the content. A size past the end fails with
+ * FWX_READ_TRUNCATED at the section's first byte. Every walk over a module's
+ * sections in firmware/ reads them with this. */
+static inline bool fwx_read_section(fwx_cursor_t *c, uint8_t *id, uint32_t *start, uint32_t *end)
+{
+    uint32_t at = c->pos, size;
+    if (!fwx_read_u8(c, id) || !fwx_read_u32(c, &size)) return false;
+    if (size > c->end - c->pos) {
+        fwx_cursor_fail(c, FWX_READ_TRUNCATED, at);
+        return false;
+    }
+    *start = c->pos;
+    c->pos += size;
+    *end = c->pos;
+    return true;
+}
+
+/* The function whose code holds byte `offset` of a module: its index (imports
+ * first) and the range of its instructions, [code_from, code_to), as
+ * src/wasm/reader.ts has them (codeOffset, after the local declarations, to
+ * bodyEnd). Crash reports carry these so a tool can name a frame through the
+ * module's debug map. False when no function body holds the offset or the
+ * bytes are malformed (the module was checked at install; still bounded). */
+typedef struct fwx_wasm_function_at {
+    uint32_t index;
+    uint32_t code_from;
+    uint32_t code_to;
+} fwx_wasm_function_at_t;
+
+bool fwx_wasm_function_at(const uint8_t *bytes, uint32_t len, uint32_t offset, fwx_wasm_function_at_t *out);
+
 #endif /* FWX_WASM_READ_H */

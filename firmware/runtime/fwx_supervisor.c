@@ -10,6 +10,7 @@
 #include "fwx_rt_port.h"
 #include "fwx_sup_internal.h"
 #include "fwx_support.h"
+#include "fwx_wasm_read.h"
 
 #define DEFAULT_FUEL 10000000u
 #define DEFAULT_STACK 8192u
@@ -196,12 +197,40 @@ static bool describe_ram_fault(fwx_sup_module_t *m, fwx_fault_t *f)
 }
 
 /* Fills m->sup->fault for a callback that ended with `reason`. */
+/* The frames wasm3 recorded for the trap of the call that just returned: read
+ * before any other call into the module, which clears them. NULL from
+ * m3_GetBacktrace: wasm3 was built without d_m3RecordBacktraces. */
+static uint8_t take_frames(const fwx_sup_module_t *m, fwx_fault_frame_t *out)
+{
+    IM3BacktraceInfo bt = m->runtime != NULL ? m3_GetBacktrace(m->runtime) : NULL;
+    IM3BacktraceFrame fr;
+    uint8_t n = 0u;
+    if (bt == NULL) return 0u;
+    /* A frame wasm3 could not allocate ends the list (lastFrame is then M3_BACKTRACE_TRUNCATED; next stays NULL). */
+    for (fr = bt->frames; fr != NULL && n < FWX_SUP_FRAMES; fr = fr->next) {
+        fwx_wasm_function_at_t at;
+        fwx_fault_frame_t *f = &out[n++];
+        f->module_offset = fr->moduleOffset;
+        if (fwx_wasm_function_at(m->wasm, m->wasm_len, fr->moduleOffset, &at)) {
+            f->func_index = at.index;
+            f->code_from = at.code_from;
+            f->code_to = at.code_to;
+        } else {
+            f->func_index = FWX_FRAME_NO_FUNCTION;
+            f->code_from = f->code_to = 0u;
+        }
+    }
+    return n;
+}
+
 static void record_fault(fwx_sup_module_t *m, fwx_fault_reason_t reason, const char *detail, const char *label,
-                         uint32_t arg, bool has_arg, uint64_t budget)
+                         uint32_t arg, bool has_arg, uint64_t budget, const fwx_fault_frame_t *frames, uint8_t nframes)
 {
     fwx_fault_t *f = &m->sup->fault;
     unsigned i;
     memset(f, 0, sizeof *f);
+    if (nframes > 0u) memcpy(f->frames, frames, nframes * sizeof *frames);
+    f->nframes = nframes;
     f->reason = reason;
     fwx_sup_copy_text(f->detail, sizeof f->detail, detail);
     set_label(f, label, arg, has_arg);
@@ -307,6 +336,8 @@ bool fwx_sup_call(fwx_sup_module_t *m, IM3Function fn, const char *label, uint32
     int64_t left = 0;
     uint32_t pages;
     M3Result r;
+    fwx_fault_frame_t frames[FWX_SUP_FRAMES];
+    uint8_t nframes = 0u;
     if (budget > (uint64_t)INT64_MAX) budget = (uint64_t)INT64_MAX;
     r = fwx_fuel_set(&m->fuel, (int64_t)budget);
     if (r == NULL) {
@@ -319,6 +350,7 @@ bool fwx_sup_call(fwx_sup_module_t *m, IM3Function fn, const char *label, uint32
         /* wasm3 keeps a call's results only until the next call, and reading
          * the fuel is a call: results first (defect 1 of issue 9). */
         if (r == NULL && value != NULL) r = m3_GetResultsV(fn, value);
+        else if (r != NULL) nframes = take_frames(m, frames);
     }
     if (fwx_fuel_remaining(&m->fuel, &left) != NULL) left = (int64_t)budget;
     m->last_fuel_used = left <= 0 ? budget : budget - (uint64_t)left;
@@ -331,7 +363,7 @@ bool fwx_sup_call(fwx_sup_module_t *m, IM3Function fn, const char *label, uint32
     if (pages > m->high_water_pages) m->high_water_pages = pages;
     if (r == NULL) return true;
     record_fault(m, classify(&m->ctx, r), fwx_trap_kind(&m->ctx, r) == FWX_TRAP_ABORT ? m->ctx.trap_text : r,
-                 label, label_arg, has_label_arg, budget);
+                 label, label_arg, has_label_arg, budget, frames, nframes);
     after_fault(m);
     return false;
 }
@@ -445,7 +477,7 @@ static void run_start(fwx_sup_module_t *m)
         detail[0] = '\0';
         append(detail, sizeof detail, &at, "fwx_init returned ");
         append_i64(detail, sizeof detail, &at, status);
-        record_fault(m, FWX_FAULT_INIT_FAILED, detail, FWX_EXPORT_INIT, 0u, false, start_budget(m));
+        record_fault(m, FWX_FAULT_INIT_FAILED, detail, FWX_EXPORT_INIT, 0u, false, start_budget(m), NULL, 0u);
         after_fault(m);
         return;
     }
@@ -465,7 +497,7 @@ void fwx_sup_restart(fwx_sup_module_t *m)
          * still a fault of this module's slot, counted like one. */
         m->last_fuel_used = 0u;
         m->last_fuel_exact = true;
-        record_fault(m, FWX_FAULT_TRAP, error, "load", 0u, false, 0u);
+        record_fault(m, FWX_FAULT_TRAP, error, "load", 0u, false, 0u, NULL, 0u);
         after_fault(m);
         return;
     }

@@ -38,6 +38,10 @@ extern "C" {
 #ifndef FWX_SUP_MAX_TIMERS          /* timers per module */
 #define FWX_SUP_MAX_TIMERS 8u
 #endif
+#ifndef FWX_SUP_FRAMES              /* innermost wasm frames a crash report keeps (wasm3 built with
+                                       d_m3RecordBacktraces=1; without it a report has none) */
+#define FWX_SUP_FRAMES 4u
+#endif
 #ifndef FWX_SUP_CALL_RING           /* last host calls kept per module for crash reports */
 #define FWX_SUP_CALL_RING 8u
 #endif
@@ -111,6 +115,17 @@ typedef struct fwx_host_call {
     uint8_t fn;       /* index into fwx_imports[], 0xff when unknown */
 } fwx_host_call_t;
 
+/* One wasm frame of a crash report, as the Node agent's fault line has it
+ * (src/agent/faults.ts FrameRef): where wasm3 was in the module the device
+ * runs, and which function that is, so a tool can name it through the
+ * module's debug map. */
+typedef struct fwx_fault_frame {
+    uint32_t module_offset;             /* byte offset in the module's wasm */
+    uint32_t func_index;                /* imports first; FWX_FRAME_NO_FUNCTION when no body holds the offset */
+    uint32_t code_from, code_to;        /* that function's instructions, [from, to) */
+} fwx_fault_frame_t;
+#define FWX_FRAME_NO_FUNCTION 0xffffffffu
+
 /* One crash report (CrashReport of src/agent/faults.ts). */
 typedef struct fwx_fault {
     fwx_fault_reason_t reason;
@@ -132,6 +147,8 @@ typedef struct fwx_fault {
     uint32_t memory_limit_pages;
     uint8_t ncalls;                     /* valid entries of last_calls, oldest first */
     fwx_host_call_t last_calls[FWX_SUP_CALL_RING];
+    uint8_t nframes;                    /* valid entries of frames, innermost first */
+    fwx_fault_frame_t frames[FWX_SUP_FRAMES];
 } fwx_fault_t;
 
 typedef enum fwx_sup_state {

@@ -23,7 +23,7 @@ export interface OffsetMapInput {
 }
 
 /** The function index, in the original module, of an instrumented module's function index; null for the instrumentation's own. */
-function originalFunction(input: OffsetMapInput, index: number): number | null {
+export function originalFunction(input: Pick<OffsetMapInput, "originalImports" | "originalDefined" | "instrumentedImports">, index: number): number | null {
   if (index < input.originalImports) return index;
   const defined = index - input.instrumentedImports;
   return defined >= 0 && defined < input.originalDefined ? input.originalImports + defined : null;
@@ -38,53 +38,85 @@ function keyOf(bytes: Uint8Array, ins: InstructionAt, callee: (i: number) => num
   return ins.name;
 }
 
+/** An instruction of an instrumented function and the offset in the original module it stands for. */
+export interface TranslatedPosition {
+  at: number;
+  original: number | null;
+}
+
 export class FrameOffsets {
   private parsed: { original: ParsedModule; instrumented: ParsedModule } | null = null;
+  private readonly tables = new Map<number, TranslatedPosition[]>();
 
   constructor(private readonly input: OffsetMapInput) {}
 
-  /** Offset in the original module of the instruction at `offset` of instrumented function `index`; null when it cannot be told. */
-  originalOffset(index: number, offset: number): number | null {
-    const orig = originalFunction(this.input, index);
-    if (orig === null || orig < this.input.originalImports) return null;
-    this.parsed ??= {
+  private modules() {
+    return this.parsed ??= {
       original: parseModule(this.input.original, { decodeCode: false }),
       instrumented: parseModule(this.input.instrumented, { decodeCode: false }),
     };
-    const after = functionInstructions(this.input.instrumented, this.parsed.instrumented, index);
-    const before = functionInstructions(this.input.original, this.parsed.original, orig);
-    // The landmark at or before the position: a frame's position is its call
-    // or trapping instruction, which is a landmark of the module's own unless
-    // the instrumentation's code was running.
-    let key: string | null = null;
-    let ordinal = 0;
-    const seen = new Map<string, number>();
-    for (const ins of after) {
-      if (ins.at > offset) break;
-      if (!LANDMARK.test(ins.name)) continue;
-      const k = keyOf(this.input.instrumented, ins, (i) => originalFunction(this.input, i));
-      if (k === null) continue;
-      const n = (seen.get(k) ?? 0) + 1;
-      seen.set(k, n);
-      key = k;
-      ordinal = n;
+  }
+
+  /**
+   * Every instruction of instrumented function `index`, in order, with the original offset of a frame
+   * position there (null for the instrumentation's own functions, and where it cannot be told). One pass
+   * over both bodies; kept per function.
+   */
+  positions(index: number): TranslatedPosition[] {
+    return this.table(index).slice(1);
+  }
+
+  /** positions(index) after an entry at -1 for a position before the first instruction (the function's first original one). */
+  private table(index: number): TranslatedPosition[] {
+    const cached = this.tables.get(index);
+    if (cached) return cached;
+    const orig = originalFunction(this.input, index);
+    const table: TranslatedPosition[] = [];
+    if (orig !== null && orig >= this.input.originalImports) {
+      const { original, instrumented } = this.modules();
+      const after = functionInstructions(this.input.instrumented, instrumented, index);
+      const before = functionInstructions(this.input.original, original, orig);
+      // The original offsets of each kind of landmark, in order.
+      const originals = new Map<string, number[]>();
+      for (const ins of before) {
+        if (!LANDMARK.test(ins.name)) continue;
+        const k = keyOf(this.input.original, ins, (i) => i);
+        if (k !== null) originals.set(k, [...(originals.get(k) ?? []), ins.at]);
+      }
+      // A position is its call or trapping instruction, which is a landmark of the module's own unless the
+      // instrumentation's code was running: the landmark at or before it stands for it.
+      let current: number | null = before[0]?.at ?? null;
+      table.push({ at: -1, original: current });
+      const seen = new Map<string, number>();
+      for (const ins of after) {
+        if (LANDMARK.test(ins.name)) {
+          const k = keyOf(this.input.instrumented, ins, (i) => originalFunction(this.input, i));
+          if (k !== null) {
+            const n = (seen.get(k) ?? 0) + 1;
+            seen.set(k, n);
+            current = originals.get(k)?.[n - 1] ?? null;
+          }
+        }
+        table.push({ at: ins.at, original: current });
+      }
     }
-    if (key === null) return before[0]?.at ?? null;
-    let n = 0;
-    for (const ins of before) {
-      if (!LANDMARK.test(ins.name) || keyOf(this.input.original, ins, (i) => i) !== key) continue;
-      if (++n === ordinal) return ins.at;
+    this.tables.set(index, table);
+    return table;
+  }
+
+  /** Offset in the original module of the instruction at `offset` of instrumented function `index`; null when it cannot be told. */
+  originalOffset(index: number, offset: number): number | null {
+    let found: number | null = null;
+    for (const p of this.table(index)) {
+      if (p.at > offset) break;
+      found = p.original;
     }
-    return null;
+    return found;
   }
 
   /** The code range of original function `funcIndex` (for keeping line lookups inside it). */
   body(funcIndex: number): { from: number; to: number } | null {
-    this.parsed ??= {
-      original: parseModule(this.input.original, { decodeCode: false }),
-      instrumented: parseModule(this.input.instrumented, { decodeCode: false }),
-    };
-    const f = this.parsed.original.functions[funcIndex];
+    const f = this.modules().original.functions[funcIndex];
     return f?.codeOffset !== undefined && f.bodyEnd !== undefined ? { from: f.codeOffset, to: f.bodyEnd } : null;
   }
 }

@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { checkOutputFile, describeFileError } from "../cli/files.js";
@@ -10,6 +11,8 @@ import { loadCapabilities, loadPrivateKey, parseUint, readInput } from "../pkg/f
 import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
 import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields } from "../pkg/pack.js";
 import { packProject } from "../pkg/project.js";
+import { DEBUG_MAP_SUFFIX, findDebugMap, sha256Hex, type DebugMap } from "../build/debug-map.js";
+import { instrumentedDebugMap } from "../build/debug-map-mcu.js";
 import { deviceForm, isFuelInstrumented, withAbiSection } from "../build/finish.js";
 import { formatValidation, validateModule } from "../validate/validate.js";
 
@@ -30,6 +33,12 @@ interfaces, its fwx.fuel section whether it is fuel-instrumented.
 
 Before signing, the package is checked against the certificate: the module id
 must be under its prefix, the capabilities within it, and it must be valid now.
+
+The build's debug map (names and source lines, never shipped) goes beside
+the package as <out>.fwxmap.json, or <out>.mcu.fwxmap.json for a payload
+instrumented here, whose positions it is translated to: a device's crash
+report names the module it ran by SHA-256, and only that map names its frames
+(\`fwx rollout create\` uploads it to the fleet service).
 
 options:
   --key <file>        integrator private key (fwx keys gen)
@@ -69,7 +78,7 @@ function readProject(dir: string): ModuleManifest {
  * has none, validated as a device would, and instrumented when packed for
  * mcu. Its own metering decides the default target.
  */
-function finishWasm(input: string, requestedTarget: DeviceClass | undefined, ramBudgetBytes: number | undefined): { payload: Uint8Array; target: DeviceClass } {
+function finishWasm(input: string, requestedTarget: DeviceClass | undefined, ramBudgetBytes: number | undefined): { payload: Uint8Array; target: DeviceClass; original: Uint8Array } {
   const raw = new Uint8Array(readInput(input, "module"));
   let payload: Uint8Array;
   let instrumented: boolean;
@@ -80,11 +89,11 @@ function finishWasm(input: string, requestedTarget: DeviceClass | undefined, ram
     throw new UsageError(`pack: ${input}: not a readable wasm module: ${(e as Error).message}`);
   }
   const target = requestedTarget ?? (instrumented ? "mcu" : "gateway");
-  if (instrumented) return { payload, target };
+  if (instrumented) return { payload, target, original: payload };
   const validation = validateModule(payload, { deviceClass: target, ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }) });
   if (!validation.ok) throw new UsageError(`pack: ${input} is not a module a device would accept:\n${formatValidation(validation, input)}`);
   try {
-    return { payload: deviceForm(payload, target), target };
+    return { payload: deviceForm(payload, target), target, original: payload };
   } catch (e) {
     throw new UsageError(`pack: ${input}: fuel instrumentation for mcu failed: ${(e as Error).message}`);
   }
@@ -133,9 +142,11 @@ export const command: Command = {
 
     let result: ReturnType<typeof buildPackage>;
     let payload: Uint8Array;
+    /** The debug map of the payload as shipped, when the build's map is at hand. */
+    let debugMap: DebugMap | null = null;
     try {
       if (isDir) {
-        ({ payload, ...result } = await packProject(input, {
+        ({ payload, debugMap, ...result } = await packProject(input, {
           target: requestedTarget ?? "gateway", integratorKey: key, certificate, sequence, now,
           ...(values.id ? { id: values.id } : {}), ...(values.version ? { version: values.version } : {}),
           ...(capsOption ? { capabilities: capsOption } : {}), ...(ramOption !== undefined ? { ramBytes: ramOption } : {}),
@@ -144,6 +155,8 @@ export const command: Command = {
       } else {
         const finished = finishWasm(input, requestedTarget, ramOption ?? project?.ramBudgetBytes);
         payload = finished.payload;
+        const built = findDebugMap(sha256Hex(finished.original), { near: [input], dirs: [dirname(input)] });
+        debugMap = !built || finished.original === payload ? built : instrumentedDebugMap(built, finished.original, payload);
         const id = values.id ?? project?.id;
         const version = values.version ?? project?.version;
         if (!id) throw new UsageError("pack: no module id: give --id or --project <dir with fwx.json>");
@@ -161,11 +174,18 @@ export const command: Command = {
       throw e;
     }
     writeFileDurable(values.out!, result.bytes);
+    // Beside the package, never in it: `fwx rollout create` uploads it, `fwx logs` finds it, and a device's crash
+    // report (its payload's SHA-256 and frames) is named through it.
+    // An instrumented payload's map gets its own name: the build's map of the same stem describes other bytes.
+    const mcuMap = debugMap !== null && result.manifest.payload.fuelInstrumented;
+    const mapFile = values.out!.replace(/\.fwx$/i, "") + (mcuMap ? ".mcu" : "") + DEBUG_MAP_SUFFIX;
+    if (debugMap) writeFileDurable(mapFile, JSON.stringify(debugMap));
     const m = result.manifest;
     const overhead = result.bytes.length - payload.length;
     console.log(`wrote ${values.out}: ${m.id} ${m.version} sequence ${m.sequence}, target ${m.deviceClass}${m.payload.fuelInstrumented ? " (fuel-instrumented)" : ""}, signed with certificate of ${values.cert}`);
     console.log(`  payload ${payload.length} bytes + package overhead ${overhead} bytes = ${result.bytes.length} bytes`);
     console.log(`  interfaces ${m.interfaces.map((i) => `${i.name}@${i.major}.${i.minor}`).join(", ") || "(none)"}`);
+    console.log(debugMap ? `  debug map ${mapFile}${mcuMap ? " (of the instrumented payload)" : ""}` : "  no debug map (none found beside the module): crash reports give module positions only");
     return EXIT.ok;
   },
 };

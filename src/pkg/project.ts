@@ -15,6 +15,8 @@ import type { Capabilities } from "../caps/capabilities.js";
 import { MANIFEST_FILE, ManifestError, readManifest } from "../build/manifest.js";
 import { buildPackage, configFields, DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES } from "./pack.js";
 import { deviceForm } from "../build/finish.js";
+import type { DebugMap } from "../build/debug-map.js";
+import { instrumentedDebugMap } from "../build/debug-map-mcu.js";
 import { formatValidation } from "../validate/validate.js";
 import { FWX_VERSION } from "../version.js";
 import { SOURCE_HASH_BYTES, type DeviceClass, type Manifest } from "./manifest.js";
@@ -62,7 +64,7 @@ export function sourceHash(projectDir: string, entry?: string): Uint8Array {
   return new Uint8Array(h.digest().subarray(0, SOURCE_HASH_BYTES));
 }
 
-export async function buildProjectPayload(dir: string, target: DeviceClass): Promise<{ payload: Uint8Array; build: Manifest["build"] }> {
+export async function buildProjectPayload(dir: string, target: DeviceClass): Promise<{ payload: Uint8Array; build: Manifest["build"]; debugMap: DebugMap | null }> {
   let result;
   try {
     // Validated against the target's limits: an mcu module past them is refused here, before instrumentation.
@@ -87,7 +89,9 @@ export async function buildProjectPayload(dir: string, target: DeviceClass): Pro
   // Only an AssemblyScript build was made by the compiler whose version this names.
   const as = result.entry.endsWith(".ts") ? assemblyScriptVersion() : undefined;
   if (as) build.assemblyscript = as;
-  return { payload, build };
+  // The map of the bytes as shipped: an instrumented payload's positions are not the build's.
+  const debugMap = !result.debugMap ? null : payload === result.bytes ? result.debugMap : instrumentedDebugMap(result.debugMap, result.bytes, payload);
+  return { payload, build, debugMap };
 }
 
 export interface ProjectPackageOptions {
@@ -110,7 +114,7 @@ export interface ProjectPackageOptions {
  * and `fwx flash <project> --watch`. Throws UsageError (build failure) or
  * PackError (a package a device would refuse).
  */
-export async function packProject(dir: string, o: ProjectPackageOptions): Promise<ReturnType<typeof buildPackage> & { payload: Uint8Array }> {
+export async function packProject(dir: string, o: ProjectPackageOptions): Promise<ReturnType<typeof buildPackage> & { payload: Uint8Array; debugMap: DebugMap | null }> {
   let manifest;
   try {
     manifest = readManifest(dir);
@@ -118,12 +122,12 @@ export async function packProject(dir: string, o: ProjectPackageOptions): Promis
     if (e instanceof ManifestError) throw new UsageError(`pack: ${e.message}`);
     throw e;
   }
-  const { payload, build } = await buildProjectPayload(dir, o.target);
+  const { payload, build, debugMap } = await buildProjectPayload(dir, o.target);
   const packed = buildPackage({
     payload, id: o.id ?? manifest.id, version: o.version ?? manifest.version, sequence: o.sequence, deviceClass: o.target,
     capabilities: o.capabilities ?? manifest.capabilities, config: configFields(manifest.config),
     ramBytes: o.ramBytes ?? manifest.ramBudgetBytes ?? DEFAULT_RAM_BYTES, fuelPerCallback: o.fuelPerCallback ?? DEFAULT_FUEL_PER_CALLBACK,
     build, certificate: o.certificate, integratorKey: o.integratorKey, now: o.now,
   });
-  return { ...packed, payload };
+  return { ...packed, payload, debugMap };
 }

@@ -8,8 +8,13 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildModule } from "../../src/build/build.js";
 import { compileAssemblyScript } from "../../src/build/compile.js";
-import { parseDebugMap, symbolize } from "../../src/build/debug-map.js";
-import { parseModule } from "../../src/wasm/reader.js";
+import { parseDebugMap, sha256Hex, symbolize } from "../../src/build/debug-map.js";
+import { INSTRUMENTATION_FUNCTION } from "../../src/build/debug-map-mcu.js";
+import { isFuelInstrumented } from "../../src/build/finish.js";
+import { faultLocation } from "../../src/agent/faults.js";
+import { buildProjectPayload } from "../../src/pkg/project.js";
+import { decodeU32 } from "../../src/wasm/leb128.js";
+import { functionInstructions, parseModule } from "../../src/wasm/reader.js";
 import { tempDir } from "../ota/fixtures.js";
 import { FAULT_LINE, faultyProject } from "./faulty-project.js";
 
@@ -50,6 +55,32 @@ describe("debug maps", () => {
     const s = symbolize(map, onTimer, f.bodyEnd! - 1, { from: f.codeOffset!, to: f.bodyEnd! });
     expect(s.name).toBe("assembly/index/fwx_on_timer");
     expect(s.userAt?.file).toBe("assembly/index.ts");
+  });
+
+  it("an mcu payload's map names a C device's frame, which is in the instrumented bytes, at the integrator's line", async () => {
+    const { payload, debugMap } = await buildProjectPayload(project, "mcu");
+    const built = await buildModule(project, { write: false });
+    expect(isFuelInstrumented(payload)).toBe(true);
+    expect(sha256Hex(payload)).not.toBe(sha256Hex(built.bytes!));
+    expect(debugMap?.wasmSha256).toBe(sha256Hex(payload));
+    // wasm3's frame in fwx_on_timer is at its call to the SDK's abort helper (the function that calls the
+    // core.abort import), made by the bounds check of nextSample() inlined into it: its first such call.
+    // Found in the instrumented bytes by reading them, not through the translation.
+    const m = parseModule(payload, { decodeCode: false });
+    const calls = (index: number) => functionInstructions(payload, m, index).filter((ins) => ins.name === "call").map((ins) => ({ at: ins.at, callee: decodeU32(payload, ins.at + 1)[0] }));
+    const onTimer = m.exports.find((e) => e.name === "fwx_on_timer")!.index;
+    const abortImport = m.imports.find((i) => i.name === "abort")!.funcIndex!;
+    const helper = m.functions.find((f) => !f.imported && calls(f.index).some((c) => c.callee === abortImport))!.index;
+    const f = m.functions[onTimer]!;
+    const call = calls(onTimer).find((c) => c.callee === helper);
+    expect(call, "fwx_on_timer calls the abort helper").toBeDefined();
+    const frame = { funcIndex: onTimer, funcName: null, moduleOffset: call!.at, moduleBody: { from: f.codeOffset!, to: f.bodyEnd! } };
+    const where = faultLocation([frame], debugMap);
+    expect(where && `${where.at.file}:${where.at.line}:${where.at.column}`).toBe(FAULT_LINE);
+    expect(where?.name).toBe("assembly/index/fwx_on_timer");
+    // The instrumentation's own functions are named as such, not as the module's.
+    expect(debugMap!.functions.length).toBe(m.functions.length);
+    expect(debugMap!.functions.filter((n) => n === INSTRUMENTATION_FUNCTION).length).toBeGreaterThan(0);
   });
 
   it("making the map does not change the module's code", async () => {

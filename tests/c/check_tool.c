@@ -1,13 +1,17 @@
 /*
  * check_tool FILE...: runs the firmware's install-time module check on each
  * file and prints one JSON object per line, for tests/c/run.mjs to compare
- * with what each hand-assembled module should produce.
+ * with what each hand-assembled module should produce. For an accepted
+ * module it also prints where fwx_wasm_function_at puts each function's code
+ * ("functions": [index, from, to] by offset), which run.mjs compares with
+ * the TypeScript reader's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fwx_module_check.h"
+#include "fwx_wasm_read.h"
 
 #define MAX_ITEMS 64u
 
@@ -106,7 +110,30 @@ static int check_file(const char *path)
     printf("],\"exports\":{");
     for (i = 0u; i < FWX_EXPORT_COUNT; i++)
         printf("%s\"%s\":\"%s\"", i ? "," : "", fwx_exports[i].name, export_name(check.exports[i]));
-    printf("}}\n");
+    printf("}");
+    if (accepted) {
+        /* Every offset asked, so a function the locator misses or puts wrong shows. */
+        uint32_t off = 0u, n = 0u;
+        printf(",\"functions\":[");
+        while (off < (uint32_t)len) {
+            fwx_wasm_function_at_t at;
+            if (!fwx_wasm_function_at(bytes, (uint32_t)len, off, &at)) {
+                off++;
+                continue;
+            }
+            printf("%s[%u,%u,%u]", n++ ? "," : "", at.index, at.code_from, at.code_to);
+            for (; off < at.code_to; off++) {
+                fwx_wasm_function_at_t again;
+                if (!fwx_wasm_function_at(bytes, (uint32_t)len, off, &again) || again.index != at.index) {
+                    printf(",\"mismatch at %u\"", off);
+                    break;
+                }
+            }
+            off = at.code_to;
+        }
+        printf("]");
+    }
+    printf("}\n");
     free(bytes);
     return 0;
 }

@@ -192,6 +192,22 @@ for (const f of fixtureList) {
   if (m) fail(`module check: ${f.name}`, `${m}\n${JSON.stringify(r)}`);
   else pass();
 }
+// The crash-report locator (fwx_wasm_function_at) against the TypeScript reader: every function's code range.
+const accepted = paths.filter((p) => reports.get(p)?.accepted);
+const ranges = await exec("timeout", ["120", process.execPath, join(root, "scripts", "run-ts.mjs"), join(here, "function-ranges.ts"), ...accepted]);
+let tsRanges = {};
+try {
+  tsRanges = JSON.parse(ranges.out);
+} catch {
+  fail("tests/c/function-ranges.ts prints the reader's function ranges", ranges.err || ranges.out);
+}
+for (const path of accepted) {
+  const r = reports.get(path);
+  const want = tsRanges[path];
+  if (!want) continue;
+  if (JSON.stringify(r.functions) !== JSON.stringify(want)) fail(`fwx_wasm_function_at agrees with src/wasm/reader.ts on ${rel(path)}`, `C: ${JSON.stringify(r.functions)}\nTS: ${JSON.stringify(want)}`);
+  else pass();
+}
 for (const e of examples) {
   const r = reports.get(e.path);
   const m = r ? mismatch(r, { accepted: true, error: "ok", hasAbiSection: true, exports: { fwx_init: "ok" } }) : "no report";

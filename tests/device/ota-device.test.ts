@@ -4,15 +4,19 @@
 // unchanged. Every process runs under a time limit.
 
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseFrameRefs } from "../../src/agent/faults.js";
+import { topicsFor } from "../../src/ota/protocol.js";
 import { type TestBroker } from "../ota/brokers.js";
 import { MODULE, type Trust } from "../ota/fixtures.js";
 import { issueCertificate } from "../../src/pkg/index.js";
 import { rawPublicKey } from "../../src/pkg/keys.js";
 import { signRevocationList } from "../../src/pkg/revocation.js";
-import { cli, mcuPackage, startDevice, writePackage, root, type ChildDevice, startDeviceSuite } from "./device-fixtures.js";
+import { cli, guestPayload, mcuPackage, startDevice, writePackage, root, type ChildDevice, startDeviceSuite } from "./device-fixtures.js";
 
 let exe = "";
 let cliPath = "";
@@ -158,9 +162,26 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     expect(m).toMatchObject({ version: "1.0.0", confirmed: "A" });
     // A module that faults during its trial is reverted; the confirmed one runs on.
     const faulty = writePackage(dir.path, "faulty.fwx", mcuPackage(trust, { guest: "fault-timer", version: "1.3.0", sequence: 4 }));
+    // Its fault line carries what names the fault through a debug map, as the Node agent's does.
+    const watcher = await mqtt.connectAsync(broker.url, { clientId: `${id}-log-watch` });
+    const lines: Record<string, unknown>[] = [];
+    watcher.on("message", (_t, payload) => lines.push(JSON.parse(payload.toString()) as Record<string, unknown>));
+    await watcher.subscribeAsync(topicsFor(id).log, { qos: 1 });
     const rf = await cli(cliPath, flashArgs(faulty, id, ["--no-delta"]));
     expect(rf.json?.verdict, rf.stdout + rf.stderr).toBe("reverted");
     expect(String(rf.json?.reason)).toMatch(/unreachable|fault/);
+    await watcher.endAsync();
+    const fault = lines.find((l) => l.kind === "fault");
+    expect(fault, JSON.stringify(lines)).toMatchObject({
+      module: MODULE, reason: "unreachable", callback: expect.stringMatching(/^fwx_on_timer\(\d+\)$/), detail: expect.stringMatching(/unreachable/),
+      wasmSha256: createHash("sha256").update(guestPayload("fault-timer")).digest("hex"),
+    });
+    const frames = parseFrameRefs(fault!.frames);
+    expect(frames, JSON.stringify(fault)).toHaveLength(1);
+    // The fake wasm3 puts the trap at the first instruction of the export that trapped.
+    expect(frames[0]!.funcIndex).toBeGreaterThan(0);
+    expect(frames[0]!.moduleOffset).toBe(frames[0]!.moduleBody!.from);
+    expect(frames[0]!.moduleBody!.to).toBeGreaterThan(frames[0]!.moduleBody!.from);
     m = await status();
     expect(m).toMatchObject({ version: "1.0.0", state: "confirmed", confirmed: "A", installedSeq: 2 });
     expect((m?.slots as Record<string, unknown>).B).toBeNull();

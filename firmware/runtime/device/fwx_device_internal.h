@@ -23,6 +23,14 @@ void fwx_dev_verdict_of(const fwx_ota_event *e, fwx_slots_verdict_t *v);
 void fwx_dev_last_install_load(fwx_device *d);
 /* Appends a log line (a JSON object without its closing brace is completed here) to the ring and the log topic. */
 void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char *k1, const char *v1, const char *k2, const char *v2);
+/* Writes members of a log line after the usual ones (a fault's detail, module hash and frames).
+ * `shorter` counts the renderings that did not fit: write less each time; return 0 when there is
+ * nothing left to leave out (the line then goes without these members). */
+typedef int (*fwx_dev_log_more)(fwx_json_writer *w, const void *ctx, unsigned shorter);
+/* fwx_dev_log with more members on the published line. The ring keeps the line without them (a
+ * crash report's frames would crowd out the history). */
+void fwx_dev_log_with(fwx_device *d, const char *module, const char *kind, const char *k1, const char *v1, const char *k2,
+                      const char *v2, fwx_dev_log_more more, const void *ctx);
 /* The effective value of a config key: device value, else the manifest default. NULL when neither. */
 const char *fwx_dev_config_value(fwx_device *d, unsigned index, const char *key);
 /* Index of the module record of a live module context. */

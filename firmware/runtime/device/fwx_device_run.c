@@ -321,6 +321,43 @@ void fwx_dev_settle(fwx_device *d) {
   }
 }
 
+/* What a tool needs to name a fault from the device's log, as the Node agent's fault line has it:
+ * the detail, the running module's SHA-256 (its debug map's key) and the wasm frames. */
+typedef struct fault_line {
+  const fwx_fault_t *fault;
+  char wasm_sha256[65];
+} fault_line;
+
+/* Each rendering that does not fit leaves out the outermost frame left; the innermost says where. */
+static int fault_members(fwx_json_writer *w, const void *ctx, unsigned shorter) {
+  const fault_line *f = ctx;
+  unsigned k, nframes = f->fault->nframes;
+  if (shorter > nframes) return 0;
+  nframes -= shorter;
+  fwx_jw_key(w, "detail"); fwx_jw_string(w, f->fault->detail);
+  fwx_jw_key(w, "wasmSha256"); fwx_jw_string(w, f->wasm_sha256);
+  fwx_jw_key(w, "frames");
+  fwx_jw_begin_array(w);
+  for (k = 0; k < nframes; k++) {
+    const fwx_fault_frame_t *fr = &f->fault->frames[k];
+    fwx_jw_begin_object(w);
+    fwx_jw_key(w, "funcIndex");
+    if (fr->func_index == FWX_FRAME_NO_FUNCTION) fwx_jw_null(w);
+    else fwx_jw_int(w, fr->func_index);
+    fwx_jw_key(w, "moduleOffset"); fwx_jw_int(w, fr->module_offset);
+    if (fr->func_index != FWX_FRAME_NO_FUNCTION) {
+      fwx_jw_key(w, "moduleBody");
+      fwx_jw_begin_object(w);
+      fwx_jw_key(w, "from"); fwx_jw_int(w, fr->code_from);
+      fwx_jw_key(w, "to"); fwx_jw_int(w, fr->code_to);
+      fwx_jw_end_object(w);
+    }
+    fwx_jw_end_object(w);
+  }
+  fwx_jw_end_array(w);
+  return 1;
+}
+
 void fwx_dev_on_sup_event(void *user, const fwx_sup_event_t *ev) {
   fwx_device *d = user;
   int i = fwx_dev_find(d, ev->module_id);
@@ -341,7 +378,15 @@ void fwx_dev_on_sup_event(void *user, const fwx_sup_event_t *ev) {
       fwx_text_str(&t, ev->fault->detail);
       fwx_text_init(&t, text, sizeof text);
       fwx_text_str(&t, ev->fault->callback);
-      fwx_dev_log(d, ev->module_id, "fault", "reason", fwx_fault_reason_name(ev->fault->reason), "callback", text);
+      {
+        fault_line f;
+        uint8_t sha[32];
+        f.fault = ev->fault;
+        d->verifier.sha256(d->verifier.ctx, l->pkg + l->info.payload_offset, l->info.payload_len, sha);
+        fwx_dev_hex32(sha, f.wasm_sha256);
+        fwx_dev_log_with(d, ev->module_id, "fault", "reason", fwx_fault_reason_name(ev->fault->reason), "callback", text,
+                         fault_members, &f);
+      }
       break;
     case FWX_SUP_EV_BACKOFF:
       fwx_dev_log(d, ev->module_id, "lifecycle", "state", "backoff", "summary", "restarting after a fault");

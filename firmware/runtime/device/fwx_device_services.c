@@ -12,9 +12,10 @@
 
 /* ---- log ring -------------------------------------------------------------- */
 
-/* One log line as JSON: 0 < length, or -1 when it does not fit cap. v2 is cut to v2_len bytes. */
+/* One log line as JSON: 0 < length, -1 when it does not fit cap, -2 when `more` has nothing shorter
+ * to write. v2 is cut to v2_len bytes. */
 static long render_line(fwx_device *d, char *out, size_t cap, const char *module, const char *kind, const char *k1, const char *v1,
-                        const char *k2, const char *v2, size_t v2_len) {
+                        const char *k2, const char *v2, size_t v2_len, fwx_dev_log_more more, const void *ctx, unsigned shorter) {
   fwx_json_writer w;
   fwx_jw_init(&w, out, cap);
   fwx_jw_begin_object(&w);
@@ -24,6 +25,7 @@ static long render_line(fwx_device *d, char *out, size_t cap, const char *module
   fwx_jw_key(&w, "kind"); fwx_jw_string(&w, kind);
   if (k1) { fwx_jw_key(&w, k1); fwx_jw_string(&w, v1); }
   if (k2) { fwx_jw_key(&w, k2); fwx_jw_string_n(&w, v2, v2_len); }
+  if (more && !more(&w, ctx, shorter)) return -2; /* nothing shorter to write */
   fwx_jw_end_object(&w);
   return fwx_jw_finish(&w);
 }
@@ -33,18 +35,30 @@ static long render_line(fwx_device *d, char *out, size_t cap, const char *module
  * in FWX_DEVICE_LOG_LINE bytes, with its last text (the message, callback or summary) shortened at a UTF-8
  * boundary when it does not fit: always whole JSON, never cut mid-string. */
 void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char *k1, const char *v1, const char *k2, const char *v2) {
+  fwx_dev_log_with(d, module, kind, k1, v1, k2, v2, NULL, NULL);
+}
+
+void fwx_dev_log_with(fwx_device *d, const char *module, const char *kind, const char *k1, const char *v1, const char *k2,
+                      const char *v2, fwx_dev_log_more more, const void *ctx) {
   uint32_t idx = d->log_next;
   size_t v2_len = k2 ? fwx_strnlen(v2, FWX_DEVICE_LOG_RENDER - 1u) : 0u;
-  long n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len), kept;
+  long n = -1, kept;
   unsigned tries;
+  for (tries = 0; more && n == -1; tries++) {
+    n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len, more, ctx, tries);
+  }
+  if (n < 0) n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len, NULL, NULL, 0u);
   while (n < 0 && k2 && v2_len > 0) {
     /* Escapes (a control byte costs 6) can overflow even the rendering buffer: shorten, never drop. */
     v2_len = v2_len > 64u ? v2_len - 64u : 0u;
     while (v2_len > 0 && ((unsigned char)v2[v2_len] & 0xC0u) == 0x80u) v2_len--;
-    n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len);
+    n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len, NULL, NULL, 0u);
   }
   if (n < 0) return;
   fwx_ota_publish_log(&d->ota, d->log_render, (size_t)n);
+  /* The ring's copy is the line without the extra members. */
+  if (more) n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len, NULL, NULL, 0u);
+  if (n < 0) return;
   kept = n < (long)FWX_DEVICE_LOG_LINE ? n : -1;
   if (kept >= 0) memcpy(d->log[idx], d->log_render, (size_t)n + 1u);
   for (tries = 0; kept < 0 && k2 && v2_len > 0 && tries < 4u; tries++) {
@@ -53,7 +67,7 @@ void fwx_dev_log(fwx_device *d, const char *module, const char *kind, const char
     v2_len = over >= v2_len ? 0u : v2_len - over;
     while (v2_len > 0 && ((unsigned char)v2[v2_len] & 0xC0u) == 0x80u) v2_len--;
     /* Rendered in the (already published) render buffer: a failed try must not touch the ring's oldest line. */
-    n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len);
+    n = render_line(d, d->log_render, sizeof d->log_render, module, kind, k1, v1, k2, v2, v2_len, NULL, NULL, 0u);
     if (n < 0) break;
     if (n < (long)FWX_DEVICE_LOG_LINE) {
       memcpy(d->log[idx], d->log_render, (size_t)n + 1u);

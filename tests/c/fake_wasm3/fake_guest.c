@@ -17,6 +17,9 @@ static struct {
     const uint8_t *bytes;
     uint32_t len;
     const fake_guest_t *guest;
+    const char *names[FAKE_MAX_EXPORTS];   /* the defined functions, in order */
+    uint32_t code_at[FAKE_MAX_EXPORTS];    /* each one's first instruction in bytes */
+    unsigned ndefs;
 } registered[MAX_REGISTERED];
 static unsigned nregistered;
 static IM3Runtime current; /* the runtime whose guest code is running */
@@ -31,6 +34,18 @@ const fake_guest_t *fake_guest_for_bytes(const uint8_t *bytes, uint32_t len)
         if (registered[i].bytes == bytes && registered[i].len == len) return registered[i].guest;
     }
     return NULL;
+}
+
+uint32_t fake_guest_code_offset(const fake_guest_t *g, const char *name)
+{
+    unsigned i, k;
+    for (i = 0u; i < nregistered; i++) {
+        if (registered[i].guest != g) continue;
+        for (k = 0u; k < registered[i].ndefs; k++) {
+            if (strcmp(registered[i].names[k], name) == 0) return registered[i].code_at[k];
+        }
+    }
+    return 0u;
 }
 
 /* ---- the module bytes ---- */
@@ -117,6 +132,16 @@ static unsigned guest_imports(const fake_guest_t *g, unsigned *idx)
     return n;
 }
 
+static uint32_t leb_len(uint32_t v)
+{
+    uint32_t n = 1u;
+    while (v >= 0x80u) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
 static void section(out_t *o, uint8_t id, const out_t *body)
 {
     uint32_t i;
@@ -132,6 +157,7 @@ uint32_t fake_guest_module(const fake_guest_t *g, uint8_t *buf, uint32_t cap)
     unsigned imports[FAKE_MAX_IMPORTS];
     def_t defs[FAKE_MAX_EXPORTS];
     unsigned ni = guest_imports(g, imports), nd = guest_exports(g, defs), i;
+    uint32_t code_at[FAKE_MAX_EXPORTS], code_base;
     out_t o = { buf, cap, 0u, false };
     out_t s;
     static const uint8_t header[8] = { 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
@@ -177,15 +203,22 @@ uint32_t fake_guest_module(const fake_guest_t *g, uint8_t *buf, uint32_t cap)
     put_u32(&s, nd);
     for (i = 0u; i < nd; i++) {
         const char *r = defs[i].results;
+        code_at[i] = s.len + 2u; /* after the body's size and its empty local declarations (one byte each) */
         if (r[0] == 'i') { put(&s, 4u); put(&s, 0u); put(&s, 0x41u); put(&s, 0u); put(&s, 0x0bu); }
         else if (r[0] == 'I') { put(&s, 4u); put(&s, 0u); put(&s, 0x42u); put(&s, 0u); put(&s, 0x0bu); }
         else { put(&s, 2u); put(&s, 0u); put(&s, 0x0bu); }
     }
+    code_base = o.len + 1u + leb_len(s.len);
     section(&o, 10u, &s);
     if (o.overflow || s.overflow || nregistered >= MAX_REGISTERED) return 0u;
     registered[nregistered].bytes = buf;
     registered[nregistered].len = o.len;
     registered[nregistered].guest = g;
+    registered[nregistered].ndefs = nd;
+    for (i = 0u; i < nd; i++) {
+        registered[nregistered].names[i] = defs[i].name;
+        registered[nregistered].code_at[i] = code_base + code_at[i];
+    }
     nregistered++;
     return o.len;
 }

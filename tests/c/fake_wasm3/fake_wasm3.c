@@ -243,6 +243,8 @@ void m3_GetErrorInfo(IM3Runtime runtime, M3ErrorInfo *info)
 
 const char *m3_GetFunctionName(IM3Function function) { return function->export_->name; }
 
+IM3BacktraceInfo m3_GetBacktrace(IM3Runtime runtime) { return &runtime->backtrace; }
+
 M3Result m3_FindFunction(IM3Function *function, IM3Runtime runtime, const char *functionName)
 {
     unsigned i;
@@ -303,11 +305,21 @@ M3Result m3_CallV(IM3Function function, ...)
     }
     va_end(ap);
     /* Like wasm3, results are kept only for the function called last. */
-    if (rt != NULL) rt->last_called = function;
+    if (rt != NULL) {
+        rt->last_called = function;
+        rt->backtrace.frames = rt->backtrace.lastFrame = NULL; /* wasm3 clears the backtrace at each call */
+    }
     r = function->export_->call(function->export_->state, args, function->results);
     if (rt != NULL && r != NULL) {
+        uint32_t at = rt->module != NULL && rt->module->guest != NULL ? fake_guest_code_offset(rt->module->guest, function->export_->name) : 0u;
         rt->last_called = NULL;
         rt->trapped = function;
+        if (at != 0u) {
+            rt->trap_frame.moduleOffset = at;
+            rt->trap_frame.function = function;
+            rt->trap_frame.next = NULL;
+            rt->backtrace.frames = rt->backtrace.lastFrame = &rt->trap_frame;
+        }
     }
     return r;
 }

@@ -42,6 +42,8 @@ struct M3Runtime {
     unsigned nexports;
     IM3Function last_called;   /* whose results m3_GetResultsV may read */
     IM3Function trapped;       /* for m3_GetErrorInfo */
+    M3BacktraceFrame trap_frame; /* m3_GetBacktrace: one frame, at the first instruction of the export that trapped */
+    M3BacktraceInfo backtrace;
     /* Instrumented-guest state. */
     int64_t fuel;              /* the fuel global */
     int64_t spent;             /* burnt since the last write-back (the cached local) */
@@ -52,6 +54,8 @@ struct M3Runtime {
 };
 
 const fake_guest_t *fake_guest_for_bytes(const uint8_t *bytes, uint32_t len);
+/* Module offset of the first instruction of the guest's export `name` in the bytes fake_guest_module wrote; 0: none. */
+uint32_t fake_guest_code_offset(const fake_guest_t *g, const char *name);
 void fake_guest_load(IM3Runtime rt, const fake_guest_t *g);
 void fake_resize_memory(IM3Runtime rt, uint32_t new_size);
 void fake_module_declare_import(IM3Module module, const char *name_module, const char *name, const char *signature);

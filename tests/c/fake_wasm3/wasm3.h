@@ -47,6 +47,17 @@ typedef struct M3ErrorInfo {
     const char *message;
 } M3ErrorInfo;
 
+typedef struct M3BacktraceFrame {
+    uint32_t moduleOffset;
+    IM3Function function;
+    struct M3BacktraceFrame *next;
+} M3BacktraceFrame, *IM3BacktraceFrame;
+
+typedef struct M3BacktraceInfo {
+    IM3BacktraceFrame frames;
+    IM3BacktraceFrame lastFrame;
+} M3BacktraceInfo, *IM3BacktraceInfo;
+
 extern const M3Result m3Err_none;
 extern const M3Result m3Err_functionLookupFailed;
 
@@ -60,6 +71,8 @@ M3Result m3_LoadModule(IM3Runtime runtime, IM3Module module);
 M3Result m3_CompileModule(IM3Module module);
 void m3_GetErrorInfo(IM3Runtime runtime, M3ErrorInfo *info);
 const char *m3_GetFunctionName(IM3Function function);
+/* As wasm3 built with d_m3RecordBacktraces: the frames of the last call's trap, cleared by the next call. */
+IM3BacktraceInfo m3_GetBacktrace(IM3Runtime runtime);
 
 M3Result m3_LinkRawFunction(IM3Module module, const char *moduleName, const char *functionName,
                             const char *signature, M3RawCall function);
