@@ -94,6 +94,7 @@ export function rewriteStaticTexts(as: AsModule, parser: Parser, helpersOf: (sou
   };
   let rewritten = 0;
   let pooled = 0;
+  const parents = new Map<unknown, Map<AnyNode, AnyNode | null>>();
   const pools = new Map<Source, Map<string, string>>();
 
   for (const source of own) {
@@ -226,6 +227,7 @@ export function rewriteStaticTexts(as: AsModule, parser: Parser, helpersOf: (sou
       if (decls.length !== 1) return false;
       const decl = decls[0]!.node as AnyNode & { flags: number; body: AnyNode | null; signature: { parameters: (AnyNode & { parameterKind: number; initializer: unknown; type: AnyNode & { name?: { identifier: { text: string }; next: unknown }; isNullable?: boolean }; name: { text: string } })[] } };
       if (!(decl.flags & PRIVATE) || decl.flags & STATIC || !decl.body) return false;
+      const owner = enclosing(all, decl, k["ClassDeclaration"]!);
       const param = decl.signature.parameters[index];
       if (!param || param.parameterKind !== 0 || param.initializer) return false;
       if (doneParams.has(param)) return true;
@@ -237,6 +239,8 @@ export function rewriteStaticTexts(as: AsModule, parser: Parser, helpersOf: (sou
       for (const { node, parent } of all) {
         if (node.kind !== k["PropertyAccess"] || (node["property"] as { text: string }).text !== method) continue;
         if (!parent || parent.kind !== k["Call"] || parent["expression"] !== node || (node["expression"] as AnyNode).kind !== k["This"]) return false;
+        // `this.method` inside another class of the file is that class's (or its base's) method.
+        if (enclosing(all, parent, k["ClassDeclaration"]!) !== owner) return false;
         const args = parent["args"] as AnyNode[];
         if (args.length !== decl.signature.parameters.length) return false;
         const arg = args[index]!;
@@ -285,11 +289,13 @@ export function rewriteStaticTexts(as: AsModule, parser: Parser, helpersOf: (sou
       const all = walked.get(source)!;
       // A name the file declares more than once could be shadowed: leave the function alone.
       const mentions = all.filter(({ node }) => node.kind === k["Identifier"] && node["text"] === (local ?? name));
-      if (local === null) {
-        // Another file: only its own unrelated use of the same name is fine (an import of it is not).
-        if (all.some(({ node }) => node.kind === k["ExportMember"] && (node["localName"] as { text: string }).text === name)) return null;
-        continue;
+      // Re-exported (`export { f } from`, `export * from`): its signature is someone else's too.
+      for (const st of source.statements) {
+        if ((st.kind as number) !== k["Export"]) continue;
+        const exp = st as unknown as { internalPath: string | null; members: { localName: { text: string } }[] | null };
+        if (exp.internalPath === home.internalPath && (!exp.members || exp.members.some((m) => m.localName.text === name))) return null;
       }
+      if (local === null) continue;
       const declaring = all.filter(({ node }) => (node.kind === k["VariableDeclaration"] || node.kind === k["Parameter"] || node.kind === k["FunctionDeclaration"] || node.kind === k["ImportDeclaration"]) && (node["name"] as { text: string }).text === local);
       if (declaring.length !== 1) return null;
       for (const { node, parent } of mentions) {
@@ -307,10 +313,15 @@ export function rewriteStaticTexts(as: AsModule, parser: Parser, helpersOf: (sou
 
   /** The body of the function or method that contains `node`. */
   function enclosingBody(all: { node: AnyNode; parent: AnyNode | null }[], node: AnyNode): AnyNode | null {
-    const parentOf = new Map(all.map((e) => [e.node, e.parent] as const));
-    for (let at: AnyNode | null | undefined = node; at; at = parentOf.get(at)) {
-      if ((at.kind === k["FunctionDeclaration"] || at.kind === k["MethodDeclaration"]) && at["body"]) return at["body"] as AnyNode;
-    }
+    const fn = enclosing(all, node, k["FunctionDeclaration"]!, k["MethodDeclaration"]!);
+    return fn ? ((fn["body"] as AnyNode | null) ?? null) : null;
+  }
+
+  /** The nearest ancestor of `node` (or `node` itself) of one of `kinds`. */
+  function enclosing(all: { node: AnyNode; parent: AnyNode | null }[], node: AnyNode, ...kinds: number[]): AnyNode | null {
+    let parentOf = parents.get(all);
+    if (!parentOf) parents.set(all, (parentOf = new Map(all.map((e) => [e.node, e.parent] as const))));
+    for (let at: AnyNode | null | undefined = node; at; at = parentOf.get(at)) if (kinds.includes(at.kind)) return at;
     return null;
   }
 }

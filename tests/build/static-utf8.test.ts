@@ -121,9 +121,13 @@ function textsProject(dir: string): void {
     'export function gradeOf(v: f64): string { if (v < 1) return "Gamma"; return "Epsilon"; }',
     "",
   ].join("\n"));
+  // Re-exported whole by the entry, so part of the module's interface: left as written.
+  writeFileSync(join(dir, "assembly", "shades.ts"), 'export function shadeOf(v: f64): string { if (v < 1) return "Umber"; return "Ochre"; }\n');
   writeFileSync(join(dir, "assembly", "index.ts"), [
     'import { Json, Log, Telemetry } from "fwx";',
     'import { gradeOf, quoteOf, zoneOf } from "./zones";',
+    'import { shadeOf } from "./shades";',
+    'export * from "./shades";',
     "class Monitor {",
     "  judge(v: f64): void { const zone = zoneOf(v); this.raise(zone, v); }",
     '  fixed(): void { this.raise("Fixed", 9); }',
@@ -136,6 +140,7 @@ function textsProject(dir: string): void {
     "export function jsonZone(v: f64): void { m.judge(v); }",
     "export function jsonFixed(): void { m.fixed(); }",
     'export function jsonQuote(v: f64): void { Json.begin().str("q", quoteOf(v)); Telemetry.publishJson("z"); }',
+    'export function shade(v: f64): void { Log.line(1).str(shadeOf(v)).send(); }',
     'export function grade(v: f64): void { const g = gradeOf(v); Log.line(1).str(g).uint(g == "Gamma" ? 1 : 0).send(); }',
     "",
   ].join("\n"));
@@ -280,13 +285,14 @@ describe("the static UTF-8 transform in fwx build", () => {
     expect(text("jsonFixed")).toBe('z {"zone":"Fixed","v":9.0}');
     expect([0.5, 2].map((v) => text("jsonQuote", v))).toEqual(['z {"q":"say \\"hi\\""}', 'z {"q":"plain"}']);
     expect([0.5, 2].map((v) => text("grade", v))).toEqual(["Gamma1", "Epsilon0"]);
+    expect([0.5, 2].map((v) => text("shade", v))).toEqual(["Umber", "Ochre"]);
     const bin = Buffer.from(r.binary!);
     for (const t of ["Alpha", "Beta ✓", "Delta", "Fixed"]) {
       expect(bin.includes(Buffer.from(t, "utf8"))).toBe(true);
       expect(bin.includes(Buffer.from(t, "utf16le"))).toBe(false);
     }
     // The last code unit's high zero byte may fall to the trimmed segment end.
-    for (const t of ["plain", "Gamma", "Epsilon"]) expect(bin.includes(Buffer.from(t, "utf16le").subarray(0, -1))).toBe(true);
+    for (const t of ["plain", "Gamma", "Epsilon", "Umber", "Ochre"]) expect(bin.includes(Buffer.from(t, "utf16le").subarray(0, -1))).toBe(true);
   }, 60_000);
 });
 
