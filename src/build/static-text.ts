@@ -121,7 +121,7 @@ export function rewriteStaticTexts(as: AsModule, parser: Parser, helpersOf: (sou
         const args = at["args"] as Expression[];
         args[index] = record(text(helpersOf(s)!, args[index])!, args[index]!.range, s);
       }
-      for (const { call, receiver, kind, helpers } of plan.sinks) {
+      for (const { call, receiver, kind, helpers } of new Map(plan.sinks.map((sink) => [sink.call, sink] as const)).values()) {
         const args = call["args"] as Expression[];
         const r = call.range;
         if (kind === "log") {
