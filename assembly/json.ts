@@ -154,6 +154,25 @@ export class Json {
     return this;
   }
 
+  /**
+   * str() with a static text as the value: one length byte, then that many
+   * bytes of UTF-8 that need no escape. Not meant to be called by hand:
+   * `fwx build` passes these for the value of a project function whose every
+   * return is a string literal (static-text.ts).
+   */
+  strTextStatic(key: usize, keyLength: usize, text: usize): Json {
+    this.staticKey(key, keyLength);
+    const length = <usize>load<u8>(text);
+    if (Json.room(length + 2)) {
+      const at = jsonBuffer() + Json.length;
+      store<u8>(at, 0x22);
+      memory.copy(at + 1, text + 1, length);
+      store<u8>(at + 1 + length, 0x22);
+      Json.length += length + 2;
+    }
+    return this;
+  }
+
   /** A whole field, key and string value both quoted and escaped, `"name":"value"`, from `.str("name", "value")` with two literals. */
   fieldStatic(field: usize, length: usize): Json {
     this.staticKey(field, length);

@@ -118,6 +118,15 @@ export class LogLine {
     return this;
   }
 
+  /**
+   * str() for a static text: one length byte, then that many bytes of UTF-8.
+   * Not meant to be called by hand: `fwx build` passes these for the value
+   * of a project function whose every return is a string literal (static-text.ts).
+   */
+  strText(text: usize): LogLine {
+    return this.strStatic(text + 1, <usize>load<u8>(text));
+  }
+
   /** A signed integer in decimal. */
   int(value: i64): LogLine {
     const at = LogLine.end;

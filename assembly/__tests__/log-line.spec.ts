@@ -28,6 +28,25 @@ describe("Log.line", () => {
     expect(Mock.logMessage()).toBe("T=4.3 °C ✓ 😀 \uFFFD");
   });
 
+  test("a static text (length byte, then UTF-8; what fwx build passes for a literal-valued function) reads as the string", () => {
+    const text = memory.data<u8>([5, 0x44, 0x20, 0xe2, 0x9c, 0x93]); // "D ✓"
+    Log.line(LogLevel.Info).str("zone ").strText(text).str(")").send();
+    expect(Mock.logMessage()).toBe("zone D ✓)");
+  });
+
+  test("a static text is cut at a character boundary like a string", () => {
+    const text = memory.data<u8>([5, 0x44, 0x20, 0xe2, 0x9c, 0x93]); // "D ✓"
+    const line = Log.line(LogLevel.Info);
+    for (let i = 0; i < 126; i++) line.str("é"); // 252 bytes: "D " fits, "✓" does not
+    line.strText(text).send();
+    const viaText = Mock.logMessage();
+    const again = Log.line(LogLevel.Info);
+    for (let i = 0; i < 126; i++) again.str("é");
+    again.str("D ✓").send();
+    expect(viaText).toBe(Mock.logMessage());
+    expect(LogLine.truncated).toBe(true);
+  });
+
   test("a long line is cut at 256 bytes on a character boundary and ends in ...", () => {
     const line = Log.line(LogLevel.Info);
     // 128 two-byte characters fill the 256 bytes; the number after them does not fit.

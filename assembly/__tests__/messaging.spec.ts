@@ -37,6 +37,28 @@ describe("Telemetry and Json", () => {
     expect(Telemetry.publishJson("t")).toBe(Status.NoSpace);
   });
 
+  test("a static text value (length byte, then UTF-8; what fwx build passes for a literal-valued function) reads as the string", () => {
+    const text = memory.data<u8>([5, 0x44, 0x20, 0xe2, 0x9c, 0x93]);
+    const key = memory.data<u8>([0x22, 0x7a, 0x22, 0x3a]); // "z":
+    Json.begin().int("n", 1).strTextStatic(key, 4, text).bool("b", true);
+    Telemetry.publishJson("t");
+    const viaText = Mock.lastTelemetry();
+    Json.begin().int("n", 1).str("z", "D ✓").bool("b", true);
+    Telemetry.publishJson("t");
+    expect(viaText).toBe(Mock.lastTelemetry());
+    expect(viaText).toBe('{"n":1,"z":"D ✓","b":true}');
+  });
+
+  test("a static text value that does not fit is refused like any other overflow", () => {
+    const text = memory.data<u8>([3, 0x61, 0x62, 0x63]);
+    const key = memory.data<u8>([0x22, 0x7a, 0x22, 0x3a]);
+    const j = Json.begin();
+    j.str("a", "é".repeat(506)); // 1,019 of the 1,024 bytes: the comma and the 4-byte key fit, the quoted value does not
+    j.strTextStatic(key, 4, text);
+    expect(Json.overflow).toBe(true);
+    expect(Telemetry.publishJson("t")).toBe(Status.NoSpace);
+  });
+
   test("non-finite numbers become null; rounding carries into the integer part", () => {
     Json.begin().num("a", NaN).num("b", 1.999, 2).num("c", -0.004, 2);
     Telemetry.publishJson("t");

@@ -1,4 +1,4 @@
-/* sin and cos as AssemblyScript's standard library computes them
+/* sin and cos (NativeMath.sincos, as the example calls them) as AssemblyScript's standard library computes them
  * (std/assembly/math.ts at shrink level >= 1: musl's kernels with the
  * argument reduction of jdh8/metallic), translated to C. The C port links
  * these rather than a libc's so the two languages pay for the same Math: the
@@ -138,26 +138,41 @@ static double cos_kern(double x, double y) {
   return w + (((1.0 - w) - hz) + (z * r - x * y));
 }
 
-static double as_sin(double x) {
+/* NativeMath.sincos: one reduction for both (the example's FFT tables use it). */
+static double sincos_sin, sincos_cos;
+static void as_sincos(double x) {
   uint64_t u = bits_of(x);
   uint32_t ux = (uint32_t)(u >> 32) & 0x7FFFFFFF;
   int32_t n;
-  if (ux <= 0x3FE921FB) return ux < 0x3E500000 ? x : sin_kern(x, 0.0, 0);
-  if (ux >= 0x7FF00000) return x - x;
+  double s, c;
+  if (ux <= 0x3FE921FB) {
+    if (ux < 0x3E46A09E) {
+      sincos_sin = x;
+      sincos_cos = 1;
+      return;
+    }
+    sincos_sin = sin_kern(x, 0, 0);
+    sincos_cos = cos_kern(x, 0);
+    return;
+  }
+  if (ux >= 0x7F800000) {
+    sincos_sin = sincos_cos = x - x;
+    return;
+  }
   n = rempio2(x, u, (uint32_t)(u >> 63));
-  x = n & 1 ? cos_kern(rempio2_y0, rempio2_y1) : sin_kern(rempio2_y0, rempio2_y1, 1);
-  return n & 2 ? -x : x;
-}
-
-static double as_cos(double x) {
-  uint64_t u = bits_of(x);
-  uint32_t ux = (uint32_t)(u >> 32) & 0x7FFFFFFF;
-  int32_t n;
-  if (ux <= 0x3FE921FB) return ux < 0x3E46A09E ? 1.0 : cos_kern(x, 0);
-  if (ux >= 0x7FF00000) return x - x;
-  n = rempio2(x, u, (uint32_t)(u >> 63));
-  x = n & 1 ? sin_kern(rempio2_y0, rempio2_y1, 1) : cos_kern(rempio2_y0, rempio2_y1);
-  return (n + 1) & 2 ? -x : x;
+  s = sin_kern(rempio2_y0, rempio2_y1, 1);
+  c = cos_kern(rempio2_y0, rempio2_y1);
+  if (n & 1) {
+    double t = s;
+    s = c;
+    c = -t;
+  }
+  if (n & 2) {
+    s = -s;
+    c = -c;
+  }
+  sincos_sin = s;
+  sincos_cos = c;
 }
 
 #endif

@@ -2,7 +2,7 @@
  * settings.ts, adxl345.ts, alert.ts, analysis.ts, fft.ts): the same host
  * calls in the same order with the same arguments, the same config keys and
  * byte-identical telemetry and log lines, so it replays the AssemblyScript
- * module's recordings. sin, cos (as_math.h) and log are AssemblyScript's
+ * module's recordings. sincos (as_math.h) and log are AssemblyScript's
  * own size-first Math, translated, so both languages pay the same for Math
  * and the FFT tables and peak interpolation round the same. */
 #include "as_math.h"
@@ -129,9 +129,9 @@ static double RE[FFT_SIZE], IM[FFT_SIZE], POWER[FFT_SIZE / 2 + 1];
 static void init_tables(void) {
   double power = 0;
   for (int k = 0; k < FFT_SIZE / 2; k++) {
-    double angle = (2 * PI * (double)k) / (double)FFT_SIZE;
-    COS[k] = as_cos(angle);
-    SIN[k] = as_sin(angle);
+    as_sincos((2 * PI * (double)k) / (double)FFT_SIZE);
+    COS[k] = sincos_cos;
+    SIN[k] = sincos_sin;
   }
   for (int i = 0; i < FFT_SIZE; i++) {
     int r = 0;
@@ -139,7 +139,9 @@ static void init_tables(void) {
     BITREV[i] = (uint16_t)r;
   }
   for (int n = 0; n < FFT_SIZE; n++) {
-    double w = 0.5 - 0.5 * as_cos((2 * PI * (double)n) / (double)FFT_SIZE);
+    double w;
+    as_sincos((2 * PI * (double)n) / (double)FFT_SIZE);
+    w = 0.5 - 0.5 * sincos_cos;
     HANN[n] = w;
     power += w * w;
   }

@@ -28,6 +28,7 @@ import type { CallExpression, Expression, ImportStatement, Parser, Range, Source
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { rewriteStaticTexts, staticTextCodeDigest, type SourceHelpers } from "./static-text.js";
 
 let codeDigest: string | undefined;
 /**
@@ -35,7 +36,7 @@ let codeDigest: string | undefined;
  * into): the compile cache's key includes it, so a changed transform never serves an old result.
  */
 export function staticUtf8CodeDigest(): string {
-  codeDigest ??= createHash("sha256").update(readFileSync(fileURLToPath(import.meta.url))).digest("hex");
+  codeDigest ??= createHash("sha256").update(readFileSync(fileURLToPath(import.meta.url))).update(staticTextCodeDigest()).digest("hex");
   return codeDigest;
 }
 
@@ -66,7 +67,7 @@ export function utf8Prefix(text: string, cap: number): Uint8Array {
 }
 
 /** LogLine's chainable methods (assembly/log.ts). */
-const LOG_LINE_METHODS = new Set(["str", "strStatic", "int", "uint", "num", "hex", "bool"]);
+const LOG_LINE_METHODS = new Set(["str", "strStatic", "strText", "int", "uint", "num", "hex", "bool"]);
 
 /** Json's key-taking methods (assembly/json.ts); each has a `<name>Static` twin taking the quoted key's UTF-8. */
 const JSON_METHODS = new Set(["num", "int", "uint", "str", "bool"]);
@@ -360,6 +361,10 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
   return {
     afterParse(parser: Parser): void {
       const constant = projectConstants(as, parser);
+      // Per file: what it imports from "fwx" and the rewrites that need it. Each file's private
+      // helpers are specialized first, then the literal-valued functions (static-text.ts, across
+      // files), then the calls themselves.
+      const prepared = new Map<Source, { helpers: SourceHelpers; rewriteCalls(): void }>();
       for (const source of parser.sources) {
         if (source.normalizedPath.startsWith("~lib/")) continue;
         const logNames = importedAs(as, source, "Log");
@@ -368,7 +373,7 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
         const configNames = importedAs(as, source, "Config");
         const kvNames = importedAs(as, source, "Kv");
         const sensorNames = importedAs(as, source, "Sensor");
-        if (!logNames.size && !telemetryNames.size && !jsonNames.size && !configNames.size && !kvNames.size && !sensorNames.size) continue;
+        // A file importing nothing from "fwx" is prepared too: a literal-valued function may live there.
         const identifier = (e: Expression): string | null => ((e.kind as number) === NodeKind.Identifier ? (e as unknown as { text: string }).text : null);
         /** The text of a string literal, or of an identifier naming a string constant of the project's (projectConstants). */
         const stringLiteral = (e: Expression | undefined): string | null => {
@@ -391,7 +396,7 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
             const m = member(e);
             if (!m) return false;
             if (m.method === "begin") return m.call.args.length === 0 && jsonNames.has(identifier(m.receiver) ?? "");
-            if (!JSON_METHODS.has(m.method.replace(/Static$/, "")) && m.method !== "fieldStatic" && m.method !== "strStaticQuoted") return false;
+            if (!JSON_METHODS.has(m.method.replace(/Static$/, "")) && m.method !== "fieldStatic" && m.method !== "strStaticQuoted" && m.method !== "strTextStatic") return false;
             e = m.receiver;
           }
         };
@@ -415,37 +420,41 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
         const utf8Args = (bytes: Uint8Array, r: Range): Expression[] => [bytes.length ? staticBytes(bytes, r) : int(0, r), int(bytes.length, r)];
 
         specializeStringParameters(source, { stringLiteral, member, jsonChain, identifier, telemetryNames, utf8Args });
-
-        // Walked over a copy: the pool appends its functions to the file.
-        for (const node of nodes([...source.statements])) {
-          const m = member(node as unknown as Expression);
-          if (!m) continue;
-          const { call, receiver, method } = m;
-          const first = stringLiteral(call.args[0]);
-          if (first === null) continue;
-          const r = call.args[0]!.range;
-          const owner = identifier(receiver);
-          if (owner !== null && logNames.has(owner) && LOG_LEVELS[method] !== undefined && call.args.length === 1) {
-            rewrite(call, receiver, "writeStatic", [int(LOG_LEVELS[method]!, r), ...utf8Args(utf8Prefix(first, LOG_LINE_CAP), r)]);
-          } else if (owner !== null && telemetryNames.has(owner) && method === "publishJson" && call.args.length === 1) {
-            rewrite(call, receiver, "publishJsonStatic", utf8Args(utf8Prefix(first, Infinity), r));
-          } else if (owner !== null && configNames.has(owner) && (method === "getNumber" || method === "getU32") && call.args.length === 2) {
-            rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
-          } else if (method === "str" && call.args.length === 1 && logLineChain(receiver)) {
-            rewrite(call, receiver, "strStatic", utf8Args(utf8Prefix(first, Infinity), r));
-          } else if (owner !== null && sensorNames.has(owner) && method === "find" && call.args.length === 1) {
-            // The name as written too: a Sensor keeps it.
-            rewrite(call, receiver, "findStatic", [call.args[0]!, ...utf8Args(utf8Prefix(first, Infinity), r)]);
-          } else if (owner !== null && kvNames.has(owner) && (method === "getU32" || method === "setU32") && call.args.length === 2) {
-            rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
-          } else if (method === "str" && call.args.length === 2 && stringLiteral(call.args[1]) !== null && jsonChain(receiver)) {
-            // Key and value both known: the whole field, "key":"value", is one static text.
-            rewrite(call, receiver, "fieldStatic", utf8Args(Uint8Array.from(Buffer.from(`${jsonString(first)}:${jsonString(stringLiteral(call.args[1])!)}`, "utf8")), r));
-          } else if (JSON_METHODS.has(method) && jsonChain(receiver)) {
-            rewrite(call, receiver, `${method}Static`, [...utf8Args(jsonKey(first), r), ...call.args.slice(1)]);
+        const rewriteCalls = (): void => {
+          // Walked over a copy: the pool appends its functions to the file.
+          for (const node of nodes([...source.statements])) {
+            const m = member(node as unknown as Expression);
+            if (!m) continue;
+            const { call, receiver, method } = m;
+            const first = stringLiteral(call.args[0]);
+            if (first === null) continue;
+            const r = call.args[0]!.range;
+            const owner = identifier(receiver);
+            if (owner !== null && logNames.has(owner) && LOG_LEVELS[method] !== undefined && call.args.length === 1) {
+              rewrite(call, receiver, "writeStatic", [int(LOG_LEVELS[method]!, r), ...utf8Args(utf8Prefix(first, LOG_LINE_CAP), r)]);
+            } else if (owner !== null && telemetryNames.has(owner) && method === "publishJson" && call.args.length === 1) {
+              rewrite(call, receiver, "publishJsonStatic", utf8Args(utf8Prefix(first, Infinity), r));
+            } else if (owner !== null && configNames.has(owner) && (method === "getNumber" || method === "getU32") && call.args.length === 2) {
+              rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
+            } else if (method === "str" && call.args.length === 1 && logLineChain(receiver)) {
+              rewrite(call, receiver, "strStatic", utf8Args(utf8Prefix(first, Infinity), r));
+            } else if (owner !== null && sensorNames.has(owner) && method === "find" && call.args.length === 1) {
+              // The name as written too: a Sensor keeps it.
+              rewrite(call, receiver, "findStatic", [call.args[0]!, ...utf8Args(utf8Prefix(first, Infinity), r)]);
+            } else if (owner !== null && kvNames.has(owner) && (method === "getU32" || method === "setU32") && call.args.length === 2) {
+              rewrite(call, receiver, `${method}Static`, [...utf8Args(utf8Prefix(first, Infinity), r), call.args[1]!]);
+            } else if (method === "str" && call.args.length === 2 && stringLiteral(call.args[1]) !== null && jsonChain(receiver)) {
+              // Key and value both known: the whole field, "key":"value", is one static text.
+              rewrite(call, receiver, "fieldStatic", utf8Args(Uint8Array.from(Buffer.from(`${jsonString(first)}:${jsonString(stringLiteral(call.args[1])!)}`, "utf8")), r));
+            } else if (JSON_METHODS.has(method) && jsonChain(receiver)) {
+              rewrite(call, receiver, `${method}Static`, [...utf8Args(jsonKey(first), r), ...call.args.slice(1)]);
+            }
           }
-        }
+        };
+        prepared.set(source, { helpers: { stringLiteral, member, jsonChain, logLineChain, utf8Args }, rewriteCalls });
       }
+      stats.rewritten += rewriteStaticTexts(as, parser, (source) => prepared.get(source)?.helpers ?? null);
+      for (const { rewriteCalls } of prepared.values()) rewriteCalls();
     },
   };
 }

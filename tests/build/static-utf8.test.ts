@@ -108,6 +108,44 @@ function constantsProject(dir: string): void {
   ].join("\n"));
 }
 
+/** A project whose functions return one of several literals (static-text.ts): two qualify, two keep the string path. */
+function textsProject(dir: string): void {
+  mkdirSync(join(dir, "assembly"), { recursive: true });
+  writeFileSync(join(dir, "assembly", "zones.ts"), [
+    "// Imports nothing from fwx, like the pump's analysis.ts.",
+    'export function zoneOf(v: f64): string { if (v < 1) return "Alpha"; if (v < 2) return "Beta ✓"; return DELTA; }',
+    'const DELTA = "Delta";',
+    // A text JSON must escape: left as written.
+    'export function quoteOf(v: f64): string { if (v < 1) return "say \\"hi\\""; return "plain"; }',
+    // Its value is compared: left as written.
+    'export function gradeOf(v: f64): string { if (v < 1) return "Gamma"; return "Epsilon"; }',
+    "",
+  ].join("\n"));
+  // Re-exported whole by the entry, so part of the module's interface: left as written.
+  writeFileSync(join(dir, "assembly", "shades.ts"), 'export function shadeOf(v: f64): string { if (v < 1) return "Umber"; return "Ochre"; }\n');
+  writeFileSync(join(dir, "assembly", "index.ts"), [
+    'import { Json, Log, Telemetry } from "fwx";',
+    'import { gradeOf, quoteOf, zoneOf } from "./zones";',
+    'import { shadeOf } from "./shades";',
+    'export * from "./shades";',
+    "class Monitor {",
+    "  judge(v: f64): void { const zone = zoneOf(v); this.raise(zone, v); }",
+    '  fixed(): void { this.raise("Fixed", 9); }',
+    "  private raise(zone: string, v: f64): void { this.publish(zone, v); }",
+    '  private publish(zone: string, v: f64): void { Json.begin().str("zone", zone).num("v", v, 1); Telemetry.publishJson("z"); }',
+    "}",
+    "const m = new Monitor();",
+    'export function logZone(v: f64): void { const zone = zoneOf(v); Log.line(1).str("zone ").str(zone).str(".").send(); }',
+    'export function logZoneDirect(v: f64): void { Log.line(1).str(zoneOf(v)).send(); }',
+    "export function jsonZone(v: f64): void { m.judge(v); }",
+    "export function jsonFixed(): void { m.fixed(); }",
+    'export function jsonQuote(v: f64): void { Json.begin().str("q", quoteOf(v)); Telemetry.publishJson("z"); }',
+    'export function shade(v: f64): void { Log.line(1).str(shadeOf(v)).send(); }',
+    'export function grade(v: f64): void { const g = gradeOf(v); Log.line(1).str(g).uint(g == "Gamma" ? 1 : 0).send(); }',
+    "",
+  ].join("\n"));
+}
+
 function run(binary: Uint8Array): { call(name: string, ...args: number[]): { level: number; text: Buffer }; value(name: string): number } {
   let memory: WebAssembly.Memory | null = null;
   let last = { level: -1, text: Buffer.alloc(0) };
@@ -231,6 +269,30 @@ describe("the static UTF-8 transform in fwx build", () => {
     expect(bin.includes(Buffer.from('"opened"', "utf8"))).toBe(true);
     expect(bin.includes(Buffer.from("opened", "utf16le"))).toBe(false);
     expect(bin.includes(Buffer.from("c/other", "utf16le"))).toBe(false);
+  }, 60_000);
+
+  it("gives a function returning only literals static texts where its value is only sent, and leaves the others as written", async () => {
+    const tdir = join(work, "texts");
+    textsProject(tdir);
+    const r = await compileAssemblyScript({ baseDir: tdir, entry: "assembly/index.ts", runtime: "stub" });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const m = run(r.binary!);
+    const text = (name: string, ...args: number[]) => m.call(name, ...args).text.toString();
+    expect([0.5, 1.5, 5].map((v) => text("logZone", v))).toEqual(["zone Alpha.", "zone Beta ✓.", "zone Delta."]);
+    expect([0.5, 1.5, 5].map((v) => text("logZoneDirect", v))).toEqual(["Alpha", "Beta ✓", "Delta"]);
+    expect(text("jsonZone", 1.5)).toBe('z {"zone":"Beta ✓","v":1.5}');
+    expect(text("jsonZone", 7)).toBe('z {"zone":"Delta","v":7.0}');
+    expect(text("jsonFixed")).toBe('z {"zone":"Fixed","v":9.0}');
+    expect([0.5, 2].map((v) => text("jsonQuote", v))).toEqual(['z {"q":"say \\"hi\\""}', 'z {"q":"plain"}']);
+    expect([0.5, 2].map((v) => text("grade", v))).toEqual(["Gamma1", "Epsilon0"]);
+    expect([0.5, 2].map((v) => text("shade", v))).toEqual(["Umber", "Ochre"]);
+    const bin = Buffer.from(r.binary!);
+    for (const t of ["Alpha", "Beta ✓", "Delta", "Fixed"]) {
+      expect(bin.includes(Buffer.from(t, "utf8"))).toBe(true);
+      expect(bin.includes(Buffer.from(t, "utf16le"))).toBe(false);
+    }
+    // The last code unit's high zero byte may fall to the trimmed segment end.
+    for (const t of ["plain", "Gamma", "Epsilon", "Umber", "Ochre"]) expect(bin.includes(Buffer.from(t, "utf16le").subarray(0, -1))).toBe(true);
   }, 60_000);
 });
 

@@ -44,16 +44,17 @@ export class Adxl345 {
   x: f64 = 0;
 
   private writeRegister(reg: u8, value: u8): bool {
-    TX2[0] = reg;
-    TX2[1] = value;
+    // Constant indexes inside the buffers' fixed lengths: no bounds check needed.
+    unchecked((TX2[0] = reg));
+    unchecked((TX2[1] = value));
     this.status = I2c.write(I2C_BUS, ACCEL_ADDRESS, TX2);
     return this.status == Status.Ok;
   }
 
   private readRegister(reg: u8): i32 {
-    TX1[0] = reg;
+    unchecked((TX1[0] = reg));
     this.status = I2c.writeRead(I2C_BUS, ACCEL_ADDRESS, TX1, RX1);
-    return this.status == Status.Ok ? <i32>RX1[0] : -1;
+    return this.status == Status.Ok ? <i32>unchecked(RX1[0]) : -1;
   }
 
   /** Checks the device id and configures format, rate and FIFO; leaves it in standby. */
@@ -94,10 +95,10 @@ export class Adxl345 {
 
   /** Takes the oldest FIFO entry into `x`. One transaction, so all three axes belong to one sample. */
   readSample(): bool {
-    TX1[0] = REG_DATAX0;
+    unchecked((TX1[0] = REG_DATAX0));
     this.status = I2c.writeRead(I2C_BUS, ACCEL_ADDRESS, TX1, RX6);
     if (this.status != Status.Ok) return false;
-    const raw = <i16>(<u16>RX6[0] | (<u16>RX6[1] << 8));
+    const raw = <i16>(<u16>unchecked(RX6[0]) | (<u16>unchecked(RX6[1]) << 8));
     this.x = <f64>raw / LSB_PER_G;
     return true;
   }

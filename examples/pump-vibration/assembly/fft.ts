@@ -17,19 +17,22 @@ export let HANN_POWER: f64 = 0;
 
 function initTables(): void {
   for (let k = 0; k < FFT_SIZE / 2; k++) {
-    const angle = (2 * Math.PI * <f64>k) / <f64>FFT_SIZE;
-    COS[k] = Math.cos(angle);
-    SIN[k] = Math.sin(angle);
+    // One argument reduction for both (bit for bit Math.cos and Math.sin at these angles),
+    // and the only trigonometry linked: Math.sin and Math.cos would each inline their own.
+    Math.sincos((2 * Math.PI * <f64>k) / <f64>FFT_SIZE);
+    unchecked((COS[k] = Math.sincos_cos));
+    unchecked((SIN[k] = Math.sincos_sin));
   }
   for (let i = 0; i < FFT_SIZE; i++) {
     let r = 0;
     for (let b = 0; b < FFT_LOG2; b++) r |= ((i >> b) & 1) << (FFT_LOG2 - 1 - b);
-    BITREV[i] = <u16>r;
+    unchecked((BITREV[i] = <u16>r));
   }
   let power: f64 = 0;
   for (let n = 0; n < FFT_SIZE; n++) {
-    const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * <f64>n) / <f64>FFT_SIZE);
-    HANN[n] = w;
+    Math.sincos((2 * Math.PI * <f64>n) / <f64>FFT_SIZE);
+    const w = 0.5 - 0.5 * Math.sincos_cos;
+    unchecked((HANN[n] = w));
     power += w * w;
   }
   HANN_POWER = power / <f64>FFT_SIZE;

@@ -6,7 +6,7 @@
 import { Clock, Json, Kv, Log, LogLevel, Pin, Status, Telemetry, Timer } from "fwx";
 import { Adxl345 } from "./adxl345";
 import { AlertState, Change } from "./alert";
-import { Analysis, BANDS, analyse, zoneOf } from "./analysis";
+import { Analysis, analyse, zoneOf } from "./analysis";
 import { FFT_SIZE } from "./fft";
 import { Settings } from "./settings";
 
@@ -30,8 +30,6 @@ export const enum InitError {
   PinUnavailable = 2,
   TimerUnavailable = 3,
 }
-
-const BAND_KEYS: StaticArray<string> = ["band1_g", "band2_g", "band3_g", "band4_g"];
 
 export class Monitor {
   /** The running monitor, set by fwx_init once everything is claimed and started, cleared by stop(). */
@@ -208,13 +206,19 @@ export class Monitor {
 
   private report(zone: string): void {
     const r = this.result;
-    const j = Json.begin()
+    // One band per field, each key a literal: made at compile time (a key looked up at run time
+    // would link the run-time JSON escaper and UTF-8 encoder, and keep UTF-16 copies of the keys).
+    const band = r.bandG;
+    Json.begin()
       .num("v_rms_mm_s", r.velocityRmsMmS, 2)
       .num("a_rms_g", r.accelRmsG, 4)
       .num("peak_hz", r.peakHz, 1)
-      .str("zone", zone);
-    for (let b = 0; b < BANDS; b++) j.num(BAND_KEYS[b], r.bandG[b], 4);
-    j.bool("alert", this.alert.active);
+      .str("zone", zone)
+      .num("band1_g", unchecked(band[0]), 4)
+      .num("band2_g", unchecked(band[1]), 4)
+      .num("band3_g", unchecked(band[2]), 4)
+      .num("band4_g", unchecked(band[3]), 4)
+      .bool("alert", this.alert.active);
     Telemetry.publishJson(TOPIC_READING);
   }
 }
