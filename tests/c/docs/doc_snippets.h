@@ -9,6 +9,7 @@
 #define DOC_SNIPPETS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fwx_abi.h"
@@ -20,7 +21,12 @@
 
 #define WASM_STACK_BYTES 8192u
 
-/* Section 4/5 (boot, install): the device's own inputs and bookkeeping. */
+/* Section 4, with the device core: the board's hooks (fwx_device_config) and the wall clock. */
+int board_attach(void *board, fwx_module_t *m, const char *id, const uint8_t *caps, uint32_t caps_len, char *err, size_t cap);
+void board_detach(void *board, fwx_module_t *m);
+int64_t unix_time_ms(void *ctx);
+
+/* Section 4/5 (boot by hand, install): the device's own inputs and bookkeeping. */
 void device_inputs(fwx_pkg_device_t *dev, uint64_t now_unix_s, uint64_t installed_sequence);
 uint32_t granted_kinds(const fwx_pkg_verified_t *pkg);
 void *board_state_for(uint32_t module_index);

@@ -13,6 +13,7 @@
 // compile error point at the Markdown line.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEVICE_SLOTS_DEFINES } from "../../../scripts/build-device.mjs";
 
 const DOCS = ["firmware.md", "firmware-supervisor.md", "slot-store.md", "hal-bridge.md"];
 const MARKER = /^<!--\s*snippet:\s*([a-z0-9-]+)((?:\s+[a-z0-9-]+)*)\s*-->$/;
@@ -59,10 +60,11 @@ export default async function docSnippets(ctx) {
   const { root, here, build, exec, pass, fail, STRICT } = ctx;
   const out = join(build, "doc-snippets");
   mkdirSync(out, { recursive: true });
-  const includes = ["-I", join(root, "firmware"), "-I", join(root, "firmware", "runtime"), "-I", join(here, "fake_wasm3"), "-I", join(here, "docs")];
+  const includes = ["-I", join(root, "firmware"), "-I", join(root, "firmware", "runtime"), "-I", join(root, "firmware", "runtime", "device"), "-I", join(here, "fake_wasm3"), "-I", join(here, "docs")];
   const shim = ["-I", join(here, "docs", "shim")];
   // Helpers a snippet shows may be called from another section (or the reader's code).
-  const flags = ["-std=c99", ...STRICT, "-Wno-unused-function", "-include", "doc_snippets.h"];
+  // The device core compiles only on a slot store that fits it (fwx_device.h): the device build's layout, as firmware.md §3 says.
+  const flags = ["-std=c99", ...STRICT, "-Wno-unused-function", ...DEVICE_SLOTS_DEFINES, "-include", "doc_snippets.h"];
   const compile = (src, esp) => exec("gcc", [...flags, ...includes, ...(esp ? shim : []), "-c", src, "-o", src.replace(/\.c$/, ".o")]);
 
   // The harness must be able to fail: a call with a wrong argument count does not compile.
