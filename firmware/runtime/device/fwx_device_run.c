@@ -134,6 +134,9 @@ static int start_live(fwx_device *d, unsigned i, int slot, const uint8_t *buf, c
       l->used = 0;
       return -1;
     }
+    /* fwx_sup_start clears the context it takes: what the hook left in m->board (the HAL's per-module
+     * state, docs/firmware.md section 6) goes in through the config. */
+    if (next) cfg.board = next->ctx.board;
     st = fwx_sup_start(&d->sup, fwx_dev_rec(d, i)->name, wasm, wasm_len, &cfg, &l->sup, error);
     if (st != FWX_SUP_OK && next && d->cfg.module_detach) d->cfg.module_detach(d->cfg.board, &next->ctx);
   }

@@ -164,6 +164,20 @@ static void poll_for(uint64_t ms) {
   }
 }
 
+/* The board hooks: the HAL's per-module state goes in m->board at attach, and must be there while the
+ * module runs and when it is detached (docs/firmware.md section 6). */
+static int board_state;
+static const void *detached_board;
+static int board_attach(void *b, fwx_module_t *m, const char *id, const uint8_t *caps, uint32_t caps_len, char *err, size_t cap) {
+  (void)b; (void)id; (void)caps; (void)caps_len; (void)err; (void)cap;
+  m->board = &board_state;
+  return 0;
+}
+static void board_detach(void *b, fwx_module_t *m) {
+  (void)b;
+  detached_board = m->board;
+}
+
 /* Starts the device on the work file; cut_at 0: no cut. 0, or -1 when the store does not open or boot. */
 static int start(const char *path, uint64_t cut_at, uint32_t seed) {
   fwx_device_config cfg;
@@ -182,6 +196,8 @@ static int start(const char *path, uint64_t cut_at, uint32_t seed) {
   cfg.ota.agent = "cut-test";
   cfg.health_seconds = 1;
   cfg.map_payload = fwx_fake_map_payload;
+  cfg.module_attach = board_attach;
+  cfg.module_detach = board_detach;
   cfg.check_work = &verify_work.check;
   kv.ctx = NULL;
   kv.save = kv_save;
@@ -433,7 +449,15 @@ int main(int argc, char **argv) {
   (void)transfer(&v1, 1);
   poll_for(6000);
   CHECK(running_version() && strcmp(running_version(), "1.0.0") == 0 && strcmp(verdict, "confirmed") == 0, "the base: 1.0.0 confirmed (verdict %s)", verdict);
+  {
+    int i;
+    (void)module_rec(&i);
+    CHECK(i >= 0 && dev.live[i].sup != NULL && dev.live[i].sup->ctx.board == &board_state,
+          "the running module's context has the m->board its module_attach set");
+  }
+  detached_board = NULL;
   stop();
+  CHECK(detached_board == &board_state, "module_detach sees the m->board module_attach set");
 
   /* The delta path without a cut: it must end in 2.0.0 confirmed (else every cut below proves nothing about it). */
   if (copy_file(base, work) != 0) return 2;
