@@ -116,7 +116,8 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
       return s.modules.find((m) => m.id === MODULE) as Record<string, unknown> | undefined;
     };
     const v1 = writePackage(dir.path, "d1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, padding: 6000 }));
-    expect((await cli(cliPath, flashArgs(v1, id))).json?.verdict).toBe("confirmed");
+    const r1 = await cli(cliPath, flashArgs(v1, id));
+    expect(r1.json?.verdict, r1.stdout + r1.stderr).toBe("confirmed");
 
     const v2 = writePackage(dir.path, "d2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2, padding: 6000 }));
     const d = await cli(cliPath, flashArgs(v2, id));
@@ -222,7 +223,7 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     const config = Array.from({ length: 17 }, (_, i) => ({ name: `k${i}`, type: "integer" as const, default: i }));
     const pkg = writePackage(dir.path, "many.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, config }));
     const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
-    expect(r.json?.verdict).toBe("refused");
+    expect(r.json?.verdict, r.stdout + r.stderr).toBe("refused");
     expect(r.json?.code).toBe("FWX_DEVICE_E_LIMIT");
     expect(String(r.json?.reason)).toContain("17 config fields");
     expect(dumpState(stateDir).modules).toEqual([]);
