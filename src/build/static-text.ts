@@ -59,8 +59,8 @@ export function staticText(text: string): Uint8Array | null {
   return bytes.length <= MAX_TEXT ? bytes : null;
 }
 
-/** Every node under `root` with its parent node (ranges and sources skipped: they point back up). */
-function withParents(root: unknown): { node: AnyNode; parent: AnyNode | null }[] {
+/** Every node under `root` with its parent node (ranges and sources skipped: they point back up; the AST's own walker is not exported). */
+export function withParents(root: unknown): { node: AnyNode; parent: AnyNode | null }[] {
   const out: { node: AnyNode; parent: AnyNode | null }[] = [];
   const seen = new Set<unknown>();
   const walk = (value: unknown, parent: AnyNode | null): void => {

@@ -28,7 +28,7 @@ import type { CallExpression, Expression, ImportStatement, Parser, Range, Source
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { rewriteStaticTexts, staticTextCodeDigest, type SourceHelpers } from "./static-text.js";
+import { rewriteStaticTexts, staticTextCodeDigest, withParents, type SourceHelpers } from "./static-text.js";
 
 let codeDigest: string | undefined;
 /**
@@ -255,27 +255,6 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
   const k = (as as unknown as Record<string, Record<string, number>>)["NodeKind"]!;
   const PRIVATE = 512; // CommonFlags.Private
   const STATIC = 32; // CommonFlags.Static
-  /** Every node under `root` with its parent (the AST's own walker is not exported). */
-  const withParents = (root: unknown): { node: { kind: number }; parent: unknown }[] => {
-    const out: { node: { kind: number }; parent: unknown }[] = [];
-    const seen = new Set<unknown>();
-    const walk = (value: unknown, parent: unknown): void => {
-      if (value === null || typeof value !== "object" || seen.has(value)) return;
-      seen.add(value);
-      if (Array.isArray(value)) {
-        for (const item of value) walk(item, parent);
-        return;
-      }
-      const isNode = typeof (value as { kind?: unknown }).kind === "number";
-      if (isNode) out.push({ node: value as { kind: number }, parent });
-      for (const [key, child] of Object.entries(value)) {
-        if (key === "range" || key === "source") continue;
-        walk(child, isNode ? value : parent);
-      }
-    };
-    walk(root, null);
-    return out;
-  };
   const specializeStringParameters = (source: Source, h: Helpers): void => {
     const all = withParents(source.statements);
     for (const { node } of all) {
@@ -307,7 +286,7 @@ export function staticUtf8Transform(as: AsModule, stats: StaticUtf8Stats = { rew
         let ok = true;
         for (const { node: n, parent } of body) {
           if (n.kind !== k["Identifier"] || (n as unknown as { text: string }).text !== name) continue;
-          const m = parent && (parent as { kind: number }).kind === k["Call"] ? h.member(parent as Expression) : null;
+          const m = parent && (parent as { kind: number }).kind === k["Call"] ? h.member(parent as unknown as Expression) : null;
           let kind: "topic" | "json" | null = null;
           if (m && m.call.args.length === 1 && (m.call.args[0] as unknown) === n && m.method === "publishJson" && h.telemetryNames.has(h.identifier(m.receiver) ?? "")) kind = "topic";
           else if (m && m.call.args.length === 2 && (m.call.args[1] as unknown) === n && m.method === "str" && h.stringLiteral(m.call.args[0]) !== null && h.jsonChain(m.receiver)) kind = "json";
