@@ -9,6 +9,8 @@
 //     header names only), so
 //     a header added where it would now be found first misses too;
 //   - an entry is used only if all of those read the same now.
+// A variant build that adds -D options (compileWith, build's `defines`) reuses
+// the plain object of every source whose files never name those macros.
 // Only successful compiles are kept, with what gcc printed (the strict checks
 // require it to be empty). A suite links its harness from these objects, so
 // the same firmware file under the same flags is compiled once, and each
@@ -66,7 +68,8 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
   const inFlight = new Map();
   let running = 0;
   const waiting = [];
-  const stats = { hits: 0, misses: 0, shared: 0 };
+  const stats = { hits: 0, misses: 0, shared: 0, unaffected: 0 };
+  const texts = new Map(); // path -> contents, for the macro-name search of compileWith
 
   const digestOf = (p) => {
     if (!fileDigests.has(p)) {
@@ -139,7 +142,7 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
       // Another process stored the same entry first: its object is as good.
       rmSync(tmp, { recursive: true, force: true });
     }
-    return { status: 0, err: r.err, obj: join(entryDir, "obj.o"), cached: false };
+    return { status: 0, err: r.err, obj: join(entryDir, "obj.o"), cached: false, files };
   }
 
   function compile(args, src) {
@@ -156,7 +159,7 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
           stats.hits++;
           const now = new Date();
           utimesSync(join(entryDir, "entry.json"), now, now); // used: kept by prune
-          return { status: 0, err: entry.err, obj: join(entryDir, "obj.o"), cached: true };
+          return { status: 0, err: entry.err, obj: join(entryDir, "obj.o"), cached: true, files: entry.files.map(([f]) => f) };
         }
       } catch {
         // No entry, or a damaged one: compile.
@@ -169,11 +172,47 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
   }
 
   /**
-   * Compiles every source with `args` (cached) and links them with `objects` and `linkArgs` into
-   * `out`. Resolves like exec: { status, out, err } with the first failing compile's output.
+   * Compiles `src` with `args` plus the -D options `defines`. When no file that the compile without
+   * them read (the source and every header, from gcc's own dependency list) names any of their
+   * macros, they cannot change a byte of the preprocessed text, so that object is the answer and no
+   * second compile runs: a variant build (one -D that only a few sources test) shares the rest.
    */
-  async function build(args, sources, out, { linkArgs = [], objects = [] } = {}) {
-    const compiled = await Promise.all(sources.map((src) => compile(args, src)));
+  async function compileWith(args, defines, src) {
+    const names = defines.map((d) => {
+      const m = /^-D([A-Za-z_][A-Za-z0-9_]*)/.exec(d);
+      if (!m) throw new Error(`compileWith: ${d} is not a -D option`);
+      return m[1];
+    });
+    const base = await compile(args, src);
+    if (base.status === 0 && names.length > 0) {
+      const mentions = base.files.some((p) => {
+        if (!texts.has(p)) {
+          let text = null;
+          try {
+            text = readFileSync(p, "latin1");
+          } catch {
+            text = null;
+          }
+          texts.set(p, text);
+        }
+        const text = texts.get(p);
+        return text === null || names.some((n) => text.includes(n));
+      });
+      if (!mentions) {
+        stats.unaffected++;
+        return base;
+      }
+    }
+    return compile([...args, ...defines], src);
+  }
+
+  /**
+   * Compiles every source with `args` (cached) and links them with `objects` and `linkArgs` into
+   * `out` (`defines`: -D options added through compileWith). Resolves like exec: { status, out, err }
+   * with the first failing compile's output.
+   */
+  async function build(args, sources, out, { linkArgs = [], objects = [], defines = [] } = {}) {
+    const compiled = await Promise.all(sources.map((src) => (defines.length ? compileWith(args, defines, src) : compile(args, src))));
     const bad = compiled.filter((c) => c.status !== 0);
     if (bad.length) return { status: bad[0].status, out: "", err: bad.map((c) => c.err).join("\n") };
     // Compile-only options are harmless at the link; the sanitizers need theirs there.
@@ -198,5 +237,5 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
     }
   }
 
-  return { compile, build, prune, stats };
+  return { compile, compileWith, build, prune, stats };
 }
