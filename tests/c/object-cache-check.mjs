@@ -67,6 +67,16 @@ export async function checkObjectCache({ build, exec, pass, fail }) {
   };
   expect("compileWith reuses the object when no file names the macro", [await runWith(plain), variants.stats.unaffected, variants.stats.misses], ["plain", 1, 1]);
   expect("compileWith compiles again when a header names the macro, and the object has it", [await runWith(named), variants.stats.unaffected, variants.stats.misses], ["variant", 1, 3]);
+  // Any two compiles that differ only in -D options: a -D whose value names a differing macro differs too.
+  const through = join(dir, "through.c");
+  writeFileSync(through, '#include <stdio.h>\nint main(void) { printf("%d\\n", CHECK_MODE); return 0; }\n');
+  const family = createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 });
+  const runLevel = async (level) => {
+    const exe = join(dir, "through");
+    const r = await family.build([...args, "-DCHECK_MODE=CHECK_LEVEL", `-DCHECK_LEVEL=${level}`], [through], exe);
+    return r.status === 0 ? (await exec(exe, [])).out.trim() : `build failed: ${r.err}`;
+  };
+  expect("a -D whose value names a macro that differs is compiled again (the file names only CHECK_MODE)", [await runLevel(1), await runLevel(2), family.stats.unaffected], ["1", "2", 0]);
   expect("dependency lists with continuations and escaped spaces are read", parseDepfile("o.o: a.c \\\n /x/b\\ c.h d.h\n"), ["a.c", "/x/b c.h", "d.h"]);
   rmSync(dir, { recursive: true, force: true });
 }

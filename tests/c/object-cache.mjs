@@ -9,8 +9,9 @@
 //     header names only), so
 //     a header added where it would now be found first misses too;
 //   - an entry is used only if all of those read the same now.
-// A variant build that adds -D options (compileWith, build's `defines`) reuses
-// the plain object of every source whose files never name those macros.
+// Two compiles of a source that differ only in -D options share one object
+// when the files the first one read never name a macro whose -D differs
+// (a layout or variant define that most sources never test).
 // Only successful compiles are kept, with what gcc printed (the strict checks
 // require it to be empty). A suite links its harness from these objects, so
 // the same firmware file under the same flags is compiled once, and each
@@ -18,7 +19,7 @@
 // multi-source gcc call on one.
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { availableParallelism } from "node:os";
@@ -69,7 +70,6 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
   let running = 0;
   const waiting = [];
   const stats = { hits: 0, misses: 0, shared: 0, unaffected: 0 };
-  const texts = new Map(); // path -> contents, for the macro-name search of compileWith
 
   const digestOf = (p) => {
     if (!fileDigests.has(p)) {
@@ -145,6 +145,76 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
     return { status: 0, err: r.err, obj: join(entryDir, "obj.o"), cached: false, files };
   }
 
+  /**
+   * The -D options of an argument list by macro name, and the other arguments in order. A name
+   * given twice, or a -D with its value in the next argument, leaves the whole list in `rest`.
+   */
+  function splitDefines(args) {
+    const defines = new Map();
+    for (const a of args.filter((x) => x.startsWith("-D"))) {
+      const m = /^-D([A-Za-z_][A-Za-z0-9_]*)(=[^]*)?$/.exec(a);
+      if (!m || defines.has(m[1])) return { defines: new Map(), rest: args };
+      defines.set(m[1], a);
+    }
+    return { defines, rest: args.filter((a) => !a.startsWith("-D")) };
+  }
+
+  const texts = new Map(); // path -> contents (null: unreadable), for the macro-name search
+  const textOf = (p) => {
+    if (!texts.has(p)) {
+      let text = null;
+      try {
+        text = readFileSync(p, "latin1");
+      } catch {
+        text = null;
+      }
+      texts.set(p, text);
+    }
+    return texts.get(p);
+  };
+
+  /**
+   * Whether a compile with `defines` preprocesses exactly as an earlier one with `other` did: the
+   * macros whose -D differs (closed over any -D whose option text names one of them) are named in
+   * none of the files that compile read, so no directive or expansion can see the difference.
+   */
+  function sameText(defines, other, files) {
+    const differ = new Set([...defines.keys(), ...other.keys()].filter((n) => defines.get(n) !== other.get(n)));
+    const all = [...defines, ...other];
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [name, opt] of all) {
+        if (!differ.has(name) && [...differ].some((n) => opt.includes(n))) {
+          differ.add(name);
+          grew = true;
+        }
+      }
+    }
+    if (differ.size === 0) return true;
+    return files.every((p) => {
+      const text = textOf(p);
+      return text !== null && ![...differ].some((n) => text.includes(n));
+    });
+  }
+
+  // The compiles of one source with the same arguments but for -D options, in the order asked for.
+  const families = new Map();
+
+  /** Stores a successful compile's object and entry under another key (so the next run hits it directly). */
+  function storeAs(from, entryDir) {
+    const tmp = `${entryDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    mkdirSync(tmp, { recursive: true });
+    copyFileSync(from.obj, join(tmp, "obj.o"));
+    copyFileSync(join(dirname(from.obj), "entry.json"), join(tmp, "entry.json"));
+    rmSync(entryDir, { recursive: true, force: true });
+    try {
+      renameSync(tmp, entryDir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    return { status: 0, err: from.err, obj: join(entryDir, "obj.o"), cached: false, files: from.files };
+  }
+
   function compile(args, src) {
     const key = keyOf(args, src);
     if (inFlight.has(key)) {
@@ -152,6 +222,12 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
       return inFlight.get(key);
     }
     const entryDir = join(dir, key.slice(0, 2), key);
+    const { defines, rest } = splitDefines(args);
+    const familyKey = JSON.stringify([rest, src]);
+    if (!families.has(familyKey)) families.set(familyKey, []);
+    const family = families.get(familyKey);
+    // Only compiles asked for before this one: none ever waits on one that waits on it.
+    const earlier = [...family];
     const p = (async () => {
       try {
         const entry = JSON.parse(readFileSync(join(entryDir, "entry.json"), "utf8"));
@@ -164,45 +240,30 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
       } catch {
         // No entry, or a damaged one: compile.
       }
+      // An earlier compile of this source whose text these -D options cannot change gave this object.
+      for (const other of earlier) {
+        const r = await other.result;
+        if (r.status === 0 && sameText(defines, other.defines, r.files)) {
+          stats.unaffected++;
+          return storeAs(r, entryDir);
+        }
+      }
       stats.misses++;
       return slot(() => compileMiss(args, src, entryDir));
     })();
+    family.push({ defines, result: p });
     inFlight.set(key, p);
     return p;
   }
 
   /**
-   * Compiles `src` with `args` plus the -D options `defines`. When no file that the compile without
-   * them read (the source and every header, from gcc's own dependency list) names any of their
-   * macros, they cannot change a byte of the preprocessed text, so that object is the answer and no
-   * second compile runs: a variant build (one -D that only a few sources test) shares the rest.
+   * Compiles `src` with `args` plus the -D options `defines`, after `args` alone: when no file the
+   * compile without them read (the source and every header, from gcc's own dependency list) names
+   * any of their macros, they cannot change a byte of the preprocessed text, and that object is
+   * the answer (compile shares objects so between any two compiles that differ only in -D options).
    */
   async function compileWith(args, defines, src) {
-    const names = defines.map((d) => {
-      const m = /^-D([A-Za-z_][A-Za-z0-9_]*)/.exec(d);
-      if (!m) throw new Error(`compileWith: ${d} is not a -D option`);
-      return m[1];
-    });
-    const base = await compile(args, src);
-    if (base.status === 0 && names.length > 0) {
-      const mentions = base.files.some((p) => {
-        if (!texts.has(p)) {
-          let text = null;
-          try {
-            text = readFileSync(p, "latin1");
-          } catch {
-            text = null;
-          }
-          texts.set(p, text);
-        }
-        const text = texts.get(p);
-        return text === null || names.some((n) => text.includes(n));
-      });
-      if (!mentions) {
-        stats.unaffected++;
-        return base;
-      }
-    }
+    await compile(args, src);
     return compile([...args, ...defines], src);
   }
 
