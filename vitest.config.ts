@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+import LongFilesFirst from "./tests/support/sequencer.js";
 
 export default defineConfig({
   test: {
@@ -17,5 +18,7 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() * 2),
     // A hard per-test limit that also stops synchronous wasm loops (see the file).
     setupFiles: ["tests/support/hang-guard.ts"],
+    // Files known to run long start first when vitest has no durations cached (a clean clone).
+    sequence: { sequencer: LongFilesFirst },
   },
 });

@@ -5,8 +5,7 @@
 
 import { createHostImports, Status, type GuestContext, type HostImpl } from "../abi/host.generated.js";
 import type { Capabilities } from "../caps/capabilities.js";
-import { FUEL_GET_EXPORT, FUEL_SET_EXPORT, GROW_REFUSED_EXPORT } from "../fuel/section.js";
-import { RAM_FAULT_EXPORT } from "../fuel/ram-bound.js";
+import { FUEL_GET_EXPORT, FUEL_SET_EXPORT, GROW_REFUSED_EXPORT, RAM_FAULT_EXPORT } from "../fuel/section.js";
 import type { AgentEvent, ClaimRegistry, ModuleHostContext } from "./host-context.js";
 import { CallRing } from "./call-ring.js";
 import { classifyError, describeCall, GuestTrap, HostControlSignal, isFaultReason, wasmFrames, type CrashReport, type FaultReason } from "./faults.js";

@@ -5,11 +5,9 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { parseCapabilities, CapabilityError, PIN_MODES, type Capabilities } from "../caps/capabilities.js";
-import { buildModule } from "../build/build.js";
 import { findDebugMap, sha256Hex, type DebugMap } from "../build/debug-map.js";
 import { formatDiagnostic } from "../build/compile.js";
 import { configDefaults, configText, ManifestError } from "../build/manifest.js";
-import { formatValidation } from "../validate/validate.js";
 import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type ConfigField, type DeviceContext } from "../pkg/index.js";
 import { configFields } from "../pkg/pack.js";
 import { LOWERED } from "./abi.js";
@@ -58,6 +56,9 @@ export async function loadModule(path: string, opts: LoadOptions = {}): Promise<
 }
 
 async function loadProject(dir: string): Promise<LoadedModule> {
+  // Loaded here, not at the top: a built .wasm or .fwx (what `fwx run` is given most) then loads neither
+  // the compiler nor binaryen on the thread that runs the modules (they are prepared on the worker).
+  const [{ buildModule }, { formatValidation }] = await Promise.all([import("../build/build.js"), import("../validate/validate.js")]);
   let result;
   try {
     result = await buildModule(dir, { write: false, debugNames: true });

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeFileError } from "../fs/file-error.js";
 import { CapabilityError, parseCapabilities, type Capabilities } from "../caps/capabilities.js";
-import { parseRamBudget } from "../validate/validate.js";
+import { parseRamBudget } from "../validate/ram.js";
 
 export const MANIFEST_FILE = "fwx.json";
 export const MANIFEST_FORMAT = 1;

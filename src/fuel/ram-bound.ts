@@ -14,8 +14,9 @@
 import binaryen from "binaryen";
 import { childSlots, X, type Expr } from "./expressions.js";
 
-export const RAM_LIMIT_EXPORT = "__fwx_ram_limit_set";
-export const RAM_FAULT_EXPORT = "__fwx_ram_fault";
+// The export names live in section.ts (no binaryen), so the agent's thread can read a fault without loading binaryen.
+import { RAM_FAULT_EXPORT, RAM_LIMIT_EXPORT } from "./section.js";
+export { RAM_FAULT_EXPORT, RAM_LIMIT_EXPORT };
 
 interface MemoryAccessors {
   Load: { getOffset(e: Expr): number; getBytes(e: Expr): number };

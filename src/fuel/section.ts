@@ -17,6 +17,9 @@ export const FUEL_SET_EXPORT = "__fwx_fuel_set";
 export const FUEL_GET_EXPORT = "__fwx_fuel_get";
 /** () -> i32: 1 when a memory.grow was refused since the last __fwx_fuel_set. */
 export const GROW_REFUSED_EXPORT = "__fwx_grow_refused";
+/** The RAM bound's exports (ram-bound.ts): the host sets the budget, and reads the access it refused after a trap. */
+export const RAM_LIMIT_EXPORT = "__fwx_ram_limit_set";
+export const RAM_FAULT_EXPORT = "__fwx_ram_fault";
 export const FUEL_SECTION_FORMAT = 1;
 
 export interface FuelSection {

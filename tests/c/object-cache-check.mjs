@@ -53,6 +53,30 @@ export async function checkObjectCache({ build, exec, pass, fail }) {
   const b1 = await broken.compile(args, src);
   const b2 = await createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 }).compile(args, src);
   expect("a failed compile fails again and is never kept", [b1.status !== 0, b2.status !== 0, b2.cached, /missing/.test(b2.err)], [true, true, false, true]);
+  // compileWith: a -D that no file of the compile names reuses the plain object; one that a header names compiles again.
+  const plain = join(dir, "plain.c");
+  const named = join(dir, "named.c");
+  writeFileSync(plain, '#include <stdio.h>\nint main(void) { printf("plain\\n"); return 0; }\n');
+  writeFileSync(join(dir, "variant.h"), "#ifdef VARIANT_ON\n#define WHICH \"variant\"\n#else\n#define WHICH \"base\"\n#endif\n");
+  writeFileSync(named, '#include <stdio.h>\n#include "variant.h"\nint main(void) { printf("%s\\n", WHICH); return 0; }\n');
+  const variants = createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 });
+  const runWith = async (src) => {
+    const exe = join(dir, "variant");
+    const r = await variants.build(args, [src], exe, { defines: ["-DVARIANT_ON"] });
+    return r.status === 0 ? (await exec(exe, [])).out.trim() : `build failed: ${r.err}`;
+  };
+  expect("compileWith reuses the object when no file names the macro", [await runWith(plain), variants.stats.unaffected, variants.stats.misses], ["plain", 1, 1]);
+  expect("compileWith compiles again when a header names the macro, and the object has it", [await runWith(named), variants.stats.unaffected, variants.stats.misses], ["variant", 1, 3]);
+  // Any two compiles that differ only in -D options: a -D whose value names a differing macro differs too.
+  const through = join(dir, "through.c");
+  writeFileSync(through, '#include <stdio.h>\nint main(void) { printf("%d\\n", CHECK_MODE); return 0; }\n');
+  const family = createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 });
+  const runLevel = async (level) => {
+    const exe = join(dir, "through");
+    const r = await family.build([...args, "-DCHECK_MODE=CHECK_LEVEL", `-DCHECK_LEVEL=${level}`], [through], exe);
+    return r.status === 0 ? (await exec(exe, [])).out.trim() : `build failed: ${r.err}`;
+  };
+  expect("a -D whose value names a macro that differs is compiled again (the file names only CHECK_MODE)", [await runLevel(1), await runLevel(2), family.stats.unaffected], ["1", "2", 0]);
   expect("dependency lists with continuations and escaped spaces are read", parseDepfile("o.o: a.c \\\n /x/b\\ c.h d.h\n"), ["a.c", "/x/b c.h", "d.h"]);
   rmSync(dir, { recursive: true, force: true });
 }

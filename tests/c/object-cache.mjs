@@ -9,6 +9,9 @@
 //     header names only), so
 //     a header added where it would now be found first misses too;
 //   - an entry is used only if all of those read the same now.
+// Two compiles of a source that differ only in -D options share one object
+// when the files the first one read never name a macro whose -D differs
+// (a layout or variant define that most sources never test).
 // Only successful compiles are kept, with what gcc printed (the strict checks
 // require it to be empty). A suite links its harness from these objects, so
 // the same firmware file under the same flags is compiled once, and each
@@ -16,7 +19,7 @@
 // multi-source gcc call on one.
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { availableParallelism } from "node:os";
@@ -66,7 +69,7 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
   const inFlight = new Map();
   let running = 0;
   const waiting = [];
-  const stats = { hits: 0, misses: 0, shared: 0 };
+  const stats = { hits: 0, misses: 0, shared: 0, unaffected: 0 };
 
   const digestOf = (p) => {
     if (!fileDigests.has(p)) {
@@ -139,7 +142,77 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
       // Another process stored the same entry first: its object is as good.
       rmSync(tmp, { recursive: true, force: true });
     }
-    return { status: 0, err: r.err, obj: join(entryDir, "obj.o"), cached: false };
+    return { status: 0, err: r.err, obj: join(entryDir, "obj.o"), cached: false, files };
+  }
+
+  /**
+   * The -D options of an argument list by macro name, and the other arguments in order. A name
+   * given twice, or a -D with its value in the next argument, leaves the whole list in `rest`.
+   */
+  function splitDefines(args) {
+    const defines = new Map();
+    for (const a of args.filter((x) => x.startsWith("-D"))) {
+      const m = /^-D([A-Za-z_][A-Za-z0-9_]*)(=[^]*)?$/.exec(a);
+      if (!m || defines.has(m[1])) return { defines: new Map(), rest: args };
+      defines.set(m[1], a);
+    }
+    return { defines, rest: args.filter((a) => !a.startsWith("-D")) };
+  }
+
+  const texts = new Map(); // path -> contents (null: unreadable), for the macro-name search
+  const textOf = (p) => {
+    if (!texts.has(p)) {
+      let text = null;
+      try {
+        text = readFileSync(p, "latin1");
+      } catch {
+        text = null;
+      }
+      texts.set(p, text);
+    }
+    return texts.get(p);
+  };
+
+  /**
+   * Whether a compile with `defines` preprocesses exactly as an earlier one with `other` did: the
+   * macros whose -D differs (closed over any -D whose option text names one of them) are named in
+   * none of the files that compile read, so no directive or expansion can see the difference.
+   */
+  function sameText(defines, other, files) {
+    const differ = new Set([...defines.keys(), ...other.keys()].filter((n) => defines.get(n) !== other.get(n)));
+    const all = [...defines, ...other];
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [name, opt] of all) {
+        if (!differ.has(name) && [...differ].some((n) => opt.includes(n))) {
+          differ.add(name);
+          grew = true;
+        }
+      }
+    }
+    if (differ.size === 0) return true;
+    return files.every((p) => {
+      const text = textOf(p);
+      return text !== null && ![...differ].some((n) => text.includes(n));
+    });
+  }
+
+  // The compiles of one source with the same arguments but for -D options, in the order asked for.
+  const families = new Map();
+
+  /** Stores a successful compile's object and entry under another key (so the next run hits it directly). */
+  function storeAs(from, entryDir) {
+    const tmp = `${entryDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    mkdirSync(tmp, { recursive: true });
+    copyFileSync(from.obj, join(tmp, "obj.o"));
+    copyFileSync(join(dirname(from.obj), "entry.json"), join(tmp, "entry.json"));
+    rmSync(entryDir, { recursive: true, force: true });
+    try {
+      renameSync(tmp, entryDir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    return { status: 0, err: from.err, obj: join(entryDir, "obj.o"), cached: false, files: from.files };
   }
 
   function compile(args, src) {
@@ -149,6 +222,12 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
       return inFlight.get(key);
     }
     const entryDir = join(dir, key.slice(0, 2), key);
+    const { defines, rest } = splitDefines(args);
+    const familyKey = JSON.stringify([rest, src]);
+    if (!families.has(familyKey)) families.set(familyKey, []);
+    const family = families.get(familyKey);
+    // Only compiles asked for before this one: none ever waits on one that waits on it.
+    const earlier = [...family];
     const p = (async () => {
       try {
         const entry = JSON.parse(readFileSync(join(entryDir, "entry.json"), "utf8"));
@@ -156,24 +235,45 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
           stats.hits++;
           const now = new Date();
           utimesSync(join(entryDir, "entry.json"), now, now); // used: kept by prune
-          return { status: 0, err: entry.err, obj: join(entryDir, "obj.o"), cached: true };
+          return { status: 0, err: entry.err, obj: join(entryDir, "obj.o"), cached: true, files: entry.files.map(([f]) => f) };
         }
       } catch {
         // No entry, or a damaged one: compile.
       }
+      // An earlier compile of this source whose text these -D options cannot change gave this object.
+      for (const other of earlier) {
+        const r = await other.result;
+        if (r.status === 0 && sameText(defines, other.defines, r.files)) {
+          stats.unaffected++;
+          return storeAs(r, entryDir);
+        }
+      }
       stats.misses++;
       return slot(() => compileMiss(args, src, entryDir));
     })();
+    family.push({ defines, result: p });
     inFlight.set(key, p);
     return p;
   }
 
   /**
-   * Compiles every source with `args` (cached) and links them with `objects` and `linkArgs` into
-   * `out`. Resolves like exec: { status, out, err } with the first failing compile's output.
+   * Compiles `src` with `args` plus the -D options `defines`, after `args` alone: when no file the
+   * compile without them read (the source and every header, from gcc's own dependency list) names
+   * any of their macros, they cannot change a byte of the preprocessed text, and that object is
+   * the answer (compile shares objects so between any two compiles that differ only in -D options).
    */
-  async function build(args, sources, out, { linkArgs = [], objects = [] } = {}) {
-    const compiled = await Promise.all(sources.map((src) => compile(args, src)));
+  async function compileWith(args, defines, src) {
+    await compile(args, src);
+    return compile([...args, ...defines], src);
+  }
+
+  /**
+   * Compiles every source with `args` (cached) and links them with `objects` and `linkArgs` into
+   * `out` (`defines`: -D options added through compileWith). Resolves like exec: { status, out, err }
+   * with the first failing compile's output.
+   */
+  async function build(args, sources, out, { linkArgs = [], objects = [], defines = [] } = {}) {
+    const compiled = await Promise.all(sources.map((src) => (defines.length ? compileWith(args, defines, src) : compile(args, src))));
     const bad = compiled.filter((c) => c.status !== 0);
     if (bad.length) return { status: bad[0].status, out: "", err: bad.map((c) => c.err).join("\n") };
     // Compile-only options are harmless at the link; the sanitizers need theirs there.
@@ -198,5 +298,5 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
     }
   }
 
-  return { compile, build, prune, stats };
+  return { compile, compileWith, build, prune, stats };
 }

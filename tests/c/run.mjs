@@ -233,6 +233,6 @@ for (const file of existsSync(suitesDir) ? readdirSync(suitesDir).filter((f) => 
   console.log(`    (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
 objects.prune();
-console.log(`compiled objects: ${objects.stats.misses} compiled, ${objects.stats.hits} reused from earlier runs, ${objects.stats.shared} shared between suites`);
+console.log(`compiled objects: ${objects.stats.misses} compiled, ${objects.stats.hits} reused from earlier runs, ${objects.stats.shared} shared between suites, ${objects.stats.unaffected} taken from a compile whose -D options they do not read`);
 
 finish();

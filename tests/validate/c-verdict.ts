@@ -5,9 +5,9 @@
 // agreement test, so both compare by the same rules.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { expect } from "vitest";
 // @ts-expect-error -- a plain .mjs script without type declarations
 import { ensureGcc } from "../../scripts/ensure-gcc.mjs";
@@ -23,15 +23,57 @@ const C_ERRORS = ["ok", "not-wasm", "truncated", "leb-overflow", "malformed", "t
 export interface Entry { name: string; bytes: Uint8Array }
 export interface CVerdict { accepted: boolean; error: string; offset: number }
 
-/** Builds the verdict tool in a temporary directory; call the returned cleanup afterwards. */
+/**
+ * The verdict tool, built once for what it is built from: its path is named by a digest of gcc's
+ * version, the options and every C source and header under firmware/ and tests/c/one-verdict/, so
+ * the two test files that use it (often running at the same time) and later runs share one build
+ * while nothing changed, and any edit builds a new one. One builder at a time (a lock directory);
+ * the tool is linked under a temporary name and renamed, so no half-written tool is ever used.
+ * The build stays in tests/c/build (gitignored), so the returned cleanup has nothing to remove.
+ */
 export function buildVerdictTool(): { tool: string; cleanup: () => void } {
   ensureGcc();
-  const dir = mkdtempSync(join(tmpdir(), "fwx-one-verdict-"));
-  const tool = join(dir, "verdict_tool");
-  const r = spawnSync("gcc", ["-std=c99", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", `-I${firmware}`,
-    ...SOURCES.map((f) => join(firmware, f)), join(root, "tests", "c", "one-verdict", "verdict_tool.c"), "-o", tool], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`verdict_tool does not build:\n${r.stderr}`);
-  return { tool, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const args = ["-std=c99", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", `-I${firmware}`];
+  const toolSource = join(root, "tests", "c", "one-verdict", "verdict_tool.c");
+  const h = createHash("sha256").update(JSON.stringify({ args, SOURCES, root })).update(spawnSync("gcc", ["--version"], { encoding: "utf8" }).stdout ?? "");
+  for (const dir of [firmware, dirname(toolSource)]) {
+    for (const name of readdirSync(dir, { recursive: true, encoding: "utf8" }).sort()) {
+      if (/\.[ch]$/.test(name)) h.update(`${name}\0`).update(readFileSync(join(dir, name))).update("\0");
+    }
+  }
+  const dir = join(root, "tests", "c", "build", "verdict-tool");
+  const tool = join(dir, `verdict_tool-${h.digest("hex").slice(0, 24)}`);
+  const kept = { tool, cleanup: () => {} };
+  if (existsSync(tool)) return kept;
+  mkdirSync(dir, { recursive: true });
+  const lock = `${tool}.lock`;
+  for (const since = Date.now(); ;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      // A builder that died leaves its lock: older than any honest build, it is taken over.
+      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 300_000) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() - since > 600_000) throw new Error(`${lock}: another build held this lock for 10 minutes`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    if (existsSync(tool)) return kept;
+    const temp = `${tool}.${process.pid}.tmp`;
+    const r = spawnSync("gcc", [...args, ...SOURCES.map((f) => join(firmware, f)), toolSource, "-o", temp], { encoding: "utf8" });
+    if (r.status !== 0) {
+      rmSync(temp, { force: true });
+      throw new Error(`verdict_tool does not build:\n${r.stderr}`);
+    }
+    renameSync(temp, tool);
+    // Tools built from older sources go (never the lock or the temporary file of a build under way).
+    for (const old of readdirSync(dir)) if (/^verdict_tool-[0-9a-f]+$/.test(old) && join(dir, old) !== tool) rmSync(join(dir, old), { force: true });
+    return kept;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** The C check's verdict on each module, in one run of the tool (under a time limit). */

@@ -29,7 +29,7 @@ export default async function (ctx) {
   if (bad.length) fail("the device core compiles as C99 with the strict flags", bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
   else pass();
   // The same with -DFWX_DEVICE_RAM_PAYLOAD (a flash port without map: packages copied into RAM).
-  const strictRam = await Promise.all(cfiles(device).map((src) => objects.compile(["-std=c99", ...STRICT, ...LAYOUT, "-DFWX_DEVICE_RAM_PAYLOAD", ...includes], src).then((r) => ({ src, r }))));
+  const strictRam = await Promise.all(cfiles(device).map((src) => objects.compileWith(["-std=c99", ...STRICT, ...LAYOUT, ...includes], ["-DFWX_DEVICE_RAM_PAYLOAD"], src).then((r) => ({ src, r }))));
   const badRam = strictRam.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
   if (badRam.length) fail("the device core compiles as C99 with the strict flags and FWX_DEVICE_RAM_PAYLOAD", badRam.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
   else pass();
@@ -57,7 +57,9 @@ export default async function (ctx) {
   }));
   // The RAM build (a port without map) end to end without cuts: install, confirm, a delta, confirm.
   const exeRam = join(out, "test_device_cuts_ram");
-  const ccRam = await objects.build([...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_RAM_PAYLOAD", "-DFWX_DEVICE_FAKE_GUESTS", "-DFWX_OTA_TEST_UNSIGNED", ...includes], sources, exeRam, { linkArgs: ["-lsodium", "-lm"] });
+  // Only the sources that read a file naming FWX_DEVICE_RAM_PAYLOAD are compiled again; the others
+  // link the objects of the build above (object-cache.mjs, compileWith).
+  const ccRam = await objects.build([...SANITIZE.map((f) => (f === "-std=c11" ? "-std=gnu11" : f)), ...LAYOUT, "-DFWX_DEVICE_FAKE_GUESTS", "-DFWX_OTA_TEST_UNSIGNED", ...includes], sources, exeRam, { linkArgs: ["-lsodium", "-lm"], defines: ["-DFWX_DEVICE_RAM_PAYLOAD"] });
   const ramDir = join(work, "ram");
   mkdirSync(ramDir, { recursive: true });
   const ram = ccRam.status === 0 ? await exec(exeRam, [fixtures, join(root, "boards", "demo.json"), ramDir, "uncut"], 120_000) : null;
