@@ -196,7 +196,6 @@ static bool describe_ram_fault(fwx_sup_module_t *m, fwx_fault_t *f)
     return true;
 }
 
-/* Fills m->sup->fault for a callback that ended with `reason`. */
 /* The frames wasm3 recorded for the trap of the call that just returned: read
  * before any other call into the module, which clears them. NULL from
  * m3_GetBacktrace: wasm3 was built without d_m3RecordBacktraces. */
@@ -223,6 +222,7 @@ static uint8_t take_frames(const fwx_sup_module_t *m, fwx_fault_frame_t *out)
     return n;
 }
 
+/* Fills m->sup->fault for a callback that ended with `reason`. */
 static void record_fault(fwx_sup_module_t *m, fwx_fault_reason_t reason, const char *detail, const char *label,
                          uint32_t arg, bool has_arg, uint64_t budget, const fwx_fault_frame_t *frames, uint8_t nframes)
 {
