@@ -65,10 +65,11 @@ function flashArgs(pkg: string, id: string, extra: string[] = []) {
 
 describe.concurrent("fwx-device (C) with fwx flash over Mosquitto", () => {
   it("installs a full transfer and confirms it after the health window", async () => {
-    const { id, stateDir } = await device();
+    // Traced: what it sent and received is in the failure message.
+    const { id, stateDir, d: dev } = await device({ env: { FWX_DEVICE_TRACE: "1" } });
     const pkg = writePackage(dir.path, "v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
     const r = await cli(cliPath, flashArgs(pkg, id));
-    expect(r.json?.verdict, r.stdout + r.stderr).toBe("confirmed");
+    expect(r.json?.verdict, `${r.stdout}${r.stderr}\n--- the device's stderr:\n${dev.stderr().slice(-3000)}`).toBe("confirmed");
     expect(r.status).toBe(0);
     const state = dumpState(stateDir);
     expect(state.modules[0]).toMatchObject({ id: MODULE, confirmed: "A", trial: null, installedSeq: 1 });
@@ -107,7 +108,7 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
   }, 120_000);
 
   it("sends a delta against the confirmed package, refuses bad, foreign and older packages, reverts a faulting trial, rolls back, reconfigures and removes", async () => {
-    const { id, stateDir } = await device();
+    const { id, stateDir, d: dev } = await device();
     const status = async () => {
       const r = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
       const all = JSON.parse(r.stdout) as { device?: string; id?: string; status?: { modules: Record<string, unknown>[] }; modules?: Record<string, unknown>[] }[];
@@ -117,7 +118,7 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     };
     const v1 = writePackage(dir.path, "d1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, padding: 6000 }));
     const r1 = await cli(cliPath, flashArgs(v1, id));
-    expect(r1.json?.verdict, r1.stdout + r1.stderr).toBe("confirmed");
+    expect(r1.json?.verdict, `${r1.stdout}${r1.stderr}\n--- the device's stderr:\n${dev.stderr().slice(-3000)}`).toBe("confirmed");
 
     const v2 = writePackage(dir.path, "d2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2, padding: 6000 }));
     const d = await cli(cliPath, flashArgs(v2, id));
