@@ -59,8 +59,12 @@ function dumpState(stateDir: string): { modules: { id: string; confirmed: string
 // with the device build's layout (scripts/build-device.mjs DEVICE_SLOTS_DEFINES, 4 KiB sectors).
 const slotOffset = (index: number, slot: 0 | 1) => 2 * 65536 + 4096 + 262144 + (2 * index + slot) * 262144;
 
+// --timeout is how long fwx flash waits on a device that stops answering. A clean-clone CI run (C lane,
+// type check, device build and four test workers on two cores) once saw a device on trial answer nothing
+// for 20 s and the flash give up with no verdict; 40 s tolerates such a stall. A verdict that never comes
+// from a device that keeps answering still fails, at the test's own time limit.
 function flashArgs(pkg: string, id: string, extra: string[] = []) {
-  return ["flash", pkg, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--cache", join(dir.path, "cache"), ...ops, ...extra];
+  return ["flash", pkg, "--device", id, "--broker", broker.url, "--json", "--timeout", "40", "--cache", join(dir.path, "cache"), ...ops, ...extra];
 }
 
 describe.concurrent("fwx-device (C) with fwx flash over Mosquitto", () => {
