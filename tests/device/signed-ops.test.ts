@@ -68,7 +68,7 @@ function pkg(kind: Kind, name: string, o: { version: string; sequence: number; p
 }
 
 const flashArgs = (file: string, id: string, extra: string[] = []) =>
-  ["flash", file, "--device", id, "--broker", broker.url, "--json", "--timeout", "20", "--cache", join(dir.path, `cache-${id}`), "--no-delta", ...ops, ...extra];
+  ["flash", file, "--device", id, "--broker", broker.url, "--json", "--timeout", "40", "--cache", join(dir.path, `cache-${id}`), "--no-delta", ...ops, ...extra];
 
 async function deviceStatus(id: string): Promise<Record<string, unknown>> {
   const r = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
