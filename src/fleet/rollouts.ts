@@ -285,7 +285,12 @@ export class RolloutController {
       if (this.abort.signal.aborted) return;
       const slash = key.indexOf("/");
       this.toResume.delete(key);
-      await this.launch(key.slice(0, slash), key.slice(slash + 1), false);
+      try {
+        await this.launch(key.slice(0, slash), key.slice(slash + 1), false);
+      } catch (e) {
+        this.toResume.add(key); // a database hiccup before the transfer started: the next tick tries again
+        throw e;
+      }
     }
     for (const r of active) {
       if (this.abort.signal.aborted) return;
