@@ -1,5 +1,7 @@
 // The fleet service's JSON API (src/fleet/api.ts), as the console calls it.
 
+import type { CrashView } from "../../src/fleet/crash-view.js";
+
 export interface DeviceRow {
   id: string;
   customer: string;
@@ -17,19 +19,8 @@ export interface DeviceDetail extends DeviceRow {
   crashes: CrashView[];
 }
 
-/** A crash report the device sent, named through its module's debug map when the fleet has it (src/fleet/crashes.ts). */
-export interface CrashView {
-  ts: number;
-  module: string;
-  reason: string;
-  detail: string | null;
-  callback: string | null;
-  wasmSha256: string | null;
-  at: string | null;
-  function: string | null;
-  mapped: boolean;
-  stack: string[];
-}
+/** A crash report the device sent, named through its module's debug map when the fleet has it. */
+export type { CrashView } from "../../src/fleet/crash-view.js";
 
 export interface WaveView {
   index: number;

@@ -14,27 +14,14 @@ import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { faultLocation, formatFrames, parseFrameRefs, withAbortSite } from "../agent/faults.js";
 import { DebugMapError, formatLocation, parseDebugMap, type DebugMap } from "../build/debug-map.js";
+import type { CrashView } from "./crash-view.js";
 import type { FleetSchema } from "./db/schema.js";
+
+export type { CrashView };
 
 /** Crash reports kept per device; older ones are pruned. */
 export const CRASHES_PER_DEVICE = 50;
 
-/** A crash report as the API answers it: the device's positions, named when the module's map is known. */
-export interface CrashView {
-  ts: number;
-  module: string;
-  reason: string;
-  detail: string | null;
-  callback: string | null;
-  wasmSha256: string | null;
-  /** The integrator's own file:line:column and function, or null (no map, or no frame in the project's sources). */
-  at: string | null;
-  function: string | null;
-  /** Whether a debug map of exactly this module is in the database. */
-  mapped: boolean;
-  /** The stack as `fwx logs` prints it (names and lines with a map, module offsets without). */
-  stack: string[];
-}
 
 export interface DebugMapSummary {
   wasmSha256: string;
