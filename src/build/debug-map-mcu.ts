@@ -8,23 +8,10 @@
 
 import { FrameOffsets, originalFunction } from "../agent/frame-offsets.js";
 import { parseModule } from "../wasm/reader.js";
-import { sha256Hex, type DebugMap } from "./debug-map.js";
+import { lineIndexAt, sha256Hex, type DebugMap } from "./debug-map.js";
 
 /** What the instrumentation's own functions (fuel and RAM checks) are called in the map. */
 export const INSTRUMENTATION_FUNCTION = "(fwx fuel and RAM instrumentation)";
-
-/** Index of the last line entry of `map` at or before `offset`, or -1. */
-function entryAt(map: DebugMap, offset: number): number {
-  let lo = 0, hi = map.lines.length - 1, found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (map.lines[mid]![0] <= offset) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
-}
 
 /** The map of `instrumented`, from `map`, the map of `original` (the module it was instrumented from). */
 export function instrumentedDebugMap(map: DebugMap, original: Uint8Array, instrumented: Uint8Array): DebugMap {
@@ -49,10 +36,10 @@ export function instrumentedDebugMap(map: DebugMap, original: Uint8Array, instru
     // Landmarks keep their order, so the original offsets only grow. Each position takes every original
     // entry up to its original offset that an earlier one did not: a lookup that walks back from a position
     // (to the integrator's own line before an inlined library one) finds the same entries, in order.
-    let done = entryAt(map, body.codeOffset - 1);
+    let done = lineIndexAt(map, body.codeOffset - 1);
     for (const p of offsets.positions(f.index)) {
       if (p.original === null) continue;
-      const upTo = entryAt(map, p.original);
+      const upTo = lineIndexAt(map, p.original);
       for (let e = done + 1; e <= upTo; e++) {
         const [at, src, line, column] = map.lines[e]!;
         // Only the original function's own entries: a lookup never runs into the function before it.

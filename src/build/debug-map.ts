@@ -117,14 +117,19 @@ export function findDebugMap(wasmSha256: string, opts: { files?: string[]; near?
   return null;
 }
 
-/** The last line entry at or before `offset` within [from, to), optionally only in the project's own sources. */
-function entryBefore(map: DebugMap, offset: number, from: number, to: number, userOnly: boolean): SourceLocation | null {
+/** Index in `map.lines` of the last entry at or before `offset`, or -1. */
+export function lineIndexAt(map: DebugMap, offset: number): number {
   let lo = 0, hi = map.lines.length - 1, found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (map.lines[mid]![0] <= offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
   }
-  for (let i = found; i >= 0; i--) {
+  return found;
+}
+
+/** The last line entry at or before `offset` within [from, to), optionally only in the project's own sources. */
+function entryBefore(map: DebugMap, offset: number, from: number, to: number, userOnly: boolean): SourceLocation | null {
+  for (let i = lineIndexAt(map, offset); i >= 0; i--) {
     const [at, src, line, column] = map.lines[i]!;
     if (at < from || at >= to) return null;
     const file = map.sources[src]!;
