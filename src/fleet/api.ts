@@ -35,6 +35,8 @@ export interface LiveLogs {
 
 /** Seconds between SSE comments on an idle stream, so proxies and the browser keep the connection. */
 const SSE_KEEPALIVE_MS = 15_000;
+/** How long the API keeps an idle connection: the usual load-balancer figure, far above any client's poll interval. */
+export const KEEP_ALIVE_MS = 65_000;
 
 const MAX_BODY = 32 * 1024 * 1024;
 
@@ -220,7 +222,7 @@ export function createApiServer(opts: ApiOptions): Server {
     }
     throw new HttpError(404, `no such resource: ${method} ${url.pathname}`);
   };
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://fleet");
     const live = /^\/api\/devices\/([^/]+)\/logs\/live$/.exec(url.pathname);
     if (live && req.method === "GET" && opts.liveLogs) {
@@ -257,4 +259,12 @@ export function createApiServer(opts: ApiOptions): Server {
       send(status, { error: status === 500 ? `internal error: ${e.message}` : e.message });
     });
   });
+  // Who closes an idle kept-alive connection must be the client. With Node's 5 s
+  // default, a console or CLI whose event loop stalled past its own (hinted, shorter)
+  // idle limit reused a socket the service had just closed, and a poll failed with
+  // ECONNRESET. Clients take the advertised timeout as their limit minus a margin,
+  // so a long one leaves the closing to them; close() still drops every connection.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+  return server;
 }

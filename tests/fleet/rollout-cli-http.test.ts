@@ -1,10 +1,11 @@
 // `fwx rollout` against a fleet service that closes a kept-alive connection as
 // a request goes out (under load, its idle timer and the next poll can cross):
 // a read is sent again on a new connection, an action never is.
-import { createServer, type Server } from "node:http";
+import { Agent, createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { command } from "../../src/commands/rollout.js";
+import { createApiServer, KEEP_ALIVE_MS } from "../../src/fleet/api.js";
 
 const VIEW = { id: "ro-1", module: "com.acme.x", version: "1.0.0", state: "done", devices: 1, maxFailures: "0", waves: [], haltReason: null, awaitingWave: null, approve: null };
 
@@ -67,5 +68,32 @@ describe("fwx rollout over a connection the service resets", { timeout: 20_000 }
     const r = await run(["pause", "ro-1", "--fleet", s.url]);
     expect(r.code).toBe(4);
     expect(s.seen).toEqual(["POST /api/rollouts/ro-1/pause"]);
+  });
+});
+
+describe("the fleet API's kept-alive connections", { timeout: 20_000 }, () => {
+  it("advertises an idle limit far above a poll interval, so the client closes first, and serves again on the same socket", async () => {
+    const api = createApiServer({ store: {} as never, crashes: {} as never, rollouts: null, consoleDir: null });
+    await new Promise<void>((r) => api.listen(0, "127.0.0.1", r));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () => new Promise<{ status: number; keepAlive: string | undefined; reused: boolean }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port: (api.address() as AddressInfo).port, path: "/api/no-such-thing", agent }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode!, keepAlive: res.headers["keep-alive"]?.toString(), reused: req.reusedSocket }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    try {
+      const first = await get();
+      expect(first.status).toBe(404);
+      expect(first.keepAlive).toBe(`timeout=${KEEP_ALIVE_MS / 1000}`);
+      expect(KEEP_ALIVE_MS).toBeGreaterThanOrEqual(30_000);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await get()).toMatchObject({ status: 404, reused: true });
+    } finally {
+      agent.destroy();
+      await new Promise<void>((r) => { api.close(() => r()); api.closeAllConnections(); });
+    }
   });
 });
