@@ -16,8 +16,8 @@ import { customSections } from "../src/pkg/wasm-sections.js";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../src/build/compile.js";
-import { readManifest } from "../src/build/manifest.js";
-import { configFields } from "../src/pkg/pack.js";
+import { DEFAULT_RAM_BUDGET_BYTES, readManifest } from "../src/build/manifest.js";
+import { configFields, DEFAULT_FUEL_PER_CALLBACK } from "../src/pkg/pack.js";
 import type { BenchRow } from "./row.js";
 
 const RUNS = 300;
@@ -44,6 +44,8 @@ interface Shape {
   interfaces: InterfaceRequirement[];
   requested: Capabilities;
   config: Manifest["config"];
+  /** The RAM budget `fwx pack` would sign: the example's own `ramBudget`. */
+  ramBytes: number;
 }
 
 /** A package of the given shape, under a certificate that grants exactly what it requests plus a little headroom. */
@@ -59,7 +61,7 @@ function packageFor(shape: Shape, payloadBytes: number) {
   const payload = payloadOfSize(payloadBytes, shape.interfaces);
   const manifest: Manifest = {
     id: shape.id, version: "1.4.2", sequence: 1_760_000_000, deviceClass: "mcu", interfaces: shape.interfaces, capabilities: shape.requested,
-    budgets: { ramBytes: 65536, fuelPerCallback: 1_000_000 }, config: shape.config,
+    budgets: { ramBytes: shape.ramBytes, fuelPerCallback: DEFAULT_FUEL_PER_CALLBACK }, config: shape.config,
     payload: { sha256: new Uint8Array(createHash("sha256").update(payload).digest()), fuelInstrumented: true },
   };
   const bytes = assemblePackage(encodeManifest(manifest), payload, issueCertificate(cert, root.privateKey), integrator.privateKey);
@@ -75,6 +77,7 @@ const MINIMAL: Shape = {
   interfaces: [{ name: "core", major: 1, minor: 0 }, { name: "gpio", major: 1, minor: 0 }, { name: "timer", major: 1, minor: 0 }],
   requested: { timers: 1, gpio: [{ pin: 5, modes: ["output"] }] },
   config: [{ name: "period_ms", type: "integer", default: 500, min: 10, max: 60000 }],
+  ramBytes: DEFAULT_RAM_BUDGET_BYTES,
 };
 
 // The interface each capability kind is used through; every module also imports core.
@@ -90,7 +93,7 @@ function exampleShapes(): { name: string; shape: Shape }[] {
     const project = readManifest(join(dir, name));
     const kinds = Object.keys(project.capabilities) as (keyof Capabilities)[];
     const interfaces = ["core", ...kinds.map((k) => INTERFACE_OF[k])].sort().map((i) => ({ name: i, major: 1, minor: 0 }));
-    return { name, shape: { id: project.id, interfaces, requested: project.capabilities, config: configFields(project.config) } };
+    return { name, shape: { id: project.id, interfaces, requested: project.capabilities, config: configFields(project.config), ramBytes: project.ramBudgetBytes } };
   });
 }
 
