@@ -17,6 +17,7 @@ import { ReadStream } from "node:tty";
 import type { HalCall } from "../hal/call.js";
 import { PeripheralFailure, type ClaimRefusal } from "../hal/errors.js";
 import type { LineSettings, Parity, ReceivedByte, ReceiveListener, UartPort, UartRead } from "../hal/uart.js";
+import { UartReceiveBuffer } from "../hal/uart-receive-buffer.js";
 import { checkCharacterDevice } from "./device-file.js";
 
 export interface LinuxUartOptions {
@@ -88,8 +89,7 @@ export class LinuxUartPort implements UartPort {
   private readonly path: string;
   private fd: number | null = null;
   private stream: ReadStream | null = null;
-  private rx: ReceivedByte[] = [];
-  private overrun = false;
+  private readonly rx: UartReceiveBuffer;
   private burst: ReceivedByte[] = [];
   private idle: NodeJS.Timeout | null = null;
 
@@ -102,6 +102,7 @@ export class LinuxUartPort implements UartPort {
     this.stopBits = o.stopBits;
     this.txBufferBytes = o.txBufferBytes;
     this.path = checkCharacterDevice(o.device, o.where, "serial device");
+    this.rx = new UartReceiveBuffer(o.rxBufferBytes);
   }
 
   open(settings: LineSettings, _at: HalCall, onReceive: ReceiveListener): ClaimRefusal {
@@ -122,23 +123,21 @@ export class LinuxUartPort implements UartPort {
       return { ok: false, kind: "unsupported", detail: `${this.o.device} refused the line settings (stty ${args.join(" ")}: ${(r.stderr || r.error?.message || "failed").trim()})` };
     }
     this.fd = fd;
-    this.rx = [];
-    this.overrun = false;
+    this.rx.clear();
     const decoder = new ParmrkDecoder(settings.parity === "none" ? "frame-format" : "parity");
     const quietMs = Math.max(2, (3.5 * charBits(settings) * 1000) / settings.baud);
     const stream = new ReadStream(fd);
     stream.on("data", (chunk: Buffer) => {
       for (const c of decoder.push(chunk)) {
         this.burst.push(c);
-        if (this.rx.length >= this.o.rxBufferBytes) this.overrun = true;
-        else this.rx.push(c);
+        this.rx.push(c);
       }
       if (this.idle) clearTimeout(this.idle);
       this.idle = setTimeout(() => {
         this.idle = null;
         const burst = this.burst;
         this.burst = [];
-        if (burst.length) onReceive(burst, this.rx.length, (this.o.nowUs ?? monotonicUs)());
+        if (burst.length) onReceive(burst, this.rx.waiting, (this.o.nowUs ?? monotonicUs)());
       }, quietMs);
     });
     // A device that goes away (USB adapter unplugged) ends the stream; reads then return nothing.
@@ -151,7 +150,7 @@ export class LinuxUartPort implements UartPort {
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
     this.burst = [];
-    this.rx = [];
+    this.rx.clear();
     // libuv may read through its own reopened descriptor, which destroying
     // the handle closes; ours (the one writes use) is closed here.
     this.stream?.destroy();
@@ -172,24 +171,6 @@ export class LinuxUartPort implements UartPort {
   }
 
   read(max: number): UartRead {
-    const bytes: number[] = [];
-    let error: UartRead["error"];
-    if (this.overrun) {
-      error = "overrun";
-      this.overrun = false;
-    }
-    while (bytes.length < max && this.rx.length > 0) {
-      const c = this.rx[0]!;
-      if (c.error) {
-        if (!error) {
-          error = c.error;
-          this.rx.shift();
-        }
-        break;
-      }
-      bytes.push(c.byte);
-      this.rx.shift();
-    }
-    return error ? { bytes, error } : { bytes };
+    return this.rx.read(max);
   }
 }

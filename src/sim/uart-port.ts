@@ -9,6 +9,8 @@
 // times of silence (1750 µs above 19200 baud), waits its responseDelayMs, then
 // answers. A gap above 1.5 characters inside a frame makes it invalid.
 
+import { UartReceiveBuffer } from "../hal/uart-receive-buffer.js";
+import type { UartRead } from "../hal/uart.js";
 import { ModbusSlave } from "./modbus.js";
 import type { LineSettings, LineStreamSpec, UartPortSpec } from "./profile-types.js";
 import type { Sources } from "./source.js";
@@ -19,11 +21,6 @@ const ceilUs = (t: number): bigint => BigInt(Math.ceil(t - 1e-6));
 
 /** Called when a burst of bytes has arrived (idle line after it): the burst, and how many bytes now wait. */
 export type RxListener = (burst: readonly RxChar[], waiting: number, atUs: bigint) => void;
-
-export interface UartReadResult {
-  bytes: number[];
-  error?: "overrun" | "frame-format" | "parity" | "noise";
-}
 
 export function modbusGapsUs(line: LineSettings): { t15: number; t35: number } {
   if (line.baud > 19200) return { t15: 750, t35: 1750 };
@@ -42,8 +39,7 @@ export class SimUartPort {
   private incoming: RxChar[] = [];
   /** Incoming bursts (one device transmission each), by arrival of their last byte. */
   private bursts: { endUs: number; chars: RxChar[] }[] = [];
-  private rxBuffer: RxChar[] = [];
-  private overrun = false;
+  private readonly rxBuffer: UartReceiveBuffer;
   /** The request the slave is receiving. */
   private slaveFrame: RxChar[] = [];
   private slaveFrameBad = false;
@@ -54,6 +50,7 @@ export class SimUartPort {
   constructor(readonly spec: UartPortSpec, private readonly sources: Sources) {
     this.slave = spec.device?.type === "modbus-rtu-slave" ? new ModbusSlave(spec.device, sources) : null;
     this.slaveTiming = this.slave ? { charUs: charTimeUs(this.slave.spec.line), ...modbusGapsUs(this.slave.spec.line) } : null;
+    this.rxBuffer = new UartReceiveBuffer(spec.rxBufferBytes);
   }
 
   open(settings: LineSettings, nowUs: bigint, listener: RxListener | null): void {
@@ -61,8 +58,7 @@ export class SimUartPort {
     this.listener = listener;
     this.incoming = [];
     this.bursts = [];
-    this.rxBuffer = [];
-    this.overrun = false;
+    this.rxBuffer.clear();
     const dev = this.spec.device;
     if (dev?.type === "line-stream") this.nextLineAtUs = ((nowUs + dev.periodUs) / dev.periodUs) * dev.periodUs;
   }
@@ -73,7 +69,7 @@ export class SimUartPort {
     this.txEnds = [];
     this.incoming = [];
     this.bursts = [];
-    this.rxBuffer = [];
+    this.rxBuffer.clear();
     this.nextLineAtUs = null;
   }
 
@@ -160,16 +156,14 @@ export class SimUartPort {
     this.settle(tUs);
     while (this.bursts[0] && ceilUs(this.bursts[0].endUs) <= tUs) {
       const burst = this.bursts.shift()!;
-      this.listener?.(burst.chars, this.rxBuffer.length, ceilUs(burst.endUs));
+      this.listener?.(burst.chars, this.rxBuffer.waiting, ceilUs(burst.endUs));
     }
   }
 
   /** Moves the bytes that have arrived by t into the receive buffer (the board calls this for every port when it reaches a time). */
   settle(tUs: bigint): void {
     while (this.incoming[0] && ceilUs(this.incoming[0].atUs) <= tUs) {
-      const ch = this.incoming.shift()!;
-      if (this.rxBuffer.length >= this.spec.rxBufferBytes) this.overrun = true;
-      else this.rxBuffer.push(ch);
+      this.rxBuffer.push(this.incoming.shift()!);
     }
   }
 
@@ -179,34 +173,12 @@ export class SimUartPort {
     return utf8.encode(dev.prefix + text + dev.suffix);
   }
 
-  /**
-   * Takes up to `max` received bytes, stopping before the first byte received
-   * with an error; that byte is dropped and its error reported. A lost-bytes
-   * condition (receive buffer full) is reported first.
-   */
-  read(max: number): UartReadResult {
-    const bytes: number[] = [];
-    let error: UartReadResult["error"];
-    if (this.overrun) {
-      error = "overrun";
-      this.overrun = false;
-    }
-    while (bytes.length < max && this.rxBuffer.length > 0) {
-      const ch = this.rxBuffer[0]!;
-      if (ch.error) {
-        if (!error) {
-          error = ch.error;
-          this.rxBuffer.shift();
-        }
-        break;
-      }
-      bytes.push(ch.byte);
-      this.rxBuffer.shift();
-    }
-    return error ? { bytes, error } : { bytes };
+  /** Up to `max` received bytes: UartReceiveBuffer.read. */
+  read(max: number): UartRead {
+    return this.rxBuffer.read(max);
   }
 
   get waiting(): number {
-    return this.rxBuffer.length;
+    return this.rxBuffer.waiting;
   }
 }
