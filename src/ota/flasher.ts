@@ -424,7 +424,11 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
           return;
         }
         conn.request(opts.device, { op: "query", session }, pollMs).then(() => { lastSign = performance.now(); }, (err) => {
-          if (err instanceof DeviceRefused) lastSign = performance.now();
+          if (!(err instanceof DeviceRefused)) return;
+          lastSign = performance.now();
+          // The device no longer holds this transfer: it reached a verdict (or another tool took over).
+          // Its verdict event did not get here, so ask for the verdict itself, proven for a begin of ours.
+          if (err.code === "superseded") rebind();
         });
       }, pollMs);
       watchPresence = (online) => {

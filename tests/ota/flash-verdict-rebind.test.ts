@@ -5,6 +5,9 @@
 // it reached, proven. Before this was done on the event itself, the tool relied
 // on seeing the device go offline and come back, and waited out its whole
 // verdict timeout when it did not (CI: "retries a trial interrupted by a kill -9").
+// The same holds when the verdict event itself never reaches the tool: once the
+// device says the transfer is over (a query refused `superseded`, as the Node
+// agent and the C device both answer after their verdict), the tool asks again.
 
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +57,52 @@ describe("flash: a verdict the device could not bind to this flash's begin", () 
       const r = await flash({ brokerUrl: broker.url, device: id, pkg, cache: null, auth: trust.auth, replyTimeoutMs: 3000, verdictTimeoutMs: 8000, stallTimeoutMs: 8000 });
       expect(r.verdict).toBe("confirmed");
       expect(begins.length).toBe(2);
+    } finally {
+      await dev.publishAsync(t.presence, "", { qos: 1, retain: true });
+      await dev.endAsync(true);
+    }
+  }, 30_000);
+
+  it("asks again when the device says the transfer is over but its verdict event never came", async () => {
+    const id = "lost-verdict-dev";
+    const me = trust.identity(id);
+    const cert = Buffer.from(me.deviceCert).toString("base64");
+    const pkg = makePackage(trust, { version: "3.0.0", sequence: 2 });
+    const sha = sha256Hex(pkg);
+    const t = topicsFor(id);
+    const dev = await mqtt.connectAsync(broker.url, { clientId: id, clean: true });
+    const begins: string[] = [];
+    let queries = 0;
+    try {
+      await dev.publishAsync(t.presence, JSON.stringify({ online: true }), { qos: 1, retain: true });
+      await dev.subscribeAsync(t.cmd, { qos: 1 });
+      dev.on("message", (_topic, payload) => {
+        const cmd = openCommand(payload);
+        if (!cmd) {
+          // Reading operations are plain JSON. After its verdict a device no longer holds the transfer.
+          const q = JSON.parse(payload.toString()) as { op: string; req: string; from: string; session: number };
+          if (q.op !== "query") return;
+          queries++;
+          void dev.publishAsync(t.reply(q.from), JSON.stringify({ req: q.req, ok: false, code: "superseded", message: `session ${q.session} is no longer the device's transfer` }), { qos: 1 });
+          return;
+        }
+        const reply = (body: object) => void dev.publishAsync(t.reply(cmd.body.from), JSON.stringify({ req: cmd.body.req, ...body }), { qos: 1 });
+        const session = cmd.body.session!;
+        if (cmd.body.op !== "begin") return;
+        begins.push(Buffer.from(cmd.digest).toString("hex"));
+        if (begins.length === 1) {
+          // Takes the whole package and decides; the verdict event is lost on the way.
+          reply({ ok: true, resumeFrom: 0 });
+          void dev.publishAsync(t.ack, encodeAck({ session, offset: cmd.body.package!.size, gap: false }), { qos: 1 });
+        } else {
+          const proof = signStatement({ device: id, request: cmd.digest, outcome: "confirmed", package: sha, module: MODULE }, me.deviceKey);
+          reply({ ok: true, done: { session, module: MODULE, phase: "confirmed", package: sha, reason: "3 callbacks" }, proof, cert });
+        }
+      });
+      const r = await flash({ brokerUrl: broker.url, device: id, pkg, cache: null, auth: trust.auth, replyTimeoutMs: 3000, verdictTimeoutMs: 8000, stallTimeoutMs: 8000 });
+      expect(r.verdict).toBe("confirmed");
+      expect(begins.length).toBe(2);
+      expect(queries).toBeGreaterThan(0);
     } finally {
       await dev.publishAsync(t.presence, "", { qos: 1, retain: true });
       await dev.endAsync(true);
