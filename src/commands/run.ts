@@ -1,8 +1,10 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkOutputDirectory, checkOutputFile, describeFileError, readInputFile, readInputText } from "../cli/files.js";
 import { checkConfigValues, ConfigValueError } from "../ota/config-values.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
-import type { Capabilities } from "../caps/capabilities.js";
+import { capabilityExcess, type Capabilities } from "../caps/capabilities.js";
 import { BoardProfileError, TraceError } from "../sim/errors.js";
 import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
 import { parseTraceCsv } from "../sim/trace.js";
@@ -253,7 +255,17 @@ export const command: Command = {
             throw e;
           }
           const m = target(loaded, parsedGrant.module, `--grant ${g}`);
+          // What the board cannot grant is refused here, naming the option that asked for it; the
+          // runtime's own check below would only name the module's source.
+          const beyond = capabilityExcess(parsedGrant.caps, board.profile.grantable);
+          if (beyond.length) throw new UsageError(`run: --grant ${g}: ${cannotGrant(board, beyond)}`);
           grants.set(m, mergeCapabilities(grants.get(m) ?? {}, parsedGrant.caps));
+        }
+        // Likewise a project's manifest: the request is in its fwx.json, not in the directory's name.
+        for (const m of loaded) {
+          if (!m.requested || !isDirectory(m.source)) continue;
+          const beyond = capabilityExcess(m.requested, board.profile.grantable);
+          if (beyond.length) throw new UsageError(`run: ${join(m.source, "fwx.json")}: capabilities: ${cannotGrant(board, beyond)}`);
         }
         for (const c of values.config ?? []) {
           const mm = /^(?:([^:=]+):)?([^=]+)=(.*)$/.exec(c);
@@ -336,3 +348,14 @@ export const command: Command = {
     }
   },
 };
+
+const isDirectory = (path: string): boolean => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+const cannotGrant = (board: Board, beyond: string[]): string =>
+  `the board${board.profile.name ? ` "${board.profile.name}"` : ""} cannot grant ${beyond.join("; ")} (its profile's "grantable" lists what it can)`;
