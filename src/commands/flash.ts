@@ -120,11 +120,13 @@ export const command: Command = {
         if (json) process.stdout.write(JSON.stringify(r) + "\n");
         else {
           const how = `${r.mode === "delta" ? `delta of ${r.transferBytes} B for a ${r.packageBytes} B package` : `${r.packageBytes} B`}${r.resumedFrom ? `, resumed at byte ${r.resumedFrom}` : ""}`;
-          process.stdout.write(`${device}: ${r.module} ${r.version} ${r.verdict}${r.code ? ` (${r.code})` : ""}${r.reason ? `: ${r.reason}` : ""}\n  ${how}, ${(r.totalMs / 1000).toFixed(1)} s\n`);
+          // A device's reason often starts with its code already ("FWX_PKG_E_HASH: payload ..."): say it once.
+          const code = r.code && !r.reason?.startsWith(`${r.code}:`) ? ` (${r.code})` : "";
+          process.stdout.write(`${device}: ${r.module} ${r.version} ${r.verdict}${code}${r.reason ? `: ${r.reason}` : ""}\n  ${how}, ${(r.totalMs / 1000).toFixed(1)} s\n`);
         }
         return r.verdict === "confirmed" ? OTA_EXIT.ok : r.verdict === "refused" ? OTA_EXIT.invalid : OTA_EXIT.deviceFailed;
       } catch (e) {
-        if (e instanceof BadPackage) throw new UsageError(e.message);
+        if (e instanceof BadPackage) throw new UsageError(`${input}: ${e.message}`);
         if (e instanceof FlashAborted) {
           process.stderr.write("\ninterrupted; run the same command again to resume from the device's last acknowledged byte\n");
           return 130;
