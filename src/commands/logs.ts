@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
+import { checkDevice, READ_EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
 import { parseJson, topicsFor } from "../ota/protocol.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { ToolConnection } from "../ota/rpc.js";
@@ -33,7 +33,7 @@ ${BROKER_ARGS_HELP}
   --timeout <s>           give up when the device has not answered for this long (default 5)
   --json                  one JSON object per line
 
-${EXIT_CODES_HELP}
+${READ_EXIT_CODES_HELP}
 
 example:
   fwx logs gw-17 --module com.acme.alarm --follow`;

@@ -7,12 +7,27 @@ import { DeviceDistrusted, DeviceRefused, DeviceUnreachable } from "./rpc.js";
 /** Exit codes of the OTA commands (fwx flash, devices, logs, rollback, remove, config). */
 export const OTA_EXIT = { ok: 0, internal: 1, invalid: 2, deviceFailed: 3, unreachable: 4 } as const;
 
+/** The exit codes of `fwx flash`: the one field tool that waits for an install's verdict. */
 export const EXIT_CODES_HELP = `exit codes:
-  0  done (flash: the device confirmed the new version)
+  0  done: the device confirmed the new version
   1  internal error
-  2  invalid input, or the device refused the package / request
+  2  invalid input, or the device refused the package
   3  the update was reverted or failed on the device
   4  broker or device unreachable, device busy, or a timeout`;
+
+/** The exit codes of a signed command to one device (rollback, remove, config set): never 3, which only an install has. */
+export const COMMAND_EXIT_CODES_HELP = `exit codes:
+  0  done: the device signed that it did it
+  1  internal error
+  2  invalid input, or the device refused the request
+  4  broker or device unreachable, device busy, or a timeout`;
+
+/** The exit codes of a read (devices, logs): nothing is installed or commanded. */
+export const READ_EXIT_CODES_HELP = `exit codes:
+  0  done
+  1  internal error
+  2  invalid input
+  4  broker or device unreachable, or a timeout`;
 
 export function checkDevice(id: string | undefined, option = "--device"): string {
   if (!id) throw new UsageError(`${option} is required`);

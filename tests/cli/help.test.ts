@@ -40,3 +40,17 @@ describe("help texts", () => {
     for (const l of exampleLines) expect(l, `${name}: example line`).toMatch(/^ {2}\S|^ {4,}\S/);
   });
 });
+
+describe("the field tools' exit codes", () => {
+  // Only an install has a verdict to revert (3); a read or a signed command never exits with it, and a
+  // read's help does not speak of packages the command never sends.
+  const exitBlock = (help: string) => help.slice(help.indexOf("\n\nexit codes:\n")).split("\n\n")[1]!;
+  it.each(["devices", "logs", "config", "rollback", "remove"])("%s lists only the codes it can exit with", async (name) => {
+    const block = exitBlock((await commands[name]!.load()).help);
+    expect(block).not.toMatch(/^ {2}3 {2}/m);
+    expect(block).not.toMatch(/flash|package|update/);
+  });
+  it("flash lists the reverted install's 3", async () => {
+    expect(exitBlock((await commands.flash!.load()).help)).toMatch(/^ {2}3 {2}the update was reverted or failed on the device$/m);
+  });
+});
