@@ -6,7 +6,7 @@ import { loadPrivateKey, loadPublicKey, readInput } from "../pkg/files.js";
 import { checkDeviceCertificate } from "../pkg/identity.js";
 import { rawPublicKey } from "../pkg/keys.js";
 import { crashHookFromSpec } from "../ota/crash.js";
-import { checkDevice, parseSeconds, untilStopSignal } from "../ota/cli-support.js";
+import { checkDevice, parseSeconds, parseSpeedFactor, untilStopSignal } from "../ota/cli-support.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { startSimDevice } from "../ota/sim-device.js";
 import { jsonText } from "../ota/device-agent.js";
@@ -132,7 +132,7 @@ export const command: Command = {
     const callbacks = values["health-callbacks"] === undefined ? undefined : Number(values["health-callbacks"]);
     if (callbacks !== undefined && (!Number.isInteger(callbacks) || callbacks < 1)) throw new UsageError(`--health-callbacks "${values["health-callbacks"]}" must be a positive integer`);
     const seconds = parseSeconds(values["health-seconds"], "--health-seconds");
-    const speed = parseSeconds(values.speed, "--speed");
+    const speed = parseSpeedFactor(values.speed, "--speed");
     let rootPublicKey: Uint8Array;
     try {
       rootPublicKey = loadPublicKey(values.root);

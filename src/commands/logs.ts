@@ -64,6 +64,8 @@ export const command: Command = {
     const device = checkDevice(values.device ?? positionals[0], values.device === undefined ? "<device>" : "--device");
     const limit = values.lines === undefined ? 100 : Number(values.lines);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--lines "${values.lines}" must be a positive integer`);
+    // Before connecting: a bad value is refused before any work (README, "Errors and exit codes").
+    const timeoutMs = (parseSeconds(values.timeout, "--timeout") ?? 5) * 1000;
     const json = !!values.json;
     const mapFiles = values.map ?? [];
     for (const f of mapFiles) {
@@ -100,7 +102,7 @@ export const command: Command = {
         });
         await conn.subscribe([topics.log], 0);
       }
-      const r = await conn.request(device, { op: "logs", limit, ...(values.module ? { module: values.module } : {}) }, (parseSeconds(values.timeout, "--timeout") ?? 5) * 1000);
+      const r = await conn.request(device, { op: "logs", limit, ...(values.module ? { module: values.module } : {}) }, timeoutMs);
       const lines = (r.lines as Line[]) ?? [];
       for (const l of lines) print(l);
       if (!values.follow) return OTA_EXIT.ok;
