@@ -139,6 +139,14 @@ const CASES: Record<string, Case> = {
     argv: () => ["board", "serve", "--socket", "/nonexistent/board.sock"],
     code: 2, says: /board serve: --socket \/nonexistent\/board\.sock: directory \/nonexistent does not exist/,
   },
+  "verify without what the device can grant": {
+    argv: () => ["verify", "x.fwx", "--root", "r.pub", "--customer", "c", "--group", "g"],
+    code: 2, says: /^fwx: verify: --board <profile\.json> or --device-caps <caps\.json> is required \(what the device can grant\)$/m,
+  },
+  "verify with both --board and --device-caps": {
+    argv: () => ["verify", "x.fwx", "--root", "r.pub", "--customer", "c", "--group", "g", "--board", "b.json", "--device-caps", "c.json"],
+    code: 2, says: /^fwx: verify: give --board <profile\.json> or --device-caps <caps\.json>, not both$/m,
+  },
   "broker on a port in use exits 1": {
     argv: () => ["broker", "--port", String(busyPort)],
     code: 1, says: /broker: cannot listen on 127\.0\.0\.1:\d+: the port is in use/,
