@@ -33,7 +33,8 @@ options:
   --customer <list>       customers, assigned round-robin (default acme)
   --group <list>          device groups, assigned round-robin (default line-1)
   --board <file>          board profile; repeat to mix boards round-robin (default: the demo board)
-  --prefix <p>            device ids <p>0001… (default sim-)
+  --prefix <p>            device ids <p>1… numbered with as many digits as --count has
+                          (--count 200: sim-001 … sim-200; default sim-)
   --state-dir <dir>       parent of the devices' state directories (created inside an
                           existing directory; default: a new temporary directory)
   --speed <x>             device clock speed-up (default 60: a 10 s health window takes ~0.2 s)

@@ -54,3 +54,12 @@ describe("the field tools' exit codes", () => {
     expect(exitBlock((await commands.flash!.load()).help)).toMatch(/^ {2}3 {2}the update was reverted or failed on the device$/m);
   });
 });
+
+describe("fwx fleet-sim's help", () => {
+  it("shows device ids as fleet-sim makes them", async () => {
+    const { simDeviceId } = await import("../../src/fleet/sim.js");
+    const help = (await commands["fleet-sim"]!.load()).help;
+    expect(help).toContain(`(--count 200: ${simDeviceId("sim-", 0, 200)} … ${simDeviceId("sim-", 199, 200)}; default sim-)`);
+    expect(help).not.toMatch(/<p>0001/);
+  });
+});
