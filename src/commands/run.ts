@@ -55,6 +55,9 @@ options:
   --record <file.fwxrec>   record every host call and delivery for fwx replay
                            (its directory must exist; checked before the run)
   --root <root.pub>        verify packages against this product root key
+  --customer <c>, --group <g>  with --root: the simulated device's customer and group,
+                           checked against each package's certificate as that device
+                           would (default: the certificate's own first customer and group)
   --map <file.fwxmap.json> a debug map for crash reports (repeatable); without it
                            the map is found beside each module or package and in
                            ./build, by the module's hash (docs/debug-maps.md)
@@ -179,7 +182,7 @@ export const command: Command = {
         args: argv, allowPositionals: true,
         options: {
           board: { type: "string" }, trace: { type: "string" }, duration: { type: "string" }, speed: { type: "string" },
-          config: { type: "string", multiple: true }, grant: { type: "string", multiple: true },
+          config: { type: "string", multiple: true }, grant: { type: "string", multiple: true }, customer: { type: "string" }, group: { type: "string" },
           fuel: { type: "string" }, seed: { type: "string" }, record: { type: "string" }, root: { type: "string" },
           "state-dir": { type: "string" }, "log-level": { type: "string" }, json: { type: "boolean" },
           show: { type: "string", multiple: true }, hide: { type: "string", multiple: true }, dev: { type: "string", multiple: true },
@@ -244,7 +247,7 @@ export const command: Command = {
       }
       try {
         const loaded: LoadedModule[] = [];
-        for (const p of positionals) loaded.push(await loadModule(p, { ...(rootPublicKey ? { rootPublicKey } : {}), debugMaps: values.map ?? [], device: { customer: "simulator", group: "simulator", deviceClass: "gateway", capabilities: board.profile.grantable } }));
+        for (const p of positionals) loaded.push(await loadModule(p, { ...(rootPublicKey ? { rootPublicKey } : {}), debugMaps: values.map ?? [], device: { ...(values.customer ? { customer: values.customer } : {}), ...(values.group ? { group: values.group } : {}), deviceClass: "gateway", capabilities: board.profile.grantable } }));
         const grants = new Map<LoadedModule, Capabilities>();
         for (const g of values.grant ?? []) {
           let parsedGrant;
