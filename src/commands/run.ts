@@ -162,6 +162,9 @@ function eventFilter(values: { show?: string[]; hide?: string[]; "log-level"?: s
     }
   };
   const show = kinds("--show", values.show), hide = kinds("--hide", values.hide);
+  // Which one wins would be a guess: a kind asked for both ways is refused like any other contradiction.
+  const both = show.filter((k) => hide.includes(k));
+  if (both.length) throw new UsageError(`run: --show and --hide both name ${[...new Set(both)].join(", ")}: show a kind or hide it, not both`);
   const logLevel = values["log-level"];
   if (logLevel !== undefined && !(LOG_LEVEL_NAMES as readonly string[]).includes(logLevel)) {
     throw new UsageError(`run: --log-level ${logLevel}: expected ${LOG_LEVEL_NAMES.join(", ")}`);
