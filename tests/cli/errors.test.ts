@@ -12,6 +12,8 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { joinNegativeValues } from "../../src/cli/main.js";
 import { tickerModule } from "../fixtures/hostile/modules.js";
+import { generateKeyPair, issueCertificate } from "../../src/pkg/index.js";
+import { privateKeyPem } from "../../src/pkg/keys.js";
 
 const CLI = resolve("dist/cli.js");
 const EXAMPLE = resolve("examples/cold-chain-alarm");
@@ -29,6 +31,13 @@ beforeAll(async () => {
   writeFileSync(join(dir, "junk.fwxrec"), "not a recording");
   mkdirSync(join(dir, "adir"));
   mkdirSync(join(dir, "empty-project"));
+  // A project whose fwx.json names an entry that is not there (a typo, a renamed file).
+  mkdirSync(join(dir, "no-entry"));
+  writeFileSync(join(dir, "no-entry", "fwx.json"), JSON.stringify({ id: "com.acme.no-entry", version: "1.0.0", entry: "assembly/main.ts" }));
+  const root = generateKeyPair(), acme = generateKeyPair();
+  const now = Math.floor(Date.now() / 1000);
+  writeFileSync(join(dir, "acme.key"), privateKeyPem(acme.privateKey), { mode: 0o600 });
+  writeFileSync(join(dir, "acme.cert"), issueCertificate({ integratorId: "acme", integratorKey: acme.publicKey, modulePrefix: "com.acme.", capabilities: {}, customers: ["a"], notBefore: now - 60, notAfter: now + 3600 }, root.privateKey));
   busy = createServer();
   await new Promise<void>((ok) => busy.listen(0, "127.0.0.1", ok));
   busyPort = (busy.address() as { port: number }).port;
@@ -112,6 +121,19 @@ const CASES: Record<string, Case> = {
   "run a directory without fwx.json": {
     argv: () => ["run", "empty-project", "--duration", "24h"],
     code: 2, says: /empty-project\/fwx\.json: \(file\): not found/,
+  },
+  "build a project whose fwx.json names a missing entry": {
+    argv: () => ["build", "no-entry"],
+    code: 2, says: /build: .*no-entry\/fwx\.json: entry: assembly\/main\.ts: no such file in the project/,
+    noWork: () => expect(existsSync(join(dir, "no-entry", "build"))).toBe(false),
+  },
+  "run a project whose fwx.json names a missing entry": {
+    argv: () => ["run", "no-entry", "--duration", "24h"],
+    code: 2, says: /no-entry\/fwx\.json: entry: assembly\/main\.ts: no such file in the project/,
+  },
+  "pack a project whose fwx.json names a missing entry": {
+    argv: () => ["pack", "no-entry", "--key", "acme.key", "--cert", "acme.cert", "-o", "x.fwx"],
+    code: 2, says: /pack: .*no-entry\/fwx\.json: entry: assembly\/main\.ts: no such file in the project/,
   },
   "build -o into a missing directory": {
     argv: () => ["build", EXAMPLE, "-o", join(dir, "missing", "x.wasm")],
