@@ -77,7 +77,7 @@ async function loadProject(dir: string): Promise<LoadedModule> {
     const text = result.stage === "compile"
       ? [`${dir}: build failed`, ...result.diagnostics.map(formatDiagnostic), ...(result.compileFailure ? [result.compileFailure] : [])].join("\n")
       : result.validation ? formatValidation(result.validation, result.outPath) : `${dir}: build failed`;
-    throw new ModuleRefused(id, result.stage === "compile" ? "manifest" : "validation", text);
+    throw new ModuleRefused(id, result.stage === "compile" ? "compile" : "validation", text);
   }
   const m = result.manifest;
   return {

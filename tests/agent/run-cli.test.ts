@@ -118,3 +118,16 @@ describe("fwx run: a capability the board cannot grant", () => {
     expect(r.stderr).toBe('fwx: run: fwx.json: capabilities: the board "fwx-demo" cannot grant gpio pin 99 mode output (its profile\'s "grantable" lists what it can)\n');
   });
 });
+
+describe("fwx run: a project that does not compile", () => {
+  it("is refused at the compile step (not the manifest's), with the compiler's file and line", () => {
+    const project = join(dir, "broken-project");
+    mkdirSync(join(project, "assembly"), { recursive: true });
+    writeFileSync(join(project, "fwx.json"), JSON.stringify({ id: "com.example.broken", version: "1.0.0" }));
+    writeFileSync(join(project, "assembly", "index.ts"), "export function fwx_init(): i32 {\n  return 0 +;\n}\n");
+    const r = spawnSync(process.execPath, [cli, "run", ".", "--duration", "1s"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^fwx: run: com\.example\.broken refused \(compile\):\n/);
+    expect(r.stderr).toMatch(/assembly\/index\.ts:2:\d+: error AS\d+/);
+  });
+});
