@@ -48,6 +48,16 @@ export function parseTarget(text: string): DeviceFilter {
   return f;
 }
 
+/** A filter written back as `--target` takes it (the inverse of parseTarget), for messages. */
+export function targetText(f: DeviceFilter): string {
+  const parts: string[] = [];
+  for (const key of ["customer", "group", "board"] as const) if (f[key] !== undefined) parts.push(`${key}=${f[key]}`);
+  if (f.version !== undefined && f.module !== undefined) parts.push(`version=${f.module}@${f.version}`);
+  else if (f.module !== undefined) parts.push(`module=${f.module}`);
+  if (f.ids?.length) parts.push(`devices=${f.ids.join("+")}`);
+  return parts.join(",") || "all";
+}
+
 /** One --waves entry: a device count, or a percentage of all targeted devices. Waves are cumulative. */
 export type WaveStep = { count: number } | { percent: number };
 

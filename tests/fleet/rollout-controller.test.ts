@@ -250,7 +250,9 @@ for (const tdb of await testDatabases()) {
 
     it("refuses a target that selects nothing and bytes that are not a package", async () => {
       const s = await setup(1);
-      await expect(s.c.create({ package: pkg, target: { customer: "nobody" }, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") })).rejects.toThrow(/selects no device/);
+      // Named as it was typed, not as the service's JSON.
+      await expect(s.c.create({ package: pkg, target: parseTarget("customer=nobody,version=com.acme.x@1.0.0"), waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") }))
+        .rejects.toThrow("--target customer=nobody,version=com.acme.x@1.0.0 selects no device the fleet service knows");
       await expect(s.c.create({ package: new Uint8Array([1, 2, 3]), target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") })).rejects.toThrow(/not a package/);
       await s.close();
     });
