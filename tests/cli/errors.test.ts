@@ -157,6 +157,11 @@ const CASES: Record<string, Case> = {
     argv: () => ["new", "missing/thermo"],
     code: 2, says: /new: missing\/thermo: directory missing does not exist/,
   },
+  "new with an empty --fwx dependency": {
+    argv: () => ["new", "thermo", "--fwx", ""],
+    code: 2, says: /^fwx: new: --fwx is empty: give a dependency spec/,
+    noWork: () => expect(existsSync(join(dir, "thermo"))).toBe(false),
+  },
   "board serve --socket in a missing directory": {
     argv: () => ["board", "serve", "--socket", "/nonexistent/board.sock"],
     code: 2, says: /board serve: --socket \/nonexistent\/board\.sock: directory \/nonexistent does not exist/,
