@@ -25,7 +25,7 @@ function isInside(path: string, dir: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-const help = `usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir> [--floor <file>]
+const help = `usage: fwx agent --device-id <id> [--board <profile.json>] --state-dir <dir> [--floor <file>]
                  [--revocations <list.fwxrl>]
                  --root <root.pub> --customer <c> --group <g>
                  --device-key <device.key> --device-cert <device.cert>
@@ -108,7 +108,8 @@ exit codes:
 
 example:
   fwx agent --device-id gw-17 --board boards/demo.json --state-dir /var/lib/fwx \\
-      --root root.pub --customer acme-foods --group cold-store-3
+      --root root.pub --customer acme-foods --group cold-store-3 \\
+      --device-key gw-17.key --device-cert gw-17.devcert
   (on a gateway: --board boards/raspberry-pi-4.json --dev uart0=/dev/ttyUSB0;
   running it as a systemd service: docs/agent.md)`;
 

@@ -63,3 +63,25 @@ describe("fwx fleet-sim's help", () => {
     expect(help).not.toMatch(/<p>0001/);
   });
 });
+
+describe("fwx agent's commands as shown", () => {
+  // The agent will not start without its identity: an example that leaves out a required option fails as typed.
+  const joined = (text: string) => text.replace(/\\\n\s*/g, " ");
+  const required = (usage: string) => {
+    const outside = usage.replace(/\[[^\]]*\]/g, " ");
+    return [...new Set(outside.match(/--[a-z][a-z-]*/g) ?? [])];
+  };
+  it("the help's example and docs/agent.md's commands give every option the usage requires", async () => {
+    const { readFileSync } = await import("node:fs");
+    const help = (await commands.agent!.load()).help;
+    const usage = help.slice(0, help.indexOf("\n\n"));
+    const needed = required(usage);
+    expect(needed).toEqual(expect.arrayContaining(["--device-id", "--state-dir", "--root", "--customer", "--group", "--device-key", "--device-cert"]));
+    expect(needed).not.toContain("--board"); // the bundled demo board is the default
+    const example = joined(help.slice(help.indexOf("\nexample:\n")));
+    const docs = joined(readFileSync("docs/agent.md", "utf8"));
+    const commandsShown = [...example.matchAll(/^\s*fwx agent (?!--help).*$/gm), ...docs.matchAll(/^\s*(?:ExecStart=\S*\/)?fwx agent --.*$/gm)].map((m) => m[0]);
+    expect(commandsShown.length).toBeGreaterThanOrEqual(3);
+    for (const c of commandsShown) for (const o of needed) expect(c, `${o} missing from: ${c.trim()}`).toContain(o);
+  });
+});
