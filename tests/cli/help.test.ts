@@ -85,3 +85,11 @@ describe("fwx agent's commands as shown", () => {
     for (const c of commandsShown) for (const o of needed) expect(c, `${o} missing from: ${c.trim()}`).toContain(o);
   });
 });
+
+describe("help examples", () => {
+  it.each(Object.keys(commands))("%s: every examples/ path it names exists in this checkout", async (name) => {
+    const { existsSync } = await import("node:fs");
+    const help = (await commands[name]!.load()).help;
+    for (const m of help.matchAll(/\bexamples\/[A-Za-z0-9._/-]*[A-Za-z0-9_-]/g)) expect(existsSync(m[0]), `${name}: ${m[0]}`).toBe(true);
+  });
+});
