@@ -93,6 +93,11 @@ const CASES: Record<string, Case> = {
     argv: () => ["run", "tick.wasm", "--duration", "24h", "--fuel", "-1"],
     code: 2, says: /--fuel -1: expected a positive integer/,
   },
+  // docs/module-manifest.md: the simulator checks a --config value as the device checks `fwx config set`.
+  "run --config outside the manifest's bounds": {
+    argv: () => ["run", EXAMPLE, "--duration", "24h", "--config", "sample_period_s=0"],
+    code: 2, says: /run: --config sample_period_s=0: com\.example\.cold-chain-alarm\.sample_period_s: 0 is outside \[1, 3600\]/,
+  },
   "demo --duration without a unit": {
     argv: () => ["demo", "--duration", "5"],
     code: 2, says: /--duration 5: give a unit/,
@@ -212,5 +217,14 @@ describe("joinNegativeValues", () => {
     expect(joinNegativeValues(["--json", "--duration", "10m"])).toEqual(["--json", "--duration", "10m"]);
     expect(joinNegativeValues(["--record", "-o", "-1"])).toEqual(["--record", "-o", "-1"]);
     expect(joinNegativeValues(["--", "--duration", "-5m"])).toEqual(["--", "--duration", "-5m"]);
+  });
+});
+
+describe("docs/module-manifest.md on fwx run --config", () => {
+  it("says the simulator checks a value's bounds, as it does (the case above)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync("docs/module-manifest.md", "utf8").replace(/\s+/g, " ");
+    expect(doc).toContain("`fwx run --config` makes the same check");
+    expect(doc).not.toMatch(/fwx run --config` on the simulator does not check/);
   });
 });
