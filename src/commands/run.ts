@@ -240,6 +240,10 @@ export const command: Command = {
         speed = "real-time";
       }
       let rootPublicKey: Uint8Array | undefined;
+      // They scope the signature check, which only --root turns on: alone they would be ignored.
+      if ((values.customer !== undefined || values.group !== undefined) && !values.root) {
+        throw new UsageError(`run: ${values.customer !== undefined ? "--customer" : "--group"} needs --root: the device's scope is checked when a package is verified`);
+      }
       if (values.root) {
         const text = readInputFile("run", `--root ${values.root}`, values.root);
         try {

@@ -82,6 +82,8 @@ describe("fwx run with a .fwx package", () => {
     expect(other.code).toBe(2);
     expect(other.err).toContain('FWX_PKG_E_SCOPE_CUSTOMER: certificate of "acme" covers customers [acme-foods], not "plant-b"');
     expect(other.out).toBe("");
+    // Without --root nothing is verified, so a scope would be ignored: refused instead.
+    await expect(run([file("scoped.fwx", pkg), "--customer", "plant-b", "--duration", "1500ms", "--json"])).rejects.toThrow("run: --customer needs --root");
   });
 
   it("without --root: runs, and says the signature was not verified", async () => {
