@@ -10,6 +10,7 @@ import { formatDiagnostic } from "../build/compile.js";
 import { configDefaults, configText, ManifestError } from "../build/manifest.js";
 import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type ConfigField, type DeviceContext } from "../pkg/index.js";
 import { configFields } from "../pkg/pack.js";
+import { ANY } from "../pkg/certificate.js";
 import { LOWERED } from "./abi.js";
 import { ModuleRefused } from "./refusal.js";
 
@@ -33,7 +34,12 @@ export interface LoadedModule {
 export interface LoadOptions {
   /** Raw Ed25519 product root key; packages are verified when given. */
   rootPublicKey?: Uint8Array;
-  device?: Omit<DeviceContext, "offeredInterfaces">;
+  /**
+   * The device a package is verified for. Without a customer or group, the simulated device is one of the
+   * package's own certificate (its first customer and group), so a customer's package runs on the
+   * simulator; with them (`fwx run --customer --group`) the scope is checked as that device would.
+   */
+  device?: Partial<Omit<DeviceContext, "offeredInterfaces">>;
   /** Debug map files named on the command line (--map); otherwise one is looked for beside the input and in ./build. */
   debugMaps?: string[];
 }
@@ -71,7 +77,7 @@ async function loadProject(dir: string): Promise<LoadedModule> {
     const text = result.stage === "compile"
       ? [`${dir}: build failed`, ...result.diagnostics.map(formatDiagnostic), ...(result.compileFailure ? [result.compileFailure] : [])].join("\n")
       : result.validation ? formatValidation(result.validation, result.outPath) : `${dir}: build failed`;
-    throw new ModuleRefused(id, result.stage === "compile" ? "manifest" : "validation", text);
+    throw new ModuleRefused(id, result.stage === "compile" ? "compile" : "validation", text);
   }
   const m = result.manifest;
   return {
@@ -87,7 +93,15 @@ function loadPackage(path: string, bytes: Uint8Array, opts: LoadOptions): Loaded
     let manifest, payload: Uint8Array;
     if (opts.rootPublicKey) {
       const offered = LOWERED.interfaces.map((i) => ({ name: i.name, major: i.major, minor: i.minor }));
-      const device: DeviceContext = { customer: "simulator", group: "simulator", deviceClass: "gateway", capabilities: {}, ...opts.device, offeredInterfaces: offered };
+      const read = readPackageUnverified(bytes).certificate;
+      const cert = "error" in read ? null : read;
+      const own = (list: readonly string[] | undefined) => list?.find((x) => x !== ANY);
+      const device: DeviceContext = {
+        deviceClass: "gateway", capabilities: {}, ...opts.device,
+        customer: opts.device?.customer ?? own(cert?.customers) ?? "simulator",
+        group: opts.device?.group ?? own(cert?.groups) ?? "simulator",
+        offeredInterfaces: offered,
+      };
       ({ manifest, payload } = verifyPackage(bytes, { rootPublicKey: opts.rootPublicKey, now: Date.now(), device }));
     } else {
       const unverified = readPackageUnverified(bytes);

@@ -77,7 +77,13 @@ function locate(target: string): { projectDir: string; entry: string; manifest: 
       throw new ManifestError(join(target, MANIFEST_FILE), "(file)", "not found: a project directory needs one (`fwx new <dir>` makes one), or name an AssemblyScript .ts entry file");
     }
     const manifest = readManifest(abs);
-    return { projectDir: abs, entry: join(abs, manifest.entry), manifest };
+    const entry = join(abs, manifest.entry);
+    // A missing AssemblyScript entry is the manifest's to name (the compiler would say only "File not found");
+    // a missing .wasm entry has its own advice (readToolchainOutput): build it with its toolchain first.
+    if (extname(entry) === ".ts" && !existsSync(entry)) {
+      throw new ManifestError(join(abs, MANIFEST_FILE), "entry", `${manifest.entry}: no such file in the project`);
+    }
+    return { projectDir: abs, entry, manifest };
   }
   if (extname(abs) !== ".ts") throw new BuildInputError(`${target}: not a project directory (with fwx.json) or an AssemblyScript .ts entry file (a .wasm from another toolchain is built through the project whose fwx.json names it as its entry)`);
   return { projectDir: dirname(abs), entry: abs, manifest: null };

@@ -1,12 +1,12 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { checkOutputDirectory } from "../cli/files.js";
+import { checkOutputDirectory, describeFileError } from "../cli/files.js";
 import { UsageError, type Command } from "../cli/command.js";
 import { loadPrivateKey, loadPublicKey, readInput } from "../pkg/files.js";
 import { checkDeviceCertificate } from "../pkg/identity.js";
 import { rawPublicKey } from "../pkg/keys.js";
 import { crashHookFromSpec } from "../ota/crash.js";
-import { checkDevice, parseSeconds, untilStopSignal } from "../ota/cli-support.js";
+import { checkDevice, parseSeconds, parseSpeedFactor, untilStopSignal } from "../ota/cli-support.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { startSimDevice } from "../ota/sim-device.js";
 import { jsonText } from "../ota/device-agent.js";
@@ -16,6 +16,7 @@ import { linuxConnectors, linuxHardware } from "../linux/index.js";
 import { DeviceFileError } from "../linux/device-file.js";
 import { applyDeviceOverrides, DeviceOverrideError, parseDeviceOverride } from "../linux/dev-override.js";
 import { RevocationsRolledBack } from "../ota/op-guard.js";
+import { lockStateDir, StateDirInUse, stateLockPath as stateLockPathOf } from "../ota/state-lock.js";
 import { AntiRollbackStoreError, defaultAntiRollbackPath, FileAntiRollbackStore } from "../ota/anti-rollback.js";
 
 /** Whether `path` is `dir` or lies under it (after resolving both). */
@@ -24,7 +25,7 @@ function isInside(path: string, dir: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-const help = `usage: fwx agent --device-id <id> --board <profile.json> --state-dir <dir> [--floor <file>]
+const help = `usage: fwx agent --device-id <id> [--board <profile.json>] --state-dir <dir> [--floor <file>]
                  [--revocations <list.fwxrl>]
                  --root <root.pub> --customer <c> --group <g>
                  --device-key <device.key> --device-cert <device.cert>
@@ -49,7 +50,9 @@ options:
   --device-id <id>        this device's id (MQTT topics fwx/v2/<id>/…)
   --board <file>          board profile (default: the bundled demo board)
   --state-dir <dir>       where slots and state live (created if missing; its
-                          parent directory must exist)
+                          parent directory must exist). One agent per state
+                          directory: <dir>.lock beside it names the running
+                          agent's process, and a second agent is refused
   --floor <file>          the anti-rollback store: per module the highest confirmed
                           sequence and the lowest one it may run, and the signed-
                           command counter; only ever raised (default: beside the
@@ -105,7 +108,8 @@ exit codes:
 
 example:
   fwx agent --device-id gw-17 --board boards/demo.json --state-dir /var/lib/fwx \\
-      --root root.pub --customer acme-foods --group cold-store-3
+      --root root.pub --customer acme-foods --group cold-store-3 \\
+      --device-key gw-17.key --device-cert gw-17.devcert
   (on a gateway: --board boards/raspberry-pi-4.json --dev uart0=/dev/ttyUSB0;
   running it as a systemd service: docs/agent.md)`;
 
@@ -132,7 +136,7 @@ export const command: Command = {
     const callbacks = values["health-callbacks"] === undefined ? undefined : Number(values["health-callbacks"]);
     if (callbacks !== undefined && (!Number.isInteger(callbacks) || callbacks < 1)) throw new UsageError(`--health-callbacks "${values["health-callbacks"]}" must be a positive integer`);
     const seconds = parseSeconds(values["health-seconds"], "--health-seconds");
-    const speed = parseSeconds(values.speed, "--speed");
+    const speed = parseSpeedFactor(values.speed, "--speed");
     let rootPublicKey: Uint8Array;
     try {
       rootPublicKey = loadPublicKey(values.root);
@@ -176,6 +180,14 @@ export const command: Command = {
     if (hardware.length && speed !== undefined && speed !== 1) throw new UsageError(`--speed ${values.speed}: the board serves ${hardware.join(", ")} from real hardware, which runs on the wall clock only; leave --speed out`);
     const json = !!values.json;
     const broker = brokerTargetFromArgs(values);
+    // Last of the checks, first of the work: one agent per state directory.
+    let release: () => void;
+    try {
+      release = lockStateDir(values["state-dir"]);
+    } catch (e) {
+      if (e instanceof StateDirInUse) throw new UsageError(e.message);
+      throw new UsageError(`--state-dir ${values["state-dir"]}: cannot take its lock ${stateLockPathOf(values["state-dir"])}: ${describeFileError(e)}`);
+    }
     let agent;
     try {
       agent = await startSimDevice({
@@ -195,11 +207,16 @@ export const command: Command = {
         },
       });
     } catch (e) {
+      release();
       if (e instanceof BoardProfileError || e instanceof RevocationsRolledBack) throw new UsageError(e.message);
       throw e;
     }
-    await untilStopSignal();
-    await agent.stop();
+    try {
+      await untilStopSignal();
+      await agent.stop();
+    } finally {
+      release();
+    }
     return 0;
   },
 };

@@ -25,7 +25,8 @@ file, so a device on a bench can drive real hardware. The frame format is in
 docs/hal-bridge.md.
 
 options:
-  --socket <path>   Unix socket to listen on (a stale socket file is replaced)
+  --socket <path>   Unix socket to listen on (a stale socket file is replaced; a
+                    regular file, or a socket another server serves, is refused)
   --board <file>    board profile (default: the bundled demo board) and its trace
   --seed <n>        overrides the profile's seed
   --pace-ms <n>     advance the board along the device clock every n ms of wall

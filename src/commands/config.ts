@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { EXIT_CODES_HELP, parseSeconds } from "../ota/cli-support.js";
+import { COMMAND_EXIT_CODES_HELP, parseSeconds } from "../ota/cli-support.js";
 import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/credentials.js";
 import { deviceAndRest, runDeviceCommand } from "../ota/simple-command.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
@@ -24,7 +24,7 @@ ${BROKER_ARGS_HELP}
 
 ${CREDENTIALS_HELP}
 
-${EXIT_CODES_HELP}
+${COMMAND_EXIT_CODES_HELP}
   (2 also when a key is not a config field of the module or a value is out of range)
 
 example:

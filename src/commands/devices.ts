@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import type { Command } from "../cli/command.js";
-import { EXIT_CODES_HELP, OTA_EXIT, reportRemoteError } from "../ota/cli-support.js";
+import { READ_EXIT_CODES_HELP, OTA_EXIT, reportRemoteError } from "../ota/cli-support.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { deviceOfTopic, TOPIC_ROOT, type DeviceStatus } from "../ota/protocol.js";
 import { ToolConnection } from "../ota/rpc.js";
@@ -21,7 +21,7 @@ options:
 ${BROKER_ARGS_HELP}
   --json                  print [{device, online, status}] as JSON
 
-${EXIT_CODES_HELP}
+${READ_EXIT_CODES_HELP}
 
 example:
   fwx devices --broker mqtt://127.0.0.1:1883`;

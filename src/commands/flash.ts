@@ -1,4 +1,7 @@
-import { statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { DebugMap } from "../build/debug-map.js";
+import { writeFileDurable } from "../fs/durable.js";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { loadPrivateKey, readInput } from "../pkg/files.js";
@@ -25,7 +28,9 @@ const help = `usage: fwx flash <package.fwx> --device <id> [--broker mqtt://127.
 Send a signed package to a device over the air and wait for its verdict.
 
 Given a project directory, builds and signs it first, as \`fwx pack\` does
-(sequence: the current Unix time, or one more than the last flash). With
+(sequence: the current Unix time, or one more than the last flash), and
+keeps the build's debug map in <dir>/build/<id>-<version>.flashed.fwxmap.json,
+where \`fwx logs\` run in the project finds it to name a fault's lines. With
 --watch, does it again after every save to the project's sources (or to the
 package file), so the module running on the device follows the editor: a
 save that does not build says why and waits for the next one.
@@ -115,11 +120,13 @@ export const command: Command = {
         if (json) process.stdout.write(JSON.stringify(r) + "\n");
         else {
           const how = `${r.mode === "delta" ? `delta of ${r.transferBytes} B for a ${r.packageBytes} B package` : `${r.packageBytes} B`}${r.resumedFrom ? `, resumed at byte ${r.resumedFrom}` : ""}`;
-          process.stdout.write(`${device}: ${r.module} ${r.version} ${r.verdict}${r.code ? ` (${r.code})` : ""}${r.reason ? `: ${r.reason}` : ""}\n  ${how}, ${(r.totalMs / 1000).toFixed(1)} s\n`);
+          // A device's reason often starts with its code already ("FWX_PKG_E_HASH: payload ..."): say it once.
+          const code = r.code && !r.reason?.startsWith(`${r.code}:`) ? ` (${r.code})` : "";
+          process.stdout.write(`${device}: ${r.module} ${r.version} ${r.verdict}${code}${r.reason ? `: ${r.reason}` : ""}\n  ${how}, ${(r.totalMs / 1000).toFixed(1)} s\n`);
         }
         return r.verdict === "confirmed" ? OTA_EXIT.ok : r.verdict === "refused" ? OTA_EXIT.invalid : OTA_EXIT.deviceFailed;
       } catch (e) {
-        if (e instanceof BadPackage) throw new UsageError(e.message);
+        if (e instanceof BadPackage) throw new UsageError(`${input}: ${e.message}`);
         if (e instanceof FlashAborted) {
           process.stderr.write("\ninterrupted; run the same command again to resume from the device's last acknowledged byte\n");
           return 130;
@@ -188,16 +195,33 @@ function packageSource(input: string, values: { "integrator-key"?: string; "inte
   const certificate = new Uint8Array(readInput(values["integrator-cert"]!, "certificate"));
   let last = 0;
   return async () => {
-    const [{ packProject }, { PackError }] = await Promise.all([import("../pkg/project.js"), import("../pkg/pack.js")]);
+    const [{ packProject }, { PackError }, { DEBUG_MAP_SUFFIX }] = await Promise.all([import("../pkg/project.js"), import("../pkg/pack.js"), import("../build/debug-map.js")]);
     const now = Math.floor(Date.now() / 1000);
     const sequence = Math.max(now, last + 1);
     try {
       const packed = await packProject(input, { target, integratorKey, certificate, sequence, now });
       last = sequence;
+      if (packed.debugMap) keepDebugMap(input, packed.manifest, packed.debugMap, DEBUG_MAP_SUFFIX);
       return packed.bytes;
     } catch (e) {
       if (e instanceof PackError) throw new UsageError(`${input}: ${e.message}`);
       throw e;
     }
   };
+}
+
+/**
+ * The debug map of a package built here: a device's crash report names only function indices and
+ * module offsets, and `fwx logs` in the project names them through the maps in its build/ directory
+ * (matched by the module's SHA-256). Without this, a module flashed straight from its project faulted
+ * on the device as `function[14]`: the map existed only in memory. It gets its own name per module
+ * version and target, so it never replaces `fwx build`'s map of build/<id>.wasm, and a rollback to an
+ * earlier version flashed from here still finds that version's map.
+ */
+function keepDebugMap(project: string, m: { id: string; version: string; payload: { fuelInstrumented: boolean } }, map: DebugMap, suffix: string): void {
+  const dir = join(project, "build");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${m.id}-${m.version}.flashed${m.payload.fuelInstrumented ? ".mcu" : ""}${suffix}`);
+  writeFileDurable(file, JSON.stringify(map));
+  process.stderr.write(`debug map of the flashed module → ${file} (fwx logs in the project names crash reports with it)\n`);
 }

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { checkOutputDirectory } from "../cli/files.js";
 import { loadPrivateKey } from "../pkg/files.js";
-import { untilStopSignal } from "../ota/cli-support.js";
+import { parseSpeedFactor, untilStopSignal } from "../ota/cli-support.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { startFleetSim } from "../fleet/sim.js";
 import { BoardProfileError } from "../sim/errors.js";
@@ -33,7 +33,8 @@ options:
   --customer <list>       customers, assigned round-robin (default acme)
   --group <list>          device groups, assigned round-robin (default line-1)
   --board <file>          board profile; repeat to mix boards round-robin (default: the demo board)
-  --prefix <p>            device ids <p>0001… (default sim-)
+  --prefix <p>            device ids <p>1… numbered with as many digits as --count has
+                          (--count 200: sim-001 … sim-200; default sim-)
   --state-dir <dir>       parent of the devices' state directories (created inside an
                           existing directory; default: a new temporary directory)
   --speed <x>             device clock speed-up (default 60: a 10 s health window takes ~0.2 s)
@@ -75,8 +76,7 @@ export const command: Command = {
     if (!(failFraction >= 0 && failFraction <= 1)) throw new UsageError(`--fail-fraction "${values["fail-fraction"]}" must be a number in 0..1`);
     const seed = values.seed === undefined ? 1 : Number(values.seed);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed "${values.seed}" must be an integer`);
-    const speed = values.speed === undefined ? 60 : Number(values.speed);
-    if (!(speed > 0)) throw new UsageError(`--speed "${values.speed}" must be a positive number`);
+    const speed = parseSpeedFactor(values.speed, "--speed") ?? 60;
     const prefix = values.prefix ?? "sim-";
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,50}$/.test(prefix)) throw new UsageError(`--prefix "${prefix}": device ids are letters, digits, . _ - and start with a letter or digit`);
     let shard: { index: number; of: number } | undefined;

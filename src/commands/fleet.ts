@@ -5,7 +5,7 @@ import { parseSeconds, untilStopSignal } from "../ota/cli-support.js";
 import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/credentials.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { FleetDbError } from "../fleet/db/open.js";
-import { startFleetService } from "../fleet/service.js";
+import { ApiListenError, startFleetService } from "../fleet/service.js";
 import { LOGS_PER_DEVICE } from "../fleet/store.js";
 import { checkOutputDirectory } from "../cli/files.js";
 
@@ -60,7 +60,7 @@ ${CREDENTIALS_HELP}
 
 exit codes:
   0  stopped by a signal
-  1  internal error
+  1  internal error, or the HTTP API cannot listen (--listen: the port in use)
   2  bad arguments, or the database cannot be opened or migrated
   4  the broker is unreachable
 
@@ -117,6 +117,8 @@ export const command: Command = {
       });
     } catch (e) {
       if (e instanceof FleetDbError) throw new UsageError(e.message);
+      // Exit 1, as fwx broker's: src/cli.ts ends the process, whatever the service had opened.
+      if (e instanceof ApiListenError) throw new UsageError(`--listen ${e.host}:${e.port}: cannot listen: ${e.why}`, EXIT.internal);
       if (e instanceof Error && /^broker /.test(e.message)) {
         process.stderr.write(`fwx: fleet: ${e.message}\n`);
         return 4;

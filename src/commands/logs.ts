@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
+import { checkDevice, READ_EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
 import { parseJson, topicsFor } from "../ota/protocol.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { ToolConnection } from "../ota/rpc.js";
@@ -33,7 +33,7 @@ ${BROKER_ARGS_HELP}
   --timeout <s>           give up when the device has not answered for this long (default 5)
   --json                  one JSON object per line
 
-${EXIT_CODES_HELP}
+${READ_EXIT_CODES_HELP}
 
 example:
   fwx logs gw-17 --module com.acme.alarm --follow`;
@@ -64,6 +64,8 @@ export const command: Command = {
     const device = checkDevice(values.device ?? positionals[0], values.device === undefined ? "<device>" : "--device");
     const limit = values.lines === undefined ? 100 : Number(values.lines);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--lines "${values.lines}" must be a positive integer`);
+    // Before connecting: a bad value is refused before any work (README, "Errors and exit codes").
+    const timeoutMs = (parseSeconds(values.timeout, "--timeout") ?? 5) * 1000;
     const json = !!values.json;
     const mapFiles = values.map ?? [];
     for (const f of mapFiles) {
@@ -100,7 +102,7 @@ export const command: Command = {
         });
         await conn.subscribe([topics.log], 0);
       }
-      const r = await conn.request(device, { op: "logs", limit, ...(values.module ? { module: values.module } : {}) }, (parseSeconds(values.timeout, "--timeout") ?? 5) * 1000);
+      const r = await conn.request(device, { op: "logs", limit, ...(values.module ? { module: values.module } : {}) }, timeoutMs);
       const lines = (r.lines as Line[]) ?? [];
       for (const l of lines) print(l);
       if (!values.follow) return OTA_EXIT.ok;

@@ -65,7 +65,7 @@ exit codes:
   2  bad arguments or a package a device would refuse
 
 example:
-  fwx pack examples/cold-chain --key keys/acme.key --cert acme.cert --seq 12 -o cold-chain.fwx`;
+  fwx pack examples/cold-chain-alarm --key keys/acme.key --cert acme.cert --seq 12 -o cold-chain.fwx`;
 
 function readProject(dir: string): ModuleManifest {
   try {

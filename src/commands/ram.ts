@@ -3,6 +3,7 @@ import { basename, join, relative, resolve } from "node:path";
 import { parseCommandArgs } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { buildModule, BuildInputError } from "../build/build.js";
+import { formatDiagnostic } from "../build/compile.js";
 import { ManifestError, readManifest } from "../build/manifest.js";
 import { budgetFor, DEFAULT_RAM_MARGIN, DEFAULT_RUN_SECONDS, measureRamNeed } from "../build/ram-need.js";
 import { writeFileDurable } from "../fs/durable.js";
@@ -93,7 +94,8 @@ export const command: Command = {
     try {
       const built = await buildModule(dir, { write: false });
       if (!built.ok || !built.bytes) {
-        const why = built.diagnostics.filter((d) => d.severity === "error").map((d) => d.message).join("; ") || built.compileFailure || "the module is not valid (see fwx build)";
+        // Each error with its file:line:column, as fwx build prints it (the code frames left to fwx build).
+        const why = built.diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic(d).split("\n")[0]).join("; ") || built.compileFailure || "the module is not valid (see fwx build)";
         console.error(`fwx: ram: ${relative(process.cwd(), dir) || "."}: the build failed at ${built.stage}: ${why}`);
         return EXIT.invalid;
       }

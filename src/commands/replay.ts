@@ -73,7 +73,13 @@ export const command: Command = {
       result = replayRecording(recording, bytes, values.module, { debugMap, ...(ramBudgetBytes !== undefined ? { ramBudgetBytes } : {}) });
     } catch (e) {
       if (e instanceof RecordFormatError) throw new UsageError(`replay: ${recFile}: ${e.message}`);
-      if (e instanceof ModuleRefused) throw new UsageError(`replay: ${wasmFile} refused (${e.step}):\n${e.report}`);
+      if (e instanceof ModuleRefused) {
+        // The recording carries the recorded module's RAM budget; a port or rebuild that needs more (a C or Rust
+        // module's stack) is refused under it, and the option that lifts it is this command's, so say which.
+        const hint = ramBudgetBytes === undefined && /\[ram-over-budget\]/.test(e.report)
+          ? `\n(the recording's RAM budget is the recorded module's; replay a module that needs more with --ram-budget <size>, e.g. --ram-budget 8k)` : "";
+        throw new UsageError(`replay: ${wasmFile} refused (${e.step}):\n${e.report}${hint}`);
+      }
       if (e instanceof ReplayInputError) throw new UsageError(`replay: ${recFile}: ${e.message}`);
       throw e;
     }

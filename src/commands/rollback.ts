@@ -1,5 +1,5 @@
 import type { Command } from "../cli/command.js";
-import { EXIT_CODES_HELP } from "../ota/cli-support.js";
+import { COMMAND_EXIT_CODES_HELP } from "../ota/cli-support.js";
 import { CREDENTIALS_HELP } from "../ota/credentials.js";
 import { BROKER_ARGS_HELP } from "../ota/transport.js";
 import { runModuleCommand } from "../ota/simple-command.js";
@@ -27,7 +27,7 @@ ${BROKER_ARGS_HELP}
 
 ${CREDENTIALS_HELP}
 
-${EXIT_CODES_HELP}
+${COMMAND_EXIT_CODES_HELP}
 
 example:
   fwx rollback gw-17 com.acme.alarm`;

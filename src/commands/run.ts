@@ -1,8 +1,10 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkOutputDirectory, checkOutputFile, describeFileError, readInputFile, readInputText } from "../cli/files.js";
 import { checkConfigValues, ConfigValueError } from "../ota/config-values.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
-import type { Capabilities } from "../caps/capabilities.js";
+import { capabilityExcess, type Capabilities } from "../caps/capabilities.js";
 import { BoardProfileError, TraceError } from "../sim/errors.js";
 import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
 import { parseTraceCsv } from "../sim/trace.js";
@@ -53,6 +55,9 @@ options:
   --record <file.fwxrec>   record every host call and delivery for fwx replay
                            (its directory must exist; checked before the run)
   --root <root.pub>        verify packages against this product root key
+  --customer <c>, --group <g>  with --root: the simulated device's customer and group,
+                           checked against each package's certificate as that device
+                           would (default: the certificate's own first customer and group)
   --map <file.fwxmap.json> a debug map for crash reports (repeatable); without it
                            the map is found beside each module or package and in
                            ./build, by the module's hash (docs/debug-maps.md)
@@ -157,6 +162,9 @@ function eventFilter(values: { show?: string[]; hide?: string[]; "log-level"?: s
     }
   };
   const show = kinds("--show", values.show), hide = kinds("--hide", values.hide);
+  // Which one wins would be a guess: a kind asked for both ways is refused like any other contradiction.
+  const both = show.filter((k) => hide.includes(k));
+  if (both.length) throw new UsageError(`run: --show and --hide both name ${[...new Set(both)].join(", ")}: show a kind or hide it, not both`);
   const logLevel = values["log-level"];
   if (logLevel !== undefined && !(LOG_LEVEL_NAMES as readonly string[]).includes(logLevel)) {
     throw new UsageError(`run: --log-level ${logLevel}: expected ${LOG_LEVEL_NAMES.join(", ")}`);
@@ -177,7 +185,7 @@ export const command: Command = {
         args: argv, allowPositionals: true,
         options: {
           board: { type: "string" }, trace: { type: "string" }, duration: { type: "string" }, speed: { type: "string" },
-          config: { type: "string", multiple: true }, grant: { type: "string", multiple: true },
+          config: { type: "string", multiple: true }, grant: { type: "string", multiple: true }, customer: { type: "string" }, group: { type: "string" },
           fuel: { type: "string" }, seed: { type: "string" }, record: { type: "string" }, root: { type: "string" },
           "state-dir": { type: "string" }, "log-level": { type: "string" }, json: { type: "boolean" },
           show: { type: "string", multiple: true }, hide: { type: "string", multiple: true }, dev: { type: "string", multiple: true },
@@ -232,6 +240,10 @@ export const command: Command = {
         speed = "real-time";
       }
       let rootPublicKey: Uint8Array | undefined;
+      // They scope the signature check, which only --root turns on: alone they would be ignored.
+      if ((values.customer !== undefined || values.group !== undefined) && !values.root) {
+        throw new UsageError(`run: ${values.customer !== undefined ? "--customer" : "--group"} needs --root: the device's scope is checked when a package is verified`);
+      }
       if (values.root) {
         const text = readInputFile("run", `--root ${values.root}`, values.root);
         try {
@@ -242,7 +254,7 @@ export const command: Command = {
       }
       try {
         const loaded: LoadedModule[] = [];
-        for (const p of positionals) loaded.push(await loadModule(p, { ...(rootPublicKey ? { rootPublicKey } : {}), debugMaps: values.map ?? [], device: { customer: "simulator", group: "simulator", deviceClass: "gateway", capabilities: board.profile.grantable } }));
+        for (const p of positionals) loaded.push(await loadModule(p, { ...(rootPublicKey ? { rootPublicKey } : {}), debugMaps: values.map ?? [], device: { ...(values.customer ? { customer: values.customer } : {}), ...(values.group ? { group: values.group } : {}), deviceClass: "gateway", capabilities: board.profile.grantable } }));
         const grants = new Map<LoadedModule, Capabilities>();
         for (const g of values.grant ?? []) {
           let parsedGrant;
@@ -253,7 +265,17 @@ export const command: Command = {
             throw e;
           }
           const m = target(loaded, parsedGrant.module, `--grant ${g}`);
+          // What the board cannot grant is refused here, naming the option that asked for it; the
+          // runtime's own check below would only name the module's source.
+          const beyond = capabilityExcess(parsedGrant.caps, board.profile.grantable);
+          if (beyond.length) throw new UsageError(`run: --grant ${g}: ${cannotGrant(board, beyond)}`);
           grants.set(m, mergeCapabilities(grants.get(m) ?? {}, parsedGrant.caps));
+        }
+        // Likewise a project's manifest: the request is in its fwx.json, not in the directory's name.
+        for (const m of loaded) {
+          if (!m.requested || !isDirectory(m.source)) continue;
+          const beyond = capabilityExcess(m.requested, board.profile.grantable);
+          if (beyond.length) throw new UsageError(`run: ${join(m.source, "fwx.json")}: capabilities: ${cannotGrant(board, beyond)}`);
         }
         for (const c of values.config ?? []) {
           const mm = /^(?:([^:=]+):)?([^=]+)=(.*)$/.exec(c);
@@ -336,3 +358,14 @@ export const command: Command = {
     }
   },
 };
+
+const isDirectory = (path: string): boolean => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+const cannotGrant = (board: Board, beyond: string[]): string =>
+  `the board${board.profile.name ? ` "${board.profile.name}"` : ""} cannot grant ${beyond.join("; ")} (its profile's "grantable" lists what it can)`;

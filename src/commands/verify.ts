@@ -77,7 +77,8 @@ export const command: Command = {
     const file = positionals[0]!;
     if (!values.root) throw new UsageError("verify: --root <root.pub> is required (the key the device trusts)");
     if (!values.customer || !values.group) throw new UsageError("verify: --customer and --group are required (the scope of the device)");
-    if (!values.board === !values["device-caps"]) throw new UsageError("verify: give --board <profile.json> or --device-caps <caps.json> (what the device can grant), not both");
+    if (values.board && values["device-caps"]) throw new UsageError("verify: give --board <profile.json> or --device-caps <caps.json>, not both");
+    if (!values.board && !values["device-caps"]) throw new UsageError("verify: --board <profile.json> or --device-caps <caps.json> is required (what the device can grant)");
     const rootPublicKey = loadPublicKey(values.root);
     const board = values.board ? deviceFromBoard(values.board) : { capabilities: loadCapabilities(values["device-caps"]!) };
     const cls = values["device-class"] ?? board.deviceClass;

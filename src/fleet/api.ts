@@ -164,6 +164,9 @@ export function createApiServer(opts: ApiOptions): Server {
       if (!opts.deviceActions) throw new HttpError(503, opts.whyNoRollouts ?? "this fleet service has no operator credentials");
       const body = await readJson(req);
       const module = str(body, "module", true)!;
+      // A device the fleet has never heard of cannot answer: say so now, as GET does, instead of sending
+      // a signed command to a topic nobody reads and answering 504 when it times out.
+      if (!(await store.device(id))) throw new HttpError(404, `no device "${id}" in the fleet database`);
       if (action === "rollback") return opts.deviceActions(id, { op: "rollback", module });
       const values = body.values;
       if (typeof values !== "object" || values === null || Array.isArray(values) || !Object.keys(values).length) throw new HttpError(400, `"values" must be an object of at least one key → value`);

@@ -48,6 +48,16 @@ export function parseTarget(text: string): DeviceFilter {
   return f;
 }
 
+/** A filter written back as `--target` takes it (the inverse of parseTarget), for messages. */
+export function targetText(f: DeviceFilter): string {
+  const parts: string[] = [];
+  for (const key of ["customer", "group", "board"] as const) if (f[key] !== undefined) parts.push(`${key}=${f[key]}`);
+  if (f.version !== undefined && f.module !== undefined) parts.push(`version=${f.module}@${f.version}`);
+  else if (f.module !== undefined) parts.push(`module=${f.module}`);
+  if (f.ids?.length) parts.push(`devices=${f.ids.join("+")}`);
+  return parts.join(",") || "all";
+}
+
 /** One --waves entry: a device count, or a percentage of all targeted devices. Waves are cumulative. */
 export type WaveStep = { count: number } | { percent: number };
 
@@ -61,6 +71,14 @@ export function parseWaves(text: string): WaveStep[] {
     if (!m || !(n > 0) || (m[2] && n > 100) || (!m[2] && !Number.isInteger(n))) {
       throw new PlanError(`--waves "${text}": "${s}" is neither a device count (a positive integer) nor a percentage in (0, 100]`);
     }
+    // The steps are where the rollout stands after each wave, so they grow: "50%,10%" is a slip (sizes per
+    // wave, or a typo), which waveSizes would otherwise quietly turn into 50% then everything. Counts and
+    // percentages compare only with their own kind (the fleet's size is not known here).
+    const before = [...out].reverse().find((o) => ("percent" in o) === !!m[2]);
+    if (before && n <= ("percent" in before ? before.percent : before.count)) {
+      throw new PlanError(`--waves "${text}": "${s}" does not go past the earlier "${"percent" in before ? `${before.percent}%` : before.count}": each step is where the rollout stands after that wave (cumulative), so they grow`);
+    }
+    if (out.some((o) => "percent" in o && o.percent === 100)) throw new PlanError(`--waves "${text}": "${s}" follows 100%, which is every targeted device`);
     out.push(m[2] ? { percent: n } : { count: n });
   }
   return out;

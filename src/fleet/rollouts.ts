@@ -18,7 +18,7 @@ import type { Kysely, Transaction } from "kysely";
 import { readPackageUnverified } from "../pkg/index.js";
 import { sha256Hex } from "../ota/state-store.js";
 import type { FleetSchema } from "./db/schema.js";
-import { allowedFailures, formatFailureLimit, PlanError, waveSizes, type ApproveMode, type FailureLimit, type WaveStep } from "./rollout-plan.js";
+import { allowedFailures, formatFailureLimit, PlanError, targetText, waveSizes, type ApproveMode, type FailureLimit, type WaveStep } from "./rollout-plan.js";
 import type { DeviceFilter, FleetStore } from "./store.js";
 
 export const FAILED_STATES = ["reverted", "failed", "refused", "timed-out"] as const;
@@ -138,7 +138,7 @@ export class RolloutController {
     if ("error" in peek.manifest) throw new PlanError(`package manifest is unreadable: ${peek.manifest.error}`);
     const manifest = peek.manifest;
     const devices = await this.opts.store.deviceIds(spec.target);
-    if (!devices.length) throw new PlanError(`--target ${JSON.stringify(spec.target)} selects no device the fleet service knows`);
+    if (!devices.length) throw new PlanError(`--target ${targetText(spec.target)} selects no device the fleet service knows`);
     const minPerWave = spec.minPerWave ?? 1;
     const maxConcurrent = spec.maxConcurrent ?? 50;
     if (!Number.isInteger(minPerWave) || minPerWave < 1) throw new PlanError(`--min-per-wave must be a positive integer`);

@@ -113,7 +113,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
     const deviceActions = viaBroker ? storedBeforeAnswer(viaBroker, eventWatchers) : null;
     const server = createApiServer({ store, crashes, rollouts, deviceActions, liveLogs, ...(o.consoleDir !== undefined ? { consoleDir: o.consoleDir } : {}), whyNoRollouts: "this fleet service has no operator credentials, so it runs no rollouts (start it with --operator-key, --operator-cert and --root)" });
     await new Promise<void>((resolve, reject) => {
-      server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`HTTP API on ${o.host ?? "127.0.0.1"}:${o.port ?? 8470}: ${e.code === "EADDRINUSE" ? "address in use" : e.message}`)));
+      server.once("error", (e: NodeJS.ErrnoException) => reject(new ApiListenError(o.host ?? "127.0.0.1", o.port ?? 8470, e)));
       server.listen(o.port ?? 8470, o.host ?? "127.0.0.1", () => resolve());
     });
     const a = server.address() as AddressInfo;
@@ -136,5 +136,16 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
     await follower?.close();
     await db.close();
     throw e;
+  }
+}
+
+/** The HTTP API could not listen (the port in use, a privileged port, an address not on this machine). */
+export class ApiListenError extends Error {
+  readonly why: string;
+  constructor(readonly host: string, readonly port: number, cause: NodeJS.ErrnoException) {
+    const why = cause.code === "EADDRINUSE" ? "the port is in use" : cause.code === "EACCES" ? "permission denied (ports below 1024 need privileges)" : cause.code === "EADDRNOTAVAIL" ? "no such local address" : cause.message;
+    super(`HTTP API cannot listen on ${host}:${port}: ${why}`);
+    this.why = why;
+    this.name = "ApiListenError";
   }
 }

@@ -102,13 +102,12 @@ export async function startFleetSim(o: FleetSimOptions): Promise<FleetSim> {
   const mine = shardIndexes(o.count, shard.index, shard.of);
   const rootPublicKey = rawPublicKey(o.rootKey);
   const prefix = o.prefix ?? "sim-";
-  const width = String(o.count).length;
   const failing = failingIndexes(o.count, fraction, o.seed ?? 1);
   const boards = (o.boards ?? []).map((b) => loadBoardFile(b));
   const timelines = new Map<string, TimelineEntry[]>();
   const devices: SimGateway[] = [];
   const startOne = async (i: number): Promise<SimGateway> => {
-    const id = `${prefix}${String(i + 1).padStart(width, "0")}`;
+    const id = simDeviceId(prefix, i, o.count);
     const customer = o.customers[i % o.customers.length]!;
     const group = o.groups[i % o.groups.length]!;
     const stateDir = join(o.dir, id);
@@ -150,4 +149,9 @@ export async function startFleetSim(o: FleetSimOptions): Promise<FleetSim> {
       await Promise.allSettled(devices.map((d) => d.agent.stop()));
     },
   };
+}
+
+/** The id of the i-th (from 0) of `count` simulated gateways: numbered from 1, with as many digits as `count` has. */
+export function simDeviceId(prefix: string, i: number, count: number): string {
+  return `${prefix}${String(i + 1).padStart(String(count).length, "0")}`;
 }

@@ -7,12 +7,27 @@ import { DeviceDistrusted, DeviceRefused, DeviceUnreachable } from "./rpc.js";
 /** Exit codes of the OTA commands (fwx flash, devices, logs, rollback, remove, config). */
 export const OTA_EXIT = { ok: 0, internal: 1, invalid: 2, deviceFailed: 3, unreachable: 4 } as const;
 
+/** The exit codes of `fwx flash`: the one field tool that waits for an install's verdict. */
 export const EXIT_CODES_HELP = `exit codes:
-  0  done (flash: the device confirmed the new version)
+  0  done: the device confirmed the new version
   1  internal error
-  2  invalid input, or the device refused the package / request
+  2  invalid input, or the device refused the package
   3  the update was reverted or failed on the device
   4  broker or device unreachable, device busy, or a timeout`;
+
+/** The exit codes of a signed command to one device (rollback, remove, config set): never 3, which only an install has. */
+export const COMMAND_EXIT_CODES_HELP = `exit codes:
+  0  done: the device signed that it did it
+  1  internal error
+  2  invalid input, or the device refused the request
+  4  broker or device unreachable, device busy, or a timeout`;
+
+/** The exit codes of a read (devices, logs): nothing is installed or commanded. */
+export const READ_EXIT_CODES_HELP = `exit codes:
+  0  done
+  1  internal error
+  2  invalid input
+  4  broker or device unreachable, or a timeout`;
 
 export function checkDevice(id: string | undefined, option = "--device"): string {
   if (!id) throw new UsageError(`${option} is required`);
@@ -31,10 +46,27 @@ export function checkBrokerUrl(url: string): string {
   return url;
 }
 
+const TIME_UNITS = { ms: 0.001, s: 1, m: 60, h: 3600 } as const;
+
+/**
+ * A time option named in seconds (`--timeout <s>`, `--health-seconds`, `--device-timeout`) → seconds.
+ * A bare number is seconds, as the option's name says; a number with a unit (500ms, 30s, 2m, 1h) is
+ * taken too, since every other time fwx reads is written that way (`--duration 10m`).
+ */
 export function parseSeconds(v: string | undefined, option: string): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${option} "${v}" must be a positive number of seconds`);
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)?$/.exec(v.trim());
+  const n = m ? Number(m[1]) * TIME_UNITS[(m[2] ?? "s") as keyof typeof TIME_UNITS] : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${option} "${v}": expected a positive time: seconds (30) or with a unit (500ms, 30s, 2m, 1h)`);
+  return n;
+}
+
+/** A clock speed-up (`--speed 10` or `--speed 10x`, as `fwx run` writes it) → the factor. */
+export function parseSpeedFactor(v: string | undefined, option = "--speed"): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?|\.\d+)x?$/.exec(v.trim());
+  const n = m ? Number(m[1]) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${option} "${v}": expected a positive speed-up factor, like 10 or 10x`);
   return n;
 }
 

@@ -70,7 +70,7 @@ export async function buildProjectPayload(dir: string, target: DeviceClass): Pro
     // Validated against the target's limits: an mcu module past them is refused here, before instrumentation.
     result = await buildModule(dir, { write: false, deviceClass: target });
   } catch (e) {
-    if (e instanceof BuildInputError) throw new UsageError(`pack: ${e.message}`);
+    if (e instanceof BuildInputError || e instanceof ManifestError) throw new UsageError(`pack: ${e.message}`);
     throw e;
   }
   if (!result.ok || !result.bytes) {

@@ -6,7 +6,7 @@
 // statuses are the code the Node agent runs, checks included: a call the
 // device's glue should have refused is refused again here.
 
-import { unlinkSync } from "node:fs";
+import { lstatSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import { createHostImports, type HostImpl } from "../abi/host.generated.js";
 import { FUNCTION_BY_INDEX, LOWERED } from "../agent/abi.js";
@@ -274,13 +274,32 @@ class Connection {
   }
 }
 
+/**
+ * Makes way for the socket: nothing there, or a socket nobody listens on any more (a server that was
+ * killed), which is removed. Anything else is refused, never deleted: a regular file or directory given
+ * by mistake, or a socket another server (another `fwx board serve`) is serving, whose devices would
+ * otherwise lose it without a word.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return; // nothing there
+  }
+  if (!st.isSocket()) throw new Error(`${path} exists and is not a socket; fwx replaces only a stale socket, never another file`);
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(path);
+    probe.once("connect", () => { probe.destroy(); resolve(true); });
+    probe.once("error", () => resolve(false));
+  });
+  if (live) throw new Error(`${path} is being served by another process (another fwx board serve?); stop it, or give another path`);
+  unlinkSync(path);
+}
+
 /** Listens on `socketPath` and serves every connection from the one simulated board (claims are device-wide). */
 export async function startBridgeServer(opts: BridgeServerOptions): Promise<BridgeServer> {
-  try {
-    unlinkSync(opts.socketPath);
-  } catch {
-    // No stale socket.
-  }
+  await removeStaleSocket(opts.socketPath);
   const claims = new DeviceClaimRegistry();
   const sockets = new Set<net.Socket>();
   const shared = typeof opts.board === "function" ? null : opts.board;

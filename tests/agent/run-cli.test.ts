@@ -5,7 +5,7 @@
 // the process never dies with an internal error (exit 1) because of a module.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -95,4 +95,39 @@ describe("fwx run: a bad module beside a good one", () => {
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /i);
     });
   }
+});
+
+describe("fwx run: a capability the board cannot grant", () => {
+  // One line naming where the request came from (README, "Errors and exit codes"): the option, or the
+  // project's fwx.json, not the module's source (a project directory printed as ".").
+  it("asked for with --grant: exit 2 naming the --grant", () => {
+    const file = join(dir, "ticker.wasm");
+    writeFileSync(file, tickerModule(500));
+    const r = spawnSync(process.execPath, [cli, "run", file, "--grant", "timers:1", "--grant", "gpio:99:output", "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toBe('fwx: run: --grant gpio:99:output: the board "fwx-demo" cannot grant gpio pin 99 mode output (its profile\'s "grantable" lists what it can)\n');
+  });
+
+  it("asked for in a project's fwx.json: exit 2 naming the file and field", () => {
+    const project = join(dir, "grants-project");
+    mkdirSync(join(project, "assembly"), { recursive: true });
+    writeFileSync(join(project, "fwx.json"), JSON.stringify({ id: "com.example.grants", version: "1.0.0", capabilities: { gpio: [{ pin: 99, modes: ["output"] }] } }));
+    writeFileSync(join(project, "assembly", "index.ts"), "export function fwx_init(): i32 { return 0; }\n");
+    const r = spawnSync(process.execPath, [cli, "run", ".", "--duration", "1s"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toBe('fwx: run: fwx.json: capabilities: the board "fwx-demo" cannot grant gpio pin 99 mode output (its profile\'s "grantable" lists what it can)\n');
+  });
+});
+
+describe("fwx run: a project that does not compile", () => {
+  it("is refused at the compile step (not the manifest's), with the compiler's file and line", () => {
+    const project = join(dir, "broken-project");
+    mkdirSync(join(project, "assembly"), { recursive: true });
+    writeFileSync(join(project, "fwx.json"), JSON.stringify({ id: "com.example.broken", version: "1.0.0" }));
+    writeFileSync(join(project, "assembly", "index.ts"), "export function fwx_init(): i32 {\n  return 0 +;\n}\n");
+    const r = spawnSync(process.execPath, [cli, "run", ".", "--duration", "1s"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^fwx: run: com\.example\.broken refused \(compile\):\n/);
+    expect(r.stderr).toMatch(/assembly\/index\.ts:2:\d+: error AS\d+/);
+  });
 });

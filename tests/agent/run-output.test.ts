@@ -94,13 +94,17 @@ describe("fwx run: what is printed", () => {
     expect(info.filter((l) => /log\s+warn\s+minute$/.test(l))).toHaveLength(10);
   }, 120_000);
 
-  it("--show and --hide refuse an unknown kind with exit 2, naming it and listing the kinds", () => {
+  it("--show and --hide refuse an unknown kind (naming it and listing the kinds) or a kind given to both, with exit 2", () => {
     for (const [option, value, bad] of [["--show", "i2c,bogus", "bogus"], ["--hide", "I2C", "I2C"], ["--show", ",", ","]] as const) {
       const r = run([...GRANTS, "--duration", "1s", option, value]);
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`${option} ${bad}: unknown event kind "${bad}" (kinds: ${EVENT_KINDS.join(", ")})`);
       expect(r.stdout).toBe(""); // refused before the run
     }
+    const both = run([...GRANTS, "--duration", "1s", "--show", "i2c,gpio", "--hide", "telemetry,i2c"]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain("--show and --hide both name i2c: show a kind or hide it, not both");
+    expect(both.stdout).toBe("");
     const level = run([...GRANTS, "--duration", "1s", "--log-level", "loud"]);
     expect(level.status).toBe(2);
     expect(level.stderr).toContain("--log-level loud: expected debug, info, warn, error");

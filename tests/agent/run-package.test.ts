@@ -25,12 +25,12 @@ const DAY = 86400;
 const interfaces = [{ name: "core", major: 1, minor: 0 }, { name: "timer", major: 1, minor: 0 }];
 
 /** A gateway package (uninstrumented payload: the agent meters it itself) signed by the fixture's integrator under root key 1. */
-function gatewayPackage(payloadModule: Uint8Array, manifest: Partial<Manifest> = {}): { pkg: Uint8Array; rootPem: string; payload: Uint8Array } {
+function gatewayPackage(payloadModule: Uint8Array, manifest: Partial<Manifest> = {}, scope: { customers?: string[]; groups?: string[] } = {}): { pkg: Uint8Array; rootPem: string; payload: Uint8Array } {
   const payload = appendCustomSection(payloadModule, "fwx.abi", encodeAbiSection(interfaces));
   // Valid around the wall clock: `fwx run` verifies against the machine's time.
   const now = Math.floor(Date.now() / 1000);
   const f = makeFixture({
-    cert: { customers: [ANY], groups: [ANY], capabilities: { timers: 4, telemetry: ["acme/#"] }, modulePrefix: "com.acme.", notBefore: now - DAY, notAfter: now + 30 * DAY },
+    cert: { customers: [ANY], groups: [ANY], capabilities: { timers: 4, telemetry: ["acme/#"] }, modulePrefix: "com.acme.", notBefore: now - DAY, notAfter: now + 30 * DAY, ...scope },
     payload,
     manifest: {
       id: "com.acme.ticker", deviceClass: "gateway", interfaces, capabilities: { timers: 1 }, config: [],
@@ -66,6 +66,24 @@ describe("fwx run with a .fwx package", () => {
     expect(r.code).toBe(0);
     const ticks = events(r.out).filter((e) => e.module === "com.acme.ticker" && e.kind === "log");
     expect(ticks.map((e) => e.message)).toEqual(["tick", "tick", "tick"]);
+  });
+
+  it("with --root: a package certified for named customers runs (the simulated device is in its scope)", async () => {
+    // An integrator's certificate names its customers; the simulator is none of them unless told.
+    const { pkg, rootPem } = gatewayPackage(tickerModule(1000, "tick"), {}, { customers: ["acme-foods"], groups: ["cold-store-3"] });
+    const r = await run([file("scoped.fwx", pkg), "--root", file("root-s.pub", rootPem), "--duration", "1500ms", "--json"]);
+    expect(r.err).not.toMatch(/refused|NOT verified/);
+    expect(r.code).toBe(0);
+    expect(events(r.out).filter((e) => e.kind === "log").map((e) => e.message)).toEqual(["tick"]);
+    // --customer/--group name the device to check the scope for, as `fwx verify` does.
+    const inScope = await run([file("scoped.fwx", pkg), "--root", file("root-s.pub", rootPem), "--customer", "acme-foods", "--group", "cold-store-3", "--duration", "1500ms", "--json"]);
+    expect(inScope.code, inScope.err).toBe(0);
+    const other = await run([file("scoped.fwx", pkg), "--root", file("root-s.pub", rootPem), "--customer", "plant-b", "--duration", "1500ms", "--json"]);
+    expect(other.code).toBe(2);
+    expect(other.err).toContain('FWX_PKG_E_SCOPE_CUSTOMER: certificate of "acme" covers customers [acme-foods], not "plant-b"');
+    expect(other.out).toBe("");
+    // Without --root nothing is verified, so a scope would be ignored: refused instead.
+    await expect(run([file("scoped.fwx", pkg), "--customer", "plant-b", "--duration", "1500ms", "--json"])).rejects.toThrow("run: --customer needs --root");
   });
 
   it("without --root: runs, and says the signature was not verified", async () => {

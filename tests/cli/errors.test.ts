@@ -12,6 +12,8 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { joinNegativeValues } from "../../src/cli/main.js";
 import { tickerModule } from "../fixtures/hostile/modules.js";
+import { generateKeyPair, issueCertificate } from "../../src/pkg/index.js";
+import { privateKeyPem } from "../../src/pkg/keys.js";
 
 const CLI = resolve("dist/cli.js");
 const EXAMPLE = resolve("examples/cold-chain-alarm");
@@ -29,6 +31,13 @@ beforeAll(async () => {
   writeFileSync(join(dir, "junk.fwxrec"), "not a recording");
   mkdirSync(join(dir, "adir"));
   mkdirSync(join(dir, "empty-project"));
+  // A project whose fwx.json names an entry that is not there (a typo, a renamed file).
+  mkdirSync(join(dir, "no-entry"));
+  writeFileSync(join(dir, "no-entry", "fwx.json"), JSON.stringify({ id: "com.acme.no-entry", version: "1.0.0", entry: "assembly/main.ts" }));
+  const root = generateKeyPair(), acme = generateKeyPair();
+  const now = Math.floor(Date.now() / 1000);
+  writeFileSync(join(dir, "acme.key"), privateKeyPem(acme.privateKey), { mode: 0o600 });
+  writeFileSync(join(dir, "acme.cert"), issueCertificate({ integratorId: "acme", integratorKey: acme.publicKey, modulePrefix: "com.acme.", capabilities: {}, customers: ["a"], notBefore: now - 60, notAfter: now + 3600 }, root.privateKey));
   busy = createServer();
   await new Promise<void>((ok) => busy.listen(0, "127.0.0.1", ok));
   busyPort = (busy.address() as { port: number }).port;
@@ -84,6 +93,11 @@ const CASES: Record<string, Case> = {
     argv: () => ["run", "tick.wasm", "--duration", "24h", "--fuel", "-1"],
     code: 2, says: /--fuel -1: expected a positive integer/,
   },
+  // docs/module-manifest.md: the simulator checks a --config value as the device checks `fwx config set`.
+  "run --config outside the manifest's bounds": {
+    argv: () => ["run", EXAMPLE, "--duration", "24h", "--config", "sample_period_s=0"],
+    code: 2, says: /run: --config sample_period_s=0: com\.example\.cold-chain-alarm\.sample_period_s: 0 is outside \[1, 3600\]/,
+  },
   "demo --duration without a unit": {
     argv: () => ["demo", "--duration", "5"],
     code: 2, says: /--duration 5: give a unit/,
@@ -113,6 +127,19 @@ const CASES: Record<string, Case> = {
     argv: () => ["run", "empty-project", "--duration", "24h"],
     code: 2, says: /empty-project\/fwx\.json: \(file\): not found/,
   },
+  "build a project whose fwx.json names a missing entry": {
+    argv: () => ["build", "no-entry"],
+    code: 2, says: /build: .*no-entry\/fwx\.json: entry: assembly\/main\.ts: no such file in the project/,
+    noWork: () => expect(existsSync(join(dir, "no-entry", "build"))).toBe(false),
+  },
+  "run a project whose fwx.json names a missing entry": {
+    argv: () => ["run", "no-entry", "--duration", "24h"],
+    code: 2, says: /no-entry\/fwx\.json: entry: assembly\/main\.ts: no such file in the project/,
+  },
+  "pack a project whose fwx.json names a missing entry": {
+    argv: () => ["pack", "no-entry", "--key", "acme.key", "--cert", "acme.cert", "-o", "x.fwx"],
+    code: 2, says: /pack: .*no-entry\/fwx\.json: entry: assembly\/main\.ts: no such file in the project/,
+  },
   "build -o into a missing directory": {
     argv: () => ["build", EXAMPLE, "-o", join(dir, "missing", "x.wasm")],
     code: 2, says: /build: -o .*missing\/x\.wasm: directory .*missing does not exist/,
@@ -135,9 +162,22 @@ const CASES: Record<string, Case> = {
     argv: () => ["new", "missing/thermo"],
     code: 2, says: /new: missing\/thermo: directory missing does not exist/,
   },
+  "new with an empty --fwx dependency": {
+    argv: () => ["new", "thermo", "--fwx", ""],
+    code: 2, says: /^fwx: new: --fwx is empty: give a dependency spec/,
+    noWork: () => expect(existsSync(join(dir, "thermo"))).toBe(false),
+  },
   "board serve --socket in a missing directory": {
     argv: () => ["board", "serve", "--socket", "/nonexistent/board.sock"],
     code: 2, says: /board serve: --socket \/nonexistent\/board\.sock: directory \/nonexistent does not exist/,
+  },
+  "verify without what the device can grant": {
+    argv: () => ["verify", "x.fwx", "--root", "r.pub", "--customer", "c", "--group", "g"],
+    code: 2, says: /^fwx: verify: --board <profile\.json> or --device-caps <caps\.json> is required \(what the device can grant\)$/m,
+  },
+  "verify with both --board and --device-caps": {
+    argv: () => ["verify", "x.fwx", "--root", "r.pub", "--customer", "c", "--group", "g", "--board", "b.json", "--device-caps", "c.json"],
+    code: 2, says: /^fwx: verify: give --board <profile\.json> or --device-caps <caps\.json>, not both$/m,
   },
   "broker on a port in use exits 1": {
     argv: () => ["broker", "--port", String(busyPort)],
@@ -177,5 +217,14 @@ describe("joinNegativeValues", () => {
     expect(joinNegativeValues(["--json", "--duration", "10m"])).toEqual(["--json", "--duration", "10m"]);
     expect(joinNegativeValues(["--record", "-o", "-1"])).toEqual(["--record", "-o", "-1"]);
     expect(joinNegativeValues(["--", "--duration", "-5m"])).toEqual(["--", "--duration", "-5m"]);
+  });
+});
+
+describe("docs/module-manifest.md on fwx run --config", () => {
+  it("says the simulator checks a value's bounds, as it does (the case above)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync("docs/module-manifest.md", "utf8").replace(/\s+/g, " ");
+    expect(doc).toContain("`fwx run --config` makes the same check");
+    expect(doc).not.toMatch(/fwx run --config` on the simulator does not check/);
   });
 });

@@ -2,7 +2,7 @@
 // sets fwx.json's ramBudget from it (issue 14). Through the bundled CLI in a
 // child process with a time limit, on a copy of an example.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,6 +56,18 @@ describe("fwx ram", () => {
     const run = fwx(["run", ".", "--trace", "trace.csv", "--duration", "2h"]);
     expect(run.status, run.stderr + run.stdout).toBe(0);
     expect(run.stdout + run.stderr).not.toMatch(/memory-limit|out-of-bounds/);
+  });
+
+  it("a project that does not compile: says where, and leaves fwx.json as it was", () => {
+    const broken = join(dir, "broken");
+    mkdirSync(join(broken, "assembly"), { recursive: true });
+    const manifest = JSON.stringify({ id: "com.example.broken", version: "1.0.0", ramBudget: "64k" });
+    writeFileSync(join(broken, "fwx.json"), manifest);
+    writeFileSync(join(broken, "assembly", "index.ts"), "export function fwx_init(): i32 {\n  return 0 +;\n}\n");
+    const r = spawnSync(process.execPath, [CLI, "ram", ".", "--write"], { encoding: "utf8", timeout: TIMEOUT_MS, cwd: broken });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^fwx: ram: \.: the build failed at compile: assembly\/index\.ts:2:\d+: error AS\d+: /);
+    expect(readFileSync(join(broken, "fwx.json"), "utf8")).toBe(manifest);
   });
 
   it("refuses a margin below 1", () => {

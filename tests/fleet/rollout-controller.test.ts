@@ -36,6 +36,12 @@ describe("rollout plans", () => {
     expect(() => parseTarget("devices=gw/1")).toThrow(/device id "gw\/1"/);
     expect(() => parseWaves("1,,5%")).toThrow(PlanError);
     expect(() => parseWaves("150%")).toThrow(/"150%" is neither/);
+    // Cumulative steps grow; one that does not is a slip, refused rather than turned into "then everything".
+    expect(() => parseWaves("50%,10%")).toThrow('--waves "50%,10%": "10%" does not go past the earlier "50%": each step is where the rollout stands after that wave (cumulative), so they grow');
+    expect(() => parseWaves("5,25%,5")).toThrow(/"5" does not go past the earlier "5"/);
+    expect(() => parseWaves("100%,5")).toThrow('--waves "100%,5": "5" follows 100%, which is every targeted device');
+    expect(parseWaves("1,5%,25%,100%")).toHaveLength(4);
+    expect(parseWaves("10,5%,20,50%")).toHaveLength(4); // a count and a percentage do not compare without the fleet's size
     expect(() => parseMaxFailures("two")).toThrow(/--max-failures "two"/);
     expect(() => parseRate("5/s")).toThrow(/--rate "5\/s"/);
     expect(parseRate("30/min")).toBe(30);
@@ -244,7 +250,9 @@ for (const tdb of await testDatabases()) {
 
     it("refuses a target that selects nothing and bytes that are not a package", async () => {
       const s = await setup(1);
-      await expect(s.c.create({ package: pkg, target: { customer: "nobody" }, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") })).rejects.toThrow(/selects no device/);
+      // Named as it was typed, not as the service's JSON.
+      await expect(s.c.create({ package: pkg, target: parseTarget("customer=nobody,version=com.acme.x@1.0.0"), waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") }))
+        .rejects.toThrow("--target customer=nobody,version=com.acme.x@1.0.0 selects no device the fleet service knows");
       await expect(s.c.create({ package: new Uint8Array([1, 2, 3]), target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") })).rejects.toThrow(/not a package/);
       await s.close();
     });

@@ -72,14 +72,28 @@ describe.each(PORTS)("the $lang port of the cold-chain alarm", ({ lang, make }) 
     expect(WebAssembly.Module.customSections(out, "fwx.abi")).toHaveLength(1);
   });
 
-  it("replays the AssemblyScript example's recordings exactly", () => {
+  it("replays the AssemblyScript example's recordings exactly, with the command its README gives", () => {
+    // The port's README shows the integrator the replay command; run exactly that one (its recording
+    // file name aside, made above), from the port's directory as the README assumes.
+    const readme = readFileSync(join(root, "examples", lang, "cold-chain-alarm", "README.md"), "utf8");
+    const line = /^npx fwx replay (.*?)\s*(#.*)?$/m.exec(readme);
+    expect(line, "the README shows an `npx fwx replay` command").not.toBeNull();
+    const documented = line![1]!.split(/\s+/);
+    expect(documented[0]).toBe("as.fwxrec");
     for (const rec of ["as.fwxrec", "as-board.fwxrec"]) {
       // The recording's budget is the AssemblyScript module's (fwx ram: need x 1.2); a port keeps a
-      // 4 KiB stack below its data, so it runs under a budget of its own.
-      const r = fwx("replay", w(rec), join(project(), "build", `com.example.cold-chain-alarm-${lang}.wasm`), "--ram-budget", "8k");
+      // 4 KiB stack below its data, so it runs under a budget of its own, which the README must give.
+      const r = run(process.execPath, [cli, "replay", w(rec), ...documented.slice(1)], project());
       expect(r.status, r.out + r.err).toBe(0);
       expect(r.out).toMatch(/^same: com\.example\.cold-chain-alarm \(a different binary than recorded\) made all \d+ recorded host calls in \d+ callbacks, and every callback ended as recorded/m);
     }
+  });
+
+  it("under the recording's own RAM budget, the refusal names the option that lifts it", () => {
+    const r = fwx("replay", w("as.fwxrec"), join(project(), "build", `com.example.cold-chain-alarm-${lang}.wasm`));
+    expect(r.status).toBe(2);
+    expect(r.err).toContain("[ram-over-budget]");
+    expect(r.err).toContain("replay a module that needs more with --ram-budget <size>");
   });
 
   it("ships as a signed, fuel-instrumented --target mcu package that a device verifies", () => {

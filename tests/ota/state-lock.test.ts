@@ -1,0 +1,93 @@
+// One `fwx agent` per state directory: a second one on the same --state-dir
+// is refused (exit 2) naming the running agent, before it touches the
+// directory or the broker; the lock of an agent that is gone (SIGKILL, a
+// power cut) is taken over; a stopped agent leaves no lock behind.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
+import { lockStateDir, stateLockPath, StateDirInUse } from "../../src/ota/state-lock.js";
+import { privateKeyPem } from "../../src/pkg/keys.js";
+import { CUSTOMER, GROUP, makeTrust, tempDir } from "./fixtures.js";
+
+const cli = resolve(import.meta.dirname, "../..", "dist", "cli.js");
+const work = tempDir("state-lock");
+afterAll(() => work.cleanup());
+
+/** A process that is alive until killed, to hold a lock in another process's name. */
+const sleeper = (): ChildProcess => spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once("exit", () => r())));
+
+describe("lockStateDir", () => {
+  it("refuses a directory another live process holds, takes over a dead one's, and releases its own", async () => {
+    const dir = join(work.path, "unit-state");
+    const other = sleeper();
+    try {
+      writeFileSync(stateLockPath(dir), `${other.pid}\n`);
+      expect(() => lockStateDir(dir)).toThrow(StateDirInUse);
+      expect(() => lockStateDir(dir)).toThrow(`--state-dir ${dir} is in use by another fwx agent (process ${other.pid}; lock ${stateLockPath(dir)})`);
+      other.kill("SIGKILL");
+      await exited(other);
+      const release = lockStateDir(dir);
+      expect(readFileSync(stateLockPath(dir), "utf8")).toBe(`${process.pid}\n`);
+      release();
+      expect(existsSync(stateLockPath(dir))).toBe(false);
+    } finally {
+      other.kill("SIGKILL");
+    }
+  });
+});
+
+describe("fwx agent on a state directory in use", () => {
+  let broker: RunningBroker;
+  const trust = makeTrust();
+  const children: ChildProcess[] = [];
+  beforeAll(async () => { broker = await startBroker(); }, 30_000);
+  afterAll(async () => {
+    for (const c of children) c.kill("SIGKILL");
+    await broker.close();
+  });
+
+  const agent = (stateDir: string) => {
+    const id = trust.identity("lock-gw");
+    const files = join(work.path, "identity");
+    mkdirSync(files, { recursive: true });
+    writeFileSync(join(files, "device.key"), privateKeyPem(id.deviceKey), { mode: 0o600 });
+    writeFileSync(join(files, "device.cert"), id.deviceCert);
+    writeFileSync(join(files, "root.pub"), Buffer.from(trust.rootPub).toString("hex"));
+    const p = spawn(process.execPath, [cli, "agent", "--device-id", "lock-gw", "--state-dir", stateDir, "--root", join(files, "root.pub"),
+      "--customer", CUSTOMER, "--group", GROUP, "--device-key", join(files, "device.key"), "--device-cert", join(files, "device.cert"), "--broker", broker.url],
+    { stdio: ["ignore", "ignore", "pipe"] });
+    children.push(p);
+    const o = { err: "" };
+    p.stderr!.on("data", (d) => (o.err += d));
+    const until = async (what: string, cond: () => boolean) => {
+      for (const end = Date.now() + 30_000; !cond(); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${o.err}`);
+      }
+    };
+    const code = new Promise<number | null>((r) => p.once("exit", (c) => r(c)));
+    return { p, o, until, code };
+  };
+
+  it("refuses the second agent, takes over after the first is killed, and removes its lock when stopped", async () => {
+    const stateDir = join(work.path, "state");
+    const first = agent(stateDir);
+    await first.until("the first agent online", () => /\[agent\] online at /.test(first.o.err));
+
+    const second = agent(stateDir);
+    expect(await Promise.race([second.code, new Promise((r) => setTimeout(() => r("still running after 15 s"), 15_000))])).toBe(2);
+    expect(second.o.err).toBe(`fwx: agent: --state-dir ${stateDir} is in use by another fwx agent (process ${first.p.pid}; lock ${stateDir}.lock): stop it first, or give this agent its own state directory\n`);
+    expect(first.p.exitCode).toBeNull();
+
+    first.p.kill("SIGKILL");
+    await first.code;
+    const third = agent(stateDir);
+    await third.until("the agent after a kill online", () => /\[agent\] online at /.test(third.o.err));
+    third.p.kill("SIGTERM");
+    expect(await third.code).toBe(0);
+    expect(existsSync(`${stateDir}.lock`)).toBe(false);
+  }, 90_000);
+});
