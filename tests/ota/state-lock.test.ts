@@ -31,14 +31,43 @@ describe("lockStateDir", () => {
       other.kill("SIGKILL");
       await exited(other);
       const release = lockStateDir(dir);
-      expect(readFileSync(stateLockPath(dir), "utf8")).toBe(`${process.pid}\n`);
+      expect(readFileSync(stateLockPath(dir), "utf8")).toBe(`${process.pid} ${bootId()} ${startOf(process.pid)}\n`);
       release();
       expect(existsSync(stateLockPath(dir))).toBe(false);
     } finally {
       other.kill("SIGKILL");
     }
   });
+
+  // After a power cut the lock is still on disk, and its process number may name
+  // another program on the next boot: that must not keep the agent from starting.
+  it("takes over a lock from an earlier boot, or whose process number now names another process", async () => {
+    const dir = join(work.path, "reboot-state");
+    const other = sleeper();
+    try {
+      await new Promise((r) => setTimeout(r, 50)); // its /proc entry is complete
+      const boot = bootId();
+      const start = startOf(other.pid!);
+      writeFileSync(stateLockPath(dir), `${other.pid} ${boot} ${start}\n`);
+      expect(() => lockStateDir(dir)).toThrow(`(process ${other.pid}; lock ${stateLockPath(dir)})`);
+      // The same process number, taken by a process that started at another time.
+      writeFileSync(stateLockPath(dir), `${other.pid} ${boot} ${Number(start) + 1}\n`);
+      lockStateDir(dir)();
+      // The same process number and start, but written during another boot.
+      writeFileSync(stateLockPath(dir), `${other.pid} 00000000-0000-0000-0000-000000000000 ${start}\n`);
+      lockStateDir(dir)();
+      expect(existsSync(stateLockPath(dir))).toBe(false);
+    } finally {
+      other.kill("SIGKILL");
+    }
+  });
 });
+
+const bootId = () => readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+const startOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+};
 
 describe("fwx agent on a state directory in use", () => {
   let broker: RunningBroker;
