@@ -21,7 +21,7 @@ function fwx(args: string[], cwd: string, timeoutMs = 30_000): Promise<{ code: n
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (err += d));
     const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms: ${err}`)); }, timeoutMs);
-    p.on("exit", (code) => { clearTimeout(t); res({ code, out, err }); });
+    p.on("close", (code) => { clearTimeout(t); res({ code, out, err }); });
   });
 }
 

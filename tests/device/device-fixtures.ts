@@ -126,7 +126,8 @@ export function cli(cliPath: string, args: string[], timeoutMs = 60_000): Promis
     p.stdout.on("data", (d) => (stdout += d));
     p.stderr.on("data", (d) => (stderr += d));
     const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    p.on("exit", (code, signal) => {
+    // "close", not "exit": the pipes are read to the end, so the last line (the JSON) is in stdout.
+    p.on("close", (code, signal) => {
       clearTimeout(t);
       let json: Record<string, unknown> | null = null;
       try {

@@ -26,7 +26,7 @@ function run(cli: string, args: string[], timeoutMs = 60_000): Promise<{ code: n
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (err += d));
     const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms: ${err}`)); }, timeoutMs);
-    p.on("exit", (code) => { clearTimeout(t); res({ code, out, err }); });
+    p.on("close", (code) => { clearTimeout(t); res({ code, out, err }); });
   });
 }
 
@@ -42,7 +42,7 @@ function daemon(cli: string, args: string[], children: ChildProcess[], timeoutMs
       out += d;
       if (out.includes("\n")) { clearTimeout(t); res(out.split("\n")[0]!); }
     });
-    p.on("exit", (code) => { clearTimeout(t); rej(new Error(`fwx ${args[0]} exited ${code}: ${err}`)); });
+    p.on("close", (code) => { clearTimeout(t); rej(new Error(`fwx ${args[0]} exited ${code}: ${err}`)); });
   });
 }
 

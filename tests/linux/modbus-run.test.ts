@@ -41,7 +41,7 @@ function startRun(args: string[], limitMs: number) {
   });
   child.stderr!.on("data", (d) => (err += d));
   const killer = setTimeout(() => child.kill("SIGKILL"), limitMs);
-  const exited = new Promise<{ code: number | null; signal: string | null }>((done) => child.on("exit", (code, signal) => { clearTimeout(killer); done({ code, signal }); }));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((done) => child.on("close", (code, signal) => { clearTimeout(killer); done({ code, signal }); }));
   return { events, exited, stderr: () => err };
 }
 

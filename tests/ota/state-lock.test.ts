@@ -97,7 +97,7 @@ describe("fwx agent on a state directory in use", () => {
         if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${o.err}`);
       }
     };
-    const code = new Promise<number | null>((r) => p.once("exit", (c) => r(c)));
+    const code = new Promise<number | null>((r) => p.once("close", (c) => r(c))); // stderr read to the end
     return { p, o, until, code };
   };
 
