@@ -44,7 +44,7 @@ function runAsync(args, timeoutMs = 120_000) {
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (err += d));
     const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    p.on("exit", (code) => {
+    p.on("close", (code) => { // the pipes read to the end: the JSON is the last line
       clearTimeout(t);
       let json = null;
       try { json = JSON.parse(out.trim().split("\n").pop()); } catch { /* not JSON */ }
