@@ -11,6 +11,7 @@ import { MODULE_ID } from "../pkg/manifest.js";
 import { emptyRevocationList, extendRevocationList, signRevocationList } from "../pkg/revocation.js";
 import { describeCertificate } from "./inspect.js";
 import { deliverRevocations, issueDevice, issueOperator } from "./cert-identity.js";
+import { otherFileKind } from "../pkg/file-kind.js";
 
 const help = `usage: fwx cert issue --root-key root.key --integrator-pub acme.pub --id acme
                       --module-prefix com.acme. --caps caps.json --customers a,b
@@ -123,10 +124,12 @@ function issue(v: Record<string, string | string[] | boolean | undefined>): numb
 /** The digest a revocation list names a certificate by: any kind the root signs (integrator, operator, device). */
 function revocableDigest(file: string, rootPub: Uint8Array): Uint8Array {
   let env;
+  const bytes = new Uint8Array(readInput(file, "certificate"));
   try {
-    env = openEnvelopeBytes(new Uint8Array(readInput(file, "certificate")), "certificate");
+    env = openEnvelopeBytes(bytes, "certificate");
   } catch (e) {
-    throw new UsageError(`${file}: not a valid fwx certificate: ${(e as Error).message}`);
+    const other = otherFileKind(bytes, "certificate");
+    throw new UsageError(other ? `${file}: not a certificate: it is ${other}` : `${file}: not a valid fwx certificate: ${(e as Error).message}`);
   }
   for (const domain of ["certificate", "operatorCertificate", "deviceCertificate"] as const) {
     if (verifyWithDomain(rootPub, domain, env.body, env.signature)) return certificateDigest(env.body);

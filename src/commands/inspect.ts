@@ -8,6 +8,7 @@ import { keyId } from "../pkg/keys.js";
 import type { BuildProvenance, Manifest } from "../pkg/manifest.js";
 import { SIDECAR_SUFFIX, readProvenance } from "../pkg/provenance.js";
 import { readPackageUnverified, type UnverifiedPackage } from "../pkg/verify.js";
+import { otherFileKind } from "../pkg/file-kind.js";
 
 const help = `usage: fwx inspect <package.fwx> [--json]
 
@@ -104,11 +105,13 @@ export const command: Command = {
     if (positionals.length !== 1) throw new UsageError("inspect: give exactly one package file");
     const file = positionals[0]!;
     let p: UnverifiedPackage;
+    const bytes = new Uint8Array(readInput(file, "package"));
     try {
-      p = readPackageUnverified(new Uint8Array(readInput(file, "package")));
+      p = readPackageUnverified(bytes);
     } catch (e) {
       if (e instanceof PackageError) {
-        console.error(`fwx: inspect: ${file}: ${e.message}`);
+        const other = e.code === "FWX_PKG_E_MAGIC" ? otherFileKind(bytes, "package") : null;
+        console.error(`fwx: inspect: ${file}: ${e.message}${other ? `; it is ${other}` : ""}`);
         return EXIT.invalid;
       }
       throw e;

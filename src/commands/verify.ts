@@ -10,6 +10,7 @@ import { offeredInterfaces } from "../pkg/interfaces.js";
 import { keyId } from "../pkg/keys.js";
 import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
 import { verifyPackage, type DeviceContext, type VerifyContext } from "../pkg/verify.js";
+import { otherFileKind } from "../pkg/file-kind.js";
 
 const help = `usage: fwx verify <package.fwx> --root root.pub --customer C --group G
                   (--board profile.json | --device-caps caps.json)
@@ -102,7 +103,10 @@ export const command: Command = {
     } catch (e) {
       if (!(e instanceof PackageError)) throw e;
       if (values.json) console.log(JSON.stringify({ ok: false, code: e.code, number: e.numericCode, message: e.message, offset: e.offset }));
-      else console.error(`${file}: REJECTED ${e.message}`);
+      else {
+        const other = e.code === "FWX_PKG_E_MAGIC" ? otherFileKind(bytes, "package") : null;
+        console.error(`${file}: REJECTED ${e.message}${other ? `; it is ${other}` : ""}`);
+      }
       return EXIT.invalid;
     }
   },

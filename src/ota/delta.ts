@@ -26,7 +26,7 @@ export class DeltaError extends Error {
   }
 }
 
-const MAGIC = [0x46, 0x57, 0x58, 0x44];
+export const DELTA_MAGIC = [0x46, 0x57, 0x58, 0x44];
 const VERSION = 1;
 const BLOCK = 8;
 /** Candidates kept per hash bucket: bounds the work on repetitive input (zero runs). */
@@ -61,7 +61,7 @@ export function encodeDelta(base: Uint8Array, target: Uint8Array): Uint8Array {
     else if (list.length < BUCKET_LIMIT) list.push(i);
   }
   const out = new Writer();
-  out.bytes(Uint8Array.from(MAGIC));
+  out.bytes(Uint8Array.from(DELTA_MAGIC));
   out.byte(VERSION);
   writeUleb(out, target.length);
   writeUleb(out, base.length);
@@ -117,7 +117,7 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array, maxTargetBytes =
     }
     throw new DeltaError(`delta byte ${p}: ${what} is longer than 8 bytes`);
   };
-  if (delta.length < 5 || MAGIC.some((m, k) => delta[k] !== m)) throw new DeltaError("delta does not start with FWXD");
+  if (delta.length < 5 || DELTA_MAGIC.some((m, k) => delta[k] !== m)) throw new DeltaError("delta does not start with FWXD");
   if (delta[4] !== VERSION) throw new DeltaError(`delta format ${delta[4]} is not supported (this device reads ${VERSION})`);
   p = 5;
   const size = uleb("target size");

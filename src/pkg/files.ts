@@ -10,6 +10,7 @@ import { decodeCertificateBody, type IntegratorCertificate } from "./certificate
 import { parsePrivateKey, parsePublicKey, verifyWithDomain } from "./keys.js";
 import { verifyRevocationList, type RevocationList } from "./revocation.js";
 import { openEnvelopeBytes, type SignedEnvelope } from "./signed.js";
+import { otherFileKind } from "./file-kind.js";
 
 /** A trust file named on the command line ("cannot read key x: no such file or directory"). */
 export function readInput(file: string, what: string): Buffer {
@@ -74,7 +75,8 @@ export function loadCertificate(file: string, rootPublicKey?: Uint8Array): Loade
     }
     return { bytes, envelope, cert: decodeCertificateBody(envelope.body) };
   } catch (e) {
-    throw new UsageError(`${file}: not a valid fwx certificate: ${(e as Error).message}`);
+    const other = otherFileKind(bytes, "certificate");
+    throw new UsageError(other ? `${file}: not a certificate: it is ${other}` : `${file}: not a valid fwx certificate: ${(e as Error).message}`);
   }
 }
 

@@ -35,14 +35,14 @@ export interface SectionInfo {
   end: number;
 }
 
-const MAGIC = [0x00, 0x61, 0x73, 0x6d];
+export const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 export function checkHeader(bytes: Uint8Array): void {
   if (bytes.length < 8) {
     throw new WasmParseError(`file is ${bytes.length} bytes, shorter than the 8-byte wasm header`, bytes.length);
   }
   for (let i = 0; i < 4; i++) {
-    if (bytes[i] !== MAGIC[i]) throw new WasmParseError("not a WebAssembly module (magic bytes \\0asm missing)", i);
+    if (bytes[i] !== WASM_MAGIC[i]) throw new WasmParseError("not a WebAssembly module (magic bytes \\0asm missing)", i);
   }
   const version = bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24);
   if (version === 0x1000d) throw new WasmParseError("this is a WebAssembly component, not a core module", 4);

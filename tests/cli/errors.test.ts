@@ -37,6 +37,8 @@ beforeAll(async () => {
   const root = generateKeyPair(), acme = generateKeyPair();
   const now = Math.floor(Date.now() / 1000);
   writeFileSync(join(dir, "acme.key"), privateKeyPem(acme.privateKey), { mode: 0o600 });
+  // Only its first bytes matter here: the package magic, then a header no reader gets past.
+  writeFileSync(join(dir, "pkg.fwx"), Uint8Array.of(0x89, 0x46, 0x57, 0x58, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
   writeFileSync(join(dir, "acme.cert"), issueCertificate({ integratorId: "acme", integratorKey: acme.publicKey, modulePrefix: "com.acme.", capabilities: {}, customers: ["a"], notBefore: now - 60, notAfter: now + 3600 }, root.privateKey));
   busy = createServer();
   await new Promise<void>((ok) => busy.listen(0, "127.0.0.1", ok));
@@ -149,6 +151,19 @@ const CASES: Record<string, Case> = {
     argv: () => ["keys", "gen", "--out", "keys/root"],
     code: 2, says: /keys gen: --out keys\/root: directory keys does not exist/,
     noWork: () => expect(existsSync(join(dir, "keys"))).toBe(false),
+  },
+  // A file of another kind is named as what it is, with the command that reads it (src/pkg/file-kind.ts).
+  "cert show given a package": {
+    argv: () => ["cert", "show", "pkg.fwx"],
+    code: 2, says: /cert: pkg\.fwx: not a certificate: it is a \.fwx package \(fwx inspect shows it and its certificate/,
+  },
+  "cert show given a PEM key": {
+    argv: () => ["cert", "show", "acme.key"],
+    code: 2, says: /cert: acme\.key: not a certificate: it is a PEM key/,
+  },
+  "inspect given a WebAssembly module": {
+    argv: () => ["inspect", "tick.wasm"],
+    code: 2, says: /inspect: tick\.wasm: FWX_PKG_E_MAGIC: byte 0 is 0x00, expected 0x89 \(not a \.fwx package\); it is a WebAssembly module \(fwx validate checks it/,
   },
   "cert issue -o into a missing directory, checked before the keys are read": {
     argv: () => ["cert", "issue", "--root-key", "nope.key", "--integrator-pub", "nope.pub", "--id", "acme", "--module-prefix", "com.acme.", "--caps", "nope.json", "--customers", "a", "-o", "missing/acme.cert"],
