@@ -30,6 +30,9 @@ export class DeviceDistrusted extends Error {
 }
 
 /** The device answered with a refusal. */
+/** CONNACK codes that no retry changes: bad user name or password, not authorized (MQTT 3.1.1 4, 5; MQTT 5 134, 135). */
+const REFUSED_LOGIN = new Set([4, 5, 134, 135]);
+
 export class DeviceRefused extends Error {
   constructor(readonly code: string, message: string) {
     super(message);
@@ -135,12 +138,21 @@ export class ToolConnection {
     const clientId = opts.clientId ?? `fwx-${randomBytes(4).toString("hex")}`;
     const timeout = opts.connectTimeoutMs ?? 5000;
     const client = mqtt.connect(opts.brokerUrl, { clientId, clean: true, reconnectPeriod: 300, connectTimeout: timeout, queueQoSZero: false, keepalive: 20, ...mqttSecurityOptions(opts.security) });
-    client.on("error", () => { /* retried by reconnect; callers time out */ });
     await new Promise<void>((resolve, reject) => {
+      // A broker that is not up yet is tried again until the timeout, which then names the last cause;
+      // one that answers and refuses these credentials is final, and said at once.
+      let last = "";
       const t = setTimeout(() => {
         client.end(true);
-        reject(new DeviceUnreachable(`no MQTT connection to ${opts.brokerUrl} within ${timeout} ms`));
+        reject(new DeviceUnreachable(`no MQTT connection to ${opts.brokerUrl} within ${timeout} ms${last ? ` (${last})` : ""}`));
       }, timeout);
+      client.on("error", (e: Error & { code?: unknown }) => {
+        last = e.message;
+        if (!REFUSED_LOGIN.has(e.code as number)) return;
+        clearTimeout(t);
+        client.end(true);
+        reject(new DeviceUnreachable(`the broker ${opts.brokerUrl} refused this login: ${e.message} (check --username, --password-file or the client certificate)`));
+      });
       client.once("connect", () => {
         clearTimeout(t);
         resolve();
