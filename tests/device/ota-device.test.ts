@@ -235,6 +235,23 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
   }, 60_000);
 });
 
+describe.concurrent("fwx-device (C) without a board", () => {
+  it("refuses by name a module granted a peripheral when no HAL bridge serves them, keeps the good one, and stays up", async () => {
+    // startDevice gives no --board-socket: nothing serves sensor, gpio, ... calls, and the bridge's lost
+    // handler would end the whole device at the module's first one.
+    const { id, stateDir, d } = await device();
+    const good = writePackage(dir.path, "noboard-v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+    expect((await cli(cliPath, flashArgs(good, id))).json?.verdict).toBe("confirmed");
+    const gpio = writePackage(dir.path, "noboard-v2.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 2, capabilities: { timers: 2, kv: 256, gpio: [{ pin: 5, modes: ["output"] }] } }));
+    const r = await cli(cliPath, flashArgs(gpio, id, ["--no-delta"]));
+    expect(r.json?.verdict, r.stdout + r.stderr + d.stderr()).not.toBe("confirmed");
+    expect(String(r.json?.reason)).toContain("granted gpio, but this device serves no peripherals");
+    expect(String(r.json?.reason)).toContain("--board-socket");
+    expect(dumpState(stateDir).modules[0]).toMatchObject({ id: MODULE, confirmed: "A", trial: null });
+    expect(d.proc.exitCode).toBeNull();
+  }, 120_000);
+});
+
 describe.concurrent("fwx-device (C) at boot", () => {
   it("retries a trial interrupted by a kill -9 right after it was recorded, and confirms it", async () => {
     const id = `cdev-${process.pid}-trialkill`;
