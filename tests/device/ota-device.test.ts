@@ -252,6 +252,29 @@ describe.concurrent("fwx-device (C) without a board", () => {
   }, 120_000);
 });
 
+describe.concurrent("fwx-device (C) config values", () => {
+  it("refuses a config value naming the value and the rule broken, in the Node agent's words, and takes what Number() takes", async () => {
+    const { id } = await device();
+    const config = [{ name: "threshold", type: "number" as const, default: 8, min: -40.5, max: 30.25 }, { name: "period", type: "integer" as const, default: 10, min: 1, max: 3600 }];
+    const pkg = writePackage(dir.path, "cfgmsg.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, config }));
+    expect((await cli(cliPath, flashArgs(pkg, id))).json?.verdict).toBe("confirmed");
+    const set = async (kv: string) => {
+      const r = await cli(cliPath, ["config", "set", id, MODULE, kv, "--broker", broker.url, "--json", ...ops], 20_000);
+      return r.stdout + r.stderr;
+    };
+    expect(await set("threshold=99")).toContain(`${MODULE}.threshold: 99 is outside [-40.5, 30.25]`);
+    expect(await set("period=0")).toContain(`${MODULE}.period: 0 is outside [1, 3600]`);
+    expect(await set("period=99999999999999999999")).toContain(`${MODULE}.period: (beyond 2^53) is outside [1, 3600]`);
+    expect(await set("period=1.5")).toContain(`${MODULE}.period: expected an integer, got 1.5`);
+    expect(await set("period=abc")).toContain(`${MODULE}.period: expected an integer, got \\"abc\\"`);
+    expect(await set("threshold=")).toContain(`${MODULE}.threshold: expected a number, got \\"\\"`);
+    // Whole by value, as Number.isInteger: 1.5e1 is 15.
+    expect(await set("period=1.5e1")).toContain("reconfigured");
+    const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+    expect(devs.stdout).toContain('"period":"15"');
+  }, 120_000);
+});
+
 describe.concurrent("fwx-device (C) at boot", () => {
   it("retries a trial interrupted by a kill -9 right after it was recorded, and confirms it", async () => {
     const id = `cdev-${process.pid}-trialkill`;

@@ -160,6 +160,7 @@ describe("crash points and config values", () => {
     expect(checkConfigValues("m", fields, { threshold: "6.50", period: "10", enabled: "false" })).toEqual({ threshold: "6.5", period: "10", enabled: "false" });
     expect(() => checkConfigValues("m", fields, { threshold: "31" })).toThrow(/m\.threshold: 31 is outside \[-40, 30\]/);
     expect(() => checkConfigValues("m", fields, { period: "1.5" })).toThrow(ConfigValueError);
+    expect(() => checkConfigValues("m", fields, { period: "abc" })).toThrow('m.period: expected an integer, got "abc"');
     expect(() => checkConfigValues("m", fields, { enabled: "yes" })).toThrow(/true or false/);
     expect(() => checkConfigValues("m", fields, { other: "1" })).toThrow(/no config field "other"/);
     expect([...effectiveConfig(fields, { period: "5" })]).toEqual([["threshold", "8"], ["period", "5"], ["enabled", "true"]]);

@@ -4,6 +4,7 @@
 
 #include "fwx_abi_tables.h"
 #include "fwx_cbor.h"
+#include "fwx_device_internal.h"
 #include "fwx_crypto_port.h"
 #include "fwx_module.h"
 #include "fwx_pkg_verify.h"
@@ -36,8 +37,9 @@ static int copy_text(const uint8_t *pkg, fwx_span_t s, char *out, size_t cap) {
   return 0;
 }
 
-/* A float64 default as text: integral values as integers, others with up to 9 significant digits. */
-static void number_text(double v, char *out, size_t cap) {
+/* A float64 as text: integral values as integers, others with up to 9 decimals. |v| below 2^63
+ * (a verified manifest's numbers are within ±2^53: integers past it and integral floats are refused). */
+void fwx_dev_number_text(double v, char *out, size_t cap) {
   fwx_text t;
   double ip;
   int64_t whole;
@@ -126,7 +128,7 @@ static uint32_t config_walk(const uint8_t *pkg, const fwx_pkg_info *info, uint32
         } else if (x.major == FWX_CBOR_SIMPLE && (x.info == FWX_CBOR_TRUE || x.info == FWX_CBOR_FALSE)) {
           (void)fwx_strcpy_bounded(f->def, sizeof f->def, x.info == FWX_CBOR_TRUE ? "true" : "false");
         } else if (is_number(&x)) {
-          number_text(as_double(&x) / scale, f->def, sizeof f->def);
+          fwx_dev_number_text(as_double(&x) / scale, f->def, sizeof f->def);
         } else {
           f->has_default = 0;
         }
