@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { loadPrivateKey, readInput } from "../pkg/files.js";
+import { readPackageUnverified } from "../pkg/index.js";
 import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
 // The build stack (the AssemblyScript compiler, binaryen, the packer, the watcher) is loaded only when
 // a project directory is flashed or --watch is given: flashing a .fwx file, what devices and tests do
@@ -177,7 +178,25 @@ function packageSource(input: string, values: { "integrator-key"?: string; "inte
     for (const o of ["integrator-key", "integrator-cert", "target"] as const) {
       if (values[o] !== undefined) throw new UsageError(`--${o} is for a project directory; ${input} is a package`);
     }
-    return async () => new Uint8Array(readInput(input, "package"));
+    // Read and checked here, before credentials, the broker or any other work, and again before every
+    // later flash (--watch): a file that is not a package is named with what is wrong and where.
+    const read = () => {
+      const bytes = new Uint8Array(readInput(input, "package"));
+      let peek;
+      try {
+        peek = readPackageUnverified(bytes);
+      } catch (e) {
+        throw new UsageError(`${input}: not a package: ${(e as Error).message}`);
+      }
+      if ("error" in peek.manifest) throw new UsageError(`${input}: package manifest is unreadable: ${peek.manifest.error}`);
+      return bytes;
+    };
+    let first: Uint8Array | undefined = read();
+    return async () => {
+      const bytes = first ?? read();
+      first = undefined;
+      return bytes;
+    };
   }
   for (const o of ["integrator-key", "integrator-cert"] as const) {
     if (!values[o]) throw new UsageError(`--${o} is required to build and sign the project ${input}`);
