@@ -4,7 +4,7 @@
 // unchanged. Every process runs under a time limit.
 
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey } from "node:crypto";
 import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseFrameRefs } from "../../src/agent/faults.js";
 import { topicsFor } from "../../src/ota/protocol.js";
 import { type TestBroker } from "../ota/brokers.js";
-import { MODULE, type Trust } from "../ota/fixtures.js";
+import { CUSTOMER, MODULE, tickerWasm, type Trust } from "../ota/fixtures.js";
+import { buildPackage } from "../../src/pkg/pack.js";
 import { issueCertificate } from "../../src/pkg/index.js";
 import { rawPublicKey } from "../../src/pkg/keys.js";
 import { signRevocationList } from "../../src/pkg/revocation.js";
@@ -272,6 +273,36 @@ describe.concurrent("fwx-device (C) config values", () => {
     expect(await set("period=1.5e1")).toContain("reconfigured");
     const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
     expect(devs.stdout).toContain('"period":"15"');
+  }, 120_000);
+});
+
+describe.concurrent("fwx-device (C) refusal reasons", () => {
+  it("names what the verifier compared, as the Node agent does: both sequences, both device classes, the certificate's bound and the device clock", async () => {
+    const { id } = await device();
+    const v2 = writePackage(dir.path, "facts-v2.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 2 }));
+    expect((await cli(cliPath, flashArgs(v2, id))).json?.verdict).toBe("confirmed");
+    const reason = async (name: string, bytes: Uint8Array) => {
+      const r = await cli(cliPath, flashArgs(writePackage(dir.path, name, bytes), id, ["--no-delta"]));
+      expect(r.json?.verdict, r.stdout + r.stderr).toBe("refused");
+      return `${String(r.json?.code)} ${String(r.json?.reason)}`;
+    };
+    expect(await reason("facts-v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }))).toContain("FWX_PKG_E_ROLLBACK: sequence not above the installed one: sequence 1 is not above the installed sequence 2");
+    const now = Math.floor(Date.now() / 1000);
+    const gateway = buildPackage({
+      payload: tickerWasm(), id: MODULE, version: "3.0.0", sequence: 3, deviceClass: "gateway", capabilities: { timers: 2, kv: 256 }, config: [],
+      ramBytes: 65536, fuelPerCallback: 1_000_000, build: { fwx: "0.1.0" }, certificate: trust.certBytes, integratorKey: trust.integratorKey, now,
+    }).bytes;
+    expect(await reason("facts-gw.fwx", gateway)).toContain('FWX_PKG_E_DEVICE_CLASS: package for another device class: the package targets "gateway" devices; this device is "mcu"');
+    // Valid when packed, expired by the time the device verifies it.
+    const notAfter = now + 2;
+    const shortLived: Trust = { ...trust, certBytes: issueCertificate({
+      integratorId: "acme", integratorKey: rawPublicKey(createPublicKey(trust.integratorKey)), modulePrefix: "com.acme.",
+      capabilities: { timers: 4, kv: 1024 }, customers: [CUSTOMER], notBefore: now - 3600, notAfter,
+    }, trust.rootKey) };
+    const expiring = mcuPackage(shortLived, { version: "4.0.0", sequence: 4 });
+    await new Promise((res) => setTimeout(res, 3000));
+    const expired = await reason("facts-expired.fwx", expiring);
+    expect(expired).toContain(`FWX_PKG_E_EXPIRED: certificate expired: expired at ${new Date(notAfter * 1000).toISOString().replace(".000Z", "Z")}; device clock is ${new Date().toISOString().slice(0, 14)}`);
   }, 120_000);
 });
 
