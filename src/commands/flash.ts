@@ -169,7 +169,7 @@ export const command: Command = {
  * project directory built and signed (fwx pack's packProject) with a sequence
  * that grows with every flash, so a device never refuses the next one as a rollback.
  */
-function packageSource(input: string, values: { "integrator-key"?: string; "integrator-cert"?: string; target?: string }): () => Promise<Uint8Array> {
+function packageSource(input: string, values: { "integrator-key"?: string; "integrator-cert"?: string; target?: string; watch?: boolean }): () => Promise<Uint8Array> {
   let isDir = false;
   try {
     isDir = statSync(input).isDirectory();
@@ -178,8 +178,9 @@ function packageSource(input: string, values: { "integrator-key"?: string; "inte
     for (const o of ["integrator-key", "integrator-cert", "target"] as const) {
       if (values[o] !== undefined) throw new UsageError(`--${o} is for a project directory; ${input} is a package`);
     }
-    // Read and checked here, before credentials, the broker or any other work, and again before every
-    // later flash (--watch): a file that is not a package is named with what is wrong and where.
+    // Read and checked here, before credentials, the broker or any other work (under --watch, before
+    // every flash, where a file that is not a package yet is reported and waited on like a bad save):
+    // a file that is not a package is named with what is wrong and where.
     const read = () => {
       const bytes = new Uint8Array(readInput(input, "package"));
       let peek;
@@ -191,7 +192,7 @@ function packageSource(input: string, values: { "integrator-key"?: string; "inte
       if ("error" in peek.manifest) throw new UsageError(`${input}: package manifest is unreadable: ${peek.manifest.error}`);
       return bytes;
     };
-    let first: Uint8Array | undefined = read();
+    let first: Uint8Array | undefined = values.watch ? undefined : read();
     return async () => {
       const bytes = first ?? read();
       first = undefined;
