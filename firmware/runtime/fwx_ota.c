@@ -548,6 +548,17 @@ static int read_size(fwx_json_span obj, const char *what, uint32_t *out, fwx_ota
   return 0;
 }
 
+/* Whether the last verdict `ev` about package `sha` still holds, as device-agent.ts's begin decides: a
+ * confirmation stands only while that package is its module's confirmed one (after a rollback it is
+ * not, and answering "confirmed" would tell the tool a package runs that does not). */
+static int verdict_still_true(fwx_ota *ota, fwx_json_span ev, const uint8_t sha[32]) {
+  char phase[16], module[FWX_OTA_ID_MAX + 1];
+  uint8_t confirmed[32];
+  if (fwx_json_string(fwx_json_get(ev, "phase"), phase, sizeof phase) < 0 || !fwx_streq(phase, "confirmed")) return 1;
+  if (fwx_json_string(fwx_json_get(ev, "module"), module, sizeof module) < 0) return 0;
+  return ota->host.confirmed_sha != NULL && ota->host.confirmed_sha(ota->host.ctx, module, confirmed) && memcmp(confirmed, sha, 32) == 0;
+}
+
 static int cmd_begin(fwx_ota *ota, fwx_json_span cmd, const char *from, fwx_json_writer *r, fwx_ota_refusal *why, uint64_t now) {
   fwx_ota_transfer n;
   fwx_json_span delta;
@@ -564,7 +575,7 @@ static int cmd_begin(fwx_ota *ota, fwx_json_span cmd, const char *from, fwx_json
     ev.p = last;
     ev.len = fwx_strlen(last);
     if (fwx_json_valid(ev.p, ev.len) && read_sha(ev, "package", sha) == 0 && memcmp(sha, n.package.sha256, 32) == 0 &&
-        !(ota->installing && memcmp(ota->installing_sha, sha, 32) == 0)) {
+        !(ota->installing && memcmp(ota->installing_sha, sha, 32) == 0) && verdict_still_true(ota, ev, sha)) {
       fwx_jw_key(r, "done");
       fwx_jw_raw(r, ev.p, ev.len);
       return 0;

@@ -293,18 +293,36 @@ describe.concurrent("fwx-device (C) refusal reasons", () => {
       ramBytes: 65536, fuelPerCallback: 1_000_000, build: { fwx: "0.1.0" }, certificate: trust.certBytes, integratorKey: trust.integratorKey, now,
     }).bytes;
     expect(await reason("facts-gw.fwx", gateway)).toContain('FWX_PKG_E_DEVICE_CLASS: package for another device class: the package targets "gateway" devices; this device is "mcu"');
-    // Valid when packed, expired by the time the device verifies it.
-    const notAfter = now + 2;
+    // Valid when packed, expired by the time the device verifies it (times taken now: the flashes above may be slow).
+    const issued = Math.floor(Date.now() / 1000);
+    const notAfter = issued + 3;
     const shortLived: Trust = { ...trust, certBytes: issueCertificate({
       integratorId: "acme", integratorKey: rawPublicKey(createPublicKey(trust.integratorKey)), modulePrefix: "com.acme.",
-      capabilities: { timers: 4, kv: 1024 }, customers: [CUSTOMER], notBefore: now - 3600, notAfter,
+      capabilities: { timers: 4, kv: 1024 }, customers: [CUSTOMER], notBefore: issued - 3600, notAfter,
     }, trust.rootKey) };
     const expiring = mcuPackage(shortLived, { version: "4.0.0", sequence: 4 });
-    await new Promise((res) => setTimeout(res, 3000));
+    await new Promise((res) => setTimeout(res, Math.max(0, notAfter * 1000 - Date.now()) + 1000));
     const expired = await reason("facts-expired.fwx", expiring);
     expect(expired).toContain(`FWX_PKG_E_EXPIRED: certificate expired: expired at ${new Date(notAfter * 1000).toISOString().replace(".000Z", "Z")}; device clock is `);
     const clock = Date.parse(/device clock is (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)/.exec(expired)?.[1] ?? "");
     expect(Math.abs(clock - Date.now())).toBeLessThan(60_000);
+  }, 120_000);
+});
+
+describe.concurrent("fwx-device (C) a flash of a package already decided", () => {
+  it("after a rollback, flashing the rolled-back package again does not answer the old 'confirmed' from the device's record", async () => {
+    const { id, stateDir } = await device();
+    const v1 = writePackage(dir.path, "again-v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+    const v2 = writePackage(dir.path, "again-v2.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 2 }));
+    expect((await cli(cliPath, flashArgs(v1, id))).json?.verdict).toBe("confirmed");
+    expect((await cli(cliPath, flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    const rb = await cli(cliPath, ["rollback", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);
+    expect(rb.status, rb.stdout + rb.stderr).toBe(0);
+    expect(dumpState(stateDir).modules[0]).toMatchObject({ confirmed: "A" });
+    // 2.0.0 is no longer what runs: the device must not say it is (the Node agent's begin checks the same).
+    const again = await cli(cliPath, flashArgs(v2, id, ["--no-delta"]));
+    expect(again.json?.verdict, again.stdout + again.stderr).not.toBe("confirmed");
+    expect(dumpState(stateDir).modules[0]).toMatchObject({ confirmed: "A" });
   }, 120_000);
 });
 
