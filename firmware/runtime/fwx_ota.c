@@ -550,11 +550,19 @@ static int read_size(fwx_json_span obj, const char *what, uint32_t *out, fwx_ota
 
 /* Whether the last verdict `ev` about package `sha` still holds, as device-agent.ts's begin decides: a
  * confirmation stands only while that package is its module's confirmed one (after a rollback it is
- * not, and answering "confirmed" would tell the tool a package runs that does not). */
+ * not, and answering "confirmed" would tell the tool a package runs that does not). A refusal for the
+ * device's state at that moment, not for the package (no free module slot, its module on trial, a
+ * certificate not valid yet, a flash read error), is not repeated either: the begin is tried again. */
 static int verdict_still_true(fwx_ota *ota, fwx_json_span ev, const uint8_t sha[32]) {
-  char phase[16], module[FWX_OTA_ID_MAX + 1];
+  static const char *const transient[] = { "too-many-modules", "busy", "FWX_PKG_E_NOT_YET_VALID", "FWX_PKG_E_IO" };
+  char phase[16], code[32], module[FWX_OTA_ID_MAX + 1];
   uint8_t confirmed[32];
-  if (fwx_json_string(fwx_json_get(ev, "phase"), phase, sizeof phase) < 0 || !fwx_streq(phase, "confirmed")) return 1;
+  unsigned k;
+  if (fwx_json_string(fwx_json_get(ev, "phase"), phase, sizeof phase) < 0) return 0;
+  if (fwx_streq(phase, "refused") && fwx_json_string(fwx_json_get(ev, "code"), code, sizeof code) >= 0)
+    for (k = 0; k < sizeof transient / sizeof transient[0]; k++)
+      if (fwx_streq(code, transient[k])) return 0;
+  if (!fwx_streq(phase, "confirmed")) return 1;
   if (fwx_json_string(fwx_json_get(ev, "module"), module, sizeof module) < 0) return 0;
   return ota->host.confirmed_sha != NULL && ota->host.confirmed_sha(ota->host.ctx, module, confirmed) && memcmp(confirmed, sha, 32) == 0;
 }

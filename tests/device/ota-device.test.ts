@@ -324,6 +324,19 @@ describe.concurrent("fwx-device (C) a flash of a package already decided", () =>
     expect(again.json?.verdict, again.stdout + again.stderr).not.toBe("confirmed");
     expect(dumpState(stateDir).modules[0]).toMatchObject({ confirmed: "A" });
   }, 120_000);
+
+  it("a refusal for the device's state at the time (no free module slot) is not repeated once the state has changed", async () => {
+    const { id } = await device();
+    const ids = ["com.acme.a", "com.acme.b", "com.acme.c", "com.acme.d"];
+    for (const m of ids) expect((await cli(cliPath, flashArgs(writePackage(dir.path, `full-${m}.fwx`, mcuPackage(trust, { id: m, version: "1.0.0", sequence: 1 })), id))).json?.verdict).toBe("confirmed");
+    const fifth = writePackage(dir.path, "full-e.fwx", mcuPackage(trust, { id: "com.acme.e", version: "1.0.0", sequence: 1 }));
+    const full = await cli(cliPath, flashArgs(fifth, id));
+    expect(full.json?.code, full.stdout + full.stderr).toBe("too-many-modules");
+    const rm = await cli(cliPath, ["remove", id, "com.acme.a", "--broker", broker.url, "--json", ...ops], 20_000);
+    expect(rm.status, rm.stdout + rm.stderr).toBe(0);
+    const now = await cli(cliPath, flashArgs(fifth, id));
+    expect(now.json?.verdict, now.stdout + now.stderr).toBe("confirmed");
+  }, 180_000);
 });
 
 describe.concurrent("fwx-device (C) at boot", () => {
