@@ -548,6 +548,25 @@ static int read_size(fwx_json_span obj, const char *what, uint32_t *out, fwx_ota
   return 0;
 }
 
+/* Whether the last verdict `ev` about package `sha` still holds, as device-agent.ts's begin decides: a
+ * confirmation stands only while that package is its module's confirmed one (after a rollback it is
+ * not, and answering "confirmed" would tell the tool a package runs that does not). A refusal for the
+ * device's state at that moment, not for the package (no free module slot, its module on trial, a
+ * certificate not valid yet, a flash read error), is not repeated either: the begin is tried again. */
+static int verdict_still_true(fwx_ota *ota, fwx_json_span ev, const uint8_t sha[32]) {
+  static const char *const transient[] = { "too-many-modules", "busy", "FWX_PKG_E_NOT_YET_VALID", "FWX_PKG_E_IO" };
+  char phase[16], code[32], module[FWX_OTA_ID_MAX + 1];
+  uint8_t confirmed[32];
+  unsigned k;
+  if (fwx_json_string(fwx_json_get(ev, "phase"), phase, sizeof phase) < 0) return 0;
+  if (fwx_streq(phase, "refused") && fwx_json_string(fwx_json_get(ev, "code"), code, sizeof code) >= 0)
+    for (k = 0; k < sizeof transient / sizeof transient[0]; k++)
+      if (fwx_streq(code, transient[k])) return 0;
+  if (!fwx_streq(phase, "confirmed")) return 1;
+  if (fwx_json_string(fwx_json_get(ev, "module"), module, sizeof module) < 0) return 0;
+  return ota->host.confirmed_sha != NULL && ota->host.confirmed_sha(ota->host.ctx, module, confirmed) && memcmp(confirmed, sha, 32) == 0;
+}
+
 static int cmd_begin(fwx_ota *ota, fwx_json_span cmd, const char *from, fwx_json_writer *r, fwx_ota_refusal *why, uint64_t now) {
   fwx_ota_transfer n;
   fwx_json_span delta;
@@ -564,7 +583,7 @@ static int cmd_begin(fwx_ota *ota, fwx_json_span cmd, const char *from, fwx_json
     ev.p = last;
     ev.len = fwx_strlen(last);
     if (fwx_json_valid(ev.p, ev.len) && read_sha(ev, "package", sha) == 0 && memcmp(sha, n.package.sha256, 32) == 0 &&
-        !(ota->installing && memcmp(ota->installing_sha, sha, 32) == 0)) {
+        !(ota->installing && memcmp(ota->installing_sha, sha, 32) == 0) && verdict_still_true(ota, ev, sha)) {
       fwx_jw_key(r, "done");
       fwx_jw_raw(r, ev.p, ev.len);
       return 0;

@@ -36,6 +36,15 @@ static int fail(fwx_pkg_error_t *err, int code, uint32_t offset, const char *wha
     err->code = code;
     err->offset = offset;
     err->what = what;
+    err->value = 0u;
+    return code;
+}
+
+/* fail() with the package's side of the comparison that failed (fwx_pkg_error_t.value). */
+static int fail_value(fwx_pkg_error_t *err, int code, const char *what, uint64_t value)
+{
+    (void)fail(err, code, FWX_PKG_NO_OFFSET, what);
+    err->value = value;
     return code;
 }
 
@@ -116,6 +125,7 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
     err->code = FWX_PKG_OK;
     err->offset = FWX_PKG_NO_OFFSET;
     err->what = NULL;
+    err->value = 0u;
     if (src == NULL || src->read == NULL || device == NULL || out == NULL || work == NULL) return fail(err, FWX_PKG_E_CONTEXT, FWX_PKG_NO_OFFSET, FWX_WHY("missing argument"));
     if (check_device_inputs(device, &board) != 0) return fail(err, FWX_PKG_E_CONTEXT, FWX_PKG_NO_OFFSET, FWX_WHY("device inputs (root key, names, board capabilities)"));
 
@@ -209,8 +219,8 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
     }
 
     /* 8. Validity against the device clock: [not before, not after). */
-    if (device->now < cert.not_before) return fail(err, FWX_PKG_E_NOT_YET_VALID, FWX_PKG_NO_OFFSET, FWX_WHY("certificate not valid yet"));
-    if (device->now >= cert.not_after) return fail(err, FWX_PKG_E_EXPIRED, FWX_PKG_NO_OFFSET, FWX_WHY("certificate expired"));
+    if (device->now < cert.not_before) return fail_value(err, FWX_PKG_E_NOT_YET_VALID, FWX_WHY("certificate not valid yet"), cert.not_before);
+    if (device->now >= cert.not_after) return fail_value(err, FWX_PKG_E_EXPIRED, FWX_WHY("certificate expired"), cert.not_after);
 
     /* 9. Revocation: the certificate's digest, then its integrator key. */
     if (device->revoked != NULL) {
@@ -236,7 +246,7 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
 
     /* 11. Device class and metering. */
     if (device->device_class != FWX_PKG_CLASS_ANY && man.device_class != device->device_class)
-        return fail(err, FWX_PKG_E_DEVICE_CLASS, FWX_PKG_NO_OFFSET, FWX_WHY("package for another device class"));
+        return fail_value(err, FWX_PKG_E_DEVICE_CLASS, FWX_WHY("package for another device class"), man.device_class);
     if (man.device_class == FWX_PKG_CLASS_MCU && !man.fuel_instrumented)
         return fail(err, FWX_PKG_E_NOT_INSTRUMENTED, FWX_PKG_NO_OFFSET, FWX_WHY("mcu package without fuel instrumentation"));
     if (man.device_class == FWX_PKG_CLASS_GATEWAY && man.fuel_instrumented)
@@ -257,7 +267,7 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
 
     /* 15. Anti-rollback. */
     if (device->installed_sequence != 0u && man.sequence <= device->installed_sequence)
-        return fail(err, FWX_PKG_E_ROLLBACK, FWX_PKG_NO_OFFSET, FWX_WHY("sequence not above the installed one"));
+        return fail_value(err, FWX_PKG_E_ROLLBACK, FWX_WHY("sequence not above the installed one"), man.sequence);
 
     memset(out, 0, sizeof *out);
     out->manifest.offset = FWX_PKG_HEADER_BYTES;

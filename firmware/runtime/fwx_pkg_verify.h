@@ -154,11 +154,16 @@ typedef struct fwx_pkg_verified {
 } fwx_pkg_verified_t;
 
 /* Why a package was refused: the code, the file offset when the problem has
- * one, and a constant string naming the check or field. */
+ * one, and a constant string naming the check or field. `value` is the
+ * package's side of a comparison that failed, for the caller's message:
+ * the certificate's not-before (FWX_PKG_E_NOT_YET_VALID) or not-after
+ * (FWX_PKG_E_EXPIRED) in Unix seconds, the manifest's FWX_PKG_CLASS_*
+ * (FWX_PKG_E_DEVICE_CLASS), its sequence (FWX_PKG_E_ROLLBACK); else 0. */
 typedef struct fwx_pkg_error {
     int code;
     uint32_t offset;
     const char *what;
+    uint64_t value;
 } fwx_pkg_error_t;
 
 /* Verifies the package behind `src`. Returns FWX_PKG_OK and fills `out`, or

@@ -188,8 +188,11 @@ static bool describe_ram_fault(fwx_sup_module_t *m, fwx_fault_t *f)
     outside = (uint64_t)addr + len > (uint64_t)f->memory_pages * FWX_WASM_PAGE;
     f->reason = outside ? FWX_FAULT_OUT_OF_BOUNDS : FWX_FAULT_MEMORY_LIMIT;
     f->detail[0] = '\0';
-    append(f->detail, sizeof f->detail, &at, "a load or store at address ");
-    append_u64(f->detail, sizeof f->detail, &at, addr);
+    /* The last byte the access reached: the record is [p, p + n) with p the base pointer of a load or
+     * store and n its static offset plus its size, so p alone would name "address 0" for a store the
+     * compiler wrote as offset=120000 on a zero pointer. Past 2^32 when the offset wraps (outside). */
+    append(f->detail, sizeof f->detail, &at, "a load or store ending at address ");
+    append_u64(f->detail, sizeof f->detail, &at, (uint64_t)addr + len - (len > 0u ? 1u : 0u));
     append(f->detail, sizeof f->detail, &at, outside ? " reached outside the memory (RAM budget " : " reached past the RAM budget of ");
     append_u64(f->detail, sizeof f->detail, &at, ram_budget_bytes(m));
     append(f->detail, sizeof f->detail, &at, outside ? " bytes)" : " bytes");

@@ -265,7 +265,10 @@ export class ModuleInstance {
     const refused = reason === "unreachable" ? this.ramFault() : null;
     if (refused) {
       const budget = this.prepared.memory.ramBudgetBytes ?? limit;
-      const what = `a load or store at address ${refused.at} (0x${refused.at.toString(16)})`;
+      // The last byte reached: the record is [p, p + n), p a load's or store's base pointer and n its
+      // static offset plus size, so p alone names "address 0" for a C store written as offset=120000 on 0.
+      const last = refused.at + Math.max(refused.length - 1, 0);
+      const what = `a load or store ending at address ${last} (0x${last.toString(16)})`;
       // Past the memory too: the engine would have refused it anyway, so it is out of bounds, not over budget.
       const outside = refused.at + refused.length > this.memory.buffer.byteLength;
       detail = outside

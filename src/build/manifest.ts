@@ -73,6 +73,7 @@ function configEntry(raw: unknown, file: string, field: string): ConfigEntry {
     if (o[bound] === undefined) continue;
     if (type !== "number" && type !== "integer") throw new ManifestError(file, `${field}.${bound}`, `only number and integer settings have bounds, not ${type}`);
     if (typeof o[bound] !== "number" || !Number.isFinite(o[bound])) throw new ManifestError(file, `${field}.${bound}`, "must be a finite number");
+    checkMagnitude(o[bound] as number, file, `${field}.${bound}`);
     entry[bound] = o[bound] as number;
   }
   if (entry.min !== undefined && entry.max !== undefined && entry.min > entry.max) throw new ManifestError(file, `${field}.min`, `is above max (${entry.min} > ${entry.max})`);
@@ -80,6 +81,15 @@ function configEntry(raw: unknown, file: string, field: string): ConfigEntry {
     entry.default = checkConfigValue(entry, o.default, file, `${field}.default`);
   }
   return entry;
+}
+
+/**
+ * A package's manifest carries a whole number as a CBOR integer, which holds
+ * ±(2^53−1) exactly; every double beyond that is a whole number, so neither
+ * an integer nor a number setting can have one (the encoder would throw).
+ */
+function checkMagnitude(value: number, file: string, field: string): void {
+  if (Math.abs(value) > Number.MAX_SAFE_INTEGER) throw new ManifestError(file, field, `${value} is beyond ±${Number.MAX_SAFE_INTEGER} (±(2^53−1)), the largest a package carries exactly`);
 }
 
 /** Checks one value against its config entry; returns it or throws naming `field`. */
@@ -95,6 +105,7 @@ export function checkConfigValue(entry: ConfigEntry, value: unknown, file: strin
     case "number":
     case "integer": {
       if (typeof value !== "number" || !Number.isFinite(value)) throw new ManifestError(file, field, "must be a finite number");
+      checkMagnitude(value, file, field);
       if (entry.type === "integer" && !Number.isInteger(value)) throw new ManifestError(file, field, "must be a whole number");
       if (entry.min !== undefined && value < entry.min) throw new ManifestError(file, field, `${value} is below the minimum ${entry.min}`);
       if (entry.max !== undefined && value > entry.max) throw new ManifestError(file, field, `${value} is above the maximum ${entry.max}`);

@@ -5,6 +5,7 @@ import { writeFileDurable } from "../fs/durable.js";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { loadPrivateKey, readInput } from "../pkg/files.js";
+import { readPackageUnverified } from "../pkg/index.js";
 import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
 // The build stack (the AssemblyScript compiler, binaryen, the packer, the watcher) is loaded only when
 // a project directory is flashed or --watch is given: flashing a .fwx file, what devices and tests do
@@ -175,7 +176,7 @@ export const command: Command = {
  * project directory built and signed (fwx pack's packProject) with a sequence
  * that grows with every flash, so a device never refuses the next one as a rollback.
  */
-function packageSource(input: string, values: { "integrator-key"?: string; "integrator-cert"?: string; target?: string }): () => Promise<Uint8Array> {
+function packageSource(input: string, values: { "integrator-key"?: string; "integrator-cert"?: string; target?: string; watch?: boolean }): () => Promise<Uint8Array> {
   let isDir = false;
   try {
     isDir = statSync(input).isDirectory();
@@ -184,7 +185,26 @@ function packageSource(input: string, values: { "integrator-key"?: string; "inte
     for (const o of ["integrator-key", "integrator-cert", "target"] as const) {
       if (values[o] !== undefined) throw new UsageError(`--${o} is for a project directory; ${input} is a package`);
     }
-    return async () => new Uint8Array(readInput(input, "package"));
+    // Read and checked here, before credentials, the broker or any other work (under --watch, before
+    // every flash, where a file that is not a package yet is reported and waited on like a bad save):
+    // a file that is not a package is named with what is wrong and where.
+    const read = () => {
+      const bytes = new Uint8Array(readInput(input, "package"));
+      let peek;
+      try {
+        peek = readPackageUnverified(bytes);
+      } catch (e) {
+        throw new UsageError(`${input}: not a package: ${(e as Error).message}`);
+      }
+      if ("error" in peek.manifest) throw new UsageError(`${input}: package manifest is unreadable: ${peek.manifest.error}`);
+      return bytes;
+    };
+    let first: Uint8Array | undefined = values.watch ? undefined : read();
+    return async () => {
+      const bytes = first ?? read();
+      first = undefined;
+      return bytes;
+    };
   }
   for (const o of ["integrator-key", "integrator-cert"] as const) {
     if (!values[o]) throw new UsageError(`--${o} is required to build and sign the project ${input}`);

@@ -29,7 +29,7 @@ export function checkConfigValues(module: string, fields: readonly ConfigField[]
       continue;
     }
     const n = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(n)) throw new ConfigValueError(`${module}.${key}: expected a ${f.type}, got "${raw}"`);
+    if (raw.trim() === "" || !Number.isFinite(n)) throw new ConfigValueError(`${module}.${key}: expected ${f.type === "integer" ? "an" : "a"} ${f.type}, got "${raw}"`);
     if (f.type === "integer" && !Number.isInteger(n)) throw new ConfigValueError(`${module}.${key}: expected an integer, got ${raw}`);
     if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max)) {
       throw new ConfigValueError(`${module}.${key}: ${n} is outside [${f.min ?? "-∞"}, ${f.max ?? "∞"}]`);

@@ -73,6 +73,23 @@ export type TimelineEntry =
 const OPEN_OPS = new Set(["status", "logs", "query"]);
 
 /** JSON that tolerates the bigint fields of agent events. */
+/**
+ * Refusals that describe the device at that moment, not the package: repeated to a later begin, they would
+ * outlive their cause ("the device agent shut down ...; flash again" answered to every flash again).
+ * firmware/runtime/fwx_ota.c keeps the same list with the C device's own codes.
+ */
+const TRANSIENT_REFUSALS = new Set(["busy", "shutting-down", "too-many-modules", "FWX_PKG_E_NOT_YET_VALID", "FWX_PKG_E_IO"]);
+
+/**
+ * Whether the last verdict about a package still answers a begin of it: a confirmation only while that
+ * package is its module's confirmed one (`confirmedSha`), a refusal only when it was about the package.
+ */
+export function verdictStillTrue(last: InstallEvent, confirmedSha: string | undefined | null): boolean {
+  if (last.phase === "confirmed") return confirmedSha === last.package;
+  if (last.phase === "refused" && last.code !== undefined && TRANSIENT_REFUSALS.has(last.code)) return false;
+  return true;
+}
+
 export const jsonText = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? Number(x) : x));
 
 export class DeviceAgent<B extends BoardLike = BoardLike> {
@@ -395,9 +412,8 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     const last = this.manager.lastInstall;
     if (last && last.package === cmd.package.sha256 && (!this.installing || this.installing.package !== cmd.package.sha256)) {
       // This package was already decided (the tool lost the verdict, e.g. it restarted): report it, while it is still
-      // true. A confirmation stands only while that package is the module's confirmed one.
-      const current = last.phase !== "confirmed" || this.manager.confirmedSha(cmd.package.module) === cmd.package.sha256;
-      if (current) return { done: { ...last, request } };
+      // true (verdictStillTrue).
+      if (verdictStillTrue(last, this.manager.confirmedSha(cmd.package.module))) return { done: { ...last, request } };
     }
     if (this.manager.trialPackage(cmd.package.module) === cmd.package.sha256) {
       // Transferred and on trial already (e.g. the agent restarted mid-trial): the verdict follows on the event topic, bound to this begin.

@@ -27,14 +27,17 @@ describe("RAM budget below a page", () => {
   it("a store one byte past the budget traps as memory-limit, naming the address and the budget", async () => {
     const summary = await runOnTimer(store32(BUDGET - 3));
     expect(summary.faults.map((f) => f.reason)).toEqual(["memory-limit"]);
-    expect(summary.faults[0]!.detail).toBe(`a load or store at address ${BUDGET - 3} (0x${(BUDGET - 3).toString(16)}) reached past the RAM budget of ${BUDGET} bytes`);
+    expect(summary.faults[0]!.detail).toBe(`a load or store ending at address ${BUDGET} (0x${BUDGET.toString(16)}) reached past the RAM budget of ${BUDGET} bytes`);
     expect(summary.faults[0]!.frames[0]!.funcName).toBe("culprit");
   });
 
-  it("the static offset counts: address + offset + size is checked", async () => {
+  it("the static offset counts: address + offset + size is checked, and the fault names the address reached", async () => {
     const summary = await runOnTimer(store32(BUDGET - 8, 8));
     expect(summary.faults.map((f) => f.reason)).toEqual(["memory-limit"]);
-    expect(summary.faults[0]!.detail).toContain(`address ${BUDGET - 8} `);
+    expect(summary.faults[0]!.detail).toContain(`ending at address ${BUDGET + 3} `);
+    // What a C compiler makes of *(int *)120000 = 1: a store at pointer 0 with offset 120000, not "address 0".
+    const far = await runOnTimer(store32(0, 120000), 100000);
+    expect(far.faults[0]!.detail).toBe("a load or store ending at address 120003 (0x1d4c3) reached outside the 65536-byte memory (RAM budget 100000 bytes)");
   });
 
   it("a load past the budget traps too", async () => {
@@ -45,7 +48,7 @@ describe("RAM budget below a page", () => {
   it("an address that wraps past 2^32 with its offset is refused as out of bounds, not wrapped", async () => {
     const summary = await runOnTimer(store32(-4, 8));
     expect(summary.faults.map((f) => f.reason)).toEqual(["out-of-bounds"]);
-    expect(summary.faults[0]!.detail).toBe(`a load or store at address ${2 ** 32 - 4} (0xfffffffc) reached outside the 65536-byte memory (RAM budget ${BUDGET} bytes)`);
+    expect(summary.faults[0]!.detail).toBe(`a load or store ending at address ${2 ** 32 + 7} (0x100000007) reached outside the 65536-byte memory (RAM budget ${BUDGET} bytes)`);
     expect(summary.faults[0]!.frames[0]!.funcName).toBe("culprit");
   });
 
@@ -55,7 +58,7 @@ describe("RAM budget below a page", () => {
     for (const body of [fill, copy]) {
       const summary = await runOnTimer(body);
       expect(summary.faults.map((f) => f.reason)).toEqual(["memory-limit"]);
-      expect(summary.faults[0]!.detail).toContain(`address ${BUDGET - 16} `);
+      expect(summary.faults[0]!.detail).toContain(`ending at address ${BUDGET} `);
       expect(summary.faults[0]!.frames[0]!.funcName).toBe("culprit");
     }
     expect((await runOnTimer([...op.i32(BUDGET - 16), ...op.i32(7), ...op.i32(16), 0xfc, 0x0b, 0x00])).faults).toEqual([]);

@@ -29,6 +29,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "fwx-cli-errors-"));
   writeFileSync(join(dir, "tick.wasm"), tickerModule(500));
   writeFileSync(join(dir, "junk.fwxrec"), "not a recording");
+  // A package's 16-byte header declaring more than the 40 bytes that follow it.
+  writeFileSync(join(dir, "half.fwx"), Buffer.concat([Buffer.from([0x89, 0x46, 0x57, 0x58, 2, 0, 16, 0, 16, 0, 0, 0, 16, 0, 0, 0]), Buffer.alloc(24)]));
   mkdirSync(join(dir, "adir"));
   mkdirSync(join(dir, "empty-project"));
   // A project whose fwx.json names an entry that is not there (a typo, a renamed file).
@@ -172,6 +174,14 @@ const CASES: Record<string, Case> = {
   "pack -o into a missing directory, checked before building": {
     argv: () => ["pack", EXAMPLE, "--key", "nope.key", "--cert", "nope.cert", "-o", "missing/x.fwx"],
     code: 2, says: /pack: -o missing\/x\.fwx: directory missing does not exist/,
+  },
+  "flash a truncated package: named with what is wrong, before credentials or the broker": {
+    argv: () => ["flash", "half.fwx", "--device", "gw-1", "--broker", "mqtt://127.0.0.1:1", "--operator-key", "nope.key", "--operator-cert", "nope.cert", "--root", "nope.pub"],
+    code: 2, says: /flash: half\.fwx: not a package: FWX_PKG_E_TRUNCATED: .* but the file has 40/,
+  },
+  "flash a file that is not a package": {
+    argv: () => ["flash", "tick.wasm", "--device", "gw-1", "--broker", "mqtt://127.0.0.1:1", "--operator-key", "nope.key", "--operator-cert", "nope.cert", "--root", "nope.pub"],
+    code: 2, says: /flash: tick\.wasm: not a package: FWX_PKG_E_MAGIC: byte 0/,
   },
   "new under a missing directory": {
     argv: () => ["new", "missing/thermo"],

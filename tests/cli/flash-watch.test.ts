@@ -113,4 +113,18 @@ describe("fwx flash <project> --watch", () => {
     });
     expect(code).toBe(130);
   }, 240_000);
+
+  it("watching a package file that is not a package yet: says which file and what is wrong, and waits for a save", async () => {
+    for (const name of ["root2", "ops2"]) expect((await run(cli, ["keys", "gen", "--out", f(name)])).code).toBe(0);
+    const op = await run(cli, ["cert", "operator", "--root-key", f("root2.key"), "--operator-pub", f("ops2.pub"), "--id", "ops", "--operations", "*", "--customers", "plant-a", "-o", f("ops2.opcert")]);
+    expect(op.code, op.err).toBe(0);
+    writeFileSync(f("half.fwx"), "not yet");
+    const watcher = spawn(process.execPath, [cli, "flash", f("half.fwx"), "--watch", "--device", "bench-gw", "--broker", broker.url, "--timeout", "5",
+      "--operator-key", f("ops2.key"), "--operator-cert", f("ops2.opcert"), "--root", f("root2.pub")], { cwd: work.path, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(watcher);
+    const w = follow(watcher, "fwx flash half.fwx --watch");
+    await w.until("the bad file reported and the watch waiting", () => /^watch: .*waiting for a save/m.test(w.err), 30_000);
+    expect(w.err).toMatch(/^fwx: flash: .*half\.fwx: not a package: FWX_PKG_E_/m);
+    watcher.kill("SIGINT");
+  }, 60_000);
 });

@@ -4,7 +4,7 @@
 // unchanged. Every process runs under a time limit.
 
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey } from "node:crypto";
 import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseFrameRefs } from "../../src/agent/faults.js";
 import { topicsFor } from "../../src/ota/protocol.js";
 import { type TestBroker } from "../ota/brokers.js";
-import { MODULE, type Trust } from "../ota/fixtures.js";
+import { CUSTOMER, MODULE, tickerWasm, type Trust } from "../ota/fixtures.js";
+import { buildPackage } from "../../src/pkg/pack.js";
 import { issueCertificate } from "../../src/pkg/index.js";
 import { rawPublicKey } from "../../src/pkg/keys.js";
 import { signRevocationList } from "../../src/pkg/revocation.js";
@@ -233,6 +234,109 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     expect(String(r.json?.reason)).toContain("17 config fields");
     expect(dumpState(stateDir).modules).toEqual([]);
   }, 60_000);
+});
+
+describe.concurrent("fwx-device (C) without a board", () => {
+  it("refuses by name a module granted a peripheral when no HAL bridge serves them, keeps the good one, and stays up", async () => {
+    // startDevice gives no --board-socket: nothing serves sensor, gpio, ... calls, and the bridge's lost
+    // handler would end the whole device at the module's first one.
+    const { id, stateDir, d } = await device();
+    const good = writePackage(dir.path, "noboard-v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+    expect((await cli(cliPath, flashArgs(good, id))).json?.verdict).toBe("confirmed");
+    const gpio = writePackage(dir.path, "noboard-v2.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 2, capabilities: { timers: 2, kv: 256, gpio: [{ pin: 5, modes: ["output"] }] } }));
+    const r = await cli(cliPath, flashArgs(gpio, id, ["--no-delta"]));
+    expect(r.json?.verdict, r.stdout + r.stderr + d.stderr()).not.toBe("confirmed");
+    expect(String(r.json?.reason)).toContain("granted gpio, but this device serves no peripherals");
+    expect(String(r.json?.reason)).toContain("--board-socket");
+    expect(dumpState(stateDir).modules[0]).toMatchObject({ id: MODULE, confirmed: "A", trial: null });
+    expect(d.proc.exitCode).toBeNull();
+  }, 120_000);
+});
+
+describe.concurrent("fwx-device (C) config values", () => {
+  it("refuses a config value naming the value and the rule broken, in the Node agent's words, and takes what Number() takes", async () => {
+    const { id } = await device();
+    const config = [{ name: "threshold", type: "number" as const, default: 8, min: -40.5, max: 30.25 }, { name: "period", type: "integer" as const, default: 10, min: 1, max: 3600 }];
+    const pkg = writePackage(dir.path, "cfgmsg.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, config }));
+    expect((await cli(cliPath, flashArgs(pkg, id))).json?.verdict).toBe("confirmed");
+    const set = async (kv: string) => {
+      const r = await cli(cliPath, ["config", "set", id, MODULE, kv, "--broker", broker.url, "--json", ...ops], 20_000);
+      return r.stdout + r.stderr;
+    };
+    expect(await set("threshold=99")).toContain(`${MODULE}.threshold: 99 is outside [-40.5, 30.25]`);
+    expect(await set("period=0")).toContain(`${MODULE}.period: 0 is outside [1, 3600]`);
+    expect(await set("period=99999999999999999999")).toContain(`${MODULE}.period: (beyond 2^53) is outside [1, 3600]`);
+    expect(await set("period=1.5")).toContain(`${MODULE}.period: expected an integer, got 1.5`);
+    expect(await set("period=abc")).toContain(`${MODULE}.period: expected an integer, got \\"abc\\"`);
+    expect(await set("threshold=")).toContain(`${MODULE}.threshold: expected a number, got \\"\\"`);
+    // Whole by value, as Number.isInteger: 1.5e1 is 15.
+    expect(await set("period=1.5e1")).toContain("reconfigured");
+    const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+    expect(devs.stdout).toContain('"period":"15"');
+  }, 120_000);
+});
+
+describe.concurrent("fwx-device (C) refusal reasons", () => {
+  it("names what the verifier compared, as the Node agent does: both sequences, both device classes, the certificate's bound and the device clock", async () => {
+    const { id } = await device();
+    const v2 = writePackage(dir.path, "facts-v2.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 2 }));
+    expect((await cli(cliPath, flashArgs(v2, id))).json?.verdict).toBe("confirmed");
+    const reason = async (name: string, bytes: Uint8Array) => {
+      const r = await cli(cliPath, flashArgs(writePackage(dir.path, name, bytes), id, ["--no-delta"]));
+      expect(r.json?.verdict, r.stdout + r.stderr).toBe("refused");
+      return `${String(r.json?.code)} ${String(r.json?.reason)}`;
+    };
+    expect(await reason("facts-v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }))).toContain("FWX_PKG_E_ROLLBACK: sequence not above the installed one: sequence 1 is not above the installed sequence 2");
+    const now = Math.floor(Date.now() / 1000);
+    const gateway = buildPackage({
+      payload: tickerWasm(), id: MODULE, version: "3.0.0", sequence: 3, deviceClass: "gateway", capabilities: { timers: 2, kv: 256 }, config: [],
+      ramBytes: 65536, fuelPerCallback: 1_000_000, build: { fwx: "0.1.0" }, certificate: trust.certBytes, integratorKey: trust.integratorKey, now,
+    }).bytes;
+    expect(await reason("facts-gw.fwx", gateway)).toContain('FWX_PKG_E_DEVICE_CLASS: package for another device class: the package targets "gateway" devices; this device is "mcu"');
+    // Valid when packed, expired by the time the device verifies it (times taken now: the flashes above may be slow).
+    const issued = Math.floor(Date.now() / 1000);
+    const notAfter = issued + 3;
+    const shortLived: Trust = { ...trust, certBytes: issueCertificate({
+      integratorId: "acme", integratorKey: rawPublicKey(createPublicKey(trust.integratorKey)), modulePrefix: "com.acme.",
+      capabilities: { timers: 4, kv: 1024 }, customers: [CUSTOMER], notBefore: issued - 3600, notAfter,
+    }, trust.rootKey) };
+    const expiring = mcuPackage(shortLived, { version: "4.0.0", sequence: 4 });
+    await new Promise((res) => setTimeout(res, Math.max(0, notAfter * 1000 - Date.now()) + 1000));
+    const expired = await reason("facts-expired.fwx", expiring);
+    expect(expired).toContain(`FWX_PKG_E_EXPIRED: certificate expired: expired at ${new Date(notAfter * 1000).toISOString().replace(".000Z", "Z")}; device clock is `);
+    const clock = Date.parse(/device clock is (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)/.exec(expired)?.[1] ?? "");
+    expect(Math.abs(clock - Date.now())).toBeLessThan(60_000);
+  }, 120_000);
+});
+
+describe.concurrent("fwx-device (C) a flash of a package already decided", () => {
+  it("after a rollback, flashing the rolled-back package again does not answer the old 'confirmed' from the device's record", async () => {
+    const { id, stateDir } = await device();
+    const v1 = writePackage(dir.path, "again-v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
+    const v2 = writePackage(dir.path, "again-v2.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 2 }));
+    expect((await cli(cliPath, flashArgs(v1, id))).json?.verdict).toBe("confirmed");
+    expect((await cli(cliPath, flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    const rb = await cli(cliPath, ["rollback", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);
+    expect(rb.status, rb.stdout + rb.stderr).toBe(0);
+    expect(dumpState(stateDir).modules[0]).toMatchObject({ confirmed: "A" });
+    // 2.0.0 is no longer what runs: the device must not say it is (the Node agent's begin checks the same).
+    const again = await cli(cliPath, flashArgs(v2, id, ["--no-delta"]));
+    expect(again.json?.verdict, again.stdout + again.stderr).not.toBe("confirmed");
+    expect(dumpState(stateDir).modules[0]).toMatchObject({ confirmed: "A" });
+  }, 120_000);
+
+  it("a refusal for the device's state at the time (no free module slot) is not repeated once the state has changed", async () => {
+    const { id } = await device();
+    const ids = ["com.acme.a", "com.acme.b", "com.acme.c", "com.acme.d"];
+    for (const m of ids) expect((await cli(cliPath, flashArgs(writePackage(dir.path, `full-${m}.fwx`, mcuPackage(trust, { id: m, version: "1.0.0", sequence: 1 })), id))).json?.verdict).toBe("confirmed");
+    const fifth = writePackage(dir.path, "full-e.fwx", mcuPackage(trust, { id: "com.acme.e", version: "1.0.0", sequence: 1 }));
+    const full = await cli(cliPath, flashArgs(fifth, id));
+    expect(full.json?.code, full.stdout + full.stderr).toBe("too-many-modules");
+    const rm = await cli(cliPath, ["remove", id, "com.acme.a", "--broker", broker.url, "--json", ...ops], 20_000);
+    expect(rm.status, rm.stdout + rm.stderr).toBe(0);
+    const now = await cli(cliPath, flashArgs(fifth, id));
+    expect(now.json?.verdict, now.stdout + now.stderr).toBe("confirmed");
+  }, 180_000);
 });
 
 describe.concurrent("fwx-device (C) at boot", () => {

@@ -5,6 +5,7 @@ import { applyDelta, DeltaError, encodeDelta } from "../../src/ota/delta.js";
 import { crc32 } from "../../src/ota/crc32.js";
 import { crashHookFromSpec } from "../../src/ota/crash.js";
 import { checkConfigValues, ConfigValueError, effectiveConfig } from "../../src/ota/config-values.js";
+import { verdictStillTrue } from "../../src/ota/device-agent.js";
 import { ACK_BYTES, CHUNK_HEADER_BYTES, decodeAck, decodeChunk, encodeAck, encodeChunk, ProtocolError, transferOf } from "../../src/ota/protocol.js";
 import { topicMatches } from "../../src/ota/rpc.js";
 import { LinkTally, parsePublish } from "../../src/ota/mqtt-tally.js";
@@ -160,9 +161,24 @@ describe("crash points and config values", () => {
     expect(checkConfigValues("m", fields, { threshold: "6.50", period: "10", enabled: "false" })).toEqual({ threshold: "6.5", period: "10", enabled: "false" });
     expect(() => checkConfigValues("m", fields, { threshold: "31" })).toThrow(/m\.threshold: 31 is outside \[-40, 30\]/);
     expect(() => checkConfigValues("m", fields, { period: "1.5" })).toThrow(ConfigValueError);
+    expect(() => checkConfigValues("m", fields, { period: "abc" })).toThrow('m.period: expected an integer, got "abc"');
     expect(() => checkConfigValues("m", fields, { enabled: "yes" })).toThrow(/true or false/);
     expect(() => checkConfigValues("m", fields, { other: "1" })).toThrow(/no config field "other"/);
     expect([...effectiveConfig(fields, { period: "5" })]).toEqual([["threshold", "8"], ["period", "5"], ["enabled", "true"]]);
+  });
+});
+
+describe("a begin of a package already decided", () => {
+  const pkg = "ab".repeat(32);
+  const verdict = (phase: InstallEvent["phase"], code?: string): InstallEvent => ({ session: 1, module: "m", phase, ts: 0, package: pkg, ...(code ? { code } : {}) });
+  it("is answered with the verdict only while it holds", () => {
+    expect(verdictStillTrue(verdict("confirmed"), pkg)).toBe(true);
+    expect(verdictStillTrue(verdict("confirmed"), "cd".repeat(32))).toBe(false); // rolled back since
+    expect(verdictStillTrue(verdict("confirmed"), null)).toBe(false);
+    expect(verdictStillTrue(verdict("refused", "FWX_PKG_E_SIG"), null)).toBe(true);
+    expect(verdictStillTrue(verdict("reverted"), null)).toBe(true);
+    // About the device at the time, not the package: "flash again" must not get the same answer forever.
+    for (const code of ["shutting-down", "busy", "FWX_PKG_E_NOT_YET_VALID"]) expect(verdictStillTrue(verdict("refused", code), null)).toBe(false);
   });
 });
 

@@ -47,6 +47,11 @@ describe("fwx.json", () => {
     expect(fieldOf({ ...minimal, config: { t: { type: "integer", description: "x", default: 1.5 } } })).toBe("config.t.default");
     expect(fieldOf({ ...minimal, config: { t: { type: "number", description: "x", default: 50, max: 40 } } })).toBe("config.t.default");
     expect(fieldOf({ ...minimal, config: { t: { type: "string", description: "x", min: 1 } } })).toBe("config.t.min");
+    // Past ±(2^53−1) a package cannot carry the value: refused by name, not an internal error at pack.
+    expect(fieldOf({ ...minimal, config: { t: { type: "integer", description: "x", default: 1e20 } } })).toBe("config.t.default");
+    expect(fieldOf({ ...minimal, config: { t: { type: "number", description: "x", default: -1e19 } } })).toBe("config.t.default");
+    expect(fieldOf({ ...minimal, config: { t: { type: "number", description: "x", min: -1e300 } } })).toBe("config.t.min");
+    expect(fieldOf({ ...minimal, config: { t: { type: "integer", description: "x", max: 2 ** 53 } } })).toBe("config.t.max");
   });
 
   it("reports a missing or malformed file as such", () => {

@@ -154,7 +154,16 @@ static int bridged;
 static int board_attach(void *board_ctx, fwx_module_t *m, const char *id, const uint8_t *caps, uint32_t caps_len, char *err, size_t cap) {
   static char json[FWX_BRIDGE_MAX_CAPS_JSON + 1];
   (void)board_ctx;
-  if (!bridged) return 0; /* no board: a module that touches a peripheral ends the device (fwx_bridge.c's lost handler) */
+  if (!bridged) {
+    /* No board serves the peripherals: a module granted one would end the device (fwx_bridge.c's
+     * lost handler) at its first call. Refused here, before it runs, naming what is missing. */
+    const char *kind = fwx_posix_caps_peripheral(caps, caps_len);
+    if (kind != NULL) {
+      snprintf(err, cap, "the module is granted %s, but this device serves no peripherals: it was started without --board-socket (docs/hal-bridge.md)", kind);
+      return -1;
+    }
+    return 0;
+  }
   if (fwx_posix_caps_json(caps, caps_len, json, sizeof json) != 0) {
     snprintf(err, cap, "the module's grant does not fit the board bridge (%u bytes of CBOR)", (unsigned)caps_len);
     return -1;

@@ -247,3 +247,22 @@ int fwx_posix_caps_json(const uint8_t *caps, uint32_t len, char *out, size_t cap
   fwx_jw_end_object(&w);
   return fwx_jw_finish(&w) < 0 ? -1 : 0;
 }
+
+const char *fwx_posix_caps_peripheral(const uint8_t *caps, uint32_t len) {
+  static const char *const names[] = {"timers", "sensors", "gpio", "adc", "pwm", "i2c", "spi", "uart", "telemetry", "kv"};
+  fwx_cbor_t c;
+  fwx_cbor_item_t map, key, v;
+  uint64_t e;
+  fwx_cbor_init(&c, caps, 0, len);
+  if (!fwx_cbor_next(&c, &map) || map.major != FWX_CBOR_MAP) return "an unreadable capability map";
+  for (e = 0; e < map.arg; e++) {
+    if (!fwx_cbor_next(&c, &key) || key.major != FWX_CBOR_UINT || key.arg < 1 || key.arg > 10) return "an unreadable capability map";
+    if (key.arg >= 2 && key.arg <= 8) {
+      if (!fwx_cbor_next(&c, &v) || v.major != FWX_CBOR_ARRAY) return "an unreadable capability map";
+      if (v.arg > 0) return names[key.arg - 1];
+      continue;
+    }
+    if (!fwx_cbor_skip(&c)) return "an unreadable capability map";
+  }
+  return NULL;
+}

@@ -20,4 +20,9 @@ int fwx_posix_board_load(fwx_posix_board *b, const char *path, char *error, size
 /* A granted capability map (CBOR, as verified) as the JSON the HAL bridge's attach takes. 0 or -1. */
 int fwx_posix_caps_json(const uint8_t *caps, uint32_t len, char *out, size_t cap);
 
+/* The first peripheral kind (sensors, gpio, adc, pwm, i2c, spi, uart) a granted capability map
+ * (CBOR, as verified) grants, or NULL when it grants none: what a device without the HAL bridge
+ * cannot serve. A map it cannot read is named as such, so the caller refuses it too. */
+const char *fwx_posix_caps_peripheral(const uint8_t *caps, uint32_t len);
+
 #endif

@@ -12,6 +12,8 @@ int fwx_dev_slot_of(uint8_t slot);
 int fwx_dev_installed(const fwx_slots_module_t *r);
 void fwx_dev_write_slots(fwx_json_writer *w, const fwx_slots_module_t *r);
 void fwx_dev_write_slot_name(fwx_json_writer *w, int slot);
+/* A number as config text (fwx_device_verify.c): integers as integers, others with up to 9 decimals; |v| < 2^63. */
+void fwx_dev_number_text(double v, char *out, size_t cap);
 /* Module i's config values (key NUL value NUL ...) in the store's record: NULL with *len 0 when
  * there are none or the blob does not decode whole (fwx_dev_blob_valid). Valid until the next commit. */
 const uint8_t *fwx_dev_values_of(const fwx_device *d, unsigned i, uint32_t *len);

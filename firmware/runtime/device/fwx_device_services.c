@@ -213,7 +213,9 @@ static int parse_number(const char *s, double *out, int *integral) {
   while (*s == ' ') s++;
   if (*s) return -1;
   *out = neg ? -v : v;
-  if (*integral && (*out > 9007199254740991.0 || *out < -9007199254740991.0)) *integral = 0;
+  /* Whole or not by the value, as Number.isInteger: "1.5e1" is 15, "100e-2" is 1. Every double
+   * from 2^53 up is whole. */
+  *integral = v >= 9007199254740992.0 || v == (double)(int64_t)v;
   return 0;
 }
 
@@ -240,15 +242,48 @@ static int set_value(uint8_t *blob, uint32_t *len, const char *key, const char *
   return 0;
 }
 
+/* Starts the refusal of module.key: "invalid-config", "<module>.<key>: ", the rest written to *t. */
+static void refusal(fwx_text *t, fwx_ota_refusal *why, const char *module, const char *key) {
+  why->code = "invalid-config";
+  fwx_text_init(t, why->message, sizeof why->message);
+  fwx_text_str(t, module);
+  fwx_text_str(t, ".");
+  fwx_text_str(t, key);
+  fwx_text_str(t, ": ");
+}
+
 static int bad(fwx_ota_refusal *why, const char *module, const char *key, const char *rule) {
   fwx_text t;
-  why->code = "invalid-config";
-  fwx_text_init(&t, why->message, sizeof why->message);
-  fwx_text_str(&t, module);
-  fwx_text_str(&t, ".");
-  fwx_text_str(&t, key);
-  fwx_text_str(&t, ": ");
+  refusal(&t, why, module, key);
   fwx_text_str(&t, rule);
+  return -1;
+}
+
+/* Naming the value, in checkConfigValues' words (src/ota/config-values.ts): "<rule><raw><after>". */
+static int bad_value(fwx_ota_refusal *why, const char *module, const char *key, const char *rule, const char *raw, const char *after) {
+  fwx_text t;
+  refusal(&t, why, module, key);
+  fwx_text_str(&t, rule);
+  fwx_text_str(&t, raw);
+  fwx_text_str(&t, after);
+  return -1;
+}
+
+/* "<n> is outside [min, max]", the bounds as the manifest gives them, -inf/inf when absent. */
+static int out_of_range(fwx_ota_refusal *why, const char *module, const char *key, const fwx_config_field *f, double num) {
+  char n[40];
+  fwx_text t;
+  refusal(&t, why, module, key);
+  if (num > -9007199254740992.0 && num < 9007199254740992.0) fwx_dev_number_text(num, n, sizeof n);
+  else (void)fwx_strcpy_bounded(n, sizeof n, "(beyond 2^53)");
+  fwx_text_str(&t, n);
+  fwx_text_str(&t, " is outside [");
+  if (f->has_min) fwx_dev_number_text(f->min, n, sizeof n);
+  fwx_text_str(&t, f->has_min ? n : "-\xe2\x88\x9e");
+  fwx_text_str(&t, ", ");
+  if (f->has_max) fwx_dev_number_text(f->max, n, sizeof n);
+  fwx_text_str(&t, f->has_max ? n : "\xe2\x88\x9e");
+  fwx_text_str(&t, "]");
   return -1;
 }
 
@@ -286,11 +321,13 @@ long fwx_dev_check_config(fwx_device *d, unsigned index, const uint8_t *pkg, con
       return -1;
     }
     if (fwx_json_string(v, raw, sizeof raw) < 0) return bad(why, module, key, "string values are at most 256 bytes");
-    if (f->type == FWX_CFG_BOOLEAN && !fwx_streq(raw, "true") && !fwx_streq(raw, "false")) return bad(why, module, key, "expected true or false");
+    if (f->type == FWX_CFG_BOOLEAN && !fwx_streq(raw, "true") && !fwx_streq(raw, "false")) return bad_value(why, module, key, "expected true or false, got \"", raw, "\"");
     if (f->type == FWX_CFG_INTEGER || f->type == FWX_CFG_NUMBER) {
-      if (parse_number(raw, &num, &integral) != 0) return bad(why, module, key, f->type == FWX_CFG_INTEGER ? "expected a integer" : "expected a number");
-      if (f->type == FWX_CFG_INTEGER && !integral) return bad(why, module, key, "expected an integer");
-      if ((f->has_min && num < f->min) || (f->has_max && num > f->max)) return bad(why, module, key, "value is outside the manifest's range");
+      if (parse_number(raw, &num, &integral) != 0) return bad_value(why, module, key, f->type == FWX_CFG_INTEGER ? "expected an integer, got \"" : "expected a number, got \"", raw, "\"");
+      if (f->type == FWX_CFG_INTEGER && !integral) return bad_value(why, module, key, "expected an integer, got ", raw, "");
+      if ((f->has_min && num < f->min) || (f->has_max && num > f->max)) return out_of_range(why, module, key, f, num);
+      /* Past 2^53 a double no longer holds every integer, and the text below could not hold it. */
+      if (num >= 9007199254740992.0 || num <= -9007199254740992.0) return bad_value(why, module, key, "", raw, " is beyond \xc2\xb1" "9007199254740991, the largest number this device keeps exactly");
       if (f->type == FWX_CFG_INTEGER) {
         /* Normalised as String(n) does for integers: "007" -> "7", "1e2" -> "100". */
         fwx_text t;

@@ -68,7 +68,7 @@ void test_sup_ram(void)
     CHECK(f != NULL);
     if (f != NULL) {
         CHECK(f->reason == FWX_FAULT_MEMORY_LIMIT);
-        CHECK(strcmp(f->detail, "a load or store at address 6141 reached past the RAM budget of 6144 bytes") == 0);
+        CHECK(strcmp(f->detail, "a load or store ending at address 6144 reached past the RAM budget of 6144 bytes") == 0);
     }
     case_end();
 
@@ -77,7 +77,7 @@ void test_sup_ram(void)
     CHECK(f != NULL);
     if (f != NULL) {
         CHECK(f->reason == FWX_FAULT_OUT_OF_BOUNDS);
-        CHECK(strcmp(f->detail, "a load or store at address 4294967292 reached outside the memory (RAM budget 6144 bytes)") == 0);
+        CHECK(strcmp(f->detail, "a load or store ending at address 4294967299 reached outside the memory (RAM budget 6144 bytes)") == 0);
     }
     case_end();
 
