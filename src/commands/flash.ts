@@ -18,6 +18,7 @@ import { progressPrinter } from "../ota/progress.js";
 import { CREDENTIAL_OPTIONS, CREDENTIALS_HELP, loadOperatorAuth } from "../ota/credentials.js";
 import { DEFAULT_CHUNK_BYTES } from "../ota/protocol.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
+import { otherFileKind } from "../pkg/file-kind.js";
 
 const help = `usage: fwx flash <package.fwx> --device <id> [--broker mqtt://127.0.0.1:1883]
                  [--ca f --cert f --key f] [--username u --password-file f]
@@ -194,7 +195,8 @@ function packageSource(input: string, values: { "integrator-key"?: string; "inte
       try {
         peek = readPackageUnverified(bytes);
       } catch (e) {
-        throw new UsageError(`${input}: not a package: ${(e as Error).message}`);
+        const other = otherFileKind(bytes, "package");
+        throw new UsageError(`${input}: not a package: ${(e as Error).message}${other ? `; it is ${other}` : ""}`);
       }
       if ("error" in peek.manifest) throw new UsageError(`${input}: package manifest is unreadable: ${peek.manifest.error}`);
       return bytes;

@@ -181,7 +181,7 @@ const CASES: Record<string, Case> = {
   },
   "flash a file that is not a package": {
     argv: () => ["flash", "tick.wasm", "--device", "gw-1", "--broker", "mqtt://127.0.0.1:1", "--operator-key", "nope.key", "--operator-cert", "nope.cert", "--root", "nope.pub"],
-    code: 2, says: /flash: tick\.wasm: not a package: FWX_PKG_E_MAGIC: byte 0/,
+    code: 2, says: /flash: tick\.wasm: not a package: FWX_PKG_E_MAGIC: byte 0 .*; it is a WebAssembly module \(fwx validate checks it/,
   },
   "new under a missing directory": {
     argv: () => ["new", "missing/thermo"],
