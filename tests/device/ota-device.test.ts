@@ -13,6 +13,7 @@ import { parseFrameRefs } from "../../src/agent/faults.js";
 import { topicsFor } from "../../src/ota/protocol.js";
 import { type TestBroker } from "../ota/brokers.js";
 import { CUSTOMER, MODULE, tickerWasm, type Trust } from "../ota/fixtures.js";
+import type { ConfigField } from "../../src/pkg/manifest.js";
 import { buildPackage } from "../../src/pkg/pack.js";
 import { issueCertificate } from "../../src/pkg/index.js";
 import { rawPublicKey } from "../../src/pkg/keys.js";
@@ -125,7 +126,9 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     const r1 = await cli(cliPath, flashArgs(v1, id));
     expect(r1.json?.verdict, `${r1.stdout}${r1.stderr}\n--- the device's stderr:\n${dev.stderr().slice(-3000)}`).toBe("confirmed");
 
-    const v2 = writePackage(dir.path, "d2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2, padding: 6000 }));
+    // v2 adds a setting whose bound (0.3, three tenths in the manifest) is typed exactly as an operator would.
+    const config: ConfigField[] = [{ name: "threshold", type: "number", default: 8, min: -40.5, max: 30.25 }, { name: "gain", type: "number", default: 0.1, min: 0.1, max: 0.3 }];
+    const v2 = writePackage(dir.path, "d2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2, padding: 6000, config }));
     const d = await cli(cliPath, flashArgs(v2, id));
     expect(d.json?.verdict, d.stdout + d.stderr).toBe("confirmed");
     expect(d.json?.mode).toBe("delta");
@@ -162,8 +165,13 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     const cedge = await cli(cliPath, ["config", "set", id, MODULE, "threshold=30.26", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(cedge.status, cedge.stdout + cedge.stderr).toBe(2);
     expect(cedge.stdout + cedge.stderr).toContain("invalid-config");
+    // A value typed at a bound is within it, as on the Node agent: "0.3" is the double 0.3, not 3 x 0.1.
+    const cbound = await cli(cliPath, ["config", "set", id, MODULE, "gain=0.3", "--broker", broker.url, "--json", ...ops], 20_000);
+    expect(cbound.status, cbound.stdout + cbound.stderr).toBe(0);
+    const clow = await cli(cliPath, ["config", "set", id, MODULE, "gain=0.1", "--broker", broker.url, "--json", ...ops], 20_000);
+    expect(clow.status, clow.stdout + clow.stderr).toBe(0);
     let m = await status();
-    expect(m?.config).toMatchObject({ threshold: "12.5" });
+    expect(m?.config).toMatchObject({ threshold: "12.5", gain: "0.1" });
 
     // Rollback to the other slot; a faulting trial after it is reverted; then remove.
     const rb = await cli(cliPath, ["rollback", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);

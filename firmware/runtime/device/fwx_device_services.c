@@ -177,25 +177,45 @@ fwx_status_t fwx_hal_core_error_detail(fwx_module_t *m, uint8_t *text, uint32_t 
   return FWX_OK;
 }
 
-/* A decimal number as JSON/JS writes one; 0 on success. No libc: the runtime has no strtod. */
+/* Powers of ten a double holds exactly: m * 10^k or m / 10^k with m below 2^53 is then one
+ * correctly rounded operation (Clinger's fast path), the double JSON.parse and Number() give. */
+static const double exact_pow10[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* A decimal number as JSON/JS writes one; 0 on success. No libc: the runtime has no strtod.
+ * The digits are gathered as an integer and scaled once, so every value typed with up to 15
+ * significant digits and a decimal exponent within +-22 is the double the Node agent's Number()
+ * gives: "0.3" is 0.3, not 3 * 0.1 (0.30000000000000004), and a value typed at a bound compares
+ * equal to it. Longer or more extreme values are scaled step by step (within an ulp or so). */
 static int parse_number(const char *s, double *out, int *integral) {
-  double v = 0.0, scale = 1.0;
-  int neg = 0, digits = 0, exp = 0, eneg = 0;
-  *integral = 1;
+  uint64_t m = 0;
+  int neg = 0, digits = 0, kept = 0, dexp = 0, exp = 0, eneg = 0, inexact = 0;
+  double v;
   while (*s == ' ') s++;
   if (*s == '-' || *s == '+') neg = *s++ == '-';
-  while (*s >= '0' && *s <= '9') {
-    v = v * 10.0 + (double)(*s++ - '0');
-    digits++;
+  for (; *s >= '0' && *s <= '9'; s++, digits++) {
+    if (m == 0 && *s == '0') continue; /* a leading zero */
+    if (kept < 19) {
+      m = m * 10u + (uint64_t)(*s - '0');
+      kept++;
+    } else {
+      dexp++; /* past 19 digits: scaled instead of kept */
+      if (*s != '0') inexact = 1;
+    }
   }
   if (*s == '.') {
-    s++;
-    while (*s >= '0' && *s <= '9') {
-      scale /= 10.0;
-      v += (double)(*s - '0') * scale;
-      if (*s != '0') *integral = 0;
-      s++;
-      digits++;
+    for (s++; *s >= '0' && *s <= '9'; s++, digits++) {
+      if (m == 0 && *s == '0') {
+        dexp--;
+        continue;
+      }
+      if (kept < 19) {
+        m = m * 10u + (uint64_t)(*s - '0');
+        kept++;
+        dexp--;
+      } else if (*s != '0') {
+        inexact = 1;
+      }
     }
   }
   if (!digits) return -1;
@@ -207,11 +227,19 @@ static int parse_number(const char *s, double *out, int *integral) {
       exp = exp * 10 + (*s++ - '0');
       if (exp > 308) return -1;
     }
-    while (exp--) v = eneg ? v / 10.0 : v * 10.0;
-    if (eneg) *integral = 0;
   }
   while (*s == ' ') s++;
   if (*s) return -1;
+  dexp += eneg ? -exp : exp;
+  v = (double)m;
+  if (m == 0) {
+    v = 0.0;
+  } else if (!inexact && m <= 9007199254740992u && dexp >= -22 && dexp <= 22) {
+    v = dexp >= 0 ? v * exact_pow10[dexp] : v / exact_pow10[-dexp];
+  } else {
+    for (; dexp > 0; dexp--) v *= 10.0;
+    for (; dexp < 0; dexp++) v /= 10.0;
+  }
   *out = neg ? -v : v;
   /* Whole or not by the value, as Number.isInteger: "1.5e1" is 15, "100e-2" is 1. Every double
    * from 2^53 up is whole. */
