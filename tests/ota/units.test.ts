@@ -166,6 +166,20 @@ describe("crash points and config values", () => {
     expect(() => checkConfigValues("m", fields, { other: "1" })).toThrow(/no config field "other"/);
     expect([...effectiveConfig(fields, { period: "5" })]).toEqual([["threshold", "8"], ["period", "5"], ["enabled", "true"]]);
   });
+
+  // The same rules as the C device's reader (tests/c/suites/config.mjs compares the two on a corpus).
+  it("reads numbers as every device does: decimal text only, whole by what was typed, 15 digits for fractions", () => {
+    const fields = [{ name: "x", type: "number" as const }, { name: "n", type: "integer" as const }];
+    const x = (v: string) => checkConfigValues("m", fields, { x: v }).x;
+    expect([x(" 7 "), x("1.5e1"), x("100e-2"), x("0.0000001"), x("+.5"), x("-0")]).toEqual(["7", "15", "1", "1e-7", "0.5", "0"]);
+    for (const notNumber of ["0x10", "Infinity", "\t7", "", " ", ".", "1e", "0e400", "1_0"]) {
+      expect(() => x(notNumber), JSON.stringify(notNumber)).toThrow(`m.x: expected a number, got "${notNumber}"`);
+    }
+    // Rounds to the double 1, but was not typed whole.
+    expect(() => checkConfigValues("m", fields, { n: "1.00000000000000000001" })).toThrow("m.n: expected an integer, got 1.00000000000000000001");
+    expect(() => x("0.1234567890123456")).toThrow("m.x: 0.1234567890123456 has more than 15 significant digits, more than this device keeps exactly");
+    expect(() => x("9007199254740992")).toThrow("m.x: 9007199254740992 is beyond ±9007199254740991");
+  });
 });
 
 describe("a begin of a package already decided", () => {

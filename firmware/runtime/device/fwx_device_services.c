@@ -7,6 +7,7 @@
 
 #include "fwx_abi.h"
 #include "fwx_device.h"
+#include "fwx_config_number.h"
 #include "fwx_device_internal.h"
 #include "fwx_text.h"
 
@@ -177,76 +178,6 @@ fwx_status_t fwx_hal_core_error_detail(fwx_module_t *m, uint8_t *text, uint32_t 
   return FWX_OK;
 }
 
-/* Powers of ten a double holds exactly: m * 10^k or m / 10^k with m below 2^53 is then one
- * correctly rounded operation (Clinger's fast path), the double JSON.parse and Number() give. */
-static const double exact_pow10[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* A decimal number as JSON/JS writes one; 0 on success. No libc: the runtime has no strtod.
- * The digits are gathered as an integer and scaled once, so every value typed with up to 15
- * significant digits and a decimal exponent within +-22 is the double the Node agent's Number()
- * gives: "0.3" is 0.3, not 3 * 0.1 (0.30000000000000004), and a value typed at a bound compares
- * equal to it. Longer or more extreme values are scaled step by step (within an ulp or so). */
-static int parse_number(const char *s, double *out, int *integral) {
-  uint64_t m = 0;
-  int neg = 0, digits = 0, kept = 0, dexp = 0, exp = 0, eneg = 0, inexact = 0;
-  double v;
-  while (*s == ' ') s++;
-  if (*s == '-' || *s == '+') neg = *s++ == '-';
-  for (; *s >= '0' && *s <= '9'; s++, digits++) {
-    if (m == 0 && *s == '0') continue; /* a leading zero */
-    if (kept < 19) {
-      m = m * 10u + (uint64_t)(*s - '0');
-      kept++;
-    } else {
-      dexp++; /* past 19 digits: scaled instead of kept */
-      if (*s != '0') inexact = 1;
-    }
-  }
-  if (*s == '.') {
-    for (s++; *s >= '0' && *s <= '9'; s++, digits++) {
-      if (m == 0 && *s == '0') {
-        dexp--;
-        continue;
-      }
-      if (kept < 19) {
-        m = m * 10u + (uint64_t)(*s - '0');
-        kept++;
-        dexp--;
-      } else if (*s != '0') {
-        inexact = 1;
-      }
-    }
-  }
-  if (!digits) return -1;
-  if (*s == 'e' || *s == 'E') {
-    s++;
-    if (*s == '-' || *s == '+') eneg = *s++ == '-';
-    if (!(*s >= '0' && *s <= '9')) return -1;
-    while (*s >= '0' && *s <= '9') {
-      exp = exp * 10 + (*s++ - '0');
-      if (exp > 308) return -1;
-    }
-  }
-  while (*s == ' ') s++;
-  if (*s) return -1;
-  dexp += eneg ? -exp : exp;
-  v = (double)m;
-  if (m == 0) {
-    v = 0.0;
-  } else if (!inexact && m <= 9007199254740992u && dexp >= -22 && dexp <= 22) {
-    v = dexp >= 0 ? v * exact_pow10[dexp] : v / exact_pow10[-dexp];
-  } else {
-    for (; dexp > 0; dexp--) v *= 10.0;
-    for (; dexp < 0; dexp++) v /= 10.0;
-  }
-  *out = neg ? -v : v;
-  /* Whole or not by the value, as Number.isInteger: "1.5e1" is 15, "100e-2" is 1. Every double
-   * from 2^53 up is whole. */
-  *integral = v >= 9007199254740992.0 || v == (double)(int64_t)v;
-  return 0;
-}
-
 /* Sets key to value in the blob being built (replaced in place, or appended): 0, or -1 when full. */
 static int set_value(uint8_t *blob, uint32_t *len, const char *key, const char *value) {
   uint32_t pos = 0, at, pairs = 0;
@@ -328,8 +259,7 @@ long fwx_dev_check_config(fwx_device *d, unsigned index, const uint8_t *pkg, con
     fwx_config_field field;
     const fwx_config_field *f = NULL;
     uint32_t i;
-    double num;
-    int integral;
+    fwx_cfg_number num;
     if (fwx_json_string(k, key, sizeof key) < 0) return bad(why, module, "?", "key longer than 32 bytes");
     if (find_field(pkg, info, key, &field)) f = &field;
     if (!f) {
@@ -351,17 +281,17 @@ long fwx_dev_check_config(fwx_device *d, unsigned index, const uint8_t *pkg, con
     if (fwx_json_string(v, raw, sizeof raw) < 0) return bad(why, module, key, "string values are at most 256 bytes");
     if (f->type == FWX_CFG_BOOLEAN && !fwx_streq(raw, "true") && !fwx_streq(raw, "false")) return bad_value(why, module, key, "expected true or false, got \"", raw, "\"");
     if (f->type == FWX_CFG_INTEGER || f->type == FWX_CFG_NUMBER) {
-      if (parse_number(raw, &num, &integral) != 0) return bad_value(why, module, key, f->type == FWX_CFG_INTEGER ? "expected an integer, got \"" : "expected a number, got \"", raw, "\"");
-      if (f->type == FWX_CFG_INTEGER && !integral) return bad_value(why, module, key, "expected an integer, got ", raw, "");
-      if ((f->has_min && num < f->min) || (f->has_max && num > f->max)) return out_of_range(why, module, key, f, num);
+      fwx_text t;
+      if (fwx_cfg_number_parse(raw, &num) != 0) return bad_value(why, module, key, f->type == FWX_CFG_INTEGER ? "expected an integer, got \"" : "expected a number, got \"", raw, "\"");
+      if (f->type == FWX_CFG_INTEGER && !num.integral) return bad_value(why, module, key, "expected an integer, got ", raw, "");
+      if (!num.integral && !num.exact) return bad_value(why, module, key, "", raw, " has more than 15 significant digits, more than this device keeps exactly");
+      if ((f->has_min && num.value < f->min) || (f->has_max && num.value > f->max)) return out_of_range(why, module, key, f, num.value);
       /* Past 2^53 a double no longer holds every integer, and the text below could not hold it. */
-      if (num >= 9007199254740992.0 || num <= -9007199254740992.0) return bad_value(why, module, key, "", raw, " is beyond \xc2\xb1" "9007199254740991, the largest number this device keeps exactly");
-      if (f->type == FWX_CFG_INTEGER) {
-        /* Normalised as String(n) does for integers: "007" -> "7", "1e2" -> "100". */
-        fwx_text t;
-        fwx_text_init(&t, raw, sizeof raw);
-        fwx_text_i64(&t, (int64_t)num);
-      }
+      if (num.value >= 9007199254740992.0 || num.value <= -9007199254740992.0) return bad_value(why, module, key, "", raw, " is beyond \xc2\xb1" "9007199254740991, the largest number this device keeps exactly");
+      /* Kept as the Node agent keeps it, String(n): "007" -> "7", "1e2" -> "100", "6.50" -> "6.5". */
+      fwx_text_init(&t, raw, sizeof raw);
+      if (num.integral) fwx_text_i64(&t, (int64_t)num.value);
+      else fwx_cfg_number_text(&num, &t);
     }
     if (set_value(next, &len, key, raw) != 0) return bad(why, module, key, "too many config values");
   }
