@@ -166,7 +166,12 @@ export const command: Command = {
     });
     const [action, arg, ...extra] = positionals;
     if (!action) throw new UsageError("expected an action: create, status, pause, resume, cancel or map");
-    if (extra.length && action !== "map") throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (extra.length && action !== "map") {
+      // `--approve sometimes`: the word after --approve was not a mode, so it was taken as an argument.
+      const after = argv[argv.indexOf(extra[0]!) - 1];
+      if (after === "--approve") throw new UsageError(`--approve "${extra[0]}": expected every or first (or --approve alone, for every)`);
+      throw new UsageError(`unexpected argument "${extra[0]}"`);
+    }
     const base = values.fleet ?? process.env.FWX_FLEET ?? DEFAULT_FLEET;
     try {
       new URL(base);

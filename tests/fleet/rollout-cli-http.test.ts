@@ -62,6 +62,10 @@ describe("fwx rollout over a connection the service resets", { timeout: 20_000 }
     expect(s.seen).toHaveLength(3);
   });
 
+  it("names a word after --approve that is not a mode, instead of calling it an unexpected argument", async () => {
+    await expect(command.run(["create", "x.fwx", "--target", "all", "--approve", "sometimes"])).rejects.toThrow('--approve "sometimes": expected every or first (or --approve alone, for every)');
+  });
+
   it("never sends an action twice", async () => {
     const s = await flakyService(1);
     server = s.server;
