@@ -153,7 +153,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     this.manager.boot();
     const partial = this.receiver.current;
     if (partial && this.manager.hasPackage(partial.package.sha256)) this.receiver.discard();
-    this.timeline({ kind: "agent", ts: Date.now(), message: `agent ${this.opts.deviceId} booted with ${this.manager.status().length} module(s)` });
+    this.timeline({ kind: "agent", ts: Date.now(), message: `agent ${this.opts.deviceId} booted with ${this.manager.status().length} installed module(s)` });
     const client = mqtt.connect(this.opts.brokerUrl, {
       // The device id itself: brokers whose ACL keys devices by client id (%c, ${clientid}) bind it to the
       // authenticated identity (docs/fleet-brokers.md), so it must be exactly the id the topics carry.

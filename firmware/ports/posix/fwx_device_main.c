@@ -670,7 +670,7 @@ int main(int argc, char **argv) {
   {
     unsigned k, n = 0;
     for (k = 0; k < FWX_DEVICE_MAX_MODULES; k++) n += fwx_slots_module(&slots, k) ? 1u : 0u;
-    fprintf(stderr, "[device] %s booted with %u module(s)\n", device_id, n);
+    fprintf(stderr, "[device] %s booted with %u installed module(s)\n", device_id, n);
   }
   fwx_ota_topic(&device.ota, "presence", will_topic, sizeof will_topic);
   mosquitto_will_set(mosq, will_topic, (int)strlen(fwx_ota_will_payload()), fwx_ota_will_payload(), 1, true);
