@@ -1,6 +1,7 @@
 // `fwx fleet` as a function: the database, the broker follower, the rollout
 // controller and the HTTP API, started together and stopped together.
 
+import { existsSync, rmSync } from "node:fs";
 import { deviceActionsThroughBroker, storedBeforeAnswer, type EventWatchers } from "./device-actions.js";
 import type { AddressInfo } from "node:net";
 import { flash, FlashAborted } from "../ota/flasher.js";
@@ -8,7 +9,7 @@ import { PackageCache } from "../ota/package-cache.js";
 import { DeviceDistrusted, DeviceRefused, DeviceUnreachable, type OperatorAuth } from "../ota/rpc.js";
 import type { MqttSecurity } from "../ota/transport.js";
 import { createApiServer, type LiveLogs } from "./api.js";
-import { openFleetDb, type FleetDb } from "./db/open.js";
+import { openFleetDb, sqliteFileOf, type FleetDb } from "./db/open.js";
 import { DeltaStore } from "./deltas.js";
 import { Follower, type LogRow } from "./follower.js";
 import { RolloutController, type DeviceOutcome, type FlashDevice } from "./rollouts.js";
@@ -70,6 +71,9 @@ export function flashThroughBroker(o: { brokerUrl: string; security?: MqttSecuri
 }
 
 export async function startFleetService(o: FleetServiceOptions): Promise<FleetService> {
+  // A start that fails (the broker unreachable, the port in use) leaves no database it created behind.
+  const file = sqliteFileOf(o.db);
+  const createdHere = file !== null && !existsSync(file);
   const db = await openFleetDb(o.db);
   const store = new FleetStore(db.db);
   const deltas = new DeltaStore(db.db);
@@ -135,6 +139,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
     await rollouts?.stop();
     await follower?.close();
     await db.close();
+    if (createdHere) for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
     throw e;
   }
 }

@@ -1,7 +1,9 @@
 // `fwx fleet --listen` on a port another process holds: one line naming the
-// option and why, exit 1 (as fwx broker's "could not listen"), no stack trace.
+// option and why, exit 1 (as fwx broker's "could not listen"), no stack trace,
+// and no database left behind by the start that failed.
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
+import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
@@ -37,5 +39,7 @@ describe("fwx fleet --listen on a port in use", () => {
     const lines = r.err.trim().split("\n").filter((l) => !/no operator credentials/.test(l));
     expect(r.code, r.err).toBe(1);
     expect(lines).toEqual([`fwx: fleet: --listen 127.0.0.1:${port}: cannot listen: the port is in use`]);
+    // Nothing half-made: the database this start created is gone with it.
+    expect(readdirSync(work.path).filter((f) => f.startsWith("fleet.db"))).toEqual([]);
   });
 });

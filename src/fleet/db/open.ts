@@ -31,6 +31,11 @@ export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//.test(location);
 }
 
+/** The SQLite file a location names, or null for a PostgreSQL URL. */
+export function sqliteFileOf(location: string): string | null {
+  return isPostgresUrl(location) ? null : resolve(location.replace(/^sqlite:/, ""));
+}
+
 function redact(url: string): string {
   try {
     const u = new URL(url);
@@ -54,7 +59,7 @@ function dialectFor(location: string): { kind: DialectKind; where: string; diale
     pool.on("error", () => {});
     return { kind: "postgres", where: redact(location), dialect: new PostgresDialect({ pool }) };
   }
-  const path = resolve(location.replace(/^sqlite:/, ""));
+  const path = sqliteFileOf(location)!;
   if (existsSync(path) && statSync(path).isDirectory()) throw new FleetDbError(`database ${path}: is a directory, expected a SQLite file (or a postgres:// URL)`);
   if (!existsSync(dirname(path))) throw new FleetDbError(`database ${path}: directory ${dirname(path)} does not exist`);
   let sqlite: Database.Database;
