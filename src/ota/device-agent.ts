@@ -72,7 +72,6 @@ export type TimelineEntry =
 /** Commands anyone on the broker may send (they change nothing; see docs/ota-protocol.md, "Reading operations"). Everything else must be signed. */
 const OPEN_OPS = new Set(["status", "logs", "query"]);
 
-/** JSON that tolerates the bigint fields of agent events. */
 /**
  * Refusals that describe the device at that moment, not the package: repeated to a later begin, they would
  * outlive their cause ("the device agent shut down ...; flash again" answered to every flash again).
@@ -90,6 +89,7 @@ export function verdictStillTrue(last: InstallEvent, confirmedSha: string | unde
   return true;
 }
 
+/** JSON that tolerates the bigint fields of agent events. */
 export const jsonText = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? Number(x) : x));
 
 export class DeviceAgent<B extends BoardLike = BoardLike> {
