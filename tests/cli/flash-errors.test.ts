@@ -3,7 +3,6 @@
 // refusal whose reason already starts with its code prints the code once.
 // Every child process runs under a time limit.
 
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,19 +10,11 @@ import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { CUSTOMER, FAST_HEALTH, GROUP, makePackage, makeTrust, tempDir, tickerWasm } from "../ota/fixtures.js";
+import { runNode } from "../support/run-cli.js";
 
 const cli = join(import.meta.dirname, "../..", "dist", "cli.js");
 
-function fwx(args: string[], cwd: string, timeoutMs = 30_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [cli, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms: ${err}`)); }, timeoutMs);
-    p.on("close", (code) => { clearTimeout(t); res({ code, out, err }); });
-  });
-}
+const fwx = (args: string[], cwd: string, timeoutMs = 30_000) => runNode(cli, args, { cwd, timeoutMs });
 
 describe("fwx flash: a bad package", () => {
   let broker: RunningBroker;

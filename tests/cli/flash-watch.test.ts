@@ -9,21 +9,13 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { tempDir } from "../ota/fixtures.js";
+import { runNode } from "../support/run-cli.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const work = tempDir("flash-watch");
 const f = (...p: string[]) => join(work.path, ...p);
 
-function run(cli: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [cli, ...args], { cwd: work.path, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms: ${err}`)); }, timeoutMs);
-    p.on("close", (code) => { clearTimeout(t); res({ code, out, err }); });
-  });
-}
+const run = (cli: string, args: string[], timeoutMs = 60_000) => runNode(cli, args, { cwd: work.path, timeoutMs });
 
 /** Follows a long-running child's output; `until` waits for a condition on it, within a time limit. */
 function follow(p: ChildProcess, what: string) {

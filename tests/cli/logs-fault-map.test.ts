@@ -5,7 +5,6 @@
 // in the project's build output by the module's hash or given with --map.
 // Every child process runs under a time limit.
 
-import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,20 +15,12 @@ import { startSimDevice } from "../../src/ota/sim-device.js";
 import { CUSTOMER, FAST_HEALTH, GROUP, makePackage, makeTrust, tempDir } from "../ota/fixtures.js";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { FAULT_LINE, faultyProject } from "../build/faulty-project.js";
+import { runNode } from "../support/run-cli.js";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "dist", "cli.js");
 
-function fwx(args: string[], cwd: string, timeoutMs = 30_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [cli, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms: ${err}`)); }, timeoutMs);
-    p.on("close", (code) => { clearTimeout(t); res({ code, out, err }); });
-  });
-}
+const fwx = (args: string[], cwd: string, timeoutMs = 30_000) => runNode(cli, args, { cwd, timeoutMs });
 
 describe("fwx logs names a device's fault through the build's debug map", () => {
   let broker: RunningBroker;

@@ -16,19 +16,11 @@ import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/broker
 import { CUSTOMER, GROUP, makePackage, makeTrust, tempDir, tickerWasm } from "../ota/fixtures.js";
 import { DEBUG_MAP_FORMAT, DEBUG_MAP_VERSION } from "../../src/build/debug-map.js";
 import { createHash } from "node:crypto";
+import { runNode } from "../support/run-cli.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 
-function run(cli: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [cli, ...args], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms: ${err}`)); }, timeoutMs);
-    p.on("close", (code) => { clearTimeout(t); res({ code, out, err }); });
-  });
-}
+const run = (cli: string, args: string[], timeoutMs = 60_000) => runNode(cli, args, { cwd: repo, timeoutMs });
 
 /** Starts a long-running fwx command; resolves with its first stdout line (its --json readiness line). */
 function daemon(cli: string, args: string[], children: ChildProcess[], timeoutMs = 60_000): Promise<string> {

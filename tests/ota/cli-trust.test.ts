@@ -10,19 +10,11 @@ import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
 import { bundleCli, removeCliBundle } from "./child-agent.js";
 import { CUSTOMER, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
+import { runNode } from "../support/run-cli.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 
-function run(cli: string, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [cli, ...args], { cwd: repo, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms: ${err}`)); }, timeoutMs);
-    p.on("close", (code) => { clearTimeout(t); res({ code, out, err }); });
-  });
-}
+const run = (cli: string, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) => runNode(cli, args, { cwd: repo, env, timeoutMs });
 
 describe("fwx keys, cert, agent and the field tools with operator and device credentials", () => {
   let broker: RunningBroker;
