@@ -1,5 +1,8 @@
 // Byte-level codec of .fwxrec files: LEB128 integers and tagged values.
 
+/** The first bytes of every .fwxrec file. */
+export const RECORD_MAGIC = "FWXREC";
+
 export class RecordFormatError extends Error {
   constructor(message: string, readonly offset: number) {
     super(`byte ${offset}: ${message}`);

@@ -22,10 +22,10 @@ import { FUNCTION_BY_INDEX, LOWERED } from "./abi.js";
 import { camel as methodName } from "../../host-abi/gen/names.js";
 import { GuestTrap, type FaultReason } from "./faults.js";
 import type { CallOutcome } from "./instance.js";
-import { Reader, RecordFormatError, Writer, type RecValue } from "./record-codec.js";
+import { Reader, RECORD_MAGIC, RecordFormatError, Writer, type RecValue } from "./record-codec.js";
 import type { DeliveryKind, RunObserver } from "./runtime.js";
 
-export const RECORD_MAGIC = "FWXREC";
+export { RECORD_MAGIC };
 /** 2: outputs an implementation left unset are recorded as such (tag 8). */
 export const RECORD_VERSION = 2;
 const TAG_DELIVERY = 1, TAG_CALL = 2, TAG_OUTCOME = 3;

@@ -3,7 +3,7 @@
 // `fwx inspect` a .wasm, is told what they gave and which command takes it,
 // instead of a CBOR or magic-number complaint about the wrong format.
 
-import { RECORD_MAGIC } from "../agent/record.js";
+import { RECORD_MAGIC } from "../agent/record-codec.js";
 import { DELTA_MAGIC } from "../ota/delta.js";
 import { WASM_MAGIC } from "../wasm/sections.js";
 import { MAGIC as PACKAGE_MAGIC } from "./format.js";
