@@ -181,6 +181,18 @@ static int refuse(const char **code, const char *what, char *message, size_t cap
     return -1;
 }
 
+/* A certificate's validity refused with its bound named, as the Node agent names it (identity.ts
+ * validity()): "<what> is not valid yet: valid from <time>" or "<what> expired at <time>". */
+static int refuse_validity(const char **code, bool expired, char *message, size_t cap, const char *what, uint64_t bound)
+{
+    char when[32];
+    fwx_text t;
+    fwx_text_init(&t, when, sizeof when);
+    fwx_text_iso_time(&t, bound);
+    return expired ? refuse(code, "expired", message, cap, what, " expired at ", when)
+                   : refuse(code, "not-yet-valid", message, cap, what, " is not valid yet: valid from ", when);
+}
+
 static bool same_text(const uint8_t *buf, fwx_cmd_text t, const char *s)
 {
     size_t n = fwx_strlen(s);
@@ -266,8 +278,8 @@ int fwx_cmd_check(fwx_cmd_gate *g, const fwx_cmd *c, int64_t now_s, const char *
             return -1;
         }
     }
-    if (now_s < 0 || (uint64_t)now_s < not_before) return refuse(code, "not-yet-valid", message, cap, "operator certificate is not valid yet", NULL, NULL);
-    if ((uint64_t)now_s >= not_after) return refuse(code, "expired", message, cap, "operator certificate expired", NULL, NULL);
+    if (now_s < 0 || (uint64_t)now_s < not_before) return refuse_validity(code, false, message, cap, "operator certificate", not_before);
+    if ((uint64_t)now_s >= not_after) return refuse_validity(code, true, message, cap, "operator certificate", not_after);
     fwx_cmd_copy(c, c->op, op, sizeof op);
     if (!fwx_pkg_name_listed(&d, v[O_OPERATIONS], (const uint8_t *)op, (uint32_t)fwx_strlen(op)))
         return refuse(code, "operation-not-allowed", message, cap, "operator may not ", op, NULL);
@@ -437,8 +449,8 @@ int fwx_cmd_check_device_cert(fwx_cmd_gate *g, const uint8_t *cert, uint32_t len
         not_after <= not_before)
         return refuse(&code, "bad-signature", message, cap, "device certificate body is malformed", NULL, NULL);
     if (!same_text(body, id, g->device_id)) return refuse(&code, "out-of-scope", message, cap, "device certificate is for another device than ", g->device_id, NULL);
-    if (now_s < 0 || (uint64_t)now_s < not_before) return refuse(&code, "not-yet-valid", message, cap, "device certificate is not valid yet", NULL, NULL);
-    if ((uint64_t)now_s >= not_after) return refuse(&code, "expired", message, cap, "device certificate expired", NULL, NULL);
+    if (now_s < 0 || (uint64_t)now_s < not_before) return refuse_validity(&code, false, message, cap, "device certificate", not_before);
+    if ((uint64_t)now_s >= not_after) return refuse_validity(&code, true, message, cap, "device certificate", not_after);
     /* The key it certifies is this device's key: a signature made with the seed verifies under it. */
     {
         uint8_t key[32];

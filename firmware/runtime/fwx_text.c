@@ -98,3 +98,33 @@ int fwx_hex32(const char *hex, uint8_t out[32]) {
   }
   return hex[64] == '\0' ? 0 : -1;
 }
+
+/* Two digits (00-99) of a date or time. */
+static void two_digits(fwx_text *t, uint64_t v) {
+  char d[2];
+  d[0] = (char)('0' + (char)(v / 10u % 10u));
+  d[1] = (char)('0' + (char)(v % 10u));
+  fwx_text_n(t, d, 2);
+}
+
+/* civil_from_days of H. Hinnant's date algorithms, on unsigned days since 1970. */
+void fwx_text_iso_time(fwx_text *t, uint64_t secs) {
+  uint64_t days = secs / 86400u, rem = secs % 86400u;
+  uint64_t z = days + 719468u, era = z / 146097u, doe = z - era * 146097u;
+  uint64_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
+  uint64_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u), mp = (5u * doy + 2u) / 153u;
+  uint64_t day = doy - (153u * mp + 2u) / 5u + 1u, month = mp < 10u ? mp + 3u : mp - 9u;
+  uint64_t year = yoe + era * 400u + (month <= 2u ? 1u : 0u);
+  fwx_text_u64(t, year);
+  fwx_text_str(t, "-");
+  two_digits(t, month);
+  fwx_text_str(t, "-");
+  two_digits(t, day);
+  fwx_text_str(t, "T");
+  two_digits(t, rem / 3600u);
+  fwx_text_str(t, ":");
+  two_digits(t, rem / 60u % 60u);
+  fwx_text_str(t, ":");
+  two_digits(t, rem % 60u);
+  fwx_text_str(t, "Z");
+}

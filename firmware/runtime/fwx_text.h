@@ -20,6 +20,8 @@ void fwx_text_u64(fwx_text *t, uint64_t v);
 void fwx_text_i64(fwx_text *t, int64_t v);
 /* Lower-case hex of bytes. */
 void fwx_text_hex(fwx_text *t, const uint8_t *bytes, size_t n);
+/* Unix seconds as ISO 8601 UTC, "2026-12-05T21:39:11Z" (a certificate's or the device clock's time). */
+void fwx_text_iso_time(fwx_text *t, uint64_t unix_seconds);
 
 size_t fwx_strlen(const char *s);
 /* Like strlen, but stops at max. */

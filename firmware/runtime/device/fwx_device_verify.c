@@ -224,37 +224,6 @@ int fwx_pkg_topic_granted(const uint8_t *pkg, const fwx_pkg_info *info, const ch
   return 0;
 }
 
-/* Two digits (00-99) of a date or time. */
-static void two_digits(fwx_text *t, uint64_t v) {
-  char d[2];
-  d[0] = (char)('0' + (char)(v / 10u % 10u));
-  d[1] = (char)('0' + (char)(v % 10u));
-  fwx_text_n(t, d, 2);
-}
-
-/* Unix seconds as ISO 8601 UTC ("2026-12-05T21:39:11Z"), the Node agent's iso(); civil_from_days of
- * H. Hinnant's date algorithms, on unsigned days since 1970 (a package's times are not negative). */
-static void iso_time(fwx_text *t, uint64_t secs) {
-  uint64_t days = secs / 86400u, rem = secs % 86400u;
-  uint64_t z = days + 719468u, era = z / 146097u, doe = z - era * 146097u;
-  uint64_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
-  uint64_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u), mp = (5u * doy + 2u) / 153u;
-  uint64_t day = doy - (153u * mp + 2u) / 5u + 1u, month = mp < 10u ? mp + 3u : mp - 9u;
-  uint64_t year = yoe + era * 400u + (month <= 2u ? 1u : 0u);
-  fwx_text_u64(t, year);
-  fwx_text_str(t, "-");
-  two_digits(t, month);
-  fwx_text_str(t, "-");
-  two_digits(t, day);
-  fwx_text_str(t, "T");
-  two_digits(t, rem / 3600u);
-  fwx_text_str(t, ":");
-  two_digits(t, rem / 60u % 60u);
-  fwx_text_str(t, ":");
-  two_digits(t, rem % 60u);
-  fwx_text_str(t, "Z");
-}
-
 /* What the verifier compared, in the Node agent's words (src/pkg/verify.ts), after its constant text:
  * the certificate's bound and the device clock, the two device classes, the two sequences. */
 static void refusal_facts(fwx_text *t, const fwx_pkg_error_t *err, uint64_t now, uint32_t installed_seq) {
@@ -262,10 +231,10 @@ static void refusal_facts(fwx_text *t, const fwx_pkg_error_t *err, uint64_t now,
   case FWX_PKG_E_NOT_YET_VALID:
   case FWX_PKG_E_EXPIRED:
     fwx_text_str(t, err->code == FWX_PKG_E_EXPIRED ? ": expired at " : ": valid from ");
-    iso_time(t, err->value);
+    fwx_text_iso_time(t, err->value);
     fwx_text_str(t, "; device clock is ");
     if (now == 0u) fwx_text_str(t, "not set");
-    else iso_time(t, now);
+    else fwx_text_iso_time(t, now);
     break;
   case FWX_PKG_E_DEVICE_CLASS:
     fwx_text_str(t, err->value == FWX_PKG_CLASS_GATEWAY ? ": the package targets \"gateway\" devices" : ": the package targets \"mcu\" devices");

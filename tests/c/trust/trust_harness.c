@@ -3,12 +3,26 @@
  * implementation: every command gets the Node agent's decision, every
  * statement the TS encoder's bytes and proof. Prints one line per mismatch
  * and "<n> entries, <m> mismatches" last. */
+#define _POSIX_C_SOURCE 200809L /* gmtime_r */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fwx_command.h"
 #include "fwx_statement.h"
+
+/* A validity refusal names the certificate's bound, as the Node agent does: every corpus case of
+ * these codes sits just past it (expired: now is notAfter; not-yet-valid: now is notBefore - 1). */
+static int names_bound(const char *code, const char *message, long long now) {
+  char want[64];
+  struct tm tm;
+  time_t bound = (time_t)(strcmp(code, "expired") == 0 ? now : now + 1);
+  if (strcmp(code, "expired") != 0 && strcmp(code, "not-yet-valid") != 0) return 1;
+  gmtime_r(&bound, &tm);
+  strftime(want, sizeof want, strcmp(code, "expired") == 0 ? " expired at %Y-%m-%dT%H:%M:%SZ" : " is not valid yet: valid from %Y-%m-%dT%H:%M:%SZ", &tm);
+  return strstr(message, want) != NULL;
+}
 
 static char line[1u << 17];
 static uint8_t payload[1u << 16];
@@ -130,6 +144,9 @@ int main(int argc, char **argv) {
       if (strcmp(tok[3], "not-ok") == 0 ? strcmp(got, "ok") == 0 : strcmp(got, tok[3]) != 0) {
         printf("MISMATCH %s: expected %s, got %s\n", tok[5], tok[3], got);
         mismatches++;
+      } else if (!names_bound(got, message, strtoll(tok[2], NULL, 10))) {
+        printf("MISMATCH %s: the %s refusal does not name the certificate's bound: \"%s\"\n", tok[5], got, message);
+        mismatches++;
       }
       free(exact);
       continue;
@@ -176,6 +193,9 @@ int main(int argc, char **argv) {
              (strcmp(tok[1], "out-of-scope") == 0 && !strstr(got, "another")) ||
              (strcmp(tok[1], "bad-signature") == 0 && !strstr(got, "signed by") && !strstr(got, "malformed") && !strstr(got, "not [body")))) {
         printf("MISMATCH device certificate: expected %s, got \"%s\"\n", tok[1], got);
+        mismatches++;
+      } else if (strcmp(got, "ok") != 0 && !names_bound(tok[1], got, strtoll(tok[4], NULL, 10))) {
+        printf("MISMATCH device certificate: the %s refusal does not name the certificate's bound: \"%s\"\n", tok[1], got);
         mismatches++;
       }
       continue;
