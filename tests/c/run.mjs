@@ -220,7 +220,21 @@ for (const e of examples) {
 // parts and anything else that builds its own C), run in name order. Each
 // exports `default async function (ctx)` and reports through ctx.pass/ctx.fail.
 const suitesDir = join(here, "suites");
-const suiteContext = { root, here, build, firmware, wasmDir, exec, objects, pass, fail, rel, STRICT, SANITIZE, INCLUDES, examples };
+
+/**
+ * Runs a differential harness on its corpus under a time limit (a hang on hostile input becomes a named
+ * failure). It passes `claim` when the harness exits 0 and its last line ends " 0 mismatches", and prints
+ * that line after `label`; otherwise it fails `claim` with the harness's output.
+ */
+async function compareCorpus(harness, corpus, { limitS, claim, label = "" }) {
+  const run = await exec("timeout", [String(limitS), harness, corpus]);
+  const summary = run.out.trim().split("\n").pop() ?? "";
+  if (run.status !== 0 || !/ 0 mismatches$/.test(summary)) return fail(claim, `${run.err.slice(0, 6000)}\n${run.out.slice(0, 6000)}\nexit ${run.status}`);
+  console.log(`${label}${summary}`);
+  pass();
+}
+
+const suiteContext = { root, here, build, firmware, wasmDir, exec, objects, pass, fail, rel, STRICT, SANITIZE, INCLUDES, examples, compareCorpus };
 for (const file of existsSync(suitesDir) ? readdirSync(suitesDir).filter((f) => f.endsWith(".mjs")).sort() : []) {
   console.log(`--- C suite ${file}`);
   const t0 = performance.now();

@@ -13,7 +13,7 @@ import { cachedGenerate } from "../generator-cache.mjs";
 export const RUNTIME_PKG_SOURCES = ["fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c", "fwx_pkg_payload.c", "fwx_pkg_verify.c", "fwx_revocations.c"];
 
 export default async function pkgVerify(ctx) {
-  const { root, build, firmware, exec, objects, pass, fail, rel, STRICT, SANITIZE } = ctx;
+  const { root, build, firmware, exec, objects, pass, fail, rel, STRICT, SANITIZE, compareCorpus } = ctx;
   const runtime = join(firmware, "runtime");
   const port = join(firmware, "ports", "posix", "fwx_crypto_sodium.c");
   const sources = RUNTIME_PKG_SOURCES.map((f) => join(runtime, f));
@@ -55,20 +55,7 @@ export default async function pkgVerify(ctx) {
   pass();
   if (cc.status !== 0) return fail("the package verifier harness builds with ASan + UBSan", cc.err);
   pass();
-  // A time limit turns a hang (a loop on hostile input) into a named failure.
-  const run = await exec("timeout", ["600", harness, corpus]);
-  const summary = run.out.trim().split("\n").pop() ?? "";
-  if (run.status !== 0 || !/ 0 mismatches$/.test(summary)) fail("the C verifier gives the TypeScript verdict for every corpus entry (sanitized)", `${run.err.slice(0, 6000)}\n${run.out}\nexit ${run.status}`);
-  else {
-    console.log(summary);
-    pass();
-  }
+  await compareCorpus(harness, corpus, { limitS: 600, claim: "the C verifier gives the TypeScript verdict for every corpus entry (sanitized)" });
   if (ccTerse.status !== 0) return fail("the package verifier harness builds with -DFWX_PKG_DIAGNOSTICS=0", ccTerse.err);
-  const runTerse = await exec("timeout", ["600", terse, corpus]);
-  const summaryTerse = runTerse.out.trim().split("\n").pop() ?? "";
-  if (runTerse.status !== 0 || !/ 0 mismatches$/.test(summaryTerse)) fail("the codes-only C verifier (-DFWX_PKG_DIAGNOSTICS=0) gives the TypeScript verdict for every corpus entry", `${runTerse.err.slice(0, 6000)}\n${runTerse.out}\nexit ${runTerse.status}`);
-  else {
-    console.log(`codes only: ${summaryTerse}`);
-    pass();
-  }
+  await compareCorpus(terse, corpus, { limitS: 600, label: "codes only: ", claim: "the codes-only C verifier (-DFWX_PKG_DIAGNOSTICS=0) gives the TypeScript verdict for every corpus entry" });
 }
