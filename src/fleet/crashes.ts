@@ -31,7 +31,7 @@ export interface DebugMapSummary {
 }
 
 /** What a fault log line must carry to be stored: the module, and a reason. */
-interface FaultLine { ts?: unknown; module?: unknown; kind?: unknown; reason?: unknown; detail?: unknown; callback?: unknown; wasmSha256?: unknown; frames?: unknown }
+export interface FaultLine { ts?: unknown; module?: unknown; kind?: unknown; reason?: unknown; detail?: unknown; callback?: unknown; wasmSha256?: unknown; frames?: unknown }
 
 const text = (v: unknown): string | null => (typeof v === "string" ? v : null);
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -13,7 +13,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { deviceOfTopic, parseJson, TOPIC_ROOT, type DeviceStatus, type InstallEvent } from "../ota/protocol.js";
 import { mqttSecurityOptions, type MqttSecurity } from "../ota/transport.js";
 import type { FleetStore } from "./store.js";
-import type { CrashStore } from "./crashes.js";
+import type { CrashStore, FaultLine } from "./crashes.js";
 
 export interface FollowerOptions {
   brokerUrl: string;
@@ -25,6 +25,8 @@ export interface FollowerOptions {
   crashes?: CrashStore;
   clientId?: string;
   connectTimeoutMs?: number;
+  /** Log lines held while the database is behind (default MAX_LOG_BATCH). */
+  maxLogBatch?: number;
   /** Called after each message is written (tests and the rollout controller wait on it); a log's payload is its LogRow. */
   onRecorded?(kind: "status" | "presence" | "event" | "log", device: string, payload: unknown): void;
   /** A message that could not be stored (bad JSON, a database error): reported, never fatal. */
@@ -36,6 +38,9 @@ export interface LogRow { ts: number; module: string | null; line: string }
 
 export const FOLLOWED = ["status", "presence", "event", "log"] as const;
 
+/** Log lines held while the database is behind; past it the oldest non-fault lines are dropped, and reported. */
+export const MAX_LOG_BATCH = 20_000;
+
 /** The filters a follower subscribes: `$share/<group>/fwx/v2/+/<kind>` for each followed kind. */
 export function followFilters(shareGroup: string | null): string[] {
   return FOLLOWED.map((k) => `${shareGroup ? `$share/${shareGroup}/` : ""}${TOPIC_ROOT}/+/${k}`);
@@ -45,6 +50,9 @@ export class Follower {
   /** Writes in arrival order: a status must not be overtaken by an older one of the same device. */
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
+  /** Log lines waiting for the next batch write, and how many were dropped since the last (see takeLog). */
+  private logBatch: { device: string; row: LogRow; fault: FaultLine | null }[] = [];
+  private logsDropped = 0;
   messages = 0;
 
   private constructor(private readonly client: MqttClient, private readonly opts: FollowerOptions) {}
@@ -87,11 +95,17 @@ export class Follower {
     const kind = topic.split("/")[3];
     if (!device || !kind || !(FOLLOWED as readonly string[]).includes(kind) || topic.split("/").length !== 4) return;
     this.messages++;
-    this.pending++;
-    this.queue = this.queue.then(() => this.record(kind as (typeof FOLLOWED)[number], device, payload)).catch((e: Error) => this.opts.onError?.(e, topic)).finally(() => { this.pending--; });
+    if (kind === "log") this.takeLog(topic, device, payload);
+    else this.enqueue(1, topic, () => this.record(kind as Exclude<(typeof FOLLOWED)[number], "log">, device, payload));
   }
 
-  private async record(kind: (typeof FOLLOWED)[number], device: string, payload: Buffer): Promise<void> {
+  /** Runs `write` after every write queued before it; `count` messages stay pending until it ends. */
+  private enqueue(count: number, topic: string, write: () => Promise<void>): void {
+    this.pending += count;
+    this.queue = this.queue.then(write).catch((e: Error) => this.opts.onError?.(e, topic)).finally(() => { this.pending -= count; });
+  }
+
+  private async record(kind: Exclude<(typeof FOLLOWED)[number], "log">, device: string, payload: Buffer): Promise<void> {
     if (!payload.length) return; // a cleared retained message
     const s = this.opts.store;
     let body: unknown;
@@ -104,19 +118,69 @@ export class Follower {
       const p = parseJson<{ online?: boolean; ts?: number }>(payload, `presence of ${device}`);
       await s.recordPresence(device, p.online === true, typeof p.ts === "number" ? p.ts : Date.now());
       body = p;
-    } else if (kind === "event") {
+    } else {
       const e = parseJson<InstallEvent>(payload, `event of ${device}`);
       await s.recordEvent(device, e);
       body = e;
-    } else {
-      const l = parseJson<{ ts?: number; module?: string; kind?: string }>(payload, `log of ${device}`);
-      // The row as stored (and as GET /api/devices/<id> lists it), so a live feed shows what a reload would.
-      const row: LogRow = { ts: typeof l.ts === "number" ? l.ts : Date.now(), module: typeof l.module === "string" ? l.module : null, line: payload.toString("utf8") };
-      await s.recordLog(device, row.ts, row.module, row.line);
-      if (l.kind === "fault") await this.opts.crashes?.recordFault(device, l);
-      body = row;
     }
     this.opts.onRecorded?.(kind, device, body);
+  }
+
+  /**
+   * Log lines are written in batches (group commit): while one batch is being written, the lines that arrive
+   * gather into the next, which is queued once. One sync to disk per batch keeps up with any log rate the broker
+   * delivers, and the queue in front of the database (which the HTTP API waits in too) stays one batch long.
+   */
+  private takeLog(topic: string, device: string, payload: Buffer): void {
+    if (!payload.length) return;
+    let l: { ts?: number; module?: string; kind?: string };
+    try {
+      l = parseJson(payload, `log of ${device}`);
+    } catch (e) {
+      this.opts.onError?.(e as Error, topic);
+      return;
+    }
+    // The row as stored (and as GET /api/devices/<id> lists it), so a live feed shows what a reload would.
+    const row: LogRow = { ts: typeof l.ts === "number" ? l.ts : Date.now(), module: typeof l.module === "string" ? l.module : null, line: payload.toString("utf8") };
+    const fault = l.kind === "fault" ? (l as FaultLine) : null;
+    if (this.logBatch.length >= (this.opts.maxLogBatch ?? MAX_LOG_BATCH)) {
+      // The database has stalled for a long while: keep the newest lines (the tail is what is kept anyway), and every fault.
+      const oldest = this.logBatch.findIndex((b) => !b.fault);
+      if (oldest >= 0) {
+        this.logBatch.splice(oldest, 1);
+        this.pending--;
+        this.logsDropped++;
+      } else if (!fault) {
+        this.logsDropped++;
+        return;
+      }
+    }
+    this.logBatch.push({ device, row, fault });
+    if (this.logBatch.length === 1) this.enqueue(0, `${TOPIC_ROOT}/+/log`, () => this.writeLogs());
+    this.pending++;
+  }
+
+  private async writeLogs(): Promise<void> {
+    const batch = this.logBatch;
+    this.logBatch = [];
+    const dropped = this.logsDropped;
+    this.logsDropped = 0;
+    try {
+      if (dropped) this.opts.onError?.(new Error(`${dropped} log lines dropped: the database fell ${this.opts.maxLogBatch ?? MAX_LOG_BATCH} lines behind (fault lines are always kept)`), `${TOPIC_ROOT}/+/log`);
+      await this.opts.store.recordLogs(batch.map((b) => ({ device: b.device, ...b.row })));
+      for (const b of batch) {
+        if (b.fault) {
+          try {
+            await this.opts.crashes?.recordFault(b.device, b.fault);
+          } catch (e) {
+            this.opts.onError?.(e as Error, `${TOPIC_ROOT}/${b.device}/log`);
+          }
+        }
+        this.opts.onRecorded?.("log", b.device, b.row);
+      }
+    } finally {
+      this.pending -= batch.length;
+    }
   }
 
   /** Resolves once every message received so far is written. */

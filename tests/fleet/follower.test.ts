@@ -8,7 +8,7 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openFleetDb, type FleetDb } from "../../src/fleet/db/open.js";
-import { Follower, followFilters } from "../../src/fleet/follower.js";
+import { Follower, followFilters, type LogRow } from "../../src/fleet/follower.js";
 import { FleetStore } from "../../src/fleet/store.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { status } from "./fixtures.js";
@@ -79,5 +79,62 @@ describe("fleet follower on Mosquitto", { timeout: 60_000 }, () => {
     await late.settled();
     expect((await store2.deviceIds({})).length).toBe(N);
     expect((await store2.devices({ ids: ["gw-39"] }))[0]!.lastSeen).toBe(1039);
+  });
+
+  it("writes log lines in batches while the database is slow, in order with the other messages, and past its limit keeps the newest and every fault", async () => {
+    const db = await openFleetDb(join(dir, "slow.db"));
+    dbs.push(db);
+    const store = new FleetStore(db.db);
+    // A database that takes 300 ms per log write, and can be stopped altogether.
+    let gate: Promise<void> = Promise.resolve();
+    const writes: number[] = [];
+    const recordLogs = store.recordLogs.bind(store);
+    store.recordLogs = async (rows) => {
+      writes.push(rows.length);
+      await gate;
+      await new Promise((r) => setTimeout(r, 300));
+      return recordLogs(rows);
+    };
+    const errors: string[] = [];
+    let marker = false;
+    const f = await Follower.start({ brokerUrl: broker.url, shareGroup: null, store, maxLogBatch: 50, onError: (e) => errors.push(e.message),
+      onRecorded: (kind, device) => { if (device === "slow-0") marker = true; } });
+    followers.push(f);
+    // The retained status of the devices above arrive first; a marker after them tells when they are all taken.
+    await pub.publishAsync("fwx/v2/slow-0/presence", JSON.stringify({ online: true, ts: 1 }), { qos: 1 });
+    await until("the marker", () => marker);
+    await f.settled();
+    writes.length = 0;
+    const seen = f.messages;
+    const N = 45; // under the limit of 50 held lines
+    for (let i = 0; i < N; i++) await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 10_000 + i, module: "m", kind: "log", message: `line ${i}` }), { qos: 1 });
+    await pub.publishAsync("fwx/v2/slow-1/status", JSON.stringify(status("slow-1", { ts: 5 })), { qos: 1 });
+    await until("every message taken", () => f.messages === seen + N + 1);
+    await f.settled();
+    // One sync per batch, not per line: lines arriving during a 300 ms write land in the next one.
+    expect(writes.reduce((a, b) => a + b, 0)).toBe(N);
+    expect(writes.length).toBeLessThan(N / 3);
+    // The status queued after the lines is written after them, and the tail holds the newest lines.
+    const d = (await store.device("slow-1"))!;
+    expect(d.lastSeen).toBe(5);
+    expect((d.logs as LogRow[]).map((l) => (JSON.parse(l.line) as { message: string }).message).at(-1)).toBe(`line ${N - 1}`);
+    expect(errors).toEqual([]);
+
+    // A stalled database: 50 lines are held, the oldest non-fault lines give way, the fault is kept, and the drop is reported.
+    const before = writes.length;
+    let release!: () => void;
+    gate = new Promise((r) => (release = r));
+    await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 20_000, module: "m", kind: "log", message: "first" }), { qos: 1 });
+    await until("the stalled write started", () => writes.length > before);
+    await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 20_001, module: "m", kind: "fault", reason: "trap", callback: "fwx_on_timer" }), { qos: 1 });
+    for (let i = 0; i < 99; i++) await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 20_002 + i, module: "m", kind: "log", message: `burst ${i}` }), { qos: 1 });
+    await until("the burst taken", () => f.messages === seen + N + 2 + 100);
+    release();
+    await f.settled();
+    expect(errors).toEqual(["50 log lines dropped: the database fell 50 lines behind (fault lines are always kept)"]);
+    const lines = ((await store.device("slow-1"))!.logs as LogRow[]).map((l) => JSON.parse(l.line) as { kind: string; message?: string });
+    expect(lines.filter((l) => l.kind === "fault")).toHaveLength(1);
+    expect(lines.map((l) => l.message)).toContain("burst 98");
+    expect(lines.map((l) => l.message)).not.toContain("burst 0");
   });
 });
