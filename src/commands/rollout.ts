@@ -6,8 +6,11 @@ import type { RolloutView } from "../fleet/rollouts.js";
 import { DebugMapError, findDebugMap, parseDebugMap, type DebugMap } from "../build/debug-map.js";
 import { readPackageUnverified } from "../pkg/index.js";
 import { dirname } from "node:path";
+import { parseSeconds } from "../ota/cli-support.js";
 
 const DEFAULT_FLEET = "http://127.0.0.1:8470";
+/** How long one request may take (--timeout): a service that accepts the connection but never answers is named, not waited on forever. */
+const DEFAULT_TIMEOUT_S = 30;
 
 const help = `usage: fwx rollout create <package.fwx> --target <filter> [--waves 1,5%,25%,100%]
                           [--max-failures 2%] [--min-per-wave N] [--rate N/min]
@@ -15,7 +18,7 @@ const help = `usage: fwx rollout create <package.fwx> --target <filter> [--waves
        fwx rollout status [<id>] [--wait]
        fwx rollout pause|resume|cancel <id>
        fwx rollout map <file.fwxmap.json>...
-       (all: [--fleet ${DEFAULT_FLEET}] [--json])
+       (all: [--fleet ${DEFAULT_FLEET}] [--timeout <s>] [--json])
 
 Staged rollouts on the fleet service (\`fwx fleet\`), which flashes the
 devices with its operator credentials through the same signed commands as
@@ -31,6 +34,8 @@ of later waves are never touched.
 options:
   --fleet <url>           the fleet service's API, for every action (default ${DEFAULT_FLEET}; env FWX_FLEET)
   --json                  print the service's JSON answer
+  --timeout <s>           give up on a request the service does not answer within this time
+                          (default ${DEFAULT_TIMEOUT_S} s; units: 500ms, 30s, 2m); exit 4
 
 create options:
   --target <filter>       ${TARGET_HELP}
@@ -103,20 +108,35 @@ function debugMapFor(pkg: Uint8Array, pkgPath: string, mapPath: string | undefin
 /** A kept-alive connection the service closed as the request went out: safe to send a read again on a new one. */
 const RESET = /ECONNRESET|EPIPE|other side closed|socket hang up/;
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+function notAnswered(base: string, timeoutMs: number, method: string, path: string): Unreachable {
+  const maybe = method === "GET" ? "" : " (it may still have done it: see fwx rollout status)";
+  return new Unreachable(`fleet service ${base} did not answer ${method} ${path} within ${timeoutMs / 1000} s (--timeout)${maybe}`);
+}
+
+async function request(base: string, timeoutMs: number, method: string, path: string, body?: unknown): Promise<unknown> {
   let res: Response;
   for (let attempt = 1; ; attempt++) {
     try {
-      res = await fetch(new URL(path, base), { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) });
+      res = await fetch(new URL(path, base), {
+        method, signal: AbortSignal.timeout(timeoutMs),
+        ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}),
+      });
       break;
     } catch (e) {
+      if ((e as Error).name === "TimeoutError") throw notAnswered(base, timeoutMs, method, path);
       const why = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
       // Only reads are sent again: a create or an action that reached the service must not happen twice.
       if (method === "GET" && attempt < 3 && RESET.test(why)) continue;
       throw new Unreachable(`fleet service ${base} is unreachable: ${why}`);
     }
   }
-  const text = await res.text();
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (e) {
+    if ((e as Error).name === "TimeoutError") throw notAnswered(base, timeoutMs, method, path);
+    throw new Unreachable(`fleet service ${base}: the answer to ${method} ${path} broke off: ${(e as Error).message}`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -161,7 +181,7 @@ export const command: Command = {
       options: {
         fleet: { type: "string" }, json: { type: "boolean" }, target: { type: "string" }, waves: { type: "string" },
         "max-failures": { type: "string" }, "min-per-wave": { type: "string" }, rate: { type: "string" }, "max-concurrent": { type: "string" },
-        approve: { type: "string" }, wait: { type: "boolean" }, map: { type: "string" },
+        approve: { type: "string" }, wait: { type: "boolean" }, map: { type: "string" }, timeout: { type: "string" },
       },
     });
     const [action, arg, ...extra] = positionals;
@@ -178,6 +198,8 @@ export const command: Command = {
     } catch {
       throw new UsageError(`--fleet "${base}" is not a URL (expected e.g. ${DEFAULT_FLEET})`);
     }
+    const timeoutMs = (parseSeconds(values.timeout, "--timeout") ?? DEFAULT_TIMEOUT_S) * 1000;
+    const call = (method: string, path: string, body?: unknown) => request(base, timeoutMs, method, path, body);
     const out = (v: unknown, text: string) => process.stdout.write(values.json ? JSON.stringify(v) + "\n" : text + "\n");
     const posInt = (name: "min-per-wave" | "max-concurrent") => {
       const v = values[name];
@@ -200,8 +222,8 @@ export const command: Command = {
         const pkg = readInputFile("rollout", arg, arg);
         const map = debugMapFor(pkg, arg, values.map);
         // The map first: a device that faults on the first wave is named as soon as its report arrives.
-        if (map) await call(base, "POST", "/api/debug-maps", { map });
-        const r = await call(base, "POST", "/api/rollouts", {
+        if (map) await call("POST", "/api/debug-maps", { map });
+        const r = await call("POST", "/api/rollouts", {
           package: pkg.toString("base64"), target: values.target, waves: values.waves ?? "100%", maxFailures: values["max-failures"] ?? "0",
           minPerWave: posInt("min-per-wave"), maxConcurrent: posInt("max-concurrent"), rate: values.rate, approve,
         }) as RolloutView;
@@ -212,12 +234,12 @@ export const command: Command = {
       }
       if (action === "status") {
         if (!arg) {
-          const list = await call(base, "GET", "/api/rollouts") as RolloutView[];
+          const list = await call("GET", "/api/rollouts") as RolloutView[];
           out(list, list.length ? list.map(formatRollout).join("\n") : "no rollouts");
           return EXIT.ok;
         }
         for (;;) {
-          const r = await call(base, "GET", `/api/rollouts/${encodeURIComponent(arg)}`) as RolloutView;
+          const r = await call("GET", `/api/rollouts/${encodeURIComponent(arg)}`) as RolloutView;
           if (!values.wait || FINAL.has(r.state)) {
             out(r, formatRollout(r));
             if (!values.wait) return EXIT.ok;
@@ -239,7 +261,7 @@ export const command: Command = {
         });
         const done: unknown[] = [];
         for (const { f, map } of maps) {
-          const r = await call(base, "POST", "/api/debug-maps", { map }) as { wasmSha256: string; module: string | null; version: string | null };
+          const r = await call("POST", "/api/debug-maps", { map }) as { wasmSha256: string; module: string | null; version: string | null };
           done.push(r);
           if (!values.json) process.stdout.write(`${f}: debug map of ${r.module ? `${r.module} ${r.version ?? ""}`.trim() : "a module"} (${r.wasmSha256.slice(0, 12)}) uploaded\n`);
         }
@@ -248,7 +270,7 @@ export const command: Command = {
       }
       if (action === "pause" || action === "resume" || action === "cancel") {
         if (!arg) throw new UsageError(`${action}: expected a rollout id`);
-        const r = await call(base, "POST", `/api/rollouts/${encodeURIComponent(arg)}/${action}`) as RolloutView;
+        const r = await call("POST", `/api/rollouts/${encodeURIComponent(arg)}/${action}`) as RolloutView;
         out(r, formatRollout(r));
         return EXIT.ok;
       }

@@ -66,6 +66,23 @@ describe("fwx rollout over a connection the service resets", { timeout: 20_000 }
     await expect(command.run(["create", "x.fwx", "--target", "all", "--approve", "sometimes"])).rejects.toThrow('--approve "sometimes": expected every or first (or --approve alone, for every)');
   });
 
+  it("names a service that takes the request and never answers, under --timeout, and says an action may have happened", async () => {
+    const seen: string[] = [];
+    server = createServer((req) => { seen.push(`${req.method} ${req.url}`); }); // never answers
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const t0 = Date.now();
+    const read = await run(["status", "ro-1", "--fleet", url, "--timeout", "300ms"]);
+    expect([read.code, read.err]).toEqual([4, `fwx: rollout: fleet service ${url} did not answer GET /api/rollouts/ro-1 within 0.3 s (--timeout)\n`]);
+    const action = await run(["resume", "ro-1", "--fleet", url, "--timeout", "300ms"]);
+    expect(action.code).toBe(4);
+    expect(action.err).toContain("did not answer POST /api/rollouts/ro-1/resume within 0.3 s (--timeout) (it may still have done it: see fwx rollout status)");
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(seen).toEqual(["GET /api/rollouts/ro-1", "POST /api/rollouts/ro-1/resume"]);
+    server.closeAllConnections();
+    await expect(command.run(["status", "--timeout", "soon"])).rejects.toThrow('--timeout "soon": expected a positive time');
+  });
+
   it("never sends an action twice", async () => {
     const s = await flakyService(1);
     server = s.server;
