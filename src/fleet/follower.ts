@@ -167,8 +167,22 @@ export class Follower {
     this.logsDropped = 0;
     try {
       if (dropped) this.opts.onError?.(new Error(`${dropped} log lines dropped: the database fell ${this.opts.maxLogBatch ?? MAX_LOG_BATCH} lines behind (fault lines are always kept)`), `${TOPIC_ROOT}/+/log`);
-      await this.opts.store.recordLogs(batch.map((b) => ({ device: b.device, ...b.row })));
-      for (const b of batch) {
+      let written = batch;
+      try {
+        await this.opts.store.recordLogs(batch.map((b) => ({ device: b.device, ...b.row })));
+      } catch {
+        // One line the database refuses must not cost the others theirs: write them one by one, naming the refused.
+        written = [];
+        for (const b of batch) {
+          try {
+            await this.opts.store.recordLogs([{ device: b.device, ...b.row }]);
+            written.push(b);
+          } catch (e) {
+            this.opts.onError?.(e as Error, `${TOPIC_ROOT}/${b.device}/log`);
+          }
+        }
+      }
+      for (const b of written) {
         if (b.fault) {
           try {
             await this.opts.crashes?.recordFault(b.device, b.fault);

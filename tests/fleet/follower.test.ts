@@ -93,6 +93,7 @@ describe("fleet follower on Mosquitto", { timeout: 60_000 }, () => {
       writes.push(rows.length);
       await gate;
       await new Promise((r) => setTimeout(r, 300));
+      if (rows.some((r) => r.line.includes("poison"))) throw new Error("the database refuses the poison line");
       return recordLogs(rows);
     };
     const errors: string[] = [];
@@ -136,5 +137,20 @@ describe("fleet follower on Mosquitto", { timeout: 60_000 }, () => {
     expect(lines.filter((l) => l.kind === "fault")).toHaveLength(1);
     expect(lines.map((l) => l.message)).toContain("burst 98");
     expect(lines.map((l) => l.message)).not.toContain("burst 0");
+
+    // A line the database refuses costs only itself: the batch it came in is written line by line.
+    errors.length = 0;
+    const beforePoison = writes.length;
+    gate = new Promise((r) => (release = r));
+    await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 30_000, module: "m", kind: "log", message: "stalled" }), { qos: 1 });
+    await until("the stalled write started", () => writes.length > beforePoison);
+    for (const message of ["good 1", "poison", "good 2"]) await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 30_001, module: "m", kind: "log", message }), { qos: 1 });
+    await until("the three taken", () => f.messages === seen + N + 2 + 100 + 4);
+    release();
+    await f.settled();
+    expect(errors).toEqual(["the database refuses the poison line"]);
+    const after = ((await store.device("slow-1"))!.logs as LogRow[]).map((l) => (JSON.parse(l.line) as { message?: string }).message);
+    expect(after).toEqual(expect.arrayContaining(["stalled", "good 1", "good 2"]));
+    expect(after).not.toContain("poison");
   });
 });
