@@ -46,6 +46,15 @@ class HttpError extends Error {
   }
 }
 
+/** A percent-encoded part of a request path; bad encoding (`%ZZ`, a cut UTF-8 sequence) is the client's error, 400. */
+function decodePath(part: string, pathname: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in the path ${JSON.stringify(pathname)}`);
+  }
+}
+
 export interface ApiOptions {
   store: FleetStore;
   crashes: CrashStore;
@@ -76,7 +85,7 @@ const TYPES: Record<string, string> = {
 
 /** A file of the console, or null; never a path outside `dir`. */
 function consoleFile(dir: string, pathname: string): { body: Buffer; type: string } | null {
-  const rel = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, "") || "index.html";
+  const rel = normalize(decodePath(pathname, pathname)).replace(/^([/\\])+/, "") || "index.html";
   const file = resolve(dir, rel);
   if (file !== resolve(dir) && !file.startsWith(resolve(dir) + sep)) return null;
   if (!existsSync(file) || !statSync(file).isFile()) return null;
@@ -156,7 +165,7 @@ export function createApiServer(opts: ApiOptions): Server {
     return opts.rollouts;
   };
   const route = async (req: IncomingMessage, url: URL): Promise<unknown> => {
-    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const parts = url.pathname.split("/").filter(Boolean).map((p) => decodePath(p, url.pathname));
     const method = req.method ?? "GET";
     if (parts[0] !== "api") throw new HttpError(404, `no such resource ${url.pathname} (the API is under /api)`);
     const [, what, id, action] = parts;
@@ -226,41 +235,54 @@ export function createApiServer(opts: ApiOptions): Server {
     throw new HttpError(404, `no such resource: ${method} ${url.pathname}`);
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://fleet");
-    const live = /^\/api\/devices\/([^/]+)\/logs\/live$/.exec(url.pathname);
-    if (live && req.method === "GET" && opts.liveLogs) {
-      // Server-Sent Events: the browser's EventSource reconnects by itself; the page merges with the stored tail.
-      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive" });
-      res.write(": live logs of " + decodeURIComponent(live[1]!).replace(/[\r\n]/g, " ") + "\n\n");
-      const unsubscribe = opts.liveLogs.subscribe(decodeURIComponent(live[1]!), (row) => res.write(`event: log\ndata: ${JSON.stringify(row)}\n\n`));
-      const keepalive = setInterval(() => res.write(": keepalive\n\n"), SSE_KEEPALIVE_MS);
-      res.on("close", () => { clearInterval(keepalive); unsubscribe(); });
-      return;
-    }
-    if (!url.pathname.startsWith("/api/") && req.method === "GET") {
-      const dir = opts.consoleDir === undefined ? defaultConsoleDir() : opts.consoleDir;
-      const f = dir ? consoleFile(dir, url.pathname) : null;
-      if (f) {
-        res.writeHead(200, { "content-type": f.type, "content-length": f.body.length });
-        res.end(f.body);
-        return;
-      }
-      if (url.pathname === "/") {
-        const text = "the fleet console is not built: run npm run build:console (the API is under /api)\n";
-        res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-        res.end(text);
-        return;
-      }
-    }
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
       res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
       res.end(text);
     };
-    route(req, url).then((body) => send(200, body), (e: Error) => {
+    const fail = (e: Error) => {
       const status = e instanceof HttpError || e instanceof DeviceActionError ? e.status : e instanceof PlanError ? 400 : e instanceof RolloutNotFound ? 404 : e instanceof RolloutStateError ? 409 : 500;
       send(status, { error: status === 500 ? `internal error: ${e.message}` : e.message });
-    });
+    };
+    // A request this handler throws on synchronously (a path with bad percent-encoding) is answered, not left to
+    // crash the service: the process's uncaughtException handler would end it.
+    try {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? "/", "http://fleet");
+      } catch {
+        throw new HttpError(400, `malformed request target ${JSON.stringify(req.url)}`);
+      }
+      const live = /^\/api\/devices\/([^/]+)\/logs\/live$/.exec(url.pathname);
+      if (live && req.method === "GET" && opts.liveLogs) {
+        const device = decodePath(live[1]!, url.pathname);
+        // Server-Sent Events: the browser's EventSource reconnects by itself; the page merges with the stored tail.
+        res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive" });
+        res.write(": live logs of " + device.replace(/[\r\n]/g, " ") + "\n\n");
+        const unsubscribe = opts.liveLogs.subscribe(device, (row) => res.write(`event: log\ndata: ${JSON.stringify(row)}\n\n`));
+        const keepalive = setInterval(() => res.write(": keepalive\n\n"), SSE_KEEPALIVE_MS);
+        res.on("close", () => { clearInterval(keepalive); unsubscribe(); });
+        return;
+      }
+      if (!url.pathname.startsWith("/api/") && req.method === "GET") {
+        const dir = opts.consoleDir === undefined ? defaultConsoleDir() : opts.consoleDir;
+        const f = dir ? consoleFile(dir, url.pathname) : null;
+        if (f) {
+          res.writeHead(200, { "content-type": f.type, "content-length": f.body.length });
+          res.end(f.body);
+          return;
+        }
+        if (url.pathname === "/") {
+          const text = "the fleet console is not built: run npm run build:console (the API is under /api)\n";
+          res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+          res.end(text);
+          return;
+        }
+      }
+      route(req, url).then((body) => send(200, body), fail);
+    } catch (e) {
+      fail(e as Error);
+    }
   });
   // Who closes an idle kept-alive connection must be the client. With Node's 5 s
   // default, a console or CLI whose event loop stalled past its own (hinted, shorter)
