@@ -301,6 +301,7 @@ export class RolloutController {
   /** Decides the running wave of rollout `id`: halt, succeed (and start the next), or start more transfers. */
   private async advance(id: string): Promise<void> {
     const r = await this.db.selectFrom("rollouts").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    if (r.state !== "running") return; // paused, cancelled or halted since the tick listed it
     const wave = await this.db.selectFrom("waves").selectAll().where("rollout_id", "=", id).where("state", "in", ["pending", "running"]).orderBy("idx").executeTakeFirst();
     if (!wave) {
       await this.finish(id, "done", null);
@@ -365,8 +366,12 @@ export class RolloutController {
     if (this.inFlight.has(key)) return false;
     if (fresh) {
       const res = await this.db.updateTable("rollout_targets").set((eb) => ({ state: "sending", started_at: this.now(), attempts: eb("attempts", "+", 1) }))
-        .where("rollout_id", "=", id).where("device_id", "=", device).where("state", "=", "pending").executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) return false; // taken meanwhile (cancelled, another instance)
+        .where("rollout_id", "=", id).where("device_id", "=", device).where("state", "=", "pending")
+        // In the same statement: a pause (or halt, or approval wait) that answered after this tick read the rollout
+        // as running starts no transfer, though the tick goes on through its list of pending targets.
+        .where((eb) => eb.exists(eb.selectFrom("rollouts").select("rollouts.id").where("rollouts.id", "=", id).where("rollouts.state", "=", "running")))
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) return false; // taken meanwhile (cancelled, paused, another instance)
     }
     const pkg = await this.db.selectFrom("rollouts").select("package").where("id", "=", id).executeTakeFirstOrThrow();
     const run = (async () => {

@@ -248,6 +248,46 @@ for (const tdb of await testDatabases()) {
       expect(calls.size).toBe(12);
     });
 
+    it("starts no transfer once a pause has answered, though the tick read the rollout as running before it", async () => {
+      // The pause lands while the controller is reading the wave's targets, after it read the rollout as running;
+      // it comes through a second connection (as from the API while the controller holds its own).
+      const location = await tdb.fresh();
+      const f = await tdb.open(location);
+      const other = await tdb.open(location);
+      const store = new FleetStore(f.db);
+      for (let i = 1; i <= 4; i++) await store.recordStatus(status(`gw-0${i}`));
+      let pauseDuringRead: (() => Promise<unknown>) | null = null;
+      let paused = false;
+      const pauseMidTick: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        transformResult: async (a) => {
+          const row = a.result.rows[0] as Record<string, unknown> | undefined;
+          if (row && Object.keys(row).join() === "device_id,state,reason" && pauseDuringRead) {
+            const p = pauseDuringRead;
+            pauseDuringRead = null;
+            await p();
+            paused = true;
+          }
+          return a.result;
+        },
+      };
+      const m = manualFlash();
+      const c = new RolloutController({ db: f.db.withPlugin(pauseMidTick), store, flashDevice: m.flash, tickMs: 20 });
+      const r = await c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), maxConcurrent: 4, approve: "first" });
+      c.start();
+      const api = new RolloutController({ db: other.db, store: new FleetStore(other.db), flashDevice: m.flash });
+      pauseDuringRead = () => api.pause(r.id);
+      await c.resume(r.id);
+      await until("the pause answered", () => paused);
+      await new Promise((res) => setTimeout(res, 150));
+      await c.stop();
+      expect(m.calls, "devices flashed after the pause answered").toEqual([]);
+      expect((await c.get(r.id))!.state).toBe("paused");
+      expect((await c.targets(r.id)).map((t) => t.state)).toEqual(["pending", "pending", "pending", "pending"]);
+      await other.close();
+      await f.close();
+    });
+
     it("refuses a target that selects nothing and bytes that are not a package", async () => {
       const s = await setup(1);
       // Named as it was typed, not as the service's JSON.
