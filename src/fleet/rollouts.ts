@@ -204,7 +204,12 @@ export class RolloutController {
     if (!r) throw new RolloutNotFound(id);
     if (!from.includes(r.state)) throw new RolloutStateError(`cannot ${verb} rollout ${id}: it is ${r.state}`);
     await this.db.transaction().execute(async (tx) => {
-      await tx.updateTable("rollouts").set({ state: to, updated_at: this.now() }).where("id", "=", id).where("state", "in", from).execute();
+      const res = await tx.updateTable("rollouts").set({ state: to, updated_at: this.now() }).where("id", "=", id).where("state", "in", from).executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) {
+        // Its state changed since it was read (the controller halted or finished it, another request): refuse as above.
+        const now = await tx.selectFrom("rollouts").select("state").where("id", "=", id).executeTakeFirst();
+        throw new RolloutStateError(`cannot ${verb} rollout ${id}: it is ${now?.state ?? "gone"}`);
+      }
       if (to === "cancelled") await tx.updateTable("rollout_targets").set({ state: "cancelled", finished_at: this.now() }).where("rollout_id", "=", id).where("state", "=", "pending").execute();
     });
     this.opts.onChange?.(id);

@@ -288,6 +288,36 @@ for (const tdb of await testDatabases()) {
       await f.close();
     });
 
+    it("refuses a resume whose rollout was cancelled after the resume read its state, instead of answering with a cancelled rollout", async () => {
+      const location = await tdb.fresh();
+      const f = await tdb.open(location);
+      const other = await tdb.open(location);
+      const store = new FleetStore(f.db);
+      for (let i = 1; i <= 2; i++) await store.recordStatus(status(`gw-0${i}`));
+      let cancelDuringRead: (() => Promise<unknown>) | null = null;
+      const cancelAfterRead: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        transformResult: async (a) => {
+          const row = a.result.rows[0] as Record<string, unknown> | undefined;
+          if (row && Object.keys(row).join() === "state" && cancelDuringRead) {
+            const p = cancelDuringRead;
+            cancelDuringRead = null;
+            await p();
+          }
+          return a.result;
+        },
+      };
+      const m = manualFlash();
+      const c = new RolloutController({ db: f.db.withPlugin(cancelAfterRead), store, flashDevice: m.flash });
+      const r = await c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), approve: "first" });
+      const api = new RolloutController({ db: other.db, store: new FleetStore(other.db), flashDevice: m.flash });
+      cancelDuringRead = () => api.cancel(r.id);
+      await expect(c.resume(r.id)).rejects.toThrow(new RolloutStateError(`cannot resume rollout ${r.id}: it is cancelled`));
+      expect((await c.get(r.id))!.state).toBe("cancelled");
+      await other.close();
+      await f.close();
+    });
+
     it("refuses a target that selects nothing and bytes that are not a package", async () => {
       const s = await setup(1);
       // Named as it was typed, not as the service's JSON.
