@@ -159,6 +159,30 @@ for (const tdb of await testDatabases()) {
       await f.close();
     });
 
+    it("counts installs and faults per bucket in the database, a row per bucket", async () => {
+      const f = await tdb.open(await tdb.fresh());
+      let rowsRead = 0;
+      const counting: KyselyPlugin = { transformQuery: (a) => a.node, transformResult: async (a) => { rowsRead += a.result.rows.length; return a.result; } };
+      const s = new FleetStore(f.db.withPlugin(counting));
+      // 1,200 devices' verdicts in three minutes: confirmed, with every tenth reverted and every 25th failed; progress steps and old ones not counted.
+      const phase = (i: number) => (i % 25 === 0 ? "failed" : i % 10 === 0 ? "reverted" : "confirmed");
+      const rows = Array.from({ length: 1200 }, (_, i) => ({
+        id: `v-${i}`, device_id: `gw-${i}`, module_id: "m", version: "1", phase: phase(i), reason: null, code: null, package_sha256: null, ts: 1_000_000 + i * 150,
+      }));
+      rows.push({ ...rows[0]!, id: "v-trial", phase: "trial", ts: 1_000_001 }, { ...rows[0]!, id: "v-old", ts: 999_999 });
+      for (let i = 0; i < rows.length; i += 300) await f.db.insertInto("verdicts").values(rows.slice(i, i + 300)).execute();
+      rowsRead = 0;
+      const points = await s.health(1_000_000, 60_000);
+      const expected = [0, 1, 2].map((b) => {
+        const inBucket = rows.slice(0, 1200).filter((r) => Math.floor((r.ts - 1_000_000) / 60_000) === b);
+        return { t: 1_000_000 + b * 60_000, installs: inBucket.filter((r) => r.phase === "confirmed").length, faults: inBucket.filter((r) => r.phase !== "confirmed").length };
+      });
+      expect(points).toEqual(expected);
+      expect(expected.map((p) => p.installs + p.faults)).toEqual([400, 400, 400]);
+      expect(rowsRead).toBe(3);
+      await f.close();
+    });
+
     it("lists more devices in one page than a statement takes bound parameters (SQLite: 32,766)", async () => {
       const f = await tdb.open(await tdb.fresh());
       const s = new FleetStore(f.db);
