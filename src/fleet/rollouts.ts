@@ -166,31 +166,43 @@ export class RolloutController {
     return (await this.get(id))!;
   }
 
+  /** Every rollout, newest first: three queries for any number of them (the console polls this every second). */
   async list(): Promise<RolloutView[]> {
-    const ids = await this.db.selectFrom("rollouts").select("id").orderBy("created_at", "desc").execute();
-    return Promise.all(ids.map(async (r) => (await this.get(r.id))!));
+    return this.views(null);
   }
 
   async get(id: string): Promise<RolloutView | null> {
-    const r = await this.db.selectFrom("rollouts").selectAll().where("id", "=", id).executeTakeFirst();
-    if (!r) return null;
-    const waves = await this.db.selectFrom("waves").selectAll().where("rollout_id", "=", id).orderBy("idx").execute();
-    const counts = await this.db.selectFrom("rollout_targets").select(["wave", "state"]).select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("rollout_id", "=", id).groupBy(["wave", "state"]).execute();
-    const limit = JSON.parse(r.max_failures) as FailureLimit;
-    return {
-      id: r.id, module: r.module_id, version: r.version, packageSha256: r.package_sha256, target: JSON.parse(r.target_json) as DeviceFilter,
-      waves: waves.map((w) => ({
-        index: w.idx, size: w.size, state: w.state, allowedFailures: allowedFailures(limit, w.size),
-        counts: Object.fromEntries(counts.filter((c) => c.wave === w.idx).map((c) => [c.state, Number(c.n)])),
-        startedAt: w.started_at === null ? null : Number(w.started_at), finishedAt: w.finished_at === null ? null : Number(w.finished_at),
-      })),
-      maxFailures: formatFailureLimit(limit), minPerWave: r.min_per_wave, ratePerMin: r.rate_per_min, maxConcurrent: r.max_concurrent,
-      state: r.state, haltReason: r.halt_reason, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
-      devices: waves.reduce((a, w) => a + w.size, 0),
-      approve: r.approve as ApproveMode,
-      awaitingWave: r.state === "awaiting-approval" ? waves.find((w) => w.state === "pending")?.idx ?? null : null,
-    };
+    return (await this.views(id))[0] ?? null;
+  }
+
+  /** The views of one rollout or of all, without reading their packages (a blob each, needed only to flash). */
+  private async views(only: string | null): Promise<RolloutView[]> {
+    const rs = await this.db.selectFrom("rollouts")
+      .select(["id", "module_id", "version", "package_sha256", "target_json", "max_failures", "min_per_wave", "rate_per_min", "max_concurrent", "state", "halt_reason", "created_at", "updated_at", "approve"])
+      .$if(only !== null, (q) => q.where("id", "=", only!)).orderBy("created_at", "desc").orderBy("id").execute();
+    if (!rs.length) return [];
+    const allWaves = await this.db.selectFrom("waves").selectAll().$if(only !== null, (q) => q.where("rollout_id", "=", only!)).orderBy("rollout_id").orderBy("idx").execute();
+    const allCounts = await this.db.selectFrom("rollout_targets").select(["rollout_id", "wave", "state"]).select((eb) => eb.fn.countAll<number>().as("n"))
+      .$if(only !== null, (q) => q.where("rollout_id", "=", only!)).groupBy(["rollout_id", "wave", "state"]).execute();
+    return rs.map((r) => {
+      const id = r.id;
+      const waves = allWaves.filter((w) => w.rollout_id === id);
+      const counts = allCounts.filter((c) => c.rollout_id === id);
+      const limit = JSON.parse(r.max_failures) as FailureLimit;
+      return {
+        id: r.id, module: r.module_id, version: r.version, packageSha256: r.package_sha256, target: JSON.parse(r.target_json) as DeviceFilter,
+        waves: waves.map((w) => ({
+          index: w.idx, size: w.size, state: w.state, allowedFailures: allowedFailures(limit, w.size),
+          counts: Object.fromEntries(counts.filter((c) => c.wave === w.idx).map((c) => [c.state, Number(c.n)])),
+          startedAt: w.started_at === null ? null : Number(w.started_at), finishedAt: w.finished_at === null ? null : Number(w.finished_at),
+        })),
+        maxFailures: formatFailureLimit(limit), minPerWave: r.min_per_wave, ratePerMin: r.rate_per_min, maxConcurrent: r.max_concurrent,
+        state: r.state, haltReason: r.halt_reason, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+        devices: waves.reduce((a, w) => a + w.size, 0),
+        approve: r.approve as ApproveMode,
+        awaitingWave: r.state === "awaiting-approval" ? waves.find((w) => w.state === "pending")?.idx ?? null : null,
+      };
+    });
   }
 
   /** Per-device rows of a rollout. */

@@ -318,6 +318,35 @@ for (const tdb of await testDatabases()) {
       await f.close();
     });
 
+    it("lists any number of rollouts in three queries, without reading their packages", async () => {
+      const f = await tdb.open(await tdb.fresh());
+      const store = new FleetStore(f.db);
+      for (let i = 1; i <= 3; i++) await store.recordStatus(status(`gw-0${i}`));
+      let queries = 0;
+      let blobs = 0;
+      const counting: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        transformResult: async (a) => {
+          queries++;
+          blobs += a.result.rows.filter((row) => "package" in (row as object)).length;
+          return a.result;
+        },
+      };
+      const m = manualFlash();
+      const c = new RolloutController({ db: f.db.withPlugin(counting), store, flashDevice: m.flash });
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push((await c.create({ package: pkg, target: {}, waves: parseWaves("1,100%"), maxFailures: parseMaxFailures("0"), approve: "first" })).id);
+      await c.cancel(ids[2]!);
+      queries = blobs = 0;
+      const list = await c.list();
+      expect([queries, blobs]).toEqual([3, 0]);
+      expect(new Set(list.map((r) => r.id))).toEqual(new Set(ids));
+      for (const r of list) expect(r).toEqual(await c.get(r.id));
+      const cancelled = list.find((r) => r.id === ids[2])!;
+      expect([cancelled.state, cancelled.devices, cancelled.waves.map((w) => w.counts)]).toEqual(["cancelled", 3, [{ cancelled: 1 }, { cancelled: 2 }]]);
+      await f.close();
+    });
+
     it("refuses a target that selects nothing and bytes that are not a package", async () => {
       const s = await setup(1);
       // Named as it was typed, not as the service's JSON.
