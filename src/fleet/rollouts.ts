@@ -14,7 +14,7 @@
 
 import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
-import type { Kysely, Transaction } from "kysely";
+import type { ExpressionBuilder, Kysely, Transaction } from "kysely";
 import { readPackageUnverified } from "../pkg/index.js";
 import { sha256Hex } from "../ota/state-store.js";
 import type { FleetSchema } from "./db/schema.js";
@@ -74,6 +74,11 @@ export interface RolloutView {
   approve: ApproveMode;
   /** While awaiting approval: the index of the wave that starts once approved. */
   awaitingWave: number | null;
+}
+
+/** A condition for an update: rollout `id` is (still) running, checked in the same statement. */
+function stillRunning(id: string) {
+  return (eb: ExpressionBuilder<FleetSchema, keyof FleetSchema>) => eb.exists(eb.selectFrom("rollouts as r").select("r.id").where("r.id", "=", id).where("r.state", "=", "running"));
 }
 
 export class RolloutNotFound extends Error {
@@ -222,6 +227,8 @@ export class RolloutController {
         const now = await tx.selectFrom("rollouts").select("state").where("id", "=", id).executeTakeFirst();
         throw new RolloutStateError(`cannot ${verb} rollout ${id}: it is ${now?.state ?? "gone"}`);
       }
+      // A cancelled rollout's waves that had not ended end now: the console and status show none "running" or "pending".
+      if (to === "cancelled") await tx.updateTable("waves").set({ state: "cancelled", finished_at: this.now() }).where("rollout_id", "=", id).where("state", "in", ["pending", "running"]).execute();
       if (to === "cancelled") await tx.updateTable("rollout_targets").set({ state: "cancelled", finished_at: this.now() }).where("rollout_id", "=", id).where("state", "=", "pending").execute();
     });
     this.opts.onChange?.(id);
@@ -324,7 +331,8 @@ export class RolloutController {
       await this.finish(id, "done", null);
       return;
     }
-    if (wave.state === "pending") await this.db.updateTable("waves").set({ state: "running", started_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).execute();
+    // Each wave change below holds only while the rollout is running: a cancel that answered meanwhile has closed its waves.
+    if (wave.state === "pending") await this.db.updateTable("waves").set({ state: "running", started_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).where(stillRunning(id)).execute();
     const targets = await this.db.selectFrom("rollout_targets").select(["device_id", "state", "reason"]).where("rollout_id", "=", id).where("wave", "=", wave.idx).orderBy("device_id").execute();
     const limit = JSON.parse(r.max_failures) as FailureLimit;
     const allowed = allowedFailures(limit, wave.size);
@@ -334,7 +342,7 @@ export class RolloutController {
       const why = failed.slice(0, 3).map((t) => `${t.device_id} ${t.state}${t.reason ? `: ${t.reason}` : ""}`).join("; ");
       const reason = `${waveName}: ${failed.length} of ${wave.size} devices failed, more than --max-failures ${formatFailureLimit(limit)} allows (${allowed}): ${why}${failed.length > 3 ? "; …" : ""}`;
       await this.db.transaction().execute(async (tx) => {
-        await tx.updateTable("waves").set({ state: "halted", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).execute();
+        await tx.updateTable("waves").set({ state: "halted", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).where(stillRunning(id)).execute();
         await this.setState(tx, id, "halted", reason);
       });
       return;
@@ -342,7 +350,7 @@ export class RolloutController {
     if (targets.every((t) => FINAL_STATES.includes(t.state))) {
       const next = await this.db.selectFrom("waves").select("idx").where("rollout_id", "=", id).where("idx", ">", wave.idx).executeTakeFirst();
       await this.db.transaction().execute(async (tx) => {
-        await tx.updateTable("waves").set({ state: "succeeded", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).execute();
+        await tx.updateTable("waves").set({ state: "succeeded", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).where(stillRunning(id)).execute();
         // --approve every: a person looks at the wave that just succeeded before the next one starts.
         if (next && r.approve === "every") await this.setState(tx, id, "awaiting-approval", null);
       });
@@ -386,7 +394,7 @@ export class RolloutController {
         .where("rollout_id", "=", id).where("device_id", "=", device).where("state", "=", "pending")
         // In the same statement: a pause (or halt, or approval wait) that answered after this tick read the rollout
         // as running starts no transfer, though the tick goes on through its list of pending targets.
-        .where((eb) => eb.exists(eb.selectFrom("rollouts").select("rollouts.id").where("rollouts.id", "=", id).where("rollouts.state", "=", "running")))
+        .where(stillRunning(id))
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) return false; // taken meanwhile (cancelled, paused, another instance)
     }

@@ -154,11 +154,13 @@ for (const tdb of await testDatabases()) {
       const cancelled = await s.c.cancel(r.id);
       expect(cancelled.state).toBe("cancelled");
       expect(cancelled.waves[0]!.counts.cancelled).toBe(2);
+      expect(cancelled.waves.map((w) => [w.state, w.finishedAt !== null])).toEqual([["cancelled", true]]); // not left "running"
       s.m.answer("gw-02", "confirmed"); // under way when cancelled: it finishes and is recorded
       await until("gw-02's verdict recorded", async () => (await s.c.get(r.id))!.waves[0]!.counts.confirmed === 2);
       await new Promise((res) => setTimeout(res, 150));
       expect(s.m.calls).toEqual(["gw-01", "gw-02"]);
       expect((await s.c.targets(r.id)).map((t) => t.state)).toEqual(["confirmed", "confirmed", "cancelled", "cancelled"]);
+      expect((await s.c.get(r.id))!.waves.map((w) => w.state)).toEqual(["cancelled"]);
       await expect(s.c.pause("ro-nope")).rejects.toThrow(/no rollout "ro-nope"/);
       await s.close();
     });
