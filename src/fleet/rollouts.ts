@@ -18,7 +18,7 @@ import type { ExpressionBuilder, Kysely, Transaction } from "kysely";
 import { readPackageUnverified } from "../pkg/index.js";
 import { sha256Hex } from "../ota/state-store.js";
 import type { FleetSchema } from "./db/schema.js";
-import { allowedFailures, formatFailureLimit, PlanError, targetText, waveSizes, type ApproveMode, type FailureLimit, type WaveStep } from "./rollout-plan.js";
+import { allowedFailures, formatFailureLimit, MAX_PLAN_NUMBER, PlanError, targetText, waveSizes, type ApproveMode, type FailureLimit, type WaveStep } from "./rollout-plan.js";
 import type { DeviceFilter, FleetStore } from "./store.js";
 
 export const FAILED_STATES = ["reverted", "failed", "refused", "timed-out"] as const;
@@ -146,8 +146,10 @@ export class RolloutController {
     if (!devices.length) throw new PlanError(`--target ${targetText(spec.target)} selects no device the fleet service knows`);
     const minPerWave = spec.minPerWave ?? 1;
     const maxConcurrent = spec.maxConcurrent ?? 50;
-    if (!Number.isInteger(minPerWave) || minPerWave < 1) throw new PlanError(`--min-per-wave must be a positive integer`);
-    if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new PlanError(`--max-concurrent must be a positive integer`);
+    // Bounded: the columns are 32-bit integers on PostgreSQL, where a larger number failed the insert as an internal error.
+    if (!Number.isInteger(minPerWave) || minPerWave < 1 || minPerWave > MAX_PLAN_NUMBER) throw new PlanError(`--min-per-wave ${minPerWave}: expected a positive integer up to ${MAX_PLAN_NUMBER}`);
+    if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1 || maxConcurrent > MAX_PLAN_NUMBER) throw new PlanError(`--max-concurrent ${maxConcurrent}: expected a positive integer up to ${MAX_PLAN_NUMBER}`);
+    if (spec.ratePerMin != null && !(Number.isInteger(spec.ratePerMin) && spec.ratePerMin >= 1 && spec.ratePerMin <= MAX_PLAN_NUMBER)) throw new PlanError(`--rate ${spec.ratePerMin}/min: expected up to ${MAX_PLAN_NUMBER}/min`);
     const sizes = waveSizes(spec.waves, devices.length, minPerWave);
     const id = `ro-${randomBytes(4).toString("hex")}`;
     const t = this.now();

@@ -355,6 +355,13 @@ for (const tdb of await testDatabases()) {
       await expect(s.c.create({ package: pkg, target: parseTarget("customer=nobody,version=com.acme.x@1.0.0"), waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") }))
         .rejects.toThrow("--target customer=nobody,version=com.acme.x@1.0.0 selects no device the fleet service knows");
       await expect(s.c.create({ package: new Uint8Array([1, 2, 3]), target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") })).rejects.toThrow(/not a package/);
+      // Numbers past what the database columns hold are refused by name, on SQLite as on PostgreSQL (which failed the insert).
+      const plan = { package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") };
+      await expect(s.c.create({ ...plan, maxConcurrent: 3_000_000_000 })).rejects.toThrow(new PlanError("--max-concurrent 3000000000: expected a positive integer up to 1000000"));
+      await expect(s.c.create({ ...plan, minPerWave: 1e20 })).rejects.toThrow(new PlanError("--min-per-wave 100000000000000000000: expected a positive integer up to 1000000"));
+      await expect(s.c.create({ ...plan, ratePerMin: 99_999_999_999 })).rejects.toThrow(new PlanError("--rate 99999999999/min: expected up to 1000000/min"));
+      expect(() => parseRate("99999999999/min")).toThrow('--rate "99999999999/min": expected <n>/min with 1 ≤ n ≤ 1000000, e.g. 30/min');
+      expect(await s.c.list()).toEqual([]);
       await s.close();
     });
   });
