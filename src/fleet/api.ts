@@ -6,7 +6,7 @@
 //   GET  /api/rollouts                     every rollout with per-wave counts
 //   POST /api/rollouts                     {package (base64), target, waves, maxFailures, minPerWave?, rate?, maxConcurrent?,
 //                                           approve?: "none" | "first" | "every" (true: every)}
-//   GET  /api/rollouts/<id>                one rollout and its devices
+//   GET  /api/rollouts/<id>?targets=none   one rollout and its devices (targets=none: without the per-device rows)
 //   POST /api/rollouts/<id>/pause|resume|cancel
 //   GET  /api/debug-maps                   the debug maps uploaded (module hash, module, version)
 //   POST /api/debug-maps                   {map: <the .fwxmap.json object>}: names crash reports of that exact module
@@ -226,9 +226,12 @@ export function createApiServer(opts: ApiOptions): Server {
         });
       }
       if (id !== undefined && action === undefined && method === "GET") {
+        // A row per device is the fleet's size: a poll for the state (fwx rollout status --wait) leaves them out.
+        const only = url.searchParams.get("targets");
+        if (only !== null && only !== "none") throw new HttpError(400, `targets=${only}: expected none (or no targets parameter, for every device's row)`);
         const r = await rollouts().get(id);
         if (!r) throw new RolloutNotFound(id);
-        return { ...r, targets: await rollouts().targets(id) };
+        return only === "none" ? r : { ...r, targets: await rollouts().targets(id) };
       }
       if (id !== undefined && method === "POST" && (action === "pause" || action === "resume" || action === "cancel")) return rollouts()[action](id);
     }
