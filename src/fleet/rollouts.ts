@@ -326,7 +326,7 @@ export class RolloutController {
 
   /** Decides the running wave of rollout `id`: halt, succeed (and start the next), or start more transfers. */
   private async advance(id: string): Promise<void> {
-    const r = await this.db.selectFrom("rollouts").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    const r = await this.db.selectFrom("rollouts").select(["state", "max_failures", "max_concurrent", "rate_per_min", "approve"]).where("id", "=", id).executeTakeFirstOrThrow();
     if (r.state !== "running") return; // paused, cancelled or halted since the tick listed it
     const wave = await this.db.selectFrom("waves").selectAll().where("rollout_id", "=", id).where("state", "in", ["pending", "running"]).orderBy("idx").executeTakeFirst();
     if (!wave) {
@@ -335,21 +335,27 @@ export class RolloutController {
     }
     // Each wave change below holds only while the rollout is running: a cancel that answered meanwhile has closed its waves.
     if (wave.state === "pending") await this.db.updateTable("waves").set({ state: "running", started_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).where(stillRunning(id)).execute();
-    const targets = await this.db.selectFrom("rollout_targets").select(["device_id", "state", "reason"]).where("rollout_id", "=", id).where("wave", "=", wave.idx).orderBy("device_id").execute();
+    // The wave's devices counted per state, then only the rows needed (the failures a halt names, the pending devices
+    // there is room for): every tick and every verdict comes here, and a wave can be most of the fleet.
+    const byState = new Map((await this.db.selectFrom("rollout_targets").select("state").select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("rollout_id", "=", id).where("wave", "=", wave.idx).groupBy("state").execute()).map((c) => [c.state, Number(c.n)]));
+    const count = (states: readonly string[]) => states.reduce((a, st) => a + (byState.get(st) ?? 0), 0);
     const limit = JSON.parse(r.max_failures) as FailureLimit;
     const allowed = allowedFailures(limit, wave.size);
-    const failed = targets.filter((t) => (FAILED_STATES as readonly string[]).includes(t.state));
+    const failed = count(FAILED_STATES);
     const waveName = `wave ${wave.idx + 1} of ${(await this.db.selectFrom("waves").select("idx").where("rollout_id", "=", id).execute()).length}`;
-    if (failed.length > allowed) {
-      const why = failed.slice(0, 3).map((t) => `${t.device_id} ${t.state}${t.reason ? `: ${t.reason}` : ""}`).join("; ");
-      const reason = `${waveName}: ${failed.length} of ${wave.size} devices failed, more than --max-failures ${formatFailureLimit(limit)} allows (${allowed}): ${why}${failed.length > 3 ? "; …" : ""}`;
+    if (failed > allowed) {
+      const named = await this.db.selectFrom("rollout_targets").select(["device_id", "state", "reason"]).where("rollout_id", "=", id).where("wave", "=", wave.idx)
+        .where("state", "in", [...FAILED_STATES]).orderBy("device_id").limit(3).execute();
+      const why = named.map((t) => `${t.device_id} ${t.state}${t.reason ? `: ${t.reason}` : ""}`).join("; ");
+      const reason = `${waveName}: ${failed} of ${wave.size} devices failed, more than --max-failures ${formatFailureLimit(limit)} allows (${allowed}): ${why}${failed > 3 ? "; …" : ""}`;
       await this.db.transaction().execute(async (tx) => {
         await tx.updateTable("waves").set({ state: "halted", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).where(stillRunning(id)).execute();
         await this.setState(tx, id, "halted", reason);
       });
       return;
     }
-    if (targets.every((t) => FINAL_STATES.includes(t.state))) {
+    if (count(FINAL_STATES) === count([...byState.keys()])) {
       const next = await this.db.selectFrom("waves").select("idx").where("rollout_id", "=", id).where("idx", ">", wave.idx).executeTakeFirst();
       await this.db.transaction().execute(async (tx) => {
         await tx.updateTable("waves").set({ state: "succeeded", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).where(stillRunning(id)).execute();
@@ -361,11 +367,12 @@ export class RolloutController {
       return;
     }
     // Start transfers: the concurrency limit counts this rollout's devices under way, the rate the starts per minute.
-    const sending = targets.filter((t) => t.state === "sending").length;
-    let room = r.max_concurrent - sending;
-    for (const t of targets) {
+    let room = r.max_concurrent - (byState.get("sending") ?? 0);
+    if (room <= 0) return;
+    const pending = await this.db.selectFrom("rollout_targets").select("device_id").where("rollout_id", "=", id).where("wave", "=", wave.idx)
+      .where("state", "=", "pending").orderBy("device_id").limit(room).execute();
+    for (const t of pending) {
       if (room <= 0 || this.abort.signal.aborted) break;
-      if (t.state !== "pending") continue;
       if (r.rate_per_min) {
         const last = this.lastStart.get(id) ?? -Infinity;
         if (this.now() - last < 60_000 / r.rate_per_min) break;

@@ -251,7 +251,7 @@ for (const tdb of await testDatabases()) {
     });
 
     it("starts no transfer once a pause has answered, though the tick read the rollout as running before it", async () => {
-      // The pause lands while the controller is reading the wave's targets, after it read the rollout as running;
+      // The pause lands while the controller is counting the wave's targets, after it read the rollout as running;
       // it comes through a second connection (as from the API while the controller holds its own).
       const location = await tdb.fresh();
       const f = await tdb.open(location);
@@ -264,7 +264,7 @@ for (const tdb of await testDatabases()) {
         transformQuery: (a) => a.node,
         transformResult: async (a) => {
           const row = a.result.rows[0] as Record<string, unknown> | undefined;
-          if (row && Object.keys(row).join() === "device_id,state,reason" && pauseDuringRead) {
+          if (row && Object.keys(row).join() === "state,n" && pauseDuringRead) {
             const p = pauseDuringRead;
             pauseDuringRead = null;
             await p();
@@ -346,6 +346,42 @@ for (const tdb of await testDatabases()) {
       for (const r of list) expect(r).toEqual(await c.get(r.id));
       const cancelled = list.find((r) => r.id === ids[2])!;
       expect([cancelled.state, cancelled.devices, cancelled.waves.map((w) => w.counts)]).toEqual(["cancelled", 3, [{ cancelled: 1 }, { cancelled: 2 }]]);
+      await f.close();
+    });
+
+    it("decides a wave of 200 devices from counts: no read of the controller returns a row per device of the wave", async () => {
+      const f = await tdb.open(await tdb.fresh());
+      const store = new FleetStore(f.db);
+      const json = JSON.stringify(status("x"));
+      await f.db.insertInto("devices").values(Array.from({ length: 200 }, (_, i) => ({
+        id: `gw-${String(i).padStart(3, "0")}`, customer: "acme", group_name: "g", board: "b", agent: "a", online: 1, last_seen: 1, status_json: json,
+      }))).execute();
+      let counting = false;
+      let maxRows = 0;
+      const rowsPerRead: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        transformResult: async (a) => { if (counting) maxRows = Math.max(maxRows, a.result.rows.length); return a.result; },
+      };
+      const m = manualFlash();
+      const c = new RolloutController({ db: f.db.withPlugin(rowsPerRead), store, flashDevice: m.flash, tickMs: 10 });
+      const r = await c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("1"), maxConcurrent: 2 });
+      counting = true;
+      c.start();
+      for (let k = 0; k < 10; k++) {
+        await until("two transfers under way", () => m.waiting.size === 2);
+        const [a, b] = [...m.waiting.keys()];
+        m.answer(a!, "confirmed");
+        m.answer(b!, k === 4 ? "failed" : "confirmed", "bad flash");
+      }
+      await until("two transfers under way", () => m.waiting.size === 2);
+      m.answer([...m.waiting.keys()][0]!, "reverted", "trap"); // a second failure: more than 1 allowed
+      await until("halted", async () => (await f.db.selectFrom("rollouts").select("state").where("id", "=", r.id).executeTakeFirstOrThrow()).state === "halted");
+      counting = false;
+      await c.stop();
+      expect(maxRows, "rows of the largest read").toBeLessThanOrEqual(5);
+      const v = (await c.get(r.id))!;
+      expect(v.haltReason).toBe("wave 1 of 1: 2 of 200 devices failed, more than --max-failures 1 allows (1): gw-009 failed: bad flash; gw-020 reverted: trap");
+      expect(m.calls).toEqual(Array.from({ length: 22 }, (_, i) => `gw-${String(i).padStart(3, "0")}`));
       await f.close();
     });
 
