@@ -181,13 +181,23 @@ export class Follower {
       } catch {
         // One line the database refuses must not cost the others theirs: write them one by one, naming the refused.
         written = [];
+        const refused: { b: (typeof batch)[number]; e: Error }[] = [];
         for (const b of batch) {
           try {
             await this.opts.store.recordLogs([{ device: b.device, ...b.row }]);
             written.push(b);
           } catch (e) {
-            this.opts.onError?.(e as Error, `${TOPIC_ROOT}/${b.device}/log`);
+            refused.push({ b, e: e as Error });
           }
+        }
+        // Every line refused for one reason is the database, not a line (it is down, its disk full): said once per
+        // batch, not once per line (thousands a second from a busy fleet).
+        const first = refused[0]?.e.message;
+        if (refused.length > 1 && !written.length && refused.every((r) => r.e.message === first)) {
+          const devices = new Set(refused.map((r) => r.b.device)).size;
+          this.opts.onError?.(new Error(`${refused.length} log lines of ${devices} device${devices === 1 ? "" : "s"} not stored: ${first}`), `${TOPIC_ROOT}/+/log`);
+        } else {
+          for (const r of refused) this.opts.onError?.(r.e, `${TOPIC_ROOT}/${r.b.device}/log`);
         }
       }
       for (const b of written) {
