@@ -144,6 +144,12 @@ export class FleetStore {
 
   /** Device ids matching `f`, sorted. */
   async deviceIds(f: DeviceFilter): Promise<string[]> {
+    // An explicit list (a rollout's devices=a+b+…) can pass what one statement binds (SQLite 32,766): in chunks.
+    if (f.ids !== undefined && f.ids.length > 1000) {
+      const found: string[] = [];
+      for (let i = 0; i < f.ids.length; i += 1000) found.push(...await this.deviceIds({ ...f, ids: f.ids.slice(i, i + 1000) }));
+      return [...new Set(found)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    }
     const q = this.matching(f);
     if (!q) return [];
     return (await q.select("devices.id").orderBy("devices.id").execute()).map((r) => r.id);

@@ -198,6 +198,11 @@ for (const tdb of await testDatabases()) {
       const all = await s.devices({}, 100_000);
       expect(all).toHaveLength(n);
       expect(all[n - 1]!.id).toBe(`gw-${n - 1}`);
+      // An explicit list as long (a rollout's --target devices=…), unsorted, with an unknown id and a repeat.
+      const listed = [...all.map((d) => d.id).reverse(), "nope", "gw-00007"];
+      const ids = await s.deviceIds({ ids: listed, customer: "acme" });
+      expect(ids).toHaveLength(n);
+      expect([ids[0], ids[1], ids[n - 1]]).toEqual(["gw-00000", "gw-00001", `gw-${n - 1}`]);
       await f.close();
     });
 
