@@ -13,7 +13,7 @@
 //   GET  /api/health?since=<ms>&bucket=<ms>  installs and faults per time bucket
 //
 // Errors are {error: "<message>"} with 400 (bad input, naming the field), 404, 409 (not in that state),
-// 503 (the service cannot flash: no operator credentials).
+// 503 (the service cannot flash: no operator credentials; or its database cannot answer now).
 
 import { DeviceActionError, type RunDeviceAction } from "./device-actions.js";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -158,6 +158,15 @@ function approveOf(v: unknown): ApproveMode {
   throw new HttpError(400, `"approve" must be one of ${APPROVE_MODES.join(", ")} (or true for every): got ${JSON.stringify(v)}`);
 }
 
+/** Codes of a database that cannot answer now (PostgreSQL down or restarting, SQLite locked past its busy timeout). */
+const UNAVAILABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "57P01", "57P02", "57P03", "53300", "SQLITE_BUSY", "SQLITE_LOCKED"]);
+
+/** A database outage is the service's temporary state (503, as a load balancer expects), not a bug in it (500). */
+function databaseUnavailable(e: Error): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && UNAVAILABLE.has(code) || /^Connection terminated/.test(e.message);
+}
+
 export function createApiServer(opts: ApiOptions): Server {
   const { store } = opts;
   const rollouts = () => {
@@ -244,6 +253,10 @@ export function createApiServer(opts: ApiOptions): Server {
       res.end(text);
     };
     const fail = (e: Error) => {
+      if (databaseUnavailable(e)) {
+        send(503, { error: `the fleet database is unavailable: ${e.message}` });
+        return;
+      }
       const status = e instanceof HttpError || e instanceof DeviceActionError ? e.status : e instanceof PlanError ? 400 : e instanceof RolloutNotFound ? 404 : e instanceof RolloutStateError ? 409 : 500;
       send(status, { error: status === 500 ? `internal error: ${e.message}` : e.message });
     };

@@ -13,7 +13,10 @@ import { createApiServer } from "../../src/fleet/api.js";
 const consoleDir = mkdtempSync(join(tmpdir(), "fwx-console-"));
 writeFileSync(join(consoleDir, "index.html"), "<!doctype html>");
 const api = createApiServer({
-  store: { device: async (id: string) => (id === "gw-1" ? { id } : null), devices: async () => [] } as never,
+  store: {
+    device: async (id: string) => (id === "gw-1" ? { id } : null), devices: async () => [],
+    health: async () => { throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }); },
+  } as never,
   crashes: { crashes: async () => [] } as never,
   rollouts: null, consoleDir,
   liveLogs: { subscribe: () => () => {} },
@@ -52,5 +55,13 @@ describe("the fleet API on malformed paths", { timeout: 20_000 }, () => {
     }
     expect((await get("/api/devices/gw-1")).status).toBe(200);
     expect((await get("/index.html")).body).toBe("<!doctype html>");
+  });
+});
+
+describe("the fleet API when its database is down", { timeout: 20_000 }, () => {
+  it("answers 503 naming the database and the cause, not 500 'internal error'", async () => {
+    const r = await get("/api/health");
+    expect(r.status).toBe(503);
+    expect(JSON.parse(r.body)).toEqual({ error: "the fleet database is unavailable: connect ECONNREFUSED 127.0.0.1:5432" });
   });
 });
