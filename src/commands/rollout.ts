@@ -238,9 +238,12 @@ export const command: Command = {
           out(list, list.length ? list.map(formatRollout).join("\n") : "no rollouts");
           return EXIT.ok;
         }
+        const path = `/api/rollouts/${encodeURIComponent(arg)}`;
         for (;;) {
-          const r = await call("GET", `/api/rollouts/${encodeURIComponent(arg)}`) as RolloutView;
+          // Polls leave out the per-device rows (as many as the rollout has devices); the answer printed has them.
+          let r = await call("GET", values.wait ? `${path}?targets=none` : path) as RolloutView;
           if (!values.wait || FINAL.has(r.state)) {
+            if (values.wait) r = await call("GET", path) as RolloutView;
             out(r, formatRollout(r));
             if (!values.wait) return EXIT.ok;
             return r.state === "done" ? EXIT.ok : r.state === "halted" ? 3 : 5;

@@ -6,14 +6,14 @@
 //   GET  /api/rollouts                     every rollout with per-wave counts
 //   POST /api/rollouts                     {package (base64), target, waves, maxFailures, minPerWave?, rate?, maxConcurrent?,
 //                                           approve?: "none" | "first" | "every" (true: every)}
-//   GET  /api/rollouts/<id>                one rollout and its devices
+//   GET  /api/rollouts/<id>?targets=none   one rollout and its devices (targets=none: without the per-device rows)
 //   POST /api/rollouts/<id>/pause|resume|cancel
 //   GET  /api/debug-maps                   the debug maps uploaded (module hash, module, version)
 //   POST /api/debug-maps                   {map: <the .fwxmap.json object>}: names crash reports of that exact module
 //   GET  /api/health?since=<ms>&bucket=<ms>  installs and faults per time bucket
 //
 // Errors are {error: "<message>"} with 400 (bad input, naming the field), 404, 409 (not in that state),
-// 503 (the service cannot flash: no operator credentials).
+// 503 (the service cannot flash: no operator credentials; or its database cannot answer now).
 
 import { DeviceActionError, type RunDeviceAction } from "./device-actions.js";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -43,6 +43,15 @@ const MAX_BODY = 32 * 1024 * 1024;
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
+  }
+}
+
+/** A percent-encoded part of a request path; bad encoding (`%ZZ`, a cut UTF-8 sequence) is the client's error, 400. */
+function decodePath(part: string, pathname: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in the path ${JSON.stringify(pathname)}`);
   }
 }
 
@@ -76,7 +85,7 @@ const TYPES: Record<string, string> = {
 
 /** A file of the console, or null; never a path outside `dir`. */
 function consoleFile(dir: string, pathname: string): { body: Buffer; type: string } | null {
-  const rel = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, "") || "index.html";
+  const rel = normalize(decodePath(pathname, pathname)).replace(/^([/\\])+/, "") || "index.html";
   const file = resolve(dir, rel);
   if (file !== resolve(dir) && !file.startsWith(resolve(dir) + sep)) return null;
   if (!existsSync(file) || !statSync(file).isFile()) return null;
@@ -149,6 +158,15 @@ function approveOf(v: unknown): ApproveMode {
   throw new HttpError(400, `"approve" must be one of ${APPROVE_MODES.join(", ")} (or true for every): got ${JSON.stringify(v)}`);
 }
 
+/** Codes of a database that cannot answer now (PostgreSQL down or restarting, SQLite locked past its busy timeout). */
+const UNAVAILABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "57P01", "57P02", "57P03", "53300", "SQLITE_BUSY", "SQLITE_LOCKED"]);
+
+/** A database outage is the service's temporary state (503, as a load balancer expects), not a bug in it (500). */
+function databaseUnavailable(e: Error): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && UNAVAILABLE.has(code) || /^Connection terminated/.test(e.message);
+}
+
 export function createApiServer(opts: ApiOptions): Server {
   const { store } = opts;
   const rollouts = () => {
@@ -156,7 +174,7 @@ export function createApiServer(opts: ApiOptions): Server {
     return opts.rollouts;
   };
   const route = async (req: IncomingMessage, url: URL): Promise<unknown> => {
-    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const parts = url.pathname.split("/").filter(Boolean).map((p) => decodePath(p, url.pathname));
     const method = req.method ?? "GET";
     if (parts[0] !== "api") throw new HttpError(404, `no such resource ${url.pathname} (the API is under /api)`);
     const [, what, id, action] = parts;
@@ -217,50 +235,70 @@ export function createApiServer(opts: ApiOptions): Server {
         });
       }
       if (id !== undefined && action === undefined && method === "GET") {
+        // A row per device is the fleet's size: a poll for the state (fwx rollout status --wait) leaves them out.
+        const only = url.searchParams.get("targets");
+        if (only !== null && only !== "none") throw new HttpError(400, `targets=${only}: expected none (or no targets parameter, for every device's row)`);
         const r = await rollouts().get(id);
         if (!r) throw new RolloutNotFound(id);
-        return { ...r, targets: await rollouts().targets(id) };
+        return only === "none" ? r : { ...r, targets: await rollouts().targets(id) };
       }
       if (id !== undefined && method === "POST" && (action === "pause" || action === "resume" || action === "cancel")) return rollouts()[action](id);
     }
     throw new HttpError(404, `no such resource: ${method} ${url.pathname}`);
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://fleet");
-    const live = /^\/api\/devices\/([^/]+)\/logs\/live$/.exec(url.pathname);
-    if (live && req.method === "GET" && opts.liveLogs) {
-      // Server-Sent Events: the browser's EventSource reconnects by itself; the page merges with the stored tail.
-      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive" });
-      res.write(": live logs of " + decodeURIComponent(live[1]!).replace(/[\r\n]/g, " ") + "\n\n");
-      const unsubscribe = opts.liveLogs.subscribe(decodeURIComponent(live[1]!), (row) => res.write(`event: log\ndata: ${JSON.stringify(row)}\n\n`));
-      const keepalive = setInterval(() => res.write(": keepalive\n\n"), SSE_KEEPALIVE_MS);
-      res.on("close", () => { clearInterval(keepalive); unsubscribe(); });
-      return;
-    }
-    if (!url.pathname.startsWith("/api/") && req.method === "GET") {
-      const dir = opts.consoleDir === undefined ? defaultConsoleDir() : opts.consoleDir;
-      const f = dir ? consoleFile(dir, url.pathname) : null;
-      if (f) {
-        res.writeHead(200, { "content-type": f.type, "content-length": f.body.length });
-        res.end(f.body);
-        return;
-      }
-      if (url.pathname === "/") {
-        const text = "the fleet console is not built: run npm run build:console (the API is under /api)\n";
-        res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-        res.end(text);
-        return;
-      }
-    }
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
       res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
       res.end(text);
     };
-    route(req, url).then((body) => send(200, body), (e: Error) => {
+    const fail = (e: Error) => {
+      if (databaseUnavailable(e)) {
+        send(503, { error: `the fleet database is unavailable: ${e.message}` });
+        return;
+      }
       const status = e instanceof HttpError || e instanceof DeviceActionError ? e.status : e instanceof PlanError ? 400 : e instanceof RolloutNotFound ? 404 : e instanceof RolloutStateError ? 409 : 500;
       send(status, { error: status === 500 ? `internal error: ${e.message}` : e.message });
-    });
+    };
+    // A request this handler throws on synchronously (a path with bad percent-encoding) is answered, not left to
+    // crash the service: the process's uncaughtException handler would end it.
+    try {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? "/", "http://fleet");
+      } catch {
+        throw new HttpError(400, `malformed request target ${JSON.stringify(req.url)}`);
+      }
+      const live = /^\/api\/devices\/([^/]+)\/logs\/live$/.exec(url.pathname);
+      if (live && req.method === "GET" && opts.liveLogs) {
+        const device = decodePath(live[1]!, url.pathname);
+        // Server-Sent Events: the browser's EventSource reconnects by itself; the page merges with the stored tail.
+        res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive" });
+        res.write(": live logs of " + device.replace(/[\r\n]/g, " ") + "\n\n");
+        const unsubscribe = opts.liveLogs.subscribe(device, (row) => res.write(`event: log\ndata: ${JSON.stringify(row)}\n\n`));
+        const keepalive = setInterval(() => res.write(": keepalive\n\n"), SSE_KEEPALIVE_MS);
+        res.on("close", () => { clearInterval(keepalive); unsubscribe(); });
+        return;
+      }
+      if (!url.pathname.startsWith("/api/") && req.method === "GET") {
+        const dir = opts.consoleDir === undefined ? defaultConsoleDir() : opts.consoleDir;
+        const f = dir ? consoleFile(dir, url.pathname) : null;
+        if (f) {
+          res.writeHead(200, { "content-type": f.type, "content-length": f.body.length });
+          res.end(f.body);
+          return;
+        }
+        if (url.pathname === "/") {
+          const text = "the fleet console is not built: run npm run build:console (the API is under /api)\n";
+          res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+          res.end(text);
+          return;
+        }
+      }
+      route(req, url).then((body) => send(200, body), fail);
+    } catch (e) {
+      fail(e as Error);
+    }
   });
   // Who closes an idle kept-alive connection must be the client. With Node's 5 s
   // default, a console or CLI whose event loop stalled past its own (hinted, shorter)

@@ -38,7 +38,7 @@ export interface LogRow { ts: number; module: string | null; line: string }
 
 export const FOLLOWED = ["status", "presence", "event", "log"] as const;
 
-/** Log lines held while the database is behind; past it the oldest non-fault lines are dropped, and reported. */
+/** Log lines held while the database is behind; past it the oldest non-fault lines are dropped, and reported (faults past twice it). */
 export const MAX_LOG_BATCH = 20_000;
 
 /** The filters a follower subscribes: `$share/<group>/fwx/v2/+/<kind>` for each followed kind. */
@@ -53,6 +53,7 @@ export class Follower {
   /** Log lines waiting for the next batch write, and how many were dropped since the last (see takeLog). */
   private logBatch: { device: string; row: LogRow; fault: FaultLine | null }[] = [];
   private logsDropped = 0;
+  private faultsDropped = 0;
   messages = 0;
 
   private constructor(private readonly client: MqttClient, private readonly opts: FollowerOptions) {}
@@ -143,11 +144,14 @@ export class Follower {
     // The row as stored (and as GET /api/devices/<id> lists it), so a live feed shows what a reload would.
     const row: LogRow = { ts: typeof l.ts === "number" ? l.ts : Date.now(), module: typeof l.module === "string" ? l.module : null, line: payload.toString("utf8") };
     const fault = l.kind === "fault" ? (l as FaultLine) : null;
-    if (this.logBatch.length >= (this.opts.maxLogBatch ?? MAX_LOG_BATCH)) {
-      // The database has stalled for a long while: keep the newest lines (the tail is what is kept anyway), and every fault.
+    const max = this.opts.maxLogBatch ?? MAX_LOG_BATCH;
+    if (this.logBatch.length >= max) {
+      // The database has stalled for a long while: keep the newest lines (the tail is what is kept anyway), and the
+      // faults; but memory stays bounded: past twice the limit, all faults, the oldest fault gives way too.
       const oldest = this.logBatch.findIndex((b) => !b.fault);
-      if (oldest >= 0) {
-        this.logBatch.splice(oldest, 1);
+      if (oldest >= 0 || (fault && this.logBatch.length >= 2 * max)) {
+        if (oldest < 0) this.faultsDropped++;
+        this.logBatch.splice(Math.max(oldest, 0), 1);
         this.pending--;
         this.logsDropped++;
       } else if (!fault) {
@@ -164,22 +168,36 @@ export class Follower {
     const batch = this.logBatch;
     this.logBatch = [];
     const dropped = this.logsDropped;
-    this.logsDropped = 0;
+    const faults = this.faultsDropped;
+    this.logsDropped = this.faultsDropped = 0;
     try {
-      if (dropped) this.opts.onError?.(new Error(`${dropped} log lines dropped: the database fell ${this.opts.maxLogBatch ?? MAX_LOG_BATCH} lines behind (fault lines are always kept)`), `${TOPIC_ROOT}/+/log`);
+      const max = this.opts.maxLogBatch ?? MAX_LOG_BATCH;
+      if (dropped) {
+        this.opts.onError?.(new Error(`${dropped} log lines dropped: the database fell ${max} lines behind (${faults ? `${faults} of them fault lines, past ${2 * max} faults held` : "fault lines are always kept"})`), `${TOPIC_ROOT}/+/log`);
+      }
       let written = batch;
       try {
         await this.opts.store.recordLogs(batch.map((b) => ({ device: b.device, ...b.row })));
       } catch {
         // One line the database refuses must not cost the others theirs: write them one by one, naming the refused.
         written = [];
+        const refused: { b: (typeof batch)[number]; e: Error }[] = [];
         for (const b of batch) {
           try {
             await this.opts.store.recordLogs([{ device: b.device, ...b.row }]);
             written.push(b);
           } catch (e) {
-            this.opts.onError?.(e as Error, `${TOPIC_ROOT}/${b.device}/log`);
+            refused.push({ b, e: e as Error });
           }
+        }
+        // Every line refused for one reason is the database, not a line (it is down, its disk full): said once per
+        // batch, not once per line (thousands a second from a busy fleet).
+        const first = refused[0]?.e.message;
+        if (refused.length > 1 && !written.length && refused.every((r) => r.e.message === first)) {
+          const devices = new Set(refused.map((r) => r.b.device)).size;
+          this.opts.onError?.(new Error(`${refused.length} log lines of ${devices} device${devices === 1 ? "" : "s"} not stored: ${first}`), `${TOPIC_ROOT}/+/log`);
+        } else {
+          for (const r of refused) this.opts.onError?.(r.e, `${TOPIC_ROOT}/${r.b.device}/log`);
         }
       }
       for (const b of written) {

@@ -124,9 +124,12 @@ export function formatFailureLimit(limit: FailureLimit): string {
 }
 
 /** --rate N/min: new transfers started per minute. */
+/** The largest --min-per-wave, --max-concurrent and --rate (per minute) a rollout takes. */
+export const MAX_PLAN_NUMBER = 1_000_000;
+
 export function parseRate(text: string): number {
   const m = /^(\d+)\s*\/\s*min$/.exec(text.trim());
-  if (!m || Number(m[1]) < 1) throw new PlanError(`--rate "${text}": expected <n>/min with n ≥ 1, e.g. 30/min`);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > MAX_PLAN_NUMBER) throw new PlanError(`--rate "${text}": expected <n>/min with 1 ≤ n ≤ ${MAX_PLAN_NUMBER}, e.g. 30/min`);
   return Number(m[1]);
 }
 

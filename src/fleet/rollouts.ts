@@ -14,11 +14,11 @@
 
 import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
-import type { Kysely, Transaction } from "kysely";
+import type { ExpressionBuilder, Kysely, Transaction } from "kysely";
 import { readPackageUnverified } from "../pkg/index.js";
 import { sha256Hex } from "../ota/state-store.js";
 import type { FleetSchema } from "./db/schema.js";
-import { allowedFailures, formatFailureLimit, PlanError, targetText, waveSizes, type ApproveMode, type FailureLimit, type WaveStep } from "./rollout-plan.js";
+import { allowedFailures, formatFailureLimit, MAX_PLAN_NUMBER, PlanError, targetText, waveSizes, type ApproveMode, type FailureLimit, type WaveStep } from "./rollout-plan.js";
 import type { DeviceFilter, FleetStore } from "./store.js";
 
 export const FAILED_STATES = ["reverted", "failed", "refused", "timed-out"] as const;
@@ -74,6 +74,11 @@ export interface RolloutView {
   approve: ApproveMode;
   /** While awaiting approval: the index of the wave that starts once approved. */
   awaitingWave: number | null;
+}
+
+/** A condition for an update: rollout `id` is (still) running, checked in the same statement. */
+function stillRunning(id: string) {
+  return (eb: ExpressionBuilder<FleetSchema, keyof FleetSchema>) => eb.exists(eb.selectFrom("rollouts as r").select("r.id").where("r.id", "=", id).where("r.state", "=", "running"));
 }
 
 export class RolloutNotFound extends Error {
@@ -141,8 +146,10 @@ export class RolloutController {
     if (!devices.length) throw new PlanError(`--target ${targetText(spec.target)} selects no device the fleet service knows`);
     const minPerWave = spec.minPerWave ?? 1;
     const maxConcurrent = spec.maxConcurrent ?? 50;
-    if (!Number.isInteger(minPerWave) || minPerWave < 1) throw new PlanError(`--min-per-wave must be a positive integer`);
-    if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new PlanError(`--max-concurrent must be a positive integer`);
+    // Bounded: the columns are 32-bit integers on PostgreSQL, where a larger number failed the insert as an internal error.
+    if (!Number.isInteger(minPerWave) || minPerWave < 1 || minPerWave > MAX_PLAN_NUMBER) throw new PlanError(`--min-per-wave ${minPerWave}: expected a positive integer up to ${MAX_PLAN_NUMBER}`);
+    if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1 || maxConcurrent > MAX_PLAN_NUMBER) throw new PlanError(`--max-concurrent ${maxConcurrent}: expected a positive integer up to ${MAX_PLAN_NUMBER}`);
+    if (spec.ratePerMin != null && !(Number.isInteger(spec.ratePerMin) && spec.ratePerMin >= 1 && spec.ratePerMin <= MAX_PLAN_NUMBER)) throw new PlanError(`--rate ${spec.ratePerMin}/min: expected up to ${MAX_PLAN_NUMBER}/min`);
     const sizes = waveSizes(spec.waves, devices.length, minPerWave);
     const id = `ro-${randomBytes(4).toString("hex")}`;
     const t = this.now();
@@ -166,31 +173,43 @@ export class RolloutController {
     return (await this.get(id))!;
   }
 
+  /** Every rollout, newest first: three queries for any number of them (the console polls this every second). */
   async list(): Promise<RolloutView[]> {
-    const ids = await this.db.selectFrom("rollouts").select("id").orderBy("created_at", "desc").execute();
-    return Promise.all(ids.map(async (r) => (await this.get(r.id))!));
+    return this.views(null);
   }
 
   async get(id: string): Promise<RolloutView | null> {
-    const r = await this.db.selectFrom("rollouts").selectAll().where("id", "=", id).executeTakeFirst();
-    if (!r) return null;
-    const waves = await this.db.selectFrom("waves").selectAll().where("rollout_id", "=", id).orderBy("idx").execute();
-    const counts = await this.db.selectFrom("rollout_targets").select(["wave", "state"]).select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("rollout_id", "=", id).groupBy(["wave", "state"]).execute();
-    const limit = JSON.parse(r.max_failures) as FailureLimit;
-    return {
-      id: r.id, module: r.module_id, version: r.version, packageSha256: r.package_sha256, target: JSON.parse(r.target_json) as DeviceFilter,
-      waves: waves.map((w) => ({
-        index: w.idx, size: w.size, state: w.state, allowedFailures: allowedFailures(limit, w.size),
-        counts: Object.fromEntries(counts.filter((c) => c.wave === w.idx).map((c) => [c.state, Number(c.n)])),
-        startedAt: w.started_at === null ? null : Number(w.started_at), finishedAt: w.finished_at === null ? null : Number(w.finished_at),
-      })),
-      maxFailures: formatFailureLimit(limit), minPerWave: r.min_per_wave, ratePerMin: r.rate_per_min, maxConcurrent: r.max_concurrent,
-      state: r.state, haltReason: r.halt_reason, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
-      devices: waves.reduce((a, w) => a + w.size, 0),
-      approve: r.approve as ApproveMode,
-      awaitingWave: r.state === "awaiting-approval" ? waves.find((w) => w.state === "pending")?.idx ?? null : null,
-    };
+    return (await this.views(id))[0] ?? null;
+  }
+
+  /** The views of one rollout or of all, without reading their packages (a blob each, needed only to flash). */
+  private async views(only: string | null): Promise<RolloutView[]> {
+    const rs = await this.db.selectFrom("rollouts")
+      .select(["id", "module_id", "version", "package_sha256", "target_json", "max_failures", "min_per_wave", "rate_per_min", "max_concurrent", "state", "halt_reason", "created_at", "updated_at", "approve"])
+      .$if(only !== null, (q) => q.where("id", "=", only!)).orderBy("created_at", "desc").orderBy("id").execute();
+    if (!rs.length) return [];
+    const allWaves = await this.db.selectFrom("waves").selectAll().$if(only !== null, (q) => q.where("rollout_id", "=", only!)).orderBy("rollout_id").orderBy("idx").execute();
+    const allCounts = await this.db.selectFrom("rollout_targets").select(["rollout_id", "wave", "state"]).select((eb) => eb.fn.countAll<number>().as("n"))
+      .$if(only !== null, (q) => q.where("rollout_id", "=", only!)).groupBy(["rollout_id", "wave", "state"]).execute();
+    return rs.map((r) => {
+      const id = r.id;
+      const waves = allWaves.filter((w) => w.rollout_id === id);
+      const counts = allCounts.filter((c) => c.rollout_id === id);
+      const limit = JSON.parse(r.max_failures) as FailureLimit;
+      return {
+        id: r.id, module: r.module_id, version: r.version, packageSha256: r.package_sha256, target: JSON.parse(r.target_json) as DeviceFilter,
+        waves: waves.map((w) => ({
+          index: w.idx, size: w.size, state: w.state, allowedFailures: allowedFailures(limit, w.size),
+          counts: Object.fromEntries(counts.filter((c) => c.wave === w.idx).map((c) => [c.state, Number(c.n)])),
+          startedAt: w.started_at === null ? null : Number(w.started_at), finishedAt: w.finished_at === null ? null : Number(w.finished_at),
+        })),
+        maxFailures: formatFailureLimit(limit), minPerWave: r.min_per_wave, ratePerMin: r.rate_per_min, maxConcurrent: r.max_concurrent,
+        state: r.state, haltReason: r.halt_reason, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+        devices: waves.reduce((a, w) => a + w.size, 0),
+        approve: r.approve as ApproveMode,
+        awaitingWave: r.state === "awaiting-approval" ? waves.find((w) => w.state === "pending")?.idx ?? null : null,
+      };
+    });
   }
 
   /** Per-device rows of a rollout. */
@@ -204,7 +223,14 @@ export class RolloutController {
     if (!r) throw new RolloutNotFound(id);
     if (!from.includes(r.state)) throw new RolloutStateError(`cannot ${verb} rollout ${id}: it is ${r.state}`);
     await this.db.transaction().execute(async (tx) => {
-      await tx.updateTable("rollouts").set({ state: to, updated_at: this.now() }).where("id", "=", id).where("state", "in", from).execute();
+      const res = await tx.updateTable("rollouts").set({ state: to, updated_at: this.now() }).where("id", "=", id).where("state", "in", from).executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) {
+        // Its state changed since it was read (the controller halted or finished it, another request): refuse as above.
+        const now = await tx.selectFrom("rollouts").select("state").where("id", "=", id).executeTakeFirst();
+        throw new RolloutStateError(`cannot ${verb} rollout ${id}: it is ${now?.state ?? "gone"}`);
+      }
+      // A cancelled rollout's waves that had not ended end now: the console and status show none "running" or "pending".
+      if (to === "cancelled") await tx.updateTable("waves").set({ state: "cancelled", finished_at: this.now() }).where("rollout_id", "=", id).where("state", "in", ["pending", "running"]).execute();
       if (to === "cancelled") await tx.updateTable("rollout_targets").set({ state: "cancelled", finished_at: this.now() }).where("rollout_id", "=", id).where("state", "=", "pending").execute();
     });
     this.opts.onChange?.(id);
@@ -300,31 +326,39 @@ export class RolloutController {
 
   /** Decides the running wave of rollout `id`: halt, succeed (and start the next), or start more transfers. */
   private async advance(id: string): Promise<void> {
-    const r = await this.db.selectFrom("rollouts").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    const r = await this.db.selectFrom("rollouts").select(["state", "max_failures", "max_concurrent", "rate_per_min", "approve"]).where("id", "=", id).executeTakeFirstOrThrow();
+    if (r.state !== "running") return; // paused, cancelled or halted since the tick listed it
     const wave = await this.db.selectFrom("waves").selectAll().where("rollout_id", "=", id).where("state", "in", ["pending", "running"]).orderBy("idx").executeTakeFirst();
     if (!wave) {
       await this.finish(id, "done", null);
       return;
     }
-    if (wave.state === "pending") await this.db.updateTable("waves").set({ state: "running", started_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).execute();
-    const targets = await this.db.selectFrom("rollout_targets").select(["device_id", "state", "reason"]).where("rollout_id", "=", id).where("wave", "=", wave.idx).orderBy("device_id").execute();
+    // Each wave change below holds only while the rollout is running: a cancel that answered meanwhile has closed its waves.
+    if (wave.state === "pending") await this.db.updateTable("waves").set({ state: "running", started_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).where(stillRunning(id)).execute();
+    // The wave's devices counted per state, then only the rows needed (the failures a halt names, the pending devices
+    // there is room for): every tick and every verdict comes here, and a wave can be most of the fleet.
+    const byState = new Map((await this.db.selectFrom("rollout_targets").select("state").select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("rollout_id", "=", id).where("wave", "=", wave.idx).groupBy("state").execute()).map((c) => [c.state, Number(c.n)]));
+    const count = (states: readonly string[]) => states.reduce((a, st) => a + (byState.get(st) ?? 0), 0);
     const limit = JSON.parse(r.max_failures) as FailureLimit;
     const allowed = allowedFailures(limit, wave.size);
-    const failed = targets.filter((t) => (FAILED_STATES as readonly string[]).includes(t.state));
+    const failed = count(FAILED_STATES);
     const waveName = `wave ${wave.idx + 1} of ${(await this.db.selectFrom("waves").select("idx").where("rollout_id", "=", id).execute()).length}`;
-    if (failed.length > allowed) {
-      const why = failed.slice(0, 3).map((t) => `${t.device_id} ${t.state}${t.reason ? `: ${t.reason}` : ""}`).join("; ");
-      const reason = `${waveName}: ${failed.length} of ${wave.size} devices failed, more than --max-failures ${formatFailureLimit(limit)} allows (${allowed}): ${why}${failed.length > 3 ? "; …" : ""}`;
+    if (failed > allowed) {
+      const named = await this.db.selectFrom("rollout_targets").select(["device_id", "state", "reason"]).where("rollout_id", "=", id).where("wave", "=", wave.idx)
+        .where("state", "in", [...FAILED_STATES]).orderBy("device_id").limit(3).execute();
+      const why = named.map((t) => `${t.device_id} ${t.state}${t.reason ? `: ${t.reason}` : ""}`).join("; ");
+      const reason = `${waveName}: ${failed} of ${wave.size} devices failed, more than --max-failures ${formatFailureLimit(limit)} allows (${allowed}): ${why}${failed > 3 ? "; …" : ""}`;
       await this.db.transaction().execute(async (tx) => {
-        await tx.updateTable("waves").set({ state: "halted", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).execute();
+        await tx.updateTable("waves").set({ state: "halted", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).where(stillRunning(id)).execute();
         await this.setState(tx, id, "halted", reason);
       });
       return;
     }
-    if (targets.every((t) => FINAL_STATES.includes(t.state))) {
+    if (count(FINAL_STATES) === count([...byState.keys()])) {
       const next = await this.db.selectFrom("waves").select("idx").where("rollout_id", "=", id).where("idx", ">", wave.idx).executeTakeFirst();
       await this.db.transaction().execute(async (tx) => {
-        await tx.updateTable("waves").set({ state: "succeeded", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).execute();
+        await tx.updateTable("waves").set({ state: "succeeded", finished_at: this.now() }).where("rollout_id", "=", id).where("idx", "=", wave.idx).where(stillRunning(id)).execute();
         // --approve every: a person looks at the wave that just succeeded before the next one starts.
         if (next && r.approve === "every") await this.setState(tx, id, "awaiting-approval", null);
       });
@@ -333,11 +367,12 @@ export class RolloutController {
       return;
     }
     // Start transfers: the concurrency limit counts this rollout's devices under way, the rate the starts per minute.
-    const sending = targets.filter((t) => t.state === "sending").length;
-    let room = r.max_concurrent - sending;
-    for (const t of targets) {
+    let room = r.max_concurrent - (byState.get("sending") ?? 0);
+    if (room <= 0) return;
+    const pending = await this.db.selectFrom("rollout_targets").select("device_id").where("rollout_id", "=", id).where("wave", "=", wave.idx)
+      .where("state", "=", "pending").orderBy("device_id").limit(room).execute();
+    for (const t of pending) {
       if (room <= 0 || this.abort.signal.aborted) break;
-      if (t.state !== "pending") continue;
       if (r.rate_per_min) {
         const last = this.lastStart.get(id) ?? -Infinity;
         if (this.now() - last < 60_000 / r.rate_per_min) break;
@@ -365,8 +400,12 @@ export class RolloutController {
     if (this.inFlight.has(key)) return false;
     if (fresh) {
       const res = await this.db.updateTable("rollout_targets").set((eb) => ({ state: "sending", started_at: this.now(), attempts: eb("attempts", "+", 1) }))
-        .where("rollout_id", "=", id).where("device_id", "=", device).where("state", "=", "pending").executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) return false; // taken meanwhile (cancelled, another instance)
+        .where("rollout_id", "=", id).where("device_id", "=", device).where("state", "=", "pending")
+        // In the same statement: a pause (or halt, or approval wait) that answered after this tick read the rollout
+        // as running starts no transfer, though the tick goes on through its list of pending targets.
+        .where(stillRunning(id))
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) return false; // taken meanwhile (cancelled, paused, another instance)
     }
     const pkg = await this.db.selectFrom("rollouts").select("package").where("id", "=", id).executeTakeFirstOrThrow();
     const run = (async () => {

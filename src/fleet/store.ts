@@ -5,7 +5,7 @@
 // the store shows it, the rollout controller decides only on proven verdicts.
 
 import { randomUUID } from "node:crypto";
-import type { Kysely, Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { DeviceStatus, InstallEvent } from "../ota/protocol.js";
 import { isVerdict } from "../ota/protocol.js";
 import type { FleetSchema } from "./db/schema.js";
@@ -124,14 +124,14 @@ export class FleetStore {
     if (keep) await db.deleteFrom("logs").where("device_id", "=", device).where("ts", "<", keep.ts).execute();
   }
 
-  /** Device ids matching `f`, sorted. */
-  async deviceIds(f: DeviceFilter): Promise<string[]> {
-    let q = this.db.selectFrom("devices").select("devices.id");
+  /** The devices matching `f` (null: none can, an empty id list). */
+  private matching(f: DeviceFilter) {
+    let q = this.db.selectFrom("devices");
     if (f.customer !== undefined) q = q.where("customer", "=", f.customer);
     if (f.group !== undefined) q = q.where("group_name", "=", f.group);
     if (f.board !== undefined) q = q.where("board", "=", f.board);
     if (f.online !== undefined) q = q.where("online", "=", f.online ? 1 : 0);
-    if (f.ids !== undefined && !f.ids.length) return [];
+    if (f.ids !== undefined && !f.ids.length) return null;
     if (f.ids !== undefined) q = q.where("devices.id", "in", f.ids);
     if (f.module !== undefined) {
       const mod = f.module, version = f.version;
@@ -139,23 +139,50 @@ export class FleetStore {
         .whereRef("im.device_id", "=", "devices.id").where("im.module_id", "=", mod).where("im.role", "in", ["active", "trial"])
         .$if(version !== undefined, (qq) => qq.where("im.version", "=", version!))));
     }
-    return (await q.orderBy("devices.id").execute()).map((r) => r.id);
+    return q;
   }
 
+  /** Device ids matching `f`, sorted. */
+  async deviceIds(f: DeviceFilter): Promise<string[]> {
+    // An explicit list (a rollout's devices=a+b+…) can pass what one statement binds (SQLite 32,766): in chunks.
+    if (f.ids !== undefined && f.ids.length > 1000) {
+      const found: string[] = [];
+      for (let i = 0; i < f.ids.length; i += 1000) found.push(...await this.deviceIds({ ...f, ids: f.ids.slice(i, i + 1000) }));
+      return [...new Set(found)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    }
+    const q = this.matching(f);
+    if (!q) return [];
+    return (await q.select("devices.id").orderBy("devices.id").execute()).map((r) => r.id);
+  }
+
+  /**
+   * One page of the devices matching `f`. Every query is bounded by the page, not the fleet or its history: the page
+   * is cut in the database, and each device's last verdict is one index probe (the console polls this every 2 s).
+   */
   async devices(f: DeviceFilter = {}, limit = 1000, offset = 0): Promise<DeviceRow[]> {
-    const ids = (await this.deviceIds(f)).slice(offset, offset + limit);
-    if (!ids.length) return [];
-    const [rows, mods, verdicts] = await Promise.all([
-      this.db.selectFrom("devices").selectAll().where("id", "in", ids).orderBy("id").execute(),
-      this.db.selectFrom("installed_modules").selectAll().where("device_id", "in", ids).orderBy("module_id").orderBy("slot").execute(),
-      // A rollback is the last word on what runs: after one, "confirmed 1.1.0" would name the version just left.
-      this.db.selectFrom("verdicts").selectAll().where("device_id", "in", ids).where("phase", "in", ["confirmed", "reverted", "refused", "failed", "rolled-back"]).orderBy("ts", "desc").execute(),
-    ]);
+    const q = this.matching(f);
+    if (!q) return [];
+    // A rollback is the last word on what runs: after one, "confirmed 1.1.0" would name the version just left.
+    const rows = await q.selectAll("devices").select((eb) => eb.selectFrom("verdicts as v").select("v.id")
+      .whereRef("v.device_id", "=", "devices.id").where("v.phase", "in", ["confirmed", "reverted", "refused", "failed", "rolled-back"])
+      .orderBy("v.ts", "desc").limit(1).as("last_verdict_id"))
+      .orderBy("devices.id").limit(limit).offset(offset).execute();
+    const mods: FleetSchema["installed_modules"][] = [];
+    const verdicts = new Map<string, FleetSchema["verdicts"]>();
+    // Bound parameters per statement are limited (SQLite 32766, PostgreSQL 65535): a page of up to 100,000 goes in chunks.
+    for (let i = 0; i < rows.length; i += 1000) {
+      const chunk = rows.slice(i, i + 1000);
+      mods.push(...await this.db.selectFrom("installed_modules").selectAll().where("device_id", "in", chunk.map((r) => r.id)).orderBy("module_id").orderBy("slot").execute());
+      const vids = chunk.flatMap((r) => (r.last_verdict_id ? [r.last_verdict_id] : []));
+      if (vids.length) for (const v of await this.db.selectFrom("verdicts").selectAll().where("id", "in", vids).execute()) verdicts.set(v.device_id, v);
+    }
+    const modsOf = new Map<string, FleetSchema["installed_modules"][]>();
+    for (const m of mods) modsOf.set(m.device_id, [...(modsOf.get(m.device_id) ?? []), m]);
     return rows.map((r) => {
-      const v = verdicts.find((x) => x.device_id === r.id);
+      const v = verdicts.get(r.id);
       return {
         id: r.id, customer: r.customer, group: r.group_name, board: r.board, agent: r.agent, online: r.online === 1, lastSeen: Number(r.last_seen),
-        modules: mods.filter((m) => m.device_id === r.id).map((m) => ({ module: m.module_id, slot: m.slot, version: m.version, sequence: m.sequence, sha256: m.package_sha256, role: m.role, state: m.state })),
+        modules: (modsOf.get(r.id) ?? []).map((m) => ({ module: m.module_id, slot: m.slot as "A" | "B", version: m.version, sequence: m.sequence, sha256: m.package_sha256, role: m.role, state: m.state })),
         lastVerdict: v ? { module: v.module_id, version: v.version, phase: v.phase, reason: v.reason, ts: Number(v.ts) } : null,
       };
     });
@@ -171,17 +198,18 @@ export class FleetStore {
     return { ...row, status: JSON.parse(st.status_json) as DeviceStatus, verdicts, logs: logs.reverse() };
   }
 
-  /** Installs (confirmed) and faults (reverted, failed) per `bucketMs` since `since`. */
+  /**
+   * Installs (confirmed) and faults (reverted, failed) per `bucketMs` since `since`, counted in the database: a row per
+   * bucket comes back, not a row per verdict (the console polls this every 5 s; a rollout adds a verdict per device).
+   */
   async health(since: number, bucketMs: number): Promise<HealthPoint[]> {
-    const rows = await this.db.selectFrom("verdicts").select(["phase", "ts"]).where("ts", ">=", since).where("phase", "in", ["confirmed", "reverted", "failed"]).execute();
-    const points = new Map<number, HealthPoint>();
-    for (const r of rows) {
-      const t = Math.floor((Number(r.ts) - since) / bucketMs) * bucketMs + since;
-      const p = points.get(t) ?? { t, installs: 0, faults: 0 };
-      if (r.phase === "confirmed") p.installs++;
-      else p.faults++;
-      points.set(t, p);
-    }
-    return [...points.values()].sort((a, b) => a.t - b.t);
+    // ts ≥ since, so the truncated quotient is the bucket's index (SQLite is handed the numbers as reals: cast).
+    const rows = await this.db.selectFrom("verdicts")
+      .select(sql<number>`cast((ts - ${since}) / ${bucketMs} as bigint)`.as("b"))
+      .select(sql<number>`sum(case when phase = 'confirmed' then 1 else 0 end)`.as("installs"))
+      .select(sql<number>`sum(case when phase = 'confirmed' then 0 else 1 end)`.as("faults"))
+      .where("ts", ">=", since).where("phase", "in", ["confirmed", "reverted", "failed"])
+      .groupBy(sql`1`).orderBy(sql`1`).execute();
+    return rows.map((r) => ({ t: since + Number(r.b) * bucketMs, installs: Number(r.installs), faults: Number(r.faults) }));
   }
 }

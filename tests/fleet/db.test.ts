@@ -1,6 +1,6 @@
 // The fleet database: migrations, device records, bounded logs, queries.
 import { afterAll, describe, expect, it } from "vitest";
-import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from "kysely";
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect, type KyselyPlugin } from "kysely";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { FleetMigrations } from "../../src/fleet/db/migrations.js";
@@ -127,6 +127,82 @@ for (const tdb of await testDatabases()) {
       const kept = await c.crashes("gw-2", 1000);
       expect(kept).toHaveLength(CRASHES_PER_DEVICE);
       expect(kept.at(-1)!.ts).toBe(115);
+      await f.close();
+    });
+
+    it("reads a page of devices with queries bounded by the page, not the fleet or its verdict history", async () => {
+      // Rows the database hands back per request: a console polls /api/devices every 2 s, so reading every device id
+      // (or every verdict of the page's devices) to show one page grows with the fleet.
+      const f = await tdb.open(await tdb.fresh());
+      let rowsRead = 0;
+      const counting: KyselyPlugin = { transformQuery: (a) => a.node, transformResult: async (a) => { rowsRead += a.result.rows.length; return a.result; } };
+      const s = new FleetStore(f.db.withPlugin(counting));
+      const st = status("gw-0000");
+      const devices = Array.from({ length: 2000 }, (_, i) => ({
+        id: `gw-${String(i).padStart(4, "0")}`, customer: "acme", group_name: "line-1", board: "demo-board", agent: "0.1.0", online: 1, last_seen: 1_000, status_json: JSON.stringify(st),
+      }));
+      for (let i = 0; i < devices.length; i += 500) await f.db.insertInto("devices").values(devices.slice(i, i + 500)).execute();
+      // gw-0001 has a long history; its last word is a rollback, the others' a confirm.
+      const history = Array.from({ length: 300 }, (_, k) => ({
+        id: `v-${k}`, device_id: "gw-0001", module_id: "com.acme.ticker", version: `1.0.${k}`, phase: k === 299 ? "rolled-back" : "confirmed", reason: null, code: null, package_sha256: null, ts: 10_000 + k,
+      }));
+      await f.db.insertInto("verdicts").values(history).execute();
+      await f.db.insertInto("verdicts").values({ id: "v-late-progress", device_id: "gw-0001", module_id: "com.acme.ticker", version: "1.0.300", phase: "trial", reason: null, code: null, package_sha256: null, ts: 99_999 }).execute();
+      await s.recordStatus(status("gw-0002", { version: "2.0.0" }));
+      rowsRead = 0;
+      const page = await s.devices({ customer: "acme" }, 5, 1);
+      expect(page.map((d) => d.id)).toEqual(["gw-0001", "gw-0002", "gw-0003", "gw-0004", "gw-0005"]);
+      expect(page[0]!.lastVerdict).toEqual({ module: "com.acme.ticker", version: "1.0.299", phase: "rolled-back", reason: null, ts: 10_299 });
+      expect(page[1]!.lastVerdict).toBeNull();
+      expect(page[1]!.modules.map((m) => [m.slot, m.version])).toEqual([["A", "2.0.0"], ["B", "0.9.0"]]);
+      expect(rowsRead, "rows read for a page of 5").toBeLessThanOrEqual(20);
+      await f.close();
+    });
+
+    it("counts installs and faults per bucket in the database, a row per bucket", async () => {
+      const f = await tdb.open(await tdb.fresh());
+      let rowsRead = 0;
+      const counting: KyselyPlugin = { transformQuery: (a) => a.node, transformResult: async (a) => { rowsRead += a.result.rows.length; return a.result; } };
+      const s = new FleetStore(f.db.withPlugin(counting));
+      // 1,200 devices' verdicts in three minutes: confirmed, with every tenth reverted and every 25th failed; progress steps and old ones not counted.
+      const phase = (i: number) => (i % 25 === 0 ? "failed" : i % 10 === 0 ? "reverted" : "confirmed");
+      const rows = Array.from({ length: 1200 }, (_, i) => ({
+        id: `v-${i}`, device_id: `gw-${i}`, module_id: "m", version: "1", phase: phase(i), reason: null, code: null, package_sha256: null, ts: 1_000_000 + i * 150,
+      }));
+      rows.push({ ...rows[0]!, id: "v-trial", phase: "trial", ts: 1_000_001 }, { ...rows[0]!, id: "v-old", ts: 999_999 });
+      for (let i = 0; i < rows.length; i += 300) await f.db.insertInto("verdicts").values(rows.slice(i, i + 300)).execute();
+      rowsRead = 0;
+      const points = await s.health(1_000_000, 60_000);
+      const expected = [0, 1, 2].map((b) => {
+        const inBucket = rows.slice(0, 1200).filter((r) => Math.floor((r.ts - 1_000_000) / 60_000) === b);
+        return { t: 1_000_000 + b * 60_000, installs: inBucket.filter((r) => r.phase === "confirmed").length, faults: inBucket.filter((r) => r.phase !== "confirmed").length };
+      });
+      expect(points).toEqual(expected);
+      expect(expected.map((p) => p.installs + p.faults)).toEqual([400, 400, 400]);
+      expect(rowsRead).toBe(3);
+      await f.close();
+    });
+
+    it("lists more devices in one page than a statement takes bound parameters (SQLite: 32,766)", async () => {
+      const f = await tdb.open(await tdb.fresh());
+      const s = new FleetStore(f.db);
+      const json = JSON.stringify(status("x"));
+      const n = 33_000;
+      await f.db.transaction().execute(async (tx) => {
+        for (let i = 0; i < n; i += 2000) {
+          await tx.insertInto("devices").values(Array.from({ length: Math.min(2000, n - i) }, (_, k) => ({
+            id: `gw-${String(i + k).padStart(5, "0")}`, customer: "acme", group_name: "g", board: "b", agent: "a", online: 1, last_seen: 1, status_json: json,
+          }))).execute();
+        }
+      });
+      const all = await s.devices({}, 100_000);
+      expect(all).toHaveLength(n);
+      expect(all[n - 1]!.id).toBe(`gw-${n - 1}`);
+      // An explicit list as long (a rollout's --target devices=…), unsorted, with an unknown id and a repeat.
+      const listed = [...all.map((d) => d.id).reverse(), "nope", "gw-00007"];
+      const ids = await s.deviceIds({ ids: listed, customer: "acme" });
+      expect(ids).toHaveLength(n);
+      expect([ids[0], ids[1], ids[n - 1]]).toEqual(["gw-00000", "gw-00001", `gw-${n - 1}`]);
       await f.close();
     });
 

@@ -153,4 +153,92 @@ describe("fleet follower on Mosquitto", { timeout: 60_000 }, () => {
     expect(after).toEqual(expect.arrayContaining(["stalled", "good 1", "good 2"]));
     expect(after).not.toContain("poison");
   });
+
+  it("says once per batch that the database refused every line for one reason, instead of once per line", async () => {
+    const db = await openFleetDb(join(dir, "down.db"));
+    dbs.push(db);
+    const store = new FleetStore(db.db);
+    let release!: () => void;
+    let gate: Promise<void> = Promise.resolve();
+    let down = false;
+    let writes = 0;
+    const recordLogs = store.recordLogs.bind(store);
+    store.recordLogs = async (rows) => {
+      writes++;
+      await gate;
+      if (down) throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
+      return recordLogs(rows);
+    };
+    const errors: string[] = [];
+    let marker = false;
+    const f = await Follower.start({ brokerUrl: broker.url, shareGroup: null, store, onError: (e, topic) => errors.push(`${topic}: ${e.message}`),
+      onRecorded: (_kind, device) => { if (device === "down-marker") marker = true; } });
+    followers.push(f);
+    await pub.publishAsync("fwx/v2/down-marker/presence", JSON.stringify({ online: true, ts: 1 }), { qos: 1 });
+    await until("the marker", () => marker);
+    await f.settled();
+    const seen = f.messages;
+    gate = new Promise((r) => (release = r));
+    await pub.publishAsync("fwx/v2/dev-a/log", JSON.stringify({ ts: 1, module: "m", kind: "log", message: "a1" }), { qos: 1 });
+    await until("the first write started", () => writes === 1);
+    for (const [d, m] of [["dev-a", "a2"], ["dev-b", "b1"], ["dev-b", "b2"], ["dev-a", "a3"]]) {
+      await pub.publishAsync(`fwx/v2/${d}/log`, JSON.stringify({ ts: 2, module: "m", kind: "log", message: m }), { qos: 1 });
+    }
+    try {
+      await until("the lines taken", () => f.messages === seen + 5);
+      down = true;
+    } finally {
+      release();
+    }
+    await f.settled();
+    expect(errors).toEqual([
+      "fwx/v2/dev-a/log: connect ECONNREFUSED 127.0.0.1:5432",
+      "fwx/v2/+/log: 4 log lines of 2 devices not stored: connect ECONNREFUSED 127.0.0.1:5432",
+    ]);
+  });
+
+  it("holds a bounded number of fault lines while the database stalls: past twice the limit the oldest faults give way, reported", async () => {
+    const db = await openFleetDb(join(dir, "faults.db"));
+    dbs.push(db);
+    const store = new FleetStore(db.db);
+    let release!: () => void;
+    let gate: Promise<void> = Promise.resolve();
+    const writes: number[] = [];
+    const recordLogs = store.recordLogs.bind(store);
+    store.recordLogs = async (rows) => {
+      writes.push(rows.length);
+      await gate;
+      return recordLogs(rows);
+    };
+    const errors: string[] = [];
+    let marker = false;
+    const f = await Follower.start({ brokerUrl: broker.url, shareGroup: null, store, maxLogBatch: 10, onError: (e) => errors.push(e.message),
+      onRecorded: (_kind, device) => { if (device === "crashy-marker") marker = true; } });
+    followers.push(f);
+    // The retained messages of the tests above arrive first; a marker after them tells when they are all taken.
+    await pub.publishAsync("fwx/v2/crashy-marker/presence", JSON.stringify({ online: true, ts: 1 }), { qos: 1 });
+    await until("the marker", () => marker);
+    await f.settled();
+    const seen = f.messages;
+    gate = new Promise((r) => (release = r));
+    await pub.publishAsync("fwx/v2/crashy/log", JSON.stringify({ ts: 1, module: "m", kind: "log", message: "first" }), { qos: 1 });
+    await until("the stalled write started", () => writes.length === 1);
+    // A crash-looping module floods faults while the first write hangs; a plain line among them.
+    for (let i = 0; i < 40; i++) {
+      await pub.publishAsync("fwx/v2/crashy/log", JSON.stringify({ ts: 10 + i, module: "m", kind: "fault", reason: "trap", callback: "fwx_on_timer", n: i }), { qos: 1 });
+      if (i === 25) await pub.publishAsync("fwx/v2/crashy/log", JSON.stringify({ ts: 100, module: "m", kind: "log", message: "among faults" }), { qos: 1 });
+    }
+    try {
+      await until("the flood taken", () => f.messages === seen + 42);
+    } finally {
+      release();
+    }
+    await f.settled();
+    expect(writes).toEqual([1, 20]);
+    expect(errors).toEqual(["21 log lines dropped: the database fell 10 lines behind (20 of them fault lines, past 20 faults held)"]);
+    // The device published no status, so it has no device row: its lines are read from the table.
+    const stored = await db.db.selectFrom("logs").select("line").where("device_id", "=", "crashy").orderBy("ts").execute();
+    expect(stored.map((l) => (JSON.parse(l.line) as { n?: number; message?: string }).n ?? (JSON.parse(l.line) as { message: string }).message))
+      .toEqual(["first", ...Array.from({ length: 20 }, (_, k) => 20 + k)]);
+  });
 });

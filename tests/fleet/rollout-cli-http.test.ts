@@ -53,6 +53,28 @@ describe("fwx rollout over a connection the service resets", { timeout: 20_000 }
     expect(s.seen).toEqual(["GET /api/rollouts/ro-1", "GET /api/rollouts/ro-1"]);
   });
 
+  it("polls --wait without the per-device rows, and prints the final view with them once", async () => {
+    let polls = 0;
+    let targetReads = 0;
+    const view = (state: string) => ({ ...VIEW, state, waves: [] });
+    const api = createApiServer({
+      store: {} as never, crashes: {} as never, consoleDir: null,
+      rollouts: {
+        get: async (id: string) => (id === "ro-1" ? view(++polls < 3 ? "running" : "done") : null),
+        targets: async () => { targetReads++; return [{ device_id: "gw-1", wave: 0, state: "confirmed" }]; },
+      } as never,
+    });
+    await new Promise<void>((r) => api.listen(0, "127.0.0.1", r));
+    server = api;
+    const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    const r = await run(["status", "ro-1", "--wait", "--json", "--fleet", url]);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ state: "done", targets: [{ device_id: "gw-1" }] });
+    expect([polls, targetReads]).toEqual([4, 1]);
+    const bad = await fetch(`${url}/api/rollouts/ro-1?targets=some`);
+    expect([bad.status, ((await bad.json()) as { error: string }).error]).toEqual([400, "targets=some: expected none (or no targets parameter, for every device's row)"]);
+  });
+
   it("gives up on reads after three resets, naming the service and the cause", async () => {
     const s = await flakyService(3);
     server = s.server;

@@ -154,11 +154,13 @@ for (const tdb of await testDatabases()) {
       const cancelled = await s.c.cancel(r.id);
       expect(cancelled.state).toBe("cancelled");
       expect(cancelled.waves[0]!.counts.cancelled).toBe(2);
+      expect(cancelled.waves.map((w) => [w.state, w.finishedAt !== null])).toEqual([["cancelled", true]]); // not left "running"
       s.m.answer("gw-02", "confirmed"); // under way when cancelled: it finishes and is recorded
       await until("gw-02's verdict recorded", async () => (await s.c.get(r.id))!.waves[0]!.counts.confirmed === 2);
       await new Promise((res) => setTimeout(res, 150));
       expect(s.m.calls).toEqual(["gw-01", "gw-02"]);
       expect((await s.c.targets(r.id)).map((t) => t.state)).toEqual(["confirmed", "confirmed", "cancelled", "cancelled"]);
+      expect((await s.c.get(r.id))!.waves.map((w) => w.state)).toEqual(["cancelled"]);
       await expect(s.c.pause("ro-nope")).rejects.toThrow(/no rollout "ro-nope"/);
       await s.close();
     });
@@ -248,12 +250,154 @@ for (const tdb of await testDatabases()) {
       expect(calls.size).toBe(12);
     });
 
+    it("starts no transfer once a pause has answered, though the tick read the rollout as running before it", async () => {
+      // The pause lands while the controller is counting the wave's targets, after it read the rollout as running;
+      // it comes through a second connection (as from the API while the controller holds its own).
+      const location = await tdb.fresh();
+      const f = await tdb.open(location);
+      const other = await tdb.open(location);
+      const store = new FleetStore(f.db);
+      for (let i = 1; i <= 4; i++) await store.recordStatus(status(`gw-0${i}`));
+      let pauseDuringRead: (() => Promise<unknown>) | null = null;
+      let paused = false;
+      const pauseMidTick: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        transformResult: async (a) => {
+          const row = a.result.rows[0] as Record<string, unknown> | undefined;
+          if (row && Object.keys(row).join() === "state,n" && pauseDuringRead) {
+            const p = pauseDuringRead;
+            pauseDuringRead = null;
+            await p();
+            paused = true;
+          }
+          return a.result;
+        },
+      };
+      const m = manualFlash();
+      const c = new RolloutController({ db: f.db.withPlugin(pauseMidTick), store, flashDevice: m.flash, tickMs: 20 });
+      const r = await c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), maxConcurrent: 4, approve: "first" });
+      c.start();
+      const api = new RolloutController({ db: other.db, store: new FleetStore(other.db), flashDevice: m.flash });
+      pauseDuringRead = () => api.pause(r.id);
+      await c.resume(r.id);
+      await until("the pause answered", () => paused);
+      await new Promise((res) => setTimeout(res, 150));
+      await c.stop();
+      expect(m.calls, "devices flashed after the pause answered").toEqual([]);
+      expect((await c.get(r.id))!.state).toBe("paused");
+      expect((await c.targets(r.id)).map((t) => t.state)).toEqual(["pending", "pending", "pending", "pending"]);
+      await other.close();
+      await f.close();
+    });
+
+    it("refuses a resume whose rollout was cancelled after the resume read its state, instead of answering with a cancelled rollout", async () => {
+      const location = await tdb.fresh();
+      const f = await tdb.open(location);
+      const other = await tdb.open(location);
+      const store = new FleetStore(f.db);
+      for (let i = 1; i <= 2; i++) await store.recordStatus(status(`gw-0${i}`));
+      let cancelDuringRead: (() => Promise<unknown>) | null = null;
+      const cancelAfterRead: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        transformResult: async (a) => {
+          const row = a.result.rows[0] as Record<string, unknown> | undefined;
+          if (row && Object.keys(row).join() === "state" && cancelDuringRead) {
+            const p = cancelDuringRead;
+            cancelDuringRead = null;
+            await p();
+          }
+          return a.result;
+        },
+      };
+      const m = manualFlash();
+      const c = new RolloutController({ db: f.db.withPlugin(cancelAfterRead), store, flashDevice: m.flash });
+      const r = await c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0"), approve: "first" });
+      const api = new RolloutController({ db: other.db, store: new FleetStore(other.db), flashDevice: m.flash });
+      cancelDuringRead = () => api.cancel(r.id);
+      await expect(c.resume(r.id)).rejects.toThrow(new RolloutStateError(`cannot resume rollout ${r.id}: it is cancelled`));
+      expect((await c.get(r.id))!.state).toBe("cancelled");
+      await other.close();
+      await f.close();
+    });
+
+    it("lists any number of rollouts in three queries, without reading their packages", async () => {
+      const f = await tdb.open(await tdb.fresh());
+      const store = new FleetStore(f.db);
+      for (let i = 1; i <= 3; i++) await store.recordStatus(status(`gw-0${i}`));
+      let queries = 0;
+      let blobs = 0;
+      const counting: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        transformResult: async (a) => {
+          queries++;
+          blobs += a.result.rows.filter((row) => "package" in (row as object)).length;
+          return a.result;
+        },
+      };
+      const m = manualFlash();
+      const c = new RolloutController({ db: f.db.withPlugin(counting), store, flashDevice: m.flash });
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push((await c.create({ package: pkg, target: {}, waves: parseWaves("1,100%"), maxFailures: parseMaxFailures("0"), approve: "first" })).id);
+      await c.cancel(ids[2]!);
+      queries = blobs = 0;
+      const list = await c.list();
+      expect([queries, blobs]).toEqual([3, 0]);
+      expect(new Set(list.map((r) => r.id))).toEqual(new Set(ids));
+      for (const r of list) expect(r).toEqual(await c.get(r.id));
+      const cancelled = list.find((r) => r.id === ids[2])!;
+      expect([cancelled.state, cancelled.devices, cancelled.waves.map((w) => w.counts)]).toEqual(["cancelled", 3, [{ cancelled: 1 }, { cancelled: 2 }]]);
+      await f.close();
+    });
+
+    it("decides a wave of 200 devices from counts: no read of the controller returns a row per device of the wave", async () => {
+      const f = await tdb.open(await tdb.fresh());
+      const store = new FleetStore(f.db);
+      const json = JSON.stringify(status("x"));
+      await f.db.insertInto("devices").values(Array.from({ length: 200 }, (_, i) => ({
+        id: `gw-${String(i).padStart(3, "0")}`, customer: "acme", group_name: "g", board: "b", agent: "a", online: 1, last_seen: 1, status_json: json,
+      }))).execute();
+      let counting = false;
+      let maxRows = 0;
+      const rowsPerRead: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        transformResult: async (a) => { if (counting) maxRows = Math.max(maxRows, a.result.rows.length); return a.result; },
+      };
+      const m = manualFlash();
+      const c = new RolloutController({ db: f.db.withPlugin(rowsPerRead), store, flashDevice: m.flash, tickMs: 10 });
+      const r = await c.create({ package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("1"), maxConcurrent: 2 });
+      counting = true;
+      c.start();
+      for (let k = 0; k < 10; k++) {
+        await until("two transfers under way", () => m.waiting.size === 2);
+        const [a, b] = [...m.waiting.keys()];
+        m.answer(a!, "confirmed");
+        m.answer(b!, k === 4 ? "failed" : "confirmed", "bad flash");
+      }
+      await until("two transfers under way", () => m.waiting.size === 2);
+      m.answer([...m.waiting.keys()][0]!, "reverted", "trap"); // a second failure: more than 1 allowed
+      await until("halted", async () => (await f.db.selectFrom("rollouts").select("state").where("id", "=", r.id).executeTakeFirstOrThrow()).state === "halted");
+      counting = false;
+      await c.stop();
+      expect(maxRows, "rows of the largest read").toBeLessThanOrEqual(5);
+      const v = (await c.get(r.id))!;
+      expect(v.haltReason).toBe("wave 1 of 1: 2 of 200 devices failed, more than --max-failures 1 allows (1): gw-009 failed: bad flash; gw-020 reverted: trap");
+      expect(m.calls).toEqual(Array.from({ length: 22 }, (_, i) => `gw-${String(i).padStart(3, "0")}`));
+      await f.close();
+    });
+
     it("refuses a target that selects nothing and bytes that are not a package", async () => {
       const s = await setup(1);
       // Named as it was typed, not as the service's JSON.
       await expect(s.c.create({ package: pkg, target: parseTarget("customer=nobody,version=com.acme.x@1.0.0"), waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") }))
         .rejects.toThrow("--target customer=nobody,version=com.acme.x@1.0.0 selects no device the fleet service knows");
       await expect(s.c.create({ package: new Uint8Array([1, 2, 3]), target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") })).rejects.toThrow(/not a package/);
+      // Numbers past what the database columns hold are refused by name, on SQLite as on PostgreSQL (which failed the insert).
+      const plan = { package: pkg, target: {}, waves: parseWaves("100%"), maxFailures: parseMaxFailures("0") };
+      await expect(s.c.create({ ...plan, maxConcurrent: 3_000_000_000 })).rejects.toThrow(new PlanError("--max-concurrent 3000000000: expected a positive integer up to 1000000"));
+      await expect(s.c.create({ ...plan, minPerWave: 1e20 })).rejects.toThrow(new PlanError("--min-per-wave 100000000000000000000: expected a positive integer up to 1000000"));
+      await expect(s.c.create({ ...plan, ratePerMin: 99_999_999_999 })).rejects.toThrow(new PlanError("--rate 99999999999/min: expected up to 1000000/min"));
+      expect(() => parseRate("99999999999/min")).toThrow('--rate "99999999999/min": expected <n>/min with 1 ≤ n ≤ 1000000, e.g. 30/min');
+      expect(await s.c.list()).toEqual([]);
       await s.close();
     });
   });
