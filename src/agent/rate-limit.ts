@@ -10,12 +10,17 @@ export class TokenBucket {
     this.tokens = burst;
   }
 
-  take(nowUs: bigint): boolean {
+  /** Whether a token is there at `nowUs`, without taking it (take() at the same instant then succeeds). */
+  ready(nowUs: bigint): boolean {
     if (this.lastUs !== null && nowUs > this.lastUs) {
       this.tokens = Math.min(this.burst, this.tokens + (Number(nowUs - this.lastUs) / 1e6) * this.perSecond);
     }
     this.lastUs = nowUs;
-    if (this.tokens < 1) return false;
+    return this.tokens >= 1;
+  }
+
+  take(nowUs: bigint): boolean {
+    if (!this.ready(nowUs)) return false;
     this.tokens -= 1;
     return true;
   }

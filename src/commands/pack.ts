@@ -93,7 +93,12 @@ function finishWasm(input: string, requestedTarget: DeviceClass | undefined, ram
   }
   const target = requestedTarget ?? (instrumented ? "mcu" : "gateway");
   if (instrumented) return { payload, target, original: payload };
-  const validation = validateModule(payload, { deviceClass: target, ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }) });
+  const options = { deviceClass: target, ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }) };
+  // The file as given first: its problems are named at its own byte offsets, and none is
+  // about the fwx.abi section added here (which lists its imports by name, even one
+  // imported with the wrong signature). Then the payload as shipped, section included.
+  let validation = validateModule(raw, options);
+  if (validation.ok && payload !== raw) validation = validateModule(payload, options);
   if (!validation.ok) throw new UsageError(`pack: ${input} is not a module a device would accept:\n${formatValidation(validation, input)}`);
   try {
     return { payload: deviceForm(payload, target), target, original: payload };

@@ -24,6 +24,7 @@ import { FunctionRewriter, type FunctionMode, type FuelSymbols, type RewriteCoun
 import { encodeFuelSection, FUEL_SECTION_NAME, listCustomSections, readStartFunctionIndex, RESERVED_EXPORT_PREFIX, FUEL_SET_EXPORT, FUEL_GET_EXPORT, GROW_REFUSED_EXPORT } from "./section.js";
 import { abiHostCallCosts, importKey, type HostCallCosts, type HostCallFuel } from "./host-calls.js";
 import { walkSections, type SectionInfo } from "../wasm/sections.js";
+import { globalGet, globalSet } from "./binaryen-globals.js";
 
 export const FUEL_IMPORT_MODULE = "fwx:core@1";
 export const FUEL_IMPORT_NAME = "fuel_exhausted";
@@ -315,7 +316,7 @@ function addRuntimeFunctions(m: binaryen.Module, sym: FuelSymbols, fuelImport: s
   const i64 = binaryen.i64;
   // Zeroing first makes "fuel used" after an exhaustion trap exactly the budget.
   m.addFunction(sym.outOfFuel, binaryen.none, binaryen.none, [], m.block(null, [
-    m.global.set(sym.global, m.i64.const(0, 0)),
+    globalSet(m, sym.global, m.i64.const(0, 0)),
     m.call(fuelImport, [], binaryen.none),
     m.unreachable(),
   ]));
@@ -324,15 +325,15 @@ function addRuntimeFunctions(m: binaryen.Module, sym: FuelSymbols, fuelImport: s
   // Setting the budget starts a callback, so it also clears the grow-refused flag.
   const requested = () => m.local.get(0, i64);
   m.addFunction(setName, i64, binaryen.none, [], m.block(null, [
-    m.global.set(sym.global, m.select(m.i64.ge_s(requested(), m.i64.const(0, 0)), requested(), m.i64.const(0, 0))),
-    m.global.set(sym.growRefused, m.i32.const(0)),
+    globalSet(m, sym.global, m.select(m.i64.ge_s(requested(), m.i64.const(0, 0)), requested(), m.i64.const(0, 0))),
+    globalSet(m, sym.growRefused, m.i32.const(0)),
   ]));
   m.addFunctionExport(setName, FUEL_SET_EXPORT);
   const refusedName = uniqueName(m, GROW_REFUSED_EXPORT);
-  m.addFunction(refusedName, binaryen.none, binaryen.i32, [], m.global.get(sym.growRefused, binaryen.i32));
+  m.addFunction(refusedName, binaryen.none, binaryen.i32, [], globalGet(m, sym.growRefused, binaryen.i32));
   m.addFunctionExport(refusedName, GROW_REFUSED_EXPORT);
   const getName = uniqueName(m, FUEL_GET_EXPORT);
-  m.addFunction(getName, binaryen.none, i64, [], m.global.get(sym.global, i64));
+  m.addFunction(getName, binaryen.none, i64, [], globalGet(m, sym.global, i64));
   m.addFunctionExport(getName, FUEL_GET_EXPORT);
 }
 

@@ -24,6 +24,7 @@ import { FuelError } from "./errors.js";
 import { WASM3_FEATURES } from "./instrument.js";
 import { listCustomSections, readStartFunctionIndex } from "./section.js";
 import { SECTION, walkSections } from "../wasm/sections.js";
+import { globalGet, globalSet } from "./binaryen-globals.js";
 
 export const START_EXPORT = "__fwx_start";
 export const MEM_LIMIT_EXPORT = "__fwx_mem_limit_set";
@@ -90,12 +91,12 @@ function addCheckedGrow(m: binaryen.Module, defined: readonly binaryen.FunctionR
   const limit = freshName(m, "__fwx_mem_limit");
   m.addGlobal(limit, i32, true, m.i32.const(NO_LIMIT_PAGES));
   const setter = freshName(m, MEM_LIMIT_EXPORT);
-  m.addFunction(setter, i32, binaryen.none, [], m.global.set(limit, m.local.get(0, i32)));
+  m.addFunction(setter, i32, binaryen.none, [], globalSet(m, limit, m.local.get(0, i32)));
   m.addFunctionExport(setter, MEM_LIMIT_EXPORT);
   if (!m.hasMemory()) return 0;
   const grow = freshName(m, "__fwx_grow");
   const size = () => m.memory.size();
-  const lim = () => m.global.get(limit, i32);
+  const lim = () => globalGet(m, limit, i32);
   // size > limit (an initial memory above it) or delta > limit - size: refuse, as a capped memory does.
   m.addFunction(grow, i32, i32, [], m.if(
     m.i32.or(m.i32.gt_u(size(), lim()), m.i32.gt_u(m.local.get(0, i32), m.i32.sub(lim(), size()))),

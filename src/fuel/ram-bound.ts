@@ -16,6 +16,7 @@ import { childSlots, X, type Expr } from "./expressions.js";
 
 // The export names live in section.ts (no binaryen), so the agent's thread can read a fault without loading binaryen.
 import { RAM_FAULT_EXPORT, RAM_LIMIT_EXPORT } from "./section.js";
+import { globalGet, globalSet } from "./binaryen-globals.js";
 export { RAM_FAULT_EXPORT, RAM_LIMIT_EXPORT };
 
 interface MemoryAccessors {
@@ -60,9 +61,9 @@ export function createRamBound(m: binaryen.Module, uniqueName: (base: string) =>
   const getter = uniqueName(RAM_FAULT_EXPORT);
   const stats: RamBoundStats = { accessesChecked: 0, bulkChecked: 0 };
   const exported = () => {
-    m.addFunction(setter, i32, binaryen.none, [], m.global.set(limit, m.i64.extend_u(m.local.get(0, i32))));
+    m.addFunction(setter, i32, binaryen.none, [], globalSet(m, limit, m.i64.extend_u(m.local.get(0, i32))));
     m.addFunctionExport(setter, RAM_LIMIT_EXPORT);
-    m.addFunction(getter, binaryen.none, i64, [], m.global.get(fault, i64));
+    m.addFunction(getter, binaryen.none, i64, [], globalGet(m, fault, i64));
     m.addFunctionExport(getter, RAM_FAULT_EXPORT);
   };
   if (!m.hasMemory()) return { rewrite: (body) => body, addFunctions: exported, stats };
@@ -75,11 +76,11 @@ export function createRamBound(m: binaryen.Module, uniqueName: (base: string) =>
   const helpers = () => {
     const len = () => m.select(m.i32.gt_u(m.local.get(1, i32), m.i32.const(0x7fffffff)), m.i32.const(0x7fffffff), m.local.get(1, i32));
     m.addFunction(refuse, binaryen.createType([i32, i32]), binaryen.none, [], m.block(null, [
-      m.global.set(fault, m.i64.or(m.i64.extend_u(m.local.get(0, i32)), m.i64.shl(m.i64.extend_u(len()), m.i64.const(32, 0)))),
+      globalSet(m, fault, m.i64.or(m.i64.extend_u(m.local.get(0, i32)), m.i64.shl(m.i64.extend_u(len()), m.i64.const(32, 0)))),
       m.unreachable(),
     ]));
     // (p, n): refuses unless p + n <= limit.
-    const past = (p: Expr, n: Expr) => m.i64.gt_u(m.i64.add(m.i64.extend_u(p), m.i64.extend_u(n)), m.global.get(limit, i64));
+    const past = (p: Expr, n: Expr) => m.i64.gt_u(m.i64.add(m.i64.extend_u(p), m.i64.extend_u(n)), globalGet(m, limit, i64));
     m.addFunction(check, binaryen.createType([i32, i32]), binaryen.none, [],
       m.if(past(m.local.get(0, i32), m.local.get(1, i32)), m.call(refuse, [m.local.get(0, i32), m.local.get(1, i32)], binaryen.none)));
     m.addFunction(fill, binaryen.createType([i32, i32, i32]), binaryen.none, [], m.block(null, [
@@ -97,7 +98,7 @@ export function createRamBound(m: binaryen.Module, uniqueName: (base: string) =>
     // ptr -> { t = ptr; if (t + end > limit) refuse(t, end); t }: inline, as a call per access costs several times the access.
     const checked = (ptr: Expr, end: number): Expr => m.block(null, [
       m.local.set(scratch, ptr),
-      m.if(m.i64.gt_u(m.i64.add(m.i64.extend_u(m.local.get(scratch, i32)), m.i64.const(end | 0, 0)), m.global.get(limit, i64)),
+      m.if(m.i64.gt_u(m.i64.add(m.i64.extend_u(m.local.get(scratch, i32)), m.i64.const(end | 0, 0)), globalGet(m, limit, i64)),
         m.call(refuse, [m.local.get(scratch, i32), m.i32.const(end | 0)], binaryen.none)),
       m.local.get(scratch, i32),
     ], i32);

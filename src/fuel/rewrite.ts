@@ -56,6 +56,7 @@ import binaryen from "binaryen";
 import { BULK_BYTES_SHIFT, COST_MODEL, GROW_PAGE_SHIFT } from "./cost-model.js";
 import type { HostCallFuel } from "./host-calls.js";
 import { childSlots, isWasm3Type, X, kindName, typeName, UnsupportedExpression, type ChildSlot, type Expr } from "./expressions.js";
+import { globalGet, globalSet } from "./binaryen-globals.js";
 
 export type FunctionMode = "cached" | "global" | "caller-charged";
 
@@ -134,7 +135,7 @@ export class FunctionRewriter {
     } else {
       const fl = this.fuelLocal;
       const entry = [
-        m.local.set(fl, m.i64.sub(m.global.get(this.sym.global, B.i64), i64Const(m, entryCost))),
+        m.local.set(fl, m.i64.sub(globalGet(m, this.sym.global, B.i64), i64Const(m, entryCost))),
         m.br(EXHAUSTED_LABEL, m.i64.lt_s(m.local.get(fl, B.i64), i64Const(m, 0))),
       ];
       // Falling out of the exhaustion block means "out of fuel", so the normal end returns explicitly.
@@ -171,11 +172,11 @@ export class FunctionRewriter {
   }
 
   private writeBack(): Expr {
-    return this.m.global.set(this.sym.global, this.m.local.get(this.fuelLocal, B.i64));
+    return globalSet(this.m, this.sym.global, this.m.local.get(this.fuelLocal, B.i64));
   }
 
   private reload(): Expr {
-    return this.m.local.set(this.fuelLocal, this.m.global.get(this.sym.global, B.i64));
+    return this.m.local.set(this.fuelLocal, globalGet(this.m, this.sym.global, B.i64));
   }
 
   /**
@@ -194,8 +195,8 @@ export class FunctionRewriter {
     }
     const g = this.sym.global;
     return m.block(null, [
-      m.global.set(g, m.i64.sub(m.global.get(g, B.i64), amount)),
-      m.if(m.i64.lt_s(m.global.get(g, B.i64), i64Const(m, 0)), m.call(this.sym.outOfFuel, [], B.none)),
+      globalSet(m, g, m.i64.sub(globalGet(m, g, B.i64), amount)),
+      m.if(m.i64.lt_s(globalGet(m, g, B.i64), i64Const(m, 0)), m.call(this.sym.outOfFuel, [], B.none)),
     ], B.none);
   }
 
@@ -357,7 +358,7 @@ export class FunctionRewriter {
       ...stores,
       m.local.set(result, expr),
       m.if(m.i32.eq(m.local.get(result, B.i32), m.i32.const(-1)),
-        m.global.set(this.sym.growRefused, m.i32.const(1)),
+        globalSet(m, this.sym.growRefused, m.i32.const(1)),
         this.charge(amount)),
       m.local.get(result, B.i32),
     ], B.i32);

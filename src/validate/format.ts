@@ -39,6 +39,11 @@ export function formatValidation(result: ValidationResult, file: string): string
     `stack ${ram.stackBytes === null ? "n/a" : bytes(ram.stackBytes)}`,
   ].join(", ");
   lines.push(`  flash       ${bytes(r.flashBytes)}`);
+  // Memory, imports and features of a module never read are unknown, not "none".
+  if (r.unread) {
+    lines.push("  (the module was not read past the error above: nothing more to report)");
+    return lines.join("\n");
+  }
   // Never understate: a need read from the static data alone says so.
   const what = ram.measuredFrom === "static-data" ? "needs at least" : "needs";
   // Only a run shows the heap: `fwx ram` measures it on the simulator and sets the budget from it.

@@ -40,6 +40,8 @@ export interface RamReport {
 }
 
 export interface ModuleReport {
+  /** Set when the module was never read (unreadable, or past its declared limits): the fields below flashBytes are then empty, not measured. */
+  unread?: true;
   flashBytes: number;
   ram: RamReport;
   interfaces: InterfaceRequirement[];

@@ -70,6 +70,7 @@ function engineCheck(bytes: Uint8Array, issues: IssueList): void {
 
 function emptyReport(bytes: Uint8Array, budgetBytes: number): ModuleReport {
   return {
+    unread: true,
     flashBytes: bytes.length,
     ram: { declaredPages: 0, maxPages: null, dataEnd: 0, heapBase: null, stackBytes: null, needBytes: 0, budgetBytes, measuredFrom: "static-data" },
     interfaces: [], imports: [], exports: [], features: [],

@@ -152,6 +152,18 @@ describe("core/timer/kv/telemetry conformance", () => {
     expect(h.queue.length).toBe(2);
   });
 
+  it("telemetry.publish: a module over its rate is told busy before an oversize payload's no-space, in the documented order", () => {
+    // docs/abi/telemetry.md, "Checks, in order": busy (rate), then no-space (payload over 1024 bytes, queue full).
+    const h = harness({ telemetry: ["alarms/#"] });
+    const pub = (t: readonly [number, number], p: readonly [number, number]) => h.imports["fwx:telemetry@1"]!.publish!(t[0], t[1], p[0], p[1]);
+    const topic = h.str("alarms/high"), small = h.str("{}"), big = h.bytes(new Uint8Array(1025));
+    expect(pub(topic, small)).toBe(Status.ok);
+    expect(pub(topic, small)).toBe(Status.ok);
+    expect(pub(topic, big)).toBe(Status.busy); // burst of 2 spent
+    h.advance(1_000_000n);
+    expect(pub(topic, big)).toBe(Status.noSpace);
+  });
+
   afterAll(() => {
     // Every documented status of every function above was provoked.
     for (const [fn, statuses] of seen) {

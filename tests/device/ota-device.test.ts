@@ -404,11 +404,12 @@ describe.concurrent("fwx-device (C) at boot", () => {
 
   it("refuses a module's log lines and telemetry past the Node agent's rates with busy: a loop cannot flood the broker", async () => {
     const { id } = await device();
-    // 60 lines and 15 messages in one callback: the bursts (50 lines, 10 messages) go out, the rest is refused busy.
+    // 60 lines and 15 messages in one callback: the bursts (50 lines, 10 messages) go out, the rest is refused busy;
+    // a 1025-byte payload then is busy too: the rate comes before the payload's size (docs/abi/telemetry.md).
     const pkg = writePackage(dir.path, "flood.fwx", mcuPackage(trust, { guest: "flood", version: "1.0.0", sequence: 1, capabilities: { timers: 1, telemetry: ["fwx/test/#"] } }));
     const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
     expect(r.json?.verdict, r.stdout + r.stderr).toBe("reverted");
-    expect(String(r.json?.reason)).toContain("flood: log 50 ok 10 busy; telemetry 10 ok 5 busy");
+    expect(String(r.json?.reason)).toContain("flood: log 50 ok 10 busy; telemetry 10 ok 5 busy; oversize 3");
   }, 120_000);
 
   it("runs a module within its manifest's budgets: memory.grow and accesses past the RAM budget, fuel past the callback budget", async () => {

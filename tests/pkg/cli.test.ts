@@ -141,6 +141,28 @@ describe("fwx pack / verify / inspect", () => {
     expect(at.code, at.err).toBe(0);
   });
 
+  it("names problems in the .wasm as given: no issue about the fwx.abi section pack adds itself, no offset past the file's end", async () => {
+    // fwx:core@1 log imported as (i32, i32) -> i32, and no fwx.abi section (as clang or rustc write it).
+    const sig = (params: number, result: boolean) => [0x60, params, ...new Array(params).fill(0x7f), ...(result ? [0x01, 0x7f] : [0x00])];
+    const section = (id: number, payload: number[]) => [id, payload.length, ...payload];
+    const name = (s: string) => [s.length, ...Buffer.from(s)];
+    const wasm = Uint8Array.from([
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+      ...section(1, [0x02, ...sig(2, true), ...sig(0, true)]),
+      ...section(2, [0x01, ...name("fwx:core@1"), ...name("log"), 0x00, 0x00]),
+      ...section(3, [0x01, 0x01]),
+      ...section(5, [0x01, 0x00, 0x01]),
+      ...section(7, [0x02, ...name("fwx_init"), 0x00, 0x01, ...name("memory"), 0x02, 0x00]),
+      ...section(10, [0x01, 0x04, 0x00, 0x41, 0x00, 0x0b]),
+    ]);
+    writeFileSync(p("wrong-sig.wasm"), wasm);
+    const r = await run(pack, [p("wrong-sig.wasm"), "--key", p("acme.key"), "--cert", p("acme.cert"), "--id", "com.acme.sig", "--version", "1.0.0", "-o", p("sig.fwx")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/import 0 "fwx:core@1\.log"\): wrong signature/);
+    expect(r.err).not.toMatch(/fwx\.abi section/);
+    for (const m of r.err.matchAll(/at byte 0x([0-9a-f]+)/g)) expect(parseInt(m[1]!, 16)).toBeLessThan(wasm.length);
+  });
+
   it("inspect shows manifest, chain and sizes, and names a damaged package's error", async () => {
     const r = await run(inspect, [p("probe.fwx")]);
     expect(r.code).toBe(0);

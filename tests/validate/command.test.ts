@@ -78,6 +78,14 @@ describe("fwx validate", () => {
     expect(out).toMatch(/error at byte 0x[0-9a-f]+: unreadable module: .*runs past the end/);
   });
 
+  it("reports nothing it did not read: an unreadable module gets no memory, RAM, import or feature lines", async () => {
+    const bytes = validModule();
+    const { out } = await run([file("cut.wasm", bytes.subarray(0, 20))]);
+    expect(out).toContain("flash       20 B");
+    expect(out).toContain("not read past the error above");
+    expect(out).not.toMatch(/^ {2}(RAM|memory|interfaces|imports|exports|features) /m);
+  });
+
   it("--json prints the ValidationResult", async () => {
     const { code, out } = await run([file("ok.wasm", validModule()), "--json"]);
     expect(code).toBe(0);

@@ -81,15 +81,21 @@ void fwx_dev_log_with(fwx_device *d, const char *module, const char *kind, const
   if (d->log_count < FWX_DEVICE_LOG_LINES) d->log_count++;
 }
 
-/* TokenBucket.take of src/agent/rate-limit.ts: per_s tokens a second of device time, up to burst; 1 when one was taken. */
-static int rate_take(fwx_rate *r, uint32_t per_s, uint32_t burst) {
+/* TokenBucket.ready of src/agent/rate-limit.ts: per_s tokens a second of device time, up to burst;
+ * 1 when a token is there (not taken: rate_take at the same instant then succeeds). */
+static int rate_ready(fwx_rate *r, uint32_t per_s, uint32_t burst) {
   uint64_t now = fwx_port_now_us(), add;
   if (now > r->last_us) {
     add = (now - r->last_us) * per_s / 1000u; /* thousandths: us x per_s / 10^6 x 1000 */
     r->milli = add >= (uint64_t)burst * 1000u - r->milli ? burst * 1000u : r->milli + (uint32_t)add;
   }
   r->last_us = now;
-  if (r->milli < 1000u) return 0;
+  return r->milli >= 1000u;
+}
+
+/* TokenBucket.take: 1 when a token was taken. */
+static int rate_take(fwx_rate *r, uint32_t per_s, uint32_t burst) {
+  if (!rate_ready(r, per_s, burst)) return 0;
   r->milli -= 1000u;
   return 1;
 }
@@ -424,10 +430,12 @@ fwx_status_t fwx_hal_telemetry_publish(fwx_module_t *m, const char *topic, uint3
   if (topic_len == 0 || topic_len > 64u) return FWX_INVALID_ARG;
   for (k = 0; k < topic_len; k++)
     if (topic[k] == '+' || topic[k] == '#' || topic[k] == '\0') return FWX_INVALID_ARG;
-  /* In the Node agent's order: the topic's form, then the grant's scope, then the payload. */
+  /* In the Node agent's order (docs/abi/telemetry.md): the topic's form, the grant's scope, the rate
+   * (busy), then the payload's size (no-space); a payload refused for its size takes no token. */
   if (i < 0 || !d->live[i].used || !fwx_pkg_topic_granted(d->live[i].pkg, &d->live[i].info, topic, topic_len)) return FWX_NOT_PERMITTED;
+  if (!rate_ready(&d->live[i].telemetry_rate, FWX_DEVICE_TELEMETRY_PER_S, FWX_DEVICE_TELEMETRY_BURST)) return FWX_BUSY;
   if (payload_len > 1024u) return FWX_NO_SPACE;
-  if (!rate_take(&d->live[i].telemetry_rate, FWX_DEVICE_TELEMETRY_PER_S, FWX_DEVICE_TELEMETRY_BURST)) return FWX_BUSY;
+  (void)rate_take(&d->live[i].telemetry_rate, FWX_DEVICE_TELEMETRY_PER_S, FWX_DEVICE_TELEMETRY_BURST);
   memcpy(t, topic, topic_len);
   t[topic_len] = '\0';
   if (!d->ota.connected) return FWX_NO_SPACE;

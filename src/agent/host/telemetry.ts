@@ -46,8 +46,11 @@ export function createTelemetryHost(ctx: ModuleHostContext, queue: TelemetryQueu
       if (n === 0 || n > TOPIC_MAX_BYTES) return ctx.fail(Status.invalidArg, `telemetry.publish: topic is ${n} bytes, must be 1..${TOPIC_MAX_BYTES}`);
       if (/[+#\0]/.test(topic)) return ctx.fail(Status.invalidArg, `telemetry.publish: topic "${topic.replace(/\0/g, "\\0")}" holds +, # or NUL`);
       if (!allows.telemetry(ctx.caps, topic)) return ctx.fail(Status.notPermitted, `telemetry.publish: "${topic}" is outside the grant ${(ctx.caps.telemetry ?? []).join(", ") || "(none)"}`);
+      // The documented order (docs/abi/telemetry.md): busy before no-space. A payload refused for its
+      // size takes no token, so the rate is only looked at here and spent once the size is fine.
+      if (!bucket.ready(ctx.nowUs())) return ctx.fail(Status.busy, `telemetry.publish: over ${rate.perSecond} messages/s (burst ${rate.burst}); message dropped`);
       if (payload.length > PAYLOAD_MAX_BYTES) return ctx.fail(Status.noSpace, `telemetry.publish: payload is ${payload.length} bytes, at most ${PAYLOAD_MAX_BYTES}`);
-      if (!bucket.take(ctx.nowUs())) return ctx.fail(Status.busy, `telemetry.publish: over ${rate.perSecond} messages/s (burst ${rate.burst}); message dropped`);
+      bucket.take(ctx.nowUs());
       if (!queue.offer({ module: ctx.moduleId, topic, payload: payload.slice(), tUs: ctx.nowUs() })) {
         return ctx.fail(Status.noSpace, `telemetry.publish: the outgoing queue is full (${queue.capacity} messages)`);
       }

@@ -18,8 +18,10 @@
  *                stores 4 bytes at 5000 and burns 500,000 fuel, then runs as
  *                ticker (its timer logs nothing): the manifest's RAM and fuel budgets decide where it stops
  *   flood        fwx_init logs 60 lines and publishes 15 messages at once, then
- *                traps with the counts it saw: "flood: log <ok> ok <busy> busy;
- *                telemetry <ok> ok <busy> busy" (a trap is the one report no
+ *                one with a 1025-byte payload (over the rate and the size: the
+ *                documented order answers busy), then traps with the counts and
+ *                that status: "flood: log <ok> ok <busy> busy; telemetry <ok> ok
+ *                <busy> busy; oversize <status>" (a trap is the one report no
  *                rate limit holds back) */
 #include <stdint.h>
 #include <string.h>
@@ -152,12 +154,13 @@ static void put_count(char *text, uint32_t *n, uint32_t v) {
 }
 
 static M3Result init_flood(fake_call_t *c) {
-  static char why[96];
+  static char why[128];
   uint32_t size = 0, k, n = 0, ok[2] = {0, 0}, busy[2] = {0, 0};
+  uint64_t oversize[5] = {0u, 64u, 10u, 1024u, 1025u};
   uint8_t *mem = fake_guest_memory(&size);
   M3Result r;
   (void)c;
-  if (!mem || size < 256u) return "fake guest: no memory";
+  if (!mem || size < 4096u) return "fake guest: no memory";
   memcpy(mem + 64, "fwx/test/t", 10);
   memcpy(mem + 96, "{}", 2);
   memcpy(mem + 128, "line", 4);
@@ -180,7 +183,11 @@ static M3Result init_flood(fake_call_t *c) {
   memcpy(why + n, " ok ", 4);
   n += 4;
   put_count(why, &n, busy[1]);
-  memcpy(why + n, " busy", 6);
+  if ((r = fake_guest_host(FWX_IMPORT_TELEMETRY_PUBLISH, oversize)) != NULL) return r;
+  memcpy(why + n, " busy; oversize ", 16);
+  n += 16;
+  put_count(why, &n, (uint32_t)oversize[0]);
+  why[n] = '\0';
   return why;
 }
 
