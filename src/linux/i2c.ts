@@ -12,6 +12,9 @@ import { i2cErrorKind } from "./errno.js";
 import { errnoName, loadIoctl, type IoctlAddon } from "./ioctl.js";
 import * as U from "./uapi.js";
 
+/** The longest message i2c-dev's I2C_RDWR passes to an adapter (drivers/i2c/i2c-dev.c refuses longer ones with EINVAL). */
+export const I2C_DEV_MAX_MESSAGE = 8192;
+
 export interface LinuxI2cOptions {
   bus: number;
   name: string;
@@ -42,13 +45,17 @@ export class LinuxI2cBus implements I2cBus {
   }
 
   transaction(address: number, tx: Uint8Array | null, rxLength: number | null, _at: HalCall): I2cResult {
+    // The lengths are the module's: one i2c-dev cannot carry is a status for it, not a failure of the host.
+    const longest = Math.max(tx?.byteLength ?? 0, rxLength ?? 0);
+    if (longest > I2C_DEV_MAX_MESSAGE) return { ok: false, kind: "other", detail: `${this.name} 0x${address.toString(16).padStart(2, "0")}: a ${longest}-byte ${longest === rxLength ? "read" : "write"} is longer than the ${I2C_DEV_MAX_MESSAGE} bytes i2c-dev carries in one message (${this.o.device})` };
     const plan = U.encodeI2cTransaction(address, tx === null ? null : Uint8Array.from(tx), rxLength);
     const r = this.io.i2cRdwr(this.fd, plan.msgs, plan.buffers);
     const code = errnoName(r);
     if (code) {
       const kind = i2cErrorKind(code);
       if (!kind) throw new PeripheralFailure(this.o.where, `I2C_RDWR to 0x${address.toString(16)} on ${this.o.device} failed: ${code}`);
-      return { ok: false, kind, detail: `${this.name} 0x${address.toString(16).padStart(2, "0")}: ${code}` };
+      const why = code === "EINVAL" || code === "EOPNOTSUPP" || code === "ENOTSUP" ? ` (the adapter behind ${this.o.device} cannot make this transfer: ${tx === null ? "no" : `a ${tx.byteLength}-byte`} write, ${rxLength === null ? "no" : `a ${rxLength}-byte`} read)` : "";
+      return { ok: false, kind, detail: `${this.name} 0x${address.toString(16).padStart(2, "0")}: ${code}${why}` };
     }
     return { ok: true, rx: plan.readIndex >= 0 ? plan.buffers[plan.readIndex]! : new Uint8Array(0) };
   }

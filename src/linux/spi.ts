@@ -42,7 +42,8 @@ class SpidevDevice implements SpiDevice {
     if (code) {
       const kind = spiErrorKind(code);
       if (!kind) throw new PeripheralFailure(this.where, `SPI_IOC_MESSAGE on ${this.path} failed: ${code}`);
-      return { ok: false, kind, detail: `${this.name}: ${code}` };
+      const why = code === "EMSGSIZE" ? ` (a ${tx.byteLength}-byte transfer is longer than spidev's buffer, /sys/module/spidev/parameters/bufsiz)` : "";
+      return { ok: false, kind, detail: `${this.name}: ${code}${why}` };
     }
     return { ok: true, rx };
   }

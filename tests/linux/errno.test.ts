@@ -23,7 +23,7 @@ describe("errno to hal error kind to ABI status", () => {
     expect(abiStatus(claimErrorKind("EINVAL")!)).toBe(Status.unsupported);
   });
   it("every kind produced is one the peripheral's ABI functions document", () => {
-    const codes = ["ENXIO", "EREMOTEIO", "EAGAIN", "ETIMEDOUT", "EOVERFLOW", "EIO", "EBUSY", "EPROTO", "EBADMSG", "EINVAL", "EOPNOTSUPP", "ENOTSUP", "ENOTTY", "ENODEV", "EFAULT"];
+    const codes = ["ENXIO", "EREMOTEIO", "EAGAIN", "ETIMEDOUT", "EOVERFLOW", "EIO", "EBUSY", "EPROTO", "EBADMSG", "EINVAL", "EOPNOTSUPP", "ENOTSUP", "ENOTTY", "EMSGSIZE", "ENODEV", "EFAULT"];
     for (const c of codes) {
       const i = i2cErrorKind(c), s = spiErrorKind(c), k = claimErrorKind(c);
       if (i) expect(I2C_ERROR_KINDS, c).toContain(i);
