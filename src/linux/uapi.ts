@@ -6,6 +6,10 @@
 // pointers are 8 bytes. tests/linux/uapi-layout.test.ts compiles a C program
 // against /usr/include/linux/{gpio,i2c,i2c-dev}.h and spi/spidev.h and checks
 // every size, offset and request number here against the headers.
+// The GPIO v2 and spidev structs have the same layout on 32-bit ARM; struct
+// i2c_msg does not (it holds a pointer: 12 bytes there), so the native addon
+// copies the messages encoded here field by field into its own structs
+// (native/i2c-msgs.h, tests/linux/i2c-msgs.test.ts).
 
 // asm-generic/ioctl.h: nr 8 bits, type 8 bits, size 14 bits, dir 2 bits.
 const IOC_WRITE = 1;
