@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { AdcChannel, AdcReading } from "../hal/adc.js";
 import type { HalCall } from "../hal/call.js";
 import { PeripheralFailure } from "../hal/errors.js";
+import { DeviceFileError } from "./device-file.js";
 import { checkSysfsDir, errnoOf, permissionError, readAttribute } from "./sysfs.js";
 
 export interface IioAdcOptions {
@@ -48,7 +49,7 @@ export class IioAdcChannel implements AdcChannel {
     this.dir = join(o.sysfsRoot ?? "/sys", "bus/iio/devices", o.device);
     checkSysfsDir(this.dir, o.where, "IIO device");
     this.rawPath = join(this.dir, `in_voltage${o.index}_raw`);
-    if (!existsSync(this.rawPath)) throw new PeripheralFailure(o.where, `IIO device ${this.dir} has no voltage channel ${o.index} (${this.rawPath} does not exist)`);
+    if (!existsSync(this.rawPath)) this.fail(`IIO device ${this.dir} has no voltage channel ${o.index} (${this.rawPath} does not exist)`);
     this.scale = this.number(this.attribute(o.index, "scale") ?? this.fail(`neither in_voltage${o.index}_scale nor in_voltage_scale exists in ${this.dir}`));
     const off = this.attribute(o.index, "offset");
     this.offset = off === undefined ? 0 : this.number(off);
@@ -64,8 +65,9 @@ export class IioAdcChannel implements AdcChannel {
     return undefined;
   }
 
+  /** A device that does not match the profile, found when the board loads: refused like a missing device file, naming the connector. */
   private fail(msg: string): never {
-    throw new PeripheralFailure(this.where, msg);
+    throw new DeviceFileError(`${this.where}: ${msg}`);
   }
 
   private number(path: string): number {
@@ -74,7 +76,7 @@ export class IioAdcChannel implements AdcChannel {
       text = readAttribute(path);
     } catch (e) {
       if (errnoOf(e) === "EACCES") throw permissionError(path, this.where, "iio");
-      throw e;
+      this.fail(`reading ${path}: ${(e as Error).message}`);
     }
     const v = Number(text);
     if (!Number.isFinite(v)) this.fail(`${path} holds ${JSON.stringify(text)}, not a number`);

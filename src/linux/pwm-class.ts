@@ -51,7 +51,16 @@ export class PwmClassChannel implements PwmChannel {
     this.where = o.where;
     this.chipDir = join(o.sysfsRoot ?? "/sys", "class/pwm", o.chip);
     checkSysfsDir(this.chipDir, o.where, "PWM chip");
-    const npwm = Number(readAttribute(join(this.chipDir, "npwm")));
+    const npwmPath = join(this.chipDir, "npwm");
+    let text: string;
+    try {
+      text = readAttribute(npwmPath);
+    } catch (e) {
+      if (errnoOf(e) === "EACCES") throw permissionError(npwmPath, o.where, "gpio");
+      throw new DeviceFileError(`${o.where}: reading ${npwmPath}: ${(e as Error).message} (is ${this.chipDir} a PWM chip?)`);
+    }
+    const npwm = Number(text);
+    if (!Number.isInteger(npwm)) throw new DeviceFileError(`${o.where}: ${npwmPath} holds ${JSON.stringify(text)}, not a channel count`);
     if (!(o.index < npwm)) throw new DeviceFileError(`${o.where}: PWM chip ${this.chipDir} has ${npwm} channels, so it has no pwm${o.index}`);
     this.dir = join(this.chipDir, `pwm${o.index}`);
   }

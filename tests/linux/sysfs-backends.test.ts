@@ -55,6 +55,18 @@ describe("IIO ADC channel", () => {
     expect(() => adc(1)).toThrow(/has no voltage channel 1 .*in_voltage1_raw does not exist/);
     expect(() => adc(0)).toThrow(/neither in_voltage0_scale nor in_voltage_scale/);
   });
+  it("a device that does not match the profile is refused at load like a missing file (DeviceFileError: a usage error, not an internal one)", () => {
+    put(`${iio}/in_voltage0_raw`, "1\n");
+    expect(() => adc(1)).toThrow(DeviceFileError);
+    expect(() => adc(1)).toThrow(`pi.json: adc[0]: IIO device ${join(root, iio)} has no voltage channel 1`);
+    expect(() => adc(0)).toThrow(DeviceFileError);
+    put(`${iio}/in_voltage0_scale`, "n/a\n");
+    expect(() => adc(0)).toThrow(new DeviceFileError(`pi.json: adc[0]: ${join(root, iio, "in_voltage0_scale")} holds "n/a", not a number`));
+    mkdirSync(join(root, iio, "in_voltage_offset")); // unreadable: EISDIR
+    put(`${iio}/in_voltage0_scale`, "1\n");
+    expect(() => adc(0)).toThrow(DeviceFileError);
+    expect(() => adc(0)).toThrow(/^pi\.json: adc\[0\]: reading .*in_voltage_offset: EISDIR/);
+  });
   it("a value that is not a count is the host's failure, naming the file", () => {
     put(`${iio}/in_voltage1_raw`, "1\n");
     put(`${iio}/in_voltage1_scale`, "1\n");
@@ -106,6 +118,13 @@ describe("PWM class channel", () => {
     expect(() => pwm()).toThrow(`pi.json: pwm[0]: PWM chip ${join(root, chip)} does not exist`);
     pwmChip(true);
     expect(() => pwm(2)).toThrow(/has 2 channels, so it has no pwm2/);
+  });
+  it("a chip whose npwm cannot be read or is not a count is refused at load naming the connector and file", () => {
+    mkdirSync(join(root, chip), { recursive: true });
+    expect(() => pwm()).toThrow(DeviceFileError);
+    expect(() => pwm()).toThrow(new RegExp(`^pi\\.json: pwm\\[0\\]: reading ${join(root, chip, "npwm")}: ENOENT`));
+    put(`${chip}/npwm`, "lots\n");
+    expect(() => pwm()).toThrow(new DeviceFileError(`pi.json: pwm[0]: ${join(root, chip, "npwm")} holds "lots", not a channel count`));
   });
   it("a permission refusal names the group that owns the file (root here cannot be refused, so the message is checked directly)", () => {
     const path = put("class/pwm/pwmchip0/export", "");
