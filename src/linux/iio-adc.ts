@@ -100,6 +100,12 @@ export class IioAdcChannel implements AdcChannel {
     }
     const raw = Number(text);
     if (!Number.isInteger(raw)) throw new PeripheralFailure(this.where, `${this.rawPath} holds ${JSON.stringify(text)}, not a count`);
-    return { ok: true, raw, millivolts: Math.round((raw + this.offset) * this.scale) };
+    // The ABI's raw is a u32 in 0 .. 2^bits - 1 and millivolts a u32. A bipolar
+    // converter (the ADS1115's in_voltageK_raw is signed) reads a little below
+    // zero near ground, and a channel wider than the profile's bits reads past
+    // its top: both saturate, as an ADC at the end of its range does, instead
+    // of wrapping round to 4294967293 in the module's u32.
+    const counts = Math.min(Math.max(raw, 0), 2 ** this.bits - 1);
+    return { ok: true, raw: counts, millivolts: Math.max(0, Math.round((counts + this.offset) * this.scale)) };
   }
 }

@@ -40,6 +40,17 @@ describe("IIO ADC channel", () => {
     put(`${iio}/in_voltage1_raw`, "100\n");
     expect(ch.read(at)).toEqual({ ok: true, raw: 100, millivolts: 81 });
   });
+  it("saturates to the ABI's 0 .. 2^bits - 1 counts and non-negative millivolts: a bipolar converter's reading below zero, one past the profile's bits, a negative offset", () => {
+    put(`${iio}/in_voltage1_raw`, "-3\n");
+    put(`${iio}/in_voltage1_scale`, "0.125\n");
+    const ch = adc();
+    expect(ch.read(at)).toEqual({ ok: true, raw: 0, millivolts: 0 });
+    put(`${iio}/in_voltage1_raw`, "32767\n");
+    expect(ch.read(at)).toEqual({ ok: true, raw: 4095, millivolts: 512 });
+    put(`${iio}/in_voltage1_raw`, "2\n");
+    put(`${iio}/in_voltage_offset`, "-10\n");
+    expect(adc().read(at)).toEqual({ ok: true, raw: 2, millivolts: 0 });
+  });
   it("uses the shared in_voltage_scale and in_voltage_offset when the channel has none", () => {
     put(`${iio}/in_voltage1_raw`, "10\n");
     put(`${iio}/in_voltage_scale`, "2\n");
