@@ -13,7 +13,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import type { HalCall } from "../hal/call.js";
 import { type ClaimRefusal, PeripheralFailure } from "../hal/errors.js";
 import type { EdgeListener, Pin, PinMode } from "../hal/pin.js";
-import { checkCharacterDevice } from "./device-file.js";
+import { checkCharacterDevice, DeviceFileError } from "./device-file.js";
 import { claimErrorKind } from "./errno.js";
 import { errnoName, loadIoctl, type IoctlAddon } from "./ioctl.js";
 import * as U from "./uapi.js";
@@ -64,6 +64,17 @@ export class LinuxGpioPin implements Pin {
     checkCharacterDevice(o.chip, o.where, "GPIO chip");
     this.io = loadIoctl(o.where);
     this.chipFd = openSync(o.chip, "r+");
+    // The line is checked against the chip now, so a profile naming one the
+    // chip lacks is refused when the board loads, not at the module's first gpio.configure.
+    const info = new Uint8Array(U.GPIO_LAYOUT.chipInfo.size);
+    const code = errnoName(this.io.ioctl(this.chipFd, U.GPIO_GET_CHIPINFO_IOCTL, info));
+    const chip = code ? null : U.decodeChipInfo(info);
+    const refusal = code ? `${o.chip} is not a GPIO chip (GPIO_GET_CHIPINFO_IOCTL: ${code})`
+      : o.line >= chip!.lines ? `${o.chip} (${chip!.label || chip!.name}) has ${chip!.lines} lines, 0..${chip!.lines - 1}, so it has no line ${o.line} (backend.linux.line)` : null;
+    if (refusal) {
+      closeSync(this.chipFd);
+      throw new DeviceFileError(`${o.where}: ${refusal}`);
+    }
   }
 
   get mode(): PinMode | null {

@@ -48,6 +48,7 @@ export const GpioLineEventId = { RISING_EDGE: 1, FALLING_EDGE: 2 } as const;
 
 /** Byte sizes and offsets of the v2 structs. */
 export const GPIO_LAYOUT = {
+  chipInfo: { size: 68, name: 0, label: 32, lines: 64 },
   lineAttribute: { size: 16, id: 0, value: 8 },
   lineConfigAttribute: { size: 24, attr: 0, mask: 16 },
   lineConfig: { size: 272, flags: 0, numAttrs: 8, attrs: 32 },
@@ -57,6 +58,7 @@ export const GPIO_LAYOUT = {
 } as const;
 
 const GPIO_MAGIC = 0xb4;
+export const GPIO_GET_CHIPINFO_IOCTL = ior(GPIO_MAGIC, 0x01, GPIO_LAYOUT.chipInfo.size);
 export const GPIO_V2_GET_LINE_IOCTL = iowr(GPIO_MAGIC, 0x07, GPIO_LAYOUT.lineRequest.size);
 export const GPIO_V2_LINE_SET_CONFIG_IOCTL = iowr(GPIO_MAGIC, 0x0d, GPIO_LAYOUT.lineConfig.size);
 export const GPIO_V2_LINE_GET_VALUES_IOCTL = iowr(GPIO_MAGIC, 0x0e, GPIO_LAYOUT.lineValues.size);
@@ -86,6 +88,17 @@ function encodeLineConfig(v: DataView, at: number, lines: number, spec: GpioLine
   if (spec.outputValues !== undefined) attr(GpioLineAttrId.OUTPUT_VALUES, (p) => v.setBigUint64(p, spec.outputValues! & all, true));
   if (spec.debounceUs) attr(GpioLineAttrId.DEBOUNCE, (p) => v.setUint32(p, spec.debounceUs!, true));
   v.setUint32(at + L.numAttrs, n, true);
+}
+
+/** The name, label and line count of a struct gpiochip_info that GPIO_GET_CHIPINFO_IOCTL filled. */
+export function decodeChipInfo(buf: Uint8Array): { name: string; label: string; lines: number } {
+  const C = GPIO_LAYOUT.chipInfo;
+  const text = (at: number) => {
+    const b = buf.subarray(at, at + GPIO_MAX_NAME_SIZE);
+    const end = b.indexOf(0);
+    return new TextDecoder().decode(end < 0 ? b : b.subarray(0, end));
+  };
+  return { name: text(C.name), label: text(C.label), lines: new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(C.lines, true) };
 }
 
 /** A struct gpio_v2_line_request for GPIO_V2_GET_LINE_IOCTL; the kernel writes the line fd at GPIO_LAYOUT.lineRequest.fd. */

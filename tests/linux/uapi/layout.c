@@ -31,6 +31,11 @@ int main(void) {
   P("attr.DEBOUNCE", GPIO_V2_LINE_ATTR_ID_DEBOUNCE);
   P("event.RISING_EDGE", GPIO_V2_LINE_EVENT_RISING_EDGE);
   P("event.FALLING_EDGE", GPIO_V2_LINE_EVENT_FALLING_EDGE);
+  P("chipInfo.size", sizeof(struct gpiochip_info));
+  P("chipInfo.name", OFF(gpiochip_info, name));
+  P("chipInfo.label", OFF(gpiochip_info, label));
+  P("chipInfo.lines", OFF(gpiochip_info, lines));
+  P("GPIO_GET_CHIPINFO_IOCTL", GPIO_GET_CHIPINFO_IOCTL);
   P("lineAttribute.size", sizeof(struct gpio_v2_line_attribute));
   P("lineAttribute.id", OFF(gpio_v2_line_attribute, id));
   P("lineAttribute.value", OFF(gpio_v2_line_attribute, values));

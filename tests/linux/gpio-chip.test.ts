@@ -1,0 +1,53 @@
+// A Linux GPIO pin checks its line against the chip when the board loads
+// (GPIO_GET_CHIPINFO_IOCTL), so a profile naming a line the chip lacks is
+// refused naming the connector, not at the module's first gpio.configure.
+// The native addon is replaced by one that answers as a 58-line
+// pinctrl-bcm2711 chip does (no gpiochip on this machine); the chip file is
+// /dev/null, a character device every machine has.
+
+import { constants } from "node:os";
+import { describe, expect, it, vi } from "vitest";
+import * as U from "../../src/linux/uapi.js";
+
+const E = constants.errno;
+let lineRequest = 0;
+const chip = {
+  ioctl(_fd: number, request: number, arg: Uint8Array): number {
+    if (request === U.GPIO_GET_CHIPINFO_IOCTL) {
+      arg.set(new TextEncoder().encode("gpiochip0"), U.GPIO_LAYOUT.chipInfo.name);
+      arg.set(new TextEncoder().encode("pinctrl-bcm2711"), U.GPIO_LAYOUT.chipInfo.label);
+      new DataView(arg.buffer, arg.byteOffset).setUint32(U.GPIO_LAYOUT.chipInfo.lines, 58, true);
+      return 0;
+    }
+    if (request === U.GPIO_V2_GET_LINE_IOCTL) return lineRequest;
+    return -E.ENOTTY;
+  },
+  i2cRdwr: () => -E.ENOTTY,
+  spiTransfer: () => -E.ENOTTY,
+  setNonblocking: () => 0,
+};
+vi.mock("../../src/linux/ioctl.js", async (orig) => ({ ...(await orig<typeof import("../../src/linux/ioctl.js")>()), loadIoctl: () => chip }));
+
+const { LinuxGpioPin } = await import("../../src/linux/gpio.js");
+const { DeviceFileError } = await import("../../src/linux/device-file.js");
+const at = { nowUs: 0n, caller: "test" };
+const pin = (line: number) => new LinuxGpioPin({ number: line, name: `gpio${line}`, modes: ["input", "output"], chip: "/dev/null", line, where: "pi.json: gpio[3]" });
+
+describe("a Linux GPIO line against its chip", () => {
+  it("a line past the chip's last is refused at load, naming the connector, the chip's label and its lines", () => {
+    expect(() => pin(58)).toThrow(DeviceFileError);
+    expect(() => pin(60)).toThrow("pi.json: gpio[3]: /dev/null (pinctrl-bcm2711) has 58 lines, 0..57, so it has no line 60 (backend.linux.line)");
+  });
+  it("a line the chip has loads, and a request the chip refuses (EBUSY, EINVAL) is a claim refusal, the pin staying released", () => {
+    const p = pin(57);
+    try {
+      lineRequest = -E.EBUSY;
+      expect(p.configure("output", at)).toEqual({ ok: false, kind: "busy", detail: "gpio57: /dev/null line 57 refused output (EBUSY)" });
+      lineRequest = -E.EINVAL;
+      expect(p.configure("input", at)).toMatchObject({ ok: false, kind: "unsupported" });
+      expect(p.mode).toBeNull();
+    } finally {
+      p.close();
+    }
+  });
+});
