@@ -3,7 +3,7 @@
 // other process can come between them. The adapter must support plain I2C
 // messages (I2C_FUNC_I2C, checked at open): SMBus-only adapters cannot.
 
-import { openSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import type { HalCall } from "../hal/call.js";
 import { PeripheralFailure } from "../hal/errors.js";
 import type { I2cBus, I2cResult } from "../hal/i2c.js";
@@ -36,8 +36,12 @@ export class LinuxI2cBus implements I2cBus {
     this.fd = openSync(o.device, "r+");
     const funcs = new Uint8Array(8); // unsigned long
     const code = errnoName(this.io.ioctl(this.fd, U.I2C_FUNCS, funcs));
-    if (code) throw new DeviceFileError(`${o.where}: ${o.device} is not an i2c-dev adapter (I2C_FUNCS: ${code})`);
-    if ((new DataView(funcs.buffer).getUint32(0, true) & U.I2C_FUNC_I2C) === 0) throw new DeviceFileError(`${o.where}: the adapter behind ${o.device} supports only SMBus, not the plain I2C transfers fwx makes`);
+    const refusal = code ? `${o.device} is not an i2c-dev adapter (I2C_FUNCS: ${code})`
+      : (new DataView(funcs.buffer).getUint32(0, true) & U.I2C_FUNC_I2C) === 0 ? `the adapter behind ${o.device} supports only SMBus, not the plain I2C transfers fwx makes` : null;
+    if (refusal) {
+      closeSync(this.fd);
+      throw new DeviceFileError(`${o.where}: ${refusal}`);
+    }
   }
 
   targetName(_address: number): string | undefined {

@@ -11,8 +11,10 @@ import { describe, expect, it, vi } from "vitest";
 import * as U from "../../src/linux/uapi.js";
 
 const E = constants.errno;
+let spiModeRefusals: boolean[] = [];
 const kernel = {
   ioctl(_fd: number, request: number, arg: Uint8Array): number {
+    if (request === U.SPI_IOC_WR_MODE && spiModeRefusals.shift()) return -E.EINVAL;
     if (request === U.I2C_FUNCS) new DataView(arg.buffer, arg.byteOffset).setUint32(0, U.I2C_FUNC_I2C, true);
     return 0;
   },
@@ -53,5 +55,14 @@ describe("transfer lengths the kernel refuses are the module's status, not the h
     const dev = new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "adc", device: "/dev/null" }], where: "pi.json: spi[0]" }).device(0)!;
     expect(dev.transfer(new Uint8Array(5000), at)).toEqual({ ok: false, kind: "other", detail: "adc: EMSGSIZE (a 5000-byte transfer is longer than spidev's buffer, /sys/module/spidev/parameters/bufsiz)" });
     expect(dev.transfer(new Uint8Array(4096), at)).toMatchObject({ ok: true });
+  });
+  it("an SPI bus whose second chip select is refused at load closes the first one's file too", async () => {
+    const { readdirSync } = await import("node:fs");
+    const { DeviceFileError } = await import("../../src/linux/device-file.js");
+    const before = readdirSync("/proc/self/fd").length;
+    spiModeRefusals = [false, true];
+    expect(() => new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "adc", device: "/dev/null" }, { cs: 1, name: "dac", device: "/dev/null" }], where: "pi.json: spi[0]" }))
+      .toThrow(new DeviceFileError("pi.json: spi[0].devices[1]: /dev/null refused SPI mode 0 (EINVAL); is it a spidev device?"));
+    expect(readdirSync("/proc/self/fd").length).toBe(before);
   });
 });
