@@ -7,13 +7,16 @@
 // The kernel refuses a period shorter than the duty cycle (EINVAL), so the
 // duty goes to 0 before the period changes.
 
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { join } from "node:path";
 import { type ClaimRefusal, PeripheralFailure } from "../hal/errors.js";
 import type { PwmChannel } from "../hal/pwm.js";
 import { DeviceFileError } from "./device-file.js";
 import { claimErrorKind } from "./errno.js";
 import { checkSysfsDir, errnoOf, permissionError, readAttribute, writeAttribute } from "./sysfs.js";
+
+/** How long a start waits after exporting a channel for udev to give its files their group. */
+export const EXPORT_SETTLE_MS = 1500;
 
 export interface PwmClassOptions {
   channel: number;
@@ -65,6 +68,29 @@ export class PwmClassChannel implements PwmChannel {
     this.dir = join(this.chipDir, `pwm${o.index}`);
   }
 
+  /**
+   * Waits (at most EXPORT_SETTLE_MS) for the exported pwmK to be there with
+   * files this process may write. The kernel creates them root-owned; udev
+   * gives them their group a moment later (Raspberry Pi OS's 99-com.rules,
+   * the rule in docs/agent.md), so a user in that group writing at once is
+   * refused with EACCES on the first open after every boot. Returns at the
+   * deadline either way: the writes that follow name what is wrong.
+   */
+  private settleAfterExport(): void {
+    const files = ["period", "duty_cycle", "enable"].map((f) => join(this.dir, f));
+    const writable = (f: string) => {
+      try {
+        accessSync(f, constants.W_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + EXPORT_SETTLE_MS;
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    while (!(existsSync(this.dir) && files.every(writable)) && Date.now() < deadline) Atomics.wait(nap, 0, 0, 10);
+  }
+
   get duty(): number {
     return this.dutyNow;
   }
@@ -91,6 +117,7 @@ export class PwmClassChannel implements PwmChannel {
         if (kind) return { ok: false, kind, detail: `${this.name}: export of pwm${this.index} refused (${code})` };
         throw new PeripheralFailure(this.where, `writing ${this.index} to ${exp}: ${(e as Error).message}`);
       }
+      this.settleAfterExport();
       if (!existsSync(this.dir)) throw new PeripheralFailure(this.where, `${this.dir} did not appear after writing ${this.index} to ${exp}`);
       this.exportedByUs = true;
     } else if (readAttribute(join(this.dir, "enable")) === "1") {
