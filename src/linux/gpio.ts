@@ -36,6 +36,8 @@ const MODE_FLAGS: Record<PinMode, bigint> = {
 };
 /** How often a watched line's fd is read for edge events. */
 export const EVENT_POLL_MS = 5;
+/** Edge events the kernel buffers for a watched line (the request's event_buffer_size), and the most one poll reads. */
+export const EVENT_BUFFER = 64;
 const EDGES = U.GpioLineFlag.EDGE_RISING | U.GpioLineFlag.EDGE_FALLING;
 
 /** The flags of a line request for `mode`, watching edges when asked (inputs only). */
@@ -99,7 +101,7 @@ export class LinuxGpioPin implements Pin {
 
   private request(mode: PinMode): string | null {
     const out = mode === "output" ? 0n : mode === "output-open-drain" ? 1n : undefined;
-    const req = U.encodeLineRequest([this.o.line], `fwx:${this.name}`.slice(0, 31), { flags: lineFlags(mode, this.listener !== null), outputValues: out }, this.listener ? 64 : 0);
+    const req = U.encodeLineRequest([this.o.line], `fwx:${this.name}`.slice(0, 31), { flags: lineFlags(mode, this.listener !== null), outputValues: out }, this.listener ? EVENT_BUFFER : 0);
     const code = errnoName(this.io.ioctl(this.chipFd, U.GPIO_V2_GET_LINE_IOCTL, req));
     if (code) return code;
     this.lineFd = new DataView(req.buffer).getInt32(U.GPIO_LAYOUT.lineRequest.fd, true);
@@ -174,7 +176,11 @@ export class LinuxGpioPin implements Pin {
   }
 
   private drain(buf: Uint8Array): void {
-    for (;;) {
+    // At most one kernel event buffer (EVENT_BUFFER events) a poll: a line
+    // toggling faster than the events are handled (a noisy floating input, a
+    // clock) would otherwise keep this loop reading forever and stall the
+    // agent. What the kernel cannot buffer meanwhile it drops.
+    for (let reads = 0; reads * (buf.byteLength / U.GPIO_LAYOUT.lineEvent.size) < EVENT_BUFFER; reads++) {
       let n: number;
       try {
         n = readSync(this.lineFd, buf, 0, buf.byteLength, null);

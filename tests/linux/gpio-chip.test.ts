@@ -3,14 +3,19 @@
 // refused naming the connector, not at the module's first gpio.configure.
 // The native addon is replaced by one that answers as a 58-line
 // pinctrl-bcm2711 chip does (no gpiochip on this machine); the chip file is
-// /dev/null, a character device every machine has.
+// /dev/null, a character device every machine has. A watched line's edge
+// events are read from a FIFO standing in for the line fd.
 
-import { constants } from "node:os";
+import { spawnSync } from "node:child_process";
+import { constants as fsConstants, mkdtempSync, openSync, writeSync } from "node:fs";
+import { constants, tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import * as U from "../../src/linux/uapi.js";
 
 const E = constants.errno;
 let lineRequest = 0;
+let lineFd = -1;
 const chip = {
   ioctl(_fd: number, request: number, arg: Uint8Array): number {
     if (request === U.GPIO_GET_CHIPINFO_IOCTL) {
@@ -19,7 +24,11 @@ const chip = {
       new DataView(arg.buffer, arg.byteOffset).setUint32(U.GPIO_LAYOUT.chipInfo.lines, 58, true);
       return 0;
     }
-    if (request === U.GPIO_V2_GET_LINE_IOCTL) return lineRequest;
+    if (request === U.GPIO_V2_GET_LINE_IOCTL) {
+      if (lineRequest === 0) new DataView(arg.buffer, arg.byteOffset).setInt32(U.GPIO_LAYOUT.lineRequest.fd, lineFd, true);
+      return lineRequest;
+    }
+    if (request === U.GPIO_V2_LINE_SET_CONFIG_IOCTL) return 0;
     return -E.ENOTTY;
   },
   i2cRdwr: () => -E.ENOTTY,
@@ -28,7 +37,7 @@ const chip = {
 };
 vi.mock("../../src/linux/ioctl.js", async (orig) => ({ ...(await orig<typeof import("../../src/linux/ioctl.js")>()), loadIoctl: () => chip }));
 
-const { LinuxGpioPin } = await import("../../src/linux/gpio.js");
+const { EVENT_BUFFER, EVENT_POLL_MS, LinuxGpioPin } = await import("../../src/linux/gpio.js");
 const { DeviceFileError } = await import("../../src/linux/device-file.js");
 const at = { nowUs: 0n, caller: "test" };
 const pin = (line: number) => new LinuxGpioPin({ number: line, name: `gpio${line}`, modes: ["input", "output"], chip: "/dev/null", line, where: "pi.json: gpio[3]" });
@@ -48,6 +57,33 @@ describe("a Linux GPIO line against its chip", () => {
       expect(p.mode).toBeNull();
     } finally {
       p.close();
+    }
+  });
+  it("one poll of a watched line reads at most one kernel event buffer, so a line toggling faster than its events are handled cannot hold the agent", () => {
+    // The line fd is a FIFO holding 1000 rising edges, as a kernel buffer refilled while the agent reads would.
+    const fifo = join(mkdtempSync(join(tmpdir(), "fwx-gpio-storm-")), "line");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    lineFd = openSync(fifo, fsConstants.O_RDWR | fsConstants.O_NONBLOCK);
+    const size = U.GPIO_LAYOUT.lineEvent.size;
+    const events = new Uint8Array(1000 * size);
+    const v = new DataView(events.buffer);
+    for (let i = 0; i < 1000; i++) v.setUint32(i * size + U.GPIO_LAYOUT.lineEvent.id, U.GpioLineEventId.RISING_EDGE, true);
+    expect(writeSync(lineFd, events)).toBe(events.byteLength);
+    vi.useFakeTimers();
+    const p = pin(17);
+    try {
+      lineRequest = 0;
+      expect(p.configure("input", at)).toBeNull();
+      let seen = 0;
+      p.watch(() => seen++, at);
+      vi.advanceTimersByTime(EVENT_POLL_MS);
+      expect(seen).toBe(EVENT_BUFFER);
+      vi.advanceTimersByTime(EVENT_POLL_MS);
+      expect(seen).toBe(2 * EVENT_BUFFER); // the rest follows, poll by poll
+    } finally {
+      vi.useRealTimers();
+      p.close(); // closes the line fd
+      lineFd = -1;
     }
   });
 });
