@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../build/compile.js";
+import { DeviceFileError } from "./device-file.js";
 
 export interface IoctlAddon {
   ioctl(fd: number, request: number, arg: Uint8Array): number;
@@ -29,7 +30,8 @@ export function loadIoctl(where: string): IoctlAddon {
   if (addon) return addon;
   const root = packageRoot();
   const path = join(root, "build", "native", "fwx_linux_ioctl.node");
-  if (!existsSync(path)) throw new Error(`${where}: the Linux GPIO/I2C/SPI backends need the native ioctl addon ${path}; build it with: node ${join(root, "scripts", "ensure-linux-ioctl.mjs")}`);
+  // A refusal of the board like a missing device file (fwx agent/run/board serve: exit 2 with this text), not an internal error.
+  if (!existsSync(path)) throw new DeviceFileError(`${where}: the Linux GPIO/I2C/SPI backends need the native ioctl addon ${path}; build it with: node ${join(root, "scripts", "ensure-linux-ioctl.mjs")}`);
   addon = createRequire(import.meta.url)(path) as IoctlAddon;
   return addon;
 }
