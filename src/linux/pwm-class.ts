@@ -66,6 +66,16 @@ export class PwmClassChannel implements PwmChannel {
     if (!Number.isInteger(npwm)) throw new DeviceFileError(`${o.where}: ${npwmPath} holds ${JSON.stringify(text)}, not a channel count`);
     if (!(o.index < npwm)) throw new DeviceFileError(`${o.where}: PWM chip ${this.chipDir} has ${npwm} channels, so it has no pwm${o.index}`);
     this.dir = join(this.chipDir, `pwm${o.index}`);
+    // A permission problem is a refusal when the board loads (naming the
+    // group), as for every other device file, not a fault at the module's first pwm.open.
+    for (const f of existsSync(this.dir) ? [join(this.dir, "period"), join(this.dir, "duty_cycle"), join(this.dir, "enable")] : [join(this.chipDir, "export")]) {
+      try {
+        accessSync(f, constants.W_OK);
+      } catch (e) {
+        if (errnoOf(e) === "EACCES") throw permissionError(f, o.where, "gpio");
+        throw new DeviceFileError(`${o.where}: cannot use ${f}: ${(e as Error).message}`);
+      }
+    }
   }
 
   /**
