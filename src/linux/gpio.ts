@@ -71,8 +71,13 @@ export class LinuxGpioPin implements Pin {
     const info = new Uint8Array(U.GPIO_LAYOUT.chipInfo.size);
     const code = errnoName(this.io.ioctl(this.chipFd, U.GPIO_GET_CHIPINFO_IOCTL, info));
     const chip = code ? null : U.decodeChipInfo(info);
+    // Line requests are uAPI v2 (Linux 5.10 and later); an older kernel, as
+    // vendor BSPs still ship, answers its ioctls with EINVAL, which every
+    // gpio.claim would then report as unsupported.
+    const v2 = code || o.line >= chip!.lines ? null : errnoName(this.io.ioctl(this.chipFd, U.GPIO_V2_GET_LINEINFO_IOCTL, U.encodeLineInfoRequest(o.line)));
     const refusal = code ? `${o.chip} is not a GPIO chip (GPIO_GET_CHIPINFO_IOCTL: ${code})`
-      : o.line >= chip!.lines ? `${o.chip} (${chip!.label || chip!.name}) has ${chip!.lines} lines, 0..${chip!.lines - 1}, so it has no line ${o.line} (backend.linux.line)` : null;
+      : o.line >= chip!.lines ? `${o.chip} (${chip!.label || chip!.name}) has ${chip!.lines} lines, 0..${chip!.lines - 1}, so it has no line ${o.line} (backend.linux.line)`
+      : v2 ? `${o.chip} does not take GPIO character device uAPI v2 requests (GPIO_V2_GET_LINEINFO_IOCTL: ${v2}); fwx needs Linux 5.10 or later` : null;
     if (refusal) {
       closeSync(this.chipFd);
       throw new DeviceFileError(`${o.where}: ${refusal}`);

@@ -1,6 +1,7 @@
 // A Linux GPIO pin checks its line against the chip when the board loads
 // (GPIO_GET_CHIPINFO_IOCTL), so a profile naming a line the chip lacks is
 // refused naming the connector, not at the module's first gpio.configure.
+// A kernel too old for the uAPI v2 line requests is refused then too.
 // The native addon is replaced by one that answers as a 58-line
 // pinctrl-bcm2711 chip does (no gpiochip on this machine); the chip file is
 // /dev/null, a character device every machine has. A watched line's edge
@@ -16,6 +17,7 @@ import * as U from "../../src/linux/uapi.js";
 const E = constants.errno;
 let lineRequest = 0;
 let lineFd = -1;
+let v2 = true;
 const chip = {
   ioctl(_fd: number, request: number, arg: Uint8Array): number {
     if (request === U.GPIO_GET_CHIPINFO_IOCTL) {
@@ -29,6 +31,7 @@ const chip = {
       return lineRequest;
     }
     if (request === U.GPIO_V2_LINE_SET_CONFIG_IOCTL) return 0;
+    if (request === U.GPIO_V2_GET_LINEINFO_IOCTL) return v2 ? 0 : -E.EINVAL; // what gpiolib before 5.10 answers an ioctl it does not know
     return -E.ENOTTY;
   },
   i2cRdwr: () => -E.ENOTTY,
@@ -46,6 +49,14 @@ describe("a Linux GPIO line against its chip", () => {
   it("a line past the chip's last is refused at load, naming the connector, the chip's label and its lines", () => {
     expect(() => pin(58)).toThrow(DeviceFileError);
     expect(() => pin(60)).toThrow("pi.json: gpio[3]: /dev/null (pinctrl-bcm2711) has 58 lines, 0..57, so it has no line 60 (backend.linux.line)");
+  });
+  it("a kernel without GPIO uAPI v2 (before Linux 5.10) is refused at load, not at every gpio.claim as unsupported", () => {
+    v2 = false;
+    try {
+      expect(() => pin(17)).toThrow(new DeviceFileError("pi.json: gpio[3]: /dev/null does not take GPIO character device uAPI v2 requests (GPIO_V2_GET_LINEINFO_IOCTL: EINVAL); fwx needs Linux 5.10 or later"));
+    } finally {
+      v2 = true;
+    }
   });
   it("a line the chip has loads, and a request the chip refuses (EBUSY, EINVAL) is a claim refusal, the pin staying released", () => {
     const p = pin(57);

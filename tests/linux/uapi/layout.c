@@ -36,6 +36,14 @@ int main(void) {
   P("chipInfo.label", OFF(gpiochip_info, label));
   P("chipInfo.lines", OFF(gpiochip_info, lines));
   P("GPIO_GET_CHIPINFO_IOCTL", GPIO_GET_CHIPINFO_IOCTL);
+  P("lineInfo.size", sizeof(struct gpio_v2_line_info));
+  P("lineInfo.name", OFF(gpio_v2_line_info, name));
+  P("lineInfo.consumer", OFF(gpio_v2_line_info, consumer));
+  P("lineInfo.offset", OFF(gpio_v2_line_info, offset));
+  P("lineInfo.numAttrs", OFF(gpio_v2_line_info, num_attrs));
+  P("lineInfo.flags", OFF(gpio_v2_line_info, flags));
+  P("lineInfo.attrs", OFF(gpio_v2_line_info, attrs));
+  P("GPIO_V2_GET_LINEINFO_IOCTL", GPIO_V2_GET_LINEINFO_IOCTL);
   P("lineAttribute.size", sizeof(struct gpio_v2_line_attribute));
   P("lineAttribute.id", OFF(gpio_v2_line_attribute, id));
   P("lineAttribute.value", OFF(gpio_v2_line_attribute, values));
