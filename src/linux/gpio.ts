@@ -25,6 +25,8 @@ export interface LinuxGpioOptions {
   chip: string;
   line: number;
   where: string;
+  /** The ioctl calls (default: the native addon); tests only pass another. */
+  io?: IoctlAddon;
 }
 
 const MODE_FLAGS: Record<PinMode, bigint> = {
@@ -64,7 +66,7 @@ export class LinuxGpioPin implements Pin {
     this.name = o.name;
     this.modes = o.modes;
     checkCharacterDevice(o.chip, o.where, "GPIO chip");
-    this.io = loadIoctl(o.where);
+    this.io = o.io ?? loadIoctl(o.where);
     this.chipFd = openSync(o.chip, "r+");
     // The line is checked against the chip now, so a profile naming one the
     // chip lacks is refused when the board loads, not at the module's first gpio.configure.

@@ -24,14 +24,16 @@ export function errnoName(result: number): string | null {
   return result >= 0 ? null : ERRNO_NAMES.get(-result) ?? `errno ${-result}`;
 }
 
-let addon: IoctlAddon | undefined;
+const loaded = new Map<string, IoctlAddon>();
 
-export function loadIoctl(where: string): IoctlAddon {
-  if (addon) return addon;
-  const root = packageRoot();
+/** The addon of the package at `root` (tests only change it). */
+export function loadIoctl(where: string, root = packageRoot()): IoctlAddon {
   const path = join(root, "build", "native", "fwx_linux_ioctl.node");
+  const addon = loaded.get(path);
+  if (addon) return addon;
   // A refusal of the board like a missing device file (fwx agent/run/board serve: exit 2 with this text), not an internal error.
   if (!existsSync(path)) throw new DeviceFileError(`${where}: the Linux GPIO/I2C/SPI backends need the native ioctl addon ${path}; build it with: node ${join(root, "scripts", "ensure-linux-ioctl.mjs")}`);
-  addon = createRequire(import.meta.url)(path) as IoctlAddon;
-  return addon;
+  const loadedNow = createRequire(import.meta.url)(path) as IoctlAddon;
+  loaded.set(path, loadedNow);
+  return loadedNow;
 }

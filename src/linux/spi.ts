@@ -17,6 +17,8 @@ export interface LinuxSpiOptions {
   devices: readonly { cs: number; name: string; device: string }[];
   where: string;
   speedHz?: number;
+  /** The ioctl calls (default: the native addon); tests only pass another. */
+  io?: IoctlAddon;
 }
 
 class SpidevDevice implements SpiDevice {
@@ -66,7 +68,7 @@ export class LinuxSpiBus implements SpiBus {
     this.name = o.name;
     // Every device file is checked before the addon loads, so a missing one is the refusal a gateway sees first.
     o.devices.forEach((d, i) => checkCharacterDevice(d.device, `${o.where}.devices[${i}]`, "SPI device"));
-    const io = loadIoctl(o.where);
+    const io = o.io ?? loadIoctl(o.where);
     try {
       o.devices.forEach((d, i) => this.devices.set(d.cs, new SpidevDevice(o.bus, d.cs, d.name, d.device, io, `${o.where}.devices[${i}]`, o.speedHz ?? 1_000_000)));
     } catch (e) {

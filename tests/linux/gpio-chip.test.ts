@@ -5,13 +5,16 @@
 // The native addon is replaced by one that answers as a 58-line
 // pinctrl-bcm2711 chip does (no gpiochip on this machine); the chip file is
 // /dev/null, a character device every machine has. A watched line's edge
-// events are read from a FIFO standing in for the line fd.
+// events are read from a FIFO standing in for the line fd. (The stand-in is
+// passed to the pin, not mocked: test files share their worker's modules.)
 
 import { spawnSync } from "node:child_process";
 import { constants as fsConstants, mkdtempSync, openSync, writeSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { DeviceFileError } from "../../src/linux/device-file.js";
+import { EVENT_BUFFER, EVENT_POLL_MS, LinuxGpioPin } from "../../src/linux/gpio.js";
 import * as U from "../../src/linux/uapi.js";
 
 const E = constants.errno;
@@ -38,12 +41,8 @@ const chip = {
   spiTransfer: () => -E.ENOTTY,
   setNonblocking: () => 0,
 };
-vi.mock("../../src/linux/ioctl.js", async (orig) => ({ ...(await orig<typeof import("../../src/linux/ioctl.js")>()), loadIoctl: () => chip }));
-
-const { EVENT_BUFFER, EVENT_POLL_MS, LinuxGpioPin } = await import("../../src/linux/gpio.js");
-const { DeviceFileError } = await import("../../src/linux/device-file.js");
 const at = { nowUs: 0n, caller: "test" };
-const pin = (line: number) => new LinuxGpioPin({ number: line, name: `gpio${line}`, modes: ["input", "output"], chip: "/dev/null", line, where: "pi.json: gpio[3]" });
+const pin = (line: number) => new LinuxGpioPin({ number: line, name: `gpio${line}`, modes: ["input", "output"], chip: "/dev/null", line, where: "pi.json: gpio[3]", io: chip });
 
 describe("a Linux GPIO line against its chip", () => {
   it("a line past the chip's last is refused at load, naming the connector, the chip's label and its lines", () => {

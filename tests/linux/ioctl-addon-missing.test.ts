@@ -7,18 +7,15 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it, vi } from "vitest";
-
-const elsewhere = mkdtempSync(join(tmpdir(), "fwx-no-addon-"));
-vi.mock("../../src/build/compile.js", async (orig) => ({ ...(await orig<typeof import("../../src/build/compile.js")>()), packageRoot: () => elsewhere }));
-
-const { LinuxI2cBus } = await import("../../src/linux/i2c.js");
-const { DeviceFileError } = await import("../../src/linux/device-file.js");
+import { describe, expect, it } from "vitest";
+import { DeviceFileError } from "../../src/linux/device-file.js";
+import { loadIoctl } from "../../src/linux/ioctl.js";
 
 describe("without the native ioctl addon", () => {
-  it("an I2C connector is refused at load as a DeviceFileError naming the connector and the build command", () => {
-    const open = () => new LinuxI2cBus({ bus: 1, name: "i2c1", device: "/dev/null", where: "pi.json: i2c[0]" });
-    expect(open).toThrow(DeviceFileError);
-    expect(open).toThrow(`pi.json: i2c[0]: the Linux GPIO/I2C/SPI backends need the native ioctl addon ${join(elsewhere, "build/native/fwx_linux_ioctl.node")}; build it with: node ${join(elsewhere, "scripts/ensure-linux-ioctl.mjs")}`);
+  it("loading it is refused as a DeviceFileError naming the connector and the build command", () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "fwx-no-addon-"));
+    const load = () => loadIoctl("pi.json: i2c[0]", elsewhere);
+    expect(load).toThrow(DeviceFileError);
+    expect(load).toThrow(`pi.json: i2c[0]: the Linux GPIO/I2C/SPI backends need the native ioctl addon ${join(elsewhere, "build/native/fwx_linux_ioctl.node")}; build it with: node ${join(elsewhere, "scripts/ensure-linux-ioctl.mjs")}`);
   });
 });

@@ -5,9 +5,15 @@
 // callback as a host-error fault. The native addon is replaced by one that
 // answers as those kernel paths do (there is no i2c adapter or spidev here);
 // the device files are /dev/null, a character device every machine has.
+// (The stand-in is passed to the backends, not mocked: test files share
+// their worker's modules.)
 
 import { constants } from "node:os";
-import { describe, expect, it, vi } from "vitest";
+import { readdirSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { DeviceFileError } from "../../src/linux/device-file.js";
+import { LinuxI2cBus } from "../../src/linux/i2c.js";
+import { LinuxSpiBus } from "../../src/linux/spi.js";
 import * as U from "../../src/linux/uapi.js";
 
 const E = constants.errno;
@@ -28,14 +34,10 @@ const kernel = {
   },
   setNonblocking: () => 0,
 };
-vi.mock("../../src/linux/ioctl.js", async (orig) => ({ ...(await orig<typeof import("../../src/linux/ioctl.js")>()), loadIoctl: () => kernel }));
-
-const { LinuxI2cBus } = await import("../../src/linux/i2c.js");
-const { LinuxSpiBus } = await import("../../src/linux/spi.js");
 const at = { nowUs: 0n, caller: "test" };
 
 describe("transfer lengths the kernel refuses are the module's status, not the host's failure", () => {
-  const i2c = () => new LinuxI2cBus({ bus: 1, name: "i2c1", device: "/dev/null", where: "pi.json: i2c[0]" });
+  const i2c = () => new LinuxI2cBus({ bus: 1, name: "i2c1", device: "/dev/null", where: "pi.json: i2c[0]", io: kernel });
   it("an I2C read longer than i2c-dev carries is `other`, naming the limit", () => {
     const r = i2c().transaction(0x50, Uint8Array.of(0), 9000, at);
     expect(r).toMatchObject({ ok: false, kind: "other" });
@@ -52,16 +54,14 @@ describe("transfer lengths the kernel refuses are the module's status, not the h
     expect(i2c().transaction(0x50, Uint8Array.of(0), 8192, at)).toMatchObject({ ok: true });
   });
   it("an SPI transfer longer than spidev's bufsiz is `other`, naming bufsiz", () => {
-    const dev = new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "adc", device: "/dev/null" }], where: "pi.json: spi[0]" }).device(0)!;
+    const dev = new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "adc", device: "/dev/null" }], where: "pi.json: spi[0]", io: kernel }).device(0)!;
     expect(dev.transfer(new Uint8Array(5000), at)).toEqual({ ok: false, kind: "other", detail: "adc: EMSGSIZE (a 5000-byte transfer is longer than spidev's buffer, /sys/module/spidev/parameters/bufsiz)" });
     expect(dev.transfer(new Uint8Array(4096), at)).toMatchObject({ ok: true });
   });
-  it("an SPI bus whose second chip select is refused at load closes the first one's file too", async () => {
-    const { readdirSync } = await import("node:fs");
-    const { DeviceFileError } = await import("../../src/linux/device-file.js");
+  it("an SPI bus whose second chip select is refused at load closes the first one's file too", () => {
     const before = readdirSync("/proc/self/fd").length;
     spiModeRefusals = [false, true];
-    expect(() => new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "adc", device: "/dev/null" }, { cs: 1, name: "dac", device: "/dev/null" }], where: "pi.json: spi[0]" }))
+    expect(() => new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "adc", device: "/dev/null" }, { cs: 1, name: "dac", device: "/dev/null" }], where: "pi.json: spi[0]", io: kernel }))
       .toThrow(new DeviceFileError("pi.json: spi[0].devices[1]: /dev/null refused SPI mode 0 (EINVAL); is it a spidev device?"));
     expect(readdirSync("/proc/self/fd").length).toBe(before);
   });
