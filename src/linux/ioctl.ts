@@ -17,7 +17,18 @@ export interface IoctlAddon {
   setNonblocking(fd: number): number;
 }
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+/**
+ * Errno numbers to the names errno.ts maps. Node's table lacks some Linux
+ * errnos (EREMOTEIO, 121: what the Raspberry Pi's and DesignWare's I2C
+ * adapters return for a NACK) and gives two names to some numbers, the last
+ * of which would win (EWOULDBLOCK for EAGAIN, 11: lost arbitration), so the
+ * names i2c-dev, spidev and gpiolib are documented with are set here.
+ * (The numbers are asm-generic's, the same on x86-64, arm64 and 32-bit ARM.)
+ */
+const ERRNO_NAMES = new Map<number, string>([
+  ...Object.entries(constants.errno).map(([k, v]) => [v, k] as [number, string]),
+  [11, "EAGAIN"], [95, "EOPNOTSUPP"], [121, "EREMOTEIO"],
+]);
 
 /** The errno name of a negative addon result (`ENXIO`), or null for success. */
 export function errnoName(result: number): string | null {
