@@ -53,6 +53,13 @@ export class IioAdcChannel implements AdcChannel {
     this.scale = this.number(this.attribute(o.index, "scale") ?? this.fail(`neither in_voltage${o.index}_scale nor in_voltage_scale exists in ${this.dir}`));
     const off = this.attribute(o.index, "offset");
     this.offset = off === undefined ? 0 : this.number(off);
+    // adc.info reports the profile's bits and vrefMv, and adc.read's
+    // millivolts are "raw scaled by the reference": a module may compute
+    // either from the other, so the converter's own full scale must agree.
+    const fullScaleMv = 2 ** o.bits * this.scale;
+    if (!(Math.abs(fullScaleMv - o.vrefMv) <= 0.02 * o.vrefMv)) {
+      this.fail(`IIO channel in_voltage${o.index} has a full scale of ${+fullScaleMv.toFixed(1)} mV (2^${o.bits} counts × scale ${this.scale} mV), but the profile's bits ${o.bits} and vrefMv ${o.vrefMv} say ${o.vrefMv} mV; set bits and vrefMv to the converter's (its gain or reference setting decides the scale)`);
+    }
     this.read0();
   }
 

@@ -42,20 +42,26 @@ describe("IIO ADC channel", () => {
   });
   it("saturates to the ABI's 0 .. 2^bits - 1 counts and non-negative millivolts: a bipolar converter's reading below zero, one past the profile's bits, a negative offset", () => {
     put(`${iio}/in_voltage1_raw`, "-3\n");
-    put(`${iio}/in_voltage1_scale`, "0.125\n");
+    put(`${iio}/in_voltage1_scale`, "0.805664062\n");
     const ch = adc();
     expect(ch.read(at)).toEqual({ ok: true, raw: 0, millivolts: 0 });
     put(`${iio}/in_voltage1_raw`, "32767\n");
-    expect(ch.read(at)).toEqual({ ok: true, raw: 4095, millivolts: 512 });
+    expect(ch.read(at)).toEqual({ ok: true, raw: 4095, millivolts: 3299 });
     put(`${iio}/in_voltage1_raw`, "2\n");
     put(`${iio}/in_voltage_offset`, "-10\n");
     expect(adc().read(at)).toEqual({ ok: true, raw: 2, millivolts: 0 });
   });
   it("uses the shared in_voltage_scale and in_voltage_offset when the channel has none", () => {
     put(`${iio}/in_voltage1_raw`, "10\n");
-    put(`${iio}/in_voltage_scale`, "2\n");
+    put(`${iio}/in_voltage_scale`, "0.805664062\n");
     put(`${iio}/in_voltage_offset`, "-5\n");
-    expect(adc().read(at)).toEqual({ ok: true, raw: 10, millivolts: 10 });
+    expect(adc().read(at)).toEqual({ ok: true, raw: 10, millivolts: 4 });
+  });
+  it("a converter whose full scale disagrees with the profile's bits and vrefMv is refused at load, naming both", () => {
+    put(`${iio}/in_voltage1_raw`, "10\n");
+    put(`${iio}/in_voltage1_scale`, "0.0625\n"); // an ADS1115 at its default gain: 2.048 V over 2^15 counts
+    expect(() => adc()).toThrow(new DeviceFileError("pi.json: adc[0]: IIO channel in_voltage1 has a full scale of 256 mV (2^12 counts × scale 0.0625 mV), but the profile's bits 12 and vrefMv 3300 say 3300 mV; set bits and vrefMv to the converter's (its gain or reference setting decides the scale)"));
+    expect(new IioAdcChannel({ channel: 0, name: "ain1", bits: 15, vrefMv: 2048, device: "iio:device0", index: 1, where: "pi.json: adc[0]", sysfsRoot: root }).read(at)).toEqual({ ok: true, raw: 10, millivolts: 1 });
   });
   it("a missing IIO device is a refusal naming the connector and the path", () => {
     expect(() => adc()).toThrow(DeviceFileError);
@@ -80,7 +86,7 @@ describe("IIO ADC channel", () => {
   });
   it("a value that is not a count is the host's failure, naming the file", () => {
     put(`${iio}/in_voltage1_raw`, "1\n");
-    put(`${iio}/in_voltage1_scale`, "1\n");
+    put(`${iio}/in_voltage1_scale`, "0.805664062\n");
     const ch = adc();
     put(`${iio}/in_voltage1_raw`, "busy\n");
     expect(() => ch.read(at)).toThrow(PeripheralFailure);
