@@ -135,11 +135,33 @@ export class PwmClassChannel implements PwmChannel {
       return { ok: false, kind: "busy", detail: `${this.name}: ${this.dir} is already enabled outside fwx` };
     }
     this.write("duty_cycle", 0);
-    this.periodNs = Math.round(1e9 / frequencyHz);
-    this.write("period", this.periodNs);
+    const periodNs = Math.round(1e9 / frequencyHz);
+    const periodPath = join(this.dir, "period");
+    try {
+      writeAttribute(periodPath, periodNs);
+    } catch (e) {
+      const code = errnoOf(e);
+      // The driver cannot make this period (EINVAL, ERANGE: outside what its
+      // clock divides to), though the profile's minHz..maxHz allowed it:
+      // pwm.open's `unsupported`, and the channel is given back as found.
+      if (code === "EINVAL" || code === "ERANGE" || code === "EOPNOTSUPP") {
+        this.release();
+        return { ok: false, kind: "unsupported", detail: `${this.name}: ${periodPath} refused a period of ${periodNs} ns (${frequencyHz} Hz): ${code}` };
+      }
+      if (code === "EACCES") throw permissionError(periodPath, this.where, "gpio");
+      throw new PeripheralFailure(this.where, `writing ${periodNs} to ${periodPath}: ${(e as Error).message}`);
+    }
+    this.periodNs = periodNs;
     this.write("enable", 1);
     this.dutyNow = 0;
     return null;
+  }
+
+  /** Unexports the channel when this process exported it. */
+  private release(): void {
+    if (!this.exportedByUs) return;
+    writeAttribute(join(this.chipDir, "unexport"), this.index);
+    this.exportedByUs = false;
   }
 
   setDuty(duty: number): void {
@@ -151,9 +173,6 @@ export class PwmClassChannel implements PwmChannel {
     this.write("duty_cycle", 0);
     this.write("enable", 0);
     this.dutyNow = 0;
-    if (this.exportedByUs) {
-      writeAttribute(join(this.chipDir, "unexport"), this.index);
-      this.exportedByUs = false;
-    }
+    this.release();
   }
 }

@@ -4,7 +4,7 @@
 // test changes; no kernel driver is behind these files, so this proves the
 // files read and written and their order, not a real converter's behaviour.
 
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -118,6 +118,16 @@ describe("PWM class channel", () => {
     ch.stop();
     expect(get(`${chip}/pwm0/duty_cycle`)).toBe("0");
     expect(get(`${chip}/pwm0/enable`)).toBe("0");
+    expect(get(`${chip}/unexport`)).toBe(""); // exported outside fwx: left exported
+  });
+  it("a period the driver refuses (EINVAL) is pwm.open's unsupported, not a host failure", () => {
+    pwmChip(false);
+    mkdirSync(join(root, chip, "pwm0"));
+    for (const f of ["duty_cycle", "enable"]) put(`${chip}/pwm0/${f}`, "0\n");
+    // Stands in for a driver's period: the kernel answers a write of a number outside -1000..1000 with EINVAL.
+    symlinkSync("/proc/self/oom_score_adj", join(root, chip, "pwm0/period"));
+    expect(pwm().start(1000)).toEqual({ ok: false, kind: "unsupported", detail: `fan: ${join(root, chip, "pwm0/period")} refused a period of 1000000 ns (1000 Hz): EINVAL` });
+    expect(get(`${chip}/pwm0/enable`)).toBe("0\n");
     expect(get(`${chip}/unexport`)).toBe(""); // exported outside fwx: left exported
   });
   it("a channel enabled outside fwx is busy", () => {
