@@ -16,6 +16,7 @@
 #include <linux/i2c-dev.h>
 #include <linux/spi/spidev.h>
 #include <node_api.h>
+#include "i2c-msgs.h"
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "linux-ioctl: " #call " failed"); return NULL; } } while (0)
 
@@ -55,7 +56,7 @@ static napi_value do_ioctl(napi_env env, napi_callback_info info) {
   return int_result(env, ioctl(fd, (unsigned long)request, data));
 }
 
-/* i2cRdwr(fd, msgs, buffers): msgs is an array of struct i2c_msg with buf unset; buffers[i] backs msgs[i]. */
+/* i2cRdwr(fd, msgs, buffers): msgs is an array of struct i2c_msg as uapi.ts lays it out (i2c-msgs.h), buf unset; buffers[i] backs msgs[i]. */
 static napi_value do_i2c_rdwr(napi_env env, napi_callback_info info) {
   size_t argc = 3, n, i;
   napi_value argv[3];
@@ -63,18 +64,19 @@ static napi_value do_i2c_rdwr(napi_env env, napi_callback_info info) {
   void *data;
   size_t len;
   uint32_t count;
+  int r;
   struct i2c_msg msgs[I2C_RDWR_IOCTL_MAX_MSGS];
   struct i2c_rdwr_ioctl_data rdwr;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(napi_get_value_int32(env, argv[0], &fd));
   if (bytes(env, argv[1], &data, &len) != 0) return NULL;
   CHECK(napi_get_array_length(env, argv[2], &count));
-  n = len / sizeof(struct i2c_msg);
-  if (len % sizeof(struct i2c_msg) != 0 || n == 0 || n > I2C_RDWR_IOCTL_MAX_MSGS || n != count) {
+  r = fwx_i2c_msgs_from_wire((const uint8_t *)data, len, msgs, I2C_RDWR_IOCTL_MAX_MSGS);
+  if (r < 0 || (size_t)r != count) {
     napi_throw_range_error(env, NULL, "linux-ioctl: msgs is not 1..42 struct i2c_msg matching the buffers");
     return NULL;
   }
-  memcpy(msgs, data, len);
+  n = (size_t)r;
   for (i = 0; i < n; i++) {
     napi_value b;
     void *bd;

@@ -3,7 +3,7 @@
 // Linux GPIO / I2C / SPI backends), into build/native/fwx_linux_ioctl.node
 // with Debian's gcc against the Node headers installed with Node
 // (/usr/include/node, or <prefix>/include/node). No node-gyp, nothing
-// downloaded. Rebuilds only when the source is newer. Usable as a module
+// downloaded. Rebuilds only when a source file is newer. Usable as a module
 // (`ensureLinuxIoctl()` returns the path) or run directly (exit 0 / 1).
 // `--install` is how `npm ci` runs it (package.json "prepare"): a machine
 // other than Linux, or one where the build fails, gets a note and the install
@@ -20,6 +20,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const log = (msg) => console.error(`ensure-linux-ioctl: ${msg}`);
 export const ADDON = join(root, "build", "native", "fwx_linux_ioctl.node");
 const SOURCE = join(root, "native", "linux-ioctl.c");
+/** Every file the addon is built from: a change to any of them rebuilds it. */
+const INPUTS = [SOURCE, join(root, "native", "i2c-msgs.h")];
 
 function nodeInclude() {
   const candidates = [join(dirname(dirname(process.execPath)), "include", "node"), "/usr/include/node", "/usr/local/include/node"];
@@ -28,7 +30,7 @@ function nodeInclude() {
 
 export function ensureLinuxIoctl() {
   if (process.platform !== "linux") throw new Error("the Linux GPIO/I2C/SPI backends need Linux");
-  if (existsSync(ADDON) && statSync(ADDON).mtimeMs >= statSync(SOURCE).mtimeMs) return ADDON;
+  if (existsSync(ADDON) && INPUTS.every((f) => statSync(ADDON).mtimeMs >= statSync(f).mtimeMs)) return ADDON;
   ensureGcc();
   if (!existsSync("/usr/include/linux/gpio.h") && aptAvailable()) aptInstall(["linux-libc-dev"], log);
   let inc = nodeInclude();

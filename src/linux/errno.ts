@@ -9,6 +9,11 @@
 // address phase not acknowledged; many adapters (bcm2835 on the Raspberry
 // Pi, DesignWare) return EREMOTEIO for any NACK and cannot tell the phase, so
 // it maps to no-acknowledge-address too; EAGAIN is lost arbitration.
+// A transfer the adapter or i2c-dev cannot carry (EINVAL: a message over
+// i2c-dev's 8192 bytes; EOPNOTSUPP: the adapter's quirks, such as no
+// zero-length messages or a read longer than it can do) and, on spidev, one
+// longer than its bufsiz (EMSGSIZE) is a length the module chose: `other`,
+// a controller-specific failure, never the host's.
 
 import type { ClaimErrorKind, I2cErrorKind, SpiErrorKind } from "../hal/errors.js";
 
@@ -28,6 +33,9 @@ export function i2cErrorKind(code: string): I2cErrorKind | null {
       return "bus";
     case "EPROTO":
     case "EBADMSG":
+    case "EINVAL":
+    case "EOPNOTSUPP":
+    case "ENOTSUP":
       return "other";
     default:
       return null;
@@ -41,6 +49,7 @@ export function spiErrorKind(code: string): SpiErrorKind | null {
     case "EOVERFLOW":
       return "overrun";
     case "EIO":
+    case "EMSGSIZE":
       return "other";
     default:
       return null;

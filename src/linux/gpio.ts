@@ -13,7 +13,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import type { HalCall } from "../hal/call.js";
 import { type ClaimRefusal, PeripheralFailure } from "../hal/errors.js";
 import type { EdgeListener, Pin, PinMode } from "../hal/pin.js";
-import { checkCharacterDevice } from "./device-file.js";
+import { checkCharacterDevice, DeviceFileError } from "./device-file.js";
 import { claimErrorKind } from "./errno.js";
 import { errnoName, loadIoctl, type IoctlAddon } from "./ioctl.js";
 import * as U from "./uapi.js";
@@ -25,6 +25,8 @@ export interface LinuxGpioOptions {
   chip: string;
   line: number;
   where: string;
+  /** The ioctl calls (default: the native addon); tests only pass another. */
+  io?: IoctlAddon;
 }
 
 const MODE_FLAGS: Record<PinMode, bigint> = {
@@ -36,6 +38,8 @@ const MODE_FLAGS: Record<PinMode, bigint> = {
 };
 /** How often a watched line's fd is read for edge events. */
 export const EVENT_POLL_MS = 5;
+/** Edge events the kernel buffers for a watched line (the request's event_buffer_size), and the most one poll reads. */
+export const EVENT_BUFFER = 64;
 const EDGES = U.GpioLineFlag.EDGE_RISING | U.GpioLineFlag.EDGE_FALLING;
 
 /** The flags of a line request for `mode`, watching edges when asked (inputs only). */
@@ -62,8 +66,24 @@ export class LinuxGpioPin implements Pin {
     this.name = o.name;
     this.modes = o.modes;
     checkCharacterDevice(o.chip, o.where, "GPIO chip");
-    this.io = loadIoctl(o.where);
+    this.io = o.io ?? loadIoctl(o.where);
     this.chipFd = openSync(o.chip, "r+");
+    // The line is checked against the chip now, so a profile naming one the
+    // chip lacks is refused when the board loads, not at the module's first gpio.configure.
+    const info = new Uint8Array(U.GPIO_LAYOUT.chipInfo.size);
+    const code = errnoName(this.io.ioctl(this.chipFd, U.GPIO_GET_CHIPINFO_IOCTL, info));
+    const chip = code ? null : U.decodeChipInfo(info);
+    // Line requests are uAPI v2 (Linux 5.10 and later); an older kernel, as
+    // vendor BSPs still ship, answers its ioctls with EINVAL, which every
+    // gpio.claim would then report as unsupported.
+    const v2 = code || o.line >= chip!.lines ? null : errnoName(this.io.ioctl(this.chipFd, U.GPIO_V2_GET_LINEINFO_IOCTL, U.encodeLineInfoRequest(o.line)));
+    const refusal = code ? `${o.chip} is not a GPIO chip (GPIO_GET_CHIPINFO_IOCTL: ${code})`
+      : o.line >= chip!.lines ? `${o.chip} (${chip!.label || chip!.name}) has ${chip!.lines} lines, 0..${chip!.lines - 1}, so it has no line ${o.line} (backend.linux.line)`
+      : v2 ? `${o.chip} does not take GPIO character device uAPI v2 requests (GPIO_V2_GET_LINEINFO_IOCTL: ${v2}); fwx needs Linux 5.10 or later` : null;
+    if (refusal) {
+      closeSync(this.chipFd);
+      throw new DeviceFileError(`${o.where}: ${refusal}`);
+    }
   }
 
   get mode(): PinMode | null {
@@ -88,7 +108,7 @@ export class LinuxGpioPin implements Pin {
 
   private request(mode: PinMode): string | null {
     const out = mode === "output" ? 0n : mode === "output-open-drain" ? 1n : undefined;
-    const req = U.encodeLineRequest([this.o.line], `fwx:${this.name}`.slice(0, 31), { flags: lineFlags(mode, this.listener !== null), outputValues: out }, this.listener ? 64 : 0);
+    const req = U.encodeLineRequest([this.o.line], `fwx:${this.name}`.slice(0, 31), { flags: lineFlags(mode, this.listener !== null), outputValues: out }, this.listener ? EVENT_BUFFER : 0);
     const code = errnoName(this.io.ioctl(this.chipFd, U.GPIO_V2_GET_LINE_IOCTL, req));
     if (code) return code;
     this.lineFd = new DataView(req.buffer).getInt32(U.GPIO_LAYOUT.lineRequest.fd, true);
@@ -163,7 +183,11 @@ export class LinuxGpioPin implements Pin {
   }
 
   private drain(buf: Uint8Array): void {
-    for (;;) {
+    // At most one kernel event buffer (EVENT_BUFFER events) a poll: a line
+    // toggling faster than the events are handled (a noisy floating input, a
+    // clock) would otherwise keep this loop reading forever and stall the
+    // agent. What the kernel cannot buffer meanwhile it drops.
+    for (let reads = 0; reads * (buf.byteLength / U.GPIO_LAYOUT.lineEvent.size) < EVENT_BUFFER; reads++) {
       let n: number;
       try {
         n = readSync(this.lineFd, buf, 0, buf.byteLength, null);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { AdcChannel, AdcReading } from "../hal/adc.js";
 import type { HalCall } from "../hal/call.js";
 import { PeripheralFailure } from "../hal/errors.js";
+import { DeviceFileError } from "./device-file.js";
 import { checkSysfsDir, errnoOf, permissionError, readAttribute } from "./sysfs.js";
 
 export interface IioAdcOptions {
@@ -48,10 +49,17 @@ export class IioAdcChannel implements AdcChannel {
     this.dir = join(o.sysfsRoot ?? "/sys", "bus/iio/devices", o.device);
     checkSysfsDir(this.dir, o.where, "IIO device");
     this.rawPath = join(this.dir, `in_voltage${o.index}_raw`);
-    if (!existsSync(this.rawPath)) throw new PeripheralFailure(o.where, `IIO device ${this.dir} has no voltage channel ${o.index} (${this.rawPath} does not exist)`);
+    if (!existsSync(this.rawPath)) this.fail(`IIO device ${this.dir} has no voltage channel ${o.index} (${this.rawPath} does not exist)`);
     this.scale = this.number(this.attribute(o.index, "scale") ?? this.fail(`neither in_voltage${o.index}_scale nor in_voltage_scale exists in ${this.dir}`));
     const off = this.attribute(o.index, "offset");
     this.offset = off === undefined ? 0 : this.number(off);
+    // adc.info reports the profile's bits and vrefMv, and adc.read's
+    // millivolts are "raw scaled by the reference": a module may compute
+    // either from the other, so the converter's own full scale must agree.
+    const fullScaleMv = 2 ** o.bits * this.scale;
+    if (!(Math.abs(fullScaleMv - o.vrefMv) <= 0.02 * o.vrefMv)) {
+      this.fail(`IIO channel in_voltage${o.index} has a full scale of ${+fullScaleMv.toFixed(1)} mV (2^${o.bits} counts × scale ${this.scale} mV), but the profile's bits ${o.bits} and vrefMv ${o.vrefMv} say ${o.vrefMv} mV; set bits and vrefMv to the converter's (its gain or reference setting decides the scale)`);
+    }
     this.read0();
   }
 
@@ -64,8 +72,9 @@ export class IioAdcChannel implements AdcChannel {
     return undefined;
   }
 
+  /** A device that does not match the profile, found when the board loads: refused like a missing device file, naming the connector. */
   private fail(msg: string): never {
-    throw new PeripheralFailure(this.where, msg);
+    throw new DeviceFileError(`${this.where}: ${msg}`);
   }
 
   private number(path: string): number {
@@ -74,7 +83,7 @@ export class IioAdcChannel implements AdcChannel {
       text = readAttribute(path);
     } catch (e) {
       if (errnoOf(e) === "EACCES") throw permissionError(path, this.where, "iio");
-      throw e;
+      this.fail(`reading ${path}: ${(e as Error).message}`);
     }
     const v = Number(text);
     if (!Number.isFinite(v)) this.fail(`${path} holds ${JSON.stringify(text)}, not a number`);
@@ -98,6 +107,12 @@ export class IioAdcChannel implements AdcChannel {
     }
     const raw = Number(text);
     if (!Number.isInteger(raw)) throw new PeripheralFailure(this.where, `${this.rawPath} holds ${JSON.stringify(text)}, not a count`);
-    return { ok: true, raw, millivolts: Math.round((raw + this.offset) * this.scale) };
+    // The ABI's raw is a u32 in 0 .. 2^bits - 1 and millivolts a u32. A bipolar
+    // converter (the ADS1115's in_voltageK_raw is signed) reads a little below
+    // zero near ground, and a channel wider than the profile's bits reads past
+    // its top: both saturate, as an ADC at the end of its range does, instead
+    // of wrapping round to 4294967293 in the module's u32.
+    const counts = Math.min(Math.max(raw, 0), 2 ** this.bits - 1);
+    return { ok: true, raw: counts, millivolts: Math.max(0, Math.round((counts + this.offset) * this.scale)) };
   }
 }

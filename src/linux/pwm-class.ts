@@ -7,13 +7,16 @@
 // The kernel refuses a period shorter than the duty cycle (EINVAL), so the
 // duty goes to 0 before the period changes.
 
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { join } from "node:path";
 import { type ClaimRefusal, PeripheralFailure } from "../hal/errors.js";
 import type { PwmChannel } from "../hal/pwm.js";
 import { DeviceFileError } from "./device-file.js";
 import { claimErrorKind } from "./errno.js";
 import { checkSysfsDir, errnoOf, permissionError, readAttribute, writeAttribute } from "./sysfs.js";
+
+/** How long a start waits after exporting a channel for udev to give its files their group. */
+export const EXPORT_SETTLE_MS = 1500;
 
 export interface PwmClassOptions {
   channel: number;
@@ -51,9 +54,51 @@ export class PwmClassChannel implements PwmChannel {
     this.where = o.where;
     this.chipDir = join(o.sysfsRoot ?? "/sys", "class/pwm", o.chip);
     checkSysfsDir(this.chipDir, o.where, "PWM chip");
-    const npwm = Number(readAttribute(join(this.chipDir, "npwm")));
+    const npwmPath = join(this.chipDir, "npwm");
+    let text: string;
+    try {
+      text = readAttribute(npwmPath);
+    } catch (e) {
+      if (errnoOf(e) === "EACCES") throw permissionError(npwmPath, o.where, "gpio");
+      throw new DeviceFileError(`${o.where}: reading ${npwmPath}: ${(e as Error).message} (is ${this.chipDir} a PWM chip?)`);
+    }
+    const npwm = Number(text);
+    if (!Number.isInteger(npwm)) throw new DeviceFileError(`${o.where}: ${npwmPath} holds ${JSON.stringify(text)}, not a channel count`);
     if (!(o.index < npwm)) throw new DeviceFileError(`${o.where}: PWM chip ${this.chipDir} has ${npwm} channels, so it has no pwm${o.index}`);
     this.dir = join(this.chipDir, `pwm${o.index}`);
+    // A permission problem is a refusal when the board loads (naming the
+    // group), as for every other device file, not a fault at the module's first pwm.open.
+    for (const f of existsSync(this.dir) ? [join(this.dir, "period"), join(this.dir, "duty_cycle"), join(this.dir, "enable")] : [join(this.chipDir, "export")]) {
+      try {
+        accessSync(f, constants.W_OK);
+      } catch (e) {
+        if (errnoOf(e) === "EACCES") throw permissionError(f, o.where, "gpio");
+        throw new DeviceFileError(`${o.where}: cannot use ${f}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Waits (at most EXPORT_SETTLE_MS) for the exported pwmK to be there with
+   * files this process may write. The kernel creates them root-owned; udev
+   * gives them their group a moment later (Raspberry Pi OS's 99-com.rules,
+   * the rule in docs/agent.md), so a user in that group writing at once is
+   * refused with EACCES on the first open after every boot. Returns at the
+   * deadline either way: the writes that follow name what is wrong.
+   */
+  private settleAfterExport(): void {
+    const files = ["period", "duty_cycle", "enable"].map((f) => join(this.dir, f));
+    const writable = (f: string) => {
+      try {
+        accessSync(f, constants.W_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + EXPORT_SETTLE_MS;
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    while (!(existsSync(this.dir) && files.every(writable)) && Date.now() < deadline) Atomics.wait(nap, 0, 0, 10);
   }
 
   get duty(): number {
@@ -82,6 +127,7 @@ export class PwmClassChannel implements PwmChannel {
         if (kind) return { ok: false, kind, detail: `${this.name}: export of pwm${this.index} refused (${code})` };
         throw new PeripheralFailure(this.where, `writing ${this.index} to ${exp}: ${(e as Error).message}`);
       }
+      this.settleAfterExport();
       if (!existsSync(this.dir)) throw new PeripheralFailure(this.where, `${this.dir} did not appear after writing ${this.index} to ${exp}`);
       this.exportedByUs = true;
     } else if (readAttribute(join(this.dir, "enable")) === "1") {
@@ -89,11 +135,33 @@ export class PwmClassChannel implements PwmChannel {
       return { ok: false, kind: "busy", detail: `${this.name}: ${this.dir} is already enabled outside fwx` };
     }
     this.write("duty_cycle", 0);
-    this.periodNs = Math.round(1e9 / frequencyHz);
-    this.write("period", this.periodNs);
+    const periodNs = Math.round(1e9 / frequencyHz);
+    const periodPath = join(this.dir, "period");
+    try {
+      writeAttribute(periodPath, periodNs);
+    } catch (e) {
+      const code = errnoOf(e);
+      // The driver cannot make this period (EINVAL, ERANGE: outside what its
+      // clock divides to), though the profile's minHz..maxHz allowed it:
+      // pwm.open's `unsupported`, and the channel is given back as found.
+      if (code === "EINVAL" || code === "ERANGE" || code === "EOPNOTSUPP") {
+        this.release();
+        return { ok: false, kind: "unsupported", detail: `${this.name}: ${periodPath} refused a period of ${periodNs} ns (${frequencyHz} Hz): ${code}` };
+      }
+      if (code === "EACCES") throw permissionError(periodPath, this.where, "gpio");
+      throw new PeripheralFailure(this.where, `writing ${periodNs} to ${periodPath}: ${(e as Error).message}`);
+    }
+    this.periodNs = periodNs;
     this.write("enable", 1);
     this.dutyNow = 0;
     return null;
+  }
+
+  /** Unexports the channel when this process exported it. */
+  private release(): void {
+    if (!this.exportedByUs) return;
+    writeAttribute(join(this.chipDir, "unexport"), this.index);
+    this.exportedByUs = false;
   }
 
   setDuty(duty: number): void {
@@ -105,9 +173,6 @@ export class PwmClassChannel implements PwmChannel {
     this.write("duty_cycle", 0);
     this.write("enable", 0);
     this.dutyNow = 0;
-    if (this.exportedByUs) {
-      writeAttribute(join(this.chipDir, "unexport"), this.index);
-      this.exportedByUs = false;
-    }
+    this.release();
   }
 }

@@ -6,6 +6,10 @@
 // pointers are 8 bytes. tests/linux/uapi-layout.test.ts compiles a C program
 // against /usr/include/linux/{gpio,i2c,i2c-dev}.h and spi/spidev.h and checks
 // every size, offset and request number here against the headers.
+// The GPIO v2 and spidev structs have the same layout on 32-bit ARM; struct
+// i2c_msg does not (it holds a pointer: 12 bytes there), so the native addon
+// copies the messages encoded here field by field into its own structs
+// (native/i2c-msgs.h, tests/linux/i2c-msgs.test.ts).
 
 // asm-generic/ioctl.h: nr 8 bits, type 8 bits, size 14 bits, dir 2 bits.
 const IOC_WRITE = 1;
@@ -44,6 +48,8 @@ export const GpioLineEventId = { RISING_EDGE: 1, FALLING_EDGE: 2 } as const;
 
 /** Byte sizes and offsets of the v2 structs. */
 export const GPIO_LAYOUT = {
+  chipInfo: { size: 68, name: 0, label: 32, lines: 64 },
+  lineInfo: { size: 256, name: 0, consumer: 32, offset: 64, numAttrs: 68, flags: 72, attrs: 80 },
   lineAttribute: { size: 16, id: 0, value: 8 },
   lineConfigAttribute: { size: 24, attr: 0, mask: 16 },
   lineConfig: { size: 272, flags: 0, numAttrs: 8, attrs: 32 },
@@ -53,6 +59,8 @@ export const GPIO_LAYOUT = {
 } as const;
 
 const GPIO_MAGIC = 0xb4;
+export const GPIO_GET_CHIPINFO_IOCTL = ior(GPIO_MAGIC, 0x01, GPIO_LAYOUT.chipInfo.size);
+export const GPIO_V2_GET_LINEINFO_IOCTL = iowr(GPIO_MAGIC, 0x05, GPIO_LAYOUT.lineInfo.size);
 export const GPIO_V2_GET_LINE_IOCTL = iowr(GPIO_MAGIC, 0x07, GPIO_LAYOUT.lineRequest.size);
 export const GPIO_V2_LINE_SET_CONFIG_IOCTL = iowr(GPIO_MAGIC, 0x0d, GPIO_LAYOUT.lineConfig.size);
 export const GPIO_V2_LINE_GET_VALUES_IOCTL = iowr(GPIO_MAGIC, 0x0e, GPIO_LAYOUT.lineValues.size);
@@ -82,6 +90,24 @@ function encodeLineConfig(v: DataView, at: number, lines: number, spec: GpioLine
   if (spec.outputValues !== undefined) attr(GpioLineAttrId.OUTPUT_VALUES, (p) => v.setBigUint64(p, spec.outputValues! & all, true));
   if (spec.debounceUs) attr(GpioLineAttrId.DEBOUNCE, (p) => v.setUint32(p, spec.debounceUs!, true));
   v.setUint32(at + L.numAttrs, n, true);
+}
+
+/** The name, label and line count of a struct gpiochip_info that GPIO_GET_CHIPINFO_IOCTL filled. */
+export function decodeChipInfo(buf: Uint8Array): { name: string; label: string; lines: number } {
+  const C = GPIO_LAYOUT.chipInfo;
+  const text = (at: number) => {
+    const b = buf.subarray(at, at + GPIO_MAX_NAME_SIZE);
+    const end = b.indexOf(0);
+    return new TextDecoder().decode(end < 0 ? b : b.subarray(0, end));
+  };
+  return { name: text(C.name), label: text(C.label), lines: new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(C.lines, true) };
+}
+
+/** A struct gpio_v2_line_info asking GPIO_V2_GET_LINEINFO_IOCTL about line `offset` (everything else zero, as the kernel requires). */
+export function encodeLineInfoRequest(offset: number): Uint8Array {
+  const buf = new Uint8Array(GPIO_LAYOUT.lineInfo.size);
+  new DataView(buf.buffer).setUint32(GPIO_LAYOUT.lineInfo.offset, offset, true);
+  return buf;
 }
 
 /** A struct gpio_v2_line_request for GPIO_V2_GET_LINE_IOCTL; the kernel writes the line fd at GPIO_LAYOUT.lineRequest.fd. */

@@ -127,18 +127,25 @@ export class LinuxUartPort implements UartPort {
     const decoder = new ParmrkDecoder(settings.parity === "none" ? "frame-format" : "parity");
     const quietMs = Math.max(2, (3.5 * charBits(settings) * 1000) / settings.baud);
     const stream = new ReadStream(fd);
+    const endBurst = () => {
+      this.idle = null;
+      const burst = this.burst;
+      this.burst = [];
+      if (burst.length) onReceive(burst, this.rx.waiting, (this.o.nowUs ?? monotonicUs)());
+    };
     stream.on("data", (chunk: Buffer) => {
       for (const c of decoder.push(chunk)) {
         this.burst.push(c);
         this.rx.push(c);
       }
       if (this.idle) clearTimeout(this.idle);
-      this.idle = setTimeout(() => {
-        this.idle = null;
-        const burst = this.burst;
-        this.burst = [];
-        if (burst.length) onReceive(burst, this.rx.waiting, (this.o.nowUs ?? monotonicUs)());
-      }, quietMs);
+      this.idle = null;
+      // A line that never goes quiet (a device streaming without pause, noise
+      // at the wrong baud) ends a burst every rxBufferBytes bytes: the module
+      // hears of its bytes before the buffer overruns, and the burst kept
+      // for the event does not grow without bound.
+      if (this.burst.length >= this.o.rxBufferBytes) endBurst();
+      else this.idle = setTimeout(endBurst, quietMs);
     });
     // A device that goes away (USB adapter unplugged) ends the stream; reads then return nothing.
     stream.on("error", () => {});

@@ -30,6 +30,13 @@ export const SIM_ONLY_FIELDS: Record<LinuxBackendKind, readonly string[]> = {
 
 const FLOW_CONTROL = ["none", "rts-cts", "xon-xoff"] as const;
 
+/**
+ * The rates (300 and up) Linux termios has a B-constant for, the only ones
+ * stty(1) sets (src/linux/uart.ts): a Linux port listing another one (31250
+ * MIDI, 250000 DMX) would pass the profile and be refused at every open.
+ */
+export const LINUX_TERMIOS_BAUDS: readonly number[] = [300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000];
+
 function devicePath(r: JsonReader, o: JsonObject, key: string, path: string, re: RegExp, example: string): string {
   const v = r.string(o, key, path);
   if (!re.test(v)) r.fail(JsonReader.join(path, key), `${JSON.stringify(v)} is not a device path like ${example}`);

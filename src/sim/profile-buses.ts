@@ -1,7 +1,7 @@
 // Validation of the bus sections of a board profile: I2C, SPI and UART
 // devices with their device-specific settings.
 
-import { connectorBackend } from "./profile-backends.js";
+import { connectorBackend, LINUX_TERMIOS_BAUDS } from "./profile-backends.js";
 import { checkUnique, JsonReader, type JsonObject } from "./profile-json.js";
 import type {
   BusFault, I2cBusSpec, I2cDeviceSpec, I2cFaultStatus, LineSettings, ModbusSlaveSpec, RegisterSpec, SpiBusSpec, SpiFaultStatus, UartDeviceSpec, UartPortSpec,
@@ -200,6 +200,9 @@ export function uartPorts(r: JsonReader, root: JsonObject, refs: SourceRef[]): U
       return b as number;
     });
     if (bauds.length === 0) r.fail(`${p}.bauds`, "must list at least one baud rate");
+    if (backend) bauds.forEach((b, j) => {
+      if (!LINUX_TERMIOS_BAUDS.includes(b)) r.fail(o.bauds === undefined ? `${p}.bauds` : `${p}.bauds[${j}]`, `${b} is not a rate Linux termios can set on ${backend.device} (it sets ${LINUX_TERMIOS_BAUDS.join(", ")})`);
+    });
     const parities = o.parities === undefined ? [...PARITIES] : r.array(o, "parities", p).map((x, j) => {
       if (!(PARITIES as readonly unknown[]).includes(x)) r.fail(`${p}.parities[${j}]`, `must be one of "none", "even", "odd"`);
       return x as (typeof PARITIES)[number];

@@ -50,4 +50,13 @@ describe("--dev", () => {
     expect(() => apply(demoCopy(), "spi0=/dev/spidev0.0")).toThrow(/^--dev spi0=\/dev\/spidev0\.0: boards\/x\.json has no connector "spi0" a device path can serve \(known: uart1 \(rs485\), uart2 \(rs232\), i2c1 \(i2c1\), gpio\d+ \(\w+\).*; SPI chip selects are set in the profile\)$/);
     expect(() => apply(demoCopy(), "uart1=/dev/ttyS0", "rs485=/dev/ttyS1")).toThrow("--dev rs485=/dev/ttyS1: uart[0] is already set by --dev uart1=/dev/ttyS0");
   });
+
+  it("a Linux port listing a rate termios cannot set is refused when the profile loads, naming the field, not at every uart.open", () => {
+    const p = apply(demoCopy(), "uart1=/dev/ttyUSB0");
+    p.uart[0].bauds = [9600, 31250];
+    expect(() => validateProfile(p, "boards/x.json")).toThrow(/^boards\/x\.json: uart\[0\]\.bauds\[1\]: 31250 is not a rate Linux termios can set on \/dev\/ttyUSB0 \(it sets 300, 600, .*, 4000000\)$/);
+    const sim = demoCopy();
+    sim.uart[0].bauds = [9600, 31250];
+    expect(validateProfile(sim, "boards/x.json").profile.uart[0]!.bauds).toEqual([9600, 31250]); // the simulator makes any rate
+  });
 });

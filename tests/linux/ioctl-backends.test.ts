@@ -17,7 +17,7 @@ import { LinuxI2cBus } from "../../src/linux/i2c.js";
 import { errnoName, loadIoctl } from "../../src/linux/ioctl.js";
 import { LinuxSpiBus } from "../../src/linux/spi.js";
 import * as U from "../../src/linux/uapi.js";
-import { closeSync, mkdtempSync, openSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -71,14 +71,19 @@ describe("backends on a character device that is not theirs", () => {
   it("SPI: /dev/null is refused naming the chip select's place", () => {
     expect(() => new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "adc", device: "/dev/null" }], where: "pi.json: spi[0]" })).toThrow("pi.json: spi[0].devices[0]: /dev/null refused SPI mode 0 (ENOTTY); is it a spidev device?");
   });
-  it("GPIO: a line request the chip's driver does not understand is unsupported, and the pin stays released", () => {
-    const pin = new LinuxGpioPin({ number: 4, name: "gpio4", modes: ["input", "output"], chip: "/dev/null", line: 4, where: "pi.json: gpio[0]" });
-    try {
-      expect(pin.configure("output", at)).toEqual({ ok: false, kind: "unsupported", detail: "gpio4: /dev/null line 4 refused output (ENOTTY)" });
-      expect(pin.mode).toBeNull();
-    } finally {
-      pin.close();
+  it("GPIO: /dev/null is refused when the board loads, naming the connector and that it is not a GPIO chip (tests/linux/gpio-chip.test.ts: a request the chip refuses)", () => {
+    expect(() => new LinuxGpioPin({ number: 4, name: "gpio4", modes: ["input", "output"], chip: "/dev/null", line: 4, where: "pi.json: gpio[0]" }))
+      .toThrow(new DeviceFileError("pi.json: gpio[0]: /dev/null is not a GPIO chip (GPIO_GET_CHIPINFO_IOCTL: ENOTTY)"));
+  });
+  it("a refused device's file descriptors are closed with the refusal", () => {
+    const open = () => readdirSync("/proc/self/fd").length;
+    const before = open();
+    for (let i = 0; i < 5; i++) {
+      expect(() => new LinuxI2cBus({ bus: 1, name: "i2c1", device: "/dev/null", where: "pi.json: i2c[0]" })).toThrow(DeviceFileError);
+      expect(() => new LinuxSpiBus({ bus: 0, name: "spi0", devices: [{ cs: 0, name: "adc", device: "/dev/null" }], where: "pi.json: spi[0]" })).toThrow(DeviceFileError);
+      expect(() => new LinuxGpioPin({ number: 4, name: "gpio4", modes: ["input"], chip: "/dev/null", line: 4, where: "pi.json: gpio[0]" })).toThrow(DeviceFileError);
     }
+    expect(open()).toBe(before);
   });
   it("missing device files are refused naming the connector and the path, before the addon is needed", () => {
     expect(() => new LinuxI2cBus({ bus: 1, name: "i2c1", device: "/dev/i2c-77", where: "pi.json: i2c[0]" })).toThrow("pi.json: i2c[0]: I2C bus /dev/i2c-77 does not exist");

@@ -54,6 +54,8 @@ describe("constants and ioctl numbers equal the kernel headers'", () => {
     for (const [k, v] of Object.entries(U.GpioLineFlag)) expect(fact(`flag.${k}`), k).toBe(v);
     for (const [k, v] of Object.entries(U.GpioLineAttrId)) expect(fact(`attr.${k}`), k).toBe(BigInt(v));
     for (const [k, v] of Object.entries(U.GpioLineEventId)) expect(fact(`event.${k}`), k).toBe(BigInt(v));
+    expect(fact("GPIO_GET_CHIPINFO_IOCTL")).toBe(BigInt(U.GPIO_GET_CHIPINFO_IOCTL));
+    expect(fact("GPIO_V2_GET_LINEINFO_IOCTL")).toBe(BigInt(U.GPIO_V2_GET_LINEINFO_IOCTL));
     expect(fact("GPIO_V2_GET_LINE_IOCTL")).toBe(BigInt(U.GPIO_V2_GET_LINE_IOCTL));
     expect(fact("GPIO_V2_LINE_SET_CONFIG_IOCTL")).toBe(BigInt(U.GPIO_V2_LINE_SET_CONFIG_IOCTL));
     expect(fact("GPIO_V2_LINE_GET_VALUES_IOCTL")).toBe(BigInt(U.GPIO_V2_LINE_GET_VALUES_IOCTL));

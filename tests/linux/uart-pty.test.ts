@@ -5,7 +5,7 @@
 // failure, not a hang.
 
 import { spawnSync } from "node:child_process";
-import { chmodSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, openSync, readdirSync, writeFileSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +91,30 @@ describe("the Linux UART backend on a pseudo-terminal", () => {
     } finally {
       p.close();
       slave.kill("SIGKILL");
+    }
+  });
+
+  it("a line that never goes quiet still raises rx events, one per receive buffer's worth, while it streams", async () => {
+    const { ours, theirs } = await ptyPair();
+    const far = openSync(theirs, constants.O_RDWR | constants.O_NOCTTY);
+    const p = new LinuxUartPort({
+      port: 1, name: "gps", device: ours, bauds: [1200], parities: ["none"], stopBits: [1], rxBufferBytes: 64, txBufferBytes: 64, flowControl: "none", where: "boards/x.json: uart[0]",
+    });
+    const bursts: number[] = [];
+    try {
+      // 1200 baud: the line counts as quiet after 3.5 characters, 29 ms. A chunk every 4 ms never leaves it quiet.
+      expect(p.open({ baud: 1200, parity: "none", stopBits: 1 }, at, (burst) => bursts.push(burst.length))).toBeNull();
+      const chunk = new Uint8Array(16).fill(0x41);
+      const streamFor = Date.now() + 400;
+      while (Date.now() < streamFor) {
+        writeSync(far, chunk);
+        await new Promise((r) => setTimeout(r, 4));
+      }
+      // About 1600 bytes arrived: several bursts of 64 or more, not one after the stream ends.
+      expect(bursts.filter((n) => n >= 64).length).toBeGreaterThan(1);
+    } finally {
+      p.close();
+      closeSync(far);
     }
   });
 
