@@ -144,7 +144,7 @@ export class Follower {
     // The row as stored (and as GET /api/devices/<id> lists it), so a live feed shows what a reload would.
     const row: LogRow = { ts: typeof l.ts === "number" ? l.ts : Date.now(), module: typeof l.module === "string" ? l.module : null, line: payload.toString("utf8") };
     const fault = l.kind === "fault" ? (l as FaultLine) : null;
-    const max = this.opts.maxLogBatch ?? MAX_LOG_BATCH;
+    const max = this.maxHeld;
     if (this.logBatch.length >= max) {
       // The database has stalled for a long while: keep the newest lines (the tail is what is kept anyway), and the
       // faults; but memory stays bounded: past twice the limit, all faults, the oldest fault gives way too.
@@ -164,6 +164,11 @@ export class Follower {
     this.pending++;
   }
 
+  /** Log lines held while the database is behind (faults: twice as many). */
+  private get maxHeld(): number {
+    return this.opts.maxLogBatch ?? MAX_LOG_BATCH;
+  }
+
   private async writeLogs(): Promise<void> {
     const batch = this.logBatch;
     this.logBatch = [];
@@ -171,7 +176,7 @@ export class Follower {
     const faults = this.faultsDropped;
     this.logsDropped = this.faultsDropped = 0;
     try {
-      const max = this.opts.maxLogBatch ?? MAX_LOG_BATCH;
+      const max = this.maxHeld;
       if (dropped) {
         this.opts.onError?.(new Error(`${dropped} log lines dropped: the database fell ${max} lines behind (${faults ? `${faults} of them fault lines, past ${2 * max} faults held` : "fault lines are always kept"})`), `${TOPIC_ROOT}/+/log`);
       }

@@ -13,6 +13,18 @@ import type { FleetSchema } from "./db/schema.js";
 /** Recent log lines kept per device; older ones are pruned. */
 export const LOGS_PER_DEVICE = 200;
 
+/**
+ * Values one statement binds, well under what either database takes (SQLite 32,766, PostgreSQL 65,535): longer
+ * lists go in chunks (chunksOf).
+ */
+const BOUND_PER_STATEMENT = 1000;
+
+function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /** One log line of one device, as the follower hands it to the store. */
 export interface DeviceLogLine { device: string; ts: number; module: string | null; line: string }
 
@@ -103,9 +115,9 @@ export class FleetStore {
   async recordLogs(rows: readonly DeviceLogLine[]): Promise<void> {
     if (!rows.length) return;
     await this.db.transaction().execute(async (tx) => {
-      // SQLite takes at most 999 bound values per statement in old builds: 5 per row, chunks of 150 rows.
-      for (let i = 0; i < rows.length; i += 150) {
-        await tx.insertInto("logs").values(rows.slice(i, i + 150).map((r) => ({ id: randomUUID(), device_id: r.device, ts: r.ts, module: r.module, line: r.line }))).execute();
+      // 5 values per row.
+      for (const chunk of chunksOf(rows, BOUND_PER_STATEMENT / 5)) {
+        await tx.insertInto("logs").values(chunk.map((r) => ({ id: randomUUID(), device_id: r.device, ts: r.ts, module: r.module, line: r.line }))).execute();
       }
       const added = new Map<string, number>();
       for (const r of rows) added.set(r.device, (added.get(r.device) ?? 0) + 1);
@@ -144,10 +156,10 @@ export class FleetStore {
 
   /** Device ids matching `f`, sorted. */
   async deviceIds(f: DeviceFilter): Promise<string[]> {
-    // An explicit list (a rollout's devices=a+b+…) can pass what one statement binds (SQLite 32,766): in chunks.
-    if (f.ids !== undefined && f.ids.length > 1000) {
+    // An explicit list (a rollout's devices=a+b+…) can pass what one statement binds: in chunks.
+    if (f.ids !== undefined && f.ids.length > BOUND_PER_STATEMENT) {
       const found: string[] = [];
-      for (let i = 0; i < f.ids.length; i += 1000) found.push(...await this.deviceIds({ ...f, ids: f.ids.slice(i, i + 1000) }));
+      for (const ids of chunksOf(f.ids, BOUND_PER_STATEMENT)) found.push(...await this.deviceIds({ ...f, ids }));
       return [...new Set(found)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     }
     const q = this.matching(f);
@@ -169,9 +181,8 @@ export class FleetStore {
       .orderBy("devices.id").limit(limit).offset(offset).execute();
     const mods: FleetSchema["installed_modules"][] = [];
     const verdicts = new Map<string, FleetSchema["verdicts"]>();
-    // Bound parameters per statement are limited (SQLite 32766, PostgreSQL 65535): a page of up to 100,000 goes in chunks.
-    for (let i = 0; i < rows.length; i += 1000) {
-      const chunk = rows.slice(i, i + 1000);
+    // A page of up to 100,000 goes in chunks.
+    for (const chunk of chunksOf(rows, BOUND_PER_STATEMENT)) {
       mods.push(...await this.db.selectFrom("installed_modules").selectAll().where("device_id", "in", chunk.map((r) => r.id)).orderBy("module_id").orderBy("slot").execute());
       const vids = chunk.flatMap((r) => (r.last_verdict_id ? [r.last_verdict_id] : []));
       if (vids.length) for (const v of await this.db.selectFrom("verdicts").selectAll().where("id", "in", vids).execute()) verdicts.set(v.device_id, v);
