@@ -9,7 +9,7 @@ import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openFleetDb, type FleetDb } from "../../src/fleet/db/open.js";
 import { Follower, followFilters, type LogRow } from "../../src/fleet/follower.js";
-import { FleetStore } from "../../src/fleet/store.js";
+import { FleetStore, type DeviceLogLine } from "../../src/fleet/store.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { status } from "./fixtures.js";
 
@@ -81,32 +81,52 @@ describe("fleet follower on Mosquitto", { timeout: 60_000 }, () => {
     expect((await store2.devices({ ids: ["gw-39"] }))[0]!.lastSeen).toBe(1039);
   });
 
-  it("writes log lines in batches while the database is slow, in order with the other messages, and past its limit keeps the newest and every fault", async () => {
-    const db = await openFleetDb(join(dir, "slow.db"));
+  /**
+   * A follower of its own database whose log writes can be held (`stall` returns the release), slowed and refused,
+   * started once the retained messages of the tests before it are taken: a marker device's presence, published
+   * after them, tells when. `writes` is the size of each log write; `errors` the messages, `located` with topics.
+   */
+  async function followerOnSlowDb(name: string, opts: { delayMs?: number; refuse?: (rows: readonly DeviceLogLine[]) => Error | null; maxLogBatch?: number } = {}) {
+    const db = await openFleetDb(join(dir, `${name}.db`));
     dbs.push(db);
     const store = new FleetStore(db.db);
-    // A database that takes 300 ms per log write, and can be stopped altogether.
     let gate: Promise<void> = Promise.resolve();
     const writes: number[] = [];
     const recordLogs = store.recordLogs.bind(store);
     store.recordLogs = async (rows) => {
       writes.push(rows.length);
       await gate;
-      await new Promise((r) => setTimeout(r, 300));
-      if (rows.some((r) => r.line.includes("poison"))) throw new Error("the database refuses the poison line");
+      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+      const refused = opts.refuse?.(rows);
+      if (refused) throw refused;
       return recordLogs(rows);
     };
     const errors: string[] = [];
+    const located: string[] = [];
     let marker = false;
-    const f = await Follower.start({ brokerUrl: broker.url, shareGroup: null, store, maxLogBatch: 50, onError: (e) => errors.push(e.message),
-      onRecorded: (kind, device) => { if (device === "slow-0") marker = true; } });
+    const f = await Follower.start({
+      brokerUrl: broker.url, shareGroup: null, store, ...(opts.maxLogBatch ? { maxLogBatch: opts.maxLogBatch } : {}),
+      onError: (e, topic) => { errors.push(e.message); located.push(`${topic}: ${e.message}`); },
+      onRecorded: (_kind, device) => { if (device === `${name}-marker`) marker = true; },
+    });
     followers.push(f);
-    // The retained status of the devices above arrive first; a marker after them tells when they are all taken.
-    await pub.publishAsync("fwx/v2/slow-0/presence", JSON.stringify({ online: true, ts: 1 }), { qos: 1 });
+    await pub.publishAsync(`fwx/v2/${name}-marker/presence`, JSON.stringify({ online: true, ts: 1 }), { qos: 1 });
     await until("the marker", () => marker);
     await f.settled();
     writes.length = 0;
-    const seen = f.messages;
+    const stall = (): (() => void) => {
+      let release!: () => void;
+      gate = new Promise((r) => (release = r));
+      return release;
+    };
+    return { db, store, f, writes, errors, located, stall, seen: f.messages };
+  }
+
+  it("writes log lines in batches while the database is slow, in order with the other messages, and past its limit keeps the newest and every fault", async () => {
+    // A database that takes 300 ms per log write, refuses a poison line, and can be stopped altogether.
+    const { store, f, writes, errors, stall, seen } = await followerOnSlowDb("slow", {
+      delayMs: 300, maxLogBatch: 50, refuse: (rows) => (rows.some((r) => r.line.includes("poison")) ? new Error("the database refuses the poison line") : null),
+    });
     const N = 45; // under the limit of 50 held lines
     for (let i = 0; i < N; i++) await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 10_000 + i, module: "m", kind: "log", message: `line ${i}` }), { qos: 1 });
     await pub.publishAsync("fwx/v2/slow-1/status", JSON.stringify(status("slow-1", { ts: 5 })), { qos: 1 });
@@ -123,8 +143,7 @@ describe("fleet follower on Mosquitto", { timeout: 60_000 }, () => {
 
     // A stalled database: 50 lines are held, the oldest non-fault lines give way, the fault is kept, and the drop is reported.
     const before = writes.length;
-    let release!: () => void;
-    gate = new Promise((r) => (release = r));
+    let release = stall();
     await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 20_000, module: "m", kind: "log", message: "first" }), { qos: 1 });
     await until("the stalled write started", () => writes.length > before);
     await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 20_001, module: "m", kind: "fault", reason: "trap", callback: "fwx_on_timer" }), { qos: 1 });
@@ -141,7 +160,7 @@ describe("fleet follower on Mosquitto", { timeout: 60_000 }, () => {
     // A line the database refuses costs only itself: the batch it came in is written line by line.
     errors.length = 0;
     const beforePoison = writes.length;
-    gate = new Promise((r) => (release = r));
+    release = stall();
     await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 30_000, module: "m", kind: "log", message: "stalled" }), { qos: 1 });
     await until("the stalled write started", () => writes.length > beforePoison);
     for (const message of ["good 1", "poison", "good 2"]) await pub.publishAsync("fwx/v2/slow-1/log", JSON.stringify({ ts: 30_001, module: "m", kind: "log", message }), { qos: 1 });
@@ -155,32 +174,11 @@ describe("fleet follower on Mosquitto", { timeout: 60_000 }, () => {
   });
 
   it("says once per batch that the database refused every line for one reason, instead of once per line", async () => {
-    const db = await openFleetDb(join(dir, "down.db"));
-    dbs.push(db);
-    const store = new FleetStore(db.db);
-    let release!: () => void;
-    let gate: Promise<void> = Promise.resolve();
     let down = false;
-    let writes = 0;
-    const recordLogs = store.recordLogs.bind(store);
-    store.recordLogs = async (rows) => {
-      writes++;
-      await gate;
-      if (down) throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
-      return recordLogs(rows);
-    };
-    const errors: string[] = [];
-    let marker = false;
-    const f = await Follower.start({ brokerUrl: broker.url, shareGroup: null, store, onError: (e, topic) => errors.push(`${topic}: ${e.message}`),
-      onRecorded: (_kind, device) => { if (device === "down-marker") marker = true; } });
-    followers.push(f);
-    await pub.publishAsync("fwx/v2/down-marker/presence", JSON.stringify({ online: true, ts: 1 }), { qos: 1 });
-    await until("the marker", () => marker);
-    await f.settled();
-    const seen = f.messages;
-    gate = new Promise((r) => (release = r));
+    const { f, writes, located, stall, seen } = await followerOnSlowDb("down", { refuse: () => (down ? new Error("connect ECONNREFUSED 127.0.0.1:5432") : null) });
+    const release = stall();
     await pub.publishAsync("fwx/v2/dev-a/log", JSON.stringify({ ts: 1, module: "m", kind: "log", message: "a1" }), { qos: 1 });
-    await until("the first write started", () => writes === 1);
+    await until("the first write started", () => writes.length === 1);
     for (const [d, m] of [["dev-a", "a2"], ["dev-b", "b1"], ["dev-b", "b2"], ["dev-a", "a3"]]) {
       await pub.publishAsync(`fwx/v2/${d}/log`, JSON.stringify({ ts: 2, module: "m", kind: "log", message: m }), { qos: 1 });
     }
@@ -191,36 +189,15 @@ describe("fleet follower on Mosquitto", { timeout: 60_000 }, () => {
       release();
     }
     await f.settled();
-    expect(errors).toEqual([
+    expect(located).toEqual([
       "fwx/v2/dev-a/log: connect ECONNREFUSED 127.0.0.1:5432",
       "fwx/v2/+/log: 4 log lines of 2 devices not stored: connect ECONNREFUSED 127.0.0.1:5432",
     ]);
   });
 
   it("holds a bounded number of fault lines while the database stalls: past twice the limit the oldest faults give way, reported", async () => {
-    const db = await openFleetDb(join(dir, "faults.db"));
-    dbs.push(db);
-    const store = new FleetStore(db.db);
-    let release!: () => void;
-    let gate: Promise<void> = Promise.resolve();
-    const writes: number[] = [];
-    const recordLogs = store.recordLogs.bind(store);
-    store.recordLogs = async (rows) => {
-      writes.push(rows.length);
-      await gate;
-      return recordLogs(rows);
-    };
-    const errors: string[] = [];
-    let marker = false;
-    const f = await Follower.start({ brokerUrl: broker.url, shareGroup: null, store, maxLogBatch: 10, onError: (e) => errors.push(e.message),
-      onRecorded: (_kind, device) => { if (device === "crashy-marker") marker = true; } });
-    followers.push(f);
-    // The retained messages of the tests above arrive first; a marker after them tells when they are all taken.
-    await pub.publishAsync("fwx/v2/crashy-marker/presence", JSON.stringify({ online: true, ts: 1 }), { qos: 1 });
-    await until("the marker", () => marker);
-    await f.settled();
-    const seen = f.messages;
-    gate = new Promise((r) => (release = r));
+    const { db, f, writes, errors, stall, seen } = await followerOnSlowDb("crashy", { maxLogBatch: 10 });
+    const release = stall();
     await pub.publishAsync("fwx/v2/crashy/log", JSON.stringify({ ts: 1, module: "m", kind: "log", message: "first" }), { qos: 1 });
     await until("the stalled write started", () => writes.length === 1);
     // A crash-looping module floods faults while the first write hangs; a plain line among them.
