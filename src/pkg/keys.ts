@@ -5,7 +5,7 @@
 // Every signature covers a domain string followed by the signed bytes, so a
 // signature made for one kind of document can never be replayed as another.
 
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from "node:crypto";
 
 export const DOMAIN = {
   certificate: "fwx-cert-1\0",
@@ -29,9 +29,25 @@ function withDomain(domain: SignatureDomain, data: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(DOMAIN[domain], "latin1"), data]);
 }
 
+/** An Ed25519 private key in PKCS #8 DER is this prefix and the key's 32-byte seed (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+
+/**
+ * A new key pair from 32 random bytes, the private key's seed (RFC 8032), not through generateKeyPairSync: on
+ * Node 20 that leaves a key-generation job for the garbage collector, whose destructor takes the new key's lock.
+ * A collection that runs while the key is being exported (rawPublicKey's JWK export holds that lock and
+ * allocates) then waits on the lock its own thread holds, and the process hangs for good; seen in CI as a
+ * test worker stopped in ExportJWKEdKey → GC → ~KeyGenJob → pthread_mutex_lock.
+ */
 export function generateKeyPair(): { privateKey: KeyObject; publicKey: Uint8Array } {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  return { privateKey, publicKey: rawPublicKey(publicKey) };
+  return keyPairFromSeed(randomBytes(32));
+}
+
+/** The Ed25519 key pair of a 32-byte seed. */
+export function keyPairFromSeed(seed: Uint8Array): { privateKey: KeyObject; publicKey: Uint8Array } {
+  if (seed.length !== 32) throw new Error(`an Ed25519 seed is 32 bytes, not ${seed.length}`);
+  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
+  return { privateKey, publicKey: rawPublicKey(privateKey) };
 }
 
 export function rawPublicKey(key: KeyObject): Uint8Array {

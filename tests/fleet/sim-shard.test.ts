@@ -1,6 +1,6 @@
 // fwx fleet-sim --shard: k processes together run exactly the fleet one process would.
 import { describe, expect, it } from "vitest";
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPair } from "../../src/pkg/keys.js";
 import { shardIndexes, startFleetSim } from "../../src/fleet/sim.js";
 
 describe("fleet-sim shards", () => {
@@ -20,7 +20,7 @@ describe("fleet-sim shards", () => {
   });
 
   it("refuses a shard outside the fleet before starting any device", async () => {
-    const rootKey = generateKeyPairSync("ed25519").privateKey;
+    const rootKey = generateKeyPair().privateKey;
     const base = { count: 4, brokerUrl: "mqtt://127.0.0.1:1", rootKey, dir: "/nonexistent", customers: ["c"], groups: ["g"] };
     await expect(startFleetSim({ ...base, shard: { index: 4, of: 4 } })).rejects.toThrow(/shard 4\/4: expected 0 ≤ index < of ≤ count \(4\)/);
     await expect(startFleetSim({ ...base, shard: { index: 0, of: 5 } })).rejects.toThrow(/shard 0\/5/);
