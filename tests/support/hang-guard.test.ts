@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 const root = join(import.meta.dirname, "..", "..");
 
 describe("hang guard", () => {
-  it("an infinite wasm loop ends the run as a failure naming the test, not a hang", () => {
+  it("an infinite wasm loop, in a test or in a hook, ends the run as a failure naming it, not a hang", () => {
     const started = Date.now();
     const r = spawnSync(process.execPath, [join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--config", "tests/support/hang-fixture.config.ts"], {
       cwd: root, encoding: "utf8", timeout: 90_000, env: { ...process.env, FWX_TEST_HANG_LIMIT_MS: "1500", FORCE_COLOR: "0" },
@@ -19,6 +19,8 @@ describe("hang guard", () => {
     expect(r.signal, "the child run itself hung: the guard did not fire").toBeNull();
     expect(r.status).not.toBe(0);
     expect(output).toMatch(/HANG: test "spins forever \(tests\/support\/fixtures\/spins-forever\.hang\.ts\)" ran \d+ ms without returning to the event loop \(limit 1500 ms\)/);
+    // A hook hangs as a test does (its own process: the first kill ends one file).
+    expect(output).toMatch(/HANG: the hooks of tests\/support\/fixtures\/spins-in-hook\.hang\.ts ran \d+ ms without returning to the event loop \(limit 1500 ms\)/);
     // The finishing test beside it is not blamed.
     expect(output).not.toMatch(/HANG: test "a test that finishes/);
     expect(elapsed).toBeLessThan(60_000);

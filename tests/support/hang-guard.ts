@@ -7,7 +7,7 @@
 // Loaded for every test file as a vitest setup file (vitest.config.ts).
 
 import { Worker } from "node:worker_threads";
-import { afterEach, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 
 /** Per test. Generous: it only has to be finite and above every honest test (testTimeout is 60 s). */
 export const HANG_LIMIT_MS = Number(process.env.FWX_TEST_HANG_LIMIT_MS ?? 180_000);
@@ -32,7 +32,7 @@ setInterval(() => {
   const ran = Date.now() - since;
   if (ran <= workerData.limit) return;
   const test = Buffer.from(name.subarray(0, Atomics.load(state, 2))).toString("utf8");
-  writeSync(2, "\\nHANG: test \\"" + test + "\\" ran " + ran + " ms without returning to the event loop (limit " + workerData.limit +
+  writeSync(2, "\\nHANG: " + test + " ran " + ran + " ms without returning to the event loop (limit " + workerData.limit +
     " ms): killed. Runaway code that fuel or the watchdog should have stopped?\\n");
   process.kill(process.pid, "SIGKILL");
 }, Math.min(250, Math.max(10, workerData.limit / 10)));
@@ -50,15 +50,30 @@ function startGuard(): Guard {
 const holder = globalThis as { __fwxHangGuard?: Guard };
 const guard = (holder.__fwxHangGuard ??= startGuard());
 
-beforeEach((ctx) => {
-  const file = ctx.task.file?.name ?? "";
-  const text = new TextEncoder().encode(`${ctx.task.name}${file ? ` (${file})` : ""}`).subarray(0, guard.name.length);
+/** Starts the limit afresh for `what` (a test, or the hooks of a file: a beforeAll can hang as well as a test). */
+function watch(what: string): void {
+  const text = new TextEncoder().encode(what).subarray(0, guard.name.length);
   guard.name.set(text);
   Atomics.store(guard.state, 2, text.length);
   Atomics.add(guard.state, 0, 1);
   Atomics.store(guard.state, 1, 1);
+}
+
+const hooksOf = (file: string) => `the hooks of ${file}`;
+
+// Setup-file hooks run first before the file's own and last after them: the whole file is watched.
+// vitest 4 passes fixtures first (they must be destructured), the suite second.
+beforeAll(({}, suite) => watch(hooksOf(suite.file?.name ?? suite.name)));
+
+beforeEach((ctx) => {
+  const file = ctx.task.file?.name ?? "";
+  watch(`test "${ctx.task.name}${file ? ` (${file})` : ""}"`);
 });
 
-afterEach(() => {
+afterEach((ctx) => {
+  watch(hooksOf(ctx.task.file?.name ?? ""));
+});
+
+afterAll(() => {
   Atomics.store(guard.state, 1, 0);
 });
