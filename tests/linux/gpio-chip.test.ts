@@ -9,10 +9,10 @@
 // passed to the pin, not mocked: test files share their worker's modules.)
 
 import { spawnSync } from "node:child_process";
-import { constants as fsConstants, mkdtempSync, openSync, writeSync } from "node:fs";
+import { constants as fsConstants, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { DeviceFileError } from "../../src/linux/device-file.js";
 import { EVENT_BUFFER, EVENT_POLL_MS, LinuxGpioPin } from "../../src/linux/gpio.js";
 import * as U from "../../src/linux/uapi.js";
@@ -71,7 +71,9 @@ describe("a Linux GPIO line against its chip", () => {
   });
   it("one poll of a watched line reads at most one kernel event buffer, so a line toggling faster than its events are handled cannot hold the agent", () => {
     // The line fd is a FIFO holding 1000 rising edges, as a kernel buffer refilled while the agent reads would.
-    const fifo = join(mkdtempSync(join(tmpdir(), "fwx-gpio-storm-")), "line");
+    const dir = mkdtempSync(join(tmpdir(), "fwx-gpio-storm-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const fifo = join(dir, "line");
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     lineFd = openSync(fifo, fsConstants.O_RDWR | fsConstants.O_NONBLOCK);
     const size = U.GPIO_LAYOUT.lineEvent.size;

@@ -7,7 +7,7 @@
 // headers), and the structs it fills are read at the 32-bit layout.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +20,14 @@ let ex: { memory: WebAssembly.Memory; wire: () => number; msgs: () => number; ms
 beforeAll(() => {
   const clang = ensureClangWasm();
   const dir = mkdtempSync(join(tmpdir(), "fwx-i2c-msgs-"));
+  try {
+    ex = buildProbe(clang, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 600_000);
+
+function buildProbe(clang: string, dir: string): typeof ex {
   writeFileSync(join(dir, "probe.c"), `#include "i2c-msgs.h"
 #include <linux/i2c-dev.h>
 static uint8_t wire[16 * I2C_RDWR_IOCTL_MAX_MSGS + 16];
@@ -35,8 +43,8 @@ __attribute__((export_name("decode"))) int decode(int len) { return fwx_i2c_msgs
     `-I${join(root, "native")}`, "-idirafter", "/usr/include", "-idirafter", `/usr/include/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu`,
     "-Wl,--no-entry", join(dir, "probe.c"), "-o", out], { encoding: "utf8", timeout: 120_000 });
   if (cc.status !== 0) throw new Error(`building native/i2c-msgs.h for wasm32 failed: ${cc.stderr}`);
-  ex = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out))).exports as typeof ex;
-}, 600_000);
+  return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out))).exports as typeof ex;
+}
 
 describe("native/i2c-msgs.h on a 32-bit target", () => {
   it("struct i2c_msg is 12 bytes there, not the 16 uapi.ts encodes", () => {

@@ -10,14 +10,14 @@
 
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { DeviceFileError } from "../../src/linux/device-file.js";
 import { LinuxGpioPin, lineFlags } from "../../src/linux/gpio.js";
 import { LinuxI2cBus } from "../../src/linux/i2c.js";
 import { errnoName, loadIoctl } from "../../src/linux/ioctl.js";
 import { LinuxSpiBus } from "../../src/linux/spi.js";
 import * as U from "../../src/linux/uapi.js";
-import { closeSync, mkdtempSync, openSync, readdirSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -42,7 +42,9 @@ describe("native ioctl addon against the running kernel", () => {
     }
   });
   it("setNonblocking makes an empty fd's read fail with EAGAIN instead of blocking (how a watched GPIO line is polled); in a child with a deadline, since a regression would block", () => {
-    const fifo = join(mkdtempSync(join(tmpdir(), "fwx-nb-")), "fifo");
+    const dir = mkdtempSync(join(tmpdir(), "fwx-nb-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const fifo = join(dir, "fifo");
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     const script = `
       const fs = require("node:fs");

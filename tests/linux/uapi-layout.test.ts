@@ -7,7 +7,7 @@
 // buffers are laid out as the kernel reads them, not that a device answers.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -26,7 +26,15 @@ beforeAll(() => {
     const r = spawnSync(process.execPath, [join(root, "scripts", script)], { encoding: "utf8", timeout: 300_000 });
     if (r.status !== 0) throw new Error(`scripts/${script} failed: ${r.stderr}`);
   }
-  const exe = join(mkdtempSync(join(tmpdir(), "fwx-uapi-")), "layout");
+  const dir = mkdtempSync(join(tmpdir(), "fwx-uapi-"));
+  try {
+    readLayout(join(dir, "layout"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 600_000);
+
+function readLayout(exe: string): void {
   const cc = spawnSync("gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wstrict-prototypes", "-Wmissing-prototypes", join(import.meta.dirname, "uapi/layout.c"), "-o", exe], { encoding: "utf8", timeout: 60_000 });
   if (cc.status !== 0) throw new Error(`building tests/linux/uapi/layout.c failed: ${cc.stderr}`);
   const run = spawnSync(exe, [], { encoding: "utf8", timeout: 10_000 });
@@ -35,7 +43,7 @@ beforeAll(() => {
     const [k, v] = line.split(" ");
     facts.set(k!, BigInt(v!));
   }
-}, 600_000);
+}
 
 const layoutCases = (prefix: string, layout: Record<string, Record<string, number>>) =>
   Object.entries(layout).flatMap(([struct, fields]) => Object.entries(fields).map(([f, v]) => [`${struct}.${f}`, v] as const)).map(([k, v]) => [prefix, k, v] as const);

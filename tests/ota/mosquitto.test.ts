@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mosquittoBinary, mosquittoBroker } from "./brokers.js";
@@ -9,5 +9,7 @@ import { defineOtaSuite } from "./scenarios.js";
 defineOtaSuite("mosquitto", async () => {
   const bin = mosquittoBinary();
   if (!bin) throw new Error("mosquitto is not installed and scripts/ensure-mosquitto.mjs could not install it");
-  return mosquittoBroker(bin, mkdtempSync(join(tmpdir(), "fwx-mosquitto-")));
+  const dir = mkdtempSync(join(tmpdir(), "fwx-mosquitto-"));
+  const broker = await mosquittoBroker(bin, dir);
+  return { ...broker, close: async () => { await broker.close(); rmSync(dir, { recursive: true, force: true }); } };
 }, ["flash", "broker-drop", "concurrent", "delta", "refused"]);
