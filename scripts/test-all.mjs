@@ -9,15 +9,22 @@
 // as-pect and the type checks fill those gaps on the same two cores. vitest's
 // output streams as it runs; each other suite's output is printed whole, in a
 // fixed order, when it is done, so the log reads as if they ran one by one.
+//
+// Every suite runs with TMPDIR set to one fresh directory, which must be empty
+// when all are done: a test that leaves files behind fails the run by name
+// (the check "temporary files removed"), instead of filling a developer's /tmp
+// run after run. The directory is removed either way.
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const node = process.execPath;
+// Made before any suite starts, so nothing of ours is in it (vitest's report goes to the real temp dir).
+const suiteTmp = mkdtempSync(join(tmpdir(), "fwx-test-tmp-"));
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
 /**
@@ -27,7 +34,7 @@ const bin = (name) => join(root, "node_modules", ".bin", name);
 function run(cmd, args, { stream = false } = {}) {
   return new Promise((done) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { cwd: root, stdio: stream ? "inherit" : ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
+    const child = spawn(cmd, args, { cwd: root, stdio: stream ? "inherit" : ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0", TMPDIR: suiteTmp } });
     let output = "";
     child.stdout?.on("data", (d) => (output += d));
     child.stderr?.on("data", (d) => (output += d));
@@ -111,6 +118,20 @@ if (bundle.failed) {
   results.push(ts);
   for (const pending of others) {
     const r = await pending;
+    report(r);
+    results.push(r);
+  }
+}
+
+{
+  // Only meaningful when every suite ran to the end; after a stale bundle nothing ran.
+  const t = performance.now();
+  const left = readdirSync(suiteTmp);
+  rmSync(suiteTmp, { recursive: true, force: true });
+  const name = "temporary files removed";
+  const output = left.length === 0 ? "" : `left in TMPDIR by the tests (each test must remove what it makes): ${left.sort().join(", ")}\n`;
+  const r = { name, heading: name, output, seconds: (performance.now() - t) / 1000, passed: left.length === 0 ? 1 : 0, failed: left.length === 0 ? 0 : 1 };
+  if (!bundle.failed) {
     report(r);
     results.push(r);
   }
