@@ -27,6 +27,7 @@
 #include "fwx_device_floor.h"
 #include "fwx_posix_identity.h"
 #include "fwx_posix_mqtt.h"
+#include "fwx_posix_pem.h"
 #include "fwx_slots_partial.h"
 #include "fwx_rt_port.h"
 
@@ -214,15 +215,6 @@ static int hexval(int c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-static int b64val(int c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
   return -1;
 }
 
@@ -447,12 +439,18 @@ static void dump_state(void) {
   printf("}\n");
 }
 
-/* The product root public key as `fwx keys` writes it (PEM), or hex, or 32 raw bytes. */
-static int read_root(const char *path, uint8_t out[32]) {
+/* The product root public key as `fwx keys` writes it (PEM), or 64 hex
+ * digits, or 32 raw bytes: the forms `fwx agent --root` takes
+ * (parsePublicKey, src/pkg/keys.ts). 0, or -1 with why in err. */
+static int read_root(const char *path, uint8_t out[32], char *err, size_t cap) {
   char buf[4096];
-  size_t n, i, k = 0;
+  const char *text = buf;
+  size_t n, len, i;
   FILE *f = fopen(path, "rb");
-  if (!f) return -1;
+  if (!f) {
+    snprintf(err, cap, "--root %s cannot be read", path);
+    return -1;
+  }
   n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
   buf[n] = '\0';
@@ -460,39 +458,27 @@ static int read_root(const char *path, uint8_t out[32]) {
     memcpy(out, buf, 32);
     return 0;
   }
+  if (strstr(buf, "PRIVATE KEY")) {
+    snprintf(err, cap, "--root %s is a private key; give the .pub file", path);
+    return -1;
+  }
   if (strstr(buf, "-----BEGIN")) {
-    uint8_t der[256];
-    size_t d = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    const char *p = strchr(buf, '\n');
-    const char *end = strstr(buf, "-----END");
-    if (!p || !end) return -1;
-    for (; p < end; p++) {
-      int v = b64val(*p);
-      if (v < 0) continue;
-      acc = acc << 6 | (unsigned)v;
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        if (d < sizeof der) der[d++] = (uint8_t)(acc >> bits);
-      }
-    }
-    /* An Ed25519 SubjectPublicKeyInfo ends in the 32 key bytes. */
-    if (d < 32) return -1;
-    memcpy(out, der + d - 32, 32);
-    return 0;
+    uint8_t der[64];
+    long d = fwx_posix_pem_decode(buf, "PUBLIC KEY", der, sizeof der);
+    if (d >= 0 && fwx_posix_ed25519_public_from_spki(der, (size_t)d, out) == 0) return 0;
+    snprintf(err, cap, "--root %s is not an Ed25519 public key", path);
+    return -1;
   }
-  for (i = 0; i < n && k < 64; i++) {
-    if (hexval(buf[i]) < 0) {
-      if (buf[i] == '\n' || buf[i] == ' ' || buf[i] == '\r') continue;
-      return -1;
-    }
-    if (k % 2 == 0) out[k / 2] = (uint8_t)(hexval(buf[i]) << 4);
-    else out[k / 2] |= (uint8_t)hexval(buf[i]);
-    k++;
+  while (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n') text++;
+  len = strlen(text);
+  while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\r' || text[len - 1] == '\n')) len--;
+  for (i = 0; i < len && hexval(text[i]) >= 0; i++) {}
+  if (len != 64 || i != 64 || strlen(buf) != n) {
+    snprintf(err, cap, "--root %s is not a public key (expected PEM, 64 hex digits or 32 raw bytes)", path);
+    return -1;
   }
-  return k == 64 ? 0 : -1;
+  for (i = 0; i < 32; i++) out[i] = (uint8_t)(hexval(text[2 * i]) << 4 | hexval(text[2 * i + 1]));
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -565,8 +551,8 @@ int main(int argc, char **argv) {
   fwx_mqtt_from_env(&mqtt);
   if (fwx_mqtt_parse(&mqtt, error, sizeof error) != 0) return usage(error);
   snprintf(broker_url, sizeof broker_url, "%s", mqtt.url);
-  if (read_root(root, trust.root_public_key) != 0) {
-    fprintf(stderr, "fwx-device: --root %s is not an Ed25519 public key (PEM, hex or 32 raw bytes)\n", root);
+  if (read_root(root, trust.root_public_key, error, sizeof error) != 0) {
+    fprintf(stderr, "fwx-device: %s\n", error);
     return 2;
   }
   if (fwx_posix_board_load(&board, board_path, error, sizeof error) != 0) {

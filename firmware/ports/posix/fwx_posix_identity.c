@@ -5,27 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fwx_posix_pem.h"
 #include "fwx_statement.h"
-
-static int b64(int c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-/* PKCS#8 of an Ed25519 key (RFC 8410): this fixed 16-byte prefix, then the 32-byte seed. */
-static const uint8_t pkcs8_ed25519[16] = { 0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20 };
 
 int fwx_posix_identity_load(fwx_posix_identity *id, const char *key_file, const char *cert_file, char *err, size_t cap) {
   char pem[4096];
   uint8_t der[128];
-  size_t n, d = 0;
-  unsigned acc = 0;
-  int bits = 0;
-  const char *p, *end;
+  size_t n;
+  long d;
   FILE *f = fopen(key_file, "rb");
   memset(id, 0, sizeof *id);
   if (!f) {
@@ -35,27 +22,15 @@ int fwx_posix_identity_load(fwx_posix_identity *id, const char *key_file, const 
   n = fread(pem, 1, sizeof pem - 1, f);
   fclose(f);
   pem[n] = '\0';
-  p = strstr(pem, "-----BEGIN PRIVATE KEY-----");
-  end = p ? strstr(p, "-----END PRIVATE KEY-----") : NULL;
-  if (!p || !end) {
+  d = fwx_posix_pem_decode(pem, "PRIVATE KEY", der, sizeof der);
+  if (d < 0) {
     snprintf(err, cap, "--device-key %s is not a PEM private key (fwx keys gen)", key_file);
     return -1;
   }
-  for (p += 27; p < end; p++) {
-    int v = b64(*p);
-    if (v < 0) continue;
-    acc = acc << 6 | (unsigned)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (d < sizeof der) der[d++] = (uint8_t)(acc >> bits);
-    }
-  }
-  if (d != 48 || memcmp(der, pkcs8_ed25519, sizeof pkcs8_ed25519) != 0) {
+  if (fwx_posix_ed25519_seed_from_pkcs8(der, (size_t)d, id->seed) != 0) {
     snprintf(err, cap, "--device-key %s is not an Ed25519 private key", key_file);
     return -1;
   }
-  memcpy(id->seed, der + 16, 32);
   f = fopen(cert_file, "rb");
   if (!f) {
     snprintf(err, cap, "--device-cert %s cannot be read", cert_file);
