@@ -46,11 +46,16 @@ function finish() {
   process.exit(failed === 0 ? 0 : 1);
 }
 
+// No command of the C lane may hang it: one still running after this long (a compile, a test
+// executable, a fixture generator) is killed, and the check that ran it fails by name.
+// The longest command takes about 40 s on a loaded 2-core machine.
+const COMMAND_LIMIT_MS = 300_000;
+
 /**
- * Runs a command asynchronously, capturing output (two compiles at a time on two cores). With
- * `timeoutMs`, a command still running then is killed and its `err` ends with a line saying so.
+ * Runs a command asynchronously, capturing output (two compiles at a time on two cores). A
+ * command still running after `timeoutMs` is killed and its `err` ends with a line saying so.
  */
-function exec(cmd, args, timeoutMs = 0) {
+function exec(cmd, args, timeoutMs = COMMAND_LIMIT_MS) {
   return new Promise((resolveRun) => {
     const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -119,7 +124,7 @@ if (unitBuild.status !== 0 || toolBuild.status !== 0) finish();
 // and the examples, built with the CLI.
 const fixtureList = fixtures();
 for (const f of fixtureList) writeFileSync(join(wasmDir, `${f.name}.wasm`), f.bytes);
-const agentDump = spawnSync(process.execPath, [join(root, "scripts", "run-ts.mjs"), join(here, "agent-fixtures.ts"), wasmDir], { cwd: root, encoding: "utf8" });
+const agentDump = spawnSync(process.execPath, [join(root, "scripts", "run-ts.mjs"), join(here, "agent-fixtures.ts"), wasmDir], { cwd: root, encoding: "utf8", timeout: COMMAND_LIMIT_MS });
 if (agentDump.status !== 0) fail("the device agent's hostile modules are written", `${agentDump.stdout}${agentDump.stderr}`);
 else fixtureList.push(...JSON.parse(agentDump.stdout));
 const examples = [];
@@ -132,7 +137,7 @@ for (const name of existsSync(examplesDir) ? readdirSync(examplesDir).sort() : [
     fail(`example ${name} builds`, `${rel(cli)} is missing: run \`npx rollup -c\` first`);
     continue;
   }
-  const r = spawnSync(process.execPath, [cli, "build", join("examples", name), "-o", out], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [cli, "build", join("examples", name), "-o", out], { cwd: root, encoding: "utf8", timeout: COMMAND_LIMIT_MS });
   if (r.status !== 0 || !existsSync(out)) fail(`example ${name} builds with \`fwx build\``, `${r.stdout}${r.stderr}`);
   else {
     pass();
