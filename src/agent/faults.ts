@@ -214,6 +214,15 @@ export function formatFrames(frames: readonly FrameRef[], debugMap: DebugMap | n
   const named = symbolizeFrames(frames, debugMap);
   const user = userFrame(named);
   if (user) lines.push(`  at ${formatLocation(user.at)} in ${user.name}`);
+  else {
+    // Fuel ran out in the instrumentation's shared exit of a function with loops (frame-offsets.ts): no
+    // line to give, but the function and what the line would have been are known.
+    const inner = named.find((x) => x.f.funcIndex !== null);
+    if (inner && named[0]!.f.funcIndex === null && inner.f.moduleOffset === null) {
+      const name = inner.s?.name ?? inner.f.funcName ?? `function[${inner.f.funcIndex}]`;
+      lines.push(`  in ${name}: at its entry or at the start of one of its loops (which one ran out of fuel is not recorded)`);
+    }
+  }
   lines.push("  wasm stack (innermost first):");
   for (const { f, s } of named.slice(0, 8)) {
     const name = s?.name ?? f.funcName ?? (f.funcIndex === null ? "(unnamed)" : `function[${f.funcIndex}]`);

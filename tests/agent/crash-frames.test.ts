@@ -10,7 +10,7 @@ import { formatCrashReport, type CrashReport } from "../../src/agent/faults.js";
 import { standaloneInstance } from "./helpers.js";
 import { functionInstructions, parseModule } from "../../src/wasm/reader.js";
 import { ModuleBuilder, op } from "../fixtures/hostile/builder.js";
-import { CULPRIT_INDEX, hostile } from "../fixtures/hostile/modules.js";
+import { CULPRIT_INDEX, hostile, misbehaveOnTimer } from "../fixtures/hostile/modules.js";
 
 function crash(bytes: Uint8Array, fuel = 100_000n): CrashReport {
   const outcome = standaloneInstance(bytes, { fuel, watchdogMs: 0 }).call("fwx_on_timer", [1]);
@@ -54,5 +54,21 @@ describe("crash-report frames", () => {
     expect(r.frames[0]).toMatchObject({ funcIndex: null, funcName: "__fwx_fuel_out" });
     expect(r.frames[1]).toMatchObject({ funcIndex: CULPRIT_INDEX, funcName: "culprit" });
     expect(formatCrashReport(r)).toContain("__fwx_fuel_out (added by fuel instrumentation)");
+  });
+
+  it("give no module position for a loop that ran out of fuel, rather than the function's last call or trap", () => {
+    // `if (!mem[0]) loop {}; if (mem[0]) call self` (memory is zero): the loop spins; the body's last landmark,
+    // the call, is in a branch that never ran. Fuel runs out in the instrumentation's one exit at the end of
+    // the function, which no charge point of the module can be told from.
+    const zero = [...op.i32(0), ...op.i32Load()];
+    const body = [...zero, ...op.i32Eqz, ...op.if_(op.loop(op.br(0))), ...zero, ...op.if_(op.call(CULPRIT_INDEX))];
+    const r = crash(misbehaveOnTimer(body), 5_000n);
+    expect(r.reason).toBe("fuel-exhausted");
+    expect(r.frames[1]).toMatchObject({ funcIndex: CULPRIT_INDEX, funcName: "culprit", moduleOffset: null });
+    const text = formatCrashReport(r);
+    expect(text).toContain("in culprit: at its entry or at the start of one of its loops (which one ran out of fuel is not recorded)");
+    expect(text).not.toMatch(/culprit \(function 3\) at module byte/);
+    // The caller's frame keeps its position: the call of culprit.
+    expect(r.frames[2]?.moduleOffset).toEqual(expect.any(Number));
   });
 });
