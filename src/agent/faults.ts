@@ -232,7 +232,7 @@ export function formatFrames(frames: readonly FrameRef[], debugMap: DebugMap | n
       : f.offset !== undefined ? `byte 0x${f.offset.toString(16)} of the instrumented code` : "an unknown position";
     lines.push(`    ${fn} at ${where ? `${where}, ` : ""}${pos}`);
   }
-  if (!debugMap && opts.mapHint !== false) lines.push("  no debug map for this module: the names and source lines are in the .fwxmap.json fwx build writes beside it (--map <file>)");
+  if (!debugMap && opts.mapHint !== false) lines.push("  no debug map for this module: fwx build writes <module>.fwxmap.json beside a module it compiles from AssemblyScript (--map <file> names one); a .wasm from clang or rustc has none, so its frames are module bytes and the names of its name section");
   return lines;
 }
 

@@ -33,6 +33,8 @@ describe("crash-report frames", () => {
     expect(r.frames.map((f) => f.moduleOffset)).toEqual([at(CULPRIT_INDEX, "unreachable"), at(CULPRIT_INDEX - 1, "call")]);
     const text = formatCrashReport(r);
     expect(text).toContain(`culprit (function 3) at module byte 0x${at(CULPRIT_INDEX, "unreachable").toString(16)}`);
+    // Without a map: where one comes from, and that a module from clang or rustc (fwx build adds none) has none.
+    expect(text).toContain("no debug map for this module: fwx build writes <module>.fwxmap.json beside a module it compiles from AssemblyScript (--map <file> names one); a .wasm from clang or rustc has none");
   });
 
   it("map correctly when the module already imported fuel_exhausted (no shift)", () => {
