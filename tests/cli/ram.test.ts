@@ -70,6 +70,15 @@ describe("fwx ram", () => {
     expect(readFileSync(join(broken, "fwx.json"), "utf8")).toBe(manifest);
   });
 
+  it("--seconds is seconds, or a time with its unit, as every option named in seconds", () => {
+    const r = fwx(["ram", ".", "--seconds", "2m", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).seconds).toBe(120);
+    const bare = fwx(["ram", ".", "--seconds", "90", "--json"]);
+    expect(bare.status, bare.stderr).toBe(0);
+    expect(JSON.parse(bare.stdout).seconds).toBe(90);
+  });
+
   it("refuses a margin below 1", () => {
     const r = fwx(["ram", ".", "--margin", "0.9"]);
     expect(r.status).toBe(2);
