@@ -47,6 +47,15 @@ export function joinNegativeValues(argv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * node:util's parser ends an unknown option's message with advice about positionals that starts with a
+ * '-' ("To specify a positional argument …, as in '-- "--x"), whose quotes do not even pair up. The user
+ * mistyped an option: the message names it, and the help (shown or pointed to) lists the real ones.
+ */
+export function withoutPositionalAdvice(message: string): string {
+  return message.replace(/\. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- "[^\n]*?"(?=\n|$)/g, "");
+}
+
 /** "fwx: <command>: …" for every error; messages that already start with the command ("keys gen: …") keep it. */
 function withCommand(name: string | undefined, message: string): string {
   if (!name || message.startsWith(`${name}:`) || message.startsWith(`${name} `)) return message;
@@ -90,7 +99,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       const name = argv[0] !== undefined && Object.hasOwn(commands, argv[0]) ? argv[0] : undefined;
-      console.error(`fwx: ${withCommand(name, err.message)}`);
+      console.error(`fwx: ${withCommand(name, withoutPositionalAdvice(err.message))}`);
       return err.exitCode;
     }
     console.error(`fwx: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
