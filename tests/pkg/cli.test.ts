@@ -111,6 +111,12 @@ describe("fwx pack / verify / inspect", () => {
     expect(() => statSync(p("greedy.fwx"))).toThrow();
   });
 
+  it("a --cert that is not a certificate is named by its file, not by the module being packed", async () => {
+    const r = await run(pack, [p("module.wasm"), "--key", p("acme.key"), "--cert", p("acme.key"), "--id", "com.acme.probe", "--version", "1.0.0", "-o", p("c.fwx")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`fwx: ${p("acme.key")}: not a certificate: it is a PEM key (what --root and the --...-key options take)`);
+  });
+
   it("a public key given as --key is refused as not a private key, not warned about as an exposed one", async () => {
     // run() keeps only the error's message when a command throws: the warnings printed before it are seen here.
     const warnings: string[] = [];
