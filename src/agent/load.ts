@@ -2,12 +2,12 @@
 // file, a project directory (built in memory) or a .fwx package; plus
 // `--grant` and `--config` arguments.
 
-import { readFileSync, statSync } from "node:fs";
-import { basename, extname } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, extname, join } from "node:path";
 import { parseCapabilities, CapabilityError, PIN_MODES, type Capabilities } from "../caps/capabilities.js";
 import { findDebugMap, sha256Hex, type DebugMap } from "../build/debug-map.js";
 import { formatDiagnostic } from "../build/compile.js";
-import { configDefaults, configText, ManifestError } from "../build/manifest.js";
+import { configDefaults, configText, MANIFEST_FILE, ManifestError } from "../build/manifest.js";
 import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type ConfigField, type DeviceContext } from "../pkg/index.js";
 import { configFields } from "../pkg/pack.js";
 import { ANY } from "../pkg/certificate.js";
@@ -53,7 +53,14 @@ export async function loadModule(path: string, opts: LoadOptions = {}): Promise<
   } catch {
     throw new ModuleRefused(idFromFile(path), "manifest", `${path}: no such file or directory`);
   }
-  if (isDir) return loadProject(path);
+  const takes = "fwx run takes a project directory (with fwx.json), a .wasm or a .fwx package";
+  if (isDir) {
+    // Said here: the build's own advice ("or name a .ts entry file") is for fwx build, not for a run.
+    if (!existsSync(join(path, MANIFEST_FILE))) throw new ModuleRefused(idFromFile(path), "manifest", `${path}: no ${MANIFEST_FILE} here: ${takes} (fwx new makes a project)`);
+    return loadProject(path);
+  }
+  // A source file would otherwise be read as a module, and refused for its missing magic bytes.
+  if (extname(path) === ".ts") throw new ModuleRefused(idFromFile(path), "manifest", `${path}: an AssemblyScript source file: ${takes}; fwx build ${path} makes a .wasm`);
   const bytes = new Uint8Array(readFileSync(path));
   const loaded: LoadedModule = extname(path) === ".fwx" ? loadPackage(path, bytes, opts)
     : { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, warnings: [] };

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { parseCommandArgs } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
@@ -86,6 +86,8 @@ export const command: Command = {
     const seconds = secondsOpt === undefined ? undefined : Math.ceil(secondsOpt);
     const dir = resolve(positionals[0] ?? ".");
     const file = join(dir, "fwx.json");
+    // A file (an entry .ts, a built .wasm) would otherwise be reported as "<file>/fwx.json: a part of the path is not a directory".
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`ram: ${positionals[0]}: not a project directory: fwx ram measures a project (a directory with fwx.json)`);
     let manifestBudget: number;
     try {
       manifestBudget = readManifest(dir).ramBudgetBytes;

@@ -33,6 +33,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "half.fwx"), Buffer.concat([Buffer.from([0x89, 0x46, 0x57, 0x58, 2, 0, 16, 0, 16, 0, 0, 0, 16, 0, 0, 0]), Buffer.alloc(24)]));
   mkdirSync(join(dir, "adir"));
   mkdirSync(join(dir, "empty-project"));
+  writeFileSync(join(dir, "index.ts"), "export function fwx_init(): i32 { return 0; }\n");
   // A project whose fwx.json names an entry that is not there (a typo, a renamed file).
   mkdirSync(join(dir, "no-entry"));
   writeFileSync(join(dir, "no-entry", "fwx.json"), JSON.stringify({ id: "com.acme.no-entry", version: "1.0.0", entry: "assembly/main.ts" }));
@@ -127,9 +128,18 @@ const CASES: Record<string, Case> = {
     code: 2, says: /build: empty-project\/fwx\.json: \(file\): not found: a project directory needs one/,
     noWork: () => expect(existsSync(join(dir, "empty-project", "build"))).toBe(false),
   },
+  // fwx run takes no .ts entry (fwx build does): neither its advice nor a "missing magic bytes" about a source file.
   "run a directory without fwx.json": {
     argv: () => ["run", "empty-project", "--duration", "24h"],
-    code: 2, says: /empty-project\/fwx\.json: \(file\): not found/,
+    code: 2, says: /^fwx: run: empty-project refused \(manifest\):\nempty-project: no fwx\.json here: fwx run takes a project directory \(with fwx\.json\), a \.wasm or a \.fwx package \(fwx new makes a project\)\n$/,
+  },
+  "run an AssemblyScript source file": {
+    argv: () => ["run", "index.ts", "--duration", "24h"],
+    code: 2, says: /^fwx: run: index refused \(manifest\):\nindex\.ts: an AssemblyScript source file: fwx run takes a project directory \(with fwx\.json\), a \.wasm or a \.fwx package; fwx build index\.ts makes a \.wasm\n$/,
+  },
+  "ram given a file": {
+    argv: () => ["ram", "index.ts"],
+    code: 2, says: /^fwx: ram: index\.ts: not a project directory: fwx ram measures a project \(a directory with fwx\.json\)\n$/,
   },
   "build a project whose fwx.json names a missing entry": {
     argv: () => ["build", "no-entry"],
