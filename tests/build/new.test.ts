@@ -40,6 +40,8 @@ describe("fwx new", () => {
     await expect(newCommand.run([dir])).rejects.toThrow(/not empty/);
     await expect(newCommand.run([join(work, "bad-id"), "--id", "Not An Id"])).rejects.toThrow(/reverse-DNS/);
     expect(existsSync(join(work, "bad-id"))).toBe(false);
+    // An empty name (an unset shell variable) is named as such, not taken for the working directory.
+    await expect(newCommand.run([""])).rejects.toThrow(/^new: the project directory's name is empty/);
   });
 
   it("builds green without node_modules, and its specs pass", async () => {
