@@ -83,6 +83,13 @@ async function dispatch(argv: string[]): Promise<number> {
     console.log(command.help);
     return EXIT.ok;
   }
+  // No argument of any command may be empty; one (often an unset shell variable) would otherwise be taken
+  // for the working directory (fwx build "", fwx ram "") or reported as ": no such file or directory".
+  const empty = rawRest.indexOf("");
+  if (empty >= 0) {
+    const after = empty > 0 && rawRest[empty - 1]!.startsWith("-") ? ` (the value of ${rawRest[empty - 1]})` : "";
+    throw new UsageError(`${name}: argument ${empty + 1} is empty${after}: an unset shell variable? run "fwx ${name} --help" for usage`);
+  }
   try {
     return await command.run(rest);
   } catch (e) {

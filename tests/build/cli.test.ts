@@ -28,6 +28,14 @@ describe("fwx", () => {
     expect(err).not.toMatch(/\n\s+at /);
   });
 
+  it.each(Object.keys(commands))("%s: an empty argument (an unset shell variable) is a usage error naming its position", async (name) => {
+    const { code, err } = await cli([name, ""]);
+    expect(code).toBe(2);
+    expect(err).toBe(`fwx: ${name}: argument 1 is empty: an unset shell variable? run "fwx ${name} --help" for usage`);
+    const value = await cli([name, "x", "--out", ""]);
+    expect(value.err).toBe(`fwx: ${name}: argument 3 is empty (the value of --out): an unset shell variable? run "fwx ${name} --help" for usage`);
+  });
+
   it("lists the commands without arguments (exit 2) and with --help (exit 0)", async () => {
     const bare = await cli([]);
     expect(bare.code).toBe(2);
