@@ -18,7 +18,7 @@ import { ModuleRefused } from "../agent/refusal.js";
 import { warmPreparationWorker } from "../agent/prepare-pool.js";
 import { runSimulation } from "../agent/simulate.js";
 import { eventToJson, eventToLine, type LoggedEvent } from "../agent/event-log.js";
-import { formatTime } from "../agent/faults.js";
+import { formatTime, withAbortSite } from "../agent/faults.js";
 import { LOG_LEVEL_NAMES } from "../agent/host/core.js";
 import { createEventFilter, EVENT_KINDS, parseEventKinds, UnknownEventKind, type EventKind, type LogLevelName } from "../agent/event-filter.js";
 import { MAX_FUEL, type ModuleSpec } from "../agent/runtime.js";
@@ -310,7 +310,10 @@ export const command: Command = {
         const print = (e: LoggedEvent) => {
           if (!shown(e)) return;
           if (values.json) return out(eventToJson(e));
-          out(eventToLine({ ...e, module: e.module.split(".").pop() ?? e.module }, width));
+          // An abort the compiler made names its site by number; the timeline line gives what the report under it says.
+          const named = e.kind === "fault" && e.reason === "abort" && typeof e.detail === "string"
+            ? { detail: withAbortSite(e.detail, specs.find((s) => s.id === e.module)?.debugMap ?? null) } : {};
+          out(eventToLine({ ...e, ...named, module: e.module.split(".").pop() ?? e.module }, width));
           if (e.kind === "fault" && typeof e.report === "string") out(e.report.split("\n").map((l) => `      ${l}`).join("\n"));
         };
         const result = await runSimulation({
