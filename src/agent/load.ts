@@ -11,6 +11,7 @@ import { configDefaults, configText, MANIFEST_FILE, ManifestError } from "../bui
 import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type ConfigField, type DeviceContext } from "../pkg/index.js";
 import { configFields } from "../pkg/pack.js";
 import { ANY } from "../pkg/certificate.js";
+import { otherFileKind } from "../pkg/file-kind.js";
 import { LOWERED } from "./abi.js";
 import { ModuleRefused } from "./refusal.js";
 
@@ -62,6 +63,9 @@ export async function loadModule(path: string, opts: LoadOptions = {}): Promise<
   // A source file would otherwise be read as a module, and refused for its missing magic bytes.
   if (extname(path) === ".ts") throw new ModuleRefused(idFromFile(path), "manifest", `${path}: an AssemblyScript source file: ${takes}; fwx build ${path} makes a .wasm`);
   const bytes = new Uint8Array(readFileSync(path));
+  // A package under another name, a recording or a key: named as what it is, not as a module missing its magic bytes.
+  const other = extname(path) === ".fwx" ? null : otherFileKind(bytes, "wasm");
+  if (other !== null) throw new ModuleRefused(idFromFile(path), "manifest", `${path}: not a WebAssembly module: it is ${other}`);
   const loaded: LoadedModule = extname(path) === ".fwx" ? loadPackage(path, bytes, opts)
     : { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, warnings: [] };
   loaded.debugMap = findDebugMap(sha256Hex(loaded.bytes), { files: opts.debugMaps ?? [], near: [path], dirs: [process.cwd()] });

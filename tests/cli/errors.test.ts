@@ -29,6 +29,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "fwx-cli-errors-"));
   writeFileSync(join(dir, "tick.wasm"), tickerModule(500));
   writeFileSync(join(dir, "junk.fwxrec"), "not a recording");
+  // Only its magic matters here: the checks name the kind of file before reading any further.
+  writeFileSync(join(dir, "rec.fwxrec"), "FWXREC\0\0\0\0");
   // A package's 16-byte header declaring more than the 40 bytes that follow it.
   writeFileSync(join(dir, "half.fwx"), Buffer.concat([Buffer.from([0x89, 0x46, 0x57, 0x58, 2, 0, 16, 0, 16, 0, 0, 0, 16, 0, 0, 0]), Buffer.alloc(24)]));
   mkdirSync(join(dir, "adir"));
@@ -136,6 +138,23 @@ const CASES: Record<string, Case> = {
   "run an AssemblyScript source file": {
     argv: () => ["run", "index.ts", "--duration", "24h"],
     code: 2, says: /^fwx: run: index refused \(manifest\):\nindex\.ts: an AssemblyScript source file: fwx run takes a project directory \(with fwx\.json\), a \.wasm or a \.fwx package; fwx build index\.ts makes a \.wasm\n$/,
+  },
+  // A file of another kind is named as what it is, with the command that reads it (src/pkg/file-kind.ts).
+  "validate given a package": {
+    argv: () => ["validate", "pkg.fwx"],
+    code: 2, says: /^fwx: validate: pkg\.fwx: not a WebAssembly module: it is a \.fwx package \(fwx inspect shows it and its certificate, fwx verify checks it\)\n$/,
+  },
+  "replay with its two files swapped": {
+    argv: () => ["replay", "tick.wasm", "rec.fwxrec"],
+    code: 2, says: /^fwx: replay: tick\.wasm: not a recording: it is a WebAssembly module \(fwx validate checks it, fwx pack makes a package of it\) \(the recording comes first: fwx replay <run\.fwxrec> <module\.wasm>\)\n$/,
+  },
+  "replay against a package": {
+    argv: () => ["replay", "rec.fwxrec", "pkg.fwx"],
+    code: 2, says: /^fwx: replay: pkg\.fwx: not a WebAssembly module: it is a \.fwx package/,
+  },
+  "run a recording": {
+    argv: () => ["run", "rec.fwxrec", "--duration", "24h"],
+    code: 2, says: /^fwx: run: rec refused \(manifest\):\nrec\.fwxrec: not a WebAssembly module: it is a recording \(fwx replay runs it\)\n$/,
   },
   "ram given a file": {
     argv: () => ["ram", "index.ts"],
