@@ -149,7 +149,7 @@ export function parseGrant(text: string): { module: string | null; caps: Capabil
   const [kind, ...args] = parts;
   const num = (s: string | undefined, what: string) => {
     const n = s !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(s) ? Number(s) : NaN;
-    if (!Number.isInteger(n)) throw new GrantSyntaxError(`--grant ${text}: ${what} must be a number`);
+    if (!Number.isInteger(n)) throw new GrantSyntaxError(`--grant ${text}: ${what} must be a whole number (decimal, or hex as 0x48)`);
     return n;
   };
   let raw: Record<string, unknown>;
@@ -169,10 +169,13 @@ export function parseGrant(text: string): { module: string | null; caps: Capabil
     case "spi": raw = { spi: [{ bus: num(args[0], "the bus"), cs: num(args[1], "the chip select") }] }; break;
     default: throw new GrantSyntaxError(`--grant ${text}: unknown capability "${kind}" (known: ${GRANT_KINDS.join(", ")})`);
   }
+  const option = `--grant ${text}`;
   try {
-    return { module, caps: parseCapabilities(raw, `--grant ${text}`) };
+    return { module, caps: parseCapabilities(raw, option) };
   } catch (e) {
-    if (e instanceof CapabilityError) throw new GrantSyntaxError(e.message);
+    // The check names a field of the JSON shape ("--grant gpio:6:outptu.gpio[0].modes[0]"), which the option does not
+    // have: the option as typed, then what is wrong.
+    if (e instanceof CapabilityError) throw new GrantSyntaxError(`${option}: ${e.message.slice(e.path.length + 2)}`);
     throw e;
   }
 }

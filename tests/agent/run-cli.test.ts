@@ -108,6 +108,22 @@ describe("fwx run: a capability the board cannot grant", () => {
     expect(r.stderr).toBe('fwx: run: --grant gpio:99:output: the board "fwx-demo" cannot grant gpio pin 99 mode output (its profile\'s "grantable" lists what it can)\n');
   });
 
+  it("a --grant that does not parse: the option as typed, then what is wrong with it", () => {
+    const file = join(dir, "ticker.wasm");
+    writeFileSync(file, tickerModule(500));
+    const cases: [string, string][] = [
+      ["gpio:6:outptu", 'unknown mode "outptu" (known: input, input-pull-up, input-pull-down, output, output-open-drain)'],
+      ["i2c:1:0x148", "must be a 7-bit address 0..127"],
+      ["timers:65", "must be an integer 0..64"],
+      ["kv:-1", "the kv quota must be a whole number (decimal, or hex as 0x48)"],
+    ];
+    for (const [grant, says] of cases) {
+      const r = spawnSync(process.execPath, [cli, "run", file, "--grant", grant, "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`fwx: run: --grant ${grant}: ${says}\n`);
+    }
+  });
+
   it("asked for in a project's fwx.json: exit 2 naming the file and field", () => {
     const project = join(dir, "grants-project");
     mkdirSync(join(project, "assembly"), { recursive: true });
