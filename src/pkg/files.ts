@@ -57,7 +57,11 @@ export function capabilitiesFrom(json: unknown, path: string): Capabilities {
   try {
     return parseCapabilities(json, path);
   } catch (e) {
-    if (e instanceof CapabilityError) throw new UsageError(e.message);
+    // "caps.json: gpio[0].modes[0]: …": the file, then the field in it (the checker joins them with a dot).
+    if (e instanceof CapabilityError) {
+      const field = e.path.startsWith(`${path}.`) ? e.path.slice(path.length + 1) : null;
+      throw new UsageError(field === null ? e.message : `${path}: ${field}: ${e.message.slice(e.path.length + 2)}`);
+    }
     throw e;
   }
 }

@@ -117,6 +117,13 @@ describe("fwx pack / verify / inspect", () => {
     expect(r.err).toBe(`fwx: ${p("acme.key")}: not a certificate: it is a PEM key (what --root and the --...-key options take)`);
   });
 
+  it("a --caps file with a bad field names the file, then the field in it", async () => {
+    writeFileSync(p("typo-caps.json"), JSON.stringify({ gpio: [{ pin: 5, modes: ["outptu"] }] }));
+    const r = await run(pack, [p("module.wasm"), "--key", p("acme.key"), "--cert", p("acme.cert"), "--id", "com.acme.probe", "--version", "1.0.0", "--caps", p("typo-caps.json"), "-o", p("t.fwx")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`fwx: ${p("typo-caps.json")}: gpio[0].modes[0]: unknown mode "outptu" (known: input, input-pull-up, input-pull-down, output, output-open-drain)`);
+  });
+
   it("a public key given as --key is refused as not a private key, not warned about as an exposed one", async () => {
     // run() keeps only the error's message when a command throws: the warnings printed before it are seen here.
     const warnings: string[] = [];
