@@ -50,6 +50,20 @@ describe("crash-report frames", () => {
     expect(r.frames.map((f) => [f.funcIndex, f.funcName])).toEqual([[culprit, "culprit"], [culprit - 1, "fwx_on_timer"]]);
   });
 
+  it("give a Rust module's mangled names as the source spells them", () => {
+    // rustc's legacy mangling, kept in the name section of a module built as docs/modules-c-rust.md says.
+    const b = new ModuleBuilder();
+    const start = b.import("fwx:timer@1", "start", ["i32", "i32", "i32"], ["i32"]);
+    b.mem(1);
+    b.func("fwx_init", { params: [], results: ["i32"] }, [...op.i32(1), ...op.i32(100), ...op.i32(0), ...op.call(start)], { export: true });
+    const culprit = b.nextFuncIndex() + 1;
+    b.func("fwx_on_timer", { params: ["i32"], results: [] }, op.call(culprit), { export: true });
+    b.func("_ZN4core9panicking18panic_bounds_check17h85ba5634c84ff856E", { params: [], results: [] }, op.unreachable);
+    const r = crash(b.build());
+    expect(r.frames.map((f) => f.funcName)).toEqual(["core::panicking::panic_bounds_check", "fwx_on_timer"]);
+    expect(formatCrashReport(r)).toContain("    core::panicking::panic_bounds_check (function 3) at module byte 0x");
+  });
+
   it("mark the instrumentation's own helper as added code", () => {
     const r = crash(hostile.infiniteLoop(), 5_000n);
     expect(r.reason).toBe("fuel-exhausted");
