@@ -270,7 +270,10 @@ export function parseFrameRefs(frames: unknown): FrameRef[] {
 
 function formatCrashTail(r: CrashReport): string[] {
   const lines: string[] = [];
-  lines.push(`  fuel: ${r.fuelUsed === null ? "unknown (module not metered)" : `${r.fuelUsed} of ${r.fuelBudget}`}`);
+  // A function with loops keeps its fuel in a local and writes it back before each call and at its end
+  // (src/fuel/rewrite.ts): a trap between two writes loses what was spent since, so the count is a floor.
+  const exact = r.reason === "fuel-exhausted" || r.reason === "init-failed";
+  lines.push(`  fuel: ${r.fuelUsed === null ? "unknown (module not metered)" : exact ? `${r.fuelUsed} of ${r.fuelBudget}` : `at least ${r.fuelUsed} of ${r.fuelBudget} (counted up to the last host call)`}`);
   lines.push(`  memory: ${r.memoryPages} pages now, high-water ${r.memoryHighWaterBytes / PAGE_BYTES} of ${r.memoryLimitBytes / PAGE_BYTES} pages (64 KiB each)`);
   if (r.lastCalls.length) {
     lines.push(`  last ${r.lastCalls.length} host calls (oldest first):`);

@@ -50,6 +50,16 @@ describe("crash-report frames", () => {
     expect(r.frames.map((f) => [f.funcIndex, f.funcName])).toEqual([[culprit, "culprit"], [culprit - 1, "fwx_on_timer"]]);
   });
 
+  it("give the fuel a trap leaves counted as a floor, and fuel exhaustion's as exact", () => {
+    // 1000 turns of a loop, then a trap: the loop's fuel is kept in a local, never written back before the trap.
+    const body = [...op.loop([...op.localGet(0), ...op.i32(1), ...op.i32Add, ...op.localTee(0), ...op.i32(1000), ...op.i32Eq, ...op.if_(op.unreachable), ...op.br(0)])];
+    const trapped = crash(misbehaveOnTimer(body, { locals: ["i32"] }), 1_000_000n);
+    expect(trapped.reason).toBe("unreachable");
+    expect(formatCrashReport(trapped)).toMatch(/^ {2}fuel: at least \d+ of 1000000 \(counted up to the last host call\)$/m);
+    const spun = crash(hostile.infiniteLoop(), 5_000n);
+    expect(formatCrashReport(spun)).toMatch(/^ {2}fuel: 5000 of 5000$/m);
+  });
+
   it("give a Rust module's mangled names as the source spells them", () => {
     // rustc's legacy mangling, kept in the name section of a module built as docs/modules-c-rust.md says.
     const b = new ModuleBuilder();
