@@ -105,7 +105,9 @@ export const command: Command = {
     try {
       if (!values.watch) {
         checkManifest(dir);
-        return (await runSpecs(cli, dir, abort.signal)) === 0 ? EXIT.ok : 1;
+        const code = await runSpecs(cli, dir, abort.signal);
+        // 2: the config refused its manifest before any spec ran (assembly/testing/aspect.js), and said why.
+        return code === 0 ? EXIT.ok : code === EXIT.invalid ? EXIT.invalid : 1;
       }
       const targets = watchTargets([dir]);
       for (;;) {

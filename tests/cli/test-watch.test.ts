@@ -3,7 +3,7 @@
 // broken spec is reported and the watch goes on). Every wait is bounded.
 
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../ota/fixtures.js";
@@ -42,6 +42,12 @@ describe("fwx test", () => {
     const bad = spawnSync(process.execPath, [cli, "test", "typo"], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
     expect(bad.status, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/^fwx: test: .*fwx\.json: \(file\): not valid JSON: [^\n]*\n$/);
+    // No fwx.json, though as-pect.config.js names one: the config says so in one line while as-pect loads it.
+    rmSync(file);
+    const none = spawnSync(process.execPath, [cli, "test"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    expect(none.status, none.stderr).toBe(2);
+    expect(none.stderr).toBe("fwx: fwxAspectConfig: manifest fwx.json: no such file\n");
+    expect((none.stdout + none.stderr).split("\n").every((l) => l.length < 300)).toBe(true);
   }, 120_000);
 
   it("runs the specs again after every save, through a failing and a broken spec, until Ctrl-C", async () => {
