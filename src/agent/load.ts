@@ -9,7 +9,7 @@ import { findDebugMap, sha256Hex, type DebugMap } from "../build/debug-map.js";
 import { formatDiagnostic } from "../build/compile.js";
 import { configDefaults, configText, MANIFEST_FILE, ManifestError } from "../build/manifest.js";
 import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type ConfigField, type DeviceContext } from "../pkg/index.js";
-import { configFields } from "../pkg/pack.js";
+import { configFields, DEFAULT_FUEL_PER_CALLBACK } from "../pkg/pack.js";
 import { ANY } from "../pkg/certificate.js";
 import { otherFileKind } from "../pkg/file-kind.js";
 import { LOWERED } from "./abi.js";
@@ -45,6 +45,12 @@ export interface LoadOptions {
   debugMaps?: string[];
 }
 
+/**
+ * The fuel per callback of a project or a .wasm: what `fwx pack` gives it when it becomes a package (a package
+ * carries its own). A module that spends more would pass the simulator and fault on every device.
+ */
+const PACKED_FUEL = BigInt(DEFAULT_FUEL_PER_CALLBACK);
+
 const idFromFile = (path: string) => basename(path, extname(path)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "") || "module";
 
 export async function loadModule(path: string, opts: LoadOptions = {}): Promise<LoadedModule> {
@@ -67,7 +73,7 @@ export async function loadModule(path: string, opts: LoadOptions = {}): Promise<
   const other = extname(path) === ".fwx" ? null : otherFileKind(bytes, "wasm");
   if (other !== null) throw new ModuleRefused(idFromFile(path), "manifest", `${path}: not a WebAssembly module: it is ${other}`);
   const loaded: LoadedModule = extname(path) === ".fwx" ? loadPackage(path, bytes, opts)
-    : { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, warnings: [] };
+    : { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, fuel: PACKED_FUEL, warnings: [] };
   loaded.debugMap = findDebugMap(sha256Hex(loaded.bytes), { files: opts.debugMaps ?? [], near: [path], dirs: [process.cwd()] });
   return loaded;
 }
@@ -94,7 +100,7 @@ async function loadProject(dir: string): Promise<LoadedModule> {
   return {
     id, bytes: result.bytes, source: dir, requested: m.capabilities,
     config: new Map(Object.entries(configDefaults(m))), configFields: configFields(m.config),
-    ramBudgetBytes: m.ramBudgetBytes, warnings: [], debugMap: result.debugMap,
+    ramBudgetBytes: m.ramBudgetBytes, fuel: PACKED_FUEL, warnings: [], debugMap: result.debugMap,
   };
 }
 

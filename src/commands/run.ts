@@ -50,7 +50,8 @@ options:
   --grant [module:]cap     grant a capability on top of the manifest (repeatable):
                            timers:4  kv:1024  sensor:cold_room  gpio:5:output
                            adc:0  pwm:1  uart:1  i2c:0:0x48  spi:0:1  telemetry:alarms/#
-  --fuel <N>               fuel per callback for every module (default 10000000)
+  --fuel <N>               fuel per callback for every module (default: a package's own
+                           budget; for a project or a .wasm 1000000, what fwx pack gives it)
   --seed <N>               noise seed (default: the profile's)
   --record <file.fwxrec>   record every host call and delivery for fwx replay
                            (its directory must exist; checked before the run)
