@@ -10,7 +10,7 @@ import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
 import { parseTraceCsv } from "../sim/trace.js";
 import { linuxConnectors, linuxHardware } from "../linux/index.js";
 import { DeviceFileError } from "../linux/device-file.js";
-import { applyDeviceOverrides, DeviceOverrideError, parseDeviceOverride } from "../linux/dev-override.js";
+import { applyDeviceOverrides, attributeToOption, DeviceOverrideError, parseDeviceOverride, type DeviceOverride } from "../linux/dev-override.js";
 import { parsePublicKey } from "../pkg/keys.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadModule, parseGrant, mergeCapabilities, GrantSyntaxError, type LoadedModule } from "../agent/load.js";
@@ -138,15 +138,16 @@ function loadBoard(values: { board?: string; trace?: string; seed?: string; dev?
   const trace = values.trace ? readInputText("run", `--trace ${values.trace}`, values.trace) : undefined;
   // loadBoardFile reads the profile itself; a missing or unreadable one is reported like every other input.
   if (values.board) readInputFile("run", `--board ${values.board}`, values.board);
+  let devices: DeviceOverride[] = [];
   try {
     const parsedTrace = trace !== undefined ? parseTraceCsv(trace, values.trace!) : undefined;
-    const devices = (values.dev ?? []).map(parseDeviceOverride);
+    devices = (values.dev ?? []).map(parseDeviceOverride);
     return loadBoardFile(values.board ?? defaultBoardPath(), {
       ...(parsedTrace ? { trace: parsedTrace } : {}), ...(seed !== undefined ? { seed } : {}),
       hardware: linuxHardware(), override: (json, source) => applyDeviceOverrides(json, devices, source),
     });
   } catch (e) {
-    if (e instanceof BoardProfileError || e instanceof TraceError || e instanceof DeviceFileError || e instanceof DeviceOverrideError) throw new UsageError(`run: ${e.message}`);
+    if (e instanceof BoardProfileError || e instanceof TraceError || e instanceof DeviceFileError || e instanceof DeviceOverrideError) throw new UsageError(`run: ${attributeToOption(e.message, devices)}`);
     if (/^E[A-Z]+$/.test(String((e as NodeJS.ErrnoException).code))) throw new UsageError(`run: ${values.board ?? defaultBoardPath()}: ${describeFileError(e)}`);
     throw e;
   }
