@@ -7,7 +7,7 @@ import { basename, extname, join } from "node:path";
 import { parseCapabilities, CapabilityError, PIN_MODES, type Capabilities } from "../caps/capabilities.js";
 import { findDebugMap, sha256Hex, type DebugMap } from "../build/debug-map.js";
 import { formatDiagnostic } from "../build/compile.js";
-import { configDefaults, configText, MANIFEST_FILE, ManifestError } from "../build/manifest.js";
+import { configDefaults, configText, MANIFEST_FILE, ManifestError, projectAboveHint } from "../build/manifest.js";
 import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type ConfigField, type DeviceContext } from "../pkg/index.js";
 import { configFields, DEFAULT_FUEL_PER_CALLBACK } from "../pkg/pack.js";
 import { ANY } from "../pkg/certificate.js";
@@ -63,7 +63,7 @@ export async function loadModule(path: string, opts: LoadOptions = {}): Promise<
   const takes = "fwx run takes a project directory (with fwx.json), a .wasm or a .fwx package";
   if (isDir) {
     // Said here: the build's own advice ("or name a .ts entry file") is for fwx build, not for a run.
-    if (!existsSync(join(path, MANIFEST_FILE))) throw new ModuleRefused(idFromFile(path), "manifest", `${path}: no ${MANIFEST_FILE} here: ${takes} (fwx new makes a project)`);
+    if (!existsSync(join(path, MANIFEST_FILE))) throw new ModuleRefused(idFromFile(path), "manifest", `${path}: no ${MANIFEST_FILE} here: ${takes} (fwx new makes a project)${projectAboveHint(path)}`);
     return loadProject(path);
   }
   // A source file would otherwise be read as a module, and refused for its missing magic bytes.

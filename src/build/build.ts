@@ -15,7 +15,7 @@ import { writeFileDurable } from "../fs/durable.js";
 import { compileAssemblyScript, type CompileResult, type Diagnostic, type Runtime } from "./compile.js";
 import { createDebugMap, debugMapPath, type DebugMap } from "./debug-map.js";
 import { withAbiSection } from "./finish.js";
-import { MANIFEST_FILE, ManifestError, readManifest, type ModuleManifest } from "./manifest.js";
+import { MANIFEST_FILE, ManifestError, projectAboveHint, readManifest, type ModuleManifest } from "./manifest.js";
 
 export interface BuildOptions {
   /** Output path; default `<project>/build/<module id>.wasm` (or `<entry dir>/build/<name>.wasm`). */
@@ -75,7 +75,7 @@ function locate(target: string): { projectDir: string; entry: string; manifest: 
   if (isDirectory(abs)) {
     // A ManifestError, as for an unreadable fwx.json: every caller (build, run, pack, demo) reports those already.
     if (!existsSync(join(abs, MANIFEST_FILE))) {
-      throw new ManifestError(join(target, MANIFEST_FILE), "(file)", "not found: a project directory needs one (`fwx new <dir>` makes one), or name an AssemblyScript .ts entry file");
+      throw new ManifestError(join(target, MANIFEST_FILE), "(file)", `not found: a project directory needs one (\`fwx new <dir>\` makes one), or name an AssemblyScript .ts entry file${projectAboveHint(abs)}`);
     }
     const manifest = readManifest(abs);
     const entry = join(abs, manifest.entry);

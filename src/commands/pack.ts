@@ -1,11 +1,11 @@
-import { statSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { provenanceSidecar, sidecarPath } from "../pkg/provenance.js";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { checkOutputFile, describeFileError } from "../cli/files.js";
 import type { Capabilities } from "../caps/capabilities.js";
-import { ManifestError, readManifest, type ModuleManifest } from "../build/manifest.js";
+import { MANIFEST_FILE, ManifestError, projectAboveHint, readManifest, type ModuleManifest } from "../build/manifest.js";
 import { FWX_VERSION } from "../version.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadCapabilities, loadCertificate, loadPrivateKey, parseUint, readInput } from "../pkg/files.js";
@@ -71,7 +71,7 @@ function readProject(dir: string): ModuleManifest {
   try {
     return readManifest(dir);
   } catch (e) {
-    if (e instanceof ManifestError) throw new UsageError(`pack: ${e.message}`);
+    if (e instanceof ManifestError) throw new UsageError(`pack: ${e.message}${existsSync(join(dir, MANIFEST_FILE)) ? "" : projectAboveHint(dir)}`);
     throw e;
   }
 }

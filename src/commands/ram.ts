@@ -4,7 +4,7 @@ import { parseCommandArgs } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { buildModule, BuildInputError } from "../build/build.js";
 import { formatDiagnostic } from "../build/compile.js";
-import { ManifestError, readManifest } from "../build/manifest.js";
+import { ManifestError, projectAboveHint, readManifest } from "../build/manifest.js";
 import { budgetFor, DEFAULT_RAM_MARGIN, DEFAULT_RUN_SECONDS, measureRamNeed } from "../build/ram-need.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { parseSeconds } from "../ota/cli-support.js";
@@ -92,7 +92,7 @@ export const command: Command = {
     try {
       manifestBudget = readManifest(dir).ramBudgetBytes;
     } catch (e) {
-      if (e instanceof ManifestError) throw new UsageError(`ram: ${e.message}`);
+      if (e instanceof ManifestError) throw new UsageError(`ram: ${e.message}${existsSync(file) ? "" : projectAboveHint(dir)}`);
       throw e;
     }
     let bytes: Uint8Array;

@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
-import { MANIFEST_FILE, ManifestError, readManifest } from "../build/manifest.js";
+import { MANIFEST_FILE, ManifestError, projectAboveHint, readManifest } from "../build/manifest.js";
 import { nextChange, watchTargets } from "../cli/watch.js";
 
 const CONFIG = "as-pect.config.js";
@@ -97,7 +97,7 @@ export const command: Command = {
       isDir = statSync(dir).isDirectory();
     } catch { /* reported below */ }
     if (!isDir) throw new UsageError(`test: ${shown}: not a project directory`);
-    if (!existsSync(join(dir, CONFIG))) throw new UsageError(`test: ${join(shown, CONFIG)}: not found: fwx test runs a project's as-pect specs (fwx new makes one)`);
+    if (!existsSync(join(dir, CONFIG))) throw new UsageError(`test: ${join(shown, CONFIG)}: not found: fwx test runs a project's as-pect specs (fwx new makes one)${existsSync(join(dir, MANIFEST_FILE)) ? "" : projectAboveHint(dir)}`);
     const cli = aspectCli(dir, shown);
     const abort = new AbortController();
     const onSig = () => abort.abort();

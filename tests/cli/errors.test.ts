@@ -39,6 +39,7 @@ beforeAll(async () => {
   // A project whose fwx.json names an entry that is not there (a typo, a renamed file).
   mkdirSync(join(dir, "no-entry"));
   writeFileSync(join(dir, "no-entry", "fwx.json"), JSON.stringify({ id: "com.acme.no-entry", version: "1.0.0", entry: "assembly/main.ts" }));
+  mkdirSync(join(dir, "no-entry", "sub"));
   const root = generateKeyPair(), acme = generateKeyPair();
   const now = Math.floor(Date.now() / 1000);
   writeFileSync(join(dir, "acme.key"), privateKeyPem(acme.privateKey), { mode: 0o600 });
@@ -155,6 +156,27 @@ const CASES: Record<string, Case> = {
   "run a recording": {
     argv: () => ["run", "rec.fwxrec", "--duration", "24h"],
     code: 2, says: /^fwx: run: rec refused \(manifest\):\nrec\.fwxrec: not a WebAssembly module: it is a recording \(fwx replay runs it\)\n$/,
+  },
+  // From a project's subdirectory (assembly/, build/): the project above is named, in the same words by each.
+  "build from a project's subdirectory": {
+    argv: () => ["build", "no-entry/sub"],
+    code: 2, says: /^fwx: build: no-entry\/sub\/fwx\.json: \(file\): not found: .* \(no-entry\/fwx\.json is above it: name that project directory, no-entry, or run fwx from it\)\n$/,
+  },
+  "run from a project's subdirectory": {
+    argv: () => ["run", "no-entry/sub", "--duration", "24h"],
+    code: 2, says: /\(no-entry\/fwx\.json is above it: name that project directory, no-entry, or run fwx from it\)\n$/,
+  },
+  "ram from a project's subdirectory": {
+    argv: () => ["ram", "no-entry/sub"],
+    code: 2, says: /\(no-entry\/fwx\.json is above it: name that project directory, no-entry, or run fwx from it\)\n$/,
+  },
+  "test from a project's subdirectory": {
+    argv: () => ["test", "no-entry/sub"],
+    code: 2, says: /^fwx: test: no-entry\/sub\/as-pect\.config\.js: not found: .* \(no-entry\/fwx\.json is above it: name that project directory, no-entry, or run fwx from it\)\n$/,
+  },
+  "pack from a project's subdirectory": {
+    argv: () => ["pack", "no-entry/sub", "--key", "acme.key", "--cert", "acme.cert", "-o", "x.fwx"],
+    code: 2, says: /\(no-entry\/fwx\.json is above it: name that project directory, no-entry, or run fwx from it\)\n$/,
   },
   "ram given a file": {
     argv: () => ["ram", "index.ts"],
