@@ -76,6 +76,22 @@ export function manifestSettings(file) {
 }
 
 /**
+ * manifestSettings for the config's own manifest, read while as-pect loads the
+ * config. An error thrown there reaches binaryen's uncaught-exception handler
+ * (as-pect has loaded the compiler by then), which prints its own minified
+ * source, hundreds of kilobytes on one line, before the message: say it in one
+ * line and end the run instead (exit 2, as fwx test's usage errors).
+ */
+function manifestOrExit(file) {
+  try {
+    return manifestSettings(file);
+  } catch (e) {
+    process.stderr.write(`fwx: ${e.message}\n`);
+    process.exit(2);
+  }
+}
+
+/**
  * The spec file a spec binary was compiled from. as-pect does not tell the
  * instantiate hook, but the binary's name section does: AssemblyScript names
  * each file's top-level code "start:<path without .ts>", and the spec
@@ -144,7 +160,7 @@ export function nearestManifest(specPath, root = process.cwd()) {
 export function fwxAspectConfig({ entries, include = [], disclude = [/node_modules/], manifest, onHost } = {}) {
   if (!Array.isArray(entries) || entries.length === 0) throw new Error("fwxAspectConfig: entries must list at least one spec glob");
   ensurePackageLink();
-  const fixed = manifest && manifest !== "nearest" ? manifestSettings(manifest) : null;
+  const fixed = manifest && manifest !== "nearest" ? manifestOrExit(manifest) : null;
   const settingsFor = (binary) => {
     if (fixed) return fixed;
     if (manifest !== "nearest") return { configDefaults: {}, grants: null };

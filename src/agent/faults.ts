@@ -214,6 +214,15 @@ export function formatFrames(frames: readonly FrameRef[], debugMap: DebugMap | n
   const named = symbolizeFrames(frames, debugMap);
   const user = userFrame(named);
   if (user) lines.push(`  at ${formatLocation(user.at)} in ${user.name}`);
+  else {
+    // Fuel ran out in the instrumentation's shared exit of a function with loops (frame-offsets.ts): no
+    // line to give, but the function and what the line would have been are known.
+    const inner = named.find((x) => x.f.funcIndex !== null);
+    if (inner && named[0]!.f.funcIndex === null && inner.f.moduleOffset === null) {
+      const name = inner.s?.name ?? inner.f.funcName ?? `function[${inner.f.funcIndex}]`;
+      lines.push(`  in ${name}: at its entry or at the start of one of its loops (which one ran out of fuel is not recorded)`);
+    }
+  }
   lines.push("  wasm stack (innermost first):");
   for (const { f, s } of named.slice(0, 8)) {
     const name = s?.name ?? f.funcName ?? (f.funcIndex === null ? "(unnamed)" : `function[${f.funcIndex}]`);
@@ -223,7 +232,7 @@ export function formatFrames(frames: readonly FrameRef[], debugMap: DebugMap | n
       : f.offset !== undefined ? `byte 0x${f.offset.toString(16)} of the instrumented code` : "an unknown position";
     lines.push(`    ${fn} at ${where ? `${where}, ` : ""}${pos}`);
   }
-  if (!debugMap && opts.mapHint !== false) lines.push("  no debug map for this module: the names and source lines are in the .fwxmap.json fwx build writes beside it (--map <file>)");
+  if (!debugMap && opts.mapHint !== false) lines.push("  no debug map for this module: fwx build writes <module>.fwxmap.json beside a module it compiles from AssemblyScript (--map <file> names one); a .wasm from clang or rustc has none, so its frames are module bytes and the names of its name section");
   return lines;
 }
 
@@ -261,7 +270,10 @@ export function parseFrameRefs(frames: unknown): FrameRef[] {
 
 function formatCrashTail(r: CrashReport): string[] {
   const lines: string[] = [];
-  lines.push(`  fuel: ${r.fuelUsed === null ? "unknown (module not metered)" : `${r.fuelUsed} of ${r.fuelBudget}`}`);
+  // A function with loops keeps its fuel in a local and writes it back before each call and at its end
+  // (src/fuel/rewrite.ts): a trap between two writes loses what was spent since, so the count is a floor.
+  const exact = r.reason === "fuel-exhausted" || r.reason === "init-failed";
+  lines.push(`  fuel: ${r.fuelUsed === null ? "unknown (module not metered)" : exact ? `${r.fuelUsed} of ${r.fuelBudget}` : `at least ${r.fuelUsed} of ${r.fuelBudget} (counted up to the last host call)`}`);
   lines.push(`  memory: ${r.memoryPages} pages now, high-water ${r.memoryHighWaterBytes / PAGE_BYTES} of ${r.memoryLimitBytes / PAGE_BYTES} pages (64 KiB each)`);
   if (r.lastCalls.length) {
     lines.push(`  last ${r.lastCalls.length} host calls (oldest first):`);

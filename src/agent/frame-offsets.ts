@@ -99,6 +99,16 @@ export class FrameOffsets {
         }
         table.push({ at: ins.at, original: current });
       }
+      // A function with loops ends in the instrumentation's one exhaustion exit (src/fuel/rewrite.ts: the
+      // charge at its entry, at every loop's start and after a sized call all branch there): `call` of its
+      // own helper, `unreachable`, then only `end`s. Which charge ran out is not recorded, so a frame there
+      // has no position in the module: the landmark before it (the body's last) would name an unrelated line.
+      const k = after.length - 1 - [...after].reverse().findIndex((x) => x.name !== "end");
+      const exit = k - 1;
+      if (k >= 1 && k < after.length && after[k]!.name === "unreachable" && after[exit]!.name === "call"
+        && keyOf(this.input.instrumented, after[exit]!, (i) => originalFunction(this.input, i)) === null) {
+        for (let j = exit + 1; j < table.length; j++) table[j]!.original = null;
+      }
     }
     this.tables.set(index, table);
     return table;

@@ -2,15 +2,16 @@
 // file, a project directory (built in memory) or a .fwx package; plus
 // `--grant` and `--config` arguments.
 
-import { readFileSync, statSync } from "node:fs";
-import { basename, extname } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, extname, join } from "node:path";
 import { parseCapabilities, CapabilityError, PIN_MODES, type Capabilities } from "../caps/capabilities.js";
 import { findDebugMap, sha256Hex, type DebugMap } from "../build/debug-map.js";
 import { formatDiagnostic } from "../build/compile.js";
-import { configDefaults, configText, ManifestError } from "../build/manifest.js";
+import { configDefaults, configText, MANIFEST_FILE, ManifestError, projectAboveHint } from "../build/manifest.js";
 import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type ConfigField, type DeviceContext } from "../pkg/index.js";
-import { configFields } from "../pkg/pack.js";
+import { configFields, DEFAULT_FUEL_PER_CALLBACK } from "../pkg/pack.js";
 import { ANY } from "../pkg/certificate.js";
+import { otherFileKind } from "../pkg/file-kind.js";
 import { LOWERED } from "./abi.js";
 import { ModuleRefused } from "./refusal.js";
 
@@ -44,6 +45,12 @@ export interface LoadOptions {
   debugMaps?: string[];
 }
 
+/**
+ * The fuel per callback of a project or a .wasm: what `fwx pack` gives it when it becomes a package (a package
+ * carries its own). A module that spends more would pass the simulator and fault on every device.
+ */
+const PACKED_FUEL = BigInt(DEFAULT_FUEL_PER_CALLBACK);
+
 const idFromFile = (path: string) => basename(path, extname(path)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "") || "module";
 
 export async function loadModule(path: string, opts: LoadOptions = {}): Promise<LoadedModule> {
@@ -53,10 +60,20 @@ export async function loadModule(path: string, opts: LoadOptions = {}): Promise<
   } catch {
     throw new ModuleRefused(idFromFile(path), "manifest", `${path}: no such file or directory`);
   }
-  if (isDir) return loadProject(path);
+  const takes = "fwx run takes a project directory (with fwx.json), a .wasm or a .fwx package";
+  if (isDir) {
+    // Said here: the build's own advice ("or name a .ts entry file") is for fwx build, not for a run.
+    if (!existsSync(join(path, MANIFEST_FILE))) throw new ModuleRefused(idFromFile(path), "manifest", `${path}: no ${MANIFEST_FILE} here: ${takes} (fwx new makes a project)${projectAboveHint(path)}`);
+    return loadProject(path);
+  }
+  // A source file would otherwise be read as a module, and refused for its missing magic bytes.
+  if (extname(path) === ".ts") throw new ModuleRefused(idFromFile(path), "manifest", `${path}: an AssemblyScript source file: ${takes}; fwx build ${path} makes a .wasm`);
   const bytes = new Uint8Array(readFileSync(path));
+  // A package under another name, a recording or a key: named as what it is, not as a module missing its magic bytes.
+  const other = extname(path) === ".fwx" ? null : otherFileKind(bytes, "wasm");
+  if (other !== null) throw new ModuleRefused(idFromFile(path), "manifest", `${path}: not a WebAssembly module: it is ${other}`);
   const loaded: LoadedModule = extname(path) === ".fwx" ? loadPackage(path, bytes, opts)
-    : { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, warnings: [] };
+    : { id: idFromFile(path), bytes, source: path, requested: null, config: new Map(), configFields: null, fuel: PACKED_FUEL, warnings: [] };
   loaded.debugMap = findDebugMap(sha256Hex(loaded.bytes), { files: opts.debugMaps ?? [], near: [path], dirs: [process.cwd()] });
   return loaded;
 }
@@ -83,7 +100,7 @@ async function loadProject(dir: string): Promise<LoadedModule> {
   return {
     id, bytes: result.bytes, source: dir, requested: m.capabilities,
     config: new Map(Object.entries(configDefaults(m))), configFields: configFields(m.config),
-    ramBudgetBytes: m.ramBudgetBytes, warnings: [], debugMap: result.debugMap,
+    ramBudgetBytes: m.ramBudgetBytes, fuel: PACKED_FUEL, warnings: [], debugMap: result.debugMap,
   };
 }
 
@@ -138,7 +155,7 @@ export function parseGrant(text: string): { module: string | null; caps: Capabil
   const [kind, ...args] = parts;
   const num = (s: string | undefined, what: string) => {
     const n = s !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(s) ? Number(s) : NaN;
-    if (!Number.isInteger(n)) throw new GrantSyntaxError(`--grant ${text}: ${what} must be a number`);
+    if (!Number.isInteger(n)) throw new GrantSyntaxError(`--grant ${text}: ${what} must be a whole number (decimal, or hex as 0x48)`);
     return n;
   };
   let raw: Record<string, unknown>;
@@ -158,10 +175,13 @@ export function parseGrant(text: string): { module: string | null; caps: Capabil
     case "spi": raw = { spi: [{ bus: num(args[0], "the bus"), cs: num(args[1], "the chip select") }] }; break;
     default: throw new GrantSyntaxError(`--grant ${text}: unknown capability "${kind}" (known: ${GRANT_KINDS.join(", ")})`);
   }
+  const option = `--grant ${text}`;
   try {
-    return { module, caps: parseCapabilities(raw, `--grant ${text}`) };
+    return { module, caps: parseCapabilities(raw, option) };
   } catch (e) {
-    if (e instanceof CapabilityError) throw new GrantSyntaxError(e.message);
+    // The check names a field of the JSON shape ("--grant gpio:6:outptu.gpio[0].modes[0]"), which the option does not
+    // have: the option as typed, then what is wrong.
+    if (e instanceof CapabilityError) throw new GrantSyntaxError(`${option}: ${e.message.slice(e.path.length + 2)}`);
     throw e;
   }
 }

@@ -8,13 +8,14 @@ import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { shrinkModule } from "./shrink.js";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { WasmParseError } from "../wasm/reader.js";
+import { SECTION, walkSections } from "../wasm/sections.js";
 import { validateModule, type ValidationIssue, type ValidationResult } from "../validate/validate.js";
 import type { DeviceClass } from "../validate/limits.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { compileAssemblyScript, type CompileResult, type Diagnostic, type Runtime } from "./compile.js";
 import { createDebugMap, debugMapPath, type DebugMap } from "./debug-map.js";
 import { withAbiSection } from "./finish.js";
-import { MANIFEST_FILE, ManifestError, readManifest, type ModuleManifest } from "./manifest.js";
+import { MANIFEST_FILE, ManifestError, projectAboveHint, readManifest, type ModuleManifest } from "./manifest.js";
 
 export interface BuildOptions {
   /** Output path; default `<project>/build/<module id>.wasm` (or `<entry dir>/build/<name>.wasm`). */
@@ -74,7 +75,7 @@ function locate(target: string): { projectDir: string; entry: string; manifest: 
   if (isDirectory(abs)) {
     // A ManifestError, as for an unreadable fwx.json: every caller (build, run, pack, demo) reports those already.
     if (!existsSync(join(abs, MANIFEST_FILE))) {
-      throw new ManifestError(join(target, MANIFEST_FILE), "(file)", "not found: a project directory needs one (`fwx new <dir>` makes one), or name an AssemblyScript .ts entry file");
+      throw new ManifestError(join(target, MANIFEST_FILE), "(file)", `not found: a project directory needs one (\`fwx new <dir>\` makes one), or name an AssemblyScript .ts entry file${projectAboveHint(abs)}`);
     }
     const manifest = readManifest(abs);
     const entry = join(abs, manifest.entry);
@@ -116,10 +117,16 @@ function readToolchainOutput(projectDir: string, entry: string): CompileResult {
  * .bss and the stack where the data segments do not show them, so without
  * __heap_base its RAM need would be understated (docs/modules-c-rust.md).
  */
-function requireHeapBase(validation: ValidationResult): void {
+function requireHeapBase(validation: ValidationResult, bytes: Uint8Array): void {
   if (validation.report.ram.measuredFrom === "heap-base") return;
+  // Where the export would go: the export section (as a missing fwx_init is reported), else the module's end.
+  let exports: { offset: number; location: string } = { offset: bytes.length, location: "end of module" };
+  try {
+    const section = walkSections(bytes).find((s) => s.id === SECTION.export);
+    if (section) exports = { offset: section.offset, location: "export section" };
+  } catch { /* an unreadable module has its own errors */ }
   const issue: ValidationIssue = {
-    code: "heap-base-missing", offset: 0, location: "exports",
+    code: "heap-base-missing", ...exports,
     message: "a module built by another toolchain must export __heap_base, so that its .bss, stack and static data are counted against the RAM budget: link with -Wl,--export=__heap_base (clang; Rust cdylibs export it by default)",
   };
   validation.errors.push(issue);
@@ -161,7 +168,7 @@ export async function buildModule(target: string, options: BuildOptions = {}): P
     ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }),
     ...(options.deviceClass ? { deviceClass: options.deviceClass } : {}),
   });
-  if (foreign) requireHeapBase(validation);
+  if (foreign) requireHeapBase(validation, bytes);
   base.bytes = bytes;
   base.validation = validation;
   if (compiled.sourceMap !== undefined && compiled.functionNames) {

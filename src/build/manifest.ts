@@ -3,8 +3,8 @@
 // `fwx pack` the id, version, capabilities and config schema, and the device
 // agent serves the config defaults through core.config_get.
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { describeFileError } from "../fs/file-error.js";
 import { CapabilityError, parseCapabilities, type Capabilities } from "../caps/capabilities.js";
 import { parseRamBudget } from "../validate/ram.js";
@@ -197,4 +197,20 @@ export function readManifest(dir: string): ModuleManifest {
     throw new ManifestError(file, "(file)", `not valid JSON: ${(e as Error).message}`);
   }
   return parseManifest(json, file);
+}
+
+/**
+ * For a directory without fwx.json: the hint that a project lies above it (a command run from assembly/ or
+ * build/), " (<rel>/fwx.json is above it: name that project directory, or run fwx from it)"; "" when no
+ * directory above has one.
+ */
+export function projectAboveHint(dir: string): string {
+  const start = resolve(dir);
+  for (let d = dirname(start); d !== dirname(d); d = dirname(d)) {
+    if (existsSync(join(d, MANIFEST_FILE))) {
+      const rel = relative(process.cwd(), d) || ".";
+      return ` (${join(rel, MANIFEST_FILE)} is above it: name that project directory, ${rel}, or run fwx from it)`;
+    }
+  }
+  return "";
 }

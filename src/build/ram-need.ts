@@ -80,7 +80,8 @@ export async function measureRamNeed(dir: string, bytes: Uint8Array, opts: { sec
     },
   });
   const loaded = await loadModule(dir);
-  await agent.addModule({ id: loaded.id, bytes, source: loaded.source, requested: loaded.requested ?? {}, config: loaded.config });
+  // With the fuel its package will have (loadModule's): a module that needs more faults here, not on a device.
+  await agent.addModule({ id: loaded.id, bytes, source: loaded.source, requested: loaded.requested ?? {}, config: loaded.config, ...(loaded.fuel ? { fuel: loaded.fuel } : {}) });
   const summary = await agent.run(BigInt(seconds) * 1_000_000n);
   if (summary.faults.length) throw new Error(`${dir}: the module faulted during the RAM run, so its need is unknown: ${summary.faults[0]!.reason}`);
   if (!memories.length) throw new Error(`${dir}: the module was never instantiated during the RAM run`);

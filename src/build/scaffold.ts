@@ -7,7 +7,7 @@ import { basename, join, relative, resolve, sep } from "node:path";
 import { writeFileDurable } from "../fs/durable.js";
 import { FWX_VERSION } from "../version.js";
 import { packageRoot } from "./compile.js";
-import { MODULE_ID_PATTERN } from "./manifest.js";
+import { MAX_MODULE_ID_LENGTH, MODULE_ID_PATTERN } from "./manifest.js";
 
 /** Template files whose names npm would mangle or drop when publishing. */
 const RENAMES: Record<string, string> = { gitignore: ".gitignore" };
@@ -64,7 +64,10 @@ export function scaffoldProject(target: string, options: ScaffoldOptions = {}): 
   }
   const name = slug(basename(dir));
   const id = options.id ?? `com.example.${name}`;
-  if (!MODULE_ID_PATTERN.test(id) || id.length > 64) throw new ScaffoldError(`--id "${id}" is not a reverse-DNS module id (lowercase, dotted, e.g. com.acme.pump-monitor)`);
+  // Said about what the user typed: --id, or the directory name the id was made from.
+  const given = options.id !== undefined ? `--id "${id}"` : `the module id "${id}" (made from the directory name)`;
+  if (id.length > MAX_MODULE_ID_LENGTH) throw new ScaffoldError(`${given} is ${id.length} characters, more than the ${MAX_MODULE_ID_LENGTH} a module id may have; ${options.id !== undefined ? "shorten it" : "give a shorter one with --id"}`);
+  if (!MODULE_ID_PATTERN.test(id)) throw new ScaffoldError(`${given} is not a reverse-DNS module id (lowercase, dotted, e.g. com.acme.pump-monitor)`);
   const fwxDependency = options.fwxDependency ?? defaultFwxDependency();
   const values: Record<string, string> = { id, name, packageName: name, fwxDependency };
 

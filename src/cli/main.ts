@@ -47,6 +47,15 @@ export function joinNegativeValues(argv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * node:util's parser ends an unknown option's message with advice about positionals that starts with a
+ * '-' ("To specify a positional argument …, as in '-- "--x"), whose quotes do not even pair up. The user
+ * mistyped an option: the message names it, and the help (shown or pointed to) lists the real ones.
+ */
+export function withoutPositionalAdvice(message: string): string {
+  return message.replace(/\. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- "[^\n]*?"(?=\n|$)/g, "");
+}
+
 /** "fwx: <command>: …" for every error; messages that already start with the command ("keys gen: …") keep it. */
 function withCommand(name: string | undefined, message: string): string {
   if (!name || message.startsWith(`${name}:`) || message.startsWith(`${name} `)) return message;
@@ -74,6 +83,13 @@ async function dispatch(argv: string[]): Promise<number> {
     console.log(command.help);
     return EXIT.ok;
   }
+  // No argument of any command may be empty; one (often an unset shell variable) would otherwise be taken
+  // for the working directory (fwx build "", fwx ram "") or reported as ": no such file or directory".
+  const empty = rawRest.indexOf("");
+  if (empty >= 0) {
+    const after = empty > 0 && rawRest[empty - 1]!.startsWith("-") ? ` (the value of ${rawRest[empty - 1]})` : "";
+    throw new UsageError(`${name}: argument ${empty + 1} is empty${after}: an unset shell variable? run "fwx ${name} --help" for usage`);
+  }
   try {
     return await command.run(rest);
   } catch (e) {
@@ -90,7 +106,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       const name = argv[0] !== undefined && Object.hasOwn(commands, argv[0]) ? argv[0] : undefined;
-      console.error(`fwx: ${withCommand(name, err.message)}`);
+      console.error(`fwx: ${withCommand(name, withoutPositionalAdvice(err.message))}`);
       return err.exitCode;
     }
     console.error(`fwx: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

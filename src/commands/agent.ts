@@ -14,7 +14,7 @@ import { BoardProfileError } from "../sim/errors.js";
 import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
 import { linuxConnectors, linuxHardware } from "../linux/index.js";
 import { DeviceFileError } from "../linux/device-file.js";
-import { applyDeviceOverrides, DeviceOverrideError, parseDeviceOverride } from "../linux/dev-override.js";
+import { applyDeviceOverrides, attributeToOption, DeviceOverrideError, parseDeviceOverride, type DeviceOverride } from "../linux/dev-override.js";
 import { RevocationsRolledBack } from "../ota/op-guard.js";
 import { lockStateDir, StateDirInUse, stateLockPath as stateLockPathOf } from "../ota/state-lock.js";
 import { AntiRollbackStoreError, defaultAntiRollbackPath, FileAntiRollbackStore } from "../ota/anti-rollback.js";
@@ -169,11 +169,12 @@ export const command: Command = {
       throw new UsageError(`--floor ${floorPath}: ${(e as Error).message}`);
     }
     let board: Board;
+    let devices: DeviceOverride[] = [];
     try {
-      const devices = (values.dev ?? []).map(parseDeviceOverride);
+      devices = (values.dev ?? []).map(parseDeviceOverride);
       board = loadBoardFile(values.board ?? defaultBoardPath(), { hardware: linuxHardware(), override: (j, source) => applyDeviceOverrides(j, devices, source) });
     } catch (e) {
-      if (e instanceof BoardProfileError || e instanceof DeviceFileError || e instanceof DeviceOverrideError) throw new UsageError(e.message);
+      if (e instanceof BoardProfileError || e instanceof DeviceFileError || e instanceof DeviceOverrideError) throw new UsageError(attributeToOption(e.message, devices));
       throw e;
     }
     const hardware = linuxConnectors(board.profile);

@@ -4,7 +4,7 @@ import type { DebugMap } from "../build/debug-map.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
-import { loadPrivateKey, readInput } from "../pkg/files.js";
+import { loadCertificate, loadPrivateKey, readInput } from "../pkg/files.js";
 import { readPackageUnverified } from "../pkg/index.js";
 import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
 // The build stack (the AssemblyScript compiler, binaryen, the packer, the watcher) is loaded only when
@@ -214,7 +214,7 @@ function packageSource(input: string, values: { "integrator-key"?: string; "inte
   const target = (values.target ?? "gateway") as DeviceClass;
   if (!DEVICE_CLASSES.includes(target)) throw new UsageError(`--target must be one of ${DEVICE_CLASSES.join(", ")}`);
   const integratorKey = loadPrivateKey(values["integrator-key"]!);
-  const certificate = new Uint8Array(readInput(values["integrator-cert"]!, "certificate"));
+  const certificate = loadCertificate(values["integrator-cert"]!).bytes;
   let last = 0;
   return async () => {
     const [{ packProject }, { PackError }, { DEBUG_MAP_SUFFIX }] = await Promise.all([import("../pkg/project.js"), import("../pkg/pack.js"), import("../build/debug-map.js")]);

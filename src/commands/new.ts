@@ -57,6 +57,8 @@ export const command: Command = {
     });
     if (positionals.length !== 1) throw new UsageError(`new: expected exactly one target directory, got ${positionals.length}\n\n${HELP}`);
     const target = positionals[0]!;
+    // An empty name (`fwx new "$NAME"` with NAME unset) would be the working directory, refused as "  is not empty".
+    if (!target.trim()) throw new UsageError("new: the project directory's name is empty: give one, e.g. fwx new pump-monitor (or . for an empty working directory)");
     // An empty spec in package.json is "any version": npm would fetch whatever the registry calls fwx.
     if (values.fwx !== undefined && !values.fwx.trim()) throw new UsageError("new: --fwx is empty: give a dependency spec (file:../fwx, ^0.1.0, a git URL) or leave it out");
     // The project directory may be new, but not a tree: its parent must exist (README, "Errors and exit codes").

@@ -1,14 +1,14 @@
-import { statSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { provenanceSidecar, sidecarPath } from "../pkg/provenance.js";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { checkOutputFile, describeFileError } from "../cli/files.js";
 import type { Capabilities } from "../caps/capabilities.js";
-import { ManifestError, readManifest, type ModuleManifest } from "../build/manifest.js";
+import { MANIFEST_FILE, ManifestError, projectAboveHint, readManifest, type ModuleManifest } from "../build/manifest.js";
 import { FWX_VERSION } from "../version.js";
 import { writeFileDurable } from "../fs/durable.js";
-import { loadCapabilities, loadPrivateKey, parseUint, readInput } from "../pkg/files.js";
+import { loadCapabilities, loadCertificate, loadPrivateKey, parseUint, readInput } from "../pkg/files.js";
 import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
 import { DEFAULT_FUEL_PER_CALLBACK, DEFAULT_RAM_BYTES, PackError, buildPackage, configFields } from "../pkg/pack.js";
 import { packProject } from "../pkg/project.js";
@@ -71,7 +71,7 @@ function readProject(dir: string): ModuleManifest {
   try {
     return readManifest(dir);
   } catch (e) {
-    if (e instanceof ManifestError) throw new UsageError(`pack: ${e.message}`);
+    if (e instanceof ManifestError) throw new UsageError(`pack: ${e.message}${existsSync(join(dir, MANIFEST_FILE)) ? "" : projectAboveHint(dir)}`);
     throw e;
   }
 }
@@ -146,7 +146,8 @@ export const command: Command = {
     const now = Math.floor(Date.now() / 1000);
     const sequence = parseUint(values.seq, "--seq") ?? now;
     const key = loadPrivateKey(values.key!);
-    const certificate = new Uint8Array(readInput(values.cert!, "certificate"));
+    // Read as a certificate here, so a wrong file is named by its path (and by what it is), not by the module.
+    const certificate = loadCertificate(values.cert!).bytes;
 
     let result: ReturnType<typeof buildPackage>;
     let payload: Uint8Array;

@@ -1,14 +1,15 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { parseCommandArgs } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { buildModule, BuildInputError } from "../build/build.js";
 import { formatDiagnostic } from "../build/compile.js";
-import { ManifestError, readManifest } from "../build/manifest.js";
+import { ManifestError, projectAboveHint, readManifest } from "../build/manifest.js";
 import { budgetFor, DEFAULT_RAM_MARGIN, DEFAULT_RUN_SECONDS, measureRamNeed } from "../build/ram-need.js";
 import { writeFileDurable } from "../fs/durable.js";
+import { parseSeconds } from "../ota/cli-support.js";
 
-const HELP = `usage: fwx ram [dir] [--write] [--margin <factor>] [--seconds <n>] [--json]
+const HELP = `usage: fwx ram [dir] [--write] [--margin <factor>] [--seconds <time>] [--json]
 
 Measures a module's real RAM need and sets its budget from it. Builds the
 project in memory (as fwx build does), runs it on the simulated board fed by
@@ -30,8 +31,9 @@ options:
   --write            write the budget into fwx.json's "ramBudget" (an integer
                      byte count; the rest of the file is left as it is)
   --margin <factor>  budget = need × factor (default ${DEFAULT_RAM_MARGIN}; at least 1)
-  --seconds <n>      device time to simulate (default: to the last row of
-                     trace.csv, else ${DEFAULT_RUN_SECONDS})
+  --seconds <time>   device time to simulate: seconds (600) or with a unit
+                     (90s, 10m, 2h), rounded up to whole seconds (default: to
+                     the last row of trace.csv, else ${DEFAULT_RUN_SECONDS} s)
   --json             print the figures as JSON
   -h, --help         show this help
 
@@ -79,15 +81,18 @@ export const command: Command = {
     });
     if (positionals.length > 1) throw new UsageError(`ram: expected one project directory, got ${positionals.length}\n\n${HELP}`);
     const margin = positiveNumber("margin", values.margin, 1) ?? DEFAULT_RAM_MARGIN;
-    const secondsOpt = positiveNumber("seconds", values.seconds, 1);
+    // Named in seconds, so a bare number is seconds; a unit is taken too, as by every such option.
+    const secondsOpt = parseSeconds(values.seconds, "--seconds");
     const seconds = secondsOpt === undefined ? undefined : Math.ceil(secondsOpt);
     const dir = resolve(positionals[0] ?? ".");
     const file = join(dir, "fwx.json");
+    // A file (an entry .ts, a built .wasm) would otherwise be reported as "<file>/fwx.json: a part of the path is not a directory".
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`ram: ${positionals[0]}: not a project directory: fwx ram measures a project (a directory with fwx.json)`);
     let manifestBudget: number;
     try {
       manifestBudget = readManifest(dir).ramBudgetBytes;
     } catch (e) {
-      if (e instanceof ManifestError) throw new UsageError(`ram: ${e.message}`);
+      if (e instanceof ManifestError) throw new UsageError(`ram: ${e.message}${existsSync(file) ? "" : projectAboveHint(dir)}`);
       throw e;
     }
     let bytes: Uint8Array;

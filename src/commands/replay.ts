@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { readInputFile, readInputText } from "../cli/files.js";
+import { fileKindOf, otherFileKind } from "../pkg/file-kind.js";
 import { DebugMapError, findDebugMap, parseDebugMap, sha256Hex } from "../build/debug-map.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { replayRecording, ReplayInputError } from "../agent/replay.js";
@@ -59,6 +60,14 @@ export const command: Command = {
     const read = (f: string) => new Uint8Array(readInputFile("replay", f, f));
     const recording = read(recFile);
     const bytes = read(wasmFile);
+    // A file of another kind is named as what it is; the two swapped (an easy slip) are said to be.
+    const recordingIs = otherFileKind(recording, "recording");
+    if (recordingIs !== null) {
+      const swapped = fileKindOf(recording) === "wasm" && fileKindOf(bytes) === "recording" ? " (the recording comes first: fwx replay <run.fwxrec> <module.wasm>)" : "";
+      throw new UsageError(`replay: ${recFile}: not a recording: it is ${recordingIs}${swapped}`);
+    }
+    const moduleIs = otherFileKind(bytes, "wasm");
+    if (moduleIs !== null) throw new UsageError(`replay: ${wasmFile}: not a WebAssembly module: it is ${moduleIs}`);
     if (values.map !== undefined) {
       try {
         parseDebugMap(readInputText("replay", `--map ${values.map}`, values.map), `--map ${values.map}`);

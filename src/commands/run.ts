@@ -10,7 +10,7 @@ import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
 import { parseTraceCsv } from "../sim/trace.js";
 import { linuxConnectors, linuxHardware } from "../linux/index.js";
 import { DeviceFileError } from "../linux/device-file.js";
-import { applyDeviceOverrides, DeviceOverrideError, parseDeviceOverride } from "../linux/dev-override.js";
+import { applyDeviceOverrides, attributeToOption, DeviceOverrideError, parseDeviceOverride, type DeviceOverride } from "../linux/dev-override.js";
 import { parsePublicKey } from "../pkg/keys.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadModule, parseGrant, mergeCapabilities, GrantSyntaxError, type LoadedModule } from "../agent/load.js";
@@ -18,7 +18,7 @@ import { ModuleRefused } from "../agent/refusal.js";
 import { warmPreparationWorker } from "../agent/prepare-pool.js";
 import { runSimulation } from "../agent/simulate.js";
 import { eventToJson, eventToLine, type LoggedEvent } from "../agent/event-log.js";
-import { formatTime } from "../agent/faults.js";
+import { formatTime, withAbortSite } from "../agent/faults.js";
 import { LOG_LEVEL_NAMES } from "../agent/host/core.js";
 import { createEventFilter, EVENT_KINDS, parseEventKinds, UnknownEventKind, type EventKind, type LogLevelName } from "../agent/event-filter.js";
 import { MAX_FUEL, type ModuleSpec } from "../agent/runtime.js";
@@ -50,7 +50,8 @@ options:
   --grant [module:]cap     grant a capability on top of the manifest (repeatable):
                            timers:4  kv:1024  sensor:cold_room  gpio:5:output
                            adc:0  pwm:1  uart:1  i2c:0:0x48  spi:0:1  telemetry:alarms/#
-  --fuel <N>               fuel per callback for every module (default 10000000)
+  --fuel <N>               fuel per callback for every module (default: a package's own
+                           budget; for a project or a .wasm 1000000, what fwx pack gives it)
   --seed <N>               noise seed (default: the profile's)
   --record <file.fwxrec>   record every host call and delivery for fwx replay
                            (its directory must exist; checked before the run)
@@ -137,15 +138,16 @@ function loadBoard(values: { board?: string; trace?: string; seed?: string; dev?
   const trace = values.trace ? readInputText("run", `--trace ${values.trace}`, values.trace) : undefined;
   // loadBoardFile reads the profile itself; a missing or unreadable one is reported like every other input.
   if (values.board) readInputFile("run", `--board ${values.board}`, values.board);
+  let devices: DeviceOverride[] = [];
   try {
     const parsedTrace = trace !== undefined ? parseTraceCsv(trace, values.trace!) : undefined;
-    const devices = (values.dev ?? []).map(parseDeviceOverride);
+    devices = (values.dev ?? []).map(parseDeviceOverride);
     return loadBoardFile(values.board ?? defaultBoardPath(), {
       ...(parsedTrace ? { trace: parsedTrace } : {}), ...(seed !== undefined ? { seed } : {}),
       hardware: linuxHardware(), override: (json, source) => applyDeviceOverrides(json, devices, source),
     });
   } catch (e) {
-    if (e instanceof BoardProfileError || e instanceof TraceError || e instanceof DeviceFileError || e instanceof DeviceOverrideError) throw new UsageError(`run: ${e.message}`);
+    if (e instanceof BoardProfileError || e instanceof TraceError || e instanceof DeviceFileError || e instanceof DeviceOverrideError) throw new UsageError(`run: ${attributeToOption(e.message, devices)}`);
     if (/^E[A-Z]+$/.test(String((e as NodeJS.ErrnoException).code))) throw new UsageError(`run: ${values.board ?? defaultBoardPath()}: ${describeFileError(e)}`);
     throw e;
   }
@@ -310,7 +312,10 @@ export const command: Command = {
         const print = (e: LoggedEvent) => {
           if (!shown(e)) return;
           if (values.json) return out(eventToJson(e));
-          out(eventToLine({ ...e, module: e.module.split(".").pop() ?? e.module }, width));
+          // An abort the compiler made names its site by number; the timeline line gives what the report under it says.
+          const named = e.kind === "fault" && e.reason === "abort" && typeof e.detail === "string"
+            ? { detail: withAbortSite(e.detail, specs.find((s) => s.id === e.module)?.debugMap ?? null) } : {};
+          out(eventToLine({ ...e, ...named, module: e.module.split(".").pop() ?? e.module }, width));
           if (e.kind === "fault" && typeof e.report === "string") out(e.report.split("\n").map((l) => `      ${l}`).join("\n"));
         };
         const result = await runSimulation({

@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
+import { MANIFEST_FILE, ManifestError, projectAboveHint, readManifest } from "../build/manifest.js";
 import { nextChange, watchTargets } from "../cli/watch.js";
 
 const CONFIG = "as-pect.config.js";
@@ -32,7 +33,7 @@ options:
 exit codes:
   0  every spec passed
   1  a spec failed or did not compile
-  2  not a project with ${CONFIG}, or as-pect is not installed
+  2  not a project with ${CONFIG}, a bad fwx.json, or no as-pect installed
   130  --watch ended with Ctrl-C
 
 example:
@@ -50,6 +51,21 @@ function aspectCli(projectDir: string, shown: string): string {
     return join(dirname(dirname(entry)), "bin", "asp.js");
   } catch {
     throw new UsageError(`test: @as-pect/cli is not installed in ${shown}: run npm install there (a project fwx new made lists it)`);
+  }
+}
+
+/**
+ * The project's fwx.json, checked as fwx build checks it before the specs run: the mock takes its grants
+ * and config defaults from it, and would otherwise run with a misspelt field silently ignored (every call
+ * refused) or fail inside as-pect's config with a JSON error buried under the compiler's source.
+ */
+function checkManifest(projectDir: string): void {
+  if (!existsSync(join(projectDir, MANIFEST_FILE))) return;
+  try {
+    readManifest(projectDir);
+  } catch (e) {
+    if (e instanceof ManifestError) throw new UsageError(`test: ${e.message}`);
+    throw e;
   }
 }
 
@@ -81,13 +97,18 @@ export const command: Command = {
       isDir = statSync(dir).isDirectory();
     } catch { /* reported below */ }
     if (!isDir) throw new UsageError(`test: ${shown}: not a project directory`);
-    if (!existsSync(join(dir, CONFIG))) throw new UsageError(`test: ${join(shown, CONFIG)}: not found: fwx test runs a project's as-pect specs (fwx new makes one)`);
+    if (!existsSync(join(dir, CONFIG))) throw new UsageError(`test: ${join(shown, CONFIG)}: not found: fwx test runs a project's as-pect specs (fwx new makes one)${existsSync(join(dir, MANIFEST_FILE)) ? "" : projectAboveHint(dir)}`);
     const cli = aspectCli(dir, shown);
     const abort = new AbortController();
     const onSig = () => abort.abort();
     process.once("SIGINT", onSig);
     try {
-      if (!values.watch) return (await runSpecs(cli, dir, abort.signal)) === 0 ? EXIT.ok : 1;
+      if (!values.watch) {
+        checkManifest(dir);
+        const code = await runSpecs(cli, dir, abort.signal);
+        // 2: the config refused its manifest before any spec ran (assembly/testing/aspect.js), and said why.
+        return code === 0 ? EXIT.ok : code === EXIT.invalid ? EXIT.invalid : 1;
+      }
       const targets = watchTargets([dir]);
       for (;;) {
         // The watch starts before the run, so a save made during one is not lost.
@@ -95,7 +116,16 @@ export const command: Command = {
         // Ctrl-C during a run rejects it while nobody awaits it yet: handled here, not as an unhandled rejection.
         changed.catch(() => {});
         const t0 = performance.now();
-        const code = await runSpecs(cli, dir, abort.signal);
+        let code: number;
+        try {
+          checkManifest(dir);
+          code = await runSpecs(cli, dir, abort.signal);
+        } catch (e) {
+          // A manifest that does not read stays so until the next save: say why and keep watching.
+          if (!(e instanceof UsageError)) throw e;
+          process.stderr.write(`fwx: ${e.message}\n`);
+          code = EXIT.invalid;
+        }
         if (abort.signal.aborted) return 130;
         process.stderr.write(`watch: specs ${code === 0 ? "passed" : "failed"} (${Math.round(performance.now() - t0)} ms); waiting for a save (Ctrl-C to stop)\n`);
         try {

@@ -1,5 +1,6 @@
 import { parseCommandArgs, ramBudgetOption } from "../cli/args.js";
 import { readInputFile } from "../cli/files.js";
+import { otherFileKind } from "../pkg/file-kind.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { formatValidation, validateModule } from "../validate/validate.js";
 import { DEFAULT_DEVICE_CLASS, DEVICE_CLASSES, isDeviceClass } from "../validate/limits.js";
@@ -57,6 +58,9 @@ export const command: Command = {
     const deviceClass = values["device-class"] ?? DEFAULT_DEVICE_CLASS;
     if (!isDeviceClass(deviceClass)) throw new UsageError(`validate: --device-class ${deviceClass}: expected one of ${DEVICE_CLASSES.join(", ")}`);
     const bytes = new Uint8Array(readInputFile("validate", file, file));
+    // A package, a recording or a key: named as what it is, with the command that reads it.
+    const other = values.json ? null : otherFileKind(bytes, "wasm");
+    if (other !== null) throw new UsageError(`validate: ${file}: not a WebAssembly module: it is ${other}`);
     const result = validateModule(bytes, { deviceClass, ...(ramBudgetBytes === undefined ? {} : { ramBudgetBytes }) });
     console.log(values.json ? JSON.stringify(result, null, 2) : formatValidation(result, file));
     return result.ok ? EXIT.ok : EXIT.invalid;

@@ -13,6 +13,8 @@ export interface DeviceOverride {
   path: string;
   /** The option as given, for errors. */
   option: string;
+  /** Set by applyDeviceOverrides: how the profile's own checks name the connector served ("boards/demo.json: uart[0]"). */
+  served?: string;
 }
 
 export class DeviceOverrideError extends Error {
@@ -60,6 +62,7 @@ export function applyDeviceOverrides(profile: unknown, overrides: readonly Devic
     const id = `${found.kind}[${found.index}]`;
     if (seen.has(id)) throw new DeviceOverrideError(`${o.option}: ${id} is already set by ${seen.get(id)}`);
     seen.set(id, o.option);
+    o.served = `${source}: ${id}`;
     const c = found.spec;
     const old = (c.backend as { linux?: Json } | undefined)?.linux;
     for (const f of KINDS[found.kind].simOnly) delete c[f];
@@ -83,4 +86,20 @@ function find(profile: Json, name: string) {
 
 function known(profile: Json): string[] {
   return connectors(profile).map((c) => `${c.kind}${String(c.spec[KINDS[c.kind].key])}${typeof c.spec.name === "string" ? ` (${c.spec.name})` : ""}`);
+}
+
+/**
+ * An error the profile's checks (or the device file's) raised about a connector an option serves, said about
+ * the option: `--dev uart1=/dev/ttyUSB9: serial device /dev/ttyUSB9 does not exist`, not about a profile
+ * file the user did not write that path into. Any other message is returned as it is.
+ */
+export function attributeToOption(message: string, overrides: readonly DeviceOverride[]): string {
+  for (const o of overrides) {
+    if (!o.served) continue;
+    if (message.startsWith(`${o.served}: `)) return `${o.option}: ${message.slice(o.served.length + 2)}`;
+    // A field inside the connector ("i2c[0].backend.linux.device: …"): the option stands for all of it.
+    const field = new RegExp(`^${o.served.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.[^:]*: `).exec(message);
+    if (field) return `${o.option}: ${message.slice(field[0].length)}`;
+  }
+  return message;
 }

@@ -27,7 +27,12 @@ const KINDS: { kind: string; magic: number[]; reader: string }[] = [
  * kinds above other than `expected`; null when it is unknown or is that kind
  * (the format's own error then says what is wrong inside it).
  */
-export function otherFileKind(bytes: Uint8Array, expected: "package" | "certificate"): string | null {
+export function otherFileKind(bytes: Uint8Array, expected: "package" | "certificate" | "wasm" | "recording"): string | null {
   const found = KINDS.find((k) => startsWith(bytes, k.magic));
   return found && found.kind !== expected ? found.reader : null;
+}
+
+/** Which of the kinds above the file is, from its first bytes; null when none. */
+export function fileKindOf(bytes: Uint8Array): string | null {
+  return KINDS.find((k) => startsWith(bytes, k.magic))?.kind ?? null;
 }

@@ -19,13 +19,16 @@ export function readInput(file: string, what: string): Buffer {
 
 export function loadPrivateKey(file: string): KeyObject {
   const data = readInput(file, "private key");
-  const mode = statSync(file).mode & 0o777;
-  if (mode & 0o077) console.error(`fwx: warning: private key ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it`);
+  let key: KeyObject;
   try {
-    return parsePrivateKey(data);
+    key = parsePrivateKey(data);
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message}`);
   }
+  // Only a private key is worth the warning: a .pub given by mistake is refused above, not called exposed.
+  const mode = statSync(file).mode & 0o777;
+  if (mode & 0o077) console.error(`fwx: warning: private key ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it`);
+  return key;
 }
 
 export function loadPublicKey(file: string): Uint8Array {
@@ -54,7 +57,11 @@ export function capabilitiesFrom(json: unknown, path: string): Capabilities {
   try {
     return parseCapabilities(json, path);
   } catch (e) {
-    if (e instanceof CapabilityError) throw new UsageError(e.message);
+    // "caps.json: gpio[0].modes[0]: …": the file, then the field in it (the checker joins them with a dot).
+    if (e instanceof CapabilityError) {
+      const field = e.path.startsWith(`${path}.`) ? e.path.slice(path.length + 1) : null;
+      throw new UsageError(field === null ? e.message : `${path}: ${field}: ${e.message.slice(e.path.length + 2)}`);
+    }
     throw e;
   }
 }

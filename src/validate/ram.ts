@@ -77,7 +77,7 @@ function warnIfStrippedStackPointer(m: ParsedModule, needBytes: number, issues: 
   const memBytes = (m.memories[0]?.initial ?? 0) * (m.memories[0]?.pageSize ?? PAGE);
   if (start <= needBytes || start > memBytes || start % 16 !== 0) return;
   issues.warn({
-    code: "ram-need-unknown", offset: 0, location: "global 0",
+    code: "ram-need-unknown", offset: g.offset, location: "global 0",
     message: `global 0 starts at ${start}, as a C or Rust stack pointer does, but the module exports no __heap_base: its .bss, stack and heap cannot be counted, so the RAM need shown (${needBytes} bytes, static data only) may be far too small. Link with -Wl,--export=__heap_base (clang; Rust exports it by default)`,
   });
 }

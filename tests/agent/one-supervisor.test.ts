@@ -96,7 +96,7 @@ describe("one supervisor: the device's live host", () => {
     const fault = events.find((e) => e.event.kind === "fault")?.event as (AgentEvent & { report?: string }) | undefined;
     expect(fault?.report, "no crash report on the fault event").toBeDefined();
     expect(fault!.report).toMatch(/wasm stack \(innermost first\)/);
-    expect(fault!.report).toMatch(/fuel: \d+ of 1000000/);
+    expect(fault!.report).toMatch(/fuel: at least \d+ of 1000000 \(counted up to the last host call\)/);
     expect(fault!.report).toMatch(/memory: 1 pages now/);
     expect(fault!.report).toMatch(/last \d+ host calls|no host calls before the fault/);
     expect(m.lastFault).toMatch(/^unreachable in fwx_on_timer/);

@@ -77,6 +77,15 @@ describe("RAM budget below a page", () => {
 });
 
 describe("RAM budget of whole pages", () => {
+  it("a store past it is the engine's out-of-bounds trap, with no address, as docs/module-manifest.md says", async () => {
+    const summary = await runOnTimer(store32(65536 - 3), 65536);
+    expect(summary.faults.map((f) => f.reason)).toEqual(["out-of-bounds"]);
+    expect(summary.faults[0]!.detail).not.toMatch(/address/);
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync("docs/module-manifest.md", "utf8").replace(/\s+/g, " ");
+    expect(doc).toContain("at a whole number of pages the engine's own bounds check traps, an `out-of-bounds` fault that names no address");
+  });
+
   it("is left to the memory's maximum: no per-access checks are added", async () => {
     const { prepareModule } = await import("../../src/agent/prepare.js");
     const bytes = misbehaveOnTimer(store32(0));

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { misbehaveOnTimer, tickerModule } from "../fixtures/hostile/modules.js";
+import { op as hop } from "../fixtures/hostile/builder.js";
 import { I32, WasmBuilder, op } from "../fixtures/wasm-builder.js";
 
 const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
@@ -106,6 +107,37 @@ describe("fwx run: a capability the board cannot grant", () => {
     const r = spawnSync(process.execPath, [cli, "run", file, "--grant", "timers:1", "--grant", "gpio:99:output", "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toBe('fwx: run: --grant gpio:99:output: the board "fwx-demo" cannot grant gpio pin 99 mode output (its profile\'s "grantable" lists what it can)\n');
+  });
+
+  it("a .wasm runs with the fuel fwx pack would give it, so a module that needs more faults here, not on the device", () => {
+    // About 5 instructions a turn, 400,000 turns: 2,000,000 fuel, over fwx pack's default of 1,000,000.
+    const file = join(dir, "hungry.wasm");
+    writeFileSync(file, misbehaveOnTimer([...hop.loop([
+      ...hop.localGet(0), ...hop.i32(1), ...hop.i32Add, ...hop.localTee(0), ...hop.i32(400_000), ...hop.i32LtU, ...hop.brIf(0),
+    ])], { locals: ["i32"] }));
+    const r = spawnSync(process.execPath, [cli, "run", file, "--grant", "timers:1", "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/fault +fuel-exhausted/);
+    expect(r.stdout).toContain("fuel: 1000000 of 1000000");
+    // --fuel still sets it: with room for 2,000,000 the same module runs to the end.
+    const more = spawnSync(process.execPath, [cli, "run", file, "--grant", "timers:1", "--duration", "1s", "--fuel", "5000000"], { encoding: "utf8", timeout: 60_000 });
+    expect(more.status, more.stdout + more.stderr).toBe(0);
+  });
+
+  it("a --grant that does not parse: the option as typed, then what is wrong with it", () => {
+    const file = join(dir, "ticker.wasm");
+    writeFileSync(file, tickerModule(500));
+    const cases: [string, string][] = [
+      ["gpio:6:outptu", 'unknown mode "outptu" (known: input, input-pull-up, input-pull-down, output, output-open-drain)'],
+      ["i2c:1:0x148", "must be a 7-bit address 0..127"],
+      ["timers:65", "must be an integer 0..64"],
+      ["kv:-1", "the kv quota must be a whole number (decimal, or hex as 0x48)"],
+    ];
+    for (const [grant, says] of cases) {
+      const r = spawnSync(process.execPath, [cli, "run", file, "--grant", grant, "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`fwx: run: --grant ${grant}: ${says}\n`);
+    }
   });
 
   it("asked for in a project's fwx.json: exit 2 naming the file and field", () => {

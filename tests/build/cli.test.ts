@@ -21,9 +21,19 @@ describe("fwx", () => {
   it.each(Object.keys(commands))("%s: an unknown option is a usage error naming the command", async (name) => {
     const { code, err } = await cli([name, "--no-such-option"]);
     expect(code).toBe(2);
-    expect(err).toMatch(new RegExp(`^fwx: ${name}: Unknown option '--no-such-option'`));
+    expect(err).toMatch(new RegExp(`^fwx: ${name}: Unknown option '--no-such-option'$`, "m"));
+    // Not node:util's advice about positionals, with its unpaired quote.
+    expect(err).not.toContain("To specify a positional argument");
     expect(err).not.toMatch(/^fwx: internal error/m);
     expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it.each(Object.keys(commands))("%s: an empty argument (an unset shell variable) is a usage error naming its position", async (name) => {
+    const { code, err } = await cli([name, ""]);
+    expect(code).toBe(2);
+    expect(err).toBe(`fwx: ${name}: argument 1 is empty: an unset shell variable? run "fwx ${name} --help" for usage`);
+    const value = await cli([name, "x", "--out", ""]);
+    expect(value.err).toBe(`fwx: ${name}: argument 3 is empty (the value of --out): an unset shell variable? run "fwx ${name} --help" for usage`);
   });
 
   it("lists the commands without arguments (exit 2) and with --help (exit 0)", async () => {

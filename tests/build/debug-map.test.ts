@@ -101,6 +101,8 @@ describe("debug maps", () => {
     expect(r.stdout).toContain(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
     expect(r.stdout).toMatch(/assembly\/index\/fwx_on_timer \(function \d+\) at ~lib\/typedarray\.ts:\d+:\d+ \(inlined; from assembly\/index\.ts:8:10\)/);
     expect(r.stdout).not.toMatch(/function\[\d+\]/);
+    // The timeline's own line says it too, not only the report under it: not a bare "at abort site N".
+    expect(r.stdout).toMatch(/^ {2}\S+ +\S+ +fault +abort: Index out of range at ~lib\/typedarray\.ts:\d+:\d+ \(abort site \d+\)$/m);
   });
 
   it("without the map the report says so and gives module positions; --map names it again", () => {

@@ -40,6 +40,13 @@ describe("fwx new", () => {
     await expect(newCommand.run([dir])).rejects.toThrow(/not empty/);
     await expect(newCommand.run([join(work, "bad-id"), "--id", "Not An Id"])).rejects.toThrow(/reverse-DNS/);
     expect(existsSync(join(work, "bad-id"))).toBe(false);
+    // A long directory name: the id made from it is too long, said about the name, not about an --id never given.
+    const long = "cold-room-temperature-and-humidity-monitor-for-the-north-warehouse";
+    await expect(newCommand.run([join(work, long)])).rejects.toThrow(`new: the module id "com.example.${long}" (made from the directory name) is ${12 + long.length} characters, more than the 64 a module id may have; give a shorter one with --id`);
+    expect(existsSync(join(work, long))).toBe(false);
+    await expect(newCommand.run([join(work, "ok"), "--id", `com.acme.${long}`])).rejects.toThrow(`new: --id "com.acme.${long}" is ${9 + long.length} characters, more than the 64 a module id may have; shorten it`);
+    // An empty name (an unset shell variable) is named as such, not taken for the working directory.
+    await expect(newCommand.run([""])).rejects.toThrow(/^new: the project directory's name is empty/);
   });
 
   it("builds green without node_modules, and its specs pass", async () => {

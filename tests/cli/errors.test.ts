@@ -29,13 +29,17 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "fwx-cli-errors-"));
   writeFileSync(join(dir, "tick.wasm"), tickerModule(500));
   writeFileSync(join(dir, "junk.fwxrec"), "not a recording");
+  // Only its magic matters here: the checks name the kind of file before reading any further.
+  writeFileSync(join(dir, "rec.fwxrec"), "FWXREC\0\0\0\0");
   // A package's 16-byte header declaring more than the 40 bytes that follow it.
   writeFileSync(join(dir, "half.fwx"), Buffer.concat([Buffer.from([0x89, 0x46, 0x57, 0x58, 2, 0, 16, 0, 16, 0, 0, 0, 16, 0, 0, 0]), Buffer.alloc(24)]));
   mkdirSync(join(dir, "adir"));
   mkdirSync(join(dir, "empty-project"));
+  writeFileSync(join(dir, "index.ts"), "export function fwx_init(): i32 { return 0; }\n");
   // A project whose fwx.json names an entry that is not there (a typo, a renamed file).
   mkdirSync(join(dir, "no-entry"));
   writeFileSync(join(dir, "no-entry", "fwx.json"), JSON.stringify({ id: "com.acme.no-entry", version: "1.0.0", entry: "assembly/main.ts" }));
+  mkdirSync(join(dir, "no-entry", "sub"));
   const root = generateKeyPair(), acme = generateKeyPair();
   const now = Math.floor(Date.now() / 1000);
   writeFileSync(join(dir, "acme.key"), privateKeyPem(acme.privateKey), { mode: 0o600 });
@@ -127,9 +131,56 @@ const CASES: Record<string, Case> = {
     code: 2, says: /build: empty-project\/fwx\.json: \(file\): not found: a project directory needs one/,
     noWork: () => expect(existsSync(join(dir, "empty-project", "build"))).toBe(false),
   },
+  // fwx run takes no .ts entry (fwx build does): neither its advice nor a "missing magic bytes" about a source file.
   "run a directory without fwx.json": {
     argv: () => ["run", "empty-project", "--duration", "24h"],
-    code: 2, says: /empty-project\/fwx\.json: \(file\): not found/,
+    code: 2, says: /^fwx: run: empty-project refused \(manifest\):\nempty-project: no fwx\.json here: fwx run takes a project directory \(with fwx\.json\), a \.wasm or a \.fwx package \(fwx new makes a project\)\n$/,
+  },
+  "run an AssemblyScript source file": {
+    argv: () => ["run", "index.ts", "--duration", "24h"],
+    code: 2, says: /^fwx: run: index refused \(manifest\):\nindex\.ts: an AssemblyScript source file: fwx run takes a project directory \(with fwx\.json\), a \.wasm or a \.fwx package; fwx build index\.ts makes a \.wasm\n$/,
+  },
+  // A file of another kind is named as what it is, with the command that reads it (src/pkg/file-kind.ts).
+  "validate given a package": {
+    argv: () => ["validate", "pkg.fwx"],
+    code: 2, says: /^fwx: validate: pkg\.fwx: not a WebAssembly module: it is a \.fwx package \(fwx inspect shows it and its certificate, fwx verify checks it\)\n$/,
+  },
+  "replay with its two files swapped": {
+    argv: () => ["replay", "tick.wasm", "rec.fwxrec"],
+    code: 2, says: /^fwx: replay: tick\.wasm: not a recording: it is a WebAssembly module \(fwx validate checks it, fwx pack makes a package of it\) \(the recording comes first: fwx replay <run\.fwxrec> <module\.wasm>\)\n$/,
+  },
+  "replay against a package": {
+    argv: () => ["replay", "rec.fwxrec", "pkg.fwx"],
+    code: 2, says: /^fwx: replay: pkg\.fwx: not a WebAssembly module: it is a \.fwx package/,
+  },
+  "run a recording": {
+    argv: () => ["run", "rec.fwxrec", "--duration", "24h"],
+    code: 2, says: /^fwx: run: rec refused \(manifest\):\nrec\.fwxrec: not a WebAssembly module: it is a recording \(fwx replay runs it\)\n$/,
+  },
+  // From a project's subdirectory (assembly/, build/): the project above is named, in the same words by each.
+  "build from a project's subdirectory": {
+    argv: () => ["build", "no-entry/sub"],
+    code: 2, says: /^fwx: build: no-entry\/sub\/fwx\.json: \(file\): not found: .* \(no-entry\/fwx\.json is above it: name that project directory, no-entry, or run fwx from it\)\n$/,
+  },
+  "run from a project's subdirectory": {
+    argv: () => ["run", "no-entry/sub", "--duration", "24h"],
+    code: 2, says: /\(no-entry\/fwx\.json is above it: name that project directory, no-entry, or run fwx from it\)\n$/,
+  },
+  "ram from a project's subdirectory": {
+    argv: () => ["ram", "no-entry/sub"],
+    code: 2, says: /\(no-entry\/fwx\.json is above it: name that project directory, no-entry, or run fwx from it\)\n$/,
+  },
+  "test from a project's subdirectory": {
+    argv: () => ["test", "no-entry/sub"],
+    code: 2, says: /^fwx: test: no-entry\/sub\/as-pect\.config\.js: not found: .* \(no-entry\/fwx\.json is above it: name that project directory, no-entry, or run fwx from it\)\n$/,
+  },
+  "pack from a project's subdirectory": {
+    argv: () => ["pack", "no-entry/sub", "--key", "acme.key", "--cert", "acme.cert", "-o", "x.fwx"],
+    code: 2, says: /\(no-entry\/fwx\.json is above it: name that project directory, no-entry, or run fwx from it\)\n$/,
+  },
+  "ram given a file": {
+    argv: () => ["ram", "index.ts"],
+    code: 2, says: /^fwx: ram: index\.ts: not a project directory: fwx ram measures a project \(a directory with fwx\.json\)\n$/,
   },
   "build a project whose fwx.json names a missing entry": {
     argv: () => ["build", "no-entry"],
@@ -189,7 +240,8 @@ const CASES: Record<string, Case> = {
   },
   "new with an empty --fwx dependency": {
     argv: () => ["new", "thermo", "--fwx", ""],
-    code: 2, says: /^fwx: new: --fwx is empty: give a dependency spec/,
+    // Refused as every empty argument is (src/cli/main.ts), before new's own check could see it.
+    code: 2, says: /^fwx: new: argument 3 is empty \(the value of --fwx\)/,
     noWork: () => expect(existsSync(join(dir, "thermo"))).toBe(false),
   },
   "board serve --socket in a missing directory": {

@@ -27,6 +27,13 @@ describe("fwx flash: a bad package", () => {
     work.cleanup();
   });
 
+  it("a project's --integrator-cert that is not a certificate is named by its file before anything is built", async () => {
+    const key = f("acme.key", privateKeyPem(trust.integratorKey));
+    const r = await fwx(["flash", work.path, "--integrator-key", key, "--integrator-cert", key, "--device", "gw-1", "--broker", broker.url], work.path);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`fwx: flash: ${key}: not a certificate: it is a PEM key (what --root and the --...-key options take)\n`);
+  });
+
   it("is named when it is not a package, and a device's refusal gives its code once", async () => {
     const deviceId = "bad-pkg-gw";
     const agent = await startSimDevice({

@@ -70,6 +70,32 @@ describe("fwx ram", () => {
     expect(readFileSync(join(broken, "fwx.json"), "utf8")).toBe(manifest);
   });
 
+  it("--seconds is seconds, or a time with its unit, as every option named in seconds", () => {
+    const r = fwx(["ram", ".", "--seconds", "2m", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).seconds).toBe(120);
+    const bare = fwx(["ram", ".", "--seconds", "90", "--json"]);
+    expect(bare.status, bare.stderr).toBe(0);
+    expect(JSON.parse(bare.stdout).seconds).toBe(90);
+  });
+
+  it("runs the module with the fuel its package will have: one that needs more is not measured as if it ran", () => {
+    const hungry = join(dir, "hungry");
+    mkdirSync(join(hungry, "assembly"), { recursive: true });
+    writeFileSync(join(hungry, "fwx.json"), JSON.stringify({ id: "com.example.hungry", version: "1.0.0", capabilities: { timers: 1 } }));
+    // Millions of instructions a callback: within the agent's own 10,000,000, past fwx pack's 1,000,000.
+    writeFileSync(join(hungry, "assembly", "index.ts"), [
+      'import { Log, Status, Timer } from "fwx";',
+      "let sink: u32 = 0;",
+      'export function fwx_init(): i32 { Log.info("hungry"); return Timer.every(1, 1000) == Status.Ok ? 0 : 1; }',
+      "export function fwx_on_timer(id: u32): void { for (let i: u32 = 0; i < 300_000; i++) sink += i ^ id; }",
+      "",
+    ].join("\n"));
+    const r = spawnSync(process.execPath, [CLI, "ram", ".", "--seconds", "3"], { encoding: "utf8", timeout: TIMEOUT_MS, cwd: hungry });
+    expect(r.status, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toContain("the module faulted during the RAM run, so its need is unknown: fuel-exhausted");
+  });
+
   it("refuses a margin below 1", () => {
     const r = fwx(["ram", ".", "--margin", "0.9"]);
     expect(r.status).toBe(2);

@@ -3,7 +3,7 @@
 // broken spec is reported and the watch goes on). Every wait is bounded.
 
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../ota/fixtures.js";
@@ -24,6 +24,31 @@ describe("fwx test", () => {
     expect(none.status).toBe(2);
     expect(none.stderr).toContain("as-pect.config.js: not found");
   });
+
+  it("checks fwx.json as fwx build does before the specs: a misspelt field or bad JSON is one line, exit 2", () => {
+    expect(spawnSync(process.execPath, [cli, "new", "typo"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
+    const project = join(work.path, "typo");
+    linkInstall(project, root);
+    const file = join(project, "fwx.json");
+    const good = readFileSync(file, "utf8");
+    // A misspelt field: the mock would grant nothing and every spec would fail on not-permitted.
+    writeFileSync(file, good.replace('"capabilities"', '"capabilites"'));
+    const typo = spawnSync(process.execPath, [cli, "test"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    expect(typo.status, typo.stderr).toBe(2);
+    expect(typo.stderr.trim()).toBe(`fwx: test: ${file}: capabilites: unknown field (known: $schema, format, id, version, description, entry, capabilities, config, ramBudget)`);
+    expect(typo.stdout).toBe("");
+    // Not JSON: as-pect's config would throw under binaryen's handler, printing the compiler's minified source.
+    writeFileSync(file, '{ "id": "com.example.typo", }');
+    const bad = spawnSync(process.execPath, [cli, "test", "typo"], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
+    expect(bad.status, bad.stderr).toBe(2);
+    expect(bad.stderr).toMatch(/^fwx: test: .*fwx\.json: \(file\): not valid JSON: [^\n]*\n$/);
+    // No fwx.json, though as-pect.config.js names one: the config says so in one line while as-pect loads it.
+    rmSync(file);
+    const none = spawnSync(process.execPath, [cli, "test"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    expect(none.status, none.stderr).toBe(2);
+    expect(none.stderr).toBe("fwx: fwxAspectConfig: manifest fwx.json: no such file\n");
+    expect((none.stdout + none.stderr).split("\n").every((l) => l.length < 300)).toBe(true);
+  }, 120_000);
 
   it("runs the specs again after every save, through a failing and a broken spec, until Ctrl-C", async () => {
     expect(spawnSync(process.execPath, [cli, "new", "probe"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
@@ -67,9 +92,20 @@ describe("fwx test", () => {
       await until("the fixed run", () => ends().length === 4);
       expect(ends()[3]).toMatch(/specs passed/);
 
+      // A manifest that does not read: said in one line, and the watch goes on.
+      const manifest = join(project, "fwx.json");
+      const good = readFileSync(manifest, "utf8");
+      writeFileSync(manifest, good.replace('"capabilities"', '"capabilites"'));
+      await until("the bad manifest's run", () => ends().length === 5);
+      expect(ends()[4]).toMatch(/specs failed/);
+      expect(err).toMatch(/^fwx: test: .*fwx\.json: capabilites: unknown field/m);
+      writeFileSync(manifest, good);
+      await until("the run after the manifest's fix", () => ends().length === 6);
+      expect(ends()[5]).toMatch(/specs passed/);
+
       // Ctrl-C while a run is under way (not while waiting): the watch ends with 130, not with an error.
       writeFileSync(spec, original + "\n");
-      await until("the next run to start", () => (err.match(/changed: running the specs again$/gm) ?? []).length === 4);
+      await until("the next run to start", () => (err.match(/changed: running the specs again$/gm) ?? []).length === 6);
     } finally {
       proc.kill("SIGINT");
     }

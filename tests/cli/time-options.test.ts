@@ -1,6 +1,6 @@
 // Time options of the field tools and the agent: README "Errors and exit
 // codes" says times are written with a unit (90s, 10m, 500ms). Options named
-// in seconds (--timeout <s>, --health-seconds, --device-timeout) keep a bare
+// in seconds (--timeout <s>, --health-seconds, --device-timeout, fwx ram's --seconds) keep a bare
 // number as seconds and take the same units; a speed-up is written 10 or 10x
 // (as `fwx run --speed 10x`); anything else is refused naming the option.
 import { spawnSync } from "node:child_process";
@@ -45,6 +45,7 @@ describe("through the CLI", () => {
       [["agent", "--device-id", "gw-1", "--root", "r.pub", "--customer", "c", "--group", "g", "--state-dir", "s", "--health-seconds", "ten"], 'fwx: agent: --health-seconds "ten": expected a positive time'],
       [["agent", "--device-id", "gw-1", "--root", "r.pub", "--customer", "c", "--group", "g", "--state-dir", "s", "--speed", "fast"], 'fwx: agent: --speed "fast": expected a positive speed-up factor'],
       [["fleet-sim", "--count", "1", "--root-key", "r.key", "--speed", "fast"], 'fwx: fleet-sim: --speed "fast": expected a positive speed-up factor'],
+      [["ram", ".", "--seconds", "2d"], 'fwx: ram: --seconds "2d": expected a positive time'],
     ];
     for (const [args, says] of cases) {
       const r = fwx(...args);

@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureClangWasm, ensureRustWasm } from "../../scripts/ensure-wasm-compilers.mjs";
 import { tempDir } from "../ota/fixtures.js";
+import { SECTION, walkSections } from "../../src/wasm/sections.js";
+import { parseModule } from "../../src/wasm/reader.js";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "dist", "cli.js");
@@ -149,10 +151,16 @@ describe("modules from other toolchains: what fwx refuses, and says why", () => 
     expect(built.status).toBe(2);
     expect(built.err).toContain("must export __heap_base");
     expect(built.err).toContain("-Wl,--export=__heap_base");
+    // Placed where the export belongs, as a missing fwx_init is: not at byte 0, the module's magic.
+    const exportSection = walkSections(new Uint8Array(readFileSync(join(p, "build", "m.wasm")))).find((s) => s.id === SECTION.export)!;
+    expect(built.err).toContain(`error at byte 0x${exportSection.offset.toString(16)} (export section): a module built by another toolchain must export __heap_base`);
 
     expect(cc("stripped.wasm", "-Wl,--strip-all").status).toBe(0);
     const v = fwx("validate", join(p, "stripped.wasm"), "--ram-budget", "2k");
     expect(v.out + v.err).toContain("[ram-need-unknown]");
+    // At the global it names (the stack pointer's entry), not at byte 0.
+    const stackPointer = parseModule(new Uint8Array(readFileSync(join(p, "stripped.wasm")))).globals[0]!;
+    expect(v.out + v.err).toContain(`warning at byte 0x${stackPointer.offset.toString(16)} (global 0): global 0 starts at`);
     expect(v.out + v.err).toMatch(/global 0 starts at \d+, as a C or Rust stack pointer does, but the module exports no __heap_base/);
     expect(v.out).toContain("needs at least");
 

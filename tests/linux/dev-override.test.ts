@@ -3,7 +3,7 @@
 // path, its simulator data dropped; mistakes name the option.
 
 import { describe, expect, it } from "vitest";
-import { applyDeviceOverrides, parseDeviceOverride } from "../../src/linux/dev-override.js";
+import { applyDeviceOverrides, attributeToOption, parseDeviceOverride } from "../../src/linux/dev-override.js";
 import { validateProfile } from "../../src/sim/profile-validate.js";
 import { demoCopy } from "../sim/helpers.js";
 
@@ -58,5 +58,21 @@ describe("--dev", () => {
     const sim = demoCopy();
     sim.uart[0].bauds = [9600, 31250];
     expect(validateProfile(sim, "boards/x.json").profile.uart[0]!.bauds).toEqual([9600, 31250]); // the simulator makes any rate
+  });
+
+  it("the profile's checks of a connector an option serves are said about the option, others as they are", () => {
+    const opts = ["i2c1=/dev/i2c1", "uart1=/dev/ttyUSB9"].map(parseDeviceOverride);
+    const p = applyDeviceOverrides(demoCopy(), opts, "boards/x.json");
+    let message = "";
+    try {
+      validateProfile(p, "boards/x.json");
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe('boards/x.json: i2c[0].backend.linux.device: "/dev/i2c1" is not a device path like /dev/i2c-1');
+    expect(attributeToOption(message, opts)).toBe('--dev i2c1=/dev/i2c1: "/dev/i2c1" is not a device path like /dev/i2c-1');
+    expect(attributeToOption("boards/x.json: uart[0]: serial device /dev/ttyUSB9 does not exist", opts)).toBe("--dev uart1=/dev/ttyUSB9: serial device /dev/ttyUSB9 does not exist");
+    // A connector no option serves keeps the profile's own words.
+    expect(attributeToOption("boards/x.json: gpio[0]: GPIO chip /dev/gpiochip0 does not exist", opts)).toBe("boards/x.json: gpio[0]: GPIO chip /dev/gpiochip0 does not exist");
   });
 });

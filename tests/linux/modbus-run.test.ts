@@ -88,7 +88,8 @@ describe("fwx run --dev: the Modbus meter example on a serial device", () => {
     const missing = join(lab.dir, "ttyUSB9");
     const r = refuse(["--dev", `uart1=${missing}`]);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe(`fwx: run: ${join(root, "boards/demo.json")}: uart[0]: serial device ${missing} does not exist (is the device connected and its driver loaded?)`);
+    // Named by the option that gave the path, not by the profile file, which does not hold it.
+    expect(r.stderr.trim()).toBe(`fwx: run: --dev uart1=${missing}: serial device ${missing} does not exist (is the device connected and its driver loaded?)`);
   });
 
   it("refuses a --speed other than 1x with hardware, and a connector the profile lacks", async () => {

@@ -111,6 +111,36 @@ describe("fwx pack / verify / inspect", () => {
     expect(() => statSync(p("greedy.fwx"))).toThrow();
   });
 
+  it("a --cert that is not a certificate is named by its file, not by the module being packed", async () => {
+    const r = await run(pack, [p("module.wasm"), "--key", p("acme.key"), "--cert", p("acme.key"), "--id", "com.acme.probe", "--version", "1.0.0", "-o", p("c.fwx")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`fwx: ${p("acme.key")}: not a certificate: it is a PEM key (what --root and the --...-key options take)`);
+  });
+
+  it("a --caps file with a bad field names the file, then the field in it", async () => {
+    writeFileSync(p("typo-caps.json"), JSON.stringify({ gpio: [{ pin: 5, modes: ["outptu"] }] }));
+    const r = await run(pack, [p("module.wasm"), "--key", p("acme.key"), "--cert", p("acme.cert"), "--id", "com.acme.probe", "--version", "1.0.0", "--caps", p("typo-caps.json"), "-o", p("t.fwx")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`fwx: ${p("typo-caps.json")}: gpio[0].modes[0]: unknown mode "outptu" (known: input, input-pull-up, input-pull-down, output, output-open-drain)`);
+  });
+
+  it("a public key given as --key is refused as not a private key, not warned about as an exposed one", async () => {
+    // run() keeps only the error's message when a command throws: the warnings printed before it are seen here.
+    const warnings: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void warnings.push(a.join(" ")));
+    let message = "";
+    try {
+      await pack.run([p("module.wasm"), "--key", p("acme.pub"), "--cert", p("acme.cert"), "--id", "com.acme.probe", "--version", "1.0.0", "-o", p("pub.fwx")]);
+    } catch (e) {
+      expect(e).toBeInstanceOf(UsageError);
+      message = (e as Error).message;
+    } finally {
+      spy.mockRestore();
+    }
+    expect(message).toBe(`${p("acme.pub")}: not a PEM private key (expected the .key file written by \`fwx keys gen\`)`);
+    expect(warnings).toEqual([]);
+  });
+
   it("packs an uninstrumented .wasm as it is for gateways, and instruments it with --target mcu", async () => {
     const mcu = await run(pack, [p("plain.wasm"), "--key", p("acme.key"), "--cert", p("acme.cert"), "--id", "com.acme.plain", "--version", "0.1.0", "--target", "mcu", "-o", p("plain-mcu.fwx")]);
     expect(mcu.code, mcu.err).toBe(0);
