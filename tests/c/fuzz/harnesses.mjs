@@ -1,0 +1,11 @@
+// The fuzz harnesses of tests/c/fuzz/ and what each links: firmware sources
+// (relative to firmware/), test sources (relative to tests/c/), -D options
+// and libraries. Shared by run-fuzz.mjs (libFuzzer, clang) and the replay
+// suite tests/c/suites/fuzz-replay.mjs (gcc + ASan/UBSan, seed corpus only).
+const RT = (f) => `runtime/${f}`;
+const PKG = ["fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c", "fwx_pkg_payload.c", "fwx_pkg_verify.c", "fwx_revocations.c"].map(RT);
+
+export const HARNESSES = {
+  json: { sources: [RT("fwx_json.c"), RT("fwx_text.c")] },
+  cbor: { sources: [RT("fwx_cbor.c"), "fwx_support.c"] },
+};
