@@ -34,6 +34,7 @@ static int run_file(const char *path)
         return -1;
     }
     fclose(f);
+    fprintf(stderr, "input %s\n", path); /* names the input a crash report follows */
     LLVMFuzzerTestOneInput(buf, (size_t)n);
     free(buf);
     replayed++;

@@ -27,7 +27,8 @@ export default async function fuzzReplay(ctx) {
       continue;
     }
     const run = await exec("timeout", ["60", exe, corpus]);
-    if (run.status !== 0) fail(`fuzz harness ${name}: its seed corpus replays without a crash or sanitizer report`, `${run.err.slice(-6000)}\n${run.out.slice(-2000)}\nexit ${run.status}`);
+    const last = run.err.trim().split("\n").filter((l) => l.startsWith("input ")).pop() ?? "";
+    if (run.status !== 0) fail(`fuzz harness ${name}: its seed corpus replays without a crash or sanitizer report`, `${last}\n${run.err.split("\n").filter((l) => !l.startsWith("input ")).join("\n").slice(-6000)}\n${run.out.slice(-2000)}\nexit ${run.status}`);
     else pass();
   }
 }
