@@ -8,5 +8,6 @@ const PKG = ["fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c", "fwx_pkg_payloa
 export const HARNESSES = {
   json: { sources: [RT("fwx_json.c"), RT("fwx_text.c")] },
   delta: { sources: [RT("fwx_delta.c"), RT("fwx_text.c"), "fwx_support.c"] },
+  pkg: { sources: [...PKG, "fwx_support.c", "fwx_abi_tables.c"], tests: ["fuzz/fuzz_crypto_stub.c"] },
   cbor: { sources: [RT("fwx_cbor.c"), "fwx_support.c"] },
 };
