@@ -9,5 +9,7 @@ export const HARNESSES = {
   json: { sources: [RT("fwx_json.c"), RT("fwx_text.c")] },
   delta: { sources: [RT("fwx_delta.c"), RT("fwx_text.c"), "fwx_support.c"] },
   pkg: { sources: [...PKG, "fwx_support.c", "fwx_abi_tables.c"], tests: ["fuzz/fuzz_crypto_stub.c"] },
+  revocations: { sources: [...PKG, RT("fwx_revocations_keep.c"), "fwx_support.c", "fwx_abi_tables.c"], tests: ["fuzz/fuzz_crypto_stub.c"] },
+  command: { sources: [RT("fwx_command.c"), RT("fwx_cbor.c"), RT("fwx_pkg_fields.c"), RT("fwx_pkg_caps.c"), RT("fwx_json.c"), RT("fwx_text.c"), "fwx_support.c"], tests: ["fuzz/fuzz_crypto_stub.c"] },
   cbor: { sources: [RT("fwx_cbor.c"), "fwx_support.c"] },
 };
