@@ -11,5 +11,9 @@ export const HARNESSES = {
   pkg: { sources: [...PKG, "fwx_support.c", "fwx_abi_tables.c"], tests: ["fuzz/fuzz_crypto_stub.c"] },
   revocations: { sources: [...PKG, RT("fwx_revocations_keep.c"), "fwx_support.c", "fwx_abi_tables.c"], tests: ["fuzz/fuzz_crypto_stub.c"] },
   command: { sources: [RT("fwx_command.c"), RT("fwx_cbor.c"), RT("fwx_pkg_fields.c"), RT("fwx_pkg_caps.c"), RT("fwx_json.c"), RT("fwx_text.c"), "fwx_support.c"], tests: ["fuzz/fuzz_crypto_stub.c"] },
+  ota: {
+    sources: ["fwx_json.c", "fwx_ota.c", "fwx_crc32.c", "fwx_delta.c", "fwx_text.c", "fwx_command.c", "fwx_statement.c", "fwx_cbor_write.c", "fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c"].map(RT).concat(["fwx_support.c"]),
+    tests: ["ota/ota_fakes.c", "fuzz/fuzz_crypto_stub.c"], includes: ["ota"], defines: ["-DFWX_OTA_TEST_UNSIGNED"],
+  },
   cbor: { sources: [RT("fwx_cbor.c"), "fwx_support.c"] },
 };
