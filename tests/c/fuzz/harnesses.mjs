@@ -15,5 +15,10 @@ export const HARNESSES = {
     sources: ["fwx_json.c", "fwx_ota.c", "fwx_crc32.c", "fwx_delta.c", "fwx_text.c", "fwx_command.c", "fwx_statement.c", "fwx_cbor_write.c", "fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c"].map(RT).concat(["fwx_support.c"]),
     tests: ["ota/ota_fakes.c", "fuzz/fuzz_crypto_stub.c"], includes: ["ota"], defines: ["-DFWX_OTA_TEST_UNSIGNED"],
   },
+  slots: {
+    sources: ["fwx_slots.c", "fwx_slots_journal.c", "fwx_crc32.c"].map(RT), tests: ["slots/sim_flash.c"], includes: ["slots"],
+    defines: ["-DFWX_SLOTS_MAX_MODULES=2u", "-DFWX_SLOTS_MAX_FLOORS=3u", "-DFWX_SLOTS_SLOT_BYTES=2048u", "-DFWX_SLOTS_STAGING_BYTES=2048u",
+      "-DFWX_SLOTS_BANK_BYTES=4096u", "-DFWX_SLOTS_CONFIG_MAX=64u", "-DFWX_SLOTS_CONFIG_POOL=96u", "-DFWX_SLOTS_META_MAX=48u"],
+  },
   cbor: { sources: [RT("fwx_cbor.c"), "fwx_support.c"] },
 };
