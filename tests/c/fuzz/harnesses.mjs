@@ -21,5 +21,10 @@ export const HARNESSES = {
       "-DFWX_SLOTS_BANK_BYTES=4096u", "-DFWX_SLOTS_CONFIG_MAX=64u", "-DFWX_SLOTS_CONFIG_POOL=96u", "-DFWX_SLOTS_META_MAX=48u"],
   },
   module_check: { sources: ["fwx_abi_tables.c", "fwx_abi_section.c", "fwx_module_check.c", "fwx_code_check.c", "fwx_module_check_text.c", "fwx_support.c"] },
+  device_verify: {
+    sources: [...PKG, RT("device/fwx_device_verify.c"), RT("fwx_revocations_keep.c"), RT("fwx_text.c"), "fwx_support.c", "fwx_abi_tables.c"],
+    tests: ["fuzz/fuzz_crypto_stub.c"], includes: ["../../firmware/runtime/device", "fake_wasm3"],
+    defines: ["-DFWX_DEVICE_MAX_PACKAGE=65536u", "-DFWX_SLOTS_SLOT_BYTES=65536u", "-DFWX_SLOTS_STAGING_BYTES=65536u", "-DFWX_SLOTS_BANK_BYTES=65536u", "-DFWX_SLOTS_CONFIG_MAX=4640u", "-DFWX_SLOTS_CONFIG_POOL=4640u"],
+  },
   cbor: { sources: [RT("fwx_cbor.c"), "fwx_support.c"] },
 };
