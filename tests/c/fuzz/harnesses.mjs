@@ -26,5 +26,6 @@ export const HARNESSES = {
     tests: ["fuzz/fuzz_crypto_stub.c"], includes: ["../../firmware/runtime/device", "fake_wasm3"],
     defines: ["-DFWX_DEVICE_MAX_PACKAGE=65536u", "-DFWX_SLOTS_SLOT_BYTES=65536u", "-DFWX_SLOTS_STAGING_BYTES=65536u", "-DFWX_SLOTS_BANK_BYTES=65536u", "-DFWX_SLOTS_CONFIG_MAX=4640u", "-DFWX_SLOTS_CONFIG_POOL=4640u"],
   },
+  config_number: { sources: [RT("device/fwx_config_number.c"), RT("fwx_text.c")], includes: ["../../firmware/runtime/device"] },
   cbor: { sources: [RT("fwx_cbor.c"), "fwx_support.c"] },
 };
