@@ -151,13 +151,17 @@ fail:
     return false;
 }
 
+/* mag is at most 2^53 (an argument of at most 2^53 - 1, plus one for a
+ * negative): 2^53 itself is the cursor's -2^53, which validation refuses but
+ * the cursor can still be handed, so the scan starts at bit 53. */
 static uint64_t double_bits_of_int(uint64_t mag, bool negative)
 {
-    uint32_t top = 52u;
-    uint64_t bits;
-    if (mag == 0u) return 0u;
+    uint32_t top = 53u;
+    uint64_t bits, mantissa;
+    if (mag == 0u || mag > (1ull << 53)) return 0u;
     while (((mag >> top) & 1u) == 0u) top--;
-    bits = ((uint64_t)(top + 1023u) << 52) | ((mag << (52u - top)) & 0xfffffffffffffull);
+    mantissa = top > 52u ? mag >> (top - 52u) : mag << (52u - top);
+    bits = ((uint64_t)(top + 1023u) << 52) | (mantissa & 0xfffffffffffffull);
     return negative ? bits | 0x8000000000000000ull : bits;
 }
 

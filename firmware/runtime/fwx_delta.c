@@ -115,7 +115,8 @@ int fwx_delta_apply(const fwx_delta_io *io, fwx_delta_result *result) {
   while (rd.p < io->delta_size) {
     uint32_t at = rd.p, len, done;
     uint8_t op;
-    (void)byte_at(&rd, &op);
+    /* A failed read leaves `op` unset (or whatever the driver left): never decode it. */
+    if (byte_at(&rd, &op) != 0) return fail(&rd, at, "delta read failed");
     if (op == OP_COPY) {
       uint32_t z;
       int64_t from;

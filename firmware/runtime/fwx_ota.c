@@ -278,11 +278,16 @@ static int store_chunk(fwx_ota *ota, uint32_t offset, const uint8_t *data, uint3
   return 0;
 }
 
-/* Writes held chunks that now continue the stream; drops held ones below it. */
+/* Writes held chunks that now continue the stream; drops held ones below it, and ones that run past the
+ * transfer's end: a chunk held before its begin arrived was never checked against the size the begin gave. */
 static void drain_hold(fwx_ota *ota) {
   uint32_t i = 0;
   while (i < ota->hold_count) {
     fwx_ota_hold_entry e = ota->hold_idx[i];
+    if (current_session(ota, e.session) && (uint64_t)e.offset + e.len > ota->t.size) {
+      hold_remove(ota, i);
+      continue;
+    }
     if (!current_session(ota, e.session) || e.offset > ota->contiguous) {
       i++;
       continue;

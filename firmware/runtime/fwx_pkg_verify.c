@@ -253,7 +253,12 @@ int fwx_pkg_verify(const fwx_pkg_source_t *src, const fwx_pkg_device_t *device,
         return fail(err, FWX_PKG_E_PREINSTRUMENTED, FWX_PKG_NO_OFFSET, FWX_WHY("gateway package with a fuel-instrumented payload"));
 
     /* 12. The payload's own sections agree with the manifest. */
-    if ((rc = fwx_pkg_check_payload(src, s0 - p_len, p_len, &man_doc, &man, err)) != 0) return rc;
+    if ((rc = fwx_pkg_check_payload(src, s0 - p_len, p_len, &man_doc, &man, err)) != 0) {
+        /* The walk fills *err for its refusals but only returns a reader error: fill it here, or the
+         * caller would read FWX_PKG_OK from *err beside a refusal. */
+        if (err->code != rc) return fail(err, rc, s0 - p_len, FWX_WHY("reading the payload"));
+        return rc;
+    }
 
     /* 13. Capabilities: package within certificate, then within the board. */
     if (!fwx_pkg_caps_within(&man_doc, man.capabilities.at, &cert_doc, cert.capabilities_at))

@@ -242,6 +242,16 @@ static void test_early_and_resume(void) {
   CHECK(strstr(reply(), "\"code\":\"busy\""), "different transfer during an active one: busy");
   begin(91, SHA_B, 6144, 16, 6 + FWX_OTA_STALE_MS);
   CHECK(strstr(reply(), "\"resumeFrom\":0"), "stale transfer displaced after 15 s");
+
+  /* An early chunk that runs past the size its begin then declares is dropped, never written past the transfer. */
+  boot(0);
+  fwx_ota_on_connected(&ota, 0);
+  chunk(80, 0, 1024, 1);
+  begin(80, SHA_A, 1000, 4, 2);
+  CHECK(strstr(reply(), "\"resumeFrom\":0"), "begin after an oversized early chunk resumes from 0");
+  CHECK(ota.contiguous == 0 && env.data_len == 0 && ota.hold_count == 0, "early chunk past the declared size dropped, nothing stored");
+  chunk(80, 0, 1000, 3);
+  CHECK(ota.contiguous == 1000 && env.data_len == 1000, "the transfer then completes at its declared size");
 }
 
 static void test_refusals(void) {
