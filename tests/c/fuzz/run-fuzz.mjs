@@ -4,12 +4,39 @@
 // the repository). Usage:
 //   node tests/c/fuzz/run-fuzz.mjs <harness> [libFuzzer options...]
 // e.g. node tests/c/fuzz/run-fuzz.mjs cbor -max_total_time=120
-// Needs clang 14 and libclang-rt-14-dev (apt-get install libclang-rt-14-dev).
+// Needs clang and its libFuzzer runtime (Debian: libclang-rt-<major>-dev),
+// installed here through apt when missing, as the ensure-* scripts do.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { aptAvailable, aptInstall } from "../../../scripts/apt.mjs";
+import { ensureClangWasm } from "../../../scripts/ensure-wasm-compilers.mjs";
 import { HARNESSES } from "./harnesses.mjs";
+
+/** Whether clang links a libFuzzer target here. */
+function linksFuzzer() {
+  const dir = mkdtempSync(join(tmpdir(), "fwx-fuzz-probe-"));
+  try {
+    writeFileSync(join(dir, "p.c"), "#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n");
+    return spawnSync("clang", ["-fsanitize=fuzzer", join(dir, "p.c"), "-o", join(dir, "p")], { stdio: "ignore", timeout: 120_000 }).status === 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** clang with its libFuzzer runtime, installed from Debian's packages when missing. */
+function ensureLibFuzzer() {
+  ensureClangWasm();
+  if (linksFuzzer()) return;
+  const major = spawnSync("clang", ["-dumpversion"], { encoding: "utf8" }).stdout.trim().split(".")[0];
+  const pkg = `libclang-rt-${major}-dev`;
+  if (!aptAvailable() || !aptInstall([pkg], (line) => console.error(`run-fuzz: ${line}`)) || !linksFuzzer()) {
+    console.error(`run-fuzz: clang cannot link a libFuzzer target (-fsanitize=fuzzer): install ${pkg}`);
+    process.exit(1);
+  }
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..", "..");
@@ -19,6 +46,7 @@ if (!h) {
   console.error(`usage: run-fuzz.mjs <${Object.keys(HARNESSES).join("|")}> [libFuzzer options]`);
   process.exit(2);
 }
+ensureLibFuzzer();
 const out = join(root, "tests", "c", "build", "fuzz", name);
 mkdirSync(out, { recursive: true });
 const exe = join(out, `fuzz_${name}`);
