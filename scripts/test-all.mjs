@@ -16,7 +16,7 @@
 // run after run. The directory is removed either way.
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +25,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const node = process.execPath;
 // Made before any suite starts, so nothing of ours is in it (vitest's report goes to the real temp dir).
 const suiteTmp = mkdtempSync(join(tmpdir(), "fwx-test-tmp-"));
+// Open to every user as /tmp is (sticky): some tests run tools as another user (PostgreSQL's initdb
+// as postgres, the PWM tests as a non-root user), who must reach their own directories in it.
+chmodSync(suiteTmp, 0o1777);
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
 /**

@@ -27,7 +27,9 @@ const opts = { moduleId: "big", source: "big.wasm", ramBudgetBytes: 65536 };
 
 describe("the preparation worker", () => {
   it("keeps the agent's thread free while a big module is prepared", async () => {
-    const bytes = bigModule(2000);
+    // Big enough that preparing it takes well over 200 ms even on a fast, idle machine (2000 functions took
+    // 190 ms here once), so the gap it would leave on this thread cannot be mistaken for scheduling noise.
+    const bytes = bigModule(4000);
     await prepareOffThread(bigModule(1), opts); // the worker is up
     let maxGap = 0;
     let last = performance.now();
