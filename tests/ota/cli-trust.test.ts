@@ -135,4 +135,23 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       await new Promise((r) => agent.on("exit", r));
     }
   }, 180_000);
+  it("an agent whose state directory holds a damaged device.json exits 2 with one line naming the file and the field", async () => {
+    writeFileSync(f("d-root.pub"), publicKeyPem(trust.rootPub));
+    expect((await run(cli, ["keys", "gen", "--out", f("d-gw")])).code).toBe(0);
+    writeFileSync(f("d-root.key"), privateKeyPem(trust.rootKey), { mode: 0o600 });
+    const dev = await run(cli, ["cert", "device", "--root-key", f("d-root.key"), "--device-pub", f("d-gw.pub"), "--device-id", "d-gw", "--customer", CUSTOMER, "--group", GROUP, "-o", f("d-gw.devcert")]);
+    expect(dev.code, dev.err).toBe(0);
+    mkdirSync(f("d-state"), { recursive: true });
+    const args = ["agent", "--device-id", "d-gw", "--state-dir", f("d-state"), "--root", f("d-root.pub"), "--customer", CUSTOMER, "--group", GROUP,
+      "--device-key", f("d-gw.key"), "--device-cert", f("d-gw.devcert"), "--broker", broker.url];
+    for (const [text, why] of [["{\"format\":1,\"modules\":", /device\.json: unreadable device state/], [JSON.stringify({ format: 1, modules: { [MODULE]: 5 }, lastInstall: null }), /device\.json: modules\["com\.acme\.ticker"\]: expected a module record, found 5/]] as const) {
+      writeFileSync(f("d-state/device.json"), text);
+      // Before the fix: exit 1, "internal error" and a stack trace (or a TypeError from deep in boot).
+      const r = await run(cli, args, {}, 30_000);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(why);
+      expect(r.err).toMatch(/^fwx: agent: .*d-state\/device\.json: /);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+    }
+  }, 60_000);
 });

@@ -42,7 +42,7 @@ export class KvStore {
       throw new KvStoreError(file, `unreadable store: ${(e as Error).message}`);
     }
     const d = doc as { format?: unknown; entries?: unknown };
-    if (d.format !== FORMAT || typeof d.entries !== "object" || d.entries === null) throw new KvStoreError(file, `not a format ${FORMAT} kv store`);
+    if (typeof doc !== "object" || doc === null || d.format !== FORMAT || typeof d.entries !== "object" || d.entries === null || Array.isArray(d.entries)) throw new KvStoreError(file, `not a format ${FORMAT} kv store`);
     for (const [k, v] of Object.entries(d.entries as Record<string, unknown>)) {
       if (typeof v !== "string") throw new KvStoreError(file, `entries.${k}: value must be base64 text`);
       this.put(k, new Uint8Array(Buffer.from(v, "base64")));
