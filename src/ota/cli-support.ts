@@ -79,7 +79,7 @@ export function reportRemoteError(e: unknown, json: boolean, command: string): n
   };
   if (e instanceof DeviceUnreachable) return out("unreachable", e.message, OTA_EXIT.unreachable);
   if (e instanceof DeviceDistrusted) return out(e.code, `not believed: ${e.message}`, OTA_EXIT.invalid);
-  if (e instanceof DeviceRefused) return out(e.code, `device refused: ${e.message}`, e.code === "busy" ? OTA_EXIT.unreachable : OTA_EXIT.invalid);
+  if (e instanceof DeviceRefused) return out(e.code, `${e.device ? `device ${e.device}` : "device"} refused: ${e.message}`, e.code === "busy" ? OTA_EXIT.unreachable : OTA_EXIT.invalid);
   return null;
 }
 

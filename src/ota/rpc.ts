@@ -34,7 +34,8 @@ export class DeviceDistrusted extends Error {
 const REFUSED_LOGIN = new Set([4, 5, 134, 135]);
 
 export class DeviceRefused extends Error {
-  constructor(readonly code: string, message: string) {
+  /** `device`: the device that refused, so a tool's one line names it (a script flashing many devices reads which). */
+  constructor(readonly code: string, message: string, readonly device?: string) {
     super(message);
     this.name = "DeviceRefused";
   }
@@ -204,7 +205,7 @@ export class ToolConnection {
       this.pending.set(req, { resolve: (r) => { clearTimeout(timer); if (again) clearTimeout(again); resolve(r); return true; } });
       this.client.publish(t.cmd, payload, { qos: 1 });
     });
-    if (!reply.ok) throw new DeviceRefused(reply.code, reply.message);
+    if (!reply.ok) throw new DeviceRefused(reply.code, reply.message, device);
     return reply;
   }
 
@@ -295,7 +296,7 @@ export class ToolConnection {
         this.counters.set(device, Number.isSafeInteger(seen) ? Math.max(seen, counter) : counter);
         continue;
       }
-      throw new DeviceRefused(r.code, r.message);
+      throw new DeviceRefused(r.code, r.message, device);
     }
   }
 

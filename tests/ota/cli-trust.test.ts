@@ -96,7 +96,8 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       // This operator may not remove: the device says so, signed.
       const notAllowed = await run(cli, ["remove", "cli-gw", MODULE, "--broker", broker.url, ...creds], noCreds);
       expect(notAllowed.code).toBe(2);
-      expect(notAllowed.err).toMatch(/device refused: operator "ops" may not remove/);
+      // The refusal names the device that refused, as every field tool's one line does.
+      expect(notAllowed.err).toMatch(/^fwx: remove: device cli-gw refused: operator "ops" may not remove/);
       // Reading is open: logs takes the device as --device too.
       const logs = await run(cli, ["logs", "--device", "cli-gw", "--broker", broker.url, "--lines", "5"], noCreds);
       expect(logs.code, logs.err).toBe(0);
