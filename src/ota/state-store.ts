@@ -22,6 +22,7 @@ import { ensureDirDurable, removeTreeDurable, writeFileDurable, type DurableWrit
 import { NODE_FS, type FileIo } from "../fs/file-io.js";
 import type { InstallEvent } from "./protocol.js";
 import { ownRecord } from "../fs/own-record.js";
+import { describeFileError } from "../fs/file-error.js";
 
 /**
  * How every file in the state directory is written: parents created on demand, and one fixed
@@ -108,6 +109,20 @@ function moduleRecordProblem(rec: unknown): string | null {
   return null;
 }
 
+/**
+ * A file of the state directory could not be written (disk full, I/O error, permissions): the change it
+ * would record did not happen. Only errors the file system reports become one; anything else (a simulated
+ * power cut in tests) passes through as it is.
+ */
+export class StateWriteError extends StateFileError {
+  constructor(file: string, cause: unknown) {
+    super(file, `cannot be written: ${describeFileError(cause)}`);
+    this.name = "StateWriteError";
+  }
+}
+
+const isFsError = (e: unknown) => typeof (e as NodeJS.ErrnoException)?.code === "string" && /^E[A-Z0-9]+$/.test((e as NodeJS.ErrnoException).code!);
+
 export const sha256Hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 export class StateStore {
@@ -146,14 +161,19 @@ export class StateStore {
     return doc;
   }
 
+  /** Replaces device.json durably; a file-system failure is a StateWriteError naming it (device.json is then unchanged). */
   save(state: DeviceState, label: StateLabel): void {
-    writeFileDurable(this.file, JSON.stringify(state, null, 1) + "\n", {
-      ...STATE_DIR_WRITE,
-      fs: this.fs,
-      onStep: (step) => {
-        if (label !== "state") this.hit(`${label}:${step}` as CrashPoint);
-      },
-    });
+    try {
+      writeFileDurable(this.file, JSON.stringify(state, null, 1) + "\n", {
+        ...STATE_DIR_WRITE,
+        fs: this.fs,
+        onStep: (step) => {
+          if (label !== "state") this.hit(`${label}:${step}` as CrashPoint);
+        },
+      });
+    } catch (e) {
+      throw isFsError(e) ? new StateWriteError(this.file, e) : e;
+    }
   }
 
   slotPath(module: string, slot: SlotName): string {
@@ -161,7 +181,11 @@ export class StateStore {
   }
 
   writeSlot(module: string, slot: SlotName, bytes: Uint8Array): void {
-    writeFileDurable(this.slotPath(module, slot), bytes, { ...STATE_DIR_WRITE, fs: this.fs, onStep: (step) => this.hit(`slot:${step}`) });
+    try {
+      writeFileDurable(this.slotPath(module, slot), bytes, { ...STATE_DIR_WRITE, fs: this.fs, onStep: (step) => this.hit(`slot:${step}`) });
+    } catch (e) {
+      throw isFsError(e) ? new StateWriteError(this.slotPath(module, slot), e) : e;
+    }
     this.hit("slot-written");
   }
 
