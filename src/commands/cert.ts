@@ -174,7 +174,7 @@ function show(file: string | undefined, v: Record<string, string | string[] | bo
 
 export const command: Command = {
   name: "cert",
-  summary: "Issue and revoke integrator certificates",
+  summary: "Certificates from the product root (integrators, operators, devices) and revocation lists",
   help,
   async run(argv) {
     const { values, positionals } = parseArgs({
