@@ -845,6 +845,21 @@ static int is_state_changing(const char *op) {
          fwx_streq(op, "config") || fwx_streq(op, "revocations");
 }
 
+/* "the package is for groups line-10, line-11; this device is in line-1": the names the Node agent's refusal gives. */
+static int refuse_scope(fwx_ota_refusal *why, const fwx_cmd *c, uint32_t list_at, const char *what, const char *tail, const char *mine) {
+  char names[sizeof why->message];
+  fwx_text t;
+  fwx_cmd_names(c, list_at, names, sizeof names);
+  why->code = "package-scope";
+  fwx_text_init(&t, why->message, sizeof why->message);
+  fwx_text_str(&t, "the package is for ");
+  fwx_text_str(&t, what);
+  fwx_text_str(&t, names);
+  fwx_text_str(&t, tail);
+  fwx_text_str(&t, mine);
+  return -1;
+}
+
 /* A begin's own checks before the transfer starts (device-agent.ts handleSigned / begin). 0, or -1 with *why. */
 static int signed_begin_checks(const fwx_ota *ota, const fwx_cmd *c, fwx_ota_refusal *why) {
   if (!c->has_package) return refuse(why, "bad-request", "\"begin\" needs the package (sha256, size, version, sequence)", NULL, NULL);
@@ -853,9 +868,9 @@ static int signed_begin_checks(const fwx_ota *ota, const fwx_cmd *c, fwx_ota_ref
   if (!c->has_window) return refuse(why, "bad-request", "\"begin\" needs window", NULL, NULL);
   /* The package's certificate names its customers (and groups): a package for another customer is refused before any byte is sent. */
   if (!fwx_cmd_allows(c, c->customers_at, ota->cfg.customer))
-    return refuse(why, "package-scope", "the package is for other customers; this device belongs to ", ota->cfg.customer, NULL);
+    return refuse_scope(why, c, c->customers_at, "customers ", "; this device belongs to ", ota->cfg.customer);
   if (!fwx_cmd_allows(c, c->groups_at, ota->cfg.group))
-    return refuse(why, "package-scope", "the package is for other groups; this device is in ", ota->cfg.group, NULL);
+    return refuse_scope(why, c, c->groups_at, "groups ", "; this device is in ", ota->cfg.group);
   return 0;
 }
 

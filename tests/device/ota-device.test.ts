@@ -226,7 +226,17 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
     expect(r.status, r.stdout + r.stderr).not.toBe(0);
     expect(r.stdout + r.stderr).toContain("package-scope");
-    expect(r.stdout + r.stderr).toContain("this device belongs to acme-foods");
+    // The customers the package is for, named as the Node agent names them (it said "for other customers").
+    expect(r.stdout + r.stderr).toContain("the package is for customers acme; this device belongs to acme-foods");
+    // And groups: the device's group compared whole, the package's groups named.
+    const otherGroups: Trust = { ...trust, certBytes: issueCertificate({
+      integratorId: "acme", integratorKey: rawPublicKey(trust.integratorKey), modulePrefix: "com.acme.",
+      capabilities: { timers: 4, kv: 1024 }, customers: ["acme-foods"], groups: ["cold-store-30", "cold-store-4"], notBefore: now - 3600, notAfter: now + 86400,
+    }, trust.rootKey) };
+    const grouped = writePackage(dir.path, "grouped.fwx", mcuPackage(otherGroups, { version: "1.0.0", sequence: 1 }));
+    const g = await cli(cliPath, flashArgs(grouped, id, ["--no-delta"]));
+    expect(g.status, g.stdout + g.stderr).not.toBe(0);
+    expect(g.stdout + g.stderr).toContain("the package is for groups cold-store-30, cold-store-4; this device is in cold-store-3");
     const state = dumpState(stateDir);
     expect(state.modules).toEqual([]);
     expect(state.transfer).toBeNull();
