@@ -526,23 +526,19 @@ static int read_package(fwx_json_span pkg, fwx_ota_package *out, fwx_ota_refusal
 /* A byte count as the TS receiver takes it: a safe integer >= 0, and at most the device limit. */
 static int read_size(fwx_json_span obj, const char *what, uint32_t *out, fwx_ota_refusal *why) {
   int64_t v;
-  char num[24];
   fwx_text t;
   if (fwx_json_int(fwx_json_get(obj, "size"), 0, 9007199254740991LL, &v) != 0)
     return refuse(why, "bad-request", what, " size is not a byte count", NULL);
   if (v > (int64_t)FWX_OTA_MAX_TRANSFER) {
-    fwx_text_init(&t, num, sizeof num);
+    /* "transfer of N bytes exceeds the device limit of L", the receiver's words (fwx_text_init empties its buffer,
+     * so the message is built in one text, not appended to after refuse()). */
+    (void)refuse(why, "too-large", NULL, NULL, NULL);
+    fwx_text_init(&t, why->message, sizeof why->message);
+    fwx_text_str(&t, "transfer of ");
     fwx_text_i64(&t, v);
-    {
-      char lim[24];
-      fwx_text_init(&t, lim, sizeof lim);
-      fwx_text_u64(&t, FWX_OTA_MAX_TRANSFER);
-      (void)refuse(why, "too-large", "transfer of ", num, " bytes exceeds the device limit of ");
-      fwx_text_init(&t, why->message, sizeof why->message);
-      t.len = fwx_strlen(why->message);
-      fwx_text_str(&t, lim);
-      return -1;
-    }
+    fwx_text_str(&t, " bytes exceeds the device limit of ");
+    fwx_text_u64(&t, FWX_OTA_MAX_TRANSFER);
+    return -1;
   }
   *out = (uint32_t)v;
   return 0;
@@ -617,6 +613,8 @@ static int cmd_begin(fwx_ota *ota, fwx_json_span cmd, const char *from, fwx_json
     n.size = n.package.size;
     memcpy(n.sha256, n.package.sha256, 32);
   }
+  /* As receiver.ts: no package or delta is 0 bytes long, and an empty transfer would be "complete" before it began. */
+  if (n.size == 0u) return refuse(why, "bad-request", "transfer of 0 bytes: there is nothing to install", NULL, NULL);
   if (read_u32(cmd, "window", 1, 1024, &v) != 0) return refuse(why, "bad-request", "window is outside 1..1024 chunks", NULL, NULL);
   n.window = (uint16_t)v;
   (void)fwx_strcpy_bounded(n.from, sizeof n.from, from);

@@ -178,6 +178,8 @@ export class TransferReceiver {
   private start(meta: Omit<PartialMeta, "acked">, nowMs: number, preempt: boolean): number {
     // The size arrives in a broker message: a non-number would pass every `offset + length > size` check, letting chunks grow the file without bound.
     if (!Number.isSafeInteger(meta.transfer.size) || meta.transfer.size < 0) throw new RequestRefused("bad-request", `transfer size ${JSON.stringify(meta.transfer.size)} is not a byte count`);
+    // No package or delta is 0 bytes long; an empty transfer would be "complete" before it began (fwx_ota.c refuses it alike).
+    if (meta.transfer.size === 0) throw new RequestRefused("bad-request", "transfer of 0 bytes: there is nothing to install");
     if (meta.transfer.size > MAX_TRANSFER_BYTES) throw new RequestRefused("too-large", `transfer of ${meta.transfer.size} bytes exceeds the device limit of ${MAX_TRANSFER_BYTES}`);
     if (!(Number.isInteger(meta.window) && meta.window >= 1 && meta.window <= 1024)) throw new RequestRefused("bad-request", `window ${meta.window} is outside 1..1024 chunks`);
     const a = this.active;
