@@ -165,7 +165,8 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     let delta: DeltaSpec | null = null;
     const status = await conn.status(opts.device, 500);
     const mod = status?.modules.find((m) => m.id === manifest.id);
-    const baseSha = mod?.confirmed ? mod.slots[mod.confirmed]?.sha256 : undefined;
+    const claimed = mod?.confirmed === "A" || mod?.confirmed === "B" ? mod.slots[mod.confirmed]?.sha256 : undefined;
+    const baseSha = typeof claimed === "string" && /^[0-9a-f]{64}$/.test(claimed) ? claimed : undefined;
     // No delta to the package the device already runs: the full begin gets its verdict back at once.
     const base = baseSha && baseSha !== pkgSha && opts.delta !== false && opts.cache ? opts.cache.get(baseSha) : null;
     if (base && baseSha) {

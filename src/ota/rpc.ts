@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
 import { checkDeviceCertificate, TrustRefused } from "../pkg/identity.js";
 import type { RevocationList } from "../pkg/revocation.js";
-import { parseJson, topicsFor, type Command, type DeviceStatus, type Reply } from "./protocol.js";
+import { asDeviceStatus, parseJson, topicsFor, type Command, type DeviceStatus, type Reply } from "./protocol.js";
 import { encodeCommandBody, sameBytes, sha256, signCommand, verifyStatement, type CommandBody as SignedBody, type OperatorCredentials, type Statement } from "./signed-command.js";
 import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
@@ -358,9 +358,10 @@ export class ToolConnection {
       this.onMessage((tp, payload) => {
         if (done || tp !== topic || payload.length === 0) return;
         try {
-          const s = parseJson<DeviceStatus>(payload, "status");
+          // Not an object: as if the device had published none.
+          const s = asDeviceStatus(parseJson<unknown>(payload, "status"));
           if (typeof s?.cert === "string") this.deviceCerts.set(device, s.cert);
-          if (!this.counters.has(device) && Number.isSafeInteger(s?.counter)) this.counters.set(device, s.counter);
+          if (!this.counters.has(device) && Number.isSafeInteger(s?.counter)) this.counters.set(device, s!.counter);
           done = true;
           clearTimeout(t);
           resolve(s);

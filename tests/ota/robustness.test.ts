@@ -16,6 +16,9 @@ import { DeviceUnreachable, ToolConnection } from "../../src/ota/rpc.js";
 import { signCommand, type CommandBody } from "../../src/ota/signed-command.js";
 import { bundleCli, startChildAgent, writeRootKey } from "./child-agent.js";
 import { makePackage, makeTrust, MODULE, tempDir, tickerWasm } from "./fixtures.js";
+import { runNode } from "../support/run-cli.js";
+import { writeFileSync } from "node:fs";
+import { privateKeyPem } from "../../src/pkg/keys.js";
 
 describe("robustness of the agent and the tools", () => {
   let broker: RunningBroker;
@@ -26,6 +29,9 @@ describe("robustness of the agent and the tools", () => {
   beforeAll(async () => {
     broker = await startBroker();
     cli = await bundleCli();
+    writeFileSync(join(work.path, "v.fwx"), makePackage(trust, { version: "1.0.0", sequence: 1 }));
+    writeFileSync(join(work.path, "op.key"), privateKeyPem(trust.auth.operator.key), { mode: 0o600 });
+    writeFileSync(join(work.path, "op.cert"), trust.auth.operator.cert);
   }, 60_000);
   afterAll(async () => {
     await broker.close();
@@ -161,6 +167,58 @@ describe("robustness of the agent and the tools", () => {
       await agent.stop();
     }
   }, 90_000);
+
+  it("the field tools outlive a hostile publisher: malformed retained statuses, log replies and escape sequences", async () => {
+    const m = await mqtt.connectAsync(broker.url, { clientId: "hostile", clean: true });
+    const run = (args: string[], timeoutMs = 30_000) => runNode(cli, args, { cwd: work.path, timeoutMs, env: { XDG_CONFIG_HOME: join(work.path, "no-config") } });
+    const retained = async (device: string, status: string) => {
+      await m.publishAsync(`fwx/v2/${device}/status`, status, { qos: 1, retain: true });
+      await m.publishAsync(`fwx/v2/${device}/presence`, '{"online":true}', { qos: 1, retain: true });
+    };
+    try {
+      // Statuses any client allowed to publish there could write: before the fix, the first of these ended
+      // `fwx devices` for the whole fleet ("status?.modules.find is not a function"), and `fwx flash` to them.
+      await retained("hostile-1", '{"modules":"x"}');
+      await retained("hostile-2", '{"device":"hostile-2","ts":"yesterday","modules":[null,{"id":5},{"id":"m","slots":null,"health":null,"config":"z"}],"lastInstall":"x"}');
+      await retained("hostile-3", "null");
+      await retained("hostile-4", JSON.stringify({ device: "hostile-4", ts: 0, board: "\u001b]0;owned\u0007\u001b[2J", customer: "c", group: "g", modules: [] }));
+      const list = await run(["devices", "--broker", broker.url]);
+      expect(list.code, list.err).toBe(0);
+      expect(list.err).toBe("");
+      expect(list.out).toMatch(/^hostile-1 {2}online {2}last seen at an unknown time/m);
+      expect(list.out).toMatch(/^ {2}m {2}- {2}\? {2}A: empty {2}B: empty$/m);
+      expect(list.out).toMatch(/^hostile-3 {2}online$/m);
+      // No escape sequence reaches the terminal: it is shown as text.
+      expect(list.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+      expect(list.out).toContain("board \\u001b]0;owned\\u0007\\u001b[2J");
+      const json = await run(["devices", "--broker", broker.url, "--json"]);
+      expect(json.code, json.err).toBe(0);
+      for (const device of ["hostile-1", "hostile-2"]) {
+        const f = await run(["flash", join(work.path, "v.fwx"), "--device", device, "--broker", broker.url, "--timeout", "2", "--no-delta",
+          "--operator-key", join(work.path, "op.key"), "--operator-cert", join(work.path, "op.cert"), "--root", rootFile]);
+        expect(f.code, f.err).toBe(4);
+        expect(f.err).not.toMatch(/internal error|TypeError/);
+      }
+      // A fake device answers `fwx logs` with lines of every wrong shape.
+      await m.subscribeAsync("fwx/v2/hostile-logs/cmd");
+      await m.publishAsync("fwx/v2/hostile-logs/presence", '{"online":true}', { qos: 1, retain: true });
+      m.on("message", (_t, p) => {
+        const cmd = JSON.parse(p.toString()) as { req: string; from: string };
+        const lines = [null, 5, "x", { ts: "x", module: "m\u001b[31m", kind: "log", level: "info", message: "\u001b]0;owned\u0007hi" }, { ts: 1e20, kind: "fault", frames: "zz" }];
+        void m.publishAsync(`fwx/v2/hostile-logs/reply/${cmd.from}`, JSON.stringify({ req: cmd.req, ok: true, lines }), { qos: 1 });
+      });
+      const logs = await run(["logs", "hostile-logs", "--broker", broker.url]);
+      expect(logs.code, logs.err).toBe(0);
+      expect(logs.out).toContain("? m\\u001b[31m log info: \\u001b]0;owned\\u0007hi");
+      expect(logs.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    } finally {
+      for (const d of ["hostile-1", "hostile-2", "hostile-3", "hostile-4", "hostile-logs"]) {
+        await m.publishAsync(`fwx/v2/${d}/status`, "", { qos: 1, retain: true });
+        await m.publishAsync(`fwx/v2/${d}/presence`, "", { qos: 1, retain: true });
+      }
+      await m.endAsync(true);
+    }
+  }, 120_000);
 
   it("keeps no chunk larger than a chunk, and at most a bounded number of bytes of chunks for sessions it was not told about", () => {
     const dir = tempDir("early");
