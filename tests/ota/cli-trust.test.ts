@@ -155,4 +155,26 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       expect(r.err.trim().split("\n")).toHaveLength(1);
     }
   }, 60_000);
+  it("fwx cert show prints operator and device certificates and checks them against the root", async () => {
+    writeFileSync(f("s-root.key"), privateKeyPem(trust.rootKey), { mode: 0o600 });
+    writeFileSync(f("s-root.pub"), publicKeyPem(trust.rootPub));
+    for (const name of ["s-op", "s-gw"]) expect((await run(cli, ["keys", "gen", "--out", f(name)])).code).toBe(0);
+    expect((await run(cli, ["cert", "operator", "--root-key", f("s-root.key"), "--operator-pub", f("s-op.pub"), "--id", "alice", "--operations", "begin,rollback", "--customers", CUSTOMER, "--devices", "gw-1,gw-2", "-o", f("s.opcert")])).code).toBe(0);
+    expect((await run(cli, ["cert", "device", "--root-key", f("s-root.key"), "--device-pub", f("s-gw.pub"), "--device-id", "gw-1", "--customer", CUSTOMER, "--group", GROUP, "-o", f("s.devcert")])).code).toBe(0);
+    // Before the fix: "not a valid fwx certificate: certificate.modulePrefix (key 3): expected text", and with
+    // --root "not signed by this root key" although the root had signed them.
+    const op = await run(cli, ["cert", "show", f("s.opcert"), "--root", f("s-root.pub")]);
+    expect(op.code, op.err).toBe(0);
+    expect(op.out).toMatch(/operator certificate, signature verified against .*s-root\.pub/);
+    expect(op.out).toMatch(/^operator {5}alice \(key [0-9a-f]{16}\)$/m);
+    expect(op.out).toMatch(/^operations {3}begin, rollback$/m);
+    expect(op.out).toMatch(/^devices {6}gw-1, gw-2$/m);
+    const dev = await run(cli, ["cert", "show", f("s.devcert"), "--json"]);
+    expect(dev.code, dev.err).toBe(0);
+    expect(JSON.parse(dev.out)).toMatchObject({ kind: "device", deviceId: "gw-1", customer: CUSTOMER, group: GROUP, signatureChecked: false });
+    // Against another root: refused by name.
+    const other = await run(cli, ["cert", "show", f("s.devcert"), "--root", f("s-op.pub")]);
+    expect(other.code).toBe(2);
+    expect(other.err).toMatch(/s\.devcert: not a valid fwx device certificate: not signed by this root key/);
+  }, 60_000);
 });
