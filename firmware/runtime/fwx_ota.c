@@ -548,13 +548,18 @@ static int read_size(fwx_json_span obj, const char *what, uint32_t *out, fwx_ota
  * confirmation stands only while that package is its module's confirmed one (after a rollback it is
  * not, and answering "confirmed" would tell the tool a package runs that does not). A refusal for the
  * device's state at that moment, not for the package (no free module slot, its module on trial, a
- * certificate not valid yet, a flash read error), is not repeated either: the begin is tried again. */
+ * certificate not valid yet, a flash read error), is not repeated either: the begin is tried again; nor is a
+ * failed transfer. */
 static int verdict_still_true(fwx_ota *ota, fwx_json_span ev, const uint8_t sha[32]) {
   static const char *const transient[] = { "too-many-modules", "busy", "FWX_PKG_E_NOT_YET_VALID", "FWX_PKG_E_IO" };
   char phase[16], code[32], module[FWX_OTA_ID_MAX + 1];
   uint8_t confirmed[32];
   unsigned k;
   if (fwx_json_string(fwx_json_get(ev, "phase"), phase, sizeof phase) < 0) return 0;
+  /* "failed" is about the bytes of one transfer (a hash or delta that did not match, a flash error), never the
+   * package: repeated, one corrupted transfer (chunks with valid CRCs from anyone on the broker) would fail
+   * every later flash of that package. The Node agent never repeats it either. */
+  if (fwx_streq(phase, "failed")) return 0;
   if (fwx_streq(phase, "refused") && fwx_json_string(fwx_json_get(ev, "code"), code, sizeof code) >= 0)
     for (k = 0; k < sizeof transient / sizeof transient[0]; k++)
       if (fwx_streq(code, transient[k])) return 0;

@@ -85,6 +85,8 @@ const TRANSIENT_REFUSALS = new Set(["busy", "shutting-down", "too-many-modules",
  */
 export function verdictStillTrue(last: InstallEvent, confirmedSha: string | undefined | null): boolean {
   if (last.phase === "confirmed") return confirmedSha === last.package;
+  // A failed transfer (hash or delta mismatch, a storage error) says nothing about the package: flash it again.
+  if (last.phase === "failed") return false;
   if (last.phase === "refused" && last.code !== undefined && TRANSIENT_REFUSALS.has(last.code)) return false;
   return true;
 }

@@ -193,6 +193,8 @@ describe("a begin of a package already decided", () => {
     expect(verdictStillTrue(verdict("reverted"), null)).toBe(true);
     // About the device at the time, not the package: "flash again" must not get the same answer forever.
     for (const code of ["shutting-down", "busy", "FWX_PKG_E_NOT_YET_VALID"]) expect(verdictStillTrue(verdict("refused", code), null)).toBe(false);
+    // A failed transfer (its bytes, not the package): as fwx_ota.c decides it.
+    expect(verdictStillTrue(verdict("failed"), null)).toBe(false);
   });
 });
 
