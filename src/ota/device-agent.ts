@@ -170,7 +170,16 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     });
     this.client = client;
     client.on("message", (topic, payload) => this.onMessage(topic, payload));
-    client.on("error", () => { /* reconnects; connection errors are not fatal to a device */ });
+    // Connection errors are not fatal to a device: it reconnects. But a wrong URL, a broker that is down or a
+    // login it refuses are said once, as fwx-device says it, instead of an agent that waits in silence.
+    let connectedOnce = false;
+    let saidUnreachable = false;
+    client.on("connect", () => { connectedOnce = true; });
+    client.on("error", (e) => {
+      if (connectedOnce || saidUnreachable) return;
+      saidUnreachable = true;
+      this.timeline({ kind: "agent", ts: Date.now(), message: `broker ${this.opts.brokerUrl} not reachable yet (${(e as Error)?.message ?? String(e)}); retrying` });
+    });
     const connected = new Promise<void>((resolve) => {
       client.on("connect", () => {
         client.subscribe([this.topics.cmd, this.topics.chunk], { qos: 1 }, () => {

@@ -4,6 +4,7 @@
 // vitest worker dying.
 
 import { randomBytes } from "node:crypto";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -219,6 +220,24 @@ describe("robustness of the agent and the tools", () => {
       await m.endAsync(true);
     }
   }, 120_000);
+
+  it("an agent whose broker cannot be reached says so once, as fwx-device does, instead of waiting in silence", async () => {
+    const device = "robust-nobroker";
+    // A port nothing listens on: bound and closed again.
+    const port = await new Promise<number>((res) => { const srv = createServer().listen(0, "127.0.0.1", () => { const p = (srv.address() as AddressInfo).port; srv.close(() => res(p)); }); });
+    const agent = startChildAgent(cli, { deviceId: device, broker: `mqtt://127.0.0.1:${port}`, stateDir: join(work.path, device), rootFile, trust });
+    try {
+      const said = new RegExp(`\\[agent\\] broker mqtt://127\\.0\\.0\\.1:${port} not reachable yet \\(.*ECONNREFUSED.*\\); retrying`);
+      const until = Date.now() + 20_000;
+      while (!said.test(agent.stderr()) && Date.now() < until && agent.proc.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      expect(agent.stderr()).toMatch(said);
+      await new Promise((r) => setTimeout(r, 1500)); // several reconnects later: still once
+      expect(agent.stderr().match(/not reachable yet/g)).toHaveLength(1);
+      expect(agent.proc.exitCode).toBeNull();
+    } finally {
+      await agent.stop();
+    }
+  }, 60_000);
 
   it("keeps no chunk larger than a chunk, and at most a bounded number of bytes of chunks for sessions it was not told about", () => {
     const dir = tempDir("early");
