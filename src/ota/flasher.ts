@@ -323,7 +323,10 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
           finish();
           return null;
         }
-        const from = Number(r.resumeFrom ?? 0);
+        // Unproven (an accepted begin carries no proof): a lie may cost this transfer, never its arithmetic. An
+        // offset that is not a byte count is 0; one past the end is the end (the device then fails it on its hash).
+        const claimed = Number(r.resumeFrom ?? 0);
+        const from = Number.isSafeInteger(claimed) && claimed >= 0 ? Math.min(claimed, body.length) : 0;
         began = true;
         if (resync) {
           // The device's durable offset is the truth; it never goes below an offset it acknowledged.

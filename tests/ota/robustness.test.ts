@@ -14,7 +14,7 @@ import { encodeCbor } from "../../src/pkg/cbor.js";
 import { CHUNK_HEADER_BYTES, encodeChunk, topicsFor, type DeviceStatus } from "../../src/ota/protocol.js";
 import { DEFAULT_RECEIVER, TransferReceiver } from "../../src/ota/receiver.js";
 import { DeviceUnreachable, ToolConnection } from "../../src/ota/rpc.js";
-import { signCommand, type CommandBody } from "../../src/ota/signed-command.js";
+import { openCommand, signCommand, type CommandBody } from "../../src/ota/signed-command.js";
 import { bundleCli, startChildAgent, writeRootKey } from "./child-agent.js";
 import { makePackage, makeTrust, MODULE, tempDir, tickerWasm } from "./fixtures.js";
 import { runNode } from "../support/run-cli.js";
@@ -236,6 +236,27 @@ describe("robustness of the agent and the tools", () => {
       expect(agent.proc.exitCode).toBeNull();
     } finally {
       await agent.stop();
+    }
+  }, 60_000);
+
+  it("fwx flash takes a begin's unproven offset only as a byte count: a lying device gets a plain stall, not 'byte NaN'", async () => {
+    const device = "robust-liar";
+    const m = await mqtt.connectAsync(broker.url, { clientId: device, clean: true });
+    try {
+      const t = topicsFor(device);
+      await m.publishAsync(t.presence, '{"online":true}', { qos: 1, retain: true });
+      await m.subscribeAsync(t.cmd, { qos: 1 });
+      // Answers every signed begin with an offset that is no number (an accepted begin needs no proof).
+      m.on("message", (_topic, payload) => {
+        const c = openCommand(payload);
+        if (c?.body.op === "begin") void m.publishAsync(t.reply(c.body.from), JSON.stringify({ req: c.body.req, ok: true, resumeFrom: "lots" }), { qos: 1 });
+      });
+      const e = await flash({ brokerUrl: broker.url, device, pkg: makePackage(trust, { version: "1.0.0", sequence: 1 }), cache: null, auth: trust.auth, stallTimeoutMs: 1500, replyTimeoutMs: 5000 }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DeviceUnreachable);
+      expect((e as Error).message).toMatch(/^no progress for 2 s at byte 0 of \d+$/);
+    } finally {
+      await m.publishAsync(`fwx/v2/${device}/presence`, "", { qos: 1, retain: true });
+      await m.endAsync(true);
     }
   }, 60_000);
 
