@@ -177,4 +177,26 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
     expect(other.code).toBe(2);
     expect(other.err).toMatch(/s\.devcert: not a valid fwx device certificate: not signed by this root key/);
   }, 60_000);
+  it("fwx agent keeps its default anti-rollback store beside the state directory however it is spelled (--state-dir .)", async () => {
+    writeFileSync(f("dot-root.pub"), publicKeyPem(trust.rootPub));
+    const id = trust.identity("dot-gw");
+    writeFileSync(f("dot-gw.key"), privateKeyPem(id.deviceKey), { mode: 0o600 });
+    writeFileSync(f("dot-gw.cert"), id.deviceCert);
+    mkdirSync(f("dot-state"), { recursive: true });
+    const agent = spawn(process.execPath, [cli, "agent", "--device-id", "dot-gw", "--state-dir", ".", "--root", f("dot-root.pub"), "--customer", CUSTOMER, "--group", GROUP,
+      "--device-key", f("dot-gw.key"), "--device-cert", f("dot-gw.cert"), "--broker", broker.url], { cwd: f("dot-state"), stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    try {
+      await new Promise<void>((res, rej) => {
+        const t = setTimeout(() => rej(new Error(`agent not online: ${err}`)), 30_000);
+        agent.stderr!.on("data", (d) => { err += d; if (/\[agent\] online at /.test(err)) { clearTimeout(t); res(); } });
+      });
+    } finally {
+      agent.kill("SIGTERM");
+      await new Promise((r) => agent.on("close", r));
+    }
+    // Before the fix: "./..anti-rollback.json", inside the state directory it protects against.
+    expect(existsSync(f("dot-state/..anti-rollback.json"))).toBe(false);
+    expect(existsSync(f("dot-state.anti-rollback.json"))).toBe(true);
+  }, 60_000);
 });
