@@ -199,4 +199,30 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
     expect(existsSync(f("dot-state/..anti-rollback.json"))).toBe(false);
     expect(existsSync(f("dot-state.anti-rollback.json"))).toBe(true);
   }, 60_000);
+  it("the field tools check the operator credentials before they send anything, and say what is wrong with them", async () => {
+    writeFileSync(f("c-root.key"), privateKeyPem(trust.rootKey), { mode: 0o600 });
+    writeFileSync(f("c-root.pub"), publicKeyPem(trust.rootPub));
+    for (const name of ["c-op", "c-other", "c-gw", "c-root2"]) expect((await run(cli, ["keys", "gen", "--out", f(name)])).code).toBe(0);
+    expect((await run(cli, ["cert", "operator", "--root-key", f("c-root.key"), "--operator-pub", f("c-op.pub"), "--id", "carol", "--operations", "*", "--customers", CUSTOMER, "-o", f("c.opcert")])).code).toBe(0);
+    expect((await run(cli, ["cert", "device", "--root-key", f("c-root.key"), "--device-pub", f("c-gw.pub"), "--device-id", "c-gw", "--customer", CUSTOMER, "--group", GROUP, "-o", f("c.devcert")])).code).toBe(0);
+    writeFileSync(f("c-acme.cert"), trust.certBytes);
+    writeFileSync(f("c-v1.fwx"), makePackage(trust, { version: "1.0.0", sequence: 1 }));
+    // Before the fix each of these went to the device, which refused with a misleading reason
+    // ("not signed by this device's product root", "command signature does not verify").
+    const cases: [string[], RegExp][] = [
+      [["--operator-cert", f("c-acme.cert")], /operator certificate .*c-acme\.cert: not an operator certificate: it is an integrator certificate/],
+      [["--operator-cert", f("c.devcert")], /operator certificate .*c\.devcert: not an operator certificate: it is a device certificate/],
+      [["--operator-cert", f("c-v1.fwx")], /operator certificate .*c-v1\.fwx: not an operator certificate: it is a \.fwx package/],
+      [["--operator-key", f("c-other.key")], /operator key .*c-other\.key is not the key operator certificate .*c\.opcert certifies \(operator "carol", key [0-9a-f]{16}; this key is [0-9a-f]{16}\)/],
+      [["--root", f("c-root2.pub")], /operator certificate .*c\.opcert: not signed by the product root .*c-root2\.pub/],
+    ];
+    for (const [override, why] of cases) {
+      const creds = { "--operator-key": f("c-op.key"), "--operator-cert": f("c.opcert"), "--root": f("c-root.pub"), [override[0]!]: override[1]! };
+      // A broker nothing listens on: the check comes before any connection.
+      const r = await run(cli, ["rollback", "c-gw", MODULE, "--broker", "mqtt://127.0.0.1:9", ...Object.entries(creds).flat()]);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(why);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+    }
+  }, 60_000);
 });
