@@ -335,6 +335,25 @@ int fwx_cmd_allows(const fwx_cmd *c, uint32_t list_at, const char *value)
     return fwx_pkg_name_listed(&d, list_at == FWX_CMD_ABSENT ? FWX_PKG_ABSENT : list_at, (const uint8_t *)value, (uint32_t)fwx_strlen(value));
 }
 
+void fwx_cmd_names(const fwx_cmd *c, uint32_t list_at, char *out, size_t cap)
+{
+    pkg_doc_t d;
+    fwx_text t;
+    uint32_t count, pos, i;
+    fwx_text_init(&t, out, cap);
+    if (list_at == FWX_CMD_ABSENT) return;
+    d.buf = c->body;
+    d.len = c->body_len;
+    if (!fwx_pkg_array(&d, list_at, 256u, &count, &pos)) return;
+    for (i = 0u; i < count; i++) {
+        pkg_range_t r;
+        if (!fwx_pkg_text(&d, pos, 64u, &r)) return;
+        if (i > 0u) fwx_text_str(&t, ", ");
+        fwx_text_n(&t, (const char *)d.buf + r.at, (size_t)(r.end - r.at));
+        pos = r.end;
+    }
+}
+
 void fwx_cmd_copy(const fwx_cmd *c, fwx_cmd_text t, char *out, size_t cap)
 {
     size_t n = t.len < 0 ? 0u : (size_t)t.len;

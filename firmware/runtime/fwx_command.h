@@ -89,6 +89,10 @@ int fwx_cmd_admit(fwx_cmd_gate *g, const fwx_cmd *c, int64_t now_s, const char *
 /* Whether list (customers or groups of a begin, an array in the body; absent allows all) holds "*" or value. */
 int fwx_cmd_allows(const fwx_cmd *c, uint32_t list_at, const char *value);
 
+/* The names of such a list, ", "-separated, NUL-terminated in out[cap] (cut off when they do not fit):
+ * what a package-scope refusal names, as the Node agent's does. */
+void fwx_cmd_names(const fwx_cmd *c, uint32_t list_at, char *out, size_t cap);
+
 /* The command as the JSON object the device's handlers take (fwx_ota.c):
  * {"op","req","from","module","session","window","package":{...},"delta":{...},"values":{...}}.
  * Its length, or -1 when it does not fit. */

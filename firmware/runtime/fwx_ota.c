@@ -531,23 +531,19 @@ static int read_package(fwx_json_span pkg, fwx_ota_package *out, fwx_ota_refusal
 /* A byte count as the TS receiver takes it: a safe integer >= 0, and at most the device limit. */
 static int read_size(fwx_json_span obj, const char *what, uint32_t *out, fwx_ota_refusal *why) {
   int64_t v;
-  char num[24];
   fwx_text t;
   if (fwx_json_int(fwx_json_get(obj, "size"), 0, 9007199254740991LL, &v) != 0)
     return refuse(why, "bad-request", what, " size is not a byte count", NULL);
   if (v > (int64_t)FWX_OTA_MAX_TRANSFER) {
-    fwx_text_init(&t, num, sizeof num);
+    /* "transfer of N bytes exceeds the device limit of L", the receiver's words (fwx_text_init empties its buffer,
+     * so the message is built in one text, not appended to after refuse()). */
+    (void)refuse(why, "too-large", NULL, NULL, NULL);
+    fwx_text_init(&t, why->message, sizeof why->message);
+    fwx_text_str(&t, "transfer of ");
     fwx_text_i64(&t, v);
-    {
-      char lim[24];
-      fwx_text_init(&t, lim, sizeof lim);
-      fwx_text_u64(&t, FWX_OTA_MAX_TRANSFER);
-      (void)refuse(why, "too-large", "transfer of ", num, " bytes exceeds the device limit of ");
-      fwx_text_init(&t, why->message, sizeof why->message);
-      t.len = fwx_strlen(why->message);
-      fwx_text_str(&t, lim);
-      return -1;
-    }
+    fwx_text_str(&t, " bytes exceeds the device limit of ");
+    fwx_text_u64(&t, FWX_OTA_MAX_TRANSFER);
+    return -1;
   }
   *out = (uint32_t)v;
   return 0;
@@ -557,13 +553,18 @@ static int read_size(fwx_json_span obj, const char *what, uint32_t *out, fwx_ota
  * confirmation stands only while that package is its module's confirmed one (after a rollback it is
  * not, and answering "confirmed" would tell the tool a package runs that does not). A refusal for the
  * device's state at that moment, not for the package (no free module slot, its module on trial, a
- * certificate not valid yet, a flash read error), is not repeated either: the begin is tried again. */
+ * certificate not valid yet, a flash read error), is not repeated either: the begin is tried again; nor is a
+ * failed transfer. */
 static int verdict_still_true(fwx_ota *ota, fwx_json_span ev, const uint8_t sha[32]) {
   static const char *const transient[] = { "too-many-modules", "busy", "FWX_PKG_E_NOT_YET_VALID", "FWX_PKG_E_IO" };
   char phase[16], code[32], module[FWX_OTA_ID_MAX + 1];
   uint8_t confirmed[32];
   unsigned k;
   if (fwx_json_string(fwx_json_get(ev, "phase"), phase, sizeof phase) < 0) return 0;
+  /* "failed" is about the bytes of one transfer (a hash or delta that did not match, a flash error), never the
+   * package: repeated, one corrupted transfer (chunks with valid CRCs from anyone on the broker) would fail
+   * every later flash of that package. The Node agent never repeats it either. */
+  if (fwx_streq(phase, "failed")) return 0;
   if (fwx_streq(phase, "refused") && fwx_json_string(fwx_json_get(ev, "code"), code, sizeof code) >= 0)
     for (k = 0; k < sizeof transient / sizeof transient[0]; k++)
       if (fwx_streq(code, transient[k])) return 0;
@@ -622,6 +623,8 @@ static int cmd_begin(fwx_ota *ota, fwx_json_span cmd, const char *from, fwx_json
     n.size = n.package.size;
     memcpy(n.sha256, n.package.sha256, 32);
   }
+  /* As receiver.ts: no package or delta is 0 bytes long, and an empty transfer would be "complete" before it began. */
+  if (n.size == 0u) return refuse(why, "bad-request", "transfer of 0 bytes: there is nothing to install", NULL, NULL);
   if (read_u32(cmd, "window", 1, 1024, &v) != 0) return refuse(why, "bad-request", "window is outside 1..1024 chunks", NULL, NULL);
   n.window = (uint16_t)v;
   (void)fwx_strcpy_bounded(n.from, sizeof n.from, from);
@@ -850,6 +853,21 @@ static int is_state_changing(const char *op) {
          fwx_streq(op, "config") || fwx_streq(op, "revocations");
 }
 
+/* "the package is for groups line-10, line-11; this device is in line-1": the names the Node agent's refusal gives. */
+static int refuse_scope(fwx_ota_refusal *why, const fwx_cmd *c, uint32_t list_at, const char *what, const char *tail, const char *mine) {
+  char names[sizeof why->message];
+  fwx_text t;
+  fwx_cmd_names(c, list_at, names, sizeof names);
+  why->code = "package-scope";
+  fwx_text_init(&t, why->message, sizeof why->message);
+  fwx_text_str(&t, "the package is for ");
+  fwx_text_str(&t, what);
+  fwx_text_str(&t, names);
+  fwx_text_str(&t, tail);
+  fwx_text_str(&t, mine);
+  return -1;
+}
+
 /* A begin's own checks before the transfer starts (device-agent.ts handleSigned / begin). 0, or -1 with *why. */
 static int signed_begin_checks(const fwx_ota *ota, const fwx_cmd *c, fwx_ota_refusal *why) {
   if (!c->has_package) return refuse(why, "bad-request", "\"begin\" needs the package (sha256, size, version, sequence)", NULL, NULL);
@@ -858,9 +876,9 @@ static int signed_begin_checks(const fwx_ota *ota, const fwx_cmd *c, fwx_ota_ref
   if (!c->has_window) return refuse(why, "bad-request", "\"begin\" needs window", NULL, NULL);
   /* The package's certificate names its customers (and groups): a package for another customer is refused before any byte is sent. */
   if (!fwx_cmd_allows(c, c->customers_at, ota->cfg.customer))
-    return refuse(why, "package-scope", "the package is for other customers; this device belongs to ", ota->cfg.customer, NULL);
+    return refuse_scope(why, c, c->customers_at, "customers ", "; this device belongs to ", ota->cfg.customer);
   if (!fwx_cmd_allows(c, c->groups_at, ota->cfg.group))
-    return refuse(why, "package-scope", "the package is for other groups; this device is in ", ota->cfg.group, NULL);
+    return refuse_scope(why, c, c->groups_at, "groups ", "; this device is in ", ota->cfg.group);
   return 0;
 }
 

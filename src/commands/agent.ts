@@ -17,6 +17,7 @@ import { DeviceFileError } from "../linux/device-file.js";
 import { applyDeviceOverrides, attributeToOption, DeviceOverrideError, parseDeviceOverride, type DeviceOverride } from "../linux/dev-override.js";
 import { RevocationsRolledBack } from "../ota/op-guard.js";
 import { lockStateDir, StateDirInUse, stateLockPath as stateLockPathOf } from "../ota/state-lock.js";
+import { StateFileError, StateWriteError } from "../ota/state-store.js";
 import { AntiRollbackStoreError, defaultAntiRollbackPath, FileAntiRollbackStore } from "../ota/anti-rollback.js";
 
 /** Whether `path` is `dir` or lies under it (after resolving both). */
@@ -210,6 +211,10 @@ export const command: Command = {
     } catch (e) {
       release();
       if (e instanceof BoardProfileError || e instanceof RevocationsRolledBack) throw new UsageError(e.message);
+      // A damaged device.json: name the file and the field, never a stack trace. The agent does not start on it
+      // (guessing would run or forget modules); the floors outside the state directory stay as they are.
+      if (e instanceof StateWriteError) throw new UsageError(`${e.message}; free space on its file system (or fix its permissions) and start the agent again`);
+      if (e instanceof StateFileError) throw new UsageError(`${e.message}; restore it from a backup, or move it away to start with no modules (the anti-rollback floors are kept outside the state directory)`);
       throw e;
     }
     try {

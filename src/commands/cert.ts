@@ -7,6 +7,7 @@ import { NAME_PATTERN, certificateDigest, encodeCertificateBody, issueCertificat
 import { list, loadCapabilities, loadCertificate, loadPrivateKey, loadPublicKey, loadRevocationList, parseTime, parseUint, readInput } from "../pkg/files.js";
 import { keyId, rawPublicKey, verifyWithDomain } from "../pkg/keys.js";
 import { openEnvelopeBytes } from "../pkg/signed.js";
+import { decodeDeviceCertificateBody, decodeOperatorCertificateBody } from "../pkg/identity.js";
 import { MODULE_ID } from "../pkg/manifest.js";
 import { emptyRevocationList, extendRevocationList, signRevocationList } from "../pkg/revocation.js";
 import { describeCertificate } from "./inspect.js";
@@ -19,7 +20,7 @@ const help = `usage: fwx cert issue --root-key root.key --integrator-pub acme.pu
                       -o acme.cert
        fwx cert revoke --root-key root.key (--cert acme.cert | --integrator-pub acme.pub)...
                       [--list revoked.fwxrl] [-o revoked.fwxrl]
-       fwx cert show acme.cert [--root root.pub] [--json]
+       fwx cert show acme.cert|alice.opcert|gw-17.devcert [--root root.pub] [--json]
        fwx cert operator --root-key root.key --operator-pub alice.pub --id alice
                       --operations begin,rollback,remove,config,abort,revocations|*
                       --customers a,b [--groups g1,g2] [--devices d1,d2]
@@ -47,7 +48,8 @@ revoke   adds certificates (integrator, operator or device, by digest) or
          believe nothing a revoked device says.
          --list is the current list (verified against the root key); the
          result goes to -o (default: back to --list, replaced atomically).
-show     prints a certificate; with --root, also checks its signature.
+show     prints a certificate (integrator, operator or device); with --root,
+         also checks that the root signed it.
 operator certifies that an operator key may send the listed operations (the
          state-changing commands) to devices of these customers, and if
          given only these groups and device ids; names compare exactly
@@ -158,9 +160,63 @@ function revoke(v: Record<string, string | string[] | boolean | undefined>): num
   return EXIT.ok;
 }
 
+const iso = (s: number) => new Date(s * 1000).toISOString();
+
+/**
+ * An operator or device certificate (what a field tech holds and provisions) shown as `fwx cert operator`
+ * and `fwx cert device` print it when they issue one; null when the file is neither, so the integrator
+ * path below reports it as before.
+ */
+function showIdentity(file: string, root: string | undefined, json: boolean): number | null {
+  const bytes = new Uint8Array(readInput(file, "certificate"));
+  let env;
+  try {
+    env = openEnvelopeBytes(bytes, "certificate");
+  } catch {
+    return null;
+  }
+  const decoded = (() => {
+    try {
+      return { kind: "operator" as const, domain: "operatorCertificate" as const, cert: decodeOperatorCertificateBody(env.body) };
+    } catch { /* not an operator certificate */ }
+    try {
+      return { kind: "device" as const, domain: "deviceCertificate" as const, cert: decodeDeviceCertificateBody(env.body) };
+    } catch { /* not a device certificate */ }
+    return null;
+  })();
+  if (!decoded) return null;
+  if (root && !verifyWithDomain(loadPublicKey(root), decoded.domain, env.body, env.signature)) throw new UsageError(`${file}: not a valid fwx ${decoded.kind} certificate: not signed by this root key`);
+  const digest = Buffer.from(certificateDigest(env.body)).toString("hex");
+  const c = decoded.cert;
+  if (json) {
+    const key = "operatorKey" in c ? { operatorKey: Buffer.from(c.operatorKey).toString("hex") } : { deviceKey: Buffer.from(c.deviceKey).toString("hex") };
+    console.log(JSON.stringify({ kind: decoded.kind, ...c, ...key, digest, signatureChecked: Boolean(root) }, null, 2));
+    return EXIT.ok;
+  }
+  console.log(`${file} (${bytes.length} bytes), ${decoded.kind} certificate${root ? ", signature verified against " + root : ", signature NOT checked (give --root)"}`);
+  if ("operatorKey" in c) {
+    console.log(`operator     ${c.operatorId} (key ${keyId(c.operatorKey)})
+operations   ${c.operations.join(", ")}
+customers    ${c.customers.join(", ")}
+groups       ${c.groups?.join(", ") ?? "(all)"}
+devices      ${c.devices?.join(", ") ?? "(all)"}
+valid        ${iso(c.notBefore)} .. ${iso(c.notAfter)}
+digest       ${digest}`);
+  } else {
+    console.log(`device       ${c.deviceId} (key ${keyId(c.deviceKey)}), customer ${c.customer}, group ${c.group}
+valid        ${iso(c.notBefore)} .. ${iso(c.notAfter)}
+digest       ${digest}`);
+  }
+  return EXIT.ok;
+}
+
 function show(file: string | undefined, v: Record<string, string | string[] | boolean | undefined>): number {
   if (!file) throw new UsageError("cert show: give a certificate file");
   const root = v.root as string | undefined;
+  // Operator and device certificates too: before, they were "not a valid fwx certificate: certificate.modulePrefix
+  // (key 3): expected text" or, with --root, "not signed by this root key" although the root had signed them.
+  const identity = showIdentity(file, root, Boolean(v.json));
+  if (identity !== null) return identity;
   const c = loadCertificate(file, root ? loadPublicKey(root) : undefined);
   const digest = certificateDigest(c.envelope.body);
   if (v.json) {
@@ -174,7 +230,7 @@ function show(file: string | undefined, v: Record<string, string | string[] | bo
 
 export const command: Command = {
   name: "cert",
-  summary: "Issue and revoke integrator certificates",
+  summary: "Certificates from the product root (integrators, operators, devices) and revocation lists",
   help,
   async run(argv) {
     const { values, positionals } = parseArgs({

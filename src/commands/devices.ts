@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import type { Command } from "../cli/command.js";
-import { READ_EXIT_CODES_HELP, OTA_EXIT, reportRemoteError } from "../ota/cli-support.js";
+import { printable, READ_EXIT_CODES_HELP, OTA_EXIT, reportRemoteError } from "../ota/cli-support.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
-import { deviceOfTopic, TOPIC_ROOT, type DeviceStatus } from "../ota/protocol.js";
+import { asDeviceStatus, deviceOfTopic, TOPIC_ROOT, type DeviceStatus } from "../ota/protocol.js";
 import { ToolConnection } from "../ota/rpc.js";
 
 const help = `usage: fwx devices [--broker mqtt://127.0.0.1:1883] [--ca f --cert f --key f]
@@ -26,9 +26,35 @@ ${READ_EXIT_CODES_HELP}
 example:
   fwx devices --broker mqtt://127.0.0.1:1883`;
 
-function ago(ts: number): string {
+function ago(ts: unknown): string {
+  if (typeof ts !== "number" || !Number.isFinite(ts)) return "at an unknown time";
   const s = Math.max(0, Math.round((Date.now() - ts) / 1000));
   return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : `${(s / 3600).toFixed(1)} h ago`;
+}
+
+/** One device's lines of the listing. */
+function deviceLines(device: string, online: boolean, s: DeviceStatus | null): string[] {
+  const head = `${printable(device)}  ${online ? "online" : "OFFLINE"}`;
+  if (!s) return [head];
+  const out = [`${head}  last seen ${ago(s.ts)}  board ${printable(s.board)}  ${printable(s.customer)}/${printable(s.group)}${s.busy ? `  installing (session ${printable(s.busy)})` : ""}`];
+  if (!s.modules.length) out.push("  (no modules)");
+  for (const m of s.modules) {
+    const slot = (n: "A" | "B") => {
+      const x = m.slots[n];
+      const tag = m.active === n ? (m.state === "trial" ? "trial" : "active") : m.confirmed === n ? "confirmed" : "spare";
+      return x ? `${n}: ${printable(x.version)} (seq ${printable(x.sequence)}, ${tag})` : `${n}: empty`;
+    };
+    const h = m.health;
+    out.push(`  ${printable(m.id)}  ${m.version === null || m.version === undefined ? "-" : printable(m.version)}  ${printable(m.state)}  ${slot("A")}  ${slot("B")}`);
+    out.push(`    health: ${printable(h.callbacks)} callbacks, ${printable(h.faults)} faults, ${printable(h.restarts)} restarts${h.lastFault ? `; last fault: ${printable(h.lastFault)}` : ""}`);
+    const cfg = Object.entries(m.config);
+    if (cfg.length) out.push(`    config: ${cfg.map(([k, v]) => `${printable(k)}=${printable(v)}`).join(" ")}`);
+  }
+  if (s.lastInstall) {
+    const li = s.lastInstall;
+    out.push(`  last install: ${printable(li.module)}${li.version ? ` ${printable(li.version)}` : ""} ${printable(li.phase)}${li.reason ? `: ${printable(li.reason)}` : ""} (${ago(li.ts)})`);
+  }
+  return out;
 }
 
 export const command: Command = {
@@ -43,14 +69,14 @@ export const command: Command = {
       const broker = brokerTargetFromArgs(values);
       conn = await ToolConnection.open({ brokerUrl: broker.url, ...(broker.security ? { security: broker.security } : {}) });
       const [statuses, presence] = await Promise.all([
-        conn.retained<DeviceStatus>(`${TOPIC_ROOT}/+/status`),
+        conn.retained<unknown>(`${TOPIC_ROOT}/+/status`),
         conn.retained<{ online: boolean }>(`${TOPIC_ROOT}/+/presence`),
       ]);
       const ids = new Set([...statuses.keys(), ...presence.keys()].map((t) => deviceOfTopic(t)!).filter(Boolean));
       const rows = [...ids].sort().map((id) => ({
         device: id,
-        online: presence.get(`${TOPIC_ROOT}/${id}/presence`)?.online ?? false,
-        status: statuses.get(`${TOPIC_ROOT}/${id}/status`) ?? null,
+        online: presence.get(`${TOPIC_ROOT}/${id}/presence`)?.online === true,
+        status: asDeviceStatus(statuses.get(`${TOPIC_ROOT}/${id}/status`)),
       }));
       if (json) {
         process.stdout.write(JSON.stringify(rows) + "\n");
@@ -60,28 +86,9 @@ export const command: Command = {
         process.stdout.write("no devices have published a status on this broker\n");
         return OTA_EXIT.ok;
       }
-      for (const r of rows) {
-        const s = r.status;
-        process.stdout.write(`${r.device}  ${r.online ? "online" : "OFFLINE"}${s ? `  last seen ${ago(s.ts)}  board ${s.board}  ${s.customer}/${s.group}${s.busy ? `  installing (session ${s.busy})` : ""}` : ""}\n`);
-        if (!s) continue;
-        if (!s.modules.length) process.stdout.write("  (no modules)\n");
-        for (const m of s.modules) {
-          const slot = (n: "A" | "B") => {
-            const x = m.slots[n];
-            const tag = m.active === n ? (m.state === "trial" ? "trial" : "active") : m.confirmed === n ? "confirmed" : "spare";
-            return x ? `${n}: ${x.version} (seq ${x.sequence}, ${tag})` : `${n}: empty`;
-          };
-          const h = m.health;
-          process.stdout.write(`  ${m.id}  ${m.version ?? "-"}  ${m.state}  ${slot("A")}  ${slot("B")}\n`);
-          process.stdout.write(`    health: ${h.callbacks} callbacks, ${h.faults} faults, ${h.restarts} restarts${h.lastFault ? `; last fault: ${h.lastFault}` : ""}\n`);
-          const cfg = Object.entries(m.config);
-          if (cfg.length) process.stdout.write(`    config: ${cfg.map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
-        }
-        if (s.lastInstall) {
-          const li = s.lastInstall;
-          process.stdout.write(`  last install: ${li.module} ${li.version ?? ""} ${li.phase}${li.reason ? `: ${li.reason}` : ""} (${ago(li.ts)})\n`);
-        }
-      }
+      // Every field is a claim anyone allowed to publish there could write: shown through printable(), and
+      // one device's malformed status costs its own lines only, never the listing.
+      for (const r of rows) process.stdout.write(deviceLines(r.device, r.online, r.status).join("\n") + "\n");
       return OTA_EXIT.ok;
     } catch (e) {
       const code = reportRemoteError(e, json, "devices");

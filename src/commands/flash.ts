@@ -10,7 +10,7 @@ import { DEVICE_CLASSES, type DeviceClass } from "../pkg/manifest.js";
 // The build stack (the AssemblyScript compiler, binaryen, the packer, the watcher) is loaded only when
 // a project directory is flashed or --watch is given: flashing a .fwx file, what devices and tests do
 // most, then loads about half as much (measured: 0.37 -> 0.20 CPU-s for `fwx flash --help`).
-import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError } from "../ota/cli-support.js";
+import { checkDevice, EXIT_CODES_HELP, OTA_EXIT, parseSeconds, printable, reportRemoteError } from "../ota/cli-support.js";
 import { BadPackage, flash, FlashAborted } from "../ota/flasher.js";
 import { PackageCache } from "../ota/package-cache.js";
 import { checkOutputDirectory } from "../cli/files.js";
@@ -124,7 +124,7 @@ export const command: Command = {
           const how = `${r.mode === "delta" ? `delta of ${r.transferBytes} B for a ${r.packageBytes} B package` : `${r.packageBytes} B`}${r.resumedFrom ? `, resumed at byte ${r.resumedFrom}` : ""}`;
           // A device's reason often starts with its code already ("FWX_PKG_E_HASH: payload ..."): say it once.
           const code = r.code && !r.reason?.startsWith(`${r.code}:`) ? ` (${r.code})` : "";
-          process.stdout.write(`${device}: ${r.module} ${r.version} ${r.verdict}${code}${r.reason ? `: ${r.reason}` : ""}\n  ${how}, ${(r.totalMs / 1000).toFixed(1)} s\n`);
+          process.stdout.write(`${device}: ${r.module} ${r.version} ${r.verdict}${printable(code)}${r.reason ? `: ${printable(r.reason)}` : ""}\n  ${how}, ${(r.totalMs / 1000).toFixed(1)} s\n`);
         }
         return r.verdict === "confirmed" ? OTA_EXIT.ok : r.verdict === "refused" ? OTA_EXIT.invalid : OTA_EXIT.deviceFailed;
       } catch (e) {

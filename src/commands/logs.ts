@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../cli/command.js";
-import { checkDevice, READ_EXIT_CODES_HELP, OTA_EXIT, parseSeconds, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
+import { checkDevice, READ_EXIT_CODES_HELP, OTA_EXIT, parseSeconds, printable, reportRemoteError, untilStopSignal } from "../ota/cli-support.js";
 import { parseJson, topicsFor } from "../ota/protocol.js";
 import { BROKER_ARGS, BROKER_ARGS_HELP, brokerTargetFromArgs } from "../ota/transport.js";
 import { ToolConnection } from "../ota/rpc.js";
@@ -46,9 +46,12 @@ function format(l: Line, mapFor: (sha256: unknown) => DebugMap | null): string {
     : l.kind === "fault" ? `FAULT ${String(l.reason)} in ${String(l.callback)}: ${l.reason === "abort" ? withAbortSite(String(l.detail), mapFor(l.wasmSha256)) : String(l.detail)}`
     : l.kind === "lifecycle" ? String(l.summary ?? l.state)
     : JSON.stringify(Object.fromEntries(Object.entries(l).filter(([k]) => !["ts", "tUs", "module", "kind"].includes(k))));
-  const head = `${new Date(l.ts).toISOString()} ${l.module} ${l.kind} ${detail}`;
+  // Lines come off the broker: a time that is none prints as "?", and no text reaches the terminal unescaped
+  // (a module's log message or abort text can carry escape sequences).
+  const at = new Date(typeof l.ts === "number" ? l.ts : NaN);
+  const head = `${Number.isFinite(at.getTime()) ? at.toISOString() : "?"} ${printable(l.module)} ${printable(l.kind)} ${printable(detail)}`;
   const frames = l.kind === "fault" ? parseFrameRefs(l.frames) : [];
-  return frames.length ? [head, ...formatFrames(frames, mapFor(l.wasmSha256))].join("\n") : head;
+  return frames.length ? [head, ...formatFrames(frames, mapFor(l.wasmSha256)).map(printable)].join("\n") : head;
 }
 
 export const command: Command = {
@@ -82,7 +85,10 @@ export const command: Command = {
       if (!maps.has(sha256)) maps.set(sha256, findDebugMap(sha256, { files: mapFiles, dirs: [process.cwd()] }));
       return maps.get(sha256)!;
     };
-    const print = (l: Line) => process.stdout.write((json ? JSON.stringify(l) : format(l, mapFor)) + "\n");
+    const print = (l: Line) => {
+      if (typeof l !== "object" || l === null || Array.isArray(l)) return; // not a log line
+      process.stdout.write((json ? JSON.stringify(l) : format(l, mapFor)) + "\n");
+    };
     let conn: ToolConnection | null = null;
     try {
       const broker = brokerTargetFromArgs(values);
@@ -103,10 +109,10 @@ export const command: Command = {
         await conn.subscribe([topics.log], 0);
       }
       const r = await conn.request(device, { op: "logs", limit, ...(values.module ? { module: values.module } : {}) }, timeoutMs);
-      const lines = (r.lines as Line[]) ?? [];
+      const lines = Array.isArray(r.lines) ? (r.lines as Line[]) : [];
       for (const l of lines) print(l);
       if (!values.follow) return OTA_EXIT.ok;
-      const lastTs = lines.length ? lines[lines.length - 1]!.ts : 0;
+      const lastTs = lines.length ? Number(lines[lines.length - 1]?.ts) || 0 : 0;
       for (const l of live) if (l.ts > lastTs) print(l);
       backlogDone = true;
       await untilStopSignal();

@@ -15,6 +15,7 @@ import { parsePublicKey } from "../pkg/keys.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { loadModule, parseGrant, mergeCapabilities, GrantSyntaxError, type LoadedModule } from "../agent/load.js";
 import { ModuleRefused } from "../agent/refusal.js";
+import { KvStoreError } from "../agent/host/kv.js";
 import { warmPreparationWorker } from "../agent/prepare-pool.js";
 import { runSimulation } from "../agent/simulate.js";
 import { eventToJson, eventToLine, type LoggedEvent } from "../agent/event-log.js";
@@ -334,6 +335,11 @@ export const command: Command = {
       } catch (e) {
         if (e instanceof ModuleRefused) {
           process.stderr.write(`fwx: run: ${e.moduleId} refused (${e.step}):\n${e.report}\n`);
+          return EXIT.invalid;
+        }
+        // A damaged kv file in --state-dir is invalid input: one line naming the file, not an internal error.
+        if (e instanceof KvStoreError) {
+          process.stderr.write(`fwx: run: ${e.message}\n`);
           return EXIT.invalid;
         }
         throw e;

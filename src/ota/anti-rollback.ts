@@ -21,7 +21,7 @@
 // state directory only), never against root on the gateway, who can rewrite
 // or delete it too. docs/ota-protocol.md, "Anti-rollback", says which is which.
 
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { ensureDirDurable, writeFileDurable } from "../fs/durable.js";
 import { NODE_FS, type FileIo } from "../fs/file-io.js";
 import { ownRecord } from "../fs/own-record.js";
@@ -42,7 +42,9 @@ export const REVOCATION_SERIAL = "revocations";
 
 /** The default file: beside the state directory, never inside it (`/var/lib/fwx` → `/var/lib/fwx.anti-rollback.json`). */
 export function defaultAntiRollbackPath(stateDir: string): string {
-  return `${stateDir.replace(/[\\/]+$/, "")}.anti-rollback.json`;
+  // Beside the directory whatever its spelling: `--state-dir .` or `state/.` would otherwise put the store
+  // inside it (`./..anti-rollback.json`), where a restored state directory restores the floors too.
+  return `${resolve(stateDir)}.anti-rollback.json`;
 }
 
 export class AntiRollbackStoreError extends Error {

@@ -70,16 +70,27 @@ export function parseSpeedFactor(v: string | undefined, option = "--speed"): num
   return n;
 }
 
+/**
+ * Text a device or the broker supplied (a status, a log line, a module's abort message, a refusal), made safe
+ * for a terminal: control characters, escape sequences among them, are shown as \u001b instead of being
+ * sent to it; whatever is not a string or a number is shown as "?".
+ */
+export function printable(v: unknown): string {
+  if (typeof v === "number") return String(v);
+  if (typeof v !== "string") return "?";
+  return v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** Maps errors from the control channel to exit codes and one line on stderr. Returns null for errors it does not know. */
 export function reportRemoteError(e: unknown, json: boolean, command: string): number | null {
   const out = (code: string, message: string, exit: number) => {
     if (json) process.stdout.write(JSON.stringify({ ok: false, code, message }) + "\n");
-    else process.stderr.write(`fwx: ${command}: ${message}\n`);
+    else process.stderr.write(`fwx: ${command}: ${printable(message)}\n`);
     return exit;
   };
   if (e instanceof DeviceUnreachable) return out("unreachable", e.message, OTA_EXIT.unreachable);
   if (e instanceof DeviceDistrusted) return out(e.code, `not believed: ${e.message}`, OTA_EXIT.invalid);
-  if (e instanceof DeviceRefused) return out(e.code, `device refused: ${e.message}`, e.code === "busy" ? OTA_EXIT.unreachable : OTA_EXIT.invalid);
+  if (e instanceof DeviceRefused) return out(e.code, `${e.device ? `device ${e.device}` : "device"} refused: ${e.message}`, e.code === "busy" ? OTA_EXIT.unreachable : OTA_EXIT.invalid);
   return null;
 }
 

@@ -10,7 +10,13 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../cli/command.js";
+import type { KeyObject } from "node:crypto";
 import { loadPrivateKey, loadPublicKey, loadRevocationList, readInput } from "../pkg/files.js";
+import { decodeCertificateBody } from "../pkg/certificate.js";
+import { decodeDeviceCertificateBody, decodeOperatorCertificateBody } from "../pkg/identity.js";
+import { keyId, rawPublicKey, verifyWithDomain } from "../pkg/keys.js";
+import { openEnvelopeBytes } from "../pkg/signed.js";
+import { otherFileKind } from "../pkg/file-kind.js";
 import type { OperatorAuth } from "./rpc.js";
 
 export const CREDENTIAL_OPTIONS = {
@@ -64,9 +70,47 @@ export function loadOperatorAuth(values: { "operator-key"?: string; "operator-ce
   const certFile = pick(values["operator-cert"], "FWX_OPERATOR_CERT", "operator.cert", "operator certificate", "--operator-cert");
   const rootFile = pick(values.root, "FWX_ROOT", "root.pub", "product root public key", "--root");
   const rootPublicKey = loadPublicKey(rootFile);
+  const key = loadPrivateKey(keyFile);
+  const cert = new Uint8Array(readInput(certFile, "operator certificate"));
+  checkOperatorCredentials(cert, certFile, key, keyFile, rootPublicKey, rootFile);
   return {
-    operator: { key: loadPrivateKey(keyFile), cert: new Uint8Array(readInput(certFile, "operator certificate")) },
+    operator: { key, cert },
     rootPublicKey,
     revoked: loadToolRevocations(values.revocations, rootPublicKey),
   };
+}
+
+/**
+ * What the tool can tell before it sends anything: the certificate is an operator certificate, the root
+ * signed it, and it certifies this key. Otherwise every device refused the command with a misleading
+ * reason (an integrator certificate given as --operator-cert: "not signed by this device's product
+ * root"; another operator's key: "command signature does not verify"). Its validity and scope are the
+ * device's to judge, on its clock and its names.
+ */
+function checkOperatorCredentials(cert: Uint8Array, certFile: string, key: KeyObject, keyFile: string, rootPublicKey: Uint8Array, rootFile: string): void {
+  let env, op;
+  try {
+    env = openEnvelopeBytes(cert, "operator certificate");
+    op = decodeOperatorCertificateBody(env.body);
+  } catch (e) {
+    const other = otherFileKind(cert, "certificate");
+    const kind = other ?? (() => {
+      try {
+        decodeCertificateBody(env!.body);
+        return "an integrator certificate";
+      } catch { /* not one */ }
+      try {
+        decodeDeviceCertificateBody(env!.body);
+        return "a device certificate";
+      } catch { /* not one */ }
+      return null;
+    })();
+    throw new UsageError(`operator certificate ${certFile}: ${kind ? `not an operator certificate: it is ${kind}` : `not an operator certificate (${(e as Error).message})`}; fwx cert operator issues one`);
+  }
+  if (!verifyWithDomain(rootPublicKey, "operatorCertificate", env.body, env.signature)) {
+    throw new UsageError(`operator certificate ${certFile}: not signed by the product root ${rootFile}`);
+  }
+  if (!Buffer.from(op.operatorKey).equals(Buffer.from(rawPublicKey(key)))) {
+    throw new UsageError(`operator key ${keyFile} is not the key operator certificate ${certFile} certifies (operator "${op.operatorId}", key ${keyId(op.operatorKey)}; this key is ${keyId(rawPublicKey(key))})`);
+  }
 }

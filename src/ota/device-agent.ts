@@ -85,6 +85,8 @@ const TRANSIENT_REFUSALS = new Set(["busy", "shutting-down", "too-many-modules",
  */
 export function verdictStillTrue(last: InstallEvent, confirmedSha: string | undefined | null): boolean {
   if (last.phase === "confirmed") return confirmedSha === last.package;
+  // A failed transfer (hash or delta mismatch, a storage error) says nothing about the package: flash it again.
+  if (last.phase === "failed") return false;
   if (last.phase === "refused" && last.code !== undefined && TRANSIENT_REFUSALS.has(last.code)) return false;
   return true;
 }
@@ -168,7 +170,16 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     });
     this.client = client;
     client.on("message", (topic, payload) => this.onMessage(topic, payload));
-    client.on("error", () => { /* reconnects; connection errors are not fatal to a device */ });
+    // Connection errors are not fatal to a device: it reconnects. But a wrong URL, a broker that is down or a
+    // login it refuses are said once, as fwx-device says it, instead of an agent that waits in silence.
+    let connectedOnce = false;
+    let saidUnreachable = false;
+    client.on("connect", () => { connectedOnce = true; });
+    client.on("error", (e) => {
+      if (connectedOnce || saidUnreachable) return;
+      saidUnreachable = true;
+      this.timeline({ kind: "agent", ts: Date.now(), message: `broker ${this.opts.brokerUrl} not reachable yet (${(e as Error)?.message ?? String(e)}); retrying` });
+    });
     const connected = new Promise<void>((resolve) => {
       client.on("connect", () => {
         client.subscribe([this.topics.cmd, this.topics.chunk], { qos: 1 }, () => {
@@ -384,9 +395,10 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
         if (this.receiver.current?.session === cmd.session && !this.installing) this.receiver.discard();
         return {};
       }
-      case "rollback": return { event: this.busyGuard(() => this.manager.rollback(cmd.module)) };
-      case "remove": return { event: this.busyGuard(() => this.manager.remove(cmd.module)) };
-      case "config": return { event: this.busyGuard(() => this.manager.setConfig(cmd.module, cmd.values)) };
+      // The module id is checked as a begin's is (and as fwx_ota.c checks it): "__proto__" is bad-request there, not "not installed".
+      case "rollback": return { event: this.busyGuard(() => this.manager.rollback(moduleId(cmd.module))) };
+      case "remove": return { event: this.busyGuard(() => this.manager.remove(moduleId(cmd.module))) };
+      case "config": return { event: this.busyGuard(() => this.manager.setConfig(moduleId(cmd.module), cmd.values)) };
       case "logs": {
         return { lines: this.deviceLog.lines(cmd.module, cmd.limit) };
       }
@@ -408,7 +420,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     // The package's certificate names its customers (and groups): a package for another customer is refused before any byte is sent.
     if (scope.customers && !allows(scope.customers, this.opts.customer)) throw new RequestRefused("package-scope", `the package is for customers ${scope.customers.join(", ")}; this device belongs to ${this.opts.customer}`);
     if (scope.groups && !allows(scope.groups, this.opts.group)) throw new RequestRefused("package-scope", `the package is for groups ${scope.groups.join(", ")}; this device is in ${this.opts.group}`);
-    if (typeof cmd.package.module !== "string" || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(cmd.package.module)) throw new RequestRefused("bad-request", `module ${JSON.stringify(cmd.package.module)} is not a module id`);
+    moduleId(cmd.package.module);
     const last = this.manager.lastInstall;
     if (last && last.package === cmd.package.sha256 && (!this.installing || this.installing.package !== cmd.package.sha256)) {
       // This package was already decided (the tool lost the verdict, e.g. it restarted): report it, while it is still
@@ -494,6 +506,12 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       await c.endAsync(true).catch(() => {});
     }
   }
+}
+
+/** A module id from a command (1-64 of a-z 0-9 . _ -, starting with a letter or digit), or a bad-request refusal. */
+function moduleId(module: unknown): string {
+  if (typeof module !== "string" || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(module)) throw new RequestRefused("bad-request", `module ${JSON.stringify(module)} is not a module id`);
+  return module;
 }
 
 /** A refusal reply's code and message for an error from a command handler. */

@@ -25,9 +25,15 @@ export class DeviceLog {
     return true;
   }
 
-  /** The newest `limit` lines (1..capacity, default 100), of one module or all. */
-  lines(module?: string, limit?: number): DeviceLogLine[] {
-    const lines = this.ring.filter((l) => !module || l.module === module);
-    return lines.slice(-Math.max(1, Math.min(limit || 100, this.opts.capacity ?? LOG_RING)));
+  /**
+   * The newest `limit` lines (1..capacity, default 100), of one module or all. Both come off the broker
+   * unchecked, and are read as fwx_ota.c reads them, so the two devices answer the same request alike: a
+   * limit that is not a 32-bit integer, or 0, is the default; a module that is not a string (or is empty) is all.
+   */
+  lines(module?: unknown, limit?: unknown): DeviceLogLine[] {
+    const only = typeof module === "string" && module !== "" ? module : undefined;
+    const n = typeof limit === "number" && Number.isInteger(limit) && limit !== 0 && limit >= -(2 ** 31) && limit < 2 ** 31 ? limit : 100;
+    const lines = this.ring.filter((l) => only === undefined || l.module === only);
+    return lines.slice(-Math.max(1, Math.min(n, this.opts.capacity ?? LOG_RING)));
   }
 }

@@ -165,7 +165,8 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     let delta: DeltaSpec | null = null;
     const status = await conn.status(opts.device, 500);
     const mod = status?.modules.find((m) => m.id === manifest.id);
-    const baseSha = mod?.confirmed ? mod.slots[mod.confirmed]?.sha256 : undefined;
+    const claimed = mod?.confirmed === "A" || mod?.confirmed === "B" ? mod.slots[mod.confirmed]?.sha256 : undefined;
+    const baseSha = typeof claimed === "string" && /^[0-9a-f]{64}$/.test(claimed) ? claimed : undefined;
     // No delta to the package the device already runs: the full begin gets its verdict back at once.
     const base = baseSha && baseSha !== pkgSha && opts.delta !== false && opts.cache ? opts.cache.get(baseSha) : null;
     if (base && baseSha) {
@@ -322,7 +323,10 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
           finish();
           return null;
         }
-        const from = Number(r.resumeFrom ?? 0);
+        // Unproven (an accepted begin carries no proof): a lie may cost this transfer, never its arithmetic. An
+        // offset that is not a byte count is 0; one past the end is the end (the device then fails it on its hash).
+        const claimed = Number(r.resumeFrom ?? 0);
+        const from = Number.isSafeInteger(claimed) && claimed >= 0 ? Math.min(claimed, body.length) : 0;
         began = true;
         if (resync) {
           // The device's durable offset is the truth; it never goes below an offset it acknowledged.

@@ -22,7 +22,7 @@ import { ownRecord } from "../fs/own-record.js";
 import { ModuleStartError, type HostedModule, type ModuleHost } from "./module-host.js";
 import type { PreparedModule } from "../agent/refusal.js";
 import type { InstallEvent, ModuleStatus, Verdict } from "./protocol.js";
-import { otherSlot, sha256Hex, type DeviceState, type ModuleRecord, type SlotName, type StateStore } from "./state-store.js";
+import { otherSlot, sha256Hex, StateWriteError, type DeviceState, type ModuleRecord, type SlotName, type StateStore } from "./state-store.js";
 
 export interface TrustContext {
   rootPublicKey: Uint8Array;
@@ -345,14 +345,26 @@ export class ModuleManager {
       if (this.closing) return this.finish(id, "refused", session, { reason: "the device agent shut down while the module was being prepared; flash again", code: "shutting-down", package: pkg, ...(request ? { request } : {}) });
       if (this.isOnTrial(id)) return this.finish(id, "refused", session, { reason: `module ${id} went on trial meanwhile; wait for its verdict`, code: "busy", package: pkg, ...(request ? { request } : {}) });
     }
+    const existed = Object.hasOwn(this.state.modules, id);
     const rec: ModuleRecord = this.state.modules[id] ?? { slots: { A: null, B: null }, confirmed: null, trial: null, installedSeq: 0, config: ownRecord<string>() };
     const target: SlotName = rec.confirmed ? otherSlot(rec.confirmed) : "A";
     this.store.writeSlot(id, target, bytes);
     this.event(id, "written", { ...tag, reason: `slot ${target}` });
+    const previousSlot = rec.slots[target];
     rec.slots[target] = { sha256: pkg, size: bytes.length, version: m.version, sequence: m.sequence, verifiedAt: this.trust.now() };
     rec.trial = { slot: target, session, boots: 1, request };
     this.state.modules[id] = rec;
-    this.store.save(this.state, "trial-state");
+    try {
+      this.store.save(this.state, "trial-state");
+    } catch (e) {
+      // device.json still describes what runs: so does the memory (the install fails with the reason).
+      if (e instanceof StateWriteError) {
+        rec.slots[target] = previousSlot;
+        rec.trial = null;
+        if (!existed) delete this.state.modules[id];
+      }
+      throw e;
+    }
     this.store.hit("trial-committed");
     return this.beginTrial(id, target, verified, session, prepared, trialStarted, request);
   }
@@ -395,14 +407,24 @@ export class ModuleManager {
     this.store.hit("health-passed");
     const rec = this.state.modules[module]!;
     const trial = live.trial;
-    for (const t of trial.timers) t.cancel();
-    live.trial = null;
+    const verdict: InstallEvent = { session: trial.session, module, phase: "confirmed", ts: Date.now(), package: trial.package, version: live.manifest.version, sequence: live.manifest.sequence, reason: `${live.hosted.callbacks} callbacks, no fault, in slot ${live.slot}`, ...(trial.request ? { request: trial.request } : {}) };
+    const before = { confirmed: rec.confirmed, trial: rec.trial, installedSeq: rec.installedSeq, lastInstall: this.state.lastInstall };
     rec.confirmed = live.slot;
     rec.trial = null;
     rec.installedSeq = Math.max(rec.installedSeq, live.manifest.sequence);
-    const verdict: InstallEvent = { session: trial.session, module, phase: "confirmed", ts: Date.now(), package: trial.package, version: live.manifest.version, sequence: live.manifest.sequence, reason: `${live.hosted.callbacks} callbacks, no fault, in slot ${live.slot}`, ...(trial.request ? { request: trial.request } : {}) };
     this.state.lastInstall = verdict;
-    this.store.save(this.state, "confirm-state");
+    try {
+      this.store.save(this.state, "confirm-state");
+    } catch (e) {
+      if (!(e instanceof StateWriteError)) throw e;
+      // Not confirmed, since device.json cannot say so (disk full, I/O error): the previous slot runs again, and
+      // the agent carries on. device.json still holds the trial, which the next start retries once.
+      Object.assign(rec, { confirmed: before.confirmed, trial: before.trial, installedSeq: before.installedSeq });
+      this.state.lastInstall = before.lastInstall;
+      return this.revert(module, `passed its health window, but the confirmation could not be recorded: ${e.message}`);
+    }
+    for (const t of trial.timers) t.cancel();
+    live.trial = null;
     this.raiseFloors(module, rec, live.slot, live.manifest.sequence);
     this.store.hit("confirmed");
     live.hosted.promote();
@@ -425,14 +447,23 @@ export class ModuleManager {
     const verdict: InstallEvent = { session: trial.session, module, phase: "reverted", ts: Date.now(), package: trial.package, version: live.manifest.version, sequence: live.manifest.sequence, reason, ...(trial.request ? { request: trial.request } : {}) };
     this.state.lastInstall = verdict;
     if (!rec.confirmed) delete this.state.modules[module];
-    this.store.save(this.state, "revert-state");
+    let recorded = true;
+    try {
+      this.store.save(this.state, "revert-state");
+    } catch (e) {
+      if (!(e instanceof StateWriteError)) throw e;
+      // Reverted all the same (the previous slot is the safe one to run); device.json still holds the trial,
+      // which the next start retries once or abandons, so its files stay.
+      recorded = false;
+      verdict.reason = `${reason} (the revert could not be recorded: ${e.message}; the next start retries the trial once)`;
+    }
     this.store.hit("reverted");
     this.live.delete(module);
     if (rec.confirmed) {
       const load = this.loadSlot(module, rec, rec.confirmed);
       if ("verified" in load) this.runConfirmed(module, rec.confirmed, load.verified);
       else this.event(module, "failed", { reason: `previous slot ${rec.confirmed} cannot run: ${load.problem}` });
-    } else this.store.removeModuleFiles(module);
+    } else if (recorded) this.store.removeModuleFiles(module);
     this.emit(verdict);
     trial.settle(verdict);
   }
@@ -440,9 +471,25 @@ export class ModuleManager {
   private finish(module: string, phase: Verdict, session: number | null, extra: Partial<InstallEvent>): InstallEvent {
     const e: InstallEvent = { session, module, phase, ts: Date.now(), ...extra };
     this.state.lastInstall = e;
-    this.store.save(this.state, "state");
+    try {
+      this.store.save(this.state, "state");
+    } catch (err) {
+      // The verdict stands (nothing was installed); only its record for a repeated begin is not on disk.
+      if (!(err instanceof StateWriteError)) throw err;
+    }
     this.emit(e);
     return e;
+  }
+
+  /** Saves device.json for a command; when it cannot be written, undoes the change in memory and refuses the command ("storage"), naming the file. */
+  private saveOrRefuse(undo: () => void): void {
+    try {
+      this.store.save(this.state, "state");
+    } catch (e) {
+      if (!(e instanceof StateWriteError)) throw e;
+      undo();
+      throw new RequestRefused("storage", `nothing changed: ${e.message}`);
+    }
   }
 
   private requireIdle(module: string): ModuleRecord {
@@ -461,24 +508,27 @@ export class ModuleManager {
     if (!rec.slots[to]) throw new RequestRefused("no-previous", `module ${module} has nothing in slot ${to} to roll back to`);
     const load = this.loadSlot(module, rec, to);
     if ("problem" in load) throw new RequestRefused("slot-damaged", `cannot roll back ${module}: ${load.problem}`);
-    this.live.get(module)?.hosted?.stop(`rolled back to slot ${to}`);
     const from = rec.confirmed;
+    const lastInstall = this.state.lastInstall;
     rec.confirmed = to;
     // The last verdict no longer describes what runs: flashing its package again must install it, not replay it.
     this.state.lastInstall = null;
-    this.store.save(this.state, "state");
+    // Recorded before the module is touched: a device that cannot record the rollback keeps running what it ran.
+    this.saveOrRefuse(() => { rec.confirmed = from; this.state.lastInstall = lastInstall; });
+    this.live.get(module)?.hosted?.stop(`rolled back to slot ${to}`);
     this.runConfirmed(module, to, load.verified);
     return this.event(module, "rolled-back", { version: load.verified.manifest.version, sequence: load.verified.manifest.sequence, reason: `slot ${from} → slot ${to}` });
   }
 
   remove(module: string): InstallEvent {
     const rec = this.requireIdle(module);
-    this.live.get(module)?.hosted?.stop("removed");
-    this.live.delete(module);
+    const lastInstall = this.state.lastInstall;
     // The anti-rollback floors (the store, not device.json) outlive the module: remove, then an older signed package, is still a downgrade.
     delete this.state.modules[module];
     this.state.lastInstall = null;
-    this.store.save(this.state, "state");
+    this.saveOrRefuse(() => { this.state.modules[module] = rec; this.state.lastInstall = lastInstall; });
+    this.live.get(module)?.hosted?.stop("removed");
+    this.live.delete(module);
     this.store.removeModuleFiles(module);
     return this.event(module, "removed");
   }
@@ -489,8 +539,9 @@ export class ModuleManager {
     const live = this.live.get(module);
     if (!live) throw new RequestRefused("not-running", `module ${module} has no runnable slot`);
     const checked = checkConfigValues(module, live.manifest.config, values);
+    const config = rec.config;
     rec.config = ownRecord({ ...rec.config, ...checked });
-    this.store.save(this.state, "state");
+    this.saveOrRefuse(() => { rec.config = config; });
     live.hosted?.stop("config changed");
     const load = this.loadSlot(module, rec, live.slot);
     if ("problem" in load) throw new RequestRefused("slot-damaged", load.problem);

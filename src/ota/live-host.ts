@@ -15,6 +15,7 @@ import { prepareOffThread } from "../agent/prepare-pool.js";
 import type { BoardLike, HostServices } from "../agent/runtime.js";
 import { ModuleSupervisor, supervisionPolicy, type SupervisedSlot, type SupervisionPolicy } from "../agent/module-supervisor.js";
 import { TelemetryQueue, type TelemetrySink } from "../agent/host/telemetry.js";
+import { KvStoreError } from "../agent/host/kv.js";
 import { ModuleStartError, type HostedEvents, type HostedModule, type HostedSpec, type HostedState } from "./module-host.js";
 import type { ModuleHost } from "./module-host.js";
 
@@ -183,15 +184,23 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
       if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
       throw e;
     }
-    const slot = this.supervisor.add({
-      id: spec.id, source: spec.source, prepared,
-      caps: spec.manifest.capabilities, config: spec.config,
-      fuel: BigInt(spec.manifest.budgets.fuelPerCallback),
-      restartOnFault: spec.restartOnFault,
-    }, this.nextOrder++, {
-      callback: () => events.callback(),
-      fault: (report) => events.fault(report.reason, report.detail),
-    });
+    let slot;
+    try {
+      slot = this.supervisor.add({
+        id: spec.id, source: spec.source, prepared,
+        caps: spec.manifest.capabilities, config: spec.config,
+        fuel: BigInt(spec.manifest.budgets.fuelPerCallback),
+        restartOnFault: spec.restartOnFault,
+      }, this.nextOrder++, {
+        callback: () => events.callback(),
+        fault: (report) => events.fault(report.reason, report.detail),
+      });
+    } catch (e) {
+      // The module's own kv file is damaged: that module does not start (named, with the file); the agent and
+      // the other modules go on, so the device stays reachable for a remove or a new flash.
+      if (e instanceof KvStoreError) throw new ModuleStartError(spec.id, "kv", e.message);
+      throw e;
+    }
     const handle = new LiveHostedModule(this.supervisor as unknown as ModuleSupervisor<BoardLike>, slot);
     this.supervisor.start(slot);
     return handle;

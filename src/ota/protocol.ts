@@ -202,6 +202,31 @@ export interface DeviceStatus {
   lastInstall: InstallEvent | null;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A retained status read off the broker, shaped as the tools use it: anyone the broker lets publish there
+ * can write anything, and a status whose `modules` is not a list (or a module whose `slots` is missing)
+ * took `fwx devices` and `fwx flash` down with a TypeError. Not an object: null. Modules that are not
+ * objects with a string id are left out; a module's slots, health and config that are not objects read as
+ * empty; a `lastInstall` that is not an object as none. Values keep their types otherwise: it is still a
+ * claim, shown as one and decided on by nothing (docs/ota-protocol.md, "What the tools decide on").
+ */
+export function asDeviceStatus(v: unknown): DeviceStatus | null {
+  if (!isRecord(v)) return null;
+  const slot = (x: unknown) => (isRecord(x) ? (x as unknown as SlotStatus) : null);
+  const modules = (Array.isArray(v.modules) ? v.modules : []).filter((m): m is Record<string, unknown> => isRecord(m) && typeof m.id === "string").map((m) => {
+    const slots = isRecord(m.slots) ? m.slots : {};
+    return {
+      ...m,
+      slots: { A: slot(slots.A), B: slot(slots.B) },
+      health: isRecord(m.health) ? m.health : {},
+      config: isRecord(m.config) ? m.config : {},
+    } as unknown as ModuleStatus;
+  });
+  return { ...v, modules, lastInstall: isRecord(v.lastInstall) ? v.lastInstall : null } as unknown as DeviceStatus;
+}
+
 export function parseJson<T>(payload: Uint8Array, what: string): T {
   try {
     return JSON.parse(Buffer.from(payload).toString("utf8")) as T;

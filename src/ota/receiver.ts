@@ -139,13 +139,17 @@ export class TransferReceiver {
       return;
     }
     let meta: PartialMeta;
+    let fd: number;
     try {
       meta = JSON.parse(Buffer.from(this.fs.readFile(this.metaFile)).toString("utf8")) as PartialMeta;
+      // A record that parses but is not one (damaged, hand-edited) is discarded like one that does not parse: it is
+      // only a download in progress, which the tool sends again; used, it would fail the next begin or boot.
+      if (!isPartialMeta(meta)) throw new Error("not a partial-download record");
+      fd = this.fs.open(this.dataFile, "r+");
     } catch {
       this.discardFiles();
       return;
     }
-    const fd = this.fs.open(this.dataFile, "r+");
     // Bytes past the recorded ack may be torn: they are rewritten when resent.
     const acked = Math.min(meta.acked, this.fs.size(fd));
     // A partial written by an agent before windows were announced: assume the tool's default.
@@ -174,6 +178,8 @@ export class TransferReceiver {
   private start(meta: Omit<PartialMeta, "acked">, nowMs: number, preempt: boolean): number {
     // The size arrives in a broker message: a non-number would pass every `offset + length > size` check, letting chunks grow the file without bound.
     if (!Number.isSafeInteger(meta.transfer.size) || meta.transfer.size < 0) throw new RequestRefused("bad-request", `transfer size ${JSON.stringify(meta.transfer.size)} is not a byte count`);
+    // No package or delta is 0 bytes long; an empty transfer would be "complete" before it began (fwx_ota.c refuses it alike).
+    if (meta.transfer.size === 0) throw new RequestRefused("bad-request", "transfer of 0 bytes: there is nothing to install");
     if (meta.transfer.size > MAX_TRANSFER_BYTES) throw new RequestRefused("too-large", `transfer of ${meta.transfer.size} bytes exceeds the device limit of ${MAX_TRANSFER_BYTES}`);
     if (!(Number.isInteger(meta.window) && meta.window >= 1 && meta.window <= 1024)) throw new RequestRefused("bad-request", `window ${meta.window} is outside 1..1024 chunks`);
     const a = this.active;
@@ -419,6 +425,22 @@ function clearTimers(a: Active): void {
   if (a.ackTimer) clearTimeout(a.ackTimer);
   if (a.finalAckFallback) clearTimeout(a.finalAckFallback);
   a.ackTimer = a.finalAckFallback = null;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Whether a parsed transfer.json has every field a transfer needs, of its type. */
+function isPartialMeta(m: unknown): m is PartialMeta {
+  if (typeof m !== "object" || m === null) return false;
+  const p = m as Partial<PartialMeta>;
+  const t = p.transfer, k = p.package;
+  return Number.isInteger(p.session) && p.session! >= 1 && p.session! <= 0xffff && typeof p.from === "string" && isCount(p.acked)
+    && typeof t === "object" && t !== null && (t.mode === "full" || t.mode === "delta") && isCount(t.size) && t.size <= MAX_TRANSFER_BYTES
+    && typeof t.sha256 === "string" && HEX64.test(t.sha256) && (t.mode === "full" || (typeof t.base === "string" && HEX64.test(t.base)))
+    && typeof k === "object" && k !== null && typeof k.module === "string" && typeof k.version === "string" && isCount(k.sequence)
+    && isCount(k.size) && typeof k.sha256 === "string" && HEX64.test(k.sha256)
+    && (p.request === undefined || (typeof p.request === "string" && HEX64.test(p.request)));
 }
 
 function readFully(fs: FileIo, fd: number, into: Uint8Array): number {

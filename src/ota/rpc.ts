@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
 import { checkDeviceCertificate, TrustRefused } from "../pkg/identity.js";
 import type { RevocationList } from "../pkg/revocation.js";
-import { parseJson, topicsFor, type Command, type DeviceStatus, type Reply } from "./protocol.js";
+import { asDeviceStatus, parseJson, topicsFor, type Command, type DeviceStatus, type Reply } from "./protocol.js";
 import { encodeCommandBody, sameBytes, sha256, signCommand, verifyStatement, type CommandBody as SignedBody, type OperatorCredentials, type Statement } from "./signed-command.js";
 import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
@@ -34,7 +34,8 @@ export class DeviceDistrusted extends Error {
 const REFUSED_LOGIN = new Set([4, 5, 134, 135]);
 
 export class DeviceRefused extends Error {
-  constructor(readonly code: string, message: string) {
+  /** `device`: the device that refused, so a tool's one line names it (a script flashing many devices reads which). */
+  constructor(readonly code: string, message: string, readonly device?: string) {
     super(message);
     this.name = "DeviceRefused";
   }
@@ -204,7 +205,7 @@ export class ToolConnection {
       this.pending.set(req, { resolve: (r) => { clearTimeout(timer); if (again) clearTimeout(again); resolve(r); return true; } });
       this.client.publish(t.cmd, payload, { qos: 1 });
     });
-    if (!reply.ok) throw new DeviceRefused(reply.code, reply.message);
+    if (!reply.ok) throw new DeviceRefused(reply.code, reply.message, device);
     return reply;
   }
 
@@ -295,7 +296,7 @@ export class ToolConnection {
         this.counters.set(device, Number.isSafeInteger(seen) ? Math.max(seen, counter) : counter);
         continue;
       }
-      throw new DeviceRefused(r.code, r.message);
+      throw new DeviceRefused(r.code, r.message, device);
     }
   }
 
@@ -357,9 +358,10 @@ export class ToolConnection {
       this.onMessage((tp, payload) => {
         if (done || tp !== topic || payload.length === 0) return;
         try {
-          const s = parseJson<DeviceStatus>(payload, "status");
+          // Not an object: as if the device had published none.
+          const s = asDeviceStatus(parseJson<unknown>(payload, "status"));
           if (typeof s?.cert === "string") this.deviceCerts.set(device, s.cert);
-          if (!this.counters.has(device) && Number.isSafeInteger(s?.counter)) this.counters.set(device, s.counter);
+          if (!this.counters.has(device) && Number.isSafeInteger(s?.counter)) this.counters.set(device, s!.counter);
           done = true;
           clearTimeout(t);
           resolve(s);

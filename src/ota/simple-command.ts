@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../cli/command.js";
 import { ConfigValueError } from "./config-values.js";
-import { checkDevice, OTA_EXIT, parseSeconds, reportRemoteError } from "./cli-support.js";
+import { checkDevice, OTA_EXIT, parseSeconds, printable, reportRemoteError } from "./cli-support.js";
 import { CREDENTIAL_OPTIONS, loadOperatorAuth } from "./credentials.js";
 import type { InstallEvent } from "./protocol.js";
 import { ToolConnection, type OperatorAuth, type SignedRequest } from "./rpc.js";
@@ -19,14 +19,14 @@ export async function runDeviceCommand(broker: BrokerTarget, device: string, bod
     // The phase printed is the one the device signed, not whatever the reply's JSON says.
     const e = { ...(reply.event as InstallEvent), phase: statement.outcome } as InstallEvent;
     if (json) process.stdout.write(JSON.stringify({ ok: true, event: e }) + "\n");
-    else process.stdout.write(`${device}: ${e.module} ${e.phase}${e.version ? ` → ${e.version}` : ""}${e.reason ? ` (${e.reason})` : ""}\n`);
+    else process.stdout.write(`${device}: ${printable(e.module)} ${printable(e.phase)}${e.version ? ` → ${printable(e.version)}` : ""}${e.reason ? ` (${printable(e.reason)})` : ""}\n`);
     if (!json && body.op === "rollback") {
       // A rollback swaps the slots: the version rolled back from is now the other one, and a second
       // rollback runs it again. Said, so nobody rolls forward by accident (the status is the device's claim).
       const s = await conn.status(device, 500);
       const m = s?.modules.find((x) => x.id === body.module);
-      const other = m?.confirmed ? m.slots[m.confirmed === "A" ? "B" : "A"] : null;
-      if (other) process.stdout.write(`note: slot ${m!.confirmed === "A" ? "B" : "A"} still holds ${other.version}; \`fwx rollback\` again would run it again (roll forward)\n`);
+      const other = m?.confirmed === "A" || m?.confirmed === "B" ? m.slots[m.confirmed === "A" ? "B" : "A"] : null;
+      if (other && typeof other.version === "string") process.stdout.write(`note: slot ${m!.confirmed === "A" ? "B" : "A"} still holds ${printable(other.version)}; \`fwx rollback\` again would run it again (roll forward)\n`);
     }
     return OTA_EXIT.ok;
   } catch (e) {

@@ -22,6 +22,7 @@ import { ensureDirDurable, removeTreeDurable, writeFileDurable, type DurableWrit
 import { NODE_FS, type FileIo } from "../fs/file-io.js";
 import type { InstallEvent } from "./protocol.js";
 import { ownRecord } from "../fs/own-record.js";
+import { describeFileError } from "../fs/file-error.js";
 
 /**
  * How every file in the state directory is written: parents created on demand, and one fixed
@@ -77,6 +78,51 @@ export class StateFileError extends Error {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** What is wrong with a module record read from device.json (a field path and the problem), or null. */
+function moduleRecordProblem(rec: unknown): string | null {
+  if (!isObject(rec)) return `: expected a module record, found ${JSON.stringify(rec)}`;
+  if (!isObject(rec.slots)) return `.slots: expected {"A": …, "B": …}, found ${JSON.stringify(rec.slots)}`;
+  for (const s of ["A", "B"] as const) {
+    const slot = rec.slots[s];
+    if (slot === null || slot === undefined) continue;
+    if (!isObject(slot)) return `.slots.${s}: expected null or a slot record, found ${JSON.stringify(slot)}`;
+    if (typeof slot.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(slot.sha256)) return `.slots.${s}.sha256: expected a SHA-256 in hex`;
+    if (!isCount(slot.size)) return `.slots.${s}.size: expected a byte count`;
+    if (typeof slot.version !== "string") return `.slots.${s}.version: expected a version string`;
+    if (!isCount(slot.sequence)) return `.slots.${s}.sequence: expected a sequence number`;
+    if (slot.verifiedAt !== undefined && typeof slot.verifiedAt !== "number") return `.slots.${s}.verifiedAt: expected a time in ms`;
+  }
+  if (rec.slots.A === undefined) rec.slots.A = null;
+  if (rec.slots.B === undefined) rec.slots.B = null;
+  if (rec.confirmed !== null && rec.confirmed !== "A" && rec.confirmed !== "B") return `.confirmed: expected null, "A" or "B", found ${JSON.stringify(rec.confirmed)}`;
+  if (rec.trial !== null && rec.trial !== undefined) {
+    const t = rec.trial;
+    if (!isObject(t) || (t.slot !== "A" && t.slot !== "B")) return `.trial: expected null or {"slot": "A"|"B", …}, found ${JSON.stringify(t)}`;
+    if (!isCount(t.boots)) return `.trial.boots: expected a count`;
+    if (t.session !== null && t.session !== undefined && !isCount(t.session)) return `.trial.session: expected null or a session number`;
+  } else rec.trial = null;
+  if (!isCount(rec.installedSeq)) return `.installedSeq: expected a sequence number, found ${JSON.stringify(rec.installedSeq)}`;
+  if (rec.config !== undefined && (!isObject(rec.config) || Object.values(rec.config).some((v) => typeof v !== "string"))) return `.config: expected an object of text values`;
+  return null;
+}
+
+/**
+ * A file of the state directory could not be written (disk full, I/O error, permissions): the change it
+ * would record did not happen. Only errors the file system reports become one; anything else (a simulated
+ * power cut in tests) passes through as it is.
+ */
+export class StateWriteError extends StateFileError {
+  constructor(file: string, cause: unknown) {
+    super(file, `cannot be written: ${describeFileError(cause)}`);
+    this.name = "StateWriteError";
+  }
+}
+
+const isFsError = (e: unknown) => typeof (e as NodeJS.ErrnoException)?.code === "string" && /^E[A-Z0-9]+$/.test((e as NodeJS.ErrnoException).code!);
+
 export const sha256Hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 export class StateStore {
@@ -99,22 +145,35 @@ export class StateStore {
     } catch (e) {
       throw new StateFileError(this.file, `unreadable device state: ${(e as Error).message}`);
     }
-    if (doc.format !== 1 || typeof doc.modules !== "object" || doc.modules === null) throw new StateFileError(this.file, "not a format 1 device state");
+    if (typeof doc !== "object" || doc === null || doc.format !== 1 || typeof doc.modules !== "object" || doc.modules === null || Array.isArray(doc.modules)) throw new StateFileError(this.file, "not a format 1 device state");
     doc.modules = ownRecord(doc.modules);
-    for (const rec of Object.values(doc.modules)) {
-      if (typeof rec.config === "object" && rec.config !== null) rec.config = ownRecord(rec.config);
+    // A damaged or hand-edited record would otherwise surface at boot as a TypeError deep in the install state machine.
+    for (const [id, rec] of Object.entries(doc.modules)) {
+      const bad = moduleRecordProblem(rec);
+      if (bad) throw new StateFileError(this.file, `modules[${JSON.stringify(id)}]${bad}`);
+      if (rec.config === undefined) rec.config = ownRecord();
+      rec.config = ownRecord(rec.config);
+    }
+    if (doc.lastInstall === undefined) doc.lastInstall = null;
+    if (doc.lastInstall !== null && (typeof doc.lastInstall !== "object" || Array.isArray(doc.lastInstall) || typeof doc.lastInstall.module !== "string" || typeof doc.lastInstall.phase !== "string")) {
+      throw new StateFileError(this.file, "lastInstall: expected null or an install event with module and phase");
     }
     return doc;
   }
 
+  /** Replaces device.json durably; a file-system failure is a StateWriteError naming it (device.json is then unchanged). */
   save(state: DeviceState, label: StateLabel): void {
-    writeFileDurable(this.file, JSON.stringify(state, null, 1) + "\n", {
-      ...STATE_DIR_WRITE,
-      fs: this.fs,
-      onStep: (step) => {
-        if (label !== "state") this.hit(`${label}:${step}` as CrashPoint);
-      },
-    });
+    try {
+      writeFileDurable(this.file, JSON.stringify(state, null, 1) + "\n", {
+        ...STATE_DIR_WRITE,
+        fs: this.fs,
+        onStep: (step) => {
+          if (label !== "state") this.hit(`${label}:${step}` as CrashPoint);
+        },
+      });
+    } catch (e) {
+      throw isFsError(e) ? new StateWriteError(this.file, e) : e;
+    }
   }
 
   slotPath(module: string, slot: SlotName): string {
@@ -122,7 +181,11 @@ export class StateStore {
   }
 
   writeSlot(module: string, slot: SlotName, bytes: Uint8Array): void {
-    writeFileDurable(this.slotPath(module, slot), bytes, { ...STATE_DIR_WRITE, fs: this.fs, onStep: (step) => this.hit(`slot:${step}`) });
+    try {
+      writeFileDurable(this.slotPath(module, slot), bytes, { ...STATE_DIR_WRITE, fs: this.fs, onStep: (step) => this.hit(`slot:${step}`) });
+    } catch (e) {
+      throw isFsError(e) ? new StateWriteError(this.slotPath(module, slot), e) : e;
+    }
     this.hit("slot-written");
   }
 

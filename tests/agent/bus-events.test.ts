@@ -89,6 +89,20 @@ describe("peripheral traffic events", () => {
     for (const kind of ["log", "fault", "lifecycle", "telemetry"]) expect(quiet.record({ ts: 0, tUs: 1, module: "m", kind }), kind).toBe(true);
   });
 
+  it("a logs request's limit and module are read as the C device reads them (fwx_ota.c), whatever their type", () => {
+    const log = new DeviceLog();
+    for (let i = 0; i < 300; i++) log.record({ ts: i, tUs: i, module: i % 2 ? "a" : "b", kind: "log", message: String(i) });
+    const count = (module: unknown, limit: unknown) => log.lines(module, limit).length;
+    // Not a 32-bit integer, or 0: the default 100 (before: "abc" gave all 300, 1.5 gave 1, 1e12 gave 500).
+    for (const limit of [undefined, 0, "abc", 1.5, 1e12, null, {}]) expect(count(undefined, limit), String(limit)).toBe(100);
+    expect(count(undefined, -5)).toBe(1);
+    expect(count(undefined, 7)).toBe(7);
+    expect(count(undefined, 2 ** 31 - 1)).toBe(300);
+    // A module that is not a string, or empty: every module (before: an object matched none).
+    for (const module of [{ x: 1 }, 5, "", null]) expect(count(module, 500), String(module)).toBe(300);
+    expect(count("a", 500)).toBe(150);
+  });
+
   it("the limiter keeps modules and kinds apart and lets other events through untouched", () => {
     const lim = new BusEventLimiter({ perSecond: 1, burst: 2 });
     const ev = { kind: "spi" };

@@ -2,11 +2,12 @@
 // an operator can choose, `__proto__` and Object.prototype's names included,
 // across a restart (a store reopened from its file).
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { KvStore } from "../../src/agent/host/kv.js";
+import { createKvHost, KvStore } from "../../src/agent/host/kv.js";
+import { Status } from "../../src/abi/host.generated.js";
 import { checkConfigValues, effectiveConfig } from "../../src/ota/config-values.js";
 import { StateStore, type DeviceState } from "../../src/ota/state-store.js";
 
@@ -67,5 +68,33 @@ describe("device state and config values", () => {
     expect(loaded.modules["__proto__"]!.config["constructor"]).toBe("c");
     expect(loaded.modules["toString"]).toBeUndefined();
     expect(loaded.modules["__proto__"]!.config["toString"]).toBeUndefined();
+  });
+});
+
+describe("a kv store that cannot be written (disk full, I/O error)", () => {
+  it("answers kv.set and kv.delete no-space, as the C device does, and keeps the old value in memory and on disk", () => {
+    const dir = tempDir();
+    const store = new KvStore("m", dir);
+    store.set("a", Uint8Array.of(1));
+    let detail = "";
+    const ctx = { caps: { kv: 1024 }, fail: (status: number, message: string) => { detail = message; return status; } } as unknown as Parameters<typeof createKvHost>[0];
+    const kv = createKvHost(ctx, store);
+    // The store's file becomes a directory: replacing it fails with EISDIR, as a full disk fails with ENOSPC.
+    const file = join(dir, "kv", "m.json");
+    rmSync(file);
+    mkdirSync(file);
+    // Before the fix the error was thrown out of the host call: the module faulted ("host-error"), and the new
+    // value stayed in memory although the file never got it.
+    expect(kv.set("a", Uint8Array.of(2))).toBe(Status.noSpace);
+    expect(detail).toMatch(/^kv\.set: .*kv\/m\.json: cannot be written: .*; the old value is kept$/);
+    expect([...store.get("a")!]).toEqual([1]);
+    expect(kv.set("b", Uint8Array.of(3))).toBe(Status.noSpace);
+    expect(store.get("b")).toBeUndefined();
+    expect(store.used).toBe(2);
+    expect(kv.delete("a")).toBe(Status.noSpace);
+    expect([...store.get("a")!]).toEqual([1]);
+    rmSync(file, { recursive: true });
+    expect(kv.set("a", Uint8Array.of(4))).toBe(Status.ok);
+    expect([...new KvStore("m", dir).get("a")!]).toEqual([4]);
   });
 });

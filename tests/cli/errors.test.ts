@@ -34,6 +34,9 @@ beforeAll(async () => {
   // A package's 16-byte header declaring more than the 40 bytes that follow it.
   writeFileSync(join(dir, "half.fwx"), Buffer.concat([Buffer.from([0x89, 0x46, 0x57, 0x58, 2, 0, 16, 0, 16, 0, 0, 0, 16, 0, 0, 0]), Buffer.alloc(24)]));
   mkdirSync(join(dir, "adir"));
+  // A state directory whose kv file for the example is damaged (a power cut on a file system without atomic rename, a hand edit).
+  mkdirSync(join(dir, "damaged-state", "kv"), { recursive: true });
+  writeFileSync(join(dir, "damaged-state", "kv", "com.example.cold-chain-alarm.json"), "{\"format\":1,\"entries\":");
   mkdirSync(join(dir, "empty-project"));
   writeFileSync(join(dir, "index.ts"), "export function fwx_init(): i32 { return 0; }\n");
   // A project whose fwx.json names an entry that is not there (a typo, a renamed file).
@@ -76,6 +79,10 @@ const CASES: Record<string, Case> = {
   "run --state-dir under a missing directory": {
     argv: () => ["run", "tick.wasm", "--duration", "24h", "--state-dir", "/nonexistent/a/state"],
     code: 2, says: /--state-dir \/nonexistent\/a\/state: directory \/nonexistent\/a does not exist/,
+  },
+  "run --state-dir whose kv file for the module is damaged": {
+    argv: () => ["run", EXAMPLE, "--duration", "24h", "--state-dir", "damaged-state"],
+    code: 2, says: /^fwx: run: damaged-state\/kv\/com\.example\.cold-chain-alarm\.json: unreadable store: /m,
   },
   "run --trace that does not exist": {
     argv: () => ["run", "tick.wasm", "--duration", "24h", "--trace", "nope.csv"],

@@ -93,3 +93,14 @@ describe("help examples", () => {
     for (const m of help.matchAll(/\bexamples\/[A-Za-z0-9._/-]*[A-Za-z0-9_-]/g)) expect(existsSync(m[0]), `${name}: ${m[0]}`).toBe(true);
   });
 });
+
+describe("the command list", () => {
+  it("shows each command's own summary, and fwx cert's names every certificate it issues", async () => {
+    for (const [name, c] of Object.entries(commands)) expect(c.summary, name).toBe((await c.load()).summary);
+    // It said "Issue and revoke integrator certificates" while fwx cert also issues operator and device
+    // certificates, shows them and delivers revocation lists: a field tech looking for operators never found it.
+    expect(commands.cert!.summary).toMatch(/operators/);
+    expect(commands.cert!.summary).toMatch(/devices/);
+    expect(commands.cert!.summary).toMatch(/revocation lists/);
+  });
+});

@@ -154,6 +154,18 @@ describe.concurrent("C device anti-rollback store outside the state directory", 
     await d.stop();
   }, 90_000);
 
+  it("keeps its default store beside the state directory however it is spelled (--state-dir . inside it)", async () => {
+    const stateDir = join(suite.dir.path, "dot");
+    mkdirSync(stateDir, { recursive: true });
+    const d = startDevice(suite.exe, { deviceId: "dot", broker: suite.broker.url, stateDir, rootFile: suite.rootFile, trust: suite.trust, cwd: stateDir, stateDirArg: "." });
+    running.push(d);
+    await d.online;
+    await d.stop();
+    // Before the fix: "./..anti-rollback.json", inside the state directory it protects against.
+    expect(existsSync(join(stateDir, "..anti-rollback.json"))).toBe(false);
+    expect(existsSync(`${stateDir}.anti-rollback.json`)).toBe(true);
+  }, 30_000);
+
   it("refuses a --floor inside the state directory", async () => {
     const stateDir = join(suite.dir.path, "inside");
     const d = startDevice(suite.exe, { deviceId: "inside", broker: suite.broker.url, stateDir, rootFile: suite.rootFile, trust: suite.trust, args: ["--floor", join(stateDir, "floors.json")] });

@@ -88,10 +88,11 @@ export function operatorArgs(trust: Trust, dir: string, rootFile: string): strin
   return ["--operator-key", key, "--operator-cert", cert, "--root", rootFile];
 }
 
-export function startDevice(exe: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; trust: Trust; customer?: string; env?: Record<string, string>; args?: string[] }): ChildDevice {
+export function startDevice(exe: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; trust: Trust; customer?: string; env?: Record<string, string>; args?: string[]; cwd?: string; stateDirArg?: string }): ChildDevice {
   const id = identityFiles(o.trust, o.deviceId, o.stateDir);
-  const proc = spawn(exe, ["--device-id", o.deviceId, "--state-dir", o.stateDir, "--root", o.rootFile, "--device-key", id.key, "--device-cert", id.cert, "--customer", o.customer ?? CUSTOMER, "--group", GROUP,
-    "--broker", o.broker, "--board", join(root, "boards/demo.json"), "--health-seconds", "1", ...(o.args ?? [])], { cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...o.env } });
+  // `stateDirArg`/`cwd`: the state directory as a person may spell it ("--state-dir ." inside it).
+  const proc = spawn(exe, ["--device-id", o.deviceId, "--state-dir", o.stateDirArg ?? o.stateDir, "--root", o.rootFile, "--device-key", id.key, "--device-cert", id.cert, "--customer", o.customer ?? CUSTOMER, "--group", GROUP,
+    "--broker", o.broker, "--board", join(root, "boards/demo.json"), "--health-seconds", "1", ...(o.args ?? [])], { cwd: o.cwd ?? root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...o.env } });
   let err = "";
   // "close", not "exit": the process has ended AND its stderr is read to the end, so stderr() is whole.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on("close", (code, signal) => res({ code, signal })));

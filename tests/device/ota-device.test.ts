@@ -5,7 +5,7 @@
 
 import { spawnSync } from "node:child_process";
 import { createHash, createPublicKey } from "node:crypto";
-import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -226,7 +226,17 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
     expect(r.status, r.stdout + r.stderr).not.toBe(0);
     expect(r.stdout + r.stderr).toContain("package-scope");
-    expect(r.stdout + r.stderr).toContain("this device belongs to acme-foods");
+    // The customers the package is for, named as the Node agent names them (it said "for other customers").
+    expect(r.stdout + r.stderr).toContain("the package is for customers acme; this device belongs to acme-foods");
+    // And groups: the device's group compared whole, the package's groups named.
+    const otherGroups: Trust = { ...trust, certBytes: issueCertificate({
+      integratorId: "acme", integratorKey: rawPublicKey(trust.integratorKey), modulePrefix: "com.acme.",
+      capabilities: { timers: 4, kv: 1024 }, customers: ["acme-foods"], groups: ["cold-store-30", "cold-store-4"], notBefore: now - 3600, notAfter: now + 86400,
+    }, trust.rootKey) };
+    const grouped = writePackage(dir.path, "grouped.fwx", mcuPackage(otherGroups, { version: "1.0.0", sequence: 1 }));
+    const g = await cli(cliPath, flashArgs(grouped, id, ["--no-delta"]));
+    expect(g.status, g.stdout + g.stderr).not.toBe(0);
+    expect(g.stdout + g.stderr).toContain("the package is for groups cold-store-30, cold-store-4; this device is in cold-store-3");
     const state = dumpState(stateDir);
     expect(state.modules).toEqual([]);
     expect(state.transfer).toBeNull();
@@ -493,7 +503,8 @@ describe.concurrent("fwx-device (C): the revocation list and the health window a
     devices.push(third);
     const exit = await third.exited;
     expect(exit.code).toBe(2);
-    expect(third.stderr()).toContain(`--revocations ${forged}: not a revocation list signed by --root`);
+    // In words, not as a code number ("(FWX_RL_E 2)").
+    expect(third.stderr()).toContain(`--revocations ${forged}: not a revocation list signed by --root: its signature does not verify against the root public key`);
 
     // A newer list without the key replaces the kept one: the package installs.
     const fourth = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust, args: ["--revocations", list(6, [])] });
@@ -504,6 +515,14 @@ describe.concurrent("fwx-device (C): the revocation list and the health window a
     const fresh = writePackage(dir.path, "rl-v1b.fwx", mcuPackage(trust, { version: "1.0.1", sequence: 1 }));
     const ok = await cli(cliPath, flashArgs(fresh, id));
     expect(ok.json?.verdict, ok.stdout + ok.stderr).toBe("confirmed");
+    await fourth.stop();
+
+    // A kept list damaged on disk stops the device, saying what is wrong with it.
+    writeFileSync(join(stateDir, "revocations.bin"), "not a list");
+    const fifth = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust });
+    devices.push(fifth);
+    expect((await fifth.exited).code).toBe(2);
+    expect(fifth.stderr()).toContain("revocations.bin: the kept revocation list does not verify against --root: not a revocation list of the documented layout");
   }, 150_000);
 });
 

@@ -229,3 +229,67 @@ describe.concurrent.each(KINDS)("preempt on a signed begin (%s device)", (kind) 
     }
   }, 120_000);
 });
+
+describe.concurrent.each(KINDS)("signed commands a device cannot act on (%s device)", (kind) => {
+  it("are refused with the same codes and words on both devices: an empty or too large transfer, a module id that is none", async () => {
+    const id = `so-${kind}-${process.pid}-${++n}`;
+    await start(kind, id, join(dir.path, id));
+    const conn = await ToolConnection.open({ brokerUrl: broker.url });
+    try {
+      const refusal = (body: Parameters<ToolConnection["signedRequest"]>[1]) =>
+        conn.signedRequest(id, body, trust.auth, 10_000).then(() => ({ code: "ok", message: "" }), (e: unknown) => {
+          if (!(e instanceof DeviceRefused)) throw e;
+          return { code: e.code, message: e.message };
+        });
+      const begin = (size: number) => refusal({ op: "begin", module: MODULE, session: 77, window: 4, package: { version: "1.0.0", sequence: 1, size, sha256: "ab".repeat(32) } });
+      // The C device said "internal: cannot open the partial download"; the Node agent accepted it and failed it later.
+      expect(await begin(0)).toEqual({ code: "bad-request", message: "transfer of 0 bytes: there is nothing to install" });
+      // The C device's message was the limit alone ("262144"): its text was overwritten.
+      const big = await begin(16 * 1024 * 1024 + 1);
+      expect(big.code).toBe("too-large");
+      expect(big.message).toMatch(/^transfer of 16777217 bytes exceeds the device limit of \d+$/);
+      // The Node agent answered "not-found" (looked up as a module), the C device "bad-request".
+      for (const op of ["rollback", "remove"] as const) {
+        const r = await refusal({ op, module: "__proto__" });
+        expect(r.code, op).toBe("bad-request");
+        expect(r.message, op).toMatch(/module .*is not a module id/);
+      }
+    } finally {
+      await conn.close();
+    }
+  }, 120_000);
+});
+
+describe.concurrent.each(KINDS)("a transfer corrupted on the broker (%s device)", (kind) => {
+  it("fails that transfer only: the same package flashed again installs, it is not answered with the old 'failed'", async () => {
+    const id = `so-${kind}-${process.pid}-${++n}`;
+    await start(kind, id, join(dir.path, id));
+    const file = pkg(kind, `${id}-v1`, { version: "1.0.0", sequence: 1 });
+    const bytes = new Uint8Array(readFileSync(file));
+    const conn = await ToolConnection.open({ brokerUrl: broker.url });
+    try {
+      const t = topicsFor(id);
+      const verdict = new Promise<{ phase: string; reason?: string }>((res) => conn.onMessage((topic, p) => {
+        if (topic !== t.event) return;
+        const e = JSON.parse(p.toString()) as { phase: string };
+        if (["failed", "refused", "confirmed", "reverted"].includes(e.phase)) res(e);
+      }));
+      await conn.subscribe([t.event]);
+      // A signed begin for the package, then chunks with valid CRCs but one flipped byte: what anyone who can
+      // publish on the chunk topic can do to a transfer in flight.
+      const session = 4545;
+      await conn.signedRequest(id, { op: "begin", module: MODULE, session, window: 16, package: { version: "1.0.0", sequence: 1, size: bytes.length, sha256: sha256Hex(bytes) } },
+        trust.auth, 10_000, { acceptUnproven: (r) => r.ok && r.done === undefined });
+      const bad = bytes.slice();
+      bad[bad.length >> 1]! ^= 0xff;
+      for (let off = 0; off < bad.length; off += 1024) await conn.client.publishAsync(t.chunk, encodeChunk(session, off, bad.subarray(off, off + 1024)), { qos: 1 });
+      const failed = await Promise.race([verdict, new Promise<never>((_, rej) => setTimeout(() => rej(new Error("no verdict within 20 s")), 20_000))]);
+      expect(failed.phase).toBe("failed");
+    } finally {
+      await conn.close();
+    }
+    // Before the fix the C device answered this begin with the recorded "failed" verdict, for every later flash.
+    const again = await cli(cliPath, flashArgs(file, id));
+    expect(again.json?.verdict, again.stdout + again.stderr).toBe("confirmed");
+  }, 120_000);
+});

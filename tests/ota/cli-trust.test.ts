@@ -96,7 +96,8 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       // This operator may not remove: the device says so, signed.
       const notAllowed = await run(cli, ["remove", "cli-gw", MODULE, "--broker", broker.url, ...creds], noCreds);
       expect(notAllowed.code).toBe(2);
-      expect(notAllowed.err).toMatch(/device refused: operator "ops" may not remove/);
+      // The refusal names the device that refused, as every field tool's one line does.
+      expect(notAllowed.err).toMatch(/^fwx: remove: device cli-gw refused: operator "ops" may not remove/);
       // Reading is open: logs takes the device as --device too.
       const logs = await run(cli, ["logs", "--device", "cli-gw", "--broker", broker.url, "--lines", "5"], noCreds);
       expect(logs.code, logs.err).toBe(0);
@@ -135,4 +136,93 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
       await new Promise((r) => agent.on("exit", r));
     }
   }, 180_000);
+  it("an agent whose state directory holds a damaged device.json exits 2 with one line naming the file and the field", async () => {
+    writeFileSync(f("d-root.pub"), publicKeyPem(trust.rootPub));
+    expect((await run(cli, ["keys", "gen", "--out", f("d-gw")])).code).toBe(0);
+    writeFileSync(f("d-root.key"), privateKeyPem(trust.rootKey), { mode: 0o600 });
+    const dev = await run(cli, ["cert", "device", "--root-key", f("d-root.key"), "--device-pub", f("d-gw.pub"), "--device-id", "d-gw", "--customer", CUSTOMER, "--group", GROUP, "-o", f("d-gw.devcert")]);
+    expect(dev.code, dev.err).toBe(0);
+    mkdirSync(f("d-state"), { recursive: true });
+    const args = ["agent", "--device-id", "d-gw", "--state-dir", f("d-state"), "--root", f("d-root.pub"), "--customer", CUSTOMER, "--group", GROUP,
+      "--device-key", f("d-gw.key"), "--device-cert", f("d-gw.devcert"), "--broker", broker.url];
+    for (const [text, why] of [["{\"format\":1,\"modules\":", /device\.json: unreadable device state/], [JSON.stringify({ format: 1, modules: { [MODULE]: 5 }, lastInstall: null }), /device\.json: modules\["com\.acme\.ticker"\]: expected a module record, found 5/]] as const) {
+      writeFileSync(f("d-state/device.json"), text);
+      // Before the fix: exit 1, "internal error" and a stack trace (or a TypeError from deep in boot).
+      const r = await run(cli, args, {}, 30_000);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(why);
+      expect(r.err).toMatch(/^fwx: agent: .*d-state\/device\.json: /);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+    }
+  }, 60_000);
+  it("fwx cert show prints operator and device certificates and checks them against the root", async () => {
+    writeFileSync(f("s-root.key"), privateKeyPem(trust.rootKey), { mode: 0o600 });
+    writeFileSync(f("s-root.pub"), publicKeyPem(trust.rootPub));
+    for (const name of ["s-op", "s-gw"]) expect((await run(cli, ["keys", "gen", "--out", f(name)])).code).toBe(0);
+    expect((await run(cli, ["cert", "operator", "--root-key", f("s-root.key"), "--operator-pub", f("s-op.pub"), "--id", "alice", "--operations", "begin,rollback", "--customers", CUSTOMER, "--devices", "gw-1,gw-2", "-o", f("s.opcert")])).code).toBe(0);
+    expect((await run(cli, ["cert", "device", "--root-key", f("s-root.key"), "--device-pub", f("s-gw.pub"), "--device-id", "gw-1", "--customer", CUSTOMER, "--group", GROUP, "-o", f("s.devcert")])).code).toBe(0);
+    // Before the fix: "not a valid fwx certificate: certificate.modulePrefix (key 3): expected text", and with
+    // --root "not signed by this root key" although the root had signed them.
+    const op = await run(cli, ["cert", "show", f("s.opcert"), "--root", f("s-root.pub")]);
+    expect(op.code, op.err).toBe(0);
+    expect(op.out).toMatch(/operator certificate, signature verified against .*s-root\.pub/);
+    expect(op.out).toMatch(/^operator {5}alice \(key [0-9a-f]{16}\)$/m);
+    expect(op.out).toMatch(/^operations {3}begin, rollback$/m);
+    expect(op.out).toMatch(/^devices {6}gw-1, gw-2$/m);
+    const dev = await run(cli, ["cert", "show", f("s.devcert"), "--json"]);
+    expect(dev.code, dev.err).toBe(0);
+    expect(JSON.parse(dev.out)).toMatchObject({ kind: "device", deviceId: "gw-1", customer: CUSTOMER, group: GROUP, signatureChecked: false });
+    // Against another root: refused by name.
+    const other = await run(cli, ["cert", "show", f("s.devcert"), "--root", f("s-op.pub")]);
+    expect(other.code).toBe(2);
+    expect(other.err).toMatch(/s\.devcert: not a valid fwx device certificate: not signed by this root key/);
+  }, 60_000);
+  it("fwx agent keeps its default anti-rollback store beside the state directory however it is spelled (--state-dir .)", async () => {
+    writeFileSync(f("dot-root.pub"), publicKeyPem(trust.rootPub));
+    const id = trust.identity("dot-gw");
+    writeFileSync(f("dot-gw.key"), privateKeyPem(id.deviceKey), { mode: 0o600 });
+    writeFileSync(f("dot-gw.cert"), id.deviceCert);
+    mkdirSync(f("dot-state"), { recursive: true });
+    const agent = spawn(process.execPath, [cli, "agent", "--device-id", "dot-gw", "--state-dir", ".", "--root", f("dot-root.pub"), "--customer", CUSTOMER, "--group", GROUP,
+      "--device-key", f("dot-gw.key"), "--device-cert", f("dot-gw.cert"), "--broker", broker.url], { cwd: f("dot-state"), stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    try {
+      await new Promise<void>((res, rej) => {
+        const t = setTimeout(() => rej(new Error(`agent not online: ${err}`)), 30_000);
+        agent.stderr!.on("data", (d) => { err += d; if (/\[agent\] online at /.test(err)) { clearTimeout(t); res(); } });
+      });
+    } finally {
+      agent.kill("SIGTERM");
+      await new Promise((r) => agent.on("close", r));
+    }
+    // Before the fix: "./..anti-rollback.json", inside the state directory it protects against.
+    expect(existsSync(f("dot-state/..anti-rollback.json"))).toBe(false);
+    expect(existsSync(f("dot-state.anti-rollback.json"))).toBe(true);
+  }, 60_000);
+  it("the field tools check the operator credentials before they send anything, and say what is wrong with them", async () => {
+    writeFileSync(f("c-root.key"), privateKeyPem(trust.rootKey), { mode: 0o600 });
+    writeFileSync(f("c-root.pub"), publicKeyPem(trust.rootPub));
+    for (const name of ["c-op", "c-other", "c-gw", "c-root2"]) expect((await run(cli, ["keys", "gen", "--out", f(name)])).code).toBe(0);
+    expect((await run(cli, ["cert", "operator", "--root-key", f("c-root.key"), "--operator-pub", f("c-op.pub"), "--id", "carol", "--operations", "*", "--customers", CUSTOMER, "-o", f("c.opcert")])).code).toBe(0);
+    expect((await run(cli, ["cert", "device", "--root-key", f("c-root.key"), "--device-pub", f("c-gw.pub"), "--device-id", "c-gw", "--customer", CUSTOMER, "--group", GROUP, "-o", f("c.devcert")])).code).toBe(0);
+    writeFileSync(f("c-acme.cert"), trust.certBytes);
+    writeFileSync(f("c-v1.fwx"), makePackage(trust, { version: "1.0.0", sequence: 1 }));
+    // Before the fix each of these went to the device, which refused with a misleading reason
+    // ("not signed by this device's product root", "command signature does not verify").
+    const cases: [string[], RegExp][] = [
+      [["--operator-cert", f("c-acme.cert")], /operator certificate .*c-acme\.cert: not an operator certificate: it is an integrator certificate/],
+      [["--operator-cert", f("c.devcert")], /operator certificate .*c\.devcert: not an operator certificate: it is a device certificate/],
+      [["--operator-cert", f("c-v1.fwx")], /operator certificate .*c-v1\.fwx: not an operator certificate: it is a \.fwx package/],
+      [["--operator-key", f("c-other.key")], /operator key .*c-other\.key is not the key operator certificate .*c\.opcert certifies \(operator "carol", key [0-9a-f]{16}; this key is [0-9a-f]{16}\)/],
+      [["--root", f("c-root2.pub")], /operator certificate .*c\.opcert: not signed by the product root .*c-root2\.pub/],
+    ];
+    for (const [override, why] of cases) {
+      const creds = { "--operator-key": f("c-op.key"), "--operator-cert": f("c.opcert"), "--root": f("c-root.pub"), [override[0]!]: override[1]! };
+      // A broker nothing listens on: the check comes before any connection.
+      const r = await run(cli, ["rollback", "c-gw", MODULE, "--broker", "mqtt://127.0.0.1:9", ...Object.entries(creds).flat()]);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(why);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+    }
+  }, 60_000);
 });

@@ -10,7 +10,7 @@
 //     that rebuilds to other bytes than announced.
 
 import { createHash } from "node:crypto";
-import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOWERED } from "../../src/agent/abi.js";
@@ -28,7 +28,7 @@ import { encodeChunk, topicsFor, type InstallEvent, type PackageRef } from "../.
 import { MAX_TRANSFER_BYTES, TransferReceiver } from "../../src/ota/receiver.js";
 import { DeviceRefused, ToolConnection, type SignedRequest } from "../../src/ota/rpc.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
-import { StateStore } from "../../src/ota/state-store.js";
+import { StateFileError, StateStore } from "../../src/ota/state-store.js";
 import { defaultAntiRollbackPath, installedFloor, runnableFloor } from "../../src/ota/anti-rollback.js";
 import { deviceCtx, makeFixture, pack } from "../pkg/fixtures.js";
 import { CUSTOMER, GROUP, MODULE, floorFor, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
@@ -450,6 +450,79 @@ describe("received images and health windows, end to end", () => {
       expect(d.mod()).toMatchObject({ state: "confirmed", version: "1.0.0", installedSeq: 1 });
     } finally {
       await d.a.stop();
+    }
+  });
+  it("a module whose kv file is damaged does not start, named with the file; the agent boots and stays reachable", async () => {
+    const d = await agent();
+    const dir = join(work.path, d.id);
+    try {
+      const v1 = makePackage(trust, { version: "1.0.0", sequence: 1 });
+      expect((await flash({ brokerUrl: broker.url, device: d.id, pkg: v1, cache: null, auth: trust.auth })).verdict).toBe("confirmed");
+    } finally {
+      await d.a.stop();
+    }
+    mkdirSync(join(dir, "kv"), { recursive: true });
+    for (const damage of ["{\"format\":1,", "null"]) {
+      writeFileSync(join(dir, "kv", `${MODULE}.json`), damage);
+      const lines: string[] = [];
+      // Before the fix the KvStoreError escaped boot: startSimDevice rejected and `fwx agent` died with a stack trace.
+      const again = await startSimDevice({ deviceId: d.id, brokerUrl: broker.url, stateDir: dir, rootPublicKey: trust.rootPub, ...trust.identity(d.id), customer: CUSTOMER, group: GROUP,
+        onTimeline: (e) => { if (e.kind === "install") lines.push(`${e.event.phase}: ${e.event.reason}`); } });
+      try {
+        expect(lines.join("\n")).toMatch(new RegExp(`failed: slot A cannot start: .*kv/${MODULE.replace(/\./g, "\\.")}\\.json: (unreadable store|not a format 1 kv store)`));
+        expect(again.status().modules.map((m) => m.id)).toEqual([MODULE]);
+      } finally {
+        await again.stop();
+      }
+    }
+  });
+});
+
+describe("damaged files in the state directory", () => {
+  it("device.json that is not a device state is refused naming the file and the field, not a TypeError at boot", () => {
+    const dir = tempDir("baddevicejson");
+    try {
+      const file = join(dir.path, "device.json");
+      const good = { slots: { A: { sha256: "ab".repeat(32), size: 10, version: "1.0.0", sequence: 1, verifiedAt: 0 }, B: null }, confirmed: "A", trial: null, installedSeq: 1, config: {} };
+      const cases: [unknown, RegExp][] = [
+        ["{not json", /device\.json: unreadable device state/],
+        [null, /device\.json: not a format 1 device state/],
+        [{ format: 1, modules: { [MODULE]: 5 }, lastInstall: null }, /device\.json: modules\["com\.acme\.ticker"\]: expected a module record, found 5/],
+        [{ format: 1, modules: { [MODULE]: { ...good, slots: null } }, lastInstall: null }, /modules\["com\.acme\.ticker"\]\.slots: expected/],
+        [{ format: 1, modules: { [MODULE]: { ...good, slots: { A: { ...good.slots.A, sequence: "1" }, B: null } } }, lastInstall: null }, /\.slots\.A\.sequence: expected a sequence number/],
+        [{ format: 1, modules: { [MODULE]: { ...good, confirmed: "C" } }, lastInstall: null }, /\.confirmed: expected null, "A" or "B", found "C"/],
+        [{ format: 1, modules: { [MODULE]: { ...good, trial: { slot: "A" } } }, lastInstall: null }, /\.trial\.boots: expected a count/],
+        [{ format: 1, modules: { [MODULE]: { ...good, installedSeq: null } }, lastInstall: null }, /\.installedSeq: expected a sequence number/],
+        [{ format: 1, modules: { [MODULE]: { ...good, config: { threshold: 5 } } }, lastInstall: null }, /\.config: expected an object of text values/],
+        [{ format: 1, modules: {}, lastInstall: "confirmed" }, /lastInstall: expected null or an install event/],
+      ];
+      for (const [doc, why] of cases) {
+        writeFileSync(file, typeof doc === "string" ? doc : JSON.stringify(doc));
+        expect(() => new StateStore(dir.path, null).load()).toThrow(StateFileError);
+        expect(() => new StateStore(dir.path, null).load()).toThrow(why);
+      }
+      writeFileSync(file, JSON.stringify({ format: 1, modules: { [MODULE]: good }, lastInstall: null }));
+      expect(new StateStore(dir.path, null).load().modules[MODULE]).toMatchObject({ confirmed: "A", installedSeq: 1 });
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("a partial download whose record is not one is discarded at start, not used by the next begin", () => {
+    const dir = tempDir("badpartial");
+    try {
+      const partial = join(dir.path, "partial");
+      mkdirSync(partial, { recursive: true });
+      for (const meta of ["{}", "null", JSON.stringify({ session: 7, from: "t", window: 16, acked: 0, transfer: { mode: "full", size: "big", sha256: "ab".repeat(32) }, package: { module: MODULE, version: "1.0.0", sequence: 1, size: 4, sha256: "ab".repeat(32) } })]) {
+        writeFileSync(join(partial, "transfer.json"), meta);
+        writeFileSync(join(partial, "transfer.bin"), "abcd");
+        const r = new TransferReceiver(partial, { ackEvery: 8, ackDelayMs: 200, staleMs: 15_000 }, null, () => {}, () => {});
+        expect(r.current).toBeNull();
+        expect(existsSync(join(partial, "transfer.json"))).toBe(false);
+        r.close();
+      }
+    } finally {
+      dir.cleanup();
     }
   });
 });

@@ -4,6 +4,7 @@
 // vitest worker dying.
 
 import { randomBytes } from "node:crypto";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,9 +14,12 @@ import { encodeCbor } from "../../src/pkg/cbor.js";
 import { CHUNK_HEADER_BYTES, encodeChunk, topicsFor, type DeviceStatus } from "../../src/ota/protocol.js";
 import { DEFAULT_RECEIVER, TransferReceiver } from "../../src/ota/receiver.js";
 import { DeviceUnreachable, ToolConnection } from "../../src/ota/rpc.js";
-import { signCommand, type CommandBody } from "../../src/ota/signed-command.js";
+import { openCommand, signCommand, type CommandBody } from "../../src/ota/signed-command.js";
 import { bundleCli, startChildAgent, writeRootKey } from "./child-agent.js";
 import { makePackage, makeTrust, MODULE, tempDir, tickerWasm } from "./fixtures.js";
+import { runNode } from "../support/run-cli.js";
+import { writeFileSync } from "node:fs";
+import { privateKeyPem } from "../../src/pkg/keys.js";
 
 describe("robustness of the agent and the tools", () => {
   let broker: RunningBroker;
@@ -26,6 +30,9 @@ describe("robustness of the agent and the tools", () => {
   beforeAll(async () => {
     broker = await startBroker();
     cli = await bundleCli();
+    writeFileSync(join(work.path, "v.fwx"), makePackage(trust, { version: "1.0.0", sequence: 1 }));
+    writeFileSync(join(work.path, "op.key"), privateKeyPem(trust.auth.operator.key), { mode: 0o600 });
+    writeFileSync(join(work.path, "op.cert"), trust.auth.operator.cert);
   }, 60_000);
   afterAll(async () => {
     await broker.close();
@@ -161,6 +168,97 @@ describe("robustness of the agent and the tools", () => {
       await agent.stop();
     }
   }, 90_000);
+
+  it("the field tools outlive a hostile publisher: malformed retained statuses, log replies and escape sequences", async () => {
+    const m = await mqtt.connectAsync(broker.url, { clientId: "hostile", clean: true });
+    const run = (args: string[], timeoutMs = 30_000) => runNode(cli, args, { cwd: work.path, timeoutMs, env: { XDG_CONFIG_HOME: join(work.path, "no-config") } });
+    const retained = async (device: string, status: string) => {
+      await m.publishAsync(`fwx/v2/${device}/status`, status, { qos: 1, retain: true });
+      await m.publishAsync(`fwx/v2/${device}/presence`, '{"online":true}', { qos: 1, retain: true });
+    };
+    try {
+      // Statuses any client allowed to publish there could write: before the fix, the first of these ended
+      // `fwx devices` for the whole fleet ("status?.modules.find is not a function"), and `fwx flash` to them.
+      await retained("hostile-1", '{"modules":"x"}');
+      await retained("hostile-2", '{"device":"hostile-2","ts":"yesterday","modules":[null,{"id":5},{"id":"m","slots":null,"health":null,"config":"z"}],"lastInstall":"x"}');
+      await retained("hostile-3", "null");
+      await retained("hostile-4", JSON.stringify({ device: "hostile-4", ts: 0, board: "\u001b]0;owned\u0007\u001b[2J", customer: "c", group: "g", modules: [] }));
+      const list = await run(["devices", "--broker", broker.url]);
+      expect(list.code, list.err).toBe(0);
+      expect(list.err).toBe("");
+      expect(list.out).toMatch(/^hostile-1 {2}online {2}last seen at an unknown time/m);
+      expect(list.out).toMatch(/^ {2}m {2}- {2}\? {2}A: empty {2}B: empty$/m);
+      expect(list.out).toMatch(/^hostile-3 {2}online$/m);
+      // No escape sequence reaches the terminal: it is shown as text.
+      expect(list.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+      expect(list.out).toContain("board \\u001b]0;owned\\u0007\\u001b[2J");
+      const json = await run(["devices", "--broker", broker.url, "--json"]);
+      expect(json.code, json.err).toBe(0);
+      for (const device of ["hostile-1", "hostile-2"]) {
+        const f = await run(["flash", join(work.path, "v.fwx"), "--device", device, "--broker", broker.url, "--timeout", "2", "--no-delta",
+          "--operator-key", join(work.path, "op.key"), "--operator-cert", join(work.path, "op.cert"), "--root", rootFile]);
+        expect(f.code, f.err).toBe(4);
+        expect(f.err).not.toMatch(/internal error|TypeError/);
+      }
+      // A fake device answers `fwx logs` with lines of every wrong shape.
+      await m.subscribeAsync("fwx/v2/hostile-logs/cmd");
+      await m.publishAsync("fwx/v2/hostile-logs/presence", '{"online":true}', { qos: 1, retain: true });
+      m.on("message", (_t, p) => {
+        const cmd = JSON.parse(p.toString()) as { req: string; from: string };
+        const lines = [null, 5, "x", { ts: "x", module: "m\u001b[31m", kind: "log", level: "info", message: "\u001b]0;owned\u0007hi" }, { ts: 1e20, kind: "fault", frames: "zz" }];
+        void m.publishAsync(`fwx/v2/hostile-logs/reply/${cmd.from}`, JSON.stringify({ req: cmd.req, ok: true, lines }), { qos: 1 });
+      });
+      const logs = await run(["logs", "hostile-logs", "--broker", broker.url]);
+      expect(logs.code, logs.err).toBe(0);
+      expect(logs.out).toContain("? m\\u001b[31m log info: \\u001b]0;owned\\u0007hi");
+      expect(logs.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    } finally {
+      for (const d of ["hostile-1", "hostile-2", "hostile-3", "hostile-4", "hostile-logs"]) {
+        await m.publishAsync(`fwx/v2/${d}/status`, "", { qos: 1, retain: true });
+        await m.publishAsync(`fwx/v2/${d}/presence`, "", { qos: 1, retain: true });
+      }
+      await m.endAsync(true);
+    }
+  }, 120_000);
+
+  it("an agent whose broker cannot be reached says so once, as fwx-device does, instead of waiting in silence", async () => {
+    const device = "robust-nobroker";
+    // A port nothing listens on: bound and closed again.
+    const port = await new Promise<number>((res) => { const srv = createServer().listen(0, "127.0.0.1", () => { const p = (srv.address() as AddressInfo).port; srv.close(() => res(p)); }); });
+    const agent = startChildAgent(cli, { deviceId: device, broker: `mqtt://127.0.0.1:${port}`, stateDir: join(work.path, device), rootFile, trust });
+    try {
+      const said = new RegExp(`\\[agent\\] broker mqtt://127\\.0\\.0\\.1:${port} not reachable yet \\(.*ECONNREFUSED.*\\); retrying`);
+      const until = Date.now() + 20_000;
+      while (!said.test(agent.stderr()) && Date.now() < until && agent.proc.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      expect(agent.stderr()).toMatch(said);
+      await new Promise((r) => setTimeout(r, 1500)); // several reconnects later: still once
+      expect(agent.stderr().match(/not reachable yet/g)).toHaveLength(1);
+      expect(agent.proc.exitCode).toBeNull();
+    } finally {
+      await agent.stop();
+    }
+  }, 60_000);
+
+  it("fwx flash takes a begin's unproven offset only as a byte count: a lying device gets a plain stall, not 'byte NaN'", async () => {
+    const device = "robust-liar";
+    const m = await mqtt.connectAsync(broker.url, { clientId: device, clean: true });
+    try {
+      const t = topicsFor(device);
+      await m.publishAsync(t.presence, '{"online":true}', { qos: 1, retain: true });
+      await m.subscribeAsync(t.cmd, { qos: 1 });
+      // Answers every signed begin with an offset that is no number (an accepted begin needs no proof).
+      m.on("message", (_topic, payload) => {
+        const c = openCommand(payload);
+        if (c?.body.op === "begin") void m.publishAsync(t.reply(c.body.from), JSON.stringify({ req: c.body.req, ok: true, resumeFrom: "lots" }), { qos: 1 });
+      });
+      const e = await flash({ brokerUrl: broker.url, device, pkg: makePackage(trust, { version: "1.0.0", sequence: 1 }), cache: null, auth: trust.auth, stallTimeoutMs: 1500, replyTimeoutMs: 5000 }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DeviceUnreachable);
+      expect((e as Error).message).toMatch(/^no progress for 2 s at byte 0 of \d+$/);
+    } finally {
+      await m.publishAsync(`fwx/v2/${device}/presence`, "", { qos: 1, retain: true });
+      await m.endAsync(true);
+    }
+  }, 60_000);
 
   it("keeps no chunk larger than a chunk, and at most a bounded number of bytes of chunks for sessions it was not told about", () => {
     const dir = tempDir("early");

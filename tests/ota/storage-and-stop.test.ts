@@ -4,8 +4,10 @@
 // new ones. Errors are injected through seams (the receiver's file
 // operations, a state store whose slot write fails), not by filling a disk.
 
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { NODE_FS, type FileIo } from "../../src/fs/file-io.js";
 import { describe, expect, it } from "vitest";
 import type { PreparedModule } from "../../src/agent/prepare.js";
 import { LOWERED } from "../../src/agent/abi.js";
@@ -14,7 +16,7 @@ import { DEFAULT_HEALTH, ModuleManager, RequestRefused } from "../../src/ota/ins
 import type { HostedModule, ModuleHost } from "../../src/ota/module-host.js";
 import type { AckFrame, InstallEvent, PackageRef } from "../../src/ota/protocol.js";
 import { FS_IO, TransferReceiver, type PartialMeta, type ReceiverIo } from "../../src/ota/receiver.js";
-import { StateStore } from "../../src/ota/state-store.js";
+import { StateStore, StateWriteError } from "../../src/ota/state-store.js";
 import { CUSTOMER, FAST_HEALTH, GROUP, MODULE, floorFor, makePackage, makeTrust, tempDir } from "./fixtures.js";
 import { aedesBroker } from "./brokers.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
@@ -185,4 +187,99 @@ describe("a full disk on a device agent, end to end", () => {
       work.cleanup();
     }
   }, 60_000);
+});
+
+/** A module host on a clock the test advances; each started module reports 3 callbacks (enough for the health window). */
+class ManualHost implements ModuleHost {
+  now = 0;
+  private timers: { at: number; fn: () => void; done: boolean }[] = [];
+  live: { version: string; stopped: boolean }[] = [];
+  start(spec: { manifest: { version: string } }): HostedModule {
+    const run = { version: spec.manifest.version, stopped: false };
+    this.live.push(run);
+    return { ...hosted(), callbacks: 3, stop: () => void (run.stopped = true) };
+  }
+  nowMs() { return this.now; }
+  after(ms: number, fn: () => void) {
+    const t = { at: this.now + ms, fn, done: false };
+    this.timers.push(t);
+    return { cancel: () => void (t.done = true) };
+  }
+  advance(ms: number) {
+    this.now += ms;
+    for (const t of [...this.timers]) if (!t.done && t.at <= this.now) { t.done = true; t.fn(); }
+  }
+  close() {}
+  running() { return this.live.filter((r) => !r.stopped).map((r) => r.version); }
+}
+
+describe("device.json that cannot be written (disk full)", () => {
+  it("never takes the agent down: a trial is reverted, commands are refused 'storage' naming the file and change nothing, a start says why", async () => {
+    const dir = tempDir("fullstate");
+    let full = false;
+    // A file system whose writes to device.json fail with ENOSPC once `full` is set (slot files still fit).
+    const io: FileIo = { ...NODE_FS, open: (path, flags, mode) => (full && flags !== "r" && /^\.?device\.json/.test(basename(path)) ? enospc() : NODE_FS.open(path, flags, mode)) };
+    const HEALTH = { callbacks: 3, seconds: 1, timeoutSeconds: 5, maxTrialBoots: 2 };
+    try {
+      const host = new ManualHost();
+      const m = new ModuleManager(new StateStore(dir.path, null, io), host, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {});
+      const installed = async (version: string, sequence: number) => {
+        const v = m.install(makePackage(trust, { version, sequence }), sequence);
+        await new Promise((r) => setTimeout(r, 10));
+        return { v };
+      };
+      for (const [version, sequence] of [["1.0.0", 1], ["2.0.0", 2]] as const) {
+        const { v } = await installed(version, sequence);
+        host.advance(1001);
+        expect(await v).toMatchObject({ phase: "confirmed" });
+      }
+      const running = { confirmed: "B", version: "2.0.0", config: { threshold: "8" }, slots: { A: { version: "1.0.0" }, B: { version: "2.0.0" } } };
+      expect(m.status()[0]).toMatchObject(running);
+
+      // Commands on a full disk: refused with the file named; the module keeps running as it was, and memory
+      // still agrees with device.json (before the fix a rollback stopped the module and then threw ENOSPC).
+      full = true;
+      for (const [what, run] of [["rollback", () => m.rollback(MODULE)], ["config", () => m.setConfig(MODULE, { threshold: "5" })], ["remove", () => m.remove(MODULE)]] as const) {
+        let err: unknown;
+        try { run(); } catch (e) { err = e; }
+        expect(err, what).toBeInstanceOf(RequestRefused);
+        expect(err, what).toMatchObject({ code: "storage", message: expect.stringMatching(/nothing changed: .*device\.json: cannot be written: no space left on device/) });
+        expect(host.running(), what).toEqual(["2.0.0"]);
+        expect(m.status()[0], what).toMatchObject(running);
+      }
+      // An install whose trial cannot be recorded fails with the file named and leaves no trial behind.
+      const v3 = makePackage(trust, { version: "3.0.0", sequence: 3 });
+      await expect(m.install(v3, 3)).rejects.toThrow(/device\.json: cannot be written: no space left on device/);
+      expect(m.isOnTrial()).toBe(false);
+      expect(m.hasPackage(createHash("sha256").update(v3).digest("hex"))).toBe(false);
+      expect(host.running()).toEqual(["2.0.0"]);
+      expect(m.status()[0]).toMatchObject({ confirmed: "B", slots: { B: { version: "2.0.0" } } });
+
+      // The disk fills while 4.0.0 is on trial: before the fix, the confirmation's ENOSPC was thrown out of the
+      // health check (a module callback or a timer) and ended the agent process.
+      full = false;
+      const { v: v4 } = await installed("4.0.0", 4);
+      expect(m.isOnTrial(MODULE)).toBe(true);
+      full = true;
+      expect(() => host.advance(1001)).not.toThrow();
+      const verdict = await v4;
+      expect(verdict.phase).toBe("reverted");
+      expect(verdict.reason).toMatch(/passed its health window, but the confirmation could not be recorded: .*device\.json: cannot be written: no space left on device/);
+      expect(host.running()).toEqual(["2.0.0"]);
+      expect(m.status()[0]).toMatchObject({ confirmed: "B", version: "2.0.0" });
+
+      // A start on the full disk (it must count the trial device.json still holds) names the file, as a StateWriteError.
+      expect(() => new ModuleManager(new StateStore(dir.path, null, io), new ManualHost(), { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {}).boot())
+        .toThrow(StateWriteError);
+      // With space again the device carries on from what device.json says: the unrecorded trial is retried once.
+      full = false;
+      const again = new ManualHost();
+      const m2 = new ModuleManager(new StateStore(dir.path, null, io), again, { rootPublicKey: trust.rootPub, now: () => Date.now(), device, floor: floorFor(dir.path) }, HEALTH, () => {});
+      m2.boot();
+      again.advance(1001);
+      expect(m2.status()[0]).toMatchObject({ confirmed: "A", version: "4.0.0" });
+    } finally {
+      dir.cleanup();
+    }
+  }, 30_000);
 });

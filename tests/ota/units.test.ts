@@ -193,6 +193,8 @@ describe("a begin of a package already decided", () => {
     expect(verdictStillTrue(verdict("reverted"), null)).toBe(true);
     // About the device at the time, not the package: "flash again" must not get the same answer forever.
     for (const code of ["shutting-down", "busy", "FWX_PKG_E_NOT_YET_VALID"]) expect(verdictStillTrue(verdict("refused", code), null)).toBe(false);
+    // A failed transfer (its bytes, not the package): as fwx_ota.c decides it.
+    expect(verdictStillTrue(verdict("failed"), null)).toBe(false);
   });
 });
 
@@ -268,5 +270,23 @@ describe("device proofs and the tool's revocation list", () => {
     expect(() => verifyStatement(proof, cert, { ...ctx, revoked: byCert })).toThrow(expect.objectContaining({ code: "revoked", message: expect.stringMatching(/^device gw-rev's certificate [0-9a-f]{16}… is revoked \(revocation list serial 2\): its answers are not believed$/) }));
     const byKey = extendRevocationList(emptyRevocationList(), { integratorKeys: [rawPublicKey(id.deviceKey)] }, 0);
     expect(() => verifyStatement(proof, cert, { ...ctx, revoked: byKey })).toThrow(/device gw-rev's key is revoked \(revocation list serial 1\)/);
+  });
+});
+
+describe("docs/ota-protocol.md", () => {
+  it("lists every refusal code the Node agent and the C device answer with", async () => {
+    const { readFileSync, readdirSync } = await import("node:fs");
+    const { join, resolve } = await import("node:path");
+    const repo = resolve(import.meta.dirname, "../..");
+    const files = (dir: string, ext: string): string[] => readdirSync(join(repo, dir), { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && e.name.endsWith(ext)).map((e) => join(e.parentPath, e.name));
+    const codes = new Set<string>();
+    for (const f of files("src", ".ts")) for (const m of readFileSync(f, "utf8").matchAll(/RequestRefused\("([a-z-]+)"/g)) codes.add(m[1]!);
+    for (const f of files("firmware/runtime", ".c")) for (const m of readFileSync(f, "utf8").matchAll(/refuse\(why, "([a-z-]+)"/g)) codes.add(m[1]!);
+    const doc = readFileSync(join(repo, "docs/ota-protocol.md"), "utf8");
+    const paragraph = doc.slice(doc.indexOf("A refusal is `{req, ok: false, code, message}`"), doc.indexOf("### Events (`event`)"));
+    expect(codes.size).toBeGreaterThan(10);
+    // "unknown-op" and "shutting-down" were answered but not listed.
+    expect([...codes].filter((c) => !paragraph.includes(`\`${c}\``))).toEqual([]);
   });
 });

@@ -308,13 +308,24 @@ static int keep_revocation_serial(const char *state_dir) {
  * command. A kept list that no longer verifies stops the device. */
 static uint8_t offered_list[FWX_RL_KEEP_MAX];
 
+/* What is wrong with a list, in words (the codes of fwx_pkg_verify.h), for the one line that stops the device. */
+static const char *rl_problem(int rc) {
+  switch (rc) {
+    case FWX_RL_E_MALFORMED: return "not a revocation list of the documented layout";
+    case FWX_RL_E_SIG: return "its signature does not verify against the root public key";
+    case FWX_RL_E_CONTENT: return "its body is not a valid revocation list";
+    case FWX_RL_E_IO: return "it cannot be read";
+    default: return "refused by the verifier";
+  }
+}
+
 static int load_revocations(const char *state_dir, const char *offered) {
   fwx_rl_store rl_store;
   int rc, replaced;
   uint64_t kept;
   fwx_posix_files_revocations(&store, &rl_store);
   if ((rc = fwx_rl_keeper_open(&rl_keeper, trust.root_public_key, &rl_store, verify_work.revocations, (uint32_t)sizeof verify_work.revocations)) != FWX_RL_OK) {
-    fprintf(stderr, "fwx-device: %s/revocations.bin: the kept revocation list does not verify against --root (FWX_RL_E %d)\n", state_dir, rc);
+    fprintf(stderr, "fwx-device: %s/revocations.bin: the kept revocation list does not verify against --root: %s\n", state_dir, rl_problem(rc));
     return -1;
   }
   fwx_rl_keeper_port(&rl_keeper, &rl_port);
@@ -343,7 +354,7 @@ static int load_revocations(const char *state_dir, const char *offered) {
     return -1;
   }
   if (rc != FWX_RL_OK) {
-    fprintf(stderr, "fwx-device: --revocations %s: not a revocation list signed by --root (FWX_RL_E %d)\n", offered, rc);
+    fprintf(stderr, "fwx-device: --revocations %s: not a revocation list signed by --root: %s\n", offered, rl_problem(rc));
     return -1;
   }
   if (!replaced) {

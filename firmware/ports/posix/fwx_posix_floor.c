@@ -16,10 +16,16 @@
 static char file_text[FLOOR_FILE_MAX + 1]; /* one store per process: sizes at compile time, no malloc */
 
 int fwx_posix_floor_default(const char *state_dir, char *out, size_t cap) {
-  size_t n = strlen(state_dir);
+  char real[PATH_MAX];
+  const char *dir = state_dir;
+  size_t n;
   int w;
-  while (n > 1 && state_dir[n - 1] == '/') n--;
-  w = snprintf(out, cap, "%.*s.anti-rollback.json", (int)n, state_dir);
+  /* Beside the directory whatever its spelling: "--state-dir ." or "state/." would otherwise put the store
+   * inside it ("./..anti-rollback.json"), where a restored state directory restores the floors too. */
+  if (realpath(state_dir, real)) dir = real;
+  n = strlen(dir);
+  while (n > 1 && dir[n - 1] == '/') n--;
+  w = snprintf(out, cap, "%.*s.anti-rollback.json", (int)n, dir);
   return w > 0 && (size_t)w < cap ? 0 : -1;
 }
 

@@ -10,6 +10,7 @@ import { Status, type KvHost } from "../../abi/host.generated.js";
 import type { ModuleHostContext } from "../host-context.js";
 import { writeFileDurable } from "../../fs/durable.js";
 import { ownRecord } from "../../fs/own-record.js";
+import { describeFileError } from "../../fs/file-error.js";
 
 export const KV_KEY_MAX_BYTES = 32;
 const FORMAT = 1;
@@ -19,6 +20,14 @@ export class KvStoreError extends Error {
   constructor(readonly file: string, message: string) {
     super(`${file}: ${message}`);
     this.name = "KvStoreError";
+  }
+}
+
+/** The store's file could not be written: the change was not made (kv.set and kv.delete answer no-space, as the C device does). */
+export class KvWriteError extends KvStoreError {
+  constructor(file: string, message: string) {
+    super(file, message);
+    this.name = "KvWriteError";
   }
 }
 
@@ -42,7 +51,7 @@ export class KvStore {
       throw new KvStoreError(file, `unreadable store: ${(e as Error).message}`);
     }
     const d = doc as { format?: unknown; entries?: unknown };
-    if (d.format !== FORMAT || typeof d.entries !== "object" || d.entries === null) throw new KvStoreError(file, `not a format ${FORMAT} kv store`);
+    if (typeof doc !== "object" || doc === null || d.format !== FORMAT || typeof d.entries !== "object" || d.entries === null || Array.isArray(d.entries)) throw new KvStoreError(file, `not a format ${FORMAT} kv store`);
     for (const [k, v] of Object.entries(d.entries as Record<string, unknown>)) {
       if (typeof v !== "string") throw new KvStoreError(file, `entries.${k}: value must be base64 text`);
       this.put(k, new Uint8Array(Buffer.from(v, "base64")));
@@ -64,18 +73,38 @@ export class KvStore {
     return this.usedBytes - (old ? keyBytes + old.length : 0) + keyBytes + valueBytes;
   }
 
+  /** Stores a value; when the store cannot be written (disk full, I/O error) the old value is kept and a KvWriteError says why. */
   set(key: string, value: Uint8Array): void {
+    const old = this.entries.get(key);
     this.put(key, value.slice());
-    this.persist();
+    this.persistOr(() => (old ? this.put(key, old) : this.drop(key)));
   }
 
   delete(key: string): boolean {
     const old = this.entries.get(key);
     if (!old) return false;
+    this.drop(key);
+    this.persistOr(() => this.put(key, old));
+    return true;
+  }
+
+  private drop(key: string): void {
+    const old = this.entries.get(key);
+    if (!old) return;
     this.entries.delete(key);
     this.usedBytes -= enc.encode(key).length + old.length;
-    this.persist();
-    return true;
+  }
+
+  /** Writes the store; on a file-system error undoes the change in memory, so memory and file agree, and throws KvWriteError. */
+  private persistOr(undo: () => void): void {
+    try {
+      this.persist();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException)?.code;
+      if (typeof code !== "string" || !/^E[A-Z0-9]+$/.test(code)) throw e;
+      undo();
+      throw new KvWriteError(this.file!, `cannot be written: ${describeFileError(e)}`);
+    }
   }
 
   private put(key: string, value: Uint8Array): void {
@@ -118,13 +147,24 @@ export function createKvHost(ctx: ModuleHostContext, store: KvStore): KvHost {
       const quota = ctx.caps.kv ?? 0;
       const after = store.usedWith(key, value.length);
       if (after > quota) return ctx.fail(Status.noSpace, `kv.set: "${key}" would bring the store to ${after} bytes, the quota is ${quota}`);
-      store.set(key, value);
+      // A full disk is the module's no-space, not a fault of the module (host-error), as on the C device.
+      try {
+        store.set(key, value);
+      } catch (e) {
+        if (e instanceof KvWriteError) return ctx.fail(Status.noSpace, `kv.set: ${e.message}; the old value is kept`);
+        throw e;
+      }
       return Status.ok;
     },
     delete(key) {
       const g = granted("delete"); if (g) return g;
       const k = checkKey(ctx, "delete", key); if (k) return k;
-      if (!store.delete(key)) return ctx.fail(Status.notFound, `kv.delete: no value under "${key}"`);
+      try {
+        if (!store.delete(key)) return ctx.fail(Status.notFound, `kv.delete: no value under "${key}"`);
+      } catch (e) {
+        if (e instanceof KvWriteError) return ctx.fail(Status.noSpace, `kv.delete: ${e.message}; the value is kept`);
+        throw e;
+      }
       return Status.ok;
     },
   };

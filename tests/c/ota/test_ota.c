@@ -263,7 +263,10 @@ static void test_refusals(void) {
   begin(1, SHA_A, 100, 0, 0);
   CHECK(strstr(reply(), "\"code\":\"bad-request\"") && strstr(reply(), "window"), "window 0 refused");
   begin(1, SHA_A, 16u * 1024u * 1024u + 1u, 16, 0);
-  CHECK(strstr(reply(), "\"code\":\"too-large\""), "transfer above 16 MiB refused");
+  CHECK(strstr(reply(), "\"code\":\"too-large\"") && strstr(reply(), "transfer of 16777217 bytes exceeds the device limit of 16777216"),
+        "transfer above 16 MiB refused, naming both sizes");
+  begin(1, SHA_A, 0, 16, 0);
+  CHECK(strstr(reply(), "\"code\":\"bad-request\"") && strstr(reply(), "transfer of 0 bytes"), "empty transfer refused as the Node agent does");
   begin(1, "zz", 100, 16, 0);
   CHECK(strstr(reply(), "\"code\":\"bad-request\"") && strstr(reply(), "sha256"), "bad hash refused");
   cmd("{\"op\":\"begin\",\"req\":\"7\",\"from\":\"tool-1\",\"session\":1,\"window\":4,\"package\":{\"module\":\"Bad/Id\",\"version\":\"1\",\"sequence\":1,\"size\":1,\"sha256\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}", 0);
