@@ -20,11 +20,19 @@ int fwx_posix_floor_default(const char *state_dir, char *out, size_t cap) {
   const char *dir = state_dir;
   size_t n;
   int w;
+  const char *last;
   /* Beside the directory whatever its spelling: "--state-dir ." or "state/." would otherwise put the store
-   * inside it ("./..anti-rollback.json"), where a restored state directory restores the floors too. */
-  if (realpath(state_dir, real)) dir = real;
+   * inside it ("./..anti-rollback.json"), where a restored state directory restores the floors too. Only
+   * such a spelling is resolved: a state directory reached through a symbolic link keeps the store where
+   * it has always been (beside the link), so an upgrade never loses sight of the floors. */
   n = strlen(dir);
   while (n > 1 && dir[n - 1] == '/') n--;
+  for (last = dir + n; last > dir && last[-1] != '/'; last--) {}
+  if ((dir + n - last == 1 && last[0] == '.') || (dir + n - last == 2 && last[0] == '.' && last[1] == '.')) {
+    if (!realpath(state_dir, real)) return -1;
+    dir = real;
+    n = strlen(dir);
+  }
   w = snprintf(out, cap, "%.*s.anti-rollback.json", (int)n, dir);
   return w > 0 && (size_t)w < cap ? 0 : -1;
 }
