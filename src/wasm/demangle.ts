@@ -20,8 +20,10 @@ function component(raw: string): string | null {
       const end = text.indexOf("$", i + 1);
       if (end < 0) return null;
       const code = text.slice(i + 1, end);
-      const u = /^u([0-9a-f]+)$/.exec(code);
-      const ch = u ? String.fromCodePoint(parseInt(u[1]!, 16)) : ESCAPES[code];
+      const u = /^u([0-9a-f]{1,6})$/.exec(code);
+      // The name section is the module's own bytes: a code point past Unicode's would make fromCodePoint throw.
+      const cp = u ? parseInt(u[1]!, 16) : -1;
+      const ch = u ? (cp <= 0x10ffff ? String.fromCodePoint(cp) : undefined) : ESCAPES[code];
       if (ch === undefined) return null;
       out += ch;
       i = end + 1;
