@@ -125,13 +125,18 @@ export function checkLifecycleExports(m: ParsedModule, used: readonly LoweredFun
   }
   const known = new Set(lowered.lifecycle.map((l) => l.spec.name));
   for (const exp of m.exports) {
+    if (known.has(exp.name) || exp.kind !== "func") continue;
+    // A lifecycle name spelled another way (fwxOnTimer, onTimer, FWX_ON_TIMER: AssemblyScript's and
+    // Rust's naming habits) is a callback the host will never call, and the module silently does nothing.
+    const meant = lifecycleMeant(exp.name, known);
     // __fwx_* exports are refused as reserved (validate.ts checkReserved).
-    if (exp.name.startsWith("fwx_") && !known.has(exp.name)) {
-      issues.warn({
-        code: "unknown-lifecycle-export", offset: exp.offset, location: `export "${exp.name}"`,
-        message: `the host never calls ${exp.name}; lifecycle exports are ${[...known].join(", ")}`,
-      });
-    }
+    if (meant === null && !exp.name.startsWith("fwx_")) continue;
+    issues.warn({
+      code: "unknown-lifecycle-export", offset: exp.offset, location: `export "${exp.name}"`,
+      message: meant !== null
+        ? `the host never calls ${exp.name}: did you mean ${meant}? (the host calls lifecycle exports by their exact names)`
+        : `the host never calls ${exp.name}; lifecycle exports are ${[...known].join(", ")}`,
+    });
   }
   if (used.some((f) => f.iface === "timer" && f.name === "start") && !m.exports.some((e) => e.name === "fwx_on_timer")) {
     issues.error({
@@ -139,6 +144,14 @@ export function checkLifecycleExports(m: ParsedModule, used: readonly LoweredFun
       message: "the module starts timers (fwx:timer@1 start) but does not export fwx_on_timer(id: i32), so expiries could never be delivered",
     });
   }
+}
+
+/** The lifecycle export `name` stands for when spelled another way (case, underscores, without fwx_); null if none. */
+function lifecycleMeant(name: string, known: ReadonlySet<string>): string | null {
+  const fold = (n: string) => n.toLowerCase().replace(/[_-]/g, "");
+  const folded = fold(name);
+  for (const k of known) if (fold(k) === folded || fold(k) === `fwx${folded}`) return k;
+  return null;
 }
 
 /** Cross-checks the fwx.abi custom section, if present, with the imports and with what this device offers. */

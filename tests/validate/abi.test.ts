@@ -153,6 +153,21 @@ describe("lifecycle exports", () => {
   });
 });
 
+describe("lifecycle exports spelled another way", () => {
+  it("warns that the host never calls fwxOnTimer, onTimer or FWX_ON_TIMER, naming the export it calls", () => {
+    const b = baseModule();
+    addInit(b);
+    for (const name of ["fwxOnTimer", "onTimer", "FWX_ON_TIMER"]) b.func([I32], [], [], { export: name });
+    b.func([], [I32], [op.i32_const, 0], { export: "helper" });
+    const result = validate(b.build().bytes);
+    expect(result.errors).toEqual([]);
+    expect(result.warnings.map((w) => [w.code, w.location])).toEqual([
+      ["unknown-lifecycle-export", 'export "fwxOnTimer"'], ["unknown-lifecycle-export", 'export "onTimer"'], ["unknown-lifecycle-export", 'export "FWX_ON_TIMER"'],
+    ]);
+    for (const w of result.warnings) expect(w.message).toContain("did you mean fwx_on_timer?");
+  });
+});
+
 describe("the fwx.abi section", () => {
   function withSection(reqs: { name: string; major: number; minor: number }[] | number[]) {
     const b = baseModule();
