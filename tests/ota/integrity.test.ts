@@ -23,7 +23,6 @@ import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { encodeDelta } from "../../src/ota/delta.js";
 import { flash } from "../../src/ota/flasher.js";
 import { ModuleManager, type HealthPolicy } from "../../src/ota/install.js";
-import type { HostedEvents, HostedModule, HostedSpec, ModuleHost } from "../../src/ota/module-host.js";
 import { encodeChunk, topicsFor, type InstallEvent, type PackageRef } from "../../src/ota/protocol.js";
 import { MAX_TRANSFER_BYTES, TransferReceiver } from "../../src/ota/receiver.js";
 import { DeviceRefused, ToolConnection, type SignedRequest } from "../../src/ota/rpc.js";
@@ -31,6 +30,7 @@ import { startSimDevice } from "../../src/ota/sim-device.js";
 import { StateFileError, StateStore } from "../../src/ota/state-store.js";
 import { defaultAntiRollbackPath, installedFloor, runnableFloor } from "../../src/ota/anti-rollback.js";
 import { deviceCtx, makeFixture, pack } from "../pkg/fixtures.js";
+import { ManualHost } from "./manual-host.js";
 import { CUSTOMER, GROUP, MODULE, floorFor, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -100,29 +100,6 @@ function repackWithHash(pkgBytes: Uint8Array, mutate: (h: Uint8Array) => void): 
 // --- the install state machine on a manual clock ---------------------------------------------
 
 const HEALTH: HealthPolicy = { callbacks: 3, seconds: 1, timeoutSeconds: 5, maxTrialBoots: 2 };
-
-class ManualHost implements ModuleHost {
-  now = 0;
-  private timers: { at: number; fn: () => void; done: boolean }[] = [];
-  live: { payload: string; stopped: boolean }[] = [];
-  start(spec: HostedSpec, _events: HostedEvents): HostedModule {
-    const run = { payload: sha(spec.payload), stopped: false };
-    this.live.push(run);
-    return { state: "running", callbacks: 3, faults: 0, restarts: 0, lastFault: null, healthVeto: () => null, promote() {}, stop: () => void (run.stopped = true) };
-  }
-  nowMs() { return this.now; }
-  after(ms: number, fn: () => void) {
-    const t = { at: this.now + ms, fn, done: false };
-    this.timers.push(t);
-    return { cancel: () => void (t.done = true) };
-  }
-  advance(ms: number) {
-    this.now += ms;
-    for (const t of [...this.timers]) if (!t.done && t.at <= this.now) { t.done = true; t.fn(); }
-  }
-  close() {}
-  running() { return this.live.filter((r) => !r.stopped).map((r) => r.payload); }
-}
 
 describe("slots at boot", () => {
   it("an older, validly signed package copied over the confirmed slot file never runs (offline rollback)", async () => {

@@ -19,6 +19,7 @@ import { FS_IO, TransferReceiver, type PartialMeta, type ReceiverIo } from "../.
 import { StateStore, StateWriteError } from "../../src/ota/state-store.js";
 import { CUSTOMER, FAST_HEALTH, GROUP, MODULE, floorFor, makePackage, makeTrust, tempDir } from "./fixtures.js";
 import { aedesBroker } from "./brokers.js";
+import { ManualHost } from "./manual-host.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
 import { flash } from "../../src/ota/flasher.js";
 
@@ -190,29 +191,6 @@ describe("a full disk on a device agent, end to end", () => {
 });
 
 /** A module host on a clock the test advances; each started module reports 3 callbacks (enough for the health window). */
-class ManualHost implements ModuleHost {
-  now = 0;
-  private timers: { at: number; fn: () => void; done: boolean }[] = [];
-  live: { version: string; stopped: boolean }[] = [];
-  start(spec: { manifest: { version: string } }): HostedModule {
-    const run = { version: spec.manifest.version, stopped: false };
-    this.live.push(run);
-    return { ...hosted(), callbacks: 3, stop: () => void (run.stopped = true) };
-  }
-  nowMs() { return this.now; }
-  after(ms: number, fn: () => void) {
-    const t = { at: this.now + ms, fn, done: false };
-    this.timers.push(t);
-    return { cancel: () => void (t.done = true) };
-  }
-  advance(ms: number) {
-    this.now += ms;
-    for (const t of [...this.timers]) if (!t.done && t.at <= this.now) { t.done = true; t.fn(); }
-  }
-  close() {}
-  running() { return this.live.filter((r) => !r.stopped).map((r) => r.version); }
-}
-
 describe("device.json that cannot be written (disk full)", () => {
   it("never takes the agent down: a trial is reverted, commands are refused 'storage' naming the file and change nothing, a start says why", async () => {
     const dir = tempDir("fullstate");
@@ -244,7 +222,7 @@ describe("device.json that cannot be written (disk full)", () => {
         try { run(); } catch (e) { err = e; }
         expect(err, what).toBeInstanceOf(RequestRefused);
         expect(err, what).toMatchObject({ code: "storage", message: expect.stringMatching(/nothing changed: .*device\.json: cannot be written: no space left on device/) });
-        expect(host.running(), what).toEqual(["2.0.0"]);
+        expect(host.runningVersions(), what).toEqual(["2.0.0"]);
         expect(m.status()[0], what).toMatchObject(running);
       }
       // An install whose trial cannot be recorded fails with the file named and leaves no trial behind.
@@ -252,7 +230,7 @@ describe("device.json that cannot be written (disk full)", () => {
       await expect(m.install(v3, 3)).rejects.toThrow(/device\.json: cannot be written: no space left on device/);
       expect(m.isOnTrial()).toBe(false);
       expect(m.hasPackage(createHash("sha256").update(v3).digest("hex"))).toBe(false);
-      expect(host.running()).toEqual(["2.0.0"]);
+      expect(host.runningVersions()).toEqual(["2.0.0"]);
       expect(m.status()[0]).toMatchObject({ confirmed: "B", slots: { B: { version: "2.0.0" } } });
 
       // The disk fills while 4.0.0 is on trial: before the fix, the confirmation's ENOSPC was thrown out of the
@@ -265,7 +243,7 @@ describe("device.json that cannot be written (disk full)", () => {
       const verdict = await v4;
       expect(verdict.phase).toBe("reverted");
       expect(verdict.reason).toMatch(/passed its health window, but the confirmation could not be recorded: .*device\.json: cannot be written: no space left on device/);
-      expect(host.running()).toEqual(["2.0.0"]);
+      expect(host.runningVersions()).toEqual(["2.0.0"]);
       expect(m.status()[0]).toMatchObject({ confirmed: "B", version: "2.0.0" });
 
       // A start on the full disk (it must count the trial device.json still holds) names the file, as a StateWriteError.
