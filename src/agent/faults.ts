@@ -5,6 +5,7 @@ import { FUNCTIONS, STATUS_NAMES } from "../abi/host.generated.js";
 import { PAGE_BYTES } from "./memory-cap.js";
 import { isWatchdogTimeout } from "./watchdog.js";
 import { FrameOffsets } from "./frame-offsets.js";
+import { demangle } from "../wasm/demangle.js";
 import { formatLocation, isLibrary, symbolize, type DebugMap, type SourceLocation } from "../build/debug-map.js";
 
 export const FAULT_REASONS = [
@@ -124,7 +125,10 @@ export function wasmFrames(err: unknown, map: FrameMap): WasmLocation[] {
     const bodyOffset = start !== undefined && offset >= start ? offset - start : null;
     if (defined >= 0 && defined < map.originalDefined) {
       const funcIndex = map.originalImports + defined;
-      out.push({ funcIndex, funcName: map.originalNames.get(funcIndex) ?? null, offset, bodyOffset, ...translate(index, offset, funcIndex) });
+      // A Rust module's names are mangled in its name section; a report gives them as the source spells them.
+      // Demangled here, for the frames of a fault only, not for every name of every module prepared.
+      const name = map.originalNames.get(funcIndex);
+      out.push({ funcIndex, funcName: name === undefined ? null : demangle(name), offset, bodyOffset, ...translate(index, offset, funcIndex) });
     } else {
       out.push({ funcIndex: null, funcName: map.instrumentedNames.get(index) ?? null, offset, bodyOffset });
     }

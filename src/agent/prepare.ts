@@ -11,8 +11,6 @@ import { capMemory, MemoryBudgetError, PAGE_BYTES, type CappedModule } from "./m
 import { formatLinkReport, linkModule } from "./link.js";
 import { ModuleRefused, type PreparedModule, type PrepareOptions } from "./refusal.js";
 import type { FrameMap } from "./faults.js";
-import { demangle } from "../wasm/demangle.js";
-
 
 // The validator decodes every instruction of the module; the agent's own
 // reads (linking, the memory cap, stack positions) need only its structure.
@@ -108,8 +106,7 @@ function frameMap(original: ParsedModule, instrumented: ParsedModule, capped: Ui
     originalDefined: original.functions.length - imports(original),
     instrumentedImports: imports(instrumented),
     bodyStarts: instrumented.functions.filter((f) => !f.imported).map((f) => (f.codeOffset ?? 0) + shift),
-    // A Rust module's names are mangled in its name section; a report gives them as the source spells them.
-    originalNames: new Map([...original.functionNames].map(([i, n]) => [i, demangle(n)])),
+    originalNames: original.functionNames,
     instrumentedNames: instrumented.functionNames,
   };
 }
