@@ -13,6 +13,7 @@ import { generatedHeader, headerFor } from "../../host-abi/gen/header.js";
 import { lowerAbi } from "../../host-abi/gen/lower.js";
 import { LOCK_PATH, runGen, type GenOptions } from "../../host-abi/gen/main.js";
 import { fn, specCopy } from "./helpers.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const REPO = join(import.meta.dirname, "../..");
 const hash = lowerAbi(abi).hash;
@@ -198,7 +199,7 @@ describe("command line", () => {
   });
 
   test("runs as a script through scripts/run-ts.mjs and returns its exit code", () => {
-    const run = (args: string[]) => spawnSync(process.execPath, [join(REPO, "scripts/run-ts.mjs"), join(REPO, "host-abi/gen/main.ts"), "--root", root, ...args], { encoding: "utf8" });
+    const run = (args: string[]) => spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(REPO, "scripts/run-ts.mjs"), join(REPO, "host-abi/gen/main.ts"), "--root", root, ...args], { encoding: "utf8" });
     const missing = run(["--check"]);
     expect(missing.status, missing.stderr).toBe(1);
     expect(missing.stderr).toContain("missing");

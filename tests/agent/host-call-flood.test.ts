@@ -9,18 +9,19 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHILD_TIME_LIMIT_MS = 120_000;
 
 function burnCpu(n: number): ChildProcess[] {
-  return Array.from({ length: n }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
+  return Array.from({ length: n }, () => spawn(process.execPath, [...CHILD_NODE_FLAGS, "-e", "for (;;) {}"], { stdio: "ignore" }));
 }
 
 /** Runs the floods in a child; once it is loaded and waiting, `onReady` loads the CPU and the floods start. */
 function runChild(onReady: () => Promise<void>): Promise<{ status: number | null; out: string; err: string; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, "scripts/run-ts.mjs"), join(root, "tests/agent/host-call-flood.child.ts"), "--wait"], { cwd: root });
+    const child = spawn(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts/run-ts.mjs"), join(root, "tests/agent/host-call-flood.child.ts"), "--wait"], { cwd: root });
     let out = "", err = "", timedOut = false, started = false;
     child.stdout.on("data", (d) => {
       out += d;

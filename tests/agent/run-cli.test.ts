@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { misbehaveOnTimer, tickerModule } from "../fixtures/hostile/modules.js";
 import { op as hop } from "../fixtures/hostile/builder.js";
 import { I32, WasmBuilder, op } from "../fixtures/wasm-builder.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "fwx-run-faults-"));
@@ -32,7 +33,7 @@ function run(bad: Uint8Array, extra: string[] = []) {
   const good = join(dir, "good.wasm"), badFile = join(dir, "bad.wasm");
   writeFileSync(good, tickerModule(500));
   writeFileSync(badFile, bad);
-  const r = spawnSync(process.execPath, [cli, "run", good, badFile, "--duration", "3s", "--log-level", "info", ...extra], { encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", good, badFile, "--duration", "3s", "--log-level", "info", ...extra], { encoding: "utf8", timeout: 60_000 });
   if (r.error) throw r.error;
   const ticks = r.stdout.split("\n").filter((l) => /\bgood\b.*\btick\b/.test(l)).length;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ticks };
@@ -104,7 +105,7 @@ describe("fwx run: a capability the board cannot grant", () => {
   it("asked for with --grant: exit 2 naming the --grant", () => {
     const file = join(dir, "ticker.wasm");
     writeFileSync(file, tickerModule(500));
-    const r = spawnSync(process.execPath, [cli, "run", file, "--grant", "timers:1", "--grant", "gpio:99:output", "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", file, "--grant", "timers:1", "--grant", "gpio:99:output", "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toBe('fwx: run: --grant gpio:99:output: the board "fwx-demo" cannot grant gpio pin 99 mode output (its profile\'s "grantable" lists what it can)\n');
   });
@@ -115,12 +116,12 @@ describe("fwx run: a capability the board cannot grant", () => {
     writeFileSync(file, misbehaveOnTimer([...hop.loop([
       ...hop.localGet(0), ...hop.i32(1), ...hop.i32Add, ...hop.localTee(0), ...hop.i32(400_000), ...hop.i32LtU, ...hop.brIf(0),
     ])], { locals: ["i32"] }));
-    const r = spawnSync(process.execPath, [cli, "run", file, "--grant", "timers:1", "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", file, "--grant", "timers:1", "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toMatch(/fault +fuel-exhausted/);
     expect(r.stdout).toContain("fuel: 1000000 of 1000000");
     // --fuel still sets it: with room for 2,000,000 the same module runs to the end.
-    const more = spawnSync(process.execPath, [cli, "run", file, "--grant", "timers:1", "--duration", "1s", "--fuel", "5000000"], { encoding: "utf8", timeout: 60_000 });
+    const more = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", file, "--grant", "timers:1", "--duration", "1s", "--fuel", "5000000"], { encoding: "utf8", timeout: 60_000 });
     expect(more.status, more.stdout + more.stderr).toBe(0);
   });
 
@@ -134,7 +135,7 @@ describe("fwx run: a capability the board cannot grant", () => {
       ["kv:-1", "the kv quota must be a whole number (decimal, or hex as 0x48)"],
     ];
     for (const [grant, says] of cases) {
-      const r = spawnSync(process.execPath, [cli, "run", file, "--grant", grant, "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
+      const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", file, "--grant", grant, "--duration", "1s"], { encoding: "utf8", timeout: 60_000 });
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr).toBe(`fwx: run: --grant ${grant}: ${says}\n`);
     }
@@ -145,7 +146,7 @@ describe("fwx run: a capability the board cannot grant", () => {
     mkdirSync(join(project, "assembly"), { recursive: true });
     writeFileSync(join(project, "fwx.json"), JSON.stringify({ id: "com.example.grants", version: "1.0.0", capabilities: { gpio: [{ pin: 99, modes: ["output"] }] } }));
     writeFileSync(join(project, "assembly", "index.ts"), "export function fwx_init(): i32 { return 0; }\n");
-    const r = spawnSync(process.execPath, [cli, "run", ".", "--duration", "1s"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", ".", "--duration", "1s"], { cwd: project, encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toBe('fwx: run: fwx.json: capabilities: the board "fwx-demo" cannot grant gpio pin 99 mode output (its profile\'s "grantable" lists what it can)\n');
   });
@@ -157,7 +158,7 @@ describe("fwx run: a project that does not compile", () => {
     mkdirSync(join(project, "assembly"), { recursive: true });
     writeFileSync(join(project, "fwx.json"), JSON.stringify({ id: "com.example.broken", version: "1.0.0" }));
     writeFileSync(join(project, "assembly", "index.ts"), "export function fwx_init(): i32 {\n  return 0 +;\n}\n");
-    const r = spawnSync(process.execPath, [cli, "run", ".", "--duration", "1s"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", ".", "--duration", "1s"], { cwd: project, encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^fwx: run: com\.example\.broken refused \(compile\):\n/);
     expect(r.stderr).toMatch(/assembly\/index\.ts:2:\d+: error AS\d+/);

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { ModuleBuilder, op } from "../fixtures/hostile/builder.js";
 import { EVENT_KINDS } from "../../src/agent/event-filter.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "fwx-run-output-"));
@@ -53,7 +54,7 @@ writeFileSync(wasm, pollingModule());
 const GRANTS = ["--grant", "timers:2", "--grant", "i2c:1:0x48"];
 
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, "run", wasm, ...args], { encoding: "utf8", timeout: 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", wasm, ...args], { encoding: "utf8", timeout: 120_000, maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   const lines = r.stdout.split("\n").filter((l) => l !== "");
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines, of: (kind: string) => lines.filter((l) => new RegExp(`^  \\S+  poll\\s+${kind} `).test(l)) };
@@ -134,7 +135,7 @@ describe("fwx run: what is printed", () => {
       const manifest = JSON.parse(readFileSync(join(project, "fwx.json"), "utf8"));
       manifest.capabilities.telemetry = ["other/#"];
       writeFileSync(join(project, "fwx.json"), JSON.stringify(manifest));
-      const r = spawnSync(process.execPath, [cli, "run", project, "--duration", "10m"], { encoding: "utf8", timeout: 120_000 });
+      const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", project, "--duration", "10m"], { encoding: "utf8", timeout: 120_000 });
       if (r.error) throw r.error;
       expect(r.status).toBe(0);
       const refused = r.stdout.split("\n").filter((l) => /\brefused\b/.test(l) && !l.startsWith("fwx run:"));

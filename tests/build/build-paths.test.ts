@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../ota/fixtures.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const cli = join(root, "dist", "cli.js");
@@ -20,7 +21,7 @@ describe("fwx build from another directory", () => {
       cpSync(join(root, "examples", "cold-chain-alarm"), project, { recursive: true, filter: (p) => !p.includes(`${join("cold-chain-alarm", "build")}`) });
       const deep = join(t.path, "a", "b", "c");
       mkdirSync(deep, { recursive: true });
-      const r = spawnSync(process.execPath, [cli, "build", join("..", "..", "..", "thermo"), "-o", join("..", "..", "..", "out.wasm")], { cwd: deep, encoding: "utf8", timeout: 60_000, env: { ...process.env, FWX_BUILD_CACHE: "0" } });
+      const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "build", join("..", "..", "..", "thermo"), "-o", join("..", "..", "..", "out.wasm")], { cwd: deep, encoding: "utf8", timeout: 60_000, env: { ...process.env, FWX_BUILD_CACHE: "0" } });
       expect(r.stderr).not.toContain("not found");
       expect(r.status, r.stderr).toBe(0);
       expect(existsSync(join(t.path, "out.wasm"))).toBe(true);

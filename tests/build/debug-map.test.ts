@@ -17,13 +17,14 @@ import { decodeU32 } from "../../src/wasm/leb128.js";
 import { functionInstructions, parseModule } from "../../src/wasm/reader.js";
 import { tempDir } from "../ota/fixtures.js";
 import { FAULT_LINE, faultyProject } from "./faulty-project.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "dist", "cli.js");
 const work = tempDir("debug-map");
 afterAll(() => work.cleanup());
 
-const fwx = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 60_000 });
+const fwx = (args: string[], cwd: string) => spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, ...args], { cwd, encoding: "utf8", timeout: 60_000 });
 
 describe("debug maps", () => {
   const project = faultyProject(join(work.path, "faulty"));

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { linkInstall } from "./link-install.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const REPO = resolve(".");
 const CLI = join(REPO, "dist", "cli.js");
@@ -37,7 +38,7 @@ function shellEnv(): NodeJS.ProcessEnv {
 
 describe("fwx new → the printed commands", () => {
   it("every command it prints succeeds in order, ending with a fault-free run on the demo board", () => {
-    const created = spawnSync(process.execPath, [CLI, "new", "thermo"], { cwd: work, encoding: "utf8", timeout: STEP_TIMEOUT_MS });
+    const created = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, CLI, "new", "thermo"], { cwd: work, encoding: "utf8", timeout: STEP_TIMEOUT_MS });
     expect(created.status, created.stderr).toBe(0);
     const next = created.stdout.split("\nnext:\n")[1];
     expect(next, created.stdout).toBeDefined();

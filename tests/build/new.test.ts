@@ -9,6 +9,7 @@ import { readManifest } from "../../src/build/manifest.js";
 import { scaffoldProject, ScaffoldError } from "../../src/build/scaffold.js";
 import { command as newCommand } from "../../src/commands/new.js";
 import { linkInstall } from "./link-install.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const REPO = resolve(".");
 let work: string;
@@ -57,7 +58,7 @@ describe("fwx new", () => {
     expect(built.outFile).toBe(join(dir, "build", "com.example.green.wasm"));
 
     linkInstall(dir, REPO);
-    const run = spawnSync(process.execPath, [join(dir, "node_modules", "@as-pect", "cli", "bin", "asp.js"), "--config", "as-pect.config.js"], {
+    const run = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(dir, "node_modules", "@as-pect", "cli", "bin", "asp.js"), "--config", "as-pect.config.js"], {
       cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, FORCE_COLOR: "0" },
     });
     const output = run.stdout.replace(/\x1b\[[0-9;]*m/g, "");

@@ -14,6 +14,7 @@ import { joinNegativeValues } from "../../src/cli/main.js";
 import { tickerModule } from "../fixtures/hostile/modules.js";
 import { generateKeyPair, issueCertificate } from "../../src/pkg/index.js";
 import { privateKeyPem } from "../../src/pkg/keys.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const CLI = resolve("dist/cli.js");
 const EXAMPLE = resolve("examples/cold-chain-alarm");
@@ -278,7 +279,7 @@ describe("fwx: bad invocations", () => {
     const c = CASES[name]!;
     const argv = c.argv();
     const before = readdirSync(dir).sort();
-    const r = spawnSync(process.execPath, [CLI, ...argv], { cwd: dir, encoding: "utf8", timeout: TIMEOUT_MS });
+    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, CLI, ...argv], { cwd: dir, encoding: "utf8", timeout: TIMEOUT_MS });
     expect(r.error, `fwx ${argv.join(" ")} did not end within ${TIMEOUT_MS} ms`).toBeUndefined();
     const shown = `fwx ${argv.join(" ")}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
     expect(r.status, shown).toBe(c.code);

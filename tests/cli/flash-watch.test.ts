@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { tempDir } from "../ota/fixtures.js";
 import { runNode } from "../support/run-cli.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const work = tempDir("flash-watch");
@@ -61,14 +62,14 @@ describe("fwx flash <project> --watch", () => {
     expect(made.code, made.err).toBe(0);
     const source = f("sensor", "assembly", "index.ts");
 
-    const agent = spawn(process.execPath, [cli, "agent", "--device-id", "bench-gw", "--board", join(repo, "boards", "demo.json"), "--state-dir", f("state"),
+    const agent = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "agent", "--device-id", "bench-gw", "--board", join(repo, "boards", "demo.json"), "--state-dir", f("state"),
       "--root", f("root.pub"), "--customer", "plant-a", "--group", "lab", "--broker", broker.url, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert"),
       "--floor", f("floors.json"), "--health-callbacks", "2", "--health-seconds", "0.1"], { cwd: work.path, stdio: ["ignore", "pipe", "pipe"] });
     children.push(agent);
     const a = follow(agent, "fwx agent");
     await a.until("the agent online", () => /\[agent\] online at /.test(a.err), 30_000);
 
-    const watcher = spawn(process.execPath, [cli, "flash", f("sensor"), "--watch", "--integrator-key", f("acme.key"), "--integrator-cert", f("acme.cert"),
+    const watcher = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "flash", f("sensor"), "--watch", "--integrator-key", f("acme.key"), "--integrator-cert", f("acme.cert"),
       "--device", "bench-gw", "--broker", broker.url, "--cache", f("cache"), "--timeout", "20",
       "--operator-key", f("ops.key"), "--operator-cert", f("ops.opcert"), "--root", f("root.pub")], { cwd: work.path, stdio: ["ignore", "pipe", "pipe"] });
     children.push(watcher);
@@ -111,7 +112,7 @@ describe("fwx flash <project> --watch", () => {
     const op = await run(cli, ["cert", "operator", "--root-key", f("root2.key"), "--operator-pub", f("ops2.pub"), "--id", "ops", "--operations", "*", "--customers", "plant-a", "-o", f("ops2.opcert")]);
     expect(op.code, op.err).toBe(0);
     writeFileSync(f("half.fwx"), "not yet");
-    const watcher = spawn(process.execPath, [cli, "flash", f("half.fwx"), "--watch", "--device", "bench-gw", "--broker", broker.url, "--timeout", "5",
+    const watcher = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "flash", f("half.fwx"), "--watch", "--device", "bench-gw", "--broker", broker.url, "--timeout", "5",
       "--operator-key", f("ops2.key"), "--operator-cert", f("ops2.opcert"), "--root", f("root2.pub")], { cwd: work.path, stdio: ["ignore", "pipe", "pipe"] });
     children.push(watcher);
     const w = follow(watcher, "fwx flash half.fwx --watch");

@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withRamBudget } from "../../src/commands/ram.js";
 import { budgetFor } from "../../src/build/ram-need.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const CLI = resolve("dist/cli.js");
 const TIMEOUT_MS = 120_000;
@@ -15,7 +16,7 @@ let dir: string;
 
 // Run from inside the project: a project given as a path that climbs out of the
 // working directory (../../tmp/x) does not resolve "fwx" (a build issue, not this command's).
-const fwx = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: TIMEOUT_MS, cwd: dir });
+const fwx = (args: string[]) => spawnSync(process.execPath, [...CHILD_NODE_FLAGS, CLI, ...args], { encoding: "utf8", timeout: TIMEOUT_MS, cwd: dir });
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npx rollup -c --silent` first (npm test does)");
@@ -64,7 +65,7 @@ describe("fwx ram", () => {
     const manifest = JSON.stringify({ id: "com.example.broken", version: "1.0.0", ramBudget: "64k" });
     writeFileSync(join(broken, "fwx.json"), manifest);
     writeFileSync(join(broken, "assembly", "index.ts"), "export function fwx_init(): i32 {\n  return 0 +;\n}\n");
-    const r = spawnSync(process.execPath, [CLI, "ram", ".", "--write"], { encoding: "utf8", timeout: TIMEOUT_MS, cwd: broken });
+    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, CLI, "ram", ".", "--write"], { encoding: "utf8", timeout: TIMEOUT_MS, cwd: broken });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^fwx: ram: \.: the build failed at compile: assembly\/index\.ts:2:\d+: error AS\d+: /);
     expect(readFileSync(join(broken, "fwx.json"), "utf8")).toBe(manifest);
@@ -91,7 +92,7 @@ describe("fwx ram", () => {
       "export function fwx_on_timer(id: u32): void { for (let i: u32 = 0; i < 300_000; i++) sink += i ^ id; }",
       "",
     ].join("\n"));
-    const r = spawnSync(process.execPath, [CLI, "ram", ".", "--seconds", "3"], { encoding: "utf8", timeout: TIMEOUT_MS, cwd: hungry });
+    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, CLI, "ram", ".", "--seconds", "3"], { encoding: "utf8", timeout: TIMEOUT_MS, cwd: hungry });
     expect(r.status, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toContain("the module faulted during the RAM run, so its need is unknown: fuel-exhausted");
   });

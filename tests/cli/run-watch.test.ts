@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../ota/fixtures.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 // The bundled CLI that `npm test` builds first, as the other CLI tests use it.
 const root = join(import.meta.dirname, "../..");
@@ -23,7 +24,7 @@ describe("fwx run --watch", () => {
     const source = join(project, "assembly", "monitor.ts");
     const original = readFileSync(source, "utf8");
     expect(original).toContain('Telemetry.publishJson("cold-chain/reading");');
-    const proc = spawn(process.execPath, [cli, "run", project, "--watch", "--duration", "1m"], { cwd: work.path, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", project, "--watch", "--duration", "1m"], { cwd: work.path, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     proc.stdout.on("data", (d) => (out += d));

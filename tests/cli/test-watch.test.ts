@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../ota/fixtures.js";
 import { linkInstall } from "../build/link-install.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "dist", "cli.js");
@@ -16,49 +17,49 @@ afterAll(() => work.cleanup());
 
 describe("fwx test", () => {
   it("needs the project's own as-pect, and says so", () => {
-    expect(spawnSync(process.execPath, [cli, "new", "bare"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
-    const r = spawnSync(process.execPath, [cli, "test", "bare"], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
+    expect(spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "new", "bare"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
+    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test", "bare"], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("fwx: test: @as-pect/cli is not installed in bare: run npm install there");
-    const none = spawnSync(process.execPath, [cli, "test", "."], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
+    const none = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test", "."], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
     expect(none.status).toBe(2);
     expect(none.stderr).toContain("as-pect.config.js: not found");
   });
 
   it("checks fwx.json as fwx build does before the specs: a misspelt field or bad JSON is one line, exit 2", () => {
-    expect(spawnSync(process.execPath, [cli, "new", "typo"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
+    expect(spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "new", "typo"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
     const project = join(work.path, "typo");
     linkInstall(project, root);
     const file = join(project, "fwx.json");
     const good = readFileSync(file, "utf8");
     // A misspelt field: the mock would grant nothing and every spec would fail on not-permitted.
     writeFileSync(file, good.replace('"capabilities"', '"capabilites"'));
-    const typo = spawnSync(process.execPath, [cli, "test"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    const typo = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test"], { cwd: project, encoding: "utf8", timeout: 60_000 });
     expect(typo.status, typo.stderr).toBe(2);
     expect(typo.stderr.trim()).toBe(`fwx: test: ${file}: capabilites: unknown field (known: $schema, format, id, version, description, entry, capabilities, config, ramBudget)`);
     expect(typo.stdout).toBe("");
     // Not JSON: as-pect's config would throw under binaryen's handler, printing the compiler's minified source.
     writeFileSync(file, '{ "id": "com.example.typo", }');
-    const bad = spawnSync(process.execPath, [cli, "test", "typo"], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
+    const bad = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test", "typo"], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
     expect(bad.status, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/^fwx: test: .*fwx\.json: \(file\): not valid JSON: [^\n]*\n$/);
     // No fwx.json, though as-pect.config.js names one: the config says so in one line while as-pect loads it.
     rmSync(file);
-    const none = spawnSync(process.execPath, [cli, "test"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    const none = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test"], { cwd: project, encoding: "utf8", timeout: 60_000 });
     expect(none.status, none.stderr).toBe(2);
     expect(none.stderr).toBe("fwx: fwxAspectConfig: manifest fwx.json: no such file\n");
     expect((none.stdout + none.stderr).split("\n").every((l) => l.length < 300)).toBe(true);
   }, 120_000);
 
   it("runs the specs again after every save, through a failing and a broken spec, until Ctrl-C", async () => {
-    expect(spawnSync(process.execPath, [cli, "new", "probe"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
+    expect(spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "new", "probe"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
     const project = join(work.path, "probe");
     linkInstall(project, root);
     const specDir = join(project, "assembly", "__tests__");
     const spec = join(specDir, readdirSync(specDir).find((f) => f.endsWith(".spec.ts"))!);
     const original = readFileSync(spec, "utf8");
 
-    const proc = spawn(process.execPath, [cli, "test", "--watch"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "test", "--watch"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     proc.stdout.on("data", (d) => (out += d));

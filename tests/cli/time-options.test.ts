@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/cli/command.js";
 import { parseSeconds, parseSpeedFactor } from "../../src/ota/cli-support.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 describe("time options named in seconds", () => {
   it("take seconds, or a time with its unit", () => {
@@ -36,7 +37,7 @@ describe("time options named in seconds", () => {
 
 describe("through the CLI", () => {
   const cli = resolve("dist/cli.js");
-  const fwx = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: tmpdir(), encoding: "utf8", timeout: 30_000 });
+  const fwx = (...args: string[]) => spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, ...args], { cwd: tmpdir(), encoding: "utf8", timeout: 30_000 });
   it("the same words in every command that has such an option", () => {
     const cases: [string[], string][] = [
       [["logs", "gw-1", "--timeout", "soon"], 'fwx: logs: --timeout "soon": expected a positive time'],

@@ -18,6 +18,7 @@ import { BRIDGE_VERSION, FRAME } from "../../host-abi/gen/bridge-wire.js";
 import { BUILD_DIR, buildHarness, runHarness } from "./c-side.js";
 import { fnByName } from "./layout.js";
 import { BOARD } from "./table.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 let harness = "";
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -187,7 +188,7 @@ describe("HAL bridge: the C device's peripherals from the simulated board", () =
 describe("fwx board serve", () => {
   it("serves the demo board to the C device as a process, and stops on SIGTERM", async () => {
     const sock = socketPath();
-    const child = spawn(process.execPath, [join(ROOT, "scripts", "run-ts.mjs"), join(ROOT, "src", "cli.ts"), "board", "serve", "--socket", sock, "--pace-ms", "0", "--json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...CHILD_NODE_FLAGS, join(ROOT, "scripts", "run-ts.mjs"), join(ROOT, "src", "cli.ts"), "board", "serve", "--socket", sock, "--pace-ms", "0", "--json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     const killer = setTimeout(() => child.kill("SIGKILL"), 120_000);
     let out = "", err = "";
     child.stdout.on("data", (d) => (out += d));

@@ -15,6 +15,7 @@ import { startBridgeServer } from "../../src/sim/bridge-server.js";
 import { slotBits, type LaidOutCall } from "./layout.js";
 import { conformanceBoard, runRowOnNode, type RowResult } from "./node-side.js";
 import { BOARD, type Row } from "./table.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const build = join(root, "tests", "c", "build", "conformance");
@@ -22,7 +23,7 @@ const SANITIZE = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", 
 
 /** Builds the C harness with ASan/UBSan; returns its path or throws with the compiler's output. */
 export function buildHarness(): string {
-  const gcc = spawnSync(process.execPath, [join(root, "scripts", "ensure-gcc.mjs")], { cwd: root, encoding: "utf8", timeout: 600_000 });
+  const gcc = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts", "ensure-gcc.mjs")], { cwd: root, encoding: "utf8", timeout: 600_000 });
   if (gcc.status !== 0) throw new Error(`gcc with sanitizers is not available:\n${gcc.stdout}${gcc.stderr}`);
   mkdirSync(build, { recursive: true });
   // One executable per caller: test files build it in parallel workers.

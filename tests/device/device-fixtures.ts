@@ -14,6 +14,7 @@ import { CUSTOMER, GROUP, MODULE, makeTrust, tempDir, tickerWasm, type Trust } f
 import { bundleCli, writeRootKey } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { buildDevice } from "../../scripts/build-device.mjs";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 export const root = resolve(import.meta.dirname, "../..");
 
@@ -122,7 +123,7 @@ export interface CliResult { status: number; stdout: string; stderr: string; jso
 /** Runs the real CLI (bundled src/cli.ts) under a time limit. */
 export function cli(cliPath: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((res) => {
-    const p = spawn(process.execPath, [cliPath, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [...CHILD_NODE_FLAGS, cliPath, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "", stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
     p.stderr.on("data", (d) => (stderr += d));

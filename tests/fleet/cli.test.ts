@@ -17,6 +17,7 @@ import { CUSTOMER, GROUP, makePackage, makeTrust, tempDir, tickerWasm } from "..
 import { DEBUG_MAP_FORMAT, DEBUG_MAP_VERSION } from "../../src/build/debug-map.js";
 import { createHash } from "node:crypto";
 import { runNode } from "../support/run-cli.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 
@@ -24,7 +25,7 @@ const run = (cli: string, args: string[], timeoutMs = 60_000) => runNode(cli, ar
 
 /** Starts a long-running fwx command; resolves with its first stdout line (its --json readiness line). */
 function daemon(cli: string, args: string[], children: ChildProcess[], timeoutMs = 60_000): Promise<string> {
-  const p = spawn(process.execPath, [cli, ...args], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+  const p = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, ...args], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
   children.push(p);
   let out = "", err = "";
   return new Promise((res, rej) => {

@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { tempDir } from "../ota/fixtures.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const cli = resolve("dist/cli.js");
 const work = tempDir("fleet-listen");
@@ -30,7 +31,7 @@ describe("fwx fleet --listen on a port in use", () => {
   it("exits 1 with one line naming --listen and the reason", async () => {
     // Not spawnSync: it would block the broker this test runs in-process.
     const r = await new Promise<{ code: number | null; err: string }>((res) => {
-      const p = spawn(process.execPath, [cli, "fleet", "--listen", `127.0.0.1:${port}`, "--db", join(work.path, "fleet.db"), "--broker", broker.url], { cwd: work.path, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, HOME: work.path } });
+      const p = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "fleet", "--listen", `127.0.0.1:${port}`, "--db", join(work.path, "fleet.db"), "--broker", broker.url], { cwd: work.path, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, HOME: work.path } });
       let err = "";
       p.stderr.on("data", (d) => (err += d));
       const t = setTimeout(() => p.kill("SIGKILL"), 30_000);

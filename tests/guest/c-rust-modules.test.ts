@@ -14,6 +14,7 @@ import { ensureClangWasm, ensureRustWasm } from "../../scripts/ensure-wasm-compi
 import { tempDir } from "../ota/fixtures.js";
 import { SECTION, walkSections } from "../../src/wasm/sections.js";
 import { parseModule } from "../../src/wasm/reader.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "dist", "cli.js");
@@ -26,7 +27,7 @@ function run(cmd: string, args: string[], cwd = work.path, timeout = 120_000): {
   if (r.error) throw new Error(`${cmd} ${args.join(" ")}: ${r.error.message}\n${r.stderr ?? ""}`);
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
-const fwx = (...args: string[]) => run(process.execPath, [cli, ...args]);
+const fwx = (...args: string[]) => run(process.execPath, [...CHILD_NODE_FLAGS, cli, ...args]);
 
 const PORTS = [
   { lang: "c", make: () => ({ CC: ensureClangWasm(), FWX_GUEST: join(root, "guest", "c") }) },
@@ -85,7 +86,7 @@ describe.each(PORTS)("the $lang port of the cold-chain alarm", ({ lang, make }) 
     for (const rec of ["as.fwxrec", "as-board.fwxrec"]) {
       // The recording's budget is the AssemblyScript module's (fwx ram: need x 1.2); a port keeps a
       // 4 KiB stack below its data, so it runs under a budget of its own, which the README must give.
-      const r = run(process.execPath, [cli, "replay", w(rec), ...documented.slice(1)], project());
+      const r = run(process.execPath, [...CHILD_NODE_FLAGS, cli, "replay", w(rec), ...documented.slice(1)], project());
       expect(r.status, r.out + r.err).toBe(0);
       expect(r.out).toMatch(/^same: com\.example\.cold-chain-alarm \(a different binary than recorded\) made all \d+ recorded host calls in \d+ callbacks, and every callback ended as recorded/m);
     }

@@ -19,12 +19,13 @@ import { LinuxSpiBus } from "../../src/linux/spi.js";
 import * as U from "../../src/linux/uapi.js";
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const at = { nowUs: 0n, caller: "test" };
 
 beforeAll(() => {
-  const r = spawnSync(process.execPath, [join(root, "scripts", "ensure-linux-ioctl.mjs")], { encoding: "utf8", timeout: 300_000 });
+  const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts", "ensure-linux-ioctl.mjs")], { encoding: "utf8", timeout: 300_000 });
   if (r.status !== 0) throw new Error(`scripts/ensure-linux-ioctl.mjs failed: ${r.stderr}`);
 }, 600_000);
 
@@ -54,7 +55,7 @@ describe("native ioctl addon against the running kernel", () => {
       let code = "read returned";
       try { fs.readSync(fd, new Uint8Array(48)); } catch (e) { code = e.code; }
       console.log(JSON.stringify({ r, code, bad: io.setNonblocking(-1) }));`;
-    const run = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 10_000 });
+    const run = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, "-e", script], { encoding: "utf8", timeout: 10_000 });
     expect(run.signal, "the read blocked: the fd is not non-blocking").toBeNull();
     expect(JSON.parse(run.stdout)).toEqual({ r: 0, code: "EAGAIN", bad: -9 });
   });

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { floatRegisters, PtyLab, waitFor } from "./pty-modbus.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const CLI = join(root, "dist/cli.js");
@@ -30,7 +31,7 @@ interface Event { kind: string; topic?: string; text?: string; message?: string;
 
 /** Starts `fwx run` with these arguments, collecting its JSON events as they stream; killed after `limitMs`. */
 function startRun(args: string[], limitMs: number) {
-  const child = lab.track(spawn(process.execPath, [CLI, "run", EXAMPLE, "--json", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] }));
+  const child = lab.track(spawn(process.execPath, [...CHILD_NODE_FLAGS, CLI, "run", EXAMPLE, "--json", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] }));
   const events: Event[] = [];
   let out = "", err = "";
   child.stdout!.on("data", (d) => {
@@ -75,14 +76,14 @@ describe("fwx run --dev: the Modbus meter example on a serial device", () => {
     expect(t[1]! - t[0]!).toBeLessThan(1_500_000);
     // The recording replays without the hardware: what the meter answered is in it.
     const wasm = join(lab.dir, "meter.wasm");
-    const built = spawnSync(process.execPath, [CLI, "build", EXAMPLE, "-o", wasm], { cwd: root, encoding: "utf8", timeout: 120_000 });
+    const built = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, CLI, "build", EXAMPLE, "-o", wasm], { cwd: root, encoding: "utf8", timeout: 120_000 });
     expect(built.status, built.stderr).toBe(0);
-    const replay = spawnSync(process.execPath, [CLI, "replay", recording, wasm], { cwd: root, encoding: "utf8", timeout: 60_000 });
+    const replay = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, CLI, "replay", recording, wasm], { cwd: root, encoding: "utf8", timeout: 60_000 });
     expect(replay.status, replay.stderr).toBe(0);
     expect(replay.stdout).toMatch(/^same: com\.example\.modbus-energy-meter .*made all \d+ recorded host calls in \d+ callbacks, and every callback ended as recorded/m);
   }, 120_000);
 
-  const refuse = (args: string[]) => spawnSync(process.execPath, [CLI, "run", EXAMPLE, ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const refuse = (args: string[]) => spawnSync(process.execPath, [...CHILD_NODE_FLAGS, CLI, "run", EXAMPLE, ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
 
   it("refuses a missing device file, naming the connector and the path, before anything runs", () => {
     const missing = join(lab.dir, "ttyUSB9");

@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -31,7 +32,7 @@ export class PtyLab {
   /** Installs socat and libmodbus (scripts/ensure-*.mjs) and builds the slave warning-free. Call from beforeAll. */
   setUp(): void {
     for (const script of ["ensure-socat.mjs", "ensure-c-libs.mjs"]) {
-      const r = spawnSync(process.execPath, [join(root, "scripts", script)], { encoding: "utf8", timeout: 300_000 });
+      const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts", script)], { encoding: "utf8", timeout: 300_000 });
       if (r.status !== 0) throw new Error(`scripts/${script} failed: ${r.stderr}`);
     }
     const cc = spawnSync("gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", join(import.meta.dirname, "modbus-slave.c"), "-o", join(this.dir, "modbus-slave"), "-lmodbus"], { encoding: "utf8", timeout: 60_000 });

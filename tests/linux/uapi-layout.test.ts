@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as U from "../../src/linux/uapi.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const facts = new Map<string, bigint>();
@@ -23,7 +24,7 @@ const fact = (name: string): bigint => {
 
 beforeAll(() => {
   for (const script of ["ensure-gcc.mjs", "ensure-c-libs.mjs"]) {
-    const r = spawnSync(process.execPath, [join(root, "scripts", script)], { encoding: "utf8", timeout: 300_000 });
+    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts", script)], { encoding: "utf8", timeout: 300_000 });
     if (r.status !== 0) throw new Error(`scripts/${script} failed: ${r.stderr}`);
   }
   const dir = mkdtempSync(join(tmpdir(), "fwx-uapi-"));

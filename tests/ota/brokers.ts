@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { startBroker } from "../../src/ota/broker.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 export interface TestBroker {
   url: string;
@@ -47,7 +48,7 @@ export function mosquittoBinary(): string | null {
   // The project's setup installs it (scripts/ensure-mosquitto.mjs); run it here too so CI never depends on a hand install.
   // The package root, found by walking up (packageRoot): this file also runs bundled, from node_modules/.cache, under npm run bench.
   const root = packageRoot();
-  spawnSync(process.execPath, [join(root, "scripts/ensure-mosquitto.mjs")], { stdio: "inherit" });
+  spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts/ensure-mosquitto.mjs")], { stdio: "inherit" });
   for (const p of ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]) {
     if (spawnSync("test", ["-x", p]).status === 0) return p;
   }

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { CUSTOMER, GROUP, type Trust } from "./fixtures.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -70,7 +71,7 @@ export function startChildAgent(cli: string, o: { deviceId: string; broker: stri
   const id = identityFiles(o.trust, o.deviceId, o.stateDir);
   // A short health window (3 callbacks of a 40 ms ticker and 0.1 s without a fault): trials decide in
   // about 0.1 s, so each install costs little wall time even on a loaded machine.
-  const proc = spawn(process.execPath, [cli, "agent", "--device-id", o.deviceId, "--board", o.board ?? join(root, "boards/demo.json"), "--state-dir", o.stateDir,
+  const proc = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "agent", "--device-id", o.deviceId, "--board", o.board ?? join(root, "boards/demo.json"), "--state-dir", o.stateDir,
     "--root", o.rootFile, "--device-key", id.key, "--device-cert", id.cert, "--customer", CUSTOMER, "--group", GROUP, "--broker", o.broker, "--health-callbacks", "3", "--health-seconds", String(o.healthSeconds ?? 0.1), ...(o.extraArgs ?? [])], {
     cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, FWX_CRASH_AT: o.crashAt ?? "" },
   });

@@ -11,6 +11,7 @@ import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
 import { bundleCli, removeCliBundle } from "./child-agent.js";
 import { CUSTOMER, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 import { runNode } from "../support/run-cli.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 
@@ -60,7 +61,7 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
     const inside = await run(cli, [...agentArgs, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert"), "--floor", f("state/floors.json")]);
     expect(inside.code).toBe(2);
     expect(inside.err).toMatch(/--floor .*state\/floors\.json is inside --state-dir .*: whoever can rewrite the state directory could lower it/);
-    const agent = spawn(process.execPath, [cli, ...agentArgs, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert"), "--floor", f("secure/gw.floors.json")], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
+    const agent = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, ...agentArgs, "--device-key", f("gw.key"), "--device-cert", f("gw.devcert"), "--floor", f("secure/gw.floors.json")], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
     let agentErr = "";
     await new Promise<void>((res, rej) => {
       const t = setTimeout(() => rej(new Error(`agent not online: ${agentErr}`)), 30_000);
@@ -183,7 +184,7 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
     writeFileSync(f("dot-gw.key"), privateKeyPem(id.deviceKey), { mode: 0o600 });
     writeFileSync(f("dot-gw.cert"), id.deviceCert);
     mkdirSync(f("dot-state"), { recursive: true });
-    const agent = spawn(process.execPath, [cli, "agent", "--device-id", "dot-gw", "--state-dir", ".", "--root", f("dot-root.pub"), "--customer", CUSTOMER, "--group", GROUP,
+    const agent = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "agent", "--device-id", "dot-gw", "--state-dir", ".", "--root", f("dot-root.pub"), "--customer", CUSTOMER, "--group", GROUP,
       "--device-key", f("dot-gw.key"), "--device-cert", f("dot-gw.cert"), "--broker", broker.url], { cwd: f("dot-state"), stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     try {

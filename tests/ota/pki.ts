@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 export interface Pki {
   dir: string;
@@ -24,7 +25,7 @@ const NEW_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-
 
 export function makePki(dir: string, clientNames: string[], caName = "fwx-test-ca"): Pki {
   const root = resolve(import.meta.dirname, "../..");
-  const ensured = spawnSync(process.execPath, [join(root, "scripts/ensure-openssl.mjs")], { stdio: "inherit" });
+  const ensured = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts/ensure-openssl.mjs")], { stdio: "inherit" });
   if (ensured.status !== 0) throw new Error("openssl is needed to make the test certificates (scripts/ensure-openssl.mjs failed)");
   const p = (f: string) => join(dir, f);
   openssl(dir, ["req", "-x509", ...NEW_KEY, "-keyout", `${caName}.key`, "-out", `${caName}.pem`, "-days", "2", "-subj", `/CN=${caName}`,

@@ -26,6 +26,7 @@ import { mosquittoPasswords, mosquittoTls, TOOL, type SecureBroker } from "./tls
 import { bundleCli, startChildAgent, writeRootKey, type ChildAgent } from "./child-agent.js";
 import { makePackage, makeTrust, MODULE, tempDir } from "./fixtures.js";
 import { makePki, type Pki } from "./pki.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const DEV_A = "dev-a";
 const DEV_B = "dev-b";
@@ -34,7 +35,7 @@ const DEV_B = "dev-b";
 
 /** `fwx broker` itself (the CLI, as a child process) with TLS, client certificates and the ACL. */
 async function embeddedTls(pki: Pki): Promise<SecureBroker> {
-  const proc = spawn(process.execPath, [cli, "broker", "--port", "0", "--json", "--tls-cert", pki.server.cert, "--tls-key", pki.server.key,
+  const proc = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "broker", "--port", "0", "--json", "--tls-cert", pki.server.cert, "--tls-key", pki.server.key,
     "--client-ca", pki.ca, "--acl", "--tool", TOOL], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -140,7 +141,7 @@ function operatorArgs(dir: string): string[] {
 
 function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { timeout: timeoutMs }, (e, out, err) => resolve({ code: e ? (typeof e.code === "number" ? e.code : null) : 0, out, err }));
+    execFile(process.execPath, [...CHILD_NODE_FLAGS, cli, ...args], { timeout: timeoutMs }, (e, out, err) => resolve({ code: e ? (typeof e.code === "number" ? e.code : null) : 0, out, err }));
   });
 }
 

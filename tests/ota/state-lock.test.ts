@@ -11,13 +11,14 @@ import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { lockStateDir, stateLockPath, StateDirInUse } from "../../src/ota/state-lock.js";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { CUSTOMER, GROUP, makeTrust, tempDir } from "./fixtures.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const cli = resolve(import.meta.dirname, "../..", "dist", "cli.js");
 const work = tempDir("state-lock");
 afterAll(() => work.cleanup());
 
 /** A process that is alive until killed, to hold a lock in another process's name. */
-const sleeper = (): ChildProcess => spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+const sleeper = (): ChildProcess => spawn(process.execPath, [...CHILD_NODE_FLAGS, "-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
 const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once("exit", () => r())));
 
 describe("lockStateDir", () => {
@@ -86,7 +87,7 @@ describe("fwx agent on a state directory in use", () => {
     writeFileSync(join(files, "device.key"), privateKeyPem(id.deviceKey), { mode: 0o600 });
     writeFileSync(join(files, "device.cert"), id.deviceCert);
     writeFileSync(join(files, "root.pub"), Buffer.from(trust.rootPub).toString("hex"));
-    const p = spawn(process.execPath, [cli, "agent", "--device-id", "lock-gw", "--state-dir", stateDir, "--root", join(files, "root.pub"),
+    const p = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "agent", "--device-id", "lock-gw", "--state-dir", stateDir, "--root", join(files, "root.pub"),
       "--customer", CUSTOMER, "--group", GROUP, "--device-key", join(files, "device.key"), "--device-cert", join(files, "device.cert"), "--broker", broker.url],
     { stdio: ["ignore", "ignore", "pipe"] });
     children.push(p);

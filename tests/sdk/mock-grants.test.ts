@@ -11,12 +11,13 @@ import { allows, grantsKind, parseCapabilities, type Capabilities } from "../../
 import { refusal } from "../../assembly/testing/grants.js";
 import { MockHost, STATUS } from "../../assembly/testing/mock-host.js";
 import { nearestManifest } from "../../assembly/testing/aspect.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const asp = fileURLToPath(new URL("../../node_modules/@as-pect/cli/bin/asp.js", import.meta.url));
 
 function runSpecs(config: string) {
-  const r = spawnSync(process.execPath, [asp, "--config", config], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, asp, "--config", config], { cwd: root, encoding: "utf8", timeout: 120_000 });
   if (r.error) throw r.error;
   return r;
 }

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultBoardPath, loadBoardFile } from "../../src/sim/board.js";
 import { startBridgeServer } from "../../src/sim/bridge-server.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fwx-bridge-socket-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +42,7 @@ describe("the bridge server's socket path", () => {
   it("replaces the socket of a server that was killed", async () => {
     const path = join(dir, "stale.sock");
     // A process listens, then dies by SIGKILL: its socket file stays, with nobody behind it.
-    const child = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(path)}, () => console.log("up"))`], { stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn(process.execPath, [...CHILD_NODE_FLAGS, "-e", `require("net").createServer().listen(${JSON.stringify(path)}, () => console.log("up"))`], { stdio: ["ignore", "pipe", "ignore"] });
     await new Promise<void>((res) => child.stdout!.once("data", () => res()));
     child.kill("SIGKILL");
     await new Promise((res) => child.once("exit", res));

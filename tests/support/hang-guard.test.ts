@@ -5,13 +5,14 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CHILD_NODE_FLAGS } from "./child-node.js";
 
 const root = join(import.meta.dirname, "..", "..");
 
 describe("hang guard", () => {
   it("an infinite wasm loop, in a test or in a hook, ends the run as a failure naming it, not a hang", () => {
     const started = Date.now();
-    const r = spawnSync(process.execPath, [join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--config", "tests/support/hang-fixture.config.ts"], {
+    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--config", "tests/support/hang-fixture.config.ts"], {
       cwd: root, encoding: "utf8", timeout: 90_000, env: { ...process.env, FWX_TEST_HANG_LIMIT_MS: "1500", FORCE_COLOR: "0" },
     });
     const elapsed = Date.now() - started;
