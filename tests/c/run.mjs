@@ -73,7 +73,9 @@ function exec(cmd, args, timeoutMs = COMMAND_LIMIT_MS) {
 }
 
 const STRICT = ["-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wstrict-prototypes", "-Wmissing-prototypes"];
-const SANITIZE = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-O1", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
+// -g1 (line tables only): sanitizer reports still name file and line, and the lane's compiles
+// take a quarter less CPU than with full debug information (cold: 105 -> 79 CPU-s on 2 cores).
+const SANITIZE = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g1", "-O1", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
 const INCLUDES = ["-I", firmware, "-I", here, "-I", join(here, "fake_wasm3")];
 
 const firmwareSources = readdirSync(firmware).filter((f) => f.endsWith(".c")).sort().map((f) => join(firmware, f));
