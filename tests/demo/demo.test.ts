@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { isAlert, isNotable, tally } from "../../src/demo/story.js";
 import type { LoggedEvent } from "../../src/agent/event-log.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 
@@ -35,7 +36,7 @@ describe("demo story", () => {
 
 describe("fwx demo (npm start)", () => {
   it("signs the examples, flashes them over MQTT, and runs the confirmed modules on the demo board", () => {
-    const out = execFileSync(process.execPath, [cli, "demo", "--duration", "16h"], { encoding: "utf8", timeout: 120_000 });
+    const out = execFileSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "demo", "--duration", "16h"], { encoding: "utf8", timeout: 120_000 });
     const confirmed = out.split("\n").filter((l) => /^\s+confirmed /.test(l));
     expect(confirmed.map((l) => l.trim().split(/\s+/)[1])).toEqual(["cold-chain-alarm", "modbus-energy-meter", "pump-vibration"]);
     // The afternoon of the demo trace: the door is left open, the buzzer sounds, then the temperature alarm.

@@ -6,9 +6,8 @@
 // exits without using. Measured on 2 cores: `fwx run` of a built module 1.10
 // -> 0.56 CPU-s, an uncached `fwx build` 5.0 -> 2.5 CPU-s, the whole `npm
 // test` 526 -> 472 CPU-s. Baseline (Liftoff) code runs the same WebAssembly
-// semantics, so no result changes; users' processes keep Node's defaults, and
-// the tests that run the CLI exactly as a user does (the demo, the first run)
-// still cover them.
+// semantics, so no result changes. Users' processes keep Node's defaults:
+// this is a choice for the test run, not for the product.
 //
 // A command-line flag, not v8.setFlagsFromString inside the CLI: a flag set
 // at run time changes V8's flag hash, and an uncached build then took 1 CPU-s
