@@ -11,11 +11,15 @@ import { CHILD_NODE_FLAGS } from "../support/child-node.js";
 
 const root = resolve(import.meta.dirname, "../..");
 
-/** The project's own dependencies stay external, resolved from node_modules as dist/ resolves them; mqtt does not (see bundleCli). */
-const external = (() => {
+/**
+ * The project's own dependencies stay external, resolved from node_modules as dist/ resolves them;
+ * mqtt does not (see bundleCli). Read when bundling, not at import: tests/c/device/cut-fixtures.ts
+ * imports this file through a run-ts bundle, where `root` is not the repository.
+ */
+function externalPackages(): string[] {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
   return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})].filter((d) => d !== "mqtt");
-})();
+}
 
 /**
  * Bundles src/cli.ts under node_modules/.cache (ESM resolves aedes/binaryen from the bundle's location),
@@ -34,7 +38,7 @@ export async function bundleCli(): Promise<string> {
   writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
   await build({
     entryPoints: { cli: join(root, "src/cli.ts"), "prepare-worker": join(root, "src/agent/prepare-worker.ts") }, outdir: dir, splitting: true,
-    bundle: true, platform: "node", format: "esm", target: "node20", external, logLevel: "error",
+    bundle: true, platform: "node", format: "esm", target: "node20", external: externalPackages(), logLevel: "error",
     banner: { js: 'import { createRequire as __fwxCreateRequire } from "node:module"; const require = __fwxCreateRequire(import.meta.url);' },
   });
   return join(dir, "cli.js");
