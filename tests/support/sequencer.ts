@@ -5,26 +5,33 @@
 // Started last, they trail the run on a core the rest left idle. So files
 // that vitest has no result for are started in this measured order first.
 //
-// The list: the ten longest files of a full run on 2 cores (wall seconds on a
-// loaded machine: 76, 63, 54, 49, 39, 39, 38, 35, 35, 30). A greedy schedule
-// of that run's 151 file durations on 4 workers ends at 345 s in size order
-// and at 324 s with these ten first. The list only orders: a file missing from
-// it, or one that got faster, runs all the same.
+// The list: the ten longest files of a clean-clone run on 2 cores (wall
+// seconds: 72, 71, 61, 55, 55, 54, 40, 35, 33, 32), then four that mostly
+// wait on brokers and devices (wall seconds against their CPU seconds: 15
+// against 1.4, 12 against 1.0, 16 against 3.3, 13 against 3.2). Started early,
+// their waiting overlaps other files' work; in vitest's own order aedes and
+// mosquitto were the last two files of the run, 14 s and 11 s of brokers. The
+// list only orders: a file missing from it, or one that got faster, runs all
+// the same.
 
 import { relative } from "node:path";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 export const LONG_FILES = [
-  "tests/demo/demo.test.ts",
+  "tests/guest/c-rust-modules.test.ts",
   "tests/ota/secure-broker.test.ts",
   "tests/ota/crash.test.ts",
-  "tests/guest/c-rust-modules.test.ts",
-  "tests/ota/trust.test.ts",
-  "tests/agent/run-output.test.ts",
-  "tests/device/signed-ops.test.ts",
-  "tests/ota/cli-trust.test.ts",
-  "tests/linux/modbus-run.test.ts",
   "tests/cli/errors.test.ts",
+  "tests/device/signed-ops.test.ts",
+  "tests/demo/demo.test.ts",
+  "tests/ota/trust.test.ts",
+  "tests/device/ota-device.test.ts",
+  "tests/ota/cli-trust.test.ts",
+  "tests/ota/robustness.test.ts",
+  "tests/ota/aedes.test.ts",
+  "tests/ota/mosquitto.test.ts",
+  "tests/linux/bridge-uart.test.ts",
+  "tests/device/secure-broker-device.test.ts",
 ];
 
 export default class LongFilesFirst extends BaseSequencer {
