@@ -13,18 +13,26 @@
 // Every suite runs with TMPDIR set to one fresh directory, which must be empty
 // when all are done: a test that leaves files behind fails the run by name
 // (the check "temporary files removed"), instead of filling a developer's /tmp
-// run after run. The directory is removed either way.
+// run after run. The directory is removed either way. The same check covers the
+// CLI bundles tests build under node_modules/.cache/fwx-ota-tests (2 MB each,
+// and 155 of them had piled up here).
 
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
+import { join, relative, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const node = process.execPath;
 // Made before any suite starts, so nothing of ours is in it (vitest's report goes to the real temp dir).
 const suiteTmp = mkdtempSync(join(tmpdir(), "fwx-test-tmp-"));
+// The one thing tests must write inside the repository: the CLI bundles their agents run
+// (tests/ota/child-agent.ts), which resolve the project's dependencies from node_modules. Each
+// test file removes its own; what is new here after the run was left behind.
+const cliBundles = join(root, "node_modules", ".cache", "fwx-ota-tests");
+const listBundles = () => (existsSync(cliBundles) ? readdirSync(cliBundles) : []);
+const bundlesBefore = new Set(listBundles());
 // Open to every user as /tmp is (sticky): some tests run tools as another user (PostgreSQL's initdb
 // as postgres, the PWM tests as a non-root user), who must reach their own directories in it.
 chmodSync(suiteTmp, 0o1777);
@@ -131,9 +139,15 @@ if (bundle.failed) {
   const t = performance.now();
   const left = readdirSync(suiteTmp);
   rmSync(suiteTmp, { recursive: true, force: true });
+  const bundlesLeft = listBundles().filter((b) => !bundlesBefore.has(b));
+  for (const b of bundlesLeft) rmSync(join(cliBundles, b), { recursive: true, force: true });
   const name = "temporary files removed";
-  const output = left.length === 0 ? "" : `left in TMPDIR by the tests (each test must remove what it makes): ${left.sort().join(", ")}\n`;
-  const r = { name, heading: name, output, seconds: (performance.now() - t) / 1000, passed: left.length === 0 ? 1 : 0, failed: left.length === 0 ? 0 : 1 };
+  const output = [
+    left.length === 0 ? "" : `left in TMPDIR by the tests (each test must remove what it makes): ${left.sort().join(", ")}\n`,
+    bundlesLeft.length === 0 ? "" : `CLI bundles left in ${relative(root, cliBundles)} (a test file that calls bundleCli must call removeCliBundle): ${bundlesLeft.sort().join(", ")}\n`,
+  ].join("");
+  const clean = left.length === 0 && bundlesLeft.length === 0;
+  const r = { name, heading: name, output, seconds: (performance.now() - t) / 1000, passed: clean ? 1 : 0, failed: clean ? 0 : 1 };
   if (!bundle.failed) {
     report(r);
     results.push(r);

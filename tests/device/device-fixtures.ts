@@ -11,7 +11,7 @@ import { privateKeyPem } from "../../src/pkg/keys.js";
 import type { Capabilities } from "../../src/caps/capabilities.js";
 import type { ConfigField } from "../../src/pkg/manifest.js";
 import { CUSTOMER, GROUP, MODULE, makeTrust, tempDir, tickerWasm, type Trust } from "../ota/fixtures.js";
-import { bundleCli, writeRootKey } from "../ota/child-agent.js";
+import { bundleCli, removeCliBundle, writeRootKey } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { buildDevice } from "../../scripts/build-device.mjs";
 import { CHILD_NODE_FLAGS } from "../support/child-node.js";
@@ -178,5 +178,7 @@ export async function startDeviceSuite(name: string): Promise<DeviceSuite> {
   const cliPath = await bundleCli();
   const trust = makeTrust();
   const rootFile = writeRootKey(dir.path, trust);
-  return { exe, cliPath, broker, trust, dir, rootFile, ops: operatorArgs(trust, dir.path, rootFile) };
+  // The files' afterAll cleans up through dir: the CLI bundle (in node_modules/.cache, not in dir) goes with it.
+  const files = { path: dir.path, cleanup: () => { dir.cleanup(); removeCliBundle(cliPath); } };
+  return { exe, cliPath, broker, trust, dir: files, rootFile, ops: operatorArgs(trust, dir.path, rootFile) };
 }

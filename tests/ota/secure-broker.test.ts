@@ -23,7 +23,7 @@ import { PasswordFile, passwordLine } from "../../src/ota/broker-access.js";
 import { startBroker } from "../../src/ota/broker.js";
 import { mosquittoBinary } from "./brokers.js";
 import { mosquittoPasswords, mosquittoTls, TOOL, type SecureBroker } from "./tls-mosquitto.js";
-import { bundleCli, startChildAgent, writeRootKey, type ChildAgent } from "./child-agent.js";
+import { bundleCli, removeCliBundle, startChildAgent, writeRootKey, type ChildAgent } from "./child-agent.js";
 import { makePackage, makeTrust, MODULE, tempDir } from "./fixtures.js";
 import { makePki, type Pki } from "./pki.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.js";
@@ -78,7 +78,10 @@ beforeAll(async () => {
   pki = makePki(work.path, [DEV_A, DEV_B, TOOL]);
   cli = await bundleCli();
 }, 120_000);
-afterAll(() => work.cleanup());
+afterAll(() => {
+  work.cleanup();
+  if (cli) removeCliBundle(cli);
+});
 
 function tlsOptions(name: string | null): mqtt.IClientOptions {
   return {
