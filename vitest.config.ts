@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 import LongFilesFirst from "./tests/support/sequencer.js";
-import { CHILD_NODE_FLAGS } from "./tests/support/child-node.js";
+import { CHILD_NODE_FLAGS } from "./tests/support/child-node.mjs";
 
 export default defineConfig({
   test: {

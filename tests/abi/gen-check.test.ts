@@ -13,7 +13,7 @@ import { generatedHeader, headerFor } from "../../host-abi/gen/header.js";
 import { lowerAbi } from "../../host-abi/gen/lower.js";
 import { LOCK_PATH, runGen, type GenOptions } from "../../host-abi/gen/main.js";
 import { fn, specCopy } from "./helpers.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const REPO = join(import.meta.dirname, "../..");
 const hash = lowerAbi(abi).hash;

@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHILD_TIME_LIMIT_MS = 120_000;

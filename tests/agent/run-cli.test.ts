@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { misbehaveOnTimer, tickerModule } from "../fixtures/hostile/modules.js";
 import { op as hop } from "../fixtures/hostile/builder.js";
 import { I32, WasmBuilder, op } from "../fixtures/wasm-builder.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "fwx-run-faults-"));

@@ -17,7 +17,7 @@ import { decodeU32 } from "../../src/wasm/leb128.js";
 import { functionInstructions, parseModule } from "../../src/wasm/reader.js";
 import { tempDir } from "../ota/fixtures.js";
 import { FAULT_LINE, faultyProject } from "./faulty-project.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "dist", "cli.js");

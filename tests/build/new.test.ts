@@ -9,7 +9,7 @@ import { readManifest } from "../../src/build/manifest.js";
 import { scaffoldProject, ScaffoldError } from "../../src/build/scaffold.js";
 import { command as newCommand } from "../../src/commands/new.js";
 import { linkInstall } from "./link-install.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const REPO = resolve(".");
 let work: string;

@@ -24,6 +24,7 @@ import { ensureGcc } from "../../scripts/ensure-gcc.mjs";
 import { fixtures, wellFormed } from "./wasm-fixtures.mjs";
 import { createObjectCache } from "./object-cache.mjs";
 import { checkGeneratorCache, checkObjectCache } from "./object-cache-check.mjs";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
@@ -126,7 +127,7 @@ if (unitBuild.status !== 0 || toolBuild.status !== 0) finish();
 // and the examples, built with the CLI.
 const fixtureList = fixtures();
 for (const f of fixtureList) writeFileSync(join(wasmDir, `${f.name}.wasm`), f.bytes);
-const agentDump = spawnSync(process.execPath, [join(root, "scripts", "run-ts.mjs"), join(here, "agent-fixtures.ts"), wasmDir], { cwd: root, encoding: "utf8", timeout: COMMAND_LIMIT_MS });
+const agentDump = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts", "run-ts.mjs"), join(here, "agent-fixtures.ts"), wasmDir], { cwd: root, encoding: "utf8", timeout: COMMAND_LIMIT_MS });
 if (agentDump.status !== 0) fail("the device agent's hostile modules are written", `${agentDump.stdout}${agentDump.stderr}`);
 else fixtureList.push(...JSON.parse(agentDump.stdout));
 const examples = [];
@@ -139,7 +140,7 @@ for (const name of existsSync(examplesDir) ? readdirSync(examplesDir).sort() : [
     fail(`example ${name} builds`, `${rel(cli)} is missing: run \`npx rollup -c\` first`);
     continue;
   }
-  const r = spawnSync(process.execPath, [cli, "build", join("examples", name), "-o", out], { cwd: root, encoding: "utf8", timeout: COMMAND_LIMIT_MS });
+  const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "build", join("examples", name), "-o", out], { cwd: root, encoding: "utf8", timeout: COMMAND_LIMIT_MS });
   if (r.status !== 0 || !existsSync(out)) fail(`example ${name} builds with \`fwx build\``, `${r.stdout}${r.stderr}`);
   else {
     pass();
@@ -201,7 +202,7 @@ for (const f of fixtureList) {
 }
 // The crash-report locator (fwx_wasm_function_at) against the TypeScript reader: every function's code range.
 const accepted = paths.filter((p) => reports.get(p)?.accepted);
-const ranges = await exec("timeout", ["120", process.execPath, join(root, "scripts", "run-ts.mjs"), join(here, "function-ranges.ts"), ...accepted]);
+const ranges = await exec("timeout", ["120", process.execPath, ...CHILD_NODE_FLAGS, join(root, "scripts", "run-ts.mjs"), join(here, "function-ranges.ts"), ...accepted]);
 let tsRanges = {};
 try {
   tsRanges = JSON.parse(ranges.out);

@@ -14,7 +14,7 @@ import { joinNegativeValues } from "../../src/cli/main.js";
 import { tickerModule } from "../fixtures/hostile/modules.js";
 import { generateKeyPair, issueCertificate } from "../../src/pkg/index.js";
 import { privateKeyPem } from "../../src/pkg/keys.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const CLI = resolve("dist/cli.js");
 const EXAMPLE = resolve("examples/cold-chain-alarm");

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { tempDir } from "../ota/fixtures.js";
 import { runNode } from "../support/run-cli.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const repo = resolve(import.meta.dirname, "../..");
 const work = tempDir("flash-watch");

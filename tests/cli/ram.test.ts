@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withRamBudget } from "../../src/commands/ram.js";
 import { budgetFor } from "../../src/build/ram-need.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const CLI = resolve("dist/cli.js");
 const TIMEOUT_MS = 120_000;

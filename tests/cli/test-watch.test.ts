@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../ota/fixtures.js";
 import { linkInstall } from "../build/link-install.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "dist", "cli.js");

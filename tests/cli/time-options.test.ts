@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/cli/command.js";
 import { parseSeconds, parseSpeedFactor } from "../../src/ota/cli-support.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 describe("time options named in seconds", () => {
   it("take seconds, or a time with its unit", () => {

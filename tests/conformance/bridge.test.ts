@@ -18,7 +18,7 @@ import { BRIDGE_VERSION, FRAME } from "../../host-abi/gen/bridge-wire.js";
 import { BUILD_DIR, buildHarness, runHarness } from "./c-side.js";
 import { fnByName } from "./layout.js";
 import { BOARD } from "./table.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 let harness = "";
 const ROOT = join(import.meta.dirname, "..", "..");

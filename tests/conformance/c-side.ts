@@ -15,7 +15,7 @@ import { startBridgeServer } from "../../src/sim/bridge-server.js";
 import { slotBits, type LaidOutCall } from "./layout.js";
 import { conformanceBoard, runRowOnNode, type RowResult } from "./node-side.js";
 import { BOARD, type Row } from "./table.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const build = join(root, "tests", "c", "build", "conformance");

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { isAlert, isNotable, tally } from "../../src/demo/story.js";
 import type { LoggedEvent } from "../../src/agent/event-log.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 

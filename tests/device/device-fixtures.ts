@@ -14,7 +14,7 @@ import { CUSTOMER, GROUP, MODULE, makeTrust, tempDir, tickerWasm, type Trust } f
 import { bundleCli, removeCliBundle, writeRootKey } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { buildDevice } from "../../scripts/build-device.mjs";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 export const root = resolve(import.meta.dirname, "../..");
 

@@ -17,7 +17,7 @@ import { CUSTOMER, GROUP, makePackage, makeTrust, tempDir, tickerWasm } from "..
 import { DEBUG_MAP_FORMAT, DEBUG_MAP_VERSION } from "../../src/build/debug-map.js";
 import { createHash } from "node:crypto";
 import { runNode } from "../support/run-cli.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const repo = resolve(import.meta.dirname, "../..");
 

@@ -14,7 +14,7 @@ import { ensureClangWasm, ensureRustWasm } from "../../scripts/ensure-wasm-compi
 import { tempDir } from "../ota/fixtures.js";
 import { SECTION, walkSections } from "../../src/wasm/sections.js";
 import { parseModule } from "../../src/wasm/reader.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "dist", "cli.js");

@@ -19,7 +19,7 @@ import { LinuxSpiBus } from "../../src/linux/spi.js";
 import * as U from "../../src/linux/uapi.js";
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const at = { nowUs: 0n, caller: "test" };

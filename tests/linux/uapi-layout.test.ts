@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as U from "../../src/linux/uapi.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const facts = new Map<string, bigint>();

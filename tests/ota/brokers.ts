@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { startBroker } from "../../src/ota/broker.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 export interface TestBroker {
   url: string;

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { CUSTOMER, GROUP, type Trust } from "./fixtures.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 

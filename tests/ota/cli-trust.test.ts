@@ -11,7 +11,7 @@ import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
 import { bundleCli, removeCliBundle } from "./child-agent.js";
 import { CUSTOMER, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 import { runNode } from "../support/run-cli.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const repo = resolve(import.meta.dirname, "../..");
 

@@ -26,7 +26,7 @@ import { mosquittoPasswords, mosquittoTls, TOOL, type SecureBroker } from "./tls
 import { bundleCli, removeCliBundle, startChildAgent, writeRootKey, type ChildAgent } from "./child-agent.js";
 import { makePackage, makeTrust, MODULE, tempDir } from "./fixtures.js";
 import { makePki, type Pki } from "./pki.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const DEV_A = "dev-a";
 const DEV_B = "dev-b";

@@ -11,7 +11,7 @@ import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { lockStateDir, stateLockPath, StateDirInUse } from "../../src/ota/state-lock.js";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { CUSTOMER, GROUP, makeTrust, tempDir } from "./fixtures.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const cli = resolve(import.meta.dirname, "../..", "dist", "cli.js");
 const work = tempDir("state-lock");

@@ -11,7 +11,7 @@ import { allows, grantsKind, parseCapabilities, type Capabilities } from "../../
 import { refusal } from "../../assembly/testing/grants.js";
 import { MockHost, STATUS } from "../../assembly/testing/mock-host.js";
 import { nearestManifest } from "../../assembly/testing/aspect.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const asp = fileURLToPath(new URL("../../node_modules/@as-pect/cli/bin/asp.js", import.meta.url));

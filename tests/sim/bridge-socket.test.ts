@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultBoardPath, loadBoardFile } from "../../src/sim/board.js";
 import { startBridgeServer } from "../../src/sim/bridge-server.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.js";
+import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "fwx-bridge-socket-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

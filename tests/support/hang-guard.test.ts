@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CHILD_NODE_FLAGS } from "./child-node.js";
+import { CHILD_NODE_FLAGS } from "./child-node.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 

@@ -3,7 +3,7 @@
 // at exit, so the last line (often the JSON a test parses) is never lost on a
 // loaded machine; a time limit turns a hang into a named failure.
 import { spawn } from "node:child_process";
-import { CHILD_NODE_FLAGS } from "./child-node.js";
+import { CHILD_NODE_FLAGS } from "./child-node.mjs";
 
 export interface NodeRun { code: number | null; out: string; err: string }
 

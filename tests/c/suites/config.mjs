@@ -5,6 +5,7 @@
 // must give the same answer and the same text for every one, so a module reads
 // the same setting on either device.
 import { join } from "node:path";
+import { CHILD_NODE_FLAGS } from "../../support/child-node.mjs";
 
 export default async function config(ctx) {
   const { root, build, firmware, exec, objects, pass, fail, rel, STRICT, SANITIZE, compareCorpus } = ctx;
@@ -19,7 +20,7 @@ export default async function config(ctx) {
   const corpus = join(build, "config-number-corpus.txt");
   const harness = join(build, "config_number_harness");
   const [gen, cc] = await Promise.all([
-    exec("timeout", ["120", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "config", "corpus.ts"), corpus]),
+    exec("timeout", ["120", process.execPath, ...CHILD_NODE_FLAGS, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "config", "corpus.ts"), corpus]),
     objects.build([...SANITIZE, ...includes], [mine, join(runtime, "fwx_text.c"), join(root, "tests", "c", "config", "config_number_harness.c")], harness),
   ]);
   if (gen.status !== 0) return fail("tests/c/config/corpus.ts writes the config-number corpus", gen.err || gen.out);

@@ -9,6 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { CHILD_NODE_FLAGS } from "../../support/child-node.mjs";
 // The device build's slot layout, with 64 KiB packages so each cut's flash copy stays small.
 const LAYOUT = ["-DFWX_DEVICE_MAX_PACKAGE=65536u", "-DFWX_SLOTS_SLOT_BYTES=65536u", "-DFWX_SLOTS_STAGING_BYTES=65536u", "-DFWX_SLOTS_BANK_BYTES=65536u",
   "-DFWX_SLOTS_CONFIG_MAX=4640u", "-DFWX_SLOTS_CONFIG_POOL=4640u", "-DFWX_JSON_MAX_DEPTH=16", "-DFWX_OTA_HOLD_BYTES=65536u", "-DFWX_OTA_HOLD_ENTRIES=32u", "-DFWX_OTA_OUT_MAX=16384u", "-DFWX_OTA_REPLY_MAX=16384u", "-DFWX_OTA_MAX_TRANSFER=65536u", "-DFWX_SUP_HEALTH_TIMEOUT_SECONDS=20u"];
@@ -35,7 +36,7 @@ export default async function (ctx) {
   else pass();
 
   const fixtures = join(out, "fixtures");
-  const gen = spawnSync(process.execPath, [join(root, "scripts", "run-ts.mjs"), join(here, "device", "cut-fixtures.ts"), fixtures], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  const gen = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts", "run-ts.mjs"), join(here, "device", "cut-fixtures.ts"), fixtures], { cwd: root, encoding: "utf8", timeout: 120_000 });
   if (gen.status !== 0) return fail("power-cut fixtures (tests/c/device/cut-fixtures.ts)", `${gen.error ?? ""}${gen.stderr}`);
 
   const exe = join(out, "test_device_cuts");

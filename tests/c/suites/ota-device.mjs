@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { CHILD_NODE_FLAGS } from "../../support/child-node.mjs";
 
 /** The signed-command gate and signed answers fwx_ota.c calls (firmware/runtime/fwx_command.h, fwx_statement.h), on the verifier's CBOR reader; they link with a crypto port (OTA_CRYPTO_PORT, -lsodium). */
 export const OTA_TRUST_SOURCES = ["fwx_command.c", "fwx_statement.c", "fwx_cbor_write.c", "fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c"];
@@ -27,7 +28,7 @@ export default async function (ctx) {
   else pass();
 
   const fixtures = join(out, "delta");
-  const gen = spawnSync(process.execPath, [join(root, "scripts", "run-ts.mjs"), join(here, "ota", "delta-fixtures.ts"), fixtures], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const gen = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts", "run-ts.mjs"), join(here, "ota", "delta-fixtures.ts"), fixtures], { cwd: root, encoding: "utf8", timeout: 60_000 });
   if (gen.status !== 0) fail("delta fixtures from src/ota/delta.ts", gen.stderr);
 
   const exe = join(out, "test_ota");

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureCLibs } from "../../../scripts/ensure-c-libs.mjs";
 import { cachedGenerate } from "../generator-cache.mjs";
+import { CHILD_NODE_FLAGS } from "../../support/child-node.mjs";
 
 export const RUNTIME_PKG_SOURCES = ["fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c", "fwx_pkg_payload.c", "fwx_pkg_verify.c", "fwx_revocations.c"];
 
@@ -47,7 +48,7 @@ export default async function pkgVerify(ctx) {
   const [gen, cc, ccTerse] = await Promise.all([
     // Deterministic, so kept while its sources are unchanged (tests/c/generator-cache.mjs).
     cachedGenerate({ root, cacheDir: join(build, "generated"), entry: join(root, "tests", "c", "pkg", "corpus.ts"), out: corpus,
-      generate: () => exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "pkg", "corpus.ts"), corpus]) }),
+      generate: () => exec("timeout", ["300", process.execPath, ...CHILD_NODE_FLAGS, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "pkg", "corpus.ts"), corpus]) }),
     objects.build([...SANITIZE, ...includes], [...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "pkg", "pkg_harness.c")], harness, { linkArgs: ["-lsodium"] }),
     objects.build(["-std=c99", "-O2", "-DFWX_PKG_DIAGNOSTICS=0", ...includes], [...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "pkg", "pkg_harness.c")], terse, { linkArgs: ["-lsodium"] }),
   ]);

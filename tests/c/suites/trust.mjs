@@ -7,6 +7,7 @@
 // encoder's bytes and proofs. The sanitized harness must agree on every one.
 import { join } from "node:path";
 import { ensureCLibs } from "../../../scripts/ensure-c-libs.mjs";
+import { CHILD_NODE_FLAGS } from "../../support/child-node.mjs";
 
 const RUNTIME = ["fwx_cbor.c", "fwx_pkg_fields.c", "fwx_pkg_caps.c", "fwx_command.c", "fwx_statement.c", "fwx_cbor_write.c", "fwx_json.c", "fwx_text.c"];
 
@@ -32,7 +33,7 @@ export default async function trust(ctx) {
   const corpus = join(build, "trust-corpus.txt");
   const harness = join(build, "trust_harness");
   const [gen, cc] = await Promise.all([
-    exec("timeout", ["300", process.execPath, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "trust", "corpus.ts"), corpus]),
+    exec("timeout", ["300", process.execPath, ...CHILD_NODE_FLAGS, join(root, "scripts", "run-ts.mjs"), join(root, "tests", "c", "trust", "corpus.ts"), corpus]),
     objects.build([...SANITIZE, ...includes], [...sources, join(firmware, "fwx_support.c"), port, join(root, "tests", "c", "trust", "trust_harness.c")], harness, { linkArgs: ["-lsodium"] }),
   ]);
   if (gen.status !== 0) return fail("tests/c/trust/corpus.ts writes the signed-command corpus", gen.err || gen.out);

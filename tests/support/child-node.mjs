@@ -12,4 +12,7 @@
 // A command-line flag, not v8.setFlagsFromString inside the CLI: a flag set
 // at run time changes V8's flag hash, and an uncached build then took 1 CPU-s
 // more, not less.
-export const CHILD_NODE_FLAGS: readonly string[] = ["--liftoff-only"];
+//
+// Plain JavaScript (types in child-node.d.mts), so that the C lane's runners
+// (tests/c/*.mjs), which Node runs without a TypeScript step, use it too.
+export const CHILD_NODE_FLAGS = Object.freeze(["--liftoff-only"]);
