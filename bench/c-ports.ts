@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { ensureClangWasm } from "../scripts/ensure-wasm-compilers.mjs";
+import { clangEnv, ensureClangWasm } from "../scripts/ensure-wasm-compilers.mjs";
 import { buildModule } from "../src/build/build.js";
 import { withAbiSection } from "../src/build/finish.js";
 import type { BenchRow } from "./row.js";
@@ -35,7 +35,8 @@ const CFLAGS = [
 const FEATURES = ["--enable-bulk-memory", "--enable-sign-ext", "--enable-mutable-globals", "--enable-nontrapping-float-to-int"];
 
 function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 120_000 });
+  // clang without a wasm-opt of its own (clangEnv says why): the one wasm-opt pass is the explicit one below.
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 120_000, env: clangEnv() });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status}):\n${r.stderr || r.stdout}`);
 }

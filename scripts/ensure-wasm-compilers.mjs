@@ -14,14 +14,32 @@
 // (`node scripts/ensure-wasm-compilers.mjs [c|rust]`): exit 0 when every asked-for
 // compiler builds a probe module afterwards, 1 otherwise.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { aptAvailable, aptInstall } from "./apt.mjs";
 
 const log = (msg) => console.error(`ensure-wasm-compilers: ${msg}`);
 const DEBIAN_RUSTC = "/usr/bin/rustc";
+
+/**
+ * The environment to run clang in (directly or through make): this one, with every PATH directory
+ * that holds a `wasm-opt` but no clang or wasm-ld left out. At -O1 and above, clang's wasm32 driver
+ * runs `wasm-opt` after linking when it finds one on PATH, and `npm test`, `npm run` and `npx` put
+ * binaryen's (node_modules/.bin) there: the module then depends on how the build was started, not
+ * on its flags, and every compile pays for a second optimiser process (0.5 to 2 CPU-s each, about
+ * 13 CPU-s of a test run). Builds that want wasm-opt run it themselves (bench/c-ports.ts). A
+ * wasm-opt in the same directory as clang (a system-wide binaryen package) cannot be hidden this
+ * way and is still run.
+ */
+export function clangEnv(env = process.env) {
+  const dirs = (env.PATH ?? "").split(delimiter).filter((dir) => {
+    if (!dir || !existsSync(join(dir, "wasm-opt"))) return true;
+    return existsSync(join(dir, "clang")) || existsSync(join(dir, "wasm-ld"));
+  });
+  return { ...env, PATH: dirs.join(delimiter) };
+}
 
 /** Runs `build(dir)` in a scratch directory; returns an error text or null when it produced a wasm module at dir/probe.wasm. */
 function probe(build) {
@@ -42,7 +60,7 @@ function probe(build) {
 function clangProblem() {
   return probe((dir) => {
     writeFileSync(join(dir, "probe.c"), "__attribute__((export_name(\"f\"))) int f(int x) { return x + 1; }\n");
-    return spawnSync("clang", ["--target=wasm32", "-nostdlib", "-Oz", "-Wl,--no-entry", join(dir, "probe.c"), "-o", join(dir, "probe.wasm")], { encoding: "utf8" });
+    return spawnSync("clang", ["--target=wasm32", "-nostdlib", "-Oz", "-Wl,--no-entry", join(dir, "probe.c"), "-o", join(dir, "probe.wasm")], { encoding: "utf8", env: clangEnv() });
   });
 }
 

@@ -14,7 +14,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { buildDevice } from "./build-device.mjs";
-import { ensureClangWasm, ensureRustWasm } from "./ensure-wasm-compilers.mjs";
+import { clangEnv, ensureClangWasm, ensureRustWasm } from "./ensure-wasm-compilers.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const tree = process.argv[2];
@@ -220,7 +220,7 @@ for (const e of examples) {
 for (const lang of ["c", "rust"]) {
   const project = join(root, "examples", lang, "cold-chain-alarm");
   const vars = lang === "c" ? [`CC=${ensureClangWasm()}`] : [`RUSTC=${ensureRustWasm()}`];
-  const made = spawnSync("make", ["-C", project, ...vars], { encoding: "utf8", timeout: 300_000 });
+  const made = spawnSync("make", ["-C", project, ...vars], { encoding: "utf8", timeout: 300_000, env: clangEnv() });
   check(made.status === 0, `make examples/${lang}/cold-chain-alarm`, `${made.stdout}${made.stderr}`);
   if (made.status !== 0) continue;
   const pkg = k(`cold-chain-${lang}.fwx`);

@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureClangWasm, ensureRustWasm } from "../../scripts/ensure-wasm-compilers.mjs";
+import { clangEnv, ensureClangWasm, ensureRustWasm } from "../../scripts/ensure-wasm-compilers.mjs";
 import { tempDir } from "../ota/fixtures.js";
 import { SECTION, walkSections } from "../../src/wasm/sections.js";
 import { parseModule } from "../../src/wasm/reader.js";
@@ -22,8 +22,9 @@ const work = tempDir("guest-modules");
 const w = (...p: string[]) => join(work.path, ...p);
 afterAll(() => work.cleanup());
 
+/** Runs a command; clang and make run with clangEnv() (no wasm-opt of clang's own), so modules are built by their flags alone. */
 function run(cmd: string, args: string[], cwd = work.path, timeout = 120_000): { status: number | null; out: string; err: string } {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout, killSignal: "SIGKILL" });
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout, killSignal: "SIGKILL", ...(cmd === process.execPath ? {} : { env: clangEnv() }) });
   if (r.error) throw new Error(`${cmd} ${args.join(" ")}: ${r.error.message}\n${r.stderr ?? ""}`);
   return { status: r.status, out: r.stdout, err: r.stderr };
 }

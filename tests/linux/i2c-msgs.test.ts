@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureClangWasm } from "../../scripts/ensure-wasm-compilers.mjs";
+import { clangEnv, ensureClangWasm } from "../../scripts/ensure-wasm-compilers.mjs";
 import * as U from "../../src/linux/uapi.js";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -41,7 +41,7 @@ __attribute__((export_name("decode"))) int decode(int len) { return fwx_i2c_msgs
   // clang's own freestanding stdint.h and stddef.h; the kernel's uAPI headers after them.
   const cc = spawnSync(clang, ["--target=wasm32", "-nostdlib", "-ffreestanding", "-O2", "-Wall", "-Wextra", "-Werror", "-Wconversion",
     `-I${join(root, "native")}`, "-idirafter", "/usr/include", "-idirafter", `/usr/include/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu`,
-    "-Wl,--no-entry", join(dir, "probe.c"), "-o", out], { encoding: "utf8", timeout: 120_000 });
+    "-Wl,--no-entry", join(dir, "probe.c"), "-o", out], { encoding: "utf8", timeout: 120_000, env: clangEnv() });
   if (cc.status !== 0) throw new Error(`building native/i2c-msgs.h for wasm32 failed: ${cc.stderr}`);
   return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out))).exports as typeof ex;
 }
