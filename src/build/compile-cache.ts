@@ -13,14 +13,12 @@
 //
 // Where: $FWX_CACHE_DIR/asc, else $XDG_CACHE_HOME/fwx/asc, else
 // ~/.cache/fwx/asc. FWX_BUILD_CACHE=0 turns it off. An entry that cannot be
-// read or parsed is a miss; entries are written whole under a temporary name
-// and renamed, so a reader never sees half of one, and gzip-compressed. The newest 64 are kept.
+// read or parsed is a miss; entries are gzip-compressed and written as every
+// cache's are (src/fs/cache-files.ts). The newest 64 are kept.
 
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { cacheDir, readCacheEntry, writeCacheEntry } from "../fs/cache-files.js";
 
 /** Bumped whenever what an entry holds, or how it is keyed, changes. */
 const FORMAT = 1;
@@ -58,9 +56,7 @@ interface Entry {
 
 /** The cache directory, or null when FWX_BUILD_CACHE=0. */
 export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.FWX_BUILD_CACHE === "0") return null;
-  if (env.FWX_CACHE_DIR) return join(env.FWX_CACHE_DIR, "asc");
-  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "fwx", "asc");
+  return cacheDir("asc", "FWX_BUILD_CACHE", env);
 }
 
 const digest = (text: string): string => createHash("sha256").update(text).digest("hex");
@@ -75,10 +71,11 @@ export function compileKey(parts: Record<string, unknown>): string {
  * (through the same `readFile`/`listFiles` the compiler is given); otherwise null.
  */
 export function lookupCompile<D>(dir: string, key: string, readFile: (abs: string) => string | null, listFiles: (dir: string) => string[] | null): CachedOutputs<D> | null {
-  const file = join(dir, `${key}.json.gz`);
+  const data = readCacheEntry(dir, `${key}.json.gz`);
+  if (data === null) return null;
   let entry: Entry;
   try {
-    entry = JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as Entry;
+    entry = JSON.parse(gunzipSync(data).toString("utf8")) as Entry;
   } catch {
     return null;
   }
@@ -89,13 +86,6 @@ export function lookupCompile<D>(dir: string, key: string, readFile: (abs: strin
   }
   for (const [listed, names] of entry.listings) {
     if (JSON.stringify(listFiles(listed)) !== JSON.stringify(names)) return null;
-  }
-  try {
-    // Used now: the newest entries are the ones kept.
-    const now = new Date();
-    utimesSync(file, now, now);
-  } catch {
-    // read-only cache: still a hit
   }
   return {
     binary: entry.binary === null ? null : new Uint8Array(Buffer.from(entry.binary, "base64")),
@@ -120,25 +110,6 @@ export function storeCompile<D>(dir: string, key: string, inputs: CompileInputs,
     diagnostics: out.diagnostics,
     ...(out.error !== undefined ? { error: out.error } : {}),
   };
-  const file = join(dir, `${key}.json.gz`);
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true });
-    // Compressed: the text module and the source map are most of an entry and shrink about tenfold.
-    writeFileSync(temp, gzipSync(JSON.stringify(entry), { level: 1 }));
-    renameSync(temp, file);
-    prune(dir);
-  } catch {
-    rmSync(temp, { force: true });
-  }
-}
-
-/** Keeps the newest KEEP entries. */
-function prune(dir: string): void {
-  const entries = readdirSync(dir).filter((f) => f.endsWith(".json.gz"));
-  if (entries.length <= KEEP) return;
-  const byAge = entries
-    .map((f) => ({ f, t: statSync(join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
-    .sort((a, b) => b.t - a.t);
-  for (const { f } of byAge.slice(KEEP)) rmSync(join(dir, f), { force: true });
+  // Compressed: the text module and the source map are most of an entry and shrink about tenfold.
+  writeCacheEntry(dir, `${key}.json.gz`, gzipSync(JSON.stringify(entry), { level: 1 }), KEEP, ".json.gz");
 }
