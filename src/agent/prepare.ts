@@ -3,18 +3,14 @@
 // module throws ModuleRefused naming the step and every problem found.
 
 import { validateModule, formatValidation } from "../validate/validate.js";
-import { instrumentFuel, FUEL_GET_EXPORT, FUEL_SET_EXPORT } from "../fuel/instrument.js";
+import { instrumentFuel } from "../fuel/instrument.js";
 import { FuelError } from "../fuel/errors.js";
 import { parseModule, WasmParseError, type ParsedModule } from "../wasm/reader.js";
-import { SECTION, walkSections } from "../wasm/sections.js";
 import { capMemory, MemoryBudgetError, PAGE_BYTES, type CappedModule } from "./memory-cap.js";
 import { formatLinkReport, linkModule } from "./link.js";
 import { ModuleRefused, type PreparedModule, type PrepareOptions } from "./refusal.js";
-import type { FrameMap } from "./faults.js";
-
-// The validator decodes every instruction of the module; the agent's own
-// reads (linking, the memory cap, stack positions) need only its structure.
-const STRUCTURE_ONLY = { decodeCode: false } as const;
+// The validator decodes every instruction of the module; the agent's own reads need only its structure.
+import { completePrepared, STRUCTURE_ONLY } from "./prepared.js";
 
 export { ModuleRefused, type PreparedModule, type PrepareOptions, type RefusalStep } from "./refusal.js";
 
@@ -77,36 +73,5 @@ function prepareSteps(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
     if (e instanceof MemoryBudgetError) throw new ModuleRefused(id, "memory", `${source}: ${e.message}`);
     throw e;
   }
-  let compiled: WebAssembly.Module;
-  try {
-    compiled = new WebAssembly.Module(memory.bytes as Uint8Array<ArrayBuffer>);
-  } catch (e) {
-    throw new ModuleRefused(id, "compile", `${source}: the engine rejected the module: ${(e as Error).message}`);
-  }
-  const exports = new Set(WebAssembly.Module.exports(compiled).map((x) => x.name));
-  for (const need of [FUEL_SET_EXPORT, FUEL_GET_EXPORT]) {
-    if (!exports.has(need)) throw new ModuleRefused(id, "instrumentation", `${source}: the instrumented module lacks ${need}`);
-  }
-  return { id, compiled, memory, frames: { ...frameMap(parsed, instrumentedParsed, memory.bytes), original: bytes, instrumented: memory.bytes }, exports };
-}
-
-/**
- * Instrumentation re-adds every defined function in its original order and
- * appends its own; an import it adds (fuel_exhausted, when the module did not
- * import it) shifts defined functions up by one. Capping the memory rewrites
- * only sections before the code section, so function bodies move by one
- * constant. The engine reports positions in the capped module.
- */
-function frameMap(original: ParsedModule, instrumented: ParsedModule, capped: Uint8Array): FrameMap {
-  const imports = (m: ParsedModule) => m.functions.filter((f) => f.imported).length;
-  const codeAt = (sections: readonly { id: number; offset: number }[]) => sections.find((s) => s.id === SECTION.code)?.offset ?? 0;
-  const shift = codeAt(walkSections(capped)) - codeAt(instrumented.sections);
-  return {
-    originalImports: imports(original),
-    originalDefined: original.functions.length - imports(original),
-    instrumentedImports: imports(instrumented),
-    bodyStarts: instrumented.functions.filter((f) => !f.imported).map((f) => (f.codeOffset ?? 0) + shift),
-    originalNames: original.functionNames,
-    instrumentedNames: instrumented.functionNames,
-  };
+  return completePrepared(id, source, bytes, parsed, memory);
 }
