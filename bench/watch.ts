@@ -22,9 +22,9 @@ export async function benchWatch(): Promise<BenchRow[]> {
   const source = join(project, "assembly", "monitor.ts");
   const original = readFileSync(source, "utf8");
   if (!original.includes('"cold-chain/reading"')) throw new Error(`${source}: the telemetry topic this bench edits is gone`);
-  // Both sides compile for real: an unchanged project would come from the compile cache, and a
-  // second bench run's edits would too.
-  const env = { ...process.env, FWX_BUILD_CACHE: "0" };
+  // Both sides compile and prepare for real: an unchanged project would come from the compile
+  // cache (and its module from the cache of prepared modules), and a second bench run's edits would too.
+  const env = { ...process.env, FWX_BUILD_CACHE: "0", FWX_PREPARE_CACHE: "0" };
   try {
     const cold: number[] = [];
     for (let i = 0; i < COLD_BUILDS; i++) {

@@ -10,10 +10,13 @@
 // benchmarks), bundled on first use with esbuild, a development dependency.
 
 import { Worker } from "node:worker_threads";
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ModuleRefused, type PreparedModule, type PrepareOptions, type RefusalStep } from "./refusal.js";
+import { lookupPrepared, preparedKey, storePrepared } from "./prepared-cache.js";
 import { PREPARE_TIME_LIMIT_MS } from "../validate/limits.js";
 
 export interface PrepareRequest {
@@ -187,4 +190,36 @@ export function prepareOffThread(bytes: Uint8Array, options: PrepareOptions, o: 
 /** Starts the preparation worker now, so its start-up overlaps whatever the caller does before its first module. */
 export function warmPreparationWorker(): void {
   pool.warm();
+}
+
+let identity: Promise<string> | null = null;
+
+/**
+ * What identifies the code that prepares modules, for the cache of prepared modules: a digest of the
+ * worker's script (all of that code: see prepared-cache.ts) and binaryen's version.
+ */
+export function preparerIdentity(): Promise<string> {
+  identity ??= (async () => {
+    const script = readFileSync(await locateWorker());
+    const binaryenEntry = createRequire(import.meta.url).resolve("binaryen");
+    const binaryen = (JSON.parse(readFileSync(join(dirname(binaryenEntry), "package.json"), "utf8")) as { version?: string }).version ?? "?";
+    return createHash("sha256").update(script).update(`\0binaryen ${binaryen}`).digest("hex");
+  })();
+  return identity;
+}
+
+/**
+ * prepareOffThread through the cache of prepared modules in `cacheDir` (prepared-cache.ts): a module
+ * prepared before with the same options, by the same code, is compiled from the cache on this
+ * thread instead. Null `cacheDir`: prepareOffThread as it is.
+ */
+export async function prepareOffThreadCached(bytes: Uint8Array, options: PrepareOptions, o: OffThreadOptions & { cacheDir: string | null }): Promise<PreparedModule> {
+  const { cacheDir, ...offThread } = o;
+  if (cacheDir === null) return prepareOffThread(bytes, options, offThread);
+  const key = preparedKey(await preparerIdentity(), bytes, options);
+  const hit = lookupPrepared(cacheDir, key, bytes, options);
+  if (hit) return hit;
+  const prepared = await prepareOffThread(bytes, options, offThread);
+  storePrepared(cacheDir, key, prepared);
+  return prepared;
 }

@@ -14,7 +14,7 @@ import { EventLog } from "./event-log.js";
 import type { CrashReport } from "./faults.js";
 import type { CallOutcome, InstanceContext } from "./instance.js";
 import { ModuleRefused, type PreparedModule } from "./refusal.js";
-import { prepareOffThread } from "./prepare-pool.js";
+import { prepareOffThreadCached } from "./prepare-pool.js";
 import type { DeviceClass, ModuleLimits } from "../validate/limits.js";
 import { VirtualClock, type DeviceClock } from "./scheduler.js";
 import { frameIsFresh, isWatchdogTimeout, runFrame } from "./watchdog.js";
@@ -83,6 +83,8 @@ export interface AgentOptions<B extends BoardLike> extends SupervisionPolicy {
   keepEvents?: boolean;
   /** Wall-clock limit on preparing one module on the preparation worker; default PREPARE_TIME_LIMIT_MS (20 s). */
   prepareTimeLimitMs?: number;
+  /** Where prepared modules are kept between runs (prepared-cache.ts); default null, none. */
+  preparedCacheDir?: string | null;
 }
 
 export type ModuleState = "idle" | "running" | "backoff" | "quarantined" | "faulted" | "stopped";
@@ -182,11 +184,11 @@ export class Agent<B extends BoardLike = BoardLike> {
     let prepared: PreparedModule;
     this.preparing.add(spec.id);
     try {
-      prepared = await prepareOffThread(spec.bytes, {
+      prepared = await prepareOffThreadCached(spec.bytes, {
         moduleId: spec.id, source: spec.source, ramBudgetBytes: spec.ramBudgetBytes ?? DEFAULT_RAM_BUDGET,
         ...(profile.deviceClass ? { deviceClass: profile.deviceClass } : {}),
         ...(profile.moduleLimits ? { limits: profile.moduleLimits } : {}),
-      }, this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs });
+      }, { cacheDir: this.opts.preparedCacheDir ?? null, ...(this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs }) });
     } finally {
       this.preparing.delete(spec.id);
     }

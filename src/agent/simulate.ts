@@ -27,6 +27,8 @@ export interface SimulationOptions {
   minLogLevel?: number;
   /** Called once every module was accepted, just before device time starts. */
   onReady?: () => void;
+  /** Where prepared modules are kept between runs (prepared-cache.ts); default null, none. The CLI passes preparedCacheDir(). */
+  preparedCacheDir?: string | null;
 }
 
 export interface SimulationResult {
@@ -53,6 +55,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     ...(o.restart ? { restart: o.restart } : {}),
     ...(o.minLogLevel !== undefined ? { minLogLevel: o.minLogLevel } : {}),
     ...(recorder ? { observer: recorder } : {}),
+    ...(o.preparedCacheDir ? { preparedCacheDir: o.preparedCacheDir } : {}),
   });
   if (o.onEvent) agent.log.on(o.onEvent);
   for (const m of o.modules) await agent.addModule(m);

@@ -16,6 +16,7 @@ import { createEventFilter } from "../agent/event-filter.js";
 import { DEMO_CUSTOMER, DEMO_GROUP, flashToDemoGateway, signExamples, type DemoPackage } from "../demo/ota-demo.js";
 import type { FlashProgress } from "../ota/api.js";
 import { parseDuration } from "./run.js";
+import { preparedCacheDir } from "../agent/prepared-cache.js";
 
 const HELP = `usage: fwx demo [--duration 24h] [--no-ota] [--full] [--json]
 
@@ -85,7 +86,7 @@ export const command: Command = {
     const shown = values.full ? createEventFilter({ everything: true }) : isNotable;
     const started = process.hrtime.bigint();
     const result = await runSimulation({
-      board, durationUs, speed: "max",
+      board, durationUs, speed: "max", preparedCacheDir: preparedCacheDir(),
       modules: loaded.map((m) => ({ id: m.id, bytes: m.bytes, source: m.source, requested: m.requested ?? {}, config: m.config, ...(m.ramBudgetBytes ? { ramBudgetBytes: m.ramBudgetBytes } : {}) })),
       onEvent: (e: LoggedEvent) => {
         if (values.json) process.stdout.write(eventToJson(e) + "\n");

@@ -25,6 +25,7 @@ import { createEventFilter, EVENT_KINDS, parseEventKinds, UnknownEventKind, type
 import { MAX_FUEL, type ModuleSpec } from "../agent/runtime.js";
 import { nextChange, watchTargets } from "../cli/watch.js";
 import { DebugMapError, parseDebugMap } from "../build/debug-map.js";
+import { preparedCacheDir } from "../agent/prepared-cache.js";
 
 const HELP = `usage: fwx run <module.wasm|project-dir|package.fwx>... [options]
 
@@ -91,6 +92,11 @@ before anything runs, naming the connector, the path and the group needed.
 
 A bare .wasm without a manifest and without --grant is granted everything the
 board can grant (with a warning), so any valid module runs with no setup.
+
+Each module is validated, instrumented for fuel and capped in memory before
+it runs; the result is kept in ~/.cache/fwx/prepared ($XDG_CACHE_HOME/fwx/prepared,
+or $FWX_CACHE_DIR/prepared), so running an unchanged module again skips that
+step. FWX_PREPARE_CACHE=0 turns it off.
 
 exit codes:
   0  ran to the end without a fault
@@ -321,7 +327,7 @@ export const command: Command = {
         };
         const result = await runSimulation({
           board, modules: specs, durationUs, speed, record: values.record !== undefined, onEvent: print,
-          stateDir: values["state-dir"] ?? null, onReady: header,
+          stateDir: values["state-dir"] ?? null, onReady: header, preparedCacheDir: preparedCacheDir(),
         });
         if (values.record && result.recording) {
           writeFileDurable(values.record, result.recording);
