@@ -18,7 +18,7 @@
 // keeping fuel in a local must write back first.
 
 import binaryen from "binaryen";
-import { childSlots, X, type Expr } from "./expressions.js";
+import { childSlots, ID, X, type Expr } from "./expressions.js";
 
 /**
  * The dearest cost a function may have and still be charged at its call sites.
@@ -41,10 +41,10 @@ export function callShape(body: Expr): CallShape {
   const shape: CallShape = { callees: new Set(), hasIndirectCall: false, needsCachedFuel: false };
   const walk = (expr: Expr): void => {
     const id = binaryen.getExpressionId(expr);
-    if (id === binaryen.LoopId || id === binaryen.MemoryGrowId || id === binaryen.MemoryCopyId || id === binaryen.MemoryFillId) {
+    if (id === ID.Loop || id === ID.MemoryGrow || id === ID.MemoryCopy || id === ID.MemoryFill) {
       shape.needsCachedFuel = true;
-    } else if (id === binaryen.CallId) shape.callees.add(X.Call.getTarget(expr));
-    else if (id === binaryen.CallIndirectId) shape.hasIndirectCall = true;
+    } else if (id === ID.Call) shape.callees.add(X.Call.getTarget(expr));
+    else if (id === ID.CallIndirect) shape.hasIndirectCall = true;
     for (const s of childSlots(expr)) walk(s.get());
   };
   walk(body);

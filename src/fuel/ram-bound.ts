@@ -12,7 +12,7 @@
 // so the agent and the C runtime (wasm3, which cannot cap memory itself) run
 // the same instrumented code.
 import binaryen from "binaryen";
-import { childSlots, X, type Expr } from "./expressions.js";
+import { childSlots, ID, X, type Expr } from "./expressions.js";
 
 // The export names live in section.ts (no binaryen), so the agent's thread can read a fault without loading binaryen.
 import { RAM_FAULT_EXPORT, RAM_LIMIT_EXPORT } from "./section.js";
@@ -105,15 +105,15 @@ export function createRamBound(m: binaryen.Module, uniqueName: (base: string) =>
     const walk = (expr: Expr): Expr => {
       for (const slot of childSlots(expr)) slot.set(walk(slot.get()));
       const id = binaryen.getExpressionId(expr);
-      if (id === binaryen.LoadId || id === binaryen.StoreId) {
-        const acc = id === binaryen.LoadId ? A.Load : A.Store;
-        const ptr = id === binaryen.LoadId ? X.Load : X.Store;
+      if (id === ID.Load || id === ID.Store) {
+        const acc = id === ID.Load ? A.Load : A.Store;
+        const ptr = id === ID.Load ? X.Load : X.Store;
         ptr.setPtr(expr, checked(ptr.getPtr(expr), acc.getOffset(expr) + acc.getBytes(expr)));
         stats.accessesChecked++;
-      } else if (id === binaryen.MemoryFillId) {
+      } else if (id === ID.MemoryFill) {
         stats.bulkChecked++;
         return m.call(fill, [A.MemoryFill.getDest(expr), A.MemoryFill.getValue(expr), A.MemoryFill.getSize(expr)], binaryen.none);
-      } else if (id === binaryen.MemoryCopyId) {
+      } else if (id === ID.MemoryCopy) {
         stats.bulkChecked++;
         return m.call(copy, [A.MemoryCopy.getDest(expr), A.MemoryCopy.getSource(expr), A.MemoryCopy.getSize(expr)], binaryen.none);
       }

@@ -55,7 +55,7 @@
 import binaryen from "binaryen";
 import { BULK_BYTES_SHIFT, COST_MODEL, GROW_PAGE_SHIFT } from "./cost-model.js";
 import type { HostCallFuel } from "./host-calls.js";
-import { childSlots, isWasm3Type, X, kindName, typeName, UnsupportedExpression, type ChildSlot, type Expr } from "./expressions.js";
+import { childSlots, ID, isWasm3Type, X, kindName, typeName, UnsupportedExpression, type ChildSlot, type Expr } from "./expressions.js";
 import { globalGet, globalSet } from "./binaryen-globals.js";
 
 export type FunctionMode = "cached" | "global" | "caller-charged";
@@ -206,19 +206,19 @@ export class FunctionRewriter {
       throw new UnsupportedExpression(kindName(expr), `${kindName(expr)} has ${typeName(type)}, a type wasm3 does not run`);
     }
     const id = B.getExpressionId(expr);
-    if (id === B.IfId) return this.visitIf(expr);
-    if (id === B.LoopId) return this.visitLoop(expr);
+    if (id === ID.If) return this.visitIf(expr);
+    if (id === ID.Loop) return this.visitLoop(expr);
     const slots = childSlots(expr);
     const touchesBefore = this.touches;
     for (const s of slots) s.set(this.visit(s.get()));
     const operandsTouchFuel = this.touches !== touchesBefore;
     switch (id) {
-      case B.BlockId:
-      case B.NopId:
-      case B.TupleMakeId:
-      case B.TupleExtractId:
+      case ID.Block:
+      case ID.Nop:
+      case ID.TupleMake:
+      case ID.TupleExtract:
         return expr;
-      case B.CallId: {
+      case ID.Call: {
         const hostCost = this.hostCallCosts.get(X.Call.getTarget(expr));
         if (hostCost) return this.hostCall(expr, slots, operandsTouchFuel, hostCost);
         const calleeCost = this.callSiteCosts.get(X.Call.getTarget(expr));
@@ -231,19 +231,19 @@ export class FunctionRewriter {
         this.counters.callsChargedAtSite++;
         return expr;
       }
-      case B.CallIndirectId:
+      case ID.CallIndirect:
         this.regionCost += COST_MODEL.call;
         this.touches++;
         return this.wrapCall(expr, slots, operandsTouchFuel);
-      case B.ReturnId:
+      case ID.Return:
         this.regionCost += COST_MODEL.instruction;
         return this.wrapReturn(expr, slots, operandsTouchFuel);
-      case B.MemoryGrowId:
+      case ID.MemoryGrow:
         this.regionCost += COST_MODEL.instruction;
         this.touches++;
         return this.chargeGrow(expr, slots);
-      case B.MemoryCopyId:
-      case B.MemoryFillId:
+      case ID.MemoryCopy:
+      case ID.MemoryFill:
         this.regionCost += COST_MODEL.instruction;
         this.touches++;
         return this.chargeBulkAfter(expr, slots);
