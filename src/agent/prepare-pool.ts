@@ -5,11 +5,17 @@
 // terminated, so a module that makes validation or instrumentation run away
 // costs only its own refusal; the next request starts a fresh worker.
 //
+// A caller that cannot wait asynchronously (the device agent's boot, which
+// starts each installed module in turn) prepares through the same worker
+// while its thread waits (prepareOffThreadSync): the agent's thread then never
+// loads the validator and the instrumenter (binaryen, some 14 MB) at all, and
+// the worker loads them once for the boot and every install after it.
+//
 // Where the worker's code is: next to the bundle in dist/ (rollup builds
 // dist/prepare-worker.js), or, running from the TypeScript sources (tests,
 // benchmarks), bundled on first use with esbuild, a development dependency.
 
-import { Worker } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -23,6 +29,8 @@ export interface PrepareRequest {
   id: number;
   bytes: Uint8Array;
   options: PrepareOptions;
+  /** A request whose sender waits (prepareOffThreadSync): the reply goes to `port`, then `signal[0]` becomes 1 and is notified. */
+  waiting?: { port: MessagePort; signal: Int32Array };
 }
 
 export type PrepareReply =
@@ -64,10 +72,10 @@ function workerSource(): string {
   return found;
 }
 
-let workerPath: Promise<string> | null = null;
+let workerPath: string | null = null;
 
-function locateWorker(): Promise<string> {
-  workerPath ??= (async () => {
+function locateWorker(): string {
+  workerPath ??= (() => {
     const bundled = bundledWorker();
     if (bundled) return bundled;
     const source = workerSource();
@@ -76,10 +84,11 @@ function locateWorker(): Promise<string> {
     mkdirSync(cacheDir, { recursive: true });
     const out = join(cacheDir, `prepare-worker.${process.pid}.mjs`);
     const temp = `${out}.tmp.mjs`;
-    // A development dependency: only reached when running from the sources.
-    const { build } = await import("esbuild");
+    // A development dependency: only reached when running from the sources. Synchronous, so that
+    // prepareOffThreadSync can start the worker too.
+    const { buildSync } = createRequire(import.meta.url)("esbuild") as typeof import("esbuild");
     try {
-      await build({ entryPoints: [source], outfile: temp, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "error" });
+      buildSync({ entryPoints: [source], outfile: temp, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "error" });
       renameSync(temp, out);
     } finally {
       rmSync(temp, { force: true });
@@ -88,6 +97,17 @@ function locateWorker(): Promise<string> {
     return out;
   })();
   return workerPath;
+}
+
+/** The refusal of a preparation stopped at its time limit. */
+function timeLimitRefusal(options: PrepareOptions, timeLimitMs: number): ModuleRefused {
+  const msg = `preparing the module (validate, instrument, compile) took longer than the limit of ${timeLimitMs} ms (limit "prepareTimeLimitMs"); it was stopped`;
+  return new ModuleRefused(options.moduleId, "time-limit", `${options.source}: ${msg}`, [msg]);
+}
+
+function refusalOf(reply: Extract<PrepareReply, { ok: false }>): ModuleRefused {
+  const r = reply.refused;
+  return new ModuleRefused(r.moduleId, r.step, r.report, r.problems);
 }
 
 class PreparePool {
@@ -105,14 +125,43 @@ class PreparePool {
 
   /** Starts the worker ahead of the first request (it loads the validator and the instrumenter), without keeping the process alive. */
   warm(): void {
-    this.ensureWorker().then((w) => { if (!this.current) w.unref(); }, () => { /* the first request reports it */ });
+    try {
+      const w = this.ensureWorker();
+      if (!this.current) w.unref();
+    } catch {
+      // the first request reports it
+    }
   }
 
-  private async ensureWorker(): Promise<Worker> {
+  /**
+   * Prepares on the worker while this thread waits, up to the time limit. Requests already queued
+   * are answered after it: the worker takes one at a time, and this one is posted now.
+   */
+  prepareSync(bytes: Uint8Array, options: PrepareOptions, timeLimitMs: number): PreparedModule {
+    const w = this.ensureWorker();
+    const { port1, port2 } = new MessageChannel();
+    const signal = new Int32Array(new SharedArrayBuffer(4));
+    try {
+      w.postMessage({ id: this.nextId++, bytes, options, waiting: { port: port2, signal } } satisfies PrepareRequest, [port2]);
+      // The limit covers waiting for a request the worker was already on; a worker that died answers never, and is the limit's too.
+      const waited = Atomics.wait(signal, 0, 0, timeLimitMs);
+      const reply = receiveMessageOnPort(port1)?.message as PrepareReply | undefined;
+      if (waited === "timed-out" || !reply) {
+        this.worker = null;
+        void w.terminate();
+        throw timeLimitRefusal(options, timeLimitMs);
+      }
+      if (reply.ok) return reply.prepared;
+      throw refusalOf(reply);
+    } finally {
+      port1.close();
+      if (!this.current && this.worker === w) w.unref();
+    }
+  }
+
+  private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const path = await locateWorker();
-    if (this.worker) return this.worker;
-    const w = new Worker(pathToFileURL(path));
+    const w = new Worker(pathToFileURL(locateWorker()));
     w.on("message", (reply: PrepareReply) => this.onReply(w, reply));
     w.on("error", (err) => this.onWorkerGone(w, `the preparation worker failed: ${err.message}`));
     w.on("exit", (code) => this.onWorkerGone(w, `the preparation worker exited with code ${code}`));
@@ -126,14 +175,15 @@ class PreparePool {
     // The timer starts before the worker does: starting it is part of preparing.
     const timer = setTimeout(() => this.onTimeout(job), job.timeLimitMs);
     this.current = { job, timer };
-    this.ensureWorker().then(
-      (w) => {
-        if (this.current?.job !== job) return;
-        w.ref();
-        w.postMessage(job.req);
-      },
-      (err: unknown) => this.finish(job, () => job.reject(err)),
-    );
+    let w: Worker;
+    try {
+      w = this.ensureWorker();
+    } catch (err) {
+      this.finish(job, () => job.reject(err));
+      return;
+    }
+    w.ref();
+    w.postMessage(job.req);
   }
 
   private finish(job: Job, settle: () => void): void {
@@ -150,19 +200,14 @@ class PreparePool {
     const job = this.current?.job;
     if (w !== this.worker || !job || job.req.id !== reply.id) return;
     if (reply.ok) this.finish(job, () => job.resolve(reply.prepared));
-    else {
-      const r = reply.refused;
-      this.finish(job, () => job.reject(new ModuleRefused(r.moduleId, r.step, r.report, r.problems)));
-    }
+    else this.finish(job, () => job.reject(refusalOf(reply)));
   }
 
   private onTimeout(job: Job): void {
     const w = this.worker;
     this.worker = null;
     void w?.terminate();
-    const { moduleId, source } = job.req.options;
-    const msg = `preparing the module (validate, instrument, compile) took longer than the limit of ${job.timeLimitMs} ms (limit "prepareTimeLimitMs"); it was stopped`;
-    this.finish(job, () => job.reject(new ModuleRefused(moduleId, "time-limit", `${source}: ${msg}`, [msg])));
+    this.finish(job, () => job.reject(timeLimitRefusal(job.req.options, job.timeLimitMs)));
   }
 
   private onWorkerGone(w: Worker, why: string): void {
@@ -187,6 +232,14 @@ export function prepareOffThread(bytes: Uint8Array, options: PrepareOptions, o: 
   return pool.prepare(bytes, options, o.timeLimitMs ?? PREPARE_TIME_LIMIT_MS);
 }
 
+/**
+ * Prepares a module on the preparation worker while this thread waits (the agent's boot): returns
+ * the prepared module or throws ModuleRefused (the time limit included), as prepareOffThread settles.
+ */
+export function prepareOffThreadSync(bytes: Uint8Array, options: PrepareOptions, o: OffThreadOptions = {}): PreparedModule {
+  return pool.prepareSync(bytes, options, o.timeLimitMs ?? PREPARE_TIME_LIMIT_MS);
+}
+
 /** Starts the preparation worker now, so its start-up overlaps whatever the caller does before its first module. */
 export function warmPreparationWorker(): void {
   pool.warm();
@@ -200,7 +253,7 @@ let identity: Promise<string> | null = null;
  */
 export function preparerIdentity(): Promise<string> {
   identity ??= (async () => {
-    const script = readFileSync(await locateWorker());
+    const script = readFileSync(locateWorker());
     const binaryenEntry = createRequire(import.meta.url).resolve("binaryen");
     const binaryen = (JSON.parse(readFileSync(join(dirname(binaryenEntry), "package.json"), "utf8")) as { version?: string }).version ?? "?";
     return createHash("sha256").update(script).update(`\0binaryen ${binaryen}`).digest("hex");

@@ -1,6 +1,7 @@
 // The preparation worker's entry point: runs prepareModule for each request
 // the agent's thread posts and answers with the prepared module (a compiled
-// WebAssembly.Module crosses threads intact) or the refusal. Preparing a big
+// WebAssembly.Module crosses threads intact) or the refusal, on the request's
+// own port when its sender waits for it (prepare-pool.ts). Preparing a big
 // module takes seconds (validation, fuel instrumentation, compilation); here
 // that time is spent off the thread the running modules use.
 
@@ -21,5 +22,11 @@ port.on("message", (req: PrepareRequest) => {
     const r = e instanceof ModuleRefused ? e : new ModuleRefused(req.options.moduleId, "internal", `${req.options.source}: ${(e as Error)?.message ?? String(e)}`);
     reply = { id: req.id, ok: false, refused: { moduleId: r.moduleId, step: r.step, report: r.report, problems: r.problems } };
   }
-  port.postMessage(reply);
+  if (req.waiting) {
+    // The sender's thread is blocked in Atomics.wait (prepareOffThreadSync): the reply first, then the wake-up.
+    req.waiting.port.postMessage(reply);
+    req.waiting.port.close();
+    Atomics.store(req.waiting.signal, 0, 1);
+    Atomics.notify(req.waiting.signal, 0);
+  } else port.postMessage(reply);
 });

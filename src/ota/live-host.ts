@@ -10,8 +10,8 @@ import type { HostImpl } from "../abi/host.generated.js";
 import { capabilityExcess } from "../caps/capabilities.js";
 import type { AgentEvent } from "../agent/host-context.js";
 import type { InstanceContext } from "../agent/instance.js";
-import { prepareModule, ModuleRefused, type PreparedModule, type PrepareOptions } from "../agent/prepare.js";
-import { prepareOffThread } from "../agent/prepare-pool.js";
+import { ModuleRefused, type PreparedModule, type PrepareOptions } from "../agent/refusal.js";
+import { prepareOffThread, prepareOffThreadSync } from "../agent/prepare-pool.js";
 import type { BoardLike, HostServices } from "../agent/runtime.js";
 import { ModuleSupervisor, supervisionPolicy, type SupervisedSlot, type SupervisionPolicy } from "../agent/module-supervisor.js";
 import { TelemetryQueue, type TelemetrySink } from "../agent/host/telemetry.js";
@@ -124,7 +124,11 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
    * running one and the one before it).
    */
   private readonly preparedCache = new Map<string, PreparedModule>();
-  /** Preparations done on the agent's thread (boot, or a payload not prepared before): they hold running modules up. */
+  /**
+   * Preparations the agent's thread waited for (boot, or a payload not prepared before): they hold
+   * running modules up. The work is the preparation worker's even then, so this thread never loads
+   * the validator and the instrumenter.
+   */
   preparedInThread = 0;
 
   private cacheKey(spec: HostedSpec): string {
@@ -151,9 +155,13 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     return prepared;
   }
 
-  private prepareHere(spec: HostedSpec): PreparedModule {
+  private timeLimit(): { timeLimitMs?: number } {
+    return this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs };
+  }
+
+  private prepareWaiting(spec: HostedSpec): PreparedModule {
     this.preparedInThread++;
-    return prepareModule(spec.payload, this.prepareOptions(spec));
+    return prepareOffThreadSync(spec.payload, this.prepareOptions(spec), this.timeLimit());
   }
 
   /** Prepares a payload on the preparation worker, so the running modules are not held up (installs use this). */
@@ -161,7 +169,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     const hit = this.cached(spec);
     if (hit) return hit;
     try {
-      return this.remember(spec, await prepareOffThread(spec.payload, this.prepareOptions(spec), this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs }));
+      return this.remember(spec, await prepareOffThread(spec.payload, this.prepareOptions(spec), this.timeLimit()));
     } catch (e) {
       if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
       throw e;
@@ -179,7 +187,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     if (excess.length) throw new ModuleStartError(spec.id, "capabilities", `${spec.source}: the board cannot grant ${excess.join("; ")}`);
     let prepared: PreparedModule;
     try {
-      prepared = spec.prepared ?? this.cached(spec) ?? this.remember(spec, this.prepareHere(spec));
+      prepared = spec.prepared ?? this.cached(spec) ?? this.remember(spec, this.prepareWaiting(spec));
     } catch (e) {
       if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
       throw e;

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { ModuleRefused } from "../../src/agent/prepare.js";
-import { prepareOffThread } from "../../src/agent/prepare-pool.js";
+import { prepareOffThread, prepareOffThreadSync } from "../../src/agent/prepare-pool.js";
 import { I32, WasmBuilder, op } from "../fixtures/wasm-builder.js";
 import { tickerModule } from "../fixtures/hostile/modules.js";
 import { LiveModuleHost } from "../../src/ota/live-host.js";
@@ -83,5 +83,35 @@ describe("the device agent's live host", () => {
     } finally {
       live.close();
     }
+  });
+});
+
+describe("preparing while the thread waits (the agent's boot)", () => {
+  it("gives what preparing on the worker gives, refusals and the time limit included", async () => {
+    const bytes = tickerModule(100);
+    const waited = prepareOffThreadSync(bytes, opts);
+    const async = await prepareOffThread(bytes, opts);
+    expect(Buffer.from(waited.memory.bytes).equals(Buffer.from(async.memory.bytes))).toBe(true);
+    expect(WebAssembly.Module.exports(waited.compiled).map((e) => e.name)).toEqual(WebAssembly.Module.exports(async.compiled).map((e) => e.name));
+    const bad = (() => { try { return prepareOffThreadSync(Uint8Array.from([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0]), opts); } catch (e) { return e; } })();
+    expect(bad).toBeInstanceOf(ModuleRefused);
+    expect((bad as ModuleRefused).step).toBe("validation");
+    const slow = (() => { try { return prepareOffThreadSync(bigModule(4000), opts, { timeLimitMs: 50 }); } catch (e) { return e; } })();
+    expect(slow).toBeInstanceOf(ModuleRefused);
+    expect((slow as ModuleRefused).report).toMatch(/took longer than the limit of 50 ms \(limit "prepareTimeLimitMs"\)/);
+    // The stopped worker is replaced: both ways work again.
+    expect(prepareOffThreadSync(bytes, opts).exports.has("__fwx_fuel_get")).toBe(true);
+    expect((await prepareOffThread(bytes, opts)).exports.has("__fwx_fuel_get")).toBe(true);
+  });
+
+  it("keeps the validator and the instrumenter (binaryen) out of the device agent's thread", async () => {
+    // Everything `fwx agent` loads before its first module: binaryen is only reachable through the worker's own script.
+    const { build } = await import("esbuild");
+    const r = await build({ entryPoints: ["src/commands/agent.ts"], bundle: true, write: false, metafile: true, platform: "node", format: "esm", packages: "external", logLevel: "error" });
+    const inputs = Object.keys(r.metafile.inputs);
+    expect(inputs).toContain("src/ota/live-host.ts");
+    expect(inputs.filter((f) => /src\/(fuel\/instrument|validate\/validate|agent\/prepare)\.ts$/.test(f))).toEqual([]);
+    const imports = Object.values(r.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
+    expect(imports).not.toContain("binaryen");
   });
 });
