@@ -24,8 +24,8 @@ port.on("message", (req: PrepareRequest) => {
   }
   if (req.waiting) {
     // The sender's thread is blocked in Atomics.wait (prepareOffThreadSync): the reply first, then the wake-up.
+    // The sender closes the channel once it has read the reply.
     req.waiting.port.postMessage(reply);
-    req.waiting.port.close();
     Atomics.store(req.waiting.signal, 0, 1);
     Atomics.notify(req.waiting.signal, 0);
   } else port.postMessage(reply);
