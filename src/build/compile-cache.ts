@@ -21,7 +21,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { cacheDir, readCacheEntry, writeCacheEntry } from "../fs/cache-files.js";
 
 /** Bumped whenever what an entry holds, or how it is keyed, changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 const KEEP = 64;
 
 /** What the compiler was given while it ran: file contents (null: not found) and directory listings. */

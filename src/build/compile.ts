@@ -6,7 +6,7 @@
 
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { walkSections } from "../wasm/sections.js";
 import { compileCacheDir, compileKey, lookupCompile, storeCompile, type CachedOutputs, type CompileInputs } from "./compile-cache.js";
@@ -194,9 +194,10 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     ...(options.debugNames ? ["--debug"] : []),
   ];
   const cacheDir = options.cacheDir === undefined ? compileCacheDir() : options.cacheDir;
-  // Paths in diagnostics are shown from the working directory, so it is part of the key. The
-  // static UTF-8 transform is code that changes the output: the text of the file it is in is too.
-  const key = compileKey({ ...compilerVersions(), argv, baseDir, cwd: process.cwd(), transform: staticUtf8CodeDigest(), abortSites: abortSitesCodeDigest() });
+  // The static UTF-8 transform is code that changes the output: the text of the file it is in is
+  // part of the key. The working directory is not: diagnostics are kept with absolute paths and
+  // shown from it afterwards (compileResult), so a build from another directory is a hit too.
+  const key = compileKey({ ...compilerVersions(), argv, baseDir, transform: staticUtf8CodeDigest(), abortSites: abortSitesCodeDigest() });
   const hit = cacheDir ? lookupCompile<Diagnostic>(cacheDir, key, readSource, listSources) : null;
   if (hit) return compileResult(hit, true);
 
@@ -228,7 +229,7 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
         // ~lib/fwx/... is the SDK; other ~lib paths are the compiler's standard library.
         const abs = internal.startsWith("~lib/fwx/") ? join(sdkDir, internal.slice("~lib/fwx/".length)) : internal.startsWith("~lib/") ? null : resolve(baseDir, internal);
         if (abs) {
-          diag.file = relative(process.cwd(), abs) || abs;
+          diag.file = abs;
           const text = sources.get(abs);
           if (text !== undefined) {
             const at = lineColumn(text, d.range.start);
@@ -253,7 +254,9 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
 
 /** What fwx makes of the compiler's outputs, the same whether it just ran or its outputs came from the cache. */
 function compileResult(outputs: CachedOutputs<Diagnostic>, fromCache: boolean): CompileResult {
-  const { binary, sourceMap, text, aborts, diagnostics, error } = outputs;
+  const { binary, sourceMap, text, aborts, error } = outputs;
+  // Project files are kept absolute (and so are cached); they are shown from the working directory.
+  const diagnostics = outputs.diagnostics.map((d) => (d.file !== undefined && isAbsolute(d.file) ? { ...d, file: relative(process.cwd(), d.file) || d.file } : d));
   const out: CompileResult = { binary: error !== undefined || !binary ? null : withoutSourceMapUrl(binary), diagnostics, fromCache };
   if (out.binary && sourceMap !== undefined) out.sourceMap = sourceMap;
   if (out.binary && text !== undefined) out.functionNames = functionNamesOfText(text);

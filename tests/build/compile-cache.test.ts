@@ -81,6 +81,25 @@ describe("the compile cache", () => {
     }
   }, 60_000);
 
+  it("hits from another working directory, and shows diagnostics from the one it runs in", async () => {
+    const p = project();
+    const before = process.cwd();
+    try {
+      writeFileSync(join(p.dir, "assembly", "lib", "index.ts"), "export function answer(): i32 { return nope; }\n");
+      process.chdir(p.dir);
+      const here = await compile(p.dir, p.cache);
+      expect(here.fromCache).toBe(false);
+      expect(here.diagnostics.find((d) => d.severity === "error")?.file).toBe(join("assembly", "lib", "index.ts"));
+      process.chdir(join(p.dir, "assembly"));
+      const below = await compile(p.dir, p.cache);
+      expect(below.fromCache).toBe(true);
+      expect(below.diagnostics.find((d) => d.severity === "error")?.file).toBe(join("lib", "index.ts"));
+    } finally {
+      process.chdir(before);
+      p.cleanup();
+    }
+  }, 60_000);
+
   it("treats a damaged entry as a miss, and writes nothing when turned off", async () => {
     const p = project();
     try {
