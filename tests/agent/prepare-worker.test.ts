@@ -9,6 +9,7 @@ import { prepareOffThread, prepareOffThreadSync } from "../../src/agent/prepare-
 import { I32, WasmBuilder, op } from "../fixtures/wasm-builder.js";
 import { tickerModule } from "../fixtures/hostile/modules.js";
 import { LiveModuleHost } from "../../src/ota/live-host.js";
+import { ModuleStartError } from "../../src/ota/module-host.js";
 import type { Manifest } from "../../src/pkg/manifest.js";
 import { testBoard, testHost } from "./helpers.js";
 
@@ -80,6 +81,25 @@ describe("the device agent's live host", () => {
       expect(live.preparedInThread).toBe(0);
       live.start(v3, events); // never prepared before: done here
       expect(live.preparedInThread).toBe(1);
+    } finally {
+      live.close();
+    }
+  });
+
+  it("holds a module started at boot to the install's time limit, and refuses it naming the limit", () => {
+    const live = new LiveModuleHost({ board: testBoard(), createHost: testHost, stateDir: null, onEvent: () => {}, telemetry: { accept: () => true }, prepareTimeLimitMs: 50 });
+    const manifest = { id: "big", capabilities: {}, budgets: { ramBytes: 65536, fuelPerCallback: 1_000_000 } } as unknown as Manifest;
+    try {
+      const e = (() => {
+        try {
+          return live.start({ id: "big", payload: bigModule(4000), manifest, config: new Map<string, string>(), source: "big.wasm", restartOnFault: true }, { callback() {}, fault() {} });
+        } catch (x) {
+          return x;
+        }
+      })();
+      expect(e).toBeInstanceOf(ModuleStartError);
+      expect((e as ModuleStartError).step).toBe("time-limit");
+      expect((e as ModuleStartError).message).toMatch(/took longer than the limit of 50 ms/);
     } finally {
       live.close();
     }
