@@ -18,7 +18,7 @@
 // keeping fuel in a local must write back first.
 
 import binaryen from "binaryen";
-import { childSlots, ID, X, type Expr } from "./expressions.js";
+import { childSlots, getExpressionId, ID, X, type Expr } from "./expressions.js";
 
 /**
  * The dearest cost a function may have and still be charged at its call sites.
@@ -40,7 +40,7 @@ export interface CallShape {
 export function callShape(body: Expr): CallShape {
   const shape: CallShape = { callees: new Set(), hasIndirectCall: false, needsCachedFuel: false };
   const walk = (expr: Expr): void => {
-    const id = binaryen.getExpressionId(expr);
+    const id = getExpressionId(expr);
     if (id === ID.Loop || id === ID.MemoryGrow || id === ID.MemoryCopy || id === ID.MemoryFill) {
       shape.needsCachedFuel = true;
     } else if (id === ID.Call) shape.callees.add(X.Call.getTarget(expr));

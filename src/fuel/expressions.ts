@@ -54,14 +54,24 @@ interface ExpressionAccessors {
   };
 }
 
-export const X = binaryen as unknown as ExpressionAccessors;
-
 /**
- * The expression ids the walkers compare against, read once. binaryen's module object has some
- * 2,000 properties, so V8 keeps it as a dictionary: reading binaryen.BlockId costs a hash lookup,
- * and a switch over 30 kinds did up to 30 of them per expression visited (42 ns against 4 ns per
- * switch of 9 cases, measured).
+ * What the walkers read from binaryen for every expression they visit, read once: the accessor
+ * objects, the expression ids and types, and the two per-expression functions. binaryen's module
+ * object has some 2,000 properties, so V8 keeps it as a dictionary: reading binaryen.BlockId costs
+ * a hash lookup, and a switch over 30 kinds did up to 30 of them per expression visited (42 ns
+ * against 4 ns per switch of 9 cases, measured). Small frozen objects keep fast properties.
  */
+const ACCESSOR_KINDS = ["Block", "If", "Loop", "Break", "Switch", "Call", "CallIndirect", "LocalSet", "GlobalSet", "Load", "Store", "Unary", "Binary", "Select", "Drop", "Return", "MemoryGrow", "MemoryCopy", "MemoryFill", "TupleMake", "TupleExtract", "Function"] as const satisfies readonly (keyof ExpressionAccessors)[];
+const binaryenByName = binaryen as unknown as Record<string, unknown>;
+export const X = Object.freeze(Object.fromEntries(ACCESSOR_KINDS.map((k) => [k, binaryenByName[k]]))) as unknown as ExpressionAccessors;
+
+/** binaryen.getExpressionId and getExpressionType (neither uses `this`). */
+export const getExpressionId: (expr: Expr) => number = binaryen.getExpressionId;
+export const getExpressionType: (expr: Expr) => binaryen.Type = binaryen.getExpressionType;
+
+/** The value types the walkers compare against. */
+export const TYPE = Object.freeze({ none: binaryen.none, unreachable: binaryen.unreachable, i32: binaryen.i32, i64: binaryen.i64, f32: binaryen.f32, f64: binaryen.f64 });
+
 export const ID = Object.freeze({
   Binary: binaryen.BinaryId,
   Block: binaryen.BlockId,
@@ -101,7 +111,7 @@ for (const [key, value] of Object.entries(binaryen)) {
 }
 
 export function kindName(expr: Expr): string {
-  const id = binaryen.getExpressionId(expr);
+  const id = getExpressionId(expr);
   return kindNames.get(id) ?? `expression id ${id}`;
 }
 
@@ -143,7 +153,7 @@ function refuse(expr: Expr, detail?: string): never {
 
 /** The children of `expr` in the order wasm evaluates them; absent optional children are omitted. */
 export function childSlots(expr: Expr): ChildSlot[] {
-  const id = binaryen.getExpressionId(expr);
+  const id = getExpressionId(expr);
   switch (id) {
     case ID.Block: {
       const n = X.Block.getNumChildren(expr);
@@ -255,11 +265,11 @@ export function childSlots(expr: Expr): ChildSlot[] {
   }
 }
 
-const plainValueTypes = new Set<binaryen.Type>([binaryen.i32, binaryen.i64, binaryen.f32, binaryen.f64]);
+const plainValueTypes = new Set<binaryen.Type>([TYPE.i32, TYPE.i64, TYPE.f32, TYPE.f64]);
 
 /** True for none, unreachable, i32/i64/f32/f64 and tuples of those: the value types wasm3 runs. */
 export function isWasm3Type(type: binaryen.Type): boolean {
-  if (type === binaryen.none || type === binaryen.unreachable || plainValueTypes.has(type)) return true;
+  if (type === TYPE.none || type === TYPE.unreachable || plainValueTypes.has(type)) return true;
   const parts = binaryen.expandType(type);
   return parts.length > 1 && parts.every((t) => plainValueTypes.has(t));
 }

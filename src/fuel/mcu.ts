@@ -19,7 +19,7 @@
 // already refuses in its input.
 
 import binaryen from "binaryen";
-import { childSlots, ID, type Expr } from "./expressions.js";
+import { childSlots, getExpressionId, ID, type Expr } from "./expressions.js";
 import { FuelError } from "./errors.js";
 import { WASM3_FEATURES } from "./instrument.js";
 import { listCustomSections, readStartFunctionIndex } from "./section.js";
@@ -106,7 +106,7 @@ function addCheckedGrow(m: binaryen.Module, defined: readonly binaryen.FunctionR
   let count = 0;
   const rewrite = (expr: Expr): Expr => {
     for (const slot of childSlots(expr)) slot.set(rewrite(slot.get()));
-    if (binaryen.getExpressionId(expr) !== ID.MemoryGrow) return expr;
+    if (getExpressionId(expr) !== ID.MemoryGrow) return expr;
     count++;
     return m.call(grow, [childSlots(expr)[0]!.get()], i32);
   };

@@ -12,7 +12,7 @@
 // so the agent and the C runtime (wasm3, which cannot cap memory itself) run
 // the same instrumented code.
 import binaryen from "binaryen";
-import { childSlots, ID, X, type Expr } from "./expressions.js";
+import { childSlots, getExpressionId, ID, X, type Expr } from "./expressions.js";
 
 // The export names live in section.ts (no binaryen), so the agent's thread can read a fault without loading binaryen.
 import { RAM_FAULT_EXPORT, RAM_LIMIT_EXPORT } from "./section.js";
@@ -104,7 +104,7 @@ export function createRamBound(m: binaryen.Module, uniqueName: (base: string) =>
     ], i32);
     const walk = (expr: Expr): Expr => {
       for (const slot of childSlots(expr)) slot.set(walk(slot.get()));
-      const id = binaryen.getExpressionId(expr);
+      const id = getExpressionId(expr);
       if (id === ID.Load || id === ID.Store) {
         const acc = id === ID.Load ? A.Load : A.Store;
         const ptr = id === ID.Load ? X.Load : X.Store;

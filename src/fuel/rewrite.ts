@@ -55,7 +55,7 @@
 import binaryen from "binaryen";
 import { BULK_BYTES_SHIFT, COST_MODEL, GROW_PAGE_SHIFT } from "./cost-model.js";
 import type { HostCallFuel } from "./host-calls.js";
-import { childSlots, ID, isWasm3Type, X, kindName, typeName, UnsupportedExpression, type ChildSlot, type Expr } from "./expressions.js";
+import { childSlots, getExpressionId, getExpressionType, ID, isWasm3Type, kindName, TYPE, typeName, UnsupportedExpression, X, type ChildSlot, type Expr } from "./expressions.js";
 import { globalGet, globalSet } from "./binaryen-globals.js";
 
 export type FunctionMode = "cached" | "global" | "caller-charged";
@@ -139,9 +139,9 @@ export class FunctionRewriter {
         m.br(EXHAUSTED_LABEL, m.i64.lt_s(m.local.get(fl, B.i64), i64Const(m, 0))),
       ];
       // Falling out of the exhaustion block means "out of fuel", so the normal end returns explicitly.
-      const type = B.getExpressionType(newBody);
+      const type = getExpressionType(newBody);
       let normal: Expr[];
-      if (type === B.unreachable) normal = [newBody];
+      if (type === TYPE.unreachable) normal = [newBody];
       else if (type === B.none) normal = [newBody, this.writeBack(), m.return()];
       else {
         const t = this.resultTemp(type);
@@ -201,11 +201,11 @@ export class FunctionRewriter {
   }
 
   private visit(expr: Expr): Expr {
-    const type = B.getExpressionType(expr);
+    const type = getExpressionType(expr);
     if (!isWasm3Type(type)) {
       throw new UnsupportedExpression(kindName(expr), `${kindName(expr)} has ${typeName(type)}, a type wasm3 does not run`);
     }
-    const id = B.getExpressionId(expr);
+    const id = getExpressionId(expr);
     if (id === ID.If) return this.visitIf(expr);
     if (id === ID.Loop) return this.visitLoop(expr);
     const slots = childSlots(expr);
@@ -293,7 +293,7 @@ export class FunctionRewriter {
     const locals: { index: number; type: binaryen.Type }[] = [];
     for (const s of slots) {
       const value = s.get();
-      const type = B.getExpressionType(value);
+      const type = getExpressionType(value);
       const index = this.newLocal(type);
       s.set(this.m.local.get(index, type));
       stores.push(this.m.local.set(index, value));
@@ -304,9 +304,9 @@ export class FunctionRewriter {
   }
 
   private wrapCall(expr: Expr, slots: ChildSlot[], operandsTouchFuel: boolean): Expr {
-    const type = B.getExpressionType(expr);
+    const type = getExpressionType(expr);
     // An unreachable-typed call has an operand that never returns: the call itself never happens.
-    if (this.mode !== "cached" || type === B.unreachable) return expr;
+    if (this.mode !== "cached" || type === TYPE.unreachable) return expr;
     const m = this.m;
     this.counters.callsWrapped++;
     // The write-back may only precede the operands when evaluating them cannot change the cached fuel.
@@ -321,8 +321,8 @@ export class FunctionRewriter {
     const m = this.m;
     const value = slots[0]?.get();
     if (value === undefined) return m.block(null, [this.writeBack(), expr], B.auto);
-    const type = B.getExpressionType(value);
-    if (type === B.unreachable) return expr;
+    const type = getExpressionType(value);
+    if (type === TYPE.unreachable) return expr;
     if (!valueTouchesFuel) return m.block(null, [this.writeBack(), expr], B.auto);
     const t = this.resultTemp(type);
     slots[0]!.set(m.local.get(t, type));
@@ -332,7 +332,7 @@ export class FunctionRewriter {
   /** memory.copy / memory.fill: the instruction (and its bounds check) first, then size / bulkBytesPerUnit. */
   private chargeBulkAfter(expr: Expr, slots: ChildSlot[]): Expr {
     const m = this.m;
-    if (B.getExpressionType(expr) === B.unreachable) return expr;
+    if (getExpressionType(expr) === TYPE.unreachable) return expr;
     const { stores, locals } = this.spill(slots);
     const size = locals[locals.length - 1]!;
     const amount = m.i64.shr_u(m.i64.extend_u(m.local.get(size.index, size.type)), i64Const(m, BULK_BYTES_SHIFT));
@@ -347,7 +347,7 @@ export class FunctionRewriter {
    */
   private chargeGrow(expr: Expr, slots: ChildSlot[]): Expr {
     const m = this.m;
-    if (B.getExpressionType(expr) === B.unreachable) return expr;
+    if (getExpressionType(expr) === TYPE.unreachable) return expr;
     const { stores, locals } = this.spill(slots);
     const delta = locals[0]!;
     const result = this.newLocal(B.i32);
@@ -374,10 +374,10 @@ export class FunctionRewriter {
     this.regionCost += COST_MODEL.call + cost.base;
     this.touches++;
     this.counters.hostCalls++;
-    const type = B.getExpressionType(expr);
+    const type = getExpressionType(expr);
     const lengthSlots = cost.perByte > 0 ? cost.byteLengthParams.filter((i) => i < slots.length) : [];
     // Only i32 lengths are priced: a module whose import has another signature is refused at link time anyway.
-    if (type === B.unreachable || lengthSlots.length === 0 || lengthSlots.some((i) => B.getExpressionType(slots[i]!.get()) !== B.i32)) {
+    if (type === TYPE.unreachable || lengthSlots.length === 0 || lengthSlots.some((i) => getExpressionType(slots[i]!.get()) !== TYPE.i32)) {
       return this.wrapCall(expr, slots, operandsTouchFuel);
     }
     const { stores, locals } = this.spill(slots);
