@@ -7,11 +7,11 @@
 // the user names with its own flags. MQTT is libmosquitto and crypto
 // libsodium, from Debian packages installed here when missing.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { aptAvailable, aptInstall } from "./apt.mjs";
+import { buildOnce, inputsDigest } from "./build-once.mjs";
 import { ensureGcc } from "./ensure-gcc.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -54,59 +54,18 @@ export function buildDevice(opts) {
   ensureGcc();
   if (!ensureDeviceLibs()) throw new Error("libmosquitto-dev and libsodium-dev are needed (apt-get install libmosquitto-dev libsodium-dev)");
   const out = resolve(opts.out);
-  // Up to date when the executable was built from exactly these inputs (every
-  // source and header it can include, the options and gcc itself), as make
-  // would say from timestamps; several test files share one build this way.
-  const key = deviceInputsKey(opts);
-  const keyFile = `${out}.inputs`;
-  const upToDate = () => existsSync(out) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key;
-  if (upToDate()) return out;
-  // One builder at a time per output; the others wait for it and reuse its result.
-  const lock = `${out}.lock`;
-  mkdirSync(dirname(out), { recursive: true });
-  for (const since = Date.now(); ;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
-      // A builder that died leaves its lock: older than any honest build, it is taken over.
-      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 600_000) rmSync(lock, { recursive: true, force: true });
-      else if (Date.now() - since > 900_000) throw new Error(`${lock}: another build held this lock for 15 minutes`);
-      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    if (upToDate()) return out;
-    // Linked under a temporary name, then renamed: a device already running
-    // keeps its file, and a half-linked executable never sits at `out`.
-    const temp = `${out}.${process.pid}.tmp`;
-    compileDevice(opts, temp, `${out}.obj`);
-    renameSync(temp, out);
-    writeFileSync(keyFile, key);
-    return out;
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  // Up to date when the executable was built from exactly these inputs; several test files share
+  // one build this way (build-once.mjs).
+  return buildOnce(out, deviceInputsKey(opts), (temp) => compileDevice(opts, temp, `${out}.obj`));
 }
 
 /** A digest of everything a device build reads: its options, gcc's version, this script, and every C source and header under the directories it compiles. */
 export function deviceInputsKey(opts) {
-  const h = createHash("sha256");
-  h.update(JSON.stringify({ wasm3: opts.wasm3 ? resolve(opts.wasm3) : null, fake: !!opts.fake, extra: opts.extra ?? [], defines: opts.defines ?? [], root }));
-  h.update(spawnSync("gcc", ["--version"], { encoding: "utf8" }).stdout ?? "");
-  h.update(readFileSync(fileURLToPath(import.meta.url)));
-  const walk = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.[ch]$/.test(e.name)) h.update(`${p}\0`).update(readFileSync(p)).update("\0");
-    }
-  };
-  for (const dir of [join(root, "firmware"), join(root, "tests", "c", "fake_wasm3"), join(root, "tests", "c", "ota"), ...(opts.wasm3 ? [join(resolve(opts.wasm3), "source")] : [])]) {
-    if (existsSync(dir)) walk(dir);
-  }
-  return h.digest("hex");
+  return inputsDigest({
+    parts: { wasm3: opts.wasm3 ? resolve(opts.wasm3) : null, fake: !!opts.fake, extra: opts.extra ?? [], defines: opts.defines ?? [], root },
+    files: [fileURLToPath(import.meta.url)],
+    dirs: [join(root, "firmware"), join(root, "tests", "c", "fake_wasm3"), join(root, "tests", "c", "ota"), ...(opts.wasm3 ? [join(resolve(opts.wasm3), "source")] : [])],
+  });
 }
 
 /** Compiles every object into objDir and links the executable at out. */

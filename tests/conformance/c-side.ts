@@ -7,7 +7,6 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LOWERED } from "../../src/agent/abi.js";
 import { grantedKindMask } from "../../src/caps/capabilities.js";
@@ -16,27 +15,32 @@ import { slotBits, type LaidOutCall } from "./layout.js";
 import { conformanceBoard, runRowOnNode, type RowResult } from "./node-side.js";
 import { BOARD, type Row } from "./table.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
+import { buildOnce, inputsDigest } from "../../scripts/build-once.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const build = join(root, "tests", "c", "build", "conformance");
 const SANITIZE = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g1", "-O1", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
 
-/** Builds the C harness with ASan/UBSan; returns its path or throws with the compiler's output. */
+/**
+ * Builds the C harness with ASan/UBSan once for its inputs (scripts/build-once.mjs): the test files
+ * that use it share one executable, rebuilt only when a source, a header or the flags change.
+ * Returns its path or throws with the compiler's output.
+ */
 export function buildHarness(): string {
   const gcc = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(root, "scripts", "ensure-gcc.mjs")], { cwd: root, encoding: "utf8", timeout: 600_000 });
   if (gcc.status !== 0) throw new Error(`gcc with sanitizers is not available:\n${gcc.stdout}${gcc.stderr}`);
-  mkdirSync(build, { recursive: true });
-  // One executable per caller: test files build it in parallel workers.
-  const exe = join(build, `conformance_harness-${process.pid}-${randomUUID().slice(0, 8)}`);
   const sources = [
     "firmware/fwx_abi_tables.c", "firmware/fwx_abi_wasm3.c", "firmware/fwx_support.c",
     "firmware/ports/posix/fwx_bridge.c", "firmware/ports/posix/fwx_hal_bridge.c",
     "tests/c/fake_wasm3/fake_wasm3.c", "tests/c/fake_wasm3/fake_guest.c", "tests/c/conformance/conformance_main.c",
   ].map((f) => join(root, f));
   const includes = ["-I", join(root, "firmware"), "-I", join(root, "firmware", "ports", "posix"), "-I", join(root, "tests", "c", "fake_wasm3")];
-  const r = spawnSync("gcc", [...SANITIZE, ...includes, ...sources, "-o", exe], { cwd: root, encoding: "utf8", timeout: 300_000 });
-  if (r.status !== 0) throw new Error(`the conformance harness does not build:\n${r.stderr}`);
-  return exe;
+  const args = [...SANITIZE, ...includes, ...sources];
+  const key = inputsDigest({ parts: { args }, dirs: [join(root, "firmware"), join(root, "tests", "c", "fake_wasm3"), join(root, "tests", "c", "conformance")] });
+  return buildOnce(join(build, "conformance_harness"), key, (temp) => {
+    const r = spawnSync("gcc", [...args, "-o", temp], { cwd: root, encoding: "utf8", timeout: 300_000 });
+    if (r.status !== 0) throw new Error(`the conformance harness does not build:\n${r.stderr}`);
+  });
 }
 
 interface Script { lines: string[]; expectLines: number }
