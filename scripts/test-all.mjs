@@ -15,7 +15,8 @@
 // (the check "temporary files removed"), instead of filling a developer's /tmp
 // run after run. The directory is removed either way. The same check covers the
 // CLI bundles tests build under node_modules/.cache/fwx-ota-tests (2 MB each,
-// and 155 of them had piled up here).
+// and 155 of them had piled up here), and the preparation worker's bundle,
+// which is shared: a run adds at most one.
 
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -33,6 +34,11 @@ const suiteTmp = mkdtempSync(join(tmpdir(), "fwx-test-tmp-"));
 const cliBundles = join(root, "node_modules", ".cache", "fwx-ota-tests");
 const listBundles = () => (existsSync(cliBundles) ? readdirSync(cliBundles) : []);
 const bundlesBefore = new Set(listBundles());
+// The preparation worker bundled from the sources (src/agent/prepare-pool.ts) is named by its content
+// and shared by every process of the run: a run adds at most one (none when the sources are unchanged).
+const workerBundles = join(root, "node_modules", ".cache", "fwx-prepare-worker");
+const listWorkerBundles = () => (existsSync(workerBundles) ? readdirSync(workerBundles) : []);
+const workerBundlesBefore = new Set(listWorkerBundles());
 // Open to every user as /tmp is (sticky): some tests run tools as another user (PostgreSQL's initdb
 // as postgres, the PWM tests as a non-root user), who must reach their own directories in it.
 chmodSync(suiteTmp, 0o1777);
@@ -141,12 +147,14 @@ if (bundle.failed) {
   rmSync(suiteTmp, { recursive: true, force: true });
   const bundlesLeft = listBundles().filter((b) => !bundlesBefore.has(b));
   for (const b of bundlesLeft) rmSync(join(cliBundles, b), { recursive: true, force: true });
+  const newWorkerBundles = listWorkerBundles().filter((b) => !workerBundlesBefore.has(b));
   const name = "temporary files removed";
   const output = [
     left.length === 0 ? "" : `left in TMPDIR by the tests (each test must remove what it makes): ${left.sort().join(", ")}\n`,
     bundlesLeft.length === 0 ? "" : `CLI bundles left in ${relative(root, cliBundles)} (a test file that calls bundleCli must call removeCliBundle): ${bundlesLeft.sort().join(", ")}\n`,
+    newWorkerBundles.length <= 1 ? "" : `${newWorkerBundles.length} preparation worker bundles added to ${relative(root, workerBundles)} (one, named by its content, is shared by every process): ${newWorkerBundles.sort().join(", ")}\n`,
   ].join("");
-  const clean = left.length === 0 && bundlesLeft.length === 0;
+  const clean = left.length === 0 && bundlesLeft.length === 0 && newWorkerBundles.length <= 1;
   const r = { name, heading: name, output, seconds: (performance.now() - t) / 1000, passed: clean ? 1 : 0, failed: clean ? 0 : 1 };
   if (!bundle.failed) {
     report(r);

@@ -17,7 +17,7 @@
 
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -82,21 +82,37 @@ function locateWorker(): string {
     const root = resolve(dirname(source), "..", "..");
     const cacheDir = join(root, "node_modules", ".cache", "fwx-prepare-worker");
     mkdirSync(cacheDir, { recursive: true });
-    const out = join(cacheDir, `prepare-worker.${process.pid}.mjs`);
-    const temp = `${out}.tmp.mjs`;
     // A development dependency: only reached when running from the sources. Synchronous, so that
     // prepareOffThreadSync can start the worker too.
     const { buildSync } = createRequire(import.meta.url)("esbuild") as typeof import("esbuild");
-    try {
-      buildSync({ entryPoints: [source], outfile: temp, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "error" });
-      renameSync(temp, out);
-    } finally {
-      rmSync(temp, { force: true });
+    const built = buildSync({ entryPoints: [source], outfile: join(cacheDir, "prepare-worker.mjs"), write: false, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "error" });
+    const code = built.outputFiles[0]!.contents;
+    // Named by its content, shared by every process running the same sources, and never removed
+    // while one might start a worker from it: a name per process, removed at exit, was left behind
+    // by every vitest worker (they are stopped without running exit handlers).
+    const out = join(cacheDir, `prepare-worker.${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
+    if (!existsSync(out)) {
+      const temp = `${out}.${process.pid}.tmp`;
+      try {
+        writeFileSync(temp, code);
+        renameSync(temp, out);
+      } finally {
+        rmSync(temp, { force: true });
+      }
+      pruneOldWorkers(cacheDir, out);
     }
-    process.once("exit", () => rmSync(out, { force: true }));
     return out;
   })();
   return workerPath;
+}
+
+/** Bundles of older sources, a day after they were written: no test or bench run lasts that long. */
+function pruneOldWorkers(dir: string, keep: string): void {
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f);
+    if (p !== keep && f.startsWith("prepare-worker.") && (statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < dayAgo) rmSync(p, { force: true });
+  }
 }
 
 /** The refusal of a preparation stopped at its time limit. */
