@@ -35,8 +35,8 @@ interface ExpressionAccessors {
   CallIndirect: { isReturn: Flag; getNumOperands: Count; getOperandAt: GetAt; setOperandAt: SetAt; getTarget: Get; setTarget: Set };
   LocalSet: { getValue: Get; setValue: Set };
   GlobalSet: { getValue: Get; setValue: Set };
-  Load: { isAtomic: Flag; getPtr: Get; setPtr: Set };
-  Store: { isAtomic: Flag; getPtr: Get; setPtr: Set; getValue: Get; setValue: Set };
+  Load: { isAtomic: Flag; getPtr: Get; setPtr: Set; getOffset: Count; getBytes: Count };
+  Store: { isAtomic: Flag; getPtr: Get; setPtr: Set; getValue: Get; setValue: Set; getOffset: Count; getBytes: Count };
   Unary: { getValue: Get; setValue: Set };
   Binary: { getLeft: Get; setLeft: Set; getRight: Get; setRight: Set };
   Select: { getIfTrue: Get; setIfTrue: Set; getIfFalse: Get; setIfFalse: Set; getCondition: Get; setCondition: Set };
@@ -48,6 +48,8 @@ interface ExpressionAccessors {
   TupleMake: { getNumOperands: Count; getOperandAt: GetAt; setOperandAt: SetAt };
   TupleExtract: { getTuple: Get; setTuple: Set };
   Function: {
+    getBody(f: binaryen.FunctionRef): Expr;
+    setBody(f: binaryen.FunctionRef, body: Expr): void;
     hasLocalName(f: binaryen.FunctionRef, index: number): boolean;
     getLocalName(f: binaryen.FunctionRef, index: number): string;
     setLocalName(f: binaryen.FunctionRef, index: number, name: string): void;

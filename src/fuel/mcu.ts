@@ -19,7 +19,7 @@
 // already refuses in its input.
 
 import binaryen from "binaryen";
-import { childSlots, getExpressionId, ID, type Expr } from "./expressions.js";
+import { childSlots, getExpressionId, ID, X, type Expr } from "./expressions.js";
 import { FuelError } from "./errors.js";
 import { WASM3_FEATURES } from "./instrument.js";
 import { listCustomSections, readStartFunctionIndex } from "./section.js";
@@ -31,10 +31,6 @@ export const MEM_LIMIT_EXPORT = "__fwx_mem_limit_set";
 /** The limit before the host sets one: the whole 32-bit address space. */
 const NO_LIMIT_PAGES = 65536;
 
-interface FunctionAccessors {
-  Function: { getBody(f: binaryen.FunctionRef): Expr; setBody(f: binaryen.FunctionRef, body: Expr): void };
-}
-const F = binaryen as unknown as FunctionAccessors;
 
 export interface McuAdaptation {
   bytes: Uint8Array;
@@ -110,7 +106,7 @@ function addCheckedGrow(m: binaryen.Module, defined: readonly binaryen.FunctionR
     count++;
     return m.call(grow, [childSlots(expr)[0]!.get()], i32);
   };
-  for (const f of defined) F.Function.setBody(f, rewrite(F.Function.getBody(f)));
+  for (const f of defined) X.Function.setBody(f, rewrite(X.Function.getBody(f)));
   return count;
 }
 

@@ -19,13 +19,6 @@ import { RAM_FAULT_EXPORT, RAM_LIMIT_EXPORT } from "./section.js";
 import { globalGet, globalSet } from "./binaryen-globals.js";
 export { RAM_FAULT_EXPORT, RAM_LIMIT_EXPORT };
 
-interface MemoryAccessors {
-  Load: { getOffset(e: Expr): number; getBytes(e: Expr): number };
-  Store: { getOffset(e: Expr): number; getBytes(e: Expr): number };
-  MemoryFill: { getDest(e: Expr): Expr; getValue(e: Expr): Expr; getSize(e: Expr): Expr };
-  MemoryCopy: { getDest(e: Expr): Expr; getSource(e: Expr): Expr; getSize(e: Expr): Expr };
-}
-const A = binaryen as unknown as MemoryAccessors;
 
 export interface RamBoundStats {
   /** Loads and stores given a bounds check. */
@@ -106,16 +99,15 @@ export function createRamBound(m: binaryen.Module, uniqueName: (base: string) =>
       for (const slot of childSlots(expr)) slot.set(walk(slot.get()));
       const id = getExpressionId(expr);
       if (id === ID.Load || id === ID.Store) {
-        const acc = id === ID.Load ? A.Load : A.Store;
-        const ptr = id === ID.Load ? X.Load : X.Store;
-        ptr.setPtr(expr, checked(ptr.getPtr(expr), acc.getOffset(expr) + acc.getBytes(expr)));
+        const access = id === ID.Load ? X.Load : X.Store;
+        access.setPtr(expr, checked(access.getPtr(expr), access.getOffset(expr) + access.getBytes(expr)));
         stats.accessesChecked++;
       } else if (id === ID.MemoryFill) {
         stats.bulkChecked++;
-        return m.call(fill, [A.MemoryFill.getDest(expr), A.MemoryFill.getValue(expr), A.MemoryFill.getSize(expr)], binaryen.none);
+        return m.call(fill, [X.MemoryFill.getDest(expr), X.MemoryFill.getValue(expr), X.MemoryFill.getSize(expr)], binaryen.none);
       } else if (id === ID.MemoryCopy) {
         stats.bulkChecked++;
-        return m.call(copy, [A.MemoryCopy.getDest(expr), A.MemoryCopy.getSource(expr), A.MemoryCopy.getSize(expr)], binaryen.none);
+        return m.call(copy, [X.MemoryCopy.getDest(expr), X.MemoryCopy.getSource(expr), X.MemoryCopy.getSize(expr)], binaryen.none);
       }
       return expr;
     };
