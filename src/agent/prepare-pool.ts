@@ -261,14 +261,14 @@ export function warmPreparationWorker(): void {
   pool.warm();
 }
 
-let identity: Promise<string> | null = null;
+let identity: string | null = null;
 
 /**
  * What identifies the code that prepares modules, for the cache of prepared modules: a digest of the
  * worker's script (all of that code: see prepared-cache.ts) and binaryen's version.
  */
-export function preparerIdentity(): Promise<string> {
-  identity ??= (async () => {
+export function preparerIdentity(): string {
+  identity ??= (() => {
     const script = readFileSync(locateWorker());
     const binaryenEntry = createRequire(import.meta.url).resolve("binaryen");
     const binaryen = (JSON.parse(readFileSync(join(dirname(binaryenEntry), "package.json"), "utf8")) as { version?: string }).version ?? "?";
@@ -285,7 +285,7 @@ export function preparerIdentity(): Promise<string> {
 export async function prepareOffThreadCached(bytes: Uint8Array, options: PrepareOptions, o: OffThreadOptions & { cacheDir: string | null }): Promise<PreparedModule> {
   const { cacheDir, ...offThread } = o;
   if (cacheDir === null) return prepareOffThread(bytes, options, offThread);
-  const key = preparedKey(await preparerIdentity(), bytes, options);
+  const key = preparedKey(preparerIdentity(), bytes, options);
   const hit = lookupPrepared(cacheDir, key, bytes, options);
   if (hit) return hit;
   const prepared = await prepareOffThread(bytes, options, offThread);

@@ -25,11 +25,11 @@
 // ~/.cache/fwx/prepared (src/fs/cache-files.ts). FWX_PREPARE_CACHE=0 turns it
 // off. The newest 64 are kept.
 
-import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { cacheDir, readCacheEntry, writeCacheEntry } from "../fs/cache-files.js";
 import { parseModule } from "../wasm/reader.js";
 import { completePrepared, STRUCTURE_ONLY } from "./prepared.js";
+import { sha256 } from "./record.js";
 import type { PreparedModule, PrepareOptions } from "./refusal.js";
 
 /** Bumped whenever what an entry holds, or how it is keyed, changes. */
@@ -49,8 +49,6 @@ interface Entry {
   ramBudgetBytes?: number;
 }
 
-const sha256 = (data: Uint8Array | string): string => createHash("sha256").update(data).digest("hex");
-
 /** The cache directory, or null when FWX_PREPARE_CACHE=0. */
 export function preparedCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
   return cacheDir("prepared", "FWX_PREPARE_CACHE", env);
@@ -60,7 +58,7 @@ export function preparedCacheDir(env: NodeJS.ProcessEnv = process.env): string |
 export function preparedKey(preparer: string, bytes: Uint8Array, options: PrepareOptions): string {
   // Names in reports (moduleId, source) are not part of what is prepared: a hit puts the caller's in.
   const { ramBudgetBytes, deviceClass = null, limits = null } = options;
-  return sha256(JSON.stringify({ format: FORMAT, preparer, module: sha256(bytes), ramBudgetBytes, deviceClass, limits }));
+  return sha256(Buffer.from(JSON.stringify({ format: FORMAT, preparer, module: sha256(bytes), ramBudgetBytes, deviceClass, limits })));
 }
 
 /** The prepared module stored under `key`, compiled afresh; null on a miss (absent, damaged, or not the key's). */

@@ -39,7 +39,7 @@ describe("the cache of prepared modules", () => {
     const fresh = prepareModule(bytes, opts);
     const first = await prepareOffThreadCached(bytes, opts, { cacheDir: dir });
     expect(entries(dir)).toHaveLength(1);
-    const hit = lookupPrepared(dir, preparedKey(await preparerIdentity(), bytes, opts), bytes, { ...opts, moduleId: "other", source: "other.wasm" });
+    const hit = lookupPrepared(dir, preparedKey(preparerIdentity(), bytes, opts), bytes, { ...opts, moduleId: "other", source: "other.wasm" });
     expect(hit).not.toBeNull();
     for (const p of [first, hit!]) {
       expect(Buffer.from(p.memory.bytes).equals(Buffer.from(fresh.memory.bytes))).toBe(true);
@@ -70,7 +70,7 @@ describe("the cache of prepared modules", () => {
   });
 
   it("keys an entry by the module, the options and the preparing code", async () => {
-    const me = await preparerIdentity();
+    const me = preparerIdentity();
     const bytes = tickerModule(1000);
     const key = preparedKey(me, bytes, opts);
     expect(preparedKey(me, bytes, { ...opts, moduleId: "x", source: "x.wasm" })).toBe(key);
@@ -85,7 +85,7 @@ describe("the cache of prepared modules", () => {
     const bytes = tickerModule(1000);
     const good = await prepareOffThreadCached(bytes, opts, { cacheDir: dir });
     const [name] = entries(dir);
-    const key = preparedKey(await preparerIdentity(), bytes, opts);
+    const key = preparedKey(preparerIdentity(), bytes, opts);
     const file = join(dir, name!);
     const whole = readFileSync(file);
     // Cut short (a full disk), garbage, and a well-formed entry whose module does not match its digest.
