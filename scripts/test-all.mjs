@@ -32,13 +32,13 @@ const suiteTmp = mkdtempSync(join(tmpdir(), "fwx-test-tmp-"));
 // (tests/ota/child-agent.ts), which resolve the project's dependencies from node_modules. Each
 // test file removes its own; what is new here after the run was left behind.
 const cliBundles = join(root, "node_modules", ".cache", "fwx-ota-tests");
-const listBundles = () => (existsSync(cliBundles) ? readdirSync(cliBundles) : []);
-const bundlesBefore = new Set(listBundles());
+/** The names in a directory, none when it does not exist. */
+const namesIn = (dir) => (existsSync(dir) ? readdirSync(dir) : []);
+const bundlesBefore = new Set(namesIn(cliBundles));
 // The preparation worker bundled from the sources (src/agent/prepare-pool.ts) is named by its content
 // and shared by every process of the run: a run adds at most one (none when the sources are unchanged).
 const workerBundles = join(root, "node_modules", ".cache", "fwx-prepare-worker");
-const listWorkerBundles = () => (existsSync(workerBundles) ? readdirSync(workerBundles) : []);
-const workerBundlesBefore = new Set(listWorkerBundles());
+const workerBundlesBefore = new Set(namesIn(workerBundles));
 // Open to every user as /tmp is (sticky): some tests run tools as another user (PostgreSQL's initdb
 // as postgres, the PWM tests as a non-root user), who must reach their own directories in it.
 chmodSync(suiteTmp, 0o1777);
@@ -145,9 +145,9 @@ if (bundle.failed) {
   const t = performance.now();
   const left = readdirSync(suiteTmp);
   rmSync(suiteTmp, { recursive: true, force: true });
-  const bundlesLeft = listBundles().filter((b) => !bundlesBefore.has(b));
+  const bundlesLeft = namesIn(cliBundles).filter((b) => !bundlesBefore.has(b));
   for (const b of bundlesLeft) rmSync(join(cliBundles, b), { recursive: true, force: true });
-  const newWorkerBundles = listWorkerBundles().filter((b) => !workerBundlesBefore.has(b));
+  const newWorkerBundles = namesIn(workerBundles).filter((b) => !workerBundlesBefore.has(b));
   const name = "temporary files removed";
   const output = [
     left.length === 0 ? "" : `left in TMPDIR by the tests (each test must remove what it makes): ${left.sort().join(", ")}\n`,
