@@ -17,13 +17,14 @@
 
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ModuleRefused, type PreparedModule, type PrepareOptions, type RefusalStep } from "./refusal.js";
 import { lookupPrepared, preparedKey, storePrepared } from "./prepared-cache.js";
 import { PREPARE_TIME_LIMIT_MS } from "../validate/limits.js";
+import { writeFileDurable } from "../fs/durable.js";
 
 export interface PrepareRequest {
   id: number;
@@ -92,13 +93,8 @@ function locateWorker(): string {
     // by every vitest worker (they are stopped without running exit handlers).
     const out = join(cacheDir, `prepare-worker.${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
     if (!existsSync(out)) {
-      const temp = `${out}.${process.pid}.tmp`;
-      try {
-        writeFileSync(temp, code);
-        renameSync(temp, out);
-      } finally {
-        rmSync(temp, { force: true });
-      }
+      // Whole or not at all: a process starting a worker from it never reads half a bundle.
+      writeFileDurable(out, code);
       pruneOldWorkers(cacheDir, out);
     }
     return out;
