@@ -9,8 +9,9 @@
 // (every instance writes the same rows; the writes are idempotent).
 
 import { randomBytes } from "node:crypto";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { deviceOfTopic, parseJson, TOPIC_ROOT, type DeviceStatus, type InstallEvent } from "../ota/protocol.js";
+import { connectBroker } from "../ota/mqtt-connect.js";
 import { mqttSecurityOptions, type MqttSecurity } from "../ota/transport.js";
 import type { FleetStore } from "./store.js";
 import type { CrashStore, FaultLine } from "./crashes.js";
@@ -59,7 +60,7 @@ export class Follower {
   private constructor(private readonly client: MqttClient, private readonly opts: FollowerOptions) {}
 
   static async start(opts: FollowerOptions): Promise<Follower> {
-    const client = mqtt.connect(opts.brokerUrl, {
+    const client = connectBroker(opts.brokerUrl, {
       clientId: opts.clientId ?? `fwx-fleet-${randomBytes(4).toString("hex")}`, clean: true, reconnectPeriod: 1000,
       connectTimeout: opts.connectTimeoutMs ?? 10_000, ...mqttSecurityOptions(opts.security),
     });

@@ -4,7 +4,7 @@
 
 import type { KeyObject } from "node:crypto";
 import { DeviceLog } from "./device-log.js";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { LOWERED } from "../agent/abi.js";
 import type { AgentEvent } from "../agent/host-context.js";
 import type { BoardLike } from "../agent/runtime.js";
@@ -24,6 +24,7 @@ import { openCommand, signStatement, type OpenedCommand, type Statement } from "
 import { DEFAULT_RECEIVER, TransferReceiver, type PartialMeta, type ReceiverOptions } from "./receiver.js";
 import { sha256Hex, StateStore } from "./state-store.js";
 import { defaultAntiRollbackPath, FileAntiRollbackStore, type AntiRollbackStore } from "./anti-rollback.js";
+import { connectBroker } from "./mqtt-connect.js";
 import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
 export interface DeviceAgentOptions<B extends BoardLike> {
@@ -156,7 +157,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
     const partial = this.receiver.current;
     if (partial && this.manager.hasPackage(partial.package.sha256)) this.receiver.discard();
     this.timeline({ kind: "agent", ts: Date.now(), message: `agent ${this.opts.deviceId} booted with ${this.manager.status().length} installed module(s)` });
-    const client = mqtt.connect(this.opts.brokerUrl, {
+    const client = connectBroker(this.opts.brokerUrl, {
       // The device id itself: brokers whose ACL keys devices by client id (%c, ${clientid}) bind it to the
       // authenticated identity (docs/fleet-brokers.md), so it must be exactly the id the topics carry.
       clientId: this.opts.deviceId,

@@ -2,11 +2,12 @@
 // request ids, replies on the tool's own reply topic, and retained state.
 
 import { randomBytes } from "node:crypto";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { checkDeviceCertificate, TrustRefused } from "../pkg/identity.js";
 import type { RevocationList } from "../pkg/revocation.js";
 import { asDeviceStatus, parseJson, topicsFor, type Command, type DeviceStatus, type Reply } from "./protocol.js";
 import { encodeCommandBody, sameBytes, sha256, signCommand, verifyStatement, type CommandBody as SignedBody, type OperatorCredentials, type Statement } from "./signed-command.js";
+import { connectBroker } from "./mqtt-connect.js";
 import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
 /** The device (or the broker) did not answer in time: exit code 4. */
@@ -138,7 +139,7 @@ export class ToolConnection {
     // Short: the id is the reply topic's last level and the signed begin's `from`, both on the device's link.
     const clientId = opts.clientId ?? `fwx-${randomBytes(4).toString("hex")}`;
     const timeout = opts.connectTimeoutMs ?? 5000;
-    const client = mqtt.connect(opts.brokerUrl, { clientId, clean: true, reconnectPeriod: 300, connectTimeout: timeout, queueQoSZero: false, keepalive: 20, ...mqttSecurityOptions(opts.security) });
+    const client = connectBroker(opts.brokerUrl, { clientId, clean: true, reconnectPeriod: 300, connectTimeout: timeout, queueQoSZero: false, keepalive: 20, ...mqttSecurityOptions(opts.security) });
     await new Promise<void>((resolve, reject) => {
       // A broker that is not up yet is tried again until the timeout, which then names the last cause;
       // one that answers and refuses these credentials is final, and said at once.

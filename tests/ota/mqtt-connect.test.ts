@@ -1,0 +1,105 @@
+// connectBroker (src/ota/mqtt-connect.ts): mqtt:// and mqtts:// on sockets
+// built by fwx, everything else through mqtt.connect. The TLS stream is fwx's
+// own, so the checks a client must make of a broker are tested here: the right
+// CA connects, a broker whose certificate chains to another CA is refused
+// before any MQTT is spoken. And the reason it exists: a field command over
+// mqtt:// loads neither WebSocket nor SOCKS.
+
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
+import { brokerRoute, connectBroker } from "../../src/ota/mqtt-connect.js";
+import { runNode } from "../support/run-cli.js";
+import { tempDir } from "./fixtures.js";
+import { makePki, type Pki } from "./pki.js";
+
+/** "connected", or the first error's message, within a few seconds. */
+function outcome(client: MqttClient): Promise<string> {
+  return new Promise((done) => {
+    const end = (what: string) => {
+      clearTimeout(timer);
+      client.end(true);
+      done(what);
+    };
+    const timer = setTimeout(() => end("timed out"), 8000);
+    client.once("connect", () => end("connected"));
+    client.once("error", (e) => end(`error: ${e.message}`));
+  });
+}
+
+describe("brokerRoute", () => {
+  it.each([
+    ["mqtt://127.0.0.1:1883", { kind: "tcp", host: "127.0.0.1", port: 1883 }],
+    ["mqtt://broker.example", { kind: "tcp", host: "broker.example", port: 1883 }],
+    ["tcp://10.0.0.2:2000", { kind: "tcp", host: "10.0.0.2", port: 2000 }],
+    ["mqtts://broker.example", { kind: "tls", host: "broker.example", port: 8883 }],
+    ["mqtts://[::1]:8884", { kind: "tls", host: "::1", port: 8884 }],
+    ["ws://broker.example:8080/mqtt", { kind: "mqtt.js" }],
+    ["wss://broker.example/mqtt", { kind: "mqtt.js" }],
+    ["mqtt://user:secret@broker.example", { kind: "mqtt.js" }],
+    ["mqtt://broker.example?clientId=x", { kind: "mqtt.js" }],
+    ["not a url", { kind: "mqtt.js" }],
+  ])("%s → %j", (url, route) => {
+    expect(brokerRoute(url, {})).toEqual(route);
+  });
+
+  it("leaves a SOCKS proxy to mqtt.js, which honours MQTTJS_SOCKS_PROXY", () => {
+    expect(brokerRoute("mqtt://broker.example", { MQTTJS_SOCKS_PROXY: "socks5://127.0.0.1:1080" })).toEqual({ kind: "mqtt.js" });
+  });
+});
+
+describe("connectBroker", () => {
+  const work = tempDir("mqtt-connect");
+  let pki: Pki;
+  let other: Pki;
+  let plain: RunningBroker;
+  let tls: RunningBroker;
+
+  beforeAll(async () => {
+    pki = makePki(work.path, []);
+    const otherDir = join(work.path, "other");
+    mkdirSync(otherDir);
+    other = makePki(otherDir, [], "other-ca");
+    plain = await startBroker();
+    tls = await startBroker({ tls: { cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key) } });
+  }, 60_000);
+  afterAll(async () => {
+    await plain?.close();
+    await tls?.close();
+    work.cleanup();
+  });
+
+  it("connects over mqtt://", async () => {
+    expect(await outcome(connectBroker(plain.url, { reconnectPeriod: 0, connectTimeout: 5000 }))).toBe("connected");
+  });
+
+  it("connects over mqtts:// to a broker whose certificate chains to the CA given", async () => {
+    const url = `mqtts://127.0.0.1:${tls.port}`;
+    expect(await outcome(connectBroker(url, { ca: readFileSync(pki.ca), rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: 5000 }))).toBe("connected");
+  });
+
+  it("refuses a broker whose certificate chains to another CA, and one checked against the system store", async () => {
+    const url = `mqtts://127.0.0.1:${tls.port}`;
+    const wrongCa = await outcome(connectBroker(url, { ca: readFileSync(other.ca), rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: 5000 }));
+    expect(wrongCa).toMatch(/^error: .*certificate/i);
+    const noCa = await outcome(connectBroker(url, { rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: 5000 }));
+    expect(noCa).toMatch(/^error: .*certificate/i);
+  });
+
+  it("a field command over mqtt:// loads neither WebSocket nor SOCKS", async () => {
+    // Every CommonJS file the process loaded, written at exit by a preloaded hook.
+    const loaded = join(work.path, "loaded.json");
+    const hook = join(work.path, "record-loaded.cjs");
+    writeFileSync(hook, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require("node:module")._cache))));\n`);
+    const cli = resolve(import.meta.dirname, "../../dist/cli.js");
+    // Not spawnSync: the broker runs in this process and must answer meanwhile.
+    const r = await runNode(cli, ["devices", "--broker", plain.url, "--json"], { cwd: work.path, env: { NODE_OPTIONS: `--require ${hook}` }, timeoutMs: 30_000 });
+    expect(r.code, r.err).toBe(0);
+    const files = JSON.parse(readFileSync(loaded, "utf8")) as string[];
+    // The positive control: mqtt.js itself was loaded from node_modules, so the list is the right one.
+    expect(files.some((f) => f.includes("/node_modules/mqtt/"))).toBe(true);
+    expect(files.filter((f) => /\/node_modules\/(ws|socks|ip-address)\//.test(f) || /\/mqtt\/build\/lib\/connect\/(ws|socks)\.js$/.test(f))).toEqual([]);
+  }, 40_000);
+});
