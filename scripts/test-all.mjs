@@ -117,7 +117,7 @@ function report(r) {
 }
 
 const t0 = performance.now();
-const bundle = await single("bundle (rollup)", bin("rollup"), ["-c", "--silent"]);
+const bundle = await single("bundle (npm run build)", node, [join(root, "scripts", "bundle-cli.mjs")]);
 report(bundle);
 const results = [bundle];
 if (bundle.failed) {

@@ -11,8 +11,8 @@
 // loads the validator and the instrumenter (binaryen, some 14 MB) at all, and
 // the worker loads them once for the boot and every install after it.
 //
-// Where the worker's code is: next to the bundle in dist/ (rollup builds
-// dist/prepare-worker.js), or, running from the TypeScript sources (tests,
+// Where the worker's code is: next to the bundle in dist/ (npm run build
+// writes dist/prepare-worker.js), or, running from the TypeScript sources (tests,
 // benchmarks), bundled on first use with esbuild, a development dependency.
 
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";

@@ -17,7 +17,7 @@ const STEP_TIMEOUT_MS = 120_000;
 let work: string;
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npx rollup -c --silent` first (npm test does)");
+  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` first (npm test does)");
   work = mkdtempSync(join(tmpdir(), "fwx-first-run-"));
 });
 afterAll(() => {

@@ -137,7 +137,7 @@ for (const name of existsSync(examplesDir) ? readdirSync(examplesDir).sort() : [
   if (!existsSync(join(examplesDir, name, "fwx.json"))) continue;
   const out = join(wasmDir, `example-${name}.wasm`);
   if (!existsSync(cli)) {
-    fail(`example ${name} builds`, `${rel(cli)} is missing: run \`npx rollup -c\` first`);
+    fail(`example ${name} builds`, `${rel(cli)} is missing: run \`npm run build\` first`);
     continue;
   }
   const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "build", join("examples", name), "-o", out], { cwd: root, encoding: "utf8", timeout: COMMAND_LIMIT_MS });

@@ -26,7 +26,7 @@ let busy: Server;
 let busyPort = 0;
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npx rollup -c --silent` first (npm test does)");
+  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` first (npm test does)");
   dir = mkdtempSync(join(tmpdir(), "fwx-cli-errors-"));
   writeFileSync(join(dir, "tick.wasm"), tickerModule(500));
   writeFileSync(join(dir, "junk.fwxrec"), "not a recording");

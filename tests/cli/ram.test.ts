@@ -19,7 +19,7 @@ let dir: string;
 const fwx = (args: string[]) => spawnSync(process.execPath, [...CHILD_NODE_FLAGS, CLI, ...args], { encoding: "utf8", timeout: TIMEOUT_MS, cwd: dir });
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npx rollup -c --silent` first (npm test does)");
+  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` first (npm test does)");
   dir = mkdtempSync(join(tmpdir(), "fwx-ram-"));
   for (const f of ["fwx.json", "trace.csv", "assembly"]) cpSync(resolve("examples/cold-chain-alarm", f), join(dir, f), { recursive: true });
 });

@@ -22,7 +22,7 @@ const lab = new PtyLab("fwx-linux-run-");
 const SERVED = { voltage_v: 231.5, current_a: 3.5, power_w: 808, energy_kwh: 1234.5, frequency_hz: 49.75 };
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npx rollup -c --silent` first (npm test does)");
+  if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` first (npm test does)");
   lab.setUp();
 }, 600_000);
 afterAll(() => lab.close());

@@ -2,9 +2,9 @@
 // esbuild), so tests can kill it for real and restart it on the same state.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { build } from "esbuild";
+import { bundleCli as bundleCliInto } from "../../scripts/bundle-cli.mjs";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { CUSTOMER, GROUP, type Trust } from "./fixtures.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
@@ -12,36 +12,13 @@ import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 const root = resolve(import.meta.dirname, "../..");
 
 /**
- * The project's own dependencies stay external, resolved from node_modules as dist/ resolves them;
- * mqtt does not (see bundleCli). Read when bundling, not at import: tests/c/device/cut-fixtures.ts
- * imports this file through a run-ts bundle, where `root` is not the repository.
- */
-function externalPackages(): string[] {
-  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
-  return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})].filter((d) => d !== "mqtt");
-}
-
-/**
- * Bundles src/cli.ts under node_modules/.cache (ESM resolves aedes/binaryen from the bundle's location),
- * split into chunks as dist/ is: a child agent then loads only what `fwx agent` needs (not the
- * compiler, the fleet database or the console), and the module preparation worker is built once
- * here, found beside the chunks, instead of by every agent process at its start.
- *
- * mqtt and its dependencies are bundled in: loaded from node_modules they are some 60 CommonJS
- * files, and resolving and compiling those took 0.12 CPU-s of every agent and every field command
- * (0.30 -> 0.18 CPU-s for a process that loads mqtt and connects). Bundled CommonJS asks for Node's
- * built-in modules with require(), which an ES module has only through createRequire.
+ * Bundles src/cli.ts as `npm run build` bundles it into dist/ (scripts/bundle-cli.mjs), under
+ * node_modules/.cache so that ESM resolves aedes and binaryen from the bundle's location: the tests
+ * run the agent from the sources they test, whether or not dist/ is fresh. A child agent then loads
+ * only what `fwx agent` needs, and finds the module preparation worker beside its chunks.
  */
 export async function bundleCli(): Promise<string> {
-  const dir = join(root, "node_modules", ".cache", "fwx-ota-tests", `fwx-cli-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
-  await build({
-    entryPoints: { cli: join(root, "src/cli.ts"), "prepare-worker": join(root, "src/agent/prepare-worker.ts") }, outdir: dir, splitting: true,
-    bundle: true, platform: "node", format: "esm", target: "node20", external: externalPackages(), logLevel: "error",
-    banner: { js: 'import { createRequire as __fwxCreateRequire } from "node:module"; const require = __fwxCreateRequire(import.meta.url);' },
-  });
-  return join(dir, "cli.js");
+  return bundleCliInto({ outdir: join(root, "node_modules", ".cache", "fwx-ota-tests", `fwx-cli-${process.pid}`), sourcemap: false, logLevel: "error" });
 }
 
 /** Deletes what bundleCli wrote. */
