@@ -11,7 +11,7 @@
 //   except mqtt and its dependencies, which are bundled in: loaded from
 //   node_modules they are some 60 CommonJS files, and resolving and compiling
 //   those cost about 0.1 CPU-s of every agent and every field command
-//   (`fwx devices`: 0.27-0.34 -> 0.17-0.22 CPU-s). esbuild keeps a bundled
+//   (`fwx devices` from dist/: 0.27-0.34 -> 0.22-0.26 CPU-s). esbuild keeps a bundled
 //   require() lazy where mqtt.js calls it lazily, so the transports a
 //   connection does not use are still never loaded (src/ota/mqtt-connect.ts).
 //   Bundled CommonJS asks for Node's built-in modules with require(), which an

@@ -11,7 +11,8 @@
 // same default ports, SNI for a host name, the same check that the server's
 // certificate was authorised), and mqtt.js's own client runs the protocol.
 // Anything else keeps mqtt.connect's own handling, unchanged: ws:// and
-// wss://, credentials or a query in the URL, and a SOCKS proxy from
+// wss://, credentials or a query in the URL, a client certificate with
+// mqtt:// (which mqtt.connect upgrades to TLS), and a SOCKS proxy from
 // MQTTJS_SOCKS_PROXY.
 
 import mqtt, { MqttClient, type IClientOptions } from "mqtt";
@@ -39,7 +40,8 @@ export function brokerRoute(url: string, env: NodeJS.ProcessEnv = process.env): 
 /** mqtt.connect(url, options), without loading the transports the URL does not use (see the top of the file). */
 export function connectBroker(url: string, options: IClientOptions): MqttClient {
   const route = brokerRoute(url);
-  if (route.kind === "mqtt.js") return mqtt.connect(url, options);
+  // mqtt.connect turns mqtt:// into mqtts:// when given a client certificate; so does this, by leaving it that case.
+  if (route.kind === "mqtt.js" || (route.kind === "tcp" && options.cert && options.key)) return mqtt.connect(url, options);
   const { host, port } = route;
   const opts: IClientOptions = { ...options, host, hostname: host, port, protocol: route.kind === "tls" ? "mqtts" : "mqtt" };
   // Called again for every reconnection, as mqtt.js's builders are.

@@ -58,7 +58,7 @@ describe("connectBroker", () => {
   let tls: RunningBroker;
 
   beforeAll(async () => {
-    pki = makePki(work.path, []);
+    pki = makePki(work.path, ["tool"]);
     const otherDir = join(work.path, "other");
     mkdirSync(otherDir);
     other = makePki(otherDir, [], "other-ca");
@@ -78,6 +78,13 @@ describe("connectBroker", () => {
   it("connects over mqtts:// to a broker whose certificate chains to the CA given", async () => {
     const url = `mqtts://127.0.0.1:${tls.port}`;
     expect(await outcome(connectBroker(url, { ca: readFileSync(pki.ca), rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: 5000 }))).toBe("connected");
+  });
+
+  it("with a client certificate, mqtt:// is TLS, as mqtt.connect makes it", async () => {
+    const url = `mqtt://127.0.0.1:${tls.port}`;
+    const tool = pki.clients.tool!;
+    const options = { ca: readFileSync(pki.ca), cert: readFileSync(tool.cert), key: readFileSync(tool.key), rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: 5000 };
+    expect(await outcome(connectBroker(url, options))).toBe("connected");
   });
 
   it("refuses a broker whose certificate chains to another CA, and one checked against the system store", async () => {
