@@ -24,26 +24,39 @@ export const isBusTraffic = (event: AgentEvent): boolean => BUS_EVENT_KINDS.has(
 export const DEFAULT_BUS_EVENT_RATE = Object.freeze({ perSecond: 20, burst: 40 });
 
 export class BusEventLimiter {
-  private readonly buckets = new Map<string, { bucket: TokenBucket; suppressed: number }>();
+  /** Per module, per kind: nested maps, so the hot path builds no key string. */
+  private readonly buckets = new Map<string, Map<string, { bucket: TokenBucket; suppressed: number }>>();
 
   constructor(private readonly rate: { perSecond: number; burst: number } = DEFAULT_BUS_EVENT_RATE) {}
 
-  /** The event to log (with `suppressed` when lines were dropped before it), or null to drop it. Other kinds pass unchanged. */
-  admit(module: string, event: AgentEvent, nowUs: bigint): AgentEvent | null {
-    if (!isBusTraffic(event)) return event;
-    const key = `${module}\0${event.kind}`;
-    let entry = this.buckets.get(key);
-    if (!entry) {
-      entry = { bucket: new TokenBucket(this.rate.perSecond, this.rate.burst), suppressed: 0 };
-      this.buckets.set(key, entry);
-    }
+  /**
+   * Whether a line of bus traffic `kind` from `module` may be logged at `nowUs`: null to drop it (and count
+   * it), otherwise how many lines were dropped before it (0 for none), which the line then carries as
+   * `suppressed`.
+   */
+  take(module: string, kind: string, nowUs: bigint): number | null {
+    let kinds = this.buckets.get(module);
+    if (!kinds) this.buckets.set(module, (kinds = new Map()));
+    let entry = kinds.get(kind);
+    if (!entry) kinds.set(kind, (entry = { bucket: new TokenBucket(this.rate.perSecond, this.rate.burst), suppressed: 0 }));
     if (!entry.bucket.take(nowUs)) {
       entry.suppressed++;
       return null;
     }
-    if (entry.suppressed === 0) return event;
-    const admitted = { ...event, suppressed: entry.suppressed };
+    const suppressed = entry.suppressed;
     entry.suppressed = 0;
-    return admitted;
+    return suppressed;
   }
+
+  /** The event to log (with `suppressed` when lines were dropped before it), or null to drop it. Other kinds pass unchanged. */
+  admit(module: string, event: AgentEvent, nowUs: bigint): AgentEvent | null {
+    if (!isBusTraffic(event)) return event;
+    return withSuppressed(event, this.take(module, event.kind, nowUs));
+  }
+}
+
+/** `event` as take() decided: null when dropped, and carrying the count of lines dropped before it. */
+export function withSuppressed(event: AgentEvent, suppressed: number | null): AgentEvent | null {
+  if (suppressed === null) return null;
+  return suppressed === 0 ? event : { ...event, suppressed };
 }

@@ -21,6 +21,8 @@ export interface InstanceEnv {
   claims: ClaimRegistry;
   nowUs(): bigint;
   emit(event: AgentEvent): void;
+  /** Bus traffic, described only if it is to be logged (ModuleHostContext.traffic); without it, every event is described and emitted. */
+  traffic?(kind: string, describe: () => AgentEvent): void;
   postEvent(kind: number, handle: number, arg: number): void;
   /** Fuel per callback. */
   fuel: bigint;
@@ -58,6 +60,10 @@ export class InstanceContext implements ModuleHostContext, GuestContext {
   get claims(): ClaimRegistry { return this.env.claims; }
   nowUs(): bigint { return this.env.nowUs(); }
   emit(event: AgentEvent): void { this.env.emit(event); }
+  traffic(kind: string, describe: () => AgentEvent): void {
+    if (this.env.traffic) this.env.traffic(kind, describe);
+    else this.env.emit(describe());
+  }
   postEvent(kind: number, handle: number, arg: number): void { this.env.postEvent(kind, handle, arg); }
   onStop(cleanup: () => void): void { this.cleanups.push(cleanup); }
 

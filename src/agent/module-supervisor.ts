@@ -11,7 +11,7 @@ import type { HostImpl } from "../abi/host.generated.js";
 import type { Capabilities } from "../caps/capabilities.js";
 import type { AgentEvent } from "./host-context.js";
 import { DeviceClaimRegistry } from "./handles.js";
-import { BusEventLimiter } from "./bus-events.js";
+import { BusEventLimiter, withSuppressed } from "./bus-events.js";
 import { formatCrashReport, type CrashReport } from "./faults.js";
 import { sha256Hex, type DebugMap } from "../build/debug-map.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
@@ -159,6 +159,15 @@ export class ModuleSupervisor<B extends BoardLike = BoardLike> {
     if (admitted) this.opts.emit(now, module, admitted);
   }
 
+  /** Bus traffic from `module`: described and logged only when the rate limit lets the line through. */
+  private traffic(module: string, kind: string, describe: () => AgentEvent): void {
+    const now = this.opts.nowUs();
+    const suppressed = this.busEvents.take(module, kind, now);
+    if (suppressed === null) return;
+    const admitted = withSuppressed(describe(), suppressed)!;
+    this.opts.emit(now, module, admitted);
+  }
+
   private schedule(atUs: bigint, slot: SupervisedSlot, fn: () => void) {
     const task = this.scheduler.schedule(atUs, slot.order, fn);
     this.opts.onScheduled?.();
@@ -201,6 +210,7 @@ export class ModuleSupervisor<B extends BoardLike = BoardLike> {
       claims: this.claims,
       nowUs: () => this.opts.nowUs(),
       emit: (e) => this.emit(id, e),
+      traffic: (kind, describe) => this.traffic(id, kind, describe),
       postEvent: (kind, handle, arg) => {
         // An event the board fires while catching up happened at the board's time, not now:
         // stamped with now it would run after a timer due in between, so a UART reply that

@@ -70,24 +70,25 @@ export class SimI2cBus {
    */
   transaction(address: number, tx: Uint8Array | null, rxLength: number | null, tUs: bigint): BusResult<I2cErrorKind> {
     const rx = new Uint8Array(rxLength ?? 0);
-    const where = `I2C bus ${this.spec.bus} address ${hexByte(address)}`;
+    // Only a failure is described: a polling module makes thousands of transactions a simulated minute.
+    const where = () => `I2C bus ${this.spec.bus} address ${hexByte(address)}`;
     const fault = activeFault(this.spec.faults, address, tUs);
-    if (fault) return failed(FAULT_KIND[fault.status] as I2cErrorKind, `${where}: ${fault.detail}`, rx);
+    if (fault) return failed(FAULT_KIND[fault.status] as I2cErrorKind, `${where()}: ${fault.detail}`, rx);
     const dev = this.devices.get(address);
     if (tx !== null) {
       if (!dev || !dev.ackAddress(false, tUs))
-        return failed("no-acknowledge-address", dev ? `${where} (${dev.name}) did not acknowledge: busy (write cycle in progress)` : `${where}: no device answers`, rx);
+        return failed("no-acknowledge-address", dev ? `${where()} (${dev.name}) did not acknowledge: busy (write cycle in progress)` : `${where()}: no device answers`, rx);
       for (let i = 0; i < tx.length; i++) {
         if (!dev.writeByte(tx[i]!, i, tUs)) {
           dev.stop(tUs);
-          return failed("no-acknowledge-data", `${where} (${dev.name}) refused data byte ${i} (${hexByte(tx[i]!)})`, rx);
+          return failed("no-acknowledge-data", `${where()} (${dev.name}) refused data byte ${i} (${hexByte(tx[i]!)})`, rx);
         }
       }
     }
     if (rxLength !== null) {
       if (!dev || !dev.ackAddress(true, tUs)) {
         dev?.stop(tUs);
-        return failed("no-acknowledge-address", dev ? `${where} (${dev.name}) did not acknowledge its read address: busy` : `${where}: no device answers`, rx);
+        return failed("no-acknowledge-address", dev ? `${where()} (${dev.name}) did not acknowledge its read address: busy` : `${where()}: no device answers`, rx);
       }
       for (let i = 0; i < rxLength; i++) rx[i] = dev.readByte(tUs);
     }

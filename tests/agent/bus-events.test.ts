@@ -36,10 +36,10 @@ function warner(periodMs: number): Uint8Array {
   return b.build();
 }
 
-async function pollingRun(durationS: number) {
+async function pollingRun(durationS: number, board = loadBoardFile(defaultBoardPath())) {
   const logged: LoggedEvent[] = [];
   await runSimulation({
-    board: loadBoardFile(defaultBoardPath()),
+    board,
     modules: [
       { id: "poller", bytes: i2cPoller(10), source: "poller.wasm", requested: { timers: 1, i2c: [{ bus: 1, address: 0x48 }] } },
       { id: "warner", bytes: warner(10_000), source: "warner.wasm", requested: { timers: 1 } },
@@ -101,6 +101,31 @@ describe("peripheral traffic events", () => {
     // A module that is not a string, or empty: every module (before: an object matched none).
     for (const module of [{ x: 1 }, 5, "", null]) expect(count(module, 500), String(module)).toBe(300);
     expect(count("a", 500)).toBe(150);
+  });
+
+  it("a line the limit drops is never described: its bytes are not formatted, its device not looked up", async () => {
+    const board = loadBoardFile(defaultBoardPath());
+    // The simulated bus's device lookup: the transaction itself does not use it, only a line naming the device.
+    const bus = board.i2c(1)!;
+    let lookups = 0;
+    const device = bus.device.bind(bus);
+    bus.device = (address: number) => {
+      lookups++;
+      return device(address);
+    };
+    const i2c = (await pollingRun(20, board)).filter((e) => e.kind === "i2c");
+    // About 2,000 transactions, of which only the lines logged were described.
+    expect(i2c.length).toBeLessThan(500);
+    expect(lookups).toBe(i2c.length);
+  });
+
+  it("take() drops a line with null and hands the next line through the count dropped before it", () => {
+    const lim = new BusEventLimiter({ perSecond: 1, burst: 1 });
+    expect(lim.take("a", "i2c", 0n)).toBe(0);
+    expect([lim.take("a", "i2c", 0n), lim.take("a", "i2c", 0n)]).toEqual([null, null]);
+    expect(lim.take("a", "uart", 0n)).toBe(0);
+    expect(lim.take("a", "i2c", 1_000_000n)).toBe(2);
+    expect(lim.take("a", "i2c", 2_000_000n)).toBe(0);
   });
 
   it("the limiter keeps modules and kinds apart and lets other events through untouched", () => {

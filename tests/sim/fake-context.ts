@@ -23,6 +23,7 @@ export class FakeContext implements ModuleHostContext {
     return status;
   }
   emit(event: AgentEvent): void { this.events.push(event); }
+  traffic(_kind: string, describe: () => AgentEvent): void { this.events.push(describe()); }
   postEvent(kind: number, handle: number, arg: number): void { this.posted.push({ kind, handle, arg }); }
   onStop(cleanup: () => void): void { this.stops.push(cleanup); }
   stop(): void {

@@ -16,7 +16,7 @@ export function createGpioHost(board: Peripherals, ctx: ModuleHostContext): Gpio
   const pins = exclusiveResources<Pin>(ctx, "gpio", (pin) => pin.number, (pin) => {
     const wasOutput = pin.isOutput;
     pin.configure(null, { nowUs: ctx.nowUs(), caller: ctx.moduleId });
-    ctx.emit({ kind: "gpio", pin: pin.number, name: pin.name, released: true, ...(wasOutput ? { mode: "input" } : {}) });
+    ctx.traffic("gpio", () => ({ kind: "gpio", pin: pin.number, name: pin.name, released: true, ...(wasOutput ? { mode: "input" } : {}) }));
   });
 
   return {
@@ -35,7 +35,7 @@ export function createGpioHost(board: Peripherals, ctx: ModuleHostContext): Gpio
       if (refused) return ctx.fail(abiStatus(refused.kind), `gpio.claim: pin ${pinNumber} (${pin.name}) as ${modeName}: ${refused.detail}`);
       pins.take(pin);
       out.handle = ctx.handles.issue(KIND, pin);
-      ctx.emit({ kind: "gpio", pin: pinNumber, name: pin.name, mode: modeName, level: pin.level(at) ? 1 : 0 });
+      ctx.traffic("gpio", () => ({ kind: "gpio", pin: pinNumber, name: pin.name, mode: modeName, level: pin.level(at) ? 1 : 0 }));
       return Status.ok;
     },
 
@@ -53,7 +53,7 @@ export function createGpioHost(board: Peripherals, ctx: ModuleHostContext): Gpio
       // An output's level is what was last written: no clock read, no trace lookup.
       const before = pin.writtenLevel;
       pin.write(level);
-      if (before !== level) ctx.emit({ kind: "gpio", pin: pin.number, name: pin.name, level: level ? 1 : 0 });
+      if (before !== level) ctx.traffic("gpio", () => ({ kind: "gpio", pin: pin.number, name: pin.name, level: level ? 1 : 0 }));
       return Status.ok;
     },
 
@@ -69,7 +69,7 @@ export function createGpioHost(board: Peripherals, ctx: ModuleHostContext): Gpio
       }
       pin.watch((level) => {
         if (!(edges & (level ? Edge.rising : Edge.falling))) return;
-        ctx.emit({ kind: "gpio", pin: pin.number, name: pin.name, edge: level ? "rising" : "falling", level: level ? 1 : 0 });
+        ctx.traffic("gpio", () => ({ kind: "gpio", pin: pin.number, name: pin.name, edge: level ? "rising" : "falling", level: level ? 1 : 0 }));
         ctx.postEvent(EventKind.gpioEdge, handle, level ? 1 : 0);
       }, at);
       return Status.ok;

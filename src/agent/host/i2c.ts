@@ -21,11 +21,13 @@ export function createI2cHost(board: Peripherals, ctx: ModuleHostContext): I2cHo
     board.advanceTo(now);
     const result = bus.transaction(address, tx, rx ? rx.length : null, { nowUs: now, caller: ctx.moduleId });
     if (rx && result.ok) rx.set(result.rx);
-    const device = bus.targetName(address);
-    ctx.emit({
-      kind: "i2c", bus: busNumber, address: hexByte(address), ...(device !== undefined ? { device } : {}), op,
-      ...(tx ? { tx: hexBytes(tx) } : {}), ...(rx && result.ok ? { rx: hexBytes(result.rx) } : {}),
-      status: result.ok ? "ok" : result.detail,
+    ctx.traffic("i2c", () => {
+      const device = bus.targetName(address);
+      return {
+        kind: "i2c", bus: busNumber, address: hexByte(address), ...(device !== undefined ? { device } : {}), op,
+        ...(tx ? { tx: hexBytes(tx) } : {}), ...(rx && result.ok ? { rx: hexBytes(result.rx) } : {}),
+        status: result.ok ? "ok" : result.detail,
+      };
     });
     return result.ok ? Status.ok : ctx.fail(abiStatus(result.kind), `i2c.${op}: ${result.detail}`);
   }

@@ -15,7 +15,7 @@ const KIND = "pwm.channel";
 export function createPwmHost(board: Peripherals, ctx: ModuleHostContext): PwmHost {
   const channels = exclusiveResources<PwmChannel>(ctx, "pwm", (ch) => ch.channel, (ch) => {
     ch.stop();
-    ctx.emit({ kind: "pwm", channel: ch.channel, name: ch.name, duty: 0, closed: true });
+    ctx.traffic("pwm", () => ({ kind: "pwm", channel: ch.channel, name: ch.name, duty: 0, closed: true }));
   });
 
   return {
@@ -32,14 +32,14 @@ export function createPwmHost(board: Peripherals, ctx: ModuleHostContext): PwmHo
       if (refused) return ctx.fail(abiStatus(refused.kind), `pwm.open: channel ${channel} (${ch.name}): ${refused.detail}`);
       channels.take(ch);
       out.handle = ctx.handles.issue(KIND, ch);
-      ctx.emit({ kind: "pwm", channel, name: ch.name, frequencyHz, duty: 0 });
+      ctx.traffic("pwm", () => ({ kind: "pwm", channel, name: ch.name, frequencyHz, duty: 0 }));
       return Status.ok;
     },
 
     setDuty(handle, duty) {
       const ch = ctx.handles.get<PwmChannel>(KIND, handle)!;
       if (Number.isNaN(duty) || duty < 0 || duty > 1) return ctx.fail(Status.invalidArg, `pwm.set_duty: duty ${duty} is outside 0.0 .. 1.0`);
-      if (duty !== ch.duty) ctx.emit({ kind: "pwm", channel: ch.channel, name: ch.name, duty });
+      if (duty !== ch.duty) ctx.traffic("pwm", () => ({ kind: "pwm", channel: ch.channel, name: ch.name, duty }));
       ch.setDuty(duty);
       return Status.ok;
     },

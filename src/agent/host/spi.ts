@@ -22,10 +22,10 @@ export function createSpiHost(board: Peripherals, ctx: ModuleHostContext): SpiHo
       board.advanceTo(now);
       const result = device.transfer(tx, { nowUs: now, caller: ctx.moduleId });
       if (result.ok && rx.length > 0) rx.set(result.rx);
-      ctx.emit({
+      ctx.traffic("spi", () => ({
         kind: "spi", bus: busNumber, cs, device: device.name, tx: hexBytes(tx),
         ...(result.ok ? { rx: hexBytes(result.rx) } : {}), status: result.ok ? "ok" : result.detail,
-      });
+      }));
       return result.ok ? Status.ok : ctx.fail(abiStatus(result.kind), `spi.transfer: ${result.detail}`);
     },
   };

@@ -18,7 +18,7 @@ const PARITY: readonly Parity[] = ["none", "even", "odd"];
 export function createUartHost(board: Peripherals, ctx: ModuleHostContext): UartHost {
   const ports = exclusiveResources<UartPort>(ctx, "uart", (p) => p.port, (p) => {
     p.close();
-    ctx.emit({ kind: "uart", port: p.port, name: p.name, closed: true });
+    ctx.traffic("uart", () => ({ kind: "uart", port: p.port, name: p.name, closed: true }));
   });
 
   return {
@@ -40,14 +40,14 @@ export function createUartHost(board: Peripherals, ctx: ModuleHostContext): Uart
       let handle = 0;
       const refused = port.open({ baud, parity: parityName, stopBits }, { nowUs: now, caller: ctx.moduleId }, (burst, waiting) => {
         const errors = burst.filter((c) => c.error).length;
-        ctx.emit({ kind: "uart", port: portNumber, dir: "rx", bytes: burst.length, hex: hexBytes(burst.map((c) => c.byte)), ...(errors ? { errors } : {}) });
+        ctx.traffic("uart", () => ({ kind: "uart", port: portNumber, dir: "rx", bytes: burst.length, hex: hexBytes(burst.map((c) => c.byte)), ...(errors ? { errors } : {}) }));
         ctx.postEvent(EventKind.uartRx, handle, waiting);
       });
       if (refused) return ctx.fail(abiStatus(refused.kind), `uart.open: port ${portNumber} (${s.name}): ${refused.detail}`);
       ports.take(port);
       handle = ctx.handles.issue(KIND, port);
       out.handle = handle;
-      ctx.emit({ kind: "uart", port: portNumber, name: s.name, open: `${baud} 8${parityName[0]!.toUpperCase()}${stopBits}` });
+      ctx.traffic("uart", () => ({ kind: "uart", port: portNumber, name: s.name, open: `${baud} 8${parityName[0]!.toUpperCase()}${stopBits}` }));
       return Status.ok;
     },
 
@@ -58,7 +58,7 @@ export function createUartHost(board: Peripherals, ctx: ModuleHostContext): Uart
       const written = data.length === 0 ? 0 : port.write(data, { nowUs: now, caller: ctx.moduleId });
       out.written = written;
       if (data.length > 0 && written === 0) return ctx.fail(Status.busy, `uart.write: port ${port.port} transmit buffer is full (${port.txBufferBytes} bytes)`);
-      if (written > 0) ctx.emit({ kind: "uart", port: port.port, dir: "tx", bytes: written, hex: hexBytes(data.subarray(0, written)) });
+      if (written > 0) ctx.traffic("uart", () => ({ kind: "uart", port: port.port, dir: "tx", bytes: written, hex: hexBytes(data.subarray(0, written)) }));
       return Status.ok;
     },
 
