@@ -18,6 +18,9 @@ export function createPwmHost(board: Peripherals, ctx: ModuleHostContext): PwmHo
     ctx.traffic("pwm", () => ({ kind: "pwm", channel: ch.channel, name: ch.name, duty: 0, closed: true }));
   });
 
+  // Out of setDuty(), a hot path: see levelWritten in gpio.ts.
+  const dutySet = (ch: PwmChannel, duty: number) => ctx.traffic("pwm", () => ({ kind: "pwm", channel: ch.channel, name: ch.name, duty }));
+
   return {
     open(channel, frequencyHz, out) {
       if (frequencyHz === 0) return ctx.fail(Status.invalidArg, "pwm.open: frequency_hz is 0");
@@ -39,7 +42,7 @@ export function createPwmHost(board: Peripherals, ctx: ModuleHostContext): PwmHo
     setDuty(handle, duty) {
       const ch = ctx.handles.get<PwmChannel>(KIND, handle)!;
       if (Number.isNaN(duty) || duty < 0 || duty > 1) return ctx.fail(Status.invalidArg, `pwm.set_duty: duty ${duty} is outside 0.0 .. 1.0`);
-      if (duty !== ch.duty) ctx.traffic("pwm", () => ({ kind: "pwm", channel: ch.channel, name: ch.name, duty }));
+      if (duty !== ch.duty) dutySet(ch, duty);
       ch.setDuty(duty);
       return Status.ok;
     },
