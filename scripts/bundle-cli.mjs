@@ -15,7 +15,8 @@
 //   require() lazy where mqtt.js calls it lazily, so the transports a
 //   connection does not use are still never loaded (src/ota/mqtt-connect.ts).
 //   Bundled CommonJS asks for Node's built-in modules with require(), which an
-//   ES module has only through createRequire: hence the banner.
+//   ES module has only through createRequire: hence the banner. So mqtt is a
+//   development dependency: what dist/ needs of it is inside dist/.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
