@@ -131,6 +131,7 @@ export function replayRecording(recording: Uint8Array, bytes: Uint8Array, module
     claims: new DeviceClaimRegistry(),
     nowUs: () => nowUs,
     emit: () => {},
+    traffic: () => {},
     postEvent: () => {},
     fuel: BigInt(meta.fuel),
     watchdogMs,
