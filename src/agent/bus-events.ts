@@ -32,9 +32,10 @@ export class BusEventLimiter {
   /**
    * Whether a line of bus traffic `kind` from `module` may be logged at `nowUs`: null to drop it (and count
    * it), otherwise how many lines were dropped before it (0 for none), which the line then carries as
-   * `suppressed`.
+   * `suppressed`. A kind that is not bus traffic is never limited (0).
    */
   take(module: string, kind: string, nowUs: bigint): number | null {
+    if (!BUS_EVENT_KINDS.has(kind)) return 0;
     let kinds = this.buckets.get(module);
     if (!kinds) this.buckets.set(module, (kinds = new Map()));
     let entry = kinds.get(kind);
@@ -50,7 +51,6 @@ export class BusEventLimiter {
 
   /** The event to log (with `suppressed` when lines were dropped before it), or null to drop it. Other kinds pass unchanged. */
   admit(module: string, event: AgentEvent, nowUs: bigint): AgentEvent | null {
-    if (!isBusTraffic(event)) return event;
     return withSuppressed(event, this.take(module, event.kind, nowUs));
   }
 }

@@ -11,7 +11,7 @@ import type { HostImpl } from "../abi/host.generated.js";
 import type { Capabilities } from "../caps/capabilities.js";
 import type { AgentEvent } from "./host-context.js";
 import { DeviceClaimRegistry } from "./handles.js";
-import { BUS_EVENT_KINDS, BusEventLimiter, withSuppressed } from "./bus-events.js";
+import { BusEventLimiter, withSuppressed } from "./bus-events.js";
 import { formatCrashReport, type CrashReport } from "./faults.js";
 import { sha256Hex, type DebugMap } from "../build/debug-map.js";
 import { ModuleInstance, type CallOutcome, type InstanceContext } from "./instance.js";
@@ -161,7 +161,6 @@ export class ModuleSupervisor<B extends BoardLike = BoardLike> {
 
   /** Bus traffic from `module`: described and logged only when the rate limit lets the line through. */
   private traffic(module: string, kind: string, describe: () => AgentEvent): void {
-    if (!BUS_EVENT_KINDS.has(kind)) return this.emit(module, describe()); // not traffic: never rate-limited
     const now = this.opts.nowUs();
     const suppressed = this.busEvents.take(module, kind, now);
     if (suppressed === null) return;
