@@ -70,8 +70,9 @@ export async function bundleCli({ outdir = join(root, "dist"), sourcemap = true,
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   try {
     await bundleCli();
-  } catch {
-    // esbuild has printed each error with its file and line.
+  } catch (e) {
+    // esbuild has printed each build error with its file and line (it throws them as `errors`); say anything else.
+    if (!Array.isArray(e?.errors)) console.error(`npm run build: ${e?.message ?? String(e)}`);
     process.exitCode = 1;
   }
 }
