@@ -71,8 +71,8 @@ export const X = Object.freeze(Object.fromEntries(ACCESSOR_KINDS.map((k) => [k, 
 export const getExpressionId: (expr: Expr) => number = binaryen.getExpressionId;
 export const getExpressionType: (expr: Expr) => binaryen.Type = binaryen.getExpressionType;
 
-/** The value types the walkers compare against. */
-export const TYPE = Object.freeze({ none: binaryen.none, unreachable: binaryen.unreachable, i32: binaryen.i32, i64: binaryen.i64, f32: binaryen.f32, f64: binaryen.f64 });
+/** The types the walkers compare against and build with (auto: a block takes its last child's type). */
+export const TYPE = Object.freeze({ none: binaryen.none, unreachable: binaryen.unreachable, auto: binaryen.auto, i32: binaryen.i32, i64: binaryen.i64, f32: binaryen.f32, f64: binaryen.f64 });
 
 export const ID = Object.freeze({
   Binary: binaryen.BinaryId,

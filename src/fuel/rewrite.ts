@@ -86,8 +86,6 @@ export interface RewriteCounters {
 /** Label of the block around a cached-mode body; branching out of it means "out of fuel". */
 const EXHAUSTED_LABEL = "__fwx_out_of_fuel";
 
-const B = binaryen;
-
 function i64Const(m: binaryen.Module, value: number): Expr {
   return m.i64.const(value >>> 0, Math.floor(value / 2 ** 32));
 }
@@ -119,7 +117,7 @@ export class FunctionRewriter {
    */
   rewrite(body: Expr): { body: Expr; extraVars: binaryen.Type[]; entryCost: number } {
     const m = this.m;
-    if (this.mode === "cached") this.fuelLocal = this.newLocal(B.i64);
+    if (this.mode === "cached") this.fuelLocal = this.newLocal(TYPE.i64);
     const newBody = this.visit(body);
     const entryCost = Math.max(COST_MODEL.loopIterationMinimum, this.regionCost);
     if (this.mode === "caller-charged") {
@@ -131,27 +129,27 @@ export class FunctionRewriter {
     this.counters.staticCost += entryCost;
     let result: Expr;
     if (this.mode === "global") {
-      result = m.block(null, [this.charge(i64Const(m, entryCost)), newBody], B.auto);
+      result = m.block(null, [this.charge(i64Const(m, entryCost)), newBody], TYPE.auto);
     } else {
       const fl = this.fuelLocal;
       const entry = [
-        m.local.set(fl, m.i64.sub(globalGet(m, this.sym.global, B.i64), i64Const(m, entryCost))),
-        m.br(EXHAUSTED_LABEL, m.i64.lt_s(m.local.get(fl, B.i64), i64Const(m, 0))),
+        m.local.set(fl, m.i64.sub(globalGet(m, this.sym.global, TYPE.i64), i64Const(m, entryCost))),
+        m.br(EXHAUSTED_LABEL, m.i64.lt_s(m.local.get(fl, TYPE.i64), i64Const(m, 0))),
       ];
       // Falling out of the exhaustion block means "out of fuel", so the normal end returns explicitly.
       const type = getExpressionType(newBody);
       let normal: Expr[];
       if (type === TYPE.unreachable) normal = [newBody];
-      else if (type === B.none) normal = [newBody, this.writeBack(), m.return()];
+      else if (type === TYPE.none) normal = [newBody, this.writeBack(), m.return()];
       else {
         const t = this.resultTemp(type);
         normal = [m.local.set(t, newBody), this.writeBack(), m.return(m.local.get(t, type))];
       }
       result = m.block(null, [
-        m.block(EXHAUSTED_LABEL, [...entry, ...normal], B.none),
-        m.call(this.sym.outOfFuel, [], B.none),
+        m.block(EXHAUSTED_LABEL, [...entry, ...normal], TYPE.none),
+        m.call(this.sym.outOfFuel, [], TYPE.none),
         m.unreachable(),
-      ], B.unreachable);
+      ], TYPE.unreachable);
     }
     return { body: result, extraVars: this.extraVars, entryCost };
   }
@@ -172,11 +170,11 @@ export class FunctionRewriter {
   }
 
   private writeBack(): Expr {
-    return globalSet(this.m, this.sym.global, this.m.local.get(this.fuelLocal, B.i64));
+    return globalSet(this.m, this.sym.global, this.m.local.get(this.fuelLocal, TYPE.i64));
   }
 
   private reload(): Expr {
-    return this.m.local.set(this.fuelLocal, globalGet(this.m, this.sym.global, B.i64));
+    return this.m.local.set(this.fuelLocal, globalGet(this.m, this.sym.global, TYPE.i64));
   }
 
   /**
@@ -191,13 +189,13 @@ export class FunctionRewriter {
     const m = this.m;
     if (this.mode === "cached") {
       const fl = this.fuelLocal;
-      return m.br(EXHAUSTED_LABEL, m.i64.lt_s(m.local.tee(fl, m.i64.sub(m.local.get(fl, B.i64), amount), B.i64), i64Const(m, 0)));
+      return m.br(EXHAUSTED_LABEL, m.i64.lt_s(m.local.tee(fl, m.i64.sub(m.local.get(fl, TYPE.i64), amount), TYPE.i64), i64Const(m, 0)));
     }
     const g = this.sym.global;
     return m.block(null, [
-      globalSet(m, g, m.i64.sub(globalGet(m, g, B.i64), amount)),
-      m.if(m.i64.lt_s(globalGet(m, g, B.i64), i64Const(m, 0)), m.call(this.sym.outOfFuel, [], B.none)),
-    ], B.none);
+      globalSet(m, g, m.i64.sub(globalGet(m, g, TYPE.i64), amount)),
+      m.if(m.i64.lt_s(globalGet(m, g, TYPE.i64), i64Const(m, 0)), m.call(this.sym.outOfFuel, [], TYPE.none)),
+    ], TYPE.none);
   }
 
   private visit(expr: Expr): Expr {
@@ -280,7 +278,7 @@ export class FunctionRewriter {
     this.counters.loops++;
     this.counters.chargePoints++;
     this.counters.staticCost += cost;
-    X.Loop.setBody(expr, this.m.block(null, [this.charge(i64Const(this.m, cost)), body], B.auto));
+    X.Loop.setBody(expr, this.m.block(null, [this.charge(i64Const(this.m, cost)), body], TYPE.auto));
     return expr;
   }
 
@@ -311,7 +309,7 @@ export class FunctionRewriter {
     this.counters.callsWrapped++;
     // The write-back may only precede the operands when evaluating them cannot change the cached fuel.
     const pre = operandsTouchFuel ? this.spill(slots).stores : [];
-    if (type === B.none) return m.block(null, [...pre, this.writeBack(), expr, this.reload()], B.none);
+    if (type === TYPE.none) return m.block(null, [...pre, this.writeBack(), expr, this.reload()], TYPE.none);
     const t = this.resultTemp(type);
     return m.block(null, [...pre, this.writeBack(), m.local.set(t, expr), this.reload(), m.local.get(t, type)], type);
   }
@@ -320,13 +318,13 @@ export class FunctionRewriter {
     if (this.mode !== "cached") return expr;
     const m = this.m;
     const value = slots[0]?.get();
-    if (value === undefined) return m.block(null, [this.writeBack(), expr], B.auto);
+    if (value === undefined) return m.block(null, [this.writeBack(), expr], TYPE.auto);
     const type = getExpressionType(value);
     if (type === TYPE.unreachable) return expr;
-    if (!valueTouchesFuel) return m.block(null, [this.writeBack(), expr], B.auto);
+    if (!valueTouchesFuel) return m.block(null, [this.writeBack(), expr], TYPE.auto);
     const t = this.resultTemp(type);
     slots[0]!.set(m.local.get(t, type));
-    return m.block(null, [m.local.set(t, value), this.writeBack(), expr], B.auto);
+    return m.block(null, [m.local.set(t, value), this.writeBack(), expr], TYPE.auto);
   }
 
   /** memory.copy / memory.fill: the instruction (and its bounds check) first, then size / bulkBytesPerUnit. */
@@ -338,7 +336,7 @@ export class FunctionRewriter {
     const amount = m.i64.shr_u(m.i64.extend_u(m.local.get(size.index, size.type)), i64Const(m, BULK_BYTES_SHIFT));
     this.counters.dynamicChargePoints++;
     this.counters.chargePoints++;
-    return m.block(null, [...stores, expr, this.charge(amount)], B.none);
+    return m.block(null, [...stores, expr, this.charge(amount)], TYPE.none);
   }
 
   /**
@@ -350,18 +348,18 @@ export class FunctionRewriter {
     if (getExpressionType(expr) === TYPE.unreachable) return expr;
     const { stores, locals } = this.spill(slots);
     const delta = locals[0]!;
-    const result = this.newLocal(B.i32);
-    const amount = m.i64.shl(m.i64.extend_u(m.local.get(delta.index, B.i32)), i64Const(m, GROW_PAGE_SHIFT));
+    const result = this.newLocal(TYPE.i32);
+    const amount = m.i64.shl(m.i64.extend_u(m.local.get(delta.index, TYPE.i32)), i64Const(m, GROW_PAGE_SHIFT));
     this.counters.dynamicChargePoints++;
     this.counters.chargePoints++;
     return m.block(null, [
       ...stores,
       m.local.set(result, expr),
-      m.if(m.i32.eq(m.local.get(result, B.i32), m.i32.const(-1)),
+      m.if(m.i32.eq(m.local.get(result, TYPE.i32), m.i32.const(-1)),
         globalSet(m, this.sym.growRefused, m.i32.const(1)),
         this.charge(amount)),
-      m.local.get(result, B.i32),
-    ], B.i32);
+      m.local.get(result, TYPE.i32),
+    ], TYPE.i32);
   }
 
   /**
@@ -383,7 +381,7 @@ export class FunctionRewriter {
     const { stores, locals } = this.spill(slots);
     let total: Expr | null = null;
     for (const i of lengthSlots) {
-      const len = m.i64.extend_u(m.local.get(locals[i]!.index, B.i32));
+      const len = m.i64.extend_u(m.local.get(locals[i]!.index, TYPE.i32));
       total = total === null ? len : m.i64.add(total, len);
     }
     const amount = cost.perByte === 1 ? total! : m.i64.mul(total!, i64Const(m, cost.perByte));
@@ -391,7 +389,7 @@ export class FunctionRewriter {
     this.counters.chargePoints++;
     // Operands are locals now, so the write-back can go right before the call.
     const called = this.wrapCall(expr, slots, false);
-    if (type === B.none) return m.block(null, [...stores, called, this.charge(amount)], B.none);
+    if (type === TYPE.none) return m.block(null, [...stores, called, this.charge(amount)], TYPE.none);
     const t = this.resultTemp(type);
     return m.block(null, [...stores, m.local.set(t, called), this.charge(amount), m.local.get(t, type)], type);
   }
