@@ -9,7 +9,6 @@ import { parseModule, WasmParseError, type ParsedModule } from "../wasm/reader.j
 import { capMemory, MemoryBudgetError, PAGE_BYTES, type CappedModule } from "./memory-cap.js";
 import { formatLinkReport, linkModule } from "./link.js";
 import { ModuleRefused, type PreparedModule, type PrepareOptions } from "./refusal.js";
-// The validator decodes every instruction of the module; the agent's own reads need only its structure.
 import { completePrepared, STRUCTURE_ONLY } from "./prepared.js";
 
 export { ModuleRefused, type PreparedModule, type PrepareOptions, type RefusalStep } from "./refusal.js";
@@ -34,6 +33,7 @@ function prepareSteps(bytes: Uint8Array, opts: PrepareOptions): PreparedModule {
   const { moduleId: id, source } = opts;
   let parsed: ParsedModule;
   try {
+    // The validator decodes every instruction; linking and the memory cap need only the structure.
     parsed = parseModule(bytes, STRUCTURE_ONLY);
   } catch (e) {
     if (e instanceof WasmParseError) throw new ModuleRefused(id, "validation", `${source}: ${e.message}`);
