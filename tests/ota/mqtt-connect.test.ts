@@ -95,6 +95,20 @@ describe("connectBroker", () => {
     expect(noCa).toMatch(/^error: .*certificate/i);
   });
 
+  it("a client does not fill mqtt-packet's table of 65,536 packet-id Buffers, unless asked to (writeCache)", async () => {
+    // A process of its own: in this one the broker's own writes may have filled the table already.
+    const probe = resolve(import.meta.dirname, "write-cache-probe.ts");
+    const runTs = resolve(import.meta.dirname, "../../scripts/run-ts.mjs");
+    const entries = async (mode: "default" | "true") => {
+      const r = await runNode(runTs, [probe, plain.url, mode], { cwd: work.path, timeoutMs: 30_000 });
+      expect(r.code, r.err).toBe(0);
+      return Number(r.out.trim());
+    };
+    expect(await entries("default")).toBe(0);
+    // The control: the table this spares is really made when a client keeps mqtt.js's default.
+    expect(await entries("true")).toBe(65536);
+  }, 40_000);
+
   it("a field command over mqtt:// does not load WebSocket; over ws:// it does", async () => {
     // mqtt.js is bundled into dist/, so what a process loaded is read from Node's own list of the built-in
     // modules it loaded, written at exit by a preloaded hook: \`ws\` needs node:http and node:https, which
