@@ -17,9 +17,10 @@
 // of the module it holds, checked on every hit, so a damaged entry is a miss.
 // Only modules that were prepared are kept: a refusal is always made afresh.
 //
-// The device agent does not use it. It verifies every package at boot and
-// prepares what it verified, so nothing outside its state directory has a say
-// in what it runs.
+// The device agent does not use it: nothing outside its state directory may
+// have a say in what it runs. It keeps its own entries, in the same form,
+// beside the slots they were prepared from and authenticated with a key of
+// the device's own (src/ota/prepared-store.ts).
 //
 // Where: $FWX_CACHE_DIR/prepared, else $XDG_CACHE_HOME/fwx/prepared, else
 // ~/.cache/fwx/prepared (src/fs/cache-files.ts). FWX_PREPARE_CACHE=0 turns it
@@ -64,7 +65,27 @@ export function preparedKey(preparer: string, bytes: Uint8Array, options: Prepar
 /** The prepared module stored under `key`, compiled afresh; null on a miss (absent, damaged, or not the key's). */
 export function lookupPrepared(dir: string, key: string, bytes: Uint8Array, options: PrepareOptions): PreparedModule | null {
   const data = readCacheEntry(dir, `${key}${SUFFIX}`);
-  if (data === null) return null;
+  return data === null ? null : decodePreparedEntry(data, key, bytes, options);
+}
+
+/** Keeps a prepared module under `key`. Best effort: a cache that cannot be written only costs time. */
+export function storePrepared(dir: string, key: string, prepared: PreparedModule): void {
+  writeCacheEntry(dir, `${key}${SUFFIX}`, encodePreparedEntry(key, prepared), KEEP, SUFFIX);
+}
+
+/** An entry's bytes: what is costly to make again of `prepared`, with the key it is kept under. Also the device's (src/ota/prepared-store.ts). */
+export function encodePreparedEntry(key: string, prepared: PreparedModule): Buffer {
+  const m = prepared.memory;
+  const entry: Entry = {
+    format: FORMAT, key, sha256: sha256(m.bytes), bytes: Buffer.from(m.bytes).toString("base64"),
+    importModule: m.importModule, importName: m.importName, initialPages: m.initialPages, maxPages: m.maxPages,
+    ...(m.ramBudgetBytes !== undefined ? { ramBudgetBytes: m.ramBudgetBytes } : {}),
+  };
+  return gzipSync(JSON.stringify(entry), { level: 1 });
+}
+
+/** The prepared module an entry holds for `bytes`, compiled afresh; null when it is damaged or another key's. */
+export function decodePreparedEntry(data: Uint8Array, key: string, bytes: Uint8Array, options: PrepareOptions): PreparedModule | null {
   try {
     const e = JSON.parse(gunzipSync(data).toString("utf8")) as Entry;
     if (e.format !== FORMAT || e.key !== key) return null;
@@ -79,15 +100,4 @@ export function lookupPrepared(dir: string, key: string, bytes: Uint8Array, opti
     // Whatever is wrong with an entry (it was prepared once, so it is the entry), preparing again answers.
     return null;
   }
-}
-
-/** Keeps a prepared module under `key`. Best effort: a cache that cannot be written only costs time. */
-export function storePrepared(dir: string, key: string, prepared: PreparedModule): void {
-  const m = prepared.memory;
-  const entry: Entry = {
-    format: FORMAT, key, sha256: sha256(m.bytes), bytes: Buffer.from(m.bytes).toString("base64"),
-    importModule: m.importModule, importName: m.importName, initialPages: m.initialPages, maxPages: m.maxPages,
-    ...(m.ramBudgetBytes !== undefined ? { ramBudgetBytes: m.ramBudgetBytes } : {}),
-  };
-  writeCacheEntry(dir, `${key}${SUFFIX}`, gzipSync(JSON.stringify(entry), { level: 1 }), KEEP, SUFFIX);
 }

@@ -24,6 +24,7 @@ import { openCommand, signStatement, type OpenedCommand, type Statement } from "
 import { DEFAULT_RECEIVER, TransferReceiver, type PartialMeta, type ReceiverOptions } from "./receiver.js";
 import { sha256Hex, StateStore } from "./state-store.js";
 import { defaultAntiRollbackPath, FileAntiRollbackStore, type AntiRollbackStore } from "./anti-rollback.js";
+import { PreparedStore } from "./prepared-store.js";
 import { connectBroker } from "./mqtt-connect.js";
 import { mqttSecurityOptions, type MqttSecurity } from "./transport.js";
 
@@ -129,6 +130,7 @@ export class DeviceAgent<B extends BoardLike = BoardLike> {
       ...opts.supervision,
       onEvent: (tUs, module, event) => this.onModuleEvent(tUs, module, event),
       telemetry: { accept: (m) => this.forwardTelemetry(m) },
+      preparedStore: new PreparedStore(this.store, opts.deviceKey),
     });
     const trust = {
       rootPublicKey: opts.rootPublicKey,

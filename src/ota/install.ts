@@ -216,7 +216,7 @@ export class ModuleManager {
     return this.host.start(
       {
         id: module, payload: v.payload, manifest: v.manifest, config: this.config(module, v.manifest),
-        source: `${module} slot ${slot} (${v.manifest.version})`, restartOnFault: !trial,
+        source: `${module} slot ${slot} (${v.manifest.version})`, restartOnFault: !trial, slot,
         ...(prepared ? { prepared } : {}),
       },
       { callback: () => this.onCallback(module), fault: (reason, detail) => onFault(`${reason}: ${detail}`) },

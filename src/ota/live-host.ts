@@ -18,6 +18,7 @@ import { TelemetryQueue, type TelemetrySink } from "../agent/host/telemetry.js";
 import { KvStoreError } from "../agent/host/kv.js";
 import { ModuleStartError, type HostedEvents, type HostedModule, type HostedSpec, type HostedState } from "./module-host.js";
 import type { ModuleHost } from "./module-host.js";
+import type { PreparedStore } from "./prepared-store.js";
 
 export type LiveHostFactory<B extends BoardLike> = (ctx: InstanceContext, services: HostServices<B>) => HostImpl;
 
@@ -32,6 +33,8 @@ export interface LiveHostOptions<B extends BoardLike> extends SupervisionPolicy 
   telemetry: TelemetrySink;
   /** Wall-clock limit on preparing an installed module; default PREPARE_TIME_LIMIT_MS. */
   prepareTimeLimitMs?: number;
+  /** Where what was prepared of each slot is kept between runs; without it every start of a fresh agent prepares. */
+  preparedStore?: PreparedStore;
 }
 
 class LiveHostedModule implements HostedModule {
@@ -155,6 +158,33 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     return prepared;
   }
 
+  /** Entries known to be in the state directory, as "module\0slot\0key": restarting a module does not write its entry again. */
+  private readonly kept = new Set<string>();
+
+  /** The slot's payload as this agent prepared it before it last restarted (preparedStore), if that is still good. */
+  private fromStore(spec: HostedSpec): PreparedModule | undefined {
+    const store = this.opts.preparedStore;
+    if (!store || !spec.slot) return undefined;
+    const options = this.prepareOptions(spec);
+    const key = store.key(spec.payload, options);
+    const hit = store.lookup(spec.id, spec.slot, key, spec.payload, options);
+    if (!hit) return undefined;
+    this.kept.add(`${spec.id}\0${spec.slot}\0${key}`);
+    return this.remember(spec, hit);
+  }
+
+  /** Keeps what was prepared of the slot's payload for the next start of the agent (preparedStore). */
+  private keep(spec: HostedSpec, prepared: PreparedModule): void {
+    const store = this.opts.preparedStore;
+    if (!store || !spec.slot) return;
+    const key = store.key(spec.payload, this.prepareOptions(spec));
+    const slot = `${spec.id}\0${spec.slot}\0`;
+    if (this.kept.has(slot + key)) return;
+    store.keep(spec.id, spec.slot, key, prepared);
+    for (const k of this.kept) if (k.startsWith(slot)) this.kept.delete(k);
+    this.kept.add(slot + key);
+  }
+
   private timeLimit(): { timeLimitMs?: number } {
     return this.opts.prepareTimeLimitMs === undefined ? {} : { timeLimitMs: this.opts.prepareTimeLimitMs };
   }
@@ -187,7 +217,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     if (excess.length) throw new ModuleStartError(spec.id, "capabilities", `${spec.source}: the board cannot grant ${excess.join("; ")}`);
     let prepared: PreparedModule;
     try {
-      prepared = spec.prepared ?? this.cached(spec) ?? this.remember(spec, this.prepareWaiting(spec));
+      prepared = spec.prepared ?? this.cached(spec) ?? this.fromStore(spec) ?? this.remember(spec, this.prepareWaiting(spec));
     } catch (e) {
       if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
       throw e;
@@ -211,6 +241,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     }
     const handle = new LiveHostedModule(this.supervisor as unknown as ModuleSupervisor<BoardLike>, slot);
     this.supervisor.start(slot);
+    this.keep(spec, prepared);
     return handle;
   }
 

@@ -6,6 +6,7 @@
 
 import type { Manifest } from "../pkg/manifest.js";
 import type { PreparedModule } from "../agent/refusal.js";
+import type { SlotName } from "./state-store.js";
 
 export interface HostedSpec {
   id: string;
@@ -20,6 +21,8 @@ export interface HostedSpec {
   restartOnFault: boolean;
   /** The payload already prepared by `prepare` (off the thread modules run on); start prepares it otherwise. */
   prepared?: PreparedModule;
+  /** The slot the payload is in: a host may keep what it prepared of it there (src/ota/prepared-store.ts). */
+  slot?: SlotName;
 }
 
 export interface HostedEvents {

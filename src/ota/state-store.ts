@@ -3,6 +3,8 @@
 //   device.json                  which slot of each module is confirmed / on trial,
 //                                installed sequence numbers, config values, last verdict
 //   slots/<module>/A.fwx, B.fwx  whole signed packages (re-verified at every boot)
+//   slots/<module>/A.prepared, B.prepared
+//                                what the agent prepared of each (src/ota/prepared-store.ts)
 //   partial/transfer.bin, .json  the one download in progress (bytes + acknowledged offset)
 //   kv/<module>.json             the modules' key-value stores (src/agent)
 //   revocations.fwxrl            the kept root-signed revocation list
@@ -201,6 +203,19 @@ export class StateStore {
     const h = sha256Hex(bytes);
     if (h !== rec.sha256) return { problem: `${path}: SHA-256 ${h.slice(0, 16)}… does not match the recorded ${rec.sha256.slice(0, 16)}… (${bytes.length} of ${rec.size} bytes)` };
     return { bytes };
+  }
+
+  /** What the agent prepared of a slot's payload (src/ota/prepared-store.ts checks it); null when there is none or it cannot be read. */
+  readPrepared(module: string, slot: SlotName): Uint8Array | null {
+    try {
+      return this.fs.readFile(join(this.dir, "slots", module, `${slot}.prepared`));
+    } catch {
+      return null;
+    }
+  }
+
+  writePrepared(module: string, slot: SlotName, data: Uint8Array): void {
+    writeFileDurable(join(this.dir, "slots", module, `${slot}.prepared`), data, { ...STATE_DIR_WRITE, fs: this.fs });
   }
 
   removeModuleFiles(module: string): void {

@@ -10,7 +10,7 @@
 //     that rebuilds to other bytes than announced.
 
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOWERED } from "../../src/agent/abi.js";
@@ -452,6 +452,37 @@ describe("received images and health windows, end to end", () => {
         await again.stop();
       }
     }
+  });
+
+  it("a restarted agent runs its module from what it prepared before; an entry changed in one byte is prepared again", async () => {
+    const d = await agent();
+    const dir = join(work.path, d.id);
+    const entry = join(dir, "slots", MODULE, "A.prepared");
+    try {
+      const v1 = makePackage(trust, { version: "1.0.0", sequence: 1 });
+      expect((await flash({ brokerUrl: broker.url, device: d.id, pkg: v1, cache: null, auth: trust.auth })).verdict).toBe("confirmed");
+    } finally {
+      await d.a.stop();
+    }
+    const kept = readFileSync(entry);
+    const restart = async () => {
+      const again = await startSimDevice({ deviceId: d.id, brokerUrl: broker.url, stateDir: dir, rootPublicKey: trust.rootPub, ...trust.identity(d.id), customer: CUSTOMER, group: GROUP });
+      try {
+        expect(again.status().modules.find((m) => m.id === MODULE)).toMatchObject({ version: "1.0.0", state: "confirmed" });
+      } finally {
+        await again.stop();
+      }
+    };
+    // Used as it is: a preparation would have written it again (a new file, by rename).
+    const inode = statSync(entry).ino;
+    await restart();
+    expect(statSync(entry).ino).toBe(inode);
+    const bad = Buffer.from(kept);
+    bad[bad.length - 1]! ^= 1;
+    writeFileSync(entry, bad);
+    await restart();
+    expect(statSync(entry).ino).not.toBe(inode);
+    expect(readFileSync(entry).equals(kept)).toBe(true);
   });
 });
 
