@@ -19,7 +19,8 @@ import { buildOnce, inputsDigest } from "../../scripts/build-once.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const build = join(root, "tests", "c", "build", "conformance");
-const SANITIZE = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g1", "-O1", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
+// -Og, as the C lane's sanitized builds (tests/c/run.mjs says why).
+const SANITIZE = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g1", "-Og", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
 
 /**
  * Builds the C harness with ASan/UBSan once for its inputs (scripts/build-once.mjs): the test files
