@@ -13,6 +13,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadModule } from "../agent/load.js";
+import { preparedCacheDir } from "../agent/prepared-cache.js";
 import { Agent } from "../agent/runtime.js";
 import { createDeviceHost } from "../agent/host/index.js";
 import { VirtualClock } from "../agent/scheduler.js";
@@ -74,6 +75,8 @@ export async function measureRamNeed(dir: string, bytes: Uint8Array, opts: { sec
   const memories: WebAssembly.Memory[] = [];
   const agent = new Agent<Board>({
     board, clock: new VirtualClock(), stateDir: null, watchdogMs: 0,
+    // A build that did not change runs again from the prepared cache, as fwx run would: no worker, no binaryen.
+    preparedCacheDir: preparedCacheDir(),
     createHost: (ctx, services) => {
       memories.push(ctx.memory);
       return createDeviceHost(ctx, services);

@@ -47,6 +47,8 @@ options:
 The compiler's results are cached in ~/.cache/fwx/asc ($XDG_CACHE_HOME/fwx/asc,
 or $FWX_CACHE_DIR/asc): a build whose sources, SDK, options and compiler are
 all unchanged skips the compile (about 2 s). FWX_BUILD_CACHE=0 turns it off.
+The RAM run's module, prepared for running, is kept as fwx run keeps its own
+(~/.cache/fwx/prepared; FWX_PREPARE_CACHE=0 turns that off).
 
 exit codes:
   0  built and valid

@@ -135,4 +135,20 @@ describe("fwx run and the cache", () => {
     expect(off.out).toBe(first.out);
     expect(readdirSync(cache)).toEqual([]);
   });
+
+  it("fwx build's RAM run keeps what it prepared: a rebuild of an unchanged project runs it from the cache, measuring the same", async () => {
+    const cache = cacheDir();
+    const work = cacheDir();
+    const build = () => runNode(resolve("dist/cli.js"), ["build", resolve("examples/cold-chain-alarm"), "-o", join(work, "m.wasm")], { cwd: work, env: { FWX_CACHE_DIR: cache } });
+    const ram = (out: string) => /^ +RAM run .*$/m.exec(out)?.[0];
+    const first = await build();
+    expect(first.code, first.err).toBe(0);
+    expect(ram(first.out)).toMatch(/needs \d+ B measured/);
+    const prepared = join(cache, "prepared");
+    expect(entries(prepared)).toHaveLength(1);
+    const key = entries(prepared)[0];
+    const second = await build();
+    expect(ram(second.out)).toBe(ram(first.out));
+    expect(entries(prepared)).toEqual([key]);
+  });
 });
