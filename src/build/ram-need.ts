@@ -75,7 +75,7 @@ export async function measureRamNeed(dir: string, bytes: Uint8Array, opts: { sec
   const memories: WebAssembly.Memory[] = [];
   const agent = new Agent<Board>({
     board, clock: new VirtualClock(), stateDir: null, watchdogMs: 0,
-    // A build that did not change runs again from the prepared cache, as fwx run would: no worker, no binaryen.
+    // A build that did not change runs again from the prepared cache, as fwx run would: no preparation worker, nothing instrumented again.
     preparedCacheDir: preparedCacheDir(),
     createHost: (ctx, services) => {
       memories.push(ctx.memory);
