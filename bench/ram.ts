@@ -18,8 +18,9 @@ export async function benchRam(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const example of EXAMPLES) {
     const dir = join(EXAMPLES_DIR, example);
-    const need = await measureRamNeed(dir, await buildExampleBytes(example));
-    const budget = readManifest(dir).ramBudgetBytes;
+    const manifest = readManifest(dir);
+    const need = await measureRamNeed(dir, await buildExampleBytes(example), manifest);
+    const budget = manifest.ramBudgetBytes;
     rows.push(
       { name: `${example}: static data (heap base)`, value: need.staticBytes, unit: "B" },
       { name: `${example}: measured need (heap top after ${need.seconds} s on the demo board)`, value: need.needBytes, unit: "B" },

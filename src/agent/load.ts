@@ -7,7 +7,7 @@ import { basename, extname, join } from "node:path";
 import { parseCapabilities, CapabilityError, PIN_MODES, type Capabilities } from "../caps/capabilities.js";
 import { findDebugMap, sha256Hex, type DebugMap } from "../build/debug-map.js";
 import { formatDiagnostic } from "../build/compile.js";
-import { configDefaults, configText, MANIFEST_FILE, ManifestError, projectAboveHint } from "../build/manifest.js";
+import { configDefaults, configText, MANIFEST_FILE, ManifestError, projectAboveHint, type ModuleManifest } from "../build/manifest.js";
 import { readPackageUnverified, verifyPackage, splitPackage, PackageError, type ConfigField, type DeviceContext } from "../pkg/index.js";
 import { configFields, DEFAULT_FUEL_PER_CALLBACK } from "../pkg/pack.js";
 import { ANY } from "../pkg/certificate.js";
@@ -96,11 +96,19 @@ async function loadProject(dir: string): Promise<LoadedModule> {
       : result.validation ? formatValidation(result.validation, result.outPath) : `${dir}: build failed`;
     throw new ModuleRefused(id, result.stage === "compile" ? "compile" : "validation", text);
   }
-  const m = result.manifest;
+  return { ...projectModule(dir, result.manifest, result.bytes), debugMap: result.debugMap };
+}
+
+/**
+ * A project's module as it runs (what loadModule gives for a project directory), from its manifest and
+ * the bytes its build made: for a caller that has built it already (fwx build's RAM run), without
+ * building it again.
+ */
+export function projectModule(dir: string, m: ModuleManifest, bytes: Uint8Array): LoadedModule {
   return {
-    id, bytes: result.bytes, source: dir, requested: m.capabilities,
+    id: m.id, bytes, source: dir, requested: m.capabilities,
     config: new Map(Object.entries(configDefaults(m))), configFields: configFields(m.config),
-    ramBudgetBytes: m.ramBudgetBytes, fuel: PACKED_FUEL, warnings: [], debugMap: result.debugMap,
+    ramBudgetBytes: m.ramBudgetBytes, fuel: PACKED_FUEL, warnings: [],
   };
 }
 

@@ -12,7 +12,8 @@
 // "static" for them; their heap is not walked, and the report says so.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadModule } from "../agent/load.js";
+import { projectModule } from "../agent/load.js";
+import type { ModuleManifest } from "./manifest.js";
 import { preparedCacheDir } from "../agent/prepared-cache.js";
 import { Agent } from "../agent/runtime.js";
 import { createDeviceHost } from "../agent/host/index.js";
@@ -64,7 +65,7 @@ export function budgetFor(needBytes: number, margin = DEFAULT_RAM_MARGIN): numbe
  * device time (default: to the trace's last row, else DEFAULT_RUN_SECONDS),
  * and returns what it used.
  */
-export async function measureRamNeed(dir: string, bytes: Uint8Array, opts: { seconds?: number } = {}): Promise<RamNeed> {
+export async function measureRamNeed(dir: string, bytes: Uint8Array, manifest: ModuleManifest, opts: { seconds?: number } = {}): Promise<RamNeed> {
   const report = validateModule(bytes).report.ram;
   const heapBase = report.heapBase;
   if (heapBase === null) throw new Error(`${dir}: the build exports no __heap_base and has no data, so its heap cannot be located`);
@@ -82,7 +83,7 @@ export async function measureRamNeed(dir: string, bytes: Uint8Array, opts: { sec
       return createDeviceHost(ctx, services);
     },
   });
-  const loaded = await loadModule(dir);
+  const loaded = projectModule(dir, manifest, bytes);
   // With the fuel its package will have (loadModule's): a module that needs more faults here, not on a device.
   await agent.addModule({ id: loaded.id, bytes, source: loaded.source, requested: loaded.requested ?? {}, config: loaded.config, ...(loaded.fuel ? { fuel: loaded.fuel } : {}) });
   const summary = await agent.run(BigInt(seconds) * 1_000_000n);

@@ -81,7 +81,7 @@ function toJson(r: BuildResult, ramNeed: RamNeed | string | null): unknown {
 async function ramRun(dir: string, r: BuildResult): Promise<RamNeed | string | null> {
   if (!r.ok || !r.manifest || !r.bytes || r.entry.endsWith(".wasm")) return null;
   try {
-    return await measureRamNeed(dir, r.bytes);
+    return await measureRamNeed(dir, r.bytes, r.manifest);
   } catch (e) {
     return (e as Error).message;
   }

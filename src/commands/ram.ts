@@ -4,7 +4,7 @@ import { parseCommandArgs } from "../cli/args.js";
 import { EXIT, UsageError, type Command } from "../cli/command.js";
 import { buildModule, BuildInputError } from "../build/build.js";
 import { formatDiagnostic } from "../build/compile.js";
-import { ManifestError, projectAboveHint, readManifest } from "../build/manifest.js";
+import { ManifestError, projectAboveHint, readManifest, type ModuleManifest } from "../build/manifest.js";
 import { budgetFor, DEFAULT_RAM_MARGIN, DEFAULT_RUN_SECONDS, measureRamNeed } from "../build/ram-need.js";
 import { writeFileDurable } from "../fs/durable.js";
 import { parseSeconds } from "../ota/cli-support.js";
@@ -96,6 +96,7 @@ export const command: Command = {
       throw e;
     }
     let bytes: Uint8Array;
+    let manifest: ModuleManifest;
     try {
       const built = await buildModule(dir, { write: false });
       if (!built.ok || !built.bytes) {
@@ -105,13 +106,14 @@ export const command: Command = {
         return EXIT.invalid;
       }
       bytes = built.bytes;
+      manifest = built.manifest!;
     } catch (e) {
       if (e instanceof ManifestError || e instanceof BuildInputError) throw new UsageError(`ram: ${e.message}`);
       throw e;
     }
     let need;
     try {
-      need = await measureRamNeed(dir, bytes, seconds === undefined ? {} : { seconds });
+      need = await measureRamNeed(dir, bytes, manifest, seconds === undefined ? {} : { seconds });
     } catch (e) {
       console.error(`fwx: ram: ${(e as Error).message}`);
       return EXIT.invalid;

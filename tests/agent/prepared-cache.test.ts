@@ -136,7 +136,7 @@ describe("fwx run and the cache", () => {
     expect(readdirSync(cache)).toEqual([]);
   });
 
-  it("fwx build's RAM run keeps what it prepared: a rebuild of an unchanged project runs it from the cache, measuring the same", async () => {
+  it("fwx build compiles once, and its RAM run keeps what it prepared: a rebuild of an unchanged project runs it from the cache, measuring the same", async () => {
     const cache = cacheDir();
     const work = cacheDir();
     const build = () => runNode(resolve("dist/cli.js"), ["build", resolve("examples/cold-chain-alarm"), "-o", join(work, "m.wasm")], { cwd: work, env: { FWX_CACHE_DIR: cache } });
@@ -144,6 +144,8 @@ describe("fwx run and the cache", () => {
     const first = await build();
     expect(first.code, first.err).toBe(0);
     expect(ram(first.out)).toMatch(/needs \d+ B measured/);
+    // The RAM run runs the build's own bytes: the project was compiled once, not once more for the run.
+    expect(readdirSync(join(cache, "asc"))).toHaveLength(1);
     const prepared = join(cache, "prepared");
     expect(entries(prepared)).toHaveLength(1);
     const key = entries(prepared)[0];
