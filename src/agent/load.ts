@@ -84,7 +84,9 @@ async function loadProject(dir: string): Promise<LoadedModule> {
   const [{ buildModule }, { formatValidation }] = await Promise.all([import("../build/build.js"), import("../validate/validate.js")]);
   let result;
   try {
-    result = await buildModule(dir, { write: false, debugNames: true });
+    // As fwx build builds it (no --debug-names): crash reports take names and lines from the build's debug
+    // map, and the module that runs is the one fwx build writes, from the same entry of the compile cache.
+    result = await buildModule(dir, { write: false });
   } catch (e) {
     if (e instanceof ManifestError) throw new ModuleRefused(basename(dir), "manifest", e.message);
     throw e;

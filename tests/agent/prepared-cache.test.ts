@@ -136,7 +136,7 @@ describe("fwx run and the cache", () => {
     expect(readdirSync(cache)).toEqual([]);
   });
 
-  it("fwx build compiles once, and its RAM run keeps what it prepared: a rebuild of an unchanged project runs it from the cache, measuring the same", async () => {
+  it("fwx build compiles once, its RAM run keeps what it prepared, and fwx run of the project runs the same compile", async () => {
     const cache = cacheDir();
     const work = cacheDir();
     const build = () => runNode(resolve("dist/cli.js"), ["build", resolve("examples/cold-chain-alarm"), "-o", join(work, "m.wasm")], { cwd: work, env: { FWX_CACHE_DIR: cache } });
@@ -152,5 +152,9 @@ describe("fwx run and the cache", () => {
     const second = await build();
     expect(ram(second.out)).toBe(ram(first.out));
     expect(entries(prepared)).toEqual([key]);
+    // fwx run of the project runs what fwx build wrote: the same compile, so a hit in the compile cache.
+    const run = await runNode(resolve("dist/cli.js"), ["run", resolve("examples/cold-chain-alarm"), "--duration", "1s"], { cwd: work, env: { FWX_CACHE_DIR: cache } });
+    expect(run.code, run.err).toBe(0);
+    expect(readdirSync(join(cache, "asc"))).toHaveLength(1);
   });
 });
