@@ -13,7 +13,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectModule } from "../agent/load.js";
-import type { ModuleManifest } from "./manifest.js";
 import { preparedCacheDir } from "../agent/prepared-cache.js";
 import { Agent } from "../agent/runtime.js";
 import { createDeviceHost } from "../agent/host/index.js";
@@ -21,6 +20,7 @@ import { VirtualClock } from "../agent/scheduler.js";
 import { defaultBoardPath, loadBoardFile, type Board } from "../sim/board.js";
 import { parseTraceCsv } from "../sim/trace.js";
 import { validateModule } from "../validate/validate.js";
+import type { ModuleManifest } from "./manifest.js";
 
 /** Budget = need × this, rounded up to 16 bytes: room for inputs the simulator run did not reach. */
 export const DEFAULT_RAM_MARGIN = 1.2;
@@ -60,10 +60,11 @@ export function budgetFor(needBytes: number, margin = DEFAULT_RAM_MARGIN): numbe
 }
 
 /**
- * Runs `bytes` (the build of the project in `dir`) on the default simulated
- * board, fed by the project's trace.csv when it has one, for `seconds` of
- * device time (default: to the trace's last row, else DEFAULT_RUN_SECONDS),
- * and returns what it used.
+ * Runs `bytes` (the build of the project in `dir`, with the grants, config
+ * and fuel its `manifest` gives: the caller's build, never a second one) on
+ * the default simulated board, fed by the project's trace.csv when it has
+ * one, for `seconds` of device time (default: to the trace's last row, else
+ * DEFAULT_RUN_SECONDS), and returns what it used.
  */
 export async function measureRamNeed(dir: string, bytes: Uint8Array, manifest: ModuleManifest, opts: { seconds?: number } = {}): Promise<RamNeed> {
   const report = validateModule(bytes).report.ram;

@@ -88,15 +88,15 @@ export const command: Command = {
     const file = join(dir, "fwx.json");
     // A file (an entry .ts, a built .wasm) would otherwise be reported as "<file>/fwx.json: a part of the path is not a directory".
     if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`ram: ${positionals[0]}: not a project directory: fwx ram measures a project (a directory with fwx.json)`);
-    let manifestBudget: number;
+    let manifest: ModuleManifest;
     try {
-      manifestBudget = readManifest(dir).ramBudgetBytes;
+      manifest = readManifest(dir);
     } catch (e) {
       if (e instanceof ManifestError) throw new UsageError(`ram: ${e.message}${existsSync(file) ? "" : projectAboveHint(dir)}`);
       throw e;
     }
+    const manifestBudget = manifest.ramBudgetBytes;
     let bytes: Uint8Array;
-    let manifest: ModuleManifest;
     try {
       const built = await buildModule(dir, { write: false });
       if (!built.ok || !built.bytes) {
@@ -106,7 +106,6 @@ export const command: Command = {
         return EXIT.invalid;
       }
       bytes = built.bytes;
-      manifest = built.manifest!;
     } catch (e) {
       if (e instanceof ManifestError || e instanceof BuildInputError) throw new UsageError(`ram: ${e.message}`);
       throw e;
