@@ -135,16 +135,6 @@ class PreparePool {
     });
   }
 
-  /** Starts the worker ahead of the first request (it loads the validator and the instrumenter), without keeping the process alive. */
-  warm(): void {
-    try {
-      const w = this.ensureWorker();
-      if (!this.current) w.unref();
-    } catch {
-      // the first request reports it
-    }
-  }
-
   /**
    * Prepares on the worker while this thread waits, up to the time limit. Requests already queued
    * are answered after it: the worker takes one at a time, and this one is posted now.
@@ -250,11 +240,6 @@ export function prepareOffThread(bytes: Uint8Array, options: PrepareOptions, o: 
  */
 export function prepareOffThreadSync(bytes: Uint8Array, options: PrepareOptions, o: OffThreadOptions = {}): PreparedModule {
   return pool.prepareSync(bytes, options, o.timeLimitMs ?? PREPARE_TIME_LIMIT_MS);
-}
-
-/** Starts the preparation worker now, so its start-up overlaps whatever the caller does before its first module. */
-export function warmPreparationWorker(): void {
-  pool.warm();
 }
 
 let identity: string | null = null;

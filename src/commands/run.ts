@@ -16,7 +16,6 @@ import { writeFileDurable } from "../fs/durable.js";
 import { loadModule, parseGrant, mergeCapabilities, GrantSyntaxError, type LoadedModule } from "../agent/load.js";
 import { ModuleRefused } from "../agent/refusal.js";
 import { KvStoreError } from "../agent/host/kv.js";
-import { warmPreparationWorker } from "../agent/prepare-pool.js";
 import { runSimulation } from "../agent/simulate.js";
 import { eventToJson, eventToLine, type LoggedEvent } from "../agent/event-log.js";
 import { formatTime, withAbortSite } from "../agent/faults.js";
@@ -229,8 +228,6 @@ export const command: Command = {
     }
     const shown = eventFilter(values);
     const narrowed = values.show !== undefined || values.hide !== undefined || values["log-level"] !== undefined;
-    // The worker's start-up (loading the validator and the instrumenter) overlaps loading the modules.
-    warmPreparationWorker();
     // `fwx run … | head` closes stdout early: stop quietly instead of dying on EPIPE.
     process.stdout.on("error", (e: NodeJS.ErrnoException) => {
       if (e.code === "EPIPE") process.exit(0);

@@ -136,6 +136,29 @@ describe("fwx run and the cache", () => {
     expect(readdirSync(cache)).toEqual([]);
   });
 
+  it("a run whose module comes from the cache starts no preparation worker (and so never loads binaryen)", async () => {
+    const cache = cacheDir();
+    const work = cacheDir();
+    const module = join(work, "ticker.wasm");
+    writeFileSync(module, tickerModule(1000));
+    // Counts the worker threads the process starts: Worker, wrapped before fwx loads, for its ES imports too.
+    const hook = join(work, "count-workers.cjs");
+    writeFileSync(hook, [
+      'const wt = require("node:worker_threads"); const Real = wt.Worker; let n = 0;',
+      "wt.Worker = class extends Real { constructor(...a) { super(...a); n++; } };",
+      'require("node:module").syncBuiltinESMExports();',
+      'process.on("exit", () => require("node:fs").writeFileSync(process.env.FWX_TEST_WORKERS, String(n)));',
+    ].join("\n"));
+    const workers = async (name: string) => {
+      const file = join(work, `${name}.txt`);
+      const r = await runNode(resolve("dist/cli.js"), ["run", module, "--duration", "10s"], { cwd: work, env: { FWX_CACHE_DIR: cache, NODE_OPTIONS: `--require ${hook}`, FWX_TEST_WORKERS: file } });
+      expect(r.code, r.err).toBe(0);
+      return Number(readFileSync(file, "utf8"));
+    };
+    expect(await workers("miss")).toBe(1); // the control: a module not prepared before
+    expect(await workers("hit")).toBe(0);
+  });
+
   it("fwx build compiles once, its RAM run keeps what it prepared, and fwx run of the project runs the same compile", async () => {
     const cache = cacheDir();
     const work = cacheDir();
