@@ -13,5 +13,7 @@ await new Promise<void>((ok, fail) => {
 });
 await client.publishAsync("fwx-test/write-cache", "x", { qos: 1 });
 await client.endAsync();
-const numbers = createRequire(import.meta.url)("mqtt-packet/numbers.js") as { cache: Record<number, Buffer> };
+// Resolved from mqtt's own directory: the copy of mqtt-packet that mqtt writes with, wherever npm put it.
+const fromMqtt = createRequire(createRequire(import.meta.url).resolve("mqtt"));
+const numbers = fromMqtt("mqtt-packet/numbers.js") as { cache: Record<number, Buffer> };
 console.log(Object.keys(numbers.cache).length);
