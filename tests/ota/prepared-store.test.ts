@@ -28,19 +28,17 @@ const spec = (slot: SlotName, o: { payload?: Uint8Array; ramBytes?: number } = {
 
 /**
  * Starts `s` on a fresh live host over the state directory `dir`, as an agent does at boot, and says
- * whether it had to prepare the module on its thread (a miss) and what it runs.
+ * whether it had to prepare the module on its thread (a miss) and what entry the slot holds after.
  */
-function boot(dir: string, s: HostedSpec, key: KeyObject = deviceKey): { prepared: boolean; running: Uint8Array } {
+function boot(dir: string, s: HostedSpec, key: KeyObject = deviceKey): { prepared: boolean; entry: Uint8Array } {
   const store = new StateStore(dir);
-  let running: Uint8Array | null = null;
   const live = new LiveModuleHost({
     board: testBoard(), createHost: testHost, stateDir: null, onEvent: () => {}, telemetry: { accept: () => true },
     preparedStore: new PreparedStore(store, key),
   });
   try {
     live.start(s, { callback() {}, fault() {} });
-    running = store.readPrepared("m", s.slot!);
-    return { prepared: live.preparedInThread === 1, running: running ?? new Uint8Array() };
+    return { prepared: live.preparedInThread === 1, entry: store.readPrepared("m", s.slot!) ?? new Uint8Array() };
   } finally {
     live.close();
   }
@@ -51,16 +49,16 @@ describe("prepared modules kept in the state directory", () => {
     const dir = join(work.path, "restart");
     const first = boot(dir, spec("A"));
     expect(first.prepared).toBe(true);
-    expect(first.running.length).toBeGreaterThan(32);
+    expect(first.entry.length).toBeGreaterThan(32);
     const second = boot(dir, spec("A"));
     expect(second.prepared).toBe(false);
-    // Nothing was written again: the entry is the first boot's, byte for byte.
-    expect(Buffer.from(second.running).equals(Buffer.from(first.running))).toBe(true);
+    // Still the first boot's entry, byte for byte.
+    expect(Buffer.from(second.entry).equals(Buffer.from(first.entry))).toBe(true);
   });
 
   it("an entry changed by a single byte is not used: the module is prepared again and the entry replaced", () => {
     const dir = join(work.path, "tampered");
-    const good = boot(dir, spec("A")).running;
+    const good = boot(dir, spec("A")).entry;
     const file = join(dir, "slots", "m", "A.prepared");
     for (const at of [0, 40, good.length - 1]) {
       const bad = Buffer.from(good);
@@ -73,7 +71,7 @@ describe("prepared modules kept in the state directory", () => {
 
   it("an entry cut short, or empty, is not used", () => {
     const dir = join(work.path, "torn");
-    const good = boot(dir, spec("A")).running;
+    const good = boot(dir, spec("A")).entry;
     const file = join(dir, "slots", "m", "A.prepared");
     for (const length of [0, 16, 32, good.length - 8]) {
       writeFileSync(file, good.subarray(0, length));
@@ -89,7 +87,7 @@ describe("prepared modules kept in the state directory", () => {
 
   it("an entry copied to the other slot is not used there", () => {
     const dir = join(work.path, "copied");
-    const a = boot(dir, spec("A")).running;
+    const a = boot(dir, spec("A")).entry;
     writeFileSync(join(dir, "slots", "m", "B.prepared"), a);
     expect(boot(dir, spec("B")).prepared).toBe(true);
   });
