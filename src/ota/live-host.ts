@@ -19,6 +19,10 @@ import { KvStoreError } from "../agent/host/kv.js";
 import { ModuleStartError, type HostedEvents, type HostedModule, type HostedSpec, type HostedState } from "./module-host.js";
 import type { ModuleHost } from "./module-host.js";
 import type { PreparedStore } from "./prepared-store.js";
+import type { SlotName } from "./state-store.js";
+
+/** Where what is prepared of a slot's payload is kept, and its key there (PreparedStore). */
+interface KeptAs { store: PreparedStore; slot: SlotName; key: string }
 
 export type LiveHostFactory<B extends BoardLike> = (ctx: InstanceContext, services: HostServices<B>) => HostImpl;
 
@@ -161,28 +165,28 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
   /** Entries known to be in the state directory, as "module\0slot\0key": restarting a module does not write its entry again. */
   private readonly kept = new Set<string>();
 
-  /** The slot's payload as this agent prepared it before it last restarted (preparedStore), if that is still good. */
-  private fromStore(spec: HostedSpec): PreparedModule | undefined {
+  /** Where and under which key what is prepared of `spec` is kept (preparedStore); null when it is not kept. */
+  private keptAs(spec: HostedSpec): KeptAs | null {
     const store = this.opts.preparedStore;
-    if (!store || !spec.slot) return undefined;
-    const options = this.prepareOptions(spec);
-    const key = store.key(spec.payload, options);
-    const hit = store.lookup(spec.id, spec.slot, key, spec.payload, options);
+    if (!store || !spec.slot) return null;
+    return { store, slot: spec.slot, key: store.key(spec.payload, this.prepareOptions(spec)) };
+  }
+
+  /** The slot's payload as this agent prepared it before it last restarted, if that is still good. */
+  private fromStore(spec: HostedSpec, at: KeptAs): PreparedModule | undefined {
+    const hit = at.store.lookup(spec.id, at.slot, at.key, spec.payload, this.prepareOptions(spec));
     if (!hit) return undefined;
-    this.kept.add(`${spec.id}\0${spec.slot}\0${key}`);
+    this.kept.add(`${spec.id}\0${at.slot}\0${at.key}`);
     return this.remember(spec, hit);
   }
 
-  /** Keeps what was prepared of the slot's payload for the next start of the agent (preparedStore). */
-  private keep(spec: HostedSpec, prepared: PreparedModule): void {
-    const store = this.opts.preparedStore;
-    if (!store || !spec.slot) return;
-    const key = store.key(spec.payload, this.prepareOptions(spec));
-    const slot = `${spec.id}\0${spec.slot}\0`;
-    if (this.kept.has(slot + key)) return;
-    store.keep(spec.id, spec.slot, key, prepared);
+  /** Keeps what was prepared of the slot's payload for the next start of the agent. */
+  private keep(spec: HostedSpec, at: KeptAs, prepared: PreparedModule): void {
+    const slot = `${spec.id}\0${at.slot}\0`;
+    if (this.kept.has(slot + at.key)) return;
+    at.store.keep(spec.id, at.slot, at.key, prepared);
     for (const k of this.kept) if (k.startsWith(slot)) this.kept.delete(k);
-    this.kept.add(slot + key);
+    this.kept.add(slot + at.key);
   }
 
   private timeLimit(): { timeLimitMs?: number } {
@@ -215,9 +219,11 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     }
     const excess = capabilityExcess(spec.manifest.capabilities, this.opts.board.profile.grantable);
     if (excess.length) throw new ModuleStartError(spec.id, "capabilities", `${spec.source}: the board cannot grant ${excess.join("; ")}`);
+    // Its key is the payload's digest: made once per start, for the lookup and for keeping.
+    const keptAs = this.keptAs(spec);
     let prepared: PreparedModule;
     try {
-      prepared = spec.prepared ?? this.cached(spec) ?? this.fromStore(spec) ?? this.remember(spec, this.prepareWaiting(spec));
+      prepared = spec.prepared ?? this.cached(spec) ?? (keptAs ? this.fromStore(spec, keptAs) : undefined) ?? this.remember(spec, this.prepareWaiting(spec));
     } catch (e) {
       if (e instanceof ModuleRefused) throw new ModuleStartError(spec.id, e.step, e.report);
       throw e;
@@ -241,7 +247,7 @@ export class LiveModuleHost<B extends BoardLike> implements ModuleHost {
     }
     const handle = new LiveHostedModule(this.supervisor as unknown as ModuleSupervisor<BoardLike>, slot);
     this.supervisor.start(slot);
-    this.keep(spec, prepared);
+    if (keptAs) this.keep(spec, keptAs, prepared);
     return handle;
   }
 
