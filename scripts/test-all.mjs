@@ -43,6 +43,13 @@ const workerBundlesBefore = new Set(namesIn(workerBundles));
 // as postgres, the PWM tests as a non-root user), who must reach their own directories in it.
 chmodSync(suiteTmp, 0o1777);
 const bin = (name) => join(root, "node_modules", ".bin", name);
+// The type checks use TypeScript 7, the native compiler (installed as `typescript-7`, run by path
+// because both versions call their command `tsc`): the same checks as 5.9 at a quarter of the CPU
+// (measured on 2 cores: 14.9 -> 3.8 CPU-s for the sources, 2.8 -> 0.45 for the console). TypeScript
+// 5.9 stays the `typescript` package: a scaffolded module's editor and `npm run typecheck` need it,
+// because 7 rejects AssemblyScript's std (its types declare `Number` as an alias; its tsconfig sets
+// `baseUrl` and `downlevelIteration`, which 7 removed).
+const tsc = join(root, "node_modules", "typescript-7", "bin", "tsc");
 
 /**
  * Runs a command; resolves with its exit status, its output and its wall time. With `stream`,
@@ -125,8 +132,8 @@ if (bundle.failed) {
 } else {
   // Started together; the kept outputs print in this order as each one and all before it are done.
   const others = [
-    single("type check (tsc --noEmit)", bin("tsc"), ["--noEmit"]),
-    single("type check of the fleet console (tsc --noEmit -p console)", bin("tsc"), ["--noEmit", "-p", "console"]),
+    single("type check (tsc --noEmit)", node, [tsc, "--noEmit"]),
+    single("type check of the fleet console (tsc --noEmit -p console)", node, [tsc, "--noEmit", "-p", "console"]),
     single("generated files are fresh (npm run gen -- --check)", node, [join(root, "scripts", "run-ts.mjs"), "host-abi/gen/main.ts", "--check"]),
     aspect(),
     cTests(),
