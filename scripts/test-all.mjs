@@ -97,7 +97,9 @@ async function vitest() {
 }
 
 async function aspect() {
-  const r = await run(bin("asp"), ["--config", "as-pect.config.js"]);
+  // as-pect's runner, started as `fwx test` starts it (src/commands/test.ts says why not through `asp`).
+  const runner = join(root, "node_modules", "@as-pect", "cli", "lib", "test.js");
+  const r = await run(node, ["--experimental-wasi-unstable-preview1", runner, "--config", "as-pect.config.js"]);
   const result = { name: "as-pect", heading: "AssemblyScript tests (as-pect: the SDK's specs and every example's)", ...r };
   // as-pect colours its summary even with FORCE_COLOR=0; its line is "[Tests]: passed / total".
   const m = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(r.output.replace(/\x1b\[[0-9;]*m/g, ""));
