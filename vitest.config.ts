@@ -19,6 +19,8 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() * 2),
     // A hard per-test limit that also stops synchronous wasm loops (see the file).
     setupFiles: ["tests/support/hang-guard.ts"],
+    // The CLI the tests' child processes run, bundled once for the whole run (see the file).
+    globalSetup: ["tests/support/cli-bundle.global.ts"],
     // Baseline WebAssembly code only (tests/support/child-node.ts says why): the workers' own
     // instrumenting and compiling measured 52.6 -> 45.1 CPU-s on eight of the heaviest files.
     execArgv: [...CHILD_NODE_FLAGS],

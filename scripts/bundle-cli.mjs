@@ -2,7 +2,7 @@
 // `npm run build`: bundles the fwx CLI into dist/ (dist/cli.js, the module
 // preparation worker dist/prepare-worker.js, and their shared chunks under
 // dist/chunks/). The tests that run agents as child processes build the same
-// bundle from the sources with bundleCli (tests/ota/child-agent.ts), so what
+// bundle from the sources with bundleCli (tests/support/cli-bundle.global.ts), so what
 // they run is what dist/ holds.
 //
 // - ES modules split into chunks: a command loads only its own code (`fwx

@@ -14,9 +14,9 @@
 // when all are done: a test that leaves files behind fails the run by name
 // (the check "temporary files removed"), instead of filling a developer's /tmp
 // run after run. The directory is removed either way. The same check covers the
-// CLI bundles tests build under node_modules/.cache/fwx-ota-tests (2 MB each,
-// and 155 of them had piled up here), and the preparation worker's bundle,
-// which is shared: a run adds at most one.
+// CLI bundle vitest's global setup builds under node_modules/.cache/fwx-ota-tests
+// (2 MB each, and 155 had piled up here when every test file made its own), and
+// the preparation worker's bundle, which is shared: a run adds at most one.
 
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -28,9 +28,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const node = process.execPath;
 // Made before any suite starts, so nothing of ours is in it (vitest's report goes to the real temp dir).
 const suiteTmp = mkdtempSync(join(tmpdir(), "fwx-test-tmp-"));
-// The one thing tests must write inside the repository: the CLI bundles their agents run
-// (tests/ota/child-agent.ts), which resolve the project's dependencies from node_modules. Each
-// test file removes its own; what is new here after the run was left behind.
+// The one thing tests must write inside the repository: the CLI bundle their agents run
+// (tests/support/cli-bundle.global.ts), which resolves the project's dependencies from
+// node_modules. The global setup removes it; what is new here after the run was left behind.
 const cliBundles = join(root, "node_modules", ".cache", "fwx-ota-tests");
 /** The names in a directory, none when it does not exist. */
 const namesIn = (dir) => (existsSync(dir) ? readdirSync(dir) : []);

@@ -11,7 +11,7 @@ import { privateKeyPem } from "../../src/pkg/keys.js";
 import type { Capabilities } from "../../src/caps/capabilities.js";
 import type { ConfigField } from "../../src/pkg/manifest.js";
 import { CUSTOMER, GROUP, MODULE, makeTrust, tempDir, tickerWasm, type Trust } from "../ota/fixtures.js";
-import { bundleCli, removeCliBundle, writeRootKey } from "../ota/child-agent.js";
+import { cliBundle, writeRootKey } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { buildDevice } from "../../scripts/build-device.mjs";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
@@ -175,10 +175,8 @@ export async function startDeviceSuite(name: string): Promise<DeviceSuite> {
   const broker = await mosquittoBroker(bin, dir.path);
   mkdirSync(join(root, "tests/c/build"), { recursive: true });
   const exe = buildTestDevice(join(root, "tests/c/build", "fwx-device-fake"));
-  const cliPath = await bundleCli();
+  const cliPath = cliBundle();
   const trust = makeTrust();
   const rootFile = writeRootKey(dir.path, trust);
-  // The files' afterAll cleans up through dir: the CLI bundle (in node_modules/.cache, not in dir) goes with it.
-  const files = { path: dir.path, cleanup: () => { dir.cleanup(); removeCliBundle(cliPath); } };
-  return { exe, cliPath, broker, trust, dir: files, rootFile, ops: operatorArgs(trust, dir.path, rootFile) };
+  return { exe, cliPath, broker, trust, dir, rootFile, ops: operatorArgs(trust, dir.path, rootFile) };
 }

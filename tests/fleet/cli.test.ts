@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failingIndexes } from "../../src/fleet/sim.js";
 import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
-import { bundleCli, removeCliBundle } from "../ota/child-agent.js";
+import { cliBundle } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { CUSTOMER, GROUP, makePackage, makeTrust, tempDir, tickerWasm } from "../ota/fixtures.js";
 import { DEBUG_MAP_FORMAT, DEBUG_MAP_VERSION } from "../../src/build/debug-map.js";
@@ -60,7 +60,7 @@ describe("fwx fleet, fleet-sim and rollout", { timeout: 240_000 }, () => {
   let cli: string;
   beforeAll(async () => {
     broker = await mosquittoBroker(bin, work.path);
-    cli = await bundleCli();
+    cli = cliBundle();
     writeFileSync(f("root.key"), privateKeyPem(trust.rootKey), { mode: 0o600 });
     writeFileSync(f("root.pub"), publicKeyPem(trust.rootPub));
     writeFileSync(f("ops.key"), privateKeyPem(trust.auth.operator.key), { mode: 0o600 });
@@ -69,7 +69,6 @@ describe("fwx fleet, fleet-sim and rollout", { timeout: 240_000 }, () => {
   afterAll(async () => {
     for (const c of children) await stopChild(c);
     await broker?.close();
-    removeCliBundle(cli);
     work.cleanup();
   });
 

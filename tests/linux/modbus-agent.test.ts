@@ -12,7 +12,7 @@ import { loadModule } from "../../src/agent/load.js";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { flash } from "../../src/ota/flasher.js";
 import { topicsFor } from "../../src/ota/protocol.js";
-import { bundleCli, removeCliBundle, startChildAgent, writeRootKey, type ChildAgent } from "../ota/child-agent.js";
+import { cliBundle, startChildAgent, writeRootKey, type ChildAgent } from "../ota/child-agent.js";
 import { makePackage, makeTrust, tempDir } from "../ota/fixtures.js";
 import { floatRegisters, PtyLab, waitFor } from "./pty-modbus.js";
 
@@ -31,14 +31,13 @@ let agent: ChildAgent | null = null;
 beforeAll(async () => {
   lab.setUp();
   broker = await startBroker();
-  cli = await bundleCli();
+  cli = cliBundle();
 }, 600_000);
 afterAll(async () => {
   await agent?.stop();
   await broker?.close();
   lab.close();
   work.cleanup();
-  if (cli) removeCliBundle(cli);
 });
 
 describe("fwx agent on a Linux board profile with --dev", () => {

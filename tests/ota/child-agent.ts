@@ -1,10 +1,10 @@
-// Runs `fwx agent` as a child process (bundled once per test file with
-// esbuild), so tests can kill it for real and restart it on the same state.
+// Runs `fwx agent` as a child process (the run's CLI bundle), so tests can
+// kill it for real and restart it on the same state.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { bundleCli as bundleCliInto } from "../../scripts/bundle-cli.mjs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { inject } from "vitest";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { CUSTOMER, GROUP, type Trust } from "./fixtures.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
@@ -12,18 +12,14 @@ import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 const root = resolve(import.meta.dirname, "../..");
 
 /**
- * Bundles src/cli.ts as `npm run build` bundles it into dist/ (scripts/bundle-cli.mjs), under
- * node_modules/.cache so that ESM resolves aedes and binaryen from the bundle's location: the tests
- * run the agent from the sources they test, whether or not dist/ is fresh. A child agent then loads
- * only what `fwx agent` needs, and finds the module preparation worker beside its chunks.
+ * The CLI bundled from the sources as `npm run build` bundles it into dist/ (scripts/bundle-cli.mjs),
+ * once per run by tests/support/cli-bundle.global.ts, under node_modules/.cache so that ESM resolves
+ * aedes and binaryen from the bundle's location: the tests run the agent from the sources they test,
+ * whether or not dist/ is fresh. A child agent then loads only what `fwx agent` needs, and finds the
+ * module preparation worker beside its chunks.
  */
-export async function bundleCli(): Promise<string> {
-  return bundleCliInto({ outdir: join(root, "node_modules", ".cache", "fwx-ota-tests", `fwx-cli-${process.pid}`), sourcemap: false, logLevel: "error" });
-}
-
-/** Deletes what bundleCli wrote. */
-export function removeCliBundle(cli: string): void {
-  rmSync(dirname(cli), { recursive: true, force: true });
+export function cliBundle(): string {
+  return inject("cliBundle");
 }
 
 export interface ChildAgent {

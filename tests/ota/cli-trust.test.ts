@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
-import { bundleCli, removeCliBundle } from "./child-agent.js";
+import { cliBundle } from "./child-agent.js";
 import { CUSTOMER, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 import { runNode } from "../support/run-cli.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
@@ -25,11 +25,10 @@ describe("fwx keys, cert, agent and the field tools with operator and device cre
   const f = (name: string) => join(work.path, name);
   beforeAll(async () => {
     broker = await startBroker();
-    cli = await bundleCli();
+    cli = cliBundle();
   }, 60_000);
   afterAll(async () => {
     await broker.close();
-    removeCliBundle(cli);
     work.cleanup();
   });
 

@@ -13,7 +13,7 @@ import { LinkSimulator } from "../../src/ota/link-sim.js";
 import { DeviceUnreachable, ToolConnection } from "../../src/ota/rpc.js";
 import { sha256Hex, type DeviceState } from "../../src/ota/state-store.js";
 import type { DeviceStatus } from "../../src/ota/protocol.js";
-import { bundleCli, removeCliBundle, startChildAgent, writeRootKey } from "./child-agent.js";
+import { cliBundle, startChildAgent, writeRootKey } from "./child-agent.js";
 import { MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 
 const REVERT_POINTS = new Set<CrashPoint>(["revert-decided", "revert-state:temp-written", "revert-state:renamed", "reverted"]);
@@ -33,7 +33,7 @@ describe("power loss during an install (agent in a child process)", () => {
 
   beforeAll(async () => {
     broker = await startBroker();
-    cli = await bundleCli();
+    cli = cliBundle();
     tool = await ToolConnection.open({ brokerUrl: broker.url });
     // One device with v1 confirmed, copied for every crash point.
     const agent = startChildAgent(cli, { deviceId: "crash-base", broker: broker.url, stateDir: baseState, rootFile, trust });
@@ -48,7 +48,6 @@ describe("power loss during an install (agent in a child process)", () => {
   afterAll(async () => {
     await tool.close();
     await broker.close();
-    removeCliBundle(cli);
     work.cleanup();
   });
 

@@ -15,7 +15,7 @@ import { CHUNK_HEADER_BYTES, encodeChunk, topicsFor, type DeviceStatus } from ".
 import { DEFAULT_RECEIVER, TransferReceiver } from "../../src/ota/receiver.js";
 import { DeviceUnreachable, ToolConnection } from "../../src/ota/rpc.js";
 import { openCommand, signCommand, type CommandBody } from "../../src/ota/signed-command.js";
-import { bundleCli, removeCliBundle, startChildAgent, writeRootKey } from "./child-agent.js";
+import { cliBundle, startChildAgent, writeRootKey } from "./child-agent.js";
 import { makePackage, makeTrust, MODULE, tempDir, tickerWasm } from "./fixtures.js";
 import { runNode } from "../support/run-cli.js";
 import { writeFileSync } from "node:fs";
@@ -29,7 +29,7 @@ describe("robustness of the agent and the tools", () => {
   const rootFile = writeRootKey(work.path, trust);
   beforeAll(async () => {
     broker = await startBroker();
-    cli = await bundleCli();
+    cli = cliBundle();
     writeFileSync(join(work.path, "v.fwx"), makePackage(trust, { version: "1.0.0", sequence: 1 }));
     writeFileSync(join(work.path, "op.key"), privateKeyPem(trust.auth.operator.key), { mode: 0o600 });
     writeFileSync(join(work.path, "op.cert"), trust.auth.operator.cert);
@@ -37,7 +37,6 @@ describe("robustness of the agent and the tools", () => {
   afterAll(async () => {
     await broker.close();
     work.cleanup();
-    if (cli) removeCliBundle(cli);
   });
 
   /** Every kind of hostile payload for the command topic: not JSON, JSON of every shape, CBOR of every shape, signed commands with nonsense fields. */

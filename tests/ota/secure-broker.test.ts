@@ -23,7 +23,7 @@ import { PasswordFile, passwordLine } from "../../src/ota/broker-access.js";
 import { startBroker } from "../../src/ota/broker.js";
 import { mosquittoBinary } from "./brokers.js";
 import { mosquittoPasswords, mosquittoTls, TOOL, type SecureBroker } from "./tls-mosquitto.js";
-import { bundleCli, removeCliBundle, startChildAgent, writeRootKey, type ChildAgent } from "./child-agent.js";
+import { cliBundle, startChildAgent, writeRootKey, type ChildAgent } from "./child-agent.js";
 import { makePackage, makeTrust, MODULE, tempDir } from "./fixtures.js";
 import { makePki, type Pki } from "./pki.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
@@ -76,11 +76,10 @@ let pki: Pki;
 let cli: string;
 beforeAll(async () => {
   pki = makePki(work.path, [DEV_A, DEV_B, TOOL]);
-  cli = await bundleCli();
+  cli = cliBundle();
 }, 120_000);
 afterAll(() => {
   work.cleanup();
-  if (cli) removeCliBundle(cli);
 });
 
 function tlsOptions(name: string | null): mqtt.IClientOptions {
