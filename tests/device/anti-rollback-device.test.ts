@@ -57,7 +57,7 @@ describe.concurrent("C device anti-rollback store outside the state directory", 
     const stateDir = join(suite.dir.path, id);
     const copy = `${stateDir}.copy`;
     const floorFile = `${stateDir}.anti-rollback.json`;
-    const flash = (file: string) => cli(suite.cliPath, ["flash", file, "--device", id, "--broker", suite.broker.url, "--json", "--timeout", "40", "--no-delta", "--cache", join(suite.dir.path, "cache"), ...suite.ops]);
+    const flash = (file: string) => cli(["flash", file, "--device", id, "--broker", suite.broker.url, "--json", "--timeout", "40", "--no-delta", "--cache", join(suite.dir.path, "cache"), ...suite.ops]);
     const v = (n: number) => writePackage(suite.dir.path, `v${n}.fwx`, mcuPackage(suite.trust, { version: `${n}.0.0`, sequence: n }));
 
     let d = await start(id, stateDir);
@@ -134,7 +134,7 @@ describe.concurrent("C device anti-rollback store outside the state directory", 
     const events = await spy(topicsFor(id).event);
     const logs = await spy(topicsFor(id).log);
     const pkg = writePackage(suite.dir.path, "raise.fwx", mcuPackage(suite.trust, { version: "1.0.0", sequence: 1 }));
-    const flashing = cli(suite.cliPath, ["flash", pkg, "--device", id, "--broker", suite.broker.url, "--json", "--timeout", "40", "--no-delta", ...suite.ops]);
+    const flashing = cli(["flash", pkg, "--device", id, "--broker", suite.broker.url, "--json", "--timeout", "40", "--no-delta", ...suite.ops]);
     // On trial (the signed begin and its counter are through): from now on every write of the store fails
     // (its temporary file's name is taken by a directory, which even root cannot open for writing).
     await until("the trial", () => events.seen.find((e) => JSON.parse(e.payload.toString()).phase === "trial"));

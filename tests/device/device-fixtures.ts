@@ -14,7 +14,7 @@ import { CUSTOMER, GROUP, MODULE, makeTrust, tempDir, tickerWasm, type Trust } f
 import { cliBundle, writeRootKey } from "../ota/child-agent.js";
 import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/brokers.js";
 import { buildDevice } from "../../scripts/build-device.mjs";
-import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
 export const root = resolve(import.meta.dirname, "../..");
 
@@ -120,24 +120,25 @@ export function startDevice(exe: string, o: { deviceId: string; broker: string; 
 
 export interface CliResult { status: number; stdout: string; stderr: string; json: Record<string, unknown> | null }
 
-/** Runs the real CLI (bundled src/cli.ts) under a time limit. */
-export function cli(cliPath: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
-  return new Promise((res) => {
-    const p = spawn(process.execPath, [...CHILD_NODE_FLAGS, cliPath, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    // "close", not "exit": the pipes are read to the end, so the last line (the JSON) is in stdout.
-    p.on("close", (code, signal) => {
-      clearTimeout(t);
-      let json: Record<string, unknown> | null = null;
-      try {
-        json = JSON.parse(stdout.trim().split("\n").pop() ?? "");
-      } catch { /* not JSON */ }
-      res({ status: code ?? (signal ? 128 : 1), stdout, stderr, json });
-    });
+/**
+ * Runs a field command (the CLI's own runCli, in this process: tests/support/cli-in-process.ts) under a
+ * time limit; `json` is its last line of output parsed, when that is JSON.
+ */
+export async function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms`)), timeoutMs);
   });
+  try {
+    const r = await Promise.race([runCliInProcess(args), limit]);
+    let json: Record<string, unknown> | null = null;
+    try {
+      json = JSON.parse(r.stdout.trim().split("\n").pop() ?? "");
+    } catch { /* not JSON */ }
+    return { ...r, json };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function writePackage(dir: string, name: string, bytes: Uint8Array): string {

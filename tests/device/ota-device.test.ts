@@ -21,7 +21,6 @@ import { signRevocationList } from "../../src/pkg/revocation.js";
 import { cli, guestPayload, mcuPackage, startDevice, writePackage, root, type ChildDevice, startDeviceSuite } from "./device-fixtures.js";
 
 let exe = "";
-let cliPath = "";
 let broker: TestBroker;
 let trust: Trust;
 let dir: { path: string; cleanup(): void };
@@ -32,7 +31,7 @@ const devices: ChildDevice[] = [];
 let n = 0;
 
 beforeAll(async () => {
-  ({ exe, cliPath, broker, trust, dir, rootFile, ops } = await startDeviceSuite("c-device"));
+  ({ exe, broker, trust, dir, rootFile, ops } = await startDeviceSuite("c-device"));
 }, 240_000);
 
 afterAll(async () => {
@@ -74,14 +73,14 @@ describe.concurrent("fwx-device (C) with fwx flash over Mosquitto", () => {
     // Traced: what it sent and received is in the failure message.
     const { id, stateDir, d: dev } = await device({ env: { FWX_DEVICE_TRACE: "1" } });
     const pkg = writePackage(dir.path, "v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
-    const r = await cli(cliPath, flashArgs(pkg, id));
+    const r = await cli(flashArgs(pkg, id));
     expect(r.json?.verdict, `${r.stdout}${r.stderr}\n--- the device's stderr:\n${dev.stderr().slice(-3000)}`).toBe("confirmed");
     expect(r.status).toBe(0);
     const state = dumpState(stateDir);
     expect(state.modules[0]).toMatchObject({ id: MODULE, confirmed: "A", trial: null, installedSeq: 1 });
     expect(state.modules[0]!.slots.A?.size).toBe(readFileSync(pkg).length);
     expect(state.transfer).toBeNull();
-    const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+    const devs = await cli(["devices", "--broker", broker.url, "--json"], 20_000);
     expect(devs.stdout).toContain(id);
     expect(devs.stdout).toContain("1.0.0");
   }, 90_000);
@@ -96,7 +95,7 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     await first.online;
     const pkg = writePackage(dir.path, "big.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, padding: 60_000 }));
     const size = readFileSync(pkg).length;
-    const flashing = cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    const flashing = cli(flashArgs(pkg, id, ["--no-delta"]));
     const died = await first.exited;
     expect(died.signal).toBe("SIGKILL");
     const meta = dumpState(stateDir).transfer!;
@@ -116,20 +115,20 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
   it("sends a delta against the confirmed package, refuses bad, foreign and older packages, reverts a faulting trial, rolls back, reconfigures and removes", async () => {
     const { id, stateDir, d: dev } = await device();
     const status = async () => {
-      const r = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+      const r = await cli(["devices", "--broker", broker.url, "--json"], 20_000);
       const all = JSON.parse(r.stdout) as { device?: string; id?: string; status?: { modules: Record<string, unknown>[] }; modules?: Record<string, unknown>[] }[];
       const mine = all.find((x) => (x.device ?? x.id) === id) as Record<string, unknown>;
       const s = (mine.status ?? mine) as { modules: Record<string, unknown>[] };
       return s.modules.find((m) => m.id === MODULE) as Record<string, unknown> | undefined;
     };
     const v1 = writePackage(dir.path, "d1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, padding: 6000 }));
-    const r1 = await cli(cliPath, flashArgs(v1, id));
+    const r1 = await cli(flashArgs(v1, id));
     expect(r1.json?.verdict, `${r1.stdout}${r1.stderr}\n--- the device's stderr:\n${dev.stderr().slice(-3000)}`).toBe("confirmed");
 
     // v2 adds a setting whose bound (0.3, three tenths in the manifest) is typed exactly as an operator would.
     const config: ConfigField[] = [{ name: "threshold", type: "number", default: 8, min: -40.5, max: 30.25 }, { name: "gain", type: "number", default: 0.1, min: 0.1, max: 0.3 }];
     const v2 = writePackage(dir.path, "d2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2, padding: 6000, config }));
-    const d = await cli(cliPath, flashArgs(v2, id));
+    const d = await cli(flashArgs(v2, id));
     expect(d.json?.verdict, d.stdout + d.stderr).toBe("confirmed");
     expect(d.json?.mode).toBe("delta");
     expect(Number(d.json?.transferBytes)).toBeLessThan(Number(d.json?.packageBytes) / 4);
@@ -139,42 +138,42 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     const badBytes = Buffer.from(readFileSync(badPkg));
     badBytes.writeUInt8(badBytes.readUInt8(badBytes.length - 1) ^ 0x01, badBytes.length - 1);
     const badFile = writePackage(dir.path, "bad-sig.fwx", badBytes);
-    const rs = await cli(cliPath, flashArgs(badFile, id, ["--no-delta"]));
+    const rs = await cli(flashArgs(badFile, id, ["--no-delta"]));
     expect(rs.json?.verdict).toBe("refused");
     expect(rs.json?.code).toBe("FWX_PKG_E_SIG");
 
     // Anti-rollback: a lower sequence than the installed one.
     const old = writePackage(dir.path, "old.fwx", mcuPackage(trust, { version: "0.9.0", sequence: 1 }));
-    const ro = await cli(cliPath, flashArgs(old, id, ["--no-delta"]));
+    const ro = await cli(flashArgs(old, id, ["--no-delta"]));
     expect(ro.json?.verdict).toBe("refused");
     expect(ro.json?.code).toBe("FWX_PKG_E_ROLLBACK");
 
     // Logs: the ticker guest logs through core.log into the ring.
-    const logs = await cli(cliPath, ["logs", id, "--broker", broker.url, "--json", "--lines", "5"], 20_000);
+    const logs = await cli(["logs", id, "--broker", broker.url, "--json", "--lines", "5"], 20_000);
     expect(logs.status).toBe(0);
     expect(logs.stdout).toContain("tick");
 
     // Config: checked against the manifest's fields, persisted, the module restarted with it.
-    const cf = await cli(cliPath, ["config", "set", id, MODULE, "threshold=12.5", "--broker", broker.url, "--json", ...ops], 20_000);
+    const cf = await cli(["config", "set", id, MODULE, "threshold=12.5", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(cf.status, cf.stdout + cf.stderr).toBe(0);
     expect(cf.stdout).toContain("reconfigured");
-    const cbad = await cli(cliPath, ["config", "set", id, MODULE, "threshold=99", "--broker", broker.url, "--json", ...ops], 20_000);
+    const cbad = await cli(["config", "set", id, MODULE, "threshold=99", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(cbad.status).toBe(2);
     expect(cbad.stdout + cbad.stderr).toContain("invalid-config");
     // Just past the max of 30.25, which the manifest carries as 3025 hundredths.
-    const cedge = await cli(cliPath, ["config", "set", id, MODULE, "threshold=30.26", "--broker", broker.url, "--json", ...ops], 20_000);
+    const cedge = await cli(["config", "set", id, MODULE, "threshold=30.26", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(cedge.status, cedge.stdout + cedge.stderr).toBe(2);
     expect(cedge.stdout + cedge.stderr).toContain("invalid-config");
     // A value typed at a bound is within it, as on the Node agent: "0.3" is the double 0.3, not 3 x 0.1.
-    const cbound = await cli(cliPath, ["config", "set", id, MODULE, "gain=0.3", "--broker", broker.url, "--json", ...ops], 20_000);
+    const cbound = await cli(["config", "set", id, MODULE, "gain=0.3", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(cbound.status, cbound.stdout + cbound.stderr).toBe(0);
-    const clow = await cli(cliPath, ["config", "set", id, MODULE, "gain=0.1", "--broker", broker.url, "--json", ...ops], 20_000);
+    const clow = await cli(["config", "set", id, MODULE, "gain=0.1", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(clow.status, clow.stdout + clow.stderr).toBe(0);
     let m = await status();
     expect(m?.config).toMatchObject({ threshold: "12.5", gain: "0.1" });
 
     // Rollback to the other slot; a faulting trial after it is reverted; then remove.
-    const rb = await cli(cliPath, ["rollback", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);
+    const rb = await cli(["rollback", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);
     expect(rb.status, rb.stdout + rb.stderr).toBe(0);
     expect(rb.stdout).toContain("rolled-back");
     m = await status();
@@ -186,7 +185,7 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     const lines: Record<string, unknown>[] = [];
     watcher.on("message", (_t, payload) => lines.push(JSON.parse(payload.toString()) as Record<string, unknown>));
     await watcher.subscribeAsync(topicsFor(id).log, { qos: 1 });
-    const rf = await cli(cliPath, flashArgs(faulty, id, ["--no-delta"]));
+    const rf = await cli(flashArgs(faulty, id, ["--no-delta"]));
     expect(rf.json?.verdict, rf.stdout + rf.stderr).toBe("reverted");
     expect(String(rf.json?.reason)).toMatch(/unreachable|fault/);
     await watcher.endAsync();
@@ -205,12 +204,12 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     expect(m).toMatchObject({ version: "1.0.0", state: "confirmed", confirmed: "A", installedSeq: 2 });
     expect((m?.slots as Record<string, unknown>).B).toBeNull();
 
-    const rm = await cli(cliPath, ["remove", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);
+    const rm = await cli(["remove", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);
     expect(rm.status, rm.stdout + rm.stderr).toBe(0);
     expect(await status()).toBeUndefined();
     // The module's slots and config are gone; its anti-rollback floor is not (docs/slot-store.md).
     expect(dumpState(stateDir).modules).toEqual([]);
-    const older = await cli(cliPath, flashArgs(v1, id, ["--no-delta"]));
+    const older = await cli(flashArgs(v1, id, ["--no-delta"]));
     expect(older.json?.code, older.stdout + older.stderr).toBe("FWX_PKG_E_ROLLBACK");
   }, 180_000);
 
@@ -223,7 +222,7 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
       capabilities: { timers: 4, kv: 1024 }, customers: ["acme"], notBefore: now - 3600, notAfter: now + 86400,
     }, trust.rootKey) };
     const pkg = writePackage(dir.path, "foreign.fwx", mcuPackage(foreign, { version: "1.0.0", sequence: 1 }));
-    const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    const r = await cli(flashArgs(pkg, id, ["--no-delta"]));
     expect(r.status, r.stdout + r.stderr).not.toBe(0);
     expect(r.stdout + r.stderr).toContain("package-scope");
     // The customers the package is for, named as the Node agent names them (it said "for other customers").
@@ -234,7 +233,7 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
       capabilities: { timers: 4, kv: 1024 }, customers: ["acme-foods"], groups: ["cold-store-30", "cold-store-4"], notBefore: now - 3600, notAfter: now + 86400,
     }, trust.rootKey) };
     const grouped = writePackage(dir.path, "grouped.fwx", mcuPackage(otherGroups, { version: "1.0.0", sequence: 1 }));
-    const g = await cli(cliPath, flashArgs(grouped, id, ["--no-delta"]));
+    const g = await cli(flashArgs(grouped, id, ["--no-delta"]));
     expect(g.status, g.stdout + g.stderr).not.toBe(0);
     expect(g.stdout + g.stderr).toContain("the package is for groups cold-store-30, cold-store-4; this device is in cold-store-3");
     const state = dumpState(stateDir);
@@ -246,7 +245,7 @@ describe.concurrent("fwx-device (C): resume, delta, refusals, commands, revert",
     const { id, stateDir } = await device();
     const config = Array.from({ length: 17 }, (_, i) => ({ name: `k${i}`, type: "integer" as const, default: i }));
     const pkg = writePackage(dir.path, "many.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, config }));
-    const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    const r = await cli(flashArgs(pkg, id, ["--no-delta"]));
     expect(r.json?.verdict, r.stdout + r.stderr).toBe("refused");
     expect(r.json?.code).toBe("FWX_DEVICE_E_LIMIT");
     expect(String(r.json?.reason)).toContain("17 config fields");
@@ -260,9 +259,9 @@ describe.concurrent("fwx-device (C) without a board", () => {
     // handler would end the whole device at the module's first one.
     const { id, stateDir, d } = await device();
     const good = writePackage(dir.path, "noboard-v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
-    expect((await cli(cliPath, flashArgs(good, id))).json?.verdict).toBe("confirmed");
+    expect((await cli(flashArgs(good, id))).json?.verdict).toBe("confirmed");
     const gpio = writePackage(dir.path, "noboard-v2.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 2, capabilities: { timers: 2, kv: 256, gpio: [{ pin: 5, modes: ["output"] }] } }));
-    const r = await cli(cliPath, flashArgs(gpio, id, ["--no-delta"]));
+    const r = await cli(flashArgs(gpio, id, ["--no-delta"]));
     expect(r.json?.verdict, r.stdout + r.stderr + d.stderr()).not.toBe("confirmed");
     expect(String(r.json?.reason)).toContain("granted gpio, but this device serves no peripherals");
     expect(String(r.json?.reason)).toContain("--board-socket");
@@ -276,9 +275,9 @@ describe.concurrent("fwx-device (C) config values", () => {
     const { id } = await device();
     const config = [{ name: "threshold", type: "number" as const, default: 8, min: -40.5, max: 30.25 }, { name: "period", type: "integer" as const, default: 10, min: 1, max: 3600 }];
     const pkg = writePackage(dir.path, "cfgmsg.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1, config }));
-    expect((await cli(cliPath, flashArgs(pkg, id))).json?.verdict).toBe("confirmed");
+    expect((await cli(flashArgs(pkg, id))).json?.verdict).toBe("confirmed");
     const set = async (kv: string) => {
-      const r = await cli(cliPath, ["config", "set", id, MODULE, kv, "--broker", broker.url, "--json", ...ops], 20_000);
+      const r = await cli(["config", "set", id, MODULE, kv, "--broker", broker.url, "--json", ...ops], 20_000);
       return r.stdout + r.stderr;
     };
     expect(await set("threshold=99")).toContain(`${MODULE}.threshold: 99 is outside [-40.5, 30.25]`);
@@ -289,7 +288,7 @@ describe.concurrent("fwx-device (C) config values", () => {
     expect(await set("threshold=")).toContain(`${MODULE}.threshold: expected a number, got \\"\\"`);
     // Whole by value, as Number.isInteger: 1.5e1 is 15.
     expect(await set("period=1.5e1")).toContain("reconfigured");
-    const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+    const devs = await cli(["devices", "--broker", broker.url, "--json"], 20_000);
     expect(devs.stdout).toContain('"period":"15"');
   }, 120_000);
 });
@@ -298,9 +297,9 @@ describe.concurrent("fwx-device (C) refusal reasons", () => {
   it("names what the verifier compared, as the Node agent does: both sequences, both device classes, the certificate's bound and the device clock", async () => {
     const { id } = await device();
     const v2 = writePackage(dir.path, "facts-v2.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 2 }));
-    expect((await cli(cliPath, flashArgs(v2, id))).json?.verdict).toBe("confirmed");
+    expect((await cli(flashArgs(v2, id))).json?.verdict).toBe("confirmed");
     const reason = async (name: string, bytes: Uint8Array) => {
-      const r = await cli(cliPath, flashArgs(writePackage(dir.path, name, bytes), id, ["--no-delta"]));
+      const r = await cli(flashArgs(writePackage(dir.path, name, bytes), id, ["--no-delta"]));
       expect(r.json?.verdict, r.stdout + r.stderr).toBe("refused");
       return `${String(r.json?.code)} ${String(r.json?.reason)}`;
     };
@@ -332,13 +331,13 @@ describe.concurrent("fwx-device (C) a flash of a package already decided", () =>
     const { id, stateDir } = await device();
     const v1 = writePackage(dir.path, "again-v1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
     const v2 = writePackage(dir.path, "again-v2.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 2 }));
-    expect((await cli(cliPath, flashArgs(v1, id))).json?.verdict).toBe("confirmed");
-    expect((await cli(cliPath, flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
-    const rb = await cli(cliPath, ["rollback", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);
+    expect((await cli(flashArgs(v1, id))).json?.verdict).toBe("confirmed");
+    expect((await cli(flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    const rb = await cli(["rollback", id, MODULE, "--broker", broker.url, "--json", ...ops], 20_000);
     expect(rb.status, rb.stdout + rb.stderr).toBe(0);
     expect(dumpState(stateDir).modules[0]).toMatchObject({ confirmed: "A" });
     // 2.0.0 is no longer what runs: the device must not say it is (the Node agent's begin checks the same).
-    const again = await cli(cliPath, flashArgs(v2, id, ["--no-delta"]));
+    const again = await cli(flashArgs(v2, id, ["--no-delta"]));
     expect(again.json?.verdict, again.stdout + again.stderr).not.toBe("confirmed");
     expect(dumpState(stateDir).modules[0]).toMatchObject({ confirmed: "A" });
   }, 120_000);
@@ -346,13 +345,13 @@ describe.concurrent("fwx-device (C) a flash of a package already decided", () =>
   it("a refusal for the device's state at the time (no free module slot) is not repeated once the state has changed", async () => {
     const { id } = await device();
     const ids = ["com.acme.a", "com.acme.b", "com.acme.c", "com.acme.d"];
-    for (const m of ids) expect((await cli(cliPath, flashArgs(writePackage(dir.path, `full-${m}.fwx`, mcuPackage(trust, { id: m, version: "1.0.0", sequence: 1 })), id))).json?.verdict).toBe("confirmed");
+    for (const m of ids) expect((await cli(flashArgs(writePackage(dir.path, `full-${m}.fwx`, mcuPackage(trust, { id: m, version: "1.0.0", sequence: 1 })), id))).json?.verdict).toBe("confirmed");
     const fifth = writePackage(dir.path, "full-e.fwx", mcuPackage(trust, { id: "com.acme.e", version: "1.0.0", sequence: 1 }));
-    const full = await cli(cliPath, flashArgs(fifth, id));
+    const full = await cli(flashArgs(fifth, id));
     expect(full.json?.code, full.stdout + full.stderr).toBe("too-many-modules");
-    const rm = await cli(cliPath, ["remove", id, "com.acme.a", "--broker", broker.url, "--json", ...ops], 20_000);
+    const rm = await cli(["remove", id, "com.acme.a", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(rm.status, rm.stdout + rm.stderr).toBe(0);
-    const now = await cli(cliPath, flashArgs(fifth, id));
+    const now = await cli(flashArgs(fifth, id));
     expect(now.json?.verdict, now.stdout + now.stderr).toBe("confirmed");
   }, 180_000);
 });
@@ -365,7 +364,7 @@ describe.concurrent("fwx-device (C) at boot", () => {
     devices.push(first);
     await first.online;
     const pkg = writePackage(dir.path, "trial.fwx", mcuPackage(trust, { version: "2.0.0", sequence: 1 }));
-    const flashing = cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    const flashing = cli(flashArgs(pkg, id, ["--no-delta"]));
     expect((await first.exited).signal).toBe("SIGKILL");
     const recorded = dumpState(stateDir);
     expect(recorded.modules[0]!.trial).toMatchObject({ slot: "A", boots: 1 });
@@ -378,13 +377,13 @@ describe.concurrent("fwx-device (C) at boot", () => {
 
   it("keeps a module's kv through the kv port: read back after a module restart and after a device restart", async () => {
     const { id, stateDir, d } = await device();
-    const logLines = async () => (await cli(cliPath, ["logs", id, "--broker", broker.url, "--json", "--lines", "50"], 20_000)).stdout;
+    const logLines = async () => (await cli(["logs", id, "--broker", broker.url, "--json", "--lines", "50"], 20_000)).stdout;
     const pkg = writePackage(dir.path, "kv.fwx", mcuPackage(trust, { guest: "kv-counter", version: "1.0.0", sequence: 1 }));
-    const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    const r = await cli(flashArgs(pkg, id, ["--no-delta"]));
     expect(r.json?.verdict, r.stdout + r.stderr).toBe("confirmed");
     expect(await logLines()).toContain("boots=1");
     // fwx config restarts the module: its fwx_init reads what the first start wrote.
-    const cf = await cli(cliPath, ["config", "set", id, MODULE, "threshold=3", "--broker", broker.url, "--json", ...ops], 20_000);
+    const cf = await cli(["config", "set", id, MODULE, "threshold=3", "--broker", broker.url, "--json", ...ops], 20_000);
     expect(cf.status, cf.stdout + cf.stderr).toBe(0);
     expect(await logLines()).toContain("boots=2");
     await d.stop();
@@ -399,15 +398,15 @@ describe.concurrent("fwx-device (C) at boot", () => {
 
   it("holds a module to its grants' scopes as the Node agent does: telemetry topics, timers at once, the kv quota", async () => {
     const { id } = await device();
-    const logLines = async () => (await cli(cliPath, ["logs", id, "--broker", broker.url, "--json", "--lines", "50"], 20_000)).stdout;
+    const logLines = async () => (await cli(["logs", id, "--broker", broker.url, "--json", "--lines", "50"], 20_000)).stdout;
     // Outside every scope: not-permitted (2) for the topic, no-space (7) for the third timer and past the quota.
     const narrow = writePackage(dir.path, "grants-narrow.fwx", mcuPackage(trust, { guest: "grants", version: "1.0.0", sequence: 1, capabilities: { timers: 2, kv: 8, telemetry: ["fwx/other/#"] } }));
-    const r1 = await cli(cliPath, flashArgs(narrow, id, ["--no-delta"]));
+    const r1 = await cli(flashArgs(narrow, id, ["--no-delta"]));
     expect(r1.json?.verdict, r1.stdout + r1.stderr).toBe("confirmed");
     expect(await logLines()).toContain("grants=2,0,0,7,7");
     // Within them: every call succeeds.
     const wide = writePackage(dir.path, "grants-wide.fwx", mcuPackage(trust, { guest: "grants", version: "1.1.0", sequence: 2, capabilities: { timers: 3, kv: 9, telemetry: ["fwx/test/#"] } }));
-    const r2 = await cli(cliPath, flashArgs(wide, id, ["--no-delta"]));
+    const r2 = await cli(flashArgs(wide, id, ["--no-delta"]));
     expect(r2.json?.verdict, r2.stdout + r2.stderr).toBe("confirmed");
     expect(await logLines()).toContain("grants=0,0,0,0,0");
   }, 120_000);
@@ -417,17 +416,17 @@ describe.concurrent("fwx-device (C) at boot", () => {
     // 60 lines and 15 messages in one callback: the bursts (50 lines, 10 messages) go out, the rest is refused busy;
     // a 1025-byte payload then is busy too: the rate comes before the payload's size (docs/abi/telemetry.md).
     const pkg = writePackage(dir.path, "flood.fwx", mcuPackage(trust, { guest: "flood", version: "1.0.0", sequence: 1, capabilities: { timers: 1, telemetry: ["fwx/test/#"] } }));
-    const r = await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]));
+    const r = await cli(flashArgs(pkg, id, ["--no-delta"]));
     expect(r.json?.verdict, r.stdout + r.stderr).toBe("reverted");
     expect(String(r.json?.reason)).toContain("flood: log 50 ok 10 busy; telemetry 10 ok 5 busy; oversize 3");
   }, 120_000);
 
   it("runs a module within its manifest's budgets: memory.grow and accesses past the RAM budget, fuel past the callback budget", async () => {
     const { id } = await device();
-    const logLines = async () => (await cli(cliPath, ["logs", id, "--broker", broker.url, "--json", "--lines", "50"], 20_000)).stdout;
+    const logLines = async () => (await cli(["logs", id, "--broker", broker.url, "--json", "--lines", "50"], 20_000)).stdout;
     const flash = async (version: string, sequence: number, ramBytes: number, fuelPerCallback: number) => {
       const pkg = writePackage(dir.path, `budgets-${version}.fwx`, mcuPackage(trust, { guest: "budgets", version, sequence, ramBytes, fuelPerCallback }));
-      return (await cli(cliPath, flashArgs(pkg, id, ["--no-delta"]))).json;
+      return (await cli(flashArgs(pkg, id, ["--no-delta"]))).json;
     };
     // 4 KiB: no page to grow into, and the store at byte 5000 traps.
     const small = await flash("1.0.0", 1, 4096, 1_000_000);
@@ -448,8 +447,8 @@ describe.concurrent("fwx-device (C) at boot", () => {
     const { id, stateDir, d } = await device();
     const v1 = writePackage(dir.path, "b1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
     const v2 = writePackage(dir.path, "b2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2 }));
-    expect((await cli(cliPath, flashArgs(v1, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
-    expect((await cli(cliPath, flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    expect((await cli(flashArgs(v1, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    expect((await cli(flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
     await d.stop();
     // One byte in the middle of slot B flipped in the flash image, as a failing flash would.
     const before = dumpState(stateDir);
@@ -466,7 +465,7 @@ describe.concurrent("fwx-device (C) at boot", () => {
     await again.online;
     expect(again.stderr()).toContain('"phase":"recovered"');
     expect(dumpState(stateDir).modules[0]!.confirmed).toBe("A");
-    const devs = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+    const devs = await cli(["devices", "--broker", broker.url, "--json"], 20_000);
     expect(devs.stdout).toContain(id);
   }, 120_000);
 });
@@ -483,7 +482,7 @@ describe.concurrent("fwx-device (C): the revocation list and the health window a
     devices.push(first);
     await first.online;
     expect(first.stderr()).toContain("revocation list serial 5 kept");
-    const r = await cli(cliPath, flashArgs(pkg, id));
+    const r = await cli(flashArgs(pkg, id));
     expect(r.json?.verdict, r.stdout + r.stderr).toBe("refused");
     expect(r.json?.code).toBe("FWX_PKG_E_REVOKED");
     await first.stop();
@@ -493,7 +492,7 @@ describe.concurrent("fwx-device (C): the revocation list and the health window a
     devices.push(second);
     await second.online;
     expect(second.stderr()).toContain("serial 4 is not above the kept list's 5");
-    const again = await cli(cliPath, flashArgs(pkg, id));
+    const again = await cli(flashArgs(pkg, id));
     expect(again.json?.code, again.stdout + again.stderr).toBe("FWX_PKG_E_REVOKED");
     await second.stop();
 
@@ -513,7 +512,7 @@ describe.concurrent("fwx-device (C): the revocation list and the health window a
     expect(fourth.stderr()).toContain("revocation list serial 6 kept");
     // Another package: the one refused above stays decided (its verdict is reported again, as the Node agent does).
     const fresh = writePackage(dir.path, "rl-v1b.fwx", mcuPackage(trust, { version: "1.0.1", sequence: 1 }));
-    const ok = await cli(cliPath, flashArgs(fresh, id));
+    const ok = await cli(flashArgs(fresh, id));
     expect(ok.json?.verdict, ok.stdout + ok.stderr).toBe("confirmed");
     await fourth.stop();
 
@@ -549,8 +548,8 @@ describe.concurrent("fwx-device (C) refuses what it must not run", () => {
     const { id, stateDir } = await device();
     const v1 = writePackage(dir.path, "r1.fwx", mcuPackage(trust, { version: "1.0.0", sequence: 1 }));
     const v2 = writePackage(dir.path, "r2.fwx", mcuPackage(trust, { version: "1.1.0", sequence: 2 }));
-    expect((await cli(cliPath, flashArgs(v1, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
-    expect((await cli(cliPath, flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    expect((await cli(flashArgs(v1, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
+    expect((await cli(flashArgs(v2, id, ["--no-delta"]))).json?.verdict).toBe("confirmed");
     const before = JSON.stringify(dumpState(stateDir));
 
     const unsigned = await send(id, "probe-a", JSON.stringify({ op: "rollback", module: MODULE, req: "u1", from: "probe-a" }));

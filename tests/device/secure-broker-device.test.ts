@@ -61,7 +61,7 @@ for (const variant of ["%u", "%c"] as AclVariant[]) {
         await impostor.online;
       }
       const pkg = writePackage(suite.dir.path, `tls-${variant === "%u" ? "u" : "c"}.fwx`, mcuPackage(suite.trust, { version: "1.0.0", sequence: 1 }));
-      const r = await cli(suite.cliPath, ["flash", pkg, "--device", DEV, "--broker", broker.url, ...tls(TOOL), ...suite.ops, "--no-delta", "--json", "--timeout", "30"]);
+      const r = await cli(["flash", pkg, "--device", DEV, "--broker", broker.url, ...tls(TOOL), ...suite.ops, "--no-delta", "--json", "--timeout", "30"]);
       expect(r.json?.verdict, r.stdout + r.stderr + d.stderr()).toBe("confirmed");
       if (impostor) {
         expect(impostor.stderr(), "the impostor saw the flash").not.toMatch(/"phase":"(received|verified|written|trial|confirmed)"/);
@@ -88,7 +88,7 @@ it("logs in to Mosquitto by username and password file under the documented ACL,
     devices.push(d);
     await d.online;
     const pkg = writePackage(dir, "pw.fwx", mcuPackage(suite.trust, { version: "1.0.0", sequence: 1 }));
-    const r = await cli(suite.cliPath, ["flash", pkg, "--device", DEV, "--broker", url, "--username", TOOL, "--password-file", broker.passwordFile(TOOL), ...suite.ops, "--no-delta", "--json", "--timeout", "30"]);
+    const r = await cli(["flash", pkg, "--device", DEV, "--broker", url, "--username", TOOL, "--password-file", broker.passwordFile(TOOL), ...suite.ops, "--no-delta", "--json", "--timeout", "30"]);
     expect(r.json?.verdict, r.stdout + r.stderr + d.stderr()).toBe("confirmed");
     await d.stop();
   } finally {

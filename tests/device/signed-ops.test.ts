@@ -71,7 +71,7 @@ const flashArgs = (file: string, id: string, extra: string[] = []) =>
   ["flash", file, "--device", id, "--broker", broker.url, "--json", "--timeout", "40", "--cache", join(dir.path, `cache-${id}`), "--no-delta", ...ops, ...extra];
 
 async function deviceStatus(id: string): Promise<Record<string, unknown>> {
-  const r = await cli(cliPath, ["devices", "--broker", broker.url, "--json"], 20_000);
+  const r = await cli(["devices", "--broker", broker.url, "--json"], 20_000);
   const all = JSON.parse(r.stdout) as Record<string, unknown>[];
   const mine = all.find((x) => (x.device ?? x.id) === id);
   if (!mine) throw new Error(`${id} is not in fwx devices: ${r.stdout}`);
@@ -90,10 +90,10 @@ describe.concurrent.each(KINDS)("signed revocation lists (%s device)", (kind) =>
       certificates: [...(o.integrator ? [integratorCert] : []), ...(o.operator ? [certificateDigest(openEnvelopeBytes(revokedOperator.cert, "op").body)] : [])],
       integratorKeys: [],
     }, trust.rootKey));
-    const deliver = (file: string) => cli(cliPath, ["cert", "deliver", file, "--device", id, "--broker", broker.url, ...ops], 30_000);
+    const deliver = (file: string) => cli(["cert", "deliver", file, "--device", id, "--broker", broker.url, ...ops], 30_000);
 
     const v1 = pkg(kind, `${id}-v1`, { version: "1.0.0", sequence: 1 });
-    const f1 = await cli(cliPath, flashArgs(v1, id));
+    const f1 = await cli(flashArgs(v1, id));
     expect(f1.json?.verdict, f1.stdout + f1.stderr).toBe("confirmed");
 
     // The tool's wording is its own; what is checked is the serial the device reports and whether it replaced its list.
@@ -133,7 +133,7 @@ describe.concurrent.each(KINDS)("signed revocation lists (%s device)", (kind) =>
     expect(three.stdout).not.toContain("not older than this one");
     expect((await deviceStatus(id)).revocationSerial).toBe(3);
     const v2 = pkg(kind, `${id}-v2`, { version: "2.0.0", sequence: 2 });
-    const f2 = await cli(cliPath, flashArgs(v2, id));
+    const f2 = await cli(flashArgs(v2, id));
     expect(f2.json?.verdict, f2.stdout + f2.stderr).toBe("refused");
     expect(f2.json?.code).toBe("FWX_PKG_E_REVOKED");
     // … the module running keeps running until the device restarts (the Node agent does not stop it either) …
@@ -153,7 +153,7 @@ describe.concurrent.each(KINDS)("signed revocation lists (%s device)", (kind) =>
     mkdirSync(opDir, { recursive: true });
     writeFileSync(join(opDir, "op.key"), privateKeyPem(revokedOperator.key), { mode: 0o600 });
     writeFileSync(join(opDir, "op.cert"), revokedOperator.cert);
-    const rm = await cli(cliPath, ["remove", id, MODULE, "--broker", broker.url, "--json", "--operator-key", join(opDir, "op.key"), "--operator-cert", join(opDir, "op.cert"), "--root", rootFile], 20_000);
+    const rm = await cli(["remove", id, MODULE, "--broker", broker.url, "--json", "--operator-key", join(opDir, "op.key"), "--operator-cert", join(opDir, "op.cert"), "--root", rootFile], 20_000);
     expect(rm.status, rm.stdout + rm.stderr).not.toBe(0);
     expect(rm.json?.code, rm.stdout + rm.stderr).toBe("revoked");
     expect(String(rm.json?.message)).toContain("operator \"ops-gone\"'s certificate is revoked (revocation list serial 4)");
@@ -187,10 +187,10 @@ describe.concurrent.each(KINDS)("preempt on a signed begin (%s device)", (kind) 
       await new Promise((r) => setTimeout(r, 600));
 
       const v1 = pkg(kind, `${id}-v1`, { version: "1.0.1", sequence: 1 });
-      const polite = await cli(cliPath, flashArgs(v1, id));
+      const polite = await cli(flashArgs(v1, id));
       expect(polite.status, polite.stdout + polite.stderr).not.toBe(0);
       expect(polite.json?.code, polite.stdout + polite.stderr).toBe("busy");
-      const taken = await cli(cliPath, flashArgs(v1, id, ["--preempt"]));
+      const taken = await cli(flashArgs(v1, id, ["--preempt"]));
       expect(taken.json?.verdict, taken.stdout + taken.stderr).toBe("confirmed");
       expect(offset).toBeLessThan(big.length); // the squatter was still sending when it lost the slot
     } finally {
@@ -218,10 +218,10 @@ describe.concurrent.each(KINDS)("preempt on a signed begin (%s device)", (kind) 
       // From now on only resends of stored bytes: valid CRCs, nothing new stored.
       trickle = setInterval(() => void conn.client.publishAsync(topicsFor(id).chunk, encodeChunk(session, 0, big.subarray(0, 256)), { qos: 0 }), 100);
       const v1 = pkg(kind, `${id}-v1`, { version: "1.0.1", sequence: 1 });
-      const early = await cli(cliPath, flashArgs(v1, id));
+      const early = await cli(flashArgs(v1, id));
       expect(early.json?.code, early.stdout + early.stderr).toBe("busy");
       await new Promise((r) => setTimeout(r, 16_000));
-      const later = await cli(cliPath, flashArgs(v1, id));
+      const later = await cli(flashArgs(v1, id));
       expect(later.json?.verdict, later.stdout + later.stderr).toBe("confirmed");
     } finally {
       if (trickle) clearInterval(trickle);
@@ -289,7 +289,7 @@ describe.concurrent.each(KINDS)("a transfer corrupted on the broker (%s device)"
       await conn.close();
     }
     // Before the fix the C device answered this begin with the recorded "failed" verdict, for every later flash.
-    const again = await cli(cliPath, flashArgs(file, id));
+    const again = await cli(flashArgs(file, id));
     expect(again.json?.verdict, again.stdout + again.stderr).toBe("confirmed");
   }, 120_000);
 });

@@ -1,0 +1,112 @@
+// Runs an `fwx` command inside the test's own process: runCli (src/cli/main.ts),
+// the whole of an invocation but for src/cli.ts's wiring to the process. For
+// tests that drive a device with the field tools (flash, devices, config,
+// logs, rollback, remove, cert deliver) and read what they print and return,
+// not how a process starts or ends: a child process per command spent most of
+// its CPU starting Node and loading the CLI again (the C-device files, some
+// 110 commands: 35 -> 16 CPU-s on 2 cores). Tests of exit codes, signals,
+// environment and output of a real process keep running the bundled CLI as a
+// child (tests/support/run-cli.ts).
+//
+// What a command prints is captured per call, concurrent calls included: the
+// capture follows the call's async context (AsyncLocalStorage), so output
+// written on the command's behalf later (a timer, a socket's callback) still
+// lands in its own result, and output of anything else passes through.
+// A command must leave nothing running behind it: a process would exit over a
+// forgotten socket or timer, this process would carry it into the next test.
+// What the command's own context created (async_hooks, so another test's
+// sockets do not count) and still holds the event loop fails the call, by kind.
+
+import { AsyncLocalStorage, createHook } from "node:async_hooks";
+import { format } from "node:util";
+import { runCli } from "../../src/cli/main.js";
+
+export interface InProcessRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface Capture {
+  stdout: string;
+  stderr: string;
+}
+
+const capture = new AsyncLocalStorage<Capture>();
+const patched = new WeakSet<object>();
+
+/** Routes writes made inside a capture to it; every other write goes where it went. */
+function patchStream(stream: NodeJS.WriteStream, key: keyof Capture): void {
+  if (patched.has(stream)) return;
+  patched.add(stream);
+  const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, encoding?: unknown, done?: unknown) => {
+    const c = capture.getStore();
+    if (!c) return write(chunk, encoding, done);
+    c[key] += typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
+    const callback = typeof encoding === "function" ? encoding : typeof done === "function" ? done : null;
+    if (callback) queueMicrotask(() => (callback as () => void)());
+    return true;
+  }) as typeof stream.write;
+}
+
+/** The same for the console, which vitest replaces with its own in a worker (so it is patched as found). */
+function patchConsole(con: Console): void {
+  if (patched.has(con)) return;
+  patched.add(con);
+  for (const [method, key] of [["log", "stdout"], ["info", "stdout"], ["error", "stderr"], ["warn", "stderr"]] as const) {
+    const original = con[method].bind(con);
+    con[method] = (...args: unknown[]) => {
+      const c = capture.getStore();
+      if (!c) return original(...args);
+      c[key] += `${format(...args)}\n`;
+    };
+  }
+}
+
+/**
+ * The async resources that can hold a process open. Not TLSWRAP: a TLS socket holds its TCPWRAP (tracked), and
+ * the TLS layer's own resource is destroyed only when it is garbage-collected, long after the socket closed.
+ */
+const HOLDING = new Set(["TCPWRAP", "TCPSERVERWRAP", "PIPEWRAP", "PIPESERVERWRAP", "UDPWRAP", "PROCESSWRAP", "FSEVENTWRAP", "STATWATCHER", "Timeout", "Immediate"]);
+/** Such resources a capture's context created and that are not destroyed yet. */
+const live = new Map<number, { type: string; resource: { hasRef?: () => boolean }; owner: Capture }>();
+const hook = createHook({
+  init(id, type, _trigger, resource) {
+    if (!HOLDING.has(type)) return;
+    const owner = capture.getStore();
+    if (owner) live.set(id, { type, resource: resource as { hasRef?: () => boolean }, owner });
+  },
+  destroy(id) {
+    live.delete(id);
+  },
+});
+let capturing = 0;
+
+/** What `owner`'s context left that still holds the event loop (an unref'd timer does not). */
+function leftBy(owner: Capture): string[] {
+  return [...live.values()].filter((r) => r.owner === owner && (r.resource.hasRef?.() ?? true)).map((r) => r.type);
+}
+
+/** `fwx <args>` in this process: its exit code and what it printed. */
+export async function runCliInProcess(args: string[]): Promise<InProcessRun> {
+  patchStream(process.stdout, "stdout");
+  patchStream(process.stderr, "stderr");
+  patchConsole(globalThis.console);
+  const out: Capture = { stdout: "", stderr: "" };
+  if (capturing++ === 0) hook.enable();
+  try {
+    const status = await capture.run(out, () => runCli(args));
+    // A socket's close completes a few turns of the event loop after the command asked for it.
+    let left = leftBy(out);
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      left = leftBy(out);
+    }
+    if (left.length > 0) throw new Error(`fwx ${args.join(" ")} returned ${status} but left ${left.join(", ")} running\n${out.stderr}`);
+    return { status, ...out };
+  } finally {
+    for (const [id, r] of live) if (r.owner === out) live.delete(id);
+    if (--capturing === 0) hook.disable();
+  }
+}
