@@ -1,7 +1,7 @@
 // Key pairs: made from a random seed (src/pkg/keys.ts says why not
 // generateKeyPairSync), and a seed gives the public key RFC 8032 says it does.
 import { describe, expect, it } from "vitest";
-import { generateKeyPair, keyPairFromSeed, signWithDomain, verifyWithDomain } from "../../src/pkg/keys.js";
+import { generateKeyPair, keyPairFromSeed, publicKeyObject, rawPublicKey, signWithDomain, verifyWithDomain } from "../../src/pkg/keys.js";
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
 
@@ -21,5 +21,19 @@ describe("Ed25519 key pairs", () => {
     const sig = signWithDomain(a.privateKey, "package", hex("0102"));
     expect(verifyWithDomain(a.publicKey, "package", hex("0102"), sig)).toBe(true);
     expect(verifyWithDomain(b.publicKey, "package", hex("0102"), sig)).toBe(false);
+  });
+
+  it("keeps the KeyObject of a raw public key it made, and of nothing that is not 32 bytes", () => {
+    const a = generateKeyPair().publicKey;
+    const b = generateKeyPair().publicKey;
+    expect(publicKeyObject(a)).toBe(publicKeyObject(new Uint8Array(a)));
+    expect(publicKeyObject(a)).not.toBe(publicKeyObject(b));
+    expect(Buffer.from(rawPublicKey(publicKeyObject(b))).equals(Buffer.from(b))).toBe(true);
+    // Refused each time, nothing kept in its place.
+    const short = a.subarray(0, 31);
+    expect(() => publicKeyObject(short)).toThrow();
+    expect(() => publicKeyObject(short)).toThrow();
+    // 32 bytes that are no point of the curve make a KeyObject (OpenSSL decodes at verification), under which nothing verifies.
+    expect(verifyWithDomain(new Uint8Array(32).fill(0xff), "package", hex("0102"), new Uint8Array(64))).toBe(false);
   });
 });
