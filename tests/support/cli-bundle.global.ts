@@ -5,7 +5,7 @@
 // watch mode it is bundled again before every rerun, so an edit is tested.
 
 import { rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { TestProject } from "vitest/node";
 import { bundleCli } from "../../scripts/bundle-cli.mjs";
 
@@ -25,5 +25,5 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const bundle = async () => project.provide("cliBundle", await bundleCli({ outdir, sourcemap: false, logLevel: "error" }));
   await bundle();
   project.onTestsRerun(bundle);
-  return () => rmSync(dirname(join(outdir, "cli.js")), { recursive: true, force: true });
+  return () => rmSync(outdir, { recursive: true, force: true });
 }
