@@ -50,16 +50,22 @@ example:
  * flag it needs: one process fewer per run, and no source maps, which
  * only map as-pect's own JavaScript frames (a spec's report reads the same)
  * and cost about 0.25 CPU-s of each run (measured on a scaffolded project:
- * 2.2 -> 2.0 CPU-s).
+ * 2.2 -> 2.0 CPU-s). An as-pect laid out otherwise (another major version)
+ * runs through its own launcher, as `asp` would. Returns Node's arguments
+ * before the runner's own.
  */
-function aspectRunner(projectDir: string, shown: string): string {
+function aspectRunner(projectDir: string, shown: string): string[] {
+  let entry: string;
   try {
-    // The package exports only its entry, lib/index.js; the runner is beside it.
-    const entry = createRequire(join(projectDir, "package.json")).resolve("@as-pect/cli");
-    return join(dirname(entry), "test.js");
+    // The package exports only its entry, lib/index.js; the runner is beside it, the launcher in bin/.
+    entry = createRequire(join(projectDir, "package.json")).resolve("@as-pect/cli");
   } catch {
     throw new UsageError(`test: @as-pect/cli is not installed in ${shown}: run npm install there (a project fwx new made lists it)`);
   }
+  const runner = join(dirname(entry), "test.js");
+  // The flag as-pect's launcher passes: a config with `wasi` runs the specs under Node's WASI.
+  if (existsSync(runner)) return ["--experimental-wasi-unstable-preview1", runner];
+  return [join(dirname(dirname(entry)), "bin", "asp.js")];
 }
 
 /**
@@ -78,10 +84,9 @@ function checkManifest(projectDir: string): void {
 }
 
 /** One as-pect run in the project directory, its output passed through; resolves with its exit code. */
-function runSpecs(runner: string, projectDir: string, signal: AbortSignal): Promise<number> {
+function runSpecs(runner: string[], projectDir: string, signal: AbortSignal): Promise<number> {
   return new Promise((res, rej) => {
-    // The flag as-pect's launcher passes: a config with `wasi` runs the specs under Node's WASI.
-    const p = spawn(process.execPath, ["--experimental-wasi-unstable-preview1", runner, "--config", CONFIG, "--no-logo"], { cwd: projectDir, stdio: ["ignore", "inherit", "inherit"] });
+    const p = spawn(process.execPath, [...runner, "--config", CONFIG, "--no-logo"], { cwd: projectDir, stdio: ["ignore", "inherit", "inherit"] });
     const stop = () => p.kill("SIGINT");
     signal.addEventListener("abort", stop, { once: true });
     p.on("error", rej);

@@ -3,7 +3,7 @@
 // broken spec is reported and the watch goes on). Every wait is bounded.
 
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../ota/fixtures.js";
@@ -24,6 +24,30 @@ describe("fwx test", () => {
     const none = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test", "."], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
     expect(none.status).toBe(2);
     expect(none.stderr).toContain("as-pect.config.js: not found");
+  });
+
+  it("starts as-pect's runner itself (with the WASI flag), or as-pect's own launcher when the package has no lib/test.js", () => {
+    // A stand-in @as-pect/cli in each layout: the runner and the launcher say which ran, and with which Node flags.
+    const fake = (name: string, withRunner: boolean) => {
+      const project = join(work.path, name);
+      const pkg = join(project, "node_modules", "@as-pect", "cli");
+      mkdirSync(join(pkg, "lib"), { recursive: true });
+      mkdirSync(join(pkg, "bin"), { recursive: true });
+      writeFileSync(join(project, "package.json"), `{ "name": "${name}", "private": true }\n`);
+      writeFileSync(join(project, "as-pect.config.js"), "export default {};\n");
+      writeFileSync(join(pkg, "package.json"), '{ "name": "@as-pect/cli", "main": "lib/index.js" }\n');
+      writeFileSync(join(pkg, "lib", "index.js"), "module.exports = {};\n");
+      const says = (who: string) => `console.log("${who} ran: " + JSON.stringify(process.execArgv) + " " + process.argv.slice(2).join(" "));\n`;
+      writeFileSync(join(pkg, "bin", "asp.js"), says("launcher"));
+      if (withRunner) writeFileSync(join(pkg, "lib", "test.js"), says("runner"));
+      return spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test", name], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
+    };
+    const direct = fake("layout-runner", true);
+    expect(direct.status, direct.stderr).toBe(0);
+    expect(direct.stdout).toContain('runner ran: ["--experimental-wasi-unstable-preview1"] --config as-pect.config.js --no-logo');
+    const launched = fake("layout-launcher", false);
+    expect(launched.status, launched.stderr).toBe(0);
+    expect(launched.stdout).toContain("launcher ran: [] --config as-pect.config.js --no-logo");
   });
 
   it("checks fwx.json as fwx build does before the specs: a misspelt field or bad JSON is one line, exit 2", () => {
