@@ -122,7 +122,9 @@ export interface CliResult { status: number; stdout: string; stderr: string; jso
 
 /**
  * Runs a field command (the CLI's own runCli, in this process: tests/support/cli-in-process.ts) under a
- * time limit; `json` is its last line of output parsed, when that is JSON.
+ * time limit; `json` is its last line of output parsed, when that is JSON. A command over the limit fails
+ * the test by name; unlike a process it is not killed, and goes on until its own connect and reply
+ * timeouts end it.
  */
 export async function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
   let timer: NodeJS.Timeout | undefined;
