@@ -2,6 +2,11 @@
 // crash point of an install, restarted on the same state directory, and must
 // run a verified module: the old confirmed one, or the new one on trial or
 // confirmed; never a half-written or unverified payload, never nothing.
+// The agent that is killed is `fwx agent` in a child process. The one that
+// restarts is the agent `fwx agent` runs (startSimDevice), started in this
+// process: all it knows of the crash is the files it finds, and it needs no
+// process of its own (20 fewer Node processes, each loading the CLI and the
+// instrumenter again).
 
 import { cpSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -11,10 +16,11 @@ import { CRASH_POINTS, type CrashPoint } from "../../src/ota/crash.js";
 import { flash, FlashAborted } from "../../src/ota/flasher.js";
 import { LinkSimulator } from "../../src/ota/link-sim.js";
 import { DeviceUnreachable, ToolConnection } from "../../src/ota/rpc.js";
+import { startSimDevice } from "../../src/ota/sim-device.js";
 import { sha256Hex, type DeviceState } from "../../src/ota/state-store.js";
 import type { DeviceStatus } from "../../src/ota/protocol.js";
 import { cliBundle, startChildAgent, writeRootKey } from "./child-agent.js";
-import { MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
+import { CUSTOMER, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 
 const REVERT_POINTS = new Set<CrashPoint>(["revert-decided", "revert-state:temp-written", "revert-state:renamed", "reverted"]);
 
@@ -92,9 +98,12 @@ describe("power loss during an install (agent in a child process)", () => {
     }
     const exit = await first.exited;
     expect(exit.signal, `${point}: ${first.stderr()}`).toBe("SIGKILL");
-    const second = startChildAgent(cli, { deviceId: device, broker: broker.url, stateDir, rootFile, trust });
+    // The restart: what `fwx agent` runs for startChildAgent's arguments (src/commands/agent.ts turns
+    // --health-callbacks 3 --health-seconds 0.1 into this policy); the floor file is the default one beside
+    // the state directory in both.
+    const health = { callbacks: 3, seconds: 0.1, timeoutSeconds: 60 };
+    const second = await startSimDevice({ deviceId: device, brokerUrl: broker.url, stateDir, rootPublicKey: trust.rootPub, ...trust.identity(device), customer: CUSTOMER, group: GROUP, health });
     try {
-      await second.online;
       assertVerifiedModuleRuns(await statusOf(device), stateDir, point);
       // The same flash, run again, finishes the job from wherever the device got to.
       const r = await flash({ brokerUrl: broker.url, device, pkg, cache: null, auth: trust.auth, connectTimeoutMs: 20_000, replyTimeoutMs: 20_000 });
