@@ -11,14 +11,16 @@
 //   - a signed begin with preempt takes the transfer slot from a transfer that
 //     still makes progress, where a plain begin is refused "busy"; a transfer
 //     kept "alive" only by chunks that store nothing does not hold the slot.
-// Every process runs under a time limit.
+// Every process runs under a time limit. The Node agent is the one `fwx agent`
+// runs (startSimDevice), in this process: the scenario is about what each
+// device enforces, not about starting one.
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startChildAgent } from "../ota/child-agent.js";
 import { type TestBroker } from "../ota/brokers.js";
-import { makePackage, tickerWasm, MODULE, type Trust } from "../ota/fixtures.js";
+import { CUSTOMER, GROUP, makePackage, tickerWasm, MODULE, type Trust } from "../ota/fixtures.js";
+import { startSimDevice } from "../../src/ota/sim-device.js";
 import { encodeChunk, topicsFor } from "../../src/ota/protocol.js";
 import { provisionOperator } from "../../src/ota/provision.js";
 import { DeviceRefused, ToolConnection } from "../../src/ota/rpc.js";
@@ -32,7 +34,6 @@ type Kind = "c" | "node";
 const KINDS: Kind[] = ["c", "node"];
 
 let exe = "";
-let cliPath = "";
 let broker: TestBroker;
 let trust: Trust;
 let dir: { path: string; cleanup(): void };
@@ -42,7 +43,7 @@ const running: { stop(): Promise<void> }[] = [];
 let n = 0;
 
 beforeAll(async () => {
-  ({ exe, cliPath, broker, trust, dir, rootFile, ops } = await startDeviceSuite("signed-ops"));
+  ({ exe, broker, trust, dir, rootFile, ops } = await startDeviceSuite("signed-ops"));
 }, 240_000);
 
 afterAll(async () => {
@@ -51,11 +52,16 @@ afterAll(async () => {
   dir?.cleanup();
 });
 
-/** The C device or the Node agent (`fwx agent`) on a state directory, online. */
-async function start(kind: Kind, id: string, stateDir: string) {
-  const d = kind === "c"
-    ? startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust })
-    : startChildAgent(cliPath, { deviceId: id, broker: broker.url, stateDir, rootFile, trust });
+/** The C device or the Node agent on a state directory, online. */
+async function start(kind: Kind, id: string, stateDir: string): Promise<{ stop(): Promise<void> }> {
+  if (kind === "node") {
+    // What `fwx agent` runs for the flags tests/ota/child-agent.ts passes it (a 0.1 s health window).
+    const agent = await startSimDevice({ deviceId: id, brokerUrl: broker.url, stateDir, rootPublicKey: trust.rootPub, ...trust.identity(id), customer: CUSTOMER, group: GROUP,
+      health: { callbacks: 3, seconds: 0.1, timeoutSeconds: 60 } });
+    running.push(agent);
+    return agent;
+  }
+  const d = startDevice(exe, { deviceId: id, broker: broker.url, stateDir, rootFile, trust });
   running.push(d);
   await d.online;
   return d;
