@@ -27,6 +27,14 @@ function copyExample(name: string): string {
   return dir;
 }
 
+/**
+ * The one copy the tests that build the example as it is share. The compile cache is keyed by the
+ * project's directory, so every copy is a full compile (about 1 CPU-s); the tests that change the
+ * sources or the manifest make copies of their own.
+ */
+let unchanged: string | undefined;
+const unchangedExample = (): string => (unchanged ??= copyExample("unchanged"));
+
 async function runBuild(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
@@ -45,7 +53,7 @@ async function runBuild(args: string[]): Promise<{ code: number; out: string; er
 
 describe("building the cold-chain example", () => {
   it("produces a valid module whose only imports are fwx ABI functions, with a matching fwx.abi section", async () => {
-    const dir = copyExample("ok");
+    const dir = unchangedExample();
     const r = await buildModule(dir);
     expect(r.ok).toBe(true);
     expect(r.outFile).toBe(join(dir, "build", "com.example.cold-chain-alarm.wasm"));
@@ -66,7 +74,7 @@ describe("building the cold-chain example", () => {
   });
 
   it("prints the size and RAM report, and JSON with --json", async () => {
-    const dir = copyExample("report");
+    const dir = unchangedExample();
     const text = await runBuild([dir]);
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/built com\.example\.cold-chain-alarm@1\.0\.0/);
@@ -123,7 +131,7 @@ describe("failures", () => {
   });
 
   it("reports the RAM need measured on the simulated board beside the budget, and warns when the budget is below it", async () => {
-    const dir = copyExample("ram-run");
+    const dir = unchangedExample();
     const r = await runBuild([dir]);
     expect(r.code, r.err).toBe(0);
     const line = /RAM run {5}needs (\d+) B measured \(static (\d+) B, heap high-water (\d+) B, stack 0 B; \d+ s on the simulated board, fed by .*trace\.csv\): the (\d+) B budget is ([\d.]+)x it/.exec(r.out);
@@ -145,7 +153,7 @@ describe("failures", () => {
   }, 60_000);
 
   it("the RAM budget from the command line overrides fwx.json", async () => {
-    const dir = copyExample("ram");
+    const dir = unchangedExample();
     const r = await runBuild([dir, "--ram-budget", "1k"]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/budget of 1024 bytes/);
