@@ -58,7 +58,9 @@ describe("fwx new", () => {
     expect(built.outFile).toBe(join(dir, "build", "com.example.green.wasm"));
 
     linkInstall(dir, REPO);
-    const run = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, join(dir, "node_modules", "@as-pect", "cli", "bin", "asp.js"), "--config", "as-pect.config.js"], {
+    // The project's as-pect runner, started as `fwx test` (the scaffold's npm test) starts it.
+    const runner = join(dir, "node_modules", "@as-pect", "cli", "lib", "test.js");
+    const run = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, "--experimental-wasi-unstable-preview1", runner, "--config", "as-pect.config.js"], {
       cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, FORCE_COLOR: "0" },
     });
     const output = run.stdout.replace(/\x1b\[[0-9;]*m/g, "");
