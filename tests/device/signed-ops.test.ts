@@ -19,8 +19,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestBroker } from "../ota/brokers.js";
-import { CUSTOMER, GROUP, makePackage, tickerWasm, MODULE, type Trust } from "../ota/fixtures.js";
-import { startSimDevice } from "../../src/ota/sim-device.js";
+import { makePackage, tickerWasm, MODULE, type Trust } from "../ota/fixtures.js";
+import { startAgentInProcess } from "../ota/child-agent.js";
 import { encodeChunk, topicsFor } from "../../src/ota/protocol.js";
 import { provisionOperator } from "../../src/ota/provision.js";
 import { DeviceRefused, ToolConnection } from "../../src/ota/rpc.js";
@@ -55,9 +55,7 @@ afterAll(async () => {
 /** The C device or the Node agent on a state directory, online. */
 async function start(kind: Kind, id: string, stateDir: string): Promise<{ stop(): Promise<void> }> {
   if (kind === "node") {
-    // What `fwx agent` runs for the flags tests/ota/child-agent.ts passes it (a 0.1 s health window).
-    const agent = await startSimDevice({ deviceId: id, brokerUrl: broker.url, stateDir, rootPublicKey: trust.rootPub, ...trust.identity(id), customer: CUSTOMER, group: GROUP,
-      health: { callbacks: 3, seconds: 0.1, timeoutSeconds: 60 } });
+    const agent = await startAgentInProcess({ deviceId: id, broker: broker.url, stateDir, trust });
     running.push(agent);
     return agent;
   }

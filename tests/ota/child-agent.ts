@@ -1,11 +1,15 @@
 // Runs `fwx agent` as a child process (the run's CLI bundle), so tests can
-// kill it for real and restart it on the same state.
+// kill it for real and restart it on the same state; or, for tests about what
+// the agent does rather than its process, the agent it runs, in this process.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { inject } from "vitest";
 import { privateKeyPem } from "../../src/pkg/keys.js";
+import { startSimDevice } from "../../src/ota/sim-device.js";
+import type { DeviceAgent } from "../../src/ota/device-agent.js";
+import type { Board } from "../../src/sim/board.js";
 import { CUSTOMER, GROUP, type Trust } from "./fixtures.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
@@ -56,12 +60,18 @@ function identityFiles(trust: Trust, deviceId: string, stateDir: string): { key:
   return { key, cert };
 }
 
+/**
+ * The tests' agents' health window (3 callbacks of a 40 ms ticker and 0.1 s without a fault): trials decide
+ * in about 0.1 s, so each install costs little wall time even on a loaded machine.
+ */
+const HEALTH_CALLBACKS = 3;
+const HEALTH_SECONDS = 0.1;
+
 export function startChildAgent(cli: string, o: { deviceId: string; broker: string; stateDir: string; rootFile: string; trust: Trust; crashAt?: string; healthSeconds?: number; board?: string; extraArgs?: string[] }): ChildAgent {
   const id = identityFiles(o.trust, o.deviceId, o.stateDir);
-  // A short health window (3 callbacks of a 40 ms ticker and 0.1 s without a fault): trials decide in
-  // about 0.1 s, so each install costs little wall time even on a loaded machine.
   const proc = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "agent", "--device-id", o.deviceId, "--board", o.board ?? join(root, "boards/demo.json"), "--state-dir", o.stateDir,
-    "--root", o.rootFile, "--device-key", id.key, "--device-cert", id.cert, "--customer", CUSTOMER, "--group", GROUP, "--broker", o.broker, "--health-callbacks", "3", "--health-seconds", String(o.healthSeconds ?? 0.1), ...(o.extraArgs ?? [])], {
+    "--root", o.rootFile, "--device-key", id.key, "--device-cert", id.cert, "--customer", CUSTOMER, "--group", GROUP, "--broker", o.broker,
+    "--health-callbacks", String(HEALTH_CALLBACKS), "--health-seconds", String(o.healthSeconds ?? HEALTH_SECONDS), ...(o.extraArgs ?? [])], {
     cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, FWX_CRASH_AT: o.crashAt ?? "" },
   });
   let err = "";
@@ -87,4 +97,16 @@ export function startChildAgent(cli: string, o: { deviceId: string; broker: stri
       await exited;
     },
   };
+}
+
+/**
+ * The agent startChildAgent's process would run (what `fwx agent` makes of the same flags, src/commands/agent.ts:
+ * the health window above, a 60 s trial timeout, the demo board, the default floor file beside the state
+ * directory), started in this process, online: for a test about what the agent does, not about its process.
+ */
+export function startAgentInProcess(o: { deviceId: string; broker: string; stateDir: string; trust: Trust }): Promise<DeviceAgent<Board>> {
+  return startSimDevice({
+    deviceId: o.deviceId, brokerUrl: o.broker, stateDir: o.stateDir, rootPublicKey: o.trust.rootPub, ...o.trust.identity(o.deviceId), customer: CUSTOMER, group: GROUP,
+    health: { callbacks: HEALTH_CALLBACKS, seconds: HEALTH_SECONDS, timeoutSeconds: Math.max(60, HEALTH_SECONDS * 6) },
+  });
 }

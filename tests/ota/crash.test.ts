@@ -16,11 +16,10 @@ import { CRASH_POINTS, type CrashPoint } from "../../src/ota/crash.js";
 import { flash, FlashAborted } from "../../src/ota/flasher.js";
 import { LinkSimulator } from "../../src/ota/link-sim.js";
 import { DeviceUnreachable, ToolConnection } from "../../src/ota/rpc.js";
-import { startSimDevice } from "../../src/ota/sim-device.js";
 import { sha256Hex, type DeviceState } from "../../src/ota/state-store.js";
 import type { DeviceStatus } from "../../src/ota/protocol.js";
-import { cliBundle, startChildAgent, writeRootKey } from "./child-agent.js";
-import { CUSTOMER, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
+import { cliBundle, startAgentInProcess, startChildAgent, writeRootKey } from "./child-agent.js";
+import { MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 
 const REVERT_POINTS = new Set<CrashPoint>(["revert-decided", "revert-state:temp-written", "revert-state:renamed", "reverted"]);
 
@@ -98,11 +97,8 @@ describe("power loss during an install (agent in a child process)", () => {
     }
     const exit = await first.exited;
     expect(exit.signal, `${point}: ${first.stderr()}`).toBe("SIGKILL");
-    // The restart: what `fwx agent` runs for startChildAgent's arguments (src/commands/agent.ts turns
-    // --health-callbacks 3 --health-seconds 0.1 into this policy); the floor file is the default one beside
-    // the state directory in both.
-    const health = { callbacks: 3, seconds: 0.1, timeoutSeconds: 60 };
-    const second = await startSimDevice({ deviceId: device, brokerUrl: broker.url, stateDir, rootPublicKey: trust.rootPub, ...trust.identity(device), customer: CUSTOMER, group: GROUP, health });
+    // The restart: what `fwx agent` runs for the first one's arguments.
+    const second = await startAgentInProcess({ deviceId: device, broker: broker.url, stateDir, trust });
     try {
       assertVerifiedModuleRuns(await statusOf(device), stateDir, point);
       // The same flash, run again, finishes the job from wherever the device got to.
