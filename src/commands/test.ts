@@ -54,7 +54,7 @@ example:
  * runs through its own launcher, as `asp` would. Returns Node's arguments
  * before the runner's own.
  */
-function aspectRunner(projectDir: string, shown: string): string[] {
+export function aspectRunner(projectDir: string, shown = projectDir): string[] {
   let entry: string;
   try {
     // The package exports only its entry, lib/index.js; the runner is beside it, the launcher in bin/.

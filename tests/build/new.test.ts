@@ -8,6 +8,7 @@ import { buildModule } from "../../src/build/build.js";
 import { readManifest } from "../../src/build/manifest.js";
 import { scaffoldProject, ScaffoldError } from "../../src/build/scaffold.js";
 import { command as newCommand } from "../../src/commands/new.js";
+import { aspectRunner } from "../../src/commands/test.js";
 import { linkInstall } from "./link-install.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
@@ -59,8 +60,7 @@ describe("fwx new", () => {
 
     linkInstall(dir, REPO);
     // The project's as-pect runner, started as `fwx test` (the scaffold's npm test) starts it.
-    const runner = join(dir, "node_modules", "@as-pect", "cli", "lib", "test.js");
-    const run = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, "--experimental-wasi-unstable-preview1", runner, "--config", "as-pect.config.js"], {
+    const run = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, ...aspectRunner(dir), "--config", "as-pect.config.js"], {
       cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, FORCE_COLOR: "0" },
     });
     const output = run.stdout.replace(/\x1b\[[0-9;]*m/g, "");

@@ -12,13 +12,12 @@ import { refusal } from "../../assembly/testing/grants.js";
 import { MockHost, STATUS } from "../../assembly/testing/mock-host.js";
 import { nearestManifest } from "../../assembly/testing/aspect.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
+import { aspectRunner } from "../../src/commands/test.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-// as-pect's runner, started as `fwx test` and `npm test` start it (src/commands/test.ts says why not through `asp`).
-const aspectRunner = fileURLToPath(new URL("../../node_modules/@as-pect/cli/lib/test.js", import.meta.url));
-
 function runSpecs(config: string) {
-  const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, "--experimental-wasi-unstable-preview1", aspectRunner, "--config", config], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  // as-pect's runner, started as `fwx test` starts it.
+  const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, ...aspectRunner(root), "--config", config], { cwd: root, encoding: "utf8", timeout: 120_000 });
   if (r.error) throw r.error;
   return r;
 }
