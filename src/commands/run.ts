@@ -228,11 +228,7 @@ export const command: Command = {
     }
     const shown = eventFilter(values);
     const narrowed = values.show !== undefined || values.hide !== undefined || values["log-level"] !== undefined;
-    // `fwx run … | head` closes stdout early: stop quietly instead of dying on EPIPE.
-    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code === "EPIPE") process.exit(0);
-      throw e;
-    });
+    // `fwx run … | head` closes stdout early: src/cli.ts ends the process quietly on that EPIPE.
     const out = (line: string) => process.stdout.write(line + "\n");
     const note = (line: string) => process.stderr.write(line + "\n");
 

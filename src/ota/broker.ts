@@ -117,10 +117,17 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, ...(opts.tls.clientCa ? { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: !opts.passwords } : {}) }, onSocket)
     : createServer(onSocket);
   if (opts.tls) server.on("tlsClientError", () => { /* a failed handshake concerns that client only */ });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+  } catch (e) {
+    // aedes runs timers of its own from creation (its heartbeat): a broker that never listened must not
+    // keep its caller's process alive.
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw e;
+  }
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : opts.port ?? 0;
   return {

@@ -1,10 +1,10 @@
-// What `fwx run` prints (issue 13, items 4 and 5), through the bundled CLI in
-// a child process with a time limit: a long run of a polling module tells its
-// story in a few lines by default, --show/--hide/--log-level choose what else
-// is printed, every kind has one line format, and a call outside the grants
-// shows up once, as the first refusal of its kind.
+// What `fwx run` prints (issue 13, items 4 and 5): a long run of a polling
+// module tells its story in a few lines by default, --show/--hide/--log-level
+// choose what else is printed, every kind has one line format, and a call
+// outside the grants shows up once, as the first refusal of its kind. The runs
+// are runCli in this process under a time limit (tests/support/cli-in-process.ts:
+// what a command prints and returns, as its process would).
 
-import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,9 +12,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { ModuleBuilder, op } from "../fixtures/hostile/builder.js";
 import { EVENT_KINDS } from "../../src/agent/event-filter.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
-const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "fwx-run-output-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -53,17 +52,16 @@ const wasm = join(dir, "poll.wasm");
 writeFileSync(wasm, pollingModule());
 const GRANTS = ["--grant", "timers:2", "--grant", "i2c:1:0x48"];
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", wasm, ...args], { encoding: "utf8", timeout: 120_000, maxBuffer: 64 << 20 });
-  if (r.error) throw r.error;
+async function run(args: string[]) {
+  const r = await runCliInProcess(["run", wasm, ...args], { timeoutMs: 120_000 });
   const lines = r.stdout.split("\n").filter((l) => l !== "");
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines, of: (kind: string) => lines.filter((l) => new RegExp(`^  \\S+  poll\\s+${kind} `).test(l)) };
 }
 
 describe("fwx run: what is printed", () => {
-  it("a 2 h polling run prints its story by default, and every transaction with --show i2c", () => {
+  it("a 2 h polling run prints its story by default, and every transaction with --show i2c", async () => {
     const base = [...GRANTS, "--grant", `telemetry:${TOPIC}`, "--duration", "2h"];
-    const story = run(base);
+    const story = await run(base);
     expect(story.status).toBe(0);
     // 7200 reads, 7200 publishes and 7200 info logs happen; the story is the
     // telemetry, the 120 warnings and the two lifecycle lines.
@@ -74,58 +72,58 @@ describe("fwx run: what is printed", () => {
     expect(story.lines).toHaveLength(1 + 2 + 120 + 7200 + 1);
     expect(story.stdout).toMatch(/done at 02:00:00\.000: poll: stopped, 0 faults, 0 restarts; \d+ events/);
 
-    const quiet = run([...base, "--hide", "telemetry"]);
+    const quiet = await run([...base, "--hide", "telemetry"]);
     expect(quiet.lines).toHaveLength(1 + 2 + 120 + 1);
 
-    const traffic = run([...base, "--show", "i2c", "--hide", "telemetry,log"]);
+    const traffic = await run([...base, "--show", "i2c", "--hide", "telemetry,log"]);
     expect(traffic.of("i2c")).toHaveLength(7200);
     expect(traffic.lines).toHaveLength(1 + 2 + 7200 + 1);
     // The event log is the same whatever is printed.
-    const events = (r: ReturnType<typeof run>) => /; (\d+) events/.exec(r.stdout)![1];
+    const events = (r: Awaited<ReturnType<typeof run>>) => /; (\d+) events/.exec(r.stdout)![1];
     expect(events(traffic)).toBe(events(story));
   }, 180_000);
 
-  it("--log-level chooses the lowest module log level printed", () => {
+  it("--log-level chooses the lowest module log level printed", async () => {
     const base = [...GRANTS, "--duration", "10m", "--hide", "telemetry,refused"];
-    expect(run([...base, "--log-level", "error"]).of("log")).toHaveLength(0);
-    expect(run([...base, "--log-level", "warn"]).of("log")).toHaveLength(10);
-    const info = run([...base, "--log-level", "info"]).of("log");
+    expect((await run([...base, "--log-level", "error"])).of("log")).toHaveLength(0);
+    expect((await run([...base, "--log-level", "warn"])).of("log")).toHaveLength(10);
+    const info = (await run([...base, "--log-level", "info"])).of("log");
     expect(info).toHaveLength(600 + 10);
     expect(info.filter((l) => /log\s+info\s+tick$/.test(l))).toHaveLength(600);
     expect(info.filter((l) => /log\s+warn\s+minute$/.test(l))).toHaveLength(10);
   }, 120_000);
 
-  it("--show and --hide refuse an unknown kind (naming it and listing the kinds) or a kind given to both, with exit 2", () => {
+  it("--show and --hide refuse an unknown kind (naming it and listing the kinds) or a kind given to both, with exit 2", async () => {
     for (const [option, value, bad] of [["--show", "i2c,bogus", "bogus"], ["--hide", "I2C", "I2C"], ["--show", ",", ","]] as const) {
-      const r = run([...GRANTS, "--duration", "1s", option, value]);
+      const r = await run([...GRANTS, "--duration", "1s", option, value]);
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`${option} ${bad}: unknown event kind "${bad}" (kinds: ${EVENT_KINDS.join(", ")})`);
       expect(r.stdout).toBe(""); // refused before the run
     }
-    const both = run([...GRANTS, "--duration", "1s", "--show", "i2c,gpio", "--hide", "telemetry,i2c"]);
+    const both = await run([...GRANTS, "--duration", "1s", "--show", "i2c,gpio", "--hide", "telemetry,i2c"]);
     expect(both.status).toBe(2);
     expect(both.stderr).toContain("--show and --hide both name i2c: show a kind or hide it, not both");
     expect(both.stdout).toBe("");
-    const level = run([...GRANTS, "--duration", "1s", "--log-level", "loud"]);
+    const level = await run([...GRANTS, "--duration", "1s", "--log-level", "loud"]);
     expect(level.status).toBe(2);
     expect(level.stderr).toContain("--log-level loud: expected debug, info, warn, error");
   }, 60_000);
 
-  it("a publish outside the grant is refused, and the first refusal is printed once", () => {
-    const r = run([...GRANTS, "--grant", "telemetry:other/#", "--duration", "10m"]);
+  it("a publish outside the grant is refused, and the first refusal is printed once", async () => {
+    const r = await run([...GRANTS, "--grant", "telemetry:other/#", "--duration", "10m"]);
     expect(r.status).toBe(0);
     const refused = r.of("refused");
     expect(refused).toEqual([`  00:00:01.000  poll      refused    not-permitted: telemetry.publish "${TOPIC}" is outside the grant other/#`]);
     expect(r.of("telemetry")).toHaveLength(0);
     // --json carries it too, as a structured event.
-    const json = run([...GRANTS, "--grant", "telemetry:other/#", "--duration", "10s", "--json"]);
+    const json = await run([...GRANTS, "--grant", "telemetry:other/#", "--duration", "10s", "--json"]);
     const events = json.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events.filter((e) => e.kind === "refused")).toEqual([
       { t: "00:00:01.000", tUs: 1_000_000, module: "poll", kind: "refused", status: "not-permitted", call: "telemetry.publish", detail: `"${TOPIC}" is outside the grant other/#` },
     ]);
   }, 60_000);
 
-  it("a project whose manifest grants telemetry only under other/#: the first refused publish is printed", () => {
+  it("a project whose manifest grants telemetry only under other/#: the first refused publish is printed", async () => {
     // Inside the checkout (the gitignored /tmp/), so the project's `import ... from "fwx"` resolves to this SDK.
     const repoTmp = fileURLToPath(new URL("../../tmp/", import.meta.url));
     mkdirSync(repoTmp, { recursive: true });
@@ -135,8 +133,7 @@ describe("fwx run: what is printed", () => {
       const manifest = JSON.parse(readFileSync(join(project, "fwx.json"), "utf8"));
       manifest.capabilities.telemetry = ["other/#"];
       writeFileSync(join(project, "fwx.json"), JSON.stringify(manifest));
-      const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", project, "--duration", "10m"], { encoding: "utf8", timeout: 120_000 });
-      if (r.error) throw r.error;
+      const r = await runCliInProcess(["run", project, "--duration", "10m"], { timeoutMs: 120_000 });
       expect(r.status).toBe(0);
       const refused = r.stdout.split("\n").filter((l) => /\brefused\b/.test(l) && !l.startsWith("fwx run:"));
       expect(refused).toEqual(['  00:01:00.000  cold-chain-alarm  refused    not-permitted: telemetry.publish "cold-chain/reading" is outside the grant other/#']);

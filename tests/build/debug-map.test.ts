@@ -1,8 +1,8 @@
 // Issue 13 item 6: every build keeps a debug map beside the module (never in
 // it), and a fault is reported in the integrator's own function and line,
-// on the simulator, with or without the map beside the module.
+// on the simulator, with or without the map beside the module. The commands
+// are runCli in this process (tests/support/cli-in-process.ts).
 
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,14 +17,13 @@ import { decodeU32 } from "../../src/wasm/leb128.js";
 import { functionInstructions, parseModule } from "../../src/wasm/reader.js";
 import { tempDir } from "../ota/fixtures.js";
 import { FAULT_LINE, faultyProject } from "./faulty-project.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
 const root = join(import.meta.dirname, "../..");
-const cli = join(root, "dist", "cli.js");
 const work = tempDir("debug-map");
 afterAll(() => work.cleanup());
 
-const fwx = (args: string[], cwd: string) => spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, ...args], { cwd, encoding: "utf8", timeout: 60_000 });
+const fwx = (args: string[], cwd: string) => runCliInProcess(args, { cwd });
 
 describe("debug maps", () => {
   const project = faultyProject(join(work.path, "faulty"));
@@ -95,8 +94,8 @@ describe("debug maps", () => {
     }
   });
 
-  it("a fault on the simulator names the user's function and line, not function[N] in ~lib/typedarray.ts", () => {
-    const r = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms"], project);
+  it("a fault on the simulator names the user's function and line, not function[N] in ~lib/typedarray.ts", async () => {
+    const r = await fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms"], project);
     expect(r.status, r.stderr).toBe(3);
     expect(r.stdout).toContain("Index out of range at ~lib/typedarray.ts");
     expect(r.stdout).toContain(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
@@ -106,22 +105,22 @@ describe("debug maps", () => {
     expect(r.stdout).toMatch(/^ {2}\S+ +\S+ +fault +abort: Index out of range at ~lib\/typedarray\.ts:\d+:\d+ \(abort site \d+\)$/m);
   });
 
-  it("without the map the report says so and gives module positions; --map names it again", () => {
+  it("without the map the report says so and gives module positions; --map names it again", async () => {
     mkdirSync(join(project, "maps"));
     renameSync(join(project, "x.fwxmap.json"), join(project, "maps", "x.fwxmap.json"));
-    const bare = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms"], project);
+    const bare = await fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms"], project);
     expect(bare.status, bare.stderr).toBe(3);
     expect(bare.stdout).toContain("no debug map");
     expect(bare.stdout).toMatch(/function\[\d+\] \(function \d+\) at module byte 0x[0-9a-f]+/);
-    const mapped = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms", "--map", "maps/x.fwxmap.json"], project);
+    const mapped = await fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms", "--map", "maps/x.fwxmap.json"], project);
     expect(mapped.status, mapped.stderr).toBe(3);
     expect(mapped.stdout).toContain(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);
     // A map of other bytes is not used: positions would be wrong.
     const other = JSON.parse(readFileSync(join(project, "maps", "x.fwxmap.json"), "utf8")) as { wasmSha256: string };
     writeFileSync(join(project, "maps", "other.fwxmap.json"), JSON.stringify({ ...other, wasmSha256: "0".repeat(64) }));
-    const wrong = fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms", "--map", "maps/other.fwxmap.json"], project);
+    const wrong = await fwx(["run", "x.wasm", "--grant", "timers:1", "--duration", "1500ms", "--map", "maps/other.fwxmap.json"], project);
     expect(wrong.stdout).toContain("no debug map");
-    const missing = fwx(["run", "x.wasm", "--map", "maps/nope.fwxmap.json"], project);
+    const missing = await fwx(["run", "x.wasm", "--map", "maps/nope.fwxmap.json"], project);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/^fwx: run: --map maps\/nope\.fwxmap\.json: /);
   });
@@ -132,9 +131,9 @@ describe("debug maps", () => {
     const source = join(fixed, "assembly", "index.ts");
     writeFileSync(source, readFileSync(source, "utf8").replace("cursor += 3;", "cursor = 0;"));
     expect((await buildModule(fixed, { out: join(fixed, "ok.wasm") })).ok).toBe(true);
-    const rec = fwx(["run", "ok.wasm", "--grant", "timers:1", "--duration", "1500ms", "--record", "run.fwxrec"], fixed);
+    const rec = await fwx(["run", "ok.wasm", "--grant", "timers:1", "--duration", "1500ms", "--record", "run.fwxrec"], fixed);
     expect(rec.status, rec.stderr).toBe(0);
-    const r = fwx(["replay", join(fixed, "run.fwxrec"), "x.wasm", "--map", "maps/x.fwxmap.json"], project);
+    const r = await fwx(["replay", join(fixed, "run.fwxrec"), "x.wasm", "--map", "maps/x.fwxmap.json"], project);
     expect(r.status, r.stderr).toBe(3);
     expect(r.stdout).toMatch(/diverged: .* during fwx_on_timer\(1\) at 1\.000 s/);
     expect(r.stdout).toContain(`at ${FAULT_LINE} in assembly/index/fwx_on_timer`);

@@ -3,7 +3,8 @@
 // names or lines and sends function indices and module offsets. `fwx logs`
 // names the integrator's function and line from the build's debug map, found
 // in the project's build output by the module's hash or given with --map.
-// Every child process runs under a time limit.
+// The field commands are runCli in this process, each under a time limit
+// (tests/support/cli-in-process.ts).
 
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,12 +16,12 @@ import { startSimDevice } from "../../src/ota/sim-device.js";
 import { CUSTOMER, FAST_HEALTH, GROUP, makePackage, makeTrust, tempDir } from "../ota/fixtures.js";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { FAULT_LINE, faultyProject } from "../build/faulty-project.js";
-import { runNode } from "../support/run-cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
-const root = join(import.meta.dirname, "../..");
-const cli = join(root, "dist", "cli.js");
-
-const fwx = (args: string[], cwd: string, timeoutMs = 30_000) => runNode(cli, args, { cwd, timeoutMs });
+async function fwx(args: string[], cwd: string, timeoutMs = 30_000) {
+  const r = await runCliInProcess(args, { cwd, timeoutMs });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
 
 describe("fwx logs names a device's fault through the build's debug map", () => {
   let broker: RunningBroker;

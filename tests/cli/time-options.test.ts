@@ -3,13 +3,11 @@
 // in seconds (--timeout <s>, --health-seconds, --device-timeout, fwx ram's --seconds) keep a bare
 // number as seconds and take the same units; a speed-up is written 10 or 10x
 // (as `fwx run --speed 10x`); anything else is refused naming the option.
-import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/cli/command.js";
 import { parseSeconds, parseSpeedFactor } from "../../src/ota/cli-support.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
 describe("time options named in seconds", () => {
   it("take seconds, or a time with its unit", () => {
@@ -35,10 +33,9 @@ describe("time options named in seconds", () => {
   });
 });
 
-describe("through the CLI", () => {
-  const cli = resolve("dist/cli.js");
-  const fwx = (...args: string[]) => spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, ...args], { cwd: tmpdir(), encoding: "utf8", timeout: 30_000 });
-  it("the same words in every command that has such an option", () => {
+describe("through the CLI (runCli in this process: tests/support/cli-in-process.ts)", () => {
+  const fwx = (...args: string[]) => runCliInProcess(args, { cwd: tmpdir(), timeoutMs: 30_000 });
+  it("the same words in every command that has such an option", async () => {
     const cases: [string[], string][] = [
       [["logs", "gw-1", "--timeout", "soon"], 'fwx: logs: --timeout "soon": expected a positive time'],
       [["flash", "x.fwx", "--device", "gw-1", "--timeout", "10d"], 'fwx: flash: --timeout "10d": expected a positive time'],
@@ -49,7 +46,7 @@ describe("through the CLI", () => {
       [["ram", ".", "--seconds", "2d"], 'fwx: ram: --seconds "2d": expected a positive time'],
     ];
     for (const [args, says] of cases) {
-      const r = fwx(...args);
+      const r = await fwx(...args);
       expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(2);
       expect(r.stderr, args.join(" ")).toContain(says);
     }

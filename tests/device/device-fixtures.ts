@@ -122,25 +122,15 @@ export interface CliResult { status: number; stdout: string; stderr: string; jso
 
 /**
  * Runs a field command (the CLI's own runCli, in this process: tests/support/cli-in-process.ts) under a
- * time limit; `json` is its last line of output parsed, when that is JSON. A command over the limit fails
- * the test by name; unlike a process it is not killed, and goes on until its own connect and reply
- * timeouts end it.
+ * time limit; `json` is its last line of output parsed, when that is JSON.
  */
 export async function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms`)), timeoutMs);
-  });
+  const r = await runCliInProcess(args, { timeoutMs });
+  let json: Record<string, unknown> | null = null;
   try {
-    const r = await Promise.race([runCliInProcess(args), limit]);
-    let json: Record<string, unknown> | null = null;
-    try {
-      json = JSON.parse(r.stdout.trim().split("\n").pop() ?? "");
-    } catch { /* not JSON */ }
-    return { ...r, json };
-  } finally {
-    clearTimeout(timer);
-  }
+    json = JSON.parse(r.stdout.trim().split("\n").pop() ?? "");
+  } catch { /* not JSON */ }
+  return { ...r, json };
 }
 
 export function writePackage(dir: string, name: string, bytes: Uint8Array): string {

@@ -88,8 +88,83 @@ function leftBy(owner: Capture): string[] {
   return [...live.values()].filter((r) => r.owner === owner && (r.resource.hasRef?.() ?? true)).map((r) => r.type);
 }
 
+/**
+ * Calls that run in another working directory or environment have the process to themselves: both are
+ * process-wide, so such a call waits for the calls in flight and holds off new ones until it is done.
+ * Calls without (the device files' concurrent field commands) run side by side.
+ */
+let inFlight = 0;
+/** Settles when the call that has the process to itself is done; null when none has. */
+let holder: Promise<void> | null = null;
+const drained: (() => void)[] = [];
+
+async function shared<T>(body: () => Promise<T>): Promise<T> {
+  while (holder) await holder;
+  inFlight++;
+  try {
+    return await body();
+  } finally {
+    if (--inFlight === 0) drained.splice(0).forEach((wake) => wake());
+  }
+}
+
+async function alone<T>(body: () => Promise<T>): Promise<T> {
+  while (holder) await holder;
+  let release!: () => void;
+  holder = new Promise<void>((r) => (release = r));
+  while (inFlight > 0) await new Promise<void>((r) => drained.push(r));
+  try {
+    return await body();
+  } finally {
+    holder = null;
+    release();
+  }
+}
+
+export interface InProcessOptions {
+  /** The working directory the command sees (process.chdir, put back after). */
+  cwd?: string;
+  /** Variables set for the command (undefined unsets one), put back after. */
+  env?: Record<string, string | undefined>;
+  /**
+   * A time limit (default 60 s), so a hang is a failure by name. Unlike a process, a command over it is not
+   * killed: it goes on until its own timeouts end it.
+   */
+  timeoutMs?: number;
+}
+
 /** `fwx <args>` in this process: its exit code and what it printed. */
-export async function runCliInProcess(args: string[]): Promise<InProcessRun> {
+export async function runCliInProcess(args: string[], o: InProcessOptions = {}): Promise<InProcessRun> {
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`fwx ${args.join(" ")} did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([inContext(args, o), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function inContext(args: string[], o: InProcessOptions): Promise<InProcessRun> {
+  if (o.cwd === undefined && o.env === undefined) return shared(() => captured(args));
+  return alone(async () => {
+    const cwd = process.cwd();
+    const saved = Object.entries(o.env ?? {}).map(([k]) => [k, process.env[k]] as const);
+    const set = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
+    try {
+      for (const [k, v] of Object.entries(o.env ?? {})) set(k, v);
+      if (o.cwd !== undefined) process.chdir(o.cwd);
+      return await captured(args);
+    } finally {
+      process.chdir(cwd);
+      for (const [k, v] of saved) set(k, v);
+    }
+  });
+}
+
+async function captured(args: string[]): Promise<InProcessRun> {
   patchStream(process.stdout, "stdout");
   patchStream(process.stderr, "stderr");
   patchConsole(globalThis.console);
