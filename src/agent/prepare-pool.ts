@@ -76,30 +76,35 @@ function workerSource(): string {
 let workerPath: string | null = null;
 
 function locateWorker(): string {
-  workerPath ??= (() => {
-    const bundled = bundledWorker();
-    if (bundled) return bundled;
-    const source = workerSource();
-    const root = resolve(dirname(source), "..", "..");
-    const cacheDir = join(root, "node_modules", ".cache", "fwx-prepare-worker");
-    mkdirSync(cacheDir, { recursive: true });
-    // A development dependency: only reached when running from the sources. Synchronous, so that
-    // prepareOffThreadSync can start the worker too.
-    const { buildSync } = createRequire(import.meta.url)("esbuild") as typeof import("esbuild");
-    const built = buildSync({ entryPoints: [source], outfile: join(cacheDir, "prepare-worker.mjs"), write: false, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "error" });
-    const code = built.outputFiles[0]!.contents;
-    // Named by its content, shared by every process running the same sources, and never removed
-    // while one might start a worker from it: a name per process, removed at exit, was left behind
-    // by every vitest worker (they are stopped without running exit handlers).
-    const out = join(cacheDir, `prepare-worker.${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
-    if (!existsSync(out)) {
-      // Whole or not at all: a process starting a worker from it never reads half a bundle.
-      writeFileDurable(out, code);
-      pruneOldWorkers(cacheDir, out);
-    }
-    return out;
-  })();
+  workerPath ??= bundledWorker() ?? bundleWorkerSource(workerSource());
   return workerPath;
+}
+
+/**
+ * The worker bundled from its TypeScript source into node_modules/.cache/fwx-prepare-worker, named by
+ * its content: the same sources give the same file, whichever process (and working directory) made it.
+ */
+export function bundleWorkerSource(source: string): string {
+  const root = resolve(dirname(source), "..", "..");
+  const cacheDir = join(root, "node_modules", ".cache", "fwx-prepare-worker");
+  mkdirSync(cacheDir, { recursive: true });
+  // A development dependency: only reached when running from the sources. Synchronous, so that
+  // prepareOffThreadSync can start the worker too.
+  const { buildSync } = createRequire(import.meta.url)("esbuild") as typeof import("esbuild");
+  // absWorkingDir: esbuild names each source in a comment relative to it; from the process's working
+  // directory, every directory a process ran in made one more bundle.
+  const built = buildSync({ entryPoints: [source], absWorkingDir: root, outfile: join(cacheDir, "prepare-worker.mjs"), write: false, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "error" });
+  const code = built.outputFiles[0]!.contents;
+  // Named by its content, shared by every process running the same sources, and never removed
+  // while one might start a worker from it: a name per process, removed at exit, was left behind
+  // by every vitest worker (they are stopped without running exit handlers).
+  const out = join(cacheDir, `prepare-worker.${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
+  if (!existsSync(out)) {
+    // Whole or not at all: a process starting a worker from it never reads half a bundle.
+    writeFileDurable(out, code);
+    pruneOldWorkers(cacheDir, out);
+  }
+  return out;
 }
 
 /** Bundles of older sources, a day after they were written: no test or bench run lasts that long. */

@@ -3,15 +3,18 @@
 // validated, instrumented and compiled, and a preparation past its time limit
 // is refused naming the limit.
 
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ModuleRefused } from "../../src/agent/prepare.js";
-import { prepareOffThread, prepareOffThreadSync } from "../../src/agent/prepare-pool.js";
+import { bundleWorkerSource, prepareOffThread, prepareOffThreadSync } from "../../src/agent/prepare-pool.js";
 import { I32, WasmBuilder, op } from "../fixtures/wasm-builder.js";
 import { tickerModule } from "../fixtures/hostile/modules.js";
 import { LiveModuleHost } from "../../src/ota/live-host.js";
 import { ModuleStartError } from "../../src/ota/module-host.js";
 import type { Manifest } from "../../src/pkg/manifest.js";
 import { testBoard, testHost } from "./helpers.js";
+import { runNode } from "../support/run-cli.js";
 
 /** `n` functions, each a small loop, so instrumentation has real work per function. */
 function bigModule(n: number): Uint8Array {
@@ -27,6 +30,14 @@ function bigModule(n: number): Uint8Array {
 const opts = { moduleId: "big", source: "big.wasm", ramBudgetBytes: 65536 };
 
 describe("the preparation worker", () => {
+  it("bundled from the sources, is one file whatever directory a process runs in", async () => {
+    const source = fileURLToPath(new URL("../../src/agent/prepare-worker.ts", import.meta.url));
+    const probe = fileURLToPath(new URL("./bundle-worker-probe.ts", import.meta.url));
+    const elsewhere = await runNode(fileURLToPath(new URL("../../scripts/run-ts.mjs", import.meta.url)), [probe, source], { cwd: tmpdir(), timeoutMs: 30_000 });
+    expect(elsewhere.code, elsewhere.err).toBe(0);
+    expect(elsewhere.out.trim()).toBe(bundleWorkerSource(source));
+  });
+
   it("keeps the agent's thread free while a big module is prepared", async () => {
     // Big enough that preparing it takes well over 200 ms even on a fast, idle machine (2000 functions took
     // 190 ms here once), so the gap it would leave on this thread cannot be mistaken for scheduling noise.
