@@ -3,8 +3,10 @@
 // clang and rustc against the generated guest bindings (guest/), finished by
 // `fwx build`, replayed against a recording of the AssemblyScript example
 // (every host call and callback outcome must match), and shipped as signed
-// `--target mcu` packages a device accepts. Every child process runs under a
-// time limit, so a hang is a named failure.
+// `--target mcu` packages a device accepts. The compilers run as child
+// processes and the fwx commands as runCli in this process
+// (tests/support/cli-in-process.ts), each under a time limit, so a hang is a
+// named failure.
 
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,41 +16,46 @@ import { clangEnv, ensureClangWasm, ensureRustWasm } from "../../scripts/ensure-
 import { tempDir } from "../ota/fixtures.js";
 import { SECTION, walkSections } from "../../src/wasm/sections.js";
 import { parseModule } from "../../src/wasm/reader.js";
-import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
 const root = join(import.meta.dirname, "../..");
-const cli = join(root, "dist", "cli.js");
 const work = tempDir("guest-modules");
 const w = (...p: string[]) => join(work.path, ...p);
 afterAll(() => work.cleanup());
 
 /** Runs a command; clang and make run with clangEnv() (no wasm-opt of clang's own), so modules are built by their flags alone. */
 function run(cmd: string, args: string[], cwd = work.path, timeout = 120_000): { status: number | null; out: string; err: string } {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout, killSignal: "SIGKILL", ...(cmd === process.execPath ? {} : { env: clangEnv() }) });
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout, killSignal: "SIGKILL", env: clangEnv() });
   if (r.error) throw new Error(`${cmd} ${args.join(" ")}: ${r.error.message}\n${r.stderr ?? ""}`);
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
-const fwx = (...args: string[]) => run(process.execPath, [...CHILD_NODE_FLAGS, cli, ...args]);
+
+/** `fwx <args>` from `cwd`. */
+async function fwxIn(cwd: string, args: string[]): Promise<{ status: number; out: string; err: string }> {
+  const r = await runCliInProcess(args, { cwd, timeoutMs: 120_000 });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+const fwx = (...args: string[]) => fwxIn(work.path, args);
 
 const PORTS = [
   { lang: "c", make: () => ({ CC: ensureClangWasm(), FWX_GUEST: join(root, "guest", "c") }) },
   { lang: "rust", make: () => ({ RUSTC: ensureRustWasm(), FWX_GUEST: join(root, "guest", "rust", "fwx-guest") }) },
 ] as const;
 
-beforeAll(() => {
+beforeAll(async () => {
   // The AssemblyScript example's recording on its own 2-hour scenario: the door
   // opened briefly then left open (door alarm), a temperature alarm raised and cleared.
-  const rec = fwx("run", join(root, "examples", "cold-chain-alarm"), "--trace", join(root, "examples", "cold-chain-alarm", "trace.csv"), "--duration", "2h", "--record", w("as.fwxrec"));
+  const rec = await fwx("run", join(root, "examples", "cold-chain-alarm"), "--trace", join(root, "examples", "cold-chain-alarm", "trace.csv"), "--duration", "2h", "--record", w("as.fwxrec"));
   expect(rec.status, rec.err).toBe(0);
   for (const topic of ["cold-chain/alarm", "cold-chain/door", "cold-chain/reading"]) expect(rec.out).toContain(topic);
   // A second recording on the board's own trace, with every sample reported.
-  const rec2 = fwx("run", join(root, "examples", "cold-chain-alarm"), "--duration", "3h", "--config", "report_every=1", "--config", "threshold_c=4.5", "--record", w("as-board.fwxrec"));
+  const rec2 = await fwx("run", join(root, "examples", "cold-chain-alarm"), "--duration", "3h", "--config", "report_every=1", "--config", "threshold_c=4.5", "--record", w("as-board.fwxrec"));
   expect(rec2.status, rec2.err).toBe(0);
 
   mkdirSync(w("keys"));
-  for (const name of ["root", "acme"]) expect(fwx("keys", "gen", "--out", w("keys", name)).status).toBe(0);
+  for (const name of ["root", "acme"]) expect((await fwx("keys", "gen", "--out", w("keys", name))).status).toBe(0);
   writeFileSync(w("caps.json"), JSON.stringify({ timers: 4, sensors: ["cold_room"], gpio: [{ pin: 2, modes: ["input-pull-up"] }, { pin: 5, modes: ["output"] }, { pin: 6, modes: ["output"] }], telemetry: ["cold-chain/#"], kv: 1024 }));
-  const cert = fwx("cert", "issue", "--root-key", w("keys", "root.key"), "--integrator-pub", w("keys", "acme.pub"), "--id", "acme", "--module-prefix", "com.example.",
+  const cert = await fwx("cert", "issue", "--root-key", w("keys", "root.key"), "--integrator-pub", w("keys", "acme.pub"), "--id", "acme", "--module-prefix", "com.example.",
     "--caps", w("caps.json"), "--customers", "plant-a", "--valid-days", "30", "-o", w("keys", "acme.cert"));
   expect(cert.status, cert.err).toBe(0);
   writeFileSync(w("board.json"), JSON.stringify({ grantable: { timers: 8, sensors: ["cold_room"], gpio: [{ pin: 2, modes: ["input-pull-up"] }, { pin: 5, modes: ["output"] }, { pin: 6, modes: ["output"] }], telemetry: ["#"], kv: 4096 }, deviceClass: "mcu" }));
@@ -57,7 +64,7 @@ beforeAll(() => {
 describe.each(PORTS)("the $lang port of the cold-chain alarm", ({ lang, make }) => {
   const project = () => w(lang);
 
-  it("compiles with the generated bindings and is finished by fwx build", () => {
+  it("compiles with the generated bindings and is finished by fwx build", async () => {
     const source = join(root, "examples", lang, "cold-chain-alarm");
     cpSync(source, project(), { recursive: true, filter: (src) => src !== join(source, "build") });
     const vars = Object.entries(make()).map(([k, v]) => `${k}=${v}`);
@@ -67,7 +74,7 @@ describe.each(PORTS)("the $lang port of the cold-chain alarm", ({ lang, make }) 
     // As the toolchain left it: no fwx.abi section yet.
     expect(WebAssembly.Module.customSections(new WebAssembly.Module(raw), "fwx.abi")).toHaveLength(0);
 
-    const finished = fwx("build", project());
+    const finished = await fwx("build", project());
     expect(finished.status, finished.err).toBe(0);
     expect(finished.out).toMatch(new RegExp(`built com\\.example\\.cold-chain-alarm-${lang}@1\\.0\\.0 \\(from .*cold-chain-alarm-${lang}\\.wasm\\)`));
     // RAM measured up to __heap_base, so .bss and the 4 KiB stack count.
@@ -76,7 +83,7 @@ describe.each(PORTS)("the $lang port of the cold-chain alarm", ({ lang, make }) 
     expect(WebAssembly.Module.customSections(out, "fwx.abi")).toHaveLength(1);
   });
 
-  it("replays the AssemblyScript example's recordings exactly, with the command its README gives", () => {
+  it("replays the AssemblyScript example's recordings exactly, with the command its README gives", async () => {
     // The port's README shows the integrator the replay command; run exactly that one (its recording
     // file name aside, made above), from the port's directory as the README assumes.
     const readme = readFileSync(join(root, "examples", lang, "cold-chain-alarm", "README.md"), "utf8");
@@ -87,29 +94,29 @@ describe.each(PORTS)("the $lang port of the cold-chain alarm", ({ lang, make }) 
     for (const rec of ["as.fwxrec", "as-board.fwxrec"]) {
       // The recording's budget is the AssemblyScript module's (fwx ram: need x 1.2); a port keeps a
       // 4 KiB stack below its data, so it runs under a budget of its own, which the README must give.
-      const r = run(process.execPath, [...CHILD_NODE_FLAGS, cli, "replay", w(rec), ...documented.slice(1)], project());
+      const r = await fwxIn(project(), ["replay", w(rec), ...documented.slice(1)]);
       expect(r.status, r.out + r.err).toBe(0);
       expect(r.out).toMatch(/^same: com\.example\.cold-chain-alarm \(a different binary than recorded\) made all \d+ recorded host calls in \d+ callbacks, and every callback ended as recorded/m);
     }
   });
 
-  it("under the recording's own RAM budget, the refusal names the option that lifts it", () => {
-    const r = fwx("replay", w("as.fwxrec"), join(project(), "build", `com.example.cold-chain-alarm-${lang}.wasm`));
+  it("under the recording's own RAM budget, the refusal names the option that lifts it", async () => {
+    const r = await fwx("replay", w("as.fwxrec"), join(project(), "build", `com.example.cold-chain-alarm-${lang}.wasm`));
     expect(r.status).toBe(2);
     expect(r.err).toContain("[ram-over-budget]");
     expect(r.err).toContain("replay a module that needs more with --ram-budget <size>");
   });
 
-  it("ships as a signed, fuel-instrumented --target mcu package that a device verifies", () => {
+  it("ships as a signed, fuel-instrumented --target mcu package that a device verifies", async () => {
     const pkg = w(`${lang}.fwx`);
-    const packed = fwx("pack", project(), "--target", "mcu", "--key", w("keys", "acme.key"), "--cert", w("keys", "acme.cert"), "--seq", "7", "-o", pkg);
+    const packed = await fwx("pack", project(), "--target", "mcu", "--key", w("keys", "acme.key"), "--cert", w("keys", "acme.cert"), "--seq", "7", "-o", pkg);
     expect(packed.status, packed.err).toBe(0);
     expect(packed.out).toContain(`com.example.cold-chain-alarm-${lang} 1.0.0 sequence 7, target mcu (fuel-instrumented)`);
-    const verified = fwx("verify", pkg, "--root", w("keys", "root.pub"), "--board", w("board.json"), "--customer", "plant-a", "--group", "line-1");
+    const verified = await fwx("verify", pkg, "--root", w("keys", "root.pub"), "--board", w("board.json"), "--customer", "plant-a", "--group", "line-1");
     expect(verified.status, verified.out + verified.err).toBe(0);
 
     // The raw toolchain output packs the same way: fwx.abi added, validated, instrumented.
-    const fromWasm = fwx("pack", join(project(), "build", `cold-chain-alarm-${lang}.wasm`), "--project", project(), "--target", "mcu",
+    const fromWasm = await fwx("pack", join(project(), "build", `cold-chain-alarm-${lang}.wasm`), "--project", project(), "--target", "mcu",
       "--key", w("keys", "acme.key"), "--cert", w("keys", "acme.cert"), "--seq", "8", "-o", w(`${lang}-raw.fwx`));
     expect(fromWasm.status, fromWasm.err).toBe(0);
     expect(fromWasm.out).toContain("target mcu (fuel-instrumented)");
@@ -118,16 +125,16 @@ describe.each(PORTS)("the $lang port of the cold-chain alarm", ({ lang, make }) 
 });
 
 describe("modules from other toolchains: what fwx refuses, and says why", () => {
-  it("names the missing .wasm entry and how to build it", () => {
+  it("names the missing .wasm entry and how to build it", async () => {
     const p = w("unbuilt");
     const source = join(root, "examples", "c", "cold-chain-alarm");
     cpSync(source, p, { recursive: true, filter: (src) => src !== join(source, "build") });
-    const r = fwx("build", p);
+    const r = await fwx("build", p);
     expect(r.status).toBe(2);
     expect(r.err).toContain("cold-chain-alarm-c.wasm: not found: build the module with its own toolchain first (for example `make -C");
   });
 
-  it("requires __heap_base from a linked C module, and warns loudly on a stripped one that hides its stack", () => {
+  it("requires __heap_base from a linked C module, and warns loudly on a stripped one that hides its stack", async () => {
     const clang = ensureClangWasm();
     const p = w("no-heap-base");
     mkdirSync(join(p, "build"), { recursive: true });
@@ -149,7 +156,7 @@ describe("modules from other toolchains: what fwx refuses, and says why", () => 
       run(clang, ["--target=wasm32", "-nostdlib", "-Oz", `-I${join(root, "guest", "c")}`, "-Wl,--no-entry", "-Wl,-z,stack-size=1024", ...extra, "m.c", "-o", out], p);
     expect(cc("build/m.wasm").status).toBe(0);
     writeFileSync(join(p, "fwx.json"), JSON.stringify({ id: "com.example.no-heap-base", version: "1.0.0", entry: "build/m.wasm", ramBudget: "2k" }));
-    const built = fwx("build", p);
+    const built = await fwx("build", p);
     expect(built.status).toBe(2);
     expect(built.err).toContain("must export __heap_base");
     expect(built.err).toContain("-Wl,--export=__heap_base");
@@ -158,7 +165,7 @@ describe("modules from other toolchains: what fwx refuses, and says why", () => 
     expect(built.err).toContain(`error at byte 0x${exportSection.offset.toString(16)} (export section): a module built by another toolchain must export __heap_base`);
 
     expect(cc("stripped.wasm", "-Wl,--strip-all").status).toBe(0);
-    const v = fwx("validate", join(p, "stripped.wasm"), "--ram-budget", "2k");
+    const v = await fwx("validate", join(p, "stripped.wasm"), "--ram-budget", "2k");
     expect(v.out + v.err).toContain("[ram-need-unknown]");
     // At the global it names (the stack pointer's entry), not at byte 0.
     const stackPointer = parseModule(new Uint8Array(readFileSync(join(p, "stripped.wasm")))).globals[0]!;
@@ -167,7 +174,7 @@ describe("modules from other toolchains: what fwx refuses, and says why", () => 
     expect(v.out).toContain("needs at least");
 
     expect(cc("linked.wasm", "-Wl,--export=__heap_base").status).toBe(0);
-    const linked = fwx("validate", join(p, "linked.wasm"), "--ram-budget", "2k");
+    const linked = await fwx("validate", join(p, "linked.wasm"), "--ram-budget", "2k");
     expect(linked.status).toBe(2);
     expect(linked.out + linked.err).toMatch(/needs \d+ bytes of RAM before any allocation .* more than the budget of 2048 bytes \[ram-over-budget\]/);
   });
