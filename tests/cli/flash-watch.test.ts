@@ -9,14 +9,18 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { tempDir } from "../ota/fixtures.js";
-import { runNode } from "../support/run-cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const repo = resolve(import.meta.dirname, "../..");
 const work = tempDir("flash-watch");
 const f = (...p: string[]) => join(work.path, ...p);
 
-const run = (cli: string, args: string[], timeoutMs = 60_000) => runNode(cli, args, { cwd: work.path, timeoutMs });
+/** The setup's commands (keys, certificates, the project): runCli in this process (tests/support/cli-in-process.ts). */
+async function run(args: string[], timeoutMs = 60_000) {
+  const r = await runCliInProcess(args, { cwd: work.path, timeoutMs });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
 
 /** Follows a long-running child's output; `until` waits for a condition on it, within a time limit. */
 function follow(p: ChildProcess, what: string) {
@@ -47,7 +51,7 @@ describe("fwx flash <project> --watch", () => {
   });
 
   it("flashes on start and after every save, says why a broken save was not flashed, and stops on Ctrl-C", async () => {
-    for (const name of ["root", "acme", "ops", "gw"]) expect((await run(cli, ["keys", "gen", "--out", f(name)])).code).toBe(0);
+    for (const name of ["root", "acme", "ops", "gw"]) expect((await run(["keys", "gen", "--out", f(name)])).code).toBe(0);
     writeFileSync(f("caps.json"), JSON.stringify({ timers: 1, sensors: ["ambient"], gpio: [{ pin: 5, modes: ["output"] }], telemetry: ["status"] }));
     const certs = [
       ["cert", "issue", "--root-key", f("root.key"), "--integrator-pub", f("acme.pub"), "--id", "acme", "--module-prefix", "com.example.", "--caps", f("caps.json"), "--customers", "plant-a", "--valid-days", "30", "-o", f("acme.cert")],
@@ -55,10 +59,10 @@ describe("fwx flash <project> --watch", () => {
       ["cert", "device", "--root-key", f("root.key"), "--device-pub", f("gw.pub"), "--device-id", "bench-gw", "--customer", "plant-a", "--group", "lab", "-o", f("gw.devcert")],
     ];
     for (const c of certs) {
-      const r = await run(cli, c);
+      const r = await run(c);
       expect(r.code, r.err).toBe(0);
     }
-    const made = await run(cli, ["new", "sensor"]);
+    const made = await run(["new", "sensor"]);
     expect(made.code, made.err).toBe(0);
     const source = f("sensor", "assembly", "index.ts");
 
@@ -108,8 +112,8 @@ describe("fwx flash <project> --watch", () => {
   }, 240_000);
 
   it("watching a package file that is not a package yet: says which file and what is wrong, and waits for a save", async () => {
-    for (const name of ["root2", "ops2"]) expect((await run(cli, ["keys", "gen", "--out", f(name)])).code).toBe(0);
-    const op = await run(cli, ["cert", "operator", "--root-key", f("root2.key"), "--operator-pub", f("ops2.pub"), "--id", "ops", "--operations", "*", "--customers", "plant-a", "-o", f("ops2.opcert")]);
+    for (const name of ["root2", "ops2"]) expect((await run(["keys", "gen", "--out", f(name)])).code).toBe(0);
+    const op = await run(["cert", "operator", "--root-key", f("root2.key"), "--operator-pub", f("ops2.pub"), "--id", "ops", "--operations", "*", "--customers", "plant-a", "-o", f("ops2.opcert")]);
     expect(op.code, op.err).toBe(0);
     writeFileSync(f("half.fwx"), "not yet");
     const watcher = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "flash", f("half.fwx"), "--watch", "--device", "bench-gw", "--broker", broker.url, "--timeout", "5",
