@@ -2,8 +2,10 @@
 // with a share of devices that fail every trial, `fwx fleet` following them
 // on Mosquitto, `fwx rollout create` and `fwx rollout status --wait` seeing
 // the rollout halt on its first wave; `--approve` asking before every wave,
-// the debug map beside the package uploaded, `fwx rollout map`. Every child process runs under a time
-// limit and is stopped by its PID.
+// the debug map beside the package uploaded, `fwx rollout map`. The daemons are
+// processes of the bundled CLI, stopped by their PID; the rollout commands run
+// in this process (runCli: tests/support/cli-in-process.ts). Each runs under a
+// time limit.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
@@ -16,12 +18,15 @@ import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/broker
 import { CUSTOMER, GROUP, makePackage, makeTrust, tempDir, tickerWasm } from "../ota/fixtures.js";
 import { DEBUG_MAP_FORMAT, DEBUG_MAP_VERSION } from "../../src/build/debug-map.js";
 import { createHash } from "node:crypto";
-import { runNode } from "../support/run-cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const repo = resolve(import.meta.dirname, "../..");
 
-const run = (cli: string, args: string[], timeoutMs = 60_000) => runNode(cli, args, { cwd: repo, timeoutMs });
+async function run(args: string[], timeoutMs = 60_000) {
+  const r = await runCliInProcess(args, { cwd: repo, timeoutMs });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
 
 /** Starts a long-running fwx command; resolves with its first stdout line (its --json readiness line). */
 function daemon(cli: string, args: string[], children: ChildProcess[], timeoutMs = 60_000): Promise<string> {
@@ -90,18 +95,18 @@ describe("fwx fleet, fleet-sim and rollout", { timeout: 240_000 }, () => {
     }
 
     writeFileSync(f("v1.fwx"), makePackage(trust, { version: "1.0.0", sequence: 1 }));
-    const bad = await run(cli, ["rollout", "create", f("v1.fwx"), "--fleet", ready.api, "--target", "group=nope"]);
+    const bad = await run(["rollout", "create", f("v1.fwx"), "--fleet", ready.api, "--target", "group=nope"]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/selects no device/);
-    const created = await run(cli, ["rollout", "create", f("v1.fwx"), "--fleet", ready.api, "--target", `customer=${CUSTOMER}`, "--waves", "1,100%", "--max-failures", "0", "--json"]);
+    const created = await run(["rollout", "create", f("v1.fwx"), "--fleet", ready.api, "--target", `customer=${CUSTOMER}`, "--waves", "1,100%", "--max-failures", "0", "--json"]);
     expect(created.code, created.err).toBe(0);
     const id = (JSON.parse(created.out) as { id: string }).id;
-    const status = await run(cli, ["rollout", "status", id, "--wait", "--fleet", ready.api]);
+    const status = await run(["rollout", "status", id, "--wait", "--fleet", ready.api]);
     expect(status.code, status.err).toBe(3);
     expect(status.out).toMatch(new RegExp(`^${id}  com\\.acme\\.ticker 1\\.0\\.0  HALTED  4 devices`));
     expect(status.out).toMatch(/halted: wave 1 of 2: 1 of 1 devices failed.*sim-1 reverted/);
     expect(status.out).toMatch(/wave 2  \[\.{20}\] 0\/3  pending/);
-    const resume = await run(cli, ["rollout", "resume", id, "--fleet", ready.api]);
+    const resume = await run(["rollout", "resume", id, "--fleet", ready.api]);
     expect(resume.code).toBe(2);
     expect(resume.err).toMatch(/cannot resume rollout .*: it is halted/);
 
@@ -110,19 +115,19 @@ describe("fwx fleet, fleet-sim and rollout", { timeout: 240_000 }, () => {
     const sha = createHash("sha256").update(tickerWasm()).digest("hex");
     const map = { format: DEBUG_MAP_FORMAT, version: DEBUG_MAP_VERSION, module: { id: "com.acme.ticker", version: "2.0.0" }, wasmSha256: sha, functions: ["log", "start", "fwx_init", "fwx_on_timer"], sources: [], lines: [], aborts: {} };
     writeFileSync(f("v2.fwxmap.json"), JSON.stringify(map));
-    const unknownMode = await run(cli, ["rollout", "create", f("v2.fwx"), "--fleet", ready.api, "--target", "devices=sim-2+sim-3", "--approve=sometimes"]);
+    const unknownMode = await run(["rollout", "create", f("v2.fwx"), "--fleet", ready.api, "--target", "devices=sim-2+sim-3", "--approve=sometimes"]);
     expect([unknownMode.code, unknownMode.err]).toEqual([2, expect.stringMatching(/--approve "sometimes": expected every or first/)]);
     writeFileSync(f("other.fwxmap.json"), JSON.stringify({ ...map, wasmSha256: "ab".repeat(32) }));
-    const wrongMap = await run(cli, ["rollout", "create", f("v2.fwx"), "--fleet", ready.api, "--target", "devices=sim-2+sim-3", "--map", f("other.fwxmap.json")]);
+    const wrongMap = await run(["rollout", "create", f("v2.fwx"), "--fleet", ready.api, "--target", "devices=sim-2+sim-3", "--map", f("other.fwxmap.json")]);
     expect(wrongMap.code).toBe(2);
     expect(wrongMap.err).toMatch(/--map .*other\.fwxmap\.json describes module abababababab…, not this package's/);
-    const staged = await run(cli, ["rollout", "create", f("v2.fwx"), "--approve", "--fleet", ready.api, "--target", "devices=sim-2+sim-3", "--waves", "1,100%"]);
+    const staged = await run(["rollout", "create", f("v2.fwx"), "--approve", "--fleet", ready.api, "--target", "devices=sim-2+sim-3", "--waves", "1,100%"]);
     expect(staged.code, staged.err).toBe(0);
     expect(staged.out).toContain(`debug map ${sha.slice(0, 12)} uploaded: crash reports name source lines`);
     expect(staged.out).toMatch(/waiting for approval of wave 1 \(fwx rollout resume (ro-[0-9a-f]{8}); --approve every\)/);
     const v2 = /^created (ro-[0-9a-f]{8})/.exec(staged.out)![1]!;
     expect(((await (await fetch(`${ready.api}/api/debug-maps`)).json()) as { wasmSha256: string }[]).map((m) => m.wasmSha256)).toEqual([sha]);
-    expect((await run(cli, ["rollout", "resume", v2, "--fleet", ready.api])).code).toBe(0);
+    expect((await run(["rollout", "resume", v2, "--fleet", ready.api])).code).toBe(0);
     // Wave 1 (sim-2) confirms; wave 2 waits for a second approval (polled through the API: a CLI process per poll is slow under load).
     for (let i = 0; ; i++) {
       const v = (await (await fetch(`${ready.api}/api/rollouts/${v2}`)).json()) as { state: string; awaitingWave: number | null };
@@ -130,21 +135,21 @@ describe("fwx fleet, fleet-sim and rollout", { timeout: 240_000 }, () => {
       if (!["running", "awaiting-approval"].includes(v.state) || i > 600) throw new Error(`wave 2 never waited for approval: ${JSON.stringify(v)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const st = await run(cli, ["rollout", "status", v2, "--fleet", ready.api]);
+    const st = await run(["rollout", "status", v2, "--fleet", ready.api]);
     expect(st.out).toContain("waiting for approval of wave 2");
     expect(st.out).toMatch(/wave 1  \[#{20}\] 1\/1  succeeded/);
     expect(st.out).toMatch(/wave 2  \[\.{20}\] 0\/1  pending/);
-    expect((await run(cli, ["rollout", "resume", v2, "--fleet", ready.api])).code).toBe(0);
-    const done = await run(cli, ["rollout", "status", v2, "--wait", "--fleet", ready.api]);
+    expect((await run(["rollout", "resume", v2, "--fleet", ready.api])).code).toBe(0);
+    const done = await run(["rollout", "status", v2, "--wait", "--fleet", ready.api]);
     expect(done.code, done.out).toBe(0);
     expect(done.out).toMatch(/DONE  2 devices/);
 
     // A map on its own; a file that is not one is named.
     writeFileSync(f("junk.fwxmap.json"), "{}");
-    const junk = await run(cli, ["rollout", "map", f("junk.fwxmap.json"), "--fleet", ready.api]);
+    const junk = await run(["rollout", "map", f("junk.fwxmap.json"), "--fleet", ready.api]);
     expect(junk.code).toBe(2);
     expect(junk.err).toMatch(/junk\.fwxmap\.json: not an fwx debug map/);
-    const added = await run(cli, ["rollout", "map", f("other.fwxmap.json"), "--fleet", ready.api]);
+    const added = await run(["rollout", "map", f("other.fwxmap.json"), "--fleet", ready.api]);
     expect(added.code, added.err).toBe(0);
     expect(added.out).toMatch(/other\.fwxmap\.json: debug map of com\.acme\.ticker 2\.0\.0 \(abababababab\) uploaded/);
   });
