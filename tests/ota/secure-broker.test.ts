@@ -7,17 +7,17 @@
 //   - where the broker binds client ids to identities, dev-b connecting with
 //     client id "dev-a" neither reads dev-a's traffic nor knocks dev-a off;
 //   - `fwx agent` (the CLI, as a child process) and `fwx flash` / `fwx devices`
-//     work through the broker with their certificates;
+//     (in this process) work through the broker with their certificates;
 //   - a client without a certificate is refused.
 
 import { spawn, spawnSync } from "node:child_process";
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { privateKeyPem } from "../../src/pkg/keys.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { signRevocationList } from "../../src/pkg/revocation.js";
 import { PasswordFile, passwordLine } from "../../src/ota/broker-access.js";
 import { startBroker } from "../../src/ota/broker.js";
@@ -141,10 +141,10 @@ function operatorArgs(dir: string): string[] {
   return ["--operator-key", key, "--operator-cert", cert, "--root", writeRootKey(dir, trust)];
 }
 
-function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...CHILD_NODE_FLAGS, cli, ...args], { timeout: timeoutMs }, (e, out, err) => resolve({ code: e ? (typeof e.code === "number" ? e.code : null) : 0, out, err }));
-  });
+/** A field command (runCli in this process: tests/support/cli-in-process.ts) under a time limit. */
+async function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runCliInProcess(args, { timeoutMs });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 for (const [name, start, bindsClientId] of BROKERS) {
