@@ -23,6 +23,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import { join, relative, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CHILD_NODE_FLAGS } from "../tests/support/child-node.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const node = process.execPath;
@@ -97,9 +98,11 @@ async function vitest() {
 }
 
 async function aspect() {
-  // as-pect's runner, started as `fwx test` starts it (src/commands/test.ts says why not through `asp`).
+  // as-pect's runner, started as `fwx test` starts it (src/commands/test.ts says why not through `asp`),
+  // with the flags of every process the tests start (tests/support/child-node.mjs): its compiles run
+  // binaryen, whose optimised code does not pay for itself in a run this short (7.5 -> 6.2 CPU-s).
   const runner = join(root, "node_modules", "@as-pect", "cli", "lib", "test.js");
-  const r = await run(node, ["--experimental-wasi-unstable-preview1", runner, "--config", "as-pect.config.js"]);
+  const r = await run(node, [...CHILD_NODE_FLAGS, "--experimental-wasi-unstable-preview1", runner, "--config", "as-pect.config.js"]);
   const result = { name: "as-pect", heading: "AssemblyScript tests (as-pect: the SDK's specs and every example's)", ...r };
   // as-pect colours its summary even with FORCE_COLOR=0; its line is "[Tests]: passed / total".
   const m = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(r.output.replace(/\x1b\[[0-9;]*m/g, ""));

@@ -18,8 +18,15 @@
 // sockets do not count) and still holds the event loop fails the call, by kind.
 
 import { AsyncLocalStorage, createHook } from "node:async_hooks";
+import { createRequire } from "node:module";
 import { format } from "node:util";
 import { runCli } from "../../src/cli/main.js";
+
+// A call given a working directory runs in it (process.chdir). esbuild reads the working directory once,
+// when it is first loaded, and starts its service there ever after; first loaded inside such a call (the
+// preparation worker is bundled from the sources on first use), it would keep a temporary directory that
+// is gone by the next test's build ("spawn .../esbuild ENOENT"). Loaded here, it keeps this process's own.
+createRequire(import.meta.url)("esbuild");
 
 export interface InProcessRun {
   status: number;
