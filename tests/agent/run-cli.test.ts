@@ -9,7 +9,7 @@
 // process of its own; one fault runs through the bundled CLI in a child process
 // too, for the exit code a script sees.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -190,5 +190,25 @@ describe("fwx run: a project that does not compile", () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^fwx: run: com\.example\.broken refused \(compile\):\n/);
     expect(r.stderr).toMatch(/assembly\/index\.ts:2:\d+: error AS\d+/);
+  });
+});
+
+describe("fwx run | head", () => {
+  it("stops quietly with exit 0 when its output is closed early (EPIPE), in a process of its own", async () => {
+    const file = join(dir, "chatty.wasm");
+    writeFileSync(file, tickerModule(10));
+    // A tick every 10 ms of device time for 10 minutes, each an info line: some 4 MB, far more than a pipe
+    // holds. (The run goes on to its end before it notices: the simulation does not yield to the event loop.)
+    const p = spawn(process.execPath, [...CHILD_NODE_FLAGS, cli, "run", file, "--grant", "timers:1", "--duration", "10m", "--log-level", "info"], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    p.stderr.on("data", (d) => (err += d));
+    // As `head -1` does: read the first line, then close the pipe.
+    await new Promise<void>((res) => p.stdout.once("data", () => { p.stdout.destroy(); res(); }));
+    const code = await new Promise<number | string | null>((res) => {
+      const t = setTimeout(() => { p.kill("SIGKILL"); res("still running after 30 s"); }, 30_000);
+      p.on("exit", (c, sig) => { clearTimeout(t); res(c ?? sig); });
+    });
+    expect(code, err).toBe(0);
+    expect(err).toBe("");
   });
 });
