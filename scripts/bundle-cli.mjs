@@ -18,6 +18,7 @@
 //   ES module has only through createRequire: hence the banner. So mqtt is a
 //   development dependency: what dist/ needs of it is inside dist/.
 
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -30,6 +31,20 @@ const BUNDLED_DEPENDENCIES = new Set(["mqtt"]);
 function externalPackages() {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})].filter((d) => !BUNDLED_DEPENDENCIES.has(d));
+}
+
+/**
+ * The digest src/build/transform-digest.ts takes of the compiler transforms' sources, which the compile
+ * cache's key names: the bundle carries it, so the CLI and the sources it was made from share entries.
+ * tests/build/transform-digest.test.ts checks that both say the same.
+ */
+function transformSourcesDigest() {
+  const hash = createHash("sha256");
+  for (const name of ["static-utf8.ts", "static-text.ts", "abort-sites.ts"]) {
+    const text = readFileSync(join(root, "src", "build", name));
+    hash.update(`${name}\0${text.length}\0`).update(text);
+  }
+  return hash.digest("hex");
 }
 
 /**
@@ -56,6 +71,7 @@ export async function bundleCli({ outdir = join(root, "dist"), sourcemap = true,
     sourcemap,
     external: externalPackages(),
     metafile: true,
+    define: { FWX_TRANSFORM_SOURCES_DIGEST: JSON.stringify(transformSourcesDigest()) },
     logLevel,
     banner: { js: 'import { createRequire as __fwxCreateRequire } from "node:module"; const require = __fwxCreateRequire(import.meta.url);' },
   });

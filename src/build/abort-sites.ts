@@ -22,18 +22,8 @@
 // it. assemblyscript is pinned (package.json); tests/build/abort-sites.test.ts
 // fails by name if a new version changes these methods.
 import type { Expression, Program } from "assemblyscript";
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 
 type AsModule = typeof import("assemblyscript");
-
-let codeDigest: string | undefined;
-/** A digest of this file's code, for the compile cache's key (as staticUtf8CodeDigest). */
-export function abortSitesCodeDigest(): string {
-  codeDigest ??= createHash("sha256").update(readFileSync(fileURLToPath(import.meta.url))).digest("hex");
-  return codeDigest;
-}
 
 /** The sites of one compile: id (decimal) -> "file:line:column message". */
 export type AbortSites = Record<string, string>;

@@ -10,8 +10,9 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { walkSections } from "../wasm/sections.js";
 import { compileCacheDir, compileKey, lookupCompile, storeCompile, type CachedOutputs, type CompileInputs } from "./compile-cache.js";
-import { staticUtf8Transform, staticUtf8CodeDigest } from "./static-utf8.js";
-import { abortSitesCodeDigest, abortSitesTransform, type AbortSites } from "./abort-sites.js";
+import { staticUtf8Transform } from "./static-utf8.js";
+import { abortSitesTransform, type AbortSites } from "./abort-sites.js";
+import { transformCodeDigest } from "./transform-digest.js";
 
 export type Runtime = "stub" | "minimal" | "incremental";
 export const RUNTIMES: readonly Runtime[] = ["stub", "minimal", "incremental"];
@@ -194,10 +195,10 @@ export async function compileAssemblyScript(options: CompileOptions): Promise<Co
     ...(options.debugNames ? ["--debug"] : []),
   ];
   const cacheDir = options.cacheDir === undefined ? compileCacheDir() : options.cacheDir;
-  // The static UTF-8 transform is code that changes the output: the text of the file it is in is
-  // part of the key. The working directory is not: diagnostics are kept with absolute paths and
+  // The transforms are code that changes the output: their sources are part of the key
+  // (transform-digest.ts). The working directory is not: diagnostics are kept with absolute paths and
   // shown from it afterwards (compileResult), so a build from another directory is a hit too.
-  const key = compileKey({ ...compilerVersions(), argv, baseDir, transform: staticUtf8CodeDigest(), abortSites: abortSitesCodeDigest() });
+  const key = compileKey({ ...compilerVersions(), argv, baseDir, transforms: transformCodeDigest() });
   const hit = cacheDir ? lookupCompile<Diagnostic>(cacheDir, key, readSource, listSources) : null;
   if (hit) return compileResult(hit, true);
 

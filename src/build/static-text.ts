@@ -16,15 +16,7 @@
 // leaves the function and every use as written. Only texts of at most 255
 // bytes that JSON stores without an escape qualify.
 import type { CallExpression, Expression, Parser, Range, Source } from "assemblyscript";
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { jsonKey } from "./static-utf8.js";
-
-/** A digest of the file this code is in, for the compile cache's key (static-utf8.ts adds it to its own). */
-export function staticTextCodeDigest(): string {
-  return createHash("sha256").update(readFileSync(fileURLToPath(import.meta.url))).digest("hex");
-}
 
 type AsModule = typeof import("assemblyscript");
 type AnyNode = { kind: number; range: Range } & Record<string, unknown>;

@@ -25,20 +25,7 @@
 // project's own sources, not the SDK or the standard library, so a class of
 // the integrator's own called Log is left alone.
 import type { CallExpression, Expression, ImportStatement, Parser, Range, Source, StringLiteralExpression } from "assemblyscript";
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { rewriteStaticTexts, staticTextCodeDigest, withParents, type SourceHelpers } from "./static-text.js";
-
-let codeDigest: string | undefined;
-/**
- * A digest of the file this transform's code is in (this source, or the bundle chunk it was built
- * into): the compile cache's key includes it, so a changed transform never serves an old result.
- */
-export function staticUtf8CodeDigest(): string {
-  codeDigest ??= createHash("sha256").update(readFileSync(fileURLToPath(import.meta.url))).update(staticTextCodeDigest()).digest("hex");
-  return codeDigest;
-}
+import { rewriteStaticTexts, withParents, type SourceHelpers } from "./static-text.js";
 
 type AsModule = typeof import("assemblyscript");
 /** The enums are `const enum`s in the compiler's typings; at run time they are plain objects. */
