@@ -1,12 +1,15 @@
 // Runs an `fwx` command inside the test's own process: runCli (src/cli/main.ts),
 // the whole of an invocation but for src/cli.ts's wiring to the process. For
-// tests that drive a device with the field tools (flash, devices, config,
-// logs, rollback, remove, cert deliver) and read what they print and return,
-// not how a process starts or ends: a child process per command spent most of
-// its CPU starting Node and loading the CLI again (the C-device files, some
-// 110 commands: 35 -> 16 CPU-s on 2 cores). Tests of exit codes, signals,
-// environment and output of a real process keep running the bundled CLI as a
-// child (tests/support/run-cli.ts).
+// tests that read what a command prints and returns, not how a process starts
+// or ends: the field tools driving a device, refusals and their exit codes,
+// what fwx run prints, builds. A child process per command spent most of its
+// CPU starting Node and loading the CLI again (the C-device files, some 110
+// commands: 35 -> 16 CPU-s on 2 cores; the CLI's error cases: 10 -> 3). A call
+// may name a working directory and variables, as a shell would give them.
+// Tests of signals, of a process's end and its real environment keep running
+// the bundled CLI as a child (tests/support/run-cli.ts); the error, fault and
+// credential files keep a case or two that way too, for what only a process
+// shows (the exit code and the end a script sees).
 //
 // What a command prints is captured per call, concurrent calls included: the
 // capture follows the call's async context (AsyncLocalStorage), so output
