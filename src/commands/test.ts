@@ -22,7 +22,8 @@ Run the project's AssemblyScript specs (assembly/__tests__/*.spec.ts, as
 ${CONFIG} lists them) against the simulated device of fwx/testing: the
 manifest's config defaults are served and its capabilities enforced, so a
 call outside them returns not-permitted as on a device. The same run as
-\`npm test\` in a project \`fwx new\` made.
+\`npm test\` in a project \`fwx new\` made. as-pect runs in a Node process of
+its own, with the Node options fwx was started with (the inspector's aside).
 
 options:
   --watch      run the specs again after every save to the project's sources,
@@ -83,10 +84,29 @@ function checkManifest(projectDir: string): void {
   }
 }
 
+/**
+ * The Node options fwx itself was started with, for the runner (as child_process.fork passes them on):
+ * `node --max-old-space-size=4096 node_modules/.bin/fwx test` gives the compiles in the runner that
+ * heap. Not the inspector's: the runner would try to listen on the port fwx already holds.
+ */
+export function runnerNodeOptions(execArgv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (/^--(inspect|debug)/.test(a)) {
+      // "--inspect-port 9230": the value is an argument of its own.
+      if (/^--(inspect|debug)-port$/.test(a)) i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
 /** One as-pect run in the project directory, its output passed through; resolves with its exit code. */
 function runSpecs(runner: string[], projectDir: string, signal: AbortSignal): Promise<number> {
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [...runner, "--config", CONFIG, "--no-logo"], { cwd: projectDir, stdio: ["ignore", "inherit", "inherit"] });
+    const p = spawn(process.execPath, [...runnerNodeOptions(), ...runner, "--config", CONFIG, "--no-logo"], { cwd: projectDir, stdio: ["ignore", "inherit", "inherit"] });
     const stop = () => p.kill("SIGINT");
     signal.addEventListener("abort", stop, { once: true });
     p.on("error", rej);

@@ -1,6 +1,9 @@
 // `fwx test [--watch]` in a project `fwx new` made: the specs against the
 // simulated device, and with --watch again after every save (a failing or
 // broken spec is reported and the watch goes on). Every wait is bounded.
+// What ends before as-pect starts (fwx new, the refusals) runs in this process
+// (tests/support/cli-in-process.ts); what starts as-pect runs the bundled CLI
+// as a process, whose runner prints straight to the output it was given.
 
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -9,24 +12,27 @@ import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../ota/fixtures.js";
 import { linkInstall } from "../build/link-install.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
+import { runCliInProcess } from "../support/cli-in-process.js";
+import { runnerNodeOptions } from "../../src/commands/test.js";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "dist", "cli.js");
 const work = tempDir("test-watch");
 afterAll(() => work.cleanup());
+const fwx = (args: string[], cwd: string) => runCliInProcess(args, { cwd });
 
 describe("fwx test", () => {
-  it("needs the project's own as-pect, and says so", () => {
-    expect(spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "new", "bare"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
-    const r = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test", "bare"], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
+  it("needs the project's own as-pect, and says so", async () => {
+    expect((await fwx(["new", "bare"], work.path)).status).toBe(0);
+    const r = await fwx(["test", "bare"], work.path);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("fwx: test: @as-pect/cli is not installed in bare: run npm install there");
-    const none = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test", "."], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
+    const none = await fwx(["test", "."], work.path);
     expect(none.status).toBe(2);
     expect(none.stderr).toContain("as-pect.config.js: not found");
   });
 
-  it("starts as-pect's runner itself (with the WASI flag), or as-pect's own launcher when the package has no lib/test.js", () => {
+  it("starts as-pect's runner itself (with the WASI flag), or as-pect's own launcher when the package has no lib/test.js, with fwx's Node options", () => {
     // A stand-in @as-pect/cli in each layout: the runner and the launcher say which ran, and with which Node flags.
     const fake = (name: string, withRunner: boolean) => {
       const project = join(work.path, name);
@@ -42,32 +48,40 @@ describe("fwx test", () => {
       if (withRunner) writeFileSync(join(pkg, "lib", "test.js"), says("runner"));
       return spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test", name], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
     };
+    // Each with the Node options fwx was started with (here the tests' own), as child_process.fork passes them on.
+    const mine = JSON.stringify(CHILD_NODE_FLAGS).slice(1, -1);
     const direct = fake("layout-runner", true);
     expect(direct.status, direct.stderr).toBe(0);
-    expect(direct.stdout).toContain('runner ran: ["--experimental-wasi-unstable-preview1"] --config as-pect.config.js --no-logo');
+    expect(direct.stdout).toContain(`runner ran: [${mine},"--experimental-wasi-unstable-preview1"] --config as-pect.config.js --no-logo`);
     const launched = fake("layout-launcher", false);
     expect(launched.status, launched.stderr).toBe(0);
-    expect(launched.stdout).toContain("launcher ran: [] --config as-pect.config.js --no-logo");
+    expect(launched.stdout).toContain(`launcher ran: [${mine}] --config as-pect.config.js --no-logo`);
   });
 
-  it("checks fwx.json as fwx build does before the specs: a misspelt field or bad JSON is one line, exit 2", () => {
-    expect(spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "new", "typo"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
+  it("passes on every Node option of its own but the inspector's, whose port fwx already holds", () => {
+    expect(runnerNodeOptions(["--max-old-space-size=4096", "--inspect=9229", "--inspect-port", "9230", "--inspect-brk", "--liftoff-only", "--debug-port=1", "--require", "./hook.cjs"]))
+      .toEqual(["--max-old-space-size=4096", "--liftoff-only", "--require", "./hook.cjs"]);
+  });
+
+  it("checks fwx.json as fwx build does before the specs: a misspelt field or bad JSON is one line, exit 2", async () => {
+    expect((await fwx(["new", "typo"], work.path)).status).toBe(0);
     const project = join(work.path, "typo");
     linkInstall(project, root);
     const file = join(project, "fwx.json");
     const good = readFileSync(file, "utf8");
     // A misspelt field: the mock would grant nothing and every spec would fail on not-permitted.
     writeFileSync(file, good.replace('"capabilities"', '"capabilites"'));
-    const typo = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test"], { cwd: project, encoding: "utf8", timeout: 60_000 });
+    const typo = await fwx(["test"], project);
     expect(typo.status, typo.stderr).toBe(2);
     expect(typo.stderr.trim()).toBe(`fwx: test: ${file}: capabilites: unknown field (known: $schema, format, id, version, description, entry, capabilities, config, ramBudget)`);
     expect(typo.stdout).toBe("");
     // Not JSON: as-pect's config would throw under binaryen's handler, printing the compiler's minified source.
     writeFileSync(file, '{ "id": "com.example.typo", }');
-    const bad = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test", "typo"], { cwd: work.path, encoding: "utf8", timeout: 60_000 });
+    const bad = await fwx(["test", "typo"], work.path);
     expect(bad.status, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/^fwx: test: .*fwx\.json: \(file\): not valid JSON: [^\n]*\n$/);
-    // No fwx.json, though as-pect.config.js names one: the config says so in one line while as-pect loads it.
+    // No fwx.json, though as-pect.config.js names one: the config says so in one line while as-pect loads it
+    // (as-pect's runner prints it, in a process fwx test starts: this one runs the bundled CLI as a process too).
     rmSync(file);
     const none = spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "test"], { cwd: project, encoding: "utf8", timeout: 60_000 });
     expect(none.status, none.stderr).toBe(2);
@@ -76,7 +90,7 @@ describe("fwx test", () => {
   }, 120_000);
 
   it("runs the specs again after every save, through a failing and a broken spec, until Ctrl-C", async () => {
-    expect(spawnSync(process.execPath, [...CHILD_NODE_FLAGS, cli, "new", "probe"], { cwd: work.path, timeout: 60_000 }).status).toBe(0);
+    expect((await fwx(["new", "probe"], work.path)).status).toBe(0);
     const project = join(work.path, "probe");
     linkInstall(project, root);
     const specDir = join(project, "assembly", "__tests__");
