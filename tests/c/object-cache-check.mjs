@@ -1,7 +1,8 @@
 // Checks the C suites' object cache (object-cache.mjs) before they rely on it:
 // an unchanged compile is reused, and each input that can change the object
 // misses: an edited header, other arguments, a header added where it is now
-// found first, a damaged entry. A failed compile is never kept. Each "run" is
+// found first, a damaged entry. A failed compile is never kept; a syntax-only
+// check is kept as compiles are, without an object. Each "run" is
 // a new cache on the same directory, as the next `npm test` is.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -77,6 +78,16 @@ export async function checkObjectCache({ build, exec, pass, fail }) {
     return r.status === 0 ? (await exec(exe, [])).out.trim() : `build failed: ${r.err}`;
   };
   expect("a -D whose value names a macro that differs is compiled again (the file names only CHECK_MODE)", [await runLevel(1), await runLevel(2), family.stats.unaffected], ["1", "2", 0]);
+  // A syntax-only check (-fsyntax-only): no object, its verdict kept; an edited header checks again; a failure is never kept.
+  const checked = join(dir, "checked.c");
+  writeFileSync(checked, '#include "value.h"\nint f(void);\nint f(void) { return VALUE; }\n');
+  const checkOnce = async () => {
+    const r = await createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 }).compile([...args, "-Wall", "-Werror", "-fsyntax-only"], checked);
+    return [r.status === 0, r.obj, r.cached];
+  };
+  expect("a syntax-only check has no object, and its verdict is kept", [await checkOnce(), await checkOnce()], [[true, null, false], [true, null, true]]);
+  writeFileSync(join(dir, "value.h"), "#define VALUE (1 +)\n");
+  expect("an edited header checks again, and a failed check is not kept", [await checkOnce(), await checkOnce()], [[false, null, false], [false, null, false]]);
   expect("dependency lists with continuations and escaped spaces are read", parseDepfile("o.o: a.c \\\n /x/b\\ c.h d.h\n"), ["a.c", "/x/b c.h", "d.h"]);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -17,6 +17,9 @@
 // the same firmware file under the same flags is compiled once, and each
 // compile is its own process: two at a time on two cores instead of one
 // multi-source gcc call on one.
+// A compile whose arguments include -fsyntax-only is a check without an
+// object: it is kept the same way (its verdict and what gcc printed), and its
+// result's `obj` is null.
 
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -31,6 +34,9 @@ const GCC_ENV = ["CPATH", "C_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", 
 const HEADER = /\.(h|inc|def)$/;
 
 const sha = (data) => createHash("sha256").update(data).digest("hex");
+
+/** A check without an object (gcc -fsyntax-only). */
+const syntaxOnly = (args) => args.includes("-fsyntax-only");
 
 /** gcc's identity: a different compiler (or an upgraded one) never reuses an object. */
 export function compilerIdentity(cc = "gcc", env = process.env) {
@@ -122,7 +128,7 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
     mkdirSync(tmp, { recursive: true });
     const obj = join(tmp, "obj.o");
     const dep = join(tmp, "obj.d");
-    const r = await exec(cc, [...args, "-MD", "-MF", dep, "-c", src, "-o", obj]);
+    const r = await exec(cc, [...args, "-MD", "-MF", dep, ...(syntaxOnly(args) ? [src] : ["-c", src, "-o", obj])]);
     if (r.status !== 0) {
       rmSync(tmp, { recursive: true, force: true });
       return { status: r.status, err: r.err, obj: null, cached: false };
@@ -142,7 +148,7 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
       // Another process stored the same entry first: its object is as good.
       rmSync(tmp, { recursive: true, force: true });
     }
-    return { status: 0, err: r.err, obj: join(entryDir, "obj.o"), cached: false, files };
+    return { status: 0, err: r.err, obj: syntaxOnly(args) ? null : join(entryDir, "obj.o"), entryDir, cached: false, files };
   }
 
   /**
@@ -204,15 +210,15 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
   function storeAs(from, entryDir) {
     const tmp = `${entryDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     mkdirSync(tmp, { recursive: true });
-    copyFileSync(from.obj, join(tmp, "obj.o"));
-    copyFileSync(join(dirname(from.obj), "entry.json"), join(tmp, "entry.json"));
+    if (from.obj) copyFileSync(from.obj, join(tmp, "obj.o"));
+    copyFileSync(join(from.entryDir, "entry.json"), join(tmp, "entry.json"));
     rmSync(entryDir, { recursive: true, force: true });
     try {
       renameSync(tmp, entryDir);
     } catch {
       rmSync(tmp, { recursive: true, force: true });
     }
-    return { status: 0, err: from.err, obj: join(entryDir, "obj.o"), cached: false, files: from.files };
+    return { status: 0, err: from.err, obj: from.obj ? join(entryDir, "obj.o") : null, entryDir, cached: false, files: from.files };
   }
 
   function compile(args, src) {
@@ -231,11 +237,11 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
     const p = (async () => {
       try {
         const entry = JSON.parse(readFileSync(join(entryDir, "entry.json"), "utf8"));
-        if (entry.src === src && existsSync(join(entryDir, "obj.o")) && fresh(entry)) {
+        if (entry.src === src && (syntaxOnly(args) || existsSync(join(entryDir, "obj.o"))) && fresh(entry)) {
           stats.hits++;
           const now = new Date();
           utimesSync(join(entryDir, "entry.json"), now, now); // used: kept by prune
-          return { status: 0, err: entry.err, obj: join(entryDir, "obj.o"), cached: true, files: entry.files.map(([f]) => f) };
+          return { status: 0, err: entry.err, obj: syntaxOnly(args) ? null : join(entryDir, "obj.o"), entryDir, cached: true, files: entry.files.map(([f]) => f) };
         }
       } catch {
         // No entry, or a damaged one: compile.

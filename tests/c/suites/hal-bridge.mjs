@@ -10,7 +10,7 @@ export default async function (ctx) {
   const port = join(ctx.root, "firmware", "ports", "posix");
   const sources = ["fwx_bridge.c", "fwx_hal_bridge.c"].map((f) => join(port, f));
   for (const std of ["c99", "c11"]) {
-    const results = await Promise.all(sources.map((src) => ctx.objects.compile([`-std=${std}`, ...ctx.STRICT, "-I", ctx.firmware, "-I", port], src)));
+    const results = await Promise.all(sources.map((src) => ctx.objects.compile([...ctx.strictFor(std), "-I", ctx.firmware, "-I", port], src)));
     const bad = results.map((r, i) => ({ r, src: sources[i] })).filter(({ r }) => r.status !== 0);
     if (bad.length) ctx.fail(`firmware/ports/posix bridge compiles as ${std} with ${ctx.STRICT.join(" ")}`, bad.map(({ src, r }) => `${ctx.rel(src)}:\n${r.err}`).join("\n"));
     else ctx.pass();

@@ -35,7 +35,7 @@ export default async function pkgVerify(ctx) {
 
   for (const std of ["c99", "c11"]) {
     const results = await Promise.all([...sources, port].map((src) =>
-      objects.compile([`-std=${std}`, ...STRICT, ...includes], src).then((r) => ({ src, r }))));
+      objects.compile([...ctx.strictFor(std), ...includes], src).then((r) => ({ src, r }))));
     const bad = results.filter(({ r }) => r.status !== 0 || r.err.trim() !== "");
     if (bad.length) fail(`package verifier compiles as ${std} with ${STRICT.join(" ")}`, bad.map(({ src, r }) => `${rel(src)}:\n${r.err}`).join("\n"));
     else pass();

@@ -31,8 +31,8 @@ export default async function (ctx) {
   for (const std of ["c99", "c11"]) {
     const results = await Promise.all(
       [...runtimeSources, ...portSources].flatMap((src) => [
-        ctx.objects.compile([`-std=${std}`, ...ctx.STRICT, ...includes], src),
-        ctx.objects.compile([`-std=${std}`, ...ctx.STRICT, ...TEST_LAYOUT, ...includes], src),
+        ctx.objects.compile([...ctx.strictFor(std), ...includes], src),
+        ctx.objects.compile([...ctx.strictFor(std), ...TEST_LAYOUT, ...includes], src),
       ]),
     );
     const bad = results.filter((r) => r.status !== 0);
