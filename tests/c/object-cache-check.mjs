@@ -2,7 +2,8 @@
 // an unchanged compile is reused, and each input that can change the object
 // misses: an edited header, other arguments, a header added where it is now
 // found first, a damaged entry. A failed compile is never kept; a syntax-only
-// check is kept as compiles are, without an object. Each "run" is
+// check is kept as compiles are, without an object; compiles that differ only
+// in -D or -I options share an object when they must. Each "run" is
 // a new cache on the same directory, as the next `npm test` is.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -88,6 +89,30 @@ export async function checkObjectCache({ build, exec, pass, fail }) {
   expect("a syntax-only check has no object, and its verdict is kept", [await checkOnce(), await checkOnce()], [[true, null, false], [true, null, true]]);
   writeFileSync(join(dir, "value.h"), "#define VALUE (1 +)\n");
   expect("an edited header checks again, and a failed check is not kept", [await checkOnce(), await checkOnce()], [[false, null, false], [false, null, false]]);
+  // Compiles that differ only in -I directories: one that adds a directory holding nothing the source
+  // includes shares the object; one whose added directory shadows a header compiles again, with it; and
+  // the shared entry still misses in the next run once a header is added where it would now be found.
+  const paths = join(dir, "paths.c");
+  writeFileSync(paths, '#include <stdio.h>\n#include "other.h"\nint main(void) { printf("%d\\n", OTHER); return 0; }\n');
+  const unrelated = join(dir, "unrelated");
+  const shadow = join(dir, "shadow");
+  mkdirSync(unrelated);
+  mkdirSync(shadow);
+  writeFileSync(join(unrelated, "nothing.h"), "#define NOTHING 1\n");
+  writeFileSync(join(shadow, "other.h"), "#define OTHER 30\n");
+  const base = ["-std=c99", "-O1", "-I", inc2];
+  const searchPaths = async (cache, extra) => {
+    const exe = join(dir, "paths");
+    const r = await cache.build([...base.slice(0, 2), "-I", extra, ...base.slice(2)], [paths], exe);
+    return r.status === 0 ? (await exec(exe, [])).out.trim() : `build failed: ${r.err}`;
+  };
+  const onePath = createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 });
+  await onePath.build(base, [paths], join(dir, "paths"));
+  expect("another -I directory that holds nothing the source includes shares the object", [await searchPaths(onePath, unrelated), onePath.stats.samePath, onePath.stats.misses], ["10", 1, 1]);
+  expect("one that holds a header found first compiles again, with that header", [await searchPaths(onePath, shadow), onePath.stats.samePath, onePath.stats.misses], ["30", 1, 2]);
+  writeFileSync(join(unrelated, "other.h"), "#define OTHER 40\n");
+  const nextRun = createObjectCache({ root: dir, dir: cacheDir, exec, jobs: 2 });
+  expect("the shared object misses in the next run once a header is added to its own -I directory", [await searchPaths(nextRun, unrelated), nextRun.stats.hits], ["40", 0]);
   expect("dependency lists with continuations and escaped spaces are read", parseDepfile("o.o: a.c \\\n /x/b\\ c.h d.h\n"), ["a.c", "/x/b c.h", "d.h"]);
   rmSync(dir, { recursive: true, force: true });
 }

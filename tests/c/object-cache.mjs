@@ -11,7 +11,10 @@
 //   - an entry is used only if all of those read the same now.
 // Two compiles of a source that differ only in -D options share one object
 // when the files the first one read never name a macro whose -D differs
-// (a layout or variant define that most sources never test).
+// (a layout or variant define that most sources never test). Two that differ
+// only in -I directories (a suite adds its own for its test headers) share
+// one when gcc's preprocessor gives both the same text, line markers and so
+// every header's path included: the same files were found.
 // Only successful compiles are kept, with what gcc printed (the strict checks
 // require it to be empty). A suite links its harness from these objects, so
 // the same firmware file under the same flags is compiled once, and each
@@ -75,7 +78,7 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
   const inFlight = new Map();
   let running = 0;
   const waiting = [];
-  const stats = { hits: 0, misses: 0, shared: 0, unaffected: 0 };
+  const stats = { hits: 0, misses: 0, shared: 0, unaffected: 0, samePath: 0 };
 
   const digestOf = (p) => {
     if (!fileDigests.has(p)) {
@@ -148,7 +151,7 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
       // Another process stored the same entry first: its object is as good.
       rmSync(tmp, { recursive: true, force: true });
     }
-    return { status: 0, err: r.err, obj: syntaxOnly(args) ? null : join(entryDir, "obj.o"), entryDir, cached: false, files };
+    return { status: 0, err: r.err, obj: syntaxOnly(args) ? null : join(entryDir, "obj.o"), cached: false, files };
   }
 
   /**
@@ -205,20 +208,51 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
 
   // The compiles of one source with the same arguments but for -D options, in the order asked for.
   const families = new Map();
+  // The same for -I options.
+  const searchFamilies = new Map();
 
-  /** Stores a successful compile's object and entry under another key (so the next run hits it directly). */
-  function storeAs(from, entryDir) {
+  /** An argument list without its -I options (and their directories). */
+  function withoutIncludeDirs(args) {
+    const rest = [];
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] === "-I" && i + 1 < args.length) i++;
+      else if (!(args[i].startsWith("-I") && args[i].length > 2)) rest.push(args[i]);
+    }
+    return rest;
+  }
+
+  // Arguments and source -> the digest of what gcc -E makes of it (null: it failed), once per run.
+  const preprocessed = new Map();
+  function preprocessedText(args, src) {
+    const k = JSON.stringify([args, src]);
+    if (!preprocessed.has(k)) {
+      preprocessed.set(k, slot(async () => {
+        const r = await exec(cc, [...args.filter((a) => a !== "-fsyntax-only"), "-E", src]);
+        return r.status === 0 ? sha(r.out) : null;
+      }));
+    }
+    return preprocessed.get(k);
+  }
+
+  /**
+   * Stores a successful compile's object under another key (so the next run hits it directly), with an
+   * entry of the files it read and the directories `args` searches: another -I list is watched for a
+   * header added where it would be found first, as a compile of its own would be.
+   */
+  function storeAs(from, entryDir, args, src) {
     const tmp = `${entryDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     mkdirSync(tmp, { recursive: true });
     if (from.obj) copyFileSync(from.obj, join(tmp, "obj.o"));
-    copyFileSync(join(from.entryDir, "entry.json"), join(tmp, "entry.json"));
+    const dirs = [...new Set([...includeDirs(args, root), ...from.files.map((p) => dirname(p))])].sort();
+    const entry = { src, files: from.files.map((p) => [p, digestOf(p)]), dirs: dirs.map((d) => [d, listingOf(d)]), err: from.err };
+    writeFileSync(join(tmp, "entry.json"), JSON.stringify(entry));
     rmSync(entryDir, { recursive: true, force: true });
     try {
       renameSync(tmp, entryDir);
     } catch {
       rmSync(tmp, { recursive: true, force: true });
     }
-    return { status: 0, err: from.err, obj: from.obj ? join(entryDir, "obj.o") : null, entryDir, cached: false, files: from.files };
+    return { status: 0, err: from.err, obj: from.obj ? join(entryDir, "obj.o") : null, cached: false, files: from.files };
   }
 
   function compile(args, src) {
@@ -232,8 +266,12 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
     const familyKey = JSON.stringify([rest, src]);
     if (!families.has(familyKey)) families.set(familyKey, []);
     const family = families.get(familyKey);
+    const searchKey = JSON.stringify([withoutIncludeDirs(args), src]);
+    if (!searchFamilies.has(searchKey)) searchFamilies.set(searchKey, []);
+    const searchFamily = searchFamilies.get(searchKey);
     // Only compiles asked for before this one: none ever waits on one that waits on it.
     const earlier = [...family];
+    const earlierSearch = [...searchFamily];
     const p = (async () => {
       try {
         const entry = JSON.parse(readFileSync(join(entryDir, "entry.json"), "utf8"));
@@ -241,7 +279,7 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
           stats.hits++;
           const now = new Date();
           utimesSync(join(entryDir, "entry.json"), now, now); // used: kept by prune
-          return { status: 0, err: entry.err, obj: syntaxOnly(args) ? null : join(entryDir, "obj.o"), entryDir, cached: true, files: entry.files.map(([f]) => f) };
+          return { status: 0, err: entry.err, obj: syntaxOnly(args) ? null : join(entryDir, "obj.o"), cached: true, files: entry.files.map(([f]) => f) };
         }
       } catch {
         // No entry, or a damaged one: compile.
@@ -251,13 +289,24 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
         const r = await other.result;
         if (r.status === 0 && sameText(defines, other.defines, r.files)) {
           stats.unaffected++;
-          return storeAs(r, entryDir);
+          return storeAs(r, entryDir, args, src);
+        }
+      }
+      // An earlier compile of this source with other -I directories that found the same headers.
+      for (const other of earlierSearch) {
+        const r = await other.result;
+        if (r.status !== 0) continue;
+        const mine = await preprocessedText(args, src);
+        if (mine !== null && mine === (await preprocessedText(other.args, src))) {
+          stats.samePath++;
+          return storeAs(r, entryDir, args, src);
         }
       }
       stats.misses++;
       return slot(() => compileMiss(args, src, entryDir));
     })();
     family.push({ defines, result: p });
+    searchFamily.push({ args, result: p });
     inFlight.set(key, p);
     return p;
   }
