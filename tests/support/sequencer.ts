@@ -13,8 +13,12 @@
 // early, the waiting files' waits overlap other files' work; in vitest's own
 // order aedes and mosquitto were the last two files of the run. Before the last
 // group was listed, its files started late: first-run (18 s) ended 162nd of
-// 171 files, at the end of the run. The list only orders: a file missing from
-// it, or one that got faster, runs all the same.
+// 171 files, at the end of the run. The list ends with two small files that
+// mostly wait, which vitest's order started last of all, so their waits were
+// the run's tail: run-watch (8-9 s, each save's rebuild and run) and the hang
+// guard's nested run (5 s, waiting out its time limit); measured in four
+// clean-clone runs. The list only orders: a file missing from it, or one that
+// got faster, runs all the same.
 
 import { relative } from "node:path";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
@@ -46,6 +50,8 @@ export const LONG_FILES = [
   "tests/cli/flash-watch.test.ts",
   "tests/cli/test-watch.test.ts",
   "tests/linux/modbus-run.test.ts",
+  "tests/cli/run-watch.test.ts",
+  "tests/support/hang-guard.test.ts",
 ];
 
 export default class LongFilesFirst extends BaseSequencer {
