@@ -41,6 +41,7 @@ export function digestTransformSources(dir: string): string | null {
 
 let digest: string | undefined;
 
+/** What the compile cache's key names of the transforms: the bundle's define, else their sources beside this file, else this file. */
 export function transformCodeDigest(): string {
   if (digest === undefined) {
     const here = fileURLToPath(import.meta.url);
