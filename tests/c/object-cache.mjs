@@ -48,14 +48,16 @@ export function compilerIdentity(cc = "gcc", env = process.env) {
   return sha(JSON.stringify([cc, v.stderr, machine.stdout, GCC_ENV.map((k) => [k, env[k] ?? null])]));
 }
 
-/** The -I directories of an argument list, absolute. */
-function includeDirs(args, cwd) {
+/** The -I directories of an argument list (absolute), and the other arguments in order. */
+function splitIncludeDirs(args, cwd) {
   const dirs = [];
+  const rest = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "-I" && i + 1 < args.length) dirs.push(resolve(cwd, args[++i]));
     else if (args[i].startsWith("-I") && args[i].length > 2) dirs.push(resolve(cwd, args[i].slice(2)));
+    else rest.push(args[i]);
   }
-  return dirs;
+  return { dirs, rest };
 }
 
 /** The files a make-style dependency list names (after "target:"), with escaped spaces kept. */
@@ -121,6 +123,16 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
     return sha(JSON.stringify([identity, root, args, src, digestOf(src)]));
   }
 
+  /** The directories a compile with `args` that read `files` searched: each -I directory and each file's own. */
+  function searchedDirs(args, files) {
+    return [...new Set([...splitIncludeDirs(args, root).dirs, ...files.map((p) => dirname(p))])].sort();
+  }
+
+  /** An entry: the files a compile read and the directories it searched, as they read now, and what gcc printed. */
+  function entryOf(src, files, args, err) {
+    return { src, files: files.map((p) => [p, digestOf(p)]), dirs: searchedDirs(args, files).map((d) => [d, listingOf(d)]), err };
+  }
+
   /** Whether every file and directory the entry recorded reads the same now. */
   function fresh(entry) {
     return entry.files.every(([p, d]) => digestOf(p) === d) && entry.dirs.every(([p, d]) => listingOf(p) === d);
@@ -139,10 +151,8 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
     const files = [...new Set(parseDepfile(readFileSync(dep, "utf8")).map((p) => (isAbsolute(p) ? p : resolve(root, p))))].sort();
     // Freshly read: a file edited during the compile must not be recorded with its new digest.
     for (const p of files) fileDigests.delete(p);
-    const dirs = [...new Set([...includeDirs(args, root), ...files.map((p) => dirname(p))])].sort();
-    for (const d of dirs) listings.delete(d);
-    const entry = { src, files: files.map((p) => [p, digestOf(p)]), dirs: dirs.map((d) => [d, listingOf(d)]), err: r.err };
-    writeFileSync(join(tmp, "entry.json"), JSON.stringify(entry));
+    for (const d of searchedDirs(args, files)) listings.delete(d);
+    writeFileSync(join(tmp, "entry.json"), JSON.stringify(entryOf(src, files, args, r.err)));
     rmSync(join(tmp, "obj.d"), { force: true });
     rmSync(entryDir, { recursive: true, force: true });
     try {
@@ -211,16 +221,6 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
   // The same for -I options.
   const searchFamilies = new Map();
 
-  /** An argument list without its -I options (and their directories). */
-  function withoutIncludeDirs(args) {
-    const rest = [];
-    for (let i = 0; i < args.length; i++) {
-      if (args[i] === "-I" && i + 1 < args.length) i++;
-      else if (!(args[i].startsWith("-I") && args[i].length > 2)) rest.push(args[i]);
-    }
-    return rest;
-  }
-
   // Arguments and source -> the digest of what gcc -E makes of it (null: it failed), once per run.
   const preprocessed = new Map();
   function preprocessedText(args, src) {
@@ -243,9 +243,7 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
     const tmp = `${entryDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     mkdirSync(tmp, { recursive: true });
     if (from.obj) copyFileSync(from.obj, join(tmp, "obj.o"));
-    const dirs = [...new Set([...includeDirs(args, root), ...from.files.map((p) => dirname(p))])].sort();
-    const entry = { src, files: from.files.map((p) => [p, digestOf(p)]), dirs: dirs.map((d) => [d, listingOf(d)]), err: from.err };
-    writeFileSync(join(tmp, "entry.json"), JSON.stringify(entry));
+    writeFileSync(join(tmp, "entry.json"), JSON.stringify(entryOf(src, from.files, args, from.err)));
     rmSync(entryDir, { recursive: true, force: true });
     try {
       renameSync(tmp, entryDir);
@@ -266,7 +264,7 @@ export function createObjectCache({ root, dir, exec, jobs = availableParallelism
     const familyKey = JSON.stringify([rest, src]);
     if (!families.has(familyKey)) families.set(familyKey, []);
     const family = families.get(familyKey);
-    const searchKey = JSON.stringify([withoutIncludeDirs(args), src]);
+    const searchKey = JSON.stringify([splitIncludeDirs(args, root).rest, src]);
     if (!searchFamilies.has(searchKey)) searchFamilies.set(searchKey, []);
     const searchFamily = searchFamilies.get(searchKey);
     // Only compiles asked for before this one: none ever waits on one that waits on it.
