@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "../../src/ota/broker.js";
 import { tempDir } from "../ota/fixtures.js";
-import { runCliInProcess } from "../support/cli-in-process.js";
+import { runCliInProcessAsNode } from "../support/cli-in-process.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const repo = resolve(import.meta.dirname, "../..");
@@ -17,10 +17,7 @@ const work = tempDir("flash-watch");
 const f = (...p: string[]) => join(work.path, ...p);
 
 /** The setup's commands (keys, certificates, the project): runCli in this process (tests/support/cli-in-process.ts). */
-async function run(args: string[], timeoutMs = 60_000) {
-  const r = await runCliInProcess(args, { cwd: work.path, timeoutMs });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[], timeoutMs = 60_000) => runCliInProcessAsNode(args, { cwd: work.path, timeoutMs });
 
 /** Follows a long-running child's output; `until` waits for a condition on it, within a time limit. */
 function follow(p: ChildProcess, what: string) {

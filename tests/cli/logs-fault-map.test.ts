@@ -16,12 +16,9 @@ import { startSimDevice } from "../../src/ota/sim-device.js";
 import { CUSTOMER, FAST_HEALTH, GROUP, makePackage, makeTrust, tempDir } from "../ota/fixtures.js";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { FAULT_LINE, faultyProject } from "../build/faulty-project.js";
-import { runCliInProcess } from "../support/cli-in-process.js";
+import { runCliInProcessAsNode } from "../support/cli-in-process.js";
 
-async function fwx(args: string[], cwd: string, timeoutMs = 30_000) {
-  const r = await runCliInProcess(args, { cwd, timeoutMs });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const fwx = (args: string[], cwd: string, timeoutMs = 30_000) => runCliInProcessAsNode(args, { cwd, timeoutMs });
 
 describe("fwx logs names a device's fault through the build's debug map", () => {
   let broker: RunningBroker;

@@ -18,15 +18,12 @@ import { mosquittoBinary, mosquittoBroker, type TestBroker } from "../ota/broker
 import { CUSTOMER, GROUP, makePackage, makeTrust, tempDir, tickerWasm } from "../ota/fixtures.js";
 import { DEBUG_MAP_FORMAT, DEBUG_MAP_VERSION } from "../../src/build/debug-map.js";
 import { createHash } from "node:crypto";
-import { runCliInProcess } from "../support/cli-in-process.js";
+import { runCliInProcessAsNode } from "../support/cli-in-process.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const repo = resolve(import.meta.dirname, "../..");
 
-async function run(args: string[], timeoutMs = 60_000) {
-  const r = await runCliInProcess(args, { cwd: repo, timeoutMs });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[], timeoutMs = 60_000) => runCliInProcessAsNode(args, { cwd: repo, timeoutMs });
 
 /** Starts a long-running fwx command; resolves with its first stdout line (its --json readiness line). */
 function daemon(cli: string, args: string[], children: ChildProcess[], timeoutMs = 60_000): Promise<string> {

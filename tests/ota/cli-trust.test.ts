@@ -15,16 +15,13 @@ import { privateKeyPem, publicKeyPem } from "../../src/pkg/keys.js";
 import { cliBundle } from "./child-agent.js";
 import { CUSTOMER, GROUP, MODULE, makePackage, makeTrust, tempDir, tickerWasm } from "./fixtures.js";
 import { runNode } from "../support/run-cli.js";
-import { runCliInProcess } from "../support/cli-in-process.js";
+import { runCliInProcessAsNode } from "../support/cli-in-process.js";
 import { CHILD_NODE_FLAGS } from "../support/child-node.mjs";
 
 const repo = resolve(import.meta.dirname, "../..");
 
 /** `fwx <args>` in this process, with `env` set for it. */
-async function run(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
-  const r = await runCliInProcess(args, { cwd: repo, env, timeoutMs });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) => runCliInProcessAsNode(args, { cwd: repo, env, timeoutMs });
 /** The same through the bundled CLI, in a process whose environment has `env`. */
 const runProcess = (cli: string, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) => runNode(cli, args, { cwd: repo, env, timeoutMs });
 

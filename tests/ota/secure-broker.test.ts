@@ -17,7 +17,7 @@ import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { privateKeyPem } from "../../src/pkg/keys.js";
-import { runCliInProcess } from "../support/cli-in-process.js";
+import { runCliInProcessAsNode } from "../support/cli-in-process.js";
 import { signRevocationList } from "../../src/pkg/revocation.js";
 import { PasswordFile, passwordLine } from "../../src/ota/broker-access.js";
 import { startBroker } from "../../src/ota/broker.js";
@@ -142,10 +142,7 @@ function operatorArgs(dir: string): string[] {
 }
 
 /** A field command (runCli in this process: tests/support/cli-in-process.ts) under a time limit. */
-async function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
-  const r = await runCliInProcess(args, { timeoutMs });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const runCli = (args: string[], timeoutMs = 60_000) => runCliInProcessAsNode(args, { timeoutMs });
 
 for (const [name, start, bindsClientId] of BROKERS) {
   describe(`TLS and the per-device ACL on ${name}`, () => {

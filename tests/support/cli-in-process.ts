@@ -24,6 +24,7 @@ import { AsyncLocalStorage, createHook } from "node:async_hooks";
 import { createRequire } from "node:module";
 import { format } from "node:util";
 import { runCli } from "../../src/cli/main.js";
+import type { NodeRun } from "./run-cli.js";
 
 // A call given a working directory runs in it (process.chdir). esbuild reads the working directory once,
 // when it is first loaded, and starts its service there ever after; first loaded inside such a call (the
@@ -158,6 +159,15 @@ export async function runCliInProcess(args: string[], o: InProcessOptions = {}):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * runCliInProcess's result in the shape of runNode's (tests/support/run-cli.ts), for files whose commands
+ * ran as processes before and whose other commands still do.
+ */
+export async function runCliInProcessAsNode(args: string[], o: InProcessOptions = {}): Promise<NodeRun> {
+  const r = await runCliInProcess(args, o);
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 function inContext(args: string[], o: InProcessOptions): Promise<InProcessRun> {
