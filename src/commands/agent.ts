@@ -19,6 +19,7 @@ import { RevocationsRolledBack } from "../ota/op-guard.js";
 import { lockStateDir, StateDirInUse, stateLockPath as stateLockPathOf } from "../ota/state-lock.js";
 import { StateFileError, StateWriteError } from "../ota/state-store.js";
 import { AntiRollbackStoreError, defaultAntiRollbackPath, FileAntiRollbackStore } from "../ota/anti-rollback.js";
+import type { HealthPolicy } from "../ota/install.js";
 
 /** Whether `path` is `dir` or lies under it (after resolving both). */
 function isInside(path: string, dir: string): boolean {
@@ -114,6 +115,14 @@ example:
   (on a gateway: --board boards/raspberry-pi-4.json --dev uart0=/dev/ttyUSB0;
   running it as a systemd service: docs/agent.md)`;
 
+/**
+ * The health policy --health-callbacks and --health-seconds ask for (what is not given stays the
+ * agent's default): a window of `seconds` comes with a trial timeout of six windows, at least 60 s.
+ */
+export function healthFromFlags(callbacks: number | undefined, seconds: number | undefined): Partial<HealthPolicy> {
+  return { ...(callbacks ? { callbacks } : {}), ...(seconds ? { seconds, timeoutSeconds: Math.max(60, seconds * 6) } : {}) };
+}
+
 export const command: Command = {
   name: "agent",
   summary: "Run the device agent (A/B slots, OTA over MQTT)",
@@ -199,7 +208,7 @@ export const command: Command = {
         board,
         ...(speed ? { speed } : {}),
         ...(values["bus-traffic"] ? { busTraffic: true } : {}),
-        health: { ...(callbacks ? { callbacks } : {}), ...(seconds ? { seconds, timeoutSeconds: Math.max(60, seconds * 6) } : {}) },
+        health: healthFromFlags(callbacks, seconds),
         onTimeline: (e) => {
           if (json) process.stdout.write(jsonText(e) + "\n");
           else if (e.kind === "install") process.stderr.write(`[install] ${e.event.module} ${e.event.phase}${e.event.version ? ` ${e.event.version}` : ""}${e.event.reason ? `: ${e.event.reason}` : ""}\n`);

@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { inject } from "vitest";
 import { privateKeyPem } from "../../src/pkg/keys.js";
 import { startSimDevice } from "../../src/ota/sim-device.js";
+import { healthFromFlags } from "../../src/commands/agent.js";
 import type { DeviceAgent } from "../../src/ota/device-agent.js";
 import type { Board } from "../../src/sim/board.js";
 import { CUSTOMER, GROUP, type Trust } from "./fixtures.js";
@@ -101,12 +102,12 @@ export function startChildAgent(cli: string, o: { deviceId: string; broker: stri
 
 /**
  * The agent startChildAgent's process would run (what `fwx agent` makes of the same flags, src/commands/agent.ts:
- * the health window above, a 60 s trial timeout, the demo board, the default floor file beside the state
+ * the health window above through healthFromFlags, the demo board, the default floor file beside the state
  * directory), started in this process, online: for a test about what the agent does, not about its process.
  */
 export function startAgentInProcess(o: { deviceId: string; broker: string; stateDir: string; trust: Trust }): Promise<DeviceAgent<Board>> {
   return startSimDevice({
     deviceId: o.deviceId, brokerUrl: o.broker, stateDir: o.stateDir, rootPublicKey: o.trust.rootPub, ...o.trust.identity(o.deviceId), customer: CUSTOMER, group: GROUP,
-    health: { callbacks: HEALTH_CALLBACKS, seconds: HEALTH_SECONDS, timeoutSeconds: Math.max(60, HEALTH_SECONDS * 6) },
+    health: healthFromFlags(HEALTH_CALLBACKS, HEALTH_SECONDS),
   });
 }
