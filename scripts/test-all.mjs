@@ -47,9 +47,10 @@ const bin = (name) => join(root, "node_modules", ".bin", name);
 // The type checks use TypeScript 7, the native compiler (installed as `typescript-7`, run by path
 // because both versions call their command `tsc`): the same checks as 5.9 at a quarter of the CPU
 // (measured on 2 cores: 14.9 -> 3.8 CPU-s for the sources, 2.8 -> 0.45 for the console). TypeScript
-// 5.9 stays the `typescript` package: a scaffolded module's editor and `npm run typecheck` need it,
-// because 7 rejects AssemblyScript's std (its types declare `Number` as an alias; its tsconfig sets
-// `baseUrl` and `downlevelIteration`, which 7 removed).
+// 5.9 stays the `typescript` package: a scaffolded module's editor and type check need it (the
+// scaffold tests install it from here, tests/build/link-install.ts), because 7 rejects
+// AssemblyScript's std (its types declare `Number` as an alias; its tsconfig sets `baseUrl` and
+// `downlevelIteration`, which 7 removed).
 const tsc = join(root, "node_modules", "typescript-7", "bin", "tsc");
 
 /**
